@@ -1,0 +1,139 @@
+/*
+ * profile.c — Prisma version profiles and the two folder orders.
+ *
+ * RH_ORDER_ICU reproduces JavaScript's `a.localeCompare(b)` as Prisma >= 6.6's listMigrations()
+ * calls it: node's ICU with the default locale, default options (tertiary strength, no numeric
+ * collation). The root collator (ucol_open("")) orders like node's "en"/"en-US" default; the
+ * conformance test (tests/unit/test_order_icu.c) holds names whose order was taken from node.
+ */
+#include "migrations/profile.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicode/ucol.h>
+
+/* ---- versions ---------------------------------------------------------------------------------- */
+
+/* Read "N[.N[.N]]" with x, X or * wildcards as 0; returns the number of characters used, 0 if none. */
+static size_t parse_triplet(const char *s, int v[3])
+{
+    const char *p = s;
+    v[0] = v[1] = v[2] = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            if (*p != '.')
+                break;
+            p++;
+        }
+        if (*p == 'x' || *p == 'X' || *p == '*') {
+            p++;
+            v[i] = 0;
+            continue;
+        }
+        if (!isdigit((unsigned char)*p)) {
+            if (i == 0)
+                return 0;
+            p--; /* leave the dot */
+            break;
+        }
+        long n = 0;
+        while (isdigit((unsigned char)*p)) {
+            n = n * 10 + (*p - '0');
+            if (n > 100000)
+                return 0;
+            p++;
+        }
+        v[i] = (int)n;
+    }
+    return (size_t)(p - s);
+}
+
+int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!version)
+        return rh_err_set(err, "no Prisma version given");
+    const char *p = version;
+    while (isspace((unsigned char)*p))
+        p++;
+    /* npm aliases and protocol prefixes: "npm:prisma@6.1.0" */
+    if (strncmp(p, "npm:", 4) == 0) {
+        p += 4;
+        const char *at = strrchr(p, '@');
+        if (at && at != p)
+            p = at + 1;
+    }
+    /* a range resolves to its minimum: skip the operator of the first comparator */
+    while (*p == '^' || *p == '~' || *p == '>' || *p == '=' || *p == 'v' || *p == 'V' || isspace((unsigned char)*p))
+        p++;
+    int v[3];
+    size_t used = parse_triplet(p, v);
+    if (used == 0)
+        return rh_err_set(err, "cannot read a Prisma version from '%s' (expected something like 6.19.3, ^5.22.0 or ~6.6)",
+                          version);
+    out->major = v[0];
+    out->minor = v[1];
+    out->patch = v[2];
+    snprintf(out->version, sizeof out->version, "%d.%d.%d", v[0], v[1], v[2]);
+    /* Prisma 6.6 moved listing into the CLI (listMigrations.ts, localeCompare). */
+    out->order = (out->major > 6 || (out->major == 6 && out->minor >= 6)) ? RH_ORDER_ICU : RH_ORDER_BYTES;
+    /* prisma-engines PR #5767, believed shipped in 7.4 (unverified). */
+    out->exec = (out->major > 7 || (out->major == 7 && out->minor >= 4)) ? RH_EXEC_SPLIT_STATEMENTS
+                                                                          : RH_EXEC_WHOLE_SCRIPT;
+    /* Only the oracle's line (6.19.x) was observed against the real CLI here. */
+    out->verified = out->major == 6 && out->minor == 19;
+    return 0;
+}
+
+/* ---- orders ---------------------------------------------------------------------------------------- */
+
+static UCollator *collator;
+static pthread_once_t collator_once = PTHREAD_ONCE_INIT;
+
+static void collator_open(void)
+{
+    UErrorCode status = U_ZERO_ERROR;
+    /* "" is the root locale: CLDR root collation, which the "en" default of node also uses. */
+    collator = ucol_open("", &status);
+    if (U_FAILURE(status) || !collator) {
+        fprintf(stderr, "rehearse: cannot open the ICU root collator: %s\n", u_errorName(status));
+        abort();
+    }
+}
+
+int rh_order_compare(rh_order order, const char *a, const char *b)
+{
+    if (order == RH_ORDER_ICU) {
+        pthread_once(&collator_once, collator_open);
+        UErrorCode status = U_ZERO_ERROR;
+        /* Const use of a collator is thread-safe in ICU. Ill-formed UTF-8 compares as U+FFFD,
+           which is what node sees after decoding such a file name. */
+        UCollationResult r = ucol_strcollUTF8(collator, a, -1, b, -1, &status);
+        if (U_SUCCESS(status))
+            return r == UCOL_LESS ? -1 : r == UCOL_GREATER ? 1 : 0;
+    }
+    int c = strcmp(a, b);
+    return c < 0 ? -1 : c > 0;
+}
+
+static _Thread_local rh_order sort_order;
+
+static int cmp_entries(const void *pa, const void *pb)
+{
+    const rh_migration *a = pa, *b = pb;
+    int c = rh_order_compare(sort_order, a->name, b->name);
+    if (c == 0) /* names ICU holds equal (ignorable characters): a stable, deterministic tie-break */
+        c = strcmp(a->name, b->name);
+    return c;
+}
+
+void rh_migset_sort(rh_migset *set, const rh_profile *profile)
+{
+    if (!set || set->n < 2)
+        return;
+    sort_order = profile ? profile->order : RH_ORDER_ICU;
+    qsort(set->items, set->n, sizeof *set->items, cmp_entries);
+}

@@ -1,0 +1,38 @@
+/*
+ * profile.h — Prisma version profiles: the behaviours that differ between Prisma versions.
+ *
+ * Folder order: Prisma < 6.6 sorts names by bytes in the schema engine; >= 6.6 sorts them in the
+ * CLI with JavaScript's localeCompare (ICU collation). Execution: every version observed so far
+ * sends each migration.sql as one simple-query message; >= 7.4 is believed (unverified,
+ * prisma-engines PR #5767) to split scripts into statements.
+ */
+#ifndef RH_PROFILE_H
+#define RH_PROFILE_H
+
+#include "migrations/migset.h"
+#include "util/err.h"
+
+typedef enum rh_order { RH_ORDER_BYTES, RH_ORDER_ICU } rh_order;
+typedef enum rh_exec { RH_EXEC_WHOLE_SCRIPT, RH_EXEC_SPLIT_STATEMENTS } rh_exec;
+
+typedef struct rh_profile {
+    char version[32];    /* "6.19.3" as given or detected */
+    int major, minor, patch;
+    rh_order order;
+    rh_exec exec;
+    int verified;        /* 0 when the profile's behaviour was not observed against real Prisma */
+} rh_profile;
+
+/* The profile rehearse uses when nothing says otherwise (the oracle's version, 6.19.3). */
+#define RH_PROFILE_DEFAULT_VERSION "6.19.3"
+
+/* Parse a version ("6.19", "6.19.3", "^5.22.0", "~6.6.0") into a profile. */
+int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err);
+
+/* Sort the set in the profile's folder order. */
+void rh_migset_sort(rh_migset *set, const rh_profile *profile);
+
+/* Compare two names in an order (<0, 0, >0). */
+int rh_order_compare(rh_order order, const char *a, const char *b);
+
+#endif
