@@ -1,0 +1,28 @@
+/*
+ * cli.h — the `rehearse` command line: one file per command (cmd_NAME.c defines rh_cmd_NAME),
+ * dispatched from main.c. Commands return the process exit code:
+ * 0 success, 1 the check failed (or Prisma's own 1), 2 usage or setup error.
+ */
+#ifndef RH_CLI_H
+#define RH_CLI_H
+
+#define RH_EXIT_OK 0
+#define RH_EXIT_FAIL 1
+#define RH_EXIT_USAGE 2
+
+/* Each takes the arguments after the command name (argv[0] is the command name). */
+int rh_cmd_run(int argc, char **argv);
+int rh_cmd_deploy(int argc, char **argv);
+int rh_cmd_status(int argc, char **argv);
+int rh_cmd_resolve(int argc, char **argv);
+int rh_cmd_history(int argc, char **argv);
+int rh_cmd_snapshot(int argc, char **argv);
+int rh_cmd_diff(int argc, char **argv);
+int rh_cmd_check(int argc, char **argv);
+int rh_cmd_clusters(int argc, char **argv);
+int rh_cmd_bench(int argc, char **argv);
+
+/* Print "rehearse CMD: message" to stderr and return RH_EXIT_USAGE. */
+int rh_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * main.c — `rehearse COMMAND ...`: finds the command and runs it.
+ *
+ * Commands live in cmd_NAME.c. They are declared weak here so that a command still being written
+ * does not break the build: an absent one says so and exits 2.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cluster/cluster.h"
+
+#pragma weak rh_cmd_run
+#pragma weak rh_cmd_deploy
+#pragma weak rh_cmd_status
+#pragma weak rh_cmd_resolve
+#pragma weak rh_cmd_history
+#pragma weak rh_cmd_snapshot
+#pragma weak rh_cmd_diff
+#pragma weak rh_cmd_check
+#pragma weak rh_cmd_clusters
+#pragma weak rh_cmd_bench
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"run", rh_cmd_run, "run scenario files (default: scenarios/)"},
+    {"deploy", rh_cmd_deploy, "prisma migrate deploy, on a throwaway cluster or a local database"},
+    {"status", rh_cmd_status, "prisma migrate status"},
+    {"resolve", rh_cmd_resolve, "prisma migrate resolve --applied | --rolled-back NAME"},
+    {"history", rh_cmd_history, "what changed in the migrations between two revisions, with hazards"},
+    {"snapshot", rh_cmd_snapshot, "print a database's catalog in rehearse's text form"},
+    {"diff", rh_cmd_diff, "compare two catalogs (snapshot files, databases, revisions)"},
+    {"check", rh_cmd_check, "the pull-request gate: clean deploy, upgrade path, hazards"},
+    {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
+    {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | scenarios"},
+};
+
+int rh_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    fprintf(stderr, "rehearse %s: ", cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n(see `rehearse %s --help`)\n", cmd);
+    return RH_EXIT_USAGE;
+}
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: rehearse COMMAND [OPTIONS]\n\n"
+               "Replays database migrations against throwaway PostgreSQL clusters.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`rehearse COMMAND --help` describes a command. Exit codes: 0 success, "
+               "1 check failed, 2 usage or setup error.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return RH_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return RH_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("rehearse 0.1.0\n");
+        return RH_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (!commands[i].fn) {
+            fprintf(stderr, "rehearse: command '%s' is not built into this version\n", argv[1]);
+            return RH_EXIT_USAGE;
+        }
+        rh_cluster_install_signal_handlers();
+        return commands[i].fn(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "rehearse: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return RH_EXIT_USAGE;
+}

@@ -1,0 +1,465 @@
+/*
+ * cluster.c — one throwaway cluster: copy the template, start postgres on a private unix socket,
+ * wait until it answers, and stop + delete it (see cluster.h).
+ */
+#include "cluster/internal.h"
+
+#include "util/fs.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PORT "5432"
+#define READY_TIMEOUT_US (60L * 1000000L)
+
+struct rh_cluster {
+    char id[64];
+    char *dir;       /* private directory, also the socket directory */
+    char *datadir;
+    char *log;
+    char *conninfo;
+    char *url;
+    pid_t pid;
+    rh_pgbin bin;
+    rh_runas ra;
+    char **argv;     /* the postgres command line, kept for restarts */
+    rh_cluster_timing timing;
+};
+
+static int next_seq;
+
+/* /dev/shm when it is a writable tmpfs with room: creating ~1000 files there is several times faster than on disk. */
+static int shm_usable(void)
+{
+    struct statvfs sv;
+    if (statvfs("/dev/shm", &sv) < 0 || access("/dev/shm", W_OK | X_OK) < 0)
+        return 0;
+    return (unsigned long long)sv.f_bavail * sv.f_frsize >= 1024ULL * 1024 * 1024;
+}
+
+const char *rh_cluster_run_dir(void)
+{
+    static char dir[4096];
+    if (dir[0])
+        return dir;
+    const char *e = getenv("REHEARSE_RUN_DIR");
+    if (e && *e) {
+        snprintf(dir, sizeof dir, "%s", e);
+        return dir;
+    }
+    if (shm_usable()) {
+        snprintf(dir, sizeof dir, "/dev/shm/rehearse-%d", (int)geteuid());
+        return dir;
+    }
+    e = getenv("TMPDIR");
+    /* A unix socket path holds at most 107 bytes: keep the base short. */
+    if (!e || !*e || strlen(e) > 48)
+        e = "/tmp";
+    snprintf(dir, sizeof dir, "%s/rehearse-%d", e, (int)geteuid());
+    return dir;
+}
+
+/* Quote a libpq keyword value: 'value' with \ and ' escaped. */
+static void conn_value(rh_buf *b, const char *v)
+{
+    rh_buf_putc(b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'' || *v == '\\')
+            rh_buf_putc(b, '\\');
+        rh_buf_putc(b, *v);
+    }
+    rh_buf_putc(b, '\'');
+}
+
+static void url_encode(rh_buf *b, const char *v)
+{
+    for (; *v; v++) {
+        unsigned char c = (unsigned char)*v;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+            c == '_' || c == '.' || c == '~')
+            rh_buf_putc(b, (char)c);
+        else
+            rh_buf_printf(b, "%%%02X", c);
+    }
+}
+
+char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_puts(&b, "host=");
+    conn_value(&b, c->dir);
+    rh_buf_puts(&b, " port=" PORT " user=postgres dbname=");
+    conn_value(&b, dbname ? dbname : "postgres");
+    char *s = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return s;
+}
+
+static char *make_url(const rh_cluster *c)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_puts(&b, "postgresql://postgres@localhost:" PORT "/postgres?host=");
+    url_encode(&b, c->dir);
+    char *s = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return s;
+}
+
+static void cluster_free(rh_cluster *c)
+{
+    if (!c)
+        return;
+    free(c->dir);
+    free(c->datadir);
+    free(c->log);
+    free(c->conninfo);
+    free(c->url);
+    if (c->argv) {
+        for (char **a = c->argv; *a; a++)
+            free(*a);
+        free(c->argv);
+    }
+    free(c);
+}
+
+/* The postgres command line: private socket, no TCP, durability off (a throwaway cluster). */
+static char **server_argv(const rh_cluster *c, const rh_cluster_opts *opts)
+{
+    static const char *const fixed[] = {
+        "listen_addresses=", "port=" PORT, "fsync=off", "full_page_writes=off",
+        "synchronous_commit=off", "shared_buffers=16MB", "max_connections=50", "autovacuum=off",
+        "wal_level=minimal", "max_wal_senders=0", "jit=off", "logging_collector=off",
+        "max_wal_size=256MB", "checkpoint_timeout=1h", "log_min_messages=warning",
+        "dynamic_shared_memory_type=mmap",
+    };
+    size_t nfixed = sizeof fixed / sizeof fixed[0], nextra = 0;
+    if (opts && opts->settings)
+        while (opts->settings[nextra])
+            nextra++;
+    char **argv = rh_xcalloc(6 + 2 * (nfixed + nextra) + 1, sizeof *argv);
+    size_t i = 0;
+    argv[i++] = rh_xasprintf("%s/postgres", c->bin.bindir);
+    argv[i++] = rh_xstrdup("-D");
+    argv[i++] = rh_xstrdup(c->datadir);
+    argv[i++] = rh_xstrdup("-k");
+    argv[i++] = rh_xstrdup(c->dir);
+    for (size_t k = 0; k < nfixed; k++) {
+        argv[i++] = rh_xstrdup("-c");
+        argv[i++] = rh_xstrdup(fixed[k]);
+    }
+    for (size_t k = 0; k < nextra; k++) {
+        argv[i++] = rh_xstrdup("-c");
+        argv[i++] = rh_xstrdup(opts->settings[k]);
+    }
+    argv[i] = NULL;
+    return argv;
+}
+
+void rh_cluster_log_tail(const rh_cluster *c, rh_buf *out, int lines)
+{
+    char *data = NULL;
+    size_t len = 0;
+    rh_err ignored;
+    if (!c || rh_fs_read(c->log, &data, &len, &ignored) < 0)
+        return;
+    size_t start = len;
+    int seen = 0;
+    while (start > 0) {
+        if (data[start - 1] == '\n' && start != len && ++seen >= lines)
+            break;
+        start--;
+    }
+    rh_buf_append(out, data + start, len - start);
+    free(data);
+}
+
+static void err_with_log(rh_err *err, const rh_cluster *c)
+{
+    rh_buf tail;
+    rh_buf_init(&tail);
+    rh_cluster_log_tail(c, &tail, 15);
+    if (tail.len) {
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used, "\n--- server log %s (last lines) ---\n%s",
+                 c->log, tail.data);
+    }
+    rh_buf_free(&tail);
+}
+
+/* Exec postgres and poll PQping every 2 ms until it accepts connections. */
+static int launch(rh_cluster *c, rh_err *err)
+{
+    long t0 = rh_now_us();
+    c->pid = rh_spawn_detached(c->argv, &c->ra, c->log, err);
+    if (c->pid < 0) {
+        c->pid = 0;
+        return rh_err_prefix(err, "cannot start the server of cluster %s", c->id);
+    }
+    if (rh_watchdog_add(c->pid, c->dir, err) < 0) {
+        kill(c->pid, SIGQUIT);
+        rh_wait_child(c->pid);
+        c->pid = 0;
+        return -1;
+    }
+    struct timespec pause = {0, 2000000};
+    for (;;) {
+        PGPing ping = PQping(c->conninfo);
+        if (ping == PQPING_OK)
+            break;
+        int status;
+        pid_t w = waitpid(c->pid, &status, WNOHANG);
+        if (w == c->pid) {
+            c->pid = 0;
+            rh_err_set(err, "the server of cluster %s exited during start-up (%s %d)", c->id,
+                       WIFEXITED(status) ? "exit code" : "signal",
+                       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+            err_with_log(err, c);
+            return -1;
+        }
+        if (ping == PQPING_NO_ATTEMPT) {
+            rh_err_set(err, "cannot connect to cluster %s: bad connection parameters %s", c->id, c->conninfo);
+            return -1;
+        }
+        if (rh_now_us() - t0 > READY_TIMEOUT_US) {
+            rh_err_set(err, "the server of cluster %s did not accept connections within %ld s", c->id,
+                       READY_TIMEOUT_US / 1000000);
+            err_with_log(err, c);
+            return -1;
+        }
+        nanosleep(&pause, NULL);
+    }
+    c->timing.ready_us = rh_now_us() - t0;
+    return 0;
+}
+
+static const rh_pgbin *cached_pgbin(const char *override, rh_err *err)
+{
+    /* `postgres --version` is a process start: do it once per process and --pg-bin value. */
+    static rh_pgbin bin;
+    static char key[4096];
+    static int have;
+    const char *k = override ? override : "";
+    if (have && strcmp(key, k) == 0)
+        return &bin;
+    if (rh_pgbin_find(&bin, override, err) < 0)
+        return NULL;
+    snprintf(key, sizeof key, "%s", k);
+    have = 1;
+    return &bin;
+}
+
+int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
+{
+    *out = NULL;
+    static int reaped;
+    rh_cluster *c = rh_xcalloc(1, sizeof *c);
+    long t0 = rh_now_us();
+
+    const rh_pgbin *bin = cached_pgbin(opts ? opts->pg_bin : NULL, err);
+    if (!bin) {
+        cluster_free(c);
+        return -1;
+    }
+    c->bin = *bin;
+    if (rh_runas_resolve(&c->ra, opts ? opts->run_as : NULL, err) < 0) {
+        cluster_free(c);
+        return -1;
+    }
+    if (!reaped) { /* leftovers of killed runs go before we add our own */
+        int n;
+        rh_err ignored;
+        rh_cluster_reap(&n, &ignored);
+        reaped = 1;
+    }
+    char *template = NULL;
+    if (rh_template_ensure(&c->bin, opts, &template, err) < 0) {
+        cluster_free(c);
+        return -1;
+    }
+    c->timing.template_us = rh_now_us() - t0;
+
+    const char *run = rh_cluster_run_dir();
+    if (rh_fs_mkdir_p(run, 0711, err) < 0) {
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
+    chmod(run, 0711); /* the server account must reach its directory inside */
+    unsigned rnd = (unsigned)(rh_now_us() ^ (getpid() << 8)) & 0xffff;
+    snprintf(c->id, sizeof c->id, "%d-%d-%04x", (int)getpid(), ++next_seq, rnd);
+    c->dir = rh_xasprintf("%s/%s", run, c->id);
+    c->datadir = rh_xasprintf("%s/data", c->dir);
+    c->log = rh_xasprintf("%s/server.log", c->dir);
+    c->conninfo = rh_cluster_conninfo_db(c, NULL);
+    c->url = make_url(c);
+
+    if (mkdir(c->dir, 0700) < 0) {
+        rh_err_errno(err, "cannot create the cluster directory %s", c->dir);
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
+    int rc = 0;
+    if (c->ra.active && chown(c->dir, c->ra.uid, c->ra.gid) < 0)
+        rc = rh_err_errno(err, "cannot give %s to %s", c->dir, c->ra.name);
+    if (rc == 0) {
+        /* Who owns this cluster: lets a later rehearse tell a leftover of a dead run from a live one. */
+        char owner[128];
+        int len = snprintf(owner, sizeof owner, "%d %llu\n", (int)getpid(), rh_proc_starttime(getpid()));
+        char *opath = rh_xasprintf("%s/owner", c->dir);
+        rc = rh_fs_write(opath, owner, (size_t)len, 0644, err);
+        free(opath);
+    }
+    long tc = rh_now_us();
+    if (rc == 0)
+        rc = rh_fs_copytree(template, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
+                            c->ra.active ? c->ra.gid : (gid_t)-1, err);
+    c->timing.copy_us = rh_now_us() - tc;
+    free(template);
+    if (rc == 0) {
+        c->argv = server_argv(c, opts);
+        rc = launch(c, err);
+    }
+    if (rc < 0) {
+        rh_err saved = *err;
+        rh_err ignored;
+        rh_cluster_stop(c, &ignored);
+        *err = saved;
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
+/* Immediate shutdown of our own child, and reap it. */
+static void shutdown_server(rh_cluster *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGQUIT);
+    long deadline = rh_now_us() + 10L * 1000000L;
+    for (;;) {
+        pid_t w = waitpid(c->pid, NULL, WNOHANG);
+        if (w == c->pid || (w < 0 && errno == ECHILD))
+            break;
+        if (rh_now_us() > deadline) {
+            kill(c->pid, SIGKILL);
+            rh_wait_child(c->pid);
+            break;
+        }
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
+    }
+    c->pid = 0;
+}
+
+int rh_cluster_stop(rh_cluster *c, rh_err *err)
+{
+    if (!c)
+        return 0;
+    shutdown_server(c);
+    int rc = 0;
+    if (c->dir) {
+        rc = rh_fs_rmtree(c->dir, err);
+        rh_watchdog_forget(c->dir);
+    }
+    cluster_free(c);
+    return rc;
+}
+
+void rh_cluster_keep(rh_cluster *c)
+{
+    if (!c)
+        return;
+    char *kpath = rh_xasprintf("%s/kept", c->dir);
+    char *text = rh_xasprintf("%s\n%s\n", c->conninfo, c->url);
+    rh_err ignored;
+    rh_fs_write(kpath, text, strlen(text), 0644, &ignored);
+    free(kpath);
+    free(text);
+    rh_watchdog_forget(c->dir);
+    cluster_free(c);
+}
+
+int rh_cluster_restart(rh_cluster *c, rh_err *err)
+{
+    shutdown_server(c);
+    rh_watchdog_forget(c->dir);
+    return launch(c, err);
+}
+
+PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err)
+{
+    char *ci = rh_cluster_conninfo_db(c, dbname);
+    PGconn *conn = PQconnectdb(ci);
+    free(ci);
+    if (PQstatus(conn) != CONNECTION_OK) {
+        rh_err_set(err, "cannot connect to database %s of cluster %s: %s", dbname ? dbname : "postgres",
+                   c->id, PQerrorMessage(conn));
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect(c, NULL, err);
+    if (!conn)
+        return -1;
+    char *ident = PQescapeIdentifier(conn, dbname, strlen(dbname));
+    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE template0", ident);
+    PQfreemem(ident);
+    PGresult *r = PQexec(conn, sql);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = rh_err_set(err, "cannot create database %s in cluster %s: %s", dbname, c->id,
+                        PQresultErrorMessage(r));
+    PQclear(r);
+    free(sql);
+    PQfinish(conn);
+    return rc;
+}
+
+/* Single-quote for a POSIX shell. */
+static void sh_quote(rh_buf *b, const char *s)
+{
+    rh_buf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            rh_buf_puts(b, "'\\''");
+        else
+            rh_buf_putc(b, *s);
+    }
+    rh_buf_putc(b, '\'');
+}
+
+char *rh_cluster_psql_command(const rh_cluster *c)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_puts(&b, "psql -h ");
+    sh_quote(&b, c->dir);
+    rh_buf_puts(&b, " -p " PORT " -U postgres postgres");
+    char *s = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return s;
+}
+
+const char *rh_cluster_conninfo(const rh_cluster *c) { return c->conninfo; }
+const char *rh_cluster_url(const rh_cluster *c) { return c->url; }
+const char *rh_cluster_id(const rh_cluster *c) { return c->id; }
+const char *rh_cluster_dir(const rh_cluster *c) { return c->dir; }
+pid_t rh_cluster_pid(const rh_cluster *c) { return c->pid; }
+const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c) { return &c->bin; }
+rh_cluster_timing rh_cluster_last_timing(const rh_cluster *c) { return c->timing; }

@@ -1,0 +1,151 @@
+/*
+ * cluster.h — private, throwaway PostgreSQL clusters.
+ *
+ * A cluster is a copy of a cached initdb template in a private 0700 directory, served by a
+ * `postgres` started directly on a unix socket in that directory (no TCP, fsync off). When rehearse
+ * runs as root the server runs as an unprivileged account. No cluster outlives rehearse: a watchdog
+ * process stops and deletes every cluster of a rehearse process that exits or is killed (even with
+ * SIGKILL), and clusters of dead rehearse processes are reaped at the next start.
+ *
+ * The module knows nothing about migrations.
+ */
+#ifndef RH_CLUSTER_H
+#define RH_CLUSTER_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "util/buf.h"
+#include "util/err.h"
+
+/* ---- PostgreSQL binaries ------------------------------------------------------------------- */
+
+typedef struct rh_pgbin {
+    char bindir[4096];
+    char version[64];   /* e.g. "15.18", from `postgres --version` */
+    int major;          /* e.g. 15 */
+} rh_pgbin;
+
+/*
+ * Find initdb and postgres: `override` (--pg-bin), then $PG_BINDIR, then `pg_config --bindir`,
+ * then the highest /usr/lib/postgresql/N/bin. The error says what was tried and how to install.
+ */
+int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err);
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+typedef struct rh_cluster_opts {
+    const char *pg_bin;     /* NULL: search (see rh_pgbin_find) */
+    const char *run_as;     /* account for initdb/postgres when euid is 0; NULL: postgres, else nobody */
+    const char *encoding;   /* NULL: "UTF8" */
+    const char *locale;     /* NULL: "C" */
+    const char *cache_dir;  /* NULL: $REHEARSE_CACHE_DIR, $XDG_CACHE_HOME/rehearse, ~/.cache/rehearse */
+    const char *const *settings; /* extra server settings "name=value", NULL-terminated; may be NULL */
+} rh_cluster_opts;
+
+/* ---- one cluster ----------------------------------------------------------------------------- */
+
+typedef struct rh_cluster rh_cluster;
+
+/* Start a fresh cluster (the template is built first if it is not cached yet). */
+int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err);
+
+/*
+ * Stop (immediate shutdown), wait for the server, delete the directory, free the handle.
+ * NULL is fine. Returns -1 if something could not be cleaned up (the handle is freed anyway).
+ */
+int rh_cluster_stop(rh_cluster *c, rh_err *err);
+
+/*
+ * Leave the server running after rehearse exits (--keep / --keep-failed): the watchdog forgets it,
+ * a marker lets `rehearse clusters` list and stop it. Frees the handle.
+ */
+void rh_cluster_keep(rh_cluster *c);
+
+/* Immediate shutdown and start again on the same data (crash recovery): the "restart" fault. */
+int rh_cluster_restart(rh_cluster *c, rh_err *err);
+
+/* Create a database (from template0, so it starts empty). */
+int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err);
+
+/* Connect to a database of the cluster (NULL: "postgres"). Caller PQfinish()es. */
+PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err);
+
+/* libpq keyword/value string for a database (NULL: "postgres"); caller frees. */
+char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname);
+
+const char *rh_cluster_conninfo(const rh_cluster *c); /* "host=DIR port=5432 user=postgres dbname=postgres" */
+const char *rh_cluster_url(const rh_cluster *c);      /* postgresql://postgres@/postgres?host=%2F... */
+const char *rh_cluster_id(const rh_cluster *c);
+const char *rh_cluster_dir(const rh_cluster *c);      /* private directory; also the socket directory */
+pid_t rh_cluster_pid(const rh_cluster *c);            /* the postmaster */
+const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c);
+
+/* Append the last `lines` lines of the server log to out (for failure reports). */
+void rh_cluster_log_tail(const rh_cluster *c, rh_buf *out, int lines);
+
+/* A ready-to-paste psql command for this cluster; caller frees. */
+char *rh_cluster_psql_command(const rh_cluster *c);
+
+/* Where the time of the last start went, in microseconds (for `rehearse bench cluster`). */
+typedef struct rh_cluster_timing {
+    long template_us;   /* template lookup (and build, the first time) */
+    long copy_us;       /* copying the template into the private directory */
+    long ready_us;      /* exec of postgres until PQping says ready */
+} rh_cluster_timing;
+rh_cluster_timing rh_cluster_last_timing(const rh_cluster *c);
+
+/* ---- kept clusters and leftovers --------------------------------------------------------------- */
+
+typedef struct rh_cluster_info {
+    char id[64];
+    char dir[4096];
+    pid_t server_pid;   /* 0 if not running */
+    pid_t owner_pid;    /* the rehearse process that started it */
+    int kept;           /* left running on purpose */
+    int owner_alive;
+} rh_cluster_info;
+
+/* The run directory holding every cluster of this user: $REHEARSE_RUN_DIR or $TMPDIR/rehearse-EUID. */
+const char *rh_cluster_run_dir(void);
+
+/* List the clusters under the run directory. *out is malloc'd. */
+int rh_cluster_list(rh_cluster_info **out, size_t *n, rh_err *err);
+
+/* Stop and delete a cluster by id (kept, or left behind by a dead rehearse). */
+int rh_cluster_stop_id(const char *id, rh_err *err);
+
+/* Stop and delete every cluster whose rehearse process is gone and that was not kept. Sets *reaped. */
+int rh_cluster_reap(int *reaped, rh_err *err);
+
+/*
+ * Install SIGINT/SIGTERM/SIGHUP handlers that stop this process's clusters (through the watchdog)
+ * before the process dies of the signal. Call once from main().
+ */
+void rh_cluster_install_signal_handlers(void);
+
+/* ---- template cache (exposed for tests and the bench) ------------------------------------------- */
+
+/* Make sure the initdb template for these options exists; *path receives its directory (caller frees). */
+int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **path, rh_err *err);
+
+/* The cache directory the options resolve to; caller frees. */
+char *rh_template_cache_dir(const rh_cluster_opts *opts);
+
+/* ---- running as an unprivileged account ------------------------------------------------------- */
+
+typedef struct rh_runas {
+    int active;        /* 1 when euid is 0 and children drop to uid/gid */
+    uid_t uid;
+    gid_t gid;
+    char name[64];
+} rh_runas;
+
+/* Decide whom initdb/postgres run as (see rh_cluster_opts.run_as). */
+int rh_runas_resolve(rh_runas *out, const char *requested, rh_err *err);
+
+/* In a forked child: drop to the account (no-op when not active). Returns -1 with errno set. */
+int rh_runas_drop(const rh_runas *ra);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * registry.c — the clusters on this machine that no live rehearse holds: kept ones (`--keep`)
+ * and leftovers of rehearse processes that died before their watchdog could act.
+ */
+#include "cluster/internal.h"
+
+#include "util/fs.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Fill info for the cluster directory `name` under the run directory; -1 if it is not a cluster. */
+static int inspect(const char *run, const char *name, rh_cluster_info *info)
+{
+    memset(info, 0, sizeof *info);
+    snprintf(info->id, sizeof info->id, "%s", name);
+    snprintf(info->dir, sizeof info->dir, "%s/%s", run, name);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/owner", info->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long pid = 0;
+    unsigned long long start = 0;
+    int got = fscanf(f, "%ld %llu", &pid, &start);
+    fclose(f);
+    if (got != 2)
+        return -1;
+    info->owner_pid = (pid_t)pid;
+    /* A recycled pid is not the owner: the start time must match too. */
+    info->owner_alive = rh_proc_alive((pid_t)pid) && rh_proc_starttime((pid_t)pid) == start;
+    snprintf(path, sizeof path, "%s/kept", info->dir);
+    info->kept = rh_fs_exists(path);
+    snprintf(path, sizeof path, "%s/data", info->dir);
+    pid_t sp = rh_read_postmaster_pid(path);
+    info->server_pid = rh_proc_alive(sp) ? sp : 0;
+    return 0;
+}
+
+int rh_cluster_list(rh_cluster_info **out, size_t *n, rh_err *err)
+{
+    *out = NULL;
+    *n = 0;
+    const char *run = rh_cluster_run_dir();
+    DIR *d = opendir(run);
+    if (!d)
+        return 0; /* nothing was ever started */
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.' || strncmp(e->d_name, "initdb-", 7) == 0)
+            continue;
+        rh_cluster_info info;
+        if (inspect(run, e->d_name, &info) < 0)
+            continue;
+        *out = rh_xrealloc(*out, (*n + 1) * sizeof **out);
+        (*out)[(*n)++] = info;
+    }
+    closedir(d);
+    return 0;
+}
+
+static int destroy(const rh_cluster_info *info, rh_err *err)
+{
+    rh_stop_foreign_server(info->server_pid, 5000);
+    return rh_fs_rmtree(info->dir, err);
+}
+
+int rh_cluster_stop_id(const char *id, rh_err *err)
+{
+    if (!*id || strchr(id, '/') || strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
+        return rh_err_set(err, "'%s' is not a cluster id (see `rehearse clusters`)", id);
+    rh_cluster_info info;
+    if (inspect(rh_cluster_run_dir(), id, &info) < 0)
+        return rh_err_set(err, "no cluster with id '%s' in %s (see `rehearse clusters`)", id,
+                          rh_cluster_run_dir());
+    if (info.owner_alive && !info.kept && info.owner_pid != getpid())
+        return rh_err_set(err, "cluster %s belongs to rehearse process %d, which is still running", id,
+                          (int)info.owner_pid);
+    return destroy(&info, err);
+}
+
+/* initdb work directories are named initdb-PID-XXXXXX: stale when PID is gone. */
+static void reap_initdb_dirs(const char *run)
+{
+    DIR *d = opendir(run);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strncmp(e->d_name, "initdb-", 7) != 0)
+            continue;
+        pid_t pid = (pid_t)atol(e->d_name + 7);
+        if (pid > 0 && !rh_proc_alive(pid)) {
+            char path[4200];
+            rh_err ignored;
+            snprintf(path, sizeof path, "%s/%s", run, e->d_name);
+            rh_fs_rmtree(path, &ignored);
+        }
+    }
+    closedir(d);
+}
+
+int rh_cluster_reap(int *reaped, rh_err *err)
+{
+    *reaped = 0;
+    rh_cluster_info *list;
+    size_t n;
+    if (rh_cluster_list(&list, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].kept || list[i].owner_alive)
+            continue;
+        if (destroy(&list[i], err) < 0)
+            rc = -1;
+        else
+            (*reaped)++;
+    }
+    free(list);
+    reap_initdb_dirs(rh_cluster_run_dir());
+    return rc;
+}

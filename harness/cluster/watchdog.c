@@ -1,0 +1,199 @@
+/*
+ * watchdog.c — the process that guarantees no cluster outlives rehearse.
+ *
+ * The first cluster a rehearse process starts also starts a watchdog: a forked child in its own
+ * session that holds the read end of a pipe. rehearse writes one line per cluster it starts
+ * ("A pid dir") and per cluster it stops or keeps ("F dir"). When the pipe reaches end-of-file —
+ * rehearse exited, crashed, or was killed with SIGKILL — the watchdog stops every server still
+ * listed and deletes its directory. Signal handlers reuse the same path: they close the pipe and
+ * wait for the watchdog before letting the signal kill the process.
+ *
+ * A forked child of rehearse (a runner worker) must not share its parent's watchdog: the
+ * pthread_atfork handler forgets it, and the child starts its own when it starts a cluster.
+ */
+#include "cluster/internal.h"
+
+#include "util/fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static volatile int wd_fd = -1;       /* write end, in the rehearse process */
+static volatile pid_t wd_pid = 0;
+
+static void forget_parent_watchdog(void)
+{
+    if (wd_fd >= 0)
+        close(wd_fd);
+    wd_fd = -1;
+    wd_pid = 0;
+}
+
+typedef struct entry {
+    pid_t pid;
+    char *dir;
+} entry;
+
+static void watchdog_main(int rfd)
+{
+    setsid();
+    prctl(PR_SET_NAME, "rehearse-watch", 0, 0, 0);
+    /* It must outlive whatever kills rehearse's process group, and only act on end-of-file. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGTERM, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int devnull = open("/dev/null", O_RDWR);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+    }
+    /* Keep nothing of the parent's open (connections, pipes a caller waits on) but stderr. */
+    for (int fd = 3; fd < 1024; fd++)
+        if (fd != rfd)
+            close(fd);
+
+    entry *list = NULL;
+    size_t n = 0;
+    rh_buf line;
+    rh_buf_init(&line);
+    char chunk[4096];
+    for (;;) {
+        ssize_t got = read(rfd, chunk, sizeof chunk);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        for (ssize_t i = 0; i < got; i++) {
+            if (chunk[i] != '\n') {
+                rh_buf_putc(&line, chunk[i]);
+                continue;
+            }
+            if (line.len > 2 && line.data[0] == 'A') {
+                char *sp = strchr(line.data + 2, ' ');
+                if (sp) {
+                    list = rh_xrealloc(list, (n + 1) * sizeof *list);
+                    list[n].pid = (pid_t)atol(line.data + 2);
+                    list[n].dir = rh_xstrdup(sp + 1);
+                    n++;
+                }
+            } else if (line.len > 2 && line.data[0] == 'F') {
+                for (size_t k = 0; k < n; k++)
+                    if (strcmp(list[k].dir, line.data + 2) == 0) {
+                        free(list[k].dir);
+                        list[k] = list[--n];
+                        break;
+                    }
+            }
+            rh_buf_reset(&line);
+        }
+    }
+    /* rehearse is gone (or asked us to finish): stop and delete what it left. */
+    for (size_t k = 0; k < n; k++) {
+        rh_stop_foreign_server(list[k].pid, 5000);
+        rh_err err;
+        if (rh_fs_rmtree(list[k].dir, &err) < 0)
+            fprintf(stderr, "rehearse watchdog: %s\n", err.msg);
+        free(list[k].dir);
+    }
+    free(list);
+    rh_buf_free(&line);
+    _exit(0);
+}
+
+static int watchdog_start(rh_err *err)
+{
+    static int atfork_done;
+    if (!atfork_done) {
+        pthread_atfork(NULL, NULL, forget_parent_watchdog);
+        atfork_done = 1;
+    }
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0)
+        return rh_err_errno(err, "cannot create the watchdog pipe");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(p[0]);
+        close(p[1]);
+        return rh_err_errno(err, "cannot fork the watchdog");
+    }
+    if (pid == 0) {
+        close(p[1]);
+        watchdog_main(p[0]);
+    }
+    close(p[0]);
+    wd_fd = p[1];
+    wd_pid = pid;
+    return 0;
+}
+
+static void send_line(const char *line)
+{
+    size_t len = strlen(line), off = 0;
+    while (off < len && wd_fd >= 0) {
+        ssize_t w = write(wd_fd, line + off, len - off);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return;
+        }
+        off += (size_t)w;
+    }
+}
+
+int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err)
+{
+    if (wd_fd < 0 && watchdog_start(err) < 0)
+        return -1;
+    char line[4200];
+    int len = snprintf(line, sizeof line, "A %d %s\n", (int)server_pid, dir);
+    if (len >= 4096) /* one write of at most PIPE_BUF bytes is atomic */
+        return rh_err_set(err, "cluster directory name too long: %s", dir);
+    send_line(line);
+    return 0;
+}
+
+void rh_watchdog_forget(const char *dir)
+{
+    if (wd_fd < 0)
+        return;
+    char line[4200];
+    snprintf(line, sizeof line, "F %s\n", dir);
+    send_line(line);
+}
+
+/* Runs in signal context: only async-signal-safe calls. */
+static void on_fatal_signal(int sig)
+{
+    int fd = wd_fd;
+    if (fd >= 0) {
+        wd_fd = -1;
+        close(fd);
+        if (wd_pid > 0)
+            while (waitpid(wd_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+    }
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+void rh_cluster_install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}

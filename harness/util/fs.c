@@ -1,0 +1,276 @@
+/* fs.c — whole-file I/O, recursive copy and removal (see fs.h). */
+#include "util/fs.h"
+#include "util/buf.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open %s", path);
+    rh_buf b;
+    rh_buf_init(&b);
+    char chunk[65536];
+    for (;;) {
+        ssize_t n = read(fd, chunk, sizeof chunk);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            rh_err_errno(err, "cannot read %s", path);
+            close(fd);
+            rh_buf_free(&b);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        rh_buf_append(&b, chunk, (size_t)n);
+    }
+    close(fd);
+    if (len)
+        *len = b.len;
+    *data = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+int rh_fs_write(const char *path, const void *data, size_t len, mode_t mode, rh_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot create %s", path);
+    if (write_all(fd, data, len) < 0) {
+        rh_err_errno(err, "cannot write %s", path);
+        close(fd);
+        return -1;
+    }
+    if (close(fd) < 0)
+        return rh_err_errno(err, "cannot write %s", path);
+    return 0;
+}
+
+int rh_fs_mkdir_p(const char *path, mode_t mode, rh_err *err)
+{
+    char *p = rh_xstrdup(path);
+    for (char *s = p + 1;; s++) {
+        if (*s == '/' || *s == '\0') {
+            char saved = *s;
+            *s = '\0';
+            if (mkdir(p, mode) < 0 && errno != EEXIST) {
+                rh_err_errno(err, "cannot create directory %s", p);
+                free(p);
+                return -1;
+            }
+            *s = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    free(p);
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return rh_err_set(err, "%s exists and is not a directory", path);
+    return 0;
+}
+
+static int rmtree_at(int parent, const char *name, rh_err *err, const char *top)
+{
+    struct stat st;
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return rh_err_errno(err, "cannot remove %s (in %s)", name, top);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+            return rh_err_errno(err, "cannot open %s (in %s)", name, top);
+        DIR *d = fdopendir(fd);
+        if (!d) {
+            close(fd);
+            return rh_err_errno(err, "cannot list %s (in %s)", name, top);
+        }
+        struct dirent *e;
+        int rc = 0;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            if (rmtree_at(dirfd(d), e->d_name, err, top) < 0)
+                rc = -1;
+        }
+        closedir(d);
+        if (rc < 0)
+            return -1;
+        if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+            return rh_err_errno(err, "cannot remove directory %s (in %s)", name, top);
+        return 0;
+    }
+    if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
+        return rh_err_errno(err, "cannot remove %s (in %s)", name, top);
+    return 0;
+}
+
+int rh_fs_rmtree(const char *path, rh_err *err)
+{
+    return rmtree_at(AT_FDCWD, path, err, path);
+}
+
+static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+                     rh_err *err)
+{
+    int in = openat(sdir, name, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return rh_err_errno(err, "cannot open %s for copying", name);
+    int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    if (out < 0) {
+        close(in);
+        return rh_err_errno(err, "cannot create %s", name);
+    }
+    int rc = 0;
+    if (ioctl(out, FICLONE, in) < 0) {
+        /* No reflinks here: copy in the kernel. */
+        for (;;) {
+            ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+            if (n == 0)
+                break;
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
+                    char chunk[65536];
+                    ssize_t r;
+                    while ((r = read(in, chunk, sizeof chunk)) > 0)
+                        if (write_all(out, chunk, (size_t)r) < 0) {
+                            r = -1;
+                            break;
+                        }
+                    if (r < 0)
+                        rc = rh_err_errno(err, "cannot copy %s", name);
+                    break;
+                }
+                rc = rh_err_errno(err, "cannot copy %s", name);
+                break;
+            }
+        }
+    }
+    if (rc == 0 && uid != (uid_t)-1 && fchown(out, uid, gid) < 0)
+        rc = rh_err_errno(err, "cannot change the owner of %s", name);
+    close(in);
+    if (close(out) < 0 && rc == 0)
+        rc = rh_err_errno(err, "cannot write %s", name);
+    return rc;
+}
+
+static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, rh_err *err)
+{
+    int sfd = dup(sdir);
+    if (sfd < 0)
+        return rh_err_errno(err, "dup");
+    DIR *d = fdopendir(sfd);
+    if (!d) {
+        close(sfd);
+        return rh_err_errno(err, "cannot list directory");
+    }
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(sdir, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            rc = rh_err_errno(err, "cannot stat %s", e->d_name);
+            break;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (mkdirat(ddir, e->d_name, st.st_mode & 07777) < 0) {
+                rc = rh_err_errno(err, "cannot create directory %s", e->d_name);
+                break;
+            }
+            if (uid != (uid_t)-1 && fchownat(ddir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                rc = rh_err_errno(err, "cannot change the owner of %s", e->d_name);
+                break;
+            }
+            int s2 = openat(sdir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            int d2 = openat(ddir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (s2 < 0 || d2 < 0)
+                rc = rh_err_errno(err, "cannot open directory %s", e->d_name);
+            else if (copytree_fd(s2, d2, uid, gid, err) < 0)
+                rc = rh_err_prefix(err, "%s", e->d_name);
+            if (s2 >= 0)
+                close(s2);
+            if (d2 >= 0)
+                close(d2);
+        } else if (S_ISREG(st.st_mode)) {
+            rc = copy_file(sdir, ddir, e->d_name, st.st_mode, uid, gid, err);
+        } else if (S_ISLNK(st.st_mode)) {
+            char target[4096];
+            ssize_t n = readlinkat(sdir, e->d_name, target, sizeof target - 1);
+            if (n < 0) {
+                rc = rh_err_errno(err, "cannot read link %s", e->d_name);
+                break;
+            }
+            target[n] = '\0';
+            if (symlinkat(target, ddir, e->d_name) < 0)
+                rc = rh_err_errno(err, "cannot create link %s", e->d_name);
+            else if (uid != (uid_t)-1)
+                (void)fchownat(ddir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW);
+        }
+        /* sockets, fifos and devices are not part of a data directory: skipped */
+    }
+    closedir(d);
+    return rc;
+}
+
+int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
+{
+    struct stat st;
+    if (stat(src, &st) < 0)
+        return rh_err_errno(err, "cannot copy %s", src);
+    if (mkdir(dst, st.st_mode & 07777) < 0)
+        return rh_err_errno(err, "cannot create directory %s", dst);
+    if (uid != (uid_t)-1 && chown(dst, uid, gid) < 0)
+        return rh_err_errno(err, "cannot change the owner of %s", dst);
+    int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = 0;
+    if (s < 0 || d < 0)
+        rc = rh_err_errno(err, "cannot open %s or %s", src, dst);
+    else if (copytree_fd(s, d, uid, gid, err) < 0)
+        rc = rh_err_prefix(err, "copying %s to %s", src, dst);
+    if (s >= 0)
+        close(s);
+    if (d >= 0)
+        close(d);
+    return rc;
+}
+
+int rh_fs_exists(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
