@@ -27,6 +27,7 @@ long rh_now_us(void);
 /* Watchdog bookkeeping (watchdog.c). */
 int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err);
 void rh_watchdog_forget(const char *dir);
+pid_t rh_watchdog_pid(void); /* 0 when none was started (tests use it) */
 
 /* Stop a postmaster that may not be our child: SIGQUIT, wait up to timeout_ms, then SIGKILL. */
 void rh_stop_foreign_server(pid_t pid, int timeout_ms);

@@ -197,3 +197,8 @@ void rh_cluster_install_signal_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 }
+
+pid_t rh_watchdog_pid(void)
+{
+    return wd_pid;
+}

@@ -14,6 +14,18 @@ void rh_err_clear(rh_err *err)
     err->code[0] = '\0';
 }
 
+/* Append src at used, truncating to fit (snprintf would warn on the truncation it is meant for). */
+static void append_str(char *dst, size_t cap, size_t used, const char *src)
+{
+    if (used >= cap)
+        return;
+    size_t room = cap - used - 1, len = strlen(src);
+    if (len > room)
+        len = room;
+    memcpy(dst + used, src, len);
+    dst[used + len] = '\0';
+}
+
 int rh_err_set(rh_err *err, const char *fmt, ...)
 {
     if (!err)
@@ -34,8 +46,10 @@ int rh_err_errno(rh_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(saved));
+    if (n >= 0 && (size_t)n < sizeof err->msg) {
+        append_str(err->msg, sizeof err->msg, (size_t)n, ": ");
+        append_str(err->msg, sizeof err->msg, strlen(err->msg), strerror(saved));
+    }
     errno = saved;
     return -1;
 }
@@ -50,8 +64,10 @@ int rh_err_prefix(rh_err *err, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg && old[0])
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", old);
+    if (n >= 0 && (size_t)n < sizeof err->msg && old[0]) {
+        append_str(err->msg, sizeof err->msg, (size_t)n, ": ");
+        append_str(err->msg, sizeof err->msg, strlen(err->msg), old);
+    }
     return -1;
 }
 
