@@ -1,0 +1,54 @@
+/*
+ * engine_int.h — internals shared by the engine's files (not part of the public API).
+ */
+#ifndef RH_ENGINE_INT_H
+#define RH_ENGINE_INT_H
+
+#include <libpq-fe.h>
+
+#include "engine/engine.h"
+
+/* Fill err from a failed PGresult (or the connection's message), prefixed by what; clears r. */
+int rh_engine_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what);
+
+/* The failure of one script, as the server reported it. */
+typedef struct rh_exec_failure {
+    char sqlstate[6];
+    char *message;        /* primary message */
+    char *display;        /* tokio-postgres DbError Display: "ERROR: msg[\nDETAIL: d][\nHINT: h]" */
+    char *debug;          /* tokio-postgres DbError Debug: "DbError { severity: \"ERROR\", ... }" */
+    int connection_lost;  /* the server went away (no SQLSTATE; Prisma's P1017) */
+} rh_exec_failure;
+
+void rh_exec_failure_free(rh_exec_failure *f);
+
+/*
+ * Run one migration script by the profile's strategy: the whole text as one simple-query message,
+ * or (split profile, unverified) statement by statement with a whole-script fallback when the
+ * parser fails. Returns 0 on success, 1 on a server-reported failure (f filled).
+ */
+int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f);
+
+/*
+ * Prisma's advisory lock: SELECT pg_advisory_lock(72707369), given up after timeout_ms (the query
+ * is cancelled). Returns 0 locked, 1 timed out, -1 error (err filled).
+ */
+int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err);
+void rh_exec_advisory_unlock(PGconn *conn);
+
+/* Prisma's CLI error frame on stderr: "Error: CODE\n\nMESSAGE\n\n" (or "Error: MESSAGE\n"). */
+void rh_text_error(rh_engine_result *res, const char *code, const char *message);
+
+/* The CLI's first lines on stdout (schema and datasource). */
+void rh_text_prelude(PGconn *conn, rh_buf *out);
+
+/* "\nN migrations found in prisma/migrations\n" / "\nNo migration found in prisma/migrations\n". */
+void rh_text_found(rh_buf *out, size_t n);
+
+/* The P3018 message (ends with "\n") for a failed script. */
+char *rh_text_p3018(const char *name, const rh_exec_failure *f);
+
+/* Whether an advisory lock should be taken under these options and the environment. */
+int rh_engine_lock_wanted(const rh_engine_opts *opts);
+
+#endif

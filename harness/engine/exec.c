@@ -1,0 +1,260 @@
+/*
+ * exec.c — sends migration scripts to the server the way Prisma's schema engine does (one
+ * simple-query message per file, so PostgreSQL's implicit-transaction rules apply), turns a
+ * failure into the fields and texts Prisma shows (tokio-postgres DbError Display and Debug), and
+ * takes Prisma's advisory lock with its client-side time limit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine/engine_int.h"
+#include "migrations/split.h"
+
+void rh_exec_failure_free(rh_exec_failure *f)
+{
+    free(f->message);
+    free(f->display);
+    free(f->debug);
+    memset(f, 0, sizeof *f);
+}
+
+/* Rust's Debug for a string: quoted, with \" \\ \n \r \t and \u{..} escapes. */
+static void debug_str(rh_buf *b, const char *s)
+{
+    rh_buf_putc(b, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        switch (*p) {
+        case '"': rh_buf_puts(b, "\\\""); break;
+        case '\\': rh_buf_puts(b, "\\\\"); break;
+        case '\n': rh_buf_puts(b, "\\n"); break;
+        case '\r': rh_buf_puts(b, "\\r"); break;
+        case '\t': rh_buf_puts(b, "\\t"); break;
+        default:
+            if (*p < 0x20 || *p == 0x7f)
+                rh_buf_printf(b, "\\u{%x}", *p);
+            else
+                rh_buf_putc(b, (char)*p);
+        }
+    }
+    rh_buf_putc(b, '"');
+}
+
+/* `name: Some("value")` or `name: None`, as #[derive(Debug)] prints an Option<String>. */
+static void debug_opt(rh_buf *b, const char *name, const char *value)
+{
+    rh_buf_printf(b, ", %s: ", name);
+    if (!value) {
+        rh_buf_puts(b, "None");
+        return;
+    }
+    rh_buf_puts(b, "Some(");
+    debug_str(b, value);
+    rh_buf_putc(b, ')');
+}
+
+/* tokio-postgres's Severity enum name for the non-localized severity. */
+static const char *parsed_severity(const char *v)
+{
+    static const struct { const char *pg, *rust; } map[] = {
+        {"PANIC", "Panic"}, {"FATAL", "Fatal"}, {"ERROR", "Error"}, {"WARNING", "Warning"},
+        {"NOTICE", "Notice"}, {"DEBUG", "Debug"}, {"INFO", "Info"}, {"LOG", "Log"},
+    };
+    for (size_t i = 0; v && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(v, map[i].pg) == 0)
+            return map[i].rust;
+    return NULL;
+}
+
+/* Fill f from an error result: the fields Prisma's P3018 shows, in its formats. */
+static void failure_from_result(PGconn *conn, const PGresult *r, rh_exec_failure *f)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    if (!state || PQstatus(conn) == CONNECTION_BAD) {
+        f->connection_lost = PQstatus(conn) == CONNECTION_BAD;
+        const char *m = r ? PQresultErrorMessage(r) : PQerrorMessage(conn);
+        if (!m || !*m)
+            m = PQerrorMessage(conn);
+        f->message = rh_xstrdup(m);
+        size_t n = strlen(f->message);
+        while (n > 0 && (f->message[n - 1] == '\n' || f->message[n - 1] == ' '))
+            f->message[--n] = '\0';
+        f->display = rh_xstrdup(f->message);
+        f->debug = rh_xstrdup("");
+        if (state)
+            snprintf(f->sqlstate, sizeof f->sqlstate, "%s", state);
+        return;
+    }
+    snprintf(f->sqlstate, sizeof f->sqlstate, "%s", state);
+    const char *sev = PQresultErrorField(r, PG_DIAG_SEVERITY);
+    const char *sev_nl = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+    f->message = rh_xstrdup(msg ? msg : "");
+
+    rh_buf d;
+    rh_buf_init(&d);
+    rh_buf_printf(&d, "%s: %s", sev ? sev : "ERROR", msg ? msg : "");
+    if (detail)
+        rh_buf_printf(&d, "\nDETAIL: %s", detail);
+    if (hint)
+        rh_buf_printf(&d, "\nHINT: %s", hint);
+    f->display = rh_buf_steal(&d);
+
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_puts(&b, "DbError { severity: ");
+    debug_str(&b, sev ? sev : "ERROR");
+    const char *ps = parsed_severity(sev_nl);
+    rh_buf_printf(&b, ", parsed_severity: %s%s%s", ps ? "Some(" : "None", ps ? ps : "", ps ? ")" : "");
+    rh_buf_printf(&b, ", code: SqlState(E%s), message: ", state);
+    debug_str(&b, msg ? msg : "");
+    debug_opt(&b, "detail", detail);
+    debug_opt(&b, "hint", hint);
+    const char *pos = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    const char *ipos = PQresultErrorField(r, PG_DIAG_INTERNAL_POSITION);
+    const char *iq = PQresultErrorField(r, PG_DIAG_INTERNAL_QUERY);
+    if (pos) {
+        rh_buf_printf(&b, ", position: Some(Original(%s))", pos);
+    } else if (ipos) {
+        rh_buf_printf(&b, ", position: Some(Internal { position: %s, query: ", ipos);
+        debug_str(&b, iq ? iq : "");
+        rh_buf_puts(&b, " })");
+    } else {
+        rh_buf_puts(&b, ", position: None");
+    }
+    debug_opt(&b, "where_", PQresultErrorField(r, PG_DIAG_CONTEXT));
+    debug_opt(&b, "schema", PQresultErrorField(r, PG_DIAG_SCHEMA_NAME));
+    debug_opt(&b, "table", PQresultErrorField(r, PG_DIAG_TABLE_NAME));
+    debug_opt(&b, "column", PQresultErrorField(r, PG_DIAG_COLUMN_NAME));
+    debug_opt(&b, "datatype", PQresultErrorField(r, PG_DIAG_DATATYPE_NAME));
+    debug_opt(&b, "constraint", PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME));
+    debug_opt(&b, "file", PQresultErrorField(r, PG_DIAG_SOURCE_FILE));
+    const char *line = PQresultErrorField(r, PG_DIAG_SOURCE_LINE);
+    if (line)
+        rh_buf_printf(&b, ", line: Some(%s)", line);
+    else
+        rh_buf_puts(&b, ", line: None");
+    debug_opt(&b, "routine", PQresultErrorField(r, PG_DIAG_SOURCE_FUNCTION));
+    rh_buf_puts(&b, " }");
+    f->debug = rh_buf_steal(&b);
+}
+
+/* One simple-query message; every result is drained; the first error is the failure. */
+static int exec_simple(PGconn *conn, const char *sql, rh_exec_failure *f)
+{
+    if (!PQsendQuery(conn, sql)) {
+        failure_from_result(conn, NULL, f);
+        return 1;
+    }
+    int failed = 0;
+    PGresult *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (!failed && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)) {
+            failure_from_result(conn, r, f);
+            failed = 1;
+        } else if (st == PGRES_COPY_IN) {
+            /* A script that starts COPY FROM STDIN: Prisma has no data to send either. */
+            PQputCopyEnd(conn, "COPY FROM STDIN is not supported in a migration script");
+        } else if (st == PGRES_COPY_OUT) {
+            char *buf;
+            while (PQgetCopyData(conn, &buf, 0) > 0)
+                PQfreemem(buf);
+        }
+        PQclear(r);
+        if (PQstatus(conn) == CONNECTION_BAD)
+            break;
+    }
+    if (!failed && PQstatus(conn) == CONNECTION_BAD) {
+        failure_from_result(conn, NULL, f);
+        failed = 1;
+    }
+    return failed;
+}
+
+int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
+{
+    memset(f, 0, sizeof *f);
+    if (profile && profile->exec == RH_EXEC_SPLIT_STATEMENTS) {
+        /* Unverified (prisma-engines PR #5767): statement by statement, whole script when the
+           parser fails. */
+        rh_split s;
+        rh_err perr;
+        rh_err_clear(&perr);
+        if (rh_sql_split(&s, sql, len, &perr) == 0) {
+            int rc = 0;
+            for (size_t i = 0; i < s.n && rc == 0; i++)
+                rc = exec_simple(conn, s.items[i].text, f);
+            rh_split_free(&s);
+            return rc;
+        }
+    }
+    return exec_simple(conn, sql, f);
+}
+
+/* Milliseconds on a monotonic clock. */
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", RH_ENGINE_ADVISORY_LOCK_KEY);
+    if (!PQsendQuery(conn, sql))
+        return rh_engine_pg_error(conn, NULL, err, "taking Prisma's advisory lock");
+    long deadline = now_ms() + timeout_ms;
+    int timed_out = 0;
+    while (PQisBusy(conn)) {
+        long left = deadline - now_ms();
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        int pr = poll(&pfd, 1, (int)(left > 100 ? 100 : left));
+        if (pr < 0 && errno != EINTR)
+            return rh_err_errno(err, "waiting for Prisma's advisory lock");
+        if (!PQconsumeInput(conn))
+            return rh_engine_pg_error(conn, NULL, err, "waiting for Prisma's advisory lock");
+    }
+    if (timed_out) {
+        PGcancel *c = PQgetCancel(conn);
+        char ebuf[256];
+        if (c) {
+            PQcancel(c, ebuf, sizeof ebuf);
+            PQfreeCancel(c);
+        }
+    }
+    int failed = 0;
+    PGresult *r;
+    rh_err_clear(err);
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (PQresultStatus(r) != PGRES_TUPLES_OK && !failed && !timed_out) {
+            rh_engine_pg_error(conn, r, err, "taking Prisma's advisory lock");
+            failed = 1;
+            continue;
+        }
+        PQclear(r);
+    }
+    if (failed)
+        return -1;
+    return timed_out ? 1 : 0;
+}
+
+void rh_exec_advisory_unlock(PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK)
+        return;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", RH_ENGINE_ADVISORY_LOCK_KEY);
+    PQclear(PQexec(conn, sql));
+}
