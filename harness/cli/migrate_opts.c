@@ -1,0 +1,273 @@
+/*
+ * migrate_opts.c — option parsing and set-up shared by `rehearse deploy | status | resolve`:
+ * migrations from a folder or a git revision, the Prisma version profile, a fresh throwaway
+ * cluster (or a local --database-url), and printing an engine result on Prisma's streams.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/migrate_opts.h"
+#include "source/git.h"
+
+int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve)
+{
+    static const struct option opts[] = {
+        {"migrations-dir", required_argument, NULL, 'd'}, {"repo", required_argument, NULL, 'r'},
+        {"rev", required_argument, NULL, 'v'},            {"migrations", required_argument, NULL, 'm'},
+        {"database-url", required_argument, NULL, 'u'},   {"allow-remote", no_argument, NULL, 'R'},
+        {"keep", no_argument, NULL, 'k'},                 {"prisma-version", required_argument, NULL, 'p'},
+        {"pg-bin", required_argument, NULL, 'b'},         {"applied", required_argument, NULL, 'A'},
+        {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->cmd = argv[0];
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o->migrations_dir = optarg; break;
+        case 'r': o->repo = optarg; break;
+        case 'v': o->rev = optarg; break;
+        case 'm': o->migrations = optarg; break;
+        case 'u': o->database_url = optarg; break;
+        case 'R': o->allow_remote = 1; break;
+        case 'k': o->keep = 1; break;
+        case 'p': o->prisma_version = optarg; break;
+        case 'b': o->pg_bin = optarg; break;
+        case 'A':
+        case 'B':
+            if (!with_resolve)
+                return rh_cli_usage_error(o->cmd, "unknown option '%s'", argv[optind - 1]);
+            if (c == 'A')
+                o->applied = optarg;
+            else
+                o->rolled_back = optarg;
+            break;
+        case 'h': o->help = 1; return 0;
+        default: return rh_cli_usage_error(o->cmd, "unknown option");
+        }
+    }
+    if (optind < argc)
+        return rh_cli_usage_error(o->cmd, "unexpected argument '%s'", argv[optind]);
+    if (o->migrations_dir && o->repo)
+        return rh_cli_usage_error(o->cmd, "give --migrations-dir DIR or --repo DIR --rev REV, not both");
+    if (!o->migrations_dir && !o->repo)
+        return rh_cli_usage_error(o->cmd, "where are the migrations? give --migrations-dir DIR or --repo DIR --rev REV");
+    if (o->repo && !o->rev)
+        return rh_cli_usage_error(o->cmd, "--repo needs --rev REV (a sha, tag, branch, HEAD~1 or WORKTREE)");
+    if (!o->repo && (o->rev || o->migrations))
+        return rh_cli_usage_error(o->cmd, "--rev and --migrations go with --repo DIR");
+    if (o->keep && o->database_url)
+        return rh_cli_usage_error(o->cmd, "--keep is for the throwaway cluster; --database-url is yours already");
+    if (with_resolve) {
+        if (!o->applied && !o->rolled_back)
+            return rh_cli_usage_error(o->cmd, "--applied NAME or --rolled-back NAME must be given");
+        if (o->applied && o->rolled_back)
+            return rh_cli_usage_error(o->cmd, "pass either --applied or --rolled-back, not both");
+        if ((o->applied && !*o->applied) || (o->rolled_back && !*o->rolled_back))
+            return rh_cli_usage_error(o->cmd, "the migration name must not be empty");
+    }
+    return 0;
+}
+
+void rh_migrate_help_common(FILE *f)
+{
+    fprintf(f,
+            "migrations (one of):\n"
+            "  --migrations-dir DIR     a Prisma migrations folder on disk\n"
+            "  --repo DIR --rev REV     the folder at a git revision (sha, tag, branch, HEAD~1, WORKTREE)\n"
+            "  --migrations PATH        its path in the repository (default: found from package.json /\n"
+            "                           schema.prisma, else prisma/migrations)\n"
+            "database:\n"
+            "  (default)                a fresh throwaway PostgreSQL cluster, deleted at exit\n"
+            "  --keep                   leave the cluster running; prints a psql command and the URL\n"
+            "  --database-url URL       an existing database (local hosts only unless --allow-remote)\n"
+            "  --pg-bin DIR             PostgreSQL binaries for the throwaway cluster\n"
+            "fidelity:\n"
+            "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
+            "                           revision's package files, else %s)\n"
+            "Prints what Prisma prints, on the same streams, and exits as Prisma exits (0 or 1);\n"
+            "rehearse's own findings go to stderr prefixed 'rehearse:'. Exit 2: usage or setup error.\n",
+            RH_PROFILE_DEFAULT_VERSION);
+}
+
+/* Is the URL's host this machine (a unix socket, localhost, a loopback address)? */
+static int url_is_local(const char *url, char **host_out)
+{
+    char *errmsg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
+    if (!opts) {
+        *host_out = rh_xstrdup(errmsg ? errmsg : "unparsable URL");
+        PQfreemem(errmsg);
+        return -1;
+    }
+    int local = 1;
+    for (PQconninfoOption *p = opts; p->keyword; p++) {
+        if ((strcmp(p->keyword, "host") != 0 && strcmp(p->keyword, "hostaddr") != 0) || !p->val || !*p->val)
+            continue;
+        /* host may be a comma-separated list */
+        char *copy = rh_xstrdup(p->val), *save = NULL;
+        for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
+            if (h[0] == '/' || h[0] == '@' || strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
+                strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0)
+                continue;
+            local = 0;
+            if (!*host_out)
+                *host_out = rh_xstrdup(h);
+        }
+        free(copy);
+    }
+    PQconninfoFree(opts);
+    return local;
+}
+
+/* Load the migration set from the folder or the revision, and decide the profile. */
+static int load_migrations(rh_migrate_opts *o, rh_err *err)
+{
+    const char *version = o->prisma_version;
+    snprintf(o->profile_source, sizeof o->profile_source, "%s", version ? "--prisma-version" : "default");
+    if (o->migrations_dir) {
+        if (rh_migset_from_dir(&o->set, o->migrations_dir, err) < 0)
+            return -1;
+    } else {
+        rh_git_repo *repo = NULL;
+        rh_git_rev rev;
+        char *path = NULL;
+        int rc = -1;
+        rh_prisma_version pv;
+        if (rh_git_open(&repo, o->repo, err) < 0)
+            return -1;
+        if (rh_git_resolve(repo, o->rev, &rev, err) < 0)
+            goto out;
+        if (o->migrations) {
+            if (!(path = rh_git_relpath(repo, o->migrations, err)))
+                goto out;
+        } else if (rh_git_default_migrations(repo, &rev, &path, err) < 0) {
+            goto out;
+        }
+        if (rh_git_read_migset(repo, &rev, path, &o->set, err) < 0)
+            goto out;
+        if (!version) {
+            rh_err derr;
+            rh_err_clear(&derr);
+            if (rh_git_detect_prisma(repo, &rev, path, &pv, &derr) == 1) {
+                version = pv.version;
+                snprintf(o->profile_source, sizeof o->profile_source, "detected: %s", pv.source);
+            }
+        }
+        rc = 0;
+    out:
+        free(path);
+        rh_git_close(repo);
+        if (rc < 0)
+            return -1;
+        if (!version)
+            version = RH_PROFILE_DEFAULT_VERSION;
+        if (rh_profile_from_version(&o->profile, version, err) < 0)
+            return rh_err_prefix(err, "Prisma version from %s", o->profile_source);
+        rh_migset_sort(&o->set, &o->profile);
+        return 0;
+    }
+    if (!version)
+        version = RH_PROFILE_DEFAULT_VERSION;
+    if (rh_profile_from_version(&o->profile, version, err) < 0)
+        return -1;
+    rh_migset_sort(&o->set, &o->profile);
+    return 0;
+}
+
+int rh_migrate_setup(rh_migrate_opts *o)
+{
+    rh_err err;
+    rh_err_clear(&err);
+    if (load_migrations(o, &err) < 0) {
+        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        return RH_EXIT_USAGE;
+    }
+    if (!o->profile.verified)
+        fprintf(stderr, "rehearse: note: the Prisma %s profile is unverified (not observed against real "
+                        "Prisma)%s\n",
+                o->profile.version,
+                o->profile.exec == RH_EXEC_SPLIT_STATEMENTS
+                    ? ": it splits scripts into statements (prisma-engines PR #5767)"
+                    : "");
+    if (o->database_url) {
+        char *host = NULL;
+        int local = url_is_local(o->database_url, &host);
+        if (local < 0) {
+            fprintf(stderr, "rehearse %s: --database-url: %s\n", o->cmd, host);
+            free(host);
+            return RH_EXIT_USAGE;
+        }
+        if (!local && !o->allow_remote) {
+            fprintf(stderr,
+                    "rehearse %s: --database-url points at host '%s', which is not this machine; rehearse "
+                    "refuses to change a remote database unless --allow-remote is given\n",
+                    o->cmd, host);
+            free(host);
+            return RH_EXIT_USAGE;
+        }
+        free(host);
+        o->conn = PQconnectdb(o->database_url);
+        if (PQstatus(o->conn) != CONNECTION_OK) {
+            fprintf(stderr, "rehearse %s: cannot connect to --database-url: %s", o->cmd, PQerrorMessage(o->conn));
+            PQfinish(o->conn);
+            o->conn = NULL;
+            return RH_EXIT_USAGE;
+        }
+        return 0;
+    }
+    rh_cluster_opts copts;
+    memset(&copts, 0, sizeof copts);
+    copts.pg_bin = o->pg_bin;
+    if (rh_cluster_start(&o->cluster, &copts, &err) < 0) {
+        fprintf(stderr, "rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
+        return RH_EXIT_USAGE;
+    }
+    o->conn = rh_cluster_connect(o->cluster, NULL, &err);
+    if (!o->conn) {
+        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        return RH_EXIT_USAGE;
+    }
+    return 0;
+}
+
+int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, const rh_err *err)
+{
+    fwrite(res->out.data, 1, res->out.len, stdout);
+    fflush(stdout);
+    fwrite(res->errout.data, 1, res->errout.len, stderr);
+    for (size_t i = 0; i < res->n_findings; i++)
+        fprintf(stderr, "rehearse: %s: %s: %s\n", rh_finding_kind_name(res->findings[i].kind),
+                res->findings[i].name, res->findings[i].detail);
+    if (rc < 0) {
+        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err->msg);
+        return RH_EXIT_USAGE;
+    }
+    return res->exit_code;
+}
+
+void rh_migrate_finish(rh_migrate_opts *o)
+{
+    if (o->conn)
+        PQfinish(o->conn);
+    o->conn = NULL;
+    if (o->cluster) {
+        if (o->keep) {
+            char *psql = rh_cluster_psql_command(o->cluster);
+            fprintf(stderr, "rehearse: cluster kept (stop it with `rehearse clusters --stop %s`)\n  %s\n  %s\n",
+                    rh_cluster_id(o->cluster), psql, rh_cluster_url(o->cluster));
+            free(psql);
+            rh_cluster_keep(o->cluster);
+        } else {
+            rh_err err;
+            if (rh_cluster_stop(o->cluster, &err) < 0)
+                fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        }
+        o->cluster = NULL;
+    }
+    rh_migset_free(&o->set);
+}

@@ -1,0 +1,57 @@
+/*
+ * migrate_opts.h — what `rehearse deploy | status | resolve` share: their options, where the
+ * migrations come from (a folder or a git revision), the version profile, the database (a fresh
+ * throwaway cluster, or --database-url), and printing an engine result as Prisma would.
+ */
+#ifndef RH_MIGRATE_OPTS_H
+#define RH_MIGRATE_OPTS_H
+
+#include <libpq-fe.h>
+
+#include "cluster/cluster.h"
+#include "engine/engine.h"
+#include "migrations/migset.h"
+#include "migrations/profile.h"
+
+typedef struct rh_migrate_opts {
+    const char *cmd;             /* "deploy", "status", "resolve" (for messages) */
+    const char *migrations_dir;  /* --migrations-dir */
+    const char *repo;            /* --repo */
+    const char *rev;             /* --rev */
+    const char *migrations;      /* --migrations (path inside the repository) */
+    const char *database_url;    /* --database-url */
+    int allow_remote;            /* --allow-remote */
+    int keep;                    /* --keep */
+    const char *prisma_version;  /* --prisma-version */
+    const char *pg_bin;          /* --pg-bin */
+    const char *applied;         /* resolve --applied NAME */
+    const char *rolled_back;     /* resolve --rolled-back NAME */
+    int help;
+
+    /* filled by rh_migrate_setup */
+    rh_migset set;
+    rh_profile profile;
+    char profile_source[600];    /* "--prisma-version", "detected: package.json ...", "default" */
+    rh_cluster *cluster;
+    PGconn *conn;
+} rh_migrate_opts;
+
+/*
+ * Parse argv (argv[0] is the command name). with_resolve accepts --applied / --rolled-back.
+ * Returns 0, or RH_EXIT_USAGE after printing the problem.
+ */
+int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve);
+
+/* Print the shared part of --help. */
+void rh_migrate_help_common(FILE *f);
+
+/* Load and sort the migrations, choose the profile, start or connect the database. 0 or RH_EXIT_USAGE. */
+int rh_migrate_setup(rh_migrate_opts *o);
+
+/* Print a result as Prisma would (stdout/stderr), then rehearse's findings on stderr; its exit code. */
+int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, const rh_err *err);
+
+/* Close the connection; stop the cluster, or keep it (--keep) and say how to reach it. */
+void rh_migrate_finish(rh_migrate_opts *o);
+
+#endif
