@@ -1,0 +1,612 @@
+/*
+ * git.c — repositories, revisions and migration folders read from the object database
+ * (see git.h). libgit2 only: no `git` subprocess, no checkout.
+ */
+#include "source/git.h"
+
+#include <errno.h>
+#include <git2.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/fs.h"
+
+struct rh_git_repo {
+    git_repository *repo;
+    char *path;         /* as the user gave it, for messages */
+};
+
+static const char *lg2_msg(void)
+{
+    const git_error *e = git_error_last();
+    return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
+{
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return rh_err_errno(err, "no such folder: %s", path);
+    if (!S_ISDIR(st.st_mode))
+        return rh_err_set(err, "not a folder: %s", path);
+    git_libgit2_init();
+    /* rehearse only reads objects; a repository owned by another user (a CI checkout) is fine. */
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    git_repository *repo = NULL;
+    int rc = git_repository_open_ext(&repo, path, 0, NULL);
+    if (rc < 0) {
+        if (rc == GIT_ENOTFOUND)
+            rh_err_set(err, "not a git repository: %s (nor any parent folder)", path);
+        else
+            rh_err_set(err, "cannot open the git repository at %s: %s", path, lg2_msg());
+        git_libgit2_shutdown();
+        return -1;
+    }
+    rh_git_repo *r = rh_xcalloc(1, sizeof *r);
+    r->repo = repo;
+    r->path = rh_xstrdup(path);
+    *out = r;
+    return 0;
+}
+
+void rh_git_close(rh_git_repo *repo)
+{
+    if (!repo)
+        return;
+    git_repository_free(repo->repo);
+    free(repo->path);
+    free(repo);
+    git_libgit2_shutdown();
+}
+
+const char *rh_git_workdir(const rh_git_repo *repo)
+{
+    return git_repository_workdir(repo->repo);
+}
+
+const char *rh_git_gitdir(const rh_git_repo *repo)
+{
+    return git_repository_path(repo->repo);
+}
+
+/* No commit at all: HEAD unborn and no reference anywhere (whatever HEAD's branch is called). */
+static int has_no_commits(rh_git_repo *repo)
+{
+    if (git_repository_head_unborn(repo->repo) != 1)
+        return 0;
+    git_strarray refs = {0};
+    if (git_reference_list(&refs, repo->repo) < 0)
+        return 0;
+    int none = refs.count == 0;
+    git_strarray_dispose(&refs);
+    return none;
+}
+
+int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!spec || !*spec)
+        return rh_err_set(err, "empty revision");
+    snprintf(out->spec, sizeof out->spec, "%s", spec);
+    if (strcmp(spec, RH_GIT_WORKTREE) == 0) {
+        if (git_repository_is_bare(repo->repo))
+            return rh_err_set(err, "revision WORKTREE: the repository at %s is bare, it has no work tree",
+                              repo->path);
+        out->worktree = 1;
+        snprintf(out->label, sizeof out->label, "WORKTREE (files on disk)");
+        return 0;
+    }
+    git_object *obj = NULL, *peeled = NULL;
+    int rc = git_revparse_single(&obj, repo->repo, spec);
+    if (rc < 0) {
+        if (has_no_commits(repo))
+            return rh_err_set(err, "unknown revision '%s': the repository at %s has no commits yet", spec,
+                              repo->path);
+        if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH)
+            return rh_err_set(err, "unknown revision '%s' in the repository at %s", spec, repo->path);
+        if (rc == GIT_EAMBIGUOUS)
+            return rh_err_set(err, "ambiguous revision '%s' in the repository at %s: give more digits", spec,
+                              repo->path);
+        return rh_err_set(err, "cannot resolve revision '%s' in the repository at %s: %s", spec, repo->path,
+                          lg2_msg());
+    }
+    rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
+    if (rc < 0) {
+        rh_err_set(err, "revision '%s' is a %s, not a commit", spec, git_object_type2string(git_object_type(obj)));
+        git_object_free(obj);
+        return -1;
+    }
+    git_oid_tostr(out->sha, sizeof out->sha, git_object_id(peeled));
+    memcpy(out->short_sha, out->sha, 7);
+    out->short_sha[7] = '\0';
+    if (strncmp(spec, out->sha, strlen(spec)) == 0 && strlen(spec) >= 4)
+        snprintf(out->label, sizeof out->label, "%s", out->short_sha);
+    else
+        snprintf(out->label, sizeof out->label, "%.255s (%s)", spec, out->short_sha);
+    git_object_free(peeled);
+    git_object_free(obj);
+    return 0;
+}
+
+char *rh_git_relpath(const rh_git_repo *repo, const char *path, rh_err *err)
+{
+    const char *wd = rh_git_workdir(repo);
+    const char *p = path;
+    char real[PATH_MAX];
+    if (path[0] == '/') {
+        if (!wd) {
+            rh_err_set(err, "an absolute folder (%s) needs a repository with a work tree", path);
+            return NULL;
+        }
+        /* compare canonical forms so that /tmp vs /private/tmp-style links don't matter */
+        char rwd[PATH_MAX];
+        const char *cmpwd = realpath(wd, rwd) ? rwd : wd;
+        const char *cmpp = realpath(path, real) ? real : path;
+        size_t n = strlen(cmpwd);
+        while (n > 0 && cmpwd[n - 1] == '/')
+            n--;
+        if (strncmp(cmpp, cmpwd, n) != 0 || (cmpp[n] != '/' && cmpp[n] != '\0')) {
+            rh_err_set(err, "the folder %s is outside the repository's work tree %s", path, wd);
+            return NULL;
+        }
+        p = cmpp + n;
+    }
+    while (*p == '/' || (p[0] == '.' && p[1] == '/'))
+        p += (*p == '/') ? 1 : 2;
+    char *r = rh_xstrdup(p);
+    size_t n = strlen(r);
+    while (n > 0 && r[n - 1] == '/')
+        r[--n] = '\0';
+    if (strcmp(r, ".") == 0)
+        r[0] = '\0';
+    return r;
+}
+
+/* ---- trees ------------------------------------------------------------------------------------------ */
+
+static int rev_tree(rh_git_repo *repo, const rh_git_rev *rev, git_tree **tree, rh_err *err)
+{
+    git_oid oid;
+    git_commit *commit = NULL;
+    if (git_oid_fromstr(&oid, rev->sha) < 0 || git_commit_lookup(&commit, repo->repo, &oid) < 0)
+        return rh_err_set(err, "cannot read commit %s: %s", rev->label, lg2_msg());
+    int rc = git_commit_tree(tree, commit);
+    git_commit_free(commit);
+    if (rc < 0)
+        return rh_err_set(err, "cannot read the tree of %s: %s", rev->label, lg2_msg());
+    return 0;
+}
+
+/* The tree at `path` in the revision's root tree (path "" is the root). 1 found, 0 absent or not a tree. */
+static int subtree(rh_git_repo *repo, git_tree *root, const char *path, git_tree **out, git_filemode_t *mode)
+{
+    *out = NULL;
+    if (mode)
+        *mode = 0;
+    if (!*path) {
+        return git_tree_dup(out, root) == 0;
+    }
+    git_tree_entry *e = NULL;
+    if (git_tree_entry_bypath(&e, root, path) < 0)
+        return 0;
+    if (mode)
+        *mode = git_tree_entry_filemode(e);
+    int ok = 0;
+    if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+        ok = git_tree_lookup(out, repo->repo, git_tree_entry_id(e)) == 0;
+    git_tree_entry_free(e);
+    return ok;
+}
+
+static int read_blob(rh_git_repo *repo, const git_oid *id, char **data, size_t *len)
+{
+    git_blob *blob = NULL;
+    if (git_blob_lookup(&blob, repo->repo, id) < 0)
+        return -1;
+    size_t n = (size_t)git_blob_rawsize(blob);
+    *data = rh_xmalloc(n + 1);
+    memcpy(*data, git_blob_rawcontent(blob), n);
+    (*data)[n] = '\0';
+    *len = n;
+    git_blob_free(blob);
+    return 0;
+}
+
+static char *join(const char *a, const char *b)
+{
+    if (!a || !*a)
+        return rh_xstrdup(b);
+    return rh_xasprintf("%s/%s", a, b);
+}
+
+/* Resolve a symlink target (relative to the folder `dir`) to a normalised tree path; NULL if it leaves the tree. */
+static char *normalise_target(const char *dir, const char *target)
+{
+    if (target[0] == '/')
+        return NULL;
+    char *full = join(dir, target);
+    char **parts = rh_xcalloc(strlen(full) + 1, sizeof *parts);
+    size_t np = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(full, "/", &save); t; t = strtok_r(NULL, "/", &save)) {
+        if (strcmp(t, ".") == 0)
+            continue;
+        if (strcmp(t, "..") == 0) {
+            if (np == 0) {
+                free(parts);
+                free(full);
+                return NULL;
+            }
+            np--;
+            continue;
+        }
+        parts[np++] = t;
+    }
+    rh_buf b;
+    rh_buf_init(&b);
+    for (size_t i = 0; i < np; i++) {
+        if (i)
+            rh_buf_putc(&b, '/');
+        rh_buf_puts(&b, parts[i]);
+    }
+    free(parts);
+    free(full);
+    return rh_buf_steal(&b);
+}
+
+/* Report names beside a missing migration.sql that look like it ("migration.sql" + U+200E ...). */
+static void note_tree_lookalikes(rh_migration *m, git_tree *dir)
+{
+    size_t n = git_tree_entrycount(dir);
+    for (size_t i = 0; i < n; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(dir, i);
+        const char *nm = git_tree_entry_name(e);
+        if (strcmp(nm, "migration.sql") == 0)
+            continue;
+        if (strstr(nm, "migration.sql") || strcasecmp(nm, "migration.sql") == 0) {
+            char *pn = rh_name_printable(nm, strlen(nm));
+            char *odd = rh_name_oddity(nm, strlen(nm));
+            rh_migration_add_problem(m, "beside it a file named '%s'%s%s", pn, odd ? " which " : "",
+                                     odd ? odd : "");
+            free(pn);
+            free(odd);
+        }
+    }
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
+}
+
+/* Fill one entry's migration.sql from its directory tree. */
+static void read_entry_sql(rh_git_repo *repo, git_tree *root, const char *dirpath, git_tree *dir, rh_migration *m)
+{
+    const git_tree_entry *e = git_tree_entry_byname(dir, "migration.sql");
+    if (!e) {
+        rh_migration_add_problem(m, "no migration.sql (Prisma stops with P3015 when it reaches it)");
+        note_tree_lookalikes(m, dir);
+        return;
+    }
+    git_filemode_t mode = git_tree_entry_filemode(e);
+    char *data = NULL;
+    size_t len = 0;
+    if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
+        if (read_blob(repo, git_tree_entry_id(e), &data, &len) == 0) {
+            rh_migration_set_sql(m, data, len);
+            free(data);
+        } else {
+            rh_migration_add_problem(m, "migration.sql cannot be read: %s", lg2_msg());
+        }
+        return;
+    }
+    if (mode == GIT_FILEMODE_LINK) {
+        if (read_blob(repo, git_tree_entry_id(e), &data, &len) < 0) {
+            rh_migration_add_problem(m, "migration.sql is a symbolic link that cannot be read");
+            return;
+        }
+        char *target_path = normalise_target(dirpath, data);
+        git_tree_entry *te = NULL;
+        if (target_path && git_tree_entry_bypath(&te, root, target_path) == 0 &&
+            (git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB ||
+             git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+            char *sql = NULL;
+            size_t sql_len = 0;
+            if (read_blob(repo, git_tree_entry_id(te), &sql, &sql_len) == 0) {
+                rh_migration_set_sql(m, sql, sql_len);
+                free(sql);
+            }
+            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s' (read through it, as a checkout "
+                                        "would; on Windows checkouts it becomes a text file)", data);
+        } else {
+            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s', which is not a file in the "
+                                        "repository (Prisma cannot read it: P3015)", data);
+        }
+        git_tree_entry_free(te);
+        free(target_path);
+        free(data);
+        return;
+    }
+    if (mode == GIT_FILEMODE_TREE)
+        rh_migration_add_problem(m, "migration.sql is a folder, not a file (Prisma cannot read it: P3015)");
+    else if (mode == GIT_FILEMODE_COMMIT)
+        rh_migration_add_problem(m, "migration.sql is a submodule (gitlink), not a file (Prisma cannot read it: P3015)");
+    else
+        rh_migration_add_problem(m, "migration.sql has an unexpected git mode %06o", (unsigned)mode);
+}
+
+static int read_migset_worktree(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out,
+                                rh_err *err)
+{
+    const char *wd = rh_git_workdir(repo);
+    char *full = join(wd, path);
+    size_t n = strlen(full);
+    while (n > 1 && full[n - 1] == '/')
+        full[--n] = '\0';
+    struct stat st;
+    if (stat(full, &st) < 0) {
+        free(full);
+        return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        free(full);
+        return rh_err_set(err, "%s is a file, not a folder, at %s", path, rev->label);
+    }
+    int rc = rh_migset_from_dir(out, full, err);
+    free(full);
+    if (rc < 0)
+        return -1;
+    free(out->origin);
+    out->origin = rh_xasprintf("%s at %s", *path ? path : ".", rev->label);
+    return 0;
+}
+
+int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (rev->worktree)
+        return read_migset_worktree(repo, rev, path, out, err);
+    git_tree *root = NULL, *dir = NULL;
+    if (rev_tree(repo, rev, &root, err) < 0)
+        return -1;
+    git_filemode_t mode = 0;
+    if (!subtree(repo, root, path, &dir, &mode)) {
+        git_tree_free(root);
+        if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+            return rh_err_set(err, "%s is a file, not a folder, at %s", path, rev->label);
+        if (mode == GIT_FILEMODE_LINK)
+            return rh_err_set(err, "%s is a symbolic link, not a folder, at %s (give the folder it points to)", path,
+                              rev->label);
+        if (mode == GIT_FILEMODE_COMMIT)
+            return rh_err_set(err, "%s is a submodule at %s: its files are not in this repository", path, rev->label);
+        return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
+    }
+    out->origin = rh_xasprintf("%s at %s", *path ? path : ".", rev->label);
+
+    size_t count = git_tree_entrycount(dir);
+    for (size_t i = 0; i < count; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(dir, i);
+        const char *name = git_tree_entry_name(e);
+        size_t name_len = strlen(name);
+        git_filemode_t m = git_tree_entry_filemode(e);
+        if (m == GIT_FILEMODE_TREE) {
+            rh_migration *mig = rh_migset_push(out, name, name_len);
+            char *odd = rh_name_oddity(name, name_len);
+            if (odd) {
+                rh_migration_add_problem(mig, "the directory name %s", odd);
+                free(odd);
+            }
+            git_tree *sub = NULL;
+            if (git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0) {
+                rh_migration_add_problem(mig, "cannot read the folder: %s", lg2_msg());
+                continue;
+            }
+            char *dirpath = join(path, name);
+            read_entry_sql(repo, root, dirpath, sub, mig);
+            free(dirpath);
+            git_tree_free(sub);
+        } else if (m == GIT_FILEMODE_COMMIT) {
+            /* A checkout makes an empty folder (or the submodule's files): Prisma lists it. */
+            rh_migration *mig = rh_migset_push(out, name, name_len);
+            char sha[8];
+            git_oid_tostr(sha, sizeof sha, git_tree_entry_id(e));
+            rh_migration_add_problem(mig, "is a git submodule (gitlink to commit %s), not a folder of this repository: "
+                                          "a checkout holds an empty folder and Prisma stops with P3015 on it", sha);
+            char *odd = rh_name_oddity(name, name_len);
+            if (odd) {
+                rh_migration_add_problem(mig, "the directory name %s", odd);
+                free(odd);
+            }
+        } else if (m == GIT_FILEMODE_LINK) {
+            char *target = NULL;
+            size_t tlen = 0;
+            char *pn = rh_name_printable(name, name_len);
+            if (read_blob(repo, git_tree_entry_id(e), &target, &tlen) == 0) {
+                char *tp = normalise_target(path, target);
+                git_tree_entry *te = NULL;
+                int is_dir = tp && *tp && git_tree_entry_bypath(&te, root, tp) == 0 &&
+                             git_tree_entry_type(te) == GIT_OBJECT_TREE;
+                rh_migset_add_problem(out, "'%s' is a symbolic link to '%s'%s: Prisma lists only real folders, so it is "
+                                           "not a migration", pn, target, is_dir ? " (a folder)" : "");
+                git_tree_entry_free(te);
+                free(tp);
+                free(target);
+            } else {
+                rh_migset_add_problem(out, "'%s' is a symbolic link: Prisma lists only real folders, so it is not a "
+                                           "migration", pn);
+            }
+            free(pn);
+        } else if (strcmp(name, "migration_lock.toml") == 0) {
+            char *toml = NULL;
+            size_t tlen = 0;
+            if (read_blob(repo, git_tree_entry_id(e), &toml, &tlen) == 0) {
+                rh_migset_set_lock(out, toml, tlen);
+                free(toml);
+            }
+        }
+        /* other files are ignored, as Prisma does */
+    }
+    git_tree_free(dir);
+    git_tree_free(root);
+    if (out->n > 1)
+        qsort(out->items, out->n, sizeof *out->items, cmp_names);
+    return 0;
+}
+
+/* ---- single files and walks ------------------------------------------------------------------------- */
+
+int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data, size_t *len,
+                     rh_err *err)
+{
+    *data = NULL;
+    if (len)
+        *len = 0;
+    size_t dummy;
+    size_t *lp = len ? len : &dummy;
+    if (rev->worktree) {
+        char *full = join(rh_git_workdir(repo), path);
+        struct stat st;
+        int rc = 0;
+        if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
+            rc = rh_fs_read(full, data, lp, err) == 0 ? 1 : -1;
+        free(full);
+        return rc;
+    }
+    git_tree *root = NULL;
+    if (rev_tree(repo, rev, &root, err) < 0)
+        return -1;
+    git_tree_entry *e = NULL;
+    int rc = 0;
+    if (git_tree_entry_bypath(&e, root, path) == 0 &&
+        (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB || git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE)) {
+        rc = read_blob(repo, git_tree_entry_id(e), data, lp) == 0 ? 1 : -1;
+        if (rc < 0)
+            rh_err_set(err, "cannot read %s at %s: %s", path, rev->label, lg2_msg());
+    }
+    git_tree_entry_free(e);
+    git_tree_free(root);
+    return rc;
+}
+
+int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+{
+    if (rev->worktree) {
+        char *full = join(rh_git_workdir(repo), path);
+        struct stat st;
+        int ok = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
+        free(full);
+        return ok;
+    }
+    git_tree *root = NULL, *dir = NULL;
+    if (rev_tree(repo, rev, &root, err) < 0)
+        return -1;
+    int ok = subtree(repo, root, path, &dir, NULL);
+    git_tree_free(dir);
+    git_tree_free(root);
+    return ok;
+}
+
+static int skip_dir(const char *name)
+{
+    return strcmp(name, "node_modules") == 0 || strcmp(name, ".git") == 0;
+}
+
+static int walk_tree(rh_git_repo *repo, git_tree *tree, const char *prefix, const char *basename, int depth,
+                     int max_depth, rh_git_file_fn fn, void *ctx)
+{
+    size_t n = git_tree_entrycount(tree);
+    /* files of this folder first, then sub-folders: shallow matches come first */
+    for (size_t i = 0; i < n; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        git_filemode_t m = git_tree_entry_filemode(e);
+        if ((m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE) &&
+            strcmp(git_tree_entry_name(e), basename) == 0) {
+            char *rel = join(prefix, basename);
+            int stop = fn(rel, ctx);
+            free(rel);
+            if (stop)
+                return stop;
+        }
+    }
+    if (depth >= max_depth)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        if (git_tree_entry_type(e) != GIT_OBJECT_TREE || skip_dir(git_tree_entry_name(e)))
+            continue;
+        git_tree *sub = NULL;
+        if (git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0)
+            continue;
+        char *rel = join(prefix, git_tree_entry_name(e));
+        int stop = walk_tree(repo, sub, rel, basename, depth + 1, max_depth, fn, ctx);
+        free(rel);
+        git_tree_free(sub);
+        if (stop)
+            return stop;
+    }
+    return 0;
+}
+
+static int walk_disk(const char *root, const char *prefix, const char *basename, int depth, int max_depth,
+                     rh_git_file_fn fn, void *ctx)
+{
+    char *full = join(root, prefix);
+    DIR *d = opendir(full);
+    if (!d) {
+        free(full);
+        return 0;
+    }
+    char **names = NULL;
+    size_t nn = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        names = rh_xrealloc(names, (nn + 1) * sizeof *names);
+        names[nn++] = rh_xstrdup(de->d_name);
+    }
+    closedir(d);
+    int stop = 0;
+    for (int pass = 0; pass < 2 && !stop; pass++) {
+        for (size_t i = 0; i < nn && !stop; i++) {
+            char *p = join(full, names[i]);
+            struct stat st;
+            if (lstat(p, &st) == 0) {
+                char *rel = join(prefix, names[i]);
+                if (pass == 0 && S_ISREG(st.st_mode) && strcmp(names[i], basename) == 0)
+                    stop = fn(rel, ctx);
+                else if (pass == 1 && S_ISDIR(st.st_mode) && depth < max_depth && !skip_dir(names[i]))
+                    stop = walk_disk(root, rel, basename, depth + 1, max_depth, fn, ctx);
+                free(rel);
+            }
+            free(p);
+        }
+    }
+    for (size_t i = 0; i < nn; i++)
+        free(names[i]);
+    free(names);
+    free(full);
+    return stop;
+}
+
+int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
+                      rh_git_file_fn fn, void *ctx, rh_err *err)
+{
+    if (rev->worktree) {
+        walk_disk(rh_git_workdir(repo), "", basename, 0, max_depth, fn, ctx);
+        return 0;
+    }
+    git_tree *root = NULL;
+    if (rev_tree(repo, rev, &root, err) < 0)
+        return -1;
+    walk_tree(repo, root, "", basename, 0, max_depth, fn, ctx);
+    git_tree_free(root);
+    return 0;
+}

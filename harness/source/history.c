@@ -1,0 +1,311 @@
+/*
+ * history.c — the migration-set diff between two revisions and its hazards (see history.h).
+ */
+#include "source/history.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+/* At most this many order-differs pairs are listed; more are summarised in one note. */
+#define MAX_ORDER_PAIRS 200
+
+const char *rh_hist_kind_name(rh_hist_kind kind)
+{
+    switch (kind) {
+    case RH_HIST_ADDED: return "added";
+    case RH_HIST_REMOVED: return "removed";
+    case RH_HIST_RENAMED: return "renamed";
+    case RH_HIST_EDITED: return "edited";
+    case RH_HIST_OUT_OF_ORDER: return "out-of-order";
+    case RH_HIST_NO_SQL: return "no-sql";
+    case RH_HIST_ORDER_DIFFERS: return "order-differs";
+    case RH_HIST_PROBLEM: return "problem";
+    }
+    return "?";
+}
+
+static rh_hist_finding *add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
+                            char *file, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+static rh_hist_finding *add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
+                            char *file, const char *fmt, ...)
+{
+    h->items = rh_xrealloc(h->items, (h->n + 1) * sizeof *h->items);
+    rh_hist_finding *f = &h->items[h->n++];
+    memset(f, 0, sizeof *f);
+    f->kind = kind;
+    f->hazard = hazard;
+    f->name = name ? rh_name_printable(name, strlen(name)) : NULL;
+    f->other = other ? rh_name_printable(other, strlen(other)) : NULL;
+    f->file = file;
+    va_list ap;
+    va_start(ap, fmt);
+    if (vasprintf(&f->message, fmt, ap) < 0)
+        abort();
+    va_end(ap);
+    if (hazard)
+        h->n_hazards++;
+    return f;
+}
+
+static char *file_of(const rh_git_history *h, const char *name, int sql)
+{
+    char *pn = rh_name_printable(name, strlen(name));
+    char *r = *h->migrations ? rh_xasprintf("%s/%s%s", h->migrations, pn, sql ? "/migration.sql" : "")
+                             : rh_xasprintf("%s%s", pn, sql ? "/migration.sql" : "");
+    free(pn);
+    return r;
+}
+
+static int resolve_profile(rh_git_repo *repo, rh_git_history *h, const rh_git_history_opts *opts, rh_err *err)
+{
+    rh_err perr;
+    if (opts && opts->prisma_version) {
+        if (rh_profile_from_version(&h->profile, opts->prisma_version, err) < 0)
+            return rh_err_prefix(err, "--prisma-version");
+        snprintf(h->profile_source, sizeof h->profile_source, "--prisma-version %s", opts->prisma_version);
+        return 0;
+    }
+    rh_prisma_version pv;
+    int rc = rh_git_detect_prisma(repo, &h->to, h->migrations, &pv, &perr);
+    if (rc == 1 && rh_profile_from_version(&h->profile, pv.version, &perr) == 0) {
+        snprintf(h->profile_source, sizeof h->profile_source, "%s at %s", pv.source, h->to.label);
+        return 0;
+    }
+    rh_profile_from_version(&h->profile, RH_PROFILE_DEFAULT_VERSION, &perr);
+    if (rc < 0)
+        snprintf(h->profile_source, sizeof h->profile_source, "default (%.500s)", perr.msg);
+    else
+        snprintf(h->profile_source, sizeof h->profile_source, "default (no prisma dependency found at %.500s)",
+                 h->to.label);
+    return 0;
+}
+
+/* ---- the findings --------------------------------------------------------------------------------- */
+
+static void find_changes(rh_git_history *h)
+{
+    const rh_migset *a = &h->a, *b = &h->b;
+    const char *A = h->from.label, *B = h->to.label;
+    char *renamed_to = rh_xcalloc(b->n + 1, 1); /* b entries that are a rename target */
+    char *renamed_from = rh_xcalloc(a->n + 1, 1);
+
+    /* renames: a name gone at B whose exact bytes reappear under a new name */
+    for (size_t i = 0; i < a->n; i++) {
+        const rh_migration *ma = &a->items[i];
+        if (!ma->sql || rh_migset_find(b, ma->name))
+            continue;
+        for (size_t j = 0; j < b->n; j++) {
+            const rh_migration *mb = &b->items[j];
+            if (renamed_to[j] || !mb->sql || rh_migset_find(a, mb->name) || strcmp(ma->checksum, mb->checksum) != 0)
+                continue;
+            renamed_to[j] = renamed_from[i] = 1;
+            char *pa = rh_name_printable(ma->name, strlen(ma->name));
+            char *pb = rh_name_printable(mb->name, strlen(mb->name));
+            add(h, RH_HIST_RENAMED, 1, mb->name, ma->name, file_of(h, mb->name, 0),
+                "%s was renamed to %s between %s and %s (same migration.sql): a database deployed at %s has "
+                "applied %s and will apply the same SQL again as %s",
+                pa, pb, A, B, A, pa, pb);
+            free(pa);
+            free(pb);
+            break;
+        }
+    }
+    for (size_t i = 0; i < a->n; i++) {
+        const rh_migration *ma = &a->items[i];
+        if (renamed_from[i] || rh_migset_find(b, ma->name))
+            continue;
+        char *pa = rh_name_printable(ma->name, strlen(ma->name));
+        add(h, RH_HIST_REMOVED, 1, ma->name, NULL, file_of(h, ma->name, 0),
+            "%s exists at %s but not at %s: a database deployed at %s keeps its ledger row with no folder "
+            "(prisma migrate status reports the histories as diverged)",
+            pa, A, B, A);
+        free(pa);
+    }
+    for (size_t j = 0; j < b->n; j++) {
+        const rh_migration *mb = &b->items[j];
+        const rh_migration *ma = rh_migset_find(a, mb->name);
+        char *pb = rh_name_printable(mb->name, strlen(mb->name));
+        if (!ma && !renamed_to[j]) {
+            add(h, RH_HIST_ADDED, 0, mb->name, NULL, file_of(h, mb->name, 0), "%s is new at %s", pb, B);
+        } else if (ma) {
+            int same = (ma->sql == NULL) == (mb->sql == NULL) && strcmp(ma->checksum, mb->checksum) == 0;
+            if (!same) {
+                if (ma->sql && mb->sql && rh_checksum_matches(ma->checksum, mb->sql, mb->sql_len)) {
+                    add(h, RH_HIST_EDITED, 0, mb->name, NULL, file_of(h, mb->name, 1),
+                        "%s/migration.sql changed between %s and %s in line endings only (CRLF/LF): Prisma's "
+                        "checksum comparison accepts it",
+                        pb, A, B);
+                } else if (ma->sql && mb->sql) {
+                    add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
+                        "%s/migration.sql was edited between %s and %s (checksum %.12s... -> %.12s...): a "
+                        "database deployed at %s never runs the new version, and Prisma does not say so",
+                        pb, A, B, ma->checksum, mb->checksum, A);
+                } else if (ma->sql) {
+                    add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
+                        "%s/migration.sql exists at %s but not at %s", pb, A, B);
+                } else {
+                    add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
+                        "%s/migration.sql was added between %s and %s to a folder that had none: a database "
+                        "deployed at %s failed on it (P3015) or never saw it", pb, A, B, A);
+                }
+            }
+        }
+        free(pb);
+    }
+
+    /* out of order: new names sorting before the last migration of A (in the profile's order) */
+    if (a->n > 0) {
+        const rh_migration *last = &a->items[a->n - 1];
+        const char *order = h->profile.order == RH_ORDER_ICU ? "ICU" : "byte";
+        for (size_t j = 0; j < b->n; j++) {
+            const rh_migration *mb = &b->items[j];
+            if (rh_migset_find(a, mb->name))
+                continue;
+            if (rh_order_compare(h->profile.order, mb->name, last->name) < 0) {
+                char *pb = rh_name_printable(mb->name, strlen(mb->name));
+                char *pl = rh_name_printable(last->name, strlen(last->name));
+                add(h, RH_HIST_OUT_OF_ORDER, 1, mb->name, last->name, file_of(h, mb->name, 0),
+                    "%s is new at %s and sorts before %s, the last migration at %s (%s order, Prisma %s): a "
+                    "database deployed at %s applies it after %s, out of the order the folder gives",
+                    pb, B, pl, A, order, h->profile.version, A, pl);
+                free(pb);
+                free(pl);
+            }
+        }
+    }
+    free(renamed_to);
+    free(renamed_from);
+}
+
+static void find_oddities(rh_git_history *h)
+{
+    const rh_migset *b = &h->b;
+    const char *B = h->to.label;
+    for (size_t j = 0; j < b->n; j++) {
+        const rh_migration *mb = &b->items[j];
+        char *pb = rh_name_printable(mb->name, strlen(mb->name));
+        if (!mb->sql)
+            add(h, RH_HIST_NO_SQL, 1, mb->name, NULL, file_of(h, mb->name, 0),
+                "%s has no migration.sql at %s: prisma migrate deploy stops with P3015 when it reaches it%s%s", pb, B,
+                mb->problem ? " (" : "", mb->problem ? mb->problem : "");
+        else if (mb->problem)
+            add(h, RH_HIST_PROBLEM, 1, mb->name, NULL, file_of(h, mb->name, 0), "%s at %s: %s", pb, B, mb->problem);
+        free(pb);
+    }
+    for (size_t k = 0; k < b->n_problems; k++)
+        add(h, RH_HIST_PROBLEM, 1, NULL, NULL, rh_xstrdup(h->migrations), "in %s at %s: %s",
+            *h->migrations ? h->migrations : ".", B, b->problems[k]);
+}
+
+static int cmp_icu(const void *x, const void *y)
+{
+    const rh_migration *const *a = x, *const *b = y;
+    int c = rh_order_compare(RH_ORDER_ICU, (*a)->name, (*b)->name);
+    return c ? c : strcmp((*a)->name, (*b)->name);
+}
+
+static void find_order_differences(rh_git_history *h)
+{
+    const rh_migset *b = &h->b;
+    if (b->n < 2)
+        return;
+    const rh_migration **icu = rh_xmalloc(b->n * sizeof *icu);
+    for (size_t i = 0; i < b->n; i++)
+        icu[i] = &b->items[i];
+    qsort(icu, b->n, sizeof *icu, cmp_icu);
+    size_t listed = 0, more = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        for (size_t j = i + 1; j < b->n; j++) {
+            if (strcmp(icu[i]->name, icu[j]->name) <= 0)
+                continue;
+            /* ICU puts i first, bytes put j first */
+            int new_i = !rh_migset_find(&h->a, icu[i]->name), new_j = !rh_migset_find(&h->a, icu[j]->name);
+            int hazard = h->a_missing ? 1 : (new_i || new_j);
+            if (listed >= MAX_ORDER_PAIRS) {
+                more++;
+                continue;
+            }
+            listed++;
+            char *pi = rh_name_printable(icu[i]->name, strlen(icu[i]->name));
+            char *pj = rh_name_printable(icu[j]->name, strlen(icu[j]->name));
+            add(h, RH_HIST_ORDER_DIFFERS, hazard, icu[i]->name, icu[j]->name, file_of(h, icu[i]->name, 0),
+                "%s and %s are ordered differently at %s: %s first by ICU order (Prisma >= 6.6), %s first by byte "
+                "order (Prisma < 6.6); upgrading Prisma across 6.6 changes the order they apply in%s",
+                pi, pj, h->to.label, pi, pj, hazard ? "" : " (both already at the first revision)");
+            free(pi);
+            free(pj);
+        }
+    }
+    if (more)
+        add(h, RH_HIST_ORDER_DIFFERS, 0, NULL, NULL, rh_xstrdup(h->migrations),
+            "%zu more pairs are ordered differently by ICU and byte order at %s (not listed)", more, h->to.label);
+    free(icu);
+}
+
+int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, const rh_git_history_opts *opts,
+                           rh_git_history *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (rh_git_resolve(repo, from, &out->from, err) < 0)
+        return rh_err_prefix(err, "--from");
+    if (rh_git_resolve(repo, to, &out->to, err) < 0)
+        return rh_err_prefix(err, "--to");
+    if (opts && opts->migrations) {
+        out->migrations = rh_git_relpath(repo, opts->migrations, err);
+        if (!out->migrations)
+            return rh_err_prefix(err, "--migrations");
+    } else {
+        rh_err e2;
+        if (rh_git_default_migrations(repo, &out->to, &out->migrations, err) < 0 &&
+            rh_git_default_migrations(repo, &out->from, &out->migrations, &e2) < 0)
+            return -1;
+    }
+    if (resolve_profile(repo, out, opts, err) < 0)
+        goto fail;
+    if (rh_git_read_migset(repo, &out->to, out->migrations, &out->b, err) < 0)
+        goto fail;
+    rh_err aerr;
+    if (rh_git_read_migset(repo, &out->from, out->migrations, &out->a, &aerr) < 0) {
+        if (rh_git_is_dir(repo, &out->from, out->migrations, err) != 0 || strstr(aerr.msg, "does not exist") == NULL) {
+            rh_err_set(err, "%s", aerr.msg);
+            goto fail;
+        }
+        out->a_missing = 1; /* the folder appears between the revisions: everything is new */
+        memset(&out->a, 0, sizeof out->a);
+    }
+    rh_migset_sort(&out->a, &out->profile);
+    rh_migset_sort(&out->b, &out->profile);
+
+    find_changes(out);
+    find_oddities(out);
+    find_order_differences(out);
+    return 0;
+fail:
+    rh_git_history_free(out);
+    return -1;
+}
+
+void rh_git_history_free(rh_git_history *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->n; i++) {
+        free(h->items[i].name);
+        free(h->items[i].other);
+        free(h->items[i].file);
+        free(h->items[i].message);
+    }
+    free(h->items);
+    free(h->migrations);
+    rh_migset_free(&h->a);
+    rh_migset_free(&h->b);
+    rh_git_rev from = h->from, to = h->to;
+    memset(h, 0, sizeof *h);
+    h->from = from;
+    h->to = to;
+}

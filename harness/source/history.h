@@ -1,0 +1,69 @@
+/*
+ * history.h — what changed in a migrations folder between two revisions, and the hazards in it.
+ *
+ * A database deployed at the first revision meets the second one's folder: migrations removed or
+ * renamed (its ledger names folders that are gone, a renamed one runs again), edited after apply
+ * (never re-run, and Prisma stays silent), inserted before already applied ones (applied out of
+ * the order they were written), folders without migration.sql (P3015), names whose order differs
+ * between byte order (Prisma < 6.6) and ICU order (>= 6.6), and odd entries (symlinks,
+ * submodules, invisible characters).
+ */
+#ifndef RH_HISTORY_H
+#define RH_HISTORY_H
+
+#include <stddef.h>
+
+#include "migrations/migset.h"
+#include "migrations/profile.h"
+#include "source/git.h"
+#include "util/err.h"
+
+typedef enum rh_hist_kind {
+    RH_HIST_ADDED,          /* new at `to` (not a hazard by itself) */
+    RH_HIST_REMOVED,        /* gone at `to` */
+    RH_HIST_RENAMED,        /* same bytes, new name */
+    RH_HIST_EDITED,         /* same name, new bytes */
+    RH_HIST_OUT_OF_ORDER,   /* new, and sorts before the last migration of `from` */
+    RH_HIST_NO_SQL,         /* a folder without migration.sql at `to` */
+    RH_HIST_ORDER_DIFFERS,  /* two names at `to` ordered differently by bytes and by ICU */
+    RH_HIST_PROBLEM,        /* an odd entry at `to` (symlink, submodule, invisible characters ...) */
+} rh_hist_kind;
+
+typedef struct rh_hist_finding {
+    rh_hist_kind kind;
+    int hazard;      /* 1: counts as a finding (exit 1); 0: a note */
+    char *name;      /* the migration (for a rename: the new name) */
+    char *other;     /* rename: the old name; out-of-order: the last migration of `from`;
+                        order-differs: the other name; NULL otherwise */
+    char *file;      /* the file or folder concerned, from the repository root */
+    char *message;   /* one sentence naming the file and the revisions */
+} rh_hist_finding;
+
+typedef struct rh_git_history_opts {
+    const char *migrations;      /* folder from the repository root; NULL: Prisma's default at `to` */
+    const char *prisma_version;  /* NULL: detected at `to`, else RH_PROFILE_DEFAULT_VERSION */
+} rh_git_history_opts;
+
+typedef struct rh_git_history {
+    rh_git_rev from, to;
+    char *migrations;            /* the folder compared */
+    rh_profile profile;          /* the folder order used for out-of-order findings */
+    char profile_source[1024];    /* "--prisma-version", "package.json devDependencies.prisma ^6.19.0 ..." or "default" */
+    rh_migset a, b;              /* the sets at `from` and `to`, in the profile's order */
+    int a_missing;               /* the folder does not exist at `from` (everything counts as added) */
+    rh_hist_finding *items;
+    size_t n;
+    size_t n_hazards;
+} rh_git_history;
+
+/* Compare the migrations folder at two revisions. Fails (exit 2 material) on unknown revisions,
+   a folder missing at `to`, and the like; the message names what the user gave. */
+int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, const rh_git_history_opts *opts,
+                           rh_git_history *out, rh_err *err);
+
+void rh_git_history_free(rh_git_history *h);
+
+/* "added", "removed", "renamed", "edited", "out-of-order", "no-sql", "order-differs", "problem" */
+const char *rh_hist_kind_name(rh_hist_kind kind);
+
+#endif

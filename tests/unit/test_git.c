@@ -1,0 +1,469 @@
+/*
+ * test_git.c — the source module on fixture repositories built with libgit2: opening (subfolder,
+ * bare, not a repository), resolving revisions (sha, branch, tags, HEAD~1, WORKTREE, errors),
+ * reading a migrations folder from the object database with Prisma's rules and problem reports,
+ * and detecting the Prisma version and the migrations folder of a revision.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "migrations/migset.h"
+#include "source/git.h"
+#include "test_git_fixture.h"
+#include "util/fs.h"
+
+static rh_git_repo *open_ok(const char *path)
+{
+    rh_git_repo *g = NULL;
+    rh_err err;
+    if (rh_git_open(&g, path, &err) < 0)
+        fail_msg("open %s: %s", path, err.msg);
+    return g;
+}
+
+static void resolve_ok(rh_git_repo *g, const char *spec, rh_git_rev *rev)
+{
+    rh_err err;
+    if (rh_git_resolve(g, spec, rev, &err) < 0)
+        fail_msg("resolve %s: %s", spec, err.msg);
+}
+
+/* ---- opening --------------------------------------------------------------------------------------- */
+
+static void open_from_a_subfolder_and_bare(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", "CREATE TABLE a (id int);\n");
+    fx_commit(r, "init");
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/prisma/migrations", r->path);
+    rh_git_repo *g = open_ok(sub);
+    assert_non_null(rh_git_workdir(g));
+    rh_git_close(g);
+
+    fx_repo *b = fx_repo_new(1);
+    fx_migration(b, "20240101000000_init", "CREATE TABLE a (id int);\n");
+    fx_commit(b, "init");
+    g = open_ok(b->path);
+    assert_null(rh_git_workdir(g));
+    rh_git_rev rev;
+    resolve_ok(g, "main", &rev);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(set.n, 1);
+    rh_migset_free(&set);
+    assert_int_equal(rh_git_resolve(g, "WORKTREE", &rev, &err), -1);
+    char want[8192];
+    snprintf(want, sizeof want, "revision WORKTREE: the repository at %s is bare, it has no work tree", b->path);
+    assert_string_equal(err.msg, want);
+    rh_git_close(g);
+    fx_free(r);
+    fx_free(b);
+}
+
+static void not_a_repository_is_a_clear_error(void **state)
+{
+    const char *d = fx_tmpdir();
+    rh_git_repo *g = NULL;
+    rh_err err;
+    assert_int_equal(rh_git_open(&g, d, &err), -1);
+    char want[4096];
+    snprintf(want, sizeof want, "not a git repository: %s (nor any parent folder)", d);
+    assert_string_equal(err.msg, want);
+    assert_null(g);
+    assert_int_equal(rh_git_open(&g, "/nonexistent/repo", &err), -1);
+    assert_string_equal(err.msg, "no such folder: /nonexistent/repo: No such file or directory");
+}
+
+/* ---- revisions ------------------------------------------------------------------------------------- */
+
+static void revisions_of_every_kind(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", "CREATE TABLE a (id int);\n");
+    char first[41];
+    strcpy(first, fx_commit(r, "init"));
+    fx_tag(r, "v1", "main", 1);
+    fx_tag(r, "light", "main", 0);
+    fx_migration(r, "20240102000000_b", "CREATE TABLE b (id int);\n");
+    char second[41];
+    strcpy(second, fx_commit(r, "b"));
+    fx_branch(r, "feature", "main");
+
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    resolve_ok(g, first, &rev);
+    assert_string_equal(rev.sha, first);
+    assert_string_equal(rev.label, rev.short_sha);
+    char shortspec[8];
+    memcpy(shortspec, first, 7);
+    shortspec[7] = '\0';
+    resolve_ok(g, shortspec, &rev);
+    assert_string_equal(rev.sha, first);
+    resolve_ok(g, "v1", &rev); /* annotated: peeled to the commit */
+    assert_string_equal(rev.sha, first);
+    char label[64];
+    snprintf(label, sizeof label, "v1 (%.7s)", first);
+    assert_string_equal(rev.label, label);
+    resolve_ok(g, "light", &rev);
+    assert_string_equal(rev.sha, first);
+    resolve_ok(g, "HEAD~1", &rev);
+    assert_string_equal(rev.sha, first);
+    resolve_ok(g, "main^", &rev);
+    assert_string_equal(rev.sha, first);
+    resolve_ok(g, "feature", &rev);
+    assert_string_equal(rev.sha, second);
+    resolve_ok(g, "WORKTREE", &rev);
+    assert_true(rev.worktree);
+    assert_string_equal(rev.label, "WORKTREE (files on disk)");
+
+    rh_err err;
+    assert_int_equal(rh_git_resolve(g, "nope", &rev, &err), -1);
+    char want[8192];
+    snprintf(want, sizeof want, "unknown revision 'nope' in the repository at %s", r->path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(rh_git_resolve(g, "HEAD^{tree}", &rev, &err), -1);
+    assert_string_equal(err.msg, "revision 'HEAD^{tree}' is a tree, not a commit");
+    rh_git_close(g);
+    fx_free(r);
+}
+
+static void empty_repository_has_no_revisions(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    rh_err err;
+    assert_int_equal(rh_git_resolve(g, "HEAD", &rev, &err), -1);
+    char want[8192];
+    snprintf(want, sizeof want, "unknown revision 'HEAD': the repository at %s has no commits yet", r->path);
+    assert_string_equal(err.msg, want);
+    rh_git_close(g);
+    fx_free(r);
+}
+
+/* ---- reading a folder at a revision ------------------------------------------------------------------ */
+
+static void folder_at_a_revision_follows_prismas_rules(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    const char crlf[] = "CREATE TABLE a (\r\n  id int\r\n);\r\n";
+    fx_migration(r, "20240101000000_init", crlf);
+    fx_migration(r, ".hidden", "SELECT 1;\n");
+    fx_put(r, "prisma/migrations/20240102000000_nosql/README.md", "forgot the sql\n");
+    fx_put(r, "prisma/migrations/20240103000000_lrm/migration.sql\xe2\x80\x8e", "SELECT 2;\n");
+    fx_put(r, "prisma/migrations/20240104000000_bad\xff/migration.sql", "SELECT 3;\n");
+    fx_put(r, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    fx_put(r, "prisma/migrations/notes.txt", "ignored\n");
+    fx_symlink(r, "prisma/migrations/20240105000000_link", ".hidden");
+    fx_gitlink(r, "prisma/migrations/20240106000000_sub");
+    fx_migration(r, "20240107000000_symsql/x.sql", "SELECT 7;\n");
+    fx_symlink(r, "prisma/migrations/20240107000000_symsql/migration.sql", "x.sql/migration.sql");
+    fx_commit(r, "everything odd");
+
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    resolve_ok(g, "main", &rev);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(set.n, 7);
+    assert_string_equal(set.items[0].name, ".hidden");
+
+    const rh_migration *m = rh_migset_find(&set, "20240101000000_init");
+    assert_int_equal(m->sql_len, sizeof crlf - 1);
+    assert_memory_equal(m->sql, crlf, sizeof crlf - 1); /* exact bytes: CRLF kept */
+    char hex[65];
+    rh_checksum_hex(crlf, sizeof crlf - 1, hex);
+    assert_string_equal(m->checksum, hex);
+    assert_null(m->problem);
+
+    m = rh_migset_find(&set, "20240102000000_nosql");
+    assert_null(m->sql);
+    assert_string_equal(m->problem, "no migration.sql (Prisma stops with P3015 when it reaches it)");
+
+    m = rh_migset_find(&set, "20240103000000_lrm");
+    assert_null(m->sql);
+    assert_string_equal(m->problem, "no migration.sql (Prisma stops with P3015 when it reaches it); beside it a file "
+                                    "named 'migration.sql<U+200E>' which contains the invisible character U+200E at "
+                                    "byte 13");
+
+    m = rh_migset_find(&set, "20240104000000_bad\xff");
+    assert_non_null(m);
+    assert_non_null(m->sql);
+    assert_string_equal(m->problem, "the directory name is not valid UTF-8 (byte 0xff at offset 18)");
+
+    m = rh_migset_find(&set, "20240106000000_sub");
+    assert_null(m->sql);
+    assert_non_null(strstr(m->problem, "is a git submodule (gitlink to commit 1234567)"));
+
+    m = rh_migset_find(&set, "20240107000000_symsql");
+    assert_non_null(strstr(m->problem, "migration.sql is a symbolic link to 'x.sql/migration.sql'"));
+    assert_string_equal(m->sql, "SELECT 7;\n");
+
+    assert_null(rh_migset_find(&set, "20240105000000_link"));
+    assert_int_equal(set.n_problems, 1);
+    assert_string_equal(set.problems[0], "'20240105000000_link' is a symbolic link to '.hidden' (a folder): Prisma "
+                                         "lists only real folders, so it is not a migration");
+    assert_true(set.has_lock_file);
+    assert_string_equal(set.lock_provider, "postgresql");
+    char origin[128];
+    snprintf(origin, sizeof origin, "prisma/migrations at main (%s)", rev.short_sha);
+    assert_string_equal(set.origin, origin);
+    rh_migset_free(&set);
+    rh_git_close(g);
+    fx_free(r);
+}
+
+static void folder_missing_or_a_file(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "README.md", "no migrations yet\n");
+    fx_commit(r, "readme");
+    fx_tag(r, "v0", "main", 1);
+    fx_put(r, "db/migrations", "a file\n");
+    fx_commit(r, "file");
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    resolve_ok(g, "v0", &rev);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), -1);
+    char want[256];
+    snprintf(want, sizeof want, "the folder prisma/migrations does not exist at v0 (%s)", rev.short_sha);
+    assert_string_equal(err.msg, want);
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_read_migset(g, &rev, "db/migrations", &set, &err), -1);
+    snprintf(want, sizeof want, "db/migrations is a file, not a folder, at main (%s)", rev.short_sha);
+    assert_string_equal(err.msg, want);
+    rh_git_close(g);
+    fx_free(r);
+}
+
+static void reading_never_touches_worktree_index_or_head(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", "v1\n");
+    fx_commit(r, "one");
+    fx_tag(r, "v1", "main", 1);
+    fx_migration(r, "20240101000000_init", "v2\n");
+    fx_commit(r, "two");
+    /* uncommitted change on disk */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/prisma/migrations/20240101000000_init/migration.sql", r->path);
+    fx_write_file(path, "v3 on disk\n", 11);
+    char headfile[4096], indexfile[4096];
+    snprintf(headfile, sizeof headfile, "%s/.git/HEAD", r->path);
+    snprintf(indexfile, sizeof indexfile, "%s/.git/index", r->path);
+    char *head_before = NULL;
+    size_t hl;
+    rh_err err;
+    assert_int_equal(rh_fs_read(headfile, &head_before, &hl, &err), 0);
+
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    rh_migset set;
+    resolve_ok(g, "v1", &rev);
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_string_equal(set.items[0].sql, "v1\n");
+    rh_migset_free(&set);
+    resolve_ok(g, "HEAD", &rev);
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_string_equal(set.items[0].sql, "v2\n");
+    rh_migset_free(&set);
+    resolve_ok(g, "WORKTREE", &rev);
+    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations/", &set, &err), 0);
+    assert_string_equal(set.items[0].sql, "v3 on disk\n");
+    rh_migset_free(&set);
+    rh_git_close(g);
+
+    char *data = NULL;
+    size_t len;
+    assert_int_equal(rh_fs_read(path, &data, &len, &err), 0);
+    assert_string_equal(data, "v3 on disk\n");
+    free(data);
+    assert_int_equal(rh_fs_read(headfile, &data, &len, &err), 0);
+    assert_string_equal(data, head_before);
+    free(data);
+    free(head_before);
+    assert_false(rh_fs_exists(indexfile)); /* never written */
+    fx_free(r);
+}
+
+static void relative_paths(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", "x\n");
+    fx_commit(r, "one");
+    rh_git_repo *g = open_ok(r->path);
+    rh_err err;
+    char abs[4096];
+    snprintf(abs, sizeof abs, "%s/prisma/migrations/", r->path);
+    char *p = rh_git_relpath(g, abs, &err);
+    assert_string_equal(p, "prisma/migrations");
+    free(p);
+    p = rh_git_relpath(g, "./prisma/migrations/", &err);
+    assert_string_equal(p, "prisma/migrations");
+    free(p);
+    assert_null(rh_git_relpath(g, "/etc", &err));
+    assert_non_null(strstr(err.msg, "the folder /etc is outside the repository's work tree"));
+    rh_git_close(g);
+    fx_free(r);
+}
+
+/* ---- which Prisma, which folder ----------------------------------------------------------------------- */
+
+static void detect(fx_repo *r, const char *rev_spec, const char *near, const char *want_version,
+                   const char *want_source)
+{
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    resolve_ok(g, rev_spec, &rev);
+    rh_prisma_version pv;
+    rh_err err;
+    int rc = rh_git_detect_prisma(g, &rev, near, &pv, &err);
+    if (!want_version) {
+        assert_int_equal(rc, 0);
+    } else {
+        if (rc != 1)
+            fail_msg("detect: rc %d %s", rc, err.msg);
+        assert_string_equal(pv.version, want_version);
+        assert_string_equal(pv.source, want_source);
+    }
+    rh_git_close(g);
+}
+
+static void prisma_version_from_package_json_and_lock_files(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "README.md", "x\n");
+    fx_commit(r, "none");
+    detect(r, "main", NULL, NULL, NULL);
+
+    fx_put(r, "package.json", "{\"name\":\"app\",\"devDependencies\":{\"prisma\":\"^6.19.0\"},"
+                              "\"dependencies\":{\"@prisma/client\":\"^6.19.0\"}}");
+    fx_commit(r, "range");
+    detect(r, "main", NULL, "6.19.0", "package.json devDependencies.prisma ^6.19.0");
+
+    fx_put(r, "package-lock.json", "{\"lockfileVersion\":3,\"packages\":{\"\":{},"
+                                   "\"node_modules/prisma\":{\"version\":\"6.19.3\"}}}");
+    fx_commit(r, "npm lock");
+    detect(r, "main", NULL, "6.19.3",
+           "package.json devDependencies.prisma ^6.19.0, package-lock.json 6.19.3");
+
+    fx_rm(r, "package-lock.json");
+    fx_put(r, "pnpm-lock.yaml", "lockfileVersion: '9.0'\n\nimporters:\n  .:\n    devDependencies:\n      prisma:\n"
+                                "        specifier: ^6.19.0\n        version: 6.19.2\n\npackages:\n\n"
+                                "  '@prisma/client@6.19.2':\n    resolution: {}\n  prisma@6.19.2:\n    resolution: {}\n");
+    fx_commit(r, "pnpm lock");
+    detect(r, "main", NULL, "6.19.2", "package.json devDependencies.prisma ^6.19.0, pnpm-lock.yaml 6.19.2");
+
+    fx_rm(r, "pnpm-lock.yaml");
+    fx_put(r, "yarn.lock", "# yarn lockfile v1\n\n\"@prisma/client@^6.19.0\":\n  version \"6.19.9\"\n\n"
+                           "prisma@^6.19.0, prisma@^6.1.0:\n  version \"6.19.1\"\n  resolved \"x\"\n");
+    fx_commit(r, "yarn lock");
+    detect(r, "main", NULL, "6.19.1", "package.json devDependencies.prisma ^6.19.0, yarn.lock 6.19.1");
+
+    fx_put(r, "yarn.lock", "__metadata:\n  version: 8\n\n\"prisma@npm:^6.19.0\":\n  version: 6.19.5\n");
+    fx_commit(r, "yarn berry lock");
+    detect(r, "main", NULL, "6.19.5", "package.json devDependencies.prisma ^6.19.0, yarn.lock 6.19.5");
+    fx_free(r);
+}
+
+static void prisma_version_in_a_monorepo(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "package.json", "{\"private\":true,\"workspaces\":[\"apps/*\"]}");
+    fx_put(r, "apps/web/package.json", "{\"dependencies\":{\"@prisma/client\":\"6.1.0\"}}");
+    fx_put(r, "apps/api/package.json", "{\"devDependencies\":{\"prisma\":\"~5.22.0\"}}");
+    fx_migration(r, "x", "x");
+    fx_commit(r, "monorepo");
+    detect(r, "main", "apps/api/prisma/migrations", "5.22.0", "apps/api/package.json devDependencies.prisma ~5.22.0");
+    detect(r, "main", "apps/web/prisma/migrations", "6.1.0", "apps/web/package.json dependencies.@prisma/client 6.1.0");
+    fx_put(r, "package-lock.json", "{\"lockfileVersion\":3,\"packages\":{"
+                                   "\"apps/api/node_modules/prisma\":{\"version\":\"5.22.0\"},"
+                                   "\"node_modules/prisma\":{\"version\":\"6.0.1\"}}}");
+    fx_commit(r, "lock");
+    detect(r, "main", "apps/api/prisma/migrations", "5.22.0",
+           "apps/api/package.json devDependencies.prisma ~5.22.0, package-lock.json 5.22.0");
+    fx_free(r);
+}
+
+static void default_migrations_folder(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "README.md", "x\n");
+    fx_commit(r, "nothing");
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    rh_err err;
+    char *path = NULL;
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_default_migrations(g, &rev, &path, &err), -1);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "no migrations folder found at main (%s): no prisma/migrations, no schema.prisma, no prisma.config.ts or "
+             "package.json \"prisma.schema\" setting (give --migrations PATH)", rev.short_sha);
+    assert_string_equal(err.msg, want);
+
+    fx_put(r, "services/db/schema.prisma", "datasource db {}\n");
+    fx_put(r, "other/schema.prisma", "datasource db {}\n");
+    fx_put(r, "services/db/migrations/1_init/migration.sql", "x\n");
+    fx_commit(r, "schema");
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_default_migrations(g, &rev, &path, &err), 0);
+    assert_string_equal(path, "services/db/migrations"); /* the schema with migrations beside it */
+    free(path);
+
+    fx_put(r, "package.json", "{\"prisma\":{\"schema\":\"./database/main.prisma\"}}");
+    fx_commit(r, "package.json setting");
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_default_migrations(g, &rev, &path, &err), 0);
+    assert_string_equal(path, "database/migrations");
+    free(path);
+
+    fx_rm(r, "package.json");
+    fx_migration(r, "1_init", "x\n");
+    fx_commit(r, "default");
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_default_migrations(g, &rev, &path, &err), 0);
+    assert_string_equal(path, "prisma/migrations");
+    free(path);
+
+    fx_put(r, "prisma.config.ts", "import { defineConfig } from 'prisma/config'\nexport default defineConfig({\n"
+                                  "  schema: 'db/schema.prisma',\n  migrations: {\n    path: 'db/migrations',\n  },\n})\n");
+    fx_commit(r, "config");
+    resolve_ok(g, "main", &rev);
+    assert_int_equal(rh_git_default_migrations(g, &rev, &path, &err), 0);
+    assert_string_equal(path, "db/migrations");
+    free(path);
+    rh_git_close(g);
+    fx_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(open_from_a_subfolder_and_bare),
+        cmocka_unit_test(not_a_repository_is_a_clear_error),
+        cmocka_unit_test(revisions_of_every_kind),
+        cmocka_unit_test(empty_repository_has_no_revisions),
+        cmocka_unit_test(folder_at_a_revision_follows_prismas_rules),
+        cmocka_unit_test(folder_missing_or_a_file),
+        cmocka_unit_test(reading_never_touches_worktree_index_or_head),
+        cmocka_unit_test(relative_paths),
+        cmocka_unit_test(prisma_version_from_package_json_and_lock_files),
+        cmocka_unit_test(prisma_version_in_a_monorepo),
+        cmocka_unit_test(default_migrations_folder),
+    };
+    return cmocka_run_group_tests_name("git", tests, NULL, NULL);
+}
