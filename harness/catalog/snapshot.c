@@ -1,0 +1,487 @@
+/*
+ * snapshot.c — reads a database's schema into the catalog model: one catalog query per object
+ * kind (never one per object), inside one REPEATABLE READ snapshot, with the session settings that
+ * change how expressions print pinned to fixed values.
+ */
+#include "catalog/catalog_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Schemas that belong to PostgreSQL itself, never to the application. */
+#define NSP_FILTER(n) " " n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname !~ '^pg_(toast|temp_)' "
+/* Objects created by an extension are covered by "extension NAME version V". */
+#define NOT_EXT(cls, oid) " NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '" cls "'::regclass AND e.objid = " oid " AND e.deptype = 'e') "
+#define ACL(col) "(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(" col ") x)"
+#define DESCR(alias, cls, oid, sub) " LEFT JOIN pg_description " alias " ON " alias ".objoid = " oid " AND " alias ".classoid = '" cls "'::regclass AND " alias ".objsubid = " sub " "
+
+static const char Q_SCHEMAS[] =
+    "SELECT n.nspname, pg_get_userbyid(n.nspowner), " ACL("n.nspacl") ", d.description "
+    "FROM pg_namespace n" DESCR("d", "pg_namespace", "n.oid", "0")
+    "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_namespace", "n.oid");
+
+static const char Q_EXTENSIONS[] =
+    "SELECT e.extname, e.extversion, n.nspname, d.description "
+    "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
+    DESCR("d", "pg_extension", "e.oid", "0");
+
+static const char Q_TYPES[] =
+    "SELECT n.nspname, t.typname, t.typtype, "
+    "  (SELECT string_agg(quote_literal(l.enumlabel), ', ' ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = t.oid), "
+    "  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, t.typdefault, "
+    "  CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN "
+    "    CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, "
+    "  pg_get_userbyid(t.typowner), " ACL("t.typacl") ", d.description "
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
+    "LEFT JOIN pg_type bt ON bt.oid = t.typbasetype "
+    "LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
+    DESCR("d", "pg_type", "t.oid", "0")
+    "WHERE t.typtype IN ('e', 'd') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_type", "t.oid");
+
+static const char Q_RELATIONS[] =
+    "SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, "
+    "  CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, "
+    "  pn.nspname, pc.relname, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, "
+    "  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, "
+    "  (SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o), "
+    "  pg_get_userbyid(c.relowner), " ACL("c.relacl") ", d.description, "
+    "  format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, "
+    "  own_n.nspname, own_c.relname, own_a.attname "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition "
+    "LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+    "LEFT JOIN pg_sequence s ON s.seqrelid = c.oid "
+    "LEFT JOIN pg_depend dep ON c.relkind = 'S' AND dep.classid = 'pg_class'::regclass AND dep.objid = c.oid "
+    "  AND dep.refclassid = 'pg_class'::regclass AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i') "
+    "LEFT JOIN pg_class own_c ON own_c.oid = dep.refobjid LEFT JOIN pg_namespace own_n ON own_n.oid = own_c.relnamespace "
+    "LEFT JOIN pg_attribute own_a ON own_a.attrelid = dep.refobjid AND own_a.attnum = dep.refobjsubid"
+    DESCR("d", "pg_class", "c.oid", "0")
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
+
+static const char Q_COLUMNS[] =
+    "SELECT n.nspname, c.relname, a.attname, row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum), "
+    "  format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated, "
+    "  CASE WHEN co.oid IS NULL THEN NULL WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) "
+    "    ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END, "
+    "  d.description, " ACL("a.attacl") " "
+    "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "JOIN pg_type t ON t.oid = a.atttypid "
+    "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
+    "LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation "
+    "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
+    DESCR("d", "pg_class", "a.attrelid", "a.attnum")
+    "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND" NSP_FILTER("n")
+    "AND" NOT_EXT("pg_class", "c.oid");
+
+static const char Q_CONSTRAINTS[] =
+    "SELECT n.nspname, coalesce(c.relname, t.typname), con.conname, con.contype, pg_get_constraintdef(con.oid), "
+    "  con.convalidated, con.condeferrable, con.condeferred, d.description "
+    "FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace "
+    "LEFT JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_type t ON t.oid = con.contypid"
+    DESCR("d", "pg_constraint", "con.oid", "0")
+    "WHERE (c.relkind IN ('r', 'p') OR t.oid IS NOT NULL) AND" NSP_FILTER("n")
+    "AND" NOT_EXT("pg_class", "con.conrelid") "AND" NOT_EXT("pg_type", "con.contypid");
+
+static const char Q_INDEXES[] =
+    "SELECT n.nspname, t.relname, i.relname, pg_get_indexdef(x.indexrelid), x.indisunique, x.indisprimary, "
+    "  x.indisvalid, x.indisready, pg_get_expr(x.indpred, x.indrelid), d.description "
+    "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+    "JOIN pg_namespace n ON n.oid = i.relnamespace"
+    DESCR("d", "pg_class", "i.oid", "0")
+    "WHERE t.relkind IN ('r', 'p', 'm') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "t.oid");
+
+static const char Q_TRIGGERS[] =
+    "SELECT n.nspname, c.relname, tg.tgname, pg_get_triggerdef(tg.oid), tg.tgenabled, d.description "
+    "FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    DESCR("d", "pg_trigger", "tg.oid", "0")
+    "WHERE NOT tg.tgisinternal AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
+
+static const char Q_POLICIES[] =
+    "SELECT n.nspname, c.relname, p.polname, p.polcmd, p.polpermissive, "
+    "  (SELECT string_agg(rn, ', ' ORDER BY rn) FROM (SELECT CASE WHEN r = 0 THEN 'public' "
+    "     ELSE quote_ident(pg_get_userbyid(r)) END AS rn FROM unnest(p.polroles) r) s), "
+    "  pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), d.description "
+    "FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+    DESCR("d", "pg_policy", "p.oid", "0")
+    "WHERE" NSP_FILTER("n");
+
+static const char Q_FUNCTIONS[] =
+    "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, "
+    "  pg_get_function_result(p.oid), l.lanname, CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, "
+    "  pg_get_userbyid(p.proowner), " ACL("p.proacl") ", d.description "
+    "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang"
+    DESCR("d", "pg_proc", "p.oid", "0")
+    "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_proc", "p.oid");
+
+/* One result row being turned into an object. */
+typedef struct row {
+    PGresult *r;
+    int i;
+} row;
+
+static const char *v(const row *w, int col)
+{
+    return PQgetisnull(w->r, w->i, col) ? NULL : PQgetvalue(w->r, w->i, col);
+}
+
+static int is_true(const row *w, int col)
+{
+    const char *s = v(w, col);
+    return s && s[0] == 't';
+}
+
+static const char *yes_no(int b)
+{
+    return b ? "yes" : "no";
+}
+
+/* Add a property only when the value is there (absent means the default; see docs/catalog.md). */
+static void opt_prop(rh_catalog *cat, const char *key, const char *value)
+{
+    if (value)
+        rh_cat_prop(cat, key, value);
+}
+
+/* Multi-line definitions: trailing blank space and newlines carry no meaning and vary by source. */
+static void def_prop(rh_catalog *cat, rh_buf *tmp, const char *key, const char *value)
+{
+    if (!value)
+        return;
+    size_t n = strlen(value);
+    while (n && (value[n - 1] == '\n' || value[n - 1] == ' ' || value[n - 1] == '\t' || value[n - 1] == '\r'))
+        n--;
+    rh_buf_reset(tmp);
+    rh_buf_append(tmp, value, n);
+    rh_cat_prop(cat, key, tmp->data);
+}
+
+static void common_props(rh_catalog *cat, const rh_catalog_opts *o, const char *owner, const char *acl,
+                         const char *comment)
+{
+    if (o->include_owners)
+        opt_prop(cat, "owner", owner);
+    if (o->include_grants)
+        opt_prop(cat, "acl", acl);
+    if (!o->ignore_comments)
+        opt_prop(cat, "comment", comment);
+}
+
+/* "schema.rel" or "schema.rel.col", quoted like the text form quotes identities. */
+static const char *qualified(rh_buf *tmp, const char *a, const char *b, const char *c)
+{
+    rh_buf_reset(tmp);
+    rh_catalog_quote_ident(tmp, a);
+    rh_buf_putc(tmp, '.');
+    rh_catalog_quote_ident(tmp, b);
+    if (c) {
+        rh_buf_putc(tmp, '.');
+        rh_catalog_quote_ident(tmp, c);
+    }
+    return tmp->data;
+}
+
+typedef void (*row_fn)(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp);
+
+static void schema_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_SCHEMA, NULL, NULL, v(w, 0), NULL);
+    common_props(cat, o, v(w, 1), v(w, 2), v(w, 3));
+    rh_cat_end(cat);
+}
+
+static void extension_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_EXTENSION, NULL, NULL, v(w, 0), NULL);
+    rh_cat_prop(cat, "version", v(w, 1));
+    rh_buf_reset(tmp);
+    rh_catalog_quote_ident(tmp, v(w, 2));
+    rh_cat_prop(cat, "schema", tmp->data);
+    common_props(cat, o, NULL, NULL, v(w, 3));
+    rh_cat_end(cat);
+}
+
+static void type_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    int is_enum = v(w, 2)[0] == 'e';
+    rh_cat_begin(cat, is_enum ? RH_CAT_ENUM : RH_CAT_DOMAIN, v(w, 0), NULL, v(w, 1), NULL);
+    if (is_enum) {
+        rh_cat_prop(cat, "labels", v(w, 3) ? v(w, 3) : "");
+    } else {
+        rh_cat_prop(cat, "type", v(w, 4));
+        if (is_true(w, 5))
+            rh_cat_prop(cat, "not-null", "yes");
+        opt_prop(cat, "default", v(w, 6));
+        opt_prop(cat, "collation", v(w, 7));
+    }
+    common_props(cat, o, v(w, 8), v(w, 9), v(w, 10));
+    rh_cat_end(cat);
+}
+
+static void relation_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    char relkind = v(w, 2)[0];
+    rh_catalog_kind k = relkind == 'v' ? RH_CAT_VIEW : relkind == 'm' ? RH_CAT_MATVIEW
+                      : relkind == 'S' ? RH_CAT_SEQUENCE : RH_CAT_TABLE;
+    rh_cat_begin(cat, k, v(w, 0), NULL, v(w, 1), NULL);
+    if (k == RH_CAT_SEQUENCE) {
+        rh_cat_prop(cat, "type", v(w, 15));
+        rh_cat_prop(cat, "start", v(w, 16));
+        rh_cat_prop(cat, "increment", v(w, 17));
+        rh_cat_prop(cat, "min", v(w, 18));
+        rh_cat_prop(cat, "max", v(w, 19));
+        rh_cat_prop(cat, "cache", v(w, 20));
+        if (is_true(w, 21))
+            rh_cat_prop(cat, "cycle", "yes");
+        if (v(w, 22))
+            rh_cat_prop(cat, "owned-by", qualified(tmp, v(w, 22), v(w, 23), v(w, 24)));
+    }
+    if (relkind == 'p')
+        rh_cat_prop(cat, "partition-key", v(w, 6));
+    if (v(w, 7) && v(w, 8))
+        rh_cat_prop(cat, "partition-of", qualified(tmp, v(w, 7), v(w, 8), NULL));
+    opt_prop(cat, "partition-bound", v(w, 9));
+    if (v(w, 3)[0] == 'u')
+        rh_cat_prop(cat, "unlogged", "yes");
+    if (is_true(w, 4))
+        rh_cat_prop(cat, "row-security", "yes");
+    if (is_true(w, 5))
+        rh_cat_prop(cat, "force-row-security", "yes");
+    def_prop(cat, tmp, "definition", v(w, 10));
+    opt_prop(cat, "options", v(w, 11));
+    common_props(cat, o, v(w, 12), v(w, 13), v(w, 14));
+    rh_cat_end(cat);
+}
+
+static void column_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_COLUMN, v(w, 0), v(w, 1), v(w, 2), NULL);
+    if (o->strict_column_order)
+        rh_cat_prop(cat, "position", v(w, 3));
+    rh_cat_prop(cat, "type", v(w, 4));
+    rh_cat_prop(cat, "not-null", yes_no(is_true(w, 5)));
+    const char *ident = v(w, 7), *gen = v(w, 8);
+    if (gen && gen[0] == 's')
+        rh_cat_prop(cat, "generated", v(w, 6));
+    else
+        opt_prop(cat, "default", v(w, 6));
+    if (ident && ident[0])
+        rh_cat_prop(cat, "identity", ident[0] == 'a' ? "always" : "by-default");
+    opt_prop(cat, "collation", v(w, 9));
+    common_props(cat, o, NULL, v(w, 11), v(w, 10));
+    rh_cat_end(cat);
+}
+
+/* pg_constraint.contype as a word. */
+static const char *contype_name(char c)
+{
+    switch (c) {
+    case 'c': return "check";
+    case 'f': return "foreign-key";
+    case 'p': return "primary-key";
+    case 'u': return "unique";
+    case 't': return "trigger";
+    case 'x': return "exclusion";
+    case 'n': return "not-null";
+    default: return "other";
+    }
+}
+
+static void constraint_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_CONSTRAINT, v(w, 0), v(w, 1), v(w, 2), NULL);
+    rh_cat_prop(cat, "kind", contype_name(v(w, 3)[0]));
+    rh_cat_prop(cat, "definition", v(w, 4));
+    rh_cat_prop(cat, "validated", yes_no(is_true(w, 5)));
+    if (is_true(w, 6))
+        rh_cat_prop(cat, "deferrable", "yes");
+    if (is_true(w, 7))
+        rh_cat_prop(cat, "initially-deferred", "yes");
+    common_props(cat, o, NULL, NULL, v(w, 8));
+    rh_cat_end(cat);
+}
+
+static void index_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_INDEX, v(w, 0), v(w, 1), v(w, 2), NULL);
+    rh_cat_prop(cat, "definition", v(w, 3));
+    rh_cat_prop(cat, "unique", yes_no(is_true(w, 4)));
+    if (is_true(w, 5))
+        rh_cat_prop(cat, "primary", "yes");
+    rh_cat_prop(cat, "valid", yes_no(is_true(w, 6)));
+    rh_cat_prop(cat, "ready", yes_no(is_true(w, 7)));
+    opt_prop(cat, "predicate", v(w, 8));
+    common_props(cat, o, NULL, NULL, v(w, 9));
+    rh_cat_end(cat);
+}
+
+static void trigger_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_TRIGGER, v(w, 0), v(w, 1), v(w, 2), NULL);
+    rh_cat_prop(cat, "definition", v(w, 3));
+    char e = v(w, 4)[0];
+    rh_cat_prop(cat, "enabled", e == 'O' ? "yes" : e == 'D' ? "no" : e == 'R' ? "replica" : "always");
+    common_props(cat, o, NULL, NULL, v(w, 5));
+    rh_cat_end(cat);
+}
+
+static void policy_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_POLICY, v(w, 0), v(w, 1), v(w, 2), NULL);
+    char c = v(w, 3)[0];
+    rh_cat_prop(cat, "command", c == 'r' ? "SELECT" : c == 'a' ? "INSERT" : c == 'w' ? "UPDATE"
+                                : c == 'd' ? "DELETE" : "ALL");
+    rh_cat_prop(cat, "mode", is_true(w, 4) ? "permissive" : "restrictive");
+    opt_prop(cat, "roles", v(w, 5));
+    opt_prop(cat, "using", v(w, 6));
+    opt_prop(cat, "with-check", v(w, 7));
+    common_props(cat, o, NULL, NULL, v(w, 8));
+    rh_cat_end(cat);
+}
+
+static void function_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_FUNCTION, v(w, 0), NULL, v(w, 1), v(w, 2));
+    char k = v(w, 3)[0];
+    rh_cat_prop(cat, "kind", k == 'p' ? "procedure" : k == 'a' ? "aggregate" : k == 'w' ? "window" : "function");
+    opt_prop(cat, "returns", v(w, 4));
+    rh_cat_prop(cat, "language", v(w, 5));
+    def_prop(cat, tmp, "definition", v(w, 6));
+    common_props(cat, o, v(w, 7), v(w, 8), v(w, 9));
+    rh_cat_end(cat);
+}
+
+static const struct {
+    const char *what;
+    const char *sql;
+    row_fn fn;
+} queries[] = {
+    {"schemas", Q_SCHEMAS, schema_row},
+    {"extensions", Q_EXTENSIONS, extension_row},
+    {"enums and domains", Q_TYPES, type_row},
+    {"tables, views and sequences", Q_RELATIONS, relation_row},
+    {"columns", Q_COLUMNS, column_row},
+    {"constraints", Q_CONSTRAINTS, constraint_row},
+    {"indexes", Q_INDEXES, index_row},
+    {"triggers", Q_TRIGGERS, trigger_row},
+    {"policies", Q_POLICIES, policy_row},
+    {"functions", Q_FUNCTIONS, function_row},
+};
+
+/* Run a statement whose result we do not need; fills err with the server's message. */
+static int exec_cmd(PGconn *conn, const char *sql, const char *what, rh_err *err)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "catalog snapshot: %s failed: %s", what, PQresultErrorMessage(r));
+        const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        if (st)
+            rh_err_code(err, st);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* The schema unqualified names mean: the option, else the first schema of search_path, else public. */
+static char *resolve_default_schema(PGconn *conn, const rh_catalog_opts *o, rh_err *err)
+{
+    if (o->default_schema && *o->default_schema)
+        return rh_xstrdup(o->default_schema);
+    PGresult *r = PQexec(conn, "SELECT (current_schemas(false))[1]");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "catalog snapshot: reading search_path failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return NULL;
+    }
+    char *s = rh_xstrdup(PQntuples(r) && !PQgetisnull(r, 0, 0) ? PQgetvalue(r, 0, 0) : "public");
+    PQclear(r);
+    return s;
+}
+
+static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, rh_err *err)
+{
+    rh_buf sql, tmp;
+    rh_buf_init(&sql);
+    rh_buf_init(&tmp);
+    char *q = PQescapeIdentifier(conn, cat->default_schema, strlen(cat->default_schema));
+    if (!q) {
+        rh_buf_free(&sql);
+        rh_buf_free(&tmp);
+        return rh_err_set(err, "catalog snapshot: cannot quote schema name: %s", PQerrorMessage(conn));
+    }
+    /* Expressions print relative to search_path and these settings: pin them. */
+    rh_buf_printf(&sql, "SET LOCAL search_path TO %s; SET LOCAL DateStyle TO 'ISO, YMD'; "
+                        "SET LOCAL IntervalStyle TO 'postgres'; SET LOCAL TimeZone TO 'UTC'; "
+                        "SET LOCAL extra_float_digits TO 1; SET LOCAL bytea_output TO 'hex'",
+                  q);
+    PQfreemem(q);
+    int rc = exec_cmd(conn, sql.data, "pinning session settings", err);
+    for (size_t qi = 0; rc == 0 && qi < sizeof queries / sizeof queries[0]; qi++) {
+        PGresult *r = PQexec(conn, queries[qi].sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = rh_err_set(err, "catalog snapshot: reading %s failed: %s", queries[qi].what,
+                            PQresultErrorMessage(r));
+            const char *st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (st)
+                rh_err_code(err, st);
+            PQclear(r);
+            break;
+        }
+        row w = {r, 0};
+        for (int n = PQntuples(r); w.i < n; w.i++)
+            queries[qi].fn(cat, o, &w, &tmp);
+        PQclear(r);
+    }
+    rh_buf_free(&sql);
+    rh_buf_free(&tmp);
+    return rc;
+}
+
+/* Drop the ledger table and its children unless asked for (it is asserted on by the ledger checks). */
+static void drop_ledger(rh_catalog *cat)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < cat->n; i++)
+        if (!rh_cat_is_ledger(&cat->objs[i]))
+            cat->objs[j++] = cat->objs[i];
+    cat->n = j;
+}
+
+int rh_catalog_snapshot(PGconn *conn, const rh_catalog_opts *opts, rh_catalog **out, rh_err *err)
+{
+    static const rh_catalog_opts defaults;
+    const rh_catalog_opts *o = opts ? opts : &defaults;
+    *out = NULL;
+    if (!conn || PQstatus(conn) != CONNECTION_OK)
+        return rh_err_set(err, "catalog snapshot: not connected%s%s", conn ? ": " : "",
+                          conn ? PQerrorMessage(conn) : "");
+    PGTransactionStatusType ts = PQtransactionStatus(conn);
+    if (ts == PQTRANS_INERROR)
+        return rh_err_set(err, "catalog snapshot: the connection is inside a failed transaction "
+                               "(ROLLBACK it first)");
+    if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
+        return rh_err_set(err, "catalog snapshot: the connection is busy");
+    int own = ts == PQTRANS_IDLE;
+    if (exec_cmd(conn, own ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "SAVEPOINT rh_catalog_snapshot",
+                 "starting a transaction", err) < 0)
+        return -1;
+    char *schema = resolve_default_schema(conn, o, err);
+    rh_catalog *cat = schema ? rh_cat_new(schema) : NULL;
+    free(schema);
+    int rc = cat ? run_queries(conn, cat, o, err) : -1;
+    rh_err ignored;
+    exec_cmd(conn, own ? "ROLLBACK" : "ROLLBACK TO SAVEPOINT rh_catalog_snapshot; RELEASE SAVEPOINT rh_catalog_snapshot",
+             "ending the transaction", &ignored);
+    if (rc == 0) {
+        if (!o->include_ledger)
+            drop_ledger(cat);
+        rc = rh_cat_sort(cat, err);
+    }
+    if (rc < 0) {
+        rh_catalog_free(cat);
+        return -1;
+    }
+    *out = cat;
+    return 0;
+}
