@@ -189,11 +189,19 @@ static void find_oddities(rh_git_history *h)
     for (size_t j = 0; j < b->n; j++) {
         const rh_migration *mb = &b->items[j];
         char *pb = rh_name_printable(mb->name, strlen(mb->name));
-        if (!mb->sql)
+        if (!mb->sql) {
+            /* the entry's own "no migration.sql" note is what this finding says; keep what it adds */
+            static const char std[] = "no migration.sql (Prisma stops with P3015 when it reaches it)";
+            const char *extra = mb->problem ? mb->problem : "";
+            if (strncmp(extra, std, sizeof std - 1) == 0) {
+                extra += sizeof std - 1;
+                if (strncmp(extra, "; ", 2) == 0)
+                    extra += 2;
+            }
             add(h, RH_HIST_NO_SQL, 1, mb->name, NULL, file_of(h, mb->name, 0),
-                "%s has no migration.sql at %s: prisma migrate deploy stops with P3015 when it reaches it%s%s", pb, B,
-                mb->problem ? " (" : "", mb->problem ? mb->problem : "");
-        else if (mb->problem)
+                "%s has no migration.sql at %s: prisma migrate deploy stops with P3015 when it reaches it%s%s%s", pb, B,
+                *extra ? " (" : "", extra, *extra ? ")" : "");
+        } else if (mb->problem)
             add(h, RH_HIST_PROBLEM, 1, mb->name, NULL, file_of(h, mb->name, 0), "%s at %s: %s", pb, B, mb->problem);
         free(pb);
     }

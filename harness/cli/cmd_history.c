@@ -1,0 +1,168 @@
+/*
+ * cmd_history.c — `rehearse history`: what changed in the migrations folder between two
+ * revisions, with the hazards a database deployed at the first one meets at the second.
+ * Exit 0 no hazard, 1 hazards found, 2 usage or setup error.
+ */
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "source/git.h"
+#include "source/history.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: rehearse history [--repo DIR] --from A --to B [--migrations PATH] [--format human|json]\n"
+            "                        [--prisma-version V]\n\n"
+            "What changed in a Prisma migrations folder between two revisions, and its hazards:\n"
+            "migrations removed, renamed, edited after they could have been applied, added before the last\n"
+            "migration of A (applied out of order), folders without migration.sql (P3015), names that byte\n"
+            "order (Prisma < 6.6) and ICU order (>= 6.6) sort differently, symlinks, submodules and names\n"
+            "with invisible characters. Added migrations are listed as notes.\n\n"
+            "  --repo DIR            the git repository (any folder inside it; bare too); default: .\n"
+            "  --from A, --to B      revisions: sha, tag, branch, HEAD~2, ... or WORKTREE (files on disk)\n"
+            "  --migrations PATH     the folder, from the repository root; default: Prisma's default at B\n"
+            "  --format human|json   output (default human)\n"
+            "  --prisma-version V    the order to judge by; default: the version B's package.json uses\n\n"
+            "exit: 0 no hazard, 1 hazards found, 2 usage or setup error\n");
+}
+
+static json_object *rev_json(const rh_git_rev *r)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "rev", json_object_new_string(r->spec));
+    json_object_object_add(o, "sha", r->worktree ? NULL : json_object_new_string(r->sha));
+    json_object_object_add(o, "label", json_object_new_string(r->label));
+    return o;
+}
+
+static json_object *str_or_null(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+static void print_json(const rh_git_history *h, const char *repo)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "repo", json_object_new_string(repo));
+    json_object_object_add(o, "migrations", json_object_new_string(h->migrations));
+    json_object_object_add(o, "from", rev_json(&h->from));
+    json_object_object_add(o, "to", rev_json(&h->to));
+    json_object *p = json_object_new_object();
+    json_object_object_add(p, "version", json_object_new_string(h->profile.version));
+    json_object_object_add(p, "order", json_object_new_string(h->profile.order == RH_ORDER_ICU ? "icu" : "bytes"));
+    json_object_object_add(p, "source", json_object_new_string(h->profile_source));
+    json_object_object_add(o, "prisma", p);
+    json_object *c = json_object_new_object();
+    json_object_object_add(c, "from", json_object_new_int64((int64_t)h->a.n));
+    json_object_object_add(c, "to", json_object_new_int64((int64_t)h->b.n));
+    json_object_object_add(c, "hazards", json_object_new_int64((int64_t)h->n_hazards));
+    json_object_object_add(c, "notes", json_object_new_int64((int64_t)(h->n - h->n_hazards)));
+    json_object_object_add(o, "counts", c);
+    json_object_object_add(o, "folder_missing_at_from", json_object_new_boolean(h->a_missing));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < h->n; i++) {
+        const rh_hist_finding *f = &h->items[i];
+        json_object *fo = json_object_new_object();
+        json_object_object_add(fo, "kind", json_object_new_string(rh_hist_kind_name(f->kind)));
+        json_object_object_add(fo, "hazard", json_object_new_boolean(f->hazard));
+        json_object_object_add(fo, "name", str_or_null(f->name));
+        json_object_object_add(fo, "other", str_or_null(f->other));
+        json_object_object_add(fo, "file", str_or_null(f->file));
+        json_object_object_add(fo, "message", json_object_new_string(f->message));
+        json_object_array_add(arr, fo);
+    }
+    json_object_object_add(o, "findings", arr);
+    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(o);
+}
+
+static void print_human(const rh_git_history *h)
+{
+    int tty = isatty(STDOUT_FILENO);
+    const char *red = tty ? "\033[31m" : "", *dim = tty ? "\033[2m" : "", *off = tty ? "\033[0m" : "";
+    printf("%s from %s to %s\n", *h->migrations ? h->migrations : ".", h->from.label, h->to.label);
+    printf("  order of Prisma %s (%s), from %s\n", h->profile.version,
+           h->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte order", h->profile_source);
+    if (h->a_missing)
+        printf("  the folder does not exist at %s: every migration counts as added\n", h->from.label);
+    printf("  %zu migration(s) at %s, %zu at %s\n\n", h->a.n, h->from.label, h->b.n, h->to.label);
+    /* hazards first, then notes */
+    for (int pass = 1; pass >= 0; pass--) {
+        for (size_t i = 0; i < h->n; i++) {
+            const rh_hist_finding *f = &h->items[i];
+            if (f->hazard != pass)
+                continue;
+            printf("%s%-6s %-13s%s %s\n", pass ? red : dim, pass ? "hazard" : "note", rh_hist_kind_name(f->kind), off,
+                   f->file ? f->file : "");
+            printf("       %s\n", f->message);
+        }
+    }
+    size_t notes = h->n - h->n_hazards;
+    if (h->n)
+        printf("\n");
+    if (h->n_hazards)
+        printf("%zu hazard(s), %zu note(s)\n", h->n_hazards, notes);
+    else
+        printf("no hazards (%zu note(s))\n", notes);
+}
+
+int rh_cmd_history(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"repo", required_argument, NULL, 'r'},       {"from", required_argument, NULL, 'f'},
+        {"to", required_argument, NULL, 't'},         {"migrations", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'F'},     {"prisma-version", required_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+    const char *repo = ".", *from = NULL, *to = NULL, *format = "human";
+    rh_git_history_opts ho = {0};
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': repo = optarg; break;
+        case 'f': from = optarg; break;
+        case 't': to = optarg; break;
+        case 'm': ho.migrations = optarg; break;
+        case 'F': format = optarg; break;
+        case 'p': ho.prisma_version = optarg; break;
+        case 'h': help(stdout); return RH_EXIT_OK;
+        case ':': return rh_cli_usage_error("history", "%s needs a value", argv[optind - 1]);
+        default: return rh_cli_usage_error("history", "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return rh_cli_usage_error("history", "unexpected argument '%s'", argv[optind]);
+    if (!from || !to)
+        return rh_cli_usage_error("history", "--from A and --to B are both needed (revisions: sha, tag, branch, "
+                                             "HEAD~1 or WORKTREE)");
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0)
+        return rh_cli_usage_error("history", "--format must be human or json, not '%s'", format);
+
+    rh_err err;
+    rh_err_clear(&err);
+    rh_git_repo *g = NULL;
+    if (rh_git_open(&g, repo, &err) < 0) {
+        fprintf(stderr, "rehearse history: %s\n", err.msg);
+        return RH_EXIT_USAGE;
+    }
+    rh_git_history h;
+    if (rh_git_history_compute(g, from, to, &ho, &h, &err) < 0) {
+        fprintf(stderr, "rehearse history: %s\n", err.msg);
+        rh_git_close(g);
+        return RH_EXIT_USAGE;
+    }
+    if (strcmp(format, "json") == 0)
+        print_json(&h, repo);
+    else
+        print_human(&h);
+    int rc = h.n_hazards ? RH_EXIT_FAIL : RH_EXIT_OK;
+    rh_git_history_free(&h);
+    rh_git_close(g);
+    return rc;
+}
