@@ -1,0 +1,171 @@
+/*
+ * check.h — `rehearse check`: the pull-request gate for a migrations folder.
+ *
+ * One run answers "would this branch's migrations deploy to production as they are?" on one
+ * throwaway cluster with a few databases:
+ *   (a) clean deploy of head;
+ *   (b) the upgrade path: deploy base, (g) load an optional seed, then deploy head;
+ *   (c) catalog of the upgrade path = catalog of the clean deploy, else a readable diff;
+ *   (d) history hazards between base and head (source/history.h);
+ *   (e) a new migration that fails the way production's runner runs it (the engine runs it so);
+ *   (f) per statement of each new migration: the relation locks it takes and the tables it
+ *       rewrites, observed on the server (pg_locks, pg_class.relfilenode) on a copy of the
+ *       upgrade-path database.
+ * Every problem becomes a finding with a level; formatters (human, JSON, JUnit, GitHub
+ * annotations) print a result; nothing here prints by itself.
+ */
+#ifndef RH_CHECK_H
+#define RH_CHECK_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "migrations/profile.h"
+#include "source/git.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* ---- findings ------------------------------------------------------------------------------- */
+
+typedef enum rh_check_level { RH_CHECK_NOTICE = 0, RH_CHECK_WARNING = 1, RH_CHECK_ERROR = 2 } rh_check_level;
+
+typedef struct rh_check_finding {
+    rh_check_level level;
+    char step;          /* 'a'..'g': which part of the check found it */
+    char *code;         /* stable machine id: "clean-deploy-failed", "fails-in-production", "catalog-differs",
+                           "edited", "access-exclusive", "table-rewrite", ... */
+    char *migration;    /* NULL if none */
+    char *file;         /* repository-relative file (migration.sql), NULL if none */
+    int line;           /* 1-based line in file, 0 if unknown */
+    char *message;      /* one line */
+    char *detail;       /* several lines (a catalog diff, the server's message), NULL if none */
+} rh_check_finding;
+
+/* "notice" / "warning" / "error". */
+const char *rh_check_level_name(rh_check_level level);
+/* Parse a level name; -1 if unknown. */
+int rh_check_level_parse(const char *s, rh_check_level *out);
+
+/* ---- the lock report (f) ---------------------------------------------------------------------- */
+
+typedef struct rh_check_lock {
+    char *relation;     /* schema-qualified unless in the default schema: "User", "audit"."Log" */
+    char relkind;       /* pg_class.relkind: 'r' table, 'p' partitioned, 'i' index, 'S' sequence ... */
+    char *mode;         /* pg_locks.mode: "AccessExclusiveLock", "ShareLock", ... */
+    int existed_before; /* the relation existed before this migration started */
+} rh_check_lock;
+
+typedef struct rh_check_stmt {
+    int line;           /* 1-based line of the statement in migration.sql */
+    char *text;         /* the statement, shortened to one line for reports */
+    char *keywords;     /* leading keywords ("CREATE INDEX CONCURRENTLY") */
+    rh_check_lock *locks;   /* relation locks this statement acquired (new since the previous one) */
+    size_t n_locks;
+    char **rewrites;    /* pre-existing tables whose relfilenode changed (rewritten) */
+    size_t n_rewrites;
+    int outside_tx;     /* ran outside the transaction (it cannot run inside one: 25001) */
+    int skipped;        /* transaction control (BEGIN/COMMIT ...) the tracer does not execute */
+    char sqlstate[6];   /* "" unless it failed */
+    char *error;        /* the server's message when it failed */
+    double ms;          /* wall time */
+} rh_check_stmt;
+
+typedef struct rh_check_trace {
+    char *migration;
+    char *file;         /* repository-relative migration.sql (or the name given to the tracer) */
+    rh_check_stmt *stmts;
+    size_t n;
+    int failed;         /* a statement failed: the trace stops there */
+    char *parse_error;  /* libpg_query could not split the file */
+} rh_check_trace;
+
+/*
+ * Run one migration script statement by statement on `conn` (a throwaway database!), inside a
+ * transaction (statements that cannot run in one run outside it, their locks observed from a second
+ * connection made with `conninfo`), reading the backend's relation locks from pg_locks and the
+ * relfilenodes of pre-existing tables after each statement. The transaction is committed so the next
+ * migration sees the effects; on a failing statement it is rolled back and trace->failed is set
+ * (not an error: return 0). -1 only when rehearse itself cannot trace (connection lost ...).
+ */
+int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
+                             const char *sql, size_t len, rh_check_trace *out, rh_err *err);
+void rh_check_trace_free(rh_check_trace *t);
+
+/* The lock a trace holds at the end on a relation: the strongest mode seen; NULL if none. */
+const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relation);
+
+/* ---- a check run ---------------------------------------------------------------------------- */
+
+typedef struct rh_check_opts {
+    const char *repo;           /* repository folder; NULL: "." */
+    const char *base;           /* NULL: rh_check_default_base */
+    const char *head;           /* NULL: WORKTREE */
+    const char *migrations;     /* folder inside the repository; NULL: Prisma's default at head */
+    const char *prisma_version; /* NULL: detected at head, else the default profile */
+    const char *seed_file;      /* (g) SQL file loaded after base on the upgrade path; NULL: none */
+    const char *pg_bin;         /* NULL: search */
+    int no_locks;               /* skip (f) */
+    int keep;                   /* leave the cluster running (rh_cluster_keep) and say where */
+} rh_check_opts;
+
+typedef struct rh_check_result {
+    rh_git_rev base, head;
+    char base_how[300];         /* how the base was chosen ("--base", "merge-base of HEAD and origin/main") */
+    char *migrations;           /* the folder checked, from the repository root */
+    rh_profile profile;
+    char profile_source[1100];
+    size_t n_base, n_head;      /* migrations at base and at head */
+    char **added;               /* migrations new at head (in deploy order) */
+    size_t n_added;
+
+    int clean_ok;               /* (a) deployed */
+    int base_ok;                /* base deployed on the upgrade path */
+    int upgrade_ok;             /* (b) head deployed after base */
+    int catalog_compared;       /* (c) ran */
+    size_t catalog_differences; /* objects that differ */
+
+    rh_check_finding *findings;
+    size_t n_findings;
+    rh_check_trace *traces;     /* (f) one per new migration traced */
+    size_t n_traces;
+
+    char *kept;                 /* --keep: how to reach the cluster; NULL otherwise */
+    double ms_total, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks;
+} rh_check_result;
+
+/* Run the whole check. -1 (exit 2 material) for setup problems: unknown revision, no cluster ... */
+int rh_check_run(const rh_check_opts *opts, rh_check_result *out, rh_err *err);
+void rh_check_result_free(rh_check_result *r);
+
+/* Findings at or above a level. */
+size_t rh_check_count(const rh_check_result *r, rh_check_level at_least);
+
+/*
+ * The default base: the merge-base of HEAD with origin/main, else main (then origin/master,
+ * master). *spec receives the commit's hex sha (malloc'd); `how` a description.
+ */
+int rh_check_default_base(const char *repo_path, char **spec, char *how, size_t howsz, rh_err *err);
+
+/* ---- output --------------------------------------------------------------------------------- */
+
+void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out);
+void rh_check_format_json(const rh_check_result *r, rh_buf *out);
+/* One test case per step; findings at or above fail_on are failures, the others go to system-out. */
+void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_buf *out);
+/* GitHub workflow commands (`::error file=F,line=L,title=T::message`), one per finding. */
+void rh_check_format_github(const rh_check_result *r, rh_buf *out);
+
+/* ---- benchmark (`rehearse bench check`) ---------------------------------------------------- */
+
+typedef struct rh_check_bench_opts {
+    int history;       /* migrations at base; 0: 150 */
+    int added;         /* new migrations at head (WORKTREE); 0: 3 */
+    int runs;          /* 0: 3 */
+    int json;          /* JSON instead of text */
+    const char *pg_bin;
+} rh_check_bench_opts;
+
+/* Build a generated repository, run the whole check `runs` times, report median/min/max wall time. */
+int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err);
+
+#endif

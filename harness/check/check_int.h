@@ -1,0 +1,22 @@
+/*
+ * check_int.h — what the files of the check module share and nobody else needs.
+ */
+#ifndef RH_CHECK_INT_H
+#define RH_CHECK_INT_H
+
+#include <libpq-fe.h>
+
+#include "check/check.h"
+
+/* Append a finding; file/migration/detail may be NULL. Returns it for further fields. */
+rh_check_finding *rh_check_add(rh_check_result *r, rh_check_level level, char step, const char *code,
+                               const char *migration, const char *file, int line, const char *detail,
+                               const char *fmt, ...) __attribute__((format(printf, 9, 10)));
+
+/* Strength of a pg_locks mode name, 1 (AccessShareLock) .. 8 (AccessExclusiveLock); 0 if unknown. */
+int rh_check_lock_strength(const char *mode);
+
+/* Drop NOTICE messages on a connection. */
+void rh_check_quiet(PGconn *conn);
+
+#endif

@@ -1,0 +1,379 @@
+/*
+ * format.c — a check result as text: the human summary, JSON, JUnit XML and GitHub workflow
+ * annotations. Formatting only: the decisions (levels, exit code) are made elsewhere.
+ */
+#include <json-c/json.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "check/check_int.h"
+#include "util/buf.h"
+
+static const char *const step_titles[] = {
+    ['a' - 'a'] = "clean deploy of head",
+    ['b' - 'a'] = "upgrade path (base, then head)",
+    ['c' - 'a'] = "catalog: upgrade path = clean deploy",
+    ['d' - 'a'] = "history hazards between base and head",
+    ['e' - 'a'] = "new migrations as production runs them",
+    ['f' - 'a'] = "locks and rewrites of new migrations",
+    ['g' - 'a'] = "seed data",
+};
+
+static const char *step_title(char step)
+{
+    return step >= 'a' && step <= 'g' ? step_titles[step - 'a'] : "check";
+}
+
+static size_t count_step(const rh_check_result *r, char step, rh_check_level at_least)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (r->findings[i].step == step && r->findings[i].level >= at_least)
+            n++;
+    return n;
+}
+
+static const char *relkind_word(char k)
+{
+    switch (k) {
+    case 'r': return "table";
+    case 'p': return "partitioned table";
+    case 'm': return "materialized view";
+    case 'i': case 'I': return "index";
+    case 'S': return "sequence";
+    case 'v': return "view";
+    default: return "relation";
+    }
+}
+
+/* One line per step with its state, as a person scans it in a CI log. */
+static void human_step(const rh_check_result *r, rh_buf *out, char step, const char *state, int color)
+{
+    size_t e = count_step(r, step, RH_CHECK_ERROR), w = count_step(r, step, RH_CHECK_WARNING) - e;
+    const char *mark = e ? "FAIL" : w ? "warn" : "ok";
+    const char *c0 = "", *c1 = "";
+    if (color) {
+        c0 = e ? "\033[31m" : w ? "\033[33m" : "\033[32m";
+        c1 = "\033[0m";
+    }
+    rh_buf_printf(out, "  (%c) %-42s %s%-4s%s  %s\n", step, step_title(step), c0, mark, c1, state);
+}
+
+void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
+{
+    rh_buf_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
+                  r->base.label, r->base_how, r->head.label);
+    rh_buf_printf(out, "  Prisma %s profile (%s): %zu migration(s) at base, %zu at head, %zu new\n",
+                  r->profile.version, r->profile_source, r->n_base, r->n_head, r->n_added);
+    for (size_t i = 0; i < r->n_added; i++)
+        rh_buf_printf(out, "    new: %s\n", r->added[i]);
+    char st[200];
+    snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
+    human_step(r, out, 'a', st, color);
+    snprintf(st, sizeof st, "%s", !r->base_ok ? "base does not deploy" : r->upgrade_ok ? "deployed" : "failed");
+    human_step(r, out, 'b', st, color);
+    if (r->catalog_compared)
+        snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
+    else
+        snprintf(st, sizeof st, "not compared (a deploy failed)");
+    human_step(r, out, 'c', st, color);
+    snprintf(st, sizeof st, "%zu finding(s)", count_step(r, 'd', RH_CHECK_NOTICE));
+    human_step(r, out, 'd', st, color);
+    snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails" : "no failure");
+    human_step(r, out, 'e', st, color);
+    snprintf(st, sizeof st, "%zu migration(s) traced", r->n_traces);
+    human_step(r, out, 'f', st, color);
+
+    for (size_t i = 0; i < r->n_traces; i++) {
+        const rh_check_trace *t = &r->traces[i];
+        rh_buf_printf(out, "\n  locks of %s (%s):\n", t->migration, t->file);
+        for (size_t j = 0; j < t->n; j++) {
+            const rh_check_stmt *s = &t->stmts[j];
+            rh_buf_printf(out, "    line %-4d %s%s\n", s->line, s->text,
+                          s->skipped ? "   [transaction control: not run by the tracer]"
+                          : s->outside_tx ? "   [runs outside a transaction]" : "");
+            size_t created = 0;
+            for (size_t k = 0; k < s->n_locks; k++) {
+                const rh_check_lock *l = &s->locks[k];
+                if (!l->existed_before) {
+                    created++;
+                    continue;
+                }
+                int flag = strcmp(l->mode, "AccessExclusiveLock") == 0 &&
+                           (l->relkind == 'r' || l->relkind == 'p' || l->relkind == 'm');
+                rh_buf_printf(out, "              %-26s %s %s%s\n", l->mode, relkind_word(l->relkind), l->relation,
+                              flag ? "   <- blocks reads and writes" : "");
+            }
+            if (created)
+                rh_buf_printf(out, "              (+ %zu lock(s) on relations this migration creates)\n", created);
+            for (size_t k = 0; k < s->n_rewrites; k++)
+                rh_buf_printf(out, "              rewrites table %s\n", s->rewrites[k]);
+            if (s->error)
+                rh_buf_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
+        }
+        if (t->parse_error)
+            rh_buf_printf(out, "    not split: %s\n", t->parse_error);
+    }
+
+    if (r->n_findings)
+        rh_buf_puts(out, "\nfindings:\n");
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const rh_check_finding *f = &r->findings[i];
+        const char *c0 = "", *c1 = "";
+        if (color) {
+            c0 = f->level == RH_CHECK_ERROR ? "\033[31m" : f->level == RH_CHECK_WARNING ? "\033[33m" : "\033[36m";
+            c1 = "\033[0m";
+        }
+        rh_buf_printf(out, "  %s%-7s%s ", c0, rh_check_level_name(f->level), c1);
+        if (f->file)
+            rh_buf_printf(out, "%s:%d: ", f->file, f->line ? f->line : 1);
+        rh_buf_printf(out, "[%c %s] %s\n", f->step, f->code, f->message);
+        if (f->detail) {
+            const char *p = f->detail;
+            while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t)(nl - p) : strlen(p);
+                rh_buf_puts(out, "          ");
+                rh_buf_append(out, p, n);
+                rh_buf_putc(out, '\n');
+                p += n + (nl ? 1 : 0);
+            }
+        }
+    }
+    rh_buf_printf(out, "\n%zu error(s), %zu warning(s), %zu notice(s) in %.2f s\n", rh_check_count(r, RH_CHECK_ERROR),
+                  rh_check_count(r, RH_CHECK_WARNING) - rh_check_count(r, RH_CHECK_ERROR),
+                  rh_check_count(r, RH_CHECK_NOTICE) - rh_check_count(r, RH_CHECK_WARNING), r->ms_total / 1000.0);
+    if (r->kept)
+        rh_buf_printf(out, "cluster kept: %s\n", r->kept);
+}
+
+static json_object *jstr(const char *s)
+{
+    return s ? json_object_new_string(s) : NULL;
+}
+
+void rh_check_format_json(const rh_check_result *r, rh_buf *out)
+{
+    json_object *root = json_object_new_object();
+    json_object_object_add(root, "migrations", jstr(r->migrations));
+    json_object *base = json_object_new_object();
+    json_object_object_add(base, "spec", jstr(r->base.spec));
+    json_object_object_add(base, "sha", jstr(r->base.sha));
+    json_object_object_add(base, "how", jstr(r->base_how));
+    json_object_object_add(root, "base", base);
+    json_object *head = json_object_new_object();
+    json_object_object_add(head, "spec", jstr(r->head.spec));
+    json_object_object_add(head, "sha", jstr(r->head.sha));
+    json_object_object_add(root, "head", head);
+    json_object_object_add(root, "prisma", jstr(r->profile.version));
+    json_object_object_add(root, "prisma_source", jstr(r->profile_source));
+    json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));
+    json_object_object_add(root, "migrations_at_head", json_object_new_int64((int64_t)r->n_head));
+    json_object *added = json_object_new_array();
+    for (size_t i = 0; i < r->n_added; i++)
+        json_object_array_add(added, jstr(r->added[i]));
+    json_object_object_add(root, "new", added);
+
+    json_object *steps = json_object_new_object();
+    json_object_object_add(steps, "clean_deploy", json_object_new_boolean(r->clean_ok));
+    json_object_object_add(steps, "base_deploy", json_object_new_boolean(r->base_ok));
+    json_object_object_add(steps, "upgrade_path", json_object_new_boolean(r->upgrade_ok));
+    json_object_object_add(steps, "catalog_compared", json_object_new_boolean(r->catalog_compared));
+    json_object_object_add(steps, "catalog_differences", json_object_new_int64((int64_t)r->catalog_differences));
+    json_object_object_add(root, "steps", steps);
+
+    json_object *fs = json_object_new_array();
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const rh_check_finding *f = &r->findings[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "level", jstr(rh_check_level_name(f->level)));
+        char step[2] = {f->step, 0};
+        json_object_object_add(o, "step", jstr(step));
+        json_object_object_add(o, "code", jstr(f->code));
+        json_object_object_add(o, "migration", jstr(f->migration));
+        json_object_object_add(o, "file", jstr(f->file));
+        json_object_object_add(o, "line", f->line ? json_object_new_int(f->line) : NULL);
+        json_object_object_add(o, "message", jstr(f->message));
+        json_object_object_add(o, "detail", jstr(f->detail));
+        json_object_array_add(fs, o);
+    }
+    json_object_object_add(root, "findings", fs);
+
+    json_object *traces = json_object_new_array();
+    for (size_t i = 0; i < r->n_traces; i++) {
+        const rh_check_trace *t = &r->traces[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "migration", jstr(t->migration));
+        json_object_object_add(o, "file", jstr(t->file));
+        json_object_object_add(o, "failed", json_object_new_boolean(t->failed));
+        json_object_object_add(o, "parse_error", jstr(t->parse_error));
+        json_object *stmts = json_object_new_array();
+        for (size_t j = 0; j < t->n; j++) {
+            const rh_check_stmt *s = &t->stmts[j];
+            json_object *so = json_object_new_object();
+            json_object_object_add(so, "line", json_object_new_int(s->line));
+            json_object_object_add(so, "statement", jstr(s->text));
+            json_object_object_add(so, "keywords", jstr(s->keywords));
+            json_object_object_add(so, "outside_transaction", json_object_new_boolean(s->outside_tx));
+            json_object_object_add(so, "skipped", json_object_new_boolean(s->skipped));
+            json_object_object_add(so, "ms", json_object_new_double(s->ms));
+            json_object *locks = json_object_new_array();
+            for (size_t k = 0; k < s->n_locks; k++) {
+                json_object *lo = json_object_new_object();
+                json_object_object_add(lo, "relation", jstr(s->locks[k].relation));
+                json_object_object_add(lo, "kind", jstr(relkind_word(s->locks[k].relkind)));
+                json_object_object_add(lo, "mode", jstr(s->locks[k].mode));
+                json_object_object_add(lo, "existed_before", json_object_new_boolean(s->locks[k].existed_before));
+                json_object_array_add(locks, lo);
+            }
+            json_object_object_add(so, "locks", locks);
+            json_object *rw = json_object_new_array();
+            for (size_t k = 0; k < s->n_rewrites; k++)
+                json_object_array_add(rw, jstr(s->rewrites[k]));
+            json_object_object_add(so, "rewrites", rw);
+            if (s->error) {
+                json_object_object_add(so, "sqlstate", jstr(s->sqlstate));
+                json_object_object_add(so, "error", jstr(s->error));
+            }
+            json_object_array_add(stmts, so);
+        }
+        json_object_object_add(o, "statements", stmts);
+        json_object_array_add(traces, o);
+    }
+    json_object_object_add(root, "locks", traces);
+
+    json_object *counts = json_object_new_object();
+    size_t e = rh_check_count(r, RH_CHECK_ERROR), w = rh_check_count(r, RH_CHECK_WARNING),
+           n = rh_check_count(r, RH_CHECK_NOTICE);
+    json_object_object_add(counts, "error", json_object_new_int64((int64_t)e));
+    json_object_object_add(counts, "warning", json_object_new_int64((int64_t)(w - e)));
+    json_object_object_add(counts, "notice", json_object_new_int64((int64_t)(n - w)));
+    json_object_object_add(root, "counts", counts);
+    json_object *ms = json_object_new_object();
+    json_object_object_add(ms, "total", json_object_new_double(r->ms_total));
+    json_object_object_add(ms, "cluster", json_object_new_double(r->ms_cluster));
+    json_object_object_add(ms, "clean", json_object_new_double(r->ms_clean));
+    json_object_object_add(ms, "upgrade", json_object_new_double(r->ms_upgrade));
+    json_object_object_add(ms, "locks", json_object_new_double(r->ms_locks));
+    json_object_object_add(ms, "catalog", json_object_new_double(r->ms_catalog));
+    json_object_object_add(root, "ms", ms);
+    rh_buf_puts(out, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    rh_buf_putc(out, '\n');
+    json_object_put(root);
+}
+
+static void xml_text(rh_buf *out, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': rh_buf_puts(out, "&lt;"); break;
+        case '>': rh_buf_puts(out, "&gt;"); break;
+        case '&': rh_buf_puts(out, "&amp;"); break;
+        case '"': rh_buf_puts(out, "&quot;"); break;
+        default:
+            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
+                rh_buf_printf(out, "&#x%x;", (unsigned char)*s == 0 ? 0xfffd : (unsigned char)*s);
+            else
+                rh_buf_putc(out, *s);
+        }
+    }
+}
+
+/* One test case per step (a .. f); findings at or above fail_on are its failures, others go to system-out. */
+void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_buf *out)
+{
+    const char steps[] = "abcdef";
+    size_t failures = 0;
+    for (const char *s = steps; *s; s++)
+        failures += count_step(r, *s, fail_on) ? 1 : 0;
+    rh_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"6\" failures=\"%zu\" time=\"%.3f\">\n", failures,
+                  r->ms_total / 1000.0);
+    rh_buf_printf(out, "  <testsuite name=\"rehearse check ");
+    xml_text(out, r->migrations);
+    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" time=\"%.3f\">\n", failures, r->ms_total / 1000.0);
+    for (const char *s = steps; *s; s++) {
+        rh_buf_printf(out, "    <testcase classname=\"rehearse.check\" name=\"(%c) %s\">\n", *s, step_title(*s));
+        rh_buf notes;
+        rh_buf_init(&notes);
+        for (size_t i = 0; i < r->n_findings; i++) {
+            const rh_check_finding *f = &r->findings[i];
+            if (f->step != *s)
+                continue;
+            if (f->level >= fail_on) {
+                rh_buf_printf(out, "      <failure type=\"%s\" message=\"", rh_check_level_name(f->level));
+                xml_text(out, f->message);
+                rh_buf_puts(out, "\">");
+                if (f->file)
+                    rh_buf_printf(out, "%s:%d: ", f->file, f->line ? f->line : 1);
+                xml_text(out, f->message);
+                if (f->detail) {
+                    rh_buf_putc(out, '\n');
+                    xml_text(out, f->detail);
+                }
+                rh_buf_puts(out, "</failure>\n");
+            } else {
+                rh_buf_printf(&notes, "%s: ", rh_check_level_name(f->level));
+                if (f->file)
+                    rh_buf_printf(&notes, "%s:%d: ", f->file, f->line ? f->line : 1);
+                rh_buf_printf(&notes, "%s\n", f->message);
+            }
+        }
+        if (notes.len) {
+            rh_buf_puts(out, "      <system-out>");
+            xml_text(out, notes.data);
+            rh_buf_puts(out, "</system-out>\n");
+        }
+        rh_buf_free(&notes);
+        rh_buf_puts(out, "    </testcase>\n");
+    }
+    rh_buf_puts(out, "  </testsuite>\n</testsuites>\n");
+}
+
+/* GitHub's escaping for workflow command data (and, with props, for property values). */
+static void gh_escape(rh_buf *out, const char *s, int props)
+{
+    for (; s && *s; s++) {
+        if (*s == '%')
+            rh_buf_puts(out, "%25");
+        else if (*s == '\r')
+            rh_buf_puts(out, "%0D");
+        else if (*s == '\n')
+            rh_buf_puts(out, "%0A");
+        else if (props && *s == ':')
+            rh_buf_puts(out, "%3A");
+        else if (props && *s == ',')
+            rh_buf_puts(out, "%2C");
+        else
+            rh_buf_putc(out, *s);
+    }
+}
+
+void rh_check_format_github(const rh_check_result *r, rh_buf *out)
+{
+    for (size_t i = 0; i < r->n_findings; i++) {
+        const rh_check_finding *f = &r->findings[i];
+        rh_buf_printf(out, "::%s ", rh_check_level_name(f->level));
+        if (f->file) {
+            rh_buf_puts(out, "file=");
+            gh_escape(out, f->file, 1);
+            rh_buf_printf(out, ",line=%d,", f->line ? f->line : 1);
+        }
+        rh_buf_puts(out, "title=");
+        char title[160];
+        snprintf(title, sizeof title, "rehearse check (%c) %s", f->step, f->code);
+        gh_escape(out, title, 1);
+        rh_buf_puts(out, "::");
+        rh_buf msg;
+        rh_buf_init(&msg);
+        rh_buf_puts(&msg, f->message);
+        if (f->detail) {
+            rh_buf_putc(&msg, '\n');
+            rh_buf_puts(&msg, f->detail);
+        }
+        gh_escape(out, msg.data, 0);
+        rh_buf_free(&msg);
+        rh_buf_putc(out, '\n');
+    }
+}

@@ -1,0 +1,526 @@
+/*
+ * locks.c — (f) of `rehearse check`: what a migration locks and rewrites, observed on the server.
+ *
+ * The script is split into statements by libpg_query (migrations/split.h) and run one by one
+ * inside a transaction on a throwaway database. After each statement the backend's own relation
+ * locks are read from pg_locks (catalog, TOAST and temporary relations left out; oids mapped to
+ * names) together with pg_class.relfilenode of the relations that existed before the migration,
+ * so a changed relfilenode shows a table rewrite. A statement that cannot run inside a transaction
+ * block (25001: CREATE INDEX CONCURRENTLY ...) runs on its own, as production would run a
+ * one-statement file; its locks are seen from a second connection that holds ROW EXCLUSIVE on the
+ * existing tables so the statement pauses (waiting for writers) while its locks are read.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "check/check.h"
+#include "check/check_int.h"
+#include "migrations/split.h"
+#include "util/buf.h"
+
+/* A relation of the database, as pg_class describes it. */
+typedef struct rel {
+    unsigned long oid;
+    unsigned long filenode;
+    char kind;
+    char *name;
+    int before; /* existed when the migration started */
+} rel;
+
+typedef struct relset {
+    rel *items;
+    size_t n;
+} relset;
+
+/* A lock already held in the current transaction: (oid, mode). */
+typedef struct held {
+    unsigned long oid;
+    char *mode;
+} held;
+
+typedef struct tracer {
+    PGconn *conn;
+    const char *conninfo;
+    char *schema;         /* current_schema(): names in it are printed unqualified */
+    relset rels;          /* relations known so far (existing ones and those the migration made) */
+    held *held;
+    size_t n_held, cap_held;
+} tracer;
+
+static const char *const lock_modes[] = {
+    "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
+    "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock",
+};
+
+/* Strength of a lock mode (1..8), 0 for an unknown name: to keep the strongest per relation. */
+int rh_check_lock_strength(const char *mode)
+{
+    for (size_t i = 0; i < sizeof lock_modes / sizeof lock_modes[0]; i++)
+        if (strcmp(lock_modes[i], mode) == 0)
+            return (int)i + 1;
+    return 0;
+}
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static void quiet_notice(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg;
+}
+
+/* Silence NOTICEs (e.g. "relation already exists, skipping") on connections rehearse drives. */
+void rh_check_quiet(PGconn *conn)
+{
+    PQsetNoticeProcessor(conn, quiet_notice, NULL);
+}
+
+/* Run a statement whose failure means the tracer itself cannot go on. */
+static int exec_ok(PGconn *conn, const char *sql, rh_err *err)
+{
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        rh_err_set(err, "lock tracer: %s: %s", sql, PQerrorMessage(conn));
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static const char rels_sql[] =
+    "SELECT c.oid::bigint, c.relfilenode::bigint, c.relkind, n.nspname, c.relname "
+    "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind IN ('r','p','m','i','I','S','v','f') "
+    "AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname !~ '^pg_(toast|temp)'";
+
+static rel *rel_find(relset *s, unsigned long oid)
+{
+    for (size_t i = 0; i < s->n; i++)
+        if (s->items[i].oid == oid)
+            return &s->items[i];
+    return NULL;
+}
+
+/* A relation's name as the report prints it: quoted when needed, qualified outside current_schema(). */
+static char *rel_name(const tracer *t, const char *nsp, const char *name)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    if (!t->schema || strcmp(nsp, t->schema) != 0) {
+        rh_catalog_quote_ident(&b, nsp);
+        rh_buf_putc(&b, '.');
+    }
+    rh_catalog_quote_ident(&b, name);
+    return rh_buf_steal(&b);
+}
+
+/*
+ * Read pg_class: new relations are added (before = `before`), existing ones get their current
+ * relfilenode; the names of pre-existing tables whose file changed are appended to rewrites.
+ */
+static int refresh_rels(tracer *t, int before, char ***rewrites, size_t *n_rewrites, rh_err *err)
+{
+    PGresult *r = PQexec(t->conn, rels_sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "lock tracer: reading pg_class: %s", PQerrorMessage(t->conn));
+        PQclear(r);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        unsigned long oid = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+        unsigned long fn = strtoul(PQgetvalue(r, i, 1), NULL, 10);
+        rel *x = rel_find(&t->rels, oid);
+        if (!x) {
+            t->rels.items = rh_xrealloc(t->rels.items, (t->rels.n + 1) * sizeof *t->rels.items);
+            x = &t->rels.items[t->rels.n++];
+            x->oid = oid;
+            x->filenode = fn;
+            x->kind = PQgetvalue(r, i, 2)[0];
+            x->name = rel_name(t, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
+            x->before = before;
+            continue;
+        }
+        if (x->filenode != fn) {
+            if (x->before && (x->kind == 'r' || x->kind == 'm') && rewrites) {
+                *rewrites = rh_xrealloc(*rewrites, (*n_rewrites + 1) * sizeof **rewrites);
+                (*rewrites)[(*n_rewrites)++] = rh_xstrdup(x->name);
+            }
+            x->filenode = fn;
+        }
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int is_held(const tracer *t, unsigned long oid, const char *mode)
+{
+    for (size_t i = 0; i < t->n_held; i++)
+        if (t->held[i].oid == oid && strcmp(t->held[i].mode, mode) == 0)
+            return 1;
+    return 0;
+}
+
+static void forget_held(tracer *t)
+{
+    for (size_t i = 0; i < t->n_held; i++)
+        free(t->held[i].mode);
+    t->n_held = 0;
+}
+
+/* Record a (relation, mode) observed for a statement unless it was already held before it. */
+static void note_lock(tracer *t, rh_check_stmt *st, unsigned long oid, const char *mode, const char *nsp,
+                      const char *name, char kind)
+{
+    if (is_held(t, oid, mode))
+        return;
+    if (t->n_held == t->cap_held) {
+        t->cap_held = t->cap_held ? 2 * t->cap_held : 16;
+        t->held = rh_xrealloc(t->held, t->cap_held * sizeof *t->held);
+    }
+    t->held[t->n_held].oid = oid;
+    t->held[t->n_held].mode = rh_xstrdup(mode);
+    t->n_held++;
+
+    rel *x = rel_find(&t->rels, oid);
+    st->locks = rh_xrealloc(st->locks, (st->n_locks + 1) * sizeof *st->locks);
+    rh_check_lock *l = &st->locks[st->n_locks++];
+    l->mode = rh_xstrdup(mode);
+    if (x) {
+        l->relation = rh_xstrdup(x->name);
+        l->relkind = x->kind;
+        l->existed_before = x->before;
+    } else if (name) {
+        l->relation = rel_name(t, nsp, name);
+        l->relkind = kind;
+        l->existed_before = 0;
+    } else {
+        l->relation = rh_xasprintf("oid %lu", oid); /* dropped by the statement, never seen before */
+        l->relkind = '?';
+        l->existed_before = 0;
+    }
+}
+
+/*
+ * The relation locks of backend `pid` (granted, or requested and waiting), outside catalogs,
+ * TOAST and temporary schemas. Relations the statement dropped have no pg_class row: kept by oid.
+ */
+static const char locks_sql[] =
+    "SELECT l.relation::bigint, l.mode, n.nspname, c.relname, c.relkind "
+    "FROM pg_locks l LEFT JOIN pg_class c ON c.oid = l.relation "
+    "LEFT JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE l.pid = $1::int AND l.locktype = 'relation' "
+    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+    "AND (n.nspname IS NULL OR (n.nspname NOT IN ('pg_catalog','information_schema') "
+    "     AND n.nspname !~ '^pg_(toast|temp)')) "
+    "AND (c.oid IS NOT NULL OR l.relation >= 16384) "
+    "ORDER BY l.relation, l.mode";
+
+/* Read backend pid's relation locks into the statement's report. Returns the number of rows. */
+static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, rh_err *err)
+{
+    char pidtxt[16];
+    snprintf(pidtxt, sizeof pidtxt, "%d", pid);
+    const char *params[1] = {pidtxt};
+    PGresult *r = PQexecParams(via, locks_sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "lock tracer: reading pg_locks: %s", PQerrorMessage(via));
+        PQclear(r);
+        return -1;
+    }
+    int n = PQntuples(r);
+    for (int i = 0; i < n; i++) {
+        int has = !PQgetisnull(r, i, 3);
+        note_lock(t, st, strtoul(PQgetvalue(r, i, 0), NULL, 10), PQgetvalue(r, i, 1),
+                  has ? PQgetvalue(r, i, 2) : NULL, has ? PQgetvalue(r, i, 3) : NULL,
+                  has ? PQgetvalue(r, i, 4)[0] : '?');
+    }
+    PQclear(r);
+    return n;
+}
+
+/* Transaction control in a migration file: the tracer keeps its own transaction instead. */
+static int is_tx_control(const char *kw)
+{
+    static const char *const words[] = {"BEGIN", "START TRANSACTION", "COMMIT", "END", "ROLLBACK",
+                                        "ABORT", "SAVEPOINT", "RELEASE", "PREPARE TRANSACTION"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t l = strlen(words[i]);
+        if (strncmp(kw, words[i], l) == 0 && (kw[l] == '\0' || kw[l] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/* One line, at most 120 characters, for reports. */
+static char *one_line(const char *text)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    int space = 0;
+    for (const char *p = text; *p && b.len < 120; p++) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = 1;
+            continue;
+        }
+        if (space && b.len)
+            rh_buf_putc(&b, ' ');
+        space = 0;
+        rh_buf_putc(&b, *p);
+    }
+    if (strlen(text) > 0 && b.len >= 120)
+        rh_buf_puts(&b, "...");
+    return rh_buf_steal(&b);
+}
+
+static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    snprintf(st->sqlstate, sizeof st->sqlstate, "%s", state ? state : "");
+    st->error = rh_xstrdup(msg ? msg : PQerrorMessage(conn));
+}
+
+/*
+ * Run a statement outside any transaction on t->conn while a second connection holds ROW EXCLUSIVE
+ * on every existing table: a concurrent index build (or anything that waits for writers) pauses
+ * after taking its own locks, which are read from pg_locks; then the blocker lets go. Statements
+ * that do not wait are sampled while they run.
+ */
+static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *err)
+{
+    PGconn *b = PQconnectdb(t->conninfo);
+    if (PQstatus(b) != CONNECTION_OK) {
+        rh_err_set(err, "lock tracer: second connection: %s", PQerrorMessage(b));
+        PQfinish(b);
+        return -1;
+    }
+    rh_check_quiet(b);
+    rh_buf lock;
+    rh_buf_init(&lock);
+    for (size_t i = 0; i < t->rels.n; i++) {
+        const rel *x = &t->rels.items[i];
+        if (x->kind != 'r' && x->kind != 'p' && x->kind != 'm')
+            continue;
+        rh_buf_puts(&lock, lock.len ? ", " : "LOCK TABLE ");
+        char q[40];
+        snprintf(q, sizeof q, "%lu", x->oid);
+        /* by oid through regclass so odd names need no re-quoting */
+        PGresult *r = PQexecParams(b, "SELECT $1::oid::regclass::text", 1, NULL, (const char *const[]){q}, NULL,
+                                   NULL, 0);
+        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+            rh_buf_puts(&lock, PQgetvalue(r, 0, 0));
+        PQclear(r);
+    }
+    int rc = 0;
+    int blocking = 0;
+    if (lock.len) {
+        rh_buf_puts(&lock, " IN ROW EXCLUSIVE MODE");
+        if (exec_ok(b, "BEGIN", err) < 0 || exec_ok(b, lock.data, err) < 0) {
+            rc = -1;
+            goto out;
+        }
+        blocking = 1;
+    }
+    int pid = PQbackendPID(t->conn);
+    double t0 = now_ms();
+    if (!PQsendQuery(t->conn, sql)) {
+        rc = rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(t->conn));
+        goto out;
+    }
+    for (;;) {
+        if (!PQconsumeInput(t->conn)) {
+            rc = rh_err_set(err, "lock tracer: %s", PQerrorMessage(t->conn));
+            goto out;
+        }
+        if (!PQisBusy(t->conn))
+            break;
+        if (read_locks(t, b, pid, st, err) < 0) {
+            rc = -1;
+            goto out;
+        }
+        if (blocking) {
+            char pidtxt[16];
+            snprintf(pidtxt, sizeof pidtxt, "%d", pid);
+            PGresult *r = PQexecParams(b, "SELECT cardinality(pg_blocking_pids($1::int)) > 0", 1, NULL,
+                                       (const char *const[]){pidtxt}, NULL, NULL, 0);
+            int waiting = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+            PQclear(r);
+            if (waiting) {
+                if (read_locks(t, b, pid, st, err) < 0 || exec_ok(b, "ROLLBACK", err) < 0) {
+                    rc = -1;
+                    goto out;
+                }
+                blocking = 0;
+            }
+        }
+        usleep(1000);
+    }
+    PGresult *r;
+    while ((r = PQgetResult(t->conn)) != NULL) {
+        if (PQresultStatus(r) == PGRES_FATAL_ERROR && !st->error)
+            set_error(st, r, t->conn);
+        PQclear(r);
+    }
+    st->ms += now_ms() - t0;
+out:
+    if (blocking)
+        PQexec(b, "ROLLBACK");
+    PQfinish(b);
+    rh_buf_free(&lock);
+    return rc;
+}
+
+int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
+                             const char *sql, size_t len, rh_check_trace *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->migration = rh_xstrdup(name);
+    out->file = rh_xstrdup(file ? file : name);
+    rh_split split = {0};
+    rh_err perr;
+    if (rh_sql_split(&split, sql, len, &perr) < 0) {
+        out->parse_error = rh_xstrdup(perr.msg);
+        out->failed = 1;
+        return 0;
+    }
+    rh_check_quiet(conn);
+
+    tracer t = {.conn = conn, .conninfo = conninfo};
+    int rc = 0;
+    PGresult *r = PQexec(conn, "SELECT current_schema()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        t.schema = rh_xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (refresh_rels(&t, 1, NULL, NULL, err) < 0 || exec_ok(conn, "BEGIN", err) < 0) {
+        rc = -1;
+        goto done;
+    }
+    out->stmts = rh_xcalloc(split.n ? split.n : 1, sizeof *out->stmts);
+    for (size_t i = 0; i < split.n; i++) {
+        rh_check_stmt *st = &out->stmts[out->n++];
+        char kw[128];
+        rh_stmt_keywords(split.items[i].text, 4, kw, sizeof kw);
+        st->line = split.items[i].line;
+        st->text = one_line(split.items[i].text);
+        st->keywords = rh_xstrdup(kw);
+        if (is_tx_control(kw)) {
+            st->skipped = 1;
+            continue;
+        }
+        if (exec_ok(conn, "SAVEPOINT rh_check_stmt", err) < 0) {
+            rc = -1;
+            goto done;
+        }
+        double t0 = now_ms();
+        r = PQexec(conn, split.items[i].text);
+        st->ms = now_ms() - t0;
+        ExecStatusType s = PQresultStatus(r);
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            if (state && strcmp(state, "25001") == 0) {
+                /* cannot run inside a transaction block: keep what ran so far, run it alone */
+                PQclear(r);
+                if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 || exec_ok(conn, "COMMIT", err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+                forget_held(&t);
+                st->outside_tx = 1;
+                if (run_outside(&t, st, split.items[i].text, err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+                if (refresh_rels(&t, 0, &st->rewrites, &st->n_rewrites, err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+                if (st->error) {
+                    out->failed = 1;
+                    goto done;
+                }
+                if (exec_ok(conn, "BEGIN", err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+                continue;
+            }
+            set_error(st, r, conn);
+            PQclear(r);
+            out->failed = 1;
+            PQclear(PQexec(conn, "ROLLBACK"));
+            goto done;
+        }
+        PQclear(r);
+        if (exec_ok(conn, "RELEASE SAVEPOINT rh_check_stmt", err) < 0 ||
+            read_locks(&t, conn, PQbackendPID(conn), st, err) < 0 ||
+            refresh_rels(&t, 0, &st->rewrites, &st->n_rewrites, err) < 0) {
+            rc = -1;
+            goto done;
+        }
+    }
+    if (exec_ok(conn, "COMMIT", err) < 0)
+        rc = -1;
+done:
+    if (rc < 0 || out->failed)
+        PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */
+    if (rc < 0)
+        rh_err_prefix(err, "tracing %s", out->file);
+    forget_held(&t);
+    free(t.held);
+    for (size_t i = 0; i < t.rels.n; i++)
+        free(t.rels.items[i].name);
+    free(t.rels.items);
+    free(t.schema);
+    rh_split_free(&split);
+    return rc;
+}
+
+void rh_check_trace_free(rh_check_trace *t)
+{
+    if (!t)
+        return;
+    for (size_t i = 0; i < t->n; i++) {
+        rh_check_stmt *st = &t->stmts[i];
+        for (size_t j = 0; j < st->n_locks; j++) {
+            free(st->locks[j].relation);
+            free(st->locks[j].mode);
+        }
+        free(st->locks);
+        for (size_t j = 0; j < st->n_rewrites; j++)
+            free(st->rewrites[j]);
+        free(st->rewrites);
+        free(st->text);
+        free(st->keywords);
+        free(st->error);
+    }
+    free(t->stmts);
+    free(t->migration);
+    free(t->file);
+    free(t->parse_error);
+    memset(t, 0, sizeof *t);
+}
+
+const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relation)
+{
+    const char *best = NULL;
+    for (size_t i = 0; i < t->n; i++)
+        for (size_t j = 0; j < t->stmts[i].n_locks; j++) {
+            const rh_check_lock *l = &t->stmts[i].locks[j];
+            if (strcmp(l->relation, relation) == 0 &&
+                (!best || rh_check_lock_strength(l->mode) > rh_check_lock_strength(best)))
+                best = l->mode;
+        }
+    return best;
+}

@@ -1,0 +1,477 @@
+/*
+ * run.c — one `rehearse check` run: history hazards, clean deploy, upgrade path (with an optional
+ * seed), catalog comparison, production-like failures and the lock trace, on one throwaway cluster
+ * holding a database per path (cheaper than a cluster per path).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "catalog/catalog.h"
+#include "check/check.h"
+#include "check/check_int.h"
+#include "cluster/cluster.h"
+#include "engine/engine.h"
+#include "source/history.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+#define DB_CLEAN "rehearse_check_clean"
+#define DB_UPGRADE "rehearse_check_upgrade"
+#define DB_PROBE "rehearse_check_locks"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* The repository-relative migration.sql of a migration. */
+static char *sql_path(const rh_check_result *r, const char *name)
+{
+    return rh_xasprintf("%s/%s/migration.sql", r->migrations, name);
+}
+
+/* (d): history findings as check findings; additions are listed in the summary, not as findings. */
+static void add_history(rh_check_result *r, const rh_git_history *h)
+{
+    for (size_t i = 0; i < h->n; i++) {
+        const rh_hist_finding *x = &h->items[i];
+        rh_check_level level = RH_CHECK_WARNING;
+        const char *code = rh_hist_kind_name(x->kind);
+        switch (x->kind) {
+        case RH_HIST_ADDED:
+            continue;
+        case RH_HIST_EDITED:
+        case RH_HIST_NO_SQL:
+            level = RH_CHECK_ERROR;
+            break;
+        default:
+            break;
+        }
+        if (!x->hazard)
+            level = RH_CHECK_NOTICE;
+        const char *file = x->file;
+        char *owned = NULL;
+        if (x->kind == RH_HIST_EDITED && x->name)
+            file = owned = sql_path(r, x->name);
+        rh_check_add(r, level, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", x->message);
+        free(owned);
+    }
+}
+
+/* Create a database, connect to it, and silence its NOTICEs. */
+static PGconn *open_db(rh_cluster *c, const char *db, int create, rh_err *err)
+{
+    if (create && rh_cluster_create_db(c, db, err) < 0)
+        return NULL;
+    PGconn *conn = rh_cluster_connect(c, db, err);
+    if (conn)
+        rh_check_quiet(conn);
+    return conn;
+}
+
+/* A deploy that Prisma would end with an error, in one line for findings. */
+static char *deploy_failure(const rh_engine_result *res)
+{
+    if (res->sqlstate[0])
+        return rh_xasprintf("%s: SQLSTATE %s: %s", res->code, res->sqlstate, res->db_message ? res->db_message : "");
+    return rh_xasprintf("%s", res->code[0] ? res->code : "error");
+}
+
+/* Prisma's own output of a failed deploy, for the finding's detail. */
+static char *deploy_detail(const rh_engine_result *res)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_append(&b, res->errout.data, res->errout.len);
+    return rh_buf_steal(&b);
+}
+
+static const rh_check_trace *trace_of(const rh_check_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_traces; i++)
+        if (strcmp(r->traces[i].migration, name) == 0)
+            return &r->traces[i];
+    return NULL;
+}
+
+/*
+ * The line a production failure points at: the statement the trace had to run outside the
+ * transaction (25001), or the statement that failed in the trace; else line 1.
+ */
+static int failure_line(const rh_check_result *r, const char *name, const char *sqlstate)
+{
+    const rh_check_trace *t = trace_of(r, name);
+    if (!t)
+        return 1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(sqlstate, "25001") == 0 && t->stmts[i].outside_tx)
+            return t->stmts[i].line;
+        if (t->stmts[i].error)
+            return t->stmts[i].line;
+    }
+    return 1;
+}
+
+static int is_added(const rh_check_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_added; i++)
+        if (strcmp(r->added[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* (f): turn the traces into findings: ACCESS EXCLUSIVE on a table that existed, table rewrites. */
+static void add_lock_findings(rh_check_result *r)
+{
+    for (size_t i = 0; i < r->n_traces; i++) {
+        const rh_check_trace *t = &r->traces[i];
+        if (t->parse_error)
+            rh_check_add(r, RH_CHECK_WARNING, 'f', "parse-error", t->migration, t->file, 1, NULL,
+                         "%s: PostgreSQL's parser rejects the file: %s", t->file, t->parse_error);
+        for (size_t j = 0; j < t->n; j++) {
+            const rh_check_stmt *st = &t->stmts[j];
+            for (size_t k = 0; k < st->n_locks; k++) {
+                const rh_check_lock *l = &st->locks[k];
+                if (!l->existed_before || strcmp(l->mode, "AccessExclusiveLock") != 0 ||
+                    (l->relkind != 'r' && l->relkind != 'p' && l->relkind != 'm'))
+                    continue;
+                rh_check_add(r, RH_CHECK_WARNING, 'f', "access-exclusive", t->migration, t->file, st->line, NULL,
+                             "%s takes AccessExclusiveLock on existing table %s: reads and writes of it wait "
+                             "until the migration commits (%s)",
+                             st->keywords, l->relation, st->text);
+            }
+            for (size_t k = 0; k < st->n_rewrites; k++)
+                rh_check_add(r, RH_CHECK_WARNING, 'f', "table-rewrite", t->migration, t->file, st->line, NULL,
+                             "%s rewrites table %s (new relfilenode): time grows with the table, under "
+                             "AccessExclusiveLock (%s)",
+                             st->keywords, st->rewrites[k], st->text);
+            if (st->skipped)
+                rh_check_add(r, RH_CHECK_NOTICE, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
+                             "%s in a migration file: what runs before it is committed on its own, so a later "
+                             "failure leaves a partial apply", st->keywords);
+            if (st->error)
+                rh_check_add(r, RH_CHECK_NOTICE, 'f', "trace-stopped", t->migration, t->file, st->line, NULL,
+                             "lock trace stopped: the statement failed on the copy of the upgrade path "
+                             "(SQLSTATE %s: %s)", st->sqlstate, st->error);
+        }
+    }
+}
+
+/* (f): trace every added migration on a copy of the upgrade-path database taken before head. */
+static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head, rh_err *err)
+{
+    PGconn *conn = open_db(c, DB_PROBE, 0, err);
+    if (!conn)
+        return -1;
+    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
+    int rc = 0;
+    r->traces = rh_xcalloc(r->n_added ? r->n_added : 1, sizeof *r->traces);
+    for (size_t i = 0; i < head->n; i++) {
+        const rh_migration *m = &head->items[i];
+        if (!is_added(r, m->name) || !m->sql)
+            continue;
+        char *file = sql_path(r, m->name);
+        rh_check_trace *t = &r->traces[r->n_traces];
+        rc = rh_check_trace_migration(conn, conninfo, m->name, file, m->sql, m->sql_len, t, err);
+        free(file);
+        if (rc < 0)
+            break;
+        r->n_traces++;
+        if (t->failed)
+            break; /* later migrations may depend on this one */
+    }
+    free(conninfo);
+    PQfinish(conn);
+    return rc;
+}
+
+/* CREATE DATABASE probe TEMPLATE upgrade (the template must have no other session). */
+static int copy_db(rh_cluster *c, const char *from, const char *to, rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect(c, NULL, err);
+    if (!conn)
+        return -1;
+    char *a = PQescapeIdentifier(conn, to, strlen(to));
+    char *b = PQescapeIdentifier(conn, from, strlen(from));
+    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s", a, b);
+    PQfreemem(a);
+    PQfreemem(b);
+    PGresult *res = PQexec(conn, sql);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = rh_err_set(err, "copying database %s to %s: %s", from, to, PQerrorMessage(conn));
+    PQclear(res);
+    free(sql);
+    PQfinish(conn);
+    return rc;
+}
+
+/* (g): load the seed file as one simple query, as `psql -1 -f` would. */
+static int load_seed(PGconn *conn, const char *path, rh_err *err)
+{
+    char *sql = NULL;
+    size_t len = 0;
+    if (rh_fs_read(path, &sql, &len, err) < 0)
+        return rh_err_prefix(err, "--seed");
+    PGresult *res = PQexec(conn, sql);
+    int rc = 0;
+    ExecStatusType st = PQresultStatus(res);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+        rc = rh_err_set(err, "--seed %s failed after base was deployed: %s", path, PQerrorMessage(conn));
+    PQclear(res);
+    free(sql);
+    return rc;
+}
+
+/* (c): snapshot both paths and compare. */
+static int compare_catalogs(rh_check_result *r, PGconn *clean, PGconn *upgrade, const rh_git_history *h,
+                            rh_err *err)
+{
+    rh_catalog_opts copts = {0};
+    rh_catalog *a = NULL, *b = NULL;
+    if (rh_catalog_snapshot(clean, &copts, &a, err) < 0)
+        return rh_err_prefix(err, "catalog of the clean deploy");
+    if (rh_catalog_snapshot(upgrade, &copts, &b, err) < 0) {
+        rh_catalog_free(a);
+        return rh_err_prefix(err, "catalog of the upgrade path");
+    }
+    rh_buf diff;
+    rh_buf_init(&diff);
+    char *la = rh_xasprintf("clean deploy of %s", r->head.label);
+    char *lb = rh_xasprintf("upgrade path %s -> %s", r->base.label, r->head.label);
+    r->catalog_compared = 1;
+    r->catalog_differences = rh_catalog_diff(a, b, &copts, la, lb, &diff);
+    if (r->catalog_differences) {
+        /* point at the first migration edited after base: the usual cause */
+        const char *edited = NULL;
+        for (size_t i = 0; i < h->n; i++)
+            if (h->items[i].kind == RH_HIST_EDITED) {
+                edited = h->items[i].name;
+                break;
+            }
+        char *file = edited ? sql_path(r, edited) : NULL;
+        rh_check_add(r, RH_CHECK_ERROR, 'c', "catalog-differs", edited, file, file ? 1 : 0, diff.data,
+                     "the upgrade path (deploy %s, then %s) ends in a different schema than a clean deploy of %s: "
+                     "%zu object(s) differ%s%s",
+                     r->base.label, r->head.label, r->head.label, r->catalog_differences,
+                     edited ? "; likely cause: edited after apply: " : "", edited ? edited : "");
+        free(file);
+    }
+    free(la);
+    free(lb);
+    rh_buf_free(&diff);
+    rh_catalog_free(a);
+    rh_catalog_free(b);
+    return 0;
+}
+
+/* (a)+(b)+(e): the production-like failure of a deploy as findings. */
+static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clean, const rh_engine_result *up)
+{
+    int same = 0;
+    if (r->base_ok && !r->upgrade_ok) {
+        const char *name = up->failed_migration;
+        char *what = deploy_failure(up);
+        char *detail = deploy_detail(up);
+        if (clean->exit_code != 0 && clean->failed_migration && name && strcmp(clean->failed_migration, name) == 0 &&
+            strcmp(clean->sqlstate, up->sqlstate) == 0)
+            same = 1;
+        char *file = name ? sql_path(r, name) : NULL;
+        int line = name ? failure_line(r, name, up->sqlstate) : 0;
+        rh_check_finding *f =
+            rh_check_add(r, RH_CHECK_ERROR, 'e', "fails-in-production", name, file, line, detail,
+                         "%s fails when deployed after %s, as production would run it: %s%s",
+                         name ? name : "the deploy", r->base.label, what, same ? " (a clean deploy fails the same way)" : "");
+        if (strcmp(up->sqlstate, "25001") == 0) {
+            free(f->detail);
+            f->detail = rh_xasprintf("Prisma sends migration.sql as one simple query, so PostgreSQL runs the whole file "
+                                     "as one transaction, and this statement cannot run inside one. Move it alone "
+                                     "into a migration of its own.\n%s",
+                                     detail);
+        }
+        /* new migrations after the failing one were never tried */
+        size_t later = 0;
+        int seen = 0;
+        for (size_t i = 0; i < r->n_added; i++) {
+            if (name && strcmp(r->added[i], name) == 0)
+                seen = 1;
+            else if (seen)
+                later++;
+        }
+        if (later)
+            rh_check_add(r, RH_CHECK_NOTICE, 'e', "not-reached", NULL, NULL, 0, NULL,
+                         "%zu new migration(s) after %s were not deployed (the deploy stops at the first failure)",
+                         later, name);
+        free(file);
+        free(what);
+        free(detail);
+    }
+    if (!r->clean_ok && !same) {
+        const char *name = clean->failed_migration;
+        char *what = deploy_failure(clean);
+        char *detail = deploy_detail(clean);
+        char *file = name ? sql_path(r, name) : NULL;
+        rh_check_add(r, RH_CHECK_ERROR, 'a', "clean-deploy-failed", name, file,
+                     name ? failure_line(r, name, clean->sqlstate) : 0, detail,
+                     "a clean deploy of %s fails at %s: %s", r->head.label, name ? name : "the start", what);
+        free(file);
+        free(what);
+        free(detail);
+    }
+}
+
+int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = now_ms();
+    const char *repo_path = o->repo ? o->repo : ".";
+    char *base_spec = NULL;
+    if (o->base) {
+        base_spec = rh_xstrdup(o->base);
+        snprintf(out->base_how, sizeof out->base_how, "--base");
+    } else if (rh_check_default_base(repo_path, &base_spec, out->base_how, sizeof out->base_how, err) < 0) {
+        return -1;
+    }
+    const char *head_spec = o->head ? o->head : RH_GIT_WORKTREE;
+
+    rh_git_repo *repo = NULL;
+    rh_git_history h;
+    memset(&h, 0, sizeof h);
+    rh_cluster *cluster = NULL;
+    PGconn *clean = NULL, *upgrade = NULL;
+    rh_engine_result rclean, rup;
+    rh_engine_result_init(&rclean);
+    rh_engine_result_init(&rup);
+    int rc = -1, have_history = 0, probe = 0;
+
+    if (rh_git_open(&repo, repo_path, err) < 0)
+        goto out;
+    if (rh_git_resolve(repo, base_spec, &out->base, err) < 0) {
+        rh_err_prefix(err, "--base");
+        goto out;
+    }
+    if (rh_git_resolve(repo, head_spec, &out->head, err) < 0) {
+        rh_err_prefix(err, "--head");
+        goto out;
+    }
+    rh_git_history_opts hopts = {.migrations = o->migrations, .prisma_version = o->prisma_version};
+    if (rh_git_history_compute(repo, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha,
+                               out->head.worktree ? RH_GIT_WORKTREE : out->head.sha, &hopts, &h, err) < 0)
+        goto out;
+    have_history = 1;
+    out->migrations = rh_xstrdup(h.migrations);
+    out->profile = h.profile;
+    snprintf(out->profile_source, sizeof out->profile_source, "%s", h.profile_source);
+    out->n_base = h.a.n;
+    out->n_head = h.b.n;
+    out->added = rh_xcalloc(h.b.n ? h.b.n : 1, sizeof *out->added);
+    for (size_t i = 0; i < h.b.n; i++)
+        if (!rh_migset_find(&h.a, h.b.items[i].name))
+            out->added[out->n_added++] = rh_xstrdup(h.b.items[i].name);
+    add_history(out, &h);
+
+    /* one cluster, a database per path */
+    double tc = now_ms();
+    rh_cluster_opts copts = {.pg_bin = o->pg_bin};
+    if (rh_cluster_start(&cluster, &copts, err) < 0)
+        goto out;
+    out->ms_cluster = now_ms() - tc;
+    rh_engine_opts eopts = {.profile = &h.profile};
+
+    /* (a) clean deploy of head */
+    double ta = now_ms();
+    if (!(clean = open_db(cluster, DB_CLEAN, 1, err)))
+        goto out;
+    if (rh_engine_deploy(clean, &h.b, &eopts, &rclean, err) < 0) {
+        rh_err_prefix(err, "clean deploy of %s", out->head.label);
+        goto out;
+    }
+    out->clean_ok = rclean.exit_code == 0;
+    out->ms_clean = now_ms() - ta;
+
+    /* (b) upgrade path: base, (g) the seed, then head */
+    double tb = now_ms();
+    if (!(upgrade = open_db(cluster, DB_UPGRADE, 1, err)))
+        goto out;
+    rh_engine_result rbase;
+    rh_engine_result_init(&rbase);
+    if (rh_engine_deploy(upgrade, &h.a, &eopts, &rbase, err) < 0) {
+        rh_engine_result_free(&rbase);
+        rh_err_prefix(err, "deploy of base %s", out->base.label);
+        goto out;
+    }
+    out->base_ok = rbase.exit_code == 0;
+    if (!out->base_ok) {
+        char *what = deploy_failure(&rbase);
+        char *detail = deploy_detail(&rbase);
+        rh_check_add(out, RH_CHECK_ERROR, 'b', "base-deploy-failed", rbase.failed_migration, NULL, 0, detail,
+                     "base %s does not deploy on an empty database (%s): the upgrade path cannot be checked",
+                     out->base.label, what);
+        free(what);
+        free(detail);
+    }
+    rh_engine_result_free(&rbase);
+    if (out->base_ok && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
+        goto out;
+    probe = out->base_ok && !o->no_locks && out->n_added > 0;
+    if (probe) {
+        PQfinish(upgrade);
+        upgrade = NULL;
+        if (copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0 || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+            goto out;
+    }
+    if (out->base_ok) {
+        if (rh_engine_deploy(upgrade, &h.b, &eopts, &rup, err) < 0) {
+            rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);
+            goto out;
+        }
+        out->upgrade_ok = rup.exit_code == 0;
+    }
+    out->ms_upgrade = now_ms() - tb;
+
+    /* (f) locks, before the deploy findings so those can point at the failing statement's line */
+    double tf = now_ms();
+    if (probe && trace_added(out, cluster, &h.b, err) < 0)
+        goto out;
+    out->ms_locks = now_ms() - tf;
+
+    /* (e) and (a) as findings */
+    add_deploy_findings(out, &rclean, &rup);
+    add_lock_findings(out);
+
+    /* (c) */
+    double tcat = now_ms();
+    if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, clean, upgrade, &h, err) < 0)
+        goto out;
+    out->ms_catalog = now_ms() - tcat;
+    rc = 0;
+out:
+    if (clean)
+        PQfinish(clean);
+    if (upgrade)
+        PQfinish(upgrade);
+    if (cluster) {
+        if (o->keep && rc == 0) {
+            char *psql = rh_cluster_psql_command(cluster);
+            out->kept = rh_xasprintf("%s  (databases: %s, %s%s)", psql ? psql : rh_cluster_url(cluster), DB_CLEAN,
+                                     DB_UPGRADE, probe ? ", " DB_PROBE : "");
+            free(psql);
+            rh_cluster_keep(cluster);
+        } else {
+            rh_err e2;
+            rh_cluster_stop(cluster, &e2);
+        }
+    }
+    rh_engine_result_free(&rclean);
+    rh_engine_result_free(&rup);
+    if (have_history)
+        rh_git_history_free(&h);
+    rh_git_close(repo);
+    free(base_spec);
+    out->ms_total = now_ms() - t0;
+    return rc;
+}
