@@ -153,6 +153,139 @@ build_breederhq() {
     tag fixed
 }
 
+# ---- usasset (seed 004) -------------------------------------------------------------------------
+#
+#   prod     the 3 migrations production had on 2025-09-05
+#   release  + the 3 never deployed (add_asset_column_aliases, add_phase_result_tracking,
+#            fix_folders_and_files_schema); the application code of this revision reads
+#            folders.project_id. add_phase_result_tracking has its own BEGIN ... COMMIT, then uses
+#            folders.project_id, which only dev databases had (from `db push`): 42703 after the
+#            COMMIT, a partial apply (phase_results stays).
+#   fixed    add_phase_result_tracking edited to add folders.project_id (IF NOT EXISTS) so fresh
+#            databases deploy: an edit of a migration production has (as resolve --applied) —
+#            Prisma's deploy never notices edits.
+build_usasset() {
+    begin usasset 1754038800   # 2025-08-01 09:00:00 UTC
+    package "^6.15.0" usasset-backend
+    put schema.prisma prisma/schema.prisma
+    put README.md README.md
+    mig 20250801094512_init
+    commit "Initial schema"
+    mig 20250815143020_add_pipeline_rules
+    commit "Pipeline rules"
+    mig 20250828101133_add_phone_to_users
+    commit "Add phone to users"
+    tag prod
+    mig 20250902161245_add_asset_column_aliases
+    commit "Asset column aliases"
+    mig 20250903112718_add_phase_result_tracking 20250903112718_add_phase_result_tracking.release.sql
+    put app-queries.sql app/queries.sql
+    commit "Phase result tracking; folders belong to projects"
+    mig 20250904170502_fix_folders_and_files_schema
+    commit "Fix folders and files schema"
+    tag release
+    mig 20250903112718_add_phase_result_tracking
+    commit "add_phase_result_tracking: add folders.project_id for fresh databases (incident 2025-09-05)"
+    tag fixed
+}
+
+# ---- recipe (seed 002) --------------------------------------------------------------------------
+#
+#   v1                the baseline production runs
+#   unique            + composite unique constraints (23505 on duplicated rows)
+#   dedupe            + 20250115115500_dedupe_recipe_items_and_sections, dated before it
+#   foreign-keys      + FKs NOT VALID, then a separate VALIDATE migration (23503 on orphans)
+#   checks            + CHECK constraints (23514 on bad rows)
+#   indexes-one-file  + the runbook's 9 CREATE INDEX CONCURRENTLY in one file (25001 under deploy,
+#                       fine with psql -f)
+#   indexes           the same 9, one migration per index (each succeeds alone)
+#   cutover           + batched category backfill and the trigger cutover (HEAD)
+# prisma/rollback/*.sql: the runbook's rollback scripts, one per migration.
+build_recipe() {
+    begin recipe 1733130000   # 2024-12-02 09:00:00 UTC
+    package "^6.2.1" recipe-app
+    put schema.prisma prisma/schema.prisma
+    put README.md README.md
+    mig 20241202093000_init
+    commit "Initial schema"
+    tag v1
+    mig 20250115120000_add_composite_unique_constraints
+    put rollback/20250115120000_add_composite_unique_constraints_rollback.sql \
+        prisma/rollback/20250115120000_add_composite_unique_constraints_rollback.sql
+    commit "Composite unique constraints on RecipeItem and RecipeSection"
+    tag unique
+    mig 20250115115500_dedupe_recipe_items_and_sections
+    commit "Deduplicate RecipeItem/RecipeSection before the unique constraints"
+    tag dedupe
+    mig 20250115130000_add_missing_foreign_keys_production_safe
+    mig 20250115130100_validate_foreign_keys
+    put rollback/20250115130000_add_missing_foreign_keys_production_safe_rollback.sql \
+        prisma/rollback/20250115130000_add_missing_foreign_keys_production_safe_rollback.sql
+    commit "Missing foreign keys: NOT VALID, then VALIDATE"
+    tag foreign-keys
+    mig 20250115140000_add_check_constraints
+    put rollback/20250115140000_add_check_constraints_rollback.sql \
+        prisma/rollback/20250115140000_add_check_constraints_rollback.sql
+    commit "CHECK constraints on prices and quantities"
+    tag checks
+    mig 20250115150000_add_performance_indexes
+    put rollback/20250115150000_add_performance_indexes_rollback.sql \
+        prisma/rollback/20250115150000_add_performance_indexes_rollback.sql
+    commit "Performance indexes (CONCURRENTLY)"
+    tag indexes-one-file
+    rm -r "$repo/prisma/migrations/20250115150000_add_performance_indexes"
+    local f
+    for f in "$data/recipe/migrations"/2025011515000[0-9]_idx_*.sql; do
+        f=$(basename "$f" .sql)
+        mig "$f"
+    done
+    commit "Performance indexes: one migration per CREATE INDEX CONCURRENTLY (25001 in one file)"
+    tag indexes
+    mig 20250115160000_fix_recipe_category_fields_backfill
+    mig 20250115160001_fix_recipe_category_fields_cutover
+    put rollback/20250115160001_fix_recipe_category_fields_cutover_rollback.sql \
+        prisma/rollback/20250115160001_fix_recipe_category_fields_cutover_rollback.sql
+    commit "Category fields: batched backfill, then trigger cutover"
+    tag cutover
+}
+
+# ---- vina (seed 003) ----------------------------------------------------------------------------
+#
+# Expand/contract rename of Product.name to Product.productName, one tag per phase:
+#   v1 -> expand -> backfill -> not-null -> contract; then constraints (unique e-mail: 23505 on
+#   duplicates; OrderItem FK: 23503 on orphans) and reviews (the runbook's example migration).
+build_vina() {
+    begin vina 1704877200   # 2024-01-10 09:00:00 UTC
+    package "^5.22.0" vina-santa-cruz
+    put schema.v1.prisma prisma/schema.prisma
+    put README.md README.md
+    mig 20240110090000_init
+    commit "Initial schema"
+    tag v1
+    mig 20240301100000_add_product_name_column
+    put schema.expand.prisma prisma/schema.prisma
+    commit "Expand: add Product.productName (nullable) and Order.status"
+    tag expand
+    mig 20240302100000_backfill_product_name
+    commit "Backfill productName and order status"
+    tag backfill
+    mig 20240310100000_product_name_not_null
+    put schema.not-null.prisma prisma/schema.prisma
+    commit "productName and status required"
+    tag not-null
+    mig 20240320100000_drop_product_name
+    put schema.contract.prisma prisma/schema.prisma
+    commit "Contract: drop Product.name"
+    tag contract
+    mig 20240401100000_user_email_unique
+    mig 20240401110000_order_item_product_fk
+    commit "Unique user e-mail; OrderItem -> Product foreign key"
+    tag constraints
+    mig 20240405100000_add_product_reviews
+    commit "Product reviews"
+    tag reviews
+}
+
 for f in "${fixtures[@]}"; do
     declare -F "build_$f" >/dev/null || die "unknown fixture '$f' (breederhq usasset recipe vina)"
     "build_$f"
