@@ -217,7 +217,9 @@ char *rh_name_oddity(const char *name, size_t len)
         rh_buf_free(&b);
         return NULL;
     }
-    return rh_buf_steal(&b);
+    char *r = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return r;
 }
 
 char *rh_name_printable(const char *name, size_t len)
@@ -240,7 +242,9 @@ char *rh_name_printable(const char *name, size_t len)
             i += k;
         }
     }
-    return rh_buf_steal(&b);
+    char *r = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return r;
 }
 
 /* ---- the plain folder ------------------------------------------------------------------------------ */

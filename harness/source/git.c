@@ -258,7 +258,9 @@ static char *normalise_target(const char *dir, const char *target)
     }
     free(parts);
     free(full);
-    return rh_buf_steal(&b);
+    char *r = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return r;
 }
 
 /* Report names beside a missing migration.sql that look like it ("migration.sql" + U+200E ...). */

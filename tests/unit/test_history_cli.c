@@ -1,0 +1,176 @@
+/*
+ * test_history_cli.c — `rehearse history` as a user runs it: exit codes (0 no hazard, 1 hazards,
+ * 2 usage or setup error), the human text, JSON that parses, and error messages that name what
+ * was given.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_git_fixture.h"
+#include "testlib.h"
+
+static int history(const char *repo, const char *from, const char *to, const char *extra1, const char *extra2,
+                   char **out, char **errout)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = REHEARSE_BIN;
+    argv[n++] = "history";
+    if (repo) {
+        argv[n++] = "--repo";
+        argv[n++] = (char *)repo;
+    }
+    if (from) {
+        argv[n++] = "--from";
+        argv[n++] = (char *)from;
+    }
+    if (to) {
+        argv[n++] = "--to";
+        argv[n++] = (char *)to;
+    }
+    if (extra1)
+        argv[n++] = (char *)extra1;
+    if (extra2)
+        argv[n++] = (char *)extra2;
+    argv[n] = NULL;
+    return rh_test_run(argv, NULL, out, errout);
+}
+
+static fx_repo *fixture(void)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "package.json", "{\"devDependencies\":{\"prisma\":\"6.19.3\"}}");
+    fx_migration(r, "20251225061321_y", "SELECT 1;\n");
+    fx_commit(r, "one");
+    fx_tag(r, "v1", "main", 1);
+    fx_put(r, "README.md", "docs only\n");
+    fx_commit(r, "docs");
+    fx_tag(r, "v2", "main", 1);
+    fx_migration(r, "20251225_x", "SELECT 2;\n");
+    fx_commit(r, "x");
+    fx_tag(r, "v3", "main", 1);
+    return r;
+}
+
+static void exit_codes_and_human_text(void **state)
+{
+    fx_repo *r = fixture();
+    char *out = NULL, *err = NULL;
+    assert_int_equal(history(r->path, "v1", "v2", NULL, NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "no hazards (0 note(s))"));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v2", "v3", NULL, NULL, &out, &err), 1);
+    assert_non_null(strstr(out, "order of Prisma 6.19.3 (ICU collation), from package.json devDependencies.prisma 6.19.3"));
+    assert_non_null(strstr(out, "hazard out-of-order  prisma/migrations/20251225_x\n"));
+    assert_non_null(strstr(out, "note   added         prisma/migrations/20251225_x\n"));
+    assert_non_null(strstr(out, "2 hazard(s), 1 note(s)\n"));
+    free(out);
+    free(err);
+
+    /* from a subfolder of the work tree */
+    char sub[4096];
+    snprintf(sub, sizeof sub, "%s/prisma", r->path);
+    assert_int_equal(history(sub, "v1", "v2", NULL, NULL, &out, &err), 0);
+    free(out);
+    free(err);
+    fx_free(r);
+}
+
+static void json_output(void **state)
+{
+    fx_repo *r = fixture();
+    char *out = NULL, *err = NULL;
+    assert_int_equal(history(r->path, "v2", "v3", "--format", "json", &out, &err), 1);
+    json_object *o = json_tokener_parse(out);
+    assert_non_null(o);
+    json_object *v, *p, *f;
+    assert_true(json_object_object_get_ex(o, "migrations", &v));
+    assert_string_equal(json_object_get_string(v), "prisma/migrations");
+    assert_true(json_object_object_get_ex(o, "prisma", &p));
+    assert_true(json_object_object_get_ex(p, "order", &v));
+    assert_string_equal(json_object_get_string(v), "icu");
+    assert_true(json_object_object_get_ex(o, "findings", &f));
+    assert_int_equal(json_object_array_length(f), 3);
+    int kinds = 0;
+    for (size_t i = 0; i < json_object_array_length(f); i++) {
+        json_object *e = json_object_array_get_idx(f, i), *k, *h;
+        json_object_object_get_ex(e, "kind", &k);
+        json_object_object_get_ex(e, "hazard", &h);
+        if (strcmp(json_object_get_string(k), "order-differs") == 0 && json_object_get_boolean(h))
+            kinds |= 1;
+        if (strcmp(json_object_get_string(k), "out-of-order") == 0 && json_object_get_boolean(h))
+            kinds |= 2;
+        if (strcmp(json_object_get_string(k), "added") == 0 && !json_object_get_boolean(h))
+            kinds |= 4;
+    }
+    assert_int_equal(kinds, 7);
+    json_object_put(o);
+    free(out);
+    free(err);
+    fx_free(r);
+}
+
+static void usage_and_setup_errors(void **state)
+{
+    fx_repo *r = fixture();
+    char *out = NULL, *err = NULL;
+    assert_int_equal(history(r->path, "v1", NULL, NULL, NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "rehearse history: --from A and --to B are both needed"));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v1", "nope", NULL, NULL, &out, &err), 2);
+    char want[8192];
+    snprintf(want, sizeof want, "rehearse history: --to: unknown revision 'nope' in the repository at %s\n", r->path);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+
+    const char *d = fx_tmpdir();
+    assert_int_equal(history(d, "v1", "v2", NULL, NULL, &out, &err), 2);
+    snprintf(want, sizeof want, "rehearse history: not a git repository: %s (nor any parent folder)\n", d);
+    assert_string_equal(err, want);
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v1", "v2", "--migrations", "db/migrations", &out, &err), 2);
+    assert_non_null(strstr(err, "rehearse history: the folder db/migrations does not exist at v2 ("));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v1", "v2", "--format", "xml", &out, &err), 2);
+    assert_non_null(strstr(err, "--format must be human or json, not 'xml'"));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v1", "v2", "--bogus", NULL, &out, &err), 2);
+    assert_non_null(strstr(err, "unknown option '--bogus'"));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(NULL, NULL, NULL, "--help", NULL, &out, &err), 0);
+    assert_non_null(strstr(out, "usage: rehearse history"));
+    free(out);
+    free(err);
+    fx_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(exit_codes_and_human_text),
+        cmocka_unit_test(json_output),
+        cmocka_unit_test(usage_and_setup_errors),
+    };
+    return cmocka_run_group_tests_name("history_cli", tests, NULL, NULL);
+}
