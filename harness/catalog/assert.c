@@ -314,6 +314,62 @@ int rh_catalog_expect_from_words(int argc, const char *const *argv, rh_catalog_e
     return 0;
 }
 
+int rh_catalog_expect_from_fields(const char *kind, const char *schema, const char *table, const char *name,
+                                  const char *property, const char *value, rh_catalog_expect *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    int k = kind ? rh_catalog_kind_from_name(kind) : -1;
+    if (k < 0)
+        return rh_err_set(err, "unknown object kind `%s`", kind ? kind : "");
+    out->kind = (rh_catalog_kind)k;
+    if (!name && table && !rh_cat_kind_has_table(out->kind)) {
+        name = table; /* `expect table "User"`: the scenario keeps a table's name in `table` */
+        table = NULL;
+    }
+    if (!name || !*name)
+        return rh_err_set(err, "expect %s: the object's name is missing", kind);
+    if (out->kind == RH_CAT_SCHEMA || out->kind == RH_CAT_EXTENSION)
+        schema = NULL;
+    if (schema)
+        out->schema = own(out, rh_xstrdup(schema));
+    if (table)
+        out->table = own(out, rh_xstrdup(table));
+    out->name = own(out, rh_xstrdup(name));
+    const char *paren = out->kind == RH_CAT_FUNCTION ? strchr(out->name, '(') : NULL;
+    if (paren && out->name[strlen(out->name) - 1] == ')') {
+        out->args = own(out, rh_xstrndup(paren + 1, strlen(paren) - 2));
+        ((char *)out->name)[paren - out->name] = '\0';
+    }
+    int pr = property ? rh_expect_prop_from_name(property) : RH_EXPECT_EXISTS;
+    char *key = NULL;
+    if (pr < 0 && property && strncmp(property, "property ", 9) == 0) {
+        pr = RH_EXPECT_PROPERTY;
+        key = rh_xstrdup(property + 9);
+    }
+    if (pr < 0) {
+        rh_catalog_expect_clear(out);
+        return rh_err_set(err, "expect %s %s: unknown property `%s`", kind, name, property);
+    }
+    out->property = (rh_expect_prop)pr;
+    if (key)
+        out->key = own(out, key);
+    if (value)
+        out->value = own(out, rh_xstrdup(value));
+    const char *why = NULL;
+    if (!applies(out->property, out->kind))
+        why = "does not apply to this kind of object";
+    else if (needs_value(out->property) && !out->value)
+        why = "needs a value";
+    else if (out->property == RH_EXPECT_PROPERTY && !out->key)
+        why = "needs a key";
+    if (why) {
+        rh_err_set(err, "expect %s %s: `%s` %s", kind, name, property, why);
+        rh_catalog_expect_clear(out);
+        return -1;
+    }
+    return 0;
+}
+
 /* The name of the expected object in scenario syntax (all parts given quoted). */
 static void put_expected_name(rh_buf *out, const rh_catalog_expect *e)
 {

@@ -84,6 +84,15 @@ int rh_catalog_expect_parse(const char *text, rh_catalog_expect *out, rh_err *er
 /* The same from words a shell-like lexer already split and unquoted: {"index", "Foo_idx", "valid"}. */
 int rh_catalog_expect_from_words(int argc, const char *const *argv, rh_catalog_expect *out, rh_err *err);
 
+/*
+ * The same from separate fields, as the scenario parser keeps them (rh_scn_step: obj_kind, schema,
+ * table, name, property, value): kind and property are words ("index", "not-validated"; "present"
+ * = exists; NULL property = exists); for tables, views and the like the name may come in `table`
+ * with `name` NULL. Strings are copied.
+ */
+int rh_catalog_expect_from_fields(const char *kind, const char *schema, const char *table, const char *name,
+                                  const char *property, const char *value, rh_catalog_expect *out, rh_err *err);
+
 /* Free what parsing allocated; harmless on a struct filled by hand with owned_ zeroed. */
 void rh_catalog_expect_clear(rh_catalog_expect *e);
 
@@ -110,19 +119,19 @@ int rh_catalog_levenshtein(const char *a, const char *b);
 
 /* ---- query checks, against a live connection -------------------------------------------------- */
 
-typedef enum rh_query_expect_kind {
-    RH_QUERY_EQUALS, /* the result equals value: one cell as text ("null" for NULL); several cells as rows
+typedef enum rh_catalog_query_kind {
+    RH_CATQ_EQUALS, /* the result equals value: one cell as text ("null" for NULL); several cells as rows
                         of "a|b" joined by newlines */
-    RH_QUERY_ROWS,   /* the statement returns (or affects) value rows */
-    RH_QUERY_RAISES  /* the statement fails with SQLSTATE value ("23505") or its name ("unique_violation") */
-} rh_query_expect_kind;
+    RH_CATQ_ROWS,   /* the statement returns (or affects) value rows */
+    RH_CATQ_RAISES  /* the statement fails with SQLSTATE value ("23505") or its name ("unique_violation") */
+} rh_catalog_query_kind;
 
 /*
  * Run `sql` on conn and check the outcome. Inside an open transaction the statement runs in a
  * savepoint so an expected error does not abort the caller's transaction. Message as above, with
  * the server's error (and SQLSTATE) when the statement failed unexpectedly.
  */
-int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind kind, const char *value,
+int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind kind, const char *value,
                            rh_buf *message);
 
 /* A SQLSTATE for a condition name ("unique_violation" -> "23505"); NULL if unknown. */

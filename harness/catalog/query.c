@@ -74,10 +74,10 @@ static int finish_tx(PGconn *conn, int savepoint, int failed)
     return 0;
 }
 
-int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind kind, const char *value,
+int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind kind, const char *value,
                            rh_buf *m)
 {
-    if (!value && kind != RH_QUERY_EQUALS) {
+    if (!value && kind != RH_CATQ_EQUALS) {
         if (m)
             rh_buf_puts(m, "query expectation without a value\n");
         return RH_CHECK_ERROR;
@@ -85,7 +85,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind k
     const char *want_state = NULL;
     char *endp = NULL;
     long want_rows = 0;
-    if (kind == RH_QUERY_RAISES) {
+    if (kind == RH_CATQ_RAISES) {
         want_state = rh_catalog_sqlstate_for(value);
         if (!want_state)
             want_state = value;
@@ -95,7 +95,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind k
                                  "name (e.g. unique_violation)\n", value);
             return RH_CHECK_ERROR;
         }
-    } else if (kind == RH_QUERY_ROWS) {
+    } else if (kind == RH_CATQ_ROWS) {
         want_rows = strtol(value, &endp, 10);
         if (endp == value || *endp || want_rows < 0) {
             if (m)
@@ -114,7 +114,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind k
     rh_buf what, actual;
     rh_buf_init(&what);
     rh_buf_init(&actual);
-    if (kind == RH_QUERY_RAISES) {
+    if (kind == RH_CATQ_RAISES) {
         const char *cn = condition_name(want_state);
         rh_buf_printf(&what, "to fail with SQLSTATE %s%s%s%s", want_state, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
         if (!failed || !state || strcmp(state, want_state) != 0) {
@@ -132,14 +132,14 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_query_expect_kind k
         }
     } else if (failed) {
         rc = RH_CHECK_FAIL;
-        if (kind == RH_QUERY_ROWS)
+        if (kind == RH_CATQ_ROWS)
             rh_buf_printf(&what, "to return %ld row%s", want_rows, want_rows == 1 ? "" : "s");
         else
             rh_buf_printf(&what, "to return %s", value ? value : "null");
         put_sql_head(m, sql, what.data);
         if (m)
             rh_buf_printf(m, "  but it failed with SQLSTATE %s: %s", state ? state : "?", PQresultErrorMessage(r));
-    } else if (kind == RH_QUERY_ROWS) {
+    } else if (kind == RH_CATQ_ROWS) {
         long got = st == PGRES_TUPLES_OK ? PQntuples(r) : strtol(PQcmdTuples(r), NULL, 10);
         if (got != want_rows) {
             rc = RH_CHECK_FAIL;

@@ -12,11 +12,14 @@
 #define NSP_FILTER(n) " " n ".nspname NOT IN ('pg_catalog', 'information_schema') AND " n ".nspname !~ '^pg_(toast|temp_)' "
 /* Objects created by an extension are covered by "extension NAME version V". */
 #define NOT_EXT(cls, oid) " NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '" cls "'::regclass AND e.objid = " oid " AND e.deptype = 'e') "
-#define ACL(col) "(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(" col ") x)"
+/* Privileges and owners cost a subquery or a lookup per row: computed only when asked for. */
+#define ACL(col) "CASE WHEN current_setting('rehearse.grants') = 'on' THEN " \
+    "(SELECT string_agg(x::text, ' ' ORDER BY x::text) FROM unnest(" col ") x) END"
+#define OWNER(col) "CASE WHEN current_setting('rehearse.owners') = 'on' THEN pg_get_userbyid(" col ") END"
 #define DESCR(alias, cls, oid, sub) " LEFT JOIN pg_description " alias " ON " alias ".objoid = " oid " AND " alias ".classoid = '" cls "'::regclass AND " alias ".objsubid = " sub " "
 
 static const char Q_SCHEMAS[] =
-    "SELECT n.nspname, pg_get_userbyid(n.nspowner), " ACL("n.nspacl") ", d.description "
+    "SELECT n.nspname, " OWNER("n.nspowner") ", " ACL("n.nspacl") ", d.description "
     "FROM pg_namespace n" DESCR("d", "pg_namespace", "n.oid", "0")
     "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_namespace", "n.oid");
 
@@ -31,7 +34,7 @@ static const char Q_TYPES[] =
     "  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, t.typdefault, "
     "  CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN "
     "    CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, "
-    "  pg_get_userbyid(t.typowner), " ACL("t.typacl") ", d.description "
+    "  " OWNER("t.typowner") ", " ACL("t.typacl") ", d.description "
     "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
     "LEFT JOIN pg_type bt ON bt.oid = t.typbasetype "
     "LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
@@ -44,17 +47,17 @@ static const char Q_RELATIONS[] =
     "  pn.nspname, pc.relname, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, "
     "  CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, "
     "  (SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(c.reloptions) o), "
-    "  pg_get_userbyid(c.relowner), " ACL("c.relacl") ", d.description, "
+    "  " OWNER("c.relowner") ", " ACL("c.relacl") ", d.description, "
     "  format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, "
-    "  own_n.nspname, own_c.relname, own_a.attname "
+    "  own_n.nspname, own_c.relname, "
+    "  (SELECT own_a.attname FROM pg_attribute own_a WHERE own_a.attrelid = dep.refobjid AND own_a.attnum = dep.refobjsubid) "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition "
     "LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
     "LEFT JOIN pg_sequence s ON s.seqrelid = c.oid "
     "LEFT JOIN pg_depend dep ON c.relkind = 'S' AND dep.classid = 'pg_class'::regclass AND dep.objid = c.oid "
     "  AND dep.refclassid = 'pg_class'::regclass AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i') "
-    "LEFT JOIN pg_class own_c ON own_c.oid = dep.refobjid LEFT JOIN pg_namespace own_n ON own_n.oid = own_c.relnamespace "
-    "LEFT JOIN pg_attribute own_a ON own_a.attrelid = dep.refobjid AND own_a.attnum = dep.refobjsubid"
+    "LEFT JOIN pg_class own_c ON own_c.oid = dep.refobjid LEFT JOIN pg_namespace own_n ON own_n.oid = own_c.relnamespace"
     DESCR("d", "pg_class", "c.oid", "0")
     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
 
@@ -108,7 +111,7 @@ static const char Q_POLICIES[] =
 static const char Q_FUNCTIONS[] =
     "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind, "
     "  pg_get_function_result(p.oid), l.lanname, CASE WHEN p.prokind IN ('f', 'p') THEN pg_get_functiondef(p.oid) END, "
-    "  pg_get_userbyid(p.proowner), " ACL("p.proacl") ", d.description "
+    "  " OWNER("p.proowner") ", " ACL("p.proacl") ", d.description "
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang"
     DESCR("d", "pg_proc", "p.oid", "0")
     "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_proc", "p.oid");
@@ -413,8 +416,9 @@ static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, 
     /* Expressions print relative to search_path and these settings: pin them. */
     rh_buf_printf(&sql, "SET LOCAL search_path TO %s; SET LOCAL DateStyle TO 'ISO, YMD'; "
                         "SET LOCAL IntervalStyle TO 'postgres'; SET LOCAL TimeZone TO 'UTC'; "
-                        "SET LOCAL extra_float_digits TO 1; SET LOCAL bytea_output TO 'hex'",
-                  q);
+                        "SET LOCAL extra_float_digits TO 1; SET LOCAL bytea_output TO 'hex'; "
+                        "SET LOCAL rehearse.owners TO %s; SET LOCAL rehearse.grants TO %s",
+                  q, o->include_owners ? "on" : "off", o->include_grants ? "on" : "off");
     PQfreemem(q);
     int rc = exec_cmd(conn, sql.data, "pinning session settings", err);
     for (size_t qi = 0; rc == 0 && qi < sizeof queries / sizeof queries[0]; qi++) {
