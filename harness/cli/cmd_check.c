@@ -1,0 +1,149 @@
+/*
+ * cmd_check.c — `rehearse check`: argument parsing and output for the pull-request gate
+ * (the work is in harness/check/).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "cli/cli.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: rehearse check [--repo DIR] [--base REV] [--head REV] [OPTIONS]\n\n"
+            "Would this branch's migrations deploy to production as they are? On one throwaway cluster:\n"
+            "  (a) clean deploy of head; (b) deploy base, then head (the path production takes);\n"
+            "  (c) the two schemas must be equal; (d) history hazards between base and head (edited or\n"
+            "  removed after apply, added out of order, folders without migration.sql, order differences);\n"
+            "  (e) new migrations run as Prisma runs them (e.g. CONCURRENTLY in a multi-statement file: 25001);\n"
+            "  (f) per statement of each new migration: the locks it takes and the tables it rewrites;\n"
+            "  (g) --seed FILE: data loaded after base, so data-dependent failures show.\n\n"
+            "options:\n"
+            "  --repo DIR            the repository (default: .)\n"
+            "  --base REV            what production runs (default: merge-base of HEAD and origin/main or main)\n"
+            "  --head REV            the candidate (default: WORKTREE, the files on disk)\n"
+            "  --migrations PATH     the migrations folder in the repository (default: Prisma's, found at head)\n"
+            "  --prisma-version V    fidelity profile (default: detected at head)\n"
+            "  --seed FILE           SQL loaded after base on the upgrade path\n"
+            "  --no-locks            skip the lock trace (f)\n"
+            "  --format F            human (default) | json | junit\n"
+            "  --output FILE         write the report there instead of stdout\n"
+            "  --fail-on LEVEL       error (default) | warning | notice: exit 1 at findings of that level or above\n"
+            "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stdout (default: when\n"
+            "                        GITHUB_ACTIONS=true)\n"
+            "  --keep                leave the cluster running and print how to connect\n"
+            "  --pg-bin DIR          PostgreSQL binaries\n"
+            "  --color / --no-color  colour in the human report (default: when stdout is a terminal)\n\n"
+            "exit: 0 clean, 1 findings at or above --fail-on, 2 usage or setup error\n");
+}
+
+int rh_cmd_check(int argc, char **argv)
+{
+    enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
+           O_GITHUB, O_NOGITHUB, O_KEEP, O_PGBIN, O_COLOR, O_NOCOLOR, O_HELP };
+    static const struct option longopts[] = {
+        {"repo", required_argument, NULL, O_REPO},
+        {"base", required_argument, NULL, O_BASE},
+        {"head", required_argument, NULL, O_HEAD},
+        {"migrations", required_argument, NULL, O_MIGR},
+        {"prisma-version", required_argument, NULL, O_PRISMA},
+        {"seed", required_argument, NULL, O_SEED},
+        {"no-locks", no_argument, NULL, O_NOLOCKS},
+        {"format", required_argument, NULL, O_FORMAT},
+        {"output", required_argument, NULL, O_OUTPUT},
+        {"fail-on", required_argument, NULL, O_FAILON},
+        {"github", no_argument, NULL, O_GITHUB},
+        {"no-github", no_argument, NULL, O_NOGITHUB},
+        {"keep", no_argument, NULL, O_KEEP},
+        {"pg-bin", required_argument, NULL, O_PGBIN},
+        {"color", no_argument, NULL, O_COLOR},
+        {"no-color", no_argument, NULL, O_NOCOLOR},
+        {"help", no_argument, NULL, O_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    rh_check_opts o = {0};
+    const char *format = "human", *output = NULL;
+    rh_check_level fail_on = RH_CHECK_ERROR;
+    const char *gha = getenv("GITHUB_ACTIONS");
+    int github = gha && strcmp(gha, "true") == 0;
+    int color = isatty(STDOUT_FILENO);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case O_REPO: o.repo = optarg; break;
+        case O_BASE: o.base = optarg; break;
+        case O_HEAD: o.head = optarg; break;
+        case O_MIGR: o.migrations = optarg; break;
+        case O_PRISMA: o.prisma_version = optarg; break;
+        case O_SEED: o.seed_file = optarg; break;
+        case O_NOLOCKS: o.no_locks = 1; break;
+        case O_FORMAT: format = optarg; break;
+        case O_OUTPUT: output = optarg; break;
+        case O_FAILON:
+            if (rh_check_level_parse(optarg, &fail_on) < 0)
+                return rh_cli_usage_error("check", "--fail-on takes error, warning or notice, not '%s'", optarg);
+            break;
+        case O_GITHUB: github = 1; break;
+        case O_NOGITHUB: github = 0; break;
+        case O_KEEP: o.keep = 1; break;
+        case O_PGBIN: o.pg_bin = optarg; break;
+        case O_COLOR: color = 1; break;
+        case O_NOCOLOR: color = 0; break;
+        case 'h':
+        case O_HELP: help(stdout); return RH_EXIT_OK;
+        default:
+            return rh_cli_usage_error("check", "unknown or incomplete option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return rh_cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "junit") != 0)
+        return rh_cli_usage_error("check", "--format takes human, json or junit, not '%s'", format);
+    if (output)
+        color = 0;
+
+    rh_check_result res;
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_check_run(&o, &res, &err) < 0) {
+        fprintf(stderr, "rehearse check: %s\n", err.msg);
+        rh_check_result_free(&res);
+        return RH_EXIT_USAGE;
+    }
+    rh_buf out;
+    rh_buf_init(&out);
+    if (strcmp(format, "json") == 0)
+        rh_check_format_json(&res, &out);
+    else if (strcmp(format, "junit") == 0)
+        rh_check_format_junit(&res, fail_on, &out);
+    else
+        rh_check_format_human(&res, color, &out);
+    int rc = rh_check_count(&res, fail_on) ? RH_EXIT_FAIL : RH_EXIT_OK;
+    if (output) {
+        if (rh_fs_write(output, out.data, out.len, 0644, &err) < 0) {
+            fprintf(stderr, "rehearse check: --output: %s\n", err.msg);
+            rc = RH_EXIT_USAGE;
+        }
+    } else {
+        fwrite(out.data, 1, out.len, stdout);
+    }
+    if (github) {
+        rh_buf gh;
+        rh_buf_init(&gh);
+        rh_check_format_github(&res, &gh);
+        fwrite(gh.data, 1, gh.len, stdout);
+        rh_buf_free(&gh);
+    }
+    fflush(stdout);
+    rh_buf_free(&out);
+    rh_check_result_free(&res);
+    return rc;
+}

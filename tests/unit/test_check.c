@@ -1,0 +1,410 @@
+/*
+ * test_check.c — `rehearse check` on fixture repositories built in the test (libgit2), against
+ * real PostgreSQL clusters: an edited applied migration (upgrade path != clean deploy), the seed's
+ * CONCURRENTLY in a multi-statement file (fails with 25001, caught by running it), the lock modes
+ * of ADD COLUMN ... NOT NULL DEFAULT now() / CREATE INDEX / CREATE INDEX CONCURRENTLY, a table
+ * rewrite, data-dependent failures with --seed, the default base, the output formats and the CLI.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "test_git_fixture.h"
+#include "testlib.h"
+
+/* The first finding with this code, or NULL. */
+static const rh_check_finding *finding(const rh_check_result *r, const char *code)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (strcmp(r->findings[i].code, code) == 0)
+            return &r->findings[i];
+    return NULL;
+}
+
+static const rh_check_trace *trace(const rh_check_result *r, const char *migration)
+{
+    for (size_t i = 0; i < r->n_traces; i++)
+        if (strcmp(r->traces[i].migration, migration) == 0)
+            return &r->traces[i];
+    return NULL;
+}
+
+/* Does statement `st` hold (acquire) `mode` on `relation`? */
+static int has_lock(const rh_check_stmt *st, const char *relation, const char *mode)
+{
+    for (size_t i = 0; i < st->n_locks; i++)
+        if (strcmp(st->locks[i].relation, relation) == 0 && strcmp(st->locks[i].mode, mode) == 0)
+            return 1;
+    return 0;
+}
+
+static void dump(const rh_check_result *r)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_human(r, 0, &b);
+    fprintf(stderr, "%s", b.data);
+    rh_buf_free(&b);
+}
+
+/* Run the check or fail the test with rehearse's message. */
+static void run(rh_check_opts *o, rh_check_result *r)
+{
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_check_run(o, r, &err) < 0) {
+        fprintf(stderr, "rh_check_run: %s\n", err.msg);
+        fail();
+    }
+}
+
+static const char user_v1[] = "CREATE TABLE \"User\" (\n    \"id\" SERIAL NOT NULL,\n    \"name\" TEXT,\n"
+                              "    CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\")\n);\n";
+
+/* An applied migration edited after base: a deployed database keeps the old version, so the
+   upgrade path differs from a clean deploy; (c) must catch it and (d) name the edit. */
+static void test_edited_applied_migration(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_put(r, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"User\" (\n    \"id\" SERIAL NOT NULL,\n    \"name\" TEXT,\n    \"email\" TEXT NOT NULL,\n"
+                 "    CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\")\n);\n");
+    fx_migration(r, "20250201000000_name_idx", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n");
+    fx_commit(r, "edit init, add index");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res);
+    assert_true(res.clean_ok);
+    assert_true(res.upgrade_ok);
+    assert_int_equal(res.n_added, 1);
+    assert_string_equal(res.added[0], "20250201000000_name_idx");
+    assert_true(res.catalog_compared);
+    assert_true(res.catalog_differences > 0);
+    const rh_check_finding *f = finding(&res, "catalog-differs");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_ERROR);
+    assert_non_null(f->detail);
+    assert_non_null(strstr(f->detail, "email"));
+    assert_string_equal(f->file, "prisma/migrations/20250101000000_init/migration.sql");
+    const rh_check_finding *e = finding(&res, "edited");
+    assert_non_null(e);
+    assert_int_equal(e->level, RH_CHECK_ERROR);
+    assert_int_equal(e->step, 'd');
+    assert_true(rh_check_count(&res, RH_CHECK_ERROR) >= 2);
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
+/* Seed 001: CREATE INDEX CONCURRENTLY in a multi-statement file fails with 25001 when Prisma runs
+   it; the check finds it by running it, points at the statement's line; alone in its own file it
+   passes, and its lock is ShareUpdateExclusiveLock. */
+static void test_concurrently_in_multi_statement_file(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20251201000000_init",
+                 "CREATE TABLE \"WaitlistEntry\" (\"id\" SERIAL PRIMARY KEY, \"contactId\" INTEGER);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20251225_step6_waitlist_party_only",
+                 "-- step 6\nALTER TABLE \"WaitlistEntry\" ADD COLUMN \"clientPartyId\" INTEGER;\n\n"
+                 "CREATE INDEX CONCURRENTLY \"WaitlistEntry_clientPartyId_idx\"\n"
+                 "    ON \"WaitlistEntry\"(\"clientPartyId\");\n");
+    fx_commit(r, "incident");
+    fx_tag(r, "incident", "main", 0);
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "incident"};
+    rh_check_result res;
+    run(&o, &res);
+    assert_false(res.upgrade_ok);
+    const rh_check_finding *f = finding(&res, "fails-in-production");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_ERROR);
+    assert_int_equal(f->step, 'e');
+    assert_string_equal(f->migration, "20251225_step6_waitlist_party_only");
+    assert_non_null(strstr(f->message, "25001"));
+    assert_int_equal(f->line, 4); /* the CREATE INDEX CONCURRENTLY statement */
+    assert_string_equal(f->file, "prisma/migrations/20251225_step6_waitlist_party_only/migration.sql");
+    /* the clean deploy fails the same way: one finding, not two */
+    assert_null(finding(&res, "clean-deploy-failed"));
+
+    /* output formats of this result */
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_github(&res, &b);
+    assert_non_null(strstr(b.data, "::error file=prisma/migrations/20251225_step6_waitlist_party_only/"
+                                   "migration.sql,line=4,title=rehearse check (e) fails-in-production::"));
+    assert_null(strstr(b.data, "25001\n")); /* multi-line text is escaped (%0A), one command per line */
+    rh_buf_reset(&b);
+    rh_check_format_json(&res, &b);
+    json_object *root = json_tokener_parse(b.data);
+    assert_non_null(root);
+    json_object *fs = NULL, *counts = NULL, *err = NULL;
+    assert_true(json_object_object_get_ex(root, "findings", &fs));
+    assert_true(json_object_array_length(fs) >= 1);
+    assert_true(json_object_object_get_ex(root, "counts", &counts));
+    assert_true(json_object_object_get_ex(counts, "error", &err));
+    assert_true(json_object_get_int(err) >= 1);
+    json_object_put(root);
+    rh_buf_reset(&b);
+    rh_check_format_junit(&res, RH_CHECK_ERROR, &b);
+    assert_non_null(strstr(b.data, "<failure type=\"error\""));
+    assert_non_null(strstr(b.data, "name=\"(e) new migrations as production runs them\""));
+    rh_buf_free(&b);
+    rh_check_result_free(&res);
+
+    /* the fix: the index alone in its own migration */
+    fx_rm(r, "prisma/migrations/20251225_step6_waitlist_party_only");
+    fx_migration(r, "20251225_step6_waitlist_party_only",
+                 "ALTER TABLE \"WaitlistEntry\" ADD COLUMN \"clientPartyId\" INTEGER;\n");
+    fx_migration(r, "20251225_step7_index",
+                 "CREATE INDEX CONCURRENTLY \"WaitlistEntry_clientPartyId_idx\" ON \"WaitlistEntry\"(\"clientPartyId\");\n");
+    fx_commit(r, "fixed");
+    o.head = "main";
+    run(&o, &res);
+    if (rh_check_count(&res, RH_CHECK_ERROR) != 0)
+        dump(&res);
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
+    assert_true(res.upgrade_ok);
+    assert_int_equal(res.catalog_differences, 0);
+    const rh_check_trace *t = trace(&res, "20251225_step7_index");
+    assert_non_null(t);
+    assert_int_equal(t->n, 1);
+    assert_true(t->stmts[0].outside_tx);
+    assert_true(has_lock(&t->stmts[0], "\"WaitlistEntry\"", "ShareUpdateExclusiveLock"));
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
+/* The lock report names the right modes, per statement, and flags ACCESS EXCLUSIVE on an existing
+   table; a type change that rewrites the table is reported, ADD COLUMN ... DEFAULT now() is not. */
+static void test_lock_modes(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" INTEGER PRIMARY KEY, \"total\" INTEGER);\n"
+                 "INSERT INTO \"Order\" SELECT g, g * 10 FROM generate_series(1, 100) g;\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_created_at",
+                 "ALTER TABLE \"Order\" ADD COLUMN \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT now();\n");
+    fx_migration(r, "20250202000000_idx", "CREATE INDEX \"Order_createdAt_idx\" ON \"Order\"(\"createdAt\");\n");
+    fx_migration(r, "20250203000000_idx_conc",
+                 "CREATE INDEX CONCURRENTLY \"Order_total_idx\" ON \"Order\"(\"total\");\n");
+    fx_migration(r, "20250204000000_bigint",
+                 "CREATE TABLE \"Audit\" (\"id\" SERIAL PRIMARY KEY);\n"
+                 "ALTER TABLE \"Order\" ALTER COLUMN \"total\" TYPE BIGINT;\n");
+    fx_commit(r, "head");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res);
+    if (res.n_traces != 4)
+        dump(&res);
+    assert_int_equal(res.n_traces, 4);
+
+    const rh_check_trace *t = trace(&res, "20250201000000_created_at");
+    assert_non_null(t);
+    assert_int_equal(t->n, 1);
+    assert_true(has_lock(&t->stmts[0], "\"Order\"", "AccessExclusiveLock"));
+    assert_int_equal(t->stmts[0].n_rewrites, 0); /* a non-volatile default: no rewrite since PostgreSQL 11 */
+    assert_string_equal(rh_check_trace_strongest(t, "\"Order\""), "AccessExclusiveLock");
+
+    t = trace(&res, "20250202000000_idx");
+    assert_non_null(t);
+    assert_true(has_lock(&t->stmts[0], "\"Order\"", "ShareLock"));
+    assert_string_equal(rh_check_trace_strongest(t, "\"Order\""), "ShareLock");
+    assert_false(t->stmts[0].outside_tx);
+
+    t = trace(&res, "20250203000000_idx_conc");
+    assert_non_null(t);
+    assert_true(t->stmts[0].outside_tx);
+    assert_string_equal(rh_check_trace_strongest(t, "\"Order\""), "ShareUpdateExclusiveLock");
+
+    t = trace(&res, "20250204000000_bigint");
+    assert_non_null(t);
+    assert_int_equal(t->n, 2);
+    assert_int_equal(t->stmts[0].n_rewrites, 0);
+    assert_int_equal(t->stmts[1].n_rewrites, 1);
+    assert_string_equal(t->stmts[1].rewrites[0], "\"Order\"");
+    assert_int_equal(t->stmts[1].line, 2);
+    /* the new table's locks are not flagged: it did not exist before the migration */
+    for (size_t i = 0; i < t->stmts[0].n_locks; i++)
+        if (strcmp(t->stmts[0].locks[i].relation, "\"Audit\"") == 0)
+            assert_false(t->stmts[0].locks[i].existed_before);
+
+    /* findings: ACCESS EXCLUSIVE on the existing table (created_at, bigint), the rewrite; none for the indexes */
+    size_t ae = 0, rw = 0;
+    for (size_t i = 0; i < res.n_findings; i++) {
+        const rh_check_finding *f = &res.findings[i];
+        if (strcmp(f->code, "access-exclusive") == 0) {
+            ae++;
+            assert_int_equal(f->level, RH_CHECK_WARNING);
+            assert_null(strstr(f->migration, "idx"));
+            assert_non_null(strstr(f->message, "\"Order\""));
+        }
+        if (strcmp(f->code, "table-rewrite") == 0) {
+            rw++;
+            assert_string_equal(f->migration, "20250204000000_bigint");
+            assert_int_equal(f->line, 2);
+        }
+    }
+    assert_int_equal(ae, 2);
+    assert_int_equal(rw, 1);
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
+    assert_int_equal(res.catalog_differences, 0);
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
+/* (g) data loaded after base makes a data-dependent failure show: SET NOT NULL on nulls. */
+static void test_seed_makes_not_null_fail(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250301000000_name_required", "ALTER TABLE \"User\" ALTER COLUMN \"name\" SET NOT NULL;\n");
+    fx_commit(r, "head");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .no_locks = 1};
+    rh_check_result res;
+    run(&o, &res);
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0); /* empty tables: nothing to trip on */
+    rh_check_result_free(&res);
+
+    char seed[4096];
+    snprintf(seed, sizeof seed, "%s/seed.sql", fx_tmpdir());
+    const char *rows = "INSERT INTO \"User\" (\"name\") VALUES ('a'), (NULL);\n";
+    fx_write_file(seed, rows, strlen(rows));
+    o.seed_file = seed;
+    run(&o, &res);
+    const rh_check_finding *f = finding(&res, "fails-in-production");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "23502"));
+    assert_true(res.clean_ok); /* only the seeded upgrade path fails */
+    assert_null(finding(&res, "clean-deploy-failed"));
+    rh_check_result_free(&res);
+
+    /* a seed that fails is a setup error naming the file */
+    const char *bad = "INSERT INTO nope VALUES (1);\n";
+    fx_write_file(seed, bad, strlen(bad));
+    rh_err err;
+    assert_int_equal(rh_check_run(&o, &res, &err), -1);
+    assert_non_null(strstr(err.msg, "seed"));
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
+/* Default base: the merge-base of HEAD with main when the branch moved on. */
+static void test_default_base(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    char fork[41];
+    snprintf(fork, sizeof fork, "%s", fx_commit(r, "init"));
+    fx_migration(r, "20250102000000_feature", "CREATE TABLE \"F\" (id INT);\n");
+    fx_commit2(r, "feature", "main", "feature");
+    fx_load(r, "main");
+    fx_migration(r, "20250103000000_main_moved", "CREATE TABLE \"M\" (id INT);\n");
+    fx_commit(r, "main moves on");
+    fx_check(git_repository_set_head(r->repo, "refs/heads/feature"), "set head");
+
+    char *spec = NULL;
+    char how[300];
+    rh_err err;
+    assert_int_equal(rh_check_default_base(r->path, &spec, how, sizeof how, &err), 0);
+    assert_string_equal(spec, fork);
+    assert_non_null(strstr(how, "main"));
+    free(spec);
+
+    fx_repo *empty = fx_repo_new(0);
+    assert_int_equal(rh_check_default_base(empty->path, &spec, how, sizeof how, &err), -1);
+    assert_non_null(strstr(err.msg, "--base"));
+    fx_free(empty);
+    fx_free(r);
+}
+
+/* The command: exit codes, --fail-on, --format json, GitHub annotations, a bad revision. */
+static void test_cli(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" INTEGER PRIMARY KEY);\n");
+    fx_commit(r, "init");
+    /* head = WORKTREE (the default): a migration only on disk */
+    char path[4096];
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250201000000_note/migration.sql", r->path);
+    const char *note = "ALTER TABLE \"Order\" ADD COLUMN \"note\" TEXT;\n";
+    fx_write_file(path, note, strlen(note));
+
+    char *out = NULL, *errout = NULL;
+    char *argv1[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--no-color", NULL};
+    int rc = rh_test_run(argv1, NULL, &out, &errout);
+    if (rc != 0 || !strstr(out, "AccessExclusiveLock"))
+        fprintf(stderr, "%s\n%s\n", out, errout);
+    assert_int_equal(rc, 0); /* a warning (AccessExclusiveLock) is below the default --fail-on error */
+    assert_non_null(strstr(out, "AccessExclusiveLock"));
+    assert_non_null(strstr(out, "20250201000000_note"));
+    free(out);
+    free(errout);
+
+    setenv("GITHUB_ACTIONS", "true", 1);
+    char *argv2[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--fail-on", "warning",
+                     "--format", "json", NULL};
+    rc = rh_test_run(argv2, NULL, &out, &errout);
+    unsetenv("GITHUB_ACTIONS");
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "\"access-exclusive\""));
+    assert_non_null(strstr(out, "::warning file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
+    free(out);
+    free(errout);
+
+    char *argv3[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "no-such-rev", NULL};
+    rc = rh_test_run(argv3, NULL, &out, &errout);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(errout, "no-such-rev"));
+    free(out);
+    free(errout);
+
+    char *argv4[] = {REHEARSE_BIN, "check", "--fail-on", "sometimes", NULL};
+    assert_int_equal(rh_test_run(argv4, NULL, NULL, NULL), 2);
+    fx_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_base),
+        cmocka_unit_test(test_edited_applied_migration),
+        cmocka_unit_test(test_concurrently_in_multi_statement_file),
+        cmocka_unit_test(test_lock_modes),
+        cmocka_unit_test(test_seed_makes_not_null_fail),
+        cmocka_unit_test(test_cli),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
