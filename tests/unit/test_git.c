@@ -122,6 +122,15 @@ static void revisions_of_every_kind(void **state)
     assert_string_equal(rev.sha, first);
     resolve_ok(g, "feature", &rev);
     assert_string_equal(rev.sha, second);
+    git_reference *remote = NULL;
+    git_oid first_id;
+    git_oid_fromstr(&first_id, first);
+    fx_check(git_reference_create(&remote, r->repo, "refs/remotes/origin/main", &first_id, 1, NULL), "remote ref");
+    git_reference_free(remote);
+    resolve_ok(g, "origin/main", &rev); /* a remote branch */
+    assert_string_equal(rev.sha, first);
+    resolve_ok(g, "v1^{}", &rev);
+    assert_string_equal(rev.sha, first);
     resolve_ok(g, "WORKTREE", &rev);
     assert_true(rev.worktree);
     assert_string_equal(rev.label, "WORKTREE (files on disk)");
