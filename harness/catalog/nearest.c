@@ -65,7 +65,7 @@ static int threshold(const char *name)
 static void put_name(rh_buf *out, const rh_catalog_obj *o, const char *schema, const char *default_schema)
 {
     if (o->schema && strcmp(o->schema, schema ? schema : default_schema) != 0) {
-        rh_catalog_quote_ident(out, o->schema);
+        rh_cat_quote_always(out, o->schema);
         rh_buf_putc(out, '.');
     }
     if (o->table && o->kind != RH_CAT_INDEX) {
