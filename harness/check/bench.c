@@ -1,0 +1,229 @@
+/*
+ * bench.c — `rehearse bench check`: the whole check on a generated repository whose last commit
+ * holds `history` migrations (tables, columns, indexes, foreign keys, enums) and whose work tree adds
+ * `added` more (ADD COLUMN ... NOT NULL DEFAULT, CREATE INDEX, CREATE INDEX CONCURRENTLY), the shape of
+ * a pull request in CI. Target: <= 3 s for 150 + 3.
+ */
+#include <git2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/stats.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* Migration i of the generated history: every fifth creates a table, the others change one. */
+static char *history_sql(int i)
+{
+    int table = i / 5;
+    rh_buf b;
+    rh_buf_init(&b);
+    switch (i % 5) {
+    case 0:
+        rh_buf_printf(&b,
+                      "-- CreateTable\nCREATE TABLE \"Table%d\" (\n    \"id\" SERIAL NOT NULL,\n    \"name\" TEXT NOT NULL,\n"
+                      "    \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,\n",
+                      table);
+        if (table > 0)
+            rh_buf_printf(&b, "    \"parentId\" INTEGER,\n");
+        rh_buf_printf(&b, "    CONSTRAINT \"Table%d_pkey\" PRIMARY KEY (\"id\")\n);\n", table);
+        if (table > 0)
+            rh_buf_printf(&b,
+                          "\n-- AddForeignKey\nALTER TABLE \"Table%d\" ADD CONSTRAINT \"Table%d_parentId_fkey\" FOREIGN KEY "
+                          "(\"parentId\") REFERENCES \"Table%d\"(\"id\") ON DELETE SET NULL ON UPDATE CASCADE;\n",
+                          table, table, table - 1);
+        break;
+    case 1:
+        rh_buf_printf(&b, "-- AlterTable\nALTER TABLE \"Table%d\" ADD COLUMN \"email\" TEXT,\nADD COLUMN \"score\" INTEGER "
+                          "NOT NULL DEFAULT 0;\n", table);
+        break;
+    case 2:
+        rh_buf_printf(&b, "-- CreateIndex\nCREATE UNIQUE INDEX \"Table%d_email_key\" ON \"Table%d\"(\"email\");\n\n"
+                          "-- CreateIndex\nCREATE INDEX \"Table%d_createdAt_idx\" ON \"Table%d\"(\"createdAt\");\n",
+                      table, table, table, table);
+        break;
+    case 3:
+        rh_buf_printf(&b, "-- CreateEnum\nCREATE TYPE \"Status%d\" AS ENUM ('ACTIVE', 'PAUSED', 'DONE');\n\n"
+                          "-- AlterTable\nALTER TABLE \"Table%d\" ADD COLUMN \"status\" \"Status%d\" NOT NULL DEFAULT 'ACTIVE';\n",
+                      table, table, table);
+        break;
+    default:
+        rh_buf_printf(&b, "-- AlterTable\nALTER TABLE \"Table%d\" ALTER COLUMN \"name\" SET DATA TYPE VARCHAR(200);\n"
+                          "UPDATE \"Table%d\" SET \"score\" = 1 WHERE \"score\" = 0;\n",
+                      table, table);
+        break;
+    }
+    return rh_buf_steal(&b);
+}
+
+/* The pull request's migrations: a locking column, an index, a concurrent index alone. */
+static char *added_sql(int j, int tables)
+{
+    int t = j % (tables ? tables : 1);
+    switch (j % 3) {
+    case 0:
+        return rh_xasprintf("ALTER TABLE \"Table%d\" ADD COLUMN \"updatedAt\" TIMESTAMP(3) NOT NULL DEFAULT now();\n", t);
+    case 1:
+        return rh_xasprintf("CREATE INDEX \"Table%d_name_idx\" ON \"Table%d\"(\"name\");\n", t, t);
+    default:
+        return rh_xasprintf("CREATE INDEX CONCURRENTLY \"Table%d_score_idx\" ON \"Table%d\"(\"score\");\n", t, t);
+    }
+}
+
+static int write_migration(const char *repo, int seq, const char *sql, rh_err *err)
+{
+    char *path = rh_xasprintf("%s/prisma/migrations/20250101%06d_step_%d", repo, seq, seq);
+    int rc = rh_fs_mkdir_p(path, 0755, err);
+    if (rc == 0) {
+        char *file = rh_xasprintf("%s/migration.sql", path);
+        rc = rh_fs_write(file, sql, strlen(sql), 0644, err);
+        free(file);
+    }
+    free(path);
+    return rc;
+}
+
+static int lg2(int rc, const char *what, rh_err *err)
+{
+    if (rc < 0) {
+        const git_error *e = git_error_last();
+        return rh_err_set(err, "bench check fixture: %s: %s", what, e && e->message ? e->message : "?");
+    }
+    return 0;
+}
+
+/* A repository with the history committed on main and the added migrations on disk only. */
+static int build_fixture(const char *dir, int history, int added, rh_err *err)
+{
+    for (int i = 0; i < history; i++) {
+        char *sql = history_sql(i);
+        int rc = write_migration(dir, i + 1, sql, err);
+        free(sql);
+        if (rc < 0)
+            return -1;
+    }
+    char *lock = rh_xasprintf("%s/prisma/migrations/migration_lock.toml", dir);
+    int rc = rh_fs_write(lock, "provider = \"postgresql\"\n", 24, 0644, err);
+    free(lock);
+    if (rc < 0)
+        return -1;
+
+    git_libgit2_init();
+    git_repository *repo = NULL;
+    git_index *index = NULL;
+    git_tree *tree = NULL;
+    git_signature *sig = NULL;
+    git_oid tree_id, commit_id;
+    git_repository_init_options o;
+    git_repository_init_options_init(&o, GIT_REPOSITORY_INIT_OPTIONS_VERSION);
+    o.flags = GIT_REPOSITORY_INIT_MKPATH;
+    o.initial_head = "main";
+    rc = -1;
+    if (lg2(git_repository_init_ext(&repo, dir, &o), "init", err) < 0 ||
+        lg2(git_repository_index(&index, repo), "index", err) < 0 ||
+        lg2(git_index_add_all(index, NULL, 0, NULL, NULL), "add", err) < 0 ||
+        lg2(git_index_write(index), "write index", err) < 0 ||
+        lg2(git_index_write_tree(&tree_id, index), "write tree", err) < 0 ||
+        lg2(git_tree_lookup(&tree, repo, &tree_id), "tree", err) < 0 ||
+        lg2(git_signature_new(&sig, "rehearse bench", "bench@example.invalid", 1700000000, 0), "signature", err) < 0 ||
+        lg2(git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, "history", tree, 0, NULL), "commit", err) < 0)
+        goto out;
+    rc = 0;
+    for (int j = 0; j < added && rc == 0; j++) {
+        char *sql = added_sql(j, (history + 4) / 5);
+        rc = write_migration(dir, history + j + 1, sql, err);
+        free(sql);
+    }
+out:
+    git_signature_free(sig);
+    git_tree_free(tree);
+    git_index_free(index);
+    git_repository_free(repo);
+    git_libgit2_shutdown();
+    return rc;
+}
+
+int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
+{
+    int history = opts && opts->history > 0 ? opts->history : 150;
+    int added = opts && opts->added > 0 ? opts->added : 3;
+    int runs = opts && opts->runs > 0 ? opts->runs : 3;
+    char tmpl[] = "/tmp/rehearse-bench-check-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return rh_err_errno(err, "bench check: mkdtemp");
+    int rc = -1;
+    double *total = rh_xcalloc((size_t)runs, sizeof *total);
+    double *parts[5];
+    for (int k = 0; k < 5; k++)
+        parts[k] = rh_xcalloc((size_t)runs, sizeof(double));
+    size_t errors = 0, warnings = 0;
+    if (build_fixture(tmpl, history, added, err) < 0)
+        goto out;
+    for (int i = 0; i < runs; i++) {
+        rh_check_opts o = {.repo = tmpl, .base = "HEAD", .pg_bin = opts ? opts->pg_bin : NULL};
+        rh_check_result res;
+        double t0 = now_ms();
+        if (rh_check_run(&o, &res, err) < 0) {
+            rh_check_result_free(&res);
+            rh_err_prefix(err, "bench check run %d", i + 1);
+            goto out;
+        }
+        total[i] = now_ms() - t0;
+        parts[0][i] = res.ms_cluster;
+        parts[1][i] = res.ms_clean;
+        parts[2][i] = res.ms_upgrade;
+        parts[3][i] = res.ms_locks;
+        parts[4][i] = res.ms_catalog;
+        errors = rh_check_count(&res, RH_CHECK_ERROR);
+        warnings = rh_check_count(&res, RH_CHECK_WARNING) - errors;
+        if (res.n_added != (size_t)added) {
+            rh_err_set(err, "bench check: expected %d new migrations, the check saw %zu", added, res.n_added);
+            rh_check_result_free(&res);
+            goto out;
+        }
+        rh_check_result_free(&res);
+    }
+    static const char *const names[] = {"cluster", "clean_deploy", "upgrade_path", "locks", "catalog"};
+    rh_stats s = rh_stats_of(total, (size_t)runs);
+    if (opts && opts->json) {
+        rh_buf_printf(report, "{\"benchmark\":\"check\",\"history\":%d,\"added\":%d,\"runs\":%d,\"target_ms\":3000,"
+                              "\"total_ms\":", history, added, runs);
+        rh_stats_json(report, s);
+        for (int k = 0; k < 5; k++) {
+            rh_buf_printf(report, ",\"%s_ms\":", names[k]);
+            rh_stats_json(report, rh_stats_of(parts[k], (size_t)runs));
+        }
+        rh_buf_printf(report, ",\"errors\":%zu,\"warnings\":%zu,\"within_target\":%s}\n", errors, warnings,
+                      s.median <= 3000 ? "true" : "false");
+    } else {
+        rh_buf_printf(report, "rehearse check: %d migrations at base + %d new (WORKTREE), %d run(s)\n", history, added,
+                      runs);
+        rh_buf_printf(report, "  total         median %8.1f ms  min %8.1f  max %8.1f   (target <= 3000 ms: %s)\n",
+                      s.median, s.min, s.max, s.median <= 3000 ? "met" : "MISSED");
+        for (int k = 0; k < 5; k++) {
+            rh_stats p = rh_stats_of(parts[k], (size_t)runs);
+            rh_buf_printf(report, "  %-13s median %8.1f ms\n", names[k], p.median);
+        }
+        rh_buf_printf(report, "  findings: %zu error(s), %zu warning(s) (expected: the ADD COLUMN's AccessExclusiveLock)\n",
+                      errors, warnings);
+    }
+    rc = 0;
+out:
+    free(total);
+    for (int k = 0; k < 5; k++)
+        free(parts[k]);
+    rh_err e2;
+    rh_fs_rmtree(tmpl, &e2);
+    return rc;
+}
