@@ -1,0 +1,203 @@
+/*
+ * cmd_run.c — `rehearse run [FILE|DIR ...]`: run scenario files (default scenarios/) and report.
+ * Argument parsing and printing only; the runner (runner/) runs, the report module formats.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "report/report.h"
+#include "runner/runner.h"
+#include "util/fs.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+            "usage: rehearse run [OPTIONS] [FILE|DIR ...]\n"
+            "\n"
+            "Run scenario files (*.scenario; default: the scenarios/ folder), each on its own fresh\n"
+            "PostgreSQL cluster. The language is described in docs/scenarios.md.\n"
+            "\n"
+            "options:\n"
+            "  -j, --jobs N         run N scenarios at a time (default 1)\n"
+            "  -f, --format F       human (default), tap, junit, json\n"
+            "  -o, --output FILE    write the report to FILE (progress still goes to the terminal)\n"
+            "      --filter TEXT    only scenarios whose path or name contains TEXT\n"
+            "      --shard K/N      only the K-th of N stable shards (CI fleets)\n"
+            "      --keep-failed    leave a failed scenario's cluster running and say how to connect\n"
+            "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
+            "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
+            "      --color / --no-color   colours in the human report (default: on a terminal)\n"
+            "      --list           print the selected scenarios and exit\n"
+            "  -h, --help           this text\n"
+            "\n"
+            "With GITHUB_ACTIONS set, failures are also printed as ::error annotations.\n"
+            "Exit status: 0 all passed, 1 a scenario failed, 2 usage error, parse error, setup error,\n"
+            "crash or timeout.\n");
+}
+
+typedef struct progress {
+    int tty;
+    int color;
+} progress;
+
+/* On a terminal: one line that rewrites itself, and failures as they happen. */
+static void on_progress(void *ctx, const rh_result *r, size_t done, size_t total)
+{
+    progress *p = ctx;
+    if (!p->tty)
+        return;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_progress_line(r, done, total, p->color, &b);
+    if (r->status == RH_PASS || r->status == RH_SKIP) {
+        /* transient: overwrite with the next */
+        if (b.len && b.data[b.len - 1] == '\n')
+            b.data[--b.len] = 0;
+        fprintf(stderr, "\r\033[K%s", b.data);
+    } else {
+        fprintf(stderr, "\r\033[K%s", b.data);
+    }
+    if (done == total)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+    rh_buf_free(&b);
+}
+
+int rh_cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"jobs", required_argument, NULL, 'j'},    {"format", required_argument, NULL, 'f'},
+        {"output", required_argument, NULL, 'o'},  {"filter", required_argument, NULL, 'F'},
+        {"shard", required_argument, NULL, 'S'},   {"keep-failed", no_argument, NULL, 'k'},
+        {"timeout", required_argument, NULL, 't'}, {"pg-bin", required_argument, NULL, 'P'},
+        {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
+        {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+    };
+    rh_runner_opts o = {0};
+    rh_report_format fmt = RH_REPORT_HUMAN;
+    const char *output = NULL;
+    int color = -1, list = 0;
+    rh_err err;
+    optind = 1;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "j:f:o:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'j': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*end || v < 1 || v > 64)
+                return rh_cli_usage_error("run", "-j %s: expected a number of workers from 1 to 64", optarg);
+            o.jobs = (int)v;
+            break;
+        }
+        case 'f':
+            if (rh_report_format_parse(optarg, &fmt, &err) < 0)
+                return rh_cli_usage_error("run", "--format: %s", err.msg);
+            break;
+        case 'o': output = optarg; break;
+        case 'F': o.filter = optarg; break;
+        case 'S':
+            if (rh_runner_parse_shard(optarg, &o.shard_k, &o.shard_n, &err) < 0)
+                return rh_cli_usage_error("run", "%s", err.msg);
+            break;
+        case 'k': o.keep_failed = 1; break;
+        case 't': {
+            long ms = rh_scn_parse_duration(optarg);
+            if (ms <= 0)
+                return rh_cli_usage_error("run", "--timeout %s: expected a duration like 90s or 2m", optarg);
+            o.timeout_ms = ms;
+            break;
+        }
+        case 'P': o.pg_bin = optarg; break;
+        case 'c': color = 1; break;
+        case 'C': color = 0; break;
+        case 'l': list = 1; break;
+        case 'N': o.no_fork = 1; break;
+        case 'h': help(stdout); return RH_EXIT_OK;
+        default: return rh_cli_usage_error("run", "unknown option");
+        }
+    }
+    const char *defaults[] = {"scenarios"};
+    const char *const *paths = (const char *const *)(argv + optind);
+    size_t npaths = (size_t)(argc - optind);
+    if (npaths == 0) {
+        if (!rh_fs_exists("scenarios"))
+            return rh_cli_usage_error("run", "no scenarios/ folder here; name scenario files or folders to run");
+        paths = defaults;
+        npaths = 1;
+    }
+    char **files;
+    size_t nfiles;
+    if (rh_runner_collect(paths, npaths, &files, &nfiles, &err) < 0)
+        return rh_cli_usage_error("run", "%s", err.msg);
+    if (nfiles == 0) {
+        free(files);
+        return rh_cli_usage_error("run", "no *.scenario files found");
+    }
+    if (list) {
+        for (size_t i = 0; i < nfiles; i++) {
+            if (o.shard_n < 2 || rh_runner_in_shard(files[i], o.shard_k, o.shard_n))
+                if (!o.filter || strstr(files[i], o.filter))
+                    printf("%s\n", files[i]);
+            free(files[i]);
+        }
+        free(files);
+        return RH_EXIT_OK;
+    }
+
+    progress pr = {isatty(2), 0};
+    int out_tty = !output && isatty(1);
+    pr.color = color >= 0 ? color : isatty(2);
+    o.progress = on_progress;
+    o.progress_ctx = &pr;
+
+    rh_run run;
+    int rc = rh_runner_run(&o, files, nfiles, &run, &err);
+    for (size_t i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    if (rc < 0) {
+        fprintf(stderr, "rehearse run: %s\n", err.msg);
+        rh_run_free(&run);
+        return RH_EXIT_USAGE;
+    }
+
+    rh_buf rep;
+    rh_buf_init(&rep);
+    rh_report_opts ro = {0};
+    ro.color = fmt == RH_REPORT_HUMAN && (color >= 0 ? color : out_tty);
+    rh_report_write(&run, fmt, &ro, &rep);
+    int code = rh_run_exit_code(&run);
+    if (output) {
+        if (rh_fs_write(output, rep.data, rep.len, 0644, &err) < 0) {
+            fprintf(stderr, "rehearse run: %s\n", err.msg);
+            code = RH_EXIT_USAGE;
+        } else if (fmt != RH_REPORT_HUMAN) {
+            /* a one-line summary for the terminal */
+            fprintf(stderr, "rehearse run: %zu passed, %zu failed, %zu errors, %zu skipped; report in %s\n", run.passed,
+                    run.failed, run.errors, run.skipped, output);
+        }
+    } else {
+        fwrite(rep.data, 1, rep.len, stdout);
+        fflush(stdout);
+    }
+    const char *gha = getenv("GITHUB_ACTIONS");
+    if (gha && *gha && strcmp(gha, "false") != 0) {
+        rh_buf gh;
+        rh_buf_init(&gh);
+        rh_report_github(&run, &gh);
+        /* annotations must not corrupt a machine report printed on stdout */
+        FILE *f = (!output && fmt != RH_REPORT_HUMAN) ? stderr : stdout;
+        fwrite(gh.data, 1, gh.len, f);
+        fflush(f);
+        rh_buf_free(&gh);
+    }
+    rh_buf_free(&rep);
+    rh_run_free(&run);
+    return code;
+}

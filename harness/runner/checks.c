@@ -1,0 +1,569 @@
+/*
+ * checks.c — the `expect` steps: catalog objects and comparisons (through the catalog module's
+ * assertion primitives), the ledger, queries, `prisma migrate status`, the last command's output,
+ * and the profile's folder order. Each failure says what was expected and what is there.
+ */
+#include "runner/exec_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "catalog/assert.h"
+#include "util/fs.h"
+
+/* ---- catalog objects ---------------------------------------------------------------------------- */
+
+static int map_property(const rh_scn_step *st, rh_catalog_expect *e)
+{
+    const char *p = st->property;
+    e->value = st->value;
+    if (strcmp(p, "present") == 0)
+        e->property = RH_EXPECT_EXISTS;
+    else if (strcmp(p, "no-default") == 0) {
+        e->property = RH_EXPECT_DEFAULT;
+        e->value = "none";
+    } else if (strcmp(p, "type") == 0 && strcmp(st->obj_kind, "constraint") == 0)
+        e->property = RH_EXPECT_KIND;
+    else if (strcmp(p, "primary") == 0 || strcmp(p, "identity") == 0 || strcmp(p, "generated") == 0 ||
+             strcmp(p, "deferrable") == 0) {
+        e->property = RH_EXPECT_PROPERTY;
+        e->key = p;
+        e->value = NULL;
+    } else if (strcmp(p, "collation") == 0 || strcmp(p, "version") == 0 || strcmp(p, "table") == 0) {
+        e->property = RH_EXPECT_PROPERTY;
+        e->key = p;
+    } else {
+        int v = rh_expect_prop_from_name(p);
+        if (v < 0)
+            return -1;
+        e->property = (rh_expect_prop)v;
+    }
+    return 0;
+}
+
+static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_catalog *cat;
+    if (rh_ctx_catalog(ctx, st, &cat) < 0)
+        return -1;
+    rh_catalog_expect e;
+    memset(&e, 0, sizeof e);
+    int kind = rh_catalog_kind_from_name(st->obj_kind);
+    if (kind < 0 || map_property(st, &e) < 0)
+        return rh_setup_error(ctx, st, "the catalog module cannot check `%s %s`", st->obj_kind, st->property);
+    e.kind = (rh_catalog_kind)kind;
+    e.schema = st->schema;
+    e.table = st->table;
+    e.name = st->name ? st->name : st->table;
+    if (e.kind == RH_CAT_TABLE)
+        e.table = NULL;
+    char *labels = NULL;
+    if (e.property == RH_EXPECT_LABELS && st->value) {
+        /* the parser joins labels with ','; the catalog compares "A, B" */
+        rh_buf b;
+        rh_buf_init(&b);
+        for (const char *p = st->value; *p; p++) {
+            if (*p == ',')
+                rh_buf_puts(&b, ", ");
+            else
+                rh_buf_putc(&b, *p);
+        }
+        labels = rh_buf_steal(&b);
+        rh_buf_free(&b);
+        e.value = labels;
+    }
+    rh_buf msg;
+    rh_buf_init(&msg);
+    int r = rh_catalog_check(cat, &e, &msg);
+    free(labels);
+    int rc = 0;
+    if (r == RH_CHECK_FAIL)
+        rc = rh_fail(ctx, st, NULL, NULL, "%s", msg.data);
+    else if (r != RH_CHECK_PASS)
+        rc = rh_setup_error(ctx, st, "%s", msg.data);
+    rh_buf_free(&msg);
+    return rc;
+}
+
+/* ---- catalog comparisons ------------------------------------------------------------------------- */
+
+/* A clean deploy of REV (or the current checkout) into a new database of the same cluster. */
+static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
+{
+    rh_err err;
+    rh_migset other = {0};
+    const rh_migset *set = NULL;
+    int own = 0;
+    if (st->arg) {
+        if (!ctx->repo_path)
+            return rh_setup_error(ctx, st, "expect catalog = clean %s: no repository (`repo PATH`)", st->arg);
+        const rh_migset *cur;
+        if (rh_ctx_migset(ctx, st, &cur) < 0)   /* opens the repository, settles the folder */
+            return -1;
+        rh_git_rev rev;
+        if (rh_git_resolve(ctx->repo, st->arg, &rev, &err) < 0)
+            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
+        char *path = NULL;
+        if (ctx->migrations)
+            path = rh_git_relpath(ctx->repo, ctx->migrations, &err);
+        else
+            rh_git_default_migrations(ctx->repo, &rev, &path, &err);
+        if (!path)
+            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
+        int rc = rh_git_read_migset(ctx->repo, &rev, path, &other, &err);
+        free(path);
+        if (rc < 0)
+            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
+        rh_migset_sort(&other, &ctx->profile);
+        set = &other;
+        own = 1;
+    } else if (rh_ctx_migset(ctx, st, &set) < 0) {
+        return -1;
+    }
+    char db[32];
+    snprintf(db, sizeof db, "clean_%d", ++ctx->clean_seq);
+    PGconn *c = NULL;
+    int rc = rh_cluster_create_db(ctx->cluster, db, &err);
+    if (rc == 0 && !(c = rh_cluster_connect(ctx->cluster, db, &err)))
+        rc = -1;
+    if (rc < 0) {
+        if (own)
+            rh_migset_free(&other);
+        return rh_setup_error(ctx, st, "clean deploy: %s", err.msg);
+    }
+    rh_engine_opts eo;
+    rh_engine_opts_for(ctx, &eo);
+    eo.advisory_lock = -1;
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rc = rh_engine_deploy(c, set, &eo, &res, &err);
+    if (rc != 0) {
+        rh_buf d;
+        rh_buf_init(&d);
+        rh_describe_engine(&res, rc, &err, &d);
+        rh_setup_error(ctx, st, "the clean deploy of %s failed: %s", st->arg ? st->arg : "the current checkout", d.data);
+        rh_buf_free(&d);
+        rc = -1;
+    } else {
+        rh_catalog_opts co = {0};
+        if (rh_catalog_snapshot(c, &co, out, &err) < 0)
+            rc = rh_setup_error(ctx, st, "catalog of the clean deploy: %s", err.msg);
+    }
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    if (own)
+        rh_migset_free(&other);
+    return rc;
+}
+
+static int expect_catalog(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_catalog *cur;
+    if (rh_ctx_catalog(ctx, st, &cur) < 0)
+        return -1;
+    rh_catalog *other = NULL;
+    const rh_catalog *ref = NULL;
+    char *label = NULL;
+    rh_err err;
+    switch (st->catalog_ref) {
+    case RH_CATREF_SNAPSHOT:
+        for (size_t i = 0; i < ctx->nsnapshots; i++)
+            if (strcmp(ctx->snapshots[i].name, st->arg) == 0)
+                ref = ctx->snapshots[i].cat;
+        if (!ref)
+            return rh_setup_error(ctx, st, "no snapshot named %s", st->arg);
+        label = rh_xasprintf("snapshot %s", st->arg);
+        break;
+    case RH_CATREF_CLEAN:
+        if (clean_catalog(ctx, st, &other) < 0)
+            return -1;
+        ref = other;
+        label = rh_xasprintf("clean %s", st->arg ? st->arg : "deploy");
+        break;
+    case RH_CATREF_FILE: {
+        char *text;
+        size_t len;
+        if (rh_fs_read(st->arg, &text, &len, &err) < 0)
+            return rh_setup_error(ctx, st, "expect catalog = file: %s", err.msg);
+        int rc = rh_catalog_parse(text, st->arg, &other, &err);
+        free(text);
+        if (rc < 0)
+            return rh_setup_error(ctx, st, "%s", err.msg);
+        ref = other;
+        label = rh_xasprintf("file %s", st->arg);
+        break;
+    }
+    }
+    rh_buf diff;
+    rh_buf_init(&diff);
+    rh_catalog_opts co = {0};
+    size_t n = rh_catalog_diff(ref, cur, &co, label, "database", &diff);
+    int rc = 0;
+    if ((n != 0) != st->negate) {
+        if (st->negate)
+            rc = rh_fail(ctx, st, NULL, NULL, "the catalog equals %s, expected a difference", label);
+        else {
+            rc = rh_fail(ctx, st, NULL, NULL, "the catalog differs from %s in %zu object%s", label, n, n == 1 ? "" : "s");
+            free(ctx->res->diff);
+            ctx->res->diff = rh_xstrdup(diff.data);
+        }
+    }
+    rh_buf_free(&diff);
+    rh_catalog_free(other);
+    free(label);
+    return rc;
+}
+
+/* ---- the ledger ------------------------------------------------------------------------------------ */
+
+static rh_scn_state row_state(const rh_ledger_row *r)
+{
+    if (r->rolled_back)
+        return RH_STATE_ROLLED_BACK;
+    return r->finished ? RH_STATE_APPLIED : RH_STATE_FAILED;
+}
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = 0;
+}
+
+/* Prisma's comparison: the file as-is, with CRLF as LF, or with every LF as CRLF. */
+static int checksum_matches(const char *stored, const rh_migration *m)
+{
+    char h[65];
+    if (strcmp(stored, m->checksum) == 0)
+        return 1;
+    rh_buf b;
+    rh_buf_init(&b);
+    for (size_t i = 0; i < m->sql_len; i++)
+        if (!(m->sql[i] == '\r' && i + 1 < m->sql_len && m->sql[i + 1] == '\n'))
+            rh_buf_putc(&b, m->sql[i]);
+    sha256_hex(b.data, b.len, h);
+    int ok = strcmp(stored, h) == 0;
+    rh_buf_reset(&b);
+    for (size_t i = 0; i < m->sql_len; i++) {
+        if (m->sql[i] == '\n' && (i == 0 || m->sql[i - 1] != '\r'))
+            rh_buf_putc(&b, '\r');
+        rh_buf_putc(&b, m->sql[i]);
+    }
+    sha256_hex(b.data, b.len, h);
+    ok |= strcmp(stored, h) == 0;
+    rh_buf_free(&b);
+    return ok;
+}
+
+static int load_ledger(rh_ctx *ctx, const rh_scn_step *st, rh_ledger *l)
+{
+    rh_err err;
+    int exists = 0;
+    memset(l, 0, sizeof *l);
+    if (rh_ledger_exists(ctx->conn, &exists, &err) < 0)
+        return rh_setup_error(ctx, st, "%s", err.msg);
+    if (exists && rh_ledger_load(ctx->conn, l, &err) < 0)
+        return rh_setup_error(ctx, st, "%s", err.msg);
+    return 0;
+}
+
+/* The ledger as a short table, for failure messages. */
+static char *ledger_text(const rh_ledger *l)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    if (!l->n)
+        rh_buf_puts(&b, "(no rows)");
+    for (size_t i = 0; i < l->n && i < 80; i++)
+        rh_buf_printf(&b, "%s%-11s %s", i ? "\n" : "", rh_scn_state_name(row_state(&l->rows[i])),
+                      l->rows[i].migration_name);
+    if (l->n > 80)
+        rh_buf_printf(&b, "\n... %zu more", l->n - 80);
+    return rh_buf_steal(&b);
+}
+
+static int expect_ledger(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_ledger l;
+    if (load_ledger(ctx, st, &l) < 0)
+        return -1;
+    int rc = 0;
+    char *table = NULL;
+    switch (st->ledger_check) {
+    case RH_LEDGER_STATE_OF: {
+        size_t rows = 0, in_state = 0;
+        for (size_t i = 0; i < l.n; i++)
+            if (strcmp(l.rows[i].migration_name, st->arg) == 0) {
+                rows++;
+                in_state += row_state(&l.rows[i]) == st->state;
+            }
+        int ok = st->state == RH_STATE_ABSENT ? rows == 0 : in_state > 0;
+        if (!ok) {
+            table = ledger_text(&l);
+            if (st->state == RH_STATE_ABSENT)
+                rc = rh_fail(ctx, st, NULL, table, "the ledger has %zu row(s) for %s, expected none", rows, st->arg);
+            else
+                rc = rh_fail(ctx, st, NULL, table, "no row of %s is %s (%zu row(s) for it)", st->arg,
+                             rh_scn_state_name(st->state), rows);
+        }
+        break;
+    }
+    case RH_LEDGER_COUNT: {
+        long n = 0;
+        for (size_t i = 0; i < l.n; i++)
+            n += row_state(&l.rows[i]) == st->state;
+        if (n != st->n) {
+            table = ledger_text(&l);
+            rc = rh_fail(ctx, st, NULL, table, "%ld row(s) are %s, expected %ld", n, rh_scn_state_name(st->state), st->n);
+        }
+        break;
+    }
+    case RH_LEDGER_ROWS:
+    case RH_LEDGER_ROWS_OF: {
+        long n = 0;
+        for (size_t i = 0; i < l.n; i++)
+            n += st->ledger_check == RH_LEDGER_ROWS || strcmp(l.rows[i].migration_name, st->arg) == 0;
+        if (n != st->n) {
+            table = ledger_text(&l);
+            rc = rh_fail(ctx, st, NULL, table, "%ld ledger row(s)%s%s, expected %ld", n,
+                         st->arg ? " for " : "", st->arg ? st->arg : "", st->n);
+        }
+        break;
+    }
+    case RH_LEDGER_CHECKSUM: {
+        const rh_migset *set;
+        if (rh_ctx_migset(ctx, st, &set) < 0) {
+            rc = -1;
+            break;
+        }
+        const rh_migration *m = rh_migset_find(set, st->arg);
+        const rh_ledger_row *row = NULL;
+        for (size_t i = 0; i < l.n; i++)
+            if (strcmp(l.rows[i].migration_name, st->arg) == 0 && row_state(&l.rows[i]) != RH_STATE_ROLLED_BACK)
+                row = &l.rows[i];
+        if (!m || !m->sql)
+            rc = rh_setup_error(ctx, st, "%s has no migration.sql at the current checkout", st->arg);
+        else if (!row)
+            rc = rh_fail(ctx, st, NULL, NULL, "no applied or failed row of %s in the ledger", st->arg);
+        else if (checksum_matches(row->checksum, m) == st->negate)
+            rc = rh_fail(ctx, st, st->negate ? "a checksum that differs" : m->checksum, row->checksum,
+                         "the ledger's checksum of %s %s the file at the current checkout", st->arg,
+                         st->negate ? "matches" : "does not match");
+        break;
+    }
+    case RH_LEDGER_ORDER: {
+        long last = -1;
+        for (size_t k = 0; k < st->nnames && rc == 0; k++) {
+            long at = -1;
+            for (size_t i = 0; i < l.n; i++)
+                if (strcmp(l.rows[i].migration_name, st->names[k]) == 0 && row_state(&l.rows[i]) == RH_STATE_APPLIED) {
+                    at = (long)i;
+                    break;
+                }
+            if (at < 0 || at < last) {
+                table = ledger_text(&l);
+                rc = rh_fail(ctx, st, NULL, table, at < 0 ? "%s has no applied row" : "%s was applied before %s",
+                             st->names[k], k ? st->names[k - 1] : "");
+            }
+            last = at;
+        }
+        break;
+    }
+    }
+    free(table);
+    rh_ledger_free(&l);
+    return rc;
+}
+
+/* ---- queries ------------------------------------------------------------------------------------- */
+
+static int expect_query(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_buf msg;
+    rh_buf_init(&msg);
+    int r, rc = 0;
+    switch (st->query_check) {
+    case RH_QUERY_EQ:
+        r = rh_catalog_check_query(ctx->conn, st->text, RH_CATQ_EQUALS, st->value, &msg);
+        break;
+    case RH_QUERY_ROWS: {
+        char n[32];
+        snprintf(n, sizeof n, "%ld", st->n);
+        r = rh_catalog_check_query(ctx->conn, st->text, RH_CATQ_ROWS, n, &msg);
+        break;
+    }
+    case RH_QUERY_ERROR:
+        r = rh_catalog_check_query(ctx->conn, st->text, RH_CATQ_RAISES, st->value, &msg);
+        break;
+    default: {
+        PGresult *res = PQexec(ctx->conn, st->text);
+        ExecStatusType s = PQresultStatus(res);
+        int ok = s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
+        if (!ok) {
+            r = RH_CHECK_FAIL;
+            rh_buf_printf(&msg, "the query failed: SQLSTATE %s: %s",
+                          PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "?",
+                          PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "");
+        } else if (st->query_check == RH_QUERY_NE) {
+            const char *v = PQntuples(res) && PQnfields(res) ? PQgetvalue(res, 0, 0) : NULL;
+            int isnull = !PQntuples(res) || !PQnfields(res) || PQgetisnull(res, 0, 0);
+            int same = st->value_is_null ? isnull : (!isnull && strcmp(v, st->value) == 0);
+            r = same ? RH_CHECK_FAIL : RH_CHECK_PASS;
+            if (same)
+                rh_buf_printf(&msg, "the query returned %s, expected anything else", isnull ? "null" : v);
+        } else {
+            r = RH_CHECK_PASS;
+        }
+        PQclear(res);
+        break;
+    }
+    }
+    if (r == RH_CHECK_FAIL)
+        rc = rh_fail(ctx, st, NULL, NULL, "%s", msg.data);
+    else if (r != RH_CHECK_PASS)
+        rc = rh_setup_error(ctx, st, "%s", msg.data);
+    rh_buf_free(&msg);
+    return rc;
+}
+
+/* ---- status, output, order ----------------------------------------------------------------------- */
+
+static int expect_status(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_migset *set;
+    if (rh_ctx_migset(ctx, st, &set) < 0)
+        return -1;
+    rh_engine_opts eo;
+    rh_engine_opts_for(ctx, &eo);
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_err err;
+    int x = rh_engine_status(ctx->conn, set, &eo, &res, &err);
+    if (x < 0) {
+        rh_engine_result_free(&res);
+        return rh_setup_error(ctx, st, "status: %s", err.msg);
+    }
+    rh_ledger l;
+    if (load_ledger(ctx, st, &l) < 0) {
+        rh_engine_result_free(&res);
+        return -1;
+    }
+    /* pending: in the folder, without an applied or failed row (Prisma's "not yet applied") */
+    rh_buf pending;
+    rh_buf_init(&pending);
+    size_t npending = 0;
+    char **pnames = rh_xcalloc(set->n + 1, sizeof *pnames);
+    for (size_t i = 0; i < set->n; i++) {
+        int seen = 0;
+        for (size_t k = 0; k < l.n; k++)
+            seen |= strcmp(l.rows[k].migration_name, set->items[i].name) == 0 && row_state(&l.rows[k]) != RH_STATE_ROLLED_BACK;
+        if (!seen) {
+            pnames[npending++] = set->items[i].name;
+            rh_buf_printf(&pending, "%s%s", pending.len ? " " : "", set->items[i].name);
+        }
+    }
+    int failed_named = 0, nfailed = 0;
+    for (size_t k = 0; k < l.n; k++)
+        if (row_state(&l.rows[k]) == RH_STATE_FAILED) {
+            nfailed++;
+            failed_named |= st->arg && strcmp(l.rows[k].migration_name, st->arg) == 0;
+        }
+    char *actual = rh_xasprintf("exit %d, %zu pending%s%s, %d failed row(s)", res.exit_code, npending,
+                                npending ? ": " : "", pending.data, nfailed);
+    int rc = 0;
+    switch (st->status_check) {
+    case RH_STATUS_UP_TO_DATE:
+        if (res.exit_code != 0 || npending || nfailed)
+            rc = rh_fail(ctx, st, "up to date", actual, "status: not up to date");
+        break;
+    case RH_STATUS_PENDING: {
+        int ok = (long)npending == st->n;
+        for (size_t i = 0; ok && i < st->nnames; i++)
+            ok = strcmp(st->names[i], pnames[i]) == 0;
+        if (!ok) {
+            char *exp = rh_xasprintf("%ld pending", st->n);
+            rc = rh_fail(ctx, st, exp, actual, "status: %zu pending migration(s), expected %ld", npending, st->n);
+            free(exp);
+        }
+        break;
+    }
+    case RH_STATUS_FAILED:
+        if (!failed_named) {
+            char *exp = rh_xasprintf("failed %s", st->arg);
+            rc = rh_fail(ctx, st, exp, actual, "status: %s is not a failed migration", st->arg);
+            free(exp);
+        }
+        break;
+    }
+    if (rc < 0 && !ctx->res->output) {
+        rh_buf o;
+        rh_buf_init(&o);
+        rh_buf_append(&o, res.out.data, res.out.len);
+        rh_buf_append(&o, res.errout.data, res.errout.len);
+        ctx->res->output = rh_buf_steal(&o);
+        rh_buf_free(&o);
+    }
+    free(actual);
+    free(pnames);
+    rh_buf_free(&pending);
+    rh_ledger_free(&l);
+    rh_engine_result_free(&res);
+    return rc;
+}
+
+static int expect_output(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (!ctx->have_output)
+        return rh_setup_error(ctx, st, "expect output: no Prisma command has run yet");
+    int found = strstr(ctx->last_output.data, st->value) != NULL;
+    if (found == st->negate) {
+        rh_fail(ctx, st, NULL, NULL, "the last command's output %s \"%s\"", st->negate ? "contains" : "does not contain",
+                st->value);
+        free(ctx->res->output);
+        ctx->res->output = rh_xstrdup(ctx->last_output.data);
+        return -1;
+    }
+    return 0;
+}
+
+static int expect_order(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_migset *set;
+    if (rh_ctx_migset(ctx, st, &set) < 0)
+        return -1;
+    long last = -1;
+    for (size_t k = 0; k < st->nnames; k++) {
+        long at = -1;
+        for (size_t i = 0; i < set->n; i++)
+            if (strcmp(set->items[i].name, st->names[k]) == 0)
+                at = (long)i;
+        if (at < 0)
+            return rh_fail(ctx, st, NULL, NULL, "%s is not in the migrations folder at the current checkout", st->names[k]);
+        if (at < last)
+            return rh_fail(ctx, st, NULL, NULL, "Prisma %s (%s order) lists %s before %s", ctx->profile.version,
+                           ctx->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte", st->names[k],
+                           st->names[k - 1]);
+        last = at;
+    }
+    return 0;
+}
+
+int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st)
+{
+    switch (st->kind) {
+    case RH_STEP_EXPECT_OBJECT: return expect_object(ctx, st);
+    case RH_STEP_EXPECT_CATALOG: return expect_catalog(ctx, st);
+    case RH_STEP_EXPECT_LEDGER: return expect_ledger(ctx, st);
+    case RH_STEP_EXPECT_QUERY: return expect_query(ctx, st);
+    case RH_STEP_EXPECT_STATUS: return expect_status(ctx, st);
+    case RH_STEP_EXPECT_OUTPUT: return expect_output(ctx, st);
+    case RH_STEP_EXPECT_ORDER: return expect_order(ctx, st);
+    default: return rh_setup_error(ctx, st, "step kind %d is not implemented", (int)st->kind);
+    }
+}

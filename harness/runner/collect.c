@@ -1,0 +1,159 @@
+/*
+ * collect.c — which scenarios a run covers: files and folders expanded into a sorted list of
+ * *.scenario files, and the stable shard partition for CI fleets.
+ */
+#include "runner/runner.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "util/buf.h"
+
+typedef struct list {
+    char **items;
+    size_t n, cap;
+} list;
+
+static void push(list *l, char *s)
+{
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 32;
+        l->items = rh_xrealloc(l->items, l->cap * sizeof *l->items);
+    }
+    l->items[l->n++] = s;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Walk a folder for *.scenario; hidden folders (.git) are skipped. */
+static int walk(const char *dir, list *out, int depth, rh_err *err)
+{
+    if (depth > 32)
+        return 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return rh_err_errno(err, "cannot read folder %s", dir);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
+        struct stat sb;
+        if (stat(path, &sb) < 0) {
+            free(path);
+            continue;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            int rc = walk(path, out, depth + 1, err);
+            free(path);
+            if (rc < 0) {
+                closedir(d);
+                return -1;
+            }
+        } else if (S_ISREG(sb.st_mode) && ends_with(e->d_name, ".scenario")) {
+            push(out, path);
+        } else {
+            free(path);
+        }
+    }
+    closedir(d);
+    return 0;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* "./x/y/" -> "x/y": the same file is named the same way whatever the user typed. */
+static char *normalise(const char *p)
+{
+    while (p[0] == '.' && p[1] == '/')
+        p += 2;
+    size_t n = strlen(p);
+    while (n > 1 && p[n - 1] == '/')
+        n--;
+    return rh_xstrndup(p, n);
+}
+
+int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, size_t *nfiles, rh_err *err)
+{
+    list out = {0};
+    for (size_t i = 0; i < npaths; i++) {
+        char *p = normalise(paths[i]);
+        struct stat sb;
+        if (stat(p, &sb) < 0) {
+            rh_err_errno(err, "%s", p);
+            free(p);
+            goto fail;
+        }
+        if (S_ISDIR(sb.st_mode)) {
+            int rc = walk(p, &out, 0, err);
+            free(p);
+            if (rc < 0)
+                goto fail;
+        } else {
+            push(&out, p);
+        }
+    }
+    if (out.n)
+        qsort(out.items, out.n, sizeof *out.items, cmp);
+    /* drop duplicates (a file named and also found in a folder) */
+    size_t k = 0;
+    for (size_t i = 0; i < out.n; i++) {
+        if (k && strcmp(out.items[k - 1], out.items[i]) == 0)
+            free(out.items[i]);
+        else
+            out.items[k++] = out.items[i];
+    }
+    *files = out.items;
+    *nfiles = k;
+    return 0;
+fail:
+    for (size_t i = 0; i < out.n; i++)
+        free(out.items[i]);
+    free(out.items);
+    *files = NULL;
+    *nfiles = 0;
+    return -1;
+}
+
+/* FNV-1a of the path: adding or removing other files never moves a scenario between shards. */
+int rh_runner_in_shard(const char *path, int k, int n)
+{
+    if (n <= 1)
+        return 1;
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    uint64_t h = 1469598103934665603ULL;
+    for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+        h ^= *p;
+        h *= 1099511628211ULL;
+    }
+    return (int)(h % (uint64_t)n) == k - 1;
+}
+
+int rh_runner_parse_shard(const char *s, int *k, int *n, rh_err *err)
+{
+    char *end;
+    errno = 0;
+    long a = strtol(s, &end, 10);
+    if (end == s || *end != '/')
+        return rh_err_set(err, "--shard %s: expected K/N, e.g. 2/4", s);
+    const char *q = end + 1;
+    long b = strtol(q, &end, 10);
+    if (end == q || *end || errno || a < 1 || b < 1 || a > b || b > 10000)
+        return rh_err_set(err, "--shard %s: expected K/N with 1 <= K <= N, e.g. 2/4", s);
+    *k = (int)a;
+    *n = (int)b;
+    return 0;
+}

@@ -1,0 +1,441 @@
+/*
+ * command.c — the Prisma commands of a scenario (deploy, status, resolve) through the engine, in
+ * the foreground or in a background thread (`deploy &`), with the faults armed for them.
+ *
+ * The engine works on the deploy connection only, so a background command's thread never shares a
+ * connection with the main thread. A fault is carried out from a watcher thread with a connection
+ * of its own: "at MIGRATION" waits until the engine's hook has announced that migration and the
+ * backend is running its script (pg_stat_activity), "when blocked" until pg_blocking_pids() of the
+ * deploying backend is not empty; "before MIGRATION" acts inside the hook itself.
+ */
+#include "runner/exec_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+typedef struct rh_job {
+    rh_ctx *ctx;
+    const rh_scn_step *st;
+    PGconn *conn;
+    int pid;
+    rh_engine_opts eo;
+    rh_engine_result res;
+    rh_err err;
+    int rc;
+    pthread_t thread;
+    int threaded;
+
+    /* the fault */
+    const rh_scn_step *fault;
+    pthread_t watcher;
+    int watching;
+    PGconn *wconn;
+    pthread_mutex_t mu;
+    int stop;             /* the command ended */
+    int target_reached;   /* the hook announced the fault's migration */
+    int target_passed;    /* ... and then a later one */
+    int fired;
+    int restarted;
+    char fault_error[RH_ERR_MAX + 64];
+} rh_job;
+
+static int target_matches(const rh_scn_step *f, const char *name, size_t index)
+{
+    if (f->arg)
+        return strcmp(f->arg, name) == 0;
+    return (long)index + 1 == f->n;
+}
+
+/* Carry out the fault on the deploying backend (from the watcher or the hook). */
+static void act(rh_job *job, PGconn *via)
+{
+    const rh_scn_step *f = job->fault;
+    if (f->fault_action == RH_FAULT_RESTART) {
+        rh_err err;
+        if (rh_cluster_restart(job->ctx->cluster, &err) < 0)
+            snprintf(job->fault_error, sizeof job->fault_error, "restart failed: %s", err.msg);
+        job->restarted = 1;
+    } else {
+        char p[16];
+        snprintf(p, sizeof p, "%d", job->pid);
+        const char *params[] = {p};
+        PGresult *r = PQexecParams(via,
+                                   f->fault_action == RH_FAULT_TERMINATE ? "SELECT pg_terminate_backend($1::int)"
+                                                                         : "SELECT pg_cancel_backend($1::int)",
+                                   1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            snprintf(job->fault_error, sizeof job->fault_error, "%s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    job->fired = 1;
+}
+
+/* The engine's hook: announces each migration; "before" faults act right here. */
+static int hook(void *data, const char *name, size_t index, int backend_pid)
+{
+    rh_job *job = data;
+    if (!job->fault)
+        return 0;
+    pthread_mutex_lock(&job->mu);
+    int match = target_matches(job->fault, name, index);
+    if (job->target_reached && !match)
+        job->target_passed = 1;
+    if (match)
+        job->target_reached = 1;
+    int before = match && !job->fired && job->fault->fault_trigger == RH_FAULT_BEFORE_MIGRATION;
+    pthread_mutex_unlock(&job->mu);
+    if (before) {
+        act(job, job->wconn);
+        /* a terminated backend takes a moment to go: let the engine meet a dead connection */
+        for (int i = 0; i < 200 && job->fault->fault_action == RH_FAULT_TERMINATE; i++) {
+            char p[16];
+            snprintf(p, sizeof p, "%d", backend_pid);
+            const char *params[] = {p};
+            PGresult *r = PQexecParams(job->wconn, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL,
+                                       params, NULL, NULL, 0);
+            int gone = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 0;
+            PQclear(r);
+            if (gone)
+                break;
+            usleep(1000);
+        }
+    }
+    return 0;
+}
+
+/* Is the deploying backend running a migration's script now (not a ledger statement)? */
+static int running_script(rh_job *job)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", job->pid);
+    const char *params[] = {p};
+    PGresult *r = PQexecParams(job->wconn,
+                               "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND state = 'active'"
+                               " AND query NOT LIKE '%_prisma_migrations%' AND query NOT LIKE '%pg_advisory%'",
+                               1, NULL, params, NULL, NULL, 0);
+    int yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
+    PQclear(r);
+    return yes;
+}
+
+static int blocked(rh_job *job)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", job->pid);
+    const char *params[] = {p};
+    PGresult *r = PQexecParams(job->wconn, "SELECT cardinality(pg_blocking_pids($1::int))", 1, NULL, params, NULL,
+                               NULL, 0);
+    int n = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atoi(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    return n > 0;
+}
+
+static void *watch(void *data)
+{
+    rh_job *job = data;
+    const rh_scn_step *f = job->fault;
+    for (;;) {
+        pthread_mutex_lock(&job->mu);
+        int stop = job->stop, reached = job->target_reached, passed = job->target_passed, fired = job->fired;
+        pthread_mutex_unlock(&job->mu);
+        if (stop || fired)
+            break;
+        int go = 0;
+        if (f->fault_trigger == RH_FAULT_WHEN_BLOCKED)
+            go = blocked(job);
+        else if (f->fault_trigger == RH_FAULT_AT_MIGRATION && reached && !passed)
+            go = running_script(job);
+        if (go) {
+            pthread_mutex_lock(&job->mu);
+            int again = !job->stop && !job->fired;
+            pthread_mutex_unlock(&job->mu);
+            if (again)
+                act(job, job->wconn);
+            break;
+        }
+        usleep(f->fault_trigger == RH_FAULT_WHEN_BLOCKED ? 3000 : 500);
+    }
+    return NULL;
+}
+
+int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo)
+{
+    memset(eo, 0, sizeof *eo);
+    eo->profile = &ctx->profile;
+    eo->lock_timeout_ms = (int)ctx->advisory_timeout_ms;
+    return 0;
+}
+
+static void *run_engine(void *data)
+{
+    rh_job *job = data;
+    const rh_migset *set = &job->ctx->set;
+    const rh_scn_step *st = job->st;
+    switch (st->kind) {
+    case RH_STEP_DEPLOY:
+        job->rc = rh_engine_deploy(job->conn, set, &job->eo, &job->res, &job->err);
+        break;
+    case RH_STEP_STATUS:
+        job->rc = rh_engine_status(job->conn, set, &job->eo, &job->res, &job->err);
+        break;
+    default:
+        job->rc = st->resolve_mode == RH_RESOLVE_APPLIED
+                      ? rh_engine_resolve_applied(job->conn, set, st->arg, &job->eo, &job->res, &job->err)
+                      : rh_engine_resolve_rolled_back(job->conn, set, st->arg, &job->eo, &job->res, &job->err);
+        break;
+    }
+    pthread_mutex_lock(&job->mu);
+    job->stop = 1;
+    pthread_mutex_unlock(&job->mu);
+    return NULL;
+}
+
+/* The deploy connection's settings: exactly the scenario's `set` list. */
+static int apply_settings(rh_ctx *ctx, const rh_scn_step *st)
+{
+    PGresult *r = PQexec(ctx->dconn, "RESET ALL");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    for (size_t i = 0; ok && i < ctx->ngucs; i++) {
+        const char *params[] = {ctx->gucs[2 * i], ctx->gucs[2 * i + 1]};
+        r = PQexecParams(ctx->dconn, "SELECT set_config($1, $2, false)", 2, NULL, params, NULL, NULL, 0);
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok)
+            rh_setup_error(ctx, st, "set %s %s: %s", ctx->gucs[2 * i], ctx->gucs[2 * i + 1], PQresultErrorMessage(r));
+        PQclear(r);
+    }
+    if (!ok && ctx->res->status == RH_PASS)
+        rh_setup_error(ctx, st, "cannot prepare the deploy connection: %s", PQerrorMessage(ctx->dconn));
+    return ok ? 0 : -1;
+}
+
+void rh_describe_engine(const rh_engine_result *r, int rc, const rh_err *err, rh_buf *out)
+{
+    if (rc < 0) {
+        rh_buf_printf(out, "rehearse could not run the command: %s", err->msg);
+        return;
+    }
+    rh_buf_printf(out, "exit %d", r->exit_code);
+    if (r->code[0])
+        rh_buf_printf(out, ", %s", r->code);
+    if (r->failed_migration)
+        rh_buf_printf(out, " at %s", r->failed_migration);
+    if (r->sqlstate[0])
+        rh_buf_printf(out, ", SQLSTATE %s", r->sqlstate);
+    if (r->db_message)
+        rh_buf_printf(out, ": %s", r->db_message);
+    if (r->exit_code == 0 && r->n_applied)
+        rh_buf_printf(out, " (%zu applied)", r->n_applied);
+}
+
+/* Compare what the command did with the step's `=> ...`. */
+static int check_outcome(rh_ctx *ctx, const rh_scn_step *st, const rh_scn_step *outcome_of, rh_job *job)
+{
+    const rh_scn_outcome *o = &st->outcome;
+    const rh_engine_result *r = &job->res;
+    int ok;
+    if (job->rc < 0) {
+        rh_buf d;
+        rh_buf_init(&d);
+        rh_describe_engine(r, job->rc, &job->err, &d);
+        rh_setup_error(ctx, st, "%s: %s", rh_scn_kind_name(outcome_of->kind), d.data);
+        rh_buf_free(&d);
+        return -1;
+    }
+    switch (o->kind) {
+    case RH_OUT_ANY: ok = 1; break;
+    case RH_OUT_EXIT: ok = r->exit_code == o->exit_code; break;
+    case RH_OUT_ERROR: ok = strcmp(r->code, o->code) == 0; break;
+    case RH_OUT_FAILS:
+        ok = r->exit_code != 0 && r->failed_migration && strcmp(r->failed_migration, o->name) == 0 &&
+             (!o->code[0] || strcmp(r->sqlstate, o->code) == 0);
+        break;
+    default: ok = r->exit_code == 0; break;
+    }
+    if (ok)
+        return 0;
+    char *exp = rh_scn_outcome_text(o);
+    rh_buf act;
+    rh_buf_init(&act);
+    rh_describe_engine(r, job->rc, &job->err, &act);
+    rh_fail(ctx, st, exp, act.data, "%s: expected %s, got %s", rh_scn_kind_name(outcome_of->kind), exp, act.data);
+    free(exp);
+    rh_buf_free(&act);
+    if (!ctx->res->output && ctx->last_output.len)
+        ctx->res->output = rh_xstrdup(ctx->last_output.data);
+    return -1;
+}
+
+static void job_free(rh_job *job)
+{
+    if (job->wconn)
+        PQfinish(job->wconn);
+    rh_engine_result_free(&job->res);
+    pthread_mutex_destroy(&job->mu);
+    free(job);
+}
+
+/* Stop the watcher, keep the output, judge the fault and the outcome. */
+static int finish(rh_ctx *ctx, rh_job *job, const rh_scn_step *st)
+{
+    pthread_mutex_lock(&job->mu);
+    job->stop = 1;
+    pthread_mutex_unlock(&job->mu);
+    if (job->watching)
+        pthread_join(job->watcher, NULL);
+    rh_buf_reset(&ctx->last_output);
+    rh_buf_append(&ctx->last_output, job->res.out.data, job->res.out.len);
+    rh_buf_append(&ctx->last_output, job->res.errout.data, job->res.errout.len);
+    ctx->have_output = 1;
+    int rc = 0;
+    if (job->restarted) {
+        /* every connection died with the server; the deploy connection is the job's */
+        PQfinish(ctx->conn);
+        ctx->conn = NULL;
+        PQfinish(ctx->dconn);
+        ctx->dconn = NULL;
+        rh_sessions_close(ctx);
+        if (rh_ctx_reconnect(ctx, st) < 0)
+            rc = -1;
+    } else if (PQstatus(ctx->dconn) != CONNECTION_OK || job->fault) {
+        /* a terminated backend: the next command gets a fresh connection */
+        PQfinish(ctx->dconn);
+        ctx->dconn = NULL;
+        if (rh_ctx_reconnect(ctx, st) < 0)
+            rc = -1;
+    }
+    if (rc == 0 && job->fault_error[0])
+        rc = rh_setup_error(ctx, job->fault, "fault %s: %s", job->fault->source, job->fault_error);
+    if (rc == 0 && check_outcome(ctx, st, job->st, job) < 0)
+        rc = -1;
+    if (rc == 0 && job->fault && !job->fired)
+        rc = rh_fail(ctx, st, "the fault to fire", "it never did",
+                     "the fault armed at %s:%d (%s) never fired during this %s%s", job->fault->file, job->fault->line,
+                     job->fault->source, rh_scn_kind_name(job->st->kind),
+                     job->fault->fault_trigger == RH_FAULT_AT_MIGRATION
+                         ? ": the migration did not run, or ended before it could be interrupted (make it wait on a "
+                           "lock and use `fault ... when blocked`)"
+                         : "");
+    return rc;
+}
+
+int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_migset *set;
+    if (rh_ctx_migset(ctx, st, &set) < 0)
+        return -1;
+    if (rh_ctx_reconnect(ctx, st) < 0 || apply_settings(ctx, st) < 0)
+        return -1;
+    rh_job *job = rh_xcalloc(1, sizeof *job);
+    pthread_mutex_init(&job->mu, NULL);
+    job->ctx = ctx;
+    job->st = st;
+    job->conn = ctx->dconn;
+    job->pid = PQbackendPID(ctx->dconn);
+    rh_engine_result_init(&job->res);
+    rh_engine_opts_for(ctx, &job->eo);
+    job->fault = ctx->fault;
+    ctx->fault = NULL;   /* a fault is for one command */
+    if (job->fault) {
+        rh_err err;
+        job->wconn = rh_cluster_connect(ctx->cluster, NULL, &err);
+        if (!job->wconn) {
+            job_free(job);
+            return rh_setup_error(ctx, st, "fault: %s", err.msg);
+        }
+        job->eo.before_migration = hook;
+        job->eo.hook_data = job;
+        if (job->fault->fault_trigger != RH_FAULT_BEFORE_MIGRATION) {
+            if (pthread_create(&job->watcher, NULL, watch, job) != 0) {
+                job_free(job);
+                return rh_setup_error(ctx, st, "cannot start the fault watcher thread");
+            }
+            job->watching = 1;
+        }
+    }
+    if (st->background) {
+        if (pthread_create(&job->thread, NULL, run_engine, job) != 0) {
+            job->stop = 1;
+            if (job->watching)
+                pthread_join(job->watcher, NULL);
+            job_free(job);
+            return rh_setup_error(ctx, st, "cannot start a thread for `%s &`", rh_scn_kind_name(st->kind));
+        }
+        job->threaded = 1;
+        ctx->bg = job;
+        return 0;
+    }
+    run_engine(job);
+    int rc = finish(ctx, job, st);
+    job_free(job);
+    return rc;
+}
+
+int rh_step_command_wait(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_job *job = ctx->bg;
+    if (!job || strcmp(rh_scn_kind_name(job->st->kind), st->arg) != 0)
+        return rh_setup_error(ctx, st, "wait %s: no %s is running in the background", st->arg, st->arg);
+    if (st->n) { /* wait deploy blocked */
+        long deadline = now_ms() + ctx->wait_ms;
+        for (;;) {
+            pthread_mutex_lock(&job->mu);
+            int done = job->stop;
+            pthread_mutex_unlock(&job->mu);
+            if (rh_ctx_blocked(ctx, job->pid) > 0)
+                return 0;
+            if (done) {
+                rh_buf d;
+                rh_buf_init(&d);
+                rh_describe_engine(&job->res, job->rc, &job->err, &d);
+                rh_fail(ctx, st, "blocked", d.data, "wait %s blocked: the command ended instead (%s)", st->arg, d.data);
+                rh_buf_free(&d);
+                return -1;
+            }
+            if (now_ms() > deadline)
+                return rh_fail(ctx, st, "blocked", "running, not waiting on a lock",
+                               "wait %s blocked: it did not wait on a lock within %ld ms", st->arg, ctx->wait_ms);
+            usleep(2000);
+        }
+    }
+    pthread_join(job->thread, NULL);
+    ctx->bg = NULL;
+    int rc = finish(ctx, job, st);
+    job_free(job);
+    return rc;
+}
+
+void rh_command_abort(rh_ctx *ctx)
+{
+    rh_job *job = ctx->bg;
+    if (!job)
+        return;
+    /* the scenario failed while the command ran: stop its backend so the thread returns */
+    rh_err err;
+    PGconn *c = ctx->cluster ? rh_cluster_connect(ctx->cluster, NULL, &err) : NULL;
+    if (c) {
+        char p[16];
+        snprintf(p, sizeof p, "%d", job->pid);
+        const char *params[] = {p};
+        PQclear(PQexecParams(c, "SELECT pg_terminate_backend($1::int)", 1, NULL, params, NULL, NULL, 0));
+        PQfinish(c);
+    }
+    pthread_join(job->thread, NULL);
+    pthread_mutex_lock(&job->mu);
+    job->stop = 1;
+    pthread_mutex_unlock(&job->mu);
+    if (job->watching)
+        pthread_join(job->watcher, NULL);
+    ctx->bg = NULL;
+    job_free(job);
+}

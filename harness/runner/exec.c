@@ -1,0 +1,744 @@
+/*
+ * exec.c — runs one scenario in this process: a fresh cluster, the steps in order, the first
+ * failing step recorded in the result with the server log's tail, and every connection, thread and
+ * server stopped on every path (or the cluster kept with --keep-failed).
+ *
+ * This file holds the run loop and the steps that need no helper of their own: setup (repo,
+ * migrations, prisma, checkout), sql / sql-file / restore, set / env, snapshot, restart, sleep.
+ */
+#include "runner/exec_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "migrations/split.h"
+#include "util/fs.h"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- failures ---------------------------------------------------------------------------------- */
+
+static int fail_v(rh_ctx *ctx, rh_status status, const rh_scn_step *st, const char *expected, const char *actual,
+                  const char *fmt, va_list ap)
+{
+    char *msg = NULL;
+    if (vasprintf(&msg, fmt, ap) < 0)
+        msg = NULL;
+    if (ctx->res->status == RH_PASS)   /* the first failure is the one reported */
+        rh_result_fail(ctx->res, status, st, msg, expected, actual);
+    free(msg);
+    return -1;
+}
+
+int rh_fail(rh_ctx *ctx, const rh_scn_step *st, const char *expected, const char *actual, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(ctx, RH_FAIL, st, expected, actual, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int rh_setup_error(rh_ctx *ctx, const rh_scn_step *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fail_v(ctx, RH_ERROR, st, NULL, NULL, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- the migrations of the current checkout --------------------------------------------------- */
+
+static void drop_set(rh_ctx *ctx)
+{
+    if (ctx->have_set)
+        rh_migset_free(&ctx->set);
+    memset(&ctx->set, 0, sizeof ctx->set);
+    ctx->have_set = 0;
+}
+
+static int open_repo(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (ctx->repo)
+        return 0;
+    rh_err err;
+    if (rh_git_open(&ctx->repo, ctx->repo_path, &err) < 0)
+        return rh_setup_error(ctx, st, "repo %s: %s", ctx->repo_path, err.msg);
+    return 0;
+}
+
+int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
+{
+    rh_err err;
+    if (ctx->have_set) {
+        *out = &ctx->set;
+        return 0;
+    }
+    if (!ctx->repo_path) {
+        if (!ctx->migrations_dir)
+            return rh_setup_error(ctx, st, "no migrations: the scenario names neither `repo` nor `migrations`");
+        if (rh_migset_from_dir(&ctx->set, ctx->migrations_dir, &err) < 0)
+            return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations_dir, err.msg);
+        if (!ctx->profile_explicit) {
+            rh_profile_from_version(&ctx->profile, RH_PROFILE_DEFAULT_VERSION, &err);
+            snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
+        }
+    } else {
+        if (open_repo(ctx, st) < 0)
+            return -1;
+        if (!ctx->have_rev) {
+            if (rh_git_resolve(ctx->repo, "HEAD", &ctx->rev, &err) < 0)
+                return rh_setup_error(ctx, st, "repo %s: no checkout yet and HEAD does not resolve: %s",
+                                      ctx->repo_path, err.msg);
+            ctx->have_rev = 1;
+        }
+        char *path = NULL;
+        if (ctx->migrations) {
+            path = rh_git_relpath(ctx->repo, ctx->migrations, &err);
+            if (!path)
+                return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations, err.msg);
+        } else if (rh_git_default_migrations(ctx->repo, &ctx->rev, &path, &err) < 0) {
+            return rh_setup_error(ctx, st, "%s at %s: %s (name the folder with `migrations PATH`)", ctx->repo_path,
+                                  ctx->rev.label, err.msg);
+        }
+        int rc = rh_git_read_migset(ctx->repo, &ctx->rev, path, &ctx->set, &err);
+        if (rc < 0) {
+            free(path);
+            return rh_setup_error(ctx, st, "%s", err.msg);
+        }
+        if (!ctx->profile_explicit) {
+            rh_prisma_version pv;
+            int found = rh_git_detect_prisma(ctx->repo, &ctx->rev, path, &pv, &err);
+            if (found == 1 && rh_profile_from_version(&ctx->profile, pv.version, &err) == 0) {
+                snprintf(ctx->profile_source, sizeof ctx->profile_source, "detected %s (%s)", pv.version, pv.source);
+            } else {
+                rh_profile_from_version(&ctx->profile, RH_PROFILE_DEFAULT_VERSION, &err);
+                snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
+            }
+        }
+        free(path);
+    }
+    rh_migset_sort(&ctx->set, &ctx->profile);
+    ctx->have_set = 1;
+    *out = &ctx->set;
+    return 0;
+}
+
+static int step_checkout(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    if (!ctx->repo_path)
+        return rh_setup_error(ctx, st, "checkout %s: no repository; add `repo PATH` before it", st->arg);
+    if (open_repo(ctx, st) < 0)
+        return -1;
+    if (rh_git_resolve(ctx->repo, st->arg, &ctx->rev, &err) < 0)
+        return rh_setup_error(ctx, st, "checkout %s: %s", st->arg, err.msg);
+    ctx->have_rev = 1;
+    drop_set(ctx);
+    const rh_migset *set;
+    return rh_ctx_migset(ctx, st, &set);   /* read now so that a bad folder fails at this line */
+}
+
+/* ---- connections -------------------------------------------------------------------------------- */
+
+int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    if (!ctx->conn || PQstatus(ctx->conn) != CONNECTION_OK) {
+        PQfinish(ctx->conn);
+        if (!(ctx->conn = rh_cluster_connect(ctx->cluster, NULL, &err)))
+            return rh_setup_error(ctx, st, "%s", err.msg);
+    }
+    if (!ctx->dconn || PQstatus(ctx->dconn) != CONNECTION_OK) {
+        PQfinish(ctx->dconn);
+        if (!(ctx->dconn = rh_cluster_connect(ctx->cluster, NULL, &err)))
+            return rh_setup_error(ctx, st, "%s", err.msg);
+    }
+    return 0;
+}
+
+/* After a restart every connection is gone, whatever PQstatus still believes. */
+static int reconnect_all(rh_ctx *ctx, const rh_scn_step *st)
+{
+    PQfinish(ctx->conn);
+    PQfinish(ctx->dconn);
+    ctx->conn = ctx->dconn = NULL;
+    rh_sessions_close(ctx);
+    return rh_ctx_reconnect(ctx, st);
+}
+
+int rh_ctx_blocked(rh_ctx *ctx, int pid)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", pid);
+    const char *params[] = {p};
+    PGresult *r = PQexecParams(ctx->conn, "SELECT cardinality(pg_blocking_pids($1::int))", 1, NULL, params, NULL,
+                               NULL, 0);
+    int n = 0;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        n = atoi(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return n;
+}
+
+int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out)
+{
+    if (!ctx->cat_cache) {
+        rh_err err;
+        rh_catalog_opts co = {0};
+        if (rh_catalog_snapshot(ctx->conn, &co, &ctx->cat_cache, &err) < 0)
+            return rh_setup_error(ctx, st, "catalog snapshot: %s", err.msg);
+    }
+    *out = ctx->cat_cache;
+    return 0;
+}
+
+/* ---- SQL ------------------------------------------------------------------------------------------ */
+
+/* Run text as one simple-query message, or statement by statement; fills sqlstate/message of the first error. */
+static int run_sql(PGconn *conn, const char *text, int each, char sqlstate[6], rh_buf *message)
+{
+    sqlstate[0] = 0;
+    rh_split split = {0};
+    rh_err err;
+    size_t n = 1;
+    if (each && rh_sql_split(&split, text, strlen(text), &err) == 0)
+        n = split.n;
+    else
+        each = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        PGresult *r = PQexec(conn, each ? split.items[i].text : text);
+        ExecStatusType s = PQresultStatus(r);
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY && s != PGRES_COPY_IN) {
+            const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            snprintf(sqlstate, 6, "%s", code ? code : "");
+            const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            rh_buf_puts(message, m ? m : PQerrorMessage(conn));
+            if (each)
+                rh_buf_printf(message, " (statement %zu, line %d)", i + 1, split.items[i].line);
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    if (each)
+        rh_split_free(&split);
+    return rc;
+}
+
+/* Check how a piece of SQL ended against the step's outcome. */
+static int sql_outcome(rh_ctx *ctx, const rh_scn_step *st, int rc, const char *sqlstate, const char *msg)
+{
+    const rh_scn_outcome *o = &st->outcome;
+    if (o->kind == RH_OUT_ANY)
+        return 0;
+    char *exp = rh_scn_outcome_text(o);
+    char *act = rc == 0 ? rh_xstrdup("ok") : rh_xasprintf("error %s: %s", sqlstate, msg);
+    int ok = o->kind == RH_OUT_ERROR ? (rc < 0 && strcmp(o->code, sqlstate) == 0) : rc == 0;
+    int ret = 0;
+    if (!ok)
+        ret = rh_fail(ctx, st, exp, act, rc == 0 ? "the SQL succeeded, expected %s" : "the SQL failed: %s%s", exp,
+                      rc == 0 ? "" : "");
+    free(exp);
+    free(act);
+    return ret;
+}
+
+static int step_sql(rh_ctx *ctx, const rh_scn_step *st)
+{
+    char *owned = NULL;
+    const char *text = st->text;
+    rh_err err;
+    if (st->kind == RH_STEP_SQL_FILE) {
+        if (st->from_migration) {
+            const rh_migset *set;
+            if (rh_ctx_migset(ctx, st, &set) < 0)
+                return -1;
+            const rh_migration *m = rh_migset_find(set, st->arg);
+            if (!m || !m->sql)
+                return rh_setup_error(ctx, st, "sql-file --migration %s: %s at %s", st->arg,
+                                      m ? "the folder has no migration.sql" : "no such migration",
+                                      ctx->have_rev ? ctx->rev.label : "the migrations folder");
+            text = m->sql;
+        } else {
+            size_t len;
+            if (rh_fs_read(st->arg, &owned, &len, &err) < 0)
+                return rh_setup_error(ctx, st, "sql-file: %s", err.msg);
+            text = owned;
+        }
+    }
+    char state[6];
+    rh_buf msg;
+    rh_buf_init(&msg);
+    int rc = run_sql(ctx->conn, text, st->each, state, &msg);
+    int ret = sql_outcome(ctx, st, rc, state, msg.data);
+    rh_buf_free(&msg);
+    free(owned);
+    return ret;
+}
+
+/* pg_dump's plain output may hold psql meta-commands (\connect, \restrict): drop those lines. */
+static char *strip_meta(const char *text)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p + 1) : strlen(p);
+        if (p[0] != '\\')
+            rh_buf_append(&b, p, len);
+        p += len;
+    }
+    return rh_buf_steal(&b);
+}
+
+static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    char *data = NULL;
+    size_t len;
+    if (!st->text && rh_fs_read(st->arg, &data, &len, &err) < 0)
+        return rh_setup_error(ctx, st, "restore schema: %s", err.msg);
+    char *text = strip_meta(st->text ? st->text : data);
+    free(data);
+    /* a dump sets search_path to '' for its session: use a connection of its own */
+    PGconn *c = rh_cluster_connect(ctx->cluster, NULL, &err);
+    if (!c) {
+        free(text);
+        return rh_setup_error(ctx, st, "%s", err.msg);
+    }
+    char state[6];
+    rh_buf msg;
+    rh_buf_init(&msg);
+    int rc = run_sql(c, text, 0, state, &msg);
+    PQfinish(c);
+    free(text);
+    if (rc < 0) {
+        rh_setup_error(ctx, st, "restore schema %s: SQLSTATE %s: %s", st->arg ? st->arg : "(heredoc)", state, msg.data);
+        rh_buf_free(&msg);
+        return -1;
+    }
+    rh_buf_free(&msg);
+    return 0;
+}
+
+/* SHA-256 as Prisma writes it: 64 lowercase hex digits. */
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < n && i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    out[64] = 0;
+}
+
+/* One CSV record (RFC 4180 quoting) starting at *p; fields are malloc'd. Returns the field count. */
+static size_t csv_record(const char **p, char ***fields)
+{
+    size_t n = 0;
+    *fields = NULL;
+    const char *s = *p;
+    if (!*s)
+        return 0;
+    for (;;) {
+        rh_buf f;
+        rh_buf_init(&f);
+        if (*s == '"') {
+            s++;
+            while (*s) {
+                if (*s == '"' && s[1] == '"') {
+                    rh_buf_putc(&f, '"');
+                    s += 2;
+                } else if (*s == '"') {
+                    s++;
+                    break;
+                } else {
+                    rh_buf_putc(&f, *s++);
+                }
+            }
+        }
+        while (*s && *s != ',' && *s != '\n' && *s != '\r')
+            rh_buf_putc(&f, *s++);
+        *fields = rh_xrealloc(*fields, (n + 1) * sizeof **fields);
+        (*fields)[n++] = rh_buf_steal(&f);
+        rh_buf_free(&f);
+        if (*s == ',') {
+            s++;
+            continue;
+        }
+        if (*s == '\r')
+            s++;
+        if (*s == '\n')
+            s++;
+        break;
+    }
+    *p = s;
+    return n;
+}
+
+static void free_fields(char **f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(f[i]);
+    free(f);
+}
+
+static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
+{
+    static const char *const cols[] = {"id", "checksum", "finished_at", "migration_name", "logs",
+                                       "rolled_back_at", "started_at", "applied_steps_count"};
+    enum { NC = 8 };
+    rh_err err;
+    char *data = NULL;
+    size_t len;
+    if (!st->text && rh_fs_read(st->arg, &data, &len, &err) < 0)
+        return rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
+    const char *p = st->text ? st->text : data;
+    const char *what = st->arg ? st->arg : "(heredoc)";
+    char **hdr;
+    size_t nh = csv_record(&p, &hdr);
+    int map[NC];
+    for (int k = 0; k < NC; k++)
+        map[k] = -1;
+    int rc = 0;
+    for (size_t i = 0; i < nh && rc == 0; i++) {
+        int found = 0;
+        for (int k = 0; k < NC; k++)
+            if (strcmp(hdr[i], cols[k]) == 0) {
+                map[k] = (int)i;
+                found = 1;
+            }
+        if (!found)
+            rc = rh_setup_error(ctx, st, "restore ledger %s: unknown column '%s' in the header (columns: id, checksum, "
+                                "started_at, finished_at, rolled_back_at, migration_name, logs, applied_steps_count)",
+                                what, hdr[i]);
+    }
+    if (rc == 0 && map[3] < 0)
+        rc = rh_setup_error(ctx, st, "restore ledger %s: the header needs a migration_name column", what);
+    int exists = 0;
+    if (rc == 0 && rh_ledger_exists(ctx->conn, &exists, &err) < 0)
+        rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
+    if (rc == 0 && !exists && rh_ledger_create(ctx->conn, &err) < 0)
+        rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
+    int recno = 1;
+    while (rc == 0 && *p) {
+        char **f;
+        size_t nf = csv_record(&p, &f);
+        recno++;
+        if (nf == 0 || (nf == 1 && !f[0][0])) {
+            free_fields(f, nf);
+            continue;
+        }
+        const char *v[NC];
+        char id[37], sum[65];
+        for (int k = 0; k < NC; k++)
+            v[k] = map[k] >= 0 && (size_t)map[k] < nf && f[map[k]][0] ? f[map[k]] : NULL;
+        if (!v[0]) {
+            rh_ledger_new_id(id, &err);
+            v[0] = id;
+        }
+        if (!v[1] || strcmp(v[1], "=") == 0) {
+            const rh_migset *set;
+            const rh_migration *m = NULL;
+            if (rh_ctx_migset(ctx, st, &set) == 0)
+                m = rh_migset_find(set, v[3] ? v[3] : "");
+            if (!m || !m->sql) {
+                rc = rh_setup_error(ctx, st, "restore ledger %s, record %d: checksum '=' but migration '%s' has no "
+                                    "migration.sql at the current checkout", what, recno, v[3] ? v[3] : "");
+                free_fields(f, nf);
+                break;
+            }
+            sha256_hex(m->sql, m->sql_len, sum);
+            v[1] = sum;
+        }
+        const char *steps = v[7] ? v[7] : (v[2] ? "1" : "0");
+        const char *params[8] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], steps};
+        PGresult *r = PQexecParams(ctx->conn,
+                                   "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, "
+                                   "rolled_back_at, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, $6, "
+                                   "coalesce($7::timestamptz, now()), $8)",
+                                   8, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_COMMAND_OK)
+            rc = rh_setup_error(ctx, st, "restore ledger %s, record %d: %s", what, recno,
+                                PQresultErrorMessage(r));
+        PQclear(r);
+        free_fields(f, nf);
+    }
+    free_fields(hdr, nh);
+    free(data);
+    return rc;
+}
+
+/* ---- the rest ------------------------------------------------------------------------------------ */
+
+static int step_set(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (strcmp(st->arg, "rehearse.advisory_lock_timeout") == 0) {
+        long ms = st->kind == RH_STEP_RESET ? 0 : rh_scn_parse_duration(st->arg2);
+        if (ms < 0)
+            return rh_setup_error(ctx, st, "set %s: '%s' is not a duration", st->arg, st->arg2);
+        ctx->advisory_timeout_ms = ms;
+        return 0;
+    }
+    /* remove any earlier value; `set` appends the new one */
+    for (size_t i = 0; i < ctx->ngucs; i++)
+        if (strcmp(ctx->gucs[2 * i], st->arg) == 0) {
+            free(ctx->gucs[2 * i]);
+            free(ctx->gucs[2 * i + 1]);
+            memmove(&ctx->gucs[2 * i], &ctx->gucs[2 * i + 2], (ctx->ngucs - i - 1) * 2 * sizeof *ctx->gucs);
+            ctx->ngucs--;
+            break;
+        }
+    if (st->kind == RH_STEP_SET) {
+        /* check it now, so a misspelt setting fails at its own line */
+        const char *params[] = {st->arg, st->arg2};
+        PGresult *r = PQexecParams(ctx->conn, "SELECT set_config($1, $2, true)", 2, NULL, params, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        if (!ok) {
+            rh_setup_error(ctx, st, "set %s %s: %s", st->arg, st->arg2, PQresultErrorMessage(r));
+            PQclear(r);
+            return -1;
+        }
+        PQclear(r);
+        ctx->gucs = rh_xrealloc(ctx->gucs, (ctx->ngucs + 1) * 2 * sizeof *ctx->gucs);
+        ctx->gucs[2 * ctx->ngucs] = rh_xstrdup(st->arg);
+        ctx->gucs[2 * ctx->ngucs + 1] = rh_xstrdup(st->arg2);
+        ctx->ngucs++;
+    }
+    return 0;
+}
+
+static int step_snapshot(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_catalog *cat;
+    if (rh_ctx_catalog(ctx, st, &cat) < 0)
+        return -1;
+    for (size_t i = 0; i < ctx->nsnapshots; i++)
+        if (strcmp(ctx->snapshots[i].name, st->arg) == 0) {
+            rh_catalog_free(ctx->snapshots[i].cat);
+            ctx->snapshots[i].cat = ctx->cat_cache;
+            ctx->cat_cache = NULL;
+            return 0;
+        }
+    ctx->snapshots = rh_xrealloc(ctx->snapshots, (ctx->nsnapshots + 1) * sizeof *ctx->snapshots);
+    ctx->snapshots[ctx->nsnapshots].name = rh_xstrdup(st->arg);
+    ctx->snapshots[ctx->nsnapshots].cat = ctx->cat_cache;   /* the snapshot keeps the cached catalog */
+    ctx->nsnapshots++;
+    ctx->cat_cache = NULL;
+    return 0;
+}
+
+static int step_restart(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    if (rh_cluster_restart(ctx->cluster, &err) < 0)
+        return rh_setup_error(ctx, st, "restart: %s", err.msg);
+    return reconnect_all(ctx, st);
+}
+
+/* Steps that only look never invalidate the cached catalog. */
+static int changes_nothing(rh_scn_kind k)
+{
+    return k >= RH_STEP_EXPECT_CATALOG || k == RH_STEP_SNAPSHOT || k == RH_STEP_SET || k == RH_STEP_RESET ||
+           k == RH_STEP_ENV || k == RH_STEP_FAULT || k == RH_STEP_PRISMA || k == RH_STEP_CHECKOUT ||
+           k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_SLEEP;
+}
+
+static int run_step(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    if (!changes_nothing(st->kind) && ctx->cat_cache) {
+        rh_catalog_free(ctx->cat_cache);
+        ctx->cat_cache = NULL;
+    }
+    if (ctx->bg && st->kind != RH_STEP_WAIT && st->kind != RH_STEP_EXPECT_OUTPUT && ctx->cat_cache) {
+        rh_catalog_free(ctx->cat_cache);   /* a background command changes things under us */
+        ctx->cat_cache = NULL;
+    }
+    switch (st->kind) {
+    case RH_STEP_REPO:
+        free(ctx->repo_path);
+        ctx->repo_path = rh_xstrdup(st->arg);
+        if (ctx->repo)
+            rh_git_close(ctx->repo);
+        ctx->repo = NULL;
+        ctx->have_rev = 0;
+        drop_set(ctx);
+        return 0;
+    case RH_STEP_MIGRATIONS:
+        free(ctx->migrations);
+        free(ctx->migrations_dir);
+        ctx->migrations = rh_xstrdup(st->arg);
+        ctx->migrations_dir = rh_xstrdup(st->arg2);
+        drop_set(ctx);
+        return 0;
+    case RH_STEP_PRISMA:
+        if (rh_profile_from_version(&ctx->profile, st->arg, &err) < 0)
+            return rh_setup_error(ctx, st, "prisma %s: %s", st->arg, err.msg);
+        ctx->profile_explicit = 1;
+        snprintf(ctx->profile_source, sizeof ctx->profile_source, "prisma %s (%s:%d)", st->arg, st->file, st->line);
+        if (ctx->have_set)
+            rh_migset_sort(&ctx->set, &ctx->profile);
+        return 0;
+    case RH_STEP_CHECKOUT:
+        return step_checkout(ctx, st);
+    case RH_STEP_DEPLOY:
+    case RH_STEP_STATUS:
+    case RH_STEP_RESOLVE:
+        return rh_step_command(ctx, st);
+    case RH_STEP_SQL:
+    case RH_STEP_SQL_FILE:
+        return step_sql(ctx, st);
+    case RH_STEP_SESSION:
+        return rh_step_session(ctx, st);
+    case RH_STEP_WAIT:
+        if (strcmp(st->arg, "deploy") == 0 || strcmp(st->arg, "status") == 0 || strcmp(st->arg, "resolve") == 0)
+            return rh_step_command_wait(ctx, st);
+        return rh_step_session_wait(ctx, st);
+    case RH_STEP_COMMIT:
+    case RH_STEP_ROLLBACK:
+    case RH_STEP_RELEASE:
+    case RH_STEP_CANCEL:
+    case RH_STEP_TERMINATE:
+        return rh_step_session_end(ctx, st);
+    case RH_STEP_SET:
+    case RH_STEP_RESET:
+        return step_set(ctx, st);
+    case RH_STEP_ENV:
+        setenv(st->arg, st->arg2, 1);   /* a worker process of its own: nobody else sees it */
+        return 0;
+    case RH_STEP_FAULT:
+        if (st->fault_action == RH_FAULT_CANCEL && st->fault_trigger == RH_FAULT_BEFORE_MIGRATION)
+            return rh_setup_error(ctx, st, "fault cancel before ...: nothing runs yet to cancel; use `fault cancel at`");
+        ctx->fault = st;
+        return 0;
+    case RH_STEP_RESTART:
+        return step_restart(ctx, st);
+    case RH_STEP_RESTORE_SCHEMA:
+        return step_restore_schema(ctx, st);
+    case RH_STEP_RESTORE_LEDGER:
+        return step_restore_ledger(ctx, st);
+    case RH_STEP_SNAPSHOT:
+        return step_snapshot(ctx, st);
+    case RH_STEP_SLEEP:
+        usleep((useconds_t)st->n * 1000);
+        return 0;
+    default:
+        return rh_step_expect(ctx, st);
+    }
+}
+
+static void ctx_free(rh_ctx *ctx)
+{
+    rh_command_abort(ctx);
+    rh_sessions_close(ctx);
+    PQfinish(ctx->conn);
+    PQfinish(ctx->dconn);
+    drop_set(ctx);
+    if (ctx->repo)
+        rh_git_close(ctx->repo);
+    free(ctx->repo_path);
+    free(ctx->migrations);
+    free(ctx->migrations_dir);
+    for (size_t i = 0; i < 2 * ctx->ngucs; i++)
+        free(ctx->gucs[i]);
+    free(ctx->gucs);
+    for (size_t i = 0; i < ctx->nsnapshots; i++) {
+        free(ctx->snapshots[i].name);
+        rh_catalog_free(ctx->snapshots[i].cat);
+    }
+    free(ctx->snapshots);
+    rh_catalog_free(ctx->cat_cache);
+    rh_buf_free(&ctx->last_output);
+}
+
+int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res)
+{
+    static const rh_exec_opts defaults = {0};
+    if (!opts)
+        opts = &defaults;
+    memset(res, 0, sizeof *res);
+    res->path = rh_xstrdup(s->path);
+    res->name = rh_xstrdup(s->name);
+    res->steps_total = s->nsteps;
+    if (s->skip) {
+        res->status = RH_SKIP;
+        res->skip_reason = rh_xstrdup(s->skip);
+        return 0;
+    }
+    double t0 = now_ms(), steps_ms = 0;
+    rh_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.s = s;
+    ctx.opts = opts;
+    ctx.res = res;
+    ctx.wait_ms = opts->step_timeout_ms > 0 ? opts->step_timeout_ms : 10000;
+    rh_buf_init(&ctx.last_output);
+    rh_err err;
+    rh_profile_from_version(&ctx.profile, RH_PROFILE_DEFAULT_VERSION, &err);
+    snprintf(ctx.profile_source, sizeof ctx.profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
+
+    rh_cluster_opts co = {0};
+    co.pg_bin = opts->pg_bin;
+    if (rh_cluster_start(&ctx.cluster, &co, &err) < 0) {
+        rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
+        ctx_free(&ctx);
+        res->ms = now_ms() - t0;
+        res->overhead_ms = res->ms;
+        return 0;
+    }
+    if (rh_ctx_reconnect(&ctx, NULL) == 0) {
+        for (size_t i = 0; i < s->nsteps; i++) {
+            const rh_scn_step *st = &s->steps[i];
+            res->steps_run = i + 1;
+            if (opts->on_step)
+                opts->on_step(opts->on_step_ctx, i);
+            double a = now_ms();
+            int rc = run_step(&ctx, st);
+            steps_ms += now_ms() - a;
+            if (rc < 0)
+                break;
+        }
+    }
+    if (res->status != RH_PASS && ctx.have_output && !res->output && ctx.last_output.len)
+        res->output = rh_xstrdup(ctx.last_output.data);
+    double a = now_ms();
+    rh_command_abort(&ctx);
+    steps_ms += now_ms() - a;
+    if (res->status != RH_PASS) {
+        rh_buf tail;
+        rh_buf_init(&tail);
+        rh_cluster_log_tail(ctx.cluster, &tail, 15);
+        if (tail.len)
+            res->log_tail = rh_xstrdup(tail.data);
+        rh_buf_free(&tail);
+    }
+    rh_cluster *c = ctx.cluster;
+    ctx.cluster = NULL;
+    ctx_free(&ctx);
+    if (res->status == RH_FAIL && opts->keep_failed) {
+        res->kept = rh_cluster_psql_command(c);
+        rh_cluster_keep(c);
+    } else {
+        rh_cluster_stop(c, &err);
+    }
+    res->ms = now_ms() - t0;
+    res->overhead_ms = res->ms - steps_ms;
+    return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * exec_int.h — internals of running one scenario (not part of the public API): the run context
+ * every step works on, and the functions of exec.c, session.c, command.c and checks.c.
+ */
+#ifndef RH_RUNNER_EXEC_INT_H
+#define RH_RUNNER_EXEC_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "catalog/catalog.h"
+#include "cluster/cluster.h"
+#include "engine/engine.h"
+#include "migrations/migset.h"
+#include "migrations/profile.h"
+#include "runner/runner.h"
+#include "source/git.h"
+
+typedef struct rh_session {
+    char *name;
+    PGconn *conn;
+    int pid;
+    int busy;            /* statements in flight */
+    char sqlstate[6];    /* of the first error of the statements last sent; "" if none */
+    char *error;         /* its message */
+} rh_session;
+
+typedef struct rh_snapshot {
+    char *name;
+    rh_catalog *cat;
+} rh_snapshot;
+
+struct rh_job;
+
+typedef struct rh_ctx {
+    const rh_scenario *s;
+    const rh_exec_opts *opts;
+    rh_result *res;
+    rh_cluster *cluster;
+    PGconn *conn;                /* the application's / DBA's connection: sql, expect */
+    PGconn *dconn;               /* the Prisma commands' connection */
+
+    /* where the migrations come from */
+    char *repo_path;
+    rh_git_repo *repo;
+    char *migrations;            /* `migrations` as written (inside the repo) */
+    char *migrations_dir;        /* ... resolved against the file (no repo) */
+    rh_git_rev rev;
+    int have_rev;
+    rh_migset set;
+    int have_set;
+    rh_profile profile;
+    int profile_explicit;
+    char profile_source[600];
+
+    char **gucs;                 /* name, value, name, value ... */
+    size_t ngucs;                /* pairs */
+    long advisory_timeout_ms;    /* `set rehearse.advisory_lock_timeout` */
+
+    rh_session *sessions;
+    size_t nsessions;
+    rh_snapshot *snapshots;
+    size_t nsnapshots;
+    rh_catalog *cat_cache;       /* snapshot of the current state, until a step changes things */
+
+    const rh_scn_step *fault;    /* armed for the next Prisma command */
+    struct rh_job *bg;           /* Prisma command running with & */
+    rh_buf last_output;
+    int have_output;
+    int clean_seq;
+    long wait_ms;                /* limit of waits for locks / sessions */
+} rh_ctx;
+
+/* Fail the current step (status FAIL); returns -1. */
+int rh_fail(rh_ctx *ctx, const rh_scn_step *st, const char *expected, const char *actual, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* The scenario could not run a step (status ERROR); returns -1. */
+int rh_setup_error(rh_ctx *ctx, const rh_scn_step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* The migrations of the current checkout (read lazily, sorted by the profile). */
+int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
+/* Reconnect what a server restart broke. */
+int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
+/* Blocking pids of a backend (0: not waiting on a lock), via the control connection. */
+int rh_ctx_blocked(rh_ctx *ctx, int pid);
+/* A snapshot of the scenario database (cached until a step changes things). */
+int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out);
+
+/* session.c */
+int rh_step_session(rh_ctx *ctx, const rh_scn_step *st);
+int rh_step_session_wait(rh_ctx *ctx, const rh_scn_step *st);
+int rh_step_session_end(rh_ctx *ctx, const rh_scn_step *st);   /* commit, rollback, release, cancel, terminate */
+void rh_sessions_close(rh_ctx *ctx);
+
+/* command.c: Prisma commands, faults, background jobs */
+int rh_step_command(rh_ctx *ctx, const rh_scn_step *st);
+int rh_step_command_wait(rh_ctx *ctx, const rh_scn_step *st);
+void rh_command_abort(rh_ctx *ctx);  /* stop a background command at the end of a failed scenario */
+int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo);
+
+/* checks.c: expect ... */
+int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st);
+
+/* Append a one-line description of an engine result ("exit 1, P3018 at NAME, SQLSTATE 25001: msg"). */
+void rh_describe_engine(const rh_engine_result *r, int rc, const rh_err *err, rh_buf *out);
+
+#endif

@@ -1,0 +1,156 @@
+/*
+ * result.c — the result of a scenario: filling in a failure, freeing, the run's exit code, and the
+ * JSON form a worker process sends back to the runner.
+ */
+#include "runner/runner.h"
+
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+
+void rh_result_free(rh_result *r)
+{
+    if (!r)
+        return;
+    free(r->path);
+    free(r->name);
+    free(r->file);
+    free(r->step);
+    free(r->message);
+    free(r->expected);
+    free(r->actual);
+    free(r->diff);
+    free(r->output);
+    free(r->log_tail);
+    free(r->kept);
+    free(r->skip_reason);
+    memset(r, 0, sizeof *r);
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? rh_xstrdup(s) : NULL;
+}
+
+void rh_result_fail(rh_result *r, rh_status st, const rh_scn_step *step, const char *message, const char *expected,
+                    const char *actual)
+{
+    r->status = st;
+    free(r->file);
+    free(r->step);
+    free(r->message);
+    free(r->expected);
+    free(r->actual);
+    r->file = step ? rh_xstrdup(step->file) : rh_xstrdup(r->path ? r->path : "");
+    r->line = step ? step->line : 0;
+    r->step = step && step->source ? rh_xstrdup(step->source) : NULL;
+    r->message = dup_or_null(message);
+    r->expected = dup_or_null(expected);
+    r->actual = dup_or_null(actual);
+}
+
+void rh_run_free(rh_run *run)
+{
+    for (size_t i = 0; i < run->n; i++)
+        rh_result_free(&run->results[i]);
+    free(run->results);
+    memset(run, 0, sizeof *run);
+}
+
+int rh_run_exit_code(const rh_run *run)
+{
+    if (run->errors)
+        return 2;
+    return run->failed ? 1 : 0;
+}
+
+/* ---- JSON transport ---------------------------------------------------------------------------- */
+
+static void put_str(json_object *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_object_add(o, k, json_object_new_string(v));
+}
+
+char *rh_result_to_json(const rh_result *r)
+{
+    json_object *o = json_object_new_object();
+    put_str(o, "path", r->path);
+    put_str(o, "name", r->name);
+    json_object_object_add(o, "status", json_object_new_int(r->status));
+    json_object_object_add(o, "timed_out", json_object_new_int(r->timed_out));
+    json_object_object_add(o, "crashed", json_object_new_int(r->crashed));
+    json_object_object_add(o, "signal", json_object_new_int(r->signal));
+    json_object_object_add(o, "ms", json_object_new_double(r->ms));
+    json_object_object_add(o, "overhead_ms", json_object_new_double(r->overhead_ms));
+    json_object_object_add(o, "steps_run", json_object_new_int64((int64_t)r->steps_run));
+    json_object_object_add(o, "steps_total", json_object_new_int64((int64_t)r->steps_total));
+    put_str(o, "file", r->file);
+    json_object_object_add(o, "line", json_object_new_int(r->line));
+    put_str(o, "step", r->step);
+    put_str(o, "message", r->message);
+    put_str(o, "expected", r->expected);
+    put_str(o, "actual", r->actual);
+    put_str(o, "diff", r->diff);
+    put_str(o, "output", r->output);
+    put_str(o, "log_tail", r->log_tail);
+    put_str(o, "kept", r->kept);
+    put_str(o, "skip_reason", r->skip_reason);
+    char *s = rh_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+    json_object_put(o);
+    return s;
+}
+
+static char *get_str(json_object *o, const char *k)
+{
+    json_object *v;
+    if (!json_object_object_get_ex(o, k, &v) || json_object_get_type(v) != json_type_string)
+        return NULL;
+    return rh_xstrdup(json_object_get_string(v));
+}
+
+static int64_t get_int(json_object *o, const char *k)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_int64(v) : 0;
+}
+
+static double get_double(json_object *o, const char *k)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
+}
+
+int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
+{
+    memset(r, 0, sizeof *r);
+    json_object *o = json_tokener_parse(text);
+    if (!o || json_object_get_type(o) != json_type_object) {
+        if (o)
+            json_object_put(o);
+        return rh_err_set(err, "a worker sent a result that is not JSON");
+    }
+    r->path = get_str(o, "path");
+    r->name = get_str(o, "name");
+    r->status = (rh_status)get_int(o, "status");
+    r->timed_out = (int)get_int(o, "timed_out");
+    r->crashed = (int)get_int(o, "crashed");
+    r->signal = (int)get_int(o, "signal");
+    r->ms = get_double(o, "ms");
+    r->overhead_ms = get_double(o, "overhead_ms");
+    r->steps_run = (size_t)get_int(o, "steps_run");
+    r->steps_total = (size_t)get_int(o, "steps_total");
+    r->file = get_str(o, "file");
+    r->line = (int)get_int(o, "line");
+    r->step = get_str(o, "step");
+    r->message = get_str(o, "message");
+    r->expected = get_str(o, "expected");
+    r->actual = get_str(o, "actual");
+    r->diff = get_str(o, "diff");
+    r->output = get_str(o, "output");
+    r->log_tail = get_str(o, "log_tail");
+    r->kept = get_str(o, "kept");
+    r->skip_reason = get_str(o, "skip_reason");
+    json_object_put(o);
+    return 0;
+}

@@ -1,0 +1,128 @@
+/*
+ * runner.h — running scenarios: each on its own fresh cluster, in worker processes, with a time
+ * limit; selecting them (--filter, --shard K/N); and the result model the report module prints.
+ *
+ * The runner decides pass / fail; it prints nothing (report/ formats results). A scenario runs in
+ * a forked worker so that a crash or a hang in one is reported and cleaned up (the cluster
+ * module's watchdog stops a dead worker's server) while the others go on. Results come back in
+ * the order of the scenario list, whatever the number of workers.
+ */
+#ifndef RH_RUNNER_H
+#define RH_RUNNER_H
+
+#include <stddef.h>
+
+#include "scenario/scenario.h"
+#include "util/buf.h"
+#include "util/err.h"
+
+/* ---- results ---------------------------------------------------------------------------------- */
+
+typedef enum rh_status {
+    RH_PASS,
+    RH_FAIL,     /* a step's expectation did not hold */
+    RH_ERROR,    /* the scenario could not run: parse error, setup failure, crash, timeout */
+    RH_SKIP,     /* `skip` in the file */
+} rh_status;
+
+typedef struct rh_result {
+    char *path;          /* the scenario file */
+    char *name;          /* its title */
+    rh_status status;
+    int timed_out;       /* ERROR because it ran past its time limit */
+    int crashed;         /* ERROR because the worker died (signal number in `signal`) */
+    int signal;
+    double ms;           /* wall time of the scenario (cluster start to stop) */
+    double overhead_ms;  /* all but the steps' own work: cluster start/stop, connections, fork */
+    size_t steps_run;    /* steps executed (the failing one included) */
+    size_t steps_total;
+
+    /* where and why it failed (NULL when it passed) */
+    char *file;          /* the failing step's file (may be an included file) */
+    int line;
+    char *step;          /* the step as written */
+    char *message;       /* one paragraph: what went wrong */
+    char *expected;      /* the expectation in words, when there is one */
+    char *actual;        /* what happened instead */
+    char *diff;          /* catalog diff, when the step compares catalogs */
+    char *output;        /* the last Prisma command's output, when it matters */
+    char *log_tail;      /* the server log's last lines */
+    char *kept;          /* --keep-failed: how to connect to the cluster left running */
+    char *skip_reason;
+} rh_result;
+
+void rh_result_free(rh_result *r);
+
+/* Set the failure fields of a result (strings are copied; NULL is fine). */
+void rh_result_fail(rh_result *r, rh_status st, const rh_scn_step *step, const char *message, const char *expected,
+                    const char *actual);
+
+/* The results of a run, in scenario order, with the totals. */
+typedef struct rh_run {
+    rh_result *results;
+    size_t n;
+    size_t passed, failed, errors, skipped;
+    double wall_ms;
+    int jobs;
+} rh_run;
+
+void rh_run_free(rh_run *run);
+
+/* 0 all passed or skipped, 1 a scenario failed, 2 an error (parse, setup, crash, timeout). */
+int rh_run_exit_code(const rh_run *run);
+
+/* ---- choosing scenarios ----------------------------------------------------------------------- */
+
+/*
+ * Expand the paths (files, or folders searched recursively for *.scenario) into a sorted,
+ * de-duplicated list. A path that does not exist is an error naming it.
+ */
+int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, size_t *nfiles, rh_err *err);
+
+/* Does this scenario fall in shard k of n (1-based)? Stable: depends only on the file's path. */
+int rh_runner_in_shard(const char *path, int k, int n);
+
+/* Parse "K/N" (1 <= K <= N). */
+int rh_runner_parse_shard(const char *s, int *k, int *n, rh_err *err);
+
+/* ---- running ---------------------------------------------------------------------------------- */
+
+typedef struct rh_runner_opts {
+    int jobs;                 /* workers; 0 or 1: one at a time (still in a forked worker) */
+    const char *filter;       /* keep scenarios whose name or path contains this; NULL: all */
+    int shard_k, shard_n;     /* 0/0: no sharding */
+    int keep_failed;          /* leave a failed scenario's cluster running */
+    long timeout_ms;          /* per scenario unless the file says `timeout`; 0: 120 s */
+    const char *pg_bin;       /* PostgreSQL binaries; NULL: search */
+    int no_fork;              /* run in this process (debugging; a crash takes the run down) */
+    /* called in the parent as each scenario ends (in completion order) and once when all are done */
+    void (*progress)(void *ctx, const rh_result *r, size_t done, size_t total);
+    void *progress_ctx;
+} rh_runner_opts;
+
+/*
+ * Parse, select and run the scenario files. Scenarios that do not parse are results with status
+ * ERROR (the parser's message in `message`). Returns 0 with *run filled (even when scenarios
+ * fail), -1 for a problem with the run itself (err).
+ */
+int rh_runner_run(const rh_runner_opts *opts, char *const *files, size_t nfiles, rh_run *run, rh_err *err);
+
+/*
+ * Run one parsed scenario in this process on a fresh cluster and fill *res. Used by the workers,
+ * and by tests. Never exits; returns 0 when it ran (whatever the status), -1 only on misuse.
+ */
+typedef struct rh_exec_opts {
+    int keep_failed;
+    const char *pg_bin;
+    long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
+    void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
+    void *on_step_ctx;
+} rh_exec_opts;
+
+int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res);
+
+/* Result transport between a worker and the runner (JSON text). */
+char *rh_result_to_json(const rh_result *r);
+int rh_result_from_json(const char *text, rh_result *r, rh_err *err);
+
+#endif
