@@ -127,7 +127,7 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
     snprintf(db, sizeof db, "clean_%d", ++ctx->clean_seq);
     PGconn *c = NULL;
     int rc = rh_cluster_create_db(ctx->cluster, db, &err);
-    if (rc == 0 && !(c = rh_cluster_connect(ctx->cluster, db, &err)))
+    if (rc == 0 && !(c = rh_ctx_connect(ctx, db, &err)))
         rc = -1;
     if (rc < 0) {
         if (own)

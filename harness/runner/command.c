@@ -268,7 +268,7 @@ static int check_outcome(rh_ctx *ctx, const rh_scn_step *st, const rh_scn_step *
     rh_buf act;
     rh_buf_init(&act);
     rh_describe_engine(r, job->rc, &job->err, &act);
-    rh_fail(ctx, st, exp, act.data, "%s: expected %s, got %s", rh_scn_kind_name(outcome_of->kind), exp, act.data);
+    rh_fail(ctx, st, exp, act.data, "`%s` did not end as the scenario expects", rh_scn_kind_name(outcome_of->kind));
     free(exp);
     rh_buf_free(&act);
     if (!ctx->res->output && ctx->last_output.len)
@@ -348,7 +348,7 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     ctx->fault = NULL;   /* a fault is for one command */
     if (job->fault) {
         rh_err err;
-        job->wconn = rh_cluster_connect(ctx->cluster, NULL, &err);
+        job->wconn = rh_ctx_connect(ctx, NULL, &err);
         if (!job->wconn) {
             job_free(job);
             return rh_setup_error(ctx, st, "fault: %s", err.msg);
@@ -422,7 +422,7 @@ void rh_command_abort(rh_ctx *ctx)
         return;
     /* the scenario failed while the command ran: stop its backend so the thread returns */
     rh_err err;
-    PGconn *c = ctx->cluster ? rh_cluster_connect(ctx->cluster, NULL, &err) : NULL;
+    PGconn *c = ctx->cluster ? rh_ctx_connect(ctx, NULL, &err) : NULL;
     if (c) {
         char p[16];
         snprintf(p, sizeof p, "%d", job->pid);

@@ -79,6 +79,8 @@ int rh_setup_error(rh_ctx *ctx, const rh_scn_step *st, const char *fmt, ...) __a
 
 /* The migrations of the current checkout (read lazily, sorted by the profile). */
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
+/* A connection of the cluster whose notices (WARNINGs of a shutdown ...) are not printed. */
+PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err);
 /* Reconnect what a server restart broke. */
 int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
 /* Blocking pids of a backend (0: not waiting on a lock), via the control connection. */

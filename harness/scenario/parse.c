@@ -962,14 +962,15 @@ static int st_fault(cur *c, rh_scn_step *st)
         st->fault_trigger = RH_FAULT_WHEN_BLOCKED;
     } else if (is(w, "at") || is(w, "before")) {
         st->fault_trigger = is(w, "at") ? RH_FAULT_AT_MIGRATION : RH_FAULT_BEFORE_MIGRATION;
-        const rh_tok *m = need(c, "a migration name or #N (the N-th migration the deploy runs)", NULL);
+        const rh_tok *m = need(c, "a migration name, or N for the N-th migration the command applies", NULL);
         if (!m)
             return -1;
-        if (m->text[0] == '#') {
-            char *end;
-            long v = strtol(m->text + 1, &end, 10);
-            if (!isdigit((unsigned char)m->text[1]) || *end || v < 1 || v > 1000000)
-                return perr(c, m, "e.g. #1 for the first migration this deploy runs", "'%s' is not #N", m->text);
+        if (all_digits(m->text) && !m->quoted) {
+            long v;
+            if (parse_count(c, m, &v, "a migration number") < 0)
+                return -1;
+            if (v < 1)
+                return perr(c, m, "migrations are counted from 1", "'%s' is not a migration number", m->text);
             st->n = v;
         } else {
             st->arg = rh_xstrdup(m->text);

@@ -119,7 +119,7 @@ typedef struct rh_scn_step {
 
     rh_scn_resolve_mode resolve_mode;
     rh_scn_fault_action fault_action;
-    rh_scn_fault_trigger fault_trigger;   /* AT/BEFORE: arg = name, or NULL and n = 1-based index */
+    rh_scn_fault_trigger fault_trigger;   /* AT/BEFORE: arg = name, or NULL and n = 1-based number */
     rh_scn_ledger_check ledger_check;
     rh_scn_state state;
     rh_scn_query_check query_check;
