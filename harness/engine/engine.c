@@ -349,6 +349,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
 {
     res->exit_code = 0;
     rh_text_prelude(conn, &res->out);
+    rh_buf_puts(&res->out, "\n");
     if (provider_mismatch(set, opts, res))
         return res->exit_code;
     const rh_migration *m = rh_migset_find(set, name);
@@ -398,7 +399,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
         goto done;
     }
     res->n_applied++;
-    rh_buf_printf(&res->out, "\nMigration %s marked as applied.\n\n", name);
+    rh_buf_printf(&res->out, "Migration %s marked as applied.\n\n", name);
 done:
     rh_ledger_free(&ledger);
     if (locked)
@@ -414,6 +415,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
     (void)set;
     res->exit_code = 0;
     rh_text_prelude(conn, &res->out);
+    rh_buf_puts(&res->out, "\n");
     int locked = 0;
     if (take_lock(conn, opts, res, &locked))
         return res->exit_code;
@@ -446,7 +448,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
         if (strcmp(ledger.rows[i].migration_name, name) != 0)
             continue;
         rows++;
-        if (!ledger.rows[i].finished && !ledger.rows[i].rolled_back)
+        if (!ledger.rows[i].finished)
             failed++;
     }
     if (rows == 0) {
@@ -468,7 +470,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
     }
     for (size_t i = 0; i < ledger.n && rc == 0; i++) {
         rh_ledger_row *row = &ledger.rows[i];
-        if (strcmp(row->migration_name, name) == 0 && !row->finished && !row->rolled_back) {
+        if (strcmp(row->migration_name, name) == 0 && !row->finished) {
             if (rh_ledger_mark_rolled_back(conn, row->id, &e) != 0)
                 rc = db_failure(conn, res, &e);
             else
@@ -476,7 +478,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
         }
     }
     if (rc == 0)
-        rh_buf_printf(&res->out, "\nMigration %s marked as rolled back.\n\n", name);
+        rh_buf_printf(&res->out, "Migration %s marked as rolled back.\n\n", name);
 done:
     rh_ledger_free(&ledger);
     if (locked)

@@ -66,8 +66,11 @@ static void findings(const rh_migset *set, const rh_ledger *l, rh_engine_result 
         }
         if (rows > 0 && live == 0)
             add_finding(res, RH_FINDING_WILL_REAPPLY, set->items[i].name,
-                        rh_xasprintf("all %zu ledger row%s rolled back: the next deploy applies it again", rows,
-                                     rows > 1 ? "s are" : " is"));
+                        rows > 1 ? rh_xasprintf("all %zu ledger rows are rolled back: the next deploy applies "
+                                                "it again",
+                                                rows)
+                                 : rh_xstrdup("its only ledger row is rolled back: the next deploy applies it "
+                                              "again"));
     }
 }
 

@@ -1,0 +1,257 @@
+#!/usr/bin/env bash
+# engine.test.sh — conformance of rehearse's migrate engine with the real Prisma CLI (6.19.3).
+#
+# For every case, the same migrations folder is run by prisma-oracle (../shared/oracle) on one fresh
+# database and by `rehearse deploy|status|resolve --database-url` on an identical one, step by step.
+# After each step we compare: exit codes, the stable lines of stdout and stderr, the ledger rows
+# (names, order, checksums, finished/rolled-back nullness, applied_steps_count, logs NULL/''/text)
+# and the schema (pg_dump -s). The ONLY deviations allowed, each applied by a named filter below:
+#   DEV-P3018      the oracle (WebAssembly engine + driver adapter) reports a failing script as
+#                  "Error: external connector error" + the driver's message, where the native engine
+#                  prints P3018 (Migration name / Database error code / Database error). We check
+#                  that both name the same server message and that rehearse's frame is complete.
+#   DEV-LOGS       a failed row's logs hold that same different text (both non-empty, both contain
+#                  the server's message).
+#   DEV-TIMESTAMP  the oracle's ledger timestamps have millisecond precision (P3009 lines).
+#   DEV-APPLYING   the native engine prints "Applying migration `NAME`" per migration; the oracle's
+#                  WebAssembly engine prints nothing there.
+#   DEV-TRACE      the oracle appends its WebAssembly engine's span trace to errors without a code.
+#   DEV-PRELUDE    the CLI's first lines (config file, schema path, datasource) depend on the set-up.
+# The oracle must run: if npm cannot install it, this test fails (it does not skip).
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+src=${REHEARSE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
+bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+oracle=${REHEARSE_ORACLE:-}
+if [ -z "$oracle" ]; then
+  for c in "$src/../shared/oracle/prisma-oracle" "/work/shared/oracle/prisma-oracle"; do
+    [ -x "$c" ] && { oracle=$c; break; }
+  done
+fi
+[ -n "$oracle" ] && [ -x "$oracle" ] || { echo "FAIL: prisma-oracle not found (set REHEARSE_ORACLE)"; exit 1; }
+
+work=$(mktemp -d)
+cluster_id=
+cleanup() {
+  [ -n "$cluster_id" ] && "$bin" clusters --stop "$cluster_id" >/dev/null 2>&1
+  if [ -n "${KEEP_WORK:-}" ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+
+# ---- one throwaway cluster for the whole test (rehearse's own cluster module, kept until the end)
+mkdir -p "$work/empty"
+"$bin" status --migrations-dir "$work/empty" --keep >/dev/null 2>"$work/keep.err"
+cluster_id=$(sed -n 's/.*rehearse clusters --stop \([^`]*\)`.*/\1/p' "$work/keep.err")
+sockdir=$(sed -n "s/^  psql -h '\([^']*\)' -p \([0-9]*\) .*/\1/p" "$work/keep.err")
+port=$(sed -n "s/^  psql -h '\([^']*\)' -p \([0-9]*\) .*/\2/p" "$work/keep.err")
+[ -n "$cluster_id" ] && [ -n "$sockdir" ] || { echo "FAIL: could not start a cluster:"; cat "$work/keep.err"; exit 1; }
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PSQL="$pgbin/psql"; [ -x "$PSQL" ] || PSQL=psql
+PGDUMP="$pgbin/pg_dump"; [ -x "$PGDUMP" ] || PGDUMP=pg_dump
+url() { echo "postgresql://postgres@localhost/$1?host=$sockdir&port=$port"; }
+sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U postgres -d "$1" -c "$2"; }
+
+# ---- make sure the oracle is installed (npm ci on first use); a failure here fails the test
+if ! "$oracle" --help >/dev/null 2>&1; then echo "FAIL: prisma-oracle --help failed"; exit 1; fi
+sql postgres "CREATE DATABASE oracle_warmup" >/dev/null
+if ! "$oracle" --url "$(url oracle_warmup)" --migrations "$work/empty" status >"$work/warm.out" 2>&1; then
+  if ! grep -q "not managed by Prisma Migrate" "$work/warm.out"; then
+    echo "FAIL: prisma-oracle does not run (npm install of its pinned packages failed?):"; cat "$work/warm.out"; exit 1
+  fi
+fi
+
+failures=0
+fail() { echo "  FAIL [$case/$stepno]: $*"; failures=$((failures + 1)); }
+
+# normalisation of outputs (the named deviations)
+norm_stdout() {  # DEV-PRELUDE, DEV-APPLYING
+  grep -v -e '^Prisma schema loaded from ' -e '^Datasource "db": ' -e '^Applying migration `' -e '^rehearse: '
+}
+norm_stderr() {  # DEV-PRELUDE, DEV-TIMESTAMP, DEV-TRACE
+  awk 'NR==1 && /^Loaded Prisma config from/ {cfg=1; next} cfg && NR<=3 && (/^$/ || /^Prisma config detected/) {next} {print}' |
+    grep -v -e '^rehearse: ' -e '^   [0-9]*: ' -e '^           with ' -e '^             at ' |
+    sed -E 's/ migration started at [0-9-]+ [0-9:.]+ UTC failed/ migration started at <T> UTC failed/'
+}
+ledger() {
+  sql "$1" "SELECT migration_name, checksum, CASE WHEN finished_at IS NULL THEN 'unfinished' ELSE 'finished' END,
+                   CASE WHEN rolled_back_at IS NULL THEN '-' ELSE 'rolled-back' END, applied_steps_count,
+                   CASE WHEN logs IS NULL THEN 'logs:NULL' WHEN logs = '' THEN 'logs:empty' ELSE 'logs:text' END
+              FROM _prisma_migrations ORDER BY started_at, migration_name" 2>/dev/null || echo "(no ledger)"
+}
+schema() { "$PGDUMP" -s -h "$sockdir" -p "$port" -U postgres "$1" | grep -v -e '^--' -e '^$' -e '^SET ' -e '^SELECT pg_catalog.set_config' -e '^\\restrict ' -e '^\\unrestrict '; }
+
+# new_case NAME: two identical fresh databases NAME_o (oracle) and NAME_r (rehearse), a folder
+new_case() {
+  case=$1; stepno=0
+  sql postgres "CREATE DATABASE ${case}_o" >/dev/null && sql postgres "CREATE DATABASE ${case}_r" >/dev/null
+  dir="$work/$case"; mkdir -p "$dir"
+  echo "case $case"
+}
+both_sql() { sql "${case}_o" "$1" >/dev/null; sql "${case}_r" "$1" >/dev/null; }
+mig() { mkdir -p "$dir/$1"; printf '%s' "$2" >"$dir/$1/migration.sql"; }
+
+# step EXPECTED_RC ARGS...: run both, compare everything; ARGS are prisma's (deploy | status | resolve ...)
+step() {
+  local want=$1; shift
+  stepno=$((stepno + 1))
+  local o="$work/$case.$stepno"
+  "$oracle" --url "$(url "${case}_o")" --migrations "$dir" "$@" >"$o.oout" 2>"$o.oerr"; local orc=$?
+  "$bin" "$@" --database-url "$(url "${case}_r")" --migrations-dir "$dir" >"$o.rout" 2>"$o.rerr"; local rrc=$?
+  [ "$orc" = "$want" ] || fail "$* : oracle exited $orc, the case expects $want: $(cat "$o.oerr")"
+  [ "$rrc" = "$orc" ] || fail "$* : rehearse exited $rrc, prisma $orc: $(cat "$o.rerr")"
+  if ! diff <(norm_stdout <"$o.oout") <(norm_stdout <"$o.rout") >"$o.d1"; then
+    fail "$* : stdout differs (< prisma, > rehearse):"; cat "$o.d1"
+  fi
+  if grep -q '^Error: external connector error' "$o.oerr"; then
+    # DEV-P3018: same server message, complete P3018 frame on rehearse's side
+    local dbmsg; dbmsg=$(sed -n 's/^Error querying the database: //p' "$o.oerr" | head -1)
+    grep -qF "$dbmsg" "$o.rerr" || fail "$* : rehearse's error does not name the server's message '$dbmsg'"
+    for l in '^Error: P3018$' '^Migration name: ' '^Database error code: ' '^Database error:$'; do
+      grep -q "$l" "$o.rerr" || fail "$* : rehearse's P3018 frame lacks $l"
+    done
+  elif ! diff <(norm_stderr <"$o.oerr") <(norm_stderr <"$o.rerr") >"$o.d2"; then
+    fail "$* : stderr differs (< prisma, > rehearse):"; cat "$o.d2"
+  fi
+  if ! diff <(ledger "${case}_o") <(ledger "${case}_r") >"$o.d3"; then
+    fail "$* : ledger differs (< prisma, > rehearse):"; cat "$o.d3"
+  fi
+  # DEV-LOGS: failed rows' logs name the same server message on both sides
+  local ol rl
+  ol=$(sql "${case}_o" "SELECT count(*) FROM _prisma_migrations WHERE logs <> ''" 2>/dev/null || echo 0)
+  rl=$(sql "${case}_r" "SELECT count(*) FROM _prisma_migrations WHERE logs LIKE '%Migration name: %' AND logs LIKE '%Database error code: %'" 2>/dev/null || echo 0)
+  [ "$ol" = "$rl" ] || fail "$* : $ol failed rows with logs at prisma, $rl complete P3018 logs at rehearse"
+  if ! diff <(schema "${case}_o") <(schema "${case}_r") >"$o.d4"; then
+    fail "$* : schema differs (< prisma, > rehearse):"; head -40 "$o.d4"
+  fi
+}
+
+lock='# Please do not edit this file manually
+# It should be added in your version-control system (e.g., Git)
+provider = "postgresql"
+'
+
+# ---------------------------------------------------------------------------------------------------
+new_case clean
+printf '%s' "$lock" >"$dir/migration_lock.toml"
+mig 20250101000000_init 'CREATE TABLE "User" (id SERIAL PRIMARY KEY, email TEXT NOT NULL);
+CREATE UNIQUE INDEX "User_email_key" ON "User"(email);'
+mig 20250102000000_post 'CREATE TABLE "Post" (id SERIAL PRIMARY KEY, "authorId" INT NOT NULL REFERENCES "User"(id));'
+mig 20250103000000_empty ''
+step 1 status                                   # no ledger, migrations on disk: database behind
+step 0 deploy
+step 0 deploy                                   # nothing pending
+step 0 status                                   # up to date
+mig 20250104000000_more 'ALTER TABLE "User" ADD COLUMN name TEXT;'
+step 1 status                                   # behind by one
+step 0 deploy                                   # redeploy with a new migration
+
+new_case cic_multi                              # prisma/orm #14456: CONCURRENTLY in a multi-statement file
+mig 20250101000000_a 'CREATE TABLE w (id INT, party INT);'
+mig 20250102000000_cic 'SET lock_timeout = '"'"'5s'"'"';
+CREATE INDEX CONCURRENTLY w_party_idx ON w (party);'
+mig 20250103000000_c 'CREATE TABLE later (id INT);'
+step 1 deploy                                   # fails with 25001, nothing of the file stays
+step 1 status                                   # failed
+step 1 deploy                                   # P3009
+step 1 resolve --applied 20250101000000_a       # P3008 on a finished row
+step 1 resolve --rolled-back 20250101000000_a   # P3012 on a finished row
+step 1 resolve --rolled-back 20250109000000_nope # P3011: never applied
+step 0 resolve --rolled-back 20250102000000_cic # the failed row
+step 0 resolve --rolled-back 20250102000000_cic # again: Prisma marks unfinished rows, rolled back or not
+step 1 status                                   # rolled back and nothing else: what does status say?
+mig 20250102000000_cic 'CREATE INDEX CONCURRENTLY w_party_idx ON w (party);'
+step 0 deploy                                   # redeploy after the fix: a second row for the name
+step 0 status
+
+new_case cic_lone                               # a file whose only statement is CONCURRENTLY succeeds
+mig 20250101000000_a 'CREATE TABLE w (id INT);'
+mig 20250102000000_cic 'CREATE INDEX CONCURRENTLY w_id_idx ON w (id);'
+step 0 deploy
+
+new_case partial                                # BEGIN; ... COMMIT; then a failing statement
+mig 20250101000000_a 'BEGIN;
+CREATE TABLE kept (id INT);
+COMMIT;
+CREATE TABLE lost (id INT);
+SELECT 1/0;'
+mig 20250102000000_b 'CREATE TABLE never (id INT);'
+step 1 deploy
+step 0 resolve --applied 20250101000000_a       # hotfix recorded: failed row rolled back + new row
+step 0 deploy                                   # continues with b
+step 0 status
+
+new_case p3005
+both_sql 'CREATE TABLE existing (id INT)'
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+step 1 status                                   # no ledger, non-empty database
+step 1 deploy                                   # P3005
+step 0 resolve --applied 20250101000000_a       # baseline: creates the ledger without the check
+step 0 deploy
+
+new_case notp3005                               # only types, views, sequences, other schemas: not P3005
+both_sql 'CREATE TYPE mood AS ENUM ('"'"'ok'"'"'); CREATE VIEW v AS SELECT 1 AS x; CREATE SEQUENCE s; CREATE SCHEMA other; CREATE TABLE other.t (id INT)'
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+step 0 deploy
+
+new_case p3015
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mkdir -p "$dir/20250102000000_nofile"
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 deploy                                   # a applied, then P3015
+step 1 resolve --applied 20250102000000_nofile  # P3017: no migration.sql
+step 1 resolve --applied 20250109000000_nope    # P3017: no folder
+step 1 status
+
+new_case resolve_fresh                          # resolve on a database without a ledger
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 1 resolve --rolled-back 20250101000000_a   # the missing-table text
+step 0 resolve --applied 20250102000000_b       # creates the ledger
+step 1 status                                   # a is behind
+step 0 deploy                                   # applies a only
+
+new_case diverge
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 0 deploy
+rm -rf "$dir/20250102000000_b"
+step 0 status                                   # folder behind: still "up to date" for Prisma
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 status                                   # histories diverge
+rm -rf "$dir"/2025*
+step 0 status                                   # no migrations, ledger not empty: folder behind, 'up to date'
+step 0 deploy
+
+new_case nomigrations
+step 1 status                                   # not managed by Prisma Migrate
+step 0 deploy                                   # creates the ledger, nothing to apply
+step 0 status
+
+new_case provider
+printf 'provider = "mysql"\n' >"$dir/migration_lock.toml"
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+step 1 deploy                                   # P3019
+step 1 resolve --applied 20250101000000_a       # P3019
+printf 'provider = "postgres"\n' >"$dir/migration_lock.toml"
+step 1 deploy                                   # the alias is not accepted either
+
+new_case order                                  # the folder-order table (Prisma >= 6.6: ICU collation)
+for n in 20251225061321_y 20251225_step6_x 20251225-dash 20251225.dot 2025122506_Upper 20251225061321_Y \
+         20251225061321a 20251225061321_ .hidden _underscore 20251225061321__double; do
+  mig "$n" "CREATE TABLE \"t_$n\" (id INT);"
+done
+step 0 deploy                                   # the ledger's started_at order is the applied order
+step 0 status
+
+new_case edited                                 # rehearse's finding: edited after apply (Prisma: silent)
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+step 0 deploy
+mig 20250101000000_a 'CREATE TABLE a (id BIGINT);'
+step 0 status
+grep -q '^rehearse: edited-after-apply: 20250101000000_a: ' "$work/$case.$stepno.rerr" \
+  || fail "status did not report the edited migration: $(cat "$work/$case.$stepno.rerr")"
+
+echo
+if [ "$failures" -gt 0 ]; then echo "$failures conformance failure(s)"; exit 1; fi
+echo "all conformance cases agree with Prisma 6.19.3"
