@@ -48,9 +48,9 @@ static const char *relkind_word(char k)
 }
 
 /* One line per step with its state, as a person scans it in a CI log. */
-static void human_step(const rh_check_result *r, rh_buf *out, char step, const char *state, int color)
+static void human_step(const rh_check_result *r, rh_buf *out, char step, int failed, const char *state, int color)
 {
-    size_t e = count_step(r, step, RH_CHECK_ERROR), w = count_step(r, step, RH_CHECK_WARNING) - e;
+    size_t e = count_step(r, step, RH_CHECK_ERROR) + (failed ? 1 : 0), w = count_step(r, step, RH_CHECK_WARNING);
     const char *mark = e ? "FAIL" : w ? "warn" : "ok";
     const char *c0 = "", *c1 = "";
     if (color) {
@@ -64,26 +64,26 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
     rh_buf_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
                   r->base.label, r->base_how, r->head.label);
-    rh_buf_printf(out, "  Prisma %s profile (%s): %zu migration(s) at base, %zu at head, %zu new\n",
+    rh_buf_printf(out, "  Prisma %s profile, from %s; %zu migration(s) at base, %zu at head, %zu new\n",
                   r->profile.version, r->profile_source, r->n_base, r->n_head, r->n_added);
     for (size_t i = 0; i < r->n_added; i++)
         rh_buf_printf(out, "    new: %s\n", r->added[i]);
     char st[200];
     snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
-    human_step(r, out, 'a', st, color);
+    human_step(r, out, 'a', !r->clean_ok, st, color);
     snprintf(st, sizeof st, "%s", !r->base_ok ? "base does not deploy" : r->upgrade_ok ? "deployed" : "failed");
-    human_step(r, out, 'b', st, color);
+    human_step(r, out, 'b', !r->base_ok || !r->upgrade_ok, st, color);
     if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
         snprintf(st, sizeof st, "not compared (a deploy failed)");
-    human_step(r, out, 'c', st, color);
+    human_step(r, out, 'c', 0, st, color);
     snprintf(st, sizeof st, "%zu finding(s)", count_step(r, 'd', RH_CHECK_NOTICE));
-    human_step(r, out, 'd', st, color);
+    human_step(r, out, 'd', 0, st, color);
     snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails" : "no failure");
-    human_step(r, out, 'e', st, color);
+    human_step(r, out, 'e', 0, st, color);
     snprintf(st, sizeof st, "%zu migration(s) traced", r->n_traces);
-    human_step(r, out, 'f', st, color);
+    human_step(r, out, 'f', 0, st, color);
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];

@@ -263,9 +263,44 @@ static int is_tx_control(const char *kw)
     return 0;
 }
 
-/* One line, at most 120 characters, for reports. */
+/* Skip white space and comments in front of a statement; *lines counts the newlines skipped. */
+static const char *skip_comments(const char *p, int *lines)
+{
+    for (;;) {
+        if (*p == '\n') {
+            (*lines)++;
+            p++;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r') {
+            p++;
+        } else if (p[0] == '-' && p[1] == '-') {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            int depth = 0;
+            do {
+                if (p[0] == '/' && p[1] == '*') {
+                    depth++;
+                    p += 2;
+                } else if (p[0] == '*' && p[1] == '/') {
+                    depth--;
+                    p += 2;
+                } else {
+                    if (*p == '\n')
+                        (*lines)++;
+                    p++;
+                }
+            } while (*p && depth > 0);
+        } else {
+            return p;
+        }
+    }
+}
+
+/* One line, at most 120 characters, for reports (leading comments dropped). */
 static char *one_line(const char *text)
 {
+    int ignored = 0;
+    text = skip_comments(text, &ignored);
     rh_buf b;
     rh_buf_init(&b);
     int space = 0;
@@ -412,7 +447,9 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
         rh_check_stmt *st = &out->stmts[out->n++];
         char kw[128];
         rh_stmt_keywords(split.items[i].text, 4, kw, sizeof kw);
-        st->line = split.items[i].line;
+        int skipped_lines = 0;
+        skip_comments(split.items[i].text, &skipped_lines);
+        st->line = split.items[i].line + skipped_lines; /* the statement's first keyword, not its comment */
         st->text = one_line(split.items[i].text);
         st->keywords = rh_xstrdup(kw);
         if (is_tx_control(kw)) {

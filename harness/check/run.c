@@ -34,7 +34,21 @@ static char *sql_path(const rh_check_result *r, const char *name)
     return rh_xasprintf("%s/%s/migration.sql", r->migrations, name);
 }
 
-/* (d): history findings as check findings; additions are listed in the summary, not as findings. */
+/* Where a history finding is annotated: the migration.sql when the folder has one at head. */
+static char *history_file(const rh_check_result *r, const rh_git_history *h, const rh_hist_finding *x)
+{
+    if (x->name && x->kind != RH_HIST_REMOVED && x->kind != RH_HIST_NO_SQL) {
+        const rh_migration *m = rh_migset_find(&h->b, x->name);
+        if (m && m->sql)
+            return sql_path(r, x->name);
+    }
+    return x->file ? rh_xstrdup(x->file) : NULL;
+}
+
+/*
+ * (d): history findings as check findings; additions are listed in the summary, not as findings.
+ * Order differences come per pair from the history (dozens on a busy day): one finding per name.
+ */
 static void add_history(rh_check_result *r, const rh_git_history *h)
 {
     for (size_t i = 0; i < h->n; i++) {
@@ -53,12 +67,39 @@ static void add_history(rh_check_result *r, const rh_git_history *h)
         }
         if (!x->hazard)
             level = RH_CHECK_NOTICE;
-        const char *file = x->file;
-        char *owned = NULL;
-        if (x->kind == RH_HIST_EDITED && x->name)
-            file = owned = sql_path(r, x->name);
+        if (x->kind == RH_HIST_ORDER_DIFFERS && x->name) {
+            int seen = 0;
+            for (size_t j = 0; j < i && !seen; j++)
+                seen = h->items[j].kind == RH_HIST_ORDER_DIFFERS && h->items[j].name &&
+                       strcmp(h->items[j].name, x->name) == 0;
+            if (seen)
+                continue;
+            size_t others = 0;
+            int hazard = 0;
+            rh_buf list;
+            rh_buf_init(&list);
+            for (size_t j = i; j < h->n; j++) {
+                const rh_hist_finding *y = &h->items[j];
+                if (y->kind != RH_HIST_ORDER_DIFFERS || !y->name || strcmp(y->name, x->name) != 0)
+                    continue;
+                others++;
+                hazard |= y->hazard;
+                rh_buf_printf(&list, "%s\n", y->message);
+            }
+            if (others > 1) {
+                char *file = history_file(r, h, x);
+                rh_check_add(r, hazard ? RH_CHECK_WARNING : RH_CHECK_NOTICE, 'd', code, x->name, file, file ? 1 : 0,
+                             list.data, "%s is ordered differently against %zu migration(s) by ICU order "
+                             "(Prisma >= 6.6) and byte order (Prisma < 6.6) (%s)", x->name, others, x->other ? x->other : "");
+                free(file);
+                rh_buf_free(&list);
+                continue;
+            }
+            rh_buf_free(&list);
+        }
+        char *file = history_file(r, h, x);
         rh_check_add(r, level, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", x->message);
-        free(owned);
+        free(file);
     }
 }
 
@@ -81,13 +122,15 @@ static char *deploy_failure(const rh_engine_result *res)
     return rh_xasprintf("%s", res->code[0] ? res->code : "error");
 }
 
-/* Prisma's own output of a failed deploy, for the finding's detail. */
+/* Prisma's own output of a failed deploy, for the finding's detail (without its debug dump). */
 static char *deploy_detail(const rh_engine_result *res)
 {
-    rh_buf b;
-    rh_buf_init(&b);
-    rh_buf_append(&b, res->errout.data, res->errout.len);
-    return rh_buf_steal(&b);
+    const char *text = res->errout.data;
+    const char *dump = strstr(text, "DbError {");
+    size_t n = dump ? (size_t)(dump - text) : res->errout.len;
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        n--;
+    return rh_xstrndup(text, n);
 }
 
 static const rh_check_trace *trace_of(const rh_check_result *r, const char *name)

@@ -33,7 +33,8 @@ static void help(FILE *f)
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
             "  --format F            human (default) | json | junit\n"
-            "  --output FILE         write the report there instead of stdout\n"
+            "  --output FILE         write the --format report there (a json/junit report also prints the\n"
+            "                        human summary on stdout, for CI logs)\n"
             "  --fail-on LEVEL       error (default) | warning | notice: exit 1 at findings of that level or above\n"
             "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stdout (default: when\n"
             "                        GITHUB_ACTIONS=true)\n"
@@ -131,6 +132,13 @@ int rh_cmd_check(int argc, char **argv)
         if (rh_fs_write(output, out.data, out.len, 0644, &err) < 0) {
             fprintf(stderr, "rehearse check: --output: %s\n", err.msg);
             rc = RH_EXIT_USAGE;
+        }
+        if (strcmp(format, "human") != 0) { /* the CI log still gets the summary */
+            rh_buf h;
+            rh_buf_init(&h);
+            rh_check_format_human(&res, isatty(STDOUT_FILENO), &h);
+            fwrite(h.data, 1, h.len, stdout);
+            rh_buf_free(&h);
         }
     } else {
         fwrite(out.data, 1, out.len, stdout);
