@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cluster/cluster.h"
+
 static long now_us(void)
 {
     struct timespec ts;
@@ -73,12 +75,22 @@ int rh_catalog_bench(PGconn *conn, int tables, int indexes_per_table, int runs, 
             rh_catalog_text(cat, &text);
         }
         t[i] = now_us() - t0;
+        if (i == 0)
+            res->first_us = t[i];
         if (cat)
             res->objects = rh_catalog_count(cat);
         res->text_bytes = text.len;
         rh_catalog_free(cat);
     }
-    if (rc == 0) {
+    if (rc == 0 && runs > 1) {
+        /* the first run pays for cold caches; it is reported apart and left out of the median */
+        qsort(t + 1, (size_t)runs - 1, sizeof *t, cmp_long);
+        int n = runs - 1;
+        long *w = t + 1;
+        res->median_us = n % 2 ? w[n / 2] : (w[n / 2 - 1] + w[n / 2]) / 2;
+        res->min_us = w[0];
+        res->max_us = w[n - 1];
+    } else if (rc == 0) {
         qsort(t, (size_t)runs, sizeof *t, cmp_long);
         res->median_us = runs % 2 ? t[runs / 2] : (t[runs / 2 - 1] + t[runs / 2]) / 2;
         res->min_us = t[0];
@@ -87,4 +99,46 @@ int rh_catalog_bench(PGconn *conn, int tables, int indexes_per_table, int runs, 
     free(t);
     rh_buf_free(&text);
     return rc;
+}
+
+int rh_catalog_bench_run(const void *cluster_opts, int tables, int indexes_per_table, int runs, int json,
+                         rh_buf *out, rh_err *err)
+{
+    rh_cluster *c = NULL;
+    rh_cluster_opts defaults = {0};
+    const rh_cluster_opts *co = cluster_opts ? cluster_opts : &defaults;
+    if (tables <= 0)
+        tables = 500;
+    if (indexes_per_table <= 0)
+        indexes_per_table = 4;
+    if (rh_cluster_start(&c, co, err) < 0)
+        return rh_err_prefix(err, "catalog bench");
+    PGconn *conn = NULL;
+    int rc = rh_cluster_create_db(c, "catalog_bench", err);
+    if (rc == 0 && !(conn = rh_cluster_connect(c, "catalog_bench", err)))
+        rc = -1;
+    rh_catalog_bench_result r = {0};
+    if (rc == 0)
+        rc = rh_catalog_bench(conn, tables, indexes_per_table, runs, &r, err);
+    PQfinish(conn);
+    rh_err stop_err;
+    rh_cluster_stop(c, &stop_err);
+    if (rc < 0)
+        return -1;
+    int nindexes = tables * indexes_per_table;
+    if (json)
+        rh_buf_printf(out,
+                      "{\"benchmark\": \"catalog\", \"tables\": %d, \"indexes\": %d, \"runs\": %d, "
+                      "\"objects\": %zu, \"text_bytes\": %zu, \"first_ms\": %.1f, \"median_ms\": %.1f, "
+                      "\"min_ms\": %.1f, \"max_ms\": %.1f, \"target_ms\": 200}\n",
+                      tables, nindexes, runs, r.objects, r.text_bytes, r.first_us / 1000.0, r.median_us / 1000.0,
+                      r.min_us / 1000.0, r.max_us / 1000.0);
+    else
+        rh_buf_printf(out,
+                      "catalog snapshot: %d tables, %d indexes, %zu objects, %zu bytes of text\n"
+                      "  first (cold caches) %.1f ms; then median %.1f ms, min %.1f, max %.1f over %d runs "
+                      "(target <= 200 ms)\n",
+                      tables, nindexes, r.objects, r.text_bytes, r.first_us / 1000.0, r.median_us / 1000.0,
+                      r.min_us / 1000.0, r.max_us / 1000.0, runs > 1 ? runs - 1 : 1);
+    return 0;
 }

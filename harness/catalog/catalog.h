@@ -131,6 +131,7 @@ void rh_catalog_set_rev_resolver(rh_catalog_rev_resolver fn, void *ctx);
  * number of objects a snapshot holds.
  */
 typedef struct rh_catalog_bench_result {
+    long first_us;   /* the first snapshot on the connection (cold catalog caches) */
     long median_us;
     long min_us;
     long max_us;
@@ -139,5 +140,13 @@ typedef struct rh_catalog_bench_result {
 } rh_catalog_bench_result;
 int rh_catalog_bench(PGconn *conn, int tables, int indexes_per_table, int runs,
                      rh_catalog_bench_result *res, rh_err *err);
+
+/*
+ * The whole benchmark for `rehearse bench catalog`: a fresh cluster (cluster_opts: a
+ * rh_cluster_opts *, NULL for defaults), a database with the schema, `runs` snapshots, the cluster
+ * stopped. Appends a human report, or JSON when `json`, to out. Default sizes: 500 tables x 4.
+ */
+int rh_catalog_bench_run(const void *cluster_opts, int tables, int indexes_per_table, int runs, int json,
+                         rh_buf *out, rh_err *err);
 
 #endif

@@ -5,6 +5,7 @@
  */
 #include "catalog/catalog_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,11 +63,11 @@ static const char Q_RELATIONS[] =
     "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
 
 static const char Q_COLUMNS[] =
-    "SELECT n.nspname, c.relname, a.attname, row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum), "
+    "SELECT n.nspname, c.relname, a.attname, a.attrelid, "
     "  format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated, "
     "  CASE WHEN co.oid IS NULL THEN NULL WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) "
     "    ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END, "
-    "  d.description, " ACL("a.attacl") " "
+    "  d.description, " ACL("a.attacl") ", a.attnum "
     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
@@ -120,6 +121,7 @@ static const char Q_FUNCTIONS[] =
 typedef struct row {
     PGresult *r;
     int i;
+    const long *pos; /* columns: position among the table's live columns, by result row */
 } row;
 
 static const char *v(const row *w, int col)
@@ -259,7 +261,11 @@ static void column_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, 
 {
     rh_cat_begin(cat, RH_CAT_COLUMN, v(w, 0), v(w, 1), v(w, 2), NULL);
     if (o->strict_column_order)
-        rh_cat_prop(cat, "position", v(w, 3));
+    {
+        char num[24];
+        snprintf(num, sizeof num, "%ld", w->pos ? w->pos[w->i] : 0L);
+        rh_cat_prop(cat, "position", num);
+    }
     rh_cat_prop(cat, "type", v(w, 4));
     rh_cat_prop(cat, "not-null", yes_no(is_true(w, 5)));
     const char *ident = v(w, 7), *gen = v(w, 8);
@@ -370,6 +376,42 @@ static const struct {
     {"functions", Q_FUNCTIONS, function_row},
 };
 
+/*
+ * Column positions ("position N" under strict_column_order) count live columns only, so a dropped
+ * column leaves no gap. Computed here rather than with a window function: sorting the whole
+ * column set on the server cost more than the rest of the query.
+ */
+typedef struct colkey {
+    unsigned long rel;
+    long attnum;
+    int row;
+} colkey;
+
+static int colkey_cmp(const void *a, const void *b)
+{
+    const colkey *x = a, *y = b;
+    if (x->rel != y->rel)
+        return x->rel < y->rel ? -1 : 1;
+    return x->attnum < y->attnum ? -1 : x->attnum > y->attnum;
+}
+
+static long *column_positions(PGresult *r)
+{
+    int n = PQntuples(r);
+    colkey *k = rh_xmalloc((size_t)(n ? n : 1) * sizeof *k);
+    for (int i = 0; i < n; i++) {
+        k[i].rel = strtoul(PQgetvalue(r, i, 3), NULL, 10);
+        k[i].attnum = strtol(PQgetvalue(r, i, 12), NULL, 10);
+        k[i].row = i;
+    }
+    qsort(k, (size_t)n, sizeof *k, colkey_cmp);
+    long *pos = rh_xmalloc((size_t)(n ? n : 1) * sizeof *pos);
+    for (int i = 0; i < n; i++)
+        pos[k[i].row] = i > 0 && k[i - 1].rel == k[i].rel ? pos[k[i - 1].row] + 1 : 1;
+    free(k);
+    return pos;
+}
+
 /* Run a statement whose result we do not need; fills err with the server's message. */
 static int exec_cmd(PGconn *conn, const char *sql, const char *what, rh_err *err)
 {
@@ -432,9 +474,11 @@ static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, 
             PQclear(r);
             break;
         }
-        row w = {r, 0};
+        long *pos = queries[qi].fn == column_row && o->strict_column_order ? column_positions(r) : NULL;
+        row w = {r, 0, pos};
         for (int n = PQntuples(r); w.i < n; w.i++)
             queries[qi].fn(cat, o, &w, &tmp);
+        free(pos);
         PQclear(r);
     }
     rh_buf_free(&sql);
