@@ -97,7 +97,7 @@ static void added_removed_renamed_edited(void **state)
     history(r, "v1", "v2", NULL, &h);
     assert_string_equal(h.profile.version, "6.19.0");
     assert_non_null(strstr(h.profile_source, "package.json devDependencies.prisma ^6.19.0 at v2"));
-    char A[64], B[64];
+    char A[512], B[512];
     snprintf(A, sizeof A, "%s", h.from.label);
     snprintf(B, sizeof B, "%s", h.to.label);
 
@@ -105,7 +105,7 @@ static void added_removed_renamed_edited(void **state)
     assert_non_null(f);
     assert_true(f->hazard);
     assert_string_equal(f->file, "prisma/migrations/20240101000000_init/migration.sql");
-    char want[1024];
+    char want[4096];
     assert_non_null(strstr(f->message, "20240101000000_init/migration.sql was edited between"));
     snprintf(want, sizeof want, "a database deployed at %s never runs the new version, and Prisma does not say so", A);
     assert_non_null(strstr(f->message, want));
@@ -168,7 +168,7 @@ static void merged_branch_inserts_before_applied_ones(void **state)
     assert_non_null(f);
     assert_true(f->hazard);
     assert_string_equal(f->other, "20240302000000_main");
-    char want[1024];
+    char want[4096];
     snprintf(want, sizeof want, "20240301000000_feature is new at %s and sorts before 20240302000000_main, the last "
                                 "migration at %s (ICU order, Prisma 6.19.3): a database deployed at %s applies it "
                                 "after 20240302000000_main, out of the order the folder gives",
@@ -246,7 +246,7 @@ static void folders_without_sql_and_odd_entries(void **state)
     history(r, "v1", "main", NULL, &h);
     const rh_hist_finding *f = finding(&h, RH_HIST_NO_SQL, "20240102000000_empty");
     assert_non_null(f);
-    char want[1024];
+    char want[4096];
     snprintf(want, sizeof want, "20240102000000_empty has no migration.sql at %s: prisma migrate deploy stops with "
                                 "P3015 when it reaches it", h.to.label);
     assert_string_equal(f->message, want);
