@@ -430,14 +430,14 @@ static int expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
     case 0:
         ok = np == 1 || np == 2;
         if (ok) {
-            st->schema = rh_xstrdup(np == 2 ? parts[0] : "public");
+            st->schema = np == 2 ? rh_xstrdup(parts[0]) : NULL;
             st->name = rh_xstrdup(parts[np - 1]);
         }
         break;
     case 1:
         ok = np == 2 || np == 3;
         if (ok) {
-            st->schema = rh_xstrdup(np == 3 ? parts[0] : "public");
+            st->schema = np == 3 ? rh_xstrdup(parts[0]) : NULL;
             st->table = rh_xstrdup(parts[np - 2]);
             st->name = rh_xstrdup(parts[np - 1]);
         }
@@ -445,7 +445,7 @@ static int expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
     case 2:
         ok = np == 1 || np == 2;
         if (ok) {
-            st->schema = rh_xstrdup(np == 2 ? parts[0] : "public");
+            st->schema = np == 2 ? rh_xstrdup(parts[0]) : NULL;
             st->table = rh_xstrdup(parts[np - 1]);
         }
         break;

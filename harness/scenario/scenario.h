@@ -129,7 +129,7 @@ typedef struct rh_scn_step {
 
     /* expect KIND OBJECT PROPERTY VALUE: the catalog module's check, field for field */
     char *obj_kind;          /* "table", "column", "index", ... */
-    char *schema;            /* "public" unless qualified */
+    char *schema;            /* NULL unless qualified: the first schema of the search_path */
     char *table;             /* table-scoped objects (column, constraint, trigger, policy) and tables */
     char *name;              /* the object's own name (NULL for a table) */
     char *property;          /* "present" when none was written */
