@@ -157,7 +157,7 @@ static char *unquote_value(const char *s, size_t n)
             }
             rh_buf_putc(&b, s[i]);
         }
-        return rh_buf_steal(&b);
+        return rh_cat_steal(&b);
     }
     return rh_xstrndup(s, n);
 }
@@ -304,7 +304,7 @@ int rh_catalog_expect_from_words(int argc, const char *const *argv, rh_catalog_e
                 rh_buf_putc(&b, ' ');
             rh_buf_puts(&b, argv[i]);
         }
-        value = rh_buf_steal(&b);
+        value = rh_cat_steal(&b);
     }
     if (finish(out, argv[0], argv[1], argc > 2 ? argv[2] : NULL, value, key, err) < 0) {
         rh_err_prefix(err, "expect %s %s", argv[0], argv[1]);
@@ -420,7 +420,7 @@ static char *squeeze(const char *s, int fold, int drop_quotes)
             c = (char)(c - 'A' + 'a');
         rh_buf_putc(&b, c);
     }
-    return rh_buf_steal(&b);
+    return rh_cat_steal(&b);
 }
 
 /* A type as format_type() would print it: "int4" -> "integer", "TIMESTAMP(3)" -> "timestamp(3) without time zone". */
@@ -528,7 +528,7 @@ static size_t split_labels(const char *s, char ***out)
         }
         if (n == cap)
             v = rh_xrealloc(v, (cap *= 2) * sizeof *v);
-        v[n++] = rh_buf_steal(&b);
+        v[n++] = rh_cat_steal(&b);
         if (*p == ',')
             p++;
     }

@@ -68,4 +68,12 @@ int rh_cat_parse_qualified(const char **p, int fold, char **parts, int max);
 /* Append "ident" with double quotes always (how messages and scenarios write names). */
 void rh_cat_quote_always(rh_buf *out, const char *ident);
 
+/* rh_buf_steal() leaves a fresh allocation behind in the buffer: take the string and free that. */
+static inline char *rh_cat_steal(rh_buf *b)
+{
+    char *s = rh_buf_steal(b);
+    rh_buf_free(b);
+    return s;
+}
+
 #endif

@@ -109,7 +109,7 @@ int rh_cat_parse_ident(const char **p, int fold, char **out)
         }
     }
     *p = s;
-    *out = rh_buf_steal(&b);
+    *out = rh_cat_steal(&b);
     return 0;
 }
 

@@ -66,7 +66,9 @@ static char *text_of(const rh_catalog *cat)
     rh_buf b;
     rh_buf_init(&b);
     rh_catalog_text(cat, &b);
-    return rh_buf_steal(&b);
+    char *s = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return s;
 }
 
 static PGconn *db_with(const char *sql)

@@ -78,8 +78,7 @@ static int check(const char *text, char **msg)
     rh_catalog_expect_clear(&e);
     if (msg)
         *msg = rh_buf_steal(&m);
-    else
-        rh_buf_free(&m);
+    rh_buf_free(&m);
     return r;
 }
 
@@ -324,6 +323,7 @@ static int qcheck(const char *sql, rh_catalog_query_kind k, const char *value, c
     rh_buf_init(&m);
     int r = rh_catalog_check_query(conn, sql, k, value, &m);
     *msg = rh_buf_steal(&m);
+    rh_buf_free(&m);
     return r;
 }
 
