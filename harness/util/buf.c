@@ -93,7 +93,8 @@ void rh_buf_free(rh_buf *b)
 void rh_buf_reset(rh_buf *b)
 {
     b->len = 0;
-    b->data[0] = '\0';
+    if (b->data)
+        b->data[0] = '\0';
 }
 
 void rh_buf_append(rh_buf *b, const void *p, size_t n)
@@ -132,6 +133,8 @@ void rh_buf_printf(rh_buf *b, const char *fmt, ...)
 char *rh_buf_steal(rh_buf *b)
 {
     char *p = b->data;
-    rh_buf_init(b);
-    return p;
+    /* Left empty and unallocated: callers may free it or not; appending allocates again. */
+    b->data = NULL;
+    b->len = b->cap = 0;
+    return p ? p : rh_xstrdup("");
 }

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct rh_buf {
-    char *data;   /* NUL-terminated; never NULL after rh_buf_init */
+    char *data;   /* NUL-terminated; NULL only after rh_buf_steal/rh_buf_free */
     size_t len;
     size_t cap;
 } rh_buf;
@@ -22,7 +22,8 @@ void rh_buf_append(rh_buf *b, const void *p, size_t n);
 void rh_buf_puts(rh_buf *b, const char *s);
 void rh_buf_putc(rh_buf *b, char c);
 void rh_buf_printf(rh_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *rh_buf_steal(rh_buf *b);                    /* hand the string to the caller; b is re-initialised */
+char *rh_buf_steal(rh_buf *b);                    /* hand the string to the caller; b is left empty
+                                                     (no memory held: freeing it is optional) */
 
 /* Helpers that abort on allocation failure. */
 void *rh_xmalloc(size_t n);
