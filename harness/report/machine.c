@@ -32,19 +32,39 @@ static void detail(const rh_result *r, rh_buf *out)
 
 /* ---- TAP 13 ----------------------------------------------------------------------------------------- */
 
-/* A YAML block scalar (`key: |`) so any text is safe; control characters become spaces. */
+/*
+ * A YAML block scalar (`key: |`) so any text is safe; control characters become spaces. prove's
+ * YAMLish reader takes the first line's indentation as the block's, so that line's leading blanks
+ * are dropped (a later line indented less would end the block early).
+ */
 static void yaml_block(rh_buf *out, const char *key, const char *text)
 {
     if (!text || !*text)
         return;
-    rh_buf_printf(out, "  %s: |-\n", key);
+    rh_buf_printf(out, "  %s: |\n", key);
     const char *p = text;
+    while (*p == ' ' || *p == '\t')
+        p++;
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
         rh_buf_puts(out, "    ");
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)p[i];
+            if (ch >= 0x80) {
+                /* well-formed UTF-8 is kept, a stray byte becomes '?' */
+                size_t len = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 && ch < 0xF0 ? 3 : ch >= 0xC2 && ch < 0xE0 ? 2 : 0;
+                int good = len > 0 && i + len <= n;
+                for (size_t k = 1; good && k < len; k++)
+                    good = ((unsigned char)p[i + k] & 0xC0) == 0x80;
+                if (good) {
+                    rh_buf_append(out, p + i, len);
+                    i += len - 1;
+                } else {
+                    rh_buf_putc(out, '?');
+                }
+                continue;
+            }
             rh_buf_putc(out, ch < 0x20 && ch != '\t' ? ' ' : (char)ch);
         }
         rh_buf_putc(out, '\n');

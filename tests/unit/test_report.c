@@ -1,0 +1,300 @@
+/*
+ * test_report.c — every report format read by a real consumer: TAP by `prove`, JUnit XML by
+ * `xmllint --schema tests/unit/junit.xsd`, JSON by json-c; the human report and the GitHub
+ * annotations checked for what a reader needs (file:line, expected vs actual, escaping).
+ * The results are built by hand, with awkward text (#, <, &, quotes, newlines, control characters,
+ * invalid UTF-8) in every field.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/report.h"
+#include "testlib.h"
+
+static void set(char **field, const char *v)
+{
+    *field = v ? strdup(v) : NULL;
+}
+
+/* pass, fail (with diff/output/log), error (parse), timeout, skip */
+static void make_run(rh_run *run, int all_pass)
+{
+    memset(run, 0, sizeof *run);
+    run->n = all_pass ? 2 : 5;
+    run->results = calloc(run->n, sizeof *run->results);
+    run->jobs = 2;
+    run->wall_ms = 1234.5;
+    rh_result *r = run->results;
+    set(&r[0].path, "scenarios/000-ok.scenario");
+    set(&r[0].name, "a passing one # with a hash & <angle> \"quotes\"");
+    r[0].status = RH_PASS;
+    r[0].ms = 250;
+    if (all_pass) {
+        set(&r[1].path, "scenarios/001-skip.scenario");
+        set(&r[1].name, "skipped");
+        r[1].status = RH_SKIP;
+        set(&r[1].skip_reason, "needs # Prisma 7");
+        run->passed = 1;
+        run->skipped = 1;
+        return;
+    }
+    set(&r[1].path, "scenarios/001-fail.scenario");
+    set(&r[1].name, "fails: deploy");
+    r[1].status = RH_FAIL;
+    r[1].ms = 900;
+    set(&r[1].file, "scenarios/_setup.inc");
+    r[1].line = 12;
+    set(&r[1].step, "deploy => ok");
+    set(&r[1].message, "`deploy` did not end as the scenario expects\nsecond line: 100% <sure> & \x01 bell");
+    set(&r[1].expected, "ok");
+    set(&r[1].actual, "exit 1, P3018 at 2025_x, SQLSTATE 25001: CREATE INDEX CONCURRENTLY cannot run inside a "
+                      "transaction block");
+    set(&r[1].diff, "--- snapshot a\n+++ database\n+ column public.t.y\n+  type text\n- index public.i\n");
+    set(&r[1].output, "Error: P3018\n\nbad utf8: \xff\xfe done\n");
+    set(&r[1].log_tail, "2026-01-01 ERROR:  boom\n\tSTATEMENT: x < y");
+    set(&r[1].kept, "psql 'host=/tmp/x dbname=postgres'");
+    set(&r[2].path, "scenarios/002-parse.scenario");
+    set(&r[2].name, "scenarios/002-parse.scenario");
+    r[2].status = RH_ERROR;
+    set(&r[2].file, "scenarios/002-parse.scenario");
+    r[2].line = 3;
+    set(&r[2].message, "the scenario does not parse:\nx:3:1: error: unknown step 'deplyo'\n  hint: did you mean 'deploy'?");
+    set(&r[3].path, "scenarios/003-slow.scenario");
+    set(&r[3].name, "slow, with a comma: and colon");
+    r[3].status = RH_ERROR;
+    r[3].timed_out = 1;
+    r[3].ms = 1000;
+    set(&r[3].file, "scenarios/003-slow.scenario");
+    r[3].line = 4;
+    set(&r[3].message, "timed out after 1.0 s in this step");
+    set(&r[4].path, "scenarios/004-skip.scenario");
+    set(&r[4].name, "skipped");
+    r[4].status = RH_SKIP;
+    set(&r[4].skip_reason, "later");
+    run->passed = 1;
+    run->failed = 1;
+    run->errors = 2;
+    run->skipped = 1;
+}
+
+static char *write_report(const rh_run *run, rh_report_format fmt, const char *name)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_opts o = {0};
+    rh_report_write(run, fmt, &o, &b);
+    char *path = rh_xasprintf("%s/%s", rh_test_tmpdir(), name);
+    rh_test_write_file(path, b.data);
+    rh_buf_free(&b);
+    return path;
+}
+
+static void test_tap_read_by_prove(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    char *path = write_report(&run, RH_REPORT_TAP, "fail.tap");
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {"prove", "-v", "--exec", "cat", path, NULL};
+    int rc = rh_test_run(argv, NULL, &out, &errout);
+    if (rc != 1 || !strstr(out, "Failed 3/5 subtests") || strstr(out, "Parse errors")) {
+        fprintf(stderr, "prove rc=%d\n%s\n%s\n", rc, out, errout);
+        fail();
+    }
+    /* the skip is a skip, the # in a description did not start a directive */
+    assert_non_null(strstr(out, "ok 5 - skipped # SKIP later"));
+    assert_non_null(strstr(out, "a passing one \\# with a hash"));
+    free(out);
+    free(errout);
+    rh_run_free(&run);
+    free(path);
+
+    make_run(&run, 1);
+    path = write_report(&run, RH_REPORT_TAP, "pass.tap");
+    char *argv2[] = {"prove", "-v", "--exec", "cat", path, NULL};
+    rc = rh_test_run(argv2, NULL, &out, &errout);
+    if (rc != 0 || !strstr(out, "All tests successful") || !strstr(out, "ok 2 - skipped # SKIP needs \\# Prisma 7")) {
+        fprintf(stderr, "prove rc=%d\n%s\n%s\n", rc, out, errout);
+        fail();
+    }
+    free(out);
+    free(errout);
+    rh_run_free(&run);
+    free(path);
+}
+
+static void test_tap_yaml_block(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_tap(&run, &b);
+    assert_true(strncmp(b.data, "TAP version 13\n1..5\n", 20) == 0);
+    assert_non_null(strstr(b.data, "not ok 2 - fails: deploy\n  ---\n  message: |\n"));
+    assert_non_null(strstr(b.data, "  line: 12\n  file: |\n    scenarios/_setup.inc\n"));
+    assert_non_null(strstr(b.data, "  severity: timeout\n"));
+    assert_non_null(strstr(b.data, "    + column public.t.y\n"));
+    assert_null(strchr(b.data, '\x01'));
+    assert_non_null(strstr(b.data, "bad utf8: ?? done"));
+    rh_buf_free(&b);
+    rh_run_free(&run);
+}
+
+static void test_junit_valid_against_schema(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    char *path = write_report(&run, RH_REPORT_JUNIT, "report.xml");
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {"xmllint", "--noout", "--schema", REHEARSE_SOURCE_DIR "/tests/unit/junit.xsd", path, NULL};
+    int rc = rh_test_run(argv, NULL, &out, &errout);
+    if (rc != 0) {
+        fprintf(stderr, "xmllint rc=%d\n%s\n", rc, errout);
+        fail();
+    }
+    free(out);
+    free(errout);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_junit(&run, &b);
+    assert_non_null(strstr(b.data, "<testsuite name=\"rehearse\" tests=\"5\" failures=\"1\" errors=\"2\" skipped=\"1\""));
+    assert_non_null(strstr(b.data, "classname=\"scenarios.001-fail\""));
+    assert_non_null(strstr(b.data, "<failure type=\"fail\" message=\"scenarios/_setup.inc:12: `deploy` did not end"));
+    assert_non_null(strstr(b.data, "<error type=\"timeout\""));
+    assert_non_null(strstr(b.data, "<skipped message=\"later\"/>"));
+    assert_non_null(strstr(b.data, "&lt;angle&gt; &quot;quotes&quot;"));
+    assert_non_null(strstr(b.data, "\xEF\xBF\xBD"));   /* bad UTF-8 replaced */
+    rh_buf_free(&b);
+    rh_run_free(&run);
+    free(path);
+
+    /* the schema has teeth: an attribute the readers do not know is rejected */
+    char *badxml = rh_xasprintf("%s/bad.xml", rh_test_tmpdir());
+    rh_test_write_file(badxml, "<?xml version=\"1.0\"?>\n<testsuites><testsuite name=\"x\" tests=\"1\" failures=\"0\" "
+                               "errors=\"0\"><testcase name=\"a\" line=\"3\"/></testsuite></testsuites>\n");
+    char *argv2[] = {"xmllint", "--noout", "--schema", REHEARSE_SOURCE_DIR "/tests/unit/junit.xsd", badxml, NULL};
+    rc = rh_test_run(argv2, NULL, NULL, NULL);
+    assert_int_not_equal(rc, 0);
+    free(badxml);
+}
+
+static void test_json(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_json(&run, &b);
+    json_object *o = json_tokener_parse(b.data);
+    assert_non_null(o);
+    json_object *sum, *v, *arr;
+    assert_true(json_object_object_get_ex(o, "summary", &sum));
+    assert_true(json_object_object_get_ex(sum, "failed", &v));
+    assert_int_equal(json_object_get_int(v), 1);
+    assert_true(json_object_object_get_ex(sum, "exit_code", &v));
+    assert_int_equal(json_object_get_int(v), 2);
+    assert_true(json_object_object_get_ex(o, "scenarios", &arr));
+    assert_int_equal(json_object_array_length(arr), 5);
+    json_object *f, *fail1 = json_object_array_get_idx(arr, 1);
+    assert_true(json_object_object_get_ex(fail1, "status", &v));
+    assert_string_equal(json_object_get_string(v), "fail");
+    assert_true(json_object_object_get_ex(fail1, "failure", &f));
+    assert_true(json_object_object_get_ex(f, "line", &v));
+    assert_int_equal(json_object_get_int(v), 12);
+    assert_true(json_object_object_get_ex(f, "expected", &v));
+    assert_string_equal(json_object_get_string(v), "ok");
+    json_object_put(o);
+    rh_buf_free(&b);
+    rh_run_free(&run);
+}
+
+static void test_github_annotations(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_github(&run, &b);
+    /* one line per failure or error, none for passes and skips */
+    int lines = 0;
+    for (const char *p = b.data; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 3);
+    assert_non_null(strstr(b.data, "::error file=scenarios/_setup.inc,line=12,title=rehearse FAIL%3A fails%3A deploy::"
+                                   "`deploy` did not end as the scenario expects%0Asecond line: 100%25 <sure>"));
+    assert_non_null(strstr(b.data, "%0Aexpected: ok%0Aactual:   exit 1, P3018"));
+    assert_non_null(strstr(b.data, "title=rehearse TIMEOUT%3A slow%2C with a comma%3A and colon::"));
+    rh_buf_free(&b);
+    rh_run_free(&run);
+}
+
+static void test_human(void **state)
+{
+    (void)state;
+    rh_run run;
+    make_run(&run, 0);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_opts o = {0};
+    rh_report_human(&run, &o, &b);
+    assert_null(strchr(b.data, '\033'));
+    /* the summary line per scenario, in order, then the details */
+    const char *p0 = strstr(b.data, "PASS    scenarios/000-ok.scenario");
+    const char *p1 = strstr(b.data, "FAIL    scenarios/001-fail.scenario");
+    const char *p3 = strstr(b.data, "TIMEOUT scenarios/003-slow.scenario");
+    assert_non_null(p0);
+    assert_true(p0 < p1 && p1 < p3);
+    assert_non_null(strstr(b.data, "  at scenarios/_setup.inc:12: deploy => ok\n"));
+    assert_non_null(strstr(b.data, "  expected: ok\n  actual:   exit 1, P3018"));
+    assert_non_null(strstr(b.data, "  catalog diff:\n    --- snapshot a\n"));
+    assert_non_null(strstr(b.data, "  server log (last lines):\n    | 2026-01-01 ERROR:  boom\n"));
+    assert_non_null(strstr(b.data, "cluster kept running; connect with:\n    psql 'host=/tmp/x dbname=postgres'"));
+    assert_non_null(strstr(b.data, "5 scenarios: 1 passed, 1 failed, 2 errors, 1 skipped in 1.23 s (-j 2)"));
+    rh_buf_reset(&b);
+    o.color = 1;
+    rh_report_human(&run, &o, &b);
+    assert_non_null(strstr(b.data, "\033[31m"));
+    rh_buf_free(&b);
+    rh_run_free(&run);
+}
+
+static void test_formats(void **state)
+{
+    (void)state;
+    rh_report_format f;
+    rh_err err;
+    assert_int_equal(rh_report_format_parse("tap", &f, &err), 0);
+    assert_int_equal(f, RH_REPORT_TAP);
+    assert_int_equal(rh_report_format_parse("xml", &f, &err), 0);
+    assert_int_equal(f, RH_REPORT_JUNIT);
+    assert_int_equal(rh_report_format_parse("yaml", &f, &err), -1);
+    assert_non_null(strstr(err.msg, "human, tap, junit, json"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tap_read_by_prove),
+        cmocka_unit_test(test_tap_yaml_block),
+        cmocka_unit_test(test_junit_valid_against_schema),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_github_annotations),
+        cmocka_unit_test(test_human),
+        cmocka_unit_test(test_formats),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
