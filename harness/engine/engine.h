@@ -155,6 +155,7 @@ typedef struct rh_engine_bench_opts {
     int generate;               /* 0: 200 */
     int runs;                   /* per method; 0: 5 */
     int with_oracle;            /* also time prisma-oracle (slow: ~1.5 s + the deploy per run) */
+    int oracle_runs;            /* runs of the oracle; 0: min(runs, 3) */
     const char *oracle_path;    /* NULL: $REHEARSE_ORACLE or ../shared/oracle/prisma-oracle */
     int with_psql;              /* also time a psql-per-file loop */
     const char *psql_path;      /* NULL: psql next to the cluster's postgres binaries */
