@@ -342,22 +342,16 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         return -1;
     }
     rh_check_quiet(b);
+    /* every user table (LOCK TABLE takes tables and views only; partitions follow their parent) */
     rh_buf lock;
     rh_buf_init(&lock);
-    for (size_t i = 0; i < t->rels.n; i++) {
-        const rel *x = &t->rels.items[i];
-        if (x->kind != 'r' && x->kind != 'p' && x->kind != 'm')
-            continue;
-        rh_buf_puts(&lock, lock.len ? ", " : "LOCK TABLE ");
-        char q[40];
-        snprintf(q, sizeof q, "%lu", x->oid);
-        /* by oid through regclass so odd names need no re-quoting */
-        PGresult *r = PQexecParams(b, "SELECT $1::oid::regclass::text", 1, NULL, (const char *const[]){q}, NULL,
-                                   NULL, 0);
-        if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-            rh_buf_puts(&lock, PQgetvalue(r, 0, 0));
-        PQclear(r);
-    }
+    PGresult *names = PQexec(b, "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c "
+                                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p') "
+                                "AND n.nspname NOT IN ('pg_catalog','information_schema') "
+                                "AND n.nspname !~ '^pg_(toast|temp)'");
+    if (PQresultStatus(names) == PGRES_TUPLES_OK && PQntuples(names) == 1 && !PQgetisnull(names, 0, 0))
+        rh_buf_printf(&lock, "LOCK TABLE %s", PQgetvalue(names, 0, 0));
+    PQclear(names);
     int rc = 0;
     int blocking = 0;
     if (lock.len) {
