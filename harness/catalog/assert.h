@@ -49,7 +49,8 @@ typedef enum rh_expect_prop {
     RH_EXPECT_LABELS,        /* enum: the labels in order, comma-separated: "USER, ADMIN" */
     RH_EXPECT_ENABLED,       /* trigger */
     RH_EXPECT_DISABLED,      /* trigger */
-    RH_EXPECT_PROPERTY,      /* any text-form property: key = value (value NULL: the property is absent) */
+    RH_EXPECT_PROPERTY,      /* any text-form property `key` (or "table"): equals value (double quotes aside);
+                                value NULL: present and not "no"; value "none": absent */
     RH_EXPECT_PROP_COUNT
 } rh_expect_prop;
 

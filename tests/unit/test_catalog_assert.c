@@ -257,8 +257,16 @@ static void test_properties(void **state)
     pass("constraint Order.Order_userId_fkey kind \"foreign key\"");
     pass("constraint User.User_pkey kind primary-key");
     pass("constraint Order.Order_userId_fkey definition 'FOREIGN KEY (\"userId\") REFERENCES \"User\"(id) NOT VALID'");
-    pass("constraint Order.Order_userId_fkey property deferrable"); /* absent property */
+    pass("constraint Order.Order_userId_fkey property deferrable none"); /* absent property */
+    fails("constraint Order.Order_userId_fkey property deferrable", FRAG("expected deferrable: (present)", "actual   deferrable: (none)"));
+    pass("constraint User.User_pkey property validated"); /* present and not "no" */
     pass("constraint Order.Order_userId_fkey property validated no");
+    pass("index User_email_key property table User");
+    pass("index User_pkey property primary");
+    fails("index User_email_key property primary", FRAG("expected primary: (present)"));
+    pass("column User.id property identity none");
+    pass("extension plpgsql property version 1.0");
+    pass("extension plpgsql property schema pg_catalog");
     /* enums, triggers, sequences, views */
     pass("enum Role labels USER, ADMIN");
     pass("enum Role labels 'USER', 'ADMIN'");
@@ -312,6 +320,9 @@ static void test_misapplied_expectation_is_an_error(void **state)
     assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CHECK_ERROR);
     assert_non_null(strstr(m.data, "`valid` does not apply to a column"));
     rh_buf_free(&m);
+    /* a view's name passed in `table` as well (the scenario step keeps names there) */
+    rh_catalog_expect v = {.kind = RH_CAT_VIEW, .table = "ActiveUsers", .name = "ActiveUsers", .property = RH_EXPECT_EXISTS};
+    assert_int_equal(rh_catalog_check(cat, &v, NULL), RH_CHECK_PASS);
     /* a struct filled by hand, checked without a message buffer */
     rh_catalog_expect ok = {.kind = RH_CAT_INDEX, .name = "User_email_key", .property = RH_EXPECT_VALID};
     assert_int_equal(rh_catalog_check(cat, &ok, NULL), RH_CHECK_PASS);
