@@ -498,6 +498,37 @@ static void test_snapshot_inside_transaction(void **state)
     PQfinish(c);
 }
 
+/* rev:REV operands go through the resolver the migrate engine registers. */
+static int fake_resolver(const char *rev, const rh_catalog_opts *opts, rh_catalog **out, void *ctx, rh_err *err)
+{
+    (void)opts;
+    if (strcmp(rev, "broken") == 0)
+        return rh_err_set(err, "migration 20240101_init failed");
+    *(int *)ctx += 1;
+    char *text = rh_xasprintf("rehearse-catalog 1\ndefault-schema public\n\ntable public.%s\n", rev);
+    int rc = rh_catalog_parse(text, rev, out, err);
+    free(text);
+    return rc;
+}
+
+static void test_rev_operands_use_the_resolver(void **state)
+{
+    (void)state;
+    rh_catalog *cat = NULL;
+    rh_err err;
+    assert_int_equal(rh_catalog_load("rev:main", NULL, &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "migrate engine"));
+    int calls = 0;
+    rh_catalog_set_rev_resolver(fake_resolver, &calls);
+    assert_int_equal(rh_catalog_load("rev:fixed", NULL, &cat, &err), 0);
+    assert_int_equal(calls, 1);
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "fixed", NULL));
+    rh_catalog_free(cat);
+    assert_int_equal(rh_catalog_load("rev:broken", NULL, &cat, &err), -1);
+    assert_string_equal(err.msg, "rev:broken: migration 20240101_init failed");
+    rh_catalog_set_rev_resolver(NULL, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_not_valid_then_validate),
         cmocka_unit_test(test_odd_identifiers),
         cmocka_unit_test(test_snapshot_inside_transaction),
+        cmocka_unit_test(test_rev_operands_use_the_resolver),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
