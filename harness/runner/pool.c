@@ -62,11 +62,34 @@ static void write_all(int fd, const char *s, size_t n)
     }
 }
 
+typedef struct announce {
+    int fd;
+    int crash_at;    /* test hook: REHEARSE_TEST_CRASH=PATH_PART:STEP makes the worker abort there */
+} announce;
+
 static void announce_step(void *ctx, size_t index)
 {
+    announce *a = ctx;
     char line[32];
     int n = snprintf(line, sizeof line, "S %zu\n", index);
-    write_all(*(int *)ctx, line, (size_t)n);
+    write_all(a->fd, line, (size_t)n);
+    if (a->crash_at >= 0 && (size_t)a->crash_at == index)
+        abort();
+}
+
+/* The runner's crash handling is tested by making a worker die on purpose (never set in use). */
+static int crash_step(const char *path)
+{
+    const char *spec = getenv("REHEARSE_TEST_CRASH");
+    if (!spec)
+        return -1;
+    const char *colon = strrchr(spec, ':');
+    if (!colon)
+        return -1;
+    char *part = rh_xstrndup(spec, (size_t)(colon - spec));
+    int hit = strstr(path, part) != NULL;
+    free(part);
+    return hit ? atoi(colon + 1) : -1;
 }
 
 static void worker_main(int fd, const rh_scenario *s, const rh_runner_opts *o)
@@ -75,8 +98,9 @@ static void worker_main(int fd, const rh_scenario *s, const rh_runner_opts *o)
     rh_exec_opts eo = {0};
     eo.keep_failed = o->keep_failed;
     eo.pg_bin = o->pg_bin;
+    announce a = {fd, crash_step(s->path)};
     eo.on_step = announce_step;
-    eo.on_step_ctx = &fd;
+    eo.on_step_ctx = &a;
     rh_result res;
     rh_scenario_run(s, &eo, &res);
     char *json = rh_result_to_json(&res);

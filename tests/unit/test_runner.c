@@ -1,0 +1,552 @@
+/*
+ * test_runner.c — the runner on real clusters: each scenario in a forked worker with a fresh
+ * cluster; steps that pass and steps that fail (with the failing line and expected vs actual);
+ * sessions holding locks while a background deploy waits; faults; timeouts, crashes, keep-failed,
+ * sharding and filtering; results in path order whatever -j is.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cluster/cluster.h"
+#include "runner/runner.h"
+#include "testlib.h"
+
+static const char *dir;   /* scenarios and migrations of this test binary */
+
+static char *path_of(const char *name)
+{
+    return rh_xasprintf("%s/%s", dir, name);
+}
+
+static void write_at(const char *name, const char *text)
+{
+    char *p = path_of(name);
+    rh_test_write_file(p, text);
+    free(p);
+}
+
+/* A migrations folder: users table, a CONCURRENTLY index in a multi-statement file, a slow one. */
+static int setup(void **state)
+{
+    (void)state;
+    dir = rh_test_tmpdir();
+    write_at("migs/20250101000000_init/migration.sql",
+             "CREATE TABLE \"User\" (id serial PRIMARY KEY, email text NOT NULL);\n"
+             "INSERT INTO \"User\" (email) SELECT 'u' || i FROM generate_series(1, 100) i;\n");
+    write_at("migs/20250102000000_name/migration.sql", "ALTER TABLE \"User\" ADD COLUMN name text;\n");
+    write_at("migs/20250103000000_idx/migration.sql",
+             "CREATE INDEX \"User_name_idx\" ON \"User\"(name);\n"
+             "CREATE INDEX CONCURRENTLY \"User_email_idx\" ON \"User\"(email);\n");
+    write_at("cic/20250101000000_init/migration.sql",
+             "CREATE TABLE \"User\" (id serial PRIMARY KEY, email text NOT NULL);\n");
+    write_at("cic/20250102000000_cic/migration.sql", "CREATE INDEX CONCURRENTLY \"User_email_idx\" ON \"User\"(email);\n");
+    write_at("cic/20250103000000_slow/migration.sql", "SELECT pg_sleep(3);\nCREATE TABLE slow (x int);\n");
+    return 0;
+}
+
+/* Run scenario files (names relative to dir) and return the run. */
+static void run_files(rh_run *run, int jobs, const char *const *names, const rh_runner_opts *base)
+{
+    size_t n = 0;
+    while (names[n])
+        n++;
+    char **files = rh_xcalloc(n + 1, sizeof *files);
+    for (size_t i = 0; i < n; i++)
+        files[i] = path_of(names[i]);
+    rh_runner_opts o = base ? *base : (rh_runner_opts){0};
+    o.jobs = jobs;
+    rh_err err;
+    if (rh_runner_run(&o, files, n, run, &err) < 0) {
+        fprintf(stderr, "runner: %s\n", err.msg);
+        fail();
+    }
+    for (size_t i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+}
+
+static void dump(const rh_result *r)
+{
+    fprintf(stderr, "%s: status %d at %s:%d: %s\n  expected: %s\n  actual: %s\n%s\n%s\n", r->path, r->status,
+            r->file ? r->file : "-", r->line, r->message ? r->message : "", r->expected ? r->expected : "",
+            r->actual ? r->actual : "", r->diff ? r->diff : "", r->output ? r->output : "");
+}
+
+static void assert_pass(const rh_result *r)
+{
+    if (r->status != RH_PASS) {
+        dump(r);
+        fail();
+    }
+}
+
+/* Every kind of step, in a scenario that must pass. */
+static void test_steps_pass(void **state)
+{
+    (void)state;
+    write_at("pass.scenario",
+             "scenario \"every step, passing\"\n"
+             "migrations migs\n"
+             "expect order 20250101000000_init 20250102000000_name 20250103000000_idx\n"
+             "deploy => fails 20250103000000_idx sqlstate 25001\n"
+             "expect output contains \"CREATE INDEX CONCURRENTLY cannot run inside a transaction block\"\n"
+             "expect ledger failed 20250103000000_idx\n"
+             "expect ledger applied 2\n"
+             "expect ledger rows 3\n"
+             "expect ledger order 20250101000000_init 20250102000000_name\n"
+             "expect ledger checksum 20250101000000_init matches\n"
+             "expect status failed 20250103000000_idx\n"
+             "expect index \"User_name_idx\" absent\n"
+             "deploy => error P3009\n"
+             "status => exit 1\n"
+             "resolve --rolled-back 20250103000000_idx\n"
+             "expect ledger rolled-back 20250103000000_idx\n"
+             "expect status pending 1 20250103000000_idx\n"
+             "# by hand, one statement at a time, as psql < migration.sql\n"
+             "sql-file --each --migration 20250103000000_idx\n"
+             "resolve --applied 20250103000000_idx\n"
+             "expect status up-to-date\n"
+             "expect ledger rows 20250103000000_idx 2\n"
+             "expect index \"User_email_idx\" valid\n"
+             "expect column \"User\".name nullable\n"
+             "expect column \"User\".email type text\n"
+             "expect table \"User\"\n"
+             "expect table nope absent\n"
+             "expect query \"select count(*) from \\\"User\\\"\" = 100\n"
+             "expect query \"select null\" = null\n"
+             "expect query \"select 1\" != 2\n"
+             "expect query <<SQL rows 3\n"
+             "  select * from generate_series(1, 3)\n"
+             "SQL\n"
+             "expect query \"select nope from \\\"User\\\"\" error 42703\n"
+             "expect query \"select 1\" ok\n"
+             "sql \"insert into \\\"User\\\" (id, email) values (1, 'x')\" => error 23505\n"
+             "snapshot before\n"
+             "sql <<SQL\n"
+             "  create table extra (x int);\n"
+             "SQL\n"
+             "expect catalog != snapshot before\n"
+             "sql \"drop table extra\"\n"
+             "expect catalog = snapshot before\n"
+             "# a session holds a lock; the deploy waits in the background; release lets it go\n"
+             "sql \"delete from _prisma_migrations where migration_name = '20250102000000_name'\"\n"
+             "sql \"alter table \\\"User\\\" drop column name cascade\"\n"
+             "session app <<SQL\n"
+             "  begin;\n"
+             "  select count(*) from \"User\";\n"
+             "SQL\n"
+             "deploy &\n"
+             "wait deploy blocked\n"
+             "session other \"select 1\"\n"
+             "release app\n"
+             "wait deploy => ok\n"
+             "expect column \"User\".name present\n"
+             "# lock_timeout: the deploy gives up with 55P03\n"
+             "sql \"delete from _prisma_migrations where migration_name = '20250102000000_name'\"\n"
+             "sql \"alter table \\\"User\\\" drop column name cascade\"\n"
+             "session app \"begin; select 1 from \\\"User\\\" limit 1\"\n"
+             "set lock_timeout 200ms\n"
+             "deploy => fails 20250102000000_name sqlstate 55P03\n"
+             "rollback app\n"
+             "reset lock_timeout\n"
+             "resolve --rolled-back 20250102000000_name\n"
+             "deploy\n"
+             "# Prisma's advisory lock held elsewhere: P1002\n"
+             "session holder \"select pg_advisory_lock(72707369)\"\n"
+             "set rehearse.advisory_lock_timeout 300ms\n"
+             "deploy => error P1002\n"
+             "release holder\n"
+             "deploy => ok\n"
+             "# a session that waits on a lock, then is cancelled\n"
+             "session a \"begin; lock table \\\"User\\\" in access exclusive mode\"\n"
+             "session b \"select * from \\\"User\\\"\" => blocked\n"
+             "wait b blocked\n"
+             "cancel b\n"
+             "session b \"select 1\" => ok\n"
+             "commit a\n"
+             "terminate b\n"
+             "restart\n"
+             "expect query \"select count(*) from \\\"User\\\"\" = 100\n");
+    const char *names[] = {"pass.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    assert_int_equal(run.n, 1);
+    assert_pass(&run.results[0]);
+    assert_int_equal(run.results[0].steps_run, run.results[0].steps_total);
+    assert_int_equal(rh_run_exit_code(&run), 0);
+    rh_run_free(&run);
+}
+
+/* The upgrade path ends where a clean deploy ends (and a drift is seen). */
+static void test_clean(void **state)
+{
+    (void)state;
+    write_at("okmigs/20250101000000_init/migration.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
+    write_at("okmigs/20250102000000_b/migration.sql", "CREATE TABLE b (id int REFERENCES a);\n");
+    write_at("clean.scenario",
+             "migrations okmigs\n"
+             "deploy\n"
+             "expect catalog = clean\n"
+             "sql \"create index b_id on b (id)\"\n"
+             "expect catalog != clean\n"
+             "expect catalog = clean\n");
+    const char *names[] = {"clean.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    rh_result *r = &run.results[0];
+    assert_int_equal(r->status, RH_FAIL);
+    assert_int_equal(r->line, 6);
+    assert_non_null(r->diff);
+    assert_non_null(strstr(r->diff, "b_id"));
+    rh_run_free(&run);
+}
+
+/* Restore a production copy: schema dump + ledger rows, then deploy the rest. */
+static void test_restore(void **state)
+{
+    (void)state;
+    write_at("prod/schema.sql",
+             "SET statement_timeout = 0;\n"
+             "SELECT pg_catalog.set_config('search_path', '', false);\n"
+             "\\restrict abc\n"
+             "CREATE TABLE public.\"User\" (id serial PRIMARY KEY, email text NOT NULL);\n"
+             "\\unrestrict abc\n");
+    write_at("restore.scenario",
+             "migrations migs\n"
+             "restore schema prod/schema.sql\n"
+             "restore ledger <<CSV\n"
+             "migration_name,checksum,started_at,finished_at\n"
+             "20250101000000_init,=,2025-01-01 10:00:00+00,2025-01-01 10:00:01+00\n"
+             "CSV\n"
+             "expect ledger applied 20250101000000_init\n"
+             "expect ledger checksum 20250101000000_init matches\n"
+             "expect status pending 2\n"
+             "fault terminate before 20250103000000_idx\n"
+             "deploy => error P1017\n"
+             "expect query \"select count(*) from \\\"User\\\"\" = 0\n");
+    const char *names[] = {"restore.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    assert_pass(&run.results[0]);
+    rh_run_free(&run);
+}
+
+/* An interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index; faults at a migration. */
+static void test_faults(void **state)
+{
+    (void)state;
+    write_at("faults.scenario",
+             "migrations cic\n"
+             "sql-file --migration 20250101000000_init\n"
+             "resolve --applied 20250101000000_init\n"
+             "session reader <<SQL\n"
+             "  begin isolation level repeatable read;\n"
+             "  select count(*) from \"User\";\n"
+             "SQL\n"
+             "fault cancel when blocked\n"
+             "deploy => fails 20250102000000_cic sqlstate 57014\n"
+             "release reader\n"
+             "expect index \"User_email_idx\" invalid\n"
+             "resolve --rolled-back 20250102000000_cic\n"
+             "sql \"drop index \\\"User_email_idx\\\"\"\n"
+             "fault cancel at 20250103000000_slow\n"
+             "deploy => fails 20250103000000_slow sqlstate 57014\n"
+             "expect index \"User_email_idx\" valid\n"
+             "expect table slow absent\n"
+             "resolve --rolled-back 20250103000000_slow\n"
+             "fault restart at 1\n"
+             "deploy => any\n"
+             "expect table slow absent\n"
+             "expect ledger failed 20250103000000_slow\n");
+    /* a fault that cannot fire is a failure of the command's step, naming the fault's line */
+    write_at("nofire.scenario",
+             "migrations migs\n"
+             "fault terminate at 20250199999999_nope\n"
+             "deploy => any\n");
+    const char *names[] = {"faults.scenario", "nofire.scenario", NULL};
+    rh_run run;
+    run_files(&run, 2, names, NULL);
+    assert_pass(&run.results[0]);
+    rh_result *r = &run.results[1];
+    assert_int_equal(r->status, RH_FAIL);
+    assert_int_equal(r->line, 3);
+    assert_non_null(strstr(r->message, "armed at"));
+    assert_non_null(strstr(r->message, "nofire.scenario:2"));
+    assert_non_null(strstr(r->message, "never fired"));
+    rh_run_free(&run);
+}
+
+typedef struct failing {
+    const char *file;
+    const char *text;
+    int line;
+    const char *message, *expected, *actual;
+} failing;
+
+/* Each kind of failure names the step's line and says what was expected and what happened. */
+static void test_failures(void **state)
+{
+    (void)state;
+    static const failing cases[] = {
+        {"f1.scenario", "migrations migs\ndeploy\n", 2, "`deploy` did not end", "ok", "P3018 at 20250103000000_idx"},
+        {"f2.scenario", "migrations migs\ndeploy => any\nexpect ledger applied 3\n", 3, "2 row(s) are applied, expected 3",
+         NULL, "failed      20250103000000_idx"},
+        {"f3.scenario", "migrations migs\ndeploy => any\nexpect column \"User\".emial present\n", 3, "emial", NULL, NULL},
+        {"f4.scenario", "sql \"create table t (x int)\"\nsnapshot a\nsql \"alter table t add y int\"\n"
+                        "expect catalog = snapshot a\n", 4, "differs from snapshot a", NULL, NULL},
+        {"f5.scenario", "sql \"select 1/0\"\n", 1, "the SQL did not end", "ok", "error 22012"},
+        {"f6.scenario", "expect query \"select 2\" = 3\n", 1, "3", NULL, NULL},
+        {"f7.scenario", "migrations migs\ndeploy => error P3009\n", 2, NULL, "error P3009", "exit 1, P3018"},
+        {"f8.scenario", "migrations migs\nstatus => any\nexpect output contains \"nothing like it\"\n", 3,
+         "does not contain \"nothing like it\"", NULL, NULL},
+        {"f9.scenario", "session a \"select 1\" => blocked\n", 1, "session a did not end", "blocked", "ok"},
+        {"f10.scenario", "migrations migs\ndeploy => any\nexpect status up-to-date\n", 3, "not up to date", "up to date",
+         "1 failed row"},
+    };
+    size_t n = sizeof cases / sizeof cases[0];
+    const char *names[16];
+    for (size_t i = 0; i < n; i++) {
+        write_at(cases[i].file, cases[i].text);
+        names[i] = cases[i].file;
+    }
+    names[n] = NULL;
+    rh_run run;
+    run_files(&run, 2, names, NULL);
+    assert_int_equal(run.n, n);
+    assert_int_equal(run.failed, n);
+    assert_int_equal(rh_run_exit_code(&run), 1);
+    for (size_t i = 0; i < n; i++) {
+        /* results come in the order of the list, whatever finished first */
+        const rh_result *r = &run.results[i];
+        char *want = path_of(cases[i].file);
+        assert_string_equal(r->path, want);
+        free(want);
+        int ok = r->status == RH_FAIL && r->line == cases[i].line && r->log_tail &&
+                 (!cases[i].message || (r->message && strstr(r->message, cases[i].message))) &&
+                 (!cases[i].expected || (r->expected && strstr(r->expected, cases[i].expected))) &&
+                 (!cases[i].actual || (r->actual && strstr(r->actual, cases[i].actual)));
+        if (!ok) {
+            fprintf(stderr, "case %s:\n", cases[i].file);
+            dump(r);
+            fail();
+        }
+    }
+    rh_run_free(&run);
+}
+
+/* A hang is cut at its time limit, a crash is reported with its step; the others go on. */
+static void test_timeout_and_crash(void **state)
+{
+    (void)state;
+    write_at("t1-hang.scenario", "timeout 700ms\nsql \"select 1\"\nsql \"select pg_sleep(30)\"\n");
+    write_at("t2-crash.scenario", "sql \"select 1\"\nsql \"select 2\"\nsql \"select 3\"\n");
+    write_at("t3-ok.scenario", "sql \"select 1\"\n");
+    write_at("t4-parse.scenario", "sql \"select 1\"\ndeplyo\n");
+    write_at("t5-skip.scenario", "skip waiting for Prisma 7\nsql \"select 1/0\"\n");
+    setenv("REHEARSE_TEST_CRASH", "t2-crash.scenario:1", 1);
+    const char *names[] = {"t1-hang.scenario", "t2-crash.scenario", "t3-ok.scenario", "t4-parse.scenario",
+                           "t5-skip.scenario", NULL};
+    rh_run run;
+    run_files(&run, 2, names, NULL);
+    unsetenv("REHEARSE_TEST_CRASH");
+    assert_int_equal(run.n, 5);
+    rh_result *r = run.results;
+    assert_int_equal(r[0].status, RH_ERROR);
+    assert_true(r[0].timed_out);
+    assert_int_equal(r[0].line, 3);
+    assert_non_null(strstr(r[0].message, "timed out after 0.7 s"));
+    assert_true(r[0].ms < 5000);
+    assert_int_equal(r[1].status, RH_ERROR);
+    assert_true(r[1].crashed);
+    assert_int_equal(r[1].signal, 6);
+    assert_int_equal(r[1].line, 2);
+    assert_non_null(strstr(r[1].message, "died of signal 6"));
+    assert_pass(&r[2]);
+    assert_int_equal(r[3].status, RH_ERROR);
+    assert_int_equal(r[3].line, 2);
+    assert_non_null(strstr(r[3].message, "unknown step 'deplyo'"));
+    assert_int_equal(r[4].status, RH_SKIP);
+    assert_string_equal(r[4].skip_reason, "waiting for Prisma 7");
+    assert_int_equal(run.errors, 3);
+    assert_int_equal(rh_run_exit_code(&run), 2);
+    rh_run_free(&run);
+
+    /* the killed workers' clusters are stopped by their watchdogs: none is left behind */
+    rh_cluster_info *info = NULL;
+    size_t ninfo = 0;
+    rh_err err;
+    int left = 1;
+    for (int tries = 0; tries < 100 && left; tries++) {
+        free(info);
+        assert_int_equal(rh_cluster_list(&info, &ninfo, &err), 0);
+        left = 0;
+        for (size_t i = 0; i < ninfo; i++)
+            left += !info[i].kept && !info[i].owner_alive;
+        if (left)
+            usleep(50000);
+    }
+    free(info);
+    assert_int_equal(left, 0);
+}
+
+static void test_keep_failed(void **state)
+{
+    (void)state;
+    write_at("keep.scenario", "sql \"create table kept_here (x int)\"\nexpect table kept_here absent\n");
+    const char *names[] = {"keep.scenario", NULL};
+    rh_runner_opts o = {0};
+    o.keep_failed = 1;
+    rh_run run;
+    run_files(&run, 1, names, &o);
+    rh_result *r = &run.results[0];
+    assert_int_equal(r->status, RH_FAIL);
+    assert_non_null(r->kept);
+    assert_non_null(strstr(r->kept, "psql"));
+    /* the cluster is up, holds the table, and is listed as kept */
+    rh_cluster_info *info = NULL;
+    size_t ninfo = 0;
+    rh_err err;
+    assert_int_equal(rh_cluster_list(&info, &ninfo, &err), 0);
+    const char *id = NULL;
+    for (size_t i = 0; i < ninfo; i++)
+        if (info[i].kept && strstr(r->kept, info[i].dir))
+            id = info[i].id;
+    assert_non_null(id);
+    assert_int_equal(rh_cluster_stop_id(id, &err), 0);
+    free(info);
+    rh_run_free(&run);
+}
+
+/* -j does not change the order of results; --filter and --shard select. */
+static void test_order_filter_shard(void **state)
+{
+    (void)state;
+    write_at("o/a-slow.scenario", "scenario \"slow one\"\nsleep 600ms\n");
+    write_at("o/b-fast.scenario", "sql \"select 1\"\n");
+    write_at("o/c-fast.scenario", "sql \"select 1\"\n");
+    const char *names[] = {"o/a-slow.scenario", "o/b-fast.scenario", "o/c-fast.scenario", NULL};
+    rh_run run;
+    run_files(&run, 3, names, NULL);
+    assert_int_equal(run.n, 3);
+    assert_non_null(strstr(run.results[0].path, "a-slow"));
+    assert_non_null(strstr(run.results[2].path, "c-fast"));
+    for (size_t i = 0; i < 3; i++)
+        assert_pass(&run.results[i]);
+    rh_run_free(&run);
+
+    rh_runner_opts o = {0};
+    o.filter = "slow one";   /* by title */
+    run_files(&run, 2, names, &o);
+    assert_int_equal(run.n, 1);
+    assert_non_null(strstr(run.results[0].path, "a-slow"));
+    rh_run_free(&run);
+
+    /* collect: folders recursively, sorted, hidden folders skipped */
+    write_at("o/.hidden/x.scenario", "sql \"select 1\"\n");
+    write_at("o/sub/d.scenario", "sql \"select 1\"\n");
+    write_at("o/_shared.inc", "sql \"select 1\"\n");
+    char *odir = path_of("o");
+    const char *paths[] = {odir};
+    char **files;
+    size_t nfiles;
+    rh_err err;
+    assert_int_equal(rh_runner_collect(paths, 1, &files, &nfiles, &err), 0);
+    assert_int_equal(nfiles, 4);
+    assert_non_null(strstr(files[0], "o/a-slow.scenario"));
+    assert_non_null(strstr(files[3], "o/sub/d.scenario"));
+    for (size_t i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    const char *missing[] = {"/nonexistent/rehearse"};
+    assert_int_equal(rh_runner_collect(missing, 1, &files, &nfiles, &err), -1);
+    assert_non_null(strstr(err.msg, "/nonexistent/rehearse"));
+    free(odir);
+}
+
+static void test_shard_partition(void **state)
+{
+    (void)state;
+    /* every file in exactly one shard, and adding files never moves the others */
+    char name[64];
+    int counts[4] = {0};
+    int before[200];
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "scenarios/%03d-x.scenario", i);
+        int in = 0;
+        for (int k = 1; k <= 4; k++)
+            if (rh_runner_in_shard(name, k, 4)) {
+                in++;
+                counts[k - 1]++;
+                before[i] = k;
+            }
+        assert_int_equal(in, 1);
+        /* "./x" and "x" are the same file */
+        char dotted[80];
+        snprintf(dotted, sizeof dotted, "./%s", name);
+        assert_true(rh_runner_in_shard(dotted, before[i], 4));
+    }
+    for (int k = 0; k < 4; k++)
+        assert_true(counts[k] > 20);   /* no empty or lopsided shard */
+    int k, n;
+    rh_err err;
+    assert_int_equal(rh_runner_parse_shard("2/4", &k, &n, &err), 0);
+    assert_int_equal(k, 2);
+    assert_int_equal(n, 4);
+    assert_int_equal(rh_runner_parse_shard("5/4", &k, &n, &err), -1);
+    assert_int_equal(rh_runner_parse_shard("0/4", &k, &n, &err), -1);
+    assert_int_equal(rh_runner_parse_shard("x", &k, &n, &err), -1);
+    assert_non_null(strstr(err.msg, "K/N"));
+}
+
+/* The JSON a worker sends back round-trips every field. */
+static void test_result_json(void **state)
+{
+    (void)state;
+    rh_result r = {0};
+    r.path = strdup("a.scenario");
+    r.name = strdup("n \"q\"\nline");
+    r.status = RH_FAIL;
+    r.line = 7;
+    r.file = strdup("b.inc");
+    r.diff = strdup("- x\n+ y\n");
+    r.ms = 12.5;
+    char *j = rh_result_to_json(&r);
+    assert_null(strchr(j, '\n'));   /* one line on the pipe */
+    rh_result back;
+    rh_err err;
+    assert_int_equal(rh_result_from_json(j, &back, &err), 0);
+    assert_string_equal(back.name, r.name);
+    assert_string_equal(back.diff, r.diff);
+    assert_int_equal(back.line, 7);
+    assert_int_equal(back.status, RH_FAIL);
+    assert_true(back.ms > 12.4 && back.ms < 12.6);
+    assert_int_equal(rh_result_from_json("not json", &back, &err), -1);
+    free(j);
+    rh_result_free(&r);
+    rh_result_free(&back);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_steps_pass),
+        cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_faults),
+        cmocka_unit_test(test_failures),
+        cmocka_unit_test(test_timeout_and_crash),
+        cmocka_unit_test(test_keep_failed),
+        cmocka_unit_test(test_order_filter_shard),
+        cmocka_unit_test(test_shard_partition),
+        cmocka_unit_test(test_result_json),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
