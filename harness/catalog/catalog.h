@@ -116,6 +116,9 @@ size_t rh_catalog_diff(const rh_catalog *a, const rh_catalog *b, const rh_catalo
  */
 int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog **out, rh_err *err);
 
+/* An operand as it may be shown (a URL's password replaced by ***); caller frees. */
+char *rh_catalog_operand_label(const char *operand);
+
 /*
  * Hook for "rev:REV" operands: the migrate engine deploys REV on a fresh cluster and snapshots it.
  * Until someone registers one, "rev:" operands fail with a clear message.

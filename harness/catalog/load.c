@@ -52,6 +52,15 @@ static char *redact(const char *url)
     return rh_xasprintf("%.*s:***%s", (int)(colon - url), url, at);
 }
 
+char *rh_catalog_operand_label(const char *operand)
+{
+    if (is_url(operand))
+        return redact(operand);
+    if (strstr(operand, "password=")) /* a conninfo with a password: show no part of it */
+        return rh_xstrdup("the database (conninfo)");
+    return rh_xstrdup(operand);
+}
+
 int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog **out, rh_err *err)
 {
     *out = NULL;
@@ -70,8 +79,12 @@ int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog
         free(shown);
         return rc;
     }
-    if (!rh_fs_exists(operand) && strchr(operand, '='))
-        return from_database(operand, "the database", opts, out, err);
+    if (!rh_fs_exists(operand) && strchr(operand, '=')) {
+        char *shown = rh_catalog_operand_label(operand);
+        int rc = from_database(operand, shown, opts, out, err);
+        free(shown);
+        return rc;
+    }
     char *data = NULL;
     size_t len = 0;
     if (rh_fs_read(operand, &data, &len, err) < 0)

@@ -4,6 +4,7 @@
  */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog/catalog.h"
@@ -66,7 +67,10 @@ int rh_cmd_diff(int argc, char **argv)
     }
     rh_buf out;
     rh_buf_init(&out);
-    size_t n = rh_catalog_diff(cat[0], cat[1], &opts, argv[optind], argv[optind + 1], quiet ? NULL : &out);
+    char *la = rh_catalog_operand_label(argv[optind]), *lb = rh_catalog_operand_label(argv[optind + 1]);
+    size_t n = rh_catalog_diff(cat[0], cat[1], &opts, la, lb, quiet ? NULL : &out);
+    free(la);
+    free(lb);
     fwrite(out.data, 1, out.len, stdout);
     fflush(stdout);
     rh_buf_free(&out);

@@ -99,6 +99,12 @@ static void test_errors_exit_2(void **state)
     assert_non_null(strstr(err, "cannot connect"));
     free(out);
     free(err);
+    /* a password in a URL is not repeated in messages */
+    assert_int_equal(run(&out, &err, "diff", "postgresql://bob:s3cret@/nodb?host=/nonexistent", "x", NULL, NULL), 2);
+    assert_null(strstr(err, "s3cret"));
+    assert_non_null(strstr(err, "postgresql://bob:***@/nodb"));
+    free(out);
+    free(err);
     assert_int_equal(run(&out, &err, "diff", "only-one", NULL, NULL, NULL), 2);
     assert_non_null(strstr(err, "two operands"));
     free(out);
