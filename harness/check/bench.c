@@ -164,8 +164,8 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
         return rh_err_errno(err, "bench check: mkdtemp");
     int rc = -1;
     double *total = rh_xcalloc((size_t)runs, sizeof *total);
-    double *parts[5];
-    for (int k = 0; k < 5; k++)
+    double *parts[7];
+    for (int k = 0; k < 7; k++)
         parts[k] = rh_xcalloc((size_t)runs, sizeof(double));
     size_t errors = 0, warnings = 0;
     if (build_fixture(tmpl, history, added, err) < 0)
@@ -185,6 +185,8 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
         parts[2][i] = res.ms_upgrade;
         parts[3][i] = res.ms_locks;
         parts[4][i] = res.ms_catalog;
+        parts[5][i] = res.ms_history;
+        parts[6][i] = res.ms_stop;
         errors = rh_check_count(&res, RH_CHECK_ERROR);
         warnings = rh_check_count(&res, RH_CHECK_WARNING) - errors;
         if (res.n_added != (size_t)added) {
@@ -194,13 +196,13 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
         }
         rh_check_result_free(&res);
     }
-    static const char *const names[] = {"cluster", "clean_deploy", "upgrade_path", "locks", "catalog"};
+    static const char *const names[] = {"cluster", "clean_deploy", "upgrade_path", "locks", "catalog", "history", "stop"};
     rh_stats s = rh_stats_of(total, (size_t)runs);
     if (opts && opts->json) {
         rh_buf_printf(report, "{\"benchmark\":\"check\",\"history\":%d,\"added\":%d,\"runs\":%d,\"target_ms\":3000,"
                               "\"total_ms\":", history, added, runs);
         rh_stats_json(report, s);
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < 7; k++) {
             rh_buf_printf(report, ",\"%s_ms\":", names[k]);
             rh_stats_json(report, rh_stats_of(parts[k], (size_t)runs));
         }
@@ -211,7 +213,7 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
                       runs);
         rh_buf_printf(report, "  total         median %8.1f ms  min %8.1f  max %8.1f   (target <= 3000 ms: %s)\n",
                       s.median, s.min, s.max, s.median <= 3000 ? "met" : "MISSED");
-        for (int k = 0; k < 5; k++) {
+        for (int k = 0; k < 7; k++) {
             rh_stats p = rh_stats_of(parts[k], (size_t)runs);
             rh_buf_printf(report, "  %-13s median %8.1f ms\n", names[k], p.median);
         }
@@ -221,7 +223,7 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
     rc = 0;
 out:
     free(total);
-    for (int k = 0; k < 5; k++)
+    for (int k = 0; k < 7; k++)
         free(parts[k]);
     rh_err e2;
     rh_fs_rmtree(tmpl, &e2);

@@ -130,7 +130,7 @@ typedef struct rh_check_result {
     size_t n_traces;
 
     char *kept;                 /* --keep: how to reach the cluster; NULL otherwise */
-    double ms_total, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks;
+    double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
 } rh_check_result;
 
 /* Run the whole check. -1 (exit 2 material) for setup problems: unknown revision, no cluster ... */

@@ -252,11 +252,13 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(root, "counts", counts);
     json_object *ms = json_object_new_object();
     json_object_object_add(ms, "total", json_object_new_double(r->ms_total));
+    json_object_object_add(ms, "history", json_object_new_double(r->ms_history));
     json_object_object_add(ms, "cluster", json_object_new_double(r->ms_cluster));
     json_object_object_add(ms, "clean", json_object_new_double(r->ms_clean));
     json_object_object_add(ms, "upgrade", json_object_new_double(r->ms_upgrade));
     json_object_object_add(ms, "locks", json_object_new_double(r->ms_locks));
     json_object_object_add(ms, "catalog", json_object_new_double(r->ms_catalog));
+    json_object_object_add(ms, "stop", json_object_new_double(r->ms_stop));
     json_object_object_add(root, "ms", ms);
     rh_buf_puts(out, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
     rh_buf_putc(out, '\n');

@@ -3,6 +3,7 @@
  * seed), catalog comparison, production-like failures and the lock trace, on one throwaway cluster
  * holding a database per path (cheaper than a cluster per path).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -367,6 +368,34 @@ static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clea
     }
 }
 
+/* (a) runs in its own thread, on its own database and connection, while (b) runs: two backends. */
+typedef struct clean_job {
+    rh_cluster *cluster;
+    const rh_migset *set;
+    const rh_engine_opts *eopts;
+    PGconn *conn;            /* left open for (c) */
+    rh_engine_result *res;
+    rh_err err;
+    int rc;
+    double ms;
+} clean_job;
+
+static void *clean_thread(void *arg)
+{
+    clean_job *j = arg;
+    double t0 = now_ms();
+    rh_err_clear(&j->err);
+    j->conn = rh_cluster_connect(j->cluster, DB_CLEAN, &j->err);
+    if (!j->conn) {
+        j->rc = -1;
+    } else {
+        rh_check_quiet(j->conn);
+        j->rc = rh_engine_deploy(j->conn, j->set, j->eopts, j->res, &j->err);
+    }
+    j->ms = now_ms() - t0;
+    return NULL;
+}
+
 int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -389,7 +418,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     rh_engine_result rclean, rup;
     rh_engine_result_init(&rclean);
     rh_engine_result_init(&rup);
-    int rc = -1, have_history = 0, probe = 0;
+    int rc = -1, have_history = 0, probe = 0, joined = 1;
+    pthread_t clean_tid;
+    clean_job job;
+    memset(&job, 0, sizeof job);
 
     if (rh_git_open(&repo, repo_path, err) < 0)
         goto out;
@@ -417,6 +449,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
             out->added[out->n_added++] = rh_xstrdup(h.b.items[i].name);
     add_history(out, &h);
 
+    out->ms_history = now_ms() - t0;
+
     /* one cluster, a database per path */
     double tc = now_ms();
     rh_cluster_opts copts = {.pg_bin = o->pg_bin};
@@ -425,20 +459,19 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->ms_cluster = now_ms() - tc;
     rh_engine_opts eopts = {.profile = &h.profile};
 
-    /* (a) clean deploy of head */
-    double ta = now_ms();
-    if (!(clean = open_db(cluster, DB_CLEAN, 1, err)))
+    /* (a) clean deploy of head, in a thread while (b) runs */
+    if (rh_cluster_create_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_UPGRADE, err) < 0)
         goto out;
-    if (rh_engine_deploy(clean, &h.b, &eopts, &rclean, err) < 0) {
-        rh_err_prefix(err, "clean deploy of %s", out->head.label);
+    job = (clean_job){.cluster = cluster, .set = &h.b, .eopts = &eopts, .res = &rclean};
+    if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
+        rh_err_set(err, "cannot start a thread for the clean deploy");
         goto out;
     }
-    out->clean_ok = rclean.exit_code == 0;
-    out->ms_clean = now_ms() - ta;
+    joined = 0;
 
     /* (b) upgrade path: base, (g) the seed, then head */
     double tb = now_ms();
-    if (!(upgrade = open_db(cluster, DB_UPGRADE, 1, err)))
+    if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     rh_engine_result rbase;
     rh_engine_result_init(&rbase);
@@ -476,6 +509,17 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     }
     out->ms_upgrade = now_ms() - tb;
 
+    pthread_join(clean_tid, NULL);
+    joined = 1;
+    clean = job.conn;
+    out->ms_clean = job.ms;
+    if (job.rc < 0) {
+        *err = job.err;
+        rh_err_prefix(err, "clean deploy of %s", out->head.label);
+        goto out;
+    }
+    out->clean_ok = rclean.exit_code == 0;
+
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
     double tf = now_ms();
     if (probe && trace_added(out, cluster, &h.b, err) < 0)
@@ -493,6 +537,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->ms_catalog = now_ms() - tcat;
     rc = 0;
 out:
+    if (!joined) {
+        pthread_join(clean_tid, NULL);
+        clean = job.conn;
+    }
     if (clean)
         PQfinish(clean);
     if (upgrade)
@@ -505,8 +553,10 @@ out:
             free(psql);
             rh_cluster_keep(cluster);
         } else {
+            double ts = now_ms();
             rh_err e2;
             rh_cluster_stop(cluster, &e2);
+            out->ms_stop = now_ms() - ts;
         }
     }
     rh_engine_result_free(&rclean);
