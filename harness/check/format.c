@@ -47,14 +47,14 @@ static const char *relkind_word(char k)
     }
 }
 
-/* One line per step with its state, as a person scans it in a CI log. */
+/* One line per step with its state, as a person scans it in a CI log; failed: 1 failed, -1 skipped. */
 static void human_step(const rh_check_result *r, rh_buf *out, char step, int failed, const char *state, int color)
 {
-    size_t e = count_step(r, step, RH_CHECK_ERROR) + (failed ? 1 : 0), w = count_step(r, step, RH_CHECK_WARNING);
-    const char *mark = e ? "FAIL" : w ? "warn" : "ok";
+    size_t e = count_step(r, step, RH_CHECK_ERROR) + (failed > 0 ? 1 : 0), w = count_step(r, step, RH_CHECK_WARNING);
+    const char *mark = e ? "FAIL" : w ? "warn" : failed < 0 ? "skip" : "ok";
     const char *c0 = "", *c1 = "";
     if (color) {
-        c0 = e ? "\033[31m" : w ? "\033[33m" : "\033[32m";
+        c0 = e ? "\033[31m" : w ? "\033[33m" : failed < 0 ? "\033[2m" : "\033[32m";
         c1 = "\033[0m";
     }
     rh_buf_printf(out, "  (%c) %-42s %s%-4s%s  %s\n", step, step_title(step), c0, mark, c1, state);
@@ -77,13 +77,14 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
         snprintf(st, sizeof st, "not compared (a deploy failed)");
-    human_step(r, out, 'c', 0, st, color);
+    human_step(r, out, 'c', r->catalog_compared ? 0 : -1, st, color);
     snprintf(st, sizeof st, "%zu finding(s)", count_step(r, 'd', RH_CHECK_NOTICE));
     human_step(r, out, 'd', 0, st, color);
-    snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails" : "no failure");
-    human_step(r, out, 'e', 0, st, color);
-    snprintf(st, sizeof st, "%zu migration(s) traced", r->n_traces);
-    human_step(r, out, 'f', 0, st, color);
+    snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails"
+                                  : r->base_ok ? "no failure" : "not checked (base does not deploy)");
+    human_step(r, out, 'e', r->base_ok ? 0 : -1, st, color);
+    snprintf(st, sizeof st, "%zu of %zu new migration(s) traced", r->n_traces, r->n_added);
+    human_step(r, out, 'f', r->n_traces || !r->n_added ? 0 : -1, st, color);
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
