@@ -386,6 +386,8 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
                                        (const char *const[]){pidtxt}, NULL, NULL, 0);
             int waiting = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
             PQclear(r);
+            if (now_ms() - t0 > 5000)
+                waiting = 1; /* a wait pg_blocking_pids does not show: never hold the statement forever */
             if (waiting) {
                 if (read_locks(t, b, pid, st, err) < 0 || exec_ok(b, "ROLLBACK", err) < 0) {
                     rc = -1;
