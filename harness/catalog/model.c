@@ -204,7 +204,8 @@ static int qcmp(const void *a, const void *b)
 
 int rh_cat_sort(rh_catalog *cat, rh_err *err)
 {
-    qsort(cat->objs, cat->n, sizeof *cat->objs, qcmp);
+    if (cat->n > 1)
+        qsort(cat->objs, cat->n, sizeof *cat->objs, qcmp);
     for (size_t i = 1; i < cat->n; i++) {
         if (rh_cat_cmp(&cat->objs[i - 1], &cat->objs[i]) == 0) {
             rh_buf b;

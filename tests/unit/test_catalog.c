@@ -260,6 +260,40 @@ static void test_parse_errors(void **state)
     assert_null(cat);
 }
 
+/* Every prefix and every one-byte corruption of a valid text parses or fails cleanly (ASan build). */
+static void test_parse_survives_damage(void **state)
+{
+    (void)state;
+    PGconn *c = db_with(RICH);
+    rh_catalog *cat = snap(c, NULL);
+    char *t = text_of(cat);
+    size_t len = strlen(t);
+    static const char junk[] = {'"', '.', '(', ')', ' ', '\n', '|', 'x', '\t'};
+    int parsed = 0;
+    for (size_t i = 0; i < len; i += 7) {
+        char *p = rh_xstrndup(t, i);
+        rh_catalog *back = NULL;
+        rh_err err;
+        if (rh_catalog_parse(p, "prefix", &back, &err) == 0) {
+            parsed++;
+            rh_catalog_free(back);
+        } else {
+            assert_null(back);
+            assert_non_null(strstr(err.msg, "prefix"));
+        }
+        free(p);
+        p = rh_xstrdup(t);
+        p[i] = junk[i % sizeof junk];
+        if (rh_catalog_parse(p, "damaged", &back, &err) == 0)
+            rh_catalog_free(back);
+        free(p);
+    }
+    assert_true(parsed > 0);
+    free(t);
+    rh_catalog_free(cat);
+    PQfinish(c);
+}
+
 /* The same schema reached by different paths: statement order, ALTER ADD COLUMN, index order. */
 static void test_different_orders_compare_equal(void **state)
 {
@@ -550,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_text_round_trip),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_survives_damage),
         cmocka_unit_test(test_different_orders_compare_equal),
         cmocka_unit_test(test_each_kind_of_difference),
         cmocka_unit_test(test_failed_concurrent_index_is_invalid),

@@ -181,6 +181,37 @@ static void test_parse_maps_lines_onto_one_struct(void **state)
     assert_int_equal(rh_catalog_expect_from_fields("index", NULL, NULL, "X", "labels", NULL, &e, &err), -1);
 }
 
+/* Every prefix of some expectation lines parses or fails with a message (ASan build). */
+static void test_expect_parse_survives_damage(void **state)
+{
+    (void)state;
+    static const char *const lines[] = {
+        "column \"My \"\"Odd\"\" Schema\".\"we.ird\".\"a b\" type 'character varying(3)'",
+        "function public.\"f(x\"(integer, text) definition \"SELECT 1\"",
+        "constraint \"Order\".\"Order_userId_fkey\" property deferrable yes",
+        "enum Role labels 'a,b', \"c\"\"d\", e",
+    };
+    for (size_t l = 0; l < sizeof lines / sizeof lines[0]; l++) {
+        size_t len = strlen(lines[l]);
+        for (size_t i = 0; i <= len; i++) {
+            char *p = rh_xstrndup(lines[l], i);
+            rh_catalog_expect e;
+            rh_err err;
+            if (rh_catalog_expect_parse(p, &e, &err) == 0) {
+                rh_buf m;
+                rh_buf_init(&m);
+                int r = rh_catalog_check(cat, &e, &m);
+                assert_true(r == RH_CHECK_PASS || r == RH_CHECK_FAIL || r == RH_CHECK_ERROR);
+                rh_buf_free(&m);
+                rh_catalog_expect_clear(&e);
+            } else {
+                assert_true(err.msg[0] != '\0');
+            }
+            free(p);
+        }
+    }
+}
+
 static void test_objects_exist_and_absent(void **state)
 {
     (void)state;
@@ -393,6 +424,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse_maps_lines_onto_one_struct),
+        cmocka_unit_test(test_expect_parse_survives_damage),
         cmocka_unit_test(test_objects_exist_and_absent),
         cmocka_unit_test(test_properties),
         cmocka_unit_test(test_did_you_mean),
