@@ -1354,7 +1354,13 @@ static int parse_file(parser *p, const char *path, const char *text, size_t len,
             continue;
         }
         cur c = {p, file, dir, &l, 0, 0, 0, 0};
-        parse_line(&c);
+        if (l.n == 0) {
+            /* a line holding only a heredoc marker */
+            rh_tok at = {NULL, NULL, l.line, l.heredoc_col, 0};
+            perr(&c, &at, "a heredoc belongs to a step on the same line: sql <<SQL", "a heredoc without a step");
+        } else {
+            parse_line(&c);
+        }
         rh_lline_free(&l);
         if (p->nerrors > MAX_ERRORS)
             break;

@@ -436,6 +436,7 @@ static void test_errors(void **state)
     bad("prisma latest\n", "'latest' is not a version", NULL);
     bad("scenario a\nscenario b\n", "2:1", "already named on line 1", NULL);
     bad("\"deploy\"\n", "expected a step, got a quoted word", NULL);
+    bad("<<SQL\nselect 1\nSQL\n", "1:1", "a heredoc without a step", NULL);
     bad("include x.inc\n", "include is not allowed here", NULL);
     bad("snapshot a\nrestart => ok\n", "'restart' takes no expected outcome", NULL);
     /* several errors are all reported, each with its line */
