@@ -84,6 +84,9 @@ static const char Q_CONSTRAINTS[] =
     "LEFT JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_type t ON t.oid = con.contypid"
     DESCR("d", "pg_constraint", "con.oid", "0")
     "WHERE (c.relkind IN ('r', 'p') OR t.oid IS NOT NULL) AND" NSP_FILTER("n")
+    /* a foreign key to a partitioned table gets one derived row per referenced partition on the same
+       table ("fkey1", "fkey2"): bookkeeping whose names depend on partition order, left out */
+    "AND NOT EXISTS (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid AND pcon.conrelid = con.conrelid) "
     "AND" NOT_EXT("pg_class", "con.conrelid") "AND" NOT_EXT("pg_type", "con.contypid");
 
 static const char Q_INDEXES[] =

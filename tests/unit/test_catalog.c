@@ -36,6 +36,10 @@ static const char RICH[] =
     "CREATE UNLOGGED TABLE logbook (id int);"
     "CREATE TABLE events (id int, at date NOT NULL) PARTITION BY RANGE (at);"
     "CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"
+    "CREATE TABLE pk (id int, r int, PRIMARY KEY (id, r)) PARTITION BY RANGE (r);"
+    "CREATE TABLE pk1 PARTITION OF pk FOR VALUES FROM (0) TO (10);"
+    "CREATE TABLE pk2 PARTITION OF pk FOR VALUES FROM (10) TO (20);"
+    "CREATE TABLE refs (id int, pid int, pr int, CONSTRAINT refs_fkey FOREIGN KEY (pid, pr) REFERENCES pk);"
     "CREATE VIEW \"ActiveUsers\" AS SELECT id, email FROM \"User\" WHERE role = 'USER';"
     "CREATE MATERIALIZED VIEW mv AS SELECT count(*) AS c FROM \"User\";"
     "CREATE INDEX mv_idx ON mv(c);"
@@ -117,6 +121,10 @@ static void test_every_kind(void **state)
     assert_prop(cat, RH_CAT_TABLE, NULL, NULL, "events_2024", "partition-bound",
                 "FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')");
     assert_prop(cat, RH_CAT_TABLE, NULL, NULL, "Order", "row-security", "yes");
+    /* a foreign key to a partitioned table: one constraint, not one per referenced partition */
+    assert_prop(cat, RH_CAT_CONSTRAINT, NULL, "refs", "refs_fkey", "kind", "foreign-key");
+    assert_null(rh_catalog_find(cat, RH_CAT_CONSTRAINT, NULL, "refs", "refs_fkey1", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_INDEX, NULL, "pk1", "pk1_pkey", NULL));
     /* columns */
     assert_prop(cat, RH_CAT_COLUMN, NULL, "User", "email", "type", "character varying(255)");
     assert_prop(cat, RH_CAT_COLUMN, NULL, "User", "email", "comment", "multi\nline");
@@ -302,8 +310,16 @@ static void test_different_orders_compare_equal(void **state)
                         "CREATE TABLE \"User\" (id int PRIMARY KEY, email text NOT NULL, role \"Role\");"
                         "CREATE TABLE \"Post\" (id int PRIMARY KEY, \"authorId\" int REFERENCES \"User\"(id), title text);"
                         "CREATE INDEX post_title ON \"Post\"(title); CREATE UNIQUE INDEX user_email ON \"User\"(email);"
-                        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';");
-    PGconn *b = db_with("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
+                        "CREATE TABLE pk (id int, r int, PRIMARY KEY (id, r)) PARTITION BY RANGE (r);"
+                        "CREATE TABLE pk1 PARTITION OF pk FOR VALUES FROM (0) TO (10);"
+                        "CREATE TABLE pk2 PARTITION OF pk FOR VALUES FROM (10) TO (20);"
+                        "CREATE TABLE refs (pid int, pr int, CONSTRAINT refs_fkey FOREIGN KEY (pid, pr) REFERENCES pk);");
+    PGconn *b = db_with("CREATE TABLE pk (id int, r int, PRIMARY KEY (id, r)) PARTITION BY RANGE (r);"
+                        "CREATE TABLE pk2 PARTITION OF pk FOR VALUES FROM (10) TO (20);"
+                        "CREATE TABLE refs (pid int, pr int, CONSTRAINT refs_fkey FOREIGN KEY (pid, pr) REFERENCES pk);"
+                        "CREATE TABLE pk1 (id int NOT NULL, r int NOT NULL);"
+                        "ALTER TABLE pk ATTACH PARTITION pk1 FOR VALUES FROM (0) TO (10);""CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';"
                         "CREATE TYPE \"Role\" AS ENUM ('USER');"
                         "CREATE TABLE \"User\" (email text NOT NULL, id int, dropped int);"
                         "ALTER TABLE \"User\" DROP COLUMN dropped; ALTER TABLE \"User\" ADD PRIMARY KEY (id);"
