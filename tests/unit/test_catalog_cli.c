@@ -72,6 +72,19 @@ static void test_snapshot_then_diff(void **state)
     free(out);
     free(err);
 
+    /* a Prisma DATABASE_URL with ?schema= works and sets the default schema */
+    rh_test_exec(c, "CREATE SCHEMA \"My App\"");
+    char *purl = rh_xasprintf("%s%cschema=My%%20App", rh_cluster_url(rh_test_cluster()), '&');
+    char *dbpart = strstr(purl, "/postgres?");
+    assert_non_null(dbpart);
+    char *prisma_url = rh_xasprintf("%.*s/%s%s", (int)(dbpart - purl), purl, db, dbpart + 9);
+    assert_int_equal(run(&out, &err, "snapshot", prisma_url, NULL, NULL, NULL), 0);
+    assert_non_null(strstr(out, "\ndefault-schema \"My App\"\n"));
+    free(out);
+    free(err);
+    free(purl);
+    free(prisma_url);
+
     /* stdout output is the same text as the file format */
     assert_int_equal(run(&out, &err, "snapshot", url, NULL, NULL, NULL), 0);
     assert_non_null(strstr(out, "\ncolumn public.\"User\".email\n  type text\n  not-null yes\n"));
