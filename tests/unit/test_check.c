@@ -410,6 +410,33 @@ static void test_cli(void **state)
     fx_free(r);
 }
 
+/* rh_check_bench (for `rehearse bench check`) runs on a small generated history and reports JSON;
+   no timing is asserted here. */
+static void test_bench_smoke(void **state)
+{
+    (void)state;
+    rh_check_bench_opts o = {.history = 12, .added = 3, .runs = 1, .json = 1};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_err err;
+    if (rh_check_bench(&o, &b, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        fail();
+    }
+    json_object *root = json_tokener_parse(b.data);
+    assert_non_null(root);
+    json_object *v = NULL;
+    assert_true(json_object_object_get_ex(root, "history", &v));
+    assert_int_equal(json_object_get_int(v), 12);
+    assert_true(json_object_object_get_ex(root, "total_ms", &v));
+    assert_true(json_object_object_get_ex(root, "errors", &v));
+    assert_int_equal(json_object_get_int(v), 0); /* the generated history deploys cleanly */
+    assert_true(json_object_object_get_ex(root, "warnings", &v));
+    assert_true(json_object_get_int(v) >= 1);    /* the ADD COLUMN's AccessExclusiveLock */
+    json_object_put(root);
+    rh_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -419,6 +446,7 @@ int main(void)
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_seed_makes_not_null_fail),
         cmocka_unit_test(test_cli),
+        cmocka_unit_test(test_bench_smoke),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
