@@ -528,6 +528,7 @@ static void test_result_json(void **state)
     assert_int_equal(back.line, 7);
     assert_int_equal(back.status, RH_FAIL);
     assert_true(back.ms > 12.4 && back.ms < 12.6);
+    rh_result_free(&back);
     assert_int_equal(rh_result_from_json("not json", &back, &err), -1);
     free(j);
     rh_result_free(&r);
