@@ -458,10 +458,12 @@ static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, 
         rh_buf_free(&tmp);
         return rh_err_set(err, "catalog snapshot: cannot quote schema name: %s", PQerrorMessage(conn));
     }
-    /* Expressions print relative to search_path and these settings: pin them. */
+    /* Expressions print relative to search_path and these settings: pin them. A scenario's own
+       statement_timeout (set to make a deploy fail) must not make the snapshot fail. */
     rh_buf_printf(&sql, "SET LOCAL search_path TO %s; SET LOCAL DateStyle TO 'ISO, YMD'; "
                         "SET LOCAL IntervalStyle TO 'postgres'; SET LOCAL TimeZone TO 'UTC'; "
                         "SET LOCAL extra_float_digits TO 1; SET LOCAL bytea_output TO 'hex'; "
+                        "SET LOCAL statement_timeout TO 0; SET LOCAL lock_timeout TO '30s'; "
                         "SET LOCAL rehearse.owners TO %s; SET LOCAL rehearse.grants TO %s",
                   q, o->include_owners ? "on" : "off", o->include_grants ? "on" : "off");
     PQfreemem(q);
