@@ -1,61 +1,115 @@
 /*
  * cmd_bench.c — `rehearse bench WHAT`: the benchmarks. Timings live here and in scripts/, never in
- * pass/fail tests.
+ * pass/fail tests. Each benchmark's measuring code is in its module (rh_*_bench); this file parses
+ * options and prints.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "catalog/catalog.h"
+#include "check/check.h"
 #include "cli/cli.h"
 #include "cluster/bench.h"
+#include "engine/engine.h"
+#include "source/git.h"
+#include "util/fs.h"
+
+/* Weak: present once the scenario runner provides it. */
+int rh_runner_bench(int argc, char **argv) __attribute__((weak));
 
 static void help(void)
 {
-    printf("usage: rehearse bench cluster [--runs N] [--format human|json] [--pg-bin DIR] [--run-as USER]\n\n"
-           "cluster  template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
-           "         pg_ctl stop and pg_virtualenv (when installed), interleaved run by run.\n");
+    printf("usage: rehearse bench WHAT [--runs N] [--format human|json] [--pg-bin DIR] [--run-as USER] [options]\n\n"
+           "cluster    template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
+           "           pg_ctl stop and pg_virtualenv (when installed), interleaved run by run\n"
+           "deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
+           "           rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
+           "           and the floor (same files back to back, no ledger)\n"
+           "git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
+           "catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
+           "check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
+           "scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
 }
 
-static int bench_cluster(int argc, char **argv)
+typedef struct bench_args {
+    int runs, json, n1, n2, no_oracle, no_psql;
+    const char *migrations_dir;
+    rh_cluster_opts co;
+} bench_args;
+
+static int parse(const char *what, int argc, char **argv, bench_args *a)
 {
     static const struct option opts[] = {
-        {"runs", required_argument, NULL, 'n'},   {"format", required_argument, NULL, 'f'},
-        {"pg-bin", required_argument, NULL, 'b'}, {"run-as", required_argument, NULL, 'u'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
-    int runs = 20, json = 0, c;
-    rh_cluster_opts co = {0};
+        {"runs", required_argument, NULL, 'n'},     {"format", required_argument, NULL, 'f'},
+        {"pg-bin", required_argument, NULL, 'b'},   {"run-as", required_argument, NULL, 'u'},
+        {"generate", required_argument, NULL, '1'}, {"migrations", required_argument, NULL, '1'},
+        {"tables", required_argument, NULL, '1'},   {"history", required_argument, NULL, '1'},
+        {"indexes", required_argument, NULL, '2'},  {"added", required_argument, NULL, '2'},
+        {"migrations-dir", required_argument, NULL, 'd'}, {"no-oracle", no_argument, NULL, 'O'},
+        {"no-psql", no_argument, NULL, 'P'},        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
-            runs = atoi(optarg);
-            if (runs < 1 || runs > 10000)
+            a->runs = atoi(optarg);
+            if (a->runs < 1 || a->runs > 10000)
                 return rh_cli_usage_error("bench", "--runs takes a number from 1 to 10000, not '%s'", optarg);
             break;
+        case '1':
+        case '2': {
+            int v = atoi(optarg);
+            if (v < 1 || v > 100000)
+                return rh_cli_usage_error("bench", "a size must be a number from 1 to 100000, not '%s'", optarg);
+            *(c == '1' ? &a->n1 : &a->n2) = v;
+            break;
+        }
         case 'f':
             if (strcmp(optarg, "json") == 0)
-                json = 1;
+                a->json = 1;
             else if (strcmp(optarg, "human") != 0)
                 return rh_cli_usage_error("bench", "--format is human or json, not '%s'", optarg);
             break;
-        case 'b': co.pg_bin = optarg; break;
-        case 'u': co.run_as = optarg; break;
+        case 'b': a->co.pg_bin = optarg; break;
+        case 'u': a->co.run_as = optarg; break;
+        case 'd': a->migrations_dir = optarg; break;
+        case 'O': a->no_oracle = 1; break;
+        case 'P': a->no_psql = 1; break;
         case 'h': help(); return RH_EXIT_OK;
-        default: return rh_cli_usage_error("bench", "unknown option");
+        default: return rh_cli_usage_error("bench", "unknown option for bench %s", what);
         }
     }
-    rh_buf out;
-    rh_buf_init(&out);
-    rh_err err;
-    int rc = rh_cluster_bench(&co, runs, json, &out, &err);
-    fputs(out.data, stdout);
-    rh_buf_free(&out);
-    if (rc < 0) {
-        fprintf(stderr, "rehearse bench cluster: %s\n", err.msg);
-        return RH_EXIT_USAGE;
-    }
-    return RH_EXIT_OK;
+    if (optind < argc)
+        return rh_cli_usage_error("bench", "unexpected argument '%s'", argv[optind]);
+    return -1;
+}
+
+static int bench_git(const bench_args *a, rh_buf *out, rh_err *err)
+{
+    int n = a->n1 ? a->n1 : 250, runs = a->runs ? a->runs : 20;
+    char tmpl[] = "/tmp/rehearse-bench-git-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return rh_err_errno(err, "mkdtemp");
+    double median = 0, min = 0;
+    size_t found = 0;
+    int rc = rh_git_bench_fixture(tmpl, n, err);
+    if (rc == 0)
+        rc = rh_git_bench_read(tmpl, "HEAD", "prisma/migrations", runs, &median, &min, &found, err);
+    rh_err ignored;
+    rh_fs_rmtree(tmpl, &ignored);
+    if (rc < 0)
+        return -1;
+    if (a->json)
+        rh_buf_printf(out, "{\"benchmark\": \"git\", \"migrations\": %zu, \"runs\": %d, "
+                           "\"read_ms\": {\"median\": %.3f, \"min\": %.3f}}\n", found, runs, median, min);
+    else
+        rh_buf_printf(out, "git benchmark: open + resolve + read a %zu-migration folder at a revision, %d runs\n"
+                           "  median %.2f ms, min %.2f ms (target <= 50 ms)\n", found, runs, median, min);
+    return 0;
 }
 
 int rh_cmd_bench(int argc, char **argv)
@@ -64,7 +118,47 @@ int rh_cmd_bench(int argc, char **argv)
         help();
         return argc < 2 ? RH_EXIT_USAGE : RH_EXIT_OK;
     }
-    if (strcmp(argv[1], "cluster") == 0)
-        return bench_cluster(argc - 1, argv + 1);
-    return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster)", argv[1]);
+    const char *what = argv[1];
+    if (strcmp(what, "scenarios") == 0) {
+        if (!rh_runner_bench)
+            return rh_cli_usage_error("bench", "this build has no scenario runner");
+        return rh_runner_bench(argc - 1, argv + 1);
+    }
+    bench_args a;
+    memset(&a, 0, sizeof a);
+    int prc = parse(what, argc - 1, argv + 1, &a);
+    if (prc >= 0)
+        return prc;
+    rh_buf out;
+    rh_buf_init(&out);
+    rh_err err;
+    rh_err_clear(&err);
+    int rc;
+    if (strcmp(what, "cluster") == 0) {
+        rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.json, &out, &err);
+    } else if (strcmp(what, "deploy") == 0) {
+        rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
+                                   .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json};
+        rc = rh_engine_bench(&eo, &out, &err);
+    } else if (strcmp(what, "git") == 0) {
+        rc = bench_git(&a, &out, &err);
+    } else if (strcmp(what, "catalog") == 0) {
+        rc = rh_catalog_bench_run(&a.co, a.n1 ? a.n1 : 500, a.n2 ? a.n2 : 4, a.runs ? a.runs : 10, a.json, &out,
+                                  &err);
+    } else if (strcmp(what, "check") == 0) {
+        rh_check_bench_opts ko = {.history = a.n1, .added = a.n2, .runs = a.runs, .json = a.json,
+                                  .pg_bin = a.co.pg_bin};
+        rc = rh_check_bench(&ko, &out, &err);
+    } else {
+        rh_buf_free(&out);
+        return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster, deploy, git, catalog, check, scenarios)",
+                                  what);
+    }
+    fputs(out.data, stdout);
+    rh_buf_free(&out);
+    if (rc < 0) {
+        fprintf(stderr, "rehearse bench %s: %s\n", what, err.msg);
+        return RH_EXIT_USAGE;
+    }
+    return RH_EXIT_OK;
 }
