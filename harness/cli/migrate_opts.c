@@ -188,9 +188,9 @@ int rh_migrate_setup(rh_migrate_opts *o)
         return RH_EXIT_USAGE;
     }
     if (!o->profile.verified)
-        fprintf(stderr, "rehearse: note: the Prisma %s profile is unverified (not observed against real "
-                        "Prisma)%s\n",
-                o->profile.version,
+        fprintf(stderr, "rehearse: note: the Prisma %s profile (%s) is unverified (not observed against "
+                        "real Prisma)%s\n",
+                o->profile.version, o->profile_source,
                 o->profile.exec == RH_EXEC_SPLIT_STATEMENTS
                     ? ": it splits scripts into statements (prisma-engines PR #5767)"
                     : "");

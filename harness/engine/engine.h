@@ -9,6 +9,8 @@
  * sessions and inject faults around it) and a migration set already sorted by the profile.
  *
  * Ledger I/O (the `_prisma_migrations` table) is in ledger.c with the rh_ledger_* prefix.
+ * Server notices raised by migration scripts are dropped, as Prisma shows none: the connection's
+ * notice processor is swapped for the script and restored afterwards with a NULL argument.
  */
 #ifndef RH_ENGINE_H
 #define RH_ENGINE_H

@@ -177,7 +177,26 @@ static int exec_simple(PGconn *conn, const char *sql, rh_exec_failure *f)
     return failed;
 }
 
+/* Prisma shows no server notices (NOTICE: ... already exists, skipping); neither do we. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f);
+
 int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
+{
+    /* libpq cannot tell us the previous processor's argument: it is restored with NULL (fine for
+       libpq's default processor; documented in engine.h). */
+    PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
+    int rc = exec_script(conn, profile, sql, len, f);
+    PQsetNoticeProcessor(conn, prev, NULL);
+    return rc;
+}
+
+static int exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
 {
     memset(f, 0, sizeof *f);
     if (profile && profile->exec == RH_EXEC_SPLIT_STATEMENTS) {
