@@ -156,6 +156,7 @@ typedef struct bench_ctx {
     const rh_profile *profile;
     const char *dir;
     const char *oracle;
+    const rh_cluster_opts *cluster;
     char psql[4200];
 } bench_ctx;
 
@@ -165,6 +166,8 @@ static int run_method(bench_ctx *b, int method, double *secs, rh_err *err)
     rh_cluster *c = NULL;
     rh_cluster_opts co;
     memset(&co, 0, sizeof co);
+    if (b->cluster)
+        co = *b->cluster;
     if (rh_cluster_start(&c, &co, err) < 0)
         return -1;
     int rc = -1;
@@ -261,7 +264,7 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
         if (rh_engine_generate_history(dir, n_gen, err) < 0)
             return -1;
     }
-    bench_ctx b = {.dir = dir};
+    bench_ctx b = {.dir = dir, .cluster = opts->cluster};
     rh_migset set;
     rh_profile profile;
     int rc = -1;

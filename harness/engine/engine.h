@@ -18,6 +18,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "cluster/cluster.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "util/buf.h"
@@ -162,6 +163,7 @@ typedef struct rh_engine_bench_opts {
     int with_psql;              /* also time a psql-per-file loop */
     const char *psql_path;      /* NULL: psql next to the cluster's postgres binaries */
     int json;                   /* report as JSON instead of text */
+    const rh_cluster_opts *cluster; /* options of the fresh clusters (--pg-bin, --run-as); NULL: defaults */
 } rh_engine_bench_opts;
 
 /*
