@@ -124,6 +124,53 @@ static int url_is_local(const char *url, char **host_out)
     return local;
 }
 
+/*
+ * A DATABASE_URL as Prisma takes it: libpq rejects Prisma's own query parameters (schema=,
+ * connection_limit= ...). They are taken out; schema= (percent-decoded) goes to *schema.
+ */
+static char *strip_prisma_params(const char *url, char **schema)
+{
+    static const char *prisma_only[] = {"schema=", "connection_limit=", "pool_timeout=", "pgbouncer=",
+                                        "socket_timeout=", "statement_cache_size=", "sslaccept=", "sslidentity=",
+                                        "sslpassword=", NULL};
+    *schema = NULL;
+    const char *q = strchr(url, '?');
+    if (!q || strncmp(url, "postgres", 8) != 0)
+        return rh_xstrdup(url);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_append(&b, url, (size_t)(q - url));
+    char sep = '?';
+    for (const char *p = q + 1; *p;) {
+        const char *amp = strchr(p, '&');
+        size_t n = amp ? (size_t)(amp - p) : strlen(p);
+        int drop = 0;
+        for (int i = 0; prisma_only[i] && !drop; i++)
+            drop = strncmp(p, prisma_only[i], strlen(prisma_only[i])) == 0;
+        if (drop && strncmp(p, "schema=", 7) == 0) {
+            free(*schema);
+            char *v = rh_xstrndup(p + 7, n - 7), *w = v;
+            for (char *r = v; *r; r++) {
+                unsigned hi, lo;
+                if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%1x%1x", &hi, &lo) == 2) {
+                    *w++ = (char)(hi * 16 + lo);
+                    r += 2;
+                } else {
+                    *w++ = *r;
+                }
+            }
+            *w = '\0';
+            *schema = v;
+        } else if (!drop && n > 0) {
+            rh_buf_putc(&b, sep);
+            rh_buf_append(&b, p, n);
+            sep = '&';
+        }
+        p += n + (amp ? 1 : 0);
+    }
+    return rh_buf_steal(&b);
+}
+
 /* Load the migration set from the folder or the revision, and decide the profile. */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
@@ -195,30 +242,48 @@ int rh_migrate_setup(rh_migrate_opts *o)
                     ? ": it splits scripts into statements (prisma-engines PR #5767)"
                     : "");
     if (o->database_url) {
-        char *host = NULL;
-        int local = url_is_local(o->database_url, &host);
+        char *host = NULL, *schema = NULL;
+        char *url = strip_prisma_params(o->database_url, &schema);
+        int local = url_is_local(url, &host);
+        int rc = 0;
         if (local < 0) {
             fprintf(stderr, "rehearse %s: --database-url: %s\n", o->cmd, host);
-            free(host);
-            return RH_EXIT_USAGE;
-        }
-        if (!local && !o->allow_remote) {
+            rc = RH_EXIT_USAGE;
+        } else if (!local && !o->allow_remote) {
             fprintf(stderr,
                     "rehearse %s: --database-url points at host '%s', which is not this machine; rehearse "
                     "refuses to change a remote database unless --allow-remote is given\n",
                     o->cmd, host);
-            free(host);
-            return RH_EXIT_USAGE;
+            rc = RH_EXIT_USAGE;
+        } else {
+            o->conn = PQconnectdb(url);
+            if (PQstatus(o->conn) != CONNECTION_OK) {
+                fprintf(stderr, "rehearse %s: cannot connect to --database-url: %s", o->cmd,
+                        PQerrorMessage(o->conn));
+                rc = RH_EXIT_USAGE;
+            } else if (schema && *schema) {
+                /* Prisma works in the URL's schema: the ledger and the P3005 check land there */
+                char *id = PQescapeIdentifier(o->conn, schema, strlen(schema));
+                char *set_sql = rh_xasprintf("SET search_path TO %s", id ? id : "public");
+                PGresult *r = PQexec(o->conn, set_sql);
+                if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+                    fprintf(stderr, "rehearse %s: --database-url schema=%s: %s", o->cmd, schema,
+                            PQerrorMessage(o->conn));
+                    rc = RH_EXIT_USAGE;
+                }
+                PQclear(r);
+                free(set_sql);
+                PQfreemem(id);
+            }
+            if (rc != 0) {
+                PQfinish(o->conn);
+                o->conn = NULL;
+            }
         }
         free(host);
-        o->conn = PQconnectdb(o->database_url);
-        if (PQstatus(o->conn) != CONNECTION_OK) {
-            fprintf(stderr, "rehearse %s: cannot connect to --database-url: %s", o->cmd, PQerrorMessage(o->conn));
-            PQfinish(o->conn);
-            o->conn = NULL;
-            return RH_EXIT_USAGE;
-        }
-        return 0;
+        free(schema);
+        free(url);
+        return rc;
     }
     rh_cluster_opts copts;
     memset(&copts, 0, sizeof copts);
