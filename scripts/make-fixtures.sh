@@ -125,6 +125,10 @@ tag() {
 # (seed 001 §8), which is the ICU folder order except for 20251014074657_enable_citext, added on
 # 2025-12-19 with a name that sorts before the already-applied baseline.
 #   deploy-2025-12-18  the 40 migrations production had before the Party work
+#   breeding-attempt-1..3, attachment-attempt-1
+#                      broken first versions of 20251224_party_step5_breeding_party (x3) and
+#                      20251224115227_party_step5_attachment_party (x1): the 4 older failed rows
+#                      of seed 001 §7's ledger (69 rows = 64 applied + 5 failed attempts)
 #   before-incident    the first 51 in folder order: production's applied set
 #   incident           all 64; 20251225_step6_waitlist_party_only has CREATE INDEX CONCURRENTLY
 #                      among other statements: 25001 under migrate deploy
@@ -144,6 +148,28 @@ build_breederhq() {
                 mig 20251014074657_enable_citext
                 mig "$n"
                 commit "Enable citext; add it before the baseline too, for fresh databases"
+                continue ;;
+            20251224_party_step5_breeding_party)
+                # Seed 001 §7: production's ledger holds three failed attempts of this one ...
+                mig "$n" "$n.attempt1.sql"
+                commit "Party step 5: Party table, breeding plans and attempts"
+                tag breeding-attempt-1          # 42601: a DO block without END IF
+                mig "$n" "$n.attempt2.sql"
+                commit "Fix step 5 breeding: DO block syntax"
+                tag breeding-attempt-2          # 42703: Contact has no column "name"
+                mig "$n" "$n.attempt3.sql"
+                commit "Fix step 5 breeding: Party display name from first/last name"
+                tag breeding-attempt-3          # 42703: BreedingAttempt has no "studOwnerId"
+                mig "$n"
+                commit "Fix step 5 breeding: studOwnerContactId"
+                continue ;;
+            20251224115227_party_step5_attachment_party)
+                # ... and one of this one.
+                mig "$n" "$n.attempt1.sql"
+                commit "Party step 5: attachments"
+                tag attachment-attempt-1        # 42703: Attachment has no "contact_id"
+                mig "$n"
+                commit "Fix step 5 attachments: contactId"
                 continue ;;
             20251225_step6_waitlist_party_only)
                 mig "$n" "$n.incident.sql"
