@@ -244,6 +244,25 @@ done
 step 0 deploy                                   # the ledger's started_at order is the applied order
 step 0 status
 
+new_case advisory_lock                          # another deploy holds the lock: P1002 after Prisma's 10 s
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+holders=()
+for db in "${case}_o" "${case}_r"; do
+  "$PSQL" -X -q -h "$sockdir" -p "$port" -U postgres -d "$db" \
+    -c 'SELECT pg_advisory_lock(72707369)' -c 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
+  holders+=($!)
+done
+for db in "${case}_o" "${case}_r"; do   # wait until both sessions hold it
+  for _ in $(seq 50); do
+    [ "$(sql "$db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ] && break
+    sleep 0.1
+  done
+done
+step 1 deploy                                   # P1002, no ledger created
+kill "${holders[@]}" 2>/dev/null; wait "${holders[@]}" 2>/dev/null
+sql postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('${case}_o', '${case}_r') AND pid <> pg_backend_pid()" >/dev/null
+step 0 deploy                                   # the lock is free again
+
 new_case edited                                 # rehearse's finding: edited after apply (Prisma: silent)
 mig 20250101000000_a 'CREATE TABLE a (id INT);'
 step 0 deploy
