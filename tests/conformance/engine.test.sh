@@ -25,7 +25,8 @@ src=${REHEARSE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
 oracle=${REHEARSE_ORACLE:-}
 if [ -z "$oracle" ]; then
-  for c in "$src/../shared/oracle/prisma-oracle" "/work/shared/oracle/prisma-oracle"; do
+  # the shared reference next to the checkout, else the copy vendored here (so CI needs only node + npm)
+  for c in "$src/../shared/oracle/prisma-oracle" "/work/shared/oracle/prisma-oracle" "$here/oracle/prisma-oracle"; do
     [ -x "$c" ] && { oracle=$c; break; }
   done
 fi
