@@ -40,6 +40,7 @@ const char *rh_finding_kind_name(rh_finding_kind kind)
     case RH_FINDING_FOLDER_GONE: return "folder-gone";
     case RH_FINDING_WILL_REAPPLY: return "will-reapply";
     case RH_FINDING_FAILED_ROW: return "failed";
+    case RH_FINDING_HIDDEN_LEDGER: return "hidden-ledger";
     }
     return "?";
 }

@@ -74,6 +74,24 @@ static void findings(const rh_migset *set, const rh_ledger *l, rh_engine_result 
     }
 }
 
+/* Ledger tables in schemas the unqualified name does not resolve to: Prisma never reads them. */
+static void hidden_ledgers(PGconn *conn, rh_engine_result *res)
+{
+    PGresult *r = PQexec(conn, "SELECT n.nspname, (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid"
+                               " AND a.attnum > 0) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                               " WHERE c.relname = '_prisma_migrations' AND c.relkind IN ('r', 'p')"
+                               " AND c.oid IS DISTINCT FROM to_regclass('_prisma_migrations') ORDER BY 1");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+        for (int i = 0; i < PQntuples(r); i++)
+            add_finding(res, RH_FINDING_HIDDEN_LEDGER, "_prisma_migrations",
+                        rh_xasprintf("a ledger table exists in schema \"%s\", outside the search_path Prisma "
+                                     "uses: Prisma does not read it (deploy starts a new ledger and applies "
+                                     "everything again)",
+                                     PQgetvalue(r, i, 0)));
+    }
+    PQclear(r);
+}
+
 /* Names joined by "\n". */
 static void join(rh_buf *b, char **names, size_t n)
 {
@@ -185,6 +203,7 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
     }
     rh_buf_free(&b);
     findings(set, &l, res);
+    hidden_ledgers(conn, res);
     free(failed);
     free(unapplied);
     free(unpersisted);

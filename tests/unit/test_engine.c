@@ -383,6 +383,31 @@ static void status_reports_what_prisma_stays_silent_about(void **state)
     PQfinish(c);
 }
 
+static void a_ledger_outside_the_search_path_is_reported(void **state)
+{
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_test_exec(c, "CREATE SCHEMA other");
+    rh_test_exec(c, "SET search_path TO other");
+    rh_migset set = {0};
+    add(&set, "20250101000000_a", "CREATE TABLE a (id INT);");
+    rh_engine_result res;
+    assert_int_equal(deploy(c, &set, NULL, &res), 0);
+    rh_engine_result_free(&res);
+    rh_test_exec(c, "SET search_path TO public");
+    /* as Prisma: the ledger in "other" is invisible, the public schema is empty: a new ledger */
+    assert_int_equal(deploy(c, &set, NULL, &res), 0);
+    assert_int_equal(res.n_applied, 1);
+    rh_engine_result_free(&res);
+    rh_err err;
+    rh_engine_result_init(&res);
+    assert_int_equal(rh_engine_status(c, &set, NULL, &res, &err), 0);
+    assert_true(has_finding(&res, RH_FINDING_HIDDEN_LEDGER, "_prisma_migrations"));
+    assert_non_null(strstr(res.findings[res.n_findings - 1].detail, "schema \"other\""));
+    rh_engine_result_free(&res);
+    rh_migset_free(&set);
+    PQfinish(c);
+}
+
 static void split_profile_runs_concurrently_alone(void **state)
 {
     PGconn *c = rh_test_fresh_db(NULL);
@@ -413,6 +438,7 @@ int main(void)
         cmocka_unit_test(advisory_lock_times_out_with_p1002),
         cmocka_unit_test(bad_input_gives_clear_errors),
         cmocka_unit_test(status_reports_what_prisma_stays_silent_about),
+        cmocka_unit_test(a_ledger_outside_the_search_path_is_reported),
         cmocka_unit_test(split_profile_runs_concurrently_alone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
