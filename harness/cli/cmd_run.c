@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cluster/cluster.h"
 #include "report/report.h"
 #include "runner/runner.h"
 #include "util/fs.h"
@@ -30,6 +31,7 @@ static void help(FILE *f)
             "      --keep-failed    leave a failed scenario's cluster running and say how to connect\n"
             "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
             "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
+            "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
             "      --color / --no-color   colours in the human report (default: on a terminal)\n"
             "      --list           print the selected scenarios and exit\n"
             "  -h, --help           this text\n"
@@ -76,6 +78,7 @@ int rh_cmd_run(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"pg-bin", required_argument, NULL, 'P'},
         {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
+        {"no-warm", no_argument, NULL, 'W'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
@@ -118,6 +121,7 @@ int rh_cmd_run(int argc, char **argv)
         case 'C': color = 0; break;
         case 'l': list = 1; break;
         case 'N': o.no_fork = 1; break;
+        case 'W': o.no_warm = 1; break;
         case 'h': help(stdout); return RH_EXIT_OK;
         default: return rh_cli_usage_error("run", "unknown option");
         }
@@ -150,6 +154,14 @@ int rh_cmd_run(int argc, char **argv)
         return RH_EXIT_OK;
     }
 
+    /* durations of earlier runs, so that the longest scenarios start first */
+    rh_cluster_opts copts = {0};
+    copts.pg_bin = o.pg_bin;
+    char *cache = rh_template_cache_dir(&copts);
+    char *timings = cache ? rh_xasprintf("%s/scenario-times.tsv", cache) : NULL;
+    free(cache);
+    o.timings_path = timings;
+
     progress pr = {isatty(2), 0};
     int out_tty = !output && isatty(1);
     pr.color = color >= 0 ? color : isatty(2);
@@ -158,6 +170,7 @@ int rh_cmd_run(int argc, char **argv)
 
     rh_run run;
     int rc = rh_runner_run(&o, files, nfiles, &run, &err);
+    free(timings);
     for (size_t i = 0; i < nfiles; i++)
         free(files[i]);
     free(files);

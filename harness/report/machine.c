@@ -277,6 +277,8 @@ void rh_report_json(const rh_run *run, rh_buf *out)
         }
         json_object_object_add(o, "ms", json_object_new_double(r->ms));
         json_object_object_add(o, "overhead_ms", json_object_new_double(r->overhead_ms));
+        json_object_object_add(o, "steps_ms", json_object_new_double(r->steps_ms));
+        json_object_object_add(o, "setup_ms", json_object_new_double(r->setup_ms));
         json_object_object_add(o, "steps_run", json_object_new_int64((int64_t)r->steps_run));
         json_object_object_add(o, "steps_total", json_object_new_int64((int64_t)r->steps_total));
         if (r->status == RH_FAIL || r->status == RH_ERROR) {

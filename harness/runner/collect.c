@@ -46,7 +46,7 @@ static int walk(const char *dir, list *out, int depth, rh_err *err)
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
             continue;
-        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
+        char *path = strcmp(dir, ".") == 0 ? rh_xstrdup(e->d_name) : rh_xasprintf("%s/%s", dir, e->d_name);
         struct stat sb;
         if (stat(path, &sb) < 0) {
             free(path);

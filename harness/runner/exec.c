@@ -693,6 +693,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     if (s->skip) {
         res->status = RH_SKIP;
         res->skip_reason = rh_xstrdup(s->skip);
+        if (opts->on_result)
+            opts->on_result(opts->cb_ctx, res);
         return 0;
     }
     double t0 = now_ms(), steps_ms = 0;
@@ -714,9 +716,15 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         ctx_free(&ctx);
         res->ms = now_ms() - t0;
         res->overhead_ms = res->ms;
+        if (opts->on_result)
+            opts->on_result(opts->cb_ctx, res);
         return 0;
     }
-    if (rh_ctx_reconnect(&ctx, NULL) == 0) {
+    int connected = rh_ctx_reconnect(&ctx, NULL) == 0;
+    res->setup_ms = now_ms() - t0;
+    if (opts->before_steps)
+        t0 += opts->before_steps(opts->cb_ctx);   /* waiting for its turn is not the scenario's time */
+    if (connected) {
         for (size_t i = 0; i < s->nsteps; i++) {
             const rh_scn_step *st = &s->steps[i];
             res->steps_run = i + 1;
@@ -743,13 +751,18 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     rh_cluster *c = ctx.cluster;
     ctx.cluster = NULL;
     ctx_free(&ctx);
-    if (res->status == RH_FAIL && opts->keep_failed) {
+    int keep = res->status == RH_FAIL && opts->keep_failed;
+    if (keep)
         res->kept = rh_cluster_psql_command(c);
-        rh_cluster_keep(c);
-    } else {
-        rh_cluster_stop(c, &err);
-    }
+    /* the result is final now: the runner may go on while this server stops */
     res->ms = now_ms() - t0;
+    res->steps_ms = steps_ms;
     res->overhead_ms = res->ms - steps_ms;
+    if (opts->on_result)
+        opts->on_result(opts->cb_ctx, res);
+    if (keep)
+        rh_cluster_keep(c);
+    else
+        rh_cluster_stop(c, &err);
     return 0;
 }

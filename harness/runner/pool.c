@@ -6,6 +6,12 @@
  * runner polls the pipes: a worker past its time limit is killed, one that dies without a result
  * (a crash) is reported with the step it was in, and the cluster module's watchdog of that worker
  * stops its server. Results are stored by scenario index, so the report order never depends on -j.
+ *
+ * Two overlaps keep the per-scenario overhead low: a *warm* worker is forked ahead of its turn and
+ * starts its cluster while the others run, then waits for a "go" byte; and a worker that sent its
+ * result frees its slot at once, stopping its server while the next scenario already runs
+ * (*draining*). With a timings file, the scenarios that took longest last time start first, so a
+ * long one does not end up alone at the tail of a parallel run.
  */
 #include "runner/runner.h"
 
@@ -20,7 +26,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/fs.h"
+
 #define DEFAULT_TIMEOUT_MS 120000L
+#define DRAIN_LIMIT_MS 60000.0
+#define MAX_WORKERS 256
 
 static double now_ms(void)
 {
@@ -34,13 +44,18 @@ typedef struct item {
     rh_scenario *scn;    /* NULL when it did not parse */
     rh_result *res;      /* into run->results */
     char *parse_error;
+    double last_ms;      /* from the timings file; -1 unknown */
+    int done;
 } item;
 
+typedef enum wstate { W_FREE, W_WARM, W_RUNNING, W_DRAINING } wstate;
+
 typedef struct worker {
-    int active;
+    wstate state;
     size_t idx;          /* the item */
     pid_t pid;
-    int fd;
+    int fd;              /* results from the worker */
+    int go_fd;           /* "go" to the worker (-1 once sent) */
     rh_buf in;
     long step;           /* the step it last announced, -1 before the first */
     int got_result;
@@ -64,6 +79,7 @@ static void write_all(int fd, const char *s, size_t n)
 
 typedef struct announce {
     int fd;
+    int go_fd;
     int crash_at;    /* test hook: REHEARSE_TEST_CRASH=PATH_PART:STEP makes the worker abort there */
 } announce;
 
@@ -75,6 +91,31 @@ static void announce_step(void *ctx, size_t index)
     write_all(a->fd, line, (size_t)n);
     if (a->crash_at >= 0 && (size_t)a->crash_at == index)
         abort();
+}
+
+/* A warm worker's cluster is up: wait for the runner's go (EOF means: give up). */
+static double wait_for_go(void *ctx)
+{
+    announce *a = ctx;
+    double t = now_ms();
+    char c;
+    ssize_t r;
+    while ((r = read(a->go_fd, &c, 1)) < 0 && errno == EINTR)
+        ;
+    close(a->go_fd);
+    if (r <= 0)
+        _exit(0);   /* the runner is gone or stopped early; the watchdog stops the cluster */
+    return now_ms() - t;
+}
+
+static void send_result(void *ctx, const rh_result *res)
+{
+    announce *a = ctx;
+    char *json = rh_result_to_json(res);
+    write_all(a->fd, "R ", 2);
+    write_all(a->fd, json, strlen(json));
+    write_all(a->fd, "\n", 1);
+    free(json);
 }
 
 /* The runner's crash handling is tested by making a worker die on purpose (never set in use). */
@@ -92,26 +133,87 @@ static int crash_step(const char *path)
     return hit ? atoi(colon + 1) : -1;
 }
 
-static void worker_main(int fd, const rh_scenario *s, const rh_runner_opts *o)
+static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner_opts *o)
 {
     signal(SIGPIPE, SIG_IGN);
     rh_exec_opts eo = {0};
     eo.keep_failed = o->keep_failed;
     eo.pg_bin = o->pg_bin;
-    announce a = {fd, crash_step(s->path)};
+    announce a = {fd, go_fd, crash_step(s->path)};
     eo.on_step = announce_step;
     eo.on_step_ctx = &a;
+    eo.before_steps = wait_for_go;
+    eo.on_result = send_result;
+    eo.cb_ctx = &a;
     rh_result res;
     rh_scenario_run(s, &eo, &res);
-    char *json = rh_result_to_json(&res);
-    write_all(fd, "R ", 2);
-    write_all(fd, json, strlen(json));
-    write_all(fd, "\n", 1);
-    free(json);
     rh_result_free(&res);
     close(fd);
     /* no exit handlers: they belong to the parent (a test binary's shared cluster, stdio buffers) */
     _exit(0);
+}
+
+/* ---- timings of earlier runs -------------------------------------------------------------------- */
+
+static void read_timings(const char *path, item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        items[i].last_ms = -1;
+    char *text;
+    size_t len;
+    rh_err err;
+    if (!path || rh_fs_read(path, &text, &len, &err) < 0)
+        return;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = 0;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(items[i].path, tab + 1) == 0)
+                items[i].last_ms = atof(line);
+    }
+    free(text);
+}
+
+/* Keep the durations of this run (merged with the others in the file). */
+static void write_timings(const char *path, const item *items, size_t n)
+{
+    if (!path)
+        return;
+    rh_buf b;
+    rh_buf_init(&b);
+    char *old;
+    size_t len;
+    rh_err err;
+    if (rh_fs_read(path, &old, &len, &err) == 0) {
+        for (char *line = strtok(old, "\n"); line; line = strtok(NULL, "\n")) {
+            char *tab = strchr(line, '\t');
+            int mine = 0;
+            for (size_t i = 0; tab && i < n && !mine; i++)
+                mine = strcmp(items[i].path, tab + 1) == 0 && items[i].res->ms > 0;
+            if (tab && !mine)
+                rh_buf_printf(&b, "%s\n", line);
+        }
+        free(old);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (items[i].res->ms > 0 && !strchr(items[i].path, '\n'))
+            rh_buf_printf(&b, "%.0f\t%s\n", items[i].res->ms, items[i].path);
+    char *dir = rh_xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = 0;
+        rh_fs_mkdir_p(dir, 0755, &err);
+    }
+    free(dir);
+    char *tmp = rh_xasprintf("%s.%d", path, (int)getpid());
+    if (rh_fs_write(tmp, b.data, b.len, 0644, &err) == 0)
+        rename(tmp, path);
+    else
+        unlink(tmp);
+    free(tmp);
+    rh_buf_free(&b);
 }
 
 /* ---- the runner side ------------------------------------------------------------------------------ */
@@ -123,52 +225,73 @@ static long timeout_of(const item *it, const rh_runner_opts *o)
     return o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
 }
 
-static int start(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_err *err)
+static int spawn(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_err *err)
 {
-    int p[2];
+    int p[2], g[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return rh_err_errno(err, "pipe");
+    if (pipe2(g, O_CLOEXEC) < 0) {
+        close(p[0]);
+        close(p[1]);
+        return rh_err_errno(err, "pipe");
+    }
     fflush(stdout);
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
+        close(g[0]);
+        close(g[1]);
         return rh_err_errno(err, "fork");
     }
     if (pid == 0) {
         close(p[0]);
-        worker_main(p[1], it->scn, o);
+        close(g[1]);
+        worker_main(p[1], g[0], it->scn, o);
     }
     close(p[1]);
+    close(g[0]);
     memset(w, 0, sizeof *w);
-    w->active = 1;
+    w->state = W_WARM;
     w->idx = idx;
     w->pid = pid;
     w->fd = p[0];
+    w->go_fd = g[1];
     w->step = -1;
     rh_buf_init(&w->in);
-    w->started = now_ms();
-    w->deadline = w->started + (double)timeout_of(it, o);
     return 0;
 }
 
-/* Handle the complete lines a worker sent. */
-static void take_lines(worker *w, item *it)
+/* Its turn: the time limit runs from now. */
+static void go(worker *w, const item *it, const rh_runner_opts *o)
+{
+    write_all(w->go_fd, "g", 1);
+    close(w->go_fd);
+    w->go_fd = -1;
+    w->state = W_RUNNING;
+    w->started = now_ms();
+    w->deadline = w->started + (double)timeout_of(it, o);
+}
+
+/* Handle the complete lines a worker sent. Returns 1 when the result arrived. */
+static int take_lines(worker *w, item *it)
 {
     char *line = w->in.data;
     char *nl;
+    int got = 0;
     while ((nl = strchr(line, '\n'))) {
         *nl = 0;
         if (line[0] == 'S' && line[1] == ' ') {
             w->step = atol(line + 2);
-        } else if (line[0] == 'R' && line[1] == ' ') {
+        } else if (line[0] == 'R' && line[1] == ' ' && !w->got_result) {
             rh_err err;
             rh_result r;
             if (rh_result_from_json(line + 2, &r, &err) == 0) {
                 rh_result_free(it->res);
                 *it->res = r;
                 w->got_result = 1;
+                got = 1;
             }
         }
         line = nl + 1;
@@ -176,6 +299,7 @@ static void take_lines(worker *w, item *it)
     size_t rest = strlen(line);
     memmove(w->in.data, line, rest + 1);
     w->in.len = rest;
+    return got;
 }
 
 /* "during step f:l `src`" for a crash or a timeout. */
@@ -192,48 +316,54 @@ static void blame_step(rh_result *r, const item *it, long step)
     r->steps_run = (size_t)step + 1;
 }
 
-static void finish(worker *w, item *it, int timed_out, const rh_runner_opts *o)
+/* The worker ended (or was killed) without a result: say why, with the step it was in. */
+static void no_result(worker *w, item *it, int timed_out, int status, const rh_runner_opts *o)
+{
+    rh_result *r = it->res;
+    rh_result_free(r);
+    r->path = rh_xstrdup(it->path);
+    r->name = rh_xstrdup(it->scn ? it->scn->name : it->path);
+    r->steps_total = it->scn ? it->scn->nsteps : 0;
+    r->status = RH_ERROR;
+    blame_step(r, it, w->step);
+    if (!r->file)
+        r->file = rh_xstrdup(it->path);
+    if (timed_out) {
+        r->timed_out = 1;
+        r->message = rh_xasprintf("timed out after %.1f s%s (the limit: `timeout` in the file, or --timeout); "
+                                  "the worker was killed and its cluster stopped",
+                                  (double)timeout_of(it, o) / 1000.0, r->step ? " in this step" : "");
+    } else if (WIFSIGNALED(status)) {
+        r->crashed = 1;
+        r->signal = WTERMSIG(status);
+        r->message = rh_xasprintf("the worker running this scenario died of signal %d (%s)%s; its cluster was "
+                                  "stopped", r->signal, strsignal(r->signal), r->step ? " in this step" : "");
+    } else {
+        r->crashed = 1;
+        r->message = rh_xasprintf("the worker running this scenario exited with status %d without a result",
+                                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    r->ms = w->started > 0 ? now_ms() - w->started : 0;
+}
+
+static int reap_status(worker *w, int kill_it)
 {
     int status = 0;
-    if (timed_out) {
+    if (kill_it)
         kill(w->pid, SIGKILL);
-    }
     while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
         ;
     close(w->fd);
-    double ms = now_ms() - w->started;
-    rh_result *r = it->res;
-    if (timed_out || !w->got_result) {
-        rh_result_free(r);
-        r->path = rh_xstrdup(it->path);
-        r->name = rh_xstrdup(it->scn ? it->scn->name : it->path);
-        r->steps_total = it->scn ? it->scn->nsteps : 0;
-        r->status = RH_ERROR;
-        blame_step(r, it, w->step);
-        if (!r->file)
-            r->file = rh_xstrdup(it->path);
-        if (timed_out) {
-            r->timed_out = 1;
-            r->message = rh_xasprintf("timed out after %.1f s%s (the limit: `timeout` in the file, or --timeout); "
-                                      "the worker was killed and its cluster stopped",
-                                      (double)timeout_of(it, o) / 1000.0, r->step ? " in this step" : "");
-        } else if (WIFSIGNALED(status)) {
-            r->crashed = 1;
-            r->signal = WTERMSIG(status);
-            r->message = rh_xasprintf("the worker running this scenario died of signal %d (%s)%s; its cluster was "
-                                      "stopped", r->signal, strsignal(r->signal), r->step ? " in this step" : "");
-        } else {
-            r->crashed = 1;
-            r->message = rh_xasprintf("the worker running this scenario exited with status %d without a result",
-                                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        }
-    }
-    /* the runner's view includes the fork and the worker's own start and exit */
-    if (w->got_result && !timed_out && ms > r->ms)
-        r->overhead_ms += ms - r->ms;
-    r->ms = ms;
+    if (w->go_fd >= 0)
+        close(w->go_fd);
     rh_buf_free(&w->in);
-    w->active = 0;
+    w->state = W_FREE;
+    return status;
+}
+
+static void reap(worker *w, int kill_it)
+{
+    (void)reap_status(w, kill_it);
 }
 
 static void tally(rh_run *run)
@@ -247,6 +377,188 @@ static void tally(rh_run *run)
         case RH_SKIP: run->skipped++; break;
         }
     }
+}
+
+typedef struct sched {
+    const rh_runner_opts *o;
+    item *items;
+    size_t n;
+    size_t *order;       /* the order scenarios start in */
+    size_t next;         /* into order */
+    size_t done;
+    worker ws[MAX_WORKERS];
+} sched;
+
+static int count(const sched *s, wstate st)
+{
+    int c = 0;
+    for (int k = 0; k < MAX_WORKERS; k++)
+        c += s->ws[k].state == st;
+    return c;
+}
+
+static worker *free_slot(sched *s)
+{
+    for (int k = 0; k < MAX_WORKERS; k++)
+        if (s->ws[k].state == W_FREE)
+            return &s->ws[k];
+    return NULL;
+}
+
+static void completed(sched *s, item *it)
+{
+    it->done = 1;
+    s->done++;
+    if (s->o->progress)
+        s->o->progress(s->o->progress_ctx, it->res, s->done, s->n);
+}
+
+/* Fork the next scenario's worker (warm); 0 when there is nothing left to start. */
+static int spawn_next(sched *s, rh_err *err)
+{
+    while (s->next < s->n && !s->items[s->order[s->next]].scn)
+        s->next++;
+    if (s->next >= s->n)
+        return 0;
+    worker *w = free_slot(s);
+    if (!w)
+        return 0;
+    size_t idx = s->order[s->next];
+    if (spawn(w, idx, &s->items[idx], s->o, err) < 0)
+        return -1;
+    s->next++;
+    return 1;
+}
+
+/* Start the longest scenarios of the last run first; unknown ones (maybe long) before known short ones. */
+static size_t *start_order(item *items, size_t n)
+{
+    size_t *order = rh_xcalloc(n + 1, sizeof *order);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    /* insertion sort, stable: n is small */
+    for (size_t i = 1; i < n; i++) {
+        size_t v = order[i];
+        double kv = items[v].last_ms < 0 ? 1e18 : items[v].last_ms;
+        size_t j = i;
+        while (j > 0) {
+            size_t u = order[j - 1];
+            double ku = items[u].last_ms < 0 ? 1e18 : items[u].last_ms;
+            if (ku >= kv)
+                break;
+            order[j] = u;
+            j--;
+        }
+        order[j] = v;
+    }
+    return order;
+}
+
+static int run_pool(sched *s, int jobs, rh_err *err)
+{
+    int warm_ahead = s->o->no_warm ? 0 : jobs;
+    int rc = 0;
+    for (;;) {
+        /* fill the running slots: warm workers first, then new ones */
+        while (count(s, W_RUNNING) < jobs) {
+            worker *w = NULL;
+            for (int k = 0; k < MAX_WORKERS && !w; k++)
+                if (s->ws[k].state == W_WARM)
+                    w = &s->ws[k];
+            if (!w) {
+                int r = spawn_next(s, err);
+                if (r < 0)
+                    return -1;
+                if (r == 0)
+                    break;
+                continue;   /* the new one is warm: picked up on the next pass */
+            }
+            go(w, &s->items[w->idx], s->o);
+        }
+        /* and keep a few warm ones ahead */
+        while (count(s, W_WARM) < warm_ahead && count(s, W_WARM) + count(s, W_RUNNING) + count(s, W_DRAINING) <
+                                                    MAX_WORKERS) {
+            int r = spawn_next(s, err);
+            if (r < 0)
+                return -1;
+            if (r == 0)
+                break;
+        }
+        struct pollfd pfd[MAX_WORKERS];
+        int map[MAX_WORKERS], np = 0;
+        double soonest = now_ms() + 1000;
+        for (int k = 0; k < MAX_WORKERS; k++) {
+            worker *w = &s->ws[k];
+            if (w->state == W_FREE)
+                continue;
+            pfd[np].fd = w->fd;
+            pfd[np].events = POLLIN;
+            map[np++] = k;
+            if (w->state == W_RUNNING && w->deadline < soonest)
+                soonest = w->deadline;
+        }
+        if (np == 0)
+            break;
+        double wait = soonest - now_ms();
+        int pr = poll(pfd, (nfds_t)np, wait < 0 ? 0 : (int)wait + 1);
+        if (pr < 0 && errno != EINTR) {
+            rc = rh_err_errno(err, "poll");
+            break;
+        }
+        for (int q = 0; q < np; q++) {
+            worker *w = &s->ws[map[q]];
+            item *it = &s->items[w->idx];
+            int eof = 0;
+            if (pfd[q].revents & (POLLIN | POLLHUP | POLLERR)) {
+                char buf[65536];
+                ssize_t r = read(w->fd, buf, sizeof buf);
+                if (r > 0) {
+                    rh_buf_append(&w->in, buf, (size_t)r);
+                    if (take_lines(w, it)) {
+                        /* the result is in: the slot is free while the worker stops its server */
+                        if (w->state == W_RUNNING && w->started > 0) {
+                            /* the slot's time, from "go" to the result, is what the suite paid */
+                            it->res->ms = now_ms() - w->started;
+                            it->res->overhead_ms = it->res->ms - it->res->steps_ms;
+                        }
+                        w->state = W_DRAINING;
+                        w->deadline = now_ms() + DRAIN_LIMIT_MS;
+                        completed(s, it);
+                    }
+                } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
+                    eof = 1;
+                }
+            }
+            if (eof) {
+                int was = w->state;
+                int status = reap_status(w, 0);
+                if (was != W_DRAINING) {
+                    no_result(w, it, 0, status, s->o);
+                    completed(s, it);
+                }
+            } else if (w->state == W_RUNNING && now_ms() > w->deadline) {
+                reap(w, 1);
+                no_result(w, it, 1, 0, s->o);
+                completed(s, it);
+            } else if (w->state == W_DRAINING && now_ms() > w->deadline) {
+                reap(w, 1);   /* a stop that hangs: the watchdog finishes the job */
+            }
+        }
+    }
+    /* on a runner error: stop whatever still runs */
+    for (int k = 0; k < MAX_WORKERS; k++) {
+        worker *w = &s->ws[k];
+        if (w->state == W_FREE)
+            continue;
+        item *it = &s->items[w->idx];
+        int was = w->state;
+        reap(w, 1);
+        if (was != W_DRAINING && !it->done) {
+            no_result(w, it, was == W_RUNNING, 0, s->o);
+            completed(s, it);
+        }
+    }
+    return rc;
 }
 
 int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh_run *run, rh_err *err)
@@ -275,33 +587,37 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
     }
     run->results = rh_xcalloc(n + 1, sizeof *run->results);
     run->n = n;
-    run->jobs = o->jobs > 1 ? o->jobs : 1;
-    for (size_t i = 0; i < n; i++) {
-        char *msg = items[i].parse_error;
-        items[i].res = &run->results[i];
-        if (!items[i].scn) {
-            rh_result *r = items[i].res;
-            r->path = rh_xstrdup(items[i].path);
-            r->name = rh_xstrdup(items[i].path);
-            r->status = RH_ERROR;
-            r->file = rh_xstrdup(items[i].path);
-            /* the parser's message starts with file:line:col: take the line for annotations */
-            const char *p = msg + strlen(items[i].path);
-            r->line = strncmp(msg, items[i].path, strlen(items[i].path)) == 0 && *p == ':' ? atoi(p + 1) : 0;
-            r->message = rh_xasprintf("the scenario does not parse:\n%s", msg);
-            free(msg);
-        }
-    }
-
-    size_t done = 0, next = 0;
-    int rc = 0;
-    /* parse errors are results already */
+    int jobs = o->jobs > 1 ? o->jobs : 1;
+    if (jobs > MAX_WORKERS / 3)
+        jobs = MAX_WORKERS / 3;
+    run->jobs = jobs;
     for (size_t i = 0; i < n; i++)
-        if (!items[i].scn) {
-            done++;
-            if (o->progress)
-                o->progress(o->progress_ctx, items[i].res, done, n);
-        }
+        items[i].res = &run->results[i];
+    read_timings(o->timings_path, items, n);
+
+    sched s;
+    memset(&s, 0, sizeof s);
+    s.o = o;
+    s.items = items;
+    s.n = n;
+    /* parse errors are results already */
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].scn)
+            continue;
+        rh_result *r = items[i].res;
+        char *msg = items[i].parse_error;
+        r->path = rh_xstrdup(items[i].path);
+        r->name = rh_xstrdup(items[i].path);
+        r->status = RH_ERROR;
+        r->file = rh_xstrdup(items[i].path);
+        /* the parser's message starts with file:line:col: keep the line for annotations */
+        size_t pl = strlen(items[i].path);
+        r->line = strncmp(msg, items[i].path, pl) == 0 && msg[pl] == ':' ? atoi(msg + pl + 1) : 0;
+        r->message = rh_xasprintf("the scenario does not parse:\n%s", msg);
+        free(msg);
+        completed(&s, &items[i]);
+    }
+    int rc = 0;
     if (o->no_fork) {
         for (size_t i = 0; i < n; i++) {
             if (!items[i].scn)
@@ -310,79 +626,18 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             eo.keep_failed = o->keep_failed;
             eo.pg_bin = o->pg_bin;
             rh_scenario_run(items[i].scn, &eo, items[i].res);
-            done++;
-            if (o->progress)
-                o->progress(o->progress_ctx, items[i].res, done, n);
+            completed(&s, &items[i]);
         }
     } else {
-        int jobs = run->jobs;
-        worker *ws = rh_xcalloc((size_t)jobs, sizeof *ws);
-        int active = 0;
-        for (;;) {
-            while (active < jobs && next < n) {
-                if (!items[next].scn) {
-                    next++;
-                    continue;
-                }
-                int slot = 0;
-                while (ws[slot].active)
-                    slot++;
-                if (start(&ws[slot], next, &items[next], o, err) < 0) {
-                    rc = -1;
-                    break;
-                }
-                next++;
-                active++;
-            }
-            if (rc < 0 || active == 0)
-                break;
-            struct pollfd pfd[64];
-            int map[64], np = 0;
-            double soonest = 1e18;
-            for (int k = 0; k < jobs && np < 64; k++)
-                if (ws[k].active) {
-                    pfd[np].fd = ws[k].fd;
-                    pfd[np].events = POLLIN;
-                    map[np++] = k;
-                    if (ws[k].deadline < soonest)
-                        soonest = ws[k].deadline;
-                }
-            double wait = soonest - now_ms();
-            int pr = poll(pfd, (nfds_t)np, wait < 0 ? 0 : wait > 1000 ? 1000 : (int)wait + 1);
-            if (pr < 0 && errno != EINTR) {
-                rc = rh_err_errno(err, "poll");
-                break;
-            }
-            for (int q = 0; q < np; q++) {
-                worker *w = &ws[map[q]];
-                item *it = &items[w->idx];
-                int eof = 0;
-                if (pfd[q].revents & (POLLIN | POLLHUP | POLLERR)) {
-                    char buf[65536];
-                    ssize_t r = read(w->fd, buf, sizeof buf);
-                    if (r > 0) {
-                        rh_buf_append(&w->in, buf, (size_t)r);
-                        take_lines(w, it);
-                    } else if (r == 0 || (errno != EINTR && errno != EAGAIN)) {
-                        eof = 1;
-                    }
-                }
-                int late = !eof && now_ms() > w->deadline;
-                if (eof || late) {
-                    finish(w, it, late, o);
-                    active--;
-                    done++;
-                    if (o->progress)
-                        o->progress(o->progress_ctx, it->res, done, n);
-                }
-            }
-        }
-        /* on a runner error: stop whatever still runs */
-        for (int k = 0; k < jobs; k++)
-            if (ws[k].active)
-                finish(&ws[k], &items[ws[k].idx], 1, o);
-        free(ws);
+        /* a worker that exits before reading its "go" (a skipped scenario) must not kill us */
+        void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+        s.order = start_order(items, n);
+        rc = run_pool(&s, jobs, err);
+        free(s.order);
+        signal(SIGPIPE, old_pipe);
     }
+    if (rc == 0)
+        write_timings(o->timings_path, items, n);
     for (size_t i = 0; i < n; i++)
         rh_scn_free(items[i].scn);
     free(items);

@@ -83,6 +83,8 @@ char *rh_result_to_json(const rh_result *r)
     json_object_object_add(o, "signal", json_object_new_int(r->signal));
     json_object_object_add(o, "ms", json_object_new_double(r->ms));
     json_object_object_add(o, "overhead_ms", json_object_new_double(r->overhead_ms));
+    json_object_object_add(o, "steps_ms", json_object_new_double(r->steps_ms));
+    json_object_object_add(o, "setup_ms", json_object_new_double(r->setup_ms));
     json_object_object_add(o, "steps_run", json_object_new_int64((int64_t)r->steps_run));
     json_object_object_add(o, "steps_total", json_object_new_int64((int64_t)r->steps_total));
     put_str(o, "file", r->file);
@@ -138,6 +140,8 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->signal = (int)get_int(o, "signal");
     r->ms = get_double(o, "ms");
     r->overhead_ms = get_double(o, "overhead_ms");
+    r->steps_ms = get_double(o, "steps_ms");
+    r->setup_ms = get_double(o, "setup_ms");
     r->steps_run = (size_t)get_int(o, "steps_run");
     r->steps_total = (size_t)get_int(o, "steps_total");
     r->file = get_str(o, "file");

@@ -32,8 +32,10 @@ typedef struct rh_result {
     int timed_out;       /* ERROR because it ran past its time limit */
     int crashed;         /* ERROR because the worker died (signal number in `signal`) */
     int signal;
-    double ms;           /* wall time of the scenario (cluster start to stop) */
-    double overhead_ms;  /* all but the steps' own work: cluster start/stop, connections, fork */
+    double ms;           /* wall time the scenario held its slot: from its turn to its result */
+    double steps_ms;     /* the steps' own time */
+    double overhead_ms;  /* ms - steps_ms: what running it in rehearse added to the suite's time */
+    double setup_ms;     /* cluster start and connections (hidden from ms when the worker was warm) */
     size_t steps_run;    /* steps executed (the failing one included) */
     size_t steps_total;
 
@@ -95,6 +97,8 @@ typedef struct rh_runner_opts {
     long timeout_ms;          /* per scenario unless the file says `timeout`; 0: 120 s */
     const char *pg_bin;       /* PostgreSQL binaries; NULL: search */
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
+    int no_warm;              /* do not start the next scenario's cluster while one runs */
+    const char *timings_path; /* durations of earlier runs: the longest scenarios start first; NULL: none */
     /* called in the parent as each scenario ends (in completion order) and once when all are done */
     void (*progress)(void *ctx, const rh_result *r, size_t done, size_t total);
     void *progress_ctx;
@@ -117,6 +121,14 @@ typedef struct rh_exec_opts {
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;
+    /*
+     * Called once the cluster is up, before the first step; returns how many ms it waited (a warm
+     * worker waits here for its turn, and that wait is not the scenario's time).
+     */
+    double (*before_steps)(void *ctx);
+    /* Called with the final result before the cluster is stopped (the runner goes on meanwhile). */
+    void (*on_result)(void *ctx, const rh_result *res);
+    void *cb_ctx;
 } rh_exec_opts;
 
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res);
