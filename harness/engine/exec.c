@@ -253,11 +253,13 @@ int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
             PQfreeCancel(c);
         }
     }
-    int failed = 0;
+    int failed = 0, got = 0;
     PGresult *r;
     rh_err_clear(err);
     while ((r = PQgetResult(conn)) != NULL) {
-        if (PQresultStatus(r) != PGRES_TUPLES_OK && !failed && !timed_out) {
+        if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+            got = 1;
+        } else if (!failed && !timed_out) {
             rh_engine_pg_error(conn, r, err, "taking Prisma's advisory lock");
             failed = 1;
             continue;
@@ -266,6 +268,8 @@ int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
     }
     if (failed)
         return -1;
+    if (timed_out && got) /* granted just as the cancel went out: Prisma had given up; let it go */
+        rh_exec_advisory_unlock(conn);
     return timed_out ? 1 : 0;
 }
 
