@@ -456,7 +456,8 @@ static size_t *start_order(item *items, size_t n)
 
 static int run_pool(sched *s, int jobs, rh_err *err)
 {
-    int warm_ahead = s->o->no_warm ? 0 : jobs;
+    /* one warm worker per two slots: more only competes for the CPUs the running ones need */
+    int warm_ahead = s->o->no_warm ? 0 : (jobs + 1) / 2;
     int rc = 0;
     for (;;) {
         /* fill the running slots: warm workers first, then new ones */

@@ -133,6 +133,9 @@ typedef struct rh_exec_opts {
 
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res);
 
+/* `rehearse bench scenarios [--format human|json] [--no-warm] [PATH...]` (argv[0] is "scenarios"). */
+int rh_runner_bench(int argc, char **argv);
+
 /* Result transport between a worker and the runner (JSON text). */
 char *rh_result_to_json(const rh_result *r);
 int rh_result_from_json(const char *text, rh_result *r, rh_err *err);

@@ -1,0 +1,154 @@
+/*
+ * bench.c — `rehearse bench scenarios`: the scenario suite at -j1 and then -j2, with the wall times,
+ * their ratio, and the per-scenario overhead (what running a scenario in rehearse adds to its own
+ * steps) and cluster setup time. The -j1 run records durations that the -j2 run uses to start the
+ * longest scenarios first, as `rehearse run` does with its cache.
+ */
+#include "runner/runner.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util/fs.h"
+#include "util/stats.h"
+
+typedef struct pass {
+    int jobs;
+    double wall_ms;
+    rh_stats overhead, setup;
+    size_t n, failed;
+} pass;
+
+static int one_pass(char **files, size_t n, int jobs, int no_warm, const char *timings, pass *out, rh_err *err)
+{
+    rh_runner_opts o = {0};
+    o.jobs = jobs;
+    o.no_warm = no_warm;
+    o.timings_path = timings;
+    rh_run run;
+    if (rh_runner_run(&o, files, n, &run, err) < 0)
+        return -1;
+    double *ov = rh_xcalloc(run.n + 1, sizeof *ov), *su = rh_xcalloc(run.n + 1, sizeof *su);
+    size_t k = 0;
+    for (size_t i = 0; i < run.n; i++) {
+        if (run.results[i].status == RH_SKIP)
+            continue;
+        ov[k] = run.results[i].overhead_ms;
+        su[k] = run.results[i].setup_ms;
+        k++;
+    }
+    out->jobs = jobs;
+    out->wall_ms = run.wall_ms;
+    out->overhead = rh_stats_of(ov, k);
+    out->setup = rh_stats_of(su, k);
+    out->n = run.n;
+    out->failed = run.failed + run.errors;
+    free(ov);
+    free(su);
+    rh_run_free(&run);
+    return 0;
+}
+
+int rh_runner_bench(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"format", required_argument, NULL, 'f'},
+        {"no-warm", no_argument, NULL, 'W'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int json = 0, no_warm = 0, ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
+        switch (ch) {
+        case 'f':
+            if (strcmp(optarg, "json") == 0)
+                json = 1;
+            else if (strcmp(optarg, "human") != 0) {
+                fprintf(stderr, "rehearse bench scenarios: --format is human or json, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
+        case 'W': no_warm = 1; break;
+        case 'h':
+            printf("usage: rehearse bench scenarios [--format human|json] [--no-warm] [FILE|DIR ...]\n"
+                   "Runs the scenarios (default: scenarios/) at -j1, then at -j2, and prints the wall times,\n"
+                   "their ratio and the per-scenario overhead and cluster setup medians.\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    const char *defaults[] = {"scenarios"};
+    const char *const *paths = (const char *const *)(argv + optind);
+    size_t npaths = (size_t)(argc - optind);
+    if (npaths == 0) {
+        paths = defaults;
+        npaths = 1;
+    }
+    rh_err err;
+    char **files;
+    size_t n;
+    if (rh_runner_collect(paths, npaths, &files, &n, &err) < 0) {
+        fprintf(stderr, "rehearse bench scenarios: %s\n", err.msg);
+        return 2;
+    }
+    if (n == 0) {
+        free(files);
+        fprintf(stderr, "rehearse bench scenarios: no *.scenario files\n");
+        return 2;
+    }
+    char tmpl[] = "/tmp/rehearse-bench-XXXXXX";
+    int fd = mkstemp(tmpl);
+    if (fd >= 0)
+        close(fd);
+    unlink(tmpl);   /* the -j1 pass writes it */
+    pass p1, p2;
+    int rc = one_pass(files, n, 1, no_warm, tmpl, &p1, &err);
+    if (rc == 0)
+        rc = one_pass(files, n, 2, no_warm, tmpl, &p2, &err);
+    unlink(tmpl);
+    for (size_t i = 0; i < n; i++)
+        free(files[i]);
+    free(files);
+    if (rc < 0) {
+        fprintf(stderr, "rehearse bench scenarios: %s\n", err.msg);
+        return 2;
+    }
+    double ratio = p1.wall_ms > 0 ? p2.wall_ms / p1.wall_ms : 0;
+    rh_buf out;
+    rh_buf_init(&out);
+    if (json) {
+        rh_buf_printf(&out, "{\"benchmark\": \"scenarios\", \"scenarios\": %zu, \"warm\": %s, ", p1.n,
+                      no_warm ? "false" : "true");
+        const pass *ps[2] = {&p1, &p2};
+        for (int i = 0; i < 2; i++) {
+            rh_buf_printf(&out, "\"j%d\": {\"wall_ms\": %.1f, \"failed\": %zu, \"overhead_ms\": ", ps[i]->jobs,
+                          ps[i]->wall_ms, ps[i]->failed);
+            rh_stats_json(&out, ps[i]->overhead);
+            rh_buf_puts(&out, ", \"setup_ms\": ");
+            rh_stats_json(&out, ps[i]->setup);
+            rh_buf_puts(&out, "}, ");
+        }
+        rh_buf_printf(&out, "\"ratio_j2_j1\": %.3f}\n", ratio);
+    } else {
+        rh_buf_printf(&out, "scenario benchmark: %zu scenarios, each on its own cluster%s\n", p1.n,
+                      no_warm ? " (no warm workers)" : "");
+        rh_buf_printf(&out, "        wall s   overhead ms median / max   cluster setup ms median   failed\n");
+        const pass *ps[2] = {&p1, &p2};
+        for (int i = 0; i < 2; i++)
+            rh_buf_printf(&out, "-j%d  %9.2f   %10.1f / %-10.1f   %14.1f            %zu\n", ps[i]->jobs,
+                          ps[i]->wall_ms / 1000.0, ps[i]->overhead.median, ps[i]->overhead.max,
+                          ps[i]->setup.median, ps[i]->failed);
+        rh_buf_printf(&out, "-j2 / -j1 wall: %.2f (goal <= 0.60); per-scenario overhead median at -j1: %.1f ms "
+                            "(goal <= 200 ms)\n", ratio, p1.overhead.median);
+        if (!no_warm)
+            rh_buf_printf(&out, "(overhead = slot time minus the steps' own time; the cluster setup runs ahead of each "
+                                "scenario's turn in a warm worker)\n");
+    }
+    fwrite(out.data, 1, out.len, stdout);
+    rh_buf_free(&out);
+    return 0;
+}
