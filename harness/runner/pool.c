@@ -192,7 +192,7 @@ static void write_timings(const char *path, const item *items, size_t n)
             int mine = 0;
             for (size_t i = 0; tab && i < n && !mine; i++)
                 mine = strcmp(items[i].path, tab + 1) == 0 && items[i].res->ms > 0;
-            if (tab && !mine)
+            if (tab && !mine && rh_fs_exists(tab + 1))   /* forget files that are gone */
                 rh_buf_printf(&b, "%s\n", line);
         }
         free(old);
