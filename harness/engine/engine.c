@@ -223,7 +223,7 @@ static int apply_one(PGconn *conn, const rh_migration *m, size_t index, const rh
     }
     rh_exec_failure f;
     if (rh_exec_script(conn, profile, m->sql, m->sql_len, &f) == 0) {
-        if (rh_ledger_record_step(conn, id, &e) != 0 || rh_ledger_record_finished(conn, id, &e) != 0) {
+        if (rh_ledger_record_success(conn, id, &e) != 0) {
             res->failed_migration = rh_xstrdup(m->name);
             return db_failure(conn, res, &e);
         }

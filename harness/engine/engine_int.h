@@ -11,6 +11,9 @@
 /* Fill err from a failed PGresult (or the connection's message), prefixed by what; clears r. */
 int rh_engine_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what);
 
+/* applied_steps_count + 1 and finished_at, two autocommit statements in one pipeline. */
+int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err);
+
 /* The failure of one script, as the server reported it. */
 typedef struct rh_exec_failure {
     char sqlstate[6];

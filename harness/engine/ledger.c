@@ -266,3 +266,41 @@ int rh_ledger_insert_applied(PGconn *conn, const char *id, const char *name, con
                        " SELECT $1, $2, t.ts, t.ts, $3, '', 0 FROM t",
                        3, p, err, "recording a migration as applied in _prisma_migrations");
 }
+
+/*
+ * record_successful_step then record_migration_finished, still two statements each in its own
+ * transaction (a Sync after each), but sent in one libpq pipeline to save a round trip per migration.
+ */
+int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err)
+{
+    const char *p[1] = {id};
+    if (!PQenterPipelineMode(conn))
+        return rh_ledger_record_step(conn, id, err) || rh_ledger_record_finished(conn, id, err) ? -1 : 0;
+    static const char *const sql[2] = {
+        "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = $1",
+        "UPDATE _prisma_migrations SET finished_at = clock_timestamp() WHERE id = $1"};
+    int rc = 0, sent = 0;
+    for (int i = 0; i < 2; i++) {
+        if (!PQsendQueryParams(conn, sql[i], 1, NULL, p, NULL, NULL, 0) || !PQpipelineSync(conn)) {
+            rc = rh_engine_pg_error(conn, NULL, err, "recording a finished migration in _prisma_migrations");
+            break;
+        }
+        sent++;
+    }
+    /* each statement: its result, NULL, then the sync's PGRES_PIPELINE_SYNC */
+    for (int synced = 0; synced < sent && PQstatus(conn) != CONNECTION_BAD;) {
+        PGresult *r = PQgetResult(conn);
+        if (!r)
+            continue; /* the end of one statement's results; its sync follows */
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_PIPELINE_SYNC) {
+            synced++;
+        } else if (st != PGRES_COMMAND_OK && rc == 0) {
+            rc = rh_engine_pg_error(conn, r, err, "recording a finished migration in _prisma_migrations");
+            continue;
+        }
+        PQclear(r);
+    }
+    PQexitPipelineMode(conn);
+    return rc;
+}
