@@ -27,11 +27,14 @@ static int map_property(const rh_scn_step *st, rh_catalog_expect *e)
         e->value = "none";
     } else if (strcmp(p, "type") == 0 && strcmp(st->obj_kind, "constraint") == 0)
         e->property = RH_EXPECT_KIND;
-    else if (strcmp(p, "primary") == 0 || strcmp(p, "identity") == 0 || strcmp(p, "generated") == 0 ||
-             strcmp(p, "deferrable") == 0) {
-        e->property = RH_EXPECT_PROPERTY;
+    else if (strcmp(p, "primary") == 0 || strcmp(p, "deferrable") == 0) {
+        e->property = RH_EXPECT_PROPERTY;   /* value NULL: the flag is there (and not "no") */
         e->key = p;
         e->value = NULL;
+    } else if (strcmp(p, "not-deferrable") == 0) {
+        e->property = RH_EXPECT_PROPERTY;   /* value "none": the property is absent */
+        e->key = "deferrable";
+        e->value = "none";
     } else if (strcmp(p, "collation") == 0 || strcmp(p, "version") == 0 || strcmp(p, "table") == 0) {
         e->property = RH_EXPECT_PROPERTY;
         e->key = p;
@@ -44,11 +47,33 @@ static int map_property(const rh_scn_step *st, rh_catalog_expect *e)
     return 0;
 }
 
+/* identity / generated: the property is there, whatever its value (always, by-default, an expression). */
+static int expect_has_property(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog *cat)
+{
+    const rh_catalog_obj *o = rh_catalog_find(cat, RH_CAT_COLUMN, st->schema, st->table, st->name, NULL);
+    if (!o) {
+        rh_buf near;
+        rh_buf_init(&near);
+        int k = rh_catalog_nearest(cat, RH_CAT_COLUMN, st->schema, st->table, st->name, 3, &near);
+        rh_fail(ctx, st, NULL, NULL, "no column \"%s\".\"%s\"%s%s%s", st->table, st->name, k ? " (did you mean " : "",
+                k ? near.data : "", k ? "?)" : "");
+        rh_buf_free(&near);
+        return -1;
+    }
+    if (!rh_catalog_obj_prop(o, st->property))
+        return rh_fail(ctx, st, st->property, "no such property", "column \"%s\".\"%s\" is not %s", st->table,
+                       st->name, strcmp(st->property, "identity") == 0 ? "an identity column" : "a generated column");
+    return 0;
+}
+
 static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
 {
     const rh_catalog *cat;
     if (rh_ctx_catalog(ctx, st, &cat) < 0)
         return -1;
+    if (strcmp(st->obj_kind, "column") == 0 &&
+        (strcmp(st->property, "identity") == 0 || strcmp(st->property, "generated") == 0))
+        return expect_has_property(ctx, st, cat);
     rh_catalog_expect e;
     memset(&e, 0, sizeof e);
     int kind = rh_catalog_kind_from_name(st->obj_kind);

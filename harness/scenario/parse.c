@@ -391,17 +391,20 @@ static const char *const p_extension[] = {"present", "absent", "version=", NULL}
 static const char *const p_view[] = {"present", "absent", "definition=", NULL};
 static const char *const p_trigger[] = {"present", "absent", "enabled", "disabled", "definition=", NULL};
 static const char *const p_function[] = {"present", "absent", "definition=", NULL};
+static const char *const p_domain[] = {"present", "absent", "type=", "not-null", "nullable", "default=", "no-default",
+                                        NULL};
 
 static const objkind objkinds[] = {
     {"schema", 3, p_common},      {"extension", 3, p_extension}, {"table", 2, p_table},
     {"column", 1, p_column},      {"index", 0, p_index},         {"constraint", 1, p_constraint},
     {"trigger", 1, p_trigger},    {"policy", 1, p_common},       {"enum", 0, p_enum},
     {"sequence", 0, p_common},    {"view", 0, p_view},           {"function", 0, p_function},
+    {"matview", 0, p_view},       {"domain", 0, p_domain},
 };
 
 static const char *const expect_words[] = {
     "catalog", "ledger", "query", "status", "output", "order", "schema", "extension", "table", "column",
-    "index", "constraint", "trigger", "policy", "enum", "sequence", "view", "function", NULL};
+    "index", "constraint", "trigger", "policy", "enum", "sequence", "view", "function", "matview", "domain", NULL};
 
 static int expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
 {
@@ -473,6 +476,10 @@ static int expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
     }
     const char *match = NULL;
     int takes_value = 0;
+    if (is(prop, "exists")) {   /* the catalog module's word for present */
+        st->property = rh_xstrdup("present");
+        return need_end(c, NULL);
+    }
     char plain[64][32];
     const char *plist[64];
     size_t np2 = 0;

@@ -185,6 +185,103 @@ static void test_steps_pass(void **state)
     rh_run_free(&run);
 }
 
+/* Every catalog assertion of the language against a schema that has each kind of object. */
+static void test_catalog_assertions(void **state)
+{
+    (void)state;
+    write_at("_objects.inc",
+             "sql <<SQL\n"
+             "create extension if not exists pgcrypto;\n"
+             "create schema app;\n"
+             "create type \"Role\" as enum ('USER', 'ADMIN');\n"
+             "create domain posint as int not null check (value > 0);\n"
+             "create table a (id int generated always as identity primary key, n text default 'x' collate \"C\",\n"
+             "                r \"Role\", g int generated always as (id * 2) stored);\n"
+             "create table b (id int, a_id int, constraint b_chk check (id > 0),\n"
+             "                constraint b_u unique (a_id) deferrable);\n"
+             "alter table b add constraint b_a_fk foreign key (a_id) references a not valid;\n"
+             "create unique index b_id_idx on b (id);\n"
+             "create view v as select 1 as x;\n"
+             "create materialized view mv as select 1 as x;\n"
+             "create function f() returns int language sql as 'select 1';\n"
+             "create trigger trg before insert on b for each row execute function suppress_redundant_updates_trigger();\n"
+             "alter table b disable trigger trg;\n"
+             "create sequence s1;\n"
+             "alter table b enable row level security;\n"
+             "create policy p on b using (true);\n"
+             "create table app.\"Odd.Name\" (\"Col\" int);\n"
+             "SQL\n");
+    write_at("objects.scenario",
+             "include _objects.inc\n"
+             "expect schema app\n"
+             "expect schema nope absent\n"
+             "expect extension pgcrypto\n"
+             "expect extension pgcrypto version 1.3\n"
+             "expect table a\n"
+             "expect table a exists\n"
+             "expect table app.\"Odd.Name\"\n"
+             "expect column app.\"Odd.Name\".\"Col\" type integer\n"
+             "expect column a.id identity\n"
+             "expect column a.g generated\n"
+             "expect column a.n default \"'x'::text\"\n"
+             "expect column a.n collation C\n"
+             "expect column a.id not-null\n"
+             "expect column a.n nullable\n"
+             "expect column b.id no-default\n"
+             "expect index a_pkey primary\n"
+             "expect index b_id_idx unique\n"
+             "expect index b_id_idx valid\n"
+             "expect index b_id_idx table b\n"
+             "expect constraint b.b_a_fk not-validated\n"
+             "expect constraint b.b_chk validated\n"
+             "expect constraint b.b_a_fk type foreign-key\n"
+             "expect constraint b.b_u deferrable\n"
+             "expect constraint b.b_chk not-deferrable\n"
+             "expect constraint b.b_chk definition \"CHECK ((id > 0))\"\n"
+             "expect enum \"Role\" labels USER ADMIN\n"
+             "expect domain posint not-null\n"
+             "expect view v\n"
+             "expect matview mv\n"
+             "expect function f\n"
+             "expect trigger b.trg disabled\n"
+             "expect sequence s1\n"
+             "expect policy b.p\n");
+    /* and each one can fail */
+    static const char *const wrong[] = {
+        "expect column a.n identity\n",       "expect column a.n generated\n",
+        "expect column a.id nullable\n",      "expect column a.n no-default\n",
+        "expect index b_id_idx primary\n",    "expect index b_id_idx not-unique\n",
+        "expect constraint b.b_a_fk validated\n", "expect constraint b.b_chk deferrable\n",
+        "expect constraint b.b_u not-deferrable\n", "expect enum \"Role\" labels ADMIN USER\n",
+        "expect trigger b.trg enabled\n",     "expect table a absent\n",
+        "expect extension pgcrypto version 9.9\n", "expect column a.nn present\n",
+        NULL};
+    const char *names[32] = {"objects.scenario"};
+    size_t n = 1;
+    for (size_t i = 0; wrong[i]; i++, n++) {
+        char file[64], *text = rh_xasprintf("include _objects.inc\n%s", wrong[i]);
+        snprintf(file, sizeof file, "wrong%02zu.scenario", i);
+        write_at(file, text);
+        free(text);
+        names[n] = strdup(file);
+    }
+    names[n] = NULL;
+    rh_run run;
+    run_files(&run, 2, names, NULL);
+    assert_pass(&run.results[0]);
+    for (size_t i = 1; i < n; i++) {
+        if (run.results[i].status != RH_FAIL || run.results[i].line != 2) {
+            fprintf(stderr, "%s should fail at line 2:\n", wrong[i - 1]);
+            dump(&run.results[i]);
+            fail();
+        }
+        free((char *)names[i]);
+    }
+    /* a missing column suggests the near one */
+    assert_non_null(strstr(run.results[n - 1].message, "\"n\""));
+    rh_run_free(&run);
+}
+
 /* The upgrade path ends where a clean deploy ends (and a drift is seen). */
 static void test_clean(void **state)
 {
@@ -539,6 +636,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_pass),
+        cmocka_unit_test(test_catalog_assertions),
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_faults),
