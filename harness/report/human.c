@@ -142,8 +142,8 @@ static void failure(const rh_result *r, int color, rh_buf *out)
         c(out, color, C_RESET);
     }
     if (r->kept)
-        rh_buf_printf(out, "  cluster kept running; connect with:\n    %s\n  stop it with: rehearse clusters --stop\n",
-                      r->kept);
+        rh_buf_printf(out, "  cluster kept running; connect with:\n    %s\n  stop it with: rehearse clusters --stop %s\n",
+                      r->kept, r->kept_id ? r->kept_id : "ID");
 }
 
 void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)

@@ -293,6 +293,7 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             jstr(f, "output", r->output);
             jstr(f, "log_tail", r->log_tail);
             jstr(f, "kept", r->kept);
+            jstr(f, "kept_id", r->kept_id);
             json_object_object_add(o, "failure", f);
         }
         jstr(o, "skip_reason", r->skip_reason);

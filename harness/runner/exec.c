@@ -238,7 +238,22 @@ static int run_sql(PGconn *conn, const char *text, int each, char sqlstate[6], r
     for (size_t i = 0; i < n && rc == 0; i++) {
         PGresult *r = PQexec(conn, each ? split.items[i].text : text);
         ExecStatusType s = PQresultStatus(r);
-        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY && s != PGRES_COPY_IN) {
+        if (s == PGRES_COPY_IN) {
+            /* no data to feed: end the COPY with an error so the connection stays usable */
+            PQclear(r);
+            PQputCopyEnd(conn, "rehearse scenarios cannot feed COPY FROM STDIN; use INSERTs or COPY FROM a file");
+            while ((r = PQgetResult(conn)) != NULL) {
+                if (PQresultStatus(r) == PGRES_FATAL_ERROR && !sqlstate[0]) {
+                    const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+                    snprintf(sqlstate, 6, "%s", code ? code : "57014");
+                    rh_buf_puts(message, "COPY FROM STDIN is not supported in scenarios (use INSERTs)");
+                }
+                PQclear(r);
+            }
+            rc = -1;
+            continue;
+        }
+        if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
             const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             snprintf(sqlstate, 6, "%s", code ? code : "");
             const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -752,8 +767,10 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     ctx.cluster = NULL;
     ctx_free(&ctx);
     int keep = res->status == RH_FAIL && opts->keep_failed;
-    if (keep)
+    if (keep) {
         res->kept = rh_cluster_psql_command(c);
+        res->kept_id = rh_xstrdup(rh_cluster_id(c));
+    }
     /* the result is final now: the runner may go on while this server stops */
     res->ms = now_ms() - t0;
     res->steps_ms = steps_ms;

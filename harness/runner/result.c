@@ -23,6 +23,7 @@ void rh_result_free(rh_result *r)
     free(r->output);
     free(r->log_tail);
     free(r->kept);
+    free(r->kept_id);
     free(r->skip_reason);
     memset(r, 0, sizeof *r);
 }
@@ -97,6 +98,7 @@ char *rh_result_to_json(const rh_result *r)
     put_str(o, "output", r->output);
     put_str(o, "log_tail", r->log_tail);
     put_str(o, "kept", r->kept);
+    put_str(o, "kept_id", r->kept_id);
     put_str(o, "skip_reason", r->skip_reason);
     char *s = rh_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
@@ -154,6 +156,7 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->output = get_str(o, "output");
     r->log_tail = get_str(o, "log_tail");
     r->kept = get_str(o, "kept");
+    r->kept_id = get_str(o, "kept_id");
     r->skip_reason = get_str(o, "skip_reason");
     json_object_put(o);
     return 0;

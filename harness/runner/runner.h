@@ -50,6 +50,7 @@ typedef struct rh_result {
     char *output;        /* the last Prisma command's output, when it matters */
     char *log_tail;      /* the server log's last lines */
     char *kept;          /* --keep-failed: how to connect to the cluster left running */
+    char *kept_id;       /* ... and its id, for `rehearse clusters --stop ID` */
     char *skip_reason;
 } rh_result;
 

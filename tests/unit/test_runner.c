@@ -507,6 +507,7 @@ static void test_keep_failed(void **state)
     assert_int_equal(r->status, RH_FAIL);
     assert_non_null(r->kept);
     assert_non_null(strstr(r->kept, "psql"));
+    assert_non_null(r->kept_id);
     /* the cluster is up, holds the table, and is listed as kept */
     rh_cluster_info *info = NULL;
     size_t ninfo = 0;
@@ -514,7 +515,7 @@ static void test_keep_failed(void **state)
     assert_int_equal(rh_cluster_list(&info, &ninfo, &err), 0);
     const char *id = NULL;
     for (size_t i = 0; i < ninfo; i++)
-        if (info[i].kept && strstr(r->kept, info[i].dir))
+        if (info[i].kept && strcmp(r->kept_id, info[i].id) == 0)
             id = info[i].id;
     assert_non_null(id);
     assert_int_equal(rh_cluster_stop_id(id, &err), 0);
