@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "catalog/catalog.h"
 #include "cluster/cluster.h"
 #include "runner/runner.h"
 #include "testlib.h"
@@ -303,6 +304,40 @@ static void test_clean(void **state)
     assert_int_equal(r->line, 6);
     assert_non_null(r->diff);
     assert_non_null(strstr(r->diff, "b_id"));
+    rh_run_free(&run);
+}
+
+/* A golden catalog file (rehearse snapshot's text form) compares with the scenario's database. */
+static void test_catalog_file(void **state)
+{
+    (void)state;
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_test_exec(c, "create table golden (id int primary key, name text not null)");
+    rh_catalog *cat;
+    rh_err err;
+    rh_catalog_opts co = {0};
+    assert_int_equal(rh_catalog_snapshot(c, &co, &cat, &err), 0);
+    rh_buf text;
+    rh_buf_init(&text);
+    rh_catalog_text(cat, &text);
+    write_at("golden/catalog.txt", text.data);
+    rh_buf_free(&text);
+    rh_catalog_free(cat);
+    PQfinish(c);
+    write_at("golden.scenario",
+             "sql \"create table golden (id int primary key, name text not null)\"\n"
+             "expect catalog = file golden/catalog.txt\n"
+             "sql \"alter table golden alter column name drop not null\"\n"
+             "expect catalog != file golden/catalog.txt\n"
+             "expect catalog = file golden/catalog.txt\n");
+    const char *names[] = {"golden.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    rh_result *r = &run.results[0];
+    if (r->status != RH_FAIL || r->line != 5 || !r->diff || !strstr(r->diff, "not-null")) {
+        dump(r);
+        fail();
+    }
     rh_run_free(&run);
 }
 
@@ -639,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_steps_pass),
         cmocka_unit_test(test_catalog_assertions),
         cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_catalog_file),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_failures),
