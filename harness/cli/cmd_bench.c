@@ -138,7 +138,8 @@ int rh_cmd_bench(int argc, char **argv)
         rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.json, &out, &err);
     } else if (strcmp(what, "deploy") == 0) {
         rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
-                                   .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json};
+                                   .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,
+                                   .cluster = &a.co};
         rc = rh_engine_bench(&eo, &out, &err);
     } else if (strcmp(what, "git") == 0) {
         rc = bench_git(&a, &out, &err);
