@@ -52,6 +52,50 @@ typedef struct cur {
 
 /* ---- diagnostics ----------------------------------------------------------------------------- */
 
+/* The syntax of each step, shown as the hint of an error that has no better one. */
+static const struct {
+    const char *kw, *usage;
+} usages[] = {
+    {"scenario", "scenario \"TITLE\""},
+    {"repo", "repo PATH"},
+    {"migrations", "migrations PATH"},
+    {"prisma", "prisma VERSION"},
+    {"checkout", "checkout REV"},
+    {"deploy", "deploy [&] [=> ok | fails NAME [sqlstate S] | error PCODE | exit N | any]"},
+    {"status", "status [&] [=> ok | error PCODE | exit N | any]"},
+    {"resolve", "resolve --applied NAME | --rolled-back NAME [&] [=> OUTCOME]"},
+    {"sql", "sql [--each] \"SQL\" | <<EOF [=> ok | error SQLSTATE | any]"},
+    {"sql-file", "sql-file [--each] PATH | --migration NAME [=> ok | error SQLSTATE | any]"},
+    {"session", "session NAME \"SQL\" | <<EOF [=> ok | error SQLSTATE | blocked | any]"},
+    {"wait", "wait NAME [blocked] [=> OUTCOME]"},
+    {"commit", "commit SESSION"},
+    {"rollback", "rollback SESSION"},
+    {"release", "release SESSION"},
+    {"cancel", "cancel SESSION"},
+    {"terminate", "terminate SESSION"},
+    {"set", "set NAME VALUE"},
+    {"reset", "reset NAME"},
+    {"env", "env NAME VALUE"},
+    {"fault", "fault terminate|cancel|restart at MIGRATION | before MIGRATION | when blocked"},
+    {"restart", "restart"},
+    {"restore", "restore schema|ledger PATH | <<EOF"},
+    {"snapshot", "snapshot NAME"},
+    {"sleep", "sleep DURATION"},
+    {"timeout", "timeout DURATION"},
+    {"include", "include FILE"},
+    {"expect", "expect KIND OBJECT [PROPERTY [VALUE]] | ledger ... | query ... | catalog ... | status ... | output ..."},
+};
+
+static const char *usage_of(const cur *c)
+{
+    if (!c->l || c->l->n == 0 || c->l->toks[0].quoted)
+        return NULL;
+    for (size_t i = 0; i < sizeof usages / sizeof usages[0]; i++)
+        if (strcmp(usages[i].kw, c->l->toks[0].text) == 0)
+            return usages[i].usage;
+    return NULL;
+}
+
 static int perr(cur *c, const rh_tok *at, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -71,6 +115,11 @@ static int perr(cur *c, const rh_tok *at, const char *hint, const char *fmt, ...
     int col = at ? at->col : (int)strlen(c->l->source ? c->l->source : "") + 1;
     /* a word on a continuation line: show just position, the stored source is the first line */
     const char *src = line == c->l->line ? c->l->source : NULL;
+    char usage[512];
+    if (!hint && usage_of(c)) {
+        snprintf(usage, sizeof usage, "usage: %s (docs/scenarios.md)", usage_of(c));
+        hint = usage;
+    }
     rh_scn_diag(&p->diag, c->file, src, line, col, hint, "%s", msg);
     return -1;
 }

@@ -389,6 +389,8 @@ static void test_errors(void **state)
     bad("deploy =>\n", "expected an outcome after '=>'", NULL);
     bad("deploy => ok extra\n", "unexpected 'extra' after the outcome", NULL);
     bad("deploy now\n", "1:8", "unexpected 'now'", NULL);
+    bad("snapshot a b\n", "1:12", "unexpected 'b'", "e.g. snapshot before", NULL);
+    bad("commit\n", "expected a session name", "usage: commit SESSION", NULL);
     bad("checkout\n", "1:9: error: expected a revision", "WORKTREE", NULL);
     bad("sql \"unterminated\n", "1:5", "unterminated double quote", "heredoc", NULL);
     bad("sql <<EOF\nselect 1\n", "1:5", "heredoc <<EOF is never closed", "holds only EOF", NULL);
