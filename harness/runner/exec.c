@@ -672,6 +672,43 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
     }
 }
 
+/*
+ * The server log's last lines worth reading: readiness probes during a start ("the database system
+ * is starting up") and start-up chatter say nothing about the failure. NULL when nothing is left.
+ */
+static char *log_excerpt(const char *log, int max_lines)
+{
+    static const char *const noise[] = {"the database system is starting up", "database system is ready",
+                                        "listening on Unix socket", "database system was shut down at",
+                                        "starting PostgreSQL", NULL};
+    rh_buf keep;
+    rh_buf_init(&keep);
+    const char *p = log;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+        int drop = 0;
+        for (int i = 0; noise[i] && !drop; i++)
+            drop = memmem(p, n, noise[i], strlen(noise[i])) != NULL;
+        if (!drop)
+            rh_buf_append(&keep, p, n);
+        p += n;
+    }
+    /* the last max_lines lines of what is left */
+    int lines = 0;
+    size_t at = keep.len;
+    while (at > 0) {
+        at--;
+        if (keep.data[at] == '\n' && at + 1 < keep.len && ++lines >= max_lines) {
+            at++;
+            break;
+        }
+    }
+    char *out = keep.len && at < keep.len ? rh_xstrdup(keep.data + at) : NULL;
+    rh_buf_free(&keep);
+    return out;
+}
+
 static void ctx_free(rh_ctx *ctx)
 {
     rh_command_abort(ctx);
@@ -758,9 +795,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     if (res->status != RH_PASS) {
         rh_buf tail;
         rh_buf_init(&tail);
-        rh_cluster_log_tail(ctx.cluster, &tail, 15);
-        if (tail.len)
-            res->log_tail = rh_xstrdup(tail.data);
+        rh_cluster_log_tail(ctx.cluster, &tail, 40);
+        res->log_tail = log_excerpt(tail.data, 15);
         rh_buf_free(&tail);
     }
     rh_cluster *c = ctx.cluster;
