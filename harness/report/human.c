@@ -47,7 +47,8 @@ static void indented(rh_buf *out, const char *text, const char *indent)
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        rh_buf_puts(out, indent);
+        if (n)   /* no trailing blanks on an empty line */
+            rh_buf_puts(out, indent);
         rh_buf_append(out, p, n);
         rh_buf_putc(out, '\n');
         p += n + (nl ? 1 : 0);
