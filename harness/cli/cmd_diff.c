@@ -1,6 +1,6 @@
 /*
- * cmd_diff.c — `rehearse diff A B`: compare two catalogs (snapshot files, database URLs, and
- * rev:REV once the migrate engine provides clean deploys). Exit 0 same, 1 different, 2 error.
+ * cmd_diff.c — `rehearse diff A B`: compare two catalogs (snapshot files, database URLs, or
+ * rev:REV, the schema of a clean deploy of a revision). Exit 0 same, 1 different, 2 error.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -8,18 +8,21 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "check/clean.h"
 #include "cli/cli.h"
 
-int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o); /* cmd_snapshot.c */
+/* cmd_snapshot.c */
+int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o, rh_clean_source *src);
 
 static void help(FILE *f)
 {
     fprintf(f,
             "usage: rehearse diff [--include-ledger] [--strict-column-order] [--owners] [--grants]\n"
-            "                     [--no-comments] [--schema NAME] [--quiet] A B\n\n"
+            "                     [--no-comments] [--schema NAME] [--quiet]\n"
+            "                     [--repo DIR] [--migrations PATH] [--prisma-version V] A B\n\n"
             "Compare two catalogs, object by object. A and B are each a snapshot file (from `rehearse\n"
             "snapshot`), a database URL (postgres://... or a libpq conninfo), or rev:REV (a clean deploy\n"
-            "of a revision; needs the migrate engine). Output is grouped by object: `- ` only in A,\n"
+            "of a revision of --repo DIR, default .). Output is grouped by object: `- ` only in A,\n"
             "`+ ` only in B, `~ ` in both with the properties that differ.\n\n"
             "  --include-ledger       compare the _prisma_migrations table too\n"
             "  --strict-column-order  compare column positions (both sides need them)\n"
@@ -37,15 +40,17 @@ int rh_cmd_diff(int argc, char **argv)
         {"owners", no_argument, NULL, 'O'},         {"grants", no_argument, NULL, 'G'},
         {"no-comments", no_argument, NULL, 'C'},    {"schema", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"repo", required_argument, NULL, 'R'},     {"migrations", required_argument, NULL, 'M'},
+        {"prisma-version", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};
+    rh_clean_source src = {0};
     int quiet = 0;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+hq", longopts, NULL)) != -1) {
-        if (rh_cli_catalog_option(c, optarg, &opts))
+        if (rh_cli_catalog_option(c, optarg, &opts, &src))
             continue;
         switch (c) {
         case 'q': quiet = 1; break;
@@ -58,6 +63,7 @@ int rh_cmd_diff(int argc, char **argv)
     rh_catalog *cat[2] = {NULL, NULL};
     rh_err err;
     rh_err_clear(&err);
+    rh_catalog_set_rev_resolver(rh_clean_rev_resolver, &src);
     for (int i = 0; i < 2; i++) {
         if (rh_catalog_load(argv[optind + i], &opts, &cat[i], &err) < 0) {
             fprintf(stderr, "rehearse diff: %s\n", err.msg);

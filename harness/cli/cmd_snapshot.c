@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "check/clean.h"
 #include "cli/cli.h"
 #include "util/fs.h"
 
@@ -20,7 +21,9 @@ static void help(FILE *f)
             "no OIDs, no volatile values; two databases holding the same schema print the same bytes.\n"
             "docs/catalog.md describes the format.\n\n"
             "  --database-url URL     postgres://... or a libpq conninfo (\"host=/tmp dbname=app\")\n"
-            "  --rev REV              a clean deploy of a revision (needs the migrate engine; same as rev:REV)\n"
+            "  --rev REV              the schema a clean deploy of a revision produces (same as rev:REV);\n"
+            "                         --repo DIR (default .), --migrations PATH (default: Prisma's at REV),\n"
+            "                         --prisma-version V (default: detected at REV)\n"
             "  OPERAND                a URL, rev:REV, or an existing snapshot file (re-printed)\n"
             "  --output FILE          write there instead of stdout\n"
             "  --include-ledger       keep the _prisma_migrations table (left out by default)\n"
@@ -32,10 +35,17 @@ static void help(FILE *f)
             "exit: 0 written, 2 usage or setup error\n");
 }
 
-/* Options shared with `rehearse diff`: returns 1 if the option was one of them. */
-int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o)
+/*
+ * Options shared with `rehearse diff`: returns 1 if the option was one of them. rev:REV operands
+ * are clean deploys of REV from the repository --repo (default .), folder --migrations, profile
+ * --prisma-version: the first such option registers the resolver.
+ */
+int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o, rh_clean_source *src)
 {
     switch (c) {
+    case 'R': src->repo = arg; return 1;
+    case 'M': src->migrations = arg; return 1;
+    case 'P': src->prisma_version = arg; return 1;
     case 'L': o->include_ledger = 1; return 1;
     case 'S': o->strict_column_order = 1; return 1;
     case 'O': o->include_owners = 1; return 1;
@@ -54,15 +64,17 @@ int rh_cmd_snapshot(int argc, char **argv)
         {"strict-column-order", no_argument, NULL, 'S'}, {"owners", no_argument, NULL, 'O'},
         {"grants", no_argument, NULL, 'G'},             {"no-comments", no_argument, NULL, 'C'},
         {"schema", required_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"repo", required_argument, NULL, 'R'},         {"migrations", required_argument, NULL, 'M'},
+        {"prisma-version", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};
+    rh_clean_source src = {0};
     const char *url = NULL, *rev = NULL, *output = NULL;
     optind = 1;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, "+ho:", longopts, NULL)) != -1) {
-        if (rh_cli_catalog_option(c, optarg, &opts))
+        if (rh_cli_catalog_option(c, optarg, &opts, &src))
             continue;
         switch (c) {
         case 'd': url = optarg; break;
@@ -87,6 +99,7 @@ int rh_cmd_snapshot(int argc, char **argv)
     rh_err err;
     rh_err_clear(&err);
     rh_catalog *cat = NULL;
+    rh_catalog_set_rev_resolver(rh_clean_rev_resolver, &src);
     if (rh_catalog_load(operand, &opts, &cat, &err) < 0) {
         fprintf(stderr, "rehearse snapshot: %s\n", err.msg);
         return RH_EXIT_USAGE;
