@@ -47,8 +47,15 @@ static void indented(rh_buf *out, const char *text, const char *indent)
     while (*p) {
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n)   /* no trailing blanks on an empty line */
+        if (n) {
             rh_buf_puts(out, indent);
+        } else {
+            /* an empty line keeps its margin ("    |") but no trailing blanks */
+            size_t k = strlen(indent);
+            while (k && indent[k - 1] == ' ')
+                k--;
+            rh_buf_append(out, indent, k);
+        }
         rh_buf_append(out, p, n);
         rh_buf_putc(out, '\n');
         p += n + (nl ? 1 : 0);
