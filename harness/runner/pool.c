@@ -344,6 +344,7 @@ static void no_result(worker *w, item *it, int timed_out, int status, const rh_r
                                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
     }
     r->ms = w->started > 0 ? now_ms() - w->started : 0;
+    r->worker_pid = (int)w->pid;
 }
 
 static int reap_status(worker *w, int kill_it)
@@ -516,6 +517,7 @@ static int run_pool(sched *s, int jobs, rh_err *err)
                 if (r > 0) {
                     rh_buf_append(&w->in, buf, (size_t)r);
                     if (take_lines(w, it)) {
+                        it->res->worker_pid = (int)w->pid;
                         /* the result is in: the slot is free while the worker stops its server */
                         if (w->state == W_RUNNING && w->started > 0) {
                             /* the slot's time, from "go" to the result, is what the suite paid */

@@ -32,6 +32,7 @@ typedef struct rh_result {
     int timed_out;       /* ERROR because it ran past its time limit */
     int crashed;         /* ERROR because the worker died (signal number in `signal`) */
     int signal;
+    int worker_pid;      /* the process that ran it (0 with no_fork); its clusters carry this owner */
     double ms;           /* wall time the scenario held its slot: from its turn to its result */
     double steps_ms;     /* the steps' own time */
     double overhead_ms;  /* ms - steps_ms: what running it in rehearse added to the suite's time */
