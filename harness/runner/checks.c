@@ -579,6 +579,43 @@ static int expect_order(rh_ctx *ctx, const rh_scn_step *st)
     return 0;
 }
 
+/* rehearse's own findings, as `prisma migrate status` computes them at the current checkout. */
+static int expect_finding(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_migset *set;
+    if (rh_ctx_migset(ctx, st, &set) < 0)
+        return -1;
+    rh_engine_opts eo;
+    rh_engine_opts_for(ctx, &eo);
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_err err;
+    if (rh_engine_status(ctx->conn, set, &eo, &res, &err) < 0) {
+        rh_engine_result_free(&res);
+        return rh_setup_error(ctx, st, "status: %s", err.msg);
+    }
+    rh_buf all;
+    rh_buf_init(&all);
+    int found = 0;
+    for (size_t i = 0; i < res.n_findings; i++) {
+        const rh_finding *f = &res.findings[i];
+        const char *kind = rh_finding_kind_name(f->kind);
+        rh_buf_printf(&all, "%s%s %s%s%s", all.len ? "\n" : "", kind, f->name ? f->name : "", f->detail ? ": " : "",
+                      f->detail ? f->detail : "");
+        if (st->arg && strcmp(kind, st->arg) == 0 && (!st->arg2 || (f->name && strcmp(f->name, st->arg2) == 0)))
+            found = 1;
+    }
+    int rc = 0;
+    if (st->negate && res.n_findings)
+        rc = rh_fail(ctx, st, "no findings", all.data, "status has %zu finding(s)", res.n_findings);
+    else if (!st->negate && !found)
+        rc = rh_fail(ctx, st, NULL, all.len ? all.data : "(no findings)", "status does not find %s%s%s", st->arg,
+                     st->arg2 ? " " : "", st->arg2 ? st->arg2 : "");
+    rh_buf_free(&all);
+    rh_engine_result_free(&res);
+    return rc;
+}
+
 int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st)
 {
     switch (st->kind) {
@@ -589,6 +626,7 @@ int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st)
     case RH_STEP_EXPECT_STATUS: return expect_status(ctx, st);
     case RH_STEP_EXPECT_OUTPUT: return expect_output(ctx, st);
     case RH_STEP_EXPECT_ORDER: return expect_order(ctx, st);
+    case RH_STEP_EXPECT_FINDING: return expect_finding(ctx, st);
     default: return rh_setup_error(ctx, st, "step kind %d is not implemented", (int)st->kind);
     }
 }

@@ -43,6 +43,7 @@ static const char *const kind_names[RH_STEP__COUNT] = {
     [RH_STEP_EXPECT_STATUS] = "expect status",
     [RH_STEP_EXPECT_OUTPUT] = "expect output",
     [RH_STEP_EXPECT_ORDER] = "expect order",
+    [RH_STEP_EXPECT_FINDING] = "expect finding",
 };
 
 /* Report and test output name steps the way files spell them. */

@@ -83,7 +83,8 @@ static const struct {
     {"sleep", "sleep DURATION"},
     {"timeout", "timeout DURATION"},
     {"include", "include FILE"},
-    {"expect", "expect KIND OBJECT [PROPERTY [VALUE]] | ledger ... | query ... | catalog ... | status ... | output ..."},
+    {"expect", "expect KIND OBJECT [PROPERTY [VALUE]] | ledger ... | query ... | catalog ... | status ... | output ... | "
+               "finding ..."},
 };
 
 static const char *usage_of(const cur *c)
@@ -452,7 +453,7 @@ static const objkind objkinds[] = {
 };
 
 static const char *const expect_words[] = {
-    "catalog", "ledger", "query", "status", "output", "order", "schema", "extension", "table", "column",
+    "catalog", "ledger", "query", "status", "output", "order", "finding", "findings", "schema", "extension", "table", "column",
     "index", "constraint", "trigger", "policy", "enum", "sequence", "view", "function", "matview", "domain", NULL};
 
 static int expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
@@ -817,6 +818,32 @@ static int st_expect(cur *c, rh_scn_step *st)
             return -1;
         st->value = rh_xstrdup(text->text);
         return need_end(c, "quote text with spaces as one word");
+    }
+    if (is(w, "finding") || is(w, "findings")) {
+        /* rehearse's own findings in `prisma migrate status` (engine.h: rh_finding_kind_name) */
+        static const char *const kinds[] = {"edited-after-apply", "folder-gone", "will-reapply", "failed",
+                                            "hidden-ledger", NULL};
+        st->kind = RH_STEP_EXPECT_FINDING;
+        const rh_tok *k = need(c, "a finding kind, or 'none'", "e.g. expect finding edited-after-apply 20250101_init");
+        if (!k)
+            return -1;
+        if (is(k, "none")) {
+            st->negate = 1;
+            return need_end(c, NULL);
+        }
+        int known = 0;
+        for (int i = 0; kinds[i]; i++)
+            known |= is(k, kinds[i]);
+        if (!known) {
+            char hint[512];
+            suggest(hint, sizeof hint, k->text, kinds);
+            return perr(c, k, hint, "unknown finding '%s'", k->text);
+        }
+        st->arg = rh_xstrdup(k->text);
+        const rh_tok *name = take(c);
+        if (name)
+            st->arg2 = rh_xstrdup(name->text);
+        return need_end(c, NULL);
     }
     if (is(w, "order")) {
         st->kind = RH_STEP_EXPECT_ORDER;

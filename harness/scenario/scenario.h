@@ -51,6 +51,7 @@ typedef enum rh_scn_kind {
     RH_STEP_EXPECT_STATUS,   /* expect status up-to-date | pending N [NAME...] | failed NAME */
     RH_STEP_EXPECT_OUTPUT,   /* expect output contains|lacks TEXT */
     RH_STEP_EXPECT_ORDER,    /* expect order NAME NAME ...  (folder order of the profile) */
+    RH_STEP_EXPECT_FINDING,  /* expect finding KIND [NAME] | expect findings none   arg = kind, arg2 = name */
     RH_STEP__COUNT
 } rh_scn_kind;
 

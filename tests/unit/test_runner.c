@@ -341,6 +341,32 @@ static void test_catalog_file(void **state)
     rh_run_free(&run);
 }
 
+/* A migration edited after it was applied: Prisma says nothing, rehearse's finding does. */
+static void test_findings(void **state)
+{
+    (void)state;
+    write_at("edit1/20250101000000_init/migration.sql", "CREATE TABLE t (id int);\n");
+    write_at("edit2/20250101000000_init/migration.sql", "CREATE TABLE t (id int, name text);\n");
+    write_at("findings.scenario",
+             "migrations edit1\n"
+             "deploy\n"
+             "expect findings none\n"
+             "migrations edit2\n"
+             "deploy\n"
+             "expect ledger checksum 20250101000000_init differs\n"
+             "expect finding edited-after-apply 20250101000000_init\n"
+             "expect findings none\n");
+    const char *names[] = {"findings.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    rh_result *r = &run.results[0];
+    if (r->status != RH_FAIL || r->line != 8 || !strstr(r->actual, "edited-after-apply 20250101000000_init")) {
+        dump(r);
+        fail();
+    }
+    rh_run_free(&run);
+}
+
 /* Restore a production copy: schema dump + ledger rows, then deploy the rest. */
 static void test_restore(void **state)
 {
@@ -679,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_catalog_assertions),
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_catalog_file),
+        cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_failures),

@@ -320,7 +320,10 @@ static void test_expectations(void **state)
                         "expect status failed 2025_a\n"
                         "expect output contains \"P3009\"\n"
                         "expect output lacks \"P3018\"\n"
-                        "expect order 20251225_step6_x 20251225061321_y\n");
+                        "expect order 20251225_step6_x 20251225061321_y\n"
+                        "expect finding edited-after-apply 2025_a\n"
+                        "expect findings none\n"
+                        "expect finding will-reapply\n");
     rh_scn_step *st = s->steps;
     assert_null(st[0].schema);
     assert_string_equal(st[0].table, "Party");
@@ -356,6 +359,11 @@ static void test_expectations(void **state)
     assert_int_equal(st[21].status_check, RH_STATUS_FAILED);
     assert_int_equal(st[23].negate, 1);
     assert_int_equal(st[24].kind, RH_STEP_EXPECT_ORDER);
+    assert_int_equal(st[25].kind, RH_STEP_EXPECT_FINDING);
+    assert_string_equal(st[25].arg, "edited-after-apply");
+    assert_string_equal(st[25].arg2, "2025_a");
+    assert_int_equal(st[26].negate, 1);
+    assert_null(st[27].arg2);
     rh_scn_free(s);
 }
 
@@ -414,6 +422,7 @@ static void test_errors(void **state)
     bad("expect catalog = cleen x\n", "expected snapshot, clean or file", "did you mean 'clean'?", NULL);
     bad("expect status pending 2 a\n", "2 pending, but 1 names listed", NULL);
     bad("expect status late\n", "unknown status 'late'", NULL);
+    bad("expect finding edited 2025_a\n", "unknown finding 'edited'", NULL);
     bad("expect output has x\n", "expected 'contains' or 'lacks'", NULL);
     bad("wait blocker\n", "no session named 'blocker' was opened before this line", NULL);
     bad("release blocker\n", "no session named 'blocker'", NULL);
