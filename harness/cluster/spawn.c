@@ -144,32 +144,37 @@ pid_t rh_read_postmaster_pid(const char *datadir)
     return (pid_t)pid;
 }
 
-unsigned long long rh_proc_starttime(pid_t pid)
+/*
+ * Read /proc/PID/stat into buf and return what follows the command name: comm may hold spaces
+ * and parentheses, so fields are counted after the last ')'. NULL if there is no such process.
+ */
+static char *proc_stat_fields(pid_t pid, char *buf, size_t size)
 {
-    char path[64], line[2048];
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "r");
     if (!f)
-        return 0;
-    size_t n = fread(line, 1, sizeof line - 1, f);
+        return NULL;
+    size_t n = fread(buf, 1, size - 1, f);
     fclose(f);
-    line[n] = '\0';
-    /* comm may contain spaces and parentheses: fields are counted after the last ')'. */
-    char *p = strrchr(line, ')');
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' ? p + 2 : NULL;
+}
+
+unsigned long long rh_proc_starttime(pid_t pid)
+{
+    char line[2048];
+    char *p = proc_stat_fields(pid, line, sizeof line);
     if (!p)
         return 0;
-    p++;
-    int field = 2;
-    unsigned long long start = 0;
+    /* p is at field 3 (state); the start time is field 22. */
+    int field = 3;
     char *save = NULL;
-    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-        field++;
-        if (field == 22) {
-            start = strtoull(tok, NULL, 10);
-            break;
-        }
-    }
-    return start;
+    for (char *tok = strtok_r(p, " ", &save); tok; tok = strtok_r(NULL, " ", &save), field++)
+        if (field == 22)
+            return strtoull(tok, NULL, 10);
+    return 0;
 }
 
 int rh_proc_alive(pid_t pid)
@@ -178,16 +183,9 @@ int rh_proc_alive(pid_t pid)
         return 0;
     if (kill(pid, 0) < 0 && errno == ESRCH)
         return 0;
-    char path[64], line[512];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(line, 1, sizeof line - 1, f);
-    fclose(f);
-    line[n] = '\0';
-    char *p = strrchr(line, ')');
-    return !(p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+    char line[2048];
+    char *p = proc_stat_fields(pid, line, sizeof line);
+    return p && *p != 'Z' && *p != 'X';
 }
 
 void rh_stop_foreign_server(pid_t pid, int timeout_ms)
