@@ -36,6 +36,9 @@ typedef struct parser {
     char **snapshots;
     size_t nsnapshots;
     const char *background;              /* "deploy"/"status"/"resolve" started with & and not waited */
+    const char *bg_file;                 /* where it was started, for "never waited for" */
+    char *bg_source;
+    int bg_line;
 } parser;
 
 /* One logical line being read. */
@@ -926,6 +929,10 @@ static int st_engine(cur *c, rh_scn_step *st)
             return perr(c, &c->l->toks[c->arrow], "check the outcome when it ends: wait deploy => ...",
                         "a command started with & has no outcome yet");
         c->p->background = rh_scn_kind_name(st->kind);
+        c->p->bg_file = c->file;
+        c->p->bg_line = c->l->line;
+        free(c->p->bg_source);
+        c->p->bg_source = rh_xstrdup(c->l->source ? c->l->source : "");
     }
     return parse_outcome(c, st, OUT_ENGINE);
 }
@@ -1476,12 +1483,14 @@ int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, s
     parse_file(&p, path, text, len, NULL, NULL);
     free(p.stack[0]);
     if (!p.nerrors && p.background) {
-        rh_tok at = {NULL, NULL, 0, 0, 0};
-        (void)at;
-        rh_buf_printf(&p.diag, "%s: error: '%s &' is never waited for\n  hint: add `wait %s` after it\n", path,
-                      p.background, p.background);
+        /* point at the line that started it: that is where the missing wait belongs after */
+        char hint[128];
+        snprintf(hint, sizeof hint, "add `wait %s` after it", p.background);
+        rh_scn_diag(&p.diag, p.bg_file, p.bg_source, p.bg_line, 1, hint, "'%s &' is never waited for",
+                    p.background);
         p.nerrors++;
     }
+    free(p.bg_source);
     for (size_t i = 0; i < p.nsessions; i++)
         free(p.sessions[i]);
     free(p.sessions);

@@ -429,6 +429,9 @@ static void test_errors(void **state)
     bad("wait deploy\n", "no 'deploy' is running in the background", "deploy &", NULL);
     bad("deploy &\ndeploy\nwait deploy\n", "2:1", "'deploy' started with & is still running", "wait deploy", NULL);
     bad("deploy &\n", "is never waited for", NULL);
+    /* the error names the line that started it */
+    bad("repo r\ncheckout v1\nstatus &\nsql \"select 1\"\n", "t.scenario:3:1: error: 'status &' is never waited for",
+        "3 | status &", "add `wait status` after it", NULL);
     bad("deploy & => ok\nwait deploy\n", "has no outcome yet", NULL);
     bad("sql \"x\" &\n", "only deploy, status and resolve can run in the background", NULL);
     bad("session deploy \"x\"\n", "'deploy' cannot name a session", NULL);
