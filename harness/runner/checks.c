@@ -453,6 +453,8 @@ static int expect_query(rh_ctx *ctx, const rh_scn_step *st)
         rc = rh_fail(ctx, st, NULL, NULL, "%s", msg.data);
     else if (r != RH_CHECK_PASS)
         rc = rh_setup_error(ctx, st, "%s", msg.data);
+    else
+        rc = rh_ctx_end_sql(ctx, st);   /* "begin; select ..." must not leave the next step in it */
     rh_buf_free(&msg);
     return rc;
 }

@@ -255,6 +255,9 @@ static int run_sql(PGconn *conn, const char *text, int each, char sqlstate[6], r
         }
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK && s != PGRES_EMPTY_QUERY) {
             const char *code = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            /* the server's FATAL (57P01 ...) is lost with the connection: libpq reports a connection failure */
+            if ((!code || !*code) && PQstatus(conn) != CONNECTION_OK)
+                code = "08006";
             snprintf(sqlstate, 6, "%s", code ? code : "");
             const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
             rh_buf_puts(message, m ? m : PQerrorMessage(conn));
@@ -267,6 +270,27 @@ static int run_sql(PGconn *conn, const char *text, int each, char sqlstate[6], r
     if (each)
         rh_split_free(&split);
     return rc;
+}
+
+/*
+ * A sql step is one `psql` run: whatever transaction it leaves open (a BEGIN without COMMIT, or
+ * one an error aborted, as a failed `--each` file leaves) ends with it, so the next step does not
+ * meet 25P02. A connection the SQL lost (pg_terminate_backend of itself) is opened again.
+ */
+int rh_ctx_end_sql(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (PQstatus(ctx->conn) != CONNECTION_OK)
+        return rh_ctx_reconnect(ctx, st);
+    if (PQtransactionStatus(ctx->conn) == PQTRANS_IDLE)
+        return 0;
+    PGresult *r = PQexec(ctx->conn, "ROLLBACK");
+    PQclear(r);
+    if (PQstatus(ctx->conn) != CONNECTION_OK || PQtransactionStatus(ctx->conn) != PQTRANS_IDLE) {
+        PQfinish(ctx->conn);
+        ctx->conn = NULL;
+        return rh_ctx_reconnect(ctx, st);
+    }
+    return 0;
 }
 
 /* Check how a piece of SQL ended against the step's outcome. */
@@ -314,6 +338,8 @@ static int step_sql(rh_ctx *ctx, const rh_scn_step *st)
     rh_buf_init(&msg);
     int rc = run_sql(ctx->conn, text, st->each, state, &msg);
     int ret = sql_outcome(ctx, st, rc, state, msg.data);
+    if (ret == 0)
+        ret = rh_ctx_end_sql(ctx, st);
     rh_buf_free(&msg);
     free(owned);
     return ret;

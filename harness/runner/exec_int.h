@@ -83,6 +83,8 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
 PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err);
 /* Reconnect what a server restart broke. */
 int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
+/* After a sql step or query: roll back a transaction it left open, reconnect a lost connection. */
+int rh_ctx_end_sql(rh_ctx *ctx, const rh_scn_step *st);
 /* Blocking pids of a backend (0: not waiting on a lock), via the control connection. */
 int rh_ctx_blocked(rh_ctx *ctx, int pid);
 /* A snapshot of the scenario database (cached until a step changes things). */

@@ -186,6 +186,39 @@ static void test_steps_pass(void **state)
     rh_run_free(&run);
 }
 
+/*
+ * Each sql step is one psql run: a failed `sql-file --each` that opened BEGIN, a BEGIN left open, a
+ * query that aborted its own transaction, a step that lost its connection: the next step starts clean
+ * (it used to get 25P02 "current transaction is aborted").
+ */
+static void test_sql_steps_like_psql(void **state)
+{
+    (void)state;
+    write_at("psql/half.sql", "BEGIN;\ncreate table half (id int);\ninsert into nope values (1);\nCOMMIT;\n");
+    write_at("psql.scenario",
+             "migrations migs\n"
+             "sql-file --each psql/half.sql => error 42P01\n"
+             "sql \"select 1\"\n"
+             "expect table half absent\n"
+             "sql \"begin; create table open_tx (id int)\"\n"
+             "expect table open_tx absent\n"
+             "sql \"begin; select * from nope\" => error 42P01\n"
+             "expect query \"select 2\" = 2\n"
+             "expect query \"begin; select * from nope\" error 42P01\n"
+             "sql \"create table after (id int)\"\n"
+             "expect table after present\n"
+             "sql \"select pg_terminate_backend(pg_backend_pid())\" => error 08006\n"
+             "expect query \"select 3\" = 3\n"
+             "deploy => error P3005\n");
+    const char *names[] = {"psql.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    assert_int_equal(run.n, 1);
+    assert_pass(&run.results[0]);
+    assert_int_equal(run.results[0].steps_run, run.results[0].steps_total);
+    rh_run_free(&run);
+}
+
 /* Every catalog assertion of the language against a schema that has each kind of object. */
 static void test_catalog_assertions(void **state)
 {
@@ -702,6 +735,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_pass),
+        cmocka_unit_test(test_sql_steps_like_psql),
         cmocka_unit_test(test_catalog_assertions),
         cmocka_unit_test(test_clean),
         cmocka_unit_test(test_catalog_file),
