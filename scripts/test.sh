@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # test.sh — install what is missing, build, and run every test: the normal build, then the
-# ASan+UBSan build. Tests start real PostgreSQL clusters (and run the real Prisma CLI).
+# ASan+UBSan build, then the unit tests under valgrind, then a bounded fuzzing run of the
+# scenario parser. Tests start real PostgreSQL clusters (and run the real Prisma CLI).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 "$root/scripts/bootstrap.sh"
@@ -15,6 +16,18 @@ echo "== build (ASan + UBSan) =="
 echo "== tests under ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -E '^conformance_'
+
+echo "== unit tests under valgrind (memcheck) =="
+for t in "$root"/build/tests/test_*; do
+  [ -x "$t" ] || continue
+  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+    --show-leak-kinds=definite --child-silent-after-fork=yes "$t" >"$root/build/valgrind-$(basename "$t").log" 2>&1 \
+    || { echo "FAIL: valgrind $(basename "$t") (log: build/valgrind-$(basename "$t").log)" >&2; tail -n 40 "$root/build/valgrind-$(basename "$t").log" >&2; exit 1; }
+  echo "valgrind clean: $(basename "$t")"
+done
+
+echo "== fuzzing the scenario parser (libFuzzer, ${REHEARSE_FUZZ_SECONDS:-60} s) =="
+"$root/scripts/fuzz.sh" "${REHEARSE_FUZZ_SECONDS:-60}"
 
 # No test may leave a server behind.
 left=$(ps -eo pid=,args= | awk '$2 ~ /(^|\/)postgres$/ && / -D .*rehearse-/' || true)
