@@ -9,13 +9,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 echo "== build (RelWithDebInfo) =="
 "$root/scripts/build.sh" "$root/build"
 echo "== tests =="
-ctest --test-dir "$root/build" --output-on-failure -j2 --timeout 900
+ctest --test-dir "$root/build" --output-on-failure -j2 --timeout 900 | tee "$root/build/ctest.log"
+passed=$(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$root/build/ctest.log")
 
 echo "== build (ASan + UBSan) =="
 "$root/scripts/build.sh" "$root/build-asan" -DREHEARSE_SANITIZE=ON
 echo "== tests under ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -E '^conformance_'
+  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -E '^conformance_' \
+  | tee "$root/build-asan/ctest.log"
+passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$root/build-asan/ctest.log")))
 
 echo "== unit tests under valgrind (memcheck) =="
 for t in "$root"/build/tests/test_*; do
@@ -24,10 +27,12 @@ for t in "$root"/build/tests/test_*; do
     --show-leak-kinds=definite --child-silent-after-fork=yes "$t" >"$root/build/valgrind-$(basename "$t").log" 2>&1 \
     || { echo "FAIL: valgrind $(basename "$t") (log: build/valgrind-$(basename "$t").log)" >&2; tail -n 40 "$root/build/valgrind-$(basename "$t").log" >&2; exit 1; }
   echo "valgrind clean: $(basename "$t")"
+  passed=$((passed + 1))
 done
 
 echo "== fuzzing the scenario parser (libFuzzer, ${REHEARSE_FUZZ_SECONDS:-60} s) =="
 "$root/scripts/fuzz.sh" "${REHEARSE_FUZZ_SECONDS:-60}"
+passed=$((passed + 1))
 
 # No test may leave a server behind.
 left=$(ps -eo pid=,args= | awk '$2 ~ /(^|\/)postgres$/ && / -D .*rehearse-/' || true)
@@ -36,3 +41,4 @@ if [ -n "$left" ]; then
   echo "$left" >&2
   exit 1
 fi
+echo "all checks: $passed passed, 0 failed"
