@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,6 +238,7 @@ static int spawn(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_er
     }
     fflush(stdout);
     fflush(stderr);
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
@@ -246,6 +248,14 @@ static int spawn(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_er
         return rh_err_errno(err, "fork");
     }
     if (pid == 0) {
+        /*
+         * The runner enforces the time limit: a worker whose runner is gone (SIGKILL, or a signal
+         * sent to the runner alone) must not run on unwatched. It dies with it, and its own
+         * watchdog stops its cluster.
+         */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         close(p[0]);
         close(g[1]);
         worker_main(p[1], g[0], it->scn, o);

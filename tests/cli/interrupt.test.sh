@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# interrupt.test.sh — a `rehearse run -j2` interrupted mid-run leaves nothing behind: killed with
+# SIGKILL, SIGINT or SIGTERM (the runner alone), or Ctrl-C (SIGINT to the whole process group), no
+# worker, no postgres server and no cluster folder of it remains; a hanging scenario hits its time
+# limit and its cluster goes too. Clusters go to a private REHEARSE_RUN_DIR so that other rehearse
+# runs on the machine do not count.
+set -uo pipefail
+: "${REHEARSE_BIN:?}"
+work=$(mktemp -d /tmp/rh-int.XXXXXX)
+chmod 755 "$work"
+export REHEARSE_RUN_DIR="$work/run"
+pass=0
+cleanup() {
+    # last resort, for a failing run: nothing of this test may outlive it
+    for p in $(pgrep -f -- "$work/" || true); do kill -KILL "$p" 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; ps -eo pid,ppid,args | grep -F -- "$work/" | grep -v grep >&2; ls -la "$work/run" >&2; exit 1; }
+
+mkdir -p "$work/migs/20250101000000_init" "$work/scn"
+printf 'CREATE TABLE t (id int);\n' > "$work/migs/20250101000000_init/migration.sql"
+for i in 1 2 3 4; do
+    printf 'migrations ../migs\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/scn/s$i.scenario"
+done
+
+servers() { pgrep -f -- "postgres -D $work/run/" | wc -l; }
+leftovers() {
+    local n
+    n=$(pgrep -f -- "$work/" | wc -l)
+    n=$((n + $(find "$work/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null | wc -l)))
+    echo "$n"
+}
+# wait until the condition (a shell command) holds, up to $1 tenths of a second
+until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done; }
+
+# how: KILL, INT, TERM (to the runner alone) or GROUP-INT (Ctrl-C: the whole process group)
+interrupt() {
+    local how=$1
+    setsid "$REHEARSE_BIN" run -j2 --no-color "$work/scn" >"$work/out.txt" 2>&1 &
+    local pid=$!
+    until_ 300 '[ "$(servers)" -ge 2 ]' || fail "$how: the two workers' servers never came up"
+    sleep 0.3   # both inside their pg_sleep
+    if [ "$how" = GROUP-INT ]; then kill -INT -- "-$pid"; else kill "-$how" "$pid"; fi
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    [ $rc -ne 0 ] || fail "$how: the interrupted run exited 0"
+    until_ 150 '[ "$(leftovers)" -eq 0 ]' || fail "$how: workers, servers or cluster folders left behind"
+    pass=$((pass + 1))
+}
+interrupt KILL
+interrupt INT
+interrupt TERM
+interrupt GROUP-INT
+
+# a hanging scenario: its time limit, reported with the step, and its cluster is gone
+printf 'migrations migs\ntimeout 3s\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/hang.scenario"
+out=$("$REHEARSE_BIN" run --no-color "$work/hang.scenario" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "a hanging scenario: exit $rc, expected 2: $out"
+grep -q "TIMEOUT" <<<"$out" || fail "no TIMEOUT in: $out"
+grep -q "hang.scenario:4" <<<"$out" || fail "the report does not name the hanging step: $out"
+until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "timeout: a server or cluster folder left behind"
+pass=$((pass + 1))
+
+echo "$pass passed, 0 failed"
