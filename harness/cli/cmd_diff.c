@@ -49,7 +49,7 @@ int rh_cmd_diff(int argc, char **argv)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+hq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
         if (rh_cli_catalog_option(c, optarg, &opts, &src))
             continue;
         switch (c) {

@@ -2,6 +2,8 @@
  * cmd_run.c — `rehearse run [FILE|DIR ...]`: run scenario files (default scenarios/) and report.
  * Argument parsing and printing only; the runner (runner/) runs, the report module formats.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +162,17 @@ int rh_cmd_run(int argc, char **argv)
         return RH_EXIT_OK;
     }
 
+    /* a report that cannot be written must not be found out after a long run */
+    if (output) {
+        int fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || close(fd) < 0) {
+            for (size_t i = 0; i < nfiles; i++)
+                free(files[i]);
+            free(files);
+            return rh_cli_usage_error("run", "--output %s: %s", output, strerror(errno));
+        }
+    }
+
     /* durations of earlier runs, so that the longest scenarios start first */
     rh_cluster_opts copts = {0};
     copts.pg_bin = o.pg_bin;
@@ -186,6 +199,13 @@ int rh_cmd_run(int argc, char **argv)
         return RH_EXIT_USAGE;
     }
 
+    if (run.n == 0 && o.filter && o.shard_n < 2) {
+        /* a mistyped --filter must not make a green CI job that ran nothing */
+        fprintf(stderr, "rehearse run: no scenario's path or name contains '%s'\n", o.filter);
+        rh_run_free(&run);
+        return RH_EXIT_USAGE;
+    }
+
     rh_buf rep;
     rh_buf_init(&rep);
     rh_report_opts ro = {0};
@@ -194,7 +214,10 @@ int rh_cmd_run(int argc, char **argv)
     int code = rh_run_exit_code(&run);
     if (output) {
         if (rh_fs_write(output, rep.data, rep.len, 0644, &err) < 0) {
-            fprintf(stderr, "rehearse run: %s\n", err.msg);
+            /* the results are not lost: they go to stdout instead */
+            fprintf(stderr, "rehearse run: %s; the report follows on stdout\n", err.msg);
+            fwrite(rep.data, 1, rep.len, stdout);
+            fflush(stdout);
             code = RH_EXIT_USAGE;
         } else if (fmt != RH_REPORT_HUMAN) {
             /* a one-line summary for the terminal */

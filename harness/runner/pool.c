@@ -595,6 +595,13 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
         if (prc < 0) {
             items[n].scn = NULL;
             items[n].parse_error = rh_xstrdup(perr.msg);
+        } else if (s->nsteps == 0 && !s->skip) {
+            /* an empty file (or only comments) would pass without checking anything */
+            rh_scn_free(s);
+            items[n].scn = NULL;
+            items[n].parse_error = rh_xasprintf("%s: error: the scenario has no steps: it would pass without checking "
+                                                "anything\n  hint: write its steps (docs/scenarios.md), or `skip REASON`",
+                                                files[i]);
         }
         n++;
     }

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# bad_input.test.sh — what a user who gets things wrong sees: every broken scenario file is reported
+# with file:line and what was expected (exit 2), an empty scenario is not a pass, a --filter that
+# matches nothing is not a green run, an unwritable --output is refused before anything runs, and
+# options may follow the operands of diff and snapshot.
+set -uo pipefail
+: "${REHEARSE_BIN:?}"
+work=$(mktemp -d /tmp/rh-bad.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass=0
+cd "$work" || exit 1
+mkdir -p migs/20250101000000_init
+printf 'CREATE TABLE t (id int);\n' > migs/20250101000000_init/migration.sql
+
+# expect_parse NAME TEXT WANT...: the scenario fails to parse (exit 2) and the report holds each WANT
+expect_parse() {
+    local name=$1 text=$2
+    shift 2
+    printf '%s' "$text" > "$name.scenario"
+    local out rc
+    out=$("$REHEARSE_BIN" run --no-color "$name.scenario" 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "$name: exit $rc, expected 2: $out"
+    for want in "$@"; do
+        grep -qF -- "$want" <<<"$out" || fail "$name: the report lacks '$want': $out"
+    done
+    pass=$((pass + 1))
+}
+expect_parse heredoc $'migrations migs\nsql <<SQL\nselect 1;\n' \
+    "heredoc.scenario:2:5: error: heredoc <<SQL is never closed"
+expect_parse unknown $'migrations migs\ndeploi\n' "unknown.scenario:2:1: error: unknown step 'deploi'" \
+    "did you mean 'deploy'?"
+expect_parse quote $'migrations migs\nsql "select 1\n' "quote.scenario:2:5: error: unterminated double quote"
+expect_parse include $'migrations migs\ninclude nope.inc\n' "include.scenario:2:9: error: cannot include 'nope.inc'"
+printf 'include b.inc\n' > a.inc
+printf 'include a.inc\n' > b.inc
+expect_parse cycle $'include a.inc\n' "b.inc:1:9: error: include cycle" "(included from cycle.scenario:1:9)"
+expect_parse expect $'migrations migs\ndeploy\nexpect ledger applied\n' \
+    "expect.scenario:3:22: error: expected a migration name or a count"
+expect_parse outcome $'migrations migs\ndeploy => fail x\n' "outcome.scenario:2:11: error: unknown outcome 'fail'"
+expect_parse background $'migrations migs\ndeploy\nstatus &\nsql "select 1"\n' \
+    "background.scenario:3:1: error: 'status &' is never waited for" "add \`wait status\` after it"
+expect_parse empty $'# nothing but a comment\n\n' "empty.scenario: error: the scenario has no steps"
+
+# a skipped empty scenario is fine
+printf 'skip not written yet\n' > skipped.scenario
+"$REHEARSE_BIN" run --no-color skipped.scenario >/dev/null 2>&1 || fail "a skipped scenario: exit $?"
+pass=$((pass + 1))
+
+# a --filter that matches nothing: exit 2, not a green run of nothing
+printf 'migrations migs\ndeploy\n' > ok.scenario
+err=$("$REHEARSE_BIN" run --filter no-such-thing ok.scenario 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] || fail "--filter matching nothing: exit $rc, expected 2"
+grep -q "no-such-thing" <<<"$err" || fail "the error does not name the filter: $err"
+pass=$((pass + 1))
+
+# an --output that cannot be written: refused before any scenario runs
+err=$("$REHEARSE_BIN" run --format tap --output "$work/no/such/dir/r.tap" ok.scenario 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "unwritable --output: exit $rc, expected 2"
+grep -q -- "--output $work/no/such/dir/r.tap" <<<"$err" || fail "the error does not name the file: $err"
+grep -q "^ok\|PASS" <<<"$err" && fail "the scenario ran before the --output error: $err"
+pass=$((pass + 1))
+
+# options after the operands of snapshot and diff (getopt permutes, as everywhere else)
+git init -q repo && (cd repo && git config user.email t@example.invalid && git config user.name t &&
+    mkdir -p prisma && cp -r ../migs prisma/migrations && git add -A && git commit -qm v1 && git tag v1)
+"$REHEARSE_BIN" snapshot rev:v1 --repo repo --output v1.snap || fail "snapshot rev:v1 --repo repo: exit $?"
+grep -q 'table public.t' v1.snap || fail "the snapshot lacks the table: $(cat v1.snap)"
+"$REHEARSE_BIN" diff v1.snap rev:v1 --repo repo --quiet; rc=$?
+[ $rc -eq 0 ] || fail "diff A B --repo R --quiet: exit $rc, expected 0"
+pass=$((pass + 1))
+
+echo "$pass passed, 0 failed"
