@@ -2,6 +2,8 @@
  * cmd_check.c — `rehearse check`: argument parsing and output for the pull-request gate
  * (the work is in harness/check/).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,8 +110,13 @@ int rh_cmd_check(int argc, char **argv)
         return rh_cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
     if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "junit") != 0)
         return rh_cli_usage_error("check", "--format takes human, json or junit, not '%s'", format);
-    if (output)
+    if (output) {
         color = 0;
+        /* a report that cannot be written must not be found out after the whole check ran */
+        int fd = open(output, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0 || close(fd) < 0)
+            return rh_cli_usage_error("check", "--output %s: %s", output, strerror(errno));
+    }
 
     rh_check_result res;
     rh_err err;

@@ -70,4 +70,11 @@ grep -q 'table public.t' v1.snap || fail "the snapshot lacks the table: $(cat v1
 [ $rc -eq 0 ] || fail "diff A B --repo R --quiet: exit $rc, expected 0"
 pass=$((pass + 1))
 
+# check: an unwritable --output is refused before the check runs
+out=$("$REHEARSE_BIN" check --repo repo --base v1 --head v1 --format json --output "$work/no/dir/c.json" 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "check with an unwritable --output: exit $rc, expected 2: $out"
+grep -q -- "--output $work/no/dir/c.json" <<<"$out" || fail "the error does not name the file: $out"
+grep -q "clean deploy" <<<"$out" && fail "the check ran before the --output error: $out"
+pass=$((pass + 1))
+
 echo "$pass passed, 0 failed"
