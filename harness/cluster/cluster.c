@@ -308,8 +308,15 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     c->conninfo = rh_cluster_conninfo_db(c, NULL);
     c->url = make_url(c);
 
+    /* Known to the watchdog before it exists: a kill while the template is copied leaves nothing. */
+    if (rh_watchdog_add(0, c->dir, err) < 0) {
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
     if (mkdir(c->dir, 0700) < 0) {
         rh_err_errno(err, "cannot create the cluster directory %s", c->dir);
+        rh_watchdog_forget(c->dir);
         free(template);
         cluster_free(c);
         return -1;

@@ -3,7 +3,8 @@
  *
  * The first cluster a rehearse process starts also starts a watchdog: a forked child in its own
  * session that holds the read end of a pipe. rehearse writes one line per cluster it starts
- * ("A pid dir") and per cluster it stops or keeps ("F dir"). When the pipe reaches end-of-file —
+ * ("A 0 dir" before its directory exists, "A pid dir" once its server runs) and per cluster it
+ * stops or keeps ("F dir"). When the pipe reaches end-of-file —
  * rehearse exited, crashed, or was killed with SIGKILL — the watchdog stops every server still
  * listed and deletes its directory. Signal handlers reuse the same path: they close the pipe and
  * wait for the watchdog before letting the signal kill the process.
@@ -79,12 +80,18 @@ static void watchdog_main(int rfd)
                 continue;
             }
             if (line.len > 2 && line.data[0] == 'A') {
+                /* "A 0 dir" before the directory is made, "A pid dir" once its server runs */
                 char *sp = strchr(line.data + 2, ' ');
                 if (sp) {
-                    list = rh_xrealloc(list, (n + 1) * sizeof *list);
-                    list[n].pid = (pid_t)atol(line.data + 2);
-                    list[n].dir = rh_xstrdup(sp + 1);
-                    n++;
+                    size_t k = 0;
+                    while (k < n && strcmp(list[k].dir, sp + 1) != 0)
+                        k++;
+                    if (k == n) {
+                        list = rh_xrealloc(list, (n + 1) * sizeof *list);
+                        list[n].dir = rh_xstrdup(sp + 1);
+                        n++;
+                    }
+                    list[k].pid = (pid_t)atol(line.data + 2);
                 }
             } else if (line.len > 2 && line.data[0] == 'F') {
                 for (size_t k = 0; k < n; k++)
@@ -99,7 +106,8 @@ static void watchdog_main(int rfd)
     }
     /* rehearse is gone (or asked us to finish): stop and delete what it left. */
     for (size_t k = 0; k < n; k++) {
-        rh_stop_foreign_server(list[k].pid, 5000);
+        if (list[k].pid > 0)   /* 0: killed while the directory was being filled, no server yet */
+            rh_stop_foreign_server(list[k].pid, 5000);
         rh_err err;
         if (rh_fs_rmtree(list[k].dir, &err) < 0)
             fprintf(stderr, "rehearse watchdog: %s\n", err.msg);

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # interrupt.test.sh — a `rehearse run -j2` interrupted mid-run leaves nothing behind: killed with
 # SIGKILL, SIGINT or SIGTERM (the runner alone), or Ctrl-C (SIGINT to the whole process group), no
-# worker, no postgres server and no cluster folder of it remains; a hanging scenario hits its time
-# limit and its cluster goes too. Clusters go to a private REHEARSE_RUN_DIR so that other rehearse
-# runs on the machine do not count.
+# worker, no postgres server and no cluster folder of it remains; nor of a `rehearse deploy` killed
+# while its cluster starts; a hanging scenario hits its time limit and its cluster goes too.
+# Clusters go to a private REHEARSE_RUN_DIR so that other rehearse runs on the machine do not count.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d /tmp/rh-int.XXXXXX)
@@ -52,6 +52,18 @@ interrupt KILL
 interrupt INT
 interrupt TERM
 interrupt GROUP-INT
+
+# SIGKILL at any moment of a cluster's start (the template copy takes a while on a disk): the
+# cluster folder is known to the watchdog before it exists, so none is left for the next run to reap
+for d in 0.02 0.05 0.1 0.15 0.2 0.3; do
+    "$REHEARSE_BIN" deploy --migrations-dir "$work/migs" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$d"
+    kill -KILL "$pid"
+    wait "$pid" 2>/dev/null
+    until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "deploy killed after ${d}s: a cluster folder or server left behind"
+done
+pass=$((pass + 1))
 
 # a hanging scenario: its time limit, reported with the step, and its cluster is gone
 printf 'migrations migs\ntimeout 3s\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/hang.scenario"
