@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,6 +241,13 @@ int rh_cmd_run(int argc, char **argv)
         rh_buf_free(&gh);
     }
     rh_buf_free(&rep);
+    int sig = run.interrupted;
     rh_run_free(&run);
+    if (sig) {
+        /* the report is out; now end as the signal asked, so that a calling script stops too */
+        fprintf(stderr, "rehearse run: interrupted (%s); the report lists what finished\n", strsignal(sig));
+        fflush(NULL);
+        raise(sig);
+    }
     return code;
 }

@@ -27,11 +27,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/cluster.h"
 #include "util/fs.h"
 
 #define DEFAULT_TIMEOUT_MS 120000L
 #define DRAIN_LIMIT_MS 60000.0
 #define MAX_WORKERS 256
+
+/* SIGINT/SIGTERM/SIGHUP while the pool runs: stop the workers and report what finished. */
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig)
+{
+    if (!interrupted)
+        interrupted = sig;
+}
 
 static double now_ms(void)
 {
@@ -256,6 +266,7 @@ static int spawn(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_er
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
+        rh_cluster_install_signal_handlers();   /* not the runner's interrupt handler */
         close(p[0]);
         close(g[1]);
         worker_main(p[1], g[0], it->scn, o);
@@ -338,7 +349,13 @@ static void no_result(worker *w, item *it, int timed_out, int status, const rh_r
     blame_step(r, it, w->step);
     if (!r->file)
         r->file = rh_xstrdup(it->path);
-    if (timed_out) {
+    if (interrupted && w->started <= 0) {
+        r->message = rh_xasprintf("not run: the run was interrupted (%s) first", strsignal(interrupted));
+    } else if (interrupted) {
+        r->message = rh_xasprintf("interrupted (%s)%s: the run was stopped before this scenario finished; its "
+                                  "worker and cluster were stopped",
+                                  strsignal(interrupted), r->step ? " in this step" : "");
+    } else if (timed_out) {
         r->timed_out = 1;
         r->message = rh_xasprintf("timed out after %.1f s%s (the limit: `timeout` in the file, or --timeout); "
                                   "the worker was killed and its cluster stopped",
@@ -512,11 +529,15 @@ static int run_pool(sched *s, int jobs, rh_err *err)
         if (np == 0)
             break;
         double wait = soonest - now_ms();
+        if (interrupted)
+            break;
         int pr = poll(pfd, (nfds_t)np, wait < 0 ? 0 : (int)wait + 1);
         if (pr < 0 && errno != EINTR) {
             rc = rh_err_errno(err, "poll");
             break;
         }
+        if (interrupted)
+            break;
         for (int q = 0; q < np; q++) {
             worker *w = &s->ws[map[q]];
             item *it = &s->items[w->idx];
@@ -558,7 +579,7 @@ static int run_pool(sched *s, int jobs, rh_err *err)
             }
         }
     }
-    /* on a runner error: stop whatever still runs */
+    /* on a runner error or an interrupt: stop whatever still runs */
     for (int k = 0; k < MAX_WORKERS; k++) {
         worker *w = &s->ws[k];
         if (w->state == W_FREE)
@@ -570,6 +591,21 @@ static int run_pool(sched *s, int jobs, rh_err *err)
             no_result(w, it, was == W_RUNNING, 0, s->o);
             completed(s, it);
         }
+    }
+    /* interrupted: the scenarios never started are results too, so the report accounts for all */
+    for (size_t i = 0; interrupted && i < s->n; i++) {
+        item *it = &s->items[i];
+        if (it->done || !it->scn)
+            continue;
+        rh_result *r = it->res;
+        rh_result_free(r);
+        r->path = rh_xstrdup(it->path);
+        r->name = rh_xstrdup(it->scn->name);
+        r->file = rh_xstrdup(it->path);
+        r->steps_total = it->scn->nsteps;
+        r->status = RH_ERROR;
+        r->message = rh_xasprintf("not run: the run was interrupted (%s) first", strsignal(interrupted));
+        completed(s, it);
     }
     return rc;
 }
@@ -651,12 +687,25 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
     } else {
         /* a worker that exits before reading its "go" (a skipped scenario) must not kill us */
         void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN);
+        /* Ctrl-C, kill: stop the workers (their watchdogs stop their clusters), keep the results */
+        static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+        struct sigaction sa, old_sa[3];
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_interrupt;
+        sigemptyset(&sa.sa_mask);
+        interrupted = 0;
+        for (int k = 0; k < 3; k++)
+            sigaction(sigs[k], &sa, &old_sa[k]);
         s.order = start_order(items, n);
         rc = run_pool(&s, jobs, err);
         free(s.order);
+        for (int k = 0; k < 3; k++)
+            sigaction(sigs[k], &old_sa[k], NULL);
+        run->interrupted = interrupted;
+        interrupted = 0;
         signal(SIGPIPE, old_pipe);
     }
-    if (rc == 0)
+    if (rc == 0 && !run->interrupted)   /* cut-short durations would mislead the next run's order */
         write_timings(o->timings_path, items, n);
     for (size_t i = 0; i < n; i++)
         rh_scn_free(items[i].scn);

@@ -68,6 +68,8 @@ typedef struct rh_run {
     size_t passed, failed, errors, skipped;
     double wall_ms;
     int jobs;
+    int interrupted;     /* the signal (SIGINT, SIGTERM, SIGHUP) that stopped the run early, else 0;
+                            the scenarios it cut short or never started are errors saying so */
 } rh_run;
 
 void rh_run_free(rh_run *run);

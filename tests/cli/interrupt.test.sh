@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # interrupt.test.sh — a `rehearse run -j2` interrupted mid-run leaves nothing behind: killed with
 # SIGKILL, SIGINT or SIGTERM (the runner alone), or Ctrl-C (SIGINT to the whole process group), no
-# worker, no postgres server and no cluster folder of it remains; nor of a `rehearse deploy` killed
+# worker, no postgres server and no cluster folder of it remains, and (but for SIGKILL) the report
+# is written, every scenario in it, the cut-short ones saying so; nor of a `rehearse deploy` killed
 # while its cluster starts; a hanging scenario hits its time limit and its cluster goes too.
 # Clusters go to a private REHEARSE_RUN_DIR so that other rehearse runs on the machine do not count.
 set -uo pipefail
@@ -37,15 +38,28 @@ until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] |
 # how: KILL, INT, TERM (to the runner alone) or GROUP-INT (Ctrl-C: the whole process group)
 interrupt() {
     local how=$1
-    setsid "$REHEARSE_BIN" run -j2 --no-color "$work/scn" >"$work/out.txt" 2>&1 &
+    rm -f "$work/r.tap"
+    setsid "$REHEARSE_BIN" run -j2 --no-color --format tap --output "$work/r.tap" "$work/scn" >"$work/out.txt" 2>&1 &
     local pid=$!
     until_ 300 '[ "$(servers)" -ge 2 ]' || fail "$how: the two workers' servers never came up"
     sleep 0.3   # both inside their pg_sleep
     if [ "$how" = GROUP-INT ]; then kill -INT -- "-$pid"; else kill "-$how" "$pid"; fi
     wait "$pid" 2>/dev/null
     local rc=$?
-    [ $rc -ne 0 ] || fail "$how: the interrupted run exited 0"
     until_ 150 '[ "$(leftovers)" -eq 0 ]' || fail "$how: workers, servers or cluster folders left behind"
+    if [ "$how" = KILL ]; then
+        [ $rc -eq 137 ] || fail "KILL: exit $rc"
+    else
+        # nothing is lost: the report accounts for every scenario, and the run ends by the signal
+        local want=130
+        [ "$how" = TERM ] && want=143
+        [ $rc -eq $want ] || fail "$how: exit $rc, expected $want: $(cat "$work/out.txt")"
+        grep -q '^1\.\.4$' "$work/r.tap" || fail "$how: the TAP report does not list the 4 scenarios: $(cat "$work/r.tap")"
+        [ "$(grep -c 'interrupted (' "$work/r.tap")" -eq 4 ] ||
+            fail "$how: every scenario should say it was interrupted or not run: $(cat "$work/r.tap")"
+        grep -q 'in this step' "$work/r.tap" || fail "$how: the running ones do not name their step"
+        grep -q 'interrupted' "$work/out.txt" || fail "$how: nothing on stderr says the run was interrupted"
+    fi
     pass=$((pass + 1))
 }
 interrupt KILL
