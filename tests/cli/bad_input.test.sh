@@ -77,4 +77,13 @@ grep -q -- "--output $work/no/dir/c.json" <<<"$out" || fail "the error does not 
 grep -q "clean deploy" <<<"$out" && fail "the check ran before the --output error: $out"
 pass=$((pass + 1))
 
+# --database-url without a host: libpq would take PGHOST / PGHOSTADDR, so the remote guard does too
+for var in PGHOST=db.example.invalid PGHOSTADDR=192.0.2.77; do
+    err=$(env "$var" "$REHEARSE_BIN" deploy --migrations-dir migs --database-url "dbname=app" 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "$var: exit $rc, expected 2: $err"
+    grep -q "(from ${var%%=*}), which is not this machine" <<<"$err" || fail "$var: not refused as remote: $err"
+    grep -q -- "--allow-remote" <<<"$err" || fail "$var: the way out is not named: $err"
+done
+pass=$((pass + 1))
+
 echo "$pass passed, 0 failed"
