@@ -1430,6 +1430,21 @@ static char *dir_of(const char *path)
 static int parse_file(parser *p, const char *path, const char *text, size_t len, const rh_tok *from, cur *fromc)
 {
     const char *file = intern_file(p, path);
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        /* the lexer reads C strings: everything after a NUL would be dropped without a word */
+        int line = 1, col = 1;
+        for (const char *q = text; q < nul; q++, col++)
+            if (*q == '\n') {
+                line++;
+                col = 0;
+            }
+        rh_scn_diag(&p->diag, file, NULL, line, col, "a scenario is a text file", "a NUL byte (is this a binary file?)");
+        p->nerrors++;
+        if (from && p->nerrors <= MAX_ERRORS)
+            rh_buf_printf(&p->diag, "  (included from %s:%d:%d)\n", fromc->file, from->line, from->col);
+        return -1;
+    }
     char *dir = dir_of(path);
     rh_lexer lx;
     rh_lex_init(&lx, file, text, len);

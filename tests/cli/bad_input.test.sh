@@ -42,6 +42,18 @@ expect_parse background $'migrations migs\ndeploy\nstatus &\nsql "select 1"\n' \
     "background.scenario:3:1: error: 'status &' is never waited for" "add \`wait status\` after it"
 expect_parse empty $'# nothing but a comment\n\n' "empty.scenario: error: the scenario has no steps"
 
+printf 'migrations migs\ndeploy\0\nexpect ledger applied 9\n' > nul.scenario
+out=$("$REHEARSE_BIN" run --no-color nul.scenario 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "a NUL byte in a scenario: exit $rc, expected 2 (the rest of the file was dropped?): $out"
+grep -q "nul.scenario:2:7: error: a NUL byte" <<<"$out" || fail "the NUL byte is not located: $out"
+printf 'select 1;\0drop table t;\n' > nul.sql
+printf 'migrations migs\ndeploy\nsql-file nul.sql\n' > nulsql.scenario
+out=$("$REHEARSE_BIN" run --no-color nulsql.scenario 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "a NUL byte in a sql-file: exit $rc, expected 2: $out"
+grep -q "nulsql.scenario:3: sql-file nul.sql" <<<"$out" && grep -q "a NUL byte at offset 9" <<<"$out" ||
+    fail "the sql-file NUL byte is not reported with the step: $out"
+pass=$((pass + 1))
+
 # a skipped empty scenario is fine
 printf 'skip not written yet\n' > skipped.scenario
 "$REHEARSE_BIN" run --no-color skipped.scenario >/dev/null 2>&1 || fail "a skipped scenario: exit $?"

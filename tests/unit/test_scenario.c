@@ -429,6 +429,15 @@ static void test_errors(void **state)
     bad("wait deploy\n", "no 'deploy' is running in the background", "deploy &", NULL);
     bad("deploy &\ndeploy\nwait deploy\n", "2:1", "'deploy' started with & is still running", "wait deploy", NULL);
     bad("deploy &\n", "is never waited for", NULL);
+    /* a NUL byte: the rest of the file is not silently dropped */
+    {
+        static const char text[] = "migrations m\ndeploy\0\nexpect ledger applied 9\n";
+        rh_scenario *s = NULL;
+        rh_err err;
+        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, &err), -1);
+        assert_null(s);
+        assert_non_null(strstr(err.msg, "t.scenario:2:7: error: a NUL byte"));
+    }
     /* the error names the line that started it */
     bad("repo r\ncheckout v1\nstatus &\nsql \"select 1\"\n", "t.scenario:3:1: error: 'status &' is never waited for",
         "3 | status &", "add `wait status` after it", NULL);
