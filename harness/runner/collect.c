@@ -34,14 +34,35 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Walk a folder for *.scenario; hidden folders (.git) are skipped. */
-static int walk(const char *dir, list *out, int depth, rh_err *err)
+/* The folders being walked, outermost first: a symlink back to one of them is a cycle. */
+typedef struct ancestry {
+    dev_t dev[34];
+    ino_t ino[34];
+    int n;
+} ancestry;
+
+/* Walk a folder for *.scenario; hidden folders (.git) are skipped, symlink cycles are not followed. */
+static int walk(const char *dir, list *out, int depth, ancestry *up, rh_err *err)
 {
     if (depth > 32)
         return 0;
+    struct stat self;
+    int pushed = 0;
+    if (stat(dir, &self) == 0) {
+        for (int i = 0; i < up->n; i++)
+            if (up->dev[i] == self.st_dev && up->ino[i] == self.st_ino)
+                return 0;   /* a link back up: every file below was found already */
+        up->dev[up->n] = self.st_dev;
+        up->ino[up->n] = self.st_ino;
+        up->n++;
+        pushed = 1;
+    }
+    int rc = 0;
     DIR *d = opendir(dir);
-    if (!d)
-        return rh_err_errno(err, "cannot read folder %s", dir);
+    if (!d) {
+        rc = rh_err_errno(err, "cannot read folder %s", dir);
+        goto out;
+    }
     struct dirent *e;
     while ((e = readdir(d))) {
         if (e->d_name[0] == '.')
@@ -53,12 +74,10 @@ static int walk(const char *dir, list *out, int depth, rh_err *err)
             continue;
         }
         if (S_ISDIR(sb.st_mode)) {
-            int rc = walk(path, out, depth + 1, err);
+            rc = walk(path, out, depth + 1, up, err);
             free(path);
-            if (rc < 0) {
-                closedir(d);
-                return -1;
-            }
+            if (rc < 0)
+                break;
         } else if (S_ISREG(sb.st_mode) && ends_with(e->d_name, ".scenario")) {
             push(out, path);
         } else {
@@ -66,7 +85,38 @@ static int walk(const char *dir, list *out, int depth, rh_err *err)
         }
     }
     closedir(d);
-    return 0;
+out:
+    if (pushed)
+        up->n--;
+    return rc;
+}
+
+/* The same file under two names (a symlinked folder): keep the first name in path order. */
+static size_t drop_same_files(char **items, size_t n)
+{
+    dev_t *dev = rh_xcalloc(n + 1, sizeof *dev);
+    ino_t *ino = rh_xcalloc(n + 1, sizeof *ino);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct stat sb;
+        int dup = 0;
+        if (stat(items[i], &sb) == 0) {
+            for (size_t j = 0; j < k && !dup; j++)
+                dup = dev[j] == sb.st_dev && ino[j] == sb.st_ino;
+        } else {
+            memset(&sb, 0, sizeof sb);
+        }
+        if (dup) {
+            free(items[i]);
+            continue;
+        }
+        dev[k] = sb.st_dev;
+        ino[k] = sb.st_ino;
+        items[k++] = items[i];
+    }
+    free(dev);
+    free(ino);
+    return k;
 }
 
 static int cmp(const void *a, const void *b)
@@ -97,7 +147,8 @@ int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, si
             goto fail;
         }
         if (S_ISDIR(sb.st_mode)) {
-            int rc = walk(p, &out, 0, err);
+            ancestry up = {.n = 0};
+            int rc = walk(p, &out, 0, &up, err);
             free(p);
             if (rc < 0)
                 goto fail;
@@ -116,7 +167,7 @@ int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, si
             out.items[k++] = out.items[i];
     }
     *files = out.items;
-    *nfiles = k;
+    *nfiles = drop_same_files(out.items, k);
     return 0;
 fail:
     for (size_t i = 0; i < out.n; i++)

@@ -54,6 +54,13 @@ grep -q "nulsql.scenario:3: sql-file nul.sql" <<<"$out" && grep -q "a NUL byte a
     fail "the sql-file NUL byte is not reported with the step: $out"
 pass=$((pass + 1))
 
+# a symlink back up the tree (or a second name for a folder) does not run a scenario twice or more
+mkdir -p tree/sub && printf 'migrations ../../migs\ndeploy\n' > tree/sub/a.scenario
+ln -s .. tree/sub/up && ln -s sub tree/zz-alias
+out=$("$REHEARSE_BIN" run --list tree 2>&1); rc=$?
+[ $rc -eq 0 ] && [ "$out" = "tree/sub/a.scenario" ] || fail "a symlink cycle: exit $rc, listed: $out"
+pass=$((pass + 1))
+
 # a skipped empty scenario is fine
 printf 'skip not written yet\n' > skipped.scenario
 "$REHEARSE_BIN" run --no-color skipped.scenario >/dev/null 2>&1 || fail "a skipped scenario: exit $?"
