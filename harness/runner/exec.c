@@ -332,9 +332,10 @@ static int step_sql(rh_ctx *ctx, const rh_scn_step *st)
                 return rh_setup_error(ctx, st, "sql-file: %s", err.msg);
             const char *nul = memchr(owned, 0, len);
             if (nul) {   /* libpq would send the text up to it and drop the rest without a word */
+                size_t at = (size_t)(nul - owned);
                 free(owned);
                 return rh_setup_error(ctx, st, "sql-file %s: a NUL byte at offset %zu (is this a binary file?)",
-                                      st->arg, (size_t)(nul - owned));
+                                      st->arg, at);
             }
             text = owned;
         }
