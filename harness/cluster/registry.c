@@ -82,7 +82,10 @@ int rh_cluster_stop_id(const char *id, rh_err *err)
     return destroy(&info, err);
 }
 
-/* initdb work directories are named initdb-PID-XXXXXX: stale when PID is gone. */
+/*
+ * initdb work directories are named initdb-PID-XXXXXX, the naive clusters of `bench cluster`
+ * bench-naive-PID-XXXXXX: stale when PID is gone (a server still running there is stopped first).
+ */
 static void reap_initdb_dirs(const char *run)
 {
     DIR *d = opendir(run);
@@ -90,12 +93,19 @@ static void reap_initdb_dirs(const char *run)
         return;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (strncmp(e->d_name, "initdb-", 7) != 0)
+        size_t skip = strncmp(e->d_name, "initdb-", 7) == 0         ? 7
+                      : strncmp(e->d_name, "bench-naive-", 12) == 0 ? 12
+                                                                    : 0;
+        if (!skip)
             continue;
-        pid_t pid = (pid_t)atol(e->d_name + 7);
+        pid_t pid = (pid_t)atol(e->d_name + skip);
         if (pid > 0 && !rh_proc_alive(pid)) {
             char path[4200];
             rh_err ignored;
+            snprintf(path, sizeof path, "%s/%s/data", run, e->d_name);
+            pid_t sp = rh_read_postmaster_pid(path);
+            if (sp > 0 && rh_proc_alive(sp))
+                rh_stop_foreign_server(sp, 5000);
             snprintf(path, sizeof path, "%s/%s", run, e->d_name);
             rh_fs_rmtree(path, &ignored);
         }

@@ -3,7 +3,7 @@
 # SIGKILL, SIGINT or SIGTERM (the runner alone), or Ctrl-C (SIGINT to the whole process group), no
 # worker, no postgres server and no cluster folder of it remains, and (but for SIGKILL) the report
 # is written, every scenario in it, the cut-short ones saying so; nor of a `rehearse deploy` killed
-# while its cluster starts; a hanging scenario hits its time limit and its cluster goes too.
+# while its cluster starts, nor of `bench cluster`'s initdb + pg_ctl round; a hanging scenario hits its time limit and its cluster goes too.
 # Clusters go to a private REHEARSE_RUN_DIR so that other rehearse runs on the machine do not count.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
@@ -77,6 +77,21 @@ for d in 0.02 0.05 0.1 0.15 0.2 0.3; do
     wait "$pid" 2>/dev/null
     until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "deploy killed after ${d}s: a cluster folder or server left behind"
 done
+pass=$((pass + 1))
+
+# `bench cluster` killed during its initdb + pg_ctl round: that folder (and server) goes too
+"$REHEARSE_BIN" bench cluster --runs 1 >/dev/null 2>&1 &
+pid=$!
+sleep 0.35
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null
+until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "bench cluster killed: a folder or server left behind"
+# and such a folder of a dead process is reaped, as cluster folders are
+true & dead=$!
+wait "$dead"
+mkdir -p "$work/run/bench-naive-$dead-abcdef/data"
+"$REHEARSE_BIN" clusters --reap >/dev/null || fail "clusters --reap: exit $?"
+[ ! -e "$work/run/bench-naive-$dead-abcdef" ] || fail "a dead bench's naive cluster folder is not reaped"
 pass=$((pass + 1))
 
 # a hanging scenario: its time limit, reported with the step, and its cluster is gone
