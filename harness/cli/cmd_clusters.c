@@ -12,7 +12,8 @@ static void help(void)
     printf("usage: rehearse clusters [--stop ID|all] [--reap]\n\n"
            "Lists the clusters in %s: kept ones (--keep, --keep-failed) and leftovers of rehearse\n"
            "processes that died. --stop ID stops and deletes one (all: every kept or leftover one);\n"
-           "--reap deletes the leftovers of dead rehearse processes (done automatically at each start).\n",
+           "--reap deletes the leftovers of dead rehearse processes (done automatically at each start).\n\n"
+           "exit: 0 done, 2 usage error, no such cluster, or one that could not be stopped\n",
            rh_cluster_run_dir());
 }
 
@@ -39,7 +40,7 @@ int rh_cmd_clusters(int argc, char **argv)
         int n;
         if (rh_cluster_reap(&n, &err) < 0) {
             fprintf(stderr, "rehearse clusters: %s\n", err.msg);
-            return RH_EXIT_FAIL;
+            return RH_EXIT_USAGE;
         }
         printf("reaped %d leftover cluster%s\n", n, n == 1 ? "" : "s");
         return RH_EXIT_OK;
@@ -56,7 +57,7 @@ int rh_cmd_clusters(int argc, char **argv)
         if (!all) {
             if (rh_cluster_stop_id(stop, &err) < 0) {
                 fprintf(stderr, "rehearse clusters: %s\n", err.msg);
-                rc = RH_EXIT_FAIL;
+                rc = RH_EXIT_USAGE;
             } else {
                 printf("stopped %s\n", stop);
             }
@@ -66,7 +67,7 @@ int rh_cmd_clusters(int argc, char **argv)
                     continue; /* a live run's cluster is not ours to stop */
                 if (rh_cluster_stop_id(list[i].id, &err) < 0) {
                     fprintf(stderr, "rehearse clusters: %s\n", err.msg);
-                    rc = RH_EXIT_FAIL;
+                    rc = RH_EXIT_USAGE;
                 } else {
                     printf("stopped %s\n", list[i].id);
                     stopped++;

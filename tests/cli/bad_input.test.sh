@@ -105,4 +105,12 @@ for var in PGHOST=db.example.invalid PGHOSTADDR=192.0.2.77; do
 done
 pass=$((pass + 1))
 
+# clusters --stop with an id that is not one: a usage error (2), naming it
+for id in no-such-cluster ../etc; do
+    err=$("$REHEARSE_BIN" clusters --stop "$id" 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "clusters --stop $id: exit $rc, expected 2: $err"
+    grep -qF "'$id'" <<<"$err" || fail "clusters --stop $id: the error does not name it: $err"
+done
+pass=$((pass + 1))
+
 echo "$pass passed, 0 failed"
