@@ -247,9 +247,14 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
         if (!version) {
             rh_err derr;
             rh_err_clear(&derr);
-            if (rh_git_detect_prisma(repo, &rev, path, &pv, &derr) == 1) {
+            int found = rh_git_detect_prisma(repo, &rev, path, &pv, &derr);
+            if (found == 1) {
                 version = pv.version;
                 snprintf(o->profile_source, sizeof o->profile_source, "detected: %s", pv.source);
+            } else if (found < 0) {
+                /* not a reason to stop, but the user must know which Prisma is being imitated */
+                fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", derr.msg,
+                        RH_PROFILE_DEFAULT_VERSION);
             }
         }
         rc = 0;

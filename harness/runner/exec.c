@@ -126,8 +126,12 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
             if (found == 1 && rh_profile_from_version(&ctx->profile, pv.version, &err) == 0) {
                 snprintf(ctx->profile_source, sizeof ctx->profile_source, "detected %s (%s)", pv.version, pv.source);
             } else {
+                char why[512] = "";
+                if (found < 0)   /* a package.json that is not JSON, a range like "latest" */
+                    snprintf(why, sizeof why, " (%.500s)", err.msg);
                 rh_profile_from_version(&ctx->profile, RH_PROFILE_DEFAULT_VERSION, &err);
-                snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
+                snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s%s", RH_PROFILE_DEFAULT_VERSION,
+                         why);
             }
         }
         free(path);

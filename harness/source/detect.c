@@ -35,6 +35,7 @@ typedef struct pkg_scan {
     pkg_hit *hits;
     size_t n;
     char *schema_setting; /* package.json "prisma": {"schema": ...}, resolved from the root, first found */
+    char *bad_json;       /* the first package.json that is not JSON: "path:line: why" */
 } pkg_scan;
 
 static char *dirname_of(const char *path)
@@ -78,10 +79,27 @@ static int on_package_json(const char *relpath, void *ctx)
     rh_err err;
     if (rh_git_read_file(s->repo, s->rev, relpath, &data, &len, &err) != 1)
         return 0;
-    json_object *root = json_tokener_parse(data);
-    free(data);
-    if (!root)
+    json_tokener *tok = json_tokener_new();
+    json_object *root = json_tokener_parse_ex(tok, data, (int)len);
+    enum json_tokener_error jerr = json_tokener_get_error(tok);
+    if (!root || jerr != json_tokener_success) {
+        /* remembered: if no other package.json names Prisma, the user must hear why */
+        if (!s->bad_json) {
+            size_t at = json_tokener_get_parse_end(tok);
+            int line = 1;
+            for (size_t i = 0; i < at && i < len; i++)
+                line += data[i] == '\n';
+            s->bad_json = rh_xasprintf("%s:%d: not valid JSON (%s)", relpath, line,
+                                       jerr == json_tokener_continue ? "unexpected end of file"
+                                                                     : json_tokener_error_desc(jerr));
+        }
+        json_object_put(root);
+        json_tokener_free(tok);
+        free(data);
         return 0;
+    }
+    json_tokener_free(tok);
+    free(data);
     static const char *const keys[] = {"dependencies", "devDependencies"};
     static const char *const names[] = {"prisma", "@prisma/client"};
     for (int n = 0; n < 2; n++) {
@@ -119,6 +137,7 @@ static void scan_free(pkg_scan *s)
     }
     free(s->hits);
     free(s->schema_setting);
+    free(s->bad_json);
 }
 
 static int scan_packages(rh_git_repo *repo, const rh_git_rev *rev, pkg_scan *s, rh_err *err)
@@ -334,8 +353,11 @@ int rh_git_detect_prisma(rh_git_repo *repo, const rh_git_rev *rev, const char *n
     }
     const pkg_hit *h = choose(&s, near);
     if (!h) {
+        int bad = s.bad_json != NULL;
+        if (bad)
+            rh_err_set(err, "%s at %s", s.bad_json, rev->label);
         scan_free(&s);
-        return 0;
+        return bad ? -1 : 0;
     }
     snprintf(out->range, sizeof out->range, "%s", h->range);
     char lockver[64] = "", lockpath[1024] = "";

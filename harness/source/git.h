@@ -98,7 +98,8 @@ typedef struct rh_prisma_version {
  * package.json (dependencies / devDependencies; the one closest to `near`, e.g. the migrations
  * folder, else the shallowest), refined by package-lock.json, pnpm-lock.yaml or yarn.lock in that
  * package's folder or a parent. Returns 1 when found, 0 when the revision names no Prisma, -1 on
- * error. `near` may be NULL.
+ * error (also: a package.json that is not JSON while none names Prisma, or a range that names no
+ * version such as "latest": err says which file). `near` may be NULL.
  */
 int rh_git_detect_prisma(rh_git_repo *repo, const rh_git_rev *rev, const char *near, rh_prisma_version *out,
                          rh_err *err);

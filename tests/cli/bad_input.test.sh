@@ -89,6 +89,20 @@ grep -q 'table public.t' v1.snap || fail "the snapshot lacks the table: $(cat v1
 [ $rc -eq 0 ] || fail "diff A B --repo R --quiet: exit $rc, expected 0"
 pass=$((pass + 1))
 
+# a package.json that is not JSON, or names Prisma as "latest": deploy goes on as the default Prisma
+# but says so, naming the file and line (it used to pick the default without a word)
+git init -q pj && (cd pj && git config user.email t@example.invalid && git config user.name t &&
+    mkdir -p prisma && cp -r ../migs prisma/migrations &&
+    printf '{\n  "devDependencies": { "prisma": \n' > package.json && git add -A && git commit -qm broken &&
+    printf '{"devDependencies": {"prisma": "latest"}}\n' > package.json && git commit -qam latest)
+err=$("$REHEARSE_BIN" deploy --repo pj --rev HEAD~1 2>&1 >/dev/null); rc=$?
+[ $rc -eq 0 ] || fail "deploy with a broken package.json: exit $rc: $err"
+grep -q "note: package.json:3: not valid JSON" <<<"$err" && grep -q "behaving as Prisma" <<<"$err" ||
+    fail "a broken package.json is not reported: $err"
+err=$("$REHEARSE_BIN" deploy --repo pj --rev HEAD 2>&1 >/dev/null); rc=$?
+[ $rc -eq 0 ] && grep -q "names Prisma as 'latest'" <<<"$err" || fail "prisma 'latest' is not reported (exit $rc): $err"
+pass=$((pass + 1))
+
 # check: an unwritable --output is refused before the check runs
 out=$("$REHEARSE_BIN" check --repo repo --base v1 --head v1 --format json --output "$work/no/dir/c.json" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "check with an unwritable --output: exit $rc, expected 2: $out"
