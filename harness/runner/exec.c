@@ -413,11 +413,15 @@ static void sha256_hex(const char *data, size_t len, char out[65])
     out[64] = 0;
 }
 
-/* One CSV record (RFC 4180 quoting) starting at *p; fields are malloc'd. Returns the field count. */
-static size_t csv_record(const char **p, char ***fields)
+/*
+ * One CSV record (RFC 4180 quoting) starting at *p; fields are malloc'd. Returns the field count;
+ * *bad is set when a quoted field never closes (the rest of the text would be swallowed into it).
+ */
+static size_t csv_record(const char **p, char ***fields, int *bad)
 {
     size_t n = 0;
     *fields = NULL;
+    *bad = 0;
     const char *s = *p;
     if (!*s)
         return 0;
@@ -426,17 +430,21 @@ static size_t csv_record(const char **p, char ***fields)
         rh_buf_init(&f);
         if (*s == '"') {
             s++;
+            int closed = 0;
             while (*s) {
                 if (*s == '"' && s[1] == '"') {
                     rh_buf_putc(&f, '"');
                     s += 2;
                 } else if (*s == '"') {
                     s++;
+                    closed = 1;
                     break;
                 } else {
                     rh_buf_putc(&f, *s++);
                 }
             }
+            if (!closed)
+                *bad = 1;
         }
         while (*s && *s != ',' && *s != '\n' && *s != '\r')
             rh_buf_putc(&f, *s++);
@@ -477,11 +485,14 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
     const char *p = st->text ? st->text : data;
     const char *what = st->arg ? st->arg : "(heredoc)";
     char **hdr;
-    size_t nh = csv_record(&p, &hdr);
+    int bad;
+    size_t nh = csv_record(&p, &hdr, &bad);
     int map[NC];
     for (int k = 0; k < NC; k++)
         map[k] = -1;
     int rc = 0;
+    if (bad)
+        rc = rh_setup_error(ctx, st, "restore ledger %s: a quoted field of the header is never closed", what);
     for (size_t i = 0; i < nh && rc == 0; i++) {
         int found = 0;
         for (int k = 0; k < NC; k++)
@@ -502,13 +513,36 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
     if (rc == 0 && !exists && rh_ledger_create(ctx->conn, &err) < 0)
         rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
     int recno = 1;
+    /* where a record starts: the CSV file's line, or the scenario's line for a heredoc */
+    const char *from = st->text ? st->text : data;
+    int line = 1;
+    for (const char *q = from; q < p; q++)
+        line += *q == '\n';
     while (rc == 0 && *p) {
         char **f;
-        size_t nf = csv_record(&p, &f);
+        char at[4200];
+        if (st->text)
+            snprintf(at, sizeof at, "%s:%d", st->file, st->line + line);
+        else
+            snprintf(at, sizeof at, "%s:%d", st->arg, line);
+        const char *start = p;
+        size_t nf = csv_record(&p, &f, &bad);
+        for (const char *q = start; q < p; q++)
+            line += *q == '\n';
         recno++;
         if (nf == 0 || (nf == 1 && !f[0][0])) {
             free_fields(f, nf);
             continue;
+        }
+        if (bad || nf != nh) {
+            if (bad)
+                rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: a quoted field is never closed", at,
+                                    recno);
+            else
+                rc = rh_setup_error(ctx, st, "restore ledger %s: record %d has %zu fields, the header %zu", at,
+                                    recno, nf, nh);
+            free_fields(f, nf);
+            break;
         }
         const char *v[NC];
         char id[37], sum[65];
@@ -524,8 +558,8 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
             if (rh_ctx_migset(ctx, st, &set) == 0)
                 m = rh_migset_find(set, v[3] ? v[3] : "");
             if (!m || !m->sql) {
-                rc = rh_setup_error(ctx, st, "restore ledger %s, record %d: checksum '=' but migration '%s' has no "
-                                    "migration.sql at the current checkout", what, recno, v[3] ? v[3] : "");
+                rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: checksum '=' but migration '%s' has no "
+                                    "migration.sql at the current checkout", at, recno, v[3] ? v[3] : "");
                 free_fields(f, nf);
                 break;
             }
@@ -539,9 +573,10 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
                                    "rolled_back_at, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, $6, "
                                    "coalesce($7::timestamptz, now()), $8)",
                                    8, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK)
-            rc = rh_setup_error(ctx, st, "restore ledger %s, record %d: %s", what, recno,
-                                PQresultErrorMessage(r));
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: %s", at, recno, m ? m : PQresultErrorMessage(r));
+        }
         PQclear(r);
         free_fields(f, nf);
     }

@@ -61,6 +61,20 @@ out=$("$REHEARSE_BIN" run --list tree 2>&1); rc=$?
 [ $rc -eq 0 ] && [ "$out" = "tree/sub/a.scenario" ] || fail "a symlink cycle: exit $rc, listed: $out"
 pass=$((pass + 1))
 
+# restore ledger: a quoted field that never closes, a record with more fields than the header:
+# errors at the CSV's line (they used to be swallowed or ignored, and the scenario passed)
+printf 'migrations migs\nrestore ledger <<CSV\nmigration_name,checksum,finished_at\n20250101000000_init,=,"2025-01-01\nCSV\n' \
+    > ledger1.scenario
+printf 'migration_name,checksum\n20250101000000_init,=,extra\n' > ledger.csv
+printf 'migrations migs\nrestore ledger ledger.csv\n' > ledger2.scenario
+out=$("$REHEARSE_BIN" run --no-color ledger1.scenario ledger2.scenario 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "broken ledger CSVs: exit $rc, expected 2: $out"
+grep -q "restore ledger ledger1.scenario:4: record 2: a quoted field is never closed" <<<"$out" ||
+    fail "the unterminated quote is not located: $out"
+grep -q "restore ledger ledger.csv:2: record 2 has 3 fields, the header 2" <<<"$out" ||
+    fail "the extra field is not located: $out"
+pass=$((pass + 1))
+
 # a skipped empty scenario is fine
 printf 'skip not written yet\n' > skipped.scenario
 "$REHEARSE_BIN" run --no-color skipped.scenario >/dev/null 2>&1 || fail "a skipped scenario: exit $?"
