@@ -308,6 +308,15 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     c->conninfo = rh_cluster_conninfo_db(c, NULL);
     c->url = make_url(c);
 
+    /* The server's socket lives in the cluster folder: sun_path holds 107 bytes. */
+    if (strlen(c->dir) + strlen("/.s.PGSQL.5432") > 107) {
+        rh_err_set(err, "the cluster folder %s is too long for a unix socket path (at most %zu bytes for the run "
+                   "folder %s): choose a shorter REHEARSE_RUN_DIR",
+                   c->dir, 107 - strlen("/.s.PGSQL.5432") - strlen(c->id) - 1, run);
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
     /* Known to the watchdog before it exists: a kill while the template is copied leaves nothing. */
     if (rh_watchdog_add(0, c->dir, err) < 0) {
         free(template);

@@ -133,6 +133,14 @@ for var in PGHOST=db.example.invalid PGHOSTADDR=192.0.2.77; do
 done
 pass=$((pass + 1))
 
+# a run folder too long for the server's unix socket: said before any server is started
+long="$work/$(printf 'r%.0s' $(seq 100))"
+err=$(REHEARSE_RUN_DIR="$long" "$REHEARSE_BIN" deploy --migrations-dir migs 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "a too long REHEARSE_RUN_DIR: exit $rc: $err"
+grep -q "too long for a unix socket path" <<<"$err" && grep -q "REHEARSE_RUN_DIR" <<<"$err" ||
+    fail "a too long run folder is not explained: $err"
+pass=$((pass + 1))
+
 # clusters --stop with an id that is not one: a usage error (2), naming it
 for id in no-such-cluster ../etc; do
     err=$("$REHEARSE_BIN" clusters --stop "$id" 2>&1); rc=$?
