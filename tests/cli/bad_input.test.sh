@@ -6,7 +6,10 @@
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d /tmp/rh-bad.XXXXXX)
+chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
+# clusters of its own: rehearse reaps dead runs' leftovers at start, other tests may rely on seeing them
+export REHEARSE_RUN_DIR="$work/run"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass=0
 cd "$work" || exit 1
