@@ -263,44 +263,11 @@ static int is_tx_control(const char *kw)
     return 0;
 }
 
-/* Skip white space and comments in front of a statement; *lines counts the newlines skipped. */
-static const char *skip_comments(const char *p, int *lines)
-{
-    for (;;) {
-        if (*p == '\n') {
-            (*lines)++;
-            p++;
-        } else if (*p == ' ' || *p == '\t' || *p == '\r') {
-            p++;
-        } else if (p[0] == '-' && p[1] == '-') {
-            while (*p && *p != '\n')
-                p++;
-        } else if (p[0] == '/' && p[1] == '*') {
-            int depth = 0;
-            do {
-                if (p[0] == '/' && p[1] == '*') {
-                    depth++;
-                    p += 2;
-                } else if (p[0] == '*' && p[1] == '/') {
-                    depth--;
-                    p += 2;
-                } else {
-                    if (*p == '\n')
-                        (*lines)++;
-                    p++;
-                }
-            } while (*p && depth > 0);
-        } else {
-            return p;
-        }
-    }
-}
-
 /* One line, at most 120 characters, for reports (leading comments dropped). */
 static char *one_line(const char *text)
 {
     int ignored = 0;
-    text = skip_comments(text, &ignored);
+    text = rh_sql_skip_blank(text, &ignored);
     rh_buf b;
     rh_buf_init(&b);
     int space = 0;
@@ -444,7 +411,7 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
         char kw[128];
         rh_stmt_keywords(split.items[i].text, 4, kw, sizeof kw);
         int skipped_lines = 0;
-        skip_comments(split.items[i].text, &skipped_lines);
+        rh_sql_skip_blank(split.items[i].text, &skipped_lines);
         st->line = split.items[i].line + skipped_lines; /* the statement's first keyword, not its comment */
         st->text = one_line(split.items[i].text);
         st->keywords = rh_xstrdup(kw);

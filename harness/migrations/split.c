@@ -83,20 +83,20 @@ void rh_split_free(rh_split *s)
     memset(s, 0, sizeof *s);
 }
 
-char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
+const char *rh_sql_skip_blank(const char *p, int *lines)
 {
-    size_t o = 0;
-    const char *p = text;
-    int words = 0;
-    if (outsz == 0)
-        return out;
-    while (*p && words < nwords) {
-        if (isspace((unsigned char)*p)) {
+    for (;;) {
+        if (*p == '\n') {
+            if (lines)
+                (*lines)++;
+            p++;
+        } else if (isspace((unsigned char)*p)) {
             p++;
         } else if (p[0] == '-' && p[1] == '-') {
             while (*p && *p != '\n')
                 p++;
         } else if (p[0] == '/' && p[1] == '*') {
+            /* PostgreSQL's block comments nest */
             int depth = 0;
             do {
                 if (p[0] == '/' && p[1] == '*') {
@@ -106,10 +106,27 @@ char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
                     depth--;
                     p += 2;
                 } else {
+                    if (*p == '\n' && lines)
+                        (*lines)++;
                     p++;
                 }
             } while (*p && depth > 0);
-        } else if (isalpha((unsigned char)*p) || *p == '_') {
+        } else {
+            return p;
+        }
+    }
+}
+
+char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
+{
+    size_t o = 0;
+    const char *p = text;
+    int words = 0;
+    if (outsz == 0)
+        return out;
+    while (*p && words < nwords) {
+        p = rh_sql_skip_blank(p, NULL);
+        if (isalpha((unsigned char)*p) || *p == '_') {
             if (words > 0 && o + 1 < outsz)
                 out[o++] = ' ';
             while (isalnum((unsigned char)*p) || *p == '_') {

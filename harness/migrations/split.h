@@ -33,6 +33,10 @@ int rh_sql_split(rh_split *out, const char *sql, size_t len, rh_err *err);
 
 void rh_split_free(rh_split *s);
 
+/* Skip white space and comments (line comments, nested block comments); *lines (may be NULL)
+   counts the newlines skipped. */
+const char *rh_sql_skip_blank(const char *p, int *lines);
+
 /* Leading keywords of a statement, upper-cased and single-spaced ("CREATE INDEX CONCURRENTLY"):
    for quick classification. Comments are skipped. Returns out. */
 char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz);
