@@ -1430,6 +1430,11 @@ static char *dir_of(const char *path)
 static int parse_file(parser *p, const char *path, const char *text, size_t len, const rh_tok *from, cur *fromc)
 {
     const char *file = intern_file(p, path);
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) {
+        /* a UTF-8 byte order mark (Windows editors): invisible, so not part of the first word */
+        text += 3;
+        len -= 3;
+    }
     const char *nul = memchr(text, 0, len);
     if (nul) {
         /* the lexer reads C strings: everything after a NUL would be dropped without a word */

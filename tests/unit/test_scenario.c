@@ -429,6 +429,16 @@ static void test_errors(void **state)
     bad("wait deploy\n", "no 'deploy' is running in the background", "deploy &", NULL);
     bad("deploy &\ndeploy\nwait deploy\n", "2:1", "'deploy' started with & is still running", "wait deploy", NULL);
     bad("deploy &\n", "is never waited for", NULL);
+    /* a UTF-8 byte order mark is not part of the first step's name */
+    {
+        static const char text[] = "\xef\xbb\xbfmigrations m\r\ndeploy\r\n";
+        rh_scenario *s = NULL;
+        rh_err err;
+        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, &err), 0);
+        assert_int_equal(s->nsteps, 2);
+        assert_int_equal(s->steps[0].kind, RH_STEP_MIGRATIONS);
+        rh_scn_free(s);
+    }
     /* a NUL byte: the rest of the file is not silently dropped */
     {
         static const char text[] = "migrations m\ndeploy\0\nexpect ledger applied 9\n";
