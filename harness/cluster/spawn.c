@@ -40,6 +40,9 @@ int rh_spawn_capture(char *const argv[], rh_buf *out, rh_err *err)
         return rh_err_errno(err, "fork");
     }
     if (pid == 0) {
+        /* Its own session: a Ctrl-C meant for rehearse must not cut a helper program short in
+           the middle of its own clean-up (pg_virtualenv then leaves its cluster config behind). */
+        setsid();
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
