@@ -151,8 +151,10 @@ static int parse_header(rh_catalog *cat, const char *line, const char *origin, i
     word[wl] = '\0';
     int k = rh_catalog_kind_from_name(word);
     if (k < 0 || !sp)
-        return rh_err_set(err, "%s:%d: expected an object header like `table public.name`, found `%s`", origin,
-                          lineno, line);
+        return rh_err_set(err, "%s:%d: expected an object header `KIND NAME` (KIND: schema, extension, enum, domain, "
+                               "sequence, table, view, matview, column, constraint, index, trigger, policy, function) "
+                               "or a property line `  NAME VALUE` (two spaces), found `%s`",
+                          origin, lineno, line);
     const char *p = sp + 1;
     char *parts[3] = {0};
     int want = parts_for(k);
@@ -230,6 +232,176 @@ static int continues(const lines *ls, size_t i)
     return i < ls->n && strncmp(ls->v[i], "    ", 4) == 0;
 }
 
+/*
+ * What a block may hold, per kind: the properties a snapshot can write (format 1 has no room for
+ * others: a newer rehearse that adds one will bump the format line), the ones every snapshot writes
+ * (a block without them was cut short or edited), and the words a few properties are limited to.
+ * Golden files are generated, so anything else is damage, reported at FILE:LINE rather than
+ * surfacing later as a puzzling diff.
+ */
+static const char *const known_keys[RH_CAT_KIND_COUNT] = {
+    [RH_CAT_SCHEMA] = "owner acl comment",
+    [RH_CAT_EXTENSION] = "version schema comment",
+    [RH_CAT_ENUM] = "labels owner acl comment",
+    [RH_CAT_DOMAIN] = "type not-null default collation owner acl comment",
+    [RH_CAT_SEQUENCE] = "type start increment min max cache cycle owned-by unlogged owner acl comment",
+    [RH_CAT_TABLE] = "partition-key partition-of partition-bound unlogged row-security force-row-security options "
+                     "owner acl comment",
+    [RH_CAT_VIEW] = "definition options owner acl comment",
+    [RH_CAT_MATVIEW] = "definition options owner acl comment",
+    [RH_CAT_COLUMN] = "position type not-null default generated identity collation acl comment",
+    [RH_CAT_CONSTRAINT] = "kind definition validated deferrable initially-deferred comment",
+    [RH_CAT_INDEX] = "definition unique primary valid ready predicate comment",
+    [RH_CAT_TRIGGER] = "definition enabled comment",
+    [RH_CAT_POLICY] = "command mode roles using with-check comment",
+    [RH_CAT_FUNCTION] = "kind returns language definition owner acl comment",
+};
+
+static const char *const required_keys[RH_CAT_KIND_COUNT] = {
+    [RH_CAT_EXTENSION] = "version schema",
+    [RH_CAT_ENUM] = "labels",
+    [RH_CAT_DOMAIN] = "type",
+    [RH_CAT_SEQUENCE] = "type start increment min max cache",
+    [RH_CAT_VIEW] = "definition",
+    [RH_CAT_MATVIEW] = "definition",
+    [RH_CAT_COLUMN] = "type not-null",
+    [RH_CAT_CONSTRAINT] = "kind definition validated",
+    [RH_CAT_INDEX] = "definition unique valid ready",
+    [RH_CAT_TRIGGER] = "definition enabled",
+    [RH_CAT_POLICY] = "command mode",
+    [RH_CAT_FUNCTION] = "kind language",
+};
+
+/* Properties whose value is one of a few words ("" kind = any kind). */
+static const struct {
+    int kind; /* -1: any */
+    const char *key;
+    const char *words;
+} word_values[] = {
+    {-1, "not-null", "yes no"},
+    {-1, "unique", "yes no"},
+    {-1, "primary", "yes no"},
+    {-1, "valid", "yes no"},
+    {-1, "ready", "yes no"},
+    {-1, "validated", "yes no"},
+    {-1, "deferrable", "yes no"},
+    {-1, "initially-deferred", "yes no"},
+    {-1, "cycle", "yes no"},
+    {-1, "unlogged", "yes no"},
+    {-1, "row-security", "yes no"},
+    {-1, "force-row-security", "yes no"},
+    {-1, "enabled", "yes no replica always"},
+    {-1, "identity", "always by-default"},
+    {-1, "mode", "permissive restrictive"},
+    {-1, "command", "SELECT INSERT UPDATE DELETE ALL"},
+    {RH_CAT_CONSTRAINT, "kind", "primary-key unique foreign-key check exclusion trigger not-null other"},
+    {RH_CAT_FUNCTION, "kind", "function procedure aggregate window"},
+};
+
+/* Is `word` one of the space-separated words of `list`? */
+static int in_list(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t l = sp ? (size_t)(sp - p) : strlen(p);
+        if (l == n && n && strncmp(p, word, n) == 0)
+            return 1;
+        if (!sp)
+            break;
+        p = sp + 1;
+    }
+    return 0;
+}
+
+/* "a b c" as "a, b, c" for messages. */
+static void put_list(rh_buf *out, const char *list)
+{
+    for (const char *p = list; *p; p++) {
+        if (*p == ' ')
+            rh_buf_puts(out, ", ");
+        else
+            rh_buf_putc(out, *p);
+    }
+}
+
+/* The header of the object being built, for messages. */
+static const char *building_label(const rh_catalog *cat, rh_buf *tmp)
+{
+    rh_buf_reset(tmp);
+    rh_catalog_obj_label(&cat->objs[cat->n], tmp);
+    return tmp->data;
+}
+
+/* One property line's key and value against the rules of the object being built. */
+static int check_prop(rh_catalog *cat, const char *key, const char *value, const char *origin, size_t lineno,
+                      size_t header_line, rh_buf *tmp, rh_err *err)
+{
+    rh_catalog_kind k = cat->objs[cat->n].kind;
+    if (!in_list(known_keys[k], key)) {
+        rh_buf known;
+        rh_buf_init(&known);
+        put_list(&known, known_keys[k]);
+        int rc = rh_err_set(err, "%s:%zu: unknown property `%s` in %s (a %s has: %s); expected a property line "
+                                 "`  NAME VALUE` or an object header `KIND NAME`",
+                            origin, lineno, key, building_label(cat, tmp), rh_catalog_kind_name(k), known.data);
+        rh_buf_free(&known);
+        return rc;
+    }
+    for (size_t j = 0; j < cat->ncur; j++)
+        if (strcmp(cat->cur[j].key, key) == 0)
+            return rh_err_set(err, "%s:%zu: property `%s` appears twice in %s (block from line %zu)", origin, lineno,
+                              key, building_label(cat, tmp), header_line);
+    for (size_t j = 0; j < sizeof word_values / sizeof *word_values; j++) {
+        if ((word_values[j].kind >= 0 && word_values[j].kind != (int)k) || strcmp(word_values[j].key, key) != 0)
+            continue;
+        if (in_list(word_values[j].words, value))
+            return 0;
+        rh_buf w;
+        rh_buf_init(&w);
+        put_list(&w, word_values[j].words);
+        int rc = rh_err_set(err, "%s:%zu: `%s` of %s is `%s`; expected one of: %s", origin, lineno, key,
+                            building_label(cat, tmp), value, w.data);
+        rh_buf_free(&w);
+        return rc;
+    }
+    if (strcmp(key, "position") == 0 && (!*value || strspn(value, "0123456789") != strlen(value)))
+        return rh_err_set(err, "%s:%zu: `position` of %s is `%s`; expected a number", origin, lineno,
+                          building_label(cat, tmp), value);
+    return 0;
+}
+
+/* Close the block being built: every property a snapshot always writes must be there. */
+static int end_block(rh_catalog *cat, const char *origin, size_t header_line, size_t last_line, int at_eof,
+                     rh_buf *tmp, rh_err *err)
+{
+    rh_catalog_kind k = cat->objs[cat->n].kind;
+    const char *req = required_keys[k] ? required_keys[k] : "";
+    for (const char *p = req; *p;) {
+        const char *sp = strchr(p, ' ');
+        size_t l = sp ? (size_t)(sp - p) : strlen(p);
+        int found = 0;
+        for (size_t j = 0; j < cat->ncur && !found; j++)
+            found = strlen(cat->cur[j].key) == l && strncmp(cat->cur[j].key, p, l) == 0;
+        if (!found) {
+            rh_buf all;
+            rh_buf_init(&all);
+            put_list(&all, req);
+            int rc = rh_err_set(err, "%s:%zu: %s%s (from line %zu) has no `%.*s` line (every %s has %s)%s", origin,
+                                last_line, at_eof ? "file ends inside a block: " : "", building_label(cat, tmp),
+                                header_line, (int)l, p, rh_catalog_kind_name(k), all.data,
+                                at_eof ? "; is the file cut short?" : "");
+            rh_buf_free(&all);
+            return rc;
+        }
+        if (!sp)
+            break;
+        p = sp + 1;
+    }
+    rh_cat_end(cat);
+    return 0;
+}
+
 int rh_catalog_parse(const char *text, const char *origin, rh_catalog **out, rh_err *err)
 {
     *out = NULL;
@@ -242,9 +414,27 @@ int rh_catalog_parse(const char *text, const char *origin, rh_catalog **out, rh_
     rh_buf_init(&val);
     int rc = 0;
     size_t i = 0;
+    rh_buf tmp;
+    rh_buf_init(&tmp);
+    size_t header_line = 0, last_line = 0;
     if (ls.n == 0 || strcmp(ls.v[0], FORMAT_LINE) != 0) {
-        rc = rh_err_set(err, "%s:1: not a rehearse catalog snapshot (expected the first line `" FORMAT_LINE
-                             "`; write one with `rehearse snapshot`)", origin);
+        if (ls.n > 0 && strcmp(ls.v[0], FORMAT_LINE "\r") == 0)
+            rc = rh_err_set(err, "%s:1: the file has Windows line endings (CRLF); snapshots use LF only (a git "
+                                 "checkout may have converted it: mark snapshot files `-text` in .gitattributes)",
+                            origin);
+        else if (ls.n > 0 && strncmp(ls.v[0], "rehearse-catalog ", 17) == 0)
+            rc = rh_err_set(err, "%s:1: snapshot format `%s` is not one this rehearse reads (expected `" FORMAT_LINE
+                                 "`; a newer rehearse wrote it?)", origin, ls.v[0]);
+        else
+            rc = rh_err_set(err, "%s:1: not a rehearse catalog snapshot (expected the first line `" FORMAT_LINE
+                                 "`; write one with `rehearse snapshot`)", origin);
+        goto out;
+    }
+    /* rh_catalog_text ends every line with a newline: a last line without one was cut short. */
+    size_t tlen = strlen(text);
+    if (tlen > 0 && text[tlen - 1] != '\n') {
+        rc = rh_err_set(err, "%s:%zu: the file ends in the middle of a line (`%s`; every line of a snapshot ends "
+                             "with a newline): is it cut short?", origin, ls.n, ls.v[ls.n - 1]);
         goto out;
     }
     i = 1;
@@ -269,10 +459,11 @@ int rh_catalog_parse(const char *text, const char *origin, rh_catalog **out, rh_
         if (line[0] == '#')
             continue;
         if (line[0] != ' ') {
-            if (cat->building)
-                rh_cat_end(cat);
+            if (cat->building && (rc = end_block(cat, origin, header_line, last_line, 0, &tmp, err)) < 0)
+                goto out;
             if ((rc = parse_header(cat, line, origin, (int)i + 1, err)) < 0)
                 goto out;
+            header_line = last_line = i + 1;
             continue;
         }
         if (!cat->building || strncmp(line, "  ", 2) != 0 || line[2] == ' ') {
@@ -282,6 +473,7 @@ int rh_catalog_parse(const char *text, const char *origin, rh_catalog **out, rh_
         }
         const char *key = line + 2, *sp = strchr(key, ' ');
         char *k = sp ? rh_xstrndup(key, (size_t)(sp - key)) : rh_xstrdup(key);
+        size_t key_line = i + 1;
         if (sp && strcmp(sp + 1, "|") == 0) {
             rh_buf_reset(&val);
             int first = 1;
@@ -292,14 +484,26 @@ int rh_catalog_parse(const char *text, const char *origin, rh_catalog **out, rh_
                 first = 0;
                 rh_buf_puts(&val, strncmp(ls.v[i], "    ", 4) == 0 ? ls.v[i] + 4 : "");
             }
-            rh_cat_prop(cat, k, val.data);
-        } else {
+            /* The printer writes `key |` only for a value of two lines or more. */
+            if (first) {
+                rc = rh_err_set(err, "%s:%zu: %s`  %s |` opens a multi-line value but no line indented by four "
+                                     "spaces follows%s", origin, key_line, i + 1 == ls.n ? "file ends inside a block: " : "",
+                                k, i + 1 == ls.n ? " (is the file cut short?)" : "");
+                free(k);
+                goto out;
+            }
+            if ((rc = check_prop(cat, k, val.data, origin, key_line, header_line, &tmp, err)) == 0)
+                rh_cat_prop(cat, k, val.data);
+        } else if ((rc = check_prop(cat, k, sp ? sp + 1 : "", origin, key_line, header_line, &tmp, err)) == 0) {
             rh_cat_prop(cat, k, sp ? sp + 1 : "");
         }
         free(k);
+        if (rc < 0)
+            goto out;
+        last_line = i + 1;
     }
-    if (cat->building)
-        rh_cat_end(cat);
+    if (cat->building && (rc = end_block(cat, origin, header_line, last_line, 1, &tmp, err)) < 0)
+        goto out;
     if (rh_cat_sort(cat, err) < 0) {
         rc = rh_err_prefix(err, "%s", origin);
         goto out;
@@ -309,6 +513,7 @@ out:
         free(ls.v[j]);
     free(ls.v);
     rh_buf_free(&val);
+    rh_buf_free(&tmp);
     if (rc < 0) {
         rh_catalog_free(cat);
         return -1;

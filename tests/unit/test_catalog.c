@@ -268,6 +268,67 @@ static void test_parse_errors(void **state)
     assert_null(cat);
 }
 
+/* A damaged golden file is an error naming FILE:LINE and what was expected, never a diff. */
+static void test_parse_rejects_damage(void **state)
+{
+    (void)state;
+    rh_catalog *cat = NULL;
+    rh_err err;
+#define HEAD "rehearse-catalog 1\ndefault-schema public\n\n"
+    /* unknown property: format 1 has no room for others, so the known ones are listed */
+    assert_int_equal(rh_catalog_parse(HEAD "table public.t\ncolumn public.t.c\n  type integer\n  not-null no\n"
+                                      "  colour red\n", "g.catalog", &cat, &err), -1);
+    assert_string_equal(err.msg, "g.catalog:8: unknown property `colour` in column public.t.c (a column has: position, "
+                                 "type, not-null, default, generated, identity, collation, acl, comment); expected a "
+                                 "property line `  NAME VALUE` or an object header `KIND NAME`");
+    /* a garbled property line (a space lost inside the key) */
+    assert_int_equal(rh_catalog_parse(HEAD "column public.t.c\n  type integer\n  not null yes\n", "g.catalog", &cat,
+                                      &err), -1);
+    assert_non_null(strstr(err.msg, "g.catalog:6: unknown property `not` in column public.t.c"));
+    /* a garbled value */
+    assert_int_equal(rh_catalog_parse(HEAD "column public.t.c\n  type integer\n  not-null yse\n", "g.catalog", &cat,
+                                      &err), -1);
+    assert_string_equal(err.msg, "g.catalog:6: `not-null` of column public.t.c is `yse`; expected one of: yes, no");
+    assert_int_equal(rh_catalog_parse(HEAD "constraint public.t.k\n  kind primary key\n  definition PRIMARY KEY (id)\n"
+                                      "  validated yes\n", "g.catalog", &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "g.catalog:5: `kind` of constraint public.t.k is `primary key`; expected one of: "
+                                    "primary-key, unique, foreign-key"));
+    /* the same property twice */
+    assert_int_equal(rh_catalog_parse(HEAD "column public.t.c\n  type integer\n  type text\n  not-null no\n",
+                                      "g.catalog", &cat, &err), -1);
+    assert_string_equal(err.msg, "g.catalog:6: property `type` appears twice in column public.t.c (block from line 4)");
+    /* a block without a property every snapshot writes, before the next header */
+    assert_int_equal(rh_catalog_parse(HEAD "index public.i on t\n  definition CREATE INDEX i ON public.t (a)\n"
+                                      "  unique no\n  ready yes\ntable public.t\n", "g.catalog", &cat, &err), -1);
+    assert_string_equal(err.msg, "g.catalog:7: index public.i on t (from line 4) has no `valid` line (every index has "
+                                 "definition, unique, valid, ready)");
+    /* truncated: at a line break inside a block, inside a multi-line value, in the middle of a line */
+    assert_int_equal(rh_catalog_parse(HEAD "table public.t\ncolumn public.t.c\n  type integer\n", "g.catalog", &cat,
+                                      &err), -1);
+    assert_string_equal(err.msg, "g.catalog:6: file ends inside a block: column public.t.c (from line 5) has no "
+                             "`not-null` line (every column has type, not-null); is the file cut short?");
+    assert_int_equal(rh_catalog_parse(HEAD "view public.v\n  definition |\n", "g.catalog", &cat, &err), -1);
+    assert_string_equal(err.msg, "g.catalog:5: file ends inside a block: `  definition |` opens a multi-line value but "
+                                 "no line indented by four spaces follows (is the file cut short?)");
+    assert_int_equal(rh_catalog_parse(HEAD "column public.t.c\n  type integer\n  not-null y", "g.catalog", &cat, &err),
+                     -1);
+    assert_string_equal(err.msg, "g.catalog:6: the file ends in the middle of a line (`  not-null y`; every line of a "
+                                 "snapshot ends with a newline): is it cut short?");
+    /* a format this rehearse does not know, and CRLF line endings */
+    assert_int_equal(rh_catalog_parse("rehearse-catalog 2\n", "g.catalog", &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "g.catalog:1: snapshot format `rehearse-catalog 2` is not one this rehearse reads"));
+    assert_int_equal(rh_catalog_parse("rehearse-catalog 1\r\ndefault-schema public\r\n", "g.catalog", &cat, &err), -1);
+    assert_non_null(strstr(err.msg, "g.catalog:1: the file has Windows line endings (CRLF)"));
+    assert_null(cat);
+    /* what a snapshot writes still parses: optional properties absent, empty values, `#` lines */
+    assert_int_equal(rh_catalog_parse(HEAD "# kept by hand\nschema public\n\ntable public.t\ncolumn public.t.c\n"
+                                      "  type integer\n  not-null no\n  default \n",
+                                      "g.catalog", &cat, &err), 0);
+    assert_int_equal(rh_catalog_count(cat), 3);
+    rh_catalog_free(cat);
+#undef HEAD
+}
+
 /* Every prefix and every one-byte corruption of a valid text parses or fails cleanly (ASan build). */
 static void test_parse_survives_damage(void **state)
 {
@@ -600,6 +661,7 @@ int main(void)
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_text_round_trip),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_parse_rejects_damage),
         cmocka_unit_test(test_parse_survives_damage),
         cmocka_unit_test(test_different_orders_compare_equal),
         cmocka_unit_test(test_each_kind_of_difference),

@@ -129,9 +129,25 @@ static void test_errors_exit_2(void **state)
     const char *dir = rh_test_tmpdir();
     char bad[4096];
     snprintf(bad, sizeof bad, "%s/bad.catalog", dir);
-    rh_test_write_file(bad, "rehearse-catalog 1\ntable public.t\n  kind table\nwhat is this\n");
+    /* (line 3 is a real table property: `kind` never was one, and unknown properties are errors now) */
+    rh_test_write_file(bad, "rehearse-catalog 1\ntable public.t\n  unlogged yes\nwhat is this\n");
     assert_int_equal(run(&out, &err, "diff", bad, bad, NULL, NULL), 2);
     assert_non_null(strstr(err, "bad.catalog:4:"));
+    assert_non_null(strstr(err, "expected an object header `KIND NAME`"));
+    assert_non_null(strstr(err, "or a property line `  NAME VALUE`"));
+    free(out);
+    free(err);
+    /* a damaged golden file is an error (exit 2), not a diff (exit 1): an unknown property... */
+    rh_test_write_file(bad, "rehearse-catalog 1\ntable public.t\n  kind table\n");
+    assert_int_equal(run(&out, &err, "diff", bad, bad, NULL, NULL), 2);
+    assert_non_null(strstr(err, "bad.catalog:3: unknown property `kind` in table public.t (a table has: "
+                                "partition-key, partition-of"));
+    free(out);
+    free(err);
+    /* ...and a file cut short in the middle of a block */
+    rh_test_write_file(bad, "rehearse-catalog 1\ncolumn public.t.c\n  type integer\n  not-nu");
+    assert_int_equal(run(&out, &err, "diff", bad, bad, NULL, NULL), 2);
+    assert_non_null(strstr(err, "bad.catalog:4: the file ends in the middle of a line"));
     free(out);
     free(err);
     assert_int_equal(run(&out, &err, "diff", "--help", NULL, NULL, NULL), 0);
