@@ -153,14 +153,27 @@ int rh_cmd_run(int argc, char **argv)
         return rh_cli_usage_error("run", "no *.scenario files found");
     }
     if (list) {
+        /* the same selection as a run (rh_runner_selects): path or title */
+        int code = RH_EXIT_OK;
+        size_t shown = 0, broken = 0;
         for (size_t i = 0; i < nfiles; i++) {
-            if (o.shard_n < 2 || rh_runner_in_shard(files[i], o.shard_k, o.shard_n))
-                if (!o.filter || strstr(files[i], o.filter))
-                    printf("%s\n", files[i]);
+            int sel = rh_runner_select_file(&o, files[i], &err);
+            if (sel > 0) {
+                printf("%s\n", files[i]);
+                shown++;
+            } else if (sel < 0) {
+                fprintf(stderr, "rehearse run: %s\n", err.msg);
+                code = RH_EXIT_USAGE;
+                broken++;
+            }
             free(files[i]);
         }
         free(files);
-        return RH_EXIT_OK;
+        if (shown + broken == 0 && o.filter && o.shard_n < 2) {
+            fprintf(stderr, "rehearse run: no scenario's path or name contains '%s'\n", o.filter);
+            code = RH_EXIT_USAGE;
+        }
+        return code;
     }
 
     /* a report that cannot be written must not be found out after a long run */

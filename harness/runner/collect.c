@@ -1,6 +1,7 @@
 /*
  * collect.c — which scenarios a run covers: files and folders expanded into a sorted list of
- * *.scenario files, and the stable shard partition for CI fleets.
+ * *.scenario files, the one selection rule (--shard, --filter on path or title) that `run` and
+ * `run --list` share, and the stable shard partition for CI fleets.
  */
 #include "runner/runner.h"
 
@@ -176,6 +177,33 @@ fail:
     *files = NULL;
     *nfiles = 0;
     return -1;
+}
+
+/* Path first (no parsing needed); the title only when the path does not match. */
+int rh_runner_selects(const rh_runner_opts *o, const char *path, const char *title)
+{
+    if (o->shard_n > 1 && !rh_runner_in_shard(path, o->shard_k, o->shard_n))
+        return 0;
+    if (!o->filter)
+        return 1;
+    return strstr(path, o->filter) != NULL || (title && strstr(title, o->filter) != NULL);
+}
+
+int rh_runner_select_file(const rh_runner_opts *o, const char *path, rh_err *err)
+{
+    if (!rh_runner_selects(o, path, NULL)) {
+        if (!o->filter || (o->shard_n > 1 && !rh_runner_in_shard(path, o->shard_k, o->shard_n)))
+            return 0;
+        /* the path does not match: the title may (a file that does not parse has none, as in a run) */
+        rh_scenario *s = NULL;
+        rh_err perr;
+        int sel = rh_scn_parse_file(&s, path, &perr) == 0 && rh_runner_selects(o, path, s->name);
+        rh_scn_free(s);
+        if (!sel)
+            return 0;
+    }
+    (void)err;
+    return 1;
 }
 
 /* FNV-1a of the path: adding or removing other files never moves a scenario between shards. */

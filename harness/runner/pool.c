@@ -618,11 +618,11 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
     size_t n = 0;
     for (size_t i = 0; i < nfiles; i++) {
         if (o->shard_n > 1 && !rh_runner_in_shard(files[i], o->shard_k, o->shard_n))
-            continue;
+            continue;   /* not parsed at all: another machine's shard */
         rh_scenario *s = NULL;
         rh_err perr;
         int prc = rh_scn_parse_file(&s, files[i], &perr);
-        if (o->filter && !strstr(files[i], o->filter) && !(s && strstr(s->name, o->filter))) {
+        if (!rh_runner_selects(o, files[i], s ? s->name : NULL)) {
             rh_scn_free(s);
             continue;
         }

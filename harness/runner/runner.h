@@ -109,6 +109,18 @@ typedef struct rh_runner_opts {
 } rh_runner_opts;
 
 /*
+ * The one selection rule of `run` and `run --list`: in the shard (--shard K/N), and --filter found
+ * in the path or in the title (NULL when the file does not parse: only its path can match).
+ */
+int rh_runner_selects(const rh_runner_opts *o, const char *path, const char *title);
+
+/*
+ * rh_runner_selects for a file not parsed yet (`run --list`): parses it only when the filter is not
+ * in its path. 1 selected, 0 not, -1 selected but unreadable (err says why).
+ */
+int rh_runner_select_file(const rh_runner_opts *o, const char *path, rh_err *err);
+
+/*
  * Parse, select and run the scenario files. Scenarios that do not parse are results with status
  * ERROR (the parser's message in `message`). Returns 0 with *run filled (even when scenarios
  * fail), -1 for a problem with the run itself (err).

@@ -702,6 +702,44 @@ static void test_shard_partition(void **state)
     assert_non_null(strstr(err.msg, "K/N"));
 }
 
+/* run and run --list select alike: the filter matches the path or the title. */
+static void test_select_rule(void **state)
+{
+    (void)state;
+    write_at("sel/a.scenario", "scenario \"title words\"\nsql \"select 1\"\n");
+    write_at("sel/b.scenario", "sql \"select 1\"\n");
+    write_at("sel/c-broken.scenario", "scenario \"title words\"\ndeploy => fail x\n");
+    char *a = path_of("sel/a.scenario"), *b = path_of("sel/b.scenario"), *c = path_of("sel/c-broken.scenario");
+    rh_runner_opts o = {0};
+    rh_err err;
+    o.filter = "title words";
+    assert_int_equal(rh_runner_selects(&o, a, "title words"), 1);
+    assert_int_equal(rh_runner_selects(&o, a, NULL), 0);
+    assert_int_equal(rh_runner_select_file(&o, a, &err), 1);   /* by title, as a run selects */
+    assert_int_equal(rh_runner_select_file(&o, b, &err), 0);
+    assert_int_equal(rh_runner_select_file(&o, c, &err), 0);   /* no title when it does not parse */
+    o.filter = "c-broken";
+    assert_int_equal(rh_runner_select_file(&o, c, &err), 1);
+    o.filter = NULL;
+    o.shard_n = 2;
+    int in = 0;
+    for (o.shard_k = 1; o.shard_k <= 2; o.shard_k++) {
+        assert_int_equal(rh_runner_select_file(&o, a, &err), rh_runner_in_shard(a, o.shard_k, 2));
+        in += rh_runner_select_file(&o, a, &err);
+    }
+    assert_int_equal(in, 1);
+    /* the run keeps exactly what --list shows */
+    o = (rh_runner_opts){0};
+    o.filter = "title words";
+    char *files[] = {a, b, c};
+    rh_run run;
+    assert_int_equal(rh_runner_run(&o, files, 3, &run, &err), 0);
+    assert_int_equal(run.n, 1);
+    assert_string_equal(run.results[0].path, a);
+    rh_run_free(&run);
+    free(a), free(b), free(c);
+}
+
 /* The JSON a worker sends back round-trips every field. */
 static void test_result_json(void **state)
 {
@@ -748,6 +786,7 @@ int main(void)
         cmocka_unit_test(test_order_filter_shard),
         cmocka_unit_test(test_shard_partition),
         cmocka_unit_test(test_result_json),
+        cmocka_unit_test(test_select_rule),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "testlib.h"
 #include "util/fs.h"
@@ -154,6 +155,19 @@ static void test_list_shard_filter(void **state)
     /* --filter by name keeps the passing one only */
     assert_int_equal(run(&out, &err, "--filter", "passes", suite, NULL, NULL), 0);
     assert_non_null(strstr(out, "1 scenario: 1 passed"));
+    free(out), free(err);
+    /* --list selects as the run does: by title too */
+    assert_int_equal(run(&out, &err, "--list", "--filter", "passes", suite, NULL), 0);
+    assert_non_null(strstr(out, "a-pass.scenario\n"));
+    assert_null(strstr(out, "b-fail"));
+    free(out), free(err);
+    assert_int_equal(run(&out, &err, "--list", "--filter", "b-fail", suite, NULL), 0);
+    assert_non_null(strstr(out, "b-fail.scenario\n"));
+    assert_null(strstr(out, "a-pass"));
+    free(out), free(err);
+    /* a filter that selects nothing is an error for --list as for a run */
+    assert_int_equal(run(&out, &err, "--list", "--filter", "no-such-thing", suite, NULL), 2);
+    assert_non_null(strstr(err, "no scenario's path or name contains 'no-such-thing'"));
     free(out), free(err);
     free(suite);
 }
