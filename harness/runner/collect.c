@@ -1,7 +1,8 @@
 /*
  * collect.c — which scenarios a run covers: files and folders expanded into a sorted list of
- * *.scenario files, the one selection rule (--shard, --filter on path or title) that `run` and
- * `run --list` share, and the stable shard partition for CI fleets.
+ * *.scenario files (dangling symlinks included, so that they are reported rather than lost), the
+ * one selection rule (--shard, --filter on path or title) that `run` and `run --list` share, and
+ * the stable shard partition for CI fleets.
  */
 #include "runner/runner.h"
 
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/buf.h"
 
@@ -71,7 +73,11 @@ static int walk(const char *dir, list *out, int depth, ancestry *up, rh_err *err
         char *path = strcmp(dir, ".") == 0 ? rh_xstrdup(e->d_name) : rh_xasprintf("%s/%s", dir, e->d_name);
         struct stat sb;
         if (stat(path, &sb) < 0) {
-            free(path);
+            /* a *.scenario link to nothing is a scenario gone missing: keep it, the run reports it */
+            if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode) && ends_with(e->d_name, ".scenario"))
+                push(out, path);
+            else
+                free(path);
             continue;
         }
         if (S_ISDIR(sb.st_mode)) {
@@ -103,9 +109,9 @@ static size_t drop_same_files(char **items, size_t n)
         int dup = 0;
         if (stat(items[i], &sb) == 0) {
             for (size_t j = 0; j < k && !dup; j++)
-                dup = dev[j] == sb.st_dev && ino[j] == sb.st_ino;
+                dup = dev[j] == sb.st_dev && ino[j] == sb.st_ino && (dev[j] || ino[j]);
         } else {
-            memset(&sb, 0, sizeof sb);
+            memset(&sb, 0, sizeof sb);   /* (0, 0) matches nothing: two dangling links are two problems */
         }
         if (dup) {
             free(items[i]);
@@ -143,7 +149,8 @@ int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, si
         char *p = normalise(paths[i]);
         struct stat sb;
         if (stat(p, &sb) < 0) {
-            rh_err_errno(err, "%s", p);
+            if (rh_runner_check_link(p, err) == 0)
+                rh_err_errno(err, "%s", p);
             free(p);
             goto fail;
         }
@@ -179,6 +186,22 @@ fail:
     return -1;
 }
 
+int rh_runner_check_link(const char *path, rh_err *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) == 0 || lstat(path, &sb) < 0 || !S_ISLNK(sb.st_mode))
+        return 0;
+    char target[4096];
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0)
+        return rh_err_errno(err, "%s: error: a symlink that cannot be read", path);
+    target[n] = 0;
+    return rh_err_set(err,
+                      "%s: error: a symlink to '%s', which does not exist\n"
+                      "  hint: restore the target, or delete the link if the scenario was removed on purpose",
+                      path, target);
+}
+
 /* Path first (no parsing needed); the title only when the path does not match. */
 int rh_runner_selects(const rh_runner_opts *o, const char *path, const char *title)
 {
@@ -202,8 +225,7 @@ int rh_runner_select_file(const rh_runner_opts *o, const char *path, rh_err *err
         if (!sel)
             return 0;
     }
-    (void)err;
-    return 1;
+    return rh_runner_check_link(path, err) < 0 ? -1 : 1;
 }
 
 /* FNV-1a of the path: adding or removing other files never moves a scenario between shards. */

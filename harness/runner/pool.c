@@ -55,6 +55,7 @@ typedef struct item {
     rh_scenario *scn;    /* NULL when it did not parse */
     rh_result *res;      /* into run->results */
     char *parse_error;
+    int unreadable;      /* parse_error says why the file cannot be read (a dangling symlink) */
     double last_ms;      /* from the timings file; -1 unknown */
     int done;
 } item;
@@ -626,11 +627,13 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             rh_scn_free(s);
             continue;
         }
+        int dangling = prc < 0 && rh_runner_check_link(files[i], &perr) < 0;   /* "no such file" hides where to */
         items[n].path = files[i];
         items[n].scn = s;
         if (prc < 0) {
             items[n].scn = NULL;
             items[n].parse_error = rh_xstrdup(perr.msg);
+            items[n].unreadable = dangling;
         } else if (s->nsteps == 0 && !s->skip) {
             /* an empty file (or only comments) would pass without checking anything */
             rh_scn_free(s);
@@ -669,7 +672,7 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
         /* the parser's message starts with file:line:col: keep the line for annotations */
         size_t pl = strlen(items[i].path);
         r->line = strncmp(msg, items[i].path, pl) == 0 && msg[pl] == ':' ? atoi(msg + pl + 1) : 0;
-        r->message = rh_xasprintf("the scenario does not parse:\n%s", msg);
+        r->message = rh_xasprintf("the scenario %s:\n%s", items[i].unreadable ? "cannot be read" : "does not parse", msg);
         free(msg);
         completed(&s, &items[i]);
     }

@@ -85,6 +85,12 @@ int rh_run_exit_code(const rh_run *run);
  */
 int rh_runner_collect(const char *const *paths, size_t npaths, char ***files, size_t *nfiles, rh_err *err);
 
+/*
+ * A dangling symlink (path names a link whose target does not exist): -1 with err naming the path
+ * and the target; else 0. Collecting keeps such *.scenario links so that the run reports them.
+ */
+int rh_runner_check_link(const char *path, rh_err *err);
+
 /* Does this scenario fall in shard k of n (1-based)? Stable: depends only on the file's path. */
 int rh_runner_in_shard(const char *path, int k, int n);
 
@@ -116,7 +122,7 @@ int rh_runner_selects(const rh_runner_opts *o, const char *path, const char *tit
 
 /*
  * rh_runner_selects for a file not parsed yet (`run --list`): parses it only when the filter is not
- * in its path. 1 selected, 0 not, -1 selected but unreadable (err says why).
+ * in its path. 1 selected, 0 not, -1 selected but a dangling symlink (err names it and its target).
  */
 int rh_runner_select_file(const rh_runner_opts *o, const char *path, rh_err *err);
 

@@ -702,6 +702,54 @@ static void test_shard_partition(void **state)
     assert_non_null(strstr(err.msg, "K/N"));
 }
 
+/* A *.scenario symlink to nothing is collected and reported (path and target), the rest still run. */
+static void test_dangling_link(void **state)
+{
+    (void)state;
+    write_at("dl/a-ok.scenario", "scenario \"fine\"\nsql \"select 1\"\n");
+    write_at("dl/sub/c-ok.scenario", "sql \"select 1\"\n");
+    char *link = path_of("dl/b-gone.scenario");
+    char *link2 = path_of("dl/sub/d-gone.scenario");
+    unlink(link), unlink(link2);
+    assert_int_equal(symlink("removed/b.scenario", link), 0);
+    assert_int_equal(symlink("/nonexistent/d.scenario", link2), 0);
+    char *ddir = path_of("dl");
+    const char *paths[] = {ddir};
+    char **files;
+    size_t nfiles;
+    rh_err err;
+    assert_int_equal(rh_runner_collect(paths, 1, &files, &nfiles, &err), 0);
+    assert_int_equal(nfiles, 4);   /* two dangling links are two entries, not one "same file" */
+    assert_non_null(strstr(files[1], "dl/b-gone.scenario"));
+    assert_non_null(strstr(files[3], "dl/sub/d-gone.scenario"));
+    assert_int_equal(rh_runner_check_link(files[0], &err), 0);
+    assert_int_equal(rh_runner_check_link(files[1], &err), -1);
+    assert_non_null(strstr(err.msg, "dl/b-gone.scenario"));
+    assert_non_null(strstr(err.msg, "'removed/b.scenario', which does not exist"));
+    rh_run run;
+    rh_runner_opts o = {0};
+    o.jobs = 2;
+    assert_int_equal(rh_runner_run(&o, files, nfiles, &run, &err), 0);
+    assert_int_equal(run.n, 4);
+    assert_pass(&run.results[0]);
+    assert_int_equal(run.results[1].status, RH_ERROR);
+    assert_non_null(strstr(run.results[1].message, "cannot be read"));
+    assert_non_null(strstr(run.results[1].message, "'removed/b.scenario'"));
+    assert_pass(&run.results[2]);
+    assert_int_equal(run.results[3].status, RH_ERROR);
+    assert_non_null(strstr(run.results[3].message, "'/nonexistent/d.scenario'"));
+    assert_int_equal(rh_run_exit_code(&run), 2);
+    rh_run_free(&run);
+    /* named on the command line: the error names the target too */
+    const char *one[] = {link};
+    for (size_t i = 0; i < nfiles; i++)
+        free(files[i]);
+    free(files);
+    assert_int_equal(rh_runner_collect(one, 1, &files, &nfiles, &err), -1);
+    assert_non_null(strstr(err.msg, "'removed/b.scenario', which does not exist"));
+    free(ddir), free(link), free(link2);
+}
+
 /* run and run --list select alike: the filter matches the path or the title. */
 static void test_select_rule(void **state)
 {
@@ -786,6 +834,7 @@ int main(void)
         cmocka_unit_test(test_order_filter_shard),
         cmocka_unit_test(test_shard_partition),
         cmocka_unit_test(test_result_json),
+        cmocka_unit_test(test_dangling_link),
         cmocka_unit_test(test_select_rule),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

@@ -172,6 +172,26 @@ static void test_list_shard_filter(void **state)
     free(suite);
 }
 
+/* A dangling *.scenario symlink: an error naming it and its target; the others are still listed and run. */
+static void test_dangling_link(void **state)
+{
+    (void)state;
+    char *out, *err, *p;
+    rh_test_write_file(p = at("dl/a-ok.scenario"), "sql \"select 1\"\n"), free(p);
+    char *link = at("dl/b-gone.scenario"), *dl = at("dl");
+    assert_int_equal(symlink("../gone/b.scenario", link), 0);
+    assert_int_equal(run(&out, &err, "--list", dl, NULL, NULL, NULL), 2);
+    assert_non_null(strstr(out, "a-ok.scenario\n"));
+    assert_null(strstr(out, "b-gone"));
+    assert_non_null(strstr(err, "b-gone.scenario: error: a symlink to '../gone/b.scenario', which does not exist"));
+    free(out), free(err);
+    assert_int_equal(run(&out, &err, dl, NULL, NULL, NULL, NULL), 2);
+    assert_non_null(strstr(out, "2 scenarios: 1 passed, 0 failed, 1 error"));
+    assert_non_null(strstr(out, "'../gone/b.scenario', which does not exist"));
+    free(out), free(err);
+    free(link), free(dl);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +199,7 @@ int main(void)
         cmocka_unit_test(test_formats_and_output),
         cmocka_unit_test(test_github_annotations),
         cmocka_unit_test(test_list_shard_filter),
+        cmocka_unit_test(test_dangling_link),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
