@@ -35,6 +35,9 @@ typedef struct parser {
     size_t nsessions;
     char **snapshots;
     size_t nsnapshots;
+    int have_output;                     /* a Prisma command has ended before this line (steps are one
+                                            linear list, includes read in place): `expect output` has
+                                            something to look at */
     const char *background;              /* "deploy"/"status"/"resolve" started with & and not waited */
     const char *bg_file;                 /* where it was started, for "never waited for" */
     char *bg_source;
@@ -820,7 +823,16 @@ static int st_expect(cur *c, rh_scn_step *st)
         if (!text)
             return -1;
         st->value = rh_xstrdup(text->text);
-        return need_end(c, "quote text with spaces as one word");
+        if (need_end(c, "quote text with spaces as one word") < 0)
+            return -1;
+        if (!c->p->have_output)
+            return perr(c, &c->l->toks[0],
+                        c->p->background ? "its output is there once it ends: add `wait deploy` (or status, resolve) "
+                                           "before this line"
+                                         : "run deploy, status or resolve before this line; expect output checks the "
+                                           "last one's output",
+                        "'expect output' before any Prisma command has ended: there is no output to check");
+        return 0;
     }
     if (is(w, "finding") || is(w, "findings")) {
         /* rehearse's own findings in `prisma migrate status` (engine.h: rh_finding_kind_name) */
@@ -1376,6 +1388,11 @@ static int parse_line(cur *c)
         suggest(hint, sizeof hint, k, step_words);
         rc = perr(c, kw, hint, "unknown step '%s'", k);
     }
+    /* a command in the foreground, or `wait CMD` (not `wait CMD blocked`), leaves output behind; on an
+       error in that line too, so that one mistake is not reported twice */
+    if (((strcmp(k, "deploy") == 0 || strcmp(k, "status") == 0 || strcmp(k, "resolve") == 0) && !c->amp) ||
+        (strcmp(k, "wait") == 0 && l->n > 1 && is_engine_name(l->toks[1].text) && !(rc == 0 && st->n)))
+        p->have_output = 1;
     if (rc == 0 && st->kind != RH_STEP_DEPLOY && st->kind != RH_STEP_STATUS && st->kind != RH_STEP_RESOLVE &&
         st->kind != RH_STEP_SQL && st->kind != RH_STEP_SQL_FILE && st->kind != RH_STEP_SESSION &&
         st->kind != RH_STEP_WAIT && c->arrow < l->n)

@@ -28,6 +28,12 @@ static rh_scenario *ok(const char *text)
     return s;
 }
 
+/* Parse text that must parse, and free it. */
+static void parses_ok(const char *text)
+{
+    rh_scn_free(ok(text));
+}
+
 /* Parse text that must fail; the message must contain every string given (NULL-terminated). */
 static void bad(const char *text, ...)
 {
@@ -296,7 +302,9 @@ static void test_faults(void **state)
 static void test_expectations(void **state)
 {
     (void)state;
-    rh_scenario *s = ok("expect table \"Party\"\n"
+    /* a command first: `expect output` needs one to have ended (the steps below start at steps[1]) */
+    rh_scenario *s = ok("status => any\n"
+                        "expect table \"Party\"\n"
                         "expect table app.\"Party\" absent\n"
                         "expect column public.\"A.b\".c type \"character varying(255)\"\n"
                         "expect column t.c default \"now()\"\n"
@@ -324,7 +332,8 @@ static void test_expectations(void **state)
                         "expect finding edited-after-apply 2025_a\n"
                         "expect findings none\n"
                         "expect finding will-reapply\n");
-    rh_scn_step *st = s->steps;
+    assert_int_equal(s->steps[0].kind, RH_STEP_STATUS);
+    rh_scn_step *st = s->steps + 1;
     assert_null(st[0].schema);
     assert_string_equal(st[0].table, "Party");
     assert_null(st[0].name);
@@ -424,6 +433,14 @@ static void test_errors(void **state)
     bad("expect status late\n", "unknown status 'late'", NULL);
     bad("expect finding edited 2025_a\n", "unknown finding 'edited'", NULL);
     bad("expect output has x\n", "expected 'contains' or 'lacks'", NULL);
+    /* output is there once a command has ended: caught when parsing, with the line and a hint */
+    bad("sql \"select 1\"\nexpect output contains x\n", "t.scenario:2:1: error: 'expect output' before any Prisma "
+        "command has ended", "run deploy, status or resolve before this line", NULL);
+    bad("migrations m\ndeploy &\n  expect output lacks x\nwait deploy\n", "t.scenario:3:3:", "add `wait deploy`", NULL);
+    bad("deploy &\nwait deploy blocked\nexpect output lacks x\nwait deploy\n", "3:1", "no output to check", NULL);
+    parses_ok("deploy => any\nexpect output contains x\n");
+    parses_ok("deploy &\nwait deploy\nexpect output contains x\n");
+    parses_ok("resolve --applied a\nstatus &\nexpect output contains x\nwait status\n");
     bad("wait blocker\n", "no session named 'blocker' was opened before this line", NULL);
     bad("release blocker\n", "no session named 'blocker'", NULL);
     bad("wait deploy\n", "no 'deploy' is running in the background", "deploy &", NULL);
