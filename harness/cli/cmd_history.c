@@ -74,6 +74,13 @@ static void print_json(const rh_git_history *h, const char *repo)
         json_object_object_add(fo, "other", str_or_null(f->other));
         json_object_object_add(fo, "file", str_or_null(f->file));
         json_object_object_add(fo, "message", json_object_new_string(f->message));
+        if (f->kind == RH_HIST_ORDER_DIFFERS) {
+            /* every name the migration moves past (the message names only the first few) */
+            json_object *oa = json_object_new_array();
+            for (size_t k = 0; k < f->n_others; k++)
+                json_object_array_add(oa, json_object_new_string(f->others[k]));
+            json_object_object_add(fo, "others", oa);
+        }
         json_object_array_add(arr, fo);
     }
     json_object_object_add(o, "findings", arr);
@@ -100,6 +107,10 @@ static void print_human(const rh_git_history *h)
             printf("%s%-6s %-13s%s %s\n", pass ? red : dim, pass ? "hazard" : "note", rh_hist_kind_name(f->kind), off,
                    f->file ? f->file : "");
             printf("       %s\n", f->message);
+            /* an order difference against several migrations lists them, one a line */
+            if (f->n_others > 1)
+                for (size_t k = 0; k < f->n_others; k++)
+                    printf("         - %s\n", f->others[k]);
         }
     }
     size_t notes = h->n - h->n_hazards;

@@ -10,8 +10,8 @@
 
 #include "util/buf.h"
 
-/* At most this many order-differs pairs are listed; more are summarised in one note. */
-#define MAX_ORDER_PAIRS 200
+/* An order-differs message names at most this many of the migrations (the finding lists them all). */
+#define ORDER_NAMES_IN_MESSAGE 3
 
 const char *rh_hist_kind_name(rh_hist_kind kind)
 {
@@ -217,6 +217,12 @@ static int cmp_icu(const void *x, const void *y)
     return c ? c : strcmp((*a)->name, (*b)->name);
 }
 
+/*
+ * Names that byte order (Prisma < 6.6) and ICU order (>= 6.6) sort differently: one finding per
+ * migration that ICU puts before others, listing those others, rather than one per pair (a busy
+ * folder of `2025MMDD_x` names made dozens of near-identical lines). A hazard when the migration or
+ * one of the others is new at `to` (or the folder is new); a note when all were already at `from`.
+ */
 static void find_order_differences(rh_git_history *h)
 {
     const rh_migset *b = &h->b;
@@ -226,32 +232,51 @@ static void find_order_differences(rh_git_history *h)
     for (size_t i = 0; i < b->n; i++)
         icu[i] = &b->items[i];
     qsort(icu, b->n, sizeof *icu, cmp_icu);
-    size_t listed = 0, more = 0;
+    char **names = rh_xmalloc(b->n * sizeof *names);
     for (size_t i = 0; i < b->n; i++) {
+        size_t n = 0;
+        int hazard = h->a_missing || !rh_migset_find(&h->a, icu[i]->name);
         for (size_t j = i + 1; j < b->n; j++) {
             if (strcmp(icu[i]->name, icu[j]->name) <= 0)
                 continue;
             /* ICU puts i first, bytes put j first */
-            int new_i = !rh_migset_find(&h->a, icu[i]->name), new_j = !rh_migset_find(&h->a, icu[j]->name);
-            int hazard = h->a_missing ? 1 : (new_i || new_j);
-            if (listed >= MAX_ORDER_PAIRS) {
-                more++;
-                continue;
-            }
-            listed++;
-            char *pi = rh_name_printable(icu[i]->name, strlen(icu[i]->name));
-            char *pj = rh_name_printable(icu[j]->name, strlen(icu[j]->name));
-            add(h, RH_HIST_ORDER_DIFFERS, hazard, icu[i]->name, icu[j]->name, file_of(h, icu[i]->name, 0),
-                "%s and %s are ordered differently at %s: %s first by ICU order (Prisma >= 6.6), %s first by byte "
-                "order (Prisma < 6.6); upgrading Prisma across 6.6 changes the order they apply in%s",
-                pi, pj, h->to.label, pi, pj, hazard ? "" : " (both already at the first revision)");
-            free(pi);
-            free(pj);
+            hazard |= !rh_migset_find(&h->a, icu[j]->name);
+            names[n++] = rh_name_printable(icu[j]->name, strlen(icu[j]->name));
         }
+        if (n == 0)
+            continue;
+        char *pi = rh_name_printable(icu[i]->name, strlen(icu[i]->name));
+        const char *tail = "; upgrading Prisma across 6.6 changes the order they apply in";
+        const char *why = hazard ? "" : n == 1 ? " (both already at the first revision)"
+                                               : " (all already at the first revision)";
+        rh_hist_finding *f;
+        if (n == 1) {
+            f = add(h, RH_HIST_ORDER_DIFFERS, hazard, icu[i]->name, NULL,
+                    file_of(h, icu[i]->name, 0),
+                    "%s and %s are ordered differently at %s: %s first by ICU order (Prisma >= 6.6), %s first by "
+                    "byte order (Prisma < 6.6)%s%s",
+                    pi, names[0], h->to.label, pi, names[0], tail, why);
+        } else {
+            rh_buf list;
+            rh_buf_init(&list);
+            for (size_t k = 0; k < n && k < ORDER_NAMES_IN_MESSAGE; k++)
+                rh_buf_printf(&list, "%s%s", k ? ", " : "", names[k]);
+            if (n > ORDER_NAMES_IN_MESSAGE)
+                rh_buf_printf(&list, " and %zu more", n - ORDER_NAMES_IN_MESSAGE);
+            f = add(h, RH_HIST_ORDER_DIFFERS, hazard, icu[i]->name, NULL, file_of(h, icu[i]->name, 0),
+                    "%s is ordered differently against %zu migrations at %s: %s first by ICU order (Prisma >= 6.6), "
+                    "%s first by byte order (Prisma < 6.6)%s%s",
+                    pi, n, h->to.label, pi, list.data, tail, why);
+            rh_buf_free(&list);
+        }
+        free(f->other);
+        f->other = rh_xstrdup(names[0]);
+        f->others = rh_xmalloc(n * sizeof *f->others);
+        memcpy(f->others, names, n * sizeof *names);
+        f->n_others = n;
+        free(pi);
     }
-    if (more)
-        add(h, RH_HIST_ORDER_DIFFERS, 0, NULL, NULL, rh_xstrdup(h->migrations),
-            "%zu more pairs are ordered differently by ICU and byte order at %s (not listed)", more, h->to.label);
+    free(names);
     free(icu);
 }
 
@@ -305,6 +330,9 @@ void rh_git_history_free(rh_git_history *h)
     for (size_t i = 0; i < h->n; i++) {
         free(h->items[i].name);
         free(h->items[i].other);
+        for (size_t k = 0; k < h->items[i].n_others; k++)
+            free(h->items[i].others[k]);
+        free(h->items[i].others);
         free(h->items[i].file);
         free(h->items[i].message);
     }

@@ -25,7 +25,8 @@ typedef enum rh_hist_kind {
     RH_HIST_EDITED,         /* same name, new bytes */
     RH_HIST_OUT_OF_ORDER,   /* new, and sorts before the last migration of `from` */
     RH_HIST_NO_SQL,         /* a folder without migration.sql at `to` */
-    RH_HIST_ORDER_DIFFERS,  /* two names at `to` ordered differently by bytes and by ICU */
+    RH_HIST_ORDER_DIFFERS,  /* a name at `to` that ICU order puts before others byte order puts first
+                               (one finding per migration, listing the names it moves past) */
     RH_HIST_PROBLEM,        /* an odd entry at `to` (symlink, submodule, invisible characters ...) */
 } rh_hist_kind;
 
@@ -34,7 +35,10 @@ typedef struct rh_hist_finding {
     int hazard;      /* 1: counts as a finding (exit 1); 0: a note */
     char *name;      /* the migration (for a rename: the new name) */
     char *other;     /* rename: the old name; out-of-order: the last migration of `from`;
-                        order-differs: the other name; NULL otherwise */
+                        order-differs: the first of `others`; NULL otherwise */
+    char **others;   /* order-differs: every name `name` moves past (ICU puts `name` first, byte
+                        order puts these first), in ICU order; NULL otherwise */
+    size_t n_others;
     char *file;      /* the file or folder concerned, from the repository root */
     char *message;   /* one sentence naming the file and the revisions */
 } rh_hist_finding;

@@ -232,6 +232,52 @@ static void order_depends_on_the_prisma_version(void **state)
     fx_free(r);
 }
 
+/* One order-differs finding per migration, naming every migration it moves past, not one per pair. */
+static void order_differences_grouped_per_migration(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20251225_a", "SELECT 1;\n");
+    fx_migration(r, "20251225_b", "SELECT 2;\n");
+    fx_commit(r, "a b");
+    fx_tag(r, "v1", "main", 1);
+    fx_migration(r, "20251225061321_y", "SELECT 3;\n");
+    fx_migration(r, "20251225063854_z", "SELECT 4;\n");
+    fx_migration(r, "20251225064400_w", "SELECT 5;\n");
+    fx_migration(r, "20251225172548_v", "SELECT 6;\n");
+    fx_commit(r, "four more");
+
+    rh_git_history h;
+    history(r, "v1", "main", "6.19.3", &h);
+    /* 8 pairs, 2 findings: _a and _b each move past the 4 new ones (and agree with each other) */
+    assert_int_equal(count(&h, RH_HIST_ORDER_DIFFERS), 2);
+    const rh_hist_finding *f = finding(&h, RH_HIST_ORDER_DIFFERS, "20251225_a");
+    assert_non_null(f);
+    assert_true(f->hazard);
+    assert_int_equal(f->n_others, 4);
+    assert_string_equal(f->others[0], "20251225061321_y");
+    assert_string_equal(f->others[3], "20251225172548_v");
+    assert_string_equal(f->other, "20251225061321_y");
+    assert_string_equal(f->file, "prisma/migrations/20251225_a");
+    assert_non_null(strstr(f->message, "20251225_a is ordered differently against 4 migrations at main"));
+    assert_non_null(strstr(f->message, ": 20251225_a first by ICU order (Prisma >= 6.6), 20251225061321_y, "
+                                       "20251225063854_z, 20251225064400_w and 1 more first by byte order (Prisma < 6.6); "
+                                       "upgrading Prisma across 6.6 changes the order they apply in"));
+    assert_non_null(finding(&h, RH_HIST_ORDER_DIFFERS, "20251225_b"));
+    assert_null(finding(&h, RH_HIST_ORDER_DIFFERS, "20251225061321_y"));
+    rh_git_history_free(&h);
+
+    /* all of them already at the first revision: notes, said so */
+    history(r, "main", "main", "6.19.3", &h);
+    assert_int_equal(count(&h, RH_HIST_ORDER_DIFFERS), 2);
+    assert_int_equal(h.n_hazards, 0);
+    f = finding(&h, RH_HIST_ORDER_DIFFERS, "20251225_b");
+    assert_false(f->hazard);
+    assert_non_null(strstr(f->message, "(all already at the first revision)"));
+    rh_git_history_free(&h);
+    fx_free(r);
+}
+
 static void folders_without_sql_and_odd_entries(void **state)
 {
     fx_repo *r = fx_repo_new(0);
@@ -334,6 +380,7 @@ int main(void)
         cmocka_unit_test(added_removed_renamed_edited),
         cmocka_unit_test(merged_branch_inserts_before_applied_ones),
         cmocka_unit_test(order_depends_on_the_prisma_version),
+        cmocka_unit_test(order_differences_grouped_per_migration),
         cmocka_unit_test(folders_without_sql_and_odd_entries),
         cmocka_unit_test(worktree_and_missing_folder_at_from),
         cmocka_unit_test(failures_name_what_was_given),

@@ -86,6 +86,54 @@ static void exit_codes_and_human_text(void **state)
     fx_free(r);
 }
 
+/* Order differences: one finding per migration with the names it moves past, listed in both formats. */
+static void order_differences_listed_per_migration(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "package.json", "{\"devDependencies\":{\"prisma\":\"6.19.3\"}}");
+    fx_migration(r, "20251225_a", "SELECT 1;\n");
+    fx_commit(r, "a");
+    fx_tag(r, "v1", "main", 1);
+    fx_migration(r, "20251225061321_y", "SELECT 2;\n");
+    fx_migration(r, "20251225063854_z", "SELECT 3;\n");
+    fx_commit(r, "y z");
+    char *out = NULL, *err = NULL;
+    assert_int_equal(history(r->path, "v1", "main", NULL, NULL, &out, &err), 1);
+    const char *p = strstr(out, "hazard order-differs prisma/migrations/20251225_a\n"
+                                "       20251225_a is ordered differently against 2 migrations at main (");
+    assert_non_null(p);
+    assert_null(strstr(p + strlen("hazard order-differs"), "order-differs")); /* only one */
+    assert_non_null(strstr(p, "changes the order they apply in\n"
+                              "         - 20251225061321_y\n"
+                              "         - 20251225063854_z\n"));
+    free(out);
+    free(err);
+
+    assert_int_equal(history(r->path, "v1", "main", "--format", "json", &out, &err), 1);
+    json_object *o = json_tokener_parse(out), *f, *v;
+    assert_non_null(o);
+    assert_true(json_object_object_get_ex(o, "findings", &f));
+    int seen = 0;
+    for (size_t i = 0; i < json_object_array_length(f); i++) {
+        json_object *e = json_object_array_get_idx(f, i), *k;
+        json_object_object_get_ex(e, "kind", &k);
+        if (strcmp(json_object_get_string(k), "order-differs") != 0)
+            continue;
+        seen++;
+        assert_true(json_object_object_get_ex(e, "name", &v));
+        assert_string_equal(json_object_get_string(v), "20251225_a");
+        assert_true(json_object_object_get_ex(e, "others", &v));
+        assert_int_equal(json_object_array_length(v), 2);
+        assert_string_equal(json_object_get_string(json_object_array_get_idx(v, 1)), "20251225063854_z");
+    }
+    assert_int_equal(seen, 1);
+    json_object_put(o);
+    free(out);
+    free(err);
+    fx_free(r);
+}
+
 static void json_output(void **state)
 {
     fx_repo *r = fixture();
@@ -170,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(exit_codes_and_human_text),
         cmocka_unit_test(json_output),
+        cmocka_unit_test(order_differences_listed_per_migration),
         cmocka_unit_test(usage_and_setup_errors),
     };
     return cmocka_run_group_tests_name("history_cli", tests, NULL, NULL);
