@@ -14,28 +14,13 @@ static void help(void)
     rh_migrate_help_common(stdout);
 }
 
+/* the one engine call; rh_migrate_main does the rest */
+static int run(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err)
+{
+    return rh_engine_status(o->conn, &o->set, eo, res, err);
+}
+
 int rh_cmd_status(int argc, char **argv)
 {
-    rh_migrate_opts o;
-    int rc = rh_migrate_parse(&o, argc, argv, 0);
-    if (rc != 0)
-        return rc;
-    if (o.help) {
-        help();
-        return RH_EXIT_OK;
-    }
-    if ((rc = rh_migrate_setup(&o)) != 0) {
-        rh_migrate_finish(&o);
-        return rc;
-    }
-    rh_engine_opts eo = {.profile = &o.profile};
-    rh_engine_result res;
-    rh_engine_result_init(&res);
-    rh_err err;
-    rh_err_clear(&err);
-    rc = rh_engine_status(o.conn, &o.set, &eo, &res, &err);
-    rc = rh_migrate_print(&o, rc, &res, &err);
-    rh_engine_result_free(&res);
-    rh_migrate_finish(&o);
-    return rc;
+    return rh_migrate_main(argc, argv, 0, help, run);
 }

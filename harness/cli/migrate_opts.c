@@ -396,3 +396,30 @@ void rh_migrate_finish(rh_migrate_opts *o)
     }
     rh_migset_free(&o->set);
 }
+
+/* parse, --help, set up, the command's one engine call, print as Prisma would, clean up */
+int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void), rh_migrate_run_fn run)
+{
+    rh_migrate_opts o;
+    int rc = rh_migrate_parse(&o, argc, argv, with_resolve);
+    if (rc != 0)
+        return rc;
+    if (o.help) {
+        help();
+        return RH_EXIT_OK;
+    }
+    if ((rc = rh_migrate_setup(&o)) != 0) {
+        rh_migrate_finish(&o);
+        return rc;
+    }
+    rh_engine_opts eo = {.profile = &o.profile};
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_err err;
+    rh_err_clear(&err);
+    rc = run(&o, &eo, &res, &err);
+    rc = rh_migrate_print(&o, rc, &res, &err);
+    rh_engine_result_free(&res);
+    rh_migrate_finish(&o);
+    return rc;
+}

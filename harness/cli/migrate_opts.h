@@ -54,4 +54,14 @@ int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, co
 /* Close the connection; stop the cluster, or keep it (--keep) and say how to reach it. */
 void rh_migrate_finish(rh_migrate_opts *o);
 
+/* The command's engine call (rh_engine_deploy, _status, _resolve_*): its return code, res and err filled. */
+typedef int (*rh_migrate_run_fn)(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err);
+
+/*
+ * The whole of `rehearse deploy | status | resolve`: parse (with_resolve: --applied/--rolled-back),
+ * --help (help prints the command's own part), set up, run, print as Prisma would, finish.
+ * Returns the exit code. A command file is its help text and its run function.
+ */
+int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void), rh_migrate_run_fn run);
+
 #endif
