@@ -242,6 +242,14 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
 
 /* ---- JSON ------------------------------------------------------------------------------------------- */
 
+/*
+ * The public `--format json` report. Not the worker-to-runner transport (rh_result_to_json in
+ * runner/result.c), and different on purpose: statuses are words, timed_out / crashed appear only
+ * when true, the failure is a nested "failure" object present only for a failure or an error —
+ * the shape scripts read. The timing and failure field groups are the runner's own writers, so the
+ * two forms name and fill them alike.
+ */
+
 static void jstr(json_object *o, const char *k, const char *v)
 {
     if (v)
@@ -275,25 +283,10 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             json_object_object_add(o, "crashed", json_object_new_boolean(1));
             json_object_object_add(o, "signal", json_object_new_int(r->signal));
         }
-        json_object_object_add(o, "ms", json_object_new_double(r->ms));
-        json_object_object_add(o, "overhead_ms", json_object_new_double(r->overhead_ms));
-        json_object_object_add(o, "steps_ms", json_object_new_double(r->steps_ms));
-        json_object_object_add(o, "setup_ms", json_object_new_double(r->setup_ms));
-        json_object_object_add(o, "steps_run", json_object_new_int64((int64_t)r->steps_run));
-        json_object_object_add(o, "steps_total", json_object_new_int64((int64_t)r->steps_total));
+        rh_result_json_times(o, r);
         if (r->status == RH_FAIL || r->status == RH_ERROR) {
             json_object *f = json_object_new_object();
-            jstr(f, "file", r->file);
-            json_object_object_add(f, "line", json_object_new_int(r->line));
-            jstr(f, "step", r->step);
-            jstr(f, "message", r->message);
-            jstr(f, "expected", r->expected);
-            jstr(f, "actual", r->actual);
-            jstr(f, "diff", r->diff);
-            jstr(f, "output", r->output);
-            jstr(f, "log_tail", r->log_tail);
-            jstr(f, "kept", r->kept);
-            jstr(f, "kept_id", r->kept_id);
+            rh_result_json_failure(f, r);
             json_object_object_add(o, "failure", f);
         }
         jstr(o, "skip_reason", r->skip_reason);

@@ -67,27 +67,33 @@ int rh_run_exit_code(const rh_run *run)
 
 /* ---- JSON transport ---------------------------------------------------------------------------- */
 
+/*
+ * Two JSON forms of a result exist on purpose, and differ in shape: this one is the private
+ * worker-to-runner transport (flat, every field, status as its number, one line, read back by
+ * rh_result_from_json); report/machine.c writes the public `--format json` report (status as a
+ * word, timed_out / crashed only when true, the failure fields nested under "failure" and only for
+ * a failure or an error), whose shape users' scripts rely on. The field groups they share are
+ * written once, by the two functions below, so both forms name and fill them alike.
+ */
+
 static void put_str(json_object *o, const char *k, const char *v)
 {
     if (v)
         json_object_object_add(o, k, json_object_new_string(v));
 }
 
-char *rh_result_to_json(const rh_result *r)
+void rh_result_json_times(struct json_object *o, const rh_result *r)
 {
-    json_object *o = json_object_new_object();
-    put_str(o, "path", r->path);
-    put_str(o, "name", r->name);
-    json_object_object_add(o, "status", json_object_new_int(r->status));
-    json_object_object_add(o, "timed_out", json_object_new_int(r->timed_out));
-    json_object_object_add(o, "crashed", json_object_new_int(r->crashed));
-    json_object_object_add(o, "signal", json_object_new_int(r->signal));
     json_object_object_add(o, "ms", json_object_new_double(r->ms));
     json_object_object_add(o, "overhead_ms", json_object_new_double(r->overhead_ms));
     json_object_object_add(o, "steps_ms", json_object_new_double(r->steps_ms));
     json_object_object_add(o, "setup_ms", json_object_new_double(r->setup_ms));
     json_object_object_add(o, "steps_run", json_object_new_int64((int64_t)r->steps_run));
     json_object_object_add(o, "steps_total", json_object_new_int64((int64_t)r->steps_total));
+}
+
+void rh_result_json_failure(struct json_object *o, const rh_result *r)
+{
     put_str(o, "file", r->file);
     json_object_object_add(o, "line", json_object_new_int(r->line));
     put_str(o, "step", r->step);
@@ -99,6 +105,19 @@ char *rh_result_to_json(const rh_result *r)
     put_str(o, "log_tail", r->log_tail);
     put_str(o, "kept", r->kept);
     put_str(o, "kept_id", r->kept_id);
+}
+
+char *rh_result_to_json(const rh_result *r)
+{
+    json_object *o = json_object_new_object();
+    put_str(o, "path", r->path);
+    put_str(o, "name", r->name);
+    json_object_object_add(o, "status", json_object_new_int(r->status));
+    json_object_object_add(o, "timed_out", json_object_new_int(r->timed_out));
+    json_object_object_add(o, "crashed", json_object_new_int(r->crashed));
+    json_object_object_add(o, "signal", json_object_new_int(r->signal));
+    rh_result_json_times(o, r);
+    rh_result_json_failure(o, r);
     put_str(o, "skip_reason", r->skip_reason);
     char *s = rh_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);

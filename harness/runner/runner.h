@@ -158,8 +158,21 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
 /* `rehearse bench scenarios [--format human|json] [--no-warm] [PATH...]` (argv[0] is "scenarios"). */
 int rh_runner_bench(int argc, char **argv);
 
-/* Result transport between a worker and the runner (JSON text). */
+/*
+ * Result transport between a worker and the runner (JSON text: flat, every field). Not the public
+ * `--format json` report (report/machine.c), whose shape differs on purpose; see result.c.
+ */
 char *rh_result_to_json(const rh_result *r);
 int rh_result_from_json(const char *text, rh_result *r, rh_err *err);
+
+/*
+ * The field groups both JSON forms of a result share, added to a json-c object: the timings
+ * (ms, overhead_ms, steps_ms, setup_ms, steps_run, steps_total) and where and why it failed
+ * (file, line, step, message, expected, actual, diff, output, log_tail, kept, kept_id; NULL
+ * strings left out).
+ */
+struct json_object;
+void rh_result_json_times(struct json_object *o, const rh_result *r);
+void rh_result_json_failure(struct json_object *o, const rh_result *r);
 
 #endif

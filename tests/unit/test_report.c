@@ -221,6 +221,56 @@ static void test_json(void **state)
     rh_run_free(&run);
 }
 
+/*
+ * The worker-to-runner transport and the public JSON report differ in shape on purpose, but share
+ * the timing and failure fields: a run whose results went through the transport reports the same
+ * bytes, and the failure object holds exactly the transport's failure fields.
+ */
+static void test_json_forms_agree(void **state)
+{
+    (void)state;
+    rh_run run, back;
+    make_run(&run, 0);
+    set(&run.results[1].kept_id, "c-42");
+    run.results[1].steps_run = 3;
+    run.results[1].steps_total = 7;
+    run.results[1].setup_ms = 12.25;
+    back = run;
+    back.results = calloc(run.n, sizeof *back.results);
+    rh_err err;
+    for (size_t i = 0; i < run.n; i++) {
+        char *j = rh_result_to_json(&run.results[i]);
+        assert_int_equal(rh_result_from_json(j, &back.results[i], &err), 0);
+        free(j);
+    }
+    rh_buf a, b;
+    rh_buf_init(&a);
+    rh_buf_init(&b);
+    rh_report_json(&run, &a);
+    rh_report_json(&back, &b);
+    assert_string_equal(a.data, b.data);
+    /* the public failure object: the transport's failure fields, nothing else, nothing missing */
+    json_object *o = json_tokener_parse(a.data), *arr, *f, *v;
+    assert_true(json_object_object_get_ex(o, "scenarios", &arr));
+    json_object *r1 = json_object_array_get_idx(arr, 1);
+    assert_true(json_object_object_get_ex(r1, "failure", &f));
+    static const char *const keys[] = {"file", "line", "step", "message", "expected", "actual",
+                                       "diff", "output", "log_tail", "kept", "kept_id"};
+    assert_int_equal(json_object_object_length(f), sizeof keys / sizeof *keys);
+    for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+        assert_true(json_object_object_get_ex(f, keys[k], &v));
+    assert_true(json_object_object_get_ex(r1, "steps_total", &v));
+    assert_int_equal(json_object_get_int(v), 7);
+    assert_true(json_object_object_get_ex(r1, "setup_ms", &v));
+    assert_true(json_object_get_double(v) > 12.2 && json_object_get_double(v) < 12.3);
+    assert_false(json_object_object_get_ex(r1, "timed_out", &v));   /* only when true, unlike the transport */
+    json_object_put(o);
+    rh_buf_free(&a);
+    rh_buf_free(&b);
+    rh_run_free(&back);
+    rh_run_free(&run);
+}
+
 static void test_github_annotations(void **state)
 {
     (void)state;
@@ -292,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_tap_yaml_block),
         cmocka_unit_test(test_junit_valid_against_schema),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_json_forms_agree),
         cmocka_unit_test(test_github_annotations),
         cmocka_unit_test(test_human),
         cmocka_unit_test(test_formats),
