@@ -27,7 +27,9 @@ static void help(FILE *f)
             "  --from A, --to B      revisions: sha, tag, branch, HEAD~2, ... or WORKTREE (files on disk)\n"
             "  --migrations PATH     the folder, from the repository root; default: Prisma's default at B\n"
             "  --format human|json   output (default human)\n"
-            "  --prisma-version V    the order to judge by; default: the version B's package.json uses\n\n"
+            "  --prisma-version V    the order to judge by; default: the version B's package.json uses.\n"
+            "                        V: a version (6.19.3, 6.6, 5) or an npm range, read as its minimum\n"
+            "                        (^5.22.0, ~6.6, >=6.6 <7, 6.x); not 'latest', 'x' or '*' (exit 2)\n\n"
             "exit: 0 no hazard, 1 hazards found, 2 usage or setup error\n");
 }
 

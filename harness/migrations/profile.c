@@ -74,6 +74,23 @@ int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err)
     if (used == 0)
         return rh_err_set(err, "cannot read a Prisma version from '%s' (expected something like 6.19.3, ^5.22.0 or ~6.6)",
                           version);
+    /* "x" and "*" parse as 0.0.0: a version no Prisma has, judged by byte order without a word. */
+    if (*p == 'x' || *p == 'X' || *p == '*')
+        return rh_err_set(err, "cannot read a Prisma version from '%s' (a wildcard major version names no Prisma "
+                               "release; expected something like 6.19.3, ^5.22.0 or ~6.6)", version);
+    /* After N[.N[.N]]: a pre-release or build suffix, then the end or more comparators of a range
+       (">=6.1 <7", "^5 || ^6"); anything else ("6.19.3abc", "1.2.3.4", "6.") is not a version. */
+    const char *rest = p + used;
+    if (*rest == '-' || *rest == '+') {
+        const char *q = rest + 1;
+        while (isalnum((unsigned char)*q) || *q == '.' || *q == '-' || *q == '+')
+            q++;
+        if (q > rest + 1)
+            rest = q;
+    }
+    if (*rest && !isspace((unsigned char)*rest))
+        return rh_err_set(err, "cannot read a Prisma version from '%s' (unexpected '%s' after %.*s; expected "
+                               "something like 6.19.3, ^5.22.0 or ~6.6)", version, rest, (int)(rest - p), p);
     out->major = v[0];
     out->minor = v[1];
     out->patch = v[2];

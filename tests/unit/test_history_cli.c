@@ -168,6 +168,64 @@ static void json_output(void **state)
     fx_free(r);
 }
 
+/* A --prisma-version that is no version is a usage error naming the value (it was read as 0.0.0:
+   byte order, without a word); history and deploy/status behave alike (same parser). */
+static void nonsense_prisma_versions_are_usage_errors(void **state)
+{
+    (void)state;
+    fx_repo *r = fixture();
+    char *out = NULL, *err = NULL;
+    static const struct {
+        const char *v, *why;
+    } bad[] = {
+        {"x", "(a wildcard major version names no Prisma release; expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"*", "(a wildcard major version names no Prisma release; expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"latest", "(expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"", "(expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"abc", "(expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"6.19.3abc", "(unexpected 'abc' after 6.19.3; expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+        {"1.2.3.4", "(unexpected '.4' after 1.2.3; expected something like 6.19.3, ^5.22.0 or ~6.6)"},
+    };
+    char want[1024];
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        assert_int_equal(history(r->path, "v2", "v3", "--prisma-version", bad[i].v, &out, &err), 2);
+        snprintf(want, sizeof want, "rehearse history: --prisma-version: cannot read a Prisma version from '%s' %s\n",
+                 bad[i].v, bad[i].why);
+        assert_string_equal(err, want);
+        assert_string_equal(out, "");
+        free(out);
+        free(err);
+    }
+    /* ranges still read as their minimum, and the output says which version that is */
+    static const struct {
+        const char *v, *line;
+    } good[] = {
+        {"^6", "order of Prisma 6.0.0 (byte order), from --prisma-version ^6\n"},
+        {"6.x", "order of Prisma 6.0.0 (byte order), from --prisma-version 6.x\n"},
+        {">=6.6 <7", "order of Prisma 6.6.0 (ICU collation), from --prisma-version >=6.6 <7\n"},
+        {"6.19.3-beta.1", "order of Prisma 6.19.3 (ICU collation), from --prisma-version 6.19.3-beta.1\n"},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        int rc = history(r->path, "v2", "v3", "--prisma-version", good[i].v, &out, &err);
+        assert_true(rc == 0 || rc == 1);
+        assert_non_null(strstr(out, good[i].line));
+        free(out);
+        free(err);
+    }
+    /* deploy and status read --prisma-version with the same function: same exit, same words */
+    static const char *const cmds[] = {"deploy", "status"};
+    for (size_t i = 0; i < 2; i++) {
+        char *argv[] = {REHEARSE_BIN, (char *)cmds[i], "--repo", r->path, "--rev", "v3", "--prisma-version", "x", NULL};
+        assert_int_equal(rh_test_run(argv, NULL, &out, &err), 2);
+        snprintf(want, sizeof want, "rehearse %s: Prisma version from --prisma-version: cannot read a Prisma version "
+                                    "from 'x' (a wildcard major version", cmds[i]);
+        assert_non_null(strstr(err, want));
+        free(out);
+        free(err);
+    }
+    fx_free(r);
+}
+
 static void usage_and_setup_errors(void **state)
 {
     fx_repo *r = fixture();
@@ -220,6 +278,7 @@ int main(void)
         cmocka_unit_test(json_output),
         cmocka_unit_test(order_differences_listed_per_migration),
         cmocka_unit_test(usage_and_setup_errors),
+        cmocka_unit_test(nonsense_prisma_versions_are_usage_errors),
     };
     return cmocka_run_group_tests_name("history_cli", tests, NULL, NULL);
 }
