@@ -48,7 +48,7 @@ static char *history_file(const rh_check_result *r, const rh_git_history *h, con
 
 /*
  * (d): history findings as check findings; additions are listed in the summary, not as findings.
- * Order differences come per pair from the history (dozens on a busy day): one finding per name.
+ * The history already gives one order-differs finding per migration, naming the others it passes.
  */
 static void add_history(rh_check_result *r, const rh_git_history *h)
 {
@@ -68,36 +68,6 @@ static void add_history(rh_check_result *r, const rh_git_history *h)
         }
         if (!x->hazard)
             level = RH_CHECK_NOTICE;
-        if (x->kind == RH_HIST_ORDER_DIFFERS && x->name) {
-            int seen = 0;
-            for (size_t j = 0; j < i && !seen; j++)
-                seen = h->items[j].kind == RH_HIST_ORDER_DIFFERS && h->items[j].name &&
-                       strcmp(h->items[j].name, x->name) == 0;
-            if (seen)
-                continue;
-            size_t others = 0;
-            int hazard = 0;
-            rh_buf list;
-            rh_buf_init(&list);
-            for (size_t j = i; j < h->n; j++) {
-                const rh_hist_finding *y = &h->items[j];
-                if (y->kind != RH_HIST_ORDER_DIFFERS || !y->name || strcmp(y->name, x->name) != 0)
-                    continue;
-                others++;
-                hazard |= y->hazard;
-                rh_buf_printf(&list, "%s\n", y->message);
-            }
-            if (others > 1) {
-                char *file = history_file(r, h, x);
-                rh_check_add(r, hazard ? RH_CHECK_WARNING : RH_CHECK_NOTICE, 'd', code, x->name, file, file ? 1 : 0,
-                             list.data, "%s is ordered differently against %zu migration(s) by ICU order "
-                             "(Prisma >= 6.6) and byte order (Prisma < 6.6) (%s)", x->name, others, x->other ? x->other : "");
-                free(file);
-                rh_buf_free(&list);
-                continue;
-            }
-            rh_buf_free(&list);
-        }
         char *file = history_file(r, h, x);
         rh_check_add(r, level, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", x->message);
         free(file);
