@@ -9,7 +9,7 @@ packages=(
   postgresql postgresql-contrib
   nodejs npm                 # the Prisma oracle (real Prisma CLI) used by the conformance tests
   libxml2-utils perl         # xmllint checks JUnit XML against its XSD; prove consumes TAP
-  valgrind clang             # clang: the scenario parser's fuzz target (libFuzzer)
+  valgrind clang libclang-rt-14-dev   # clang + its runtime: the scenario parser's libFuzzer target
 )
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2=="installed"{print $1}')
