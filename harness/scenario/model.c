@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario/parse_int.h"
 #include "util/buf.h"
 
 static const char *const kind_names[RH_STEP__COUNT] = {
@@ -99,27 +100,31 @@ long rh_scn_parse_duration(const char *s)
     return -1;
 }
 
+/* What a step owns; the parser also drops a half-read step with it. */
+void rh_scn_step_clear(rh_scn_step *st)
+{
+    free(st->source);
+    free(st->arg);
+    free(st->arg2);
+    free(st->text);
+    free(st->outcome.name);
+    free(st->obj_kind);
+    free(st->schema);
+    free(st->table);
+    free(st->name);
+    free(st->property);
+    free(st->value);
+    for (size_t k = 0; k < st->nnames; k++)
+        free(st->names[k]);
+    free(st->names);
+}
+
 void rh_scn_free(rh_scenario *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->nsteps; i++) {
-        rh_scn_step *st = &s->steps[i];
-        free(st->source);
-        free(st->arg);
-        free(st->arg2);
-        free(st->text);
-        free(st->outcome.name);
-        free(st->obj_kind);
-        free(st->schema);
-        free(st->table);
-        free(st->name);
-        free(st->property);
-        free(st->value);
-        for (size_t k = 0; k < st->nnames; k++)
-            free(st->names[k]);
-        free(st->names);
-    }
+    for (size_t i = 0; i < s->nsteps; i++)
+        rh_scn_step_clear(&s->steps[i]);
     free(s->steps);
     for (size_t i = 0; i < s->nfiles; i++)
         free(s->files[i]);

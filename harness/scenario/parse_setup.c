@@ -1,0 +1,123 @@
+/*
+ * parse_setup.c — the header settings (scenario, timeout, skip) and the steps that set the stage:
+ * repo, migrations, prisma, checkout, restore and snapshot.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/parse_int.h"
+
+/* restore schema|ledger FILE or heredoc: state loaded before the first command. */
+int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k)
+{
+    (void)k;
+    st->kind = RH_STEP_RESTORE_SCHEMA;
+    const rh_tok *w = rh_scnp_need(c, "'schema' or 'ledger'", "e.g. restore schema prod-schema.sql");
+    if (!w)
+        return -1;
+    if (rh_scnp_is(w, "schema"))
+        st->kind = RH_STEP_RESTORE_SCHEMA;
+    else if (rh_scnp_is(w, "ledger"))
+        st->kind = RH_STEP_RESTORE_LEDGER;
+    else
+        return rh_scnp_err(c, w, "restore schema FILE (a pg_dump --schema-only), restore ledger FILE (CSV)",
+                    "expected 'schema' or 'ledger', got '%s'", w->text);
+    if (c->l->heredoc) {
+        st->text = rh_xstrdup(c->l->heredoc);
+        st->text_line = c->l->heredoc_line;
+    } else {
+        const rh_tok *path = rh_scnp_need(c, "a file path or a heredoc", NULL);
+        if (!path)
+            return -1;
+        st->arg = rh_scnp_path(c, path->text);
+    }
+    return rh_scnp_need_end(c, NULL);
+}
+
+/* repo / migrations / prisma / checkout: the repository, its migrations folder, the Prisma version and
+   the revision the next command sees. */
+int rh_scnp_st_setup(cur *c, rh_scn_step *st, const char *k)
+{
+    int rc;
+    if (strcmp(k, "repo") == 0) {
+        st->kind = RH_STEP_REPO;
+        rc = rh_scnp_one_arg(c, st, "a repository path", "relative to this file, e.g. repo fixtures/breederhq");
+        if (rc == 0) {
+            char *r = rh_scnp_path(c, st->arg);
+            free(st->arg);
+            st->arg = r;
+        }
+    } else if (strcmp(k, "migrations") == 0) {
+        st->kind = RH_STEP_MIGRATIONS;
+        rc = rh_scnp_one_arg(c, st, "the migrations folder", "inside the repo, e.g. migrations prisma/migrations");
+        if (rc == 0)
+            st->arg2 = rh_scnp_path(c, st->arg);
+    } else if (strcmp(k, "prisma") == 0) {
+        st->kind = RH_STEP_PRISMA;
+        rc = rh_scnp_one_arg(c, st, "a Prisma version", "e.g. prisma 6.19");
+        if (rc == 0 && !isdigit((unsigned char)st->arg[strspn(st->arg, "^~v")]))
+            rc = rh_scnp_err(c, &c->l->toks[1], "e.g. prisma 6.19 or prisma 5.22.0", "'%s' is not a version", st->arg);
+    } else {
+        st->kind = RH_STEP_CHECKOUT;
+        rc = rh_scnp_one_arg(c, st, "a revision", "a tag, branch, sha, HEAD~1 or WORKTREE");
+    }
+    return rc;
+}
+
+/* snapshot NAME: remembered, so that `expect catalog = snapshot NAME` can be checked before running. */
+int rh_scnp_st_snapshot(cur *c, rh_scn_step *st, const char *k)
+{
+    parser *p = c->p;
+    st->kind = RH_STEP_SNAPSHOT;
+    if (rh_scnp_no_heredoc(c, k) < 0 || rh_scnp_one_arg(c, st, "a snapshot name", "e.g. snapshot before") < 0)
+        return -1;
+    p->snapshots = rh_xrealloc(p->snapshots, (p->nsnapshots + 1) * sizeof *p->snapshots);
+    p->snapshots[p->nsnapshots++] = rh_xstrdup(st->arg);
+    return 0;
+}
+
+/* scenario / timeout / skip: settings of the whole scenario, not steps. Returns 1 if kw is none. */
+int rh_scnp_header(cur *c, const rh_tok *kw)
+{
+    parser *p = c->p;
+    const char *k = kw->text;
+    if (strcmp(k, "scenario") == 0) {
+        if (p->depth > 0)
+            return rh_scnp_err(c, kw, "name the scenario in the scenario file itself", "'scenario' inside an included file");
+        const rh_tok *t = rh_scnp_need(c, "the scenario's title", "e.g. scenario \"deploy stops at a CONCURRENTLY index\"");
+        if (!t || rh_scnp_need_end(c, "quote a title with spaces") < 0)
+            return -1;
+        if (p->s->name_line)
+            return rh_scnp_err(c, kw, NULL, "the scenario is already named on line %d", p->s->name_line);
+        free(p->s->name);
+        p->s->name = rh_xstrdup(t->text);
+        p->s->name_line = kw->line;
+        return rh_scnp_no_heredoc(c, k);
+    }
+    if (strcmp(k, "timeout") == 0) {
+        const rh_tok *t = rh_scnp_need(c, "a duration", "e.g. timeout 30s");
+        if (!t || rh_scnp_need_end(c, NULL) < 0)
+            return -1;
+        long ms = rh_scn_parse_duration(t->text);
+        if (ms <= 0)
+            return rh_scnp_err(c, t, "durations look like 500ms, 30s, 2m", "'%s' is not a duration", t->text);
+        p->s->timeout_ms = ms;
+        return rh_scnp_no_heredoc(c, k);
+    }
+    if (strcmp(k, "skip") == 0) {
+        rh_buf b;
+        rh_buf_init(&b);
+        const rh_tok *t;
+        while ((t = rh_scnp_take(c))) {
+            if (b.len)
+                rh_buf_putc(&b, ' ');
+            rh_buf_puts(&b, t->text);
+        }
+        free(p->s->skip);
+        p->s->skip = b.len ? rh_buf_steal(&b) : rh_xstrdup("skipped");
+        rh_buf_free(&b);
+        return rh_scnp_no_heredoc(c, k);
+    }
+    return 1;
+}
