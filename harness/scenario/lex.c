@@ -146,23 +146,9 @@ int rh_lex_next(rh_lexer *lx, rh_lline *out, rh_buf *diag)
             if (c == '\n' || c == ' ' || c == '\t') {
                 if (in_word) {
                     rh_tok t = {rh_buf_steal(&word), rh_buf_steal(&raw), tok_line, tok_col, quoted};
-                    if (!t.quoted && strncmp(t.text, "<<", 2) == 0 && t.text[2]) {
-                        /* `<<EOF`; a quoted terminator (<<'EOF') arrives here as quoted */
-                        free(t.raw);
-                        t.raw = NULL;
-                        if (hd_word) {
-                            rh_scn_diag(diag, lx->file, phys, tok_line, tok_col,
-                                        "a step takes one heredoc; put the second text in its own step",
-                                        "second heredoc on one line");
-                            free(t.text);
-                            rc = -1;
-                        } else {
-                            hd_word = rh_xstrdup(t.text + 2);
-                            hd_line = tok_line;
-                            hd_col = tok_col;
-                            free(t.text);
-                        }
-                    } else if (quoted && strncmp(t.raw, "<<", 2) == 0 && t.raw[2]) {
+                    /* `<<EOF`, or `<<'EOF'` (a quoted terminator: the raw word starts with << then) */
+                    if ((!t.quoted && strncmp(t.text, "<<", 2) == 0 && t.text[2]) ||
+                        (t.quoted && strncmp(t.raw, "<<", 2) == 0 && t.raw[2])) {
                         if (hd_word) {
                             rh_scn_diag(diag, lx->file, phys, tok_line, tok_col,
                                         "a step takes one heredoc; put the second text in its own step",
