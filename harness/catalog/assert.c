@@ -65,7 +65,7 @@ static int applies(rh_expect_prop p, rh_catalog_kind k)
         return k == RH_CAT_INDEX;
     case RH_EXPECT_DEFINITION:
         return k == RH_CAT_INDEX || k == RH_CAT_CONSTRAINT || k == RH_CAT_VIEW || k == RH_CAT_MATVIEW ||
-               k == RH_CAT_FUNCTION || k == RH_CAT_TRIGGER;
+               k == RH_CAT_FUNCTION || k == RH_CAT_TRIGGER || k == RH_CAT_RULE || k == RH_CAT_STATISTICS;
     case RH_EXPECT_VALIDATED:
     case RH_EXPECT_NOT_VALIDATED:
         return k == RH_CAT_CONSTRAINT;
@@ -110,9 +110,9 @@ static const char *own(rh_catalog_expect *e, char *s)
 static int assign_parts(rh_catalog_expect *e, char **parts, int n, const char *shown, rh_err *err)
 {
     rh_catalog_kind k = e->kind;
-    int tabled = k == RH_CAT_COLUMN || k == RH_CAT_TRIGGER || k == RH_CAT_POLICY;
+    int tabled = k == RH_CAT_COLUMN || k == RH_CAT_TRIGGER || k == RH_CAT_POLICY || k == RH_CAT_RULE;
     int ok;
-    if (k == RH_CAT_SCHEMA || k == RH_CAT_EXTENSION)
+    if (rh_cat_kind_schemaless(k))
         ok = n == 1;
     else if (tabled)
         ok = n == 2 || n == 3;
@@ -121,7 +121,7 @@ static int assign_parts(rh_catalog_expect *e, char **parts, int n, const char *s
     else
         ok = n == 1 || n == 2;
     if (!ok) {
-        const char *form = k == RH_CAT_SCHEMA || k == RH_CAT_EXTENSION ? "name"
+        const char *form = rh_cat_kind_schemaless(k) ? "name"
                          : tabled ? "table.name or schema.table.name"
                          : k == RH_CAT_CONSTRAINT ? "name, table.name or schema.table.name"
                                                   : "name or schema.name";
@@ -178,7 +178,8 @@ static int finish(rh_catalog_expect *e, const char *kindw, const char *nametext,
         free(value);
         free(key);
         return rh_err_set(err, "unknown object kind `%s` (expected table, column, index, constraint, enum, domain, "
-                               "view, matview, function, trigger, sequence, extension, schema or policy)", kindw);
+                               "view, matview, function, trigger, sequence, extension, schema, policy, composite, range, "
+                               "foreign-table, rule, statistics, server or publication)", kindw);
     }
     e->kind = (rh_catalog_kind)k;
     if (key)
@@ -328,7 +329,7 @@ int rh_catalog_expect_from_fields(const char *kind, const char *schema, const ch
     }
     if (!name || !*name)
         return rh_err_set(err, "expect %s: the object's name is missing", kind);
-    if (out->kind == RH_CAT_SCHEMA || out->kind == RH_CAT_EXTENSION)
+    if (rh_cat_kind_schemaless(out->kind))
         schema = NULL;
     if (schema)
         out->schema = own(out, rh_xstrdup(schema));
@@ -589,7 +590,8 @@ static int has_relation(const rh_catalog *cat, const char *schema, const char *n
     return rh_catalog_find(cat, RH_CAT_TABLE, schema, NULL, name, NULL) ||
            rh_catalog_find(cat, RH_CAT_VIEW, schema, NULL, name, NULL) ||
            rh_catalog_find(cat, RH_CAT_MATVIEW, schema, NULL, name, NULL) ||
-           rh_catalog_find(cat, RH_CAT_DOMAIN, schema, NULL, name, NULL);
+           rh_catalog_find(cat, RH_CAT_DOMAIN, schema, NULL, name, NULL) ||
+           rh_catalog_find(cat, RH_CAT_FOREIGN_TABLE, schema, NULL, name, NULL);
 }
 
 /* Why the object is missing, and what the user probably meant. */
@@ -597,7 +599,7 @@ static void explain_missing(const rh_catalog *cat, const rh_catalog_expect *e, r
 {
     const char *schema = e->schema ? e->schema : cat->default_schema;
     const char *kw = rh_catalog_kind_name(e->kind);
-    int schemaless = e->kind == RH_CAT_SCHEMA || e->kind == RH_CAT_EXTENSION;
+    int schemaless = rh_cat_kind_schemaless(e->kind);
     if (!schemaless && !rh_catalog_find(cat, RH_CAT_SCHEMA, NULL, NULL, schema, NULL)) {
         rh_buf_printf(m, "there is no schema ");
         rh_cat_quote_always(m, schema);
@@ -609,7 +611,7 @@ static void explain_missing(const rh_catalog *cat, const rh_catalog_expect *e, r
         rh_buf_putc(m, '\n');
         return;
     }
-    if (e->table && e->kind != RH_CAT_INDEX && !has_relation(cat, schema, e->table)) {
+    if (e->table && !rh_cat_kind_on_table(e->kind) && !has_relation(cat, schema, e->table)) {
         rh_buf_printf(m, "there is no table ");
         rh_cat_quote_always(m, e->table);
         rh_buf_printf(m, " in schema ");
@@ -622,7 +624,7 @@ static void explain_missing(const rh_catalog *cat, const rh_catalog_expect *e, r
         rh_buf_putc(m, '\n');
         return;
     }
-    if (e->table && e->kind != RH_CAT_INDEX) {
+    if (e->table && !rh_cat_kind_on_table(e->kind)) {
         rh_buf_printf(m, "table ");
         rh_cat_quote_always(m, e->table);
         rh_buf_printf(m, " has no %s ", kw);
@@ -718,7 +720,7 @@ int rh_catalog_check(const rh_catalog *cat, const rh_catalog_expect *e, rh_buf *
         e = &alt;
     }
     const rh_catalog_obj *o = rh_catalog_find(cat, e->kind, e->schema, e->table, e->name, e->args);
-    if (!o && e->kind == RH_CAT_INDEX && e->schema && !e->table &&
+    if (!o && rh_cat_kind_on_table(e->kind) && e->schema && !e->table &&
         !rh_catalog_find(cat, RH_CAT_SCHEMA, NULL, NULL, e->schema, NULL)) {
         /* `index "Table"."Index"`: a table, not a schema */
         alt.table = e->schema;

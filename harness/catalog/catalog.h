@@ -34,6 +34,13 @@ typedef enum rh_catalog_kind {
     RH_CAT_TRIGGER,    /* table = its table */
     RH_CAT_POLICY,     /* table = its table */
     RH_CAT_FUNCTION,   /* functions, procedures, aggregates; args = identity arguments */
+    RH_CAT_COMPOSITE,  /* CREATE TYPE x AS (...) */
+    RH_CAT_RANGE,      /* CREATE TYPE x AS RANGE (...); its multirange is a property */
+    RH_CAT_FOREIGN_TABLE,
+    RH_CAT_RULE,       /* table = the relation the rule is on */
+    RH_CAT_STATISTICS, /* extended statistics; table = the relation (informative, like an index's) */
+    RH_CAT_SERVER,     /* foreign server (no schema) */
+    RH_CAT_PUBLICATION, /* no schema */
     RH_CAT_KIND_COUNT
 } rh_catalog_kind;
 

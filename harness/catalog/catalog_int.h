@@ -58,6 +58,10 @@ int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *opts);
 int rh_cat_is_ledger(const rh_catalog_obj *o);
 /* Does the kind have an owning table in its identity (column, constraint, trigger, policy, index)? */
 int rh_cat_kind_has_table(rh_catalog_kind k);
+/* Kinds named without a schema (schema, extension, server, publication). */
+int rh_cat_kind_schemaless(rh_catalog_kind k);
+/* Kinds whose table is printed as `NAME on TABLE` (names unique per schema: index, statistics). */
+int rh_cat_kind_on_table(rh_catalog_kind k);
 
 /* Text-form helpers (text.c). */
 void rh_cat_put_prop(rh_buf *out, const char *key, const char *value, const char *prefix);

@@ -13,7 +13,10 @@ static const char *const kind_names[RH_CAT_KIND_COUNT] = {
     [RH_CAT_DOMAIN] = "domain",         [RH_CAT_SEQUENCE] = "sequence",   [RH_CAT_TABLE] = "table",
     [RH_CAT_VIEW] = "view",             [RH_CAT_MATVIEW] = "matview",     [RH_CAT_COLUMN] = "column",
     [RH_CAT_CONSTRAINT] = "constraint", [RH_CAT_INDEX] = "index",         [RH_CAT_TRIGGER] = "trigger",
-    [RH_CAT_POLICY] = "policy",         [RH_CAT_FUNCTION] = "function",
+    [RH_CAT_POLICY] = "policy",         [RH_CAT_FUNCTION] = "function",   [RH_CAT_COMPOSITE] = "composite",
+    [RH_CAT_RANGE] = "range",           [RH_CAT_FOREIGN_TABLE] = "foreign-table",
+    [RH_CAT_RULE] = "rule",             [RH_CAT_STATISTICS] = "statistics", [RH_CAT_SERVER] = "server",
+    [RH_CAT_PUBLICATION] = "publication",
 };
 
 /* The printed word of a kind: shared by the text form, diffs and assertion messages. */
@@ -34,13 +37,27 @@ int rh_catalog_kind_from_name(const char *w)
         return RH_CAT_FUNCTION;
     if (!strcmp(w, "type"))
         return RH_CAT_ENUM;
+    if (!strcmp(w, "foreign_table"))
+        return RH_CAT_FOREIGN_TABLE;
+    if (!strcmp(w, "statistic"))
+        return RH_CAT_STATISTICS;
     return -1;
 }
 
 int rh_cat_kind_has_table(rh_catalog_kind k)
 {
     return k == RH_CAT_COLUMN || k == RH_CAT_CONSTRAINT || k == RH_CAT_INDEX || k == RH_CAT_TRIGGER ||
-           k == RH_CAT_POLICY;
+           k == RH_CAT_POLICY || k == RH_CAT_RULE || k == RH_CAT_STATISTICS;
+}
+
+int rh_cat_kind_schemaless(rh_catalog_kind k)
+{
+    return k == RH_CAT_SCHEMA || k == RH_CAT_EXTENSION || k == RH_CAT_SERVER || k == RH_CAT_PUBLICATION;
+}
+
+int rh_cat_kind_on_table(rh_catalog_kind k)
+{
+    return k == RH_CAT_INDEX || k == RH_CAT_STATISTICS;
 }
 
 /* ---- arena ------------------------------------------------------------------------------------ */
@@ -142,14 +159,19 @@ void rh_cat_end(rh_catalog *cat)
 
 /* ---- order ---------------------------------------------------------------------------------------- */
 
-/* Sections: schemas, extensions, then everything that lives in a schema, then functions. */
+/*
+ * Sections: schemas, extensions, foreign servers, then everything that lives in a schema, then
+ * functions, then publications (they list tables, so they read best last).
+ */
 static int section(rh_catalog_kind k)
 {
     switch (k) {
     case RH_CAT_SCHEMA: return 0;
     case RH_CAT_EXTENSION: return 1;
-    case RH_CAT_FUNCTION: return 3;
-    default: return 2;
+    case RH_CAT_SERVER: return 2;
+    case RH_CAT_FUNCTION: return 4;
+    case RH_CAT_PUBLICATION: return 5;
+    default: return 3;
     }
 }
 
@@ -162,6 +184,8 @@ static int rank(rh_catalog_kind k)
     case RH_CAT_INDEX: return 3;
     case RH_CAT_TRIGGER: return 4;
     case RH_CAT_POLICY: return 5;
+    case RH_CAT_STATISTICS: return 6;
+    case RH_CAT_RULE: return 7;
     default: return 0;
     }
 }
@@ -272,7 +296,7 @@ const char *rh_catalog_obj_prop(const rh_catalog_obj *o, const char *key)
 const rh_catalog_obj *rh_catalog_find(const rh_catalog *cat, rh_catalog_kind kind, const char *schema,
                                       const char *table, const char *name, const char *args)
 {
-    int schemaless = kind == RH_CAT_SCHEMA || kind == RH_CAT_EXTENSION;
+    int schemaless = rh_cat_kind_schemaless(kind);
     if (!schema && !schemaless)
         schema = cat->default_schema;
     for (size_t i = 0; i < cat->n; i++) {
@@ -331,14 +355,14 @@ void rh_catalog_obj_label(const rh_catalog_obj *o, rh_buf *out)
         rh_catalog_quote_ident(out, o->schema);
         rh_buf_putc(out, '.');
     }
-    if (o->table && o->kind != RH_CAT_INDEX) {
+    if (o->table && !rh_cat_kind_on_table(o->kind)) {
         rh_catalog_quote_ident(out, o->table);
         rh_buf_putc(out, '.');
     }
     rh_catalog_quote_ident(out, o->name);
     if (o->args)
         rh_buf_printf(out, "(%s)", o->args);
-    if (o->table && o->kind == RH_CAT_INDEX) {
+    if (o->table && rh_cat_kind_on_table(o->kind)) {
         rh_buf_puts(out, " on ");
         rh_catalog_quote_ident(out, o->table);
     }

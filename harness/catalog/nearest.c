@@ -68,14 +68,14 @@ static void put_name(rh_buf *out, const rh_catalog_obj *o, const char *schema, c
         rh_cat_quote_always(out, o->schema);
         rh_buf_putc(out, '.');
     }
-    if (o->table && o->kind != RH_CAT_INDEX) {
+    if (o->table && !rh_cat_kind_on_table(o->kind)) {
         rh_cat_quote_always(out, o->table);
         rh_buf_putc(out, '.');
     }
     rh_cat_quote_always(out, o->name);
     if (o->args)
         rh_buf_printf(out, "(%s)", o->args);
-    if (o->table && o->kind == RH_CAT_INDEX)
+    if (o->table && rh_cat_kind_on_table(o->kind))
     {
         rh_buf_puts(out, " on ");
         rh_cat_quote_always(out, o->table);

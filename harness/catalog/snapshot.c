@@ -19,6 +19,15 @@
 #define OWNER(col) "CASE WHEN current_setting('rehearse.owners') = 'on' THEN pg_get_userbyid(" col ") END"
 #define DESCR(alias, cls, oid, sub) " LEFT JOIN pg_description " alias " ON " alias ".objoid = " oid " AND " alias ".classoid = '" cls "'::regclass AND " alias ".objsubid = " sub " "
 
+/* A collation by oid as SQL writes it (schema-qualified unless pg_catalog). */
+#define COLLNAME(oid) "(SELECT CASE WHEN qcn.nspname = 'pg_catalog' THEN quote_ident(qco.collname) " \
+    "ELSE quote_ident(qcn.nspname) || '.' || quote_ident(qco.collname) END FROM pg_collation qco " \
+    "JOIN pg_namespace qcn ON qcn.oid = qco.collnamespace WHERE qco.oid = " oid ")"
+/* An identifier quoted the way the text form quotes identities (only when not plain lower case). */
+#define RHQ(x) "(CASE WHEN " x " ~ '^[a-z_][a-z0-9_$]*$' THEN " x "::text ELSE '\"' || replace(" x ", '\"', '\"\"') || '\"' END)"
+/* A text[] of options ("k=v") as one sorted line. */
+#define OPTIONS(col) "(SELECT string_agg(o, ', ' ORDER BY o) FROM unnest(" col ") o)"
+
 static const char Q_SCHEMAS[] =
     "SELECT n.nspname, " OWNER("n.nspowner") ", " ACL("n.nspacl") ", d.description "
     "FROM pg_namespace n" DESCR("d", "pg_namespace", "n.oid", "0")
@@ -29,18 +38,40 @@ static const char Q_EXTENSIONS[] =
     "FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace"
     DESCR("d", "pg_extension", "e.oid", "0");
 
-static const char Q_TYPES[] =
-    "SELECT n.nspname, t.typname, t.typtype, "
-    "  (SELECT string_agg(quote_literal(l.enumlabel), ', ' ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = t.oid), "
-    "  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END, t.typnotnull, t.typdefault, "
-    "  CASE WHEN t.typtype = 'd' AND t.typcollation <> bt.typcollation THEN "
-    "    CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, "
-    "  " OWNER("t.typowner") ", " ACL("t.typacl") ", d.description "
-    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace "
-    "LEFT JOIN pg_type bt ON bt.oid = t.typbasetype "
-    "LEFT JOIN pg_collation co ON co.oid = t.typcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
-    DESCR("d", "pg_type", "t.oid", "0")
-    "WHERE t.typtype IN ('e', 'd') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_type", "t.oid");
+/*
+ * Enums, domains, composite types (CREATE TYPE AS (...), not a table's row type) and range types
+ * (their multirange is a property of the range). MULTIRANGE is NULL before PostgreSQL 14.
+ */
+#define Q_TYPES_SQL(MULTIRANGE) \
+    "SELECT n.nspname, t.typname, t.typtype, " \
+    "  (SELECT string_agg(quote_literal(l.enumlabel), ', ' ORDER BY l.enumsortorder) FROM pg_enum l WHERE l.enumtypid = t.oid), " \
+    "  CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) " \
+    "       WHEN t.typtype = 'r' THEN format_type(rg.rngsubtype, NULL) END, t.typnotnull, t.typdefault, " \
+    "  CASE WHEN t.typtype IN ('d', 'r') AND co.oid <> bt.typcollation THEN " \
+    "    CASE WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END END, " \
+    "  " OWNER("t.typowner") ", " ACL("t.typacl") ", d.description, " \
+    "  CASE WHEN t.typtype = 'c' THEN (SELECT coalesce(string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) " \
+    "      || CASE WHEN a.attcollation <> at.typcollation THEN ' COLLATE ' || " COLLNAME("a.attcollation") " ELSE '' END, " \
+    "      ', ' ORDER BY a.attnum), '') " \
+    "    FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid " \
+    "    WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped) END, " \
+    "  (SELECT quote_ident(ocn.nspname) || '.' || quote_ident(oc.opcname) FROM pg_opclass oc " \
+    "    JOIN pg_namespace ocn ON ocn.oid = oc.opcnamespace WHERE oc.oid = rg.rngsubopc AND NOT oc.opcdefault), " \
+    "  CASE WHEN rg.rngcanonical <> 0 THEN rg.rngcanonical::regproc::text END, " \
+    "  CASE WHEN rg.rngsubdiff <> 0 THEN rg.rngsubdiff::regproc::text END, " \
+    "  " MULTIRANGE " " \
+    "FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace " \
+    "LEFT JOIN pg_range rg ON t.typtype = 'r' AND rg.rngtypid = t.oid " \
+    "LEFT JOIN pg_class tc ON t.typtype = 'c' AND tc.oid = t.typrelid " \
+    "LEFT JOIN pg_type bt ON bt.oid = CASE WHEN t.typtype = 'r' THEN rg.rngsubtype ELSE t.typbasetype END " \
+    "LEFT JOIN pg_collation co ON co.oid = CASE WHEN t.typtype = 'r' THEN rg.rngcollation ELSE t.typcollation END " \
+    "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace" \
+    DESCR("d", "pg_type", "t.oid", "0") \
+    "WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND tc.relkind = 'c')) AND" NSP_FILTER("n") \
+    "AND" NOT_EXT("pg_type", "t.oid")
+
+static const char Q_TYPES[] = Q_TYPES_SQL("format_type(rg.rngmultitypid, NULL)");
+static const char Q_TYPES_PRE14[] = Q_TYPES_SQL("NULL::text");
 
 static const char Q_RELATIONS[] =
     "SELECT n.nspname, c.relname, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, "
@@ -51,30 +82,38 @@ static const char Q_RELATIONS[] =
     "  " OWNER("c.relowner") ", " ACL("c.relacl") ", d.description, "
     "  format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, "
     "  own_n.nspname, own_c.relname, "
-    "  (SELECT own_a.attname FROM pg_attribute own_a WHERE own_a.attrelid = dep.refobjid AND own_a.attnum = dep.refobjsubid) "
+    "  (SELECT own_a.attname FROM pg_attribute own_a WHERE own_a.attrelid = dep.refobjid AND own_a.attnum = dep.refobjsubid), "
+    "  fs.srvname, " OPTIONS("ft.ftoptions") ", "
+    /* plain inheritance (INHERITS), parents in declaration order; partitions say partition-of instead */
+    "  CASE WHEN c.relkind IN ('r', 'f') AND NOT c.relispartition THEN (SELECT string_agg(" RHQ("ipn.nspname") " || '.' || "
+    "    " RHQ("ipc.relname") ", ', ' ORDER BY ih.inhseqno) FROM pg_inherits ih JOIN pg_class ipc ON ipc.oid = ih.inhparent "
+    "    JOIN pg_namespace ipn ON ipn.oid = ipc.relnamespace WHERE ih.inhrelid = c.oid) END "
     "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     "LEFT JOIN pg_inherits i ON i.inhrelid = c.oid AND c.relispartition "
     "LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
     "LEFT JOIN pg_sequence s ON s.seqrelid = c.oid "
     "LEFT JOIN pg_depend dep ON c.relkind = 'S' AND dep.classid = 'pg_class'::regclass AND dep.objid = c.oid "
     "  AND dep.refclassid = 'pg_class'::regclass AND dep.refobjsubid > 0 AND dep.deptype IN ('a', 'i') "
-    "LEFT JOIN pg_class own_c ON own_c.oid = dep.refobjid LEFT JOIN pg_namespace own_n ON own_n.oid = own_c.relnamespace"
+    "LEFT JOIN pg_class own_c ON own_c.oid = dep.refobjid LEFT JOIN pg_namespace own_n ON own_n.oid = own_c.relnamespace "
+    "LEFT JOIN pg_foreign_table ft ON c.relkind = 'f' AND ft.ftrelid = c.oid "
+    "LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver"
     DESCR("d", "pg_class", "c.oid", "0")
-    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
+    "WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
 
 static const char Q_COLUMNS[] =
     "SELECT n.nspname, c.relname, a.attname, a.attrelid, "
     "  format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity, a.attgenerated, "
     "  CASE WHEN co.oid IS NULL THEN NULL WHEN cn.nspname = 'pg_catalog' THEN quote_ident(co.collname) "
     "    ELSE quote_ident(cn.nspname) || '.' || quote_ident(co.collname) END, "
-    "  d.description, " ACL("a.attacl") ", a.attnum "
+    "  d.description, " ACL("a.attacl") ", a.attnum, "
+    "  CASE WHEN a.attfdwoptions IS NOT NULL THEN " OPTIONS("a.attfdwoptions") " END "
     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
     "JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum "
     "LEFT JOIN pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation "
     "LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace"
     DESCR("d", "pg_class", "a.attrelid", "a.attnum")
-    "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND" NSP_FILTER("n")
+    "WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND" NSP_FILTER("n")
     "AND" NOT_EXT("pg_class", "c.oid");
 
 static const char Q_CONSTRAINTS[] =
@@ -83,7 +122,7 @@ static const char Q_CONSTRAINTS[] =
     "FROM pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace "
     "LEFT JOIN pg_class c ON c.oid = con.conrelid LEFT JOIN pg_type t ON t.oid = con.contypid"
     DESCR("d", "pg_constraint", "con.oid", "0")
-    "WHERE (c.relkind IN ('r', 'p') OR t.oid IS NOT NULL) AND" NSP_FILTER("n")
+    "WHERE (c.relkind IN ('r', 'p', 'f') OR t.oid IS NOT NULL) AND" NSP_FILTER("n")
     /* a foreign key to a partitioned table gets one derived row per referenced partition on the same
        table ("fkey1", "fkey2"): bookkeeping whose names depend on partition order, left out */
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid AND pcon.conrelid = con.conrelid) "
@@ -119,6 +158,52 @@ static const char Q_FUNCTIONS[] =
     "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang"
     DESCR("d", "pg_proc", "p.oid", "0")
     "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_proc", "p.oid");
+
+/* Rules (CREATE RULE); a view's own `_RETURN` rule is its definition, already recorded. */
+static const char Q_RULES[] =
+    "SELECT n.nspname, c.relname, r.rulename, pg_get_ruledef(r.oid), r.ev_enabled, d.description "
+    "FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace"
+    DESCR("d", "pg_rewrite", "r.oid", "0")
+    "WHERE r.rulename <> '_RETURN' AND" NSP_FILTER("n") "AND" NOT_EXT("pg_class", "c.oid");
+
+/* Extended statistics (CREATE STATISTICS). */
+static const char Q_STATISTICS[] =
+    "SELECT n.nspname, c.relname, s.stxname, pg_get_statisticsobjdef(s.oid), s.stxstattarget, "
+    "  " OWNER("s.stxowner") ", d.description "
+    "FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = s.stxnamespace"
+    DESCR("d", "pg_statistic_ext", "s.oid", "0")
+    "WHERE" NSP_FILTER("n") "AND" NOT_EXT("pg_statistic_ext", "s.oid") "AND" NOT_EXT("pg_class", "c.oid");
+
+/* Foreign servers (their wrapper usually comes with an extension, covered by `extension`). */
+static const char Q_SERVERS[] =
+    "SELECT s.srvname, w.fdwname, s.srvtype, s.srvversion, " OPTIONS("s.srvoptions") ", "
+    "  " OWNER("s.srvowner") ", " ACL("s.srvacl") ", d.description "
+    "FROM pg_foreign_server s JOIN pg_foreign_data_wrapper w ON w.oid = s.srvfdw"
+    DESCR("d", "pg_foreign_server", "s.oid", "0")
+    "WHERE" NOT_EXT("pg_foreign_server", "s.oid");
+
+/*
+ * Publications: what they publish and which tables (with column lists and row filters, PostgreSQL
+ * 15) or schemas (TABLES IN SCHEMA, 15); each list sorted.
+ */
+#define Q_PUBLICATIONS_SQL(COLS, FILTER, SCHEMAS) \
+    "SELECT p.pubname, p.puballtables, concat_ws(', ', CASE WHEN p.pubinsert THEN 'insert' END, " \
+    "  CASE WHEN p.pubupdate THEN 'update' END, CASE WHEN p.pubdelete THEN 'delete' END, " \
+    "  CASE WHEN p.pubtruncate THEN 'truncate' END), p.pubviaroot, " \
+    "  (SELECT string_agg(x, ', ' ORDER BY x) FROM (SELECT " RHQ("rn.nspname") " || '.' || " RHQ("rc.relname") \
+    "     " COLS " " FILTER " AS x FROM pg_publication_rel pr JOIN pg_class rc ON rc.oid = pr.prrelid " \
+    "     JOIN pg_namespace rn ON rn.oid = rc.relnamespace WHERE pr.prpubid = p.oid) s), " \
+    "  " SCHEMAS ", " OWNER("p.pubowner") ", d.description " \
+    "FROM pg_publication p" DESCR("d", "pg_publication", "p.oid", "0") \
+    "WHERE" NOT_EXT("pg_publication", "p.oid")
+
+static const char Q_PUBLICATIONS[] = Q_PUBLICATIONS_SQL(
+    "|| CASE WHEN pr.prattrs IS NOT NULL THEN ' (' || (SELECT string_agg(" RHQ("a.attname") ", ', ' ORDER BY a.attnum) "
+    "FROM pg_attribute a WHERE a.attrelid = pr.prrelid AND a.attnum = ANY (pr.prattrs)) || ')' ELSE '' END",
+    "|| coalesce(' WHERE ' || pg_get_expr(pr.prqual, pr.prrelid), '')",
+    "(SELECT string_agg(" RHQ("sn.nspname") ", ', ' ORDER BY sn.nspname) FROM pg_publication_namespace pn "
+    "JOIN pg_namespace sn ON sn.oid = pn.pnnspid WHERE pn.pnpubid = p.oid)");
+static const char Q_PUBLICATIONS_PRE15[] = Q_PUBLICATIONS_SQL("", "", "NULL::text");
 
 /* One result row being turned into an object. */
 typedef struct row {
@@ -210,10 +295,20 @@ static void extension_row(rh_catalog *cat, const rh_catalog_opts *o, const row *
 
 static void type_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
 {
-    int is_enum = v(w, 2)[0] == 'e';
-    rh_cat_begin(cat, is_enum ? RH_CAT_ENUM : RH_CAT_DOMAIN, v(w, 0), NULL, v(w, 1), NULL);
-    if (is_enum) {
+    char t = v(w, 2)[0];
+    rh_catalog_kind k = t == 'e' ? RH_CAT_ENUM : t == 'c' ? RH_CAT_COMPOSITE : t == 'r' ? RH_CAT_RANGE : RH_CAT_DOMAIN;
+    rh_cat_begin(cat, k, v(w, 0), NULL, v(w, 1), NULL);
+    if (k == RH_CAT_ENUM) {
         rh_cat_prop(cat, "labels", v(w, 3) ? v(w, 3) : "");
+    } else if (k == RH_CAT_COMPOSITE) {
+        rh_cat_prop(cat, "attributes", v(w, 11) ? v(w, 11) : "");
+    } else if (k == RH_CAT_RANGE) {
+        rh_cat_prop(cat, "subtype", v(w, 4));
+        opt_prop(cat, "subtype-opclass", v(w, 12));
+        opt_prop(cat, "collation", v(w, 7));
+        opt_prop(cat, "canonical", v(w, 13));
+        opt_prop(cat, "subtype-diff", v(w, 14));
+        opt_prop(cat, "multirange", v(w, 15));
     } else {
         rh_cat_prop(cat, "type", v(w, 4));
         if (is_true(w, 5))
@@ -229,7 +324,7 @@ static void relation_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w
 {
     char relkind = v(w, 2)[0];
     rh_catalog_kind k = relkind == 'v' ? RH_CAT_VIEW : relkind == 'm' ? RH_CAT_MATVIEW
-                      : relkind == 'S' ? RH_CAT_SEQUENCE : RH_CAT_TABLE;
+                      : relkind == 'S' ? RH_CAT_SEQUENCE : relkind == 'f' ? RH_CAT_FOREIGN_TABLE : RH_CAT_TABLE;
     rh_cat_begin(cat, k, v(w, 0), NULL, v(w, 1), NULL);
     if (k == RH_CAT_SEQUENCE) {
         rh_cat_prop(cat, "type", v(w, 15));
@@ -248,6 +343,11 @@ static void relation_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w
     if (v(w, 7) && v(w, 8))
         rh_cat_prop(cat, "partition-of", qualified(tmp, v(w, 7), v(w, 8), NULL));
     opt_prop(cat, "partition-bound", v(w, 9));
+    if (k == RH_CAT_FOREIGN_TABLE) {
+        rh_cat_prop(cat, "server", v(w, 25));
+        opt_prop(cat, "options", v(w, 26));
+    }
+    opt_prop(cat, "inherits", v(w, 27));
     if (v(w, 3)[0] == 'u')
         rh_cat_prop(cat, "unlogged", "yes");
     if (is_true(w, 4))
@@ -279,6 +379,7 @@ static void column_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, 
     if (ident && ident[0])
         rh_cat_prop(cat, "identity", ident[0] == 'a' ? "always" : "by-default");
     opt_prop(cat, "collation", v(w, 9));
+    opt_prop(cat, "options", v(w, 13));
     common_props(cat, o, NULL, v(w, 11), v(w, 10));
     rh_cat_end(cat);
 }
@@ -362,21 +463,77 @@ static void function_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w
     rh_cat_end(cat);
 }
 
+static void rule_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_RULE, v(w, 0), v(w, 1), v(w, 2), NULL);
+    def_prop(cat, tmp, "definition", v(w, 3));
+    char e = v(w, 4)[0];
+    rh_cat_prop(cat, "enabled", e == 'D' ? "no" : e == 'R' ? "replica" : e == 'A' ? "always" : "yes");
+    common_props(cat, o, NULL, NULL, v(w, 5));
+    rh_cat_end(cat);
+}
+
+static void statistics_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_STATISTICS, v(w, 0), v(w, 1), v(w, 2), NULL);
+    def_prop(cat, tmp, "definition", v(w, 3));
+    /* -1 (NULL from PostgreSQL 17) is the default: the column's statistics target */
+    const char *target = v(w, 4);
+    if (target && target[0] != '-')
+        rh_cat_prop(cat, "target", target);
+    common_props(cat, o, v(w, 5), NULL, v(w, 6));
+    rh_cat_end(cat);
+}
+
+static void server_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_SERVER, NULL, NULL, v(w, 0), NULL);
+    rh_buf_reset(tmp);
+    rh_catalog_quote_ident(tmp, v(w, 1));
+    rh_cat_prop(cat, "wrapper", tmp->data);
+    opt_prop(cat, "type", v(w, 2));
+    opt_prop(cat, "version", v(w, 3));
+    opt_prop(cat, "options", v(w, 4));
+    common_props(cat, o, v(w, 5), v(w, 6), v(w, 7));
+    rh_cat_end(cat);
+}
+
+static void publication_row(rh_catalog *cat, const rh_catalog_opts *o, const row *w, rh_buf *tmp)
+{
+    rh_cat_begin(cat, RH_CAT_PUBLICATION, NULL, NULL, v(w, 0), NULL);
+    if (is_true(w, 1))
+        rh_cat_prop(cat, "all-tables", "yes");
+    rh_cat_prop(cat, "publish", v(w, 2));
+    if (is_true(w, 3))
+        rh_cat_prop(cat, "via-root", "yes");
+    opt_prop(cat, "tables", v(w, 4));
+    opt_prop(cat, "schemas", v(w, 5));
+    common_props(cat, o, v(w, 6), NULL, v(w, 7));
+    rh_cat_end(cat);
+}
+
+/* sql_old, when set, replaces sql on servers older than old_before (catalog columns they lack). */
 static const struct {
     const char *what;
     const char *sql;
     row_fn fn;
+    const char *sql_old;
+    int old_before;
 } queries[] = {
-    {"schemas", Q_SCHEMAS, schema_row},
-    {"extensions", Q_EXTENSIONS, extension_row},
-    {"enums and domains", Q_TYPES, type_row},
-    {"tables, views and sequences", Q_RELATIONS, relation_row},
-    {"columns", Q_COLUMNS, column_row},
-    {"constraints", Q_CONSTRAINTS, constraint_row},
-    {"indexes", Q_INDEXES, index_row},
-    {"triggers", Q_TRIGGERS, trigger_row},
-    {"policies", Q_POLICIES, policy_row},
-    {"functions", Q_FUNCTIONS, function_row},
+    {"schemas", Q_SCHEMAS, schema_row, NULL, 0},
+    {"extensions", Q_EXTENSIONS, extension_row, NULL, 0},
+    {"enums, domains, composite and range types", Q_TYPES, type_row, Q_TYPES_PRE14, 140000},
+    {"tables, views, sequences and foreign tables", Q_RELATIONS, relation_row, NULL, 0},
+    {"columns", Q_COLUMNS, column_row, NULL, 0},
+    {"constraints", Q_CONSTRAINTS, constraint_row, NULL, 0},
+    {"indexes", Q_INDEXES, index_row, NULL, 0},
+    {"triggers", Q_TRIGGERS, trigger_row, NULL, 0},
+    {"policies", Q_POLICIES, policy_row, NULL, 0},
+    {"functions", Q_FUNCTIONS, function_row, NULL, 0},
+    {"rules", Q_RULES, rule_row, NULL, 0},
+    {"statistics objects", Q_STATISTICS, statistics_row, NULL, 0},
+    {"foreign servers", Q_SERVERS, server_row, NULL, 0},
+    {"publications", Q_PUBLICATIONS, publication_row, Q_PUBLICATIONS_PRE15, 150000},
 };
 
 /*
@@ -468,8 +625,10 @@ static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, 
                   q, o->include_owners ? "on" : "off", o->include_grants ? "on" : "off");
     PQfreemem(q);
     int rc = exec_cmd(conn, sql.data, "pinning session settings", err);
+    int version = PQserverVersion(conn);
     for (size_t qi = 0; rc == 0 && qi < sizeof queries / sizeof queries[0]; qi++) {
-        PGresult *r = PQexec(conn, queries[qi].sql);
+        const char *q_sql = queries[qi].sql_old && version < queries[qi].old_before ? queries[qi].sql_old : queries[qi].sql;
+        PGresult *r = PQexec(conn, q_sql);
         if (PQresultStatus(r) != PGRES_TUPLES_OK) {
             rc = rh_err_set(err, "catalog snapshot: reading %s failed: %s", queries[qi].what,
                             PQresultErrorMessage(r));

@@ -132,9 +132,10 @@ int rh_cat_parse_qualified(const char **p, int fold, char **parts, int max)
 
 static int parts_for(rh_catalog_kind k)
 {
-    if (k == RH_CAT_SCHEMA || k == RH_CAT_EXTENSION)
+    if (rh_cat_kind_schemaless(k))
         return 1;
-    if (k == RH_CAT_COLUMN || k == RH_CAT_CONSTRAINT || k == RH_CAT_TRIGGER || k == RH_CAT_POLICY)
+    if (k == RH_CAT_COLUMN || k == RH_CAT_CONSTRAINT || k == RH_CAT_TRIGGER || k == RH_CAT_POLICY ||
+        k == RH_CAT_RULE)
         return 3;
     return 2;
 }
@@ -152,7 +153,8 @@ static int parse_header(rh_catalog *cat, const char *line, const char *origin, i
     int k = rh_catalog_kind_from_name(word);
     if (k < 0 || !sp)
         return rh_err_set(err, "%s:%d: expected an object header `KIND NAME` (KIND: schema, extension, enum, domain, "
-                               "sequence, table, view, matview, column, constraint, index, trigger, policy, function) "
+                               "sequence, table, view, matview, column, constraint, index, trigger, policy, function, composite, "
+                               "range, foreign-table, rule, statistics, server, publication) "
                                "or a property line `  NAME VALUE` (two spaces), found `%s`",
                           origin, lineno, line);
     const char *p = sp + 1;
@@ -173,7 +175,7 @@ static int parse_header(rh_catalog *cat, const char *line, const char *origin, i
             args = rh_xstrndup(p + 1, len - 2);
         else
             bad = 1;
-    } else if (k == RH_CAT_INDEX && strncmp(p, " on ", 4) == 0) {
+    } else if (rh_cat_kind_on_table(k) && strncmp(p, " on ", 4) == 0) {
         p += 4;
         if (rh_cat_parse_ident(&p, 0, &table) < 0 || *p)
             bad = 1;
@@ -245,16 +247,23 @@ static const char *const known_keys[RH_CAT_KIND_COUNT] = {
     [RH_CAT_ENUM] = "labels owner acl comment",
     [RH_CAT_DOMAIN] = "type not-null default collation owner acl comment",
     [RH_CAT_SEQUENCE] = "type start increment min max cache cycle owned-by unlogged owner acl comment",
-    [RH_CAT_TABLE] = "partition-key partition-of partition-bound unlogged row-security force-row-security options "
-                     "owner acl comment",
+    [RH_CAT_TABLE] = "partition-key partition-of partition-bound inherits unlogged row-security force-row-security "
+                     "options owner acl comment",
     [RH_CAT_VIEW] = "definition options owner acl comment",
     [RH_CAT_MATVIEW] = "definition options owner acl comment",
-    [RH_CAT_COLUMN] = "position type not-null default generated identity collation acl comment",
+    [RH_CAT_COLUMN] = "position type not-null default generated identity collation options acl comment",
     [RH_CAT_CONSTRAINT] = "kind definition validated deferrable initially-deferred comment",
     [RH_CAT_INDEX] = "definition unique primary valid ready predicate comment",
     [RH_CAT_TRIGGER] = "definition enabled comment",
     [RH_CAT_POLICY] = "command mode roles using with-check comment",
     [RH_CAT_FUNCTION] = "kind returns language definition owner acl comment",
+    [RH_CAT_COMPOSITE] = "attributes owner acl comment",
+    [RH_CAT_RANGE] = "subtype subtype-opclass collation canonical subtype-diff multirange owner acl comment",
+    [RH_CAT_FOREIGN_TABLE] = "server options inherits owner acl comment",
+    [RH_CAT_RULE] = "definition enabled comment",
+    [RH_CAT_STATISTICS] = "definition target owner comment",
+    [RH_CAT_SERVER] = "wrapper type version options owner acl comment",
+    [RH_CAT_PUBLICATION] = "all-tables publish via-root tables schemas owner comment",
 };
 
 static const char *const required_keys[RH_CAT_KIND_COUNT] = {
@@ -270,6 +279,13 @@ static const char *const required_keys[RH_CAT_KIND_COUNT] = {
     [RH_CAT_TRIGGER] = "definition enabled",
     [RH_CAT_POLICY] = "command mode",
     [RH_CAT_FUNCTION] = "kind language",
+    [RH_CAT_COMPOSITE] = "attributes",
+    [RH_CAT_RANGE] = "subtype",
+    [RH_CAT_FOREIGN_TABLE] = "server",
+    [RH_CAT_RULE] = "definition enabled",
+    [RH_CAT_STATISTICS] = "definition",
+    [RH_CAT_SERVER] = "wrapper",
+    [RH_CAT_PUBLICATION] = "publish",
 };
 
 /* Properties whose value is one of a few words ("" kind = any kind). */
@@ -290,6 +306,8 @@ static const struct {
     {-1, "unlogged", "yes no"},
     {-1, "row-security", "yes no"},
     {-1, "force-row-security", "yes no"},
+    {-1, "all-tables", "yes no"},
+    {-1, "via-root", "yes no"},
     {-1, "enabled", "yes no replica always"},
     {-1, "identity", "always by-default"},
     {-1, "mode", "permissive restrictive"},
@@ -365,8 +383,8 @@ static int check_prop(rh_catalog *cat, const char *key, const char *value, const
         rh_buf_free(&w);
         return rc;
     }
-    if (strcmp(key, "position") == 0 && (!*value || strspn(value, "0123456789") != strlen(value)))
-        return rh_err_set(err, "%s:%zu: `position` of %s is `%s`; expected a number", origin, lineno,
+    if ((strcmp(key, "position") == 0 || strcmp(key, "target") == 0) && (!*value || strspn(value, "0123456789") != strlen(value)))
+        return rh_err_set(err, "%s:%zu: `%s` of %s is `%s`; expected a number", origin, lineno, key,
                           building_label(cat, tmp), value);
     return 0;
 }

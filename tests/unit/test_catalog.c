@@ -279,7 +279,7 @@ static void test_parse_rejects_damage(void **state)
     assert_int_equal(rh_catalog_parse(HEAD "table public.t\ncolumn public.t.c\n  type integer\n  not-null no\n"
                                       "  colour red\n", "g.catalog", &cat, &err), -1);
     assert_string_equal(err.msg, "g.catalog:8: unknown property `colour` in column public.t.c (a column has: position, "
-                                 "type, not-null, default, generated, identity, collation, acl, comment); expected a "
+                                 "type, not-null, default, generated, identity, collation, options, acl, comment); expected a "
                                  "property line `  NAME VALUE` or an object header `KIND NAME`");
     /* a garbled property line (a space lost inside the key) */
     assert_int_equal(rh_catalog_parse(HEAD "column public.t.c\n  type integer\n  not null yes\n", "g.catalog", &cat,
