@@ -121,12 +121,12 @@ static int parse_line(cur *c)
 
     if (kw->quoted) {
         return rh_scnp_err(c, kw, "a line starts with a step keyword, e.g. deploy, sql, expect",
-                    "expected a step, got a quoted word");
+                           "expected a step, got a quoted word");
     }
     const char *k = kw->text;
     if (c->amp && strcmp(k, "deploy") && strcmp(k, "status") && strcmp(k, "resolve"))
         return rh_scnp_err(c, &l->toks[c->end], "only deploy, status and resolve can run in the background",
-                    "unexpected '&'");
+                           "unexpected '&'");
 
     int h = rh_scnp_header(c, kw);
     if (h <= 0)
@@ -202,7 +202,8 @@ int rh_scnp_file(parser *p, const char *path, const char *text, size_t len, cons
                 line++;
                 col = 0;
             }
-        rh_scn_diag(&p->diag, file, NULL, line, col, "a scenario is a text file", "a NUL byte (is this a binary file?)");
+        rh_scn_diag(&p->diag, file, NULL, line, col, "a scenario is a text file",
+                    "a NUL byte (is this a binary file?)");
         p->nerrors++;
         if (from && p->nerrors <= MAX_ERRORS)
             rh_buf_printf(&p->diag, "  (included from %s:%d:%d)\n", fromc->file, from->line, from->col);

@@ -105,7 +105,8 @@ int rh_scnp_expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
     if (!ref) {
         char what[128];
         snprintf(what, sizeof what, "the %s, written %s", k->kind, forms[k->scope]);
-        return rh_scnp_err(c, NULL, "quote names with capitals or dots: \"WaitlistEntry\".\"clientPartyId\"", "expected %s", what);
+        return rh_scnp_err(c, NULL, "quote names with capitals or dots: \"WaitlistEntry\".\"clientPartyId\"",
+                           "expected %s", what);
     }
     char *parts[3] = {0};
     int np = split_ref(ref->raw, parts, 3);
@@ -180,14 +181,14 @@ int rh_scnp_expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
         char hint[512];
         rh_scnp_suggest(hint, sizeof hint, prop->text, plist);
         return rh_scnp_err(c, prop, hint, "'%s' is not a property of %s %s", prop->text,
-                    strchr("aeiou", k->kind[0]) ? "an" : "a", k->kind);
+                           strchr("aeiou", k->kind[0]) ? "an" : "a", k->kind);
     }
     st->property = rh_xstrndup(match, strlen(match) - (size_t)takes_value);
     if (takes_value) {
         const rh_tok *v = rh_scnp_take(c);
         if (!v)
             return rh_scnp_err(c, NULL, "quote values with spaces: type \"character varying(255)\"",
-                        "expected a value after '%s'", st->property);
+                               "expected a value after '%s'", st->property);
         if (strcmp(st->property, "labels") == 0) {
             /* enum labels: every remaining word, in order, joined by commas */
             rh_buf b;

@@ -23,7 +23,7 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
                               : (allowed & OUT_BLOCKED) ? session_words : sql_words;
     if (!allowed)
         return rh_scnp_err(c, arrow, "only deploy, status, resolve, sql, sql-file, session and wait take an outcome",
-                    "'%s' takes no expected outcome", rh_scn_kind_name(st->kind));
+                           "'%s' takes no expected outcome", rh_scn_kind_name(st->kind));
     if (!w) {
         char hint[256];
         rh_scnp_suggest(hint, sizeof hint, "", words);
@@ -40,17 +40,18 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
         rh_tok *name = i + 1 < n ? &c->l->toks[i + 1] : NULL;
         if (!name)
             return rh_scnp_err(c, NULL, "e.g. => fails 20251225_step6 sqlstate 25001",
-                        "expected the migration that fails after 'fails'");
+                               "expected the migration that fails after 'fails'");
         st->outcome.kind = RH_OUT_FAILS;
         st->outcome.name = rh_xstrdup(name->text);
         used = 2;
         if (i + 2 < n && rh_scnp_is(&c->l->toks[i + 2], "sqlstate")) {
             rh_tok *code = i + 3 < n ? &c->l->toks[i + 3] : NULL;
             if (!code)
-                return rh_scnp_err(c, NULL, "a SQLSTATE is five characters, e.g. 25001", "expected a SQLSTATE after 'sqlstate'");
+                return rh_scnp_err(c, NULL, "a SQLSTATE is five characters, e.g. 25001",
+                                   "expected a SQLSTATE after 'sqlstate'");
             if (!rh_scnp_is_sqlstate(code->text))
                 return rh_scnp_err(c, code, "a SQLSTATE is five digits or capital letters, e.g. 25001 or 55P03",
-                            "'%s' is not a SQLSTATE", code->text);
+                                   "'%s' is not a SQLSTATE", code->text);
             snprintf(st->outcome.code, sizeof st->outcome.code, "%s", code->text);
             used = 4;
         }
@@ -58,17 +59,17 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
         rh_tok *code = i + 1 < n ? &c->l->toks[i + 1] : NULL;
         if (!code)
             return rh_scnp_err(c, NULL, (allowed & OUT_ENGINE) ? "e.g. => error P3009" : "e.g. => error 23505",
-                        "expected an error code after 'error'");
+                               "expected an error code after 'error'");
         if (allowed & OUT_ENGINE) {
             if (!rh_scnp_is_prisma_code(code->text))
                 return rh_scnp_err(c, code,
-                            rh_scnp_is_sqlstate(code->text)
+                                   rh_scnp_is_sqlstate(code->text)
                                 ? "a failed migration's SQLSTATE is written: => fails MIGRATION sqlstate CODE"
                                 : "Prisma error codes look like P3009, P3018, P1002",
                             "'%s' is not a Prisma error code", code->text);
         } else if (!rh_scnp_is_sqlstate(code->text)) {
             return rh_scnp_err(c, code, "a SQLSTATE is five digits or capital letters, e.g. 23505 or 55P03",
-                        "'%s' is not a SQLSTATE", code->text);
+                               "'%s' is not a SQLSTATE", code->text);
         }
         st->outcome.kind = RH_OUT_ERROR;
         snprintf(st->outcome.code, sizeof st->outcome.code, "%s", code->text);
@@ -89,7 +90,8 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
         return rh_scnp_err(c, w, hint, "unknown outcome '%s'", w->text);
     }
     if (i + used < n)
-        return rh_scnp_err(c, &c->l->toks[i + used], NULL, "unexpected '%s' after the outcome", c->l->toks[i + used].text);
+        return rh_scnp_err(c, &c->l->toks[i + used], NULL, "unexpected '%s' after the outcome",
+                           c->l->toks[i + used].text);
     return 0;
 }
 
@@ -105,7 +107,8 @@ int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
         return rh_scnp_err(c, &c->l->toks[0], hint, "'%s' started with & is still running", c->p->background);
     }
     if (st->kind == RH_STEP_RESOLVE) {
-        const rh_tok *mode = rh_scnp_need(c, "--applied NAME or --rolled-back NAME", "e.g. resolve --rolled-back 20251225_step6");
+        const rh_tok *mode = rh_scnp_need(c, "--applied NAME or --rolled-back NAME",
+                                          "e.g. resolve --rolled-back 20251225_step6");
         if (!mode)
             return -1;
         if (rh_scnp_is(mode, "--applied") || rh_scnp_is(mode, "applied"))
@@ -113,8 +116,9 @@ int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
         else if (rh_scnp_is(mode, "--rolled-back") || rh_scnp_is(mode, "rolled-back"))
             st->resolve_mode = RH_RESOLVE_ROLLED_BACK;
         else
-            return rh_scnp_err(c, mode, "e.g. resolve --rolled-back 20251225_step6", "expected --applied or --rolled-back, got '%s'",
-                        mode->text);
+            return rh_scnp_err(c, mode, "e.g. resolve --rolled-back 20251225_step6",
+                               "expected --applied or --rolled-back, got '%s'",
+                               mode->text);
         const rh_tok *name = rh_scnp_need(c, "the migration's name", NULL);
         if (!name)
             return -1;
@@ -126,7 +130,7 @@ int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
     if (c->amp) {
         if (c->arrow < c->l->n)
             return rh_scnp_err(c, &c->l->toks[c->arrow], "check the outcome when it ends: wait deploy => ...",
-                        "a command started with & has no outcome yet");
+                               "a command started with & has no outcome yet");
         c->p->background = rh_scn_kind_name(st->kind);
         c->p->bg_file = c->file;
         c->p->bg_line = c->l->line;

@@ -22,7 +22,7 @@ int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k)
         st->kind = RH_STEP_RESTORE_LEDGER;
     else
         return rh_scnp_err(c, w, "restore schema FILE (a pg_dump --schema-only), restore ledger FILE (CSV)",
-                    "expected 'schema' or 'ledger', got '%s'", w->text);
+                           "expected 'schema' or 'ledger', got '%s'", w->text);
     if (c->l->heredoc) {
         st->text = rh_xstrdup(c->l->heredoc);
         st->text_line = c->l->heredoc_line;
@@ -84,8 +84,10 @@ int rh_scnp_header(cur *c, const rh_tok *kw)
     const char *k = kw->text;
     if (strcmp(k, "scenario") == 0) {
         if (p->depth > 0)
-            return rh_scnp_err(c, kw, "name the scenario in the scenario file itself", "'scenario' inside an included file");
-        const rh_tok *t = rh_scnp_need(c, "the scenario's title", "e.g. scenario \"deploy stops at a CONCURRENTLY index\"");
+            return rh_scnp_err(c, kw, "name the scenario in the scenario file itself",
+                               "'scenario' inside an included file");
+        const rh_tok *t = rh_scnp_need(c, "the scenario's title",
+                                       "e.g. scenario \"deploy stops at a CONCURRENTLY index\"");
         if (!t || rh_scnp_need_end(c, "quote a title with spaces") < 0)
             return -1;
         if (p->s->name_line)

@@ -56,11 +56,13 @@ int rh_scnp_st_sql(cur *c, rh_scn_step *st, const char *k)
     if (st->kind == RH_STEP_SQL_FILE) {
         if (c->l->heredoc && rh_scnp_no_heredoc(c, "sql-file") < 0)
             return -1;
-        const rh_tok *t = rh_scnp_need(c, "a path, or --migration NAME", "e.g. sql-file --each --migration 20250101_init");
+        const rh_tok *t = rh_scnp_need(c, "a path, or --migration NAME",
+                                       "e.g. sql-file --each --migration 20250101_init");
         if (!t)
             return -1;
         if (rh_scnp_is(t, "--migration")) {
-            const rh_tok *name = rh_scnp_need(c, "a migration name", "its migration.sql at the current checkout is run");
+            const rh_tok *name = rh_scnp_need(c, "a migration name",
+                                              "its migration.sql at the current checkout is run");
             if (!name)
                 return -1;
             st->from_migration = 1;
@@ -90,7 +92,7 @@ int rh_scnp_st_session(cur *c, rh_scn_step *st, const char *k)
         return -1;
     if (rh_scnp_is_engine_name(name->text))
         return rh_scnp_err(c, name, "deploy, status and resolve name the engine commands; pick another name",
-                    "'%s' cannot name a session", name->text);
+                           "'%s' cannot name a session", name->text);
     st->arg = rh_xstrdup(name->text);
     if (rh_scnp_take_text(c, st, "the session's SQL (quoted, or a heredoc <<EOF)") < 0)
         return -1;
@@ -121,18 +123,18 @@ int rh_scnp_st_wait(cur *c, rh_scn_step *st, const char *k)
         }
     } else if (!rh_scnp_known_session(c->p, name->text)) {
         return rh_scnp_err(c, name, "open it first with: session NAME <<EOF ... EOF",
-                    "no session named '%s' was opened before this line", name->text);
+                           "no session named '%s' was opened before this line", name->text);
     }
     st->arg = rh_xstrdup(name->text);
     const rh_tok *b = rh_scnp_take(c);
     if (b) {
         if (!rh_scnp_is(b, "blocked"))
             return rh_scnp_err(c, b, "`wait NAME blocked` waits until NAME waits on a lock; `wait NAME` until it ends",
-                        "unexpected '%s'", b->text);
+                               "unexpected '%s'", b->text);
         st->n = 1; /* wait until blocked */
         if (c->arrow < c->l->n)
             return rh_scnp_err(c, &c->l->toks[c->arrow], "check the outcome with a later `wait NAME`",
-                        "'wait %s blocked' takes no outcome", name->text);
+                               "'wait %s blocked' takes no outcome", name->text);
         return rh_scnp_need_end(c, NULL);
     }
     if (engine)
@@ -161,7 +163,8 @@ int rh_scnp_st_fault(cur *c, rh_scn_step *st, const char *k)
         rh_scnp_suggest(hint, sizeof hint, a->text, actions);
         return rh_scnp_err(c, a, hint, "unknown fault '%s'", a->text);
     }
-    const rh_tok *w = rh_scnp_need(c, "at MIGRATION, before MIGRATION or when blocked", "e.g. fault terminate at 20250101_init");
+    const rh_tok *w = rh_scnp_need(c, "at MIGRATION, before MIGRATION or when blocked",
+                                   "e.g. fault terminate at 20250101_init");
     if (!w)
         return -1;
     if (rh_scnp_is(w, "when")) {
@@ -188,7 +191,7 @@ int rh_scnp_st_fault(cur *c, rh_scn_step *st, const char *k)
         }
     } else {
         return rh_scnp_err(c, w, "e.g. fault terminate at 20250101_init, fault cancel when blocked",
-                    "expected 'at', 'before' or 'when', got '%s'", w->text);
+                           "expected 'at', 'before' or 'when', got '%s'", w->text);
     }
     return rh_scnp_need_end(c, NULL);
 }
@@ -218,8 +221,8 @@ int rh_scnp_st_set(cur *c, rh_scn_step *st, const char *k)
     st->kind = env ? RH_STEP_ENV : RH_STEP_SET;
     if (rh_scnp_no_heredoc(c, k) < 0)
         return -1;
-    const rh_tok *name = rh_scnp_need(c, env ? "a variable name" : "a setting name",
-                                      env ? "e.g. env PRISMA_SCHEMA_DISABLE_ADVISORY_LOCK 1" : "e.g. set lock_timeout 1s");
+    const char *hint = env ? "e.g. env PRISMA_SCHEMA_DISABLE_ADVISORY_LOCK 1" : "e.g. set lock_timeout 1s";
+    const rh_tok *name = rh_scnp_need(c, env ? "a variable name" : "a setting name", hint);
     if (!name)
         return -1;
     char *eq = strchr(name->text, '=');
@@ -273,5 +276,6 @@ int rh_scnp_st_restart(cur *c, rh_scn_step *st, const char *k)
     st->kind = RH_STEP_RESTART;
     if (rh_scnp_no_heredoc(c, k) < 0)
         return -1;
-    return rh_scnp_need_end(c, "restart takes no arguments; to restart during a deploy use: fault restart at MIGRATION");
+    return rh_scnp_need_end(c,
+                            "restart takes no arguments; to restart during a deploy use: fault restart at MIGRATION");
 }

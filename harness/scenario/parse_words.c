@@ -128,7 +128,7 @@ int rh_scnp_take_text(cur *c, rh_scn_step *st, const char *what)
     const rh_tok *t = rh_scnp_take(c);
     if (!t)
         return rh_scnp_err(c, NULL, "write it on the line in quotes, or open a heredoc: sql <<EOF ... EOF",
-                    "expected %s", what);
+                           "expected %s", what);
     st->text = rh_xstrdup(t->text);
     st->text_line = t->line;
     return 0;
@@ -140,7 +140,7 @@ int rh_scnp_no_heredoc(cur *c, const char *kw)
     if (c->l->heredoc) {
         rh_tok at = {NULL, NULL, c->l->line, c->l->heredoc_col, 0};
         return rh_scnp_err(c, &at, "heredocs go with sql, sql-file, session, restore and expect query",
-                    "'%s' takes no heredoc", kw);
+                           "'%s' takes no heredoc", kw);
     }
     return 0;
 }
