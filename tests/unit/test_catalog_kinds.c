@@ -185,6 +185,27 @@ static void test_new_kinds_appear(void **state)
             rh_buf_free(&line);
         }
     }
+    /* a typo gets the usual hint, for the new kinds too */
+    static const struct {
+        const char *expect, *hint;
+    } typos[] = {
+        {"rule parent.parent_no_delet", "did you mean \"parent\".\"parent_no_delete\"?"},
+        {"statistics parent_stat", "did you mean \"parent_stats\" on \"parent\"?"},
+        {"publication pub_sme", "did you mean \"pub_some\"?"},
+        {"rule nosuch.r", "there is no table \"nosuch\""},
+    };
+    for (size_t i = 0; i < sizeof typos / sizeof *typos; i++) {
+        rh_catalog_expect e;
+        assert_int_equal(rh_catalog_expect_parse(typos[i].expect, &e, &err), 0);
+        rh_buf m;
+        rh_buf_init(&m);
+        assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CHECK_FAIL);
+        if (!strstr(m.data, typos[i].hint))
+            fprintf(stderr, "%s: %s", typos[i].expect, m.data);
+        assert_non_null(strstr(m.data, typos[i].hint));
+        rh_buf_free(&m);
+        rh_catalog_expect_clear(&e);
+    }
     free(t);
     free(t2);
     rh_catalog_free(back);
@@ -306,8 +327,11 @@ static void test_new_kinds_differences(void **state)
     expect_diff("DROP TYPE textrange; CREATE TYPE textrange AS RANGE (subtype = text, multirange_type_name = textmulti)",
                 (const char *const[]){"~ range public.textrange\n-  collation \"C\"\n", NULL});
     expect_diff("ALTER TABLE child NO INHERIT parent", (const char *const[]){"~ table public.child\n-  inherits public.parent\n", NULL});
-    expect_diff("CREATE TABLE other (x int); ALTER TABLE child ADD COLUMN x int; ALTER TABLE child INHERIT other",
-                (const char *const[]){"~ table public.child\n-  inherits public.parent\n+  inherits public.parent, public.other\n", NULL});
+    /* parents in declaration order, quoted like the text form quotes names */
+    expect_diff("CREATE TABLE \"Other\" (x int); ALTER TABLE child ADD COLUMN x int; ALTER TABLE child INHERIT \"Other\";"
+                "ALTER PUBLICATION pub_some ADD TABLE ONLY \"Other\"",
+                (const char *const[]){"~ table public.child\n-  inherits public.parent\n+  inherits public.parent, public.\"Other\"\n",
+                                      "+  tables public.\"Other\", public.child, public.parent (id, note) WHERE (id > 0)\n", NULL});
     expect_diff("ALTER TABLE parent DISABLE RULE parent_no_delete",
                 (const char *const[]){"~ rule public.parent.parent_no_delete\n-  enabled yes\n+  enabled no\n", NULL});
     expect_diff("CREATE OR REPLACE RULE parent_no_delete AS ON DELETE TO parent DO ALSO NOTIFY parent",
