@@ -83,7 +83,7 @@ static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
     e.schema = st->schema;
     e.table = st->table;
     e.name = st->name ? st->name : st->table;
-    if (e.kind == RH_CAT_TABLE)
+    if (e.kind == RH_CAT_TABLE || e.kind == RH_CAT_FOREIGN_TABLE)
         e.table = NULL;
     char *labels = NULL;
     if (e.property == RH_EXPECT_LABELS && st->value) {

@@ -80,12 +80,15 @@ static const objkind objkinds[] = {
     {"column", 1, p_column},      {"index", 0, p_index},         {"constraint", 1, p_constraint},
     {"trigger", 1, p_trigger},    {"policy", 1, p_common},       {"enum", 0, p_enum},
     {"sequence", 0, p_common},    {"view", 0, p_view},           {"function", 0, p_function},
-    {"matview", 0, p_view},       {"domain", 0, p_domain},
+    {"matview", 0, p_view},       {"domain", 0, p_domain},       {"composite", 0, p_common},
+    {"range", 0, p_common},       {"foreign-table", 2, p_table}, {"rule", 1, p_common},
+    {"statistics", 0, p_common},  {"server", 3, p_common},       {"publication", 3, p_common},
 };
 
 static const char *const expect_words[] = {
     "catalog", "ledger", "query", "status", "output", "order", "finding", "findings", "schema", "extension", "table", "column",
-    "index", "constraint", "trigger", "policy", "enum", "sequence", "view", "function", "matview", "domain", NULL};
+    "index", "constraint", "trigger", "policy", "enum", "sequence", "view", "function", "matview", "domain",
+    "composite", "range", "foreign-table", "rule", "statistics", "server", "publication", NULL};
 
 int rh_scnp_expect_object(cur *c, rh_scn_step *st, const rh_tok *kindtok)
 {
