@@ -4,6 +4,7 @@
  * migrate engine registers), or a snapshot file.
  */
 #include "catalog/catalog_int.h"
+#include "util/pgurl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,50 +63,6 @@ char *rh_catalog_operand_label(const char *operand)
     return rh_xstrdup(operand);
 }
 
-/*
- * Prisma's DATABASE_URL carries `?schema=NAME`, which libpq rejects. Take it out of the URL (into
- * *schema, caller frees) so a URL copied from a .env file works, and the schema becomes the default.
- */
-static char *strip_prisma_params(const char *url, char **schema)
-{
-    *schema = NULL;
-    const char *q = strchr(url, '?');
-    if (!q)
-        return rh_xstrdup(url);
-    rh_buf b;
-    rh_buf_init(&b);
-    rh_buf_append(&b, url, (size_t)(q - url));
-    char sep = '?';
-    for (const char *p = q + 1; *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        if (n > 7 && strncmp(p, "schema=", 7) == 0) {
-            free(*schema);
-            *schema = rh_xstrndup(p + 7, n - 7);
-            /* percent-decoding: schema names with %xx */
-            char *w = *schema;
-            for (char *r = *schema; *r; r++) {
-                unsigned hi, lo;
-                if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%1x%1x", &hi, &lo) == 2) {
-                    *w++ = (char)(hi * 16 + lo);
-                    r += 2;
-                } else {
-                    *w++ = *r;
-                }
-            }
-            *w = '\0';
-        } else if (n > 0) {
-            rh_buf_putc(&b, sep);
-            rh_buf_append(&b, p, n);
-            sep = '&';
-        }
-        p += n + (amp ? 1 : 0);
-    }
-    char *r = rh_buf_steal(&b);
-    rh_buf_free(&b);
-    return r;
-}
-
 int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog **out, rh_err *err)
 {
     *out = NULL;
@@ -120,7 +77,7 @@ int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog
     }
     if (is_url(operand)) {
         char *shown = redact(operand), *schema = NULL;
-        char *url = strip_prisma_params(operand, &schema);
+        char *url = rh_pgurl_from_prisma(operand, &schema);
         rh_catalog_opts o = opts ? *opts : (rh_catalog_opts){0};
         if (schema && !o.default_schema)
             o.default_schema = schema;

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
+#include "util/pgurl.h"
 #include "source/git.h"
 
 int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve)
@@ -171,53 +172,6 @@ static int conn_is_local(PGconn *c, char **host_out)
     return 0;
 }
 
-/*
- * A DATABASE_URL as Prisma takes it: libpq rejects Prisma's own query parameters (schema=,
- * connection_limit= ...). They are taken out; schema= (percent-decoded) goes to *schema.
- */
-static char *strip_prisma_params(const char *url, char **schema)
-{
-    static const char *prisma_only[] = {"schema=", "connection_limit=", "pool_timeout=", "pgbouncer=",
-                                        "socket_timeout=", "statement_cache_size=", "sslaccept=", "sslidentity=",
-                                        "sslpassword=", NULL};
-    *schema = NULL;
-    const char *q = strchr(url, '?');
-    if (!q || strncmp(url, "postgres", 8) != 0)
-        return rh_xstrdup(url);
-    rh_buf b;
-    rh_buf_init(&b);
-    rh_buf_append(&b, url, (size_t)(q - url));
-    char sep = '?';
-    for (const char *p = q + 1; *p;) {
-        const char *amp = strchr(p, '&');
-        size_t n = amp ? (size_t)(amp - p) : strlen(p);
-        int drop = 0;
-        for (int i = 0; prisma_only[i] && !drop; i++)
-            drop = strncmp(p, prisma_only[i], strlen(prisma_only[i])) == 0;
-        if (drop && strncmp(p, "schema=", 7) == 0) {
-            free(*schema);
-            char *v = rh_xstrndup(p + 7, n - 7), *w = v;
-            for (char *r = v; *r; r++) {
-                unsigned hi, lo;
-                if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%1x%1x", &hi, &lo) == 2) {
-                    *w++ = (char)(hi * 16 + lo);
-                    r += 2;
-                } else {
-                    *w++ = *r;
-                }
-            }
-            *w = '\0';
-            *schema = v;
-        } else if (!drop && n > 0) {
-            rh_buf_putc(&b, sep);
-            rh_buf_append(&b, p, n);
-            sep = '&';
-        }
-        p += n + (amp ? 1 : 0);
-    }
-    return rh_buf_steal(&b);
-}
-
 /* Load the migration set from the folder or the revision, and decide the profile. */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
@@ -295,7 +249,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                     : "");
     if (o->database_url) {
         char *host = NULL, *schema = NULL;
-        char *url = strip_prisma_params(o->database_url, &schema);
+        char *url = rh_pgurl_from_prisma(o->database_url, &schema);
         const char *from = "";
         int local = url_is_local(url, &host, &from);
         int rc = 0;
