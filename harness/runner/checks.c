@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "catalog/assert.h"
 #include "util/fs.h"
@@ -251,41 +250,6 @@ static rh_scn_state row_state(const rh_ledger_row *r)
     return r->finished ? RH_STATE_APPLIED : RH_STATE_FAILED;
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = 0;
-}
-
-/* Prisma's comparison: the file as-is, with CRLF as LF, or with every LF as CRLF. */
-static int checksum_matches(const char *stored, const rh_migration *m)
-{
-    char h[65];
-    if (strcmp(stored, m->checksum) == 0)
-        return 1;
-    rh_buf b;
-    rh_buf_init(&b);
-    for (size_t i = 0; i < m->sql_len; i++)
-        if (!(m->sql[i] == '\r' && i + 1 < m->sql_len && m->sql[i + 1] == '\n'))
-            rh_buf_putc(&b, m->sql[i]);
-    sha256_hex(b.data, b.len, h);
-    int ok = strcmp(stored, h) == 0;
-    rh_buf_reset(&b);
-    for (size_t i = 0; i < m->sql_len; i++) {
-        if (m->sql[i] == '\n' && (i == 0 || m->sql[i - 1] != '\r'))
-            rh_buf_putc(&b, '\r');
-        rh_buf_putc(&b, m->sql[i]);
-    }
-    sha256_hex(b.data, b.len, h);
-    ok |= strcmp(stored, h) == 0;
-    rh_buf_free(&b);
-    return ok;
-}
-
 static int load_ledger(rh_ctx *ctx, const rh_scn_step *st, rh_ledger *l)
 {
     rh_err err;
@@ -376,7 +340,7 @@ static int expect_ledger(rh_ctx *ctx, const rh_scn_step *st)
             rc = rh_setup_error(ctx, st, "%s has no migration.sql at the current checkout", st->arg);
         else if (!row)
             rc = rh_fail(ctx, st, NULL, NULL, "no applied or failed row of %s in the ledger", st->arg);
-        else if (checksum_matches(row->checksum, m) == st->negate)
+        else if (rh_checksum_matches(row->checksum, m->sql, m->sql_len) == st->negate)
             rc = rh_fail(ctx, st, st->negate ? "a checksum that differs" : m->checksum, row->checksum,
                          "the ledger's checksum of %s %s the file at the current checkout", st->arg,
                          st->negate ? "matches" : "does not match");

@@ -17,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #include "migrations/split.h"
 #include "util/fs.h"
@@ -402,17 +401,6 @@ static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
     return 0;
 }
 
-/* SHA-256 as Prisma writes it: 64 lowercase hex digits. */
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0;
-    EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-    for (unsigned int i = 0; i < n && i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    out[64] = 0;
-}
-
 /*
  * One CSV record (RFC 4180 quoting) starting at *p; fields are malloc'd. Returns the field count;
  * *bad is set when a quoted field never closes (the rest of the text would be swallowed into it).
@@ -563,7 +551,7 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
                 free_fields(f, nf);
                 break;
             }
-            sha256_hex(m->sql, m->sql_len, sum);
+            rh_checksum_hex(m->sql, m->sql_len, sum);
             v[1] = sum;
         }
         const char *steps = v[7] ? v[7] : (v[2] ? "1" : "0");
