@@ -683,14 +683,14 @@ static int mismatch(rh_buf *m, const rh_catalog_expect *e, const rh_catalog_obj 
                     const char *expected, const char *actual)
 {
     if (!m)
-        return RH_CHECK_FAIL;
+        return RH_CATALOG_CHECK_FAIL;
     head(m, e);
     rh_buf_puts(m, "  ");
     rh_catalog_obj_label(o, m);
     rh_buf_putc(m, '\n');
     rh_buf_printf(m, "  expected %s: %s\n", key, expected);
     rh_buf_printf(m, "  actual   %s: %s\n", key, actual ? actual : "(none)");
-    return RH_CHECK_FAIL;
+    return RH_CATALOG_CHECK_FAIL;
 }
 
 static int yes(const rh_catalog_obj *o, const char *key)
@@ -704,14 +704,14 @@ int rh_catalog_check(const rh_catalog *cat, const rh_catalog_expect *e, rh_buf *
     if ((unsigned)e->kind >= RH_CAT_KIND_COUNT || (unsigned)e->property >= RH_EXPECT_PROP_COUNT || !e->name) {
         if (m)
             rh_buf_puts(m, "malformed expectation (kind, property or name missing)\n");
-        return RH_CHECK_ERROR;
+        return RH_CATALOG_CHECK_ERROR;
     }
     if (!applies(e->property, e->kind) || (needs_value(e->property) && !e->value) ||
         (e->property == RH_EXPECT_PROPERTY && !e->key)) {
         if (m)
             rh_buf_printf(m, "`%s` does not apply to a %s, or lacks its value\n", rh_expect_prop_name(e->property),
                           rh_catalog_kind_name(e->kind));
-        return RH_CHECK_ERROR;
+        return RH_CATALOG_CHECK_ERROR;
     }
     rh_catalog_expect alt = *e;
     if (e->table && !rh_cat_kind_has_table(e->kind)) {
@@ -731,14 +731,14 @@ int rh_catalog_check(const rh_catalog *cat, const rh_catalog_expect *e, rh_buf *
     }
     if (e->property == RH_EXPECT_ABSENT) {
         if (!o)
-            return RH_CHECK_PASS;
+            return RH_CATALOG_CHECK_PASS;
         if (m) {
             head(m, e);
             rh_buf_puts(m, "  but it exists: ");
             rh_catalog_obj_label(o, m);
             rh_buf_putc(m, '\n');
         }
-        return RH_CHECK_FAIL;
+        return RH_CATALOG_CHECK_FAIL;
     }
     if (!o) {
         if (m) {
@@ -746,12 +746,12 @@ int rh_catalog_check(const rh_catalog *cat, const rh_catalog_expect *e, rh_buf *
             rh_buf_puts(m, "  ");
             explain_missing(cat, e, m);
         }
-        return RH_CHECK_FAIL;
+        return RH_CATALOG_CHECK_FAIL;
     }
     int ok = 1;
     char *x = NULL, *y = NULL;
     const char *v;
-    int rc = RH_CHECK_PASS;
+    int rc = RH_CATALOG_CHECK_PASS;
     switch (e->property) {
     case RH_EXPECT_EXISTS:
         break;
@@ -851,7 +851,7 @@ int rh_catalog_check(const rh_catalog *cat, const rh_catalog_expect *e, rh_buf *
             rc = mismatch(m, e, o, e->key, e->value ? e->value : "(present)", v);
         break;
     default:
-        rc = RH_CHECK_ERROR;
+        rc = RH_CATALOG_CHECK_ERROR;
     }
     free(x);
     free(y);

@@ -27,9 +27,9 @@
 #include "util/err.h"
 
 /* Results of a check; the values match the exit codes (0 ok, 1 check failed, 2 usage error). */
-#define RH_CHECK_PASS 0
-#define RH_CHECK_FAIL 1
-#define RH_CHECK_ERROR 2 /* the expectation itself is wrong (e.g. "valid" asked of a column) */
+#define RH_CATALOG_CHECK_PASS 0
+#define RH_CATALOG_CHECK_FAIL 1
+#define RH_CATALOG_CHECK_ERROR 2 /* the expectation itself is wrong (e.g. "valid" asked of a column) */
 
 typedef enum rh_expect_prop {
     RH_EXPECT_EXISTS,        /* every kind */
@@ -101,7 +101,7 @@ void rh_catalog_expect_clear(rh_catalog_expect *e);
 void rh_catalog_expect_describe(const rh_catalog_expect *e, rh_buf *out);
 
 /*
- * Check one expectation against a snapshot. Returns RH_CHECK_PASS, RH_CHECK_FAIL or RH_CHECK_ERROR;
+ * Check one expectation against a snapshot. Returns RH_CATALOG_CHECK_PASS, RH_CATALOG_CHECK_FAIL or RH_CATALOG_CHECK_ERROR;
  * on FAIL/ERROR appends to `message` (may be NULL) what was expected, what was found, and for a
  * missing object the nearest names ("did you mean ...?", case-insensitive edit distance).
  */

@@ -80,7 +80,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
     if (!value && kind != RH_CATQ_EQUALS) {
         if (m)
             rh_buf_puts(m, "query expectation without a value\n");
-        return RH_CHECK_ERROR;
+        return RH_CATALOG_CHECK_ERROR;
     }
     const char *want_state = NULL;
     char *endp = NULL;
@@ -93,14 +93,14 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
             if (m)
                 rh_buf_printf(m, "`%s` is neither a SQLSTATE (five characters, e.g. 23505) nor a known condition "
                                  "name (e.g. unique_violation)\n", value);
-            return RH_CHECK_ERROR;
+            return RH_CATALOG_CHECK_ERROR;
         }
     } else if (kind == RH_CATQ_ROWS) {
         want_rows = strtol(value, &endp, 10);
         if (endp == value || *endp || want_rows < 0) {
             if (m)
                 rh_buf_printf(m, "`%s` is not a row count\n", value);
-            return RH_CHECK_ERROR;
+            return RH_CATALOG_CHECK_ERROR;
         }
     }
     int savepoint = PQtransactionStatus(conn) == PQTRANS_INTRANS;
@@ -110,7 +110,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
     ExecStatusType st = PQresultStatus(r);
     int failed = st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK;
     const char *state = failed ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-    int rc = RH_CHECK_PASS;
+    int rc = RH_CATALOG_CHECK_PASS;
     rh_buf what, actual;
     rh_buf_init(&what);
     rh_buf_init(&actual);
@@ -118,7 +118,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
         const char *cn = condition_name(want_state);
         rh_buf_printf(&what, "to fail with SQLSTATE %s%s%s%s", want_state, cn ? " (" : "", cn ? cn : "", cn ? ")" : "");
         if (!failed || !state || strcmp(state, want_state) != 0) {
-            rc = RH_CHECK_FAIL;
+            rc = RH_CATALOG_CHECK_FAIL;
             put_sql_head(m, sql, what.data);
             if (m && !failed) {
                 render(r, &actual);
@@ -131,7 +131,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
             }
         }
     } else if (failed) {
-        rc = RH_CHECK_FAIL;
+        rc = RH_CATALOG_CHECK_FAIL;
         if (kind == RH_CATQ_ROWS)
             rh_buf_printf(&what, "to return %ld row%s", want_rows, want_rows == 1 ? "" : "s");
         else
@@ -142,7 +142,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
     } else if (kind == RH_CATQ_ROWS) {
         long got = st == PGRES_TUPLES_OK ? PQntuples(r) : strtol(PQcmdTuples(r), NULL, 10);
         if (got != want_rows) {
-            rc = RH_CHECK_FAIL;
+            rc = RH_CATALOG_CHECK_FAIL;
             rh_buf_printf(&what, "to return %ld row%s", want_rows, want_rows == 1 ? "" : "s");
             put_sql_head(m, sql, what.data);
             if (m)
@@ -152,7 +152,7 @@ int rh_catalog_check_query(PGconn *conn, const char *sql, rh_catalog_query_kind 
         render(r, &actual);
         const char *want = value ? value : "null";
         if (strcmp(actual.data, want) != 0) {
-            rc = RH_CHECK_FAIL;
+            rc = RH_CATALOG_CHECK_FAIL;
             rh_buf_printf(&what, "= %s", want);
             put_sql_head(m, sql, what.data);
             if (m)

@@ -104,9 +104,9 @@ static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
     int r = rh_catalog_check(cat, &e, &msg);
     free(labels);
     int rc = 0;
-    if (r == RH_CHECK_FAIL)
+    if (r == RH_CATALOG_CHECK_FAIL)
         rc = rh_fail(ctx, st, NULL, NULL, "%s", msg.data);
-    else if (r != RH_CHECK_PASS)
+    else if (r != RH_CATALOG_CHECK_PASS)
         rc = rh_setup_error(ctx, st, "%s", msg.data);
     rh_buf_free(&msg);
     return rc;
@@ -395,7 +395,7 @@ static int expect_query(rh_ctx *ctx, const rh_scn_step *st)
         ExecStatusType s = PQresultStatus(res);
         int ok = s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK;
         if (!ok) {
-            r = RH_CHECK_FAIL;
+            r = RH_CATALOG_CHECK_FAIL;
             rh_buf_printf(&msg, "the query failed: SQLSTATE %s: %s",
                           PQresultErrorField(res, PG_DIAG_SQLSTATE) ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "?",
                           PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : "");
@@ -403,19 +403,19 @@ static int expect_query(rh_ctx *ctx, const rh_scn_step *st)
             const char *v = PQntuples(res) && PQnfields(res) ? PQgetvalue(res, 0, 0) : NULL;
             int isnull = !PQntuples(res) || !PQnfields(res) || PQgetisnull(res, 0, 0);
             int same = st->value_is_null ? isnull : (!isnull && strcmp(v, st->value) == 0);
-            r = same ? RH_CHECK_FAIL : RH_CHECK_PASS;
+            r = same ? RH_CATALOG_CHECK_FAIL : RH_CATALOG_CHECK_PASS;
             if (same)
                 rh_buf_printf(&msg, "the query returned %s, expected anything else", isnull ? "null" : v);
         } else {
-            r = RH_CHECK_PASS;
+            r = RH_CATALOG_CHECK_PASS;
         }
         PQclear(res);
         break;
     }
     }
-    if (r == RH_CHECK_FAIL)
+    if (r == RH_CATALOG_CHECK_FAIL)
         rc = rh_fail(ctx, st, NULL, NULL, "%s", msg.data);
-    else if (r != RH_CHECK_PASS)
+    else if (r != RH_CATALOG_CHECK_PASS)
         rc = rh_setup_error(ctx, st, "%s", msg.data);
     else
         rc = rh_ctx_end_sql(ctx, st);   /* "begin; select ..." must not leave the next step in it */

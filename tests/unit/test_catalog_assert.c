@@ -86,10 +86,10 @@ static void pass(const char *text)
 {
     char *m;
     int r = check(text, &m);
-    if (r != RH_CHECK_PASS)
+    if (r != RH_CATALOG_CHECK_PASS)
         fprintf(stderr, "expected `%s` to pass:\n%s", text, m);
     free(m);
-    assert_int_equal(r, RH_CHECK_PASS);
+    assert_int_equal(r, RH_CATALOG_CHECK_PASS);
 }
 
 /* Must fail, with every one of the given fragments in the message. */
@@ -97,7 +97,7 @@ static void fails(const char *text, const char *const *fragments)
 {
     char *m;
     int r = check(text, &m);
-    int ok = r == RH_CHECK_FAIL;
+    int ok = r == RH_CATALOG_CHECK_FAIL;
     for (const char *const *f = fragments; ok && *f; f++)
         ok = strstr(m, *f) != NULL;
     if (!ok)
@@ -201,7 +201,7 @@ static void test_expect_parse_survives_damage(void **state)
                 rh_buf m;
                 rh_buf_init(&m);
                 int r = rh_catalog_check(cat, &e, &m);
-                assert_true(r == RH_CHECK_PASS || r == RH_CHECK_FAIL || r == RH_CHECK_ERROR);
+                assert_true(r == RH_CATALOG_CHECK_PASS || r == RH_CATALOG_CHECK_FAIL || r == RH_CATALOG_CHECK_ERROR);
                 rh_buf_free(&m);
                 rh_catalog_expect_clear(&e);
             } else {
@@ -328,7 +328,7 @@ static void test_did_you_mean(void **state)
     fails("table x exists", FRAG("there is no table \"x\""));
     fails("table nope.User exists", FRAG("there is no schema \"nope\""));
     char *m;
-    assert_int_equal(check("table Completely_Different exists", &m), RH_CHECK_FAIL);
+    assert_int_equal(check("table Completely_Different exists", &m), RH_CATALOG_CHECK_FAIL);
     assert_null(strstr(m, "did you mean"));
     free(m);
 
@@ -348,15 +348,15 @@ static void test_misapplied_expectation_is_an_error(void **state)
     rh_catalog_expect e = {.kind = RH_CAT_COLUMN, .table = "User", .name = "email", .property = RH_EXPECT_VALID};
     rh_buf m;
     rh_buf_init(&m);
-    assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CHECK_ERROR);
+    assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CATALOG_CHECK_ERROR);
     assert_non_null(strstr(m.data, "`valid` does not apply to a column"));
     rh_buf_free(&m);
     /* a view's name passed in `table` as well (the scenario step keeps names there) */
     rh_catalog_expect v = {.kind = RH_CAT_VIEW, .table = "ActiveUsers", .name = "ActiveUsers", .property = RH_EXPECT_EXISTS};
-    assert_int_equal(rh_catalog_check(cat, &v, NULL), RH_CHECK_PASS);
+    assert_int_equal(rh_catalog_check(cat, &v, NULL), RH_CATALOG_CHECK_PASS);
     /* a struct filled by hand, checked without a message buffer */
     rh_catalog_expect ok = {.kind = RH_CAT_INDEX, .name = "User_email_key", .property = RH_EXPECT_VALID};
-    assert_int_equal(rh_catalog_check(cat, &ok, NULL), RH_CHECK_PASS);
+    assert_int_equal(rh_catalog_check(cat, &ok, NULL), RH_CATALOG_CHECK_PASS);
 }
 
 static int qcheck(const char *sql, rh_catalog_query_kind k, const char *value, char **msg)
@@ -374,48 +374,48 @@ static void test_query_checks(void **state)
     (void)state;
     char *m;
     assert_int_equal(qcheck("SELECT count(*) FROM \"WaitlistEntry\" WHERE \"clientPartyId\" IS NULL", RH_CATQ_EQUALS, "0", &m),
-                     RH_CHECK_PASS);
+                     RH_CATALOG_CHECK_PASS);
     free(m);
-    assert_int_equal(qcheck("SELECT count(*) FROM \"WaitlistEntry\"", RH_CATQ_EQUALS, "3", &m), RH_CHECK_FAIL);
+    assert_int_equal(qcheck("SELECT count(*) FROM \"WaitlistEntry\"", RH_CATQ_EQUALS, "3", &m), RH_CATALOG_CHECK_FAIL);
     assert_non_null(strstr(m, "expected: 3\n  actual:   2\n"));
     free(m);
-    assert_int_equal(qcheck("SELECT NULL", RH_CATQ_EQUALS, "null", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("SELECT NULL", RH_CATQ_EQUALS, "null", &m), RH_CATALOG_CHECK_PASS);
     free(m);
-    assert_int_equal(qcheck("SELECT id, note FROM \"WaitlistEntry\" ORDER BY id", RH_CATQ_EQUALS, "1|a\n2|b", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("SELECT id, note FROM \"WaitlistEntry\" ORDER BY id", RH_CATQ_EQUALS, "1|a\n2|b", &m), RH_CATALOG_CHECK_PASS);
     free(m);
-    assert_int_equal(qcheck("SELECT * FROM \"WaitlistEntry\"", RH_CATQ_ROWS, "2", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("SELECT * FROM \"WaitlistEntry\"", RH_CATQ_ROWS, "2", &m), RH_CATALOG_CHECK_PASS);
     free(m);
-    assert_int_equal(qcheck("SELECT * FROM \"WaitlistEntry\" WHERE id = 1", RH_CATQ_ROWS, "2", &m), RH_CHECK_FAIL);
+    assert_int_equal(qcheck("SELECT * FROM \"WaitlistEntry\" WHERE id = 1", RH_CATQ_ROWS, "2", &m), RH_CATALOG_CHECK_FAIL);
     assert_non_null(strstr(m, "actual: 1 row\n"));
     free(m);
-    assert_int_equal(qcheck("UPDATE \"WaitlistEntry\" SET note = note", RH_CATQ_ROWS, "2", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("UPDATE \"WaitlistEntry\" SET note = note", RH_CATQ_ROWS, "2", &m), RH_CATALOG_CHECK_PASS);
     free(m);
     assert_int_equal(qcheck("INSERT INTO \"User\" (id, email) VALUES (1, 'a'), (2, 'a')", RH_CATQ_RAISES, "23505", &m),
-                     RH_CHECK_PASS);
+                     RH_CATALOG_CHECK_PASS);
     free(m);
     assert_int_equal(qcheck("INSERT INTO \"User\" (id, email) VALUES (1, 'a'), (2, 'a')", RH_CATQ_RAISES, "unique_violation", &m),
-                     RH_CHECK_PASS);
+                     RH_CATALOG_CHECK_PASS);
     free(m);
-    assert_int_equal(qcheck("SELECT 1", RH_CATQ_RAISES, "23505", &m), RH_CHECK_FAIL);
+    assert_int_equal(qcheck("SELECT 1", RH_CATQ_RAISES, "23505", &m), RH_CATALOG_CHECK_FAIL);
     assert_non_null(strstr(m, "to fail with SQLSTATE 23505 (unique_violation)"));
     assert_non_null(strstr(m, "but it succeeded"));
     free(m);
-    assert_int_equal(qcheck("SELECT * FROM nope", RH_CATQ_RAISES, "23505", &m), RH_CHECK_FAIL);
+    assert_int_equal(qcheck("SELECT * FROM nope", RH_CATQ_RAISES, "23505", &m), RH_CATALOG_CHECK_FAIL);
     assert_non_null(strstr(m, "but it failed with SQLSTATE 42P01 (undefined_table)"));
     free(m);
-    assert_int_equal(qcheck("SELECT * FROM nope", RH_CATQ_EQUALS, "0", &m), RH_CHECK_FAIL);
+    assert_int_equal(qcheck("SELECT * FROM nope", RH_CATQ_EQUALS, "0", &m), RH_CATALOG_CHECK_FAIL);
     assert_non_null(strstr(m, "failed with SQLSTATE 42P01"));
     free(m);
-    assert_int_equal(qcheck("SELECT 1", RH_CATQ_RAISES, "nonsense", &m), RH_CHECK_ERROR);
+    assert_int_equal(qcheck("SELECT 1", RH_CATQ_RAISES, "nonsense", &m), RH_CATALOG_CHECK_ERROR);
     free(m);
-    assert_int_equal(qcheck("SELECT 1", RH_CATQ_ROWS, "x", &m), RH_CHECK_ERROR);
+    assert_int_equal(qcheck("SELECT 1", RH_CATQ_ROWS, "x", &m), RH_CATALOG_CHECK_ERROR);
     free(m);
     /* inside a transaction an expected error does not abort it */
     rh_test_exec(conn, "BEGIN");
-    assert_int_equal(qcheck("SELECT 1/0", RH_CATQ_RAISES, "division_by_zero", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("SELECT 1/0", RH_CATQ_RAISES, "division_by_zero", &m), RH_CATALOG_CHECK_PASS);
     free(m);
     assert_int_equal(PQtransactionStatus(conn), PQTRANS_INTRANS);
-    assert_int_equal(qcheck("SELECT 2", RH_CATQ_EQUALS, "2", &m), RH_CHECK_PASS);
+    assert_int_equal(qcheck("SELECT 2", RH_CATQ_EQUALS, "2", &m), RH_CATALOG_CHECK_PASS);
     free(m);
     rh_test_exec(conn, "ROLLBACK");
 }

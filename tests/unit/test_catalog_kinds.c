@@ -168,9 +168,9 @@ static void test_new_kinds_appear(void **state)
             rh_buf m;
             rh_buf_init(&m);
             int rc = rh_catalog_check(cat, &e, &m);
-            if (rc != (pass ? RH_CHECK_FAIL : RH_CHECK_PASS))
+            if (rc != (pass ? RH_CATALOG_CHECK_FAIL : RH_CATALOG_CHECK_PASS))
                 fprintf(stderr, "%s -> %d: %s\n", list[i], rc, m.data);
-            assert_int_equal(rc, pass ? RH_CHECK_FAIL : RH_CHECK_PASS);
+            assert_int_equal(rc, pass ? RH_CATALOG_CHECK_FAIL : RH_CATALOG_CHECK_PASS);
             rh_buf_free(&m);
             rh_catalog_expect_clear(&e);
             /* and the opposite with absent */
@@ -180,7 +180,7 @@ static void test_new_kinds_appear(void **state)
             rh_buf_init(&line);
             rh_buf_printf(&line, "%s absent", list[i]);
             assert_int_equal(rh_catalog_expect_parse(line.data, &e, &err), 0);
-            assert_int_equal(rh_catalog_check(cat, &e, NULL), pass ? RH_CHECK_PASS : RH_CHECK_FAIL);
+            assert_int_equal(rh_catalog_check(cat, &e, NULL), pass ? RH_CATALOG_CHECK_PASS : RH_CATALOG_CHECK_FAIL);
             rh_catalog_expect_clear(&e);
             rh_buf_free(&line);
         }
@@ -199,7 +199,7 @@ static void test_new_kinds_appear(void **state)
         assert_int_equal(rh_catalog_expect_parse(typos[i].expect, &e, &err), 0);
         rh_buf m;
         rh_buf_init(&m);
-        assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CHECK_FAIL);
+        assert_int_equal(rh_catalog_check(cat, &e, &m), RH_CATALOG_CHECK_FAIL);
         if (!strstr(m.data, typos[i].hint))
             fprintf(stderr, "%s: %s", typos[i].expect, m.data);
         assert_non_null(strstr(m.data, typos[i].hint));

@@ -556,7 +556,6 @@ static void test_timeout_and_crash(void **state)
     assert_true(r[0].timed_out);
     assert_int_equal(r[0].line, 3);
     assert_non_null(strstr(r[0].message, "timed out after 0.7 s"));
-    assert_true(r[0].ms < 5000);
     assert_int_equal(r[1].status, RH_ERROR);
     assert_true(r[1].crashed);
     assert_int_equal(r[1].signal, 6);
