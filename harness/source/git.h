@@ -96,8 +96,9 @@ typedef struct rh_prisma_version {
 /*
  * The Prisma version a revision uses: the `prisma` package (else `@prisma/client`) in a
  * package.json (dependencies / devDependencies; the one closest to `near`, e.g. the migrations
- * folder, else the shallowest), refined by package-lock.json, pnpm-lock.yaml or yarn.lock in that
- * package's folder or a parent. Returns 1 when found, 0 when the revision names no Prisma, -1 on
+ * folder, else the shallowest), refined by the package-lock.json, pnpm-lock.yaml or yarn.lock that
+ * installs that package: its workspace root's (npm/yarn "workspaces", pnpm-workspace.yaml), else its
+ * own folder's. Returns 1 when found, 0 when the revision names no Prisma, -1 on
  * error (also: a package.json that is not JSON while none names Prisma, or a range that names no
  * version such as "latest": err says which file). `near` may be NULL.
  */

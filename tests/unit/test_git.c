@@ -407,6 +407,83 @@ static void prisma_version_in_a_monorepo(void **state)
     fx_free(r);
 }
 
+/*
+ * A workspace package's stale lock file of its own (prisma@^4.10.1, from before the package joined
+ * the workspace) must not win over the workspace root's lock file: npm, yarn and pnpm install a
+ * workspace from the root's lock only. Each layout: the root declares the workspace, the package's
+ * package.json names ^6.0.1, the root's lock file 6.0.1, the package's own lock 4.10.1.
+ */
+static void prisma_version_of_a_workspace_package_comes_from_the_workspace_lock(void **state)
+{
+    static const char pkg[] = "{\"name\":\"db\",\"devDependencies\":{\"prisma\":\"^6.0.1\"}}";
+    static const char *const want_src[] = {
+        "packages/db/package.json devDependencies.prisma ^6.0.1, yarn.lock 6.0.1",
+        "packages/db/package.json devDependencies.prisma ^6.0.1, package-lock.json 6.0.1",
+        "packages/db/package.json devDependencies.prisma ^6.0.1, pnpm-lock.yaml 6.0.1",
+        "packages/db/package.json devDependencies.prisma ^6.0.1, yarn.lock 6.0.1",
+    };
+    for (int layout = 0; layout < 4; layout++) {
+        fx_repo *r = fx_repo_new(0);
+        fx_put(r, "packages/db/package.json", pkg);
+        fx_migration(r, "x", "x");
+        if (layout == 0 || layout == 3) { /* yarn (classic array form; yarn's {"packages": [...]} form) */
+            fx_put(r, "package.json", layout == 0 ? "{\"private\":true,\"workspaces\":[\"packages/*\"]}"
+                                                  : "{\"private\":true,\"workspaces\":{\"packages\":[\"packages/**\"],"
+                                                    "\"nohoist\":[]}}");
+            fx_put(r, "yarn.lock", "# yarn lockfile v1\n\nprisma@^6.0.1:\n  version \"6.0.1\"\n");
+            fx_put(r, "packages/db/yarn.lock", "# yarn lockfile v1\n\nprisma@^4.10.1:\n  version \"4.10.1\"\n");
+        } else if (layout == 1) { /* npm */
+            fx_put(r, "package.json", "{\"private\":true,\"workspaces\":[\"./packages/db\"]}");
+            fx_put(r, "package-lock.json", "{\"lockfileVersion\":3,\"packages\":{\"\":{},"
+                                           "\"node_modules/prisma\":{\"version\":\"6.0.1\"}}}");
+            fx_put(r, "packages/db/package-lock.json", "{\"lockfileVersion\":3,\"packages\":{\"\":{},"
+                                                       "\"node_modules/prisma\":{\"version\":\"4.10.1\"}}}");
+        } else { /* pnpm: the workspace is pnpm-workspace.yaml; the importer names the package's version */
+            fx_put(r, "package.json", "{\"private\":true}");
+            fx_put(r, "pnpm-workspace.yaml", "packages:\n  - 'packages/*'\n  - \"!**/test/**\"\n");
+            fx_put(r, "pnpm-lock.yaml", "lockfileVersion: '9.0'\n\nimporters:\n\n  .: {}\n\n  apps/old:\n"
+                                        "    devDependencies:\n      prisma:\n        specifier: ^5.0.0\n"
+                                        "        version: 5.0.0\n\n  packages/db:\n    devDependencies:\n"
+                                        "      prisma:\n        specifier: ^6.0.1\n        version: 6.0.1(typescript@5.6.3)\n\n"
+                                        "packages:\n\n  prisma@5.0.0:\n    resolution: {}\n"
+                                        "  prisma@6.0.1:\n    resolution: {}\n");
+            fx_put(r, "packages/db/pnpm-lock.yaml", "lockfileVersion: '9.0'\n\npackages:\n\n  prisma@4.10.1:\n"
+                                                    "    resolution: {}\n");
+        }
+        fx_commit(r, "workspace");
+        detect(r, "main", "packages/db/prisma/migrations", "6.0.1", want_src[layout]);
+        fx_free(r);
+    }
+}
+
+/* A package outside every workspace is installed from its own lock file, not from a parent's. */
+static void prisma_version_of_a_package_outside_the_workspace_comes_from_its_own_lock(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "package.json", "{\"private\":true,\"workspaces\":[\"apps/*\",\"!apps/legacy\"]}");
+    fx_put(r, "yarn.lock", "# yarn lockfile v1\n\nprisma@^6.0.1:\n  version \"6.0.1\"\n");
+    fx_put(r, "tools/db/package.json", "{\"devDependencies\":{\"prisma\":\"^5.1.0\"}}");
+    fx_put(r, "tools/db/yarn.lock", "# yarn lockfile v1\n\nprisma@^5.1.0:\n  version \"5.22.0\"\n");
+    fx_put(r, "apps/legacy/package.json", "{\"devDependencies\":{\"prisma\":\"^4.1.0\"}}");
+    fx_put(r, "apps/legacy/package-lock.json", "{\"lockfileVersion\":3,\"packages\":{\"\":{},"
+                                               "\"node_modules/prisma\":{\"version\":\"4.16.2\"}}}");
+    fx_put(r, "apps/new/package.json", "{\"devDependencies\":{\"prisma\":\"^6.0.1\"}}");
+    fx_commit(r, "mixed");
+    detect(r, "main", "tools/db/prisma/migrations", "5.22.0",
+           "tools/db/package.json devDependencies.prisma ^5.1.0, tools/db/yarn.lock 5.22.0");
+    detect(r, "main", "apps/legacy/prisma/migrations", "4.16.2",
+           "apps/legacy/package.json devDependencies.prisma ^4.1.0, apps/legacy/package-lock.json 4.16.2");
+    detect(r, "main", "apps/new/prisma/migrations", "6.0.1",
+           "apps/new/package.json devDependencies.prisma ^6.0.1, yarn.lock 6.0.1");
+    /* yarn.lock blocks for two ranges: the one naming the package's own range is its version */
+    fx_put(r, "yarn.lock", "# yarn lockfile v1\n\nprisma@^5.0.0:\n  version \"5.0.0\"\n\n"
+                           "\"prisma@^6.0.1\", prisma@^6.0.0:\n  version \"6.0.2\"\n");
+    fx_commit(r, "two prisma versions in the workspace lock");
+    detect(r, "main", "apps/new/prisma/migrations", "6.0.2",
+           "apps/new/package.json devDependencies.prisma ^6.0.1, yarn.lock 6.0.2");
+    fx_free(r);
+}
+
 static void default_migrations_folder(void **state)
 {
     fx_repo *r = fx_repo_new(0);
@@ -493,6 +570,8 @@ int main(void)
         cmocka_unit_test(relative_paths),
         cmocka_unit_test(prisma_version_from_package_json_and_lock_files),
         cmocka_unit_test(prisma_version_in_a_monorepo),
+        cmocka_unit_test(prisma_version_of_a_workspace_package_comes_from_the_workspace_lock),
+        cmocka_unit_test(prisma_version_of_a_package_outside_the_workspace_comes_from_its_own_lock),
         cmocka_unit_test(default_migrations_folder),
         cmocka_unit_test(bench_fixture_reads_250_migrations),
     };
