@@ -323,7 +323,7 @@ int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err)
         size_t len = 0;
         rh_err rerr;
         if (stat(path.data, &sst) == 0 && S_ISREG(sst.st_mode) &&
-            rh_fs_read(path.data, &data, &len, &rerr) == 0) {
+            rh_fs_read_max(path.data, RH_FS_MIGRATION_MAX, &data, &len, &rerr) == 0) {
             rh_migration_set_sql(m, data, len);
             free(data);
         } else {

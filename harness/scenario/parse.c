@@ -50,6 +50,16 @@ static int st_include(cur *c, const rh_tok *kw)
         free(canon);
         return -1;
     }
+    if (p->text_bytes + dlen > RH_FS_READ_MAX) {
+        /* the same file included many times must not add up to what one file may not be */
+        rh_scnp_err(c, t, NULL, "cannot include '%s': the scenario and its includes would hold %zu bytes, over "
+                                "rehearse's limit of %zu MiB", path, p->text_bytes + dlen, RH_FS_READ_MAX >> 20);
+        free(data);
+        free(path);
+        free(canon);
+        return -1;
+    }
+    p->text_bytes += dlen;
     p->depth++;
     p->stack[p->depth] = canon;
     int rc = rh_scnp_file(p, path, data, dlen, t, c);
@@ -255,6 +265,7 @@ int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, s
     parser p;
     memset(&p, 0, sizeof p);
     p.flags = flags;
+    p.text_bytes = len;
     p.s = rh_xcalloc(1, sizeof *p.s);
     p.s->path = rh_xstrdup(path);
     p.s->dir = dir_of(path);

@@ -23,6 +23,7 @@ typedef struct parser {
     int flags;
     int depth;
     char *stack[MAX_INCLUDE_DEPTH + 1];  /* canonical paths of the files being read (include cycles) */
+    size_t text_bytes;                   /* of the file and its includes so far: at most RH_FS_READ_MAX */
     /* what earlier steps made known, for checks that save a run */
     char **sessions;
     size_t nsessions;

@@ -13,11 +13,36 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
+/* What a file is, for an error that says why it is not read. */
+static const char *kind_of(mode_t m)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISCHR(m) ? "a character device"
+         : S_ISBLK(m) ? "a block device" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* Read the file at open_path (opened with extra flags), naming it `path` in errors. */
+static int read_regular(const char *open_path, int flags, const char *path, size_t max, char **data, size_t *len,
+                        rh_err *err)
+{
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked before any read */
+    int fd = open(open_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | flags);
     if (fd < 0)
         return rh_err_errno(err, "cannot open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        rh_err_errno(err, "cannot stat %s", path);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return rh_err_set(err, "cannot read %s: it is %s; rehearse reads only regular files", path, kind_of(st.st_mode));
+    }
+    if ((unsigned long long)st.st_size > max) {
+        close(fd);
+        return rh_err_set(err, "cannot read %s: it is %lld bytes, over rehearse's limit of %zu MiB for this file",
+                          path, (long long)st.st_size, max >> 20);
+    }
     rh_buf b;
     rh_buf_init(&b);
     char chunk[65536];
@@ -33,6 +58,12 @@ int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
         }
         if (n == 0)
             break;
+        if (b.len + (size_t)n > max) {   /* the file grew while being read */
+            close(fd);
+            rh_buf_free(&b);
+            return rh_err_set(err, "cannot read %s: it grew over rehearse's limit of %zu MiB while being read", path,
+                              max >> 20);
+        }
         rh_buf_append(&b, chunk, (size_t)n);
     }
     close(fd);
@@ -41,6 +72,68 @@ int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
     *data = rh_buf_steal(&b);
     rh_buf_free(&b);
     return 0;
+}
+
+int rh_fs_read_max(const char *path, size_t max, char **data, size_t *len, rh_err *err)
+{
+    return read_regular(path, 0, path, max, data, len, err);
+}
+
+int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
+{
+    return read_regular(path, 0, path, RH_FS_READ_MAX, data, len, err);
+}
+
+int rh_fs_inside(const char *path, const char *const *roots, size_t nroots, char **real)
+{
+    if (real)
+        *real = NULL;
+    char *r = realpath(path, NULL);
+    if (!r)
+        return -1;
+    int inside = 0;
+    for (size_t i = 0; i < nroots && !inside; i++) {
+        char *root = realpath(roots[i], NULL);
+        if (!root)
+            continue;   /* a root that does not exist holds nothing */
+        size_t n = strlen(root);
+        if (n == 1)     /* "/" */
+            n = 0;
+        inside = strncmp(r, root, n) == 0 && (r[n] == '/' || r[n] == '\0');
+        free(root);
+    }
+    if (inside && real)
+        *real = r;
+    else
+        free(r);
+    return inside;
+}
+
+int rh_fs_read_inside(const char *path, const char *const *roots, size_t nroots, size_t max, char **data,
+                      size_t *len, rh_err *err)
+{
+    char *real = NULL;
+    int in = rh_fs_inside(path, roots, nroots, &real);
+    if (in < 0)
+        return rh_err_errno(err, "cannot open %s", path);
+    if (!in) {
+        char *r = realpath(path, NULL);
+        rh_buf b;
+        rh_buf_init(&b);
+        for (size_t i = 0; i < nroots; i++)
+            rh_buf_printf(&b, "%s%s", i ? (i + 1 == nroots ? " and " : ", ") : "", roots[i]);
+        int same = r && strcmp(r, path) == 0;
+        rh_err_set(err, "%s%s%s%s is outside %s: rehearse reads only files inside %s", path, same || !r ? "" : " (",
+                   same || !r ? "" : r, same || !r ? "" : ")", nroots ? b.data : "every allowed folder",
+                   nroots > 1 ? "them" : "it");
+        rh_buf_free(&b);
+        free(r);
+        return -1;
+    }
+    /* the real path holds no link: O_NOFOLLOW keeps a link swapped in since from being followed */
+    int rc = read_regular(real, O_NOFOLLOW, path, max, data, len, err);
+    free(real);
+    return rc;
 }
 
 static int write_all(int fd, const void *data, size_t len)

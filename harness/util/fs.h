@@ -9,8 +9,33 @@
 
 #include "util/err.h"
 
-/* Read a whole file; *data is NUL-terminated (not counted in *len). Caller frees. */
+/* The largest file rehearse reads for a scenario or a command (scenarios, includes, sql-file, restore ...). */
+#define RH_FS_READ_MAX ((size_t)16 << 20)
+/* A migration.sql may be larger: PostgreSQL takes a query string up to 1 GiB. */
+#define RH_FS_MIGRATION_MAX ((size_t)1 << 30)
+
+/*
+ * The one reader of files rehearse is given: a whole regular file of at most RH_FS_READ_MAX bytes
+ * (rh_fs_read_max: at most max). A FIFO, device, socket or directory is refused without blocking
+ * or reading it, and so is a larger file; the error names the path, what it is and the limit.
+ * *data is NUL-terminated (not counted in *len). Caller frees.
+ */
 int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err);
+int rh_fs_read_max(const char *path, size_t max, char **data, size_t *len, rh_err *err);
+
+/*
+ * Confinement. A path is inside a root when its real path (every symbolic link resolved) is the
+ * root's real path or below it. 1 inside (*real, when real is not NULL, gets the malloc'd real
+ * path), 0 outside, -1 the path does not resolve (errno says why).
+ */
+int rh_fs_inside(const char *path, const char *const *roots, size_t nroots, char **real);
+
+/*
+ * rh_fs_read_max of a file that must be inside one of roots. Outside: -1, the error names the path,
+ * where it leads and the roots, and nothing of the file is read.
+ */
+int rh_fs_read_inside(const char *path, const char *const *roots, size_t nroots, size_t max, char **data,
+                      size_t *len, rh_err *err);
 
 /* Write a whole file (created or truncated) with the given mode. */
 int rh_fs_write(const char *path, const void *data, size_t len, mode_t mode, rh_err *err);
