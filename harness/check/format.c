@@ -8,6 +8,7 @@
 
 #include "check/check.h"
 #include "check/check_int.h"
+#include "report/escape.h"
 #include "util/buf.h"
 
 static const char *const step_titles[] = {
@@ -261,26 +262,8 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(ms, "catalog", json_object_new_double(r->ms_catalog));
     json_object_object_add(ms, "stop", json_object_new_double(r->ms_stop));
     json_object_object_add(root, "ms", ms);
-    rh_buf_puts(out, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-    rh_buf_putc(out, '\n');
+    rh_report_json_write(root, out);
     json_object_put(root);
-}
-
-static void xml_text(rh_buf *out, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': rh_buf_puts(out, "&lt;"); break;
-        case '>': rh_buf_puts(out, "&gt;"); break;
-        case '&': rh_buf_puts(out, "&amp;"); break;
-        case '"': rh_buf_puts(out, "&quot;"); break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-                rh_buf_printf(out, "&#x%x;", (unsigned char)*s == 0 ? 0xfffd : (unsigned char)*s);
-            else
-                rh_buf_putc(out, *s);
-        }
-    }
 }
 
 /* One test case per step (a .. f); findings at or above fail_on are its failures, others go to system-out. */
@@ -291,11 +274,11 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
     for (const char *s = steps; *s; s++)
         failures += count_step(r, *s, fail_on) ? 1 : 0;
     rh_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"6\" failures=\"%zu\" time=\"%.3f\">\n", failures,
+    rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"6\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", failures,
                   r->ms_total / 1000.0);
     rh_buf_printf(out, "  <testsuite name=\"rehearse check ");
-    xml_text(out, r->migrations);
-    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" time=\"%.3f\">\n", failures, r->ms_total / 1000.0);
+    rh_report_xml_text(out, r->migrations);
+    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", failures, r->ms_total / 1000.0);
     for (const char *s = steps; *s; s++) {
         rh_buf_printf(out, "    <testcase classname=\"rehearse.check\" name=\"(%c) %s\">\n", *s, step_title(*s));
         rh_buf notes;
@@ -306,15 +289,17 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
                 continue;
             if (f->level >= fail_on) {
                 rh_buf_printf(out, "      <failure type=\"%s\" message=\"", rh_check_level_name(f->level));
-                xml_text(out, f->message);
+                rh_report_xml_text(out, f->message);
                 rh_buf_puts(out, "\">");
+                rh_buf body;
+                rh_buf_init(&body);
                 if (f->file)
-                    rh_buf_printf(out, "%s:%d: ", f->file, f->line ? f->line : 1);
-                xml_text(out, f->message);
-                if (f->detail) {
-                    rh_buf_putc(out, '\n');
-                    xml_text(out, f->detail);
-                }
+                    rh_buf_printf(&body, "%s:%d: ", f->file, f->line ? f->line : 1);
+                rh_buf_puts(&body, f->message);
+                if (f->detail)
+                    rh_buf_printf(&body, "\n%s", f->detail);
+                rh_report_xml_text(out, body.data);
+                rh_buf_free(&body);
                 rh_buf_puts(out, "</failure>\n");
             } else {
                 rh_buf_printf(&notes, "%s: ", rh_check_level_name(f->level));
@@ -325,32 +310,13 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
         }
         if (notes.len) {
             rh_buf_puts(out, "      <system-out>");
-            xml_text(out, notes.data);
+            rh_report_xml_text(out, notes.data);
             rh_buf_puts(out, "</system-out>\n");
         }
         rh_buf_free(&notes);
         rh_buf_puts(out, "    </testcase>\n");
     }
     rh_buf_puts(out, "  </testsuite>\n</testsuites>\n");
-}
-
-/* GitHub's escaping for workflow command data (and, with props, for property values). */
-static void gh_escape(rh_buf *out, const char *s, int props)
-{
-    for (; s && *s; s++) {
-        if (*s == '%')
-            rh_buf_puts(out, "%25");
-        else if (*s == '\r')
-            rh_buf_puts(out, "%0D");
-        else if (*s == '\n')
-            rh_buf_puts(out, "%0A");
-        else if (props && *s == ':')
-            rh_buf_puts(out, "%3A");
-        else if (props && *s == ',')
-            rh_buf_puts(out, "%2C");
-        else
-            rh_buf_putc(out, *s);
-    }
 }
 
 void rh_check_format_github(const rh_check_result *r, rh_buf *out)
@@ -360,13 +326,13 @@ void rh_check_format_github(const rh_check_result *r, rh_buf *out)
         rh_buf_printf(out, "::%s ", rh_check_level_name(f->level));
         if (f->file) {
             rh_buf_puts(out, "file=");
-            gh_escape(out, f->file, 1);
+            rh_report_github_escape(out, f->file, 1);
             rh_buf_printf(out, ",line=%d,", f->line ? f->line : 1);
         }
         rh_buf_puts(out, "title=");
         char title[160];
         snprintf(title, sizeof title, "rehearse check (%c) %s", f->step, f->code);
-        gh_escape(out, title, 1);
+        rh_report_github_escape(out, title, 1);
         rh_buf_puts(out, "::");
         rh_buf msg;
         rh_buf_init(&msg);
@@ -375,7 +341,7 @@ void rh_check_format_github(const rh_check_result *r, rh_buf *out)
             rh_buf_putc(&msg, '\n');
             rh_buf_puts(&msg, f->detail);
         }
-        gh_escape(out, msg.data, 0);
+        rh_report_github_escape(out, msg.data, 0);
         rh_buf_free(&msg);
         rh_buf_putc(out, '\n');
     }

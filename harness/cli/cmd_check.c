@@ -38,7 +38,7 @@ static void help(FILE *f)
             "  --output FILE         write the --format report there (a json/junit report also prints the\n"
             "                        human summary on stdout, for CI logs)\n"
             "  --fail-on LEVEL       error (default) | warning | notice: exit 1 at findings of that level or above\n"
-            "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stdout (default: when\n"
+            "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stderr (default: when\n"
             "                        GITHUB_ACTIONS=true)\n"
             "  --keep                leave the cluster running and print how to connect\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
@@ -154,7 +154,9 @@ int rh_cmd_check(int argc, char **argv)
         rh_buf gh;
         rh_buf_init(&gh);
         rh_check_format_github(&res, &gh);
-        fwrite(gh.data, 1, gh.len, stdout);
+        /* on stderr (GitHub reads both): stdout may hold a JSON or XML report that must still parse */
+        fflush(stdout);
+        fwrite(gh.data, 1, gh.len, stderr);
         rh_buf_free(&gh);
     }
     fflush(stdout);

@@ -45,7 +45,7 @@ static void help(FILE *f)
             "      --list           print the selected scenarios and exit\n"
             "  -h, --help           this text\n"
             "\n"
-            "With GITHUB_ACTIONS set, failures are also printed as ::error annotations.\n"
+            "With GITHUB_ACTIONS set, failures are also printed as ::error annotations on stderr.\n"
             "Exit status: 0 all passed, 1 a scenario failed, 2 usage error, parse error, setup error,\n"
             "crash or timeout.\n");
 }
@@ -247,10 +247,9 @@ int rh_cmd_run(int argc, char **argv)
         rh_buf gh;
         rh_buf_init(&gh);
         rh_report_github(&run, &gh);
-        /* annotations must not corrupt a machine report printed on stdout */
-        FILE *f = (!output && fmt != RH_REPORT_HUMAN) ? stderr : stdout;
-        fwrite(gh.data, 1, gh.len, f);
-        fflush(f);
+        /* on stderr (GitHub reads both), as check does: a machine report on stdout must still parse */
+        fwrite(gh.data, 1, gh.len, stderr);
+        fflush(stderr);
         rh_buf_free(&gh);
     }
     rh_buf_free(&rep);

@@ -17,6 +17,7 @@
 
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/utf8.h"
 
 /* ---- building ----------------------------------------------------------------------------------- */
 
@@ -144,40 +145,6 @@ void rh_migset_free(rh_migset *set)
 
 /* ---- names -------------------------------------------------------------------------------------- */
 
-/*
- * Decode one UTF-8 sequence at s (n bytes left). Returns its length and the code point, or 0 for
- * an invalid sequence (overlong forms, surrogates and values past U+10FFFF are invalid too).
- */
-static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t len;
-    uint32_t c, min;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2, c = s[0] & 0x1F, min = 0x80;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3, c = s[0] & 0x0F, min = 0x800;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4, c = s[0] & 0x07, min = 0x10000;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-        return 0;
-    *cp = c;
-    return len;
-}
-
 /* Characters that a person does not see (or sees as a plain space) in a file listing. */
 static int invisible(uint32_t c)
 {
@@ -198,7 +165,7 @@ char *rh_name_oddity(const char *name, size_t len)
     size_t i = 0;
     while (i < len) {
         uint32_t c;
-        size_t k = utf8_decode(s + i, len - i, &c);
+        size_t k = rh_utf8_decode(s + i, len - i, &c);
         if (k == 0) {
             if (b.len)
                 rh_buf_puts(&b, ", ");
@@ -230,7 +197,7 @@ char *rh_name_printable(const char *name, size_t len)
     size_t i = 0;
     while (i < len) {
         uint32_t c;
-        size_t k = utf8_decode(s + i, len - i, &c);
+        size_t k = rh_utf8_decode(s + i, len - i, &c);
         if (k == 0) {
             rh_buf_printf(&b, "<0x%02x>", s[i]);
             i++;

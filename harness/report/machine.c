@@ -5,6 +5,9 @@
  */
 #include "report/report.h"
 
+#include "report/escape.h"
+#include "util/utf8.h"
+
 #include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
@@ -53,11 +56,9 @@ static void yaml_block(rh_buf *out, const char *key, const char *text)
             unsigned char ch = (unsigned char)p[i];
             if (ch >= 0x80) {
                 /* well-formed UTF-8 is kept, a stray byte becomes '?' */
-                size_t len = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 && ch < 0xF0 ? 3 : ch >= 0xC2 && ch < 0xE0 ? 2 : 0;
-                int good = len > 0 && i + len <= n;
-                for (size_t k = 1; good && k < len; k++)
-                    good = ((unsigned char)p[i + k] & 0xC0) == 0x80;
-                if (good) {
+                uint32_t cp;
+                size_t len = rh_utf8_decode((const unsigned char *)p + i, n - i, &cp);
+                if (len) {
                     rh_buf_append(out, p + i, len);
                     i += len - 1;
                 } else {
@@ -124,43 +125,6 @@ void rh_report_tap(const rh_run *run, rh_buf *out)
 
 /* ---- JUnit XML -------------------------------------------------------------------------------------- */
 
-/* XML text: escaped, control characters dropped (not allowed in XML 1.0), bad UTF-8 replaced. */
-static void xml_text(rh_buf *out, const char *s)
-{
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    while (*p) {
-        unsigned char ch = *p;
-        if (ch < 0x80) {
-            switch (ch) {
-            case '&': rh_buf_puts(out, "&amp;"); break;
-            case '<': rh_buf_puts(out, "&lt;"); break;
-            case '>': rh_buf_puts(out, "&gt;"); break;
-            case '"': rh_buf_puts(out, "&quot;"); break;
-            case '\n': rh_buf_puts(out, "&#10;"); break;
-            case '\t': rh_buf_puts(out, "&#9;"); break;
-            case '\r': break;
-            default:
-                if (ch >= 0x20)
-                    rh_buf_putc(out, (char)ch);
-            }
-            p++;
-            continue;
-        }
-        /* a well-formed UTF-8 sequence is copied, anything else becomes U+FFFD */
-        int len = ch >= 0xF0 && ch < 0xF5 ? 4 : ch >= 0xE0 ? 3 : ch >= 0xC2 && ch < 0xE0 ? 2 : 0;
-        int good = len > 0;
-        for (int k = 1; good && k < len; k++)
-            good = (p[k] & 0xC0) == 0x80;
-        if (good) {
-            rh_buf_append(out, p, (size_t)len);
-            p += len;
-        } else {
-            rh_buf_puts(out, "\xEF\xBF\xBD");
-            p++;
-        }
-    }
-}
-
 /* "scenarios/004/partial.scenario" -> "scenarios.004.partial" */
 static void classname(rh_buf *out, const char *path)
 {
@@ -171,7 +135,7 @@ static void classname(rh_buf *out, const char *path)
         n -= 9;
     for (size_t i = 0; i < n; i++)
         rh_buf_putc(&b, path[i] == '/' ? '.' : path[i]);
-    xml_text(out, b.data);
+    rh_report_xml_text(out, b.data);
     rh_buf_free(&b);
 }
 
@@ -191,12 +155,12 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
     rh_buf_printf(out, "  <testsuite name=\"rehearse\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
                        "time=\"%.3f\" timestamp=\"%s\" hostname=\"",
                   run->n, failures, errors, run->skipped, run->wall_ms / 1000.0, stamp);
-    xml_text(out, host);
+    rh_report_xml_text(out, host);
     rh_buf_puts(out, "\">\n");
     for (size_t i = 0; i < run->n; i++) {
         const rh_result *r = &run->results[i];
         rh_buf_puts(out, "    <testcase name=\"");
-        xml_text(out, r->name ? r->name : r->path);
+        rh_report_xml_text(out, r->name ? r->name : r->path);
         rh_buf_puts(out, "\" classname=\"");
         classname(out, r->path);
         rh_buf_printf(out, "\" time=\"%.3f\"", r->ms / 1000.0);
@@ -207,7 +171,7 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
         rh_buf_puts(out, ">\n");
         if (r->status == RH_SKIP) {
             rh_buf_puts(out, "      <skipped message=\"");
-            xml_text(out, r->skip_reason);
+            rh_report_xml_text(out, r->skip_reason);
             rh_buf_puts(out, "\"/>\n");
         } else {
             const char *el = r->status == RH_FAIL ? "failure" : "error";
@@ -222,16 +186,16 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
                 const char *nl = strchr(r->message, '\n');
                 rh_buf_append(&m, r->message, nl ? (size_t)(nl - r->message) : strlen(r->message));
             }
-            xml_text(out, m.data);
+            rh_report_xml_text(out, m.data);
             rh_buf_puts(out, "\">");
             rh_buf_reset(&m);
             detail(r, &m);
-            xml_text(out, m.data);
+            rh_report_xml_text(out, m.data);
             rh_buf_free(&m);
             rh_buf_printf(out, "</%s>\n", el);
             if (r->log_tail && *r->log_tail) {
                 rh_buf_puts(out, "      <system-err>");
-                xml_text(out, r->log_tail);
+                rh_report_xml_text(out, r->log_tail);
                 rh_buf_puts(out, "</system-err>\n");
             }
         }
@@ -293,27 +257,11 @@ void rh_report_json(const rh_run *run, rh_buf *out)
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "scenarios", arr);
-    rh_buf_puts(out, json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-    rh_buf_putc(out, '\n');
+    rh_report_json_write(root, out);
     json_object_put(root);
 }
 
 /* ---- GitHub Actions ----------------------------------------------------------------------------------- */
-
-/* Workflow-command escaping: data escapes % CR LF; properties also : and ,. */
-static void gh_escape(rh_buf *out, const char *s, int property)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '%': rh_buf_puts(out, "%25"); break;
-        case '\r': rh_buf_puts(out, "%0D"); break;
-        case '\n': rh_buf_puts(out, "%0A"); break;
-        case ':': rh_buf_puts(out, property ? "%3A" : ":"); break;
-        case ',': rh_buf_puts(out, property ? "%2C" : ","); break;
-        default: rh_buf_putc(out, *s);
-        }
-    }
-}
 
 void rh_report_github(const rh_run *run, rh_buf *out)
 {
@@ -322,14 +270,14 @@ void rh_report_github(const rh_run *run, rh_buf *out)
         if (r->status != RH_FAIL && r->status != RH_ERROR)
             continue;
         rh_buf_puts(out, "::error file=");
-        gh_escape(out, r->file ? r->file : r->path, 1);
+        rh_report_github_escape(out, r->file ? r->file : r->path, 1);
         if (r->line)
             rh_buf_printf(out, ",line=%d", r->line);
         rh_buf_puts(out, ",title=");
         rh_buf t;
         rh_buf_init(&t);
         rh_buf_printf(&t, "rehearse %s: %s", rh_report_status_word(r), r->name ? r->name : r->path);
-        gh_escape(out, t.data, 1);
+        rh_report_github_escape(out, t.data, 1);
         rh_buf_reset(&t);
         rh_buf_puts(out, "::");
         if (r->message)
@@ -338,7 +286,7 @@ void rh_report_github(const rh_run *run, rh_buf *out)
             rh_buf_printf(&t, "\nexpected: %s", r->expected);
         if (r->actual)
             rh_buf_printf(&t, "\nactual:   %s", r->actual);
-        gh_escape(out, t.data, 0);
+        rh_report_github_escape(out, t.data, 0);
         rh_buf_free(&t);
         rh_buf_putc(out, '\n');
     }

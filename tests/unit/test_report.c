@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "report/escape.h"
 #include "report/report.h"
 #include "testlib.h"
 
@@ -335,6 +336,50 @@ static void test_formats(void **state)
     assert_non_null(strstr(err.msg, "human, tap, junit, json"));
 }
 
+/*
+ * The one escaping rule per format (report/escape.h), byte by byte: control characters, a stray
+ * byte, a truncated sequence, an overlong form, an encoded surrogate and U+FFFE.
+ */
+static void test_escape_rules(void **state)
+{
+    (void)state;
+    const char *awkward = "a\001b\037c\tn\nr\r<&>\"'\x7f|\xff|\xE2\x82|\xC0\x80|\xED\xA0\x80|\xEF\xBF\xBE|\xE2\x82\xAC";
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_xml_text(&b, awkward);
+    /* XML 1.0: no control character but tab and newline, no reference to one, no U+FFFE */
+    assert_string_equal(b.data, "abc&#9;n&#10;r&lt;&amp;&gt;&quot;'\x7f|\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD|"
+                                "\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD||\xE2\x82\xAC");
+    rh_buf_reset(&b);
+    rh_report_xml_text(&b, NULL);
+    assert_int_equal(b.len, 0);
+
+    /* JSON: json-c escapes the control characters, the bytes that are not UTF-8 become U+FFFD */
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "s", json_object_new_string(awkward));
+    rh_report_json_write(o, &b);
+    json_object_put(o);
+    assert_non_null(strstr(b.data, "\"a\\u0001b\\u001fc\\tn\\nr\\r<&>\\\"'\x7f|\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD|"));
+    assert_non_null(strstr(b.data, "|\xEF\xBF\xBE|\xE2\x82\xAC\""));  /* U+FFFE is a valid JSON character */
+    assert_int_equal(b.data[b.len - 1], '\n');
+    json_tokener *tok = json_tokener_new();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    o = json_tokener_parse_ex(tok, b.data, (int)b.len - 1);
+    assert_int_equal(json_tokener_get_error(tok), json_tokener_success);
+    assert_non_null(o);
+    json_object_put(o);
+    json_tokener_free(tok);
+
+    /* GitHub workflow commands: % CR LF always, : and , in properties, bytes repaired */
+    rh_buf_reset(&b);
+    rh_report_github_escape(&b, "50%: a,b\r\n\xff", 1);
+    assert_string_equal(b.data, "50%25%3A a%2Cb%0D%0A\xEF\xBF\xBD");
+    rh_buf_reset(&b);
+    rh_report_github_escape(&b, "50%: a,b\n", 0);
+    assert_string_equal(b.data, "50%25: a,b%0A");
+    rh_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +391,7 @@ int main(void)
         cmocka_unit_test(test_github_annotations),
         cmocka_unit_test(test_human),
         cmocka_unit_test(test_formats),
+        cmocka_unit_test(test_escape_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

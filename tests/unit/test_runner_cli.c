@@ -117,17 +117,21 @@ static void test_github_annotations(void **state)
     setenv("GITHUB_ACTIONS", "true", 1);
     assert_int_equal(run(&out, &err, suite, NULL, NULL, NULL, NULL), 1);
     char *want = rh_xasprintf("::error file=%s/suite/b-fail.scenario,line=3,title=rehearse FAIL%%3A fails::", dir);
-    if (!strstr(out, want)) {
-        fprintf(stderr, "no annotation %s in:\n%s\n", want, out);
+    if (!strstr(err, want)) {
+        fprintf(stderr, "no annotation %s in:\n%s\n", want, err);
         fail();
     }
     free(want);
-    free(out), free(err);
-    /* a machine report on stdout stays clean: the annotations go to stderr */
-    assert_int_equal(run(&out, &err, "--format", "tap", suite, NULL, NULL), 1);
     assert_null(strstr(out, "::error"));
-    assert_non_null(strstr(err, "::error file="));
     free(out), free(err);
+    /* a machine report on stdout stays clean: the annotations go to stderr, in every format */
+    const char *formats[] = {"tap", "json", "junit"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(run(&out, &err, "--format", formats[i], suite, NULL, NULL), 1);
+        assert_null(strstr(out, "::error"));
+        assert_non_null(strstr(err, "::error file="));
+        free(out), free(err);
+    }
     unsetenv("GITHUB_ACTIONS");
     free(suite);
 }

@@ -1,0 +1,64 @@
+/*
+ * escape.c — one escaping rule per machine-read format (see escape.h).
+ */
+#include "report/escape.h"
+
+#include <json-c/json.h>
+#include <string.h>
+
+#include "util/utf8.h"
+
+void rh_report_xml_text(rh_buf *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+    size_t n = strlen((const char *)p);
+    while (n) {
+        uint32_t c;
+        size_t k = rh_utf8_decode(p, n, &c);
+        if (k == 0) {
+            rh_buf_puts(out, "\xEF\xBF\xBD");
+            p++, n--;
+            continue;
+        }
+        switch (c) {
+        case '&': rh_buf_puts(out, "&amp;"); break;
+        case '<': rh_buf_puts(out, "&lt;"); break;
+        case '>': rh_buf_puts(out, "&gt;"); break;
+        case '"': rh_buf_puts(out, "&quot;"); break;
+        case '\n': rh_buf_puts(out, "&#10;"); break;
+        case '\t': rh_buf_puts(out, "&#9;"); break;
+        default:
+            /* not an XML 1.0 Char: no byte and no reference may stand for it */
+            if (c >= 0x20 && c != 0xFFFE && c != 0xFFFF)
+                rh_buf_append(out, p, k);
+        }
+        p += k, n -= k;
+    }
+}
+
+void rh_report_json_write(struct json_object *root, rh_buf *out)
+{
+    const char *text = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+    rh_utf8_repair(out, text, strlen(text));
+    rh_buf_putc(out, '\n');
+}
+
+void rh_report_github_escape(rh_buf *out, const char *s, int property)
+{
+    if (!s)
+        return;
+    rh_buf t;
+    rh_buf_init(&t);
+    rh_utf8_repair(&t, s, strlen(s));
+    for (const char *p = t.data; *p; p++) {
+        switch (*p) {
+        case '%': rh_buf_puts(out, "%25"); break;
+        case '\r': rh_buf_puts(out, "%0D"); break;
+        case '\n': rh_buf_puts(out, "%0A"); break;
+        case ':': rh_buf_puts(out, property ? "%3A" : ":"); break;
+        case ',': rh_buf_puts(out, property ? "%2C" : ","); break;
+        default: rh_buf_putc(out, *p);
+        }
+    }
+    rh_buf_free(&t);
+}

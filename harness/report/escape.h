@@ -1,0 +1,35 @@
+/*
+ * escape.h — the one escaping rule of each machine-read format, for every writer of that format
+ * (report/machine.c for `run`, check/format.c for `check`): XML 1.0 text, JSON documents, GitHub
+ * workflow commands. Text from repositories (migration names, file names, server messages) may hold
+ * control characters and bytes that are not UTF-8; the output must still parse.
+ */
+#ifndef RH_REPORT_ESCAPE_H
+#define RH_REPORT_ESCAPE_H
+
+#include "util/buf.h"
+
+struct json_object;
+
+/*
+ * XML 1.0 character data or a double-quoted attribute value: & < > " escaped, newline and tab as
+ * character references (kept in attributes too), other control characters and U+FFFE/U+FFFF dropped
+ * (XML 1.0 allows no reference to them either), bytes that are not UTF-8 replaced by U+FFFD.
+ * NULL appends nothing.
+ */
+void rh_report_xml_text(rh_buf *out, const char *s);
+
+/*
+ * A JSON document (pretty-printed, '/' unescaped) ending in a newline. json-c escapes quotes and
+ * control characters but copies other bytes as they are, so bytes that are not UTF-8 become U+FFFD
+ * here (only inside strings: the rest of the text is ASCII).
+ */
+void rh_report_json_write(struct json_object *root, rh_buf *out);
+
+/*
+ * GitHub workflow command escaping: message data escapes % CR LF; a property value (file=, title=)
+ * also : and ,. Bytes that are not UTF-8 become U+FFFD. NULL appends nothing.
+ */
+void rh_report_github_escape(rh_buf *out, const char *s, int property);
+
+#endif
