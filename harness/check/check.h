@@ -52,7 +52,8 @@ typedef struct rh_check_lock {
     char *relation;     /* schema-qualified unless in the default schema: "User", "audit"."Log" */
     char relkind;       /* pg_class.relkind: 'r' table, 'p' partitioned, 'i' index, 'S' sequence ... */
     char *mode;         /* pg_locks.mode: "AccessExclusiveLock", "ShareLock", ... */
-    int existed_before; /* the relation existed before this migration started */
+    int existed_before; /* the relation existed before the first migration the tracer ran (at base, for
+                           check): tables made by earlier new migrations are not "existing" */
 } rh_check_lock;
 
 typedef struct rh_check_stmt {
@@ -63,6 +64,9 @@ typedef struct rh_check_stmt {
     size_t n_locks;
     char **rewrites;    /* pre-existing tables whose relfilenode changed (rewritten) */
     size_t n_rewrites;
+    char **scans;       /* pre-existing tables this statement read in full (a sequential scan started:
+                           pg_stat_get_xact_numscans), i.e. work that grows with the table */
+    size_t n_scans;
     int outside_tx;     /* ran outside the transaction (it cannot run inside one: 25001) */
     int skipped;        /* transaction control (BEGIN/COMMIT ...) the tracer does not execute */
     char sqlstate[6];   /* "" unless it failed */
@@ -80,13 +84,22 @@ typedef struct rh_check_trace {
 } rh_check_trace;
 
 /*
- * Run one migration script statement by statement on `conn` (a throwaway database!), inside a
+ * A tracer runs migration scripts statement by statement on `conn` (a throwaway database!), inside a
  * transaction (statements that cannot run in one run outside it, their locks observed from a second
- * connection made with `conninfo`), reading the backend's relation locks from pg_locks and the
- * relfilenodes of pre-existing tables after each statement. The transaction is committed so the next
- * migration sees the effects; on a failing statement it is rolled back and trace->failed is set
- * (not an error: return 0). -1 only when rehearse itself cannot trace (connection lost ...).
+ * connection made with `conninfo`), reading the backend's relation locks from pg_locks, the
+ * relfilenodes of pre-existing tables and the sequential scans started on them after each statement.
+ * "Pre-existing" means: there when the tracer was made, so a table created by an earlier migration of
+ * the same set is new. Each migration's transaction is committed so the next one sees its effects; on
+ * a failing statement it is rolled back and trace->failed is set (not an error: return 0). -1 only
+ * when rehearse itself cannot trace (connection lost ...).
  */
+typedef struct rh_check_tracer rh_check_tracer;
+rh_check_tracer *rh_check_tracer_new(PGconn *conn, const char *conninfo, rh_err *err);
+int rh_check_tracer_run(rh_check_tracer *t, const char *name, const char *file, const char *sql, size_t len,
+                        rh_check_trace *out, rh_err *err);
+void rh_check_tracer_free(rh_check_tracer *t);
+
+/* One migration with a tracer of its own (pre-existing = there when this migration starts). */
 int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
                              const char *sql, size_t len, rh_check_trace *out, rh_err *err);
 void rh_check_trace_free(rh_check_trace *t);

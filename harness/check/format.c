@@ -111,6 +111,8 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                 rh_buf_printf(out, "              (+ %zu lock(s) on relations this migration creates)\n", created);
             for (size_t k = 0; k < s->n_rewrites; k++)
                 rh_buf_printf(out, "              rewrites table %s\n", s->rewrites[k]);
+            for (size_t k = 0; k < s->n_scans; k++)
+                rh_buf_printf(out, "              reads every row of table %s\n", s->scans[k]);
             if (s->error)
                 rh_buf_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
         }

@@ -5,7 +5,8 @@
  * inside a transaction on a throwaway database. After each statement the backend's own relation
  * locks are read from pg_locks (catalog, TOAST and temporary relations left out; oids mapped to
  * names) together with pg_class.relfilenode of the relations that existed before the migration,
- * so a changed relfilenode shows a table rewrite. A statement that cannot run inside a transaction
+ * so a changed relfilenode shows a table rewrite, and the sequential scans started on those tables
+ * (pg_stat_get_xact_numscans), so work that grows with a table shows without timing. A statement that cannot run inside a transaction
  * block (25001: CREATE INDEX CONCURRENTLY ...) runs on its own, as production would run a
  * one-statement file; its locks are seen from a second connection that holds ROW EXCLUSIVE on the
  * existing tables so the statement pauses (waiting for writers) while its locks are read.
@@ -29,7 +30,8 @@ typedef struct rel {
     unsigned long filenode;
     char kind;
     char *name;
-    int before; /* existed when the migration started */
+    int before; /* existed when the tracer was made (before the first migration it runs) */
+    long long scans; /* sequential scans started in the current transaction, last reading */
 } rel;
 
 typedef struct relset {
@@ -43,14 +45,16 @@ typedef struct held {
     char *mode;
 } held;
 
-typedef struct tracer {
+/* Lives across the migrations of one set, so "existed before" means before the first of them. */
+struct rh_check_tracer {
     PGconn *conn;
-    const char *conninfo;
+    char *conninfo;
     char *schema;         /* current_schema(): names in it are printed unqualified */
-    relset rels;          /* relations known so far (existing ones and those the migration made) */
-    held *held;
+    relset rels;          /* relations known so far (existing ones and those the migrations made) */
+    held *held;           /* locks of the current transaction */
     size_t n_held, cap_held;
-} tracer;
+};
+typedef struct rh_check_tracer tracer;
 
 static const char *const lock_modes[] = {
     "AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
@@ -150,6 +154,7 @@ static int refresh_rels(tracer *t, int before, char ***rewrites, size_t *n_rewri
             x->kind = PQgetvalue(r, i, 2)[0];
             x->name = rel_name(t, PQgetvalue(r, i, 3), PQgetvalue(r, i, 4));
             x->before = before;
+            x->scans = 0;
             continue;
         }
         if (x->filenode != fn) {
@@ -162,6 +167,47 @@ static int refresh_rels(tracer *t, int before, char ***rewrites, size_t *n_rewri
     }
     PQclear(r);
     return 0;
+}
+
+/*
+ * Read the sequential scans started in this transaction on the pre-existing tables; with `st`, the
+ * tables whose count grew since the last reading are appended to st->scans.
+ */
+static int read_scans(tracer *t, rh_check_stmt *st, rh_err *err)
+{
+    rh_buf oids;
+    rh_buf_init(&oids);
+    rh_buf_putc(&oids, '{');
+    for (size_t i = 0; i < t->rels.n; i++)
+        if (t->rels.items[i].before && (t->rels.items[i].kind == 'r' || t->rels.items[i].kind == 'm'))
+            rh_buf_printf(&oids, "%s%lu", oids.len > 1 ? "," : "", t->rels.items[i].oid);
+    rh_buf_putc(&oids, '}');
+    int rc = 0;
+    if (oids.len > 2) {
+        const char *params[1] = {oids.data};
+        PGresult *r = PQexecParams(t->conn,
+                                   "SELECT c.oid::bigint, pg_stat_get_xact_numscans(c.oid) FROM pg_class c "
+                                   "WHERE c.oid = ANY($1::oid[])",
+                                   1, NULL, params, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+            rc = rh_err_set(err, "lock tracer: reading scan counts: %s", PQerrorMessage(t->conn));
+        } else {
+            for (int i = 0; i < PQntuples(r); i++) {
+                rel *x = rel_find(&t->rels, strtoul(PQgetvalue(r, i, 0), NULL, 10));
+                long long n = strtoll(PQgetvalue(r, i, 1), NULL, 10);
+                if (!x)
+                    continue;
+                if (st && n > x->scans) {
+                    st->scans = rh_xrealloc(st->scans, (st->n_scans + 1) * sizeof *st->scans);
+                    st->scans[st->n_scans++] = rh_xstrdup(x->name);
+                }
+                x->scans = n;
+            }
+        }
+        PQclear(r);
+    }
+    rh_buf_free(&oids);
+    return rc;
 }
 
 static int is_held(const tracer *t, unsigned long oid, const char *mode)
@@ -380,9 +426,50 @@ out:
     return rc;
 }
 
-int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
-                             const char *sql, size_t len, rh_check_trace *out, rh_err *err)
+rh_check_tracer *rh_check_tracer_new(PGconn *conn, const char *conninfo, rh_err *err)
 {
+    tracer *t = rh_xcalloc(1, sizeof *t);
+    t->conn = conn;
+    t->conninfo = rh_xstrdup(conninfo);
+    rh_check_quiet(conn);
+    PGresult *r = PQexec(conn, "SELECT current_schema()");
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+        t->schema = rh_xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (refresh_rels(t, 1, NULL, NULL, err) < 0) {
+        rh_check_tracer_free(t);
+        return NULL;
+    }
+    return t;
+}
+
+void rh_check_tracer_free(rh_check_tracer *t)
+{
+    if (!t)
+        return;
+    forget_held(t);
+    free(t->held);
+    for (size_t i = 0; i < t->rels.n; i++)
+        free(t->rels.items[i].name);
+    free(t->rels.items);
+    free(t->schema);
+    free(t->conninfo);
+    free(t);
+}
+
+/* BEGIN the tracer's transaction and take the scan counts it starts from. */
+static int begin_tx(tracer *t, rh_err *err)
+{
+    if (exec_ok(t->conn, "BEGIN", err) < 0)
+        return -1;
+    return read_scans(t, NULL, err);
+}
+
+int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file, const char *sql, size_t len,
+                        rh_check_trace *out, rh_err *err)
+{
+    tracer *t = tp;
+    PGconn *conn = t->conn;
     memset(out, 0, sizeof *out);
     out->migration = rh_xstrdup(name);
     out->file = rh_xstrdup(file ? file : name);
@@ -393,15 +480,10 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
         out->failed = 1;
         return 0;
     }
-    rh_check_quiet(conn);
 
-    tracer t = {.conn = conn, .conninfo = conninfo};
     int rc = 0;
-    PGresult *r = PQexec(conn, "SELECT current_schema()");
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
-        t.schema = rh_xstrdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    if (refresh_rels(&t, 1, NULL, NULL, err) < 0 || exec_ok(conn, "BEGIN", err) < 0) {
+    PGresult *r;
+    if (refresh_rels(t, 0, NULL, NULL, err) < 0 || begin_tx(t, err) < 0) {
         rc = -1;
         goto done;
     }
@@ -436,13 +518,13 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
                     rc = -1;
                     goto done;
                 }
-                forget_held(&t);
+                forget_held(t);
                 st->outside_tx = 1;
-                if (run_outside(&t, st, split.items[i].text, err) < 0) {
+                if (run_outside(t, st, split.items[i].text, err) < 0) {
                     rc = -1;
                     goto done;
                 }
-                if (refresh_rels(&t, 0, &st->rewrites, &st->n_rewrites, err) < 0) {
+                if (refresh_rels(t, 0, &st->rewrites, &st->n_rewrites, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -450,7 +532,7 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
                     out->failed = 1;
                     goto done;
                 }
-                if (exec_ok(conn, "BEGIN", err) < 0) {
+                if (begin_tx(t, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -464,8 +546,8 @@ int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *nam
         }
         PQclear(r);
         if (exec_ok(conn, "RELEASE SAVEPOINT rh_check_stmt", err) < 0 ||
-            read_locks(&t, conn, PQbackendPID(conn), st, err) < 0 ||
-            refresh_rels(&t, 0, &st->rewrites, &st->n_rewrites, err) < 0) {
+            read_locks(t, conn, PQbackendPID(conn), st, err) < 0 ||
+            refresh_rels(t, 0, &st->rewrites, &st->n_rewrites, err) < 0 || read_scans(t, st, err) < 0) {
             rc = -1;
             goto done;
         }
@@ -477,13 +559,21 @@ done:
         PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */
     if (rc < 0)
         rh_err_prefix(err, "tracing %s", out->file);
-    forget_held(&t);
-    free(t.held);
-    for (size_t i = 0; i < t.rels.n; i++)
-        free(t.rels.items[i].name);
-    free(t.rels.items);
-    free(t.schema);
+    forget_held(t);
     rh_split_free(&split);
+    return rc;
+}
+
+int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
+                             const char *sql, size_t len, rh_check_trace *out, rh_err *err)
+{
+    rh_check_tracer *t = rh_check_tracer_new(conn, conninfo, err);
+    if (!t) {
+        memset(out, 0, sizeof *out);
+        return rh_err_prefix(err, "tracing %s", file ? file : name);
+    }
+    int rc = rh_check_tracer_run(t, name, file, sql, len, out, err);
+    rh_check_tracer_free(t);
     return rc;
 }
 
@@ -501,6 +591,9 @@ void rh_check_trace_free(rh_check_trace *t)
         for (size_t j = 0; j < st->n_rewrites; j++)
             free(st->rewrites[j]);
         free(st->rewrites);
+        for (size_t j = 0; j < st->n_scans; j++)
+            free(st->scans[j]);
+        free(st->scans);
         free(st->text);
         free(st->keywords);
         free(st->error);

@@ -138,7 +138,120 @@ static int is_added(const rh_check_result *r, const char *name)
     return 0;
 }
 
-/* (f): turn the traces into findings: ACCESS EXCLUSIVE on a table that existed, table rewrites. */
+/* Transaction control that ends the transaction a migration file runs in (its locks are let go). */
+static int ends_transaction(const rh_check_stmt *st)
+{
+    static const char *const words[] = {"COMMIT", "END", "ROLLBACK", "ABORT"};
+    if (st->outside_tx)
+        return 1;
+    if (!st->skipped)
+        return 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t l = strlen(words[i]);
+        if (strncmp(st->keywords, words[i], l) == 0 && (st->keywords[l] == '\0' || st->keywords[l] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/*
+ * A lock taken at statement j is held until the transaction ends. The first statement from j on,
+ * in that transaction, whose work grows with a pre-existing table (it scans one in full or rewrites
+ * one): while it runs, what the lock blocks waits. NULL when every such statement is catalog-only.
+ */
+static const rh_check_stmt *slow_while_held(const rh_check_trace *t, size_t j)
+{
+    for (size_t k = j; k < t->n; k++) {
+        const rh_check_stmt *st = &t->stmts[k];
+        if (k > j && ends_transaction(st))
+            break;
+        if (st->n_scans || st->n_rewrites)
+            return st;
+    }
+    return NULL;
+}
+
+/* "line 3 (ALTER TABLE ...) rewrites "Order"" / "it scans "Order" in full" */
+static char *slow_what(const rh_check_stmt *held_by, const rh_check_stmt *slow)
+{
+    const char *table = slow->n_rewrites ? slow->rewrites[0] : slow->scans[0];
+    const char *verb = slow->n_rewrites ? "rewrites" : "reads every row of";
+    if (slow == held_by)
+        return rh_xasprintf("it %s %s", verb, table);
+    return rh_xasprintf("line %d (%s) %s %s", slow->line, slow->keywords, verb, table);
+}
+
+static int is_table(char relkind)
+{
+    return relkind == 'r' || relkind == 'p' || relkind == 'm';
+}
+
+/*
+ * The lock findings of one statement, one per pre-existing table, by the strongest mode it took.
+ * Ranked by what users of the table feel (docs/check.md, "Findings and levels"):
+ *   blocks reads and writes (AccessExclusive), or writes (Share, ShareRowExclusive, Exclusive), while
+ *   work that grows with a table runs -> warning (access-exclusive, blocks-writes, lock-table);
+ *   the same modes for catalog-only work -> notice lock-queue: brief, but the request waits behind
+ *   long transactions and everything it conflicts with queues behind it (set lock_timeout);
+ *   weaker modes (ShareUpdateExclusive and below: reads and writes go on) -> nothing.
+ */
+static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, size_t j)
+{
+    const rh_check_stmt *st = &t->stmts[j];
+    const int share = rh_check_lock_strength("ShareLock");
+    const int access_exclusive = rh_check_lock_strength("AccessExclusiveLock");
+    const int lock_table = strncmp(st->keywords, "LOCK", 4) == 0 && (st->keywords[4] == '\0' || st->keywords[4] == ' ');
+    const int create_index = strncmp(st->keywords, "CREATE INDEX", 12) == 0 || strncmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
+    for (size_t k = 0; k < st->n_locks; k++) {
+        const rh_check_lock *l = &st->locks[k];
+        if (!l->existed_before || !is_table(l->relkind))
+            continue;
+        int strength = rh_check_lock_strength(l->mode), strongest = 1;
+        for (size_t m = 0; m < st->n_locks; m++)
+            if (m != k && strcmp(st->locks[m].relation, l->relation) == 0 &&
+                (rh_check_lock_strength(st->locks[m].mode) > strength ||
+                 (rh_check_lock_strength(st->locks[m].mode) == strength && m < k)))
+                strongest = 0;
+        if (!strongest || (strength < share && !lock_table))
+            continue;
+        const char *blocked = strength == access_exclusive ? "every read and write of" : "every write to";
+        const rh_check_stmt *slow = slow_while_held(t, j);
+        if (lock_table) {
+            char *what = slow ? slow_what(st, slow) : NULL;
+            rh_check_add(r, slow && strength >= share ? RH_CHECK_WARNING : RH_CHECK_NOTICE, 'f', "lock-table",
+                         t->migration, t->file, st->line, NULL,
+                         "LOCK TABLE takes %s on existing table %s until the migration commits%s%s%s (%s)", l->mode,
+                         l->relation,
+                         strength < share ? ": reads and writes go on"
+                                          : strength == access_exclusive ? ": reads and writes of it wait"
+                                                                         : ": writes to it wait",
+                         what ? ", while " : "", what ? what : "", st->text);
+            free(what);
+        } else if (slow) {
+            char *what = slow_what(st, slow);
+            rh_check_add(r, RH_CHECK_WARNING, 'f', strength == access_exclusive ? "access-exclusive" : "blocks-writes",
+                         t->migration, t->file, st->line, NULL,
+                         "%s takes %s on existing table %s and holds it while %s: %s %s waits for a time that "
+                         "grows with the table%s (%s)",
+                         st->keywords, l->mode, l->relation, what, blocked, l->relation,
+                         create_index ? "; CREATE INDEX CONCURRENTLY, alone in a migration file of its own, lets "
+                                        "writes go on (Prisma runs a file as one transaction, where CONCURRENTLY fails)"
+                                      : "",
+                         st->text);
+            free(what);
+        } else {
+            rh_check_add(r, RH_CHECK_NOTICE, 'f', "lock-queue", t->migration, t->file, st->line, NULL,
+                         "%s takes %s on existing table %s for a change that reads no table: brief, but the request "
+                         "waits behind any open transaction on %s and %s it queues behind it meanwhile; set "
+                         "lock_timeout (e.g. SET lock_timeout = '5s'; at the top of the file) so the deploy fails "
+                         "instead of stalling the application (%s)",
+                         st->keywords, l->mode, l->relation, l->relation,
+                         strength == access_exclusive ? "every query on" : "every write to", st->text);
+        }
+    }
+}
+
+/* (f): turn the traces into findings: locks ranked by what they block and for how long, rewrites. */
 static void add_lock_findings(rh_check_result *r)
 {
     for (size_t i = 0; i < r->n_traces; i++) {
@@ -148,16 +261,7 @@ static void add_lock_findings(rh_check_result *r)
                          "%s: PostgreSQL's parser rejects the file: %s", t->file, t->parse_error);
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *st = &t->stmts[j];
-            for (size_t k = 0; k < st->n_locks; k++) {
-                const rh_check_lock *l = &st->locks[k];
-                if (!l->existed_before || strcmp(l->mode, "AccessExclusiveLock") != 0 ||
-                    (l->relkind != 'r' && l->relkind != 'p' && l->relkind != 'm'))
-                    continue;
-                rh_check_add(r, RH_CHECK_WARNING, 'f', "access-exclusive", t->migration, t->file, st->line, NULL,
-                             "%s takes AccessExclusiveLock on existing table %s: reads and writes of it wait "
-                             "until the migration commits (%s)",
-                             st->keywords, l->relation, st->text);
-            }
+            add_stmt_lock_findings(r, t, j);
             for (size_t k = 0; k < st->n_rewrites; k++)
                 rh_check_add(r, RH_CHECK_WARNING, 'f', "table-rewrite", t->migration, t->file, st->line, NULL,
                              "%s rewrites table %s (new relfilenode): time grows with the table, under "
@@ -175,7 +279,10 @@ static void add_lock_findings(rh_check_result *r)
     }
 }
 
-/* (f): trace every added migration on a copy of the upgrade-path database taken before head. */
+/*
+ * (f): trace every added migration on a copy of the upgrade-path database taken before head, with
+ * one tracer, so a table an earlier new migration creates is not "existing" for a later one.
+ */
 static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head, rh_err *err)
 {
     PGconn *conn = open_db(c, DB_PROBE, 0, err);
@@ -184,20 +291,26 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
     char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
     int rc = 0;
     r->traces = rh_xcalloc(r->n_added ? r->n_added : 1, sizeof *r->traces);
-    for (size_t i = 0; i < head->n; i++) {
+    rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
+    if (!tracer)
+        rc = -1;
+    for (size_t i = 0; tracer && i < head->n; i++) {
         const rh_migration *m = &head->items[i];
         if (!is_added(r, m->name) || !m->sql)
             continue;
         char *file = sql_path(r, m->name);
         rh_check_trace *t = &r->traces[r->n_traces];
-        rc = rh_check_trace_migration(conn, conninfo, m->name, file, m->sql, m->sql_len, t, err);
+        rc = rh_check_tracer_run(tracer, m->name, file, m->sql, m->sql_len, t, err);
         free(file);
-        if (rc < 0)
+        if (rc < 0) {
+            rh_check_trace_free(t);
             break;
+        }
         r->n_traces++;
         if (t->failed)
             break; /* later migrations may depend on this one */
     }
+    rh_check_tracer_free(tracer);
     free(conninfo);
     PQfinish(conn);
     return rc;

@@ -257,6 +257,13 @@ static void test_lock_modes(void **state)
     for (size_t i = 0; i < t->stmts[0].n_locks; i++)
         if (strcmp(t->stmts[0].locks[i].relation, "\"Audit\"") == 0)
             assert_false(t->stmts[0].locks[i].existed_before);
+    /* nor in the next migration: "existing" means at base, not before each migration */
+    const rh_check_trace *fk = trace(&res, "20250205000000_fk");
+    assert_non_null(fk);
+    for (size_t j = 0; j < fk->n; j++)
+        for (size_t i = 0; i < fk->stmts[j].n_locks; i++)
+            if (strcmp(fk->stmts[j].locks[i].relation, "\"Audit\"") == 0)
+                assert_false(fk->stmts[j].locks[i].existed_before);
 
     t = trace(&res, "20250205000000_fk");
     assert_non_null(t);
@@ -265,27 +272,114 @@ static void test_lock_modes(void **state)
     assert_false(has_lock(&t->stmts[1], "\"Order\"", "AccessExclusiveLock"));
     assert_true(has_lock(&t->stmts[2], "\"Audit\"", "ShareUpdateExclusiveLock"));
 
-    /* findings: ACCESS EXCLUSIVE on the existing table (created_at, bigint), the rewrite; none for the indexes */
-    size_t ae = 0, rw = 0;
+    /* findings, ranked: the type change holds ACCESS EXCLUSIVE while it rewrites "Order" (warnings
+       access-exclusive + table-rewrite); the plain CREATE INDEX holds SHARE while it reads "Order"
+       (warning blocks-writes, with the CONCURRENTLY alternative); ADD COLUMN ... DEFAULT now() and the
+       NOT VALID foreign key are catalog-only (notices lock-queue); CONCURRENTLY and VALIDATE: nothing.
+       "Audit" was created by an earlier migration of the same pull request: never "existing". */
+    size_t ae = 0, rw = 0, bw = 0, lq = 0;
     for (size_t i = 0; i < res.n_findings; i++) {
         const rh_check_finding *f = &res.findings[i];
+        if (f->step == 'f')
+            assert_null(strstr(f->message, "table \"Audit\""));
         if (strcmp(f->code, "access-exclusive") == 0) {
             ae++;
             assert_int_equal(f->level, RH_CHECK_WARNING);
-            assert_null(strstr(f->migration, "idx"));
-            /* "Audit" existed before the fk migration (made by the previous one): flagged there */
-            assert_non_null(strstr(f->message, strcmp(f->migration, "20250205000000_fk") == 0 ? "\"Audit\"" : "\"Order\""));
+            assert_string_equal(f->migration, "20250204000000_bigint");
+            assert_non_null(strstr(f->message, "rewrites \"Order\""));
         }
         if (strcmp(f->code, "table-rewrite") == 0) {
             rw++;
             assert_string_equal(f->migration, "20250204000000_bigint");
             assert_int_equal(f->line, 2);
         }
+        if (strcmp(f->code, "blocks-writes") == 0) {
+            bw++;
+            assert_int_equal(f->level, RH_CHECK_WARNING);
+            assert_string_equal(f->migration, "20250202000000_idx");
+            assert_non_null(strstr(f->message, "ShareLock"));
+            assert_non_null(strstr(f->message, "CREATE INDEX CONCURRENTLY"));
+        }
+        if (strcmp(f->code, "lock-queue") == 0) {
+            lq++;
+            assert_int_equal(f->level, RH_CHECK_NOTICE);
+            assert_true(strcmp(f->migration, "20250201000000_created_at") == 0 ||
+                        (strcmp(f->migration, "20250205000000_fk") == 0 && f->line == 2));
+            assert_non_null(strstr(f->message, "lock_timeout"));
+        }
     }
-    assert_int_equal(ae, 3);
+    assert_int_equal(ae, 1);
     assert_int_equal(rw, 1);
+    assert_int_equal(bw, 1);
+    assert_int_equal(lq, 2);
+    assert_int_equal(trace(&res, "20250202000000_idx")->stmts[0].n_scans, 1);
+    assert_int_equal(trace(&res, "20250201000000_created_at")->stmts[0].n_scans, 0);
     assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
     assert_int_equal(res.catalog_differences, 0);
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
+/* 10.5: lock findings rank real risk. A table made by an earlier migration of the same pull request
+   is not "existing"; a catalog-only ADD COLUMN is a lock-queue notice, but the same lock held while a
+   backfill reads the table is a warning; LOCK TABLE is reported with its mode. */
+static void test_lock_ranking(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" INTEGER PRIMARY KEY, \"total\" INTEGER);\n"
+                 "CREATE TABLE \"Log\" (\"id\" INTEGER PRIMARY KEY);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_item", "CREATE TABLE \"Item\" (\"id\" INTEGER PRIMARY KEY, \"name\" TEXT);\n");
+    fx_migration(r, "20250202000000_item_more",
+                 "ALTER TABLE \"Item\" ADD COLUMN \"price\" INTEGER NOT NULL DEFAULT 0;\n"
+                 "CREATE INDEX \"Item_name_idx\" ON \"Item\"(\"name\");\n"
+                 "ALTER TABLE \"Item\" ALTER COLUMN \"price\" TYPE BIGINT;\n");
+    fx_migration(r, "20250203000000_note", "ALTER TABLE \"Order\" ADD COLUMN \"note\" TEXT;\n");
+    fx_migration(r, "20250204000000_backfill",
+                 "ALTER TABLE \"Order\" ADD COLUMN \"cents\" INTEGER;\n"
+                 "UPDATE \"Order\" SET \"cents\" = \"total\" * 100;\n");
+    fx_migration(r, "20250205000000_lock",
+                 "LOCK TABLE \"Log\" IN SHARE MODE;\n"
+                 "COMMENT ON TABLE \"Log\" IS 'audit';\n");
+    fx_commit(r, "head");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res);
+    assert_int_equal(res.n_traces, 5);
+    size_t warnings = 0, item = 0;
+    const rh_check_finding *note = NULL, *backfill = NULL, *lock = NULL;
+    for (size_t i = 0; i < res.n_findings; i++) {
+        const rh_check_finding *f = &res.findings[i];
+        if (strstr(f->message, "\"Item\""))
+            item++;
+        if (f->level >= RH_CHECK_WARNING)
+            warnings++;
+        if (strcmp(f->migration ? f->migration : "", "20250203000000_note") == 0)
+            note = f;
+        if (strcmp(f->migration ? f->migration : "", "20250204000000_backfill") == 0)
+            backfill = f;
+        if (strcmp(f->code, "lock-table") == 0)
+            lock = f;
+    }
+    if (item || warnings != 1 || !note || !backfill || !lock)
+        dump(&res);
+    assert_int_equal(item, 0); /* before: AccessExclusiveLock and rewrite warnings on "Item" */
+    assert_string_equal(note->code, "lock-queue");
+    assert_int_equal(note->level, RH_CHECK_NOTICE);
+    assert_non_null(strstr(note->message, "AccessExclusiveLock"));
+    assert_non_null(strstr(note->message, "lock_timeout"));
+    assert_string_equal(backfill->code, "access-exclusive");
+    assert_int_equal(backfill->level, RH_CHECK_WARNING);
+    assert_int_equal(backfill->line, 1);
+    assert_non_null(strstr(backfill->message, "line 2 (UPDATE) reads every row of \"Order\""));
+    assert_int_equal(warnings, 1); /* the backfill only */
+    assert_int_equal(lock->level, RH_CHECK_NOTICE);
+    assert_non_null(strstr(lock->message, "ShareLock"));
+    assert_non_null(strstr(lock->message, "\"Log\""));
     rh_check_result_free(&res);
     fx_free(r);
 }
@@ -381,22 +475,32 @@ static void test_cli(void **state)
     int rc = rh_test_run(argv1, NULL, &out, &errout);
     if (rc != 0 || !strstr(out, "AccessExclusiveLock"))
         fprintf(stderr, "%s\n%s\n", out, errout);
-    assert_int_equal(rc, 0); /* a warning (AccessExclusiveLock) is below the default --fail-on error */
+    assert_int_equal(rc, 0); /* a notice (a brief AccessExclusiveLock) is below the default --fail-on error */
     assert_non_null(strstr(out, "AccessExclusiveLock"));
     assert_non_null(strstr(out, "20250201000000_note"));
     free(out);
     free(errout);
 
+    /* a nullable column without a default is catalog-only: a routine pull request passes a
+       --fail-on warning gate; --fail-on notice still sees the lock-queue notice */
     setenv("GITHUB_ACTIONS", "true", 1);
     char *argv2[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--fail-on", "warning",
                      "--format", "json", NULL};
     rc = rh_test_run(argv2, NULL, &out, &errout);
     unsetenv("GITHUB_ACTIONS");
-    assert_int_equal(rc, 1);
-    assert_non_null(strstr(out, "\"access-exclusive\""));
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "\"lock-queue\""));
+    assert_null(strstr(out, "\"access-exclusive\""));
     /* annotations on stderr: the JSON on stdout must still parse */
-    assert_null(strstr(out, "::warning"));
-    assert_non_null(strstr(errout, "::warning file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
+    assert_null(strstr(out, "::notice"));
+    assert_non_null(strstr(errout, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
+    free(out);
+    free(errout);
+    char *argv2b[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--fail-on", "notice", "--github", NULL};
+    rc = rh_test_run(argv2b, NULL, &out, &errout);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,") ||
+                    strstr(errout, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
     free(out);
     free(errout);
 
@@ -446,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_edited_applied_migration),
         cmocka_unit_test(test_concurrently_in_multi_statement_file),
         cmocka_unit_test(test_lock_modes),
+        cmocka_unit_test(test_lock_ranking),
         cmocka_unit_test(test_seed_makes_not_null_fail),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_bench_smoke),
