@@ -28,7 +28,9 @@ void rh_exec_failure_free(rh_exec_failure *f);
 /*
  * Run one migration script by the profile's strategy: the whole text as one simple-query message,
  * or (split profile, unverified) statement by statement with a whole-script fallback when the
- * parser fails. Returns 0 on success, 1 on a server-reported failure (f filled).
+ * parser fails. Returns 0 on success, 1 on a server-reported failure (f filled). After a failure
+ * the session is outside any transaction block: an aborted block opened by the script's own
+ * BEGIN is rolled back, as Prisma's dropped connection is (the ledger write comes next).
  */
 int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f);
 

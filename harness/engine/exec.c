@@ -4,6 +4,7 @@
  * failure into the fields and texts Prisma shows (tokio-postgres DbError Display and Debug), and
  * takes Prisma's advisory lock with its client-side time limit.
  */
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -186,12 +187,30 @@ static void drop_notice(void *arg, const char *message)
 
 static int exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f);
 
+/*
+ * After a failed script, give the ledger write a session outside any transaction block, as
+ * Prisma's does: a statement that fails after the file's own BEGIN leaves the session in an
+ * aborted block (the rest of the message, its COMMIT included, is skipped), where every query
+ * fails with 25P02. Prisma 6.19.3 (observed with the oracle, server log) drops that connection and
+ * writes the failure into `logs` on a new one, so the server rolls the block back: ROLLBACK does
+ * the same to the database. A script that fails leaves nothing of an open block committed either way.
+ */
+static void end_failed_block(PGconn *conn)
+{
+    if (PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) == PQTRANS_IDLE)
+        return;
+    PQclear(PQexec(conn, "ROLLBACK"));
+    assert(PQstatus(conn) != CONNECTION_OK || PQtransactionStatus(conn) == PQTRANS_IDLE);
+}
+
 int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
 {
     /* libpq cannot tell us the previous processor's argument: it is restored with NULL (fine for
        libpq's default processor; documented in engine.h). */
     PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
     int rc = exec_script(conn, profile, sql, len, f);
+    if (rc != 0)
+        end_failed_block(conn);
     PQsetNoticeProcessor(conn, prev, NULL);
     return rc;
 }

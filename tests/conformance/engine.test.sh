@@ -182,6 +182,70 @@ step 0 resolve --applied 20250101000000_a       # hotfix recorded: failed row ro
 step 0 deploy                                   # continues with b
 step 0 status
 
+# A file's own BEGIN/COMMIT and a failing statement (issue 10.1, 10.12). After a statement fails
+# inside the file's block the session is in an aborted transaction block; Prisma still reports the
+# statement's own SQLSTATE and writes the failure into logs (not 25P02, not logs NULL).
+new_case txn_inside                             # fails inside BEGIN ... COMMIT
+mig 20250101000000_a 'CREATE TYPE "Status" AS ENUM ('"'"'open'"'"', '"'"'done'"'"');'
+mig 20250102000000_b 'BEGIN;
+ALTER TYPE "Status" ADD VALUE '"'"'done'"'"';
+COMMIT;'
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 deploy                                   # P3018 with 42710, logs written
+step 1 status                                   # failed
+step 0 resolve --rolled-back 20250102000000_b
+mig 20250102000000_b 'BEGIN;
+ALTER TYPE "Status" ADD VALUE IF NOT EXISTS '"'"'done'"'"';
+COMMIT;'
+step 0 deploy                                   # the fix, then c
+step 0 status
+
+new_case txn_before                             # fails before the block: nothing of the file stays
+mig 20250101000000_a 'CREATE TABLE pre (id INT);
+INSERT INTO missing VALUES (1);
+BEGIN;
+CREATE TABLE inside (id INT);
+COMMIT;'
+step 1 deploy
+step 1 deploy                                   # P3009
+
+new_case txn_joined                             # statements before BEGIN join its block: all undone
+mig 20250101000000_a 'CREATE TABLE pre (id INT);
+BEGIN;
+CREATE TABLE inside (id INT);
+SELECT 1/0;
+COMMIT;'
+step 1 deploy
+
+new_case txn_after                              # fails after COMMIT: pre and inside stay (partial)
+mig 20250101000000_a 'CREATE TABLE pre (id INT);
+BEGIN;
+CREATE TABLE inside (id INT);
+COMMIT;
+CREATE TABLE post (id INT);
+SELECT 1/0;'
+step 1 deploy
+
+new_case txn_two_blocks                         # the first block commits, the second fails inside
+mig 20250101000000_a 'BEGIN;
+CREATE TABLE one (id INT);
+COMMIT;
+BEGIN;
+CREATE TABLE two (id INT);
+SELECT 1/0;
+COMMIT;'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 1 deploy
+step 0 resolve --applied 20250101000000_a
+step 0 deploy
+
+new_case txn_unterminated                       # BEGIN with no COMMIT: "applied", then rolled back
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_b 'BEGIN;
+CREATE TABLE b (id INT);'
+step 0 deploy                                   # exit 0, yet b's row stays unfinished, table b gone
+step 1 deploy                                   # P3009 on the next deploy
+
 new_case p3005
 both_sql 'CREATE TABLE existing (id INT)'
 mig 20250101000000_a 'CREATE TABLE a (id INT);'

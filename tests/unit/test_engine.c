@@ -191,6 +191,51 @@ static void begin_commit_in_a_file_is_a_partial_apply(void **state)
     PQfinish(c);
 }
 
+/*
+ * A statement failing inside the file's own BEGIN ... COMMIT (issue 10.1): the session is left in
+ * an aborted block. Prisma reports the statement's SQLSTATE in P3018 and writes logs (oracle:
+ * txn_inside); before the fix rehearse reported 25P02 from its own ledger write, logs NULL.
+ */
+static void failure_inside_the_files_own_block_is_recorded(void **state)
+{
+    (void)state;
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_migset set = {0};
+    add(&set, "20250101000000_a", "CREATE TYPE \"Status\" AS ENUM ('open', 'done');");
+    add(&set, "20250102000000_b", "BEGIN;\nALTER TYPE \"Status\" ADD VALUE 'done';\nCOMMIT;\n");
+    add(&set, "20250103000000_c", "CREATE TABLE pre (id INT);\nBEGIN;\nCREATE TABLE inside (id INT);\n"
+                                  "SELECT 1/0;\nCOMMIT;\n");
+    rh_engine_result res;
+    assert_int_equal(deploy(c, &set, NULL, &res), 1);
+    assert_string_equal(res.code, "P3018");
+    assert_string_equal(res.sqlstate, "42710");
+    assert_string_equal(res.failed_migration, "20250102000000_b");
+    assert_non_null(strstr(res.errout.data, "Database error code: 42710\n"));
+    assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+    assert_int_equal(count(c, "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250102000000_b' "
+                              "AND finished_at IS NULL AND logs LIKE '%Database error code: 42710%'"),
+                     1);
+    rh_engine_result_free(&res);
+
+    /* fixed and redeployed: c's statement before BEGIN joins the block and is undone with it */
+    rh_err err;
+    rh_engine_result_init(&res);
+    assert_int_equal(rh_engine_resolve_rolled_back(c, &set, "20250102000000_b", NULL, &res, &err), 0);
+    rh_engine_result_free(&res);
+    rh_migration_set_sql(&set.items[1], "SELECT 1;", strlen("SELECT 1;"));
+    assert_int_equal(deploy(c, &set, NULL, &res), 1);
+    assert_string_equal(res.sqlstate, "22012");
+    assert_int_equal(PQtransactionStatus(c), PQTRANS_IDLE);
+    assert_false(rel_exists(c, "pre"));
+    assert_false(rel_exists(c, "inside"));
+    assert_int_equal(count(c, "SELECT count(*) FROM _prisma_migrations WHERE migration_name = '20250103000000_c' "
+                              "AND logs LIKE '%Database error code: 22012%'"),
+                     1);
+    rh_engine_result_free(&res);
+    rh_migset_free(&set);
+    PQfinish(c);
+}
+
 /* The fault hook: terminate the deploying backend from another connection at migration 1. */
 typedef struct hook_ctx {
     PGconn *admin;
@@ -434,6 +479,7 @@ int main(void)
         cmocka_unit_test(clean_deploy_writes_prismas_rows),
         cmocka_unit_test(concurrently_in_a_multi_statement_file_fails_whole),
         cmocka_unit_test(begin_commit_in_a_file_is_a_partial_apply),
+        cmocka_unit_test(failure_inside_the_files_own_block_is_recorded),
         cmocka_unit_test(hook_can_kill_the_deploying_backend),
         cmocka_unit_test(advisory_lock_times_out_with_p1002),
         cmocka_unit_test(bad_input_gives_clear_errors),
