@@ -35,7 +35,8 @@ typedef struct rh_check_finding {
     char *code;         /* stable machine id: "clean-deploy-failed", "fails-in-production", "catalog-differs",
                            "edited", "access-exclusive", "table-rewrite", ... */
     char *migration;    /* NULL if none */
-    char *file;         /* repository-relative file (migration.sql), NULL if none */
+    char *file;         /* repository-relative file that exists at head (migration.sql), NULL if none:
+                           annotations land on it (rh_check_keep_head_files) */
     int line;           /* 1-based line in file, 0 if unknown */
     char *message;      /* one line */
     char *detail;       /* several lines (a catalog diff, the server's message), NULL if none */
@@ -59,6 +60,7 @@ typedef struct rh_check_lock {
 typedef struct rh_check_stmt {
     int line;           /* 1-based line of the statement in migration.sql */
     char *text;         /* the statement, shortened to one line for reports */
+    char *sql;          /* the statement complete, as written (from its first keyword) */
     char *keywords;     /* leading keywords ("CREATE INDEX CONCURRENTLY") */
     rh_check_lock *locks;   /* relation locks this statement acquired (new since the previous one) */
     size_t n_locks;
@@ -136,6 +138,8 @@ typedef struct rh_check_result {
     int upgrade_ok;             /* (b) head deployed after base */
     int catalog_compared;       /* (c) ran */
     size_t catalog_differences; /* objects that differ */
+    int locks_skipped;          /* --no-locks: (f) not asked for */
+    int seed;                   /* (g): 0 no --seed, 1 loaded after base, -1 not loaded (base failed) */
 
     rh_check_finding *findings;
     size_t n_findings;

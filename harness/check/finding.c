@@ -53,6 +53,27 @@ rh_check_finding *rh_check_add(rh_check_result *r, rh_check_level level, char st
     return f;
 }
 
+void rh_check_keep_head_files(rh_check_result *r, const rh_migset *head)
+{
+    size_t dir = strlen(r->migrations ? r->migrations : "");
+    for (size_t i = 0; i < r->n_findings; i++) {
+        rh_check_finding *f = &r->findings[i];
+        if (!f->file)
+            continue;
+        /* "<migrations>/<name>/migration.sql" of a head migration that has its migration.sql */
+        const rh_migration *m = f->migration ? rh_migset_find(head, f->migration) : NULL;
+        size_t name = m ? strlen(m->name) : 0;
+        int at_head = m && m->sql && dir && strncmp(f->file, r->migrations, dir) == 0 && f->file[dir] == '/' &&
+                      strncmp(f->file + dir + 1, m->name, name) == 0 &&
+                      strcmp(f->file + dir + 1 + name, "/migration.sql") == 0;
+        if (!at_head) {
+            free(f->file);
+            f->file = NULL;
+            f->line = 0;
+        }
+    }
+}
+
 size_t rh_check_count(const rh_check_result *r, rh_check_level at_least)
 {
     size_t n = 0;

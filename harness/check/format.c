@@ -35,6 +35,32 @@ static size_t count_step(const rh_check_result *r, char step, rh_check_level at_
     return n;
 }
 
+/* A step's state, the same in every format. */
+typedef enum step_state { STEP_PASSED, STEP_FAILED, STEP_SKIPPED, STEP_NOT_RUN } step_state;
+static const char *const state_words[] = {"passed", "failed", "skipped", "not-run"};
+
+/*
+ * failed: the step did not do its job, or found an error-level problem; skipped: not asked for
+ * (--no-locks, no --seed); not-run: an earlier failure left nothing to run it on (no catalog to
+ * compare, a base that does not deploy). Warnings and notices do not fail a step: the counts say.
+ */
+static step_state step_state_of(const rh_check_result *r, char step)
+{
+    int errors = count_step(r, step, RH_CHECK_ERROR) > 0;
+    switch (step) {
+    case 'a': return r->clean_ok && !errors ? STEP_PASSED : STEP_FAILED;
+    case 'b': return r->base_ok && r->upgrade_ok && !errors ? STEP_PASSED : STEP_FAILED;
+    case 'c': return !r->catalog_compared ? STEP_NOT_RUN : r->catalog_differences || errors ? STEP_FAILED : STEP_PASSED;
+    case 'e': return !r->base_ok ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
+    case 'f':
+        if (r->locks_skipped)
+            return STEP_SKIPPED;
+        return r->n_added && !r->n_traces ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
+    case 'g': return r->seed == 0 ? STEP_SKIPPED : r->seed < 0 ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
+    default: return errors ? STEP_FAILED : STEP_PASSED;
+    }
+}
+
 static const char *relkind_word(char k)
 {
     switch (k) {
@@ -48,14 +74,15 @@ static const char *relkind_word(char k)
     }
 }
 
-/* One line per step with its state, as a person scans it in a CI log; failed: 1 failed, -1 skipped. */
-static void human_step(const rh_check_result *r, rh_buf *out, char step, int failed, const char *state, int color)
+/* One line per step with its state, as a person scans it in a CI log. */
+static void human_step(const rh_check_result *r, rh_buf *out, char step, const char *state, int color)
 {
-    size_t e = count_step(r, step, RH_CHECK_ERROR) + (failed > 0 ? 1 : 0), w = count_step(r, step, RH_CHECK_WARNING);
-    const char *mark = e ? "FAIL" : w ? "warn" : failed < 0 ? "skip" : "ok";
+    step_state st = step_state_of(r, step);
+    int w = count_step(r, step, RH_CHECK_WARNING) > 0, skip = st == STEP_SKIPPED || st == STEP_NOT_RUN;
+    const char *mark = st == STEP_FAILED ? "FAIL" : w ? "warn" : skip ? "skip" : "ok";
     const char *c0 = "", *c1 = "";
     if (color) {
-        c0 = e ? "\033[31m" : w ? "\033[33m" : failed < 0 ? "\033[2m" : "\033[32m";
+        c0 = st == STEP_FAILED ? "\033[31m" : w ? "\033[33m" : skip ? "\033[2m" : "\033[32m";
         c1 = "\033[0m";
     }
     rh_buf_printf(out, "  (%c) %-42s %s%-4s%s  %s\n", step, step_title(step), c0, mark, c1, state);
@@ -71,21 +98,24 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         rh_buf_printf(out, "    new: %s\n", r->added[i]);
     char st[200];
     snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
-    human_step(r, out, 'a', !r->clean_ok, st, color);
+    human_step(r, out, 'a', st, color);
     snprintf(st, sizeof st, "%s", !r->base_ok ? "base does not deploy" : r->upgrade_ok ? "deployed" : "failed");
-    human_step(r, out, 'b', !r->base_ok || !r->upgrade_ok, st, color);
+    human_step(r, out, 'b', st, color);
     if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
         snprintf(st, sizeof st, "not compared (a deploy failed)");
-    human_step(r, out, 'c', r->catalog_compared ? 0 : -1, st, color);
+    human_step(r, out, 'c', st, color);
     snprintf(st, sizeof st, "%zu finding(s)", count_step(r, 'd', RH_CHECK_NOTICE));
-    human_step(r, out, 'd', 0, st, color);
+    human_step(r, out, 'd', st, color);
     snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails"
                                   : r->base_ok ? "no failure" : "not checked (base does not deploy)");
-    human_step(r, out, 'e', r->base_ok ? 0 : -1, st, color);
-    snprintf(st, sizeof st, "%zu of %zu new migration(s) traced", r->n_traces, r->n_added);
-    human_step(r, out, 'f', r->n_traces || !r->n_added ? 0 : -1, st, color);
+    human_step(r, out, 'e', st, color);
+    if (r->locks_skipped)
+        snprintf(st, sizeof st, "skipped (--no-locks)");
+    else
+        snprintf(st, sizeof st, "%zu of %zu new migration(s) traced", r->n_traces, r->n_added);
+    human_step(r, out, 'f', st, color);
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
@@ -179,12 +209,29 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
         json_object_array_add(added, jstr(r->added[i]));
     json_object_object_add(root, "new", added);
 
+    /* one object per step, by name: its letter, title, state word and findings by level */
+    static const struct { char step; const char *name; } step_names[] = {
+        {'a', "clean_deploy"}, {'b', "upgrade_path"}, {'c', "catalog"}, {'d', "history"},
+        {'e', "production"},   {'f', "locks"},        {'g', "seed"},
+    };
     json_object *steps = json_object_new_object();
-    json_object_object_add(steps, "clean_deploy", json_object_new_boolean(r->clean_ok));
-    json_object_object_add(steps, "base_deploy", json_object_new_boolean(r->base_ok));
-    json_object_object_add(steps, "upgrade_path", json_object_new_boolean(r->upgrade_ok));
-    json_object_object_add(steps, "catalog_compared", json_object_new_boolean(r->catalog_compared));
-    json_object_object_add(steps, "catalog_differences", json_object_new_int64((int64_t)r->catalog_differences));
+    for (size_t i = 0; i < sizeof step_names / sizeof *step_names; i++) {
+        char step = step_names[i].step, letter[2] = {step, 0};
+        json_object *so = json_object_new_object();
+        json_object_object_add(so, "step", jstr(letter));
+        json_object_object_add(so, "title", jstr(step_title(step)));
+        json_object_object_add(so, "status", jstr(state_words[step_state_of(r, step)]));
+        if (step == 'b')
+            json_object_object_add(so, "base", jstr(r->base_ok ? "passed" : "failed"));
+        if (step == 'c')
+            json_object_object_add(so, "differences", json_object_new_int64((int64_t)r->catalog_differences));
+        size_t e = count_step(r, step, RH_CHECK_ERROR), w = count_step(r, step, RH_CHECK_WARNING),
+               n = count_step(r, step, RH_CHECK_NOTICE);
+        json_object_object_add(so, "errors", json_object_new_int64((int64_t)e));
+        json_object_object_add(so, "warnings", json_object_new_int64((int64_t)(w - e)));
+        json_object_object_add(so, "notices", json_object_new_int64((int64_t)(n - w)));
+        json_object_object_add(steps, step_names[i].name, so);
+    }
     json_object_object_add(root, "steps", steps);
 
     json_object *fs = json_object_new_array();
@@ -217,7 +264,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
             const rh_check_stmt *s = &t->stmts[j];
             json_object *so = json_object_new_object();
             json_object_object_add(so, "line", json_object_new_int(s->line));
-            json_object_object_add(so, "statement", jstr(s->text));
+            json_object_object_add(so, "statement", jstr(s->sql ? s->sql : s->text));
             json_object_object_add(so, "keywords", jstr(s->keywords));
             json_object_object_add(so, "outside_transaction", json_object_new_boolean(s->outside_tx));
             json_object_object_add(so, "skipped", json_object_new_boolean(s->skipped));
@@ -272,15 +319,19 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
 void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_buf *out)
 {
     const char steps[] = "abcdef";
-    size_t failures = 0;
-    for (const char *s = steps; *s; s++)
+    size_t failures = 0, skipped = 0;
+    for (const char *s = steps; *s; s++) {
+        step_state st = step_state_of(r, *s);
         failures += count_step(r, *s, fail_on) ? 1 : 0;
+        skipped += (st == STEP_SKIPPED || st == STEP_NOT_RUN) && !count_step(r, *s, fail_on) ? 1 : 0;
+    }
     rh_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"6\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", failures,
                   r->ms_total / 1000.0);
     rh_buf_printf(out, "  <testsuite name=\"rehearse check ");
     rh_report_xml_text(out, r->migrations);
-    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", failures, r->ms_total / 1000.0);
+    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", failures,
+                  skipped, r->ms_total / 1000.0);
     for (const char *s = steps; *s; s++) {
         rh_buf_printf(out, "    <testcase classname=\"rehearse.check\" name=\"(%c) %s\">\n", *s, step_title(*s));
         rh_buf notes;
@@ -309,6 +360,12 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
                     rh_buf_printf(&notes, "%s:%d: ", f->file, f->line ? f->line : 1);
                 rh_buf_printf(&notes, "%s\n", f->message);
             }
+        }
+        step_state st = step_state_of(r, *s);
+        if ((st == STEP_SKIPPED || st == STEP_NOT_RUN) && !count_step(r, *s, fail_on)) {
+            rh_buf_puts(out, "      <skipped message=\"");
+            rh_report_xml_text(out, st == STEP_SKIPPED ? "not asked for" : "not run: an earlier step failed");
+            rh_buf_puts(out, "\"/>\n");
         }
         if (notes.len) {
             rh_buf_puts(out, "      <system-out>");

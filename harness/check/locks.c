@@ -332,6 +332,15 @@ static char *one_line(const char *text)
     return rh_buf_steal(&b);
 }
 
+/* The statement as written, without the blanks after it (the JSON report's complete text). */
+static char *complete(const char *text)
+{
+    size_t n = strlen(text);
+    while (n && (text[n - 1] == ' ' || text[n - 1] == '\t' || text[n - 1] == '\n' || text[n - 1] == '\r'))
+        n--;
+    return rh_xstrndup(text, n);
+}
+
 static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -493,7 +502,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         char kw[128];
         rh_stmt_keywords(split.items[i].text, 4, kw, sizeof kw);
         int skipped_lines = 0;
-        rh_sql_skip_blank(split.items[i].text, &skipped_lines);
+        st->sql = complete(rh_sql_skip_blank(split.items[i].text, &skipped_lines));
         st->line = split.items[i].line + skipped_lines; /* the statement's first keyword, not its comment */
         st->text = one_line(split.items[i].text);
         st->keywords = rh_xstrdup(kw);
@@ -595,6 +604,7 @@ void rh_check_trace_free(rh_check_trace *t)
             free(st->scans[j]);
         free(st->scans);
         free(st->text);
+        free(st->sql);
         free(st->keywords);
         free(st->error);
     }

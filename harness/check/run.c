@@ -576,6 +576,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     rh_engine_result_free(&rbase);
     if (out->base_ok && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
+    out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
+    out->locks_skipped = o->no_locks;
     probe = out->base_ok && !o->no_locks && out->n_added > 0;
     if (probe) {
         PQfinish(upgrade);
@@ -618,6 +620,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, clean, upgrade, &h, err) < 0)
         goto out;
     out->ms_catalog = now_ms() - tcat;
+    rh_check_keep_head_files(out, &h.b);
     rc = 0;
 out:
     if (!joined) {
