@@ -22,6 +22,7 @@
 #include "check/check.h"
 #include "check/check_int.h"
 #include "migrations/split.h"
+#include "migrations/txblock.h"
 #include "util/buf.h"
 
 /* A relation of the database, as pg_class describes it. */
@@ -299,14 +300,7 @@ static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, rh_err
 /* Transaction control in a migration file: the tracer keeps its own transaction instead. */
 static int is_tx_control(const char *kw)
 {
-    static const char *const words[] = {"BEGIN", "START TRANSACTION", "COMMIT", "END", "ROLLBACK",
-                                        "ABORT", "SAVEPOINT", "RELEASE", "PREPARE TRANSACTION"};
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
-        size_t l = strlen(words[i]);
-        if (strncmp(kw, words[i], l) == 0 && (kw[l] == '\0' || kw[l] == ' '))
-            return 1;
-    }
-    return 0;
+    return rh_txblock_is_control(kw);
 }
 
 /* One line, at most 120 characters, for reports (leading comments dropped). */

@@ -14,6 +14,7 @@
 #include "check/check_int.h"
 #include "cluster/cluster.h"
 #include "engine/engine.h"
+#include "migrations/txblock.h"
 #include "source/history.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -252,6 +253,53 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
 }
 
 /* (f): turn the traces into findings: locks ranked by what they block and for how long, rewrites. */
+/*
+ * (f): what the file's own transaction control (statement j) does when Prisma sends the file as
+ * one simple query (migrations/txblock.h). Nothing when BEGIN comes first and COMMIT last.
+ */
+static void add_transaction_control(rh_check_result *r, const rh_check_trace *t, size_t j)
+{
+    const rh_check_stmt *st = &t->stmts[j];
+    const char **kw = rh_xcalloc(t->n, sizeof *kw);
+    for (size_t k = 0; k < t->n; k++)
+        kw[k] = t->stmts[k].keywords;
+    size_t before = 0;
+    rh_txblock_effect e = rh_txblock_effect_of(kw, t->n, j, &before);
+    free(kw);
+    switch (e) {
+    case RH_TXBLOCK_NONE:
+        break;
+    case RH_TXBLOCK_JOINS:
+        rh_check_add(r, RH_CHECK_NOTICE, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
+                     "%s after %zu statement(s) of the same file: PostgreSQL runs those in the transaction block "
+                     "it opens (the file is one simple query), so they commit or roll back with it",
+                     st->keywords, before);
+        break;
+    case RH_TXBLOCK_PARTIAL:
+        rh_check_add(r, RH_CHECK_NOTICE, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
+                     "%s in the middle of the file commits the %zu statement(s) before it; what follows runs in "
+                     "a new transaction, so if it fails the committed part stays while the migration is "
+                     "recorded as failed (a partial apply)",
+                     st->keywords, before);
+        break;
+    case RH_TXBLOCK_UNTERMINATED:
+        rh_check_add(r, RH_CHECK_WARNING, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
+                     "%s with no COMMIT after it: the transaction is still open when the file ends. Prisma "
+                     "reports the migration applied, but records it inside that transaction, and closing "
+                     "the connection rolls all of it back: the schema change is lost and the ledger row stays "
+                     "unfinished (the next deploy stops with P3009)",
+                     st->keywords);
+        break;
+    case RH_TXBLOCK_ROLLBACK:
+        rh_check_add(r, RH_CHECK_NOTICE, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
+                     "%s undoes the %zu statement(s) before it in its transaction block, and the migration "
+                     "is still recorded as applied",
+                     st->keywords, before);
+        break;
+    }
+}
+
+/* (f): turn the traces into findings: ACCESS EXCLUSIVE on a table that existed, table rewrites. */
 static void add_lock_findings(rh_check_result *r)
 {
     for (size_t i = 0; i < r->n_traces; i++) {
@@ -268,9 +316,7 @@ static void add_lock_findings(rh_check_result *r)
                              "AccessExclusiveLock (%s)",
                              st->keywords, st->rewrites[k], st->text);
             if (st->skipped)
-                rh_check_add(r, RH_CHECK_NOTICE, 'f', "transaction-control", t->migration, t->file, st->line, NULL,
-                             "%s in a migration file: what runs before it is committed on its own, so a later "
-                             "failure leaves a partial apply", st->keywords);
+                add_transaction_control(r, t, j);
             if (st->error)
                 rh_check_add(r, RH_CHECK_NOTICE, 'f', "trace-stopped", t->migration, t->file, st->line, NULL,
                              "lock trace stopped: the statement failed on the copy of the upgrade path "

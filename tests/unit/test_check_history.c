@@ -157,12 +157,14 @@ static void test_transaction_control_in_file(void **state)
     fx_migration(r, "20250201000000_two_parts",
                  "BEGIN;\nCREATE INDEX \"T_v_idx\" ON \"T\"(\"v\");\nCOMMIT;\n"
                  "/* then */ UPDATE \"T\" SET \"v\" = 1;\n");
+    /* BEGIN first and COMMIT last: nothing can be left half-applied, so nothing to say */
+    fx_migration(r, "20250202000000_wrapped", "BEGIN;\nUPDATE \"T\" SET \"v\" = 2;\nCOMMIT;\n");
     fx_commit(r, "head");
 
     rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
     rh_check_result res;
     run(&o, &res);
-    assert_int_equal(res.n_traces, 1);
+    assert_int_equal(res.n_traces, 2);
     const rh_check_trace *t = &res.traces[0];
     assert_int_equal(t->n, 4);
     assert_true(t->stmts[0].skipped);
@@ -170,9 +172,17 @@ static void test_transaction_control_in_file(void **state)
     assert_int_equal(t->stmts[3].line, 4);
     assert_string_equal(t->stmts[3].text, "UPDATE \"T\" SET \"v\" = 1");
     assert_string_equal(rh_check_trace_strongest(t, "\"T\""), "ShareLock");
+    /* one notice, on the COMMIT in the middle (the BEGIN is first: nothing joins it) */
     const rh_check_finding *f = finding(&res, "transaction-control");
     assert_non_null(f);
     assert_int_equal(f->level, RH_CHECK_NOTICE);
+    assert_string_equal(f->migration, "20250201000000_two_parts");
+    assert_int_equal(f->line, 3);
+    assert_non_null(strstr(f->message, "COMMIT in the middle of the file commits the 1 statement(s) before it"));
+    size_t n_tc = 0;
+    for (size_t i = 0; i < res.n_findings; i++)
+        n_tc += strcmp(res.findings[i].code, "transaction-control") == 0;
+    assert_int_equal(n_tc, 1);
     /* the plain CREATE INDEX holds SHARE while it reads "T": the one warning */
     assert_int_equal(rh_check_count(&res, RH_CHECK_WARNING), 1);
     const rh_check_finding *w = finding(&res, "blocks-writes");

@@ -1,0 +1,34 @@
+/*
+ * txblock.h — what PostgreSQL does with the transaction control (BEGIN, COMMIT ...) of a migration
+ * file that is sent as one simple-query message, as Prisma sends it.
+ *
+ * Such a message runs as one implicit transaction block, and its own transaction control changes
+ * that: statements before an explicit BEGIN join its block; a COMMIT in the middle commits what
+ * came before it, so a later failure leaves a partial apply; a BEGIN never closed leaves the block
+ * open after the file. tests/unit/test_txblock.c checks each of these on a real server.
+ */
+#ifndef RH_TXBLOCK_H
+#define RH_TXBLOCK_H
+
+#include <stddef.h>
+
+typedef enum rh_txblock_effect {
+    RH_TXBLOCK_NONE,         /* not transaction control, or nothing can be left half-applied by it */
+    RH_TXBLOCK_JOINS,        /* BEGIN after statements: they join its block (commit or roll back with it) */
+    RH_TXBLOCK_PARTIAL,      /* COMMIT with statements after it: what came before stays if they fail */
+    RH_TXBLOCK_UNTERMINATED, /* BEGIN with no COMMIT/ROLLBACK after it: the block is still open after the file */
+    RH_TXBLOCK_ROLLBACK,     /* ROLLBACK/ABORT: undoes what ran in its block, and the file still "succeeds" */
+} rh_txblock_effect;
+
+/* Whether a statement's leading keywords (rh_stmt_keywords) are transaction control. */
+int rh_txblock_is_control(const char *keywords);
+
+/*
+ * The effect of statement i of a file of n statements, given each statement's leading keywords
+ * (upper case, as rh_stmt_keywords gives them). *before (may be NULL) gets the number of statements
+ * the effect is about: for JOINS and UNTERMINATED the statements that joined the block before the
+ * BEGIN, for PARTIAL those committed by the COMMIT, for ROLLBACK those it undoes.
+ */
+rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, size_t *before);
+
+#endif
