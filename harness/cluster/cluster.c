@@ -30,6 +30,7 @@ struct rh_cluster {
     pid_t pid;
     rh_pgbin bin;
     rh_runas ra;
+    char *template;  /* the cache entry the data directory was copied from (named in start-up errors) */
     char **argv;     /* the postgres command line, kept for restarts */
     rh_cluster_timing timing;
 };
@@ -124,6 +125,7 @@ static void cluster_free(rh_cluster *c)
     free(c->log);
     free(c->conninfo);
     free(c->url);
+    free(c->template);
     if (c->argv) {
         for (char **a = c->argv; *a; a++)
             free(*a);
@@ -190,6 +192,13 @@ void rh_cluster_log_tail(const rh_cluster *c, rh_buf *out, int lines)
 
 static void err_with_log(rh_err *err, const rh_cluster *c)
 {
+    if (c->template) { /* a damaged cache would fail every run: say where the data came from */
+        size_t used = strlen(err->msg);
+        snprintf(err->msg + used, sizeof err->msg - used,
+                 "\n(the data directory is a copy of the cached template %s; if the log below says it is damaged, "
+                 "delete that folder and rehearse builds it again)",
+                 c->template);
+    }
     rh_buf tail;
     rh_buf_init(&tail);
     rh_cluster_log_tail(c, &tail, 15);
@@ -342,11 +351,14 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         free(opath);
     }
     long tc = rh_now_us();
-    if (rc == 0)
-        rc = rh_fs_copytree(template, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
+    if (rc == 0) {
+        char *tdata = rh_xasprintf("%s/data", template);
+        rc = rh_fs_copytree(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
                             c->ra.active ? c->ra.gid : (gid_t)-1, err);
+        free(tdata);
+    }
     c->timing.copy_us = rh_now_us() - tc;
-    free(template);
+    c->template = template;
     if (rc == 0) {
         c->argv = server_argv(c, opts);
         rc = launch(c, err);

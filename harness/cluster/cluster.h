@@ -127,7 +127,11 @@ void rh_cluster_install_signal_handlers(void);
 
 /* ---- template cache (exposed for tests and the bench) ------------------------------------------- */
 
-/* Make sure the initdb template for these options exists; *path receives its directory (caller frees). */
+/*
+ * Make sure the initdb template for these options exists (rebuilt when missing, partial, or when its
+ * files no longer match the manifest written when it was built); *path receives the cache entry
+ * (caller frees): clusters copy its data/ folder.
+ */
 int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **path, rh_err *err);
 
 /* The cache directory the options resolve to; caller frees. */

@@ -24,6 +24,14 @@ int rh_wait_child(pid_t pid);
 /* Monotonic clock in microseconds. */
 long rh_now_us(void);
 
+/*
+ * Template manifests (manifest.c): write the size and time of every file under datadir, and a
+ * checksum of the small critical ones, to path; check a data directory against it (1: it matches;
+ * 0: why says what differs).
+ */
+int rh_manifest_write(const char *datadir, const char *path, rh_err *err);
+int rh_manifest_check(const char *datadir, const char *path, char *why, size_t whylen);
+
 /* Watchdog bookkeeping (watchdog.c). */
 int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err);
 void rh_watchdog_forget(const char *dir);

@@ -6,6 +6,10 @@
  * processes may want the same template at once: building happens under an flock, into a staging
  * directory that is renamed into place only when complete, and a marker file written last tells a
  * complete template from a partial one (a killed build), which is rebuilt.
+ *
+ * A cache entry templates/KEY/ holds data/ (what initdb made; the part each cluster copies),
+ * manifest (see manifest.c) and the marker. A template whose files no longer match their manifest
+ * (damaged on disk, truncated by a full disk) is rebuilt too, instead of failing every run.
  */
 #include "cluster/internal.h"
 
@@ -22,6 +26,9 @@
 #include <unistd.h>
 
 #define MARKER "REHEARSE_TEMPLATE"
+#define MANIFEST "manifest"
+/* Bumped whenever what a template holds changes, so that older cache entries are never used. */
+#define TEMPLATE_FORMAT "t2"
 
 char *rh_template_cache_dir(const rh_cluster_opts *opts)
 {
@@ -47,7 +54,7 @@ static const char *opt_or(const char *v, const char *dflt)
 /* The cache key, with anything odd in the locale name made file-name safe. */
 static char *template_key(const rh_pgbin *bin, const rh_cluster_opts *opts)
 {
-    char *key = rh_xasprintf("pg%s-%s-%s", bin->version, opt_or(opts ? opts->encoding : NULL, "UTF8"),
+    char *key = rh_xasprintf("pg%s-%s-%s-" TEMPLATE_FORMAT, bin->version, opt_or(opts ? opts->encoding : NULL, "UTF8"),
                              opt_or(opts ? opts->locale : NULL, "C"));
     for (char *p = key; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
@@ -58,25 +65,38 @@ static char *template_key(const rh_pgbin *bin, const rh_cluster_opts *opts)
 
 static char *marker_text(const rh_pgbin *bin, const rh_cluster_opts *opts)
 {
-    return rh_xasprintf("rehearse template: PostgreSQL %s, encoding %s, locale %s\n", bin->version,
+    return rh_xasprintf("rehearse template " TEMPLATE_FORMAT ": PostgreSQL %s, encoding %s, locale %s\n", bin->version,
                         opt_or(opts ? opts->encoding : NULL, "UTF8"), opt_or(opts ? opts->locale : NULL, "C"));
 }
 
-/* A template is usable when its marker (written last) matches and the key files are there. */
-static int template_valid(const char *dir, const char *expected_marker)
+/*
+ * A template is usable when its marker (written last) matches and its files match the manifest
+ * written when it was built. why (may be NULL) says what is wrong.
+ */
+static int template_valid(const char *dir, const char *expected_marker, char *why, size_t whylen)
 {
-    char path[4200];
+    char scratch[512];
+    if (!why) {
+        why = scratch;
+        whylen = sizeof scratch;
+    }
+    char path[4200], data_dir[4200];
     snprintf(path, sizeof path, "%s/" MARKER, dir);
     char *data = NULL;
     rh_err ignored;
-    if (rh_fs_read(path, &data, NULL, &ignored) < 0)
+    if (rh_fs_read(path, &data, NULL, &ignored) < 0) {
+        snprintf(why, whylen, "no %s marker (an interrupted build)", MARKER);
         return 0;
+    }
     int ok = strcmp(data, expected_marker) == 0;
     free(data);
-    snprintf(path, sizeof path, "%s/global/pg_control", dir);
-    ok = ok && rh_fs_exists(path);
-    snprintf(path, sizeof path, "%s/PG_VERSION", dir);
-    return ok && rh_fs_exists(path);
+    if (!ok) {
+        snprintf(why, whylen, "its %s marker is not this version's", MARKER);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/" MANIFEST, dir);
+    snprintf(data_dir, sizeof data_dir, "%s/data", dir);
+    return rh_manifest_check(data_dir, path, why, whylen);
 }
 
 static void append_log_tail(rh_err *err, const char *log_path)
@@ -132,6 +152,7 @@ static int build_template(const rh_pgbin *bin, const rh_cluster_opts *opts, cons
     const char *run = rh_cluster_run_dir();
     if (rh_fs_mkdir_p(run, 0711, err) < 0)
         return -1;
+    chmod(run, 0711); /* an existing run folder (a mkdtemp one) may be 0700: initdb must reach its workdir */
     char *workdir = rh_xasprintf("%s/initdb-%d-XXXXXX", run, (int)getpid());
     int rc = -1;
     char *staging = NULL;
@@ -147,20 +168,33 @@ static int build_template(const rh_pgbin *bin, const rh_cluster_opts *opts, cons
         goto out;
     staging = rh_xasprintf("%s.tmp-%d", dir, (int)getpid());
     rh_fs_rmtree(staging, err);
-    char *data = rh_xasprintf("%s/data", workdir);
-    int moved = rename(data, staging) == 0;
-    if (!moved && errno != EXDEV) {
-        rh_err_errno(err, "cannot move the new template to %s", staging);
-        free(data);
+    if (mkdir(staging, 0755) < 0) {
+        rh_err_errno(err, "cannot create %s", staging);
         goto out;
     }
-    if (!moved && rh_fs_copytree(data, staging, (uid_t)-1, (gid_t)-1, err) < 0) {
+    char *data = rh_xasprintf("%s/data", workdir);
+    char *sdata = rh_xasprintf("%s/data", staging);
+    int moved = rename(data, sdata) == 0;
+    if (!moved && errno != EXDEV) {
+        rh_err_errno(err, "cannot move the new template to %s", sdata);
         free(data);
+        free(sdata);
+        goto out;
+    }
+    if (!moved && rh_fs_copytree(data, sdata, (uid_t)-1, (gid_t)-1, err) < 0) {
+        free(data);
+        free(sdata);
         goto out;
     }
     free(data);
+    char *manifest = rh_xasprintf("%s/" MANIFEST, staging);
+    int wrc = rh_manifest_write(sdata, manifest, err);
+    free(manifest);
+    free(sdata);
+    if (wrc < 0)
+        goto out;
     char *mpath = rh_xasprintf("%s/" MARKER, staging);
-    int wrc = rh_fs_write(mpath, marker, strlen(marker), 0644, err);
+    wrc = rh_fs_write(mpath, marker, strlen(marker), 0644, err);
     free(mpath);
     if (wrc < 0)
         goto out;
@@ -192,7 +226,7 @@ int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **
     char *lock = NULL;
     int lockfd = -1, rc = -1;
 
-    if (template_valid(dir, marker)) { /* the common case: no lock needed */
+    if (template_valid(dir, marker, NULL, 0)) { /* the common case: no lock needed */
         rc = 0;
         goto out;
     }
@@ -213,16 +247,26 @@ int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **
         }
     }
     /* Another process may have built it while we waited. */
-    if (template_valid(dir, marker)) {
+    char why[1024];
+    if (template_valid(dir, marker, why, sizeof why)) {
         rc = 0;
         goto out;
     }
-    /* Whatever is there is partial or from something else: rebuild. */
-    if (rh_fs_exists(dir) && rh_fs_rmtree(dir, err) < 0) {
-        rh_err_prefix(err, "cannot remove the damaged template");
-        goto out;
+    /* Whatever is there is partial, damaged or from something else: rebuild. */
+    if (rh_fs_exists(dir)) {
+        /* a complete template that no longer matches its manifest was damaged: say so once */
+        char mpath[4200];
+        snprintf(mpath, sizeof mpath, "%s/" MARKER, dir);
+        if (rh_fs_exists(mpath))
+            fprintf(stderr, "rehearse: the cached template %s is damaged (%s); building it again\n", dir, why);
+        if (rh_fs_rmtree(dir, err) < 0) {
+            rh_err_prefix(err, "cannot remove the damaged template %s", dir);
+            goto out;
+        }
     }
     rc = build_template(bin, opts, dir, marker, err);
+    if (rc < 0)
+        rh_err_prefix(err, "building the template %s (REHEARSE_CACHE_DIR chooses the cache)", dir);
 out:
     if (lockfd >= 0)
         close(lockfd); /* releases the flock */

@@ -175,7 +175,7 @@ static void test_partial_template_rebuilt(void **state)
     assert_int_equal(rh_template_ensure(&bin, &opts, &path, &err), 0);
     /* damage it: drop the marker and a catalog file, as a killed copy would */
     char *marker = rh_xasprintf("%s/REHEARSE_TEMPLATE", path);
-    char *control = rh_xasprintf("%s/global/pg_control", path);
+    char *control = rh_xasprintf("%s/data/global/pg_control", path);
     assert_int_equal(unlink(marker), 0);
     assert_int_equal(unlink(control), 0);
     char *again = NULL;
@@ -187,6 +187,86 @@ static void test_partial_template_rebuilt(void **state)
     free(control);
     free(path);
     free(again);
+}
+
+/* Cut a file to half its size (a full disk, a killed writer). */
+static void truncate_half(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(truncate(path, st.st_size / 2), 0);
+}
+
+/*
+ * A complete template (marker in place) whose pg_control, PG_VERSION, a catalog file or pg_hba.conf
+ * was damaged afterwards is noticed through its manifest and rebuilt: the next cluster starts and
+ * answers. Before the manifest, each of these failed every later run (PANIC, "not a valid data
+ * directory", no pg_hba.conf entry) without naming the cache.
+ */
+static void test_damaged_template_rebuilt(void **state)
+{
+    const char *cache = rh_test_tmpdir();
+    rh_cluster_opts opts = {.cache_dir = cache};
+    rh_pgbin bin;
+    rh_err err;
+    assert_int_equal(rh_pgbin_find(&bin, NULL, &err), 0);
+    char *path = NULL;
+    assert_int_equal(rh_template_ensure(&bin, &opts, &path, &err), 0);
+    /* base/5 is the postgres database (the one connected to); 1259 is pg_class's file in a fresh initdb */
+    const char *victims[] = {"global/pg_control", "PG_VERSION", "base/5/1259", "pg_hba.conf"};
+    for (size_t i = 0; i < sizeof victims / sizeof *victims; i++) {
+        char *file = rh_xasprintf("%s/data/%s", path, victims[i]);
+        truncate_half(file);
+        rh_cluster *c = NULL;
+        if (rh_cluster_start(&c, &opts, &err) != 0)
+            fail_msg("after damaging %s: %s", victims[i], err.msg);
+        PGconn *conn = rh_cluster_connect(c, NULL, &err);
+        if (!conn)
+            fail_msg("after damaging %s: %s", victims[i], err.msg);
+        char *v = rh_test_value(conn, "select count(*) > 50 from pg_class");
+        assert_string_equal(v, "t");
+        free(v);
+        PQfinish(conn);
+        assert_int_equal(rh_cluster_stop(c, &err), 0);
+        /* the template was rebuilt whole */
+        struct stat st;
+        assert_int_equal(stat(file, &st), 0);
+        assert_true(st.st_size > 0);
+        free(file);
+    }
+    free(path);
+}
+
+/* A first template build in a run folder made 0700 (by mkdtemp, as here) works: initdb reaches its workdir. */
+static void test_template_build_in_private_run_dir(void **state)
+{
+    assert_int_equal(chmod(rh_cluster_run_dir(), 0700), 0);
+    rh_cluster_opts opts = {.cache_dir = rh_test_tmpdir()};
+    rh_pgbin bin;
+    rh_err err;
+    assert_int_equal(rh_pgbin_find(&bin, NULL, &err), 0);
+    char *path = NULL;
+    if (rh_template_ensure(&bin, &opts, &path, &err) != 0)
+        fail_msg("%s", err.msg);
+    free(path);
+}
+
+/* Errors that may come from the cache name it: a failed build, a server that does not start. */
+static void test_cache_named_in_errors(void **state)
+{
+    const char *cache = rh_test_tmpdir();
+    rh_cluster *c = NULL;
+    rh_err err;
+    rh_cluster_opts bad_locale = {.cache_dir = cache, .locale = "xx_NO.such-locale"};
+    assert_int_equal(rh_cluster_start(&c, &bad_locale, &err), -1);
+    assert_non_null(strstr(err.msg, cache));
+    assert_non_null(strstr(err.msg, "initdb"));
+
+    const char *settings[] = {"shared_buffers=not-a-size", NULL};
+    rh_cluster_opts bad_setting = {.cache_dir = cache, .settings = settings};
+    assert_int_equal(rh_cluster_start(&c, &bad_setting, &err), -1);
+    assert_non_null(strstr(err.msg, cache));
+    assert_non_null(strstr(err.msg, "shared_buffers"));
 }
 
 /*
@@ -414,6 +494,9 @@ int main(void)
         cmocka_unit_test(test_binaries_not_found),
         cmocka_unit_test(test_concurrent_template_build),
         cmocka_unit_test(test_partial_template_rebuilt),
+        cmocka_unit_test(test_damaged_template_rebuilt),
+        cmocka_unit_test(test_template_build_in_private_run_dir),
+        cmocka_unit_test(test_cache_named_in_errors),
         cmocka_unit_test(test_sigkill_leaves_nothing),
         cmocka_unit_test(test_sigint_cleans_up_before_exit),
         cmocka_unit_test(test_leftover_reaped_at_next_start),
