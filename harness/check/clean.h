@@ -1,10 +1,13 @@
 /*
- * clean.h — "the schema a clean deploy of revision REV produces": deploy the migrations folder of
- * REV on a fresh cluster with the revision's Prisma profile and snapshot the catalog. Used by
+ * clean.h — "the schema a clean deploy of revision REV produces": the migrations folder of REV
+ * loaded as every command loads it (source/loader.h), deployed on a fresh cluster with the
+ * revision's Prisma profile and snapshotted (engine/clean.h). Used by
  * `rehearse snapshot --rev`, `rehearse diff rev:A rev:B` (as the catalog module's rev resolver).
  */
 #ifndef RH_CHECK_CLEAN_H
 #define RH_CHECK_CLEAN_H
+
+#include <stdio.h>
 
 #include "catalog/catalog.h"
 #include "cluster/cluster.h"
@@ -14,6 +17,7 @@ typedef struct rh_clean_source {
     const char *migrations;      /* path of the migrations folder; NULL: Prisma's default at REV */
     const char *prisma_version;  /* NULL: detected at REV, else the default profile */
     const rh_cluster_opts *cluster; /* NULL: defaults */
+    FILE *notes;                 /* where to say that detection fell back to the default (NULL: nowhere) */
 } rh_clean_source;
 
 /* Deploy REV cleanly and snapshot it. A deploy that fails is an error quoting Prisma's message. */

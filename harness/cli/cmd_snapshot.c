@@ -68,7 +68,7 @@ int rh_cmd_snapshot(int argc, char **argv)
         {"prisma-version", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};
-    rh_clean_source src = {0};
+    rh_clean_source src = {.notes = stderr};
     const char *url = NULL, *rev = NULL, *output = NULL;
     optind = 1;
     opterr = 0;

@@ -11,7 +11,7 @@
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
 #include "util/pgurl.h"
-#include "source/git.h"
+#include "source/loader.h"
 
 int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve)
 {
@@ -172,63 +172,23 @@ static int conn_is_local(PGconn *c, char **host_out)
     return 0;
 }
 
-/* Load the migration set from the folder or the revision, and decide the profile. */
+/* Load the migration set from the folder or the revision, and decide the profile (source/loader.h). */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
-    const char *version = o->prisma_version;
-    snprintf(o->profile_source, sizeof o->profile_source, "%s", version ? "--prisma-version" : "default");
-    if (o->migrations_dir) {
-        if (rh_migset_from_dir(&o->set, o->migrations_dir, err) < 0)
-            return -1;
-    } else {
-        rh_git_repo *repo = NULL;
-        rh_git_rev rev;
-        char *path = NULL;
-        int rc = -1;
-        rh_prisma_version pv;
-        if (rh_git_open(&repo, o->repo, err) < 0)
-            return -1;
-        if (rh_git_resolve(repo, o->rev, &rev, err) < 0)
-            goto out;
-        if (o->migrations) {
-            if (!(path = rh_git_relpath(repo, o->migrations, err)))
-                goto out;
-        } else if (rh_git_default_migrations(repo, &rev, &path, err) < 0) {
-            goto out;
-        }
-        if (rh_git_read_migset(repo, &rev, path, &o->set, err) < 0)
-            goto out;
-        if (!version) {
-            rh_err derr;
-            rh_err_clear(&derr);
-            int found = rh_git_detect_prisma(repo, &rev, path, &pv, &derr);
-            if (found == 1) {
-                version = pv.version;
-                snprintf(o->profile_source, sizeof o->profile_source, "detected: %s", pv.source);
-            } else if (found < 0) {
-                /* not a reason to stop, but the user must know which Prisma is being imitated */
-                fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", derr.msg,
-                        RH_PROFILE_DEFAULT_VERSION);
-            }
-        }
-        rc = 0;
-    out:
-        free(path);
-        rh_git_close(repo);
-        if (rc < 0)
-            return -1;
-        if (!version)
-            version = RH_PROFILE_DEFAULT_VERSION;
-        if (rh_profile_from_version(&o->profile, version, err) < 0)
-            return rh_err_prefix(err, "Prisma version from %s", o->profile_source);
-        rh_migset_sort(&o->set, &o->profile);
-        return 0;
-    }
-    if (!version)
-        version = RH_PROFILE_DEFAULT_VERSION;
-    if (rh_profile_from_version(&o->profile, version, err) < 0)
+    rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,
+                         .prisma_version = o->prisma_version};
+    rh_loaded l;
+    if (rh_source_load(&spec, &l, err) < 0)
         return -1;
-    rh_migset_sort(&o->set, &o->profile);
+    if (l.choice.note[0]) /* not a reason to stop, but the user must know which Prisma is being imitated */
+        fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
+                l.choice.profile.version);
+    o->set = l.set;
+    memset(&l.set, 0, sizeof l.set);
+    o->profile = l.choice.profile;
+    o->profile_from = l.choice.from;
+    snprintf(o->profile_source, sizeof o->profile_source, "%s", l.choice.source);
+    rh_loaded_free(&l);
     return 0;
 }
 
@@ -241,10 +201,11 @@ int rh_migrate_setup(rh_migrate_opts *o)
         return RH_EXIT_USAGE;
     }
     if (!o->profile.verified)
-        fprintf(stderr, "rehearse: note: the Prisma %s profile (%s) is unverified (not observed against "
+        fprintf(stderr, "rehearse: note: the Prisma %s profile (%s%s) is unverified (not observed against "
                         "real Prisma)%s\n",
-                o->profile.version, o->profile_source,
-                o->profile.exec == RH_EXEC_SPLIT_STATEMENTS
+                o->profile.version,
+                o->profile_from == RH_PROFILE_FROM_PACKAGE || o->profile_from == RH_PROFILE_FROM_LOCK ? "detected: " : "",
+                o->profile_source, o->profile.exec == RH_EXEC_SPLIT_STATEMENTS
                     ? ": it splits scripts into statements (prisma-engines PR #5767)"
                     : "");
     if (o->database_url) {

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
+#include "source/loader.h"
 
 typedef struct rh_migrate_opts {
     const char *cmd;             /* "deploy", "status", "resolve" (for messages) */
@@ -31,7 +32,8 @@ typedef struct rh_migrate_opts {
     /* filled by rh_migrate_setup */
     rh_migset set;
     rh_profile profile;
-    char profile_source[600];    /* "--prisma-version", "detected: package.json ...", "default" */
+    rh_profile_from profile_from; /* where the profile came from */
+    char profile_source[1100];   /* "--prisma-version 6.6", "package.json ... at v1 (abc1234)", "default (...)" */
     rh_cluster *cluster;
     PGconn *conn;
 } rh_migrate_opts;

@@ -11,6 +11,7 @@
 
 
 #include "catalog/assert.h"
+#include "engine/clean.h"
 #include "util/fs.h"
 
 /* ---- catalog objects ---------------------------------------------------------------------------- */
@@ -114,36 +115,31 @@ static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
 
 /* ---- catalog comparisons ------------------------------------------------------------------------- */
 
-/* A clean deploy of REV (or the current checkout) into a new database of the same cluster. */
+/*
+ * A clean deploy of REV (or the current checkout) into a new database of the same cluster. REV is
+ * loaded as any command loads it: its own folder, order and Prisma profile (a `prisma` step still
+ * overrides), not the current checkout's.
+ */
 static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
 {
     rh_err err;
-    rh_migset other = {0};
+    rh_loaded other;
+    memset(&other, 0, sizeof other);
     const rh_migset *set = NULL;
-    int own = 0;
+    const rh_profile *profile = &ctx->profile;
     if (st->arg) {
         if (!ctx->repo_path)
             return rh_setup_error(ctx, st, "expect catalog = clean %s: no repository (`repo PATH`)", st->arg);
         const rh_migset *cur;
         if (rh_ctx_migset(ctx, st, &cur) < 0)   /* opens the repository, settles the folder */
             return -1;
-        rh_git_rev rev;
-        if (rh_git_resolve(ctx->repo, st->arg, &rev, &err) < 0)
+        rh_load_spec spec;
+        rh_ctx_load_spec(ctx, &spec);
+        spec.rev = st->arg;
+        if (rh_source_load(&spec, &other, &err) < 0)
             return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
-        char *path = NULL;
-        if (ctx->migrations)
-            path = rh_git_relpath(ctx->repo, ctx->migrations, &err);
-        else
-            rh_git_default_migrations(ctx->repo, &rev, &path, &err);
-        if (!path)
-            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
-        int rc = rh_git_read_migset(ctx->repo, &rev, path, &other, &err);
-        free(path);
-        if (rc < 0)
-            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
-        rh_migset_sort(&other, &ctx->profile);
-        set = &other;
-        own = 1;
+        set = &other.set;
+        profile = &other.choice.profile;
     } else if (rh_ctx_migset(ctx, st, &set) < 0) {
         return -1;
     }
@@ -154,32 +150,30 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
     if (rc == 0 && !(c = rh_ctx_connect(ctx, db, &err)))
         rc = -1;
     if (rc < 0) {
-        if (own)
-            rh_migset_free(&other);
+        rh_loaded_free(&other);
         return rh_setup_error(ctx, st, "clean deploy: %s", err.msg);
     }
     rh_engine_opts eo;
     rh_engine_opts_for(ctx, &eo);
+    eo.profile = profile;
     eo.advisory_lock = -1;
     rh_engine_result res;
     rh_engine_result_init(&res);
-    rc = rh_engine_deploy(c, set, &eo, &res, &err);
+    rh_catalog_opts co = {0};
+    rc = rh_engine_clean_snapshot(c, set, &eo, &co, out, &res, &err);
     if (rc != 0) {
         rh_buf d;
         rh_buf_init(&d);
         rh_describe_engine(&res, rc, &err, &d);
-        rh_setup_error(ctx, st, "the clean deploy of %s failed: %s", st->arg ? st->arg : "the current checkout", d.data);
+        rh_setup_error(ctx, st, "the clean deploy of %s (Prisma %s, from %s) failed: %s",
+                       st->arg ? st->arg : "the current checkout", profile->version,
+                       st->arg ? other.choice.source : ctx->profile_source, d.data);
         rh_buf_free(&d);
         rc = -1;
-    } else {
-        rh_catalog_opts co = {0};
-        if (rh_catalog_snapshot(c, &co, out, &err) < 0)
-            rc = rh_setup_error(ctx, st, "catalog of the clean deploy: %s", err.msg);
     }
     rh_engine_result_free(&res);
     PQfinish(c);
-    if (own)
-        rh_migset_free(&other);
+    rh_loaded_free(&other);
     return rc;
 }
 

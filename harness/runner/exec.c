@@ -80,6 +80,21 @@ static int open_repo(rh_ctx *ctx, const rh_scn_step *st)
     return 0;
 }
 
+void rh_ctx_load_spec(rh_ctx *ctx, rh_load_spec *spec)
+{
+    memset(spec, 0, sizeof *spec);
+    if (ctx->repo_path) {
+        spec->git = ctx->repo;
+        spec->migrations = ctx->migrations;
+    } else {
+        spec->dir = ctx->migrations_dir;
+    }
+    if (ctx->profile_explicit) { /* a `prisma V` step: every set of the scenario in its order */
+        spec->prisma_version = ctx->profile.version;
+        spec->override_label = ctx->profile_source;
+    }
+}
+
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
 {
     rh_err err;
@@ -87,16 +102,9 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
         *out = &ctx->set;
         return 0;
     }
-    if (!ctx->repo_path) {
-        if (!ctx->migrations_dir)
-            return rh_setup_error(ctx, st, "no migrations: the scenario names neither `repo` nor `migrations`");
-        if (rh_migset_from_dir(&ctx->set, ctx->migrations_dir, &err) < 0)
-            return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations_dir, err.msg);
-        if (!ctx->profile_explicit) {
-            rh_profile_from_version(&ctx->profile, RH_PROFILE_DEFAULT_VERSION, &err);
-            snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
-        }
-    } else {
+    if (!ctx->repo_path && !ctx->migrations_dir)
+        return rh_setup_error(ctx, st, "no migrations: the scenario names neither `repo` nor `migrations`");
+    if (ctx->repo_path) {
         if (open_repo(ctx, st) < 0)
             return -1;
         if (!ctx->have_rev) {
@@ -105,37 +113,25 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
                                       ctx->repo_path, err.msg);
             ctx->have_rev = 1;
         }
-        char *path = NULL;
-        if (ctx->migrations) {
-            path = rh_git_relpath(ctx->repo, ctx->migrations, &err);
-            if (!path)
-                return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations, err.msg);
-        } else if (rh_git_default_migrations(ctx->repo, &ctx->rev, &path, &err) < 0) {
+    }
+    rh_load_spec spec;
+    rh_ctx_load_spec(ctx, &spec);
+    spec.resolved = &ctx->rev;
+    rh_loaded l;
+    if (rh_source_load(&spec, &l, &err) < 0) {
+        if (!ctx->repo_path)
+            return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations_dir, err.msg);
+        if (!ctx->migrations && strncmp(err.msg, "no migrations folder found", 26) == 0)
             return rh_setup_error(ctx, st, "%s at %s: %s (name the folder with `migrations PATH`)", ctx->repo_path,
                                   ctx->rev.label, err.msg);
-        }
-        int rc = rh_git_read_migset(ctx->repo, &ctx->rev, path, &ctx->set, &err);
-        if (rc < 0) {
-            free(path);
-            return rh_setup_error(ctx, st, "%s", err.msg);
-        }
-        if (!ctx->profile_explicit) {
-            rh_prisma_version pv;
-            int found = rh_git_detect_prisma(ctx->repo, &ctx->rev, path, &pv, &err);
-            if (found == 1 && rh_profile_from_version(&ctx->profile, pv.version, &err) == 0) {
-                snprintf(ctx->profile_source, sizeof ctx->profile_source, "detected %s (%s)", pv.version, pv.source);
-            } else {
-                char why[512] = "";
-                if (found < 0)   /* a package.json that is not JSON, a range like "latest" */
-                    snprintf(why, sizeof why, " (%.500s)", err.msg);
-                rh_profile_from_version(&ctx->profile, RH_PROFILE_DEFAULT_VERSION, &err);
-                snprintf(ctx->profile_source, sizeof ctx->profile_source, "default %s%s", RH_PROFILE_DEFAULT_VERSION,
-                         why);
-            }
-        }
-        free(path);
+        return rh_setup_error(ctx, st, "%s", err.msg);
     }
-    rh_migset_sort(&ctx->set, &ctx->profile);
+    ctx->set = l.set;
+    memset(&l.set, 0, sizeof l.set);
+    ctx->profile = l.choice.profile;
+    snprintf(ctx->profile_source, sizeof ctx->profile_source, "%s", l.choice.source);
+    ctx->profile_from = l.choice.from;
+    rh_loaded_free(&l);
     ctx->have_set = 1;
     *out = &ctx->set;
     return 0;
@@ -680,6 +676,7 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
         if (rh_profile_from_version(&ctx->profile, st->arg, &err) < 0)
             return rh_setup_error(ctx, st, "prisma %s: %s", st->arg, err.msg);
         ctx->profile_explicit = 1;
+        ctx->profile_from = RH_PROFILE_FROM_OVERRIDE;
         snprintf(ctx->profile_source, sizeof ctx->profile_source, "prisma %s (%s:%d)", st->arg, st->file, st->line);
         if (ctx->have_set)
             rh_migset_sort(&ctx->set, &ctx->profile);
@@ -819,7 +816,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     rh_buf_init(&ctx.last_output);
     rh_err err;
     rh_profile_from_version(&ctx.profile, RH_PROFILE_DEFAULT_VERSION, &err);
-    snprintf(ctx.profile_source, sizeof ctx.profile_source, "default %s", RH_PROFILE_DEFAULT_VERSION);
+    ctx.profile_from = RH_PROFILE_FROM_DEFAULT;
+    snprintf(ctx.profile_source, sizeof ctx.profile_source, "default (no migrations read yet)");
 
     rh_cluster_opts co = {0};
     co.pg_bin = opts->pg_bin;

@@ -15,6 +15,7 @@
 #include "migrations/profile.h"
 #include "runner/runner.h"
 #include "source/git.h"
+#include "source/loader.h"
 
 typedef struct rh_session {
     char *name;
@@ -50,8 +51,9 @@ typedef struct rh_ctx {
     rh_migset set;
     int have_set;
     rh_profile profile;
-    int profile_explicit;
-    char profile_source[600];
+    int profile_explicit;        /* a `prisma V` step */
+    rh_profile_from profile_from;
+    char profile_source[1100];   /* where the profile came from (source/loader.h) */
 
     char **gucs;                 /* name, value, name, value ... */
     size_t ngucs;                /* pairs */
@@ -77,7 +79,9 @@ int rh_fail(rh_ctx *ctx, const rh_scn_step *st, const char *expected, const char
 /* The scenario could not run a step (status ERROR); returns -1. */
 int rh_setup_error(rh_ctx *ctx, const rh_scn_step *st, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-/* The migrations of the current checkout (read lazily, sorted by the profile). */
+/* What the loader needs for this scenario's repository or folder, folder path and `prisma` step. */
+void rh_ctx_load_spec(rh_ctx *ctx, rh_load_spec *spec);
+/* The migrations of the current checkout (read lazily with the loader, sorted by the profile). */
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
 /* A connection of the cluster whose notices (WARNINGs of a shutdown ...) are not printed. */
 PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "source/loader.h"
 #include "util/buf.h"
 
 /* An order-differs message names at most this many of the migrations (the finding lists them all). */
@@ -61,27 +62,15 @@ static char *file_of(const rh_git_history *h, const char *name, int sql)
     return r;
 }
 
+/* The profile of `to`, chosen as every command chooses it (loader.h). */
 static int resolve_profile(rh_git_repo *repo, rh_git_history *h, const rh_git_history_opts *opts, rh_err *err)
 {
-    rh_err perr;
-    if (opts && opts->prisma_version) {
-        if (rh_profile_from_version(&h->profile, opts->prisma_version, err) < 0)
-            return rh_err_prefix(err, "--prisma-version");
-        snprintf(h->profile_source, sizeof h->profile_source, "--prisma-version %s", opts->prisma_version);
-        return 0;
-    }
-    rh_prisma_version pv;
-    int rc = rh_git_detect_prisma(repo, &h->to, h->migrations, &pv, &perr);
-    if (rc == 1 && rh_profile_from_version(&h->profile, pv.version, &perr) == 0) {
-        snprintf(h->profile_source, sizeof h->profile_source, "%s at %s", pv.source, h->to.label);
-        return 0;
-    }
-    rh_profile_from_version(&h->profile, RH_PROFILE_DEFAULT_VERSION, &perr);
-    if (rc < 0)
-        snprintf(h->profile_source, sizeof h->profile_source, "default (%.500s)", perr.msg);
-    else
-        snprintf(h->profile_source, sizeof h->profile_source, "default (no prisma dependency found at %.500s)",
-                 h->to.label);
+    rh_profile_choice choice;
+    if (rh_profile_choose(repo, &h->to, h->migrations, opts ? opts->prisma_version : NULL, NULL, &choice, err) < 0)
+        return -1;
+    h->profile = choice.profile;
+    h->profile_from = choice.from;
+    snprintf(h->profile_source, sizeof h->profile_source, "%s", choice.source);
     return 0;
 }
 

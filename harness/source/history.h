@@ -16,6 +16,7 @@
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "source/git.h"
+#include "source/loader.h"
 #include "util/err.h"
 
 typedef enum rh_hist_kind {
@@ -52,7 +53,9 @@ typedef struct rh_git_history {
     rh_git_rev from, to;
     char *migrations;            /* the folder compared */
     rh_profile profile;          /* the folder order used for out-of-order findings */
-    char profile_source[1024];    /* "--prisma-version", "package.json devDependencies.prisma ^6.19.0 ..." or "default" */
+    rh_profile_from profile_from;
+    char profile_source[1100];   /* "--prisma-version 6.6", "package.json devDependencies.prisma ^6.19.0 at v2 (...)",
+                                    "default (...)": chosen by rh_profile_choose */
     rh_migset a, b;              /* the sets at `from` and `to`, in the profile's order */
     int a_missing;               /* the folder does not exist at `from` (everything counts as added) */
     rh_hist_finding *items;

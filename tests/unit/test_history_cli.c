@@ -212,12 +212,12 @@ static void nonsense_prisma_versions_are_usage_errors(void **state)
         free(out);
         free(err);
     }
-    /* deploy and status read --prisma-version with the same function: same exit, same words */
+    /* deploy and status read --prisma-version with the same loader (source/loader.h): same exit, same words */
     static const char *const cmds[] = {"deploy", "status"};
     for (size_t i = 0; i < 2; i++) {
         char *argv[] = {REHEARSE_BIN, (char *)cmds[i], "--repo", r->path, "--rev", "v3", "--prisma-version", "x", NULL};
         assert_int_equal(rh_test_run(argv, NULL, &out, &err), 2);
-        snprintf(want, sizeof want, "rehearse %s: Prisma version from --prisma-version: cannot read a Prisma version "
+        snprintf(want, sizeof want, "rehearse %s: --prisma-version: cannot read a Prisma version "
                                     "from 'x' (a wildcard major version", cmds[i]);
         assert_non_null(strstr(err, want));
         free(out);

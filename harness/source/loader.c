@@ -1,0 +1,122 @@
+/*
+ * loader.c — revision (or folder) → migration set, order and profile, for every command (loader.h).
+ */
+#include "source/loader.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/buf.h"
+
+const char *rh_profile_from_name(rh_profile_from from)
+{
+    switch (from) {
+    case RH_PROFILE_FROM_OVERRIDE: return "override";
+    case RH_PROFILE_FROM_PACKAGE: return "package.json";
+    case RH_PROFILE_FROM_LOCK: return "lock-file";
+    case RH_PROFILE_FROM_DEFAULT: return "default";
+    }
+    return "?";
+}
+
+int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migrations, const char *override,
+                      const char *override_label, rh_profile_choice *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (override) {
+        const char *label = override_label ? override_label : "--prisma-version";
+        if (rh_profile_from_version(&out->profile, override, err) < 0)
+            return rh_err_prefix(err, "%s", label);
+        out->from = RH_PROFILE_FROM_OVERRIDE;
+        if (override_label)
+            snprintf(out->source, sizeof out->source, "%s", override_label);
+        else
+            snprintf(out->source, sizeof out->source, "--prisma-version %s", override);
+        return 0;
+    }
+    rh_err derr;
+    rh_err_clear(&derr);
+    int found = 0;
+    rh_prisma_version pv;
+    if (repo && rev)
+        found = rh_git_detect_prisma(repo, rev, migrations, &pv, &derr);
+    if (found == 1 && rh_profile_from_version(&out->profile, pv.version, &derr) == 0) {
+        /* a lock file adds ", LOCK VERSION" to the source (detect.c) */
+        out->from = strchr(pv.source, ',') ? RH_PROFILE_FROM_LOCK : RH_PROFILE_FROM_PACKAGE;
+        snprintf(out->source, sizeof out->source, "%s at %s", pv.source, rev->label);
+        return 0;
+    }
+    int rc = rh_profile_from_version(&out->profile, RH_PROFILE_DEFAULT_VERSION, err);
+    assert(rc == 0);
+    (void)rc;
+    out->from = RH_PROFILE_FROM_DEFAULT;
+    if (found != 0) { /* a package.json that is not JSON, a range such as "latest" */
+        snprintf(out->note, sizeof out->note, "%.590s", derr.msg);
+        snprintf(out->source, sizeof out->source, "default (%.590s)", derr.msg);
+    } else if (repo && rev) {
+        snprintf(out->source, sizeof out->source, "default (no prisma dependency found at %s)", rev->label);
+    } else {
+        snprintf(out->source, sizeof out->source, "default (a plain folder names no Prisma version)");
+    }
+    return 0;
+}
+
+void rh_loaded_free(rh_loaded *l)
+{
+    if (!l)
+        return;
+    rh_migset_free(&l->set);
+    free(l->migrations);
+    memset(l, 0, sizeof *l);
+}
+
+static int load_dir(const rh_load_spec *spec, rh_loaded *out, rh_err *err)
+{
+    if (rh_migset_from_dir(&out->set, spec->dir, err) < 0)
+        return -1;
+    out->migrations = rh_xstrdup(spec->dir);
+    return rh_profile_choose(NULL, NULL, NULL, spec->prisma_version, spec->override_label, &out->choice, err);
+}
+
+static int load_git(const rh_load_spec *spec, rh_git_repo *git, rh_loaded *out, rh_err *err)
+{
+    if (spec->resolved)
+        out->rev = *spec->resolved;
+    else if (rh_git_resolve(git, spec->rev ? spec->rev : "HEAD", &out->rev, err) < 0)
+        return -1;
+    if (spec->migrations) {
+        if (!(out->migrations = rh_git_relpath(git, spec->migrations, err)))
+            return rh_err_prefix(err, "--migrations");
+    } else if (rh_git_default_migrations(git, &out->rev, &out->migrations, err) < 0) {
+        return -1;
+    }
+    if (rh_git_read_migset(git, &out->rev, out->migrations, &out->set, err) < 0)
+        return -1;
+    return rh_profile_choose(git, &out->rev, out->migrations, spec->prisma_version, spec->override_label,
+                             &out->choice, err);
+}
+
+int rh_source_load(const rh_load_spec *spec, rh_loaded *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    assert(spec->dir || spec->git || spec->repo);
+    int rc;
+    if (spec->dir && !spec->git && !spec->repo) {
+        rc = load_dir(spec, out, err);
+    } else {
+        rh_git_repo *git = spec->git;
+        if (!git && rh_git_open(&git, spec->repo, err) < 0)
+            return -1;
+        rc = load_git(spec, git, out, err);
+        if (!spec->git)
+            rh_git_close(git);
+    }
+    if (rc < 0) {
+        rh_loaded_free(out);
+        return -1;
+    }
+    rh_migset_sort(&out->set, &out->choice.profile);
+    return 0;
+}

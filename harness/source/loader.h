@@ -1,0 +1,76 @@
+/*
+ * loader.h — the one way from "a revision (or a plain folder), a migrations path and an optional
+ * version override" to "the migration set, in its order, with the Prisma profile that orders and
+ * applies it, and where that profile came from". Every command uses it (deploy, status, resolve,
+ * history, check, snapshot --rev, diff rev:, scenarios' checkout and `expect catalog = clean REV`),
+ * so the same input gives the same set, order and profile everywhere.
+ *
+ * It lives in source/ (not migrations/) because it reads git: migrations/ is below source/.
+ */
+#ifndef RH_LOADER_H
+#define RH_LOADER_H
+
+#include "migrations/migset.h"
+#include "migrations/profile.h"
+#include "source/git.h"
+#include "util/err.h"
+
+/* Where a profile came from. */
+typedef enum rh_profile_from {
+    RH_PROFILE_FROM_OVERRIDE, /* --prisma-version, or a scenario's `prisma V` */
+    RH_PROFILE_FROM_PACKAGE,  /* a package.json range (no lock file named a version) */
+    RH_PROFILE_FROM_LOCK,     /* a lock file's exact version */
+    RH_PROFILE_FROM_DEFAULT,  /* nothing named Prisma, or what did could not be read */
+} rh_profile_from;
+
+typedef struct rh_profile_choice {
+    rh_profile profile;
+    rh_profile_from from;
+    /* One phrase for messages: "--prisma-version 6.6", "apps/api/package.json devDependencies.prisma
+       ^6.19.0, yarn.lock 6.19.3 at v1 (abc1234)", "default (no prisma dependency at v1 (abc1234))". */
+    char source[1100];
+    /* Why detection fell back to the default (a package.json that is not JSON, a range such as
+       "latest"): the user must hear it. "" otherwise. */
+    char note[600];
+} rh_profile_choice;
+
+/*
+ * The profile for a revision: `override` when given (override_label names it in `source`, e.g.
+ * "--prisma-version" or "prisma 6.6 (x.scenario:3)"; NULL: "--prisma-version"), else the version
+ * detected at `rev` near the folder `migrations` (rh_git_detect_prisma), else the default with a
+ * note. repo/rev may be NULL (a plain folder: override or default). Fails only on an override that
+ * is not a version (the message names the value and its label).
+ */
+int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migrations, const char *override,
+                      const char *override_label, rh_profile_choice *out, rh_err *err);
+
+/* What to load. Either `dir` (a plain folder on disk) or a repository and a revision. */
+typedef struct rh_load_spec {
+    const char *dir;            /* a plain migrations folder; no git */
+    const char *repo;           /* a folder inside the repository (opened here); or: */
+    rh_git_repo *git;           /* an open repository (borrowed); wins over `repo` */
+    const char *rev;            /* revision spec or WORKTREE; or: */
+    const rh_git_rev *resolved; /* an already-resolved revision (with `git`); wins over `rev` */
+    const char *migrations;     /* folder inside the repository; NULL: Prisma's default at the revision */
+    const char *prisma_version; /* override; NULL: detected at the revision, else the default */
+    const char *override_label; /* how to name the override in messages; NULL: "--prisma-version" */
+} rh_load_spec;
+
+typedef struct rh_loaded {
+    rh_migset set;              /* sorted in the profile's order */
+    rh_profile_choice choice;   /* the profile and where it came from */
+    rh_git_rev rev;             /* the revision read (zeroed for a plain folder) */
+    char *migrations;           /* the folder: relative to the repository root, or `dir` */
+} rh_loaded;
+
+/*
+ * Load the set. Errors name what the user gave: the repository, the revision, the folder, the
+ * override; *out is then empty (rh_loaded_free is still safe).
+ */
+int rh_source_load(const rh_load_spec *spec, rh_loaded *out, rh_err *err);
+void rh_loaded_free(rh_loaded *l);
+
+/* "--prisma-version", "package.json", "lock file", "default" — for JSON's profile.from. */
+const char *rh_profile_from_name(rh_profile_from from);
+
+#endif
