@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -41,6 +42,8 @@ static void help(FILE *f)
             "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
             "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
             "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
+            "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
+            "                       they read only inside their own folder and its git repository\n"
             "      --color / --no-color   colours in the human report (default: on a terminal)\n"
             "      --list           print the selected scenarios and exit\n"
             "  -h, --help           this text\n"
@@ -87,10 +90,12 @@ int rh_cmd_run(int argc, char **argv)
         {"timeout", required_argument, NULL, 't'}, {"pg-bin", required_argument, NULL, 'P'},
         {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
-        {"no-warm", no_argument, NULL, 'W'},
+        {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
+    const char *allow[32];
+    o.allow = allow;
     rh_report_format fmt = RH_REPORT_HUMAN;
     const char *output = NULL;
     int color = -1, list = 0;
@@ -131,6 +136,15 @@ int rh_cmd_run(int argc, char **argv)
         case 'l': list = 1; break;
         case 'N': o.no_fork = 1; break;
         case 'W': o.no_warm = 1; break;
+        case 'A': {
+            struct stat st;
+            if (stat(optarg, &st) < 0 || !S_ISDIR(st.st_mode))
+                return rh_cli_usage_error("run", "--allow-path %s: not a folder", optarg);
+            if (o.nallow == sizeof allow / sizeof *allow)
+                return rh_cli_usage_error("run", "--allow-path: at most %zu folders", sizeof allow / sizeof *allow);
+            allow[o.nallow++] = optarg;
+            break;
+        }
         case 'h': help(stdout); return RH_EXIT_OK;
         default: return rh_cli_usage_error("run", "unknown option");
         }

@@ -204,7 +204,7 @@ static int expect_catalog(rh_ctx *ctx, const rh_scn_step *st)
     case RH_CATREF_FILE: {
         char *text;
         size_t len;
-        if (rh_fs_read(st->arg, &text, &len, &err) < 0)
+        if (rh_scn_read_file(ctx->s, st->arg, &text, &len, &err) < 0)
             return rh_setup_error(ctx, st, "expect catalog = file: %s", err.msg);
         int rc = rh_catalog_parse(text, st->arg, &other, &err);
         free(text);

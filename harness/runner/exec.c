@@ -75,6 +75,9 @@ static int open_repo(rh_ctx *ctx, const rh_scn_step *st)
     if (ctx->repo)
         return 0;
     rh_err err;
+    /* checked again here: the parser let a path that did not resolve yet pass */
+    if (rh_scn_path_allowed(ctx->s, ctx->repo_path, &err) <= 0)
+        return rh_setup_error(ctx, st, "repo %s: %s", ctx->repo_path, err.msg);
     if (rh_git_open(&ctx->repo, ctx->repo_path, &err) < 0)
         return rh_setup_error(ctx, st, "repo %s: %s", ctx->repo_path, err.msg);
     return 0;
@@ -104,6 +107,8 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
     }
     if (!ctx->repo_path && !ctx->migrations_dir)
         return rh_setup_error(ctx, st, "no migrations: the scenario names neither `repo` nor `migrations`");
+    if (!ctx->repo_path && rh_scn_path_allowed(ctx->s, ctx->migrations_dir, &err) <= 0)
+        return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations_dir, err.msg);
     if (ctx->repo_path) {
         if (open_repo(ctx, st) < 0)
             return -1;
@@ -327,7 +332,7 @@ static int step_sql(rh_ctx *ctx, const rh_scn_step *st)
             text = m->sql;
         } else {
             size_t len;
-            if (rh_fs_read(st->arg, &owned, &len, &err) < 0)
+            if (rh_scn_read_file(ctx->s, st->arg, &owned, &len, &err) < 0)
                 return rh_setup_error(ctx, st, "sql-file: %s", err.msg);
             const char *nul = memchr(owned, 0, len);
             if (nul) {   /* libpq would send the text up to it and drop the rest without a word */
@@ -372,7 +377,7 @@ static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
     rh_err err;
     char *data = NULL;
     size_t len;
-    if (!st->text && rh_fs_read(st->arg, &data, &len, &err) < 0)
+    if (!st->text && rh_scn_read_file(ctx->s, st->arg, &data, &len, &err) < 0)
         return rh_setup_error(ctx, st, "restore schema: %s", err.msg);
     char *text = strip_meta(st->text ? st->text : data);
     free(data);
@@ -464,7 +469,7 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
     rh_err err;
     char *data = NULL;
     size_t len;
-    if (!st->text && rh_fs_read(st->arg, &data, &len, &err) < 0)
+    if (!st->text && rh_scn_read_file(ctx->s, st->arg, &data, &len, &err) < 0)
         return rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
     const char *p = st->text ? st->text : data;
     const char *what = st->arg ? st->arg : "(heredoc)";

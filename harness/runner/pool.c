@@ -622,7 +622,7 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             continue;   /* not parsed at all: another machine's shard */
         rh_scenario *s = NULL;
         rh_err perr;
-        int prc = rh_scn_parse_file(&s, files[i], &perr);
+        int prc = rh_scn_parse_file_allow(&s, files[i], o->allow, o->nallow, &perr);
         if (!rh_runner_selects(o, files[i], s ? s->name : NULL)) {
             rh_scn_free(s);
             continue;

@@ -108,6 +108,8 @@ typedef struct rh_runner_opts {
     const char *pg_bin;       /* PostgreSQL binaries; NULL: search */
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
     int no_warm;              /* do not start the next scenario's cluster while one runs */
+    const char *const *allow; /* --allow-path: more folders scenarios may read files in (rh_scn_parse_file_allow) */
+    size_t nallow;
     const char *timings_path; /* durations of earlier runs: the longest scenarios start first; NULL: none */
     /* called in the parent as each scenario ends (in completion order) and once when all are done */
     void (*progress)(void *ctx, const rh_result *r, size_t done, size_t total);

@@ -129,6 +129,9 @@ void rh_scn_free(rh_scenario *s)
     for (size_t i = 0; i < s->nfiles; i++)
         free(s->files[i]);
     free(s->files);
+    for (size_t i = 0; i < s->nroots; i++)
+        free(s->roots[i]);
+    free(s->roots);
     free(s->name);
     free(s->path);
     free(s->dir);

@@ -28,6 +28,10 @@ static int st_include(cur *c, const rh_tok *kw)
     if (p->depth >= MAX_INCLUDE_DEPTH)
         return rh_scnp_err(c, t, NULL, "includes nested more than %d deep", MAX_INCLUDE_DEPTH);
     char *path = rh_scnp_path(c, t->text);
+    if (rh_scnp_check_path(c, t, path, "include") < 0) {
+        free(path);
+        return -1;
+    }
     char *canon = realpath(path, NULL);
     if (!canon) {
         rh_scnp_err(c, t, "paths are relative to the including file", "cannot include '%s': %s", path, strerror(errno));
@@ -44,7 +48,7 @@ static int st_include(cur *c, const rh_tok *kw)
     char *data;
     size_t dlen;
     rh_err ferr;
-    if (rh_fs_read(path, &data, &dlen, &ferr) < 0) {
+    if (rh_scn_read_file(p->s, path, &data, &dlen, &ferr) < 0) {
         rh_scnp_err(c, t, NULL, "cannot include '%s': %s", path, ferr.msg);
         free(path);
         free(canon);
@@ -259,7 +263,8 @@ static char *base_name(const char *path)
     return dot && dot != b ? rh_xstrndup(b, (size_t)(dot - b)) : rh_xstrdup(b);
 }
 
-int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, size_t len, int flags, rh_err *err)
+static int parse_text(rh_scenario **out, const char *path, const char *text, size_t len, int flags,
+                      const char *const *allow, size_t nallow, rh_err *err)
 {
     *out = NULL;
     parser p;
@@ -269,6 +274,7 @@ int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, s
     p.s = rh_xcalloc(1, sizeof *p.s);
     p.s->path = rh_xstrdup(path);
     p.s->dir = dir_of(path);
+    rh_scnp_set_roots(p.s, allow, nallow);
     rh_buf_init(&p.diag);
     p.stack[0] = (flags & RH_SCN_NO_INCLUDE) ? NULL : realpath(path, NULL);
     rh_scnp_file(&p, path, text, len, NULL, NULL);
@@ -300,14 +306,33 @@ int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, s
     return 0;
 }
 
-int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err)
+int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, size_t len, int flags, rh_err *err)
+{
+    return parse_text(out, path, text, len, flags, NULL, 0, err);
+}
+
+int rh_scn_parse_file_allow(rh_scenario **out, const char *path, const char *const *allow, size_t nallow,
+                            rh_err *err)
 {
     char *data;
     size_t len;
     *out = NULL;
-    if (rh_fs_read(path, &data, &len, err) < 0)
+    /* the file itself too: a *.scenario link in a collected folder may lead anywhere */
+    rh_scenario where = {.dir = dir_of(path)};
+    rh_scnp_set_roots(&where, allow, nallow);
+    int rrc = rh_scn_read_file(&where, path, &data, &len, err);
+    for (size_t i = 0; i < where.nroots; i++)
+        free(where.roots[i]);
+    free(where.roots);
+    free(where.dir);
+    if (rrc < 0)
         return -1;
-    int rc = rh_scn_parse_string(out, path, data, len, 0, err);
+    int rc = parse_text(out, path, data, len, 0, allow, nallow, err);
     free(data);
     return rc;
+}
+
+int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err)
+{
+    return rh_scn_parse_file_allow(out, path, NULL, 0, err);
 }

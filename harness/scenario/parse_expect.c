@@ -186,6 +186,8 @@ static int expect_catalog(cur *c, rh_scn_step *st)
             return -1;
         st->catalog_ref = RH_CATREF_FILE;
         st->arg = rh_scnp_path(c, path->text);
+        if (rh_scnp_check_path(c, path, st->arg, "expect catalog = file") < 0)
+            return -1;
     } else {
         char hint[256];
         rh_scnp_suggest(hint, sizeof hint, what->text, words);

@@ -69,6 +69,11 @@ int rh_scnp_is_sqlstate(const char *s);
 int rh_scnp_is_prisma_code(const char *s);
 int rh_scnp_is_ident(const char *s);
 char *rh_scnp_path(cur *c, const char *path);
+
+/* confine.c: the scenario's roots (its folder, its repository, the allowed folders) */
+void rh_scnp_set_roots(rh_scenario *s, const char *const *allow, size_t nallow);
+/* a path a step names must be inside them (an error at `at` otherwise); one that does not resolve yet passes */
+int rh_scnp_check_path(cur *c, const rh_tok *at, const char *path, const char *what);
 int rh_scnp_take_text(cur *c, rh_scn_step *st, const char *what);
 int rh_scnp_no_heredoc(cur *c, const char *kw);
 void rh_scnp_add_name(rh_scn_step *st, const char *name);

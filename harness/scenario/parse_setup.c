@@ -31,6 +31,9 @@ int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k)
         if (!path)
             return -1;
         st->arg = rh_scnp_path(c, path->text);
+        if (rh_scnp_check_path(c, path, st->arg, st->kind == RH_STEP_RESTORE_SCHEMA ? "restore schema"
+                                                                                    : "restore ledger") < 0)
+            return -1;
     }
     return rh_scnp_need_end(c, NULL);
 }
@@ -47,6 +50,7 @@ int rh_scnp_st_setup(cur *c, rh_scn_step *st, const char *k)
             char *r = rh_scnp_path(c, st->arg);
             free(st->arg);
             st->arg = r;
+            rc = rh_scnp_check_path(c, &c->l->toks[1], st->arg, "repo");
         }
     } else if (strcmp(k, "migrations") == 0) {
         st->kind = RH_STEP_MIGRATIONS;

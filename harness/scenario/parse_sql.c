@@ -69,6 +69,8 @@ int rh_scnp_st_sql(cur *c, rh_scn_step *st, const char *k)
             st->arg = rh_xstrdup(name->text);
         } else {
             st->arg = rh_scnp_path(c, t->text);
+            if (rh_scnp_check_path(c, t, st->arg, "sql-file") < 0)
+                return -1;
         }
     } else if (rh_scnp_take_text(c, st, "SQL (quoted, or a heredoc <<EOF)") < 0) {
         return -1;

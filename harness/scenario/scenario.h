@@ -151,6 +151,9 @@ typedef struct rh_scenario {
     char *skip;              /* `skip REASON`: the scenario is reported as skipped */
     char **files;            /* every file read (the scenario and its includes), owned here */
     size_t nfiles;
+    char **roots;            /* the folders its files may be in: its own folder, the work tree of the git
+                                repository holding it, and the --allow-path folders (docs/scenarios.md) */
+    size_t nroots;
 } rh_scenario;
 
 /* ---- parsing -------------------------------------------------------------------------------- */
@@ -161,6 +164,21 @@ enum {
 
 /* Parse a scenario file. On error, err holds every problem found (up to a few), each with position. */
 int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err);
+
+/*
+ * rh_scn_parse_file, with more folders its files may be in (`rehearse run --allow-path DIR`).
+ * Without them, every path a scenario names (the file itself, include, sql-file, restore, expect
+ * catalog = file, repo, migrations) must resolve inside the scenario's folder or the work tree of
+ * the git repository holding it, never in a .git folder.
+ */
+int rh_scn_parse_file_allow(rh_scenario **out, const char *path, const char *const *allow, size_t nallow,
+                            rh_err *err);
+
+/* Read a file a step names (sql-file, restore, expect catalog = file) under the scenario's roots. */
+int rh_scn_read_file(const rh_scenario *s, const char *path, char **data, size_t *len, rh_err *err);
+
+/* Is path (a repo or migrations folder) inside the scenario's roots? 1 yes; 0 no, err says so. */
+int rh_scn_path_allowed(const rh_scenario *s, const char *path, rh_err *err);
 
 /*
  * Parse scenario text held in memory. `path` names it in messages and anchors relative paths

@@ -100,6 +100,10 @@ int rh_fs_inside(const char *path, const char *const *roots, size_t nroots, char
         if (n == 1)     /* "/" */
             n = 0;
         inside = strncmp(r, root, n) == 0 && (r[n] == '/' || r[n] == '\0');
+        /* a repository's .git folder holds its config (CI tokens) and objects: never a file to read */
+        for (const char *g = r + n; inside && (g = strstr(g, "/.git")) != NULL; g += 5)
+            if (g[5] == '/' || g[5] == '\0')
+                inside = 0;
         free(root);
     }
     if (inside && real)
@@ -107,6 +111,27 @@ int rh_fs_inside(const char *path, const char *const *roots, size_t nroots, char
     else
         free(r);
     return inside;
+}
+
+char *rh_fs_git_toplevel(const char *dir)
+{
+    char *d = realpath(dir, NULL);
+    if (!d)
+        return NULL;
+    for (;;) {
+        char *dotgit = rh_xasprintf("%s/.git", strcmp(d, "/") == 0 ? "" : d);
+        struct stat st;
+        int found = lstat(dotgit, &st) == 0 && (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode));
+        free(dotgit);
+        if (found)
+            return d;
+        char *slash = strrchr(d, '/');
+        if (!slash || slash == d) {   /* "/" itself is nobody's repository here */
+            free(d);
+            return NULL;
+        }
+        *slash = '\0';
+    }
 }
 
 int rh_fs_read_inside(const char *path, const char *const *roots, size_t nroots, size_t max, char **data,

@@ -25,10 +25,13 @@ int rh_fs_read_max(const char *path, size_t max, char **data, size_t *len, rh_er
 
 /*
  * Confinement. A path is inside a root when its real path (every symbolic link resolved) is the
- * root's real path or below it. 1 inside (*real, when real is not NULL, gets the malloc'd real
+ * root's real path or below it, and not in a `.git` folder below the root. 1 inside (*real, when real is not NULL, gets the malloc'd real
  * path), 0 outside, -1 the path does not resolve (errno says why).
  */
 int rh_fs_inside(const char *path, const char *const *roots, size_t nroots, char **real);
+
+/* The work tree of the git repository holding dir (the nearest parent with a .git), real path, malloc'd; NULL if none. */
+char *rh_fs_git_toplevel(const char *dir);
 
 /*
  * rh_fs_read_max of a file that must be inside one of roots. Outside: -1, the error names the path,
