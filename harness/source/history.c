@@ -76,10 +76,30 @@ static int resolve_profile(rh_git_repo *repo, rh_git_history *h, const rh_git_hi
 
 /* ---- the findings --------------------------------------------------------------------------------- */
 
+/*
+ * "Prisma 6.19.3", naming the user's version in a sentence about what Prisma does; for a version
+ * whose behaviour was not checked against the real CLI, says which one was. Every such sentence
+ * below has a conformance case (tests/conformance/engine.test.sh, the claim_* cases).
+ */
+static const char *prisma_named(const rh_git_history *h, char *buf, size_t size)
+{
+    if (h->profile.verified)
+        snprintf(buf, size, "Prisma %s", h->profile.version);
+    else
+        snprintf(buf, size, "Prisma %s (as Prisma %s does; %s is not checked)", h->profile.version,
+                 RH_PROFILE_DEFAULT_VERSION, h->profile.version);
+    return buf;
+}
+
 static void find_changes(rh_git_history *h)
 {
     const rh_migset *a = &h->a, *b = &h->b;
     const char *A = h->from.label, *B = h->to.label;
+    char pv[128];
+    const char *P = prisma_named(h, pv, sizeof pv);
+    size_t n_new = 0; /* names at B with no folder at A: rows a database deployed at A lacks */
+    for (size_t j = 0; j < b->n; j++)
+        n_new += rh_migset_find(a, b->items[j].name) == NULL;
     char *renamed_to = rh_xcalloc(b->n + 1, 1); /* b entries that are a rename target */
     char *renamed_from = rh_xcalloc(a->n + 1, 1);
 
@@ -97,8 +117,9 @@ static void find_changes(rh_git_history *h)
             char *pb = rh_name_printable(mb->name, strlen(mb->name));
             add(h, RH_HIST_RENAMED, 1, mb->name, ma->name, file_of(h, mb->name, 0),
                 "%s was renamed to %s between %s and %s (same migration.sql): a database deployed at %s has "
-                "applied %s and will apply the same SQL again as %s",
-                pa, pb, A, B, A, pa, pb);
+                "applied %s, and %s's migrate deploy applies the same SQL again as %s (migrate status "
+                "reports the histories as diverged until then)",
+                pa, pb, A, B, A, pa, P, pb); /* claim_renamed */
             free(pa);
             free(pb);
             break;
@@ -109,10 +130,13 @@ static void find_changes(rh_git_history *h)
         if (renamed_from[i] || rh_migset_find(b, ma->name))
             continue;
         char *pa = rh_name_printable(ma->name, strlen(ma->name));
+        /* claim_removed */
         add(h, RH_HIST_REMOVED, 1, ma->name, NULL, file_of(h, ma->name, 0),
-            "%s exists at %s but not at %s: a database deployed at %s keeps its ledger row with no folder "
-            "(prisma migrate status reports the histories as diverged)",
-            pa, A, B, A);
+            "%s exists at %s but not at %s: a database deployed at %s keeps its ledger row with no folder, "
+            "which %s ignores: migrate deploy goes on and migrate status says \"Database schema is up to "
+            "date!\" (exit 0)%s%s%s",
+            pa, A, B, A, P, n_new ? "; while the migrations new at " : "", n_new ? B : "",
+            n_new ? " are pending, migrate status reports the histories as diverged (exit 1)" : "");
         free(pa);
     }
     for (size_t j = 0; j < b->n; j++) {
@@ -127,20 +151,23 @@ static void find_changes(rh_git_history *h)
                 if (ma->sql && mb->sql && rh_checksum_matches(ma->checksum, mb->sql, mb->sql_len)) {
                     add(h, RH_HIST_EDITED, 0, mb->name, NULL, file_of(h, mb->name, 1),
                         "%s/migration.sql changed between %s and %s in line endings only (CRLF/LF): Prisma's "
-                        "checksum comparison accepts it",
-                        pb, A, B);
+                        "checksum comparison accepts it, and %s's migrate deploy and status say nothing",
+                        pb, A, B, P); /* claim_crlf */
                 } else if (ma->sql && mb->sql) {
                     add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
                         "%s/migration.sql was edited between %s and %s (checksum %.12s... -> %.12s...): a "
-                        "database deployed at %s never runs the new version, and Prisma does not say so",
-                        pb, A, B, ma->checksum, mb->checksum, A);
+                        "database deployed at %s never runs the new version, and %s does not say so (migrate "
+                        "deploy: no pending migrations; migrate status: up to date, exit 0)",
+                        pb, A, B, ma->checksum, mb->checksum, A, P); /* claim_edited */
                 } else if (ma->sql) {
                     add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
                         "%s/migration.sql exists at %s but not at %s", pb, A, B);
                 } else {
                     add(h, RH_HIST_EDITED, 1, mb->name, NULL, file_of(h, mb->name, 1),
-                        "%s/migration.sql was added between %s and %s to a folder that had none: a database "
-                        "deployed at %s failed on it (P3015) or never saw it", pb, A, B, A);
+                        "%s/migration.sql was added between %s and %s to a folder that had none: %s's "
+                        "migrate deploy at %s stopped there with P3015 (no ledger row for it), so a database "
+                        "deployed at %s applies it as pending",
+                        pb, A, B, P, A, A); /* claim_nosql_added */
                 }
             }
         }
@@ -160,8 +187,9 @@ static void find_changes(rh_git_history *h)
                 char *pl = rh_name_printable(last->name, strlen(last->name));
                 add(h, RH_HIST_OUT_OF_ORDER, 1, mb->name, last->name, file_of(h, mb->name, 0),
                     "%s is new at %s and sorts before %s, the last migration at %s (%s order, Prisma %s): a "
-                    "database deployed at %s applies it after %s, out of the order the folder gives",
-                    pb, B, pl, A, order, h->profile.version, A, pl);
+                    "database deployed at %s applies it after %s, out of the order the folder gives, and %s's "
+                    "migrate deploy does not object",
+                    pb, B, pl, A, order, h->profile.version, A, pl, P); /* claim_out_of_order */
                 free(pb);
                 free(pl);
             }
@@ -175,6 +203,8 @@ static void find_oddities(rh_git_history *h)
 {
     const rh_migset *b = &h->b;
     const char *B = h->to.label;
+    char pv[128];
+    const char *P = prisma_named(h, pv, sizeof pv);
     for (size_t j = 0; j < b->n; j++) {
         const rh_migration *mb = &b->items[j];
         char *pb = rh_name_printable(mb->name, strlen(mb->name));
@@ -188,8 +218,8 @@ static void find_oddities(rh_git_history *h)
                     extra += 2;
             }
             add(h, RH_HIST_NO_SQL, 1, mb->name, NULL, file_of(h, mb->name, 0),
-                "%s has no migration.sql at %s: prisma migrate deploy stops with P3015 when it reaches it%s%s%s", pb, B,
-                *extra ? " (" : "", extra, *extra ? ")" : "");
+                "%s has no migration.sql at %s: %s's migrate deploy stops with P3015 when it reaches it%s%s%s",
+                pb, B, P, *extra ? " (" : "", extra, *extra ? ")" : ""); /* conformance: p3015 */
         } else if (mb->problem)
             add(h, RH_HIST_PROBLEM, 1, mb->name, NULL, file_of(h, mb->name, 0), "%s at %s: %s", pb, B, mb->problem);
         free(pb);

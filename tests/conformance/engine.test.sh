@@ -336,6 +336,78 @@ step 0 status
 grep -q '^rehearse: edited-after-apply: 20250101000000_a: ' "$work/$case.$stepno.rerr" \
   || fail "status did not report the edited migration: $(cat "$work/$case.$stepno.rerr")"
 
+# ---------------------------------------------------------------------------------------------------
+# What the history findings (harness/source/history.c) claim Prisma does, one case per claim: a
+# folder as revision A deployed, then changed to revision B (issue 10.3).
+oracle_says() {  # oracle_says STREAM TEXT: the last step's oracle output (out|err) holds TEXT
+  grep -qF -- "$2" "$work/$case.$stepno.o$1" || fail "prisma did not say '$2' (the finding claims it): $(cat "$work/$case.$stepno.o$1")"
+}
+
+new_case claim_removed                          # `removed`: a ledger row with no folder
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 0 deploy
+rm -rf "$dir/20250102000000_b"
+step 0 status                                   # up to date, exit 0 (not "diverged")
+oracle_says out 'Database schema is up to date!'
+step 0 deploy                                   # ignores the row
+oracle_says out 'No pending migrations to apply.'
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 status                                   # with a new migration pending: diverged, exit 1
+oracle_says err 'Your local migration history and the migrations table from your database are different'
+step 0 deploy
+step 0 status                                   # up to date again
+oracle_says out 'Database schema is up to date!'
+
+new_case claim_renamed                          # `renamed`: the same SQL under a new name runs again
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 0 deploy
+mv "$dir/20250102000000_b" "$dir/20250102000001_b_renamed"
+step 1 status                                   # diverged until deployed
+oracle_says err 'Your local migration history and the migrations table from your database are different'
+step 1 deploy                                   # applies the same SQL again: 42P07
+oracle_says err 'relation "b" already exists'
+
+new_case claim_edited                           # `edited`: deploy never runs the new version, status silent
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+step 0 deploy
+mig 20250101000000_a 'CREATE TABLE a (id BIGINT);'
+step 0 deploy
+oracle_says out 'No pending migrations to apply.'
+step 0 status
+oracle_says out 'Database schema is up to date!'
+
+new_case claim_crlf                             # `edited` in line endings only: nothing said
+mig 20250101000000_a 'CREATE TABLE a (id INT);
+CREATE TABLE b (id INT);
+'
+step 0 deploy
+printf 'CREATE TABLE a (id INT);\r\nCREATE TABLE b (id INT);\r\n' >"$dir/20250101000000_a/migration.sql"
+step 0 status
+oracle_says out 'Database schema is up to date!'
+step 0 deploy
+oracle_says out 'No pending migrations to apply.'
+
+new_case claim_nosql_added                      # migration.sql added to a folder that had none
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mkdir -p "$dir/20250102000000_b"
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 deploy                                   # A: P3015 at b, no row for it (a stays)
+oracle_says err 'P3015'
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 0 deploy                                   # B: b runs as pending, then c
+
+new_case claim_out_of_order                     # `out-of-order`: applied after the last one, no objection
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 0 deploy
+mig 20250102000000_b 'CREATE TABLE b (id INT);'
+step 1 status                                   # b not yet applied
+oracle_says out '20250102000000_b'
+step 0 deploy                                   # applied after c, exit 0
+oracle_says out 'All migrations have been successfully applied.'
+
 echo
 if [ "$failures" -gt 0 ]; then echo "$failures conformance failure(s)"; exit 1; fi
 echo "all conformance cases agree with Prisma 6.19.3"

@@ -107,7 +107,8 @@ static void added_removed_renamed_edited(void **state)
     assert_string_equal(f->file, "prisma/migrations/20240101000000_init/migration.sql");
     char want[4096];
     assert_non_null(strstr(f->message, "20240101000000_init/migration.sql was edited between"));
-    snprintf(want, sizeof want, "a database deployed at %s never runs the new version, and Prisma does not say so", A);
+    snprintf(want, sizeof want, "a database deployed at %s never runs the new version, and Prisma 6.19.0 does not say "
+                                "so (migrate deploy: no pending migrations; migrate status: up to date, exit 0)", A);
     assert_non_null(strstr(f->message, want));
 
     f = finding(&h, RH_HIST_RENAMED, "20240102000001_b_renamed");
@@ -115,8 +116,9 @@ static void added_removed_renamed_edited(void **state)
     assert_true(f->hazard);
     assert_string_equal(f->other, "20240102000000_b");
     snprintf(want, sizeof want, "20240102000000_b was renamed to 20240102000001_b_renamed between %s and %s (same "
-                                "migration.sql): a database deployed at %s has applied 20240102000000_b and will "
-                                "apply the same SQL again as 20240102000001_b_renamed", A, B, A);
+                                "migration.sql): a database deployed at %s has applied 20240102000000_b, and Prisma "
+                                "6.19.0's migrate deploy applies the same SQL again as 20240102000001_b_renamed "
+                                "(migrate status reports the histories as diverged until then)", A, B, A);
     assert_string_equal(f->message, want);
     assert_null(finding(&h, RH_HIST_REMOVED, "20240102000000_b"));
     assert_null(finding(&h, RH_HIST_ADDED, "20240102000001_b_renamed"));
@@ -124,15 +126,21 @@ static void added_removed_renamed_edited(void **state)
     f = finding(&h, RH_HIST_REMOVED, "20240103000000_gone");
     assert_non_null(f);
     assert_true(f->hazard);
+    /* issue 10.3: for a ledger row without folder, 6.19.3's status says "up to date" (oracle: claim_removed);
+       it reports the histories as diverged only while a migration new at B is pending (here two are) */
     snprintf(want, sizeof want, "20240103000000_gone exists at %s but not at %s: a database deployed at %s keeps its "
-                                "ledger row with no folder (prisma migrate status reports the histories as diverged)",
-             A, B, A);
+                                "ledger row with no folder, which Prisma 6.19.0 ignores: migrate deploy goes on and "
+                                "migrate status says \"Database schema is up to date!\" (exit 0); while the "
+                                "migrations new at %s are pending, migrate status reports the histories as diverged "
+                                "(exit 1)",
+             A, B, A, B);
     assert_string_equal(f->message, want);
 
     f = finding(&h, RH_HIST_EDITED, "20240104000000_crlf");
     assert_non_null(f);
     assert_false(f->hazard);
-    assert_non_null(strstr(f->message, "in line endings only (CRLF/LF): Prisma's checksum comparison accepts it"));
+    assert_non_null(strstr(f->message, "in line endings only (CRLF/LF): Prisma's checksum comparison accepts it, and "
+                                        "Prisma 6.19.0's migrate deploy and status say nothing"));
 
     f = finding(&h, RH_HIST_ADDED, "20240105000000_new");
     assert_non_null(f);
@@ -142,6 +150,13 @@ static void added_removed_renamed_edited(void **state)
 
     assert_int_equal(count(&h, RH_HIST_OUT_OF_ORDER), 1); /* the rename target sorts before 20240104000000_crlf */
     assert_int_equal(h.n_hazards, 4);
+    rh_git_history_free(&h);
+
+    /* a version not checked against the real CLI: the sentence says which one was */
+    history(r, "v1", "v2", "5.22.0", &h);
+    f = finding(&h, RH_HIST_REMOVED, "20240103000000_gone");
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "which Prisma 5.22.0 (as Prisma 6.19.3 does; 5.22.0 is not checked) ignores"));
     rh_git_history_free(&h);
     fx_free(r);
 }
@@ -171,7 +186,8 @@ static void merged_branch_inserts_before_applied_ones(void **state)
     char want[4096];
     snprintf(want, sizeof want, "20240301000000_feature is new at %s and sorts before 20240302000000_main, the last "
                                 "migration at %s (ICU order, Prisma 6.19.3): a database deployed at %s applies it "
-                                "after 20240302000000_main, out of the order the folder gives",
+                                "after 20240302000000_main, out of the order the folder gives, and Prisma 6.19.3's "
+                                "migrate deploy does not object",
              h.to.label, h.from.label, h.from.label);
     assert_string_equal(f->message, want);
     assert_non_null(finding(&h, RH_HIST_ADDED, "20240301000000_feature"));
@@ -293,8 +309,8 @@ static void folders_without_sql_and_odd_entries(void **state)
     const rh_hist_finding *f = finding(&h, RH_HIST_NO_SQL, "20240102000000_empty");
     assert_non_null(f);
     char want[4096];
-    snprintf(want, sizeof want, "20240102000000_empty has no migration.sql at %s: prisma migrate deploy stops with "
-                                "P3015 when it reaches it", h.to.label);
+    snprintf(want, sizeof want, "20240102000000_empty has no migration.sql at %s: Prisma 6.19.3's migrate deploy "
+                                "stops with P3015 when it reaches it", h.to.label);
     assert_string_equal(f->message, want);
     f = finding(&h, RH_HIST_NO_SQL, "20240103000000_lrm");
     assert_non_null(f);
