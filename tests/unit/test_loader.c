@@ -179,7 +179,9 @@ static rh_result run_scenario(const char *text)
 {
     char *path = rh_xasprintf("%s/loader.scenario", rh_test_tmpdir());
     rh_test_write_file(path, text);
-    rh_runner_opts o = {.jobs = 1};
+    /* the fixture repository is outside the scenario's folder: allowed as `run --allow-path` would */
+    const char *allow[] = {repo->path};
+    rh_runner_opts o = {.jobs = 1, .allow = allow, .nallow = 1};
     rh_run run;
     rh_err err;
     char *files[] = {path};
