@@ -625,12 +625,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
     out->locks_skipped = o->no_locks;
     probe = out->base_ok && !o->no_locks && out->n_added > 0;
-    if (probe) {
-        PQfinish(upgrade);
-        upgrade = NULL;
-        if (copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0 || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
-            goto out;
-    }
+    /* head's deploy on a new connection, as production's next `prisma migrate deploy` process:
+       session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
+    PQfinish(upgrade);
+    upgrade = NULL;
+    if ((probe && copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+        goto out;
     if (out->base_ok) {
         if (rh_engine_deploy(upgrade, &h.b, &eopts, &rup, err) < 0) {
             rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);

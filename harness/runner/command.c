@@ -2,7 +2,11 @@
  * command.c — the Prisma commands of a scenario (deploy, status, resolve) through the engine, in
  * the foreground or in a background thread (`deploy &`), with the faults armed for them.
  *
- * The engine works on the deploy connection only, so a background command's thread never shares a
+ * Each command runs on a connection of its own, opened for it and closed after it, as each
+ * `prisma` process has its own: session state a migration leaves (a plain SET, temp tables,
+ * session advisory locks, prepared statements, an open transaction) does not reach the next
+ * command. The scenario's `set` list is applied to every one; `env` is in the process
+ * environment, which libpq and the engine read. A background command's thread never shares a
  * connection with the main thread. A fault is carried out from a watcher thread with a connection
  * of its own: "at MIGRATION" waits until the engine's hook has announced that migration and the
  * backend is running its script (pg_stat_activity), "when blocked" until pg_blocking_pids() of the
@@ -10,6 +14,7 @@
  */
 #include "runner/exec_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,23 +205,29 @@ static void *run_engine(void *data)
     return NULL;
 }
 
-/* The deploy connection's settings: exactly the scenario's `set` list. */
-static int apply_settings(rh_ctx *ctx, const rh_scn_step *st)
+/* A new command's connection with the scenario's `set` list applied; NULL after a setup error. */
+static PGconn *command_connection(rh_ctx *ctx, const rh_scn_step *st)
 {
-    PGresult *r = PQexec(ctx->dconn, "RESET ALL");
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    PQclear(r);
-    for (size_t i = 0; ok && i < ctx->ngucs; i++) {
+    rh_err err;
+    PGconn *c = rh_ctx_connect(ctx, NULL, &err);
+    if (!c) {
+        rh_setup_error(ctx, st, "%s", err.msg);
+        return NULL;
+    }
+    for (size_t i = 0; i < ctx->ngucs; i++) {
         const char *params[] = {ctx->gucs[2 * i], ctx->gucs[2 * i + 1]};
-        r = PQexecParams(ctx->dconn, "SELECT set_config($1, $2, false)", 2, NULL, params, NULL, NULL, 0);
-        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        PGresult *r = PQexecParams(c, "SELECT set_config($1, $2, false)", 2, NULL, params, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         if (!ok)
             rh_setup_error(ctx, st, "set %s %s: %s", ctx->gucs[2 * i], ctx->gucs[2 * i + 1], PQresultErrorMessage(r));
         PQclear(r);
+        if (!ok) {
+            PQfinish(c);
+            return NULL;
+        }
     }
-    if (!ok && ctx->res->status == RH_PASS)
-        rh_setup_error(ctx, st, "cannot prepare the deploy connection: %s", PQerrorMessage(ctx->dconn));
-    return ok ? 0 : -1;
+    assert(PQtransactionStatus(c) == PQTRANS_IDLE);
+    return c;
 }
 
 void rh_describe_engine(const rh_engine_result *r, int rc, const rh_err *err, rh_buf *out)
@@ -276,10 +287,40 @@ static int check_outcome(rh_ctx *ctx, const rh_scn_step *st, const rh_scn_step *
     return -1;
 }
 
+/*
+ * The command's process ends: close its connection and wait (via the control connection) until
+ * its backend is gone, so that what the session held (session advisory locks, temp tables) is
+ * released before the next step looks, as when a `prisma` process has exited.
+ */
+static void close_command_connection(rh_job *job)
+{
+    if (!job->conn)
+        return;
+    int alive = PQstatus(job->conn) == CONNECTION_OK;
+    PQfinish(job->conn);
+    job->conn = NULL;
+    PGconn *via = job->ctx->conn;
+    if (!alive || job->pid <= 0 || !via || PQstatus(via) != CONNECTION_OK)
+        return;
+    char p[16];
+    snprintf(p, sizeof p, "%d", job->pid);
+    const char *params[] = {p};
+    for (int i = 0; i < 10000; i++) { /* a backend exits in milliseconds; give up after ~10 s */
+        PGresult *r = PQexecParams(via, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL, params, NULL,
+                                   NULL, 0);
+        int gone = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0;
+        PQclear(r);
+        if (gone)
+            return;
+        usleep(1000);
+    }
+}
+
 static void job_free(rh_job *job)
 {
     if (job->wconn)
         PQfinish(job->wconn);
+    close_command_connection(job);
     rh_engine_result_free(&job->res);
     pthread_mutex_destroy(&job->mu);
     free(job);
@@ -299,18 +340,10 @@ static int finish(rh_ctx *ctx, rh_job *job, const rh_scn_step *st)
     ctx->have_output = 1;
     int rc = 0;
     if (job->restarted) {
-        /* every connection died with the server; the deploy connection is the job's */
+        /* every connection died with the server (the command's own goes with the job) */
         PQfinish(ctx->conn);
         ctx->conn = NULL;
-        PQfinish(ctx->dconn);
-        ctx->dconn = NULL;
         rh_sessions_close(ctx);
-        if (rh_ctx_reconnect(ctx, st) < 0)
-            rc = -1;
-    } else if (PQstatus(ctx->dconn) != CONNECTION_OK || job->fault) {
-        /* a terminated backend: the next command gets a fresh connection */
-        PQfinish(ctx->dconn);
-        ctx->dconn = NULL;
         if (rh_ctx_reconnect(ctx, st) < 0)
             rc = -1;
     }
@@ -334,14 +367,17 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     const rh_migset *set;
     if (rh_ctx_migset(ctx, st, &set) < 0)
         return -1;
-    if (rh_ctx_reconnect(ctx, st) < 0 || apply_settings(ctx, st) < 0)
+    if (rh_ctx_reconnect(ctx, st) < 0)
+        return -1;
+    PGconn *conn = command_connection(ctx, st);
+    if (!conn)
         return -1;
     rh_job *job = rh_xcalloc(1, sizeof *job);
     pthread_mutex_init(&job->mu, NULL);
     job->ctx = ctx;
     job->st = st;
-    job->conn = ctx->dconn;
-    job->pid = PQbackendPID(ctx->dconn);
+    job->conn = conn;
+    job->pid = PQbackendPID(conn);
     rh_engine_result_init(&job->res);
     rh_engine_opts_for(ctx, &job->eo);
     job->fault = ctx->fault;

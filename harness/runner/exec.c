@@ -181,11 +181,6 @@ int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st)
         if (!(ctx->conn = rh_ctx_connect(ctx, NULL, &err)))
             return rh_setup_error(ctx, st, "%s", err.msg);
     }
-    if (!ctx->dconn || PQstatus(ctx->dconn) != CONNECTION_OK) {
-        PQfinish(ctx->dconn);
-        if (!(ctx->dconn = rh_ctx_connect(ctx, NULL, &err)))
-            return rh_setup_error(ctx, st, "%s", err.msg);
-    }
     return 0;
 }
 
@@ -193,8 +188,7 @@ int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st)
 static int reconnect_all(rh_ctx *ctx, const rh_scn_step *st)
 {
     PQfinish(ctx->conn);
-    PQfinish(ctx->dconn);
-    ctx->conn = ctx->dconn = NULL;
+    ctx->conn = NULL;
     rh_sessions_close(ctx);
     return rh_ctx_reconnect(ctx, st);
 }
@@ -776,7 +770,6 @@ static void ctx_free(rh_ctx *ctx)
     rh_command_abort(ctx);
     rh_sessions_close(ctx);
     PQfinish(ctx->conn);
-    PQfinish(ctx->dconn);
     drop_set(ctx);
     if (ctx->repo)
         rh_git_close(ctx->repo);

@@ -39,7 +39,7 @@ typedef struct rh_ctx {
     rh_result *res;
     rh_cluster *cluster;
     PGconn *conn;                /* the application's / DBA's connection: sql, expect */
-    PGconn *dconn;               /* the Prisma commands' connection */
+                                 /* (each Prisma command opens its own: command.c) */
 
     /* where the migrations come from */
     char *repo_path;

@@ -192,6 +192,32 @@ static void test_transaction_control_in_file(void **state)
     fx_free(r);
 }
 
+/*
+ * Head's deploy on the upgrade path starts from a new connection, as production's next `prisma
+ * migrate deploy` process does (issue 10.2): a temp table base's migration left in its session is
+ * gone. Both files in one clean deploy (one process) do meet it. Before, the upgrade path reused
+ * base's connection (with --no-locks) and blamed production with 42P07.
+ */
+static void test_head_deploys_on_a_new_connection(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"T\" (\"id\" INTEGER);\nCREATE TEMP TABLE scratch (x int);\n");
+    fx_commit(r, "base");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_next", "CREATE TEMP TABLE scratch (x int);\nCREATE TABLE \"U\" (\"id\" INTEGER);\n");
+    fx_commit(r, "head");
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .no_locks = 1};
+    rh_check_result res;
+    run(&o, &res);
+    assert_true(res.base_ok);
+    assert_true(res.upgrade_ok);
+    assert_null(finding(&res, "fails-in-production"));
+    assert_false(res.clean_ok); /* one process: the temp table is still there for the second file */
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
 /* Nothing changed: no finding, nothing traced. */
 static void test_unchanged_folder(void **state)
 {
@@ -217,6 +243,7 @@ int main(void)
         cmocka_unit_test(test_history_hazards),
         cmocka_unit_test(test_base_does_not_deploy),
         cmocka_unit_test(test_transaction_control_in_file),
+        cmocka_unit_test(test_head_deploys_on_a_new_connection),
         cmocka_unit_test(test_unchanged_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -430,6 +430,47 @@ static void test_restore(void **state)
     rh_run_free(&run);
 }
 
+/*
+ * Every Prisma command starts from a new connection, as a new `prisma` process does (issue 10.2):
+ * a plain SET, a temp table, a session advisory lock and a prepared statement that migration 1
+ * leaves in its session are gone for the next deploy; the scenario's `set` still applies to it.
+ * Before, one connection served every command: migration 2 failed (42P07 on the temp table) and
+ * the lock stayed held.
+ */
+static void test_new_connection_per_command(void **state)
+{
+    (void)state;
+    const char *m1 = "CREATE SCHEMA elsewhere;\n"
+                     "SET search_path TO elsewhere, public;\n"
+                     "CREATE TEMP TABLE scratch (x int);\n"
+                     "SELECT pg_advisory_lock(4242);\n"
+                     "PREPARE p AS SELECT 1;\n";
+    write_at("sess1/20250101000000_leave_state/migration.sql", m1);
+    write_at("sess2/20250101000000_leave_state/migration.sql", m1);
+    write_at("sess2/20250102000000_next/migration.sql",
+             "CREATE TEMP TABLE scratch (x int);\n"
+             "PREPARE p AS SELECT 2;\n"
+             "CREATE TABLE t2 (x int);\n"
+             "DO $$ BEGIN IF current_setting('statement_timeout') <> '7s' THEN "
+             "RAISE EXCEPTION 'set not applied: %', current_setting('statement_timeout'); END IF; END $$;\n");
+    write_at("sessions.scenario",
+             "set statement_timeout 7s\n"
+             "migrations sess1\n"
+             "deploy\n"
+             "expect query \"select pg_try_advisory_lock(4242)\" = t\n"
+             "sql \"select pg_advisory_unlock(4242)\"\n"
+             "status => exit 0\n"
+             "migrations sess2\n"
+             "deploy\n"
+             "expect ledger applied 2\n"
+             "expect query \"select count(*) from pg_tables where schemaname = 'public' and tablename = 't2'\" = 1\n");
+    const char *names[] = {"sessions.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    assert_pass(&run.results[0]);
+    rh_run_free(&run);
+}
+
 /* An interrupted CREATE INDEX CONCURRENTLY leaves an INVALID index; faults at a migration. */
 static void test_faults(void **state)
 {
@@ -826,6 +867,7 @@ int main(void)
         cmocka_unit_test(test_catalog_file),
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_new_connection_per_command),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_failures),
         cmocka_unit_test(test_timeout_and_crash),
