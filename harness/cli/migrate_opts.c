@@ -290,8 +290,9 @@ int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, co
     return res->exit_code;
 }
 
-void rh_migrate_finish(rh_migrate_opts *o)
+int rh_migrate_finish(rh_migrate_opts *o)
 {
+    int rc = 0;
     if (o->conn)
         PQfinish(o->conn);
     o->conn = NULL;
@@ -304,12 +305,15 @@ void rh_migrate_finish(rh_migrate_opts *o)
             rh_cluster_keep(o->cluster);
         } else {
             rh_err err;
-            if (rh_cluster_stop(o->cluster, &err) < 0)
+            if (rh_cluster_stop(o->cluster, &err) < 0) {
                 fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+                rc = -1;
+            }
         }
         o->cluster = NULL;
     }
     rh_migset_free(&o->set);
+    return rc;
 }
 
 /* parse, --help, set up, the command's one engine call, print as Prisma would, clean up */
@@ -335,6 +339,8 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
     rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);
     rh_engine_result_free(&res);
-    rh_migrate_finish(&o);
+    /* a cluster that could not be cleaned up (or a lost watchdog) turns success into a setup error */
+    if (rh_migrate_finish(&o) < 0 && rc == RH_EXIT_OK)
+        rc = RH_EXIT_USAGE;
     return rc;
 }

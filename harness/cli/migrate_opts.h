@@ -53,8 +53,9 @@ int rh_migrate_setup(rh_migrate_opts *o);
 /* Print a result as Prisma would (stdout/stderr), then rehearse's findings on stderr; its exit code. */
 int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, const rh_err *err);
 
-/* Close the connection; stop the cluster, or keep it (--keep) and say how to reach it. */
-void rh_migrate_finish(rh_migrate_opts *o);
+/* Close the connection; stop the cluster, or keep it (--keep) and say how to reach it. -1 (said on
+   stderr) when the cluster could not be cleaned up or its watchdog died. */
+int rh_migrate_finish(rh_migrate_opts *o);
 
 /* The command's engine call (rh_engine_deploy, _status, _resolve_*): its return code, res and err filled. */
 typedef int (*rh_migrate_run_fn)(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err);

@@ -42,7 +42,8 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
         bad = rh_err_errno(err, "chown %s", work) < 0;
     if (bad) {
         rmdir(work);
-        rh_watchdog_forget(work);
+        rh_err ignored;
+        rh_watchdog_forget(work, &ignored);
         free(work);
         return -1;
     }
@@ -68,7 +69,8 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
         rh_stop_foreign_server(server, 5000);   /* pg_ctl start may have left it running */
     rh_err ignored;
     rh_fs_rmtree(work, &ignored);
-    rh_watchdog_forget(work);
+    if (rh_watchdog_forget(work, err) < 0)
+        rc = -1;
     long t2 = rh_now_us();
     *ready_ms = (double)(t1 - t0) / 1000.0;
     *stop_ms = (double)(t2 - t1) / 1000.0;

@@ -210,6 +210,28 @@ static void err_with_log(rh_err *err, const rh_cluster *c)
     rh_buf_free(&tail);
 }
 
+/* Immediate shutdown of our own child, and reap it. */
+static void shutdown_server(rh_cluster *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGQUIT);
+    long deadline = rh_now_us() + 10L * 1000000L;
+    for (;;) {
+        pid_t w = waitpid(c->pid, NULL, WNOHANG);
+        if (w == c->pid || (w < 0 && errno == ECHILD))
+            break;
+        if (rh_now_us() > deadline) {
+            kill(c->pid, SIGKILL);
+            rh_wait_child(c->pid);
+            break;
+        }
+        struct timespec ts = {0, 500000};
+        nanosleep(&ts, NULL);
+    }
+    c->pid = 0;
+}
+
 /* Exec postgres and poll PQping every 2 ms until it accepts connections. */
 static int launch(rh_cluster *c, rh_err *err)
 {
@@ -220,9 +242,8 @@ static int launch(rh_cluster *c, rh_err *err)
         return rh_err_prefix(err, "cannot start the server of cluster %s", c->id);
     }
     if (rh_watchdog_add(c->pid, c->dir, err) < 0) {
-        kill(c->pid, SIGQUIT);
-        rh_wait_child(c->pid);
-        c->pid = 0;
+        /* SIGQUIT alone can be lost on a postmaster still starting up: escalate */
+        shutdown_server(c);
         return -1;
     }
     struct timespec pause = {0, 2000000};
@@ -334,7 +355,8 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     }
     if (mkdir(c->dir, 0700) < 0) {
         rh_err_errno(err, "cannot create the cluster directory %s", c->dir);
-        rh_watchdog_forget(c->dir);
+        rh_err ignored;
+        rh_watchdog_forget(c->dir, &ignored);
         free(template);
         cluster_free(c);
         return -1;
@@ -374,28 +396,6 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     return 0;
 }
 
-/* Immediate shutdown of our own child, and reap it. */
-static void shutdown_server(rh_cluster *c)
-{
-    if (c->pid <= 0)
-        return;
-    kill(c->pid, SIGQUIT);
-    long deadline = rh_now_us() + 10L * 1000000L;
-    for (;;) {
-        pid_t w = waitpid(c->pid, NULL, WNOHANG);
-        if (w == c->pid || (w < 0 && errno == ECHILD))
-            break;
-        if (rh_now_us() > deadline) {
-            kill(c->pid, SIGKILL);
-            rh_wait_child(c->pid);
-            break;
-        }
-        struct timespec ts = {0, 500000};
-        nanosleep(&ts, NULL);
-    }
-    c->pid = 0;
-}
-
 int rh_cluster_stop(rh_cluster *c, rh_err *err)
 {
     if (!c)
@@ -404,7 +404,12 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err)
     int rc = 0;
     if (c->dir) {
         rc = rh_fs_rmtree(c->dir, err);
-        rh_watchdog_forget(c->dir);
+        /* A dead watchdog is an error to report even though the cluster is gone now. */
+        rh_err lost;
+        if (rh_watchdog_forget(c->dir, &lost) < 0 && rc == 0) {
+            *err = lost;
+            rc = -1;
+        }
     }
     cluster_free(c);
     return rc;
@@ -420,14 +425,15 @@ void rh_cluster_keep(rh_cluster *c)
     rh_fs_write(kpath, text, strlen(text), 0644, &ignored);
     free(kpath);
     free(text);
-    rh_watchdog_forget(c->dir);
+    rh_watchdog_forget(c->dir, &ignored);
     cluster_free(c);
 }
 
 int rh_cluster_restart(rh_cluster *c, rh_err *err)
 {
     shutdown_server(c);
-    rh_watchdog_forget(c->dir);
+    if (rh_watchdog_forget(c->dir, err) < 0)
+        return -1;
     return launch(c, err);
 }
 

@@ -32,9 +32,12 @@ long rh_now_us(void);
 int rh_manifest_write(const char *datadir, const char *path, rh_err *err);
 int rh_manifest_check(const char *datadir, const char *path, char *why, size_t whylen);
 
-/* Watchdog bookkeeping (watchdog.c). */
+/*
+ * Watchdog bookkeeping (watchdog.c). Both fail (with a message saying so) once the watchdog has
+ * died: the caller then cleans up itself, and reports it.
+ */
 int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err);
-void rh_watchdog_forget(const char *dir);
+int rh_watchdog_forget(const char *dir, rh_err *err);
 pid_t rh_watchdog_pid(void); /* 0 when none was started (tests use it) */
 
 /* Stop a postmaster that may not be our child: SIGQUIT, wait up to timeout_ms, then SIGKILL. */

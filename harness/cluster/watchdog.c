@@ -11,6 +11,11 @@
  *
  * A forked child of rehearse (a runner worker) must not share its parent's watchdog: the
  * pthread_atfork handler forgets it, and the child starts its own when it starts a cluster.
+ *
+ * The channel is a unix socket pair written with MSG_NOSIGNAL: a watchdog that was killed makes a
+ * write fail with EPIPE instead of killing rehearse with SIGPIPE (without changing the SIGPIPE
+ * disposition that the programs rehearse runs would inherit). rehearse then reports the lost
+ * watchdog and stops and deletes its clusters itself.
  */
 #include "cluster/internal.h"
 
@@ -24,11 +29,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static volatile int wd_fd = -1;       /* write end, in the rehearse process */
 static volatile pid_t wd_pid = 0;
+static pid_t wd_lost_pid = 0;         /* a watchdog of ours that died before rehearse */
 
 static void forget_parent_watchdog(void)
 {
@@ -36,6 +43,7 @@ static void forget_parent_watchdog(void)
         close(wd_fd);
     wd_fd = -1;
     wd_pid = 0;
+    wd_lost_pid = 0;
 }
 
 typedef struct entry {
@@ -126,8 +134,8 @@ static int watchdog_start(rh_err *err)
         atfork_done = 1;
     }
     int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
-        return rh_err_errno(err, "cannot create the watchdog pipe");
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) < 0)
+        return rh_err_errno(err, "cannot create the watchdog socket");
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -145,39 +153,72 @@ static int watchdog_start(rh_err *err)
     return 0;
 }
 
-static void send_line(const char *line)
+/* The watchdog died (killed, or crashed) before rehearse: remember it, reap it, stop writing. */
+static void watchdog_lost(void)
+{
+    if (wd_fd >= 0)
+        close(wd_fd);
+    wd_fd = -1;
+    if (wd_pid > 0) {
+        waitpid(wd_pid, NULL, WNOHANG);
+        wd_lost_pid = wd_pid;
+    }
+    wd_pid = 0;
+}
+
+/* -1 when the watchdog is gone (the line was not delivered). */
+static int send_line(const char *line)
 {
     size_t len = strlen(line), off = 0;
-    while (off < len && wd_fd >= 0) {
-        ssize_t w = write(wd_fd, line + off, len - off);
+    while (off < len) {
+        if (wd_fd < 0)
+            return -1;
+        ssize_t w = send(wd_fd, line + off, len - off, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            return;
+            watchdog_lost();
+            return -1;
         }
         off += (size_t)w;
     }
+    return 0;
+}
+
+static int lost_error(rh_err *err)
+{
+    return rh_err_set(err, "the watchdog process (pid %d) of this rehearse died (was it killed?): clusters are no "
+                           "longer protected against a kill of rehearse; rehearse stops and deletes its clusters "
+                           "itself, but report this if nobody killed it",
+                      (int)wd_lost_pid);
 }
 
 int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err)
 {
+    if (wd_lost_pid)
+        return lost_error(err);
     if (wd_fd < 0 && watchdog_start(err) < 0)
         return -1;
     char line[4200];
     int len = snprintf(line, sizeof line, "A %d %s\n", (int)server_pid, dir);
-    if (len >= 4096) /* one write of at most PIPE_BUF bytes is atomic */
+    if (len >= 4096)
         return rh_err_set(err, "cluster directory name too long: %s", dir);
-    send_line(line);
+    if (send_line(line) < 0)
+        return lost_error(err);
     return 0;
 }
 
-void rh_watchdog_forget(const char *dir)
+int rh_watchdog_forget(const char *dir, rh_err *err)
 {
+    if (wd_lost_pid)
+        return lost_error(err);
     if (wd_fd < 0)
-        return;
+        return 0;
     char line[4200];
     snprintf(line, sizeof line, "F %s\n", dir);
-    send_line(line);
+    if (send_line(line) < 0)
+        return lost_error(err);
+    return 0;
 }
 
 /* Runs in signal context: only async-signal-safe calls. */
