@@ -39,7 +39,7 @@ until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] |
 interrupt() {
     local how=$1
     rm -f "$work/r.tap"
-    setsid "$REHEARSE_BIN" run -j2 --no-color --format tap --output "$work/r.tap" "$work/scn" >"$work/out.txt" 2>&1 &
+    setsid "$REHEARSE_BIN" run -j2 --no-color --allow-path "$work/migs" --format tap --output "$work/r.tap" "$work/scn" >"$work/out.txt" 2>&1 &
     local pid=$!
     until_ 300 '[ "$(servers)" -ge 2 ]' || fail "$how: the two workers' servers never came up"
     sleep 0.3   # both inside their pg_sleep
