@@ -21,8 +21,9 @@ fail() { echo "FAIL: $*" >&2; ps -eo pid,ppid,args | grep -F -- "$work/" | grep 
 
 mkdir -p "$work/migs/20250101000000_init" "$work/scn"
 printf 'CREATE TABLE t (id int);\n' > "$work/migs/20250101000000_init/migration.sql"
+cp -r "$work/migs" "$work/scn/migs"   # a scenario reads only inside its folder (issue 17.4)
 for i in 1 2 3 4; do
-    printf 'migrations ../migs\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/scn/s$i.scenario"
+    printf 'migrations migs\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/scn/s$i.scenario"
 done
 
 servers() { pgrep -f -- "postgres -D $work/run/" | wc -l; }
