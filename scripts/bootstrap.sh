@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config git
-  libpq-dev libgit2-dev libcmocka-dev libssl-dev libjson-c-dev libicu-dev libpg-query-dev
+  libpq-dev libgit2-dev zlib1g-dev libcmocka-dev libssl-dev libjson-c-dev libicu-dev libpg-query-dev
   postgresql postgresql-contrib
   nodejs npm                 # the Prisma oracle (real Prisma CLI) used by the conformance tests
   libxml2-utils perl         # xmllint checks JUnit XML against its XSD; prove consumes TAP

@@ -1,47 +1,35 @@
 /*
  * base.c — the default --base of `rehearse check`: where the pull request's branch left main.
  *
- * The merge-base of HEAD with origin/main, else main (then origin/master, master), found with
- * libgit2 (source/git.h has no merge-base call; this is the only one rehearse needs).
+ * The merge-base of HEAD with origin/main, else main (then origin/master, master), through
+ * source/git.h like every read of the repository (so a damaged object is reported, not looped on).
  */
-#include <git2.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "check/check.h"
+#include "source/git.h"
 #include "util/buf.h"
 
 int rh_check_default_base(const char *repo_path, char **spec, char *how, size_t howsz, rh_err *err)
 {
     static const char *const mains[] = {"origin/main", "main", "origin/master", "master"};
-    git_libgit2_init();
-    git_repository *repo = NULL;
-    int rc = -1;
-    if (git_repository_open_ext(&repo, repo_path, 0, NULL) < 0) {
-        rh_err_set(err, "not a git repository: %s (nor any parent folder)", repo_path);
-        goto out;
-    }
-    git_oid head;
-    if (git_reference_name_to_id(&head, repo, "HEAD") < 0) {
-        rh_err_set(err, "%s: HEAD does not name a commit (empty repository?); give --base", repo_path);
+    rh_git_repo *repo = NULL;
+    if (rh_git_open(&repo, repo_path, err) < 0)
+        return -1;
+    int rc = -1, found;
+    char hex[41]; /* a hex sha */
+    /* HEAD with itself: does HEAD name a commit? */
+    if ((found = rh_git_merge_base(repo, "HEAD", "HEAD", hex, err)) <= 0) {
+        if (found == 0)
+            rh_err_set(err, "%s: HEAD does not name a commit (empty repository?); give --base", repo_path);
         goto out;
     }
     for (size_t i = 0; i < sizeof mains / sizeof mains[0]; i++) {
-        git_object *obj = NULL;
-        if (git_revparse_single(&obj, repo, mains[i]) < 0)
+        if ((found = rh_git_merge_base(repo, "HEAD", mains[i], hex, err)) < 0)
+            goto out;
+        if (found == 0)
             continue;
-        git_object *commit = NULL;
-        int ok = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
-        git_object_free(obj);
-        if (ok < 0)
-            continue;
-        git_oid mb;
-        ok = git_merge_base(&mb, repo, &head, git_object_id(commit));
-        git_object_free(commit);
-        if (ok < 0)
-            continue;
-        char hex[GIT_OID_HEXSZ + 1];
-        git_oid_tostr(hex, sizeof hex, &mb);
         *spec = rh_xstrdup(hex);
         snprintf(how, howsz, "merge-base of HEAD and %s", mains[i]);
         rc = 0;
@@ -51,7 +39,6 @@ int rh_check_default_base(const char *repo_path, char **spec, char *how, size_t 
                "with HEAD (in CI, fetch the target branch, e.g. `git fetch origin main`, or give --base)",
                repo_path);
 out:
-    git_repository_free(repo);
-    git_libgit2_shutdown();
+    rh_git_close(repo);
     return rc;
 }

@@ -14,13 +14,28 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "source/odb_guard_int.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
 struct rh_git_repo {
     git_repository *repo;
     char *path;         /* as the user gave it, for messages */
+    rh_git_guard *guard; /* reads loose objects (owned by the repository's object database) */
 };
+
+/*
+ * A damaged object seen by any read so far (even one whose failure a caller took for "absent")
+ * makes the answer -1 with the object named: a wrong migration set is worse than none.
+ */
+static int damage_check(const rh_git_repo *repo, int rc, rh_err *err)
+{
+    const char *damage = rh_git_guard_damage(repo->guard);
+    if (!damage)
+        return rc;
+    rh_err_set(err, "the git repository at %s is damaged: %s", repo->path, damage);
+    return -1;
+}
 
 static const char *lg2_msg(void)
 {
@@ -52,6 +67,11 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
     rh_git_repo *r = rh_xcalloc(1, sizeof *r);
     r->repo = repo;
     r->path = rh_xstrdup(path);
+    if (rh_git_guard_install(repo, &r->guard) < 0) {
+        rh_err_set(err, "cannot read the objects of the git repository at %s: %s", path, lg2_msg());
+        rh_git_close(r);
+        return -1;
+    }
     *out = r;
     return 0;
 }
@@ -89,7 +109,7 @@ static int has_no_commits(rh_git_repo *repo)
     return none;
 }
 
-int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
+static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
     if (!spec || !*spec)
@@ -370,7 +390,7 @@ static int read_migset_worktree(rh_git_repo *repo, const rh_git_rev *rev, const 
     return 0;
 }
 
-int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
+static int read_migset_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
     if (rev->worktree)
@@ -464,8 +484,8 @@ int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *pat
 
 /* ---- single files and walks ------------------------------------------------------------------------- */
 
-int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data, size_t *len,
-                     rh_err *err)
+static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data,
+                               size_t *len, rh_err *err)
 {
     *data = NULL;
     if (len)
@@ -497,7 +517,7 @@ int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path,
     return rc;
 }
 
-int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+static int is_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
 {
     if (rev->worktree) {
         char *full = join(rh_git_workdir(repo), path);
@@ -598,8 +618,8 @@ static int walk_disk(const char *root, const char *prefix, const char *basename,
     return stop;
 }
 
-int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
-                      rh_git_file_fn fn, void *ctx, rh_err *err)
+static int find_files_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
+                                rh_git_file_fn fn, void *ctx, rh_err *err)
 {
     if (rev->worktree) {
         walk_disk(rh_git_workdir(repo), "", basename, 0, max_depth, fn, ctx);
@@ -611,4 +631,63 @@ int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *base
     walk_tree(repo, root, "", basename, 0, max_depth, fn, ctx);
     git_tree_free(root);
     return 0;
+}
+
+int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
+{
+    return damage_check(repo, resolve_unguarded(repo, spec, out, err), err);
+}
+
+int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
+{
+    int rc = damage_check(repo, read_migset_unguarded(repo, rev, path, out, err), err);
+    if (rc < 0)
+        rh_migset_free(out); /* what was read before the damage showed is not a migration set */
+    return rc;
+}
+
+int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+{
+    return damage_check(repo, is_dir_unguarded(repo, rev, path, err), err);
+}
+
+int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data, size_t *len,
+                     rh_err *err)
+{
+    int rc = damage_check(repo, read_file_unguarded(repo, rev, path, data, len, err), err);
+    if (rc < 0 && *data) {
+        free(*data);
+        *data = NULL;
+    }
+    return rc;
+}
+
+int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
+                      rh_git_file_fn fn, void *ctx, rh_err *err)
+{
+    return damage_check(repo, find_files_unguarded(repo, rev, basename, max_depth, fn, ctx, err), err);
+}
+
+static int merge_base_unguarded(rh_git_repo *repo, const char *a, const char *b, char *out)
+{
+    git_object *oa = NULL, *ob = NULL, *ca = NULL, *cb = NULL;
+    int found = 0;
+    if (git_revparse_single(&oa, repo->repo, a) == 0 && git_revparse_single(&ob, repo->repo, b) == 0 &&
+        git_object_peel(&ca, oa, GIT_OBJECT_COMMIT) == 0 && git_object_peel(&cb, ob, GIT_OBJECT_COMMIT) == 0) {
+        git_oid mb;
+        if (git_merge_base(&mb, repo->repo, git_object_id(ca), git_object_id(cb)) == 0) {
+            git_oid_tostr(out, GIT_OID_HEXSZ + 1, &mb);
+            found = 1;
+        }
+    }
+    git_object_free(ca);
+    git_object_free(cb);
+    git_object_free(oa);
+    git_object_free(ob);
+    return found;
+}
+
+int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out, rh_err *err)
+{
+    return damage_check(repo, merge_base_unguarded(repo, a, b, out), err);
 }

@@ -44,8 +44,16 @@ const char *rh_git_gitdir(const rh_git_repo *repo);
  * Resolve anything git_revparse_single accepts (full or short sha, branch, remote branch, tag,
  * `HEAD~3`, `v1^`, `main@{1}` ...) to a commit; annotated tags are peeled. "WORKTREE" resolves to
  * the files on disk. Errors: unknown revision, empty repository, revision that is not a commit.
+ * Every reader here fails (-1) once a damaged object was read, naming it and `git fsck`.
  */
 int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err);
+
+/*
+ * The merge-base of revisions a and b (anything rh_git_resolve takes but WORKTREE) as a hex sha in
+ * out[41]. 1 found; 0 when a or b names no commit or they share no history; -1 when the repository
+ * is damaged (err names the object).
+ */
+int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out, rh_err *err);
 
 /*
  * Turn a user's migrations path into a path relative to the repository root: an absolute path

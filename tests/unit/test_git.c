@@ -14,10 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <zlib.h>
 
 #include "migrations/migset.h"
 #include "source/git.h"
 #include "test_git_fixture.h"
+#include "util/buf.h"
 #include "util/fs.h"
 
 static rh_git_repo *open_ok(const char *path)
@@ -536,6 +538,89 @@ static void default_migrations_folder(void **state)
     fx_free(r);
 }
 
+/* ---- damaged objects ------------------------------------------------------------------------------ */
+
+/* The id (hex) and loose file of an object of r. */
+static char *loose_file(fx_repo *r, const char *spec, char *hex)
+{
+    git_object *o = NULL;
+    fx_check(git_revparse_single(&o, r->repo, spec), spec);
+    git_oid_tostr(hex, GIT_OID_HEXSZ + 1, git_object_id(o));
+    git_object_free(o);
+    return rh_xasprintf("%s/objects/%.2s/%s", git_repository_path(r->repo), hex, hex + 2);
+}
+
+static void write_loose(const char *path, const void *data, size_t len)
+{
+    chmod(path, 0644);
+    fx_write_file(path, data, len);
+}
+
+/* Open r again, read its migrations at main: -1, and the message names the object `hex` and git fsck. */
+static void expect_damage(fx_repo *r, const char *hex)
+{
+    rh_git_repo *g = open_ok(r->path);
+    rh_git_rev rev;
+    rh_err err;
+    rh_migset set;
+    int rc = rh_git_resolve(g, "main", &rev, &err);
+    if (rc == 0)
+        rc = rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err);
+    if (rc != -1 || !strstr(err.msg, hex) || !strstr(err.msg, "git fsck"))
+        fail_msg("%s: rc %d, %s", hex, rc, rc < 0 ? err.msg : "(read)");
+    /* later reads fail too: the damage was seen */
+    char *data = NULL;
+    assert_int_equal(rh_git_read_file(g, &rev, "package.json", &data, NULL, &err), -1);
+    assert_null(data);
+    rh_git_close(g);
+}
+
+/*
+ * A truncated loose tree (libgit2 1.5.1 inflated it forever), a changed byte in a blob (was: the
+ * file counted as missing, P3015), a header claiming fewer bytes than the object holds (libgit2
+ * wrote past its buffer), an empty file.
+ */
+static void damaged_objects_are_named(void **state)
+{
+    (void)state;
+    const char *sql = "CREATE TABLE a (id int);\n";
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", sql);
+    fx_commit(r, "init");
+    char tree_id[GIT_OID_HEXSZ + 1], blob_id[GIT_OID_HEXSZ + 1];
+    char *tree = loose_file(r, "main:prisma/migrations", tree_id);
+    char *blob = loose_file(r, "main:prisma/migrations/20240101000000_init/migration.sql", blob_id);
+    char *data = NULL;
+    size_t len = 0;
+    rh_err err;
+
+    assert_int_equal(rh_fs_read(tree, &data, &len, &err), 0);
+    write_loose(tree, data, len - 6);
+    expect_damage(r, tree_id);
+    write_loose(tree, data, len);
+    free(data);
+
+    assert_int_equal(rh_fs_read(blob, &data, &len, &err), 0);
+    data[len / 2] ^= 0x10;
+    write_loose(blob, data, len);
+    expect_damage(r, blob_id);
+    free(data);
+
+    char lying[64];
+    int n = snprintf(lying, sizeof lying, "blob 4%c%s", 0, sql);
+    unsigned char z[128];
+    uLongf zlen = sizeof z;
+    assert_int_equal(compress(z, &zlen, (const unsigned char *)lying, (uLong)n), Z_OK);
+    write_loose(blob, z, zlen);
+    expect_damage(r, blob_id);
+
+    write_loose(blob, "", 0); /* an empty file */
+    expect_damage(r, blob_id);
+    free(tree);
+    free(blob);
+    fx_free(r);
+}
+
 /*
  * The benchmark behind `rehearse bench git` runs and reports: it reads all 250 migrations and gives a
  * median no smaller than its minimum. How fast is for the benchmark to say, not for a pass/fail test
@@ -573,6 +658,7 @@ int main(void)
         cmocka_unit_test(prisma_version_of_a_workspace_package_comes_from_the_workspace_lock),
         cmocka_unit_test(prisma_version_of_a_package_outside_the_workspace_comes_from_its_own_lock),
         cmocka_unit_test(default_migrations_folder),
+        cmocka_unit_test(damaged_objects_are_named),
         cmocka_unit_test(bench_fixture_reads_250_migrations),
     };
     return cmocka_run_group_tests_name("git", tests, NULL, NULL);
