@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "report/escape.h"
 #include "source/git.h"
 #include "source/history.h"
 
@@ -86,7 +87,12 @@ static void print_json(const rh_git_history *h, const char *repo)
         json_object_array_add(arr, fo);
     }
     json_object_object_add(o, "findings", arr);
-    printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+    /* the report module's JSON rule: names that are not UTF-8 still make a document that parses */
+    rh_buf out;
+    rh_buf_init(&out);
+    rh_report_json_write(o, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    rh_buf_free(&out);
     json_object_put(o);
 }
 

@@ -111,6 +111,32 @@ static void check_json_and_junit_parse(void **state)
     fx_free(r);
 }
 
+/*
+ * history --format json names the odd migration (its folder has no migration.sql, a hazard) and
+ * goes through the same JSON writer (history shows names in a printable form of its own; this
+ * guards the document as a whole).
+ */
+static void history_json_parses(void **state)
+{
+    (void)state;
+    fx_repo *r = odd_repo();
+    fx_put(r, "prisma/migrations/" ODD_NAME "/README", "no sql\n");
+    fx_commit(r, "odd");
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {REHEARSE_BIN, "history", "--repo", r->path, "--from", "main~1", "--to", "main", "--format", "json",
+                    NULL};
+    int rc = rh_test_run(argv, NULL, &out, &errout);
+    if (rc != 1)
+        fprintf(stderr, "rc=%d\n%s\n%s\n", rc, out, errout);
+    assert_int_equal(rc, 1);
+    json_object *root = parse_json_strictly(out, "history --format json");
+    assert_non_null(strstr(out, "20250201000000_a<U+0001>b<0xff>c<0xe2><0x82>")); /* history's printable form */
+    json_object_put(root);
+    free(out);
+    free(errout);
+    fx_free(r);
+}
+
 static void run_json_and_junit_parse(void **state)
 {
     (void)state;
@@ -151,6 +177,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_json_and_junit_parse),
+        cmocka_unit_test(history_json_parses),
         cmocka_unit_test(run_json_and_junit_parse),
     };
     return cmocka_run_group_tests_name("machine_output", tests, NULL, NULL);
