@@ -21,6 +21,7 @@
 #pragma weak rh_cmd_check
 #pragma weak rh_cmd_clusters
 #pragma weak rh_cmd_bench
+#pragma weak rh_cmd_plan
 
 typedef struct command {
     const char *name;
@@ -39,6 +40,7 @@ static const command commands[] = {
     {"check", rh_cmd_check, "the pull-request gate: clean deploy, upgrade path, hazards"},
     {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
     {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | scenarios"},
+    {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
 };
 
 int rh_cli_usage_error(const char *cmd, const char *fmt, ...)

@@ -14,6 +14,7 @@
 
 #include "engine/engine_int.h"
 #include "migrations/split.h"
+#include "migrations/sqlparser_model.h"
 
 void rh_exec_failure_free(rh_exec_failure *f)
 {
@@ -219,12 +220,14 @@ static int exec_script(PGconn *conn, const rh_profile *profile, const char *sql,
 {
     memset(f, 0, sizeof *f);
     if (profile && profile->exec == RH_EXEC_SPLIT_STATEMENTS) {
-        /* Unverified (prisma-engines PR #5767): statement by statement, whole script when the
-           parser fails. */
+        /* Prisma >= 7.4 (prisma-engines PR #5767): statement by statement, each in autocommit, when
+           sqlparser 0.61 parses the whole file; else the whole file as one query. */
+        rh_split_decision d;
+        rh_sqlparser_decide(sql, len, &d);
         rh_split s;
         rh_err perr;
         rh_err_clear(&perr);
-        if (rh_sql_split(&s, sql, len, &perr) == 0) {
+        if (d.split && rh_sql_split(&s, sql, len, &perr) == 0) {
             int rc = 0;
             for (size_t i = 0; i < s.n && rc == 0; i++)
                 rc = exec_simple(conn, s.items[i].text, f);

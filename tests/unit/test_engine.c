@@ -473,6 +473,38 @@ static void split_profile_runs_concurrently_alone(void **state)
     PQfinish(c);
 }
 
+/* Prisma >= 7.4 splits a file only when sqlparser 0.61 parses all of it: a DO block anywhere sends the
+   whole file as one query, so a failure in it leaves nothing behind (atomic, as under 6.x). */
+static void split_profile_sends_a_file_sqlparser_rejects_whole(void **state)
+{
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_migset set = {0};
+    add(&set, "20250101000000_a", "CREATE TABLE kept (id INT);\nDO $$ BEGIN RAISE NOTICE 'x'; END $$;\nSELECT 1/0;");
+    rh_profile p = profile("7.10.1");
+    assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
+    rh_migset_sort(&set, &p);
+    rh_engine_opts eo = {.profile = &p};
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_err err;
+    assert_int_not_equal(rh_engine_deploy(c, &set, &eo, &res, &err), 0);
+    assert_int_equal(count(c, "SELECT count(*) FROM pg_class WHERE relname = 'kept'"), 0);
+    rh_engine_result_free(&res);
+    /* without the DO block, the same file is split: the CREATE TABLE stays (a partial apply) */
+    rh_migset_free(&set);
+    memset(&set, 0, sizeof set);
+    add(&set, "20250101000000_a", "CREATE TABLE kept (id INT);\nSELECT 1/0;");
+    rh_migset_sort(&set, &p);
+    PGconn *c2 = rh_test_fresh_db(NULL);
+    rh_engine_result_init(&res);
+    assert_int_not_equal(rh_engine_deploy(c2, &set, &eo, &res, &err), 0);
+    assert_int_equal(count(c2, "SELECT count(*) FROM pg_class WHERE relname = 'kept'"), 1);
+    rh_engine_result_free(&res);
+    rh_migset_free(&set);
+    PQfinish(c2);
+    PQfinish(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -486,6 +518,7 @@ int main(void)
         cmocka_unit_test(status_reports_what_prisma_stays_silent_about),
         cmocka_unit_test(a_ledger_outside_the_search_path_is_reported),
         cmocka_unit_test(split_profile_runs_concurrently_alone),
+        cmocka_unit_test(split_profile_sends_a_file_sqlparser_rejects_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
