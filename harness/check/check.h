@@ -127,7 +127,8 @@ typedef struct rh_check_result {
     rh_git_rev base, head;
     char base_how[300];         /* how the base was chosen ("--base", "merge-base of HEAD and origin/main") */
     char *migrations;           /* the folder checked, from the repository root */
-    rh_profile profile;
+    rh_profile profile;         /* head's profile (source/loader.h), used for every deploy of the check */
+    rh_profile_from profile_from;
     char profile_source[1100];
     size_t n_base, n_head;      /* migrations at base and at head */
     char **added;               /* migrations new at head (in deploy order) */

@@ -9,6 +9,7 @@
 #include "check/check.h"
 #include "check/check_int.h"
 #include "report/escape.h"
+#include "report/profile.h"
 #include "util/buf.h"
 
 static const char *const step_titles[] = {
@@ -92,8 +93,9 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
     rh_buf_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
                   r->base.label, r->base_how, r->head.label);
-    rh_buf_printf(out, "  Prisma %s profile, from %s; %zu migration(s) at base, %zu at head, %zu new\n",
-                  r->profile.version, r->profile_source, r->n_base, r->n_head, r->n_added);
+    rh_buf_puts(out, "  ");
+    rh_report_profile_line(&r->profile, r->profile_source, out);
+    rh_buf_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
     for (size_t i = 0; i < r->n_added; i++)
         rh_buf_printf(out, "    new: %s\n", r->added[i]);
     char st[200];
@@ -202,6 +204,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(root, "head", head);
     json_object_object_add(root, "prisma", jstr(r->profile.version));
     json_object_object_add(root, "prisma_source", jstr(r->profile_source));
+    json_object_object_add(root, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
     json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));
     json_object_object_add(root, "migrations_at_head", json_object_new_int64((int64_t)r->n_head));
     json_object *added = json_object_new_array();
@@ -332,6 +335,16 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
     rh_report_xml_text(out, r->migrations);
     rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", failures,
                   skipped, r->ms_total / 1000.0);
+    /* the profile every step used: the suite's properties */
+    json_object *prof = rh_report_profile_json(&r->profile, r->profile_from, r->profile_source);
+    rh_buf_puts(out, "    <properties>\n");
+    json_object_object_foreach(prof, key, val) {
+        rh_buf_printf(out, "      <property name=\"prisma.%s\" value=\"", key);
+        rh_report_xml_text(out, json_object_get_string(val));
+        rh_buf_puts(out, "\"/>\n");
+    }
+    rh_buf_puts(out, "    </properties>\n");
+    json_object_put(prof);
     for (const char *s = steps; *s; s++) {
         rh_buf_printf(out, "    <testcase classname=\"rehearse.check\" name=\"(%c) %s\">\n", *s, step_title(*s));
         rh_buf notes;

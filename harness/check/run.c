@@ -569,6 +569,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     have_history = 1;
     out->migrations = rh_xstrdup(h.migrations);
     out->profile = h.profile;
+    out->profile_from = h.profile_from;
     snprintf(out->profile_source, sizeof out->profile_source, "%s", h.profile_source);
     out->n_base = h.a.n;
     out->n_head = h.b.n;

@@ -105,6 +105,39 @@ int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err)
     return 0;
 }
 
+/* ---- names and descriptions ------------------------------------------------------------------------ */
+
+const char *rh_profile_from_name(rh_profile_from from)
+{
+    switch (from) {
+    case RH_PROFILE_FROM_OVERRIDE: return "override";
+    case RH_PROFILE_FROM_PACKAGE: return "package.json";
+    case RH_PROFILE_FROM_LOCK: return "lock-file";
+    case RH_PROFILE_FROM_DEFAULT: return "default";
+    }
+    return "?";
+}
+
+const char *rh_order_name(rh_order order)
+{
+    return order == RH_ORDER_ICU ? "icu" : "bytes";
+}
+
+const char *rh_exec_name(rh_exec exec)
+{
+    return exec == RH_EXEC_SPLIT_STATEMENTS ? "statements" : "whole-script";
+}
+
+void rh_profile_describe(const rh_profile *p, rh_buf *out)
+{
+    rh_buf_puts(out, p->order == RH_ORDER_ICU ? "ICU collation order (Prisma >= 6.6)" : "byte order (Prisma < 6.6)");
+    rh_buf_puts(out, p->exec == RH_EXEC_SPLIT_STATEMENTS
+                         ? ", each migration.sql split into statements (prisma-engines PR #5767)"
+                         : ", each migration.sql sent as one query");
+    rh_buf_puts(out, p->verified ? ", verified against the real Prisma CLI"
+                                 : ", unverified (not observed against the real Prisma CLI)");
+}
+
 /* ---- orders ---------------------------------------------------------------------------------------- */
 
 static UCollator *collator;

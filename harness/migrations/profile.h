@@ -10,6 +10,7 @@
 #define RH_PROFILE_H
 
 #include "migrations/migset.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 typedef enum rh_order { RH_ORDER_BYTES, RH_ORDER_ICU } rh_order;
@@ -22,6 +23,27 @@ typedef struct rh_profile {
     rh_exec exec;
     int verified;        /* 0 when the profile's behaviour was not observed against real Prisma */
 } rh_profile;
+
+/* Where a profile came from (source/loader.h decides). */
+typedef enum rh_profile_from {
+    RH_PROFILE_FROM_OVERRIDE, /* --prisma-version, or a scenario's `prisma V` */
+    RH_PROFILE_FROM_PACKAGE,  /* a package.json range (no lock file named a version) */
+    RH_PROFILE_FROM_LOCK,     /* a lock file's exact version */
+    RH_PROFILE_FROM_DEFAULT,  /* nothing named Prisma, or what did could not be read */
+} rh_profile_from;
+
+/* "override", "package.json", "lock-file", "default" (JSON's profile.from). */
+const char *rh_profile_from_name(rh_profile_from from);
+/* "bytes", "icu" (JSON's profile.order). */
+const char *rh_order_name(rh_order order);
+/* "whole-script", "statements" (JSON's profile.exec). */
+const char *rh_exec_name(rh_exec exec);
+
+/*
+ * What the profile does, for people: "ICU collation order (Prisma >= 6.6), each migration.sql sent as
+ * one query, verified against the real Prisma CLI". Appended to out.
+ */
+void rh_profile_describe(const rh_profile *p, rh_buf *out);
 
 /* The profile rehearse uses when nothing says otherwise (the oracle's version, 6.19.3). */
 #define RH_PROFILE_DEFAULT_VERSION "6.19.3"

@@ -4,6 +4,7 @@
  * how to connect to a kept cluster), then the totals. Colour only when asked (a terminal).
  */
 #include "report/report.h"
+#include "report/profile.h"
 
 #include <string.h>
 
@@ -169,6 +170,13 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
             rh_buf_printf(out, " (skipped: %s)\n", r->skip_reason ? r->skip_reason : "");
         else
             rh_buf_printf(out, " (%.2f s)\n", r->ms / 1000.0);
+        if (r->have_profile) {
+            c(out, color, C_DIM);
+            rh_buf_puts(out, "        ");
+            rh_report_profile_line(&r->profile, r->profile_source, out);
+            c(out, color, C_RESET);
+            rh_buf_putc(out, '\n');
+        }
     }
     for (size_t i = 0; i < run->n; i++) {
         const rh_result *r = &run->results[i];

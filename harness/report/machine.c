@@ -4,6 +4,7 @@
  * testsuite > testcase with failure / error / skipped), JSON, and GitHub Actions annotations.
  */
 #include "report/report.h"
+#include "report/profile.h"
 
 #include "report/escape.h"
 #include "util/utf8.h"
@@ -101,6 +102,15 @@ void rh_report_tap(const rh_run *run, rh_buf *out)
             tap_desc(out, r->skip_reason ? r->skip_reason : "");
         }
         rh_buf_putc(out, '\n');
+        if (r->have_profile) { /* a diagnostic line: TAP consumers show it, none parse it */
+            rh_buf line;
+            rh_buf_init(&line);
+            rh_report_profile_line(&r->profile, r->profile_source, &line);
+            rh_buf_puts(out, "# ");
+            tap_desc(out, line.data);
+            rh_buf_putc(out, '\n');
+            rh_buf_free(&line);
+        }
         if (ok)
             continue;
         rh_buf_puts(out, "  ---\n");
@@ -164,11 +174,24 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
         rh_buf_puts(out, "\" classname=\"");
         classname(out, r->path);
         rh_buf_printf(out, "\" time=\"%.3f\"", r->ms / 1000.0);
-        if (r->status == RH_PASS) {
+        if (r->status == RH_PASS && !r->have_profile) {
             rh_buf_puts(out, "/>\n");
             continue;
         }
         rh_buf_puts(out, ">\n");
+        if (r->have_profile) { /* the profile the scenario used: the test case's output */
+            rh_buf line;
+            rh_buf_init(&line);
+            rh_report_profile_line(&r->profile, r->profile_source, &line);
+            rh_buf_puts(out, "      <system-out>");
+            rh_report_xml_text(out, line.data);
+            rh_buf_puts(out, "</system-out>\n");
+            rh_buf_free(&line);
+        }
+        if (r->status == RH_PASS) {
+            rh_buf_puts(out, "    </testcase>\n");
+            continue;
+        }
         if (r->status == RH_SKIP) {
             rh_buf_puts(out, "      <skipped message=\"");
             rh_report_xml_text(out, r->skip_reason);
@@ -254,6 +277,8 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             json_object_object_add(o, "failure", f);
         }
         jstr(o, "skip_reason", r->skip_reason);
+        if (r->have_profile)
+            json_object_object_add(o, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "scenarios", arr);

@@ -25,6 +25,7 @@ void rh_result_free(rh_result *r)
     free(r->kept);
     free(r->kept_id);
     free(r->skip_reason);
+    free(r->profile_source);
     memset(r, 0, sizeof *r);
 }
 
@@ -119,6 +120,11 @@ char *rh_result_to_json(const rh_result *r)
     rh_result_json_times(o, r);
     rh_result_json_failure(o, r);
     put_str(o, "skip_reason", r->skip_reason);
+    if (r->have_profile) { /* the version is enough: the profile is a function of it */
+        put_str(o, "profile_version", r->profile.version);
+        json_object_object_add(o, "profile_from", json_object_new_int(r->profile_from));
+        put_str(o, "profile_source", r->profile_source);
+    }
     char *s = rh_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
     return s;
@@ -177,6 +183,14 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->kept = get_str(o, "kept");
     r->kept_id = get_str(o, "kept_id");
     r->skip_reason = get_str(o, "skip_reason");
+    char *pv = get_str(o, "profile_version");
+    rh_err perr;
+    if (pv && rh_profile_from_version(&r->profile, pv, &perr) == 0) {
+        r->have_profile = 1;
+        r->profile_from = (rh_profile_from)get_int(o, "profile_from");
+        r->profile_source = get_str(o, "profile_source");
+    }
+    free(pv);
     json_object_put(o);
     return 0;
 }

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 
+#include "migrations/profile.h"
 #include "scenario/scenario.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -53,6 +54,13 @@ typedef struct rh_result {
     char *kept;          /* --keep-failed: how to connect to the cluster left running */
     char *kept_id;       /* ... and its id, for `rehearse clusters --stop ID` */
     char *skip_reason;
+
+    /* The Prisma profile in effect at the end (the one the last Prisma command used), and where it
+       came from (source/loader.h); have_profile is 0 when the scenario read no migrations. */
+    int have_profile;
+    rh_profile profile;
+    rh_profile_from profile_from;
+    char *profile_source;
 } rh_result;
 
 void rh_result_free(rh_result *r);

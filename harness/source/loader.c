@@ -10,17 +10,6 @@
 
 #include "util/buf.h"
 
-const char *rh_profile_from_name(rh_profile_from from)
-{
-    switch (from) {
-    case RH_PROFILE_FROM_OVERRIDE: return "override";
-    case RH_PROFILE_FROM_PACKAGE: return "package.json";
-    case RH_PROFILE_FROM_LOCK: return "lock-file";
-    case RH_PROFILE_FROM_DEFAULT: return "default";
-    }
-    return "?";
-}
-
 int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migrations, const char *override,
                       const char *override_label, rh_profile_choice *out, rh_err *err)
 {

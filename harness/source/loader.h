@@ -15,14 +15,6 @@
 #include "source/git.h"
 #include "util/err.h"
 
-/* Where a profile came from. */
-typedef enum rh_profile_from {
-    RH_PROFILE_FROM_OVERRIDE, /* --prisma-version, or a scenario's `prisma V` */
-    RH_PROFILE_FROM_PACKAGE,  /* a package.json range (no lock file named a version) */
-    RH_PROFILE_FROM_LOCK,     /* a lock file's exact version */
-    RH_PROFILE_FROM_DEFAULT,  /* nothing named Prisma, or what did could not be read */
-} rh_profile_from;
-
 typedef struct rh_profile_choice {
     rh_profile profile;
     rh_profile_from from;
@@ -69,8 +61,5 @@ typedef struct rh_loaded {
  */
 int rh_source_load(const rh_load_spec *spec, rh_loaded *out, rh_err *err);
 void rh_loaded_free(rh_loaded *l);
-
-/* "--prisma-version", "package.json", "lock file", "default" — for JSON's profile.from. */
-const char *rh_profile_from_name(rh_profile_from from);
 
 #endif

@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "check/check.h"
 #include "check/clean.h"
+#include "report/report.h"
 #include "runner/runner.h"
 #include "source/loader.h"
 #include "test_git_fixture.h"
@@ -254,6 +256,87 @@ static void deploy_rev_names_the_same_profile(void **state)
     free(err);
 }
 
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("expected to find\n  %s\nin\n%s", needle, hay);
+}
+
+/*
+ * `run` says which profile each scenario used — version, where it was read from, folder order, how
+ * files are sent, verified or not — in every format (issue 10.6; before, only `deploy` said it).
+ */
+static void run_says_which_profile_it_used(void **state)
+{
+    (void)state;
+    char *text = rh_xasprintf("scenario \"profile of v1\"\nrepo %s\ncheckout v1\ndeploy\n", repo->path);
+    rh_result r = run_scenario(text);
+    free(text);
+    assert_int_equal(r.status, RH_PASS);
+    assert_true(r.have_profile);
+    assert_string_equal(r.profile.version, "6.5.0");
+    assert_int_equal(r.profile_from, RH_PROFILE_FROM_PACKAGE);
+    rh_run run = {.results = &r, .n = 1, .passed = 1, .jobs = 1};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_human(&run, &(rh_report_opts){0}, &b);
+    assert_contains(b.data, "\n        Prisma 6.5.0 profile, from package.json devDependencies.prisma 6.5.0 at v1 (");
+    assert_contains(b.data, "): byte order (Prisma < 6.6), each migration.sql sent as one query, unverified "
+                            "(not observed against the real Prisma CLI)\n");
+    rh_buf_reset(&b);
+    rh_report_json(&run, &b);
+    assert_contains(b.data, "\"profile\":{\n        \"version\":\"6.5.0\",\n        \"from\":\"package.json\",\n"
+                            "        \"source\":\"package.json devDependencies.prisma 6.5.0 at v1 (");
+    assert_contains(b.data, "\"order\":\"bytes\",\n        \"exec\":\"whole-script\",\n        \"verified\":false\n");
+    rh_buf_reset(&b);
+    rh_report_tap(&run, &b);
+    assert_contains(b.data, "ok 1 - profile of v1\n# Prisma 6.5.0 profile, from package.json");
+    rh_buf_reset(&b);
+    rh_report_junit(&run, &b);
+    assert_contains(b.data, "<system-out>Prisma 6.5.0 profile, from package.json devDependencies.prisma 6.5.0 at v1 (");
+    rh_buf_free(&b);
+    rh_result_free(&r);
+
+    /* a `prisma` step: an override, and said so */
+    text = rh_xasprintf("scenario \"prisma step\"\nrepo %s\nprisma 7.4\ncheckout v1\n", repo->path);
+    r = run_scenario(text);
+    free(text);
+    assert_int_equal(r.status, RH_PASS);
+    assert_int_equal(r.profile_from, RH_PROFILE_FROM_OVERRIDE);
+    assert_string_equal(r.profile.version, "7.4.0");
+    assert_non_null(strstr(r.profile_source, "prisma 7.4 ("));
+    rh_result_free(&r);
+}
+
+/* `check` says it too: human line, JSON "profile" object, JUnit suite properties. */
+static void check_says_which_profile_it_used(void **state)
+{
+    (void)state;
+    rh_check_opts o = {.repo = repo->path, .base = "v1", .head = "v2", .no_locks = 1};
+    rh_check_result r;
+    rh_err err;
+    if (rh_check_run(&o, &r, &err) < 0)
+        fail_msg("check: %s", err.msg);
+    assert_int_equal(r.profile_from, RH_PROFILE_FROM_PACKAGE);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_human(&r, 0, &b);
+    assert_contains(b.data, "  Prisma 6.19.3 profile, from package.json devDependencies.prisma 6.19.3 at ");
+    assert_contains(b.data, "ICU collation order (Prisma >= 6.6), each migration.sql sent as one query, verified against "
+                            "the real Prisma CLI\n");
+    rh_buf_reset(&b);
+    rh_check_format_json(&r, &b);
+    assert_contains(b.data, "\"profile\":{\n    \"version\":\"6.19.3\",\n    \"from\":\"package.json\",");
+    assert_contains(b.data, "\"order\":\"icu\",\n    \"exec\":\"whole-script\",\n    \"verified\":true\n");
+    rh_buf_reset(&b);
+    rh_check_format_junit(&r, RH_CHECK_ERROR, &b);
+    assert_contains(b.data, "<property name=\"prisma.version\" value=\"6.19.3\"/>");
+    assert_contains(b.data, "<property name=\"prisma.from\" value=\"package.json\"/>");
+    assert_contains(b.data, "<property name=\"prisma.verified\" value=\"true\"/>");
+    rh_buf_free(&b);
+    rh_check_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +344,8 @@ int main(void)
         cmocka_unit_test(clean_catalog_uses_the_revisions_profile_and_falls_back_like_deploy),
         cmocka_unit_test(scenario_clean_rev_uses_the_revisions_profile),
         cmocka_unit_test(deploy_rev_names_the_same_profile),
+        cmocka_unit_test(run_says_which_profile_it_used),
+        cmocka_unit_test(check_says_which_profile_it_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

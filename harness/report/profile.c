@@ -1,0 +1,22 @@
+/* profile.c — the Prisma profile in reports (see profile.h). */
+#include "report/profile.h"
+
+#include <json-c/json.h>
+
+struct json_object *rh_report_profile_json(const rh_profile *p, rh_profile_from from, const char *source)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "version", json_object_new_string(p->version));
+    json_object_object_add(o, "from", json_object_new_string(rh_profile_from_name(from)));
+    json_object_object_add(o, "source", json_object_new_string(source ? source : ""));
+    json_object_object_add(o, "order", json_object_new_string(rh_order_name(p->order)));
+    json_object_object_add(o, "exec", json_object_new_string(rh_exec_name(p->exec)));
+    json_object_object_add(o, "verified", json_object_new_boolean(p->verified));
+    return o;
+}
+
+void rh_report_profile_line(const rh_profile *p, const char *source, rh_buf *out)
+{
+    rh_buf_printf(out, "Prisma %s profile, from %s: ", p->version, source ? source : "?");
+    rh_profile_describe(p, out);
+}
