@@ -13,6 +13,7 @@
 #include "check/check.h"
 #include "check/check_int.h"
 #include "cluster/cluster.h"
+#include "engine/clean.h"
 #include "engine/engine.h"
 #include "migrations/txblock.h"
 #include "source/history.h"
@@ -400,18 +401,14 @@ static int load_seed(PGconn *conn, const char *path, rh_err *err)
     return rc;
 }
 
-/* (c): snapshot both paths and compare. */
-static int compare_catalogs(rh_check_result *r, PGconn *clean, PGconn *upgrade, const rh_git_history *h,
+/* (c): snapshot the upgrade path and compare it with the clean deploy's catalog `a`. */
+static int compare_catalogs(rh_check_result *r, const rh_catalog *a, PGconn *upgrade, const rh_git_history *h,
                             rh_err *err)
 {
     rh_catalog_opts copts = {0};
-    rh_catalog *a = NULL, *b = NULL;
-    if (rh_catalog_snapshot(clean, &copts, &a, err) < 0)
-        return rh_err_prefix(err, "catalog of the clean deploy");
-    if (rh_catalog_snapshot(upgrade, &copts, &b, err) < 0) {
-        rh_catalog_free(a);
+    rh_catalog *b = NULL;
+    if (rh_catalog_snapshot(upgrade, &copts, &b, err) < 0)
         return rh_err_prefix(err, "catalog of the upgrade path");
-    }
     rh_buf diff;
     rh_buf_init(&diff);
     char *la = rh_xasprintf("clean deploy of %s", r->head.label);
@@ -437,7 +434,6 @@ static int compare_catalogs(rh_check_result *r, PGconn *clean, PGconn *upgrade, 
     free(la);
     free(lb);
     rh_buf_free(&diff);
-    rh_catalog_free(a);
     rh_catalog_free(b);
     return 0;
 }
@@ -497,15 +493,19 @@ static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clea
     }
 }
 
-/* (a) runs in its own thread, on its own database and connection, while (b) runs: two backends. */
+/*
+ * (a) runs in its own thread, on its own database and connection, while (b) runs: two backends.
+ * The one "clean deploy, then catalog" path (engine/clean.h): the catalog for (c) is taken here.
+ */
 typedef struct clean_job {
     rh_cluster *cluster;
     const rh_migset *set;
     const rh_engine_opts *eopts;
-    PGconn *conn;            /* left open for (c) */
+    PGconn *conn;
     rh_engine_result *res;
+    rh_catalog *cat;         /* the clean deploy's catalog, for (c); NULL when the deploy failed */
     rh_err err;
-    int rc;
+    int rc;                  /* 0 deployed, 1 failed as Prisma would, -1 rehearse could not */
     double ms;
 } clean_job;
 
@@ -519,7 +519,8 @@ static void *clean_thread(void *arg)
         j->rc = -1;
     } else {
         rh_check_quiet(j->conn);
-        j->rc = rh_engine_deploy(j->conn, j->set, j->eopts, j->res, &j->err);
+        rh_catalog_opts copts = {0};
+        j->rc = rh_engine_clean_snapshot(j->conn, j->set, j->eopts, &copts, &j->cat, j->res, &j->err);
     }
     j->ms = now_ms() - t0;
     return NULL;
@@ -664,7 +665,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (c) */
     double tcat = now_ms();
-    if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, clean, upgrade, &h, err) < 0)
+    if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, job.cat, upgrade, &h, err) < 0)
         goto out;
     out->ms_catalog = now_ms() - tcat;
     rh_check_keep_head_files(out, &h.b);
@@ -696,6 +697,7 @@ out:
             out->ms_stop = now_ms() - ts;
         }
     }
+    rh_catalog_free(job.cat);
     rh_engine_result_free(&rclean);
     rh_engine_result_free(&rup);
     if (have_history)

@@ -62,18 +62,6 @@ static char *file_of(const rh_git_history *h, const char *name, int sql)
     return r;
 }
 
-/* The profile of `to`, chosen as every command chooses it (loader.h). */
-static int resolve_profile(rh_git_repo *repo, rh_git_history *h, const rh_git_history_opts *opts, rh_err *err)
-{
-    rh_profile_choice choice;
-    if (rh_profile_choose(repo, &h->to, h->migrations, opts ? opts->prisma_version : NULL, NULL, &choice, err) < 0)
-        return -1;
-    h->profile = choice.profile;
-    h->profile_from = choice.from;
-    snprintf(h->profile_source, sizeof h->profile_source, "%s", choice.source);
-    return 0;
-}
-
 /* ---- the findings --------------------------------------------------------------------------------- */
 
 /*
@@ -317,10 +305,19 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
             rh_git_default_migrations(repo, &out->from, &out->migrations, &e2) < 0)
             return -1;
     }
-    if (resolve_profile(repo, out, opts, err) < 0)
+    /* `to` as every command loads a revision (loader.h); `from` is read in `to`'s order: the order
+       of the Prisma that will deploy `to` on a database deployed at `from` */
+    rh_load_spec spec = {.git = repo, .resolved = &out->to, .migrations = out->migrations,
+                         .prisma_version = opts ? opts->prisma_version : NULL};
+    rh_loaded to_set;
+    if (rh_source_load(&spec, &to_set, err) < 0)
         goto fail;
-    if (rh_git_read_migset(repo, &out->to, out->migrations, &out->b, err) < 0)
-        goto fail;
+    out->b = to_set.set;
+    memset(&to_set.set, 0, sizeof to_set.set);
+    out->profile = to_set.choice.profile;
+    out->profile_from = to_set.choice.from;
+    snprintf(out->profile_source, sizeof out->profile_source, "%s", to_set.choice.source);
+    rh_loaded_free(&to_set);
     rh_err aerr;
     if (rh_git_read_migset(repo, &out->from, out->migrations, &out->a, &aerr) < 0) {
         if (rh_git_is_dir(repo, &out->from, out->migrations, err) != 0 || strstr(aerr.msg, "does not exist") == NULL) {
@@ -331,7 +328,6 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
         memset(&out->a, 0, sizeof out->a);
     }
     rh_migset_sort(&out->a, &out->profile);
-    rh_migset_sort(&out->b, &out->profile);
 
     find_changes(out);
     find_oddities(out);
