@@ -36,8 +36,8 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
         free(work);
         return -1;
     }
-    /* the watchdog deletes it (and stops its server) if the bench is interrupted */
-    int bad = rh_watchdog_add(0, work, err) < 0;
+    /* the watchdog deletes it (and stops its server, as the server account) if the bench is interrupted */
+    int bad = rh_watchdog_add(NULL, work, err) < 0;
     if (!bad && ra->active && chown(work, ra->uid, ra->gid) < 0)
         bad = rh_err_errno(err, "chown %s", work) < 0;
     if (bad) {
@@ -58,15 +58,10 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
     if (run_as_child(a1, ra, log, err) < 0 || run_as_child(a2, ra, log, err) < 0)
         rc = -1;
     long t1 = rh_now_us();
-    pid_t server = rh_read_postmaster_pid(data);
-    if (server > 0) {
-        rh_err ignored;
-        rh_watchdog_add(server, work, &ignored);
-    }
     if (rc == 0 && run_as_child(a3, ra, log, err) < 0)
         rc = -1;
-    if (rc < 0 && server > 0)
-        rh_stop_foreign_server(server, 5000);   /* pg_ctl start may have left it running */
+    if (rc < 0) /* pg_ctl start may have left it running; its pid is in a file the account can write */
+        rh_stop_untrusted_server(work, 5000);
     rh_err ignored;
     rh_fs_rmtree(work, &ignored);
     if (rh_watchdog_forget(work, err) < 0)

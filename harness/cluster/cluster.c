@@ -27,7 +27,8 @@ struct rh_cluster {
     char *log;
     char *conninfo;
     char *url;
-    pid_t pid;
+    pid_t pid;       /* the postmaster, our child */
+    rh_cluster_record record; /* also in RUN_DIR/ID.owner, where the server account cannot write */
     rh_pgbin bin;
     rh_runas ra;
     char *template;  /* the cache entry the data directory was copied from (named in start-up errors) */
@@ -232,19 +233,28 @@ static void shutdown_server(rh_cluster *c)
     c->pid = 0;
 }
 
+/*
+ * Between fork and exec of the server: record who it is (pid, start time, uid, executable) in the
+ * cluster's record and with the watchdog, the only places clean-up takes a pid to signal from.
+ */
+static int announce_server(pid_t pid, void *ctx, rh_err *err)
+{
+    rh_cluster *c = ctx;
+    if (rh_proc_ref_take(&c->record.server, pid, c->ra.active ? c->ra.uid : geteuid(), c->argv[0]) < 0)
+        return rh_err_set(err, "the server process %d of cluster %s vanished before it started", (int)pid, c->id);
+    if (rh_record_write(c->dir, &c->record, err) < 0)
+        return -1;
+    return rh_watchdog_add(&c->record.server, c->dir, err);
+}
+
 /* Exec postgres and poll PQping every 2 ms until it accepts connections. */
 static int launch(rh_cluster *c, rh_err *err)
 {
     long t0 = rh_now_us();
-    c->pid = rh_spawn_detached(c->argv, &c->ra, c->log, err);
+    c->pid = rh_spawn_announced(c->argv, &c->ra, c->log, announce_server, c, err);
     if (c->pid < 0) {
         c->pid = 0;
         return rh_err_prefix(err, "cannot start the server of cluster %s", c->id);
-    }
-    if (rh_watchdog_add(c->pid, c->dir, err) < 0) {
-        /* SIGQUIT alone can be lost on a postmaster still starting up: escalate */
-        shutdown_server(c);
-        return -1;
     }
     struct timespec pause = {0, 2000000};
     for (;;) {
@@ -347,8 +357,24 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         cluster_free(c);
         return -1;
     }
+    if (rh_run_dir_trusted(run, err) < 0) {
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
     /* Known to the watchdog before it exists: a kill while the template is copied leaves nothing. */
-    if (rh_watchdog_add(0, c->dir, err) < 0) {
+    if (rh_watchdog_add(NULL, c->dir, err) < 0) {
+        free(template);
+        cluster_free(c);
+        return -1;
+    }
+    /* Who owns this cluster, in a file the server account cannot write: lets a later rehearse
+       tell a leftover of a dead run from a live one. */
+    c->record.owner_pid = getpid();
+    c->record.owner_start = rh_proc_starttime(getpid());
+    if (rh_record_write(c->dir, &c->record, err) < 0) {
+        rh_err ignored;
+        rh_watchdog_forget(c->dir, &ignored);
         free(template);
         cluster_free(c);
         return -1;
@@ -356,6 +382,7 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     if (mkdir(c->dir, 0700) < 0) {
         rh_err_errno(err, "cannot create the cluster directory %s", c->dir);
         rh_err ignored;
+        rh_record_remove(c->dir);
         rh_watchdog_forget(c->dir, &ignored);
         free(template);
         cluster_free(c);
@@ -364,14 +391,6 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     int rc = 0;
     if (c->ra.active && chown(c->dir, c->ra.uid, c->ra.gid) < 0)
         rc = rh_err_errno(err, "cannot give %s to %s", c->dir, c->ra.name);
-    if (rc == 0) {
-        /* Who owns this cluster: lets a later rehearse tell a leftover of a dead run from a live one. */
-        char owner[128];
-        int len = snprintf(owner, sizeof owner, "%d %llu\n", (int)getpid(), rh_proc_starttime(getpid()));
-        char *opath = rh_xasprintf("%s/owner", c->dir);
-        rc = rh_fs_write(opath, owner, (size_t)len, 0644, err);
-        free(opath);
-    }
     long tc = rh_now_us();
     if (rc == 0) {
         char *tdata = rh_xasprintf("%s/data", template);
@@ -404,6 +423,7 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err)
     int rc = 0;
     if (c->dir) {
         rc = rh_fs_rmtree(c->dir, err);
+        rh_record_remove(c->dir);
         /* A dead watchdog is an error to report even though the cluster is gone now. */
         rh_err lost;
         if (rh_watchdog_forget(c->dir, &lost) < 0 && rc == 0) {
@@ -425,15 +445,16 @@ void rh_cluster_keep(rh_cluster *c)
     rh_fs_write(kpath, text, strlen(text), 0644, &ignored);
     free(kpath);
     free(text);
+    c->record.kept = 1;
+    rh_record_write(c->dir, &c->record, &ignored);
     rh_watchdog_forget(c->dir, &ignored);
     cluster_free(c);
 }
 
 int rh_cluster_restart(rh_cluster *c, rh_err *err)
 {
+    /* the watchdog keeps the folder listed: launch() gives it the new server */
     shutdown_server(c);
-    if (rh_watchdog_forget(c->dir, err) < 0)
-        return -1;
     return launch(c, err);
 }
 

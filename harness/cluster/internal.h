@@ -18,6 +18,15 @@ int rh_spawn_capture(char *const argv[], rh_buf *out, rh_err *err);
  */
 pid_t rh_spawn_detached(char *const argv[], const rh_runas *ra, const char *log_path, rh_err *err);
 
+/*
+ * rh_spawn_detached, but `announce(pid, ctx, err)` runs after the fork and before the child executes
+ * argv (the child waits for it): it records the pid where clean-up will find it. When it fails,
+ * the child exits without running argv, and -1 is returned with announce's error.
+ */
+typedef int (*rh_announce_fn)(pid_t pid, void *ctx, rh_err *err);
+pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log_path, rh_announce_fn announce,
+                         void *ctx, rh_err *err);
+
 /* Wait for a child, retrying on EINTR; returns its wait status. */
 int rh_wait_child(pid_t pid);
 
@@ -32,18 +41,66 @@ long rh_now_us(void);
 int rh_manifest_write(const char *datadir, const char *path, rh_err *err);
 int rh_manifest_check(const char *datadir, const char *path, char *why, size_t whylen);
 
+typedef struct rh_proc_ref rh_proc_ref;
+
 /*
  * Watchdog bookkeeping (watchdog.c). Both fail (with a message saying so) once the watchdog has
  * died: the caller then cleans up itself, and reports it.
  */
-int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err);
+int rh_watchdog_add(const rh_proc_ref *server, const char *dir, rh_err *err); /* server NULL: none yet */
 int rh_watchdog_forget(const char *dir, rh_err *err);
 pid_t rh_watchdog_pid(void); /* 0 when none was started (tests use it) */
 
-/* Stop a postmaster that may not be our child: SIGQUIT, wait up to timeout_ms, then SIGKILL. */
-void rh_stop_foreign_server(pid_t pid, int timeout_ms);
+/*
+ * A process rehearse started, as it can be recognised later: pid, start time (/proc/PID/stat field
+ * 22), uid and executable. Only such a reference, known from rehearse itself (the watchdog socket,
+ * a record only rehearse's account can write), is signalled by rehearse's own account.
+ */
+struct rh_proc_ref {
+    pid_t pid;                 /* 0: none */
+    unsigned long long start;
+    uid_t uid;
+    char exe[4096];            /* real path */
+};
 
-/* The postmaster pid written in DATADIR/postmaster.pid, or 0. */
+/* Fill r for pid (a child of ours, run as uid, executing exe); -1 if pid is gone already. */
+int rh_proc_ref_take(rh_proc_ref *r, pid_t pid, uid_t uid, const char *exe);
+
+/* 1 if r's pid is alive and still that process: same start time, real and effective uid, executable. */
+int rh_proc_matches(const rh_proc_ref *r);
+
+/* Stop a postmaster that may not be our child: SIGQUIT, wait up to timeout_ms, then SIGKILL, each
+   signal sent only while rh_proc_matches(r). */
+void rh_proc_stop(const rh_proc_ref *r, int timeout_ms);
+
+/*
+ * Stop the server named by DIR/data/postmaster.pid (a file the server account can write, so the pid
+ * is not trusted): only if that process is a `postgres` of the account that owns DIR, and only from
+ * a process running as that account (never root), which cannot signal anything that account could
+ * not. 0 stopped or nothing to stop, -1 refused.
+ */
+int rh_stop_untrusted_server(const char *dir, int timeout_ms);
+
+/* ---- record.c: what rehearse knows of a cluster, where the server account cannot write ---- */
+
+typedef struct rh_cluster_record {
+    pid_t owner_pid;                /* the rehearse process that started it */
+    unsigned long long owner_start;
+    rh_proc_ref server;             /* its postmaster; pid 0 before it runs */
+    int kept;
+} rh_cluster_record;
+
+/* RUN_DIR/ID.owner for the cluster folder RUN_DIR/ID; caller frees. */
+char *rh_record_path(const char *dir);
+/* Written to a temporary file and renamed: a reader sees the old record or the new one. */
+int rh_record_write(const char *dir, const rh_cluster_record *r, rh_err *err);
+/* 0 when the record exists, parses and is a 0644-or-stricter regular file of rehearse's account. */
+int rh_record_read(const char *dir, rh_cluster_record *r);
+void rh_record_remove(const char *dir);
+/* The run folder is rehearse's account's and no one else may write it (else its records mean nothing). */
+int rh_run_dir_trusted(const char *run, rh_err *err);
+
+/* The postmaster pid written in DATADIR/postmaster.pid, or 0 (a file the server account can write). */
 pid_t rh_read_postmaster_pid(const char *datadir);
 
 /* The process start time of pid (field 22 of /proc/pid/stat), or 0 if there is no such process. */

@@ -1,12 +1,21 @@
-/* spawn.c — starting and waiting for the PostgreSQL programs (no shell involved anywhere). */
+/*
+ * spawn.c — starting and waiting for the PostgreSQL programs (no shell involved anywhere), and
+ * stopping servers that are not our children: only after checking that the pid is still the process
+ * rehearse started (start time, uid, executable), or, for a pid read from a file the server account
+ * can write, only from a process running as that account.
+ */
 #include "cluster/internal.h"
 
+#include <assert.h>
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -73,18 +82,37 @@ int rh_spawn_capture(char *const argv[], rh_buf *out, rh_err *err)
 
 pid_t rh_spawn_detached(char *const argv[], const rh_runas *ra, const char *log_path, rh_err *err)
 {
-    /* The child reports exec failures through a CLOEXEC pipe, so they surface here and not only in the log. */
-    int p[2];
+    return rh_spawn_announced(argv, ra, log_path, NULL, NULL, err);
+}
+
+pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log_path, rh_announce_fn announce,
+                         void *ctx, rh_err *err)
+{
+    /*
+     * The child reports exec failures through a CLOEXEC pipe, so they surface here and not only in
+     * the log. It waits for a byte on a second pipe before it executes argv: meanwhile `announce`
+     * records the pid (where rehearse's clean-up finds it); if rehearse dies before, the child
+     * reads end-of-file and exits, so no server ever runs unrecorded.
+     */
+    int p[2], go[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return rh_err_errno(err, "pipe");
+    if (pipe2(go, O_CLOEXEC) < 0) {
+        close(p[0]);
+        close(p[1]);
+        return rh_err_errno(err, "pipe");
+    }
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
+        close(go[0]);
+        close(go[1]);
         rh_err_errno(err, "fork");
         return -1;
     }
     if (pid == 0) {
+        close(go[1]);
         setsid();
         /* Signal dispositions set by rehearse must not leak into the server. */
         signal(SIGINT, SIG_DFL);
@@ -107,6 +135,12 @@ pid_t rh_spawn_detached(char *const argv[], const rh_runas *ra, const char *log_
         what = "switch to the server account";
         if (rh_runas_drop(ra) < 0)
             goto fail;
+        char byte;
+        ssize_t got;
+        while ((got = read(go[0], &byte, 1)) < 0 && errno == EINTR)
+            ;
+        if (got != 1)
+            _exit(127); /* rehearse is gone, or did not record us: do not run */
         what = "execute";
         execv(argv[0], argv);
     fail:;
@@ -119,11 +153,22 @@ pid_t rh_spawn_detached(char *const argv[], const rh_runas *ra, const char *log_
         _exit(127);
     }
     close(p[1]);
+    close(go[0]);
+    int ok = !announce || announce(pid, ctx, err) == 0;
+    if (ok) {
+        while (write(go[1], "x", 1) < 0 && errno == EINTR)
+            ;
+    }
+    close(go[1]);
     char msg[512];
     ssize_t n;
     while ((n = read(p[0], msg, sizeof msg - 1)) < 0 && errno == EINTR)
         ;
     close(p[0]);
+    if (!ok) {
+        rh_wait_child(pid); /* it read end-of-file and exits without running argv */
+        return -1;
+    }
     if (n > 0) {
         msg[n] = '\0';
         rh_wait_child(pid);
@@ -191,23 +236,142 @@ int rh_proc_alive(pid_t pid)
     return p && *p != 'Z' && *p != 'X';
 }
 
-void rh_stop_foreign_server(pid_t pid, int timeout_ms)
+int rh_proc_ref_take(rh_proc_ref *r, pid_t pid, uid_t uid, const char *exe)
 {
-    if (pid <= 0 || !rh_proc_alive(pid))
+    memset(r, 0, sizeof *r);
+    r->pid = pid;
+    r->uid = uid;
+    r->start = rh_proc_starttime(pid);
+    char real[PATH_MAX];
+    if (!realpath(exe, real))
+        snprintf(real, sizeof real, "%s", exe);
+    snprintf(r->exe, sizeof r->exe, "%s", real);
+    return r->start ? 0 : -1;
+}
+
+/* The real and effective uid of pid (from /proc/PID/status); -1 if unknown. */
+static int proc_uids(pid_t pid, uid_t *ruid, uid_t *euid)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int rc = -1;
+    while (fgets(line, sizeof line, f)) {
+        unsigned r, e;
+        if (sscanf(line, "Uid: %u %u", &r, &e) == 2) {
+            *ruid = r;
+            *euid = e;
+            rc = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+/* The executable of pid; "" if unknown. A binary replaced since (package upgrade) reads "PATH (deleted)". */
+static void proc_exe(pid_t pid, char *out, size_t size)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)pid);
+    ssize_t n = readlink(path, out, size - 1);
+    out[n > 0 ? n : 0] = '\0';
+    char *del = n > 10 ? strstr(out, " (deleted)") : NULL;
+    if (del && del[10] == '\0')
+        *del = '\0';
+}
+
+int rh_proc_matches(const rh_proc_ref *r)
+{
+    if (r->pid <= 0 || !r->start || !rh_proc_alive(r->pid))
+        return 0;
+    if (rh_proc_starttime(r->pid) != r->start)
+        return 0; /* the pid was recycled */
+    uid_t ruid, euid;
+    if (proc_uids(r->pid, &ruid, &euid) < 0 || ruid != r->uid || euid != r->uid)
+        return 0;
+    char exe[PATH_MAX];
+    proc_exe(r->pid, exe, sizeof exe);
+    return strcmp(exe, r->exe) == 0;
+}
+
+/* SIGQUIT, wait up to timeout_ms, then SIGKILL; may_signal is asked before each signal. */
+static void stop_loop(pid_t pid, int timeout_ms, int (*may_signal)(const void *), const void *arg)
+{
+    if (!may_signal(arg))
         return;
     kill(pid, SIGQUIT);
     long deadline = rh_now_us() + (long)timeout_ms * 1000;
+    int killed = 0;
     while (rh_proc_alive(pid)) {
         /* Our own child must be reaped here, or it stays a zombie that looks alive to kill(0). */
         waitpid(pid, NULL, WNOHANG);
         if (rh_now_us() > deadline) {
-            kill(pid, SIGKILL);
+            if (killed)
+                break;
+            if (may_signal(arg))
+                kill(pid, SIGKILL);
+            killed = 1;
             deadline = rh_now_us() + 2000000;
-            timeout_ms = -1;
         }
         struct timespec ts = {0, 1000000};
         nanosleep(&ts, NULL);
-        if (timeout_ms < 0 && rh_now_us() > deadline)
-            break;
     }
+}
+
+static int ref_still_matches(const void *arg)
+{
+    return rh_proc_matches(arg);
+}
+
+void rh_proc_stop(const rh_proc_ref *r, int timeout_ms)
+{
+    stop_loop(r->pid, timeout_ms, ref_still_matches, r);
+}
+
+static int always(const void *arg)
+{
+    (void)arg;
+    return 1;
+}
+
+int rh_stop_untrusted_server(const char *dir, int timeout_ms)
+{
+    /* The account is the owner of the folder itself: its parent (the run folder) is rehearse's, so
+       the server account cannot replace it, and it cannot give a folder to another account. */
+    struct stat st;
+    if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    char *data = rh_xasprintf("%s/data", dir);
+    pid_t pid = rh_read_postmaster_pid(data);
+    free(data);
+    if (pid <= 0 || !rh_proc_alive(pid))
+        return 0;
+    if (st.st_uid == 0 || (geteuid() != 0 && st.st_uid != geteuid()))
+        return -1; /* never as root, nor anybody else's */
+    uid_t ruid, euid;
+    char exe[PATH_MAX];
+    proc_exe(pid, exe, sizeof exe);
+    const char *base = strrchr(exe, '/');
+    if (proc_uids(pid, &ruid, &euid) < 0 || ruid != st.st_uid || !base || strcmp(base, "/postgres") != 0)
+        return -1; /* not a postgres server of that account: not ours to stop */
+    if (geteuid() != 0) {
+        stop_loop(pid, timeout_ms, always, NULL);
+        return 0;
+    }
+    fflush(NULL);
+    pid_t kid = fork();
+    if (kid < 0)
+        return -1;
+    if (kid == 0) {
+        if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
+            _exit(1);
+        assert(getuid() != 0 && geteuid() != 0);
+        stop_loop(pid, timeout_ms, always, NULL);
+        _exit(0);
+    }
+    int status = rh_wait_child(kid);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }

@@ -3,10 +3,12 @@
  *
  * The first cluster a rehearse process starts also starts a watchdog: a forked child in its own
  * session that holds the read end of a pipe. rehearse writes one line per cluster it starts
- * ("A 0 dir" before its directory exists, "A pid dir" once its server runs) and per cluster it
- * stops or keeps ("F dir"). When the pipe reaches end-of-file —
- * rehearse exited, crashed, or was killed with SIGKILL — the watchdog stops every server still
- * listed and deletes its directory. Signal handlers reuse the same path: they close the pipe and
+ * ("A 0 0 0<TAB><TAB>dir" before its directory exists, "A pid start uid<TAB>exe<TAB>dir" once its
+ * server is about to run) and per cluster it stops or keeps ("F dir"). When the pipe reaches
+ * end-of-file — rehearse exited, crashed, or was killed with SIGKILL — the watchdog stops every
+ * server still listed (only while its pid is still that process: start time, uid, executable), or
+ * else one named in the folder's postmaster.pid as the folder's account (rh_stop_untrusted_server),
+ * and deletes the folder and its record. Signal handlers reuse the same path: they close the pipe and
  * wait for the watchdog before letting the signal kill the process.
  *
  * A forked child of rehearse (a runner worker) must not share its parent's watchdog: the
@@ -47,7 +49,7 @@ static void forget_parent_watchdog(void)
 }
 
 typedef struct entry {
-    pid_t pid;
+    rh_proc_ref server;
     char *dir;
 } entry;
 
@@ -88,18 +90,29 @@ static void watchdog_main(int rfd)
                 continue;
             }
             if (line.len > 2 && line.data[0] == 'A') {
-                /* "A 0 dir" before the directory is made, "A pid dir" once its server runs */
-                char *sp = strchr(line.data + 2, ' ');
-                if (sp) {
+                /* "A pid start uid<TAB>exe<TAB>dir" (pid 0: no server yet) */
+                int pid = 0, used = 0;
+                unsigned long long start = 0;
+                unsigned uid = 0;
+                char *exe = NULL, *tab = NULL;
+                if (sscanf(line.data + 2, "%d %llu %u%n", &pid, &start, &uid, &used) == 3 &&
+                    line.data[2 + used] == '\t') {
+                    exe = line.data + 2 + used + 1;
+                    tab = strchr(exe, '\t');
+                }
+                if (tab) {
+                    *tab = '\0';
+                    const char *dir = tab + 1;
                     size_t k = 0;
-                    while (k < n && strcmp(list[k].dir, sp + 1) != 0)
+                    while (k < n && strcmp(list[k].dir, dir) != 0)
                         k++;
                     if (k == n) {
                         list = rh_xrealloc(list, (n + 1) * sizeof *list);
-                        list[n].dir = rh_xstrdup(sp + 1);
+                        list[n].dir = rh_xstrdup(dir);
                         n++;
                     }
-                    list[k].pid = (pid_t)atol(line.data + 2);
+                    list[k].server = (rh_proc_ref){.pid = pid, .start = start, .uid = uid};
+                    snprintf(list[k].server.exe, sizeof list[k].server.exe, "%s", exe);
                 }
             } else if (line.len > 2 && line.data[0] == 'F') {
                 for (size_t k = 0; k < n; k++)
@@ -114,11 +127,14 @@ static void watchdog_main(int rfd)
     }
     /* rehearse is gone (or asked us to finish): stop and delete what it left. */
     for (size_t k = 0; k < n; k++) {
-        if (list[k].pid > 0)   /* 0: killed while the directory was being filled, no server yet */
-            rh_stop_foreign_server(list[k].pid, 5000);
+        if (list[k].server.pid > 0)   /* 0: killed while the directory was being filled, no server yet */
+            rh_proc_stop(&list[k].server, 5000);
+        else /* a server rehearse did not start itself (bench's pg_ctl): as the folder's account only */
+            rh_stop_untrusted_server(list[k].dir, 5000);
         rh_err err;
         if (rh_fs_rmtree(list[k].dir, &err) < 0)
             fprintf(stderr, "rehearse watchdog: %s\n", err.msg);
+        rh_record_remove(list[k].dir);
         free(list[k].dir);
     }
     free(list);
@@ -193,19 +209,20 @@ static int lost_error(rh_err *err)
                       (int)wd_lost_pid);
 }
 
-int rh_watchdog_add(pid_t server_pid, const char *dir, rh_err *err)
+int rh_watchdog_add(const rh_proc_ref *server, const char *dir, rh_err *err)
 {
     if (wd_lost_pid)
         return lost_error(err);
+    const char *exe = server ? server->exe : "";
+    if (strpbrk(dir, "\t\n") || strpbrk(exe, "\t\n"))
+        return rh_err_set(err, "a tab or newline in %s: not usable as a cluster folder", strpbrk(dir, "\t\n") ? dir : exe);
     if (wd_fd < 0 && watchdog_start(err) < 0)
         return -1;
-    char line[4200];
-    int len = snprintf(line, sizeof line, "A %d %s\n", (int)server_pid, dir);
-    if (len >= 4096)
-        return rh_err_set(err, "cluster directory name too long: %s", dir);
-    if (send_line(line) < 0)
-        return lost_error(err);
-    return 0;
+    char *line = rh_xasprintf("A %d %llu %u\t%s\t%s\n", server ? (int)server->pid : 0, server ? server->start : 0ULL,
+                              server ? (unsigned)server->uid : 0U, exe, dir);
+    int rc = send_line(line) < 0 ? lost_error(err) : 0;
+    free(line);
+    return rc;
 }
 
 int rh_watchdog_forget(const char *dir, rh_err *err)
