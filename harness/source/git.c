@@ -109,6 +109,31 @@ static int has_no_commits(rh_git_repo *repo)
     return none;
 }
 
+/*
+ * libgit2 1.5.1's revparse leaks the reference when the object it names cannot be read. Read the
+ * object behind a leading reference name first (through the guard, which records damage), so that
+ * a damaged one is reported before revparse meets it. 0, or -1 when damage is known.
+ */
+static int check_ref_target(rh_git_repo *repo, const char *spec)
+{
+    size_t n = strcspn(spec, "~^@:");
+    char name[256];
+    if (n > 0 && n < sizeof name) {
+        memcpy(name, spec, n);
+        name[n] = '\0';
+        git_reference *ref = NULL, *direct = NULL;
+        git_odb *odb = NULL;
+        git_odb_object *obj = NULL;
+        if (git_reference_dwim(&ref, repo->repo, name) == 0 && git_reference_resolve(&direct, ref) == 0 &&
+            git_repository_odb(&odb, repo->repo) == 0 && git_odb_read(&obj, odb, git_reference_target(direct)) == 0)
+            git_odb_object_free(obj);
+        git_odb_free(odb);
+        git_reference_free(direct);
+        git_reference_free(ref);
+    }
+    return rh_git_guard_damage(repo->guard) ? -1 : 0;
+}
+
 static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -124,6 +149,8 @@ static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *ou
         return 0;
     }
     git_object *obj = NULL, *peeled = NULL;
+    if (check_ref_target(repo, spec) < 0)
+        return -1; /* damage_check says which object */
     int rc = git_revparse_single(&obj, repo->repo, spec);
     if (rc < 0) {
         if (has_no_commits(repo))
@@ -672,6 +699,8 @@ static int merge_base_unguarded(rh_git_repo *repo, const char *a, const char *b,
 {
     git_object *oa = NULL, *ob = NULL, *ca = NULL, *cb = NULL;
     int found = 0;
+    if (check_ref_target(repo, a) < 0 || check_ref_target(repo, b) < 0)
+        return -1; /* damage_check says which object */
     if (git_revparse_single(&oa, repo->repo, a) == 0 && git_revparse_single(&ob, repo->repo, b) == 0 &&
         git_object_peel(&ca, oa, GIT_OBJECT_COMMIT) == 0 && git_object_peel(&cb, ob, GIT_OBJECT_COMMIT) == 0) {
         git_oid mb;

@@ -2,7 +2,8 @@
 # corrupt_git.test.sh — a damaged git object is a setup error (exit 2) that names the object and
 # `git fsck`, in deploy, check, history and diff, and it never hangs: libgit2 1.5.1 looped forever
 # inflating a truncated loose object, and a bit-flipped blob came out as P3015 (exit 1). The
-# `timeout 60` is only a guard so that a regression fails instead of hanging the suite.
+# `timeout 60` is only a guard so that a regression fails instead of hanging the suite. Under ASan
+# a damaged commit behind a branch name also checks that libgit2's revparse does not leak.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d)
@@ -35,9 +36,11 @@ damage() { # COPY OBJECT-ID truncate|flip
 tree=$(git -C repo rev-parse HEAD:$m)
 blob=$(git -C repo rev-parse HEAD:$m/20240102000000_idx/migration.sql)
 commit=$(git -C repo rev-parse HEAD)
+parent=$(git -C repo rev-parse HEAD~1)
 damage tree-cut "$tree" truncate
 damage blob-flip "$blob" flip
 damage commit-cut "$commit" truncate
+damage parent-cut "$parent" truncate
 
 expect_damage() { # WHAT OBJECT-ID COMMAND...
     local what=$1 id=$2; shift 2
@@ -59,6 +62,7 @@ expect_damage "bit-flipped blob, check" "$blob" "$R" check --repo blob-flip --ba
 expect_damage "bit-flipped blob, history" "$blob" "$R" history --repo blob-flip --from HEAD~1 --to HEAD
 expect_damage "truncated commit, default check base" "$commit" "$R" check --repo commit-cut
 expect_damage "truncated commit, deploy --rev SHORT" "$commit" "$R" deploy --repo commit-cut --rev "$short"
+expect_damage "truncated parent, check --base HEAD~1" "$parent" "$R" check --repo parent-cut --base HEAD~1 --head HEAD
 
 # the undamaged repository still works, packed too
 "$R" deploy --repo repo --rev HEAD >/dev/null || fail "an intact repository no longer deploys"
