@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# fuzz.sh [SECONDS] — fuzz the scenario parser with libFuzzer (+ASan/UBSan) for a bounded time
-# (default 60 s), starting from tests/fuzz/corpus_scenario. Exits non-zero on a crash, leaving the
-# crashing input in build-fuzz/.
+# fuzz.sh [SECONDS] — fuzz rehearse's parsers with libFuzzer (+ASan/UBSan) for a bounded time:
+# the scenario parser for SECONDS (default 60 s) from tests/fuzz/corpus_scenario, then the package
+# managers' lock and workspace files (source/lockfile.c) for a third of that (at least 10 s) from
+# tests/fuzz/corpus_lockfile. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
+lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus" "$out/corpus_lockfile"
 cp -n "$root"/tests/fuzz/corpus_scenario/* "$out/corpus/" 2>/dev/null || true
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -I "$root/harness" \
-  "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
+cp -n "$root"/tests/fuzz/corpus_lockfile/* "$out/corpus_lockfile/" 2>/dev/null || true
+cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -I "$root/harness")
+clang "${cflags[@]}" "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
   "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_scenario"
+clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_lockfile.c" \
+  "$root/harness/source/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
+  -o "$out/fuzz_lockfile"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
+./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
