@@ -326,20 +326,23 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         rh_cluster_reap(&n, &ignored);
         reaped = 1;
     }
+    const char *run = rh_cluster_run_dir();
+    if (rh_fs_mkdir_p(run, 0711, err) < 0) {
+        cluster_free(c);
+        return -1;
+    }
+    chmod(run, 0711); /* the server account must reach its directory inside */
+    /* ... and every folder above it: say so now, not as initdb's "Permission denied" */
+    if (rh_runas_check_reach(&c->ra, run, "the run folder", "or choose a REHEARSE_RUN_DIR it can reach", err) < 0) {
+        cluster_free(c);
+        return -1;
+    }
     char *template = NULL;
     if (rh_template_ensure(&c->bin, opts, &template, err) < 0) {
         cluster_free(c);
         return -1;
     }
     c->timing.template_us = rh_now_us() - t0;
-
-    const char *run = rh_cluster_run_dir();
-    if (rh_fs_mkdir_p(run, 0711, err) < 0) {
-        free(template);
-        cluster_free(c);
-        return -1;
-    }
-    chmod(run, 0711); /* the server account must reach its directory inside */
     unsigned rnd = (unsigned)(rh_now_us() ^ (getpid() << 8)) & 0xffff;
     snprintf(c->id, sizeof c->id, "%d-%d-%04x", (int)getpid(), ++next_seq, rnd);
     c->dir = rh_xasprintf("%s/%s", run, c->id);

@@ -149,6 +149,13 @@ typedef struct rh_runas {
 /* Decide whom initdb/postgres run as (see rh_cluster_opts.run_as). */
 int rh_runas_resolve(rh_runas *out, const char *requested, rh_err *err);
 
+/*
+ * 0 when the account can reach path (search every folder on the way, and search/execute path
+ * itself); else -1 with an error that says `what path`, which account, which folder it cannot
+ * pass, and what to do (`instead`: e.g. "or point --pg-bin at binaries it can reach"). 0 when not active.
+ */
+int rh_runas_check_reach(const rh_runas *ra, const char *path, const char *what, const char *instead, rh_err *err);
+
 /* In a forked child: drop to the account (no-op when not active). Returns -1 with errno set. */
 int rh_runas_drop(const rh_runas *ra);
 

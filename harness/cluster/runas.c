@@ -7,7 +7,10 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 int rh_runas_resolve(rh_runas *out, const char *requested, rh_err *err)
@@ -57,4 +60,62 @@ int rh_runas_drop(const rh_runas *ra)
     if (setuid(ra->uid) < 0)
         return -1;
     return 0;
+}
+
+/* Whether the account may search (directory) or execute (file) st: owner, then primary group (the
+   children drop every supplementary group), then others. ACLs are not looked at. */
+static int account_may_x(const struct stat *st, const rh_runas *ra)
+{
+    if (st->st_uid == ra->uid)
+        return (st->st_mode & S_IXUSR) != 0;
+    if (st->st_gid == ra->gid)
+        return (st->st_mode & S_IXGRP) != 0;
+    return (st->st_mode & S_IXOTH) != 0;
+}
+
+/* The first component of path (every parent folder, then path itself) the account may not pass. */
+static int first_denied(const rh_runas *ra, const char *path, char *out, size_t outsz, struct stat *st)
+{
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s", path);
+    for (char *s = p + 1;; s++) {
+        if (*s != '/' && *s != '\0')
+            continue;
+        char saved = *s;
+        *s = '\0';
+        if (stat(p, st) == 0 && !account_may_x(st, ra)) {
+            snprintf(out, outsz, "%s", p);
+            return 1;
+        }
+        *s = saved;
+        if (saved == '\0')
+            return 0;
+    }
+}
+
+int rh_runas_check_reach(const rh_runas *ra, const char *path, const char *what, const char *instead, rh_err *err)
+{
+    if (!ra->active || path[0] != '/')
+        return 0;
+    char denied[PATH_MAX], real[PATH_MAX];
+    struct stat st;
+    /* the path as given (a link's own folders), then where it leads */
+    int found = first_denied(ra, path, denied, sizeof denied, &st);
+    if (!found && realpath(path, real))
+        found = first_denied(ra, real, denied, sizeof denied, &st);
+    if (!found)
+        return 0;
+    struct passwd *owner = getpwuid(st.st_uid);
+    char owner_name[64];
+    if (owner)
+        snprintf(owner_name, sizeof owner_name, "%s", owner->pw_name);
+    else
+        snprintf(owner_name, sizeof owner_name, "uid %d", (int)st.st_uid);
+    int is_dir = S_ISDIR(st.st_mode);
+    return rh_err_set(err,
+                      "%s %s: the server account '%s' (uid %d), which initdb and postgres run as because rehearse runs "
+                      "as root, cannot %s %s (mode %04o, owner %s). Make it reachable (e.g. chmod o+x %s), %s, or "
+                      "run the server as an account that can reach it (--run-as USER)",
+                      what, path, ra->name, (int)ra->uid, is_dir ? "search the folder" : "execute", denied,
+                      (unsigned)(st.st_mode & 07777), owner_name, denied, instead);
 }

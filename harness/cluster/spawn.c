@@ -124,7 +124,7 @@ pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log
         sigprocmask(SIG_SETMASK, &none, NULL);
         int devnull = open("/dev/null", O_RDONLY);
         int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        const char *what = "open the log";
+        int stage = 0; /* 0 open the log, 1 switch accounts, 2 execute */
         if (devnull < 0 || log < 0)
             goto fail;
         if (ra->active && fchown(log, ra->uid, ra->gid) < 0)
@@ -132,7 +132,7 @@ pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log
         dup2(devnull, 0);
         dup2(log, 1);
         dup2(log, 2);
-        what = "switch to the server account";
+        stage = 1;
         if (rh_runas_drop(ra) < 0)
             goto fail;
         char byte;
@@ -141,12 +141,20 @@ pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log
             ;
         if (got != 1)
             _exit(127); /* rehearse is gone, or did not record us: do not run */
-        what = "execute";
+        stage = 2;
         execv(argv[0], argv);
     fail:;
         int e = errno;
         char msg[512];
-        int n = snprintf(msg, sizeof msg, "cannot %s for %s: %s", what, argv[0], strerror(e));
+        /* "errno|message": the parent explains an EACCES from the account's point of view */
+        int n = stage == 0 ? snprintf(msg, sizeof msg, "%d|cannot open the log %s: %s", e, log_path, strerror(e))
+                : stage == 1 ? snprintf(msg, sizeof msg, "%d|cannot switch to the server account %s for %s: %s", e,
+                                        ra->name, argv[0], strerror(e))
+                             : snprintf(msg, sizeof msg, "%d|cannot execute %s%s%s: %s", e, argv[0],
+                                        ra->active ? " as the server account " : "", ra->active ? ra->name : "",
+                                        strerror(e));
+        if (n >= (int)sizeof msg)
+            n = (int)sizeof msg - 1;
         if (write(p[1], msg, (size_t)n) < 0) {
             /* nothing more to do */
         }
@@ -172,7 +180,13 @@ pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log
     if (n > 0) {
         msg[n] = '\0';
         rh_wait_child(pid);
-        rh_err_set(err, "%s", msg);
+        char *text = strchr(msg, '|');
+        int e = atoi(msg);
+        /* the account cannot reach the program (a folder on the way it may not search): say so */
+        if (e == EACCES && rh_runas_check_reach(ra, argv[0], "cannot run", "or point --pg-bin at binaries it can reach",
+                                                err) < 0)
+            return -1;
+        rh_err_set(err, "%s", text ? text + 1 : msg);
         return -1;
     }
     return pid;
