@@ -4,7 +4,9 @@
  * One run answers "would this branch's migrations deploy to production as they are?" on one
  * throwaway cluster with a few databases:
  *   (a) clean deploy of head;
- *   (b) the upgrade path: deploy base, (g) load an optional seed, then deploy head;
+ *   (b) the upgrade path: deploy base, (g) load an optional seed, then deploy head; when base itself
+ *       fails at X, production's recovery first (`resolve --rolled-back X` when X left a failed ledger
+ *       row, nothing after P3015), as the team would run it to ship head's fix;
  *   (c) catalog of the upgrade path = catalog of the clean deploy, else a readable diff;
  *   (d) history hazards between base and head (source/history.h);
  *   (e) a new migration that fails the way production's runner runs it (the engine runs it so);
@@ -133,10 +135,17 @@ typedef struct rh_check_result {
     size_t n_base, n_head;      /* migrations at base and at head */
     char **added;               /* migrations new at head (in deploy order) */
     size_t n_added;
+    char **pending;             /* what head's deploy runs on the upgrade path, in order: the new migrations,
+                                   and on a recovery path also the one that failed at base and those after it */
+    size_t n_pending;
 
     int clean_ok;               /* (a) deployed */
     int base_ok;                /* base deployed on the upgrade path */
-    int upgrade_ok;             /* (b) head deployed after base */
+    int recovered;              /* base failed at recovered_from on an empty database (production stopped there
+                                   too) and the upgrade path followed the recovery head implies */
+    char *recovered_from;       /* the migration base fails at, when recovered */
+    char *recovery;             /* the commands production runs before head deploys, in order, one per line */
+    int upgrade_ok;             /* (b) head deployed after base (after the recovery, when recovered) */
     int catalog_compared;       /* (c) ran */
     size_t catalog_differences; /* objects that differ */
     int locks_skipped;          /* --no-locks: (f) not asked for */

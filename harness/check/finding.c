@@ -102,6 +102,11 @@ void rh_check_result_free(rh_check_result *r)
     for (size_t i = 0; i < r->n_added; i++)
         free(r->added[i]);
     free(r->added);
+    for (size_t i = 0; i < r->n_pending; i++)
+        free(r->pending[i]);
+    free(r->pending);
+    free(r->recovered_from);
+    free(r->recovery);
     free(r->migrations);
     free(r->kept);
     memset(r, 0, sizeof *r);

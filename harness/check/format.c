@@ -50,13 +50,13 @@ static step_state step_state_of(const rh_check_result *r, char step)
     int errors = count_step(r, step, RH_CHECK_ERROR) > 0;
     switch (step) {
     case 'a': return r->clean_ok && !errors ? STEP_PASSED : STEP_FAILED;
-    case 'b': return r->base_ok && r->upgrade_ok && !errors ? STEP_PASSED : STEP_FAILED;
+    case 'b': return (r->base_ok || r->recovered) && r->upgrade_ok && !errors ? STEP_PASSED : STEP_FAILED;
     case 'c': return !r->catalog_compared ? STEP_NOT_RUN : r->catalog_differences || errors ? STEP_FAILED : STEP_PASSED;
-    case 'e': return !r->base_ok ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
+    case 'e': return !r->base_ok && !r->recovered ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
     case 'f':
         if (r->locks_skipped)
             return STEP_SKIPPED;
-        return r->n_added && !r->n_traces ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
+        return r->n_pending && !r->n_traces ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
     case 'g': return r->seed == 0 ? STEP_SKIPPED : r->seed < 0 ? STEP_NOT_RUN : errors ? STEP_FAILED : STEP_PASSED;
     default: return errors ? STEP_FAILED : STEP_PASSED;
     }
@@ -101,8 +101,18 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     char st[200];
     snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
     human_step(r, out, 'a', st, color);
-    snprintf(st, sizeof st, "%s", !r->base_ok ? "base does not deploy" : r->upgrade_ok ? "deployed" : "failed");
+    if (r->recovered)
+        snprintf(st, sizeof st, "base fails at %.80s; %s after production's recovery:", r->recovered_from,
+                 r->upgrade_ok ? "deployed" : "failed");
+    else
+        snprintf(st, sizeof st, "%s", !r->base_ok ? "base does not deploy" : r->upgrade_ok ? "deployed" : "failed");
     human_step(r, out, 'b', st, color);
+    for (const char *p = r->recovered ? r->recovery : ""; *p;) { /* the commands, in order */
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        rh_buf_printf(out, "        $ %.*s\n", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
     if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
@@ -111,12 +121,12 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     snprintf(st, sizeof st, "%zu finding(s)", count_step(r, 'd', RH_CHECK_NOTICE));
     human_step(r, out, 'd', st, color);
     snprintf(st, sizeof st, "%s", count_step(r, 'e', RH_CHECK_ERROR) ? "a migration fails"
-                                  : r->base_ok ? "no failure" : "not checked (base does not deploy)");
+                                  : r->base_ok || r->recovered ? "no failure" : "not checked (base does not deploy)");
     human_step(r, out, 'e', st, color);
     if (r->locks_skipped)
         snprintf(st, sizeof st, "skipped (--no-locks)");
     else
-        snprintf(st, sizeof st, "%zu of %zu new migration(s) traced", r->n_traces, r->n_added);
+        snprintf(st, sizeof st, "%zu of %zu migration(s) to deploy traced", r->n_traces, r->n_pending);
     human_step(r, out, 'f', st, color);
 
     for (size_t i = 0; i < r->n_traces; i++) {
@@ -189,6 +199,24 @@ static json_object *jstr(const char *s)
     return s ? json_object_new_string(s) : NULL;
 }
 
+/* Base fails at failed_at: the commands production runs, in order, before head's deploy; NULL if not. */
+static json_object *recovery_json(const rh_check_result *r)
+{
+    if (!r->recovered)
+        return NULL;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "failed_at", jstr(r->recovered_from));
+    json_object *cmds = json_object_new_array();
+    for (const char *p = r->recovery; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        json_object_array_add(cmds, json_object_new_string_len(p, (int)n));
+        p += n + (nl ? 1 : 0);
+    }
+    json_object_object_add(o, "commands", cmds);
+    return o;
+}
+
 void rh_check_format_json(const rh_check_result *r, rh_buf *out)
 {
     json_object *root = json_object_new_object();
@@ -224,8 +252,10 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
         json_object_object_add(so, "step", jstr(letter));
         json_object_object_add(so, "title", jstr(step_title(step)));
         json_object_object_add(so, "status", jstr(state_words[step_state_of(r, step)]));
-        if (step == 'b')
+        if (step == 'b') {
             json_object_object_add(so, "base", jstr(r->base_ok ? "passed" : "failed"));
+            json_object_object_add(so, "recovery", recovery_json(r));
+        }
         if (step == 'c')
             json_object_object_add(so, "differences", json_object_new_int64((int64_t)r->catalog_differences));
         size_t e = count_step(r, step, RH_CHECK_ERROR), w = count_step(r, step, RH_CHECK_WARNING),

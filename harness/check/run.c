@@ -48,11 +48,66 @@ static char *history_file(const rh_check_result *r, const rh_git_history *h, con
     return x->file ? rh_xstrdup(x->file) : NULL;
 }
 
+static int in_list(char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* Did base's deploy on the upgrade path apply this migration (production has run it)? */
+static int applied_at_base(const rh_engine_result *base, const char *name)
+{
+    return in_list(base->applied, base->n_applied, name);
+}
+
+/*
+ * On a recovery path, an edited or removed migration that base never applied (the one base fails
+ * at, or one after it) is no hazard: production never ran its old version. What production does
+ * with it on that path instead (checked against Prisma in tests/conformance/engine.test.sh,
+ * recover_* cases).
+ */
+static char *recovery_history_message(const rh_check_result *r, const rh_hist_finding *x)
+{
+    int failed_here = strcmp(x->name, r->recovered_from) == 0;
+    int resolved = strstr(r->recovery, "--rolled-back") != NULL;
+    if (x->kind == RH_HIST_EDITED) {
+        if (!failed_here)
+            return rh_xasprintf("%s/migration.sql was edited between %s and %s; production never applied it (its "
+                                "deploy stopped at %s), so it runs the version at %s",
+                                x->name, r->base.label, r->head.label, r->recovered_from, r->head.label);
+        if (resolved)
+            return rh_xasprintf("%s/migration.sql was edited between %s and %s; it fails at %s, so production runs "
+                                "the new version on the recovery path: `prisma migrate resolve --rolled-back` marks "
+                                "the failed ledger row rolled back, then `prisma migrate deploy` applies %s again, "
+                                "as it is at %s",
+                                x->name, r->base.label, r->head.label, r->base.label, x->name, r->head.label);
+        return rh_xasprintf("%s/migration.sql is given at %s; at %s its folder had none (P3015, no ledger row), so "
+                            "the next `prisma migrate deploy` applies it",
+                            x->name, r->head.label, r->base.label);
+    }
+    /* removed */
+    if (!failed_here)
+        return rh_xasprintf("%s exists at %s but not at %s; production never applied it (its deploy stopped at %s): "
+                            "nothing of it to clean up",
+                            x->name, r->base.label, r->head.label, r->recovered_from);
+    if (resolved)
+        return rh_xasprintf("%s fails at %s and is gone at %s: after `prisma migrate resolve --rolled-back %s` its "
+                            "failed ledger row is marked rolled back; `prisma migrate deploy` skips it and `prisma "
+                            "migrate status` reports the database up to date",
+                            x->name, r->base.label, r->head.label, x->name);
+    return rh_xasprintf("%s has no migration.sql at %s (P3015, no ledger row) and is gone at %s: nothing of it in "
+                        "production",
+                        x->name, r->base.label, r->head.label);
+}
+
 /*
  * (d): history findings as check findings; additions are listed in the summary, not as findings.
  * The history already gives one order-differs finding per migration, naming the others it passes.
+ * `base`: the deploy of base on the upgrade path (what production has applied).
  */
-static void add_history(rh_check_result *r, const rh_git_history *h)
+static void add_history(rh_check_result *r, const rh_git_history *h, const rh_engine_result *base)
 {
     for (size_t i = 0; i < h->n; i++) {
         const rh_hist_finding *x = &h->items[i];
@@ -71,7 +126,14 @@ static void add_history(rh_check_result *r, const rh_git_history *h)
         if (!x->hazard)
             level = RH_CHECK_NOTICE;
         char *file = history_file(r, h, x);
-        rh_check_add(r, level, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", x->message);
+        if (r->recovered && x->name && (x->kind == RH_HIST_EDITED || x->kind == RH_HIST_REMOVED) &&
+            !applied_at_base(base, x->name)) {
+            char *msg = recovery_history_message(r, x);
+            rh_check_add(r, RH_CHECK_NOTICE, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", msg);
+            free(msg);
+        } else {
+            rh_check_add(r, level, 'd', code, x->name, file, file ? 1 : 0, NULL, "%s", x->message);
+        }
         free(file);
     }
 }
@@ -132,12 +194,9 @@ static int failure_line(const rh_check_result *r, const char *name, const char *
     return 1;
 }
 
-static int is_added(const rh_check_result *r, const char *name)
+static int is_pending(const rh_check_result *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_added; i++)
-        if (strcmp(r->added[i], name) == 0)
-            return 1;
-    return 0;
+    return in_list(r->pending, r->n_pending, name);
 }
 
 /* Transaction control that ends the transaction a migration file runs in (its locks are let go). */
@@ -327,8 +386,9 @@ static void add_lock_findings(rh_check_result *r)
 }
 
 /*
- * (f): trace every added migration on a copy of the upgrade-path database taken before head, with
- * one tracer, so a table an earlier new migration creates is not "existing" for a later one.
+ * (f): trace every migration head's deploy runs (r->pending) on a copy of the upgrade-path database
+ * taken before head, with one tracer, so a table an earlier new migration creates is not "existing"
+ * for a later one.
  */
 static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head, rh_err *err)
 {
@@ -337,13 +397,13 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
         return -1;
     char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
     int rc = 0;
-    r->traces = rh_xcalloc(r->n_added ? r->n_added : 1, sizeof *r->traces);
+    r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
     rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
     if (!tracer)
         rc = -1;
     for (size_t i = 0; tracer && i < head->n; i++) {
         const rh_migration *m = &head->items[i];
-        if (!is_added(r, m->name) || !m->sql)
+        if (!is_pending(r, m->name) || !m->sql)
             continue;
         char *file = sql_path(r, m->name);
         rh_check_trace *t = &r->traces[r->n_traces];
@@ -403,7 +463,7 @@ static int load_seed(PGconn *conn, const char *path, rh_err *err)
 
 /* (c): snapshot the upgrade path and compare it with the clean deploy's catalog `a`. */
 static int compare_catalogs(rh_check_result *r, const rh_catalog *a, PGconn *upgrade, const rh_git_history *h,
-                            rh_err *err)
+                            const rh_engine_result *base, rh_err *err)
 {
     rh_catalog_opts copts = {0};
     rh_catalog *b = NULL;
@@ -419,7 +479,7 @@ static int compare_catalogs(rh_check_result *r, const rh_catalog *a, PGconn *upg
         /* point at the first migration edited after base: the usual cause */
         const char *edited = NULL;
         for (size_t i = 0; i < h->n; i++)
-            if (h->items[i].kind == RH_HIST_EDITED) {
+            if (h->items[i].kind == RH_HIST_EDITED && applied_at_base(base, h->items[i].name)) {
                 edited = h->items[i].name;
                 break;
             }
@@ -438,11 +498,110 @@ static int compare_catalogs(rh_check_result *r, const rh_catalog *a, PGconn *upg
     return 0;
 }
 
+/* Was this migration edited or removed between base and head? */
+static int changed_at_head(const rh_git_history *h, const char *name)
+{
+    for (size_t i = 0; i < h->n; i++)
+        if ((h->items[i].kind == RH_HIST_EDITED || h->items[i].kind == RH_HIST_REMOVED) && h->items[i].name &&
+            strcmp(h->items[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+/* The recovery commands on one line: "`a`, then `b`". */
+static char *recovery_one_line(const rh_check_result *r)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    const char *p = r->recovery;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        rh_buf_printf(&b, "%s`%.*s`", b.len ? ", then " : "", (int)n, p);
+        p += n + (nl ? 1 : 0);
+    }
+    return rh_buf_steal(&b);
+}
+
+/* A migration name as one shell word (names are usually plain; quote anything else). */
+static void shell_word(rh_buf *b, const char *s)
+{
+    if (*s && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == strlen(s)) {
+        rh_buf_puts(b, s);
+        return;
+    }
+    rh_buf_putc(b, '\'');
+    for (; *s; s++)
+        if (*s == '\'')
+            rh_buf_puts(b, "'\\''");
+        else
+            rh_buf_putc(b, *s);
+    rh_buf_putc(b, '\'');
+}
+
+/*
+ * Base fails at X on an empty database, so production's deploy stopped at X too. The team ships the
+ * fix (head) after the recovery Prisma requires: `resolve --rolled-back X` when X left a failed row
+ * in the ledger (deploy answers P3009 until then), nothing when X left no row (P3015: a folder
+ * without migration.sql). Run that recovery on the upgrade-path database; head's deploy then runs
+ * on it. Returns 1 recovered, 0 when base's failure is not one production recovers from this way
+ * (nothing named, or X still holds a finished row), -1 when rehearse cannot go on.
+ */
+static int recover_base(rh_check_result *r, PGconn *upgrade, const rh_git_history *h, const rh_engine_opts *eopts,
+                        const rh_engine_result *base, rh_err *err)
+{
+    const char *x = base->failed_migration;
+    if (!x)
+        return 0;
+    rh_ledger ledger = {0};
+    int exists = 0;
+    if (rh_ledger_exists(upgrade, &exists, err) < 0 || (exists && rh_ledger_load(upgrade, &ledger, err) < 0))
+        return rh_err_prefix(err, "reading the ledger after base failed");
+    int failed_row = 0, finished_row = 0;
+    for (size_t i = 0; i < ledger.n; i++) {
+        if (strcmp(ledger.rows[i].migration_name, x) != 0 || ledger.rows[i].rolled_back)
+            continue;
+        if (ledger.rows[i].finished)
+            finished_row = 1;
+        else
+            failed_row = 1;
+    }
+    rh_ledger_free(&ledger);
+    if (finished_row)
+        return 0;
+    rh_buf cmds;
+    rh_buf_init(&cmds);
+    if (failed_row) {
+        rh_engine_result res;
+        rh_engine_result_init(&res);
+        if (rh_engine_resolve_rolled_back(upgrade, &h->b, x, eopts, &res, err) < 0) {
+            rh_engine_result_free(&res);
+            rh_buf_free(&cmds);
+            return rh_err_prefix(err, "resolve --rolled-back %s after base failed", x);
+        }
+        int ok = res.exit_code == 0;
+        rh_engine_result_free(&res);
+        if (!ok) {
+            rh_buf_free(&cmds);
+            return 0;
+        }
+        rh_buf_puts(&cmds, "npx prisma migrate resolve --rolled-back ");
+        shell_word(&cmds, x);
+        rh_buf_putc(&cmds, '\n');
+    }
+    rh_buf_puts(&cmds, "npx prisma migrate deploy\n");
+    r->recovered = 1;
+    r->recovered_from = rh_xstrdup(x);
+    r->recovery = rh_buf_steal(&cmds);
+    return 1;
+}
+
 /* (a)+(b)+(e): the production-like failure of a deploy as findings. */
-static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clean, const rh_engine_result *up)
+static void add_deploy_findings(rh_check_result *r, const rh_git_history *h, const rh_engine_result *clean,
+                                const rh_engine_result *up)
 {
     int same = 0;
-    if (r->base_ok && !r->upgrade_ok) {
+    if ((r->base_ok || r->recovered) && !r->upgrade_ok) {
         const char *name = up->failed_migration;
         char *what = deploy_failure(up);
         char *detail = deploy_detail(up);
@@ -451,10 +610,19 @@ static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clea
             same = 1;
         char *file = name ? sql_path(r, name) : NULL;
         int line = name ? failure_line(r, name, up->sqlstate) : 0;
+        char *steps = r->recovered ? recovery_one_line(r) : NULL;
+        char *path = r->recovered ? rh_xasprintf(" on production's recovery path (%s fails at %s; then %s)",
+                                                 r->recovered_from, r->base.label, steps)
+                                  : rh_xstrdup("");
+        free(steps);
         rh_check_finding *f =
             rh_check_add(r, RH_CHECK_ERROR, 'e', "fails-in-production", name, file, line, detail,
-                         "%s fails when deployed after %s, as production would run it: %s%s",
-                         name ? name : "the deploy", r->base.label, what, same ? " (a clean deploy fails the same way)" : "");
+                         "%s fails when deployed after %s%s, as production would run it: %s%s%s",
+                         name ? name : "the deploy", r->base.label, path, what,
+                         same ? " (a clean deploy fails the same way)" : "",
+                         r->recovered && name && strcmp(name, r->recovered_from) == 0 && !changed_at_head(h, name)
+                             ? " (head leaves it as it is at base, where it fails)" : "");
+        free(path);
         if (strcmp(up->sqlstate, "25001") == 0) {
             free(f->detail);
             f->detail = rh_xasprintf("Prisma sends migration.sql as one simple query, so PostgreSQL runs the whole file "
@@ -465,15 +633,15 @@ static void add_deploy_findings(rh_check_result *r, const rh_engine_result *clea
         /* new migrations after the failing one were never tried */
         size_t later = 0;
         int seen = 0;
-        for (size_t i = 0; i < r->n_added; i++) {
-            if (name && strcmp(r->added[i], name) == 0)
+        for (size_t i = 0; i < r->n_pending; i++) {
+            if (name && strcmp(r->pending[i], name) == 0)
                 seen = 1;
             else if (seen)
                 later++;
         }
         if (later)
             rh_check_add(r, RH_CHECK_NOTICE, 'e', "not-reached", NULL, NULL, 0, NULL,
-                         "%zu new migration(s) after %s were not deployed (the deploy stops at the first failure)",
+                         "%zu migration(s) after %s were not deployed (the deploy stops at the first failure)",
                          later, name);
         free(file);
         free(what);
@@ -545,9 +713,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     memset(&h, 0, sizeof h);
     rh_cluster *cluster = NULL;
     PGconn *clean = NULL, *upgrade = NULL;
-    rh_engine_result rclean, rup;
+    rh_engine_result rclean, rup, rbase;
     rh_engine_result_init(&rclean);
     rh_engine_result_init(&rup);
+    rh_engine_result_init(&rbase);
     int rc = -1, have_history = 0, probe = 0, joined = 1;
     pthread_t clean_tid;
     clean_job job;
@@ -578,7 +747,6 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     for (size_t i = 0; i < h.b.n; i++)
         if (!rh_migset_find(&h.a, h.b.items[i].name))
             out->added[out->n_added++] = rh_xstrdup(h.b.items[i].name);
-    add_history(out, &h);
 
     out->ms_history = now_ms() - t0;
 
@@ -604,15 +772,18 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     double tb = now_ms();
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
-    rh_engine_result rbase;
-    rh_engine_result_init(&rbase);
     if (rh_engine_deploy(upgrade, &h.a, &eopts, &rbase, err) < 0) {
-        rh_engine_result_free(&rbase);
         rh_err_prefix(err, "deploy of base %s", out->base.label);
         goto out;
     }
     out->base_ok = rbase.exit_code == 0;
     if (!out->base_ok) {
+        /* resolve is a new `prisma` process: a new connection, without base's session state */
+        PQfinish(upgrade);
+        if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)) || recover_base(out, upgrade, &h, &eopts, &rbase, err) < 0)
+            goto out;
+    }
+    if (!out->base_ok && !out->recovered) {
         char *what = deploy_failure(&rbase);
         char *detail = deploy_detail(&rbase);
         rh_check_add(out, RH_CHECK_ERROR, 'b', "base-deploy-failed", rbase.failed_migration, NULL, 0, detail,
@@ -621,24 +792,51 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         free(what);
         free(detail);
     }
-    rh_engine_result_free(&rbase);
-    if (out->base_ok && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
+    /* what head's deploy runs: everything of head that production has not applied */
+    out->pending = rh_xcalloc(h.b.n ? h.b.n : 1, sizeof *out->pending);
+    for (size_t i = 0; i < h.b.n; i++)
+        if (!applied_at_base(&rbase, h.b.items[i].name))
+            out->pending[out->n_pending++] = rh_xstrdup(h.b.items[i].name);
+    add_history(out, &h, &rbase);
+    int on_path = out->base_ok || out->recovered;
+    if (on_path && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
-    out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
+    out->seed = !o->seed_file ? 0 : on_path ? 1 : -1;
     out->locks_skipped = o->no_locks;
-    probe = out->base_ok && !o->no_locks && out->n_added > 0;
+    probe = on_path && !o->no_locks && out->n_pending > 0;
     /* head's deploy on a new connection, as production's next `prisma migrate deploy` process:
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
     PQfinish(upgrade);
     upgrade = NULL;
     if ((probe && copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
-    if (out->base_ok) {
+    if (on_path) {
         if (rh_engine_deploy(upgrade, &h.b, &eopts, &rup, err) < 0) {
             rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);
             goto out;
         }
         out->upgrade_ok = rup.exit_code == 0;
+    }
+    if (out->recovered) {
+        char *what = deploy_failure(&rbase);
+        char *steps = recovery_one_line(out);
+        rh_buf detail;
+        rh_buf_init(&detail);
+        rh_buf_printf(&detail, "%s", out->recovery);
+        char *prisma = deploy_detail(&rbase);
+        if (*prisma)
+            rh_buf_printf(&detail, "\nbase's deploy on an empty database:\n%s", prisma);
+        free(prisma);
+        char *file = rh_migset_find(&h.b, out->recovered_from) ? sql_path(out, out->recovered_from) : NULL;
+        rh_check_add(out, RH_CHECK_NOTICE, 'b', "recovery-path", out->recovered_from, file, file ? 1 : 0, detail.data,
+                     "base %s fails at %s (%s), so production's deploy stopped there too; production recovers "
+                     "with %s, and head %s %s on that path",
+                     out->base.label, out->recovered_from, what, steps, out->head.label,
+                     out->upgrade_ok ? "deploys" : "fails");
+        free(file);
+        rh_buf_free(&detail);
+        free(steps);
+        free(what);
     }
     out->ms_upgrade = now_ms() - tb;
 
@@ -660,12 +858,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->ms_locks = now_ms() - tf;
 
     /* (e) and (a) as findings */
-    add_deploy_findings(out, &rclean, &rup);
+    add_deploy_findings(out, &h, &rclean, &rup);
     add_lock_findings(out);
 
     /* (c) */
     double tcat = now_ms();
-    if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, job.cat, upgrade, &h, err) < 0)
+    if (out->clean_ok && out->upgrade_ok && compare_catalogs(out, job.cat, upgrade, &h, &rbase, err) < 0)
         goto out;
     out->ms_catalog = now_ms() - tcat;
     rh_check_keep_head_files(out, &h.b);
@@ -700,6 +898,7 @@ out:
     rh_catalog_free(job.cat);
     rh_engine_result_free(&rclean);
     rh_engine_result_free(&rup);
+    rh_engine_result_free(&rbase);
     if (have_history)
         rh_git_history_free(&h);
     rh_git_close(repo);

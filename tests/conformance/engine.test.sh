@@ -408,6 +408,39 @@ oracle_says out '20250102000000_b'
 step 0 deploy                                   # applied after c, exit 0
 oracle_says out 'All migrations have been successfully applied.'
 
+# Production's recovery after a failed deploy, as `rehearse check` follows it (issue 10.4): the fixed
+# migration is edited in place (cic_multi above), replaced by another, or still broken; a folder
+# without migration.sql (P3015, no ledger row) gets its file (claim_nosql_added above) or is deleted.
+new_case recover_replaced
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_x 'CREATE TABLE x (id INTEGR);'
+mig 20250103000000_b 'CREATE TABLE b (id INT);'
+step 1 deploy                                   # P3018 at x: a failed row
+rm -rf "$dir/20250102000000_x"
+mig 20250104000000_y 'CREATE TABLE x (id INT);'
+step 1 deploy                                   # P3009 even though x's folder is gone
+step 0 resolve --rolled-back 20250102000000_x   # accepted with the folder gone
+step 0 deploy                                   # b and y; x's row stays, rolled back
+step 0 status                                   # up to date: a rolled-back row without a folder is ignored
+oracle_says out 'Database schema is up to date!'
+
+new_case recover_p3015_gone
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mkdir -p "$dir/20250102000000_x"
+step 1 deploy
+rm -rf "$dir/20250102000000_x"
+mig 20250103000000_b 'CREATE TABLE b (id INT);'
+step 0 deploy
+step 0 status
+
+new_case recover_unchanged
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mig 20250102000000_x 'CREATE TABLE x (id INTEGR);'
+step 1 deploy
+step 0 resolve --rolled-back 20250102000000_x
+step 1 deploy                                   # the same file fails again: a second failed row
+step 1 deploy                                   # P3009
+
 echo
 if [ "$failures" -gt 0 ]; then echo "$failures conformance failure(s)"; exit 1; fi
 echo "all conformance cases agree with Prisma 6.19.3"
