@@ -160,14 +160,22 @@ static void clean_catalog_uses_the_revisions_profile_and_falls_back_like_deploy(
         fail_msg("clean catalog: %s", err.msg);
     if (rh_clean_catalog(&src, "v3", &co, &c3, &err) < 0)
         fail_msg("clean catalog of a revision whose package.json names 'latest': %s", err.msg);
+    rh_catalog *c4 = NULL; /* no package.json at all: the default profile, no note */
+    if (rh_clean_catalog(&src, "v4", &co, &c4, &err) < 0)
+        fail_msg("clean catalog of a revision without package.json: %s", err.msg);
     fclose(nf);
     char *t1 = catalog_text(c1), *t2 = catalog_text(c2), *t3 = catalog_text(c3);
     assert_non_null(strstr(t1, "column public.t.b\n"));
     assert_null(strstr(t1, "column public.t.a\n"));
     assert_non_null(strstr(t2, "column public.t.a\n"));
     assert_non_null(strstr(t3, "column public.t.a\n")); /* the default profile (6.19.3): ICU order */
+    char *t4 = catalog_text(c4);
+    assert_string_equal(t4, t3);
+    free(t4);
+    rh_catalog_free(c4);
     assert_non_null(strstr(notes, "package.json names Prisma as 'latest'"));
     assert_non_null(strstr(notes, "behaving as Prisma " RH_PROFILE_DEFAULT_VERSION));
+    assert_null(strstr(notes, "v4")); /* one note: for v3 only */
     free(t1);
     free(t2);
     free(t3);
