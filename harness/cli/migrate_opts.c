@@ -183,6 +183,9 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
     if (l.choice.note[0]) /* not a reason to stop, but the user must know which Prisma is being imitated */
         fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
                 l.choice.profile.version);
+    for (size_t i = 0; i < l.set.n; i++)   /* Prisma's P3015 will not say why the file is missing */
+        if (l.set.items[i].refused)
+            fprintf(stderr, "rehearse: note: %s: %s\n", l.set.items[i].name, l.set.items[i].problem);
     o->set = l.set;
     memset(&l.set, 0, sizeof l.set);
     o->profile = l.choice.profile;

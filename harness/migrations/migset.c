@@ -247,6 +247,11 @@ static void note_lookalikes(rh_migration *m, const char *path)
 
 int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err)
 {
+    return rh_migset_from_dir_within(out, dir, NULL, err);
+}
+
+int rh_migset_from_dir_within(rh_migset *out, const char *dir, const char *root, rh_err *err)
+{
     memset(out, 0, sizeof *out);
     DIR *d = opendir(dir);
     if (!d)
@@ -289,7 +294,15 @@ int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err)
         char *data = NULL;
         size_t len = 0;
         rh_err rerr;
-        if (stat(path.data, &sst) == 0 && S_ISREG(sst.st_mode) &&
+        char *real = NULL;
+        if (root && rh_fs_inside(path.data, &root, 1, NULL) == 0) {
+            /* a link out of the repository (to /etc/passwd ...): never read, never quoted */
+            real = realpath(path.data, NULL);
+            m->refused = 1;
+            rh_migration_add_problem(m, "migration.sql leads out of the repository (to %s): rehearse does not read "
+                                        "it (Prisma would, from a checkout)", real ? real : "?");
+            free(real);
+        } else if (stat(path.data, &sst) == 0 && S_ISREG(sst.st_mode) &&
             rh_fs_read_max(path.data, RH_FS_MIGRATION_MAX, &data, &len, &rerr) == 0) {
             rh_migration_set_sql(m, data, len);
             free(data);
@@ -306,7 +319,8 @@ int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err)
     char *toml = NULL;
     size_t tlen = 0;
     rh_err rerr;
-    if (rh_fs_exists(path.data) && rh_fs_read(path.data, &toml, &tlen, &rerr) == 0) {
+    if (rh_fs_exists(path.data) && (!root || rh_fs_inside(path.data, &root, 1, NULL) == 1) &&
+        rh_fs_read(path.data, &toml, &tlen, &rerr) == 0) {
         rh_migset_set_lock(out, toml, tlen);
         free(toml);
     }

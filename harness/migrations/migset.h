@@ -19,6 +19,7 @@ typedef struct rh_migration {
     size_t sql_len;
     char checksum[65];   /* lowercase hex SHA-256 of the bytes; "" when sql is NULL */
     char *problem;       /* why this entry is odd (symlink, gitlink, invisible characters ...); NULL if fine */
+    int refused;         /* its migration.sql leads out of the repository: not read (rh_migset_from_dir_within) */
 } rh_migration;
 
 typedef struct rh_migset {
@@ -39,6 +40,12 @@ typedef struct rh_migset {
 
 /* Read a plain folder from disk (Prisma's rules). Entries come in byte order; see rh_migset_sort. */
 int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err);
+
+/*
+ * The same, for a folder of a repository's work tree: a migration.sql or migration_lock.toml whose
+ * real path (links followed) is outside root is not read; the migration is marked with a problem.
+ */
+int rh_migset_from_dir_within(rh_migset *out, const char *dir, const char *root, rh_err *err);
 
 /* Find an entry by name; NULL if absent. */
 const rh_migration *rh_migset_find(const rh_migset *set, const char *name);

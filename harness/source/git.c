@@ -207,6 +207,20 @@ char *rh_git_relpath(const rh_git_repo *repo, const char *path, rh_err *err)
     }
     while (*p == '/' || (p[0] == '.' && p[1] == '/'))
         p += (*p == '/') ? 1 : 2;
+    /* `../outside` is as much outside as an absolute path: no .. may climb above the root */
+    int depth = 0;
+    for (const char *s = p; *s;) {
+        size_t n = strcspn(s, "/");
+        if (n == 2 && s[0] == '.' && s[1] == '.')
+            depth--;
+        else if (n > 0 && !(n == 1 && s[0] == '.'))
+            depth++;
+        if (depth < 0) {
+            rh_err_set(err, "the folder %s is outside the repository (.. climbs above its root)", path);
+            return NULL;
+        }
+        s += n + (s[n] == '/');
+    }
     char *r = rh_xstrdup(p);
     size_t n = strlen(r);
     while (n > 0 && r[n - 1] == '/')
@@ -408,7 +422,16 @@ static int read_migset_worktree(rh_git_repo *repo, const rh_git_rev *rev, const 
         free(full);
         return rh_err_set(err, "%s is a file, not a folder, at %s", path, rev->label);
     }
-    int rc = rh_migset_from_dir(out, full, err);
+    if (rh_fs_inside(full, &wd, 1, NULL) != 1) {
+        /* a link (or ../) out of the repository: its files are not the revision's, nor ours to read */
+        char *real = realpath(full, NULL);
+        rh_err_set(err, "the folder %s leads out of the repository (to %s) at %s; rehearse reads only inside the "
+                        "work tree %s", *path ? path : ".", real ? real : "?", rev->label, wd);
+        free(real);
+        free(full);
+        return -1;
+    }
+    int rc = rh_migset_from_dir_within(out, full, wd, err);
     free(full);
     if (rc < 0)
         return -1;
@@ -520,11 +543,12 @@ static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const c
     size_t dummy;
     size_t *lp = len ? len : &dummy;
     if (rev->worktree) {
-        char *full = join(rh_git_workdir(repo), path);
+        const char *wd = rh_git_workdir(repo);
+        char *full = join(wd, path);
         struct stat st;
         int rc = 0;
         if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
-            rc = rh_fs_read(full, data, lp, err) == 0 ? 1 : -1;
+            rc = rh_fs_read_inside(full, &wd, 1, RH_FS_READ_MAX, data, lp, err) == 0 ? 1 : -1;
         free(full);
         return rc;
     }
@@ -549,6 +573,7 @@ static int is_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char
     if (rev->worktree) {
         char *full = join(rh_git_workdir(repo), path);
         struct stat st;
+        /* a folder linked out of the repository is still found, so that reading it says why it is refused */
         int ok = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
         free(full);
         return ok;
