@@ -95,83 +95,6 @@ void rh_migrate_help_common(FILE *f)
             RH_PROFILE_DEFAULT_VERSION);
 }
 
-/* Is this host (or host list entry) this machine: a unix socket, localhost, a loopback address? */
-static int host_is_local(const char *h)
-{
-    return h[0] == '/' || h[0] == '@' || strcmp(h, "localhost") == 0 || strncmp(h, "127.", 4) == 0 ||
-           strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0;
-}
-
-/* Note the first non-local entry of a comma-separated host list; 1 when all are local. */
-static int hosts_local(const char *list, char **host_out)
-{
-    int local = 1;
-    char *copy = rh_xstrdup(list), *save = NULL;
-    for (char *h = strtok_r(copy, ",", &save); h; h = strtok_r(NULL, ",", &save)) {
-        if (host_is_local(h))
-            continue;
-        local = 0;
-        if (!*host_out)
-            *host_out = rh_xstrdup(h);
-    }
-    free(copy);
-    return local;
-}
-
-/*
- * Is the URL's host this machine? Where the URL names no host, libpq takes PGHOST/PGHOSTADDR
- * from the environment, and a service (service=, PGSERVICE) may name any host: those count too.
- * -1: the URL does not parse (host_out holds why).
- */
-static int url_is_local(const char *url, char **host_out, const char **from)
-{
-    char *errmsg = NULL;
-    PQconninfoOption *opts = PQconninfoParse(url, &errmsg);
-    if (!opts) {
-        *host_out = rh_xstrdup(errmsg ? errmsg : "unparsable URL");
-        PQfreemem(errmsg);
-        return -1;
-    }
-    int local = 1, have_host = 0, have_addr = 0;
-    const char *service = getenv("PGSERVICE");
-    for (PQconninfoOption *p = opts; p->keyword; p++) {
-        if (!p->val || !*p->val)
-            continue;
-        if (strcmp(p->keyword, "service") == 0)
-            service = p->val;
-        if (strcmp(p->keyword, "host") != 0 && strcmp(p->keyword, "hostaddr") != 0)
-            continue;
-        *(strcmp(p->keyword, "host") == 0 ? &have_host : &have_addr) = 1;
-        local &= hosts_local(p->val, host_out);
-    }
-    *from = "";
-    const char *env_host = getenv("PGHOST"), *env_addr = getenv("PGHOSTADDR");
-    if (local && !have_host && env_host && *env_host && !hosts_local(env_host, host_out)) {
-        local = 0;
-        *from = " (from PGHOST)";
-    }
-    if (local && !have_addr && env_addr && *env_addr && !hosts_local(env_addr, host_out)) {
-        local = 0;
-        *from = " (from PGHOSTADDR)";
-    }
-    if (local && service && *service && !(have_host && have_addr)) {
-        /* its host is in a file rehearse does not read: only the connection will tell */
-        local = 2;
-    }
-    PQconninfoFree(opts);
-    return local;
-}
-
-/* After connecting: the host libpq really used (service files, environment) must be local too. */
-static int conn_is_local(PGconn *c, char **host_out)
-{
-    const char *h = PQhost(c), *a = PQhostaddr(c);
-    if ((h && *h && host_is_local(h)) || (a && *a && host_is_local(a)))
-        return 1;
-    *host_out = rh_xstrdup(h && *h ? h : a && *a ? a : "?");
-    return 0;
-}
-
 /* Load the migration set from the folder or the revision, and decide the profile (source/loader.h). */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
@@ -212,32 +135,21 @@ int rh_migrate_setup(rh_migrate_opts *o)
                     ? ": it splits scripts into statements (prisma-engines PR #5767)"
                     : "");
     if (o->database_url) {
-        char *host = NULL, *schema = NULL;
+        char *schema = NULL;
         char *url = rh_pgurl_from_prisma(o->database_url, &schema);
-        const char *from = "";
-        int local = url_is_local(url, &host, &from);
+        rh_pgurl_pinned pin = {0};
         int rc = 0;
-        if (local < 0) {
-            fprintf(stderr, "rehearse %s: --database-url: %s\n", o->cmd, host);
-            rc = RH_EXIT_USAGE;
-        } else if (!local && !o->allow_remote) {
-            fprintf(stderr,
-                    "rehearse %s: --database-url points at host '%s'%s, which is not this machine; rehearse "
-                    "refuses to change a remote database unless --allow-remote is given\n",
-                    o->cmd, host, from);
+        if (!o->allow_remote && rh_pgurl_pin_local(url, &pin, &err) < 0) {
+            /* decided before any connection: no packet left, no password was sent */
+            fprintf(stderr, "rehearse %s: --database-url: %s; rehearse refuses to change a remote database unless "
+                            "--allow-remote is given (this machine: unix sockets and loopback addresses)\n",
+                    o->cmd, err.msg);
             rc = RH_EXIT_USAGE;
         } else {
-            o->conn = PQconnectdb(url);
+            o->conn = o->allow_remote ? PQconnectdb(url) : rh_pgurl_connect_pinned(url, &pin);
             if (PQstatus(o->conn) != CONNECTION_OK) {
                 fprintf(stderr, "rehearse %s: cannot connect to --database-url: %s", o->cmd,
                         PQerrorMessage(o->conn));
-                rc = RH_EXIT_USAGE;
-            } else if (!o->allow_remote && !conn_is_local(o->conn, &host)) {
-                /* a service file or PGHOST took the connection elsewhere: nothing was sent yet */
-                fprintf(stderr,
-                        "rehearse %s: --database-url connected to host '%s' (from %s), which is not this "
-                        "machine; rehearse refuses to change a remote database unless --allow-remote is given\n",
-                        o->cmd, host, local == 2 ? "the service definition" : "the environment");
                 rc = RH_EXIT_USAGE;
             } else if (schema && *schema) {
                 /* Prisma works in the URL's schema: the ledger and the P3005 check land there */
@@ -258,7 +170,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                 o->conn = NULL;
             }
         }
-        free(host);
+        rh_pgurl_pinned_free(&pin);
         free(schema);
         free(url);
         return rc;

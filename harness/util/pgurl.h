@@ -2,11 +2,34 @@
 #ifndef RH_PGURL_H
 #define RH_PGURL_H
 
+#include <libpq-fe.h>
+
+#include "util/err.h"
+
 /*
  * libpq rejects Prisma's own query parameters (schema=, connection_limit=, pgbouncer= ...): return
  * the URL without them (malloc'd); schema= (percent-decoded) goes to *schema (malloc'd, or NULL
  * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
  */
 char *rh_pgurl_from_prisma(const char *url, char **schema);
+
+/*
+ * The remote-host guard (issue 17.3). Every host a connection string leads to — a URL or key=value
+ * text, with the environment (PGHOST, PGHOSTADDR, PGPORT) and the service file (service=,
+ * PGSERVICE, PGSERVICEFILE) applied by libpq's own rules, each entry of a list `host=a,b` — must
+ * be a unix socket or resolve only to loopback addresses (127.0.0.0/8, ::1). Decided without
+ * connecting; on success `out` holds the hosts with every address pinned (hostaddr), so that a
+ * name cannot resolve elsewhere between the check and the connection. -1: err says which host
+ * resolves where (or why the text is invalid); nothing was sent.
+ */
+typedef struct rh_pgurl_pinned {
+    char *host, *hostaddr, *port;   /* comma-separated lists of the same length */
+} rh_pgurl_pinned;
+
+int rh_pgurl_pin_local(const char *conninfo, rh_pgurl_pinned *out, rh_err *err);
+void rh_pgurl_pinned_free(rh_pgurl_pinned *p);
+
+/* Connect (blocking) to conninfo with its hosts replaced by the pinned ones. */
+PGconn *rh_pgurl_connect_pinned(const char *conninfo, const rh_pgurl_pinned *p);
 
 #endif

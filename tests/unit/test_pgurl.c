@@ -1,11 +1,18 @@
-/* test_pgurl.c — Prisma's DATABASE_URL parameters are taken out before libpq sees the URL. */
+/*
+ * test_pgurl.c — Prisma's DATABASE_URL parameters are taken out before libpq sees the URL; the
+ * remote-host guard decides from addresses, for every form libpq takes, without connecting
+ * (tests/cli/remote_guard.test.sh plays the attack against a server in a network namespace).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "util/pgurl.h"
 
@@ -36,11 +43,78 @@ static void test_other_forms_unchanged(void **state)
     check("host=/tmp dbname=app", "host=/tmp dbname=app", NULL);
 }
 
+/* The guard lets conninfo through; the pinned addresses are want_addr. */
+static void local_ok(const char *conninfo, const char *want_addr)
+{
+    rh_pgurl_pinned p;
+    rh_err err;
+    if (rh_pgurl_pin_local(conninfo, &p, &err) < 0)
+        fail_msg("%s refused: %s", conninfo, err.msg);
+    assert_string_equal(p.hostaddr, want_addr);
+    rh_pgurl_pinned_free(&p);
+}
+
+/* The guard refuses conninfo, saying want. */
+static void refused(const char *conninfo, const char *want)
+{
+    rh_pgurl_pinned p;
+    rh_err err;
+    if (rh_pgurl_pin_local(conninfo, &p, &err) == 0)
+        fail_msg("%s was let through (hostaddr %s)", conninfo, p.hostaddr);
+    if (!strstr(err.msg, want))
+        fail_msg("%s: '%s' lacks '%s'", conninfo, err.msg, want);
+}
+
+static void test_guard_addresses(void **state)
+{
+    local_ok("postgresql://u@127.0.0.1/db", "127.0.0.1");
+    local_ok("postgresql://u@127.8.9.10:5433/db", "127.8.9.10");
+    local_ok("postgresql://u@[::1]/db", "::1");
+    local_ok("host=/tmp dbname=x", "");
+    local_ok("postgresql:///db?host=/var/run/postgresql", "");
+    local_ok("host=/tmp,127.0.0.1 port=5,6", ",127.0.0.1");
+    local_ok("hostaddr=127.0.0.2 host=db.example.invalid", "127.0.0.2");   /* hostaddr is where it goes */
+    refused("postgresql://u:pw@192.0.2.7/db", "host '192.0.2.7' resolves to 192.0.2.7, which is not this machine");
+    refused("host=127.0.0.1,192.0.2.7", "'192.0.2.7'");
+    refused("host=localhost hostaddr=192.0.2.7", "hostaddr '192.0.2.7' is not this machine");
+    refused("postgresql://u@[::ffff:192.0.2.7]/db", "not this machine");
+    refused("postgresql://u@127.evil.invalid/db", "cannot resolve host '127.evil.invalid'");   /* 17.3's bypass */
+    refused("host=a,b hostaddr=127.0.0.1", "could not match 2 host names to 1 hostaddr values");
+}
+
+static void test_guard_environment_and_service(void **state)
+{
+    char file[] = "/tmp/rh-pgservice-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    const char text[] = "[remote]\nhost=192.0.2.9\n[near]\nhost=127.0.0.1\n";
+    assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
+    close(fd);
+    setenv("PGSERVICEFILE", file, 1);
+    refused("service=remote dbname=x", "host '192.0.2.9' (from the service definition) resolves to 192.0.2.9");
+    local_ok("service=near dbname=x", "127.0.0.1");
+    setenv("PGSERVICE", "remote", 1);
+    refused("postgresql:///db", "(from the service definition)");
+    local_ok("postgresql://u@127.0.0.1/db", "127.0.0.1");   /* the URL's host wins over the service's */
+    unsetenv("PGSERVICE");
+    refused("service=missing", "definition of service \"missing\" not found");
+    unsetenv("PGSERVICEFILE");
+    unlink(file);
+    setenv("PGHOST", "192.0.2.3", 1);
+    refused("postgresql:///db", "host '192.0.2.3' (from PGHOST)");
+    unsetenv("PGHOST");
+    setenv("PGHOSTADDR", "192.0.2.4", 1);
+    refused("postgresql://u@localhost/db", "hostaddr '192.0.2.4' (from PGHOSTADDR)");
+    unsetenv("PGHOSTADDR");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prisma_params_removed),
         cmocka_unit_test(test_other_forms_unchanged),
+        cmocka_unit_test(test_guard_addresses),
+        cmocka_unit_test(test_guard_environment_and_service),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
