@@ -24,7 +24,8 @@ static void help(void)
 {
     printf("usage: rehearse bench WHAT [--runs N] [--format human|json] [--pg-bin DIR] [--run-as USER] [options]\n\n"
            "cluster    template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
-           "           pg_ctl stop and pg_virtualenv (when installed), interleaved run by run\n"
+           "           pg_ctl stop, interleaved run by run; --pg-virtualenv adds pg_virtualenv (not safe to\n"
+           "           interrupt: a kill leaves its machine-wide 'regress' cluster behind)\n"
            "deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
            "           rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
            "           and the floor (same files back to back, no ledger)\n"
@@ -35,7 +36,7 @@ static void help(void)
 }
 
 typedef struct bench_args {
-    int runs, json, n1, n2, no_oracle, no_psql;
+    int runs, json, n1, n2, no_oracle, no_psql, pg_virtualenv;
     const char *migrations_dir;
     rh_cluster_opts co;
 } bench_args;
@@ -50,6 +51,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         {"indexes", required_argument, NULL, '2'},  {"added", required_argument, NULL, '2'},
         {"migrations-dir", required_argument, NULL, 'd'}, {"no-oracle", no_argument, NULL, 'O'},
         {"no-psql", no_argument, NULL, 'P'},        {"help", no_argument, NULL, 'h'},
+        {"pg-virtualenv", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -79,6 +81,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         case 'd': a->migrations_dir = optarg; break;
         case 'O': a->no_oracle = 1; break;
         case 'P': a->no_psql = 1; break;
+        case 'V': a->pg_virtualenv = 1; break;
         case 'h': help(); return RH_EXIT_OK;
         default: return rh_cli_usage_error("bench", "unknown option for bench %s", what);
         }
@@ -135,7 +138,7 @@ int rh_cmd_bench(int argc, char **argv)
     rh_err_clear(&err);
     int rc;
     if (strcmp(what, "cluster") == 0) {
-        rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.json, &out, &err);
+        rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.pg_virtualenv, a.json, &out, &err);
     } else if (strcmp(what, "deploy") == 0) {
         rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
                                    .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,15 +31,19 @@ static int run_as_child(char *const argv[], const rh_runas *ra, const char *log,
 /* initdb + pg_ctl start -w, then pg_ctl stop -m immediate + delete: the way a shell script does it. */
 static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms, double *stop_ms, rh_err *err)
 {
-    char *work = rh_xasprintf("%s/bench-naive-%d-XXXXXX", rh_cluster_run_dir(), (int)getpid());
-    if (!mkdtemp(work)) {
-        rh_err_errno(err, "mkdtemp %s", work);
+    /* Known to the watchdog before it exists (so a kill at any moment leaves nothing): the watchdog
+       deletes it and stops its server, as the server account, if the bench is interrupted. */
+    static int seq;
+    unsigned rnd = (unsigned)(rh_now_us() ^ (getpid() << 8)) & 0xffffff;
+    char *work = rh_xasprintf("%s/bench-naive-%d-%d%06x", rh_cluster_run_dir(), (int)getpid(), ++seq, rnd);
+    if (rh_watchdog_add(NULL, work, err) < 0) {
         free(work);
         return -1;
     }
-    /* the watchdog deletes it (and stops its server, as the server account) if the bench is interrupted */
-    int bad = rh_watchdog_add(NULL, work, err) < 0;
-    if (!bad && ra->active && chown(work, ra->uid, ra->gid) < 0)
+    int bad = 0;
+    if (mkdir(work, 0700) < 0)
+        bad = rh_err_errno(err, "cannot create %s", work) < 0;
+    else if (ra->active && chown(work, ra->uid, ra->gid) < 0)
         bad = rh_err_errno(err, "chown %s", work) < 0;
     if (bad) {
         rmdir(work);
@@ -49,7 +54,9 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
     }
     char *data = rh_xasprintf("%s/data", work), *log = rh_xasprintf("%s/log", work);
     char *initdb = rh_xasprintf("%s/initdb", bin->bindir), *pg_ctl = rh_xasprintf("%s/pg_ctl", bin->bindir);
-    char *opts = rh_xasprintf("-k %s -c listen_addresses=", work);
+    /* mmap DSM segments live in the data folder; the default (posix) leaves /dev/shm/PostgreSQL.* files
+       behind a server killed with SIGKILL, where no clean-up can tell whose they are */
+    char *opts = rh_xasprintf("-k %s -c listen_addresses= -c dynamic_shared_memory_type=mmap", work);
     char *a1[] = {initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", NULL};
     char *a2[] = {pg_ctl, "-D", data, "-l", log, "-w", "-o", opts, "start", NULL};
     char *a3[] = {pg_ctl, "-D", data, "-m", "immediate", "-w", "stop", NULL};
@@ -94,11 +101,11 @@ static int virtualenv_once(double *ms, rh_err *err)
     return 0;
 }
 
-int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int json, rh_buf *out, rh_err *err)
+int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv, int json, rh_buf *out, rh_err *err)
 {
     if (runs < 1)
         runs = 1;
-    int naive_runs = runs < 10 ? runs : 10, venv_runs = runs < 3 ? runs : 3;
+    int naive_runs = runs < 10 ? runs : 10, venv_runs = !with_virtualenv ? 0 : runs < 3 ? runs : 3;
     double *ready = rh_xcalloc((size_t)runs, sizeof(double)), *copy = rh_xcalloc((size_t)runs, sizeof(double));
     double *launch = rh_xcalloc((size_t)runs, sizeof(double)), *stop = rh_xcalloc((size_t)runs, sizeof(double));
     double *tmpl = rh_xcalloc((size_t)runs, sizeof(double));

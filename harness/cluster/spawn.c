@@ -7,6 +7,7 @@
 #include "cluster/internal.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -80,14 +82,26 @@ int rh_spawn_capture(char *const argv[], rh_buf *out, rh_err *err)
     return 128 + WTERMSIG(status);
 }
 
+static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path, rh_announce_fn announce, void *ctx,
+                   int die_with_us, rh_err *err);
+
 pid_t rh_spawn_detached(char *const argv[], const rh_runas *ra, const char *log_path, rh_err *err)
 {
-    return rh_spawn_announced(argv, ra, log_path, NULL, NULL, err);
+    /* a helper (initdb, pg_ctl) must not run on in a folder the watchdog is deleting */
+    return spawn(argv, ra, log_path, NULL, NULL, 1, err);
 }
 
 pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log_path, rh_announce_fn announce,
                          void *ctx, rh_err *err)
 {
+    /* a server may be kept (--keep): it outlives rehearse, and the watchdog stops it otherwise */
+    return spawn(argv, ra, log_path, announce, ctx, 0, err);
+}
+
+static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path, rh_announce_fn announce, void *ctx,
+                   int die_with_us, rh_err *err)
+{
+    pid_t parent = getpid();
     /*
      * The child reports exec failures through a CLOEXEC pipe, so they surface here and not only in
      * the log. It waits for a byte on a second pipe before it executes argv: meanwhile `announce`
@@ -135,6 +149,9 @@ pid_t rh_spawn_announced(char *const argv[], const rh_runas *ra, const char *log
         stage = 1;
         if (rh_runas_drop(ra) < 0)
             goto fail;
+        /* after the account switch, which clears it; and rehearse may have died in between */
+        if (die_with_us && (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent))
+            _exit(127);
         char byte;
         ssize_t got;
         while ((got = read(go[0], &byte, 1)) < 0 && errno == EINTR)
@@ -351,6 +368,56 @@ static int always(const void *arg)
     return 1;
 }
 
+/* A postgres process of uid whose working directory is dir or below (a server chdirs to its data directory;
+   a deleted one reads "PATH (deleted)"). */
+static int postgres_working_in(pid_t pid, uid_t uid, const char *dir)
+{
+    uid_t ruid, euid;
+    char exe[PATH_MAX], cwd[PATH_MAX], path[64];
+    if (proc_uids(pid, &ruid, &euid) < 0 || ruid != uid)
+        return 0;
+    proc_exe(pid, exe, sizeof exe);
+    const char *base = strrchr(exe, '/');
+    if (!base || strcmp(base, "/postgres") != 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/%d/cwd", (int)pid);
+    ssize_t n = readlink(path, cwd, sizeof cwd - 1);
+    if (n <= 0)
+        return 0;
+    cwd[n] = '\0';
+    size_t len = strlen(dir);
+    return strncmp(cwd, dir, len) == 0 && (cwd[len] == '/' || cwd[len] == '\0' || cwd[len] == ' ');
+}
+
+/* The postmasters to stop for dir: the one in postmaster.pid, and any working in dir (one that
+   started after postmaster.pid was read, or whose folder is being deleted). At most max. */
+static size_t untrusted_targets(const char *dir, uid_t uid, pid_t *out, size_t max)
+{
+    size_t n = 0;
+    char *data = rh_xasprintf("%s/data", dir);
+    pid_t pid = rh_read_postmaster_pid(data);
+    free(data);
+    if (pid > 0 && rh_proc_alive(pid) && postgres_working_in(pid, uid, dir))
+        out[n++] = pid;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && n < max && (e = readdir(d)) != NULL) {
+        pid_t p = (pid_t)atoi(e->d_name);
+        if (p <= 0 || p == pid || !postgres_working_in(p, uid, dir))
+            continue;
+        /* a postmaster's children (backends, checkpointer ...) go with it: only signal the postmaster */
+        char stat_line[2048];
+        char *f = proc_stat_fields(p, stat_line, sizeof stat_line);
+        int ppid = 0;
+        if (f && sscanf(f, "%*c %d", &ppid) == 1 && ppid > 1 && postgres_working_in((pid_t)ppid, uid, dir))
+            continue;
+        out[n++] = p;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
 int rh_stop_untrusted_server(const char *dir, int timeout_ms)
 {
     /* The account is the owner of the folder itself: its parent (the run folder) is rehearse's, so
@@ -359,21 +426,20 @@ int rh_stop_untrusted_server(const char *dir, int timeout_ms)
     if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
     char *data = rh_xasprintf("%s/data", dir);
-    pid_t pid = rh_read_postmaster_pid(data);
+    pid_t planted = rh_read_postmaster_pid(data);
     free(data);
-    if (pid <= 0 || !rh_proc_alive(pid))
-        return 0;
     if (st.st_uid == 0 || (geteuid() != 0 && st.st_uid != geteuid()))
-        return -1; /* never as root, nor anybody else's */
-    uid_t ruid, euid;
-    char exe[PATH_MAX];
-    proc_exe(pid, exe, sizeof exe);
-    const char *base = strrchr(exe, '/');
-    if (proc_uids(pid, &ruid, &euid) < 0 || ruid != st.st_uid || !base || strcmp(base, "/postgres") != 0)
-        return -1; /* not a postgres server of that account: not ours to stop */
-    if (geteuid() != 0) {
-        stop_loop(pid, timeout_ms, always, NULL);
-        return 0;
+        return planted > 0 && rh_proc_alive(planted) ? -1 : 0; /* never as root, nor anybody else's */
+    pid_t targets[64];
+    size_t n = untrusted_targets(dir, st.st_uid, targets, 64);
+    /* a pid in postmaster.pid that is not a postgres working there is not ours: say so */
+    int refused = planted > 0 && rh_proc_alive(planted) && !postgres_working_in(planted, st.st_uid, dir);
+    if (n == 0)
+        return refused ? -1 : 0;
+    if (geteuid() != 0) { /* rehearse runs as the account itself */
+        for (size_t i = 0; i < n; i++)
+            stop_loop(targets[i], timeout_ms, always, NULL);
+        return refused ? -1 : 0;
     }
     fflush(NULL);
     pid_t kid = fork();
@@ -383,9 +449,10 @@ int rh_stop_untrusted_server(const char *dir, int timeout_ms)
         if (setgroups(0, NULL) < 0 || setgid(st.st_gid) < 0 || setuid(st.st_uid) < 0)
             _exit(1);
         assert(getuid() != 0 && geteuid() != 0);
-        stop_loop(pid, timeout_ms, always, NULL);
+        for (size_t i = 0; i < n; i++)
+            stop_loop(targets[i], timeout_ms, always, NULL);
         _exit(0);
     }
     int status = rh_wait_child(kid);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 && !refused ? 0 : -1;
 }

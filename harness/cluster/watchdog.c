@@ -127,12 +127,25 @@ static void watchdog_main(int rfd)
     }
     /* rehearse is gone (or asked us to finish): stop and delete what it left. */
     for (size_t k = 0; k < n; k++) {
-        if (list[k].server.pid > 0)   /* 0: killed while the directory was being filled, no server yet */
-            rh_proc_stop(&list[k].server, 5000);
-        else /* a server rehearse did not start itself (bench's pg_ctl): as the folder's account only */
-            rh_stop_untrusted_server(list[k].dir, 5000);
         rh_err err;
-        if (rh_fs_rmtree(list[k].dir, &err) < 0)
+        int rc;
+        if (list[k].server.pid > 0) {
+            rh_proc_stop(&list[k].server, 5000);
+            rc = rh_fs_rmtree(list[k].dir, &err);
+        } else {
+            /*
+             * No server of rehearse's own (killed while the folder was filled), or one it did not
+             * exec itself (bench's pg_ctl): stopped as the folder's account. A postmaster pg_ctl
+             * forked just before rehearse died may start while the folder goes ("Directory not
+             * empty"): stop again and retry; once the folder is gone, one cannot start there.
+             */
+            int round = 0;
+            do {
+                rh_stop_untrusted_server(list[k].dir, 5000);
+                rc = rh_fs_rmtree(list[k].dir, &err);
+            } while (rc < 0 && ++round < 5 && usleep(100000) == 0);
+        }
+        if (rc < 0)
             fprintf(stderr, "rehearse watchdog: %s\n", err.msg);
         rh_record_remove(list[k].dir);
         free(list[k].dir);
