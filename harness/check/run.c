@@ -314,8 +314,9 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
 
 /* (f): turn the traces into findings: locks ranked by what they block and for how long, rewrites. */
 /*
- * (f): what the file's own transaction control (statement j) does when Prisma sends the file as
- * one simple query (migrations/txblock.h). Nothing when BEGIN comes first and COMMIT last.
+ * (f): what the file's own transaction control (statement j) does when the profile's Prisma sends
+ * the file as one simple query, or statement by statement (>= 7.4) (migrations/txblock.h).
+ * Nothing when BEGIN comes first and COMMIT last.
  */
 static void add_transaction_control(rh_check_result *r, const rh_check_trace *t, size_t j)
 {
@@ -324,7 +325,7 @@ static void add_transaction_control(rh_check_result *r, const rh_check_trace *t,
     for (size_t k = 0; k < t->n; k++)
         kw[k] = t->stmts[k].keywords;
     size_t before = 0;
-    rh_txblock_effect e = rh_txblock_effect_of(kw, t->n, j, &before);
+    rh_txblock_effect e = rh_txblock_effect_of(kw, t->n, j, r->profile.exec == RH_EXEC_SPLIT_STATEMENTS, &before);
     free(kw);
     switch (e) {
     case RH_TXBLOCK_NONE:

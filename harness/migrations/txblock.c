@@ -42,14 +42,17 @@ int rh_txblock_is_control(const char *keywords)
     return kind_of(keywords) != W_STATEMENT;
 }
 
-rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, size_t *before)
+rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, int split, size_t *before)
 {
     assert(i < n);
     size_t pending = 0; /* statements run in the current block, not yet committed or rolled back */
     int is_explicit = 0;
     for (size_t j = 0; j < i; j++) {
         switch (kind_of(keywords[j])) {
-        case W_STATEMENT: pending++; break;
+        case W_STATEMENT:
+            if (is_explicit || !split) /* sent alone outside a block, a statement commits alone */
+                pending++;
+            break;
         case W_BEGIN: is_explicit = 1; break;
         case W_COMMIT:
         case W_ROLLBACK:

@@ -6,6 +6,10 @@
  * that: statements before an explicit BEGIN join its block; a COMMIT in the middle commits what
  * came before it, so a later failure leaves a partial apply; a BEGIN never closed leaves the block
  * open after the file. tests/unit/test_txblock.c checks each of these on a real server.
+ *
+ * Prisma >= 7.4 (the split-statements profile, migrations/profile.h) sends each statement as its
+ * own simple query instead: a statement outside an explicit block commits on its own, so nothing
+ * joins a BEGIN, and a COMMIT commits only what ran since its BEGIN.
  */
 #ifndef RH_TXBLOCK_H
 #define RH_TXBLOCK_H
@@ -27,8 +31,9 @@ int rh_txblock_is_control(const char *keywords);
  * The effect of statement i of a file of n statements, given each statement's leading keywords
  * (upper case, as rh_stmt_keywords gives them). *before (may be NULL) gets the number of statements
  * the effect is about: for JOINS and UNTERMINATED the statements that joined the block before the
- * BEGIN, for PARTIAL those committed by the COMMIT, for ROLLBACK those it undoes.
+ * BEGIN, for PARTIAL those committed by the COMMIT, for ROLLBACK those it undoes. split: each
+ * statement is sent as its own query (Prisma >= 7.4), else the file is one query.
  */
-rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, size_t *before);
+rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, int split, size_t *before);
 
 #endif

@@ -21,8 +21,9 @@
 
 #define MAX_STMTS 16
 
-/* The effects of every statement of sql, and the count before each (the txblock API on a real split). */
-static size_t effects(const char *sql, rh_txblock_effect *eff, size_t *before)
+/* The effects of every statement of sql, and the count before each (the txblock API on a real split);
+   split: Prisma >= 7.4 sends each statement alone. */
+static size_t effects_in(const char *sql, int split, rh_txblock_effect *eff, size_t *before)
 {
     rh_split s;
     rh_err err;
@@ -33,10 +34,15 @@ static size_t effects(const char *sql, rh_txblock_effect *eff, size_t *before)
     for (size_t i = 0; i < s.n; i++)
         kw[i] = rh_stmt_keywords(s.items[i].text, 4, kwbuf[i], sizeof kwbuf[i]);
     for (size_t i = 0; i < s.n; i++)
-        eff[i] = rh_txblock_effect_of(kw, s.n, i, &before[i]);
+        eff[i] = rh_txblock_effect_of(kw, s.n, i, split, &before[i]);
     size_t n = s.n;
     rh_split_free(&s);
     return n;
+}
+
+static size_t effects(const char *sql, rh_txblock_effect *eff, size_t *before)
+{
+    return effects_in(sql, 0, eff, before);
 }
 
 /* Run sql as one simple query on a fresh database, close that session, and return a new one to look. */
@@ -196,6 +202,53 @@ static void rollback_undoes_its_block(void **state)
     PQfinish(c);
 }
 
+/*
+ * Prisma >= 7.4 sends statement by statement (until the first failure): nothing joins a BEGIN,
+ * a COMMIT in the middle commits its block only, and a bare COMMIT commits nothing.
+ */
+static void statement_by_statement(void **state)
+{
+    (void)state;
+    const char *sql = "CREATE TABLE pre (id INT);\nBEGIN;\nCREATE TABLE one (id INT);\nCOMMIT;\n"
+                      "CREATE TABLE two (id INT);\nCOMMIT;\nBEGIN;\nCREATE TABLE three (id INT);\nSELECT 1/0;\n"
+                      "COMMIT;\n";
+    rh_txblock_effect e[MAX_STMTS];
+    size_t b[MAX_STMTS];
+    assert_int_equal(effects_in(sql, 1, e, b), 10);
+    assert_int_equal(e[1], RH_TXBLOCK_NONE);    /* pre committed alone: nothing joins */
+    assert_int_equal(e[3], RH_TXBLOCK_PARTIAL); /* commits one */
+    assert_int_equal(b[3], 1);
+    assert_int_equal(e[5], RH_TXBLOCK_NONE);    /* two committed alone: nothing for this COMMIT */
+    assert_int_equal(e[6], RH_TXBLOCK_NONE);
+    /* the same file as one query says otherwise */
+    assert_int_equal(effects_in(sql, 0, e, b), 10);
+    assert_int_equal(e[1], RH_TXBLOCK_JOINS);
+    assert_int_equal(e[5], RH_TXBLOCK_PARTIAL);
+
+    rh_split s;
+    rh_err err;
+    assert_int_equal(rh_sql_split(&s, sql, strlen(sql), &err), 0);
+    char *db = NULL;
+    PGconn *c = rh_test_fresh_db(&db);
+    for (size_t i = 0; i < s.n; i++) {
+        PGresult *r = PQexec(c, s.items[i].text);
+        int failed = PQresultStatus(r) == PGRES_FATAL_ERROR;
+        PQclear(r);
+        if (failed)
+            break;
+    }
+    rh_split_free(&s);
+    PQfinish(c);
+    c = rh_cluster_connect(rh_test_cluster(), db, &err);
+    assert_non_null(c);
+    assert_true(table_exists(c, "pre"));
+    assert_true(table_exists(c, "one"));
+    assert_true(table_exists(c, "two"));
+    assert_false(table_exists(c, "three"));
+    PQfinish(c);
+    free(db);
+}
+
 /* Which keywords are transaction control; savepoints and two-phase commands have no effect here. */
 static void control_words(void **state)
 {
@@ -209,7 +262,7 @@ static void control_words(void **state)
         assert_false(rh_txblock_is_control(no[i]));
     const char *kw[] = {"BEGIN", "CREATE TABLE", "SAVEPOINT S", "CREATE TABLE", "ROLLBACK TO SAVEPOINT", "COMMIT"};
     for (size_t i = 0; i < 6; i++)
-        assert_int_equal(rh_txblock_effect_of(kw, 6, i, NULL), RH_TXBLOCK_NONE);
+        assert_int_equal(rh_txblock_effect_of(kw, 6, i, 0, NULL), RH_TXBLOCK_NONE);
 }
 
 int main(void)
@@ -222,6 +275,7 @@ int main(void)
         cmocka_unit_test(commit_without_begin_commits_too),
         cmocka_unit_test(begin_without_commit_is_left_open),
         cmocka_unit_test(rollback_undoes_its_block),
+        cmocka_unit_test(statement_by_statement),
         cmocka_unit_test(control_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
