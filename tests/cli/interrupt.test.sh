@@ -95,12 +95,14 @@ mkdir -p "$work/run/bench-naive-$dead-abcdef/data"
 [ ! -e "$work/run/bench-naive-$dead-abcdef" ] || fail "a dead bench's naive cluster folder is not reaped"
 pass=$((pass + 1))
 
-# a hanging scenario: its time limit, reported with the step, and its cluster is gone
-printf 'migrations migs\ntimeout 3s\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/hang.scenario"
+# a hanging scenario: its time limit, reported with the step, and its cluster is gone. The hanging
+# step comes first, with a limit far above a cluster start on a loaded machine: which step the limit
+# lands in must not depend on how fast the machine is (a deploy before it once took longer than 3 s).
+printf 'migrations migs\ntimeout 10s\nsql "select pg_sleep(600)"\n' > "$work/hang.scenario"
 out=$("$REHEARSE_BIN" run --no-color "$work/hang.scenario" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "a hanging scenario: exit $rc, expected 2: $out"
 grep -q "TIMEOUT" <<<"$out" || fail "no TIMEOUT in: $out"
-grep -q "hang.scenario:4" <<<"$out" || fail "the report does not name the hanging step: $out"
+grep -q "hang.scenario:3" <<<"$out" || fail "the report does not name the hanging step: $out"
 until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "timeout: a server or cluster folder left behind"
 pass=$((pass + 1))
 
