@@ -335,6 +335,16 @@ static char *complete(const char *text)
     return rh_xstrndup(text, n);
 }
 
+/* The leading keywords as a label: "CREATE INDEX IF NOT" -> "CREATE INDEX" (IF [NOT] EXISTS is no verb). */
+static char *statement_label(const char *kw)
+{
+    const char *cut = strstr(kw, " IF ");
+    size_t n = cut ? (size_t)(cut - kw) : strlen(kw);
+    if (!cut && n >= 3 && strcmp(kw + n - 3, " IF") == 0)
+        n -= 3;
+    return rh_xstrndup(kw, n);
+}
+
 static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
@@ -499,7 +509,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         st->sql = complete(rh_sql_skip_blank(split.items[i].text, &skipped_lines));
         st->line = split.items[i].line + skipped_lines; /* the statement's first keyword, not its comment */
         st->text = one_line(split.items[i].text);
-        st->keywords = rh_xstrdup(kw);
+        st->keywords = statement_label(kw);
         if (is_tx_control(kw)) {
             st->skipped = 1;
             continue;

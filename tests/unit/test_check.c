@@ -341,6 +341,7 @@ static void test_lock_ranking(void **state)
     fx_migration(r, "20250204000000_backfill",
                  "ALTER TABLE \"Order\" ADD COLUMN \"cents\" INTEGER;\n"
                  "UPDATE \"Order\" SET \"cents\" = \"total\" * 100;\n");
+    fx_migration(r, "20250204500000_idx", "CREATE INDEX IF NOT EXISTS \"Log_id_idx\" ON \"Log\"(\"id\");\n");
     fx_migration(r, "20250205000000_lock",
                  "LOCK TABLE \"Log\" IN SHARE MODE;\n"
                  "COMMENT ON TABLE \"Log\" IS 'audit';\n");
@@ -349,7 +350,7 @@ static void test_lock_ranking(void **state)
     rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
     rh_check_result res;
     run(&o, &res);
-    assert_int_equal(res.n_traces, 5);
+    assert_int_equal(res.n_traces, 6);
     size_t warnings = 0, item = 0;
     const rh_check_finding *note = NULL, *backfill = NULL, *lock = NULL;
     for (size_t i = 0; i < res.n_findings; i++) {
@@ -364,8 +365,12 @@ static void test_lock_ranking(void **state)
             backfill = f;
         if (strcmp(f->code, "lock-table") == 0)
             lock = f;
+        if (strcmp(f->code, "blocks-writes") == 0) { /* the plain CREATE INDEX IF NOT EXISTS on "Log" */
+            assert_string_equal(f->migration, "20250204500000_idx");
+            assert_true(strncmp(f->message, "CREATE INDEX takes ShareLock on existing table \"Log\"", 50) == 0);
+        }
     }
-    if (item || warnings != 1 || !note || !backfill || !lock)
+    if (item || warnings != 2 || !note || !backfill || !lock)
         dump(&res);
     assert_int_equal(item, 0); /* before: AccessExclusiveLock and rewrite warnings on "Item" */
     assert_string_equal(note->code, "lock-queue");
@@ -376,7 +381,7 @@ static void test_lock_ranking(void **state)
     assert_int_equal(backfill->level, RH_CHECK_WARNING);
     assert_int_equal(backfill->line, 1);
     assert_non_null(strstr(backfill->message, "line 2 (UPDATE) reads every row of \"Order\""));
-    assert_int_equal(warnings, 1); /* the backfill only */
+    assert_int_equal(warnings, 2); /* the backfill and the CREATE INDEX */
     assert_int_equal(lock->level, RH_CHECK_NOTICE);
     assert_non_null(strstr(lock->message, "ShareLock"));
     assert_non_null(strstr(lock->message, "\"Log\""));
