@@ -53,7 +53,12 @@ rh_cluster *rh_test_cluster(void)
         return shared_cluster;
     register_cleanup();
     rh_err err;
-    rh_cluster_opts opts = {0};
+    /*
+     * As the superuser: the module tests use SQL a migration role may not run (file_fdw, publications
+     * FOR ALL TABLES). The migration role is tested where it matters: test_cluster, test_security and
+     * the CLI tests, which run with rehearse's defaults.
+     */
+    rh_cluster_opts opts = {.superuser = 1};
     if (rh_cluster_start(&shared_cluster, &opts, &err) < 0) {
         fprintf(stderr, "cannot start a test cluster: %s\n", err.msg);
         fail();

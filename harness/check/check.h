@@ -123,6 +123,7 @@ typedef struct rh_check_opts {
     const char *pg_bin;         /* NULL: search */
     int no_locks;               /* skip (f) */
     int keep;                   /* leave the cluster running (rh_cluster_keep) and say where */
+    int superuser;              /* migrations run as the cluster's superuser, not the migration role */
 } rh_check_opts;
 
 typedef struct rh_check_result {
@@ -149,6 +150,7 @@ typedef struct rh_check_result {
     int catalog_compared;       /* (c) ran */
     size_t catalog_differences; /* objects that differ */
     int locks_skipped;          /* --no-locks: (f) not asked for */
+    int superuser;              /* --superuser: migrations ran as the cluster's superuser */
     int seed;                   /* (g): 0 no --seed, 1 loaded after base, -1 not loaded (base failed) */
 
     rh_check_finding *findings;

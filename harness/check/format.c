@@ -190,6 +190,8 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     rh_buf_printf(out, "\n%zu error(s), %zu warning(s), %zu notice(s) in %.2f s\n", rh_check_count(r, RH_CHECK_ERROR),
                   rh_check_count(r, RH_CHECK_WARNING) - rh_check_count(r, RH_CHECK_ERROR),
                   rh_check_count(r, RH_CHECK_NOTICE) - rh_check_count(r, RH_CHECK_WARNING), r->ms_total / 1000.0);
+    if (r->superuser)
+        rh_buf_puts(out, "migrations ran as the cluster's superuser (--superuser)\n");
     if (r->kept)
         rh_buf_printf(out, "cluster kept: %s\n", r->kept);
 }
@@ -231,6 +233,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(head, "sha", jstr(r->head.sha));
     json_object_object_add(root, "head", head);
     json_object_object_add(root, "prisma", jstr(r->profile.version));
+    json_object_object_add(root, "superuser", json_object_new_boolean(r->superuser));
     json_object_object_add(root, "prisma_source", jstr(r->profile_source));
     json_object_object_add(root, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
     json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));

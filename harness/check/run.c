@@ -424,27 +424,6 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
     return rc;
 }
 
-/* CREATE DATABASE probe TEMPLATE upgrade (the template must have no other session). */
-static int copy_db(rh_cluster *c, const char *from, const char *to, rh_err *err)
-{
-    PGconn *conn = rh_cluster_connect(c, NULL, err);
-    if (!conn)
-        return -1;
-    char *a = PQescapeIdentifier(conn, to, strlen(to));
-    char *b = PQescapeIdentifier(conn, from, strlen(from));
-    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s", a, b);
-    PQfreemem(a);
-    PQfreemem(b);
-    PGresult *res = PQexec(conn, sql);
-    int rc = 0;
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = rh_err_set(err, "copying database %s to %s: %s", from, to, PQerrorMessage(conn));
-    PQclear(res);
-    free(sql);
-    PQfinish(conn);
-    return rc;
-}
-
 /* (g): load the seed file as one simple query, as `psql -1 -f` would. */
 static int load_seed(PGconn *conn, const char *path, rh_err *err)
 {
@@ -753,7 +732,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* one cluster, a database per path */
     double tc = now_ms();
-    rh_cluster_opts copts = {.pg_bin = o->pg_bin};
+    rh_cluster_opts copts = {.pg_bin = o->pg_bin, .superuser = o->superuser};
+    out->superuser = o->superuser;
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;
     out->ms_cluster = now_ms() - tc;
@@ -809,7 +789,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
     PQfinish(upgrade);
     upgrade = NULL;
-    if ((probe && copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+    if ((probe && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     if (on_path) {
         if (rh_engine_deploy(upgrade, &h.b, &eopts, &rup, err) < 0) {

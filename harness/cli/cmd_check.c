@@ -41,6 +41,8 @@ static void help(FILE *f)
             "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stderr (default: when\n"
             "                        GITHUB_ACTIONS=true)\n"
             "  --keep                leave the cluster running and print how to connect\n"
+            "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
+            "                        role that cannot run programs or read server files)\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
             "  --color / --no-color  colour in the human report (default: when stdout is a terminal)\n\n"
             "exit: 0 clean, 1 findings at or above --fail-on, 2 usage or setup error\n");
@@ -49,7 +51,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_KEEP, O_PGBIN, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_KEEP, O_SUPERUSER, O_PGBIN, O_COLOR, O_NOCOLOR, O_HELP };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -64,6 +66,7 @@ int rh_cmd_check(int argc, char **argv)
         {"github", no_argument, NULL, O_GITHUB},
         {"no-github", no_argument, NULL, O_NOGITHUB},
         {"keep", no_argument, NULL, O_KEEP},
+        {"superuser", no_argument, NULL, O_SUPERUSER},
         {"pg-bin", required_argument, NULL, O_PGBIN},
         {"color", no_argument, NULL, O_COLOR},
         {"no-color", no_argument, NULL, O_NOCOLOR},
@@ -97,6 +100,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_GITHUB: github = 1; break;
         case O_NOGITHUB: github = 0; break;
         case O_KEEP: o.keep = 1; break;
+        case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
         case O_COLOR: color = 1; break;
         case O_NOCOLOR: color = 0; break;

@@ -85,8 +85,10 @@ int rh_cmd_clusters(int argc, char **argv)
         const char *state = list[i].kept ? "kept" : list[i].owner_alive ? "in use" : "leftover";
         printf("%-24s %-8s %s  %s\n", list[i].id, state, list[i].server_pid ? "running" : "stopped",
                list[i].dir);
-        if (list[i].kept && list[i].server_pid)
-            printf("%-24s          psql -h '%s' -p 5432 -U postgres postgres\n", "", list[i].dir);
+        char *psql = list[i].kept && list[i].server_pid ? rh_cluster_kept_psql_command(list[i].dir) : NULL;
+        if (psql)
+            printf("%-24s          %s\n", "", psql);
+        free(psql);
     }
     free(list);
     return rc;

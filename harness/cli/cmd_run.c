@@ -39,6 +39,8 @@ static void help(FILE *f)
             "      --filter TEXT    only scenarios whose path or name contains TEXT\n"
             "      --shard K/N      only the K-th of N stable shards (CI fleets)\n"
             "      --keep-failed    leave a failed scenario's cluster running and say how to connect\n"
+            "      --superuser      run every scenario as the cluster's superuser (default: a migration\n"
+            "                       role; a scenario's own `superuser` line opts in for that scenario)\n"
             "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
             "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
             "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
@@ -91,6 +93,7 @@ int rh_cmd_run(int argc, char **argv)
         {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
         {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
+        {"superuser", no_argument, NULL, 'U'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
@@ -145,6 +148,7 @@ int rh_cmd_run(int argc, char **argv)
             allow[o.nallow++] = optarg;
             break;
         }
+        case 'U': o.superuser = 1; break;
         case 'h': help(stdout); return RH_EXIT_OK;
         default: return rh_cli_usage_error("run", "unknown option");
         }

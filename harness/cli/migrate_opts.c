@@ -22,7 +22,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"keep", no_argument, NULL, 'k'},                 {"prisma-version", required_argument, NULL, 'p'},
         {"pg-bin", required_argument, NULL, 'b'},         {"applied", required_argument, NULL, 'A'},
         {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+        {"superuser", no_argument, NULL, 'S'},            {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
     optind = 1;
@@ -36,6 +36,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'u': o->database_url = optarg; break;
         case 'R': o->allow_remote = 1; break;
         case 'k': o->keep = 1; break;
+        case 'S': o->superuser = 1; break;
         case 'p': o->prisma_version = optarg; break;
         case 'b': o->pg_bin = optarg; break;
         case 'A':
@@ -63,6 +64,8 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         return rh_cli_usage_error(o->cmd, "--rev and --migrations go with --repo DIR");
     if (o->keep && o->database_url)
         return rh_cli_usage_error(o->cmd, "--keep is for the throwaway cluster; --database-url is yours already");
+    if (o->superuser && o->database_url)
+        return rh_cli_usage_error(o->cmd, "--superuser is for the throwaway cluster; --database-url says who connects");
     if (with_resolve) {
         if (!o->applied && !o->rolled_back)
             return rh_cli_usage_error(o->cmd, "--applied NAME or --rolled-back NAME must be given");
@@ -87,6 +90,8 @@ void rh_migrate_help_common(FILE *f)
             "  --keep                   leave the cluster running; prints a psql command and the URL\n"
             "  --database-url URL       an existing database (local hosts only unless --allow-remote)\n"
             "  --pg-bin DIR             PostgreSQL binaries for the throwaway cluster\n"
+            "  --superuser              run as the cluster's superuser (default: a migration role that\n"
+            "                           owns the database but cannot run programs or read server files)\n"
             "fidelity:\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
             "                           revision's package files, else %s)\n"
@@ -178,10 +183,13 @@ int rh_migrate_setup(rh_migrate_opts *o)
     rh_cluster_opts copts;
     memset(&copts, 0, sizeof copts);
     copts.pg_bin = o->pg_bin;
+    copts.superuser = o->superuser;
     if (rh_cluster_start(&o->cluster, &copts, &err) < 0) {
         fprintf(stderr, "rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
+    if (o->superuser)
+        fprintf(stderr, "rehearse: running as the superuser %s (--superuser)\n", rh_cluster_user(o->cluster));
     o->conn = rh_cluster_connect(o->cluster, NULL, &err);
     if (!o->conn) {
         fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);

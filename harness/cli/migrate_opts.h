@@ -23,6 +23,7 @@ typedef struct rh_migrate_opts {
     const char *database_url;    /* --database-url */
     int allow_remote;            /* --allow-remote */
     int keep;                    /* --keep */
+    int superuser;               /* --superuser */
     const char *prisma_version;  /* --prisma-version */
     const char *pg_bin;          /* --pg-bin */
     const char *applied;         /* resolve --applied NAME */

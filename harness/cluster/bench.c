@@ -108,7 +108,7 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
     int naive_runs = runs < 10 ? runs : 10, venv_runs = !with_virtualenv ? 0 : runs < 3 ? runs : 3;
     double *ready = rh_xcalloc((size_t)runs, sizeof(double)), *copy = rh_xcalloc((size_t)runs, sizeof(double));
     double *launch = rh_xcalloc((size_t)runs, sizeof(double)), *stop = rh_xcalloc((size_t)runs, sizeof(double));
-    double *tmpl = rh_xcalloc((size_t)runs, sizeof(double));
+    double *tmpl = rh_xcalloc((size_t)runs, sizeof(double)), *auth = rh_xcalloc((size_t)runs, sizeof(double));
     double nready[10], nstop[10], venv[3];
     int nn = 0, nv = 0, rc = 0;
     rh_runas ra;
@@ -139,6 +139,7 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
         ready[i] = (double)(t1 - t0) / 1000.0;
         copy[i] = (double)t.copy_us / 1000.0;
         tmpl[i] = (double)t.template_us / 1000.0;
+        auth[i] = (double)t.auth_us / 1000.0;
         launch[i] = (double)t.ready_us / 1000.0;
         stop[i] = (double)(rh_now_us() - t1) / 1000.0;
         if (i < naive_runs) {
@@ -162,6 +163,7 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
     rh_stats s_launch = rh_stats_of(launch, (size_t)runs), s_stop = rh_stats_of(stop, (size_t)runs);
     rh_stats s_nready = rh_stats_of(nready, (size_t)nn), s_nstop = rh_stats_of(nstop, (size_t)nn);
     rh_stats s_venv = rh_stats_of(venv, (size_t)nv), s_tmpl = rh_stats_of(tmpl, (size_t)runs);
+    rh_stats s_auth = rh_stats_of(auth, (size_t)runs);
     if (json) {
         rh_buf_printf(out, "{\"benchmark\": \"cluster\", \"postgres\": \"%s\", \"runs\": %d, \"run_dir\": \"%s\",\n",
                       bin.version, runs, rh_cluster_run_dir());
@@ -171,6 +173,8 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
         rh_stats_json(out, s_copy);
         rh_buf_puts(out, ",\n \"template_check_ms\": ");
         rh_stats_json(out, s_tmpl);
+        rh_buf_puts(out, ",\n \"passwords_ms\": ");
+        rh_stats_json(out, s_auth);
         rh_buf_puts(out, ",\n \"start_until_ready_ms\": ");
         rh_stats_json(out, s_launch);
         rh_buf_puts(out, ",\n \"stop_ms\": ");
@@ -194,8 +198,8 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
             const char *name;
             rh_stats s;
         } rows[] = {
-            {"rehearse: ready (copy + start + ping)", s_ready}, {"  template lookup + manifest check", s_tmpl},
-            {"  template copy", s_copy},
+            {"rehearse: ready (copy + start + passwords)", s_ready}, {"  template lookup + manifest check", s_tmpl},
+            {"  template copy", s_copy},                   {"  cluster's own passwords (SCRAM)", s_auth},
             {"  postgres exec until PQping ok", s_launch},       {"rehearse: stop + delete", s_stop},
             {"naive: initdb + pg_ctl start -w", s_nready},      {"naive: pg_ctl stop + delete", s_nstop},
             {"pg_virtualenv true", s_venv},
@@ -214,5 +218,6 @@ out:
     free(launch);
     free(stop);
     free(tmpl);
+    free(auth);
     return rc;
 }

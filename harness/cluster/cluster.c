@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #define PORT "5432"
+#define ADMIN "postgres"      /* the superuser: rehearse's own connection */
+#define MIGRATOR "migrator"   /* the role the user's SQL runs as, unless --superuser */
 #define READY_TIMEOUT_US (60L * 1000000L)
 
 struct rh_cluster {
@@ -25,8 +27,12 @@ struct rh_cluster {
     char *dir;       /* private directory, also the socket directory */
     char *datadir;
     char *log;
-    char *conninfo;
+    char *conninfo;  /* the user's role, with its password */
     char *url;
+    char *ping;      /* no password: PQping needs none */
+    const char *user;            /* MIGRATOR, or ADMIN with opts.superuser */
+    char admin_pw[RH_PASSWORD_LEN + 1];
+    char user_pw[RH_PASSWORD_LEN + 1];
     pid_t pid;       /* the postmaster, our child */
     rh_cluster_record record; /* also in RUN_DIR/ID.owner, where the server account cannot write */
     rh_pgbin bin;
@@ -35,6 +41,11 @@ struct rh_cluster {
     char **argv;     /* the postgres command line, kept for restarts */
     rh_cluster_timing timing;
 };
+
+static const char *user_password(const rh_cluster *c)
+{
+    return strcmp(c->user, ADMIN) == 0 ? c->admin_pw : c->user_pw;
+}
 
 static int next_seq;
 
@@ -93,24 +104,36 @@ static void url_encode(rh_buf *b, const char *v)
     }
 }
 
-char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname)
+/* libpq keyword/value string; password NULL: none. */
+static char *conninfo_for(const rh_cluster *c, const char *dbname, const char *user, const char *password)
 {
     rh_buf b;
     rh_buf_init(&b);
     rh_buf_puts(&b, "host=");
     conn_value(&b, c->dir);
-    rh_buf_puts(&b, " port=" PORT " user=postgres dbname=");
+    rh_buf_puts(&b, " port=" PORT " user=");
+    conn_value(&b, user);
+    if (password) {
+        rh_buf_puts(&b, " password=");
+        conn_value(&b, password);
+    }
+    rh_buf_puts(&b, " dbname=");
     conn_value(&b, dbname ? dbname : "postgres");
     char *s = rh_buf_steal(&b);
     rh_buf_free(&b);
     return s;
 }
 
+char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname)
+{
+    return conninfo_for(c, dbname, c->user, user_password(c));
+}
+
 static char *make_url(const rh_cluster *c)
 {
     rh_buf b;
     rh_buf_init(&b);
-    rh_buf_puts(&b, "postgresql://postgres@localhost:" PORT "/postgres?host=");
+    rh_buf_printf(&b, "postgresql://%s:%s@localhost:" PORT "/postgres?host=", c->user, user_password(c));
     url_encode(&b, c->dir);
     char *s = rh_buf_steal(&b);
     rh_buf_free(&b);
@@ -126,6 +149,7 @@ static void cluster_free(rh_cluster *c)
     free(c->log);
     free(c->conninfo);
     free(c->url);
+    free(c->ping);
     free(c->template);
     if (c->argv) {
         for (char **a = c->argv; *a; a++)
@@ -258,7 +282,7 @@ static int launch(rh_cluster *c, rh_err *err)
     }
     struct timespec pause = {0, 2000000};
     for (;;) {
-        PGPing ping = PQping(c->conninfo);
+        PGPing ping = PQping(c->ping);
         if (ping == PQPING_OK)
             break;
         int status;
@@ -272,7 +296,7 @@ static int launch(rh_cluster *c, rh_err *err)
             return -1;
         }
         if (ping == PQPING_NO_ATTEMPT) {
-            rh_err_set(err, "cannot connect to cluster %s: bad connection parameters %s", c->id, c->conninfo);
+            rh_err_set(err, "cannot connect to cluster %s: bad connection parameters %s", c->id, c->ping);
             return -1;
         }
         if (rh_now_us() - t0 > READY_TIMEOUT_US) {
@@ -348,8 +372,12 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     c->dir = rh_xasprintf("%s/%s", run, c->id);
     c->datadir = rh_xasprintf("%s/data", c->dir);
     c->log = rh_xasprintf("%s/server.log", c->dir);
+    c->user = opts && opts->superuser ? ADMIN : MIGRATOR;
+    rh_random_password(c->admin_pw);
+    rh_random_password(c->user_pw);
     c->conninfo = rh_cluster_conninfo_db(c, NULL);
     c->url = make_url(c);
+    c->ping = conninfo_for(c, NULL, ADMIN, NULL);
 
     /* The server's socket lives in the cluster folder: sun_path holds 107 bytes. */
     if (strlen(c->dir) + strlen("/.s.PGSQL.5432") > 107) {
@@ -407,6 +435,18 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         c->argv = server_argv(c, opts);
         rc = launch(c, err);
     }
+    if (rc == 0) { /* this cluster's own passwords, before anything else can log in with the template's */
+        long ta = rh_now_us();
+        char secret[RH_PASSWORD_LEN + 1];
+        rc = rh_template_secret(c->template, secret, err);
+        char *boot = rc == 0 ? conninfo_for(c, NULL, ADMIN, secret) : NULL;
+        if (rc == 0)
+            rc = rh_auth_setup(boot, ADMIN, c->admin_pw, strcmp(c->user, ADMIN) ? c->user : NULL, c->user_pw, err);
+        if (rc < 0)
+            rh_err_prefix(err, "cluster %s (a copy of the cached template %s)", c->id, c->template);
+        free(boot);
+        c->timing.auth_us = rh_now_us() - ta;
+    }
     if (rc < 0) {
         rh_err saved = *err;
         rh_err ignored;
@@ -442,11 +482,13 @@ void rh_cluster_keep(rh_cluster *c)
 {
     if (!c)
         return;
-    char *kpath = rh_xasprintf("%s/kept", c->dir);
-    char *text = rh_xasprintf("%s\n%s\n", c->conninfo, c->url);
+    /* outside the cluster folder, 0600 and rehearse's: the server's account must not read or replace it */
     rh_err ignored;
-    rh_fs_write(kpath, text, strlen(text), 0644, &ignored);
-    free(kpath);
+    char *ppath = rh_record_pgpass_path(c->dir);
+    char *text = rh_xasprintf("%s:" PORT ":*:%s:%s\n%s:" PORT ":*:" ADMIN ":%s\n", c->dir, c->user, user_password(c), c->dir,
+                        c->admin_pw);
+    rh_fs_write(ppath, text, strlen(text), 0600, &ignored);
+    free(ppath);
     free(text);
     c->record.kept = 1;
     rh_record_write(c->dir, &c->record, &ignored);
@@ -461,32 +503,52 @@ int rh_cluster_restart(rh_cluster *c, rh_err *err)
     return launch(c, err);
 }
 
-PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err)
+static PGconn *connect_as(const rh_cluster *c, const char *dbname, const char *user, const char *password,
+                          rh_err *err)
 {
-    char *ci = rh_cluster_conninfo_db(c, dbname);
+    char *ci = conninfo_for(c, dbname, user, password);
     PGconn *conn = PQconnectdb(ci);
     free(ci);
     if (PQstatus(conn) != CONNECTION_OK) {
-        rh_err_set(err, "cannot connect to database %s of cluster %s: %s", dbname ? dbname : "postgres",
-                   c->id, PQerrorMessage(conn));
+        rh_err_set(err, "cannot connect to database %s of cluster %s as %s: %s", dbname ? dbname : "postgres",
+                   c->id, user, PQerrorMessage(conn));
         PQfinish(conn);
         return NULL;
     }
     return conn;
 }
 
+PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err)
+{
+    return connect_as(c, dbname, c->user, user_password(c), err);
+}
+
+PGconn *rh_cluster_connect_admin(const rh_cluster *c, const char *dbname, rh_err *err)
+{
+    return connect_as(c, dbname, ADMIN, c->admin_pw, err);
+}
+
 int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err)
 {
-    PGconn *conn = rh_cluster_connect(c, NULL, err);
+    return rh_cluster_copy_db(c, "template0", dbname, err);
+}
+
+int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect_admin(c, NULL, err);
     if (!conn)
         return -1;
     char *ident = PQescapeIdentifier(conn, dbname, strlen(dbname));
-    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE template0", ident);
+    char *tmpl = PQescapeIdentifier(conn, from, strlen(from));
+    char *owner = PQescapeIdentifier(conn, c->user, strlen(c->user));
+    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s", ident, tmpl, owner);
     PQfreemem(ident);
+    PQfreemem(tmpl);
+    PQfreemem(owner);
     PGresult *r = PQexec(conn, sql);
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = rh_err_set(err, "cannot create database %s in cluster %s: %s", dbname, c->id,
+        rc = rh_err_set(err, "cannot create database %s (from %s) in cluster %s: %s", dbname, from, c->id,
                         PQresultErrorMessage(r));
     PQclear(r);
     free(sql);
@@ -507,13 +569,49 @@ static void sh_quote(rh_buf *b, const char *s)
     rh_buf_putc(b, '\'');
 }
 
+static void psql_line(rh_buf *b, const char *dir, const char *user)
+{
+    rh_buf_puts(b, "PGPASSFILE=");
+    char *pgpass = rh_record_pgpass_path(dir);
+    sh_quote(b, pgpass);
+    free(pgpass);
+    rh_buf_puts(b, " psql -h ");
+    sh_quote(b, dir);
+    rh_buf_puts(b, " -p " PORT " -U ");
+    sh_quote(b, user);
+    rh_buf_puts(b, " postgres");
+}
+
+char *rh_cluster_kept_psql_command(const char *dir)
+{
+    char *path = rh_record_pgpass_path(dir), *text = NULL;
+    rh_err ignored;
+    char *cmd = NULL;
+    /* the first line is the user's role: DIR:PORT:*:USER:PASSWORD */
+    if (rh_fs_read(path, &text, NULL, &ignored) == 0) {
+        char *user = text;
+        for (int field = 0; field < 3 && user; field++)
+            user = strchr(user + (field ? 1 : 0), ':');
+        char *end = user ? strchr(user + 1, ':') : NULL;
+        if (end) {
+            *end = 0;
+            rh_buf b;
+            rh_buf_init(&b);
+            psql_line(&b, dir, user + 1);
+            cmd = rh_buf_steal(&b);
+            rh_buf_free(&b);
+        }
+    }
+    free(text);
+    free(path);
+    return cmd;
+}
+
 char *rh_cluster_psql_command(const rh_cluster *c)
 {
     rh_buf b;
     rh_buf_init(&b);
-    rh_buf_puts(&b, "psql -h ");
-    sh_quote(&b, c->dir);
-    rh_buf_puts(&b, " -p " PORT " -U postgres postgres");
+    psql_line(&b, c->dir, c->user);
     char *s = rh_buf_steal(&b);
     rh_buf_free(&b);
     return s;
@@ -522,6 +620,8 @@ char *rh_cluster_psql_command(const rh_cluster *c)
 const char *rh_cluster_conninfo(const rh_cluster *c) { return c->conninfo; }
 const char *rh_cluster_url(const rh_cluster *c) { return c->url; }
 const char *rh_cluster_id(const rh_cluster *c) { return c->id; }
+const char *rh_cluster_user(const rh_cluster *c) { return c->user; }
+int rh_cluster_is_superuser(const rh_cluster *c) { return strcmp(c->user, ADMIN) == 0; }
 const char *rh_cluster_dir(const rh_cluster *c) { return c->dir; }
 pid_t rh_cluster_pid(const rh_cluster *c) { return c->pid; }
 const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c) { return &c->bin; }

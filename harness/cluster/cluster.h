@@ -42,6 +42,7 @@ typedef struct rh_cluster_opts {
     const char *locale;     /* NULL: "C" */
     const char *cache_dir;  /* NULL: $REHEARSE_CACHE_DIR, $XDG_CACHE_HOME/rehearse, ~/.cache/rehearse */
     const char *const *settings; /* extra server settings "name=value", NULL-terminated; may be NULL */
+    int superuser;          /* the user's SQL runs as the superuser, not the migration role (--superuser) */
 } rh_cluster_opts;
 
 /* ---- one cluster ----------------------------------------------------------------------------- */
@@ -66,17 +67,33 @@ void rh_cluster_keep(rh_cluster *c);
 /* Immediate shutdown and start again on the same data (crash recovery): the "restart" fault. */
 int rh_cluster_restart(rh_cluster *c, rh_err *err);
 
-/* Create a database (from template0, so it starts empty). */
+/*
+ * Two roles, each with a random password of this cluster (scram-sha-256; no trust):
+ *  - the user's role, which runs migrations and scenario SQL: "migrator", shaped like a managed
+ *    service's migration user (owns its databases, may create schemas and trusted extensions; no
+ *    superuser, no COPY PROGRAM, no server files), or the superuser "postgres" with opts.superuser;
+ *  - the superuser "postgres", for what rehearse does itself (creating databases, faults).
+ */
+
+/* Create a database (from template0, so it starts empty), owned by the user's role. */
 int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err);
 
-/* Connect to a database of the cluster (NULL: "postgres"). Caller PQfinish()es. */
+/* CREATE DATABASE dbname TEMPLATE from, owned by the user's role (from must have no sessions). */
+int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_err *err);
+
+/* Connect to a database (NULL: "postgres") as the user's role. Caller PQfinish()es. */
 PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err);
 
-/* libpq keyword/value string for a database (NULL: "postgres"); caller frees. */
+/* Connect as the superuser, for rehearse's own work. Caller PQfinish()es. */
+PGconn *rh_cluster_connect_admin(const rh_cluster *c, const char *dbname, rh_err *err);
+
+/* libpq keyword/value string for a database (NULL: "postgres"), user's role and password; caller frees. */
 char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname);
 
-const char *rh_cluster_conninfo(const rh_cluster *c); /* "host=DIR port=5432 user=postgres dbname=postgres" */
-const char *rh_cluster_url(const rh_cluster *c);      /* postgresql://postgres@/postgres?host=%2F... */
+const char *rh_cluster_conninfo(const rh_cluster *c); /* "host=DIR port=5432 user=migrator password=... dbname=postgres" */
+const char *rh_cluster_url(const rh_cluster *c);      /* postgresql://migrator:PASSWORD@localhost:5432/postgres?host=%2F... */
+const char *rh_cluster_user(const rh_cluster *c);     /* the user's role: "migrator" or "postgres" */
+int rh_cluster_is_superuser(const rh_cluster *c);     /* the user's role is the superuser (opts.superuser) */
 const char *rh_cluster_id(const rh_cluster *c);
 const char *rh_cluster_dir(const rh_cluster *c);      /* private directory; also the socket directory */
 pid_t rh_cluster_pid(const rh_cluster *c);            /* the postmaster */
@@ -85,14 +102,18 @@ const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c);
 /* Append the last `lines` lines of the server log to out (for failure reports). */
 void rh_cluster_log_tail(const rh_cluster *c, rh_buf *out, int lines);
 
-/* A ready-to-paste psql command for this cluster; caller frees. */
+/* A ready-to-paste psql command (PGPASSFILE=DIR.pgpass psql ..., the file rh_cluster_keep writes); caller frees. */
 char *rh_cluster_psql_command(const rh_cluster *c);
+
+/* The same for a kept cluster's folder (`rehearse clusters`); NULL if it has no pgpass file. Caller frees. */
+char *rh_cluster_kept_psql_command(const char *dir);
 
 /* Where the time of the last start went, in microseconds (for `rehearse bench cluster`). */
 typedef struct rh_cluster_timing {
     long template_us;   /* template lookup (and build, the first time) */
     long copy_us;       /* copying the template into the private directory */
     long ready_us;      /* exec of postgres until PQping says ready */
+    long auth_us;       /* setting the cluster's own passwords */
 } rh_cluster_timing;
 rh_cluster_timing rh_cluster_last_timing(const rh_cluster *c);
 

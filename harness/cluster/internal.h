@@ -41,6 +41,23 @@ long rh_now_us(void);
 int rh_manifest_write(const char *datadir, const char *path, rh_err *err);
 int rh_manifest_check(const char *datadir, const char *path, char *why, size_t whylen);
 
+/* Passwords: RH_PASSWORD_LEN random hex digits (from the OpenSSL random generator). */
+#define RH_PASSWORD_LEN 32
+void rh_random_password(char out[RH_PASSWORD_LEN + 1]);
+
+/* The SCRAM-SHA-256 secret PostgreSQL stores for a password (one PBKDF2 iteration; see auth.c). Caller frees. */
+char *rh_scram_secret(const char *password);
+
+/* The bootstrap password of a template's superuser (template.c), from its cache entry. */
+int rh_template_secret(const char *entry, char out[RH_PASSWORD_LEN + 1], rh_err *err);
+
+/*
+ * Log in with the bootstrap conninfo (the template's password) and set the cluster's own: admin's,
+ * and, when user is not NULL, create the migration role user with user_pw owning database postgres.
+ */
+int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char *admin_pw, const char *user,
+                  const char *user_pw, rh_err *err);
+
 typedef struct rh_proc_ref rh_proc_ref;
 
 /*
@@ -96,7 +113,10 @@ char *rh_record_path(const char *dir);
 int rh_record_write(const char *dir, const rh_cluster_record *r, rh_err *err);
 /* 0 when the record exists, parses and is a 0644-or-stricter regular file of rehearse's account. */
 int rh_record_read(const char *dir, rh_cluster_record *r);
-void rh_record_remove(const char *dir);
+void rh_record_remove(const char *dir); /* the record and the pgpass file */
+
+/* RUN_DIR/ID.pgpass: a kept cluster's passwords (0600, rehearse's account), for the user's psql. */
+char *rh_record_pgpass_path(const char *dir);
 /* The run folder is rehearse's account's and no one else may write it (else its records mean nothing). */
 int rh_run_dir_trusted(const char *run, rh_err *err);
 

@@ -29,6 +29,11 @@ char *rh_record_path(const char *dir)
     return rh_xasprintf("%s.owner", dir);
 }
 
+char *rh_record_pgpass_path(const char *dir)
+{
+    return rh_xasprintf("%s.pgpass", dir);
+}
+
 /* A folder or file only rehearse's account may change. */
 static int trusted_stat(const struct stat *st)
 {
@@ -115,5 +120,8 @@ void rh_record_remove(const char *dir)
     if (unlink(path) < 0 && errno != ENOENT) {
         /* nothing more to do: the reaper tries again */
     }
+    free(path);
+    path = rh_record_pgpass_path(dir);
+    unlink(path);
     free(path);
 }

@@ -8,7 +8,9 @@
  * complete template from a partial one (a killed build), which is rebuilt.
  *
  * A cache entry templates/KEY/ holds data/ (what initdb made; the part each cluster copies),
- * manifest (see manifest.c) and the marker. A template whose files no longer match their manifest
+ * manifest (see manifest.c), secret and the marker. The template knows no `trust`: its superuser
+ * has a random password (secret, 0600, outside data/ so that no cluster holds it) that rehearse
+ * uses once per cluster, right after start, to give that cluster passwords of its own. A template whose files no longer match their manifest
  * (damaged on disk, truncated by a full disk) is rebuilt too, instead of failing every run.
  */
 #include "cluster/internal.h"
@@ -27,8 +29,9 @@
 
 #define MARKER "REHEARSE_TEMPLATE"
 #define MANIFEST "manifest"
+#define SECRET "secret"
 /* Bumped whenever what a template holds changes, so that older cache entries are never used. */
-#define TEMPLATE_FORMAT "t2"
+#define TEMPLATE_FORMAT "t4"
 
 char *rh_template_cache_dir(const rh_cluster_opts *opts)
 {
@@ -94,6 +97,11 @@ static int template_valid(const char *dir, const char *expected_marker, char *wh
         snprintf(why, whylen, "its %s marker is not this version's", MARKER);
         return 0;
     }
+    snprintf(path, sizeof path, "%s/" SECRET, dir);
+    if (!rh_fs_exists(path)) {
+        snprintf(why, whylen, "no %s file", SECRET);
+        return 0;
+    }
     snprintf(path, sizeof path, "%s/" MANIFEST, dir);
     snprintf(data_dir, sizeof data_dir, "%s/data", dir);
     return rh_manifest_check(data_dir, path, why, whylen);
@@ -114,7 +122,7 @@ static void append_log_tail(rh_err *err, const char *log_path)
 
 /* Run initdb into workdir/data as the server account; the result is moved into the cache by the caller. */
 static int run_initdb(const rh_pgbin *bin, const rh_cluster_opts *opts, const rh_runas *ra,
-                      const char *workdir, rh_err *err)
+                      const char *workdir, const char *pwfile, rh_err *err)
 {
     char initdb[4200], data[4200], log[4200];
     snprintf(initdb, sizeof initdb, "%s/initdb", bin->bindir);
@@ -123,7 +131,8 @@ static int run_initdb(const rh_pgbin *bin, const rh_cluster_opts *opts, const rh
     char *enc = rh_xasprintf("--encoding=%s", opt_or(opts ? opts->encoding : NULL, "UTF8"));
     char *loc = rh_xasprintf("--locale=%s", opt_or(opts ? opts->locale : NULL, "C"));
     /* 1 MB WAL segments: the template (and every copy of it) is 15 MB smaller. */
-    char *argv[] = {initdb, "-D", data, "-U", "postgres", "--auth=trust", enc, loc,
+    char *pwarg = rh_xasprintf("--pwfile=%s", pwfile);
+    char *argv[] = {initdb, "-D", data, "-U", "postgres", "--auth=scram-sha-256", pwarg, enc, loc,
                     "--no-sync", "--wal-segsize=1", NULL};
     rh_err e2;
     pid_t pid = rh_spawn_detached(argv, ra, log, &e2);
@@ -139,6 +148,7 @@ static int run_initdb(const rh_pgbin *bin, const rh_cluster_opts *opts, const rh
     }
     free(enc);
     free(loc);
+    free(pwarg);
     return rc;
 }
 
@@ -164,7 +174,23 @@ static int build_template(const rh_pgbin *bin, const rh_cluster_opts *opts, cons
         rh_err_errno(err, "cannot give %s to %s", workdir, ra.name);
         goto out;
     }
-    if (run_initdb(bin, opts, &ra, workdir, err) < 0)
+    /*
+     * The superuser's bootstrap password. initdb gets its SCRAM secret, which PostgreSQL stores as
+     * given: the password itself never reaches a file the server's account can read.
+     */
+    char secret[RH_PASSWORD_LEN + 1];
+    rh_random_password(secret);
+    char *pwfile = rh_xasprintf("%s/pw", workdir);
+    char *scram = rh_scram_secret(secret);
+    int prc = rh_fs_write(pwfile, scram, strlen(scram), 0600, err);
+    free(scram);
+    if (prc == 0 && ra.active && chown(pwfile, ra.uid, ra.gid) < 0)
+        prc = rh_err_errno(err, "cannot give %s to %s", pwfile, ra.name);
+    if (prc == 0)
+        prc = run_initdb(bin, opts, &ra, workdir, pwfile, err);
+    unlink(pwfile);
+    free(pwfile);
+    if (prc < 0)
         goto out;
     staging = rh_xasprintf("%s.tmp-%d", dir, (int)getpid());
     rh_fs_rmtree(staging, err);
@@ -191,6 +217,11 @@ static int build_template(const rh_pgbin *bin, const rh_cluster_opts *opts, cons
     int wrc = rh_manifest_write(sdata, manifest, err);
     free(manifest);
     free(sdata);
+    if (wrc < 0)
+        goto out;
+    char *spath = rh_xasprintf("%s/" SECRET, staging);
+    wrc = rh_fs_write(spath, secret, strlen(secret), 0600, err);
+    free(spath);
     if (wrc < 0)
         goto out;
     char *mpath = rh_xasprintf("%s/" MARKER, staging);
@@ -278,5 +309,21 @@ out:
     free(marker);
     free(key);
     free(cache);
+    return rc;
+}
+
+int rh_template_secret(const char *entry, char out[RH_PASSWORD_LEN + 1], rh_err *err)
+{
+    char *path = rh_xasprintf("%s/" SECRET, entry);
+    char *data = NULL;
+    size_t len = 0;
+    int rc = rh_fs_read(path, &data, &len, err);
+    if (rc == 0 && len != RH_PASSWORD_LEN)
+        rc = rh_err_set(err, "the template's %s is damaged (%zu bytes, not %d): delete %s and rehearse builds it again",
+                        path, len, RH_PASSWORD_LEN, entry);
+    if (rc == 0)
+        memcpy(out, data, RH_PASSWORD_LEN + 1);
+    free(data);
+    free(path);
     return rc;
 }

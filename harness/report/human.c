@@ -169,7 +169,7 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
         if (r->status == RH_SKIP)
             rh_buf_printf(out, " (skipped: %s)\n", r->skip_reason ? r->skip_reason : "");
         else
-            rh_buf_printf(out, " (%.2f s)\n", r->ms / 1000.0);
+            rh_buf_printf(out, " (%.2f s%s)\n", r->ms / 1000.0, r->superuser ? ", as superuser" : "");
         if (r->have_profile) {
             c(out, color, C_DIM);
             rh_buf_puts(out, "        ");

@@ -266,6 +266,8 @@ void rh_report_json(const rh_run *run, rh_buf *out)
         json_object_object_add(o, "status", json_object_new_string(st[r->status]));
         if (r->timed_out)
             json_object_object_add(o, "timed_out", json_object_new_boolean(1));
+        if (r->superuser)
+            json_object_object_add(o, "superuser", json_object_new_boolean(1));
         if (r->crashed) {
             json_object_object_add(o, "crashed", json_object_new_boolean(1));
             json_object_object_add(o, "signal", json_object_new_int(r->signal));

@@ -384,7 +384,7 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     ctx->fault = NULL;   /* a fault is for one command */
     if (job->fault) {
         rh_err err;
-        job->wconn = rh_ctx_connect(ctx, NULL, &err);
+        job->wconn = rh_ctx_connect_admin(ctx, &err);
         if (!job->wconn) {
             job_free(job);
             return rh_setup_error(ctx, st, "fault: %s", err.msg);

@@ -174,6 +174,14 @@ PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err)
     return c;
 }
 
+PGconn *rh_ctx_connect_admin(rh_ctx *ctx, rh_err *err)
+{
+    PGconn *c = rh_cluster_connect_admin(ctx->cluster, NULL, err);
+    if (c)
+        PQsetNoticeProcessor(c, no_notices, NULL);
+    return c;
+}
+
 int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st)
 {
     rh_err err;
@@ -820,6 +828,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
 
     rh_cluster_opts co = {0};
     co.pg_bin = opts->pg_bin;
+    co.superuser = opts->superuser || s->superuser;
+    res->superuser = co.superuser;
     if (rh_cluster_start(&ctx.cluster, &co, &err) < 0) {
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
         ctx_free(&ctx);

@@ -86,6 +86,8 @@ void rh_ctx_load_spec(rh_ctx *ctx, rh_load_spec *spec);
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
 /* A connection of the cluster whose notices (WARNINGs of a shutdown ...) are not printed. */
 PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err);
+/* The superuser's connection, for what rehearse does itself (faults: cancel, terminate). */
+PGconn *rh_ctx_connect_admin(rh_ctx *ctx, rh_err *err);
 /* Reconnect what a server restart broke. */
 int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
 /* After a sql step or query: roll back a transaction it left open, reconnect a lost connection. */

@@ -150,6 +150,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     signal(SIGPIPE, SIG_IGN);
     rh_exec_opts eo = {0};
     eo.keep_failed = o->keep_failed;
+    eo.superuser = o->superuser;
     eo.pg_bin = o->pg_bin;
     announce a = {fd, go_fd, crash_step(s->path)};
     eo.on_step = announce_step;
@@ -683,6 +684,8 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
                 continue;
             rh_exec_opts eo = {0};
             eo.keep_failed = o->keep_failed;
+            eo.superuser = o->superuser;
+    eo.superuser = o->superuser;
             eo.pg_bin = o->pg_bin;
             rh_scenario_run(items[i].scn, &eo, items[i].res);
             completed(&s, &items[i]);

@@ -114,6 +114,7 @@ char *rh_result_to_json(const rh_result *r)
     put_str(o, "path", r->path);
     put_str(o, "name", r->name);
     json_object_object_add(o, "status", json_object_new_int(r->status));
+    json_object_object_add(o, "superuser", json_object_new_int(r->superuser));
     json_object_object_add(o, "timed_out", json_object_new_int(r->timed_out));
     json_object_object_add(o, "crashed", json_object_new_int(r->crashed));
     json_object_object_add(o, "signal", json_object_new_int(r->signal));
@@ -191,6 +192,7 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
         r->profile_source = get_str(o, "profile_source");
     }
     free(pv);
+    r->superuser = (int)get_int(o, "superuser");
     json_object_put(o);
     return 0;
 }

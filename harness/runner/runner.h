@@ -61,6 +61,7 @@ typedef struct rh_result {
     rh_profile profile;
     rh_profile_from profile_from;
     char *profile_source;
+    int superuser;       /* its SQL and commands ran as the cluster's superuser (--superuser, `superuser`) */
 } rh_result;
 
 void rh_result_free(rh_result *r);
@@ -112,6 +113,7 @@ typedef struct rh_runner_opts {
     const char *filter;       /* keep scenarios whose name or path contains this; NULL: all */
     int shard_k, shard_n;     /* 0/0: no sharding */
     int keep_failed;          /* leave a failed scenario's cluster running */
+    int superuser;            /* --superuser: every scenario's SQL and commands run as the superuser */
     long timeout_ms;          /* per scenario unless the file says `timeout`; 0: 120 s */
     const char *pg_bin;       /* PostgreSQL binaries; NULL: search */
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
@@ -149,6 +151,7 @@ int rh_runner_run(const rh_runner_opts *opts, char *const *files, size_t nfiles,
  */
 typedef struct rh_exec_opts {
     int keep_failed;
+    int superuser;            /* as the superuser (--superuser; a scenario's `superuser` line does it for one) */
     const char *pg_bin;
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */

@@ -111,6 +111,14 @@ int rh_scnp_header(cur *c, const rh_tok *kw)
         p->s->timeout_ms = ms;
         return rh_scnp_no_heredoc(c, k);
     }
+    if (strcmp(k, "superuser") == 0) {
+        if (p->depth > 0)
+            return rh_scnp_err(c, kw, "say it in the scenario file itself", "'superuser' inside an included file");
+        if (rh_scnp_need_end(c, "superuser takes no argument") < 0)
+            return -1;
+        p->s->superuser = 1;
+        return rh_scnp_no_heredoc(c, k);
+    }
     if (strcmp(k, "skip") == 0) {
         rh_buf b;
         rh_buf_init(&b);

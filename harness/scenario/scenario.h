@@ -149,6 +149,7 @@ typedef struct rh_scenario {
     size_t nsteps;
     long timeout_ms;         /* `timeout DURATION`; 0 = the runner's default */
     char *skip;              /* `skip REASON`: the scenario is reported as skipped */
+    int superuser;           /* `superuser`: its SQL and commands run as the cluster's superuser */
     char **files;            /* every file read (the scenario and its includes), owned here */
     size_t nfiles;
     char **roots;            /* the folders its files may be in: its own folder, the work tree of the git

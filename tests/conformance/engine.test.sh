@@ -42,15 +42,19 @@ trap cleanup EXIT
 
 # ---- one throwaway cluster for the whole test (rehearse's own cluster module, kept until the end)
 mkdir -p "$work/empty"
-"$bin" status --migrations-dir "$work/empty" --keep >/dev/null 2>"$work/keep.err"
+# (as the superuser: the comparisons below create and drop databases and read every catalog)
+"$bin" status --migrations-dir "$work/empty" --keep --superuser >/dev/null 2>"$work/keep.err"
 cluster_id=$(sed -n 's/.*rehearse clusters --stop \([^`]*\)`.*/\1/p' "$work/keep.err")
-sockdir=$(sed -n "s/^  psql -h '\([^']*\)' -p \([0-9]*\) .*/\1/p" "$work/keep.err")
-port=$(sed -n "s/^  psql -h '\([^']*\)' -p \([0-9]*\) .*/\2/p" "$work/keep.err")
-[ -n "$cluster_id" ] && [ -n "$sockdir" ] || { echo "FAIL: could not start a cluster:"; cat "$work/keep.err"; exit 1; }
+sockdir=$(sed -n "s/^  PGPASSFILE='[^']*' psql -h '\([^']*\)' -p \([0-9]*\) .*/\1/p" "$work/keep.err")
+port=$(sed -n "s/^  PGPASSFILE='[^']*' psql -h '\([^']*\)' -p \([0-9]*\) .*/\2/p" "$work/keep.err")
+# the cluster's own password: in the printed URL (for Prisma) and in its pgpass file (for psql)
+password=$(sed -n 's|^  postgresql://postgres:\([^@]*\)@.*|\1|p' "$work/keep.err")
+export PGPASSFILE="$sockdir.pgpass"
+[ -n "$cluster_id" ] && [ -n "$sockdir" ] && [ -n "$password" ] || { echo "FAIL: could not start a cluster:"; cat "$work/keep.err"; exit 1; }
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PSQL="$pgbin/psql"; [ -x "$PSQL" ] || PSQL=psql
 PGDUMP="$pgbin/pg_dump"; [ -x "$PGDUMP" ] || PGDUMP=pg_dump
-url() { echo "postgresql://postgres@localhost/$1?host=$sockdir&port=$port"; }
+url() { echo "postgresql://postgres:$password@localhost/$1?host=$sockdir&port=$port"; }
 sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U postgres -d "$1" -c "$2"; }
 
 # ---- make sure the oracle is installed (npm ci on first use); a failure here fails the test

@@ -42,7 +42,12 @@ rc=$(run deploy --migrations-dir "$repo/prisma/migrations" --keep)
 kept=$(sed -n 's/.*rehearse clusters --stop \([^`]*\)`.*/\1/p' "$work/err")
 url=$(grep '^  postgresql://' "$work/err" | sed 's/^  //')
 [ "$rc" = 0 ] && [ -n "$kept" ] && [ -n "$url" ] || fail "--keep: rc $rc, no cluster id or URL: $(cat "$work/err")"
-grep -q "^  psql -h " "$work/err" || fail "--keep prints no psql command"
+# the printed psql line gets in as printed (its password is in the pgpass file it names)
+psql_line=$(grep "^  PGPASSFILE='[^']*' psql -h " "$work/err" | sed 's/^  //')
+[ -n "$psql_line" ] || fail "--keep prints no psql command"
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+who=$(PATH="$pgbin:$PATH" PGCONNECT_TIMEOUT=5 bash -c "$psql_line -X -A -t -w -c 'select current_user'" 2>&1)
+[ "$who" = migrator ] || fail "the printed psql command does not connect as the migration role: $who"
 rc=$(run status --migrations-dir "$repo/prisma/migrations" --database-url "$url&schema=public&connection_limit=5")
 [ "$rc" = 0 ] && grep -q '^Database schema is up to date!$' "$work/out" ||
   fail "status on the kept cluster: rc $rc: $(cat "$work/out" "$work/err")"

@@ -57,7 +57,7 @@ static void test_start_query_stop(void **state)
     assert_string_equal(v, "off |");
     free(v);
     v = rh_test_value(conn, "select current_user");
-    assert_string_equal(v, "postgres");
+    assert_string_equal(v, "migrator");
     free(v);
     PQfinish(conn);
 
