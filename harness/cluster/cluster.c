@@ -202,7 +202,8 @@ void rh_cluster_log_tail(const rh_cluster *c, rh_buf *out, int lines)
     char *data = NULL;
     size_t len = 0;
     rh_err ignored;
-    if (!c || rh_fs_read(c->log, &data, &len, &ignored) < 0)
+    /* the end of the log is enough, whatever its size (rh_fs_read stops at 16 MiB) */
+    if (!c || rh_fs_read_tail(c->log, (size_t)256 << 10, &data, &len, &ignored) < 0)
         return;
     size_t start = len;
     int seen = 0;

@@ -79,6 +79,35 @@ int rh_fs_read_max(const char *path, size_t max, char **data, size_t *len, rh_er
     return read_regular(path, 0, path, max, data, len, err);
 }
 
+int rh_fs_read_tail(const char *path, size_t max, char **data, size_t *len, rh_err *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open %s", path);
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return rh_err_set(err, "cannot read %s: not a regular file", path);
+    }
+    off_t from = st.st_size > (off_t)max ? st.st_size - (off_t)max : 0;
+    char *buf = rh_xmalloc(max + 1);
+    size_t got = 0;
+    while (got < max) {
+        ssize_t n = pread(fd, buf + got, max - got, from + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    buf[got] = '\0';
+    *data = buf;
+    if (len)
+        *len = got;
+    return 0;
+}
+
 int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err)
 {
     return read_regular(path, 0, path, RH_FS_READ_MAX, data, len, err);

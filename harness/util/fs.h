@@ -23,6 +23,9 @@
 int rh_fs_read(const char *path, char **data, size_t *len, rh_err *err);
 int rh_fs_read_max(const char *path, size_t max, char **data, size_t *len, rh_err *err);
 
+/* The last max bytes (or fewer) of a regular file, e.g. a server log of any size. Caller frees. */
+int rh_fs_read_tail(const char *path, size_t max, char **data, size_t *len, rh_err *err);
+
 /*
  * Confinement. A path is inside a root when its real path (every symbolic link resolved) is the
  * root's real path or below it, and not in a `.git` folder below the root. 1 inside (*real, when real is not NULL, gets the malloc'd real

@@ -1,0 +1,159 @@
+/*
+ * test_fs.c — the one reader of given files (issue 17.9) and confinement (issues 17.4, 17.5):
+ * special files and oversized files are refused without reading; a log tail reads only the end;
+ * a path is inside a root only when its real path is, never through a .git folder.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testlib.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+static const char *tdir;   /* this test's folder (rh_test_tmpdir makes a new one per call) */
+
+static char *at(const char *name)
+{
+    return rh_xasprintf("%s/%s", tdir, name);
+}
+
+static void refused(const char *path, const char *want)
+{
+    char *data = NULL;
+    size_t len = 0;
+    rh_err err;
+    if (rh_fs_read(path, &data, &len, &err) == 0)
+        fail_msg("%s was read (%zu bytes)", path, len);
+    if (!strstr(err.msg, want))
+        fail_msg("%s: '%s' lacks '%s'", path, err.msg, want);
+    assert_null(data);
+}
+
+static void test_special_files_are_refused(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *fifo = at("fifo"), *dir = at("dir"), *big = at("big");
+    assert_int_equal(mkfifo(fifo, 0600), 0);   /* no writer: an ordinary open would block forever */
+    assert_int_equal(mkdir(dir, 0700), 0);
+    int fd = open(big, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)RH_FS_READ_MAX + 1), 0);
+    close(fd);
+    refused(fifo, "a FIFO (named pipe)");
+    refused(dir, "a directory");
+    refused("/dev/zero", "a character device");
+    refused(big, "16777217 bytes, over rehearse's limit of 16 MiB");
+    /* a migration may be larger */
+    char *data;
+    size_t len;
+    rh_err err;
+    assert_int_equal(rh_fs_read_max(big, RH_FS_MIGRATION_MAX, &data, &len, &err), 0);
+    assert_int_equal(len, RH_FS_READ_MAX + 1);
+    free(data);
+    free(fifo);
+    free(dir);
+    free(big);
+}
+
+static void test_tail_reads_only_the_end(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *log = at("server.log");
+    int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    assert_true(fd >= 0);
+    assert_int_equal(ftruncate(fd, (off_t)RH_FS_READ_MAX * 2), 0);   /* a log over the reader's limit */
+    assert_int_equal(pwrite(fd, "last line\n", 10, (off_t)RH_FS_READ_MAX * 2), 10);
+    close(fd);
+    char *data;
+    size_t len;
+    rh_err err;
+    assert_int_equal(rh_fs_read_tail(log, 4096, &data, &len, &err), 0);
+    assert_int_equal(len, 4096);
+    assert_string_equal(data + len - 10, "last line\n");
+    free(data);
+    free(log);
+}
+
+static void test_inside(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *root = at("root"), *rootx = at("rootx"), *secret = at("rootx/secret"), *in = at("root/in.sql");
+    char *link_out = at("root/out.sql"), *link_in = at("root/in-link.sql"), *git = at("root/.git");
+    char *gitcfg = at("root/.git/config"), *gitish = at("root/.github");
+    assert_int_equal(mkdir(root, 0700), 0);
+    assert_int_equal(mkdir(rootx, 0700), 0);   /* shares root's prefix: not inside it */
+    assert_int_equal(mkdir(git, 0700), 0);
+    assert_int_equal(mkdir(gitish, 0700), 0);
+    rh_err err;
+    assert_int_equal(rh_fs_write(secret, "TOPSECRET\n", 10, 0600, &err), 0);
+    assert_int_equal(rh_fs_write(in, "select 1;\n", 10, 0600, &err), 0);
+    assert_int_equal(rh_fs_write(gitcfg, "token\n", 6, 0600, &err), 0);
+    assert_int_equal(symlink(secret, link_out), 0);
+    assert_int_equal(symlink("in.sql", link_in), 0);
+    const char *roots[] = {root};
+    assert_int_equal(rh_fs_inside(in, roots, 1, NULL), 1);
+    assert_int_equal(rh_fs_inside(link_in, roots, 1, NULL), 1);
+    assert_int_equal(rh_fs_inside(root, roots, 1, NULL), 1);
+    assert_int_equal(rh_fs_inside(gitish, roots, 1, NULL), 1);   /* .github is not .git */
+    assert_int_equal(rh_fs_inside(secret, roots, 1, NULL), 0);
+    assert_int_equal(rh_fs_inside(link_out, roots, 1, NULL), 0);
+    assert_int_equal(rh_fs_inside(gitcfg, roots, 1, NULL), 0);
+    assert_int_equal(rh_fs_inside(git, roots, 1, NULL), 0);
+    char *absent = at("root/absent");
+    assert_int_equal(rh_fs_inside(absent, roots, 1, NULL), -1);
+    free(absent);
+    const char *slash[] = {"/"};
+    assert_int_equal(rh_fs_inside(secret, slash, 1, NULL), 1);
+
+    char *data = NULL;
+    size_t len;
+    assert_int_equal(rh_fs_read_inside(link_out, roots, 1, RH_FS_READ_MAX, &data, &len, &err), -1);
+    assert_null(data);
+    assert_non_null(strstr(err.msg, "out.sql ("));
+    assert_non_null(strstr(err.msg, "rootx/secret) is outside"));
+    assert_null(strstr(err.msg, "TOPSECRET"));
+    assert_int_equal(rh_fs_read_inside(link_in, roots, 1, RH_FS_READ_MAX, &data, &len, &err), 0);
+    assert_string_equal(data, "select 1;\n");
+    free(data);
+
+    /* the git work tree holding a folder */
+    char *top = rh_fs_git_toplevel(gitish);
+    char *realroot = realpath(root, NULL);
+    assert_non_null(top);
+    assert_string_equal(top, realroot);
+    free(top);
+    free(realroot);
+    assert_null(rh_fs_git_toplevel(rootx));
+    free(root);
+    free(rootx);
+    free(secret);
+    free(in);
+    free(link_out);
+    free(link_in);
+    free(git);
+    free(gitcfg);
+    free(gitish);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_special_files_are_refused),
+        cmocka_unit_test(test_tail_reads_only_the_end),
+        cmocka_unit_test(test_inside),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
