@@ -113,6 +113,11 @@ char *rh_record_path(const char *dir);
 int rh_record_write(const char *dir, const rh_cluster_record *r, rh_err *err);
 /* 0 when the record exists, parses and is a 0644-or-stricter regular file of rehearse's account. */
 int rh_record_read(const char *dir, rh_cluster_record *r);
+/* Parse a record's text (modified in place); -1 if it is not one. Fuzzed (tests/fuzz/fuzz_record.c). */
+int rh_record_parse(char *text, rh_cluster_record *r);
+/* Parse the text of a watchdog "A" line ("pid start uid<TAB>exe<TAB>dir", modified in place); *dir
+   points into it. -1 if malformed. Fuzzed too. */
+int rh_watchdog_line_parse(char *text, rh_proc_ref *ref, char **dir);
 void rh_record_remove(const char *dir); /* the record and the pgpass file */
 
 /* RUN_DIR/ID.pgpass: a kept cluster's passwords (0600, rehearse's account), for the user's psql. */

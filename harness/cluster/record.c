@@ -12,6 +12,8 @@
  *     server PID START UID     its postmaster (0 0 0 before it runs)
  *     exe:PATH                 the postmaster's executable (real path; empty before it runs)
  *     kept 0|1                 left running on purpose (--keep)
+ *
+ * The watchdog's "A" lines carry the same reference: "pid start uid<TAB>exe<TAB>dir".
  */
 #include "cluster/internal.h"
 
@@ -97,6 +99,12 @@ int rh_record_read(const char *dir, rh_cluster_record *r)
     if (n <= 0)
         return -1;
     text[n] = '\0';
+    return rh_record_parse(text, r);
+}
+
+int rh_record_parse(char *text, rh_cluster_record *r)
+{
+    memset(r, 0, sizeof *r);
     int pid = 0, spid = 0, kept = 0, used = 0;
     unsigned uid = 0;
     if (sscanf(text, "owner %d %llu\nserver %d %llu %u\nexe:%n", &pid, &r->owner_start, &spid, &r->server.start,
@@ -106,6 +114,8 @@ int rh_record_read(const char *dir, rh_cluster_record *r)
     if (!nl || sscanf(nl + 1, "kept %d", &kept) != 1)
         return -1;
     *nl = '\0';
+    if (strlen(exe) >= sizeof r->server.exe)
+        return -1;
     r->owner_pid = (pid_t)pid;
     r->server.pid = (pid_t)spid;
     r->server.uid = (uid_t)uid;
@@ -124,4 +134,24 @@ void rh_record_remove(const char *dir)
     path = rh_record_pgpass_path(dir);
     unlink(path);
     free(path);
+}
+
+int rh_watchdog_line_parse(char *text, rh_proc_ref *ref, char **dir)
+{
+    memset(ref, 0, sizeof *ref);
+    int pid = 0, used = 0;
+    unsigned long long start = 0;
+    unsigned uid = 0;
+    if (sscanf(text, "%d %llu %u%n", &pid, &start, &uid, &used) != 3 || text[used] != '\t')
+        return -1;
+    char *exe = text + used + 1, *tab = strchr(exe, '\t');
+    if (!tab || (size_t)(tab - exe) >= sizeof ref->exe || pid < 0)
+        return -1;
+    *tab = '\0';
+    ref->pid = (pid_t)pid;
+    ref->start = start;
+    ref->uid = (uid_t)uid;
+    snprintf(ref->exe, sizeof ref->exe, "%s", exe);
+    *dir = tab + 1;
+    return 0;
 }

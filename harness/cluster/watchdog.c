@@ -89,31 +89,18 @@ static void watchdog_main(int rfd)
                 rh_buf_putc(&line, chunk[i]);
                 continue;
             }
-            if (line.len > 2 && line.data[0] == 'A') {
-                /* "A pid start uid<TAB>exe<TAB>dir" (pid 0: no server yet) */
-                int pid = 0, used = 0;
-                unsigned long long start = 0;
-                unsigned uid = 0;
-                char *exe = NULL, *tab = NULL;
-                if (sscanf(line.data + 2, "%d %llu %u%n", &pid, &start, &uid, &used) == 3 &&
-                    line.data[2 + used] == '\t') {
-                    exe = line.data + 2 + used + 1;
-                    tab = strchr(exe, '\t');
+            rh_proc_ref ref;
+            char *dir = NULL;
+            if (line.len > 2 && line.data[0] == 'A' && rh_watchdog_line_parse(line.data + 2, &ref, &dir) == 0) {
+                size_t k = 0;
+                while (k < n && strcmp(list[k].dir, dir) != 0)
+                    k++;
+                if (k == n) {
+                    list = rh_xrealloc(list, (n + 1) * sizeof *list);
+                    list[n].dir = rh_xstrdup(dir);
+                    n++;
                 }
-                if (tab) {
-                    *tab = '\0';
-                    const char *dir = tab + 1;
-                    size_t k = 0;
-                    while (k < n && strcmp(list[k].dir, dir) != 0)
-                        k++;
-                    if (k == n) {
-                        list = rh_xrealloc(list, (n + 1) * sizeof *list);
-                        list[n].dir = rh_xstrdup(dir);
-                        n++;
-                    }
-                    list[k].server = (rh_proc_ref){.pid = pid, .start = start, .uid = uid};
-                    snprintf(list[k].server.exe, sizeof list[k].server.exe, "%s", exe);
-                }
+                list[k].server = ref;
             } else if (line.len > 2 && line.data[0] == 'F') {
                 for (size_t k = 0; k < n; k++)
                     if (strcmp(list[k].dir, line.data + 2) == 0) {
