@@ -496,14 +496,18 @@ static void test_cli(void **state)
     assert_int_equal(rc, 0);
     assert_non_null(strstr(out, "\"lock-queue\""));
     assert_null(strstr(out, "\"access-exclusive\""));
+    /* the migration role by default (issue 17.1) */
+    assert_true(strstr(out, "\"superuser\": false") || strstr(out, "\"superuser\":false"));
     /* annotations on stderr: the JSON on stdout must still parse */
     assert_null(strstr(out, "::notice"));
     assert_non_null(strstr(errout, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
     free(out);
     free(errout);
-    char *argv2b[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--fail-on", "notice", "--github", NULL};
+    char *argv2b[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "main", "--fail-on", "notice", "--github",
+                      "--superuser", NULL};
     rc = rh_test_run(argv2b, NULL, &out, &errout);
     assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "migrations ran as the cluster's superuser (--superuser)"));
     assert_non_null(strstr(out, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,") ||
                     strstr(errout, "::notice file=prisma/migrations/20250201000000_note/migration.sql,line=1,"));
     free(out);
