@@ -171,7 +171,8 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
     if (build_fixture(tmpl, history, added, err) < 0)
         goto out;
     for (int i = 0; i < runs; i++) {
-        rh_check_opts o = {.repo = tmpl, .base = "HEAD", .pg_bin = opts ? opts->pg_bin : NULL};
+        rh_check_opts o = {.repo = tmpl, .base = "HEAD", .pg_bin = opts ? opts->pg_bin : NULL,
+                           .pg_version = opts ? opts->pg_version : NULL};
         rh_check_result res;
         double t0 = now_ms();
         if (rh_check_run(&o, &res, err) < 0) {

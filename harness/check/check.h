@@ -121,6 +121,7 @@ typedef struct rh_check_opts {
     const char *prisma_version; /* NULL: detected at head, else the default profile */
     const char *seed_file;      /* (g) SQL file loaded after base on the upgrade path; NULL: none */
     const char *pg_bin;         /* NULL: search */
+    const char *pg_version;     /* --pg: "17", "17.10"; NULL: $REHEARSE_PG or any */
     int no_locks;               /* skip (f) */
     int keep;                   /* leave the cluster running (rh_cluster_keep) and say where */
     int superuser;              /* migrations run as the cluster's superuser, not the migration role */
@@ -192,6 +193,7 @@ typedef struct rh_check_bench_opts {
     int runs;          /* 0: 3 */
     int json;          /* JSON instead of text */
     const char *pg_bin;
+    const char *pg_version;
 } rh_check_bench_opts;
 
 /* Build a generated repository, run the whole check `runs` times, report median/min/max wall time. */

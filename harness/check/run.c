@@ -732,7 +732,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* one cluster, a database per path */
     double tc = now_ms();
-    rh_cluster_opts copts = {.pg_bin = o->pg_bin, .superuser = o->superuser};
+    rh_cluster_opts copts = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
     out->superuser = o->superuser;
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;

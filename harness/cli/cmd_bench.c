@@ -22,7 +22,7 @@ int rh_runner_bench(int argc, char **argv) __attribute__((weak));
 
 static void help(void)
 {
-    printf("usage: rehearse bench WHAT [--runs N] [--format human|json] [--pg-bin DIR] [--run-as USER] [options]\n\n"
+    printf("usage: rehearse bench WHAT [--runs N] [--format human|json] [--pg-bin DIR] [--pg VERSION] [--run-as USER] [options]\n\n"
            "cluster    template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
            "           pg_ctl stop, interleaved run by run; --pg-virtualenv adds pg_virtualenv (not safe to\n"
            "           interrupt: a kill leaves its machine-wide 'regress' cluster behind)\n"
@@ -45,7 +45,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
 {
     static const struct option opts[] = {
         {"runs", required_argument, NULL, 'n'},     {"format", required_argument, NULL, 'f'},
-        {"pg-bin", required_argument, NULL, 'b'},   {"run-as", required_argument, NULL, 'u'},
+        {"pg-bin", required_argument, NULL, 'b'},   {"pg", required_argument, NULL, 'W'},   {"run-as", required_argument, NULL, 'u'},
         {"generate", required_argument, NULL, '1'}, {"migrations", required_argument, NULL, '1'},
         {"tables", required_argument, NULL, '1'},   {"history", required_argument, NULL, '1'},
         {"indexes", required_argument, NULL, '2'},  {"added", required_argument, NULL, '2'},
@@ -77,6 +77,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
                 return rh_cli_usage_error("bench", "--format is human or json, not '%s'", optarg);
             break;
         case 'b': a->co.pg_bin = optarg; break;
+        case 'W': a->co.pg_version = optarg; break;
         case 'u': a->co.run_as = optarg; break;
         case 'd': a->migrations_dir = optarg; break;
         case 'O': a->no_oracle = 1; break;
@@ -151,7 +152,8 @@ int rh_cmd_bench(int argc, char **argv)
                                   &err);
     } else if (strcmp(what, "check") == 0) {
         rh_check_bench_opts ko = {.history = a.n1, .added = a.n2, .runs = a.runs, .json = a.json,
-                                  .pg_bin = a.co.pg_bin};
+                                  .pg_bin = a.co.pg_bin,
+                                  .pg_version = a.co.pg_version};
         rc = rh_check_bench(&ko, &out, &err);
     } else {
         rh_buf_free(&out);

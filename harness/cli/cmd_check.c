@@ -44,6 +44,7 @@ static void help(FILE *f)
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
+            "  --pg VERSION          PostgreSQL version: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
             "  --color / --no-color  colour in the human report (default: when stdout is a terminal)\n\n"
             "exit: 0 clean, 1 findings at or above --fail-on, 2 usage or setup error\n");
 }
@@ -51,7 +52,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_KEEP, O_SUPERUSER, O_PGBIN, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -68,6 +69,7 @@ int rh_cmd_check(int argc, char **argv)
         {"keep", no_argument, NULL, O_KEEP},
         {"superuser", no_argument, NULL, O_SUPERUSER},
         {"pg-bin", required_argument, NULL, O_PGBIN},
+        {"pg", required_argument, NULL, O_PGVER},
         {"color", no_argument, NULL, O_COLOR},
         {"no-color", no_argument, NULL, O_NOCOLOR},
         {"help", no_argument, NULL, O_HELP},
@@ -102,6 +104,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
+        case O_PGVER: o.pg_version = optarg; break;
         case O_COLOR: color = 1; break;
         case O_NOCOLOR: color = 0; break;
         case 'h':

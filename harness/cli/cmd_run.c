@@ -43,6 +43,7 @@ static void help(FILE *f)
             "                       role; a scenario's own `superuser` line opts in for that scenario)\n"
             "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
             "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
+            "      --pg VERSION     PostgreSQL version to run on: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
             "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
             "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
             "                       they read only inside their own folder and its git repository\n"
@@ -90,6 +91,7 @@ int rh_cmd_run(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},  {"filter", required_argument, NULL, 'F'},
         {"shard", required_argument, NULL, 'S'},   {"keep-failed", no_argument, NULL, 'k'},
         {"timeout", required_argument, NULL, 't'}, {"pg-bin", required_argument, NULL, 'P'},
+        {"pg", required_argument, NULL, 'G'},
         {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
         {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
@@ -134,6 +136,7 @@ int rh_cmd_run(int argc, char **argv)
             break;
         }
         case 'P': o.pg_bin = optarg; break;
+        case 'G': o.pg_version = optarg; break;
         case 'c': color = 1; break;
         case 'C': color = 0; break;
         case 'l': list = 1; break;
@@ -208,6 +211,7 @@ int rh_cmd_run(int argc, char **argv)
     /* durations of earlier runs, so that the longest scenarios start first */
     rh_cluster_opts copts = {0};
     copts.pg_bin = o.pg_bin;
+    copts.pg_version = o.pg_version;
     char *cache = rh_template_cache_dir(&copts);
     char *timings = cache ? rh_xasprintf("%s/scenario-times.tsv", cache) : NULL;
     free(cache);

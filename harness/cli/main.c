@@ -22,6 +22,7 @@
 #pragma weak rh_cmd_clusters
 #pragma weak rh_cmd_bench
 #pragma weak rh_cmd_plan
+#pragma weak rh_cmd_pg
 
 typedef struct command {
     const char *name;
@@ -40,6 +41,7 @@ static const command commands[] = {
     {"check", rh_cmd_check, "the pull-request gate: clean deploy, upgrade path, hazards"},
     {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
     {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | scenarios"},
+    {"pg", rh_cmd_pg, "PostgreSQL versions: install MAJOR[.MINOR] | list"},
     {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
 };
 

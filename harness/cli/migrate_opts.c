@@ -22,7 +22,8 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"keep", no_argument, NULL, 'k'},                 {"prisma-version", required_argument, NULL, 'p'},
         {"pg-bin", required_argument, NULL, 'b'},         {"applied", required_argument, NULL, 'A'},
         {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
-        {"superuser", no_argument, NULL, 'S'},            {NULL, 0, NULL, 0}};
+        {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
+        {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
     optind = 1;
@@ -39,6 +40,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'S': o->superuser = 1; break;
         case 'p': o->prisma_version = optarg; break;
         case 'b': o->pg_bin = optarg; break;
+        case 'G': o->pg_version = optarg; break;
         case 'A':
         case 'B':
             if (!with_resolve)
@@ -92,6 +94,7 @@ void rh_migrate_help_common(FILE *f)
             "  --pg-bin DIR             PostgreSQL binaries for the throwaway cluster\n"
             "  --superuser              run as the cluster's superuser (default: a migration role that\n"
             "                           owns the database but cannot run programs or read server files)\n"
+            "  --pg VERSION             its PostgreSQL version: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
             "fidelity:\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
             "                           revision's package files, else %s)\n"
@@ -184,6 +187,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
     memset(&copts, 0, sizeof copts);
     copts.pg_bin = o->pg_bin;
     copts.superuser = o->superuser;
+    copts.pg_version = o->pg_version;
     if (rh_cluster_start(&o->cluster, &copts, &err) < 0) {
         fprintf(stderr, "rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;

@@ -26,6 +26,7 @@ typedef struct rh_migrate_opts {
     int superuser;               /* --superuser */
     const char *prisma_version;  /* --prisma-version */
     const char *pg_bin;          /* --pg-bin */
+    const char *pg_version;      /* --pg */
     const char *applied;         /* resolve --applied NAME */
     const char *rolled_back;     /* resolve --rolled-back NAME */
     int help;

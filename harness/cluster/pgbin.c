@@ -53,29 +53,94 @@ static int use_dir(rh_pgbin *out, const char *dir, rh_err *err)
     return read_version(out, err);
 }
 
+/* "17" or "17.10": *major and *minor (-1: any minor). 0 if the text is not such a version. */
+int rh_pgver_parse(const char *want, int *major, int *minor)
+{
+    char *end;
+    long m = strtol(want, &end, 10);
+    if (end == want || m < 9 || m > 99)
+        return 0;
+    *major = (int)m;
+    *minor = -1;
+    if (*end == '\0')
+        return 1;
+    if (*end != '.')
+        return 0;
+    const char *p = end + 1;
+    long n = strtol(p, &end, 10);
+    if (end == p || *end != '\0' || n < 0 || n > 999)
+        return 0;
+    *minor = (int)n;
+    return 1;
+}
+
+int rh_pgver_matches(const char *version, int major, int minor)
+{
+    int ma = -1, mi = -1;
+    if (sscanf(version, "%d.%d", &ma, &mi) < 1)
+        return 0;
+    return ma == major && (minor < 0 || mi == minor);
+}
+
+/* Use dir if it holds the wanted version; else note in tried what it is. 0 used, -1 not. */
+static int try_dir(rh_pgbin *out, const char *dir, const char *label, const char *want, int major, int minor,
+                   rh_buf *tried)
+{
+    if (!has_binaries(dir)) {
+        rh_buf_printf(tried, "  %s %s: no executable initdb and postgres there\n", label, dir);
+        return -1;
+    }
+    rh_err e;
+    if (use_dir(out, dir, &e) < 0) {
+        rh_buf_printf(tried, "  %s %s: %s\n", label, dir, e.msg);
+        if (strcmp(label, "rehearse pg install") == 0)
+            rh_buf_printf(tried, "    (a damaged install: `rehearse pg install --force %s` replaces it)\n",
+                          want ? want : "VERSION");
+        return -1;
+    }
+    if (want && !rh_pgver_matches(out->version, major, minor)) {
+        rh_buf_printf(tried, "  %s %s: PostgreSQL %s, not %s\n", label, dir, out->version, want);
+        return -1;
+    }
+    snprintf(out->origin, sizeof out->origin, "%s", label);
+    return 0;
+}
+
 int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err)
 {
+    return rh_pgbin_find_version(out, override, NULL, err);
+}
+
+int rh_pgbin_find_version(rh_pgbin *out, const char *override, const char *want, rh_err *err)
+{
     memset(out, 0, sizeof *out);
-    rh_buf tried;
-    rh_buf_init(&tried);
-    int rc = -1;
+    int major = 0, minor = -1;
+    const char *want_from = "--pg";
+    if (!want || !*want) {
+        want = getenv("REHEARSE_PG");
+        want_from = "REHEARSE_PG";
+    }
+    if (want && !*want)
+        want = NULL;
+    if (want && !rh_pgver_parse(want, &major, &minor))
+        return rh_err_set(err, "%s %s: not a PostgreSQL version (expected a major like 17 or a major.minor like 17.10)",
+                          want_from, want);
 
     if (override && *override) {
-        if (has_binaries(override))
-            rc = use_dir(out, override, err);
-        else
-            rh_err_set(err, "--pg-bin %s: no executable initdb and postgres there", override);
+        rh_buf tried;
+        rh_buf_init(&tried);
+        int rc = try_dir(out, override, "--pg-bin", want, major, minor, &tried);
+        if (rc < 0)
+            rh_err_set(err, "%.*s", (int)(tried.len > 2 ? tried.len - 3 : 0), tried.len > 2 ? tried.data + 2 : "");
         rh_buf_free(&tried);
         return rc;
     }
+    rh_buf tried;
+    rh_buf_init(&tried);
+    int rc = -1;
     const char *env = getenv("PG_BINDIR");
-    if (env && *env) {
-        if (has_binaries(env)) {
-            rh_buf_free(&tried);
-            return use_dir(out, env, err);
-        }
-        rh_buf_printf(&tried, "  PG_BINDIR=%s: no initdb/postgres there\n", env);
-    }
+    if (env && *env)
+        rc = try_dir(out, env, "PG_BINDIR", want, major, minor, &tried);
 
     /* pg_config may be on PATH; it names the bindir of the installation it belongs to. */
     const char *path = getenv("PATH");
@@ -95,49 +160,63 @@ int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err)
         if (rh_spawn_capture(argv, &b, &ignored) == 0) {
             while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r'))
                 b.data[--b.len] = '\0';
-            if (has_binaries(b.data))
-                rc = use_dir(out, b.data, err);
-            else
-                rh_buf_printf(&tried, "  %s --bindir: %s has no initdb/postgres (client-only install?)\n",
-                              exe, b.data);
+            rc = try_dir(out, b.data, "pg_config", want, major, minor, &tried);
         }
         rh_buf_free(&b);
         break;
     }
     free(paths);
+    if (rc < 0 && !found_pg_config)
+        rh_buf_puts(&tried, "  pg_config: not on PATH\n");
+
+    /* Debian/Ubuntu layout: the wanted major, or the highest installed one. */
+    if (rc < 0) {
+        DIR *d = opendir("/usr/lib/postgresql");
+        int best = -1;
+        if (d) {
+            struct dirent *e;
+            while ((e = readdir(d)) != NULL) {
+                int v = atoi(e->d_name);
+                char dir[4096];
+                snprintf(dir, sizeof dir, "/usr/lib/postgresql/%.200s/bin", e->d_name);
+                if (v > best && (!want || v == major) && has_binaries(dir))
+                    best = v;
+            }
+            closedir(d);
+        }
+        if (best >= 0) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "/usr/lib/postgresql/%d/bin", best);
+            rc = try_dir(out, dir, "installed package", want, major, minor, &tried);
+        } else if (want) {
+            rh_buf_printf(&tried, "  /usr/lib/postgresql/%d/bin: not installed\n", major);
+        } else {
+            rh_buf_puts(&tried, "  /usr/lib/postgresql/*/bin: none with initdb and postgres\n");
+        }
+    }
+
+    /* rehearse's own installs (`rehearse pg install`): the highest matching version. */
+    if (rc < 0) {
+        char dir[4096];
+        if (rh_pginstall_find(dir, sizeof dir, want ? major : 0, minor, &tried) == 0)
+            rc = try_dir(out, dir, "rehearse pg install", want, major, minor, &tried);
+    }
     if (rc == 0) {
         rh_buf_free(&tried);
         return 0;
     }
-    if (!found_pg_config)
-        rh_buf_puts(&tried, "  pg_config: not on PATH\n");
-
-    /* Debian/Ubuntu layout: the highest installed major version wins. */
-    DIR *d = opendir("/usr/lib/postgresql");
-    int best = -1;
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            int v = atoi(e->d_name);
-            char dir[4096];
-            snprintf(dir, sizeof dir, "/usr/lib/postgresql/%.200s/bin", e->d_name);
-            if (v > best && has_binaries(dir))
-                best = v;
-        }
-        closedir(d);
-    }
-    if (best >= 0) {
-        char dir[4096];
-        snprintf(dir, sizeof dir, "/usr/lib/postgresql/%d/bin", best);
-        rh_buf_free(&tried);
-        return use_dir(out, dir, err);
-    }
-    rh_buf_puts(&tried, "  /usr/lib/postgresql/*/bin: none with initdb and postgres\n");
-    rh_err_set(err,
-               "cannot find the PostgreSQL server programs (initdb, postgres). Tried:\n%s"
-               "Install them (Debian/Ubuntu: apt-get install postgresql) or name their folder with "
-               "--pg-bin DIR or PG_BINDIR=DIR.",
-               tried.data);
+    if (want)
+        rh_err_set(err,
+                   "cannot find PostgreSQL %s (asked by %s). Tried:\n%s"
+                   "Install it with `rehearse pg install %s` (or apt-get install postgresql-%d), or name its "
+                   "folder with --pg-bin DIR.",
+                   want, want_from, tried.data, want, major);
+    else
+        rh_err_set(err,
+                   "cannot find the PostgreSQL server programs (initdb, postgres). Tried:\n%s"
+                   "Install them (Debian/Ubuntu: apt-get install postgresql, or `rehearse pg install 17`) or name "
+                   "their folder with --pg-bin DIR or PG_BINDIR=DIR.",
+                   tried.data);
     rh_buf_free(&tried);
     return -1;
 }

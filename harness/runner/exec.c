@@ -830,6 +830,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     co.pg_bin = opts->pg_bin;
     co.superuser = opts->superuser || s->superuser;
     res->superuser = co.superuser;
+    co.pg_version = opts->pg_version;
     if (rh_cluster_start(&ctx.cluster, &co, &err) < 0) {
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
         ctx_free(&ctx);

@@ -152,6 +152,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     eo.keep_failed = o->keep_failed;
     eo.superuser = o->superuser;
     eo.pg_bin = o->pg_bin;
+    eo.pg_version = o->pg_version;
     announce a = {fd, go_fd, crash_step(s->path)};
     eo.on_step = announce_step;
     eo.on_step_ctx = &a;
@@ -687,6 +688,8 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             eo.superuser = o->superuser;
     eo.superuser = o->superuser;
             eo.pg_bin = o->pg_bin;
+            eo.pg_version = o->pg_version;
+    eo.pg_version = o->pg_version;
             rh_scenario_run(items[i].scn, &eo, items[i].res);
             completed(&s, &items[i]);
         }

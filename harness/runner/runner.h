@@ -116,6 +116,7 @@ typedef struct rh_runner_opts {
     int superuser;            /* --superuser: every scenario's SQL and commands run as the superuser */
     long timeout_ms;          /* per scenario unless the file says `timeout`; 0: 120 s */
     const char *pg_bin;       /* PostgreSQL binaries; NULL: search */
+    const char *pg_version;   /* --pg: "17", "17.10"; NULL: $REHEARSE_PG or any */
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
     int no_warm;              /* do not start the next scenario's cluster while one runs */
     const char *const *allow; /* --allow-path: more folders scenarios may read files in (rh_scn_parse_file_allow) */
@@ -153,6 +154,7 @@ typedef struct rh_exec_opts {
     int keep_failed;
     int superuser;            /* as the superuser (--superuser; a scenario's `superuser` line does it for one) */
     const char *pg_bin;
+    const char *pg_version;
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;

