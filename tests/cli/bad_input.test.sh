@@ -131,7 +131,9 @@ pass=$((pass + 1))
 for var in PGHOST=db.example.invalid PGHOSTADDR=192.0.2.77; do
     err=$(env "$var" "$REHEARSE_BIN" deploy --migrations-dir migs --database-url "dbname=app" 2>&1); rc=$?
     [ $rc -eq 2 ] || fail "$var: exit $rc, expected 2: $err"
-    grep -q "(from ${var%%=*}), which is not this machine" <<<"$err" || fail "$var: not refused as remote: $err"
+    # a name that does not resolve is refused too (issue 17.3: judged by addresses, before connecting)
+    grep -qE "\(from ${var%%=*}\)(:| is not this machine)" <<<"$err" ||
+        fail "$var: not refused as remote: $err"
     grep -q -- "--allow-remote" <<<"$err" || fail "$var: the way out is not named: $err"
 done
 pass=$((pass + 1))
