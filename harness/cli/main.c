@@ -23,6 +23,7 @@
 #pragma weak rh_cmd_bench
 #pragma weak rh_cmd_plan
 #pragma weak rh_cmd_pg
+#pragma weak rh_cmd_stats
 
 typedef struct command {
     const char *name;
@@ -42,6 +43,7 @@ static const command commands[] = {
     {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
     {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | scenarios"},
     {"pg", rh_cmd_pg, "PostgreSQL versions: install MAJOR[.MINOR] | list"},
+    {"stats", rh_cmd_stats, "print the read-only query that measures production's tables (for --scale)"},
     {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
 };
 

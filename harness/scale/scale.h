@@ -1,0 +1,65 @@
+/*
+ * scale.h — production's shape without production's data (issue 14).
+ *
+ * `rehearse stats` prints one read-only query; a user runs it on production (or a replica) and
+ * gets one JSON document: per table its estimated rows, table and index size, dead tuples, and per
+ * column the planner's statistics a generator needs (null fraction, distinct count, average width).
+ * No row data: the query reads pg_class, pg_index, pg_namespace, pg_stats (never its value arrays)
+ * and pg_stat_user_tables, and takes no lock on any user table.
+ *
+ * The same document, or `--rows TABLE=N` guesses, is loaded here into an rh_scale: the one loader.
+ */
+#ifndef RH_SCALE_H
+#define RH_SCALE_H
+
+#include <stddef.h>
+
+#include "util/err.h"
+
+/* The version the stats document carries in "rehearse_stats"; the loader refuses others. */
+#define RH_SCALE_STATS_VERSION 1
+
+typedef struct rh_scale_column {
+    char *name;
+    double null_frac;    /* fraction of rows that are NULL, 0..1 */
+    double n_distinct;   /* > 0: distinct values; < 0: minus the fraction of rows that are distinct (pg_stats) */
+    int avg_width;       /* average bytes of a non-null value */
+} rh_scale_column;
+
+typedef struct rh_scale_table {
+    char *schema;          /* NULL: any schema (a --rows guess without "schema.") */
+    char *name;
+    long long rows;        /* estimated rows (reltuples; n_live_tup when never analyzed) */
+    long long table_bytes; /* -1: unknown (a --rows guess) */
+    long long index_bytes; /* -1: unknown */
+    long long dead_tuples; /* -1: unknown */
+    rh_scale_column *columns;
+    size_t ncolumns;
+} rh_scale_table;
+
+typedef struct rh_scale {
+    rh_scale_table *tables;
+    size_t ntables;
+} rh_scale;
+
+/* The read-only statistics query `rehearse stats` prints (works on PostgreSQL 14 to 18). */
+const char *rh_scale_stats_query(void);
+
+/* Load a stats document (the query's output) from a file; tables are added to *s. */
+int rh_scale_load(rh_scale *s, const char *path, rh_err *err);
+
+/* The same from text; origin names it in errors (a file name). */
+int rh_scale_parse(rh_scale *s, const char *json, const char *origin, rh_err *err);
+
+/*
+ * Add or override one table's row count from "TABLE=N" or "SCHEMA.TABLE=N" (--rows). N may carry
+ * a k/M/G suffix (10M = 10 000 000). The error names the argument and what was expected.
+ */
+int rh_scale_add_rows(rh_scale *s, const char *arg, rh_err *err);
+
+/* The table (schema NULL matches a table of any schema, and a guess without schema matches any); NULL if none. */
+const rh_scale_table *rh_scale_find(const rh_scale *s, const char *schema, const char *name);
+
+void rh_scale_free(rh_scale *s);
+
+#endif
