@@ -126,6 +126,10 @@ static const char Q_CONSTRAINTS[] =
     /* a foreign key to a partitioned table gets one derived row per referenced partition on the same
        table ("fkey1", "fkey2"): bookkeeping whose names depend on partition order, left out */
     "AND NOT EXISTS (SELECT 1 FROM pg_constraint pcon WHERE pcon.oid = con.conparentid AND pcon.conrelid = con.conrelid) "
+    /* PostgreSQL 17 (domains) and 18 (tables) keep NOT NULL as constraints named after the table or
+       domain it was created with: the column's or domain's `nullable` says the same on every major, so a
+       plain one is left out; a NOT VALID or NO INHERIT one (18) says more and is kept */
+    "AND NOT (con.contype = 'n' AND con.convalidated AND NOT con.connoinherit) "
     "AND" NOT_EXT("pg_class", "con.conrelid") "AND" NOT_EXT("pg_type", "con.contypid");
 
 static const char Q_INDEXES[] =

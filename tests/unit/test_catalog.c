@@ -54,6 +54,12 @@ static const char RICH[] =
     "COMMENT ON COLUMN \"User\".email IS 'multi\nline';"
     "CREATE TABLE \"_prisma_migrations\" (id varchar(36) PRIMARY KEY, checksum text);";
 
+/* The test cluster's major version (REHEARSE_PG picks it): where the server's own text differs. */
+static int server_major(void)
+{
+    return rh_cluster_pgbin(rh_test_cluster())->major;
+}
+
 static rh_catalog *snap(PGconn *conn, const rh_catalog_opts *opts)
 {
     rh_catalog *cat = NULL;
@@ -164,7 +170,9 @@ static void test_every_kind(void **state)
     /* views, functions, triggers, policies */
     const char *vd = rh_catalog_obj_prop(rh_catalog_find(cat, RH_CAT_VIEW, NULL, NULL, "ActiveUsers", NULL), "definition");
     assert_non_null(vd);
-    assert_non_null(strstr(vd, "WHERE (\"User\".role = 'USER'::\"Role\")"));
+    /* from PostgreSQL 16 on, a view over one table prints its columns unqualified */
+    assert_non_null(strstr(vd, server_major() >= 16 ? "WHERE (role = 'USER'::\"Role\")"
+                                                                          : "WHERE (\"User\".role = 'USER'::\"Role\")"));
     assert_non_null(rh_catalog_find(cat, RH_CAT_MATVIEW, NULL, NULL, "mv", NULL));
     const rh_catalog_obj *f = rh_catalog_find(cat, RH_CAT_FUNCTION, NULL, NULL, "touch", NULL);
     assert_non_null(f);
@@ -480,7 +488,8 @@ static void test_each_kind_of_difference(void **state)
                 (const char *const[]){"~ index public.\"User_name_idx\" on \"User\"\n-  definition CREATE INDEX \"User_name_idx\" ON public.\"User\" USING btree (name)\n+  definition CREATE INDEX \"User_name_idx\" ON public.\"User\" USING btree (name DESC)\n", NULL});
     expect_diff("ALTER TABLE \"Post\" DROP CONSTRAINT \"Post_userId_fkey\"", (const char *const[]){"- constraint public.\"Post\".\"Post_userId_fkey\"\n", NULL});
     expect_diff("ALTER TYPE \"Role\" ADD VALUE 'GUEST' BEFORE 'ADMIN'", (const char *const[]){"~ enum public.\"Role\"\n-  labels 'USER', 'ADMIN'\n+  labels 'USER', 'GUEST', 'ADMIN'\n", NULL});
-    expect_diff("CREATE OR REPLACE VIEW v AS SELECT id, email FROM \"User\"", (const char *const[]){"~ view public.v\n    definition, from line 1:\n", "+      SELECT \"User\".id,\n", "\"User\".email\n", NULL});
+    expect_diff("CREATE OR REPLACE VIEW v AS SELECT id, email FROM \"User\"", (const char *const[]){"~ view public.v\n    definition, from line 1:\n", server_major() >= 16 ? "+      SELECT id,\n" : "+      SELECT \"User\".id,\n",
+                                                                            server_major() >= 16 ? "+         email\n" : "\"User\".email\n", NULL});
     expect_diff("CREATE OR REPLACE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.age = 1;\n  RETURN NEW;\nEND\n$$",
                 (const char *const[]){"~ function public.f()\n    definition, from line 6:\n+       NEW.age = 1;\n", NULL});
     expect_diff("ALTER TABLE \"User\" DISABLE TRIGGER t", (const char *const[]){"~ trigger public.\"User\".t\n-  enabled yes\n+  enabled no\n", NULL});
