@@ -23,6 +23,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"pg-bin", required_argument, NULL, 'b'},         {"applied", required_argument, NULL, 'A'},
         {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
         {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
+        {"tool", required_argument, NULL, 'T'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
@@ -39,6 +40,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'k': o->keep = 1; break;
         case 'S': o->superuser = 1; break;
         case 'p': o->prisma_version = optarg; break;
+        case 'T': o->tool_name = optarg; break;
         case 'b': o->pg_bin = optarg; break;
         case 'G': o->pg_version = optarg; break;
         case 'A':
@@ -68,6 +70,11 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         return rh_cli_usage_error(o->cmd, "--keep is for the throwaway cluster; --database-url is yours already");
     if (o->superuser && o->database_url)
         return rh_cli_usage_error(o->cmd, "--superuser is for the throwaway cluster; --database-url says who connects");
+    if (o->tool_name && !rh_tool_find(o->tool_name)) {
+        char names[256];
+        return rh_cli_usage_error(o->cmd, "--tool %s: no such migration tool (known: %s)", o->tool_name,
+                                  rh_tool_names(names, sizeof names));
+    }
     if (with_resolve) {
         if (!o->applied && !o->rolled_back)
             return rh_cli_usage_error(o->cmd, "--applied NAME or --rolled-back NAME must be given");
@@ -96,6 +103,8 @@ void rh_migrate_help_common(FILE *f)
             "                           owns the database but cannot run programs or read server files)\n"
             "  --pg VERSION             its PostgreSQL version: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
             "fidelity:\n"
+            "  --tool NAME              the migration tool whose deploy to rehearse (default: detected\n"
+            "                           from the folder's files, else the first registered tool)\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
             "                           revision's package files, else %s)\n"
             "Prints what Prisma prints, on the same streams, and exits as Prisma exits (0 or 1);\n"
@@ -103,9 +112,42 @@ void rh_migrate_help_common(FILE *f)
             RH_PROFILE_DEFAULT_VERSION);
 }
 
+/*
+ * A tool without version profiles reads its own folder (tools/tool.h). The first registered tool
+ * (the default) keeps the loader's path: revisions, profiles and their notes.
+ */
+static int pick_tool(rh_migrate_opts *o, rh_err *err)
+{
+    if (o->tool_name) {
+        o->tool = rh_tool_find(o->tool_name);
+    } else if (o->migrations_dir) {
+        rh_err derr;
+        rh_err_clear(&derr);
+        o->tool = rh_tool_detect_dir(o->migrations_dir, &derr);
+        if (!o->tool && strstr(derr.msg, " both ")) /* two tools claim it: the user must say which */
+            return rh_err_set(err, "%s", derr.msg);
+        if (o->tool && o->tool != rh_tools[0])
+            fprintf(stderr, "rehearse: note: %s holds %s migrations (detected; give --tool NAME to say otherwise)\n",
+                    o->migrations_dir, o->tool->name);
+    }
+    if (o->tool == rh_tools[0])
+        o->tool = NULL;
+    if (o->tool && o->prisma_version)
+        return rh_err_set(err, "--prisma-version is for %s migrations, not %s", rh_tools[0]->name, o->tool->name);
+    if (o->tool && !o->migrations_dir)
+        return rh_err_set(err, "--tool %s reads a folder on disk for now: give --migrations-dir DIR", o->tool->name);
+    if (o->tool && !rh_tool_verb_find(o->tool, o->cmd))
+        return rh_err_set(err, "%s has no `%s` command rehearse can play", o->tool->name, o->cmd);
+    return 0;
+}
+
 /* Load the migration set from the folder or the revision, and decide the profile (source/loader.h). */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
+    if (pick_tool(o, err) < 0)
+        return -1;
+    if (o->tool)
+        return o->tool->load_dir(&o->set, o->migrations_dir, NULL, err);
     rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,
                          .prisma_version = o->prisma_version};
     rh_loaded l;
@@ -134,7 +176,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
         fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
-    if (!o->profile.verified)
+    if (!o->tool && !o->profile.verified)
         fprintf(stderr, "rehearse: note: the Prisma %s profile (%s%s) is unverified (not observed against "
                         "real Prisma)%s\n",
                 o->profile.version,
@@ -263,7 +305,11 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
     rh_engine_result_init(&res);
     rh_err err;
     rh_err_clear(&err);
-    rc = run(&o, &eo, &res, &err);
+    if (o.tool) /* its own command (pick_tool checked it exists) */
+        rc = rh_tool_verb_find(o.tool, o.cmd)->run(o.conn, &o.set, o.applied ? o.applied : o.rolled_back, &eo,
+                                                   &res, &err);
+    else
+        rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);
     rh_engine_result_free(&res);
     /* a cluster that could not be cleaned up (or a lost watchdog) turns success into a setup error */

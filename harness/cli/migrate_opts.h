@@ -13,6 +13,7 @@
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "source/loader.h"
+#include "tools/tool.h"
 
 typedef struct rh_migrate_opts {
     const char *cmd;             /* "deploy", "status", "resolve" (for messages) */
@@ -29,9 +30,11 @@ typedef struct rh_migrate_opts {
     const char *pg_version;      /* --pg */
     const char *applied;         /* resolve --applied NAME */
     const char *rolled_back;     /* resolve --rolled-back NAME */
+    const char *tool_name;       /* --tool NAME */
     int help;
 
     /* filled by rh_migrate_setup */
+    const rh_tool *tool;         /* --tool, or detected from --migrations-dir; NULL: the loader's (default) tool */
     rh_migset set;
     rh_profile profile;
     rh_profile_from profile_from; /* where the profile came from */

@@ -1,0 +1,381 @@
+/*
+ * dbmate.c — dbmate (2.36) behind the tool interface: `db/migrations/VERSION_name.sql` files with
+ * `-- migrate:up` / `-- migrate:down` sections (an option `transaction:false` after the marker),
+ * the ledger `schema_migrations(version varchar(128) primary key)`, and `dbmate migrate`: for each
+ * pending file in name order, the up section sent as ONE simple query inside a transaction (none
+ * with transaction:false) together with the ledger insert; stop at the first failure.
+ * Texts and exit codes are dbmate's as observed with the real CLI (tests/conformance/dbmate/).
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "tools/tool.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+/* dbmate's file rule: a name that starts with digits (the version) and ends in ".sql". */
+static size_t version_len(const char *name)
+{
+    size_t n = 0, len = strlen(name);
+    while (isdigit((unsigned char)name[n]))
+        n++;
+    if (n == 0 || len < 4 || strcmp(name + len - 4, ".sql") != 0)
+        return 0;
+    return n;
+}
+
+/* A marker line: "--", optional blanks, "migrate:KIND", then blanks/options to the end of line. */
+static int marker_at(const char *p, const char *kind)
+{
+    if (p[0] != '-' || p[1] != '-')
+        return 0;
+    p += 2;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t k = strlen(kind);
+    if (strncmp(p, "migrate:", 8) != 0 || strncmp(p + 8, kind, k) != 0)
+        return 0;
+    char c = p[8 + k];
+    return c == '\0' || c == '\n' || c == '\r' || c == ' ' || c == '\t';
+}
+
+/* The up section of a file and its options. Returns 0, or -1 with err naming the file. */
+typedef struct up_section {
+    const char *sql;
+    size_t len;
+    int transaction; /* 0 when the up marker says transaction:false */
+} up_section;
+
+/* dbmate parses a file when it applies it; its messages (observed with dbmate 2.36). */
+static int parse_up(const rh_migration *m, up_section *up, rh_err *err)
+{
+    const char *text = m->sql ? m->sql : "";
+    const char *up_at = NULL, *down_at = NULL;
+    for (const char *line = text; *line;) {
+        if (!up_at && marker_at(line, "up"))
+            up_at = line;
+        else if (!down_at && marker_at(line, "down"))
+            down_at = line;
+        const char *nl = strchr(line, '\n');
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    if (!up_at)
+        return rh_err_set(err, "dbmate requires each migration to define an up block with '-- migrate:up'");
+    for (const char *p = text; p < up_at; p++)
+        if (!isspace((unsigned char)*p))
+            return rh_err_set(err, "dbmate does not support statements preceding the '-- migrate:up' block");
+    const char *eol = strchr(up_at, '\n');
+    const char *body = eol ? eol + 1 : up_at + strlen(up_at);
+    char *marker = rh_xasprintf("%.*s", (int)(body - up_at), up_at); /* options follow the marker */
+    up->transaction = strstr(marker, "transaction:false") == NULL;
+    free(marker);
+    up->sql = body;
+    up->len = (size_t)((down_at && down_at > up_at ? down_at : text + strlen(text)) - body);
+    return 0;
+}
+
+static int dbmate_detect_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    char path[4096];
+    struct stat st;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (!version_len(e->d_name))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    closedir(d);
+    return found;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
+}
+
+static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
+{
+    (void)profile;
+    memset(out, 0, sizeof *out);
+    DIR *d = opendir(dir);
+    if (!d)
+        return rh_err_set(err, "%s: cannot open the migrations folder", dir);
+    struct dirent *e;
+    int rc = 0;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!version_len(e->d_name))
+            continue;
+        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+            char *data = NULL;
+            size_t len = 0;
+            if (rh_fs_read(path, &data, &len, err) < 0)
+                rc = -1;
+            else
+                rh_migration_set_sql(rh_migset_push(out, e->d_name, strlen(e->d_name)), data ? data : "", len);
+            free(data);
+        }
+        free(path);
+    }
+    closedir(d);
+    if (rc < 0) {
+        rh_migset_free(out);
+        return -1;
+    }
+    if (out->n)
+        qsort(out->items, out->n, sizeof out->items[0], by_name);
+    out->origin = rh_xstrdup(dir);
+    return 0;
+}
+
+static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
+{
+    rh_err_set(err, "%s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+    PQclear(r);
+    return -1;
+}
+
+static int dbmate_ledger_exists(PGconn *conn, int *exists, rh_err *err)
+{
+    PGresult *r = PQexec(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, "looking for the ledger table schema_migrations");
+    *exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+static int dbmate_ledger_create(PGconn *conn, rh_err *err)
+{
+    PGresult *r = PQexec(conn, "create table if not exists public.schema_migrations "
+                               "(version varchar primary key)");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(conn, r, err, "creating the ledger table schema_migrations");
+    PQclear(r);
+    return 0;
+}
+
+/* Rows in version order; dbmate keeps only the version: finished, no checksum, no time. */
+static int dbmate_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = PQexec(conn, "SELECT version FROM public.schema_migrations ORDER BY version");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, "reading the ledger table schema_migrations");
+    size_t n = (size_t)PQntuples(r);
+    out->rows = rh_xcalloc(n ? n : 1, sizeof *out->rows);
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        out->rows[i].id = rh_xstrdup(PQgetvalue(r, (int)i, 0));
+        out->rows[i].migration_name = rh_xstrdup(PQgetvalue(r, (int)i, 0));
+        out->rows[i].checksum = rh_xstrdup("");
+        out->rows[i].finished = 1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int insert_version(PGconn *conn, const char *version, rh_err *err)
+{
+    const char *p[1] = {version};
+    PGresult *r = PQexecParams(conn, "insert into public.schema_migrations (version) values ($1)", 1, NULL, p,
+                               NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(conn, r, err, "recording a migration in schema_migrations");
+    PQclear(r);
+    return 0;
+}
+
+static int dbmate_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *err)
+{
+    if (dbmate_ledger_create(conn, err) < 0)
+        return -1;
+    for (size_t i = 0; i < rows->n; i++)
+        if (insert_version(conn, rows->rows[i].migration_name, err) < 0)
+            return -1;
+    return 0;
+}
+
+static int simple(PGconn *conn, const char *sql)
+{
+    PGresult *r = PQexec(conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* dbmate's error line: "Error: " + lib/pq's "pq: MESSAGE". */
+static void fail_text(rh_engine_result *res, const PGresult *r, PGconn *conn)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    const char *msg = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (state)
+        memcpy(res->sqlstate, state, 5);
+    res->db_message = rh_xstrdup(msg ? msg : PQerrorMessage(conn));
+    rh_buf_printf(&res->errout, "Error: pq: %s (%s)\n", res->db_message, state ? state : "");
+    res->exit_code = 2; /* dbmate exits 2 on any error */
+}
+
+/* Go's time.Duration text for the "Applied: ... in D" line (the value is this run's own). */
+static void go_duration(rh_buf *out, double seconds)
+{
+    char num[64];
+    const char *unit = "s";
+    double v = seconds;
+    int digits = 9;
+    if (seconds < 1e-3) {
+        v = seconds * 1e6, unit = "\xc2\xb5s", digits = 3;
+    } else if (seconds < 1) {
+        v = seconds * 1e3, unit = "ms", digits = 6;
+    }
+    snprintf(num, sizeof num, "%.*f", digits, v);
+    size_t n = strlen(num);
+    while (n > 0 && num[n - 1] == '0')
+        num[--n] = '\0';
+    if (n > 0 && num[n - 1] == '.')
+        num[--n] = '\0';
+    rh_buf_printf(out, "%s%s", num, unit);
+}
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One file: its up section as one query (in a transaction unless transaction:false), then its row. */
+static int apply_one(PGconn *conn, const rh_migration *m, const up_section *up, rh_engine_result *res, rh_err *err)
+{
+    size_t vl = version_len(m->name);
+    char *version = rh_xasprintf("%.*s", (int)vl, m->name);
+    char *sql = rh_xasprintf("%.*s", (int)up->len, up->sql);
+    int rc = 0;
+    if (up->transaction && simple(conn, "BEGIN") < 0) {
+        rc = pg_fail(conn, NULL, err, "starting a transaction");
+        goto out;
+    }
+    PGresult *r = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        fail_text(res, r, conn);
+        res->failed_migration = rh_xstrdup(m->name);
+        PQclear(r);
+        if (up->transaction)
+            simple(conn, "ROLLBACK");
+        rc = 1;
+        goto out;
+    }
+    PQclear(r);
+    if (insert_version(conn, version, err) < 0) {
+        if (up->transaction)
+            simple(conn, "ROLLBACK");
+        rc = -1;
+        goto out;
+    }
+    if (up->transaction && simple(conn, "COMMIT") < 0)
+        rc = pg_fail(conn, NULL, err, "committing a migration");
+out:
+    free(sql);
+    free(version);
+    return rc;
+}
+
+/* dbmate's driver drops server notices ("relation ... already exists, skipping"); so does rehearse here. */
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err);
+
+static int dbmate_migrate(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                          rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    (void)opts;
+    PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
+    int rc = migrate(conn, set, res, err);
+    PQsetNoticeProcessor(conn, prev, NULL); /* as engine/exec.c: the default processor's arg is unused */
+    return rc;
+}
+
+static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err)
+{
+    res->n_found = set->n;
+    if (dbmate_ledger_create(conn, err) < 0)
+        return -1;
+    rh_ledger applied;
+    if (dbmate_ledger_read(conn, &applied, err) < 0)
+        return -1;
+    int rc = 0;
+    res->applied = rh_xcalloc(set->n ? set->n : 1, sizeof *res->applied);
+    for (size_t i = 0; i < set->n && rc == 0; i++) {
+        const rh_migration *m = &set->items[i];
+        size_t vl = version_len(m->name);
+        int done = 0;
+        for (size_t j = 0; j < applied.n && !done; j++)
+            done = strlen(applied.rows[j].migration_name) == vl &&
+                   strncmp(applied.rows[j].migration_name, m->name, vl) == 0;
+        if (done)
+            continue;
+        res->n_pending++;
+        rh_buf_printf(&res->out, "Applying: %s\n", m->name);
+        up_section up = {0};
+        rh_err perr;
+        if (parse_up(m, &up, &perr) < 0) { /* dbmate's own error, exit 2, after the Applying line */
+            rh_buf_printf(&res->errout, "Error: %s\n", perr.msg);
+            res->failed_migration = rh_xstrdup(m->name);
+            res->exit_code = 2;
+            rc = 2;
+            break;
+        }
+        double t0 = now_seconds();
+        rc = apply_one(conn, m, &up, res, err);
+        if (rc >= 0) { /* dbmate prints the Applied line even for the file that failed */
+            rh_buf_printf(&res->out, "Applied: %s in ", m->name);
+            go_duration(&res->out, now_seconds() - t0);
+            rh_buf_putc(&res->out, '\n');
+        }
+        if (rc == 0)
+            res->applied[res->n_applied++] = rh_xstrdup(m->name);
+    }
+    rh_ledger_free(&applied);
+    return rc < 0 ? -1 : res->exit_code;
+}
+
+static const rh_tool_verb dbmate_verbs[] = {
+    {"deploy", "dbmate migrate", 0, dbmate_migrate},
+    {NULL, NULL, 0, NULL},
+};
+
+const rh_tool rh_tool_dbmate = {
+    .name = "dbmate",
+    .default_migrations = "db/migrations",
+    .txn = RH_TOOL_TXN_PER_FILE,
+    .send = RH_TOOL_SEND_WHOLE,
+    .markers = "-- migrate:up [transaction:false], -- migrate:down",
+    .ledger_table = "schema_migrations",
+    .detect_dir = dbmate_detect_dir,
+    .load_dir = dbmate_load_dir,
+    .ledger_exists = dbmate_ledger_exists,
+    .ledger_create = dbmate_ledger_create,
+    .ledger_read = dbmate_ledger_read,
+    .ledger_restore = dbmate_ledger_restore,
+    .verbs = dbmate_verbs,
+    .profile_from_version = NULL,
+};

@@ -1,0 +1,122 @@
+/*
+ * prisma.c — Prisma Migrate behind the tool interface. The behaviour stays where it was (engine/
+ * for deploy/status/resolve and the `_prisma_migrations` ledger, migrations/ for the folder model
+ * and the version profiles): this file only plugs it in, so every text and exit code is unchanged.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tools/tool.h"
+
+/* Prisma's folder: a migration_lock.toml, or a sub-folder holding migration.sql. */
+static int prisma_detect_dir(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/migration_lock.toml", dir);
+    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        return 1;
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct dirent *e;
+    while (!found && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s/migration.sql", dir, e->d_name);
+        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    }
+    closedir(d);
+    return found;
+}
+
+static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
+{
+    if (rh_migset_from_dir(out, dir, err) < 0)
+        return -1;
+    rh_profile storage;
+    if (!profile) {
+        if (rh_profile_from_version(&storage, RH_PROFILE_DEFAULT_VERSION, err) < 0) {
+            rh_migset_free(out);
+            return -1;
+        }
+        profile = &storage;
+    }
+    rh_migset_sort(out, profile);
+    return 0;
+}
+
+/* Rows go back with the states they had; ids are new (Prisma never reads them). */
+static int prisma_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *err)
+{
+    for (size_t i = 0; i < rows->n; i++) {
+        const rh_ledger_row *row = &rows->rows[i];
+        char id[37];
+        if (rh_ledger_new_id(id, err) < 0 ||
+            rh_ledger_record_started(conn, id, row->migration_name, row->checksum, err) < 0)
+            return -1;
+        if (row->logs && rh_ledger_record_failed(conn, id, row->logs, err) < 0)
+            return -1;
+        for (int s = 0; s < row->applied_steps_count; s++)
+            if (rh_ledger_record_step(conn, id, err) < 0)
+                return -1;
+        if ((row->finished && rh_ledger_record_finished(conn, id, err) < 0) ||
+            (row->rolled_back && rh_ledger_mark_rolled_back(conn, id, err) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+static int prisma_deploy(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                         rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    return rh_engine_deploy(conn, set, opts, res, err);
+}
+
+static int prisma_status(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                         rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    return rh_engine_status(conn, set, opts, res, err);
+}
+
+static int prisma_resolve_applied(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                                  rh_engine_result *res, rh_err *err)
+{
+    return rh_engine_resolve_applied(conn, set, arg, opts, res, err);
+}
+
+static int prisma_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char *arg,
+                                      const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
+{
+    return rh_engine_resolve_rolled_back(conn, set, arg, opts, res, err);
+}
+
+static const rh_tool_verb prisma_verbs[] = {
+    {"deploy", "prisma migrate deploy", 0, prisma_deploy},
+    {"status", "prisma migrate status", 0, prisma_status},
+    {"resolve --applied", "prisma migrate resolve --applied", 1, prisma_resolve_applied},
+    {"resolve --rolled-back", "prisma migrate resolve --rolled-back", 1, prisma_resolve_rolled_back},
+    {NULL, NULL, 0, NULL},
+};
+
+const rh_tool rh_tool_prisma = {
+    .name = "prisma",
+    .default_migrations = "prisma/migrations",
+    .txn = RH_TOOL_TXN_NONE,
+    .send = RH_TOOL_SEND_WHOLE, /* the profile says when a version splits (Prisma >= 7.4, unverified) */
+    .markers = "",
+    .ledger_table = "_prisma_migrations",
+    .detect_dir = prisma_detect_dir,
+    .load_dir = prisma_load_dir,
+    .ledger_exists = rh_ledger_exists,
+    .ledger_create = rh_ledger_create,
+    .ledger_read = rh_ledger_load,
+    .ledger_restore = prisma_ledger_restore,
+    .verbs = prisma_verbs,
+    .profile_from_version = rh_profile_from_version,
+};

@@ -1,0 +1,98 @@
+/*
+ * tool.h — the migration-tool seam: what rehearse needs to know about one migration tool
+ * (Prisma Migrate, dbmate, ...), behind one vtable, so that no module outside tools/ names a tool.
+ *
+ * A tool says how to recognise its folder, how to read and order it into the common migration set
+ * (migrations/migset.h: name = the migration's identity, checksum), its ledger (DDL, reading rows
+ * into the common ledger model, restoring rows), how it applies a file (transaction per file, per
+ * run or none; statement splitting; in-file markers), its commands with their texts and exit codes
+ * (results in rh_engine_result: stdout, stderr, exit code, failed migration, SQLSTATE), and its
+ * version profiles. The registry (registry.c) holds one line per tool.
+ */
+#ifndef RH_TOOL_H
+#define RH_TOOL_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "engine/engine.h"
+#include "migrations/migset.h"
+#include "migrations/profile.h"
+#include "util/err.h"
+
+/* How a tool wraps its files in transactions when it applies them. */
+typedef enum rh_tool_txn {
+    RH_TOOL_TXN_NONE,      /* the file's text as the tool sends it; no transaction of the tool's own */
+    RH_TOOL_TXN_PER_FILE,  /* one transaction per file (a file's marker may turn it off) */
+    RH_TOOL_TXN_PER_RUN,   /* every pending file in one transaction */
+} rh_tool_txn;
+
+/* How a tool sends one file to the server. */
+typedef enum rh_tool_send {
+    RH_TOOL_SEND_WHOLE,       /* the file (or its up section) as one simple-query message */
+    RH_TOOL_SEND_STATEMENTS,  /* statement by statement (split by the tool's rule) */
+} rh_tool_send;
+
+/*
+ * The common ledger model is rh_ledger (engine/engine.h): one row per ledger entry with the
+ * migration's identity (migration_name), its checksum ("" when the tool keeps none), finished /
+ * rolled_back, and started_at as text ("" when the tool keeps no time). Tools fill what they keep.
+ */
+
+/* A command of the tool (deploy/up, status, a repair verb): the engine-style result convention. */
+typedef int (*rh_tool_command_fn)(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                                  rh_engine_result *res, rh_err *err);
+
+typedef struct rh_tool_verb {
+    const char *name;        /* "deploy", "status", "resolve --applied", ... as the scenario step / CLI says it */
+    const char *tool_says;   /* the tool's own command line: "prisma migrate deploy", "dbmate migrate" */
+    int takes_name;          /* 1: the verb names a migration (arg) */
+    rh_tool_command_fn run;
+} rh_tool_verb;
+
+typedef struct rh_tool {
+    const char *name;                /* "prisma", "dbmate" */
+    const char *default_migrations;  /* the folder's usual path in a repository */
+    rh_tool_txn txn;
+    rh_tool_send send;
+    const char *markers;             /* the in-file markers it reads, for people ("-- migrate:up ..."); "" none */
+    const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations" */
+
+    /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
+    int (*detect_dir)(const char *dir);
+
+    /* Read a folder on disk into the common set, in the tool's apply order (profile may be NULL). */
+    int (*load_dir)(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err);
+
+    /* The ledger: does it exist (shape checked), create it, read it into the common model, restore rows. */
+    int (*ledger_exists)(PGconn *conn, int *exists, rh_err *err);
+    int (*ledger_create)(PGconn *conn, rh_err *err);
+    int (*ledger_read)(PGconn *conn, rh_ledger *out, rh_err *err);
+    int (*ledger_restore)(PGconn *conn, const rh_ledger *rows, rh_err *err);
+
+    /* Its commands; verbs[0] is its deploy, verbs[1] its status; NULL-named entry ends the list. */
+    const rh_tool_verb *verbs;
+
+    /* A version profile from a version text ("6.19.3", "2.36.0"); NULL when the tool has one behaviour. */
+    int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);
+} rh_tool;
+
+/* Every registered tool, NULL-terminated (registry.c: one line per tool). */
+extern const rh_tool *const rh_tools[];
+
+/* A tool by name; NULL when none is registered under it. */
+const rh_tool *rh_tool_find(const char *name);
+
+/* A tool's verb by name; NULL when the tool has no such command. */
+const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);
+
+/*
+ * Which tool's folder is this? Exactly one tool must claim it. Returns the tool, or NULL with err
+ * naming the folder and what was found (no tool, or the two that claim it).
+ */
+const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
+
+/* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
+const char *rh_tool_names(char *out, size_t size);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+ * test_tools.c — the migration-tool seam (tools/tool.h): the registry, detection of a folder's
+ * tool, Prisma reached through the interface doing what the engine does, and dbmate's migrate on a
+ * real server (texts, exit code 2, ledger rows, one query per up section, transaction:false,
+ * CONCURRENTLY, its marker errors). dbmate's texts are checked against the real CLI in
+ * tests/conformance/dbmate/.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "tools/tool.h"
+#include "testlib.h"
+
+static const char USERS[] = "-- migrate:up\n"
+                            "create table users (id serial primary key, email text not null);\n"
+                            "create index users_email on users (email);\n\n"
+                            "-- migrate:down\ndrop table users;\n";
+static const char ADD_NAME[] = "-- migrate:up\nalter table users add column name text;\n\n"
+                               "-- migrate:down\nalter table users drop column name;\n";
+static const char BAD[] = "-- migrate:up\nalter table users add column age int;\n"
+                          "alter table nosuch add column x int;\n\n-- migrate:down\n";
+
+/* A fresh folder holding the given files (name, text pairs, NULL-terminated). */
+static char *folder(const char *first, ...)
+{
+    static int seq;
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/f%d", rh_test_tmpdir(), seq++) < 0)
+        fail();
+    va_list ap;
+    va_start(ap, first);
+    for (const char *name = first; name; name = va_arg(ap, const char *)) {
+        const char *text = va_arg(ap, const char *);
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            fail();
+        rh_test_write_file(path, text);
+        free(path);
+    }
+    va_end(ap);
+    return dir;
+}
+
+/* Durations vary: "Applied: X in 7.61ms" -> "Applied: X in D". */
+static void mask_durations(char *s)
+{
+    for (char *p = strstr(s, " in "); p; p = strstr(p + 1, " in ")) {
+        char *eol = strchr(p, '\n');
+        if (!eol)
+            break;
+        memmove(p + 5, eol, strlen(eol) + 1);
+        p[4] = 'D';
+    }
+}
+
+static int run_verb(const rh_tool *t, const char *verb, PGconn *c, const rh_migset *set, rh_engine_result *res)
+{
+    rh_engine_result_init(res);
+    rh_err err;
+    rh_err_clear(&err);
+    const rh_tool_verb *v = rh_tool_verb_find(t, verb);
+    assert_non_null(v);
+    int rc = v->run(c, set, NULL, &(rh_engine_opts){0}, res, &err);
+    if (rc < 0)
+        fail_msg("%s %s: %s", t->name, verb, err.msg);
+    return rc;
+}
+
+static void registry_finds_tools_by_name(void **state)
+{
+    (void)state;
+    assert_string_equal(rh_tool_find("prisma")->name, "prisma");
+    assert_string_equal(rh_tool_find("dbmate")->name, "dbmate");
+    assert_null(rh_tool_find("flyway"));
+    assert_null(rh_tool_find(NULL));
+    char names[256];
+    assert_string_equal(rh_tool_names(names, sizeof names), "prisma, dbmate");
+    for (size_t i = 0; rh_tools[i]; i++) { /* every tool has a deploy and can read its ledger */
+        assert_non_null(rh_tool_verb_find(rh_tools[i], "deploy"));
+        assert_non_null(rh_tools[i]->ledger_read);
+        assert_non_null(rh_tools[i]->load_dir);
+    }
+    assert_null(rh_tool_verb_find(rh_tool_find("dbmate"), "resolve --applied"));
+}
+
+static void detection_names_the_one_tool_or_says_why_not(void **state)
+{
+    (void)state;
+    rh_err err;
+    char *p = folder("20240101_init/migration.sql", "create table a();", "migration_lock.toml",
+                     "provider = \"postgresql\"\n", NULL);
+    char *d = folder("20240101000000_init.sql", USERS, NULL);
+    char *none = folder("README.md", "nothing\n", NULL);
+    char *both = folder("20240101_init/migration.sql", "create table a();", "20240101000000_init.sql", USERS, NULL);
+    assert_ptr_equal(rh_tool_detect_dir(p, &err), rh_tool_find("prisma"));
+    assert_ptr_equal(rh_tool_detect_dir(d, &err), rh_tool_find("dbmate"));
+    assert_null(rh_tool_detect_dir(none, &err));
+    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate)"));
+    assert_non_null(strstr(err.msg, none));
+    assert_null(rh_tool_detect_dir(both, &err));
+    assert_non_null(strstr(err.msg, "holds both prisma and dbmate migrations"));
+    free(p), free(d), free(none), free(both);
+}
+
+/* Prisma through the interface: the same exit code, texts and ledger as the engine called directly. */
+static void prisma_behind_the_interface_is_the_engine(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("prisma");
+    char *dir = folder("20240102_b/migration.sql", "CREATE TABLE b (id int);", "20240101_a/migration.sql",
+                       "CREATE TABLE a (id int);", "20240103_c/migration.sql", "CREATE TABLE c (id int); SELECT 1/0;",
+                       NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_string_equal(set.items[0].name, "20240101_a"); /* ordered by the default profile */
+    PGconn *c1 = rh_test_fresh_db(NULL), *c2 = rh_test_fresh_db(NULL);
+    rh_engine_result via_tool, direct;
+    int rc1 = run_verb(t, "deploy", c1, &set, &via_tool);
+    rh_engine_result_init(&direct);
+    rh_profile prof;
+    assert_int_equal(rh_profile_from_version(&prof, RH_PROFILE_DEFAULT_VERSION, &err), 0);
+    int rc2 = rh_engine_deploy(c2, &set, &(rh_engine_opts){.profile = &prof}, &direct, &err);
+    assert_int_equal(rc1, 1);
+    assert_int_equal(rc1, rc2);
+    assert_string_equal(via_tool.code, direct.code);
+    assert_string_equal(via_tool.failed_migration, "20240103_c");
+    assert_int_equal(via_tool.errout.len, direct.errout.len);
+    assert_memory_equal(via_tool.errout.data, direct.errout.data, direct.errout.len);
+    rh_ledger l1, l2;
+    assert_int_equal(t->ledger_read(c1, &l1, &err), 0);
+    assert_int_equal(rh_ledger_load(c2, &l2, &err), 0);
+    assert_int_equal(l1.n, 3);
+    assert_int_equal(l1.n, l2.n);
+    for (size_t i = 0; i < l1.n; i++) {
+        assert_string_equal(l1.rows[i].migration_name, l2.rows[i].migration_name);
+        assert_string_equal(l1.rows[i].checksum, l2.rows[i].checksum);
+        assert_int_equal(l1.rows[i].finished, l2.rows[i].finished);
+    }
+    /* restore: the rows come back with their states in another database */
+    PGconn *c3 = rh_test_fresh_db(NULL);
+    assert_int_equal(t->ledger_create(c3, &err), 0);
+    assert_int_equal(t->ledger_restore(c3, &l1, &err), 0);
+    rh_ledger l3;
+    assert_int_equal(t->ledger_read(c3, &l3, &err), 0);
+    assert_int_equal(l3.n, 3);
+    assert_string_equal(l3.rows[2].migration_name, "20240103_c");
+    assert_false(l3.rows[2].finished);
+    assert_non_null(l3.rows[2].logs);
+    assert_true(l3.rows[0].finished);
+    rh_ledger_free(&l1), rh_ledger_free(&l2), rh_ledger_free(&l3);
+    rh_engine_result_free(&via_tool), rh_engine_result_free(&direct);
+    PQfinish(c1), PQfinish(c2), PQfinish(c3);
+    rh_migset_free(&set);
+    free(dir);
+}
+
+/* dbmate migrate: texts as the real CLI prints them, exit 2, the failed file's transaction rolled back. */
+static void dbmate_migrate_stops_at_a_failing_file_with_exit_2(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("dbmate");
+    char *dir = folder("20240103000000_bad.sql", BAD, "20240101000000_create_users.sql", USERS,
+                       "20240102000000_add_name.sql", ADD_NAME, "notes.txt", "not a migration", NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(set.n, 3);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
+    assert_int_equal(res.exit_code, 2);
+    char *out = strndup(res.out.data, res.out.len);
+    mask_durations(out);
+    assert_string_equal(out, "Applying: 20240101000000_create_users.sql\n"
+                             "Applied: 20240101000000_create_users.sql in D\n"
+                             "Applying: 20240102000000_add_name.sql\n"
+                             "Applied: 20240102000000_add_name.sql in D\n"
+                             "Applying: 20240103000000_bad.sql\n"
+                             "Applied: 20240103000000_bad.sql in D\n");
+    assert_int_equal(res.errout.len, strlen("Error: pq: relation \"nosuch\" does not exist (42P01)\n"));
+    assert_memory_equal(res.errout.data, "Error: pq: relation \"nosuch\" does not exist (42P01)\n", res.errout.len);
+    assert_string_equal(res.sqlstate, "42P01");
+    assert_string_equal(res.failed_migration, "20240103000000_bad.sql");
+    char *v = rh_test_value(c, "select string_agg(version, ',' order by version) from schema_migrations");
+    assert_string_equal(v, "20240101000000,20240102000000");
+    free(v);
+    v = rh_test_value(c, "select count(*) from information_schema.columns where table_name = 'users' and "
+                         "column_name = 'age'");
+    assert_string_equal(v, "0"); /* the failing file's transaction took its first statement back */
+    free(v);
+    v = rh_test_value(c, "select format_type(atttypid, atttypmod) from pg_attribute where attrelid = "
+                         "'public.schema_migrations'::regclass and attname = 'version'");
+    assert_string_equal(v, "character varying");
+    free(v);
+    /* the ledger in the common model; a second migrate applies nothing new before the bad file */
+    rh_ledger l;
+    assert_int_equal(t->ledger_read(c, &l, &err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.rows[1].migration_name, "20240102000000");
+    assert_true(l.rows[1].finished);
+    PGconn *c2 = rh_test_fresh_db(NULL);
+    assert_int_equal(t->ledger_restore(c2, &l, &err), 0);
+    v = rh_test_value(c2, "select count(*) from schema_migrations");
+    assert_string_equal(v, "2");
+    free(v);
+    rh_ledger_free(&l);
+    rh_engine_result_free(&res);
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
+    free(out);
+    out = strndup(res.out.data, res.out.len);
+    mask_durations(out);
+    assert_string_equal(out, "Applying: 20240103000000_bad.sql\nApplied: 20240103000000_bad.sql in D\n");
+    free(out);
+    rh_engine_result_free(&res);
+    PQfinish(c), PQfinish(c2);
+    rh_migset_free(&set);
+    free(dir);
+}
+
+/* The up section is one query: CONCURRENTLY alone passes with transaction:false, with a second statement not. */
+static void dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("dbmate");
+    char *dir = folder("20240101000000_create_users.sql", USERS, "20240104000000_conc_ok.sql",
+                       "-- migrate:up transaction:false\ncreate index concurrently users_e2 on users (email);\n\n"
+                       "-- migrate:down\n",
+                       "20240105000000_conc_two.sql",
+                       "-- migrate:up transaction:false\ncreate index concurrently users_e3 on users (email);\n"
+                       "select 1;\n\n-- migrate:down\n",
+                       NULL);
+    char *dir2 = folder("20240101000000_create_users.sql", USERS, "20240104000000_conc_tx.sql",
+                        "-- migrate:up\ncreate index concurrently users_e2 on users (email);\n", NULL);
+    rh_migset set, set2;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(t->load_dir(&set2, dir2, NULL, &err), 0);
+    PGconn *c = rh_test_fresh_db(NULL), *c2 = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
+    assert_string_equal(res.sqlstate, "25001");
+    assert_string_equal(res.failed_migration, "20240105000000_conc_two.sql");
+    assert_int_equal(res.n_applied, 2);
+    char *v = rh_test_value(c, "select count(*) from pg_index where indexrelid = 'users_e2'::regclass and indisvalid");
+    assert_string_equal(v, "1");
+    free(v);
+    rh_engine_result_free(&res);
+    assert_int_equal(run_verb(t, "deploy", c2, &set2, &res), 2);
+    assert_string_equal(res.sqlstate, "25001");
+    assert_non_null(strstr(res.errout.data, "Error: pq: CREATE INDEX CONCURRENTLY cannot run inside a transaction "
+                                            "block (25001)\n"));
+    rh_engine_result_free(&res);
+    PQfinish(c), PQfinish(c2);
+    rh_migset_free(&set), rh_migset_free(&set2);
+    free(dir), free(dir2);
+}
+
+/* dbmate reads a file's markers when it applies it: its own error after the Applying line, exit 2. */
+static void dbmate_marker_errors_are_dbmates(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("dbmate");
+    static const struct { const char *text, *error; } cases[] = {
+        {"create table x();\n", "Error: dbmate requires each migration to define an up block with '-- migrate:up'\n"},
+        {"-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x();\n",
+         "Error: dbmate does not support statements preceding the '-- migrate:up' block\n"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = folder("20240106000000_x.sql", cases[i].text, NULL);
+        rh_migset set;
+        rh_err err;
+        assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+        PGconn *c = rh_test_fresh_db(NULL);
+        rh_engine_result res;
+        assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
+        assert_int_equal(res.out.len, strlen("Applying: 20240106000000_x.sql\n"));
+        assert_memory_equal(res.out.data, "Applying: 20240106000000_x.sql\n", res.out.len);
+        assert_int_equal(res.errout.len, strlen(cases[i].error));
+        assert_memory_equal(res.errout.data, cases[i].error, res.errout.len);
+        rh_engine_result_free(&res);
+        PQfinish(c);
+        rh_migset_free(&set);
+        free(dir);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(registry_finds_tools_by_name),
+        cmocka_unit_test(detection_names_the_one_tool_or_says_why_not),
+        cmocka_unit_test(prisma_behind_the_interface_is_the_engine),
+        cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),
+        cmocka_unit_test(dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own),
+        cmocka_unit_test(dbmate_marker_errors_are_dbmates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
