@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# dbmate.test.sh — `rehearse deploy --tool dbmate` against the real dbmate 2.36.0 (dbmate-oracle) on
+# the same folders and the same starting databases: exit codes, stdout (durations masked), stderr,
+# ledger rows and schema (rehearse snapshot). Cases: a clean deploy of a realistic history, a failing
+# migration, CONCURRENTLY (alone with transaction:false; with a second statement: 25001), the repair
+# (fix the file, migrate again), marker errors. Skips (77) when dbmate cannot be installed.
+set -uo pipefail
+bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+here=$(cd "$(dirname "$0")" && pwd)
+oracle="$here/dbmate-oracle"
+"$oracle" --version >/dev/null || exit 77
+work=$(mktemp -d)
+chmod 0711 "$work" # the server account reaches the run folder below it
+export REHEARSE_RUN_DIR="$work/run"
+mkdir -p "$REHEARSE_RUN_DIR"
+kept=
+cleanup() { [ -n "$kept" ] && "$bin" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"; }
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# a kept cluster; psql and URLs for its superuser
+mkdir -p "$work/empty"
+"$bin" deploy --migrations-dir "$work/empty" --keep --superuser >/dev/null 2>"$work/keep.err" || { cat "$work/keep.err"; exit 1; }
+kept=$(sed -n 's/.*clusters --stop \([^`]*\)`.*/\1/p' "$work/keep.err")
+url=$(sed -n 's/^ *\(postgresql:\/\/.*\)$/\1/p' "$work/keep.err")
+sock=$(sed -n 's/.*host=\([^&]*\).*/\1/p' <<<"$url" | sed 's/%2F/\//g')
+command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
+# psql DB ARGS...: as the cluster's superuser, in database DB
+psql() { local db=$1; shift; command psql -X -q -v ON_ERROR_STOP=1 -d "${url/\/postgres\?//$db?}" "$@"; }
+# dbmate's driver (lib/pq) refuses the cluster's 1-iteration SCRAM verifiers: a role with 4096 iterations
+verifier=$(python3 -c '
+import hashlib,hmac,base64,os
+s=os.urandom(16); k=hashlib.pbkdf2_hmac("sha256",b"dbmate",s,4096)
+c=hmac.new(k,b"Client Key","sha256").digest(); sk=hmac.new(k,b"Server Key","sha256").digest()
+b=lambda x: base64.b64encode(x).decode()
+print("SCRAM-SHA-256$4096:%s$%s:%s" % (b(s), b(hashlib.sha256(c).digest()), b(sk)))')
+psql postgres -c "CREATE ROLE dbm LOGIN SUPERUSER PASSWORD '$verifier'" || exit 1
+
+n=0
+# case NAME FOLDER: a fresh database each for rehearse and dbmate; compare everything
+compare() {
+    local name=$1 dir=$2
+    n=$((n + 1))
+    local a="r_$n" b="o_$n"
+    psql postgres -c "CREATE DATABASE $a OWNER dbm" -c "CREATE DATABASE $b OWNER dbm" || return
+    local ua="${url/\/postgres\?//$a?}" ub="postgres://dbm:dbmate@localhost:5432/$b?host=$sock&sslmode=disable"
+    "$bin" deploy --tool dbmate --migrations-dir "$dir" --database-url "$ua" >"$work/r.out" 2>"$work/r.err"; local rr=$?
+    "$oracle" --url "$ub" --migrations-dir "$dir" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; local ro=$?
+    [ "$rr" = "$ro" ] || fail "$name: exit $rr, dbmate exits $ro"
+    sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
+    cmp -s "$work/r.out" "$work/o.out" || fail "$name: stdout differs: $(diff "$work/r.out" "$work/o.out")"
+    cmp -s "$work/r.err" "$work/o.err" || fail "$name: stderr differs: $(diff "$work/r.err" "$work/o.err")"
+    local la lb
+    la=$(psql "$a" -At -c "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations")
+    lb=$(psql "$b" -At -c "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations")
+    [ "$la" = "$lb" ] || fail "$name: ledger $la, dbmate's $lb"
+    "$bin" snapshot --database-url "$ua" >"$work/ra.snap" 2>&1
+    "$bin" snapshot --database-url "${url/\/postgres\?//$b?}" >"$work/ob.snap" 2>&1
+    cmp -s "$work/ra.snap" "$work/ob.snap" || fail "$name: schema differs: $(diff "$work/ra.snap" "$work/ob.snap" | head -20)"
+    LAST_R=$ua LAST_O=$ub
+}
+up() { printf -- '-- migrate:up%s\n%s\n\n-- migrate:down\n' "${3:-}" "$2" >"$1"; }
+
+# 1. a realistic history applies cleanly, CONCURRENTLY alone in a transaction:false file
+h="$work/h/db/migrations"; mkdir -p "$h"
+up "$h/20240101000000_create_users.sql" "create table users (id bigserial primary key, email text not null unique, created_at timestamptz not null default now());"
+up "$h/20240102000000_create_posts.sql" "create table posts (id bigserial primary key, user_id bigint not null references users(id), title text not null, body text);
+create index posts_user_id on posts (user_id);"
+up "$h/20240103000000_status_enum.sql" "create type post_status as enum ('draft', 'published');
+alter table posts add column status post_status not null default 'draft';"
+up "$h/20240104000000_posts_title_idx.sql" "create index concurrently posts_title on posts (title);" " transaction:false"
+up "$h/20240105000000_view.sql" "create view published_posts as select * from posts where status = 'published';"
+echo "not a migration" >"$h/README.md"
+compare "clean deploy" "$h"
+grep -c '^Applied: ' "$work/o.out" | grep -qx 5 || fail "clean deploy: dbmate applied $(grep -c '^Applied: ' "$work/o.out") of 5"
+
+# 2. a failing migration: Applied line printed, then the error; exit 2; the file's transaction rolled back
+f="$work/f/db/migrations"; mkdir -p "$f"; cp "$h"/2024010[12]* "$f"/
+up "$f/20240106000000_bad.sql" "alter table users add column age int;
+alter table nosuch add column x int;"
+compare "failing migration" "$f"
+grep -q '^Error: pq: relation "nosuch" does not exist (42P01)$' "$work/o.err" || fail "dbmate's error text changed: $(cat "$work/o.err")"
+# 5. the repair: fix the file, migrate again on the same databases
+ra=$LAST_R rb=$LAST_O
+up "$f/20240106000000_bad.sql" "alter table users add column age int;"
+"$bin" deploy --tool dbmate --migrations-dir "$f" --database-url "$ra" >"$work/r.out" 2>"$work/r.err"; rr=$?
+"$oracle" --url "$rb" --migrations-dir "$f" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
+[ "$rr" = 0 ] && [ "$ro" = 0 ] || fail "repair: exit $rr, dbmate $ro"
+cmp -s "$work/r.out" "$work/o.out" || fail "repair: stdout differs: $(diff "$work/r.out" "$work/o.out")"
+
+# 3. CONCURRENTLY with a second statement, even with transaction:false: 25001
+c="$work/c/db/migrations"; mkdir -p "$c"; cp "$h"/2024010[12]* "$c"/
+up "$c/20240107000000_two.sql" "create index concurrently posts_title2 on posts (title);
+select 1;" " transaction:false"
+compare "CONCURRENTLY with a second statement" "$c"
+grep -q '(25001)$' "$work/o.err" || fail "dbmate did not fail with 25001: $(cat "$work/o.err")"
+c2="$work/c2/db/migrations"; mkdir -p "$c2"; cp "$h"/2024010[12]* "$c2"/
+up "$c2/20240107000000_tx.sql" "create index concurrently posts_title2 on posts (title);"
+compare "CONCURRENTLY in a transaction" "$c2"
+
+# 4. marker errors
+m="$work/m/db/migrations"; mkdir -p "$m"; cp "$h"/20240101* "$m"/
+echo "create table x ();" >"$m/20240108000000_nomarker.sql"
+compare "no up marker" "$m"
+m2="$work/m2/db/migrations"; mkdir -p "$m2"
+printf -- '-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x ();\n' >"$m2/20240108000000_order.sql"
+compare "down before up" "$m2"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok: dbmate conformance ($n cases + repair)"
