@@ -91,8 +91,23 @@ static void test_cluster_cannot_log_into_another(void **state)
     char *bdir = rh_xstrdup(rh_cluster_dir(b));
     char *bid = rh_xstrdup(rh_cluster_id(b));
     char *bconninfo = rh_xstrdup(rh_cluster_conninfo(b));
-    char *psql = rh_xasprintf("%s/psql", rh_cluster_pgbin(b)->bindir);
+    char *bindir = rh_xstrdup(rh_cluster_pgbin(b)->bindir);
+    char *psql = rh_xasprintf("%s/psql", bindir);
     rh_cluster_keep(b);
+
+    /* the owner gets in with what `rehearse clusters` prints (its password is in ID.pgpass) */
+    char *argv_list[] = {REHEARSE_BIN, "clusters", NULL};
+    char *listing = NULL;
+    assert_int_equal(rh_test_run(argv_list, NULL, &listing, NULL), 0);
+    char *want = rh_xasprintf("PGPASSFILE='%s.pgpass' psql -h '%s' -p 5432 -U 'migrator' postgres", bdir, bdir);
+    if (!strstr(listing, want))
+        fail_msg("`rehearse clusters` does not print %s:\n%s", want, listing);
+    char *shell = rh_xasprintf("PATH=%s:$PATH %s -X -A -t -w -c 'select current_user'", bindir, want);
+    char *argv_sh[] = {"/bin/sh", "-c", shell, NULL};
+    char *who = NULL;
+    assert_int_equal(rh_test_run(argv_sh, NULL, &who, NULL), 0);
+    assert_string_equal(who, "migrator\n");
+    free(who), free(shell), free(want), free(listing);
 
     char *marker = marker_path("cross");
     unlink(marker);
@@ -130,6 +145,7 @@ static void test_cluster_cannot_log_into_another(void **state)
     assert_int_equal(rh_cluster_stop_id(bid, &e), 0);
     unlink(marker);
     free(log), free(out), free(err), free(dir), free(marker), free(psql), free(bconninfo), free(bid), free(bdir);
+    free(bindir);
     rh_buf_free(&sql);
 }
 
