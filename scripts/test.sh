@@ -16,7 +16,7 @@ echo "== build (ASan + UBSan) =="
 "$root/scripts/build.sh" "$root/build-asan" -DREHEARSE_SANITIZE=ON
 echo "== tests under ASan + UBSan =="
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -E '^conformance_' \
+  ctest --test-dir "$root/build-asan" --output-on-failure -j2 --timeout 900 -E '^conformance_' -LE '^pg$' \
   | tee "$root/build-asan/ctest.log"
 passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$root/build-asan/ctest.log")))
 
