@@ -354,11 +354,10 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         reaped = 1;
     }
     const char *run = rh_cluster_run_dir();
-    if (rh_fs_mkdir_p(run, 0711, err) < 0) {
+    if (rh_run_dir_prepare(run, err) < 0) {
         cluster_free(c);
         return -1;
     }
-    chmod(run, 0711); /* the server account must reach its directory inside */
     /* ... and every folder above it: say so now, not as initdb's "Permission denied" */
     if (rh_runas_check_reach(&c->ra, run, "the run folder", "or choose a REHEARSE_RUN_DIR it can reach", err) < 0) {
         cluster_free(c);
@@ -387,11 +386,6 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         rh_err_set(err, "the cluster folder %s is too long for a unix socket path (at most %zu bytes for the run "
                    "folder %s): choose a shorter REHEARSE_RUN_DIR",
                    c->dir, 107 - strlen("/.s.PGSQL.5432") - strlen(c->id) - 1, run);
-        free(template);
-        cluster_free(c);
-        return -1;
-    }
-    if (rh_run_dir_trusted(run, err) < 0) {
         free(template);
         cluster_free(c);
         return -1;

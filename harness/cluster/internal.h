@@ -124,6 +124,8 @@ void rh_record_remove(const char *dir); /* the record and the pgpass file */
 char *rh_record_pgpass_path(const char *dir);
 /* The run folder is rehearse's account's and no one else may write it (else its records mean nothing). */
 int rh_run_dir_trusted(const char *run, rh_err *err);
+/* Create the run folder if needed, check it (rh_run_dir_trusted, so never through a link), make it 0711. */
+int rh_run_dir_prepare(const char *run, rh_err *err);
 
 /* The postmaster pid written in DATADIR/postmaster.pid, or 0 (a file the server account can write). */
 pid_t rh_read_postmaster_pid(const char *datadir);

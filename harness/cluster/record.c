@@ -17,6 +17,8 @@
  */
 #include "cluster/internal.h"
 
+#include "util/fs.h"
+
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +56,22 @@ int rh_run_dir_trusted(const char *run, rh_err *err)
                           "REHEARSE_RUN_DIR",
                           run, (int)geteuid(), (int)st.st_uid, (unsigned)(st.st_mode & 07777));
     return 0;
+}
+
+int rh_run_dir_prepare(const char *run, rh_err *err)
+{
+    if (rh_fs_mkdir_p(run, 0711, err) < 0)
+        return -1;
+    /* before the chmod: chmod follows a link, and /dev/shm lets any account plant one there */
+    if (rh_run_dir_trusted(run, err) < 0)
+        return -1;
+    int fd = open(run, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open the run folder %s", run);
+    /* an existing run folder (a mkdtemp one) may be 0700: the server account must reach its folder inside */
+    int rc = fchmod(fd, 0711) < 0 ? rh_err_errno(err, "cannot chmod the run folder %s", run) : 0;
+    close(fd);
+    return rc;
 }
 
 int rh_record_write(const char *dir, const rh_cluster_record *r, rh_err *err)

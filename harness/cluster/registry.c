@@ -161,6 +161,9 @@ static void reap_work_dirs(const char *run)
 int rh_cluster_reap(int *reaped, rh_err *err)
 {
     *reaped = 0;
+    /* in a run folder another account could write, nothing in it says what to stop or delete */
+    if (rh_fs_exists(rh_cluster_run_dir()) && rh_run_dir_trusted(rh_cluster_run_dir(), err) < 0)
+        return -1;
     rh_cluster_info *list;
     size_t n;
     if (rh_cluster_list(&list, &n, err) < 0)

@@ -160,9 +160,8 @@ static int build_template(const rh_pgbin *bin, const rh_cluster_opts *opts, cons
         return -1;
     /* initdb works in the run directory: the account it runs as may not reach root's home. */
     const char *run = rh_cluster_run_dir();
-    if (rh_fs_mkdir_p(run, 0711, err) < 0)
+    if (rh_run_dir_prepare(run, err) < 0) /* 0711: initdb must reach its workdir */
         return -1;
-    chmod(run, 0711); /* an existing run folder (a mkdtemp one) may be 0700: initdb must reach its workdir */
     char *workdir = rh_xasprintf("%s/initdb-%d-XXXXXX", run, (int)getpid());
     int rc = -1;
     char *staging = NULL;

@@ -292,7 +292,7 @@ static void test_proc_ref_checks_identity(void **state)
     assert_false(rh_proc_matches(&ref));
 }
 
-/* Records mean nothing in a run folder others may write: such a folder is refused, with the fix. */
+/* Records mean nothing in a run folder others may write, or reached through a link: refused, with the fix. */
 static void test_run_dir_others_may_write_is_refused(void **state)
 {
     char dir[] = "/tmp/rh-tcs-open-XXXXXX";
@@ -304,6 +304,33 @@ static void test_run_dir_others_may_write_is_refused(void **state)
     assert_non_null(strstr(err.msg, "REHEARSE_RUN_DIR"));
     assert_int_equal(chmod(dir, 0711), 0);
     assert_int_equal(rh_run_dir_trusted(dir, &err), 0);
+
+    /* a link planted where the run folder goes (any account may, in /dev/shm): refused, and the
+       folder it leads to keeps its mode (chmod would have followed the link) */
+    char *target = rh_xasprintf("%s/target", dir), *link = rh_xasprintf("%s/run", dir);
+    assert_int_equal(mkdir(target, 0700), 0);
+    assert_int_equal(symlink(target, link), 0);
+    assert_int_equal(rh_run_dir_prepare(link, &err), -1);
+    assert_non_null(strstr(err.msg, link));
+    struct stat st;
+    assert_int_equal(stat(target, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0700);
+    unlink(link);
+    /* a folder of another account (planted before rehearse's first run): refused as well */
+    if (geteuid() == 0) {
+        assert_int_equal(mkdir(link, 0700), 0);
+        assert_int_equal(chown(link, 65534, 65534), 0);
+        assert_int_equal(rh_run_dir_prepare(link, &err), -1);
+        assert_non_null(strstr(err.msg, "owner uid 65534"));
+        rmdir(link);
+    }
+    assert_int_equal(rh_run_dir_prepare(link, &err), 0);
+    assert_int_equal(lstat(link, &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0711);
+    rmdir(link);
+    rmdir(target);
+    free(target);
+    free(link);
     rmdir(dir);
 }
 
