@@ -10,7 +10,9 @@
  *
  * The verifiers use one PBKDF2 iteration, not libpq's 4096: iterations slow down guessing a weak
  * password from a stolen verifier, and these passwords are 128 random bits. 4096 iterations cost
- * every connection (client and verifier side) a few ms, tens of ms on a loaded CI machine.
+ * every connection (client and verifier side) a few ms, tens of ms on a loaded CI machine. Some
+ * clients (Go's lib/pq) refuse fewer than 4096, so a cluster handed to the user (--keep) gets
+ * libpq's standard secrets for the same passwords (rh_auth_standard_verifiers).
  *
  * The migration role is shaped like a managed service's migration user: it owns the database it
  * migrates (and, through pg_database_owner, its public schema), may create databases, schemas and
@@ -123,4 +125,30 @@ int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char 
     rh_buf_free(&sql);
     PQfinish(conn);
     return rc;
+}
+
+int rh_auth_standard_verifiers(PGconn *admin, const char *const roles[], const char *const passwords[], int n,
+                               rh_err *err)
+{
+    for (int i = 0; i < n; i++) {
+        /* libpq's own secret: 4096 iterations, which every client accepts */
+        char *verifier = PQencryptPasswordConn(admin, passwords[i], roles[i], "scram-sha-256");
+        if (!verifier)
+            return rh_err_set(err, "cannot compute a SCRAM verifier: %s", PQerrorMessage(admin));
+        char *lit = PQescapeLiteral(admin, verifier, strlen(verifier));
+        char *ident = PQescapeIdentifier(admin, roles[i], strlen(roles[i]));
+        PQfreemem(verifier);
+        char *sql = rh_xasprintf("ALTER ROLE %s PASSWORD %s", ident ? ident : "", lit ? lit : "''");
+        PQfreemem(lit);
+        PQfreemem(ident);
+        PGresult *r = PQexec(admin, sql);
+        free(sql);
+        int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+        if (!ok)
+            rh_err_set(err, "cannot set %s's password: %s", roles[i], PQresultErrorMessage(r));
+        PQclear(r);
+        if (!ok)
+            return -1;
+    }
+    return 0;
 }

@@ -481,6 +481,12 @@ void rh_cluster_keep(rh_cluster *c)
         return;
     /* outside the cluster folder, 0600 and rehearse's: the server's account must not read or replace it */
     rh_err ignored;
+    PGconn *admin = rh_cluster_connect_admin(c, NULL, &ignored);
+    if (admin) { /* best effort: libpq clients get in with the 1-iteration secrets too */
+        const char *roles[] = {ADMIN, c->user}, *pws[] = {c->admin_pw, c->user_pw};
+        rh_auth_standard_verifiers(admin, roles, pws, strcmp(c->user, ADMIN) ? 2 : 1, &ignored);
+        PQfinish(admin);
+    }
     char *ppath = rh_record_pgpass_path(c->dir);
     char *text = rh_xasprintf("%s:" PORT ":*:%s:%s\n%s:" PORT ":*:" ADMIN ":%s\n", c->dir, c->user, user_password(c), c->dir,
                         c->admin_pw);

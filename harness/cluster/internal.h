@@ -58,6 +58,13 @@ int rh_template_secret(const char *entry, char out[RH_PASSWORD_LEN + 1], rh_err 
 int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char *admin_pw, const char *user,
                   const char *user_pw, rh_err *err);
 
+/*
+ * Re-set the roles' passwords (the same ones) as libpq's standard 4096-iteration SCRAM secrets, on
+ * the superuser connection admin: for a cluster handed to the user, whose clients may insist.
+ */
+int rh_auth_standard_verifiers(PGconn *admin, const char *const roles[], const char *const passwords[], int n,
+                               rh_err *err);
+
 typedef struct rh_proc_ref rh_proc_ref;
 
 /*

@@ -77,7 +77,7 @@ static void test_copy_to_program_refused_by_default(void **state)
 }
 
 /*
- * Cluster B runs (and is kept: its pgpass file exists). A migration of cluster A, with --superuser,
+ * Cluster B runs (and is kept: its pgpass file exists; the owner gets in with the printed line). A migration of cluster A, with --superuser,
  * runs psql as the server's OS account against B's socket, as each role, with and without B's
  * pgpass file. Before per-cluster passwords, trust authentication let it create a table in B.
  */
@@ -107,6 +107,15 @@ static void test_cluster_cannot_log_into_another(void **state)
     char *who = NULL;
     assert_int_equal(rh_test_run(argv_sh, NULL, &who, NULL), 0);
     assert_string_equal(who, "migrator\n");
+    free(who), free(shell);
+    /* a kept cluster has libpq's standard 4096-iteration secrets: clients like Go's lib/pq refuse fewer */
+    shell = rh_xasprintf("PGPASSFILE='%s.pgpass' %s -X -A -t -w -h '%s' -U postgres -d postgres -c \"select "
+                         "string_agg(rolname || ' ' || split_part(rolpassword, ':', 1), ',' order by rolname) "
+                         "from pg_authid where rolname in ('migrator', 'postgres')\"",
+                         bdir, psql, bdir);
+    char *argv_sh2[] = {"/bin/sh", "-c", shell, NULL};
+    assert_int_equal(rh_test_run(argv_sh2, NULL, &who, NULL), 0);
+    assert_string_equal(who, "migrator SCRAM-SHA-256$4096,postgres SCRAM-SHA-256$4096\n");
     free(who), free(shell), free(want), free(listing);
 
     char *marker = marker_path("cross");
