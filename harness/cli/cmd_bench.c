@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "cluster/bench.h"
 #include "engine/engine.h"
+#include "scale/scale_bench.h"
 #include "source/git.h"
 #include "util/fs.h"
 
@@ -32,11 +33,13 @@ static void help(void)
            "git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
            "catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
            "check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
+           "scale      fill a 10-column Prisma table with --rows N rows (default 1000000), server-side: rows/s\n"
            "scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
 }
 
 typedef struct bench_args {
     int runs, json, n1, n2, no_oracle, no_psql, pg_virtualenv;
+    long long rows;
     const char *migrations_dir;
     rh_cluster_opts co;
 } bench_args;
@@ -51,7 +54,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         {"indexes", required_argument, NULL, '2'},  {"added", required_argument, NULL, '2'},
         {"migrations-dir", required_argument, NULL, 'd'}, {"no-oracle", no_argument, NULL, 'O'},
         {"no-psql", no_argument, NULL, 'P'},        {"help", no_argument, NULL, 'h'},
-        {"pg-virtualenv", no_argument, NULL, 'V'},
+        {"pg-virtualenv", no_argument, NULL, 'V'},  {"rows", required_argument, NULL, 'R'},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -80,6 +83,13 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         case 'W': a->co.pg_version = optarg; break;
         case 'u': a->co.run_as = optarg; break;
         case 'd': a->migrations_dir = optarg; break;
+        case 'R': {
+            char *end;
+            a->rows = strtoll(optarg, &end, 10);
+            if (*end || a->rows < 1 || a->rows > 1000000000LL)
+                return rh_cli_usage_error("bench", "--rows takes a number from 1 to 1000000000, not '%s'", optarg);
+            break;
+        }
         case 'O': a->no_oracle = 1; break;
         case 'P': a->no_psql = 1; break;
         case 'V': a->pg_virtualenv = 1; break;
@@ -155,9 +165,11 @@ int rh_cmd_bench(int argc, char **argv)
                                   .pg_bin = a.co.pg_bin,
                                   .pg_version = a.co.pg_version};
         rc = rh_check_bench(&ko, &out, &err);
+    } else if (strcmp(what, "scale") == 0) {
+        rc = rh_scale_bench(&a.co, a.rows ? a.rows : 1000000, a.runs ? a.runs : 3, a.json, &out, &err);
     } else {
         rh_buf_free(&out);
-        return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster, deploy, git, catalog, check, scenarios)",
+        return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster, deploy, git, catalog, check, scale, scenarios)",
                                   what);
     }
     fputs(out.data, stdout);

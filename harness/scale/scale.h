@@ -62,4 +62,38 @@ const rh_scale_table *rh_scale_find(const rh_scale *s, const char *schema, const
 
 void rh_scale_free(rh_scale *s);
 
+/* ---- the filler ------------------------------------------------------------------------------ */
+
+#include <libpq-fe.h>
+
+/* What the filler did to one table. */
+typedef struct rh_scale_filled {
+    char *schema, *name;
+    long long before;   /* rows before */
+    long long target;   /* rows asked for */
+    long long inserted; /* rows added (0 when skipped) */
+    double ms;          /* INSERT ... SELECT time, without ANALYZE */
+    char *note;         /* NULL, or what was done instead (skipped: why; cycle broken; columns left NULL) */
+} rh_scale_filled;
+
+typedef struct rh_scale_fill_result {
+    rh_scale_filled *tables; /* in fill order: parents before children */
+    size_t n;
+    long long rows;          /* rows inserted in all */
+    double ms;               /* all INSERTs */
+} rh_scale_fill_result;
+
+/*
+ * Fill the tables of conn's database that *s names up to their row counts, server-side
+ * (INSERT ... SELECT ... FROM generate_series: no row passes through rehearse), parents first.
+ * Values have the column's type; NOT NULL columns get a value (or their DEFAULT), nullable ones
+ * NULL at the stats' null_frac; unique and primary-key columns distinct values; foreign keys the
+ * keys of the parent's rows (spread so that a composite unique key over two foreign keys stays
+ * unique). A CHECK constraint is satisfied when the generated values pass it; when they do not,
+ * the table is skipped and its note says so. A foreign-key cycle is broken at a table whose cycle
+ * columns are nullable (left NULL, said in its note). -1 only when the database cannot be read.
+ */
+int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err);
+void rh_scale_fill_result_free(rh_scale_fill_result *r);
+
 #endif

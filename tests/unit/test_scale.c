@@ -179,6 +179,121 @@ static void test_rows_guesses(void **state)
     rh_scale_free(&s);
 }
 
+
+static long long count_of(PGconn *conn, const char *sql)
+{
+    char *v = rh_test_value(conn, sql);
+    long long n = v ? atoll(v) : -1;
+    free(v);
+    return n;
+}
+
+static const rh_scale_filled *filled(const rh_scale_fill_result *fr, const char *name, size_t *pos)
+{
+    for (size_t i = 0; i < fr->n; i++)
+        if (strcmp(fr->tables[i].name, name) == 0) {
+            if (pos)
+                *pos = i;
+            return &fr->tables[i];
+        }
+    fail_msg("table %s not in the fill result", name);
+    return NULL;
+}
+
+/*
+ * A Prisma-shaped schema filled to the asked sizes: types, NOT NULL, unique keys, foreign keys
+ * (parents first, a composite unique key over two foreign keys), the stats' null fraction and
+ * distinct count; a CHECK the generated values fail skips its table (said); a foreign-key cycle
+ * is broken at a nullable column (said); a self-reference is left NULL (said).
+ */
+static void test_fill_respects_constraints(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn,
+                 "CREATE TYPE \"Role\" AS ENUM ('USER', 'ADMIN');"
+                 "CREATE TABLE \"User\" (id text PRIMARY KEY, email text NOT NULL, name text, role \"Role\" NOT NULL,"
+                 " \"createdAt\" timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, \"updatedAt\" timestamp(3) NOT NULL,"
+                 " score double precision NOT NULL, active boolean NOT NULL DEFAULT true, data jsonb, ref uuid NOT NULL);"
+                 "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(email);"
+                 "CREATE TABLE \"Post\" (id serial PRIMARY KEY, title varchar(10) NOT NULL CHECK (char_length(title) > 0),"
+                 " price numeric(6,2) NOT NULL, \"authorId\" text NOT NULL REFERENCES \"User\"(id));"
+                 "CREATE TABLE \"_PostToUser\" (\"A\" integer NOT NULL REFERENCES \"Post\"(id),"
+                 " \"B\" text NOT NULL REFERENCES \"User\"(id));"
+                 "CREATE UNIQUE INDEX \"_PostToUser_AB_unique\" ON \"_PostToUser\"(\"A\", \"B\");"
+                 "CREATE TABLE \"Tag\" (id serial PRIMARY KEY, n integer NOT NULL CONSTRAINT \"Tag_n_negative\" CHECK (n < 0));"
+                 "CREATE TABLE \"Team\" (id integer PRIMARY KEY, \"leaderId\" text);"
+                 "CREATE TABLE \"Member\" (id text PRIMARY KEY, \"teamId\" integer REFERENCES \"Team\"(id));"
+                 "ALTER TABLE \"Team\" ADD FOREIGN KEY (\"leaderId\") REFERENCES \"Member\"(id);"
+                 "CREATE TABLE \"Category\" (id serial PRIMARY KEY, \"parentId\" integer REFERENCES \"Category\"(id));"
+                 "CREATE TABLE \"Untouched\" (id integer);"
+                 "CREATE TABLE \"Big\" (n integer)");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_parse(&s, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": "
+                                        "\"User\", \"rows\": 3000, \"table_bytes\": 0, \"index_bytes\": 0, "
+                                        "\"dead_tuples\": 0, \"columns\": [{\"name\": \"name\", \"null_frac\": 0.5, "
+                                        "\"n_distinct\": 40, \"avg_width\": 20}]}, {\"schema\": \"public\", \"name\": \"Big\", \"rows\": 300000, "
+                                        "\"table_bytes\": 0, \"index_bytes\": 0, \"dead_tuples\": 0, \"columns\": [{\"name\": "
+                                        "\"n\", \"null_frac\": 0.1, \"n_distinct\": -1, \"avg_width\": 4}]}]}",
+                                    "prod.json", &err),
+                     0);
+    const char *guesses[] = {"Post=10k", "_PostToUser=20000", "Tag=100", "Team=50", "Member=200", "Category=100"};
+    for (size_t i = 0; i < sizeof guesses / sizeof *guesses; i++)
+        assert_int_equal(rh_scale_add_rows(&s, guesses[i], &err), 0);
+    rh_scale_fill_result fr;
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"User\""), 3000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\""), 10000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"_PostToUser\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Untouched\""), 0);
+    /* past 2^31 / 7919 rows (the null-fraction hash is computed in bigint) */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Big\""), 300000);
+    /* parents first */
+    size_t pu, pp, pj;
+    filled(&fr, "User", &pu);
+    filled(&fr, "Post", &pp);
+    filled(&fr, "_PostToUser", &pj);
+    assert_true(pu < pp && pp < pj);
+    /* every post's author exists (the FK holds) and the authors are spread over the users */
+    assert_true(count_of(conn, "SELECT count(DISTINCT \"authorId\") FROM \"Post\"") == 3000);
+    /* the stats: name NULL in about half the rows, 40 distinct values otherwise */
+    long long nulls = count_of(conn, "SELECT count(*) FROM \"User\" WHERE name IS NULL");
+    assert_true(nulls > 1350 && nulls < 1650);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT name) FROM \"User\""), 40);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT role) FROM \"User\""), 2);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"User\" WHERE \"createdAt\" IS NULL OR data IS NULL"), 0);
+    /* the CHECK that the values fail: skipped and said */
+    const rh_scale_filled *tag = filled(&fr, "Tag", NULL);
+    assert_int_equal(tag->inserted, 0);
+    assert_non_null(tag->note);
+    assert_non_null(strstr(tag->note, "CHECK constraint Tag_n_negative rejects the generated values"));
+    /* the cycle Team <-> Member: broken at one table, whose foreign key is left NULL and said */
+    const rh_scale_filled *team = filled(&fr, "Team", NULL), *member = filled(&fr, "Member", NULL);
+    assert_int_equal(team->inserted, 50);
+    assert_int_equal(member->inserted, 200);
+    const char *cycle_note = team->note ? team->note : member->note;
+    assert_non_null(cycle_note);
+    assert_non_null(strstr(cycle_note, "left NULL (foreign-key cycle broken here)"));
+    /* a self-reference: filled, parentId left NULL */
+    const rh_scale_filled *cat = filled(&fr, "Category", NULL);
+    assert_int_equal(cat->inserted, 100);
+    assert_non_null(strstr(cat->note, "parentId left NULL (refers to its own table)"));
+    assert_int_equal(fr.rows, 3000 + 10000 + 20000 + 50 + 200 + 100 + 300000);
+    rh_scale_fill_result_free(&fr);
+
+    /* filling again adds nothing: the tables are at their sizes */
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(fr.rows, 0);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
+
 static void test_cli_prints_the_query(void **state)
 {
     (void)state;
@@ -202,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_load_errors_name_file_and_expectation),
         cmocka_unit_test(test_rows_guesses),
         cmocka_unit_test(test_cli_prints_the_query),
+        cmocka_unit_test(test_fill_respects_constraints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,421 @@
+/*
+ * fill.c — fill existing tables to production's row counts inside the throwaway cluster.
+ *
+ * Why server-side: one INSERT ... SELECT ... FROM generate_series(1, N) per table generates every
+ * row in the server; rehearse only builds the statement, so memory stays bounded whatever N is and
+ * no row crosses the socket. Each table is filled in its own statement (autocommit): a table whose
+ * CHECK rejects the generated values is skipped and said, the others are filled.
+ *
+ * Value of row g for a column (K is the column's key number):
+ *   unique / primary-key column: K = g (distinct);  else with stats: K = g % distinct-count;  else g.
+ *   foreign key: the (g / stride % parent_rows)-th key of the parent, joined by row number; stride is the
+ *   product of the earlier foreign keys' parent sizes, so (a_id, b_id) of a join table stays unique.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "scale/scale.h"
+#include "util/buf.h"
+
+typedef struct fk_edge {
+    int child, parent;    /* indexes into the table list */
+} fk_edge;
+
+typedef struct tbl {
+    unsigned oid;
+    char *schema, *name;
+    const rh_scale_table *want;
+} tbl;
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *ident(PGconn *conn, const char *s)
+{
+    char *q = PQescapeIdentifier(conn, s, strlen(s));
+    char *r = rh_xstrdup(q ? q : "\"?\"");
+    PQfreemem(q);
+    return r;
+}
+
+static char *literal(PGconn *conn, const char *s)
+{
+    char *q = PQescapeLiteral(conn, s, strlen(s));
+    char *r = rh_xstrdup(q ? q : "''");
+    PQfreemem(q);
+    return r;
+}
+
+static PGresult *query(PGconn *conn, const char *sql, rh_err *err)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK) {
+        rh_err_set(err, "filling tables: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static const rh_scale_column *stats_of(const rh_scale_table *t, const char *col)
+{
+    for (size_t i = 0; t && i < t->ncolumns; i++)
+        if (strcmp(t->columns[i].name, col) == 0)
+            return &t->columns[i];
+    return NULL;
+}
+
+/*
+ * The SQL expression of a value of type `type` from the bigint expression K; NULL when rehearse
+ * cannot generate the type. typmod: atttypmod; labels: enum labels (typtype 'e').
+ */
+static char *value_expr(PGconn *conn, const char *typname, const char *fmt_type, char typtype, char category,
+                        int typmod, unsigned typoid, const char *K, int avg_width)
+{
+    if (typtype == 'e') {
+        char sql[160];
+        snprintf(sql, sizeof sql, "SELECT enumlabel FROM pg_enum WHERE enumtypid = %u ORDER BY enumsortorder", typoid);
+        PGresult *r = PQexec(conn, sql);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+            PQclear(r);
+            return NULL;
+        }
+        rh_buf b;
+        rh_buf_init(&b);
+        rh_buf_puts(&b, "(ARRAY[");
+        for (int i = 0; i < PQntuples(r); i++) {
+            char *l = literal(conn, PQgetvalue(r, i, 0));
+            rh_buf_printf(&b, "%s%s", i ? ", " : "", l);
+            free(l);
+        }
+        rh_buf_printf(&b, "]::%s[])[1 + (%s) %% %d]", fmt_type, K, PQntuples(r));
+        PQclear(r);
+        return rh_buf_steal(&b);
+    }
+    if (category == 'A')
+        return rh_xasprintf("'{}'::%s", fmt_type);
+    if (!strcmp(typname, "int2"))
+        return rh_xasprintf("((%s) %% 32767)::int2", K);
+    if (!strcmp(typname, "int4"))
+        return rh_xasprintf("((%s) %% 2147483647)::int4", K);
+    if (!strcmp(typname, "int8"))
+        return rh_xasprintf("(%s)::int8", K);
+    if (!strcmp(typname, "numeric")) {
+        if (typmod < 4)
+            return rh_xasprintf("(%s)::numeric", K);
+        int precision = ((typmod - 4) >> 16) & 0xffff, scale = (typmod - 4) & 0xffff;
+        int digits = precision - scale > 15 ? 15 : precision - scale;
+        long long mod = 1;
+        for (int i = 0; i < digits; i++)
+            mod *= 10;
+        return rh_xasprintf("((%s) %% %lld)::%s", K, mod, fmt_type);
+    }
+    if (!strcmp(typname, "float4") || !strcmp(typname, "float8"))
+        return rh_xasprintf("((%s)::float8 / 8)::%s", K, typname);
+    if (!strcmp(typname, "bool"))
+        return rh_xasprintf("((%s) %% 2 = 0)", K);
+    if (!strcmp(typname, "text") || !strcmp(typname, "varchar") || !strcmp(typname, "bpchar") ||
+        !strcmp(typname, "citext")) {
+        int limit = typmod >= 4 ? typmod - 4 : 0;
+        char *s = avg_width > 12 ? rh_xasprintf("rpad('v' || (%s), %d, 'x')", K, avg_width > 4000 ? 4000 : avg_width)
+                                 : rh_xasprintf("('v' || (%s))", K);
+        char *r = limit ? rh_xasprintf("left(%s, %d)::%s", s, limit, fmt_type) : rh_xasprintf("%s::%s", s, fmt_type);
+        free(s);
+        return r;
+    }
+    if (!strcmp(typname, "uuid"))
+        return rh_xasprintf("lpad(to_hex(%s), 32, '0')::uuid", K);
+    if (!strcmp(typname, "timestamp") || !strcmp(typname, "timestamptz"))
+        return rh_xasprintf("(timestamp '2020-01-01' + (%s) * interval '1 second')::%s", K, fmt_type);
+    if (!strcmp(typname, "date"))
+        return rh_xasprintf("(date '2000-01-01' + ((%s) %% 36500)::int)", K);
+    if (!strcmp(typname, "time") || !strcmp(typname, "timetz"))
+        return rh_xasprintf("(time '00:00' + ((%s) %% 86400) * interval '1 second')::%s", K, fmt_type);
+    if (!strcmp(typname, "json") || !strcmp(typname, "jsonb"))
+        return rh_xasprintf("json_build_object('k', %s)::%s", K, typname);
+    if (!strcmp(typname, "bytea"))
+        return rh_xasprintf("int8send((%s)::int8)", K);
+    return NULL;
+}
+
+/* Fill one table; the note says what was not done. */
+static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, rh_scale_filled *f)
+{
+    char *qs = ident(conn, t->schema), *qn = ident(conn, t->name);
+    char sql[1024];
+    rh_buf note;
+    rh_buf_init(&note);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", qs, qn);
+    PGresult *r = PQexec(conn, sql);
+    f->before = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    long long n = f->target - f->before;
+    if (n <= 0)
+        goto out;
+
+    /* columns, with whether they are unique, and their single-column foreign key if any */
+    snprintf(sql, sizeof sql,
+             "SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typcategory, "
+             "a.atttypmod, a.atttypid, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
+             "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisunique "
+             "        AND a.attnum = ANY (x.indkey::int2[])), "
+             "(SELECT c.confrelid::regclass::text || chr(1) || fa.attname || chr(1) || pn.nspname || chr(1) || pc.relname "
+             "   FROM pg_constraint c JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1] "
+             "   JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
+             "  WHERE c.contype = 'f' AND c.conrelid = a.attrelid AND a.attnum = ANY (c.conkey) LIMIT 1), "
+             "a.attgenerated <> '' OR a.attidentity = 'a' "
+             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+             "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+             t->oid);
+    r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_buf_printf(&note, "skipped: cannot read its columns: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        goto out;
+    }
+    rh_buf cols, vals, joins;
+    rh_buf_init(&cols);
+    rh_buf_init(&vals);
+    rh_buf_init(&joins);
+    long long stride = 1;
+    int nfk = 0, skip = 0;
+    for (int i = 0; i < PQntuples(r) && !skip; i++) {
+        const char *name = PQgetvalue(r, i, 0), *typname = PQgetvalue(r, i, 1), *fmt = PQgetvalue(r, i, 2);
+        char typtype = PQgetvalue(r, i, 3)[0], category = PQgetvalue(r, i, 4)[0];
+        int typmod = atoi(PQgetvalue(r, i, 5));
+        unsigned typoid = (unsigned)strtoul(PQgetvalue(r, i, 6), NULL, 10);
+        int notnull = PQgetvalue(r, i, 7)[0] == 't', hasdef = PQgetvalue(r, i, 8)[0] == 't';
+        int unique = PQgetvalue(r, i, 9)[0] == 't', always = PQgetvalue(r, i, 11)[0] == 't';
+        const char *fk = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
+        const rh_scale_column *st = stats_of(t->want, name);
+        if (always)
+            continue; /* generated / GENERATED ALWAYS AS IDENTITY: the server computes it */
+        char *qc = ident(conn, name);
+        char *expr = NULL;
+        if (fk) {
+            /* parent "regclass\1column\1schema\1table" */
+            char *parts[4] = {0};
+            char *copy = rh_xstrdup(fk), *p = copy;
+            for (int k = 0; k < 4; k++) {
+                parts[k] = p;
+                p = p ? strchr(p, '\1') : NULL;
+                if (p)
+                    *p++ = '\0';
+            }
+            int self = parts[3] && parts[2] && !strcmp(parts[2], t->schema) && !strcmp(parts[3], t->name);
+            long long pn = 0;
+            if (!self && parts[1]) {
+                char *pc = ident(conn, parts[1]);
+                char *q = rh_xasprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL", parts[0], pc);
+                PGresult *cr = PQexec(conn, q);
+                pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
+                PQclear(cr);
+                free(q);
+                if (pn > 0) {
+                    nfk++;
+                    rh_buf_printf(&joins, " JOIN (SELECT %s AS k, row_number() OVER () - 1 AS rn FROM %s WHERE %s IS NOT NULL) fk%d"
+                                          " ON fk%d.rn = (g / %lld) %% %lld",
+                                  pc, parts[0], pc, nfk, nfk, stride, pn);
+                    expr = rh_xasprintf("fk%d.k", nfk);
+                    stride = stride > (long long)1e15 / pn ? stride : stride * pn;
+                }
+                free(pc);
+            }
+            if (!expr) {
+                if (notnull) {
+                    rh_buf_printf(&note, "skipped: NOT NULL foreign key %s %s", name,
+                                  self ? "refers to its own table" : "has no parent rows to refer to");
+                    skip = 1;
+                } else {
+                    rh_buf_printf(&note, "%s%s left NULL (%s)", note.len ? "; " : "", name,
+                                  self ? "refers to its own table" : cycle_broken ? "foreign-key cycle broken here"
+                                                                                         : "parent has no rows");
+                }
+            }
+            free(copy);
+            if (!expr) {
+                free(qc);
+                continue;
+            }
+        } else {
+            if (hasdef) {
+                free(qc);
+                continue; /* its DEFAULT (now(), a sequence, gen_random_uuid() ...) gives the value, as in the application */
+            }
+            char key[64];
+            if (!unique && st) {
+                double d = st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)f->target;
+                if (d >= 1 && d < (double)f->target)
+                    snprintf(key, sizeof key, "(g %% %lld)", (long long)d);
+                else
+                    snprintf(key, sizeof key, "g");
+            } else {
+                snprintf(key, sizeof key, "(g + %lld)", f->before);
+            }
+            expr = value_expr(conn, typname, fmt, typtype, category, typmod, typoid, key, st ? st->avg_width : 0);
+            if (!expr) {
+                if (notnull) {
+                    rh_buf_printf(&note, "skipped: rehearse cannot generate type %s (NOT NULL column %s)", fmt, name);
+                    skip = 1;
+                }
+                free(qc);
+                continue;
+            }
+            if (!notnull && st && st->null_frac > 0) {
+                char *nexpr = rh_xasprintf("CASE WHEN (g * 7919) %% 10000 < %d THEN NULL ELSE %s END",
+                                           (int)(st->null_frac * 10000 + 0.5), expr);
+                free(expr);
+                expr = nexpr;
+            }
+        }
+        rh_buf_printf(&cols, "%s%s", cols.len ? ", " : "", qc);
+        rh_buf_printf(&vals, "%s%s", vals.len ? ", " : "", expr);
+        free(qc);
+        free(expr);
+    }
+    PQclear(r);
+    if (!skip) {
+        char *ins = cols.len ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM generate_series(1::bigint, %lld) g%s", qs, qn,
+                                            cols.data, vals.data, n, joins.len ? joins.data : "")
+                             : rh_xasprintf("INSERT INTO %s.%s SELECT FROM generate_series(1::bigint, %lld) g", qs, qn, n);
+        double t0 = now_ms();
+        r = PQexec(conn, ins);
+        f->ms = now_ms() - t0;
+        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+            f->inserted = atoll(PQcmdTuples(r));
+        } else {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+            rh_buf_printf(&note, "%sskipped: %s%s%s: %s", note.len ? "; " : "",
+                          state && !strcmp(state, "23514") ? "CHECK constraint " : "the generated rows fail",
+                          state && !strcmp(state, "23514") && con ? con : "",
+                          state && !strcmp(state, "23514") ? " rejects the generated values" : "",
+                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+        }
+        PQclear(r);
+        free(ins);
+        if (f->inserted > 0) {
+            snprintf(sql, sizeof sql, "ANALYZE %s.%s", qs, qn);
+            PQclear(PQexec(conn, sql));
+        }
+    }
+    rh_buf_free(&cols);
+    rh_buf_free(&vals);
+    rh_buf_free(&joins);
+out:
+    f->note = note.len ? rh_buf_steal(&note) : NULL;
+    rh_buf_free(&note);
+    free(qs);
+    free(qn);
+}
+
+int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = query(conn,
+                        "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                        "AND n.nspname NOT LIKE 'pg\\_%' AND c.relname <> '_prisma_migrations' ORDER BY 2, 3",
+                        err);
+    if (!r)
+        return -1;
+    size_t n = 0;
+    tbl *ts = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *ts);
+    for (int i = 0; i < PQntuples(r); i++) {
+        const rh_scale_table *want = rh_scale_find(s, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
+        if (!want || want->rows <= 0)
+            continue;
+        ts[n].oid = (unsigned)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+        ts[n].schema = rh_xstrdup(PQgetvalue(r, i, 1));
+        ts[n].name = rh_xstrdup(PQgetvalue(r, i, 2));
+        ts[n].want = want;
+        n++;
+    }
+    PQclear(r);
+
+    /* foreign keys among the tables to fill: parents first (Kahn); a cycle is broken and said */
+    fk_edge *edges = NULL;
+    size_t nedges = 0;
+    r = query(conn, "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f'", err);
+    if (!r)
+        goto fail;
+    edges = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *edges);
+    for (int i = 0; i < PQntuples(r); i++) {
+        unsigned c = (unsigned)strtoul(PQgetvalue(r, i, 0), NULL, 10), p = (unsigned)strtoul(PQgetvalue(r, i, 1), NULL, 10);
+        int ci = -1, pi = -1;
+        for (size_t k = 0; k < n; k++) {
+            if (ts[k].oid == c)
+                ci = (int)k;
+            if (ts[k].oid == p)
+                pi = (int)k;
+        }
+        if (ci >= 0 && pi >= 0 && ci != pi)
+            edges[nedges++] = (fk_edge){ci, pi};
+    }
+    PQclear(r);
+    int *done = rh_xcalloc(n + 1, sizeof *done), *broken = rh_xcalloc(n + 1, sizeof *broken);
+    out->tables = rh_xcalloc(n + 1, sizeof *out->tables);
+    for (size_t filled = 0; filled < n; filled++) {
+        int pick = -1;
+        for (size_t k = 0; k < n && pick < 0; k++) {
+            if (done[k])
+                continue;
+            int ready = 1;
+            for (size_t e = 0; e < nedges && ready; e++)
+                if (edges[e].child == (int)k && !done[edges[e].parent])
+                    ready = 0;
+            if (ready)
+                pick = (int)k;
+        }
+        if (pick < 0) { /* every table left waits on another: a cycle; break it at the first */
+            for (size_t k = 0; k < n && pick < 0; k++)
+                if (!done[k])
+                    pick = (int)k;
+            broken[pick] = 1;
+        }
+        done[pick] = 1;
+        rh_scale_filled *f = &out->tables[out->n++];
+        f->schema = rh_xstrdup(ts[pick].schema);
+        f->name = rh_xstrdup(ts[pick].name);
+        f->target = ts[pick].want->rows;
+        fill_table(conn, &ts[pick], broken[pick], f);
+        out->rows += f->inserted;
+        out->ms += f->ms;
+    }
+    free(done);
+    free(broken);
+    free(edges);
+    for (size_t k = 0; k < n; k++) {
+        free(ts[k].schema);
+        free(ts[k].name);
+    }
+    free(ts);
+    return 0;
+fail:
+    for (size_t k = 0; k < n; k++) {
+        free(ts[k].schema);
+        free(ts[k].name);
+    }
+    free(ts);
+    free(edges);
+    return -1;
+}
+
+void rh_scale_fill_result_free(rh_scale_fill_result *r)
+{
+    for (size_t i = 0; r && i < r->n; i++) {
+        free(r->tables[i].schema);
+        free(r->tables[i].name);
+        free(r->tables[i].note);
+    }
+    if (r) {
+        free(r->tables);
+        memset(r, 0, sizeof *r);
+    }
+}
