@@ -43,7 +43,8 @@ static void help(FILE *f)
             "                       role; a scenario's own `superuser` line opts in for that scenario)\n"
             "      --timeout DUR    time limit per scenario (default 120s; `timeout` in a file wins)\n"
             "      --pg-bin DIR     PostgreSQL binaries (default: search)\n"
-            "      --pg VERSION     PostgreSQL version to run on: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
+            "      --pg VERSION     PostgreSQL version to run on: 17, 17.10, or several: 16,17 (the suite runs on\n"
+            "                       each; results are named [pg 16] ...) (default: $REHEARSE_PG, else any)\n"
             "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
             "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
             "                       they read only inside their own folder and its git repository\n"
@@ -82,6 +83,69 @@ static void on_progress(void *ctx, const rh_result *r, size_t done, size_t total
         fprintf(stderr, "\r\033[K");
     fflush(stderr);
     rh_buf_free(&b);
+}
+
+/* Move one version's results into all, each named after its version. */
+static void append_run(rh_run *all, rh_run *one, const char *version)
+{
+    all->results = rh_xrealloc(all->results, (all->n + one->n + 1) * sizeof *all->results);
+    for (size_t i = 0; i < one->n; i++) {
+        rh_result r = one->results[i];
+        char *name = rh_xasprintf("[pg %s] %s", version, r.name ? r.name : "");
+        free(r.name);
+        r.name = name;
+        all->results[all->n++] = r;
+    }
+    all->passed += one->passed;
+    all->failed += one->failed;
+    all->errors += one->errors;
+    all->skipped += one->skipped;
+    all->wall_ms += one->wall_ms;
+    all->jobs = one->jobs;
+    if (one->interrupted)
+        all->interrupted = one->interrupted;
+    free(one->results);
+    one->results = NULL;
+    one->n = 0;
+}
+
+/*
+ * --pg 16,17: the whole suite on each version in turn, one report. Every version is found before
+ * anything runs, so that a missing one is a setup error, not a run that stops half-way.
+ */
+static int run_versions(rh_runner_opts *o, char **files, size_t nfiles, rh_run *run, rh_err *err)
+{
+    if (!o->pg_version || !strchr(o->pg_version, ','))
+        return rh_runner_run(o, files, nfiles, run, err);
+    char *list = rh_xstrdup(o->pg_version), *save = NULL;
+    const char *versions[16];
+    size_t nv = 0;
+    int rc = 0;
+    for (char *v = strtok_r(list, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        rh_pgbin b;
+        if (nv == sizeof versions / sizeof *versions) {
+            rc = rh_err_set(err, "--pg: at most %zu versions", nv);
+            break;
+        }
+        if (rh_pgbin_find_version(&b, o->pg_bin, v, err) < 0) {
+            rc = -1;
+            break;
+        }
+        versions[nv++] = v;
+    }
+    memset(run, 0, sizeof *run);
+    const char *all = o->pg_version;
+    for (size_t i = 0; rc == 0 && i < nv && !run->interrupted; i++) {
+        rh_run one;
+        o->pg_version = versions[i];
+        rc = rh_runner_run(o, files, nfiles, &one, err);
+        if (rc == 0)
+            append_run(run, &one, versions[i]);
+        rh_run_free(&one);
+    }
+    o->pg_version = all;
+    free(list);
+    return rc;
 }
 
 int rh_cmd_run(int argc, char **argv)
@@ -224,7 +288,7 @@ int rh_cmd_run(int argc, char **argv)
     o.progress_ctx = &pr;
 
     rh_run run;
-    int rc = rh_runner_run(&o, files, nfiles, &run, &err);
+    int rc = run_versions(&o, files, nfiles, &run, &err);
     free(timings);
     for (size_t i = 0; i < nfiles; i++)
         free(files[i]);
