@@ -170,10 +170,10 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
             rh_buf_printf(out, " (skipped: %s)\n", r->skip_reason ? r->skip_reason : "");
         else
             rh_buf_printf(out, " (%.2f s%s)\n", r->ms / 1000.0, r->superuser ? ", as superuser" : "");
-        if (r->have_profile) {
+        for (size_t k = 0; k < r->n_profiles; k++) {
             c(out, color, C_DIM);
             rh_buf_puts(out, "        ");
-            rh_report_profile_line(&r->profile, r->profile_source, out);
+            rh_report_profile_line(&r->profiles[k].profile, r->profiles[k].source, out);
             c(out, color, C_RESET);
             rh_buf_putc(out, '\n');
         }

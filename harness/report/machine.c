@@ -102,10 +102,10 @@ void rh_report_tap(const rh_run *run, rh_buf *out)
             tap_desc(out, r->skip_reason ? r->skip_reason : "");
         }
         rh_buf_putc(out, '\n');
-        if (r->have_profile) { /* a diagnostic line: TAP consumers show it, none parse it */
+        for (size_t k = 0; k < r->n_profiles; k++) { /* diagnostic lines: TAP consumers show them */
             rh_buf line;
             rh_buf_init(&line);
-            rh_report_profile_line(&r->profile, r->profile_source, &line);
+            rh_report_profile_line(&r->profiles[k].profile, r->profiles[k].source, &line);
             rh_buf_puts(out, "# ");
             tap_desc(out, line.data);
             rh_buf_putc(out, '\n');
@@ -174,15 +174,19 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
         rh_buf_puts(out, "\" classname=\"");
         classname(out, r->path);
         rh_buf_printf(out, "\" time=\"%.3f\"", r->ms / 1000.0);
-        if (r->status == RH_PASS && !r->have_profile) {
+        if (r->status == RH_PASS && !r->n_profiles) {
             rh_buf_puts(out, "/>\n");
             continue;
         }
         rh_buf_puts(out, ">\n");
-        if (r->have_profile) { /* the profile the scenario used: the test case's output */
+        if (r->n_profiles) { /* the profiles the scenario used: the test case's output */
             rh_buf line;
             rh_buf_init(&line);
-            rh_report_profile_line(&r->profile, r->profile_source, &line);
+            for (size_t k = 0; k < r->n_profiles; k++) {
+                if (k)
+                    rh_buf_putc(&line, '\n');
+                rh_report_profile_line(&r->profiles[k].profile, r->profiles[k].source, &line);
+            }
             rh_buf_puts(out, "      <system-out>");
             rh_report_xml_text(out, line.data);
             rh_buf_puts(out, "</system-out>\n");
@@ -279,8 +283,13 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             json_object_object_add(o, "failure", f);
         }
         jstr(o, "skip_reason", r->skip_reason);
-        if (r->have_profile)
-            json_object_object_add(o, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
+        if (r->n_profiles) {
+            json_object *profiles = json_object_new_array();
+            for (size_t k = 0; k < r->n_profiles; k++)
+                json_object_array_add(profiles, rh_report_profile_json(&r->profiles[k].profile, r->profiles[k].from,
+                                                                       r->profiles[k].source));
+            json_object_object_add(o, "profiles", profiles);
+        }
         json_object_array_add(arr, o);
     }
     json_object_object_add(root, "scenarios", arr);

@@ -140,6 +140,7 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
             return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
         set = &other.set;
         profile = &other.choice.profile;
+        rh_result_add_profile(ctx->res, profile, other.choice.from, other.choice.source);
     } else if (rh_ctx_migset(ctx, st, &set) < 0) {
         return -1;
     }

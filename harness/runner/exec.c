@@ -136,7 +136,7 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
     ctx->profile = l.choice.profile;
     snprintf(ctx->profile_source, sizeof ctx->profile_source, "%s", l.choice.source);
     ctx->profile_from = l.choice.from;
-    ctx->profile_loaded = 1;
+    rh_result_add_profile(ctx->res, &ctx->profile, ctx->profile_from, ctx->profile_source);
     rh_loaded_free(&l);
     ctx->have_set = 1;
     *out = &ctx->set;
@@ -686,6 +686,8 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
         ctx->profile_explicit = 1;
         ctx->profile_from = RH_PROFILE_FROM_OVERRIDE;
         snprintf(ctx->profile_source, sizeof ctx->profile_source, "prisma %s (%s:%d)", st->arg, st->file, st->line);
+        if (ctx->have_set) /* in effect for the set already read; else recorded when one is read */
+            rh_result_add_profile(ctx->res, &ctx->profile, ctx->profile_from, ctx->profile_source);
         if (ctx->have_set)
             rh_migset_sort(&ctx->set, &ctx->profile);
         return 0;
@@ -866,12 +868,6 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         rh_cluster_log_tail(ctx.cluster, &tail, 40);
         res->log_tail = log_excerpt(tail.data, 15);
         rh_buf_free(&tail);
-    }
-    if (ctx.profile_loaded || ctx.profile_explicit) {
-        res->have_profile = 1;
-        res->profile = ctx.profile;
-        res->profile_from = ctx.profile_from;
-        res->profile_source = rh_xstrdup(ctx.profile_source);
     }
     rh_cluster *c = ctx.cluster;
     ctx.cluster = NULL;

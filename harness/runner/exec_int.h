@@ -52,7 +52,6 @@ typedef struct rh_ctx {
     int have_set;
     rh_profile profile;
     int profile_explicit;        /* a `prisma V` step */
-    int profile_loaded;          /* the loader chose a profile (the result reports it) */
     rh_profile_from profile_from;
     char profile_source[1100];   /* where the profile came from (source/loader.h) */
 

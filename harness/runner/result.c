@@ -25,8 +25,19 @@ void rh_result_free(rh_result *r)
     free(r->kept);
     free(r->kept_id);
     free(r->skip_reason);
-    free(r->profile_source);
+    for (size_t i = 0; i < r->n_profiles; i++)
+        free(r->profiles[i].source);
+    free(r->profiles);
     memset(r, 0, sizeof *r);
+}
+
+void rh_result_add_profile(rh_result *r, const rh_profile *p, rh_profile_from from, const char *source)
+{
+    for (size_t i = 0; i < r->n_profiles; i++)
+        if (strcmp(r->profiles[i].profile.version, p->version) == 0 && strcmp(r->profiles[i].source, source) == 0)
+            return;
+    r->profiles = rh_xrealloc(r->profiles, (r->n_profiles + 1) * sizeof *r->profiles);
+    r->profiles[r->n_profiles++] = (rh_result_profile){.profile = *p, .from = from, .source = rh_xstrdup(source)};
 }
 
 static char *dup_or_null(const char *s)
@@ -121,10 +132,16 @@ char *rh_result_to_json(const rh_result *r)
     rh_result_json_times(o, r);
     rh_result_json_failure(o, r);
     put_str(o, "skip_reason", r->skip_reason);
-    if (r->have_profile) { /* the version is enough: the profile is a function of it */
-        put_str(o, "profile_version", r->profile.version);
-        json_object_object_add(o, "profile_from", json_object_new_int(r->profile_from));
-        put_str(o, "profile_source", r->profile_source);
+    if (r->n_profiles) { /* the version is enough: the profile is a function of it */
+        json_object *arr = json_object_new_array();
+        for (size_t i = 0; i < r->n_profiles; i++) {
+            json_object *po = json_object_new_object();
+            put_str(po, "version", r->profiles[i].profile.version);
+            json_object_object_add(po, "from", json_object_new_int(r->profiles[i].from));
+            put_str(po, "source", r->profiles[i].source);
+            json_object_array_add(arr, po);
+        }
+        json_object_object_add(o, "profiles", arr);
     }
     char *s = rh_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
     json_object_put(o);
@@ -184,14 +201,19 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->kept = get_str(o, "kept");
     r->kept_id = get_str(o, "kept_id");
     r->skip_reason = get_str(o, "skip_reason");
-    char *pv = get_str(o, "profile_version");
-    rh_err perr;
-    if (pv && rh_profile_from_version(&r->profile, pv, &perr) == 0) {
-        r->have_profile = 1;
-        r->profile_from = (rh_profile_from)get_int(o, "profile_from");
-        r->profile_source = get_str(o, "profile_source");
+    json_object *arr;
+    if (json_object_object_get_ex(o, "profiles", &arr) && json_object_is_type(arr, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+            json_object *po = json_object_array_get_idx(arr, i);
+            char *pv = get_str(po, "version"), *src = get_str(po, "source");
+            rh_profile p;
+            rh_err perr;
+            if (pv && src && rh_profile_from_version(&p, pv, &perr) == 0)
+                rh_result_add_profile(r, &p, (rh_profile_from)get_int(po, "from"), src);
+            free(pv);
+            free(src);
+        }
     }
-    free(pv);
     r->superuser = (int)get_int(o, "superuser");
     json_object_put(o);
     return 0;

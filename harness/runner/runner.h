@@ -55,16 +55,25 @@ typedef struct rh_result {
     char *kept_id;       /* ... and its id, for `rehearse clusters --stop ID` */
     char *skip_reason;
 
-    /* The Prisma profile in effect at the end (the one the last Prisma command used), and where it
-       came from (source/loader.h); have_profile is 0 when the scenario read no migrations. */
-    int have_profile;
-    rh_profile profile;
-    rh_profile_from profile_from;
-    char *profile_source;
     int superuser;       /* its SQL and commands ran as the cluster's superuser (--superuser, `superuser`) */
+    /* The Prisma profiles the scenario used (read with its migrations, set by a `prisma` step, or
+       used for a clean deploy of a revision), in first-use order, each once; none when it read no
+       migrations. */
+    struct rh_result_profile *profiles;
+    size_t n_profiles;
 } rh_result;
 
+/* One profile a scenario used, and where it came from (source/loader.h). */
+typedef struct rh_result_profile {
+    rh_profile profile;
+    rh_profile_from from;
+    char *source;
+} rh_result_profile;
+
 void rh_result_free(rh_result *r);
+
+/* Record that the scenario used a profile (once per version and source). */
+void rh_result_add_profile(rh_result *r, const rh_profile *p, rh_profile_from from, const char *source);
 
 /* Set the failure fields of a result (strings are copied; NULL is fine). */
 void rh_result_fail(rh_result *r, rh_status st, const rh_scn_step *step, const char *message, const char *expected,

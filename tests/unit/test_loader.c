@@ -271,37 +271,47 @@ static void assert_contains(const char *hay, const char *needle)
 }
 
 /*
- * `run` says which profile each scenario used — version, where it was read from, folder order, how
+ * `run` says which profiles each scenario used — version, where it was read from, folder order, how
  * files are sent, verified or not — in every format (issue 10.6; before, only `deploy` said it).
+ * This one uses two: v1's (6.5.0, for its deploy and for `clean v1`) and v2's (6.19.3).
  */
-static void run_says_which_profile_it_used(void **state)
+static void run_says_which_profiles_it_used(void **state)
 {
     (void)state;
-    char *text = rh_xasprintf("scenario \"profile of v1\"\nrepo %s\ncheckout v1\ndeploy\n", repo->path);
+    char *text = rh_xasprintf("scenario \"profiles of v1 and v2\"\nrepo %s\ncheckout v1\ndeploy\ncheckout v2\n"
+                              "expect catalog = clean v1\n", repo->path);
     rh_result r = run_scenario(text);
     free(text);
     assert_int_equal(r.status, RH_PASS);
-    assert_true(r.have_profile);
-    assert_string_equal(r.profile.version, "6.5.0");
-    assert_int_equal(r.profile_from, RH_PROFILE_FROM_PACKAGE);
+    assert_int_equal(r.n_profiles, 2); /* v1's once, though used twice */
+    assert_string_equal(r.profiles[0].profile.version, "6.5.0");
+    assert_int_equal(r.profiles[0].from, RH_PROFILE_FROM_PACKAGE);
+    assert_string_equal(r.profiles[1].profile.version, "6.19.3");
     rh_run run = {.results = &r, .n = 1, .passed = 1, .jobs = 1};
     rh_buf b;
     rh_buf_init(&b);
     rh_report_human(&run, &(rh_report_opts){0}, &b);
     assert_contains(b.data, "\n        Prisma 6.5.0 profile, from package.json devDependencies.prisma 6.5.0 at v1 (");
     assert_contains(b.data, "): byte order (Prisma < 6.6), each migration.sql sent as one query, unverified "
-                            "(not observed against the real Prisma CLI)\n");
+                            "(not observed against the real Prisma CLI)\n        Prisma 6.19.3 profile, from "
+                            "package.json devDependencies.prisma 6.19.3 at v2 (");
+    assert_contains(b.data, "): ICU collation order (Prisma >= 6.6), each migration.sql sent as one query, verified "
+                            "against the real Prisma CLI\n");
     rh_buf_reset(&b);
     rh_report_json(&run, &b);
-    assert_contains(b.data, "\"profile\":{\n        \"version\":\"6.5.0\",\n        \"from\":\"package.json\",\n"
-                            "        \"source\":\"package.json devDependencies.prisma 6.5.0 at v1 (");
-    assert_contains(b.data, "\"order\":\"bytes\",\n        \"exec\":\"whole-script\",\n        \"verified\":false\n");
+    assert_contains(b.data, "\"profiles\":[\n        {\n          \"version\":\"6.5.0\",\n"
+                            "          \"from\":\"package.json\",\n"
+                            "          \"source\":\"package.json devDependencies.prisma 6.5.0 at v1 (");
+    assert_contains(b.data, "\"order\":\"bytes\",\n          \"exec\":\"whole-script\",\n"
+                            "          \"verified\":false\n        },\n        {\n          \"version\":\"6.19.3\"");
     rh_buf_reset(&b);
     rh_report_tap(&run, &b);
-    assert_contains(b.data, "ok 1 - profile of v1\n# Prisma 6.5.0 profile, from package.json");
+    assert_contains(b.data, "ok 1 - profiles of v1 and v2\n# Prisma 6.5.0 profile, from package.json");
+    assert_contains(b.data, "\n# Prisma 6.19.3 profile, from package.json");
     rh_buf_reset(&b);
     rh_report_junit(&run, &b);
     assert_contains(b.data, "<system-out>Prisma 6.5.0 profile, from package.json devDependencies.prisma 6.5.0 at v1 (");
+    assert_contains(b.data, "&#10;Prisma 6.19.3 profile, from package.json devDependencies.prisma 6.19.3 at v2 (");
     rh_buf_free(&b);
     rh_result_free(&r);
 
@@ -310,9 +320,16 @@ static void run_says_which_profile_it_used(void **state)
     r = run_scenario(text);
     free(text);
     assert_int_equal(r.status, RH_PASS);
-    assert_int_equal(r.profile_from, RH_PROFILE_FROM_OVERRIDE);
-    assert_string_equal(r.profile.version, "7.4.0");
-    assert_non_null(strstr(r.profile_source, "prisma 7.4 ("));
+    assert_int_equal(r.n_profiles, 1);
+    assert_int_equal(r.profiles[0].from, RH_PROFILE_FROM_OVERRIDE);
+    assert_string_equal(r.profiles[0].profile.version, "7.4.0");
+    assert_non_null(strstr(r.profiles[0].source, "prisma 7.4 ("));
+    rh_result_free(&r);
+
+    /* no migrations read: no profile claimed */
+    r = run_scenario("scenario \"sql only\"\nsql \"select 1\"\n");
+    assert_int_equal(r.status, RH_PASS);
+    assert_int_equal(r.n_profiles, 0);
     rh_result_free(&r);
 }
 
@@ -352,7 +369,7 @@ int main(void)
         cmocka_unit_test(clean_catalog_uses_the_revisions_profile_and_falls_back_like_deploy),
         cmocka_unit_test(scenario_clean_rev_uses_the_revisions_profile),
         cmocka_unit_test(deploy_rev_names_the_same_profile),
-        cmocka_unit_test(run_says_which_profile_it_used),
+        cmocka_unit_test(run_says_which_profiles_it_used),
         cmocka_unit_test(check_says_which_profile_it_used),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
