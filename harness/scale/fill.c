@@ -123,8 +123,13 @@ static char *value_expr(PGconn *conn, const char *typname, const char *fmt_type,
     if (!strcmp(typname, "text") || !strcmp(typname, "varchar") || !strcmp(typname, "bpchar") ||
         !strcmp(typname, "citext")) {
         int limit = typmod >= 4 ? typmod - 4 : 0;
-        char *s = avg_width > 12 ? rh_xasprintf("rpad('v' || (%s), %d, 'x')", K, avg_width > 4000 ? 4000 : avg_width)
-                                 : rh_xasprintf("('v' || (%s))", K);
+        /* zero-padded, so that keys arrive in index order (appends to the btree's right edge: twice as
+           fast as 'v' || g) and stay distinct inside varchar(n) */
+        int pad = limit && limit - 1 < 12 ? limit - 1 : 12;
+        char *key = pad > 0 ? rh_xasprintf("lpad((%s)::text, %d, '0')", K, pad) : rh_xasprintf("(%s)::text", K);
+        char *s = avg_width > pad + 1 ? rh_xasprintf("rpad('v' || %s, %d, 'x')", key, avg_width > 4000 ? 4000 : avg_width)
+                                      : rh_xasprintf("('v' || %s)", key);
+        free(key);
         char *r = limit ? rh_xasprintf("left(%s, %d)::%s", s, limit, fmt_type) : rh_xasprintf("%s::%s", s, fmt_type);
         free(s);
         return r;
