@@ -146,8 +146,13 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
     if (pick_tool(o, err) < 0)
         return -1;
-    if (o->tool)
-        return o->tool->load_dir(&o->set, o->migrations_dir, NULL, err);
+    if (o->tool) {
+        if (o->tool->load_dir(&o->set, o->migrations_dir, NULL, err) < 0)
+            return -1;
+        for (size_t i = 0; i < o->set.n_problems; i++) /* what the tool passes over, said once */
+            fprintf(stderr, "rehearse: note: %s\n", o->set.problems[i]);
+        return 0;
+    }
     rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,
                          .prisma_version = o->prisma_version};
     rh_loaded l;

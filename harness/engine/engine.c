@@ -41,6 +41,7 @@ const char *rh_finding_kind_name(rh_finding_kind kind)
     case RH_FINDING_WILL_REAPPLY: return "will-reapply";
     case RH_FINDING_FAILED_ROW: return "failed";
     case RH_FINDING_HIDDEN_LEDGER: return "hidden-ledger";
+    case RH_FINDING_SKIPPED: return "skipped";
     }
     return "?";
 }

@@ -54,6 +54,7 @@ typedef enum rh_finding_kind {
     RH_FINDING_WILL_REAPPLY,        /* every row of a name is rolled back: deploy applies it again */
     RH_FINDING_FAILED_ROW,          /* a failed row (deploy stops with P3009 until resolved) */
     RH_FINDING_HIDDEN_LEDGER,       /* a _prisma_migrations in a schema Prisma does not look in */
+    RH_FINDING_SKIPPED,             /* a pending migration the tool passes over without a word (drizzle's older `when`) */
 } rh_finding_kind;
 
 typedef struct rh_finding {

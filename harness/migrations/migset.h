@@ -20,6 +20,7 @@ typedef struct rh_migration {
     char checksum[65];   /* lowercase hex SHA-256 of the bytes; "" when sql is NULL */
     char *problem;       /* why this entry is odd (symlink, gitlink, invisible characters ...); NULL if fine */
     int refused;         /* its migration.sql leads out of the repository: not read (rh_migset_from_dir_within) */
+    long long stamp;     /* a tool's own ordering value kept beside the file (drizzle's journal `when`); 0: none */
 } rh_migration;
 
 typedef struct rh_migset {

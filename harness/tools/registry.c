@@ -10,7 +10,8 @@
 /* One line per tool: X(NAME) names the descriptor rh_tool_NAME defined in tools/NAME/. */
 #define RH_TOOL_LIST \
     X(prisma)        \
-    X(dbmate)
+    X(dbmate)        \
+    X(drizzle)
 
 #define X(n) extern const rh_tool rh_tool_##n;
 RH_TOOL_LIST

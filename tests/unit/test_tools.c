@@ -2,8 +2,9 @@
  * test_tools.c — the migration-tool seam (tools/tool.h): the registry, detection of a folder's
  * tool, Prisma reached through the interface doing what the engine does, and dbmate's migrate on a
  * real server (texts, exit code 2, ledger rows, one query per up section, transaction:false,
- * CONCURRENTLY, its marker errors). dbmate's texts are checked against the real CLI in
- * tests/conformance/dbmate/.
+ * CONCURRENTLY, its marker errors) and drizzle-kit's migrate (one transaction, the older-`when` skip, bad
+ * journals). Their texts are checked against the real CLIs in
+ * tests/conformance/dbmate/ and tests/conformance/drizzle/.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -83,7 +84,7 @@ static void registry_finds_tools_by_name(void **state)
     assert_null(rh_tool_find("flyway"));
     assert_null(rh_tool_find(NULL));
     char names[256];
-    assert_string_equal(rh_tool_names(names, sizeof names), "prisma, dbmate");
+    assert_string_equal(rh_tool_names(names, sizeof names), "prisma, dbmate, drizzle");
     for (size_t i = 0; rh_tools[i]; i++) { /* every tool has a deploy and can read its ledger */
         assert_non_null(rh_tool_verb_find(rh_tools[i], "deploy"));
         assert_non_null(rh_tools[i]->ledger_read);
@@ -104,7 +105,7 @@ static void detection_names_the_one_tool_or_says_why_not(void **state)
     assert_ptr_equal(rh_tool_detect_dir(p, &err), rh_tool_find("prisma"));
     assert_ptr_equal(rh_tool_detect_dir(d, &err), rh_tool_find("dbmate"));
     assert_null(rh_tool_detect_dir(none, &err));
-    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate)"));
+    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate, drizzle)"));
     assert_non_null(strstr(err.msg, none));
     assert_null(rh_tool_detect_dir(both, &err));
     assert_non_null(strstr(err.msg, "holds both prisma and dbmate migrations"));
@@ -294,6 +295,147 @@ static void dbmate_marker_errors_are_dbmates(void **state)
     }
 }
 
+
+/* A drizzle-kit folder: TAG.sql files and meta/_journal.json listing (tag, when) pairs. */
+static char *drizzle_folder(const char *journal, const char *first, ...)
+{
+    static int seq;
+    char *dir = NULL;
+    if (asprintf(&dir, "%s/z%d", rh_test_tmpdir(), seq++) < 0)
+        fail();
+    char *path = NULL;
+    if (asprintf(&path, "%s/meta/_journal.json", dir) < 0)
+        fail();
+    rh_test_write_file(path, journal);
+    free(path);
+    va_list ap;
+    va_start(ap, first);
+    for (const char *name = first; name; name = va_arg(ap, const char *)) {
+        const char *text = va_arg(ap, const char *);
+        if (asprintf(&path, "%s/%s", dir, name) < 0)
+            fail();
+        rh_test_write_file(path, text);
+        free(path);
+    }
+    va_end(ap);
+    return dir;
+}
+
+#define J(tag, when) "{\"idx\":0,\"version\":\"7\",\"when\":" #when ",\"tag\":\"" tag "\",\"breakpoints\":true}"
+static const char INIT[] = "CREATE TABLE \"users\" (\"id\" serial PRIMARY KEY NOT NULL, \"email\" text NOT NULL);\n"
+                           "--> statement-breakpoint\nCREATE INDEX \"users_email\" ON \"users\" (\"email\");";
+static const char NAME[] = "ALTER TABLE \"users\" ADD COLUMN \"name\" text;";
+
+/* All pending entries in one transaction: a failure leaves nothing, prints nothing, exits 1. */
+static void drizzle_migrate_is_one_transaction_and_silent_on_failure(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("drizzle");
+    char *dir = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) ","
+                               J("0002_bad", 1700000200000) "]}",
+                               "0000_init.sql", INIT, "0001_name.sql", NAME, "0002_bad.sql",
+                               "CREATE TABLE \"t3\" (\"id\" int);\n--> statement-breakpoint\n"
+                               "ALTER TABLE \"nosuch\" ADD COLUMN \"x\" int;",
+                               NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(set.n, 3);
+    assert_true(set.items[1].stamp == 1700000100000LL);
+    char hash[65];
+    rh_checksum_hex(NAME, strlen(NAME), hash);
+    assert_string_equal(set.items[1].checksum, hash); /* drizzle's hash: SHA-256 of the file */
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 1);
+    assert_int_equal(res.out.len, 0);
+    assert_int_equal(res.errout.len, 0);
+    assert_string_equal(res.sqlstate, "42P01");
+    assert_string_equal(res.failed_migration, "0002_bad");
+    assert_int_equal(res.n_findings, 1);
+    char *v = rh_test_value(c, "select count(*) from drizzle.__drizzle_migrations");
+    assert_string_equal(v, "0");
+    free(v);
+    v = rh_test_value(c, "select to_regclass('users') is null");
+    assert_string_equal(v, "t");
+    free(v);
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+}
+
+/* An entry merged with an older `when` than the newest row is skipped: rehearse reports it. */
+static void drizzle_skips_an_entry_with_an_older_when_and_says_so(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("drizzle");
+    char *before = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) "]}",
+                                  "0000_init.sql", INIT, "0001_name.sql", NAME, NULL);
+    char *after = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) ","
+                                 J("0002_branch", 1700000050000) "," J("0003_t3", 1700000200000) "]}",
+                                 "0000_init.sql", INIT, "0001_name.sql", NAME, "0002_branch.sql",
+                                 "CREATE TABLE \"branch\" (\"id\" int);", "0003_t3.sql", "CREATE TABLE \"t3\" (\"id\" int);",
+                                 NULL);
+    rh_migset s1, s2;
+    rh_err err;
+    assert_int_equal(t->load_dir(&s1, before, NULL, &err), 0);
+    assert_int_equal(t->load_dir(&s2, after, NULL, &err), 0);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &s1, &res), 0);
+    assert_string_equal(res.out.data, "[\xe2\x9c\x93] migrations applied successfully!\n");
+    rh_engine_result_free(&res);
+    assert_int_equal(run_verb(t, "deploy", c, &s2, &res), 0);
+    assert_int_equal(res.n_applied, 1);
+    assert_string_equal(res.applied[0], "0003_t3");
+    assert_int_equal(res.n_findings, 1);
+    assert_int_equal(res.findings[0].kind, RH_FINDING_SKIPPED);
+    assert_string_equal(res.findings[0].name, "0002_branch");
+    char *v = rh_test_value(c, "select to_regclass('branch') is null and to_regclass('t3') is not null");
+    assert_string_equal(v, "t");
+    free(v);
+    rh_engine_result_free(&res);
+    rh_ledger l;
+    assert_int_equal(t->ledger_read(c, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.rows[2].migration_name, "1700000200000");
+    rh_ledger_free(&l);
+    PQfinish(c);
+    rh_migset_free(&s1), rh_migset_free(&s2);
+    free(before), free(after);
+}
+
+/* Bad journals: a clear error naming the journal and the entry. */
+static void drizzle_bad_journals_are_named(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("drizzle");
+    static const struct { const char *journal, *says; } cases[] = {
+        {"{\"entries\":[" J("0000_missing", 1) "]}", "entry 0 names 0000_missing.sql, which cannot be read"},
+        {"{\"entries\": 3}", "expected an \"entries\" array"},
+        {"{\"entries\":[{\"tag\": 1}]}", "entry 0: expected {\"tag\": string"},
+        {"not json", "meta/_journal.json: not JSON"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *dir = drizzle_folder(cases[i].journal, NULL);
+        rh_migset set;
+        rh_err err;
+        assert_int_equal(t->load_dir(&set, dir, NULL, &err), -1);
+        if (!strstr(err.msg, cases[i].says) || !strstr(err.msg, "_journal.json"))
+            fail_msg("case %zu: %s", i, err.msg);
+        free(dir);
+    }
+    char *dir = drizzle_folder("{\"entries\":[" J("0000_init", 1) "]}", "0000_init.sql", INIT, "0001_stray.sql", NAME, NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(set.n_problems, 1);
+    assert_non_null(strstr(set.problems[0], "0001_stray.sql is not in meta/_journal.json"));
+    rh_migset_free(&set);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -303,6 +445,9 @@ int main(void)
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),
         cmocka_unit_test(dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own),
         cmocka_unit_test(dbmate_marker_errors_are_dbmates),
+        cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),
+        cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
+        cmocka_unit_test(drizzle_bad_journals_are_named),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -81,6 +81,7 @@ static int parse_up(const rh_migration *m, up_section *up, rh_err *err)
     return 0;
 }
 
+/* Ours when a VERSION_name.sql file carries dbmate's up marker (drizzle's NNNN_name.sql do not). */
 static int dbmate_detect_dir(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -88,13 +89,18 @@ static int dbmate_detect_dir(const char *dir)
         return 0;
     int found = 0;
     struct dirent *e;
-    char path[4096];
-    struct stat st;
     while (!found && (e = readdir(d)) != NULL) {
         if (!version_len(e->d_name))
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
+        char *text = NULL;
+        size_t len = 0;
+        rh_err err;
+        if (rh_fs_read(path, &text, &len, &err) == 0)
+            for (const char *line = text; line && *line && !found; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+                found = marker_at(line, "up");
+        free(text);
+        free(path);
     }
     closedir(d);
     return found;

@@ -1,0 +1,343 @@
+/*
+ * drizzle.c — drizzle-kit 0.31 `migrate` (drizzle-orm 0.45's pg migrator) behind the tool interface.
+ *
+ * The folder: `meta/_journal.json` lists entries {idx, when, tag, breakpoints} in apply order; each
+ * names `TAG.sql`, split into chunks by `--> statement-breakpoint` (each chunk one simple query).
+ * The ledger: drizzle.__drizzle_migrations(id serial, hash text = SHA-256 of the file, created_at
+ * bigint = the journal's `when`). migrate: every pending entry in ONE transaction; an entry is
+ * pending only when its `when` is later than the newest row's created_at — so an entry merged from a
+ * branch with an older `when` is skipped without a word (rehearse says so: finding "skipped").
+ * Texts and exit codes as observed with the real CLI (tests/conformance/drizzle/).
+ */
+#include <json-c/json.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tools/tool.h"
+#include "util/buf.h"
+#include "util/fs.h"
+
+#define BREAKPOINT "--> statement-breakpoint"
+/* The spinner's last frame on success, as a line; on failure drizzle-kit prints no error text. */
+#define DRIZZLE_OK_TEXT "[\xe2\x9c\x93] migrations applied successfully!\n"
+
+static int drizzle_detect_dir(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/meta/_journal.json", dir);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Journal entries must be objects with a string tag and an integer when. */
+static int entry_fields(json_object *e, const char **tag, long long *when)
+{
+    json_object *t, *w;
+    if (!json_object_is_type(e, json_type_object) || !json_object_object_get_ex(e, "tag", &t) ||
+        !json_object_is_type(t, json_type_string) || !json_object_object_get_ex(e, "when", &w) ||
+        !json_object_is_type(w, json_type_int))
+        return -1;
+    *tag = json_object_get_string(t);
+    *when = (long long)json_object_get_int64(w);
+    return 0;
+}
+
+/* .sql files of the folder that the journal does not name: drizzle ignores them; rehearse says so. */
+static void note_unlisted(rh_migset *out, const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0)
+            continue;
+        int listed = 0;
+        for (size_t i = 0; i < out->n && !listed; i++)
+            listed = strncmp(out->items[i].name, e->d_name, len - 4) == 0 && out->items[i].name[len - 4] == '\0';
+        if (!listed)
+            rh_migset_add_problem(out, "%s/%s is not in meta/_journal.json: drizzle-kit never applies it", dir,
+                                  e->d_name);
+    }
+    if (d)
+        closedir(d);
+}
+
+static int drizzle_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
+{
+    (void)profile;
+    memset(out, 0, sizeof *out);
+    char *jpath = rh_xasprintf("%s/meta/_journal.json", dir);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = rh_fs_read(jpath, &text, &len, err);
+    json_object *root = NULL, *entries = NULL;
+    if (rc == 0) {
+        enum json_tokener_error jerr;
+        root = json_tokener_parse_verbose(text, &jerr);
+        if (!root)
+            rc = rh_err_set(err, "%s: not JSON (%s)", jpath, json_tokener_error_desc(jerr));
+        else if (!json_object_object_get_ex(root, "entries", &entries) ||
+                 !json_object_is_type(entries, json_type_array))
+            rc = rh_err_set(err, "%s: expected an \"entries\" array (drizzle-kit's journal)", jpath);
+    }
+    for (size_t i = 0; rc == 0 && i < json_object_array_length(entries); i++) {
+        const char *tag;
+        long long when;
+        if (entry_fields(json_object_array_get_idx(entries, i), &tag, &when) < 0) {
+            rc = rh_err_set(err, "%s: entry %zu: expected {\"tag\": string, \"when\": integer, ...}", jpath, i);
+            break;
+        }
+        for (size_t j = 0; j < out->n; j++)
+            if (strcmp(out->items[j].name, tag) == 0)
+                rc = rh_err_set(err, "%s: entry %zu: tag %s is listed twice", jpath, i, tag);
+        char *path = rh_xasprintf("%s/%s.sql", dir, tag);
+        char *sql = NULL;
+        size_t sql_len = 0;
+        rh_err ferr;
+        if (rc == 0 && rh_fs_read(path, &sql, &sql_len, &ferr) < 0)
+            rc = rh_err_set(err, "%s: entry %zu names %s.sql, which cannot be read: %s", jpath, i, tag, ferr.msg);
+        if (rc == 0) {
+            rh_migration *m = rh_migset_push(out, tag, strlen(tag));
+            rh_migration_set_sql(m, sql, sql_len);
+            m->stamp = when;
+        }
+        free(sql);
+        free(path);
+    }
+    if (root)
+        json_object_put(root);
+    free(text);
+    free(jpath);
+    if (rc < 0) {
+        rh_migset_free(out);
+        return -1;
+    }
+    out->origin = rh_xstrdup(dir);
+    note_unlisted(out, dir);
+    return 0;
+}
+
+static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
+{
+    rh_err_set(err, "%s: %s", what, r ? PQresultErrorMessage(r) : PQerrorMessage(conn));
+    PQclear(r);
+    return -1;
+}
+
+static int simple(PGconn *conn, const char *sql, rh_err *err, const char *what)
+{
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, what);
+    PQclear(r);
+    return 0;
+}
+
+static int drizzle_ledger_exists(PGconn *conn, int *exists, rh_err *err)
+{
+    PGresult *r = PQexec(conn, "SELECT to_regclass('drizzle.__drizzle_migrations') IS NOT NULL");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, "looking for the ledger table drizzle.__drizzle_migrations");
+    *exists = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+    PQclear(r);
+    return 0;
+}
+
+/* drizzle-orm's pg dialect: the schema, then the table, each "IF NOT EXISTS". */
+static int drizzle_ledger_create(PGconn *conn, rh_err *err)
+{
+    return simple(conn, "CREATE SCHEMA IF NOT EXISTS \"drizzle\"", err, "creating the schema drizzle") < 0 ||
+                   simple(conn,
+                          "\n\t\tCREATE TABLE IF NOT EXISTS \"drizzle\".\"__drizzle_migrations\" (\n"
+                          "\t\t\tid SERIAL PRIMARY KEY,\n\t\t\thash text NOT NULL,\n\t\t\tcreated_at bigint\n\t\t)\n\t",
+                          err, "creating the ledger table drizzle.__drizzle_migrations") < 0
+               ? -1
+               : 0;
+}
+
+/* The common model: id, checksum = hash, migration_name = created_at (the journal `when` it names). */
+static int drizzle_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    PGresult *r = PQexec(conn, "SELECT id, hash, created_at FROM drizzle.__drizzle_migrations ORDER BY id");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, "reading the ledger table drizzle.__drizzle_migrations");
+    size_t n = (size_t)PQntuples(r);
+    out->rows = rh_xcalloc(n ? n : 1, sizeof *out->rows);
+    out->n = n;
+    for (size_t i = 0; i < n; i++) {
+        out->rows[i].id = rh_xstrdup(PQgetvalue(r, (int)i, 0));
+        out->rows[i].checksum = rh_xstrdup(PQgetvalue(r, (int)i, 1));
+        out->rows[i].migration_name = rh_xstrdup(PQgetvalue(r, (int)i, 2));
+        out->rows[i].finished = 1;
+    }
+    PQclear(r);
+    return 0;
+}
+
+static int insert_row(PGconn *conn, const char *hash, const char *created_at, rh_err *err)
+{
+    const char *p[2] = {hash, created_at};
+    PGresult *r = PQexecParams(conn, "insert into \"drizzle\".\"__drizzle_migrations\" (\"hash\", \"created_at\") "
+                                     "values($1, $2)",
+                               2, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(conn, r, err, "recording a migration in drizzle.__drizzle_migrations");
+    PQclear(r);
+    return 0;
+}
+
+static int drizzle_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *err)
+{
+    if (drizzle_ledger_create(conn, err) < 0)
+        return -1;
+    for (size_t i = 0; i < rows->n; i++)
+        if (insert_row(conn, rows->rows[i].checksum, rows->rows[i].migration_name, err) < 0)
+            return -1;
+    return 0;
+}
+
+static void drop_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static void add_skipped(rh_engine_result *res, const rh_migration *m, long long last)
+{
+    res->findings = rh_xrealloc(res->findings, (res->n_findings + 1) * sizeof *res->findings);
+    rh_finding *f = &res->findings[res->n_findings++];
+    f->kind = RH_FINDING_SKIPPED;
+    f->name = rh_xstrdup(m->name);
+    f->detail = rh_xasprintf("its journal `when` %lld is not later than the newest ledger row's created_at %lld: "
+                             "drizzle-kit migrate passes over it without a word (it is never applied)",
+                             m->stamp, last);
+}
+
+/* One chunk between breakpoints, sent as one simple query inside the run's transaction. */
+static int run_chunks(PGconn *conn, const rh_migration *m, rh_engine_result *res)
+{
+    const char *p = m->sql ? m->sql : "";
+    for (;;) {
+        const char *bp = strstr(p, BREAKPOINT);
+        size_t len = bp ? (size_t)(bp - p) : strlen(p);
+        char *chunk = rh_xasprintf("%.*s", (int)len, p);
+        PGresult *r = PQexec(conn, chunk);
+        free(chunk);
+        ExecStatusType st = PQresultStatus(r);
+        if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+            if (state)
+                memcpy(res->sqlstate, state, 5);
+            res->db_message = rh_xstrdup(msg ? msg : PQerrorMessage(conn));
+            res->failed_migration = rh_xstrdup(m->name);
+            PQclear(r);
+            return 1;
+        }
+        PQclear(r);
+        if (!bp)
+            return 0;
+        p = bp + strlen(BREAKPOINT);
+    }
+}
+
+static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err)
+{
+    res->n_found = set->n;
+    if (drizzle_ledger_create(conn, err) < 0)
+        return -1;
+    PGresult *r = PQexec(conn, "select id, hash, created_at from \"drizzle\".\"__drizzle_migrations\" "
+                               "order by created_at desc limit 1");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        return pg_fail(conn, r, err, "reading the ledger table drizzle.__drizzle_migrations");
+    int have_last = PQntuples(r) > 0 && !PQgetisnull(r, 0, 2);
+    long long last = have_last ? strtoll(PQgetvalue(r, 0, 2), NULL, 10) : 0;
+    PQclear(r);
+    res->applied = rh_xcalloc(set->n ? set->n : 1, sizeof *res->applied);
+    if (simple(conn, "BEGIN", err, "starting the migration transaction") < 0)
+        return -1;
+    int failed = 0;
+    for (size_t i = 0; i < set->n && !failed; i++) {
+        const rh_migration *m = &set->items[i];
+        if (have_last && !(last < m->stamp)) {
+            int recorded = 0; /* a skipped entry whose file is in the ledger is simply applied already */
+            PGresult *q = PQexecParams(conn, "select 1 from \"drizzle\".\"__drizzle_migrations\" where hash = $1", 1,
+                                       NULL, (const char *const[]){m->checksum}, NULL, NULL, 0);
+            recorded = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) > 0;
+            PQclear(q);
+            if (!recorded)
+                add_skipped(res, m, last);
+            continue;
+        }
+        res->n_pending++;
+        failed = run_chunks(conn, m, res);
+        if (!failed) {
+            char when[32];
+            snprintf(when, sizeof when, "%lld", m->stamp);
+            if (insert_row(conn, m->checksum, when, err) < 0) {
+                simple(conn, "ROLLBACK", err, "rolling back");
+                return -1;
+            }
+            res->applied[res->n_applied++] = rh_xstrdup(m->name);
+        }
+    }
+    if (failed) {
+        PGresult *rb = PQexec(conn, "ROLLBACK");
+        PQclear(rb);
+        while (res->n_applied > 0) /* one transaction: nothing of this run stays */
+            free(res->applied[--res->n_applied]);
+        res->exit_code = 1;
+        return 1;
+    }
+    if (simple(conn, "COMMIT", err, "committing the migrations") < 0)
+        return -1;
+    return 0;
+}
+
+static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                           rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    (void)opts;
+    PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
+    int rc = migrate(conn, set, res, err);
+    PQsetNoticeProcessor(conn, prev, NULL);
+    if (rc == 0)
+        rh_buf_puts(&res->out, DRIZZLE_OK_TEXT);
+    if (rc == 1) { /* drizzle-kit is silent; rehearse says what failed */
+        res->findings = rh_xrealloc(res->findings, (res->n_findings + 1) * sizeof *res->findings);
+        rh_finding *f = &res->findings[res->n_findings++];
+        f->kind = RH_FINDING_FAILED_ROW;
+        f->name = rh_xstrdup(res->failed_migration);
+        f->detail = rh_xasprintf("SQLSTATE %s: %s (drizzle-kit prints no error and exits 1; the run's one "
+                                 "transaction was rolled back, nothing of it stays)",
+                                 res->sqlstate, res->db_message ? res->db_message : "");
+    }
+    return rc;
+}
+
+static const rh_tool_verb drizzle_verbs[] = {
+    {"deploy", "drizzle-kit migrate", 0, drizzle_migrate},
+    {NULL, NULL, 0, NULL},
+};
+
+const rh_tool rh_tool_drizzle = {
+    .name = "drizzle",
+    .default_migrations = "drizzle",
+    .txn = RH_TOOL_TXN_PER_RUN,
+    .send = RH_TOOL_SEND_STATEMENTS,
+    .markers = BREAKPOINT,
+    .ledger_table = "drizzle.__drizzle_migrations",
+    .detect_dir = drizzle_detect_dir,
+    .load_dir = drizzle_load_dir,
+    .ledger_exists = drizzle_ledger_exists,
+    .ledger_create = drizzle_ledger_create,
+    .ledger_read = drizzle_ledger_read,
+    .ledger_restore = drizzle_ledger_restore,
+    .verbs = drizzle_verbs,
+    .profile_from_version = NULL,
+};
