@@ -57,7 +57,8 @@ static int naive_once(const rh_pgbin *bin, const rh_runas *ra, double *ready_ms,
     /* mmap DSM segments live in the data folder; the default (posix) leaves /dev/shm/PostgreSQL.* files
        behind a server killed with SIGKILL, where no clean-up can tell whose they are */
     char *opts = rh_xasprintf("-k %s -c listen_addresses= -c dynamic_shared_memory_type=mmap", work);
-    char *a1[] = {initdb, "-D", data, "-U", "postgres", "--auth=trust", "--no-sync", NULL};
+    /* nobody logs in (pg_ctl -w only pings): reject, so that no one else can either (issue 17.1) */
+    char *a1[] = {initdb, "-D", data, "-U", "postgres", "--auth=reject", "--no-sync", NULL};
     char *a2[] = {pg_ctl, "-D", data, "-l", log, "-w", "-o", opts, "start", NULL};
     char *a3[] = {pg_ctl, "-D", data, "-m", "immediate", "-w", "stop", NULL};
     int rc = 0;
