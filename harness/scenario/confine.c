@@ -48,8 +48,14 @@ static int check(const rh_scenario *s, const char *path, rh_err *err)
     int in = rh_fs_inside(path, (const char *const *)s->roots, s->nroots, NULL);
     if (in < 0)
         return rh_err_errno(err, "cannot open %s", path);
-    if (in == 0)   /* rh_fs_read_inside words the refusal and reads nothing of an outside file */
-        rh_fs_read_inside(path, (const char *const *)s->roots, s->nroots, 0, NULL, NULL, err);
+    if (in == 0) {   /* rh_fs_read_inside words the refusal and reads nothing of an outside file */
+        char *none = NULL;
+        size_t n;
+        if (rh_fs_read_inside(path, (const char *const *)s->roots, s->nroots, 0, &none, &n, err) == 0) {
+            free(none);   /* it moved inside meanwhile: still refused, this time */
+            rh_err_set(err, "%s changed while being checked", path);
+        }
+    }
     return in;
 }
 
