@@ -23,7 +23,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"pg-bin", required_argument, NULL, 'b'},         {"applied", required_argument, NULL, 'A'},
         {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
         {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
-        {"tool", required_argument, NULL, 'T'},
+        {"tool", required_argument, NULL, 'T'},           {"migrate-command", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
@@ -41,6 +41,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'S': o->superuser = 1; break;
         case 'p': o->prisma_version = optarg; break;
         case 'T': o->tool_name = optarg; break;
+        case 'C': o->migrate_command = optarg; break;
         case 'b': o->pg_bin = optarg; break;
         case 'G': o->pg_version = optarg; break;
         case 'A':
@@ -70,6 +71,12 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         return rh_cli_usage_error(o->cmd, "--keep is for the throwaway cluster; --database-url is yours already");
     if (o->superuser && o->database_url)
         return rh_cli_usage_error(o->cmd, "--superuser is for the throwaway cluster; --database-url says who connects");
+    if (o->migrate_command && strcmp(o->cmd, "deploy") != 0)
+        return rh_cli_usage_error(o->cmd, "--migrate-command is for deploy");
+    if (o->migrate_command && o->tool_name)
+        return rh_cli_usage_error(o->cmd, "give --migrate-command CMD or --tool NAME, not both");
+    if (o->migrate_command)
+        o->tool_name = "command";
     if (o->tool_name && !rh_tool_find(o->tool_name)) {
         char names[256];
         return rh_cli_usage_error(o->cmd, "--tool %s: no such migration tool (known: %s)", o->tool_name,
@@ -105,6 +112,8 @@ void rh_migrate_help_common(FILE *f)
             "fidelity:\n"
             "  --tool NAME              the migration tool whose deploy to rehearse (default: detected\n"
             "                           from the folder's files, else the first registered tool)\n"
+            "  --migrate-command CMD    deploy: run CMD (through /bin/sh -c) in a temporary copy of the\n"
+            "                           migrations folder, with DATABASE_URL and PG* set to the database\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
             "                           revision's package files, else %s)\n"
             "Prints what Prisma prints, on the same streams, and exits as Prisma exits (0 or 1);\n"
@@ -311,8 +320,11 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
     rh_err err;
     rh_err_clear(&err);
     if (o.tool) /* its own command (pick_tool checked it exists) */
-        rc = rh_tool_verb_find(o.tool, o.cmd)->run(o.conn, &o.set, o.applied ? o.applied : o.rolled_back, &eo,
-                                                   &res, &err);
+        rc = rh_tool_verb_find(o.tool, o.cmd)->run(o.conn, &o.set,
+                                                   o.migrate_command ? o.migrate_command
+                                                   : o.applied       ? o.applied
+                                                                     : o.rolled_back,
+                                                   &eo, &res, &err);
     else
         rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);

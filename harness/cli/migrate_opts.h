@@ -31,6 +31,7 @@ typedef struct rh_migrate_opts {
     const char *applied;         /* resolve --applied NAME */
     const char *rolled_back;     /* resolve --rolled-back NAME */
     const char *tool_name;       /* --tool NAME */
+    const char *migrate_command; /* --migrate-command CMD (deploy) */
     int help;
 
     /* filled by rh_migrate_setup */

@@ -11,7 +11,8 @@
 #define RH_TOOL_LIST \
     X(prisma)        \
     X(dbmate)        \
-    X(drizzle)
+    X(drizzle)       \
+    X(command)
 
 #define X(n) extern const rh_tool rh_tool_##n;
 RH_TOOL_LIST

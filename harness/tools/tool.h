@@ -56,7 +56,8 @@ typedef struct rh_tool {
     rh_tool_txn txn;
     rh_tool_send send;
     const char *markers;             /* the in-file markers it reads, for people ("-- migrate:up ..."); "" none */
-    const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations" */
+    const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations"; NULL: no
+                                        ledger (command mode), and the ledger_* functions are NULL too */
 
     /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
     int (*detect_dir)(const char *dir);

@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "tools/tool.h"
+#include "util/fs.h"
 #include "testlib.h"
 
 static const char USERS[] = "-- migrate:up\n"
@@ -84,10 +85,10 @@ static void registry_finds_tools_by_name(void **state)
     assert_null(rh_tool_find("flyway"));
     assert_null(rh_tool_find(NULL));
     char names[256];
-    assert_string_equal(rh_tool_names(names, sizeof names), "prisma, dbmate, drizzle");
-    for (size_t i = 0; rh_tools[i]; i++) { /* every tool has a deploy and can read its ledger */
+    assert_string_equal(rh_tool_names(names, sizeof names), "prisma, dbmate, drizzle, command");
+    for (size_t i = 0; rh_tools[i]; i++) { /* every tool has a deploy; a tool with a ledger can read it */
         assert_non_null(rh_tool_verb_find(rh_tools[i], "deploy"));
-        assert_non_null(rh_tools[i]->ledger_read);
+        assert_true(!rh_tools[i]->ledger_table || rh_tools[i]->ledger_read);
         assert_non_null(rh_tools[i]->load_dir);
     }
     assert_null(rh_tool_verb_find(rh_tool_find("dbmate"), "resolve --applied"));
@@ -105,7 +106,7 @@ static void detection_names_the_one_tool_or_says_why_not(void **state)
     assert_ptr_equal(rh_tool_detect_dir(p, &err), rh_tool_find("prisma"));
     assert_ptr_equal(rh_tool_detect_dir(d, &err), rh_tool_find("dbmate"));
     assert_null(rh_tool_detect_dir(none, &err));
-    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate, drizzle)"));
+    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate, drizzle, command)"));
     assert_non_null(strstr(err.msg, none));
     assert_null(rh_tool_detect_dir(both, &err));
     assert_non_null(strstr(err.msg, "holds both prisma and dbmate migrations"));
@@ -436,6 +437,64 @@ static void drizzle_bad_journals_are_named(void **state)
     free(dir);
 }
 
+static int never(void *data, const char *name, size_t index, int backend_pid)
+{
+    (void)data, (void)name, (void)index, (void)backend_pid;
+    return 0;
+}
+
+/* --migrate-command: CMD runs in a temporary copy of the folder, reaches the database, and its exit
+   code and streams are the result; the copy is gone afterwards; engine hooks are refused. */
+static void command_runs_in_a_copy_with_the_database_in_its_environment(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("command");
+    char *dir = folder("db/migrations/001_a.sql", "create table from_cmd (id int);\n", "top.txt", "x", NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.items[0].name, "db/migrations/001_a.sql");
+    char *dbname = NULL;
+    PGconn *c = rh_test_fresh_db(&dbname);
+    rh_pgbin pg;
+    assert_int_equal(rh_pgbin_find(&pg, NULL, &err), 0);
+    char *psql = NULL;
+    if (asprintf(&psql, "%s/psql", pg.bindir) < 0)
+        fail();
+    char *cmd = NULL;
+    if (asprintf(&cmd, "pwd >&2; '%s' -q -v ON_ERROR_STOP=1 \"$DATABASE_URL\" -f db/migrations/001_a.sql && "
+                       "echo \"db=$PGDATABASE\"; echo bye >&2; exit 3", psql) < 0)
+        fail();
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    const rh_tool_verb *v = rh_tool_verb_find(t, "deploy");
+    assert_int_equal(v->run(c, &set, cmd, &(rh_engine_opts){0}, &res, &err), 3);
+    assert_int_equal(res.exit_code, 3);
+    char *expect_out = NULL;
+    if (asprintf(&expect_out, "db=%s\n", dbname) < 0)
+        fail();
+    assert_int_equal(res.out.len, strlen(expect_out));
+    assert_memory_equal(res.out.data, expect_out, res.out.len);
+    char *work = strndup(res.errout.data, res.errout.len);
+    assert_non_null(strstr(work, "/rehearse-command-"));
+    assert_non_null(strstr(work, "\nbye\n"));
+    *strchr(work, '\n') = '\0';
+    assert_false(rh_fs_exists(work)); /* the copy is removed */
+    assert_null(strstr(work, dir));   /* and it was not the user's folder */
+    char *val = rh_test_value(c, "select to_regclass('from_cmd') is not null");
+    assert_string_equal(val, "t");
+    free(val);
+    rh_engine_result_free(&res);
+    rh_engine_result_init(&res);
+    assert_int_equal(v->run(c, &set, "true", &(rh_engine_opts){.before_migration = never}, &res, &err), -1);
+    assert_non_null(strstr(err.msg, "command mode runs another program"));
+    rh_engine_result_free(&res);
+    free(work), free(expect_out), free(cmd), free(psql), free(dbname), free(dir);
+    PQfinish(c);
+    rh_migset_free(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +507,7 @@ int main(void)
         cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),
         cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
         cmocka_unit_test(drizzle_bad_journals_are_named),
+        cmocka_unit_test(command_runs_in_a_copy_with_the_database_in_its_environment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
