@@ -23,6 +23,7 @@
 #include <stddef.h>
 
 #include "migrations/profile.h"
+#include "scale/scale.h"
 #include "source/git.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -125,6 +126,7 @@ typedef struct rh_check_opts {
     int no_locks;               /* skip (f) */
     int keep;                   /* leave the cluster running (rh_cluster_keep) and say where */
     int superuser;              /* migrations run as the cluster's superuser, not the migration role */
+    const rh_scale *scale;      /* --scale / --rows: tables filled to these sizes before head's migrations; NULL: none */
 } rh_check_opts;
 
 typedef struct rh_check_result {
@@ -160,6 +162,8 @@ typedef struct rh_check_result {
     size_t n_traces;
 
     char *kept;                 /* --keep: how to reach the cluster; NULL otherwise */
+    int scaled;                 /* the upgrade path was filled (--scale / --rows) before head's deploy */
+    rh_scale_fill_result fill;  /* what the filler did, table by table */
     double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
 } rh_check_result;
 

@@ -109,5 +109,6 @@ void rh_check_result_free(rh_check_result *r)
     free(r->recovery);
     free(r->migrations);
     free(r->kept);
+    rh_scale_fill_result_free(&r->fill);
     memset(r, 0, sizeof *r);
 }

@@ -113,6 +113,13 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         rh_buf_printf(out, "        $ %.*s\n", (int)n, p);
         p += n + (nl ? 1 : 0);
     }
+    if (r->scaled) {
+        size_t tables = 0;
+        for (size_t i = 0; i < r->fill.n; i++)
+            tables += r->fill.tables[i].inserted > 0;
+        rh_buf_printf(out, "        filled %lld row(s) in %zu table(s) before head's migrations (--scale/--rows, %.1f s)\n",
+                      r->fill.rows, tables, r->fill.ms / 1000);
+    }
     if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
@@ -219,6 +226,31 @@ static json_object *recovery_json(const rh_check_result *r)
     return o;
 }
 
+/* --scale / --rows: what the filler did before head's migrations, table by table; null without. */
+static json_object *scale_json(const rh_check_result *r)
+{
+    if (!r->scaled)
+        return NULL;
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "rows", json_object_new_int64(r->fill.rows));
+    json_object_object_add(o, "ms", json_object_new_double(r->fill.ms));
+    json_object *tables = json_object_new_array();
+    for (size_t i = 0; i < r->fill.n; i++) {
+        const rh_scale_filled *f = &r->fill.tables[i];
+        json_object *t = json_object_new_object();
+        json_object_object_add(t, "schema", jstr(f->schema));
+        json_object_object_add(t, "table", jstr(f->name));
+        json_object_object_add(t, "rows_before", json_object_new_int64(f->before));
+        json_object_object_add(t, "rows_asked", json_object_new_int64(f->target));
+        json_object_object_add(t, "rows_inserted", json_object_new_int64(f->inserted));
+        json_object_object_add(t, "ms", json_object_new_double(f->ms));
+        json_object_object_add(t, "note", f->note ? jstr(f->note) : NULL);
+        json_object_array_add(tables, t);
+    }
+    json_object_object_add(o, "tables", tables);
+    return o;
+}
+
 void rh_check_format_json(const rh_check_result *r, rh_buf *out)
 {
     json_object *root = json_object_new_object();
@@ -234,6 +266,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(root, "head", head);
     json_object_object_add(root, "prisma", jstr(r->profile.version));
     json_object_object_add(root, "superuser", json_object_new_boolean(r->superuser));
+    json_object_object_add(root, "scale", scale_json(r));
     json_object_object_add(root, "prisma_source", jstr(r->profile_source));
     json_object_object_add(root, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
     json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));

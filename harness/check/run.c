@@ -441,6 +441,26 @@ static int load_seed(PGconn *conn, const char *path, rh_err *err)
     return rc;
 }
 
+/*
+ * --scale / --rows: fill the upgrade path's tables to production's sizes after base (and the seed),
+ * before head's migrations, so (b), (e) and (f) run on tables of that size. What the filler could
+ * not do is a notice of (b).
+ */
+static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *scale, rh_err *err)
+{
+    if (rh_scale_fill(upgrade, scale, &r->fill, err) < 0)
+        return rh_err_prefix(err, "--scale");
+    r->scaled = 1;
+    for (size_t i = 0; i < r->fill.n; i++) {
+        const rh_scale_filled *f = &r->fill.tables[i];
+        if (f->note)
+            rh_check_add(r, RH_CHECK_NOTICE, 'b', "scale-fill", NULL, NULL, 0, NULL,
+                         "table %s.%s: %lld of %lld rows after filling: %s", f->schema, f->name,
+                         f->before + f->inserted, f->target, f->note);
+    }
+    return 0;
+}
+
 /* (c): snapshot the upgrade path and compare it with the clean deploy's catalog `a`. */
 static int compare_catalogs(rh_check_result *r, const rh_catalog *a, PGconn *upgrade, const rh_git_history *h,
                             const rh_engine_result *base, rh_err *err)
@@ -783,6 +803,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if (on_path && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
     out->seed = !o->seed_file ? 0 : on_path ? 1 : -1;
+    if (on_path && o->scale && fill_to_scale(out, upgrade, o->scale, err) < 0)
+        goto out;
     out->locks_skipped = o->no_locks;
     probe = on_path && !o->no_locks && out->n_pending > 0;
     /* head's deploy on a new connection, as production's next `prisma migrate deploy` process:

@@ -40,6 +40,10 @@ static void help(FILE *f)
             "  --fail-on LEVEL       error (default) | warning | notice: exit 1 at findings of that level or above\n"
             "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stderr (default: when\n"
             "                        GITHUB_ACTIONS=true)\n"
+            "  --scale FILE          fill the tables to production's sizes (the JSON of the query `rehearse\n"
+            "                        stats` prints) after base, before head's migrations\n"
+            "  --rows TABLE=N        the same for one table, a guess (repeatable; N may end in k, M, G;\n"
+            "                        overrides --scale's count for that table)\n"
             "  --keep                leave the cluster running and print how to connect\n"
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
@@ -52,7 +56,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -66,6 +70,8 @@ int rh_cmd_check(int argc, char **argv)
         {"fail-on", required_argument, NULL, O_FAILON},
         {"github", no_argument, NULL, O_GITHUB},
         {"no-github", no_argument, NULL, O_NOGITHUB},
+        {"scale", required_argument, NULL, O_SCALE},
+        {"rows", required_argument, NULL, O_ROWS},
         {"keep", no_argument, NULL, O_KEEP},
         {"superuser", no_argument, NULL, O_SUPERUSER},
         {"pg-bin", required_argument, NULL, O_PGBIN},
@@ -76,6 +82,9 @@ int rh_cmd_check(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     rh_check_opts o = {0};
+    const char *scale_file = NULL;
+    const char *rows[64]; /* --rows, applied after --scale so that a guess overrides its count */
+    size_t nrows = 0;
     const char *format = "human", *output = NULL;
     rh_check_level fail_on = RH_CHECK_ERROR;
     const char *gha = getenv("GITHUB_ACTIONS");
@@ -101,6 +110,12 @@ int rh_cmd_check(int argc, char **argv)
             break;
         case O_GITHUB: github = 1; break;
         case O_NOGITHUB: github = 0; break;
+        case O_SCALE: scale_file = optarg; break;
+        case O_ROWS:
+            if (nrows == sizeof rows / sizeof *rows)
+                return rh_cli_usage_error("check", "at most 64 --rows (use --scale FILE for more tables)");
+            rows[nrows++] = optarg;
+            break;
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
@@ -128,7 +143,18 @@ int rh_cmd_check(int argc, char **argv)
     rh_check_result res;
     rh_err err;
     rh_err_clear(&err);
-    if (rh_check_run(&o, &res, &err) < 0) {
+    rh_scale scale = {0};
+    int scale_bad = scale_file && rh_scale_load(&scale, scale_file, &err) < 0;
+    for (size_t i = 0; i < nrows && !scale_bad; i++)
+        scale_bad = rh_scale_add_rows(&scale, rows[i], &err) < 0;
+    if (scale_bad) {
+        rh_scale_free(&scale);
+        return rh_cli_usage_error("check", "%s", err.msg);
+    }
+    o.scale = scale_file || nrows ? &scale : NULL;
+    int run_rc = rh_check_run(&o, &res, &err);
+    rh_scale_free(&scale);
+    if (run_rc < 0) {
         fprintf(stderr, "rehearse check: %s\n", err.msg);
         rh_check_result_free(&res);
         return RH_EXIT_USAGE;

@@ -431,6 +431,63 @@ static void test_seed_makes_not_null_fail(void **state)
     fx_free(r);
 }
 
+
+/*
+ * --scale: base's "User" filled to 20 000 rows with the stats' 10 distinct names; head's unique index
+ * on name then fails as production's would (23505), naming a colliding key. Empty tables pass.
+ */
+static void test_scale_unique_index_duplicates(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250301000000_name_unique", "CREATE UNIQUE INDEX \"User_name_key\" ON \"User\"(\"name\");\n");
+    fx_commit(r, "head");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .no_locks = 1};
+    rh_check_result res;
+    run(&o, &res);
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
+    assert_false(res.scaled);
+    rh_check_result_free(&res);
+
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_parse(&s, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": "
+                                        "\"User\", \"rows\": 20000, \"table_bytes\": 0, \"index_bytes\": 0, "
+                                        "\"dead_tuples\": 0, \"columns\": [{\"name\": \"name\", \"null_frac\": 0.1, "
+                                        "\"n_distinct\": 10, \"avg_width\": 8}]}]}",
+                                    "prod.json", &err),
+                     0);
+    o.scale = &s;
+    run(&o, &res);
+    assert_true(res.scaled);
+    assert_int_equal(res.fill.rows, 20000);
+    const rh_check_finding *f = finding(&res, "fails-in-production");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "23505"));
+    const char *why = f->detail && strstr(f->detail, "is duplicated") ? f->detail : f->message;
+    assert_non_null(strstr(why, "Key (name)=(v"));
+    assert_non_null(strstr(why, "is duplicated"));
+    assert_true(res.clean_ok); /* a clean deploy has no rows to collide */
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_json(&res, &b);
+    json_object *root = json_tokener_parse(b.data), *scale, *rows;
+    assert_true(json_object_object_get_ex(root, "scale", &scale) && json_object_object_get_ex(scale, "rows", &rows));
+    assert_int_equal(json_object_get_int64(rows), 20000);
+    json_object_put(root);
+    rh_buf_free(&b);
+    rh_check_result_free(&res);
+    rh_scale_free(&s);
+    fx_free(r);
+}
+
 /* Default base: the merge-base of HEAD with main when the branch moved on. */
 static void test_default_base(void **state)
 {
@@ -561,6 +618,7 @@ int main(void)
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
         cmocka_unit_test(test_seed_makes_not_null_fail),
+        cmocka_unit_test(test_scale_unique_index_duplicates),
         cmocka_unit_test(test_cli),
         cmocka_unit_test(test_bench_smoke),
     };
