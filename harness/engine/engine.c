@@ -47,7 +47,7 @@ const char *rh_finding_kind_name(rh_finding_kind kind)
 }
 
 /* The profile to use when the caller gave none. */
-static const rh_profile *profile_of(const rh_engine_opts *opts, rh_profile *storage)
+const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage)
 {
     if (opts && opts->profile)
         return opts->profile;
@@ -261,21 +261,23 @@ static int apply_one(PGconn *conn, const rh_migration *m, size_t index, const rh
 }
 
 /* Prisma's tree of applied migrations (packages/migrate printFilesFromMigrationIds). */
-static void print_applied_tree(rh_buf *out, char *const *names, size_t n)
+static void print_applied_tree(rh_buf *out, const rh_profile *profile, char *const *names, size_t n)
 {
     rh_buf_puts(out, "The following migration(s) have been applied:\n\nmigrations/");
     for (size_t i = 0; i < n; i++)
         rh_buf_printf(out, "\n  \xe2\x94\x94\xe2\x94\x80 %s/\n    \xe2\x94\x94\xe2\x94\x80 migration.sql", names[i]);
-    rh_buf_puts(out, "\n      \nAll migrations have been successfully applied.\n");
+    /* 6.x prints a line of six spaces before the last line, 7.x an empty one */
+    rh_buf_puts(out, profile && profile->major >= 7 ? "\n\nAll migrations have been successfully applied.\n"
+                                                    : "\n      \nAll migrations have been successfully applied.\n");
 }
 
 int rh_engine_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
                      rh_err *err)
 {
     rh_profile pstore;
-    const rh_profile *profile = profile_of(opts, &pstore);
+    const rh_profile *profile = rh_engine_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, &res->out);
+    rh_text_prelude(conn, profile, res);
     res->n_found = set->n;
     rh_text_found(&res->out, set->n);
     rh_buf_puts(&res->out, "\n");
@@ -335,7 +337,7 @@ int rh_engine_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
         if (res->n_applied == 0)
             rh_buf_puts(&res->out, "No pending migrations to apply.\n");
         else
-            print_applied_tree(&res->out, res->applied, res->n_applied);
+            print_applied_tree(&res->out, profile, res->applied, res->n_applied);
     }
 done:
     rh_ledger_free(&ledger);
@@ -349,9 +351,12 @@ done:
 int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *name, const rh_engine_opts *opts,
                               rh_engine_result *res, rh_err *err)
 {
+    rh_profile pstore;
+    const rh_profile *profile = rh_engine_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, &res->out);
-    rh_buf_puts(&res->out, "\n");
+    rh_text_prelude(conn, profile, res);
+    if (profile->major < 7) /* 7.x prints the empty line with its success message, none before an error */
+        rh_buf_puts(&res->out, "\n");
     if (provider_mismatch(set, opts, res))
         return res->exit_code;
     const rh_migration *m = rh_migset_find(set, name);
@@ -401,7 +406,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
         goto done;
     }
     res->n_applied++;
-    rh_buf_printf(&res->out, "Migration %s marked as applied.\n\n", name);
+    rh_buf_printf(&res->out, "%sMigration %s marked as applied.\n\n", profile->major >= 7 ? "\n" : "", name);
 done:
     rh_ledger_free(&ledger);
     if (locked)
@@ -415,9 +420,12 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
                                   const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
 {
     (void)set;
+    rh_profile pstore;
+    const rh_profile *profile = rh_engine_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, &res->out);
-    rh_buf_puts(&res->out, "\n");
+    rh_text_prelude(conn, profile, res);
+    if (profile->major < 7)
+        rh_buf_puts(&res->out, "\n");
     int locked = 0;
     if (take_lock(conn, opts, res, &locked))
         return res->exit_code;
@@ -480,7 +488,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
         }
     }
     if (rc == 0)
-        rh_buf_printf(&res->out, "Migration %s marked as rolled back.\n\n", name);
+        rh_buf_printf(&res->out, "%sMigration %s marked as rolled back.\n\n", profile->major >= 7 ? "\n" : "", name);
 done:
     rh_ledger_free(&ledger);
     if (locked)

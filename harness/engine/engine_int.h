@@ -45,7 +45,12 @@ void rh_exec_advisory_unlock(PGconn *conn);
 void rh_text_error(rh_engine_result *res, const char *code, const char *message);
 
 /* The CLI's first lines on stdout (schema and datasource). */
-void rh_text_prelude(PGconn *conn, rh_buf *out);
+/* The CLI's first lines: "Prisma schema loaded from ..." (stdout in 6.x; stderr, with a period, in 7.x)
+   and the datasource line. */
+/* The profile of opts, or the default one (in storage) when the caller gave none. */
+const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage);
+
+void rh_text_prelude(PGconn *conn, const rh_profile *profile, rh_engine_result *res);
 
 /* "\nN migrations found in prisma/migrations\n" / "\nNo migration found in prisma/migrations\n". */
 void rh_text_found(rh_buf *out, size_t n);

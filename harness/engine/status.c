@@ -19,10 +19,13 @@ static void add_finding(rh_engine_result *res, rh_finding_kind kind, const char 
     f->detail = detail;
 }
 
-static int has_row(const rh_ledger *l, const char *name)
+/* Whether the ledger has a row for name. skip_rolled_back: only rows not rolled back count (7.10.1's
+   status lists a migration whose rows are all rolled back among those not yet applied; 6.19.3's does
+   not: both observed with the oracles). */
+static int has_row(const rh_ledger *l, const char *name, int skip_rolled_back)
 {
     for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->rows[i].migration_name, name) == 0)
+        if (strcmp(l->rows[i].migration_name, name) == 0 && !(skip_rolled_back && l->rows[i].rolled_back))
             return 1;
     return 0;
 }
@@ -102,9 +105,10 @@ static void join(rh_buf *b, char **names, size_t n)
 int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
                      rh_err *err)
 {
-    (void)opts;
+    rh_profile pstore;
+    const rh_profile *profile = rh_engine_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, &res->out);
+    rh_text_prelude(conn, profile, res);
     res->n_found = set->n;
     rh_text_found(&res->out, set->n);
 
@@ -137,7 +141,7 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
             unpersisted[nup++] = l.rows[i].migration_name;
     }
     for (size_t i = 0; i < set->n; i++) {
-        if (!has_row(&l, set->items[i].name)) {
+        if (!has_row(&l, set->items[i].name, profile->major >= 7)) {
             if (first_unapplied < 0)
                 first_unapplied = (long)i;
             unapplied[nu++] = set->items[i].name;

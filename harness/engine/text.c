@@ -21,10 +21,15 @@ void rh_text_error(rh_engine_result *res, const char *code, const char *message)
     res->exit_code = 1;
 }
 
-/* "Prisma schema loaded from ..." and the datasource line of a native-engine CLI. */
-void rh_text_prelude(PGconn *conn, rh_buf *out)
+/* "Prisma schema loaded from ..." and the datasource line of a native-engine CLI. Prisma 7 moved the
+   first to stderr and ends it with a period (observed with the 7.10.1 oracle). */
+void rh_text_prelude(PGconn *conn, const rh_profile *profile, rh_engine_result *res)
 {
-    rh_buf_puts(out, "Prisma schema loaded from prisma/schema.prisma\n");
+    rh_buf *out = &res->out;
+    if (profile && profile->major >= 7)
+        rh_buf_puts(&res->errout, "Prisma schema loaded from prisma/schema.prisma.\n");
+    else
+        rh_buf_puts(out, "Prisma schema loaded from prisma/schema.prisma\n");
     PGresult *r = PQexec(conn, "SELECT current_database(), current_schema()");
     const char *db = "postgres", *schema = "public";
     if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# engine.test.sh — conformance of rehearse's migrate engine with the real Prisma CLI (6.19.3).
+# engine.test.sh — conformance of rehearse's migrate engine with the real Prisma CLI (6.19.3, or 7.10.1 when
+# REHEARSE_CONFORMANCE_PRISMA=7.10.1: engine7.test.sh; rehearse then runs with --prisma-version 7.10.1).
 #
 # For every case, the same migrations folder is run by prisma-oracle (../shared/oracle) on one fresh
 # database and by `rehearse deploy|status|resolve --database-url` on an identical one, step by step.
@@ -17,16 +18,27 @@
 #                  WebAssembly engine prints nothing there.
 #   DEV-TRACE      the oracle appends its WebAssembly engine's span trace to errors without a code.
 #   DEV-PRELUDE    the CLI's first lines (config file, schema path, datasource) depend on the set-up.
+# Under 7.10.1 (../shared/oracle7: the real 7.10.1 CLI on its WebAssembly engine, the native engine's statement
+# splitting emulated with the real sqlparser 0.61): DEV-P3018, DEV-LOGS and DEV-TIMESTAMP as above; the oracle
+# prints "Applying migration" itself, so DEV-APPLYING does not apply and those lines are compared. Steps whose
+# expected exit code differs between the versions give both: `step 1/0 deploy` (6.x: 1, 7.x: 0).
 # The oracle must run: if npm cannot install it, this test fails (it does not skip).
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${REHEARSE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+version=${REHEARSE_CONFORMANCE_PRISMA:-6.19.3}
+major=${version%%.*}
 oracle=${REHEARSE_ORACLE:-}
 if [ -z "$oracle" ]; then
   # the shared reference next to the checkout, else the copy vendored here (so CI needs only node + npm)
-  for c in "$src/../shared/oracle/prisma-oracle" "/work/shared/oracle/prisma-oracle" "$here/oracle/prisma-oracle"; do
+  if [ "$major" = 7 ]; then
+    cands=("$src/../shared/oracle7/prisma7-oracle" "/work/shared/oracle7/prisma7-oracle" "$here/oracle7/prisma7-oracle")
+  else
+    cands=("$src/../shared/oracle/prisma-oracle" "/work/shared/oracle/prisma-oracle" "$here/oracle/prisma-oracle")
+  fi
+  for c in "${cands[@]}"; do
     [ -x "$c" ] && { oracle=$c; break; }
   done
 fi
@@ -70,12 +82,17 @@ failures=0
 fail() { echo "  FAIL [$case/$stepno]: $*"; failures=$((failures + 1)); }
 
 # normalisation of outputs (the named deviations)
-norm_stdout() {  # DEV-PRELUDE, DEV-APPLYING
-  grep -v -e '^Prisma schema loaded from ' -e '^Datasource "db": ' -e '^Applying migration `' -e '^rehearse: '
+norm_stdout() {  # DEV-PRELUDE, DEV-APPLYING (6.x only)
+  if [ "$major" = 7 ]; then
+    grep -v -e '^Prisma schema loaded from ' -e '^Datasource "db": ' -e '^rehearse: '
+  else
+    grep -v -e '^Prisma schema loaded from ' -e '^Datasource "db": ' -e '^Applying migration `' -e '^rehearse: '
+  fi
 }
-norm_stderr() {  # DEV-PRELUDE, DEV-TIMESTAMP, DEV-TRACE
-  awk 'NR==1 && /^Loaded Prisma config from/ {cfg=1; next} cfg && NR<=3 && (/^$/ || /^Prisma config detected/) {next} {print}' |
-    grep -v -e '^rehearse: ' -e '^   [0-9]*: ' -e '^           with ' -e '^             at ' |
+norm_stderr() {  # DEV-PRELUDE, DEV-TIMESTAMP, DEV-TRACE (and the empty line after the trace)
+  awk 'NR==1 && /^Loaded Prisma config from/ {cfg=1; next} cfg && NR<=3 && (/^$/ || /^Prisma config detected/) {next}
+       trace && /^$/ {trace=0; next} {trace=/^             at /; print}' |
+    grep -v -e '^rehearse: ' -e '^Prisma schema loaded from ' -e '^   [0-9]*: ' -e '^           with ' -e '^             at ' |
     sed -E 's/ migration started at [0-9-]+ [0-9:.]+ UTC failed/ migration started at <T> UTC failed/'
 }
 ledger() {
@@ -99,10 +116,11 @@ mig() { mkdir -p "$dir/$1"; printf '%s' "$2" >"$dir/$1/migration.sql"; }
 # step EXPECTED_RC ARGS...: run both, compare everything; ARGS are prisma's (deploy | status | resolve ...)
 step() {
   local want=$1; shift
+  case "$want" in */*) if [ "$major" = 7 ]; then want=${want#*/}; else want=${want%/*}; fi ;; esac
   stepno=$((stepno + 1))
   local o="$work/$case.$stepno"
   "$oracle" --url "$(url "${case}_o")" --migrations "$dir" "$@" >"$o.oout" 2>"$o.oerr"; local orc=$?
-  "$bin" "$@" --database-url "$(url "${case}_r")" --migrations-dir "$dir" >"$o.rout" 2>"$o.rerr"; local rrc=$?
+  "$bin" "$@" --prisma-version "$version" --database-url "$(url "${case}_r")" --migrations-dir "$dir" >"$o.rout" 2>"$o.rerr"; local rrc=$?
   [ "$orc" = "$want" ] || fail "$* : oracle exited $orc, the case expects $want: $(cat "$o.oerr")"
   [ "$rrc" = "$orc" ] || fail "$* : rehearse exited $rrc, prisma $orc: $(cat "$o.rerr")"
   if ! diff <(norm_stdout <"$o.oout") <(norm_stdout <"$o.rout") >"$o.d1"; then
@@ -156,15 +174,15 @@ mig 20250101000000_a 'CREATE TABLE w (id INT, party INT);'
 mig 20250102000000_cic 'SET lock_timeout = '"'"'5s'"'"';
 CREATE INDEX CONCURRENTLY w_party_idx ON w (party);'
 mig 20250103000000_c 'CREATE TABLE later (id INT);'
-step 1 deploy                                   # fails with 25001, nothing of the file stays
-step 1 status                                   # failed
-step 1 deploy                                   # P3009
+step 1/0 deploy                                 # 6.x: 25001, nothing of the file stays; 7.x: split, applies
+step 1/0 status                                 # failed / up to date
+step 1/0 deploy                                 # P3009 / nothing pending
 step 1 resolve --applied 20250101000000_a       # P3008 on a finished row
 step 1 resolve --rolled-back 20250101000000_a   # P3012 on a finished row
 step 1 resolve --rolled-back 20250109000000_nope # P3011: never applied
-step 0 resolve --rolled-back 20250102000000_cic # the failed row
-step 0 resolve --rolled-back 20250102000000_cic # again: Prisma marks unfinished rows, rolled back or not
-step 1 status                                   # rolled back and nothing else: what does status say?
+step 0/1 resolve --rolled-back 20250102000000_cic # the failed row / 7.x: P3012, it is finished
+step 0/1 resolve --rolled-back 20250102000000_cic # again: Prisma marks unfinished rows, rolled back or not
+step 1/0 status                                 # rolled back and nothing else: what does status say?
 mig 20250102000000_cic 'CREATE INDEX CONCURRENTLY w_party_idx ON w (party);'
 step 0 deploy                                   # redeploy after the fix: a second row for the name
 step 0 status
@@ -173,6 +191,38 @@ new_case cic_lone                               # a file whose only statement is
 mig 20250101000000_a 'CREATE TABLE w (id INT);'
 mig 20250102000000_cic 'CREATE INDEX CONCURRENTLY w_id_idx ON w (id);'
 step 0 deploy
+
+# Where 6.19.3 and 7.10.1 differ (issue 11.1): 7.x sends a file statement by statement when sqlparser 0.61
+# parses all of it (autocommit: a failure in the middle leaves the earlier statements), else whole.
+new_case split_cic                              # ADD COLUMN + CREATE INDEX CONCURRENTLY in one file
+mig 20250101000000_a 'CREATE TABLE w (id INT);'
+mig 20250102000000_b 'ALTER TABLE w ADD COLUMN party INT;
+CREATE INDEX CONCURRENTLY w_party_idx ON w (party);'
+step 1/0 deploy                                 # 6.x: 25001, nothing stays; 7.x: applies
+step 1/0 status
+
+new_case split_partial                          # a failure in the middle of a multi-statement file
+mig 20250101000000_a 'CREATE TABLE t (id INT);
+ALTER TABLE t ADD COLUMN x INT;
+INSERT INTO t VALUES (1, 1), (1/0, 2);
+ALTER TABLE t ADD COLUMN y INT;'
+mig 20250102000000_b 'CREATE TABLE later (id INT);'
+step 1 deploy                                   # 6.x: nothing of a stays; 7.x: t with x stays (partial), failed row
+step 1 deploy                                   # P3009
+step 1 status                                   # failed
+step 0 resolve --rolled-back 20250101000000_a
+step 1 status                                   # 7.x lists a among the migrations not yet applied, 6.x does not
+mig 20250101000000_a 'CREATE TABLE IF NOT EXISTS t (id INT);
+ALTER TABLE t ADD COLUMN IF NOT EXISTS x INT;
+ALTER TABLE t ADD COLUMN IF NOT EXISTS y INT;'
+step 0 deploy                                   # the fixed file, then b
+step 0 status
+
+new_case split_do                               # a DO block: sqlparser rejects the file, 7.x sends it whole
+mig 20250101000000_a 'CREATE TABLE t (id INT);
+DO $$ BEGIN PERFORM 1; END $$;
+SELECT 1/0;'
+step 1 deploy                                   # nothing stays under both
 
 new_case partial                                # BEGIN; ... COMMIT; then a failing statement
 mig 20250101000000_a 'BEGIN;
@@ -447,4 +497,4 @@ step 1 deploy                                   # P3009
 
 echo
 if [ "$failures" -gt 0 ]; then echo "$failures conformance failure(s)"; exit 1; fi
-echo "all conformance cases agree with Prisma 6.19.3"
+echo "all conformance cases agree with Prisma $version"
