@@ -1,17 +1,27 @@
-/* cmd_plan.c — `rehearse plan`: how Prisma >= 7.4 will send migration files (split or whole). */
+/* cmd_plan.c — `rehearse plan`: how a Prisma version sends each migration (whole or statement by statement). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "migrations/plan.h"
 #include "migrations/sqlparser_model.h"
+#include "report/plan.h"
+#include "source/loader.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
 static void help(void)
 {
-    printf("usage: rehearse plan --sql FILE... | --sql-from LIST\n\n"
-           "For each SQL file, how Prisma >= 7.4 sends it: statement by statement in autocommit when the\n"
+    printf("usage: rehearse plan (--migrations-dir DIR | --repo DIR [--rev REV] [--migrations PATH])\n"
+           "                     [--base REV] [--prisma-version V] [--format human|json]\n"
+           "       rehearse plan --sql FILE... | --sql-from LIST\n\n"
+           "For each migration at a revision (with --base: each one the base revision does not have), how the\n"
+           "Prisma version (detected at the revision, or --prisma-version) sends it: one implicit transaction\n"
+           "(atomic; CREATE INDEX CONCURRENTLY fails with 25001 beside other statements), N autocommit\n"
+           "statements (Prisma >= 7.4 when sqlparser 0.61 parses the whole file: not atomic, CONCURRENTLY\n"
+           "allowed), or one implicit transaction because sqlparser rejects a statement (which, and where).\n\n"
+           "With --sql: for each SQL file, how Prisma >= 7.4 sends it: statement by statement in autocommit when the\n"
            "Rust crate sqlparser 0.61 (PostgreSQL dialect) parses the whole file, else the whole file as\n"
            "one query (one implicit transaction). One line per file, tab-separated:\n"
            "  split  N     FILE            (N statements, each its own transaction)\n"
@@ -62,12 +72,88 @@ static int from_list(const char *list)
     return rc;
 }
 
+static int plan_revision(int argc, char **argv)
+{
+    rh_load_spec spec = {0};
+    const char *base = NULL, *format = "human";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        const char **slot = strcmp(a, "--migrations-dir") == 0 ? &spec.dir
+                          : strcmp(a, "--repo") == 0            ? &spec.repo
+                          : strcmp(a, "--rev") == 0             ? &spec.rev
+                          : strcmp(a, "--migrations") == 0      ? &spec.migrations
+                          : strcmp(a, "--prisma-version") == 0  ? &spec.prisma_version
+                          : strcmp(a, "--base") == 0            ? &base
+                          : strcmp(a, "--format") == 0          ? &format
+                                                                : NULL;
+        if (!slot)
+            return rh_cli_usage_error("plan", "unknown option '%s'", a);
+        if (!v)
+            return rh_cli_usage_error("plan", "%s needs a value", a);
+        *slot = v;
+        i++;
+    }
+    if (!spec.dir == !spec.repo)
+        return rh_cli_usage_error("plan", "give --migrations-dir DIR or --repo DIR");
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0)
+        return rh_cli_usage_error("plan", "--format is human or json, not '%s'", format);
+    if (base && !spec.repo)
+        return rh_cli_usage_error("plan", "--base needs --repo");
+    if (spec.repo && !spec.rev)
+        spec.rev = "HEAD";
+    rh_err err;
+    rh_err_clear(&err);
+    rh_loaded head = {0}, old = {0};
+    if (rh_source_load(&spec, &head, &err) < 0) {
+        fprintf(stderr, "rehearse plan: %s\n", err.msg);
+        return RH_EXIT_USAGE;
+    }
+    if (base) {
+        rh_load_spec bspec = spec;
+        bspec.rev = base;
+        bspec.prisma_version = head.choice.profile.version; /* head's Prisma runs the new migrations */
+        if (rh_source_load(&bspec, &old, &err) < 0) {
+            fprintf(stderr, "rehearse plan: --base: %s\n", err.msg);
+            rh_loaded_free(&head);
+            return RH_EXIT_USAGE;
+        }
+    }
+    if (head.choice.note[0])
+        fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", head.choice.note,
+                head.choice.profile.version);
+    rh_plan_entry *e = rh_xcalloc(head.set.n + 1, sizeof *e);
+    size_t n = 0;
+    for (size_t i = 0; i < head.set.n; i++) {
+        const rh_migration *m = &head.set.items[i];
+        if (!m->sql || (base && rh_migset_find(&old.set, m->name)))
+            continue;
+        e[n].name = m->name;
+        rh_plan_file(&head.choice.profile, m->sql, m->sql_len, &e[n].plan);
+        n++;
+    }
+    rh_buf out;
+    rh_buf_init(&out);
+    if (strcmp(format, "json") == 0)
+        rh_report_plan_json(&head.choice.profile, head.choice.from, head.choice.source, e, n, &out);
+    else
+        rh_report_plan_human(&head.choice.profile, head.choice.source, e, n, &out);
+    fwrite(out.data, 1, out.len, stdout);
+    rh_buf_free(&out);
+    free(e);
+    rh_loaded_free(&old);
+    rh_loaded_free(&head);
+    return RH_EXIT_OK;
+}
+
 int rh_cmd_plan(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         help();
         return argc < 2 ? RH_EXIT_USAGE : RH_EXIT_OK;
     }
+    if (strcmp(argv[1], "--sql-from") != 0 && strcmp(argv[1], "--sql") != 0)
+        return plan_revision(argc, argv);
     if (strcmp(argv[1], "--sql-from") == 0) {
         if (argc != 3)
             return rh_cli_usage_error("plan", "--sql-from takes one file name");

@@ -192,12 +192,12 @@ int rh_migrate_setup(rh_migrate_opts *o)
     }
     if (!o->tool && !o->profile.verified)
         fprintf(stderr, "rehearse: note: the Prisma %s profile (%s%s) is unverified (not observed against "
-                        "real Prisma)%s\n",
+                        "real Prisma)%s%s%s\n",
                 o->profile.version,
                 o->profile_from == RH_PROFILE_FROM_PACKAGE || o->profile_from == RH_PROFILE_FROM_LOCK ? "detected: " : "",
                 o->profile_source, o->profile.exec == RH_EXEC_SPLIT_STATEMENTS
-                    ? ": it splits scripts into statements (prisma-engines PR #5767)"
-                    : "");
+                    ? ": it splits scripts into statements when sqlparser 0.61 parses all of a file (prisma-engines PR #5767)"
+                    : "", o->profile.note[0] ? "; " : "", o->profile.note);
     if (o->database_url) {
         char *schema = NULL;
         char *url = rh_pgurl_from_prisma(o->database_url, &schema);

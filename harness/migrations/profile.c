@@ -97,11 +97,21 @@ int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err)
     snprintf(out->version, sizeof out->version, "%d.%d.%d", v[0], v[1], v[2]);
     /* Prisma 6.6 moved listing into the CLI (listMigrations.ts, localeCompare). */
     out->order = (out->major > 6 || (out->major == 6 && out->minor >= 6)) ? RH_ORDER_ICU : RH_ORDER_BYTES;
-    /* prisma-engines PR #5767, believed shipped in 7.4 (unverified). */
+    /* prisma-engines PR #5767: the schema engine shipped in prisma 7.3.0 embeds sqlparser 0.32, the one
+       in 7.4.0 sqlparser 0.61, the splitter's (strings of build/schema_engine_bg.wasm). */
     out->exec = (out->major > 7 || (out->major == 7 && out->minor >= 4)) ? RH_EXEC_SPLIT_STATEMENTS
                                                                           : RH_EXEC_WHOLE_SCRIPT;
-    /* Only the oracle's line (6.19.x) was observed against the real CLI here. */
-    out->verified = out->major == 6 && out->minor == 19;
+    /* The two oracles' lines (6.19.x, 7.10.x) were observed against the real CLI here. */
+    out->verified = (out->major == 6 && out->minor == 19) || (out->major == 7 && out->minor == 10);
+    if (out->major == 7 && out->minor < 4)
+        snprintf(out->note, sizeof out->note, "Prisma 7.0-7.3 send each file whole: their engine embeds "
+                                              "sqlparser 0.32, not the 0.61 splitter of 7.4.0 (not run here)");
+    else if (out->major == 7 && out->minor < 10)
+        snprintf(out->note, sizeof out->note, "Prisma 7.4-7.9 split files as 7.10.1 does: the same sqlparser 0.61 "
+                                              "splitter ships from 7.4.0 (not run here)");
+    else if ((out->major == 7 && out->minor > 10) || out->major > 7)
+        snprintf(out->note, sizeof out->note, "Prisma %d.%d is newer than any profile rehearse knows: behaving as "
+                                              "Prisma 7.10.1", out->major, out->minor);
     return 0;
 }
 
@@ -132,10 +142,13 @@ void rh_profile_describe(const rh_profile *p, rh_buf *out)
 {
     rh_buf_puts(out, p->order == RH_ORDER_ICU ? "ICU collation order (Prisma >= 6.6)" : "byte order (Prisma < 6.6)");
     rh_buf_puts(out, p->exec == RH_EXEC_SPLIT_STATEMENTS
-                         ? ", each migration.sql split into statements (prisma-engines PR #5767)"
+                         ? ", each migration.sql split into statements when sqlparser 0.61 parses all of it, "
+                           "else sent as one query (prisma-engines PR #5767)"
                          : ", each migration.sql sent as one query");
     rh_buf_puts(out, p->verified ? ", verified against the real Prisma CLI"
                                  : ", unverified (not observed against the real Prisma CLI)");
+    if (p->note[0])
+        rh_buf_printf(out, " (%s)", p->note);
 }
 
 /* ---- orders ---------------------------------------------------------------------------------------- */

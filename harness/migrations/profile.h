@@ -2,9 +2,12 @@
  * profile.h — Prisma version profiles: the behaviours that differ between Prisma versions.
  *
  * Folder order: Prisma < 6.6 sorts names by bytes in the schema engine; >= 6.6 sorts them in the
- * CLI with JavaScript's localeCompare (ICU collation). Execution: every version observed so far
- * sends each migration.sql as one simple-query message; >= 7.4 is believed (unverified,
- * prisma-engines PR #5767) to split scripts into statements.
+ * CLI with JavaScript's localeCompare (ICU collation). Execution: < 7.4 sends each migration.sql
+ * as one simple-query message; >= 7.4 (prisma-engines PR #5767: the engine shipped in 7.4.0 is the
+ * first to embed sqlparser 0.61) sends it statement by statement when sqlparser 0.61 parses the
+ * whole file (migrations/sqlparser_model.h), else whole. Texts and streams: 7.x's CLI (major >= 7).
+ * Verified against the real CLI: 6.19.x and 7.10.x (the two oracles); every other profile says why
+ * it is believed in `note`.
  */
 #ifndef RH_PROFILE_H
 #define RH_PROFILE_H
@@ -22,6 +25,7 @@ typedef struct rh_profile {
     rh_order order;
     rh_exec exec;
     int verified;        /* 0 when the profile's behaviour was not observed against real Prisma */
+    char note[200];      /* what is uncertain about this profile ("" when nothing), said by every report */
 } rh_profile;
 
 /* Where a profile came from (source/loader.h decides). */

@@ -157,6 +157,35 @@ static void profiles_from_versions(void **state)
                         "cannot read a Prisma version from 'latest' (expected something like 6.19.3, ^5.22.0 or ~6.6)");
 }
 
+/* Prisma 7: which versions split (7.4.0 first ships sqlparser 0.61), which are verified (7.10.x,
+   the oracle), and what a version newer than any profile says. */
+static void profiles_of_prisma_7(void **state)
+{
+    rh_profile p;
+    rh_err err;
+    assert_int_equal(rh_profile_from_version(&p, "7.10.1", &err), 0);
+    assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
+    assert_true(p.verified);
+    assert_string_equal(p.note, "");
+    assert_int_equal(rh_profile_from_version(&p, "7.3.0", &err), 0);
+    assert_int_equal(p.exec, RH_EXEC_WHOLE_SCRIPT);
+    assert_false(p.verified);
+    assert_non_null(strstr(p.note, "sqlparser 0.32"));
+    assert_int_equal(rh_profile_from_version(&p, "^7.4.0", &err), 0);
+    assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
+    assert_false(p.verified);
+    assert_non_null(strstr(p.note, "7.4-7.9"));
+    assert_int_equal(rh_profile_from_version(&p, "7.12.0", &err), 0);
+    assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
+    assert_false(p.verified);
+    assert_string_equal(p.note, "Prisma 7.12 is newer than any profile rehearse knows: behaving as Prisma 7.10.1");
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_profile_describe(&p, &b);
+    assert_non_null(strstr(b.data, "newer than any profile"));
+    rh_buf_free(&b);
+}
+
 static void sort_by_profile(void **state)
 {
     rh_migset set = {0};
@@ -213,6 +242,7 @@ int main(void)
         cmocka_unit_test(checksums_are_sha256_hex),
         cmocka_unit_test(checksum_comparison_accepts_line_ending_variants),
         cmocka_unit_test(profiles_from_versions),
+        cmocka_unit_test(profiles_of_prisma_7),
         cmocka_unit_test(sort_by_profile),
         cmocka_unit_test(split_statements),
     };

@@ -1,0 +1,73 @@
+/* plan.c — `rehearse plan`'s report (see plan.h). */
+#include "report/plan.h"
+
+#include <json-c/json.h>
+
+#include "report/escape.h"
+#include "report/profile.h"
+
+void rh_report_plan_mode(const rh_plan *plan, rh_buf *out)
+{
+    size_t n = plan->n_stmts;
+    const char *s = n == 1 ? "" : "s";
+    switch (plan->mode) {
+    case RH_SEND_WHOLE:
+        rh_buf_printf(out, "one implicit transaction (%zu statement%s)", n, s);
+        break;
+    case RH_SEND_STATEMENTS:
+        rh_buf_printf(out, "%zu autocommit statement%s", n, s);
+        break;
+    case RH_SEND_WHOLE_FALLBACK:
+        rh_buf_printf(out, "one implicit transaction (%zu statement%s): sqlparser 0.61 rejects %s at line %d", n, s,
+                      plan->fallback_reason, plan->fallback_line);
+        break;
+    }
+}
+
+void rh_report_plan_human(const rh_profile *p, const char *profile_source, const rh_plan_entry *e, size_t n,
+                          rh_buf *out)
+{
+    rh_report_profile_line(p, profile_source, out);
+    rh_buf_puts(out, "\n");
+    if (n == 0)
+        rh_buf_puts(out, "no migrations\n");
+    for (size_t i = 0; i < n; i++) {
+        const rh_plan *pl = &e[i].plan;
+        rh_buf_printf(out, "%s: ", e[i].name);
+        rh_report_plan_mode(pl, out);
+        rh_buf_puts(out, pl->atomic ? "; atomic" : "; NOT atomic: a failure leaves the statements before it applied");
+        if (pl->n_concurrently)
+            rh_buf_puts(out, pl->concurrently_fails ? "; CONCURRENTLY fails with 25001 (inside the implicit transaction)"
+                                                    : "; CONCURRENTLY allowed");
+        rh_buf_puts(out, "\n");
+    }
+}
+
+void rh_report_plan_json(const rh_profile *p, rh_profile_from from, const char *profile_source,
+                         const rh_plan_entry *e, size_t n, rh_buf *out)
+{
+    json_object *root = json_object_new_object();
+    json_object_object_add(root, "profile", rh_report_profile_json(p, from, profile_source));
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < n; i++) {
+        const rh_plan *pl = &e[i].plan;
+        json_object *m = json_object_new_object();
+        json_object_object_add(m, "name", json_object_new_string(e[i].name));
+        json_object_object_add(m, "mode", json_object_new_string(rh_send_mode_name(pl->mode)));
+        json_object_object_add(m, "statements", json_object_new_int64((int64_t)pl->n_stmts));
+        json_object_object_add(m, "atomic", json_object_new_boolean(pl->atomic));
+        json_object_object_add(m, "concurrently", json_object_new_int64((int64_t)pl->n_concurrently));
+        json_object_object_add(m, "concurrently_fails", json_object_new_boolean(pl->concurrently_fails));
+        json_object *fb = NULL;
+        if (pl->mode == RH_SEND_WHOLE_FALLBACK) {
+            fb = json_object_new_object();
+            json_object_object_add(fb, "line", json_object_new_int(pl->fallback_line));
+            json_object_object_add(fb, "reason", json_object_new_string(pl->fallback_reason));
+        }
+        json_object_object_add(m, "fallback", fb);
+        json_object_array_add(arr, m);
+    }
+    json_object_object_add(root, "migrations", arr);
+    rh_report_json_write(root, out);
+    json_object_put(root);
+}
