@@ -9,13 +9,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "migrations/plan.h"
+#include "report/plan.h"
 #include "catalog/catalog.h"
 #include "check/check.h"
 #include "check/check_int.h"
 #include "cluster/cluster.h"
 #include "engine/clean.h"
 #include "engine/engine.h"
+#include "migrations/plan.h"
 #include "migrations/txblock.h"
+#include "report/plan.h"
 #include "source/history.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -383,6 +387,36 @@ static void add_lock_findings(rh_check_result *r)
                              "lock trace stopped: the statement failed on the copy of the upgrade path "
                              "(SQLSTATE %s: %s)", st->sqlstate, st->error);
         }
+    }
+}
+
+/* How head's Prisma sends a new migration, where it matters (issue 11.4): a warning when a
+   multi-statement file runs statement by statement (Prisma >= 7.4: a failure in its middle leaves the
+   statements before it applied and a failed ledger row); a notice when >= 7.4 sends a multi-statement
+   file whole because sqlparser 0.61 rejects one of its statements (named, with its line). */
+static void add_send_findings(rh_check_result *r, const rh_migset *head)
+{
+    for (size_t i = 0; i < head->n; i++) {
+        const rh_migration *m = &head->items[i];
+        if (!is_pending(r, m->name) || !m->sql)
+            continue;
+        rh_plan plan;
+        rh_plan_file(&r->profile, m->sql, m->sql_len, &plan);
+        rh_buf mode;
+        rh_buf_init(&mode);
+        rh_report_plan_mode(&plan, &mode);
+        char *file = sql_path(r, m->name);
+        int line = plan.mode == RH_SEND_WHOLE_FALLBACK ? plan.fallback_line : 1;
+        if (!plan.atomic)
+            rh_check_add(r, RH_CHECK_WARNING, 'f', "not-atomic", m->name, file, 1, NULL,
+                         "Prisma %s sends this file as %s: NOT atomic, a failure in the middle leaves the "
+                         "statements before it applied and a failed ledger row",
+                         r->profile.version, mode.data);
+        else if (plan.mode == RH_SEND_WHOLE_FALLBACK && plan.n_stmts > 1) /* atomic after all: say why */
+            rh_check_add(r, RH_CHECK_NOTICE, 'f', "send-mode", m->name, file, line, NULL, "Prisma %s sends this file as %s",
+                         r->profile.version, mode.data);
+        rh_buf_free(&mode);
+        free(file);
     }
 }
 
@@ -863,6 +897,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* (e) and (a) as findings */
     add_deploy_findings(out, &h, &rclean, &rup);
     add_lock_findings(out);
+    add_send_findings(out, &h.b);
 
     /* (c) */
     double tcat = now_ms();
