@@ -4,17 +4,19 @@
 # managers' lock and workspace files (source/lockfile.c) for a third of that (at least 10 s) from
 # tests/fuzz/corpus_lockfile, then the cluster records and watchdog lines (cluster/record.c) for 10 s
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
-# from tests/fuzz/corpus_scale. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
+# tests/fuzz/corpus_sql. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale"
+mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql"
 cp -n "$root"/tests/fuzz/corpus_scenario/* "$out/corpus/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_lockfile/* "$out/corpus_lockfile/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_record/* "$out/corpus_record/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_scale/* "$out/corpus_scale/" 2>/dev/null || true
+cp -n "$root"/tests/fuzz/corpus_sql/* "$out/corpus_sql/" 2>/dev/null || true
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -I "$root/harness")
 clang "${cflags[@]}" "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
   "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_scenario"
@@ -25,8 +27,12 @@ clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.
   "$root"/harness/util/{buf,err}.c -o "$out/fuzz_record"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
   "$root"/harness/util/{buf,err,fs}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
+clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
+  "$root"/harness/migrations/{sqlparser_model,split}.c "$root"/harness/util/{buf,err}.c \
+  -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
 ./fuzz_record -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_record 2>&1 | tail -n 12
 ./fuzz_scale -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_scale 2>&1 | tail -n 12
+./fuzz_sqlparser_model -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_sql 2>&1 | tail -n 12

@@ -29,7 +29,8 @@ static void help(void)
            "           interrupt: a kill leaves its machine-wide 'regress' cluster behind)\n"
            "deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
            "           rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
-           "           and the floor (same files back to back, no ledger)\n"
+           "           and the floor (same files back to back, no ledger); --prisma-version V also times\n"
+           "           rehearse on V's profile (e.g. 7.10.1, statement by statement) in the same rounds\n"
            "git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
            "catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
            "check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
@@ -42,6 +43,7 @@ typedef struct bench_args {
     long long rows;
     const char *migrations_dir;
     rh_cluster_opts co;
+    const char *prisma_version; /* deploy: also rehearse on this version's profile */
 } bench_args;
 
 static int parse(const char *what, int argc, char **argv, bench_args *a)
@@ -55,6 +57,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         {"migrations-dir", required_argument, NULL, 'd'}, {"no-oracle", no_argument, NULL, 'O'},
         {"no-psql", no_argument, NULL, 'P'},        {"help", no_argument, NULL, 'h'},
         {"pg-virtualenv", no_argument, NULL, 'V'},  {"rows", required_argument, NULL, 'R'},
+        {"prisma-version", required_argument, NULL, 'p'},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -93,6 +96,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         case 'O': a->no_oracle = 1; break;
         case 'P': a->no_psql = 1; break;
         case 'V': a->pg_virtualenv = 1; break;
+        case 'p': a->prisma_version = optarg; break;
         case 'h': help(); return RH_EXIT_OK;
         default: return rh_cli_usage_error("bench", "unknown option for bench %s", what);
         }
@@ -153,7 +157,7 @@ int rh_cmd_bench(int argc, char **argv)
     } else if (strcmp(what, "deploy") == 0) {
         rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
                                    .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,
-                                   .cluster = &a.co};
+                                   .cluster = &a.co, .prisma_version = a.prisma_version};
         rc = rh_engine_bench(&eo, &out, &err);
     } else if (strcmp(what, "git") == 0) {
         rc = bench_git(&a, &out, &err);

@@ -148,12 +148,13 @@ static int run_quiet(char *const argv[])
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-enum { M_REHEARSE, M_FLOOR, M_PSQL, M_ORACLE, M_N };
-static const char *method_names[M_N] = {"rehearse", "floor", "psql-per-file", "prisma-oracle"};
+enum { M_REHEARSE, M_REHEARSE_V, M_FLOOR, M_PSQL, M_ORACLE, M_N };
+static const char *method_names[M_N] = {"rehearse", "rehearse-other", "floor", "psql-per-file", "prisma-oracle"};
 
 typedef struct bench_ctx {
     const rh_migset *set;
     const rh_profile *profile;
+    const rh_profile *other;    /* --prisma-version: M_REHEARSE_V deploys on it */
     const char *dir;
     const char *oracle;
     const rh_cluster_opts *cluster;
@@ -172,15 +173,15 @@ static int run_method(bench_ctx *b, int method, double *secs, rh_err *err)
         return -1;
     int rc = -1;
     PGconn *conn = NULL;
-    if (method == M_REHEARSE || method == M_FLOOR) {
+    if (method == M_REHEARSE || method == M_REHEARSE_V || method == M_FLOOR) {
         if (!(conn = rh_cluster_connect(c, NULL, err)))
             goto out;
     }
     if (method == M_PSQL && !b->psql[0])
         snprintf(b->psql, sizeof b->psql, "%s/psql", rh_cluster_pgbin(c)->bindir);
     double t0 = now_s();
-    if (method == M_REHEARSE) {
-        rh_engine_opts eo = {.profile = b->profile};
+    if (method == M_REHEARSE || method == M_REHEARSE_V) {
+        rh_engine_opts eo = {.profile = method == M_REHEARSE_V ? b->other : b->profile};
         rh_engine_result res;
         rh_engine_result_init(&res);
         int r = rh_engine_deploy(conn, b->set, &eo, &res, err);
@@ -275,6 +276,14 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
     rh_migset_sort(&set, &profile);
     b.set = &set;
     b.profile = &profile;
+    rh_profile other;
+    char other_name[48] = "";
+    if (opts->prisma_version) {
+        if (rh_profile_from_version(&other, opts->prisma_version, err) < 0)
+            goto cleanup_set;
+        b.other = &other;
+        snprintf(other_name, sizeof other_name, "rehearse-%s", other.version);
+    }
     if (opts->with_oracle && !(b.oracle = find_oracle(opts->oracle_path))) {
         rh_err_set(err, "prisma-oracle not found: give its path or set REHEARSE_ORACLE");
         goto cleanup_set;
@@ -289,7 +298,8 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
     /* interleaved: one run of every method per round, so drift hits them alike */
     for (int r = 0; r < runs; r++) {
         for (int m = 0; m < M_N; m++) {
-            if ((m == M_PSQL && !opts->with_psql) || (m == M_ORACLE && (!opts->with_oracle || r >= oracle_runs)))
+            if ((m == M_PSQL && !opts->with_psql) || (m == M_ORACLE && (!opts->with_oracle || r >= oracle_runs)) ||
+                (m == M_REHEARSE_V && !b.other))
                 continue;
             if (run_method(&b, m, &t[m][nt[m]], err) < 0) {
                 rh_err_prefix(err, "bench deploy, %s, run %d", method_names[m], r + 1);
@@ -311,7 +321,8 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
         for (int m = 0; m < M_N; m++) {
             if (!nt[m])
                 continue;
-            rh_buf_printf(report, "%s\"%s\":%.4f", first ? "" : ",", method_names[m], med[m]);
+            rh_buf_printf(report, "%s\"%s\":%.4f", first ? "" : ",", m == M_REHEARSE_V ? other_name : method_names[m],
+                          med[m]);
             first = 0;
         }
         rh_buf_printf(report, "},\"ledger_overhead_ms_per_migration\":%.4f", overhead_ms);
@@ -319,14 +330,18 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
             rh_buf_printf(report, ",\"oracle_over_rehearse\":%.2f", med[M_ORACLE] / med[M_REHEARSE]);
         if (nt[M_PSQL])
             rh_buf_printf(report, ",\"psql_over_rehearse\":%.2f", med[M_PSQL] / med[M_REHEARSE]);
+        if (nt[M_REHEARSE_V])
+            rh_buf_printf(report, ",\"other_over_rehearse\":%.3f", med[M_REHEARSE_V] / med[M_REHEARSE]);
         rh_buf_puts(report, "}\n");
     } else {
-        rh_buf_printf(report, "bench deploy: %zu migrations (%s), fresh cluster per run, medians\n", set.n,
-                      generated ? "generated history" : dir);
+        rh_buf_printf(report, "bench deploy: %zu migrations (%s), fresh cluster per run, medians; rehearse on the "
+                              "Prisma %s profile%s%s\n", set.n, generated ? "generated history" : dir, profile.version,
+                      b.other ? ", rehearse-" : "", b.other ? other.version : "");
         for (int m = 0; m < M_N; m++) {
             if (!nt[m])
                 continue;
-            rh_buf_printf(report, "  %-14s %8.3f s  (%d run%s)", method_names[m], med[m], nt[m], nt[m] > 1 ? "s" : "");
+            rh_buf_printf(report, "  %-14s %8.3f s  (%d run%s)", m == M_REHEARSE_V ? other_name : method_names[m], med[m],
+                          nt[m], nt[m] > 1 ? "s" : "");
             if (m != M_REHEARSE && m != M_FLOOR && med[M_REHEARSE] > 0)
                 rh_buf_printf(report, "  %.1fx rehearse", med[m] / med[M_REHEARSE]);
             rh_buf_puts(report, "\n");

@@ -166,6 +166,7 @@ typedef struct rh_engine_bench_opts {
     const char *psql_path;      /* NULL: psql next to the cluster's postgres binaries */
     int json;                   /* report as JSON instead of text */
     const rh_cluster_opts *cluster; /* options of the fresh clusters (--pg-bin, --run-as); NULL: defaults */
+    const char *prisma_version; /* also time rehearse on this version's profile (e.g. 7.10.1), same runs */
 } rh_engine_bench_opts;
 
 /*

@@ -1,0 +1,1 @@
+CREATE TABLE "T" ("id" TEXT NOT NULL, "c" TEXT[], CONSTRAINT "T_pkey" PRIMARY KEY ("id"))

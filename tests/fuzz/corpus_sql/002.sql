@@ -1,0 +1,1 @@
+CREATE TABLE g (a int, b text, c int, d text, e int GENERATED ALWAYS AS (a * 2) STORED)

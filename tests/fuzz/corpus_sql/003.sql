@@ -1,0 +1,1 @@
+CREATE INDEX "T_c_idx" ON "T" ("c") WHERE "d" IS NULL

@@ -1,0 +1,1 @@
+CREATE INDEX ON "T" USING gin ("c" jsonb_path_ops)

@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX "T_c_idx" ON "T" ("c", "d")

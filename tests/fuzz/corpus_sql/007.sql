@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY IF NOT EXISTS "T_c_idx" ON "T" USING gin ("c" jsonb_path_ops)

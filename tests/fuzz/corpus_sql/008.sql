@@ -1,0 +1,1 @@
+CREATE INDEX CONCURRENTLY ON "T" ("c", "d")

@@ -1,0 +1,1 @@
+ALTER TABLE IF EXISTS "T" ADD COLUMN "a" int, ADD COLUMN "b" int

@@ -1,0 +1,1 @@
+ALTER TABLE ONLY "T" RENAME "d" TO "e"

@@ -1,0 +1,1 @@
+DO $$ DECLARE r record; BEGIN FOR r IN SELECT * FROM t LOOP END LOOP; END $$

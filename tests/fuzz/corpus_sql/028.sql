@@ -1,0 +1,1 @@
+CREATE POLICY "p" ON "T" TO PUBLIC USING (true) WITH CHECK (true)

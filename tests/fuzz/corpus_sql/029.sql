@@ -1,0 +1,1 @@
+CREATE POLICY "p" ON "T" FOR UPDATE WITH CHECK (tenant_id = current_setting('app.tenant')::uuid)

@@ -1,0 +1,1 @@
+GRANT ALL ON "T" TO "app"

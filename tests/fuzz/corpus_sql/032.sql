@@ -1,0 +1,1 @@
+GRANT UPDATE ("a") ON "T" TO "app"

@@ -1,0 +1,1 @@
+COMMENT ON CONSTRAINT c ON t IS E'it''s\n'

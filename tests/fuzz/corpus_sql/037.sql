@@ -1,0 +1,1 @@
+COMMENT ON AGGREGATE a(int) IS 'a description'

@@ -1,0 +1,1 @@
+SET SESSION row_security = off
