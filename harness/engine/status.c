@@ -192,9 +192,11 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
             rh_buf_puts(&res->out, "\nDatabase schema is up to date!\n");
         }
     } else if (set->n == 0) {
-        rh_buf_puts(&res->errout, "The current database is not managed by Prisma Migrate.\n        \n"
-                                  "Read more about how to baseline an existing production database:\n"
-                                  "https://pris.ly/d/migrate-baseline\n");
+        /* 6.19.3 prints a line of eight spaces here, 7.10.1 an empty one (both oracles) */
+        rh_buf_printf(&res->errout, "The current database is not managed by Prisma Migrate.\n%s\n"
+                                    "Read more about how to baseline an existing production database:\n"
+                                    "https://pris.ly/d/migrate-baseline\n",
+                      profile->major >= 7 ? "" : "        ");
         res->exit_code = 1;
     } else {
         rh_buf_printf(&res->errout,
