@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# tools_rev.test.sh — `rehearse deploy --tool NAME --repo DIR --rev REV` and `--migrate-command` with a
+# revision: the folder comes from git's object database (the checkout's later edits are not used and
+# not touched), WORKTREE reads the files on disk; usage errors exit 2.
+set -uo pipefail
+bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+work=$(mktemp -d)
+chmod 0711 "$work"
+export REHEARSE_RUN_DIR="$work/run"
+mkdir -p "$REHEARSE_RUN_DIR"
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+repo="$work/repo"
+mkdir -p "$repo/db/migrations"
+printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$repo/db/migrations/20240101000000_a.sql"
+git -C "$repo" init -q && git -C "$repo" add -A &&
+  git -C "$repo" -c user.email=t@example.com -c user.name=t commit -qm v1 && git -C "$repo" tag v1
+# the checkout moves on: a broken edit and a new file that v1 does not have
+printf -- '-- migrate:up\nthis is not sql;\n' >"$repo/db/migrations/20240101000000_a.sql"
+printf -- '-- migrate:up\ncreate table b (id int);\n' >"$repo/db/migrations/20240102000000_b.sql"
+before=$(cd "$repo" && git status --porcelain && sha256sum db/migrations/*)
+
+out=$("$bin" deploy --tool dbmate --repo "$repo" --rev v1 2>&1); rc=$?
+[ $rc = 0 ] || fail "deploy --tool dbmate --rev v1: exit $rc: $out"
+grep -q '^Applying: 20240101000000_a.sql$' <<<"$out" || fail "v1's file not applied: $out"
+grep -q '20240102000000_b' <<<"$out" && fail "the checkout's new file was used for v1: $out"
+
+out=$("$bin" deploy --tool dbmate --repo "$repo" --rev WORKTREE 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'Error: pq: syntax error' <<<"$out" || fail "WORKTREE should apply the files on disk (exit 2, dbmate's error): $rc $out"
+
+out=$("$bin" deploy --repo "$repo" --rev v1 --migrations db/migrations --migrate-command 'ls; cat 20240101000000_a.sql' 2>&1); rc=$?
+[ $rc = 0 ] || fail "--migrate-command at v1: exit $rc: $out"
+[ "$(head -1 <<<"$out")" = 20240101000000_a.sql ] && grep -q '^create table a' <<<"$out" ||
+  fail "--migrate-command did not see v1's folder: $out"
+
+[ "$(cd "$repo" && git status --porcelain && sha256sum db/migrations/*)" = "$before" ] || fail "the checkout was changed"
+
+out=$("$bin" deploy --repo "$repo" --rev v1 --migrate-command 'true' 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- '--migrations PATH' <<<"$out" || fail "--migrate-command --repo without --migrations: $rc $out"
+out=$("$bin" status --migrations-dir "$repo/db/migrations" --migrate-command 'true' 2>&1); rc=$?
+[ $rc = 2 ] || fail "status --migrate-command: exit $rc, expected 2: $out"
+out=$("$bin" deploy --tool nosuch --migrations-dir "$repo/db/migrations" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'known: prisma, dbmate, drizzle, command' <<<"$out" || fail "--tool nosuch: $rc $out"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok: tools at a revision"
