@@ -224,6 +224,10 @@ static void dbmate_migrate_stops_at_a_failing_file_with_exit_2(void **state)
     assert_string_equal(out, "Applying: 20240103000000_bad.sql\nApplied: 20240103000000_bad.sql in D\n");
     free(out);
     rh_engine_result_free(&res);
+    assert_int_equal(run_verb(t, "status", c, &set, &res), 0); /* dbmate status: exit 0 with pending files */
+    assert_string_equal(res.out.data, "[X] 20240101000000_create_users.sql\n[X] 20240102000000_add_name.sql\n"
+                                      "[ ] 20240103000000_bad.sql\n\nApplied: 2\nPending: 1\n");
+    rh_engine_result_free(&res);
     PQfinish(c), PQfinish(c2);
     rh_migset_free(&set);
     free(dir);

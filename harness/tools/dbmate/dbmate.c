@@ -364,8 +364,36 @@ static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh
     return rc < 0 ? -1 : res->exit_code;
 }
 
+/* `dbmate status`: "[X] FILE" / "[ ] FILE" per file, then the counts; exit 0; the ledger is not created. */
+static int dbmate_status(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                         rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    (void)opts;
+    int exists = 0;
+    rh_ledger applied = {0};
+    if (dbmate_ledger_exists(conn, &exists, err) < 0 || (exists && dbmate_ledger_read(conn, &applied, err) < 0))
+        return -1;
+    size_t n_applied = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        const rh_migration *m = &set->items[i];
+        size_t vl = version_len(m->name);
+        int done = 0;
+        for (size_t j = 0; j < applied.n && !done; j++)
+            done = strlen(applied.rows[j].migration_name) == vl && strncmp(applied.rows[j].migration_name, m->name, vl) == 0;
+        n_applied += (size_t)done;
+        rh_buf_printf(&res->out, "[%c] %s\n", done ? 'X' : ' ', m->name);
+    }
+    rh_ledger_free(&applied);
+    res->n_found = set->n;
+    res->n_pending = set->n - n_applied;
+    rh_buf_printf(&res->out, "\nApplied: %zu\nPending: %zu\n", n_applied, res->n_pending);
+    return 0;
+}
+
 static const rh_tool_verb dbmate_verbs[] = {
     {"deploy", "dbmate migrate", 0, dbmate_migrate},
+    {"status", "dbmate status", 0, dbmate_status},
     {NULL, NULL, 0, NULL},
 };
 

@@ -90,6 +90,17 @@ sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
 [ "$rr" = 0 ] && [ "$ro" = 0 ] || fail "repair: exit $rr, dbmate $ro"
 cmp -s "$work/r.out" "$work/o.out" || fail "repair: stdout differs: $(diff "$work/r.out" "$work/o.out")"
 
+# status after the repair, and on an empty database (no ledger is created)
+"$bin" status --tool dbmate --migrations-dir "$f" --database-url "$ra" >"$work/r.out" 2>"$work/r.err"; rr=$?
+"$oracle" --url "$rb" --migrations-dir "$f" --no-dump-schema status >"$work/o.out" 2>"$work/o.err"; ro=$?
+[ "$rr" = "$ro" ] && cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" ||
+  fail "status: exit $rr/$ro: $(diff "$work/r.out" "$work/o.out")$(cat "$work/r.err")"
+psql postgres -c "CREATE DATABASE s_r OWNER dbm" -c "CREATE DATABASE s_o OWNER dbm"
+"$bin" status --tool dbmate --migrations-dir "$h" --database-url "${url/\/postgres\?//s_r?}" >"$work/r.out" 2>"$work/r.err"; rr=$?
+"$oracle" --url "${rb/\/o_[0-9]*\?//s_o?}" --migrations-dir "$h" --no-dump-schema status >"$work/o.out" 2>"$work/o.err"; ro=$?
+[ "$rr" = "$ro" ] && cmp -s "$work/r.out" "$work/o.out" || fail "status on an empty database: exit $rr/$ro: $(diff "$work/r.out" "$work/o.out")"
+[ "$(psql s_r -At -c "select to_regclass('schema_migrations') is null")" = t ] || fail "status created the ledger"
+
 # 3. CONCURRENTLY with a second statement, even with transaction:false: 25001
 c="$work/c/db/migrations"; mkdir -p "$c"; cp "$h"/2024010[12]* "$c"/
 up "$c/20240107000000_two.sql" "create index concurrently posts_title2 on posts (title);
