@@ -11,9 +11,7 @@
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
 #include "util/pgurl.h"
-#include "source/git.h"
 #include "source/loader.h"
-#include "util/fs.h"
 
 int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve)
 {
@@ -152,57 +150,13 @@ static int pick_tool(rh_migrate_opts *o, rh_err *err)
     return 0;
 }
 
-/*
- * A tool's folder at a revision: written from git's object database into a temporary folder the tool
- * reads (WORKTREE: the folder on disk, which must stay inside the work tree).
- */
-static int load_tool_rev(rh_migrate_opts *o, rh_err *err)
-{
-    rh_git_repo *repo = NULL;
-    if (rh_git_open(&repo, o->repo, err) < 0)
-        return -1;
-    rh_git_rev rev;
-    const char *path = o->migrations ? o->migrations : o->tool->default_migrations;
-    int rc = rh_git_resolve(repo, o->rev, &rev, err);
-    if (rc == 0 && rev.worktree) {
-        const char *wd = rh_git_workdir(repo);
-        char *dir = rh_xasprintf("%s/%s", wd, path);
-        if (rh_fs_inside(dir, &wd, 1, NULL) != 1)
-            rc = rh_err_set(err, "the folder %s at WORKTREE is missing or leads out of the work tree %s", path, wd);
-        else
-            rc = o->tool->load_dir(&o->set, dir, NULL, err);
-        free(dir);
-    } else if (rc == 0) {
-        const char *tmp = getenv("TMPDIR");
-        char *dir = rh_xasprintf("%s/rehearse-rev-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        size_t skipped = 0;
-        if (!mkdtemp(dir))
-            rc = rh_err_set(err, "cannot create a temporary folder %s", dir);
-        else if ((rc = rh_git_export_dir(repo, &rev, path, dir, &skipped, err)) == 0)
-            rc = o->tool->load_dir(&o->set, dir, NULL, err);
-        if (skipped)
-            fprintf(stderr, "rehearse: note: %s at %s: %zu symbolic link(s) or submodule(s) not read\n", path,
-                    rev.label, skipped);
-        rh_err e2;
-        if (dir[strlen(dir) - 1] != 'X')
-            rh_fs_rmtree(dir, &e2);
-        free(dir);
-    }
-    if (rc == 0) {
-        free(o->set.origin);
-        o->set.origin = rh_xasprintf("%s at %s", path, rev.label);
-    }
-    rh_git_close(repo);
-    return rc;
-}
-
 /* Load the migration set from the folder or the revision, and decide the profile (source/loader.h). */
 static int load_migrations(rh_migrate_opts *o, rh_err *err)
 {
     if (pick_tool(o, err) < 0)
         return -1;
     if (o->tool) {
-        if ((o->repo ? load_tool_rev(o, err) : o->tool->load_dir(&o->set, o->migrations_dir, NULL, err)) < 0)
+        if ((o->repo ? rh_tool_load_rev(o->tool, o->repo, o->rev, o->migrations, &o->set, err) : o->tool->load_dir(&o->set, o->migrations_dir, NULL, err)) < 0)
             return -1;
         for (size_t i = 0; i < o->set.n_problems; i++) /* what the tool passes over, said once */
             fprintf(stderr, "rehearse: note: %s\n", o->set.problems[i]);

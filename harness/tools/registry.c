@@ -3,9 +3,12 @@
  * every command uses (by name, by folder).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tools/tool.h"
+#include "source/git.h"
+#include "util/fs.h"
 
 /* One line per tool: X(NAME) names the descriptor rh_tool_NAME defined in tools/NAME/. */
 #define RH_TOOL_LIST \
@@ -65,4 +68,49 @@ const char *rh_tool_names(char *out, size_t size)
     for (size_t i = 0; rh_tools[i] && len < size; i++)
         len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "", rh_tools[i]->name);
     return out;
+}
+
+/*
+ * A tool's folder at a revision: written from git's object database into a temporary folder the tool
+ * reads (WORKTREE: the folder on disk, which must stay inside the work tree).
+ */
+int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
+                     rh_migset *out, rh_err *err)
+{
+    rh_git_repo *repo = NULL;
+    if (rh_git_open(&repo, repo_path, err) < 0)
+        return -1;
+    rh_git_rev rev;
+    const char *path = migrations ? migrations : tool->default_migrations;
+    int rc = rh_git_resolve(repo, rev_spec, &rev, err);
+    if (rc == 0 && rev.worktree) {
+        const char *wd = rh_git_workdir(repo);
+        char *dir = rh_xasprintf("%s/%s", wd, path);
+        if (rh_fs_inside(dir, &wd, 1, NULL) != 1)
+            rc = rh_err_set(err, "the folder %s at WORKTREE is missing or leads out of the work tree %s", path, wd);
+        else
+            rc = tool->load_dir(out, dir, NULL, err);
+        free(dir);
+    } else if (rc == 0) {
+        const char *tmp = getenv("TMPDIR");
+        char *dir = rh_xasprintf("%s/rehearse-rev-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        size_t skipped = 0;
+        if (!mkdtemp(dir))
+            rc = rh_err_set(err, "cannot create a temporary folder %s", dir);
+        else if ((rc = rh_git_export_dir(repo, &rev, path, dir, &skipped, err)) == 0)
+            rc = tool->load_dir(out, dir, NULL, err);
+        if (skipped)
+            fprintf(stderr, "rehearse: note: %s at %s: %zu symbolic link(s) or submodule(s) not read\n", path,
+                    rev.label, skipped);
+        rh_err e2;
+        if (dir[strlen(dir) - 1] != 'X')
+            rh_fs_rmtree(dir, &e2);
+        free(dir);
+    }
+    if (rc == 0) {
+        free(out->origin);
+        out->origin = rh_xasprintf("%s at %s", path, rev.label);
+    }
+    rh_git_close(repo);
+    return rc;
 }

@@ -93,6 +93,15 @@ const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);
  */
 const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
 
+/*
+ * A tool's folder at a revision of the repository at repo_path: `migrations` (NULL: the tool's usual
+ * path) written from git's object database into a temporary folder that the tool's reader reads, then
+ * removed (WORKTREE: the folder on disk, confined to the work tree). Links and submodules are not read
+ * (a note on stderr). out->origin is "PATH at REV (sha)".
+ */
+int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
+                     rh_migset *out, rh_err *err);
+
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
 const char *rh_tool_names(char *out, size_t size);
 
