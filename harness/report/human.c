@@ -177,6 +177,8 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
             c(out, color, C_RESET);
             rh_buf_putc(out, '\n');
         }
+        if (r->pg_note)
+            rh_buf_printf(out, "        note: %s\n", r->pg_note);
     }
     for (size_t i = 0; i < run->n; i++) {
         const rh_result *r = &run->results[i];

@@ -111,6 +111,11 @@ void rh_report_tap(const rh_run *run, rh_buf *out)
             rh_buf_putc(out, '\n');
             rh_buf_free(&line);
         }
+        if (r->pg_note) {
+            rh_buf_puts(out, "# note: ");
+            tap_desc(out, r->pg_note);
+            rh_buf_putc(out, '\n');
+        }
         if (ok)
             continue;
         rh_buf_puts(out, "  ---\n");
@@ -174,12 +179,12 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
         rh_buf_puts(out, "\" classname=\"");
         classname(out, r->path);
         rh_buf_printf(out, "\" time=\"%.3f\"", r->ms / 1000.0);
-        if (r->status == RH_PASS && !r->n_profiles) {
+        if (r->status == RH_PASS && !r->n_profiles && !r->pg_note) {
             rh_buf_puts(out, "/>\n");
             continue;
         }
         rh_buf_puts(out, ">\n");
-        if (r->n_profiles) { /* the profiles the scenario used: the test case's output */
+        if (r->n_profiles || r->pg_note) { /* the profiles the scenario used: the test case's output */
             rh_buf line;
             rh_buf_init(&line);
             for (size_t k = 0; k < r->n_profiles; k++) {
@@ -187,6 +192,8 @@ void rh_report_junit(const rh_run *run, rh_buf *out)
                     rh_buf_putc(&line, '\n');
                 rh_report_profile_line(&r->profiles[k].profile, r->profiles[k].source, &line);
             }
+            if (r->pg_note)
+                rh_buf_printf(&line, "%snote: %s", r->n_profiles ? "\n" : "", r->pg_note);
             rh_buf_puts(out, "      <system-out>");
             rh_report_xml_text(out, line.data);
             rh_buf_puts(out, "</system-out>\n");
@@ -283,6 +290,8 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             json_object_object_add(o, "failure", f);
         }
         jstr(o, "skip_reason", r->skip_reason);
+        jstr(o, "postgres", r->postgres);
+        jstr(o, "postgres_note", r->pg_note);
         if (r->n_profiles) {
             json_object *profiles = json_object_new_array();
             for (size_t k = 0; k < r->n_profiles; k++)

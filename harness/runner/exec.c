@@ -375,6 +375,23 @@ static char *strip_meta(const char *text)
     return rh_buf_steal(&b);
 }
 
+/* pg_dump's header names production's version: say so when the rehearsal runs another major. */
+static void note_dump_version(rh_ctx *ctx, const char *text)
+{
+    const char *h = strstr(text, "-- Dumped from database version ");
+    if (!h || h - text > 4096)
+        return;
+    h += strlen("-- Dumped from database version ");
+    char ver[32] = "";
+    sscanf(h, "%31[0-9.]", ver);
+    const rh_pgbin *bin = rh_cluster_pgbin(ctx->cluster);
+    if (!ver[0] || atoi(ver) == bin->major || ctx->res->pg_note)
+        return;
+    ctx->res->pg_note = rh_xasprintf("the restored dump is from PostgreSQL %s (production); this rehearsal ran on %s "
+                                     "(--pg %d runs it on production's major)",
+                                     ver, bin->version, atoi(ver));
+}
+
 static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
 {
     rh_err err;
@@ -384,6 +401,7 @@ static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
         return rh_setup_error(ctx, st, "restore schema: %s", err.msg);
     char *text = strip_meta(st->text ? st->text : data);
     free(data);
+    note_dump_version(ctx, text);
     /* a dump sets search_path to '' for its session: use a connection of its own */
     PGconn *c = rh_ctx_connect(ctx, NULL, &err);
     if (!c) {
@@ -842,6 +860,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
             opts->on_result(opts->cb_ctx, res);
         return 0;
     }
+    res->postgres = rh_xstrdup(rh_cluster_pgbin(ctx.cluster)->version);
     int connected = rh_ctx_reconnect(&ctx, NULL) == 0;
     res->setup_ms = now_ms() - t0;
     if (opts->before_steps)

@@ -28,6 +28,8 @@ void rh_result_free(rh_result *r)
     for (size_t i = 0; i < r->n_profiles; i++)
         free(r->profiles[i].source);
     free(r->profiles);
+    free(r->postgres);
+    free(r->pg_note);
     memset(r, 0, sizeof *r);
 }
 
@@ -132,6 +134,8 @@ char *rh_result_to_json(const rh_result *r)
     rh_result_json_times(o, r);
     rh_result_json_failure(o, r);
     put_str(o, "skip_reason", r->skip_reason);
+    put_str(o, "postgres", r->postgres);
+    put_str(o, "pg_note", r->pg_note);
     if (r->n_profiles) { /* the version is enough: the profile is a function of it */
         json_object *arr = json_object_new_array();
         for (size_t i = 0; i < r->n_profiles; i++) {
@@ -201,6 +205,8 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->kept = get_str(o, "kept");
     r->kept_id = get_str(o, "kept_id");
     r->skip_reason = get_str(o, "skip_reason");
+    r->postgres = get_str(o, "postgres");
+    r->pg_note = get_str(o, "pg_note");
     json_object *arr;
     if (json_object_object_get_ex(o, "profiles", &arr) && json_object_is_type(arr, json_type_array)) {
         for (size_t i = 0; i < json_object_array_length(arr); i++) {

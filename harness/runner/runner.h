@@ -61,6 +61,8 @@ typedef struct rh_result {
        migrations. */
     struct rh_result_profile *profiles;
     size_t n_profiles;
+    char *postgres;      /* the server version it ran on ("15.18"); NULL when no cluster started */
+    char *pg_note;       /* production's version, where known (a restored dump's header), is not that major */
 } rh_result;
 
 /* One profile a scenario used, and where it came from (source/loader.h). */

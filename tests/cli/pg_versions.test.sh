@@ -29,6 +29,31 @@ grep -q '"\[pg 14\] needs 15"' r.json && grep -q '"\[pg 15\] needs 15"' r.json |
 "$REHEARSE_BIN" run --pg 14,15 --format tap --output "$work/r.tap" v.scenario 2>/dev/null
 grep -q '^not ok 1 .*\[pg 14\] needs 15' r.tap && grep -q '^ok 2 .*\[pg 15\] needs 15' r.tap || fail "tap: $(cat r.tap)"
 
+# production's version from a restored dump's header: a rehearsal on another major says so, in every format
+cat > dump.scenario <<'SCN'
+scenario "from a 14 dump"
+restore schema <<SQL
+--
+-- PostgreSQL database dump
+--
+
+-- Dumped from database version 14.9
+-- Dumped by pg_dump version 14.9
+
+CREATE TABLE public.t (a integer);
+SQL
+expect query "select count(*) from t" = 0
+SCN
+out=$("$REHEARSE_BIN" run --no-color --pg 15 dump.scenario 2>&1); rc=$?
+[ $rc -eq 0 ] && grep -q "note: the restored dump is from PostgreSQL 14.9 (production); this rehearsal ran on 15\.[0-9]* (--pg 14" <<<"$out" ||
+    fail "no mismatch note: exit $rc: $out"
+"$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>/dev/null | grep -q '"postgres_note": *"the restored dump is from PostgreSQL 14.9' ||
+    fail "json: no postgres_note: $("$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>&1)"
+"$REHEARSE_BIN" run --pg 15 --format tap dump.scenario 2>/dev/null | grep -q '^# note: the restored dump is from PostgreSQL 14.9' || fail "tap: no note"
+"$REHEARSE_BIN" run --pg 15 --format junit dump.scenario 2>/dev/null | grep -q 'note: the restored dump is from PostgreSQL 14.9' || fail "junit: no note"
+out=$("$REHEARSE_BIN" run --no-color --pg 14 dump.scenario 2>&1)
+grep -q "note:" <<<"$out" && fail "a note on the dump's own major: $out"
+
 out=$("$REHEARSE_BIN" run --no-color --pg 15,63 v.scenario 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "^PASS" <<<"$out" ||
     fail "a missing version: exit $rc: $out"
