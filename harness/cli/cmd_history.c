@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "tools/tool.h"
 #include "report/escape.h"
 #include "source/git.h"
 #include "source/history.h"
@@ -18,7 +19,7 @@ static void help(FILE *f)
 {
     fprintf(f,
             "usage: rehearse history [--repo DIR] --from A --to B [--migrations PATH] [--format human|json]\n"
-            "                        [--prisma-version V]\n\n"
+            "                        [--prisma-version V | --tool NAME]\n\n"
             "What changed in a Prisma migrations folder between two revisions, and its hazards:\n"
             "migrations removed, renamed, edited after they could have been applied, added before the last\n"
             "migration of A (applied out of order), folders without migration.sql (P3015), names that byte\n"
@@ -30,7 +31,9 @@ static void help(FILE *f)
             "  --format human|json   output (default human)\n"
             "  --prisma-version V    the order to judge by; default: the version B's package.json uses.\n"
             "                        V: a version (6.19.3, 6.6, 5) or an npm range, read as its minimum\n"
-            "                        (^5.22.0, ~6.6, >=6.6 <7, 6.x); not 'latest', 'x' or '*' (exit 2)\n\n"
+            "                        (^5.22.0, ~6.6, >=6.6 <7, 6.x); not 'latest', 'x' or '*' (exit 2)\n"
+            "  --tool NAME           another tool's folder (docs/tools.md) and its own hazards, e.g. drizzle:\n"
+            "                        an entry merged with an older journal `when` (human output only)\n\n"
             "exit: 0 no hazard, 1 hazards found, 2 usage or setup error\n");
 }
 
@@ -130,15 +133,46 @@ static void print_human(const rh_git_history *h)
         printf("no hazards (%zu note(s))\n", notes);
 }
 
+/* history --tool NAME (not the default tool): the tool's own hazards between the two revisions. */
+static int tool_history(const rh_tool *tool, const char *repo, const char *from, const char *to, const char *migrations,
+                        const char *format)
+{
+    if (strcmp(format, "human") != 0)
+        return rh_cli_usage_error("history", "--tool %s: only --format human for now", tool->name);
+    rh_migset a, b;
+    rh_err err;
+    if (rh_tool_load_rev(tool, repo, from, migrations, &a, &err) < 0) {
+        fprintf(stderr, "rehearse history: --from %s: %s\n", from, err.msg);
+        return RH_EXIT_USAGE;
+    }
+    if (rh_tool_load_rev(tool, repo, to, migrations, &b, &err) < 0) {
+        fprintf(stderr, "rehearse history: --to %s: %s\n", to, err.msg);
+        rh_migset_free(&a);
+        return RH_EXIT_USAGE;
+    }
+    rh_buf out;
+    rh_buf_init(&out);
+    size_t n = tool->history_hazards ? tool->history_hazards(&a, &b, a.origin, b.origin, &out) : 0;
+    printf("%s migrations: %zu at %s, %zu at %s\n", tool->name, a.n, a.origin, b.n, b.origin);
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    printf(n ? "%zu hazard(s)\n" : "no hazards\n", n);
+    rh_buf_free(&out);
+    rh_migset_free(&a);
+    rh_migset_free(&b);
+    return n ? RH_EXIT_FAIL : RH_EXIT_OK;
+}
+
 int rh_cmd_history(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"repo", required_argument, NULL, 'r'},       {"from", required_argument, NULL, 'f'},
         {"to", required_argument, NULL, 't'},         {"migrations", required_argument, NULL, 'm'},
         {"format", required_argument, NULL, 'F'},     {"prisma-version", required_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},             {NULL, 0, NULL, 0}};
+        {"help", no_argument, NULL, 'h'},             {"tool", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0}};
     const char *repo = ".", *from = NULL, *to = NULL, *format = "human";
     rh_git_history_opts ho = {0};
+    const char *tool_name = NULL;
     optind = 1;
     opterr = 0;
     int c;
@@ -150,6 +184,7 @@ int rh_cmd_history(int argc, char **argv)
         case 'm': ho.migrations = optarg; break;
         case 'F': format = optarg; break;
         case 'p': ho.prisma_version = optarg; break;
+        case 'T': tool_name = optarg; break;
         case 'h': help(stdout); return RH_EXIT_OK;
         case ':': return rh_cli_usage_error("history", "%s needs a value", argv[optind - 1]);
         default: return rh_cli_usage_error("history", "unknown option '%s'", argv[optind - 1]);
@@ -162,6 +197,15 @@ int rh_cmd_history(int argc, char **argv)
                                              "HEAD~1 or WORKTREE)");
     if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0)
         return rh_cli_usage_error("history", "--format must be human or json, not '%s'", format);
+
+    const rh_tool *tool = tool_name ? rh_tool_find(tool_name) : NULL;
+    if (tool_name && !tool) {
+        char names[256];
+        return rh_cli_usage_error("history", "--tool %s: no such migration tool (known: %s)", tool_name,
+                                  rh_tool_names(names, sizeof names));
+    }
+    if (tool && tool != rh_tools[0])
+        return tool_history(tool, repo, from, to, ho.migrations, format);
 
     rh_err err;
     rh_err_clear(&err);

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 /* How a tool wraps its files in transactions when it applies them. */
@@ -73,6 +74,13 @@ typedef struct rh_tool {
 
     /* Its commands; verbs[0] is its deploy, verbs[1] its status; NULL-named entry ends the list. */
     const rh_tool_verb *verbs;
+
+    /*
+     * The tool's own hazards between two revisions' sets (`history --tool NAME`): one line each on out,
+     * "KIND: NAME: sentence\n"; returns how many. NULL: the tool has none beyond the common ones.
+     */
+    size_t (*history_hazards)(const rh_migset *from, const rh_migset *to, const char *from_label,
+                              const char *to_label, rh_buf *out);
 
     /* A version profile from a version text ("6.19.3", "2.36.0"); NULL when the tool has one behaviour. */
     int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tools_rev.test.sh — `rehearse deploy --tool NAME --repo DIR --rev REV` and `--migrate-command` with a
 # revision: the folder comes from git's object database (the checkout's later edits are not used and
-# not touched), WORKTREE reads the files on disk; usage errors exit 2.
+# not touched), WORKTREE reads the files on disk; usage errors exit 2; `history --tool drizzle` reports
+# an entry merged with an older journal `when`.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
 work=$(mktemp -d)
@@ -43,6 +44,25 @@ out=$("$bin" status --migrations-dir "$repo/db/migrations" --migrate-command 'tr
 [ $rc = 2 ] || fail "status --migrate-command: exit $rc, expected 2: $out"
 out=$("$bin" deploy --tool nosuch --migrations-dir "$repo/db/migrations" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'known: prisma, dbmate, drizzle, command' <<<"$out" || fail "--tool nosuch: $rc $out"
+
+# history --tool drizzle: an entry merged with an older `when` is reported (exit 1)
+dr="$work/drepo"
+mkdir -p "$dr/drizzle/meta"
+entry() { printf '{"idx":0,"version":"7","when":%s,"tag":"%s","breakpoints":true}' "$2" "$1"; }
+echo 'CREATE TABLE "a" ("id" integer);' >"$dr/drizzle/0000_a.sql"
+echo 'CREATE TABLE "b" ("id" integer);' >"$dr/drizzle/0001_b.sql"
+printf '{"entries":[%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 0001_b 1700000100000)" >"$dr/drizzle/meta/_journal.json"
+git -C "$dr" init -q && git -C "$dr" add -A && git -C "$dr" -c user.email=t@example.com -c user.name=t commit -qm v1 && git -C "$dr" tag v1
+echo 'CREATE TABLE "branch" ("id" integer);' >"$dr/drizzle/0002_branch.sql"
+echo 'CREATE TABLE "c" ("id" integer);' >"$dr/drizzle/0003_c.sql"
+printf '{"entries":[%s,%s,%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 0001_b 1700000100000)" \
+    "$(entry 0002_branch 1700000050000)" "$(entry 0003_c 1700000200000)" >"$dr/drizzle/meta/_journal.json"
+git -C "$dr" add -A && git -C "$dr" -c user.email=t@example.com -c user.name=t commit -qm v2 && git -C "$dr" tag v2
+out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^skipped-in-production: 0002_branch: ' <<<"$out" && ! grep -q '0003_c' <<<"$out" ||
+  fail "history --tool drizzle v1..v2: exit $rc: $out"
+out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v1 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^no hazards$' <<<"$out" || fail "history --tool drizzle v1..v1: exit $rc: $out"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

@@ -320,6 +320,28 @@ static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, 
     return rc;
 }
 
+/* Entries new at `to` whose `when` is not later than `from`'s newest: a database deployed at `from` never gets them. */
+static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to, const char *from_label,
+                                      const char *to_label, rh_buf *out)
+{
+    const rh_migration *newest = NULL;
+    for (size_t i = 0; i < from->n; i++)
+        if (!newest || from->items[i].stamp > newest->stamp)
+            newest = &from->items[i];
+    size_t n = 0;
+    for (size_t j = 0; newest && j < to->n; j++) {
+        const rh_migration *m = &to->items[j];
+        if (rh_migset_find(from, m->name) || m->stamp > newest->stamp)
+            continue;
+        rh_buf_printf(out,
+                      "skipped-in-production: %s: new at %s, but its journal `when` %lld is not later than %s's newest "
+                      "entry %s (%lld): drizzle-kit migrate on a database deployed at %s passes over it without a word\n",
+                      m->name, to_label, m->stamp, from_label, newest->name, newest->stamp, from_label);
+        n++;
+    }
+    return n;
+}
+
 static const rh_tool_verb drizzle_verbs[] = {
     {"deploy", "drizzle-kit migrate", 0, drizzle_migrate},
     {NULL, NULL, 0, NULL},
@@ -339,5 +361,6 @@ const rh_tool rh_tool_drizzle = {
     .ledger_read = drizzle_ledger_read,
     .ledger_restore = drizzle_ledger_restore,
     .verbs = drizzle_verbs,
+    .history_hazards = drizzle_history_hazards,
     .profile_from_version = NULL,
 };
