@@ -12,6 +12,7 @@
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "report/check_markdown.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -34,8 +35,9 @@ static void help(FILE *f)
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
-            "  --format F            human (default) | json | junit\n"
-            "  --output FILE         write the --format report there (a json/junit report also prints the\n"
+            "  --format F            human (default) | json | junit | markdown (a pull-request comment; also\n"
+            "                        appended to $GITHUB_STEP_SUMMARY when that is set, whatever --format)\n"
+            "  --output FILE         write the --format report there (a json/junit/markdown report also prints the\n"
             "                        human summary on stdout, for CI logs)\n"
             "  --fail-on LEVEL       error (default) | warning | notice: exit 1 at findings of that level or above\n"
             "  --github / --no-github  GitHub annotations (::error file=...,line=...::) on stderr (default: when\n"
@@ -130,8 +132,9 @@ int rh_cmd_check(int argc, char **argv)
     }
     if (optind < argc)
         return rh_cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
-    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "junit") != 0)
-        return rh_cli_usage_error("check", "--format takes human, json or junit, not '%s'", format);
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "junit") != 0 &&
+        strcmp(format, "markdown") != 0)
+        return rh_cli_usage_error("check", "--format takes human, json, junit or markdown, not '%s'", format);
     if (output) {
         color = 0;
         /* a report that cannot be written must not be found out after the whole check ran */
@@ -165,6 +168,8 @@ int rh_cmd_check(int argc, char **argv)
         rh_check_format_json(&res, &out);
     else if (strcmp(format, "junit") == 0)
         rh_check_format_junit(&res, fail_on, &out);
+    else if (strcmp(format, "markdown") == 0)
+        rh_report_check_markdown(&res, fail_on, &out);
     else
         rh_check_format_human(&res, color, &out);
     int rc = rh_check_count(&res, fail_on) ? RH_EXIT_FAIL : RH_EXIT_OK;
@@ -182,6 +187,15 @@ int rh_cmd_check(int argc, char **argv)
         }
     } else {
         fwrite(out.data, 1, out.len, stdout);
+    }
+    const char *summary = getenv("GITHUB_STEP_SUMMARY");
+    if (summary && *summary) { /* the job's summary page: the same text as a pull-request comment */
+        rh_buf md;
+        rh_buf_init(&md);
+        rh_report_check_markdown(&res, fail_on, &md);
+        if (rh_fs_append(summary, md.data, md.len, &err) < 0)
+            fprintf(stderr, "rehearse check: GITHUB_STEP_SUMMARY: %s\n", err.msg);
+        rh_buf_free(&md);
     }
     if (github) {
         rh_buf gh;

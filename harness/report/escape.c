@@ -62,3 +62,56 @@ void rh_report_github_escape(rh_buf *out, const char *s, int property)
     }
     rh_buf_free(&t);
 }
+
+void rh_report_markdown_text(rh_buf *out, const char *s)
+{
+    if (!s)
+        return;
+    rh_buf t;
+    rh_buf_init(&t);
+    rh_utf8_repair(&t, s, strlen(s));
+    for (const unsigned char *p = (const unsigned char *)t.data; *p; p++) {
+        if (*p < 0x20 || *p == 0x7F)
+            rh_buf_putc(out, ' ');
+        else if (*p < 0x80 && strchr("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~", *p))
+            rh_buf_printf(out, "\\%c", *p);
+        else
+            rh_buf_putc(out, (char)*p);
+    }
+    rh_buf_free(&t);
+}
+
+void rh_report_markdown_url(rh_buf *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p))
+            rh_buf_putc(out, (char)*p);
+        else
+            rh_buf_printf(out, "%%%02X", *p);
+    }
+}
+
+void rh_report_markdown_code(rh_buf *out, const char *s)
+{
+    rh_buf t;
+    rh_buf_init(&t);
+    rh_utf8_repair(&t, s ? s : "", strlen(s ? s : ""));
+    size_t run = 0, longest = 0;
+    for (const char *p = t.data; *p; p++) {
+        run = *p == '`' ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+    }
+    size_t fence = longest < 3 ? 3 : longest + 1;
+    for (size_t i = 0; i < fence; i++)
+        rh_buf_putc(out, '`');
+    rh_buf_putc(out, '\n');
+    for (const unsigned char *p = (const unsigned char *)t.data; *p; p++)
+        if (*p >= 0x20 || *p == '\n' || *p == '\t')
+            rh_buf_putc(out, (char)*p);
+    if (t.len && t.data[t.len - 1] != '\n')
+        rh_buf_putc(out, '\n');
+    for (size_t i = 0; i < fence; i++)
+        rh_buf_putc(out, '`');
+    rh_buf_putc(out, '\n');
+    rh_buf_free(&t);
+}

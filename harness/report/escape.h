@@ -32,4 +32,20 @@ void rh_report_json_write(struct json_object *root, rh_buf *out);
  */
 void rh_report_github_escape(rh_buf *out, const char *s, int property);
 
+/*
+ * Markdown (GitHub's CommonMark) inline text: every ASCII punctuation character backslash-escaped (so
+ * no name or message opens a link, emphasis, a table cell or an HTML tag), newlines and other control
+ * characters as spaces, bytes that are not UTF-8 as U+FFFD. NULL appends nothing.
+ */
+void rh_report_markdown_text(rh_buf *out, const char *s);
+
+/* A relative link target: bytes other than A-Z a-z 0-9 - . _ ~ / percent-encoded. */
+void rh_report_markdown_url(rh_buf *out, const char *s);
+
+/*
+ * A fenced code block holding s as it is (after U+FFFD repair and control characters but tab and
+ * newline dropped): the fence is one backtick longer than the longest run of backticks in s.
+ */
+void rh_report_markdown_code(rh_buf *out, const char *s);
+
 #endif

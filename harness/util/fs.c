@@ -221,6 +221,21 @@ int rh_fs_write(const char *path, const void *data, size_t len, mode_t mode, rh_
     return 0;
 }
 
+int rh_fs_append(const char *path, const void *data, size_t len, rh_err *err)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open %s", path);
+    if (write_all(fd, data, len) < 0) {
+        rh_err_errno(err, "cannot write %s", path);
+        close(fd);
+        return -1;
+    }
+    if (close(fd) < 0)
+        return rh_err_errno(err, "cannot write %s", path);
+    return 0;
+}
+
 int rh_fs_mkdir_p(const char *path, mode_t mode, rh_err *err)
 {
     char *p = rh_xstrdup(path);

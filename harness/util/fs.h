@@ -46,6 +46,9 @@ int rh_fs_read_inside(const char *path, const char *const *roots, size_t nroots,
 /* Write a whole file (created or truncated) with the given mode. */
 int rh_fs_write(const char *path, const void *data, size_t len, mode_t mode, rh_err *err);
 
+/* Append to a file (created 0644 if absent): a file others write too, as $GITHUB_STEP_SUMMARY. */
+int rh_fs_append(const char *path, const void *data, size_t len, rh_err *err);
+
 /* mkdir -p; existing directories are fine. */
 int rh_fs_mkdir_p(const char *path, mode_t mode, rh_err *err);
 
