@@ -17,7 +17,9 @@ export REHEARSE_PG=$major
 # scenarios_bundled test may be using the source tree's at the same time).
 # The layout of the source tree (a scenario reads ../scripts/fixtures/...), in a repository of its own.
 mkdir -p "$work/tree/scenarios" "$work/tree/scripts"
-cp "$REHEARSE_SOURCE_DIR"/scenarios/*.scenario "$REHEARSE_SOURCE_DIR"/scenarios/*.inc "$work/tree/scenarios/"
+for f in "$REHEARSE_SOURCE_DIR"/scenarios/*; do   # everything but the built fixtures (rebuilt below)
+    [ "$(basename "$f")" = fixtures ] || cp -r "$f" "$work/tree/scenarios/"
+done
 cp -r "$REHEARSE_SOURCE_DIR/scripts/fixtures" "$work/tree/scripts/"
 git init -q "$work/tree"
 "$REHEARSE_SOURCE_DIR/scripts/make-fixtures.sh" "$work/tree/scenarios/fixtures" >/dev/null
