@@ -96,4 +96,33 @@ typedef struct rh_scale_fill_result {
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err);
 void rh_scale_fill_result_free(rh_scale_fill_result *r);
 
+/* ---- what a statement costs the application ---------------------------------------------------- */
+
+/* A probe of one table while the statement runs: did a read / a write wait on the statement's locks? */
+typedef struct rh_scale_wait {
+    char *table;
+    int read_blocked, write_blocked;    /* seen in pg_blocking_pids() waiting for the statement's backend */
+    double read_wait_ms, write_wait_ms; /* from the probe's start until it got through */
+} rh_scale_wait;
+
+typedef struct rh_scale_cost {
+    double ms;            /* the statement's duration */
+    int probed;           /* probes ran (0: the statement ended before it was seen holding a lock on a table) */
+    char sqlstate[6];     /* "" when it succeeded */
+    char *error;          /* the server's message and detail when it failed; NULL otherwise */
+    rh_scale_wait *waits; /* one per table asked about */
+    size_t n;
+} rh_scale_cost;
+
+/*
+ * Run sql (autocommit) on a new connection to conninfo and, once its backend holds a lock on one of
+ * the tables (names, unqualified: the search_path finds them), start on other connections a read
+ * (SELECT 1 ... LIMIT 1) and a write (INSERT ... SELECT ... WHERE false, which takes RowExclusiveLock
+ * and changes nothing) of each table at once; report who waited for the statement and how long.
+ * -1 only when connections cannot be made; a failing statement is reported in *out.
+ */
+int rh_scale_measure(const char *conninfo, const char *sql, const char *const *tables, size_t ntables,
+                     rh_scale_cost *out, rh_err *err);
+void rh_scale_cost_free(rh_scale_cost *c);
+
 #endif

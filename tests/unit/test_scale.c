@@ -294,6 +294,88 @@ static void test_fill_respects_constraints(void **state)
     PQfinish(conn);
 }
 
+
+/* A table of 200 000 rows, filled by the filler, in a fresh database of the shared cluster. */
+static PGconn *big_table(char **conninfo)
+{
+    char *db;
+    PGconn *conn = rh_test_fresh_db(&db);
+    rh_test_exec(conn, "CREATE TABLE \"Order\" (id serial PRIMARY KEY, amount integer NOT NULL, note text, "
+                       "\"createdAt\" timestamp(3) NOT NULL)");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&s, "Order=200k", &err), 0);
+    rh_scale_fill_result fr;
+    assert_int_equal(rh_scale_fill(conn, &s, &fr, &err), 0);
+    assert_int_equal(fr.rows, 200000);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    *conninfo = rh_cluster_conninfo_db(rh_test_cluster(), db);
+    free(db);
+    return conn;
+}
+
+static rh_scale_cost measure(const char *conninfo, const char *sql)
+{
+    const char *tables[] = {"Order"};
+    rh_scale_cost c;
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_scale_measure(conninfo, sql, tables, 1, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    if (c.error)
+        fail_msg("%s: %s", sql, c.error);
+    assert_int_equal(c.n, 1);
+    return c;
+}
+
+/*
+ * What blocked which operation, seen in pg_blocking_pids() (no timing asserted): a column type
+ * change rewrites under AccessExclusiveLock (reads and writes wait); CREATE INDEX holds ShareLock
+ * (writes wait, reads do not); CREATE INDEX CONCURRENTLY neither; a nullable ADD COLUMN ends before
+ * anything can wait for it.
+ */
+static void test_measure_blocks(void **state)
+{
+    (void)state;
+    char *ci;
+    PGconn *conn = big_table(&ci);
+    rh_scale_cost c = measure(ci, "ALTER TABLE \"Order\" ALTER COLUMN amount TYPE bigint");
+    assert_true(c.probed);
+    assert_true(c.waits[0].read_blocked);
+    assert_true(c.waits[0].write_blocked);
+    rh_scale_cost_free(&c);
+
+    c = measure(ci, "CREATE INDEX \"Order_note_idx\" ON \"Order\"(note, \"createdAt\")");
+    assert_true(c.probed);
+    assert_false(c.waits[0].read_blocked);
+    assert_true(c.waits[0].write_blocked);
+    rh_scale_cost_free(&c);
+
+    c = measure(ci, "CREATE INDEX CONCURRENTLY \"Order_amount_idx\" ON \"Order\"(amount, note)");
+    assert_false(c.waits[0].read_blocked);
+    assert_false(c.waits[0].write_blocked);
+    rh_scale_cost_free(&c);
+
+    c = measure(ci, "ALTER TABLE \"Order\" ADD COLUMN \"comment\" text");
+    assert_false(c.waits[0].read_blocked);
+    assert_false(c.waits[0].write_blocked);
+    rh_scale_cost_free(&c);
+
+    /* a unique index over generated duplicates fails as production's would, naming the key */
+    rh_test_exec(conn, "UPDATE \"Order\" SET note = 'same' WHERE id IN (7, 8)");
+    const char *tables[] = {"Order"};
+    rh_err err;
+    assert_int_equal(rh_scale_measure(ci, "CREATE UNIQUE INDEX \"Order_note_key\" ON \"Order\"(note)", tables, 1, &c,
+                                      &err), 0);
+    assert_string_equal(c.sqlstate, "23505");
+    assert_non_null(strstr(c.error, "Key (note)=(same) is duplicated"));
+    rh_scale_cost_free(&c);
+    free(ci);
+    PQfinish(conn);
+}
+
 static void test_cli_prints_the_query(void **state)
 {
     (void)state;
@@ -318,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_rows_guesses),
         cmocka_unit_test(test_cli_prints_the_query),
         cmocka_unit_test(test_fill_respects_constraints),
+        cmocka_unit_test(test_measure_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
