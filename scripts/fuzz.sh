@@ -5,13 +5,15 @@
 # tests/fuzz/corpus_lockfile, then the cluster records and watchdog lines (cluster/record.c) for 10 s
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
 # from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
-# tests/fuzz/corpus_sql. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# tests/fuzz/corpus_sql, then drizzle-kit's journal reader (tools/drizzle) for 10 s from
+# tests/fuzz/corpus_drizzle. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql"
+mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle"
+cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_scenario/* "$out/corpus/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_lockfile/* "$out/corpus_lockfile/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_record/* "$out/corpus_record/" 2>/dev/null || true
@@ -30,9 +32,13 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_scale.
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
   "$root"/harness/migrations/{sqlparser_model,split}.c "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_drizzle.c" \
+  "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/util/{buf,err,fs,utf8}.c \
+  $(pkg-config --libs json-c libpq) -lcrypto -o "$out/fuzz_drizzle"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
 ./fuzz_record -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_record 2>&1 | tail -n 12
 ./fuzz_scale -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_scale 2>&1 | tail -n 12
 ./fuzz_sqlparser_model -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_sql 2>&1 | tail -n 12
+./fuzz_drizzle -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_drizzle 2>&1 | tail -n 12
