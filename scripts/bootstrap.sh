@@ -9,6 +9,7 @@ packages=(
   postgresql postgresql-contrib
   nodejs npm                 # the Prisma oracle (real Prisma CLI) used by the conformance tests
   libxml2-utils perl         # xmllint checks JUnit XML against its XSD; prove consumes TAP
+  python3-jsonschema         # validates SARIF against the SARIF 2.1.0 schema (tests)
   valgrind clang libclang-rt-14-dev   # clang + its runtime: the scenario parser's libFuzzer target
 )
 

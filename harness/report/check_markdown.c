@@ -64,11 +64,11 @@ static void finding_md(const rh_check_finding *f, rh_buf *out)
         rh_buf_puts(out, "[");
         rh_report_markdown_text(out, f->file);
         rh_buf_printf(out, ":%d](", line);
-        rh_report_markdown_url(out, f->file);
+        rh_report_uri_path(out, f->file);
         rh_buf_printf(out, "#L%d) ", line);
     }
     rh_buf_printf(out, "`(%c) ", f->step);
-    rh_report_markdown_url(out, f->code); /* a code is [a-z-]: the same bytes, and no backtick */
+    rh_report_uri_path(out, f->code); /* a code is [a-z-]: the same bytes, and no backtick */
     rh_buf_puts(out, "` ");
     rh_report_markdown_text(out, f->message);
     rh_buf_putc(out, '\n');

@@ -81,7 +81,7 @@ void rh_report_markdown_text(rh_buf *out, const char *s)
     rh_buf_free(&t);
 }
 
-void rh_report_markdown_url(rh_buf *out, const char *s)
+void rh_report_uri_path(rh_buf *out, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || strchr("-._~/", *p))

@@ -39,8 +39,9 @@ void rh_report_github_escape(rh_buf *out, const char *s, int property);
  */
 void rh_report_markdown_text(rh_buf *out, const char *s);
 
-/* A relative link target: bytes other than A-Z a-z 0-9 - . _ ~ / percent-encoded. */
-void rh_report_markdown_url(rh_buf *out, const char *s);
+/* A relative URI path (a Markdown link target, a SARIF artifact uri): bytes other than A-Z a-z 0-9 - . _ ~ /
+ * percent-encoded. */
+void rh_report_uri_path(rh_buf *out, const char *s);
 
 /*
  * A fenced code block holding s as it is (after U+FFFD repair and control characters but tab and

@@ -159,7 +159,7 @@ static void escape_rules(void **state)
     rh_report_markdown_text(&b, "a*b_c\n[d]\x01\xff");
     assert_string_equal(b.data, "a\\*b\\_c \\[d\\] \xEF\xBF\xBD");
     rh_buf_reset(&b);
-    rh_report_markdown_url(&b, "a b/(c)#ü");
+    rh_report_uri_path(&b, "a b/(c)#ü");
     assert_string_equal(b.data, "a%20b/%28c%29%23%C3%BC");
     rh_buf_reset(&b);
     rh_report_markdown_code(&b, "x````y");
