@@ -122,7 +122,12 @@ int rh_cmd_check(int argc, char **argv)
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
-        case O_PGVER: o.pg_version = optarg; break;
+        case O_PGVER:
+            if (strchr(optarg, ','))
+                return rh_cli_usage_error("check", "--pg %s: check runs on one PostgreSQL version; run it once per "
+                                          "version (--pg 14, then --pg 17)", optarg);
+            o.pg_version = optarg;
+            break;
         case O_COLOR: color = 1; break;
         case O_NOCOLOR: color = 0; break;
         case 'h':

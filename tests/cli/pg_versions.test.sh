@@ -57,4 +57,6 @@ grep -q "note:" <<<"$out" && fail "a note on the dump's own major: $out"
 out=$("$REHEARSE_BIN" run --no-color --pg 15,63 v.scenario 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "^PASS" <<<"$out" ||
     fail "a missing version: exit $rc: $out"
+out=$("$REHEARSE_BIN" check --repo "$REHEARSE_SOURCE_DIR/examples/basic" --base HEAD --pg 14,15 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q "check runs on one PostgreSQL version" <<<"$out" || fail "check --pg 14,15: exit $rc: $out"
 echo "pg_versions: ok"
