@@ -6,6 +6,8 @@
 #ifndef RH_CLI_H
 #define RH_CLI_H
 
+#include <stdio.h>
+
 #define RH_EXIT_OK 0
 #define RH_EXIT_FAIL 1
 #define RH_EXIT_USAGE 2
@@ -27,5 +29,8 @@ int rh_cmd_stats(int argc, char **argv);
 
 /* Print "rehearse CMD: message" to stderr and return RH_EXIT_USAGE. */
 int rh_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* `rehearse --version`: version, commit built from, the libraries as they report themselves. */
+void rh_cli_version(FILE *f);
 
 #endif

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
         return RH_EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0) {
-        printf("rehearse 0.1.0\n");
+        rh_cli_version(stdout);
         return RH_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
