@@ -281,6 +281,11 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
             continue;
         const char *blocked = strength == access_exclusive ? "every read and write of" : "every write to";
         const rh_check_stmt *slow = slow_while_held(t, j);
+        /* the modes say who waits; for how long needs tables of production's size */
+        const char *sizes = r->scaled ? NULL
+                                      : "traced on the tables as base and --seed leave them: how long this blocks "
+                                        "grows with production's size; fill them with --scale FILE (the JSON of "
+                                        "`rehearse stats`) or --rows TABLE=N";
         if (lock_table) {
             char *what = slow ? slow_what(st, slow) : NULL;
             rh_check_add(r, slow && strength >= share ? RH_CHECK_WARNING : RH_CHECK_NOTICE, 'f', "lock-table",
@@ -295,7 +300,7 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
         } else if (slow) {
             char *what = slow_what(st, slow);
             rh_check_add(r, RH_CHECK_WARNING, 'f', strength == access_exclusive ? "access-exclusive" : "blocks-writes",
-                         t->migration, t->file, st->line, NULL,
+                         t->migration, t->file, st->line, sizes,
                          "%s takes %s on existing table %s and holds it while %s: %s %s waits for a time that "
                          "grows with the table%s (%s)",
                          st->keywords, l->mode, l->relation, what, blocked, l->relation,

@@ -299,6 +299,8 @@ static void test_lock_modes(void **state)
             assert_string_equal(f->migration, "20250202000000_idx");
             assert_non_null(strstr(f->message, "ShareLock"));
             assert_non_null(strstr(f->message, "CREATE INDEX CONCURRENTLY"));
+            assert_non_null(f->detail); /* without --scale: durations need production's sizes */
+            assert_non_null(strstr(f->detail, "--scale FILE"));
         }
         if (strcmp(f->code, "lock-queue") == 0) {
             lq++;
@@ -475,6 +477,7 @@ static void test_scale_unique_index_duplicates(void **state)
     assert_non_null(strstr(why, "Key (name)=(v"));
     assert_non_null(strstr(why, "is duplicated"));
     assert_true(res.clean_ok); /* a clean deploy has no rows to collide */
+    assert_null(finding(&res, "scale-fill")); /* every table reached its size */
     rh_buf b;
     rh_buf_init(&b);
     rh_check_format_json(&res, &b);
