@@ -34,7 +34,8 @@ static void help(FILE *f)
             "\n"
             "options:\n"
             "  -j, --jobs N         run N scenarios at a time (default 1)\n"
-            "  -f, --format F       human (default), tap, junit, json\n"
+            "  -f, --format F       human (default), tap, junit, json, markdown (a pull-request comment;\n"
+            "                       also appended to $GITHUB_STEP_SUMMARY when that is set)\n"
             "  -o, --output FILE    write the report to FILE (progress still goes to the terminal)\n"
             "      --filter TEXT    only scenarios whose path or name contains TEXT\n"
             "      --shard K/N      only the K-th of N stable shards (CI fleets)\n"
@@ -327,6 +328,15 @@ int rh_cmd_run(int argc, char **argv)
     } else {
         fwrite(rep.data, 1, rep.len, stdout);
         fflush(stdout);
+    }
+    const char *summary = getenv("GITHUB_STEP_SUMMARY");
+    if (summary && *summary) { /* the job's summary page: the same text as a pull-request comment */
+        rh_buf md;
+        rh_buf_init(&md);
+        rh_report_markdown(&run, &md);
+        if (rh_fs_append(summary, md.data, md.len, &err) < 0)
+            fprintf(stderr, "rehearse run: GITHUB_STEP_SUMMARY: %s\n", err.msg);
+        rh_buf_free(&md);
     }
     const char *gha = getenv("GITHUB_ACTIONS");
     if (gha && *gha && strcmp(gha, "false") != 0) {

@@ -208,8 +208,10 @@ int rh_report_format_parse(const char *word, rh_report_format *out, rh_err *err)
         *out = RH_REPORT_JUNIT;
     else if (strcmp(word, "json") == 0)
         *out = RH_REPORT_JSON;
+    else if (strcmp(word, "markdown") == 0)
+        *out = RH_REPORT_MARKDOWN;
     else
-        return rh_err_set(err, "unknown format '%s' (human, tap, junit, json)", word);
+        return rh_err_set(err, "unknown format '%s' (human, tap, junit, json, markdown)", word);
     return 0;
 }
 
@@ -220,5 +222,6 @@ void rh_report_write(const rh_run *run, rh_report_format fmt, const rh_report_op
     case RH_REPORT_TAP: rh_report_tap(run, out); break;
     case RH_REPORT_JUNIT: rh_report_junit(run, out); break;
     case RH_REPORT_JSON: rh_report_json(run, out); break;
+    case RH_REPORT_MARKDOWN: rh_report_markdown(run, out); break;
     }
 }

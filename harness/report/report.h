@@ -14,9 +14,11 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-typedef enum rh_report_format { RH_REPORT_HUMAN, RH_REPORT_TAP, RH_REPORT_JUNIT, RH_REPORT_JSON } rh_report_format;
+typedef enum rh_report_format {
+    RH_REPORT_HUMAN, RH_REPORT_TAP, RH_REPORT_JUNIT, RH_REPORT_JSON, RH_REPORT_MARKDOWN
+} rh_report_format;
 
-/* "human", "tap", "junit", "json" (also "xml" for junit). */
+/* "human", "tap", "junit", "json" (also "xml" for junit), "markdown". */
 int rh_report_format_parse(const char *word, rh_report_format *out, rh_err *err);
 
 typedef struct rh_report_opts {
@@ -31,6 +33,8 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
 void rh_report_tap(const rh_run *run, rh_buf *out);
 void rh_report_junit(const rh_run *run, rh_buf *out);
 void rh_report_json(const rh_run *run, rh_buf *out);
+/* A pull-request comment (run_markdown.c), under GitHub's comment limit. */
+void rh_report_markdown(const rh_run *run, rh_buf *out);
 
 /* One `::error file=F,line=L,title=T::message` line per failed scenario (GitHub Actions). */
 void rh_report_github(const rh_run *run, rh_buf *out);

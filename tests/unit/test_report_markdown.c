@@ -17,6 +17,7 @@
 
 #include "report/check_markdown.h"
 #include "report/escape.h"
+#include "report/report.h"
 #include "test_git_fixture.h"
 #include "testlib.h"
 #include "util/fs.h"
@@ -223,12 +224,58 @@ static void cli_markdown_and_step_summary(void **state)
     fx_free(r);
 }
 
+/* `run --format markdown`: failures first with links and folded details, passes folded; and the cut. */
+static void run_comment(void **state)
+{
+    (void)state;
+    rh_result res[3];
+    memset(res, 0, sizeof res);
+    res[0] = (rh_result){.path = "scenarios/a.scenario", .name = "adds a column", .status = RH_PASS};
+    res[1] = (rh_result){.path = "scenarios/b.scenario", .name = "drops [x](y)", .status = RH_FAIL,
+                         .file = "scenarios/b.scenario", .line = 7, .message = "catalog differs",
+                         .expected = "same schema", .actual = "1 difference", .diff = "- column a\n+ column b\n",
+                         .log_tail = "LOG: ok\n"};
+    res[2] = (rh_result){.path = "scenarios/c.scenario", .status = RH_SKIP};
+    rh_run run = {.results = res, .n = 3, .passed = 1, .failed = 1, .skipped = 1, .wall_ms = 2500};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_write(&run, RH_REPORT_MARKDOWN, NULL, &b);
+    assert_true(starts_with(b.data, "### ❌ rehearse run: scenarios failed\n\n1 passed, 1 failed, 0 error(s), 1 skipped"));
+    assert_non_null(strstr(b.data, "- **FAIL** [scenarios\\/b\\.scenario:7](scenarios/b.scenario#L7) drops \\[x\\]\\(y\\): catalog differs\n"));
+    assert_non_null(strstr(b.data, "<summary>catalog diff</summary>\n\n```\n- column a\n+ column b\n```\n"));
+    assert_non_null(strstr(b.data, "expected: same schema\nactual:   1 difference\n"));
+    assert_non_null(strstr(b.data, "<details><summary>2 passed or skipped</summary>\n\n- PASS scenarios\\/a\\.scenario\n- SKIP "));
+    assert_int_equal(count_of(b.data, "<details>"), count_of(b.data, "</details>"));
+
+    /* 2000 failures with long logs: cut under the limit, saying how many */
+    enum { N = 2000 };
+    rh_result *many = calloc(N, sizeof *many);
+    char log[300];
+    memset(log, 'l', sizeof log - 1);
+    log[sizeof log - 1] = 0;
+    for (size_t i = 0; i < N; i++)
+        many[i] = (rh_result){.path = "scenarios/x.scenario", .status = RH_ERROR, .message = "setup failed",
+                              .log_tail = log};
+    rh_run big = {.results = many, .n = N, .errors = N};
+    rh_buf_reset(&b);
+    rh_report_markdown(&big, &b);
+    assert_true(b.len <= RH_REPORT_MARKDOWN_LIMIT && b.len > RH_REPORT_MARKDOWN_LIMIT - 1000);
+    size_t shown = count_of(b.data, "- **ERROR** ");
+    char line[200];
+    snprintf(line, sizeof line, "**cut:** %zu failed scenario(s) and 0 passed or skipped did not fit", (size_t)N - shown);
+    assert_non_null(strstr(b.data, line));
+    assert_int_equal(count_of(b.data, "<details>"), count_of(b.data, "</details>"));
+    free(many);
+    rh_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(structure),
         cmocka_unit_test(size_cut),
         cmocka_unit_test(escape_rules),
+        cmocka_unit_test(run_comment),
         cmocka_unit_test(cli_markdown_and_step_summary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
