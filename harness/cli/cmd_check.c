@@ -13,7 +13,7 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "report/check_markdown.h"
-#include "report/check_sarif.h"
+#include "report/sarif.h"
 #include "util/buf.h"
 #include "util/fs.h"
 

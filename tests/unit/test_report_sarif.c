@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "report/check_sarif.h"
+#include "report/sarif.h"
+#include "test_git_fixture.h"
 #include "testlib.h"
 
 #define FILE1 "prisma/migrations/20250201000000_a\001b\377c/migration.sql"
@@ -113,10 +114,40 @@ static void results_rules_locations(void **state)
     rh_buf_free(&b);
 }
 
+/* history --format sarif: a migration edited after it was applied is a warning on its file, and valid. */
+static void history_sarif(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"Order\" (\"id\" INTEGER PRIMARY KEY);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "v1", "HEAD", 0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"Order\" (\"id\" BIGINT PRIMARY KEY);\n");
+    fx_commit(r, "edit");
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {REHEARSE_BIN, "history", "--repo", r->path, "--from", "v1", "--to", "HEAD", "--format", "sarif", NULL};
+    int rc = rh_test_run(argv, NULL, &out, &errout);
+    if (rc != 1)
+        fprintf(stderr, "rc=%d\n%s\n%s\n", rc, out, errout);
+    assert_int_equal(rc, 1); /* a hazard */
+    assert_sarif_valid(out);
+    json_object *root = json_tokener_parse(out);
+    json_object *res = get(root, "runs.0.results.0");
+    assert_string_equal(json_object_get_string(get(res, "ruleId")), "edited");
+    assert_string_equal(json_object_get_string(get(res, "level")), "warning");
+    assert_string_equal(json_object_get_string(get(res, "locations.0.physicalLocation.artifactLocation.uri")),
+                        "prisma/migrations/20250101000000_init/migration.sql");
+    json_object_put(root);
+    free(out);
+    free(errout);
+    fx_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(results_rules_locations),
+        cmocka_unit_test(history_sarif),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
