@@ -250,6 +250,10 @@ int rh_migrate_setup(rh_migrate_opts *o)
     }
     if (o->superuser)
         fprintf(stderr, "rehearse: running as the superuser %s (--superuser)\n", rh_cluster_user(o->cluster));
+    if (o->migrate_command && rh_cluster_open_to_any_client(o->cluster, &err) < 0) {
+        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        return RH_EXIT_USAGE;
+    }
     o->conn = rh_cluster_connect(o->cluster, NULL, &err);
     if (!o->conn) {
         fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);

@@ -4,6 +4,8 @@
  */
 #include "cluster/internal.h"
 
+#include <assert.h>
+
 #include "util/fs.h"
 
 #include <errno.h>
@@ -475,18 +477,26 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err)
     return rc;
 }
 
+int rh_cluster_open_to_any_client(rh_cluster *c, rh_err *err)
+{
+    assert(c);
+    PGconn *admin = rh_cluster_connect_admin(c, NULL, err);
+    if (!admin)
+        return -1;
+    const char *roles[] = {ADMIN, c->user}, *pws[] = {c->admin_pw, c->user_pw};
+    int rc = rh_auth_standard_verifiers(admin, roles, pws, strcmp(c->user, ADMIN) ? 2 : 1, err);
+    PQfinish(admin);
+    return rc;
+}
+
 void rh_cluster_keep(rh_cluster *c)
 {
     if (!c)
         return;
     /* outside the cluster folder, 0600 and rehearse's: the server's account must not read or replace it */
     rh_err ignored;
-    PGconn *admin = rh_cluster_connect_admin(c, NULL, &ignored);
-    if (admin) { /* best effort: libpq clients get in with the 1-iteration secrets too */
-        const char *roles[] = {ADMIN, c->user}, *pws[] = {c->admin_pw, c->user_pw};
-        rh_auth_standard_verifiers(admin, roles, pws, strcmp(c->user, ADMIN) ? 2 : 1, &ignored);
-        PQfinish(admin);
-    }
+    /* best effort: libpq clients get in with the 1-iteration secrets too */
+    (void)rh_cluster_open_to_any_client(c, &ignored);
     char *ppath = rh_record_pgpass_path(c->dir);
     char *text = rh_xasprintf("%s:" PORT ":*:%s:%s\n%s:" PORT ":*:" ADMIN ":%s\n", c->dir, c->user, user_password(c), c->dir,
                         c->admin_pw);

@@ -102,6 +102,12 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err);
  * a marker lets `rehearse clusters` list and stop it. Frees the handle.
  */
 void rh_cluster_keep(rh_cluster *c);
+/*
+ * Give the cluster's roles libpq's standard 4096-iteration SCRAM secrets (same passwords), for a
+ * program that is not rehearse: Go's lib/pq (dbmate, golang-migrate) refuses the 1-iteration
+ * secrets rehearse uses for speed. rh_cluster_keep does it; so does a --migrate-command run.
+ */
+int rh_cluster_open_to_any_client(rh_cluster *c, rh_err *err);
 
 /* Immediate shutdown and start again on the same data (crash recovery): the "restart" fault. */
 int rh_cluster_restart(rh_cluster *c, rh_err *err);

@@ -119,5 +119,13 @@ m2="$work/m2/db/migrations"; mkdir -p "$m2"
 printf -- '-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x ();\n' >"$m2/20240108000000_order.sql"
 compare "down before up" "$m2"
 
+# 5. the real dbmate run BY rehearse (--migrate-command) on a throwaway cluster, through the
+# DATABASE_URL rehearse gives it: Go's lib/pq refuses fewer than 4096 SCRAM iterations, so rehearse
+# must hand such a program the standard secrets (it failed with "invalid SCRAM-SHA-256 iteration count")
+"$bin" deploy --migrations-dir "$h" --migrate-command "'$oracle' --migrations-dir . --no-dump-schema migrate" \
+    >"$work/cmd.out" 2>"$work/cmd.err"; rc=$?
+[ "$rc" = 0 ] || fail "--migrate-command dbmate: exit $rc: $(cat "$work/cmd.err")"
+[ "$(grep -c '^Applied: ' "$work/cmd.out")" = 5 ] || fail "--migrate-command dbmate applied: $(cat "$work/cmd.out")"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: dbmate conformance ($n cases + repair)"
