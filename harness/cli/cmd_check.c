@@ -12,6 +12,7 @@
 
 #include "check/check.h"
 #include "cli/cli.h"
+#include "report/check_html.h"
 #include "report/check_markdown.h"
 #include "report/sarif.h"
 #include "util/buf.h"
@@ -36,7 +37,8 @@ static void help(FILE *f)
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
-            "  --format F            human (default) | json | junit | sarif (code scanning) | markdown (a\n"
+            "  --format F            human (default) | json | junit | sarif (code scanning) | html (one\n"
+            "                        self-contained page, with --output) | markdown (a\n"
             "                        pull-request comment, also appended to $GITHUB_STEP_SUMMARY when set)\n"
             "  --output FILE         write the --format report there (any report but human also prints the\n"
             "                        human summary on stdout, for CI logs)\n"
@@ -139,8 +141,9 @@ int rh_cmd_check(int argc, char **argv)
     if (optind < argc)
         return rh_cli_usage_error("check", "unexpected argument '%s'", argv[optind]);
     if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "junit") != 0 &&
-        strcmp(format, "markdown") != 0 && strcmp(format, "sarif") != 0)
-        return rh_cli_usage_error("check", "--format takes human, json, junit, markdown or sarif, not '%s'", format);
+        strcmp(format, "markdown") != 0 && strcmp(format, "sarif") != 0 && strcmp(format, "html") != 0)
+        return rh_cli_usage_error("check", "--format takes human, json, junit, markdown, sarif or html, not '%s'",
+                                  format);
     if (output) {
         color = 0;
         /* a report that cannot be written must not be found out after the whole check ran */
@@ -178,6 +181,8 @@ int rh_cmd_check(int argc, char **argv)
         rh_report_check_markdown(&res, fail_on, &out);
     else if (strcmp(format, "sarif") == 0)
         rh_report_check_sarif(&res, &out);
+    else if (strcmp(format, "html") == 0)
+        rh_report_check_html(&res, fail_on, &out);
     else
         rh_check_format_human(&res, color, &out);
     int rc = rh_check_count(&res, fail_on) ? RH_EXIT_FAIL : RH_EXIT_OK;

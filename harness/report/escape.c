@@ -115,3 +115,8 @@ void rh_report_markdown_code(rh_buf *out, const char *s)
     rh_buf_putc(out, '\n');
     rh_buf_free(&t);
 }
+
+void rh_report_html_text(rh_buf *out, const char *s)
+{
+    rh_report_xml_text(out, s);
+}

@@ -32,6 +32,9 @@ void rh_report_json_write(struct json_object *root, rh_buf *out);
  */
 void rh_report_github_escape(rh_buf *out, const char *s, int property);
 
+/* HTML text or a double-quoted attribute value: the XML 1.0 rule above (valid HTML too). */
+void rh_report_html_text(rh_buf *out, const char *s);
+
 /*
  * Markdown (GitHub's CommonMark) inline text: every ASCII punctuation character backslash-escaped (so
  * no name or message opens a link, emphasis, a table cell or an HTML tag), newlines and other control

@@ -1,0 +1,105 @@
+/*
+ * check_html.c — a check result as a self-contained HTML page (see check_html.h). Every piece of
+ * text from the repository or the server goes through rh_report_html_text.
+ */
+#include "report/check_html.h"
+
+#include <string.h>
+
+#include "report/check_markdown.h"
+#include "report/escape.h"
+
+static const char style[] =
+    "body{font:15px/1.45 system-ui,sans-serif;max-width:70em;margin:1em auto;padding:0 1em;color:#222}"
+    "h1.fail{color:#b00}h1.pass{color:#070}table{border-collapse:collapse;width:100%}"
+    "td,th{border-bottom:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}"
+    ".bar{background:#48c;height:.8em;min-width:2px}.lock-ae{color:#b00;font-weight:bold}"
+    "pre{background:#f4f4f4;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
+    ".error{color:#b00}.warning{color:#a60}.notice{color:#06a}"
+    "@media print{body{max-width:none}.bar{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+
+static void trace_html(const rh_check_trace *t, rh_buf *out)
+{
+    double max_ms = 0;
+    for (size_t i = 0; i < t->n; i++)
+        max_ms = t->stmts[i].ms > max_ms ? t->stmts[i].ms : max_ms;
+    rh_buf_puts(out, "<section class=\"migration\"><h3>");
+    rh_report_html_text(out, t->migration);
+    rh_buf_puts(out, "</h3>\n<p>worst lock on an existing table: ");
+    const char *worst = rh_report_trace_worst_lock(t);
+    rh_report_html_text(out, worst ? worst : "none");
+    rh_buf_puts(out, "</p>\n<table><tr><th>line</th><th>statement</th><th>time</th><th>locks held</th></tr>\n");
+    for (size_t i = 0; i < t->n; i++) {
+        const rh_check_stmt *s = &t->stmts[i];
+        rh_buf_printf(out, "<tr><td>%d</td><td><code>", s->line);
+        rh_report_html_text(out, s->text);
+        rh_buf_printf(out, "</code></td><td><div class=\"bar\" style=\"width:%.0f%%\"></div>%.1f ms</td><td>",
+                      max_ms > 0 ? 100.0 * s->ms / max_ms : 0.0, s->ms);
+        for (size_t k = 0; k < s->n_locks; k++) {
+            const rh_check_lock *l = &s->locks[k];
+            if (!l->existed_before)
+                continue;
+            rh_buf_printf(out, "<span class=\"%s\">", strcmp(l->mode, "AccessExclusiveLock") == 0 ? "lock-ae" : "lock");
+            rh_report_html_text(out, l->mode);
+            rh_buf_puts(out, "</span> ");
+            rh_report_html_text(out, l->relation);
+            rh_buf_puts(out, "<br>");
+        }
+        if (s->error) {
+            rh_buf_printf(out, "<span class=\"error\">failed: SQLSTATE %s: ", s->sqlstate);
+            rh_report_html_text(out, s->error);
+            rh_buf_puts(out, "</span>");
+        }
+        rh_buf_puts(out, "</td></tr>\n");
+    }
+    rh_buf_puts(out, "</table></section>\n");
+}
+
+void rh_report_check_html(const rh_check_result *r, rh_check_level fail_on, rh_buf *out)
+{
+    size_t failing = rh_check_count(r, fail_on);
+    size_t e = rh_check_count(r, RH_CHECK_ERROR), w = rh_check_count(r, RH_CHECK_WARNING) - e,
+           n = rh_check_count(r, RH_CHECK_NOTICE) - w - e;
+    rh_buf_printf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<meta name=\"viewport\" content=\"width=device-width\"><title>rehearse check</title>"
+                       "<style>%s</style></head><body>\n", style);
+    rh_buf_printf(out, "<h1 id=\"verdict\" class=\"%s\">rehearse check: %s</h1>\n", failing ? "fail" : "pass",
+                  failing ? "these migrations would not deploy as they are" : "these migrations deploy");
+    rh_buf_printf(out, "<p id=\"counts\">%zu error(s), %zu warning(s), %zu notice(s) · ", e, w, n);
+    rh_report_html_text(out, r->base.label);
+    rh_buf_puts(out, " → ");
+    rh_report_html_text(out, r->head.label);
+    rh_buf_puts(out, " · ");
+    rh_report_html_text(out, r->migrations);
+    rh_buf_printf(out, " · %zu new migration(s) · %.1f s</p>\n", r->n_added, r->ms_total / 1000.0);
+    if (r->n_traces) {
+        rh_buf_puts(out, "<h2>New migrations</h2>\n");
+        for (size_t i = 0; i < r->n_traces; i++)
+            trace_html(&r->traces[i], out);
+    }
+    if (r->n_findings) {
+        rh_buf_puts(out, "<h2>Findings</h2>\n<ul id=\"findings\">\n");
+        for (size_t i = 0; i < r->n_findings; i++) {
+            const rh_check_finding *f = &r->findings[i];
+            const char *level = rh_check_level_name(f->level);
+            rh_buf_printf(out, "<li class=\"%s\"><b>%s</b> ", level, level);
+            if (f->file) {
+                rh_buf_puts(out, "<code>");
+                rh_report_html_text(out, f->file);
+                rh_buf_printf(out, ":%d</code> ", f->line ? f->line : 1);
+            }
+            rh_buf_printf(out, "[%c ", f->step);
+            rh_report_html_text(out, f->code);
+            rh_buf_puts(out, "] ");
+            rh_report_html_text(out, f->message);
+            if (f->detail) {
+                rh_buf_puts(out, "<pre>");
+                rh_report_html_text(out, f->detail);
+                rh_buf_puts(out, "</pre>");
+            }
+            rh_buf_puts(out, "</li>\n");
+        }
+        rh_buf_puts(out, "</ul>\n");
+    }
+    rh_buf_puts(out, "</body></html>\n");
+}
