@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "tools/tool.h"
 #include "report/escape.h"
+#include "report/history_markdown.h"
 #include "report/sarif.h"
 #include "source/git.h"
 #include "source/history.h"
@@ -19,7 +20,7 @@
 static void help(FILE *f)
 {
     fprintf(f,
-            "usage: rehearse history [--repo DIR] --from A --to B [--migrations PATH] [--format human|json|sarif]\n"
+            "usage: rehearse history [--repo DIR] --from A --to B [--migrations PATH] [--format human|json|sarif|markdown]\n"
             "                        [--prisma-version V | --tool NAME]\n\n"
             "What changed in a Prisma migrations folder between two revisions, and its hazards:\n"
             "migrations removed, renamed, edited after they could have been applied, added before the last\n"
@@ -29,7 +30,7 @@ static void help(FILE *f)
             "  --repo DIR            the git repository (any folder inside it; bare too); default: .\n"
             "  --from A, --to B      revisions: sha, tag, branch, HEAD~2, ... or WORKTREE (files on disk)\n"
             "  --migrations PATH     the folder, from the repository root; default: Prisma's default at B\n"
-            "  --format F            human (default) | json | sarif (SARIF 2.1.0, code scanning)\n"
+            "  --format F            human (default) | json | sarif (SARIF 2.1.0, code scanning) | markdown\n"
             "  --prisma-version V    the order to judge by; default: the version B's package.json uses.\n"
             "                        V: a version (6.19.3, 6.6, 5) or an npm range, read as its minimum\n"
             "                        (^5.22.0, ~6.6, >=6.6 <7, 6.x); not 'latest', 'x' or '*' (exit 2)\n"
@@ -196,8 +197,9 @@ int rh_cmd_history(int argc, char **argv)
     if (!from || !to)
         return rh_cli_usage_error("history", "--from A and --to B are both needed (revisions: sha, tag, branch, "
                                              "HEAD~1 or WORKTREE)");
-    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "sarif") != 0)
-        return rh_cli_usage_error("history", "--format must be human, json or sarif, not '%s'", format);
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "sarif") != 0 &&
+        strcmp(format, "markdown") != 0)
+        return rh_cli_usage_error("history", "--format must be human, json, sarif or markdown, not '%s'", format);
 
     const rh_tool *tool = tool_name ? rh_tool_find(tool_name) : NULL;
     if (tool_name && !tool) {
@@ -223,12 +225,15 @@ int rh_cmd_history(int argc, char **argv)
     }
     if (strcmp(format, "json") == 0) {
         print_json(&h, repo);
-    } else if (strcmp(format, "sarif") == 0) {
-        rh_buf sarif;
-        rh_buf_init(&sarif);
-        rh_report_history_sarif(&h, &sarif);
-        fwrite(sarif.data, 1, sarif.len, stdout);
-        rh_buf_free(&sarif);
+    } else if (strcmp(format, "sarif") == 0 || strcmp(format, "markdown") == 0) {
+        rh_buf rep;
+        rh_buf_init(&rep);
+        if (format[0] == 's')
+            rh_report_history_sarif(&h, &rep);
+        else
+            rh_report_history_markdown(&h, &rep);
+        fwrite(rep.data, 1, rep.len, stdout);
+        rh_buf_free(&rep);
     } else {
         print_human(&h);
     }

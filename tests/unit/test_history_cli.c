@@ -255,7 +255,7 @@ static void usage_and_setup_errors(void **state)
     free(err);
 
     assert_int_equal(history(r->path, "v1", "v2", "--format", "xml", &out, &err), 2);
-    assert_non_null(strstr(err, "--format must be human, json or sarif, not 'xml'"));
+    assert_non_null(strstr(err, "--format must be human, json, sarif or markdown, not 'xml'"));
     free(out);
     free(err);
 

@@ -140,6 +140,16 @@ static void history_sarif(void **state)
     json_object_put(root);
     free(out);
     free(errout);
+
+    /* --format markdown: the same finding in the comment, hazard first, linked to its file */
+    argv[9] = "markdown";
+    rc = rh_test_run(argv, NULL, &out, &errout);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "### ❌ rehearse history: hazards between the two revisions\n\n1 hazard(s)"));
+    assert_non_null(strstr(out, "- **hazard** `edited` [prisma\\/migrations\\/20250101000000\\_init\\/migration\\.sql]"
+                                "(prisma/migrations/20250101000000_init/migration.sql) "));
+    free(out);
+    free(errout);
     fx_free(r);
 }
 
