@@ -3,7 +3,8 @@
  * (tests/unit/sarif-schema-2.1.0.json, read by python3's jsonschema), one result per finding with
  * its rule id, level, location (file, line) and the rule's help text; awkward text (control
  * characters, bytes that are not UTF-8) still gives a document that validates. Results are built by
- * hand: formatting needs no cluster.
+ * hand: formatting needs no cluster. `history_sarif` runs `rehearse history` on a real repository,
+ * in SARIF and, beside it, as the Markdown comment.
  */
 #include <setjmp.h>
 #include <stdarg.h>
