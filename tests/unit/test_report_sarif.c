@@ -23,13 +23,14 @@
 
 #define FILE1 "prisma/migrations/20250201000000_a\001b\377c/migration.sql"
 
-/* python3 jsonschema validates the text against SARIF 2.1.0; fails the test with its message otherwise. */
+/* Debian's python3 with its jsonschema (python3-jsonschema, which bootstrap installs; another python3
+   earlier on PATH, e.g. pyenv's, may lack the module) validates the text against SARIF 2.1.0. */
 static void assert_sarif_valid(const char *text)
 {
     char *path = rh_xasprintf("%s/check.sarif", rh_test_tmpdir());
     rh_test_write_file(path, text);
     char *out = NULL, *errout = NULL;
-    char *argv[] = {"python3", "-c",
+    char *argv[] = {"/usr/bin/python3", "-c",
                     "import json,sys,jsonschema\n"
                     "schema=json.load(open(sys.argv[1]))\n"
                     "doc=json.load(open(sys.argv[2],encoding='utf-8',errors='strict'))\n"
