@@ -41,7 +41,7 @@ static const command commands[] = {
     {"diff", rh_cmd_diff, "compare two catalogs (snapshot files, databases, revisions)"},
     {"check", rh_cmd_check, "the pull-request gate: clean deploy, upgrade path, hazards"},
     {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
-    {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | scenarios"},
+    {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | git | catalog | check | scale | scenarios"},
     {"pg", rh_cmd_pg, "PostgreSQL versions: install MAJOR[.MINOR] | list"},
     {"stats", rh_cmd_stats, "print the read-only query that measures production's tables (for --scale)"},
     {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
