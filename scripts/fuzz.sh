@@ -26,8 +26,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_lockfi
   "$root/harness/source/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
   -o "$out/fuzz_lockfile"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.c" "$root/harness/cluster/record.c" \
-  "$root"/harness/util/{buf,err}.c -o "$out/fuzz_record"
-clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
+  "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_record"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
   "$root"/harness/util/{buf,err,fs}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
   "$root"/harness/migrations/{sqlparser_model,split}.c "$root"/harness/util/{buf,err}.c \
