@@ -193,10 +193,15 @@ static int cmp_entries(const void *pa, const void *pb)
     return c;
 }
 
-void rh_migset_sort(rh_migset *set, const rh_profile *profile)
+void rh_migset_sort_in(rh_migset *set, rh_order order)
 {
     if (!set || set->n < 2)
         return;
-    sort_order = profile ? profile->order : RH_ORDER_ICU;
+    sort_order = order;
     qsort(set->items, set->n, sizeof *set->items, cmp_entries);
+}
+
+void rh_migset_sort(rh_migset *set, const rh_profile *profile)
+{
+    rh_migset_sort_in(set, profile ? profile->order : RH_ORDER_ICU);
 }

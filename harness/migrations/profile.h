@@ -57,6 +57,8 @@ int rh_profile_from_version(rh_profile *out, const char *version, rh_err *err);
 
 /* Sort the set in the profile's folder order. */
 void rh_migset_sort(rh_migset *set, const rh_profile *profile);
+/* Sort the set in one order (tools whose folder order is not a Prisma profile's: bytes). */
+void rh_migset_sort_in(rh_migset *set, rh_order order);
 
 /* Compare two names in an order (<0, 0, >0). */
 int rh_order_compare(rh_order order, const char *a, const char *b);

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "migrations/profile.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -74,11 +75,6 @@ static int read_tree(rh_migset *out, const char *dir, const char *rel, int depth
     return rc;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
-}
-
 static int command_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
 {
     (void)profile;
@@ -87,8 +83,7 @@ static int command_load_dir(rh_migset *out, const char *dir, const rh_profile *p
         rh_migset_free(out);
         return -1;
     }
-    if (out->n)
-        qsort(out->items, out->n, sizeof out->items[0], by_name);
+    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
     out->origin = rh_xstrdup(dir);
     return 0;
 }

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "migrations/profile.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -106,11 +107,6 @@ static int dbmate_detect_dir(const char *dir)
     return found;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
-}
-
 static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
 {
     (void)profile;
@@ -141,8 +137,7 @@ static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *pr
         rh_migset_free(out);
         return -1;
     }
-    if (out->n)
-        qsort(out->items, out->n, sizeof out->items[0], by_name);
+    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
     out->origin = rh_xstrdup(dir);
     return 0;
 }
