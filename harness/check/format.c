@@ -86,18 +86,19 @@ static void human_step(const rh_check_result *r, rh_buf *out, char step, const c
         c0 = st == STEP_FAILED ? "\033[31m" : w ? "\033[33m" : skip ? "\033[2m" : "\033[32m";
         c1 = "\033[0m";
     }
-    rh_buf_printf(out, "  (%c) %-42s %s%-4s%s  %s\n", step, step_title(step), c0, mark, c1, state);
+    rh_buf_printf(out, "  (%c) %-42s %s%-4s%s  ", step, step_title(step), c0, mark, c1);
+    rh_report_term_printf(out, "%s\n", state); /* may name a migration: repository text */
 }
 
 void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
-    rh_buf_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
+    rh_report_term_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
                   r->base.label, r->base_how, r->head.label);
     rh_buf_puts(out, "  ");
     rh_report_profile_line(&r->profile, r->profile_source, out);
-    rh_buf_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
+    rh_report_term_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
     for (size_t i = 0; i < r->n_added; i++)
-        rh_buf_printf(out, "    new: %s\n", r->added[i]);
+        rh_report_term_printf(out, "    new: %s\n", r->added[i]);
     char st[200];
     snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
     human_step(r, out, 'a', st, color);
@@ -110,14 +111,14 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     for (const char *p = r->recovered ? r->recovery : ""; *p;) { /* the commands, in order */
         const char *nl = strchr(p, '\n');
         size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        rh_buf_printf(out, "        $ %.*s\n", (int)n, p);
+        rh_report_term_printf(out, "        $ %.*s\n", (int)n, p);
         p += n + (nl ? 1 : 0);
     }
     if (r->scaled) {
         size_t tables = 0;
         for (size_t i = 0; i < r->fill.n; i++)
             tables += r->fill.tables[i].inserted > 0;
-        rh_buf_printf(out, "        filled %lld row(s) in %zu table(s) before head's migrations (--scale/--rows, %.1f s)\n",
+        rh_report_term_printf(out, "        filled %lld row(s) in %zu table(s) before head's migrations (--scale/--rows, %.1f s)\n",
                       r->fill.rows, tables, r->fill.ms / 1000);
     }
     if (r->catalog_compared)
@@ -138,10 +139,10 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
-        rh_buf_printf(out, "\n  locks of %s (%s):\n", t->migration, t->file);
+        rh_report_term_printf(out, "\n  locks of %s (%s):\n", t->migration, t->file);
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
-            rh_buf_printf(out, "    line %-4d %s%s\n", s->line, s->text,
+            rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,
                           s->skipped ? "   [transaction control: not run by the tracer]"
                           : s->outside_tx ? "   [runs outside a transaction]" : "");
             size_t created = 0;
@@ -153,20 +154,20 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                 }
                 int flag = strcmp(l->mode, "AccessExclusiveLock") == 0 &&
                            (l->relkind == 'r' || l->relkind == 'p' || l->relkind == 'm');
-                rh_buf_printf(out, "              %-26s %s %s%s\n", l->mode, relkind_word(l->relkind), l->relation,
+                rh_report_term_printf(out, "              %-26s %s %s%s\n", l->mode, relkind_word(l->relkind), l->relation,
                               flag ? "   <- blocks reads and writes" : "");
             }
             if (created)
-                rh_buf_printf(out, "              (+ %zu lock(s) on relations this migration creates)\n", created);
+                rh_report_term_printf(out, "              (+ %zu lock(s) on relations this migration creates)\n", created);
             for (size_t k = 0; k < s->n_rewrites; k++)
-                rh_buf_printf(out, "              rewrites table %s\n", s->rewrites[k]);
+                rh_report_term_printf(out, "              rewrites table %s\n", s->rewrites[k]);
             for (size_t k = 0; k < s->n_scans; k++)
-                rh_buf_printf(out, "              reads every row of table %s\n", s->scans[k]);
+                rh_report_term_printf(out, "              reads every row of table %s\n", s->scans[k]);
             if (s->error)
-                rh_buf_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
+                rh_report_term_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
         }
         if (t->parse_error)
-            rh_buf_printf(out, "    not split: %s\n", t->parse_error);
+            rh_report_term_printf(out, "    not split: %s\n", t->parse_error);
     }
 
     if (r->n_findings)
@@ -180,27 +181,27 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         }
         rh_buf_printf(out, "  %s%-7s%s ", c0, rh_check_level_name(f->level), c1);
         if (f->file)
-            rh_buf_printf(out, "%s:%d: ", f->file, f->line ? f->line : 1);
-        rh_buf_printf(out, "[%c %s] %s\n", f->step, f->code, f->message);
+            rh_report_term_printf(out, "%s:%d: ", f->file, f->line ? f->line : 1);
+        rh_report_term_printf(out, "[%c %s] %s\n", f->step, f->code, f->message);
         if (f->detail) {
             const char *p = f->detail;
             while (*p) {
                 const char *nl = strchr(p, '\n');
                 size_t n = nl ? (size_t)(nl - p) : strlen(p);
                 rh_buf_puts(out, "          ");
-                rh_buf_append(out, p, n);
+                rh_report_term_textn(out, p, n);
                 rh_buf_putc(out, '\n');
                 p += n + (nl ? 1 : 0);
             }
         }
     }
-    rh_buf_printf(out, "\n%zu error(s), %zu warning(s), %zu notice(s) in %.2f s\n", rh_check_count(r, RH_CHECK_ERROR),
+    rh_report_term_printf(out, "\n%zu error(s), %zu warning(s), %zu notice(s) in %.2f s\n", rh_check_count(r, RH_CHECK_ERROR),
                   rh_check_count(r, RH_CHECK_WARNING) - rh_check_count(r, RH_CHECK_ERROR),
                   rh_check_count(r, RH_CHECK_NOTICE) - rh_check_count(r, RH_CHECK_WARNING), r->ms_total / 1000.0);
     if (r->superuser)
         rh_buf_puts(out, "migrations ran as the cluster's superuser (--superuser)\n");
     if (r->kept)
-        rh_buf_printf(out, "cluster kept: %s\n", r->kept);
+        rh_report_term_printf(out, "cluster kept: %s\n", r->kept);
 }
 
 static json_object *jstr(const char *s)

@@ -105,34 +105,38 @@ static void print_human(const rh_git_history *h)
 {
     int tty = isatty(STDOUT_FILENO);
     const char *red = tty ? "\033[31m" : "", *dim = tty ? "\033[2m" : "", *off = tty ? "\033[0m" : "";
-    printf("%s from %s to %s\n", *h->migrations ? h->migrations : ".", h->from.label, h->to.label);
-    printf("  order of Prisma %s (%s), from %s\n", h->profile.version,
-           h->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte order", h->profile_source);
+    rh_buf b; /* names and messages come from the repository: rh_report_term_printf shows their controls */
+    rh_buf_init(&b);
+    rh_report_term_printf(&b, "%s from %s to %s\n", *h->migrations ? h->migrations : ".", h->from.label, h->to.label);
+    rh_report_term_printf(&b, "  order of Prisma %s (%s), from %s\n", h->profile.version,
+                          h->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte order", h->profile_source);
     if (h->a_missing)
-        printf("  the folder does not exist at %s: every migration counts as added\n", h->from.label);
-    printf("  %zu migration(s) at %s, %zu at %s\n\n", h->a.n, h->from.label, h->b.n, h->to.label);
+        rh_report_term_printf(&b, "  the folder does not exist at %s: every migration counts as added\n", h->from.label);
+    rh_report_term_printf(&b, "  %zu migration(s) at %s, %zu at %s\n\n", h->a.n, h->from.label, h->b.n, h->to.label);
     /* hazards first, then notes */
     for (int pass = 1; pass >= 0; pass--) {
         for (size_t i = 0; i < h->n; i++) {
             const rh_hist_finding *f = &h->items[i];
             if (f->hazard != pass)
                 continue;
-            printf("%s%-6s %-13s%s %s\n", pass ? red : dim, pass ? "hazard" : "note", rh_hist_kind_name(f->kind), off,
-                   f->file ? f->file : "");
-            printf("       %s\n", f->message);
+            rh_buf_printf(&b, "%s%-6s %-13s%s ", pass ? red : dim, pass ? "hazard" : "note", rh_hist_kind_name(f->kind), off);
+            rh_report_term_printf(&b, "%s\n", f->file ? f->file : "");
+            rh_report_term_printf(&b, "       %s\n", f->message);
             /* an order difference against several migrations lists them, one a line */
             if (f->n_others > 1)
                 for (size_t k = 0; k < f->n_others; k++)
-                    printf("         - %s\n", f->others[k]);
+                    rh_report_term_printf(&b, "         - %s\n", f->others[k]);
         }
     }
     size_t notes = h->n - h->n_hazards;
     if (h->n)
-        printf("\n");
+        rh_report_term_printf(&b, "\n");
     if (h->n_hazards)
-        printf("%zu hazard(s), %zu note(s)\n", h->n_hazards, notes);
+        rh_report_term_printf(&b, "%zu hazard(s), %zu note(s)\n", h->n_hazards, notes);
     else
-        printf("no hazards (%zu note(s))\n", notes);
+        rh_report_term_printf(&b, "no hazards (%zu note(s))\n", notes);
+    fwrite(b.data, 1, b.len, stdout);
+    rh_buf_free(&b);
 }
 
 /* history --tool NAME (not the default tool): the tool's own hazards between the two revisions. */
@@ -155,8 +159,12 @@ static int tool_history(const rh_tool *tool, const char *repo, const char *from,
     rh_buf out;
     rh_buf_init(&out);
     size_t n = tool->history_hazards ? tool->history_hazards(&a, &b, a.origin, b.origin, &out) : 0;
-    printf("%s migrations: %zu at %s, %zu at %s\n", tool->name, a.n, a.origin, b.n, b.origin);
-    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    rh_buf safe; /* the tool's text names the repository's files: terminal-safe */
+    rh_buf_init(&safe);
+    rh_report_term_printf(&safe, "%s migrations: %zu at %s, %zu at %s\n", tool->name, a.n, a.origin, b.n, b.origin);
+    rh_report_term_text(&safe, out.data ? out.data : "");
+    fwrite(safe.data, 1, safe.len, stdout);
+    rh_buf_free(&safe);
     printf(n ? "%zu hazard(s)\n" : "no hazards\n", n);
     rh_buf_free(&out);
     rh_migset_free(&a);

@@ -1,11 +1,15 @@
 /*
  * escape.h — the one escaping rule of each machine-read format, for every writer of that format
  * (report/machine.c for `run`, check/format.c for `check`): XML 1.0 text, JSON documents, GitHub
- * workflow commands. Text from repositories (migration names, file names, server messages) may hold
- * control characters and bytes that are not UTF-8; the output must still parse.
+ * workflow commands, HTML, Markdown, and text for terminals and CI logs (human reports, TAP). Text
+ * from repositories (migration names, file names, server messages) may hold control characters,
+ * markup and bytes that are not UTF-8: the output must still parse, and a hostile pull request must
+ * not drive the reader's terminal or inject markup into a comment.
  */
 #ifndef RH_REPORT_ESCAPE_H
 #define RH_REPORT_ESCAPE_H
+
+#include <stddef.h>
 
 #include "util/buf.h"
 
@@ -37,8 +41,9 @@ void rh_report_html_text(rh_buf *out, const char *s);
 
 /*
  * Markdown (GitHub's CommonMark) inline text: every ASCII punctuation character backslash-escaped (so
- * no name or message opens a link, emphasis, a table cell or an HTML tag), newlines and other control
- * characters as spaces, bytes that are not UTF-8 as U+FFFD. NULL appends nothing.
+ * no name or message opens a link, emphasis, a table cell or an HTML tag), newlines and tabs as spaces,
+ * other controls as rh_report_term_text shows them (pictures; bidi overrides and bytes that are not
+ * UTF-8 as U+FFFD). NULL appends nothing.
  */
 void rh_report_markdown_text(rh_buf *out, const char *s);
 
@@ -51,5 +56,19 @@ void rh_report_uri_path(rh_buf *out, const char *s);
  * newline dropped): the fence is one backtick longer than the longest run of backticks in s.
  */
 void rh_report_markdown_code(rh_buf *out, const char *s);
+
+/*
+ * Text for a terminal or a CI log (human reports, TAP): repository text (migration names, file text,
+ * server messages) must not move the cursor, clear the screen, retitle the window or hide a line.
+ * Newline and tab are kept; CR before LF is dropped (CRLF files); other C0 controls and DEL become
+ * their visible control pictures (ESC -> U+241B), C1 controls and bidirectional overrides U+FFFD, bytes
+ * that are not UTF-8 U+FFFD. n bytes of s (the whole string with rh_report_term_text). NULL appends nothing.
+ */
+void rh_report_term_text(rh_buf *out, const char *s);
+void rh_report_term_textn(rh_buf *out, const char *s, size_t n);
+
+/* printf into a human report: the formatted text through rh_report_term_text (the caller's own colour
+   codes go separately, outside it). */
+void rh_report_term_printf(rh_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

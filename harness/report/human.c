@@ -4,6 +4,7 @@
  * how to connect to a kept cluster), then the totals. Colour only when asked (a terminal).
  */
 #include "report/report.h"
+#include "report/escape.h"
 #include "report/profile.h"
 
 #include <string.h>
@@ -57,7 +58,7 @@ static void indented(rh_buf *out, const char *text, const char *indent)
                 k--;
             rh_buf_append(out, indent, k);
         }
-        rh_buf_append(out, p, n);
+        rh_report_term_textn(out, p, n);
         rh_buf_putc(out, '\n');
         p += n + (nl ? 1 : 0);
     }
@@ -65,11 +66,11 @@ static void indented(rh_buf *out, const char *text, const char *indent)
 
 void rh_report_progress_line(const rh_result *r, size_t done, size_t total, int color, rh_buf *out)
 {
-    rh_buf_printf(out, "[%zu/%zu] ", done, total);
+    rh_report_term_printf(out, "[%zu/%zu] ", done, total);
     c(out, color, status_color(r));
-    rh_buf_printf(out, "%-5s", rh_report_status_word(r));
+    rh_report_term_printf(out, "%-5s", rh_report_status_word(r));
     c(out, color, C_RESET);
-    rh_buf_printf(out, " %s (%.2f s)\n", r->path, r->ms / 1000.0);
+    rh_report_term_printf(out, " %s (%.2f s)\n", r->path, r->ms / 1000.0);
 }
 
 static void failure(const rh_result *r, int color, rh_buf *out)
@@ -77,14 +78,14 @@ static void failure(const rh_result *r, int color, rh_buf *out)
     rh_buf_putc(out, '\n');
     c(out, color, C_BOLD);
     c(out, color, status_color(r));
-    rh_buf_printf(out, "%s", rh_report_status_word(r));
+    rh_report_term_printf(out, "%s", rh_report_status_word(r));
     c(out, color, C_RESET);
     c(out, color, C_BOLD);
-    rh_buf_printf(out, " %s", r->name);
+    rh_report_term_printf(out, " %s", r->name);
     c(out, color, C_RESET);
-    rh_buf_printf(out, "  (%s)\n", r->path);
+    rh_report_term_printf(out, "  (%s)\n", r->path);
     if (r->file && r->line) {
-        rh_buf_printf(out, "  at %s:%d", r->file, r->line);
+        rh_report_term_printf(out, "  at %s:%d", r->file, r->line);
         if (r->step) {
             rh_buf_puts(out, ": ");
             c(out, color, C_BOLD);
@@ -92,7 +93,7 @@ static void failure(const rh_result *r, int color, rh_buf *out)
             const char *s = r->step;
             while (*s == ' ' || *s == '\t')
                 s++;
-            rh_buf_puts(out, s);
+            rh_report_term_text(out, s);
             c(out, color, C_RESET);
         }
         rh_buf_putc(out, '\n');
@@ -107,7 +108,7 @@ static void failure(const rh_result *r, int color, rh_buf *out)
             rh_buf_putc(out, '\n');
             indented(out, r->expected, "    ");
         } else {
-            rh_buf_printf(out, "%s\n", r->expected);
+            rh_report_term_printf(out, "%s\n", r->expected);
         }
     }
     if (r->actual) {
@@ -118,7 +119,7 @@ static void failure(const rh_result *r, int color, rh_buf *out)
             rh_buf_putc(out, '\n');
             indented(out, r->actual, "    ");
         } else {
-            rh_buf_printf(out, "%s\n", r->actual);
+            rh_report_term_printf(out, "%s\n", r->actual);
         }
     }
     if (r->diff && *r->diff) {
@@ -131,7 +132,7 @@ static void failure(const rh_result *r, int color, rh_buf *out)
             rh_buf_puts(out, "    ");
             if (col)
                 c(out, color, col);
-            rh_buf_append(out, p, n);
+            rh_report_term_textn(out, p, n);
             if (col)
                 c(out, color, C_RESET);
             rh_buf_putc(out, '\n');
@@ -151,7 +152,7 @@ static void failure(const rh_result *r, int color, rh_buf *out)
         c(out, color, C_RESET);
     }
     if (r->kept)
-        rh_buf_printf(out, "  cluster kept running; connect with:\n    %s\n  stop it with: rehearse clusters --stop %s\n",
+        rh_report_term_printf(out, "  cluster kept running; connect with:\n    %s\n  stop it with: rehearse clusters --stop %s\n",
                       r->kept, r->kept_id ? r->kept_id : "ID");
 }
 
@@ -161,15 +162,15 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
     for (size_t i = 0; i < run->n; i++) {
         const rh_result *r = &run->results[i];
         c(out, color, status_color(r));
-        rh_buf_printf(out, "%-7s", rh_report_status_word(r));
+        rh_report_term_printf(out, "%-7s", rh_report_status_word(r));
         c(out, color, C_RESET);
-        rh_buf_printf(out, " %s", r->path);
+        rh_report_term_printf(out, " %s", r->path);
         if (r->name && strcmp(r->name, r->path) != 0)
-            rh_buf_printf(out, " — %s", r->name);
+            rh_report_term_printf(out, " — %s", r->name);
         if (r->status == RH_SKIP)
-            rh_buf_printf(out, " (skipped: %s)\n", r->skip_reason ? r->skip_reason : "");
+            rh_report_term_printf(out, " (skipped: %s)\n", r->skip_reason ? r->skip_reason : "");
         else
-            rh_buf_printf(out, " (%.2f s%s)\n", r->ms / 1000.0, r->superuser ? ", as superuser" : "");
+            rh_report_term_printf(out, " (%.2f s%s)\n", r->ms / 1000.0, r->superuser ? ", as superuser" : "");
         for (size_t k = 0; k < r->n_profiles; k++) {
             c(out, color, C_DIM);
             rh_buf_puts(out, "        ");
@@ -178,7 +179,7 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
             rh_buf_putc(out, '\n');
         }
         if (r->pg_note)
-            rh_buf_printf(out, "        note: %s\n", r->pg_note);
+            rh_report_term_printf(out, "        note: %s\n", r->pg_note);
     }
     for (size_t i = 0; i < run->n; i++) {
         const rh_result *r = &run->results[i];
@@ -187,15 +188,15 @@ void rh_report_human(const rh_run *run, const rh_report_opts *opts, rh_buf *out)
     }
     rh_buf_putc(out, '\n');
     c(out, color, C_BOLD);
-    rh_buf_printf(out, "%zu scenario%s: ", run->n, run->n == 1 ? "" : "s");
+    rh_report_term_printf(out, "%zu scenario%s: ", run->n, run->n == 1 ? "" : "s");
     c(out, color, run->failed || run->errors ? C_RED : C_GREEN);
-    rh_buf_printf(out, "%zu passed, %zu failed, %zu error%s", run->passed, run->failed, run->errors,
+    rh_report_term_printf(out, "%zu passed, %zu failed, %zu error%s", run->passed, run->failed, run->errors,
                   run->errors == 1 ? "" : "s");
     c(out, color, C_RESET);
     c(out, color, C_BOLD);
-    rh_buf_printf(out, ", %zu skipped", run->skipped);
+    rh_report_term_printf(out, ", %zu skipped", run->skipped);
     c(out, color, C_RESET);
-    rh_buf_printf(out, " in %.2f s (-j %d)\n", run->wall_ms / 1000.0, run->jobs);
+    rh_report_term_printf(out, " in %.2f s (-j %d)\n", run->wall_ms / 1000.0, run->jobs);
 }
 
 int rh_report_format_parse(const char *word, rh_report_format *out, rh_err *err)

@@ -41,10 +41,14 @@ static void detail(const rh_result *r, rh_buf *out)
  * YAMLish reader takes the first line's indentation as the block's, so that line's leading blanks
  * are dropped (a later line indented less would end the block early).
  */
-static void yaml_block(rh_buf *out, const char *key, const char *text)
+static void yaml_block(rh_buf *out, const char *key, const char *raw)
 {
-    if (!text || !*text)
+    if (!raw || !*raw)
         return;
+    rh_buf safe; /* a TAP stream is read in terminals too: no escape sequences from the repository */
+    rh_buf_init(&safe);
+    rh_report_term_text(&safe, raw);
+    const char *text = safe.data;
     rh_buf_printf(out, "  %s: |\n", key);
     const char *p = text;
     while (*p == ' ' || *p == '\t')
@@ -56,7 +60,7 @@ static void yaml_block(rh_buf *out, const char *key, const char *text)
         for (size_t i = 0; i < n; i++) {
             unsigned char ch = (unsigned char)p[i];
             if (ch >= 0x80) {
-                /* well-formed UTF-8 is kept, a stray byte becomes '?' */
+                /* well-formed UTF-8 is kept (rh_report_term_text made stray bytes U+FFFD) */
                 uint32_t cp;
                 size_t len = rh_utf8_decode((const unsigned char *)p + i, n - i, &cp);
                 if (len) {
@@ -72,12 +76,16 @@ static void yaml_block(rh_buf *out, const char *key, const char *text)
         rh_buf_putc(out, '\n');
         p += n + (nl ? 1 : 0);
     }
+    rh_buf_free(&safe);
 }
 
 /* A test description: one line, `#` escaped (it starts a directive in TAP). */
-static void tap_desc(rh_buf *out, const char *s)
+static void tap_desc(rh_buf *out, const char *raw)
 {
-    for (; *s; s++) {
+    rh_buf safe; /* control characters shown, not obeyed (rh_report_term_text) */
+    rh_buf_init(&safe);
+    rh_report_term_text(&safe, raw);
+    for (const char *s = safe.data; *s; s++) {
         if (*s == '\n' || *s == '\r')
             rh_buf_putc(out, ' ');
         else if (*s == '#')
@@ -87,6 +95,7 @@ static void tap_desc(rh_buf *out, const char *s)
         else
             rh_buf_putc(out, *s);
     }
+    rh_buf_free(&safe);
 }
 
 void rh_report_tap(const rh_run *run, rh_buf *out)

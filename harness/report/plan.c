@@ -18,7 +18,7 @@ void rh_report_plan_mode(const rh_plan *plan, rh_buf *out)
         rh_buf_printf(out, "%zu autocommit statement%s", n, s);
         break;
     case RH_SEND_WHOLE_FALLBACK:
-        rh_buf_printf(out, "one implicit transaction (%zu statement%s): sqlparser 0.61 rejects %s at line %d", n, s,
+        rh_report_term_printf(out, "one implicit transaction (%zu statement%s): sqlparser 0.61 rejects %s at line %d", n, s,
                       plan->fallback_reason, plan->fallback_line);
         break;
     }
@@ -33,7 +33,7 @@ void rh_report_plan_human(const rh_profile *p, const char *profile_source, const
         rh_buf_puts(out, "no migrations\n");
     for (size_t i = 0; i < n; i++) {
         const rh_plan *pl = &e[i].plan;
-        rh_buf_printf(out, "%s: ", e[i].name);
+        rh_report_term_printf(out, "%s: ", e[i].name);
         rh_report_plan_mode(pl, out);
         rh_buf_puts(out, pl->atomic ? "; atomic" : "; NOT atomic: a failure leaves the statements before it applied");
         if (pl->n_concurrently)

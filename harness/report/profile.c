@@ -3,6 +3,8 @@
 
 #include <json-c/json.h>
 
+#include "report/escape.h"
+
 struct json_object *rh_report_profile_json(const rh_profile *p, rh_profile_from from, const char *source)
 {
     json_object *o = json_object_new_object();
@@ -17,6 +19,11 @@ struct json_object *rh_report_profile_json(const rh_profile *p, rh_profile_from 
 
 void rh_report_profile_line(const rh_profile *p, const char *source, rh_buf *out)
 {
-    rh_buf_printf(out, "Prisma %s profile, from %s: ", p->version, source ? source : "?");
-    rh_profile_describe(p, out);
+    /* the version and source come from the repository (package.json): a log line, so terminal-safe */
+    rh_buf line;
+    rh_buf_init(&line);
+    rh_buf_printf(&line, "Prisma %s profile, from %s: ", p->version, source ? source : "?");
+    rh_profile_describe(p, &line);
+    rh_report_term_text(out, line.data);
+    rh_buf_free(&line);
 }

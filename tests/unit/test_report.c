@@ -147,7 +147,7 @@ static void test_tap_yaml_block(void **state)
     assert_non_null(strstr(b.data, "  severity: timeout\n"));
     assert_non_null(strstr(b.data, "    + column public.t.y\n"));
     assert_null(strchr(b.data, '\x01'));
-    assert_non_null(strstr(b.data, "bad utf8: ?? done"));
+    assert_non_null(strstr(b.data, "bad utf8: \xEF\xBF\xBD\xEF\xBF\xBD done")); /* rh_report_term_text */
     rh_buf_free(&b);
     rh_run_free(&run);
 }
@@ -380,6 +380,63 @@ static void test_escape_rules(void **state)
     rh_buf_free(&b);
 }
 
+/*
+ * A hostile repository's text in every human/TAP field: clear screen, retitle the window, a CSI as
+ * its C1 byte, a right-to-left override, a bell. A terminal or CI log must show them, not obey them.
+ */
+static int has_raw_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7F)
+            return 1;
+        if (p[0] == 0xC2 && p[1] >= 0x80 && p[1] <= 0x9F) /* C1 control, UTF-8 encoded */
+            return 1;
+        if (p[0] == 0xE2 && p[1] == 0x80 && p[2] >= 0xAA && p[2] <= 0xAE) /* U+202A..U+202E */
+            return 1;
+    }
+    return 0;
+}
+
+static void test_terminal_escapes_are_shown_not_obeyed(void **state)
+{
+    (void)state;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_term_text(&b, "a\033[2J\033]0;owned\007b\r\nc\rd\t\xC2\x9B" "31m\xE2\x80\xAEtxt.exe\x7f\xff\n");
+    assert_string_equal(b.data, "a\xE2\x90\x9B[2J\xE2\x90\x9B]0;owned\xE2\x90\x87" "b\nc\xE2\x90\x8D" "d\t"
+                                "\xEF\xBF\xBD" "31m\xEF\xBF\xBDtxt.exe\xE2\x90\xA1\xEF\xBF\xBD\n");
+    rh_buf_free(&b);
+
+    const char *evil = "x\033[2J\033]0;owned\007\xC2\x9B" "31m\xE2\x80\xAEy";
+    rh_run run;
+    make_run(&run, 0);
+    for (size_t i = 0; i < run.n; i++) {
+        rh_result *r = &run.results[i];
+        char **fields[] = {&r->path, &r->name, &r->file, &r->step, &r->message, &r->expected, &r->actual,
+                           &r->diff, &r->output, &r->log_tail, &r->kept, &r->skip_reason, &r->pg_note};
+        for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+            free(*fields[k]);
+            *fields[k] = rh_xasprintf("%s\n%s", evil, evil);
+        }
+    }
+    rh_report_format fmts[] = {RH_REPORT_HUMAN, RH_REPORT_TAP};
+    for (size_t f = 0; f < 2; f++) {
+        rh_buf_init(&b);
+        rh_report_write(&run, fmts[f], &(rh_report_opts){0}, &b);
+        assert_false(has_raw_control(b.data));
+        assert_non_null(strstr(b.data, "x\xE2\x90\x9B[2J")); /* shown as U+241B */
+        rh_buf_free(&b);
+    }
+    rh_buf_init(&b);
+    rh_report_progress_line(&run.results[1], 2, 5, 0, &b);
+    assert_false(has_raw_control(b.data));
+    rh_buf_reset(&b);
+    rh_report_github(&run, &b); /* an annotation the runner does not accept is echoed to the log */
+    assert_false(has_raw_control(b.data));
+    rh_buf_free(&b);
+    rh_run_free(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -392,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_human),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_escape_rules),
+        cmocka_unit_test(test_terminal_escapes_are_shown_not_obeyed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
