@@ -14,7 +14,7 @@
 static void help(void)
 {
     printf("usage: rehearse plan (--migrations-dir DIR | --repo DIR [--rev REV] [--migrations PATH])\n"
-           "                     [--base REV] [--prisma-version V] [--format human|json]\n"
+           "                     [--base REV] [--prisma-version V] [--format human|json|markdown]\n"
            "       rehearse plan --sql FILE... | --sql-from LIST\n\n"
            "For each migration at a revision (with --base: each one the base revision does not have), how the\n"
            "Prisma version (detected at the revision, or --prisma-version) sends it: one implicit transaction\n"
@@ -96,8 +96,8 @@ static int plan_revision(int argc, char **argv)
     }
     if (!spec.dir == !spec.repo)
         return rh_cli_usage_error("plan", "give --migrations-dir DIR or --repo DIR");
-    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0)
-        return rh_cli_usage_error("plan", "--format is human or json, not '%s'", format);
+    if (strcmp(format, "human") != 0 && strcmp(format, "json") != 0 && strcmp(format, "markdown") != 0)
+        return rh_cli_usage_error("plan", "--format is human, json or markdown, not '%s'", format);
     if (base && !spec.repo)
         return rh_cli_usage_error("plan", "--base needs --repo");
     if (spec.repo && !spec.rev)
@@ -136,6 +136,9 @@ static int plan_revision(int argc, char **argv)
     rh_buf_init(&out);
     if (strcmp(format, "json") == 0)
         rh_report_plan_json(&head.choice.profile, head.choice.from, head.choice.source, e, n, &out);
+    else if (strcmp(format, "markdown") == 0) /* links only when the folder is relative to a repository */
+        rh_report_plan_markdown(&head.choice.profile, head.choice.source, spec.repo ? head.migrations : NULL, e, n,
+                                &out);
     else
         rh_report_plan_human(&head.choice.profile, head.choice.source, e, n, &out);
     fwrite(out.data, 1, out.len, stdout);

@@ -34,6 +34,35 @@ const char *rh_report_trace_worst_lock(const rh_check_trace *t)
     return worst;
 }
 
+static int takes_lock(const rh_check_stmt *s, const char *mode)
+{
+    for (size_t k = 0; k < s->n_locks; k++)
+        if (s->locks[k].existed_before && strcmp(s->locks[k].mode, mode) == 0)
+            return 1;
+    return 0;
+}
+
+double rh_report_trace_block_ms(const rh_check_trace *t)
+{
+    const char *worst = rh_report_trace_worst_lock(t);
+    if (!worst)
+        return -1;
+    double held = 0;
+    int holding = 0; /* the transaction holds it from the statement that took it until its end */
+    for (size_t i = 0; i < t->n; i++) {
+        const rh_check_stmt *s = &t->stmts[i];
+        if (s->skipped)
+            continue;
+        if (s->outside_tx) {
+            held += takes_lock(s, worst) ? s->ms : 0;
+            continue;
+        }
+        holding |= takes_lock(s, worst);
+        held += holding ? s->ms : 0;
+    }
+    return held;
+}
+
 static const rh_check_trace *trace_of(const rh_check_result *r, const char *migration)
 {
     for (size_t i = 0; i < r->n_traces; i++)
@@ -103,14 +132,32 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
     rh_buf part;
     rh_buf_init(&part);
     if (r->n_added) {
-        rh_buf_puts(out, "| new migration | runs | worst lock on an existing table |\n|---|---|---|\n");
+        /* with --scale/--rows the statements ran on filled tables: how long the worst lock was held */
+        if (r->scaled)
+            rh_buf_printf(out, "| new migration | runs | worst lock on an existing table | held for (measured, %lld row(s) "
+                          "filled) |\n|---|---|---|---|\n", r->fill.rows);
+        else
+            rh_buf_puts(out, "| new migration | runs | worst lock on an existing table |\n|---|---|---|\n");
         for (size_t i = 0; i < r->n_added; i++) {
             const rh_check_trace *t = trace_of(r, r->added[i]);
             const char *worst = t ? rh_report_trace_worst_lock(t) : NULL;
             rh_buf_reset(&part);
-            rh_buf_puts(&part, "| ");
+            rh_buf_puts(&part, "| [");
             rh_report_markdown_text(&part, r->added[i]);
-            rh_buf_printf(&part, " | %s | %s |\n", execution_mode(r, t), worst ? worst : t ? "none" : "–");
+            rh_buf_puts(&part, "](");
+            rh_report_uri_path(&part, r->migrations ? r->migrations : ".");
+            rh_buf_putc(&part, '/');
+            rh_report_uri_path(&part, r->added[i]);
+            rh_buf_puts(&part, "/migration.sql)");
+            rh_buf_printf(&part, " | %s | %s |", execution_mode(r, t), worst ? worst : t ? "none" : "–");
+            if (r->scaled) {
+                double ms = t ? rh_report_trace_block_ms(t) : -1;
+                if (ms >= 0)
+                    rh_buf_printf(&part, " %.3f s |", ms / 1000);
+                else
+                    rh_buf_puts(&part, " – |");
+            }
+            rh_buf_putc(&part, '\n');
             if (out->len - start + part.len + CUT_RESERVE > RH_REPORT_MARKDOWN_LIMIT) {
                 cut_rows = r->n_added - i;
                 break;

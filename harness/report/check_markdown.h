@@ -19,4 +19,12 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
 /* The strongest lock of a trace on a relation that existed before it ("AccessExclusiveLock"); NULL if none. */
 const char *rh_report_trace_worst_lock(const rh_check_trace *t);
 
+/*
+ * How long the trace held its worst lock on an existing table (ms): for statements in the migration's
+ * transaction, from the first that took it to the end of the transaction; for a statement outside
+ * the transaction, its own time. -1 when it took no lock on an existing table. Measured on the
+ * database as check filled it: meaningful with --scale/--rows (the "measured" column).
+ */
+double rh_report_trace_block_ms(const rh_check_trace *t);
+
 #endif

@@ -1,8 +1,10 @@
 /* plan.c — `rehearse plan`'s report (see plan.h). */
 #include "report/plan.h"
 
+#include <assert.h>
 #include <json-c/json.h>
 
+#include "report/check_markdown.h"
 #include "report/escape.h"
 #include "report/profile.h"
 
@@ -70,4 +72,73 @@ void rh_report_plan_json(const rh_profile *p, rh_profile_from from, const char *
     json_object_object_add(root, "migrations", arr);
     rh_report_json_write(root, out);
     json_object_put(root);
+}
+
+/* The room kept free for the line saying what was cut and the closing line. */
+#define CUT_RESERVE 400
+
+void rh_report_plan_markdown(const rh_profile *p, const char *profile_source, const char *folder,
+                             const rh_plan_entry *e, size_t n, rh_buf *out)
+{
+    size_t start = out->len, fails = 0, split = 0;
+    for (size_t i = 0; i < n; i++) {
+        fails += e[i].plan.n_concurrently && e[i].plan.concurrently_fails;
+        split += !e[i].plan.atomic;
+    }
+    if (fails)
+        rh_buf_printf(out, "### ❌ rehearse plan: %zu migration(s) fail with 25001 (CONCURRENTLY inside the implicit "
+                      "transaction)\n\n", fails);
+    else if (split)
+        rh_buf_printf(out, "### ⚠️ rehearse plan: %zu migration(s) not atomic (a failure leaves the statements before "
+                      "it applied)\n\n", split);
+    else
+        rh_buf_printf(out, "### ✅ rehearse plan: %zu migration(s), each atomic\n\n", n);
+    rh_buf line;
+    rh_buf_init(&line);
+    rh_report_profile_line(p, profile_source, &line);
+    rh_report_markdown_text(out, line.data);
+    rh_buf_puts(out, "\n\n");
+    size_t cut = 0;
+    if (n) {
+        rh_buf_puts(out, "| migration | how it is sent | atomic | CONCURRENTLY |\n|---|---|---|---|\n");
+        for (size_t i = 0; i < n; i++) {
+            const rh_plan *pl = &e[i].plan;
+            rh_buf_reset(&line);
+            rh_buf_puts(&line, "| ");
+            if (folder) {
+                rh_buf_puts(&line, "[");
+                rh_report_markdown_text(&line, e[i].name);
+                rh_buf_puts(&line, "](");
+                rh_report_uri_path(&line, folder);
+                rh_buf_putc(&line, '/');
+                rh_report_uri_path(&line, e[i].name);
+                rh_buf_puts(&line, "/migration.sql");
+                if (pl->mode == RH_SEND_WHOLE_FALLBACK && pl->fallback_line > 0)
+                    rh_buf_printf(&line, "#L%d", pl->fallback_line);
+                rh_buf_puts(&line, ")");
+            } else {
+                rh_report_markdown_text(&line, e[i].name);
+            }
+            rh_buf_puts(&line, " | ");
+            rh_buf mode;
+            rh_buf_init(&mode);
+            rh_report_plan_mode(pl, &mode);
+            rh_report_markdown_text(&line, mode.data);
+            rh_buf_free(&mode);
+            rh_buf_printf(&line, " | %s | %s |\n", pl->atomic ? "yes" : "**no**",
+                          !pl->n_concurrently ? "–" : pl->concurrently_fails ? "❌ fails with 25001" : "allowed");
+            if (out->len - start + line.len + CUT_RESERVE > RH_REPORT_MARKDOWN_LIMIT) {
+                cut = n - i;
+                break;
+            }
+            rh_buf_append(out, line.data, line.len);
+        }
+    } else {
+        rh_buf_puts(out, "no migrations\n");
+    }
+    rh_buf_free(&line);
+    if (cut)
+        rh_buf_printf(out, "\n**cut:** %zu migration row(s) did not fit in a comment (%d characters); "
+                      "`rehearse plan --format json` has them all.\n", cut, RH_REPORT_MARKDOWN_LIMIT);
+    assert(out->len - start <= RH_REPORT_MARKDOWN_LIMIT);
 }

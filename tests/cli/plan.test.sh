@@ -36,6 +36,18 @@ const c = m["20240102000000_cic"];
 if (c.mode !== "whole" || !c.atomic || c.statements !== 2 || !c.concurrently_fails || c.fallback !== null) throw new Error("cic under 6.19.3");
 ' <<<"$out" || fail "JSON under 6.19.3: $out"
 
+# the pull-request comment: verdict first (the DO file's CONCURRENTLY fails), a row per migration
+# linking its file (the fallback's line), text escaped
+out=$("$REHEARSE_BIN" plan --repo . --rev v2 --base v1 --format markdown) || fail "plan --format markdown exited $?"
+[ "$(head -1 <<<"$out")" = '### ❌ rehearse plan: 1 migration(s) fail with 25001 (CONCURRENTLY inside the implicit transaction)' ] ||
+  fail "markdown verdict: $out"
+grep -qF '| [20240102000000\_cic](prisma/migrations/20240102000000_cic/migration.sql) | 2 autocommit statements | **no** | allowed |' <<<"$out" ||
+  fail "markdown row of the CONCURRENTLY file: $out"
+grep -qF '| [20240103000000\_do](prisma/migrations/20240103000000_do/migration.sql#L2) | one implicit transaction \(3 statements\)\: sqlparser 0\.61 rejects DO blocks at line 2 | yes | ❌ fails with 25001 |' <<<"$out" ||
+  fail "markdown row of the DO-block file: $out"
+out=$("$REHEARSE_BIN" plan --repo . --rev v1 --format markdown) || fail "plan v1 --format markdown exited $?"
+[ "$(head -1 <<<"$out")" = '### ✅ rehearse plan: 1 migration(s), each atomic' ] || fail "markdown verdict at v1: $out"
+
 out=$("$REHEARSE_BIN" plan --repo . --rev v2 --prisma-version 7.11.0 2>&1) || fail "plan 7.11.0 exited $?"
 grep -q 'Prisma 7.11 is newer than any profile rehearse knows: behaving as Prisma 7.10.1' <<<"$out" || fail "no note for 7.11: $out"
 "$REHEARSE_BIN" plan --repo . --format xml >/dev/null 2>&1; [ $? -eq 2 ] || fail "--format xml is not a usage error"

@@ -17,6 +17,7 @@
 
 #include "report/check_markdown.h"
 #include "report/escape.h"
+#include "report/plan.h"
 #include "report/report.h"
 #include "test_git_fixture.h"
 #include "testlib.h"
@@ -96,8 +97,10 @@ static void structure(void **state)
     assert_true(starts_with(md, "### ❌ rehearse check: these migrations would not deploy as they are\n\n"));
     assert_non_null(strstr(md, "1 error(s), 0 warning(s), 1 notice(s)"));
     /* a row per new migration: how it runs and its worst lock on a table that existed before */
-    assert_non_null(strstr(md, "| 20250201000000\\_add\\_index | in a transaction | AccessExclusiveLock |\n"));
-    assert_non_null(strstr(md, "| 20250301000000\\_concurrently | partly outside a transaction | ShareUpdateExclusiveLock |\n"));
+    assert_non_null(strstr(md, "| [20250201000000\\_add\\_index](" FILE1 ") | in a transaction | AccessExclusiveLock |\n"));
+    assert_non_null(strstr(md, "| [20250301000000\\_concurrently](prisma/migrations/" NEW2 "/migration.sql) | partly outside "
+                               "a transaction | ShareUpdateExclusiveLock |\n"));
+    assert_null(strstr(md, "held for")); /* no --scale: nothing measured on filled tables */
     /* the finding links to its file and line, relative to the repository */
     assert_non_null(strstr(md, "(prisma/migrations/20250201000000_add_index/migration.sql#L3)"));
     assert_non_null(strstr(md, "[prisma\\/migrations\\/20250201000000\\_add\\_index\\/migration\\.sql:3]("));
@@ -152,6 +155,114 @@ static void size_cut(void **state)
     free(f);
 }
 
+/*
+ * With --scale/--rows the table says how long the worst lock was held on the filled tables: in the
+ * transaction from the statement that took it to the end; outside it, that statement's own time.
+ */
+static void scaled_block_column(void **state)
+{
+    (void)state;
+    rh_check_stmt s1[] = {
+        {.line = 1, .text = "UPDATE", .locks = &locks1[0], .n_locks = 1, .ms = 100},
+        {.line = 3, .text = "ALTER", .locks = &locks1[1], .n_locks = 2, .ms = 500},
+        {.line = 5, .text = "UPDATE again", .ms = 250},
+    };
+    rh_check_stmt s2[] = {
+        {.line = 1, .text = "SELECT 1", .ms = 40},
+        {.line = 2, .text = "CREATE INDEX CONCURRENTLY", .locks = locks2, .n_locks = 1, .outside_tx = 1, .ms = 1200},
+    };
+    rh_check_trace t[] = {
+        {.migration = NEW1, .file = FILE1, .stmts = s1, .n = 3},
+        {.migration = NEW2, .file = "x", .stmts = s2, .n = 2},
+    };
+    rh_check_result r;
+    make_result(&r, NULL, 0);
+    r.traces = t;
+    r.scaled = 1;
+    r.fill.rows = 250000;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_check_markdown(&r, RH_CHECK_ERROR, &b);
+    assert_non_null(strstr(b.data, "| held for (measured, 250000 row(s) filled) |\n|---|---|---|---|\n"));
+    assert_non_null(strstr(b.data, "| in a transaction | AccessExclusiveLock | 0.750 s |\n"));
+    assert_non_null(strstr(b.data, "| partly outside a transaction | ShareUpdateExclusiveLock | 1.200 s |\n"));
+    rh_buf_free(&b);
+}
+
+/* 3000 new migrations with long names: the rows are cut, the line says how many, the findings too. */
+static void rows_cut(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    char **names = calloc(N, sizeof *names);
+    for (size_t i = 0; i < N; i++)
+        names[i] = rh_xasprintf("20250101%06zu_a_rather_long_migration_name_that_fills_the_comment_quickly", i);
+    rh_check_finding f = {.level = RH_CHECK_WARNING, .step = 'f', .code = "x", .message = "m"};
+    rh_check_result r;
+    make_result(&r, &f, 1);
+    r.added = names;
+    r.n_added = N;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_check_markdown(&r, RH_CHECK_ERROR, &b);
+    assert_true(b.len <= RH_REPORT_MARKDOWN_LIMIT && b.len > RH_REPORT_MARKDOWN_LIMIT - 1000);
+    size_t shown = count_of(b.data, "_the_comment_quickly/migration.sql)");
+    assert_true(shown > 10 && shown < N);
+    char line[200];
+    snprintf(line, sizeof line, "**cut:** %zu migration row(s) and 1 finding(s) did not fit", (size_t)N - shown);
+    assert_non_null(strstr(b.data, line));
+    rh_buf_free(&b);
+    for (size_t i = 0; i < N; i++)
+        free(names[i]);
+    free(names);
+}
+
+/* `rehearse plan --format markdown`: the verdict and rows (CLI: tests/cli/plan.test.sh), and the cut. */
+static void plan_comment(void **state)
+{
+    (void)state;
+    rh_profile p6, p7;
+    rh_err err;
+    assert_int_equal(rh_profile_from_version(&p6, "6.19.3", &err), 0);
+    assert_int_equal(rh_profile_from_version(&p7, "7.10.1", &err), 0);
+    const char *sql = "ALTER TABLE \"User\" ADD COLUMN n int;\nCREATE INDEX CONCURRENTLY i ON \"User\"(n);\n";
+    rh_plan_entry e[2] = {{.name = "20250101000000_a|<b>`c`"}, {.name = "20250102000000_two"}};
+    rh_plan_file(&p6, sql, strlen(sql), &e[0].plan);
+    rh_plan_file(&p6, "SELECT 1;", 9, &e[1].plan);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_plan_markdown(&p6, "package.json", "prisma/migrations", e, 2, &b);
+    assert_true(starts_with(b.data, "### ❌ rehearse plan: 1 migration(s) fail with 25001"));
+    assert_non_null(strstr(b.data, "| [20250101000000\\_a\\|\\<b\\>\\`c\\`](prisma/migrations/20250101000000_a%7C%3Cb%3E%60c%60/"
+                                   "migration.sql) | one implicit transaction \\(2 statements\\) | yes | ❌ fails with 25001 |\n"));
+    rh_buf_reset(&b);
+    rh_plan_file(&p7, sql, strlen(sql), &e[0].plan);
+    rh_report_plan_markdown(&p7, "package.json", NULL, e, 2, &b);
+    assert_true(starts_with(b.data, "### ⚠️ rehearse plan: 1 migration(s) not atomic"));
+    assert_non_null(strstr(b.data, "| 20250101000000\\_a\\|\\<b\\>\\`c\\` | 2 autocommit statements | **no** | allowed |\n"));
+
+    enum { N = 3000 };
+    rh_plan_entry *many = calloc(N, sizeof *many);
+    char **names = calloc(N, sizeof *names);
+    for (size_t i = 0; i < N; i++) {
+        many[i].name = names[i] = rh_xasprintf("20250101%06zu_a_rather_long_migration_name", i);
+        rh_plan_file(&p6, "SELECT 1;", 9, &many[i].plan);
+    }
+    rh_buf_reset(&b);
+    rh_report_plan_markdown(&p6, "package.json", "prisma/migrations", many, N, &b);
+    assert_true(starts_with(b.data, "### ✅ rehearse plan: 3000 migration(s), each atomic"));
+    assert_true(b.len <= RH_REPORT_MARKDOWN_LIMIT && b.len > RH_REPORT_MARKDOWN_LIMIT - 1000);
+    size_t shown = count_of(b.data, "_name/migration.sql)");
+    char line[200];
+    snprintf(line, sizeof line, "**cut:** %zu migration row(s) did not fit", (size_t)N - shown);
+    assert_non_null(strstr(b.data, line));
+    rh_buf_free(&b);
+    for (size_t i = 0; i < N; i++)
+        free(names[i]);
+    free(names);
+    free(many);
+}
+
 static void escape_rules(void **state)
 {
     (void)state;
@@ -193,7 +304,8 @@ static void cli_markdown_and_step_summary(void **state)
         fprintf(stderr, "rc=%d\n%s\n%s\n", rc, out, errout);
     assert_int_equal(rc, 0);
     assert_true(starts_with(out, "### ✅ rehearse check: these migrations deploy\n"));
-    assert_non_null(strstr(out, "| 20250201000000\\_note | in a transaction | AccessExclusiveLock |\n"));
+    assert_non_null(strstr(out, "| [20250201000000\\_note](prisma/migrations/20250201000000_note/migration.sql) | in a transaction | "
+                                "AccessExclusiveLock |\n"));
     char *text = NULL;
     size_t len = 0;
     rh_err err;
@@ -275,6 +387,9 @@ int main(void)
         cmocka_unit_test(structure),
         cmocka_unit_test(size_cut),
         cmocka_unit_test(escape_rules),
+        cmocka_unit_test(scaled_block_column),
+        cmocka_unit_test(rows_cut),
+        cmocka_unit_test(plan_comment),
         cmocka_unit_test(run_comment),
         cmocka_unit_test(cli_markdown_and_step_summary),
     };
