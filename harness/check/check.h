@@ -58,7 +58,24 @@ typedef struct rh_check_lock {
     char *mode;         /* pg_locks.mode: "AccessExclusiveLock", "ShareLock", ... */
     int existed_before; /* the relation existed before the first migration the tracer ran (at base, for
                            check): tables made by earlier new migrations are not "existing" */
+    double held_ms;     /* measuring mode: how long it was held (from the statement's start to the end of
+                           its transaction: the rest of the file for a file run as one transaction, the
+                           statement for an autocommit one); -1 when not measured */
 } rh_check_lock;
+
+/*
+ * Measuring mode (check --scale): a read or a write of a pre-existing table, sent by a probe
+ * connection as soon as the statement was seen holding a lock on it, and how long it waited.
+ */
+typedef struct rh_check_wait {
+    char *table;        /* as rh_check_lock.relation names it */
+    int write;          /* 0: a read (SELECT 1 FROM t LIMIT 1); 1: a write (INSERT INTO t SELECT * FROM t WHERE
+                           false: takes RowExclusiveLock, changes nothing) */
+    int blocked;        /* seen waiting for the migration's backend (pg_blocking_pids) */
+    double ms;          /* from the probe's start until it got through, without the tracer's own work
+                           between statements (production does not have it) */
+    long long rows;     /* the table's rows when measured (pg_class.reltuples: the filler ANALYZEs) */
+} rh_check_wait;
 
 typedef struct rh_check_stmt {
     int line;           /* 1-based line of the statement in migration.sql */
@@ -77,6 +94,10 @@ typedef struct rh_check_stmt {
     char sqlstate[6];   /* "" unless it failed */
     char *error;        /* the server's message when it failed */
     double ms;          /* wall time */
+    rh_check_wait *waits; /* measuring mode: the probes this statement's locks met, read and write per table
+                             it was first seen locking (a probe still waiting from an earlier statement of the
+                             same transaction counts for that one) */
+    size_t n_waits;
 } rh_check_stmt;
 
 typedef struct rh_check_trace {
@@ -86,6 +107,9 @@ typedef struct rh_check_trace {
     size_t n;
     int failed;         /* a statement failed: the trace stops there */
     char *parse_error;  /* libpg_query could not split the file */
+    int measured;       /* run in measuring mode: waits and held_ms are filled */
+    int autocommit;     /* each statement ran in a transaction of its own (Prisma >= 7.4 sending a file
+                           statement by statement), not the file in one */
 } rh_check_trace;
 
 /*
@@ -103,6 +127,17 @@ rh_check_tracer *rh_check_tracer_new(PGconn *conn, const char *conninfo, rh_err 
 int rh_check_tracer_run(rh_check_tracer *t, const char *name, const char *file, const char *sql, size_t len,
                         rh_check_trace *out, rh_err *err);
 void rh_check_tracer_free(rh_check_tracer *t);
+
+/*
+ * Measuring mode: while each statement runs, probe connections (made with the tracer's conninfo) try a
+ * read and a write of every pre-existing table it is seen locking, and the wait of each is recorded
+ * (rh_check_stmt.waits), with how long each lock was held. Meant for tables filled to production's
+ * size (check --scale). -1 when the watcher connection cannot be made.
+ */
+int rh_check_tracer_measure(rh_check_tracer *t, rh_err *err);
+/* The files run next are sent statement by statement, each committed on its own (Prisma >= 7.4's split
+   sending), instead of as one transaction. */
+void rh_check_tracer_autocommit(rh_check_tracer *t, int on);
 
 /* One migration with a tracer of its own (pre-existing = there when this migration starts). */
 int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
@@ -127,6 +162,9 @@ typedef struct rh_check_opts {
     int keep;                   /* leave the cluster running (rh_cluster_keep) and say where */
     int superuser;              /* migrations run as the cluster's superuser, not the migration role */
     const rh_scale *scale;      /* --scale / --rows: tables filled to these sizes before head's migrations; NULL: none */
+    /* --max-block, --max-write-block, --max-read-block (ms; 0: none): with --scale, an error finding when a
+       measured read / write of an existing table waits longer for a statement */
+    double max_block_ms, max_write_block_ms, max_read_block_ms;
 } rh_check_opts;
 
 typedef struct rh_check_result {
@@ -164,8 +202,16 @@ typedef struct rh_check_result {
     char *kept;                 /* --keep: how to reach the cluster; NULL otherwise */
     int scaled;                 /* the upgrade path was filled (--scale / --rows) before head's deploy */
     rh_scale_fill_result fill;  /* what the filler did, table by table */
+    double max_block_ms, max_read_block_ms, max_write_block_ms; /* the gate's limits as given (0: none) */
     double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
 } rh_check_result;
+
+/* Measuring mode: the longest wait of an application read or write (blocked); NULL when none waited.
+   *trace and *stmt (may be NULL) get where. */
+const rh_check_wait *rh_check_worst_wait(const rh_check_result *r, const rh_check_trace **trace,
+                                         const rh_check_stmt **stmt);
+/* The safer way to make the change a statement makes, for a finding's detail (one sentence). */
+const char *rh_check_safer_pattern(const char *sql);
 
 /* Run the whole check. -1 (exit 2 material) for setup problems: unknown revision, no cluster ... */
 int rh_check_run(const rh_check_opts *opts, rh_check_result *out, rh_err *err);

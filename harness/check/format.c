@@ -90,10 +90,46 @@ static void human_step(const rh_check_result *r, rh_buf *out, char step, const c
     rh_report_term_printf(out, "%s\n", state); /* may name a migration: repository text */
 }
 
+/* "1.23 s" / "850 ms" */
+static void put_ms(rh_buf *b, double ms)
+{
+    if (ms >= 1000)
+        rh_buf_printf(b, "%.2f s", ms / 1000);
+    else
+        rh_buf_printf(b, "%.0f ms", ms);
+}
+
+/* Measuring mode: the statement and table whose lock made an application query wait longest, first. */
+static void human_worst_blocker(const rh_check_result *r, int color, rh_buf *out)
+{
+    const rh_check_trace *t = NULL;
+    const rh_check_stmt *st = NULL;
+    const rh_check_wait *w = rh_check_worst_wait(r, &t, &st);
+    if (!w)
+        return;
+    rh_buf_printf(out, "  %sworst blocker:%s ", color ? "\033[1m" : "", color ? "\033[0m" : "");
+    rh_report_term_printf(out, "%s:%d %s on %s (%lld rows when measured):", t->file, st->line, st->keywords, w->table,
+                          w->rows);
+    for (size_t k = 0; k < st->n_waits; k++) {
+        const rh_check_wait *x = &st->waits[k];
+        if (strcmp(x->table, w->table) != 0)
+            continue;
+        rh_buf_printf(out, " %s %s", x->write ? "writes" : "reads", x->blocked ? "waited" : "did not wait");
+        if (x->blocked) {
+            rh_buf_putc(out, ' ');
+            put_ms(out, x->ms);
+        }
+        rh_buf_putc(out, ';');
+    }
+    out->data[--out->len] = '\0';
+    rh_buf_putc(out, '\n');
+}
+
 void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
     rh_report_term_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
                   r->base.label, r->base_how, r->head.label);
+    human_worst_blocker(r, color, out);
     rh_buf_puts(out, "  ");
     rh_report_profile_line(&r->profile, r->profile_source, out);
     rh_report_term_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
@@ -139,7 +175,10 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
-        rh_report_term_printf(out, "\n  locks of %s (%s):\n", t->migration, t->file);
+        rh_report_term_printf(out, "\n  locks of %s (%s)%s:\n", t->migration, t->file,
+                      !t->measured ? ""
+                      : t->autocommit ? ", measured; each statement commits on its own"
+                                      : ", measured; the file runs as one transaction");
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
             rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,
@@ -154,8 +193,13 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                 }
                 int flag = strcmp(l->mode, "AccessExclusiveLock") == 0 &&
                            (l->relkind == 'r' || l->relkind == 'p' || l->relkind == 'm');
-                rh_report_term_printf(out, "              %-26s %s %s%s\n", l->mode, relkind_word(l->relkind), l->relation,
+                rh_report_term_printf(out, "              %-26s %s %s%s", l->mode, relkind_word(l->relkind), l->relation,
                               flag ? "   <- blocks reads and writes" : "");
+                if (l->held_ms >= 0) {
+                    rh_buf_puts(out, ", held ");
+                    put_ms(out, l->held_ms);
+                }
+                rh_buf_putc(out, '\n');
             }
             if (created)
                 rh_report_term_printf(out, "              (+ %zu lock(s) on relations this migration creates)\n", created);
@@ -163,6 +207,15 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                 rh_report_term_printf(out, "              rewrites table %s\n", s->rewrites[k]);
             for (size_t k = 0; k < s->n_scans; k++)
                 rh_report_term_printf(out, "              reads every row of table %s\n", s->scans[k]);
+            for (size_t k = 0; k < s->n_waits; k++) {
+                const rh_check_wait *w = &s->waits[k];
+                rh_report_term_printf(out, "              a %s of %s (%lld rows) %s", w->write ? "write" : "read", w->table,
+                              w->rows, w->blocked ? "waited " : "did not wait\n");
+                if (w->blocked) {
+                    put_ms(out, w->ms);
+                    rh_buf_putc(out, '\n');
+                }
+            }
             if (s->error)
                 rh_report_term_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
         }
@@ -252,6 +305,34 @@ static json_object *scale_json(const rh_check_result *r)
     return o;
 }
 
+/* One measured probe: which operation, on which table and how many rows, whether and how long it waited. */
+static json_object *wait_json(const rh_check_wait *w)
+{
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "table", jstr(w->table));
+    json_object_object_add(o, "operation", jstr(w->write ? "write" : "read"));
+    json_object_object_add(o, "blocked", json_object_new_boolean(w->blocked));
+    json_object_object_add(o, "waited_ms", json_object_new_double(w->ms));
+    json_object_object_add(o, "rows", json_object_new_int64(w->rows));
+    return o;
+}
+
+/* The worst blocker (null when nothing waited): where, and its measurement. */
+static json_object *worst_json(const rh_check_result *r)
+{
+    const rh_check_trace *t = NULL;
+    const rh_check_stmt *st = NULL;
+    const rh_check_wait *w = rh_check_worst_wait(r, &t, &st);
+    if (!w)
+        return NULL;
+    json_object *o = wait_json(w);
+    json_object_object_add(o, "migration", jstr(t->migration));
+    json_object_object_add(o, "file", jstr(t->file));
+    json_object_object_add(o, "line", json_object_new_int(st->line));
+    json_object_object_add(o, "keywords", jstr(st->keywords));
+    return o;
+}
+
 void rh_check_format_json(const rh_check_result *r, rh_buf *out)
 {
     json_object *root = json_object_new_object();
@@ -268,6 +349,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(root, "prisma", jstr(r->profile.version));
     json_object_object_add(root, "superuser", json_object_new_boolean(r->superuser));
     json_object_object_add(root, "scale", scale_json(r));
+    json_object_object_add(root, "worst_blocker", worst_json(r));
     json_object_object_add(root, "prisma_source", jstr(r->profile_source));
     json_object_object_add(root, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
     json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));
@@ -329,6 +411,8 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
         json_object_object_add(o, "file", jstr(t->file));
         json_object_object_add(o, "failed", json_object_new_boolean(t->failed));
         json_object_object_add(o, "parse_error", jstr(t->parse_error));
+        json_object_object_add(o, "measured", json_object_new_boolean(t->measured));
+        json_object_object_add(o, "transaction", jstr(t->autocommit ? "per-statement" : "file"));
         json_object *stmts = json_object_new_array();
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
@@ -346,6 +430,8 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
                 json_object_object_add(lo, "kind", jstr(relkind_word(s->locks[k].relkind)));
                 json_object_object_add(lo, "mode", jstr(s->locks[k].mode));
                 json_object_object_add(lo, "existed_before", json_object_new_boolean(s->locks[k].existed_before));
+                json_object_object_add(lo, "held_ms",
+                                       s->locks[k].held_ms >= 0 ? json_object_new_double(s->locks[k].held_ms) : NULL);
                 json_object_array_add(locks, lo);
             }
             json_object_object_add(so, "locks", locks);
@@ -353,6 +439,16 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
             for (size_t k = 0; k < s->n_rewrites; k++)
                 json_object_array_add(rw, jstr(s->rewrites[k]));
             json_object_object_add(so, "rewrites", rw);
+            json_object *sc = json_object_new_array();
+            for (size_t k = 0; k < s->n_scans; k++)
+                json_object_array_add(sc, jstr(s->scans[k]));
+            json_object_object_add(so, "scans", sc);
+            if (t->measured) {
+                json_object *ws = json_object_new_array();
+                for (size_t k = 0; k < s->n_waits; k++)
+                    json_object_array_add(ws, wait_json(&s->waits[k]));
+                json_object_object_add(so, "waits", ws);
+            }
             if (s->error) {
                 json_object_object_add(so, "sqlstate", jstr(s->sqlstate));
                 json_object_object_add(so, "error", jstr(s->error));

@@ -10,6 +10,12 @@
  * block (25001: CREATE INDEX CONCURRENTLY ...) runs on its own, as production would run a
  * one-statement file; its locks are seen from a second connection that holds ROW EXCLUSIVE on the
  * existing tables so the statement pauses (waiting for writers) while its locks are read.
+ *
+ * In measuring mode (check --scale, measure.c) each statement is sent without blocking and probe
+ * connections measure who waits for it and how long; a statement outside a transaction then runs
+ * without the pausing connection (it would be the one the probes wait for), its locks sampled while
+ * it runs. With autocommit on (Prisma >= 7.4 sending a file statement by statement) each statement
+ * is committed on its own, so its locks are let go when it ends, as production's would be.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +60,8 @@ struct rh_check_tracer {
     relset rels;          /* relations known so far (existing ones and those the migrations made) */
     held *held;           /* locks of the current transaction */
     size_t n_held, cap_held;
+    rh_check_meter *meter; /* measuring mode; NULL otherwise */
+    int autocommit;        /* commit after each statement */
 };
 typedef struct rh_check_tracer tracer;
 
@@ -244,6 +252,7 @@ static void note_lock(tracer *t, rh_check_stmt *st, unsigned long oid, const cha
     st->locks = rh_xrealloc(st->locks, (st->n_locks + 1) * sizeof *st->locks);
     rh_check_lock *l = &st->locks[st->n_locks++];
     l->mode = rh_xstrdup(mode);
+    l->held_ms = -1;
     if (x) {
         l->relation = rh_xstrdup(x->name);
         l->relkind = x->kind;
@@ -380,7 +389,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
     PQclear(names);
     int rc = 0;
     int blocking = 0;
-    if (lock.len) {
+    if (lock.len && !t->meter) {
         rh_buf_puts(&lock, " IN ROW EXCLUSIVE MODE");
         if (exec_ok(b, "BEGIN", err) < 0 || exec_ok(b, lock.data, err) < 0) {
             rc = -1;
@@ -389,6 +398,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         blocking = 1;
     }
     int pid = PQbackendPID(t->conn);
+    rh_check_meter_resume(t->meter);
     double t0 = now_ms();
     if (!PQsendQuery(t->conn, sql)) {
         rc = rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(t->conn));
@@ -401,7 +411,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         }
         if (!PQisBusy(t->conn))
             break;
-        if (read_locks(t, b, pid, st, err) < 0) {
+        if (read_locks(t, b, pid, st, err) < 0 || (t->meter && rh_check_meter_poll(t->meter, pid, st, err) < 0)) {
             rc = -1;
             goto out;
         }
@@ -431,7 +441,14 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         PQclear(r);
     }
     st->ms += now_ms() - t0;
+    if (t->meter) {
+        rh_check_meter_pause(t->meter);
+        for (size_t k = 0; k < st->n_locks; k++)
+            st->locks[k].held_ms = st->ms; /* a statement outside a transaction lets go when it ends */
+        rh_check_meter_drain(t->meter);
+    }
 out:
+    rh_check_meter_pause(t->meter);
     if (blocking)
         PQexec(b, "ROLLBACK");
     PQfinish(b);
@@ -462,12 +479,120 @@ void rh_check_tracer_free(rh_check_tracer *t)
         return;
     forget_held(t);
     free(t->held);
+    rh_check_meter_free(t->meter);
     for (size_t i = 0; i < t->rels.n; i++)
         free(t->rels.items[i].name);
     free(t->rels.items);
     free(t->schema);
     free(t->conninfo);
     free(t);
+}
+
+int rh_check_tracer_measure(rh_check_tracer *t, rh_err *err)
+{
+    if (t->meter)
+        return 0;
+    t->meter = rh_check_meter_new(t->conninfo, err);
+    if (!t->meter)
+        return -1;
+    rh_check_meter_pause(t->meter); /* the clock runs while the migration's own work runs */
+    return 0;
+}
+
+void rh_check_tracer_autocommit(rh_check_tracer *t, int on)
+{
+    t->autocommit = on;
+}
+
+/*
+ * Measuring mode: run one statement inside the tracer's transaction, sent without blocking, the
+ * meter polling while it runs. Returns its result (the failure when one of its results failed).
+ */
+static PGresult *exec_measured(tracer *t, rh_check_stmt *st, const char *sql, rh_err *err, int *lost)
+{
+    PGconn *conn = t->conn;
+    int pid = PQbackendPID(conn);
+    *lost = 0;
+    rh_check_meter_resume(t->meter);
+    if (!PQsendQuery(conn, sql)) {
+        rh_check_meter_pause(t->meter);
+        *lost = 1;
+        rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(conn));
+        return NULL;
+    }
+    for (;;) {
+        if (!PQconsumeInput(conn)) {
+            *lost = 1;
+            rh_err_set(err, "lock tracer: %s", PQerrorMessage(conn));
+            break;
+        }
+        if (!PQisBusy(conn))
+            break;
+        if (rh_check_meter_poll(t->meter, pid, st, err) < 0) {
+            *lost = 1;
+            break;
+        }
+        usleep(1000);
+    }
+    rh_check_meter_pause(t->meter);
+    PGresult *keep = NULL, *r;
+    while ((r = PQgetResult(conn)) != NULL) {
+        if (!keep || (PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(keep) != PGRES_FATAL_ERROR)) {
+            PQclear(keep);
+            keep = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (*lost) {
+        PQclear(keep);
+        return NULL;
+    }
+    return keep;
+}
+
+/*
+ * Measuring mode: the transaction holding statements [first, upto) ended now (commit or rollback):
+ * their locks were held from each one's start until now; the probes still waiting get through.
+ */
+static void tx_ended(tracer *t, rh_check_trace *out, const double *started, size_t first, size_t upto)
+{
+    if (!t->meter)
+        return;
+    double now = rh_check_meter_clock(t->meter);
+    for (size_t j = first; j < upto; j++) {
+        rh_check_stmt *st = &out->stmts[j];
+        if (st->skipped || st->outside_tx)
+            continue;
+        for (size_t k = 0; k < st->n_locks; k++)
+            st->locks[k].held_ms = now - started[j];
+    }
+    rh_check_meter_drain(t->meter);
+}
+
+/* COMMIT the tracer's transaction, its clock running (production commits too). */
+static int commit_tx(tracer *t, rh_err *err)
+{
+    rh_check_meter_resume(t->meter);
+    int rc = exec_ok(t->conn, "COMMIT", err);
+    rh_check_meter_pause(t->meter);
+    return rc;
+}
+
+/* Does the transaction go on after statement i (more statements before the file or a COMMIT ends it)? */
+static int tx_goes_on(const tracer *t, const rh_split *split, size_t i)
+{
+    if (t->autocommit)
+        return 0;
+    for (size_t k = i + 1; k < split->n; k++) {
+        char kw[128];
+        rh_stmt_keywords(split->items[k].text, 4, kw, sizeof kw);
+        if (rh_txblock_ends(kw))
+            return 0;
+        if (!is_tx_control(kw))
+            return 1;
+    }
+    return 0;
 }
 
 /* BEGIN the tracer's transaction and take the scan counts it starts from. */
@@ -496,10 +621,17 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
 
     int rc = 0;
     PGresult *r;
+    double *started = rh_xcalloc(split.n ? split.n : 1, sizeof *started); /* meter clock at each statement's start */
+    size_t tx_first = 0; /* first statement of the tracer's current transaction */
+    out->measured = t->meter != NULL;
+    out->autocommit = t->autocommit;
     if (refresh_rels(t, 0, NULL, NULL, err) < 0 || begin_tx(t, err) < 0) {
         rc = -1;
         goto done;
     }
+    for (size_t i = 0; t->meter && i < t->rels.n; i++)
+        if (t->rels.items[i].before && (t->rels.items[i].kind == 'r' || t->rels.items[i].kind == 'p'))
+            rh_check_meter_add_table(t->meter, t->rels.items[i].oid, t->rels.items[i].name);
     out->stmts = rh_xcalloc(split.n ? split.n : 1, sizeof *out->stmts);
     for (size_t i = 0; i < split.n; i++) {
         rh_check_stmt *st = &out->stmts[out->n++];
@@ -512,6 +644,20 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         st->keywords = statement_label(kw);
         if (is_tx_control(kw)) {
             st->skipped = 1;
+            if (t->meter && rh_txblock_ends(kw) && out->n > tx_first + 1) {
+                /* measuring: the file's COMMIT lets its locks go; so does the tracer's */
+                if (commit_tx(t, err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+                tx_ended(t, out, started, tx_first, out->n);
+                tx_first = out->n;
+                forget_held(t);
+                if (begin_tx(t, err) < 0) {
+                    rc = -1;
+                    goto done;
+                }
+            }
             continue;
         }
         if (exec_ok(conn, "SAVEPOINT rh_check_stmt", err) < 0) {
@@ -519,7 +665,17 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             goto done;
         }
         double t0 = now_ms();
-        r = PQexec(conn, split.items[i].text);
+        if (t->meter) {
+            int lost = 0;
+            started[out->n - 1] = rh_check_meter_clock(t->meter);
+            r = exec_measured(t, st, split.items[i].text, err, &lost);
+            if (lost) {
+                rc = -1;
+                goto done;
+            }
+        } else {
+            r = PQexec(conn, split.items[i].text);
+        }
         st->ms = now_ms() - t0;
         ExecStatusType s = PQresultStatus(r);
         if (s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
@@ -527,10 +683,12 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             if (state && strcmp(state, "25001") == 0) {
                 /* cannot run inside a transaction block: keep what ran so far, run it alone */
                 PQclear(r);
-                if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 || exec_ok(conn, "COMMIT", err) < 0) {
+                if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 || commit_tx(t, err) < 0) {
                     rc = -1;
                     goto done;
                 }
+                tx_ended(t, out, started, tx_first, out->n - 1);
+                tx_first = out->n;
                 forget_held(t);
                 st->outside_tx = 1;
                 if (run_outside(t, st, split.items[i].text, err) < 0) {
@@ -555,6 +713,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             PQclear(r);
             out->failed = 1;
             PQclear(PQexec(conn, "ROLLBACK"));
+            tx_ended(t, out, started, tx_first, out->n);
             goto done;
         }
         PQclear(r);
@@ -564,12 +723,40 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             rc = -1;
             goto done;
         }
+        if (t->meter && t->autocommit) {
+            /* Prisma >= 7.4 sends this statement alone: it commits, its locks go */
+            if (commit_tx(t, err) < 0) {
+                rc = -1;
+                goto done;
+            }
+            tx_ended(t, out, started, tx_first, out->n);
+            tx_first = out->n;
+            forget_held(t);
+            if (begin_tx(t, err) < 0) {
+                rc = -1;
+                goto done;
+            }
+        } else if (t->meter && tx_goes_on(t, &split, i)) {
+            /* its locks stay while the rest of the transaction runs: what waits meanwhile */
+            rh_check_meter_resume(t->meter);
+            int prc = rh_check_meter_poll(t->meter, PQbackendPID(conn), st, err);
+            rh_check_meter_pause(t->meter);
+            if (prc < 0) {
+                rc = -1;
+                goto done;
+            }
+        }
     }
-    if (exec_ok(conn, "COMMIT", err) < 0)
+    if (commit_tx(t, err) < 0)
         rc = -1;
+    else
+        tx_ended(t, out, started, tx_first, out->n);
 done:
     if (rc < 0 || out->failed)
         PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */
+    if (rc < 0 && t->meter)
+        rh_check_meter_drain(t->meter);
+    free(started);
     if (rc < 0)
         rh_err_prefix(err, "tracing %s", out->file);
     forget_held(t);
@@ -611,6 +798,9 @@ void rh_check_trace_free(rh_check_trace *t)
         free(st->sql);
         free(st->keywords);
         free(st->error);
+        for (size_t j = 0; j < st->n_waits; j++)
+            free(st->waits[j].table);
+        free(st->waits);
     }
     free(t->stmts);
     free(t->migration);

@@ -441,10 +441,16 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
     rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
     if (!tracer)
         rc = -1;
-    for (size_t i = 0; tracer && i < head->n; i++) {
+    /* on tables of production's size, measure what each statement costs the application */
+    if (tracer && r->scaled && rh_check_tracer_measure(tracer, err) < 0)
+        rc = -1;
+    for (size_t i = 0; tracer && rc == 0 && i < head->n; i++) {
         const rh_migration *m = &head->items[i];
         if (!is_pending(r, m->name) || !m->sql)
             continue;
+        rh_plan plan;
+        rh_plan_file(&r->profile, m->sql, m->sql_len, &plan);
+        rh_check_tracer_autocommit(tracer, plan.mode == RH_SEND_STATEMENTS);
         char *file = sql_path(r, m->name);
         rh_check_trace *t = &r->traces[r->n_traces];
         rc = rh_check_tracer_run(tracer, m->name, file, m->sql, m->sql_len, t, err);
@@ -845,6 +851,9 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if (on_path && o->scale && fill_to_scale(out, upgrade, o->scale, err) < 0)
         goto out;
     out->locks_skipped = o->no_locks;
+    out->max_block_ms = o->max_block_ms;
+    out->max_read_block_ms = o->max_read_block_ms;
+    out->max_write_block_ms = o->max_write_block_ms;
     probe = on_path && !o->no_locks && out->n_pending > 0;
     /* head's deploy on a new connection, as production's next `prisma migrate deploy` process:
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
@@ -902,6 +911,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* (e) and (a) as findings */
     add_deploy_findings(out, &h, &rclean, &rup);
     add_lock_findings(out);
+    rh_check_add_block_findings(out);
     add_send_findings(out, &h.b);
 
     /* (c) */

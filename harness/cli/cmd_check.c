@@ -15,6 +15,7 @@
 #include "report/check_html.h"
 #include "report/check_markdown.h"
 #include "report/sarif.h"
+#include "scenario/scenario.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -49,6 +50,10 @@ static void help(FILE *f)
             "                        stats` prints) after base, before head's migrations\n"
             "  --rows TABLE=N        the same for one table, a guess (repeatable; N may end in k, M, G;\n"
             "                        overrides --scale's count for that table)\n"
+            "  --max-block DUR       with --scale/--rows: an error when a read or a write of an existing table\n"
+            "                        waits longer than DUR for a statement (measured: 500ms, 2s, 1min)\n"
+            "  --max-write-block DUR, --max-read-block DUR  the same for writes / reads only (overrides\n"
+            "                        --max-block for them)\n"
             "  --keep                leave the cluster running and print how to connect\n"
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
@@ -61,7 +66,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -77,6 +82,9 @@ int rh_cmd_check(int argc, char **argv)
         {"no-github", no_argument, NULL, O_NOGITHUB},
         {"scale", required_argument, NULL, O_SCALE},
         {"rows", required_argument, NULL, O_ROWS},
+        {"max-block", required_argument, NULL, O_MAXBLOCK},
+        {"max-write-block", required_argument, NULL, O_MAXWRITE},
+        {"max-read-block", required_argument, NULL, O_MAXREAD},
         {"keep", no_argument, NULL, O_KEEP},
         {"superuser", no_argument, NULL, O_SUPERUSER},
         {"pg-bin", required_argument, NULL, O_PGBIN},
@@ -121,6 +129,17 @@ int rh_cmd_check(int argc, char **argv)
                 return rh_cli_usage_error("check", "at most 64 --rows (use --scale FILE for more tables)");
             rows[nrows++] = optarg;
             break;
+        case O_MAXBLOCK:
+        case O_MAXWRITE:
+        case O_MAXREAD: {
+            const char *flag = c == O_MAXBLOCK ? "--max-block" : c == O_MAXWRITE ? "--max-write-block" : "--max-read-block";
+            long ms = rh_scn_parse_duration(optarg);
+            if (ms <= 0)
+                return rh_cli_usage_error("check", "%s takes a duration such as 500ms, 2s or 1min, not '%s'", flag,
+                                          optarg);
+            *(c == O_MAXBLOCK ? &o.max_block_ms : c == O_MAXWRITE ? &o.max_write_block_ms : &o.max_read_block_ms) = ms;
+            break;
+        }
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
@@ -144,6 +163,9 @@ int rh_cmd_check(int argc, char **argv)
         strcmp(format, "markdown") != 0 && strcmp(format, "sarif") != 0 && strcmp(format, "html") != 0)
         return rh_cli_usage_error("check", "--format takes human, json, junit, markdown, sarif or html, not '%s'",
                                   format);
+    if ((o.max_block_ms > 0 || o.max_write_block_ms > 0 || o.max_read_block_ms > 0) && !scale_file && !nrows)
+        return rh_cli_usage_error("check", "--max-block, --max-write-block and --max-read-block need --scale FILE or "
+                                  "--rows TABLE=N: waits are measured on tables filled to production's size");
     if (output) {
         color = 0;
         /* a report that cannot be written must not be found out after the whole check ran */

@@ -42,6 +42,12 @@ int rh_txblock_is_control(const char *keywords)
     return kind_of(keywords) != W_STATEMENT;
 }
 
+int rh_txblock_ends(const char *keywords)
+{
+    word_kind k = kind_of(keywords);
+    return k == W_COMMIT || k == W_ROLLBACK || k == W_PREPARE;
+}
+
 rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, int split, size_t *before)
 {
     assert(i < n);

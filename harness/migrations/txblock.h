@@ -27,6 +27,10 @@ typedef enum rh_txblock_effect {
 /* Whether a statement's leading keywords (rh_stmt_keywords) are transaction control. */
 int rh_txblock_is_control(const char *keywords);
 
+/* Whether they end the transaction block (COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION; not
+   ROLLBACK TO or the two-phase forms). */
+int rh_txblock_ends(const char *keywords);
+
 /*
  * The effect of statement i of a file of n statements, given each statement's leading keywords
  * (upper case, as rh_stmt_keywords gives them). *before (may be NULL) gets the number of statements

@@ -87,15 +87,19 @@ long rh_scn_parse_duration(const char *s)
 {
     if (!s || !isdigit((unsigned char)s[0]))
         return -1;
-    char *end;
-    double v = strtod(s, &end);
+    /* digits, an optional fraction, then the unit: no hex, exponent or blanks (strtod would take them) */
+    size_t n = strspn(s, "0123456789");
+    if (s[n] == '.' && isdigit((unsigned char)s[n + 1]))
+        n += 1 + strspn(s + n + 1, "0123456789");
+    const char *unit = s + n;
+    double v = strtod(s, NULL);
     if (v < 0 || v > 86400.0 * 7)
         return -1;
-    if (*end == 0 || strcmp(end, "s") == 0)
+    if (*unit == 0 || strcmp(unit, "s") == 0)
         return (long)(v * 1000.0);
-    if (strcmp(end, "ms") == 0)
+    if (strcmp(unit, "ms") == 0)
         return (long)v;
-    if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+    if (strcmp(unit, "m") == 0 || strcmp(unit, "min") == 0)
         return (long)(v * 60000.0);
     return -1;
 }

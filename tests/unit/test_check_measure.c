@@ -1,0 +1,209 @@
+/*
+ * test_check_measure.c — `rehearse check --rows/--scale` measures what each new statement costs the
+ * application (issue 14 §3-§5): on "Order" filled to 200 000 rows, probe connections find that a type
+ * change blocks reads and writes, CREATE INDEX writes only, CREATE INDEX CONCURRENTLY neither; a lock
+ * taken early in a Prisma 6 file is held while the rest of the file runs; --max-write-block turns a
+ * measured wait into an error finding (exit 1) that names the statement, the table, its rows and the
+ * safer pattern. No durations are asserted: who waited, and "waited > 0" where the probe must block.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "test_git_fixture.h"
+#include "testlib.h"
+#include "util/fs.h"
+
+static json_object *get(json_object *o, const char *key)
+{
+    json_object *v = NULL;
+    json_object_object_get_ex(o, key, &v);
+    return v;
+}
+
+/* The statements of the trace of one migration, in the JSON report. */
+static json_object *statements(json_object *root, const char *migration)
+{
+    json_object *locks = get(root, "locks");
+    for (size_t i = 0; locks && i < json_object_array_length(locks); i++) {
+        json_object *t = json_object_array_get_idx(locks, i);
+        if (strcmp(json_object_get_string(get(t, "migration")), migration) == 0)
+            return get(t, "statements");
+    }
+    fprintf(stderr, "no trace of %s\n", migration);
+    fail();
+    return NULL;
+}
+
+/* The probe of `op` ("read"/"write") on "Order" that statement `line` met; NULL if none. */
+static json_object *wait_of(json_object *stmts, int line, const char *op)
+{
+    for (size_t i = 0; i < json_object_array_length(stmts); i++) {
+        json_object *s = json_object_array_get_idx(stmts, i);
+        if (json_object_get_int(get(s, "line")) != line)
+            continue;
+        json_object *ws = get(s, "waits");
+        assert_non_null(ws); /* measured */
+        for (size_t k = 0; k < json_object_array_length(ws); k++) {
+            json_object *w = json_object_array_get_idx(ws, k);
+            if (strcmp(json_object_get_string(get(w, "operation")), op) == 0 &&
+                strcmp(json_object_get_string(get(w, "table")), "\"Order\"") == 0)
+                return w;
+        }
+    }
+    return NULL;
+}
+
+static int blocked(json_object *w)
+{
+    return w && json_object_get_boolean(get(w, "blocked"));
+}
+
+static json_object *stmt_at(json_object *stmts, int line)
+{
+    for (size_t i = 0; i < json_object_array_length(stmts); i++)
+        if (json_object_get_int(get(json_object_array_get_idx(stmts, i), "line")) == line)
+            return json_object_array_get_idx(stmts, i);
+    fail();
+    return NULL;
+}
+
+static void test_measures_who_waits(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_amount_bigint", "ALTER TABLE \"Order\" ALTER COLUMN \"amount\" TYPE BIGINT;\n");
+    fx_migration(r, "20250202000000_comment", "ALTER TABLE \"Order\" ADD COLUMN \"comment\" TEXT;\n");
+    /* Prisma 6 runs the file as one transaction: line 1's lock stays while line 2 updates every row */
+    fx_migration(r, "20250203000000_flag",
+                 "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n");
+    fx_migration(r, "20250204000000_note_idx", "CREATE INDEX \"Order_note_idx\" ON \"Order\"(\"note\");\n");
+    fx_migration(r, "20250205000000_amount_idx",
+                 "CREATE INDEX CONCURRENTLY \"Order_amount_idx\" ON \"Order\"(\"amount\");\n");
+    fx_commit(r, "head");
+
+    char report[4096];
+    snprintf(report, sizeof report, "%s/check.json", fx_tmpdir());
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {REHEARSE_BIN, "check", "--repo", r->path, "--base", "base", "--head", "main",
+                    "--prisma-version", "6.19.3", "--rows", "Order=200000", "--max-write-block", "1ms",
+                    "--format", "json", "--output", report, "--no-color", NULL};
+    int rc = rh_test_run(argv, NULL, &out, &errout);
+    if (rc != 1 || getenv("SHOW"))
+        fprintf(stderr, "%s\n%s\n", out, errout);
+    assert_int_equal(rc, 1); /* the gate: an error finding */
+    /* the human summary on stdout leads with the worst blocker */
+    assert_non_null(strstr(out, "worst blocker: "));
+    assert_true(strstr(out, "worst blocker: ") < strstr(out, "(a) clean deploy"));
+    free(out);
+    free(errout);
+
+    char *json = NULL;
+    size_t len = 0;
+    rh_err err;
+    assert_int_equal(rh_fs_read(report, &json, &len, &err), 0);
+    json_object *root = json_tokener_parse(json);
+    assert_non_null(root);
+
+    /* ALTER COLUMN TYPE rewrites the table: reads and writes wait for it */
+    json_object *s = statements(root, "20250201000000_amount_bigint");
+    json_object *rw = get(stmt_at(s, 1), "rewrites");
+    assert_int_equal(json_object_array_length(rw), 1);
+    json_object *rd = wait_of(s, 1, "read"), *wr = wait_of(s, 1, "write");
+    assert_true(blocked(rd));
+    assert_true(blocked(wr));
+    assert_true(json_object_get_double(get(wr, "waited_ms")) > 0);
+    assert_true(json_object_get_int64(get(wr, "rows")) > 100000); /* measured on the filled table */
+
+    /* a nullable ADD COLUMN is catalog-only: no rewrite, no scan, whatever its few milliseconds cost */
+    s = statements(root, "20250202000000_comment");
+    assert_int_equal(json_object_array_length(get(stmt_at(s, 1), "rewrites")), 0);
+    assert_int_equal(json_object_array_length(get(stmt_at(s, 1), "scans")), 0);
+
+    /* one transaction: ADD COLUMN's ACCESS EXCLUSIVE is held while the UPDATE runs; reads wait for it */
+    s = statements(root, "20250203000000_flag");
+    assert_true(blocked(wait_of(s, 1, "read")));
+    json_object *lock0 = json_object_array_get_idx(get(stmt_at(s, 1), "locks"), 0);
+    assert_true(json_object_get_double(get(lock0, "held_ms")) > 0);
+
+    /* CREATE INDEX: writes wait, reads go on */
+    s = statements(root, "20250204000000_note_idx");
+    assert_false(blocked(wait_of(s, 1, "read")));
+    assert_true(blocked(wait_of(s, 1, "write")));
+
+    /* CREATE INDEX CONCURRENTLY: neither */
+    s = statements(root, "20250205000000_amount_idx");
+    assert_false(blocked(wait_of(s, 1, "read")));
+    assert_false(blocked(wait_of(s, 1, "write")));
+
+    /* the finding: statement, table, rows, measured wait, the safer pattern; none for CONCURRENTLY */
+    json_object *fs = get(root, "findings");
+    int type_change = 0, concurrently = 0;
+    for (size_t i = 0; i < json_object_array_length(fs); i++) {
+        json_object *f = json_object_array_get_idx(fs, i);
+        if (strcmp(json_object_get_string(get(f, "code")), "max-block") != 0)
+            continue;
+        assert_string_equal(json_object_get_string(get(f, "level")), "error");
+        const char *msg = json_object_get_string(get(f, "message"));
+        const char *mig = json_object_get_string(get(f, "migration"));
+        if (strcmp(mig, "20250201000000_amount_bigint") == 0) {
+            type_change = 1;
+            assert_int_equal(json_object_get_int(get(f, "line")), 1);
+            assert_non_null(strstr(msg, "ALTER TABLE blocks table \"Order\" ("));
+            assert_non_null(strstr(msg, "rows when measured): a write waited "));
+            assert_non_null(strstr(msg, "over --max-write-block 1 ms"));
+            assert_non_null(strstr(json_object_get_string(get(f, "detail")), "safer: add a new column"));
+        }
+        if (strcmp(mig, "20250203000000_flag") == 0) /* the time is the UPDATE's, under line 1's lock */
+            assert_non_null(strstr(json_object_get_string(get(f, "detail")), "the wait is mostly line 2 (UPDATE)"));
+        if (strcmp(mig, "20250205000000_amount_idx") == 0)
+            concurrently = 1;
+    }
+    assert_true(type_change);
+    assert_false(concurrently);
+    json_object *worst = get(root, "worst_blocker");
+    assert_non_null(worst);
+    assert_true(json_object_get_boolean(get(worst, "blocked")));
+    json_object_put(root);
+    free(json);
+    fx_free(r);
+}
+
+/* The limits are durations with a unit; a bad one, or one without tables to measure on, is exit 2. */
+static void test_max_block_usage(void **state)
+{
+    (void)state;
+    char *errout = NULL;
+    const char *bad[] = {"2x", "0x10", "1e3s", "2 s", "-1s", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char *argv[] = {REHEARSE_BIN, "check", "--rows", "Order=10", "--max-read-block", (char *)bad[i], NULL};
+        assert_int_equal(rh_test_run(argv, NULL, NULL, &errout), 2);
+        assert_non_null(strstr(errout, "--max-read-block takes a duration"));
+        free(errout);
+    }
+    char *argv[] = {REHEARSE_BIN, "check", "--max-block", "2s", NULL};
+    assert_int_equal(rh_test_run(argv, NULL, NULL, &errout), 2);
+    assert_non_null(strstr(errout, "need --scale FILE or --rows TABLE=N"));
+    free(errout);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_max_block_usage),
+        cmocka_unit_test(test_measures_who_waits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
