@@ -12,7 +12,7 @@
 #   cases.txt                       deploy / status / resolve on the engine conformance folders below
 #                                   (stdout, stderr, exit code, ledger rows minus ids and times), on a
 #                                   kept cluster of BIN's own, stopped at the end
-# Normalised before comparing: durations ("1.23 s", "123 ms", "duration_ms": N), timestamps, ports,
+# The raw outputs are kept (OUTDIR/*.raw); normalised when compared: durations ("1.23 s", "123 ms", "duration_ms": N), timestamps, ports,
 # socket folders, temporary paths, uuids, cluster ids, and the `rehearse --version` commit.
 set -uo pipefail
 
@@ -20,7 +20,8 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "$here/.." && pwd)
 
 norm() {
-  sed -E -e 's/[0-9]+(\.[0-9]+)? ?(ms|s|µs)\b/<D>/g' \
+  sed -E -e 's/"([a-z_]*ms|[a-z_]*_s|seconds)": *[0-9.e+-]+/"\1": <D>/g' \
+         -e 's/[0-9]+(\.[0-9]+)? ?(ms|s|µs)\b/<D>/g' \
          -e 's/"(duration_ms|duration|elapsed_ms|started|finished|time|timestamp)": *[0-9.e+-]+/"\1": <D>/g' \
          -e 's/[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+( ?UTC|Z|[+-][0-9:]+)?/<T>/g' \
          -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/<UUID>/g' \
@@ -37,10 +38,7 @@ record() {
    echo "exit $?" >>"$out/scenarios.json.raw")
   (cd "$src" && REHEARSE_RUN_DIR="$run/r2" "$bin" run scenarios/ -j2 --no-color >"$out/scenarios.txt.raw" 2>/dev/null
    echo "exit $?" >>"$out/scenarios.txt.raw")
-  norm <"$out/scenarios.json.raw" >"$out/scenarios.json"
-  norm <"$out/scenarios.txt.raw" >"$out/scenarios.txt"
-  cases "$bin" "$run" >"$out/cases.raw" 2>&1
-  norm <"$out/cases.raw" >"$out/cases.txt"
+  cases "$bin" "$run" >"$out/cases.txt.raw" 2>&1
   rm -rf "$run"
 }
 
@@ -126,7 +124,7 @@ case "${1:-}" in
     [ $# = 3 ] || { echo "usage: $0 compare OLD_DIR NEW_DIR" >&2; exit 2; }
     rc=0
     for f in scenarios.json scenarios.txt cases.txt; do
-      if diff -u "$2/$f" "$3/$f" >"$3/$f.diff"; then echo "same: $f"; else echo "DIFFERENT: $f ($3/$f.diff)"; rc=1; fi
+      if diff -u <(norm <"$2/$f.raw") <(norm <"$3/$f.raw") >"$3/$f.diff"; then echo "same: $f"; else echo "DIFFERENT: $f ($3/$f.diff)"; rc=1; fi
     done
     exit $rc ;;
   *) echo "usage: $0 record OUTDIR BIN | compare OLD_DIR NEW_DIR" >&2; exit 2 ;;

@@ -21,6 +21,7 @@
 #include "migrations/txblock.h"
 #include "report/plan.h"
 #include "source/history.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -600,7 +601,7 @@ static int recover_base(rh_check_result *r, PGconn *upgrade, const rh_git_histor
         return 0;
     rh_ledger ledger = {0};
     int exists = 0;
-    if (rh_ledger_exists(upgrade, &exists, err) < 0 || (exists && rh_ledger_load(upgrade, &ledger, err) < 0))
+    if (RH_TOOL_DEFAULT->ledger_exists(upgrade, &exists, err) < 0 || (exists && RH_TOOL_DEFAULT->ledger_read(upgrade, &ledger, err) < 0))
         return rh_err_prefix(err, "reading the ledger after base failed");
     int failed_row = 0, finished_row = 0;
     for (size_t i = 0; i < ledger.n; i++) {
@@ -619,7 +620,7 @@ static int recover_base(rh_check_result *r, PGconn *upgrade, const rh_git_histor
     if (failed_row) {
         rh_engine_result res;
         rh_engine_result_init(&res);
-        if (rh_engine_resolve_rolled_back(upgrade, &h->b, x, eopts, &res, err) < 0) {
+        if (rh_tool_run(RH_TOOL_DEFAULT, "resolve --rolled-back", upgrade, &h->b, x, eopts, &res, err) < 0) {
             rh_engine_result_free(&res);
             rh_buf_free(&cmds);
             return rh_err_prefix(err, "resolve --rolled-back %s after base failed", x);
@@ -818,7 +819,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     double tb = now_ms();
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
-    if (rh_engine_deploy(upgrade, &h.a, &eopts, &rbase, err) < 0) {
+    if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.a, NULL, &eopts, &rbase, err) < 0) {
         rh_err_prefix(err, "deploy of base %s", out->base.label);
         goto out;
     }
@@ -862,7 +863,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if ((probe && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     if (on_path) {
-        if (rh_engine_deploy(upgrade, &h.b, &eopts, &rup, err) < 0) {
+        if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.b, NULL, &eopts, &rup, err) < 0) {
             rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);
             goto out;
         }

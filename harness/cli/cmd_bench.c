@@ -13,9 +13,9 @@
 #include "check/check.h"
 #include "cli/cli.h"
 #include "cluster/bench.h"
-#include "engine/engine.h"
 #include "scale/scale_bench.h"
 #include "source/git.h"
+#include "tools/prisma/prisma.h"
 #include "util/fs.h"
 
 /* Weak: present once the scenario runner provides it. */

@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
+#include "tools/tool.h"
 
 static void help(void)
 {
@@ -13,10 +14,10 @@ static void help(void)
     rh_migrate_help_common(stdout);
 }
 
-/* the one engine call; rh_migrate_main does the rest */
+/* the default tool's command (through the tool interface); rh_migrate_main does the rest */
 static int run(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err)
 {
-    return rh_engine_deploy(o->conn, &o->set, eo, res, err);
+    return rh_tool_run(RH_TOOL_DEFAULT, "deploy", o->conn, &o->set, NULL, eo, res, err);
 }
 
 int rh_cmd_deploy(int argc, char **argv)

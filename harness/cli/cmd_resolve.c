@@ -3,6 +3,7 @@
 
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
+#include "tools/tool.h"
 
 static void help(void)
 {
@@ -15,12 +16,12 @@ static void help(void)
     rh_migrate_help_common(stdout);
 }
 
-/* the one engine call (--applied or --rolled-back); rh_migrate_main does the rest */
+/* the default tool's resolve verb (--applied or --rolled-back); rh_migrate_main does the rest */
 static int run(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err)
 {
     if (o->applied)
-        return rh_engine_resolve_applied(o->conn, &o->set, o->applied, eo, res, err);
-    return rh_engine_resolve_rolled_back(o->conn, &o->set, o->rolled_back, eo, res, err);
+        return rh_tool_run(RH_TOOL_DEFAULT, "resolve --applied", o->conn, &o->set, o->applied, eo, res, err);
+    return rh_tool_run(RH_TOOL_DEFAULT, "resolve --rolled-back", o->conn, &o->set, o->rolled_back, eo, res, err);
 }
 
 int rh_cmd_resolve(int argc, char **argv)

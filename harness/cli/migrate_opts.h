@@ -63,7 +63,7 @@ int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, co
    stderr) when the cluster could not be cleaned up or its watchdog died. */
 int rh_migrate_finish(rh_migrate_opts *o);
 
-/* The command's engine call (rh_engine_deploy, _status, _resolve_*): its return code, res and err filled. */
+/* The command's call for the default tool (its verb through tools/tool.h): its return code, res and err filled. */
 typedef int (*rh_migrate_run_fn)(rh_migrate_opts *o, const rh_engine_opts *eo, rh_engine_result *res, rh_err *err);
 
 /*

@@ -13,9 +13,9 @@
 #include "engine/engine.h"
 
 /*
- * `prisma migrate deploy` of `set` (sorted by eo->profile) on `conn`, an empty database, then a
+ * The default tool's deploy of `set` (sorted by eo->profile) on `conn`, an empty database, then a
  * snapshot of its catalog with `copts` (NULL: defaults). Returns 0 with *out set; 1 when the deploy
- * fails as Prisma would (res says how, *out stays NULL); -1 when rehearse could not deploy or
+ * fails as the tool would (res says how, *out stays NULL); -1 when rehearse could not deploy or
  * snapshot (err says why). res must be initialised; the caller frees it.
  */
 int rh_engine_clean_snapshot(PGconn *conn, const rh_migset *set, const rh_engine_opts *eo,

@@ -250,9 +250,9 @@ static int load_ledger(rh_ctx *ctx, const rh_scn_step *st, rh_ledger *l)
     rh_err err;
     int exists = 0;
     memset(l, 0, sizeof *l);
-    if (rh_ledger_exists(ctx->conn, &exists, &err) < 0)
+    if (RH_TOOL_DEFAULT->ledger_exists(ctx->conn, &exists, &err) < 0)
         return rh_setup_error(ctx, st, "%s", err.msg);
-    if (exists && rh_ledger_load(ctx->conn, l, &err) < 0)
+    if (exists && RH_TOOL_DEFAULT->ledger_read(ctx->conn, l, &err) < 0)
         return rh_setup_error(ctx, st, "%s", err.msg);
     return 0;
 }
@@ -430,7 +430,7 @@ static int expect_status(rh_ctx *ctx, const rh_scn_step *st)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    int x = rh_engine_status(ctx->conn, set, &eo, &res, &err);
+    int x = rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err);
     if (x < 0) {
         rh_engine_result_free(&res);
         return rh_setup_error(ctx, st, "status: %s", err.msg);
@@ -551,7 +551,7 @@ static int expect_finding(rh_ctx *ctx, const rh_scn_step *st)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    if (rh_engine_status(ctx->conn, set, &eo, &res, &err) < 0) {
+    if (rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err) < 0) {
         rh_engine_result_free(&res);
         return rh_setup_error(ctx, st, "status: %s", err.msg);
     }

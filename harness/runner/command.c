@@ -188,15 +188,15 @@ static void *run_engine(void *data)
     const rh_scn_step *st = job->st;
     switch (st->kind) {
     case RH_STEP_DEPLOY:
-        job->rc = rh_engine_deploy(job->conn, set, &job->eo, &job->res, &job->err);
+        job->rc = rh_tool_run(RH_TOOL_DEFAULT, "deploy", job->conn, set, NULL, &job->eo, &job->res, &job->err);
         break;
     case RH_STEP_STATUS:
-        job->rc = rh_engine_status(job->conn, set, &job->eo, &job->res, &job->err);
+        job->rc = rh_tool_run(RH_TOOL_DEFAULT, "status", job->conn, set, NULL, &job->eo, &job->res, &job->err);
         break;
     default:
         job->rc = st->resolve_mode == RH_RESOLVE_APPLIED
-                      ? rh_engine_resolve_applied(job->conn, set, st->arg, &job->eo, &job->res, &job->err)
-                      : rh_engine_resolve_rolled_back(job->conn, set, st->arg, &job->eo, &job->res, &job->err);
+                      ? rh_tool_run(RH_TOOL_DEFAULT, "resolve --applied", job->conn, set, st->arg, &job->eo, &job->res, &job->err)
+                      : rh_tool_run(RH_TOOL_DEFAULT, "resolve --rolled-back", job->conn, set, st->arg, &job->eo, &job->res, &job->err);
         break;
     }
     pthread_mutex_lock(&job->mu);

@@ -19,6 +19,7 @@
 
 
 #include "migrations/split.h"
+#include "tools/prisma/prisma.h"
 #include "util/fs.h"
 
 static double now_ms(void)
@@ -518,9 +519,9 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
     if (rc == 0 && map[3] < 0)
         rc = rh_setup_error(ctx, st, "restore ledger %s: the header needs a migration_name column", what);
     int exists = 0;
-    if (rc == 0 && rh_ledger_exists(ctx->conn, &exists, &err) < 0)
+    if (rc == 0 && RH_TOOL_DEFAULT->ledger_exists(ctx->conn, &exists, &err) < 0)
         rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
-    if (rc == 0 && !exists && rh_ledger_create(ctx->conn, &err) < 0)
+    if (rc == 0 && !exists && RH_TOOL_DEFAULT->ledger_create(ctx->conn, &err) < 0)
         rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
     int recno = 1;
     /* where a record starts: the CSV file's line, or the scenario's line for a heredoc */

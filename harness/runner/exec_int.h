@@ -16,6 +16,7 @@
 #include "runner/runner.h"
 #include "source/git.h"
 #include "source/loader.h"
+#include "tools/tool.h"
 
 typedef struct rh_session {
     char *name;

@@ -41,6 +41,15 @@ const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb)
     return NULL;
 }
 
+int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_migset *set, const char *arg,
+                const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
+{
+    const rh_tool_verb *v = rh_tool_verb_find(tool, verb);
+    if (!v)
+        return rh_err_set(err, "%s has no `%s` command rehearse can play", tool->name, verb);
+    return v->run(conn, set, arg, opts, res, err);
+}
+
 const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
 {
     const rh_tool *found = NULL;

@@ -89,11 +89,22 @@ typedef struct rh_tool {
 /* Every registered tool, NULL-terminated (registry.c: one line per tool). */
 extern const rh_tool *const rh_tools[];
 
+/* The default tool (rh_tools[0]): the one a command uses when neither --tool nor detection names another. */
+#define RH_TOOL_DEFAULT (rh_tools[0])
+
 /* A tool by name; NULL when none is registered under it. */
 const rh_tool *rh_tool_find(const char *name);
 
 /* A tool's verb by name; NULL when the tool has no such command. */
 const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);
+
+/*
+ * Run a tool's verb ("deploy", "status", "resolve --applied" ...; arg: the migration it names, or
+ * NULL): the verb's return convention (the tool's exit code, res filled; -1 with err when rehearse
+ * could not run it). A verb the tool lacks is -1 with err naming both.
+ */
+int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_migset *set, const char *arg,
+                const rh_engine_opts *opts, rh_engine_result *res, rh_err *err);
 
 /*
  * Which tool's folder is this? Exactly one tool must claim it. Returns the tool, or NULL with err

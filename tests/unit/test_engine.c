@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tools/prisma/prisma.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "testlib.h"

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 #include "util/fs.h"
 #include "testlib.h"

@@ -1,13 +1,15 @@
 /*
- * prisma.c — Prisma Migrate behind the tool interface. The behaviour stays where it was (engine/
- * for deploy/status/resolve and the `_prisma_migrations` ledger, migrations/ for the folder model
- * and the version profiles): this file only plugs it in, so every text and exit code is unchanged.
+ * prisma.c — Prisma Migrate behind the tool interface: its descriptor (rh_tool_prisma, the default
+ * tool). Its commands and texts are in migrate.c, status.c, text.c and exec.c, its ledger
+ * `_prisma_migrations` in ledger.c (declared in prisma.h); the folder model and the version profiles
+ * are still in migrations/ (issue 12.1: moving them is not done yet).
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 
 /* Prisma's folder: a migration_lock.toml, or a sub-folder holding migration.sql. */

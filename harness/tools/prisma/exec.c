@@ -12,9 +12,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "engine/engine_int.h"
 #include "migrations/split.h"
 #include "migrations/sqlparser_model.h"
+#include "tools/prisma/prisma_int.h"
 
 void rh_exec_failure_free(rh_exec_failure *f)
 {
@@ -207,7 +207,7 @@ static void end_failed_block(PGconn *conn)
 int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
 {
     /* libpq cannot tell us the previous processor's argument: it is restored with NULL (fine for
-       libpq's default processor; documented in engine.h). */
+       libpq's default processor; documented in prisma.h). */
     PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
     int rc = exec_script(conn, profile, sql, len, f);
     if (rc != 0)

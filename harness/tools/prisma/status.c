@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "tools/prisma/prisma_int.h"
 
 static void add_finding(rh_engine_result *res, rh_finding_kind kind, const char *name, char *detail)
 {

@@ -1,5 +1,5 @@
 /*
- * engine.c — `migrate deploy` and `migrate resolve` as Prisma's schema engine runs them
+ * migrate.c — `migrate deploy` and `migrate resolve` as Prisma's schema engine runs them
  * (schema-engine/commands: apply_migrations, mark_migration_applied, mark_migration_rolled_back),
  * with the CLI's texts around them (packages/migrate: MigrateDeploy, MigrateResolve).
  */
@@ -7,44 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
-
-void rh_engine_result_init(rh_engine_result *res)
-{
-    memset(res, 0, sizeof *res);
-    rh_buf_init(&res->out);
-    rh_buf_init(&res->errout);
-}
-
-void rh_engine_result_free(rh_engine_result *res)
-{
-    free(res->failed_migration);
-    free(res->db_message);
-    rh_buf_free(&res->out);
-    rh_buf_free(&res->errout);
-    for (size_t i = 0; i < res->n_applied && res->applied; i++)
-        free(res->applied[i]);
-    free(res->applied);
-    for (size_t i = 0; i < res->n_findings; i++) {
-        free(res->findings[i].name);
-        free(res->findings[i].detail);
-    }
-    free(res->findings);
-    memset(res, 0, sizeof *res);
-}
-
-const char *rh_finding_kind_name(rh_finding_kind kind)
-{
-    switch (kind) {
-    case RH_FINDING_EDITED_AFTER_APPLY: return "edited-after-apply";
-    case RH_FINDING_FOLDER_GONE: return "folder-gone";
-    case RH_FINDING_WILL_REAPPLY: return "will-reapply";
-    case RH_FINDING_FAILED_ROW: return "failed";
-    case RH_FINDING_HIDDEN_LEDGER: return "hidden-ledger";
-    case RH_FINDING_SKIPPED: return "skipped";
-    }
-    return "?";
-}
+#include "tools/prisma/prisma_int.h"
 
 /* The profile to use when the caller gave none. */
 const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage)

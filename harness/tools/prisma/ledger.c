@@ -9,8 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine.h"
-#include "engine/engine_int.h"
+#include "tools/prisma/prisma_int.h"
 
 /* The DDL of PRISMA_MIGRATE.md §1, byte for byte what Prisma sends. */
 static const char LEDGER_DDL[] =
@@ -181,18 +180,6 @@ int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
     }
     PQclear(r);
     return 0;
-}
-
-void rh_ledger_free(rh_ledger *ledger)
-{
-    for (size_t i = 0; i < ledger->n; i++) {
-        free(ledger->rows[i].id);
-        free(ledger->rows[i].checksum);
-        free(ledger->rows[i].migration_name);
-        free(ledger->rows[i].logs);
-    }
-    free(ledger->rows);
-    memset(ledger, 0, sizeof *ledger);
 }
 
 /* Prisma's ids are uuid::Uuid::new_v4(): 122 random bits, version 4, RFC 4122 variant. */

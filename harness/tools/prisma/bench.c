@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
-#include "engine/engine_int.h"
+#include "tools/prisma/prisma_int.h"
 #include "util/fs.h"
 
 extern char **environ;

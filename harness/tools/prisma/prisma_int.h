@@ -1,12 +1,12 @@
 /*
- * engine_int.h — internals shared by the engine's files (not part of the public API).
+ * prisma_int.h — internals shared by Prisma Migrate's files (not part of prisma.h).
  */
-#ifndef RH_ENGINE_INT_H
-#define RH_ENGINE_INT_H
+#ifndef RH_TOOLS_PRISMA_INT_H
+#define RH_TOOLS_PRISMA_INT_H
 
 #include <libpq-fe.h>
 
-#include "engine/engine.h"
+#include "tools/prisma/prisma.h"
 
 /* Fill err from a failed PGresult (or the connection's message), prefixed by what; clears r. */
 int rh_engine_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what);

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/engine_int.h"
+#include "tools/prisma/prisma_int.h"
 
 /* The CLI's error frame: "Error: P3005\n\nmessage\n" + console.error's newline. */
 void rh_text_error(rh_engine_result *res, const char *code, const char *message)
