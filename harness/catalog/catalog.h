@@ -51,12 +51,14 @@ int rh_catalog_kind_from_name(const char *word);
 
 /* What a snapshot includes and what a diff compares. All-zero is the default. */
 typedef struct rh_catalog_opts {
-    int include_ledger;       /* keep the _prisma_migrations table (left out by default) */
+    int include_ledger;       /* keep the migration tool's ledger table (left out by default) */
     int strict_column_order;  /* record and compare column positions ("position N") */
     int include_owners;       /* record and compare "owner" (off: roles differ between clusters) */
     int include_grants;       /* record and compare "acl" (off by default, same reason) */
     int ignore_comments;      /* drop "comment" properties (recorded by default) */
     const char *default_schema; /* unqualified names; NULL: first schema of search_path, else public */
+    const char *ledger_table; /* the ledger left out, "[schema.]table" (a tool's ledger_table); NULL: the
+                                 default tool's (tools/tool.h); a bare name matches in every schema */
 } rh_catalog_opts;
 
 typedef struct rh_catalog rh_catalog;

@@ -54,8 +54,8 @@ int rh_cat_sort(rh_catalog *cat, rh_err *err);
 int rh_cat_cmp(const rh_catalog_obj *a, const rh_catalog_obj *b);
 /* 1 if a property with this key is switched off by the options (owner, acl, comment, position). */
 int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *opts);
-/* 1 if the object belongs to the _prisma_migrations ledger table. */
-int rh_cat_is_ledger(const rh_catalog_obj *o);
+/* 1 if the object belongs to the migration tool's ledger table (opts->ledger_table; opts may be NULL). */
+int rh_cat_is_ledger(const rh_catalog_obj *o, const rh_catalog_opts *opts);
 /* Does the kind have an owning table in its identity (column, constraint, trigger, policy, index)? */
 int rh_cat_kind_has_table(rh_catalog_kind k);
 /* Kinds named without a schema (schema, extension, server, publication). */

@@ -8,7 +8,7 @@
 
 static int skip_obj(const rh_catalog_obj *o, const rh_catalog_opts *opts)
 {
-    return !(opts && opts->include_ledger) && rh_cat_is_ledger(o);
+    return !(opts && opts->include_ledger) && rh_cat_is_ledger(o, opts);
 }
 
 static const char *prop_of(const rh_catalog_obj *o, const char *key)

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/tool.h"
+
 static const char *const kind_names[RH_CAT_KIND_COUNT] = {
     [RH_CAT_SCHEMA] = "schema",         [RH_CAT_EXTENSION] = "extension", [RH_CAT_ENUM] = "enum",
     [RH_CAT_DOMAIN] = "domain",         [RH_CAT_SEQUENCE] = "sequence",   [RH_CAT_TABLE] = "table",
@@ -259,11 +261,17 @@ int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *o)
     return 0;
 }
 
-int rh_cat_is_ledger(const rh_catalog_obj *o)
+int rh_cat_is_ledger(const rh_catalog_obj *o, const rh_catalog_opts *opts)
 {
+    const char *ledger = opts && opts->ledger_table ? opts->ledger_table : RH_TOOL_DEFAULT->ledger_table;
+    if (!ledger) /* a tool that keeps none (command mode) */
+        return 0;
+    const char *dot = strchr(ledger, '.');
+    const char *table = dot ? dot + 1 : ledger;
+    if (dot && (!o->schema || strlen(o->schema) != (size_t)(dot - ledger) || strncmp(o->schema, ledger, (size_t)(dot - ledger)) != 0))
+        return 0;
     const char *g = o->kind == RH_CAT_SEQUENCE || o->kind == RH_CAT_FUNCTION ? NULL : group(o);
-    return g && strcmp(g, "_prisma_migrations") == 0 &&
-           (o->kind == RH_CAT_TABLE || rh_cat_kind_has_table(o->kind));
+    return g && strcmp(g, table) == 0 && (o->kind == RH_CAT_TABLE || rh_cat_kind_has_table(o->kind));
 }
 
 /* ---- lookups and accessors ------------------------------------------------------------------------- */

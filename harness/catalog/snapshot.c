@@ -655,11 +655,11 @@ static int run_queries(PGconn *conn, rh_catalog *cat, const rh_catalog_opts *o, 
 }
 
 /* Drop the ledger table and its children unless asked for (it is asserted on by the ledger checks). */
-static void drop_ledger(rh_catalog *cat)
+static void drop_ledger(rh_catalog *cat, const rh_catalog_opts *opts)
 {
     size_t j = 0;
     for (size_t i = 0; i < cat->n; i++)
-        if (!rh_cat_is_ledger(&cat->objs[i]))
+        if (!rh_cat_is_ledger(&cat->objs[i], opts))
             cat->objs[j++] = cat->objs[i];
     cat->n = j;
 }
@@ -691,7 +691,7 @@ int rh_catalog_snapshot(PGconn *conn, const rh_catalog_opts *opts, rh_catalog **
              "ending the transaction", &ignored);
     if (rc == 0) {
         if (!o->include_ledger)
-            drop_ledger(cat);
+            drop_ledger(cat, o);
         rc = rh_cat_sort(cat, err);
     }
     if (rc < 0) {

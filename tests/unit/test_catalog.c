@@ -633,6 +633,34 @@ static void test_snapshot_inside_transaction(void **state)
     PQfinish(c);
 }
 
+/* The ledger left out is the migration tool's (a tool's ledger_table), by default the default tool's. */
+static void test_the_tools_ledger_is_left_out(void **state)
+{
+    (void)state;
+    PGconn *c = db_with("CREATE TABLE \"_prisma_migrations\" (id varchar(36) PRIMARY KEY);"
+                        "CREATE TABLE schema_migrations (version varchar PRIMARY KEY);"
+                        "CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY);"
+                        "CREATE TABLE public.__drizzle_migrations (id int)");
+    rh_catalog *cat = snap(c, NULL);
+    assert_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "schema_migrations", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, "drizzle", NULL, "__drizzle_migrations", NULL));
+    rh_catalog_free(cat);
+    /* dbmate's ledger: a bare name */
+    cat = snap(c, &(rh_catalog_opts){.ledger_table = "schema_migrations"});
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
+    assert_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "schema_migrations", NULL));
+    assert_null(rh_catalog_find(cat, RH_CAT_INDEX, NULL, NULL, "schema_migrations_pkey", NULL));
+    rh_catalog_free(cat);
+    /* drizzle's: schema-qualified, so a user's table of that name elsewhere stays */
+    cat = snap(c, &(rh_catalog_opts){.ledger_table = "drizzle.__drizzle_migrations"});
+    assert_null(rh_catalog_find(cat, RH_CAT_TABLE, "drizzle", NULL, "__drizzle_migrations", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, "public", NULL, "__drizzle_migrations", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
+    rh_catalog_free(cat);
+    PQfinish(c);
+}
+
 /* rev:REV operands go through the resolver the migrate engine registers. */
 static int fake_resolver(const char *rev, const rh_catalog_opts *opts, rh_catalog **out, void *ctx, rh_err *err)
 {
@@ -679,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_odd_identifiers),
         cmocka_unit_test(test_snapshot_inside_transaction),
         cmocka_unit_test(test_rev_operands_use_the_resolver),
+        cmocka_unit_test(test_the_tools_ledger_is_left_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
