@@ -399,8 +399,9 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, rh_err *err)
             target[n] = '\0';
             if (symlinkat(target, ddir, e->d_name) < 0)
                 rc = rh_err_errno(err, "cannot create link %s", e->d_name);
-            else if (uid != (uid_t)-1)
-                (void)fchownat(ddir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW);
+            else if (uid != (uid_t)-1 && fchownat(ddir, e->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                /* best effort: a link's own owner does not matter (access checks follow it) */
+            }
         }
         /* sockets, fifos and devices are not part of a data directory: skipped */
     }

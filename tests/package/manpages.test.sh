@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# manpages.test.sh — the man pages generated at build time (cmake/manpages.sh): rehearse(1) and one
+# rehearse-COMMAND(1) for every command in main.c's table (read from the source, not from the
+# binary's --help that the pages are made of), each holding every long option its --help names,
+# and none with a warning from man/groff (what lintian runs).
+set -uo pipefail
+: "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}" "${REHEARSE_BUILD_DIR:?}"
+man_dir=$REHEARSE_BUILD_DIR/generated/man
+fail() { echo "FAIL: $*" >&2; exit 1; }
+command -v man >/dev/null || fail "man is not installed"
+
+commands=$(grep -oE '^ *\{"[a-z]+", rh_cmd_[a-z]+,' "$REHEARSE_SOURCE_DIR/harness/cli/main.c" | grep -oE '"[a-z]+"' | tr -d '"')
+[ "$(wc -w <<<"$commands")" -ge 13 ] || fail "read only these commands from main.c: $commands"
+
+plain() { zcat "$1" | sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g'; }   # roff source, dashes and fonts undone
+check_page() {   # check_page PAGE HELP-TEXT
+  [ -s "$1" ] || fail "no man page $1"
+  local text; text=$(plain "$1")
+  for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$2" | sort -u); do
+    grep -qF -- "$opt" <<<"$text" || fail "$(basename "$1") lacks $opt"
+  done
+  local warnings
+  warnings=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l "$1" 2>&1 >/dev/null)
+  [ -z "$warnings" ] || fail "$(basename "$1"): man warns: $warnings"
+}
+
+check_page "$man_dir/rehearse.1.gz" "$("$REHEARSE_BIN" --help)"
+for c in $commands; do
+  check_page "$man_dir/rehearse-$c.1.gz" "$("$REHEARSE_BIN" "$c" --help)"
+  plain "$man_dir/rehearse.1.gz" | grep -qF "rehearse-$c(1)" || fail "rehearse(1) does not refer to rehearse-$c(1)"
+  plain "$man_dir/rehearse-$c.1.gz" | grep -qE "^rehearse-$c - " || fail "rehearse-$c(1) has no NAME line"
+done
+# no page for a command that does not exist
+for page in "$man_dir"/rehearse-*.1.gz; do
+  c=${page##*/rehearse-}; c=${c%.1.gz}
+  grep -qxF "$c" <<<"$commands" || fail "a page for no command: $page"
+done
+echo ok
