@@ -37,7 +37,7 @@ expect "check" rehearse ch
 expect "--fail-on" rehearse check --fa
 expect "--pg --pg-bin" rehearse run --pg
 expect "sarif" rehearse history --format s
-expect "human json" rehearse plan --format ""
+expect "human" rehearse plan --format h
 expect "--help --reap --stop" rehearse clusters --   # not run's --keep-failed that its help mentions
 expect "migrations-dir" rehearse deploy --migrations-dir migr
 expect "migrations-dir migrations-file" rehearse check --seed migr
