@@ -167,8 +167,19 @@ typedef struct rh_check_opts {
     double max_block_ms, max_write_block_ms, max_read_block_ms;
 } rh_check_opts;
 
+/* `check --pg 14,17`: how the check went on one of the versions. */
+typedef struct rh_check_pg {
+    char *asked;                /* as given to --pg: "14", "17.10" */
+    char *postgres;             /* the server version it ran on: "14.23" */
+    size_t at_least[3];         /* findings at or above each level (rh_check_count) on this version */
+    int deployed;               /* clean deploy and upgrade path both deployed */
+} rh_check_pg;
+
 typedef struct rh_check_result {
     rh_git_rev base, head;
+    char *postgres;             /* the server version the check ran on ("15.18"); with --pg LIST the first's */
+    rh_check_pg *pgs;           /* --pg LIST: one per version, in the order given; NULL otherwise */
+    size_t n_pgs;
     char base_how[300];         /* how the base was chosen ("--base", "merge-base of HEAD and origin/main") */
     char *migrations;           /* the folder checked, from the repository root */
     rh_profile profile;         /* head's profile (source/loader.h), used for every deploy of the check */
@@ -219,6 +230,20 @@ void rh_check_result_free(rh_check_result *r);
 
 /* Findings at or above a level. */
 size_t rh_check_count(const rh_check_result *r, rh_check_level at_least);
+
+/*
+ * --pg 14,17 (a comma in opts->pg_version): the whole check on each version in turn (all found
+ * first: a missing one is a setup error before anything runs), merged into one result: a finding
+ * every version gives is kept once, one that only some give names them ("[pg 14] ..."), and a
+ * migration that deploys on one version and fails on another is an error finding naming both
+ * (code "differs-across-versions"). r->pgs says how each version went. The lock report (traces)
+ * is the first version's. Without a comma: rh_check_run.
+ */
+int rh_check_run_versions(const rh_check_opts *opts, rh_check_result *out, rh_err *err);
+
+/* "PostgreSQL 15.18", or per version "PostgreSQL 14.23 (--pg 14): failed, 1 error; 15.18 (--pg 15): passed";
+   the one text every format prints. */
+void rh_check_postgres_text(const rh_check_result *r, rh_check_level fail_on, rh_buf *out);
 
 /*
  * The default base: the merge-base of HEAD with origin/main, else main (then origin/master,

@@ -109,6 +109,12 @@ void rh_check_result_free(rh_check_result *r)
     free(r->recovery);
     free(r->migrations);
     free(r->kept);
+    free(r->postgres);
+    for (size_t i = 0; i < r->n_pgs; i++) {
+        free(r->pgs[i].asked);
+        free(r->pgs[i].postgres);
+    }
+    free(r->pgs);
     rh_scale_fill_result_free(&r->fill);
     memset(r, 0, sizeof *r);
 }

@@ -132,6 +132,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     human_worst_blocker(r, color, out);
     rh_buf_puts(out, "  ");
     rh_report_profile_line(&r->profile, r->profile_source, out);
+    rh_buf pg;
+    rh_buf_init(&pg);
+    rh_check_postgres_text(r, RH_CHECK_ERROR, &pg);
+    rh_report_term_printf(out, "\n  %s", pg.data);
+    rh_buf_free(&pg);
     rh_report_term_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
     for (size_t i = 0; i < r->n_added; i++)
         rh_report_term_printf(out, "    new: %s\n", r->added[i]);
@@ -175,10 +180,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
-        rh_report_term_printf(out, "\n  locks of %s (%s)%s:\n", t->migration, t->file,
-                      !t->measured ? ""
-                      : t->autocommit ? ", measured; each statement commits on its own"
-                                      : ", measured; the file runs as one transaction");
+        rh_report_term_printf(out, "\n  locks of %s (%s)%s%s%s:\n", t->migration, t->file,
+                              r->n_pgs ? " on PostgreSQL " : "", r->n_pgs ? r->postgres : "",
+                              !t->measured ? ""
+                              : t->autocommit ? ", measured; each statement commits on its own"
+                                              : ", measured; the file runs as one transaction");
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
             rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,
@@ -347,6 +353,22 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(head, "sha", jstr(r->head.sha));
     json_object_object_add(root, "head", head);
     json_object_object_add(root, "prisma", jstr(r->profile.version));
+    json_object_object_add(root, "postgres", jstr(r->postgres));
+    json_object *pgs = r->n_pgs ? json_object_new_array() : NULL;
+    for (size_t i = 0; i < r->n_pgs; i++) {
+        const rh_check_pg *p = &r->pgs[i];
+        json_object *po = json_object_new_object();
+        json_object_object_add(po, "asked", jstr(p->asked));
+        json_object_object_add(po, "postgres", jstr(p->postgres));
+        json_object_object_add(po, "deployed", json_object_new_boolean(p->deployed));
+        json_object_object_add(po, "errors", json_object_new_int64((int64_t)p->at_least[RH_CHECK_ERROR]));
+        json_object_object_add(po, "warnings", json_object_new_int64(
+                                                   (int64_t)(p->at_least[RH_CHECK_WARNING] - p->at_least[RH_CHECK_ERROR])));
+        json_object_object_add(po, "notices", json_object_new_int64(
+                                                  (int64_t)(p->at_least[RH_CHECK_NOTICE] - p->at_least[RH_CHECK_WARNING])));
+        json_object_array_add(pgs, po);
+    }
+    json_object_object_add(root, "postgres_versions", pgs);
     json_object_object_add(root, "superuser", json_object_new_boolean(r->superuser));
     json_object_object_add(root, "scale", scale_json(r));
     json_object_object_add(root, "worst_blocker", worst_json(r));
@@ -485,19 +507,21 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
 void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_buf *out)
 {
     const char steps[] = "abcdef";
-    size_t failures = 0, skipped = 0;
+    size_t failures = 0, skipped = 0, tests = 6 + r->n_pgs;
     for (const char *s = steps; *s; s++) {
         step_state st = step_state_of(r, *s);
         failures += count_step(r, *s, fail_on) ? 1 : 0;
         skipped += (st == STEP_SKIPPED || st == STEP_NOT_RUN) && !count_step(r, *s, fail_on) ? 1 : 0;
     }
+    for (size_t i = 0; i < r->n_pgs; i++)
+        failures += r->pgs[i].at_least[fail_on] || !r->pgs[i].deployed;
     rh_buf_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"6\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n", failures,
-                  r->ms_total / 1000.0);
+    rh_buf_printf(out, "<testsuites name=\"rehearse check\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" time=\"%.3f\">\n",
+                  tests, failures, r->ms_total / 1000.0);
     rh_buf_printf(out, "  <testsuite name=\"rehearse check ");
     rh_report_xml_text(out, r->migrations);
-    rh_buf_printf(out, "\" tests=\"6\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", failures,
-                  skipped, r->ms_total / 1000.0);
+    rh_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", tests,
+                  failures, skipped, r->ms_total / 1000.0);
     /* the profile every step used: the suite's properties */
     json_object *prof = rh_report_profile_json(&r->profile, r->profile_from, r->profile_source);
     rh_buf_puts(out, "    <properties>\n");
@@ -506,8 +530,33 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
         rh_report_xml_text(out, json_object_get_string(val));
         rh_buf_puts(out, "\"/>\n");
     }
+    rh_buf pg;
+    rh_buf_init(&pg);
+    rh_check_postgres_text(r, fail_on, &pg);
+    rh_buf_puts(out, "      <property name=\"postgres\" value=\"");
+    rh_report_xml_text(out, pg.data);
+    rh_buf_puts(out, "\"/>\n");
+    rh_buf_free(&pg);
     rh_buf_puts(out, "    </properties>\n");
     json_object_put(prof);
+    for (size_t i = 0; i < r->n_pgs; i++) { /* --pg LIST: a test case per version */
+        const rh_check_pg *p = &r->pgs[i];
+        rh_buf_puts(out, "    <testcase classname=\"rehearse.check\" name=\"[pg ");
+        rh_report_xml_text(out, p->asked);
+        rh_buf_puts(out, "] PostgreSQL ");
+        rh_report_xml_text(out, p->postgres);
+        rh_buf_puts(out, "\">\n");
+        if (p->at_least[fail_on] || !p->deployed) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "%s on PostgreSQL %s: %zu error(s), %zu finding(s) at --fail-on %s or above",
+                     p->deployed ? "deployed" : "does not deploy", p->postgres, p->at_least[RH_CHECK_ERROR],
+                     p->at_least[fail_on], rh_check_level_name(fail_on));
+            rh_buf_puts(out, "      <failure type=\"postgres\" message=\"");
+            rh_report_xml_text(out, msg);
+            rh_buf_puts(out, "\"/>\n");
+        }
+        rh_buf_puts(out, "    </testcase>\n");
+    }
     for (const char *s = steps; *s; s++) {
         rh_buf_printf(out, "    <testcase classname=\"rehearse.check\" name=\"(%c) %s\">\n", *s, step_title(*s));
         rh_buf notes;

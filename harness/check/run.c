@@ -802,6 +802,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->superuser = o->superuser;
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;
+    out->postgres = rh_xstrdup(rh_cluster_pgbin(cluster)->version);
     out->ms_cluster = now_ms() - tc;
     rh_engine_opts eopts = {.profile = &h.profile};
 

@@ -58,7 +58,7 @@ static void help(FILE *f)
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
-            "  --pg VERSION          PostgreSQL version: 17, 17.10 (default: $REHEARSE_PG, else any)\n"
+            "  --pg VERSION[,...]    PostgreSQL version: 17, 17.10; 14,17 checks on each (default: $REHEARSE_PG, else any)\n"
             "  --color / --no-color  colour in the human report (default: when stdout is a terminal)\n\n"
             "exit: 0 clean, 1 findings at or above --fail-on, 2 usage or setup error\n");
 }
@@ -143,12 +143,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
-        case O_PGVER:
-            if (strchr(optarg, ','))
-                return rh_cli_usage_error("check", "--pg %s: check runs on one PostgreSQL version; run it once per "
-                                          "version (--pg 14, then --pg 17)", optarg);
-            o.pg_version = optarg;
-            break;
+        case O_PGVER: o.pg_version = optarg; break;
         case O_COLOR: color = 1; break;
         case O_NOCOLOR: color = 0; break;
         case 'h':
@@ -186,7 +181,7 @@ int rh_cmd_check(int argc, char **argv)
         return rh_cli_usage_error("check", "%s", err.msg);
     }
     o.scale = scale_file || nrows ? &scale : NULL;
-    int run_rc = rh_check_run(&o, &res, &err);
+    int run_rc = rh_check_run_versions(&o, &res, &err);
     rh_scale_free(&scale);
     if (run_rc < 0) {
         fprintf(stderr, "rehearse check: %s\n", err.msg);

@@ -72,6 +72,13 @@ void rh_report_check_html(const rh_check_result *r, rh_check_level fail_on, rh_b
     rh_buf_puts(out, " · ");
     rh_report_html_text(out, r->migrations);
     rh_buf_printf(out, " · %zu new migration(s) · %.1f s</p>\n", r->n_added, r->ms_total / 1000.0);
+    rh_buf pg;
+    rh_buf_init(&pg);
+    rh_check_postgres_text(r, fail_on, &pg);
+    rh_buf_puts(out, "<p id=\"postgres\">");
+    rh_report_html_text(out, pg.data);
+    rh_buf_puts(out, "</p>\n");
+    rh_buf_free(&pg);
     if (r->n_traces) {
         rh_buf_puts(out, "<h2>New migrations</h2>\n");
         for (size_t i = 0; i < r->n_traces; i++)

@@ -125,7 +125,13 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
     rh_report_markdown_text(out, r->head.label);
     rh_buf_puts(out, " · ");
     rh_report_markdown_text(out, r->migrations);
-    rh_buf_printf(out, " · %zu new migration(s)\n\n", r->n_added);
+    rh_buf_printf(out, " · %zu new migration(s) · ", r->n_added);
+    rh_buf pg;
+    rh_buf_init(&pg);
+    rh_check_postgres_text(r, fail_on, &pg);
+    rh_report_markdown_text(out, pg.data);
+    rh_buf_free(&pg);
+    rh_buf_puts(out, "\n\n");
 
     /* the sections in order; each part is kept whole or cut with what follows */
     size_t cut_rows = 0, cut_findings = 0;

@@ -96,8 +96,8 @@ static void add_result(json_object *rules, json_object *results, const char *cod
     json_object_array_add(results, res);
 }
 
-/* The log around the rules and results: one run of the tool "rehearse". */
-static void write_log(json_object *rules, json_object *results, rh_buf *out)
+/* The log around the rules and results: one run of the tool "rehearse"; props: the run's, NULL if none. */
+static void write_log(json_object *rules, json_object *results, json_object *props, rh_buf *out)
 {
     json_object *driver = json_object_new_object();
     json_object_object_add(driver, "name", json_object_new_string("rehearse"));
@@ -107,6 +107,8 @@ static void write_log(json_object *rules, json_object *results, rh_buf *out)
     json_object *run = json_object_new_object();
     json_object_object_add(run, "tool", tool);
     json_object_object_add(run, "results", results);
+    if (props)
+        json_object_object_add(run, "properties", props);
     json_object *runs = json_object_new_array();
     json_object_array_add(runs, run);
     json_object *root = json_object_new_object();
@@ -132,7 +134,14 @@ void rh_report_check_sarif(const rh_check_result *r, rh_buf *out)
         add_result(rules, results, f->code, help_of(f->step), sarif_level(f->level), f->message, f->detail, f->file,
                    f->line, props);
     }
-    write_log(rules, results, out);
+    /* the PostgreSQL version(s) the check ran on: the run's property */
+    rh_buf pg;
+    rh_buf_init(&pg);
+    rh_check_postgres_text(r, RH_CHECK_ERROR, &pg);
+    json_object *run_props = json_object_new_object();
+    json_object_object_add(run_props, "postgres", json_object_new_string(pg.data));
+    rh_buf_free(&pg);
+    write_log(rules, results, run_props, out);
 }
 
 void rh_report_history_sarif(const rh_git_history *h, rh_buf *out)
@@ -151,5 +160,5 @@ void rh_report_history_sarif(const rh_git_history *h, rh_buf *out)
                    "no migration.sql, an order that depends on the collation).",
                    f->hazard ? "warning" : "note", f->message, NULL, f->file, 1, props);
     }
-    write_log(rules, results, out);
+    write_log(rules, results, NULL, out);
 }
