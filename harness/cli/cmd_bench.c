@@ -34,7 +34,7 @@ static void help(void)
            "git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
            "catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
            "check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
-           "scale      fill a 10-column Prisma table with --rows N rows (default 1000000), server-side: rows/s\n"
+           "scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
            "scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
 }
 

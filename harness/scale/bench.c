@@ -1,7 +1,10 @@
 /*
- * bench.c — `rehearse bench scale`: rows per second of the filler on a typical 10-column Prisma
- * table (text cuid id, unique e-mail, enum, timestamps, nullable columns with a null fraction),
- * in a fresh cluster; the table is emptied (TRUNCATE) before each run. Timings live only here.
+ * bench.c — `rehearse bench scale`: rows per second of the filler on two typical 10-column Prisma
+ * tables in a fresh cluster: "User" (text cuid id, unique e-mail, enum, timestamps, nullable columns
+ * with a null fraction) and "Post" (its child: a foreign key to User with its @@index, a unique slug).
+ * Each run fills both tables the bulk way (rh_scale_fill) and the direct way (rows through the
+ * indexes and foreign-key triggers, the filler of the previous session), interleaved, after a
+ * TRUNCATE, so both see the same machine load. Timings live only here.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +20,15 @@ static const char bench_schema[] =
     "\"role\" \"Role\" NOT NULL, \"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, "
     "\"updatedAt\" TIMESTAMP(3) NOT NULL, \"age\" INTEGER, \"score\" DOUBLE PRECISION NOT NULL, "
     "\"active\" BOOLEAN NOT NULL DEFAULT true, \"data\" JSONB, CONSTRAINT \"User_pkey\" PRIMARY KEY (\"id\"));"
-    "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");";
+    "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(\"email\");"
+    "CREATE TABLE \"Post\" (\"id\" TEXT NOT NULL, \"slug\" TEXT NOT NULL, \"title\" TEXT NOT NULL, \"body\" TEXT, "
+    "\"published\" BOOLEAN NOT NULL DEFAULT false, \"views\" INTEGER NOT NULL, \"authorId\" TEXT NOT NULL, "
+    "\"createdAt\" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, \"updatedAt\" TIMESTAMP(3) NOT NULL, "
+    "\"rating\" DOUBLE PRECISION, CONSTRAINT \"Post_pkey\" PRIMARY KEY (\"id\"));"
+    "CREATE UNIQUE INDEX \"Post_slug_key\" ON \"Post\"(\"slug\");"
+    "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");"
+    "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\") REFERENCES \"User\"(\"id\") "
+    "ON DELETE RESTRICT ON UPDATE CASCADE;";
 
 static const char bench_stats[] =
     "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": \"User\", \"rows\": 0, "
@@ -25,7 +36,42 @@ static const char bench_stats[] =
     "{\"name\": \"name\", \"null_frac\": 0.2, \"n_distinct\": -0.5, \"avg_width\": 14},"
     "{\"name\": \"age\", \"null_frac\": 0.5, \"n_distinct\": 90, \"avg_width\": 4},"
     "{\"name\": \"role\", \"null_frac\": 0, \"n_distinct\": 3, \"avg_width\": 4},"
-    "{\"name\": \"data\", \"null_frac\": 0.7, \"n_distinct\": -0.3, \"avg_width\": 20}]}]}";
+    "{\"name\": \"data\", \"null_frac\": 0.7, \"n_distinct\": -0.3, \"avg_width\": 20}]},"
+    "{\"schema\": \"public\", \"name\": \"Post\", \"rows\": 0, \"table_bytes\": -1, \"index_bytes\": -1, "
+    "\"dead_tuples\": -1, \"columns\": ["
+    "{\"name\": \"title\", \"null_frac\": 0, \"n_distinct\": -0.8, \"avg_width\": 30},"
+    "{\"name\": \"body\", \"null_frac\": 0.1, \"n_distinct\": -0.9, \"avg_width\": 60},"
+    "{\"name\": \"views\", \"null_frac\": 0, \"n_distinct\": 1000, \"avg_width\": 4},"
+    "{\"name\": \"rating\", \"null_frac\": 0.4, \"n_distinct\": 50, \"avg_width\": 8}]}]}";
+
+enum { USER, POST, NTABLES };
+static const char *const table_names[NTABLES] = {"User", "Post"};
+static const char *const way_names[2] = {"bulk", "direct"};
+
+/* Fill both tables once the given way; rows/s per table into rate[table]. */
+static int fill_once(PGconn *conn, const rh_scale *s, int direct, long long rows, double rate[NTABLES], rh_err *err)
+{
+    PQclear(PQexec(conn, "TRUNCATE \"User\", \"Post\""));
+    rh_scale_fill_opts fo = {.direct = direct};
+    rh_scale_fill_result fr;
+    if (rh_scale_fill_with(conn, s, &fo, &fr, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < fr.n; i++) {
+        const rh_scale_filled *f = &fr.tables[i];
+        int t = strcmp(f->name, "User") == 0 ? USER : POST;
+        if (f->inserted != rows) {
+            rc = rh_err_set(err, "the filler (%s) inserted %lld of %lld rows into %s: %s", way_names[direct], f->inserted,
+                            rows, f->name, f->note ? f->note : "?");
+            break;
+        }
+        rate[t] = f->ms > 0 ? (double)rows / (f->ms / 1000) : 0;
+    }
+    if (rc == 0 && fr.n != NTABLES)
+        rc = rh_err_set(err, "the filler filled %zu of the %d tables", fr.n, NTABLES);
+    rh_scale_fill_result_free(&fr);
+    return rc;
+}
 
 int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json, rh_buf *out, rh_err *err)
 {
@@ -33,7 +79,10 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
     if (rh_cluster_start(&c, co, err) < 0)
         return -1;
     int rc = -1;
-    double *rate = rh_xcalloc((size_t)runs, sizeof *rate), *secs = rh_xcalloc((size_t)runs, sizeof *secs);
+    double *rate[2][NTABLES];
+    for (int w = 0; w < 2; w++)
+        for (int t = 0; t < NTABLES; t++)
+            rate[w][t] = rh_xcalloc((size_t)runs, sizeof(double));
     rh_scale s = {0};
     PGconn *conn = NULL;
     if (rh_cluster_create_db(c, "bench_scale", err) < 0 || !(conn = rh_cluster_connect(c, "bench_scale", err)))
@@ -45,43 +94,55 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
     PQclear(r);
     if (!ok || rh_scale_parse(&s, bench_stats, "bench stats", err) < 0)
         goto out;
-    s.tables[0].rows = rows;
+    for (size_t t = 0; t < s.ntables; t++)
+        s.tables[t].rows = rows;
     for (int i = 0; i < runs; i++) {
-        PQclear(PQexec(conn, "TRUNCATE \"User\""));
-        rh_scale_fill_result fr;
-        if (rh_scale_fill(conn, &s, &fr, err) < 0)
-            goto out;
-        int full = fr.n == 1 && fr.rows == rows;
-        if (!full)
-            rh_err_set(err, "the filler inserted %lld of %lld rows: %s", fr.rows, rows,
-                       fr.n && fr.tables[0].note ? fr.tables[0].note : "no table filled");
-        secs[i] = fr.ms / 1000;
-        rate[i] = fr.ms > 0 ? (double)fr.rows / (fr.ms / 1000) : 0;
-        rh_scale_fill_result_free(&fr);
-        if (!full)
-            goto out;
+        for (int k = 0; k < 2; k++) { /* alternate which way goes first */
+            int w = (i + k) % 2;
+            double one[NTABLES] = {0};
+            if (fill_once(conn, &s, w, rows, one, err) < 0)
+                goto out;
+            for (int t = 0; t < NTABLES; t++)
+                rate[w][t][i] = one[t];
+        }
     }
-    rh_stats rs = rh_stats_of(rate, (size_t)runs), ss = rh_stats_of(secs, (size_t)runs);
+    rh_stats st[2][NTABLES];
+    for (int w = 0; w < 2; w++)
+        for (int t = 0; t < NTABLES; t++)
+            st[w][t] = rh_stats_of(rate[w][t], (size_t)runs);
     if (json) {
-        rh_buf_printf(out, "{\"benchmark\": \"scale\", \"table\": \"User\", \"columns\": 10, \"rows\": %lld, "
-                           "\"runs\": %d, \"rows_per_s\": ", rows, runs);
-        rh_stats_json(out, rs);
-        rh_buf_puts(out, ", \"seconds\": ");
-        rh_stats_json(out, ss);
-        rh_buf_puts(out, "}\n");
+        rh_buf_printf(out, "{\"benchmark\": \"scale\", \"columns\": 10, \"rows\": %lld, \"runs\": %d, \"rows_per_s\": {", rows,
+                      runs);
+        for (int w = 0; w < 2; w++) {
+            rh_buf_printf(out, "%s\"%s\": {", w ? ", " : "", way_names[w]);
+            for (int t = 0; t < NTABLES; t++) {
+                rh_buf_printf(out, "%s\"%s\": ", t ? ", " : "", table_names[t]);
+                rh_stats_json(out, st[w][t]);
+            }
+            rh_buf_puts(out, "}");
+        }
+        rh_buf_puts(out, "}}\n");
     } else {
-        rh_buf_printf(out, "scale benchmark: fill a 10-column Prisma table (text id, unique email, enum, timestamps, "
-                           "4 nullable) with %lld rows, server-side, %d runs\n"
-                           "  median %.0f rows/s (min %.0f, max %.0f); median %.2f s per fill "
-                           "(target >= 1 000 000 rows/s)\n",
-                      rows, runs, rs.median, rs.min, rs.max, ss.median);
+        rh_buf_printf(out, "scale benchmark: fill two 10-column Prisma tables (User: text id, unique email, enum, timestamps, "
+                           "4 nullable; Post: its child, foreign key + index, unique slug) with %lld rows each, "
+                           "server-side, %d runs of each way, interleaved (target >= 1 000 000 rows/s per table)\n",
+                      rows, runs);
+        for (int t = 0; t < NTABLES; t++)
+            for (int w = 0; w < 2; w++)
+                rh_buf_printf(out, "  %-4s %-6s median %8.0f rows/s (min %.0f, max %.0f); median %.2f s per fill\n",
+                              table_names[t], way_names[w], st[w][t].median, st[w][t].min, st[w][t].max,
+                              st[w][t].median > 0 ? (double)rows / st[w][t].median : 0);
+        for (int t = 0; t < NTABLES; t++)
+            rh_buf_printf(out, "  %s: bulk is %.1fx the direct way (medians)\n", table_names[t],
+                          st[1][t].median > 0 ? st[0][t].median / st[1][t].median : 0);
     }
     rc = 0;
 out:
     rh_scale_free(&s);
     PQfinish(conn);
-    free(rate);
-    free(secs);
+    for (int w = 0; w < 2; w++)
+        for (int t = 0; t < NTABLES; t++)
+            free(rate[w][t]);
     rh_err ignored;
     rh_cluster_stop(c, &ignored);
     return rc;

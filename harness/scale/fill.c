@@ -149,8 +149,195 @@ static char *value_expr(PGconn *conn, const char *typname, const char *fmt_type,
     return NULL;
 }
 
+/* Why the generated rows were refused, for the table's note. */
+static void note_refusal(rh_buf *note, const char *step, const PGresult *r)
+{
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    int check = state && !strcmp(state, "23514");
+    rh_buf_printf(note, "%sskipped: %s%s%s%s: %s%s%s", note->len ? "; " : "", check ? "CHECK constraint " : "the generated rows fail",
+                  check && con ? con : "", check ? " rejects the generated values" : "", step, msg ? msg : PQresultErrorMessage(r),
+                  detail ? " " : "", detail ? detail : "");
+}
+
+/* The old way, kept for `rehearse bench scale` to compare against: one INSERT through the table's
+   indexes and foreign-key triggers as they are, autocommit. */
+static void insert_direct(PGconn *conn, const char *ins, rh_scale_filled *f, rh_buf *note)
+{
+    PGresult *r = PQexec(conn, ins);
+    if (PQresultStatus(r) == PGRES_COMMAND_OK)
+        f->inserted = atoll(PQcmdTuples(r));
+    else
+        note_refusal(note, "", r);
+    PQclear(r);
+}
+
+/* Run one statement of the bulk transaction; on failure the note says which step and why. */
+static int bulk_step(PGconn *conn, const char *sql, const char *step, rh_buf *note)
+{
+    PGresult *r = PQexec(conn, sql);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        note_refusal(note, step, r);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Tables that must be truncated with t (t and every table referring to it, transitively), as
+ * "a, b, c"; NULL when one of them holds rows, has a TRUNCATE trigger or takes part in
+ * inheritance or partitioning: then t is not truncated.
+ */
+static char *truncate_list(PGconn *conn, unsigned oid)
+{
+    char sql[1200];
+    snprintf(sql, sizeof sql,
+             "WITH RECURSIVE refs(oid) AS (SELECT %u::oid UNION SELECT k.conrelid FROM pg_constraint k JOIN refs "
+             "ON k.confrelid = refs.oid WHERE k.contype = 'f') "
+             "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), "
+             "c.relkind <> 'r' OR c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid "
+             "OR h.inhparent = c.oid) OR EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = c.oid "
+             "AND NOT tg.tgisinternal AND tg.tgtype & 32 <> 0) "
+             "FROM refs JOIN pg_class c ON c.oid = refs.oid JOIN pg_namespace n ON n.oid = c.relnamespace",
+             oid);
+    PGresult *r = PQexec(conn, sql);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return NULL;
+    }
+    rh_buf list;
+    rh_buf_init(&list);
+    int ok = 1;
+    for (int i = 0; i < PQntuples(r) && ok; i++) {
+        if (PQgetvalue(r, i, 1)[0] == 't') {
+            ok = 0;
+            break;
+        }
+        char *q = rh_xasprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s)", PQgetvalue(r, i, 0));
+        PGresult *e = PQexec(conn, q);
+        ok = PQresultStatus(e) == PGRES_TUPLES_OK && PQgetvalue(e, 0, 0)[0] == 'f';
+        PQclear(e);
+        free(q);
+        rh_buf_printf(&list, "%s%s", list.len ? ", " : "", PQgetvalue(r, i, 0));
+    }
+    PQclear(r);
+    if (!ok || !list.len) {
+        rh_buf_free(&list);
+        return NULL;
+    }
+    return rh_buf_steal(&list);
+}
+
+/*
+ * The fast way (measured in docs/scale.md): in one transaction, truncate the table when it and the
+ * tables referring to it are empty (under wal_level=minimal a relation created in the transaction
+ * writes no WAL), drop its plain indexes and its own foreign keys, insert, then add the foreign
+ * keys back (one validating join instead of a trigger per row: a value that is wrong fails it,
+ * 23503, as it would have failed the insert) and build the indexes again (a sort instead of a
+ * btree insert per row; a unique index over duplicates fails, 23505). Primary keys, unique and
+ * exclusion constraints stay: the insert checks them as production would. Anything that cannot be
+ * put back exactly is left in place: indexes with a comment, a tablespace, statistics targets,
+ * REPLICA IDENTITY or CLUSTER, indexes something depends on (a foreign key's referenced index), and
+ * whatever belongs to inheritance or partitioning. A failure rolls everything back: the table is
+ * then as it was, and the note says why.
+ */
+static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *qn, int empty, const char *ins,
+                        rh_scale_filled *f, rh_buf *note)
+{
+    char sql[2000];
+    char **undo = NULL; /* statements that put back what was dropped, in order */
+    size_t nundo = 0;
+    if (bulk_step(conn, "BEGIN", "", note) < 0)
+        return;
+    /* memory for the index builds' sorts and the foreign-key join (the server's, per sort: bounded) */
+    int ok = bulk_step(conn, "SET LOCAL maintenance_work_mem = '256MB'", "", note) == 0 &&
+             bulk_step(conn, "SET LOCAL work_mem = '64MB'", "", note) == 0;
+    char *trunc = ok && empty ? truncate_list(conn, t->oid) : NULL;
+    if (trunc) {
+        char *q = rh_xasprintf("TRUNCATE ONLY %s", trunc);
+        ok = bulk_step(conn, q, " (truncating the empty tables)", note) == 0;
+        free(q);
+        free(trunc);
+    }
+    snprintf(sql, sizeof sql,
+             "SELECT c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid OR h.inhparent = c.oid) "
+             "FROM pg_class c WHERE c.oid = %u",
+             t->oid);
+    PGresult *r = ok ? PQexec(conn, sql) : NULL;
+    int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f';
+    PQclear(r);
+    if (ok && plain) {
+        /* its own foreign keys: dropped now, added back (validated) after the insert */
+        snprintf(sql, sizeof sql,
+                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                 "WHERE k.conrelid = %u AND k.contype = 'f' AND k.conparentid = 0 AND k.coninhcount = 0 "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
+                 "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
+                 t->oid);
+        r = PQexec(conn, sql);
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r); i++) {
+            char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
+            ok = bulk_step(conn, q, " (dropping a foreign key for the load)", note) == 0;
+            free(q);
+            undo = rh_xrealloc(undo, (nundo + 1) * sizeof *undo);
+            undo[nundo++] = rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        }
+        PQclear(r);
+        /* its plain indexes (no constraint's, none that anything depends on): dropped, built again after */
+        snprintf(sql, sizeof sql,
+                 "SELECT pg_get_indexdef(i.indexrelid), quote_ident(n.nspname) || '.' || quote_ident(ic.relname) "
+                 "FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace "
+                 "WHERE i.indrelid = %u AND i.indisvalid AND i.indisready AND NOT i.indisreplident AND NOT i.indisclustered "
+                 "AND ic.reltablespace = 0 "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass "
+                 "AND d.refobjid = i.indexrelid) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = i.indexrelid "
+                 "AND d.classoid = 'pg_class'::regclass) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indexrelid "
+                 "AND a.attstattarget IS NOT NULL AND a.attstattarget <> -1) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) ORDER BY ic.relname",
+                 t->oid);
+        r = ok ? PQexec(conn, sql) : NULL;
+        ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r); i++) {
+            char *q = rh_xasprintf("DROP INDEX %s", PQgetvalue(r, i, 1));
+            ok = bulk_step(conn, q, " (dropping an index for the load)", note) == 0;
+            free(q);
+            undo = rh_xrealloc(undo, (nundo + 1) * sizeof *undo);
+            undo[nundo++] = rh_xstrdup(PQgetvalue(r, i, 0));
+        }
+        PQclear(r);
+    }
+    if (ok) {
+        r = PQexec(conn, ins);
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            f->inserted = atoll(PQcmdTuples(r));
+        else
+            note_refusal(note, "", r), ok = 0;
+        PQclear(r);
+    }
+    /* put back what was dropped, one statement at a time so that the note names the one that failed */
+    for (size_t i = 0; i < nundo; i++) {
+        if (ok) {
+            char *step = rh_xasprintf(" (%s)", undo[i]);
+            ok = bulk_step(conn, undo[i], step, note) == 0;
+            free(step);
+        }
+        free(undo[i]);
+    }
+    free(undo);
+    if (!ok || bulk_step(conn, "COMMIT", " (commit)", note) < 0) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        f->inserted = 0;
+    }
+}
+
 /* Fill one table; the note says what was not done. */
-static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, rh_scale_filled *f)
+static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct, rh_scale_filled *f)
 {
     char *qs = ident(conn, t->schema), *qn = ident(conn, t->name);
     char sql[1024];
@@ -290,20 +477,11 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, rh_scale_fi
                                             cols.data, vals.data, n, joins.len ? joins.data : "")
                              : rh_xasprintf("INSERT INTO %s.%s SELECT FROM generate_series(1::bigint, %lld) g", qs, qn, n);
         double t0 = now_ms();
-        r = PQexec(conn, ins);
+        if (direct)
+            insert_direct(conn, ins, f, &note);
+        else
+            insert_bulk(conn, t, qs, qn, f->before == 0, ins, f, &note);
         f->ms = now_ms() - t0;
-        if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-            f->inserted = atoll(PQcmdTuples(r));
-        } else {
-            const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-            const char *con = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
-            rh_buf_printf(&note, "%sskipped: %s%s%s: %s", note.len ? "; " : "",
-                          state && !strcmp(state, "23514") ? "CHECK constraint " : "the generated rows fail",
-                          state && !strcmp(state, "23514") && con ? con : "",
-                          state && !strcmp(state, "23514") ? " rejects the generated values" : "",
-                          PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
-        }
-        PQclear(r);
         free(ins);
         if (f->inserted > 0) {
             snprintf(sql, sizeof sql, "ANALYZE %s.%s", qs, qn);
@@ -321,6 +499,12 @@ out:
 }
 
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err)
+{
+    return rh_scale_fill_with(conn, s, NULL, out, err);
+}
+
+int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts *opts, rh_scale_fill_result *out,
+                       rh_err *err)
 {
     memset(out, 0, sizeof *out);
     PGresult *r = query(conn,
@@ -389,7 +573,7 @@ int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh
         f->schema = rh_xstrdup(ts[pick].schema);
         f->name = rh_xstrdup(ts[pick].name);
         f->target = ts[pick].want->rows;
-        fill_table(conn, &ts[pick], broken[pick], f);
+        fill_table(conn, &ts[pick], broken[pick], opts && opts->direct, f);
         out->rows += f->inserted;
         out->ms += f->ms;
     }

@@ -72,7 +72,7 @@ typedef struct rh_scale_filled {
     long long before;   /* rows before */
     long long target;   /* rows asked for */
     long long inserted; /* rows added (0 when skipped) */
-    double ms;          /* INSERT ... SELECT time, without ANALYZE */
+    double ms;          /* the load: INSERT ... SELECT and putting back the indexes and foreign keys, without ANALYZE */
     char *note;         /* NULL, or what was done instead (skipped: why; cycle broken; columns left NULL) */
 } rh_scale_filled;
 
@@ -92,9 +92,22 @@ typedef struct rh_scale_fill_result {
  * unique). A CHECK constraint is satisfied when the generated values pass it; when they do not,
  * the table is skipped and its note says so. A foreign-key cycle is broken at a table whose cycle
  * columns are nullable (left NULL, said in its note). -1 only when the database cannot be read.
+ * Each table is loaded in one transaction the bulk way (docs/scale.md): its plain indexes and own
+ * foreign keys are dropped and put back exactly (validated), empty tables are truncated first so
+ * that the load writes no WAL; a failure rolls that table back to how it was.
  */
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err);
 void rh_scale_fill_result_free(rh_scale_fill_result *r);
+
+/* How to fill; zeroed = rh_scale_fill's way. */
+typedef struct rh_scale_fill_opts {
+    int direct; /* 1: insert through the table's indexes and foreign-key triggers as they are (the slower way,
+                   for `rehearse bench scale` to compare against); 0: the bulk way (docs/scale.md) */
+} rh_scale_fill_opts;
+
+/* rh_scale_fill with options (opts NULL: the defaults). */
+int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts *opts, rh_scale_fill_result *out,
+                       rh_err *err);
 
 /* ---- what a statement costs the application ---------------------------------------------------- */
 

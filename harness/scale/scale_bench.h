@@ -5,7 +5,8 @@
 #include "cluster/cluster.h"
 #include "util/buf.h"
 
-/* Fill a typical 10-column Prisma table with `rows` rows `runs` times; append rows/s (median) to out. */
+/* Fill two typical 10-column Prisma tables (User, its child Post) with `rows` rows each, `runs` times the bulk way and
+   the direct way, interleaved; append rows/s (medians) per table and way to out. */
 int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json, rh_buf *out, rh_err *err);
 
 #endif

@@ -1,0 +1,203 @@
+/*
+ * test_scale_fill.c — the filler's bulk way (issue 14 §2): it drops a table's plain indexes and its
+ * own foreign keys for the load and puts them back, truncates empty tables to skip WAL; here: the
+ * catalog is the same before and after (rehearse's own catalog diff), the constraints hold, rows
+ * already there stay, and a failure leaves the table as it was and says why.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog/catalog.h"
+#include "scale/scale.h"
+#include "testlib.h"
+
+static long long count_of(PGconn *conn, const char *sql)
+{
+    char *v = rh_test_value(conn, sql);
+    long long n = v ? atoll(v) : -1;
+    free(v);
+    return n;
+}
+
+static const rh_scale_filled *filled(const rh_scale_fill_result *fr, const char *name)
+{
+    for (size_t i = 0; i < fr->n; i++)
+        if (strcmp(fr->tables[i].name, name) == 0)
+            return &fr->tables[i];
+    fail_msg("table %s not in the fill result", name);
+    return NULL;
+}
+
+static rh_catalog *snapshot(PGconn *conn)
+{
+    rh_catalog_opts o = {0};
+    rh_catalog *c = NULL;
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_catalog_snapshot(conn, &o, &c, &err) < 0)
+        fail_msg("%s", err.msg);
+    return c;
+}
+
+/* The catalog after the fill is the one before it; prints the differences when not. */
+static void assert_same_catalog(const rh_catalog *before, PGconn *conn)
+{
+    rh_catalog *after = snapshot(conn);
+    rh_catalog_opts o = {0};
+    rh_buf diff;
+    rh_buf_init(&diff);
+    size_t n = rh_catalog_diff(before, after, &o, "before the fill", "after the fill", &diff);
+    if (n)
+        fail_msg("the fill changed the catalog:\n%s", diff.data);
+    rh_buf_free(&diff);
+    rh_catalog_free(after);
+}
+
+static void fill(PGconn *conn, const char *const *rows, size_t n, rh_scale_fill_result *fr)
+{
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(rh_scale_add_rows(&s, rows[i], &err), 0);
+    if (rh_scale_fill(conn, &s, fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    rh_scale_free(&s);
+}
+
+/*
+ * Every kind of index and foreign key the bulk way drops and puts back (partial, expression,
+ * unique, fillfactor, DEFERRABLE, ON DELETE CASCADE, NOT VALID) and those it must leave alone
+ * (a commented index, a primary key that a foreign key uses, REPLICA IDENTITY): same catalog after,
+ * counts as asked, every foreign key holds, a BEFORE INSERT trigger still ran, seed rows stay.
+ */
+static void test_bulk_fill_keeps_catalog_and_constraints(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn,
+                 "CREATE TABLE \"User\" (id text PRIMARY KEY, email text NOT NULL, name text, age integer,"
+                 " slug text NOT NULL, stamped boolean NOT NULL DEFAULT false);"
+                 "CREATE UNIQUE INDEX \"User_email_key\" ON \"User\"(email);"
+                 "CREATE INDEX \"User_name_idx\" ON \"User\"(name) WITH (fillfactor = 70);"
+                 "CREATE INDEX \"User_lower_idx\" ON \"User\"(lower(name)) WHERE age > 10;"
+                 "CREATE UNIQUE INDEX \"User_slug_key\" ON \"User\"(slug);"
+                 "COMMENT ON INDEX \"User_slug_key\" IS 'kept in place: a comment';"
+                 "CREATE FUNCTION stamp() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.stamped := true; RETURN NEW; END $$;"
+                 "CREATE TRIGGER \"User_stamp\" BEFORE INSERT ON \"User\" FOR EACH ROW EXECUTE FUNCTION stamp();"
+                 "CREATE TABLE \"Post\" (id serial PRIMARY KEY, \"authorId\" text NOT NULL, \"editorId\" text,"
+                 " title text NOT NULL);"
+                 "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_authorId_fkey\" FOREIGN KEY (\"authorId\")"
+                 " REFERENCES \"User\"(id) ON DELETE CASCADE ON UPDATE CASCADE;"
+                 "ALTER TABLE \"Post\" ADD CONSTRAINT \"Post_editorId_fkey\" FOREIGN KEY (\"editorId\")"
+                 " REFERENCES \"User\"(id) DEFERRABLE INITIALLY DEFERRED;"
+                 "CREATE INDEX \"Post_authorId_idx\" ON \"Post\"(\"authorId\");"
+                 "CREATE TABLE \"Like\" (\"postId\" integer NOT NULL, \"userId\" text NOT NULL,"
+                 " CONSTRAINT \"Like_pkey\" PRIMARY KEY (\"postId\", \"userId\"));"
+                 "ALTER TABLE \"Like\" REPLICA IDENTITY USING INDEX \"Like_pkey\";"
+                 "ALTER TABLE \"Like\" ADD CONSTRAINT \"Like_postId_fkey\" FOREIGN KEY (\"postId\") REFERENCES \"Post\"(id);"
+                 "ALTER TABLE \"Like\" ADD CONSTRAINT \"Like_userId_fkey\" FOREIGN KEY (\"userId\") REFERENCES \"User\"(id)"
+                 " NOT VALID;"
+                 /* rows already there: a seeded user and a post of theirs */
+                 "INSERT INTO \"User\" (id, email, slug) VALUES ('seed', 'seed@example.com', 'seed');"
+                 "INSERT INTO \"Post\" (\"authorId\", title) VALUES ('seed', 'seeded');");
+    rh_catalog *before = snapshot(conn);
+    const char *oids = "SELECT string_agg(c.relname || '=' || c.oid, ',' ORDER BY c.relname) FROM pg_class c "
+                       "WHERE c.relname IN ('User_email_key', 'User_slug_key', 'Post_authorId_idx', 'Like_pkey')";
+    char *oids_before = rh_test_value(conn, oids);
+    char *fk_before = rh_test_value(conn, "SELECT oid FROM pg_constraint WHERE conname = 'Post_authorId_fkey'");
+    const char *rows[] = {"User=5000", "Post=20000", "Like=30000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 3, &fr);
+    for (size_t i = 0; i < fr.n; i++)
+        if (fr.tables[i].note)
+            fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"User\""), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Like\""), 30000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\" WHERE title = 'seeded' AND \"authorId\" = 'seed'"), 1);
+    /* the trigger ran for every generated row */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"User\" WHERE NOT stamped AND id <> 'seed'"), 0);
+    assert_same_catalog(before, conn);
+    /* the bulk way was taken: the plain indexes and the foreign key were built again (new oids); the
+       commented index and the replica-identity primary key were left in place */
+    char *oids_after = rh_test_value(conn, oids);
+    char *fk_after = rh_test_value(conn, "SELECT oid FROM pg_constraint WHERE conname = 'Post_authorId_fkey'");
+    assert_string_not_equal(fk_before, fk_after);
+    for (int i = 0; i < 2; i++) {
+        char *q = rh_xasprintf("SELECT relname || '=' || oid FROM pg_class WHERE relname = '%s'", i ? "Like_pkey" : "User_slug_key");
+        char *kept = rh_test_value(conn, q);
+        assert_non_null(strstr(oids_before, kept));
+        free(kept);
+        free(q);
+    }
+    assert_string_not_equal(oids_before, oids_after);
+    free(oids_before);
+    free(oids_after);
+    free(fk_before);
+    free(fk_after);
+    /* the foreign keys hold, the NOT VALID one too, and the indexes answer */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\" p LEFT JOIN \"User\" u ON u.id = p.\"authorId\" "
+                                    "WHERE u.id IS NULL"),
+                     0);
+    rh_test_exec(conn, "ALTER TABLE \"Like\" VALIDATE CONSTRAINT \"Like_userId_fkey\"");
+    rh_test_exec(conn, "SET enable_seqscan = off");
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"User\" WHERE email IS NOT NULL"), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_index WHERE NOT indisvalid"), 0);
+    /* a duplicate still fails as in production */
+    PGresult *r = PQexec(conn, "INSERT INTO \"User\" (id, email, slug) SELECT 'dup', email, 'dup' FROM \"User\" LIMIT 1");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "23505");
+    PQclear(r);
+    rh_scale_fill_result_free(&fr);
+    rh_catalog_free(before);
+    PQfinish(conn);
+}
+
+/*
+ * A unique index over an expression whose generated values repeat: building it back fails (23505),
+ * the whole table's load is rolled back: its rows are those it had, its indexes and foreign keys
+ * are there, and the note names the index and the duplicate.
+ */
+static void test_bulk_fill_failure_rolls_back(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Team\" (id serial PRIMARY KEY);"
+                       "CREATE TABLE \"Seat\" (id serial PRIMARY KEY, n integer NOT NULL,"
+                       " \"teamId\" integer REFERENCES \"Team\"(id));"
+                       "CREATE UNIQUE INDEX \"Seat_bucket_key\" ON \"Seat\"((n / 1000));"
+                       "CREATE INDEX \"Seat_teamId_idx\" ON \"Seat\"(\"teamId\");"
+                       "INSERT INTO \"Team\" DEFAULT VALUES;"
+                       "INSERT INTO \"Seat\" (n, \"teamId\") VALUES (-5000, 1);");
+    rh_catalog *before = snapshot(conn);
+    const char *rows[] = {"Team=10", "Seat=5000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 2, &fr);
+    const rh_scale_filled *seat = filled(&fr, "Seat");
+    assert_int_equal(seat->inserted, 0);
+    assert_non_null(seat->note);
+    assert_non_null(strstr(seat->note, "Seat_bucket_key"));
+    assert_non_null(strstr(seat->note, "is duplicated"));
+    assert_int_equal(filled(&fr, "Team")->inserted, 9);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Seat\""), 1);
+    assert_same_catalog(before, conn);
+    rh_scale_fill_result_free(&fr);
+    rh_catalog_free(before);
+    PQfinish(conn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bulk_fill_keeps_catalog_and_constraints),
+        cmocka_unit_test(test_bulk_fill_failure_rolls_back),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
