@@ -123,6 +123,24 @@ static char *value_expr(PGconn *conn, const char *typname, const char *fmt_type,
     if (!strcmp(typname, "text") || !strcmp(typname, "varchar") || !strcmp(typname, "bpchar") ||
         !strcmp(typname, "citext")) {
         int limit = typmod >= 4 ? typmod - 4 : 0;
+        if (limit > 0 && limit <= 12) {
+            /* short: K in base 62 (base 36 for citext, whose unique index ignores case) over `limit`
+               characters, so that 62^n distinct values fit (zero-padded decimals behind a 'v' held only
+               10^(n-1)); the digits sort as the numbers do in ASCII, so keys still arrive in index order */
+            int base = !strcmp(typname, "citext") ? 36 : 62, width = limit > (base == 62 ? 10 : 12) ? (base == 62 ? 10 : 12) : limit;
+            rh_buf b;
+            rh_buf_init(&b);
+            rh_buf_puts(&b, "(");
+            long long power = 1;
+            for (int i = 1; i < width; i++)
+                power *= base;
+            for (int i = 0; i < width; i++, power /= base)
+                rh_buf_printf(&b, "%ssubstr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', "
+                                  "((%s) / %lld %% %d)::int + 1, 1)",
+                              i ? " || " : "", K, power, base);
+            rh_buf_printf(&b, ")::%s", fmt_type);
+            return rh_buf_steal(&b);
+        }
         /* zero-padded, so that keys arrive in index order (appends to the btree's right edge: twice as
            fast as 'v' || g) and stay distinct inside varchar(n) */
         int pad = limit && limit - 1 < 12 ? limit - 1 : 12;
@@ -336,6 +354,111 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
     }
 }
 
+/* A foreign key of the table being filled: its columns, and the join that gives them the keys of the parent's rows. */
+typedef struct fkey {
+    char **cols;  /* the child's columns, in key order */
+    size_t ncols;
+    int self;     /* refers to its own table */
+    int join;     /* N of the join "fkN" that gives column i as fkN.k<i>; 0: parent has no rows (or self) */
+} fkey;
+
+static void fkeys_free(fkey *fks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < fks[i].ncols; c++)
+            free(fks[i].cols[c]);
+        free(fks[i].cols);
+    }
+    free(fks);
+}
+
+/* The first foreign key that column `name` is part of, and its position in it. */
+static int fk_of(const fkey *fks, size_t n, const char *name, size_t *fk, size_t *pos)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < fks[i].ncols; c++)
+            if (!strcmp(fks[i].cols[c], name)) {
+                *fk = i;
+                *pos = c;
+                return 1;
+            }
+    return 0;
+}
+
+/*
+ * The table's foreign keys (all columns of each, multi-column ones too), and for each whose parent
+ * has rows a join appended to `joins`: the parent's rows numbered, row g of the child taking the
+ * (g / stride mod parent rows)-th; stride = product of the earlier foreign keys' parent sizes, so
+ * that a composite unique key over two foreign keys stays unique.
+ */
+static fkey *foreign_keys(PGconn *conn, const tbl *t, size_t *n, rh_buf *joins)
+{
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "SELECT c.confrelid = c.conrelid, c.confrelid::regclass::text, "
+             "(SELECT string_agg(a.attname, chr(1) ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+             "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n), "
+             "(SELECT string_agg(quote_ident(a.attname), chr(1) ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+             "  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) "
+             "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = %u ORDER BY c.conname",
+             t->oid);
+    PGresult *r = PQexec(conn, sql);
+    *n = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return NULL;
+    }
+    fkey *fks = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *fks);
+    long long stride = 1;
+    int njoins = 0;
+    for (int i = 0; i < PQntuples(r); i++) {
+        fkey *k = &fks[(*n)++];
+        k->self = PQgetvalue(r, i, 0)[0] == 't';
+        char *child = rh_xstrdup(PQgetvalue(r, i, 2)), *parent = rh_xstrdup(PQgetvalue(r, i, 3));
+        for (char *p = child; p; k->ncols++) {
+            k->cols = rh_xrealloc(k->cols, (k->ncols + 1) * sizeof *k->cols);
+            char *end = strchr(p, '\1');
+            if (end)
+                *end = '\0';
+            k->cols[k->ncols] = rh_xstrdup(p);
+            p = end ? end + 1 : NULL;
+        }
+        /* parent columns: "k0, k1 ..." selected, all NOT NULL (MATCH SIMPLE ignores a row with a NULL) */
+        rh_buf sel, notnull;
+        rh_buf_init(&sel);
+        rh_buf_init(&notnull);
+        size_t c = 0;
+        for (char *p = parent; p; c++) {
+            char *end = strchr(p, '\1');
+            if (end)
+                *end = '\0';
+            rh_buf_printf(&sel, "%s AS k%zu, ", p, c);
+            rh_buf_printf(&notnull, "%s%s IS NOT NULL", c ? " AND " : "", p);
+            p = end ? end + 1 : NULL;
+        }
+        if (!k->self) {
+            char *q = rh_xasprintf("SELECT count(*) FROM %s WHERE %s", PQgetvalue(r, i, 1), notnull.data);
+            PGresult *cr = PQexec(conn, q);
+            long long pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
+            PQclear(cr);
+            free(q);
+            if (pn > 0) {
+                k->join = ++njoins;
+                rh_buf_printf(joins, " JOIN (SELECT %srow_number() OVER () - 1 AS rn FROM %s WHERE %s) fk%d"
+                                     " ON fk%d.rn = (g / %lld) %% %lld",
+                              sel.data, PQgetvalue(r, i, 1), notnull.data, k->join, k->join, stride, pn);
+                stride = stride > (long long)1e15 / pn ? stride : stride * pn;
+            }
+        }
+        rh_buf_free(&sel);
+        rh_buf_free(&notnull);
+        free(child);
+        free(parent);
+    }
+    PQclear(r);
+    return fks;
+}
+
 /* Fill one table; the note says what was not done. */
 static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct, rh_scale_filled *f)
 {
@@ -343,6 +466,8 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     char sql[1024];
     rh_buf note;
     rh_buf_init(&note);
+    fkey *fks = NULL;
+    size_t nfks = 0;
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", qs, qn);
     PGresult *r = PQexec(conn, sql);
     f->before = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : 0;
@@ -357,10 +482,7 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
              "a.atttypmod, a.atttypid, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
              "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisunique "
              "        AND a.attnum = ANY (x.indkey::int2[])), "
-             "(SELECT c.confrelid::regclass::text || chr(1) || fa.attname || chr(1) || pn.nspname || chr(1) || pc.relname "
-             "   FROM pg_constraint c JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1] "
-             "   JOIN pg_class pc ON pc.oid = c.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
-             "  WHERE c.contype = 'f' AND c.conrelid = a.attrelid AND a.attnum = ANY (c.conkey) LIMIT 1), "
+             "NULL, "
              "a.attgenerated <> '' OR a.attidentity = 'a' "
              "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
              "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -375,8 +497,8 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     rh_buf_init(&cols);
     rh_buf_init(&vals);
     rh_buf_init(&joins);
-    long long stride = 1;
-    int nfk = 0, skip = 0;
+    int skip = 0;
+    fks = foreign_keys(conn, t, &nfks, &joins);
     for (int i = 0; i < PQntuples(r) && !skip; i++) {
         const char *name = PQgetvalue(r, i, 0), *typname = PQgetvalue(r, i, 1), *fmt = PQgetvalue(r, i, 2);
         char typtype = PQgetvalue(r, i, 3)[0], category = PQgetvalue(r, i, 4)[0];
@@ -384,53 +506,26 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
         unsigned typoid = (unsigned)strtoul(PQgetvalue(r, i, 6), NULL, 10);
         int notnull = PQgetvalue(r, i, 7)[0] == 't', hasdef = PQgetvalue(r, i, 8)[0] == 't';
         int unique = PQgetvalue(r, i, 9)[0] == 't', always = PQgetvalue(r, i, 11)[0] == 't';
-        const char *fk = PQgetisnull(r, i, 10) ? NULL : PQgetvalue(r, i, 10);
+        size_t fki = 0, fkc = 0;
+        int fk = fk_of(fks, nfks, name, &fki, &fkc);
         const rh_scale_column *st = stats_of(t->want, name);
         if (always)
             continue; /* generated / GENERATED ALWAYS AS IDENTITY: the server computes it */
         char *qc = ident(conn, name);
         char *expr = NULL;
         if (fk) {
-            /* parent "regclass\1column\1schema\1table" */
-            char *parts[4] = {0};
-            char *copy = rh_xstrdup(fk), *p = copy;
-            for (int k = 0; k < 4; k++) {
-                parts[k] = p;
-                p = p ? strchr(p, '\1') : NULL;
-                if (p)
-                    *p++ = '\0';
+            const fkey *k = &fks[fki];
+            if (k->join)
+                expr = rh_xasprintf("fk%d.k%zu::%s", k->join, fkc, fmt);
+            else if (notnull) {
+                rh_buf_printf(&note, "%sskipped: NOT NULL foreign key %s %s", note.len ? "; " : "", name,
+                              k->self ? "refers to its own table" : "has no parent rows to refer to");
+                skip = 1;
+            } else {
+                rh_buf_printf(&note, "%s%s left NULL (%s)", note.len ? "; " : "", name,
+                              k->self ? "refers to its own table" : cycle_broken ? "foreign-key cycle broken here"
+                                                                                     : "parent has no rows");
             }
-            int self = parts[3] && parts[2] && !strcmp(parts[2], t->schema) && !strcmp(parts[3], t->name);
-            long long pn = 0;
-            if (!self && parts[1]) {
-                char *pc = ident(conn, parts[1]);
-                char *q = rh_xasprintf("SELECT count(*) FROM %s WHERE %s IS NOT NULL", parts[0], pc);
-                PGresult *cr = PQexec(conn, q);
-                pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
-                PQclear(cr);
-                free(q);
-                if (pn > 0) {
-                    nfk++;
-                    rh_buf_printf(&joins, " JOIN (SELECT %s AS k, row_number() OVER () - 1 AS rn FROM %s WHERE %s IS NOT NULL) fk%d"
-                                          " ON fk%d.rn = (g / %lld) %% %lld",
-                                  pc, parts[0], pc, nfk, nfk, stride, pn);
-                    expr = rh_xasprintf("fk%d.k", nfk);
-                    stride = stride > (long long)1e15 / pn ? stride : stride * pn;
-                }
-                free(pc);
-            }
-            if (!expr) {
-                if (notnull) {
-                    rh_buf_printf(&note, "skipped: NOT NULL foreign key %s %s", name,
-                                  self ? "refers to its own table" : "has no parent rows to refer to");
-                    skip = 1;
-                } else {
-                    rh_buf_printf(&note, "%s%s left NULL (%s)", note.len ? "; " : "", name,
-                                  self ? "refers to its own table" : cycle_broken ? "foreign-key cycle broken here"
-                                                                                         : "parent has no rows");
-                }
-            }
-            free(copy);
             if (!expr) {
                 free(qc);
                 continue;
@@ -492,6 +587,7 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     rh_buf_free(&vals);
     rh_buf_free(&joins);
 out:
+    fkeys_free(fks, nfks);
     f->note = note.len ? rh_buf_steal(&note) : NULL;
     rh_buf_free(&note);
     free(qs);

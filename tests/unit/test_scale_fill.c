@@ -193,11 +193,53 @@ static void test_bulk_fill_failure_rolls_back(void **state)
     PQfinish(conn);
 }
 
+/*
+ * Keys that production's schema allows and the generator once broke: a short unique varchar
+ * (varchar(2) held only 10 values: 'v' and one digit) and a two-column foreign key (only its first
+ * column was joined to the parent, the second got a made-up value and the foreign key failed).
+ */
+static void test_short_unique_keys_and_composite_foreign_keys(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Office\" (region varchar(3) NOT NULL, code varchar(2) NOT NULL, name text,"
+                       " CONSTRAINT \"Office_pkey\" PRIMARY KEY (region, code));"
+                       "CREATE TABLE \"Desk\" (id serial PRIMARY KEY, region varchar(3) NOT NULL, code varchar(2) NOT NULL,"
+                       " tag varchar(1) NOT NULL UNIQUE,"
+                       " CONSTRAINT \"Desk_office_fkey\" FOREIGN KEY (region, code) REFERENCES \"Office\"(region, code));"
+                       "CREATE TABLE \"Chair\" (id serial PRIMARY KEY, region varchar(3), code varchar(2),"
+                       " FOREIGN KEY (code, region) REFERENCES \"Office\"(code, region));");
+    /* Chair's foreign key lists the parent's columns in another order than its primary key */
+    rh_test_exec(conn, "CREATE UNIQUE INDEX \"Office_code_region_key\" ON \"Office\"(code, region)");
+    rh_catalog *before = snapshot(conn);
+    const char *rows[] = {"Office=3000", "Desk=60", "Chair=9000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 3, &fr);
+    for (size_t i = 0; i < fr.n; i++)
+        if (fr.tables[i].note)
+            fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Office\""), 3000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Desk\""), 60);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Chair\""), 9000);
+    /* every desk and chair sits in an office, both columns matching, spread over the offices */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Chair\" c LEFT JOIN \"Office\" o USING (region, code) "
+                                    "WHERE o.region IS NULL"),
+                     0);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT (region, code)) FROM \"Chair\""), 3000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated"), 0);
+    assert_int_equal(count_of(conn, "SELECT max(length(tag)) FROM \"Desk\""), 1);
+    assert_same_catalog(before, conn);
+    rh_scale_fill_result_free(&fr);
+    rh_catalog_free(before);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bulk_fill_keeps_catalog_and_constraints),
         cmocka_unit_test(test_bulk_fill_failure_rolls_back),
+        cmocka_unit_test(test_short_unique_keys_and_composite_foreign_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
