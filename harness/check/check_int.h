@@ -30,25 +30,4 @@ void rh_check_quiet(PGconn *conn);
    of r (blockers.c). */
 void rh_check_add_block_findings(rh_check_result *r);
 
-/* ---- measuring mode of the tracer (measure.c) ---- */
-
-typedef struct rh_check_meter rh_check_meter;
-rh_check_meter *rh_check_meter_new(const char *conninfo, rh_err *err);
-void rh_check_meter_free(rh_check_meter *m);
-/* A pre-existing table whose reads and writes are probed when the traced backend locks it. */
-void rh_check_meter_add_table(rh_check_meter *m, unsigned long oid, const char *name);
-/*
- * While backend pid runs statement st (or holds its locks): start probes on the tables it was newly
- * seen locking (stronger than when their probes last started), record who waits for it, collect the
- * probes that got through into st->waits (or the earlier statement that started them). -1 when the
- * watcher connection fails.
- */
-int rh_check_meter_poll(rh_check_meter *m, int pid, rh_check_stmt *st, rh_err *err);
-/* After the transaction ended: wait for every probe to get through; the next transaction starts afresh. */
-void rh_check_meter_drain(rh_check_meter *m);
-/* The meter's clock (ms): wall time without the tracer's own work between statements. */
-double rh_check_meter_clock(const rh_check_meter *m);
-void rh_check_meter_pause(rh_check_meter *m);
-void rh_check_meter_resume(rh_check_meter *m);
-
 #endif

@@ -11,12 +11,13 @@
  * one-statement file; its locks are seen from a second connection that holds ROW EXCLUSIVE on the
  * existing tables so the statement pauses (waiting for writers) while its locks are read.
  *
- * In measuring mode (check --scale, measure.c) each statement is sent without blocking and probe
+ * In measuring mode (check --scale; the probes are scale/probe.c's meter) each statement is sent without blocking and probe
  * connections measure who waits for it and how long; a statement outside a transaction then runs
  * without the pausing connection (it would be the one the probes wait for), its locks sampled while
  * it runs. With autocommit on (Prisma >= 7.4 sending a file statement by statement) each statement
  * is committed on its own, so its locks are let go when it ends, as production's would be.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,7 @@ struct rh_check_tracer {
     relset rels;          /* relations known so far (existing ones and those the migrations made) */
     held *held;           /* locks of the current transaction */
     size_t n_held, cap_held;
-    rh_check_meter *meter; /* measuring mode; NULL otherwise */
+    rh_scale_meter *meter; /* measuring mode; NULL otherwise */
     int autocommit;        /* commit after each statement */
 };
 typedef struct rh_check_tracer tracer;
@@ -368,7 +369,7 @@ static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
  * after taking its own locks, which are read from pg_locks; then the blocker lets go. Statements
  * that do not wait are sampled while they run.
  */
-static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *err)
+static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql, rh_err *err)
 {
     PGconn *b = PQconnectdb(t->conninfo);
     if (PQstatus(b) != CONNECTION_OK) {
@@ -398,7 +399,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         blocking = 1;
     }
     int pid = PQbackendPID(t->conn);
-    rh_check_meter_resume(t->meter);
+    rh_scale_meter_resume(t->meter);
     double t0 = now_ms();
     if (!PQsendQuery(t->conn, sql)) {
         rc = rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(t->conn));
@@ -411,7 +412,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
         }
         if (!PQisBusy(t->conn))
             break;
-        if (read_locks(t, b, pid, st, err) < 0 || (t->meter && rh_check_meter_poll(t->meter, pid, st, err) < 0)) {
+        if (read_locks(t, b, pid, st, err) < 0 || (t->meter && rh_scale_meter_poll(t->meter, pid, tag, err) < 0)) {
             rc = -1;
             goto out;
         }
@@ -442,13 +443,13 @@ static int run_outside(tracer *t, rh_check_stmt *st, const char *sql, rh_err *er
     }
     st->ms += now_ms() - t0;
     if (t->meter) {
-        rh_check_meter_pause(t->meter);
+        rh_scale_meter_pause(t->meter);
         for (size_t k = 0; k < st->n_locks; k++)
             st->locks[k].held_ms = st->ms; /* a statement outside a transaction lets go when it ends */
-        rh_check_meter_drain(t->meter);
+        rh_scale_meter_drain(t->meter);
     }
 out:
-    rh_check_meter_pause(t->meter);
+    rh_scale_meter_pause(t->meter);
     if (blocking)
         PQexec(b, "ROLLBACK");
     PQfinish(b);
@@ -479,7 +480,7 @@ void rh_check_tracer_free(rh_check_tracer *t)
         return;
     forget_held(t);
     free(t->held);
-    rh_check_meter_free(t->meter);
+    rh_scale_meter_free(t->meter);
     for (size_t i = 0; i < t->rels.n; i++)
         free(t->rels.items[i].name);
     free(t->rels.items);
@@ -492,10 +493,10 @@ int rh_check_tracer_measure(rh_check_tracer *t, rh_err *err)
 {
     if (t->meter)
         return 0;
-    t->meter = rh_check_meter_new(t->conninfo, err);
+    t->meter = rh_scale_meter_new(t->conninfo, err);
     if (!t->meter)
         return -1;
-    rh_check_meter_pause(t->meter); /* the clock runs while the migration's own work runs */
+    rh_scale_meter_pause(t->meter); /* the clock runs while the migration's own work runs */
     return 0;
 }
 
@@ -508,14 +509,14 @@ void rh_check_tracer_autocommit(rh_check_tracer *t, int on)
  * Measuring mode: run one statement inside the tracer's transaction, sent without blocking, the
  * meter polling while it runs. Returns its result (the failure when one of its results failed).
  */
-static PGresult *exec_measured(tracer *t, rh_check_stmt *st, const char *sql, rh_err *err, int *lost)
+static PGresult *exec_measured(tracer *t, size_t tag, const char *sql, rh_err *err, int *lost)
 {
     PGconn *conn = t->conn;
     int pid = PQbackendPID(conn);
     *lost = 0;
-    rh_check_meter_resume(t->meter);
+    rh_scale_meter_resume(t->meter);
     if (!PQsendQuery(conn, sql)) {
-        rh_check_meter_pause(t->meter);
+        rh_scale_meter_pause(t->meter);
         *lost = 1;
         rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(conn));
         return NULL;
@@ -528,13 +529,13 @@ static PGresult *exec_measured(tracer *t, rh_check_stmt *st, const char *sql, rh
         }
         if (!PQisBusy(conn))
             break;
-        if (rh_check_meter_poll(t->meter, pid, st, err) < 0) {
+        if (rh_scale_meter_poll(t->meter, pid, tag, err) < 0) {
             *lost = 1;
             break;
         }
         usleep(1000);
     }
-    rh_check_meter_pause(t->meter);
+    rh_scale_meter_pause(t->meter);
     PGresult *keep = NULL, *r;
     while ((r = PQgetResult(conn)) != NULL) {
         if (!keep || (PQresultStatus(r) == PGRES_FATAL_ERROR && PQresultStatus(keep) != PGRES_FATAL_ERROR)) {
@@ -559,7 +560,7 @@ static void tx_ended(tracer *t, rh_check_trace *out, const double *started, size
 {
     if (!t->meter)
         return;
-    double now = rh_check_meter_clock(t->meter);
+    double now = rh_scale_meter_clock(t->meter);
     for (size_t j = first; j < upto; j++) {
         rh_check_stmt *st = &out->stmts[j];
         if (st->skipped || st->outside_tx)
@@ -567,15 +568,31 @@ static void tx_ended(tracer *t, rh_check_trace *out, const double *started, size
         for (size_t k = 0; k < st->n_locks; k++)
             st->locks[k].held_ms = now - started[j];
     }
-    rh_check_meter_drain(t->meter);
+    rh_scale_meter_drain(t->meter);
+}
+
+/* Measuring mode: the probes' outcomes go to the statements whose locks they met (tag = index). */
+static void attach_waits(tracer *t, rh_check_trace *out)
+{
+    rh_scale_meter_drain(t->meter);
+    rh_scale_probe *res = NULL;
+    size_t n = rh_scale_meter_take(t->meter, &res);
+    for (size_t i = 0; i < n; i++) {
+        assert(res[i].tag < out->n);
+        rh_check_stmt *st = &out->stmts[res[i].tag];
+        st->waits = rh_xrealloc(st->waits, (st->n_waits + 1) * sizeof *st->waits);
+        st->waits[st->n_waits++] = (rh_check_wait){.table = res[i].table, .write = res[i].write,
+                                                   .blocked = res[i].blocked, .ms = res[i].ms, .rows = res[i].rows};
+    }
+    free(res);
 }
 
 /* COMMIT the tracer's transaction, its clock running (production commits too). */
 static int commit_tx(tracer *t, rh_err *err)
 {
-    rh_check_meter_resume(t->meter);
+    rh_scale_meter_resume(t->meter);
     int rc = exec_ok(t->conn, "COMMIT", err);
-    rh_check_meter_pause(t->meter);
+    rh_scale_meter_pause(t->meter);
     return rc;
 }
 
@@ -631,7 +648,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
     }
     for (size_t i = 0; t->meter && i < t->rels.n; i++)
         if (t->rels.items[i].before && (t->rels.items[i].kind == 'r' || t->rels.items[i].kind == 'p'))
-            rh_check_meter_add_table(t->meter, t->rels.items[i].oid, t->rels.items[i].name);
+            rh_scale_meter_watch(t->meter, t->rels.items[i].oid, t->rels.items[i].name);
     out->stmts = rh_xcalloc(split.n ? split.n : 1, sizeof *out->stmts);
     for (size_t i = 0; i < split.n; i++) {
         rh_check_stmt *st = &out->stmts[out->n++];
@@ -667,8 +684,8 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         double t0 = now_ms();
         if (t->meter) {
             int lost = 0;
-            started[out->n - 1] = rh_check_meter_clock(t->meter);
-            r = exec_measured(t, st, split.items[i].text, err, &lost);
+            started[out->n - 1] = rh_scale_meter_clock(t->meter);
+            r = exec_measured(t, out->n - 1, split.items[i].text, err, &lost);
             if (lost) {
                 rc = -1;
                 goto done;
@@ -691,7 +708,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
                 tx_first = out->n;
                 forget_held(t);
                 st->outside_tx = 1;
-                if (run_outside(t, st, split.items[i].text, err) < 0) {
+                if (run_outside(t, st, out->n - 1, split.items[i].text, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -738,9 +755,9 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             }
         } else if (t->meter && tx_goes_on(t, &split, i)) {
             /* its locks stay while the rest of the transaction runs: what waits meanwhile */
-            rh_check_meter_resume(t->meter);
-            int prc = rh_check_meter_poll(t->meter, PQbackendPID(conn), st, err);
-            rh_check_meter_pause(t->meter);
+            rh_scale_meter_resume(t->meter);
+            int prc = rh_scale_meter_poll(t->meter, PQbackendPID(conn), out->n - 1, err);
+            rh_scale_meter_pause(t->meter);
             if (prc < 0) {
                 rc = -1;
                 goto done;
@@ -754,8 +771,8 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
 done:
     if (rc < 0 || out->failed)
         PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */
-    if (rc < 0 && t->meter)
-        rh_check_meter_drain(t->meter);
+    if (t->meter)
+        attach_waits(t, out);
     free(started);
     if (rc < 0)
         rh_err_prefix(err, "tracing %s", out->file);

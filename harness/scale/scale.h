@@ -128,6 +128,47 @@ typedef struct rh_scale_cost {
 } rh_scale_cost;
 
 /*
+ * The meter (probe.c), the one way rehearse measures who waits for a migration's backend: a watcher
+ * connection reads the backend's relation locks; once it holds one on a watched table (stronger than
+ * when that table's probes last started), a read (SELECT 1 FROM t LIMIT 1) and a write (INSERT INTO t
+ * SELECT * FROM t WHERE false: RowExclusiveLock, no change) of it start on probe connections of their
+ * own, and pg_blocking_pids() says whether they wait for the backend. Used by rh_scale_measure (one
+ * autocommit statement) and by check's lock tracer (statements in a transaction, check/locks.c).
+ */
+typedef struct rh_scale_meter rh_scale_meter;
+
+/* One probe's outcome. */
+typedef struct rh_scale_probe {
+    char *table;      /* the name it was watched under */
+    int write;        /* 0: the read; 1: the write */
+    int blocked;      /* seen waiting for the backend (pg_blocking_pids) */
+    double ms;        /* on the meter's clock, from its start until it got through */
+    long long rows;   /* the table's pg_class.reltuples when the probe started */
+    size_t tag;       /* the caller's tag given to the poll that started it (a statement's index) */
+} rh_scale_probe;
+
+rh_scale_meter *rh_scale_meter_new(const char *conninfo, rh_err *err);
+void rh_scale_meter_free(rh_scale_meter *m);
+/* Watch a table (by oid; name: how results name it). At most 32 tables are probed. */
+void rh_scale_meter_watch(rh_scale_meter *m, unsigned long oid, const char *name);
+/*
+ * While backend pid runs a statement (or holds its locks in an open transaction): start the probes of
+ * the watched tables it was newly seen locking, tagged `tag`; note who waits for it; collect the
+ * probes that got through. -1 when the watcher's query fails.
+ */
+int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err);
+/* After the backend's transaction ended: wait until every probe got through; locks count anew after. */
+void rh_scale_meter_drain(rh_scale_meter *m);
+/* Hand over the outcomes so far (drained first), in the order the probes started; the caller frees
+   each table and the array. Returns their number. */
+size_t rh_scale_meter_take(rh_scale_meter *m, rh_scale_probe **out);
+/* The meter's clock (ms): wall time without the paused stretches (the caller's own work, which
+   production does not do). Waits are measured on it. */
+double rh_scale_meter_clock(const rh_scale_meter *m);
+void rh_scale_meter_pause(rh_scale_meter *m);
+void rh_scale_meter_resume(rh_scale_meter *m);
+
+/*
  * Run sql (autocommit) on a new connection to conninfo and, once its backend holds a lock on one of
  * the tables (names, unqualified: the search_path finds them), start on other connections a read
  * (SELECT 1 ... LIMIT 1) and a write (INSERT ... SELECT ... WHERE false, which takes RowExclusiveLock
