@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fuzz.sh [SECONDS] — fuzz rehearse's parsers with libFuzzer (+ASan/UBSan) for a bounded time:
 # the scenario parser for SECONDS (default 60 s) from tests/fuzz/corpus_scenario, then the package
-# managers' lock and workspace files (source/lockfile.c) for a third of that (at least 10 s) from
+# managers' lock and workspace files (tools/prisma/lockfile.c) for a third of that (at least 10 s) from
 # tests/fuzz/corpus_lockfile, then the cluster records and watchdog lines (cluster/record.c) for 10 s
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
 # from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
@@ -23,7 +23,7 @@ cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_
 clang "${cflags[@]}" "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
   "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_scenario"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_lockfile.c" \
-  "$root/harness/source/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
+  "$root/harness/tools/prisma/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
   -o "$out/fuzz_lockfile"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.c" "$root/harness/cluster/record.c" \
   "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_record"

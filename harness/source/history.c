@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "source/loader.h"
+#include "tools/prisma/detect.h"
 #include "util/buf.h"
 
 /* An order-differs message names at most this many of the migrations (the finding lists them all). */

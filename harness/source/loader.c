@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/prisma/detect.h"
 #include "util/buf.h"
 
 int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migrations, const char *override,

@@ -1,6 +1,6 @@
 /*
  * fuzz_lockfile.c — a fuzz target for the package managers' files rehearse reads to find the Prisma
- * version (source/lockfile.h): package-lock.json, pnpm-lock.yaml, yarn.lock, package.json
+ * version (tools/prisma/lockfile.h): package-lock.json, pnpm-lock.yaml, yarn.lock, package.json
  * "workspaces" and pnpm-workspace.yaml. scripts/fuzz.sh builds and runs it with libFuzzer.
  *
  * Input: the first byte picks the file kind, the second the package folder asked about; the rest is
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "source/lockfile.h"
+#include "tools/prisma/lockfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

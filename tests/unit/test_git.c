@@ -18,6 +18,7 @@
 
 #include "migrations/migset.h"
 #include "source/git.h"
+#include "tools/prisma/detect.h"
 #include "test_git_fixture.h"
 #include "util/buf.h"
 #include "util/fs.h"

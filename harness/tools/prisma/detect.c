@@ -1,12 +1,12 @@
 /*
- * detect.c — which Prisma a revision uses and where its migrations folder is (see git.h).
+ * detect.c — which Prisma a revision uses and where its migrations folder is (see detect.h).
  *
  * The version comes from the `prisma` dependency (else `@prisma/client`) of a package.json, a
  * range resolving to its minimum, refined by the exact version in the lock file that installs that
  * package (npm, pnpm, yarn classic and berry): its workspace root's, else its own folder's, as the
  * package manager decides. Monorepos: the package.json closest to the migrations folder wins.
  */
-#include "source/git.h"
+#include "tools/prisma/detect.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "migrations/profile.h"
-#include "source/lockfile.h"
+#include "tools/prisma/lockfile.h"
 #include "util/buf.h"
 
 #define MAX_DEPTH 8

@@ -1,5 +1,5 @@
 /* lockfile.c — package managers' lock and workspace files, read as text (see lockfile.h). */
-#include "source/lockfile.h"
+#include "tools/prisma/lockfile.h"
 
 #include <ctype.h>
 #include <fnmatch.h>

@@ -5,8 +5,8 @@
  * parsers over NUL-terminated bytes (fuzzed: tests/fuzz/fuzz_lockfile.c); detect.c decides which
  * files to read at a revision.
  */
-#ifndef RH_LOCKFILE_H
-#define RH_LOCKFILE_H
+#ifndef RH_TOOLS_PRISMA_LOCKFILE_H
+#define RH_TOOLS_PRISMA_LOCKFILE_H
 
 #include <stddef.h>
 
