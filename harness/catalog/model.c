@@ -263,13 +263,12 @@ int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *o)
 
 int rh_cat_is_ledger(const rh_catalog_obj *o, const rh_catalog_opts *opts)
 {
-    const char *ledger = opts && opts->ledger_table ? opts->ledger_table : RH_TOOL_DEFAULT->ledger_table;
-    if (!ledger) /* a tool that keeps none (command mode) */
-        return 0;
-    const char *dot = strchr(ledger, '.');
-    const char *table = dot ? dot + 1 : ledger;
-    if (dot && (!o->schema || strlen(o->schema) != (size_t)(dot - ledger) || strncmp(o->schema, ledger, (size_t)(dot - ledger)) != 0))
-        return 0;
+    char schema[128];
+    const char *table = rh_tool_ledger_parts(opts && opts->ledger_table ? opts->ledger_table
+                                                                         : RH_TOOL_DEFAULT->ledger_table,
+                                             schema, sizeof schema);
+    if (!table || (schema[0] && (!o->schema || strcmp(o->schema, schema) != 0)))
+        return 0; /* a tool that keeps no ledger (command mode), or another schema's table */
     const char *g = o->kind == RH_CAT_SEQUENCE || o->kind == RH_CAT_FUNCTION ? NULL : group(o);
     return g && strcmp(g, table) == 0 && (o->kind == RH_CAT_TABLE || rh_cat_kind_has_table(o->kind));
 }

@@ -118,16 +118,16 @@ static int hook(void *data, const char *name, size_t index, int backend_pid)
     return 0;
 }
 
-/* Is the deploying backend running a migration's script now (not a ledger statement)? */
+/* Is the deploying backend running a migration's script now (not a statement on the tool's ledger or its lock)? */
 static int running_script(rh_job *job)
 {
-    char p[16];
+    char p[16], schema[128];
     snprintf(p, sizeof p, "%d", job->pid);
-    const char *params[] = {p};
+    const char *params[] = {p, rh_tool_ledger_parts(RH_TOOL_DEFAULT->ledger_table, schema, sizeof schema)};
     PGresult *r = PQexecParams(job->wconn,
                                "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int AND state = 'active'"
-                               " AND query NOT LIKE '%_prisma_migrations%' AND query NOT LIKE '%pg_advisory%'",
-                               1, NULL, params, NULL, NULL, 0);
+                               " AND ($2::text IS NULL OR query NOT LIKE '%' || $2 || '%') AND query NOT LIKE '%pg_advisory%'",
+                               2, NULL, params, NULL, NULL, 0);
     int yes = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
     PQclear(r);
     return yes;

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "scale/scale.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 typedef struct fk_edge {
@@ -668,13 +669,21 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
                        rh_err *err)
 {
     memset(out, 0, sizeof *out);
-    PGresult *r = query(conn,
-                        "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                        "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
-                        "AND n.nspname NOT LIKE 'pg\\_%' AND c.relname <> '_prisma_migrations' ORDER BY 2, 3",
-                        err);
-    if (!r)
+    /* every user table but the migration tool's ledger */
+    char schema[128];
+    const char *ledger = rh_tool_ledger_parts(RH_TOOL_DEFAULT->ledger_table, schema, sizeof schema);
+    const char *params[] = {schema, ledger ? ledger : ""};
+    PGresult *r = PQexecParams(conn,
+                               "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                               "WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') "
+                               "AND n.nspname NOT LIKE 'pg\\_%' AND NOT (c.relname = $2 AND ($1 = '' OR n.nspname = $1)) "
+                               "ORDER BY 2, 3",
+                               2, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "filling tables: %s", PQresultErrorMessage(r));
+        PQclear(r);
         return -1;
+    }
     size_t n = 0;
     tbl *ts = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *ts);
     for (int i = 0; i < PQntuples(r); i++) {

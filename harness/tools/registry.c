@@ -2,6 +2,7 @@
  * registry.c — the registered migration tools: one line per tool in RH_TOOL_LIST, and the lookups
  * every command uses (by name, by folder).
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,19 @@ const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb)
         if (strcmp(v->name, verb) == 0)
             return v;
     return NULL;
+}
+
+const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size)
+{
+    assert(size > 0);
+    schema[0] = '\0';
+    if (!ledger_table)
+        return NULL;
+    const char *dot = strchr(ledger_table, '.');
+    if (!dot)
+        return ledger_table;
+    snprintf(schema, size, "%.*s", (int)(dot - ledger_table), ledger_table);
+    return dot + 1;
 }
 
 int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_migset *set, const char *arg,

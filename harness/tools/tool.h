@@ -121,6 +121,12 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
 int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
                      rh_migset *out, rh_err *err);
 
+/*
+ * A ledger_table ("[schema.]table") in its parts: returns the table (NULL when ledger_table is NULL)
+ * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
+ */
+const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size);
+
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
 const char *rh_tool_names(char *out, size_t size);
 

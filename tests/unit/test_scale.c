@@ -294,6 +294,26 @@ static void test_fill_respects_constraints(void **state)
     PQfinish(conn);
 }
 
+/* The migration tool's ledger is never filled, even when a guess names it. */
+static void test_fill_leaves_the_tools_ledger_alone(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"_prisma_migrations\" (id varchar(36) PRIMARY KEY); CREATE TABLE t (id int)");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&s, "_prisma_migrations=5", &err), 0);
+    assert_int_equal(rh_scale_add_rows(&s, "t=5", &err), 0);
+    rh_scale_fill_result fr;
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM t"), 5);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"_prisma_migrations\""), 0);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
 
 /* A table of 200 000 rows, filled by the filler, in a fresh database of the shared cluster. */
 static PGconn *big_table(char **conninfo)
@@ -400,6 +420,7 @@ int main(void)
         cmocka_unit_test(test_rows_guesses),
         cmocka_unit_test(test_cli_prints_the_query),
         cmocka_unit_test(test_fill_respects_constraints),
+        cmocka_unit_test(test_fill_leaves_the_tools_ledger_alone),
         cmocka_unit_test(test_measure_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
