@@ -85,6 +85,7 @@ typedef struct rh_ledger_row {
     int rolled_back;            /* rolled_back_at IS NOT NULL */
     int applied_steps_count;
     char started_at_text[40];   /* "2025-07-08 21:12:14.951584 UTC" as the tool prints it */
+    double ms;                  /* finished_at - started_at in ms; -1 while not finished (reports' timelines) */
 } rh_ledger_row;
 
 typedef struct rh_ledger {

@@ -1,6 +1,7 @@
 /*
  * check_html.c — a check result as a self-contained HTML page (see check_html.h). Every piece of
- * text from the repository or the server goes through rh_report_html_text.
+ * text from the repository or the server goes through rh_report_html_text; the head and the
+ * side-by-side catalog diff are html.c's, shared with run's page.
  */
 #include "report/check_html.h"
 
@@ -8,15 +9,7 @@
 
 #include "report/check_markdown.h"
 #include "report/escape.h"
-
-static const char style[] =
-    "body{font:15px/1.45 system-ui,sans-serif;max-width:70em;margin:1em auto;padding:0 1em;color:#222}"
-    "h1.fail{color:#b00}h1.pass{color:#070}table{border-collapse:collapse;width:100%}"
-    "td,th{border-bottom:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top}"
-    ".bar{background:#48c;height:.8em;min-width:2px}.lock-ae{color:#b00;font-weight:bold}"
-    "pre{background:#f4f4f4;padding:.5em;overflow-x:auto;white-space:pre-wrap}"
-    ".error{color:#b00}.warning{color:#a60}.notice{color:#06a}"
-    "@media print{body{max-width:none}.bar{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
+#include "report/html.h"
 
 static void trace_html(const rh_check_trace *t, rh_buf *out)
 {
@@ -60,9 +53,7 @@ void rh_report_check_html(const rh_check_result *r, rh_check_level fail_on, rh_b
     size_t failing = rh_check_count(r, fail_on);
     size_t e = rh_check_count(r, RH_CHECK_ERROR), w = rh_check_count(r, RH_CHECK_WARNING) - e,
            n = rh_check_count(r, RH_CHECK_NOTICE) - w - e;
-    rh_buf_printf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                       "<meta name=\"viewport\" content=\"width=device-width\"><title>rehearse check</title>"
-                       "<style>%s</style></head><body>\n", style);
+    rh_report_html_head(out, "rehearse check");
     rh_buf_printf(out, "<h1 id=\"verdict\" class=\"%s\">rehearse check: %s</h1>\n", failing ? "fail" : "pass",
                   failing ? "these migrations would not deploy as they are" : "these migrations deploy");
     rh_buf_printf(out, "<p id=\"counts\">%zu error(s), %zu warning(s), %zu notice(s) · ", e, w, n);
@@ -99,7 +90,9 @@ void rh_report_check_html(const rh_check_result *r, rh_check_level fail_on, rh_b
             rh_report_html_text(out, f->code);
             rh_buf_puts(out, "] ");
             rh_report_html_text(out, f->message);
-            if (f->detail) {
+            if (f->detail && strcmp(f->code, "catalog-differs") == 0) {
+                rh_report_html_diff(out, f->detail); /* the clean deploy and the upgrade path side by side */
+            } else if (f->detail) {
                 rh_buf_puts(out, "<pre>");
                 rh_report_html_text(out, f->detail);
                 rh_buf_puts(out, "</pre>");

@@ -211,8 +211,10 @@ int rh_report_format_parse(const char *word, rh_report_format *out, rh_err *err)
         *out = RH_REPORT_JSON;
     else if (strcmp(word, "markdown") == 0)
         *out = RH_REPORT_MARKDOWN;
+    else if (strcmp(word, "html") == 0)
+        *out = RH_REPORT_HTML;
     else
-        return rh_err_set(err, "unknown format '%s' (human, tap, junit, json, markdown)", word);
+        return rh_err_set(err, "unknown format '%s' (human, tap, junit, json, markdown, html)", word);
     return 0;
 }
 
@@ -224,5 +226,6 @@ void rh_report_write(const rh_run *run, rh_report_format fmt, const rh_report_op
     case RH_REPORT_JUNIT: rh_report_junit(run, out); break;
     case RH_REPORT_JSON: rh_report_json(run, out); break;
     case RH_REPORT_MARKDOWN: rh_report_markdown(run, out); break;
+    case RH_REPORT_HTML: rh_report_html(run, out); break;
     }
 }

@@ -293,6 +293,7 @@ void rh_report_json(const rh_run *run, rh_buf *out)
             json_object_object_add(o, "signal", json_object_new_int(r->signal));
         }
         rh_result_json_times(o, r);
+        rh_result_json_steps(o, r);
         if (r->status == RH_FAIL || r->status == RH_ERROR) {
             json_object *f = json_object_new_object();
             rh_result_json_failure(f, r);

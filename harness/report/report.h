@@ -15,10 +15,10 @@
 #include "util/err.h"
 
 typedef enum rh_report_format {
-    RH_REPORT_HUMAN, RH_REPORT_TAP, RH_REPORT_JUNIT, RH_REPORT_JSON, RH_REPORT_MARKDOWN
+    RH_REPORT_HUMAN, RH_REPORT_TAP, RH_REPORT_JUNIT, RH_REPORT_JSON, RH_REPORT_MARKDOWN, RH_REPORT_HTML
 } rh_report_format;
 
-/* "human", "tap", "junit", "json" (also "xml" for junit), "markdown". */
+/* "human", "tap", "junit", "json" (also "xml" for junit), "markdown", "html". */
 int rh_report_format_parse(const char *word, rh_report_format *out, rh_err *err);
 
 typedef struct rh_report_opts {
@@ -35,6 +35,10 @@ void rh_report_junit(const rh_run *run, rh_buf *out);
 void rh_report_json(const rh_run *run, rh_buf *out);
 /* A pull-request comment (run_markdown.c), under GitHub's comment limit. */
 void rh_report_markdown(const rh_run *run, rh_buf *out);
+
+/* One self-contained HTML page (run_html.c): verdict, per scenario its steps, the ledger after each, a
+   timeline of the migrations, failures with the file's lines around them and the catalog diff side by side. */
+void rh_report_html(const rh_run *run, rh_buf *out);
 
 /* One `::error file=F,line=L,title=T::message` line per failed scenario (GitHub Actions). */
 void rh_report_github(const rh_run *run, rh_buf *out);

@@ -818,6 +818,96 @@ static void ctx_free(rh_ctx *ctx)
     rh_buf_free(&ctx->last_output);
 }
 
+/* Two ledgers alike, row by row (what a report would show of them). */
+static int ledger_same(const rh_result_step *prev, const rh_ledger *l)
+{
+    if (prev->n_ledger != l->n)
+        return 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const rh_result_ledger_row *a = &prev->ledger[i];
+        const rh_ledger_row *b = &l->rows[i];
+        if (strcmp(a->name, b->migration_name) != 0 || a->finished != b->finished ||
+            a->rolled_back != b->rolled_back || a->applied_steps != b->applied_steps_count ||
+            strcmp(a->started, b->started_at_text) != 0)
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Record a step that ran and, when it changed, the ledger after it (the HTML report's table per
+ * step). Read on the scenario's connection only when it is idle, in a transaction of its own with
+ * a short lock_timeout (a session may hold the table on purpose), rolled back: the scenario sees
+ * nothing of it. *last: the step that recorded the ledger last; NULL before any.
+ */
+static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int failed, size_t *last, int *had)
+{
+    rh_result_step *rs = rh_result_add_step(ctx->res, st->file, st->line, st->source, ms, failed);
+    PGconn *c = ctx->conn;
+    /* while a `deploy &` runs, "the ledger after this step" would be a race: not recorded */
+    if (ctx->bg || !c || PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE)
+        return;
+    PGresult *r = PQexec(c, "BEGIN; SET LOCAL lock_timeout = '200ms'");
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    rh_ledger l = {0};
+    int exists = 0;
+    rh_err err;
+    ok = ok && rh_ledger_exists(c, &exists, &err) == 0 && (!exists || rh_ledger_load(c, &l, &err) == 0);
+    PQclear(PQexec(c, "ROLLBACK"));
+    if (ok && !exists && *had) {
+        rs = &ctx->res->steps[ctx->res->n_steps - 1];
+        rs->ledger_gone = 1;
+        *had = 0;
+    } else if (ok && exists) {
+        rh_result_step *prev = *had ? &ctx->res->steps[*last] : NULL;
+        rs = &ctx->res->steps[ctx->res->n_steps - 1];
+        if (!prev || !ledger_same(prev, &l)) {
+            rs->ledger_changed = 1;
+            rs->n_ledger = l.n;
+            rs->ledger = rh_xcalloc(l.n ? l.n : 1, sizeof *rs->ledger);
+            for (size_t i = 0; i < l.n; i++) {
+                rh_result_ledger_row *d = &rs->ledger[i];
+                d->name = rh_xstrdup(l.rows[i].migration_name);
+                d->finished = l.rows[i].finished;
+                d->rolled_back = l.rows[i].rolled_back;
+                d->applied_steps = l.rows[i].applied_steps_count;
+                d->ms = l.rows[i].ms;
+                snprintf(d->started, sizeof d->started, "%s", l.rows[i].started_at_text);
+            }
+            *last = ctx->res->n_steps - 1;
+            *had = 1;
+        }
+    }
+    rh_ledger_free(&l);
+}
+
+/* The failing step's file around its line, for the reports: "  11 | ...\n> 12 | deploy\n". */
+static char *context_lines(const char *file, int line)
+{
+    char *data = NULL;
+    size_t len = 0;
+    rh_err err;
+    if (!file || line <= 0 || rh_fs_read_max(file, 4 << 20, &data, &len, &err) < 0)
+        return NULL;
+    rh_buf b;
+    rh_buf_init(&b);
+    int n = 1;
+    for (const char *p = data; p < data + len && n <= line + 3; n++) {
+        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        size_t k = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
+        if (n >= line - 3)
+            rh_buf_printf(&b, "%c%4d | %.*s\n", n == line ? '>' : ' ', n, (int)k, p);
+        p += k + 1;
+    }
+    free(data);
+    if (!b.len) {
+        rh_buf_free(&b);
+        return NULL;
+    }
+    return rh_buf_steal(&b);
+}
+
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res)
 {
     static const rh_exec_opts defaults = {0};
@@ -866,6 +956,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     res->setup_ms = now_ms() - t0;
     if (opts->before_steps)
         t0 += opts->before_steps(opts->cb_ctx);   /* waiting for its turn is not the scenario's time */
+    size_t ledger_step = 0;
+    int had_ledger = 0;
     if (connected) {
         for (size_t i = 0; i < s->nsteps; i++) {
             const rh_scn_step *st = &s->steps[i];
@@ -874,7 +966,9 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
                 opts->on_step(opts->on_step_ctx, i);
             double a = now_ms();
             int rc = run_step(&ctx, st);
-            steps_ms += now_ms() - a;
+            double ms = now_ms() - a;
+            steps_ms += ms;
+            record_step(&ctx, st, ms, rc < 0, &ledger_step, &had_ledger);
             if (rc < 0)
                 break;
         }
@@ -888,6 +982,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         rh_cluster_log_tail(ctx.cluster, &tail, 40);
         res->log_tail = log_excerpt(tail.data, 15);
         rh_buf_free(&tail);
+        res->context = context_lines(res->file, res->line);
     }
     rh_cluster *c = ctx.cluster;
     ctx.cluster = NULL;

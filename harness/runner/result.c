@@ -5,6 +5,7 @@
 #include "runner/runner.h"
 
 #include <json-c/json.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,16 @@ void rh_result_free(rh_result *r)
     free(r->profiles);
     free(r->postgres);
     free(r->pg_note);
+    free(r->context);
+    for (size_t i = 0; i < r->n_steps; i++) {
+        rh_result_step *st = &r->steps[i];
+        free(st->file);
+        free(st->source);
+        for (size_t k = 0; k < st->n_ledger; k++)
+            free(st->ledger[k].name);
+        free(st->ledger);
+    }
+    free(r->steps);
     memset(r, 0, sizeof *r);
 }
 
@@ -45,6 +56,16 @@ void rh_result_add_profile(rh_result *r, const rh_profile *p, rh_profile_from fr
 static char *dup_or_null(const char *s)
 {
     return s ? rh_xstrdup(s) : NULL;
+}
+
+rh_result_step *rh_result_add_step(rh_result *r, const char *file, int line, const char *source, double ms,
+                                   int failed)
+{
+    r->steps = rh_xrealloc(r->steps, (r->n_steps + 1) * sizeof *r->steps);
+    rh_result_step *st = &r->steps[r->n_steps++];
+    *st = (rh_result_step){.file = dup_or_null(file), .line = line, .source = dup_or_null(source), .ms = ms,
+                           .failed = failed};
+    return st;
 }
 
 void rh_result_fail(rh_result *r, rh_status st, const rh_scn_step *step, const char *message, const char *expected,
@@ -119,6 +140,40 @@ void rh_result_json_failure(struct json_object *o, const rh_result *r)
     put_str(o, "log_tail", r->log_tail);
     put_str(o, "kept", r->kept);
     put_str(o, "kept_id", r->kept_id);
+    put_str(o, "context", r->context);
+}
+
+void rh_result_json_steps(struct json_object *o, const rh_result *r)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; i < r->n_steps; i++) {
+        const rh_result_step *st = &r->steps[i];
+        json_object *so = json_object_new_object();
+        put_str(so, "file", st->file);
+        json_object_object_add(so, "line", json_object_new_int(st->line));
+        put_str(so, "source", st->source);
+        json_object_object_add(so, "ms", json_object_new_double(st->ms));
+        json_object_object_add(so, "failed", json_object_new_boolean(st->failed));
+        if (st->ledger_gone)
+            json_object_object_add(so, "ledger_gone", json_object_new_boolean(1));
+        if (st->ledger_changed) {
+            json_object *rows = json_object_new_array();
+            for (size_t k = 0; k < st->n_ledger; k++) {
+                const rh_result_ledger_row *l = &st->ledger[k];
+                json_object *lo = json_object_new_object();
+                put_str(lo, "name", l->name);
+                put_str(lo, "started", l->started);
+                json_object_object_add(lo, "finished", json_object_new_boolean(l->finished));
+                json_object_object_add(lo, "rolled_back", json_object_new_boolean(l->rolled_back));
+                json_object_object_add(lo, "applied_steps", json_object_new_int(l->applied_steps));
+                json_object_object_add(lo, "ms", l->ms >= 0 ? json_object_new_double(l->ms) : NULL);
+                json_object_array_add(rows, lo);
+            }
+            json_object_object_add(so, "ledger", rows);
+        }
+        json_object_array_add(arr, so);
+    }
+    json_object_object_add(o, "steps", arr);
 }
 
 char *rh_result_to_json(const rh_result *r)
@@ -133,6 +188,7 @@ char *rh_result_to_json(const rh_result *r)
     json_object_object_add(o, "signal", json_object_new_int(r->signal));
     rh_result_json_times(o, r);
     rh_result_json_failure(o, r);
+    rh_result_json_steps(o, r);
     put_str(o, "skip_reason", r->skip_reason);
     put_str(o, "postgres", r->postgres);
     put_str(o, "pg_note", r->pg_note);
@@ -172,6 +228,49 @@ static double get_double(json_object *o, const char *k)
     return json_object_object_get_ex(o, k, &v) ? json_object_get_double(v) : 0;
 }
 
+static int get_bool(json_object *o, const char *k)
+{
+    json_object *v;
+    return json_object_object_get_ex(o, k, &v) ? json_object_get_boolean(v) : 0;
+}
+
+void rh_result_steps_from_json(struct json_object *o, rh_result *r)
+{
+    json_object *arr;
+    if (!json_object_object_get_ex(o, "steps", &arr) || !json_object_is_type(arr, json_type_array))
+        return;
+    for (size_t i = 0; i < json_object_array_length(arr); i++) {
+        json_object *so = json_object_array_get_idx(arr, i);
+        if (!json_object_is_type(so, json_type_object))
+            continue;
+        json_object *v;
+        const char *file = json_object_object_get_ex(so, "file", &v) ? json_object_get_string(v) : NULL;
+        const char *src = json_object_object_get_ex(so, "source", &v) ? json_object_get_string(v) : NULL;
+        rh_result_step *st = rh_result_add_step(r, file, (int)get_int(so, "line"), src, get_double(so, "ms"),
+                                                get_bool(so, "failed"));
+        st->ledger_gone = get_bool(so, "ledger_gone");
+        json_object *rows;
+        if (!json_object_object_get_ex(so, "ledger", &rows) || !json_object_is_type(rows, json_type_array))
+            continue;
+        st->ledger_changed = 1;
+        st->n_ledger = json_object_array_length(rows);
+        st->ledger = rh_xcalloc(st->n_ledger ? st->n_ledger : 1, sizeof *st->ledger);
+        for (size_t k = 0; k < st->n_ledger; k++) {
+            json_object *lo = json_object_array_get_idx(rows, k);
+            rh_result_ledger_row *l = &st->ledger[k];
+            l->name = get_str(lo, "name");
+            char *started = get_str(lo, "started");
+            snprintf(l->started, sizeof l->started, "%s", started ? started : "");
+            free(started);
+            l->finished = get_bool(lo, "finished");
+            l->rolled_back = get_bool(lo, "rolled_back");
+            l->applied_steps = (int)get_int(lo, "applied_steps");
+            json_object *ms;
+            l->ms = json_object_object_get_ex(lo, "ms", &ms) && ms ? json_object_get_double(ms) : -1;
+        }
+    }
+}
+
 int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
 {
     memset(r, 0, sizeof *r);
@@ -204,6 +303,8 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->log_tail = get_str(o, "log_tail");
     r->kept = get_str(o, "kept");
     r->kept_id = get_str(o, "kept_id");
+    r->context = get_str(o, "context");
+    rh_result_steps_from_json(o, r);
     r->skip_reason = get_str(o, "skip_reason");
     r->postgres = get_str(o, "postgres");
     r->pg_note = get_str(o, "pg_note");

@@ -63,7 +63,39 @@ typedef struct rh_result {
     size_t n_profiles;
     char *postgres;      /* the server version it ran on ("15.18"); NULL when no cluster started */
     char *pg_note;       /* production's version, where known (a restored dump's header), is not that major */
+    char *context;       /* a failure: the failing step's file, the lines around it ("  12 | deploy\n"),
+                            the step's line marked with '>'; NULL when it could not be read */
+
+    /* the steps that ran, in order (the HTML report shows each, and the ledger after it) */
+    struct rh_result_step *steps;
+    size_t n_steps;
 } rh_result;
+
+/* A ledger row as a report shows it (engine/engine.h rh_ledger_row, with how long it took). */
+typedef struct rh_result_ledger_row {
+    char *name;
+    int finished, rolled_back, applied_steps;
+    char started[40];    /* "2025-07-08 21:12:14.951584 UTC" */
+    double ms;           /* finished_at - started_at; -1 while not finished */
+} rh_result_ledger_row;
+
+/* One step that ran. */
+typedef struct rh_result_step {
+    char *file;
+    int line;
+    char *source;        /* the step's first line as written */
+    double ms;
+    int failed;          /* the scenario stopped here */
+    int ledger_changed;  /* the ledger after this step differs from after the previous one (or first seen):
+                            ledger holds it (n_ledger may be 0: the table exists and is empty) */
+    int ledger_gone;     /* the ledger table existed after an earlier step and does not now */
+    rh_result_ledger_row *ledger;
+    size_t n_ledger;
+} rh_result_step;
+
+/* Append a step (strings copied); returns it so the caller fills the ledger. */
+rh_result_step *rh_result_add_step(rh_result *r, const char *file, int line, const char *source, double ms,
+                                   int failed);
 
 /* One profile a scenario used, and where it came from (source/loader.h). */
 typedef struct rh_result_profile {
@@ -200,5 +232,9 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err);
 struct json_object;
 void rh_result_json_times(struct json_object *o, const rh_result *r);
 void rh_result_json_failure(struct json_object *o, const rh_result *r);
+/* "steps": [{"file", "line", "source", "ms", "failed", "ledger": [{"name", "started", "finished",
+   "rolled_back", "applied_steps", "ms"}] | absent when unchanged, "ledger_gone"}], and back. */
+void rh_result_json_steps(struct json_object *o, const rh_result *r);
+void rh_result_steps_from_json(struct json_object *o, rh_result *r);
 
 #endif

@@ -236,6 +236,17 @@ static void test_json_forms_agree(void **state)
     run.results[1].steps_run = 3;
     run.results[1].steps_total = 7;
     run.results[1].setup_ms = 12.25;
+    set(&run.results[1].context, "  11 | x\n> 12 | deploy => ok\n");
+    /* the steps and the ledger after them travel too (the HTML report and `report merge` read them) */
+    rh_result_add_step(&run.results[1], "a.scenario", 2, "deploy", 10.5, 0);
+    rh_result_step *st = rh_result_add_step(&run.results[1], "a.scenario", 3, "sql \"x\"", 1.5, 1);
+    st->ledger_changed = 1;
+    st->n_ledger = 2;
+    st->ledger = calloc(2, sizeof *st->ledger);
+    st->ledger[0] = (rh_result_ledger_row){.name = strdup("m1"), .finished = 1, .applied_steps = 1, .ms = 4.5};
+    st->ledger[1] = (rh_result_ledger_row){.name = strdup("m2"), .ms = -1};
+    strcpy(st->ledger[0].started, "2026-01-01 00:00:00.000001 UTC");
+    rh_result_add_step(&run.results[1], "a.scenario", 4, "sql \"drop\"", 1, 0)->ledger_gone = 1;
     back = run;
     back.results = calloc(run.n, sizeof *back.results);
     rh_err err;
@@ -256,7 +267,7 @@ static void test_json_forms_agree(void **state)
     json_object *r1 = json_object_array_get_idx(arr, 1);
     assert_true(json_object_object_get_ex(r1, "failure", &f));
     static const char *const keys[] = {"file", "line", "step", "message", "expected", "actual",
-                                       "diff", "output", "log_tail", "kept", "kept_id"};
+                                       "diff", "output", "log_tail", "kept", "kept_id", "context"};
     assert_int_equal(json_object_object_length(f), sizeof keys / sizeof *keys);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
         assert_true(json_object_object_get_ex(f, keys[k], &v));
@@ -265,6 +276,11 @@ static void test_json_forms_agree(void **state)
     assert_true(json_object_object_get_ex(r1, "setup_ms", &v));
     assert_true(json_object_get_double(v) > 12.2 && json_object_get_double(v) < 12.3);
     assert_false(json_object_object_get_ex(r1, "timed_out", &v));   /* only when true, unlike the transport */
+    assert_true(json_object_object_get_ex(r1, "steps", &v));
+    assert_int_equal(json_object_array_length(v), 3);
+    assert_int_equal(back.results[1].steps[1].n_ledger, 2);
+    assert_true(back.results[1].steps[1].ledger[1].ms < 0);
+    assert_true(back.results[1].steps[2].ledger_gone);
     json_object_put(o);
     rh_buf_free(&a);
     rh_buf_free(&b);

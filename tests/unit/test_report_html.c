@@ -1,8 +1,9 @@
 /*
  * test_report_html.c — check's HTML page carries repository and server text as text: a migration
  * name, statement, message or server error holding markup (<script>, quotes, &) stays text, and the
- * page stays self-contained (no reference out of it). The browser test (tests/cli/check_html.test.sh)
- * reads a real check's page in Chromium.
+ * page stays self-contained (no reference out of it); run's page likewise for every field of a result,
+ * its steps and ledger rows; the catalog diff side by side. The browser tests (tests/cli/check_html.test.sh,
+ * run_html.test.sh) read real pages in Chromium.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,8 @@
 #include <string.h>
 
 #include "report/check_html.h"
+#include "report/html.h"
+#include "report/report.h"
 #include "testlib.h"
 
 static void markup_stays_text(void **state)
@@ -48,10 +51,49 @@ static void markup_stays_text(void **state)
     rh_buf_free(&b);
 }
 
+/* Every text field of a run result, its step and its ledger row hold markup: it stays text. */
+static void run_page_markup_stays_text(void **state)
+{
+    (void)state;
+    const char *evil = "<script>alert(1)</script><img src=x onerror=y>\033[2J";
+    rh_result res;
+    memset(&res, 0, sizeof res);
+    res.status = RH_FAIL;
+    char **fields[] = {&res.path, &res.name, &res.file, &res.step, &res.message, &res.expected, &res.actual,
+                       &res.output, &res.log_tail, &res.kept, &res.postgres, &res.context};
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        *fields[i] = strdup(evil);
+    res.diff = strdup("--- <a>\n+++ <b>\n~ table <script>\n-   x <img>\n+   y <img>\n");
+    rh_result_step *st = rh_result_add_step(&res, evil, 3, evil, 12.5, 1);
+    st->ledger_changed = 1;
+    st->n_ledger = 1;
+    st->ledger = calloc(1, sizeof *st->ledger);
+    st->ledger[0] = (rh_result_ledger_row){.name = strdup(evil), .ms = -1};
+    strcpy(st->ledger[0].started, "<i>");
+    rh_run run = {.results = &res, .n = 1, .failed = 1, .jobs = 1};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_html(&run, &b);
+    assert_null(strstr(b.data, "<script"));
+    assert_null(strstr(b.data, "<img"));
+    assert_null(strstr(b.data, "<i>"));
+    assert_null(strstr(b.data, "<a>"));
+    assert_null(strchr(b.data, '\033'));
+    assert_non_null(strstr(b.data, "<h1 id=\"verdict\" class=\"fail\">rehearse run: 1 failed, 0 error(s)</h1>"));
+    assert_non_null(strstr(b.data, "<details class=\"scenario\" id=\"scenario-1\" open>"));
+    /* the diff side by side: the removed line left, the added one right, on one row */
+    assert_non_null(strstr(b.data, "<tr><th>&lt;a&gt;</th><th>&lt;b&gt;</th></tr>"));
+    assert_non_null(strstr(b.data, "<tr><td class=\"del\">-   x &lt;img&gt;</td><td class=\"add\">+   y &lt;img&gt;</td></tr>"));
+    assert_non_null(strstr(b.data, "<td class=\"obj\" colspan=\"2\">~ table &lt;script&gt;</td>"));
+    rh_buf_free(&b);
+    rh_result_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(markup_stays_text),
+        cmocka_unit_test(run_page_markup_stays_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

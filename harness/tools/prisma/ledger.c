@@ -159,7 +159,8 @@ int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
     PGresult *r = PQexec(conn, "SELECT id, checksum, migration_name, logs, finished_at IS NOT NULL,"
                                " rolled_back_at IS NOT NULL, applied_steps_count,"
                                " to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),"
-                               " to_char(started_at AT TIME ZONE 'UTC', 'US')"
+                               " to_char(started_at AT TIME ZONE 'UTC', 'US'),"
+                               " extract(epoch FROM finished_at - started_at) * 1000"
                                " FROM _prisma_migrations ORDER BY started_at ASC");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         return rh_engine_pg_error(conn, r, err, "reading the ledger table _prisma_migrations");
@@ -177,6 +178,7 @@ int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
         row->rolled_back = strcmp(PQgetvalue(r, ri, 5), "t") == 0;
         row->applied_steps_count = atoi(PQgetvalue(r, ri, 6));
         format_started_at(row->started_at_text, PQgetvalue(r, ri, 7), PQgetvalue(r, ri, 8));
+        row->ms = PQgetisnull(r, ri, 9) ? -1 : atof(PQgetvalue(r, ri, 9));
     }
     PQclear(r);
     return 0;

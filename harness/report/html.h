@@ -1,0 +1,24 @@
+/*
+ * html.h — what the HTML pages (check_html.c, run_html.c) share: the page's head with its one inline
+ * style sheet (no network, no script, no font from elsewhere; printable), and a catalog diff shown
+ * side by side. Text goes through rh_report_html_text (escape.h).
+ */
+#ifndef RH_REPORT_HTML_H
+#define RH_REPORT_HTML_H
+
+#include "util/buf.h"
+
+/* "<!DOCTYPE html>...<body>" with the title (plain text, escaped). */
+void rh_report_html_head(rh_buf *out, const char *title);
+
+/*
+ * A catalog diff (catalog/catalog.h rh_catalog_diff's text: "--- A", "+++ B", "- " only in A, "+ "
+ * only in B, "~ " changed with its -/+ property lines) as a two-column table: A's lines left, B's
+ * right, runs of removed and added lines paired row by row; object headers and the count span both.
+ */
+void rh_report_html_diff(rh_buf *out, const char *diff);
+
+/* Text in <pre>, the lines that start with '>' (a failing line in a context excerpt) marked. */
+void rh_report_html_context(rh_buf *out, const char *text);
+
+#endif

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# run_html.test.sh — `rehearse run --format html --output FILE`: one self-contained page (no http(s)
+# reference, no script) loaded by a real browser (headless Chromium). The test asserts on the DOM's
+# text: the verdict, the ledger table after the deploy step, the migrations' timeline, a failure with
+# the server's message and the scenario's lines around the failing step (marked), the catalog diff
+# side by side, and a scenario title holding markup shown as text. A screenshot is taken.
+set -uo pipefail
+: "${REHEARSE_BIN:?}"
+browser=$(command -v chromium || command -v chromium-browser) || { echo "no chromium: skipped"; exit 77; }
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+s=$work/scenarios
+mkdir -p "$s/mig/20250101000000_init" "$s/mig/20250102000000_email" "$s/bad/20250101000000_init" "$s/bad/20250102000000_boom"
+printf 'CREATE TABLE "User" ("id" INTEGER PRIMARY KEY);\n' > "$s/mig/20250101000000_init/migration.sql"
+printf 'ALTER TABLE "User" ADD COLUMN "email" TEXT;\n' > "$s/mig/20250102000000_email/migration.sql"
+cp "$s/mig/20250101000000_init/migration.sql" "$s/bad/20250101000000_init/"
+printf 'ALTER TABLE "User" ADD COLUMN "n" INTEGER;\nALTER TABLE "Nope" ADD COLUMN "x" INTEGER;\n' > "$s/bad/20250102000000_boom/migration.sql"
+cat > "$s/a-pass.scenario" <<'SCN'
+scenario "deploys both <b>migrations</b>"
+migrations mig
+deploy
+expect ledger applied 2
+SCN
+cat > "$s/b-drift.scenario" <<'SCN'
+scenario "a hand-made column: the catalog differs from a clean deploy"
+migrations mig
+deploy
+sql "ALTER TABLE \"User\" ADD COLUMN \"hotfix\" TEXT"
+# the failing step:
+expect catalog = clean
+SCN
+cat > "$s/c-boom.scenario" <<'SCN'
+scenario "the second migration names a table that does not exist"
+migrations bad
+deploy
+SCN
+
+"$REHEARSE_BIN" run --format html --output "$work/report.html" "$s" 2>"$work/err"; rc=$?
+[ $rc -eq 1 ] || fail "run: exit $rc (expected 1) $(cat "$work/err")"
+# nothing loaded from elsewhere (Prisma's output quotes a URL as text: that is fine)
+grep -qiE '(src|href)=|<script|<link|<iframe|@import|url\(' "$work/report.html" &&
+  fail "not self-contained: $(grep -oiE '(src|href)=[^ ]*|<script|<link|<iframe|@import|url\(' "$work/report.html" | head -3)"
+grep -q '<b>migrations</b>' "$work/report.html" && fail "a scenario title's markup went through"
+
+run_browser() { timeout 120 "$browser" --headless --no-sandbox --disable-gpu --user-data-dir="$work/profile" "$@" 2>/dev/null; }
+dom=$(run_browser --dump-dom "file://$work/report.html") || fail "chromium could not load the page"
+text=$(sed -e 's/<[^>]*>//g' <<<"$dom" | python3 -c 'import html, sys; sys.stdout.write(html.unescape(sys.stdin.read()))')
+has() { grep -qF -- "$1" <<<"$text" || fail "the page has no '$1': $text"; }
+has 'rehearse run: 2 failed, 0 error(s)'
+has '3 scenario(s): 1 passed, 2 failed'
+has 'deploys both <b>migrations</b>'   # the title's markup shown as text
+# the ledger after the deploy step of the passing scenario: both rows applied
+grep -q '20250102000000_emailapplied1' <<<"$(tr -d ' \n' <<<"$text")" || fail "no ledger row after deploy: $text"
+has 'Migrations (the ledger at the end: started_at to finished_at)'
+# the drift: the failing step marked among its file's lines, the diff side by side
+grep -q '<mark>&gt;   6 | expect catalog = clean</mark>' <<<"$dom" || fail "the failing line is not marked: $dom"
+has '5 | # the failing step:'
+grep -q '<table class="diff"><tbody><tr><th>[^<]*clean[^<]*</th><th>' <<<"$dom" || fail "no side-by-side diff: $dom"
+grep -q '<td class="add">[^<]*hotfix' <<<"$dom" || fail "the hand-made column is not in the right-hand column: $dom"
+# the deploy failure: the server's message
+has 'relation "Nope" does not exist'
+has '← failed here'
+run_browser --screenshot="$work/report.png" --window-size=1280,900 "file://$work/report.html" >/dev/null
+[ -s "$work/report.png" ] || fail "no screenshot"
+echo ok
