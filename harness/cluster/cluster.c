@@ -314,7 +314,7 @@ static int launch(rh_cluster *c, rh_err *err)
     return 0;
 }
 
-static const rh_pgbin *cached_pgbin(const char *override, const char *want, rh_err *err)
+static const rh_pgbin *cached_pgbin(const char *override, const char *want, const char *from, rh_err *err)
 {
     /* `postgres --version` is a process start: do it once per process, --pg-bin and --pg value. */
     static rh_pgbin bin;
@@ -325,7 +325,7 @@ static const rh_pgbin *cached_pgbin(const char *override, const char *want, rh_e
              getenv("REHEARSE_PG") ? getenv("REHEARSE_PG") : "");
     if (have && strcmp(key, k) == 0)
         return &bin;
-    if (rh_pgbin_find_version(&bin, override, want, err) < 0)
+    if (rh_pgbin_find_version_from(&bin, override, want, from, err) < 0)
         return NULL;
     snprintf(key, sizeof key, "%s", k);
     have = 1;
@@ -339,7 +339,8 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     rh_cluster *c = rh_xcalloc(1, sizeof *c);
     long t0 = rh_now_us();
 
-    const rh_pgbin *bin = cached_pgbin(opts ? opts->pg_bin : NULL, opts ? opts->pg_version : NULL, err);
+    const rh_pgbin *bin = cached_pgbin(opts ? opts->pg_bin : NULL, opts ? opts->pg_version : NULL,
+                                        opts ? opts->pg_version_from : NULL, err);
     if (!bin) {
         cluster_free(c);
         return -1;

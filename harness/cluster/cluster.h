@@ -18,6 +18,7 @@
 
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/pgver.h"
 
 /* ---- PostgreSQL binaries ------------------------------------------------------------------- */
 
@@ -40,11 +41,9 @@ int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err);
  * then rehearse's own installs (rh_pginstall_*). The error lists what was tried and how to install it.
  */
 int rh_pgbin_find_version(rh_pgbin *out, const char *override, const char *want, rh_err *err);
+/* The same; `from` names who asked for `want` in the error ("--pg" when NULL). */
+int rh_pgbin_find_version_from(rh_pgbin *out, const char *override, const char *want, const char *from, rh_err *err);
 
-/* "17" or "17.10" into major and minor (-1: any). 0 when it is not a version. */
-int rh_pgver_parse(const char *want, int *major, int *minor);
-/* 1 if a version string like "17.10" is major (and minor, unless -1). */
-int rh_pgver_matches(const char *version, int major, int minor);
 
 /* ---- rehearse's own PostgreSQL installs (pginstall.c) ------------------------------------------ */
 
@@ -76,6 +75,7 @@ int rh_pginstall_list(rh_buf *out, rh_err *err);
 typedef struct rh_cluster_opts {
     const char *pg_bin;     /* NULL: search (see rh_pgbin_find) */
     const char *pg_version; /* --pg: "17", "17.10"; NULL: $REHEARSE_PG, else any (rh_pgbin_find_version) */
+    const char *pg_version_from; /* who asked for pg_version, for errors ("postgres 14 at x.scenario:3"); NULL: --pg */
     const char *run_as;     /* account for initdb/postgres when euid is 0; NULL: postgres, else nobody */
     const char *encoding;   /* NULL: "UTF8" */
     const char *locale;     /* NULL: "C" */

@@ -53,35 +53,6 @@ static int use_dir(rh_pgbin *out, const char *dir, rh_err *err)
     return read_version(out, err);
 }
 
-/* "17" or "17.10": *major and *minor (-1: any minor). 0 if the text is not such a version. */
-int rh_pgver_parse(const char *want, int *major, int *minor)
-{
-    char *end;
-    long m = strtol(want, &end, 10);
-    if (end == want || m < 9 || m > 99)
-        return 0;
-    *major = (int)m;
-    *minor = -1;
-    if (*end == '\0')
-        return 1;
-    if (*end != '.')
-        return 0;
-    const char *p = end + 1;
-    long n = strtol(p, &end, 10);
-    if (end == p || *end != '\0' || n < 0 || n > 999)
-        return 0;
-    *minor = (int)n;
-    return 1;
-}
-
-int rh_pgver_matches(const char *version, int major, int minor)
-{
-    int ma = -1, mi = -1;
-    if (sscanf(version, "%d.%d", &ma, &mi) < 1)
-        return 0;
-    return ma == major && (minor < 0 || mi == minor);
-}
-
 /* Use dir if it holds the wanted version; else note in tried what it is. 0 used, -1 not. */
 static int try_dir(rh_pgbin *out, const char *dir, const char *label, const char *want, int major, int minor,
                    rh_buf *tried)
@@ -113,9 +84,14 @@ int rh_pgbin_find(rh_pgbin *out, const char *override, rh_err *err)
 
 int rh_pgbin_find_version(rh_pgbin *out, const char *override, const char *want, rh_err *err)
 {
+    return rh_pgbin_find_version_from(out, override, want, NULL, err);
+}
+
+int rh_pgbin_find_version_from(rh_pgbin *out, const char *override, const char *want, const char *from, rh_err *err)
+{
     memset(out, 0, sizeof *out);
     int major = 0, minor = -1;
-    const char *want_from = "--pg";
+    const char *want_from = from ? from : "--pg";
     if (!want || !*want) {
         want = getenv("REHEARSE_PG");
         want_from = "REHEARSE_PG";

@@ -906,6 +906,29 @@ static char *context_lines(const char *file, int line)
         return NULL;
     }
     return rh_buf_steal(&b);
+
+/*
+ * The version a scenario runs on (*pg): its own `postgres VERSION` (over $REHEARSE_PG, a default),
+ * else --pg's. With both they must agree ("14" agrees with "14.23"; the more precise one is used);
+ * -1 when they do not: the scenario is about another version and is skipped (`run --pg 16,17`).
+ * from: who asked, for the error when that version is not there ("" when --pg did).
+ */
+static int scenario_pg(const rh_scenario *s, const char *want, const char **pg, char *from, size_t fromsz)
+{
+    from[0] = '\0';
+    *pg = want && *want ? want : NULL;
+    if (!s->postgres)
+        return 0;
+    int ma, mi, sa, si;
+    if (*pg && rh_pgver_parse(*pg, &ma, &mi) && rh_pgver_parse(s->postgres, &sa, &si)) {
+        if (ma != sa || (mi >= 0 && si >= 0 && mi != si))
+            return -1;
+        if (mi >= 0)
+            return 0; /* --pg is the more precise */
+    }
+    *pg = s->postgres;
+    snprintf(from, fromsz, "the scenario's `postgres %s` (%s:%d)", s->postgres, s->path, s->postgres_line);
+    return 0;
 }
 
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res)
@@ -917,9 +940,15 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     res->path = rh_xstrdup(s->path);
     res->name = rh_xstrdup(s->name);
     res->steps_total = s->nsteps;
-    if (s->skip) {
+    char pg_from[600];
+    const char *pg;
+    int other_pg = scenario_pg(s, opts->pg_version, &pg, pg_from, sizeof pg_from) < 0;
+    if (s->skip || other_pg) {
         res->status = RH_SKIP;
-        res->skip_reason = rh_xstrdup(s->skip);
+        res->skip_reason = s->skip ? rh_xstrdup(s->skip)
+                                   : rh_xasprintf("the scenario runs on PostgreSQL %s (postgres %s, line %d), not on "
+                                                  "--pg %s",
+                                                  s->postgres, s->postgres, s->postgres_line, opts->pg_version);
         if (opts->on_result)
             opts->on_result(opts->cb_ctx, res);
         return 0;
@@ -941,7 +970,8 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     co.pg_bin = opts->pg_bin;
     co.superuser = opts->superuser || s->superuser;
     res->superuser = co.superuser;
-    co.pg_version = opts->pg_version;
+    co.pg_version = pg;
+    co.pg_version_from = pg_from[0] ? pg_from : NULL;
     if (rh_cluster_start(&ctx.cluster, &co, &err) < 0) {
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
         ctx_free(&ctx);

@@ -140,5 +140,6 @@ void rh_scn_free(rh_scenario *s)
     free(s->path);
     free(s->dir);
     free(s->skip);
+    free(s->postgres);
     free(s);
 }

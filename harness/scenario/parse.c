@@ -79,7 +79,8 @@ static int st_include(cur *c, const rh_tok *kw)
 static const char *const step_words[] = {
     "scenario", "repo", "migrations", "prisma", "checkout", "deploy", "status", "resolve", "sql", "sql-file",
     "session", "wait", "commit", "rollback", "release", "cancel", "terminate", "set", "reset", "env",
-    "fault", "restart", "restore", "snapshot", "expect", "include", "timeout", "skip", "superuser", "sleep", NULL};
+    "fault", "restart", "restore", "snapshot", "expect", "include", "timeout", "skip", "superuser", "sleep",
+    "postgres", NULL};
 
 
 /* The step keywords and the reader of each (header settings and include are handled before). */

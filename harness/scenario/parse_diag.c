@@ -39,6 +39,7 @@ static const struct {
     {"snapshot", "snapshot NAME"},
     {"sleep", "sleep DURATION"},
     {"timeout", "timeout DURATION"},
+    {"postgres", "postgres VERSION"},
     {"include", "include FILE"},
     {"expect", "expect KIND OBJECT [PROPERTY [VALUE]] | ledger ... | query ... | catalog ... | status ... | output ... | "
                "finding ..."},

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scenario/parse_int.h"
+#include "util/pgver.h"
 
 /* restore schema|ledger FILE or heredoc: state loaded before the first command. */
 int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k)
@@ -81,7 +82,7 @@ int rh_scnp_st_snapshot(cur *c, rh_scn_step *st, const char *k)
     return 0;
 }
 
-/* scenario / timeout / skip: settings of the whole scenario, not steps. Returns 1 if kw is none. */
+/* scenario / timeout / superuser / postgres / skip: settings of the whole scenario, not steps. Returns 1 if kw is none. */
 int rh_scnp_header(cur *c, const rh_tok *kw)
 {
     parser *p = c->p;
@@ -117,6 +118,22 @@ int rh_scnp_header(cur *c, const rh_tok *kw)
         if (rh_scnp_need_end(c, "superuser takes no argument") < 0)
             return -1;
         p->s->superuser = 1;
+        return rh_scnp_no_heredoc(c, k);
+    }
+    if (strcmp(k, "postgres") == 0) {
+        if (p->depth > 0)
+            return rh_scnp_err(c, kw, "say it in the scenario file itself", "'postgres' inside an included file");
+        const rh_tok *t = rh_scnp_need(c, "a PostgreSQL version", "e.g. postgres 14 or postgres 17.10");
+        if (!t || rh_scnp_need_end(c, NULL) < 0)
+            return -1;
+        int major, minor;
+        if (!rh_pgver_parse(t->text, &major, &minor))
+            return rh_scnp_err(c, t, "a major like 14 or a major.minor like 17.10", "'%s' is not a PostgreSQL version",
+                               t->text);
+        if (p->s->postgres)
+            return rh_scnp_err(c, kw, NULL, "the PostgreSQL version is already given on line %d", p->s->postgres_line);
+        p->s->postgres = rh_xstrdup(t->text);
+        p->s->postgres_line = kw->line;
         return rh_scnp_no_heredoc(c, k);
     }
     if (strcmp(k, "skip") == 0) {

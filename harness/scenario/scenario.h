@@ -150,6 +150,8 @@ typedef struct rh_scenario {
     long timeout_ms;         /* `timeout DURATION`; 0 = the runner's default */
     char *skip;              /* `skip REASON`: the scenario is reported as skipped */
     int superuser;           /* `superuser`: its SQL and commands run as the cluster's superuser */
+    char *postgres;          /* `postgres VERSION`: "14", "17.10": the server version it runs on; NULL: --pg's */
+    int postgres_line;
     char **files;            /* every file read (the scenario and its includes), owned here */
     size_t nfiles;
     char **roots;            /* the folders its files may be in: its own folder, the work tree of the git

@@ -55,6 +55,22 @@ out=$("$REHEARSE_BIN" run --no-color --pg 15 dump.scenario 2>&1); rc=$?
 out=$("$REHEARSE_BIN" run --no-color --pg 14 dump.scenario 2>&1)
 grep -q "note:" <<<"$out" && fail "a note on the dump's own major: $out"
 
+# postgres VERSION in the scenario: runs there without --pg; skipped by a --pg of another major
+printf 'scenario "pinned to 14"\npostgres 14\nmigrations migs\ndeploy\nexpect query "select count(*) from pg_indexes where indexname = '"'"'t_a'"'"'" = 1\n' > pin.scenario
+out=$("$REHEARSE_BIN" run --no-color pin.scenario 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "^FAIL .*pinned to 14" <<<"$out" && grep -q 'syntax error at or near "NULLS"' <<<"$out" ||
+    fail "postgres 14: not run on 14: exit $rc: $out"
+out=$("$REHEARSE_BIN" run --pg 14 --format json pin.scenario 2>/dev/null)
+grep -q '"postgres": *"14\.' <<<"$out" || fail "postgres 14 + --pg 14: json: $out"
+out=$("$REHEARSE_BIN" run --no-color --pg 14,15 pin.scenario 2>&1); rc=$?
+[ $rc -eq 1 ] && grep -q "^FAIL .*\[pg 14\] pinned to 14" <<<"$out" && grep -q "^SKIP .*\[pg 15\] pinned to 14" <<<"$out" &&
+    grep -q "the scenario runs on PostgreSQL 14 (postgres 14, line 2), not on --pg 15" <<<"$out" ||
+    fail "postgres 14 under --pg 14,15: exit $rc: $out"
+sed -i 's/^postgres 14$/postgres 63/' pin.scenario
+out=$("$REHEARSE_BIN" run --no-color pin.scenario 2>&1); rc=$?
+[ $rc -ne 0 ] && grep -q "cannot find PostgreSQL 63 (asked by the scenario's \`postgres 63\` (pin.scenario:2))" <<<"$out" &&
+    grep -q "rehearse pg install 63" <<<"$out" || fail "postgres 63: exit $rc: $out"
+
 out=$("$REHEARSE_BIN" run --no-color --pg 15,63 v.scenario 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "^PASS" <<<"$out" ||
     fail "a missing version: exit $rc: $out"

@@ -383,7 +383,23 @@ static void test_header(void **state)
     assert_int_equal(s->timeout_ms, 90000);
     assert_string_equal(s->skip, "not ready yet");
     assert_int_equal(s->nsteps, 0);
+    assert_null(s->postgres);
     rh_scn_free(s);
+    /* postgres VERSION: the server version the scenario runs on, a header setting with its line */
+    s = ok("scenario \"on 14\"\npostgres 14\ndeploy\n");
+    assert_string_equal(s->postgres, "14");
+    assert_int_equal(s->postgres_line, 2);
+    assert_int_equal(s->nsteps, 1);
+    rh_scn_free(s);
+    s = ok("postgres 17.10\n");
+    assert_string_equal(s->postgres, "17.10");
+    rh_scn_free(s);
+    bad("postgres\n", "t.scenario:1:9: error: expected a PostgreSQL version", "postgres 17.10", NULL);
+    bad("postgres fourteen\n", "t.scenario:1:10: error: 'fourteen' is not a PostgreSQL version", "17.10", NULL);
+    bad("postgres 14.x\n", "'14.x' is not a PostgreSQL version", NULL);
+    bad("postgres 14 15\n", "1:13", "unexpected '15'", NULL);
+    bad("postgres 14\ndeploy\npostgres 15\n", "t.scenario:3:1:", "already given on line 1", NULL);
+    bad("postgre 14\n", "did you mean 'postgres'?", NULL);
     assert_int_equal(rh_scn_parse_duration("250ms"), 250);
     assert_int_equal(rh_scn_parse_duration("2m"), 120000);
     assert_int_equal(rh_scn_parse_duration("3"), 3000);
