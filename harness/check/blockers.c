@@ -128,6 +128,90 @@ static char *safer_detail(const rh_check_trace *t, size_t j)
                         slow->line, slow->keywords, slow->line, rh_check_safer_pattern(slow->sql));
 }
 
+/* A table name as the tracer prints it ("Order", audit."Log", public.users) -> schema (NULL: none) and name. */
+static void split_name(const char *q, char **schema, char **name)
+{
+    char *part[2] = {NULL, NULL};
+    int n = 0;
+    const char *p = q;
+    while (*p && n < 2) {
+        rh_buf b;
+        rh_buf_init(&b);
+        if (*p == '"') {
+            for (p++; *p; p++) {
+                if (*p == '"' && p[1] == '"') {
+                    rh_buf_putc(&b, '"');
+                    p++;
+                } else if (*p == '"') {
+                    p++;
+                    break;
+                } else {
+                    rh_buf_putc(&b, *p);
+                }
+            }
+        } else {
+            for (; *p && *p != '.'; p++)
+                rh_buf_putc(&b, *p);
+        }
+        part[n++] = rh_buf_steal(&b);
+        if (*p == '.')
+            p++;
+        else
+            break;
+    }
+    *schema = n == 2 ? part[0] : NULL;
+    *name = n == 2 ? part[1] : part[0];
+}
+
+/* Does statement st rewrite or scan `table`, or build an index on it? The work, or NULL. */
+static const char *linear_work(const rh_check_stmt *st, const char *table)
+{
+    for (size_t k = 0; k < st->n_rewrites; k++)
+        if (strcmp(st->rewrites[k], table) == 0)
+            return "rewrite";
+    int index = strncmp(st->keywords, "CREATE INDEX", 12) == 0 || strncmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
+    for (size_t k = 0; k < st->n_scans; k++)
+        if (strcmp(st->scans[k], table) == 0)
+            return index ? "index build" : "scan";
+    if (index && st->outside_tx) /* CONCURRENTLY: its scans are not counted in the tracer's transaction */
+        for (size_t k = 0; k < st->n_locks; k++)
+            if (strcmp(st->locks[k].relation, table) == 0)
+                return "index build";
+    return NULL;
+}
+
+void rh_check_estimate(rh_check_result *r, const rh_scale *production)
+{
+    for (size_t i = 0; production && i < r->n_traces; i++) {
+        rh_check_trace *t = &r->traces[i];
+        for (size_t j = 0; j < t->n; j++) {
+            rh_check_stmt *st = &t->stmts[j];
+            for (size_t k = 0; k < st->n_waits; k++) {
+                rh_check_wait *w = &st->waits[k];
+                char *schema = NULL, *name = NULL;
+                split_name(w->table, &schema, &name);
+                const rh_scale_table *pt = rh_scale_find(production, schema, name);
+                free(schema);
+                free(name);
+                if (!pt)
+                    continue;
+                w->production_rows = pt->rows;
+                if (w->rows <= 0 || pt->rows <= w->rows || w->ms < 0)
+                    continue;
+                /* the work the wait was spent on: this statement, or a later one of its transaction */
+                for (size_t m = j; m < t->n && !w->linear; m++) {
+                    const rh_check_stmt *x = &t->stmts[m];
+                    if (m > j && (t->autocommit || x->outside_tx || (x->skipped && rh_txblock_ends(x->keywords))))
+                        break;
+                    w->linear = linear_work(x, w->table);
+                }
+                if (w->linear)
+                    w->estimate_ms = w->ms * (double)pt->rows / (double)w->rows;
+            }
+        }
+    }
+}
+
 void rh_check_add_block_findings(rh_check_result *r)
 {
     /* the per-operation limit, else --max-block's */
@@ -156,18 +240,24 @@ void rh_check_add_block_findings(rh_check_result *r)
                 for (size_t m = k; m < st->n_waits; m++) {
                     const rh_check_wait *x = &st->waits[m];
                     if (strcmp(x->table, w->table) != 0 || !x->blocked || limit[x->write] <= 0 ||
-                        x->ms <= limit[x->write])
+                        (x->ms <= limit[x->write] && x->estimate_ms <= limit[x->write]))
                         continue;
                     rows = x->rows;
                     rh_buf_printf(&what, "%s%s waited ", what.len ? "; " : "", x->write ? "a write" : "a read");
                     put_ms(&what, x->ms);
+                    if (x->estimate_ms >= 0) {
+                        rh_buf_printf(&what, " (ESTIMATE at production's %lld rows, linear in rows (%s): ",
+                                      x->production_rows, x->linear);
+                        put_ms(&what, x->estimate_ms);
+                        rh_buf_putc(&what, ')');
+                    }
                     rh_buf_printf(&what, ", over %s ", flag[x->write]);
                     put_ms(&what, limit[x->write]);
                 }
                 if (what.len) {
                     char *safer = safer_detail(t, j);
                     rh_check_add(r, RH_CHECK_ERROR, 'f', "max-block", t->migration, t->file, st->line, safer,
-                                 "%s blocks table %s (%lld rows when measured): %s (%s)", st->keywords, w->table,
+                                 "%s blocks table %s (measured on %lld rows): %s (%s)", st->keywords, w->table,
                                  rows, what.data, st->text);
                     free(safer);
                 }

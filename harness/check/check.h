@@ -75,6 +75,10 @@ typedef struct rh_check_wait {
     double ms;          /* from the probe's start until it got through, without the tracer's own work
                            between statements (production does not have it) */
     long long rows;     /* the table's rows when measured (pg_class.reltuples: the filler ANALYZEs) */
+    long long production_rows; /* --scale/--rows' count for the table; -1 when it names none */
+    double estimate_ms;        /* an ESTIMATE at production_rows, -1 when none: only when production has
+                                  more rows than measured and the wait was spent on work linear in rows */
+    const char *linear;        /* that work ("rewrite", "scan", "index build"); NULL when none */
 } rh_check_wait;
 
 typedef struct rh_check_stmt {
@@ -165,6 +169,8 @@ typedef struct rh_check_opts {
     /* --max-block, --max-write-block, --max-read-block (ms; 0: none): with --scale, an error finding when a
        measured read / write of an existing table waits longer for a statement */
     double max_block_ms, max_write_block_ms, max_read_block_ms;
+    long long fill_max;         /* --fill-max N: fill each table to at most N rows (0: production's count); the
+                                   waits of work linear in rows are then also estimated at production's count */
 } rh_check_opts;
 
 /* `check --pg 14,17`: how the check went on one of the versions. */
@@ -214,6 +220,7 @@ typedef struct rh_check_result {
     int scaled;                 /* the upgrade path was filled (--scale / --rows) before head's deploy */
     rh_scale_fill_result fill;  /* what the filler did, table by table */
     double max_block_ms, max_read_block_ms, max_write_block_ms; /* the gate's limits as given (0: none) */
+    long long fill_max;         /* --fill-max as given (0: none) */
     double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
 } rh_check_result;
 

@@ -30,4 +30,8 @@ void rh_check_quiet(PGconn *conn);
    of r (blockers.c). */
 void rh_check_add_block_findings(rh_check_result *r);
 
+/* Production's row count for each measured wait, and an estimate at it where the wait was spent on work
+   linear in rows (a rewrite, a scan, an index build) and production has more rows than were measured. */
+void rh_check_estimate(rh_check_result *r, const rh_scale *production);
+
 #endif

@@ -119,6 +119,11 @@ static void human_worst_blocker(const rh_check_result *r, int color, rh_buf *out
             rh_buf_putc(out, ' ');
             put_ms(out, x->ms);
         }
+        if (x->blocked && x->estimate_ms >= 0) {
+            rh_buf_printf(out, " (ESTIMATE at production's %lld rows: ", x->production_rows);
+            put_ms(out, x->estimate_ms);
+            rh_buf_putc(out, ')');
+        }
         rh_buf_putc(out, ';');
     }
     out->data[--out->len] = '\0';
@@ -159,8 +164,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         size_t tables = 0;
         for (size_t i = 0; i < r->fill.n; i++)
             tables += r->fill.tables[i].inserted > 0;
-        rh_report_term_printf(out, "        filled %lld row(s) in %zu table(s) before head's migrations (--scale/--rows, %.1f s)\n",
+        rh_report_term_printf(out, "        filled %lld row(s) in %zu table(s) before head's migrations (--scale/--rows, %.1f s)",
                       r->fill.rows, tables, r->fill.ms / 1000);
+        if (r->fill_max > 0)
+            rh_buf_printf(out, ", at most %lld per table (--fill-max)", r->fill_max);
+        rh_buf_putc(out, '\n');
     }
     if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
@@ -219,6 +227,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                               w->rows, w->blocked ? "waited " : "did not wait\n");
                 if (w->blocked) {
                     put_ms(out, w->ms);
+                    if (w->estimate_ms >= 0) {
+                        rh_buf_printf(out, "; ESTIMATE at production's %lld rows (linear in rows: %s): ",
+                                      w->production_rows, w->linear);
+                        put_ms(out, w->estimate_ms);
+                    }
                     rh_buf_putc(out, '\n');
                 }
             }
@@ -320,6 +333,16 @@ static json_object *wait_json(const rh_check_wait *w)
     json_object_object_add(o, "blocked", json_object_new_boolean(w->blocked));
     json_object_object_add(o, "waited_ms", json_object_new_double(w->ms));
     json_object_object_add(o, "rows", json_object_new_int64(w->rows));
+    json_object_object_add(o, "production_rows", w->production_rows >= 0 ? json_object_new_int64(w->production_rows) : NULL);
+    if (w->estimate_ms >= 0) { /* an estimate, never a measurement: its own object, with its basis */
+        json_object *e = json_object_new_object();
+        json_object_object_add(e, "ms", json_object_new_double(w->estimate_ms));
+        json_object_object_add(e, "rows", json_object_new_int64(w->production_rows));
+        json_object_object_add(e, "linear_in_rows", jstr(w->linear));
+        json_object_object_add(o, "estimate", e);
+    } else {
+        json_object_object_add(o, "estimate", NULL);
+    }
     return o;
 }
 

@@ -582,7 +582,8 @@ static void attach_waits(tracer *t, rh_check_trace *out)
         rh_check_stmt *st = &out->stmts[res[i].tag];
         st->waits = rh_xrealloc(st->waits, (st->n_waits + 1) * sizeof *st->waits);
         st->waits[st->n_waits++] = (rh_check_wait){.table = res[i].table, .write = res[i].write,
-                                                   .blocked = res[i].blocked, .ms = res[i].ms, .rows = res[i].rows};
+                                                   .blocked = res[i].blocked, .ms = res[i].ms, .rows = res[i].rows,
+                                                   .production_rows = -1, .estimate_ms = -1};
     }
     free(res);
 }

@@ -492,9 +492,22 @@ static int load_seed(PGconn *conn, const char *path, rh_err *err)
  * before head's migrations, so (b), (e) and (f) run on tables of that size. What the filler could
  * not do is a notice of (b).
  */
-static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *scale, rh_err *err)
+static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *scale, long long fill_max, rh_err *err)
 {
-    if (rh_scale_fill(upgrade, scale, &r->fill, err) < 0)
+    /* --fill-max: the same tables, at most fill_max rows each (a shallow copy: the filler only reads it) */
+    rh_scale capped = *scale;
+    if (fill_max > 0) {
+        capped.tables = rh_xcalloc(scale->ntables ? scale->ntables : 1, sizeof *capped.tables);
+        for (size_t i = 0; i < scale->ntables; i++) {
+            capped.tables[i] = scale->tables[i];
+            if (capped.tables[i].rows > fill_max)
+                capped.tables[i].rows = fill_max;
+        }
+    }
+    int rc = rh_scale_fill(upgrade, &capped, &r->fill, err);
+    if (fill_max > 0)
+        free(capped.tables);
+    if (rc < 0)
         return rh_err_prefix(err, "--scale");
     r->scaled = 1;
     for (size_t i = 0; i < r->fill.n; i++) {
@@ -850,12 +863,13 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if (on_path && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
     out->seed = !o->seed_file ? 0 : on_path ? 1 : -1;
-    if (on_path && o->scale && fill_to_scale(out, upgrade, o->scale, err) < 0)
+    if (on_path && o->scale && fill_to_scale(out, upgrade, o->scale, o->fill_max, err) < 0)
         goto out;
     out->locks_skipped = o->no_locks;
     out->max_block_ms = o->max_block_ms;
     out->max_read_block_ms = o->max_read_block_ms;
     out->max_write_block_ms = o->max_write_block_ms;
+    out->fill_max = o->fill_max;
     probe = on_path && !o->no_locks && out->n_pending > 0;
     /* head's deploy on a new connection, as production's next `prisma migrate deploy` process:
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
@@ -913,6 +927,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* (e) and (a) as findings */
     add_deploy_findings(out, &h, &rclean, &rup);
     add_lock_findings(out);
+    if (out->scaled)
+        rh_check_estimate(out, o->scale);
     rh_check_add_block_findings(out);
     add_send_findings(out, &h.b);
 

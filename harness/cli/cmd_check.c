@@ -50,6 +50,8 @@ static void help(FILE *f)
             "                        stats` prints) after base, before head's migrations\n"
             "  --rows TABLE=N        the same for one table, a guess (repeatable; N may end in k, M, G;\n"
             "                        overrides --scale's count for that table)\n"
+            "  --fill-max N          fill each table to at most N rows (k, M, G); the waits of work linear in\n"
+            "                        rows (rewrite, scan, index build) are then also ESTIMATED at --scale's rows\n"
             "  --max-block DUR       with --scale/--rows: an error when a read or a write of an existing table\n"
             "                        waits longer than DUR for a statement (measured: 500ms, 2s, 1min)\n"
             "  --max-write-block DUR, --max-read-block DUR  the same for writes / reads only (overrides\n"
@@ -66,7 +68,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -83,6 +85,7 @@ int rh_cmd_check(int argc, char **argv)
         {"scale", required_argument, NULL, O_SCALE},
         {"rows", required_argument, NULL, O_ROWS},
         {"max-block", required_argument, NULL, O_MAXBLOCK},
+        {"fill-max", required_argument, NULL, O_FILLMAX},
         {"max-write-block", required_argument, NULL, O_MAXWRITE},
         {"max-read-block", required_argument, NULL, O_MAXREAD},
         {"keep", no_argument, NULL, O_KEEP},
@@ -140,6 +143,10 @@ int rh_cmd_check(int argc, char **argv)
             *(c == O_MAXBLOCK ? &o.max_block_ms : c == O_MAXWRITE ? &o.max_write_block_ms : &o.max_read_block_ms) = ms;
             break;
         }
+        case O_FILLMAX:
+            if (rh_scale_parse_count(optarg, &o.fill_max) < 0 || o.fill_max == 0)
+                return rh_cli_usage_error("check", "--fill-max takes a row count such as 100000 or 1M, not '%s'", optarg);
+            break;
         case O_KEEP: o.keep = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
@@ -158,8 +165,9 @@ int rh_cmd_check(int argc, char **argv)
         strcmp(format, "markdown") != 0 && strcmp(format, "sarif") != 0 && strcmp(format, "html") != 0)
         return rh_cli_usage_error("check", "--format takes human, json, junit, markdown, sarif or html, not '%s'",
                                   format);
-    if ((o.max_block_ms > 0 || o.max_write_block_ms > 0 || o.max_read_block_ms > 0) && !scale_file && !nrows)
-        return rh_cli_usage_error("check", "--max-block, --max-write-block and --max-read-block need --scale FILE or "
+    if ((o.max_block_ms > 0 || o.max_write_block_ms > 0 || o.max_read_block_ms > 0 || o.fill_max > 0) && !scale_file &&
+        !nrows)
+        return rh_cli_usage_error("check", "--max-block, --max-write-block, --max-read-block and --fill-max need --scale FILE or "
                                   "--rows TABLE=N: waits are measured on tables filled to production's size");
     if (output) {
         color = 0;

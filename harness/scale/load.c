@@ -197,14 +197,13 @@ int rh_scale_load(rh_scale *s, const char *path, rh_err *err)
     return rc;
 }
 
-int rh_scale_add_rows(rh_scale *s, const char *arg, rh_err *err)
+int rh_scale_parse_count(const char *text, long long *out)
 {
-    const char *eq = strrchr(arg, '=');
-    if (!eq || eq == arg || !eq[1])
-        return rh_err_set(err, "--rows '%s': expected TABLE=N or SCHEMA.TABLE=N (e.g. User=1000000 or 10M)", arg);
+    if (!text || !(*text >= '0' && *text <= '9'))
+        return -1;
     errno = 0;
     char *end;
-    long long n = strtoll(eq + 1, &end, 10);
+    long long n = strtoll(text, &end, 10);
     long long mult = 1;
     if (*end == 'k' || *end == 'K')
         mult = 1000, end++;
@@ -212,7 +211,19 @@ int rh_scale_add_rows(rh_scale *s, const char *arg, rh_err *err)
         mult = 1000000, end++;
     else if (*end == 'G')
         mult = 1000000000, end++;
-    if (errno || *end || end == eq + 1 || n < 0 || n > (long long)4e12 / mult)
+    if (errno || *end || end == text || n < 0 || n > (long long)4e12 / mult)
+        return -1;
+    *out = n * mult;
+    return 0;
+}
+
+int rh_scale_add_rows(rh_scale *s, const char *arg, rh_err *err)
+{
+    const char *eq = strrchr(arg, '=');
+    if (!eq || eq == arg || !eq[1])
+        return rh_err_set(err, "--rows '%s': expected TABLE=N or SCHEMA.TABLE=N (e.g. User=1000000 or 10M)", arg);
+    long long n = 0, mult = 1;
+    if (rh_scale_parse_count(eq + 1, &n) < 0)
         return rh_err_set(err, "--rows '%s': '%s' is not a row count (expected a whole number, "
                                "optionally with k, M or G; at most 4000G)", arg, eq + 1);
     char *table = strndup(arg, (size_t)(eq - arg));

@@ -57,6 +57,9 @@ int rh_scale_parse(rh_scale *s, const char *json, const char *origin, rh_err *er
  */
 int rh_scale_add_rows(rh_scale *s, const char *arg, rh_err *err);
 
+/* A row count: a whole number, optionally with k, M or G (10M = 10 000 000), at most 4000G; -1 if not. */
+int rh_scale_parse_count(const char *text, long long *out);
+
 /* The table (schema NULL matches a table of any schema, and a guess without schema matches any); NULL if none. */
 const rh_scale_table *rh_scale_find(const rh_scale *s, const char *schema, const char *name);
 

@@ -100,7 +100,7 @@ static void test_measures_who_waits(void **state)
     rh_err_clear(&err);
     assert_int_equal(rh_scale_add_rows(&scale, "Order=200000", &err), 0);
     rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "6.19.3",
-                       .scale = &scale, .max_write_block_ms = 1};
+                       .scale = &scale, .max_write_block_ms = 1, .fill_max = 100000};
     rh_check_result res;
     if (rh_check_run(&o, &res, &err) < 0) {
         fprintf(stderr, "rh_check_run: %s\n", err.msg);
@@ -128,12 +128,23 @@ static void test_measures_who_waits(void **state)
     assert_true(blocked(rd));
     assert_true(blocked(wr));
     assert_true(json_object_get_double(get(wr, "waited_ms")) > 0);
-    assert_true(json_object_get_int64(get(wr, "rows")) > 100000); /* measured on the filled table */
+    /* measured on the filled table (--fill-max 100 000 of production's 200 000 rows), and ESTIMATED at
+       production's count, because a rewrite is linear in rows; labelled as such, apart from the measurement */
+    long long measured_rows = json_object_get_int64(get(wr, "rows"));
+    assert_true(measured_rows > 50000 && measured_rows < 150000);
+    assert_int_equal(json_object_get_int64(get(wr, "production_rows")), 200000);
+    json_object *est = get(wr, "estimate");
+    assert_non_null(est);
+    assert_string_equal(json_object_get_string(get(est, "linear_in_rows")), "rewrite");
+    assert_int_equal(json_object_get_int64(get(est, "rows")), 200000);
+    assert_true(json_object_get_double(get(est, "ms")) > json_object_get_double(get(wr, "waited_ms")));
 
     /* a nullable ADD COLUMN is catalog-only: no rewrite, no scan, whatever its few milliseconds cost */
     s = statements(root, "20250202000000_comment");
     assert_int_equal(json_object_array_length(get(stmt_at(s, 1), "rewrites")), 0);
     assert_int_equal(json_object_array_length(get(stmt_at(s, 1), "scans")), 0);
+    for (size_t k = 0; k < json_object_array_length(get(stmt_at(s, 1), "waits")); k++) /* nothing to extrapolate */
+        assert_null(get(json_object_array_get_idx(get(stmt_at(s, 1), "waits"), k), "estimate"));
 
     /* one transaction: ADD COLUMN's ACCESS EXCLUSIVE is held while the UPDATE runs; reads wait for it */
     s = statements(root, "20250203000000_flag");
@@ -145,6 +156,8 @@ static void test_measures_who_waits(void **state)
     s = statements(root, "20250204000000_note_idx");
     assert_false(blocked(wait_of(s, 1, "read")));
     assert_true(blocked(wait_of(s, 1, "write")));
+    assert_string_equal(json_object_get_string(get(get(wait_of(s, 1, "write"), "estimate"), "linear_in_rows")),
+                        "index build");
 
     /* CREATE INDEX CONCURRENTLY: neither */
     s = statements(root, "20250205000000_amount_idx");
@@ -165,8 +178,9 @@ static void test_measures_who_waits(void **state)
             type_change = 1;
             assert_int_equal(json_object_get_int(get(f, "line")), 1);
             assert_non_null(strstr(msg, "ALTER TABLE blocks table \"Order\" ("));
-            assert_non_null(strstr(msg, "rows when measured): a write waited "));
+            assert_non_null(strstr(msg, "(measured on "));
             assert_non_null(strstr(msg, "over --max-write-block 1 ms"));
+            assert_non_null(strstr(msg, "(ESTIMATE at production's 200000 rows, linear in rows (rewrite): "));
             assert_non_null(strstr(json_object_get_string(get(f, "detail")), "safer: add a new column"));
         }
         if (strcmp(mig, "20250203000000_flag") == 0) /* the time is the UPDATE's, under line 1's lock */
@@ -202,6 +216,10 @@ static void test_max_block_usage(void **state)
     char *argv[] = {REHEARSE_BIN, "check", "--max-block", "2s", NULL};
     assert_int_equal(rh_test_run(argv, NULL, NULL, &errout), 2);
     assert_non_null(strstr(errout, "need --scale FILE or --rows TABLE=N"));
+    free(errout);
+    char *argv2[] = {REHEARSE_BIN, "check", "--rows", "Order=10", "--fill-max", "10x", NULL};
+    assert_int_equal(rh_test_run(argv2, NULL, NULL, &errout), 2);
+    assert_non_null(strstr(errout, "--fill-max takes a row count"));
     free(errout);
 }
 
