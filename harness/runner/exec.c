@@ -906,6 +906,7 @@ static char *context_lines(const char *file, int line)
         return NULL;
     }
     return rh_buf_steal(&b);
+}
 
 /*
  * The version a scenario runs on (*pg): its own `postgres VERSION` (over $REHEARSE_PG, a default),
