@@ -12,7 +12,8 @@ packages=(
   python3-jsonschema         # validates SARIF against the SARIF 2.1.0 schema (tests)
   chromium                   # headless browser: loads check's HTML report in tests/cli/check_html.test.sh
   valgrind clang libclang-rt-14-dev   # clang + its runtime: the scenario parser's libFuzzer target
-  help2man man-db lintian    # the package: man pages from the help texts, their check, lintian
+  help2man man-db lintian file mmdebstrap   # the package: man pages from the help texts, their
+                             # check, lintian, cpack's ELF scan, the Debian 12 root it is installed in
 )
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' 2>/dev/null | awk '$2=="installed"{print $1}')

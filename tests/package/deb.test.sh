@@ -7,6 +7,9 @@
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}" "${REHEARSE_BUILD_DIR:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+if grep -q '^REHEARSE_SANITIZE:BOOL=ON' "$REHEARSE_BUILD_DIR/CMakeCache.txt"; then
+  echo "sanitizer build: the package is made and tested from the normal build"; exit 77
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -14,6 +14,9 @@
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_BUILD_DIR:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+if grep -q '^REHEARSE_SANITIZE:BOOL=ON' "$REHEARSE_BUILD_DIR/CMakeCache.txt"; then
+  echo "sanitizer build: the package is made and tested from the normal build"; exit 77
+fi
 if [ "$(id -u)" -ne 0 ]; then
   [ -z "${CI:-}" ] || fail "needs root (chroot and mounts), and CI is set: run the CI job as root"
   echo "not root: skipped (chroot and mounts need root)"
