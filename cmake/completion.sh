@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # completion.sh REHEARSE OUT — writes the bash completion of rehearse to OUT, generated from the
 # binary's own help texts (help-commands.sh, help-options.sh) so that it never drifts from them.
-# Completes commands, each command's long options, the listed values of an option (--format
-# human|json), directories after a DIR option, file names elsewhere.
+# Completes commands, a command's sub-commands (`rehearse pg install|list`, the WHAT of `rehearse
+# bench WHAT`), each command's long options, the listed values of an option (--format human|json),
+# directories after a DIR option, file names elsewhere.
 set -euo pipefail
 bin=$1 out=$2
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -14,7 +15,7 @@ commands=$("$here/help-commands.sh" "$bin" | cut -f1)
   echo "_rehearse()"
   echo "{"
   echo '    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}'
-  echo '    local opts="" dirs="" args=""'
+  echo '    local opts="" dirs="" args="" subs=""'
   echo '    if ((COMP_CWORD == 1)); then'
   echo "        COMPREPLY=(\$(compgen -W '$(echo $commands) --help --version' -- \"\$cur\"))"
   echo '        return'
@@ -32,9 +33,19 @@ commands=$("$here/help-commands.sh" "$bin" | cut -f1)
         *) args+=("$name") ;;
       esac
     done < <("$here/help-options.sh" "$bin" "$c")
+    # sub-commands: a word after `rehearse COMMAND` in the usage lines; with a WHAT there, the words
+    # that start a line of the text (bench's list)
+    subs=$("$bin" "$c" --help | awk -v c="$c" '
+      NR == 1 { in_usage = 1 }
+      in_usage && /^$/ { in_usage = 0 }
+      in_usage {
+        for (i = 1; i + 2 <= NF; i++) if ($i == "rehearse" && $(i + 1) == c && $(i + 2) ~ /^[a-z]+$/) print $(i + 2)
+        if (/ WHAT /) what = 1
+        next }
+      what && /^[a-z]+  / { print $1 }' | paste -sd' ' -)
     echo "    $c)"
     echo "        opts='${opts[*]}'"
-    echo "        dirs='${dirs[*]}' args='${args[*]}'"
+    echo "        dirs='${dirs[*]}' args='${args[*]}' subs='$subs'"
     if [ ${#values[@]} -gt 0 ]; then
       echo '        case $prev in'
       for v in "${values[@]}"; do echo "            $v"; done
@@ -44,6 +55,10 @@ commands=$("$here/help-commands.sh" "$bin" | cut -f1)
   done
   echo '    esac'
   cat <<'BODY'
+    if ((COMP_CWORD == 2)) && [[ -n $subs && $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+        return
+    fi
     # the value of an option: directories after a DIR option, else file names (also for N, REV, ...:
     # harmless, and right for FILE, the common case); options after a dash; file names elsewhere
     if [[ " $dirs " == *" $prev "* ]]; then

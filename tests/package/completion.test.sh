@@ -2,7 +2,7 @@
 # completion.test.sh — the bash completion generated at build time (cmake/completion.sh), run in
 # bash the way readline runs it (COMP_WORDS/COMP_CWORD, then the function `complete -p` names):
 # every command of main.c's table, a command's options, an option's listed values, directories
-# after a DIR option, and no option of another command.
+# after a DIR option, no option of another command, sub-commands (pg, bench).
 set -uo pipefail
 : "${REHEARSE_SOURCE_DIR:?}" "${REHEARSE_BUILD_DIR:?}"
 script=$REHEARSE_BUILD_DIR/generated/completion/rehearse
@@ -43,4 +43,7 @@ expect "migrations-dir" rehearse deploy --migrations-dir migr
 expect "migrations-dir migrations-file" rehearse check --seed migr
 expect "migrations-dir migrations-file" rehearse run migr
 expect "" rehearse stats --x
+expect "catalog check cluster" rehearse bench c
+expect "install list" rehearse pg ""
+expect "--force --help" rehearse pg install --
 echo ok
