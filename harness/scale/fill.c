@@ -181,8 +181,8 @@ static void note_refusal(rh_buf *note, const char *step, const PGresult *r)
                   detail ? " " : "", detail ? detail : "");
 }
 
-/* The old way, kept for `rehearse bench scale` to compare against: one INSERT through the table's
-   indexes and foreign-key triggers as they are, autocommit. */
+/* The previous way, kept for `rehearse bench scale` to compare against: one INSERT through the table's
+   indexes and foreign-key triggers as they are, autocommit (and every foreign key joined, no driver). */
 static void insert_direct(PGconn *conn, const char *ins, rh_scale_filled *f, rh_buf *note)
 {
     PGresult *r = PQexec(conn, ins);
@@ -355,6 +355,30 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
     }
 }
 
+/*
+ * Where row g comes from. Without a foreign key: generate_series(1, N) g. With one whose parent has
+ * rows, the parent's numbered rows drive instead: for j = 0 .. N / parent rows, every parent row rn
+ * gives g = j * parent rows + rn (kept when 1 <= g <= N), so row g gets parent row g mod parent rows,
+ * as a join on that would, without the join: sorting or hashing N row numbers cost 8-9 s per
+ * million rows here, the scan 0.6 s (docs/scale.md). LATERAL makes j the outer loop, so g grows and
+ * keys still arrive in index order. A small parent would be scanned N / rows times: joined instead.
+ */
+#define DRIVER_MIN_PARENT_ROWS 1000
+typedef struct driver {
+    char *source;          /* NULL: generate_series; else the parent's numbered rows (fk1) */
+    long long parent_rows;
+} driver;
+
+/* The FROM clause (and WHERE) that yields rows g = 1 .. n, with the joins of the other foreign keys. */
+static char *row_source(const driver *drv, const char *joins, long long n)
+{
+    if (!drv->source)
+        return rh_xasprintf("generate_series(1::bigint, %lld) g%s", n, joins);
+    return rh_xasprintf("generate_series(0::bigint, %lld) j CROSS JOIN LATERAL (SELECT x.*, j * %lld + x.rn AS g FROM (%s) x) fk1%s "
+                        "WHERE g BETWEEN 1 AND %lld",
+                        n / drv->parent_rows, drv->parent_rows, drv->source, joins, n);
+}
+
 /* A foreign key of the table being filled: its columns, and the join that gives them the keys of the parent's rows. */
 typedef struct fkey {
     char **cols;  /* the child's columns, in key order */
@@ -392,7 +416,7 @@ static int fk_of(const fkey *fks, size_t n, const char *name, size_t *fk, size_t
  * (g / stride mod parent rows)-th; stride = product of the earlier foreign keys' parent sizes, so
  * that a composite unique key over two foreign keys stays unique.
  */
-static fkey *foreign_keys(PGconn *conn, const tbl *t, size_t *n, rh_buf *joins)
+static fkey *foreign_keys(PGconn *conn, const tbl *t, int direct, size_t *n, rh_buf *joins, driver *drv)
 {
     char sql[1400];
     snprintf(sql, sizeof sql,
@@ -443,7 +467,14 @@ static fkey *foreign_keys(PGconn *conn, const tbl *t, size_t *n, rh_buf *joins)
             long long pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
             PQclear(cr);
             free(q);
-            if (pn > 0) {
+            if (pn > 0 && njoins == 0 && pn >= DRIVER_MIN_PARENT_ROWS && !direct) {
+                /* the first: drives the rows (see driver) */
+                k->join = ++njoins;
+                drv->parent_rows = pn;
+                drv->source = rh_xasprintf("SELECT %srow_number() OVER () - 1 AS rn FROM %s WHERE %s", sel.data,
+                                           PQgetvalue(r, i, 1), notnull.data);
+                stride = pn;
+            } else if (pn > 0) {
                 k->join = ++njoins;
                 rh_buf_printf(joins, " JOIN (SELECT %srow_number() OVER () - 1 AS rn FROM %s WHERE %s) fk%d"
                                      " ON fk%d.rn = (g / %lld) %% %lld",
@@ -550,7 +581,8 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     rh_buf_init(&generated);
     rh_buf_puts(&generated, "\1");
     int skip = 0;
-    fks = foreign_keys(conn, t, &nfks, &joins);
+    driver drv = {0};
+    fks = foreign_keys(conn, t, direct, &nfks, &joins, &drv);
     for (int i = 0; i < PQntuples(r) && !skip; i++) {
         const char *name = PQgetvalue(r, i, 0), *typname = PQgetvalue(r, i, 1), *fmt = PQgetvalue(r, i, 2);
         char typtype = PQgetvalue(r, i, 3)[0], category = PQgetvalue(r, i, 4)[0];
@@ -624,12 +656,12 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
         rh_buf checks;
         rh_buf_init(&checks);
         char *filter = cols.len ? check_filter(conn, t->oid, generated.data, &checks) : NULL;
-        char *ins = filter ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM (SELECT %s FROM generate_series(1::bigint, %lld) g%s) s "
-                                          "WHERE %s LIMIT %lld",
-                                          qs, qn, cols.data, cols.data, vals.data, 2 * n, joins.len ? joins.data : "", filter, n)
-                  : cols.len ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM generate_series(1::bigint, %lld) g%s", qs, qn,
-                                            cols.data, vals.data, n, joins.len ? joins.data : "")
-                             : rh_xasprintf("INSERT INTO %s.%s SELECT FROM generate_series(1::bigint, %lld) g", qs, qn, n);
+        char *from = row_source(&drv, joins.len ? joins.data : "", filter ? 2 * n : n);
+        char *ins = filter ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM (SELECT %s FROM %s) s WHERE %s LIMIT %lld", qs, qn,
+                                          cols.data, cols.data, vals.data, from, filter, n)
+                  : cols.len ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM %s", qs, qn, cols.data, vals.data, from)
+                             : rh_xasprintf("INSERT INTO %s.%s SELECT FROM %s", qs, qn, from);
+        free(from);
         double t0 = now_ms();
         if (direct)
             insert_direct(conn, ins, f, &note);
@@ -652,6 +684,7 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     rh_buf_free(&vals);
     rh_buf_free(&joins);
     rh_buf_free(&generated);
+    free(drv.source);
 out:
     fkeys_free(fks, nfks);
     f->note = note.len ? rh_buf_steal(&note) : NULL;

@@ -104,8 +104,9 @@ void rh_scale_fill_result_free(rh_scale_fill_result *r);
 
 /* How to fill; zeroed = rh_scale_fill's way. */
 typedef struct rh_scale_fill_opts {
-    int direct; /* 1: insert through the table's indexes and foreign-key triggers as they are (the slower way,
-                   for `rehearse bench scale` to compare against); 0: the bulk way (docs/scale.md) */
+    int direct; /* 1: the previous session's way, for `rehearse bench scale` to compare against: insert through
+                   the table's indexes and foreign-key triggers as they are, every foreign key joined by row
+                   number; 0: the bulk way, rows driven by the first foreign key's parent (docs/scale.md) */
 } rh_scale_fill_opts;
 
 /* rh_scale_fill with options (opts NULL: the defaults). */
