@@ -6,13 +6,15 @@
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
 # from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
 # tests/fuzz/corpus_sql, then drizzle-kit's journal reader (tools/drizzle) for 10 s from
-# tests/fuzz/corpus_drizzle. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# tests/fuzz/corpus_drizzle, then `rehearse report merge`'s reader of run reports (report/merge.c) for
+# 10 s from tests/fuzz/corpus_report. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle"
+mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_report"
+cp -n "$root"/tests/fuzz/corpus_report/* "$out/corpus_report/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_scenario/* "$out/corpus/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_lockfile/* "$out/corpus_lockfile/" 2>/dev/null || true
@@ -35,6 +37,9 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlpar
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_drizzle.c" \
   "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/util/{buf,err,fs,utf8}.c \
   $(pkg-config --libs json-c libpq) -lcrypto -o "$out/fuzz_drizzle"
+clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
+  "$root/harness/runner/result.c" "$root/harness/migrations/profile.c" "$root"/harness/util/{buf,err}.c \
+  $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
@@ -42,3 +47,4 @@ cd "$out"
 ./fuzz_scale -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_scale 2>&1 | tail -n 12
 ./fuzz_sqlparser_model -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_sql 2>&1 | tail -n 12
 ./fuzz_drizzle -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_drizzle 2>&1 | tail -n 12
+./fuzz_report_json -max_total_time=10 -max_len=65536 -print_final_stats=1 corpus_report 2>&1 | tail -n 12

@@ -24,6 +24,7 @@
 #pragma weak rh_cmd_plan
 #pragma weak rh_cmd_pg
 #pragma weak rh_cmd_stats
+#pragma weak rh_cmd_report
 
 typedef struct command {
     const char *name;
@@ -44,6 +45,7 @@ static const command commands[] = {
     {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | git | catalog | check | scale | scenarios"},
     {"pg", rh_cmd_pg, "PostgreSQL versions: install MAJOR[.MINOR] | list"},
     {"stats", rh_cmd_stats, "print the read-only query that measures production's tables (for --scale)"},
+    {"report", rh_cmd_report, "merge the JSON reports of sharded runs into one report (any format)"},
     {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
 };
 
