@@ -42,7 +42,7 @@ commands=$("$here/help-commands.sh" "$bin" | cut -f1)
         for (i = 1; i + 2 <= NF; i++) if ($i == "rehearse" && $(i + 1) == c && $(i + 2) ~ /^[a-z]+$/) print $(i + 2)
         if (/ WHAT /) what = 1
         next }
-      what && /^[a-z]+  / { print $1 }' | paste -sd' ' -)
+      what && /^  [a-z]+  / { print $1 }' | paste -sd' ' -)
     echo "    $c)"
     echo "        opts='${opts[*]}'"
     echo "        dirs='${dirs[*]}' args='${args[*]}' subs='$subs'"

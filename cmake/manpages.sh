@@ -2,7 +2,8 @@
 # manpages.sh REHEARSE VERSION OUTDIR — writes rehearse.1.gz and one rehearse-COMMAND.1.gz per
 # command that `rehearse --help` lists, made by help2man from the binary's own help texts, so that
 # the pages never drift from them. help2man runs a program: for a command that is a two-line script
-# `rehearse-COMMAND` (help2man names the page after the program) calling `rehearse COMMAND`.
+# `rehearse-COMMAND` (help2man names the page after the program) calling `rehearse COMMAND`, its
+# usage lines reshaped for help2man's SYNOPSIS (usage.awk below); the rest of the text as it is.
 set -euo pipefail
 bin=$(realpath "$1") version=$2 out=$3
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,10 +21,29 @@ page() {   # page PROGRAM NAME-LINE SEE-ALSO
            --include="$work/see-also" --output="$work/man/$(basename "$1").1" "$1"
 }
 
-page "$bin" "replay database migrations against throwaway PostgreSQL clusters" "$see_also"
+# The usage block (the lines before the first blank one) as help2man reads a SYNOPSIS: "Usage: "
+# first, a wrapped line joined to the one it continues, another form of the command as "  or: ".
+cat > "$work/usage.awk" <<'AWK'
+NR == 1 && sub(/^usage: +/, "Usage: ") { in_usage = 1; line = $0; next }
+in_usage && /^$/ { print line; in_usage = 0; print; next }
+in_usage {
+  s = $0; sub(/^ +/, "", s)
+  if (s ~ /^rehearse /) { print line; line = "  or: " s } else line = line " " s
+  next
+}
+{ print }
+END { if (in_usage) print line }
+AWK
+wrapper() {   # wrapper PATH ARGS: a program help2man can run, printing `rehearse ARGS --help` so
+  printf '#!/bin/sh\n"%s" %s "$@" | awk -f "%s"\n' "$bin" "$2" "$work/usage.awk" > "$1"
+  chmod +x "$1"
+}
+
+mkdir -p "$work/top"
+wrapper "$work/top/rehearse" ""
+page "$work/top/rehearse" "replay database migrations against throwaway PostgreSQL clusters" "$see_also"
 while IFS=$'\t' read -r name summary; do
-  printf '#!/bin/sh\nexec "%s" %s "$@"\n' "$bin" "$name" > "$work/bin/rehearse-$name"
-  chmod +x "$work/bin/rehearse-$name"
+  wrapper "$work/bin/rehearse-$name" "$name"
   page "$work/bin/rehearse-$name" "$summary" ".BR rehearse (1)"
 done <<<"$commands"
 

@@ -24,18 +24,19 @@ int rh_runner_bench(int argc, char **argv) __attribute__((weak));
 static void help(void)
 {
     printf("usage: rehearse bench WHAT [--runs N] [--format human|json] [--pg-bin DIR] [--pg VERSION] [--run-as USER] [options]\n\n"
-           "cluster    template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
-           "           pg_ctl stop, interleaved run by run; --pg-virtualenv adds pg_virtualenv (not safe to\n"
-           "           interrupt: a kill leaves its machine-wide 'regress' cluster behind)\n"
-           "deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
-           "           rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
-           "           and the floor (same files back to back, no ledger); --prisma-version V also times\n"
-           "           rehearse on V's profile (e.g. 7.10.1, statement by statement) in the same rounds\n"
-           "git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
-           "catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
-           "check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
-           "scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
-           "scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
+           "WHAT:\n"
+           "  cluster    template copy, start until ready, stop + delete; against initdb + pg_ctl start -w +\n"
+           "             pg_ctl stop, interleaved run by run; --pg-virtualenv adds pg_virtualenv (not safe to\n"
+           "             interrupt: a kill leaves its machine-wide 'regress' cluster behind)\n"
+           "  deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
+           "             rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
+           "             and the floor (same files back to back, no ledger); --prisma-version V also times\n"
+           "             rehearse on V's profile (e.g. 7.10.1, statement by statement) in the same rounds\n"
+           "  git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
+           "  catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
+           "  check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
+           "  scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
+           "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
 }
 
 typedef struct bench_args {

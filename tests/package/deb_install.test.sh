@@ -50,13 +50,15 @@ trap cleanup EXIT
 exec 9>"$cache/lock"
 flock 9    # one run at a time uses the cache (base root, archives)
 
-# The base root. With the host's apt sources when it has them (its mirror, its suites).
+# The base root.
 base=$cache/bookworm-minbase-postgresql15.tar
 if [ ! -s "$base" ] || [ -n "$(find "$base" -mtime +6)" ]; then
-  sources=()
-  for s in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-    [ -s "$s" ] && { sources=("$s"); break; }
-  done
+  sources=()   # mmdebstrap's default mirror, unless this host is a Debian 12 with its own sources
+  if grep -q '^12\.' /etc/debian_version 2>/dev/null; then
+    for s in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
+      [ -s "$s" ] && { sources=("$s"); break; }
+    done
+  fi
   echo "deb_install: building the Debian 12 base root in $base (once a week)"
   mmdebstrap --quiet --format=tar --variant=minbase --include=postgresql-15 --skip=cleanup/apt/lists bookworm "$base.tmp" \
              "${sources[@]}" ||

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # manpages.test.sh — the man pages generated at build time (cmake/manpages.sh): rehearse(1) and one
 # rehearse-COMMAND(1) for every command in main.c's table (read from the source, not from the
-# binary's --help that the pages are made of), each holding every long option its --help names,
-# and none with a warning from man/groff (what lintian runs).
+# binary's --help that the pages are made of), each with a SYNOPSIS and every long option its
+# --help names, and none with a warning from man/groff (what lintian runs).
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}" "${REHEARSE_BUILD_DIR:?}"
 man_dir=$REHEARSE_BUILD_DIR/generated/man
@@ -16,6 +16,8 @@ plain() { zcat "$1" | sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g'; }   # roff source,
 check_page() {   # check_page PAGE HELP-TEXT
   [ -s "$1" ] || fail "no man page $1"
   local text; text=$(plain "$1")
+  # the usage became a SYNOPSIS (usage.awk in manpages.sh): `rehearse` in bold, then the command line
+  sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' <<<"$text" | grep -qx '\.B rehearse' || fail "$(basename "$1") has no SYNOPSIS"
   for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$2" | sort -u); do
     grep -qF -- "$opt" <<<"$text" || fail "$(basename "$1") lacks $opt"
   done
