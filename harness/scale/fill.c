@@ -265,7 +265,7 @@ static char *truncate_list(PGconn *conn, unsigned oid)
 static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *qn, int empty, const char *ins,
                         rh_scale_filled *f, rh_buf *note)
 {
-    char sql[2000];
+    char sql[2400];
     char **undo = NULL; /* statements that put back what was dropped, in order */
     size_t nundo = 0;
     if (bulk_step(conn, "BEGIN", "", note) < 0)
@@ -288,6 +288,32 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
     int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f';
     PQclear(r);
     if (ok && plain) {
+        /* its primary key and UNIQUE constraints that no foreign key refers to: built back after the
+           insert (a sort instead of a btree insert per row); duplicates then fail, 23505, as they would have.
+           Not one whose index has storage options: pg_get_constraintdef leaves out its WITH (...) */
+        snprintf(sql, sizeof sql,
+                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                 "JOIN pg_index i ON i.indexrelid = k.conindid JOIN pg_class ic ON ic.oid = k.conindid "
+                 "WHERE k.conrelid = %u AND k.contype IN ('p', 'u') AND k.conparentid = 0 AND k.coninhcount = 0 "
+                 "AND NOT i.indisreplident AND NOT i.indisclustered AND ic.reltablespace = 0 AND ic.reloptions IS NULL "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.conindid = k.conindid AND f.oid <> k.oid) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass "
+                 "AND d.refobjid = k.conindid AND NOT (d.classid = 'pg_constraint'::regclass AND d.objid = k.oid)) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE (d.objoid = k.oid "
+                 "AND d.classoid = 'pg_constraint'::regclass) OR (d.objoid = k.conindid AND d.classoid = 'pg_class'::regclass)) "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = k.conindid "
+                 "AND a.attstattarget IS NOT NULL AND a.attstattarget <> -1) ORDER BY k.contype, k.conname",
+                 t->oid);
+        r = PQexec(conn, sql);
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r); i++) {
+            char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
+            ok = bulk_step(conn, q, " (dropping a key for the load)", note) == 0;
+            free(q);
+            undo = rh_xrealloc(undo, (nundo + 1) * sizeof *undo);
+            undo[nundo++] = rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+        }
+        PQclear(r);
         /* its own foreign keys: dropped now, added back (validated) after the insert */
         snprintf(sql, sizeof sql,
                  "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
@@ -295,8 +321,8 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
                  "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
                  "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
                  t->oid);
-        r = PQexec(conn, sql);
-        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        r = ok ? PQexec(conn, sql) : NULL;
+        ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
         for (int i = 0; ok && i < PQntuples(r); i++) {
             char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
             ok = bulk_step(conn, q, " (dropping a foreign key for the load)", note) == 0;

@@ -105,17 +105,22 @@ static void test_bulk_fill_keeps_catalog_and_constraints(void **state)
                  "ALTER TABLE \"Like\" ADD CONSTRAINT \"Like_postId_fkey\" FOREIGN KEY (\"postId\") REFERENCES \"Post\"(id);"
                  "ALTER TABLE \"Like\" ADD CONSTRAINT \"Like_userId_fkey\" FOREIGN KEY (\"userId\") REFERENCES \"User\"(id)"
                  " NOT VALID;"
+                 "CREATE TABLE \"Tag\" (id integer NOT NULL, name text NOT NULL, note text, code text NOT NULL,"
+                 " CONSTRAINT \"Tag_pkey\" PRIMARY KEY (id) INCLUDE (note),"
+                 " CONSTRAINT \"Tag_name_key\" UNIQUE (name) DEFERRABLE INITIALLY DEFERRED,"
+                 " CONSTRAINT \"Tag_code_key\" UNIQUE (code) WITH (fillfactor = 80));"
                  /* rows already there: a seeded user and a post of theirs */
                  "INSERT INTO \"User\" (id, email, slug) VALUES ('seed', 'seed@example.com', 'seed');"
                  "INSERT INTO \"Post\" (\"authorId\", title) VALUES ('seed', 'seeded');");
     rh_catalog *before = snapshot(conn);
     const char *oids = "SELECT string_agg(c.relname || '=' || c.oid, ',' ORDER BY c.relname) FROM pg_class c "
-                       "WHERE c.relname IN ('User_email_key', 'User_slug_key', 'Post_authorId_idx', 'Like_pkey')";
+                       "WHERE c.relname IN ('User_email_key', 'User_slug_key', 'Post_authorId_idx', 'Like_pkey', 'Tag_pkey', "
+                       "'Tag_name_key', 'User_pkey', 'Tag_code_key')";
     char *oids_before = rh_test_value(conn, oids);
     char *fk_before = rh_test_value(conn, "SELECT oid FROM pg_constraint WHERE conname = 'Post_authorId_fkey'");
-    const char *rows[] = {"User=5000", "Post=20000", "Like=30000"};
+    const char *rows[] = {"User=5000", "Post=20000", "Like=30000", "Tag=4000"};
     rh_scale_fill_result fr;
-    fill(conn, rows, 3, &fr);
+    fill(conn, rows, 4, &fr);
     for (size_t i = 0; i < fr.n; i++)
         if (fr.tables[i].note)
             fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
@@ -139,6 +144,17 @@ static void test_bulk_fill_keeps_catalog_and_constraints(void **state)
         free(q);
     }
     assert_string_not_equal(oids_before, oids_after);
+    /* keys no foreign key refers to were built again too; User_pkey, which Post refers to, and
+       Tag_code_key, whose storage option pg_get_constraintdef would lose, were not */
+    for (int i = 0; i < 4; i++) {
+        const char *names[] = {"Tag_pkey", "Tag_name_key", "User_pkey", "Tag_code_key"};
+        char *q = rh_xasprintf("SELECT relname || '=' || oid FROM pg_class WHERE relname = '%s'", names[i]);
+        char *now = rh_test_value(conn, q);
+        assert_true((strstr(oids_before, now) != NULL) == (i >= 2));
+        free(now);
+        free(q);
+    }
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Tag\""), 4000);
     free(oids_before);
     free(oids_after);
     free(fk_before);
