@@ -10,6 +10,7 @@ packages=(
   nodejs npm                 # the Prisma oracle (real Prisma CLI) used by the conformance tests
   libxml2-utils perl         # xmllint checks JUnit XML against its XSD; prove consumes TAP
   python3-jsonschema         # validates SARIF against the SARIF 2.1.0 schema (tests)
+  python3-yaml               # parses the CI examples in ci/ (tests/cli/ci_examples.test.sh)
   chromium                   # headless browser: loads check's HTML report in tests/cli/check_html.test.sh
   valgrind clang libclang-rt-14-dev   # clang + its runtime: the scenario parser's libFuzzer target
   help2man man-db lintian file mmdebstrap   # the package: man pages from the help texts, their

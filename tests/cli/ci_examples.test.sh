@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# ci_examples.test.sh — ci/github-actions.yml and ci/gitlab-ci.yml: valid YAML (python3-yaml), the
+# shape that matters (a package job the others use, a shard matrix with --shard K/N, a report job that
+# merges the shards with `rehearse report merge`, ONE comment/note found by its marker and updated),
+# every shell block parses (bash -n), and the shard and merge commands, run here as the CI would run
+# them (4 shards of a small real suite, then the report step), give one report of the whole suite.
+set -uo pipefail
+: "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+ci=$REHEARSE_SOURCE_DIR/ci
+
+# the blocks of shell each file runs, one file per block (${{ }} expressions filled in as the runner would)
+python3 - "$ci" "$work/blocks" <<'PY' || fail "the CI files' shape"
+import os, re, sys, yaml
+ci, out = sys.argv[1], sys.argv[2]
+os.makedirs(out)
+def put(name, text):
+    open(os.path.join(out, name), "w").write(text)
+
+gh = yaml.safe_load(open(os.path.join(ci, "github-actions.yml")))
+jobs = gh["jobs"]
+assert set(jobs) >= {"package", "check", "scenarios", "report"}, list(jobs)
+for j in ("check", "scenarios"):
+    assert "package" in (jobs[j]["needs"] if isinstance(jobs[j]["needs"], list) else [jobs[j]["needs"]]), j
+shards = jobs["scenarios"]["strategy"]["matrix"]["shard"]
+assert shards == list(range(1, len(shards) + 1)) and len(shards) > 1, shards
+assert set(jobs["report"]["needs"]) >= {"scenarios", "check"}
+comment_steps = [s for j in jobs.values() for s in j["steps"] if "updateComment" in str(s.get("with", {}).get("script", ""))]
+assert len(comment_steps) == 1, "one comment step"
+script = comment_steps[0]["with"]["script"]
+assert "startsWith(marker)" in script and "createComment" in script
+steps = [s for j in jobs.values() for s in j["steps"]]
+assert any("cpack -G DEB" in s.get("run", "") for s in steps), "the package is built with cpack"
+assert not any("cmake --build" in s.get("run", "") for j in ("check", "scenarios", "report") for s in jobs[j]["steps"]), \
+    "only the package job compiles"
+fill = lambda t, k: t.replace("${{ matrix.shard }}", str(k)).replace("${{ strategy.job-total }}", str(len(shards)))
+for n, s in enumerate(steps):
+    if "run" in s:
+        put(f"gh-{n}.sh", re.sub(r"\$\{\{[^}]*\}\}", "X", s["run"]))
+shard_step = [s for s in jobs["scenarios"]["steps"] if "--shard" in s.get("run", "")][0]
+assert "${{ matrix.shard }}/${{ strategy.job-total }}" in shard_step["run"]
+for k in shards:
+    put(f"run-gh-shard-{k}.sh", fill(shard_step["run"], k))
+report_step = [s for s in jobs["report"]["steps"] if "report merge" in s.get("run", "")][0]
+put("run-gh-report.sh", "\n".join(l for l in report_step["run"].splitlines() if not re.match(r"\s*(apt-get|DEBIAN_FRONTEND)", l)))
+
+gl = yaml.safe_load(open(os.path.join(ci, "gitlab-ci.yml")))
+pkg, chk, scn, rep = (gl[k] for k in ("rehearse-package", "rehearse-check", "rehearse-scenarios", "rehearse-report"))
+assert "cpack -G DEB" in str(pkg["script"]) and "rehearse-deb/" in pkg["cache"]["paths"]
+for j in (chk, scn):
+    assert j["needs"] == ["rehearse-package"]
+n = scn["parallel"]
+assert isinstance(n, int) and n > 1
+assert {d["job"] for d in rep["needs"]} >= {"rehearse-check", "rehearse-scenarios"} and rep["when"] == "always"
+assert "$CI_NODE_INDEX/$CI_NODE_TOTAL" in str(scn["script"])
+note = [s for s in rep["script"] if "PUT" in s][0]
+assert "startswith($m)" in note and "POST" in note
+for name, job in gl.items():
+    if isinstance(job, dict):
+        for part in ("before_script", "script"):
+            if part in job:
+                put(f"gl-{name}-{part}.sh", "\n".join(job[part]))
+put("run-gl-shard.sh", "\n".join(scn["script"]))
+put("run-gl-report.sh", "\n".join(s for s in rep["script"] if "report merge" in s))
+open(os.path.join(out, "shards"), "w").write(f"{len(shards)} {n}\n")
+PY
+
+for f in "$work"/blocks/*.sh; do
+  bash -n "$f" 2>"$work/syntax" || fail "$(basename "$f") does not parse: $(cat "$work/syntax")"
+done
+
+# the commands themselves, on a real suite of 6 scenarios (one failing), rehearse on PATH
+mkdir -p "$work/bin" && ln -s "$REHEARSE_BIN" "$work/bin/rehearse"
+export PATH=$work/bin:$PATH SCENARIOS=$work/suite
+mkdir -p "$SCENARIOS/mig/20250101000000_init"
+printf 'CREATE TABLE "T" ("id" INTEGER PRIMARY KEY);\n' > "$SCENARIOS/mig/20250101000000_init/migration.sql"
+for i in 1 2 3 4 5; do
+  printf 'scenario "deploy %s"\nmigrations mig\ndeploy\nexpect ledger applied 1\n' "$i" > "$SCENARIOS/s$i.scenario"
+done
+printf 'scenario "fails"\nmigrations mig\ndeploy\nexpect ledger applied 2\n' > "$SCENARIOS/s6.scenario"
+read -r gh_n gl_n < "$work/blocks/shards"
+
+mkdir "$work/gh" "$work/gh/reports" && cd "$work/gh" || exit 1
+for k in $(seq 1 "$gh_n"); do
+  bash "$work/blocks/run-gh-shard-$k.sh" >/dev/null 2>&1
+  [ -s "rehearse-shard-$k.json" ] || fail "GitHub shard $k wrote no report"
+  cp "rehearse-shard-$k.json" reports/
+done
+GITHUB_STEP_SUMMARY=$work/gh/summary.md bash "$work/blocks/run-gh-report.sh" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || fail "GitHub report step: exit $rc (expected 1: a scenario fails)"
+grep -c '<testcase' rehearse-scenarios.xml | grep -qx 6 || fail "GitHub: the merged JUnit has not 6 test cases"
+grep -q '^### ❌ rehearse run' rehearse-scenarios.md || fail "GitHub: no merged comment"
+grep -q 'rehearse check did not report' rehearse-comment.md || fail "GitHub: the comment does not say check is missing"
+[ -s rehearse-scenarios.html ] || fail "GitHub: no HTML"
+
+mkdir "$work/gl" && cd "$work/gl" || exit 1
+for k in $(seq 1 "$gl_n"); do
+  CI_NODE_INDEX=$k CI_NODE_TOTAL=$gl_n bash "$work/blocks/run-gl-shard.sh" >/dev/null 2>&1
+  [ -s "rehearse-shard-$k.json" ] || fail "GitLab shard $k wrote no report"
+done
+status=0
+. "$work/blocks/run-gl-report.sh" >/dev/null 2>&1
+[ "$status" -eq 1 ] || fail "GitLab report: status $status (expected 1)"
+grep -c '<testcase' rehearse-scenarios.xml | grep -qx 6 || fail "GitLab: the merged JUnit has not 6 test cases"
+xmllint --noout --schema "$REHEARSE_SOURCE_DIR/tests/unit/junit.xsd" rehearse-scenarios.xml 2>/dev/null || fail "GitLab: JUnit not valid"
+echo ok
