@@ -22,8 +22,8 @@ cp -n "$root"/tests/fuzz/corpus_record/* "$out/corpus_record/" 2>/dev/null || tr
 cp -n "$root"/tests/fuzz/corpus_scale/* "$out/corpus_scale/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_sql/* "$out/corpus_sql/" 2>/dev/null || true
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -I "$root/harness")
-clang "${cflags[@]}" "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
-  "$root"/harness/util/{buf,err,fs,pgver}.c -o "$out/fuzz_scenario"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
+  "$root"/harness/scale/load.c "$root"/harness/util/{buf,err,fs,pgver}.c $(pkg-config --libs json-c) -o "$out/fuzz_scenario"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_lockfile.c" \
   "$root/harness/tools/prisma/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
   -o "$out/fuzz_lockfile"

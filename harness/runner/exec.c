@@ -19,6 +19,7 @@
 
 
 #include "migrations/split.h"
+#include "scale/scale.h"
 #include "tools/prisma/prisma.h"
 #include "util/fs.h"
 
@@ -393,6 +394,37 @@ static void note_dump_version(rh_ctx *ctx, const char *text)
                                      ver, bin->version, atoi(ver));
 }
 
+/* scale FILE | scale TABLE ROWS: fill the existing tables to that size, server-side (scale/fill.c). */
+static int step_scale(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    rh_scale scale = {0};
+    char *data = NULL;
+    size_t len;
+    int bad = 0;
+    if (st->arg) /* read through the scenario's confinement, like every file it names */
+        bad = rh_scn_read_file(ctx->s, st->arg, &data, &len, &err) < 0 || rh_scale_parse(&scale, data, st->arg, &err) < 0;
+    else
+        bad = rh_scale_add_rows(&scale, st->arg2, &err) < 0;
+    free(data);
+    PGconn *c = bad ? NULL : rh_ctx_connect(ctx, NULL, &err);
+    rh_scale_fill_result fill = {0};
+    int rc = 0;
+    if (bad || !c || rh_scale_fill(c, &scale, &fill, &err) < 0)
+        rc = rh_setup_error(ctx, st, "scale: %s", err.msg);
+    for (size_t i = 0; rc == 0 && i < fill.n; i++)
+        if (fill.tables[i].before + fill.tables[i].inserted < fill.tables[i].target) /* short of its size: say why */
+            rc = rh_setup_error(ctx, st, "scale: table %s.%s: %lld of %lld rows after filling: %s",
+                                fill.tables[i].schema, fill.tables[i].name,
+                                fill.tables[i].before + fill.tables[i].inserted, fill.tables[i].target,
+                                fill.tables[i].note ? fill.tables[i].note : "no reason given");
+    if (c)
+        PQfinish(c);
+    rh_scale_fill_result_free(&fill);
+    rh_scale_free(&scale);
+    return rc;
+}
+
 static int step_restore_schema(rh_ctx *ctx, const rh_scn_step *st)
 {
     rh_err err;
@@ -753,6 +785,8 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
     case RH_STEP_SLEEP:
         usleep((useconds_t)st->n * 1000);
         return 0;
+    case RH_STEP_SCALE:
+        return step_scale(ctx, st);
     default:
         return rh_step_expect(ctx, st);
     }

@@ -37,6 +37,7 @@ static const char *const kind_names[RH_STEP__COUNT] = {
     [RH_STEP_RESTORE_LEDGER] = "restore ledger",
     [RH_STEP_SNAPSHOT] = "snapshot",
     [RH_STEP_SLEEP] = "sleep",
+    [RH_STEP_SCALE] = "scale",
     [RH_STEP_EXPECT_CATALOG] = "expect catalog",
     [RH_STEP_EXPECT_OBJECT] = "expect",
     [RH_STEP_EXPECT_LEDGER] = "expect ledger",

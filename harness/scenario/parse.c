@@ -80,7 +80,7 @@ static const char *const step_words[] = {
     "scenario", "repo", "migrations", "prisma", "checkout", "deploy", "status", "resolve", "sql", "sql-file",
     "session", "wait", "commit", "rollback", "release", "cancel", "terminate", "set", "reset", "env",
     "fault", "restart", "restore", "snapshot", "expect", "include", "timeout", "skip", "superuser", "sleep",
-    "postgres", NULL};
+    "postgres", "scale", NULL};
 
 
 /* The step keywords and the reader of each (header settings and include are handled before). */
@@ -97,6 +97,7 @@ static const struct {
     {"set", rh_scnp_st_set},            {"env", rh_scnp_st_set},          {"reset", rh_scnp_st_reset},
     {"fault", rh_scnp_st_fault},        {"restart", rh_scnp_st_restart},  {"restore", rh_scnp_st_restore},
     {"snapshot", rh_scnp_st_snapshot},  {"sleep", rh_scnp_st_sleep},      {"expect", rh_scnp_st_expect},
+    {"scale", rh_scnp_st_scale},
 };
 
 /* A zeroed step at the end of the list; it counts once its line is read without error. */

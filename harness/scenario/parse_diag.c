@@ -38,6 +38,7 @@ static const struct {
     {"restore", "restore schema|ledger PATH | <<EOF"},
     {"snapshot", "snapshot NAME"},
     {"sleep", "sleep DURATION"},
+    {"scale", "scale FILE | scale TABLE ROWS"},
     {"timeout", "timeout DURATION"},
     {"postgres", "postgres VERSION"},
     {"include", "include FILE"},

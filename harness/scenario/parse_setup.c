@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "scenario/parse_int.h"
+#include "scale/scale.h"
 #include "util/pgver.h"
 
 /* restore schema|ledger FILE or heredoc: state loaded before the first command. */
@@ -37,6 +38,33 @@ int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k)
             return -1;
     }
     return rh_scnp_need_end(c, NULL);
+}
+
+/*
+ * scale FILE (the JSON `rehearse stats` prints, run on production) | scale TABLE ROWS (a guess, ROWS
+ * with k/M/G): fill the existing tables to that size, as check --scale does (docs/scale.md).
+ */
+int rh_scnp_st_scale(cur *c, rh_scn_step *st, const char *k)
+{
+    st->kind = RH_STEP_SCALE;
+    if (rh_scnp_no_heredoc(c, k) < 0)
+        return -1;
+    const rh_tok *first = rh_scnp_need(c, "a stats file or a table", "e.g. scale prod-stats.json, scale User 1M");
+    if (!first)
+        return -1;
+    const rh_tok *rows = rh_scnp_take(c);
+    if (!rows) {
+        st->arg = rh_scnp_path(c, first->text);
+        return rh_scnp_check_path(c, first, st->arg, "scale") < 0 ? -1 : rh_scnp_need_end(c, NULL);
+    }
+    long long n;
+    if (rh_scale_parse_count(rows->text, &n) < 0)
+        return rh_scnp_err(c, rows, "a whole number, optionally with k, M or G: scale User 1M",
+                           "'%s' is not a row count", rows->text);
+    if (!*first->text || strchr(first->text, '='))
+        return rh_scnp_err(c, first, "TABLE or SCHEMA.TABLE", "'%s' is not a table name", first->text);
+    st->arg2 = rh_xasprintf("%s=%s", first->text, rows->text);
+    return rh_scnp_need_end(c, "scale FILE, or scale TABLE ROWS");
 }
 
 /* repo / migrations / prisma / checkout: the repository, its migrations folder, the Prisma version and

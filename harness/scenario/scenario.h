@@ -44,6 +44,7 @@ typedef enum rh_scn_kind {
     RH_STEP_RESTORE_LEDGER,  /* restore ledger PATH|<<EOF      CSV with a header row */
     RH_STEP_SNAPSHOT,        /* snapshot NAME */
     RH_STEP_SLEEP,           /* sleep DURATION */
+    RH_STEP_SCALE,           /* scale FILE | scale TABLE ROWS   arg = stats file, or arg2 = "TABLE=ROWS" */
     RH_STEP_EXPECT_CATALOG,  /* expect catalog =|!= snapshot NAME | clean REV | file PATH */
     RH_STEP_EXPECT_OBJECT,   /* expect KIND OBJECT [PROPERTY [VALUE]] */
     RH_STEP_EXPECT_LEDGER,   /* expect ledger ... */

@@ -431,6 +431,34 @@ static void test_restore(void **state)
 }
 
 /*
+ * scale TABLE ROWS and scale FILE fill the existing tables to that size; the stats' distinct count
+ * makes a unique index fail as production's would (23505). Before: no such step (parse error).
+ */
+static void test_scale(void **state)
+{
+    (void)state;
+    write_at("prod/stats.json",
+             "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": \"Item\", \"rows\": 3000, "
+             "\"table_bytes\": 0, \"index_bytes\": 0, \"dead_tuples\": 0, \"columns\": [{\"name\": \"code\", "
+             "\"null_frac\": 0, \"n_distinct\": 10, \"avg_width\": 8}]}]}\n");
+    write_at("scale.scenario",
+             "migrations migs\n"
+             "deploy => fails 20250103000000_idx sqlstate 25001\n"
+             "scale User 2k\n"
+             "expect query \"select count(*) from \\\"User\\\"\" = 2000\n"
+             "sql \"CREATE TABLE \\\"Item\\\" (id serial PRIMARY KEY, code text NOT NULL)\"\n"
+             "scale prod/stats.json\n"
+             "expect query \"select count(*) from \\\"Item\\\"\" = 3000\n"
+             "expect query \"select count(DISTINCT code) from \\\"Item\\\"\" = 10\n"
+             "sql \"CREATE UNIQUE INDEX \\\"Item_code_key\\\" ON \\\"Item\\\"(code)\" => error 23505\n");
+    const char *names[] = {"scale.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    assert_pass(&run.results[0]);
+    rh_run_free(&run);
+}
+
+/*
  * Every Prisma command starts from a new connection, as a new `prisma` process does (issue 10.2):
  * a plain SET, a temp table, a session advisory lock and a prepared statement that migration 1
  * leaves in its session are gone for the next deploy; the scenario's `set` still applies to it.
@@ -868,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_catalog_file),
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
+        cmocka_unit_test(test_scale),
         cmocka_unit_test(test_new_connection_per_command),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_failures),

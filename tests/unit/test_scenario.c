@@ -498,7 +498,15 @@ static void test_errors(void **state)
     bad("set lock_timeout\n", "expected a value", NULL);
     bad("restore data x\n", "expected 'schema' or 'ledger'", NULL);
     bad("timeout soon\n", "'soon' is not a duration", NULL);
+    parses_ok("scale prod-stats.json\nscale User 10M\nscale audit.Log 5000\n");
     bad("sleep\n", "expected a duration", NULL);
+    bad("sleep 0x10\n", "'0x10' is not a duration", NULL);
+    bad("sleep 1e3s\n", "'1e3s' is not a duration", NULL);
+    bad("scale\n", "1:6", "expected a stats file or a table", NULL);
+    bad("sql \"select 1\"\nscale User 1x\n", "2:12", "'1x' is not a row count", NULL);
+    bad("scale User -5\n", "'-5' is not a row count", NULL);
+    bad("scale User 10 more\n", "scale FILE, or scale TABLE ROWS", NULL);
+    bad("scale User=3 10\n", "'User=3' is not a table name", NULL);
     bad("prisma latest\n", "'latest' is not a version", NULL);
     bad("scenario a\nscenario b\n", "2:1", "already named on line 1", NULL);
     bad("\"deploy\"\n", "expected a step, got a quoted word", NULL);
