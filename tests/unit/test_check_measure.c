@@ -201,6 +201,51 @@ static void test_measures_who_waits(void **state)
     fx_free(r);
 }
 
+/*
+ * Prisma >= 7.4 sends a file it can parse statement by statement, each committed on its own: the
+ * ADD COLUMN's lock goes before the UPDATE runs, so nothing is held across it, and the UPDATE's
+ * RowExclusiveLock lets reads and the probe's write go on.
+ */
+static void test_split_file_commits_per_statement(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250203000000_flag",
+                 "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n");
+    fx_commit(r, "head");
+    rh_scale scale = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&scale, "Order=20000", &err), 0);
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "7.10.1",
+                       .scale = &scale, .max_read_block_ms = 1};
+    rh_check_result res;
+    if (rh_check_run(&o, &res, &err) < 0) {
+        fprintf(stderr, "rh_check_run: %s\n", err.msg);
+        fail();
+    }
+    assert_int_equal(res.n_traces, 1);
+    const rh_check_trace *t = &res.traces[0];
+    assert_true(t->measured);
+    assert_true(t->autocommit);
+    assert_int_equal(t->n, 2);
+    const rh_check_stmt *update = &t->stmts[1];
+    assert_true(update->n_waits > 0); /* its RowExclusiveLock was seen: probes ran */
+    for (size_t k = 0; k < update->n_waits; k++)
+        assert_false(update->waits[k].blocked);
+    /* no finding blames line 1 for the UPDATE's time: its lock was gone */
+    for (size_t i = 0; i < res.n_findings; i++)
+        if (res.findings[i].detail)
+            assert_null(strstr(res.findings[i].detail, "the wait is mostly line 2"));
+    rh_check_result_free(&res);
+    rh_scale_free(&scale);
+    fx_free(r);
+}
+
 /* The limits are durations with a unit; a bad one, or one without tables to measure on, is exit 2. */
 static void test_max_block_usage(void **state)
 {
@@ -228,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_max_block_usage),
         cmocka_unit_test(test_measures_who_waits),
+        cmocka_unit_test(test_split_file_commits_per_statement),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
