@@ -206,8 +206,8 @@ static int bulk_step(PGconn *conn, const char *sql, const char *step, rh_buf *no
 
 /*
  * Tables that must be truncated with t (t and every table referring to it, transitively), as
- * "a, b, c"; NULL when one of them holds rows, has a TRUNCATE trigger or takes part in
- * inheritance or partitioning: then t is not truncated.
+ * "a, b, c"; NULL when one of them holds rows, has a TRUNCATE trigger, takes part in inheritance
+ * or partitioning, or belongs to a role the session is not: then t is not truncated.
  */
 static char *truncate_list(PGconn *conn, unsigned oid)
 {
@@ -216,7 +216,7 @@ static char *truncate_list(PGconn *conn, unsigned oid)
              "WITH RECURSIVE refs(oid) AS (SELECT %u::oid UNION SELECT k.conrelid FROM pg_constraint k JOIN refs "
              "ON k.confrelid = refs.oid WHERE k.contype = 'f') "
              "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), "
-             "c.relkind <> 'r' OR c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid "
+             "c.relkind <> 'r' OR c.relispartition OR NOT pg_has_role(c.relowner, 'USAGE') OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid "
              "OR h.inhparent = c.oid) OR EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = c.oid "
              "AND NOT tg.tgisinternal AND tg.tgtype & 32 <> 0) "
              "FROM refs JOIN pg_class c ON c.oid = refs.oid JOIN pg_namespace n ON n.oid = c.relnamespace",
@@ -259,7 +259,7 @@ static char *truncate_list(PGconn *conn, unsigned oid)
  * exclusion constraints stay: the insert checks them as production would. Anything that cannot be
  * put back exactly is left in place: indexes with a comment, a tablespace, statistics targets,
  * REPLICA IDENTITY or CLUSTER, indexes something depends on (a foreign key's referenced index), and
- * whatever belongs to inheritance or partitioning. A failure rolls everything back: the table is
+ * whatever belongs to inheritance or partitioning; a table of another owner is only inserted into. A failure rolls everything back: the table is
  * then as it was, and the note says why.
  */
 static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *qn, int empty, const char *ins,
@@ -282,7 +282,7 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
     }
     snprintf(sql, sizeof sql,
              "SELECT c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid OR h.inhparent = c.oid) "
-             "FROM pg_class c WHERE c.oid = %u",
+             "OR NOT pg_has_role(c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = %u",
              t->oid);
     PGresult *r = ok ? PQexec(conn, sql) : NULL;
     int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f';
@@ -701,10 +701,17 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
                           f->before + f->inserted, f->target, checks.data, 2 * n);
         free(filter);
         rh_buf_free(&checks);
-        if (f->inserted > 0) {
+        /* ANALYZE (when the session may: owner or the database's owner; else the server only warns) */
+        snprintf(sql, sizeof sql,
+                 "SELECT pg_has_role(c.relowner, 'USAGE') OR pg_has_role(d.datdba, 'USAGE') FROM pg_class c, pg_database d "
+                 "WHERE c.oid = %u AND d.datname = current_database()",
+                 t->oid);
+        r = f->inserted > 0 ? PQexec(conn, sql) : NULL;
+        if (r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't') {
             snprintf(sql, sizeof sql, "ANALYZE %s.%s", qs, qn);
             PQclear(PQexec(conn, sql));
         }
+        PQclear(r);
     }
     rh_buf_free(&cols);
     rh_buf_free(&vals);

@@ -292,6 +292,37 @@ static void test_check_constraints_leave_out_failing_rows(void **state)
     PQfinish(conn);
 }
 
+/*
+ * A table the session's role may insert into but does not own (created by the superuser, INSERT and
+ * SELECT granted): the bulk way cannot drop its indexes or truncate it, so it only inserts; the
+ * table is filled, its index is there. Before: DROP INDEX failed ("must be owner") and the table
+ * was rolled back, unfilled.
+ */
+static void test_table_of_another_owner_is_inserted_into(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL); /* the test cluster's role is the superuser: act as another one */
+    rh_test_exec(conn, "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'fill_app') THEN "
+                       "CREATE ROLE fill_app; END IF; END $$;"
+                       "CREATE TABLE \"Audit\" (id integer PRIMARY KEY, what text NOT NULL);"
+                       "CREATE INDEX \"Audit_what_idx\" ON \"Audit\"(what);"
+                       "GRANT SELECT, INSERT ON \"Audit\" TO fill_app;"
+                       "SET ROLE fill_app");
+    rh_catalog *before = snapshot(conn);
+    const char *rows[] = {"Audit=2000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 1, &fr);
+    const rh_scale_filled *a = filled(&fr, "Audit");
+    if (a->note)
+        fail_msg("%s", a->note);
+    assert_int_equal(a->inserted, 2000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Audit\""), 2000);
+    assert_same_catalog(before, conn);
+    rh_scale_fill_result_free(&fr);
+    rh_catalog_free(before);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +330,7 @@ int main(void)
         cmocka_unit_test(test_bulk_fill_failure_rolls_back),
         cmocka_unit_test(test_short_unique_keys_and_composite_foreign_keys),
         cmocka_unit_test(test_check_constraints_leave_out_failing_rows),
+        cmocka_unit_test(test_table_of_another_owner_is_inserted_into),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
