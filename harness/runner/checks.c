@@ -219,6 +219,8 @@ static int expect_catalog(rh_ctx *ctx, const rh_scn_step *st)
     rh_buf diff;
     rh_buf_init(&diff);
     rh_catalog_opts co = {0};
+    if (!rh_ctx_default_tool(ctx) && ctx->ledger_tool)
+        co.ledger_table = ctx->ledger_tool->ledger_table;
     size_t n = rh_catalog_diff(ref, cur, &co, label, "database", &diff);
     int rc = 0;
     if ((n != 0) != st->negate) {
@@ -245,11 +247,44 @@ static rh_scn_state row_state(const rh_ledger_row *r)
     return r->finished ? RH_STATE_APPLIED : RH_STATE_FAILED;
 }
 
+/*
+ * Another tool's ledger, through its reader; each row named after the migration of the current
+ * checkout it records (a dbmate row keeps the version, a drizzle row the journal `when`), so that the
+ * checks below compare names as they do for the default tool.
+ */
+static int load_tool_ledger(rh_ctx *ctx, const rh_scn_step *st, rh_ledger *l)
+{
+    rh_err err;
+    int exists = 0;
+    const rh_tool *t = ctx->ledger_tool;
+    if (!t)
+        return rh_setup_error(ctx, st, "tool %s keeps no ledger rehearse can read: name the tool whose ledger the "
+                                       "command writes (`tool command \"CMD\" ledger NAME`) or check with `expect query`",
+                              ctx->tool->name);
+    if (t->ledger_exists(ctx->conn, &exists, &err) < 0 || (exists && t->ledger_read(ctx->conn, l, &err) < 0))
+        return rh_setup_error(ctx, st, "%s", err.msg);
+    const rh_migset *set;
+    if (rh_ctx_migset(ctx, st, &set) < 0) {
+        rh_ledger_free(l);
+        return -1;
+    }
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t k = 0; k < set->n; k++)
+            if (rh_tool_row_is(t, &l->rows[i], &set->items[k])) {
+                free(l->rows[i].migration_name);
+                l->rows[i].migration_name = rh_xstrdup(set->items[k].name);
+                break;
+            }
+    return 0;
+}
+
 static int load_ledger(rh_ctx *ctx, const rh_scn_step *st, rh_ledger *l)
 {
     rh_err err;
     int exists = 0;
     memset(l, 0, sizeof *l);
+    if (!rh_ctx_default_tool(ctx))
+        return load_tool_ledger(ctx, st, l);
     if (RH_TOOL_DEFAULT->ledger_exists(ctx->conn, &exists, &err) < 0)
         return rh_setup_error(ctx, st, "%s", err.msg);
     if (exists && RH_TOOL_DEFAULT->ledger_read(ctx->conn, l, &err) < 0)
@@ -430,7 +465,8 @@ static int expect_status(rh_ctx *ctx, const rh_scn_step *st)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    int x = rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err);
+    /* another tool: pending and failed come from its ledger alone (below) */
+    int x = rh_ctx_default_tool(ctx) ? rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err) : 0;
     if (x < 0) {
         rh_engine_result_free(&res);
         return rh_setup_error(ctx, st, "status: %s", err.msg);
@@ -551,15 +587,21 @@ static int expect_finding(rh_ctx *ctx, const rh_scn_step *st)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    if (rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err) < 0) {
+    if (rh_ctx_default_tool(ctx) && rh_tool_run(RH_TOOL_DEFAULT, "status", ctx->conn, set, NULL, &eo, &res, &err) < 0) {
         rh_engine_result_free(&res);
         return rh_setup_error(ctx, st, "status: %s", err.msg);
+    }
+    const rh_finding *findings = res.findings;
+    size_t n_findings = res.n_findings;
+    if (!rh_ctx_default_tool(ctx)) { /* another tool: what its last command found */
+        findings = ctx->findings;
+        n_findings = ctx->n_findings;
     }
     rh_buf all;
     rh_buf_init(&all);
     int found = 0;
-    for (size_t i = 0; i < res.n_findings; i++) {
-        const rh_finding *f = &res.findings[i];
+    for (size_t i = 0; i < n_findings; i++) {
+        const rh_finding *f = &findings[i];
         const char *kind = rh_finding_kind_name(f->kind);
         rh_buf_printf(&all, "%s%s %s%s%s", all.len ? "\n" : "", kind, f->name ? f->name : "", f->detail ? ": " : "",
                       f->detail ? f->detail : "");
@@ -567,8 +609,8 @@ static int expect_finding(rh_ctx *ctx, const rh_scn_step *st)
             found = 1;
     }
     int rc = 0;
-    if (st->negate && res.n_findings)
-        rc = rh_fail(ctx, st, "no findings", all.data, "status has %zu finding(s)", res.n_findings);
+    if (st->negate && n_findings)
+        rc = rh_fail(ctx, st, "no findings", all.data, "status has %zu finding(s)", n_findings);
     else if (!st->negate && !found)
         rc = rh_fail(ctx, st, NULL, all.len ? all.data : "(no findings)", "status does not find %s%s%s", st->arg,
                      st->arg2 ? " " : "", st->arg2 ? st->arg2 : "");

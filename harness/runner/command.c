@@ -181,24 +181,27 @@ int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo)
     return 0;
 }
 
+/* The verb a step names in its tool's list ("deploy", "resolve --applied", a repair verb). */
+static const char *verb_of(const rh_scn_step *st)
+{
+    switch (st->kind) {
+    case RH_STEP_DEPLOY: return "deploy";
+    case RH_STEP_STATUS: return "status";
+    case RH_STEP_RESOLVE: return st->resolve_mode == RH_RESOLVE_APPLIED ? "resolve --applied" : "resolve --rolled-back";
+    default: return st->arg;
+    }
+}
+
+/* The scenario's tool runs the step's verb (the default tool before any `tool` step). */
 static void *run_engine(void *data)
 {
     rh_job *job = data;
-    const rh_migset *set = &job->ctx->set;
+    rh_ctx *ctx = job->ctx;
     const rh_scn_step *st = job->st;
-    switch (st->kind) {
-    case RH_STEP_DEPLOY:
-        job->rc = rh_tool_run(RH_TOOL_DEFAULT, "deploy", job->conn, set, NULL, &job->eo, &job->res, &job->err);
-        break;
-    case RH_STEP_STATUS:
-        job->rc = rh_tool_run(RH_TOOL_DEFAULT, "status", job->conn, set, NULL, &job->eo, &job->res, &job->err);
-        break;
-    default:
-        job->rc = st->resolve_mode == RH_RESOLVE_APPLIED
-                      ? rh_tool_run(RH_TOOL_DEFAULT, "resolve --applied", job->conn, set, st->arg, &job->eo, &job->res, &job->err)
-                      : rh_tool_run(RH_TOOL_DEFAULT, "resolve --rolled-back", job->conn, set, st->arg, &job->eo, &job->res, &job->err);
-        break;
-    }
+    const rh_tool *t = ctx->tool ? ctx->tool : RH_TOOL_DEFAULT;
+    const char *arg = st->kind == RH_STEP_RESOLVE ? st->arg : st->kind == RH_STEP_REPAIR ? st->arg2
+                    : t->external ? ctx->tool_cmd : NULL;
+    job->rc = rh_tool_run(t, verb_of(st), job->conn, &ctx->set, arg, &job->eo, &job->res, &job->err);
     pthread_mutex_lock(&job->mu);
     job->stop = 1;
     pthread_mutex_unlock(&job->mu);
@@ -338,6 +341,21 @@ static int finish(rh_ctx *ctx, rh_job *job, const rh_scn_step *st)
     rh_buf_append(&ctx->last_output, job->res.out.data, job->res.out.len);
     rh_buf_append(&ctx->last_output, job->res.errout.data, job->res.errout.len);
     ctx->have_output = 1;
+    if (!rh_ctx_default_tool(ctx)) { /* what the tool's command found (drizzle's skipped entry) */
+        for (size_t i = 0; i < ctx->n_findings; i++) {
+            free(ctx->findings[i].name);
+            free(ctx->findings[i].detail);
+        }
+        free(ctx->findings);
+        ctx->findings = rh_xcalloc(job->res.n_findings + 1, sizeof *ctx->findings);
+        ctx->n_findings = job->res.n_findings;
+        for (size_t i = 0; i < job->res.n_findings; i++) {
+            const rh_finding *f = &job->res.findings[i];
+            ctx->findings[i].kind = f->kind;
+            ctx->findings[i].name = f->name ? rh_xstrdup(f->name) : NULL;
+            ctx->findings[i].detail = f->detail ? rh_xstrdup(f->detail) : NULL;
+        }
+    }
     int rc = 0;
     if (job->restarted) {
         /* every connection died with the server (the command's own goes with the job) */

@@ -100,6 +100,35 @@ void rh_ctx_load_spec(rh_ctx *ctx, rh_load_spec *spec)
     }
 }
 
+int rh_ctx_default_tool(const rh_ctx *ctx)
+{
+    return !ctx->tool || ctx->tool == rh_tools[0];
+}
+
+/* Another tool's folder: its own reader, at the checkout's revision or on disk. */
+static int tool_migset(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    const rh_tool *t = ctx->tool;
+    int rc;
+    if (ctx->repo_path) {
+        const char *rev = ctx->rev.worktree ? "WORKTREE" : ctx->rev.sha;
+        const char *path = ctx->migrations ? ctx->migrations : t->default_migrations;
+        if (!ctx->migrations && !t->default_migrations[0])
+            return rh_setup_error(ctx, st, "tool %s: name the folder its command reads with `migrations PATH`",
+                                  t->name);
+        rc = rh_tool_load_rev(t, ctx->repo_path, rev, path, &ctx->set, &err);
+        if (rc < 0)
+            return rh_setup_error(ctx, st, "%s at %s (tool %s): %s", path, ctx->rev.label, t->name, err.msg);
+    } else {
+        rc = t->load_dir(&ctx->set, ctx->migrations_dir, NULL, &err);
+        if (rc < 0)
+            return rh_setup_error(ctx, st, "migrations %s (tool %s): %s", ctx->migrations_dir, t->name, err.msg);
+    }
+    ctx->have_set = 1;
+    return 0;
+}
+
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
 {
     rh_err err;
@@ -120,6 +149,12 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
                                       ctx->repo_path, err.msg);
             ctx->have_rev = 1;
         }
+    }
+    if (!rh_ctx_default_tool(ctx)) {
+        if (tool_migset(ctx, st) < 0)
+            return -1;
+        *out = &ctx->set;
+        return 0;
     }
     rh_load_spec spec;
     rh_ctx_load_spec(ctx, &spec);
@@ -223,6 +258,8 @@ int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out)
     if (!ctx->cat_cache) {
         rh_err err;
         rh_catalog_opts co = {0};
+        if (!rh_ctx_default_tool(ctx) && ctx->ledger_tool) /* the scenario's tool's ledger is left out */
+            co.ledger_table = ctx->ledger_tool->ledger_table;
         if (rh_catalog_snapshot(ctx->conn, &co, &ctx->cat_cache, &err) < 0)
             return rh_setup_error(ctx, st, "catalog snapshot: %s", err.msg);
     }
@@ -695,17 +732,55 @@ static int step_restart(rh_ctx *ctx, const rh_scn_step *st)
     return reconnect_all(ctx, st);
 }
 
+/* prisma VERSION (or tool prisma VERSION): the default tool's version profile for every set read. */
+static int step_profile(rh_ctx *ctx, const rh_scn_step *st, const char *said, const char *version)
+{
+    rh_err err;
+    if (rh_profile_from_version(&ctx->profile, version, &err) < 0)
+        return rh_setup_error(ctx, st, "%s %s: %s", said, version, err.msg);
+    ctx->profile_explicit = 1;
+    ctx->profile_from = RH_PROFILE_FROM_OVERRIDE;
+    snprintf(ctx->profile_source, sizeof ctx->profile_source, "%s %s (%s:%d)", said, version, st->file,
+             st->line);
+    if (ctx->have_set) /* in effect for the set already read; else recorded when one is read */
+        rh_result_add_profile(ctx->res, &ctx->profile, ctx->profile_from, ctx->profile_source);
+    if (ctx->have_set)
+        rh_migset_sort(&ctx->set, &ctx->profile);
+    return 0;
+}
+
+/* tool NAME [VERSION] | tool command "CMD" [ledger NAME]: checked before the cluster started (tools_check.c). */
+static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
+{
+    const rh_tool *t = rh_tool_find(st->arg);
+    const rh_tool *lt = st->value ? rh_tool_find(st->value) : t;
+    if (!t || !lt)
+        return rh_setup_error(ctx, st, "tool %s: no such tool", !t ? st->arg : st->value);
+    int was_default = rh_ctx_default_tool(ctx);
+    ctx->tool = t;
+    ctx->ledger_tool = lt && lt->ledger_table ? lt : NULL;
+    free(ctx->tool_cmd);
+    ctx->tool_cmd = t->external && st->arg2 ? rh_xstrdup(st->arg2) : NULL;
+    if (was_default != rh_ctx_default_tool(ctx) || !rh_ctx_default_tool(ctx))
+        drop_set(ctx); /* another tool reads the folder its own way */
+    if (st->arg2 && !t->external) { /* a version: the default tool's profiles (tools_check.c refused others) */
+        char said[96];
+        snprintf(said, sizeof said, "tool %s", t->name);
+        return step_profile(ctx, st, said, st->arg2);
+    }
+    return 0;
+}
+
 /* Steps that only look never invalidate the cached catalog. */
 static int changes_nothing(rh_scn_kind k)
 {
     return k >= RH_STEP_EXPECT_CATALOG || k == RH_STEP_SNAPSHOT || k == RH_STEP_SET || k == RH_STEP_RESET ||
            k == RH_STEP_ENV || k == RH_STEP_FAULT || k == RH_STEP_PRISMA || k == RH_STEP_CHECKOUT ||
-           k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_SLEEP;
+           k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_SLEEP || k == RH_STEP_TOOL;
 }
 
 static int run_step(rh_ctx *ctx, const rh_scn_step *st)
 {
-    rh_err err;
     if (!changes_nothing(st->kind) && ctx->cat_cache) {
         rh_catalog_free(ctx->cat_cache);
         ctx->cat_cache = NULL;
@@ -732,21 +807,15 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
         drop_set(ctx);
         return 0;
     case RH_STEP_PRISMA:
-        if (rh_profile_from_version(&ctx->profile, st->arg, &err) < 0)
-            return rh_setup_error(ctx, st, "prisma %s: %s", st->arg, err.msg);
-        ctx->profile_explicit = 1;
-        ctx->profile_from = RH_PROFILE_FROM_OVERRIDE;
-        snprintf(ctx->profile_source, sizeof ctx->profile_source, "prisma %s (%s:%d)", st->arg, st->file, st->line);
-        if (ctx->have_set) /* in effect for the set already read; else recorded when one is read */
-            rh_result_add_profile(ctx->res, &ctx->profile, ctx->profile_from, ctx->profile_source);
-        if (ctx->have_set)
-            rh_migset_sort(&ctx->set, &ctx->profile);
-        return 0;
+        return step_profile(ctx, st, "prisma", st->arg);
+    case RH_STEP_TOOL:
+        return step_tool(ctx, st);
     case RH_STEP_CHECKOUT:
         return step_checkout(ctx, st);
     case RH_STEP_DEPLOY:
     case RH_STEP_STATUS:
     case RH_STEP_RESOLVE:
+    case RH_STEP_REPAIR:
         return rh_step_command(ctx, st);
     case RH_STEP_SQL:
     case RH_STEP_SQL_FILE:
@@ -840,6 +909,12 @@ static void ctx_free(rh_ctx *ctx)
     free(ctx->repo_path);
     free(ctx->migrations);
     free(ctx->migrations_dir);
+    free(ctx->tool_cmd);
+    for (size_t i = 0; i < ctx->n_findings; i++) {
+        free(ctx->findings[i].name);
+        free(ctx->findings[i].detail);
+    }
+    free(ctx->findings);
     for (size_t i = 0; i < 2 * ctx->ngucs; i++)
         free(ctx->gucs[i]);
     free(ctx->gucs);
@@ -989,6 +1064,13 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         return 0;
     }
     double t0 = now_ms(), steps_ms = 0;
+    rh_err terr;
+    if (rh_scenario_check_tools(s, &terr) < 0) { /* the runner checked it already; a direct caller may not have */
+        rh_result_fail(res, RH_ERROR, NULL, terr.msg, NULL, NULL);
+        if (opts->on_result)
+            opts->on_result(opts->cb_ctx, res);
+        return 0;
+    }
     rh_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.s = s;

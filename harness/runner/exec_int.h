@@ -56,6 +56,12 @@ typedef struct rh_ctx {
     rh_profile_from profile_from;
     char profile_source[1100];   /* where the profile came from (source/loader.h) */
 
+    const rh_tool *tool;         /* whose commands deploy/status/repair run (`tool NAME`; rh_tools[0] before) */
+    char *tool_cmd;              /* `tool command "CMD"`: the command line */
+    const rh_tool *ledger_tool;  /* whose ledger expect ledger/status read: the tool's, or `ledger NAME`'s */
+    rh_finding *findings;        /* of the last command of a tool other than the default (expect finding) */
+    size_t n_findings;
+
     char **gucs;                 /* name, value, name, value ... */
     size_t ngucs;                /* pairs */
     long advisory_timeout_ms;    /* `set rehearse.advisory_lock_timeout` */
@@ -96,6 +102,9 @@ int rh_ctx_end_sql(rh_ctx *ctx, const rh_scn_step *st);
 int rh_ctx_blocked(rh_ctx *ctx, int pid);
 /* A snapshot of the scenario database (cached until a step changes things). */
 int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out);
+
+/* Is the scenario's tool the default one (whose own paths the engine, loader and checks take)? */
+int rh_ctx_default_tool(const rh_ctx *ctx);
 
 /* session.c */
 int rh_step_session(rh_ctx *ctx, const rh_scn_step *st);

@@ -629,6 +629,11 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             rh_scn_free(s);
             continue;
         }
+        if (prc == 0 && rh_scenario_check_tools(s, &perr) < 0) { /* what its tool cannot do: an error as a parse's */
+            rh_scn_free(s);
+            s = NULL;
+            prc = -1;
+        }
         int dangling = prc < 0 && rh_runner_check_link(files[i], &perr) < 0;   /* "no such file" hides where to */
         items[n].path = files[i];
         items[n].scn = s;

@@ -213,6 +213,13 @@ typedef struct rh_exec_opts {
 
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res);
 
+/*
+ * Before a cluster starts: every `tool` step names a registered tool, and every step after it is
+ * something that tool can do (its verbs, a ledger to read, faults only through rehearse's engine).
+ * Returns 0, or -1 with err holding "FILE:LINE:COL: error: ..." lines as the parser writes them.
+ */
+int rh_scenario_check_tools(const rh_scenario *s, rh_err *err);
+
 /* `rehearse bench scenarios [--format human|json] [--no-warm] [PATH...]` (argv[0] is "scenarios"). */
 int rh_runner_bench(int argc, char **argv);
 

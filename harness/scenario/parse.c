@@ -80,7 +80,7 @@ static const char *const step_words[] = {
     "scenario", "repo", "migrations", "prisma", "checkout", "deploy", "status", "resolve", "sql", "sql-file",
     "session", "wait", "commit", "rollback", "release", "cancel", "terminate", "set", "reset", "env",
     "fault", "restart", "restore", "snapshot", "expect", "include", "timeout", "skip", "superuser", "sleep",
-    "postgres", "scale", NULL};
+    "postgres", "scale", "tool", "repair", NULL};
 
 
 /* The step keywords and the reader of each (header settings and include are handled before). */
@@ -98,6 +98,7 @@ static const struct {
     {"fault", rh_scnp_st_fault},        {"restart", rh_scnp_st_restart},  {"restore", rh_scnp_st_restore},
     {"snapshot", rh_scnp_st_snapshot},  {"sleep", rh_scnp_st_sleep},      {"expect", rh_scnp_st_expect},
     {"scale", rh_scnp_st_scale},
+    {"tool", rh_scnp_st_tool},          {"repair", rh_scnp_st_engine},
 };
 
 /* A zeroed step at the end of the list; it counts once its line is read without error. */
@@ -140,7 +141,7 @@ static int parse_line(cur *c)
                            "expected a step, got a quoted word");
     }
     const char *k = kw->text;
-    if (c->amp && strcmp(k, "deploy") && strcmp(k, "status") && strcmp(k, "resolve"))
+    if (c->amp && strcmp(k, "deploy") && strcmp(k, "status") && strcmp(k, "resolve"))  /* not repair either */
         return rh_scnp_err(c, &l->toks[c->end], "only deploy, status and resolve can run in the background",
                            "unexpected '&'");
 

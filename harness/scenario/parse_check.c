@@ -15,12 +15,12 @@ int rh_scnp_check_line(cur *c, rh_scn_step *st, const char *k, int rc)
     rh_lline *l = c->l;
     /* a command in the foreground, or `wait CMD` (not `wait CMD blocked`), leaves output behind; on an
        error in that line too, so that one mistake is not reported twice */
-    if ((rh_scnp_is_engine_name(k) && !c->amp) ||
+    if ((rh_scnp_is_engine_name(k) && !c->amp) || strcmp(k, "repair") == 0 ||
         (strcmp(k, "wait") == 0 && l->n > 1 && rh_scnp_is_engine_name(l->toks[1].text) && !(rc == 0 && st->n)))
         p->have_output = 1;
     /* the steps that take an outcome read it themselves */
     if (rc == 0 && st->kind != RH_STEP_DEPLOY && st->kind != RH_STEP_STATUS && st->kind != RH_STEP_RESOLVE &&
-        st->kind != RH_STEP_SQL && st->kind != RH_STEP_SQL_FILE && st->kind != RH_STEP_SESSION &&
+        st->kind != RH_STEP_REPAIR && st->kind != RH_STEP_SQL && st->kind != RH_STEP_SQL_FILE && st->kind != RH_STEP_SESSION &&
         st->kind != RH_STEP_WAIT && c->arrow < l->n)
         rc = rh_scnp_outcome(c, st, 0);
     if (rc == 0 && l->heredoc && !st->text && st->kind != RH_STEP_SQL_FILE)

@@ -39,6 +39,8 @@ static const struct {
     {"snapshot", "snapshot NAME"},
     {"sleep", "sleep DURATION"},
     {"scale", "scale FILE | scale TABLE ROWS"},
+    {"tool", "tool NAME [VERSION] | tool command \"CMD\" [ledger NAME]"},
+    {"repair", "repair VERB [NAME] [=> OUTCOME]"},
     {"timeout", "timeout DURATION"},
     {"postgres", "postgres VERSION"},
     {"include", "include FILE"},

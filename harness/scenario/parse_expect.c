@@ -262,7 +262,7 @@ static int expect_finding(cur *c, rh_scn_step *st)
 {
     /* the kinds of engine.h: rh_finding_kind_name */
     static const char *const kinds[] = {"edited-after-apply", "folder-gone", "will-reapply", "failed",
-                                        "hidden-ledger", NULL};
+                                        "hidden-ledger", "skipped", NULL};
     st->kind = RH_STEP_EXPECT_FINDING;
     const rh_tok *k = rh_scnp_need(c, "a finding kind, or 'none'",
                                    "e.g. expect finding edited-after-apply 20250101_init");

@@ -91,6 +91,7 @@ int rh_scnp_st_setup(cur *c, rh_scn_step *st, const char *k);     /* parse_setup
 int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_snapshot(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_scale(cur *c, rh_scn_step *st, const char *k);
+int rh_scnp_st_tool(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k);    /* parse_prisma.c */
 int rh_scnp_st_sql(cur *c, rh_scn_step *st, const char *k);       /* parse_sql.c */
 int rh_scnp_st_session(cur *c, rh_scn_step *st, const char *k);

@@ -95,10 +95,30 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
     return 0;
 }
 
+/*
+ * repair VERB [NAME]: a repair command of the scenario's tool (`tool dbmate` ... `repair rollback`).
+ * Which verbs a tool has is the tool's own (tools/): the runner checks it before a cluster starts.
+ */
+static int st_repair(cur *c, rh_scn_step *st)
+{
+    const rh_tok *verb = rh_scnp_need(c, "the tool's repair command", "e.g. repair rollback (dbmate)");
+    if (!verb)
+        return -1;
+    if (!rh_scnp_is_ident(verb->text))
+        return rh_scnp_err(c, verb, "e.g. repair rollback (dbmate)", "'%s' is not a command name", verb->text);
+    st->arg = rh_xstrdup(verb->text);
+    const rh_tok *name = rh_scnp_take(c);
+    if (name)
+        st->arg2 = rh_xstrdup(name->text);
+    if (rh_scnp_need_end(c, "the expected outcome follows =>, e.g. repair rollback => ok") < 0)
+        return -1;
+    return rh_scnp_outcome(c, st, OUT_ENGINE);
+}
+
 /* deploy / status / resolve [&]: one Prisma command; a second may not start while one runs with &. */
 int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
 {
-    st->kind = k[0] == 'd' ? RH_STEP_DEPLOY : k[0] == 's' ? RH_STEP_STATUS : RH_STEP_RESOLVE;
+    st->kind = k[0] == 'd' ? RH_STEP_DEPLOY : k[0] == 's' ? RH_STEP_STATUS : k[0] == 'r' && k[2] == 'p' ? RH_STEP_REPAIR : RH_STEP_RESOLVE;
     if (rh_scnp_no_heredoc(c, k) < 0)
         return -1;
     if (c->p->background) {
@@ -106,6 +126,8 @@ int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
         snprintf(hint, sizeof hint, "add `wait %s` before this line", c->p->background);
         return rh_scnp_err(c, &c->l->toks[0], hint, "'%s' started with & is still running", c->p->background);
     }
+    if (st->kind == RH_STEP_REPAIR)
+        return st_repair(c, st);
     if (st->kind == RH_STEP_RESOLVE) {
         const rh_tok *mode = rh_scnp_need(c, "--applied NAME or --rolled-back NAME",
                                           "e.g. resolve --rolled-back 20251225_step6");

@@ -180,3 +180,51 @@ int rh_scnp_header(cur *c, const rh_tok *kw)
     }
     return 1;
 }
+
+/*
+ * tool NAME [VERSION] | tool command "CMD" [ledger NAME]: the migration tool whose commands the
+ * deploy/status/repair steps that follow run. Which names exist is the tools registry's to say: the
+ * runner checks them (and what the tool can do) before a cluster starts.
+ */
+int rh_scnp_st_tool(cur *c, rh_scn_step *st, const char *k)
+{
+    st->kind = RH_STEP_TOOL;
+    if (rh_scnp_no_heredoc(c, k) < 0)
+        return -1;
+    const rh_tok *name = rh_scnp_need(c, "a tool name", "e.g. tool dbmate, tool drizzle, tool prisma 7.10, "
+                                                        "tool command \"npm run migrate\"");
+    if (!name)
+        return -1;
+    if (name->quoted || !rh_scnp_is_ident(name->text))
+        return rh_scnp_err(c, name, "e.g. tool dbmate", "'%s' is not a tool name", name->text);
+    st->arg = rh_xstrdup(name->text);
+    if (strcmp(name->text, "command") == 0) {
+        const rh_tok *cmd = rh_scnp_need(c, "the command line to run, quoted",
+                                         "e.g. tool command \"npm run migrate\"");
+        if (!cmd)
+            return -1;
+        if (!cmd->text[0])
+            return rh_scnp_err(c, cmd, "e.g. tool command \"npm run migrate\"", "the command line is empty");
+        st->arg2 = rh_xstrdup(cmd->text);
+        const rh_tok *w = rh_scnp_take(c);
+        if (w) {
+            if (!rh_scnp_is(w, "ledger"))
+                return rh_scnp_err(c, w, "quote the whole command line: tool command \"CMD ARGS\" [ledger TOOL]",
+                                   "unexpected '%s' after the command line", w->text);
+            const rh_tok *lt = rh_scnp_need(c, "the tool whose ledger the command writes", "e.g. ledger dbmate");
+            if (!lt)
+                return -1;
+            if (lt->quoted || !rh_scnp_is_ident(lt->text))
+                return rh_scnp_err(c, lt, "e.g. ledger dbmate", "'%s' is not a tool name", lt->text);
+            st->value = rh_xstrdup(lt->text);
+        }
+        return rh_scnp_need_end(c, NULL);
+    }
+    const rh_tok *ver = rh_scnp_take(c);
+    if (ver) {
+        if (!isdigit((unsigned char)ver->text[strspn(ver->text, "^~v")]))
+            return rh_scnp_err(c, ver, "e.g. tool prisma 7.10", "'%s' is not a version", ver->text);
+        st->arg2 = rh_xstrdup(ver->text);
+    }
+    return rh_scnp_need_end(c, NULL);
+}

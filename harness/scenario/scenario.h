@@ -45,6 +45,10 @@ typedef enum rh_scn_kind {
     RH_STEP_SNAPSHOT,        /* snapshot NAME */
     RH_STEP_SLEEP,           /* sleep DURATION */
     RH_STEP_SCALE,           /* scale FILE | scale TABLE ROWS   arg = stats file, or arg2 = "TABLE=ROWS" */
+    RH_STEP_TOOL,            /* tool NAME [VERSION] | tool command "CMD" [ledger NAME]
+                                arg = name, arg2 = version or command line, value = the ledger reader's tool */
+    RH_STEP_REPAIR,          /* repair VERB [NAME] [=> OUTCOME]: a repair command of the scenario's tool
+                                (dbmate rollback ...)  arg = verb, arg2 = migration name or NULL */
     RH_STEP_EXPECT_CATALOG,  /* expect catalog =|!= snapshot NAME | clean REV | file PATH */
     RH_STEP_EXPECT_OBJECT,   /* expect KIND OBJECT [PROPERTY [VALUE]] */
     RH_STEP_EXPECT_LEDGER,   /* expect ledger ... */

@@ -84,6 +84,22 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
     return found;
 }
 
+int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migration *m)
+{
+    if (tool->ledger_row_is)
+        return tool->ledger_row_is(row, m);
+    return strcmp(row->migration_name, m->name) == 0;
+}
+
+const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const rh_tool_verb *v = tool->verbs; v && v->name && len < size; v++)
+        len += (size_t)snprintf(out + len, size - len, "%s%s", len ? ", " : "", v->name);
+    return out;
+}
+
 const char *rh_tool_names(char *out, size_t size)
 {
     size_t len = 0;

@@ -59,6 +59,8 @@ typedef struct rh_tool {
     const char *markers;             /* the in-file markers it reads, for people ("-- migrate:up ..."); "" none */
     const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations"; NULL: no
                                         ledger (command mode), and the ledger_* functions are NULL too */
+    int external;                    /* 1: another program does the work (command mode): rehearse's engine
+                                        hooks (faults at a migration) and its backend cannot be watched */
 
     /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
     int (*detect_dir)(const char *dir);
@@ -71,6 +73,13 @@ typedef struct rh_tool {
     int (*ledger_create)(PGconn *conn, rh_err *err);
     int (*ledger_read)(PGconn *conn, rh_ledger *out, rh_err *err);
     int (*ledger_restore)(PGconn *conn, const rh_ledger *rows, rh_err *err);
+
+    /*
+     * Does this ledger row (as ledger_read gives it) record migration m? The ledger keeps the tool's
+     * own identity (dbmate: the version; drizzle: the journal `when`), not always the migration's
+     * name. NULL: the row's migration_name is the migration's name.
+     */
+    int (*ledger_row_is)(const rh_ledger_row *row, const rh_migration *m);
 
     /* Its commands; verbs[0] is its deploy, verbs[1] its status; NULL-named entry ends the list. */
     const rh_tool_verb *verbs;
@@ -126,6 +135,12 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
  * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
  */
 const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size);
+
+/* Does the ledger row record migration m (the tool's ledger_row_is, else the name)? */
+int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migration *m);
+
+/* "deploy, status, rollback" — a tool's verbs, for messages; written to out, returned. */
+const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size);
 
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
 const char *rh_tool_names(char *out, size_t size);

@@ -19,8 +19,8 @@ printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$repo/d
 git -C "$repo" init -q && git -C "$repo" add -A &&
   git -C "$repo" -c user.email=t@example.com -c user.name=t commit -qm v1 && git -C "$repo" tag v1
 # the checkout moves on: a broken edit and a new file that v1 does not have
-printf -- '-- migrate:up\nthis is not sql;\n' >"$repo/db/migrations/20240101000000_a.sql"
-printf -- '-- migrate:up\ncreate table b (id int);\n' >"$repo/db/migrations/20240102000000_b.sql"
+printf -- '-- migrate:up\nthis is not sql;\n-- migrate:down\n' >"$repo/db/migrations/20240101000000_a.sql"
+printf -- '-- migrate:up\ncreate table b (id int);\n-- migrate:down\n' >"$repo/db/migrations/20240102000000_b.sql"
 before=$(cd "$repo" && git status --porcelain && sha256sum db/migrations/*)
 
 out=$("$bin" deploy --tool dbmate --repo "$repo" --rev v1 2>&1); rc=$?

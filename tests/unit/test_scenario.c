@@ -212,6 +212,48 @@ static void test_engine_steps(void **state)
     rh_scn_free(s);
 }
 
+/* tool NAME [VERSION] | tool command "CMD" [ledger NAME]; repair VERB [NAME] [=> OUTCOME] */
+static void test_tool_steps(void **state)
+{
+    (void)state;
+    rh_scenario *s = ok("tool dbmate\n"
+                        "repair rollback => exit 2\n"
+                        "tool prisma 7.10\n"
+                        "tool command \"npm run migrate -- --force\" ledger dbmate\n"
+                        "tool command 'sh deploy.sh'\n"
+                        "repair resolve 2025_a\n");
+    rh_scn_step *st = s->steps;
+    assert_int_equal(s->nsteps, 6);
+    assert_int_equal(st[0].kind, RH_STEP_TOOL);
+    assert_string_equal(st[0].arg, "dbmate");
+    assert_null(st[0].arg2);
+    assert_int_equal(st[1].kind, RH_STEP_REPAIR);
+    assert_string_equal(st[1].arg, "rollback");
+    assert_null(st[1].arg2);
+    assert_int_equal(st[1].outcome.kind, RH_OUT_EXIT);
+    assert_int_equal(st[1].outcome.exit_code, 2);
+    assert_string_equal(st[2].arg2, "7.10");
+    assert_string_equal(st[3].arg, "command");
+    assert_string_equal(st[3].arg2, "npm run migrate -- --force");
+    assert_string_equal(st[3].value, "dbmate");
+    assert_string_equal(st[4].arg2, "sh deploy.sh");
+    assert_null(st[4].value);
+    assert_string_equal(st[5].arg2, "2025_a");
+    rh_scn_free(s);
+    bad("tool\n", "t.scenario:1:", "expected a tool name", NULL);
+    bad("tool dbmate => ok\n", "t.scenario:1:", "takes no expected outcome", NULL);
+    bad("tool prisma latest\n", "t.scenario:1:13:", "'latest' is not a version", NULL);
+    bad("tool command\n", "expected the command line to run", NULL);
+    bad("tool command \"\"\n", "the command line is empty", NULL);
+    bad("tool command npm run migrate\n", "t.scenario:1:18:", "unexpected 'run' after the command line", NULL);
+    bad("tool command \"x\" ledger\n", "expected the tool whose ledger", NULL);
+    bad("tool \"dbmate\"\n", "is not a tool name", NULL);
+    bad("repair\n", "expected the tool's repair command", NULL);
+    bad("repair rollback &\n", "only deploy, status and resolve can run in the background", NULL);
+    bad("repair rollback x y\n", "unexpected 'y'", NULL);
+    bad("tool dbmate 2.36 extra\n", "unexpected 'extra'", NULL);
+}
+
 static void test_sql_sessions_settings(void **state)
 {
     (void)state;
@@ -606,6 +648,7 @@ int main(void)
         cmocka_unit_test(test_quoting_and_comments),
         cmocka_unit_test(test_heredoc_and_continuation),
         cmocka_unit_test(test_engine_steps),
+        cmocka_unit_test(test_tool_steps),
         cmocka_unit_test(test_sql_sessions_settings),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_expectations),

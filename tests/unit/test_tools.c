@@ -247,7 +247,7 @@ static void dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own(vo
                        "select 1;\n\n-- migrate:down\n",
                        NULL);
     char *dir2 = folder("20240101000000_create_users.sql", USERS, "20240104000000_conc_tx.sql",
-                        "-- migrate:up\ncreate index concurrently users_e2 on users (email);\n", NULL);
+                        "-- migrate:up\ncreate index concurrently users_e2 on users (email);\n\n-- migrate:down\n", NULL);
     rh_migset set, set2;
     rh_err err;
     assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
@@ -281,6 +281,9 @@ static void dbmate_marker_errors_are_dbmates(void **state)
         {"create table x();\n", "Error: dbmate requires each migration to define an up block with '-- migrate:up'\n"},
         {"-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x();\n",
          "Error: dbmate does not support statements preceding the '-- migrate:up' block\n"},
+        /* dbmate 2.36 wants a down block even to migrate */
+        {"-- migrate:up\ncreate table x();\n", "Error: dbmate requires each migration to define a down block with "
+                                               "'-- migrate:down'\n"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *dir = folder("20240106000000_x.sql", cases[i].text, NULL);
@@ -500,6 +503,50 @@ static void command_runs_in_a_copy_with_the_database_in_its_environment(void **s
     rh_migset_free(&set);
 }
 
+/* dbmate rollback: the newest applied file's down section, its row deleted; texts as dbmate 2.36 prints them. */
+static void dbmate_rollback_undoes_the_newest_applied_file(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("dbmate");
+    char *dir = folder("20240101000000_create_users.sql", USERS, "20240102000000_add_name.sql", ADD_NAME,
+                       "20240103000000_bad_down.sql",
+                       "-- migrate:up\ncreate table t3 (id int);\n-- migrate:down\ndrop table nosuch;\n", NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    /* nothing applied yet: dbmate's error, exit 2 */
+    assert_int_equal(run_verb(t, "rollback", c, &set, &res), 2);
+    assert_string_equal(res.errout.data, "Error: can't rollback: no migrations have been applied\n");
+    rh_engine_result_free(&res);
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 0);
+    rh_engine_result_free(&res);
+    /* a failing down section: both lines printed, the error, exit 2, the row stays */
+    assert_int_equal(run_verb(t, "rollback", c, &set, &res), 2);
+    assert_non_null(strstr(res.out.data, "Rolling back: 20240103000000_bad_down.sql\nRolled back: "
+                                         "20240103000000_bad_down.sql in "));
+    assert_string_equal(res.errout.data, "Error: pq: table \"nosuch\" does not exist (42P01)\n");
+    rh_engine_result_free(&res);
+    char *v = rh_test_value(c, "select count(*) from schema_migrations");
+    assert_string_equal(v, "3");
+    free(v);
+    /* with that row gone by hand, the next rollback takes 0102 and drops its column */
+    PQclear(PQexec(c, "delete from schema_migrations where version = '20240103000000'"));
+    assert_int_equal(run_verb(t, "rollback", c, &set, &res), 0);
+    assert_int_equal(strncmp(res.out.data, "Rolling back: 20240102000000_add_name.sql\n", 42), 0);
+    rh_engine_result_free(&res);
+    v = rh_test_value(c, "select string_agg(version, ',') from schema_migrations");
+    assert_string_equal(v, "20240101000000");
+    free(v);
+    v = rh_test_value(c, "select count(*) from information_schema.columns where table_name = 'users' and column_name = 'name'");
+    assert_string_equal(v, "0");
+    free(v);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -509,6 +556,7 @@ int main(void)
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),
         cmocka_unit_test(dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own),
         cmocka_unit_test(dbmate_marker_errors_are_dbmates),
+        cmocka_unit_test(dbmate_rollback_undoes_the_newest_applied_file),
         cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),
         cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
         cmocka_unit_test(drizzle_bad_journals_are_named),

@@ -297,6 +297,7 @@ const rh_tool rh_tool_command = {
     .send = RH_TOOL_SEND_WHOLE,
     .markers = "",
     .ledger_table = NULL, /* none: `expect query`, or --tool NAME's reader */
+    .external = 1,
     .detect_dir = command_detect_dir,
     .load_dir = command_load_dir,
     .verbs = command_verbs,

@@ -45,15 +45,27 @@ static int marker_at(const char *p, const char *kind)
     return c == '\0' || c == '\n' || c == '\r' || c == ' ' || c == '\t';
 }
 
-/* The up section of a file and its options. Returns 0, or -1 with err naming the file. */
-typedef struct up_section {
+/* A section of a file (up or down) and its options. */
+typedef struct section {
     const char *sql;
     size_t len;
-    int transaction; /* 0 when the up marker says transaction:false */
-} up_section;
+    int transaction; /* 0 when the section's marker says transaction:false */
+} section;
 
-/* dbmate parses a file when it applies it; its messages (observed with dbmate 2.36). */
-static int parse_up(const rh_migration *m, up_section *up, rh_err *err)
+/* The section whose marker line starts at `at`, up to `end`. */
+static void section_at(const char *at, const char *end, section *out)
+{
+    const char *eol = strchr(at, '\n');
+    const char *body = eol && eol < end ? eol + 1 : end;
+    char *marker = rh_xasprintf("%.*s", (int)(body - at), at); /* options follow the marker */
+    out->transaction = strstr(marker, "transaction:false") == NULL;
+    free(marker);
+    out->sql = body;
+    out->len = (size_t)(end - body);
+}
+
+/* dbmate parses a file when it applies (or rolls back) it; its messages (observed with dbmate 2.36). */
+static int parse_file(const rh_migration *m, section *up, section *down, rh_err *err)
 {
     const char *text = m->sql ? m->sql : "";
     const char *up_at = NULL, *down_at = NULL;
@@ -72,13 +84,11 @@ static int parse_up(const rh_migration *m, up_section *up, rh_err *err)
     for (const char *p = text; p < up_at; p++)
         if (!isspace((unsigned char)*p))
             return rh_err_set(err, "dbmate does not support statements preceding the '-- migrate:up' block");
-    const char *eol = strchr(up_at, '\n');
-    const char *body = eol ? eol + 1 : up_at + strlen(up_at);
-    char *marker = rh_xasprintf("%.*s", (int)(body - up_at), up_at); /* options follow the marker */
-    up->transaction = strstr(marker, "transaction:false") == NULL;
-    free(marker);
-    up->sql = body;
-    up->len = (size_t)((down_at && down_at > up_at ? down_at : text + strlen(text)) - body);
+    if (!down_at) /* migrate refuses it too, not only rollback */
+        return rh_err_set(err, "dbmate requires each migration to define a down block with '-- migrate:down'");
+    const char *end = text + strlen(text);
+    section_at(up_at, down_at > up_at ? down_at : end, up);
+    section_at(down_at, end, down);
     return 0;
 }
 
@@ -189,6 +199,13 @@ static int dbmate_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
     return 0;
 }
 
+/* A row records the file whose leading digits are its version. */
+static int dbmate_row_is(const rh_ledger_row *row, const rh_migration *m)
+{
+    size_t vl = version_len(m->name);
+    return vl && strlen(row->migration_name) == vl && strncmp(row->migration_name, m->name, vl) == 0;
+}
+
 static int insert_version(PGconn *conn, const char *version, rh_err *err)
 {
     const char *p[1] = {version};
@@ -196,6 +213,17 @@ static int insert_version(PGconn *conn, const char *version, rh_err *err)
                                NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         return pg_fail(conn, r, err, "recording a migration in schema_migrations");
+    PQclear(r);
+    return 0;
+}
+
+static int delete_version(PGconn *conn, const char *version, rh_err *err)
+{
+    const char *p[1] = {version};
+    PGresult *r = PQexecParams(conn, "delete from public.schema_migrations where version = $1", 1, NULL, p, NULL,
+                               NULL, 0);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        return pg_fail(conn, r, err, "removing a migration from schema_migrations");
     PQclear(r);
     return 0;
 }
@@ -258,8 +286,12 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* One file: its up section as one query (in a transaction unless transaction:false), then its row. */
-static int apply_one(PGconn *conn, const rh_migration *m, const up_section *up, rh_engine_result *res, rh_err *err)
+/*
+ * One file: its up (down) section as one query, in a transaction unless its marker says
+ * transaction:false, then its row inserted (deleted).
+ */
+static int apply_one(PGconn *conn, const rh_migration *m, const section *up, int down, rh_engine_result *res,
+                     rh_err *err)
 {
     size_t vl = version_len(m->name);
     char *version = rh_xasprintf("%.*s", (int)vl, m->name);
@@ -281,7 +313,7 @@ static int apply_one(PGconn *conn, const rh_migration *m, const up_section *up, 
         goto out;
     }
     PQclear(r);
-    if (insert_version(conn, version, err) < 0) {
+    if ((down ? delete_version(conn, version, err) : insert_version(conn, version, err)) < 0) {
         if (up->transaction)
             simple(conn, "ROLLBACK");
         rc = -1;
@@ -302,20 +334,19 @@ static void drop_notice(void *arg, const char *message)
     (void)message;
 }
 
-static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err);
+static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res, rh_err *err);
 
 static int dbmate_migrate(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
                           rh_engine_result *res, rh_err *err)
 {
     (void)arg;
-    (void)opts;
     PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
-    int rc = migrate(conn, set, res, err);
+    int rc = migrate(conn, set, opts, res, err);
     PQsetNoticeProcessor(conn, prev, NULL); /* as engine/exec.c: the default processor's arg is unused */
     return rc;
 }
 
-static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err)
+static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
 {
     res->n_found = set->n;
     if (dbmate_ledger_create(conn, err) < 0)
@@ -336,17 +367,19 @@ static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh
             continue;
         res->n_pending++;
         rh_buf_printf(&res->out, "Applying: %s\n", m->name);
-        up_section up = {0};
+        section up = {0}, down = {0};
         rh_err perr;
-        if (parse_up(m, &up, &perr) < 0) { /* dbmate's own error, exit 2, after the Applying line */
+        if (parse_file(m, &up, &down, &perr) < 0) { /* dbmate's own error, exit 2, after the Applying line */
             rh_buf_printf(&res->errout, "Error: %s\n", perr.msg);
             res->failed_migration = rh_xstrdup(m->name);
             res->exit_code = 2;
             rc = 2;
             break;
         }
+        if (opts && opts->before_migration) /* a scenario's fault at this migration */
+            opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn));
         double t0 = now_seconds();
-        rc = apply_one(conn, m, &up, res, err);
+        rc = apply_one(conn, m, &up, 0, res, err);
         if (rc >= 0) { /* dbmate prints the Applied line even for the file that failed */
             rh_buf_printf(&res->out, "Applied: %s in ", m->name);
             go_duration(&res->out, now_seconds() - t0);
@@ -386,9 +419,69 @@ static int dbmate_status(PGconn *conn, const rh_migset *set, const char *arg, co
     return 0;
 }
 
+/*
+ * `dbmate rollback`: the newest file of the folder that the ledger holds, its down section (as up's in
+ * migrate: one query, a transaction unless transaction:false), its row deleted. "Rolling back" and
+ * "Rolled back ... in D" are printed even when the down section fails (then the row stays, exit 2);
+ * a ledger row without a file is passed over; none applied: an error, exit 2 (observed with 2.36).
+ */
+static int rollback(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err)
+{
+    res->n_found = set->n;
+    if (dbmate_ledger_create(conn, err) < 0)
+        return -1;
+    rh_ledger applied;
+    if (dbmate_ledger_read(conn, &applied, err) < 0)
+        return -1;
+    const rh_migration *m = NULL;
+    for (size_t i = set->n; i-- > 0 && !m;)
+        for (size_t j = 0; j < applied.n && !m; j++)
+            if (dbmate_row_is(&applied.rows[j], &set->items[i]))
+                m = &set->items[i];
+    rh_ledger_free(&applied);
+    res->exit_code = 2;
+    if (!m) {
+        rh_buf_puts(&res->errout, "Error: can't rollback: no migrations have been applied\n");
+        return 2;
+    }
+    rh_buf_printf(&res->out, "Rolling back: %s\n", m->name);
+    section up = {0}, down = {0};
+    rh_err perr;
+    if (parse_file(m, &up, &down, &perr) < 0) {
+        rh_buf_printf(&res->errout, "Error: %s\n", perr.msg);
+        res->failed_migration = rh_xstrdup(m->name);
+        return 2;
+    }
+    double t0 = now_seconds();
+    int rc = apply_one(conn, m, &down, 1, res, err);
+    if (rc < 0)
+        return -1;
+    rh_buf_printf(&res->out, "Rolled back: %s in ", m->name);
+    go_duration(&res->out, now_seconds() - t0);
+    rh_buf_putc(&res->out, '\n');
+    if (rc == 0) {
+        res->exit_code = 0;
+        res->applied = rh_xcalloc(1, sizeof *res->applied);
+        res->applied[res->n_applied++] = rh_xstrdup(m->name);
+    }
+    return res->exit_code;
+}
+
+static int dbmate_rollback(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
+                           rh_engine_result *res, rh_err *err)
+{
+    (void)arg;
+    (void)opts;
+    PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
+    int rc = rollback(conn, set, res, err);
+    PQsetNoticeProcessor(conn, prev, NULL);
+    return rc;
+}
+
 static const rh_tool_verb dbmate_verbs[] = {
     {"deploy", "dbmate migrate", 0, dbmate_migrate},
     {"status", "dbmate status", 0, dbmate_status},
+    {"rollback", "dbmate rollback", 0, dbmate_rollback},
     {NULL, NULL, 0, NULL},
 };
 
@@ -405,6 +498,7 @@ const rh_tool rh_tool_dbmate = {
     .ledger_create = dbmate_ledger_create,
     .ledger_read = dbmate_ledger_read,
     .ledger_restore = dbmate_ledger_restore,
+    .ledger_row_is = dbmate_row_is,
     .verbs = dbmate_verbs,
     .profile_from_version = NULL,
 };

@@ -178,6 +178,14 @@ static int drizzle_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
     return 0;
 }
 
+/* A row records the journal entry whose `when` is its created_at (drizzle-orm's own test), or whose file it hashed. */
+static int drizzle_row_is(const rh_ledger_row *row, const rh_migration *m)
+{
+    char when[32];
+    snprintf(when, sizeof when, "%lld", m->stamp);
+    return strcmp(row->migration_name, when) == 0 || (m->checksum[0] && strcmp(row->checksum, m->checksum) == 0);
+}
+
 static int insert_row(PGconn *conn, const char *hash, const char *created_at, rh_err *err)
 {
     const char *p[2] = {hash, created_at};
@@ -245,7 +253,7 @@ static int run_chunks(PGconn *conn, const rh_migration *m, rh_engine_result *res
     }
 }
 
-static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh_err *err)
+static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
 {
     res->n_found = set->n;
     if (drizzle_ledger_create(conn, err) < 0)
@@ -274,6 +282,8 @@ static int migrate(PGconn *conn, const rh_migset *set, rh_engine_result *res, rh
             continue;
         }
         res->n_pending++;
+        if (opts && opts->before_migration) /* a scenario's fault at this migration */
+            opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn));
         failed = run_chunks(conn, m, res);
         if (!failed) {
             char when[32];
@@ -302,9 +312,8 @@ static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, 
                            rh_engine_result *res, rh_err *err)
 {
     (void)arg;
-    (void)opts;
     PQnoticeProcessor prev = PQsetNoticeProcessor(conn, drop_notice, NULL);
-    int rc = migrate(conn, set, res, err);
+    int rc = migrate(conn, set, opts, res, err);
     PQsetNoticeProcessor(conn, prev, NULL);
     if (rc == 0)
         rh_buf_puts(&res->out, DRIZZLE_OK_TEXT);
@@ -360,6 +369,7 @@ const rh_tool rh_tool_drizzle = {
     .ledger_create = drizzle_ledger_create,
     .ledger_read = drizzle_ledger_read,
     .ledger_restore = drizzle_ledger_restore,
+    .ledger_row_is = drizzle_row_is,
     .verbs = drizzle_verbs,
     .history_hazards = drizzle_history_hazards,
     .profile_from_version = NULL,

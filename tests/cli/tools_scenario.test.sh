@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# tools_scenario.test.sh — scenarios with `tool dbmate|drizzle|command "..."`: deploy/status/repair are the
+# tool's own commands, outcomes and `expect ledger|status|finding` read the tool's ledger through its
+# reader; an assertion that does not hold fails (exit 1); what a tool cannot do (an unknown tool, a verb
+# it lacks, a fault or a ledger check in command mode) is an error at FILE:LINE before any cluster (exit 2).
+set -uo pipefail
+bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+work=$(mktemp -d)
+chmod 0711 "$work"
+export REHEARSE_RUN_DIR="$work/run"
+mkdir -p "$REHEARSE_RUN_DIR"
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
+
+cd "$work"
+m=dbm/db/migrations; mkdir -p "$m"
+printf -- '-- migrate:up\ncreate table a (id int);\n\n-- migrate:down\ndrop table a;\n' >"$m/20240101000000_a.sql"
+printf -- '-- migrate:up transaction:false\ncreate index concurrently a_id on a (id);\nselect 1;\n\n-- migrate:down\ndrop index a_id;\n' >"$m/20240102000000_idx.sql"
+d=drz/drizzle; mkdir -p "$d/meta" drz2/drizzle/meta
+printf 'CREATE TABLE "users" (\n\t"id" serial PRIMARY KEY NOT NULL\n);\n' >"$d/0000_init.sql"
+printf 'ALTER TABLE "users" ADD COLUMN "name" text;' >"$d/0001_name.sql"
+printf 'CREATE TABLE "branch_t" ("id" integer);' >"$d/0002_branch.sql"
+entry() { printf '{"idx":%s,"version":"7","when":%s,"tag":"%s","breakpoints":true}' "$1" "$2" "$3"; }
+printf '{"version":"7","dialect":"postgresql","entries":[%s,%s]}\n' "$(entry 0 1700000000000 0000_init)" \
+    "$(entry 1 1700000100000 0001_name)" >"$d/meta/_journal.json"
+cp "$d"/*.sql drz2/drizzle/
+printf '{"version":"7","dialect":"postgresql","entries":[%s,%s,%s]}\n' "$(entry 0 1700000000000 0000_init)" \
+    "$(entry 1 1700000100000 0001_name)" "$(entry 2 1700000050000 0002_branch)" >drz2/drizzle/meta/_journal.json
+
+cat >dbmate.scenario <<'EOF'
+scenario "dbmate: CONCURRENTLY with another statement, then rollback"
+migrations dbm/db/migrations
+tool dbmate
+deploy => fails 20240102000000_idx.sql sqlstate 25001
+expect output contains "Applied: 20240102000000_idx.sql"
+expect ledger applied 20240101000000_a.sql
+expect ledger absent 20240102000000_idx.sql
+expect ledger rows 1
+expect status pending 1 20240102000000_idx.sql
+status => exit 0
+expect output contains "Pending: 1"
+snapshot after_deploy
+repair rollback
+expect output contains "Rolled back: 20240101000000_a.sql"
+expect ledger rows 0
+expect table a absent
+expect catalog != snapshot after_deploy
+sql "create table a (id int)"
+expect catalog = snapshot after_deploy
+repair rollback => exit 2
+expect output contains "can't rollback: no migrations have been applied"
+EOF
+cat >drizzle.scenario <<'EOF'
+scenario "drizzle: an entry merged with an older when is skipped"
+tool drizzle
+migrations drz/drizzle
+deploy
+expect ledger rows 2
+expect ledger applied 0001_name
+expect ledger checksum 0001_name matches
+migrations drz2/drizzle
+deploy => ok
+expect finding skipped 0002_branch
+expect ledger absent 0002_branch
+expect status pending 1 0002_branch
+expect table branch_t absent
+EOF
+cat >command.scenario <<'EOF'
+scenario "command: the team's own deploy script, dbmate's ledger"
+migrations dbm/db/migrations
+tool command "test -f 20240101000000_a.sql && psql -X -q -v ON_ERROR_STOP=1 -c 'create table s (id int)' && echo done in $PGDATABASE" ledger dbmate
+deploy
+expect output contains "done in"
+expect table s present
+sql "create table schema_migrations (version varchar primary key); insert into schema_migrations values ('20240101000000')"
+expect ledger applied 20240101000000_a.sql
+expect status pending 1 20240102000000_idx.sql
+tool command "echo broken >&2; exit 3"
+deploy => exit 3
+expect output contains "broken"
+EOF
+out=$("$bin" run --no-color dbmate.scenario drizzle.scenario command.scenario 2>&1); rc=$?
+[ $rc = 0 ] || fail "tool scenarios: exit $rc: $out"
+[ "$(grep -c '^PASS' <<<"$out")" = 3 ] || fail "3 scenarios should pass: $out"
+
+# an assertion on the tool's ledger that does not hold fails the scenario (exit 1)
+sed 's/^expect ledger rows 1$/expect ledger rows 2/' dbmate.scenario >wrong.scenario
+out=$("$bin" run --no-color wrong.scenario 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'wrong.scenario:8' <<<"$out" && grep -q '1 ledger row(s), expected 2' <<<"$out" ||
+    fail "a wrong ledger count should fail at line 8: $rc $out"
+sed 's/^deploy => ok$/deploy => fails 0002_branch/' drizzle.scenario >wrong2.scenario
+out=$("$bin" run --no-color wrong2.scenario 2>&1); rc=$?
+[ $rc = 1 ] || fail "drizzle's skipped entry does not fail the deploy: $rc $out"
+
+# what the tool cannot do: errors at FILE:LINE, exit 2, no cluster started
+cat >cannot.scenario <<'EOF'
+migrations dbm/db/migrations
+tool dbmat
+tool drizzle
+status
+repair rollback
+tool dbmate
+resolve --applied x
+deploy => error P3009
+tool command "true"
+fault terminate at 1
+deploy
+expect ledger rows 0
+tool dbmate 2.36
+EOF
+out=$("$bin" run --no-color cannot.scenario 2>&1); rc=$?
+[ $rc = 2 ] || fail "cannot.scenario: exit $rc (want 2): $out"
+for want in "cannot.scenario:2:1: error: no migration tool 'dbmat'" "known tools: prisma, dbmate, drizzle, command" \
+            "cannot.scenario:4:1: error: tool drizzle has no command \`status\`" \
+            "cannot.scenario:5:1: error: tool drizzle has no repair command \`rollback\`" \
+            "it has no repair command: repair drizzle.__drizzle_migrations with sql" \
+            "cannot.scenario:7:1: error: tool dbmate has no command \`resolve --applied\`" \
+            "cannot.scenario:8:1: error: => error P3009 is a code of prisma, not of tool dbmate" \
+            "cannot.scenario:10:1: error: tool command runs another program: rehearse cannot stop it at a migration" \
+            "cannot.scenario:12:1: error: tool command keeps no ledger rehearse can read" \
+            "cannot.scenario:13:1: error: tool dbmate takes no version"; do
+    grep -qF -- "$want" <<<"$out" || fail "cannot.scenario: lacks '$want': $out"
+done
+[ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] ||
+    fail "a cluster folder is left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
+
+[ $failures = 0 ] && echo "ok: tool scenarios" || exit 1
