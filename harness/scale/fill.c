@@ -625,7 +625,10 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
         char *expr = NULL;
         if (fk) {
             const fkey *k = &fks[fki];
-            if (k->join)
+            if (k->join && !notnull && st && st->null_frac > 0) /* the stats' share of rows without a parent */
+                expr = rh_xasprintf("CASE WHEN (g * 7919) %% 10000 < %d THEN NULL ELSE fk%d.k%zu::%s END",
+                                    (int)(st->null_frac * 10000 + 0.5), k->join, fkc, fmt);
+            else if (k->join)
                 expr = rh_xasprintf("fk%d.k%zu::%s", k->join, fkc, fmt);
             else if (notnull) {
                 rh_buf_printf(&note, "%sskipped: NOT NULL foreign key %s %s", note.len ? "; " : "", name,

@@ -323,6 +323,37 @@ static void test_table_of_another_owner_is_inserted_into(void **state)
     PQfinish(conn);
 }
 
+/* A nullable foreign key takes the stats' null fraction too (before: every row had a parent). */
+static void test_nullable_foreign_key_null_fraction(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"User\" (id serial PRIMARY KEY);"
+                       "CREATE TABLE \"Post\" (id serial PRIMARY KEY, \"editorId\" integer REFERENCES \"User\"(id));");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_parse(&s, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": "
+                                        "\"Post\", \"rows\": 20000, \"table_bytes\": 0, \"index_bytes\": 0, "
+                                        "\"dead_tuples\": 0, \"columns\": [{\"name\": \"editorId\", \"null_frac\": 0.3, "
+                                        "\"n_distinct\": 2000, \"avg_width\": 4}]}]}",
+                                    "prod.json", &err),
+                     0);
+    assert_int_equal(rh_scale_add_rows(&s, "User=2000", &err), 0);
+    rh_scale_fill_result fr;
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\""), 20000);
+    long long nulls = count_of(conn, "SELECT count(*) FROM \"Post\" WHERE \"editorId\" IS NULL");
+    assert_true(nulls > 5000 && nulls < 7000); /* 30 % +- 5 % */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\" p LEFT JOIN \"User\" u ON u.id = p.\"editorId\" "
+                                    "WHERE p.\"editorId\" IS NOT NULL AND u.id IS NULL"),
+                     0);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +362,7 @@ int main(void)
         cmocka_unit_test(test_short_unique_keys_and_composite_foreign_keys),
         cmocka_unit_test(test_check_constraints_leave_out_failing_rows),
         cmocka_unit_test(test_table_of_another_owner_is_inserted_into),
+        cmocka_unit_test(test_nullable_foreign_key_null_fraction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
