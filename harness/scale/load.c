@@ -155,7 +155,7 @@ int rh_scale_parse(rh_scale *s, const char *json, const char *origin, rh_err *er
             goto out;
         }
         snprintf(where, sizeof where, "%s: table %s.%s", origin, schema, name);
-        long long rows, tb, ib, dead;
+        long long rows = 0, tb = 0, ib = 0, dead = 0;   /* set by get_int; gcc -O3 cannot see it */
         json_object *cols;
         if (get_int(jt, "rows", &rows, where, err) < 0 || get_int(jt, "table_bytes", &tb, where, err) < 0 ||
             get_int(jt, "index_bytes", &ib, where, err) < 0 || get_int(jt, "dead_tuples", &dead, where, err) < 0)
