@@ -493,20 +493,30 @@ static fkey *foreign_keys(PGconn *conn, const tbl *t, int direct, size_t *n, rh_
             long long pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
             PQclear(cr);
             free(q);
+            /* the stats' distinct count of the (first) column: only that many parents are referred to */
+            const rh_scale_column *st = k->ncols ? stats_of(t->want, k->cols[0]) : NULL;
+            double d = !st ? 0 : st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)t->want->rows;
+            char *from = NULL;
+            if (d >= 1 && d < (double)pn) {
+                pn = (long long)d;
+                from = rh_xasprintf("(SELECT * FROM %s WHERE %s LIMIT %lld) p", PQgetvalue(r, i, 1), notnull.data, pn);
+            } else {
+                from = rh_xasprintf("%s WHERE %s", PQgetvalue(r, i, 1), notnull.data);
+            }
             if (pn > 0 && njoins == 0 && pn >= DRIVER_MIN_PARENT_ROWS && !direct) {
                 /* the first: drives the rows (see driver) */
                 k->join = ++njoins;
                 drv->parent_rows = pn;
-                drv->source = rh_xasprintf("SELECT %srow_number() OVER () - 1 AS rn FROM %s WHERE %s", sel.data,
-                                           PQgetvalue(r, i, 1), notnull.data);
+                drv->source = rh_xasprintf("SELECT %srow_number() OVER () - 1 AS rn FROM %s", sel.data, from);
                 stride = pn;
             } else if (pn > 0) {
                 k->join = ++njoins;
-                rh_buf_printf(joins, " JOIN (SELECT %srow_number() OVER () - 1 AS rn FROM %s WHERE %s) fk%d"
+                rh_buf_printf(joins, " JOIN (SELECT %srow_number() OVER () - 1 AS rn FROM %s) fk%d"
                                      " ON fk%d.rn = (g / %lld) %% %lld",
-                              sel.data, PQgetvalue(r, i, 1), notnull.data, k->join, k->join, stride, pn);
+                              sel.data, from, k->join, k->join, stride, pn);
                 stride = stride > (long long)1e15 / pn ? stride : stride * pn;
             }
+            free(from);
         }
         rh_buf_free(&sel);
         rh_buf_free(&notnull);

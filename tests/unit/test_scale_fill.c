@@ -323,20 +323,27 @@ static void test_table_of_another_owner_is_inserted_into(void **state)
     PQfinish(conn);
 }
 
-/* A nullable foreign key takes the stats' null fraction too (before: every row had a parent). */
-static void test_nullable_foreign_key_null_fraction(void **state)
+/* Foreign keys take the stats' null fraction and distinct count too (before: every row had a parent,
+   and all parents were referred to). */
+static void test_foreign_keys_follow_the_stats(void **state)
 {
     (void)state;
     PGconn *conn = rh_test_fresh_db(NULL);
     rh_test_exec(conn, "CREATE TABLE \"User\" (id serial PRIMARY KEY);"
-                       "CREATE TABLE \"Post\" (id serial PRIMARY KEY, \"editorId\" integer REFERENCES \"User\"(id));");
+                       "CREATE TABLE \"Post\" (id serial PRIMARY KEY, \"editorId\" integer REFERENCES \"User\"(id),"
+                       " \"authorId\" integer NOT NULL REFERENCES \"User\"(id));"
+                       "CREATE TABLE \"Comment\" (id serial PRIMARY KEY, \"userId\" integer NOT NULL REFERENCES \"User\"(id));");
     rh_scale s = {0};
     rh_err err;
     rh_err_clear(&err);
     assert_int_equal(rh_scale_parse(&s, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": "
                                         "\"Post\", \"rows\": 20000, \"table_bytes\": 0, \"index_bytes\": 0, "
                                         "\"dead_tuples\": 0, \"columns\": [{\"name\": \"editorId\", \"null_frac\": 0.3, "
-                                        "\"n_distinct\": 2000, \"avg_width\": 4}]}]}",
+                                        "\"n_distinct\": 2000, \"avg_width\": 4}, {\"name\": \"authorId\", "
+                                        "\"null_frac\": 0, \"n_distinct\": 1500, \"avg_width\": 4}]}, "
+                                        "{\"schema\": \"public\", \"name\": \"Comment\", \"rows\": 5000, "
+                                        "\"table_bytes\": 0, \"index_bytes\": 0, \"dead_tuples\": 0, \"columns\": "
+                                        "[{\"name\": \"userId\", \"null_frac\": 0, \"n_distinct\": -0.02, \"avg_width\": 4}]}]}",
                                     "prod.json", &err),
                      0);
     assert_int_equal(rh_scale_add_rows(&s, "User=2000", &err), 0);
@@ -344,6 +351,10 @@ static void test_nullable_foreign_key_null_fraction(void **state)
     if (rh_scale_fill(conn, &s, &fr, &err) < 0)
         fail_msg("%s", err.msg);
     assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\""), 20000);
+    /* the stats' distinct counts: 1 500 of the 2 000 users wrote posts, 2 % of 5 000 comments' authors are distinct */
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"authorId\") FROM \"Post\""), 1500);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Comment\""), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"userId\") FROM \"Comment\""), 100);
     long long nulls = count_of(conn, "SELECT count(*) FROM \"Post\" WHERE \"editorId\" IS NULL");
     assert_true(nulls > 5000 && nulls < 7000); /* 30 % +- 5 % */
     assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Post\" p LEFT JOIN \"User\" u ON u.id = p.\"editorId\" "
@@ -362,7 +373,7 @@ int main(void)
         cmocka_unit_test(test_short_unique_keys_and_composite_foreign_keys),
         cmocka_unit_test(test_check_constraints_leave_out_failing_rows),
         cmocka_unit_test(test_table_of_another_owner_is_inserted_into),
-        cmocka_unit_test(test_nullable_foreign_key_null_fraction),
+        cmocka_unit_test(test_foreign_keys_follow_the_stats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
