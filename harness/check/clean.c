@@ -7,11 +7,63 @@
 
 #include "engine/clean.h"
 #include "source/loader.h"
+#include "tools/tool.h"
+
+/* Another tool's folder at REV, deployed by that tool on a fresh cluster, then snapshotted. */
+static int tool_catalog(const rh_tool *tool, const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts,
+                        rh_catalog **out, rh_err *err)
+{
+    rh_migset set;
+    if (rh_tool_load_rev(tool, src->repo ? src->repo : ".", rev, src->migrations, &set, err) < 0)
+        return rh_err_prefix(err, "clean deploy of %s (tool %s)", rev, tool->name);
+    rh_cluster_opts none = {0};
+    rh_cluster *c = NULL;
+    PGconn *conn = NULL;
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    int rc = -1;
+    if (rh_cluster_start(&c, src->cluster ? src->cluster : &none, err) < 0)
+        goto out;
+    if (!(conn = rh_cluster_connect(c, NULL, err)))
+        goto out;
+    rh_engine_opts eo = {0};
+    rc = rh_engine_clean_snapshot_with(tool, conn, &set, &eo, copts, out, &res, err);
+    if (rc == 1) {
+        rh_err_set(err, "the clean deploy of %s fails (tool %s, exit %d%s%s):\n%s%s", rev, tool->name, res.exit_code,
+                   res.failed_migration ? ", at " : "", res.failed_migration ? res.failed_migration : "",
+                   res.out.len ? res.out.data : "", res.errout.len ? res.errout.data : "");
+        rc = -1;
+    }
+out:
+    rh_engine_result_free(&res);
+    if (conn)
+        PQfinish(conn);
+    rh_err ignored;
+    rh_cluster_stop(c, &ignored);
+    rh_migset_free(&set);
+    return rc;
+}
 
 int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts, rh_catalog **out,
                      rh_err *err)
 {
     *out = NULL;
+    const rh_tool *tool = src->tool ? rh_tool_find(src->tool) : NULL;
+    if (src->tool && !tool) {
+        char names[256];
+        return rh_err_set(err, "--tool %s: no such migration tool (known: %s)", src->tool,
+                          rh_tool_names(names, sizeof names));
+    }
+    if (!tool) { /* detected at the revision: another tool's folder, else the default's loader as before */
+        char why[1024];
+        tool = rh_tool_detect_rev(src->repo ? src->repo : ".", rev, src->migrations, why, sizeof why, err);
+        if (!tool)
+            return rh_err_prefix(err, "clean deploy of %s", rev);
+        if (tool != RH_TOOL_DEFAULT && src->notes)
+            fprintf(src->notes, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+    }
+    if (tool != RH_TOOL_DEFAULT)
+        return tool_catalog(tool, src, rev, copts, out, err);
     rh_load_spec spec = {.repo = src->repo ? src->repo : ".", .rev = rev, .migrations = src->migrations,
                          .prisma_version = src->prisma_version};
     rh_loaded l;

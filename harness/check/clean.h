@@ -17,7 +17,8 @@ typedef struct rh_clean_source {
     const char *migrations;      /* path of the migrations folder; NULL: Prisma's default at REV */
     const char *prisma_version;  /* NULL: detected at REV, else the default profile */
     const rh_cluster_opts *cluster; /* NULL: defaults */
-    FILE *notes;                 /* where to say that detection fell back to the default (NULL: nowhere) */
+    const char *tool;            /* the migration tool (a registered name); NULL: detected at REV */
+    FILE *notes;                 /* where to say what was detected (NULL: nowhere) */
 } rh_clean_source;
 
 /* Deploy REV cleanly and snapshot it. A deploy that fails is an error quoting Prisma's message. */

@@ -19,10 +19,11 @@ static void help(FILE *f)
     fprintf(f,
             "usage: rehearse diff [--include-ledger] [--strict-column-order] [--owners] [--grants]\n"
             "                     [--no-comments] [--schema NAME] [--quiet]\n"
-            "                     [--repo DIR] [--migrations PATH] [--prisma-version V] A B\n\n"
+            "                     [--repo DIR] [--migrations PATH] [--prisma-version V] [--tool NAME] A B\n\n"
             "Compare two catalogs, object by object. A and B are each a snapshot file (from `rehearse\n"
             "snapshot`), a database URL (postgres://... or a libpq conninfo), or rev:REV (a clean deploy\n"
-            "of a revision of --repo DIR, default .). Output is grouped by object: `- ` only in A,\n"
+            "of a revision of --repo DIR, default .; --tool NAME: whose deploy, default detected at REV).\n"
+            "Output is grouped by object: `- ` only in A,\n"
             "`+ ` only in B, `~ ` in both with the properties that differ.\n\n"
             "  --include-ledger       compare the _prisma_migrations table too\n"
             "  --strict-column-order  compare column positions (both sides need them)\n"
@@ -41,7 +42,8 @@ int rh_cmd_diff(int argc, char **argv)
         {"no-comments", no_argument, NULL, 'C'},    {"schema", required_argument, NULL, 's'},
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"repo", required_argument, NULL, 'R'},     {"migrations", required_argument, NULL, 'M'},
-        {"prisma-version", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+        {"prisma-version", required_argument, NULL, 'P'}, {"tool", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};
     rh_clean_source src = {.notes = stderr};

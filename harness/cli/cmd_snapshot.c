@@ -23,7 +23,8 @@ static void help(FILE *f)
             "  --database-url URL     postgres://... or a libpq conninfo (\"host=/tmp dbname=app\")\n"
             "  --rev REV              the schema a clean deploy of a revision produces (same as rev:REV);\n"
             "                         --repo DIR (default .), --migrations PATH (default: Prisma's at REV),\n"
-            "                         --prisma-version V (default: detected at REV)\n"
+            "                         --prisma-version V (default: detected at REV), --tool NAME (default:\n"
+            "                         detected at REV: dbmate's db/migrations, drizzle-kit's drizzle/ ...)\n"
             "  OPERAND                a URL, rev:REV, or an existing snapshot file (re-printed)\n"
             "  --output FILE          write there instead of stdout\n"
             "  --include-ledger       keep the _prisma_migrations table (left out by default)\n"
@@ -46,6 +47,7 @@ int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o, rh_clean_s
     case 'R': src->repo = arg; return 1;
     case 'M': src->migrations = arg; return 1;
     case 'P': src->prisma_version = arg; return 1;
+    case 'T': src->tool = arg; return 1;
     case 'L': o->include_ledger = 1; return 1;
     case 'S': o->strict_column_order = 1; return 1;
     case 'O': o->include_owners = 1; return 1;
@@ -65,7 +67,8 @@ int rh_cmd_snapshot(int argc, char **argv)
         {"grants", no_argument, NULL, 'G'},             {"no-comments", no_argument, NULL, 'C'},
         {"schema", required_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
         {"repo", required_argument, NULL, 'R'},         {"migrations", required_argument, NULL, 'M'},
-        {"prisma-version", required_argument, NULL, 'P'}, {NULL, 0, NULL, 0},
+        {"prisma-version", required_argument, NULL, 'P'}, {"tool", required_argument, NULL, 'T'},
+        {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};
     rh_clean_source src = {.notes = stderr};

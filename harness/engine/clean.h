@@ -21,4 +21,10 @@
 int rh_engine_clean_snapshot(PGconn *conn, const rh_migset *set, const rh_engine_opts *eo,
                              const rh_catalog_opts *copts, rh_catalog **out, rh_engine_result *res, rh_err *err);
 
+/* The same with another tool's deploy (NULL: the default tool); its ledger is left out of the catalog. */
+struct rh_tool;
+int rh_engine_clean_snapshot_with(const struct rh_tool *tool, PGconn *conn, const rh_migset *set,
+                                  const rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
+                                  rh_engine_result *res, rh_err *err);
+
 #endif

@@ -153,3 +153,64 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
     rh_git_close(repo);
     return rc;
 }
+
+/* Does `tool` claim the folder `path` at rev (written to a temporary folder unless WORKTREE)? */
+static int claims_at(rh_git_repo *repo, const rh_git_rev *rev, const rh_tool *tool, const char *path)
+{
+    if (rev->worktree) {
+        const char *wd = rh_git_workdir(repo);
+        char *dir = rh_xasprintf("%s/%s", wd, path);
+        int yes = rh_fs_inside(dir, &wd, 1, NULL) == 1 && tool->detect_dir(dir);
+        free(dir);
+        return yes;
+    }
+    const char *tmp = getenv("TMPDIR");
+    char *dir = rh_xasprintf("%s/rehearse-detect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int yes = 0;
+    size_t skipped = 0;
+    rh_err e;
+    if (mkdtemp(dir)) {
+        yes = rh_git_export_dir(repo, rev, path, dir, &skipped, &e) == 0 && tool->detect_dir(dir);
+        rh_fs_rmtree(dir, &e);
+    }
+    free(dir);
+    return yes;
+}
+
+const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, const char *migrations, char *why,
+                                  size_t why_size, rh_err *err)
+{
+    rh_git_repo *repo = NULL;
+    if (rh_git_open(&repo, repo_path, err) < 0)
+        return NULL;
+    rh_git_rev rev;
+    if (rh_git_resolve(repo, rev_spec, &rev, err) < 0) {
+        rh_git_close(repo);
+        return NULL;
+    }
+    const rh_tool *found = NULL;
+    const char *found_path = NULL;
+    why[0] = '\0';
+    for (size_t i = 0; rh_tools[i]; i++) {
+        const rh_tool *t = rh_tools[i];
+        const char *path = migrations ? migrations : t->default_migrations;
+        if (t->external || !path[0] || !claims_at(repo, &rev, t, path))
+            continue;
+        if (found) {
+            rh_err_set(err, "at %s, %s holds %s migrations and %s holds %s migrations; say which with --tool NAME",
+                       rev.label, found_path, found->name, path, t->name);
+            rh_git_close(repo);
+            return NULL;
+        }
+        found = t;
+        found_path = path;
+        snprintf(why, why_size, "%s at %s holds %s migrations (%s)", path, rev.label, t->name,
+                 t->detected_by ? t->detected_by : "its folder layout");
+    }
+    rh_git_close(repo);
+    if (!found) {
+        snprintf(why, why_size, "no other tool's folder at %s", rev_spec);
+        return RH_TOOL_DEFAULT;
+    }
+    return found;
+}

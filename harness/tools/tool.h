@@ -62,6 +62,8 @@ typedef struct rh_tool {
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */
 
+    const char *detected_by;         /* what detect_dir looks for, for "detected" notes */
+
     /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
     int (*detect_dir)(const char *dir);
 
@@ -141,6 +143,16 @@ int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migra
 
 /* "deploy, status, rollback" — a tool's verbs, for messages; written to out, returned. */
 const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size);
+
+/*
+ * Which tool's folder is at revision rev_spec of the repository at repo_path? Each tool's folder
+ * (`migrations`, or the tool's usual path) is written from git's object database (WORKTREE: read on
+ * disk) and asked with detect_dir. Returns the one tool that claims its folder, with `why` saying
+ * which folder made it so; RH_TOOL_DEFAULT when no other tool claims one (its own loader finds its
+ * folder as before); NULL with err when two tools claim one (name them) or git fails.
+ */
+const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, const char *migrations, char *why,
+                                  size_t why_size, rh_err *err);
 
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
 const char *rh_tool_names(char *out, size_t size);

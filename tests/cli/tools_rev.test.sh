@@ -64,5 +64,28 @@ out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 2>&1); rc=$?
 out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v1 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^no hazards$' <<<"$out" || fail "history --tool drizzle v1..v1: exit $rc: $out"
 
+# snapshot --rev / diff rev: detect the tool at the revision (said on stderr), deploy with it, leave its
+# ledger out; --tool names it; two tools at one revision: exit 2 naming both
+out=$("$bin" snapshot --repo "$dr" --rev v1 2>"$work/snap.err"); rc=$?
+[ $rc = 0 ] && grep -q '^table public.b$' <<<"$out" && ! grep -q '^table drizzle.__drizzle_migrations' <<<"$out" ||
+  fail "snapshot --rev v1 of a drizzle repository: exit $rc: $out $(cat "$work/snap.err")"
+grep -q '^rehearse: note: drizzle at v1 (.*) holds drizzle migrations (meta/_journal.json) (detected; give --tool NAME' "$work/snap.err" ||
+  fail "snapshot --rev: the detection is not said: $(cat "$work/snap.err")"
+out=$("$bin" diff --repo "$dr" --tool drizzle rev:v1 rev:v2 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^+ table public.branch$' <<<"$out" && grep -q '^+ table public.c$' <<<"$out" ||
+  fail "diff --tool drizzle rev:v1 rev:v2 (a clean deploy applies the branch entry): exit $rc: $out"
+out=$("$bin" snapshot --repo "$repo" --rev v1 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^table public.a$' <<<"$out" && ! grep -q 'schema_migrations' <<<"$out" ||
+  fail "snapshot --rev v1 of a dbmate repository: exit $rc: $out"
+out=$("$bin" snapshot --repo "$repo" --rev v1 --tool nosuch 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'known: prisma, dbmate, drizzle, command' <<<"$out" || fail "snapshot --tool nosuch: $rc $out"
+mkdir -p "$dr/db/migrations" && printf -- '-- migrate:up\ncreate table d (id int);\n-- migrate:down\n' >"$dr/db/migrations/20240101000000_d.sql"
+git -C "$dr" add -A && git -C "$dr" -c user.email=t@example.com -c user.name=t commit -qm both && git -C "$dr" tag both
+out=$("$bin" snapshot --repo "$dr" --rev both 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'db/migrations holds dbmate migrations and drizzle holds drizzle migrations; say which with --tool NAME' <<<"$out" ||
+  fail "two tools at a revision: exit $rc: $out"
+out=$("$bin" snapshot --repo "$dr" --rev both --tool dbmate 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^table public.d$' <<<"$out" || fail "--tool dbmate at a revision with two tools: $rc $out"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

@@ -363,6 +363,7 @@ const rh_tool rh_tool_drizzle = {
     .send = RH_TOOL_SEND_STATEMENTS,
     .markers = BREAKPOINT,
     .ledger_table = "drizzle.__drizzle_migrations",
+    .detected_by = "meta/_journal.json",
     .detect_dir = drizzle_detect_dir,
     .load_dir = drizzle_load_dir,
     .ledger_exists = drizzle_ledger_exists,

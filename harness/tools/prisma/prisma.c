@@ -113,6 +113,7 @@ const rh_tool rh_tool_prisma = {
     .send = RH_TOOL_SEND_WHOLE, /* the profile says when a version splits (Prisma >= 7.4, unverified) */
     .markers = "",
     .ledger_table = "_prisma_migrations",
+    .detected_by = "NAME/migration.sql folders",
     .detect_dir = prisma_detect_dir,
     .load_dir = prisma_load_dir,
     .ledger_exists = rh_ledger_exists,
