@@ -31,6 +31,10 @@ int rh_cmd_report(int argc, char **argv);
 /* Print "rehearse CMD: message" to stderr and return RH_EXIT_USAGE. */
 int rh_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A message on stderr (an error, a note), shown terminal-safe (report/escape.h rh_report_term_text):
+   it may quote arguments and repository text (migration names, server messages). */
+void rh_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* `rehearse --version`: version, commit built from, the libraries as they report themselves. */
 void rh_cli_version(FILE *f);
 

@@ -180,7 +180,7 @@ int rh_cmd_bench(int argc, char **argv)
     fputs(out.data, stdout);
     rh_buf_free(&out);
     if (rc < 0) {
-        fprintf(stderr, "rehearse bench %s: %s\n", what, err.msg);
+        rh_cli_errorf("rehearse bench %s: %s\n", what, err.msg);
         return RH_EXIT_USAGE;
     }
     return RH_EXIT_OK;

@@ -192,7 +192,7 @@ int rh_cmd_check(int argc, char **argv)
     int run_rc = rh_check_run_versions(&o, &res, &err);
     rh_scale_free(&scale);
     if (run_rc < 0) {
-        fprintf(stderr, "rehearse check: %s\n", err.msg);
+        rh_cli_errorf("rehearse check: %s\n", err.msg);
         rh_check_result_free(&res);
         return RH_EXIT_USAGE;
     }
@@ -213,7 +213,7 @@ int rh_cmd_check(int argc, char **argv)
     int rc = rh_check_count(&res, fail_on) ? RH_EXIT_FAIL : RH_EXIT_OK;
     if (output) {
         if (rh_fs_write(output, out.data, out.len, 0644, &err) < 0) {
-            fprintf(stderr, "rehearse check: --output: %s\n", err.msg);
+            rh_cli_errorf("rehearse check: --output: %s\n", err.msg);
             rc = RH_EXIT_USAGE;
         }
         if (strcmp(format, "human") != 0) { /* the CI log still gets the summary */
@@ -232,7 +232,7 @@ int rh_cmd_check(int argc, char **argv)
         rh_buf_init(&md);
         rh_report_check_markdown(&res, fail_on, &md);
         if (rh_fs_append(summary, md.data, md.len, &err) < 0)
-            fprintf(stderr, "rehearse check: GITHUB_STEP_SUMMARY: %s\n", err.msg);
+            rh_cli_errorf("rehearse check: GITHUB_STEP_SUMMARY: %s\n", err.msg);
         rh_buf_free(&md);
     }
     if (github) {

@@ -39,7 +39,7 @@ int rh_cmd_clusters(int argc, char **argv)
     if (reap) {
         int n;
         if (rh_cluster_reap(&n, &err) < 0) {
-            fprintf(stderr, "rehearse clusters: %s\n", err.msg);
+            rh_cli_errorf("rehearse clusters: %s\n", err.msg);
             return RH_EXIT_USAGE;
         }
         printf("reaped %d leftover cluster%s\n", n, n == 1 ? "" : "s");
@@ -48,7 +48,7 @@ int rh_cmd_clusters(int argc, char **argv)
     rh_cluster_info *list;
     size_t n;
     if (rh_cluster_list(&list, &n, &err) < 0) {
-        fprintf(stderr, "rehearse clusters: %s\n", err.msg);
+        rh_cli_errorf("rehearse clusters: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     int rc = RH_EXIT_OK;
@@ -56,7 +56,7 @@ int rh_cmd_clusters(int argc, char **argv)
         int all = strcmp(stop, "all") == 0, stopped = 0;
         if (!all) {
             if (rh_cluster_stop_id(stop, &err) < 0) {
-                fprintf(stderr, "rehearse clusters: %s\n", err.msg);
+                rh_cli_errorf("rehearse clusters: %s\n", err.msg);
                 rc = RH_EXIT_USAGE;
             } else {
                 printf("stopped %s\n", stop);
@@ -66,7 +66,7 @@ int rh_cmd_clusters(int argc, char **argv)
                 if (list[i].owner_alive && !list[i].kept)
                     continue; /* a live run's cluster is not ours to stop */
                 if (rh_cluster_stop_id(list[i].id, &err) < 0) {
-                    fprintf(stderr, "rehearse clusters: %s\n", err.msg);
+                    rh_cli_errorf("rehearse clusters: %s\n", err.msg);
                     rc = RH_EXIT_USAGE;
                 } else {
                     printf("stopped %s\n", list[i].id);

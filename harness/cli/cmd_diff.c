@@ -68,7 +68,7 @@ int rh_cmd_diff(int argc, char **argv)
     rh_catalog_set_rev_resolver(rh_clean_rev_resolver, &src);
     for (int i = 0; i < 2; i++) {
         if (rh_catalog_load(argv[optind + i], &opts, &cat[i], &err) < 0) {
-            fprintf(stderr, "rehearse diff: %s\n", err.msg);
+            rh_cli_errorf("rehearse diff: %s\n", err.msg);
             rh_catalog_free(cat[0]);
             return RH_EXIT_USAGE;
         }

@@ -148,11 +148,11 @@ static int tool_history(const rh_tool *tool, const char *repo, const char *from,
     rh_migset a, b;
     rh_err err;
     if (rh_tool_load_rev(tool, repo, from, migrations, &a, &err) < 0) {
-        fprintf(stderr, "rehearse history: --from %s: %s\n", from, err.msg);
+        rh_cli_errorf("rehearse history: --from %s: %s\n", from, err.msg);
         return RH_EXIT_USAGE;
     }
     if (rh_tool_load_rev(tool, repo, to, migrations, &b, &err) < 0) {
-        fprintf(stderr, "rehearse history: --to %s: %s\n", to, err.msg);
+        rh_cli_errorf("rehearse history: --to %s: %s\n", to, err.msg);
         rh_migset_free(&a);
         return RH_EXIT_USAGE;
     }
@@ -222,12 +222,12 @@ int rh_cmd_history(int argc, char **argv)
     rh_err_clear(&err);
     rh_git_repo *g = NULL;
     if (rh_git_open(&g, repo, &err) < 0) {
-        fprintf(stderr, "rehearse history: %s\n", err.msg);
+        rh_cli_errorf("rehearse history: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     rh_git_history h;
     if (rh_git_history_compute(g, from, to, &ho, &h, &err) < 0) {
-        fprintf(stderr, "rehearse history: %s\n", err.msg);
+        rh_cli_errorf("rehearse history: %s\n", err.msg);
         rh_git_close(g);
         return RH_EXIT_USAGE;
     }

@@ -69,7 +69,7 @@ int rh_cmd_pg(int argc, char **argv)
     fputs(log.data ? log.data : "", stdout);
     rh_buf_free(&log);
     if (rc < 0) {
-        fprintf(stderr, "rehearse pg install %s: %s\n", want, err.msg);
+        rh_cli_errorf("rehearse pg install %s: %s\n", want, err.msg);
         return RH_EXIT_USAGE;
     }
     return RH_EXIT_OK;

@@ -36,7 +36,7 @@ static int decide_one(const char *path)
     rh_err err;
     rh_err_clear(&err);
     if (rh_fs_read(path, &data, &len, &err) != 0) {
-        fprintf(stderr, "rehearse plan: %s: %s\n", path, err.msg);
+        rh_cli_errorf("rehearse plan: %s: %s\n", path, err.msg);
         return -1;
     }
     rh_split_decision d;
@@ -53,7 +53,7 @@ static int from_list(const char *list)
 {
     FILE *f = strcmp(list, "-") == 0 ? stdin : fopen(list, "r");
     if (!f) {
-        fprintf(stderr, "rehearse plan: cannot open %s\n", list);
+        rh_cli_errorf("rehearse plan: cannot open %s\n", list);
         return RH_EXIT_USAGE;
     }
     char *line = NULL;
@@ -106,7 +106,7 @@ static int plan_revision(int argc, char **argv)
     rh_err_clear(&err);
     rh_loaded head = {0}, old = {0};
     if (rh_source_load(&spec, &head, &err) < 0) {
-        fprintf(stderr, "rehearse plan: %s\n", err.msg);
+        rh_cli_errorf("rehearse plan: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     if (base) {
@@ -114,13 +114,13 @@ static int plan_revision(int argc, char **argv)
         bspec.rev = base;
         bspec.prisma_version = head.choice.profile.version; /* head's Prisma runs the new migrations */
         if (rh_source_load(&bspec, &old, &err) < 0) {
-            fprintf(stderr, "rehearse plan: --base: %s\n", err.msg);
+            rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
             rh_loaded_free(&head);
             return RH_EXIT_USAGE;
         }
     }
     if (head.choice.note[0])
-        fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", head.choice.note,
+        rh_cli_errorf("rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", head.choice.note,
                 head.choice.profile.version);
     rh_plan_entry *e = rh_xcalloc(head.set.n + 1, sizeof *e);
     size_t n = 0;

@@ -62,7 +62,7 @@ static int merge(int argc, char **argv)
         size_t len = 0;
         if (rh_fs_read_max(argv[i], (size_t)1 << 30, &text, &len, &err) < 0 ||
             rh_report_read_json(argv[i], text, len, &run, &err) < 0) {
-            fprintf(stderr, "rehearse report merge: %s\n", err.msg);
+            rh_cli_errorf("rehearse report merge: %s\n", err.msg);
             free(text);
             rh_run_free(&run);
             return RH_EXIT_USAGE;
@@ -70,7 +70,7 @@ static int merge(int argc, char **argv)
         free(text);
     }
     if (rh_report_merge_finish(&run, &err) < 0) {
-        fprintf(stderr, "rehearse report merge: %s\n", err.msg);
+        rh_cli_errorf("rehearse report merge: %s\n", err.msg);
         rh_run_free(&run);
         return RH_EXIT_USAGE;
     }
@@ -79,7 +79,7 @@ static int merge(int argc, char **argv)
     rh_report_write(&run, fmt, &(rh_report_opts){0}, &rep);
     int code = rh_run_exit_code(&run);
     if (output && rh_fs_write(output, rep.data, rep.len, 0644, &err) < 0) {
-        fprintf(stderr, "rehearse report merge: %s\n", err.msg);
+        rh_cli_errorf("rehearse report merge: %s\n", err.msg);
         code = RH_EXIT_USAGE;
     } else if (!output) {
         fwrite(rep.data, 1, rep.len, stdout);
@@ -90,7 +90,7 @@ static int merge(int argc, char **argv)
         rh_buf_init(&md);
         rh_report_markdown(&run, &md);
         if (rh_fs_append(summary, md.data, md.len, &err) < 0)
-            fprintf(stderr, "rehearse report merge: GITHUB_STEP_SUMMARY: %s\n", err.msg);
+            rh_cli_errorf("rehearse report merge: GITHUB_STEP_SUMMARY: %s\n", err.msg);
         rh_buf_free(&md);
     }
     rh_buf_free(&rep);

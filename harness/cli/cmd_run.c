@@ -249,7 +249,7 @@ int rh_cmd_run(int argc, char **argv)
                 printf("%s\n", files[i]);
                 shown++;
             } else if (sel < 0) {
-                fprintf(stderr, "rehearse run: %s\n", err.msg);
+                rh_cli_errorf("rehearse run: %s\n", err.msg);
                 code = RH_EXIT_USAGE;
                 broken++;
             }
@@ -257,7 +257,7 @@ int rh_cmd_run(int argc, char **argv)
         }
         free(files);
         if (shown + broken == 0 && o.filter && o.shard_n < 2) {
-            fprintf(stderr, "rehearse run: no scenario's path or name contains '%s'\n", o.filter);
+            rh_cli_errorf("rehearse run: no scenario's path or name contains '%s'\n", o.filter);
             code = RH_EXIT_USAGE;
         }
         return code;
@@ -296,14 +296,14 @@ int rh_cmd_run(int argc, char **argv)
         free(files[i]);
     free(files);
     if (rc < 0) {
-        fprintf(stderr, "rehearse run: %s\n", err.msg);
+        rh_cli_errorf("rehearse run: %s\n", err.msg);
         rh_run_free(&run);
         return RH_EXIT_USAGE;
     }
 
     if (run.n == 0 && o.filter && o.shard_n < 2) {
         /* a mistyped --filter must not make a green CI job that ran nothing */
-        fprintf(stderr, "rehearse run: no scenario's path or name contains '%s'\n", o.filter);
+        rh_cli_errorf("rehearse run: no scenario's path or name contains '%s'\n", o.filter);
         rh_run_free(&run);
         return RH_EXIT_USAGE;
     }
@@ -317,13 +317,13 @@ int rh_cmd_run(int argc, char **argv)
     if (output) {
         if (rh_fs_write(output, rep.data, rep.len, 0644, &err) < 0) {
             /* the results are not lost: they go to stdout instead */
-            fprintf(stderr, "rehearse run: %s; the report follows on stdout\n", err.msg);
+            rh_cli_errorf("rehearse run: %s; the report follows on stdout\n", err.msg);
             fwrite(rep.data, 1, rep.len, stdout);
             fflush(stdout);
             code = RH_EXIT_USAGE;
         } else if (fmt != RH_REPORT_HUMAN) {
             /* a one-line summary for the terminal */
-            fprintf(stderr, "rehearse run: %zu passed, %zu failed, %zu errors, %zu skipped; report in %s\n", run.passed,
+            rh_cli_errorf("rehearse run: %zu passed, %zu failed, %zu errors, %zu skipped; report in %s\n", run.passed,
                     run.failed, run.errors, run.skipped, output);
         }
     } else {
@@ -336,7 +336,7 @@ int rh_cmd_run(int argc, char **argv)
         rh_buf_init(&md);
         rh_report_markdown(&run, &md);
         if (rh_fs_append(summary, md.data, md.len, &err) < 0)
-            fprintf(stderr, "rehearse run: GITHUB_STEP_SUMMARY: %s\n", err.msg);
+            rh_cli_errorf("rehearse run: GITHUB_STEP_SUMMARY: %s\n", err.msg);
         rh_buf_free(&md);
     }
     const char *gha = getenv("GITHUB_ACTIONS");
@@ -354,7 +354,7 @@ int rh_cmd_run(int argc, char **argv)
     rh_run_free(&run);
     if (sig) {
         /* the report is out; now end as the signal asked, so that a calling script stops too */
-        fprintf(stderr, "rehearse run: interrupted (%s); the report lists what finished\n", strsignal(sig));
+        rh_cli_errorf("rehearse run: interrupted (%s); the report lists what finished\n", strsignal(sig));
         fflush(NULL);
         raise(sig);
     }

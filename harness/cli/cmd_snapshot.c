@@ -104,7 +104,7 @@ int rh_cmd_snapshot(int argc, char **argv)
     rh_catalog *cat = NULL;
     rh_catalog_set_rev_resolver(rh_clean_rev_resolver, &src);
     if (rh_catalog_load(operand, &opts, &cat, &err) < 0) {
-        fprintf(stderr, "rehearse snapshot: %s\n", err.msg);
+        rh_cli_errorf("rehearse snapshot: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     rh_buf text;
@@ -114,7 +114,7 @@ int rh_cmd_snapshot(int argc, char **argv)
     int rc = RH_EXIT_OK;
     if (output) {
         if (rh_fs_write(output, text.data, text.len, 0644, &err) < 0) {
-            fprintf(stderr, "rehearse snapshot: %s\n", err.msg);
+            rh_cli_errorf("rehearse snapshot: %s\n", err.msg);
             rc = RH_EXIT_USAGE;
         }
     } else if (fwrite(text.data, 1, text.len, stdout) != text.len || fflush(stdout) != 0) {

@@ -6,9 +6,11 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "report/escape.h"
 #include "cluster/cluster.h"
 
 #pragma weak rh_cmd_run
@@ -49,14 +51,40 @@ static const command commands[] = {
     {"plan", rh_cmd_plan, "how Prisma >= 7.4 sends each migration file (statement by statement or whole)"},
 };
 
-int rh_cli_usage_error(const char *cmd, const char *fmt, ...)
+/* The message through the terminal escaper: it quotes arguments and repository text (names, server
+   messages) that must not drive the terminal or CI log it is read in. */
+static void error_text(const char *prefix, const char *fmt, va_list ap, const char *suffix)
 {
-    fprintf(stderr, "rehearse %s: ", cmd);
+    char *text = NULL;
+    if (vasprintf(&text, fmt, ap) < 0)
+        text = NULL;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_buf_puts(&b, prefix);
+    rh_report_term_text(&b, text ? text : fmt);
+    rh_buf_puts(&b, suffix);
+    fwrite(b.data, 1, b.len, stderr);
+    rh_buf_free(&b);
+    free(text);
+}
+
+void rh_cli_errorf(const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    error_text("", fmt, ap, "");
     va_end(ap);
-    fprintf(stderr, "\n(see `rehearse %s --help`)\n", cmd);
+}
+
+int rh_cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    char *prefix = rh_xasprintf("rehearse %s: ", cmd), *suffix = rh_xasprintf("\n(see `rehearse %s --help`)\n", cmd);
+    va_list ap;
+    va_start(ap, fmt);
+    error_text(prefix, fmt, ap, suffix);
+    va_end(ap);
+    free(prefix);
+    free(suffix);
     return RH_EXIT_USAGE;
 }
 
@@ -88,13 +116,13 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
         if (!commands[i].fn) {
-            fprintf(stderr, "rehearse: command '%s' is not built into this version\n", argv[1]);
+            rh_cli_errorf("rehearse: command '%s' is not built into this version\n", argv[1]);
             return RH_EXIT_USAGE;
         }
         rh_cluster_install_signal_handlers();
         return commands[i].fn(argc - 1, argv + 1);
     }
-    fprintf(stderr, "rehearse: unknown command '%s'\n\n", argv[1]);
+    rh_cli_errorf("rehearse: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return RH_EXIT_USAGE;
 }

@@ -136,7 +136,7 @@ static int pick_tool(rh_migrate_opts *o, rh_err *err)
         if (!o->tool && strstr(derr.msg, " both ")) /* two tools claim it: the user must say which */
             return rh_err_set(err, "%s", derr.msg);
         if (o->tool && o->tool != rh_tools[0])
-            fprintf(stderr, "rehearse: note: %s holds %s migrations (detected; give --tool NAME to say otherwise)\n",
+            rh_cli_errorf("rehearse: note: %s holds %s migrations (detected; give --tool NAME to say otherwise)\n",
                     o->migrations_dir, o->tool->name);
     }
     if (o->tool == rh_tools[0])
@@ -159,7 +159,7 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
         if ((o->repo ? rh_tool_load_rev(o->tool, o->repo, o->rev, o->migrations, &o->set, err) : o->tool->load_dir(&o->set, o->migrations_dir, NULL, err)) < 0)
             return -1;
         for (size_t i = 0; i < o->set.n_problems; i++) /* what the tool passes over, said once */
-            fprintf(stderr, "rehearse: note: %s\n", o->set.problems[i]);
+            rh_cli_errorf("rehearse: note: %s\n", o->set.problems[i]);
         return 0;
     }
     rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,
@@ -168,11 +168,11 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
     if (rh_source_load(&spec, &l, err) < 0)
         return -1;
     if (l.choice.note[0]) /* not a reason to stop, but the user must know which Prisma is being imitated */
-        fprintf(stderr, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
+        rh_cli_errorf("rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
                 l.choice.profile.version);
     for (size_t i = 0; i < l.set.n; i++)   /* Prisma's P3015 will not say why the file is missing */
         if (l.set.items[i].refused)
-            fprintf(stderr, "rehearse: note: %s: %s\n", l.set.items[i].name, l.set.items[i].problem);
+            rh_cli_errorf("rehearse: note: %s: %s\n", l.set.items[i].name, l.set.items[i].problem);
     o->set = l.set;
     memset(&l.set, 0, sizeof l.set);
     o->profile = l.choice.profile;
@@ -187,11 +187,11 @@ int rh_migrate_setup(rh_migrate_opts *o)
     rh_err err;
     rh_err_clear(&err);
     if (load_migrations(o, &err) < 0) {
-        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        rh_cli_errorf("rehearse %s: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
     if (!o->tool && !o->profile.verified)
-        fprintf(stderr, "rehearse: note: the Prisma %s profile (%s%s) is unverified (not observed against "
+        rh_cli_errorf("rehearse: note: the Prisma %s profile (%s%s) is unverified (not observed against "
                         "real Prisma)%s%s%s\n",
                 o->profile.version,
                 o->profile_from == RH_PROFILE_FROM_PACKAGE || o->profile_from == RH_PROFILE_FROM_LOCK ? "detected: " : "",
@@ -205,14 +205,14 @@ int rh_migrate_setup(rh_migrate_opts *o)
         int rc = 0;
         if (!o->allow_remote && rh_pgurl_pin_local(url, &pin, &err) < 0) {
             /* decided before any connection: no packet left, no password was sent */
-            fprintf(stderr, "rehearse %s: --database-url: %s; rehearse refuses to change a remote database unless "
+            rh_cli_errorf("rehearse %s: --database-url: %s; rehearse refuses to change a remote database unless "
                             "--allow-remote is given (this machine: unix sockets and loopback addresses)\n",
                     o->cmd, err.msg);
             rc = RH_EXIT_USAGE;
         } else {
             o->conn = o->allow_remote ? PQconnectdb(url) : rh_pgurl_connect_pinned(url, &pin);
             if (PQstatus(o->conn) != CONNECTION_OK) {
-                fprintf(stderr, "rehearse %s: cannot connect to --database-url: %s", o->cmd,
+                rh_cli_errorf("rehearse %s: cannot connect to --database-url: %s", o->cmd,
                         PQerrorMessage(o->conn));
                 rc = RH_EXIT_USAGE;
             } else if (schema && *schema) {
@@ -221,7 +221,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                 char *set_sql = rh_xasprintf("SET search_path TO %s", id ? id : "public");
                 PGresult *r = PQexec(o->conn, set_sql);
                 if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-                    fprintf(stderr, "rehearse %s: --database-url schema=%s: %s", o->cmd, schema,
+                    rh_cli_errorf("rehearse %s: --database-url schema=%s: %s", o->cmd, schema,
                             PQerrorMessage(o->conn));
                     rc = RH_EXIT_USAGE;
                 }
@@ -245,18 +245,18 @@ int rh_migrate_setup(rh_migrate_opts *o)
     copts.superuser = o->superuser;
     copts.pg_version = o->pg_version;
     if (rh_cluster_start(&o->cluster, &copts, &err) < 0) {
-        fprintf(stderr, "rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
+        rh_cli_errorf("rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
     if (o->superuser)
-        fprintf(stderr, "rehearse: running as the superuser %s (--superuser)\n", rh_cluster_user(o->cluster));
+        rh_cli_errorf("rehearse: running as the superuser %s (--superuser)\n", rh_cluster_user(o->cluster));
     if (o->migrate_command && rh_cluster_open_to_any_client(o->cluster, &err) < 0) {
-        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        rh_cli_errorf("rehearse %s: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
     o->conn = rh_cluster_connect(o->cluster, NULL, &err);
     if (!o->conn) {
-        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+        rh_cli_errorf("rehearse %s: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
     return 0;
@@ -268,10 +268,10 @@ int rh_migrate_print(rh_migrate_opts *o, int rc, const rh_engine_result *res, co
     fflush(stdout);
     fwrite(res->errout.data, 1, res->errout.len, stderr);
     for (size_t i = 0; i < res->n_findings; i++)
-        fprintf(stderr, "rehearse: %s: %s: %s\n", rh_finding_kind_name(res->findings[i].kind),
+        rh_cli_errorf("rehearse: %s: %s: %s\n", rh_finding_kind_name(res->findings[i].kind),
                 res->findings[i].name, res->findings[i].detail);
     if (rc < 0) {
-        fprintf(stderr, "rehearse %s: %s\n", o->cmd, err->msg);
+        rh_cli_errorf("rehearse %s: %s\n", o->cmd, err->msg);
         return RH_EXIT_USAGE;
     }
     return res->exit_code;
@@ -286,14 +286,14 @@ int rh_migrate_finish(rh_migrate_opts *o)
     if (o->cluster) {
         if (o->keep) {
             char *psql = rh_cluster_psql_command(o->cluster);
-            fprintf(stderr, "rehearse: cluster kept (stop it with `rehearse clusters --stop %s`)\n  %s\n  %s\n",
+            rh_cli_errorf("rehearse: cluster kept (stop it with `rehearse clusters --stop %s`)\n  %s\n  %s\n",
                     rh_cluster_id(o->cluster), psql, rh_cluster_url(o->cluster));
             free(psql);
             rh_cluster_keep(o->cluster);
         } else {
             rh_err err;
             if (rh_cluster_stop(o->cluster, &err) < 0) {
-                fprintf(stderr, "rehearse %s: %s\n", o->cmd, err.msg);
+                rh_cli_errorf("rehearse %s: %s\n", o->cmd, err.msg);
                 rc = -1;
             }
         }

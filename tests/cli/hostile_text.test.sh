@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # hostile_text.test.sh — a pull request's text must not act on the reader: a migration folder named
 # with terminal escapes (clear screen, window title, bell), a statement whose server error quotes an
-# escape sequence, a folder name with Markdown/HTML in it. check/plan/history's human output (a CI log,
-# a terminal) shows the controls as pictures; check's Markdown comment keeps the HTML as text.
+# escape sequence, a folder name with Markdown/HTML in it. check/plan/history's human output and the
+# error messages on stderr (a CI log, a terminal) show the controls as pictures; check's Markdown
+# comment keeps the HTML as text.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d)
@@ -45,4 +46,11 @@ grep -q $'x\u241b\[2J' "$work/plan.txt" || fail "plan does not show the name: $(
 
 "$REHEARSE_BIN" history --from HEAD~1 --to HEAD > "$work/history.txt" 2>&1
 [ "$(raw_controls "$work/history.txt")" = 0 ] || fail "history's output holds raw controls: $(cat -v "$work/history.txt")"
+# error messages quote what they could not use (a revision, a folder): stderr is terminal-safe too
+"$REHEARSE_BIN" check --base "main${esc}" > /dev/null 2> "$work/err.txt"; rc=$?
+[ $rc -eq 2 ] || fail "check --base with escapes: exit $rc"
+[ "$(raw_controls "$work/err.txt")" = 0 ] || fail "the error message holds raw controls: $(cat -v "$work/err.txt")"
+grep -q $'main\u241b\[2J' "$work/err.txt" || fail "the error does not show the revision: $(cat -v "$work/err.txt")"
+"$REHEARSE_BIN" plan --repo . --migrations "x${esc}" > /dev/null 2> "$work/err.txt"
+[ "$(raw_controls "$work/err.txt")" = 0 ] || fail "plan's error holds raw controls: $(cat -v "$work/err.txt")"
 echo ok
