@@ -6,12 +6,30 @@
 include(GNUInstallDirs)
 include(${CMAKE_CURRENT_LIST_DIR}/commit.cmake)
 
+# Dates in the man pages and the changelog: the commit's, so that two builds of one commit make the
+# same files (reproducible builds' SOURCE_DATE_EPOCH, which help2man and string(TIMESTAMP) read);
+# one given in the environment wins. Found at configure time, like the commit itself.
+if(NOT DEFINED ENV{SOURCE_DATE_EPOCH})
+  find_package(Git QUIET)
+  if(GIT_FOUND AND EXISTS "${PROJECT_SOURCE_DIR}/.git")
+    execute_process(COMMAND "${GIT_EXECUTABLE}" -C "${PROJECT_SOURCE_DIR}" log -1 --format=%ct
+                    OUTPUT_VARIABLE epoch OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+    if(epoch MATCHES "^[0-9]+$")
+      set(ENV{SOURCE_DATE_EPOCH} ${epoch})
+    endif()
+  endif()
+endif()
+set(date_env)
+if(DEFINED ENV{SOURCE_DATE_EPOCH})
+  set(date_env ${CMAKE_COMMAND} -E env SOURCE_DATE_EPOCH=$ENV{SOURCE_DATE_EPOCH})
+endif()
+
 # Man pages and completion, regenerated whenever the binary changes.
 set(gen_dir ${CMAKE_BINARY_DIR}/generated)
 find_program(HELP2MAN help2man)
 if(HELP2MAN)
   add_custom_command(OUTPUT ${gen_dir}/man/rehearse.1.gz
-    COMMAND ${CMAKE_CURRENT_LIST_DIR}/manpages.sh $<TARGET_FILE:rehearse> ${PROJECT_VERSION} ${gen_dir}/man
+    COMMAND ${date_env} ${CMAKE_CURRENT_LIST_DIR}/manpages.sh $<TARGET_FILE:rehearse> ${PROJECT_VERSION} ${gen_dir}/man
     DEPENDS rehearse ${CMAKE_CURRENT_LIST_DIR}/manpages.sh ${CMAKE_CURRENT_LIST_DIR}/help-commands.sh
     COMMENT "Man pages from rehearse's help texts (help2man)" VERBATIM)
   add_custom_target(manpages ALL DEPENDS ${gen_dir}/man/rehearse.1.gz)

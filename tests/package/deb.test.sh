@@ -36,6 +36,14 @@ for lib in $(readelf -d "$REHEARSE_BIN" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'
   grep -qxF "$pkg" <<<"$depends" || fail "Depends lacks $pkg (for $lib): $(field Depends)"
 done
 
+# the changelog entry is dated by the commit (SOURCE_DATE_EPOCH): a rebuild of it is the same file
+if git -C "$REHEARSE_SOURCE_DIR" cat-file -e "$commit^{commit}" 2>/dev/null; then
+  when=$(LC_ALL=C TZ=UTC git -C "$REHEARSE_SOURCE_DIR" log -1 --date=format-local:'%a, %d %b %Y %H:%M:%S +0000' \
+         --format=%cd "$commit")
+  entry=$(dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/share/doc/rehearse/changelog.gz | zcat)
+  grep -qxF " -- $(field Maintainer)  $when" <<<"$entry" || fail "changelog not dated $when: $entry"
+fi
+
 files=$(dpkg-deb -c "$deb" | awk '{ print $NF }' | sed 's|^\./|/|')
 has() { grep -qxF "$1" <<<"$files" || fail "the package lacks $1"; }
 has /usr/bin/rehearse

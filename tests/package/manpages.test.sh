@@ -27,6 +27,14 @@ check_page() {   # check_page PAGE HELP-TEXT
 }
 
 check_page "$man_dir/rehearse.1.gz" "$("$REHEARSE_BIN" --help)"
+# dated by the commit the binary was built from (SOURCE_DATE_EPOCH, cmake/package.cmake), not the
+# day of the build: two builds of one commit make the same pages
+commit=$("$REHEARSE_BIN" --version | sed -n 's/^commit //p')
+if git -C "$REHEARSE_SOURCE_DIR" cat-file -e "$commit^{commit}" 2>/dev/null; then
+  month=$(LC_ALL=C TZ=UTC git -C "$REHEARSE_SOURCE_DIR" log -1 --format=%cd --date=format-local:'%B %Y' "$commit")
+  zcat "$man_dir/rehearse.1.gz" | grep -q "^\.TH REHEARSE \"1\" \"$month\"" ||
+    fail "rehearse(1) is not dated $month (the commit's): $(zcat "$man_dir/rehearse.1.gz" | grep '^\.TH')"
+fi
 for c in $commands; do
   check_page "$man_dir/rehearse-$c.1.gz" "$("$REHEARSE_BIN" "$c" --help)"
   plain "$man_dir/rehearse.1.gz" | grep -qF "rehearse-$c(1)" || fail "rehearse(1) does not refer to rehearse-$c(1)"
