@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "migrations/profile.h"
 #include "scale/scale.h"
@@ -280,5 +281,13 @@ typedef struct rh_check_bench_opts {
 
 /* Build a generated repository, run the whole check `runs` times, report median/min/max wall time. */
 int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err);
+
+/*
+ * check --tool NAME for a tool other than the default (check/tool_check.c): the tool's hazards between
+ * base and head, then base and head deployed with the tool on a fresh cluster. Human lines on out;
+ * returns 0 clean, 1 findings, -1 with err when it could not run.
+ */
+struct rh_tool;
+int rh_check_tool(const struct rh_tool *tool, const rh_check_opts *o, FILE *out, rh_err *err);
 
 #endif

@@ -16,6 +16,7 @@
 #include "report/check_markdown.h"
 #include "report/sarif.h"
 #include "scenario/scenario.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -36,6 +37,9 @@ static void help(FILE *f)
             "  --head REV            the candidate (default: WORKTREE, the files on disk)\n"
             "  --migrations PATH     the migrations folder in the repository (default: Prisma's, found at head)\n"
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
+            "  --tool NAME           the migration tool (default: detected at head: dbmate's db/migrations,\n"
+            "                        drizzle-kit's drizzle/ ...); another tool than Prisma: its hazards and its\n"
+            "                        deploy of base then head (human format only, docs/tools.md)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
             "  --format F            human (default) | json | junit | sarif (code scanning) | html (one\n"
@@ -68,13 +72,14 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
         {"head", required_argument, NULL, O_HEAD},
         {"migrations", required_argument, NULL, O_MIGR},
         {"prisma-version", required_argument, NULL, O_PRISMA},
+        {"tool", required_argument, NULL, O_TOOL},
         {"seed", required_argument, NULL, O_SEED},
         {"no-locks", no_argument, NULL, O_NOLOCKS},
         {"format", required_argument, NULL, O_FORMAT},
@@ -101,7 +106,7 @@ int rh_cmd_check(int argc, char **argv)
     const char *scale_file = NULL;
     const char *rows[64]; /* --rows, applied after --scale so that a guess overrides its count */
     size_t nrows = 0;
-    const char *format = "human", *output = NULL;
+    const char *format = "human", *output = NULL, *tool_name = NULL;
     rh_check_level fail_on = RH_CHECK_ERROR;
     const char *gha = getenv("GITHUB_ACTIONS");
     int github = gha && strcmp(gha, "true") == 0;
@@ -116,6 +121,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_HEAD: o.head = optarg; break;
         case O_MIGR: o.migrations = optarg; break;
         case O_PRISMA: o.prisma_version = optarg; break;
+        case O_TOOL: tool_name = optarg; break;
         case O_SEED: o.seed_file = optarg; break;
         case O_NOLOCKS: o.no_locks = 1; break;
         case O_FORMAT: format = optarg; break;
@@ -169,6 +175,36 @@ int rh_cmd_check(int argc, char **argv)
         !nrows)
         return rh_cli_usage_error("check", "--max-block, --max-write-block, --max-read-block and --fill-max need --scale FILE or "
                                   "--rows TABLE=N: waits are measured on tables filled to production's size");
+    const rh_tool *tool = NULL;
+    if (tool_name && !(tool = rh_tool_find(tool_name))) {
+        char names[256];
+        return rh_cli_usage_error("check", "--tool %s: no such migration tool (known: %s)", tool_name,
+                                  rh_tool_names(names, sizeof names));
+    }
+    if (!tool) { /* detected at head: another tool's folder, else the default tool as before */
+        char why[1024];
+        rh_err derr;
+        tool = rh_tool_detect_rev(o.repo ? o.repo : ".", o.head ? o.head : "WORKTREE", o.migrations, why, sizeof why,
+                                  &derr);
+        if (!tool)
+            return rh_cli_usage_error("check", "%s", derr.msg);
+        if (tool != RH_TOOL_DEFAULT)
+            fprintf(stderr, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+    }
+    if (tool != RH_TOOL_DEFAULT) {
+        if (tool->external || strcmp(format, "human") != 0 || output)
+            return rh_cli_usage_error("check", "--tool %s: %s", tool->name,
+                                      tool->external ? "check needs a tool rehearse can play, not a command"
+                                                     : "only the human report for now (no --format, --output)");
+        rh_err terr;
+        rh_err_clear(&terr);
+        int trc = rh_check_tool(tool, &o, stdout, &terr);
+        if (trc < 0) {
+            fprintf(stderr, "rehearse check: %s\n", terr.msg);
+            return RH_EXIT_USAGE;
+        }
+        return trc;
+    }
     if (output) {
         color = 0;
         /* a report that cannot be written must not be found out after the whole check ran */

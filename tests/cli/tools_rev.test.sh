@@ -87,5 +87,25 @@ out=$("$bin" snapshot --repo "$dr" --rev both 2>&1); rc=$?
 out=$("$bin" snapshot --repo "$dr" --rev both --tool dbmate 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^table public.d$' <<<"$out" || fail "--tool dbmate at a revision with two tools: $rc $out"
 
+# check detects the tool at head and reports its hazards and its deploy's failure (exit 1); clean: exit 0
+cr="$work/crepo"; mkdir -p "$cr/db/migrations"
+printf -- '-- migrate:up\ncreate table t (id int, v int);\n-- migrate:down\ndrop table t;\n' >"$cr/db/migrations/20240101000000_t.sql"
+git -C "$cr" init -q && git -C "$cr" add -A && git -C "$cr" -c user.email=t@example.com -c user.name=t commit -qm v1 && git -C "$cr" tag v1
+printf -- '-- migrate:up transaction:false\nalter table t add column w int;\ncreate index concurrently t_v on t (v);\n-- migrate:down\n' >"$cr/db/migrations/20240102000000_two.sql"
+printf -- '-- migrate:up\ncreate index concurrently t_w on t (w);\n-- migrate:down\n' >"$cr/db/migrations/20240103000000_tx.sql"
+git -C "$cr" add -A && git -C "$cr" -c user.email=t@example.com -c user.name=t commit -qm v2 && git -C "$cr" tag v2
+out=$("$bin" check --repo "$cr" --base v1 --head v2 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^rehearse: note: db/migrations at v2 (.*) holds dbmate migrations' <<<"$out" &&
+  grep -q '^error: concurrently-with-other-statements: 20240102000000_two.sql: ' <<<"$out" &&
+  grep -q '^error: concurrently-in-transaction: 20240103000000_tx.sql: ' <<<"$out" &&
+  grep -q '^error: deploy-fails: 20240102000000_two.sql: the dbmate deploy of head v2 on base exits 2, SQLSTATE 25001' <<<"$out" ||
+  fail "check of a dbmate repository v1..v2: exit $rc: $out"
+out=$("$bin" check --repo "$cr" --base v1 --head v1 --tool dbmate 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^no findings$' <<<"$out" || fail "check --tool dbmate v1..v1: exit $rc: $out"
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^error: skipped-in-production: 0002_branch: ' <<<"$out" || fail "check --tool drizzle v1..v2: exit $rc: $out"
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --format json 2>&1); rc=$?
+[ $rc = 2 ] || fail "check --tool drizzle --format json: exit $rc (2: human only for now): $out"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "migrations/profile.h"
+#include "migrations/split.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -478,6 +479,53 @@ static int dbmate_rollback(PGconn *conn, const rh_migset *set, const char *arg, 
     return rc;
 }
 
+/* Does a statement run CONCURRENTLY (CREATE/DROP INDEX, REINDEX, REFRESH MATERIALIZED VIEW)? */
+static int is_concurrently(const char *stmt)
+{
+    char kw[128];
+    rh_stmt_keywords(stmt, 6, kw, sizeof kw);
+    return strstr(kw, "CONCURRENTLY") != NULL;
+}
+
+/*
+ * Files new at `to` that dbmate cannot apply: CONCURRENTLY in a file dbmate wraps in a transaction,
+ * or beside another statement in a transaction:false file (the up section is one query: PostgreSQL
+ * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate).
+ */
+static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to, const char *from_label,
+                                     const char *to_label, rh_buf *out)
+{
+    (void)from_label;
+    size_t n = 0;
+    for (size_t i = 0; i < to->n; i++) {
+        const rh_migration *m = &to->items[i];
+        if (from && rh_migset_find(from, m->name))
+            continue;
+        section up = {0}, down = {0};
+        rh_err err;
+        rh_split split = {0};
+        if (parse_file(m, &up, &down, &err) < 0 || rh_sql_split(&split, up.sql, up.len, &err) < 0)
+            continue; /* dbmate's own error when it applies the file; deploy says it */
+        size_t conc = 0;
+        for (size_t k = 0; k < split.n; k++)
+            conc += (size_t)is_concurrently(split.items[k].text);
+        if (conc && up.transaction) {
+            rh_buf_printf(out, "concurrently-in-transaction: %s: new at %s: CONCURRENTLY inside the transaction dbmate "
+                               "wraps each file in fails with 25001: write `-- migrate:up transaction:false` and keep "
+                               "the statement alone in its file\n", m->name, to_label);
+            n++;
+        } else if (conc && split.n > 1) {
+            rh_buf_printf(out, "concurrently-with-other-statements: %s: new at %s: transaction:false, but dbmate sends "
+                               "the up section's %zu statements as ONE query, which PostgreSQL runs in one implicit "
+                               "transaction: 25001; move the CONCURRENTLY statement to a file of its own\n",
+                          m->name, to_label, split.n);
+            n++;
+        }
+        rh_split_free(&split);
+    }
+    return n;
+}
+
 static const rh_tool_verb dbmate_verbs[] = {
     {"deploy", "dbmate migrate", 0, dbmate_migrate},
     {"status", "dbmate status", 0, dbmate_status},
@@ -501,5 +549,6 @@ const rh_tool rh_tool_dbmate = {
     .ledger_restore = dbmate_ledger_restore,
     .ledger_row_is = dbmate_row_is,
     .verbs = dbmate_verbs,
+    .history_hazards = dbmate_history_hazards,
     .profile_from_version = NULL,
 };
