@@ -62,11 +62,11 @@ if [ ! -s "$base" ] || [ -n "$(find "$base" -mtime +6)" ]; then
   echo "deb_install: building the Debian 12 base root in $base (once a week)"
   mmdebstrap --quiet --format=tar --variant=minbase --include=postgresql-15 --skip=cleanup/apt/lists bookworm "$base.tmp" \
              "${sources[@]}" ||
-    fail "mmdebstrap could not build a Debian 12 root"
+    { rm -f "$base.tmp"; fail "mmdebstrap could not build a Debian 12 root"; }
   mv "$base.tmp" "$base"
 fi
 mkdir "$root" && mount -t tmpfs -o size=3g,mode=755 tmpfs "$root" || fail "cannot mount a tmpfs on $root"
-tar -C "$root" -xf "$base" || fail "cannot unpack $base"
+tar -C "$root" -xf "$base" || { rm -f "$base"; fail "cannot unpack $base (deleted: the next run builds it again)"; }
 echo "deb_install: base root unpacked at ${SECONDS}s"
 
 cpack --config "$REHEARSE_BUILD_DIR/CPackConfig.cmake" -G DEB -B "$work/deb" >"$work/cpack.log" 2>&1 ||
