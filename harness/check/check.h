@@ -140,8 +140,8 @@ void rh_check_tracer_free(rh_check_tracer *t);
  * size (check --scale). -1 when the watcher connection cannot be made.
  */
 int rh_check_tracer_measure(rh_check_tracer *t, rh_err *err);
-/* The files run next are sent statement by statement, each committed on its own (Prisma >= 7.4's split
-   sending), instead of as one transaction. */
+/* Measuring mode: the files run next are sent statement by statement, each committed on its own (Prisma
+   >= 7.4's split sending), instead of as one transaction (unmeasured, the tracer keeps one). */
 void rh_check_tracer_autocommit(rh_check_tracer *t, int on);
 
 /* One migration with a tracer of its own (pre-existing = there when this migration starts). */

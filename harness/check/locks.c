@@ -642,7 +642,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
     double *started = rh_xcalloc(split.n ? split.n : 1, sizeof *started); /* meter clock at each statement's start */
     size_t tx_first = 0; /* first statement of the tracer's current transaction */
     out->measured = t->meter != NULL;
-    out->autocommit = t->autocommit;
+    out->autocommit = t->meter && t->autocommit; /* unmeasured, the tracer keeps one transaction */
     if (refresh_rels(t, 0, NULL, NULL, err) < 0 || begin_tx(t, err) < 0) {
         rc = -1;
         goto done;
