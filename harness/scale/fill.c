@@ -576,7 +576,7 @@ static char *check_filter(PGconn *conn, unsigned oid, const char *generated, rh_
 }
 
 /* Fill one table; the note says what was not done. */
-static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct, rh_scale_filled *f)
+static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct, long long bulk_from, rh_scale_filled *f)
 {
     char *qs = ident(conn, t->schema), *qn = ident(conn, t->name);
     char sql[1024];
@@ -702,7 +702,7 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
                              : rh_xasprintf("INSERT INTO %s.%s SELECT FROM %s", qs, qn, from);
         free(from);
         double t0 = now_ms();
-        if (direct)
+        if (direct || n < bulk_from) /* a small load: dropping and building back would cost more than it saves */
             insert_direct(conn, ins, f, &note);
         else
             insert_bulk(conn, t, qs, qn, f->before == 0, ins, f, &note);
@@ -822,7 +822,8 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
         f->schema = rh_xstrdup(ts[pick].schema);
         f->name = rh_xstrdup(ts[pick].name);
         f->target = ts[pick].want->rows;
-        fill_table(conn, &ts[pick], broken[pick], opts && opts->direct, f);
+        fill_table(conn, &ts[pick], broken[pick], opts && opts->direct,
+                   opts && opts->bulk_from_rows > 0 ? opts->bulk_from_rows : RH_SCALE_BULK_FROM_ROWS, f);
         out->rows += f->inserted;
         out->ms += f->ms;
     }

@@ -67,7 +67,8 @@ static void fill(PGconn *conn, const char *const *rows, size_t n, rh_scale_fill_
     rh_err_clear(&err);
     for (size_t i = 0; i < n; i++)
         assert_int_equal(rh_scale_add_rows(&s, rows[i], &err), 0);
-    if (rh_scale_fill(conn, &s, fr, &err) < 0)
+    rh_scale_fill_opts o = {.bulk_from_rows = 1}; /* the bulk way even for these small tables */
+    if (rh_scale_fill_with(conn, &s, &o, fr, &err) < 0)
         fail_msg("%s", err.msg);
     rh_scale_free(&s);
 }
