@@ -16,6 +16,7 @@
 #include "scale/scale_bench.h"
 #include "source/git.h"
 #include "tools/prisma/prisma.h"
+#include "tools/tool.h"
 #include "util/fs.h"
 
 /* Weak: present once the scenario runner provides it. */
@@ -31,7 +32,10 @@ static void help(void)
            "  deploy     a generated history (--generate N, default 200) or --migrations-dir DIR, deployed by\n"
            "             rehearse, by a psql-per-file loop (--no-psql to skip), by prisma-oracle (--no-oracle),\n"
            "             and the floor (same files back to back, no ledger); --prisma-version V also times\n"
-           "             rehearse on V's profile (e.g. 7.10.1, statement by statement) in the same rounds\n"
+           "             rehearse on V's profile (e.g. 7.10.1, statement by statement) in the same rounds;\n"
+           "             --tool NAME (dbmate, drizzle): that tool's deploy through rehearse, the floor, and with\n"
+           "             --cli CMD the real CLI run on a copy of the folder (DATABASE_URL set), e.g.\n"
+           "             --cli 'tests/conformance/drizzle/drizzle-oracle .'\n"
            "  git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
            "  catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
            "  check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
@@ -45,6 +49,7 @@ typedef struct bench_args {
     const char *migrations_dir;
     rh_cluster_opts co;
     const char *prisma_version; /* deploy: also rehearse on this version's profile */
+    const char *tool, *cli;     /* deploy --tool NAME [--cli CMD] */
 } bench_args;
 
 static int parse(const char *what, int argc, char **argv, bench_args *a)
@@ -59,6 +64,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         {"no-psql", no_argument, NULL, 'P'},        {"help", no_argument, NULL, 'h'},
         {"pg-virtualenv", no_argument, NULL, 'V'},  {"rows", required_argument, NULL, 'R'},
         {"prisma-version", required_argument, NULL, 'p'},
+        {"tool", required_argument, NULL, 'T'},     {"cli", required_argument, NULL, 'C'},
         {NULL, 0, NULL, 0}};
     int c;
     optind = 1;
@@ -98,6 +104,8 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         case 'P': a->no_psql = 1; break;
         case 'V': a->pg_virtualenv = 1; break;
         case 'p': a->prisma_version = optarg; break;
+        case 'T': a->tool = optarg; break;
+        case 'C': a->cli = optarg; break;
         case 'h': help(); return RH_EXIT_OK;
         default: return rh_cli_usage_error("bench", "unknown option for bench %s", what);
         }
@@ -155,6 +163,17 @@ int rh_cmd_bench(int argc, char **argv)
     int rc;
     if (strcmp(what, "cluster") == 0) {
         rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.pg_virtualenv, a.json, &out, &err);
+    } else if (strcmp(what, "deploy") == 0 && a.tool) {
+        const rh_tool *t = rh_tool_find(a.tool);
+        char names[256];
+        if (!t || t == RH_TOOL_DEFAULT || t->external || !t->write_history) {
+            rh_buf_free(&out);
+            return rh_cli_usage_error("bench", "--tool %s: bench deploy --tool takes a tool other than the default "
+                                      "that rehearse plays (known: %s)", a.tool, rh_tool_names(names, sizeof names));
+        }
+        rh_tool_bench_opts to = {.generate = a.n1, .runs = a.runs, .json = a.json, .cli = a.cli,
+                                 .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version};
+        rc = rh_tool_bench(t, &to, &out, &err);
     } else if (strcmp(what, "deploy") == 0) {
         rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
                                    .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,

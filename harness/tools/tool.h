@@ -93,6 +93,12 @@ typedef struct rh_tool {
     size_t (*history_hazards)(const rh_migset *from, const rh_migset *to, const char *from_label,
                               const char *to_label, rh_buf *out);
 
+    /*
+     * Lay out n migrations in the tool's folder layout below dir (created), migration i's SQL being
+     * sql[i] (`rehearse bench deploy --tool NAME`). NULL: the tool has no generator.
+     */
+    int (*write_history)(const char *dir, char *const *sql, int n, rh_err *err);
+
     /* A version profile from a version text ("6.19.3", "2.36.0"); NULL when the tool has one behaviour. */
     int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);
 } rh_tool;
@@ -153,6 +159,20 @@ const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size);
  */
 const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, const char *migrations, char *why,
                                   size_t why_size, rh_err *err);
+
+/*
+ * `rehearse bench deploy --tool NAME`: a generated history of `generate` migrations (default 200)
+ * deployed on fresh clusters by the tool through rehearse, by the floor (each migration's SQL sent
+ * over one connection, no ledger) and, when cli is given, by that command line (the real CLI, run as
+ * command mode runs it: in a copy of the folder with DATABASE_URL/PG* set), `runs` rounds interleaved;
+ * medians and ratios in report (human, or JSON when json).
+ */
+typedef struct rh_tool_bench_opts {
+    int generate, runs, json;
+    const char *cli;
+    const char *pg_bin, *pg_version;
+} rh_tool_bench_opts;
+int rh_tool_bench(const rh_tool *tool, const rh_tool_bench_opts *o, rh_buf *report, rh_err *err);
 
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */
 const char *rh_tool_names(char *out, size_t size);

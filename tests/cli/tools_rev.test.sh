@@ -107,5 +107,14 @@ out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle 2>&1); rc=$?
 out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --format json 2>&1); rc=$?
 [ $rc = 2 ] || fail "check --tool drizzle --format json: exit $rc (2: human only for now): $out"
 
+# bench deploy --tool NAME: rehearse's deploy next to the floor (a tiny history; figures are in the notes)
+out=$("$bin" bench deploy --tool dbmate --generate 5 --runs 1 --format json 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '"tool":"dbmate","migrations":5,"runs":1,"rehearse_s":' <<<"$out" && grep -q '"rehearse_over_floor":' <<<"$out" ||
+  fail "bench deploy --tool dbmate: exit $rc: $out"
+out=$("$bin" bench deploy --tool drizzle --generate 5 --runs 1 2>&1); rc=$?
+[ $rc = 0 ] && grep -q 'rehearse / floor: ' <<<"$out" || fail "bench deploy --tool drizzle: exit $rc: $out"
+out=$("$bin" bench deploy --tool command --generate 5 --runs 1 2>&1); rc=$?
+[ $rc = 2 ] || fail "bench deploy --tool command: exit $rc (want 2): $out"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

@@ -526,6 +526,23 @@ static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to,
     return n;
 }
 
+/* `dbmate new NAME` files: VERSION_name.sql with the up section filled and an empty down. */
+static int dbmate_write_history(const char *dir, char *const *sql, int n, rh_err *err)
+{
+    if (rh_fs_mkdir_p(dir, 0755, err) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        char *path = rh_xasprintf("%s/%014d_step_%d.sql", dir, 20240101 + i, i);
+        char *text = rh_xasprintf("-- migrate:up\n%s\n-- migrate:down\n\n", sql[i]);
+        int rc = rh_fs_write(path, text, strlen(text), 0644, err);
+        free(text);
+        free(path);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static const rh_tool_verb dbmate_verbs[] = {
     {"deploy", "dbmate migrate", 0, dbmate_migrate},
     {"status", "dbmate status", 0, dbmate_status},
@@ -550,5 +567,6 @@ const rh_tool rh_tool_dbmate = {
     .ledger_row_is = dbmate_row_is,
     .verbs = dbmate_verbs,
     .history_hazards = dbmate_history_hazards,
+    .write_history = dbmate_write_history,
     .profile_from_version = NULL,
 };

@@ -351,6 +351,40 @@ static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to
     return n;
 }
 
+/* `drizzle-kit generate` files: NNNN_step_N.sql (statements split by the breakpoint) and the journal. */
+static int drizzle_write_history(const char *dir, char *const *sql, int n, rh_err *err)
+{
+    char *meta = rh_xasprintf("%s/meta", dir);
+    int rc = rh_fs_mkdir_p(meta, 0755, err);
+    rh_buf j;
+    rh_buf_init(&j);
+    rh_buf_puts(&j, "{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [");
+    for (int i = 0; i < n && rc == 0; i++) {
+        rh_buf text;
+        rh_buf_init(&text);
+        for (const char *p = sql[i]; *p; p++) /* ";\n" between statements: drizzle-kit's breakpoint */
+            if (p[0] == ';' && p[1] == '\n' && p[2])
+                rh_buf_puts(&text, ";--> " "statement-breakpoint\n"), p++;
+            else
+                rh_buf_putc(&text, *p);
+        char *path = rh_xasprintf("%s/%04d_step_%d.sql", dir, i, i);
+        rc = rh_fs_write(path, text.data, text.len, 0644, err);
+        free(path);
+        rh_buf_free(&text);
+        rh_buf_printf(&j, "%s\n    {\n      \"idx\": %d,\n      \"version\": \"7\",\n      \"when\": %lld,\n      "
+                          "\"tag\": \"%04d_step_%d\",\n      \"breakpoints\": true\n    }",
+                      i ? "," : "", i, 1700000000000LL + (long long)i * 1000, i, i);
+    }
+    rh_buf_puts(&j, "\n  ]\n}");
+    char *jpath = rh_xasprintf("%s/_journal.json", meta);
+    if (rc == 0)
+        rc = rh_fs_write(jpath, j.data, j.len, 0644, err);
+    free(jpath);
+    free(meta);
+    rh_buf_free(&j);
+    return rc;
+}
+
 static const rh_tool_verb drizzle_verbs[] = {
     {"deploy", "drizzle-kit migrate", 0, drizzle_migrate},
     {NULL, NULL, 0, NULL},
@@ -373,5 +407,6 @@ const rh_tool rh_tool_drizzle = {
     .ledger_row_is = drizzle_row_is,
     .verbs = drizzle_verbs,
     .history_hazards = drizzle_history_hazards,
+    .write_history = drizzle_write_history,
     .profile_from_version = NULL,
 };
