@@ -17,6 +17,7 @@ int rh_cmd_run(int argc, char **argv);
 int rh_cmd_deploy(int argc, char **argv);
 int rh_cmd_status(int argc, char **argv);
 int rh_cmd_resolve(int argc, char **argv);
+int rh_cmd_rollback(int argc, char **argv);
 int rh_cmd_history(int argc, char **argv);
 int rh_cmd_snapshot(int argc, char **argv);
 int rh_cmd_diff(int argc, char **argv);

@@ -39,6 +39,7 @@ static const command commands[] = {
     {"deploy", rh_cmd_deploy, "prisma migrate deploy, on a throwaway cluster or a local database"},
     {"status", rh_cmd_status, "prisma migrate status"},
     {"resolve", rh_cmd_resolve, "prisma migrate resolve --applied | --rolled-back NAME"},
+    {"rollback", rh_cmd_rollback, "a tool's rollback (dbmate rollback), with --tool NAME"},
     {"history", rh_cmd_history, "what changed in the migrations between two revisions, with hazards"},
     {"snapshot", rh_cmd_snapshot, "print a database's catalog in rehearse's text form"},
     {"diff", rh_cmd_diff, "compare two catalogs (snapshot files, databases, revisions)"},

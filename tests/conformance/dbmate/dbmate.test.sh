@@ -118,6 +118,9 @@ compare "no up marker" "$m"
 m2="$work/m2/db/migrations"; mkdir -p "$m2"
 printf -- '-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x ();\n' >"$m2/20240108000000_order.sql"
 compare "down before up" "$m2"
+m3="$work/m3/db/migrations"; mkdir -p "$m3"
+printf -- '-- migrate:up\ncreate table x ();\n' >"$m3/20240108000000_nodown.sql"
+compare "no down marker (2.36 refuses it in migrate too)" "$m3"
 
 # 5. the real dbmate run BY rehearse (--migrate-command) on a throwaway cluster, through the
 # DATABASE_URL rehearse gives it: Go's lib/pq refuses fewer than 4096 SCRAM iterations, so rehearse
@@ -127,5 +130,35 @@ compare "down before up" "$m2"
 [ "$rc" = 0 ] || fail "--migrate-command dbmate: exit $rc: $(cat "$work/cmd.err")"
 [ "$(grep -c '^Applied: ' "$work/cmd.out")" = 5 ] || fail "--migrate-command dbmate applied: $(cat "$work/cmd.out")"
 
+# 6. rollback (rehearse rollback --tool dbmate vs dbmate rollback) on the same states: the newest applied
+# file's down section, its row deleted; a failing down section; nothing applied
+# rollback_cmp NAME DIR: one rollback on each of the last compare's two databases
+rollback_cmp() {
+    local name=$1 dir=$2
+    "$bin" rollback --tool dbmate --migrations-dir "$dir" --database-url "$LAST_R" >"$work/r.out" 2>"$work/r.err"; local rr=$?
+    "$oracle" --url "$LAST_O" --migrations-dir "$dir" --no-dump-schema rollback >"$work/o.out" 2>"$work/o.err"; local ro=$?
+    [ "$rr" = "$ro" ] || fail "$name: exit $rr, dbmate exits $ro ($(cat "$work/r.err") / $(cat "$work/o.err"))"
+    sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
+    cmp -s "$work/r.out" "$work/o.out" || fail "$name: stdout differs: $(diff "$work/r.out" "$work/o.out")"
+    cmp -s "$work/r.err" "$work/o.err" || fail "$name: stderr differs: $(diff "$work/r.err" "$work/o.err")"
+    local da="r_$n" db="o_$n" # the last compare's databases
+    [ "$(psql "$da" -At -c "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations")" = \
+      "$(psql "$db" -At -c "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations")" ] || fail "$name: ledgers differ"
+    "$bin" snapshot --database-url "$LAST_R" >"$work/ra.snap" 2>&1
+    "$bin" snapshot --database-url "${url/\/postgres\?//$db?}" >"$work/ob.snap" 2>&1
+    cmp -s "$work/ra.snap" "$work/ob.snap" || fail "$name: schema differs: $(diff "$work/ra.snap" "$work/ob.snap" | head -20)"
+}
+rb="$work/rb/db/migrations"; mkdir -p "$rb"; cp "$h"/20240101* "$h"/20240102* "$rb"/
+printf -- '-- migrate:up\ncreate table t3 (id int);\n-- migrate:down\ndrop table nosuch;\n' >"$rb/20240109000000_bad_down.sql"
+printf -- '-- migrate:up transaction:false\ncreate index concurrently users_email2 on users (email);\n-- migrate:down transaction:false\ndrop index concurrently users_email2;\n' >"$rb/20240108000000_conc.sql"
+compare "rollback: the history applied" "$rb"
+rollback_cmp "rollback: a failing down section (row stays, exit 2)" "$rb"
+grep -q '^Rolled back: 20240109000000_bad_down.sql in D$' "$work/o.out" || fail "dbmate did not print Rolled back for the failing down: $(cat "$work/o.out")"
+rm "$rb/20240109000000_bad_down.sql"  # the file gone, its row stays: dbmate passes over it
+rollback_cmp "rollback: CONCURRENTLY down with transaction:false" "$rb"
+rollback_cmp "rollback: the next one" "$rb"
+rollback_cmp "rollback: the first one" "$rb"
+rollback_cmp "rollback: nothing left (the row without a file is passed over)" "$rb"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: dbmate conformance ($n cases + repair)"
+echo "ok: dbmate conformance ($n cases + repair + rollback)"
