@@ -20,7 +20,6 @@
 
 #include "migrations/split.h"
 #include "scale/scale.h"
-#include "tools/prisma/prisma.h"
 #include "util/fs.h"
 
 static double now_ms(void)
@@ -552,11 +551,29 @@ static void free_fields(char **f, size_t n)
     free(f);
 }
 
+/* The migrations at the current checkout, for a ledger value that needs them (loaded once, on demand). */
+typedef struct restore_at {
+    rh_ctx *ctx;
+    const rh_scn_step *st;
+} restore_at;
+
+static const rh_migset *restore_set(void *data)
+{
+    restore_at *at = data;
+    const rh_migset *set;
+    return rh_ctx_migset(at->ctx, at->st, &set) == 0 ? set : NULL;
+}
+
+/* restore ledger FILE | <<END: CSV rows with a header naming the tool's ledger columns, written as its rows. */
 static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
 {
-    static const char *const cols[] = {"id", "checksum", "finished_at", "migration_name", "logs",
-                                       "rolled_back_at", "started_at", "applied_steps_count"};
-    enum { NC = 8 };
+    const rh_tool *tool = RH_TOOL_DEFAULT;
+    if (!tool->ledger_insert_row)
+        return rh_setup_error(ctx, st, "restore ledger: %s keeps no ledger rehearse can restore", tool->name);
+    const char *const *cols = tool->ledger_columns;
+    size_t NC = 0;
+    while (cols[NC])
+        NC++;
     rh_err err;
     char *data = NULL;
     size_t len;
@@ -567,30 +584,38 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
     char **hdr;
     int bad;
     size_t nh = csv_record(&p, &hdr, &bad);
-    int map[NC];
-    for (int k = 0; k < NC; k++)
+    int *map = rh_xcalloc(NC, sizeof *map);
+    for (size_t k = 0; k < NC; k++)
         map[k] = -1;
     int rc = 0;
     if (bad)
         rc = rh_setup_error(ctx, st, "restore ledger %s: a quoted field of the header is never closed", what);
     for (size_t i = 0; i < nh && rc == 0; i++) {
         int found = 0;
-        for (int k = 0; k < NC; k++)
+        for (size_t k = 0; k < NC; k++)
             if (strcmp(hdr[i], cols[k]) == 0) {
                 map[k] = (int)i;
                 found = 1;
             }
-        if (!found)
-            rc = rh_setup_error(ctx, st, "restore ledger %s: unknown column '%s' in the header (columns: id, checksum, "
-                                "started_at, finished_at, rolled_back_at, migration_name, logs, applied_steps_count)",
-                                what, hdr[i]);
+        if (!found) {
+            rh_buf names;
+            rh_buf_init(&names);
+            for (size_t k = 0; k < NC; k++)
+                rh_buf_printf(&names, "%s%s", k ? ", " : "", cols[k]);
+            rc = rh_setup_error(ctx, st, "restore ledger %s: unknown column '%s' in the header (columns: %s)", what,
+                                hdr[i], names.data);
+            rh_buf_free(&names);
+        }
     }
-    if (rc == 0 && map[3] < 0)
-        rc = rh_setup_error(ctx, st, "restore ledger %s: the header needs a migration_name column", what);
+    int named = 0;
+    for (size_t k = 0; k < NC; k++)
+        named |= map[k] >= 0 && strcmp(cols[k], tool->ledger_name_column) == 0;
+    if (rc == 0 && !named)
+        rc = rh_setup_error(ctx, st, "restore ledger %s: the header needs a %s column", what, tool->ledger_name_column);
     int exists = 0;
-    if (rc == 0 && RH_TOOL_DEFAULT->ledger_exists(ctx->conn, &exists, &err) < 0)
+    if (rc == 0 && tool->ledger_exists(ctx->conn, &exists, &err) < 0)
         rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
-    if (rc == 0 && !exists && RH_TOOL_DEFAULT->ledger_create(ctx->conn, &err) < 0)
+    if (rc == 0 && !exists && tool->ledger_create(ctx->conn, &err) < 0)
         rc = rh_setup_error(ctx, st, "restore ledger: %s", err.msg);
     int recno = 1;
     /* where a record starts: the CSV file's line, or the scenario's line for a heredoc */
@@ -624,43 +649,17 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
             free_fields(f, nf);
             break;
         }
-        const char *v[NC];
-        char id[37], sum[65];
-        for (int k = 0; k < NC; k++)
+        const char **v = rh_xcalloc(NC, sizeof *v);
+        for (size_t k = 0; k < NC; k++)
             v[k] = map[k] >= 0 && (size_t)map[k] < nf && f[map[k]][0] ? f[map[k]] : NULL;
-        if (!v[0]) {
-            rh_ledger_new_id(id, &err);
-            v[0] = id;
-        }
-        if (!v[1] || strcmp(v[1], "=") == 0) {
-            const rh_migset *set;
-            const rh_migration *m = NULL;
-            if (rh_ctx_migset(ctx, st, &set) == 0)
-                m = rh_migset_find(set, v[3] ? v[3] : "");
-            if (!m || !m->sql) {
-                rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: checksum '=' but migration '%s' has no "
-                                    "migration.sql at the current checkout", at, recno, v[3] ? v[3] : "");
-                free_fields(f, nf);
-                break;
-            }
-            rh_checksum_hex(m->sql, m->sql_len, sum);
-            v[1] = sum;
-        }
-        const char *steps = v[7] ? v[7] : (v[2] ? "1" : "0");
-        const char *params[8] = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], steps};
-        PGresult *r = PQexecParams(ctx->conn,
-                                   "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, "
-                                   "rolled_back_at, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, $6, "
-                                   "coalesce($7::timestamptz, now()), $8)",
-                                   8, NULL, params, NULL, NULL, 0);
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
-            rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: %s", at, recno, m ? m : PQresultErrorMessage(r));
-        }
-        PQclear(r);
+        restore_at here = {ctx, st};
+        if (tool->ledger_insert_row(ctx->conn, v, restore_set, &here, &err) < 0)
+            rc = rh_setup_error(ctx, st, "restore ledger %s: record %d: %s", at, recno, err.msg);
+        free(v);
         free_fields(f, nf);
     }
     free_fields(hdr, nh);
+    free(map);
     free(data);
     return rc;
 }
@@ -962,7 +961,7 @@ static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int faile
     rh_ledger l = {0};
     int exists = 0;
     rh_err err;
-    ok = ok && rh_ledger_exists(c, &exists, &err) == 0 && (!exists || rh_ledger_load(c, &l, &err) == 0);
+    ok = ok && RH_TOOL_DEFAULT->ledger_exists(c, &exists, &err) == 0 && (!exists || RH_TOOL_DEFAULT->ledger_read(c, &l, &err) == 0);
     PQclear(PQexec(c, "ROLLBACK"));
     if (ok && !exists && *had) {
         rs = &ctx->res->steps[ctx->res->n_steps - 1];

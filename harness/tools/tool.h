@@ -83,6 +83,19 @@ typedef struct rh_tool {
      */
     int (*ledger_row_is)(const rh_ledger_row *row, const rh_migration *m);
 
+    /*
+     * `restore ledger` (scenarios): the columns a CSV header may name (NULL-terminated, in the order
+     * messages list them; name_column must be given), and one row written from values[i] for
+     * ledger_columns[i] (NULL: not given or empty). current_set(data) gives the migrations at the
+     * current checkout when a value needs them (Prisma's checksum "="); NULL when they cannot be
+     * loaded (the caller has said why). err says what is wrong with the row, without the file, line or
+     * record (the caller adds them). NULL ledger_insert_row: the tool keeps no ledger to restore.
+     */
+    const char *const *ledger_columns;
+    const char *ledger_name_column;
+    int (*ledger_insert_row)(PGconn *conn, const char *const *values, const rh_migset *(*current_set)(void *data),
+                             void *data, rh_err *err);
+
     /* Its commands; verbs[0] is its deploy, verbs[1] its status; NULL-named entry ends the list. */
     const rh_tool_verb *verbs;
 

@@ -430,6 +430,39 @@ static void test_restore(void **state)
     rh_run_free(&run);
 }
 
+/* restore ledger's header and row errors name the file, the record and the tool's columns. */
+static void test_restore_ledger_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *csv, *message;
+    } cases[] = {
+        {"migration_name,when\n20250101000000_init,1\n",
+         "restore ledger (heredoc): unknown column 'when' in the header (columns: id, checksum, started_at, "
+         "finished_at, rolled_back_at, migration_name, logs, applied_steps_count)"},
+        {"checksum\n=\n", "restore ledger (heredoc): the header needs a migration_name column"},
+        {"migration_name,checksum\n20250109000000_nope,=\n",
+         "record 2: checksum '=' but migration '20250109000000_nope' has no migration.sql at the current checkout"},
+        {"migration_name,applied_steps_count\n20250101000000_init,many\n",
+         "record 2: invalid input syntax for type integer: \"many\""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *text = rh_xasprintf("migrations migs\nrestore ledger <<CSV\n%sCSV\n", cases[i].csv);
+        write_at("restore_bad.scenario", text);
+        free(text);
+        const char *names[] = {"restore_bad.scenario", NULL};
+        rh_run run;
+        run_files(&run, 1, names, NULL);
+        rh_result *r = &run.results[0];
+        if (r->status != RH_ERROR || !r->message || !strstr(r->message, cases[i].message)) {
+            print_message("case %zu\n", i);
+            dump(r);
+            fail();
+        }
+        rh_run_free(&run);
+    }
+}
+
 /*
  * scale TABLE ROWS and scale FILE fill the existing tables to that size; the stats' distinct count
  * makes a unique index fail as production's would (23505). Before: no such step (parse error).
@@ -897,6 +930,7 @@ int main(void)
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_restore_ledger_errors),
         cmocka_unit_test(test_new_connection_per_command),
         cmocka_unit_test(test_faults),
         cmocka_unit_test(test_failures),

@@ -293,3 +293,47 @@ int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err)
     PQexitPipelineMode(conn);
     return rc;
 }
+
+const char *const rh_prisma_ledger_columns[] = {"id",          "checksum", "started_at",          "finished_at",
+                                                "rolled_back_at", "migration_name", "logs", "applied_steps_count",
+                                                NULL};
+
+/* One row of `restore ledger`, values in rh_prisma_ledger_columns' order: a missing id is a new one, a
+   missing or "=" checksum the file's at the current checkout, started_at now, applied_steps_count 1
+   when finished (else 0). */
+int rh_ledger_insert_row(PGconn *conn, const char *const *values, const rh_migset *(*current_set)(void *data),
+                         void *data, rh_err *err)
+{
+    enum { ID, CHECKSUM, STARTED, FINISHED, ROLLED_BACK, NAME, LOGS, STEPS };
+    char id[37], sum[65];
+    const char *id_v = values[ID], *sum_v = values[CHECKSUM];
+    if (!id_v) {
+        if (rh_ledger_new_id(id, err) < 0)
+            return -1;
+        id_v = id;
+    }
+    if (!sum_v || strcmp(sum_v, "=") == 0) {
+        const rh_migset *set = current_set(data);
+        const rh_migration *m = set ? rh_migset_find(set, values[NAME] ? values[NAME] : "") : NULL;
+        if (!m || !m->sql)
+            return rh_err_set(err, "checksum '=' but migration '%s' has no migration.sql at the current checkout",
+                              values[NAME] ? values[NAME] : "");
+        rh_checksum_hex(m->sql, m->sql_len, sum);
+        sum_v = sum;
+    }
+    const char *steps = values[STEPS] ? values[STEPS] : (values[FINISHED] ? "1" : "0");
+    const char *params[8] = {id_v, sum_v, values[FINISHED], values[NAME], values[LOGS], values[ROLLED_BACK],
+                             values[STARTED], steps};
+    PGresult *r = PQexecParams(conn,
+                               "INSERT INTO _prisma_migrations (id, checksum, finished_at, migration_name, logs, "
+                               "rolled_back_at, started_at, applied_steps_count) VALUES ($1, $2, $3, $4, $5, $6, "
+                               "coalesce($7::timestamptz, now()), $8)",
+                               8, NULL, params, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+        const char *m = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+        rc = rh_err_set(err, "%s", m ? m : PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    return rc;
+}

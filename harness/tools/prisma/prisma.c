@@ -120,6 +120,9 @@ const rh_tool rh_tool_prisma = {
     .ledger_create = rh_ledger_create,
     .ledger_read = rh_ledger_load,
     .ledger_restore = prisma_ledger_restore,
+    .ledger_columns = rh_prisma_ledger_columns,
+    .ledger_name_column = "migration_name",
+    .ledger_insert_row = rh_ledger_insert_row,
     .verbs = prisma_verbs,
     .profile_from_version = rh_profile_from_version,
 };

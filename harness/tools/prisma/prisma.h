@@ -73,6 +73,11 @@ int rh_ledger_record_step(PGconn *conn, const char *id, rh_err *err);
 int rh_ledger_record_finished(PGconn *conn, const char *id, rh_err *err);
 int rh_ledger_record_failed(PGconn *conn, const char *id, const char *logs, rh_err *err);
 int rh_ledger_mark_rolled_back(PGconn *conn, const char *id, rh_err *err);
+/* `restore ledger`'s columns (NULL-terminated) and one row of it (tools/tool.h: ledger_insert_row). */
+extern const char *const rh_prisma_ledger_columns[];
+int rh_ledger_insert_row(PGconn *conn, const char *const *values, const rh_migset *(*current_set)(void *data),
+                         void *data, rh_err *err);
+
 /* resolve --applied's row: logs '', started_at = finished_at, applied_steps_count 0. */
 int rh_ledger_insert_applied(PGconn *conn, const char *id, const char *name, const char *checksum,
                              rh_err *err);
