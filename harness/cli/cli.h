@@ -1,7 +1,7 @@
 /*
  * cli.h — the `rehearse` command line: one file per command (cmd_NAME.c defines rh_cmd_NAME),
  * dispatched from main.c. Commands return the process exit code:
- * 0 success, 1 the check failed (or Prisma's own 1), 2 usage or setup error.
+ * 0 success, 1 the check failed (or the migration tool's own exit code), 2 usage or setup error.
  */
 #ifndef RH_CLI_H
 #define RH_CLI_H

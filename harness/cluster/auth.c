@@ -111,7 +111,7 @@ int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char 
         char *u = PQescapeIdentifier(conn, user, strlen(user));
         rh_buf_printf(&sql, "CREATE ROLE %s LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS", u);
         rc = add_password(conn, &sql, user_pw, err);
-        /* the database Prisma's commands connect to by default belongs to the migration role */
+        /* the database a migration tool's commands connect to by default belongs to the migration role */
         rh_buf_printf(&sql, "ALTER DATABASE postgres OWNER TO %s;\n", u);
         PQfreemem(u);
     }

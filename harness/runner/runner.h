@@ -49,7 +49,7 @@ typedef struct rh_result {
     char *expected;      /* the expectation in words, when there is one */
     char *actual;        /* what happened instead */
     char *diff;          /* catalog diff, when the step compares catalogs */
-    char *output;        /* the last Prisma command's output, when it matters */
+    char *output;        /* the last migration tool command's output, when it matters */
     char *log_tail;      /* the server log's last lines */
     char *kept;          /* --keep-failed: how to connect to the cluster left running */
     char *kept_id;       /* ... and its id, for `rehearse clusters --stop ID` */

@@ -12,7 +12,7 @@
 
 /*
  * Split a word as written into dotted parts, SQL style: "..." keeps dots and case, "" is a quote.
- * Unquoted parts are kept as written (Prisma names are case-sensitive). Returns the part count.
+ * Unquoted parts are kept as written (names a migration tool quotes are case-sensitive). Returns the part count.
  */
 static int split_ref(const char *raw, char **parts, int max)
 {

@@ -3,7 +3,7 @@
  *
  * libgit2 1.5.1 loops forever inflating a truncated loose object (its zstream treats zlib's
  * Z_BUF_ERROR as "retry" with no more input to give: libgit2 issue 7342, fixed after 1.5), and a
- * caller that swallows a read error (a missing file is normal for Prisma's rules) turns a damaged
+ * caller that swallows a read error (a missing file is normal for a tool's folder rules) turns a damaged
  * object into a wrong answer (P3015). The guard reads loose objects itself, bounded, checks each
  * one completely (zlib stream end, the header's size, the object id), and remembers the first
  * damaged one so that every reader reports it, whatever it did with the failed read.

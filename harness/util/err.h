@@ -14,7 +14,7 @@
 
 typedef struct rh_err {
     char msg[RH_ERR_MAX];
-    char code[16];   /* optional machine code: a Prisma error ("P3009") or a SQLSTATE; "" if none */
+    char code[16];   /* optional machine code: a migration tool's error ("P3009") or a SQLSTATE; "" if none */
 } rh_err;
 
 /* Clear an error value. */
