@@ -567,9 +567,10 @@ static const rh_migset *restore_set(void *data)
 /* restore ledger FILE | <<END: CSV rows with a header naming the tool's ledger columns, written as its rows. */
 static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
 {
-    const rh_tool *tool = RH_TOOL_DEFAULT;
-    if (!tool->ledger_insert_row)
-        return rh_setup_error(ctx, st, "restore ledger: %s keeps no ledger rehearse can restore", tool->name);
+    const rh_tool *tool = rh_ctx_default_tool(ctx) ? RH_TOOL_DEFAULT : ctx->ledger_tool;
+    if (!tool || !tool->ledger_insert_row)
+        return rh_setup_error(ctx, st, "restore ledger: rehearse cannot write %s's ledger rows from a file",
+                              tool ? tool->name : ctx->tool->name);
     const char *const *cols = tool->ledger_columns;
     size_t NC = 0;
     while (cols[NC])
