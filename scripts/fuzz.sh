@@ -6,16 +6,18 @@
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
 # from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
 # tests/fuzz/corpus_sql, then drizzle-kit's journal reader (tools/drizzle) for 10 s from
-# tests/fuzz/corpus_drizzle, then `rehearse report merge`'s reader of run reports (report/merge.c) for
+# tests/fuzz/corpus_drizzle, then dbmate's file reader and marker parser (tools/dbmate) for 10 s from
+# tests/fuzz/corpus_dbmate, then `rehearse report merge`'s reader of run reports (report/merge.c) for
 # 10 s from tests/fuzz/corpus_report. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_report"
+mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_dbmate" "$out/corpus_report"
 cp -n "$root"/tests/fuzz/corpus_report/* "$out/corpus_report/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
+cp -n "$root"/tests/fuzz/corpus_dbmate/* "$out/corpus_dbmate/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_scenario/* "$out/corpus/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_lockfile/* "$out/corpus_lockfile/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_record/* "$out/corpus_record/" 2>/dev/null || true
@@ -37,6 +39,10 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlpar
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_drizzle.c" \
   "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/util/{buf,err,fs,utf8}.c \
   $(pkg-config --libs json-c libpq) -lcrypto -o "$out/fuzz_drizzle"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n) "$root/tests/fuzz/fuzz_dbmate.c" \
+  "$root/harness/tools/dbmate/dbmate.c" "$root"/harness/migrations/{migset,split,profile}.c "$root/harness/engine/result.c" \
+  "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query $(pkg-config --libs json-c libpq icu-i18n) -lcrypto \
+  -o "$out/fuzz_dbmate"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
   "$root/harness/runner/result.c" "$root/harness/migrations/profile.c" "$root"/harness/util/{buf,err}.c \
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
@@ -47,4 +53,5 @@ cd "$out"
 ./fuzz_scale -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_scale 2>&1 | tail -n 12
 ./fuzz_sqlparser_model -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_sql 2>&1 | tail -n 12
 ./fuzz_drizzle -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_drizzle 2>&1 | tail -n 12
+./fuzz_dbmate -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_dbmate 2>&1 | tail -n 12
 ./fuzz_report_json -max_total_time=10 -max_len=65536 -print_final_stats=1 corpus_report 2>&1 | tail -n 12

@@ -1,0 +1,4 @@
+-- migrate:down
+drop table x;
+-- migrate:up
+create table x ();
