@@ -816,6 +816,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;
     out->postgres = rh_xstrdup(rh_cluster_pgbin(cluster)->version);
+    char *pg_note = o->scale ? rh_pgver_mismatch_note(o->scale->server_version, "--scale's statistics",
+                                                      "this check ran on", out->postgres) : NULL;
+    if (pg_note)
+        rh_check_add(out, RH_CHECK_WARNING, 'a', "postgres-version-differs", NULL, NULL, 0, NULL,
+                     "%s; a migration can deploy here and fail there", pg_note);
+    free(pg_note);
     out->ms_cluster = now_ms() - tc;
     rh_engine_opts eopts = {.profile = &h.profile};
 

@@ -229,6 +229,15 @@ int rh_migrate_setup(rh_migrate_opts *o)
                 free(set_sql);
                 PQfreemem(id);
             }
+            const char *want = o->pg_version ? o->pg_version : getenv("REHEARSE_PG");
+            if (rc == 0 && want && *want) { /* the version rehearsals use vs this database's */
+                char *note = rh_pgver_mismatch_note(PQparameterStatus(o->conn, "server_version"),
+                                                    "SHOW server_version of --database-url",
+                                                    o->pg_version ? "--pg asks for" : "REHEARSE_PG asks for", want);
+                if (note)
+                    fprintf(stderr, "rehearse: note: %s\n", note);
+                free(note);
+            }
             if (rc != 0) {
                 PQfinish(o->conn);
                 o->conn = NULL;

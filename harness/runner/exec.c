@@ -425,9 +425,7 @@ static void note_dump_version(rh_ctx *ctx, const char *text)
     const rh_pgbin *bin = rh_cluster_pgbin(ctx->cluster);
     if (!ver[0] || atoi(ver) == bin->major || ctx->res->pg_note)
         return;
-    ctx->res->pg_note = rh_xasprintf("the restored dump is from PostgreSQL %s (production); this rehearsal ran on %s "
-                                     "(--pg %d runs it on production's major)",
-                                     ver, bin->version, atoi(ver));
+    ctx->res->pg_note = rh_pgver_mismatch_note(ver, "the restored dump's header", "this rehearsal ran on", bin->version);
 }
 
 /* scale FILE | scale TABLE ROWS: fill the existing tables to that size, server-side (scale/fill.c). */

@@ -140,6 +140,15 @@ int rh_scale_parse(rh_scale *s, const char *json, const char *origin, rh_err *er
                    RH_SCALE_STATS_VERSION);
         goto out;
     }
+    json_object *num;
+    if (json_object_object_get_ex(root, "server_version_num", &num)) { /* optional: production's version */
+        long long v = 0;
+        if (get_int(root, "server_version_num", &v, origin, err) < 0)
+            goto out;
+        if (v >= 100000 && v < 1000000)
+            snprintf(s->server_version, sizeof s->server_version, "%lld.%lld", v / 10000, v % 10000);
+        /* 9.x (90624) numbers differently: left unknown */
+    }
     if (!json_object_object_get_ex(root, "tables", &tables) || !json_object_is_type(tables, json_type_array)) {
         rh_err_set(err, "%s: \"tables\": expected an array", origin);
         goto out;

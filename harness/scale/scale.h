@@ -40,6 +40,7 @@ typedef struct rh_scale_table {
 typedef struct rh_scale {
     rh_scale_table *tables;
     size_t ntables;
+    char server_version[16]; /* production's PostgreSQL ("15.18", from server_version_num); "" if unknown */
 } rh_scale;
 
 /* The read-only statistics query `rehearse stats` prints (works on PostgreSQL 14 to 18). */

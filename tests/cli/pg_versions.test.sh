@@ -7,7 +7,8 @@ set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d /tmp/rh-pgver.XXXXXX)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+kept=
+trap '[ -n "$kept" ] && "$REHEARSE_BIN" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 unset REHEARSE_PG
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -46,12 +47,12 @@ SQL
 expect query "select count(*) from t" = 0
 SCN
 out=$("$REHEARSE_BIN" run --no-color --pg 15 dump.scenario 2>&1); rc=$?
-[ $rc -eq 0 ] && grep -q "note: the restored dump is from PostgreSQL 14.9 (production); this rehearsal ran on 15\.[0-9]* (--pg 14" <<<"$out" ||
+[ $rc -eq 0 ] && grep -q "note: production runs PostgreSQL 14.9 (the restored dump's header); this rehearsal ran on 15\.[0-9]*: --pg 14 rehearses" <<<"$out" ||
     fail "no mismatch note: exit $rc: $out"
-"$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>/dev/null | grep -q '"postgres_note": *"the restored dump is from PostgreSQL 14.9' ||
+"$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>/dev/null | grep -q '"postgres_note": *"production runs PostgreSQL 14.9' ||
     fail "json: no postgres_note: $("$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>&1)"
-"$REHEARSE_BIN" run --pg 15 --format tap dump.scenario 2>/dev/null | grep -q '^# note: the restored dump is from PostgreSQL 14.9' || fail "tap: no note"
-"$REHEARSE_BIN" run --pg 15 --format junit dump.scenario 2>/dev/null | grep -q 'note: the restored dump is from PostgreSQL 14.9' || fail "junit: no note"
+"$REHEARSE_BIN" run --pg 15 --format tap dump.scenario 2>/dev/null | grep -q '^# note: production runs PostgreSQL 14.9' || fail "tap: no note"
+"$REHEARSE_BIN" run --pg 15 --format junit dump.scenario 2>/dev/null | grep -q 'note: production runs PostgreSQL 14.9' || fail "junit: no note"
 out=$("$REHEARSE_BIN" run --no-color --pg 14 dump.scenario 2>&1)
 grep -q "note:" <<<"$out" && fail "a note on the dump's own major: $out"
 
@@ -70,6 +71,21 @@ sed -i 's/^postgres 14$/postgres 63/' pin.scenario
 out=$("$REHEARSE_BIN" run --no-color pin.scenario 2>&1); rc=$?
 [ $rc -ne 0 ] && grep -q "cannot find PostgreSQL 63 (asked by the scenario's \`postgres 63\` (pin.scenario:2))" <<<"$out" &&
     grep -q "rehearse pg install 63" <<<"$out" || fail "postgres 63: exit $rc: $out"
+
+# SHOW server_version of --database-url against --pg / REHEARSE_PG: the same note, on stderr
+out=$("$REHEARSE_BIN" deploy --migrations-dir migs --pg 14 --keep 2>&1)
+url=$(grep -o "postgresql://[^ ]*" <<<"$out" | head -1)
+kept=$(grep -o 'clusters --stop [^`]*' <<<"$out" | cut -d' ' -f3)
+[ -n "$url" ] && [ -n "$kept" ] || fail "deploy --keep: no url: $out"
+out=$("$REHEARSE_BIN" status --migrations-dir migs --database-url "$url" --pg 15 2>&1)
+grep -q "^rehearse: note: production runs PostgreSQL 14\.[0-9]* (SHOW server_version of --database-url); --pg asks for 15: --pg 14 rehearses on production's major" <<<"$out" ||
+    fail "--database-url on 14, --pg 15: no note: $out"
+out=$(REHEARSE_PG=15 "$REHEARSE_BIN" status --migrations-dir migs --database-url "$url" 2>&1)
+grep -q "note: production runs PostgreSQL 14\.[0-9]* (SHOW server_version of --database-url); REHEARSE_PG asks for 15" <<<"$out" ||
+    fail "--database-url on 14, REHEARSE_PG=15: no note: $out"
+out=$(REHEARSE_PG=14 "$REHEARSE_BIN" status --migrations-dir migs --database-url "$url" 2>&1)
+grep -q "note: production runs" <<<"$out" && fail "a note on the same major: $out"
+"$REHEARSE_BIN" clusters --stop "$kept" >/dev/null && kept=
 
 out=$("$REHEARSE_BIN" run --no-color --pg 15,63 v.scenario 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "^PASS" <<<"$out" ||
@@ -117,6 +133,13 @@ assert any(r["ruleId"] == "differs-across-versions" for r in run["results"]), ru
 PY
 "$REHEARSE_BIN" check --base main --pg 14,15 --format html --output "$work/c.html" >/dev/null 2>&1
 grep -q '<p id="postgres">PostgreSQL 14\.[0-9]* (--pg 14): failed' "$work/c.html" || fail "check html: no versions"
+# check --scale: production's version from the statistics (server_version_num) against the check's
+printf '{"rehearse_stats":1,"server_version_num":140009,"tables":[{"schema":"public","name":"User","rows":10,"table_bytes":8192,"index_bytes":8192,"dead_tuples":0,"columns":[]}]}' > "$work/stats.json"
+out=$("$REHEARSE_BIN" check --no-color --base main --pg 15 --scale "$work/stats.json" 2>&1)
+grep -q "warning \[a postgres-version-differs\] production runs PostgreSQL 14.9 (--scale's statistics); this check ran on 15\.[0-9]*: --pg 14 rehearses on production's major" <<<"$out" ||
+    fail "check --scale (14.9) on 15: no warning: $out"
+out=$("$REHEARSE_BIN" check --no-color --base main --pg 14 --scale "$work/stats.json" 2>&1)
+grep -q "postgres-version-differs" <<<"$out" && fail "check --scale (14.9) on 14: a warning: $out"
 out=$("$REHEARSE_BIN" check --no-color --base main --pg 15,63 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "clean deploy" <<<"$out" ||
     fail "check --pg 15,63: exit $rc: $out"
