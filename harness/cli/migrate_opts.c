@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
+#include "scale/scale.h"
 #include "util/pgurl.h"
 #include "source/loader.h"
 
@@ -24,6 +25,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"rolled-back", required_argument, NULL, 'B'},    {"help", no_argument, NULL, 'h'},
         {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
         {"tool", required_argument, NULL, 'T'},           {"migrate-command", required_argument, NULL, 'C'},
+        {"scale", required_argument, NULL, 's'},          {"rows", required_argument, NULL, 'w'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
@@ -44,6 +46,12 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'C': o->migrate_command = optarg; break;
         case 'b': o->pg_bin = optarg; break;
         case 'G': o->pg_version = optarg; break;
+        case 's': o->scale_file = optarg; break;
+        case 'w':
+            if (o->nrows == sizeof o->rows / sizeof *o->rows)
+                return rh_cli_usage_error(o->cmd, "at most 64 --rows (use --scale FILE for more tables)");
+            o->rows[o->nrows++] = optarg;
+            break;
         case 'A':
         case 'B':
             if (!with_resolve)
@@ -71,6 +79,13 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         return rh_cli_usage_error(o->cmd, "--keep is for the throwaway cluster; --database-url is yours already");
     if (o->superuser && o->database_url)
         return rh_cli_usage_error(o->cmd, "--superuser is for the throwaway cluster; --database-url says who connects");
+    if ((o->scale_file || o->nrows) && strcmp(o->cmd, "deploy") != 0)
+        return rh_cli_usage_error(o->cmd, "--scale and --rows are for deploy");
+    if ((o->scale_file || o->nrows) && o->database_url)
+        return rh_cli_usage_error(o->cmd, "--scale and --rows fill tables with generated rows: the throwaway cluster "
+                                          "only, never --database-url");
+    if ((o->scale_file || o->nrows) && o->migrate_command)
+        return rh_cli_usage_error(o->cmd, "--scale and --rows work with rehearse's own deploy, not --migrate-command");
     if (o->migrate_command && strcmp(o->cmd, "deploy") != 0)
         return rh_cli_usage_error(o->cmd, "--migrate-command is for deploy");
     if (o->migrate_command && o->tool_name)
@@ -112,6 +127,9 @@ void rh_migrate_help_common(FILE *f)
             "fidelity:\n"
             "  --tool NAME              the migration tool whose deploy to rehearse (default: detected\n"
             "                           from the folder's files, else the first registered tool)\n"
+            "  --scale FILE             deploy, throwaway cluster: before each migration, fill the tables that\n"
+            "                           exist to production's size (the JSON of `rehearse stats`; docs/scale.md)\n"
+            "  --rows TABLE=N           the same for one table, a guess (repeatable; k, M, G)\n"
             "  --migrate-command CMD    deploy: run CMD (through /bin/sh -c) in a temporary copy of the\n"
             "                           migrations folder, with DATABASE_URL and PG* set to the database\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
@@ -312,6 +330,49 @@ int rh_migrate_finish(rh_migrate_opts *o)
     return rc;
 }
 
+/*
+ * deploy --scale/--rows: before each migration is sent, the tables that exist by then (made by the
+ * migrations before it) are filled to production's size on a connection of their own, so every
+ * migration runs on tables of that size, as production's next deploy would.
+ */
+typedef struct scale_hook {
+    rh_cluster *cluster;
+    const rh_scale *scale;
+    long long filled;
+} scale_hook;
+
+static int fill_before(void *data, const char *name, size_t index, int backend_pid)
+{
+    (void)index;
+    (void)backend_pid;
+    scale_hook *h = data;
+    rh_err err;
+    PGconn *c = rh_cluster_connect(h->cluster, NULL, &err);
+    if (!c) {
+        rh_cli_errorf("rehearse deploy: --scale: %s\n", err.msg);
+        return 1;
+    }
+    rh_scale_fill_result fill = {0};
+    int rc = rh_scale_fill(c, h->scale, &fill, &err);
+    PQfinish(c);
+    if (rc < 0) {
+        rh_cli_errorf("rehearse deploy: --scale before %s: %s\n", name, err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < fill.n; i++) {
+        const rh_scale_filled *f = &fill.tables[i];
+        if (f->inserted > 0)
+            rh_cli_errorf("rehearse: note: filled %s.%s with %lld row(s) before %s (--scale/--rows)\n", f->schema, f->name,
+                          f->inserted, name);
+        if (f->note)
+            rh_cli_errorf("rehearse: note: table %s.%s: %lld of %lld rows: %s\n", f->schema, f->name,
+                          f->before + f->inserted, f->target, f->note);
+    }
+    h->filled += fill.rows;
+    rh_scale_fill_result_free(&fill);
+    return 0;
+}
+
 /* parse, --help, set up, the command's one engine call, print as Prisma would, clean up */
 int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void), rh_migrate_run_fn run)
 {
@@ -328,6 +389,21 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         return rc;
     }
     rh_engine_opts eo = {.profile = &o.profile};
+    rh_scale scale = {0};
+    scale_hook hook = {.cluster = o.cluster, .scale = &scale};
+    if (o.scale_file || o.nrows) {
+        rh_err serr;
+        int bad = o.scale_file && rh_scale_load(&scale, o.scale_file, &serr) < 0;
+        for (size_t i = 0; i < o.nrows && !bad; i++)
+            bad = rh_scale_add_rows(&scale, o.rows[i], &serr) < 0;
+        if (bad) {
+            rh_scale_free(&scale);
+            rh_migrate_finish(&o);
+            return rh_cli_usage_error(o.cmd, "%s", serr.msg);
+        }
+        eo.before_migration = fill_before;
+        eo.hook_data = &hook;
+    }
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
@@ -342,6 +418,7 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);
     rh_engine_result_free(&res);
+    rh_scale_free(&scale);
     /* a cluster that could not be cleaned up (or a lost watchdog) turns success into a setup error */
     if (rh_migrate_finish(&o) < 0 && rc == RH_EXIT_OK)
         rc = RH_EXIT_USAGE;

@@ -32,6 +32,9 @@ typedef struct rh_migrate_opts {
     const char *rolled_back;     /* resolve --rolled-back NAME */
     const char *tool_name;       /* --tool NAME */
     const char *migrate_command; /* --migrate-command CMD (deploy) */
+    const char *scale_file;      /* deploy --scale FILE */
+    const char *rows[64];        /* deploy --rows TABLE=N (applied after --scale) */
+    size_t nrows;
     int help;
 
     /* filled by rh_migrate_setup */

@@ -411,6 +411,56 @@ static void test_cli_prints_the_query(void **state)
     free(errout);
 }
 
+/*
+ * deploy --scale: before each migration the tables that exist are filled to production's size, so a
+ * unique index over a column with 10 distinct values in 3000 rows fails as production's would
+ * (P3018, 23505, the colliding key); without --scale the same folder deploys. Only the throwaway
+ * cluster is filled: --database-url with --scale, and --scale on status, are usage errors.
+ */
+static void test_deploy_scale(void **state)
+{
+    (void)state;
+    const char *dir = rh_test_tmpdir();
+    char *m1 = rh_xasprintf("%s/m/20250101000000_init/migration.sql", dir);
+    char *m2 = rh_xasprintf("%s/m/20250102000000_uniq/migration.sql", dir);
+    char *stats = rh_xasprintf("%s/stats.json", dir);
+    char *migs = rh_xasprintf("%s/m", dir);
+    rh_test_write_file(m1, "CREATE TABLE \"Item\" (id serial PRIMARY KEY, code text NOT NULL);\n");
+    rh_test_write_file(m2, "CREATE UNIQUE INDEX \"Item_code_key\" ON \"Item\"(code);\n");
+    rh_test_write_file(stats, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": \"Item\", "
+                              "\"rows\": 3000, \"table_bytes\": 0, \"index_bytes\": 0, \"dead_tuples\": 0, "
+                              "\"columns\": [{\"name\": \"code\", \"null_frac\": 0, \"n_distinct\": 10, \"avg_width\": 8}]}]}\n");
+    char *out = NULL, *errout = NULL;
+    char *plain[] = {REHEARSE_BIN, "deploy", "--migrations-dir", migs, NULL};
+    assert_int_equal(rh_test_run(plain, NULL, &out, &errout), 0);
+    free(out);
+    free(errout);
+    char *scaled[] = {REHEARSE_BIN, "deploy", "--migrations-dir", migs, "--scale", stats, NULL};
+    int rc = rh_test_run(scaled, NULL, &out, &errout);
+    if (rc != 1)
+        fprintf(stderr, "%s\n%s\n", out, errout);
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(errout, "filled public.Item with 3000 row(s) before 20250102000000_uniq"));
+    assert_non_null(strstr(errout, "P3018"));
+    assert_non_null(strstr(errout, "23505"));
+    assert_non_null(strstr(errout, "is duplicated"));
+    free(out);
+    free(errout);
+    char *remote[] = {REHEARSE_BIN, "deploy", "--migrations-dir", migs, "--rows", "Item=10",
+                      "--database-url", "postgresql://u@localhost/db", NULL};
+    assert_int_equal(rh_test_run(remote, NULL, NULL, &errout), 2);
+    assert_non_null(strstr(errout, "never --database-url"));
+    free(errout);
+    char *status[] = {REHEARSE_BIN, "status", "--migrations-dir", migs, "--rows", "Item=10", NULL};
+    assert_int_equal(rh_test_run(status, NULL, NULL, &errout), 2);
+    assert_non_null(strstr(errout, "--scale and --rows are for deploy"));
+    free(errout);
+    free(m1);
+    free(m2);
+    free(stats);
+    free(migs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -422,6 +472,7 @@ int main(void)
         cmocka_unit_test(test_fill_respects_constraints),
         cmocka_unit_test(test_fill_leaves_the_tools_ledger_alone),
         cmocka_unit_test(test_measure_blocks),
+        cmocka_unit_test(test_deploy_scale),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
