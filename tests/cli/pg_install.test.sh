@@ -64,7 +64,25 @@ REHEARSE_PG=$ver "$REHEARSE_BIN" deploy --migrations-dir "$REHEARSE_SOURCE_DIR/e
     fail "REHEARSE_PG=$ver"
 
 # a half-installed entry is named, with the fix
-rm "$work/pg/$ver/REHEARSE_PG_INSTALL"
+mv "$work/pg/$ver/REHEARSE_PG_INSTALL" "$work/marker"
 out=$("$REHEARSE_BIN" deploy --pg "$ver" --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "half-installed .*rehearse pg install --force $ver" <<<"$out" || fail "half-installed: exit $rc: $out"
+
+# a damaged entry (marked, but its postgres does not run: a library gone): every command that starts a
+# cluster says what was tried and the fix, exits 2, and leaves no cluster running
+mv "$work/marker" "$work/pg/$ver/REHEARSE_PG_INSTALL"
+cp "$work/pg/$ver/bin/postgres" "$work/postgres.good"
+printf '#!/bin/sh\necho "error while loading shared libraries: libicuuc.so.60" >&2\nexit 127\n' > "$work/pg/$ver/bin/postgres"
+for cmd in "deploy --migrations-dir $REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" \
+           "check --repo $REHEARSE_SOURCE_DIR --base HEAD --migrations examples/basic/prisma/migrations" \
+           "bench cluster --runs 1"; do
+    out=$("$REHEARSE_BIN" $cmd --pg "$ver" 2>&1); rc=$?
+    [ $rc -eq 2 ] || fail "damaged install, $cmd: exit $rc: $out"
+    grep -q "cannot find PostgreSQL $ver (asked by --pg). Tried:" <<<"$out" &&
+        grep -q "$work/pg/$ver/bin/postgres --version failed (exit 127): error while loading shared libraries" <<<"$out" &&
+        grep -q "a damaged install: \`rehearse pg install --force $ver\` replaces it" <<<"$out" ||
+        fail "damaged install, $cmd: not said: $out"
+    "$REHEARSE_BIN" clusters | grep -q "^no clusters" || fail "damaged install, $cmd: left $("$REHEARSE_BIN" clusters)"
+done
+cp "$work/postgres.good" "$work/pg/$ver/bin/postgres"
 echo "pg_install: ok"

@@ -249,7 +249,7 @@ static void scenario_clean_rev_uses_the_revisions_profile(void **state)
     free(text);
 }
 
-/* deploy --rev prints the same profile source as the loader gives every other command. */
+/* deploy/status --rev print the same profile line as check and run (the loader's source), verified or not. */
 static void deploy_rev_names_the_same_profile(void **state)
 {
     (void)state;
@@ -259,7 +259,14 @@ static void deploy_rev_names_the_same_profile(void **state)
     const char *applying = strstr(out, "Applying migration `" BYTES_FIRST "`");
     assert_non_null(applying);
     assert_non_null(strstr(applying, "Applying migration `" ICU_FIRST "`"));
-    assert_non_null(strstr(err, "the Prisma 6.5.0 profile (detected: package.json devDependencies.prisma 6.5.0 at v1 ("));
+    assert_non_null(strstr(err, "rehearse: Prisma 6.5.0 profile, from package.json devDependencies.prisma 6.5.0 at v1 ("));
+    free(out);
+    free(err);
+    /* a verified profile is said too (issue 11: deploy, status and resolve always print theirs) */
+    char *argv2[] = {REHEARSE_BIN, "status", "--repo", repo->path, "--rev", "v2", NULL};
+    rh_test_run(argv2, NULL, &out, &err);
+    assert_non_null(strstr(err, "rehearse: Prisma 6.19.3 profile, from package.json devDependencies.prisma 6.19.3 at v2 ("));
+    assert_non_null(strstr(err, "verified against the real Prisma CLI\n"));
     free(out);
     free(err);
 }
