@@ -172,6 +172,7 @@ typedef struct rh_check_opts {
     double max_block_ms, max_write_block_ms, max_read_block_ms;
     long long fill_max;         /* --fill-max N: fill each table to at most N rows (0: production's count); the
                                    waits of work linear in rows are then also estimated at production's count */
+    int no_cache;               /* --no-cache: neither use nor publish deployed states (check/state.c) */
 } rh_check_opts;
 
 /* `check --pg 14,17`: how the check went on one of the versions. */
@@ -222,6 +223,8 @@ typedef struct rh_check_result {
     rh_scale_fill_result fill;  /* what the filler did, table by table */
     double max_block_ms, max_read_block_ms, max_write_block_ms; /* the gate's limits as given (0: none) */
     long long fill_max;         /* --fill-max as given (0: none) */
+    size_t cached;              /* base migrations the cluster started with, from the state cache (0: none) */
+    int cache_published;        /* base's state was published to the cache at the end */
     double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
 } rh_check_result;
 

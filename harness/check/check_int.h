@@ -7,7 +7,9 @@
 #include <libpq-fe.h>
 
 #include "check/check.h"
+#include "cluster/cluster.h"
 #include "migrations/migset.h"
+#include "migrations/profile.h"
 
 /* Append a finding; file/migration/detail may be NULL. Returns it for further fields. */
 rh_check_finding *rh_check_add(rh_check_result *r, rh_check_level level, char step, const char *code,
@@ -33,5 +35,40 @@ void rh_check_add_block_findings(rh_check_result *r);
 /* Production's row count for each measured wait, and an estimate at it where the wait was spent on work
    linear in rows (a rewrite, a scan, an index build) and production has more rows than were measured. */
 void rh_check_estimate(rh_check_result *r, const rh_scale *production);
+
+/* The databases of a check's cluster: one per path. */
+#define DB_CLEAN "rehearse_check_clean"
+#define DB_UPGRADE "rehearse_check_upgrade"
+#define DB_PROBE "rehearse_check_locks"
+
+/*
+ * The deployed-state cache in a check (state.c): base's state (the longest cached prefix of its
+ * migrations) in all three databases, so that a warm check starts its cluster from it and deploys
+ * only the rest; a cold one publishes base's state at the end.
+ */
+typedef struct rh_check_cache {
+    int on;                 /* the cache is used (not --no-cache, not --keep, REHEARSE_NO_CACHE unset) */
+    char (*ka)[65];         /* keys of base's prefixes, [0 .. na] */
+    char (*kb)[65];         /* keys of head's prefixes, [0 .. nb] */
+    size_t na, nb;
+    size_t common;          /* leading migrations base and head share (same names, bytes, order) */
+    size_t cached;          /* base migrations the cluster starts with (0: a miss) */
+    char *entry;            /* the cache entry started from */
+    int saving;             /* copies of base's state were made, to publish at the end */
+    char *fingerprint;      /* the cluster's global catalogs before any migration ran (state.c) */
+} rh_check_cache;
+
+/* Keys and lookup, before the cluster starts (copts->state is set on a hit). */
+void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
+                         const rh_migset *head, rh_cluster_opts *copts);
+/* After the start: the databases a miss creates empty; on a hit, the clean one emptied if head does not
+   start with the cached migrations. *clean_resumed: how many of head's migrations (a) starts with. */
+int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, size_t *clean_resumed, rh_err *err);
+/* After base deployed on `upgrade` (exit 0, not recovered): on a miss, copy its state for publishing
+   when its session left nothing behind. Closes *upgrade (the caller reopens it). */
+int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrade, rh_err *err);
+/* At the end, every connection closed: publish the copies (the server stops). A failure is said, not fatal. */
+int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_cluster_opts *copts, const char *base_label);
+void rh_check_cache_free(rh_check_cache *cc);
 
 #endif

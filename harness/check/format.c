@@ -272,6 +272,8 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                   rh_check_count(r, RH_CHECK_NOTICE) - rh_check_count(r, RH_CHECK_WARNING), r->ms_total / 1000.0);
     if (r->superuser)
         rh_buf_puts(out, "migrations ran as the cluster's superuser (--superuser)\n");
+    if (r->cached)
+        rh_buf_printf(out, "base's first %zu migration(s) came from the state cache (--no-cache: deploy them)\n", r->cached);
     if (r->kept)
         rh_report_term_printf(out, "cluster kept: %s\n", r->kept);
 }
@@ -512,6 +514,11 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(counts, "warning", json_object_new_int64((int64_t)(w - e)));
     json_object_object_add(counts, "notice", json_object_new_int64((int64_t)(n - w)));
     json_object_object_add(root, "counts", counts);
+    /* the deployed-state cache (docs/state-cache.md): how much of base came from it, whether base was kept */
+    json_object *cache = json_object_new_object();
+    json_object_object_add(cache, "base_migrations_cached", json_object_new_int64((int64_t)r->cached));
+    json_object_object_add(cache, "published", json_object_new_boolean(r->cache_published));
+    json_object_object_add(root, "cache", cache);
     json_object *ms = json_object_new_object();
     json_object_object_add(ms, "total", json_object_new_double(r->ms_total));
     json_object_object_add(ms, "history", json_object_new_double(r->ms_history));

@@ -25,9 +25,6 @@
 #include "util/buf.h"
 #include "util/fs.h"
 
-#define DB_CLEAN "rehearse_check_clean"
-#define DB_UPGRADE "rehearse_check_upgrade"
-#define DB_PROBE "rehearse_check_locks"
 
 static double now_ms(void)
 {
@@ -780,6 +777,9 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     pthread_t clean_tid;
     clean_job job;
     memset(&job, 0, sizeof job);
+    rh_cluster_opts copts = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
+    rh_check_cache cc;
+    memset(&cc, 0, sizeof cc);
 
     if (rh_git_open(&repo, repo_path, err) < 0)
         goto out;
@@ -809,10 +809,11 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     out->ms_history = now_ms() - t0;
 
-    /* one cluster, a database per path */
+    /* one cluster, a database per path; from base's cached state when there is one */
     double tc = now_ms();
-    rh_cluster_opts copts = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
     out->superuser = o->superuser;
+    rh_check_cache_find(&cc, !o->no_cache && !o->keep, &h.profile, o->superuser, &h.a, &h.b, &copts);
+    out->cached = cc.cached;
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;
     out->postgres = rh_xstrdup(rh_cluster_pgbin(cluster)->version);
@@ -824,11 +825,13 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     free(pg_note);
     out->ms_cluster = now_ms() - tc;
     rh_engine_opts eopts = {.profile = &h.profile};
+    rh_engine_opts eopts_base = eopts, eopts_clean = eopts;
+    eopts_base.resumed = cc.cached;
 
     /* (a) clean deploy of head, in a thread while (b) runs */
-    if (rh_cluster_create_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_UPGRADE, err) < 0)
+    if (rh_check_cache_databases(&cc, cluster, &eopts_clean.resumed, err) < 0)
         goto out;
-    job = (clean_job){.cluster = cluster, .set = &h.b, .eopts = &eopts, .res = &rclean};
+    job = (clean_job){.cluster = cluster, .set = &h.b, .eopts = &eopts_clean, .res = &rclean};
     if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
         rh_err_set(err, "cannot start a thread for the clean deploy");
         goto out;
@@ -839,7 +842,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     double tb = now_ms();
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
-    if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.a, NULL, &eopts, &rbase, err) < 0) {
+    if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.a, NULL, &eopts_base, &rbase, err) < 0) {
         rh_err_prefix(err, "deploy of base %s", out->base.label);
         goto out;
     }
@@ -859,6 +862,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         free(what);
         free(detail);
     }
+    /* base's state, for the cache (a new connection afterwards, as production's next process has) */
+    if (out->base_ok && cc.on &&
+        (rh_check_cache_copy(&cc, cluster, &upgrade, err) < 0 || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err))))
+        goto out;
     /* what head's deploy runs: everything of head that production has not applied */
     out->pending = rh_xcalloc(h.b.n ? h.b.n : 1, sizeof *out->pending);
     for (size_t i = 0; i < h.b.n; i++)
@@ -881,7 +888,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
     PQfinish(upgrade);
     upgrade = NULL;
-    if ((probe && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+    /* a cached state's probe database already holds base's state, unless the path added to it */
+    int probe_ready = cc.cached == h.a.n && out->base_ok && !out->recovered && !o->seed_file && !o->scale;
+    if (probe && cc.cached && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
+        goto out;
+    if ((probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) ||
+        !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     if (on_path) {
         if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.b, NULL, &eopts, &rup, err) < 0) {
@@ -963,6 +975,8 @@ out:
             rh_cluster_keep(cluster);
         } else {
             double ts = now_ms();
+            if (rc == 0 && cc.saving)
+                out->cache_published = rh_check_cache_publish(&cc, cluster, &copts, out->base.label) == 0;
             rh_err e2;
             /* the verdict stands, but a cluster left behind or a lost watchdog is the run's error too */
             if (rh_cluster_stop(cluster, &e2) < 0) {
@@ -972,6 +986,7 @@ out:
             out->ms_stop = now_ms() - ts;
         }
     }
+    rh_check_cache_free(&cc);
     rh_catalog_free(job.cat);
     rh_engine_result_free(&rclean);
     rh_engine_result_free(&rup);

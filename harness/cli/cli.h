@@ -28,6 +28,7 @@ int rh_cmd_plan(int argc, char **argv);
 int rh_cmd_pg(int argc, char **argv);
 int rh_cmd_stats(int argc, char **argv);
 int rh_cmd_report(int argc, char **argv);
+int rh_cmd_cache(int argc, char **argv);
 
 /* Print "rehearse CMD: message" to stderr and return RH_EXIT_USAGE. */
 int rh_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

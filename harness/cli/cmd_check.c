@@ -61,6 +61,8 @@ static void help(FILE *f)
             "  --max-write-block DUR, --max-read-block DUR  the same for writes / reads only (overrides\n"
             "                        --max-block for them)\n"
             "  --keep                leave the cluster running and print how to connect\n"
+            "  --no-cache            deploy base in full: neither start from nor publish a cached state of it\n"
+            "                        (also REHEARSE_NO_CACHE=1; the cache is REHEARSE_CACHE_DIR, see `rehearse cache`)\n"
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
@@ -72,7 +74,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_NOCACHE, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -94,6 +96,7 @@ int rh_cmd_check(int argc, char **argv)
         {"max-write-block", required_argument, NULL, O_MAXWRITE},
         {"max-read-block", required_argument, NULL, O_MAXREAD},
         {"keep", no_argument, NULL, O_KEEP},
+        {"no-cache", no_argument, NULL, O_NOCACHE},
         {"superuser", no_argument, NULL, O_SUPERUSER},
         {"pg-bin", required_argument, NULL, O_PGBIN},
         {"pg", required_argument, NULL, O_PGVER},
@@ -154,6 +157,7 @@ int rh_cmd_check(int argc, char **argv)
                 return rh_cli_usage_error("check", "--fill-max takes a row count such as 100000 or 1M, not '%s'", optarg);
             break;
         case O_KEEP: o.keep = 1; break;
+        case O_NOCACHE: o.no_cache = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
         case O_PGBIN: o.pg_bin = optarg; break;
         case O_PGVER: o.pg_version = optarg; break;

@@ -27,6 +27,7 @@
 #pragma weak rh_cmd_pg
 #pragma weak rh_cmd_stats
 #pragma weak rh_cmd_report
+#pragma weak rh_cmd_cache
 
 typedef struct command {
     const char *name;
@@ -45,6 +46,7 @@ static const command commands[] = {
     {"diff", rh_cmd_diff, "compare two catalogs (snapshot files, databases, revisions)"},
     {"check", rh_cmd_check, "the pull-request gate: clean deploy, upgrade path, hazards"},
     {"clusters", rh_cmd_clusters, "list kept clusters, stop them, reap leftovers"},
+    {"cache", rh_cmd_cache, "deployed states kept for reuse: list | prune | clear"},
     {"bench", rh_cmd_bench, "benchmarks: cluster | deploy | git | catalog | check | scale | scenarios"},
     {"pg", rh_cmd_pg, "PostgreSQL versions: install MAJOR[.MINOR] | list"},
     {"stats", rh_cmd_stats, "print the read-only query that measures production's tables (for --scale)"},

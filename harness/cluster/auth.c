@@ -94,7 +94,7 @@ static int add_password(PGconn *conn, rh_buf *sql, const char *password, rh_err 
 }
 
 int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char *admin_pw, const char *user,
-                  const char *user_pw, rh_err *err)
+                  const char *user_pw, int user_exists, rh_err *err)
 {
     PGconn *conn = PQconnectdb(bootstrap_conninfo);
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -109,7 +109,10 @@ int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char 
     int rc = add_password(conn, &sql, admin_pw, err);
     if (rc == 0 && user) {
         char *u = PQescapeIdentifier(conn, user, strlen(user));
-        rh_buf_printf(&sql, "CREATE ROLE %s LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS", u);
+        if (user_exists) /* a deployed state's: the same role, which owns what its migrations made */
+            rh_buf_printf(&sql, "ALTER ROLE %s", u);
+        else
+            rh_buf_printf(&sql, "CREATE ROLE %s LOGIN CREATEDB NOSUPERUSER NOCREATEROLE NOREPLICATION NOBYPASSRLS", u);
         rc = add_password(conn, &sql, user_pw, err);
         /* the database a migration tool's commands connect to by default belongs to the migration role */
         rh_buf_printf(&sql, "ALTER DATABASE postgres OWNER TO %s;\n", u);

@@ -332,6 +332,36 @@ static const rh_pgbin *cached_pgbin(const char *override, const char *want, cons
     return &bin;
 }
 
+const rh_pgbin *rh_cluster_pgbin_for(const rh_cluster_opts *opts, rh_err *err)
+{
+    return cached_pgbin(opts ? opts->pg_bin : NULL, opts ? opts->pg_version : NULL, opts ? opts->pg_version_from : NULL,
+                        err);
+}
+
+/* The data directory a cluster starts from: a deployed state's (under the states' shared lock) or the template's. */
+static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *entry, rh_err *err)
+{
+    int lk = -1;
+    if (opts && opts->state) {
+        if ((lk = rh_state_lock_shared(opts, err)) < 0)
+            return -1;
+        char *m = rh_xasprintf("%s/REHEARSE_STATE", entry);
+        int there = rh_fs_exists(m);
+        free(m);
+        if (!there) { /* pruned between lookup and now */
+            close(lk);
+            return rh_err_set(err, "the cached state %s was removed before it could be used", entry);
+        }
+    }
+    char *tdata = rh_xasprintf("%s/data", entry);
+    int rc = rh_fs_copytree(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1, c->ra.active ? c->ra.gid : (gid_t)-1,
+                            err);
+    free(tdata);
+    if (lk >= 0)
+        close(lk);
+    return rc;
+}
+
 int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
 {
     *out = NULL;
@@ -339,8 +369,7 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     rh_cluster *c = rh_xcalloc(1, sizeof *c);
     long t0 = rh_now_us();
 
-    const rh_pgbin *bin = cached_pgbin(opts ? opts->pg_bin : NULL, opts ? opts->pg_version : NULL,
-                                        opts ? opts->pg_version_from : NULL, err);
+    const rh_pgbin *bin = rh_cluster_pgbin_for(opts, err);
     if (!bin) {
         cluster_free(c);
         return -1;
@@ -367,7 +396,9 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         return -1;
     }
     char *template = NULL;
-    if (rh_template_ensure(&c->bin, opts, &template, err) < 0) {
+    if (opts && opts->state)
+        template = rh_xstrdup(opts->state);
+    else if (rh_template_ensure(&c->bin, opts, &template, err) < 0) {
         cluster_free(c);
         return -1;
     }
@@ -423,12 +454,8 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     if (c->ra.active && chown(c->dir, c->ra.uid, c->ra.gid) < 0)
         rc = rh_err_errno(err, "cannot give %s to %s", c->dir, c->ra.name);
     long tc = rh_now_us();
-    if (rc == 0) {
-        char *tdata = rh_xasprintf("%s/data", template);
-        rc = rh_fs_copytree(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
-                            c->ra.active ? c->ra.gid : (gid_t)-1, err);
-        free(tdata);
-    }
+    if (rc == 0)
+        rc = copy_data(c, opts, template, err);
     c->timing.copy_us = rh_now_us() - tc;
     c->template = template;
     if (rc == 0) {
@@ -441,9 +468,11 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         rc = rh_template_secret(c->template, secret, err);
         char *boot = rc == 0 ? conninfo_for(c, NULL, ADMIN, secret) : NULL;
         if (rc == 0)
-            rc = rh_auth_setup(boot, ADMIN, c->admin_pw, strcmp(c->user, ADMIN) ? c->user : NULL, c->user_pw, err);
+            rc = rh_auth_setup(boot, ADMIN, c->admin_pw, strcmp(c->user, ADMIN) ? c->user : NULL, c->user_pw,
+                               opts && opts->state, err);
         if (rc < 0)
-            rh_err_prefix(err, "cluster %s (a copy of the cached template %s)", c->id, c->template);
+            rh_err_prefix(err, "cluster %s (a copy of the cached %s %s)", c->id, opts && opts->state ? "state" : "template",
+                          c->template);
         free(boot);
         c->timing.auth_us = rh_now_us() - ta;
     }
@@ -477,6 +506,37 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err)
     cluster_free(c);
     return rc;
 }
+
+int rh_cluster_shutdown_clean(rh_cluster *c, rh_err *err)
+{
+    assert(c && c->pid > 0);
+    /* SIGINT is PostgreSQL's fast shutdown; c->pid is our own child */
+    kill(c->pid, SIGINT);
+    long deadline = rh_now_us() + 60L * 1000000L;
+    for (;;) {
+        int status;
+        pid_t w = waitpid(c->pid, &status, WNOHANG);
+        if (w == c->pid) {
+            c->pid = 0;
+            if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return rh_err_set(err, "the server of cluster %s did not shut down cleanly", c->id);
+            return 0;
+        }
+        if (w < 0 && errno != EINTR) {
+            c->pid = 0;
+            return rh_err_errno(err, "waiting for the server of cluster %s", c->id);
+        }
+        if (rh_now_us() > deadline) {
+            shutdown_server(c);
+            return rh_err_set(err, "the server of cluster %s did not shut down within 60 s", c->id);
+        }
+        struct timespec ts = {0, 1000000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+const char *rh_cluster_datadir(const rh_cluster *c) { return c->datadir; }
+const char *rh_cluster_admin_password(const rh_cluster *c) { return c->admin_pw; }
 
 int rh_cluster_open_to_any_client(rh_cluster *c, rh_err *err)
 {
@@ -547,14 +607,14 @@ int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err)
     return rh_cluster_copy_db(c, "template0", dbname, err);
 }
 
-int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_err *err)
+static int copy_db_owned(rh_cluster *c, const char *from, const char *dbname, const char *owner_role, rh_err *err)
 {
     PGconn *conn = rh_cluster_connect_admin(c, NULL, err);
     if (!conn)
         return -1;
     char *ident = PQescapeIdentifier(conn, dbname, strlen(dbname));
     char *tmpl = PQescapeIdentifier(conn, from, strlen(from));
-    char *owner = PQescapeIdentifier(conn, c->user, strlen(c->user));
+    char *owner = PQescapeIdentifier(conn, owner_role, strlen(owner_role));
     char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s", ident, tmpl, owner);
     PQfreemem(ident);
     PQfreemem(tmpl);
@@ -567,6 +627,83 @@ int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_e
     PQclear(r);
     free(sql);
     PQfinish(conn);
+    return rc;
+}
+
+int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_err *err)
+{
+    return copy_db_owned(c, from, dbname, c->user, err);
+}
+
+int rh_cluster_copy_db_private(rh_cluster *c, const char *from, const char *dbname, rh_err *err)
+{
+    return copy_db_owned(c, from, dbname, ADMIN, err);
+}
+
+/* One statement on the superuser's connection to "postgres"; what names the databases in errors. */
+static int admin_exec(rh_cluster *c, const char *sql, const char *what, rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect_admin(c, NULL, err);
+    if (!conn)
+        return -1;
+    PGresult *r = PQexec(conn, sql);
+    int rc = 0;
+    if (PQresultStatus(r) != PGRES_COMMAND_OK)
+        rc = rh_err_set(err, "cannot %s in cluster %s: %s", what, c->id, PQresultErrorMessage(r));
+    PQclear(r);
+    PQfinish(conn);
+    return rc;
+}
+
+int rh_cluster_drop_db(rh_cluster *c, const char *dbname, rh_err *err)
+{
+    PGconn *q = rh_cluster_connect_admin(c, NULL, err); /* only for quoting */
+    if (!q)
+        return -1;
+    char *ident = PQescapeIdentifier(q, dbname, strlen(dbname));
+    PQfinish(q);
+    char *sql = rh_xasprintf("DROP DATABASE IF EXISTS %s WITH (FORCE)", ident);
+    char *what = rh_xasprintf("drop database %s", dbname);
+    int rc = admin_exec(c, sql, what, err);
+    PQfreemem(ident);
+    free(sql);
+    free(what);
+    return rc;
+}
+
+int rh_cluster_hand_over_db(rh_cluster *c, const char *dbname, rh_err *err)
+{
+    PGconn *q = rh_cluster_connect_admin(c, NULL, err);
+    if (!q)
+        return -1;
+    char *a = PQescapeIdentifier(q, dbname, strlen(dbname));
+    char *b = PQescapeIdentifier(q, c->user, strlen(c->user));
+    PQfinish(q);
+    char *sql = rh_xasprintf("ALTER DATABASE %s OWNER TO %s", a, b);
+    char *what = rh_xasprintf("give database %s to %s", dbname, c->user);
+    int rc = admin_exec(c, sql, what, err);
+    PQfreemem(a);
+    PQfreemem(b);
+    free(sql);
+    free(what);
+    return rc;
+}
+
+int rh_cluster_rename_db(rh_cluster *c, const char *from, const char *to, rh_err *err)
+{
+    PGconn *q = rh_cluster_connect_admin(c, NULL, err);
+    if (!q)
+        return -1;
+    char *a = PQescapeIdentifier(q, from, strlen(from));
+    char *b = PQescapeIdentifier(q, to, strlen(to));
+    PQfinish(q);
+    char *sql = rh_xasprintf("ALTER DATABASE %s RENAME TO %s", a, b);
+    char *what = rh_xasprintf("rename database %s to %s", from, to);
+    int rc = admin_exec(c, sql, what, err);
+    PQfreemem(a);
+    PQfreemem(b);
+    free(sql);
+    free(what);
     return rc;
 }
 

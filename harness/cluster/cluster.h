@@ -82,6 +82,7 @@ typedef struct rh_cluster_opts {
     const char *cache_dir;  /* NULL: $REHEARSE_CACHE_DIR, $XDG_CACHE_HOME/rehearse, ~/.cache/rehearse */
     const char *const *settings; /* extra server settings "name=value", NULL-terminated; may be NULL */
     int superuser;          /* the user's SQL runs as the superuser, not the migration role (--superuser) */
+    const char *state;      /* a deployed state's cache entry (rh_state_lookup) to start from instead of the template */
 } rh_cluster_opts;
 
 /* ---- one cluster ----------------------------------------------------------------------------- */
@@ -125,6 +126,18 @@ int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err);
 
 /* CREATE DATABASE dbname TEMPLATE from, owned by the user's role (from must have no sessions). */
 int rh_cluster_copy_db(rh_cluster *c, const char *from, const char *dbname, rh_err *err);
+
+/* The same, owned by the superuser: the user's role (its migrations) cannot rename, alter or drop it. */
+int rh_cluster_copy_db_private(rh_cluster *c, const char *from, const char *dbname, rh_err *err);
+
+/* ALTER DATABASE dbname OWNER TO the user's role (as rh_cluster_create_db's databases are). */
+int rh_cluster_hand_over_db(rh_cluster *c, const char *dbname, rh_err *err);
+
+/* DROP DATABASE IF EXISTS ... WITH (FORCE). */
+int rh_cluster_drop_db(rh_cluster *c, const char *dbname, rh_err *err);
+
+/* ALTER DATABASE from RENAME TO to (from must have no sessions). */
+int rh_cluster_rename_db(rh_cluster *c, const char *from, const char *to, rh_err *err);
 
 /* Connect to a database (NULL: "postgres") as the user's role. Caller PQfinish()es. */
 PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err);
@@ -202,6 +215,53 @@ int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **
 
 /* The cache directory the options resolve to; caller frees. */
 char *rh_template_cache_dir(const rh_cluster_opts *opts);
+
+/* ---- deployed states (state.c) ----------------------------------------------------------------
+
+ * The same cache also keeps deployed states: a stopped cluster's data directory holding whatever
+ * databases its maker left, published under a key the caller derives from everything that decided
+ * their contents. This module knows no migrations: the key is opaque (64 hex digits); the entry's
+ * name adds the server version (major.minor), encoding, locale and the template format, so a state
+ * is never started by another server. Entries are written under a temporary name, fsync'd and
+ * renamed (a killed writer leaves no entry), touched when used (least recently used go first when
+ * the folder outgrows REHEARSE_CACHE_MAX_MB, default 4096), and copied under a shared lock that
+ * pruning takes exclusively (an entry is never deleted under a reader).
+ */
+
+/* 1 and *entry (caller frees) when a valid state for key exists (and marks it used); 0 when not; -1 error. */
+int rh_state_lookup(const rh_cluster_opts *opts, const char *key, char **entry, rh_err *err);
+
+/*
+ * Stop the cluster's server cleanly (a shutdown checkpoint: the copy needs no crash recovery) and
+ * publish its data directory under key with the caller's description `meta` (one text file). The
+ * caller has closed its connections and left only the databases the state holds. Afterwards the
+ * cluster only serves rh_cluster_stop. Another process publishing the same key first is fine.
+ */
+int rh_state_save(rh_cluster *c, const rh_cluster_opts *opts, const char *key, const char *meta, rh_err *err);
+
+/* The caller's description saved with an entry; caller frees. */
+int rh_state_meta(const char *entry, char **meta, rh_err *err);
+
+typedef struct rh_state_info {
+    char name[200];             /* the entry's folder name */
+    unsigned long long bytes;   /* on disk */
+    long long used;             /* last use, seconds since the epoch */
+    char *meta;                 /* its description (NULL if unreadable) */
+} rh_state_info;
+
+/* Every complete entry, most recently used first. Free with rh_state_list_free. */
+int rh_state_list(const rh_cluster_opts *opts, rh_state_info **out, size_t *n, rh_err *err);
+void rh_state_list_free(rh_state_info *list, size_t n);
+
+/*
+ * Delete least recently used entries until the states hold at most max_bytes (0: delete all), and
+ * leftovers of writers that died. *removed / *freed (may be NULL) say what went.
+ */
+int rh_state_prune(const rh_cluster_opts *opts, unsigned long long max_bytes, size_t *removed,
+                   unsigned long long *freed, rh_err *err);
+
+/* REHEARSE_CACHE_MAX_MB in bytes (default 4096 MB). */
+unsigned long long rh_state_max_bytes(void);
 
 /* ---- running as an unprivileged account ------------------------------------------------------- */
 

@@ -48,15 +48,37 @@ void rh_random_password(char out[RH_PASSWORD_LEN + 1]);
 /* The SCRAM-SHA-256 secret PostgreSQL stores for a password (one PBKDF2 iteration; see auth.c). Caller frees. */
 char *rh_scram_secret(const char *password);
 
+/* The template cache's name for (server version, encoding, locale, template format); caller frees. */
+char *rh_template_key(const rh_pgbin *bin, const rh_cluster_opts *opts);
+/*
+ * A cache entry (an initdb template or a deployed state: data/, manifest, secret, marker) is usable
+ * when its marker file, written last, holds expected_marker, it has a secret, and its data/ matches
+ * its manifest. 0 with why (may be NULL) saying what is wrong.
+ */
+int rh_cache_entry_valid(const char *dir, const char *marker_name, const char *expected_marker, char *why,
+                         size_t whylen);
+/* The cached PostgreSQL binaries for the options (one `postgres --version` per process). */
+const rh_pgbin *rh_cluster_pgbin_for(const rh_cluster_opts *opts, rh_err *err);
+/* Stop the server with a fast shutdown (a shutdown checkpoint: its data directory needs no recovery). */
+int rh_cluster_shutdown_clean(rh_cluster *c, rh_err *err);
+const char *rh_cluster_datadir(const rh_cluster *c);
+const char *rh_cluster_admin_password(const rh_cluster *c);
+/* Tests only: called by rh_state_save after the data is written, before the marker (NULL: nothing). */
+extern void (*rh_state_before_marker_hook)(void);
+/* The folder of deployed states under the cache directory, and its lock (state.c); caller frees. */
+char *rh_state_dir(const rh_cluster_opts *opts);
+/* Shared flock on the states' lock while a cluster copies an entry (pruning takes it exclusively). -1 on error. */
+int rh_state_lock_shared(const rh_cluster_opts *opts, rh_err *err);
 /* The bootstrap password of a template's superuser (template.c), from its cache entry. */
 int rh_template_secret(const char *entry, char out[RH_PASSWORD_LEN + 1], rh_err *err);
 
 /*
  * Log in with the bootstrap conninfo (the template's password) and set the cluster's own: admin's,
- * and, when user is not NULL, create the migration role user with user_pw owning database postgres.
+ * and, when user is not NULL, create the migration role user with user_pw owning database postgres
+ * (user_exists: a deployed state's role, which gets its new password).
  */
 int rh_auth_setup(const char *bootstrap_conninfo, const char *admin, const char *admin_pw, const char *user,
-                  const char *user_pw, rh_err *err);
+                  const char *user_pw, int user_exists, rh_err *err);
 
 /*
  * Re-set the roles' passwords (the same ones) as libpq's standard 4096-iteration SCRAM secrets, on

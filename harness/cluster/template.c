@@ -55,7 +55,7 @@ static const char *opt_or(const char *v, const char *dflt)
 }
 
 /* The cache key, with anything odd in the locale name made file-name safe. */
-static char *template_key(const rh_pgbin *bin, const rh_cluster_opts *opts)
+char *rh_template_key(const rh_pgbin *bin, const rh_cluster_opts *opts)
 {
     char *key = rh_xasprintf("pg%s-%s-%s-" TEMPLATE_FORMAT, bin->version, opt_or(opts ? opts->encoding : NULL, "UTF8"),
                              opt_or(opts ? opts->locale : NULL, "C"));
@@ -78,23 +78,28 @@ static char *marker_text(const rh_pgbin *bin, const rh_cluster_opts *opts)
  */
 static int template_valid(const char *dir, const char *expected_marker, char *why, size_t whylen)
 {
+    return rh_cache_entry_valid(dir, MARKER, expected_marker, why, whylen);
+}
+
+int rh_cache_entry_valid(const char *dir, const char *marker_name, const char *expected_marker, char *why, size_t whylen)
+{
     char scratch[512];
     if (!why) {
         why = scratch;
         whylen = sizeof scratch;
     }
     char path[4200], data_dir[4200];
-    snprintf(path, sizeof path, "%s/" MARKER, dir);
+    snprintf(path, sizeof path, "%s/%s", dir, marker_name);
     char *data = NULL;
     rh_err ignored;
     if (rh_fs_read(path, &data, NULL, &ignored) < 0) {
-        snprintf(why, whylen, "no %s marker (an interrupted build)", MARKER);
+        snprintf(why, whylen, "no %s marker (an interrupted build)", marker_name);
         return 0;
     }
     int ok = strcmp(data, expected_marker) == 0;
     free(data);
     if (!ok) {
-        snprintf(why, whylen, "its %s marker is not this version's", MARKER);
+        snprintf(why, whylen, "its %s marker is not this version's", marker_name);
         return 0;
     }
     snprintf(path, sizeof path, "%s/" SECRET, dir);
@@ -249,7 +254,7 @@ out:
 int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **path, rh_err *err)
 {
     char *cache = rh_template_cache_dir(opts);
-    char *key = template_key(bin, opts);
+    char *key = rh_template_key(bin, opts);
     char *marker = marker_text(bin, opts);
     char *tdir = rh_xasprintf("%s/templates", cache);
     char *dir = rh_xasprintf("%s/%s", tdir, key);

@@ -34,6 +34,12 @@ typedef struct rh_engine_opts {
     int lock_timeout_ms;         /* 0: the tool's own give-up time for its lock */
     rh_engine_hook before_migration;
     void *hook_data;
+    /*
+     * deploy: the first `resumed` migrations of the set were applied to this database by an earlier
+     * part of this same deploy (a cached state, engine/cached.h). They must be in the ledger; the
+     * result counts and prints them as applied by this deploy, so that it reads as one deploy.
+     */
+    size_t resumed;
 } rh_engine_opts;
 
 /* rehearse's own findings (things the tool stays silent about). */

@@ -437,3 +437,89 @@ int rh_fs_exists(const char *path)
     struct stat st;
     return lstat(path, &st) == 0;
 }
+
+static int sync_fd_tree(int dirfd, const char *shown, rh_err *err)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return rh_err_errno(err, "cannot list %s", shown);
+    }
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue; /* gone meanwhile: nothing to sync */
+        if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))
+            continue;
+        int sub = openat(dirfd, e->d_name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (S_ISDIR(st.st_mode) ? O_DIRECTORY : 0));
+        if (sub < 0) {
+            rc = rh_err_errno(err, "cannot open %s/%s", shown, e->d_name);
+            break;
+        }
+        if (S_ISDIR(st.st_mode))
+            rc = sync_fd_tree(sub, e->d_name, err);
+        else if (fsync(sub) < 0)
+            rc = rh_err_errno(err, "cannot fsync %s/%s", shown, e->d_name);
+        close(sub);
+    }
+    closedir(d);
+    if (rc == 0 && fsync(dirfd) < 0 && errno != EINVAL)
+        rc = rh_err_errno(err, "cannot fsync %s", shown);
+    return rc;
+}
+
+int rh_fs_sync_tree(const char *path, rh_err *err)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open %s", path);
+    int rc = sync_fd_tree(fd, path, err);
+    close(fd);
+    return rc;
+}
+
+static unsigned long long tree_bytes_fd(int dirfd)
+{
+    int fd = dup(dirfd);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return 0;
+    }
+    unsigned long long total = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        total += (unsigned long long)st.st_blocks * 512ULL;
+        if (S_ISDIR(st.st_mode)) {
+            int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+            if (sub >= 0) {
+                total += tree_bytes_fd(sub);
+                close(sub);
+            }
+        }
+    }
+    closedir(d);
+    return total;
+}
+
+unsigned long long rh_fs_tree_bytes(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return 0;
+    unsigned long long total = tree_bytes_fd(fd);
+    close(fd);
+    return total;
+}

@@ -62,6 +62,10 @@ int rh_fs_rmtree(const char *path, rh_err *err);
  */
 int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err);
 
+/* fsync every regular file and folder under path (and path itself): before a cache entry is published. */
+int rh_fs_sync_tree(const char *path, rh_err *err);
+/* Bytes on disk under path (st_blocks), not following links; 0 if it is gone. */
+unsigned long long rh_fs_tree_bytes(const char *path);
 /* True if path exists (any type). */
 int rh_fs_exists(const char *path);
 

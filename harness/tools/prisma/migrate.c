@@ -291,9 +291,23 @@ int rh_engine_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
         if (!applied)
             pending[np++] = i;
     }
-    res->n_pending = np;
+    /* a cached state's migrations: applied, finished rows, before everything still pending */
+    size_t resumed = opts ? opts->resumed : 0;
+    if (resumed > set->n || (np > 0 && pending[0] < resumed)) {
+        rh_err_set(err, "the cached state does not hold the first %zu migrations of %s", resumed,
+                   set->origin ? set->origin : "the set");
+        free(pending);
+        rc = -1;
+        goto done;
+    }
+    for (size_t k = 0; k < resumed; k++) {
+        rh_buf_printf(&res->out, "Applying migration `%s`\n", set->items[k].name);
+        res->applied = rh_xrealloc(res->applied, (res->n_applied + 1) * sizeof *res->applied);
+        res->applied[res->n_applied++] = rh_xstrdup(set->items[k].name);
+    }
+    res->n_pending = np + resumed;
     for (size_t k = 0; k < np && rc == 0; k++)
-        rc = apply_one(conn, &set->items[pending[k]], k, profile, opts, res);
+        rc = apply_one(conn, &set->items[pending[k]], k + resumed, profile, opts, res);
     free(pending);
     if (rc == 0) {
         rh_buf_puts(&res->out, "\n");

@@ -1,0 +1,161 @@
+/*
+ * state.c — the deployed-state cache in `rehearse check` (see check_int.h, engine/cached.h).
+ *
+ * A check's cluster holds three databases: the clean deploy of head (a), the upgrade path (b) and
+ * the lock probe (f). All three start from base's state: (b) and (f) always, (a) because head's
+ * migrations begin with base's (when they do; an edited or reordered base migration empties it).
+ * So the cached value is a stopped cluster whose three databases hold base's first k migrations:
+ * a warm check copies one data directory, starts it, and deploys only the rest, with the engine
+ * counting the cached migrations as applied by this deploy (engine.h `resumed`), so that its
+ * output and ledger read as one deploy's.
+ *
+ * A cold check copies base's state into three spare databases right after base's deploy (only
+ * when that deploy succeeded and its session left nothing a next migration could see), and at the
+ * end renames them over the used ones and publishes the stopped cluster.
+ *
+ * The pull request's own migrations run in the same cluster (head's clean deploy starts at once),
+ * and what a later check on another pull request starts from must not carry anything of them. The
+ * spares belong to the superuser until they are published, so the migration role cannot rename,
+ * alter or replace them; what that role can change outside its databases (its own settings, the
+ * databases it owns or creates, comments) is compared before anything ran and at the end: any
+ * difference, and the state is not published. Migrations run as the superuser (--superuser) could
+ * change anything: such checks neither use nor publish states.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check_int.h"
+#include "engine/cached.h"
+#include "engine/engine.h"
+
+#define LAYOUT "check: " DB_CLEAN ", " DB_UPGRADE ", " DB_PROBE " hold base's state"
+
+static const char *const dbs[] = {DB_CLEAN, DB_UPGRADE, DB_PROBE};
+static const char *const spare[] = {"rehearse_state_clean", "rehearse_state_upgrade", "rehearse_state_locks"};
+
+/*
+ * What the cluster's global catalogs say that a migration role could change, one sorted line per
+ * fact; the check's own databases (dropped or renamed at the end) left out. NULL if it cannot be read.
+ */
+static char *global_fingerprint(rh_cluster *cluster)
+{
+    static const char *const sql =
+        "SELECT string_agg(l, E'\\n' ORDER BY l) FROM ("
+        " SELECT format('db %s %s %s %s %s %s', datname, datdba::regrole, datconnlimit, datallowconn, datistemplate,"
+        "   datacl) AS l FROM pg_database WHERE datname NOT IN ($1, $2, $3, $4, $5, $6)"
+        " UNION ALL SELECT format('setting %s %s %s', coalesce(d.datname, '*'), coalesce(r.rolname, '*'), s.setconfig)"
+        "   FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase"
+        "   LEFT JOIN pg_roles r ON r.oid = s.setrole"
+        " UNION ALL SELECT format('role %s %s %s %s %s %s %s %s %s', rolname, rolsuper, rolinherit, rolcreaterole,"
+        "   rolcreatedb, rolcanlogin, rolreplication, rolconnlimit, rolbypassrls) FROM pg_roles"
+        " UNION ALL SELECT format('member %s %s', roleid::regrole, member::regrole) FROM pg_auth_members"
+        " UNION ALL SELECT format('comment %s %s %s', classoid, objoid, description) FROM pg_shdescription"
+        " UNION ALL SELECT format('label %s %s %s', classoid, objoid, label) FROM pg_shseclabel"
+        " UNION ALL SELECT format('tablespace %s', spcname) FROM pg_tablespace) f";
+    rh_err err;
+    PGconn *conn = rh_cluster_connect_admin(cluster, NULL, &err);
+    if (!conn)
+        return NULL;
+    const char *params[6] = {dbs[0], dbs[1], dbs[2], spare[0], spare[1], spare[2]};
+    PGresult *r = PQexecParams(conn, sql, 6, NULL, params, NULL, NULL, 0);
+    char *fp = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        fp = rh_xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(conn);
+    return fp;
+}
+
+void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
+                         const rh_migset *head, rh_cluster_opts *copts)
+{
+    memset(cc, 0, sizeof *cc);
+    cc->on = on && !superuser && !rh_state_cache_off() && base->n > 0;
+    if (!cc->on)
+        return;
+    rh_state_inputs in = {.profile = profile, .layout = LAYOUT, .superuser = superuser, .settings = copts->settings};
+    cc->na = base->n;
+    cc->nb = head->n;
+    cc->ka = rh_xcalloc(base->n + 1, sizeof *cc->ka);
+    cc->kb = rh_xcalloc(head->n + 1, sizeof *cc->kb);
+    rh_state_keys(&in, base, cc->ka);
+    rh_state_keys(&in, head, cc->kb);
+    cc->common = rh_state_common_prefix(cc->ka, cc->na, cc->kb, cc->nb);
+    cc->cached = rh_state_longest(copts, cc->ka, cc->na, &cc->entry);
+    copts->state = cc->entry;
+}
+
+int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, size_t *clean_resumed, rh_err *err)
+{
+    *clean_resumed = 0;
+    if (!cc->cached) {
+        if (rh_cluster_create_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_UPGRADE, err) < 0)
+            return -1;
+        if (cc->on) /* before any migration runs */
+            cc->fingerprint = global_fingerprint(cluster);
+        return 0;
+    }
+    if (cc->cached <= cc->common) {
+        *clean_resumed = cc->cached;
+        return 0;
+    }
+    /* head changed one of the cached migrations: (a) deploys head from nothing */
+    if (rh_cluster_drop_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_CLEAN, err) < 0)
+        return -1;
+    return 0;
+}
+
+int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrade, rh_err *err)
+{
+    int clean = rh_engine_session_clean(*upgrade);
+    PQfinish(*upgrade);
+    *upgrade = NULL;
+    if (!cc->on || cc->cached == cc->na || !clean || !cc->fingerprint)
+        return 0; /* nothing new to keep, or base's session holds state a one-piece deploy would carry on */
+    for (int i = 0; i < 3; i++)
+        if (rh_cluster_copy_db_private(cluster, DB_UPGRADE, spare[i], err) < 0)
+            return -1;
+    cc->saving = 1;
+    return 0;
+}
+
+int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_cluster_opts *copts, const char *base_label)
+{
+    if (!cc->saving)
+        return 0;
+    rh_err err;
+    int rc = 0;
+    char *now = global_fingerprint(cluster);
+    if (!now || strcmp(now, cc->fingerprint) != 0)
+        rc = rh_err_set(&err, "the run changed the cluster outside its databases (roles' settings, databases, "
+                              "comments): a later check must not start from that");
+    free(now);
+    for (int i = 0; i < 3 && rc == 0; i++)
+        rc = rh_cluster_drop_db(cluster, dbs[i], &err);
+    for (int i = 0; i < 3 && rc == 0; i++) {
+        rc = rh_cluster_rename_db(cluster, spare[i], dbs[i], &err);
+        if (rc == 0)
+            rc = rh_cluster_hand_over_db(cluster, dbs[i], &err);
+    }
+    if (rc == 0) {
+        char *meta = rh_xasprintf("check of base %s: %zu migrations (in %s, %s, %s)\n", base_label, cc->na, DB_CLEAN,
+                                  DB_UPGRADE, DB_PROBE);
+        rh_cluster_opts o = *copts;
+        o.state = NULL;
+        rc = rh_state_save(cluster, &o, cc->ka[cc->na], meta, &err);
+        free(meta);
+    }
+    if (rc < 0)
+        fprintf(stderr, "rehearse check: base's state was not cached: %s\n", err.msg);
+    return rc;
+}
+
+void rh_check_cache_free(rh_check_cache *cc)
+{
+    free(cc->ka);
+    free(cc->kb);
+    free(cc->entry);
+    free(cc->fingerprint);
+    memset(cc, 0, sizeof *cc);
+}

@@ -1,0 +1,535 @@
+/*
+ * test_state_cache.c — deployed states in the cache (cluster/state.c, engine/cached.c, check/state.c):
+ * a cached state continued by the engine is indistinguishable from a fresh deploy on every bundled
+ * fixture; any change of input is a miss; a writer killed mid-write leaves nothing usable; two
+ * checks filling the same state at once both work; a warm check reports what a cold one does.
+ * Every test uses its own REHEARSE_CACHE_DIR (set before anything starts).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <json-c/json.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "catalog/catalog.h"
+#include "cluster/cluster.h"
+#include "cluster/internal.h"
+#include "engine/cached.h"
+#include "engine/engine.h"
+#include "source/loader.h"
+#include "testlib.h"
+#include "util/fs.h"
+
+static char cache_dir[4096];
+static char fixtures[4096];
+
+static const char *states_dir(void)
+{
+    static char d[4200];
+    snprintf(d, sizeof d, "%s/states", cache_dir);
+    return d;
+}
+
+/* Folders in the states folder whose name starts with prefix ("" : entries, ".tmp-": writers). */
+static int count_entries(const char *prefix)
+{
+    DIR *d = opendir(states_dir());
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") || !strcmp(e->d_name, ".lock"))
+            continue;
+        if (*prefix ? strncmp(e->d_name, prefix, strlen(prefix)) == 0 : e->d_name[0] != '.')
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+static const char *fixture_repo(const char *name)
+{
+    static char p[4200];
+    snprintf(p, sizeof p, "%s/%s", fixtures, name);
+    return p;
+}
+
+static void load_set(const char *repo, const char *rev, rh_loaded *l)
+{
+    rh_load_spec spec = {.repo = repo, .rev = rev};
+    rh_err err;
+    if (rh_source_load(&spec, l, &err) < 0)
+        fail_msg("loading %s at %s: %s", repo, rev, err.msg);
+}
+
+/* The first k migrations of set (shares its items: not to be freed). */
+static rh_migset prefix_of(const rh_migset *set, size_t k)
+{
+    rh_migset p = *set;
+    p.n = k;
+    return p;
+}
+
+typedef struct deployed {
+    rh_engine_result res;
+    char *catalog;
+    rh_ledger ledger;
+    int session_clean;
+} deployed;
+
+/* Deploy set (the first `resumed` already applied by a cached state) on the cluster's postgres database. */
+static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *profile, size_t resumed, deployed *out)
+{
+    rh_err err;
+    PGconn *conn = rh_cluster_connect(c, NULL, &err);
+    if (!conn)
+        fail_msg("%s", err.msg);
+    rh_engine_result_init(&out->res);
+    rh_engine_opts eo = {.profile = profile, .resumed = resumed};
+    if (rh_engine_deploy(conn, set, &eo, &out->res, &err) < 0)
+        fail_msg("deploy: %s", err.msg);
+    out->session_clean = rh_engine_session_clean(conn);
+    rh_catalog_opts co = {0};
+    rh_catalog *cat = NULL;
+    if (rh_catalog_snapshot(conn, &co, &cat, &err) < 0)
+        fail_msg("snapshot: %s", err.msg);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_catalog_text(cat, &b);
+    out->catalog = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    rh_catalog_free(cat);
+    memset(&out->ledger, 0, sizeof out->ledger);
+    if (rh_ledger_load(conn, &out->ledger, &err) < 0)
+        fail_msg("ledger: %s", err.msg);
+    PQfinish(conn);
+}
+
+static void deployed_free(deployed *d)
+{
+    rh_engine_result_free(&d->res);
+    free(d->catalog);
+    rh_ledger_free(&d->ledger);
+}
+
+static rh_cluster *start(const char *state)
+{
+    rh_cluster_opts o = {.state = state};
+    rh_cluster *c = NULL;
+    rh_err err;
+    if (rh_cluster_start(&c, &o, &err) < 0)
+        fail_msg("cluster start: %s", err.msg);
+    return c;
+}
+
+/* The ledger as Prisma would read it, minus what differs between two runs (ids, times). */
+static void assert_same_ledger(const rh_ledger *a, const rh_ledger *b)
+{
+    assert_int_equal(a->n, b->n);
+    for (size_t i = 0; i < a->n; i++) {
+        assert_string_equal(a->rows[i].migration_name, b->rows[i].migration_name);
+        assert_string_equal(a->rows[i].checksum, b->rows[i].checksum);
+        assert_int_equal(a->rows[i].finished, b->rows[i].finished);
+        assert_int_equal(a->rows[i].rolled_back, b->rows[i].rolled_back);
+        assert_int_equal(a->rows[i].applied_steps_count, b->rows[i].applied_steps_count);
+        assert_true((a->rows[i].logs == NULL) == (b->rows[i].logs == NULL));
+        if (a->rows[i].logs)
+            assert_string_equal(a->rows[i].logs, b->rows[i].logs);
+    }
+}
+
+/* ---- a writer killed between its data and its marker: nothing usable, and pruning cleans up ---- */
+
+static void stop_here(void)
+{
+    raise(SIGSTOP);
+}
+
+#define KILLED_KEY "1111111111111111111111111111111111111111111111111111111111111111"
+
+static void test_killed_writer_leaves_no_entry(void **state)
+{
+    (void)state;
+    /* the child starts its own cluster (and watchdog): this test runs before the parent has one */
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        rh_state_before_marker_hook = stop_here;
+        rh_cluster *c = NULL;
+        rh_cluster_opts o = {0};
+        rh_err err;
+        if (rh_cluster_start(&c, &o, &err) < 0)
+            _exit(3);
+        rh_state_save(c, &o, KILLED_KEY, "killed\n", &err);
+        _exit(4); /* not reached: killed while stopped */
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+    if (!WIFSTOPPED(status))
+        fail_msg("the writer did not reach its marker (status %d)", status);
+    assert_int_equal(count_entries(".tmp-"), 1); /* its data is there, under a temporary name */
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+
+    rh_cluster_opts o = {0};
+    char *entry = NULL;
+    rh_err err;
+    assert_int_equal(rh_state_lookup(&o, KILLED_KEY, &entry, &err), 0);
+    assert_null(entry);
+    assert_int_equal(count_entries(""), 0);
+    size_t removed = 0;
+    assert_int_equal(rh_state_prune(&o, rh_state_max_bytes(), &removed, NULL, &err), 0);
+    assert_int_equal(removed, 1);
+    assert_int_equal(count_entries(".tmp-"), 0);
+}
+
+/* ---- every bundled fixture: cached prefix + the rest == one fresh deploy ---- */
+
+static void test_fixtures_cached_equals_fresh(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"breederhq", "usasset", "recipe", "vina"};
+    for (size_t f = 0; f < sizeof names / sizeof *names; f++) {
+        rh_loaded l;
+        load_set(fixture_repo(names[f]), "HEAD", &l);
+        const rh_profile *profile = &l.choice.profile;
+        size_t k = l.set.n / 2;
+        assert_true(k > 0);
+
+        rh_cluster *fresh = start(NULL);
+        deployed a;
+        deploy_on(fresh, &l.set, profile, 0, &a);
+        rh_err err;
+        assert_int_equal(rh_cluster_stop(fresh, &err), 0);
+
+        /* the prefix, deployed and published as a state */
+        rh_cluster *maker = start(NULL);
+        rh_migset pre = prefix_of(&l.set, k);
+        deployed p;
+        deploy_on(maker, &pre, profile, 0, &p);
+        assert_int_equal(p.res.exit_code, 0);
+        assert_true(p.session_clean);
+        deployed_free(&p);
+        char (*keys)[65] = calloc(l.set.n + 1, sizeof *keys);
+        rh_state_inputs in = {.profile = profile, .layout = "test: postgres"};
+        rh_state_keys(&in, &l.set, keys);
+        rh_cluster_opts o = {0};
+        if (rh_state_save(maker, &o, keys[k], "test\n", &err) < 0)
+            fail_msg("save: %s", err.msg);
+        assert_int_equal(rh_cluster_stop(maker, &err), 0);
+
+        char *entry = NULL;
+        assert_int_equal(rh_state_longest(&o, keys, l.set.n, &entry), k);
+        rh_cluster *warm = start(entry);
+        deployed b;
+        deploy_on(warm, &l.set, profile, k, &b);
+        assert_int_equal(rh_cluster_stop(warm, &err), 0);
+
+        /* what Prisma prints, the schema, the ledger: the same */
+        assert_int_equal(a.res.exit_code, b.res.exit_code);
+        assert_string_equal(a.res.code, b.res.code);
+        assert_string_equal(a.res.out.data ? a.res.out.data : "", b.res.out.data ? b.res.out.data : "");
+        assert_string_equal(a.res.errout.data ? a.res.errout.data : "", b.res.errout.data ? b.res.errout.data : "");
+        assert_int_equal(a.res.n_applied, b.res.n_applied);
+        assert_int_equal(a.res.n_pending, b.res.n_pending);
+        assert_string_equal(a.catalog, b.catalog);
+        assert_same_ledger(&a.ledger, &b.ledger);
+        deployed_free(&a);
+        deployed_free(&b);
+        free(entry);
+        free(keys);
+        rh_loaded_free(&l);
+    }
+}
+
+/* ---- the key: every input changes it ---- */
+
+static void test_every_input_changes_the_key(void **state)
+{
+    (void)state;
+    rh_loaded l;
+    load_set(fixture_repo("vina"), "HEAD", &l);
+    size_t n = l.set.n;
+    assert_true(n >= 3);
+    char(*base)[65] = calloc(n + 1, sizeof *base), (*other)[65] = calloc(n + 1, sizeof *other);
+    rh_state_inputs in = {.profile = &l.choice.profile, .layout = "L"};
+    rh_state_keys(&in, &l.set, base);
+    rh_state_keys(&in, &l.set, other);
+    for (size_t k = 0; k <= n; k++)
+        assert_string_equal(base[k], other[k]); /* deterministic */
+
+    /* one byte of the second migration: prefixes from it on differ, the one before does not */
+    rh_migration *m = &l.set.items[1];
+    m->sql[0] ^= 1;
+    rh_state_keys(&in, &l.set, other);
+    m->sql[0] ^= 1;
+    assert_string_equal(base[1], other[1]);
+    for (size_t k = 2; k <= n; k++)
+        assert_string_not_equal(base[k], other[k]);
+    assert_int_equal(rh_state_common_prefix(base, n, other, n), 1);
+
+    /* another Prisma profile, layout, role, server setting: every key differs */
+    rh_profile p7 = l.choice.profile;
+    snprintf(p7.version, sizeof p7.version, "7.10.1");
+    p7.major = 7;
+    rh_state_inputs variants[4] = {in, in, in, in};
+    variants[0].profile = &p7;
+    variants[1].layout = "M";
+    variants[2].superuser = 1;
+    const char *const settings[] = {"work_mem=64MB", NULL};
+    variants[3].settings = settings;
+    for (int v = 0; v < 4; v++) {
+        rh_state_keys(&variants[v], &l.set, other);
+        for (size_t k = 1; k <= n; k++)
+            assert_string_not_equal(base[k], other[k]);
+    }
+
+    /* the server: another minor (or major) is another entry name */
+    rh_pgbin a = {0}, b = {0};
+    snprintf(a.version, sizeof a.version, "15.18");
+    snprintf(b.version, sizeof b.version, "15.17");
+    char *ka = rh_template_key(&a, NULL), *kb = rh_template_key(&b, NULL);
+    assert_string_not_equal(ka, kb);
+    rh_cluster_opts latin = {.encoding = "LATIN1"};
+    char *kl = rh_template_key(&a, &latin);
+    assert_string_not_equal(ka, kl);
+    free(ka);
+    free(kb);
+    free(kl);
+    free(base);
+    free(other);
+    rh_loaded_free(&l);
+}
+
+/* A state saved for one set is found for it, and missed after a one-byte edit or on another major. */
+static void test_lookup_misses_on_other_inputs(void **state)
+{
+    (void)state;
+    rh_loaded l;
+    load_set(fixture_repo("usasset"), "HEAD", &l);
+    size_t n = l.set.n;
+    char(*keys)[65] = calloc(n + 1, sizeof *keys), (*edited)[65] = calloc(n + 1, sizeof *edited);
+    rh_state_inputs in = {.profile = &l.choice.profile, .layout = "test: lookup"};
+    rh_state_keys(&in, &l.set, keys);
+    rh_cluster *c = start(NULL);
+    rh_migset pre = prefix_of(&l.set, 2);
+    deployed d;
+    deploy_on(c, &pre, &l.choice.profile, 0, &d);
+    deployed_free(&d);
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_save(c, &o, keys[2], "two\n", &err), 0);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+
+    char *entry = NULL;
+    assert_int_equal(rh_state_longest(&o, keys, n, &entry), 2);
+    free(entry);
+    l.set.items[0].sql[l.set.items[0].sql_len - 1] ^= 1; /* the last byte of the first migration */
+    rh_state_keys(&in, &l.set, edited);
+    assert_int_equal(rh_state_longest(&o, edited, n, &entry), 0);
+    assert_null(entry);
+    setenv("REHEARSE_NO_CACHE", "1", 1);
+    assert_int_equal(rh_state_longest(&o, keys, n, &entry), 0);
+    unsetenv("REHEARSE_NO_CACHE");
+    rh_cluster_opts pg16 = {.pg_version = "16"};
+    rh_pgbin bin16;
+    if (rh_pgbin_find_version(&bin16, NULL, "16", &err) == 0) {
+        assert_int_equal(rh_state_lookup(&pg16, keys[2], &entry, &err), 0);
+        assert_null(entry);
+    }
+    free(keys);
+    free(edited);
+    rh_loaded_free(&l);
+}
+
+/* ---- `rehearse check`: two at once fill the same state; a warm one reports what a cold one does ---- */
+
+static void drop_volatile(json_object *o)
+{
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_del(o, "ms");
+        json_object_object_del(o, "cache");
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            drop_volatile(val);
+        }
+    } else if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            drop_volatile(json_object_array_get_idx(o, i));
+    }
+}
+
+static pid_t spawn_check(const char *out_path, int no_cache)
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        FILE *f = freopen(out_path, "w", stdout);
+        (void)f;
+        char *argv[] = {REHEARSE_BIN, "check", "--repo", (char *)fixture_repo("recipe"), "--base", "indexes",
+                        "--head", "cutover", "--format", "json", no_cache ? "--no-cache" : NULL, NULL};
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+static json_object *read_json(const char *path, long long *cached, int *published)
+{
+    json_object *o = json_object_from_file(path);
+    if (!o)
+        fail_msg("no JSON in %s", path);
+    json_object *cache = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(o, "cache", &cache));
+    assert_true(json_object_object_get_ex(cache, "base_migrations_cached", &v));
+    *cached = json_object_get_int64(v);
+    assert_true(json_object_object_get_ex(cache, "published", &v));
+    *published = json_object_get_boolean(v);
+    return o;
+}
+
+static void test_check_concurrent_fill_then_warm(void **state)
+{
+    (void)state;
+    char p1[4200], p2[4200], p3[4200], p4[4200];
+    snprintf(p1, sizeof p1, "%s/c1.json", rh_test_tmpdir());
+    snprintf(p2, sizeof p2, "%s/c2.json", rh_test_tmpdir());
+    snprintf(p3, sizeof p3, "%s/c3.json", rh_test_tmpdir());
+    snprintf(p4, sizeof p4, "%s/c4.json", rh_test_tmpdir());
+    int before = count_entries("");
+    pid_t a = spawn_check(p1, 0), b = spawn_check(p2, 0);
+    int sa, sb;
+    assert_int_equal(waitpid(a, &sa, 0), a);
+    assert_int_equal(waitpid(b, &sb, 0), b);
+    assert_true(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+    assert_true(WIFEXITED(sb) && WEXITSTATUS(sb) == 0);
+    assert_int_equal(count_entries(""), before + 1); /* both published one state; one entry stands */
+    assert_int_equal(count_entries(".tmp-"), 0);
+
+    pid_t c = spawn_check(p3, 0), d = spawn_check(p4, 1);
+    int sc, sd;
+    assert_int_equal(waitpid(c, &sc, 0), c);
+    assert_int_equal(waitpid(d, &sd, 0), d);
+    assert_true(WIFEXITED(sc) && WEXITSTATUS(sc) == 0);
+    assert_true(WIFEXITED(sd) && WEXITSTATUS(sd) == 0);
+
+    long long cached[4];
+    int published[4];
+    json_object *j[4] = {read_json(p1, &cached[0], &published[0]), read_json(p2, &cached[1], &published[1]),
+                         read_json(p3, &cached[2], &published[2]), read_json(p4, &cached[3], &published[3])};
+    json_object *nbase = NULL;
+    assert_true(json_object_object_get_ex(j[2], "migrations_at_base", &nbase));
+    assert_int_equal(cached[0], 0);
+    assert_int_equal(cached[1], 0);
+    assert_true(published[0] && published[1]);
+    assert_int_equal(cached[2], json_object_get_int64(nbase)); /* warm: all of base from the cache */
+    assert_false(published[2]);
+    assert_int_equal(cached[3], 0); /* --no-cache */
+    assert_false(published[3]);
+    for (int i = 0; i < 4; i++)
+        drop_volatile(j[i]);
+    const char *cold = json_object_to_json_string_ext(j[0], JSON_C_TO_STRING_PRETTY);
+    for (int i = 1; i < 4; i++)
+        assert_string_equal(cold, json_object_to_json_string_ext(j[i], JSON_C_TO_STRING_PRETTY));
+    for (int i = 0; i < 4; i++)
+        json_object_put(j[i]);
+}
+
+/* ---- the pull request's migrations cannot leave anything in a state other pull requests start from ---- */
+
+static void git_in(const char *dir, const char *a1, const char *a2, const char *a3)
+{
+    char *argv[] = {"git", "-C", (char *)dir, "-c", "user.name=t", "-c", "user.email=t@example.invalid",
+                    (char *)a1, (char *)a2, (char *)a3, NULL};
+    char *err = NULL;
+    if (rh_test_run(argv, NULL, NULL, &err) != 0)
+        fail_msg("git %s: %s", a1, err ? err : "");
+    free(err);
+}
+
+static void test_head_changing_the_cluster_is_not_published(void **state)
+{
+    (void)state;
+    char repo[4200], path[4400];
+    snprintf(repo, sizeof repo, "%s/attack", rh_test_tmpdir());
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250101000000_base/migration.sql", repo);
+    rh_test_write_file(path, "CREATE TABLE \"Base\" (id int PRIMARY KEY);\n");
+    snprintf(path, sizeof path, "%s/prisma/migrations/migration_lock.toml", repo);
+    rh_test_write_file(path, "provider = \"postgresql\"\n");
+    char *init[] = {"git", "init", "-q", "-b", "main", repo, NULL};
+    assert_int_equal(rh_test_run(init, NULL, NULL, NULL), 0);
+    git_in(repo, "add", "-A", ".");
+    git_in(repo, "commit", "-qm", "base");
+    /* head: settings for every later session of its role and of the database the restore logs into */
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250102000000_head/migration.sql", repo);
+    rh_test_write_file(path, "ALTER ROLE CURRENT_USER SET work_mem = '1MB';\n"
+                             "ALTER DATABASE postgres SET search_path = attacker;\n");
+    int before = count_entries("");
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {REHEARSE_BIN, "check", "--repo", repo, "--base", "HEAD", "--format", "json", NULL};
+    rh_test_run(argv, NULL, &out, &errout);
+    json_object *j = json_tokener_parse(out ? out : "");
+    if (!j)
+        fail_msg("no JSON: %s\n%s", out ? out : "", errout ? errout : "");
+    json_object *cache = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(j, "cache", &cache));
+    assert_true(json_object_object_get_ex(cache, "published", &v));
+    assert_false(json_object_get_boolean(v));
+    assert_non_null(strstr(errout, "changed the cluster outside its databases"));
+    assert_int_equal(count_entries(""), before);
+    json_object_put(j);
+    free(out);
+    free(errout);
+
+    /* the spares a state is made of are the superuser's: the migration role cannot replace them */
+    rh_cluster *c = start(NULL);
+    rh_err err;
+    assert_int_equal(rh_cluster_create_db(c, "work", &err), 0);
+    assert_int_equal(rh_cluster_copy_db_private(c, "work", "spare", &err), 0);
+    PGconn *conn = rh_cluster_connect(c, "work", &err);
+    assert_non_null(conn);
+    PGresult *r = PQexec(conn, "ALTER DATABASE spare RENAME TO gone");
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE), "42501");
+    PQclear(r);
+    r = PQexec(conn, "ALTER DATABASE spare SET search_path = attacker");
+    assert_int_equal(PQresultStatus(r), PGRES_FATAL_ERROR);
+    PQclear(r);
+    PQfinish(conn);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+}
+
+int main(void)
+{
+    /* a cache of this binary's own: the states it makes and damages are nobody else's */
+    snprintf(cache_dir, sizeof cache_dir, "%s/cache", rh_test_tmpdir());
+    setenv("REHEARSE_CACHE_DIR", cache_dir, 1);
+    unsetenv("REHEARSE_NO_CACHE");
+    snprintf(fixtures, sizeof fixtures, "%s/fx", rh_test_tmpdir());
+    char *mk[] = {REHEARSE_SOURCE_DIR "/scripts/make-fixtures.sh", fixtures, NULL};
+    if (rh_test_run(mk, NULL, NULL, NULL) != 0) {
+        fprintf(stderr, "make-fixtures.sh failed\n");
+        return 1;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_killed_writer_leaves_no_entry),
+        cmocka_unit_test(test_every_input_changes_the_key),
+        cmocka_unit_test(test_fixtures_cached_equals_fresh),
+        cmocka_unit_test(test_lookup_misses_on_other_inputs),
+        cmocka_unit_test(test_check_concurrent_fill_then_warm),
+        cmocka_unit_test(test_head_changing_the_cluster_is_not_published),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
