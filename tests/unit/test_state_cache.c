@@ -27,6 +27,7 @@
 #include "engine/engine.h"
 #include "source/loader.h"
 #include "testlib.h"
+#include "tools/prisma/prisma.h"
 #include "util/fs.h"
 
 static char cache_dir[4096];
