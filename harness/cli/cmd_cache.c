@@ -12,13 +12,13 @@ static void help(void)
 {
     rh_cluster_opts none = {0};
     char *dir = rh_template_cache_dir(&none);
-    printf("usage: rehearse cache list | prune [--max-mb N] | clear\n\n"
+    printf("usage: rehearse cache list               one line per state: last use, size, what it holds\n"
+           "       rehearse cache prune [--max-mb N]  delete the least recently used states until the rest\n"
+           "                                          fit in N MB (default REHEARSE_CACHE_MAX_MB, else 4096),\n"
+           "                                          and leftovers of killed writers\n"
+           "       rehearse cache clear              delete every state (the initdb templates stay)\n\n"
            "Deployed states (stopped clusters holding a revision's migrations, reused by `rehearse check`)\n"
            "in %s/states (REHEARSE_CACHE_DIR chooses the cache).\n\n"
-           "  list              one line per state: last use, size, what it holds (most recent first)\n"
-           "  prune             delete the least recently used states until the rest fit in --max-mb\n"
-           "                    (default REHEARSE_CACHE_MAX_MB, else 4096), and leftovers of killed writers\n"
-           "  clear             delete every state (the initdb templates stay)\n\n"
            "--no-cache (or REHEARSE_NO_CACHE=1) keeps a command from using the cache.\n"
            "exit: 0 done, 2 usage error or a cache that cannot be read\n",
            dir);

@@ -32,7 +32,7 @@ all=$(complete_words rehearse "")
 for c in $commands; do
   [[ " $all " == *" $c "* ]] || fail "rehearse <TAB> does not offer $c: $all"
 done
-expect "check clusters" rehearse c
+expect "cache check clusters" rehearse c
 expect "check" rehearse ch
 expect "--fail-on" rehearse check --fa
 expect "--pg --pg-bin" rehearse run --pg
@@ -45,5 +45,6 @@ expect "migrations-dir migrations-file" rehearse run migr
 expect "" rehearse stats --x
 expect "catalog check cluster" rehearse bench c
 expect "install list" rehearse pg ""
+expect "clear list prune" rehearse cache ""
 expect "--force --help" rehearse pg install --
 echo ok
