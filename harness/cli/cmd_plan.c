@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "tools/tool.h"
 #include "migrations/plan.h"
 #include "migrations/sqlparser_model.h"
 #include "report/plan.h"
@@ -72,10 +73,49 @@ static int from_list(const char *list)
     return rc;
 }
 
+/* plan for a tool other than the default: each (new) migration as the tool sends it. */
+static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *base, const char *format)
+{
+    if (strcmp(format, "human") != 0 || !t->plan_file)
+        return rh_cli_usage_error("plan", "--tool %s: %s", t->name,
+                                  t->plan_file ? "only --format human for now" : "the tool has no plan");
+    rh_err err;
+    rh_err_clear(&err);
+    rh_migset head = {0}, old = {0};
+    int have_old = 0;
+    if ((spec->repo ? rh_tool_load_rev(t, spec->repo, spec->rev, spec->migrations, &head, &err)
+                    : t->load_dir(&head, spec->dir, NULL, &err)) < 0) {
+        rh_cli_errorf("rehearse plan: %s\n", err.msg);
+        return RH_EXIT_USAGE;
+    }
+    if (base) {
+        if (rh_tool_load_rev(t, spec->repo, base, spec->migrations, &old, &err) < 0) {
+            rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
+            rh_migset_free(&head);
+            return RH_EXIT_USAGE;
+        }
+        have_old = 1;
+    }
+    rh_buf out;
+    rh_buf_init(&out);
+    rh_buf_printf(&out, "how %s (%s) sends each migration of %s:\n", t->name, t->verbs[0].tool_says, head.origin);
+    size_t bad = 0;
+    for (size_t i = 0; i < head.n; i++)
+        if (!have_old || !rh_migset_find(&old, head.items[i].name))
+            bad += (size_t)t->plan_file(&head.items[i], &out);
+    rh_buf_printf(&out, bad ? "%zu migration(s) fail as written\n" : "every migration applies as written\n", bad);
+    fwrite(out.data, 1, out.len, stdout);
+    rh_buf_free(&out);
+    rh_migset_free(&head);
+    if (have_old)
+        rh_migset_free(&old);
+    return RH_EXIT_OK;
+}
+
 static int plan_revision(int argc, char **argv)
 {
     rh_load_spec spec = {0};
-    const char *base = NULL, *format = "human";
+    const char *base = NULL, *format = "human", *tool_name = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -86,6 +126,7 @@ static int plan_revision(int argc, char **argv)
                           : strcmp(a, "--prisma-version") == 0  ? &spec.prisma_version
                           : strcmp(a, "--base") == 0            ? &base
                           : strcmp(a, "--format") == 0          ? &format
+                          : strcmp(a, "--tool") == 0            ? &tool_name
                                                                 : NULL;
         if (!slot)
             return rh_cli_usage_error("plan", "unknown option '%s'", a);
@@ -104,6 +145,26 @@ static int plan_revision(int argc, char **argv)
         spec.rev = "HEAD";
     rh_err err;
     rh_err_clear(&err);
+    const rh_tool *tool = tool_name ? rh_tool_find(tool_name) : NULL;
+    char names[256], why[1024];
+    if (tool_name && !tool)
+        return rh_cli_usage_error("plan", "--tool %s: no such migration tool (known: %s)", tool_name,
+                                  rh_tool_names(names, sizeof names));
+    if (!tool && spec.repo) { /* detected at the revision */
+        if (!(tool = rh_tool_detect_rev(spec.repo, spec.rev, spec.migrations, why, sizeof why, &err)))
+            return rh_cli_usage_error("plan", "%s", err.msg);
+        if (tool != RH_TOOL_DEFAULT)
+            rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+    } else if (!tool) { /* a folder: detected as deploy does; none claims it: the default tool */
+        rh_err derr;
+        tool = rh_tool_detect_dir(spec.dir, &derr);
+        if (!tool && strstr(derr.msg, "holds both"))
+            return rh_cli_usage_error("plan", "%s", derr.msg);
+        if (!tool)
+            tool = RH_TOOL_DEFAULT;
+    }
+    if (tool != RH_TOOL_DEFAULT)
+        return plan_tool(tool, &spec, base, format);
     rh_loaded head = {0}, old = {0};
     if (rh_source_load(&spec, &head, &err) < 0) {
         rh_cli_errorf("rehearse plan: %s\n", err.msg);

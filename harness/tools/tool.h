@@ -106,6 +106,10 @@ typedef struct rh_tool {
     size_t (*history_hazards)(const rh_migset *from, const rh_migset *to, const char *from_label,
                               const char *to_label, rh_buf *out);
 
+    /* How the tool sends migration m (`rehearse plan --tool NAME`): one or more lines on out, each
+       "NAME: ...\n"; returns 1 when the tool cannot apply it as written (25001 ...), else 0. */
+    int (*plan_file)(const rh_migration *m, rh_buf *out);
+
     /*
      * Lay out n migrations in the tool's folder layout below dir (created), migration i's SQL being
      * sql[i] (`rehearse bench deploy --tool NAME`). NULL: the tool has no generator.

@@ -116,5 +116,16 @@ out=$("$bin" bench deploy --tool drizzle --generate 5 --runs 1 2>&1); rc=$?
 out=$("$bin" bench deploy --tool command --generate 5 --runs 1 2>&1); rc=$?
 [ $rc = 2 ] || fail "bench deploy --tool command: exit $rc (want 2): $out"
 
+# plan detects the tool at the revision and says how it sends each new migration (no cluster)
+out=$("$bin" plan --repo "$cr" --rev v2 --base v1 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^20240102000000_two.sql: fails with 25001: CONCURRENTLY beside another statement' <<<"$out" &&
+  grep -q '^20240103000000_tx.sql: fails with 25001: CONCURRENTLY inside dbmate.s transaction' <<<"$out" &&
+  grep -q '^2 migration(s) fail as written$' <<<"$out" && ! grep -q '20240101000000_t.sql' <<<"$out" ||
+  fail "plan of a dbmate repository v1..v2: exit $rc: $out"
+out=$("$bin" plan --repo "$dr" --rev v2 --tool drizzle 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^0002_branch: 1 chunk(s) split at' <<<"$out" || fail "plan --tool drizzle: exit $rc: $out"
+out=$("$bin" plan --repo "$dr" --rev v2 --tool drizzle --format json 2>&1); rc=$?
+[ $rc = 2 ] || fail "plan --tool drizzle --format json: exit $rc (2: human only for now): $out"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

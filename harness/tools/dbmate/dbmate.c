@@ -526,6 +526,36 @@ static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to,
     return n;
 }
 
+/* How dbmate sends the file: its up section as one query, in a transaction unless transaction:false. */
+static int dbmate_plan_file(const rh_migration *m, rh_buf *out)
+{
+    section up = {0}, down = {0};
+    rh_err err;
+    if (parse_file(m, &up, &down, &err) < 0) {
+        rh_buf_printf(out, "%s: dbmate refuses it when it gets there: %s (exit 2)\n", m->name, err.msg);
+        return 1;
+    }
+    rh_split split = {0};
+    if (rh_sql_split(&split, up.sql, up.len, &err) < 0) {
+        rh_buf_printf(out, "%s: the up section does not parse (%s): the server says so when dbmate sends it\n",
+                      m->name, err.msg);
+        return 1;
+    }
+    size_t conc = 0;
+    for (size_t k = 0; k < split.n; k++)
+        conc += (size_t)is_concurrently(split.items[k].text);
+    rh_buf_printf(out, "%s: the up section's %zu statement(s) as ONE query, %s\n", m->name, split.n,
+                  up.transaction ? "inside a transaction with the ledger insert"
+                                 : "without a transaction (transaction:false): one implicit transaction when several");
+    int bad = conc && (up.transaction || split.n > 1);
+    if (bad)
+        rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY %s\n", m->name,
+                      up.transaction ? "inside dbmate's transaction (write -- migrate:up transaction:false)"
+                                     : "beside another statement in one query (give it a file of its own)");
+    rh_split_free(&split);
+    return bad;
+}
+
 /* `dbmate new NAME` files: VERSION_name.sql with the up section filled and an empty down. */
 static int dbmate_write_history(const char *dir, char *const *sql, int n, rh_err *err)
 {
@@ -568,5 +598,6 @@ const rh_tool rh_tool_dbmate = {
     .verbs = dbmate_verbs,
     .history_hazards = dbmate_history_hazards,
     .write_history = dbmate_write_history,
+    .plan_file = dbmate_plan_file,
     .profile_from_version = NULL,
 };

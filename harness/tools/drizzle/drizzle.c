@@ -351,6 +351,21 @@ static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to
     return n;
 }
 
+/* How drizzle-kit sends the entry: each chunk between breakpoints as one query, inside the run's one transaction. */
+static int drizzle_plan_file(const rh_migration *m, rh_buf *out)
+{
+    size_t chunks = 1;
+    for (const char *p = m->sql ? m->sql : ""; (p = strstr(p, BREAKPOINT)) != NULL; p += strlen(BREAKPOINT))
+        chunks++;
+    rh_buf_printf(out, "%s: %zu chunk(s) split at `" BREAKPOINT "`, each one query, inside the one transaction "
+                       "of every pending entry\n", m->name, chunks);
+    int conc = m->sql && strcasestr(m->sql, "concurrently") != NULL; /* a word search: comments count too */
+    if (conc)
+        rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY cannot run inside drizzle-kit's transaction (and the "
+                           "whole run rolls back)\n", m->name);
+    return conc;
+}
+
 /* `drizzle-kit generate` files: NNNN_step_N.sql (statements split by the breakpoint) and the journal. */
 static int drizzle_write_history(const char *dir, char *const *sql, int n, rh_err *err)
 {
@@ -408,5 +423,6 @@ const rh_tool rh_tool_drizzle = {
     .verbs = drizzle_verbs,
     .history_hazards = drizzle_history_hazards,
     .write_history = drizzle_write_history,
+    .plan_file = drizzle_plan_file,
     .profile_from_version = NULL,
 };
