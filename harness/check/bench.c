@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include "check/check.h"
+#include "check/check_int.h"
+#include "cluster/cluster.h"
+#include "source/loader.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/stats.h"
@@ -171,7 +174,8 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
     if (build_fixture(tmpl, history, added, err) < 0)
         goto out;
     for (int i = 0; i < runs; i++) {
-        rh_check_opts o = {.repo = tmpl, .base = "HEAD", .pg_bin = opts ? opts->pg_bin : NULL,
+        /* the whole check, cold: `bench check-cache` measures the deployed-state cache */
+        rh_check_opts o = {.repo = tmpl, .base = "HEAD", .no_cache = 1, .pg_bin = opts ? opts->pg_bin : NULL,
                            .pg_version = opts ? opts->pg_version : NULL};
         rh_check_result res;
         double t0 = now_ms();
@@ -226,6 +230,121 @@ out:
     free(total);
     for (int k = 0; k < 7; k++)
         free(parts[k]);
+    rh_err e2;
+    rh_fs_rmtree(tmpl, &e2);
+    return rc;
+}
+
+/* One check of the fixture; cached: base's state from the cache (0: --no-cache). */
+static int one_check(const char *repo, const rh_check_bench_opts *opts, int cached, double *ms, size_t *from_cache,
+                     rh_err *err)
+{
+    rh_check_opts o = {.repo = repo, .base = "HEAD", .no_cache = !cached, .pg_bin = opts ? opts->pg_bin : NULL,
+                       .pg_version = opts ? opts->pg_version : NULL};
+    rh_check_result res;
+    double t0 = now_ms();
+    int rc = rh_check_run(&o, &res, err);
+    *ms = now_ms() - t0;
+    *from_cache = res.cached;
+    rh_check_result_free(&res);
+    return rc;
+}
+
+/* Start and stop a cluster from the template (state NULL) or from a deployed state; the start's wall time. */
+static int one_start(const rh_cluster_opts *co, double *ms, rh_err *err)
+{
+    rh_cluster *c = NULL;
+    double t0 = now_ms();
+    if (rh_cluster_start(&c, co, err) < 0)
+        return -1;
+    *ms = now_ms() - t0;
+    return rh_cluster_stop(c, err);
+}
+
+int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
+{
+    int history = opts && opts->history > 0 ? opts->history : 250;
+    int added = opts && opts->added > 0 ? opts->added : 3;
+    int runs = opts && opts->runs > 0 ? opts->runs : 3;
+    char tmpl[] = "/tmp/rehearse-bench-cache-XXXXXX";
+    if (!mkdtemp(tmpl))
+        return rh_err_errno(err, "bench check-cache: mkdtemp");
+    double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
+    double *fresh = rh_xcalloc((size_t)runs, sizeof *fresh), *hit = rh_xcalloc((size_t)runs, sizeof *hit);
+    rh_loaded base, head;
+    memset(&base, 0, sizeof base);
+    memset(&head, 0, sizeof head);
+    rh_check_cache cc;
+    memset(&cc, 0, sizeof cc);
+    int rc = -1, loaded = 0;
+    size_t n_cached = 0;
+    double ms;
+    if (build_fixture(tmpl, history, added, err) < 0)
+        goto out;
+    /* the first check publishes base's state (or finds it from an earlier bench) */
+    if (one_check(tmpl, opts, 1, &ms, &n_cached, err) < 0)
+        goto out;
+    /* the state's entry, as check looks it up, for the start-up comparison */
+    rh_load_spec sb = {.repo = tmpl, .rev = "HEAD"}, sh = {.repo = tmpl, .rev = "WORKTREE"};
+    if (rh_source_load(&sb, &base, err) < 0 || rh_source_load(&sh, &head, err) < 0)
+        goto out;
+    loaded = 1;
+    rh_cluster_opts co = {.pg_bin = opts ? opts->pg_bin : NULL, .pg_version = opts ? opts->pg_version : NULL};
+    rh_check_cache_find(&cc, 1, &head.choice.profile, 0, &base.set, &head.set, &co);
+    if (!co.state) {
+        rh_err_set(err, "bench check-cache: base's state was not cached by the first check (REHEARSE_NO_CACHE set?)");
+        goto out;
+    }
+    rh_cluster_opts plain = co;
+    plain.state = NULL;
+    for (int i = 0; i < runs; i++) { /* interleaved: the machine's load hits both alike */
+        if (one_check(tmpl, opts, 0, &cold[i], &n_cached, err) < 0 || one_check(tmpl, opts, 1, &warm[i], &n_cached, err) < 0)
+            goto out;
+        if (n_cached != (size_t)history) {
+            rh_err_set(err, "bench check-cache: the warm check took %zu of %d migrations from the cache", n_cached, history);
+            goto out;
+        }
+        if (one_start(&plain, &fresh[i], err) < 0 || one_start(&co, &hit[i], err) < 0)
+            goto out;
+    }
+    rh_stats c = rh_stats_of(cold, (size_t)runs), w = rh_stats_of(warm, (size_t)runs);
+    rh_stats f = rh_stats_of(fresh, (size_t)runs), h = rh_stats_of(hit, (size_t)runs);
+    double ratio = c.median > 0 ? w.median / c.median : 0;
+    int met_abs = w.median <= 300, met_ratio = ratio <= 0.25, met_hit = h.median <= f.median + 20;
+    if (opts && opts->json) {
+        rh_buf_printf(report, "{\"benchmark\":\"check-cache\",\"history\":%d,\"added\":%d,\"runs\":%d,\"cold_ms\":",
+                      history, added, runs);
+        rh_stats_json(report, c);
+        rh_buf_puts(report, ",\"warm_ms\":");
+        rh_stats_json(report, w);
+        rh_buf_puts(report, ",\"fresh_cluster_ms\":");
+        rh_stats_json(report, f);
+        rh_buf_puts(report, ",\"state_cluster_ms\":");
+        rh_stats_json(report, h);
+        rh_buf_printf(report, ",\"warm_over_cold\":%.3f,\"warm_within_300ms\":%s,\"warm_within_quarter\":%s,"
+                              "\"hit_within_20ms\":%s}\n",
+                      ratio, met_abs ? "true" : "false", met_ratio ? "true" : "false", met_hit ? "true" : "false");
+    } else {
+        rh_buf_printf(report, "rehearse check, cold (--no-cache) vs warm (base's state cached): %d migrations at base + %d "
+                              "new, %d interleaved run(s)\n", history, added, runs);
+        rh_buf_printf(report, "  cold           median %8.1f ms  min %8.1f  max %8.1f\n", c.median, c.min, c.max);
+        rh_buf_printf(report, "  warm           median %8.1f ms  min %8.1f  max %8.1f   (target <= 300 ms: %s)\n",
+                      w.median, w.min, w.max, met_abs ? "met" : "MISSED");
+        rh_buf_printf(report, "  warm / cold    %.3f   (target <= 0.25: %s)\n", ratio, met_ratio ? "met" : "MISSED");
+        rh_buf_printf(report, "  cluster start: fresh (template) median %.1f ms, from the state median %.1f ms "
+                              "(target <= fresh + 20 ms: %s)\n", f.median, h.median, met_hit ? "met" : "MISSED");
+    }
+    rc = 0;
+out:
+    rh_check_cache_free(&cc);
+    if (loaded) {
+        rh_loaded_free(&base);
+        rh_loaded_free(&head);
+    }
+    free(cold);
+    free(warm);
+    free(fresh);
+    free(hit);
     rh_err e2;
     rh_fs_rmtree(tmpl, &e2);
     return rc;

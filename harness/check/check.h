@@ -286,6 +286,14 @@ typedef struct rh_check_bench_opts {
 int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err);
 
 /*
+ * `bench check-cache`: the same repository (default 250 + 3), the check cold (--no-cache) and warm
+ * (base's state from the cache) interleaved run by run, and a cluster start from the template vs
+ * from the state: medians side by side against the targets (warm <= 300 ms and <= 0.25 x cold;
+ * a start from a state <= a fresh one + 20 ms).
+ */
+int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err);
+
+/*
  * check --tool NAME for a tool other than the default (check/tool_check.c): the tool's hazards between
  * base and head, then base and head deployed with the tool on a fresh cluster. Human lines on out;
  * returns 0 clean, 1 findings, -1 with err when it could not run.

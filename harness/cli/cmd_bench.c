@@ -39,6 +39,9 @@ static void help(void)
            "  git        list and read a --migrations N (default 250) folder at a revision with libgit2\n"
            "  catalog    snapshot of a --tables N (default 500) x --indexes K (default 4) schema\n"
            "  check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
+           "  check-cache `rehearse check` cold (--no-cache) vs warm (base's state cached), interleaved, on a\n"
+           "             --history N (default 250) + --added K (default 3) history; and a cluster start from the\n"
+           "             template vs from the state\n"
            "  scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
            "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
 }
@@ -189,11 +192,15 @@ int rh_cmd_bench(int argc, char **argv)
                                   .pg_bin = a.co.pg_bin,
                                   .pg_version = a.co.pg_version};
         rc = rh_check_bench(&ko, &out, &err);
+    } else if (strcmp(what, "check-cache") == 0) {
+        rh_check_bench_opts ko = {.history = a.n1, .added = a.n2, .runs = a.runs, .json = a.json,
+                                  .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version};
+        rc = rh_check_bench_cache(&ko, &out, &err);
     } else if (strcmp(what, "scale") == 0) {
         rc = rh_scale_bench(&a.co, a.rows ? a.rows : 1000000, a.runs ? a.runs : 3, a.json, &out, &err);
     } else {
         rh_buf_free(&out);
-        return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster, deploy, git, catalog, check, scale, scenarios)",
+        return rh_cli_usage_error("bench", "unknown benchmark '%s' (cluster, deploy, git, catalog, check, check-cache, scale, scenarios)",
                                   what);
     }
     fputs(out.data, stdout);
