@@ -22,8 +22,8 @@
 #include "scale/scale.h"
 #include "util/buf.h"
 
-/* Probed tables at most: two connections each; more would run into max_connections. */
-#define MAX_PROBED_TABLES 32
+/* Probed tables at most: two connections each; rehearse's clusters allow 50 connections in all. */
+#define MAX_PROBED_TABLES 16
 
 typedef struct probe {
     PGconn *conn;
@@ -151,7 +151,7 @@ static int probe_done(probe *p)
 }
 
 /* Start the read and the write probe of table t for the caller's tag; rows from the watcher's reading. */
-static int start_probes(rh_scale_meter *m, mtable *t, size_t tag, long long rows, rh_err *err)
+static int start_probes(rh_scale_meter *m, mtable *t, size_t tag, long long rows)
 {
     /* the name resolves as the probes' role sees it now (a table renamed since it was watched) */
     char oidtxt[24];
@@ -174,9 +174,10 @@ static int start_probes(rh_scale_meter *m, mtable *t, size_t tag, long long rows
         if (!p->conn) {
             p->conn = PQconnectdb(m->conninfo);
             if (PQstatus(p->conn) != CONNECTION_OK) {
-                rc = rh_err_set(err, "measuring: cannot connect a probe: %s", PQerrorMessage(p->conn));
+                /* out of connections: this table goes unprobed (no outcome), the measurement goes on */
                 PQfinish(p->conn);
                 p->conn = NULL;
+                t->strength = 99;
                 break;
             }
             PQsetNoticeProcessor(p->conn, quiet, NULL);
@@ -245,12 +246,17 @@ int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
     for (int row = 0; row < PQntuples(r) && rc == 0; row++) {
         unsigned long oid = strtoul(PQgetvalue(r, row, 0), NULL, 10);
         int strength = atoi(PQgetvalue(r, row, 1));
-        for (size_t i = 0; i < m->n && i < MAX_PROBED_TABLES; i++) {
+        size_t connected = 0; /* tables with probe connections: at most MAX_PROBED_TABLES */
+        for (size_t i = 0; i < m->n; i++)
+            connected += m->tables[i].ops[0].conn != NULL;
+        for (size_t i = 0; i < m->n; i++) {
             mtable *t = &m->tables[i];
             if (t->oid != oid || strength <= t->strength || t->ops[0].busy || t->ops[1].busy)
                 continue;
+            if (!t->ops[0].conn && connected >= MAX_PROBED_TABLES)
+                continue;
             t->strength = strength;
-            rc = start_probes(m, t, tag, strtoll(PQgetvalue(r, row, 2), NULL, 10), err);
+            rc = start_probes(m, t, tag, strtoll(PQgetvalue(r, row, 2), NULL, 10));
         }
     }
     PQclear(r);

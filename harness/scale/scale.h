@@ -160,7 +160,8 @@ typedef struct rh_scale_probe {
 
 rh_scale_meter *rh_scale_meter_new(const char *conninfo, rh_err *err);
 void rh_scale_meter_free(rh_scale_meter *m);
-/* Watch a table (by oid; name: how results name it). At most 32 tables are probed. */
+/* Watch a table (by oid; name: how results name it). At most 16 tables get probe connections (two each,
+   the first 16 a statement locks); a table whose probes cannot connect goes unprobed. */
 void rh_scale_meter_watch(rh_scale_meter *m, unsigned long oid, const char *name);
 /*
  * While backend pid runs a statement (or holds its locks in an open transaction): start the probes of
