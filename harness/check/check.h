@@ -195,6 +195,9 @@ typedef struct rh_check_result {
     char profile_source[1100];
     size_t n_base, n_head;      /* migrations at base and at head */
     char **added;               /* migrations new at head (in deploy order) */
+    char **added_send;          /* per new migration, how the profile's Prisma sends it (rh_report_plan_mode:
+                                   "one implicit transaction (2 statements)", "3 autocommit statements"); NULL
+                                   when it has no migration.sql */
     size_t n_added;
     char **pending;             /* what head's deploy runs on the upgrade path, in order: the new migrations,
                                    and on a recovery path also the one that failed at base and those after it */

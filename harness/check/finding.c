@@ -99,9 +99,12 @@ void rh_check_result_free(rh_check_result *r)
     for (size_t i = 0; i < r->n_traces; i++)
         rh_check_trace_free(&r->traces[i]);
     free(r->traces);
-    for (size_t i = 0; i < r->n_added; i++)
+    for (size_t i = 0; i < r->n_added; i++) {
         free(r->added[i]);
+        free(r->added_send ? r->added_send[i] : NULL);
+    }
     free(r->added);
+    free(r->added_send);
     for (size_t i = 0; i < r->n_pending; i++)
         free(r->pending[i]);
     free(r->pending);

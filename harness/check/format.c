@@ -143,8 +143,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
     rh_report_term_printf(out, "\n  %s", pg.data);
     rh_buf_free(&pg);
     rh_report_term_printf(out, "\n  %zu migration(s) at base, %zu at head, %zu new\n", r->n_base, r->n_head, r->n_added);
-    for (size_t i = 0; i < r->n_added; i++)
-        rh_report_term_printf(out, "    new: %s\n", r->added[i]);
+    for (size_t i = 0; i < r->n_added; i++) {
+        const char *send = r->added_send ? r->added_send[i] : NULL;
+        rh_report_term_printf(out, "    new: %s%s%s%s\n", r->added[i], send ? "  (sent as " : "", send ? send : "",
+                              send ? ")" : "");
+    }
     char st[200];
     snprintf(st, sizeof st, "%s", r->clean_ok ? "deployed" : "failed");
     human_step(r, out, 'a', st, color);
@@ -405,6 +408,11 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     for (size_t i = 0; i < r->n_added; i++)
         json_object_array_add(added, jstr(r->added[i]));
     json_object_object_add(root, "new", added);
+    /* how each new migration is sent (whole file or statement by statement), by name */
+    json_object *sent = json_object_new_object();
+    for (size_t i = 0; i < r->n_added; i++)
+        json_object_object_add(sent, r->added[i], jstr(r->added_send ? r->added_send[i] : NULL));
+    json_object_object_add(root, "sent_as", sent);
 
     /* one object per step, by name: its letter, title, state word and findings by level */
     static const struct { char step; const char *name; } step_names[] = {

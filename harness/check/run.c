@@ -399,6 +399,7 @@ static void add_lock_findings(rh_check_result *r)
    file whole because sqlparser 0.61 rejects one of its statements (named, with its line). */
 static void add_send_findings(rh_check_result *r, const rh_migset *head)
 {
+    r->added_send = rh_xcalloc(r->n_added ? r->n_added : 1, sizeof *r->added_send);
     for (size_t i = 0; i < head->n; i++) {
         const rh_migration *m = &head->items[i];
         if (!is_pending(r, m->name) || !m->sql)
@@ -408,6 +409,9 @@ static void add_send_findings(rh_check_result *r, const rh_migset *head)
         rh_buf mode;
         rh_buf_init(&mode);
         rh_report_plan_mode(&plan, &mode);
+        for (size_t k = 0; k < r->n_added; k++) /* every new migration's mode is reported, risky or not */
+            if (strcmp(r->added[k], m->name) == 0 && !r->added_send[k])
+                r->added_send[k] = rh_xstrdup(mode.data);
         char *file = sql_path(r, m->name);
         int line = plan.mode == RH_SEND_WHOLE_FALLBACK ? plan.fallback_line : 1;
         if (!plan.atomic)

@@ -140,10 +140,10 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
     if (r->n_added) {
         /* with --scale/--rows the statements ran on filled tables: how long the worst lock was held */
         if (r->scaled)
-            rh_buf_printf(out, "| new migration | runs | worst lock on an existing table | held for (measured, %lld row(s) "
-                          "filled) |\n|---|---|---|---|\n", r->fill.rows);
+            rh_buf_printf(out, "| new migration | sent as | runs | worst lock on an existing table | held for (measured, "
+                          "%lld row(s) filled) |\n|---|---|---|---|---|\n", r->fill.rows);
         else
-            rh_buf_puts(out, "| new migration | runs | worst lock on an existing table |\n|---|---|---|\n");
+            rh_buf_puts(out, "| new migration | sent as | runs | worst lock on an existing table |\n|---|---|---|---|\n");
         for (size_t i = 0; i < r->n_added; i++) {
             const rh_check_trace *t = trace_of(r, r->added[i]);
             const char *worst = t ? rh_report_trace_worst_lock(t) : NULL;
@@ -154,7 +154,9 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
             rh_report_uri_path(&part, r->migrations ? r->migrations : ".");
             rh_buf_putc(&part, '/');
             rh_report_uri_path(&part, r->added[i]);
-            rh_buf_puts(&part, "/migration.sql)");
+            rh_buf_puts(&part, "/migration.sql) | ");
+            const char *send = r->added_send ? r->added_send[i] : NULL;
+            rh_report_markdown_text(&part, send ? send : "–");
             rh_buf_printf(&part, " | %s | %s |", execution_mode(r, t), worst ? worst : t ? "none" : "–");
             if (r->scaled) {
                 double ms = t ? rh_report_trace_block_ms(t) : -1;

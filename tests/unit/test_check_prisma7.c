@@ -62,11 +62,26 @@ static void check_says_how_prisma_7_sends_new_migrations(void **state)
     assert_non_null(strstr(f->message, "sqlparser 0.61 rejects DO blocks at line 2"));
     assert_int_equal(f->line, 2);
     assert_null(finding(&res, "not-atomic", "20250202000000_do"));
+
+    /* every new migration's mode is in the report, risky or not: human and JSON (markdown: test_report_markdown) */
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_human(&res, 0, &b);
+    assert_non_null(strstr(b.data, "    new: 20250201000000_split  (sent as 2 autocommit statements)\n"));
+    assert_non_null(strstr(b.data, "    new: 20250202000000_do  (sent as one implicit transaction (2 statements): "
+                                   "sqlparser 0.61 rejects DO blocks at line 2)\n"));
+    rh_buf_reset(&b);
+    rh_check_format_json(&res, &b);
+    assert_non_null(strstr(b.data, "\"20250201000000_split\":\"2 autocommit statements\""));
     rh_check_result_free(&res);
 
     check_with(r->path, "6.19.3", &res);
     assert_null(finding(&res, "not-atomic", "20250201000000_split"));
     assert_null(finding(&res, "send-mode", "20250202000000_do"));
+    rh_buf_reset(&b);
+    rh_check_format_human(&res, 0, &b);
+    assert_non_null(strstr(b.data, "    new: 20250201000000_split  (sent as one implicit transaction (2 statements))\n"));
+    rh_buf_free(&b);
     rh_check_result_free(&res);
     fx_free(r);
 }
