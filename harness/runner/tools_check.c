@@ -127,7 +127,10 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
             break;
         case RH_STEP_EXPECT_LEDGER:
         case RH_STEP_EXPECT_STATUS:
-            if (!lt || !lt->ledger_table)
+            if (st->kind == RH_STEP_EXPECT_LEDGER && st->ledger_check == RH_LEDGER_CHECKSUM && lt && lt->no_checksum)
+                bad(&c, st, "check the file's effect with expect KIND OBJECT or expect query",
+                    "tool %s's ledger %s keeps no checksum", lt->name, lt->ledger_table);
+            else if (!lt || !lt->ledger_table)
                 bad(&c, st, "name the tool whose ledger the command writes: tool command \"CMD\" ledger NAME; or "
                     "check with expect query",
                     "tool %s keeps no ledger rehearse can read", t->name);

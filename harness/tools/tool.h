@@ -59,6 +59,7 @@ typedef struct rh_tool {
     const char *markers;             /* the in-file markers it reads, for people ("-- migrate:up ..."); "" none */
     const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations"; NULL: no
                                         ledger (command mode), and the ledger_* functions are NULL too */
+    int no_checksum;                 /* 1: its ledger keeps no checksum of the file (dbmate) */
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */
 

@@ -123,6 +123,10 @@ for want in "cannot.scenario:2:1: error: no migration tool 'dbmat'" "known tools
             "cannot.scenario:13:1: error: tool dbmate takes no version"; do
     grep -qF -- "$want" <<<"$out" || fail "cannot.scenario: lacks '$want': $out"
 done
+printf 'migrations dbm/db/migrations\ntool dbmate\ndeploy => any\nexpect ledger checksum 20240101000000_a.sql matches\n' >cannot2.scenario
+out=$("$bin" run --no-color cannot2.scenario 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF "cannot2.scenario:4:1: error: tool dbmate's ledger schema_migrations keeps no checksum" <<<"$out" ||
+    fail "expect ledger checksum under dbmate: exit $rc: $out"
 [ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] ||
     fail "a cluster folder is left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
 

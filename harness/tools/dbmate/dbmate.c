@@ -587,6 +587,7 @@ const rh_tool rh_tool_dbmate = {
     .send = RH_TOOL_SEND_WHOLE,
     .markers = "-- migrate:up [transaction:false], -- migrate:down",
     .ledger_table = "schema_migrations",
+    .no_checksum = 1,
     .detected_by = "a VERSION_name.sql file with a -- migrate:up line",
     .detect_dir = dbmate_detect_dir,
     .load_dir = dbmate_load_dir,
