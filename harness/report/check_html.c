@@ -11,7 +11,8 @@
 #include "report/escape.h"
 #include "report/html.h"
 
-static void trace_html(const rh_check_trace *t, rh_buf *out)
+/* filled: --scale/--rows filled the tables (rows in all) before the trace: its times are measured there */
+static void trace_html(const rh_check_trace *t, int filled, long long rows, rh_buf *out)
 {
     double max_ms = 0;
     for (size_t i = 0; i < t->n; i++)
@@ -21,6 +22,9 @@ static void trace_html(const rh_check_trace *t, rh_buf *out)
     rh_buf_puts(out, "</h3>\n<p>worst lock on an existing table: ");
     const char *worst = rh_report_trace_worst_lock(t);
     rh_report_html_text(out, worst ? worst : "none");
+    double held = rh_report_trace_block_ms(t);
+    if (filled && held >= 0) /* the same figure as the Markdown comment's column */
+        rh_buf_printf(out, ", held for %.3f s (measured, %lld row(s) filled)", held / 1000, rows);
     rh_buf_puts(out, "</p>\n<table><tr><th>line</th><th>statement</th><th>time</th><th>locks held</th></tr>\n");
     for (size_t i = 0; i < t->n; i++) {
         const rh_check_stmt *s = &t->stmts[i];
@@ -73,7 +77,7 @@ void rh_report_check_html(const rh_check_result *r, rh_check_level fail_on, rh_b
     if (r->n_traces) {
         rh_buf_puts(out, "<h2>New migrations</h2>\n");
         for (size_t i = 0; i < r->n_traces; i++)
-            trace_html(&r->traces[i], out);
+            trace_html(&r->traces[i], r->scaled, r->fill.rows, out);
     }
     if (r->n_findings) {
         rh_buf_puts(out, "<h2>Findings</h2>\n<ul id=\"findings\">\n");

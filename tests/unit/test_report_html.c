@@ -48,6 +48,14 @@ static void markup_stays_text(void **state)
     assert_non_null(strstr(b.data, "<code>a&amp;b/migration.sql:2</code>"));
     assert_non_null(strstr(b.data, "failed: SQLSTATE 42P01: relation &quot;&lt;img src=x&gt;&quot; does not exist"));
     assert_non_null(strstr(b.data, "<h1 id=\"verdict\" class=\"fail\">rehearse check: these migrations would not deploy"));
+    assert_null(strstr(b.data, "held for")); /* no --scale: nothing measured on filled tables */
+    /* with --scale/--rows: how long the worst lock was held, as the Markdown comment's column says */
+    r.scaled = 1;
+    r.fill.rows = 50000;
+    rh_buf_reset(&b);
+    rh_report_check_html(&r, RH_CHECK_ERROR, &b);
+    assert_non_null(strstr(b.data, "worst lock on an existing table: AccessExclusiveLock, held for 0.004 s (measured, 50000 "
+                                   "row(s) filled)</p>"));
     rh_buf_free(&b);
 }
 
