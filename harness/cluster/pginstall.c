@@ -411,7 +411,14 @@ int rh_pginstall_list(rh_buf *out, rh_err *err)
             } else {
                 const char *pkg = strstr(text, "package ");
                 int plen = pkg ? (int)strcspn(pkg + 8, "\n") : 0;
-                rh_buf_printf(out, "%-8s %s/%s/bin  %.*s\n", e->d_name, root, e->d_name, plen, pkg ? pkg + 8 : "");
+                /* marked, but does its postgres run? (a library gone, a file truncated: damaged) */
+                char bindir[4400];
+                snprintf(bindir, sizeof bindir, "%s/%s/bin", root, e->d_name);
+                rh_pgbin b;
+                int runs = rh_pgbin_find_version(&b, bindir, e->d_name, &ignored) == 0;
+                rh_buf_printf(out, "%-8s %s/%s/bin  %.*s%s%s%s\n", e->d_name, root, e->d_name, plen, pkg ? pkg + 8 : "",
+                              runs ? "" : "  DAMAGED (its postgres does not run): `rehearse pg install --force ",
+                              runs ? "" : e->d_name, runs ? "" : "`");
             }
             free(text);
             n++;

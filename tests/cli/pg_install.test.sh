@@ -84,5 +84,8 @@ for cmd in "deploy --migrations-dir $REHEARSE_SOURCE_DIR/examples/basic/prisma/m
         fail "damaged install, $cmd: not said: $out"
     "$REHEARSE_BIN" clusters | grep -q "^no clusters" || fail "damaged install, $cmd: left $("$REHEARSE_BIN" clusters)"
 done
+"$REHEARSE_BIN" pg list | grep -q "^$ver .*DAMAGED (its postgres does not run): \`rehearse pg install --force $ver\`" ||
+    fail "pg list does not flag the damaged install: $("$REHEARSE_BIN" pg list)"
 cp "$work/postgres.good" "$work/pg/$ver/bin/postgres"
+"$REHEARSE_BIN" pg list | grep -q "DAMAGED" && fail "pg list: a working install flagged: $("$REHEARSE_BIN" pg list)"
 echo "pg_install: ok"
