@@ -47,6 +47,17 @@ double rh_report_trace_block_ms(const rh_check_trace *t)
     const char *worst = rh_report_trace_worst_lock(t);
     if (!worst)
         return -1;
+    if (t->measured) { /* measuring mode timed each lock: the longest hold of that mode */
+        double longest = -1;
+        for (size_t i = 0; i < t->n; i++)
+            for (size_t k = 0; k < t->stmts[i].n_locks; k++) {
+                const rh_check_lock *l = &t->stmts[i].locks[k];
+                if (l->existed_before && strcmp(l->mode, worst) == 0 && l->held_ms > longest)
+                    longest = l->held_ms;
+            }
+        if (longest >= 0)
+            return longest;
+    }
     double held = 0;
     int holding = 0; /* the transaction holds it from the statement that took it until its end */
     for (size_t i = 0; i < t->n; i++) {

@@ -20,9 +20,10 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
 const char *rh_report_trace_worst_lock(const rh_check_trace *t);
 
 /*
- * How long the trace held its worst lock on an existing table (ms): for statements in the migration's
- * transaction, from the first that took it to the end of the transaction; for a statement outside
- * the transaction, its own time. -1 when it took no lock on an existing table. Measured on the
+ * How long the trace held its worst lock on an existing table (ms): in measuring mode (t->measured)
+ * the longest held_ms the tracer timed for a lock of that mode; else, from the statements' times: in
+ * the migration's transaction from the first that took it to the end of the transaction, for a
+ * statement outside the transaction its own time. -1 when it took no lock on an existing table. Measured on the
  * database as check filled it: meaningful with --scale/--rows (the "measured" column).
  */
 double rh_report_trace_block_ms(const rh_check_trace *t);
