@@ -9,37 +9,44 @@
 #include "source/loader.h"
 #include "tools/tool.h"
 
-/* Another tool's folder at REV, deployed by that tool on a fresh cluster, then snapshotted. */
+/* SET deployed by TOOL (NULL: the default) on a fresh cluster, then snapshotted: the one clean-deploy path of
+ * every tool. 0 with *out set, 1 when the deploy fails (RES says how), -1 on a setup error. */
+static int deploy_and_snapshot(const rh_tool *tool, const rh_clean_source *src, const rh_migset *set,
+                               const rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
+                               rh_engine_result *res, rh_err *err)
+{
+    rh_cluster_opts none = {0};
+    rh_cluster *c = NULL;
+    PGconn *conn = NULL;
+    int rc = -1;
+    if (rh_cluster_start(&c, src->cluster ? src->cluster : &none, err) == 0 &&
+        (conn = rh_cluster_connect(c, NULL, err)))
+        rc = rh_engine_clean_snapshot_with(tool, conn, set, eo, copts, out, res, err);
+    if (conn)
+        PQfinish(conn);
+    rh_err ignored;
+    rh_cluster_stop(c, &ignored);
+    return rc;
+}
+
+/* Another tool's folder at REV, deployed by that tool. */
 static int tool_catalog(const rh_tool *tool, const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts,
                         rh_catalog **out, rh_err *err)
 {
     rh_migset set;
     if (rh_tool_load_rev(tool, src->repo ? src->repo : ".", rev, src->migrations, &set, err) < 0)
         return rh_err_prefix(err, "clean deploy of %s (tool %s)", rev, tool->name);
-    rh_cluster_opts none = {0};
-    rh_cluster *c = NULL;
-    PGconn *conn = NULL;
     rh_engine_result res;
     rh_engine_result_init(&res);
-    int rc = -1;
-    if (rh_cluster_start(&c, src->cluster ? src->cluster : &none, err) < 0)
-        goto out;
-    if (!(conn = rh_cluster_connect(c, NULL, err)))
-        goto out;
     rh_engine_opts eo = {0};
-    rc = rh_engine_clean_snapshot_with(tool, conn, &set, &eo, copts, out, &res, err);
+    int rc = deploy_and_snapshot(tool, src, &set, &eo, copts, out, &res, err);
     if (rc == 1) {
         rh_err_set(err, "the clean deploy of %s fails (tool %s, exit %d%s%s):\n%s%s", rev, tool->name, res.exit_code,
                    res.failed_migration ? ", at " : "", res.failed_migration ? res.failed_migration : "",
                    res.out.len ? res.out.data : "", res.errout.len ? res.errout.data : "");
         rc = -1;
     }
-out:
     rh_engine_result_free(&res);
-    if (conn)
-        PQfinish(conn);
-    rh_err ignored;
-    rh_cluster_stop(c, &ignored);
     rh_migset_free(&set);
     return rc;
 }
@@ -72,29 +79,16 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
     if (l.choice.note[0] && src->notes) /* as deploy --rev: go on as the default Prisma, and say so */
         fprintf(src->notes, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
                 l.choice.profile.version);
-    rh_cluster_opts none = {0};
-    rh_cluster *c = NULL;
-    PGconn *conn = NULL;
     rh_engine_result res;
     rh_engine_result_init(&res);
-    int rc = -1;
-    if (rh_cluster_start(&c, src->cluster ? src->cluster : &none, err) < 0)
-        goto out;
-    if (!(conn = rh_cluster_connect(c, NULL, err)))
-        goto out;
     rh_engine_opts eo = {.profile = &l.choice.profile};
-    rc = rh_engine_clean_snapshot(conn, &l.set, &eo, copts, out, &res, err);
+    int rc = deploy_and_snapshot(NULL, src, &l.set, &eo, copts, out, &res, err);
     if (rc == 1) {
         rh_err_set(err, "the clean deploy of %s fails (Prisma %s, from %s):\n%s", rev, l.choice.profile.version,
                    l.choice.source, res.errout.len ? res.errout.data : res.out.data);
         rc = -1;
     }
-out:
     rh_engine_result_free(&res);
-    if (conn)
-        PQfinish(conn);
-    rh_err ignored;
-    rh_cluster_stop(c, &ignored);
     rh_loaded_free(&l);
     return rc;
 }

@@ -204,6 +204,25 @@ static int bulk_step(PGconn *conn, const char *sql, const char *step, rh_buf *no
     return ok ? 0 : -1;
 }
 
+/* Drops the constraints QUERY lists (quoted name, definition) from table QS.QN for the load, and appends to
+ * UNDO the statements that add each back. 1 when every drop went through. */
+static int drop_constraints_for_load(PGconn *conn, const char *query, const char *qs, const char *qn,
+                                     const char *step, char ***undo, size_t *nundo, rh_buf *note)
+{
+    PGresult *r = PQexec(conn, query);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    for (int i = 0; ok && i < PQntuples(r); i++) {
+        char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
+        ok = bulk_step(conn, q, step, note) == 0;
+        free(q);
+        *undo = rh_xrealloc(*undo, (*nundo + 1) * sizeof **undo);
+        (*undo)[(*nundo)++] =
+            rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+    }
+    PQclear(r);
+    return ok;
+}
+
 /*
  * Tables that must be truncated with t (t and every table referring to it, transitively), as
  * "a, b, c"; NULL when one of them holds rows, has a TRUNCATE trigger, takes part in inheritance
@@ -304,16 +323,7 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
                  "AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = k.conindid "
                  "AND a.attstattarget IS NOT NULL AND a.attstattarget <> -1) ORDER BY k.contype, k.conname",
                  t->oid);
-        r = PQexec(conn, sql);
-        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-        for (int i = 0; ok && i < PQntuples(r); i++) {
-            char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
-            ok = bulk_step(conn, q, " (dropping a key for the load)", note) == 0;
-            free(q);
-            undo = rh_xrealloc(undo, (nundo + 1) * sizeof *undo);
-            undo[nundo++] = rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-        }
-        PQclear(r);
+        ok = drop_constraints_for_load(conn, sql, qs, qn, " (dropping a key for the load)", &undo, &nundo, note);
         /* its own foreign keys: dropped now, added back (validated) after the insert */
         snprintf(sql, sizeof sql,
                  "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
@@ -321,16 +331,8 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
                  "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
                  "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
                  t->oid);
-        r = ok ? PQexec(conn, sql) : NULL;
-        ok = ok && PQresultStatus(r) == PGRES_TUPLES_OK;
-        for (int i = 0; ok && i < PQntuples(r); i++) {
-            char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
-            ok = bulk_step(conn, q, " (dropping a foreign key for the load)", note) == 0;
-            free(q);
-            undo = rh_xrealloc(undo, (nundo + 1) * sizeof *undo);
-            undo[nundo++] = rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-        }
-        PQclear(r);
+        ok = ok && drop_constraints_for_load(conn, sql, qs, qn, " (dropping a foreign key for the load)", &undo, &nundo,
+                                             note);
         /* its plain indexes (no constraint's, none that anything depends on): dropped, built again after */
         snprintf(sql, sizeof sql,
                  "SELECT pg_get_indexdef(i.indexrelid), quote_ident(n.nspname) || '.' || quote_ident(ic.relname) "
