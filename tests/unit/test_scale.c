@@ -351,23 +351,40 @@ static rh_scale_cost measure(const char *conninfo, const char *sql)
 }
 
 /*
+ * STMT, then its transaction stays open (holding STMT's locks) until WAITERS queries wait for a lock on
+ * "Order", at most 60 s: whether the probes see the block then does not depend on how fast this process
+ * (valgrind) polls compared with how fast the server runs STMT.
+ */
+static char *held_until_waiting(const char *stmt, int waiters)
+{
+    return rh_xasprintf("%s; DO $$ BEGIN FOR i IN 1..6000 LOOP EXIT WHEN (SELECT count(*) FROM pg_locks "
+                        "WHERE NOT granted AND relation = '\"Order\"'::regclass) >= %d; PERFORM pg_sleep(0.01); "
+                        "END LOOP; END $$",
+                        stmt, waiters);
+}
+
+/*
  * What blocked which operation, seen in pg_blocking_pids() (no timing asserted): a column type
  * change rewrites under AccessExclusiveLock (reads and writes wait); CREATE INDEX holds ShareLock
  * (writes wait, reads do not); CREATE INDEX CONCURRENTLY neither; a nullable ADD COLUMN ends before
- * anything can wait for it.
+ * anything can wait for it. The blocking statements keep their transaction open until the probes wait.
  */
 static void test_measure_blocks(void **state)
 {
     (void)state;
     char *ci;
     PGconn *conn = big_table(&ci);
-    rh_scale_cost c = measure(ci, "ALTER TABLE \"Order\" ALTER COLUMN amount TYPE bigint");
+    char *sql = held_until_waiting("ALTER TABLE \"Order\" ALTER COLUMN amount TYPE bigint", 2);
+    rh_scale_cost c = measure(ci, sql);
+    free(sql);
     assert_true(c.probed);
     assert_true(c.waits[0].read_blocked);
     assert_true(c.waits[0].write_blocked);
     rh_scale_cost_free(&c);
 
-    c = measure(ci, "CREATE INDEX \"Order_note_idx\" ON \"Order\"(note, \"createdAt\")");
+    sql = held_until_waiting("CREATE INDEX \"Order_note_idx\" ON \"Order\"(note, \"createdAt\")", 1);
+    c = measure(ci, sql);
+    free(sql);
     assert_true(c.probed);
     assert_false(c.waits[0].read_blocked);
     assert_true(c.waits[0].write_blocked);
