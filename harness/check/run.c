@@ -24,6 +24,7 @@
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "report/escape.h"
 
 
 static double now_ms(void)
@@ -984,7 +985,7 @@ out:
             rh_err e2;
             /* the verdict stands, but a cluster left behind or a lost watchdog is the run's error too */
             if (rh_cluster_stop(cluster, &e2) < 0) {
-                fprintf(stderr, "rehearse check: %s\n", e2.msg);
+                rh_report_term_eprintf("rehearse check: %s\n", e2.msg);
                 rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", e2.msg);
             }
             out->ms_stop = now_ms() - ts;

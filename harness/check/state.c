@@ -28,6 +28,7 @@
 #include "check/check_int.h"
 #include "engine/cached.h"
 #include "engine/engine.h"
+#include "report/escape.h"
 
 #define LAYOUT "check: " DB_CLEAN ", " DB_UPGRADE ", " DB_PROBE " hold base's state"
 
@@ -147,7 +148,7 @@ int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_clu
         free(meta);
     }
     if (rc < 0)
-        fprintf(stderr, "rehearse check: base's state was not cached: %s\n", err.msg);
+        rh_report_term_eprintf("rehearse check: base's state was not cached: %s\n", err.msg);
     return rc;
 }
 

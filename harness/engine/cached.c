@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "migrations/profile.h"
+#include "report/escape.h"
 
 static void put_bytes(EVP_MD_CTX *ctx, const void *data, size_t len)
 {
@@ -30,7 +31,7 @@ static void finish_copy(EVP_MD_CTX *ctx, char out[65])
     unsigned char md[32];
     unsigned len = 0;
     if (!c || EVP_MD_CTX_copy_ex(c, ctx) != 1 || EVP_DigestFinal_ex(c, md, &len) != 1 || len != 32) {
-        fprintf(stderr, "rehearse: OpenSSL failed computing a state key\n");
+        rh_report_term_eprintf("rehearse: OpenSSL failed computing a state key\n");
         abort();
     }
     EVP_MD_CTX_free(c);
@@ -43,7 +44,7 @@ void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)
     assert(in && in->profile && in->layout && set && keys);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-        fprintf(stderr, "rehearse: OpenSSL failed computing a state key\n");
+        rh_report_term_eprintf("rehearse: OpenSSL failed computing a state key\n");
         abort();
     }
     put_str(ctx, "rehearse deployed state");
@@ -96,7 +97,7 @@ size_t rh_state_longest(const rh_cluster_opts *copts, char (*keys)[65], size_t m
         rh_err err;
         int hit = rh_state_lookup(copts, keys[k], entry, &err);
         if (hit < 0) {
-            fprintf(stderr, "rehearse: state cache not used: %s\n", err.msg);
+            rh_report_term_eprintf("rehearse: state cache not used: %s\n", err.msg);
             return 0;
         }
         if (hit)

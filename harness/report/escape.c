@@ -189,3 +189,20 @@ void rh_report_term_printf(rh_buf *out, const char *fmt, ...)
     rh_report_term_textn(out, text, (size_t)n);
     free(text);
 }
+
+void rh_report_term_eprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_term_textn(&b, text, (size_t)n);
+    fwrite(b.data ? b.data : "", 1, b.len, stderr);
+    rh_buf_free(&b);
+    free(text);
+}

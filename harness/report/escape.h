@@ -71,4 +71,8 @@ void rh_report_term_textn(rh_buf *out, const char *s, size_t n);
    codes go separately, outside it). */
 void rh_report_term_printf(rh_buf *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The same, written to stderr: for the notes and errors modules print themselves (paths, revisions and
+   server messages in them come from the repository or the user). */
+void rh_report_term_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

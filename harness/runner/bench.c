@@ -14,6 +14,7 @@
 
 #include "util/fs.h"
 #include "util/stats.h"
+#include "report/escape.h"
 
 typedef struct pass {
     int jobs;
@@ -68,7 +69,7 @@ int rh_runner_bench(int argc, char **argv)
             if (strcmp(optarg, "json") == 0)
                 json = 1;
             else if (strcmp(optarg, "human") != 0) {
-                fprintf(stderr, "rehearse bench scenarios: --format is human or json, not '%s'\n", optarg);
+                rh_report_term_eprintf("rehearse bench scenarios: --format is human or json, not '%s'\n", optarg);
                 return 2;
             }
             break;
@@ -92,12 +93,12 @@ int rh_runner_bench(int argc, char **argv)
     char **files;
     size_t n;
     if (rh_runner_collect(paths, npaths, &files, &n, &err) < 0) {
-        fprintf(stderr, "rehearse bench scenarios: %s\n", err.msg);
+        rh_report_term_eprintf("rehearse bench scenarios: %s\n", err.msg);
         return 2;
     }
     if (n == 0) {
         free(files);
-        fprintf(stderr, "rehearse bench scenarios: no *.scenario files\n");
+        rh_report_term_eprintf("rehearse bench scenarios: no *.scenario files\n");
         return 2;
     }
     char tmpl[] = "/tmp/rehearse-bench-XXXXXX";
@@ -114,7 +115,7 @@ int rh_runner_bench(int argc, char **argv)
         free(files[i]);
     free(files);
     if (rc < 0) {
-        fprintf(stderr, "rehearse bench scenarios: %s\n", err.msg);
+        rh_report_term_eprintf("rehearse bench scenarios: %s\n", err.msg);
         return 2;
     }
     double ratio = p1.wall_ms > 0 ? p2.wall_ms / p1.wall_ms : 0;

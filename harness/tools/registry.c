@@ -10,6 +10,7 @@
 #include "tools/tool.h"
 #include "source/git.h"
 #include "util/fs.h"
+#include "report/escape.h"
 
 /* One line per tool: X(NAME) names the descriptor rh_tool_NAME defined in tools/NAME/. */
 #define RH_TOOL_LIST \
@@ -139,7 +140,7 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
         else if ((rc = rh_git_export_dir(repo, &rev, path, dir, &skipped, err)) == 0)
             rc = tool->load_dir(out, dir, NULL, err);
         if (skipped)
-            fprintf(stderr, "rehearse: note: %s at %s: %zu symbolic link(s) or submodule(s) not read\n", path,
+            rh_report_term_eprintf("rehearse: note: %s at %s: %zu symbolic link(s) or submodule(s) not read\n", path,
                     rev.label, skipped);
         rh_err e2;
         if (dir[strlen(dir) - 1] != 'X')

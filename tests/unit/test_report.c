@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "report/escape.h"
 #include "report/report.h"
@@ -453,6 +454,30 @@ static void test_terminal_escapes_are_shown_not_obeyed(void **state)
     rh_run_free(&run);
 }
 
+/* A module's own note on stderr (a path or revision from the user, a server message) goes through the
+   same escaper: the ESC of a hostile folder name reaches the CI log as a picture. */
+static void test_stderr_notes_are_escaped(void **state)
+{
+    (void)state;
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    fflush(stderr);
+    int saved = dup(fileno(stderr));
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(tmp), fileno(stderr)) >= 0);
+    rh_report_term_eprintf("rehearse: note: %s at %s\n", "prisma/\x1b[2Jmigrations", "main");
+    fflush(stderr);
+    assert_true(dup2(saved, fileno(stderr)) >= 0);
+    close(saved);
+    char got[256] = {0};
+    rewind(tmp);
+    size_t n = fread(got, 1, sizeof got - 1, tmp);
+    fclose(tmp);
+    assert_true(n > 0);
+    assert_null(strchr(got, '\x1b'));
+    assert_string_equal(got, "rehearse: note: prisma/\xe2\x90\x9b[2Jmigrations at main\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -466,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_escape_rules),
         cmocka_unit_test(test_terminal_escapes_are_shown_not_obeyed),
+        cmocka_unit_test(test_stderr_notes_are_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
