@@ -17,6 +17,8 @@ mkdir -p "$out/examples"
 ex=$out/examples
 export GIT_AUTHOR_DATE="2025-01-01T00:00:00Z" GIT_COMMITTER_DATE="2025-01-01T00:00:00Z" NO_COLOR=1
 unset GITHUB_ACTIONS GITHUB_STEP_SUMMARY
+# every check starts cold, so check.json's "cache" reads the same on every machine and in the tests
+export REHEARSE_NO_CACHE=1
 
 # the repository: one table at main, two new migrations in the work tree
 cd "$work" && git init -q -b main repo && cd repo
