@@ -28,7 +28,7 @@ rc=$(run deploy --repo "$repo" --rev v1)
 order=$(grep '^Applying migration' "$work/out" | tr '\n' ' ')
 [ "$order" = 'Applying migration `20251225061321_y` Applying migration `20251225_step6_x` ' ] ||
   fail "Prisma 6.5 (bytes) order expected, got: $order"
-grep -q 'detected: package.json' "$work/err" || fail "the detected version is not named: $(cat "$work/err")"
+grep -q 'Prisma 6.5.0 profile, from package.json' "$work/err" || fail "the detected version is not named: $(cat "$work/err")"
 grep -q '^All migrations have been successfully applied.$' "$work/out" || fail "no success line: $(cat "$work/out")"
 
 # 2. --prisma-version 6.19.3 overrides the detection: ICU order
