@@ -3,6 +3,7 @@
 
 #include <json-c/json.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *str_of(json_object *o, const char *k)
@@ -24,6 +25,14 @@ static double num_of(json_object *o, const char *k)
     if (!json_object_object_get_ex(o, k, &v) || !(json_object_is_type(v, json_type_double) || json_object_is_type(v, json_type_int)))
         return 0;
     return json_object_get_double(v);
+}
+
+/* A count or a line number: a whole number from 0 to max, 0 when absent; -1 when it is something else (a
+   report no rehearse wrote: converting an out-of-range double to an integer is undefined). */
+static long long whole_of(json_object *o, const char *k, long long max)
+{
+    double d = num_of(o, k);
+    return d >= 0 && d <= (double)max && d == (double)(long long)d ? (long long)d : -1;
 }
 
 static int bool_of(json_object *o, const char *k)
@@ -53,6 +62,14 @@ static int read_scenario(json_object *so, rh_result *r, rh_err *err)
         k++;
     if (k == 4)
         return rh_err_set(err, "%s: expected \"status\": \"pass\", \"fail\", \"error\" or \"skip\"", path);
+    long long signal = whole_of(so, "signal", 255), run = whole_of(so, "steps_run", INT32_MAX),
+              total = whole_of(so, "steps_total", INT32_MAX);
+    json_object *f;
+    int has_failure = json_object_object_get_ex(so, "failure", &f) && json_object_is_type(f, json_type_object);
+    long long line = has_failure ? whole_of(f, "line", INT32_MAX) : 0;
+    if (signal < 0 || run < 0 || total < 0 || line < 0)
+        return rh_err_set(err, "%s: \"signal\", \"steps_run\", \"steps_total\" and the failure's \"line\" must be "
+                               "whole numbers from 0 (signal: to 255)", path);
     memset(r, 0, sizeof *r);
     r->path = rh_xstrdup(path);
     r->name = dup_of(so, "name");
@@ -60,17 +77,16 @@ static int read_scenario(json_object *so, rh_result *r, rh_err *err)
     r->timed_out = bool_of(so, "timed_out");
     r->superuser = bool_of(so, "superuser");
     r->crashed = bool_of(so, "crashed");
-    r->signal = (int)num_of(so, "signal");
+    r->signal = (int)signal;
     r->ms = num_of(so, "ms");
     r->overhead_ms = num_of(so, "overhead_ms");
     r->steps_ms = num_of(so, "steps_ms");
     r->setup_ms = num_of(so, "setup_ms");
-    r->steps_run = (size_t)num_of(so, "steps_run");
-    r->steps_total = (size_t)num_of(so, "steps_total");
-    json_object *f;
-    if (json_object_object_get_ex(so, "failure", &f) && json_object_is_type(f, json_type_object)) {
+    r->steps_run = (size_t)run;
+    r->steps_total = (size_t)total;
+    if (has_failure) {
         r->file = dup_of(f, "file");
-        r->line = (int)num_of(f, "line");
+        r->line = (int)line;
         r->step = dup_of(f, "step");
         r->message = dup_of(f, "message");
         r->expected = dup_of(f, "expected");
@@ -126,6 +142,11 @@ int rh_report_read_json(const char *name, const char *text, size_t len, rh_run *
         return rh_err_set(err, "%s: expected a `rehearse run --format json` report (an object with \"summary\" and "
                                "a \"scenarios\" array)", name);
     }
+    long long jobs = whole_of(sum, "jobs", 4096);
+    if (jobs < 0) {
+        json_object_put(root);
+        return rh_err_set(err, "%s: summary: \"jobs\" must be a whole number from 0 to 4096", name);
+    }
     size_t n = json_object_array_length(arr);
     rh_result *rs = rh_xcalloc(n ? n : 1, sizeof *rs);
     for (size_t i = 0; i < n; i++) {
@@ -147,7 +168,7 @@ int rh_report_read_json(const char *name, const char *text, size_t len, rh_run *
     free(rs);
     double wall = num_of(sum, "wall_ms");
     into->wall_ms = wall > into->wall_ms ? wall : into->wall_ms;
-    into->jobs += (int)num_of(sum, "jobs");
+    into->jobs += (int)jobs;
     json_object_put(root);
     return 0;
 }

@@ -63,6 +63,13 @@ out=$("$REHEARSE_BIN" report merge "$work/broken.json" 2>&1); rc=$?
 printf '{"summary": {}, "scenarios": [{"path": "x.scenario", "status": "passed"}]}\n' > "$work/wrong.json"
 out=$("$REHEARSE_BIN" report merge "$work/wrong.json" 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q 'wrong.json: scenario 1: x.scenario: expected "status": "pass"' <<<"$out" || fail "bad status: exit $rc: $out"
+# numbers no rehearse writes (converting them to an integer was undefined behaviour, found by fuzz_report_json)
+printf '{"summary": {"jobs": 1e30}, "scenarios": []}\n' > "$work/jobs.json"
+out=$("$REHEARSE_BIN" report merge "$work/jobs.json" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'jobs.json: summary: "jobs" must be a whole number' <<<"$out" || fail "jobs 1e30: exit $rc: $out"
+printf '{"summary": {}, "scenarios": [{"path": "x.scenario", "status": "fail", "failure": {"line": -3}}]}\n' > "$work/line.json"
+out=$("$REHEARSE_BIN" report merge "$work/line.json" 2>&1); rc=$?
+[ $rc -eq 2 ] && grep -q 'x.scenario: "signal", "steps_run", "steps_total" and the failure' <<<"$out" || fail "line -3: exit $rc: $out"
 "$REHEARSE_BIN" report merge --format yaml "$work/shard1.json" >/dev/null 2>&1; [ $? -eq 2 ] || fail "--format yaml"
 "$REHEARSE_BIN" report merge >/dev/null 2>&1; [ $? -eq 2 ] || fail "no reports"
 echo ok
