@@ -4,7 +4,9 @@
  */
 #include "report/sarif.h"
 
+#include <assert.h>
 #include <json-c/json.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "report/escape.h"
@@ -38,11 +40,32 @@ static json_object *text_obj(const char *key, const char *text)
     return o;
 }
 
-/* One finding: its rule (added the first time its code is seen) and its result. */
+/* Where a finding without a file points: GitHub code scanning refuses a result without a location
+   (SARIF 2.1.0 allows it), so the migration's folder, else the migrations folder, else the repository
+   root ("./", relative to %SRCROOT% as the files are). A folder ends with '/' (SARIF 3.10.2 uri-reference). */
+static char *folder_of(const char *migrations, const char *migration)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    if (migrations && *migrations) {
+        rh_buf_puts(&b, migrations);
+        if (b.data[b.len - 1] != '/')
+            rh_buf_putc(&b, '/');
+        if (migration && *migration)
+            rh_buf_printf(&b, "%s/", migration);
+    } else {
+        rh_buf_puts(&b, "./");
+    }
+    return rh_buf_steal(&b);
+}
+
+/* One finding: its rule (added the first time its code is seen) and its result. file NULL: the result
+   points at folder (folder_of) with no region. */
 static void add_result(json_object *rules, json_object *results, const char *code, const char *help,
                        const char *level, const char *message, const char *detail, const char *file, int line,
-                       json_object *props)
+                       const char *folder, json_object *props)
 {
+    assert(file || folder);
     size_t rule = 0, n_rules = json_object_array_length(rules);
     for (; rule < n_rules; rule++) {
         json_object *id = NULL;
@@ -72,25 +95,25 @@ static void add_result(json_object *rules, json_object *results, const char *cod
         rh_buf_printf(&msg, "\n%s", detail);
     json_object_object_add(res, "message", text_obj("text", msg.data));
     rh_buf_free(&msg);
-    if (file) {
-        json_object *art = json_object_new_object();
-        rh_buf uri;
-        rh_buf_init(&uri);
-        rh_report_uri_path(&uri, file);
-        json_object_object_add(art, "uri", json_object_new_string(uri.data));
-        rh_buf_free(&uri);
-        json_object_object_add(art, "uriBaseId", json_object_new_string("%SRCROOT%"));
+    json_object *art = json_object_new_object();
+    rh_buf uri;
+    rh_buf_init(&uri);
+    rh_report_uri_path(&uri, file ? file : folder);
+    json_object_object_add(art, "uri", json_object_new_string(uri.data));
+    rh_buf_free(&uri);
+    json_object_object_add(art, "uriBaseId", json_object_new_string("%SRCROOT%"));
+    json_object *phys = json_object_new_object();
+    json_object_object_add(phys, "artifactLocation", art);
+    if (file) { /* a folder has no lines */
         json_object *region = json_object_new_object();
         json_object_object_add(region, "startLine", json_object_new_int(line > 0 ? line : 1));
-        json_object *phys = json_object_new_object();
-        json_object_object_add(phys, "artifactLocation", art);
         json_object_object_add(phys, "region", region);
-        json_object *loc = json_object_new_object();
-        json_object_object_add(loc, "physicalLocation", phys);
-        json_object *locs = json_object_new_array();
-        json_object_array_add(locs, loc);
-        json_object_object_add(res, "locations", locs);
     }
+    json_object *loc = json_object_new_object();
+    json_object_object_add(loc, "physicalLocation", phys);
+    json_object *locs = json_object_new_array();
+    json_object_array_add(locs, loc);
+    json_object_object_add(res, "locations", locs);
     if (props)
         json_object_object_add(res, "properties", props);
     json_object_array_add(results, res);
@@ -131,8 +154,10 @@ void rh_report_check_sarif(const rh_check_result *r, rh_buf *out)
             char step[2] = {f->step, 0};
             json_object_object_add(props, "step", json_object_new_string(step));
         }
+        char *folder = f->file ? NULL : folder_of(r->migrations, f->migration);
         add_result(rules, results, f->code, help_of(f->step), sarif_level(f->level), f->message, f->detail, f->file,
-                   f->line, props);
+                   f->line, folder, props);
+        free(folder);
     }
     /* the PostgreSQL version(s) the check ran on: the run's property */
     rh_buf pg;
@@ -154,11 +179,13 @@ void rh_report_history_sarif(const rh_git_history *h, rh_buf *out)
             props = json_object_new_object();
             json_object_object_add(props, "migration", json_object_new_string(f->name));
         }
+        char *folder = f->file ? NULL : folder_of(h->migrations, f->name);
         add_result(rules, results, rh_hist_kind_name(f->kind),
                    "rehearse history: a change to the migrations folder between two revisions that production "
                    "may not take as the repository suggests (edited or removed after apply, added out of order, "
                    "no migration.sql, an order that depends on the collation).",
-                   f->hazard ? "warning" : "note", f->message, NULL, f->file, 1, props);
+                   f->hazard ? "warning" : "note", f->message, NULL, f->file, 1, folder, props);
+        free(folder);
     }
     write_log(rules, results, NULL, out);
 }

@@ -1,6 +1,7 @@
 /*
  * test_report_sarif.c — `rehearse check --format sarif`: SARIF 2.1.0 valid against the schema
- * (tests/unit/sarif-schema-2.1.0.json, read by python3's jsonschema), one result per finding with
+ * (tests/unit/sarif-schema-2.1.0.json, read by python3's jsonschema) and GitHub code scanning's
+ * one more rule (a location on every result), one result per finding with
  * its rule id, level, location (file, line) and the rule's help text; awkward text (control
  * characters, bytes that are not UTF-8) still gives a document that validates. Results are built by
  * hand: formatting needs no cluster. `history_sarif` runs `rehearse history` on a real repository,
@@ -34,7 +35,12 @@ static void assert_sarif_valid(const char *text)
                     "import json,sys,jsonschema\n"
                     "schema=json.load(open(sys.argv[1]))\n"
                     "doc=json.load(open(sys.argv[2],encoding='utf-8',errors='strict'))\n"
-                    "jsonschema.Draft4Validator(schema).validate(doc)\n",
+                    "jsonschema.Draft4Validator(schema).validate(doc)\n"
+                    /* GitHub code scanning's rule on top of the schema's: each result has a location
+                       with a non-empty artifactLocation.uri (else the upload is refused) */
+                    "for run in doc['runs']:\n"
+                    "  for r in run.get('results',[]):\n"
+                    "    assert r['locations'][0]['physicalLocation']['artifactLocation']['uri'], r\n",
                     REHEARSE_SOURCE_DIR "/tests/unit/sarif-schema-2.1.0.json", path, NULL};
     int rc = rh_test_run(argv, NULL, &out, &errout);
     if (rc != 0) {
@@ -71,11 +77,14 @@ static void results_rules_locations(void **state)
          .line = 3, .message = "takes AccessExclusiveLock \"User\" <&>", .detail = "ALTER TABLE\n\tx"},
         {.level = RH_CHECK_ERROR, .step = 'a', .code = "clean-deploy-failed", .message = "P3018 \x01 failed"},
         {.level = RH_CHECK_NOTICE, .step = 'f', .code = "access-exclusive", .file = FILE1, .message = "again"},
+        {.level = RH_CHECK_NOTICE, .step = 'e', .code = "not-reached", .migration = "20250301000000_b c",
+         .message = "no file"},
     };
     rh_check_result r;
     memset(&r, 0, sizeof r);
     r.findings = f;
-    r.n_findings = 3;
+    r.n_findings = 4;
+    r.migrations = "prisma/migrations";
     rh_buf b;
     rh_buf_init(&b);
     rh_report_check_sarif(&r, &b);
@@ -87,10 +96,10 @@ static void results_rules_locations(void **state)
     json_object *run = get(root, "runs.0");
     assert_string_equal(json_object_get_string(get(run, "tool.driver.name")), "rehearse");
     /* a rule per code, with help text; results point at them */
-    assert_int_equal(json_object_array_length(get(run, "tool.driver.rules")), 2);
+    assert_int_equal(json_object_array_length(get(run, "tool.driver.rules")), 3);
     assert_string_equal(json_object_get_string(get(run, "tool.driver.rules.0.id")), "access-exclusive");
     assert_non_null(strstr(json_object_get_string(get(run, "tool.driver.rules.0.help.text")), "(f) locks"));
-    assert_int_equal(json_object_array_length(get(run, "results")), 3);
+    assert_int_equal(json_object_array_length(get(run, "results")), 4);
     assert_string_equal(json_object_get_string(get(run, "results.0.level")), "warning");
     assert_string_equal(json_object_get_string(get(run, "results.1.level")), "error");
     assert_string_equal(json_object_get_string(get(run, "results.2.level")), "note");
@@ -102,9 +111,27 @@ static void results_rules_locations(void **state)
     assert_int_equal(json_object_get_int(get(run, "results.0.locations.0.physicalLocation.region.startLine")), 3);
     assert_string_equal(json_object_get_string(get(run, "results.0.message.text")),
                         "takes AccessExclusiveLock \"User\" <&>\nALTER TABLE\n\tx");
-    /* a finding with no file has no location (SARIF allows it; nothing to point at) */
-    json_object *locs = NULL;
-    assert_false(json_object_object_get_ex(get(run, "results.1"), "locations", &locs));
+    /* a finding with no file points at the migrations folder (GitHub code scanning refuses a result
+       without a location), with no region: a folder has no lines */
+    assert_string_equal(json_object_get_string(get(run, "results.1.locations.0.physicalLocation.artifactLocation.uri")),
+                        "prisma/migrations/");
+    json_object *region = NULL;
+    assert_false(json_object_object_get_ex(get(run, "results.1.locations.0.physicalLocation"), "region", &region));
+    /* ... at its migration's folder when the finding names one */
+    assert_string_equal(json_object_get_string(get(run, "results.3.locations.0.physicalLocation.artifactLocation.uri")),
+                        "prisma/migrations/20250301000000_b%20c/");
+    json_object_put(root);
+    rh_buf_free(&b);
+
+    /* no folder known (a check that failed before reading one): the repository root */
+    r.migrations = NULL;
+    r.n_findings = 2;
+    rh_buf_init(&b);
+    rh_report_check_sarif(&r, &b);
+    assert_sarif_valid(b.data);
+    root = json_tokener_parse(b.data);
+    assert_string_equal(
+        json_object_get_string(get(root, "runs.0.results.1.locations.0.physicalLocation.artifactLocation.uri")), "./");
     json_object_put(root);
     rh_buf_free(&b);
 
