@@ -10,19 +10,17 @@
 
 static void help(void)
 {
-    rh_cluster_opts none = {0};
-    char *dir = rh_template_cache_dir(&none);
+    /* the rule, not this machine's folder: the man pages are made of this text on the build machine */
     printf("usage: rehearse cache list               one line per state: last use, size, what it holds\n"
            "       rehearse cache prune [--max-mb N]  delete the least recently used states until the rest\n"
            "                                          fit in N MB (default REHEARSE_CACHE_MAX_MB, else 4096),\n"
            "                                          and leftovers of killed writers\n"
            "       rehearse cache clear              delete every state (the initdb templates stay)\n\n"
            "Deployed states (stopped clusters holding a revision's migrations, reused by `rehearse check`)\n"
-           "in %s/states (REHEARSE_CACHE_DIR chooses the cache).\n\n"
+           "in CACHE/states. CACHE is $REHEARSE_CACHE_DIR if set, else $XDG_CACHE_HOME/rehearse, else\n"
+           "$HOME/.cache/rehearse, else /tmp/rehearse-cache-EUID (EUID: the effective user id).\n\n"
            "--no-cache (or REHEARSE_NO_CACHE=1) keeps a command from using the cache.\n"
-           "exit: 0 done, 2 usage error or a cache that cannot be read\n",
-           dir);
-    free(dir);
+           "exit: 0 done, 2 usage error or a cache that cannot be read\n");
 }
 
 static int list(void)
@@ -32,7 +30,7 @@ static int list(void)
     size_t n = 0;
     rh_err err;
     if (rh_state_list(&none, &l, &n, &err) < 0) {
-        fprintf(stderr, "rehearse cache: %s\n", err.msg);
+        rh_cli_errorf("rehearse cache: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     unsigned long long total = 0;
@@ -90,7 +88,7 @@ int rh_cmd_cache(int argc, char **argv)
     unsigned long long freed = 0;
     rh_err err;
     if (rh_state_prune(&none, max, &removed, &freed, &err) < 0) {
-        fprintf(stderr, "rehearse cache: %s\n", err.msg);
+        rh_cli_errorf("rehearse cache: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     printf("removed %zu state(s), %.1f MB\n", removed, (double)freed / 1048576.0);

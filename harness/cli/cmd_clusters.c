@@ -9,12 +9,15 @@
 
 static void help(void)
 {
+    /* the rule, not this machine's folder: the man pages are made of this text on the build machine */
     printf("usage: rehearse clusters [--stop ID|all] [--reap]\n\n"
-           "Lists the clusters in %s: kept ones (--keep, --keep-failed) and leftovers of rehearse\n"
-           "processes that died. --stop ID stops and deletes one (all: every kept or leftover one);\n"
+           "Lists the clusters in the run folder: kept ones (--keep, --keep-failed) and leftovers of\n"
+           "rehearse processes that died. --stop ID stops and deletes one (all: every kept or leftover one);\n"
            "--reap deletes the leftovers of dead rehearse processes (done automatically at each start).\n\n"
-           "exit: 0 done, 2 usage error, no such cluster, or one that could not be stopped\n",
-           rh_cluster_run_dir());
+           "The run folder is $REHEARSE_RUN_DIR if set, else /dev/shm/rehearse-EUID when /dev/shm is a\n"
+           "writable tmpfs with 1 GB free, else $TMPDIR/rehearse-EUID (/tmp when TMPDIR is unset or long);\n"
+           "EUID is the effective user id.\n\n"
+           "exit: 0 done, 2 usage error, no such cluster, or one that could not be stopped\n");
 }
 
 int rh_cmd_clusters(int argc, char **argv)

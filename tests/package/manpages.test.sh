@@ -40,6 +40,16 @@ for c in $commands; do
   plain "$man_dir/rehearse.1.gz" | grep -qF "rehearse-$c(1)" || fail "rehearse(1) does not refer to rehearse-$c(1)"
   plain "$man_dir/rehearse-$c.1.gz" | grep -qE "^rehearse-$c - " || fail "rehearse-$c(1) has no NAME line"
 done
+# the help texts (and so the pages) state the rules for the run and cache folders, not the folders of
+# the machine that built them (clusters and cache printed /dev/shm/rehearse-0 and /root/.cache/rehearse)
+marker=/nonexistent/rh-manpages-marker
+for c in "" $commands; do
+  out=$(REHEARSE_RUN_DIR=$marker/run REHEARSE_CACHE_DIR=$marker/cache XDG_CACHE_HOME=$marker/xdg HOME=$marker/home \
+        "$REHEARSE_BIN" $c --help 2>&1)
+  grep -qF "$marker" <<<"$out" && fail "rehearse $c --help prints this machine's folder: $(grep -F "$marker" <<<"$out")"
+done
+plain "$man_dir/rehearse-clusters.1.gz" | grep -qF 'rehearse-EUID' || fail "rehearse-clusters(1) does not name /dev/shm/rehearse-EUID"
+zcat "$man_dir"/*.1.gz | grep -E '/dev/shm/rehearse-[0-9]|rehearse-cache-[0-9]' && fail "a page names a build machine's folder"
 # no page for a command that does not exist
 for page in "$man_dir"/rehearse-*.1.gz; do
   c=${page##*/rehearse-}; c=${c%.1.gz}
