@@ -8,6 +8,7 @@
 #include "engine/clean.h"
 #include "source/loader.h"
 #include "tools/tool.h"
+#include "report/escape.h"
 
 /* SET deployed by TOOL (NULL: the default) on a fresh cluster, then snapshotted: the one clean-deploy path of
  * every tool. 0 with *out set, 1 when the deploy fails (RES says how), -1 on a setup error. */
@@ -67,7 +68,7 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
         if (!tool)
             return rh_err_prefix(err, "clean deploy of %s", rev);
         if (tool != RH_TOOL_DEFAULT && src->notes)
-            fprintf(src->notes, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+            rh_report_term_fprintf(src->notes, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     }
     if (tool != RH_TOOL_DEFAULT)
         return tool_catalog(tool, src, rev, copts, out, err);
@@ -77,7 +78,7 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
     if (rh_source_load(&spec, &l, err) < 0)
         return rh_err_prefix(err, "clean deploy of %s", rev);
     if (l.choice.note[0] && src->notes) /* as deploy --rev: go on as the default Prisma, and say so */
-        fprintf(src->notes, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
+        rh_report_term_fprintf(src->notes, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
                 l.choice.profile.version);
     rh_engine_result res;
     rh_engine_result_init(&res);

@@ -193,7 +193,7 @@ int rh_cmd_check(int argc, char **argv)
         if (!tool)
             return rh_cli_usage_error("check", "%s", derr.msg);
         if (tool != RH_TOOL_DEFAULT)
-            fprintf(stderr, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+            rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     }
     if (tool != RH_TOOL_DEFAULT) {
         if (tool->external || strcmp(format, "human") != 0 || output)
@@ -204,7 +204,7 @@ int rh_cmd_check(int argc, char **argv)
         rh_err_clear(&terr);
         int trc = rh_check_tool(tool, &o, stdout, &terr);
         if (trc < 0) {
-            fprintf(stderr, "rehearse check: %s\n", terr.msg);
+            rh_cli_errorf("rehearse check: %s\n", terr.msg);
             return RH_EXIT_USAGE;
         }
         return trc;

@@ -255,7 +255,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                                                     "SHOW server_version of --database-url",
                                                     o->pg_version ? "--pg asks for" : "REHEARSE_PG asks for", want);
                 if (note)
-                    fprintf(stderr, "rehearse: note: %s\n", note);
+                    rh_cli_errorf("rehearse: note: %s\n", note);
                 free(note);
             }
             if (rc != 0) {

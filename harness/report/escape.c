@@ -190,19 +190,32 @@ void rh_report_term_printf(rh_buf *out, const char *fmt, ...)
     free(text);
 }
 
+static void term_vfprintf(FILE *f, const char *fmt, va_list ap)
+{
+    char *text = NULL;
+    int n = vasprintf(&text, fmt, ap);
+    if (n < 0)
+        return; /* out of memory: vasprintf left text undefined */
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_term_textn(&b, text, (size_t)n);
+    fwrite(b.data ? b.data : "", 1, b.len, f);
+    rh_buf_free(&b);
+    free(text);
+}
+
+void rh_report_term_fprintf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    term_vfprintf(f, fmt, ap);
+    va_end(ap);
+}
+
 void rh_report_term_eprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *text = NULL;
-    int n = vasprintf(&text, fmt, ap);
+    term_vfprintf(stderr, fmt, ap);
     va_end(ap);
-    if (n < 0)
-        return;
-    rh_buf b;
-    rh_buf_init(&b);
-    rh_report_term_textn(&b, text, (size_t)n);
-    fwrite(b.data ? b.data : "", 1, b.len, stderr);
-    rh_buf_free(&b);
-    free(text);
 }

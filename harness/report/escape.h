@@ -10,6 +10,7 @@
 #define RH_REPORT_ESCAPE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "util/buf.h"
 
@@ -74,5 +75,8 @@ void rh_report_term_printf(rh_buf *out, const char *fmt, ...) __attribute__((for
 /* The same, written to stderr: for the notes and errors modules print themselves (paths, revisions and
    server messages in them come from the repository or the user). */
 void rh_report_term_eprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The same, written to f (a caller's notes stream, e.g. rh_clean_source.notes). */
+void rh_report_term_fprintf(FILE *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif

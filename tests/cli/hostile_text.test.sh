@@ -3,7 +3,7 @@
 # with terminal escapes (clear screen, window title, bell), a statement whose server error quotes an
 # escape sequence, a folder name with Markdown/HTML in it. check/plan/history's human output and the
 # error messages on stderr (a CI log, a terminal) show the controls as pictures; check's Markdown
-# comment keeps the HTML as text.
+# comment keeps the HTML as text. The notes modules print themselves (a dbmate folder "detected") too.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d)
@@ -26,6 +26,10 @@ printf 'ALTER TABLE "User" ADD COLUMN "n" INTEGER;\nSELECT %s::int;\n' "'"$'\e[3
 html="$m/20250301000000_a<img src=x onerror=alert(1)>|\`b\`<details>"
 mkdir -p "$html"
 printf 'SELECT 1;\n' > "$html/migration.sql"
+# a dbmate folder whose name is an escape sequence: the "detected" note names it
+dbm="db${esc}"
+mkdir -p "$dbm"
+printf -- '-- migrate:up\nCREATE TABLE d (id INTEGER);\n\n-- migrate:down\nDROP TABLE d;\n' > "$dbm/20240101000000_one.sql"
 git add -A && git commit -qm evil
 
 "$REHEARSE_BIN" check --base HEAD~1 > "$work/check.txt" 2>"$work/check.err"; rc=$?
@@ -53,4 +57,13 @@ grep -q $'x\u241b\[2J' "$work/plan.txt" || fail "plan does not show the name: $(
 grep -q $'main\u241b\[2J' "$work/err.txt" || fail "the error does not show the revision: $(cat -v "$work/err.txt")"
 "$REHEARSE_BIN" plan --repo . --migrations "x${esc}" > /dev/null 2> "$work/err.txt"
 [ "$(raw_controls "$work/err.txt")" = 0 ] || fail "plan's error holds raw controls: $(cat -v "$work/err.txt")"
+# notes modules print themselves (check's and the clean deploy's "detected" note) name the folder
+"$REHEARSE_BIN" check --base HEAD~1 --migrations "$dbm" > /dev/null 2> "$work/err.txt"
+[ "$(raw_controls "$work/err.txt")" = 0 ] || fail "check's detection note holds raw controls: $(cat -v "$work/err.txt")"
+grep -q $'^rehearse: note: db\u241b\[2J\u241b\]0;owned\u2407 at .* holds dbmate migrations' "$work/err.txt" ||
+  fail "check's note does not show the folder: $(cat -v "$work/err.txt")"
+"$REHEARSE_BIN" diff --migrations "$dbm" rev:HEAD rev:HEAD > /dev/null 2> "$work/err.txt"
+[ "$(raw_controls "$work/err.txt")" = 0 ] || fail "diff's detection note holds raw controls: $(cat -v "$work/err.txt")"
+grep -q $'^rehearse: note: db\u241b\[2J\u241b\]0;owned\u2407 at .* holds dbmate migrations' "$work/err.txt" ||
+  fail "diff's note does not show the folder: $(cat -v "$work/err.txt")"
 echo ok
