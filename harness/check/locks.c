@@ -621,6 +621,30 @@ static int begin_tx(tracer *t, rh_err *err)
     return read_scans(t, NULL, err);
 }
 
+/*
+ * COMMIT the tracer's transaction, which held statements [*tx_first, upto): their locks go as production's
+ * would, and the next statement (out->n) is the first of whatever transaction comes next.
+ */
+static int end_tx(tracer *t, rh_check_trace *out, const double *started, size_t *tx_first, size_t upto,
+                  rh_err *err)
+{
+    assert(*tx_first <= upto && upto <= out->n);
+    if (commit_tx(t, err) < 0)
+        return -1;
+    tx_ended(t, out, started, *tx_first, upto);
+    *tx_first = out->n;
+    forget_held(t);
+    return 0;
+}
+
+/* end_tx, then BEGIN the next transaction at once (the file's COMMIT, or a split file's statement). */
+static int restart_tx(tracer *t, rh_check_trace *out, const double *started, size_t *tx_first, rh_err *err)
+{
+    if (end_tx(t, out, started, tx_first, out->n, err) < 0)
+        return -1;
+    return begin_tx(t, err);
+}
+
 int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file, const char *sql, size_t len,
                         rh_check_trace *out, rh_err *err)
 {
@@ -664,14 +688,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             st->skipped = 1;
             if (t->meter && rh_txblock_ends(kw) && out->n > tx_first + 1) {
                 /* measuring: the file's COMMIT lets its locks go; so does the tracer's */
-                if (commit_tx(t, err) < 0) {
-                    rc = -1;
-                    goto done;
-                }
-                tx_ended(t, out, started, tx_first, out->n);
-                tx_first = out->n;
-                forget_held(t);
-                if (begin_tx(t, err) < 0) {
+                if (restart_tx(t, out, started, &tx_first, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -701,13 +718,11 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             if (state && strcmp(state, "25001") == 0) {
                 /* cannot run inside a transaction block: keep what ran so far, run it alone */
                 PQclear(r);
-                if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 || commit_tx(t, err) < 0) {
+                if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 ||
+                    end_tx(t, out, started, &tx_first, out->n - 1, err) < 0) {
                     rc = -1;
                     goto done;
                 }
-                tx_ended(t, out, started, tx_first, out->n - 1);
-                tx_first = out->n;
-                forget_held(t);
                 st->outside_tx = 1;
                 if (run_outside(t, st, out->n - 1, split.items[i].text, err) < 0) {
                     rc = -1;
@@ -743,14 +758,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         }
         if (t->meter && t->autocommit) {
             /* Prisma >= 7.4 sends this statement alone: it commits, its locks go */
-            if (commit_tx(t, err) < 0) {
-                rc = -1;
-                goto done;
-            }
-            tx_ended(t, out, started, tx_first, out->n);
-            tx_first = out->n;
-            forget_held(t);
-            if (begin_tx(t, err) < 0) {
+            if (restart_tx(t, out, started, &tx_first, err) < 0) {
                 rc = -1;
                 goto done;
             }
@@ -765,10 +773,8 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             }
         }
     }
-    if (commit_tx(t, err) < 0)
+    if (end_tx(t, out, started, &tx_first, out->n, err) < 0)
         rc = -1;
-    else
-        tx_ended(t, out, started, tx_first, out->n);
 done:
     if (rc < 0 || out->failed)
         PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */

@@ -246,6 +246,57 @@ static void test_split_file_commits_per_statement(void **state)
     fx_free(r);
 }
 
+/*
+ * A Prisma 6 file's own COMMIT ends its transaction: the tracer commits its own too and begins anew, so
+ * line 3 takes ACCESS EXCLUSIVE on "Order" afresh (reported for line 3, not taken for held since line 1)
+ * and runs inside the tracer's new transaction.
+ */
+static void test_file_commit_restarts_transaction(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"note\" TEXT);\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250203000000_two",
+                 "ALTER TABLE \"Order\" ADD COLUMN \"a\" BOOLEAN;\nCOMMIT;\n"
+                 "ALTER TABLE \"Order\" ADD COLUMN \"b\" BOOLEAN;\n");
+    fx_commit(r, "head");
+    rh_scale scale = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&scale, "Order=1000", &err), 0);
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "6.19.3", .scale = &scale};
+    rh_check_result res;
+    if (rh_check_run(&o, &res, &err) < 0) {
+        fprintf(stderr, "rh_check_run: %s\n", err.msg);
+        fail();
+    }
+    assert_int_equal(res.n_traces, 1);
+    const rh_check_trace *t = &res.traces[0];
+    assert_true(t->measured);
+    assert_false(t->autocommit);
+    assert_false(t->failed);
+    assert_int_equal(t->n, 3);
+    assert_true(t->stmts[1].skipped);
+    for (size_t j = 0; j < 3; j += 2) {
+        const rh_check_stmt *st = &t->stmts[j];
+        int exclusive = 0;
+        for (size_t k = 0; k < st->n_locks; k++)
+            if (strcmp(st->locks[k].relation, "\"Order\"") == 0 &&
+                strcmp(st->locks[k].mode, "AccessExclusiveLock") == 0) {
+                exclusive = 1;
+                assert_true(st->locks[k].held_ms >= 0); /* its transaction's end was seen */
+            }
+        if (!exclusive)
+            fprintf(stderr, "line %d took no AccessExclusiveLock on \"Order\"\n", st->line);
+        assert_true(exclusive);
+    }
+    rh_check_result_free(&res);
+    rh_scale_free(&scale);
+    fx_free(r);
+}
+
 /* The limits are durations with a unit; a bad one, or one without tables to measure on, is exit 2. */
 static void test_max_block_usage(void **state)
 {
@@ -274,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_max_block_usage),
         cmocka_unit_test(test_measures_who_waits),
         cmocka_unit_test(test_split_file_commits_per_statement),
+        cmocka_unit_test(test_file_commit_restarts_transaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
