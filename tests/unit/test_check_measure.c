@@ -76,6 +76,21 @@ static json_object *stmt_at(json_object *stmts, int line)
     return NULL;
 }
 
+/*
+ * STMT, then (next line) a DO that keeps the file's transaction, and so STMT's locks, open until WAITERS
+ * queries wait for a lock on "Order", at most 60 s: whether the probes are seen blocked then does not
+ * depend on how fast this process (valgrind) polls compared with how fast the server runs STMT (the race
+ * test_scale's test_measure_blocks had). Only in the tracer's database: check's other deploys of the same
+ * file have no probes to wait for.
+ */
+static char *held_until_waiting(const char *stmt, int waiters)
+{
+    return rh_xasprintf("%s\nDO $$ BEGIN FOR i IN 1..6000 LOOP EXIT WHEN current_database() <> "
+                        "'rehearse_check_locks' OR (SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = "
+                        "'\"Order\"'::regclass) >= %d; PERFORM pg_sleep(0.01); END LOOP; END $$;\n",
+                        stmt, waiters);
+}
+
 static void test_measures_who_waits(void **state)
 {
     (void)state;
@@ -84,12 +99,20 @@ static void test_measures_who_waits(void **state)
                  "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);\n");
     fx_commit(r, "init");
     fx_tag(r, "base", "main", 0);
-    fx_migration(r, "20250201000000_amount_bigint", "ALTER TABLE \"Order\" ALTER COLUMN \"amount\" TYPE BIGINT;\n");
+    /* the blocking statements hold their locks until the probes that must wait do (both, or the write) */
+    char *sql = held_until_waiting("ALTER TABLE \"Order\" ALTER COLUMN \"amount\" TYPE BIGINT;", 2);
+    fx_migration(r, "20250201000000_amount_bigint", sql);
+    free(sql);
     fx_migration(r, "20250202000000_comment", "ALTER TABLE \"Order\" ADD COLUMN \"comment\" TEXT;\n");
     /* Prisma 6 runs the file as one transaction: line 1's lock stays while line 2 updates every row */
-    fx_migration(r, "20250203000000_flag",
-                 "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n");
-    fx_migration(r, "20250204000000_note_idx", "CREATE INDEX \"Order_note_idx\" ON \"Order\"(\"note\");\n");
+    sql = held_until_waiting("ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\n"
+                             "UPDATE \"Order\" SET \"flag\" = true;",
+                             2);
+    fx_migration(r, "20250203000000_flag", sql);
+    free(sql);
+    sql = held_until_waiting("CREATE INDEX \"Order_note_idx\" ON \"Order\"(\"note\");", 1);
+    fx_migration(r, "20250204000000_note_idx", sql);
+    free(sql);
     fx_migration(r, "20250205000000_amount_idx",
                  "CREATE INDEX CONCURRENTLY \"Order_amount_idx\" ON \"Order\"(\"amount\");\n");
     fx_commit(r, "head");
