@@ -1,10 +1,9 @@
 /*
- * migset.h — the migration set model: what Prisma sees in a migrations folder.
+ * migset.h — the migration set model: the migrations a tool sees in its folder, in its apply order.
  *
- * Entries are every directory of the folder (Prisma's listing rule: directories only, no filter
- * on names, hidden ones included); each keeps its migration.sql bytes (or is marked as missing
- * it) and SHA-256 checksum. The set is filled from a plain folder (here) or from a git revision
- * (source/git.h) and ordered by a version profile (migrations/profile.h).
+ * Each entry keeps its file's bytes (or is marked as missing them) and SHA-256 checksum, and what is
+ * odd about it. A tool's reader fills the set (rh_tool.load_dir, in tools/NAME/; at a revision:
+ * rh_tool_load_rev, and source/git.c for the default tool); a profile orders it (migrations/profile.h).
  */
 #ifndef RH_MIGSET_H
 #define RH_MIGSET_H
@@ -14,39 +13,30 @@
 #include "util/err.h"
 
 typedef struct rh_migration {
-    char *name;          /* directory name, exact bytes */
-    char *sql;           /* migration.sql bytes, NUL-terminated; NULL when the folder has none */
+    char *name;          /* the migration's identity in its tool (its folder's or file's name), exact bytes */
+    char *sql;           /* its SQL file's bytes, NUL-terminated; NULL when it has none */
     size_t sql_len;
     char checksum[65];   /* lowercase hex SHA-256 of the bytes; "" when sql is NULL */
     char *problem;       /* why this entry is odd (symlink, gitlink, invisible characters ...); NULL if fine */
-    int refused;         /* its migration.sql leads out of the repository: not read (rh_migset_from_dir_within) */
+    int refused;         /* its file leads out of the repository: not read (a reader given a root) */
     long long stamp;     /* a tool's own ordering value kept beside the file (drizzle's journal `when`); 0: none */
 } rh_migration;
 
 typedef struct rh_migset {
     rh_migration *items;
     size_t n;
-    char *lock_provider; /* provider from migration_lock.toml; NULL when the file is absent */
-    int has_lock_file;
-    char *origin;        /* where it came from, for messages: "prisma/migrations at v1 (abc1234)" or a path */
+    char *lock_provider; /* the provider a tool's lock file names (e.g. migration_lock.toml); NULL: none */
+    int has_lock_file;   /* the folder holds that lock file */
+    char *origin;        /* where it came from, for messages: "db/migrations at v1 (abc1234)" or a path */
     /*
-     * Things in the folder that Prisma does not list but a person would expect it to (a symbolic
+     * Things in the folder that the tool does not list but a person would expect it to (a symbolic
      * link to a directory, a file named like a migration ...): one message each, never silently
-     * dropped. Entries that Prisma does list but that are odd carry their own `problem` instead.
+     * dropped. Entries that the tool does list but that are odd carry their own `problem` instead.
      */
     char **problems;
     size_t n_problems;
     size_t cap;          /* allocated items (internal) */
 } rh_migset;
-
-/* Read a plain folder from disk (Prisma's rules). Entries come in byte order; see rh_migset_sort. */
-int rh_migset_from_dir(rh_migset *out, const char *dir, rh_err *err);
-
-/*
- * The same, for a folder of a repository's work tree: a migration.sql or migration_lock.toml whose
- * real path (links followed) is outside root is not read; the migration is marked with a problem.
- */
-int rh_migset_from_dir_within(rh_migset *out, const char *dir, const char *root, rh_err *err);
 
 /* Find an entry by name; NULL if absent. */
 const rh_migration *rh_migset_find(const rh_migset *set, const char *name);
@@ -56,12 +46,12 @@ long rh_migset_index(const rh_migset *set, const char *name);
 
 void rh_migset_free(rh_migset *set);
 
-/* ---- building a set (used by the plain-folder and git readers) ------------------------------ */
+/* ---- building a set (used by the tools' folder readers) -------------------------------------- */
 
 /* Append an entry named `name` (len bytes, may hold any byte but NUL); sql stays NULL. */
 rh_migration *rh_migset_push(rh_migset *set, const char *name, size_t len);
 
-/* Give an entry its migration.sql bytes (copied) and checksum. */
+/* Give an entry its file's bytes (copied) and checksum. */
 void rh_migration_set_sql(rh_migration *m, const void *sql, size_t len);
 
 /* Add a problem to an entry ("; "-separated when there are several). */
@@ -70,18 +60,9 @@ void rh_migration_add_problem(rh_migration *m, const char *fmt, ...) __attribute
 /* Add a set-level problem. */
 void rh_migset_add_problem(rh_migset *set, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Record migration_lock.toml's content: has_lock_file = 1 and lock_provider parsed as Prisma does. */
-void rh_migset_set_lock(rh_migset *set, const char *toml, size_t len);
-
 /*
- * The provider in a migration_lock.toml (malloc'd), or NULL when no line starts with `provider`.
- * Like Prisma: the first line starting with "provider", the value after '=' without quotes.
- */
-char *rh_lock_provider_parse(const char *toml, size_t len);
-
-/*
- * Check an entry name and the names beside migration.sql for what makes a folder look right to a
- * person but wrong to Prisma: invalid UTF-8, invisible or control characters (U+200E, U+200B,
+ * Check a name (an entry's, or a file's beside it) for what makes a folder look right to a person
+ * but wrong to the tool: invalid UTF-8, invisible or control characters (U+200E, U+200B,
  * U+FEFF, ...). Returns a malloc'd description ("contains invisible character U+200E at byte 13")
  * or NULL when the name is clean.
  */
@@ -95,12 +76,7 @@ char *rh_name_printable(const char *name, size_t len);
 /* Lowercase hex SHA-256 (libcrypto) of len bytes into out[65]. */
 void rh_checksum_hex(const void *data, size_t len, char out[65]);
 
-/*
- * Prisma's checksum comparison (schema-connector/src/checksum.rs): `stored` matches the script if
- * it equals the hash of the bytes as they are, with every CRLF turned into LF, or with every LF
- * turned into CRLF. A stored value whose length is not 64 is compared in the old format (each
- * byte as %x, no leading zero). Returns 1 on a match, 0 otherwise.
- */
-int rh_checksum_matches(const char *stored, const char *sql, size_t len);
+/* SHA-256 (libcrypto) of len bytes into md. */
+void rh_sha256(const void *data, size_t len, unsigned char md[32]);
 
 #endif

@@ -370,7 +370,8 @@ static int expect_ledger(rh_ctx *ctx, const rh_scn_step *st)
             rc = rh_setup_error(ctx, st, "%s has no migration.sql at the current checkout", st->arg);
         else if (!row)
             rc = rh_fail(ctx, st, NULL, NULL, "no applied or failed row of %s in the ledger", st->arg);
-        else if (rh_checksum_matches(row->checksum, m->sql, m->sql_len) == st->negate)
+        else if (rh_tool_checksum_matches(rh_ctx_default_tool(ctx) ? RH_TOOL_DEFAULT : ctx->ledger_tool, row->checksum,
+                                          m) == st->negate)
             rc = rh_fail(ctx, st, st->negate ? "a checksum that differs" : m->checksum, row->checksum,
                          "the ledger's checksum of %s %s the file at the current checkout", st->arg,
                          st->negate ? "matches" : "does not match");

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "source/odb_guard_int.h"
+#include "tools/prisma/folder.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -432,7 +433,7 @@ static int read_migset_worktree(rh_git_repo *repo, const rh_git_rev *rev, const 
         free(full);
         return -1;
     }
-    int rc = rh_migset_from_dir_within(out, full, wd, err);
+    int rc = rh_prisma_read_dir(out, full, wd, err);
     free(full);
     if (rc < 0)
         return -1;
@@ -520,7 +521,7 @@ static int read_migset_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const
             char *toml = NULL;
             size_t tlen = 0;
             if (read_blob(repo, git_tree_entry_id(e), &toml, &tlen) == 0) {
-                rh_migset_set_lock(out, toml, tlen);
+                rh_prisma_set_lock(out, toml, tlen);
                 free(toml);
             }
         }

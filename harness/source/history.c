@@ -10,6 +10,7 @@
 
 #include "source/loader.h"
 #include "tools/prisma/detect.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 /* An order-differs message names at most this many of the migrations (the finding lists them all). */
@@ -137,7 +138,7 @@ static void find_changes(rh_git_history *h)
         } else if (ma) {
             int same = (ma->sql == NULL) == (mb->sql == NULL) && strcmp(ma->checksum, mb->checksum) == 0;
             if (!same) {
-                if (ma->sql && mb->sql && rh_checksum_matches(ma->checksum, mb->sql, mb->sql_len)) {
+                if (ma->sql && mb->sql && rh_tool_checksum_matches(RH_TOOL_DEFAULT, ma->checksum, mb)) {
                     add(h, RH_HIST_EDITED, 0, mb->name, NULL, file_of(h, mb->name, 1),
                         "%s/migration.sql changed between %s and %s in line endings only (CRLF/LF): Prisma's "
                         "checksum comparison accepts it, and %s's migrate deploy and status say nothing",

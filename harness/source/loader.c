@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "tools/prisma/detect.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migrations, const char *override,
@@ -64,7 +65,7 @@ void rh_loaded_free(rh_loaded *l)
 
 static int load_dir(const rh_load_spec *spec, rh_loaded *out, rh_err *err)
 {
-    if (rh_migset_from_dir(&out->set, spec->dir, err) < 0)
+    if (RH_TOOL_DEFAULT->load_dir(&out->set, spec->dir, NULL, err) < 0)
         return -1;
     out->migrations = rh_xstrdup(spec->dir);
     return rh_profile_choose(NULL, NULL, NULL, spec->prisma_version, spec->override_label, &out->choice, err);

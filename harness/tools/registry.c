@@ -85,6 +85,15 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
     return found;
 }
 
+int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m)
+{
+    if (!stored || !m->sql)
+        return 0;
+    if (tool->checksum_matches)
+        return tool->checksum_matches(stored, m);
+    return strcmp(stored, m->checksum) == 0;
+}
+
 int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migration *m)
 {
     if (tool->ledger_row_is)

@@ -71,6 +71,12 @@ typedef struct rh_tool {
     /* Read a folder on disk into the common set, in the tool's apply order (profile may be NULL). */
     int (*load_dir)(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err);
 
+    /*
+     * Does a ledger row's stored checksum match migration m's file, by the tool's rule (Prisma's also
+     * across CRLF/LF)? NULL: equal to m->checksum. Called only with a stored value and m->sql.
+     */
+    int (*checksum_matches)(const char *stored, const rh_migration *m);
+
     /* The ledger: does it exist (shape checked), create it, read it into the common model, restore rows. */
     int (*ledger_exists)(PGconn *conn, int *exists, rh_err *err);
     int (*ledger_create)(PGconn *conn, rh_err *err);
@@ -161,6 +167,9 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
  * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
  */
 const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size);
+
+/* Does a stored checksum match m's file (the tool's checksum_matches, else equality)? 0 when either is missing. */
+int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m);
 
 /* Does the ledger row record migration m (the tool's ledger_row_is, else the name)? */
 int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migration *m);

@@ -18,6 +18,7 @@
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "migrations/split.h"
+#include "tools/prisma/folder.h"
 #include "test_git_fixture.h"
 
 static void put(const char *dir, const char *rel, const char *content)
@@ -43,7 +44,7 @@ static void folder_follows_prismas_listing_rules(void **state)
 
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_migset_from_dir(&set, d, &err), 0);
+    assert_int_equal(rh_prisma_read_dir(&set, d, NULL, &err), 0);
     assert_int_equal(set.n, 4);
     /* byte order after reading */
     assert_string_equal(set.items[0].name, ".hidden");
@@ -81,7 +82,7 @@ static void missing_folder_is_a_clear_error(void **state)
 {
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_migset_from_dir(&set, "/nonexistent/prisma/migrations", &err), -1);
+    assert_int_equal(rh_prisma_read_dir(&set, "/nonexistent/prisma/migrations", NULL, &err), -1);
     assert_string_equal(err.msg,
                         "cannot read the migrations folder /nonexistent/prisma/migrations: No such file or directory");
 }
@@ -89,11 +90,11 @@ static void missing_folder_is_a_clear_error(void **state)
 static void lock_provider_parsing(void **state)
 {
     const char *t = "# comment\r\nprovider = \"postgresql\"\r\n";
-    char *p = rh_lock_provider_parse(t, strlen(t));
+    char *p = rh_prisma_lock_provider(t, strlen(t));
     assert_string_equal(p, "postgresql");
     free(p);
     t = "# nothing\n";
-    assert_null(rh_lock_provider_parse(t, strlen(t)));
+    assert_null(rh_prisma_lock_provider(t, strlen(t)));
 }
 
 static void checksums_are_sha256_hex(void **state)
@@ -112,16 +113,16 @@ static void checksum_comparison_accepts_line_ending_variants(void **state)
     char h_lf[65], h_crlf[65];
     rh_checksum_hex(lf, strlen(lf), h_lf);
     rh_checksum_hex(crlf, strlen(crlf), h_crlf);
-    assert_true(rh_checksum_matches(h_lf, lf, strlen(lf)));
-    assert_true(rh_checksum_matches(h_lf, crlf, strlen(crlf)));  /* CRLF -> LF */
-    assert_true(rh_checksum_matches(h_crlf, lf, strlen(lf)));    /* LF -> CRLF */
-    assert_false(rh_checksum_matches(h_lf, "SELECT 3;\n", 10));
-    assert_false(rh_checksum_matches("", lf, strlen(lf)));
+    assert_true(rh_prisma_checksum_matches(h_lf, lf, strlen(lf)));
+    assert_true(rh_prisma_checksum_matches(h_lf, crlf, strlen(crlf)));  /* CRLF -> LF */
+    assert_true(rh_prisma_checksum_matches(h_crlf, lf, strlen(lf)));    /* LF -> CRLF */
+    assert_false(rh_prisma_checksum_matches(h_lf, "SELECT 3;\n", 10));
+    assert_false(rh_prisma_checksum_matches("", lf, strlen(lf)));
 
     /* old unpadded format: each byte %x. sha256("hello") = 2c f2 4d ba 5f b0 a3 0e ... */
     const char *old = "2cf24dba5fb0a3e26e83b2ac5b9e29e1b161e5c1fa7425e7343362938b9824";
-    assert_true(rh_checksum_matches(old, "hello", 5));
-    assert_false(rh_checksum_matches(old, "hellO", 5));
+    assert_true(rh_prisma_checksum_matches(old, "hello", 5));
+    assert_false(rh_prisma_checksum_matches(old, "hellO", 5));
 }
 
 static void profiles_from_versions(void **state)

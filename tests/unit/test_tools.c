@@ -95,6 +95,25 @@ static void registry_finds_tools_by_name(void **state)
     assert_null(rh_tool_verb_find(rh_tool_find("dbmate"), "resolve --applied"));
 }
 
+/* The checksum rule is the tool's: Prisma's accepts a file whose line endings changed, equality does not. */
+static void checksum_comparison_is_the_tools_rule(void **state)
+{
+    (void)state;
+    rh_migset set = {0};
+    rh_migration *lf = rh_migset_push(&set, "m", 1);
+    rh_migration_set_sql(lf, "SELECT 1;\nSELECT 2;\n", 20);
+    char crlf_sum[65];
+    rh_checksum_hex("SELECT 1;\r\nSELECT 2;\r\n", 22, crlf_sum);
+    assert_true(rh_tool_checksum_matches(RH_TOOL_DEFAULT, lf->checksum, lf));
+    assert_true(rh_tool_checksum_matches(RH_TOOL_DEFAULT, crlf_sum, lf)); /* Prisma: LF -> CRLF matches */
+    assert_true(rh_tool_checksum_matches(rh_tool_find("drizzle"), lf->checksum, lf));
+    assert_false(rh_tool_checksum_matches(rh_tool_find("drizzle"), crlf_sum, lf)); /* no rule: the same bytes */
+    assert_false(rh_tool_checksum_matches(RH_TOOL_DEFAULT, NULL, lf));
+    rh_migration *none = rh_migset_push(&set, "n", 1);
+    assert_false(rh_tool_checksum_matches(RH_TOOL_DEFAULT, crlf_sum, none)); /* no file */
+    rh_migset_free(&set);
+}
+
 static void detection_names_the_one_tool_or_says_why_not(void **state)
 {
     (void)state;
@@ -551,6 +570,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registry_finds_tools_by_name),
+        cmocka_unit_test(checksum_comparison_is_the_tools_rule),
         cmocka_unit_test(detection_names_the_one_tool_or_says_why_not),
         cmocka_unit_test(prisma_behind_the_interface_is_the_engine),
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "tools/prisma/folder.h"
 #include "tools/prisma/prisma_int.h"
 #include "util/fs.h"
 
@@ -269,7 +270,7 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
     rh_migset set;
     rh_profile profile;
     int rc = -1;
-    if (rh_migset_from_dir(&set, dir, err) < 0)
+    if (rh_prisma_read_dir(&set, dir, NULL, err) < 0)
         goto cleanup_dir;
     if (rh_profile_from_version(&profile, RH_PROFILE_DEFAULT_VERSION, err) < 0)
         goto cleanup_set;

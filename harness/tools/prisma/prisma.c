@@ -1,14 +1,15 @@
 /*
  * prisma.c — Prisma Migrate behind the tool interface: its descriptor (rh_tool_prisma, the default
  * tool). Its commands and texts are in migrate.c, status.c, text.c and exec.c, its ledger
- * `_prisma_migrations` in ledger.c (declared in prisma.h); the folder model and the version profiles
- * are still in migrations/ (issue 12.1: moving them is not done yet).
+ * `_prisma_migrations` in ledger.c (declared in prisma.h), its folder reader and checksum rule in
+ * folder.c; the version profiles are still in migrations/ (issue 12.1).
  */
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tools/prisma/folder.h"
 #include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 
@@ -37,7 +38,7 @@ static int prisma_detect_dir(const char *dir)
 
 static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
 {
-    if (rh_migset_from_dir(out, dir, err) < 0)
+    if (rh_prisma_read_dir(out, dir, NULL, err) < 0)
         return -1;
     rh_profile storage;
     if (!profile) {
@@ -49,6 +50,11 @@ static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *pr
     }
     rh_migset_sort(out, profile);
     return 0;
+}
+
+static int prisma_checksum_matches(const char *stored, const rh_migration *m)
+{
+    return rh_prisma_checksum_matches(stored, m->sql, m->sql_len);
 }
 
 /* Rows go back with the states they had; ids are new (Prisma never reads them). */
@@ -116,6 +122,7 @@ const rh_tool rh_tool_prisma = {
     .detected_by = "NAME/migration.sql folders",
     .detect_dir = prisma_detect_dir,
     .load_dir = prisma_load_dir,
+    .checksum_matches = prisma_checksum_matches,
     .ledger_exists = rh_ledger_exists,
     .ledger_create = rh_ledger_create,
     .ledger_read = rh_ledger_load,

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tools/prisma/folder.h"
 #include "tools/prisma/prisma_int.h"
 
 static void add_finding(rh_engine_result *res, rh_finding_kind kind, const char *name, char *detail)
@@ -53,7 +54,7 @@ static void findings(const rh_migset *set, const rh_ledger *l, rh_engine_result 
                         rh_xasprintf("failed (started %s); deploy stops with P3009 until it is resolved",
                                      row->started_at_text));
         if (row->finished && !row->rolled_back && m->sql &&
-            !rh_checksum_matches(row->checksum, m->sql, m->sql_len))
+            !rh_prisma_checksum_matches(row->checksum, m->sql, m->sql_len))
             add_finding(res, RH_FINDING_EDITED_AFTER_APPLY, row->migration_name,
                         rh_xasprintf("%s/migration.sql in %s has checksum %s; the ledger recorded %s when it "
                                      "was applied (%s)",
