@@ -57,8 +57,9 @@ typedef struct rh_catalog_opts {
     int include_grants;       /* record and compare "acl" (off by default, same reason) */
     int ignore_comments;      /* drop "comment" properties (recorded by default) */
     const char *default_schema; /* unqualified names; NULL: first schema of search_path, else public */
-    const char *ledger_table; /* the ledger left out, "[schema.]table" (a tool's ledger_table); NULL: the
-                                 default tool's (tools/tool.h); a bare name matches in every schema */
+    const struct rh_tool *ledger_tool; /* whose ledger is left out (tools/tool.h: its ledger_table with what
+                                 belongs to it, its ledger_sequence, its ledger_schema); NULL: the default
+                                 tool's; a bare name matches in every schema */
 } rh_catalog_opts;
 
 typedef struct rh_catalog rh_catalog;

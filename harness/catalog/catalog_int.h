@@ -54,7 +54,8 @@ int rh_cat_sort(rh_catalog *cat, rh_err *err);
 int rh_cat_cmp(const rh_catalog_obj *a, const rh_catalog_obj *b);
 /* 1 if a property with this key is switched off by the options (owner, acl, comment, position). */
 int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *opts);
-/* 1 if the object belongs to the migration tool's ledger table (opts->ledger_table; opts may be NULL). */
+/* 1 if the object is the migration tool's ledger (opts->ledger_tool's table and what belongs to it, its
+   sequence, the schema it made for the ledger; opts may be NULL). */
 int rh_cat_is_ledger(const rh_catalog_obj *o, const rh_catalog_opts *opts);
 /* Does the kind have an owning table in its identity (column, constraint, trigger, policy, index)? */
 int rh_cat_kind_has_table(rh_catalog_kind k);

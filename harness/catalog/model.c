@@ -261,16 +261,25 @@ int rh_cat_prop_ignored(const char *key, const rh_catalog_opts *o)
     return 0;
 }
 
+/* Does "[schema.]name" (a tool's ledger_table / ledger_sequence) name this schema and name? */
+static int names_it(const char *qualified, const char *schema, const char *name)
+{
+    char want[128];
+    const char *bare = rh_tool_ledger_parts(qualified, want, sizeof want);
+    return bare && strcmp(bare, name) == 0 && (!want[0] || (schema && strcmp(schema, want) == 0));
+}
+
 int rh_cat_is_ledger(const rh_catalog_obj *o, const rh_catalog_opts *opts)
 {
-    char schema[128];
-    const char *table = rh_tool_ledger_parts(opts && opts->ledger_table ? opts->ledger_table
-                                                                         : RH_TOOL_DEFAULT->ledger_table,
-                                             schema, sizeof schema);
-    if (!table || (schema[0] && (!o->schema || strcmp(o->schema, schema) != 0)))
-        return 0; /* a tool that keeps no ledger (command mode), or another schema's table */
-    const char *g = o->kind == RH_CAT_SEQUENCE || o->kind == RH_CAT_FUNCTION ? NULL : group(o);
-    return g && strcmp(g, table) == 0 && (o->kind == RH_CAT_TABLE || rh_cat_kind_has_table(o->kind));
+    const rh_tool *tool = opts && opts->ledger_tool ? opts->ledger_tool : RH_TOOL_DEFAULT;
+    if (o->kind == RH_CAT_SCHEMA) /* a schema the tool creates only for its ledger (drizzle) */
+        return tool->ledger_schema && strcmp(o->name, tool->ledger_schema) == 0;
+    if (o->kind == RH_CAT_SEQUENCE) /* its id sequence (a serial column) */
+        return tool->ledger_sequence && names_it(tool->ledger_sequence, o->schema, o->name);
+    if (o->kind == RH_CAT_FUNCTION || !(o->kind == RH_CAT_TABLE || rh_cat_kind_has_table(o->kind)))
+        return 0;
+    /* the table and what belongs to it; none for a tool that keeps no ledger (command mode) */
+    return tool->ledger_table && names_it(tool->ledger_table, o->schema, group(o));
 }
 
 /* ---- lookups and accessors ------------------------------------------------------------------------- */

@@ -183,7 +183,11 @@ typedef struct rh_check_pg {
     int deployed;               /* clean deploy and upgrade path both deployed */
 } rh_check_pg;
 
+struct rh_tool;
+
 typedef struct rh_check_result {
+    const struct rh_tool *tool; /* the migration tool when it is not the default (rh_check_tool): its deploy
+                                   made every path; profile, profile_from and profile_source are unset then */
     rh_git_rev base, head;
     char *postgres;             /* the server version the check ran on ("15.18"); with --pg LIST the first's */
     rh_check_pg *pgs;           /* --pg LIST: one per version, in the order given; NULL otherwise */
@@ -297,11 +301,10 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
 int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err);
 
 /*
- * check --tool NAME for a tool other than the default (check/tool_check.c): the tool's hazards between
- * base and head, then base and head deployed with the tool on a fresh cluster. Human lines on out;
- * returns 0 clean, 1 findings, -1 with err when it could not run.
+ * check for a tool other than the default (check/tool_check.c; `check --tool NAME`, or the tool detected
+ * at head): the same steps and result as rh_check_run, every path deployed by the tool (its hazards for
+ * (d), its way of sending a file for (e) and (f)); out->tool is set. Returns as rh_check_run.
  */
-struct rh_tool;
-int rh_check_tool(const struct rh_tool *tool, const rh_check_opts *o, FILE *out, rh_err *err);
+int rh_check_tool(const struct rh_tool *tool, const rh_check_opts *opts, rh_check_result *out, rh_err *err);
 
 #endif

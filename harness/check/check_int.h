@@ -22,6 +22,16 @@ rh_check_finding *rh_check_add(rh_check_result *r, rh_check_level level, char st
  */
 void rh_check_keep_head_files(rh_check_result *r, const rh_migset *head);
 
+/* (f) as findings (run.c): the traces' locks ranked by what they block, rewrites, parse errors. */
+void rh_check_lock_findings(rh_check_result *r);
+
+/* The line a failure of migration `name` points at: the statement its trace ran outside the transaction
+   (25001) or that failed in the trace; else 1 (run.c). */
+int rh_check_failure_line(const rh_check_result *r, const char *name, const char *sqlstate);
+
+/* (g): a seed file loaded as one simple query (run.c). */
+int rh_check_load_seed(PGconn *conn, const char *path, rh_err *err);
+
 /* Strength of a pg_locks mode name, 1 (AccessShareLock) .. 8 (AccessExclusiveLock); 0 if unknown. */
 int rh_check_lock_strength(const char *mode);
 

@@ -10,6 +10,7 @@
 #include "check/check_int.h"
 #include "report/escape.h"
 #include "report/profile.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 static const char *const step_titles[] = {
@@ -130,13 +131,27 @@ static void human_worst_blocker(const rh_check_result *r, int color, rh_buf *out
     rh_buf_putc(out, '\n');
 }
 
+/* How a tool wraps its files in transactions, for the summary line. */
+static const char *tool_txn_words(const rh_tool *t)
+{
+    switch (t->txn) {
+    case RH_TOOL_TXN_PER_FILE: return "a transaction per file";
+    case RH_TOOL_TXN_PER_RUN: return "every pending file in one transaction";
+    default: return "no transaction of its own";
+    }
+}
+
 void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
     rh_report_term_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
                   r->base.label, r->base_how, r->head.label);
     human_worst_blocker(r, color, out);
     rh_buf_puts(out, "  ");
-    rh_report_profile_line(&r->profile, r->profile_source, out);
+    if (r->tool) /* another tool than the default: it has no Prisma profile */
+        rh_buf_printf(out, "tool %s: every path deployed as `%s` deploys (%s)", r->tool->name,
+                      r->tool->verbs[0].tool_says, tool_txn_words(r->tool));
+    else
+        rh_report_profile_line(&r->profile, r->profile_source, out);
     rh_buf pg;
     rh_buf_init(&pg);
     rh_check_postgres_text(r, RH_CHECK_ERROR, &pg);
@@ -380,7 +395,9 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(head, "spec", jstr(r->head.spec));
     json_object_object_add(head, "sha", jstr(r->head.sha));
     json_object_object_add(root, "head", head);
-    json_object_object_add(root, "prisma", jstr(r->profile.version));
+    if (r->tool) /* another tool than the default: named; the Prisma keys are null */
+        json_object_object_add(root, "tool", jstr(r->tool->name));
+    json_object_object_add(root, "prisma", r->tool ? NULL : jstr(r->profile.version));
     json_object_object_add(root, "postgres", jstr(r->postgres));
     json_object *pgs = r->n_pgs ? json_object_new_array() : NULL;
     for (size_t i = 0; i < r->n_pgs; i++) {
@@ -400,8 +417,9 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object_object_add(root, "superuser", json_object_new_boolean(r->superuser));
     json_object_object_add(root, "scale", scale_json(r));
     json_object_object_add(root, "worst_blocker", worst_json(r));
-    json_object_object_add(root, "prisma_source", jstr(r->profile_source));
-    json_object_object_add(root, "profile", rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
+    json_object_object_add(root, "prisma_source", r->tool ? NULL : jstr(r->profile_source));
+    json_object_object_add(root, "profile", r->tool ? NULL
+                                                    : rh_report_profile_json(&r->profile, r->profile_from, r->profile_source));
     json_object_object_add(root, "migrations_at_base", json_object_new_int64((int64_t)r->n_base));
     json_object_object_add(root, "migrations_at_head", json_object_new_int64((int64_t)r->n_head));
     json_object *added = json_object_new_array();
@@ -561,8 +579,14 @@ void rh_check_format_junit(const rh_check_result *r, rh_check_level fail_on, rh_
     rh_buf_printf(out, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\" time=\"%.3f\">\n", tests,
                   failures, skipped, r->ms_total / 1000.0);
     /* the profile every step used: the suite's properties */
-    json_object *prof = rh_report_profile_json(&r->profile, r->profile_from, r->profile_source);
+    json_object *prof = r->tool ? json_object_new_object()
+                                : rh_report_profile_json(&r->profile, r->profile_from, r->profile_source);
     rh_buf_puts(out, "    <properties>\n");
+    if (r->tool) { /* another tool than the default: no Prisma profile */
+        rh_buf_puts(out, "      <property name=\"tool\" value=\"");
+        rh_report_xml_text(out, r->tool->name);
+        rh_buf_puts(out, "\"/>\n");
+    }
     json_object_object_foreach(prof, key, val) {
         rh_buf_printf(out, "      <property name=\"prisma.%s\" value=\"", key);
         rh_report_xml_text(out, json_object_get_string(val));

@@ -250,6 +250,15 @@ static int is_table(char relkind)
     return relkind == 'r' || relkind == 'p' || relkind == 'm';
 }
 
+/* How the tool can run CREATE INDEX without blocking writes, for the lock finding's advice. */
+static const char *concurrently_hint(const rh_check_result *r)
+{
+    if (r->tool && r->tool->concurrently_hint)
+        return r->tool->concurrently_hint;
+    return "CREATE INDEX CONCURRENTLY, alone in a migration file of its own, lets writes go on (Prisma runs a file "
+           "as one transaction, where CONCURRENTLY fails)";
+}
+
 /*
  * The lock findings of one statement, one per pre-existing table, by the strongest mode it took.
  * Ranked by what users of the table feel (docs/check.md, "Findings and levels"):
@@ -301,11 +310,9 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
             rh_check_add(r, RH_CHECK_WARNING, 'f', strength == access_exclusive ? "access-exclusive" : "blocks-writes",
                          t->migration, t->file, st->line, sizes,
                          "%s takes %s on existing table %s and holds it while %s: %s %s waits for a time that "
-                         "grows with the table%s (%s)",
+                         "grows with the table%s%s (%s)",
                          st->keywords, l->mode, l->relation, what, blocked, l->relation,
-                         create_index ? "; CREATE INDEX CONCURRENTLY, alone in a migration file of its own, lets "
-                                        "writes go on (Prisma runs a file as one transaction, where CONCURRENTLY fails)"
-                                      : "",
+                         create_index ? "; " : "", create_index ? concurrently_hint(r) : "",
                          st->text);
             free(what);
         } else {
@@ -384,7 +391,7 @@ static void add_lock_findings(rh_check_result *r)
                              "%s rewrites table %s (new relfilenode): time grows with the table, under "
                              "AccessExclusiveLock (%s)",
                              st->keywords, st->rewrites[k], st->text);
-            if (st->skipped)
+            if (st->skipped && !r->tool) /* the words are how Prisma sends a file */
                 add_transaction_control(r, t, j);
             if (st->error)
                 rh_check_add(r, RH_CHECK_NOTICE, 'f', "trace-stopped", t->migration, t->file, st->line, NULL,
@@ -472,6 +479,16 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
     return rc;
 }
 
+void rh_check_lock_findings(rh_check_result *r)
+{
+    add_lock_findings(r);
+}
+
+int rh_check_failure_line(const rh_check_result *r, const char *name, const char *sqlstate)
+{
+    return failure_line(r, name, sqlstate);
+}
+
 /* (g): load the seed file as one simple query, as `psql -1 -f` would. */
 static int load_seed(PGconn *conn, const char *path, rh_err *err)
 {
@@ -487,6 +504,11 @@ static int load_seed(PGconn *conn, const char *path, rh_err *err)
     PQclear(res);
     free(sql);
     return rc;
+}
+
+int rh_check_load_seed(PGconn *conn, const char *path, rh_err *err)
+{
+    return load_seed(conn, path, err);
 }
 
 /*

@@ -1,94 +1,406 @@
 /*
- * tool_check.c — `rehearse check --tool NAME` for a tool other than the default: base and head read
- * through the tool (from git's object database), the tool's own hazards between them (dbmate:
- * CONCURRENTLY in its transaction or beside another statement; drizzle: an entry merged with an older
- * journal `when`), then base deployed on a fresh cluster and head on top of it with the tool's own
- * deploy: a failure is a finding. Human output only for now (docs/tools.md).
+ * tool_check.c — `rehearse check` for a tool other than the default (--tool NAME, or detected at
+ * head): the steps of the default tool's check, every path deployed with the tool's own deploy,
+ * filling the same rh_check_result, so every report format (human, json, junit, markdown, sarif,
+ * html, GitHub annotations) prints it:
+ *   (a) clean deploy of head and its catalog; (b) base, (g) the seed, then head on top of it;
+ *   (c) the two catalogs compared (the tool's ledger left out); (d) the tool's own hazards between
+ *   base and head (rh_tool.history_hazards); (e) head's deploy failing on the upgrade path, at the
+ *   file and line of the statement; (f) the lock trace of what head's deploy runs, on a copy of the
+ *   upgrade path taken before it, each file as the tool sends it (rh_tool.sent_text), and per new
+ *   migration how the tool sends it (rh_tool.plan_file).
+ * Not for other tools yet (docs/tools.md): production's recovery path when base fails, the state
+ * cache, --scale/--rows, --pg LIST, the common history hazards (edited, removed ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "catalog/catalog.h"
 #include "check/check.h"
+#include "check/check_int.h"
 #include "cluster/cluster.h"
+#include "engine/clean.h"
 #include "source/git.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
-/* Deploy one revision's set with the tool on conn; a failure is written as a finding line. */
-static int deploy_step(const rh_tool *tool, PGconn *conn, const rh_migset *set, const char *what, rh_buf *findings,
-                       size_t *n, rh_err *err)
+static double now_ms(void)
 {
-    rh_engine_result res;
-    rh_engine_result_init(&res);
-    rh_engine_opts eo = {0};
-    int rc = rh_tool_run(tool, "deploy", conn, set, NULL, &eo, &res, err);
-    if (rc > 0) {
-        rh_buf_printf(findings, "deploy-fails: %s: the %s exits %d%s%s%s%s\n",
-                      res.failed_migration ? res.failed_migration : "-", what, res.exit_code,
-                      res.sqlstate[0] ? ", SQLSTATE " : "", res.sqlstate, res.db_message ? ": " : "",
-                      res.db_message ? res.db_message : "");
-        (*n)++;
-    }
-    rh_engine_result_free(&res);
-    return rc < 0 ? -1 : 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, FILE *out, rh_err *err)
+/* The repository-relative file of a migration ("db/migrations/2024_a.sql", "drizzle/0001_b.sql"). */
+static char *file_of(const rh_tool *tool, const rh_check_result *r, const char *name)
 {
-    const char *repo = o->repo ? o->repo : ".";
-    const char *head = o->head ? o->head : "WORKTREE";
-    char *base = NULL;
-    char how[512] = "";
-    if (o->base)
-        base = rh_xstrdup(o->base);
-    else if (rh_check_default_base(repo, &base, how, sizeof how, err) < 0)
-        return -1;
-    rh_migset bset = {0}, hset = {0};
-    int have_b = 0, have_h = 0, rc = -1;
-    rh_cluster *c = NULL;
-    PGconn *conn = NULL;
-    rh_buf findings;
-    rh_buf_init(&findings);
-    if (rh_tool_load_rev(tool, repo, base, o->migrations, &bset, err) < 0)
-        goto out;
-    have_b = 1;
-    if (rh_tool_load_rev(tool, repo, head, o->migrations, &hset, err) < 0)
-        goto out;
-    have_h = 1;
-    size_t n = tool->history_hazards ? tool->history_hazards(&bset, &hset, base, head, &findings) : 0;
-    rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
-    if (rh_cluster_start(&c, &co, err) < 0 || !(conn = rh_cluster_connect(c, NULL, err)))
-        goto out;
-    char what[600];
-    snprintf(what, sizeof what, "%s deploy of base %s", tool->name, base);
-    if (deploy_step(tool, conn, &bset, what, &findings, &n, err) < 0)
-        goto out;
-    snprintf(what, sizeof what, "%s deploy of head %s on base", tool->name, head);
-    if (deploy_step(tool, conn, &hset, what, &findings, &n, err) < 0)
-        goto out;
-    fprintf(out, "rehearse check --tool %s: base %s%s%s%s, head %s (%zu and %zu migrations)\n", tool->name, base,
-            how[0] ? " (" : "", how, how[0] ? ")" : "", head, bset.n, hset.n);
-    for (const char *p = findings.data; p && *p;) {
+    return rh_xasprintf("%s/%s%s", r->migrations, name, tool->file_suffix ? tool->file_suffix : "");
+}
+
+static int in_list(char *const *names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* What the tool printed for a failed deploy, for a finding's detail; "" when nothing. */
+static char *tool_output(const rh_engine_result *res)
+{
+    return rh_xasprintf("%s%s", res->out.data ? res->out.data : "", res->errout.data ? res->errout.data : "");
+}
+
+/* "SQLSTATE 25001: CREATE INDEX CONCURRENTLY cannot run inside a transaction block (exit 2)" */
+static char *failure_words(const rh_engine_result *res)
+{
+    if (res->sqlstate[0])
+        return rh_xasprintf("SQLSTATE %s: %s (exit %d)", res->sqlstate, res->db_message ? res->db_message : "",
+                            res->exit_code);
+    return rh_xasprintf("exit %d%s%s", res->exit_code, res->db_message ? ": " : "",
+                        res->db_message ? res->db_message : "");
+}
+
+/* (d): the tool's hazard lines ("KIND: NAME: sentence") as findings on head's file of NAME. */
+static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset *head, const char *text)
+{
+    for (const char *p = text ? text : ""; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        fprintf(out, "error: %.*s\n", (int)len, p);
+        char *line = rh_xstrndup(p, len);
+        char *name = strstr(line, ": ");
+        char *msg = name ? strstr(name + 2, ": ") : NULL;
+        if (name && msg) {
+            *name = '\0';
+            *msg = '\0';
+            name += 2;
+            const rh_migration *m = rh_migset_find(head, name);
+            char *file = m ? file_of(tool, r, name) : NULL;
+            rh_check_add(r, RH_CHECK_ERROR, 'd', line, name, file, file ? 1 : 0, NULL, "%s: %s", name, msg + 2);
+            free(file);
+        } else {
+            rh_check_add(r, RH_CHECK_ERROR, 'd', "hazard", NULL, NULL, 0, NULL, "%s", line);
+        }
+        free(line);
         p += len + (nl ? 1 : 0);
     }
-    fprintf(out, n ? "%zu finding(s)\n" : "no findings\n", n);
-    rc = n ? 1 : 0;
-out:
-    if (conn)
-        PQfinish(conn);
-    if (c) {
-        rh_err ignored;
-        rh_cluster_stop(c, &ignored);
+}
+
+/* Per new migration, how the tool sends it: the first line of its plan without "NAME: ". */
+static void add_send_modes(rh_check_result *r, const rh_tool *tool, const rh_migset *head)
+{
+    r->added_send = rh_xcalloc(r->n_added ? r->n_added : 1, sizeof *r->added_send);
+    for (size_t k = 0; tool->plan_file && k < r->n_added; k++) {
+        const rh_migration *m = rh_migset_find(head, r->added[k]);
+        if (!m)
+            continue;
+        rh_buf plan;
+        rh_buf_init(&plan);
+        tool->plan_file(m, &plan);
+        size_t skip = strlen(m->name) + 2;
+        const char *first = plan.len > skip && strncmp(plan.data, m->name, skip - 2) == 0 ? plan.data + skip : plan.data;
+        const char *nl = first ? strchr(first, '\n') : NULL;
+        r->added_send[k] = first ? rh_xstrndup(first, nl ? (size_t)(nl - first) : strlen(first)) : NULL;
+        rh_buf_free(&plan);
     }
+}
+
+/*
+ * (f): trace what head's deploy runs (r->pending), each file as the tool sends it, on the probe
+ * database (a copy of the upgrade path before head), with one tracer.
+ */
+static int trace_pending(rh_check_result *r, const rh_tool *tool, rh_cluster *c, const rh_migset *head, rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect(c, DB_PROBE, err);
+    if (!conn)
+        return -1;
+    rh_check_quiet(conn);
+    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
+    r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
+    rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
+    int rc = tracer ? 0 : -1;
+    for (size_t i = 0; tracer && rc == 0 && i < head->n; i++) {
+        const rh_migration *m = &head->items[i];
+        if (!in_list(r->pending, r->n_pending, m->name) || !m->sql)
+            continue;
+        rh_buf sent;
+        rh_buf_init(&sent);
+        if (tool->sent_text)
+            tool->sent_text(m, &sent);
+        else
+            rh_buf_append(&sent, m->sql, m->sql_len);
+        char *file = file_of(tool, r, m->name);
+        rh_check_trace *t = &r->traces[r->n_traces];
+        rc = rh_check_tracer_run(tracer, m->name, file, sent.data ? sent.data : "", sent.len, t, err);
+        free(file);
+        rh_buf_free(&sent);
+        if (rc < 0) {
+            rh_check_trace_free(t);
+            break;
+        }
+        r->n_traces++;
+        if (t->failed)
+            break; /* later migrations may depend on this one */
+    }
+    rh_check_tracer_free(tracer);
+    free(conninfo);
+    PQfinish(conn);
+    return rc;
+}
+
+/* (e): head's deploy fails on the upgrade path: where, and what the tool printed. */
+static void add_production_failure(rh_check_result *r, const rh_tool *tool, const rh_migset *head,
+                                   const rh_engine_result *up, const rh_engine_result *clean)
+{
+    const char *name = up->failed_migration;
+    char *what = failure_words(up);
+    char *out = tool_output(up);
+    char *file = name && rh_migset_find(head, name) ? file_of(tool, r, name) : NULL;
+    rh_buf detail;
+    rh_buf_init(&detail);
+    const rh_migration *m = name ? rh_migset_find(head, name) : NULL;
+    if (m && tool->plan_file) /* how the tool sends the file says why (25001 ...) */
+        tool->plan_file(m, &detail);
+    rh_buf_puts(&detail, out);
+    int same = clean->failed_migration && name && strcmp(clean->failed_migration, name) == 0 &&
+               strcmp(clean->sqlstate, up->sqlstate) == 0;
+    rh_check_add(r, RH_CHECK_ERROR, 'e', "fails-in-production", name, file,
+                 file ? rh_check_failure_line(r, name, up->sqlstate) : 0, detail.data,
+                 "%s fails when deployed after %s, as `%s` runs it in production: %s%s", name ? name : "the deploy",
+                 r->base.label, tool->verbs[0].tool_says, what, same ? " (a clean deploy fails the same way)" : "");
+    rh_buf_free(&detail);
+    free(file);
+    free(out);
+    free(what);
+}
+
+int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    out->tool = tool;
+    double t0 = now_ms();
+    const char *repo_path = o->repo ? o->repo : ".";
+    char *base_spec = NULL;
+    if (o->base) {
+        base_spec = rh_xstrdup(o->base);
+        snprintf(out->base_how, sizeof out->base_how, "--base");
+    } else if (rh_check_default_base(repo_path, &base_spec, out->base_how, sizeof out->base_how, err) < 0) {
+        return -1;
+    }
+    rh_git_repo *repo = NULL;
+    rh_migset bset = {0}, hset = {0};
+    int have_b = 0, have_h = 0, rc = -1, probe = 0;
+    rh_cluster *c = NULL;
+    PGconn *clean = NULL, *upgrade = NULL;
+    rh_catalog *cat_clean = NULL, *cat_up = NULL;
+    rh_engine_result rclean, rbase, rup;
+    rh_engine_result_init(&rclean);
+    rh_engine_result_init(&rbase);
+    rh_engine_result_init(&rup);
+    rh_engine_opts eo = {0};
+    rh_catalog_opts copts = {.ledger_tool = tool};
+    rh_buf hazards;
+    rh_buf_init(&hazards);
+
+    if (rh_git_open(&repo, repo_path, err) < 0)
+        goto out;
+    if (rh_git_resolve(repo, base_spec, &out->base, err) < 0) {
+        rh_err_prefix(err, "--base");
+        goto out;
+    }
+    if (rh_git_resolve(repo, o->head ? o->head : RH_GIT_WORKTREE, &out->head, err) < 0) {
+        rh_err_prefix(err, "--head");
+        goto out;
+    }
+    if (rh_tool_load_rev(tool, repo_path, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha, o->migrations, &bset,
+                         err) < 0)
+        goto out;
+    have_b = 1;
+    if (rh_tool_load_rev(tool, repo_path, out->head.worktree ? RH_GIT_WORKTREE : out->head.sha, o->migrations, &hset,
+                         err) < 0)
+        goto out;
+    have_h = 1;
+    out->migrations = rh_xstrdup(o->migrations ? o->migrations : tool->default_migrations);
+    out->n_base = bset.n;
+    out->n_head = hset.n;
+    out->added = rh_xcalloc(hset.n ? hset.n : 1, sizeof *out->added);
+    for (size_t i = 0; i < hset.n; i++)
+        if (!rh_migset_find(&bset, hset.items[i].name))
+            out->added[out->n_added++] = rh_xstrdup(hset.items[i].name);
+    for (size_t i = 0; i < hset.n_problems; i++) /* a file the tool never applies (drizzle: not in the journal) */
+        rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i]);
+    if (tool->history_hazards)
+        tool->history_hazards(&bset, &hset, out->base.label, out->head.label, &hazards);
+    add_hazards(out, tool, &hset, hazards.data);
+    add_send_modes(out, tool, &hset);
+    out->ms_history = now_ms() - t0;
+
+    double tc = now_ms();
+    out->superuser = o->superuser;
+    rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
+    if (rh_cluster_start(&c, &co, err) < 0)
+        goto out;
+    out->postgres = rh_xstrdup(rh_cluster_pgbin(c)->version);
+    if (rh_cluster_create_db(c, DB_CLEAN, err) < 0 || rh_cluster_create_db(c, DB_UPGRADE, err) < 0 ||
+        !(clean = rh_cluster_connect(c, DB_CLEAN, err)) || !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+        goto out;
+    rh_check_quiet(clean);
+    rh_check_quiet(upgrade);
+    out->ms_cluster = now_ms() - tc;
+
+    /* (a) clean deploy of head, then its catalog */
+    double ta = now_ms();
+    int crc = rh_engine_clean_snapshot_with(tool, clean, &hset, &eo, &copts, &cat_clean, &rclean, err);
+    if (crc < 0) {
+        rh_err_prefix(err, "clean deploy of %s", out->head.label);
+        goto out;
+    }
+    out->clean_ok = crc == 0;
+    out->ms_clean = now_ms() - ta;
+
+    /* (b) the upgrade path: base, (g) the seed, then head on a new connection (the tool's next process) */
+    double tb = now_ms();
+    if (rh_tool_run(tool, "deploy", upgrade, &bset, NULL, &eo, &rbase, err) < 0) {
+        rh_err_prefix(err, "deploy of base %s", out->base.label);
+        goto out;
+    }
+    out->base_ok = rbase.exit_code == 0;
+    if (!out->base_ok) {
+        char *what = failure_words(&rbase), *detail = tool_output(&rbase);
+        rh_check_add(out, RH_CHECK_ERROR, 'b', "base-deploy-failed", rbase.failed_migration, NULL, 0, detail,
+                     "base %s does not deploy on an empty database with `%s` (%s%s%s): the upgrade path cannot be "
+                     "checked",
+                     out->base.label, tool->verbs[0].tool_says, rbase.failed_migration ? rbase.failed_migration : "",
+                     rbase.failed_migration ? ": " : "", what);
+        free(what);
+        free(detail);
+    }
+    if (out->base_ok && o->seed_file && rh_check_load_seed(upgrade, o->seed_file, err) < 0)
+        goto out;
+    out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
+    PQfinish(upgrade);
+    upgrade = NULL;
+    /* what head's deploy runs: head's migrations that base's deploy did not apply */
+    out->pending = rh_xcalloc(hset.n ? hset.n : 1, sizeof *out->pending);
+    for (size_t i = 0; i < hset.n; i++)
+        if (!in_list(rbase.applied, rbase.n_applied, hset.items[i].name))
+            out->pending[out->n_pending++] = rh_xstrdup(hset.items[i].name);
+    out->locks_skipped = o->no_locks;
+    probe = out->base_ok && !o->no_locks && out->n_pending > 0;
+    if ((probe && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0) ||
+        !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+        goto out;
+    rh_check_quiet(upgrade);
+    if (out->base_ok) {
+        if (rh_tool_run(tool, "deploy", upgrade, &hset, NULL, &eo, &rup, err) < 0) {
+            rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);
+            goto out;
+        }
+        out->upgrade_ok = rup.exit_code == 0;
+        /* an entry the tool passed over (drizzle: an older journal `when`) is not what head's deploy runs */
+        for (size_t i = 0; i < rup.n_findings; i++)
+            for (size_t j = 0; rup.findings[i].kind == RH_FINDING_SKIPPED && j < out->n_pending; j++)
+                if (strcmp(out->pending[j], rup.findings[i].name) == 0) {
+                    free(out->pending[j]);
+                    memmove(&out->pending[j], &out->pending[j + 1], (out->n_pending - j - 1) * sizeof *out->pending);
+                    out->n_pending--;
+                    break;
+                }
+    }
+    out->ms_upgrade = now_ms() - tb;
+
+    /* (f) locks, before the failure findings so those can point at the failing statement's line */
+    double tf = now_ms();
+    if (probe && out->n_pending && trace_pending(out, tool, c, &hset, err) < 0)
+        goto out;
+    out->ms_locks = now_ms() - tf;
+
+    /* (e) and (a) as findings */
+    if (out->base_ok && !out->upgrade_ok)
+        add_production_failure(out, tool, &hset, &rup, &rclean);
+    if (!out->clean_ok && !(out->base_ok && !out->upgrade_ok && rclean.failed_migration && rup.failed_migration &&
+                            strcmp(rclean.failed_migration, rup.failed_migration) == 0 &&
+                            strcmp(rclean.sqlstate, rup.sqlstate) == 0)) {
+        const char *name = rclean.failed_migration;
+        char *what = failure_words(&rclean), *detail = tool_output(&rclean);
+        char *file = name && rh_migset_find(&hset, name) ? file_of(tool, out, name) : NULL;
+        rh_check_add(out, RH_CHECK_ERROR, 'a', "clean-deploy-failed", name, file,
+                     file ? rh_check_failure_line(out, name, rclean.sqlstate) : 0, detail,
+                     "a clean deploy of %s with `%s` fails at %s: %s", out->head.label, tool->verbs[0].tool_says,
+                     name ? name : "the start", what);
+        free(file);
+        free(what);
+        free(detail);
+    }
+    rh_check_lock_findings(out);
+
+    /* (c) */
+    double tcat = now_ms();
+    if (out->clean_ok && out->upgrade_ok) {
+        if (rh_catalog_snapshot(upgrade, &copts, &cat_up, err) < 0) {
+            rh_err_prefix(err, "catalog of the upgrade path");
+            goto out;
+        }
+        rh_buf diff;
+        rh_buf_init(&diff);
+        char *la = rh_xasprintf("clean deploy of %s", out->head.label);
+        char *lb = rh_xasprintf("upgrade path %s -> %s", out->base.label, out->head.label);
+        out->catalog_compared = 1;
+        out->catalog_differences = rh_catalog_diff(cat_clean, cat_up, &copts, la, lb, &diff);
+        /* the usual cause: an entry head's deploy passed over (drizzle: an older journal `when`) */
+        const char *skipped = NULL;
+        for (size_t i = 0; !skipped && i < rup.n_findings; i++)
+            if (rup.findings[i].kind == RH_FINDING_SKIPPED && rh_migset_find(&hset, rup.findings[i].name))
+                skipped = rup.findings[i].name;
+        char *file = skipped ? file_of(tool, out, skipped) : NULL;
+        if (out->catalog_differences)
+            rh_check_add(out, RH_CHECK_ERROR, 'c', "catalog-differs", skipped, file, file ? 1 : 0, diff.data,
+                         "the upgrade path (deploy %s, then %s with `%s`) ends in a different schema than a clean "
+                         "deploy of %s: %zu object(s) differ%s%s%s",
+                         out->base.label, out->head.label, tool->verbs[0].tool_says, out->head.label,
+                         out->catalog_differences, skipped ? "; likely cause: `" : "", skipped ? skipped : "",
+                         skipped ? "` was passed over by head's deploy" : "");
+        free(file);
+        free(la);
+        free(lb);
+        rh_buf_free(&diff);
+    }
+    out->ms_catalog = now_ms() - tcat;
+    rc = 0;
+out:
+    if (clean)
+        PQfinish(clean);
+    if (upgrade)
+        PQfinish(upgrade);
+    if (c) {
+        if (o->keep && rc == 0) {
+            char *psql = rh_cluster_psql_command(c);
+            out->kept = rh_xasprintf("%s  (databases: %s, %s%s)", psql ? psql : rh_cluster_url(c), DB_CLEAN,
+                                     DB_UPGRADE, probe ? ", " DB_PROBE : "");
+            free(psql);
+            rh_cluster_keep(c);
+        } else {
+            double ts = now_ms();
+            rh_err e2;
+            if (rh_cluster_stop(c, &e2) < 0)
+                rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", e2.msg);
+            out->ms_stop = now_ms() - ts;
+        }
+    }
+    rh_catalog_free(cat_clean);
+    rh_catalog_free(cat_up);
+    rh_engine_result_free(&rclean);
+    rh_engine_result_free(&rbase);
+    rh_engine_result_free(&rup);
     if (have_b)
         rh_migset_free(&bset);
     if (have_h)
         rh_migset_free(&hset);
-    rh_buf_free(&findings);
-    free(base);
+    rh_buf_free(&hazards);
+    rh_git_close(repo);
+    free(base_spec);
+    out->ms_total = now_ms() - t0;
     return rc;
 }

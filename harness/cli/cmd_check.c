@@ -38,8 +38,8 @@ static void help(FILE *f)
             "  --migrations PATH     the migrations folder in the repository (default: Prisma's, found at head)\n"
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
             "  --tool NAME           the migration tool (default: detected at head: dbmate's db/migrations,\n"
-            "                        drizzle-kit's drizzle/ ...); another tool than Prisma: its hazards and its\n"
-            "                        deploy of base then head (human format only, docs/tools.md)\n"
+            "                        drizzle-kit's drizzle/ ...); another tool than Prisma: the same steps with\n"
+            "                        its own deploy and hazards (not yet: --scale, --rows, --pg LIST; docs/tools.md)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
             "  --format F            human (default) | json | junit | sarif (code scanning) | html (one\n"
@@ -196,18 +196,13 @@ int rh_cmd_check(int argc, char **argv)
             rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     }
     if (tool != RH_TOOL_DEFAULT) {
-        if (tool->external || strcmp(format, "human") != 0 || output)
-            return rh_cli_usage_error("check", "--tool %s: %s", tool->name,
-                                      tool->external ? "check needs a tool rehearse can play, not a command"
-                                                     : "only the human report for now (no --format, --output)");
-        rh_err terr;
-        rh_err_clear(&terr);
-        int trc = rh_check_tool(tool, &o, stdout, &terr);
-        if (trc < 0) {
-            rh_cli_errorf("rehearse check: %s\n", terr.msg);
-            return RH_EXIT_USAGE;
-        }
-        return trc;
+        const char *refused = tool->external ? "check needs a tool rehearse can play, not a command"
+                              : scale_file || nrows ? "--scale and --rows are not supported for it yet (docs/tools.md)"
+                              : o.pg_version && strchr(o.pg_version, ',') ? "one --pg version at a time for now"
+                              : o.prisma_version ? "--prisma-version is Prisma's"
+                                                 : NULL;
+        if (refused)
+            return rh_cli_usage_error("check", "--tool %s: %s", tool->name, refused);
     }
     if (output) {
         color = 0;
@@ -229,7 +224,7 @@ int rh_cmd_check(int argc, char **argv)
         return rh_cli_usage_error("check", "%s", err.msg);
     }
     o.scale = scale_file || nrows ? &scale : NULL;
-    int run_rc = rh_check_run_versions(&o, &res, &err);
+    int run_rc = tool != RH_TOOL_DEFAULT ? rh_check_tool(tool, &o, &res, &err) : rh_check_run_versions(&o, &res, &err);
     rh_scale_free(&scale);
     if (run_rc < 0) {
         rh_cli_errorf("rehearse check: %s\n", err.msg);

@@ -24,8 +24,8 @@ int rh_engine_clean_snapshot_with(const rh_tool *tool, PGconn *conn, const rh_mi
         return rc < 0 ? -1 : 1;
     rh_catalog_opts none = {0};
     rh_catalog_opts with = copts ? *copts : none;
-    if (tool != RH_TOOL_DEFAULT && !with.ledger_table)
-        with.ledger_table = tool->ledger_table; /* the tool's ledger is not the schema */
+    if (!with.ledger_tool)
+        with.ledger_tool = tool; /* the tool's ledger is not the schema */
     if (rh_catalog_snapshot(conn, &with, out, err) < 0)
         return rh_err_prefix(err, "catalog of the clean deploy");
     return 0;

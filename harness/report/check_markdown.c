@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "report/escape.h"
+#include "tools/tool.h"
 
 /* PostgreSQL's table lock modes, weakest first (the conflict table's order). */
 static const char *const lock_modes[] = {
@@ -165,7 +166,8 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
             rh_report_uri_path(&part, r->migrations ? r->migrations : ".");
             rh_buf_putc(&part, '/');
             rh_report_uri_path(&part, r->added[i]);
-            rh_buf_puts(&part, "/migration.sql) | ");
+            rh_report_uri_path(&part, r->tool && r->tool->file_suffix ? r->tool->file_suffix : "/migration.sql");
+            rh_buf_puts(&part, ") | ");
             const char *send = r->added_send ? r->added_send[i] : NULL;
             rh_report_markdown_text(&part, send ? send : "–");
             rh_buf_printf(&part, " | %s | %s |", execution_mode(r, t), worst ? worst : t ? "none" : "–");

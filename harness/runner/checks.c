@@ -220,7 +220,7 @@ static int expect_catalog(rh_ctx *ctx, const rh_scn_step *st)
     rh_buf_init(&diff);
     rh_catalog_opts co = {0};
     if (!rh_ctx_default_tool(ctx) && ctx->ledger_tool)
-        co.ledger_table = ctx->ledger_tool->ledger_table;
+        co.ledger_tool = ctx->ledger_tool;
     size_t n = rh_catalog_diff(ref, cur, &co, label, "database", &diff);
     int rc = 0;
     if ((n != 0) != st->negate) {

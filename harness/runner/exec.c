@@ -258,7 +258,7 @@ int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out)
         rh_err err;
         rh_catalog_opts co = {0};
         if (!rh_ctx_default_tool(ctx) && ctx->ledger_tool) /* the scenario's tool's ledger is left out */
-            co.ledger_table = ctx->ledger_tool->ledger_table;
+            co.ledger_tool = ctx->ledger_tool;
         if (rh_catalog_snapshot(ctx->conn, &co, &ctx->cat_cache, &err) < 0)
             return rh_setup_error(ctx, st, "catalog snapshot: %s", err.msg);
     }

@@ -59,11 +59,20 @@ typedef struct rh_tool {
     const char *markers;             /* the in-file markers it reads, for people ("-- migrate:up ..."); "" none */
     const char *ledger_table;        /* for messages: "_prisma_migrations", "schema_migrations"; NULL: no
                                         ledger (command mode), and the ledger_* functions are NULL too */
+    const char *ledger_sequence;     /* "[schema.]name": the ledger's own sequence (drizzle's serial id); NULL none */
+    const char *ledger_schema;       /* a schema the tool creates only for its ledger ("drizzle"); NULL none.
+                                        Catalogs leave out the table (with its columns, indexes ...), the
+                                        sequence and that schema: they are the tool's, not the application's */
     int no_checksum;                 /* 1: its ledger keeps no checksum of the file (dbmate) */
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */
 
     const char *detected_by;         /* what detect_dir looks for, for "detected" notes */
+    const char *file_suffix;         /* a migration's file below the folder is NAME + this ("/migration.sql",
+                                        ".sql", "" when the name is the file's); NULL: no file (command mode) */
+    /* check's advice beside a lock finding of CREATE INDEX: how this tool can run it CONCURRENTLY (a clause
+       after "; "); NULL: the default wording */
+    const char *concurrently_hint;
 
     /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
     int (*detect_dir)(const char *dir);
@@ -112,6 +121,13 @@ typedef struct rh_tool {
      */
     size_t (*history_hazards)(const rh_migset *from, const rh_migset *to, const char *from_label,
                               const char *to_label, rh_buf *out);
+
+    /*
+     * Migration m's file as the server gets it from the tool, what the tool does not send (dbmate's
+     * down section) blanked with its line breaks kept, so a statement keeps its line in the file
+     * (check's lock trace). NULL: the whole file is sent.
+     */
+    void (*sent_text)(const rh_migration *m, rh_buf *out);
 
     /* How the tool sends migration m (`rehearse plan --tool NAME`): one or more lines on out, each
        "NAME: ...\n"; returns 1 when the tool cannot apply it as written (25001 ...), else 0. */

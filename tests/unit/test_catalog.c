@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "catalog/catalog.h"
+#include "tools/tool.h"
 #include "testlib.h"
 
 /* A schema with one of everything (and a ledger table the snapshot leaves out). */
@@ -633,28 +634,35 @@ static void test_snapshot_inside_transaction(void **state)
     PQfinish(c);
 }
 
-/* The ledger left out is the migration tool's (a tool's ledger_table), by default the default tool's. */
+/* The ledger left out is the migration tool's (its table, sequence and own schema), by default the default tool's. */
 static void test_the_tools_ledger_is_left_out(void **state)
 {
     (void)state;
     PGconn *c = db_with("CREATE TABLE \"_prisma_migrations\" (id varchar(36) PRIMARY KEY);"
                         "CREATE TABLE schema_migrations (version varchar PRIMARY KEY);"
                         "CREATE SCHEMA drizzle; CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY);"
-                        "CREATE TABLE public.__drizzle_migrations (id int)");
+                        "CREATE TABLE public.__drizzle_migrations (id int);"
+                        "CREATE SEQUENCE public.__drizzle_migrations_id_seq");
     rh_catalog *cat = snap(c, NULL);
     assert_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
     assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "schema_migrations", NULL));
     assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, "drizzle", NULL, "__drizzle_migrations", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_SCHEMA, NULL, NULL, "drizzle", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_SEQUENCE, "drizzle", NULL, "__drizzle_migrations_id_seq", NULL));
     rh_catalog_free(cat);
     /* dbmate's ledger: a bare name */
-    cat = snap(c, &(rh_catalog_opts){.ledger_table = "schema_migrations"});
+    cat = snap(c, &(rh_catalog_opts){.ledger_tool = rh_tool_find("dbmate")});
     assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
     assert_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "schema_migrations", NULL));
     assert_null(rh_catalog_find(cat, RH_CAT_INDEX, NULL, NULL, "schema_migrations_pkey", NULL));
     rh_catalog_free(cat);
-    /* drizzle's: schema-qualified, so a user's table of that name elsewhere stays */
-    cat = snap(c, &(rh_catalog_opts){.ledger_table = "drizzle.__drizzle_migrations"});
+    /* drizzle's: schema-qualified, so a user's table (and sequence) of that name elsewhere stays; its id
+       sequence and the schema it made for the ledger are drizzle-kit's too */
+    cat = snap(c, &(rh_catalog_opts){.ledger_tool = rh_tool_find("drizzle")});
     assert_null(rh_catalog_find(cat, RH_CAT_TABLE, "drizzle", NULL, "__drizzle_migrations", NULL));
+    assert_null(rh_catalog_find(cat, RH_CAT_SEQUENCE, "drizzle", NULL, "__drizzle_migrations_id_seq", NULL));
+    assert_null(rh_catalog_find(cat, RH_CAT_SCHEMA, NULL, NULL, "drizzle", NULL));
+    assert_non_null(rh_catalog_find(cat, RH_CAT_SEQUENCE, "public", NULL, "__drizzle_migrations_id_seq", NULL));
     assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, "public", NULL, "__drizzle_migrations", NULL));
     assert_non_null(rh_catalog_find(cat, RH_CAT_TABLE, NULL, NULL, "_prisma_migrations", NULL));
     rh_catalog_free(cat);

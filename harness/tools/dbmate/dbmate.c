@@ -556,6 +556,18 @@ static int dbmate_plan_file(const rh_migration *m, rh_buf *out)
     return bad;
 }
 
+/* The file with everything outside its up section's body blanked (line breaks kept): what dbmate sends.
+   (A blank text is an empty query.) */
+static void dbmate_sent_text(const rh_migration *m, rh_buf *out)
+{
+    const char *text = m->sql ? m->sql : "";
+    section up = {0}, down = {0};
+    rh_err err;
+    int ok = parse_file(m, &up, &down, &err) == 0; /* else dbmate refuses it (its deploy says so): nothing sent */
+    for (const char *p = text; *p; p++)
+        rh_buf_putc(out, *p == '\n' || (ok && p >= up.sql && p < up.sql + up.len) ? *p : ' ');
+}
+
 /* `dbmate new NAME` files: VERSION_name.sql with the up section filled and an empty down. */
 static int dbmate_write_history(const char *dir, char *const *sql, int n, rh_err *err)
 {
@@ -589,6 +601,9 @@ const rh_tool rh_tool_dbmate = {
     .ledger_table = "schema_migrations",
     .no_checksum = 1,
     .detected_by = "a VERSION_name.sql file with a -- migrate:up line",
+    .file_suffix = "",
+    .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, alone in a file of its own marked "
+                         "`-- migrate:up transaction:false` (dbmate sends the up section as one query)",
     .detect_dir = dbmate_detect_dir,
     .load_dir = dbmate_load_dir,
     .ledger_exists = dbmate_ledger_exists,
@@ -600,5 +615,6 @@ const rh_tool rh_tool_dbmate = {
     .history_hazards = dbmate_history_hazards,
     .write_history = dbmate_write_history,
     .plan_file = dbmate_plan_file,
+    .sent_text = dbmate_sent_text,
     .profile_from_version = NULL,
 };

@@ -412,7 +412,12 @@ const rh_tool rh_tool_drizzle = {
     .send = RH_TOOL_SEND_STATEMENTS,
     .markers = BREAKPOINT,
     .ledger_table = "drizzle.__drizzle_migrations",
+    .ledger_sequence = "drizzle.__drizzle_migrations_id_seq",
+    .ledger_schema = "drizzle",
     .detected_by = "meta/_journal.json",
+    .file_suffix = ".sql",
+    .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, but not through drizzle-kit migrate: it runs "
+                         "every pending entry in one transaction, where CONCURRENTLY fails (25001)",
     .detect_dir = drizzle_detect_dir,
     .load_dir = drizzle_load_dir,
     .ledger_exists = drizzle_ledger_exists,

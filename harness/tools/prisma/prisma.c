@@ -120,6 +120,7 @@ const rh_tool rh_tool_prisma = {
     .markers = "",
     .ledger_table = "_prisma_migrations",
     .detected_by = "NAME/migration.sql folders",
+    .file_suffix = "/migration.sql",
     .detect_dir = prisma_detect_dir,
     .load_dir = prisma_load_dir,
     .checksum_matches = prisma_checksum_matches,

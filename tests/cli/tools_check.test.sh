@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# tools_check.test.sh — `rehearse check` for dbmate and drizzle repositories in every report format: the
+# same check result as Prisma's (one writer per format). dbmate: CONCURRENTLY beside another statement
+# (25001 at the statement's line, its hazard, the lock trace of the up section only); drizzle: an entry
+# merged with an older journal `when` (its hazard, and the catalog of the upgrade path differs from a
+# clean deploy's, pointing at it). JSON read with python3's json, SARIF validated against SARIF 2.1.0
+# (tests/unit/sarif-schema-2.1.0.json), JUnit, markdown, html, GitHub annotations by their text.
+set -uo pipefail
+bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+src=${REHEARSE_SOURCE_DIR:?REHEARSE_SOURCE_DIR must point at the source tree}
+work=$(mktemp -d)
+chmod 0711 "$work"
+export REHEARSE_RUN_DIR="$work/run"
+mkdir -p "$REHEARSE_RUN_DIR"
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+commit() { git -C "$1" add -A && git -C "$1" -c user.email=t@example.com -c user.name=t commit -qm "$2" && git -C "$1" tag "$2"; }
+
+# dbmate: v2 adds a transaction:false file with CONCURRENTLY beside an ALTER (25001 at line 3); its down
+# section would drop the table: the lock trace must run the up section only
+cr="$work/dbmate"; mkdir -p "$cr/db/migrations"
+printf -- '-- migrate:up\ncreate table t (id int, v int);\n-- migrate:down\ndrop table t;\n' >"$cr/db/migrations/20240101000000_t.sql"
+git -C "$cr" init -q && commit "$cr" v1
+printf -- '-- migrate:up transaction:false\nalter table t add column w int;\ncreate index concurrently t_v on t (v);\n-- migrate:down\ndrop table t;\n' \
+  >"$cr/db/migrations/20240102000000_two.sql"
+commit "$cr" v2
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --no-color 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^rehearse: note: db/migrations at v2 (.*) holds dbmate migrations' <<<"$out" &&
+  grep -q '^  tool dbmate: every path deployed as `dbmate migrate` deploys (a transaction per file)$' <<<"$out" &&
+  grep -q '^  error   db/migrations/20240102000000_two.sql:3: \[e fails-in-production\] 20240102000000_two.sql fails when deployed after v1 (.*), as `dbmate migrate` runs it in production: SQLSTATE 25001' <<<"$out" &&
+  grep -q '^  error   db/migrations/20240102000000_two.sql:1: \[d concurrently-with-other-statements\] ' <<<"$out" &&
+  grep -q '^    line 3    create index concurrently t_v on t (v)   \[runs outside a transaction\]$' <<<"$out" &&
+  ! grep -q 'drop table' <<<"$out" ||
+  fail "check of a dbmate repository v1..v2 (human): exit $rc: $out"
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --format json 2>"$work/err"); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "check --format json (dbmate): exit $rc: $out $(cat "$work/err")"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["tool"] == "dbmate" and d["prisma"] is None and d["profile"] is None, d
+assert d["new"] == ["20240102000000_two.sql"], d["new"]
+assert "as ONE query" in d["sent_as"]["20240102000000_two.sql"], d["sent_as"]
+f = [x for x in d["findings"] if x["code"] == "fails-in-production"]
+assert len(f) == 1 and f[0]["file"] == "db/migrations/20240102000000_two.sql" and f[0]["line"] == 3, f
+assert "25001" in f[0]["message"] and f[0]["level"] == "error", f
+assert d["steps"]["production"]["status"] == "failed" and d["steps"]["history"]["errors"] == 1, d["steps"]
+assert d["locks"][0]["migration"] == "20240102000000_two.sql" and len(d["locks"][0]["statements"]) == 2, d["locks"]
+PY
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --format sarif --output "$work/c.sarif" 2>&1); rc=$?
+[ $rc = 1 ] && python3 - "$src/tests/unit/sarif-schema-2.1.0.json" "$work/c.sarif" <<'PY' || fail "check --format sarif (dbmate): exit $rc: $out $(cat "$work/c.sarif")"
+import json, sys, jsonschema
+doc = json.load(open(sys.argv[2]))
+jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(doc)
+res = doc["runs"][0]["results"]
+r = [x for x in res if x["ruleId"] == "fails-in-production"][0]
+loc = r["locations"][0]["physicalLocation"]
+assert loc["artifactLocation"]["uri"] == "db/migrations/20240102000000_two.sql" and loc["region"]["startLine"] == 3, loc
+assert any(x["ruleId"] == "concurrently-with-other-statements" for x in res), res
+PY
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --format markdown 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^### ❌ rehearse check: these migrations would not deploy as they are' <<<"$out" &&
+  grep -q '^| \[20240102000000\\_two\\.sql\](db/migrations/20240102000000_two.sql) | the up section' <<<"$out" &&
+  grep -q 'db/migrations/20240102000000_two.sql#L3) `(e) fails-in-production`' <<<"$out" ||
+  fail "check --format markdown (dbmate): exit $rc: $out"
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --format junit 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '<property name="tool" value="dbmate"/>' <<<"$out" && ! grep -q 'name="prisma\.' <<<"$out" &&
+  grep -q '<failure type="error" message="20240102000000_two.sql fails when deployed' <<<"$out" ||
+  fail "check --format junit (dbmate): exit $rc: $out"
+
+out=$("$bin" check --repo "$cr" --base v1 --head v2 --format html --output "$work/c.html" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q 'fails-in-production' "$work/c.html" || fail "check --format html (dbmate): exit $rc: $out"
+
+out=$(GITHUB_ACTIONS=true "$bin" check --repo "$cr" --base v1 --head v2 --format json 2>&1 >/dev/null); rc=$?
+[ $rc = 1 ] && grep -q '^::error file=db/migrations/20240102000000_two.sql,line=3,title=rehearse check (e) fails-in-production::' <<<"$out" ||
+  fail "check --github (dbmate): exit $rc: $out"
+
+out=$("$bin" check --repo "$cr" --base v1 --head v1 --tool dbmate --format json 2>&1); rc=$?
+[ $rc = 0 ] && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["counts"]=={"error":0,"warning":0,"notice":0} and d["steps"]["catalog"]["status"]=="passed", d' "$out" || fail "check --tool dbmate v1..v1 --format json: exit $rc: $out"
+
+# drizzle: 0002_branch is merged with an older `when`: production passes over it, a clean deploy does not
+dr="$work/drizzle"; mkdir -p "$dr/drizzle/meta"
+entry() { printf '{"idx":0,"version":"7","when":%s,"tag":"%s","breakpoints":true}' "$2" "$1"; }
+echo 'CREATE TABLE "a" ("id" integer);' >"$dr/drizzle/0000_a.sql"
+echo 'CREATE TABLE "b" ("id" integer);' >"$dr/drizzle/0001_b.sql"
+printf '{"entries":[%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 0001_b 1700000100000)" >"$dr/drizzle/meta/_journal.json"
+git -C "$dr" init -q && commit "$dr" v1
+echo 'CREATE TABLE "branch" ("id" integer);' >"$dr/drizzle/0002_branch.sql"
+printf 'CREATE TABLE "c" ("id" integer);--> statement-breakpoint\nCREATE INDEX "a_id" ON "a" ("id");\n' >"$dr/drizzle/0003_c.sql"
+printf '{"entries":[%s,%s,%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 0001_b 1700000100000)" \
+  "$(entry 0002_branch 1700000050000)" "$(entry 0003_c 1700000200000)" >"$dr/drizzle/meta/_journal.json"
+commit "$dr" v2
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --format json 2>&1); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "check --tool drizzle --format json: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["tool"] == "drizzle", d
+codes = {x["code"]: x for x in d["findings"]}
+s = codes["skipped-in-production"]
+assert s["file"] == "drizzle/0002_branch.sql" and s["step"] == "d", s
+c = codes["catalog-differs"]
+assert c["migration"] == "0002_branch" and "- table public.branch" in c["detail"] and "drizzle" not in c["detail"].replace("drizzle-kit", ""), c
+assert codes["blocks-writes"]["file"] == "drizzle/0003_c.sql" and codes["blocks-writes"]["line"] == 2, codes["blocks-writes"]
+assert "drizzle-kit migrate" in codes["blocks-writes"]["message"], codes["blocks-writes"]
+assert [t["migration"] for t in d["locks"]] == ["0003_c"], d["locks"]
+PY
+
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --rows a=10 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- '--scale and --rows are not supported' <<<"$out" || fail "check --tool drizzle --rows: exit $rc: $out"
+[ -z "$(ls "$REHEARSE_RUN_DIR")" ] || fail "a cluster was left in the run folder: $(ls "$REHEARSE_RUN_DIR")"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
+echo "ok: check of other tools in every format"
