@@ -91,7 +91,8 @@ typedef struct rh_ledger_row {
     int rolled_back;            /* rolled_back_at IS NOT NULL */
     int applied_steps_count;
     char started_at_text[40];   /* "2025-07-08 21:12:14.951584 UTC" as the tool prints it */
-    double ms;                  /* finished_at - started_at in ms; -1 while not finished (reports' timelines) */
+    double ms;                  /* finished_at - started_at in ms (reports' timelines); -1 unknown: not finished,
+                                   or the tool records no duration (dbmate, drizzle: see `finished`) */
 } rh_ledger_row;
 
 typedef struct rh_ledger {

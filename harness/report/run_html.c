@@ -27,8 +27,8 @@ static void ledger_table(const rh_result_step *st, rh_buf *out)
         rh_report_html_text(out, l->started);
         if (l->ms >= 0)
             rh_buf_printf(out, "</td><td>%.1f ms</td></tr>\n", l->ms);
-        else
-            rh_buf_puts(out, "</td><td>–</td></tr>\n");
+        else /* finished, but the tool records no duration (dbmate, drizzle) */
+            rh_buf_puts(out, l->finished && !l->rolled_back ? "</td><td>unknown</td></tr>\n" : "</td><td>–</td></tr>\n");
     }
     if (!st->n_ledger)
         rh_buf_puts(out, "<tr><td colspan=\"5\">(no rows)</td></tr>\n");
@@ -59,7 +59,7 @@ static void timeline(const rh_result *r, rh_buf *out)
                           max > 0 ? 100.0 * l->ms / max : 0.0, l->ms);
         else
             rh_buf_printf(out, "</td><td><div class=\"%s\" style=\"width:2px\"></div>%s</td></tr>\n", cls,
-                          l->rolled_back ? "rolled back" : "did not finish");
+                          l->rolled_back ? "rolled back" : l->finished ? "duration unknown" : "did not finish");
     }
     rh_buf_puts(out, "</table>\n");
 }

@@ -76,7 +76,7 @@ typedef struct rh_result_ledger_row {
     char *name;
     int finished, rolled_back, applied_steps;
     char started[40];    /* "2025-07-08 21:12:14.951584 UTC" */
-    double ms;           /* finished_at - started_at; -1 while not finished */
+    double ms;           /* finished_at - started_at; -1 unknown: not finished, or the tool records none */
 } rh_result_ledger_row;
 
 /* One step that ran. */

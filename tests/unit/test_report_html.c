@@ -97,11 +97,40 @@ static void run_page_markup_stays_text(void **state)
     rh_result_free(&res);
 }
 
+/* A ledger row the tool keeps no duration for (dbmate, drizzle: ms -1, finished) reads "unknown", not
+   "did not finish" or 0 ms. */
+static void run_page_unknown_duration(void **state)
+{
+    (void)state;
+    rh_result res;
+    memset(&res, 0, sizeof res);
+    res.status = RH_PASS;
+    res.path = strdup("s.scenario");
+    res.name = strdup("s");
+    rh_result_step *st = rh_result_add_step(&res, "s.scenario", 3, "deploy", 12.5, 0);
+    st->ledger_changed = 1;
+    st->n_ledger = 2;
+    st->ledger = calloc(2, sizeof *st->ledger);
+    st->ledger[0] = (rh_result_ledger_row){.name = strdup("20240101000000"), .finished = 1, .ms = -1};
+    st->ledger[1] = (rh_result_ledger_row){.name = strdup("20240102000000"), .finished = 0, .ms = -1};
+    rh_run run = {.results = &res, .n = 1, .jobs = 1};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_report_html(&run, &b);
+    assert_non_null(strstr(b.data, "<td>20240101000000</td><td class=\"\">applied</td><td>0</td><td></td><td>unknown</td>"));
+    assert_non_null(strstr(b.data, "<td>20240102000000</td><td class=\"error\">failed</td><td>0</td><td></td><td>–</td>"));
+    assert_non_null(strstr(b.data, "style=\"width:2px\"></div>duration unknown</td>"));
+    assert_non_null(strstr(b.data, "style=\"width:2px\"></div>did not finish</td>"));
+    rh_buf_free(&b);
+    rh_result_free(&res);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(markup_stays_text),
         cmocka_unit_test(run_page_markup_stays_text),
+        cmocka_unit_test(run_page_unknown_duration),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,6 +195,7 @@ static int dbmate_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
         out->rows[i].migration_name = rh_xstrdup(PQgetvalue(r, (int)i, 0));
         out->rows[i].checksum = rh_xstrdup("");
         out->rows[i].finished = 1;
+        out->rows[i].ms = -1; /* dbmate records no duration */
     }
     PQclear(r);
     return 0;

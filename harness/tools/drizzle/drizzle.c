@@ -173,6 +173,7 @@ static int drizzle_ledger_read(PGconn *conn, rh_ledger *out, rh_err *err)
         out->rows[i].checksum = rh_xstrdup(PQgetvalue(r, (int)i, 1));
         out->rows[i].migration_name = rh_xstrdup(PQgetvalue(r, (int)i, 2));
         out->rows[i].finished = 1;
+        out->rows[i].ms = -1; /* drizzle-kit records no duration */
     }
     PQclear(r);
     return 0;
