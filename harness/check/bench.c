@@ -235,9 +235,23 @@ out:
     return rc;
 }
 
-/* One check of the fixture; cached: base's state from the cache (0: --no-cache). */
+/* Where a check's time went, part by part (check.h's ms_*; indented names are parts of the one above). */
+#define N_PARTS 13
+static const char *const part_names[N_PARTS] = {
+    "history", "cache lookup", "cluster", "  copy", "  server start", "  passwords", "clean deploy",
+    "upgrade path", "  base", "locks", "catalog", "stop", "  publish"};
+
+static void parts_of(const rh_check_result *r, double *p)
+{
+    const double v[N_PARTS] = {r->ms_history, r->ms_lookup, r->ms_cluster, r->ms_copy, r->ms_ready, r->ms_auth,
+                               r->ms_clean, r->ms_upgrade, r->ms_base, r->ms_locks, r->ms_catalog, r->ms_stop,
+                               r->ms_publish};
+    memcpy(p, v, sizeof v);
+}
+
+/* One check of the fixture; cached: base's state from the cache (0: --no-cache); parts: N_PARTS (may be NULL). */
 static int one_check(const char *repo, const rh_check_bench_opts *opts, int cached, double *ms, size_t *from_cache,
-                     rh_err *err)
+                     double *parts, rh_err *err)
 {
     rh_check_opts o = {.repo = repo, .base = "HEAD", .no_cache = !cached, .pg_bin = opts ? opts->pg_bin : NULL,
                        .pg_version = opts ? opts->pg_version : NULL};
@@ -246,19 +260,37 @@ static int one_check(const char *repo, const rh_check_bench_opts *opts, int cach
     int rc = rh_check_run(&o, &res, err);
     *ms = now_ms() - t0;
     *from_cache = res.cached;
+    if (parts)
+        parts_of(&res, parts);
     rh_check_result_free(&res);
     return rc;
 }
 
-/* Start and stop a cluster from the template (state NULL) or from a deployed state; the start's wall time. */
-static int one_start(const rh_cluster_opts *co, double *ms, rh_err *err)
+/* Start and stop a cluster from the template (state NULL) or from a deployed state; the start's wall time
+   and its parts (copy, server start, passwords). */
+static int one_start(const rh_cluster_opts *co, double *ms, double part[3], rh_err *err)
 {
     rh_cluster *c = NULL;
     double t0 = now_ms();
     if (rh_cluster_start(&c, co, err) < 0)
         return -1;
     *ms = now_ms() - t0;
+    rh_cluster_timing t = rh_cluster_last_timing(c);
+    part[0] = t.copy_us / 1000.0;
+    part[1] = t.ready_us / 1000.0;
+    part[2] = t.auth_us / 1000.0;
     return rh_cluster_stop(c, err);
+}
+
+/* The median of column k of rows x n values. */
+static double column_median(const double *rows, int nrows, int n, int k)
+{
+    double *col = rh_xcalloc((size_t)nrows, sizeof *col);
+    for (int i = 0; i < nrows; i++)
+        col[i] = rows[i * n + k];
+    double m = rh_stats_of(col, (size_t)nrows).median;
+    free(col);
+    return m;
 }
 
 int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
@@ -271,6 +303,9 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         return rh_err_errno(err, "bench check-cache: mkdtemp");
     double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
     double *fresh = rh_xcalloc((size_t)runs, sizeof *fresh), *hit = rh_xcalloc((size_t)runs, sizeof *hit);
+    double *cold_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
+    double *warm_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
+    double *fresh_parts = rh_xcalloc((size_t)runs * 3, sizeof(double)), *hit_parts = rh_xcalloc((size_t)runs * 3, sizeof(double));
     rh_loaded base, head;
     memset(&base, 0, sizeof base);
     memset(&head, 0, sizeof head);
@@ -282,7 +317,7 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     if (build_fixture(tmpl, history, added, err) < 0)
         goto out;
     /* the first check publishes base's state (or finds it from an earlier bench) */
-    if (one_check(tmpl, opts, 1, &ms, &n_cached, err) < 0)
+    if (one_check(tmpl, opts, 1, &ms, &n_cached, NULL, err) < 0)
         goto out;
     /* the state's entry, as check looks it up, for the start-up comparison */
     rh_load_spec sb = {.repo = tmpl, .rev = "HEAD"}, sh = {.repo = tmpl, .rev = "WORKTREE"};
@@ -298,18 +333,20 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     rh_cluster_opts plain = co;
     plain.state = NULL;
     for (int i = 0; i < runs; i++) { /* interleaved: the machine's load hits both alike */
-        if (one_check(tmpl, opts, 0, &cold[i], &n_cached, err) < 0 || one_check(tmpl, opts, 1, &warm[i], &n_cached, err) < 0)
+        if (one_check(tmpl, opts, 0, &cold[i], &n_cached, cold_parts + i * N_PARTS, err) < 0 ||
+            one_check(tmpl, opts, 1, &warm[i], &n_cached, warm_parts + i * N_PARTS, err) < 0)
             goto out;
         if (n_cached != (size_t)history) {
             rh_err_set(err, "bench check-cache: the warm check took %zu of %d migrations from the cache", n_cached, history);
             goto out;
         }
-        if (one_start(&plain, &fresh[i], err) < 0 || one_start(&co, &hit[i], err) < 0)
+        if (one_start(&plain, &fresh[i], fresh_parts + i * 3, err) < 0 || one_start(&co, &hit[i], hit_parts + i * 3, err) < 0)
             goto out;
     }
     rh_stats c = rh_stats_of(cold, (size_t)runs), w = rh_stats_of(warm, (size_t)runs);
     rh_stats f = rh_stats_of(fresh, (size_t)runs), h = rh_stats_of(hit, (size_t)runs);
     double ratio = c.median > 0 ? w.median / c.median : 0;
+    static const char *const start_names[3] = {"copy", "server start", "passwords"};
     int met_abs = w.median <= 300, met_ratio = ratio <= 0.25, met_hit = h.median <= f.median + 20;
     if (opts && opts->json) {
         rh_buf_printf(report, "{\"benchmark\":\"check-cache\",\"history\":%d,\"added\":%d,\"runs\":%d,\"cold_ms\":",
@@ -322,8 +359,17 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         rh_buf_puts(report, ",\"state_cluster_ms\":");
         rh_stats_json(report, h);
         rh_buf_printf(report, ",\"warm_over_cold\":%.3f,\"warm_within_300ms\":%s,\"warm_within_quarter\":%s,"
-                              "\"hit_within_20ms\":%s}\n",
+                              "\"hit_within_20ms\":%s",
                       ratio, met_abs ? "true" : "false", met_ratio ? "true" : "false", met_hit ? "true" : "false");
+        rh_buf_puts(report, ",\"parts_median_ms\":{");
+        for (int k = 0; k < N_PARTS; k++)
+            rh_buf_printf(report, "%s\"%s\":{\"cold\":%.1f,\"warm\":%.1f}", k ? "," : "", part_names[k] + strspn(part_names[k], " "),
+                          column_median(cold_parts, runs, N_PARTS, k), column_median(warm_parts, runs, N_PARTS, k));
+        rh_buf_puts(report, "},\"start_parts_median_ms\":{");
+        for (int k = 0; k < 3; k++)
+            rh_buf_printf(report, "%s\"%s\":{\"fresh\":%.1f,\"state\":%.1f}", k ? "," : "", start_names[k],
+                          column_median(fresh_parts, runs, 3, k), column_median(hit_parts, runs, 3, k));
+        rh_buf_puts(report, "}}\n");
     } else {
         rh_buf_printf(report, "rehearse check, cold (--no-cache) vs warm (base's state cached): %d migrations at base + %d "
                               "new, %d interleaved run(s)\n", history, added, runs);
@@ -333,6 +379,14 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         rh_buf_printf(report, "  warm / cold    %.3f   (target <= 0.25: %s)\n", ratio, met_ratio ? "met" : "MISSED");
         rh_buf_printf(report, "  cluster start: fresh (template) median %.1f ms, from the state median %.1f ms "
                               "(target <= fresh + 20 ms: %s)\n", f.median, h.median, met_hit ? "met" : "MISSED");
+        rh_buf_puts(report, "    (median ms)       fresh     state\n");
+        for (int k = 0; k < 3; k++)
+            rh_buf_printf(report, "    %-16s %8.1f  %8.1f\n", start_names[k], column_median(fresh_parts, runs, 3, k),
+                          column_median(hit_parts, runs, 3, k));
+        rh_buf_puts(report, "  parts (median ms)     cold      warm\n");
+        for (int k = 0; k < N_PARTS; k++)
+            rh_buf_printf(report, "    %-16s %8.1f  %8.1f\n", part_names[k], column_median(cold_parts, runs, N_PARTS, k),
+                          column_median(warm_parts, runs, N_PARTS, k));
     }
     rc = 0;
 out:
@@ -345,6 +399,10 @@ out:
     free(warm);
     free(fresh);
     free(hit);
+    free(cold_parts);
+    free(warm_parts);
+    free(fresh_parts);
+    free(hit_parts);
     rh_err e2;
     rh_fs_rmtree(tmpl, &e2);
     return rc;

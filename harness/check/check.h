@@ -233,6 +233,9 @@ typedef struct rh_check_result {
     size_t cached;              /* base migrations the cluster started with, from the state cache (0: none) */
     int cache_published;        /* base's state was published to the cache at the end */
     double ms_total, ms_history, ms_cluster, ms_clean, ms_upgrade, ms_catalog, ms_locks, ms_stop;
+    /* parts of those, for `rehearse bench check-cache`: cache lookup, the cluster start's copy / server
+       start / passwords, base's deploy on the upgrade path, publishing base's state */
+    double ms_lookup, ms_copy, ms_ready, ms_auth, ms_base, ms_publish;
 } rh_check_result;
 
 /* Measuring mode: the longest wait of an application read or write (blocked); NULL when none waited.

@@ -841,8 +841,13 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->superuser = o->superuser;
     rh_check_cache_find(&cc, !o->no_cache && !o->keep, &h.profile, o->superuser, &h.a, &h.b, &copts);
     out->cached = cc.cached;
+    out->ms_lookup = now_ms() - tc;
     if (rh_cluster_start(&cluster, &copts, err) < 0)
         goto out;
+    rh_cluster_timing ct = rh_cluster_last_timing(cluster);
+    out->ms_copy = ct.copy_us / 1000.0;
+    out->ms_ready = ct.ready_us / 1000.0;
+    out->ms_auth = ct.auth_us / 1000.0;
     out->postgres = rh_xstrdup(rh_cluster_pgbin(cluster)->version);
     char *pg_note = o->scale ? rh_pgver_mismatch_note(o->scale->server_version, "--scale's statistics",
                                                       "this check ran on", out->postgres) : NULL;
@@ -873,6 +878,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         rh_err_prefix(err, "deploy of base %s", out->base.label);
         goto out;
     }
+    out->ms_base = now_ms() - tb;
     out->base_ok = rbase.exit_code == 0;
     if (!out->base_ok) {
         /* resolve is a new `prisma` process: a new connection, without base's session state */
@@ -1004,6 +1010,7 @@ out:
             double ts = now_ms();
             if (rc == 0 && cc.saving)
                 out->cache_published = rh_check_cache_publish(&cc, cluster, &copts, out->base.label) == 0;
+            out->ms_publish = now_ms() - ts;
             rh_err e2;
             /* the verdict stands, but a cluster left behind or a lost watchdog is the run's error too */
             if (rh_cluster_stop(cluster, &e2) < 0) {
