@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "catalog/catalog.h"
+#include "check/check.h"
 #include "cluster/cluster.h"
 #include "cluster/internal.h"
 #include "engine/cached.h"
@@ -512,6 +513,36 @@ static void test_head_changing_the_cluster_is_not_published(void **state)
     assert_int_equal(rh_cluster_stop(c, &err), 0);
 }
 
+/* `rehearse bench check-cache --json` on a small history: the warm check took base from the cache, and
+   every part of the time is reported for cold and warm (no timing asserted). */
+static void test_bench_check_cache_reports_parts(void **state)
+{
+    (void)state;
+    rh_check_bench_opts o = {.history = 10, .added = 3, .runs = 1, .json = 1};
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_err err;
+    if (rh_check_bench_cache(&o, &b, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        fail();
+    }
+    json_object *root = json_tokener_parse(b.data), *parts = NULL, *v = NULL;
+    assert_non_null(root);
+    assert_true(json_object_object_get_ex(root, "warm_ms", &v));
+    assert_true(json_object_object_get_ex(root, "parts_median_ms", &parts));
+    static const char *const names[] = {"history", "cache lookup", "cluster", "copy", "server start", "passwords",
+                                        "clean deploy", "upgrade path", "base", "locks", "catalog", "stop", "publish"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        json_object *p = NULL;
+        assert_true(json_object_object_get_ex(parts, names[i], &p));
+        assert_true(json_object_object_get_ex(p, "cold", &v) && json_object_object_get_ex(p, "warm", &v));
+    }
+    assert_true(json_object_object_get_ex(root, "start_parts_median_ms", &parts));
+    assert_true(json_object_object_get_ex(parts, "copy", &v));
+    json_object_put(root);
+    rh_buf_free(&b);
+}
+
 int main(void)
 {
     /* a cache of this binary's own: the states it makes and damages are nobody else's */
@@ -531,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_lookup_misses_on_other_inputs),
         cmocka_unit_test(test_check_concurrent_fill_then_warm),
         cmocka_unit_test(test_head_changing_the_cluster_is_not_published),
+        cmocka_unit_test(test_bench_check_cache_reports_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
