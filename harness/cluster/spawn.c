@@ -128,6 +128,14 @@ static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path,
     if (pid == 0) {
         close(go[1]);
         setsid();
+        /*
+         * Nothing rehearse's caller left open reaches the program: a kept server outlives rehearse, and
+         * holding the caller's pipe (a CI step's, a test's) would keep the caller waiting for end-of-file.
+         * p[1] and go[0] are still used before exec; CLOEXEC closes them with the rest.
+         */
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+            for (int fd = 3; fd < 1024; fd++)
+                fcntl(fd, F_SETFD, FD_CLOEXEC);
         /* Signal dispositions set by rehearse must not leak into the server. */
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);

@@ -11,6 +11,7 @@ kept=
 trap '[ -n "$kept" ] && "$REHEARSE_BIN" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 unset REHEARSE_PG
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the kept cluster goes with this script, however it ends
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$REHEARSE_BIN" pg install 14 >/dev/null 2>&1 || { echo "SKIP: PostgreSQL 14 cannot be installed here"; exit 77; }
 sys=$("$REHEARSE_BIN" pg list | awk '/\(pg_config\)|\(installed package\)/ {split($1, v, "."); print v[1]; exit}')
@@ -76,6 +77,7 @@ out=$("$REHEARSE_BIN" run --no-color pin.scenario 2>&1); rc=$?
 out=$("$REHEARSE_BIN" deploy --migrations-dir migs --pg 14 --keep 2>&1)
 url=$(grep -o "postgresql://[^ ]*" <<<"$out" | head -1)
 kept=$(grep -o 'clusters --stop [^`]*' <<<"$out" | cut -d' ' -f3)
+rh_tie_cluster "$kept"
 [ -n "$url" ] && [ -n "$kept" ] || fail "deploy --keep: no url: $out"
 out=$("$REHEARSE_BIN" status --migrations-dir migs --database-url "$url" --pg 15 2>&1)
 grep -q "^rehearse: note: production runs PostgreSQL 14\.[0-9]* (SHOW server_version of --database-url); --pg asks for 15: --pg 14 rehearses on production's major" <<<"$out" ||

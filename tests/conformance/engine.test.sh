@@ -46,6 +46,7 @@ fi
 
 work=$(mktemp -d)
 cluster_id=
+. "$here/../lib/tied_cluster.sh" # the kept cluster goes with this script, killed by ctest's limit too
 cleanup() {
   [ -n "$cluster_id" ] && "$bin" clusters --stop "$cluster_id" >/dev/null 2>&1
   if [ -n "${KEEP_WORK:-}" ]; then echo "work dir kept: $work"; else rm -rf "$work"; fi
@@ -62,6 +63,7 @@ port=$(sed -n "s/^  PGPASSFILE='[^']*' psql -h '\([^']*\)' -p \([0-9]*\) .*/\2/p
 # the cluster's own password: in the printed URL (for Prisma) and in its pgpass file (for psql)
 password=$(sed -n 's|^  postgresql://postgres:\([^@]*\)@.*|\1|p' "$work/keep.err")
 export PGPASSFILE="$sockdir.pgpass"
+rh_tie_cluster "$cluster_id"
 [ -n "$cluster_id" ] && [ -n "$sockdir" ] && [ -n "$password" ] || { echo "FAIL: could not start a cluster:"; cat "$work/keep.err"; exit 1; }
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PSQL="$pgbin/psql"; [ -x "$PSQL" ] || PSQL=psql

@@ -5,6 +5,7 @@
 # refusal and usage errors (exit 2). Prisma's texts themselves are checked in engine.test.sh.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the kept cluster goes with this script, however it ends
 work=$(mktemp -d)
 kept=
 cleanup() { [ -n "$kept" ] && "$bin" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"; }
@@ -40,6 +41,7 @@ order=$(grep '^Applying migration' "$work/out" | tr '\n' ' ')
 # 3. --keep leaves a reachable cluster; status / resolve against it through a Prisma-style URL
 rc=$(run deploy --migrations-dir "$repo/prisma/migrations" --keep)
 kept=$(sed -n 's/.*rehearse clusters --stop \([^`]*\)`.*/\1/p' "$work/err")
+rh_tie_cluster "$kept"
 url=$(grep '^  postgresql://' "$work/err" | sed 's/^  //')
 [ "$rc" = 0 ] && [ -n "$kept" ] && [ -n "$url" ] || fail "--keep: rc $rc, no cluster id or URL: $(cat "$work/err")"
 # the printed psql line gets in as printed (its password is in the pgpass file it names)

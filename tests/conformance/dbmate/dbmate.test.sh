@@ -16,6 +16,7 @@ mkdir -p "$REHEARSE_RUN_DIR"
 kept=
 cleanup() { [ -n "$kept" ] && "$bin" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"; }
 trap cleanup EXIT
+. "$here/../../lib/tied_cluster.sh" # the kept cluster goes with this script, however it ends
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -23,6 +24,7 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 mkdir -p "$work/empty"
 "$bin" deploy --migrations-dir "$work/empty" --keep --superuser >/dev/null 2>"$work/keep.err" || { cat "$work/keep.err"; exit 1; }
 kept=$(sed -n 's/.*clusters --stop \([^`]*\)`.*/\1/p' "$work/keep.err")
+rh_tie_cluster "$kept"
 url=$(sed -n 's/^ *\(postgresql:\/\/.*\)$/\1/p' "$work/keep.err")
 sock=$(sed -n 's/.*host=\([^&]*\).*/\1/p' <<<"$url" | sed 's/%2F/\//g')
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"

@@ -19,12 +19,14 @@ mkdir -p "$REHEARSE_RUN_DIR"
 kept=
 cleanup() { [ -n "$kept" ] && "$bin" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"; }
 trap cleanup EXIT
+. "$here/../../lib/tied_cluster.sh" # the kept cluster goes with this script, however it ends
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 mkdir -p "$work/none"
 "$bin" deploy --migrations-dir "$work/none" --keep --superuser >/dev/null 2>"$work/keep.err" || { cat "$work/keep.err"; exit 1; }
 kept=$(sed -n 's/.*clusters --stop \([^`]*\)`.*/\1/p' "$work/keep.err")
+rh_tie_cluster "$kept"
 url=$(sed -n 's/^ *\(postgresql:\/\/.*\)$/\1/p' "$work/keep.err")
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
 psql() { local db=$1; shift; command psql -X -q -v ON_ERROR_STOP=1 -d "${url/\/postgres\?//$db?}" "$@"; }
