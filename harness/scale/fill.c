@@ -1,22 +1,27 @@
 /*
  * fill.c — fill existing tables to production's row counts inside the throwaway cluster.
  *
- * Why server-side: one INSERT ... SELECT ... FROM generate_series(1, N) per table generates every
- * row in the server; rehearse only builds the statement, so memory stays bounded whatever N is and
- * no row crosses the socket. Each table is filled in its own statement (autocommit): a table whose
- * CHECK rejects the generated values is skipped and said, the others are filled.
+ * Why client-side: rehearse generates each row (scale/values.c, ~0.1-0.5 µs of its CPU per row)
+ * and streams it with COPY ... FROM STDIN (FORMAT binary), in chunks, so memory stays bounded
+ * whatever N is; the server only stores the rows (server-side generation, INSERT ... SELECT over
+ * generate_series with an SQL expression per column, cost ~4 µs of the server's CPU per row:
+ * docs/scale.md). Each table is loaded in its own transaction: a table whose rows are refused is
+ * rolled back whole and said, the others are filled.
  *
- * Value of row g for a column (K is the column's key number):
- *   unique / primary-key column: K = g (distinct);  else with stats: K = g % distinct-count;  else g.
- *   foreign key: the (g / stride % parent_rows)-th key of the parent, joined by row number; stride is the
- *   product of the earlier foreign keys' parent sizes, so (a_id, b_id) of a join table stays unique.
+ * Value of row g (1 .. N) for a column (K is the column's key number, values.h its value):
+ *   unique / primary-key column: K = g + rows before (distinct); else with stats: K = g % distinct-count;
+ *   else g. NULL in a nullable column when (g * 7919) mod 10000 < null_frac * 10000.
+ *   foreign key: the (g / stride % parent_rows)-th row of the parent (read through a cursor); stride is
+ *   the product of the earlier foreign keys' parent sizes, so (a_id, b_id) of a join table stays unique.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "scale/scale.h"
+#include "scale/values.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -45,14 +50,6 @@ static char *ident(PGconn *conn, const char *s)
     return r;
 }
 
-static char *literal(PGconn *conn, const char *s)
-{
-    char *q = PQescapeLiteral(conn, s, strlen(s));
-    char *r = rh_xstrdup(q ? q : "''");
-    PQfreemem(q);
-    return r;
-}
-
 static PGresult *query(PGconn *conn, const char *sql, rh_err *err)
 {
     PGresult *r = PQexec(conn, sql);
@@ -72,102 +69,6 @@ static const rh_scale_column *stats_of(const rh_scale_table *t, const char *col)
     return NULL;
 }
 
-/*
- * The SQL expression of a value of type `type` from the bigint expression K; NULL when rehearse
- * cannot generate the type. typmod: atttypmod; labels: enum labels (typtype 'e').
- */
-static char *value_expr(PGconn *conn, const char *typname, const char *fmt_type, char typtype, char category,
-                        int typmod, unsigned typoid, const char *K, int avg_width)
-{
-    if (typtype == 'e') {
-        char sql[160];
-        snprintf(sql, sizeof sql, "SELECT enumlabel FROM pg_enum WHERE enumtypid = %u ORDER BY enumsortorder", typoid);
-        PGresult *r = PQexec(conn, sql);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
-            PQclear(r);
-            return NULL;
-        }
-        rh_buf b;
-        rh_buf_init(&b);
-        rh_buf_puts(&b, "(ARRAY[");
-        for (int i = 0; i < PQntuples(r); i++) {
-            char *l = literal(conn, PQgetvalue(r, i, 0));
-            rh_buf_printf(&b, "%s%s", i ? ", " : "", l);
-            free(l);
-        }
-        rh_buf_printf(&b, "]::%s[])[1 + (%s) %% %d]", fmt_type, K, PQntuples(r));
-        PQclear(r);
-        return rh_buf_steal(&b);
-    }
-    if (category == 'A')
-        return rh_xasprintf("'{}'::%s", fmt_type);
-    if (!strcmp(typname, "int2"))
-        return rh_xasprintf("((%s) %% 32767)::int2", K);
-    if (!strcmp(typname, "int4"))
-        return rh_xasprintf("((%s) %% 2147483647)::int4", K);
-    if (!strcmp(typname, "int8"))
-        return rh_xasprintf("(%s)::int8", K);
-    if (!strcmp(typname, "numeric")) {
-        if (typmod < 4)
-            return rh_xasprintf("(%s)::numeric", K);
-        int precision = ((typmod - 4) >> 16) & 0xffff, scale = (typmod - 4) & 0xffff;
-        int digits = precision - scale > 15 ? 15 : precision - scale;
-        long long mod = 1;
-        for (int i = 0; i < digits; i++)
-            mod *= 10;
-        return rh_xasprintf("((%s) %% %lld)::%s", K, mod, fmt_type);
-    }
-    if (!strcmp(typname, "float4") || !strcmp(typname, "float8"))
-        return rh_xasprintf("((%s)::float8 / 8)::%s", K, typname);
-    if (!strcmp(typname, "bool"))
-        return rh_xasprintf("((%s) %% 2 = 0)", K);
-    if (!strcmp(typname, "text") || !strcmp(typname, "varchar") || !strcmp(typname, "bpchar") ||
-        !strcmp(typname, "citext")) {
-        int limit = typmod >= 4 ? typmod - 4 : 0;
-        if (limit > 0 && limit <= 12) {
-            /* short: K in base 62 (base 36 for citext, whose unique index ignores case) over `limit`
-               characters, so that 62^n distinct values fit (zero-padded decimals behind a 'v' held only
-               10^(n-1)); the digits sort as the numbers do in ASCII, so keys still arrive in index order */
-            int base = !strcmp(typname, "citext") ? 36 : 62, width = limit > (base == 62 ? 10 : 12) ? (base == 62 ? 10 : 12) : limit;
-            rh_buf b;
-            rh_buf_init(&b);
-            rh_buf_puts(&b, "(");
-            long long power = 1;
-            for (int i = 1; i < width; i++)
-                power *= base;
-            for (int i = 0; i < width; i++, power /= base)
-                rh_buf_printf(&b, "%ssubstr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', "
-                                  "((%s) / %lld %% %d)::int + 1, 1)",
-                              i ? " || " : "", K, power, base);
-            rh_buf_printf(&b, ")::%s", fmt_type);
-            return rh_buf_steal(&b);
-        }
-        /* zero-padded, so that keys arrive in index order (appends to the btree's right edge: twice as
-           fast as 'v' || g) and stay distinct inside varchar(n) */
-        int pad = limit && limit - 1 < 12 ? limit - 1 : 12;
-        char *key = pad > 0 ? rh_xasprintf("lpad((%s)::text, %d, '0')", K, pad) : rh_xasprintf("(%s)::text", K);
-        char *s = avg_width > pad + 1 ? rh_xasprintf("rpad('v' || %s, %d, 'x')", key, avg_width > 4000 ? 4000 : avg_width)
-                                      : rh_xasprintf("('v' || %s)", key);
-        free(key);
-        char *r = limit ? rh_xasprintf("left(%s, %d)::%s", s, limit, fmt_type) : rh_xasprintf("%s::%s", s, fmt_type);
-        free(s);
-        return r;
-    }
-    if (!strcmp(typname, "uuid"))
-        return rh_xasprintf("lpad(to_hex(%s), 32, '0')::uuid", K);
-    if (!strcmp(typname, "timestamp") || !strcmp(typname, "timestamptz"))
-        return rh_xasprintf("(timestamp '2020-01-01' + (%s) * interval '1 second')::%s", K, fmt_type);
-    if (!strcmp(typname, "date"))
-        return rh_xasprintf("(date '2000-01-01' + ((%s) %% 36500)::int)", K);
-    if (!strcmp(typname, "time") || !strcmp(typname, "timetz"))
-        return rh_xasprintf("(time '00:00' + ((%s) %% 86400) * interval '1 second')::%s", K, fmt_type);
-    if (!strcmp(typname, "json") || !strcmp(typname, "jsonb"))
-        return rh_xasprintf("json_build_object('k', %s)::%s", K, typname);
-    if (!strcmp(typname, "bytea"))
-        return rh_xasprintf("int8send((%s)::int8)", K);
-    return NULL;
-}
-
 /* Why the generated rows were refused, for the table's note. */
 static void note_refusal(rh_buf *note, const char *step, const PGresult *r)
 {
@@ -179,18 +80,6 @@ static void note_refusal(rh_buf *note, const char *step, const PGresult *r)
     rh_buf_printf(note, "%sskipped: %s%s%s%s: %s%s%s", note->len ? "; " : "", check ? "CHECK constraint " : "the generated rows fail",
                   check && con ? con : "", check ? " rejects the generated values" : "", step, msg ? msg : PQresultErrorMessage(r),
                   detail ? " " : "", detail ? detail : "");
-}
-
-/* The previous way, kept for `rehearse bench scale` to compare against: one INSERT through the table's
-   indexes and foreign-key triggers as they are, autocommit (and every foreign key joined, no driver). */
-static void insert_direct(PGconn *conn, const char *ins, rh_scale_filled *f, rh_buf *note)
-{
-    PGresult *r = PQexec(conn, ins);
-    if (PQresultStatus(r) == PGRES_COMMAND_OK)
-        f->inserted = atoll(PQcmdTuples(r));
-    else
-        note_refusal(note, "", r);
-    PQclear(r);
 }
 
 /* Run one statement of the bulk transaction; on failure the note says which step and why. */
@@ -269,6 +158,366 @@ static char *truncate_list(PGconn *conn, unsigned oid)
 }
 
 /*
+ * A foreign key of the table being filled: its columns, and where their values come from: the
+ * parent's rows (those with the key columns all set, the first pn of them when the stats give
+ * fewer distinct values), read through a cursor of the load's transaction in windows, so rehearse
+ * holds at most a chunk's worth of parent keys. Row g of the child takes parent row
+ * (g / stride) mod pn; stride = product of the earlier such foreign keys' pn, so that a composite
+ * unique key over two foreign keys (a join table) stays unique.
+ */
+typedef struct fkey {
+    char **cols;       /* the child's columns, in key order */
+    size_t ncols;
+    int self;          /* refers to its own table */
+    char *parent;      /* the parent, as regclass text (quoted as needed) */
+    char **pcols;      /* the parent's key columns, quoted, in key order */
+    long long pn;      /* parent rows referred to; 0: none (no rows, or self): the columns are left NULL */
+    long long limit;   /* > 0: only the first `limit` parent rows (the stats' distinct count) */
+    long long stride;
+    char **fmts;       /* the child's column types (NULL where not generated); NULL: no column generated */
+    char *select;      /* the cursor's select list: the parent's columns cast to the child's types */
+    int cursor;        /* declared in the load's transaction as rh_fk<cursor>; 0: not used */
+    long long pos;     /* rows the cursor has moved past */
+    PGresult *piece[2];    /* the window: parent rows start[i] .. start[i] + ntuples - 1 */
+    long long start[2];
+    int whole;         /* piece[0] holds every parent row */
+} fkey;
+
+static void fkeys_free(fkey *fks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        for (size_t c = 0; c < fks[i].ncols; c++) {
+            free(fks[i].cols[c]);
+            free(fks[i].pcols[c]);
+            if (fks[i].fmts)
+                free(fks[i].fmts[c]);
+        }
+        free(fks[i].fmts);
+        free(fks[i].cols);
+        free(fks[i].pcols);
+        free(fks[i].parent);
+        free(fks[i].select);
+        PQclear(fks[i].piece[0]);
+        PQclear(fks[i].piece[1]);
+    }
+    free(fks);
+}
+
+/* The first foreign key that column `name` is part of, and its position in it. */
+static int fk_of(const fkey *fks, size_t n, const char *name, size_t *fk, size_t *pos)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t c = 0; c < fks[i].ncols; c++)
+            if (!strcmp(fks[i].cols[c], name)) {
+                *fk = i;
+                *pos = c;
+                return 1;
+            }
+    return 0;
+}
+
+/* Split "a\1b\1c" into a new array of copies. */
+static char **split1(const char *s, size_t *n)
+{
+    char **v = NULL;
+    *n = 0;
+    char *copy = rh_xstrdup(s);
+    for (char *p = copy; p; (*n)++) {
+        char *end = strchr(p, '\1');
+        if (end)
+            *end = '\0';
+        v = rh_xrealloc(v, (*n + 1) * sizeof *v);
+        v[*n] = rh_xstrdup(p);
+        p = end ? end + 1 : NULL;
+    }
+    free(copy);
+    return v;
+}
+
+/* The table's foreign keys (all columns of each, multi-column ones too), with their parents' usable rows. */
+static fkey *foreign_keys(PGconn *conn, const tbl *t, size_t *n)
+{
+    char sql[1400];
+    snprintf(sql, sizeof sql,
+             "SELECT c.confrelid = c.conrelid, c.confrelid::regclass::text, "
+             "(SELECT string_agg(a.attname, chr(1) ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
+             "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n), "
+             "(SELECT string_agg(quote_ident(a.attname), chr(1) ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
+             "  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) "
+             "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = %u ORDER BY c.conname",
+             t->oid);
+    PGresult *r = PQexec(conn, sql);
+    *n = 0;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        PQclear(r);
+        return NULL;
+    }
+    fkey *fks = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *fks);
+    long long stride = 1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        fkey *k = &fks[(*n)++];
+        k->self = PQgetvalue(r, i, 0)[0] == 't';
+        k->parent = rh_xstrdup(PQgetvalue(r, i, 1));
+        size_t np = 0;
+        k->cols = split1(PQgetvalue(r, i, 2), &k->ncols);
+        k->pcols = split1(PQgetvalue(r, i, 3), &np);
+        assert(np == k->ncols);
+        if (k->self)
+            continue;
+        /* MATCH SIMPLE ignores a row with a NULL: only parent rows with every key column set */
+        rh_buf where;
+        rh_buf_init(&where);
+        for (size_t c = 0; c < k->ncols; c++)
+            rh_buf_printf(&where, "%s%s IS NOT NULL", c ? " AND " : "", k->pcols[c]);
+        char *q = rh_xasprintf("SELECT count(*) FROM %s WHERE %s", k->parent, where.data);
+        rh_buf_free(&where);
+        PGresult *cr = PQexec(conn, q);
+        k->pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
+        PQclear(cr);
+        free(q);
+        /* the stats' distinct count of the (first) column: only that many parents are referred to */
+        const rh_scale_column *st = k->ncols ? stats_of(t->want, k->cols[0]) : NULL;
+        double d = !st ? 0 : st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)t->want->rows;
+        if (d >= 1 && d < (double)k->pn)
+            k->pn = k->limit = (long long)d;
+        if (k->pn > 0) {
+            k->stride = stride;
+            stride = stride > (long long)1e15 / k->pn ? stride : stride * k->pn;
+        }
+    }
+    PQclear(r);
+    return fks;
+}
+
+/* Parent rows [lo, lo + count) of fk's cursor as one binary result; NULL (note said) on failure. */
+static PGresult *fetch_parents(PGconn *conn, fkey *k, long long lo, long long count, rh_buf *note)
+{
+    char sql[96];
+    if (lo != k->pos) {
+        if (lo > k->pos)
+            snprintf(sql, sizeof sql, "MOVE FORWARD %lld FROM rh_fk%d", lo - k->pos, k->cursor);
+        else
+            snprintf(sql, sizeof sql, "MOVE ABSOLUTE %lld FROM rh_fk%d", lo, k->cursor); /* on row lo: next is lo + 1 */
+        if (bulk_step(conn, sql, " (reading the parent's keys)", note) < 0)
+            return NULL;
+    }
+    snprintf(sql, sizeof sql, "FETCH FORWARD %lld FROM rh_fk%d", count, k->cursor);
+    PGresult *r = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 1);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != count) {
+        if (PQresultStatus(r) == PGRES_TUPLES_OK)
+            rh_buf_printf(note, "%sskipped: the parent %s had %d rows where %lld were counted", note->len ? "; " : "",
+                          k->parent, PQntuples(r), count);
+        else
+            note_refusal(note, " (reading the parent's keys)", r);
+        PQclear(r);
+        return NULL;
+    }
+    k->pos = lo + count;
+    return r;
+}
+
+/* Make fk's window hold the parent rows that child rows g0 .. g1 refer to. 0, or -1 (note said). */
+static int window_for(PGconn *conn, fkey *k, long long g0, long long g1, rh_buf *note)
+{
+    long long a = g0 / k->stride, span = g1 / k->stride - a + 1, lo = a % k->pn;
+    if (k->whole)
+        return 0;
+    PQclear(k->piece[0]);
+    PQclear(k->piece[1]);
+    k->piece[0] = k->piece[1] = NULL;
+    if (span >= k->pn) { /* every parent row: read once, kept */
+        k->start[0] = 0;
+        k->whole = 1;
+        return (k->piece[0] = fetch_parents(conn, k, 0, k->pn, note)) ? 0 : -1;
+    }
+    long long first = lo + span <= k->pn ? span : k->pn - lo;
+    k->start[0] = lo;
+    if (!(k->piece[0] = fetch_parents(conn, k, lo, first, note)))
+        return -1;
+    if (first < span) { /* wraps around to the parent's first rows */
+        k->start[1] = 0;
+        if (!(k->piece[1] = fetch_parents(conn, k, 0, span - first, note)))
+            return -1;
+    }
+    return 0;
+}
+
+/* How one column of the COPY gets its value for row g. */
+typedef struct colplan {
+    int fk;             /* >= 0: from that foreign key's parent row, key column fkc; -1: generated */
+    int fkc;
+    int null_per_10000; /* NULL when (g * 7919) mod 10000 is below this */
+    int unique;         /* K = g + rows before (distinct from the rows already there) */
+    long long distinct; /* > 0: K = g mod distinct (the stats' distinct count) */
+    rh_scale_gen gen;
+} colplan;
+
+typedef struct plan {
+    char *cols;        /* the COPY's column list, quoted */
+    colplan *c;
+    size_t n;
+    fkey *fks;
+    size_t nfks;
+    char *filter;      /* the CHECKs, as COPY's WHERE; NULL: none */
+    long long before, rows;
+} plan;
+
+/* The field of parent row `idx` in fk's window, appended as COPY's binary field. */
+static void put_parent_key(const fkey *k, long long idx, int col, rh_buf *out)
+{
+    int p = k->piece[1] && idx >= k->start[1] && idx < k->start[1] + PQntuples(k->piece[1]) ? 1 : 0;
+    const PGresult *r = k->piece[p];
+    int row = (int)(idx - k->start[p]);
+    assert(row >= 0 && row < PQntuples(r));
+    unsigned char len[4];
+    int n = PQgetlength(r, row, col);
+    len[0] = (unsigned char)(n >> 24), len[1] = (unsigned char)(n >> 16), len[2] = (unsigned char)(n >> 8), len[3] = (unsigned char)n;
+    rh_buf_append(out, len, 4);
+    rh_buf_append(out, PQgetvalue(r, row, col), (size_t)n);
+}
+
+static void put_row(const plan *p, long long g, rh_buf *out)
+{
+    unsigned char nf[2] = {(unsigned char)(p->n >> 8), (unsigned char)p->n};
+    static const unsigned char null_field[4] = {0xff, 0xff, 0xff, 0xff};
+    rh_buf_append(out, nf, 2);
+    for (size_t i = 0; i < p->n; i++) {
+        const colplan *c = &p->c[i];
+        if (c->null_per_10000 && (g * 7919) % 10000 < c->null_per_10000)
+            rh_buf_append(out, null_field, 4);
+        else if (c->fk >= 0) {
+            const fkey *k = &p->fks[c->fk];
+            put_parent_key(k, g / k->stride % k->pn, c->fkc, out);
+        } else
+            rh_scale_gen_put(&c->gen, c->unique ? g + p->before : c->distinct ? g % c->distinct : g, out);
+    }
+}
+
+/* Rows per COPY statement: the parent keys read for one is bounded by this (per foreign key). */
+#define CHUNK_ROWS 65536
+/* Bytes rehearse gathers before handing them to libpq. */
+#define SEND_BYTES (256 * 1024)
+
+/* One COPY of rows g0 .. g0 + m - 1; the rows it kept (the CHECKs leave some out), or -1 (note said). */
+static long long copy_chunk(PGconn *conn, const char *copy_sql, plan *p, long long g0, long long m, rh_buf *out, rh_buf *note)
+{
+    for (size_t i = 0; i < p->nfks; i++)
+        if (p->fks[i].cursor && window_for(conn, &p->fks[i], g0, g0 + m - 1, note) < 0)
+            return -1;
+    PGresult *r = PQexec(conn, copy_sql);
+    if (PQresultStatus(r) != PGRES_COPY_IN) {
+        note_refusal(note, "", r);
+        PQclear(r);
+        return -1;
+    }
+    PQclear(r);
+    static const char header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0\0"; /* signature, flags, extension length */
+    rh_buf_reset(out);
+    rh_buf_append(out, header, sizeof header);
+    int sent = 1;
+    for (long long g = g0; g < g0 + m && sent; g++) {
+        put_row(p, g, out);
+        if (out->len >= SEND_BYTES) {
+            sent = PQputCopyData(conn, out->data, (int)out->len) == 1;
+            rh_buf_reset(out);
+        }
+    }
+    static const unsigned char trailer[2] = {0xff, 0xff};
+    rh_buf_append(out, trailer, 2);
+    sent = sent && PQputCopyData(conn, out->data, (int)out->len) == 1;
+    PQputCopyEnd(conn, sent ? NULL : "rehearse could not send the rows");
+    long long kept = -1;
+    while ((r = PQgetResult(conn))) {
+        if (PQresultStatus(r) == PGRES_COMMAND_OK)
+            kept = atoll(PQcmdTuples(r));
+        else
+            note_refusal(note, "", r);
+        PQclear(r);
+    }
+    return kept;
+}
+
+/*
+ * The rows: generated by rehearse and streamed to the server (COPY ... FROM STDIN (FORMAT binary))
+ * in chunks of CHUNK_ROWS, the foreign keys' parent rows read through cursors between chunks. With
+ * CHECKs, the rows that fail them are left out (COPY's WHERE) and more are tried, up to twice the
+ * rows asked for. FREEZE (the rows are written frozen: no hint-bit writes when read later) when the
+ * table was truncated here and no cursor is open (COPY FREEZE refuses then). Returns 0 or -1.
+ */
+static int stream_rows(PGconn *conn, const char *qs, const char *qn, plan *p, int truncated, rh_scale_filled *f,
+                       rh_buf *note)
+{
+    char sql[800];
+    int cursors = 0;
+    for (size_t i = 0; i < p->nfks; i++) {
+        fkey *k = &p->fks[i];
+        if (!k->select)
+            continue;
+        if (!cursors && bulk_step(conn, "SET LOCAL synchronize_seqscans = off", "", note) < 0)
+            return -1; /* every read of a parent starts at its first block: the same row order each time */
+        k->cursor = ++cursors;
+        rh_buf where;
+        rh_buf_init(&where);
+        for (size_t c = 0; c < k->ncols; c++)
+            rh_buf_printf(&where, "%s%s IS NOT NULL", c ? " AND " : "", k->pcols[c]);
+        char lim[40] = "";
+        if (k->limit)
+            snprintf(lim, sizeof lim, " LIMIT %lld", k->limit);
+        char *q = rh_xasprintf("DECLARE rh_fk%d SCROLL CURSOR FOR SELECT %s FROM %s WHERE %s%s", k->cursor, k->select,
+                               k->parent, where.data, lim);
+        rh_buf_free(&where);
+        int ok = bulk_step(conn, q, " (reading the parent's keys)", note) == 0;
+        free(q);
+        if (!ok)
+            return -1;
+    }
+    char *copy_sql = rh_xasprintf("COPY %s.%s (%s) FROM STDIN (FORMAT binary%s)%s%s", qs, qn, p->cols,
+                                  truncated && !cursors ? ", FREEZE" : "", p->filter ? " WHERE " : "",
+                                  p->filter ? p->filter : "");
+    long long tries = p->filter ? 2 * p->rows : p->rows, tried = 0, g = 1;
+    rh_buf out;
+    rh_buf_init(&out);
+    int rc = 0;
+    f->inserted = 0;
+    while (f->inserted < p->rows && tried < tries) {
+        long long m = p->rows - f->inserted; /* never more than still asked for: the CHECKs may keep them all */
+        if (m > tries - tried)
+            m = tries - tried;
+        if (m > CHUNK_ROWS)
+            m = CHUNK_ROWS;
+        long long kept = copy_chunk(conn, copy_sql, p, g, m, &out, note);
+        if (kept < 0) {
+            rc = -1;
+            break;
+        }
+        f->inserted += kept;
+        tried += m;
+        g += m;
+    }
+    rh_buf_free(&out);
+    free(copy_sql);
+    for (int c = 1; c <= cursors; c++) {
+        snprintf(sql, sizeof sql, "CLOSE rh_fk%d", c);
+        if (rc == 0)
+            rc = bulk_step(conn, sql, "", note);
+    }
+    return rc;
+}
+
+static void plan_free(plan *p)
+{
+    for (size_t i = 0; i < p->n; i++)
+        rh_scale_gen_free(&p->c[i].gen);
+    free(p->c);
+    free(p->cols);
+    free(p->filter);
+    fkeys_free(p->fks, p->nfks);
+    memset(p, 0, sizeof *p);
+}
+
+
+
+/*
  * The fast way (measured in docs/scale.md): in one transaction, truncate the table when it and the
  * tables referring to it are empty (under wal_level=minimal a relation created in the transaction
  * writes no WAL), drop its plain indexes and its own foreign keys, insert, then add the foreign
@@ -281,8 +530,8 @@ static char *truncate_list(PGconn *conn, unsigned oid)
  * whatever belongs to inheritance or partitioning; a table of another owner is only inserted into. A failure rolls everything back: the table is
  * then as it was, and the note says why.
  */
-static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *qn, int empty, const char *ins,
-                        rh_scale_filled *f, rh_buf *note)
+static void load_table(PGconn *conn, const tbl *t, const char *qs, const char *qn, int bulk, int empty, plan *p,
+                       rh_scale_filled *f, rh_buf *note)
 {
     char sql[2400];
     char **undo = NULL; /* statements that put back what was dropped, in order */
@@ -290,12 +539,14 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
     if (bulk_step(conn, "BEGIN", "", note) < 0)
         return;
     /* memory for the index builds' sorts and the foreign-key join (the server's, per sort: bounded) */
-    int ok = bulk_step(conn, "SET LOCAL maintenance_work_mem = '256MB'", "", note) == 0 &&
-             bulk_step(conn, "SET LOCAL work_mem = '64MB'", "", note) == 0;
-    char *trunc = ok && empty ? truncate_list(conn, t->oid) : NULL;
+    int ok = !bulk || (bulk_step(conn, "SET LOCAL maintenance_work_mem = '256MB'", "", note) == 0 &&
+                       bulk_step(conn, "SET LOCAL work_mem = '64MB'", "", note) == 0);
+    char *trunc = ok && bulk && empty ? truncate_list(conn, t->oid) : NULL;
+    int truncated = 0;
     if (trunc) {
         char *q = rh_xasprintf("TRUNCATE ONLY %s", trunc);
         ok = bulk_step(conn, q, " (truncating the empty tables)", note) == 0;
+        truncated = ok;
         free(q);
         free(trunc);
     }
@@ -303,7 +554,7 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
              "SELECT c.relispartition OR EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = c.oid OR h.inhparent = c.oid) "
              "OR NOT pg_has_role(c.relowner, 'USAGE') FROM pg_class c WHERE c.oid = %u",
              t->oid);
-    PGresult *r = ok ? PQexec(conn, sql) : NULL;
+    PGresult *r = ok && bulk ? PQexec(conn, sql) : NULL;
     int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f';
     PQclear(r);
     if (ok && plain) {
@@ -324,15 +575,6 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
                  "AND a.attstattarget IS NOT NULL AND a.attstattarget <> -1) ORDER BY k.contype, k.conname",
                  t->oid);
         ok = drop_constraints_for_load(conn, sql, qs, qn, " (dropping a key for the load)", &undo, &nundo, note);
-        /* its own foreign keys: dropped now, added back (validated) after the insert */
-        snprintf(sql, sizeof sql,
-                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
-                 "WHERE k.conrelid = %u AND k.contype = 'f' AND k.conparentid = 0 AND k.coninhcount = 0 "
-                 "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
-                 "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
-                 t->oid);
-        ok = ok && drop_constraints_for_load(conn, sql, qs, qn, " (dropping a foreign key for the load)", &undo, &nundo,
-                                             note);
         /* its plain indexes (no constraint's, none that anything depends on): dropped, built again after */
         snprintf(sql, sizeof sql,
                  "SELECT pg_get_indexdef(i.indexrelid), quote_ident(n.nspname) || '.' || quote_ident(ic.relname) "
@@ -358,9 +600,22 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
             undo[nundo++] = rh_xstrdup(PQgetvalue(r, i, 0));
         }
         PQclear(r);
+        /* its own foreign keys: dropped now, added back (validated) after the insert and after the
+           indexes: its validating join can then use them */
+        snprintf(sql, sizeof sql,
+                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
+                 "WHERE k.conrelid = %u AND k.contype = 'f' AND k.conparentid = 0 AND k.coninhcount = 0 "
+                 "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
+                 "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
+                 t->oid);
+        ok = ok && drop_constraints_for_load(conn, sql, qs, qn, " (dropping a foreign key for the load)", &undo, &nundo,
+                                             note);
     }
-    if (ok) {
-        r = PQexec(conn, ins);
+    if (ok && p->cols)
+        ok = stream_rows(conn, qs, qn, p, truncated, f, note) == 0;
+    else if (ok) { /* no column to give a value: every one has its DEFAULT */
+        snprintf(sql, sizeof sql, "INSERT INTO %s.%s SELECT FROM generate_series(1, %lld)", qs, qn, p->rows);
+        r = PQexec(conn, sql);
         if (PQresultStatus(r) == PGRES_COMMAND_OK)
             f->inserted = atoll(PQcmdTuples(r));
         else
@@ -381,152 +636,6 @@ static void insert_bulk(PGconn *conn, const tbl *t, const char *qs, const char *
         PQclear(PQexec(conn, "ROLLBACK"));
         f->inserted = 0;
     }
-}
-
-/*
- * Where row g comes from. Without a foreign key: generate_series(1, N) g. With one whose parent has
- * rows, the parent's numbered rows drive instead: for j = 0 .. N / parent rows, every parent row rn
- * gives g = j * parent rows + rn (kept when 1 <= g <= N), so row g gets parent row g mod parent rows,
- * as a join on that would, without the join: sorting or hashing N row numbers cost 8-9 s per
- * million rows here, the scan 0.6 s (docs/scale.md). LATERAL makes j the outer loop, so g grows and
- * keys still arrive in index order. A small parent would be scanned N / rows times: joined instead.
- */
-#define DRIVER_MIN_PARENT_ROWS 1000
-typedef struct driver {
-    char *source;          /* NULL: generate_series; else the parent's numbered rows (fk1) */
-    long long parent_rows;
-} driver;
-
-/* The FROM clause (and WHERE) that yields rows g = 1 .. n, with the joins of the other foreign keys. */
-static char *row_source(const driver *drv, const char *joins, long long n)
-{
-    if (!drv->source)
-        return rh_xasprintf("generate_series(1::bigint, %lld) g%s", n, joins);
-    return rh_xasprintf("generate_series(0::bigint, %lld) j CROSS JOIN LATERAL (SELECT x.*, j * %lld + x.rn AS g FROM (%s) x) fk1%s "
-                        "WHERE g BETWEEN 1 AND %lld",
-                        n / drv->parent_rows, drv->parent_rows, drv->source, joins, n);
-}
-
-/* A foreign key of the table being filled: its columns, and the join that gives them the keys of the parent's rows. */
-typedef struct fkey {
-    char **cols;  /* the child's columns, in key order */
-    size_t ncols;
-    int self;     /* refers to its own table */
-    int join;     /* N of the join "fkN" that gives column i as fkN.k<i>; 0: parent has no rows (or self) */
-} fkey;
-
-static void fkeys_free(fkey *fks, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (size_t c = 0; c < fks[i].ncols; c++)
-            free(fks[i].cols[c]);
-        free(fks[i].cols);
-    }
-    free(fks);
-}
-
-/* The first foreign key that column `name` is part of, and its position in it. */
-static int fk_of(const fkey *fks, size_t n, const char *name, size_t *fk, size_t *pos)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t c = 0; c < fks[i].ncols; c++)
-            if (!strcmp(fks[i].cols[c], name)) {
-                *fk = i;
-                *pos = c;
-                return 1;
-            }
-    return 0;
-}
-
-/*
- * The table's foreign keys (all columns of each, multi-column ones too), and for each whose parent
- * has rows a join appended to `joins`: the parent's rows numbered, row g of the child taking the
- * (g / stride mod parent rows)-th; stride = product of the earlier foreign keys' parent sizes, so
- * that a composite unique key over two foreign keys stays unique.
- */
-static fkey *foreign_keys(PGconn *conn, const tbl *t, int direct, size_t *n, rh_buf *joins, driver *drv)
-{
-    char sql[1400];
-    snprintf(sql, sizeof sql,
-             "SELECT c.confrelid = c.conrelid, c.confrelid::regclass::text, "
-             "(SELECT string_agg(a.attname, chr(1) ORDER BY k.i) FROM unnest(c.conkey) WITH ORDINALITY k(n, i) "
-             "  JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n), "
-             "(SELECT string_agg(quote_ident(a.attname), chr(1) ORDER BY k.i) FROM unnest(c.confkey) WITH ORDINALITY k(n, i) "
-             "  JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n) "
-             "FROM pg_constraint c WHERE c.contype = 'f' AND c.conrelid = %u ORDER BY c.conname",
-             t->oid);
-    PGresult *r = PQexec(conn, sql);
-    *n = 0;
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        PQclear(r);
-        return NULL;
-    }
-    fkey *fks = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *fks);
-    long long stride = 1;
-    int njoins = 0;
-    for (int i = 0; i < PQntuples(r); i++) {
-        fkey *k = &fks[(*n)++];
-        k->self = PQgetvalue(r, i, 0)[0] == 't';
-        char *child = rh_xstrdup(PQgetvalue(r, i, 2)), *parent = rh_xstrdup(PQgetvalue(r, i, 3));
-        for (char *p = child; p; k->ncols++) {
-            k->cols = rh_xrealloc(k->cols, (k->ncols + 1) * sizeof *k->cols);
-            char *end = strchr(p, '\1');
-            if (end)
-                *end = '\0';
-            k->cols[k->ncols] = rh_xstrdup(p);
-            p = end ? end + 1 : NULL;
-        }
-        /* parent columns: "k0, k1 ..." selected, all NOT NULL (MATCH SIMPLE ignores a row with a NULL) */
-        rh_buf sel, notnull;
-        rh_buf_init(&sel);
-        rh_buf_init(&notnull);
-        size_t c = 0;
-        for (char *p = parent; p; c++) {
-            char *end = strchr(p, '\1');
-            if (end)
-                *end = '\0';
-            rh_buf_printf(&sel, "%s AS k%zu, ", p, c);
-            rh_buf_printf(&notnull, "%s%s IS NOT NULL", c ? " AND " : "", p);
-            p = end ? end + 1 : NULL;
-        }
-        if (!k->self) {
-            char *q = rh_xasprintf("SELECT count(*) FROM %s WHERE %s", PQgetvalue(r, i, 1), notnull.data);
-            PGresult *cr = PQexec(conn, q);
-            long long pn = PQresultStatus(cr) == PGRES_TUPLES_OK ? atoll(PQgetvalue(cr, 0, 0)) : 0;
-            PQclear(cr);
-            free(q);
-            /* the stats' distinct count of the (first) column: only that many parents are referred to */
-            const rh_scale_column *st = k->ncols ? stats_of(t->want, k->cols[0]) : NULL;
-            double d = !st ? 0 : st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)t->want->rows;
-            char *from = NULL;
-            if (d >= 1 && d < (double)pn) {
-                pn = (long long)d;
-                from = rh_xasprintf("(SELECT * FROM %s WHERE %s LIMIT %lld) p", PQgetvalue(r, i, 1), notnull.data, pn);
-            } else {
-                from = rh_xasprintf("%s WHERE %s", PQgetvalue(r, i, 1), notnull.data);
-            }
-            if (pn > 0 && njoins == 0 && pn >= DRIVER_MIN_PARENT_ROWS && !direct) {
-                /* the first: drives the rows (see driver) */
-                k->join = ++njoins;
-                drv->parent_rows = pn;
-                drv->source = rh_xasprintf("SELECT %srow_number() OVER () - 1 AS rn FROM %s", sel.data, from);
-                stride = pn;
-            } else if (pn > 0) {
-                k->join = ++njoins;
-                rh_buf_printf(joins, " JOIN (SELECT %srow_number() OVER () - 1 AS rn FROM %s) fk%d"
-                                     " ON fk%d.rn = (g / %lld) %% %lld",
-                              sel.data, from, k->join, k->join, stride, pn);
-                stride = stride > (long long)1e15 / pn ? stride : stride * pn;
-            }
-            free(from);
-        }
-        rh_buf_free(&sel);
-        rh_buf_free(&notnull);
-        free(child);
-        free(parent);
-    }
-    PQclear(r);
-    return fks;
 }
 
 /*
@@ -584,8 +693,7 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     char sql[1024];
     rh_buf note;
     rh_buf_init(&note);
-    fkey *fks = NULL;
-    size_t nfks = 0;
+    plan p = {0};
     snprintf(sql, sizeof sql, "SELECT count(*) FROM %s.%s", qs, qn);
     PGresult *r = PQexec(conn, sql);
     f->before = PQresultStatus(r) == PGRES_TUPLES_OK ? atoll(PQgetvalue(r, 0, 0)) : 0;
@@ -593,14 +701,16 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
     long long n = f->target - f->before;
     if (n <= 0)
         goto out;
+    p.before = f->before;
+    p.rows = n;
 
-    /* columns, with whether they are unique, and their single-column foreign key if any */
+    /* columns, with whether they are unique */
     snprintf(sql, sizeof sql,
              "SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typcategory, "
              "a.atttypmod, a.atttypid, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
              "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisunique "
              "        AND a.attnum = ANY (x.indkey::int2[])), "
-             "NULL, "
+             "t.typelem, "
              "a.attgenerated <> '' OR a.attidentity = 'a' "
              "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
              "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
@@ -611,110 +721,103 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
         PQclear(r);
         goto out;
     }
-    rh_buf cols, vals, joins;
+    rh_buf cols;
     rh_buf_init(&cols);
-    rh_buf_init(&vals);
-    rh_buf_init(&joins);
     rh_buf generated; /* "\1a\1b\1": the columns given a value here */
     rh_buf_init(&generated);
     rh_buf_puts(&generated, "\1");
     int skip = 0;
-    driver drv = {0};
-    fks = foreign_keys(conn, t, direct, &nfks, &joins, &drv);
+    p.fks = foreign_keys(conn, t, &p.nfks);
+    p.c = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *p.c);
     for (int i = 0; i < PQntuples(r) && !skip; i++) {
         const char *name = PQgetvalue(r, i, 0), *typname = PQgetvalue(r, i, 1), *fmt = PQgetvalue(r, i, 2);
         char typtype = PQgetvalue(r, i, 3)[0], category = PQgetvalue(r, i, 4)[0];
         int typmod = atoi(PQgetvalue(r, i, 5));
         unsigned typoid = (unsigned)strtoul(PQgetvalue(r, i, 6), NULL, 10);
+        unsigned typelem = (unsigned)strtoul(PQgetvalue(r, i, 10), NULL, 10);
         int notnull = PQgetvalue(r, i, 7)[0] == 't', hasdef = PQgetvalue(r, i, 8)[0] == 't';
         int unique = PQgetvalue(r, i, 9)[0] == 't', always = PQgetvalue(r, i, 11)[0] == 't';
         size_t fki = 0, fkc = 0;
-        int fk = fk_of(fks, nfks, name, &fki, &fkc);
+        int fk = fk_of(p.fks, p.nfks, name, &fki, &fkc);
         const rh_scale_column *st = stats_of(t->want, name);
         if (always)
             continue; /* generated / GENERATED ALWAYS AS IDENTITY: the server computes it */
-        char *qc = ident(conn, name);
-        char *expr = NULL;
+        colplan *c = &p.c[p.n];
+        c->fk = -1;
         if (fk) {
-            const fkey *k = &fks[fki];
-            if (k->join && !notnull && st && st->null_frac > 0) /* the stats' share of rows without a parent */
-                expr = rh_xasprintf("CASE WHEN (g * 7919) %% 10000 < %d THEN NULL ELSE fk%d.k%zu::%s END",
-                                    (int)(st->null_frac * 10000 + 0.5), k->join, fkc, fmt);
-            else if (k->join)
-                expr = rh_xasprintf("fk%d.k%zu::%s", k->join, fkc, fmt);
-            else if (notnull) {
+            fkey *k = &p.fks[fki];
+            if (k->pn > 0) {
+                c->fk = (int)fki;
+                c->fkc = (int)fkc;
+                if (!notnull && st && st->null_frac > 0) /* the stats' share of rows without a parent */
+                    c->null_per_10000 = (int)(st->null_frac * 10000 + 0.5);
+                /* the cursor reads the parent's key columns cast to the child's types (COPY's binary
+                   form is the type's: an int4 parent key of an int8 column must arrive as int8) */
+                if (!k->fmts)
+                    k->fmts = rh_xcalloc(k->ncols, sizeof *k->fmts);
+                free(k->fmts[fkc]);
+                k->fmts[fkc] = rh_xstrdup(fmt);
+            } else if (notnull) {
                 rh_buf_printf(&note, "%sskipped: NOT NULL foreign key %s %s", note.len ? "; " : "", name,
                               k->self ? "refers to its own table" : "has no parent rows to refer to");
                 skip = 1;
+                continue;
             } else {
                 rh_buf_printf(&note, "%s%s left NULL (%s)", note.len ? "; " : "", name,
                               k->self ? "refers to its own table" : cycle_broken ? "foreign-key cycle broken here"
                                                                                      : "parent has no rows");
-            }
-            if (!expr) {
-                free(qc);
                 continue;
             }
         } else {
-            if (hasdef) {
-                free(qc);
+            if (hasdef)
                 continue; /* its DEFAULT (now(), a sequence, gen_random_uuid() ...) gives the value, as in the application */
-            }
-            char key[64];
-            if (!unique && st) {
-                double d = st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)f->target;
-                if (d >= 1 && d < (double)f->target)
-                    snprintf(key, sizeof key, "(g %% %lld)", (long long)d);
-                else
-                    snprintf(key, sizeof key, "g");
-            } else {
-                snprintf(key, sizeof key, "(g + %lld)", f->before);
-            }
-            expr = value_expr(conn, typname, fmt, typtype, category, typmod, typoid, key, st ? st->avg_width : 0);
-            if (!expr) {
+            if (rh_scale_gen_init(&c->gen, conn, typname, typtype, category, typmod, typoid, typelem, st ? st->avg_width : 0) < 0) {
                 if (notnull) {
                     rh_buf_printf(&note, "skipped: rehearse cannot generate type %s (NOT NULL column %s)", fmt, name);
                     skip = 1;
                 }
-                free(qc);
                 continue;
             }
-            if (!notnull && st && st->null_frac > 0) {
-                char *nexpr = rh_xasprintf("CASE WHEN (g * 7919) %% 10000 < %d THEN NULL ELSE %s END",
-                                           (int)(st->null_frac * 10000 + 0.5), expr);
-                free(expr);
-                expr = nexpr;
+            if (!unique && st) {
+                double d = st->n_distinct > 0 ? st->n_distinct : -st->n_distinct * (double)f->target;
+                if (d >= 1 && d < (double)f->target)
+                    c->distinct = (long long)d;
+            } else {
+                c->unique = 1;
             }
+            if (!notnull && st && st->null_frac > 0)
+                c->null_per_10000 = (int)(st->null_frac * 10000 + 0.5);
         }
+        char *qc = ident(conn, name);
         rh_buf_printf(&cols, "%s%s", cols.len ? ", " : "", qc);
-        rh_buf_printf(&vals, "%s%s AS %s", vals.len ? ", " : "", expr, qc);
         rh_buf_printf(&generated, "%s\1", name);
         free(qc);
-        free(expr);
+        p.n++;
     }
     PQclear(r);
+    for (size_t i = 0; i < p.nfks; i++) {
+        fkey *k = &p.fks[i];
+        if (!k->fmts)
+            continue; /* none of its columns is generated */
+        rh_buf sel;
+        rh_buf_init(&sel);
+        for (size_t kc = 0; kc < k->ncols; kc++)
+            rh_buf_printf(&sel, "%s%s%s%s", kc ? ", " : "", k->pcols[kc], k->fmts[kc] ? "::" : "", k->fmts[kc] ? k->fmts[kc] : "");
+        k->select = rh_buf_steal(&sel);
+    }
     if (!skip) {
         rh_buf checks;
         rh_buf_init(&checks);
-        char *filter = cols.len ? check_filter(conn, t->oid, generated.data, &checks) : NULL;
-        char *from = row_source(&drv, joins.len ? joins.data : "", filter ? 2 * n : n);
-        char *ins = filter ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM (SELECT %s FROM %s) s WHERE %s LIMIT %lld", qs, qn,
-                                          cols.data, cols.data, vals.data, from, filter, n)
-                  : cols.len ? rh_xasprintf("INSERT INTO %s.%s (%s) SELECT %s FROM %s", qs, qn, cols.data, vals.data, from)
-                             : rh_xasprintf("INSERT INTO %s.%s SELECT FROM %s", qs, qn, from);
-        free(from);
+        p.filter = cols.len ? check_filter(conn, t->oid, generated.data, &checks) : NULL;
+        p.cols = cols.len ? rh_xstrdup(cols.data) : NULL;
         double t0 = now_ms();
-        if (direct || n < bulk_from) /* a small load: dropping and building back would cost more than it saves */
-            insert_direct(conn, ins, f, &note);
-        else
-            insert_bulk(conn, t, qs, qn, f->before == 0, ins, f, &note);
+        /* a small load: dropping and building back would cost more than it saves */
+        load_table(conn, t, qs, qn, !direct && n >= bulk_from, f->before == 0, &p, f, &note);
         f->ms = now_ms() - t0;
-        free(ins);
-        if (filter && f->inserted < n && !note.len)
+        if (p.filter && f->inserted < n && !note.len)
             rh_buf_printf(&note, "%lld of %lld rows: CHECK constraint %s rejects the generated values of the others "
                                  "(rows failing a CHECK are left out; %lld tried)",
                           f->before + f->inserted, f->target, checks.data, 2 * n);
-        free(filter);
         rh_buf_free(&checks);
         /* ANALYZE (when the session may: owner or the database's owner; else the server only warns) */
         snprintf(sql, sizeof sql,
@@ -729,17 +832,16 @@ static void fill_table(PGconn *conn, const tbl *t, int cycle_broken, int direct,
         PQclear(r);
     }
     rh_buf_free(&cols);
-    rh_buf_free(&vals);
-    rh_buf_free(&joins);
     rh_buf_free(&generated);
-    free(drv.source);
 out:
-    fkeys_free(fks, nfks);
+    plan_free(&p);
     f->note = note.len ? rh_buf_steal(&note) : NULL;
     rh_buf_free(&note);
     free(qs);
     free(qn);
 }
+
+
 
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err)
 {

@@ -76,7 +76,7 @@ typedef struct rh_scale_filled {
     long long before;   /* rows before */
     long long target;   /* rows asked for */
     long long inserted; /* rows added (0 when skipped) */
-    double ms;          /* the load: INSERT ... SELECT and putting back the indexes and foreign keys, without ANALYZE */
+    double ms;          /* the load: the rows' COPY and putting back the indexes and foreign keys, without ANALYZE */
     char *note;         /* NULL, or what was done instead (skipped: why; cycle broken; columns left NULL) */
 } rh_scale_filled;
 
@@ -88,8 +88,9 @@ typedef struct rh_scale_fill_result {
 } rh_scale_fill_result;
 
 /*
- * Fill the tables of conn's database that *s names up to their row counts, server-side
- * (INSERT ... SELECT ... FROM generate_series: no row passes through rehearse), parents first.
+ * Fill the tables of conn's database that *s names up to their row counts, parents first: rehearse
+ * generates the rows (scale/values.c) and streams them in chunks (COPY ... FROM STDIN, binary), so its
+ * memory does not grow with the rows.
  * Values have the column's type; NOT NULL columns get a value (or their DEFAULT), nullable ones
  * NULL at the stats' null_frac; unique and primary-key columns distinct values; foreign keys the
  * keys of the parent's rows (spread so that a composite unique key over two foreign keys stays
@@ -105,9 +106,8 @@ void rh_scale_fill_result_free(rh_scale_fill_result *r);
 
 /* How to fill; zeroed = rh_scale_fill's way. */
 typedef struct rh_scale_fill_opts {
-    int direct; /* 1: the previous session's way, for `rehearse bench scale` to compare against: insert through
-                   the table's indexes and foreign-key triggers as they are, every foreign key joined by row
-                   number; 0: the bulk way, rows driven by the first foreign key's parent (docs/scale.md) */
+    int direct; /* 1: for `rehearse bench scale` to compare against: the same rows through the table's indexes
+                   and foreign-key triggers as they are; 0: the bulk way (docs/scale.md) */
     long long bulk_from_rows; /* the bulk way from this many rows to add (0: RH_SCALE_BULK_FROM_ROWS); fewer are
                                  inserted directly (the same rows) */
 } rh_scale_fill_opts;

@@ -366,6 +366,78 @@ static void test_foreign_keys_follow_the_stats(void **state)
     PQfinish(conn);
 }
 
+/*
+ * Every type rehearse generates, streamed in COPY's binary form (scale/values.c): each value is the
+ * one values.h documents for K = g, written here as SQL over the int8 column k; a parent's int4
+ * key reaches an int8 foreign-key column as int8 (the cursor casts it); a parent of 70 000 rows is
+ * read in windows across chunks, wrapping around. A wrong binary form fails the COPY or the
+ * comparison.
+ */
+static void test_generated_values_of_every_type(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TYPE mood AS ENUM ('sad', 'ok', 'glad');"
+                       "CREATE TABLE \"P\" (id integer PRIMARY KEY);"
+                       "CREATE TABLE \"V\" (k int8 PRIMARY KEY, i2 int2 NOT NULL, i4 int4 NOT NULL, n numeric(6,2) NOT NULL,"
+                       " nn numeric NOT NULL, f4 real NOT NULL, f8 float8 NOT NULL, b boolean NOT NULL, t text NOT NULL,"
+                       " v20 varchar(20) NOT NULL, v3 varchar(3) NOT NULL, c4 char(4) NOT NULL, u uuid NOT NULL,"
+                       " ts timestamp(3) NOT NULL, tz timestamptz NOT NULL, d date NOT NULL, tm time NOT NULL,"
+                       " ttz timetz NOT NULL, j json NOT NULL, jb jsonb NOT NULL, by bytea NOT NULL, m mood NOT NULL,"
+                       " arr text[] NOT NULL, ints int4[] NOT NULL, pid int8 NOT NULL REFERENCES \"P\"(id));");
+    const char *rows[] = {"P=70000", "V=100000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 2, &fr);
+    for (size_t i = 0; i < fr.n; i++)
+        if (fr.tables[i].note)
+            fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"V\""), 100000);
+    static const char *const expected[] = {
+        "i2 = (k % 32767)::int2",
+        "i4 = (k % 2147483647)::int4",
+        "n = (k % 10000)::numeric(6,2) AND n::text LIKE '%.00'",
+        "nn = k::numeric",
+        "f4 = (k::float8 / 8)::real",
+        "f8 = k::float8 / 8",
+        "b = (k % 2 = 0)",
+        "t = 'v' || lpad(k::text, 12, '0')",
+        "v20 = 'v' || lpad(k::text, 12, '0')",
+        "v3 = substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k / 3844 % 62)::int + 1, 1)"
+        " || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k / 62 % 62)::int + 1, 1)"
+        " || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k % 62)::int + 1, 1)",
+        "octet_length(c4) = 4 AND c4 = substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k / 238328 % 62)::int + 1, 1)"
+        " || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k / 3844 % 62)::int + 1, 1)"
+        " || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k / 62 % 62)::int + 1, 1)"
+        " || substr('0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz', (k % 62)::int + 1, 1)",
+        "u = lpad(to_hex(k), 32, '0')::uuid",
+        "ts = timestamp '2020-01-01' + k * interval '1 second'",
+        "tz = (timestamp '2020-01-01' + k * interval '1 second') AT TIME ZONE 'UTC'",
+        "d = date '2000-01-01' + (k % 36500)::int",
+        "tm = time '00:00' + (k % 86400) * interval '1 second'",
+        "ttz::time = time '00:00' + (k % 86400) * interval '1 second' AND extract(timezone from ttz) = 0",
+        "j::text = '{\"k\": ' || k || '}'",
+        "jb = jsonb_build_object('k', k)",
+        "by = int8send(k)",
+        "m = (ARRAY['sad', 'ok', 'glad']::mood[])[1 + k % 3]",
+        "arr = '{}' AND ints = '{}'",
+        "pid = k % 70000 + 1", /* P's rows in their order: id 1 .. 70 000; row g takes row g mod 70 000 */
+    };
+    for (size_t i = 0; i < sizeof expected / sizeof *expected; i++) {
+        char *q = rh_xasprintf("SELECT count(*) FROM \"V\" WHERE NOT (%s)", expected[i]);
+        long long wrong = count_of(conn, q);
+        if (wrong != 0) {
+            char *e = rh_xasprintf("SELECT k || ': ' || row_to_json(v)::text FROM \"V\" v WHERE NOT (%s) LIMIT 1", expected[i]);
+            char *example = rh_test_value(conn, e);
+            fail_msg("%lld rows break \"%s\", e.g. %s", wrong, expected[i], example ? example : "?");
+        }
+        free(q);
+    }
+    assert_int_equal(count_of(conn, "SELECT min(k) FROM \"V\""), 1);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT pid) FROM \"V\""), 70000);
+    rh_scale_fill_result_free(&fr);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -375,6 +447,7 @@ int main(void)
         cmocka_unit_test(test_check_constraints_leave_out_failing_rows),
         cmocka_unit_test(test_table_of_another_owner_is_inserted_into),
         cmocka_unit_test(test_foreign_keys_follow_the_stats),
+        cmocka_unit_test(test_generated_values_of_every_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
