@@ -8,6 +8,7 @@
  */
 #include "runner/exec_int.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -566,9 +567,8 @@ static const rh_migset *restore_set(void *data)
 static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
 {
     const rh_tool *tool = rh_ctx_default_tool(ctx) ? RH_TOOL_DEFAULT : ctx->ledger_tool;
-    if (!tool || !tool->ledger_insert_row)
-        return rh_setup_error(ctx, st, "restore ledger: rehearse cannot write %s's ledger rows from a file",
-                              tool ? tool->name : ctx->tool->name);
+    /* rh_scenario_check_tools (tools_check.c), which every run calls first, refused a tool without a row writer */
+    assert(tool && tool->ledger_insert_row);
     const char *const *cols = tool->ledger_columns;
     size_t NC = 0;
     while (cols[NC])
@@ -747,6 +747,18 @@ static int step_profile(rh_ctx *ctx, const rh_scn_step *st, const char *said, co
     return 0;
 }
 
+/* The tool the command steps that follow run (t), whose ledger the expectations read (lt), its command line. */
+static void switch_tool(rh_ctx *ctx, const rh_tool *t, const rh_tool *lt, const char *cmd)
+{
+    int was_default = rh_ctx_default_tool(ctx);
+    ctx->tool = t;
+    ctx->ledger_tool = lt && lt->ledger_table ? lt : NULL;
+    free(ctx->tool_cmd);
+    ctx->tool_cmd = t->external && cmd ? rh_xstrdup(cmd) : NULL;
+    if (was_default != rh_ctx_default_tool(ctx) || !rh_ctx_default_tool(ctx))
+        drop_set(ctx); /* another tool reads the folder its own way */
+}
+
 /* tool NAME [VERSION] | tool command "CMD" [ledger NAME]: checked before the cluster started (tools_check.c). */
 static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
 {
@@ -754,13 +766,7 @@ static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
     const rh_tool *lt = st->value ? rh_tool_find(st->value) : t;
     if (!t || !lt)
         return rh_setup_error(ctx, st, "tool %s: no such tool", !t ? st->arg : st->value);
-    int was_default = rh_ctx_default_tool(ctx);
-    ctx->tool = t;
-    ctx->ledger_tool = lt && lt->ledger_table ? lt : NULL;
-    free(ctx->tool_cmd);
-    ctx->tool_cmd = t->external && st->arg2 ? rh_xstrdup(st->arg2) : NULL;
-    if (was_default != rh_ctx_default_tool(ctx) || !rh_ctx_default_tool(ctx))
-        drop_set(ctx); /* another tool reads the folder its own way */
+    switch_tool(ctx, t, lt, st->arg2);
     if (st->arg2 && !t->external) { /* a version: the default tool's profiles (tools_check.c refused others) */
         char said[96];
         snprintf(said, sizeof said, "tool %s", t->name);
@@ -804,7 +810,8 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
         ctx->migrations_dir = rh_xstrdup(st->arg2);
         drop_set(ctx);
         return 0;
-    case RH_STEP_PRISMA:
+    case RH_STEP_PRISMA: /* `prisma VERSION`: an alias of `tool prisma VERSION`, said as written */
+        switch_tool(ctx, RH_TOOL_DEFAULT, RH_TOOL_DEFAULT, NULL);
         return step_profile(ctx, st, "prisma", st->arg);
     case RH_STEP_TOOL:
         return step_tool(ctx, st);

@@ -102,6 +102,9 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
             lt = nl;
             break;
         }
+        case RH_STEP_PRISMA: /* an alias of `tool prisma VERSION` (its version checked by the parser) */
+            t = lt = rh_tools[0];
+            break;
         case RH_STEP_DEPLOY:
         case RH_STEP_STATUS:
         case RH_STEP_RESOLVE:
@@ -130,17 +133,28 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
             if (st->kind == RH_STEP_EXPECT_LEDGER && st->ledger_check == RH_LEDGER_CHECKSUM && lt && lt->no_checksum)
                 bad(&c, st, "check the file's effect with expect KIND OBJECT or expect query",
                     "tool %s's ledger %s keeps no checksum", lt->name, lt->ledger_table);
+            else if (st->kind == RH_STEP_EXPECT_LEDGER && lt && lt->ledger_applied_only &&
+                     (st->ledger_check == RH_LEDGER_STATE_OF || st->ledger_check == RH_LEDGER_COUNT) &&
+                     (st->state == RH_STATE_FAILED || st->state == RH_STATE_ROLLED_BACK))
+                bad(&c, st, "a failed file leaves no row: expect ledger absent NAME",
+                    "tool %s's ledger %s keeps applied rows only, never a %s one", lt->name, lt->ledger_table,
+                    rh_scn_state_name(st->state));
+            else if (st->kind == RH_STEP_EXPECT_LEDGER && st->ledger_check == RH_LEDGER_ORDER && lt && lt->ledger_no_order)
+                bad(&c, st, "check each with expect ledger applied NAME",
+                    "tool %s's ledger %s does not record the order files were applied in", lt->name, lt->ledger_table);
             else if (!lt || !lt->ledger_table)
                 bad(&c, st, "name the tool whose ledger the command writes: tool command \"CMD\" ledger NAME; or "
                     "check with expect query",
                     "tool %s keeps no ledger rehearse can read", t->name);
             break;
-        case RH_STEP_RESTORE_LEDGER:
-            if (!is_default)
-                bad(&c, st, "write the tool's ledger rows with sql",
-                    "restore ledger reads %s's %s columns; tool %s keeps another ledger", rh_tools[0]->name,
-                    rh_tools[0]->ledger_table, t->name);
+        case RH_STEP_RESTORE_LEDGER: { /* the ledger's tool writes the rows (the runner asks the same) */
+            const rh_tool *w = is_default ? rh_tools[0] : lt;
+            if (!w || !w->ledger_insert_row)
+                bad(&c, st, "write the rows with sql, or name the tool whose ledger the command writes: tool command "
+                    "\"CMD\" ledger NAME",
+                    "tool %s keeps no ledger rehearse can write rows of", w ? w->name : t->name);
             break;
+        }
         case RH_STEP_EXPECT_CATALOG:
             if (!is_default && st->catalog_ref == RH_CATREF_CLEAN)
                 bad(&c, st, "compare with a snapshot taken after a clean deploy instead: snapshot NAME",

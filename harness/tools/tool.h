@@ -63,6 +63,9 @@ typedef struct rh_tool {
     const char *ledger_schema;       /* a schema the tool creates only for its ledger ("drizzle"); NULL none.
                                         Catalogs leave out the table (with its columns, indexes ...), the
                                         sequence and that schema: they are the tool's, not the application's */
+    int ledger_applied_only;         /* 1: a row means applied: no failed or rolled-back rows (a failed file leaves
+                                        none; dbmate, drizzle) */
+    int ledger_no_order;             /* 1: its rows do not say in which order they were applied (dbmate: versions) */
     int no_checksum;                 /* 1: its ledger keeps no checksum of the file (dbmate) */
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */

@@ -240,6 +240,25 @@ static int dbmate_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *er
     return 0;
 }
 
+/* `restore ledger`: a version column, the version's digits or the file's name (its leading digits). */
+static const char *const dbmate_ledger_columns[] = {"version", NULL};
+
+static int dbmate_ledger_insert_row(PGconn *conn, const char *const *values,
+                                    const rh_migset *(*current_set)(void *data), void *data, rh_err *err)
+{
+    (void)current_set, (void)data;
+    const char *v = values[0] ? values[0] : "";
+    size_t vl = version_len(v);
+    if (!vl && strspn(v, "0123456789") == strlen(v) && *v)
+        vl = strlen(v);
+    if (!vl)
+        return rh_err_set(err, "version '%s' is neither digits nor a VERSION_name.sql file name", v);
+    char *version = rh_xstrndup(v, vl);
+    int rc = insert_version(conn, version, err);
+    free(version);
+    return rc;
+}
+
 static int simple(PGconn *conn, const char *sql)
 {
     PGresult *r = PQexec(conn, sql);
@@ -601,6 +620,8 @@ const rh_tool rh_tool_dbmate = {
     .markers = "-- migrate:up [transaction:false], -- migrate:down",
     .ledger_table = "schema_migrations",
     .no_checksum = 1,
+    .ledger_applied_only = 1,
+    .ledger_no_order = 1,
     .detected_by = "a VERSION_name.sql file with a -- migrate:up line",
     .file_suffix = "",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, alone in a file of its own marked "
@@ -612,6 +633,9 @@ const rh_tool rh_tool_dbmate = {
     .ledger_read = dbmate_ledger_read,
     .ledger_restore = dbmate_ledger_restore,
     .ledger_row_is = dbmate_row_is,
+    .ledger_columns = dbmate_ledger_columns,
+    .ledger_name_column = "version",
+    .ledger_insert_row = dbmate_ledger_insert_row,
     .verbs = dbmate_verbs,
     .history_hazards = dbmate_history_hazards,
     .write_history = dbmate_write_history,

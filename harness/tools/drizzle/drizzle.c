@@ -209,6 +209,32 @@ static int drizzle_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *e
     return 0;
 }
 
+/*
+ * `restore ledger`: created_at (the journal `when`, or an entry's tag at the current checkout) and
+ * hash (missing or "=": the SHA-256 of that entry's file at the current checkout).
+ */
+static const char *const drizzle_ledger_columns[] = {"hash", "created_at", NULL};
+
+static int drizzle_ledger_insert_row(PGconn *conn, const char *const *values,
+                                     const rh_migset *(*current_set)(void *data), void *data, rh_err *err)
+{
+    const char *hash = values[0], *at = values[1] ? values[1] : "";
+    int number = *at && strspn(at, "0123456789") == strlen(at);
+    const rh_migset *set = !number || !hash || strcmp(hash, "=") == 0 ? current_set(data) : NULL;
+    const rh_migration *m = NULL;
+    for (size_t i = 0; set && i < set->n && !m; i++) /* the entry: by tag, or by its `when` */
+        if (number ? set->items[i].stamp == strtoll(at, NULL, 10) : strcmp(set->items[i].name, at) == 0)
+            m = &set->items[i];
+    if (!number && !m)
+        return rh_err_set(err, "created_at '%s' is neither a journal `when` nor a tag at the current checkout", at);
+    if ((!hash || strcmp(hash, "=") == 0) && (!m || !m->sql))
+        return rh_err_set(err, "hash '=' but no journal entry at the current checkout has `when` %s", at);
+    char when[32];
+    if (!number)
+        snprintf(when, sizeof when, "%lld", m->stamp);
+    return insert_row(conn, !hash || strcmp(hash, "=") == 0 ? m->checksum : hash, number ? at : when, err);
+}
+
 static void drop_notice(void *arg, const char *message)
 {
     (void)arg;
@@ -415,6 +441,7 @@ const rh_tool rh_tool_drizzle = {
     .ledger_table = "drizzle.__drizzle_migrations",
     .ledger_sequence = "drizzle.__drizzle_migrations_id_seq",
     .ledger_schema = "drizzle",
+    .ledger_applied_only = 1,
     .detected_by = "meta/_journal.json",
     .file_suffix = ".sql",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, but not through drizzle-kit migrate: it runs "
@@ -426,6 +453,9 @@ const rh_tool rh_tool_drizzle = {
     .ledger_read = drizzle_ledger_read,
     .ledger_restore = drizzle_ledger_restore,
     .ledger_row_is = drizzle_row_is,
+    .ledger_columns = drizzle_ledger_columns,
+    .ledger_name_column = "created_at",
+    .ledger_insert_row = drizzle_ledger_insert_row,
     .verbs = drizzle_verbs,
     .history_hazards = drizzle_history_hazards,
     .write_history = drizzle_write_history,
