@@ -30,8 +30,9 @@ static void trace_html(const rh_check_trace *t, int filled, long long rows, rh_b
         const rh_check_stmt *s = &t->stmts[i];
         rh_buf_printf(out, "<tr><td>%d</td><td><code>", s->line);
         rh_report_html_text(out, s->text);
-        rh_buf_printf(out, "</code></td><td><div class=\"bar\" style=\"width:%.0f%%\"></div>%.1f ms</td><td>",
-                      max_ms > 0 ? 100.0 * s->ms / max_ms : 0.0, s->ms);
+        rh_buf_puts(out, "</code></td><td>");
+        rh_report_html_bar(out, "bar", s->ms, max_ms);
+        rh_buf_puts(out, "</td><td>");
         for (size_t k = 0; k < s->n_locks; k++) {
             const rh_check_lock *l = &s->locks[k];
             if (!l->existed_before)

@@ -137,3 +137,9 @@ void rh_report_html_context(rh_buf *out, const char *text)
     }
     rh_buf_puts(out, "</pre>\n");
 }
+
+void rh_report_html_bar(rh_buf *out, const char *cls, double ms, double max_ms)
+{
+    rh_buf_printf(out, "<div class=\"%s\" style=\"width:%.0f%%\"></div>%.1f ms", cls,
+                  max_ms > 0 ? 100.0 * ms / max_ms : 0.0, ms);
+}

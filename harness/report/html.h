@@ -21,4 +21,7 @@ void rh_report_html_diff(rh_buf *out, const char *diff);
 /* Text in <pre>, the lines that start with '>' (a failing line in a context excerpt) marked. */
 void rh_report_html_context(rh_buf *out, const char *text);
 
+/* A time column's cell content: a bar of class cls scaled to the table's longest (max_ms), then "12.3 ms". */
+void rh_report_html_bar(rh_buf *out, const char *cls, double ms, double max_ms);
+
 #endif

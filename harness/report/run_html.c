@@ -54,12 +54,14 @@ static void timeline(const rh_result *r, rh_buf *out)
         const char *cls = l->rolled_back ? "bar rolled" : l->finished ? "bar" : "bar failed";
         rh_buf_puts(out, "<tr><td>");
         rh_report_html_text(out, l->name);
-        if (l->ms >= 0)
-            rh_buf_printf(out, "</td><td><div class=\"%s\" style=\"width:%.0f%%\"></div>%.1f ms</td></tr>\n", cls,
-                          max > 0 ? 100.0 * l->ms / max : 0.0, l->ms);
-        else
+        if (l->ms >= 0) {
+            rh_buf_puts(out, "</td><td>");
+            rh_report_html_bar(out, cls, l->ms, max);
+            rh_buf_puts(out, "</td></tr>\n");
+        } else {
             rh_buf_printf(out, "</td><td><div class=\"%s\" style=\"width:2px\"></div>%s</td></tr>\n", cls,
                           l->rolled_back ? "rolled back" : l->finished ? "duration unknown" : "did not finish");
+        }
     }
     rh_buf_puts(out, "</table>\n");
 }
@@ -126,8 +128,9 @@ static void steps(const rh_result *r, rh_buf *out)
         const rh_result_step *st = &r->steps[i];
         rh_buf_printf(out, "<tr%s><td>%d</td><td><code>", st->failed ? " class=\"error\"" : "", st->line);
         rh_report_html_text(out, st->source);
-        rh_buf_printf(out, "</code>%s</td><td><div class=\"bar\" style=\"width:%.0f%%\"></div>%.1f ms</td></tr>\n",
-                      st->failed ? " <b>← failed here</b>" : "", max > 0 ? 100.0 * st->ms / max : 0.0, st->ms);
+        rh_buf_printf(out, "</code>%s</td><td>", st->failed ? " <b>← failed here</b>" : "");
+        rh_report_html_bar(out, "bar", st->ms, max);
+        rh_buf_puts(out, "</td></tr>\n");
         if (st->ledger_changed || st->ledger_gone) {
             rh_buf_puts(out, "<tr><td></td><td colspan=\"2\">");
             if (st->ledger_gone)

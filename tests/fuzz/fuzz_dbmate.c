@@ -9,39 +9,20 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "fuzz_folder.h"
 #include "tools/tool.h"
 #include "util/buf.h"
-#include "util/fs.h"
 
 extern const rh_tool rh_tool_dbmate;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[64];
-
-static void remove_dir(void)
-{
-    rh_err err;
-    rh_fs_rmtree(dir, &err);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    const char *dir = fuzz_folder("dbmate", "");
+    fuzz_folder_write("20240101000000_x.sql", data, size);
     rh_err err;
-    if (!dir[0]) {
-        atexit(remove_dir);
-        snprintf(dir, sizeof dir, "/tmp/fuzz-dbmate-%d", (int)getpid());
-        if (rh_fs_mkdir_p(dir, 0700, &err) < 0)
-            abort();
-    }
-    char path[128];
-    snprintf(path, sizeof path, "%s/20240101000000_x.sql", dir);
-    if (rh_fs_write(path, data, size, 0600, &err) < 0)
-        abort();
     rh_migset set;
     rh_err_clear(&err);
     if (rh_tool_dbmate.load_dir(&set, dir, NULL, &err) < 0)
