@@ -115,6 +115,8 @@ MD
   printf '\nJUnit XML, JSON (with each step and the ledger after it) and the HTML page (steps, ledger\n'
   printf 'tables, timeline, failures with the lines around them, the catalog diff side by side):\n'
   printf '[run.xml](examples/run.xml), [run.json](examples/run.json), [run.html](examples/run.html).\n'
+  printf 'With `--trace-locks`, the page'"'"'s timeline also lists the locks each migration held on tables that\n'
+  printf 'existed before its deploy (replayed with check'"'"'s lock tracer on a copy made before the deploy).\n'
   printf '\n## plan (`rehearse plan --repo . --base HEAD~1 --format markdown`)\n'
   fence markdown "$ex/plan.md"
   printf '\n## history (`rehearse history --from HEAD~1 --to HEAD --format markdown`, the applied migration edited)\n'

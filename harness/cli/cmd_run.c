@@ -48,6 +48,9 @@ static void help(FILE *f)
             "      --pg VERSION     PostgreSQL version to run on: 17, 17.10, or several: 16,17 (the suite runs on\n"
             "                       each; results are named [pg 16] ...) (default: $REHEARSE_PG, else any)\n"
             "      --no-warm        do not start the next scenario's cluster ahead of its turn\n"
+            "      --trace-locks    the locks each migration of a deploy step held (html, json): replayed\n"
+            "                       with check's lock tracer on a copy of the database made before the\n"
+            "                       deploy (the deploy itself runs as always; costs time, hence opt-in)\n"
             "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
             "                       they read only inside their own folder and its git repository\n"
             "      --color / --no-color   colours in the human report (default: on a terminal)\n"
@@ -161,7 +164,7 @@ int rh_cmd_run(int argc, char **argv)
         {"color", no_argument, NULL, 'c'},         {"no-color", no_argument, NULL, 'C'},
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
         {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
-        {"superuser", no_argument, NULL, 'U'},
+        {"superuser", no_argument, NULL, 'U'},    {"trace-locks", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
@@ -194,6 +197,7 @@ int rh_cmd_run(int argc, char **argv)
                 return rh_cli_usage_error("run", "%s", err.msg);
             break;
         case 'k': o.keep_failed = 1; break;
+        case 'L': o.trace_locks = 1; break;
         case 't': {
             long ms = rh_scn_parse_duration(optarg);
             if (ms <= 0)

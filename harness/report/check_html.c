@@ -37,11 +37,7 @@ static void trace_html(const rh_check_trace *t, int filled, long long rows, rh_b
             const rh_check_lock *l = &s->locks[k];
             if (!l->existed_before)
                 continue;
-            rh_buf_printf(out, "<span class=\"%s\">", strcmp(l->mode, "AccessExclusiveLock") == 0 ? "lock-ae" : "lock");
-            rh_report_html_text(out, l->mode);
-            rh_buf_puts(out, "</span> ");
-            rh_report_html_text(out, l->relation);
-            rh_buf_puts(out, "<br>");
+            rh_report_html_lock(out, l->mode, l->relation);
         }
         if (s->error) {
             rh_buf_printf(out, "<span class=\"error\">failed: SQLSTATE %s: ", s->sqlstate);

@@ -143,3 +143,12 @@ void rh_report_html_bar(rh_buf *out, const char *cls, double ms, double max_ms)
     rh_buf_printf(out, "<div class=\"%s\" style=\"width:%.0f%%\"></div>%.1f ms", cls,
                   max_ms > 0 ? 100.0 * ms / max_ms : 0.0, ms);
 }
+
+void rh_report_html_lock(rh_buf *out, const char *mode, const char *relation)
+{
+    rh_buf_printf(out, "<span class=\"%s\">", mode && strcmp(mode, "AccessExclusiveLock") == 0 ? "lock-ae" : "lock");
+    rh_report_html_text(out, mode);
+    rh_buf_puts(out, "</span> ");
+    rh_report_html_text(out, relation);
+    rh_buf_puts(out, "<br>");
+}

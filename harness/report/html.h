@@ -18,6 +18,9 @@ void rh_report_html_head(rh_buf *out, const char *title);
  */
 void rh_report_html_diff(rh_buf *out, const char *diff);
 
+/* A lock held on a relation: its mode (AccessExclusiveLock in red) and the relation, then <br>. */
+void rh_report_html_lock(rh_buf *out, const char *mode, const char *relation);
+
 /* Text in <pre>, the lines that start with '>' (a failing line in a context excerpt) marked. */
 void rh_report_html_context(rh_buf *out, const char *text);
 

@@ -35,7 +35,40 @@ static void ledger_table(const rh_result_step *st, rh_buf *out)
     rh_buf_puts(out, "</table>\n");
 }
 
-/* The last ledger the scenario saw, as one bar per migration scaled to the longest. */
+/* run --trace-locks: the latest trace of a migration among the steps (a later deploy may run it again) */
+static const rh_result_trace *trace_of(const rh_result *r, const char *name, int *any)
+{
+    for (size_t i = r->n_steps; i-- > 0;) {
+        const rh_result_step *st = &r->steps[i];
+        if (st->trace_note) /* --trace-locks was asked for, this deploy could not be traced */
+            *any = 1;
+        for (size_t k = st->n_traces; k-- > 0;) {
+            *any = 1;
+            if (st->traces[k].migration && name && strcmp(st->traces[k].migration, name) == 0)
+                return &st->traces[k];
+        }
+    }
+    return NULL;
+}
+
+static void locks_cell(const rh_result_trace *t, rh_buf *out)
+{
+    rh_buf_puts(out, "<td class=\"locks\">");
+    if (!t) {
+        rh_buf_puts(out, "not traced");
+    } else {
+        for (size_t k = 0; k < t->n_locks; k++)
+            rh_report_html_lock(out, t->locks[k].mode, t->locks[k].relation);
+        if (!t->n_locks)
+            rh_buf_puts(out, "none on a table that existed before");
+        if (t->failed)
+            rh_buf_puts(out, "<span class=\"error\">(a statement failed: the trace stops there)</span>");
+    }
+    rh_buf_puts(out, "</td>");
+}
+
+/* The last ledger the scenario saw, as one bar per migration scaled to the longest; with
+   --trace-locks, the locks each one held. */
 static void timeline(const rh_result *r, rh_buf *out)
 {
     const rh_result_step *last = NULL;
@@ -47,8 +80,12 @@ static void timeline(const rh_result *r, rh_buf *out)
     double max = 0;
     for (size_t k = 0; k < last->n_ledger; k++)
         max = last->ledger[k].ms > max ? last->ledger[k].ms : max;
-    rh_buf_puts(out, "<h4>Migrations (the ledger at the end: started_at to finished_at)</h4>\n"
-                     "<table class=\"timeline\"><tr><th>migration</th><th>duration</th></tr>\n");
+    int traced = 0;
+    (void)trace_of(r, NULL, &traced);
+    rh_buf_printf(out, "<h4>Migrations (the ledger at the end: started_at to finished_at)</h4>\n"
+                       "<table class=\"timeline\"><tr><th>migration</th><th>duration</th>%s</tr>\n",
+                  traced ? "<th>locks held on existing tables (--trace-locks: replayed on a copy made before "
+                           "its deploy)</th>" : "");
     for (size_t k = 0; k < last->n_ledger; k++) {
         const rh_result_ledger_row *l = &last->ledger[k];
         const char *cls = l->rolled_back ? "bar rolled" : l->finished ? "bar" : "bar failed";
@@ -57,11 +94,14 @@ static void timeline(const rh_result *r, rh_buf *out)
         if (l->ms >= 0) {
             rh_buf_puts(out, "</td><td>");
             rh_report_html_bar(out, cls, l->ms, max);
-            rh_buf_puts(out, "</td></tr>\n");
+            rh_buf_puts(out, "</td>");
         } else {
-            rh_buf_printf(out, "</td><td><div class=\"%s\" style=\"width:2px\"></div>%s</td></tr>\n", cls,
+            rh_buf_printf(out, "</td><td><div class=\"%s\" style=\"width:2px\"></div>%s</td>", cls,
                           l->rolled_back ? "rolled back" : l->finished ? "duration unknown" : "did not finish");
         }
+        if (traced)
+            locks_cell(trace_of(r, l->name, &traced), out);
+        rh_buf_puts(out, "</tr>\n");
     }
     rh_buf_puts(out, "</table>\n");
 }
@@ -131,6 +171,11 @@ static void steps(const rh_result *r, rh_buf *out)
         rh_buf_printf(out, "</code>%s</td><td>", st->failed ? " <b>← failed here</b>" : "");
         rh_report_html_bar(out, "bar", st->ms, max);
         rh_buf_puts(out, "</td></tr>\n");
+        if (st->trace_note) { /* --trace-locks could not trace this deploy: why */
+            rh_buf_puts(out, "<tr><td></td><td colspan=\"2\" class=\"note\">locks ");
+            rh_report_html_text(out, st->trace_note);
+            rh_buf_puts(out, "</td></tr>\n");
+        }
         if (st->ledger_changed || st->ledger_gone) {
             rh_buf_puts(out, "<tr><td></td><td colspan=\"2\">");
             if (st->ledger_gone)

@@ -385,6 +385,7 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     const rh_migset *set;
     if (rh_ctx_migset(ctx, st, &set) < 0)
         return -1;
+    rh_trace_begin(ctx, st); /* --trace-locks: a copy of the database before the deploy */
     if (rh_ctx_reconnect(ctx, st) < 0)
         return -1;
     PGconn *conn = command_connection(ctx, st);
@@ -430,6 +431,7 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
         return 0;
     }
     run_engine(job);
+    rh_trace_end(ctx, &job->res);
     int rc = finish(ctx, job, st);
     job_free(job);
     return rc;

@@ -930,6 +930,8 @@ static void ctx_free(rh_ctx *ctx)
     free(ctx->snapshots);
     rh_catalog_free(ctx->cat_cache);
     rh_buf_free(&ctx->last_output);
+    rh_result_traces_free(ctx->traces, ctx->n_traces);
+    free(ctx->trace_note);
 }
 
 /* Two ledgers alike, row by row (what a report would show of them). */
@@ -957,6 +959,12 @@ static int ledger_same(const rh_result_step *prev, const rh_ledger *l)
 static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int failed, size_t *last, int *had)
 {
     rh_result_step *rs = rh_result_add_step(ctx->res, st->file, st->line, st->source, ms, failed);
+    rs->traces = ctx->traces; /* --trace-locks (trace.c) */
+    rs->n_traces = ctx->n_traces;
+    rs->trace_note = ctx->trace_note;
+    ctx->traces = NULL;
+    ctx->n_traces = 0;
+    ctx->trace_note = NULL;
     PGconn *c = ctx->conn;
     /* while a `deploy &` runs, "the ledger after this step" would be a race: not recorded */
     if (ctx->bg || !c || PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE)
@@ -1117,8 +1125,9 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
             if (opts->on_step)
                 opts->on_step(opts->on_step_ctx, i);
             double a = now_ms();
+            ctx.trace_ms = 0;
             int rc = run_step(&ctx, st);
-            double ms = now_ms() - a;
+            double ms = now_ms() - a - ctx.trace_ms; /* --trace-locks' copy and replay are not the step's */
             steps_ms += ms;
             record_step(&ctx, st, ms, rc < 0, &ledger_step, &had_ledger);
             if (rc < 0)

@@ -78,6 +78,14 @@ typedef struct rh_ctx {
     int have_output;
     int clean_seq;
     long wait_ms;                /* limit of waits for locks / sessions */
+
+    /* run --trace-locks (trace.c): the current deploy step's copy, traces and note, which
+       record_step moves into the step's result; trace_ms is not the step's own time */
+    int trace_copy;
+    rh_result_trace *traces;
+    size_t n_traces;
+    char *trace_note;
+    double trace_ms;
 } rh_ctx;
 
 /* Fail the current step (status FAIL); returns -1. */
@@ -105,6 +113,11 @@ int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out);
 
 /* Is the scenario's tool the default one (whose own paths the engine, loader and checks take)? */
 int rh_ctx_default_tool(const rh_ctx *ctx);
+
+/* trace.c: before a deploy step, copy the database (1) or say why not; after it, trace what it ran
+   on the copy and drop the copy. */
+int rh_trace_begin(rh_ctx *ctx, const rh_scn_step *st);
+void rh_trace_end(rh_ctx *ctx, const rh_engine_result *res);
 
 /* session.c */
 int rh_step_session(rh_ctx *ctx, const rh_scn_step *st);

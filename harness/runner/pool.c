@@ -151,6 +151,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     rh_exec_opts eo = {0};
     eo.keep_failed = o->keep_failed;
     eo.superuser = o->superuser;
+    eo.trace_locks = o->trace_locks;
     eo.pg_bin = o->pg_bin;
     eo.pg_version = o->pg_version;
     announce a = {fd, go_fd, crash_step(s->path)};
@@ -691,6 +692,7 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             rh_exec_opts eo = {0};
             eo.keep_failed = o->keep_failed;
             eo.superuser = o->superuser;
+            eo.trace_locks = o->trace_locks;
     eo.superuser = o->superuser;
             eo.pg_bin = o->pg_bin;
             eo.pg_version = o->pg_version;

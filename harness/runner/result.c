@@ -39,6 +39,8 @@ void rh_result_free(rh_result *r)
         for (size_t k = 0; k < st->n_ledger; k++)
             free(st->ledger[k].name);
         free(st->ledger);
+        rh_result_traces_free(st->traces, st->n_traces);
+        free(st->trace_note);
     }
     free(r->steps);
     memset(r, 0, sizeof *r);
@@ -56,6 +58,19 @@ void rh_result_add_profile(rh_result *r, const rh_profile *p, rh_profile_from fr
 static char *dup_or_null(const char *s)
 {
     return s ? rh_xstrdup(s) : NULL;
+}
+
+void rh_result_traces_free(rh_result_trace *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i].migration);
+        for (size_t k = 0; k < t[i].n_locks; k++) {
+            free(t[i].locks[k].relation);
+            free(t[i].locks[k].mode);
+        }
+        free(t[i].locks);
+    }
+    free(t);
 }
 
 rh_result_step *rh_result_add_step(rh_result *r, const char *file, int line, const char *source, double ms,
@@ -171,6 +186,27 @@ void rh_result_json_steps(struct json_object *o, const rh_result *r)
             }
             json_object_object_add(so, "ledger", rows);
         }
+        if (st->n_traces) {
+            json_object *traces = json_object_new_array();
+            for (size_t k = 0; k < st->n_traces; k++) {
+                const rh_result_trace *t = &st->traces[k];
+                json_object *to = json_object_new_object();
+                put_str(to, "migration", t->migration);
+                json_object_object_add(to, "ms", json_object_new_double(t->ms));
+                json_object_object_add(to, "failed", json_object_new_boolean(t->failed));
+                json_object *held = json_object_new_array();
+                for (size_t j = 0; j < t->n_locks; j++) {
+                    json_object *lo = json_object_new_object();
+                    put_str(lo, "relation", t->locks[j].relation);
+                    put_str(lo, "mode", t->locks[j].mode);
+                    json_object_array_add(held, lo);
+                }
+                json_object_object_add(to, "held", held);
+                json_object_array_add(traces, to);
+            }
+            json_object_object_add(so, "locks", traces);
+        }
+        put_str(so, "locks_note", st->trace_note);
         json_object_array_add(arr, so);
     }
     json_object_object_add(o, "steps", arr);
@@ -249,6 +285,32 @@ void rh_result_steps_from_json(struct json_object *o, rh_result *r)
         rh_result_step *st = rh_result_add_step(r, file, (int)get_int(so, "line"), src, get_double(so, "ms"),
                                                 get_bool(so, "failed"));
         st->ledger_gone = get_bool(so, "ledger_gone");
+        st->trace_note = get_str(so, "locks_note");
+        json_object *traces;
+        if (json_object_object_get_ex(so, "locks", &traces) && json_object_is_type(traces, json_type_array)) {
+            st->n_traces = json_object_array_length(traces);
+            st->traces = rh_xcalloc(st->n_traces ? st->n_traces : 1, sizeof *st->traces);
+            for (size_t k = 0; k < st->n_traces; k++) {
+                json_object *to = json_object_array_get_idx(traces, k), *held;
+                rh_result_trace *t = &st->traces[k];
+                if (!json_object_is_type(to, json_type_object))
+                    continue;
+                t->migration = get_str(to, "migration");
+                t->ms = get_double(to, "ms");
+                t->failed = get_bool(to, "failed");
+                if (!json_object_object_get_ex(to, "held", &held) || !json_object_is_type(held, json_type_array))
+                    continue;
+                t->n_locks = json_object_array_length(held);
+                t->locks = rh_xcalloc(t->n_locks ? t->n_locks : 1, sizeof *t->locks);
+                for (size_t j = 0; j < t->n_locks; j++) {
+                    json_object *lo = json_object_array_get_idx(held, j);
+                    if (!json_object_is_type(lo, json_type_object))
+                        continue;
+                    t->locks[j].relation = get_str(lo, "relation");
+                    t->locks[j].mode = get_str(lo, "mode");
+                }
+            }
+        }
         json_object *rows;
         if (!json_object_object_get_ex(so, "ledger", &rows) || !json_object_is_type(rows, json_type_array))
             continue;

@@ -79,6 +79,21 @@ typedef struct rh_result_ledger_row {
     double ms;           /* finished_at - started_at; -1 unknown: not finished, or the tool records none */
 } rh_result_ledger_row;
 
+/* A lock a migration held on a table that existed before the deploy (the strongest mode seen). */
+typedef struct rh_result_lock {
+    char *relation;      /* schema-qualified unless in the default schema, as check's trace names it */
+    char *mode;          /* "AccessExclusiveLock" ... */
+} rh_result_lock;
+
+/* One migration of a deploy step, traced with check's lock tracer (run --trace-locks, runner/trace.c). */
+typedef struct rh_result_trace {
+    char *migration;
+    double ms;           /* its statements' time on the copy */
+    int failed;          /* a statement failed there: the trace stops */
+    rh_result_lock *locks;
+    size_t n_locks;
+} rh_result_trace;
+
 /* One step that ran. */
 typedef struct rh_result_step {
     char *file;
@@ -91,7 +106,14 @@ typedef struct rh_result_step {
     int ledger_gone;     /* the ledger table existed after an earlier step and does not now */
     rh_result_ledger_row *ledger;
     size_t n_ledger;
+    /* run --trace-locks, a deploy step: the locks each migration it ran took, traced on a copy of the
+       database made just before it; trace_note says why a deploy was not traced (NULL otherwise) */
+    rh_result_trace *traces;
+    size_t n_traces;
+    char *trace_note;
 } rh_result_step;
+
+void rh_result_traces_free(rh_result_trace *t, size_t n);
 
 /* Append a step (strings copied); returns it so the caller fills the ledger. */
 rh_result_step *rh_result_add_step(rh_result *r, const char *file, int line, const char *source, double ms,
@@ -162,6 +184,7 @@ typedef struct rh_runner_opts {
     const char *pg_version;   /* --pg: "17", "17.10"; NULL: $REHEARSE_PG or any */
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
     int no_warm;              /* do not start the next scenario's cluster while one runs */
+    int trace_locks;          /* --trace-locks: trace each deploy step's locks (rh_exec_opts.trace_locks) */
     const char *const *allow; /* --allow-path: more folders scenarios may read files in (rh_scn_parse_file_allow) */
     size_t nallow;
     const char *timings_path; /* durations of earlier runs: the longest scenarios start first; NULL: none */
@@ -199,6 +222,7 @@ typedef struct rh_exec_opts {
     const char *pg_bin;
     const char *pg_version;
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
+    int trace_locks;          /* trace the locks of each foreground deploy on a copy (runner/trace.c) */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;
     /*
@@ -240,7 +264,8 @@ struct json_object;
 void rh_result_json_times(struct json_object *o, const rh_result *r);
 void rh_result_json_failure(struct json_object *o, const rh_result *r);
 /* "steps": [{"file", "line", "source", "ms", "failed", "ledger": [{"name", "started", "finished",
-   "rolled_back", "applied_steps", "ms"}] | absent when unchanged, "ledger_gone"}], and back. */
+   "rolled_back", "applied_steps", "ms"}] | absent when unchanged, "ledger_gone", "locks": [{"migration",
+   "ms", "failed", "held": [{"relation", "mode"}]}] and "locks_note" when traced}], and back. */
 void rh_result_json_steps(struct json_object *o, const rh_result *r);
 void rh_result_steps_from_json(struct json_object *o, rh_result *r);
 

@@ -3,7 +3,8 @@
 # reference, no script) loaded by a real browser (headless Chromium). The test asserts on the DOM's
 # text: the verdict, the ledger table after the deploy step, the migrations' timeline, a failure with
 # the server's message and the scenario's lines around the failing step (marked), the catalog diff
-# side by side, and a scenario title holding markup shown as text. A screenshot is taken.
+# side by side, and a scenario title holding markup shown as text. A screenshot is taken. With
+# --trace-locks, each migration's locks on tables that existed before its deploy, in the timeline.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 browser=$(command -v chromium || command -v chromium-browser) || { echo "no chromium: skipped"; exit 77; }
@@ -64,4 +65,47 @@ has 'relation "Nope" does not exist'
 has '← failed here'
 run_browser --screenshot="$work/report.png" --window-size=1280,900 "file://$work/report.html" >/dev/null
 [ -s "$work/report.png" ] || fail "no screenshot"
+# without --trace-locks nothing claims to know the locks
+has 'Migrations (the ledger at the end'
+grep -qF 'locks held on existing tables' <<<"$text" && fail "locks shown without --trace-locks"
+
+# --trace-locks: each migration's locks on the tables that existed before its deploy, in the timeline;
+# a deploy that cannot be copied (a session is connected) says why
+t=$work/traced
+mkdir -p "$t/one/20250101000000_init" "$t/all"
+printf 'CREATE TABLE "Acct" ("id" INTEGER PRIMARY KEY, "name" TEXT);\n' > "$t/one/20250101000000_init/migration.sql"
+cp -r "$t/one/20250101000000_init" "$t/all/"
+mkdir -p "$t/all/20250102000000_idx" "$t/all/20250103000000_col"
+printf 'CREATE INDEX "Acct_name" ON "Acct"("name");\n' > "$t/all/20250102000000_idx/migration.sql"
+printf 'ALTER TABLE "Acct" ADD COLUMN "n" INTEGER NOT NULL DEFAULT 0;\nCREATE TABLE "Log" ("id" INTEGER);\nALTER TABLE "Log" ADD COLUMN "at" TEXT;\n' \
+  > "$t/all/20250103000000_col/migration.sql"
+cat > "$t/a-locks.scenario" <<'SCN'
+scenario "the locks of each migration"
+migrations one
+deploy
+migrations all
+deploy
+expect ledger applied 3
+SCN
+cat > "$t/b-session.scenario" <<'SCN'
+scenario "a session stays connected"
+migrations all
+session s "SELECT 1"
+deploy
+SCN
+"$REHEARSE_BIN" run --trace-locks --format html --output "$work/traced.html" "$t" 2>"$work/err"; rc=$?
+[ $rc -eq 0 ] || fail "run --trace-locks: exit $rc $(cat "$work/err")"
+dom=$(run_browser --dump-dom "file://$work/traced.html") || fail "chromium could not load the traced page"
+text=$(sed -e 's/<[^>]*>/ /g' <<<"$dom" | python3 -c 'import html, sys; sys.stdout.write(html.unescape(sys.stdin.read()))' | tr -s ' \n' ' ')
+has 'locks held on existing tables (--trace-locks: replayed on a copy made before its deploy)'
+# the first deploy ran before "Acct" existed; the index takes a ShareLock, the NOT NULL column an
+# AccessExclusiveLock on it; "Log" is new in the same migration: not an existing table
+grep -qE '20250101000000_init [0-9.]+ ms none on a table that existed before' <<<"$text" || fail "init's row: $text"
+grep -qE '20250102000000_idx [0-9.]+ ms ShareLock "Acct" ' <<<"$text" || fail "idx's lock: $text"
+grep -qE '20250103000000_col [0-9.]+ ms AccessExclusiveLock "Acct" Steps' <<<"$text" || fail "col's lock: $text"
+grep -q '<span class="lock-ae">AccessExclusiveLock</span>' <<<"$dom" || fail "the AccessExclusiveLock is not marked"
+has 'locks not traced: a session or a background command is connected to the database (a copy needs none)'
+grep -qE '20250103000000_col [0-9.]+ ms not traced' <<<"$text" || fail "b-session's rows should say not traced: $text"
+run_browser --screenshot="$work/traced.png" --window-size=1280,900 "file://$work/traced.html" >/dev/null
+[ -s "$work/traced.png" ] || fail "no screenshot of the traced page"
 echo ok

@@ -247,7 +247,15 @@ static void test_json_forms_agree(void **state)
     st->ledger[0] = (rh_result_ledger_row){.name = strdup("m1"), .finished = 1, .applied_steps = 1, .ms = 4.5};
     st->ledger[1] = (rh_result_ledger_row){.name = strdup("m2"), .ms = -1};
     strcpy(st->ledger[0].started, "2026-01-01 00:00:00.000001 UTC");
+    /* --trace-locks: the locks each migration of the deploy held, and a note where it was not traced */
+    st->n_traces = 2;
+    st->traces = calloc(2, sizeof *st->traces);
+    st->traces[0] = (rh_result_trace){.migration = strdup("m1"), .ms = 2.5, .n_locks = 1};
+    st->traces[0].locks = calloc(1, sizeof *st->traces[0].locks);
+    st->traces[0].locks[0] = (rh_result_lock){.relation = strdup("\"User\""), .mode = strdup("AccessExclusiveLock")};
+    st->traces[1] = (rh_result_trace){.migration = strdup("m2"), .failed = 1};
     rh_result_add_step(&run.results[1], "a.scenario", 4, "sql \"drop\"", 1, 0)->ledger_gone = 1;
+    run.results[1].steps[2].trace_note = strdup("not traced: a session is connected");
     back = run;
     back.results = calloc(run.n, sizeof *back.results);
     rh_err err;
@@ -282,6 +290,12 @@ static void test_json_forms_agree(void **state)
     assert_int_equal(back.results[1].steps[1].n_ledger, 2);
     assert_true(back.results[1].steps[1].ledger[1].ms < 0);
     assert_true(back.results[1].steps[2].ledger_gone);
+    const rh_result_step *bs = &back.results[1].steps[1];
+    assert_int_equal(bs->n_traces, 2);
+    assert_string_equal(bs->traces[0].locks[0].relation, "\"User\"");
+    assert_string_equal(bs->traces[0].locks[0].mode, "AccessExclusiveLock");
+    assert_true(bs->traces[1].failed && !bs->traces[1].n_locks);
+    assert_string_equal(back.results[1].steps[2].trace_note, "not traced: a session is connected");
     json_object_put(o);
     rh_buf_free(&a);
     rh_buf_free(&b);

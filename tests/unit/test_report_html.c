@@ -78,6 +78,13 @@ static void run_page_markup_stays_text(void **state)
     st->ledger = calloc(1, sizeof *st->ledger);
     st->ledger[0] = (rh_result_ledger_row){.name = strdup(evil), .ms = -1};
     strcpy(st->ledger[0].started, "<i>");
+    /* --trace-locks: the migration's locks (relation and mode from the server) and a step's note */
+    st->n_traces = 1;
+    st->traces = calloc(1, sizeof *st->traces);
+    st->traces[0] = (rh_result_trace){.migration = strdup(evil), .failed = 1, .n_locks = 1};
+    st->traces[0].locks = calloc(1, sizeof *st->traces[0].locks);
+    st->traces[0].locks[0] = (rh_result_lock){.relation = strdup(evil), .mode = strdup("AccessExclusiveLock")};
+    st->trace_note = strdup(evil);
     rh_run run = {.results = &res, .n = 1, .failed = 1, .jobs = 1};
     rh_buf b;
     rh_buf_init(&b);
@@ -93,6 +100,11 @@ static void run_page_markup_stays_text(void **state)
     assert_non_null(strstr(b.data, "<tr><th>&lt;a&gt;</th><th>&lt;b&gt;</th></tr>"));
     assert_non_null(strstr(b.data, "<tr><td class=\"del\">-   x &lt;img&gt;</td><td class=\"add\">+   y &lt;img&gt;</td></tr>"));
     assert_non_null(strstr(b.data, "<td class=\"obj\" colspan=\"2\">~ table &lt;script&gt;</td>"));
+    /* the timeline row of the ledger's migration carries its traced lock, in red */
+    assert_non_null(strstr(b.data, "<td class=\"locks\"><span class=\"lock-ae\">AccessExclusiveLock</span> "
+                                   "&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert_non_null(strstr(b.data, "(a statement failed: the trace stops there)"));
+    assert_non_null(strstr(b.data, "class=\"note\">locks &lt;script&gt;"));
     rh_buf_free(&b);
     rh_result_free(&res);
 }
