@@ -98,7 +98,8 @@ static void add_send_modes(rh_check_result *r, const rh_tool *tool, const rh_mig
             continue;
         rh_buf plan;
         rh_buf_init(&plan);
-        tool->plan_file(m, &plan);
+        rh_plan counts;
+        tool->plan_file(m, &counts, &plan);
         size_t skip = strlen(m->name) + 2;
         const char *first = plan.len > skip && strncmp(plan.data, m->name, skip - 2) == 0 ? plan.data + skip : plan.data;
         const char *nl = first ? strchr(first, '\n') : NULL;
@@ -161,8 +162,9 @@ static void add_production_failure(rh_check_result *r, const rh_tool *tool, cons
     rh_buf detail;
     rh_buf_init(&detail);
     const rh_migration *m = name ? rh_migset_find(head, name) : NULL;
+    rh_plan counts;
     if (m && tool->plan_file) /* how the tool sends the file says why (25001 ...) */
-        tool->plan_file(m, &detail);
+        tool->plan_file(m, &counts, &detail);
     rh_buf_puts(&detail, out);
     int same = clean->failed_migration && name && strcmp(clean->failed_migration, name) == 0 &&
                strcmp(clean->sqlstate, up->sqlstate) == 0;

@@ -73,12 +73,11 @@ static int from_list(const char *list)
     return rc;
 }
 
-/* plan for a tool other than the default: each (new) migration as the tool sends it. */
+/* plan for a tool other than the default: each (new) migration as the tool sends it, in the plan's writers. */
 static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *base, const char *format)
 {
-    if (strcmp(format, "human") != 0 || !t->plan_file)
-        return rh_cli_usage_error("plan", "--tool %s: %s", t->name,
-                                  t->plan_file ? "only --format human for now" : "the tool has no plan");
+    if (!t->plan_file)
+        return rh_cli_usage_error("plan", "--tool %s: the tool has no plan", t->name);
     rh_err err;
     rh_err_clear(&err);
     rh_migset head = {0}, old = {0};
@@ -96,16 +95,56 @@ static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *bas
         }
         have_old = 1;
     }
+    rh_plan_entry *e = rh_xcalloc(head.n + 1, sizeof *e);
+    char **texts = rh_xcalloc(3 * head.n + 1, sizeof *texts); /* each entry's how, fails and file */
+    size_t n = 0;
+    for (size_t i = 0; i < head.n; i++) {
+        const rh_migration *m = &head.items[i];
+        if (have_old && rh_migset_find(&old, m->name))
+            continue;
+        rh_buf lines;
+        rh_buf_init(&lines);
+        t->plan_file(m, &e[n].plan, &lines);
+        /* "NAME: how\n" then "NAME: why it fails\n"...: the words after each "NAME: " */
+        rh_buf why;
+        rh_buf_init(&why);
+        size_t skip = strlen(m->name) + 2, k = 0;
+        for (const char *p = lines.data; *p; k++) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            size_t off = len >= skip && strncmp(p, m->name, skip - 2) == 0 && p[skip - 2] == ':' ? skip : 0;
+            if (k == 0)
+                texts[3 * n] = rh_xstrndup(p + off, len - off);
+            else
+                rh_buf_printf(&why, "%s%.*s", why.len ? "; " : "", (int)(len - off), p + off);
+            p += len + (nl ? 1 : 0);
+        }
+        texts[3 * n + 1] = why.len ? rh_buf_steal(&why) : NULL;
+        rh_buf_free(&why);
+        rh_buf_free(&lines);
+        texts[3 * n + 2] = rh_xasprintf("%s%s", m->name, t->file_suffix ? t->file_suffix : "");
+        e[n].name = m->name;
+        e[n].how = texts[3 * n];
+        e[n].fails = texts[3 * n + 1];
+        e[n].file = texts[3 * n + 2];
+        n++;
+    }
+    rh_plan_sender by = {.tool = t->name, .tool_says = t->verbs[0].tool_says};
     rh_buf out;
     rh_buf_init(&out);
-    rh_buf_printf(&out, "how %s (%s) sends each migration of %s:\n", t->name, t->verbs[0].tool_says, head.origin);
-    size_t bad = 0;
-    for (size_t i = 0; i < head.n; i++)
-        if (!have_old || !rh_migset_find(&old, head.items[i].name))
-            bad += (size_t)t->plan_file(&head.items[i], &out);
-    rh_buf_printf(&out, bad ? "%zu migration(s) fail as written\n" : "every migration applies as written\n", bad);
+    if (strcmp(format, "json") == 0)
+        rh_report_plan_json(&by, e, n, &out);
+    else if (strcmp(format, "markdown") == 0) /* links only when the folder is relative to a repository */
+        rh_report_plan_markdown(&by, spec->repo ? (spec->migrations ? spec->migrations : t->default_migrations) : NULL,
+                                e, n, &out);
+    else
+        rh_report_plan_human(&by, e, n, &out);
     fwrite(out.data, 1, out.len, stdout);
     rh_buf_free(&out);
+    for (size_t i = 0; i < 3 * n; i++)
+        free(texts[i]);
+    free(texts);
+    free(e);
     rh_migset_free(&head);
     if (have_old)
         rh_migset_free(&old);
@@ -195,13 +234,13 @@ static int plan_revision(int argc, char **argv)
     }
     rh_buf out;
     rh_buf_init(&out);
+    rh_plan_sender by = {.profile = &head.choice.profile, .from = head.choice.from, .source = head.choice.source};
     if (strcmp(format, "json") == 0)
-        rh_report_plan_json(&head.choice.profile, head.choice.from, head.choice.source, e, n, &out);
+        rh_report_plan_json(&by, e, n, &out);
     else if (strcmp(format, "markdown") == 0) /* links only when the folder is relative to a repository */
-        rh_report_plan_markdown(&head.choice.profile, head.choice.source, spec.repo ? head.migrations : NULL, e, n,
-                                &out);
+        rh_report_plan_markdown(&by, spec.repo ? head.migrations : NULL, e, n, &out);
     else
-        rh_report_plan_human(&head.choice.profile, head.choice.source, e, n, &out);
+        rh_report_plan_human(&by, e, n, &out);
     fwrite(out.data, 1, out.len, stdout);
     rh_buf_free(&out);
     free(e);

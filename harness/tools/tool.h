@@ -17,6 +17,7 @@
 
 #include "engine/engine.h"
 #include "migrations/migset.h"
+#include "migrations/plan.h"
 #include "migrations/profile.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -132,9 +133,12 @@ typedef struct rh_tool {
      */
     void (*sent_text)(const rh_migration *m, rh_buf *out);
 
-    /* How the tool sends migration m (`rehearse plan --tool NAME`): one or more lines on out, each
-       "NAME: ...\n"; returns 1 when the tool cannot apply it as written (25001 ...), else 0. */
-    int (*plan_file)(const rh_migration *m, rh_buf *out);
+    /* How the tool sends migration m (`rehearse plan --tool NAME`, check): one or more lines on out, each
+       "NAME: ...\n", the first saying how it is sent, the others why it fails; plan (zeroed first) gets
+       the counts the report writers show (statements, atomic, CONCURRENTLY and whether it fails; mode
+       RH_SEND_WHOLE for one query, RH_SEND_STATEMENTS when split). Returns 1 when the tool cannot apply
+       it as written (25001 ...), else 0. */
+    int (*plan_file)(const rh_migration *m, rh_plan *plan, rh_buf *out);
 
     /*
      * Lay out n migrations in the tool's folder layout below dir (created), migration i's SQL being

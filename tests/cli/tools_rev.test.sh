@@ -107,14 +107,25 @@ out=$("$bin" bench deploy --tool command --generate 5 --runs 1 2>&1); rc=$?
 
 # plan detects the tool at the revision and says how it sends each new migration (no cluster)
 out=$("$bin" plan --repo "$cr" --rev v2 --base v1 2>&1); rc=$?
-[ $rc = 0 ] && grep -q '^20240102000000_two.sql: fails with 25001: CONCURRENTLY beside another statement' <<<"$out" &&
-  grep -q '^20240103000000_tx.sql: fails with 25001: CONCURRENTLY inside dbmate.s transaction' <<<"$out" &&
+[ $rc = 0 ] && grep -q '^20240102000000_two.sql: the up section.s 2 statement(s) as ONE query, .*; atomic; fails with 25001: CONCURRENTLY beside another statement' <<<"$out" &&
+  grep -q '^20240103000000_tx.sql: .*; fails with 25001: CONCURRENTLY inside dbmate.s transaction' <<<"$out" &&
   grep -q '^2 migration(s) fail as written$' <<<"$out" && ! grep -q '20240101000000_t.sql' <<<"$out" ||
   fail "plan of a dbmate repository v1..v2: exit $rc: $out"
 out=$("$bin" plan --repo "$dr" --rev v2 --tool drizzle 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^0002_branch: 1 chunk(s) split at' <<<"$out" || fail "plan --tool drizzle: exit $rc: $out"
-out=$("$bin" plan --repo "$dr" --rev v2 --tool drizzle --format json 2>&1); rc=$?
-[ $rc = 2 ] || fail "plan --tool drizzle --format json: exit $rc (2: human only for now): $out"
+# json and markdown through the plan's one writer per format (human only before: exit 2)
+out=$("$bin" plan --repo "$dr" --rev v2 --tool drizzle --format json 2>/dev/null); rc=$?
+[ $rc = 0 ] && python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["tool"] == "drizzle" and d["profile"] is None, d
+m = {x["name"]: x for x in d["migrations"]}
+assert m["0002_branch"]["how"].startswith("1 chunk(s) split at") and m["0002_branch"]["atomic"] and m["0002_branch"]["fails"] is None, m' "$out" ||
+  fail "plan --tool drizzle --format json: exit $rc: $out"
+out=$("$bin" plan --repo "$cr" --rev v2 --base v1 --format markdown 2>/dev/null); rc=$?
+[ $rc = 0 ] && grep -q '^### ❌ rehearse plan: 2 migration(s) fail as dbmate migrate runs them$' <<<"$out" &&
+  grep -q '^| \[20240103000000\\_tx\\.sql\](db/migrations/20240103000000_tx.sql) | the up section.* | yes | ❌ fails with 25001' <<<"$out" ||
+  fail "plan --format markdown of a dbmate repository: exit $rc: $out"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: tools at a revision"

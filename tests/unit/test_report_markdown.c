@@ -238,13 +238,13 @@ static void plan_comment(void **state)
     rh_plan_file(&p6, "SELECT 1;", 9, &e[1].plan);
     rh_buf b;
     rh_buf_init(&b);
-    rh_report_plan_markdown(&p6, "package.json", "prisma/migrations", e, 2, &b);
+    rh_report_plan_markdown(&(rh_plan_sender){.profile = &p6, .source = "package.json"}, "prisma/migrations", e, 2, &b);
     assert_true(starts_with(b.data, "### ❌ rehearse plan: 1 migration(s) fail with 25001"));
     assert_non_null(strstr(b.data, "| [20250101000000\\_a\\|\\<b\\>\\`c\\`](prisma/migrations/20250101000000_a%7C%3Cb%3E%60c%60/"
                                    "migration.sql) | one implicit transaction \\(2 statements\\) | yes | ❌ fails with 25001 |\n"));
     rh_buf_reset(&b);
     rh_plan_file(&p7, sql, strlen(sql), &e[0].plan);
-    rh_report_plan_markdown(&p7, "package.json", NULL, e, 2, &b);
+    rh_report_plan_markdown(&(rh_plan_sender){.profile = &p7, .source = "package.json"}, NULL, e, 2, &b);
     assert_true(starts_with(b.data, "### ⚠️ rehearse plan: 1 migration(s) not atomic"));
     assert_non_null(strstr(b.data, "| 20250101000000\\_a\\|\\<b\\>\\`c\\` | 2 autocommit statements | **no** | allowed |\n"));
 
@@ -256,7 +256,8 @@ static void plan_comment(void **state)
         rh_plan_file(&p6, "SELECT 1;", 9, &many[i].plan);
     }
     rh_buf_reset(&b);
-    rh_report_plan_markdown(&p6, "package.json", "prisma/migrations", many, N, &b);
+    rh_report_plan_markdown(&(rh_plan_sender){.profile = &p6, .source = "package.json"}, "prisma/migrations", many, N,
+                            &b);
     assert_true(starts_with(b.data, "### ✅ rehearse plan: 3000 migration(s), each atomic"));
     assert_true(b.len <= RH_REPORT_MARKDOWN_LIMIT && b.len > RH_REPORT_MARKDOWN_LIMIT - 1000);
     size_t shown = count_of(b.data, "_name/migration.sql)");

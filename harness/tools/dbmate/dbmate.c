@@ -547,8 +547,10 @@ static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to,
 }
 
 /* How dbmate sends the file: its up section as one query, in a transaction unless transaction:false. */
-static int dbmate_plan_file(const rh_migration *m, rh_buf *out)
+static int dbmate_plan_file(const rh_migration *m, rh_plan *plan, rh_buf *out)
 {
+    memset(plan, 0, sizeof *plan);
+    plan->mode = RH_SEND_WHOLE;
     section up = {0}, down = {0};
     rh_err err;
     if (parse_file(m, &up, &down, &err) < 0) {
@@ -572,6 +574,10 @@ static int dbmate_plan_file(const rh_migration *m, rh_buf *out)
         rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY %s\n", m->name,
                       up.transaction ? "inside dbmate's transaction (write -- migrate:up transaction:false)"
                                      : "beside another statement in one query (give it a file of its own)");
+    plan->n_stmts = split.n;
+    plan->atomic = 1; /* its transaction, or one query: PostgreSQL's implicit transaction */
+    plan->n_concurrently = conc;
+    plan->concurrently_fails = bad;
     rh_split_free(&split);
     return bad;
 }

@@ -379,8 +379,9 @@ static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to
 }
 
 /* How drizzle-kit sends the entry: each chunk between breakpoints as one query, inside the run's one transaction. */
-static int drizzle_plan_file(const rh_migration *m, rh_buf *out)
+static int drizzle_plan_file(const rh_migration *m, rh_plan *plan, rh_buf *out)
 {
+    memset(plan, 0, sizeof *plan);
     size_t chunks = 1;
     for (const char *p = m->sql ? m->sql : ""; (p = strstr(p, BREAKPOINT)) != NULL; p += strlen(BREAKPOINT))
         chunks++;
@@ -390,6 +391,11 @@ static int drizzle_plan_file(const rh_migration *m, rh_buf *out)
     if (conc)
         rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY cannot run inside drizzle-kit's transaction (and the "
                            "whole run rolls back)\n", m->name);
+    plan->mode = RH_SEND_STATEMENTS;
+    plan->n_stmts = chunks;
+    plan->atomic = 1; /* the run's one transaction */
+    plan->n_concurrently = (size_t)conc;
+    plan->concurrently_fails = conc;
     return conc;
 }
 
