@@ -224,6 +224,44 @@ static void test_measures_who_waits(void **state)
     fx_free(r);
 }
 
+/* A check of one new migration on a filled "Order": its repository, its --rows and its result. */
+typedef struct one_check {
+    fx_repo *repo;
+    rh_scale scale;
+    rh_check_result res;
+} one_check;
+
+/* Base creates "Order", head adds `sql`; check it with "Order" filled to `rows` and the limits in o. */
+static void check_one(one_check *c, const char *sql, const char *rows, rh_check_opts o)
+{
+    c->repo = fx_repo_new(0);
+    fx_migration(c->repo, "20250101000000_init",
+                 "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);\n");
+    fx_commit(c->repo, "init");
+    fx_tag(c->repo, "base", "main", 0);
+    fx_migration(c->repo, "20250203000000_new", sql);
+    fx_commit(c->repo, "head");
+    memset(&c->scale, 0, sizeof c->scale);
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&c->scale, rows, &err), 0);
+    o.repo = c->repo->path;
+    o.base = "base";
+    o.head = "main";
+    o.scale = &c->scale;
+    if (rh_check_run(&o, &c->res, &err) < 0) {
+        fprintf(stderr, "rh_check_run: %s\n", err.msg);
+        fail();
+    }
+}
+
+static void one_check_free(one_check *c)
+{
+    rh_check_result_free(&c->res);
+    rh_scale_free(&c->scale);
+    fx_free(c->repo);
+}
+
 /*
  * Prisma >= 7.4 sends a file it can parse statement by statement, each committed on its own: the
  * ADD COLUMN's lock goes before the UPDATE runs, so nothing is held across it, and the UPDATE's
@@ -232,27 +270,12 @@ static void test_measures_who_waits(void **state)
 static void test_split_file_commits_per_statement(void **state)
 {
     (void)state;
-    fx_repo *r = fx_repo_new(0);
-    fx_migration(r, "20250101000000_init",
-                 "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"amount\" INTEGER NOT NULL, \"note\" TEXT);\n");
-    fx_commit(r, "init");
-    fx_tag(r, "base", "main", 0);
-    fx_migration(r, "20250203000000_flag",
-                 "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n");
-    fx_commit(r, "head");
-    rh_scale scale = {0};
-    rh_err err;
-    rh_err_clear(&err);
-    assert_int_equal(rh_scale_add_rows(&scale, "Order=20000", &err), 0);
-    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "7.10.1",
-                       .scale = &scale, .max_read_block_ms = 1};
-    rh_check_result res;
-    if (rh_check_run(&o, &res, &err) < 0) {
-        fprintf(stderr, "rh_check_run: %s\n", err.msg);
-        fail();
-    }
-    assert_int_equal(res.n_traces, 1);
-    const rh_check_trace *t = &res.traces[0];
+    one_check c;
+    check_one(&c, "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n",
+              "Order=20000", (rh_check_opts){.prisma_version = "7.10.1", .max_read_block_ms = 1});
+    const rh_check_result *res = &c.res;
+    assert_int_equal(res->n_traces, 1);
+    const rh_check_trace *t = &res->traces[0];
     assert_true(t->measured);
     assert_true(t->autocommit);
     assert_int_equal(t->n, 2);
@@ -261,12 +284,10 @@ static void test_split_file_commits_per_statement(void **state)
     for (size_t k = 0; k < update->n_waits; k++)
         assert_false(update->waits[k].blocked);
     /* no finding blames line 1 for the UPDATE's time: its lock was gone */
-    for (size_t i = 0; i < res.n_findings; i++)
-        if (res.findings[i].detail)
-            assert_null(strstr(res.findings[i].detail, "the wait is mostly line 2"));
-    rh_check_result_free(&res);
-    rh_scale_free(&scale);
-    fx_free(r);
+    for (size_t i = 0; i < res->n_findings; i++)
+        if (res->findings[i].detail)
+            assert_null(strstr(res->findings[i].detail, "the wait is mostly line 2"));
+    one_check_free(&c);
 }
 
 /*
@@ -277,26 +298,14 @@ static void test_split_file_commits_per_statement(void **state)
 static void test_file_commit_restarts_transaction(void **state)
 {
     (void)state;
-    fx_repo *r = fx_repo_new(0);
-    fx_migration(r, "20250101000000_init", "CREATE TABLE \"Order\" (\"id\" SERIAL PRIMARY KEY, \"note\" TEXT);\n");
-    fx_commit(r, "init");
-    fx_tag(r, "base", "main", 0);
-    fx_migration(r, "20250203000000_two",
-                 "ALTER TABLE \"Order\" ADD COLUMN \"a\" BOOLEAN;\nCOMMIT;\n"
-                 "ALTER TABLE \"Order\" ADD COLUMN \"b\" BOOLEAN;\n");
-    fx_commit(r, "head");
-    rh_scale scale = {0};
-    rh_err err;
-    rh_err_clear(&err);
-    assert_int_equal(rh_scale_add_rows(&scale, "Order=1000", &err), 0);
-    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "6.19.3", .scale = &scale};
-    rh_check_result res;
-    if (rh_check_run(&o, &res, &err) < 0) {
-        fprintf(stderr, "rh_check_run: %s\n", err.msg);
-        fail();
-    }
-    assert_int_equal(res.n_traces, 1);
-    const rh_check_trace *t = &res.traces[0];
+    one_check c;
+    check_one(&c,
+              "ALTER TABLE \"Order\" ADD COLUMN \"a\" BOOLEAN;\nCOMMIT;\n"
+              "ALTER TABLE \"Order\" ADD COLUMN \"b\" BOOLEAN;\n",
+              "Order=1000", (rh_check_opts){.prisma_version = "6.19.3"});
+    const rh_check_result *res = &c.res;
+    assert_int_equal(res->n_traces, 1);
+    const rh_check_trace *t = &res->traces[0];
     assert_true(t->measured);
     assert_false(t->autocommit);
     assert_false(t->failed);
@@ -315,9 +324,7 @@ static void test_file_commit_restarts_transaction(void **state)
             fprintf(stderr, "line %d took no AccessExclusiveLock on \"Order\"\n", st->line);
         assert_true(exclusive);
     }
-    rh_check_result_free(&res);
-    rh_scale_free(&scale);
-    fx_free(r);
+    one_check_free(&c);
 }
 
 /* The limits are durations with a unit; a bad one, or one without tables to measure on, is exit 2. */
