@@ -4,7 +4,7 @@
  * migrate engine registers), or a snapshot file.
  */
 #include "catalog/catalog_int.h"
-#include "util/pgurl.h"
+#include "tools/tool.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,7 +77,7 @@ int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog
     }
     if (is_url(operand)) {
         char *shown = redact(operand), *schema = NULL;
-        char *url = rh_pgurl_from_prisma(operand, &schema);
+        char *url = rh_tool_database_url(RH_TOOL_DEFAULT, operand, &schema); /* the URL as teams write it */
         rh_catalog_opts o = opts ? *opts : (rh_catalog_opts){0};
         if (schema && !o.default_schema)
             o.default_schema = schema;

@@ -220,7 +220,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
     }
     if (o->database_url) {
         char *schema = NULL;
-        char *url = rh_pgurl_from_prisma(o->database_url, &schema);
+        char *url = rh_tool_database_url(o->tool ? o->tool : RH_TOOL_DEFAULT, o->database_url, &schema);
         rh_pgurl_pinned pin = {0};
         int rc = 0;
         if (!o->allow_remote && rh_pgurl_pin_local(url, &pin, &err) < 0) {
@@ -236,7 +236,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                         PQerrorMessage(o->conn));
                 rc = RH_EXIT_USAGE;
             } else if (schema && *schema) {
-                /* Prisma works in the URL's schema: the ledger and the P3005 check land there */
+                /* the tool works in the URL's schema: its ledger (and Prisma's P3005 check) land there */
                 char *id = PQescapeIdentifier(o->conn, schema, strlen(schema));
                 char *set_sql = rh_xasprintf("SET search_path TO %s", id ? id : "public");
                 PGresult *r = PQexec(o->conn, set_sql);

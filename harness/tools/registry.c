@@ -85,6 +85,12 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
     return found;
 }
 
+char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema)
+{
+    *schema = NULL;
+    return tool->database_url ? tool->database_url(url, schema) : rh_xstrdup(url);
+}
+
 int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m)
 {
     if (!stored || !m->sql)

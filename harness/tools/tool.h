@@ -146,6 +146,13 @@ typedef struct rh_tool {
      */
     int (*write_history)(const char *dir, char *const *sql, int n, rh_err *err);
 
+    /*
+     * A DATABASE_URL as the tool takes it, made acceptable to libpq: the URL without the tool's own
+     * query parameters (malloc'd), and the schema it says the tool works in in *schema (malloc'd;
+     * NULL when none). NULL: the URL is libpq's as it is.
+     */
+    char *(*database_url)(const char *url, char **schema);
+
     /* A version profile from a version text ("6.19.3", "2.36.0"); NULL when the tool has one behaviour. */
     int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);
 } rh_tool;
@@ -190,6 +197,9 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
  * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
  */
 const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size);
+
+/* The tool's database_url (a copy of url and no schema when it has none). Malloc'd. */
+char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema);
 
 /* Does a stored checksum match m's file (the tool's checksum_matches, else equality)? 0 when either is missing. */
 int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m);

@@ -1,17 +1,11 @@
-/* pgurl.h — a DATABASE_URL as Prisma takes it, made acceptable to libpq. */
+/* pgurl.h — where a connection string leads: the remote-host guard. (A tool's own URL parameters:
+   rh_tool.database_url, tools/tool.h.) */
 #ifndef RH_PGURL_H
 #define RH_PGURL_H
 
 #include <libpq-fe.h>
 
 #include "util/err.h"
-
-/*
- * libpq rejects Prisma's own query parameters (schema=, connection_limit=, pgbouncer= ...): return
- * the URL without them (malloc'd); schema= (percent-decoded) goes to *schema (malloc'd, or NULL
- * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
- */
-char *rh_pgurl_from_prisma(const char *url, char **schema);
 
 /*
  * The remote-host guard (issue 17.3). Every host a connection string leads to — a URL or key=value

@@ -1,5 +1,6 @@
 /*
- * test_pgurl.c — Prisma's DATABASE_URL parameters are taken out before libpq sees the URL; the
+ * test_pgurl.c — a tool's DATABASE_URL parameters (Prisma's, through rh_tool_database_url) are taken
+ * out before libpq sees the URL, another tool's URL is left as it is; the
  * remote-host guard decides from addresses, for every form libpq takes, without connecting
  * (tests/cli/remote_guard.test.sh plays the attack against a server in a network namespace).
  */
@@ -14,12 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tools/tool.h"
 #include "util/pgurl.h"
 
 static void check(const char *in, const char *want_url, const char *want_schema)
 {
     char *schema = NULL;
-    char *url = rh_pgurl_from_prisma(in, &schema);
+    char *url = rh_tool_database_url(RH_TOOL_DEFAULT, in, &schema);
     assert_string_equal(url, want_url);
     if (want_schema)
         assert_string_equal(schema, want_schema);
@@ -41,6 +43,17 @@ static void test_other_forms_unchanged(void **state)
 {
     check("postgresql://u@h/db", "postgresql://u@h/db", NULL);
     check("host=/tmp dbname=app", "host=/tmp dbname=app", NULL);
+}
+
+/* Prisma's parameters are Prisma's: a tool without URL rules gets the URL as it is. */
+static void test_url_rules_are_the_tools(void **state)
+{
+    (void)state;
+    char *schema = (char *)"unset";
+    char *url = rh_tool_database_url(rh_tool_find("dbmate"), "postgres://u@h/db?schema=app&sslmode=disable", &schema);
+    assert_string_equal(url, "postgres://u@h/db?schema=app&sslmode=disable");
+    assert_null(schema);
+    free(url);
 }
 
 /* The guard lets conninfo through; the pinned addresses are want_addr. */
@@ -113,6 +126,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prisma_params_removed),
         cmocka_unit_test(test_other_forms_unchanged),
+        cmocka_unit_test(test_url_rules_are_the_tools),
         cmocka_unit_test(test_guard_addresses),
         cmocka_unit_test(test_guard_environment_and_service),
     };

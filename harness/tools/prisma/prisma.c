@@ -132,5 +132,6 @@ const rh_tool rh_tool_prisma = {
     .ledger_name_column = "migration_name",
     .ledger_insert_row = rh_ledger_insert_row,
     .verbs = prisma_verbs,
+    .database_url = rh_prisma_database_url,
     .profile_from_version = rh_profile_from_version,
 };

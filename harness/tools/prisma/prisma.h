@@ -49,6 +49,13 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
 int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts,
                      rh_engine_result *res, rh_err *err);
 
+/*
+ * libpq rejects Prisma's own query parameters (schema=, connection_limit=, pgbouncer= ...): return
+ * the URL without them (malloc'd); schema= (percent-decoded) goes to *schema (malloc'd, or NULL
+ * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
+ */
+char *rh_prisma_database_url(const char *url, char **schema);
+
 /* ---- the ledger (`_prisma_migrations`) ---------------------------------------------------- */
 
 /* Does `_prisma_migrations` resolve through the search_path? Checks its shape when it does. */
