@@ -43,8 +43,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n) "$root/tests/f
   "$root/harness/tools/dbmate/dbmate.c" "$root"/harness/migrations/{migset,split,profile}.c "$root/harness/engine/result.c" \
   "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query $(pkg-config --libs json-c libpq icu-i18n) -lcrypto \
   -o "$out/fuzz_dbmate"
-clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
-  "$root/harness/runner/result.c" "$root/harness/migrations/profile.c" "$root"/harness/util/{buf,err}.c \
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
+  "$root/harness/runner/result.c" "$root"/harness/{migrations,tools/prisma}/profile.c "$root"/harness/util/{buf,err}.c \
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12

@@ -137,7 +137,7 @@ void rh_migrate_help_common(FILE *f)
             "                           revision's package files, else %s)\n"
             "Prints what Prisma prints, on the same streams, and exits as Prisma exits (0 or 1);\n"
             "rehearse's own findings go to stderr prefixed 'rehearse:'. Exit 2: usage or setup error.\n",
-            RH_PROFILE_DEFAULT_VERSION);
+            RH_TOOL_DEFAULT->default_version);
 }
 
 /*

@@ -1,5 +1,6 @@
 /* merge.c — reading `rehearse run --format json` reports back and merging them (see merge.h). */
 #include "report/merge.h"
+#include "tools/tool.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ static int read_scenario(json_object *so, rh_result *r, rh_err *err)
             const char *version = str_of(po, "version"), *from = str_of(po, "from"), *source = str_of(po, "source");
             rh_profile p;
             rh_err perr;
-            if (!version || !source || rh_profile_from_version(&p, version, &perr) < 0)
+            if (!version || !source || rh_tool_profile(RH_TOOL_DEFAULT, &p, version, &perr) < 0)
                 continue; /* a version this build does not know: the scenario's other results still count */
             rh_profile_from pf = RH_PROFILE_FROM_DEFAULT;
             for (int w = 0; w < 4; w++)

@@ -4,6 +4,7 @@
 #include <json-c/json.h>
 
 #include "report/escape.h"
+#include "tools/tool.h"
 
 struct json_object *rh_report_profile_json(const rh_profile *p, rh_profile_from from, const char *source)
 {
@@ -23,7 +24,7 @@ void rh_report_profile_line(const rh_profile *p, const char *source, rh_buf *out
     rh_buf line;
     rh_buf_init(&line);
     rh_buf_printf(&line, "Prisma %s profile, from %s: ", p->version, source ? source : "?");
-    rh_profile_describe(p, &line);
+    RH_TOOL_DEFAULT->profile_describe(p, &line);
     rh_report_term_text(out, line.data);
     rh_buf_free(&line);
 }

@@ -734,7 +734,7 @@ static int step_restart(rh_ctx *ctx, const rh_scn_step *st)
 static int step_profile(rh_ctx *ctx, const rh_scn_step *st, const char *said, const char *version)
 {
     rh_err err;
-    if (rh_profile_from_version(&ctx->profile, version, &err) < 0)
+    if (rh_tool_profile(RH_TOOL_DEFAULT, &ctx->profile, version, &err) < 0)
         return rh_setup_error(ctx, st, "%s %s: %s", said, version, err.msg);
     ctx->profile_explicit = 1;
     ctx->profile_from = RH_PROFILE_FROM_OVERRIDE;
@@ -1092,7 +1092,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     ctx.wait_ms = opts->step_timeout_ms > 0 ? opts->step_timeout_ms : 10000;
     rh_buf_init(&ctx.last_output);
     rh_err err;
-    rh_profile_from_version(&ctx.profile, RH_PROFILE_DEFAULT_VERSION, &err);
+    rh_tool_profile(RH_TOOL_DEFAULT, &ctx.profile, NULL, &err);
     ctx.profile_from = RH_PROFILE_FROM_DEFAULT;
     snprintf(ctx.profile_source, sizeof ctx.profile_source, "default (no migrations read yet)");
 

@@ -3,6 +3,7 @@
  * JSON form a worker process sends back to the runner.
  */
 #include "runner/runner.h"
+#include "tools/tool.h"
 
 #include <json-c/json.h>
 #include <stdio.h>
@@ -377,7 +378,7 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
             char *pv = get_str(po, "version"), *src = get_str(po, "source");
             rh_profile p;
             rh_err perr;
-            if (pv && src && rh_profile_from_version(&p, pv, &perr) == 0)
+            if (pv && src && rh_tool_profile(RH_TOOL_DEFAULT, &p, pv, &perr) == 0) /* the default tool's */
                 rh_result_add_profile(r, &p, (rh_profile_from)get_int(po, "from"), src);
             free(pv);
             free(src);

@@ -77,7 +77,7 @@ static const char *prisma_named(const rh_git_history *h, char *buf, size_t size)
         snprintf(buf, size, "Prisma %s", h->profile.version);
     else
         snprintf(buf, size, "Prisma %s (as Prisma %s does; %s is not checked)", h->profile.version,
-                 RH_PROFILE_DEFAULT_VERSION, h->profile.version);
+                 RH_TOOL_DEFAULT->default_version, h->profile.version);
     return buf;
 }
 

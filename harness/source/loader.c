@@ -18,7 +18,7 @@ int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migr
     memset(out, 0, sizeof *out);
     if (override) {
         const char *label = override_label ? override_label : "--prisma-version";
-        if (rh_profile_from_version(&out->profile, override, err) < 0)
+        if (rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, override, err) < 0)
             return rh_err_prefix(err, "%s", label);
         out->from = RH_PROFILE_FROM_OVERRIDE;
         if (override_label)
@@ -33,13 +33,13 @@ int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migr
     rh_prisma_version pv;
     if (repo && rev)
         found = rh_git_detect_prisma(repo, rev, migrations, &pv, &derr);
-    if (found == 1 && rh_profile_from_version(&out->profile, pv.version, &derr) == 0) {
+    if (found == 1 && rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, pv.version, &derr) == 0) {
         /* a lock file adds ", LOCK VERSION" to the source (detect.c) */
         out->from = strchr(pv.source, ',') ? RH_PROFILE_FROM_LOCK : RH_PROFILE_FROM_PACKAGE;
         snprintf(out->source, sizeof out->source, "%s at %s", pv.source, rev->label);
         return 0;
     }
-    int rc = rh_profile_from_version(&out->profile, RH_PROFILE_DEFAULT_VERSION, err);
+    int rc = rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, NULL, err);
     assert(rc == 0);
     (void)rc;
     out->from = RH_PROFILE_FROM_DEFAULT;

@@ -153,8 +153,14 @@ typedef struct rh_tool {
      */
     char *(*database_url)(const char *url, char **schema);
 
-    /* A version profile from a version text ("6.19.3", "2.36.0"); NULL when the tool has one behaviour. */
+    /*
+     * Version profiles (migrations/profile.h): one from a version text ("6.19.3"); what a profile does,
+     * for people (appended to out); the version used when nothing names one. All NULL when the tool
+     * has one behaviour.
+     */
     int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);
+    void (*profile_describe)(const rh_profile *p, rh_buf *out);
+    const char *default_version;
 } rh_tool;
 
 /* Every registered tool, NULL-terminated (registry.c: one line per tool). */
@@ -197,6 +203,17 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
  * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
  */
 const char *rh_tool_ledger_parts(const char *ledger_table, char *schema, size_t size);
+
+/*
+ * The tool's profile for version (NULL: its default_version); -1 with err when the tool has no
+ * profiles. Inline: report readers use it with no more of the registry than rh_tools[].
+ */
+static inline int rh_tool_profile(const rh_tool *tool, rh_profile *out, const char *version, rh_err *err)
+{
+    if (!tool->profile_from_version)
+        return rh_err_set(err, "%s has one behaviour: it takes no version", tool->name);
+    return tool->profile_from_version(out, version ? version : tool->default_version, err);
+}
 
 /* The tool's database_url (a copy of url and no schema when it has none). Malloc'd. */
 char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema);

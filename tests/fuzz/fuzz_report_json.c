@@ -9,6 +9,18 @@
 #include <string.h>
 
 #include "report/merge.h"
+#include "tools/prisma/profile.h"
+#include "tools/tool.h"
+
+/* The registry as the reader needs it (a recorded profile is the default tool's): linking the real
+   one would bring every tool in. */
+static const rh_tool fuzz_default_tool = {
+    .name = "prisma",
+    .profile_from_version = rh_prisma_profile_from_version,
+    .profile_describe = rh_prisma_profile_describe,
+    .default_version = RH_PRISMA_DEFAULT_VERSION,
+};
+const rh_tool *const rh_tools[] = {&fuzz_default_tool, NULL};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

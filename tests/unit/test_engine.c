@@ -22,6 +22,7 @@
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "testlib.h"
+#include "tools/prisma/profile.h"
 
 /* A set built in memory; sql NULL means a folder without migration.sql. */
 static void add(rh_migset *set, const char *name, const char *sql)
@@ -35,7 +36,7 @@ static rh_profile profile(const char *v)
 {
     rh_profile p;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p, v, &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, v, &err), 0);
     return p;
 }
 
@@ -43,7 +44,7 @@ static rh_profile profile(const char *v)
 static int deploy(PGconn *c, rh_migset *set, rh_engine_opts *eo, rh_engine_result *res)
 {
     static rh_profile p;
-    p = profile(RH_PROFILE_DEFAULT_VERSION);
+    p = profile(RH_PRISMA_DEFAULT_VERSION);
     rh_migset_sort(set, &p);
     rh_engine_opts def = {0};
     if (!eo)
@@ -333,7 +334,7 @@ static void bad_input_gives_clear_errors(void **state)
     rh_test_exec(c, "CREATE TABLE _prisma_migrations (id TEXT PRIMARY KEY, migration_name TEXT)");
     rh_migset set = {0};
     add(&set, "20250101000000_a", "CREATE TABLE a (id INT);");
-    rh_profile p = profile(RH_PROFILE_DEFAULT_VERSION);
+    rh_profile p = profile(RH_PRISMA_DEFAULT_VERSION);
     rh_engine_opts eo = {.profile = &p};
     rh_engine_result_init(&res);
     assert_int_equal(rh_engine_deploy(c, &set, &eo, &res, &err), -1);

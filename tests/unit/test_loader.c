@@ -27,6 +27,7 @@
 #include "test_git_fixture.h"
 #include "testlib.h"
 #include "util/buf.h"
+#include "tools/prisma/profile.h"
 
 #define BYTES_FIRST "20251225061321_y" /* byte order: '0' (0x30) before '_' (0x5f) */
 #define ICU_FIRST "20251225_step6_x"   /* ICU: punctuation before digits */
@@ -100,7 +101,7 @@ static void loader_gives_each_revision_its_own_profile(void **state)
     /* "latest": the default, with a note naming the file; no package.json: the default, no note */
     load_ok(&(rh_load_spec){.repo = repo->path, .rev = "v3"}, &l);
     assert_int_equal(l.choice.from, RH_PROFILE_FROM_DEFAULT);
-    assert_string_equal(l.choice.profile.version, RH_PROFILE_DEFAULT_VERSION);
+    assert_string_equal(l.choice.profile.version, RH_PRISMA_DEFAULT_VERSION);
     assert_non_null(strstr(l.choice.note, "package.json names Prisma as 'latest'"));
     rh_loaded_free(&l);
     load_ok(&(rh_load_spec){.repo = repo->path, .rev = "v4"}, &l);
@@ -174,7 +175,7 @@ static void clean_catalog_uses_the_revisions_profile_and_falls_back_like_deploy(
     free(t4);
     rh_catalog_free(c4);
     assert_non_null(strstr(notes, "package.json names Prisma as 'latest'"));
-    assert_non_null(strstr(notes, "behaving as Prisma " RH_PROFILE_DEFAULT_VERSION));
+    assert_non_null(strstr(notes, "behaving as Prisma " RH_PRISMA_DEFAULT_VERSION));
     assert_null(strstr(notes, "v4")); /* one note: for v3 only */
     free(t1);
     free(t2);

@@ -20,6 +20,7 @@
 #include "migrations/split.h"
 #include "tools/prisma/folder.h"
 #include "test_git_fixture.h"
+#include "tools/prisma/profile.h"
 
 static void put(const char *dir, const char *rel, const char *content)
 {
@@ -129,31 +130,31 @@ static void profiles_from_versions(void **state)
 {
     rh_profile p;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p, "6.19.3", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.19.3", &err), 0);
     assert_string_equal(p.version, "6.19.3");
     assert_int_equal(p.order, RH_ORDER_ICU);
     assert_int_equal(p.exec, RH_EXEC_WHOLE_SCRIPT);
     assert_true(p.verified);
 
-    assert_int_equal(rh_profile_from_version(&p, "^5.22.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "^5.22.0", &err), 0);
     assert_int_equal(p.major, 5);
     assert_int_equal(p.minor, 22);
     assert_int_equal(p.order, RH_ORDER_BYTES);
     assert_false(p.verified);
 
-    assert_int_equal(rh_profile_from_version(&p, "~6.6.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "~6.6.0", &err), 0);
     assert_int_equal(p.order, RH_ORDER_ICU);
-    assert_int_equal(rh_profile_from_version(&p, "6.5.9", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.5.9", &err), 0);
     assert_int_equal(p.order, RH_ORDER_BYTES);
-    assert_int_equal(rh_profile_from_version(&p, "6.19", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.19", &err), 0);
     assert_string_equal(p.version, "6.19.0");
-    assert_int_equal(rh_profile_from_version(&p, ">=7.4.0 <8", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, ">=7.4.0 <8", &err), 0);
     assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
-    assert_int_equal(rh_profile_from_version(&p, "6.x", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.x", &err), 0);
     assert_int_equal(p.major, 6);
     assert_int_equal(p.order, RH_ORDER_BYTES);
 
-    assert_int_equal(rh_profile_from_version(&p, "latest", &err), -1);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "latest", &err), -1);
     assert_string_equal(err.msg,
                         "cannot read a Prisma version from 'latest' (expected something like 6.19.3, ^5.22.0 or ~6.6)");
 }
@@ -164,25 +165,25 @@ static void profiles_of_prisma_7(void **state)
 {
     rh_profile p;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p, "7.10.1", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "7.10.1", &err), 0);
     assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
     assert_true(p.verified);
     assert_string_equal(p.note, "");
-    assert_int_equal(rh_profile_from_version(&p, "7.3.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "7.3.0", &err), 0);
     assert_int_equal(p.exec, RH_EXEC_WHOLE_SCRIPT);
     assert_false(p.verified);
     assert_non_null(strstr(p.note, "sqlparser 0.32"));
-    assert_int_equal(rh_profile_from_version(&p, "^7.4.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "^7.4.0", &err), 0);
     assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
     assert_false(p.verified);
     assert_non_null(strstr(p.note, "7.4-7.9"));
-    assert_int_equal(rh_profile_from_version(&p, "7.12.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "7.12.0", &err), 0);
     assert_int_equal(p.exec, RH_EXEC_SPLIT_STATEMENTS);
     assert_false(p.verified);
     assert_string_equal(p.note, "Prisma 7.12 is newer than any profile rehearse knows: behaving as Prisma 7.10.1");
     rh_buf b;
     rh_buf_init(&b);
-    rh_profile_describe(&p, &b);
+    rh_prisma_profile_describe(&p, &b);
     assert_non_null(strstr(b.data, "newer than any profile"));
     rh_buf_free(&b);
 }
@@ -194,10 +195,10 @@ static void sort_by_profile(void **state)
     rh_migset_push(&set, "20251225_x", 10);
     rh_profile p;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p, "6.19.3", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.19.3", &err), 0);
     rh_migset_sort(&set, &p);
     assert_string_equal(set.items[0].name, "20251225_x");
-    assert_int_equal(rh_profile_from_version(&p, "5.22.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "5.22.0", &err), 0);
     rh_migset_sort(&set, &p);
     assert_string_equal(set.items[0].name, "20251225061321_y");
     assert_true(rh_order_compare(RH_ORDER_BYTES, "a", "b") < 0);

@@ -21,6 +21,7 @@
 
 #include "migrations/migset.h"
 #include "migrations/profile.h"
+#include "tools/prisma/profile.h"
 
 static const char *const node_order[] = {
     "_underscore",
@@ -110,7 +111,7 @@ static void sorting_a_shuffled_set_gives_nodes_order(void **state)
     assert_int_equal(set.n, N);
     rh_profile p;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p, "6.6.0", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p, "6.6.0", &err), 0);
     rh_migset_sort(&set, &p);
     for (size_t i = 0; i < N; i++)
         assert_string_equal(set.items[i].name, node_order[i]);

@@ -22,6 +22,7 @@
 #include "test_git_fixture.h"
 #include "testlib.h"
 #include "util/fs.h"
+#include "tools/prisma/profile.h"
 
 static size_t count_of(const char *hay, const char *needle)
 {
@@ -230,8 +231,8 @@ static void plan_comment(void **state)
     (void)state;
     rh_profile p6, p7;
     rh_err err;
-    assert_int_equal(rh_profile_from_version(&p6, "6.19.3", &err), 0);
-    assert_int_equal(rh_profile_from_version(&p7, "7.10.1", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p6, "6.19.3", &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&p7, "7.10.1", &err), 0);
     const char *sql = "ALTER TABLE \"User\" ADD COLUMN n int;\nCREATE INDEX CONCURRENTLY i ON \"User\"(n);\n";
     rh_plan_entry e[2] = {{.name = "20250101000000_a|<b>`c`"}, {.name = "20250102000000_two"}};
     rh_plan_file(&p6, sql, strlen(sql), &e[0].plan);

@@ -22,6 +22,7 @@
 #include "tools/tool.h"
 #include "util/fs.h"
 #include "testlib.h"
+#include "tools/prisma/profile.h"
 
 static const char USERS[] = "-- migrate:up\n"
                             "create table users (id serial primary key, email text not null);\n"
@@ -114,6 +115,28 @@ static void checksum_comparison_is_the_tools_rule(void **state)
     rh_migset_free(&set);
 }
 
+/* Profiles come through the tool: the default tool's default version, its words; a tool of one behaviour has none. */
+static void profiles_are_the_tools(void **state)
+{
+    (void)state;
+    rh_profile p;
+    rh_err err;
+    assert_int_equal(rh_tool_profile(RH_TOOL_DEFAULT, &p, NULL, &err), 0);
+    assert_string_equal(p.version, RH_TOOL_DEFAULT->default_version);
+    assert_int_equal(rh_tool_profile(RH_TOOL_DEFAULT, &p, "5.22.0", &err), 0);
+    assert_int_equal(p.order, RH_ORDER_BYTES);
+    rh_buf b;
+    rh_buf_init(&b);
+    RH_TOOL_DEFAULT->profile_describe(&p, &b);
+    assert_non_null(strstr(b.data, "byte order (Prisma < 6.6)"));
+    rh_buf_free(&b);
+    assert_int_equal(rh_tool_profile(rh_tool_find("dbmate"), &p, "2.36.0", &err), -1);
+    assert_string_equal(err.msg, "dbmate has one behaviour: it takes no version");
+    for (size_t i = 0; rh_tools[i]; i++) /* the three hooks come together */
+        assert_true(!rh_tools[i]->profile_from_version == !rh_tools[i]->default_version &&
+                    !rh_tools[i]->profile_from_version == !rh_tools[i]->profile_describe);
+}
+
 static void detection_names_the_one_tool_or_says_why_not(void **state)
 {
     (void)state;
@@ -150,7 +173,7 @@ static void prisma_behind_the_interface_is_the_engine(void **state)
     int rc1 = run_verb(t, "deploy", c1, &set, &via_tool);
     rh_engine_result_init(&direct);
     rh_profile prof;
-    assert_int_equal(rh_profile_from_version(&prof, RH_PROFILE_DEFAULT_VERSION, &err), 0);
+    assert_int_equal(rh_prisma_profile_from_version(&prof, RH_PRISMA_DEFAULT_VERSION, &err), 0);
     int rc2 = rh_engine_deploy(c2, &set, &(rh_engine_opts){.profile = &prof}, &direct, &err);
     assert_int_equal(rc1, 1);
     assert_int_equal(rc1, rc2);
@@ -573,6 +596,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registry_finds_tools_by_name),
         cmocka_unit_test(checksum_comparison_is_the_tools_rule),
+        cmocka_unit_test(profiles_are_the_tools),
         cmocka_unit_test(detection_names_the_one_tool_or_says_why_not),
         cmocka_unit_test(prisma_behind_the_interface_is_the_engine),
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),

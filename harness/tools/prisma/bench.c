@@ -16,6 +16,7 @@
 #include "cluster/cluster.h"
 #include "tools/prisma/folder.h"
 #include "tools/prisma/prisma_int.h"
+#include "tools/prisma/profile.h"
 #include "util/fs.h"
 
 extern char **environ;
@@ -272,7 +273,7 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
     int rc = -1;
     if (rh_prisma_read_dir(&set, dir, NULL, err) < 0)
         goto cleanup_dir;
-    if (rh_profile_from_version(&profile, RH_PROFILE_DEFAULT_VERSION, err) < 0)
+    if (rh_prisma_profile_from_version(&profile, RH_PRISMA_DEFAULT_VERSION, err) < 0)
         goto cleanup_set;
     rh_migset_sort(&set, &profile);
     b.set = &set;
@@ -280,7 +281,7 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
     rh_profile other;
     char other_name[48] = "";
     if (opts->prisma_version) {
-        if (rh_profile_from_version(&other, opts->prisma_version, err) < 0)
+        if (rh_prisma_profile_from_version(&other, opts->prisma_version, err) < 0)
             goto cleanup_set;
         b.other = &other;
         snprintf(other_name, sizeof other_name, "rehearse-%s", other.version);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrations/profile.h"
+#include "tools/prisma/profile.h"
 #include "tools/prisma/lockfile.h"
 #include "util/buf.h"
 
@@ -288,7 +288,7 @@ int rh_git_detect_prisma(rh_git_repo *repo, const rh_git_rev *rev, const char *n
     rh_err perr;
     if (locked) {
         snprintf(out->version, sizeof out->version, "%s", lockver);
-    } else if (rh_profile_from_version(&p, h->range, &perr) == 0) {
+    } else if (rh_prisma_profile_from_version(&p, h->range, &perr) == 0) {
         snprintf(out->version, sizeof out->version, "%s", p.version);
     } else {
         out->version[0] = '\0';

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "tools/prisma/prisma_int.h"
+#include "tools/prisma/profile.h"
 
 /* The profile to use when the caller gave none. */
 const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage)
@@ -15,7 +16,7 @@ const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *stor
     if (opts && opts->profile)
         return opts->profile;
     rh_err e;
-    if (rh_profile_from_version(storage, RH_PROFILE_DEFAULT_VERSION, &e) != 0) {
+    if (rh_prisma_profile_from_version(storage, RH_PRISMA_DEFAULT_VERSION, &e) != 0) {
         memset(storage, 0, sizeof *storage);
         storage->order = RH_ORDER_ICU;
         storage->exec = RH_EXEC_WHOLE_SCRIPT;

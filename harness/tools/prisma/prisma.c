@@ -2,7 +2,7 @@
  * prisma.c — Prisma Migrate behind the tool interface: its descriptor (rh_tool_prisma, the default
  * tool). Its commands and texts are in migrate.c, status.c, text.c and exec.c, its ledger
  * `_prisma_migrations` in ledger.c (declared in prisma.h), its folder reader and checksum rule in
- * folder.c; the version profiles are still in migrations/ (issue 12.1).
+ * folder.c, its version profiles in profile.c.
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -11,6 +11,7 @@
 
 #include "tools/prisma/folder.h"
 #include "tools/prisma/prisma.h"
+#include "tools/prisma/profile.h"
 #include "tools/tool.h"
 
 /* Prisma's folder: a migration_lock.toml, or a sub-folder holding migration.sql. */
@@ -42,7 +43,7 @@ static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *pr
         return -1;
     rh_profile storage;
     if (!profile) {
-        if (rh_profile_from_version(&storage, RH_PROFILE_DEFAULT_VERSION, err) < 0) {
+        if (rh_prisma_profile_from_version(&storage, RH_PRISMA_DEFAULT_VERSION, err) < 0) {
             rh_migset_free(out);
             return -1;
         }
@@ -133,5 +134,7 @@ const rh_tool rh_tool_prisma = {
     .ledger_insert_row = rh_ledger_insert_row,
     .verbs = prisma_verbs,
     .database_url = rh_prisma_database_url,
-    .profile_from_version = rh_profile_from_version,
+    .profile_from_version = rh_prisma_profile_from_version,
+    .profile_describe = rh_prisma_profile_describe,
+    .default_version = RH_PRISMA_DEFAULT_VERSION,
 };
