@@ -10,6 +10,7 @@
 
 #include "migrations/profile.h"
 #include "report/escape.h"
+#include "tools/tool.h"
 
 static void put_bytes(EVP_MD_CTX *ctx, const void *data, size_t len)
 {
@@ -49,7 +50,7 @@ void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)
     }
     put_str(ctx, "rehearse deployed state");
     put_str(ctx, RH_STATE_ENGINE_VERSION);
-    put_str(ctx, "prisma");
+    put_str(ctx, RH_TOOL_DEFAULT->name); /* whose profile this is: the state cache holds the default tool's deploys */
     const rh_profile *p = in->profile;
     char prof[160];
     snprintf(prof, sizeof prof, "%s %d.%d.%d order=%s exec=%d", p->version, p->major, p->minor, p->patch,

@@ -18,7 +18,7 @@
 #define RH_STATE_ENGINE_VERSION "engine-1"
 
 typedef struct rh_state_inputs {
-    const rh_profile *profile;   /* the Prisma version profile: how scripts are sent, the ledger's rows */
+    const rh_profile *profile;   /* the default tool's version profile: how scripts are sent, the ledger's rows */
     const char *layout;          /* the caller's name for which databases hold the state and how they were made */
     int superuser;               /* the migrations ran as the superuser (who owns what they create) */
     const char *const *settings; /* extra server settings of the cluster (NULL-terminated; may be NULL) */

@@ -1,4 +1,4 @@
-/* profile.c — the Prisma profile in reports (see profile.h). */
+/* profile.c — the default tool's version profile in reports (see profile.h). */
 #include "report/profile.h"
 
 #include <json-c/json.h>
@@ -23,7 +23,9 @@ void rh_report_profile_line(const rh_profile *p, const char *source, rh_buf *out
     /* the version and source come from the repository (package.json): a log line, so terminal-safe */
     rh_buf line;
     rh_buf_init(&line);
-    rh_buf_printf(&line, "Prisma %s profile, from %s: ", p->version, source ? source : "?");
+    const rh_tool *tool = RH_TOOL_DEFAULT;
+    rh_buf_printf(&line, "%s %s profile, from %s: ", tool->title ? tool->title : tool->name, p->version,
+                  source ? source : "?");
     RH_TOOL_DEFAULT->profile_describe(p, &line);
     rh_report_term_text(out, line.data);
     rh_buf_free(&line);

@@ -1,5 +1,6 @@
 /*
- * profile.h — how every report says which Prisma profile a command used (issue 10.6): its version,
+ * profile.h — how every report says which version profile of the default tool a command used (issue
+ * 10.6; tools/tool.h: the tool's profile_describe says what it does): its version,
  * where it was read from, the folder order, how files are sent, and whether that profile was
  * verified against the real CLI. One writer per form, for `check` and `run` alike.
  */
@@ -15,8 +16,8 @@ struct json_object;
 struct json_object *rh_report_profile_json(const rh_profile *p, rh_profile_from from, const char *source);
 
 /*
- * "Prisma 6.19.3 profile, from SOURCE: ICU collation order (Prisma >= 6.6), each migration.sql sent
- * as one query, verified against the real Prisma CLI" (no newline), appended to out.
+ * "TITLE 6.19.3 profile, from SOURCE: " and the tool's description of the profile (no newline),
+ * appended to out.
  */
 void rh_report_profile_line(const rh_profile *p, const char *source, rh_buf *out);
 

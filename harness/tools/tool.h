@@ -54,6 +54,7 @@ typedef struct rh_tool_verb {
 
 typedef struct rh_tool {
     const char *name;                /* "prisma", "dbmate" */
+    const char *title;               /* its name as people write it ("Prisma"); NULL: name */
     const char *default_migrations;  /* the folder's usual path in a repository */
     rh_tool_txn txn;
     rh_tool_send send;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "engine/engine.h"
+#include "report/profile.h"
 #include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 #include "util/fs.h"
@@ -129,6 +130,9 @@ static void profiles_are_the_tools(void **state)
     rh_buf_init(&b);
     RH_TOOL_DEFAULT->profile_describe(&p, &b);
     assert_non_null(strstr(b.data, "byte order (Prisma < 6.6)"));
+    rh_buf_reset(&b);
+    rh_report_profile_line(&p, "x", &b); /* the report names the tool as people write it */
+    assert_true(strncmp(b.data, "Prisma 5.22.0 profile, from x: byte order", 41) == 0);
     rh_buf_free(&b);
     assert_int_equal(rh_tool_profile(rh_tool_find("dbmate"), &p, "2.36.0", &err), -1);
     assert_string_equal(err.msg, "dbmate has one behaviour: it takes no version");

@@ -115,6 +115,7 @@ static const rh_tool_verb prisma_verbs[] = {
 
 const rh_tool rh_tool_prisma = {
     .name = "prisma",
+    .title = "Prisma",
     .default_migrations = "prisma/migrations",
     .txn = RH_TOOL_TXN_NONE,
     .send = RH_TOOL_SEND_WHOLE, /* the profile says when a version splits (Prisma >= 7.4, unverified) */
