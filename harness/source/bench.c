@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
@@ -118,7 +119,7 @@ int rh_git_bench_read(const char *repo_path, const char *rev, const char *path, 
             free(t);
             return -1;
         }
-        if (rh_git_resolve(g, rev, &r, err) < 0 || rh_git_read_migset(g, &r, path, &set, err) < 0) {
+        if (rh_git_resolve(g, rev, &r, err) < 0 || RH_TOOL_DEFAULT->read_rev(&set, g, &r, path, err) < 0) {
             rh_git_close(g);
             free(t);
             return -1;

@@ -15,22 +15,15 @@
 #include <dirent.h>
 #include <unistd.h>
 
-#include "source/odb_guard_int.h"
-#include "tools/prisma/folder.h"
+#include "source/git_int.h"
 #include "util/buf.h"
 #include "util/fs.h"
-
-struct rh_git_repo {
-    git_repository *repo;
-    char *path;         /* as the user gave it, for messages */
-    rh_git_guard *guard; /* reads loose objects (owned by the repository's object database) */
-};
 
 /*
  * A damaged object seen by any read so far (even one whose failure a caller took for "absent")
  * makes the answer -1 with the object named: a wrong migration set is worse than none.
  */
-static int damage_check(const rh_git_repo *repo, int rc, rh_err *err)
+int rh_git_damage_check(const rh_git_repo *repo, int rc, rh_err *err)
 {
     const char *damage = rh_git_guard_damage(repo->guard);
     if (!damage)
@@ -39,7 +32,7 @@ static int damage_check(const rh_git_repo *repo, int rc, rh_err *err)
     return -1;
 }
 
-static const char *lg2_msg(void)
+const char *rh_git_lg2_msg(void)
 {
     const git_error *e = git_error_last();
     return e && e->message ? e->message : "unknown libgit2 error";
@@ -62,7 +55,7 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
         if (rc == GIT_ENOTFOUND)
             rh_err_set(err, "not a git repository: %s (nor any parent folder)", path);
         else
-            rh_err_set(err, "cannot open the git repository at %s: %s", path, lg2_msg());
+            rh_err_set(err, "cannot open the git repository at %s: %s", path, rh_git_lg2_msg());
         git_libgit2_shutdown();
         return -1;
     }
@@ -70,7 +63,7 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
     r->repo = repo;
     r->path = rh_xstrdup(path);
     if (rh_git_guard_install(repo, &r->guard) < 0) {
-        rh_err_set(err, "cannot read the objects of the git repository at %s: %s", path, lg2_msg());
+        rh_err_set(err, "cannot read the objects of the git repository at %s: %s", path, rh_git_lg2_msg());
         rh_git_close(r);
         return -1;
     }
@@ -164,7 +157,7 @@ static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *ou
             return rh_err_set(err, "ambiguous revision '%s' in the repository at %s: give more digits", spec,
                               repo->path);
         return rh_err_set(err, "cannot resolve revision '%s' in the repository at %s: %s", spec, repo->path,
-                          lg2_msg());
+                          rh_git_lg2_msg());
     }
     rc = git_object_peel(&peeled, obj, GIT_OBJECT_COMMIT);
     if (rc < 0) {
@@ -234,21 +227,21 @@ char *rh_git_relpath(const rh_git_repo *repo, const char *path, rh_err *err)
 
 /* ---- trees ------------------------------------------------------------------------------------------ */
 
-static int rev_tree(rh_git_repo *repo, const rh_git_rev *rev, git_tree **tree, rh_err *err)
+int rh_git_rev_tree(rh_git_repo *repo, const rh_git_rev *rev, git_tree **tree, rh_err *err)
 {
     git_oid oid;
     git_commit *commit = NULL;
     if (git_oid_fromstr(&oid, rev->sha) < 0 || git_commit_lookup(&commit, repo->repo, &oid) < 0)
-        return rh_err_set(err, "cannot read commit %s: %s", rev->label, lg2_msg());
+        return rh_err_set(err, "cannot read commit %s: %s", rev->label, rh_git_lg2_msg());
     int rc = git_commit_tree(tree, commit);
     git_commit_free(commit);
     if (rc < 0)
-        return rh_err_set(err, "cannot read the tree of %s: %s", rev->label, lg2_msg());
+        return rh_err_set(err, "cannot read the tree of %s: %s", rev->label, rh_git_lg2_msg());
     return 0;
 }
 
 /* The tree at `path` in the revision's root tree (path "" is the root). 1 found, 0 absent or not a tree. */
-static int subtree(rh_git_repo *repo, git_tree *root, const char *path, git_tree **out, git_filemode_t *mode)
+int rh_git_subtree(rh_git_repo *repo, git_tree *root, const char *path, git_tree **out, git_filemode_t *mode)
 {
     *out = NULL;
     if (mode)
@@ -268,7 +261,7 @@ static int subtree(rh_git_repo *repo, git_tree *root, const char *path, git_tree
     return ok;
 }
 
-static int read_blob(rh_git_repo *repo, const git_oid *id, char **data, size_t *len)
+int rh_git_read_blob(rh_git_repo *repo, const git_oid *id, char **data, size_t *len)
 {
     git_blob *blob = NULL;
     if (git_blob_lookup(&blob, repo->repo, id) < 0)
@@ -282,7 +275,7 @@ static int read_blob(rh_git_repo *repo, const git_oid *id, char **data, size_t *
     return 0;
 }
 
-static char *join(const char *a, const char *b)
+char *rh_git_join(const char *a, const char *b)
 {
     if (!a || !*a)
         return rh_xstrdup(b);
@@ -290,11 +283,11 @@ static char *join(const char *a, const char *b)
 }
 
 /* Resolve a symlink target (relative to the folder `dir`) to a normalised tree path; NULL if it leaves the tree. */
-static char *normalise_target(const char *dir, const char *target)
+char *rh_git_normalise_target(const char *dir, const char *target)
 {
     if (target[0] == '/')
         return NULL;
-    char *full = join(dir, target);
+    char *full = rh_git_join(dir, target);
     char **parts = rh_xcalloc(strlen(full) + 1, sizeof *parts);
     size_t np = 0;
     char *save = NULL;
@@ -326,214 +319,6 @@ static char *normalise_target(const char *dir, const char *target)
     return r;
 }
 
-/* Report names beside a missing migration.sql that look like it ("migration.sql" + U+200E ...). */
-static void note_tree_lookalikes(rh_migration *m, git_tree *dir)
-{
-    size_t n = git_tree_entrycount(dir);
-    for (size_t i = 0; i < n; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(dir, i);
-        const char *nm = git_tree_entry_name(e);
-        if (strcmp(nm, "migration.sql") == 0)
-            continue;
-        if (strstr(nm, "migration.sql") || strcasecmp(nm, "migration.sql") == 0) {
-            char *pn = rh_name_printable(nm, strlen(nm));
-            char *odd = rh_name_oddity(nm, strlen(nm));
-            rh_migration_add_problem(m, "beside it a file named '%s'%s%s", pn, odd ? " which " : "",
-                                     odd ? odd : "");
-            free(pn);
-            free(odd);
-        }
-    }
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
-}
-
-/* Fill one entry's migration.sql from its directory tree. */
-static void read_entry_sql(rh_git_repo *repo, git_tree *root, const char *dirpath, git_tree *dir, rh_migration *m)
-{
-    const git_tree_entry *e = git_tree_entry_byname(dir, "migration.sql");
-    if (!e) {
-        rh_migration_add_problem(m, "no migration.sql (Prisma stops with P3015 when it reaches it)");
-        note_tree_lookalikes(m, dir);
-        return;
-    }
-    git_filemode_t mode = git_tree_entry_filemode(e);
-    char *data = NULL;
-    size_t len = 0;
-    if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
-        if (read_blob(repo, git_tree_entry_id(e), &data, &len) == 0) {
-            rh_migration_set_sql(m, data, len);
-            free(data);
-        } else {
-            rh_migration_add_problem(m, "migration.sql cannot be read: %s", lg2_msg());
-        }
-        return;
-    }
-    if (mode == GIT_FILEMODE_LINK) {
-        if (read_blob(repo, git_tree_entry_id(e), &data, &len) < 0) {
-            rh_migration_add_problem(m, "migration.sql is a symbolic link that cannot be read");
-            return;
-        }
-        char *target_path = normalise_target(dirpath, data);
-        git_tree_entry *te = NULL;
-        if (target_path && git_tree_entry_bypath(&te, root, target_path) == 0 &&
-            (git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB ||
-             git_tree_entry_filemode(te) == GIT_FILEMODE_BLOB_EXECUTABLE)) {
-            char *sql = NULL;
-            size_t sql_len = 0;
-            if (read_blob(repo, git_tree_entry_id(te), &sql, &sql_len) == 0) {
-                rh_migration_set_sql(m, sql, sql_len);
-                free(sql);
-            }
-            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s' (read through it, as a checkout "
-                                        "would; on Windows checkouts it becomes a text file)", data);
-        } else {
-            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s', which is not a file in the "
-                                        "repository (Prisma cannot read it: P3015)", data);
-        }
-        git_tree_entry_free(te);
-        free(target_path);
-        free(data);
-        return;
-    }
-    if (mode == GIT_FILEMODE_TREE)
-        rh_migration_add_problem(m, "migration.sql is a folder, not a file (Prisma cannot read it: P3015)");
-    else if (mode == GIT_FILEMODE_COMMIT)
-        rh_migration_add_problem(m, "migration.sql is a submodule (gitlink), not a file (Prisma cannot read it: P3015)");
-    else
-        rh_migration_add_problem(m, "migration.sql has an unexpected git mode %06o", (unsigned)mode);
-}
-
-static int read_migset_worktree(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out,
-                                rh_err *err)
-{
-    const char *wd = rh_git_workdir(repo);
-    char *full = join(wd, path);
-    size_t n = strlen(full);
-    while (n > 1 && full[n - 1] == '/')
-        full[--n] = '\0';
-    struct stat st;
-    if (stat(full, &st) < 0) {
-        free(full);
-        return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        free(full);
-        return rh_err_set(err, "%s is a file, not a folder, at %s", path, rev->label);
-    }
-    if (rh_fs_inside(full, &wd, 1, NULL) != 1) {
-        /* a link (or ../) out of the repository: its files are not the revision's, nor ours to read */
-        char *real = realpath(full, NULL);
-        rh_err_set(err, "the folder %s leads out of the repository (to %s) at %s; rehearse reads only inside the "
-                        "work tree %s", *path ? path : ".", real ? real : "?", rev->label, wd);
-        free(real);
-        free(full);
-        return -1;
-    }
-    int rc = rh_prisma_read_dir(out, full, wd, err);
-    free(full);
-    if (rc < 0)
-        return -1;
-    free(out->origin);
-    out->origin = rh_xasprintf("%s at %s", *path ? path : ".", rev->label);
-    return 0;
-}
-
-static int read_migset_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
-{
-    memset(out, 0, sizeof *out);
-    if (rev->worktree)
-        return read_migset_worktree(repo, rev, path, out, err);
-    git_tree *root = NULL, *dir = NULL;
-    if (rev_tree(repo, rev, &root, err) < 0)
-        return -1;
-    git_filemode_t mode = 0;
-    if (!subtree(repo, root, path, &dir, &mode)) {
-        git_tree_free(root);
-        if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE)
-            return rh_err_set(err, "%s is a file, not a folder, at %s", path, rev->label);
-        if (mode == GIT_FILEMODE_LINK)
-            return rh_err_set(err, "%s is a symbolic link, not a folder, at %s (give the folder it points to)", path,
-                              rev->label);
-        if (mode == GIT_FILEMODE_COMMIT)
-            return rh_err_set(err, "%s is a submodule at %s: its files are not in this repository", path, rev->label);
-        return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
-    }
-    out->origin = rh_xasprintf("%s at %s", *path ? path : ".", rev->label);
-
-    size_t count = git_tree_entrycount(dir);
-    for (size_t i = 0; i < count; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(dir, i);
-        const char *name = git_tree_entry_name(e);
-        size_t name_len = strlen(name);
-        git_filemode_t m = git_tree_entry_filemode(e);
-        if (m == GIT_FILEMODE_TREE) {
-            rh_migration *mig = rh_migset_push(out, name, name_len);
-            char *odd = rh_name_oddity(name, name_len);
-            if (odd) {
-                rh_migration_add_problem(mig, "the directory name %s", odd);
-                free(odd);
-            }
-            git_tree *sub = NULL;
-            if (git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0) {
-                rh_migration_add_problem(mig, "cannot read the folder: %s", lg2_msg());
-                continue;
-            }
-            char *dirpath = join(path, name);
-            read_entry_sql(repo, root, dirpath, sub, mig);
-            free(dirpath);
-            git_tree_free(sub);
-        } else if (m == GIT_FILEMODE_COMMIT) {
-            /* A checkout makes an empty folder (or the submodule's files): Prisma lists it. */
-            rh_migration *mig = rh_migset_push(out, name, name_len);
-            char sha[8];
-            git_oid_tostr(sha, sizeof sha, git_tree_entry_id(e));
-            rh_migration_add_problem(mig, "is a git submodule (gitlink to commit %s), not a folder of this repository: "
-                                          "a checkout holds an empty folder and Prisma stops with P3015 on it", sha);
-            char *odd = rh_name_oddity(name, name_len);
-            if (odd) {
-                rh_migration_add_problem(mig, "the directory name %s", odd);
-                free(odd);
-            }
-        } else if (m == GIT_FILEMODE_LINK) {
-            char *target = NULL;
-            size_t tlen = 0;
-            char *pn = rh_name_printable(name, name_len);
-            if (read_blob(repo, git_tree_entry_id(e), &target, &tlen) == 0) {
-                char *tp = normalise_target(path, target);
-                git_tree_entry *te = NULL;
-                int is_dir = tp && *tp && git_tree_entry_bypath(&te, root, tp) == 0 &&
-                             git_tree_entry_type(te) == GIT_OBJECT_TREE;
-                rh_migset_add_problem(out, "'%s' is a symbolic link to '%s'%s: Prisma lists only real folders, so it is "
-                                           "not a migration", pn, target, is_dir ? " (a folder)" : "");
-                git_tree_entry_free(te);
-                free(tp);
-                free(target);
-            } else {
-                rh_migset_add_problem(out, "'%s' is a symbolic link: Prisma lists only real folders, so it is not a "
-                                           "migration", pn);
-            }
-            free(pn);
-        } else if (strcmp(name, "migration_lock.toml") == 0) {
-            char *toml = NULL;
-            size_t tlen = 0;
-            if (read_blob(repo, git_tree_entry_id(e), &toml, &tlen) == 0) {
-                rh_prisma_set_lock(out, toml, tlen);
-                free(toml);
-            }
-        }
-        /* other files are ignored, as Prisma does */
-    }
-    git_tree_free(dir);
-    git_tree_free(root);
-    if (out->n > 1)
-        qsort(out->items, out->n, sizeof *out->items, cmp_names);
-    return 0;
-}
-
 /* ---- single files and walks ------------------------------------------------------------------------- */
 
 static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data,
@@ -546,7 +331,7 @@ static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const c
     size_t *lp = len ? len : &dummy;
     if (rev->worktree) {
         const char *wd = rh_git_workdir(repo);
-        char *full = join(wd, path);
+        char *full = rh_git_join(wd, path);
         struct stat st;
         int rc = 0;
         if (stat(full, &st) == 0 && S_ISREG(st.st_mode))
@@ -555,15 +340,15 @@ static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const c
         return rc;
     }
     git_tree *root = NULL;
-    if (rev_tree(repo, rev, &root, err) < 0)
+    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
         return -1;
     git_tree_entry *e = NULL;
     int rc = 0;
     if (git_tree_entry_bypath(&e, root, path) == 0 &&
         (git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB || git_tree_entry_filemode(e) == GIT_FILEMODE_BLOB_EXECUTABLE)) {
-        rc = read_blob(repo, git_tree_entry_id(e), data, lp) == 0 ? 1 : -1;
+        rc = rh_git_read_blob(repo, git_tree_entry_id(e), data, lp) == 0 ? 1 : -1;
         if (rc < 0)
-            rh_err_set(err, "cannot read %s at %s: %s", path, rev->label, lg2_msg());
+            rh_err_set(err, "cannot read %s at %s: %s", path, rev->label, rh_git_lg2_msg());
     }
     git_tree_entry_free(e);
     git_tree_free(root);
@@ -573,7 +358,7 @@ static int read_file_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const c
 static int is_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
 {
     if (rev->worktree) {
-        char *full = join(rh_git_workdir(repo), path);
+        char *full = rh_git_join(rh_git_workdir(repo), path);
         struct stat st;
         /* a folder linked out of the repository is still found, so that reading it says why it is refused */
         int ok = stat(full, &st) == 0 && S_ISDIR(st.st_mode);
@@ -581,9 +366,9 @@ static int is_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char
         return ok;
     }
     git_tree *root = NULL, *dir = NULL;
-    if (rev_tree(repo, rev, &root, err) < 0)
+    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
         return -1;
-    int ok = subtree(repo, root, path, &dir, NULL);
+    int ok = rh_git_subtree(repo, root, path, &dir, NULL);
     git_tree_free(dir);
     git_tree_free(root);
     return ok;
@@ -604,7 +389,7 @@ static int walk_tree(rh_git_repo *repo, git_tree *tree, const char *prefix, cons
         git_filemode_t m = git_tree_entry_filemode(e);
         if ((m == GIT_FILEMODE_BLOB || m == GIT_FILEMODE_BLOB_EXECUTABLE) &&
             strcmp(git_tree_entry_name(e), basename) == 0) {
-            char *rel = join(prefix, basename);
+            char *rel = rh_git_join(prefix, basename);
             int stop = fn(rel, ctx);
             free(rel);
             if (stop)
@@ -620,7 +405,7 @@ static int walk_tree(rh_git_repo *repo, git_tree *tree, const char *prefix, cons
         git_tree *sub = NULL;
         if (git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0)
             continue;
-        char *rel = join(prefix, git_tree_entry_name(e));
+        char *rel = rh_git_join(prefix, git_tree_entry_name(e));
         int stop = walk_tree(repo, sub, rel, basename, depth + 1, max_depth, fn, ctx);
         free(rel);
         git_tree_free(sub);
@@ -633,7 +418,7 @@ static int walk_tree(rh_git_repo *repo, git_tree *tree, const char *prefix, cons
 static int walk_disk(const char *root, const char *prefix, const char *basename, int depth, int max_depth,
                      rh_git_file_fn fn, void *ctx)
 {
-    char *full = join(root, prefix);
+    char *full = rh_git_join(root, prefix);
     DIR *d = opendir(full);
     if (!d) {
         free(full);
@@ -652,10 +437,10 @@ static int walk_disk(const char *root, const char *prefix, const char *basename,
     int stop = 0;
     for (int pass = 0; pass < 2 && !stop; pass++) {
         for (size_t i = 0; i < nn && !stop; i++) {
-            char *p = join(full, names[i]);
+            char *p = rh_git_join(full, names[i]);
             struct stat st;
             if (lstat(p, &st) == 0) {
-                char *rel = join(prefix, names[i]);
+                char *rel = rh_git_join(prefix, names[i]);
                 if (pass == 0 && S_ISREG(st.st_mode) && strcmp(names[i], basename) == 0)
                     stop = fn(rel, ctx);
                 else if (pass == 1 && S_ISDIR(st.st_mode) && depth < max_depth && !skip_dir(names[i]))
@@ -680,7 +465,7 @@ static int find_files_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const 
         return 0;
     }
     git_tree *root = NULL;
-    if (rev_tree(repo, rev, &root, err) < 0)
+    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
         return -1;
     walk_tree(repo, root, "", basename, 0, max_depth, fn, ctx);
     git_tree_free(root);
@@ -700,20 +485,20 @@ static int export_tree(rh_git_repo *repo, git_tree *tree, const char *dest, int 
         const char *name = git_tree_entry_name(e);
         if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/'))
             return rh_err_set(err, "a tree entry named '%s' cannot be written below %s", name, dest);
-        char *path = join(dest, name);
+        char *path = rh_git_join(dest, name);
         git_filemode_t mode = git_tree_entry_filemode(e);
         int rc = 0;
         if (mode == GIT_FILEMODE_TREE) {
             git_tree *sub = NULL;
             rc = git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0
-                     ? rh_err_set(err, "cannot read the folder %s: %s", path, lg2_msg())
+                     ? rh_err_set(err, "cannot read the folder %s: %s", path, rh_git_lg2_msg())
                      : export_tree(repo, sub, path, depth + 1, skipped, err);
             git_tree_free(sub);
         } else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
             char *data = NULL;
             size_t len = 0;
-            rc = read_blob(repo, git_tree_entry_id(e), &data, &len) < 0
-                     ? rh_err_set(err, "cannot read %s: %s", path, lg2_msg())
+            rc = rh_git_read_blob(repo, git_tree_entry_id(e), &data, &len) < 0
+                     ? rh_err_set(err, "cannot read %s: %s", path, rh_git_lg2_msg())
                      : rh_fs_write(path, data, len, 0600, err);
             free(data);
         } else {
@@ -730,9 +515,9 @@ static int export_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const 
                                 size_t *skipped, rh_err *err)
 {
     git_tree *root = NULL, *dir = NULL;
-    if (rev_tree(repo, rev, &root, err) < 0)
+    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
         return -1;
-    int found = subtree(repo, root, path, &dir, NULL);
+    int found = rh_git_subtree(repo, root, path, &dir, NULL);
     git_tree_free(root);
     if (!found)
         return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
@@ -746,31 +531,23 @@ int rh_git_export_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path
 {
     assert(!rev->worktree);
     *skipped = 0;
-    return damage_check(repo, export_dir_unguarded(repo, rev, path, dest, skipped, err), err);
+    return rh_git_damage_check(repo, export_dir_unguarded(repo, rev, path, dest, skipped, err), err);
 }
 
 int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
 {
-    return damage_check(repo, resolve_unguarded(repo, spec, out, err), err);
-}
-
-int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out, rh_err *err)
-{
-    int rc = damage_check(repo, read_migset_unguarded(repo, rev, path, out, err), err);
-    if (rc < 0)
-        rh_migset_free(out); /* what was read before the damage showed is not a migration set */
-    return rc;
+    return rh_git_damage_check(repo, resolve_unguarded(repo, spec, out, err), err);
 }
 
 int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
 {
-    return damage_check(repo, is_dir_unguarded(repo, rev, path, err), err);
+    return rh_git_damage_check(repo, is_dir_unguarded(repo, rev, path, err), err);
 }
 
 int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path, char **data, size_t *len,
                      rh_err *err)
 {
-    int rc = damage_check(repo, read_file_unguarded(repo, rev, path, data, len, err), err);
+    int rc = rh_git_damage_check(repo, read_file_unguarded(repo, rev, path, data, len, err), err);
     if (rc < 0 && *data) {
         free(*data);
         *data = NULL;
@@ -781,7 +558,7 @@ int rh_git_read_file(rh_git_repo *repo, const rh_git_rev *rev, const char *path,
 int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
                       rh_git_file_fn fn, void *ctx, rh_err *err)
 {
-    return damage_check(repo, find_files_unguarded(repo, rev, basename, max_depth, fn, ctx, err), err);
+    return rh_git_damage_check(repo, find_files_unguarded(repo, rev, basename, max_depth, fn, ctx, err), err);
 }
 
 static int merge_base_unguarded(rh_git_repo *repo, const char *a, const char *b, char *out)
@@ -807,5 +584,5 @@ static int merge_base_unguarded(rh_git_repo *repo, const char *a, const char *b,
 
 int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out, rh_err *err)
 {
-    return damage_check(repo, merge_base_unguarded(repo, a, b, out), err);
+    return rh_git_damage_check(repo, merge_base_unguarded(repo, a, b, out), err);
 }

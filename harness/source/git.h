@@ -62,17 +62,6 @@ int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out
 char *rh_git_relpath(const rh_git_repo *repo, const char *path, rh_err *err);
 
 /*
- * Read the migrations folder `path` (relative to the repository root) at `rev` into `out`, with
- * Prisma's listing rules (migset.h). Entries come in byte order (rh_migset_sort for a profile's).
- * Reported in the set, never silently skipped: symbolic links (set problem), submodules /
- * gitlinks (entry without sql + problem), non-UTF-8 names and names with invisible characters
- * (entry problem), look-alikes of migration.sql ("migration.sql" + U+200E).
- * Errors: "the folder PATH does not exist at REV" / "PATH is a file, not a folder, at REV".
- */
-int rh_git_read_migset(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_migset *out,
-                       rh_err *err);
-
-/*
  * Read one file at a revision (from the object database, or from disk for WORKTREE). Returns 1
  * and fills *data (NUL-terminated, malloc'd) / *len when the file exists, 0 when it does not,
  * -1 on error.
@@ -108,7 +97,7 @@ int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh
 int rh_git_bench_fixture(const char *dir, int n, rh_err *err);
 
 /*
- * Time rh_git_open + rh_git_resolve + rh_git_read_migset of `path` at `rev`, `iterations` times;
+ * Time rh_git_open + rh_git_resolve + the default tool's read_rev of `path` at `rev`, `iterations` times;
  * median and minimum wall time in milliseconds.
  */
 int rh_git_bench_read(const char *repo_path, const char *rev, const char *path, int iterations,

@@ -321,7 +321,7 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
     snprintf(out->profile_source, sizeof out->profile_source, "%s", to_set.choice.source);
     rh_loaded_free(&to_set);
     rh_err aerr;
-    if (rh_git_read_migset(repo, &out->from, out->migrations, &out->a, &aerr) < 0) {
+    if (RH_TOOL_DEFAULT->read_rev(&out->a, repo, &out->from, out->migrations, &aerr) < 0) {
         if (rh_git_is_dir(repo, &out->from, out->migrations, err) != 0 || strstr(aerr.msg, "does not exist") == NULL) {
             rh_err_set(err, "%s", aerr.msg);
             goto fail;

@@ -83,7 +83,7 @@ static int load_git(const rh_load_spec *spec, rh_git_repo *git, rh_loaded *out, 
     } else if (rh_git_default_migrations(git, &out->rev, &out->migrations, err) < 0) {
         return -1;
     }
-    if (rh_git_read_migset(git, &out->rev, out->migrations, &out->set, err) < 0)
+    if (RH_TOOL_DEFAULT->read_rev(&out->set, git, &out->rev, out->migrations, err) < 0)
         return -1;
     return rh_profile_choose(git, &out->rev, out->migrations, spec->prisma_version, spec->override_label,
                              &out->choice, err);

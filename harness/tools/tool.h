@@ -19,6 +19,7 @@
 #include "migrations/migset.h"
 #include "migrations/plan.h"
 #include "migrations/profile.h"
+#include "source/git.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -84,6 +85,14 @@ typedef struct rh_tool {
 
     /* Read a folder on disk into the common set, in the tool's apply order (profile may be NULL). */
     int (*load_dir)(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err);
+
+    /*
+     * Read the folder `path` at a revision of an open repository from git's object database (WORKTREE:
+     * on disk, inside the work tree), with the tool's own rules for what git holds (links, submodules),
+     * in byte order (the caller sorts by a profile). NULL: rh_tool_load_rev writes the folder out
+     * and reads it with load_dir.
+     */
+    int (*read_rev)(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err);
 
     /*
      * Does a ledger row's stored checksum match migration m's file, by the tool's rule (Prisma's also

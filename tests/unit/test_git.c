@@ -19,6 +19,7 @@
 #include "migrations/migset.h"
 #include "source/git.h"
 #include "tools/prisma/detect.h"
+#include "tools/tool.h"
 #include "test_git_fixture.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -61,7 +62,7 @@ static void open_from_a_subfolder_and_bare(void **state)
     resolve_ok(g, "main", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
     assert_int_equal(set.n, 1);
     rh_migset_free(&set);
     assert_int_equal(rh_git_resolve(g, "WORKTREE", &rev, &err), -1);
@@ -187,7 +188,7 @@ static void folder_at_a_revision_follows_prismas_rules(void **state)
     resolve_ok(g, "main", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
     assert_int_equal(set.n, 7);
     assert_string_equal(set.items[0].name, ".hidden");
 
@@ -249,12 +250,12 @@ static void folder_missing_or_a_file(void **state)
     resolve_ok(g, "v0", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), -1);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), -1);
     char want[256];
     snprintf(want, sizeof want, "the folder prisma/migrations does not exist at v0 (%s)", rev.short_sha);
     assert_string_equal(err.msg, want);
     resolve_ok(g, "main", &rev);
-    assert_int_equal(rh_git_read_migset(g, &rev, "db/migrations", &set, &err), -1);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "db/migrations", &err), -1);
     snprintf(want, sizeof want, "db/migrations is a file, not a folder, at main (%s)", rev.short_sha);
     assert_string_equal(err.msg, want);
     rh_git_close(g);
@@ -285,15 +286,15 @@ static void reading_never_touches_worktree_index_or_head(void **state)
     rh_git_rev rev;
     rh_migset set;
     resolve_ok(g, "v1", &rev);
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
     assert_string_equal(set.items[0].sql, "v1\n");
     rh_migset_free(&set);
     resolve_ok(g, "HEAD", &rev);
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err), 0);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
     assert_string_equal(set.items[0].sql, "v2\n");
     rh_migset_free(&set);
     resolve_ok(g, "WORKTREE", &rev);
-    assert_int_equal(rh_git_read_migset(g, &rev, "prisma/migrations/", &set, &err), 0);
+    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations/", &err), 0);
     assert_string_equal(set.items[0].sql, "v3 on disk\n");
     rh_migset_free(&set);
     rh_git_close(g);
@@ -566,7 +567,7 @@ static void expect_damage(fx_repo *r, const char *hex)
     rh_migset set;
     int rc = rh_git_resolve(g, "main", &rev, &err);
     if (rc == 0)
-        rc = rh_git_read_migset(g, &rev, "prisma/migrations", &set, &err);
+        rc = RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err);
     if (rc != -1 || !strstr(err.msg, hex) || !strstr(err.msg, "git fsck"))
         fail_msg("%s: rc %d, %s", hex, rc, rc < 0 ? err.msg : "(read)");
     /* later reads fail too: the damage was seen */

@@ -125,6 +125,7 @@ const rh_tool rh_tool_prisma = {
     .file_suffix = "/migration.sql",
     .detect_dir = prisma_detect_dir,
     .load_dir = prisma_load_dir,
+    .read_rev = rh_prisma_read_rev,
     .checksum_matches = prisma_checksum_matches,
     .ledger_exists = rh_ledger_exists,
     .ledger_create = rh_ledger_create,
