@@ -5,12 +5,12 @@
  * html, GitHub annotations) prints it:
  *   (a) clean deploy of head and its catalog; (b) base, (g) the seed, then head on top of it;
  *   (c) the two catalogs compared (the tool's ledger left out); (d) the tool's own hazards between
- *   base and head (rh_tool.history_hazards); (e) head's deploy failing on the upgrade path, at the
+ *   base and head (rh_tool.history_hazards), files edited after base applied them, files removed; (e) head's deploy failing on the upgrade path, at the
  *   file and line of the statement; (f) the lock trace of what head's deploy runs, on a copy of the
  *   upgrade path taken before it, each file as the tool sends it (rh_tool.sent_text), and per new
  *   migration how the tool sends it (rh_tool.plan_file).
  * Not for other tools yet (docs/tools.md): production's recovery path when base fails, the state
- * cache, --scale/--rows, --pg LIST, the common history hazards (edited, removed ...).
+ * cache, --scale/--rows, --pg LIST, Prisma's other history hazards (renamed, out of order ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +86,37 @@ static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset
         free(line);
         p += len + (nl ? 1 : 0);
     }
+}
+
+/*
+ * (d) what every tool shares: a file edited after base applied it (production never runs the new version,
+ * and the tool says nothing: tests/conformance/{dbmate,drizzle} "edited after apply"), a file removed
+ * (production keeps what it did). Codes as Prisma's history hazards. Returns the first edited one.
+ */
+static const char *add_changed(rh_check_result *r, const rh_tool *tool, const rh_migset *base, const rh_migset *head,
+                               const rh_engine_result *at_base)
+{
+    const char *first = NULL;
+    for (size_t i = 0; i < base->n; i++) {
+        const rh_migration *a = &base->items[i];
+        const rh_migration *b = rh_migset_find(head, a->name);
+        if (!b) {
+            rh_check_add(r, RH_CHECK_WARNING, 'd', "removed", a->name, NULL, 0, NULL,
+                         "%s exists at %s but not at %s: a database deployed at %s keeps what it did and its ledger "
+                         "row; `%s` does not undo it",
+                         a->name, r->base.label, r->head.label, r->base.label, tool->verbs[0].tool_says);
+        } else if (strcmp(a->checksum, b->checksum) != 0 && in_list(at_base->applied, at_base->n_applied, a->name)) {
+            char *file = file_of(tool, r, b->name);
+            rh_check_add(r, RH_CHECK_ERROR, 'd', "edited", b->name, file, 1, NULL,
+                         "%s was edited between %s and %s (SHA-256 %.12s... -> %.12s...): a database deployed at %s "
+                         "never runs the new version, and `%s` does not say so (exit 0)",
+                         b->name, r->base.label, r->head.label, a->checksum, b->checksum, r->base.label,
+                         tool->verbs[0].tool_says);
+            free(file);
+            first = first ? first : b->name;
+        }
+    }
+    return first;
 }
 
 /* Per new migration, how the tool sends it: the first line of its plan without "NAME: ". */
@@ -279,6 +310,7 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         free(what);
         free(detail);
     }
+    const char *edited = add_changed(out, tool, &bset, &hset, &rbase);
     if (out->base_ok && o->seed_file && rh_check_load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
     out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
@@ -356,14 +388,15 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         for (size_t i = 0; !skipped && i < rup.n_findings; i++)
             if (rup.findings[i].kind == RH_FINDING_SKIPPED && rh_migset_find(&hset, rup.findings[i].name))
                 skipped = rup.findings[i].name;
-        char *file = skipped ? file_of(tool, out, skipped) : NULL;
+        const char *cause = skipped ? skipped : edited;
+        char *file = cause ? file_of(tool, out, cause) : NULL;
         if (out->catalog_differences)
-            rh_check_add(out, RH_CHECK_ERROR, 'c', "catalog-differs", skipped, file, file ? 1 : 0, diff.data,
+            rh_check_add(out, RH_CHECK_ERROR, 'c', "catalog-differs", cause, file, file ? 1 : 0, diff.data,
                          "the upgrade path (deploy %s, then %s with `%s`) ends in a different schema than a clean "
                          "deploy of %s: %zu object(s) differ%s%s%s",
                          out->base.label, out->head.label, tool->verbs[0].tool_says, out->head.label,
-                         out->catalog_differences, skipped ? "; likely cause: `" : "", skipped ? skipped : "",
-                         skipped ? "` was passed over by head's deploy" : "");
+                         out->catalog_differences, cause ? "; likely cause: `" : "", cause ? cause : "",
+                         skipped ? "` was passed over by head's deploy" : cause ? "` was edited after apply" : "");
         free(file);
         free(la);
         free(lb);

@@ -79,6 +79,26 @@ out=$(GITHUB_ACTIONS=true "$bin" check --repo "$cr" --base v1 --head v2 --format
 [ $rc = 1 ] && grep -q '^::error file=db/migrations/20240102000000_two.sql,line=3,title=rehearse check (e) fails-in-production::' <<<"$out" ||
   fail "check --github (dbmate): exit $rc: $out"
 
+# v3: v1 and a file that deploys; v4 edits the file v3 applied (dbmate never runs it again:
+# tests/conformance/dbmate "edited after apply") and drops the other: an edited error on its file, the
+# catalog difference pointing at it, a removed warning
+git -C "$cr" checkout -q v1 -- . && git -C "$cr" rm -q db/migrations/20240102000000_two.sql
+printf -- '-- migrate:up\ncreate table ok (id int);\n-- migrate:down\n' >"$cr/db/migrations/20240104000000_ok.sql"
+commit "$cr" v3
+git -C "$cr" rm -q db/migrations/20240104000000_ok.sql
+printf -- '-- migrate:up\ncreate table t (id int, v int, x int);\n-- migrate:down\ndrop table t;\n' >"$cr/db/migrations/20240101000000_t.sql"
+commit "$cr" v4
+out=$("$bin" check --repo "$cr" --base v3 --head v4 --tool dbmate --format json 2>&1); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "check --tool dbmate v3..v4 (edited, removed): exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+f = {x["code"]: x for x in d["findings"]}
+assert f["edited"]["file"] == "db/migrations/20240101000000_t.sql" and f["edited"]["level"] == "error", f
+assert "never runs the new version" in f["edited"]["message"], f["edited"]
+assert f["catalog-differs"]["migration"] == "20240101000000_t.sql" and "edited after apply" in f["catalog-differs"]["message"], f
+assert f["removed"]["migration"] == "20240104000000_ok.sql" and f["removed"]["level"] == "warning", f
+PY
+
 out=$("$bin" check --repo "$cr" --base v1 --head v1 --tool dbmate --format json 2>&1); rc=$?
 [ $rc = 0 ] && python3 -c 'import json,sys; d=json.loads(sys.argv[1]); assert d["counts"]=={"error":0,"warning":0,"notice":0} and d["steps"]["catalog"]["status"]=="passed", d' "$out" || fail "check --tool dbmate v1..v1 --format json: exit $rc: $out"
 

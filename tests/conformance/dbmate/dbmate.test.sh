@@ -162,5 +162,20 @@ rollback_cmp "rollback: the next one" "$rb"
 rollback_cmp "rollback: the first one" "$rb"
 rollback_cmp "rollback: nothing left (the row without a file is passed over)" "$rb"
 
+# 7. a file edited after it was applied: migrate does not run it again and says nothing (exit 0); what
+# `rehearse check` reports as edited-after-apply
+e="$work/e/db/migrations"; mkdir -p "$e"; cp "$h"/20240101* "$h"/20240102* "$e"/
+compare "edited after apply: the history applied" "$e"
+ea=$LAST_R eb=$LAST_O edb="o_$n"
+up "$e/20240102000000_create_posts.sql" "create table posts (id bigserial primary key, user_id bigint not null references users(id), title text not null, body text);
+create index posts_user_id on posts (user_id);
+create table edited (id int);"
+"$bin" deploy --tool dbmate --migrations-dir "$e" --database-url "$ea" >"$work/r.out" 2>"$work/r.err"; rr=$?
+"$oracle" --url "$eb" --migrations-dir "$e" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+[ "$rr" = 0 ] && [ "$ro" = 0 ] || fail "edited after apply: exit $rr, dbmate exits $ro"
+cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" ||
+  fail "edited after apply: output differs: $(cat "$work/r.out" "$work/r.err") vs $(cat "$work/o.out" "$work/o.err")"
+[ "$(psql "$edb" -At -c "select to_regclass('edited') is null")" = t ] || fail "edited after apply: dbmate ran the edited file"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: dbmate conformance ($n cases + repair + rollback)"
+echo "ok: dbmate conformance ($n cases + repair + rollback + edited)"

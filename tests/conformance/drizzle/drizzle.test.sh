@@ -106,5 +106,14 @@ compare "older when skipped" "$s" "$LAST_A" "$LAST_B"
 grep -q '^rehearse: skipped: 0002_branch: ' "$work/r.err" || fail "the skip is not reported: $(cat "$work/r.err")"
 [ "$(psql "$LAST_B" -At -c "select to_regclass('branch') is null")" = t ] || fail "drizzle-kit applied the older entry"
 
+# 5. an entry edited after it was applied: migrate does not run it again and says nothing but its success
+# line (exit 0); the ledger keeps the old hash. What `rehearse check` reports as edited-after-apply
+compare "edited after apply: the history applied" "$h"
+e="$work/e"; mkdir -p "$e"; cp -r "$h"/. "$e"/
+printf '%s' "ALTER TABLE \"users\" ADD COLUMN \"nick\" text;" >"$e/0001_name.sql"
+compare "edited after apply" "$e" "$LAST_A" "$LAST_B"
+[ "$(psql "$LAST_B" -At -c "select count(*) from pg_attribute where attrelid = 'users'::regclass and attname = 'nick'")" = 0 ] ||
+  fail "edited after apply: drizzle-kit ran the edited entry again"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: drizzle conformance ($n databases, 6 comparisons)"
+echo "ok: drizzle conformance ($n databases, 8 comparisons)"
