@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "source/loader.h"
-#include "tools/prisma/detect.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -303,8 +302,8 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
             return rh_err_prefix(err, "--migrations");
     } else {
         rh_err e2;
-        if (rh_git_default_migrations(repo, &out->to, &out->migrations, err) < 0 &&
-            rh_git_default_migrations(repo, &out->from, &out->migrations, &e2) < 0)
+        if (rh_tool_find_folder(RH_TOOL_DEFAULT, repo, &out->to, &out->migrations, err) < 0 &&
+            rh_tool_find_folder(RH_TOOL_DEFAULT, repo, &out->from, &out->migrations, &e2) < 0)
             return -1;
     }
     /* `to` as every command loads a revision (loader.h); `from` is read in `to`'s order: the order

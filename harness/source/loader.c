@@ -8,7 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tools/prisma/detect.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -16,30 +15,32 @@ int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migr
                       const char *override_label, rh_profile_choice *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
+    const rh_tool *tool = RH_TOOL_DEFAULT; /* the loader's: other tools read a revision with rh_tool_load_rev */
     if (override) {
-        const char *label = override_label ? override_label : "--prisma-version";
-        if (rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, override, err) < 0)
+        const char *label = override_label ? override_label : tool->version_option;
+        if (rh_tool_profile(tool, &out->profile, override, err) < 0)
             return rh_err_prefix(err, "%s", label);
         out->from = RH_PROFILE_FROM_OVERRIDE;
         if (override_label)
             snprintf(out->source, sizeof out->source, "%s", override_label);
         else
-            snprintf(out->source, sizeof out->source, "--prisma-version %s", override);
+            snprintf(out->source, sizeof out->source, "%s %s", tool->version_option, override);
         return 0;
     }
     rh_err derr;
     rh_err_clear(&derr);
     int found = 0;
-    rh_prisma_version pv;
-    if (repo && rev)
-        found = rh_git_detect_prisma(repo, rev, migrations, &pv, &derr);
-    if (found == 1 && rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, pv.version, &derr) == 0) {
-        /* a lock file adds ", LOCK VERSION" to the source (detect.c) */
-        out->from = strchr(pv.source, ',') ? RH_PROFILE_FROM_LOCK : RH_PROFILE_FROM_PACKAGE;
-        snprintf(out->source, sizeof out->source, "%s at %s", pv.source, rev->label);
+    char version[64], source[512];
+    rh_profile_from from = RH_PROFILE_FROM_DEFAULT;
+    if (repo && rev && tool->detect_version)
+        found = tool->detect_version(repo, rev, migrations, version, sizeof version, source, sizeof source, &from,
+                                     &derr);
+    if (found == 1 && rh_tool_profile(tool, &out->profile, version, &derr) == 0) {
+        out->from = from;
+        snprintf(out->source, sizeof out->source, "%s at %s", source, rev->label);
         return 0;
     }
-    int rc = rh_tool_profile(RH_TOOL_DEFAULT, &out->profile, NULL, err);
+    int rc = rh_tool_profile(tool, &out->profile, NULL, err);
     assert(rc == 0);
     (void)rc;
     out->from = RH_PROFILE_FROM_DEFAULT;
@@ -47,9 +48,10 @@ int rh_profile_choose(rh_git_repo *repo, const rh_git_rev *rev, const char *migr
         snprintf(out->note, sizeof out->note, "%.590s", derr.msg);
         snprintf(out->source, sizeof out->source, "default (%.590s)", derr.msg);
     } else if (repo && rev) {
-        snprintf(out->source, sizeof out->source, "default (no prisma dependency found at %s)", rev->label);
+        snprintf(out->source, sizeof out->source, "default (no %s dependency found at %s)", tool->name, rev->label);
     } else {
-        snprintf(out->source, sizeof out->source, "default (a plain folder names no Prisma version)");
+        snprintf(out->source, sizeof out->source, "default (a plain folder names no %s version)",
+                 tool->title ? tool->title : tool->name);
     }
     return 0;
 }
@@ -80,7 +82,7 @@ static int load_git(const rh_load_spec *spec, rh_git_repo *git, rh_loaded *out, 
     if (spec->migrations) {
         if (!(out->migrations = rh_git_relpath(git, spec->migrations, err)))
             return rh_err_prefix(err, "--migrations");
-    } else if (rh_git_default_migrations(git, &out->rev, &out->migrations, err) < 0) {
+    } else if (rh_tool_find_folder(RH_TOOL_DEFAULT, git, &out->rev, &out->migrations, err) < 0) {
         return -1;
     }
     if (RH_TOOL_DEFAULT->read_rev(&out->set, git, &out->rev, out->migrations, err) < 0)

@@ -1,6 +1,6 @@
 /*
  * loader.h — the one way from "a revision (or a plain folder), a migrations path and an optional
- * version override" to "the migration set, in its order, with the Prisma profile that orders and
+ * version override" to "the migration set, in its order, with the default tool's profile that orders and
  * applies it, and where that profile came from". Every command uses it (deploy, status, resolve,
  * history, check, snapshot --rev, diff rev:, scenarios' checkout and `expect catalog = clean REV`),
  * so the same input gives the same set, order and profile everywhere.
@@ -29,7 +29,7 @@ typedef struct rh_profile_choice {
 /*
  * The profile for a revision: `override` when given (override_label names it in `source`, e.g.
  * "--prisma-version" or "prisma 6.6 (x.scenario:3)"; NULL: "--prisma-version"), else the version
- * detected at `rev` near the folder `migrations` (rh_git_detect_prisma), else the default with a
+ * detected at `rev` near the folder `migrations` (the tool's detect_version), else the default with a
  * note. repo/rev may be NULL (a plain folder: override or default). Fails only on an override that
  * is not a version (the message names the value and its label).
  */
@@ -43,7 +43,7 @@ typedef struct rh_load_spec {
     rh_git_repo *git;           /* an open repository (borrowed); wins over `repo` */
     const char *rev;            /* revision spec or WORKTREE; or: */
     const rh_git_rev *resolved; /* an already-resolved revision (with `git`); wins over `rev` */
-    const char *migrations;     /* folder inside the repository; NULL: Prisma's default at the revision */
+    const char *migrations;     /* folder inside the repository; NULL: the tool's find_folder at the revision */
     const char *prisma_version; /* override; NULL: detected at the revision, else the default */
     const char *override_label; /* how to name the override in messages; NULL: "--prisma-version" */
 } rh_load_spec;

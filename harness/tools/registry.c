@@ -85,6 +85,14 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
     return found;
 }
 
+int rh_tool_find_folder(const rh_tool *tool, rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err)
+{
+    if (tool->find_folder)
+        return tool->find_folder(repo, rev, out, err);
+    *out = rh_xstrdup(tool->default_migrations);
+    return 0;
+}
+
 char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema)
 {
     *schema = NULL;

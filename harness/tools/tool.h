@@ -171,6 +171,23 @@ typedef struct rh_tool {
     int (*profile_from_version)(rh_profile *out, const char *version, rh_err *err);
     void (*profile_describe)(const rh_profile *p, rh_buf *out);
     const char *default_version;
+    const char *version_option;      /* the CLI option that names a version ("--prisma-version"), for messages */
+
+    /*
+     * Which version of the tool a revision uses (its package files; the ones nearest the folder `near`
+     * first): 1 with version, source (where it was read: "apps/api/package.json devDependencies.prisma
+     * ^6.19.0, yarn.lock 6.19.3") and *from (a lock file's or a package range's), 0 when the revision
+     * names none, -1 with err (a file that cannot be read, a range that names no version). NULL: never
+     * detected (the default version).
+     */
+    int (*detect_version)(rh_git_repo *repo, const rh_git_rev *rev, const char *near, char *version, size_t vsize,
+                          char *source, size_t ssize, rh_profile_from *from, rh_err *err);
+
+    /*
+     * The tool's folder at a revision when none is given (Prisma: beside its schema): a malloc'd path
+     * relative to the root in *out, or -1 with err saying what was looked for. NULL: default_migrations.
+     */
+    int (*find_folder)(rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err);
 } rh_tool;
 
 /* Every registered tool, NULL-terminated (registry.c: one line per tool). */
@@ -224,6 +241,9 @@ static inline int rh_tool_profile(const rh_tool *tool, rh_profile *out, const ch
         return rh_err_set(err, "%s has one behaviour: it takes no version", tool->name);
     return tool->profile_from_version(out, version ? version : tool->default_version, err);
 }
+
+/* The tool's folder at a revision when none is given (its find_folder, else default_migrations). */
+int rh_tool_find_folder(const rh_tool *tool, rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err);
 
 /* The tool's database_url (a copy of url and no schema when it has none). Malloc'd. */
 char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema);

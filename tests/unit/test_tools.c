@@ -136,6 +136,13 @@ static void profiles_are_the_tools(void **state)
     rh_buf_free(&b);
     assert_int_equal(rh_tool_profile(rh_tool_find("dbmate"), &p, "2.36.0", &err), -1);
     assert_string_equal(err.msg, "dbmate has one behaviour: it takes no version");
+    /* a tool that does not look for its folder at a revision has it at its usual path */
+    char *dir = NULL;
+    assert_int_equal(rh_tool_find_folder(rh_tool_find("dbmate"), NULL, NULL, &dir, &err), 0);
+    assert_string_equal(dir, "db/migrations");
+    free(dir);
+    assert_null(rh_tool_find("dbmate")->detect_version);
+    assert_string_equal(RH_TOOL_DEFAULT->version_option, "--prisma-version");
     for (size_t i = 0; rh_tools[i]; i++) /* the three hooks come together */
         assert_true(!rh_tools[i]->profile_from_version == !rh_tools[i]->default_version &&
                     !rh_tools[i]->profile_from_version == !rh_tools[i]->profile_describe);

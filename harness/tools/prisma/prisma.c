@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "tools/prisma/detect.h"
 #include "tools/prisma/folder.h"
 #include "tools/prisma/prisma.h"
 #include "tools/prisma/profile.h"
@@ -51,6 +52,20 @@ static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *pr
     }
     rh_migset_sort(out, profile);
     return 0;
+}
+
+/* A lock file adds ", LOCK VERSION" to the source (detect.c). */
+static int prisma_detect_version(rh_git_repo *repo, const rh_git_rev *rev, const char *near, char *version,
+                                 size_t vsize, char *source, size_t ssize, rh_profile_from *from, rh_err *err)
+{
+    rh_prisma_version pv;
+    int found = rh_git_detect_prisma(repo, rev, near, &pv, err);
+    if (found == 1) {
+        snprintf(version, vsize, "%s", pv.version);
+        snprintf(source, ssize, "%s", pv.source);
+        *from = strchr(pv.source, ',') ? RH_PROFILE_FROM_LOCK : RH_PROFILE_FROM_PACKAGE;
+    }
+    return found;
 }
 
 static int prisma_checksum_matches(const char *stored, const rh_migration *m)
@@ -139,4 +154,7 @@ const rh_tool rh_tool_prisma = {
     .profile_from_version = rh_prisma_profile_from_version,
     .profile_describe = rh_prisma_profile_describe,
     .default_version = RH_PRISMA_DEFAULT_VERSION,
+    .version_option = "--prisma-version",
+    .detect_version = prisma_detect_version,
+    .find_folder = rh_git_default_migrations,
 };
