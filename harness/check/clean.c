@@ -5,28 +5,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/cached.h"
 #include "engine/clean.h"
+#include "report/escape.h"
 #include "source/loader.h"
 #include "tools/tool.h"
 #include "report/escape.h"
 
-/* SET deployed by TOOL (NULL: the default) on a fresh cluster, then snapshotted: the one clean-deploy path of
- * every tool. 0 with *out set, 1 when the deploy fails (RES says how), -1 on a setup error. */
+/*
+ * SET deployed by TOOL (NULL: the default) on a fresh cluster, then snapshotted: the one clean-deploy path of
+ * every tool. The cluster starts from the cached state of the set's longest deployed prefix (engine/cached.h)
+ * and the whole set's state is published after a successful deploy. 0 with *out set, 1 when the deploy fails
+ * (RES says how), -1 on a setup error.
+ */
 static int deploy_and_snapshot(const rh_tool *tool, const rh_clean_source *src, const rh_migset *set,
                                const rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
                                rh_engine_result *res, rh_err *err)
 {
     rh_cluster_opts none = {0};
+    rh_cluster_opts co = src->cluster ? *src->cluster : none;
+    rh_state_deploy sd;
+    rh_state_deploy_find(&sd, tool, eo->profile, RH_STATE_LAYOUT_FRESH, &co, set, src->no_cache);
     rh_cluster *c = NULL;
     PGconn *conn = NULL;
     int rc = -1;
-    if (rh_cluster_start(&c, src->cluster ? src->cluster : &none, err) == 0 &&
-        (conn = rh_cluster_connect(c, NULL, err)))
-        rc = rh_engine_clean_snapshot_with(tool, conn, set, eo, copts, out, res, err);
+    int started = rh_cluster_start(&c, &co, err) == 0;
+    if (!started && sd.entry) { /* a state that does not start is a miss, never a failed command */
+        rh_report_term_eprintf("rehearse: state cache not used: %s\n", err->msg);
+        rh_state_deploy_forget(&sd, &co);
+        started = rh_cluster_start(&c, &co, err) == 0;
+    }
+    if (started && (conn = rh_cluster_connect(c, NULL, err))) {
+        if (sd.cached && src->notes)
+            fprintf(src->notes, "rehearse: note: %s: the first %zu of %zu migrations come from the state cache "
+                                "(--no-cache deploys them all)\n", set->origin ? set->origin : "clean deploy",
+                    sd.cached, set->n);
+        rh_state_deploy_started(&sd, c);
+        rh_engine_opts with = *eo;
+        with.resumed = sd.cached;
+        rc = rh_engine_clean_snapshot_with(tool, conn, set, &with, copts, out, res, err);
+        char *meta = rh_xasprintf("clean deploy of %s: %zu migrations (in postgres)\n",
+                                  set->origin ? set->origin : "a migrations folder", set->n);
+        int clean = rc == 0 && rh_engine_session_clean(conn);
+        PQfinish(conn);
+        conn = NULL;
+        rh_state_deploy_publish(&sd, c, clean, &co, rc == 0 ? 0 : 1, meta);
+        free(meta);
+    }
     if (conn)
         PQfinish(conn);
     rh_err ignored;
     rh_cluster_stop(c, &ignored);
+    rh_state_deploy_free(&sd);
     return rc;
 }
 

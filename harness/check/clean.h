@@ -1,7 +1,8 @@
 /*
  * clean.h — "the schema a clean deploy of revision REV produces": the migrations folder of REV
  * loaded as every command loads it (source/loader.h), deployed on a fresh cluster with the
- * revision's Prisma profile and snapshotted (engine/clean.h). Used by
+ * revision's Prisma profile and snapshotted (engine/clean.h), continuing the longest prefix of the
+ * set the state cache holds and publishing the set's state (engine/cached.h). Used by
  * `rehearse snapshot --rev`, `rehearse diff rev:A rev:B` (as the catalog module's rev resolver).
  */
 #ifndef RH_CHECK_CLEAN_H
@@ -19,6 +20,7 @@ typedef struct rh_clean_source {
     const rh_cluster_opts *cluster; /* NULL: defaults */
     const char *tool;            /* the migration tool (a registered name); NULL: detected at REV */
     FILE *notes;                 /* where to say what was detected (NULL: nowhere) */
+    int no_cache;                /* --no-cache: deploy every migration, publish no state (engine/cached.h) */
 } rh_clean_source;
 
 /* Deploy REV cleanly and snapshot it. A deploy that fails is an error quoting Prisma's message. */

@@ -35,37 +35,11 @@
 static const char *const dbs[] = {DB_CLEAN, DB_UPGRADE, DB_PROBE};
 static const char *const spare[] = {"rehearse_state_clean", "rehearse_state_upgrade", "rehearse_state_locks"};
 
-/*
- * What the cluster's global catalogs say that a migration role could change, one sorted line per
- * fact; the check's own databases (dropped or renamed at the end) left out. NULL if it cannot be read.
- */
+/* The cluster's globals (engine/cached.h), the check's own databases (dropped or renamed at the end) left out. */
 static char *global_fingerprint(rh_cluster *cluster)
 {
-    static const char *const sql =
-        "SELECT string_agg(l, E'\\n' ORDER BY l) FROM ("
-        " SELECT format('db %s %s %s %s %s %s', datname, datdba::regrole, datconnlimit, datallowconn, datistemplate,"
-        "   datacl) AS l FROM pg_database WHERE datname NOT IN ($1, $2, $3, $4, $5, $6)"
-        " UNION ALL SELECT format('setting %s %s %s', coalesce(d.datname, '*'), coalesce(r.rolname, '*'), s.setconfig)"
-        "   FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase"
-        "   LEFT JOIN pg_roles r ON r.oid = s.setrole"
-        " UNION ALL SELECT format('role %s %s %s %s %s %s %s %s %s', rolname, rolsuper, rolinherit, rolcreaterole,"
-        "   rolcreatedb, rolcanlogin, rolreplication, rolconnlimit, rolbypassrls) FROM pg_roles"
-        " UNION ALL SELECT format('member %s %s', roleid::regrole, member::regrole) FROM pg_auth_members"
-        " UNION ALL SELECT format('comment %s %s %s', classoid, objoid, description) FROM pg_shdescription"
-        " UNION ALL SELECT format('label %s %s %s', classoid, objoid, label) FROM pg_shseclabel"
-        " UNION ALL SELECT format('tablespace %s', spcname) FROM pg_tablespace) f";
-    rh_err err;
-    PGconn *conn = rh_cluster_connect_admin(cluster, NULL, &err);
-    if (!conn)
-        return NULL;
-    const char *params[6] = {dbs[0], dbs[1], dbs[2], spare[0], spare[1], spare[2]};
-    PGresult *r = PQexecParams(conn, sql, 6, NULL, params, NULL, NULL, 0);
-    char *fp = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-        fp = rh_xstrdup(PQgetvalue(r, 0, 0));
-    PQclear(r);
-    PQfinish(conn);
-    return fp;
+    const char *const own[6] = {dbs[0], dbs[1], dbs[2], spare[0], spare[1], spare[2]};
+    return rh_state_globals(cluster, own, 6);
 }
 
 void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,

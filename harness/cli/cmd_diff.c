@@ -19,7 +19,8 @@ static void help(FILE *f)
     fprintf(f,
             "usage: rehearse diff [--include-ledger] [--strict-column-order] [--owners] [--grants]\n"
             "                     [--no-comments] [--schema NAME] [--quiet]\n"
-            "                     [--repo DIR] [--migrations PATH] [--prisma-version V] [--tool NAME] A B\n\n"
+            "                     [--repo DIR] [--migrations PATH] [--prisma-version V] [--tool NAME]\n"
+            "                     [--no-cache] A B\n\n"
             "Compare two catalogs, object by object. A and B are each a snapshot file (from `rehearse\n"
             "snapshot`), a database URL (postgres://... or a libpq conninfo), or rev:REV (a clean deploy\n"
             "of a revision of --repo DIR, default .; --tool NAME: whose deploy, default detected at REV).\n"
@@ -30,7 +31,9 @@ static void help(FILE *f)
             "  --owners, --grants     compare owners / privileges\n"
             "  --no-comments          ignore COMMENT ON texts\n"
             "  --schema NAME          the schema names print relative to, for database operands\n"
-            "  --quiet                print nothing, only the exit code\n\n"
+            "  --quiet                print nothing, only the exit code\n"
+            "  --no-cache             rev:REV deploys every migration (default: continues the longest\n"
+            "                         deployed prefix of the state cache, docs/state-cache.md)\n\n"
             "exit: 0 same, 1 different, 2 usage or setup error (as diff(1))\n");
 }
 
@@ -43,6 +46,7 @@ int rh_cmd_diff(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},          {"help", no_argument, NULL, 'h'},
         {"repo", required_argument, NULL, 'R'},     {"migrations", required_argument, NULL, 'M'},
         {"prisma-version", required_argument, NULL, 'P'}, {"tool", required_argument, NULL, 'T'},
+        {"no-cache", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};

@@ -51,6 +51,8 @@ static void help(FILE *f)
             "      --trace-locks    the locks each migration of a deploy step held (html, json): replayed\n"
             "                       with check's lock tracer on a copy of the database made before the\n"
             "                       deploy (the deploy itself runs as always; costs time, hence opt-in)\n"
+            "      --no-cache       deploy every migration of a scenario's first deploy (default: its cluster\n"
+            "                       starts from the state cache's longest deployed prefix; docs/state-cache.md)\n"
             "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
             "                       they read only inside their own folder and its git repository\n"
             "      --color / --no-color   colours in the human report (default: on a terminal)\n"
@@ -165,6 +167,7 @@ int rh_cmd_run(int argc, char **argv)
         {"list", no_argument, NULL, 'l'},          {"no-fork", no_argument, NULL, 'N'},
         {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
         {"superuser", no_argument, NULL, 'U'},    {"trace-locks", no_argument, NULL, 'L'},
+        {"no-cache", no_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
@@ -222,6 +225,7 @@ int rh_cmd_run(int argc, char **argv)
             break;
         }
         case 'U': o.superuser = 1; break;
+        case 'K': o.no_cache = 1; break;
         case 'h': help(stdout); return RH_EXIT_OK;
         default: return rh_cli_usage_error("run", "unknown option");
         }

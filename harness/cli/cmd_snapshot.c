@@ -24,7 +24,9 @@ static void help(FILE *f)
             "  --rev REV              the schema a clean deploy of a revision produces (same as rev:REV);\n"
             "                         --repo DIR (default .), --migrations PATH (default: Prisma's at REV),\n"
             "                         --prisma-version V (default: detected at REV), --tool NAME (default:\n"
-            "                         detected at REV: dbmate's db/migrations, drizzle-kit's drizzle/ ...)\n"
+            "                         detected at REV: dbmate's db/migrations, drizzle-kit's drizzle/ ...),\n"
+            "                         --no-cache (deploy every migration; default: continue the longest\n"
+            "                         deployed prefix of the state cache, docs/state-cache.md)\n"
             "  OPERAND                a URL, rev:REV, or an existing snapshot file (re-printed)\n"
             "  --output FILE          write there instead of stdout\n"
             "  --include-ledger       keep the _prisma_migrations table (left out by default)\n"
@@ -48,6 +50,7 @@ int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o, rh_clean_s
     case 'M': src->migrations = arg; return 1;
     case 'P': src->prisma_version = arg; return 1;
     case 'T': src->tool = arg; return 1;
+    case 'N': src->no_cache = 1; return 1;
     case 'L': o->include_ledger = 1; return 1;
     case 'S': o->strict_column_order = 1; return 1;
     case 'O': o->include_owners = 1; return 1;
@@ -68,6 +71,7 @@ int rh_cmd_snapshot(int argc, char **argv)
         {"schema", required_argument, NULL, 's'},       {"help", no_argument, NULL, 'h'},
         {"repo", required_argument, NULL, 'R'},         {"migrations", required_argument, NULL, 'M'},
         {"prisma-version", required_argument, NULL, 'P'}, {"tool", required_argument, NULL, 'T'},
+        {"no-cache", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0},
     };
     rh_catalog_opts opts = {0};

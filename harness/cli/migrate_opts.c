@@ -27,6 +27,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
         {"tool", required_argument, NULL, 'T'},           {"migrate-command", required_argument, NULL, 'C'},
         {"scale", required_argument, NULL, 's'},          {"rows", required_argument, NULL, 'w'},
+        {"no-cache", no_argument, NULL, 'N'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
@@ -48,6 +49,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'b': o->pg_bin = optarg; break;
         case 'G': o->pg_version = optarg; break;
         case 's': o->scale_file = optarg; break;
+        case 'N': o->no_cache = 1; break;
         case 'w':
             if (o->nrows == sizeof o->rows / sizeof *o->rows)
                 return rh_cli_usage_error(o->cmd, "at most 64 --rows (use --scale FILE for more tables)");
@@ -87,6 +89,8 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
                                           "only, never --database-url");
     if ((o->scale_file || o->nrows) && o->migrate_command)
         return rh_cli_usage_error(o->cmd, "--scale and --rows work with rehearse's own deploy, not --migrate-command");
+    if (o->no_cache && strcmp(o->cmd, "deploy") != 0)
+        return rh_cli_usage_error(o->cmd, "--no-cache is for deploy");
     if (o->migrate_command && strcmp(o->cmd, "deploy") != 0)
         return rh_cli_usage_error(o->cmd, "--migrate-command is for deploy");
     if (o->migrate_command && o->tool_name)
@@ -131,6 +135,9 @@ void rh_migrate_help_common(FILE *f)
             "  --scale FILE             deploy, throwaway cluster: before each migration, fill the tables that\n"
             "                           exist to production's size (the JSON of `rehearse stats`; docs/scale.md)\n"
             "  --rows TABLE=N           the same for one table, a guess (repeatable; k, M, G)\n"
+            "  --no-cache               deploy, throwaway cluster: apply every migration (default: start\n"
+            "                           from the state cache's longest deployed prefix of the set and\n"
+            "                           keep the whole set's state; docs/state-cache.md)\n"
             "  --migrate-command CMD    deploy: run CMD (through /bin/sh -c) in a temporary copy of the\n"
             "                           migrations folder, with DATABASE_URL and PG* set to the database\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
@@ -268,15 +275,30 @@ int rh_migrate_setup(rh_migrate_opts *o)
         free(url);
         return rc;
     }
-    rh_cluster_opts copts;
-    memset(&copts, 0, sizeof copts);
-    copts.pg_bin = o->pg_bin;
-    copts.superuser = o->superuser;
-    copts.pg_version = o->pg_version;
-    if (rh_cluster_start(&o->cluster, &copts, &err) < 0) {
+    rh_cluster_opts *copts = &o->cluster_opts;
+    memset(copts, 0, sizeof *copts);
+    copts->pg_bin = o->pg_bin;
+    copts->superuser = o->superuser;
+    copts->pg_version = o->pg_version;
+    /* deploy continues the longest cached prefix (not with a fill before each migration: that is
+       not one plain deploy; a tool that is not resumable, command mode included, never is) */
+    if (strcmp(o->cmd, "deploy") == 0 && !o->scale_file && !o->nrows)
+        rh_state_deploy_find(&o->state, o->tool, o->tool ? NULL : &o->profile, RH_STATE_LAYOUT_FRESH, copts, &o->set,
+                             o->no_cache);
+    int started = rh_cluster_start(&o->cluster, copts, &err) == 0;
+    if (!started && o->state.entry) { /* a state that does not start is a miss, never a failed command */
+        rh_cli_errorf("rehearse: state cache not used: %s\n", err.msg);
+        rh_state_deploy_forget(&o->state, copts);
+        started = rh_cluster_start(&o->cluster, copts, &err) == 0;
+    }
+    if (!started) {
         rh_cli_errorf("rehearse %s: could not start a throwaway cluster: %s\n", o->cmd, err.msg);
         return RH_EXIT_USAGE;
     }
+    if (o->state.cached)
+        rh_cli_errorf("rehearse: note: the first %zu of %zu migrations come from the state cache (--no-cache "
+                      "deploys them all)\n", o->state.cached, o->set.n);
+    rh_state_deploy_started(&o->state, o->cluster);
     if (o->superuser)
         rh_cli_errorf("rehearse: running as the superuser %s (--superuser)\n", rh_cluster_user(o->cluster));
     if (o->migrate_command && rh_cluster_open_to_any_client(o->cluster, &err) < 0) {
@@ -328,6 +350,7 @@ int rh_migrate_finish(rh_migrate_opts *o)
         }
         o->cluster = NULL;
     }
+    rh_state_deploy_free(&o->state);
     rh_migset_free(&o->set);
     return rc;
 }
@@ -390,7 +413,7 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         rh_migrate_finish(&o);
         return rc;
     }
-    rh_engine_opts eo = {.profile = &o.profile};
+    rh_engine_opts eo = {.profile = &o.profile, .resumed = o.state.cached};
     rh_scale scale = {0};
     scale_hook hook = {.cluster = o.cluster, .scale = &scale};
     if (o.scale_file || o.nrows) {
@@ -419,6 +442,16 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
     else
         rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);
+    if (o.cluster && !o.keep) { /* the deployed set's state, for the next run (a kept cluster keeps running) */
+        char *meta = rh_xasprintf("deploy of %s: %zu migrations (in postgres)\n",
+                                  o.set.origin ? o.set.origin : "a migrations folder", o.set.n);
+        int clean = rc == 0 && o.conn && rh_engine_session_clean(o.conn);
+        if (o.conn)
+            PQfinish(o.conn);
+        o.conn = NULL;
+        rh_state_deploy_publish(&o.state, o.cluster, clean, &o.cluster_opts, rc, meta);
+        free(meta);
+    }
     rh_engine_result_free(&res);
     rh_scale_free(&scale);
     /* a cluster that could not be cleaned up (or a lost watchdog) turns success into a setup error */

@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 
 #include "cluster/cluster.h"
+#include "engine/cached.h"
 #include "engine/engine.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
@@ -35,6 +36,7 @@ typedef struct rh_migrate_opts {
     const char *scale_file;      /* deploy --scale FILE */
     const char *rows[64];        /* deploy --rows TABLE=N (applied after --scale) */
     size_t nrows;
+    int no_cache;                /* --no-cache (deploy) */
     int help;
 
     /* filled by rh_migrate_setup */
@@ -43,6 +45,8 @@ typedef struct rh_migrate_opts {
     rh_profile profile;
     rh_profile_from profile_from; /* where the profile came from */
     char profile_source[1100];   /* "--prisma-version 6.6", "package.json ... at v1 (abc1234)", "default (...)" */
+    rh_cluster_opts cluster_opts; /* what the throwaway cluster was started with */
+    rh_state_deploy state;       /* deploy on a throwaway cluster: the cached prefix it starts from */
     rh_cluster *cluster;
     PGconn *conn;
 } rh_migrate_opts;

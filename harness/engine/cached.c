@@ -42,7 +42,7 @@ static void finish_copy(EVP_MD_CTX *ctx, char out[65])
 
 void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)[65])
 {
-    assert(in && in->profile && in->layout && set && keys);
+    assert(in && in->layout && set && keys);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
         rh_report_term_eprintf("rehearse: OpenSSL failed computing a state key\n");
@@ -50,11 +50,12 @@ void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)
     }
     put_str(ctx, "rehearse deployed state");
     put_str(ctx, RH_STATE_ENGINE_VERSION);
-    put_str(ctx, RH_TOOL_DEFAULT->name); /* whose profile this is: the state cache holds the default tool's deploys */
+    put_str(ctx, in->tool ? in->tool : RH_TOOL_DEFAULT->name); /* whose deploy: the tool interface names it */
     const rh_profile *p = in->profile;
-    char prof[160];
-    snprintf(prof, sizeof prof, "%s %d.%d.%d order=%s exec=%d", p->version, p->major, p->minor, p->patch,
-             rh_order_name(p->order), (int)p->exec);
+    char prof[160] = "no profile";
+    if (p)
+        snprintf(prof, sizeof prof, "%s %d.%d.%d order=%s exec=%d", p->version, p->major, p->minor, p->patch,
+                 rh_order_name(p->order), (int)p->exec);
     put_str(ctx, prof);
     put_str(ctx, in->layout);
     put_str(ctx, in->superuser ? "superuser" : "migrator");
@@ -120,4 +121,100 @@ int rh_engine_session_clean(PGconn *conn)
     int clean = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "0") == 0;
     PQclear(r);
     return clean;
+}
+
+char *rh_state_globals(rh_cluster *cluster, const char *const *skip, size_t nskip)
+{
+    static const char *const sql =
+        "SELECT string_agg(l, E'\\n' ORDER BY l) FROM ("
+        " SELECT format('db %s %s %s %s %s %s', datname, datdba::regrole, datconnlimit, datallowconn, datistemplate,"
+        "   datacl) AS l FROM pg_database WHERE datname <> ALL (string_to_array($1, E'\\n'))"
+        " UNION ALL SELECT format('setting %s %s %s', coalesce(d.datname, '*'), coalesce(r.rolname, '*'), s.setconfig)"
+        "   FROM pg_db_role_setting s LEFT JOIN pg_database d ON d.oid = s.setdatabase"
+        "   LEFT JOIN pg_roles r ON r.oid = s.setrole"
+        " UNION ALL SELECT format('role %s %s %s %s %s %s %s %s %s', rolname, rolsuper, rolinherit, rolcreaterole,"
+        "   rolcreatedb, rolcanlogin, rolreplication, rolconnlimit, rolbypassrls) FROM pg_roles"
+        " UNION ALL SELECT format('member %s %s', roleid::regrole, member::regrole) FROM pg_auth_members"
+        " UNION ALL SELECT format('comment %s %s %s', classoid, objoid, description) FROM pg_shdescription"
+        " UNION ALL SELECT format('label %s %s %s', classoid, objoid, label) FROM pg_shseclabel"
+        " UNION ALL SELECT format('tablespace %s', spcname) FROM pg_tablespace) f";
+    rh_err err;
+    PGconn *conn = rh_cluster_connect_admin(cluster, NULL, &err);
+    if (!conn)
+        return NULL;
+    rh_buf names; /* one per line: rehearse's own database names, never with a newline */
+    rh_buf_init(&names);
+    for (size_t i = 0; i < nskip; i++) {
+        assert(!strchr(skip[i], '\n'));
+        rh_buf_printf(&names, "%s%s", i ? "\n" : "", skip[i]);
+    }
+    const char *params[1] = {names.data ? names.data : ""};
+    PGresult *r = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+    char *fp = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+        fp = rh_xstrdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    PQfinish(conn);
+    rh_buf_free(&names);
+    return fp;
+}
+
+void rh_state_deploy_find(rh_state_deploy *d, const rh_tool *tool, const rh_profile *profile, const char *layout,
+                          rh_cluster_opts *copts, const rh_migset *set, int no_cache)
+{
+    assert(d && layout && copts && set);
+    memset(d, 0, sizeof *d);
+    if (!tool)
+        tool = RH_TOOL_DEFAULT;
+    d->on = !no_cache && !rh_state_cache_off() && !copts->superuser && tool->resumable && set->n > 0;
+    if (!d->on)
+        return;
+    rh_state_inputs in = {.tool = tool->name, .profile = profile, .layout = layout, .settings = copts->settings};
+    d->n = set->n;
+    d->keys = rh_xcalloc(set->n + 1, sizeof *d->keys);
+    rh_state_keys(&in, set, d->keys);
+    d->cached = rh_state_longest(copts, d->keys, d->n, &d->entry);
+    copts->state = d->entry;
+}
+
+void rh_state_deploy_forget(rh_state_deploy *d, rh_cluster_opts *copts)
+{
+    free(d->entry);
+    d->entry = NULL;
+    d->cached = 0;
+    copts->state = NULL;
+}
+
+void rh_state_deploy_started(rh_state_deploy *d, rh_cluster *cluster)
+{
+    if (d->on && d->cached < d->n) /* there will be something new to keep */
+        d->globals = rh_state_globals(cluster, NULL, 0);
+}
+
+int rh_state_deploy_publish(rh_state_deploy *d, rh_cluster *cluster, int session_clean, const rh_cluster_opts *copts,
+                            int exit_code, const char *meta)
+{
+    if (exit_code != 0 || !d->globals || !session_clean)
+        return 0; /* failed, nothing new, or a session a one-piece deploy would carry on */
+    char *now = rh_state_globals(cluster, NULL, 0);
+    int same = now && strcmp(now, d->globals) == 0;
+    free(now);
+    if (!same)
+        return 0; /* its migrations changed what the next session sees (role or database settings ...) */
+    rh_cluster_opts o = *copts;
+    o.state = NULL;
+    rh_err err;
+    if (rh_state_save(cluster, &o, d->keys[d->n], meta, &err) < 0) {
+        rh_report_term_eprintf("rehearse: the deployed state was not cached: %s\n", err.msg);
+        return -1;
+    }
+    return 1;
+}
+
+void rh_state_deploy_free(rh_state_deploy *d)
+{
+    free(d->keys);
+    free(d->entry);
+    free(d->globals);
+    memset(d, 0, sizeof *d);
 }

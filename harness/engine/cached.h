@@ -18,7 +18,9 @@
 #define RH_STATE_ENGINE_VERSION "engine-1"
 
 typedef struct rh_state_inputs {
-    const rh_profile *profile;   /* the default tool's version profile: how scripts are sent, the ledger's rows */
+    const char *tool;            /* the migration tool's name (tools/tool.h); NULL: the default tool */
+    const rh_profile *profile;   /* its version profile: how scripts are sent, the ledger's rows (NULL: the
+                                    tool has one behaviour) */
     const char *layout;          /* the caller's name for which databases hold the state and how they were made */
     int superuser;               /* the migrations ran as the superuser (who owns what they create) */
     const char *const *settings; /* extra server settings of the cluster (NULL-terminated; may be NULL) */
@@ -44,6 +46,61 @@ size_t rh_state_longest(const rh_cluster_opts *copts, char (*keys)[65], size_t m
 
 /* REHEARSE_NO_CACHE is set and not "" or "0". */
 int rh_state_cache_off(void);
+
+/*
+ * What the cluster's global catalogs say that a migration role could change (databases other than
+ * `skip`, their settings, roles and members, shared comments and labels, tablespaces), one sorted
+ * line per fact. A state is published only when this did not change while its migrations ran: a
+ * role's or database's setting would reach the next session, which a one-piece deploy never opened.
+ * NULL when it cannot be read (caller frees).
+ */
+char *rh_state_globals(rh_cluster *cluster, const char *const *skip, size_t nskip);
+
+/*
+ * One deploy of a whole set into one database of a fresh cluster, through the cache (`snapshot
+ * --rev`, `diff rev:`, `deploy --rev`, every "clean deploy" of check/clean.c): start from the state
+ * holding the longest cached prefix, deploy the rest (engine opts `resumed` = cached), and after a
+ * successful deploy publish the whole set's state. Used and published only when: not `no_cache`,
+ * not REHEARSE_NO_CACHE, not the superuser (copts->superuser), the tool's deploy is resumable
+ * (tools/tool.h: command mode and other programs never are), and the set is not empty.
+ */
+struct rh_tool;
+
+/* The layout of those states: a fresh cluster whose "postgres" database holds the set (one name for
+   every command, so that `deploy --rev` and `snapshot --rev` of the same set share a state). */
+#define RH_STATE_LAYOUT_FRESH "clean: postgres holds the set"
+
+typedef struct rh_state_deploy {
+    int on;                 /* lookups and publishing allowed */
+    size_t n;               /* migrations in the set */
+    char (*keys)[65];       /* keys[0..n] */
+    size_t cached;          /* the state started from holds the first `cached` migrations (0: none) */
+    char *entry;            /* that state's entry (the cluster options point at it); NULL: none */
+    char *globals;          /* rh_state_globals before any migration ran; NULL: nothing to publish */
+} rh_state_deploy;
+
+/* Before the cluster starts: keys, the longest cached prefix; copts->state points at its entry. */
+void rh_state_deploy_find(rh_state_deploy *d, const struct rh_tool *tool, const rh_profile *profile,
+                          const char *layout, rh_cluster_opts *copts, const rh_migset *set, int no_cache);
+
+/* The cluster could not start from the state: forget it (copts->state = NULL, nothing resumed). */
+void rh_state_deploy_forget(rh_state_deploy *d, rh_cluster_opts *copts);
+
+/* After the cluster started, before any migration ran. */
+void rh_state_deploy_started(rh_state_deploy *d, rh_cluster *cluster);
+
+/*
+ * After the deploy exited with exit_code: publish the set's state when it deployed (exit 0) past the
+ * cached prefix, its session was clean (rh_engine_session_clean of the deploy's connection) and the
+ * cluster's globals did not change. The caller has closed its connections. 1 published, 0 not
+ * published (the server untouched), -1 not published after the server was stopped (said on stderr:
+ * a state not kept never fails the command). After 1 or -1 the server is stopped (rh_state_save):
+ * rh_cluster_stop, or rh_cluster_restart to go on with the same data.
+ */
+int rh_state_deploy_publish(rh_state_deploy *d, rh_cluster *cluster, int session_clean, const rh_cluster_opts *copts,
+                            int exit_code, const char *meta);
+
+void rh_state_deploy_free(rh_state_deploy *d);
 
 /*
  * 1 when the session on conn holds nothing the next migration of the same deploy could see:

@@ -399,6 +399,7 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     job->pid = PQbackendPID(conn);
     rh_engine_result_init(&job->res);
     rh_engine_opts_for(ctx, &job->eo);
+    job->eo.resumed = ctx->resumed; /* cached.c: the cluster holds a cached state of the first migrations */
     job->fault = ctx->fault;
     ctx->fault = NULL;   /* a fault is for one command */
     if (job->fault) {
@@ -431,6 +432,8 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
         return 0;
     }
     run_engine(job);
+    if (ctx->want_session_clean) /* cached.c: may this deploy's state be continued on another connection? */
+        ctx->session_clean = job->rc == 0 && rh_engine_session_clean(job->conn);
     rh_trace_end(ctx, &job->res);
     int rc = finish(ctx, job, st);
     job_free(job);

@@ -932,6 +932,7 @@ static void ctx_free(rh_ctx *ctx)
     rh_buf_free(&ctx->last_output);
     rh_result_traces_free(ctx->traces, ctx->n_traces);
     free(ctx->trace_note);
+    rh_state_deploy_free(&ctx->state);
 }
 
 /* Two ledgers alike, row by row (what a report would show of them). */
@@ -1054,6 +1055,37 @@ static int scenario_pg(const rh_scenario *s, const char *want, const char **pg, 
     return 0;
 }
 
+/* The step loop: steps [from, to) in order, each recorded; stops at the first that fails. */
+typedef struct steps_loop {
+    rh_ctx *ctx;
+    double steps_ms;
+    size_t ledger_step;
+    int had_ledger;
+} steps_loop;
+
+/* Returns the index it stopped at: `to`, or the failed step's. */
+static size_t run_steps(steps_loop *l, size_t from, size_t to)
+{
+    rh_ctx *ctx = l->ctx;
+    for (size_t i = from; i < to; i++) {
+        const rh_scn_step *st = &ctx->s->steps[i];
+        ctx->res->steps_run = i + 1;
+        if (ctx->opts->on_step)
+            ctx->opts->on_step(ctx->opts->on_step_ctx, i);
+        double a = now_ms();
+        ctx->trace_ms = 0;
+        int rc = run_step(ctx, st);
+        if (rh_ctx_cache_after(ctx, st, rc) < 0)
+            rc = -1;
+        double ms = now_ms() - a - ctx->trace_ms; /* --trace-locks' copy and replay are not the step's */
+        l->steps_ms += ms;
+        record_step(ctx, st, ms, rc < 0, &l->ledger_step, &l->had_ledger);
+        if (rc < 0)
+            return i;
+    }
+    return to;
+}
+
 int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *res)
 {
     static const rh_exec_opts defaults = {0};
@@ -1076,7 +1108,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
             opts->on_result(opts->cb_ctx, res);
         return 0;
     }
-    double t0 = now_ms(), steps_ms = 0;
+    double t0 = now_ms();
     rh_err terr;
     if (rh_scenario_check_tools(s, &terr) < 0) { /* the runner checked it already; a direct caller may not have */
         rh_result_fail(res, RH_ERROR, NULL, terr.msg, NULL, NULL);
@@ -1096,13 +1128,25 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     ctx.profile_from = RH_PROFILE_FROM_DEFAULT;
     snprintf(ctx.profile_source, sizeof ctx.profile_source, "default (no migrations read yet)");
 
-    rh_cluster_opts co = {0};
-    co.pg_bin = opts->pg_bin;
-    co.superuser = opts->superuser || s->superuser;
-    res->superuser = co.superuser;
-    co.pg_version = pg;
-    co.pg_version_from = pg_from[0] ? pg_from : NULL;
-    if (rh_cluster_start(&ctx.cluster, &co, &err) < 0) {
+    rh_cluster_opts *co = &ctx.cluster_opts;
+    co->pg_bin = opts->pg_bin;
+    co->superuser = opts->superuser || s->superuser;
+    res->superuser = co->superuser;
+    co->pg_version = pg;
+    co->pg_version_from = pg_from[0] ? pg_from : NULL;
+    steps_loop loop = {.ctx = &ctx};
+    /* the steps before a first deploy the state cache can serve need no database: they run first,
+       so that the cluster can start from the state (cached.c) */
+    size_t first = rh_ctx_cache_prefix(&ctx);
+    int ok = run_steps(&loop, 0, first) == first;
+    double prefix_ms = loop.steps_ms;
+    if (ok && first)
+        rh_ctx_cache_find(&ctx, &s->steps[first]);
+    if (!ok) {
+        /* a setup step failed before any cluster was needed */
+    } else if (rh_cluster_start(&ctx.cluster, co, &err) < 0 &&
+               (!co->state || (rh_ctx_cache_forget(&ctx, err.msg), rh_cluster_start(&ctx.cluster, co, &err) < 0))) {
+        ctx.cluster = NULL;
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
         ctx_free(&ctx);
         res->ms = now_ms() - t0;
@@ -1110,45 +1154,34 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         if (opts->on_result)
             opts->on_result(opts->cb_ctx, res);
         return 0;
+    } else {
+        res->postgres = rh_xstrdup(rh_cluster_pgbin(ctx.cluster)->version);
+        int connected = rh_ctx_reconnect(&ctx, NULL) == 0;
+        res->setup_ms = now_ms() - t0 - prefix_ms;
+        if (opts->before_steps)
+            t0 += opts->before_steps(opts->cb_ctx); /* waiting for its turn is not the scenario's time */
+        rh_ctx_cache_started(&ctx);
+        if (connected)
+            run_steps(&loop, first, s->nsteps);
     }
-    res->postgres = rh_xstrdup(rh_cluster_pgbin(ctx.cluster)->version);
-    int connected = rh_ctx_reconnect(&ctx, NULL) == 0;
-    res->setup_ms = now_ms() - t0;
-    if (opts->before_steps)
-        t0 += opts->before_steps(opts->cb_ctx);   /* waiting for its turn is not the scenario's time */
-    size_t ledger_step = 0;
-    int had_ledger = 0;
-    if (connected) {
-        for (size_t i = 0; i < s->nsteps; i++) {
-            const rh_scn_step *st = &s->steps[i];
-            res->steps_run = i + 1;
-            if (opts->on_step)
-                opts->on_step(opts->on_step_ctx, i);
-            double a = now_ms();
-            ctx.trace_ms = 0;
-            int rc = run_step(&ctx, st);
-            double ms = now_ms() - a - ctx.trace_ms; /* --trace-locks' copy and replay are not the step's */
-            steps_ms += ms;
-            record_step(&ctx, st, ms, rc < 0, &ledger_step, &had_ledger);
-            if (rc < 0)
-                break;
-        }
-    }
+    double steps_ms = loop.steps_ms;
     double a = now_ms();
     rh_command_abort(&ctx);
     steps_ms += now_ms() - a;
     if (res->status != RH_PASS) {
-        rh_buf tail;
-        rh_buf_init(&tail);
-        rh_cluster_log_tail(ctx.cluster, &tail, 40);
-        res->log_tail = log_excerpt(tail.data, 15);
-        rh_buf_free(&tail);
+        if (ctx.cluster) { /* none when a setup step failed before it was needed */
+            rh_buf tail;
+            rh_buf_init(&tail);
+            rh_cluster_log_tail(ctx.cluster, &tail, 40);
+            res->log_tail = log_excerpt(tail.data, 15);
+            rh_buf_free(&tail);
+        }
         res->context = context_lines(res->file, res->line);
     }
     rh_cluster *c = ctx.cluster;
     ctx.cluster = NULL;
     ctx_free(&ctx);
-    int keep = res->status == RH_FAIL && opts->keep_failed;
+    int keep = res->status == RH_FAIL && opts->keep_failed && c;
     if (keep) {
         res->kept = rh_cluster_psql_command(c);
         res->kept_id = rh_xstrdup(rh_cluster_id(c));

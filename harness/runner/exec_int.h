@@ -10,6 +10,7 @@
 
 #include "catalog/catalog.h"
 #include "cluster/cluster.h"
+#include "engine/cached.h"
 #include "engine/engine.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
@@ -39,6 +40,7 @@ typedef struct rh_ctx {
     const rh_exec_opts *opts;
     rh_result *res;
     rh_cluster *cluster;
+    rh_cluster_opts cluster_opts; /* what it was started with (cached.c starts it again from a state) */
     PGconn *conn;                /* the application's / DBA's connection: sql, expect */
                                  /* (each Prisma command opens its own: command.c) */
 
@@ -86,6 +88,13 @@ typedef struct rh_ctx {
     size_t n_traces;
     char *trace_note;
     double trace_ms;
+
+    /* the first deploy through the state cache (cached.c) */
+    rh_state_deploy state;
+    const rh_scn_step *cache_step; /* the deploy it serves */
+    size_t resumed;              /* the next deploy continues a state holding this many migrations */
+    int want_session_clean;      /* the next command says whether its session ended clean ... */
+    int session_clean;           /* ... here (rh_engine_session_clean) */
 } rh_ctx;
 
 /* Fail the current step (status FAIL); returns -1. */
@@ -130,6 +139,23 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st);
 int rh_step_command_wait(rh_ctx *ctx, const rh_scn_step *st);
 void rh_command_abort(rh_ctx *ctx);  /* stop a background command at the end of a failed scenario */
 int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo);
+
+/*
+ * cached.c — the scenario's first deploy through the state cache:
+ *  - rh_ctx_cache_prefix: the index of that deploy when the cache may serve it (only repo /
+ *    migrations / prisma / checkout steps before it: they run before the cluster starts), else 0;
+ *  - rh_ctx_cache_find: after those steps, the longest cached prefix of the set they checked out
+ *    (ctx->cluster_opts.state points at it; the deploy resumes that many);
+ *  - rh_ctx_cache_forget: the cluster did not start from it (said on stderr with why);
+ *  - rh_ctx_cache_started: the cluster is up, before the deploy;
+ *  - rh_ctx_cache_after: after each step (rc); after that deploy, publish the set's state and go on
+ *    on the same data. -1: a setup error (said).
+ */
+size_t rh_ctx_cache_prefix(rh_ctx *ctx);
+void rh_ctx_cache_find(rh_ctx *ctx, const rh_scn_step *deploy);
+void rh_ctx_cache_forget(rh_ctx *ctx, const char *why);
+void rh_ctx_cache_started(rh_ctx *ctx);
+int rh_ctx_cache_after(rh_ctx *ctx, const rh_scn_step *st, int rc);
 
 /* checks.c: expect ... */
 int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st);

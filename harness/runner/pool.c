@@ -150,6 +150,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     signal(SIGPIPE, SIG_IGN);
     rh_exec_opts eo = {0};
     eo.keep_failed = o->keep_failed;
+    eo.no_cache = o->no_cache;
     eo.superuser = o->superuser;
     eo.trace_locks = o->trace_locks;
     eo.pg_bin = o->pg_bin;
@@ -691,6 +692,7 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
                 continue;
             rh_exec_opts eo = {0};
             eo.keep_failed = o->keep_failed;
+            eo.no_cache = o->no_cache;
             eo.superuser = o->superuser;
             eo.trace_locks = o->trace_locks;
     eo.superuser = o->superuser;

@@ -185,6 +185,7 @@ typedef struct rh_runner_opts {
     int no_fork;              /* run in this process (debugging; a crash takes the run down) */
     int no_warm;              /* do not start the next scenario's cluster while one runs */
     int trace_locks;          /* --trace-locks: trace each deploy step's locks (rh_exec_opts.trace_locks) */
+    int no_cache;             /* --no-cache (rh_exec_opts) */
     const char *const *allow; /* --allow-path: more folders scenarios may read files in (rh_scn_parse_file_allow) */
     size_t nallow;
     const char *timings_path; /* durations of earlier runs: the longest scenarios start first; NULL: none */
@@ -223,6 +224,7 @@ typedef struct rh_exec_opts {
     const char *pg_version;
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
     int trace_locks;          /* trace the locks of each foreground deploy on a copy (runner/trace.c) */
+    int no_cache;             /* --no-cache: the first deploy neither starts from nor publishes a state */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;
     /*

@@ -72,6 +72,8 @@ typedef struct rh_tool {
     int no_checksum;                 /* 1: its ledger keeps no checksum of the file (dbmate) */
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */
+    int resumable;                   /* 1: its deploy honours rh_engine_opts.resumed (continues a deployed
+                                        state of the cache as one deploy); 0: its deploys are never cached */
 
     const char *detected_by;         /* what detect_dir looks for, for "detected" notes */
     const char *file_suffix;         /* a migration's file below the folder is NAME + this ("/migration.sql",

@@ -29,6 +29,7 @@
 #include "source/loader.h"
 #include "testlib.h"
 #include "tools/prisma/prisma.h"
+#include "tools/tool.h"
 #include "util/fs.h"
 
 static char cache_dir[4096];
@@ -281,17 +282,26 @@ static void test_every_input_changes_the_key(void **state)
         assert_string_not_equal(base[k], other[k]);
     assert_int_equal(rh_state_common_prefix(base, n, other, n), 1);
 
-    /* another Prisma profile, layout, role, server setting: every key differs */
+    /* the tool is named by the tool interface: NULL is the default tool, under its registered name */
+    rh_state_inputs named = in;
+    named.tool = RH_TOOL_DEFAULT->name;
+    rh_state_keys(&named, &l.set, other);
+    for (size_t k = 0; k <= n; k++)
+        assert_string_equal(base[k], other[k]);
+
+    /* another Prisma profile, layout, role, server setting, tool, no profile: every key differs */
     rh_profile p7 = l.choice.profile;
     snprintf(p7.version, sizeof p7.version, "7.10.1");
     p7.major = 7;
-    rh_state_inputs variants[4] = {in, in, in, in};
+    rh_state_inputs variants[6] = {in, in, in, in, in, in};
     variants[0].profile = &p7;
     variants[1].layout = "M";
     variants[2].superuser = 1;
     const char *const settings[] = {"work_mem=64MB", NULL};
     variants[3].settings = settings;
-    for (int v = 0; v < 4; v++) {
+    variants[4].tool = "dbmate";
+    variants[5].profile = NULL;
+    for (int v = 0; v < 6; v++) {
         rh_state_keys(&variants[v], &l.set, other);
         for (size_t k = 1; k <= n; k++)
             assert_string_not_equal(base[k], other[k]);
