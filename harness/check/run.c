@@ -840,6 +840,11 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     double tc = now_ms();
     out->superuser = o->superuser;
     rh_check_cache_find(&cc, !o->no_cache && !o->keep, &h.profile, o->superuser, &h.a, &h.b, &copts);
+    /* measuring (--scale): connections for two probes per locked table; a server setting only, so the
+       state found above (its data) still fits */
+    static const char *const measuring[] = RH_SCALE_MEASURING_SETTINGS;
+    if (o->scale && !copts.settings)
+        copts.settings = measuring;
     out->cached = cc.cached;
     out->ms_lookup = now_ms() - tc;
     if (rh_cluster_start(&cluster, &copts, err) < 0)

@@ -22,8 +22,8 @@
 #include "scale/scale.h"
 #include "util/buf.h"
 
-/* Probed tables at most: two connections each; rehearse's clusters allow 50 connections in all. */
-#define MAX_PROBED_TABLES 16
+/* Connections the meter leaves to the rest of the run (check's other deploys, catalog reads). */
+#define SPARE_CONNECTIONS 4
 
 typedef struct probe {
     PGconn *conn;
@@ -49,6 +49,7 @@ struct rh_scale_meter {
     size_t n_results;
     double paused_total, pause_start;
     int paused;
+    size_t max_connected; /* tables that may hold probe connections at once (two each) */
 };
 
 static double wall_ms(void)
@@ -103,6 +104,15 @@ rh_scale_meter *rh_scale_meter_new(const char *conninfo, rh_err *err)
         return NULL;
     }
     PQsetNoticeProcessor(m->watch, quiet, NULL);
+    /* two probe connections per table, as many tables as the server has connections left for (measuring
+       clusters run with max_connections raised: RH_SCALE_MEASURING_SETTINGS); past that, unprobed */
+    PGresult *r = PQexec(m->watch, "SELECT current_setting('max_connections')::int "
+                                   "- current_setting('superuser_reserved_connections')::int "
+                                   "- coalesce(nullif(current_setting('reserved_connections', true), ''), '0')::int "
+                                   "- (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')::int");
+    long free_slots = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 ? atol(PQgetvalue(r, 0, 0)) : 0;
+    PQclear(r);
+    m->max_connected = free_slots > SPARE_CONNECTIONS ? (size_t)(free_slots - SPARE_CONNECTIONS) / 2 : 0;
     return m;
 }
 
@@ -246,15 +256,15 @@ int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
     for (int row = 0; row < PQntuples(r) && rc == 0; row++) {
         unsigned long oid = strtoul(PQgetvalue(r, row, 0), NULL, 10);
         int strength = atoi(PQgetvalue(r, row, 1));
-        size_t connected = 0; /* tables with probe connections: at most MAX_PROBED_TABLES */
+        size_t connected = 0; /* tables with probe connections: at most max_connected */
         for (size_t i = 0; i < m->n; i++)
             connected += m->tables[i].ops[0].conn != NULL;
         for (size_t i = 0; i < m->n; i++) {
             mtable *t = &m->tables[i];
             if (t->oid != oid || strength <= t->strength || t->ops[0].busy || t->ops[1].busy)
                 continue;
-            if (!t->ops[0].conn && connected >= MAX_PROBED_TABLES)
-                continue;
+            if (!t->ops[0].conn && connected >= m->max_connected)
+                continue; /* the server has no connections left for it: this table goes unprobed */
             t->strength = strength;
             rc = start_probes(m, t, tag, strtoll(PQgetvalue(r, row, 2), NULL, 10));
         }

@@ -160,8 +160,12 @@ typedef struct rh_scale_probe {
 
 rh_scale_meter *rh_scale_meter_new(const char *conninfo, rh_err *err);
 void rh_scale_meter_free(rh_scale_meter *m);
-/* Watch a table (by oid; name: how results name it). At most 16 tables get probe connections (two each,
-   the first 16 a statement locks); a table whose probes cannot connect goes unprobed. */
+/* Server settings for a cluster that measures (check --scale): room for two probe connections per table
+   of a migration that locks ~95 tables (rehearse's clusters otherwise allow 50 connections). */
+#define RH_SCALE_MEASURING_SETTINGS {"max_connections=200", NULL}
+/* Watch a table (by oid; name: how results name it). Tables get probe connections (two each, kept) as long
+   as the server has connections left when the meter starts, less 4 (max_connections, reserved ones and
+   those in use): the first that many tables a migration locks; a table past that goes unprobed. */
 void rh_scale_meter_watch(rh_scale_meter *m, unsigned long oid, const char *name);
 /*
  * While backend pid runs a statement (or holds its locks in an open transaction): start the probes of
