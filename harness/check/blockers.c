@@ -212,11 +212,33 @@ void rh_check_estimate(rh_check_result *r, const rh_scale *production)
     }
 }
 
+/* The per-operation limit (0: none), else --max-block's; [0] reads, [1] writes. */
+static void block_limits(const rh_check_result *r, double limit[2])
+{
+    limit[0] = r->max_read_block_ms > 0 ? r->max_read_block_ms : r->max_block_ms;
+    limit[1] = r->max_write_block_ms > 0 ? r->max_write_block_ms : r->max_block_ms;
+}
+
+/* Did probe x wait past its limit (measured or estimated)? */
+static int over_limit(const rh_check_wait *x, const double limit[2])
+{
+    return x->blocked && limit[x->write] > 0 && (x->ms > limit[x->write] || x->estimate_ms > limit[x->write]);
+}
+
+int rh_check_over_block_limit(const rh_check_result *r, const rh_check_stmt *st, const char *table)
+{
+    double limit[2];
+    block_limits(r, limit);
+    for (size_t k = 0; k < st->n_waits; k++)
+        if (strcmp(st->waits[k].table, table) == 0 && over_limit(&st->waits[k], limit))
+            return 1;
+    return 0;
+}
+
 void rh_check_add_block_findings(rh_check_result *r)
 {
-    /* the per-operation limit, else --max-block's */
-    double limit[2] = {r->max_read_block_ms > 0 ? r->max_read_block_ms : r->max_block_ms,
-                       r->max_write_block_ms > 0 ? r->max_write_block_ms : r->max_block_ms};
+    double limit[2];
+    block_limits(r, limit);
     const char *flag[2] = {r->max_read_block_ms > 0 ? "--max-read-block" : "--max-block",
                            r->max_write_block_ms > 0 ? "--max-write-block" : "--max-block"};
     if (limit[0] <= 0 && limit[1] <= 0)
@@ -239,8 +261,7 @@ void rh_check_add_block_findings(rh_check_result *r)
                 long long rows = -1;
                 for (size_t m = k; m < st->n_waits; m++) {
                     const rh_check_wait *x = &st->waits[m];
-                    if (strcmp(x->table, w->table) != 0 || !x->blocked || limit[x->write] <= 0 ||
-                        (x->ms <= limit[x->write] && x->estimate_ms <= limit[x->write]))
+                    if (strcmp(x->table, w->table) != 0 || !over_limit(x, limit))
                         continue;
                     rows = x->rows;
                     rh_buf_printf(&what, "%s%s waited ", what.len ? "; " : "", x->write ? "a write" : "a read");

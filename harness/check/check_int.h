@@ -41,6 +41,9 @@ void rh_check_quiet(PGconn *conn);
 /* --max-block & co.: an error finding per statement and table whose measured waits exceed the limits
    of r (blockers.c). */
 void rh_check_add_block_findings(rh_check_result *r);
+/* Will rh_check_add_block_findings make that error for statement st and table (a probe of it waited past
+   its limit)? The lock warning of that statement and table then stays out: one finding, with the wait. */
+int rh_check_over_block_limit(const rh_check_result *r, const rh_check_stmt *st, const char *table);
 
 /* Production's row count for each measured wait, and an estimate at it where the wait was spent on work
    linear in rows (a rewrite, a scan, an index build) and production has more rows than were measured. */

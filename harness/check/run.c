@@ -305,6 +305,8 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
                                                                          : ": writes to it wait",
                          what ? ", while " : "", what ? what : "", st->text);
             free(what);
+        } else if (slow && rh_check_over_block_limit(r, st, l->relation)) {
+            continue; /* measured past --max-block: its error says who waited, how long, and the safer way */
         } else if (slow) {
             char *what = slow_what(st, slow);
             rh_check_add(r, RH_CHECK_WARNING, 'f', strength == access_exclusive ? "access-exclusive" : "blocks-writes",
@@ -982,9 +984,9 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (e) and (a) as findings */
     add_deploy_findings(out, &h, &rclean, &rup);
-    add_lock_findings(out);
-    if (out->scaled)
+    if (out->scaled) /* before the lock findings: a lock measured past --max-block gets the error alone */
         rh_check_estimate(out, o->scale);
+    add_lock_findings(out);
     rh_check_add_block_findings(out);
     add_send_findings(out, &h.b);
 
