@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -302,7 +303,53 @@ int rh_fs_rmtree(const char *path, rh_err *err)
     return rmtree_at(AT_FDCWD, path, err, path);
 }
 
-static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t uid, gid_t gid,
+/*
+ * How the files of one tree copy are copied, learnt from the first ones: a way the two file systems
+ * refuse (no reflinks; copy_file_range between file systems of different kinds, as from a cache on
+ * disk into a run folder in /dev/shm) is not tried again for every file.
+ */
+typedef struct copy_how {
+    int no_clone, no_range, no_sendfile;
+} copy_how;
+
+static int refused(int e)
+{
+    return e == EXDEV || e == ENOSYS || e == EINVAL || e == EOPNOTSUPP || e == ENOTTY;
+}
+
+/* Copy in the kernel: a reflink, else copy_file_range, else sendfile (one copy, not two through a
+   buffer). 1 done; 0 refused: the caller goes on with read/write from the file offsets (each way here
+   moves both offsets alike); -1 error. */
+static int copy_in_kernel(int in, int out, copy_how *how)
+{
+    if (!how->no_clone) {
+        if (ioctl(out, FICLONE, in) == 0)
+            return 1;
+        if (refused(errno))
+            how->no_clone = 1;
+    }
+    int range = !how->no_range;
+    while (range || !how->no_sendfile) {
+        ssize_t n = range ? copy_file_range(in, NULL, out, NULL, 1 << 30, 0) : sendfile(out, in, NULL, 1 << 30);
+        if (n > 0)
+            continue;
+        if (n == 0)
+            return 1;
+        if (errno == EINTR)
+            continue;
+        if (!refused(errno))
+            return -1;
+        if (range) {
+            how->no_range = 1;
+            range = 0;
+        } else {
+            how->no_sendfile = 1;
+        }
+    }
+    return 0;
+}
+
+static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t uid, gid_t gid, copy_how *how,
                      rh_err *err)
 {
     int in = openat(sdir, name, O_RDONLY | O_CLOEXEC);
@@ -314,31 +361,19 @@ static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t ui
         return rh_err_errno(err, "cannot create %s", name);
     }
     int rc = 0;
-    if (ioctl(out, FICLONE, in) < 0) {
-        /* No reflinks here: copy in the kernel. */
-        for (;;) {
-            ssize_t n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-            if (n == 0)
-                break;
-            if (n < 0) {
-                if (errno == EINTR)
-                    continue;
-                if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
-                    char chunk[65536];
-                    ssize_t r;
-                    while ((r = read(in, chunk, sizeof chunk)) > 0)
-                        if (write_all(out, chunk, (size_t)r) < 0) {
-                            r = -1;
-                            break;
-                        }
-                    if (r < 0)
-                        rc = rh_err_errno(err, "cannot copy %s", name);
-                    break;
-                }
-                rc = rh_err_errno(err, "cannot copy %s", name);
+    int done = copy_in_kernel(in, out, how);
+    if (done < 0) {
+        rc = rh_err_errno(err, "cannot copy %s", name);
+    } else if (!done) {
+        char chunk[65536];
+        ssize_t r;
+        while ((r = read(in, chunk, sizeof chunk)) > 0)
+            if (write_all(out, chunk, (size_t)r) < 0) {
+                r = -1;
                 break;
             }
-        }
+        if (r < 0)
+            rc = rh_err_errno(err, "cannot copy %s", name);
     }
     if (rc == 0 && uid != (uid_t)-1 && fchown(out, uid, gid) < 0)
         rc = rh_err_errno(err, "cannot change the owner of %s", name);
@@ -348,7 +383,7 @@ static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t ui
     return rc;
 }
 
-static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, rh_err *err)
+static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how *how, rh_err *err)
 {
     int sfd = dup(sdir);
     if (sfd < 0)
@@ -381,14 +416,14 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, rh_err *err)
             int d2 = openat(ddir, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
             if (s2 < 0 || d2 < 0)
                 rc = rh_err_errno(err, "cannot open directory %s", e->d_name);
-            else if (copytree_fd(s2, d2, uid, gid, err) < 0)
+            else if (copytree_fd(s2, d2, uid, gid, how, err) < 0)
                 rc = rh_err_prefix(err, "%s", e->d_name);
             if (s2 >= 0)
                 close(s2);
             if (d2 >= 0)
                 close(d2);
         } else if (S_ISREG(st.st_mode)) {
-            rc = copy_file(sdir, ddir, e->d_name, st.st_mode, uid, gid, err);
+            rc = copy_file(sdir, ddir, e->d_name, st.st_mode, uid, gid, how, err);
         } else if (S_ISLNK(st.st_mode)) {
             char target[4096];
             ssize_t n = readlinkat(sdir, e->d_name, target, sizeof target - 1);
@@ -421,9 +456,10 @@ int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_er
     int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
+    copy_how how = {0};
     if (s < 0 || d < 0)
         rc = rh_err_errno(err, "cannot open %s or %s", src, dst);
-    else if (copytree_fd(s, d, uid, gid, err) < 0)
+    else if (copytree_fd(s, d, uid, gid, &how, err) < 0)
         rc = rh_err_prefix(err, "copying %s to %s", src, dst);
     if (s >= 0)
         close(s);
