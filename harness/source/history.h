@@ -2,11 +2,10 @@
  * history.h — what changed in a migrations folder between two revisions, and the hazards in it.
  *
  * A database deployed at the first revision meets the second one's folder: migrations removed or
- * renamed (its ledger names folders that are gone, a renamed one runs again), edited after apply
- * (never re-run, and Prisma stays silent), inserted before already applied ones (applied out of
- * the order they were written), folders without migration.sql (P3015), names whose order differs
- * between byte order (Prisma < 6.6) and ICU order (>= 6.6), and odd entries (symlinks,
- * submodules, invisible characters).
+ * renamed, edited after apply, inserted before already applied ones, entries without their file,
+ * names whose order differs between the folder orders, and odd entries (symlinks, submodules,
+ * invisible characters). The kinds are common; the default tool's history_findings hook
+ * (tools/tool.h) decides which apply and says what the tool does with each.
  */
 #ifndef RH_HISTORY_H
 #define RH_HISTORY_H
@@ -45,7 +44,7 @@ typedef struct rh_hist_finding {
 } rh_hist_finding;
 
 typedef struct rh_git_history_opts {
-    const char *migrations;      /* folder from the repository root; NULL: Prisma's default at `to` */
+    const char *migrations;      /* folder from the repository root; NULL: the tool's find_folder at `to` */
     const char *prisma_version;  /* NULL: detected at `to`, else the default tool's default_version */
 } rh_git_history_opts;
 
@@ -62,6 +61,13 @@ typedef struct rh_git_history {
     size_t n;
     size_t n_hazards;
 } rh_git_history;
+
+/*
+ * Add a finding to h (the tool's history_findings hook calls it): name/other are copied printable,
+ * file is taken over (malloc'd or NULL), the message is formatted; a hazard counts in n_hazards.
+ */
+rh_hist_finding *rh_hist_add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
+                             char *file, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Compare the migrations folder at two revisions. Fails (exit 2 material) on unknown revisions,
    a folder missing at `to`, and the like; the message names what the user gave. */

@@ -23,6 +23,8 @@
 #include "util/buf.h"
 #include "util/err.h"
 
+struct rh_git_history; /* source/history.h */
+
 /* How a tool wraps its files in transactions when it applies them. */
 typedef enum rh_tool_txn {
     RH_TOOL_TXN_NONE,      /* the file's text as the tool sends it; no transaction of the tool's own */
@@ -144,6 +146,12 @@ typedef struct rh_tool {
      * (check's lock trace). NULL: the whole file is sent.
      */
     void (*sent_text)(const rh_migration *m, rh_buf *out);
+
+    /*
+     * The tool's findings between two revisions' sets (`rehearse history`, check's history part):
+     * added to h (source/history.h, rh_hist_add) from h->a / h->b in h->profile's order. NULL: none.
+     */
+    void (*history_findings)(struct rh_git_history *h);
 
     /* How the tool sends migration m (`rehearse plan --tool NAME`, check): one or more lines on out, each
        "NAME: ...\n", the first saying how it is sent, the others why it fails; plan (zeroed first) gets

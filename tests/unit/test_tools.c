@@ -95,6 +95,9 @@ static void registry_finds_tools_by_name(void **state)
         assert_non_null(rh_tools[i]->load_dir);
     }
     assert_null(rh_tool_verb_find(rh_tool_find("dbmate"), "resolve --applied"));
+    /* the default tool reads revisions and judges histories through the interface (source/ names no tool) */
+    assert_non_null(RH_TOOL_DEFAULT->read_rev);
+    assert_non_null(RH_TOOL_DEFAULT->history_findings);
 }
 
 /* The checksum rule is the tool's: Prisma's accepts a file whose line endings changed, equality does not. */

@@ -142,6 +142,7 @@ const rh_tool rh_tool_prisma = {
     .detect_dir = prisma_detect_dir,
     .load_dir = prisma_load_dir,
     .read_rev = rh_prisma_read_rev,
+    .history_findings = rh_prisma_history_findings,
     .checksum_matches = prisma_checksum_matches,
     .ledger_exists = rh_ledger_exists,
     .ledger_create = rh_ledger_create,

@@ -56,6 +56,10 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
  */
 char *rh_prisma_database_url(const char *url, char **schema);
 
+/* Prisma's findings between two revisions (rh_tool.history_findings; history.c). */
+struct rh_git_history;
+void rh_prisma_history_findings(struct rh_git_history *h);
+
 /* ---- the ledger (`_prisma_migrations`) ---------------------------------------------------- */
 
 /* Does `_prisma_migrations` resolve through the search_path? Checks its shape when it does. */
