@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -249,16 +250,30 @@ static void parts_of(const rh_check_result *r, double *p)
     memcpy(p, v, sizeof v);
 }
 
-/* One check of the fixture; cached: base's state from the cache (0: --no-cache); parts: N_PARTS (may be NULL). */
+/* CPU time so far of this process and of its waited-for children (a check's server and its backends: the
+   postmaster is waited for when the cluster stops, after it waited for its backends), in ms. */
+static double cpu_ms(void)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    return (self.ru_utime.tv_sec + self.ru_stime.tv_sec + kids.ru_utime.tv_sec + kids.ru_stime.tv_sec) * 1000.0 +
+           (self.ru_utime.tv_usec + self.ru_stime.tv_usec + kids.ru_utime.tv_usec + kids.ru_stime.tv_usec) / 1000.0;
+}
+
+/* One check of the fixture; cached: base's state from the cache (0: --no-cache); parts: N_PARTS (may be NULL);
+   cpu: the CPU time it took, rehearse's and its servers' (may be NULL). */
 static int one_check(const char *repo, const rh_check_bench_opts *opts, int cached, double *ms, size_t *from_cache,
-                     double *parts, rh_err *err)
+                     double *parts, double *cpu, rh_err *err)
 {
     rh_check_opts o = {.repo = repo, .base = "HEAD", .no_cache = !cached, .pg_bin = opts ? opts->pg_bin : NULL,
                        .pg_version = opts ? opts->pg_version : NULL};
     rh_check_result res;
-    double t0 = now_ms();
+    double t0 = now_ms(), c0 = cpu_ms();
     int rc = rh_check_run(&o, &res, err);
     *ms = now_ms() - t0;
+    if (cpu)
+        *cpu = cpu_ms() - c0;
     *from_cache = res.cached;
     if (parts)
         parts_of(&res, parts);
@@ -303,6 +318,7 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         return rh_err_errno(err, "bench check-cache: mkdtemp");
     double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
     double *fresh = rh_xcalloc((size_t)runs, sizeof *fresh), *hit = rh_xcalloc((size_t)runs, sizeof *hit);
+    double *cold_cpu = rh_xcalloc((size_t)runs, sizeof(double)), *warm_cpu = rh_xcalloc((size_t)runs, sizeof(double));
     double *cold_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
     double *warm_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
     double *fresh_parts = rh_xcalloc((size_t)runs * 3, sizeof(double)), *hit_parts = rh_xcalloc((size_t)runs * 3, sizeof(double));
@@ -317,7 +333,7 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     if (build_fixture(tmpl, history, added, err) < 0)
         goto out;
     /* the first check publishes base's state (or finds it from an earlier bench) */
-    if (one_check(tmpl, opts, 1, &ms, &n_cached, NULL, err) < 0)
+    if (one_check(tmpl, opts, 1, &ms, &n_cached, NULL, NULL, err) < 0)
         goto out;
     /* the state's entry, as check looks it up, for the start-up comparison */
     rh_load_spec sb = {.repo = tmpl, .rev = "HEAD"}, sh = {.repo = tmpl, .rev = "WORKTREE"};
@@ -333,8 +349,8 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     rh_cluster_opts plain = co;
     plain.state = NULL;
     for (int i = 0; i < runs; i++) { /* interleaved: the machine's load hits both alike */
-        if (one_check(tmpl, opts, 0, &cold[i], &n_cached, cold_parts + i * N_PARTS, err) < 0 ||
-            one_check(tmpl, opts, 1, &warm[i], &n_cached, warm_parts + i * N_PARTS, err) < 0)
+        if (one_check(tmpl, opts, 0, &cold[i], &n_cached, cold_parts + i * N_PARTS, &cold_cpu[i], err) < 0 ||
+            one_check(tmpl, opts, 1, &warm[i], &n_cached, warm_parts + i * N_PARTS, &warm_cpu[i], err) < 0)
             goto out;
         if (n_cached != (size_t)history) {
             rh_err_set(err, "bench check-cache: the warm check took %zu of %d migrations from the cache", n_cached, history);
@@ -346,6 +362,7 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     rh_stats c = rh_stats_of(cold, (size_t)runs), w = rh_stats_of(warm, (size_t)runs);
     rh_stats f = rh_stats_of(fresh, (size_t)runs), h = rh_stats_of(hit, (size_t)runs);
     double ratio = c.median > 0 ? w.median / c.median : 0;
+    rh_stats ccpu = rh_stats_of(cold_cpu, (size_t)runs), wcpu = rh_stats_of(warm_cpu, (size_t)runs);
     static const char *const start_names[3] = {"copy", "server start", "passwords"};
     int met_abs = w.median <= 300, met_ratio = ratio <= 0.25, met_hit = h.median <= f.median + 20;
     if (opts && opts->json) {
@@ -361,6 +378,7 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         rh_buf_printf(report, ",\"warm_over_cold\":%.3f,\"warm_within_300ms\":%s,\"warm_within_quarter\":%s,"
                               "\"hit_within_20ms\":%s",
                       ratio, met_abs ? "true" : "false", met_ratio ? "true" : "false", met_hit ? "true" : "false");
+        rh_buf_printf(report, ",\"cpu_median_ms\":{\"cold\":%.1f,\"warm\":%.1f}", ccpu.median, wcpu.median);
         rh_buf_puts(report, ",\"parts_median_ms\":{");
         for (int k = 0; k < N_PARTS; k++)
             rh_buf_printf(report, "%s\"%s\":{\"cold\":%.1f,\"warm\":%.1f}", k ? "," : "", part_names[k] + strspn(part_names[k], " "),
@@ -377,6 +395,9 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
         rh_buf_printf(report, "  warm           median %8.1f ms  min %8.1f  max %8.1f   (target <= 300 ms: %s)\n",
                       w.median, w.min, w.max, met_abs ? "met" : "MISSED");
         rh_buf_printf(report, "  warm / cold    %.3f   (target <= 0.25: %s)\n", ratio, met_ratio ? "met" : "MISSED");
+        rh_buf_printf(report, "  CPU time (rehearse + its servers, the load's share left out): cold median %.1f ms, warm "
+                              "median %.1f ms, warm / cold %.3f\n", ccpu.median, wcpu.median,
+                      ccpu.median > 0 ? wcpu.median / ccpu.median : 0);
         rh_buf_printf(report, "  cluster start: fresh (template) median %.1f ms, from the state median %.1f ms "
                               "(target <= fresh + 20 ms: %s)\n", f.median, h.median, met_hit ? "met" : "MISSED");
         rh_buf_puts(report, "    (median ms)       fresh     state\n");
@@ -401,6 +422,8 @@ out:
     free(hit);
     free(cold_parts);
     free(warm_parts);
+    free(cold_cpu);
+    free(warm_cpu);
     free(fresh_parts);
     free(hit_parts);
     rh_err e2;

@@ -539,6 +539,8 @@ static void test_bench_check_cache_reports_parts(void **state)
     json_object *root = json_tokener_parse(b.data), *parts = NULL, *v = NULL;
     assert_non_null(root);
     assert_true(json_object_object_get_ex(root, "warm_ms", &v));
+    assert_true(json_object_object_get_ex(root, "cpu_median_ms", &parts));
+    assert_true(json_object_object_get_ex(parts, "cold", &v) && json_object_object_get_ex(parts, "warm", &v));
     assert_true(json_object_object_get_ex(root, "parts_median_ms", &parts));
     static const char *const names[] = {"history", "cache lookup", "cluster", "copy", "server start", "passwords",
                                         "clean deploy", "upgrade path", "base", "locks", "catalog", "stop", "publish"};
