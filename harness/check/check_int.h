@@ -29,6 +29,10 @@ void rh_check_lock_findings(rh_check_result *r);
    (25001) or that failed in the trace; else 1 (run.c). */
 int rh_check_failure_line(const rh_check_result *r, const char *name, const char *sqlstate);
 
+/* --scale / --rows: the upgrade path's tables filled to production's sizes (at most fill_max rows each when
+   > 0); r->scaled and r->fill say what was done, notices what was not (run.c). */
+int rh_check_fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *scale, long long fill_max, rh_err *err);
+
 /* (g): a seed file loaded as one simple query (run.c). */
 int rh_check_load_seed(PGconn *conn, const char *path, rh_err *err);
 

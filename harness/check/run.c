@@ -530,7 +530,8 @@ static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *sc
                 capped.tables[i].rows = fill_max;
         }
     }
-    int rc = rh_scale_fill(upgrade, &capped, &r->fill, err);
+    rh_scale_fill_opts fo = {.ledger_tool = r->tool}; /* the tool's ledger is not the application's */
+    int rc = rh_scale_fill_with(upgrade, &capped, &fo, &r->fill, err);
     if (fill_max > 0)
         free(capped.tables);
     if (rc < 0)
@@ -544,6 +545,11 @@ static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *sc
                          f->before + f->inserted, f->target, f->note);
     }
     return 0;
+}
+
+int rh_check_fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *scale, long long fill_max, rh_err *err)
+{
+    return fill_to_scale(r, upgrade, scale, fill_max, err);
 }
 
 /* (c): snapshot the upgrade path and compare it with the clean deploy's catalog `a`. */

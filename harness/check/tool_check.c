@@ -9,8 +9,9 @@
  *   file and line of the statement; (f) the lock trace of what head's deploy runs, on a copy of the
  *   upgrade path taken before it, each file as the tool sends it (rh_tool.sent_text), and per new
  *   migration how the tool sends it (rh_tool.plan_file).
- * Not for other tools yet (docs/tools.md): production's recovery path when base fails, the state
- * cache, --scale/--rows, --pg LIST, Prisma's other history hazards (renamed, out of order ...).
+ * With --scale/--rows the upgrade path is filled after base (the tool's ledger left alone) and (f)
+ * measures, as for Prisma. Not for other tools yet (docs/tools.md): production's recovery path when
+ * base fails, the state cache, --pg LIST, Prisma's other history hazards (renamed, out of order ...).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,9 @@ static int trace_pending(rh_check_result *r, const rh_tool *tool, rh_cluster *c,
     r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
     rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
     int rc = tracer ? 0 : -1;
+    /* on tables of production's size, measure what each statement costs the application */
+    if (tracer && r->scaled && rh_check_tracer_measure(tracer, err) < 0)
+        rc = -1;
     for (size_t i = 0; tracer && rc == 0 && i < head->n; i++) {
         const rh_migration *m = &head->items[i];
         if (!in_list(r->pending, r->n_pending, m->name) || !m->sql)
@@ -314,6 +318,12 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     if (out->base_ok && o->seed_file && rh_check_load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
     out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
+    out->max_block_ms = o->max_block_ms;
+    out->max_read_block_ms = o->max_read_block_ms;
+    out->max_write_block_ms = o->max_write_block_ms;
+    out->fill_max = o->fill_max;
+    if (out->base_ok && o->scale && rh_check_fill_to_scale(out, upgrade, o->scale, o->fill_max, err) < 0)
+        goto out;
     PQfinish(upgrade);
     upgrade = NULL;
     /* what head's deploy runs: head's migrations that base's deploy did not apply */
@@ -369,6 +379,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         free(detail);
     }
     rh_check_lock_findings(out);
+    if (out->scaled)
+        rh_check_estimate(out, o->scale);
+    rh_check_add_block_findings(out);
 
     /* (c) */
     double tcat = now_ms();

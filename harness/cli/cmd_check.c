@@ -39,7 +39,7 @@ static void help(FILE *f)
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
             "  --tool NAME           the migration tool (default: detected at head: dbmate's db/migrations,\n"
             "                        drizzle-kit's drizzle/ ...); another tool than Prisma: the same steps with\n"
-            "                        its own deploy and hazards (not yet: --scale, --rows, --pg LIST; docs/tools.md)\n"
+            "                        its own deploy and hazards (not yet: --pg LIST; docs/tools.md)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
             "  --format F            human (default) | json | junit | sarif (code scanning) | html (one\n"
@@ -197,7 +197,6 @@ int rh_cmd_check(int argc, char **argv)
     }
     if (tool != RH_TOOL_DEFAULT) {
         const char *refused = tool->external ? "check needs a tool rehearse can play, not a command"
-                              : scale_file || nrows ? "--scale and --rows are not supported for it yet (docs/tools.md)"
                               : o.pg_version && strchr(o.pg_version, ',') ? "one --pg version at a time for now"
                               : o.prisma_version ? "--prisma-version is Prisma's"
                                                  : NULL;

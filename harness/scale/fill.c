@@ -854,7 +854,8 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
     memset(out, 0, sizeof *out);
     /* every user table but the migration tool's ledger */
     char schema[128];
-    const char *ledger = rh_tool_ledger_parts(RH_TOOL_DEFAULT->ledger_table, schema, sizeof schema);
+    const rh_tool *tool = opts && opts->ledger_tool ? opts->ledger_tool : RH_TOOL_DEFAULT;
+    const char *ledger = rh_tool_ledger_parts(tool->ledger_table, schema, sizeof schema);
     const char *params[] = {schema, ledger ? ledger : ""};
     PGresult *r = PQexecParams(conn,
                                "SELECT c.oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "

@@ -110,6 +110,8 @@ typedef struct rh_scale_fill_opts {
                    and foreign-key triggers as they are; 0: the bulk way (docs/scale.md) */
     long long bulk_from_rows; /* the bulk way from this many rows to add (0: RH_SCALE_BULK_FROM_ROWS); fewer are
                                  inserted directly (the same rows) */
+    const struct rh_tool *ledger_tool; /* whose ledger table is never filled (tools/tool.h); NULL: the default
+                                          tool's */
 } rh_scale_fill_opts;
 
 /* Below this many rows to add, a table is inserted into directly: `rehearse bench scale` at 5 000 rows had

@@ -129,8 +129,18 @@ assert "drizzle-kit migrate" in codes["blocks-writes"]["message"], codes["blocks
 assert [t["migration"] for t in d["locks"]] == ["0003_c"], d["locks"]
 PY
 
-out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --rows a=10 2>&1); rc=$?
-[ $rc = 2 ] && grep -q -- '--scale and --rows are not supported' <<<"$out" || fail "check --tool drizzle --rows: exit $rc: $out"
+# --rows: the upgrade path filled after base (drizzle's ledger left alone, though named), the trace measured
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --rows a=3000 --rows drizzle.__drizzle_migrations=50 \
+  --format json 2>/dev/null); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "check --tool drizzle --rows: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert [(t["schema"], t["table"], t["rows_inserted"]) for t in d["scale"]["tables"]] == [("public", "a", 3000)], d["scale"]
+assert [(t["migration"], t["measured"]) for t in d["locks"]] == [("0003_c", True)], d["locks"]
+assert not any("--scale FILE" in (f["detail"] or "") for f in d["findings"]), d["findings"]
+PY
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --pg 14,15 2>&1); rc=$?
+[ $rc = 2 ] && grep -q -- 'one --pg version at a time' <<<"$out" || fail "check --tool drizzle --pg 14,15: exit $rc: $out"
 [ -z "$(ls "$REHEARSE_RUN_DIR")" ] || fail "a cluster was left in the run folder: $(ls "$REHEARSE_RUN_DIR")"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
