@@ -69,13 +69,20 @@ static void locks_cell(const rh_result_trace *t, rh_buf *out)
 
 /* The last ledger the scenario saw, as one bar per migration scaled to the longest; with
    --trace-locks, the locks each one held. */
-static void timeline(const rh_result *r, rh_buf *out)
+/* The last step whose ledger the timeline shows (the default tool's ledger); NULL: no timeline. */
+static const rh_result_step *timeline_ledger(const rh_result *r)
 {
     const rh_result_step *last = NULL;
     for (size_t i = 0; i < r->n_steps; i++)
         if (r->steps[i].ledger_changed)
             last = &r->steps[i];
-    if (!last || !last->n_ledger)
+    return last && last->n_ledger ? last : NULL;
+}
+
+static void timeline(const rh_result *r, rh_buf *out)
+{
+    const rh_result_step *last = timeline_ledger(r);
+    if (!last)
         return;
     double max = 0;
     for (size_t k = 0; k < last->n_ledger; k++)
@@ -159,6 +166,7 @@ static void steps(const rh_result *r, rh_buf *out)
 {
     if (!r->n_steps)
         return;
+    int in_timeline = timeline_ledger(r) != NULL; /* else a deploy's traced locks go under its step */
     double max = 0;
     for (size_t i = 0; i < r->n_steps; i++)
         max = r->steps[i].ms > max ? r->steps[i].ms : max;
@@ -175,6 +183,18 @@ static void steps(const rh_result *r, rh_buf *out)
             rh_buf_puts(out, "<tr><td></td><td colspan=\"2\" class=\"note\">locks ");
             rh_report_html_text(out, st->trace_note);
             rh_buf_puts(out, "</td></tr>\n");
+        }
+        if (st->n_traces && !in_timeline) {
+            rh_buf_puts(out, "<tr><td></td><td colspan=\"2\"><table class=\"ledger\"><tr><th>migration</th>"
+                             "<th>locks held on existing tables (--trace-locks)</th></tr>\n");
+            for (size_t k = 0; k < st->n_traces; k++) {
+                rh_buf_puts(out, "<tr><td>");
+                rh_report_html_text(out, st->traces[k].migration);
+                rh_buf_puts(out, "</td>");
+                locks_cell(&st->traces[k], out);
+                rh_buf_puts(out, "</tr>\n");
+            }
+            rh_buf_puts(out, "</table></td></tr>\n");
         }
         if (st->ledger_changed || st->ledger_gone) {
             rh_buf_puts(out, "<tr><td></td><td colspan=\"2\">");

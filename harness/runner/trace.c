@@ -1,11 +1,12 @@
 /*
  * trace.c — `run --trace-locks`: the locks each migration of a deploy step held, for run's HTML
- * page. The deploy itself is not touched (it runs as Prisma runs it, timed as always): just before
+ * page. The deploy itself is not touched (it runs as the tool runs it, timed as always): just before
  * it, the scenario's database is copied (CREATE DATABASE ... TEMPLATE, which needs no other
  * connection to it); after it, the migrations it ran are replayed on the copy with check's lock
- * tracer (check/locks.c: statement by statement, pg_locks read after each, sent as the profile's
- * Prisma sends them), and the copy is dropped. A deploy that cannot be copied (a session or a
- * `deploy &` is connected, another tool than Prisma) gets a note saying why instead.
+ * tracer (check/locks.c: statement by statement, pg_locks read after each, sent as the scenario's
+ * tool sends them: Prisma's profile, dbmate's up section, one transaction or statement by statement), and the copy
+ * is dropped. A deploy that cannot be copied (a session or a `deploy &` is connected) or whose SQL
+ * rehearse does not send (`tool command`) gets a note saying why instead.
  */
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -68,8 +69,8 @@ int rh_trace_begin(rh_ctx *ctx, const rh_scn_step *st)
     if (!ctx->opts->trace_locks || st->kind != RH_STEP_DEPLOY)
         return 0;
     ctx->trace_ms = now_ms();
-    if (!rh_ctx_default_tool(ctx)) {
-        note(ctx, "not traced: %s deploys are not traced (Prisma's only)", ctx->tool ? ctx->tool->name : "this tool");
+    if (ctx->tool && ctx->tool->external) {
+        note(ctx, "not traced: %s", "a command's deploy (rehearse does not know what it sends)");
     } else if (st->background || ctx->bg || ctx->nsessions) {
         note(ctx, "not traced: %s", st->background ? "a deploy in the background (its copy would race the steps after it)"
                                     : "a session or a background command is connected to the database (a copy needs none)");
@@ -155,12 +156,28 @@ void rh_trace_end(rh_ctx *ctx, const rh_engine_result *res)
         const rh_migration *m = rh_migset_find(&ctx->set, name);
         if (!m || !m->sql)
             continue;
+        /* as the tool sends it: the text (dbmate's up section), one transaction or statement by statement */
         rh_plan plan;
-        rh_plan_file(&ctx->profile, m->sql, m->sql_len, &plan);
+        memset(&plan, 0, sizeof plan);
+        rh_buf sent;
+        rh_buf_init(&sent);
+        if (rh_ctx_default_tool(ctx)) {
+            rh_plan_file(&ctx->profile, m->sql, m->sql_len, &plan);
+        } else if (ctx->tool->plan_file) {
+            rh_buf why;
+            rh_buf_init(&why);
+            ctx->tool->plan_file(m, &plan, &why);
+            rh_buf_free(&why);
+        }
+        if (!rh_ctx_default_tool(ctx) && ctx->tool->sent_text)
+            ctx->tool->sent_text(m, &sent);
+        else
+            rh_buf_append(&sent, m->sql, m->sql_len);
         rh_check_tracer_autocommit(tracer, plan.mode == RH_SEND_STATEMENTS);
         rh_check_trace t;
         memset(&t, 0, sizeof t);
-        int rc = rh_check_tracer_run(tracer, m->name, m->name, m->sql, m->sql_len, &t, &err);
+        int rc = rh_check_tracer_run(tracer, m->name, m->name, sent.data ? sent.data : "", sent.len, &t, &err);
+        rh_buf_free(&sent);
         int failed = t.failed;
         if (rc == 0)
             keep_trace(ctx, &t);

@@ -93,6 +93,23 @@ migrations all
 session s "SELECT 1"
 deploy
 SCN
+# dbmate: only the up section is sent (its down section would drop "keep"); no Prisma ledger, so the
+# locks go under the deploy step
+mkdir -p "$t/dbm1" "$t/dbm"
+printf -- '-- migrate:up\nCREATE TABLE acct (id INTEGER PRIMARY KEY);\nCREATE TABLE keep (id INTEGER);\n\n-- migrate:down\nDROP TABLE acct;\n' \
+  > "$t/dbm1/20240101000000_init.sql"
+cp "$t/dbm1/20240101000000_init.sql" "$t/dbm/"
+printf -- '-- migrate:up\nALTER TABLE acct ADD COLUMN n INTEGER NOT NULL DEFAULT 0;\n\n-- migrate:down\nDROP TABLE keep;\n' \
+  > "$t/dbm/20240102000000_col.sql"
+cat > "$t/c-dbmate.scenario" <<'SCN'
+scenario "dbmate: the locks of the up section"
+tool dbmate
+migrations dbm1
+deploy
+migrations dbm
+deploy
+expect ledger rows 2
+SCN
 "$REHEARSE_BIN" run --trace-locks --format html --output "$work/traced.html" "$t" 2>"$work/err"; rc=$?
 [ $rc -eq 0 ] || fail "run --trace-locks: exit $rc $(cat "$work/err")"
 dom=$(run_browser --dump-dom "file://$work/traced.html") || fail "chromium could not load the traced page"
@@ -106,6 +123,8 @@ grep -qE '20250103000000_col [0-9.]+ ms AccessExclusiveLock "Acct" Steps' <<<"$t
 grep -q '<span class="lock-ae">AccessExclusiveLock</span>' <<<"$dom" || fail "the AccessExclusiveLock is not marked"
 has 'locks not traced: a session or a background command is connected to the database (a copy needs none)'
 grep -qE '20250103000000_col [0-9.]+ ms not traced' <<<"$text" || fail "b-session's rows should say not traced: $text"
+grep -qE 'migration locks held on existing tables \(--trace-locks\) 20240102000000_col.sql AccessExclusiveLock acct 7 ' <<<"$text" ||
+  fail "dbmate's deploy: the up section's lock under its step, and nothing on keep: $text"
 run_browser --screenshot="$work/traced.png" --window-size=1280,900 "file://$work/traced.html" >/dev/null
 [ -s "$work/traced.png" ] || fail "no screenshot of the traced page"
 echo ok
