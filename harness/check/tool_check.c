@@ -251,8 +251,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         rh_err_prefix(err, "--head");
         goto out;
     }
-    if (rh_tool_load_rev(tool, repo_path, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha, o->migrations, &bset,
-                         err) < 0)
+    int base_absent = 0; /* the folder appears between base and head: everything is new */
+    if (rh_tool_load_base(tool, repo_path, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha, o->migrations, &bset,
+                          &base_absent, err) < 0)
         goto out;
     have_b = 1;
     if (rh_tool_load_rev(tool, repo_path, out->head.worktree ? RH_GIT_WORKTREE : out->head.sha, o->migrations, &hset,

@@ -88,7 +88,8 @@ static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *bas
         return RH_EXIT_USAGE;
     }
     if (base) {
-        if (rh_tool_load_rev(t, spec->repo, base, spec->migrations, &old, &err) < 0) {
+        int absent; /* the folder appears after base: every migration is new */
+        if (rh_tool_load_base(t, spec->repo, base, spec->migrations, &old, &absent, &err) < 0) {
             rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
             rh_migset_free(&head);
             return RH_EXIT_USAGE;

@@ -178,6 +178,28 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
     return rc;
 }
 
+int rh_tool_load_base(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
+                      rh_migset *out, int *absent, rh_err *err)
+{
+    *absent = 0;
+    rh_err lerr;
+    if (rh_tool_load_rev(tool, repo_path, rev_spec, migrations, out, &lerr) == 0)
+        return 0;
+    rh_git_repo *repo = NULL;
+    rh_git_rev rev;
+    const char *path = migrations ? migrations : tool->default_migrations;
+    int is_dir = -1;
+    if (rh_git_open(&repo, repo_path, err) == 0 && rh_git_resolve(repo, rev_spec, &rev, err) == 0 && !rev.worktree)
+        is_dir = rh_git_is_dir(repo, &rev, path, err);
+    rh_git_close(repo);
+    if (is_dir != 0 || !strstr(lerr.msg, "does not exist")) /* another failure: say the loader's */
+        return rh_err_set(err, "%s", lerr.msg);
+    memset(out, 0, sizeof *out); /* the folder appears later: at this revision nothing of it was applied */
+    out->origin = rh_xasprintf("%s at %s (absent)", path, rev.label);
+    *absent = 1;
+    return 0;
+}
+
 /* Does `tool` claim the folder `path` at rev (written to a temporary folder unless WORKTREE)? */
 static int claims_at(rh_git_repo *repo, const rh_git_rev *rev, const rh_tool *tool, const char *path)
 {

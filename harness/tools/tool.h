@@ -236,6 +236,13 @@ int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev
                      rh_migset *out, rh_err *err);
 
 /*
+ * The same for a base revision (check's base, plan's --base): a folder that does not exist there yet
+ * (the pull request that adds the tool) is an empty set with *absent = 1, not an error.
+ */
+int rh_tool_load_base(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
+                      rh_migset *out, int *absent, rh_err *err);
+
+/*
  * A ledger_table ("[schema.]table") in its parts: returns the table (NULL when ledger_table is NULL)
  * and writes the schema to schema ("" for a bare name, which means: in whatever schema it resolves).
  */

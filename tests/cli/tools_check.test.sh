@@ -141,6 +141,17 @@ assert not any("--scale FILE" in (f["detail"] or "") for f in d["findings"]), d[
 PY
 out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --pg 14,15 2>&1); rc=$?
 [ $rc = 2 ] && grep -q -- 'one --pg version at a time' <<<"$out" || fail "check --tool drizzle --pg 14,15: exit $rc: $out"
+# the pull request that adds the tool: its folder does not exist at base, everything is new (exit 2 before)
+nr="$work/new"; mkdir -p "$nr"; echo hi >"$nr/README"; git -C "$nr" init -q && commit "$nr" v1
+mkdir -p "$nr/db/migrations"; printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$nr/db/migrations/20240101000000_a.sql"
+commit "$nr" v2
+out=$("$bin" check --repo "$nr" --base v1 --head v2 --no-color 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^  0 migration(s) at base, 1 at head, 1 new$' <<<"$out" || fail "check when base has no folder: exit $rc: $out"
+out=$("$bin" plan --repo "$nr" --rev v2 --base v1 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^20240101000000_a.sql: the up section' <<<"$out" || fail "plan --base without the folder: exit $rc: $out"
+out=$("$bin" check --repo "$nr" --base v1 --head v2 --migrations db/nosuch --tool dbmate 2>&1); rc=$?
+[ $rc = 2 ] && grep -q 'db/nosuch' <<<"$out" || fail "check of a folder absent at head too: exit $rc: $out"
+
 [ -z "$(ls "$REHEARSE_RUN_DIR")" ] || fail "a cluster was left in the run folder: $(ls "$REHEARSE_RUN_DIR")"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
