@@ -147,7 +147,8 @@ static int tool_history(const rh_tool *tool, const char *repo, const char *from,
         return rh_cli_usage_error("history", "--tool %s: only --format human for now", tool->name);
     rh_migset a, b;
     rh_err err;
-    if (rh_tool_load_rev(tool, repo, from, migrations, &a, &err) < 0) {
+    int absent; /* the folder appears after --from: every migration is new */
+    if (rh_tool_load_base(tool, repo, from, migrations, &a, &absent, &err) < 0) {
         rh_cli_errorf("rehearse history: --from %s: %s\n", from, err.msg);
         return RH_EXIT_USAGE;
     }

@@ -149,6 +149,8 @@ out=$("$bin" check --repo "$nr" --base v1 --head v2 --no-color 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^  0 migration(s) at base, 1 at head, 1 new$' <<<"$out" || fail "check when base has no folder: exit $rc: $out"
 out=$("$bin" plan --repo "$nr" --rev v2 --base v1 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^20240101000000_a.sql: the up section' <<<"$out" || fail "plan --base without the folder: exit $rc: $out"
+out=$("$bin" history --repo "$nr" --from v1 --to v2 --tool dbmate 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^dbmate migrations: 0 at db/migrations at v1 (.*) (absent), 1 at ' <<<"$out" || fail "history --from without the folder: exit $rc: $out"
 out=$("$bin" check --repo "$nr" --base v1 --head v2 --migrations db/nosuch --tool dbmate 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'db/nosuch' <<<"$out" || fail "check of a folder absent at head too: exit $rc: $out"
 
