@@ -557,6 +557,32 @@ static void load_table(PGconn *conn, const tbl *t, const char *qs, const char *q
     PGresult *r = ok && bulk ? PQexec(conn, sql) : NULL;
     int plain = r && PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 'f';
     PQclear(r);
+    char **late = NULL; /* put back after everything else: the other tables' foreign keys into this one */
+    size_t nlate = 0;
+    if (ok && plain && truncated) {
+        /* the tables referring to this one were truncated with it (all empty): their foreign keys into it
+           are dropped too and put back last (validated over no rows: at once), so that the keys they
+           rely on are built by a sort as well instead of a btree insert per row */
+        snprintf(sql, sizeof sql,
+                 "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), quote_ident(k.conname), "
+                 "pg_get_constraintdef(k.oid) FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                 "WHERE k.contype = 'f' AND k.confrelid = %u AND k.conrelid <> %u AND k.conparentid = 0 "
+                 "AND k.coninhcount = 0 AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
+                 "AND d.classoid = 'pg_constraint'::regclass) ORDER BY 1, 2",
+                 t->oid, t->oid);
+        r = PQexec(conn, sql);
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (int i = 0; ok && i < PQntuples(r); i++) {
+            char *q = rh_xasprintf("ALTER TABLE %s DROP CONSTRAINT %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
+            ok = bulk_step(conn, q, " (dropping a foreign key into the table for the load)", note) == 0;
+            free(q);
+            late = rh_xrealloc(late, (nlate + 1) * sizeof *late);
+            late[nlate++] = rh_xasprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+                                         PQgetvalue(r, i, 2));
+        }
+        PQclear(r);
+    }
     if (ok && plain) {
         /* its primary key and UNIQUE constraints that no foreign key refers to: built back after the
            insert (a sort instead of a btree insert per row); duplicates then fail, 23505, as they would have.
@@ -611,6 +637,10 @@ static void load_table(PGconn *conn, const tbl *t, const char *qs, const char *q
         ok = ok && drop_constraints_for_load(conn, sql, qs, qn, " (dropping a foreign key for the load)", &undo, &nundo,
                                              note);
     }
+    undo = rh_xrealloc(undo, (nundo + nlate + 1) * sizeof *undo);
+    for (size_t i = 0; i < nlate; i++)
+        undo[nundo++] = late[i];
+    free(late);
     if (ok && p->cols)
         ok = stream_rows(conn, qs, qn, p, truncated, f, note) == 0;
     else if (ok) { /* no column to give a value: every one has its DEFAULT */
