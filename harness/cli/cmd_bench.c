@@ -178,10 +178,10 @@ int rh_cmd_bench(int argc, char **argv)
                                  .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version};
         rc = rh_tool_bench(t, &to, &out, &err);
     } else if (strcmp(what, "deploy") == 0) {
-        rh_engine_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
+        rh_prisma_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
                                    .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,
                                    .cluster = &a.co, .prisma_version = a.prisma_version};
-        rc = rh_engine_bench(&eo, &out, &err);
+        rc = rh_prisma_bench(&eo, &out, &err);
     } else if (strcmp(what, "git") == 0) {
         rc = bench_git(&a, &out, &err);
     } else if (strcmp(what, "catalog") == 0) {

@@ -54,7 +54,7 @@ static int deploy(PGconn *c, rh_migset *set, rh_engine_opts *eo, rh_engine_resul
     rh_engine_result_init(res);
     rh_err err;
     rh_err_clear(&err);
-    int rc = rh_engine_deploy(c, set, eo, res, &err);
+    int rc = rh_prisma_deploy(c, set, eo, res, &err);
     if (rc < 0)
         fail_msg("deploy: %s", err.msg);
     return rc;
@@ -174,7 +174,7 @@ static void begin_commit_in_a_file_is_a_partial_apply(void **state)
     /* resolve --applied: the failed row rolled back, a new row with logs '' and one timestamp */
     rh_err err;
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_resolve_applied(c, &set, "20250101000000_p", NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_resolve_applied(c, &set, "20250101000000_p", NULL, &res, &err), 0);
     assert_non_null(strstr(res.out.data, "\nMigration 20250101000000_p marked as applied.\n"));
     assert_int_equal(count(c, "SELECT count(*) FROM _prisma_migrations WHERE rolled_back_at IS NOT NULL AND "
                               "finished_at IS NULL"),
@@ -222,7 +222,7 @@ static void failure_inside_the_files_own_block_is_recorded(void **state)
     /* fixed and redeployed: c's statement before BEGIN joins the block and is undone with it */
     rh_err err;
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_resolve_rolled_back(c, &set, "20250102000000_b", NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_resolve_rolled_back(c, &set, "20250102000000_b", NULL, &res, &err), 0);
     rh_engine_result_free(&res);
     rh_migration_set_sql(&set.items[1], "SELECT 1;", strlen("SELECT 1;"));
     assert_int_equal(deploy(c, &set, NULL, &res), 1);
@@ -337,7 +337,7 @@ static void bad_input_gives_clear_errors(void **state)
     rh_profile p = profile(RH_PRISMA_DEFAULT_VERSION);
     rh_engine_opts eo = {.profile = &p};
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_deploy(c, &set, &eo, &res, &err), -1);
+    assert_int_equal(rh_prisma_deploy(c, &set, &eo, &res, &err), -1);
     assert_non_null(strstr(err.msg, "_prisma_migrations has column id of type text"));
     rh_engine_result_free(&res);
     rh_test_exec(c, "DROP TABLE _prisma_migrations");
@@ -401,7 +401,7 @@ static void status_reports_what_prisma_stays_silent_about(void **state)
     rh_engine_result_free(&res);
     rh_err err;
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_resolve_rolled_back(c, &set, "20250103000000_fails", NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_resolve_rolled_back(c, &set, "20250103000000_fails", NULL, &res, &err), 0);
     rh_engine_result_free(&res);
 
     /* a edited after apply, gone's folder deleted, fails rolled back */
@@ -409,7 +409,7 @@ static void status_reports_what_prisma_stays_silent_about(void **state)
     add(&now, "20250101000000_a", "CREATE TABLE a (id BIGINT);");
     add(&now, "20250103000000_fails", "SELECT 1;");
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_status(c, &now, NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_status(c, &now, NULL, &res, &err), 0);
     assert_non_null(strstr(res.out.data, "Database schema is up to date!\n")); /* Prisma is silent */
     assert_true(has_finding(&res, RH_FINDING_EDITED_AFTER_APPLY, "20250101000000_a"));
     assert_true(has_finding(&res, RH_FINDING_FOLDER_GONE, "20250102000000_gone"));
@@ -421,7 +421,7 @@ static void status_reports_what_prisma_stays_silent_about(void **state)
     rh_migset crlf = {0};
     add(&crlf, "20250101000000_a", "CREATE TABLE a (id INT);\r\n");
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_status(c, &crlf, NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_status(c, &crlf, NULL, &res, &err), 0);
     assert_false(has_finding(&res, RH_FINDING_EDITED_AFTER_APPLY, "20250101000000_a"));
     rh_engine_result_free(&res);
     rh_migset_free(&set);
@@ -447,7 +447,7 @@ static void a_ledger_outside_the_search_path_is_reported(void **state)
     rh_engine_result_free(&res);
     rh_err err;
     rh_engine_result_init(&res);
-    assert_int_equal(rh_engine_status(c, &set, NULL, &res, &err), 0);
+    assert_int_equal(rh_prisma_status(c, &set, NULL, &res, &err), 0);
     assert_true(has_finding(&res, RH_FINDING_HIDDEN_LEDGER, "_prisma_migrations"));
     assert_non_null(strstr(res.findings[res.n_findings - 1].detail, "schema \"other\""));
     rh_engine_result_free(&res);
@@ -468,7 +468,7 @@ static void split_profile_runs_concurrently_alone(void **state)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    assert_int_equal(rh_engine_deploy(c, &set, &eo, &res, &err), 0);
+    assert_int_equal(rh_prisma_deploy(c, &set, &eo, &res, &err), 0);
     assert_int_equal(count(c, "SELECT count(*) FROM pg_index WHERE indexrelid = 'w_id'::regclass"), 1);
     rh_engine_result_free(&res);
     rh_migset_free(&set);
@@ -489,7 +489,7 @@ static void split_profile_sends_a_file_sqlparser_rejects_whole(void **state)
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_err err;
-    assert_int_not_equal(rh_engine_deploy(c, &set, &eo, &res, &err), 0);
+    assert_int_not_equal(rh_prisma_deploy(c, &set, &eo, &res, &err), 0);
     assert_int_equal(count(c, "SELECT count(*) FROM pg_class WHERE relname = 'kept'"), 0);
     rh_engine_result_free(&res);
     /* without the DO block, the same file is split: the CREATE TABLE stays (a partial apply) */
@@ -499,7 +499,7 @@ static void split_profile_sends_a_file_sqlparser_rejects_whole(void **state)
     rh_migset_sort(&set, &p);
     PGconn *c2 = rh_test_fresh_db(NULL);
     rh_engine_result_init(&res);
-    assert_int_not_equal(rh_engine_deploy(c2, &set, &eo, &res, &err), 0);
+    assert_int_not_equal(rh_prisma_deploy(c2, &set, &eo, &res, &err), 0);
     assert_int_equal(count(c2, "SELECT count(*) FROM pg_class WHERE relname = 'kept'"), 1);
     rh_engine_result_free(&res);
     rh_migset_free(&set);

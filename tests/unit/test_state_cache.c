@@ -99,7 +99,7 @@ static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *pro
         fail_msg("%s", err.msg);
     rh_engine_result_init(&out->res);
     rh_engine_opts eo = {.profile = profile, .resumed = resumed};
-    if (rh_engine_deploy(conn, set, &eo, &out->res, &err) < 0)
+    if (rh_prisma_deploy(conn, set, &eo, &out->res, &err) < 0)
         fail_msg("deploy: %s", err.msg);
     out->session_clean = rh_engine_session_clean(conn);
     rh_catalog_opts co = {0};
@@ -113,7 +113,7 @@ static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *pro
     rh_buf_free(&b);
     rh_catalog_free(cat);
     memset(&out->ledger, 0, sizeof out->ledger);
-    if (rh_ledger_load(conn, &out->ledger, &err) < 0)
+    if (rh_prisma_ledger_load(conn, &out->ledger, &err) < 0)
         fail_msg("ledger: %s", err.msg);
     PQfinish(conn);
 }

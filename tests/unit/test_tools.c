@@ -188,7 +188,7 @@ static void prisma_behind_the_interface_is_the_engine(void **state)
     rh_engine_result_init(&direct);
     rh_profile prof;
     assert_int_equal(rh_prisma_profile_from_version(&prof, RH_PRISMA_DEFAULT_VERSION, &err), 0);
-    int rc2 = rh_engine_deploy(c2, &set, &(rh_engine_opts){.profile = &prof}, &direct, &err);
+    int rc2 = rh_prisma_deploy(c2, &set, &(rh_engine_opts){.profile = &prof}, &direct, &err);
     assert_int_equal(rc1, 1);
     assert_int_equal(rc1, rc2);
     assert_string_equal(via_tool.code, direct.code);
@@ -197,7 +197,7 @@ static void prisma_behind_the_interface_is_the_engine(void **state)
     assert_memory_equal(via_tool.errout.data, direct.errout.data, direct.errout.len);
     rh_ledger l1, l2;
     assert_int_equal(t->ledger_read(c1, &l1, &err), 0);
-    assert_int_equal(rh_ledger_load(c2, &l2, &err), 0);
+    assert_int_equal(rh_prisma_ledger_load(c2, &l2, &err), 0);
     assert_int_equal(l1.n, 3);
     assert_int_equal(l1.n, l2.n);
     for (size_t i = 0; i < l1.n; i++) {

@@ -70,7 +70,7 @@ static void gen_one(rh_buf *b, int i)
     }
 }
 
-int rh_engine_generate_history(const char *dir, int n, rh_err *err)
+int rh_prisma_generate_history(const char *dir, int n, rh_err *err)
 {
     static const char *words[] = {"init", "add_users", "orders", "billing", "indexes", "audit", "enum_status",
                                   "backfill", "fk_parent", "cleanup"};
@@ -186,7 +186,7 @@ static int run_method(bench_ctx *b, int method, double *secs, rh_err *err)
         rh_engine_opts eo = {.profile = method == M_REHEARSE_V ? b->other : b->profile};
         rh_engine_result res;
         rh_engine_result_init(&res);
-        int r = rh_engine_deploy(conn, b->set, &eo, &res, err);
+        int r = rh_prisma_deploy(conn, b->set, &eo, &res, err);
         if (r != 0 && r != -1)
             rh_err_set(err, "rehearse's deploy failed: %s", res.errout.data);
         rh_engine_result_free(&res);
@@ -251,7 +251,7 @@ static const char *find_oracle(const char *given)
     return NULL;
 }
 
-int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *err)
+int rh_prisma_bench(const rh_prisma_bench_opts *opts, rh_buf *report, rh_err *err)
 {
     int runs = opts->runs > 0 ? opts->runs : 5;
     int oracle_runs = opts->oracle_runs > 0 ? opts->oracle_runs : (runs < 3 ? runs : 3);
@@ -264,7 +264,7 @@ int rh_engine_bench(const rh_engine_bench_opts *opts, rh_buf *report, rh_err *er
             return rh_err_errno(err, "creating a temporary folder for the generated history");
         dir = tmp;
         generated = 1;
-        if (rh_engine_generate_history(dir, n_gen, err) < 0)
+        if (rh_prisma_generate_history(dir, n_gen, err) < 0)
             return -1;
     }
     bench_ctx b = {.dir = dir, .cluster = opts->cluster};

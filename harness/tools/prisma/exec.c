@@ -249,9 +249,9 @@ static long now_ms(void)
 int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
 {
     char sql[64];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", RH_ENGINE_ADVISORY_LOCK_KEY);
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", RH_PRISMA_ADVISORY_LOCK_KEY);
     if (!PQsendQuery(conn, sql))
-        return rh_engine_pg_error(conn, NULL, err, "taking Prisma's advisory lock");
+        return rh_prisma_pg_error(conn, NULL, err, "taking Prisma's advisory lock");
     long deadline = now_ms() + timeout_ms;
     int timed_out = 0;
     while (PQisBusy(conn)) {
@@ -265,7 +265,7 @@ int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
         if (pr < 0 && errno != EINTR)
             return rh_err_errno(err, "waiting for Prisma's advisory lock");
         if (!PQconsumeInput(conn))
-            return rh_engine_pg_error(conn, NULL, err, "waiting for Prisma's advisory lock");
+            return rh_prisma_pg_error(conn, NULL, err, "waiting for Prisma's advisory lock");
     }
     if (timed_out) {
         PGcancel *c = PQgetCancel(conn);
@@ -282,7 +282,7 @@ int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
         if (PQresultStatus(r) == PGRES_TUPLES_OK) {
             got = 1;
         } else if (!failed && !timed_out) {
-            rh_engine_pg_error(conn, r, err, "taking Prisma's advisory lock");
+            rh_prisma_pg_error(conn, r, err, "taking Prisma's advisory lock");
             failed = 1;
             continue;
         }
@@ -300,6 +300,6 @@ void rh_exec_advisory_unlock(PGconn *conn)
     if (PQstatus(conn) != CONNECTION_OK)
         return;
     char sql[64];
-    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", RH_ENGINE_ADVISORY_LOCK_KEY);
+    snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%d)", RH_PRISMA_ADVISORY_LOCK_KEY);
     PQclear(PQexec(conn, sql));
 }

@@ -40,7 +40,7 @@ static const struct {
 };
 
 /* Fill err from a failed result, naming what we were doing; clears the result. */
-int rh_engine_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what)
+int rh_prisma_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = r ? PQresultErrorMessage(r) : NULL;
@@ -65,13 +65,13 @@ static int exec_params(PGconn *conn, const char *sql, int n, const char *const *
     PGresult *r = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        return rh_engine_pg_error(conn, r, err, what);
+        return rh_prisma_pg_error(conn, r, err, what);
     PQclear(r);
     return 0;
 }
 
 /* Resolve the table through the search_path as Prisma's unqualified name does; check its columns. */
-int rh_ledger_exists(PGconn *conn, int *exists, rh_err *err)
+int rh_prisma_ledger_exists(PGconn *conn, int *exists, rh_err *err)
 {
     *exists = 0;
     PGresult *r = PQexec(conn,
@@ -81,7 +81,7 @@ int rh_ledger_exists(PGconn *conn, int *exists, rh_err *err)
                          " WHERE a.attrelid = to_regclass('_prisma_migrations')"
                          "   AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return rh_engine_pg_error(conn, r, err, "looking for the ledger table _prisma_migrations");
+        return rh_prisma_pg_error(conn, r, err, "looking for the ledger table _prisma_migrations");
     int n = PQntuples(r);
     if (n == 0) {
         PQclear(r);
@@ -118,24 +118,24 @@ int rh_ledger_exists(PGconn *conn, int *exists, rh_err *err)
 }
 
 /* Prisma's P3005 test: is there any table in the schema the ledger would be created in? */
-int rh_ledger_schema_has_tables(PGconn *conn, int *has, rh_err *err)
+int rh_prisma_ledger_schema_has_tables(PGconn *conn, int *has, rh_err *err)
 {
     PGresult *r = PQexec(conn, "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = "
                                "c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN "
                                "('r', 'p'))");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return rh_engine_pg_error(conn, r, err, "checking whether the database schema is empty");
+        return rh_prisma_pg_error(conn, r, err, "checking whether the database schema is empty");
     *has = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
     PQclear(r);
     return 0;
 }
 
 /* Create the ledger with Prisma's DDL. */
-int rh_ledger_create(PGconn *conn, rh_err *err)
+int rh_prisma_ledger_create(PGconn *conn, rh_err *err)
 {
     PGresult *r = PQexec(conn, LEDGER_DDL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        return rh_engine_pg_error(conn, r, err, "creating the ledger table _prisma_migrations");
+        return rh_prisma_pg_error(conn, r, err, "creating the ledger table _prisma_migrations");
     PQclear(r);
     return 0;
 }
@@ -153,7 +153,7 @@ static void format_started_at(char out[40], const char *base, const char *us_tex
 }
 
 /* Load every row in Prisma's order (started_at ascending). */
-int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
+int rh_prisma_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
     PGresult *r = PQexec(conn, "SELECT id, checksum, migration_name, logs, finished_at IS NOT NULL,"
@@ -163,7 +163,7 @@ int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
                                " extract(epoch FROM finished_at - started_at) * 1000"
                                " FROM _prisma_migrations ORDER BY started_at ASC");
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
-        return rh_engine_pg_error(conn, r, err, "reading the ledger table _prisma_migrations");
+        return rh_prisma_pg_error(conn, r, err, "reading the ledger table _prisma_migrations");
     size_t n = (size_t)PQntuples(r);
     out->rows = rh_xcalloc(n ? n : 1, sizeof *out->rows);
     out->n = n;
@@ -185,7 +185,7 @@ int rh_ledger_load(PGconn *conn, rh_ledger *out, rh_err *err)
 }
 
 /* Prisma's ids are uuid::Uuid::new_v4(): 122 random bits, version 4, RFC 4122 variant. */
-int rh_ledger_new_id(char out[37], rh_err *err)
+int rh_prisma_ledger_new_id(char out[37], rh_err *err)
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1)
@@ -198,7 +198,7 @@ int rh_ledger_new_id(char out[37], rh_err *err)
 }
 
 /* record_migration_started: the row exists from the moment the script is about to be sent. */
-int rh_ledger_record_started(PGconn *conn, const char *id, const char *name, const char *checksum,
+int rh_prisma_ledger_record_started(PGconn *conn, const char *id, const char *name, const char *checksum,
                              rh_err *err)
 {
     const char *p[3] = {id, checksum, name};
@@ -209,7 +209,7 @@ int rh_ledger_record_started(PGconn *conn, const char *id, const char *name, con
 }
 
 /* record_successful_step: applied_steps_count + 1 (one step per script). */
-int rh_ledger_record_step(PGconn *conn, const char *id, rh_err *err)
+int rh_prisma_ledger_record_step(PGconn *conn, const char *id, rh_err *err)
 {
     const char *p[1] = {id};
     return exec_params(conn,
@@ -219,7 +219,7 @@ int rh_ledger_record_step(PGconn *conn, const char *id, rh_err *err)
 }
 
 /* record_migration_finished: finished_at = now. */
-int rh_ledger_record_finished(PGconn *conn, const char *id, rh_err *err)
+int rh_prisma_ledger_record_finished(PGconn *conn, const char *id, rh_err *err)
 {
     const char *p[1] = {id};
     return exec_params(conn, "UPDATE _prisma_migrations SET finished_at = clock_timestamp() WHERE id = $1",
@@ -227,7 +227,7 @@ int rh_ledger_record_finished(PGconn *conn, const char *id, rh_err *err)
 }
 
 /* record_failed_step: the error text goes into logs; finished_at stays NULL. */
-int rh_ledger_record_failed(PGconn *conn, const char *id, const char *logs, rh_err *err)
+int rh_prisma_ledger_record_failed(PGconn *conn, const char *id, const char *logs, rh_err *err)
 {
     const char *p[2] = {logs, id};
     return exec_params(conn, "UPDATE _prisma_migrations SET logs = $1 WHERE id = $2", 2, p, err,
@@ -235,7 +235,7 @@ int rh_ledger_record_failed(PGconn *conn, const char *id, const char *logs, rh_e
 }
 
 /* mark_migration_rolled_back_by_id. */
-int rh_ledger_mark_rolled_back(PGconn *conn, const char *id, rh_err *err)
+int rh_prisma_ledger_mark_rolled_back(PGconn *conn, const char *id, rh_err *err)
 {
     const char *p[1] = {id};
     return exec_params(conn,
@@ -244,7 +244,7 @@ int rh_ledger_mark_rolled_back(PGconn *conn, const char *id, rh_err *err)
 }
 
 /* mark_migration_applied: one timestamp for started_at and finished_at, logs '', no steps. */
-int rh_ledger_insert_applied(PGconn *conn, const char *id, const char *name, const char *checksum,
+int rh_prisma_ledger_insert_applied(PGconn *conn, const char *id, const char *name, const char *checksum,
                              rh_err *err)
 {
     const char *p[3] = {id, checksum, name};
@@ -260,18 +260,18 @@ int rh_ledger_insert_applied(PGconn *conn, const char *id, const char *name, con
  * record_successful_step then record_migration_finished, still two statements each in its own
  * transaction (a Sync after each), but sent in one libpq pipeline to save a round trip per migration.
  */
-int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err)
+int rh_prisma_ledger_record_success(PGconn *conn, const char *id, rh_err *err)
 {
     const char *p[1] = {id};
     if (!PQenterPipelineMode(conn))
-        return rh_ledger_record_step(conn, id, err) || rh_ledger_record_finished(conn, id, err) ? -1 : 0;
+        return rh_prisma_ledger_record_step(conn, id, err) || rh_prisma_ledger_record_finished(conn, id, err) ? -1 : 0;
     static const char *const sql[2] = {
         "UPDATE _prisma_migrations SET applied_steps_count = applied_steps_count + 1 WHERE id = $1",
         "UPDATE _prisma_migrations SET finished_at = clock_timestamp() WHERE id = $1"};
     int rc = 0, sent = 0;
     for (int i = 0; i < 2; i++) {
         if (!PQsendQueryParams(conn, sql[i], 1, NULL, p, NULL, NULL, 0) || !PQpipelineSync(conn)) {
-            rc = rh_engine_pg_error(conn, NULL, err, "recording a finished migration in _prisma_migrations");
+            rc = rh_prisma_pg_error(conn, NULL, err, "recording a finished migration in _prisma_migrations");
             break;
         }
         sent++;
@@ -285,7 +285,7 @@ int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err)
         if (st == PGRES_PIPELINE_SYNC) {
             synced++;
         } else if (st != PGRES_COMMAND_OK && rc == 0) {
-            rc = rh_engine_pg_error(conn, r, err, "recording a finished migration in _prisma_migrations");
+            rc = rh_prisma_pg_error(conn, r, err, "recording a finished migration in _prisma_migrations");
             continue;
         }
         PQclear(r);
@@ -301,14 +301,14 @@ const char *const rh_prisma_ledger_columns[] = {"id",          "checksum", "star
 /* One row of `restore ledger`, values in rh_prisma_ledger_columns' order: a missing id is a new one, a
    missing or "=" checksum the file's at the current checkout, started_at now, applied_steps_count 1
    when finished (else 0). */
-int rh_ledger_insert_row(PGconn *conn, const char *const *values, const rh_migset *(*current_set)(void *data),
+int rh_prisma_ledger_insert_row(PGconn *conn, const char *const *values, const rh_migset *(*current_set)(void *data),
                          void *data, rh_err *err)
 {
     enum { ID, CHECKSUM, STARTED, FINISHED, ROLLED_BACK, NAME, LOGS, STEPS };
     char id[37], sum[65];
     const char *id_v = values[ID], *sum_v = values[CHECKSUM];
     if (!id_v) {
-        if (rh_ledger_new_id(id, err) < 0)
+        if (rh_prisma_ledger_new_id(id, err) < 0)
             return -1;
         id_v = id;
     }

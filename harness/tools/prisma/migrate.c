@@ -11,7 +11,7 @@
 #include "tools/prisma/profile.h"
 
 /* The profile to use when the caller gave none. */
-const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage)
+const rh_profile *rh_prisma_profile(const rh_engine_opts *opts, rh_profile *storage)
 {
     if (opts && opts->profile)
         return opts->profile;
@@ -57,11 +57,11 @@ static int db_failure(PGconn *conn, rh_engine_result *res, const rh_err *e)
 static int take_lock(PGconn *conn, const rh_engine_opts *opts, rh_engine_result *res, int *locked)
 {
     *locked = 0;
-    if (!rh_engine_lock_wanted(opts))
+    if (!rh_prisma_lock_wanted(opts))
         return 0;
     rh_err e;
     rh_err_clear(&e);
-    int timeout = opts && opts->lock_timeout_ms > 0 ? opts->lock_timeout_ms : RH_ENGINE_ADVISORY_LOCK_TIMEOUT_MS;
+    int timeout = opts && opts->lock_timeout_ms > 0 ? opts->lock_timeout_ms : RH_PRISMA_ADVISORY_LOCK_TIMEOUT_MS;
     int rc = rh_exec_advisory_lock(conn, timeout, &e);
     if (rc < 0)
         return db_failure(conn, res, &e);
@@ -71,7 +71,7 @@ static int take_lock(PGconn *conn, const rh_engine_opts *opts, rh_engine_result 
                                  "address.\n\nContext: Timed out trying to acquire a postgres advisory lock "
                                  "(SELECT pg_advisory_lock(%d)). Timeout: %dms. See "
                                  "https://pris.ly/d/migrate-advisory-locking for details.\n",
-                                 RH_ENGINE_ADVISORY_LOCK_KEY, timeout);
+                                 RH_PRISMA_ADVISORY_LOCK_KEY, timeout);
         rh_text_error(res, "P1002", msg);
         free(msg);
         return 1;
@@ -89,7 +89,7 @@ static int ensure_ledger(PGconn *conn, int check_empty, rh_engine_result *res, r
     int exists = 0;
     rh_err e;
     rh_err_clear(&e);
-    if (rh_ledger_exists(conn, &exists, &e) != 0) {
+    if (rh_prisma_ledger_exists(conn, &exists, &e) != 0) {
         if (PQstatus(conn) == CONNECTION_BAD || e.code[0])
             return db_failure(conn, res, &e);
         *err = e;
@@ -99,7 +99,7 @@ static int ensure_ledger(PGconn *conn, int check_empty, rh_engine_result *res, r
         return 0;
     if (check_empty) {
         int has = 0;
-        if (rh_ledger_schema_has_tables(conn, &has, &e) != 0)
+        if (rh_prisma_ledger_schema_has_tables(conn, &has, &e) != 0)
             return db_failure(conn, res, &e);
         if (has) {
             rh_text_error(res, "P3005",
@@ -108,7 +108,7 @@ static int ensure_ledger(PGconn *conn, int check_empty, rh_engine_result *res, r
             return 1;
         }
     }
-    if (rh_ledger_create(conn, &e) != 0)
+    if (rh_prisma_ledger_create(conn, &e) != 0)
         return db_failure(conn, res, &e);
     return 0;
 }
@@ -169,12 +169,12 @@ static int apply_one(PGconn *conn, const rh_migration *m, size_t index, const rh
         return 1;
     }
     char id[37];
-    if (rh_ledger_new_id(id, &e) != 0) {
+    if (rh_prisma_ledger_new_id(id, &e) != 0) {
         rh_text_error(res, NULL, e.msg);
         return 1;
     }
     rh_buf_printf(&res->out, "Applying migration `%s`\n", m->name);
-    if (rh_ledger_record_started(conn, id, m->name, m->checksum, &e) != 0) {
+    if (rh_prisma_ledger_record_started(conn, id, m->name, m->checksum, &e) != 0) {
         res->failed_migration = rh_xstrdup(m->name);
         return db_failure(conn, res, &e);
     }
@@ -188,7 +188,7 @@ static int apply_one(PGconn *conn, const rh_migration *m, size_t index, const rh
     }
     rh_exec_failure f;
     if (rh_exec_script(conn, profile, m->sql, m->sql_len, &f) == 0) {
-        if (rh_ledger_record_success(conn, id, &e) != 0) {
+        if (rh_prisma_ledger_record_success(conn, id, &e) != 0) {
             res->failed_migration = rh_xstrdup(m->name);
             return db_failure(conn, res, &e);
         }
@@ -207,7 +207,7 @@ static int apply_one(PGconn *conn, const rh_migration *m, size_t index, const rh
     }
     char *msg = rh_text_p3018(m->name, &f);
     char *logs = failure_logs(m->name, msg);
-    if (rh_ledger_record_failed(conn, id, logs, &e) != 0) {
+    if (rh_prisma_ledger_record_failed(conn, id, logs, &e) != 0) {
         free(msg);
         free(logs);
         rh_exec_failure_free(&f);
@@ -235,11 +235,11 @@ static void print_applied_tree(rh_buf *out, const rh_profile *profile, char *con
                                                     : "\n      \nAll migrations have been successfully applied.\n");
 }
 
-int rh_engine_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
+int rh_prisma_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
                      rh_err *err)
 {
     rh_profile pstore;
-    const rh_profile *profile = rh_engine_profile(opts, &pstore);
+    const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
     rh_text_prelude(conn, profile, res);
     res->n_found = set->n;
@@ -256,7 +256,7 @@ int rh_engine_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
     if (rc == 0) {
         rh_err e;
         rh_err_clear(&e);
-        if (rh_ledger_load(conn, &ledger, &e) != 0)
+        if (rh_prisma_ledger_load(conn, &ledger, &e) != 0)
             rc = db_failure(conn, res, &e);
     }
     if (rc != 0)
@@ -326,11 +326,11 @@ done:
     return res->exit_code;
 }
 
-int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *name, const rh_engine_opts *opts,
+int rh_prisma_resolve_applied(PGconn *conn, const rh_migset *set, const char *name, const rh_engine_opts *opts,
                               rh_engine_result *res, rh_err *err)
 {
     rh_profile pstore;
-    const rh_profile *profile = rh_engine_profile(opts, &pstore);
+    const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
     rh_text_prelude(conn, profile, res);
     if (profile->major < 7) /* 7.x prints the empty line with its success message, none before an error */
@@ -354,7 +354,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
     rh_err e;
     rh_err_clear(&e);
     int rc = ensure_ledger(conn, 0, res, err);
-    if (rc == 0 && rh_ledger_load(conn, &ledger, &e) != 0)
+    if (rc == 0 && rh_prisma_ledger_load(conn, &ledger, &e) != 0)
         rc = db_failure(conn, res, &e);
     if (rc != 0)
         goto done;
@@ -370,7 +370,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
     for (size_t i = 0; i < ledger.n && rc == 0; i++) {
         rh_ledger_row *row = &ledger.rows[i];
         if (strcmp(row->migration_name, name) == 0 && !row->finished && !row->rolled_back) {
-            if (rh_ledger_mark_rolled_back(conn, row->id, &e) != 0)
+            if (rh_prisma_ledger_mark_rolled_back(conn, row->id, &e) != 0)
                 rc = db_failure(conn, res, &e);
             else
                 res->n_applied++;
@@ -379,7 +379,7 @@ int rh_engine_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
     if (rc != 0)
         goto done;
     char id[37];
-    if (rh_ledger_new_id(id, &e) != 0 || rh_ledger_insert_applied(conn, id, name, m->checksum, &e) != 0) {
+    if (rh_prisma_ledger_new_id(id, &e) != 0 || rh_prisma_ledger_insert_applied(conn, id, name, m->checksum, &e) != 0) {
         rc = db_failure(conn, res, &e);
         goto done;
     }
@@ -394,12 +394,12 @@ done:
     return res->exit_code;
 }
 
-int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char *name,
+int rh_prisma_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char *name,
                                   const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
 {
     (void)set;
     rh_profile pstore;
-    const rh_profile *profile = rh_engine_profile(opts, &pstore);
+    const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
     rh_text_prelude(conn, profile, res);
     if (profile->major < 7)
@@ -411,7 +411,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
     rh_err e;
     rh_err_clear(&e);
     int rc = 0, exists = 0;
-    if (rh_ledger_exists(conn, &exists, &e) != 0) {
+    if (rh_prisma_ledger_exists(conn, &exists, &e) != 0) {
         if (PQstatus(conn) == CONNECTION_BAD || e.code[0]) {
             rc = db_failure(conn, res, &e);
         } else {
@@ -427,7 +427,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
         rc = 1;
         goto done;
     }
-    if (rh_ledger_load(conn, &ledger, &e) != 0) {
+    if (rh_prisma_ledger_load(conn, &ledger, &e) != 0) {
         rc = db_failure(conn, res, &e);
         goto done;
     }
@@ -459,7 +459,7 @@ int rh_engine_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
     for (size_t i = 0; i < ledger.n && rc == 0; i++) {
         rh_ledger_row *row = &ledger.rows[i];
         if (strcmp(row->migration_name, name) == 0 && !row->finished) {
-            if (rh_ledger_mark_rolled_back(conn, row->id, &e) != 0)
+            if (rh_prisma_ledger_mark_rolled_back(conn, row->id, &e) != 0)
                 rc = db_failure(conn, res, &e);
             else
                 res->n_applied++;

@@ -79,16 +79,16 @@ static int prisma_ledger_restore(PGconn *conn, const rh_ledger *rows, rh_err *er
     for (size_t i = 0; i < rows->n; i++) {
         const rh_ledger_row *row = &rows->rows[i];
         char id[37];
-        if (rh_ledger_new_id(id, err) < 0 ||
-            rh_ledger_record_started(conn, id, row->migration_name, row->checksum, err) < 0)
+        if (rh_prisma_ledger_new_id(id, err) < 0 ||
+            rh_prisma_ledger_record_started(conn, id, row->migration_name, row->checksum, err) < 0)
             return -1;
-        if (row->logs && rh_ledger_record_failed(conn, id, row->logs, err) < 0)
+        if (row->logs && rh_prisma_ledger_record_failed(conn, id, row->logs, err) < 0)
             return -1;
         for (int s = 0; s < row->applied_steps_count; s++)
-            if (rh_ledger_record_step(conn, id, err) < 0)
+            if (rh_prisma_ledger_record_step(conn, id, err) < 0)
                 return -1;
-        if ((row->finished && rh_ledger_record_finished(conn, id, err) < 0) ||
-            (row->rolled_back && rh_ledger_mark_rolled_back(conn, id, err) < 0))
+        if ((row->finished && rh_prisma_ledger_record_finished(conn, id, err) < 0) ||
+            (row->rolled_back && rh_prisma_ledger_mark_rolled_back(conn, id, err) < 0))
             return -1;
     }
     return 0;
@@ -98,26 +98,26 @@ static int prisma_deploy(PGconn *conn, const rh_migset *set, const char *arg, co
                          rh_engine_result *res, rh_err *err)
 {
     (void)arg;
-    return rh_engine_deploy(conn, set, opts, res, err);
+    return rh_prisma_deploy(conn, set, opts, res, err);
 }
 
 static int prisma_status(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
                          rh_engine_result *res, rh_err *err)
 {
     (void)arg;
-    return rh_engine_status(conn, set, opts, res, err);
+    return rh_prisma_status(conn, set, opts, res, err);
 }
 
 static int prisma_resolve_applied(PGconn *conn, const rh_migset *set, const char *arg, const rh_engine_opts *opts,
                                   rh_engine_result *res, rh_err *err)
 {
-    return rh_engine_resolve_applied(conn, set, arg, opts, res, err);
+    return rh_prisma_resolve_applied(conn, set, arg, opts, res, err);
 }
 
 static int prisma_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char *arg,
                                       const rh_engine_opts *opts, rh_engine_result *res, rh_err *err)
 {
-    return rh_engine_resolve_rolled_back(conn, set, arg, opts, res, err);
+    return rh_prisma_resolve_rolled_back(conn, set, arg, opts, res, err);
 }
 
 static const rh_tool_verb prisma_verbs[] = {
@@ -144,13 +144,13 @@ const rh_tool rh_tool_prisma = {
     .read_rev = rh_prisma_read_rev,
     .history_findings = rh_prisma_history_findings,
     .checksum_matches = prisma_checksum_matches,
-    .ledger_exists = rh_ledger_exists,
-    .ledger_create = rh_ledger_create,
-    .ledger_read = rh_ledger_load,
+    .ledger_exists = rh_prisma_ledger_exists,
+    .ledger_create = rh_prisma_ledger_create,
+    .ledger_read = rh_prisma_ledger_load,
     .ledger_restore = prisma_ledger_restore,
     .ledger_columns = rh_prisma_ledger_columns,
     .ledger_name_column = "migration_name",
-    .ledger_insert_row = rh_ledger_insert_row,
+    .ledger_insert_row = rh_prisma_ledger_insert_row,
     .verbs = prisma_verbs,
     .database_url = rh_prisma_database_url,
     .profile_from_version = rh_prisma_profile_from_version,

@@ -9,10 +9,10 @@
 #include "tools/prisma/prisma.h"
 
 /* Fill err from a failed PGresult (or the connection's message), prefixed by what; clears r. */
-int rh_engine_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what);
+int rh_prisma_pg_error(PGconn *conn, PGresult *r, rh_err *err, const char *what);
 
 /* applied_steps_count + 1 and finished_at, two autocommit statements in one pipeline. */
-int rh_ledger_record_success(PGconn *conn, const char *id, rh_err *err);
+int rh_prisma_ledger_record_success(PGconn *conn, const char *id, rh_err *err);
 
 /* The failure of one script, as the server reported it. */
 typedef struct rh_exec_failure {
@@ -48,7 +48,7 @@ void rh_text_error(rh_engine_result *res, const char *code, const char *message)
 /* The CLI's first lines: "Prisma schema loaded from ..." (stdout in 6.x; stderr, with a period, in 7.x)
    and the datasource line. */
 /* The profile of opts, or the default one (in storage) when the caller gave none. */
-const rh_profile *rh_engine_profile(const rh_engine_opts *opts, rh_profile *storage);
+const rh_profile *rh_prisma_profile(const rh_engine_opts *opts, rh_profile *storage);
 
 void rh_text_prelude(PGconn *conn, const rh_profile *profile, rh_engine_result *res);
 
@@ -59,6 +59,6 @@ void rh_text_found(rh_buf *out, size_t n);
 char *rh_text_p3018(const char *name, const rh_exec_failure *f);
 
 /* Whether an advisory lock should be taken under these options and the environment. */
-int rh_engine_lock_wanted(const rh_engine_opts *opts);
+int rh_prisma_lock_wanted(const rh_engine_opts *opts);
 
 #endif

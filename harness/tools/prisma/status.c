@@ -103,11 +103,11 @@ static void join(rh_buf *b, char **names, size_t n)
         rh_buf_printf(b, "%s%s", i ? "\n" : "", names[i]);
 }
 
-int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
+int rh_prisma_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *opts, rh_engine_result *res,
                      rh_err *err)
 {
     rh_profile pstore;
-    const rh_profile *profile = rh_engine_profile(opts, &pstore);
+    const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
     rh_text_prelude(conn, profile, res);
     res->n_found = set->n;
@@ -117,7 +117,7 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
     rh_err_clear(&e);
     int exists = 0;
     rh_ledger l = {0};
-    if (rh_ledger_exists(conn, &exists, &e) != 0) {
+    if (rh_prisma_ledger_exists(conn, &exists, &e) != 0) {
         if (PQstatus(conn) == CONNECTION_BAD || e.code[0]) {
             rh_text_error(res, NULL, e.msg);
             return res->exit_code;
@@ -125,7 +125,7 @@ int rh_engine_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
         *err = e;
         return -1;
     }
-    if (exists && rh_ledger_load(conn, &l, &e) != 0) {
+    if (exists && rh_prisma_ledger_load(conn, &l, &e) != 0) {
         rh_text_error(res, NULL, e.msg);
         return res->exit_code;
     }

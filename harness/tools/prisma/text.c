@@ -72,7 +72,7 @@ char *rh_text_p3018(const char *name, const rh_exec_failure *f)
 }
 
 /* PRISMA_SCHEMA_DISABLE_ADVISORY_LOCK: any value but "" and "0" disables the lock. */
-int rh_engine_lock_wanted(const rh_engine_opts *opts)
+int rh_prisma_lock_wanted(const rh_engine_opts *opts)
 {
     if (opts && opts->advisory_lock != 0)
         return opts->advisory_lock > 0;
