@@ -60,10 +60,15 @@ static void print_json(const rh_git_history *h, const char *repo)
     json_object_object_add(o, "migrations", json_object_new_string(h->migrations));
     json_object_object_add(o, "from", rev_json(&h->from));
     json_object_object_add(o, "to", rev_json(&h->to));
-    json_object *p = json_object_new_object();
-    json_object_object_add(p, "version", json_object_new_string(h->profile.version));
-    json_object_object_add(p, "order", json_object_new_string(h->profile.order == RH_ORDER_ICU ? "icu" : "bytes"));
-    json_object_object_add(p, "source", json_object_new_string(h->profile_source));
+    json_object *p = NULL;
+    if (h->tool) { /* another tool: named, no Prisma profile */
+        json_object_object_add(o, "tool", json_object_new_string(h->tool));
+    } else {
+        p = json_object_new_object();
+        json_object_object_add(p, "version", json_object_new_string(h->profile.version));
+        json_object_object_add(p, "order", json_object_new_string(h->profile.order == RH_ORDER_ICU ? "icu" : "bytes"));
+        json_object_object_add(p, "source", json_object_new_string(h->profile_source));
+    }
     json_object_object_add(o, "prisma", p);
     json_object *c = json_object_new_object();
     json_object_object_add(c, "from", json_object_new_int64((int64_t)h->a.n));
@@ -76,7 +81,7 @@ static void print_json(const rh_git_history *h, const char *repo)
     for (size_t i = 0; i < h->n; i++) {
         const rh_hist_finding *f = &h->items[i];
         json_object *fo = json_object_new_object();
-        json_object_object_add(fo, "kind", json_object_new_string(rh_hist_kind_name(f->kind)));
+        json_object_object_add(fo, "kind", json_object_new_string(rh_hist_code(f)));
         json_object_object_add(fo, "hazard", json_object_new_boolean(f->hazard));
         json_object_object_add(fo, "name", str_or_null(f->name));
         json_object_object_add(fo, "other", str_or_null(f->other));
@@ -108,8 +113,11 @@ static void print_human(const rh_git_history *h)
     rh_buf b; /* names and messages come from the repository: rh_report_term_printf shows their controls */
     rh_buf_init(&b);
     rh_report_term_printf(&b, "%s from %s to %s\n", *h->migrations ? h->migrations : ".", h->from.label, h->to.label);
-    rh_report_term_printf(&b, "  order of Prisma %s (%s), from %s\n", h->profile.version,
-                          h->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte order", h->profile_source);
+    if (h->tool)
+        rh_report_term_printf(&b, "  tool %s: its own hazards, and files edited or removed after apply\n", h->tool);
+    else
+        rh_report_term_printf(&b, "  order of Prisma %s (%s), from %s\n", h->profile.version,
+                              h->profile.order == RH_ORDER_ICU ? "ICU collation" : "byte order", h->profile_source);
     if (h->a_missing)
         rh_report_term_printf(&b, "  the folder does not exist at %s: every migration counts as added\n", h->from.label);
     rh_report_term_printf(&b, "  %zu migration(s) at %s, %zu at %s\n\n", h->a.n, h->from.label, h->b.n, h->to.label);
@@ -119,7 +127,7 @@ static void print_human(const rh_git_history *h)
             const rh_hist_finding *f = &h->items[i];
             if (f->hazard != pass)
                 continue;
-            rh_buf_printf(&b, "%s%-6s %-13s%s ", pass ? red : dim, pass ? "hazard" : "note", rh_hist_kind_name(f->kind), off);
+            rh_buf_printf(&b, "%s%-6s %-13s%s ", pass ? red : dim, pass ? "hazard" : "note", rh_hist_code(f), off);
             rh_report_term_printf(&b, "%s\n", f->file ? f->file : "");
             rh_report_term_printf(&b, "       %s\n", f->message);
             /* an order difference against several migrations lists them, one a line */
@@ -139,38 +147,72 @@ static void print_human(const rh_git_history *h)
     rh_buf_free(&b);
 }
 
-/* history --tool NAME (not the default tool): the tool's own hazards between the two revisions. */
-static int tool_history(const rh_tool *tool, const char *repo, const char *from, const char *to, const char *migrations,
-                        const char *format)
+/*
+ * history --tool NAME (not the default tool): both revisions' sets through the tool, its own hazards
+ * (rh_tool.history_hazards: "KIND: NAME: sentence" lines) and the files edited or removed after --from, in
+ * the history model every format prints. A folder absent at --from: everything is new.
+ */
+static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, const char *from, const char *to,
+                        const char *migrations, rh_git_history *h, rh_err *err)
 {
-    if (strcmp(format, "human") != 0)
-        return rh_cli_usage_error("history", "--tool %s: only --format human for now", tool->name);
-    rh_migset a, b;
-    rh_err err;
-    int absent; /* the folder appears after --from: every migration is new */
-    if (rh_tool_load_base(tool, repo, from, migrations, &a, &absent, &err) < 0) {
-        rh_cli_errorf("rehearse history: --from %s: %s\n", from, err.msg);
-        return RH_EXIT_USAGE;
-    }
-    if (rh_tool_load_rev(tool, repo, to, migrations, &b, &err) < 0) {
-        rh_cli_errorf("rehearse history: --to %s: %s\n", to, err.msg);
-        rh_migset_free(&a);
-        return RH_EXIT_USAGE;
+    memset(h, 0, sizeof *h);
+    h->tool = tool->name;
+    h->migrations = rh_xstrdup(migrations ? migrations : tool->default_migrations);
+    if (rh_git_resolve(g, from, &h->from, err) < 0)
+        return rh_err_prefix(err, "--from");
+    if (rh_git_resolve(g, to, &h->to, err) < 0)
+        return rh_err_prefix(err, "--to");
+    if (rh_tool_load_base(tool, repo, h->from.worktree ? RH_GIT_WORKTREE : h->from.sha, migrations, &h->a, &h->a_missing,
+                          err) < 0)
+        return rh_err_prefix(err, "--from %s", from);
+    if (rh_tool_load_rev(tool, repo, h->to.worktree ? RH_GIT_WORKTREE : h->to.sha, migrations, &h->b, err) < 0)
+        return rh_err_prefix(err, "--to %s", to);
+    for (size_t i = 0; i < h->a.n; i++) { /* what every tool shares: edited or removed after apply */
+        const rh_migration *ma = &h->a.items[i], *mb = rh_migset_find(&h->b, ma->name);
+        if (!mb)
+            rh_hist_add(h, RH_HIST_REMOVED, 1, ma->name, NULL, NULL,
+                        "%s exists at %s but not at %s: a database deployed at %s keeps what it did and its ledger "
+                        "row; `%s` does not undo it",
+                        ma->name, h->from.label, h->to.label, h->from.label, tool->verbs[0].tool_says);
+        else if (strcmp(ma->checksum, mb->checksum) != 0)
+            rh_hist_add(h, RH_HIST_EDITED, 1, mb->name, NULL,
+                        rh_xasprintf("%s/%s%s", h->migrations, mb->name, tool->file_suffix ? tool->file_suffix : ""),
+                        "%s was edited between %s and %s (SHA-256 %.12s... -> %.12s...): a database deployed at %s "
+                        "never runs the new version, and `%s` does not say so (exit 0)",
+                        mb->name, h->from.label, h->to.label, ma->checksum, mb->checksum, h->from.label,
+                        tool->verbs[0].tool_says);
     }
     rh_buf out;
     rh_buf_init(&out);
-    size_t n = tool->history_hazards ? tool->history_hazards(&a, &b, a.origin, b.origin, &out) : 0;
-    rh_buf safe; /* the tool's text names the repository's files: terminal-safe */
-    rh_buf_init(&safe);
-    rh_report_term_printf(&safe, "%s migrations: %zu at %s, %zu at %s\n", tool->name, a.n, a.origin, b.n, b.origin);
-    rh_report_term_text(&safe, out.data ? out.data : "");
-    fwrite(safe.data, 1, safe.len, stdout);
-    rh_buf_free(&safe);
-    printf(n ? "%zu hazard(s)\n" : "no hazards\n", n);
+    if (tool->history_hazards)
+        tool->history_hazards(&h->a, &h->b, h->from.label, h->to.label, &out);
+    for (const char *p = out.data; *p;) { /* "KIND: NAME: sentence" */
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = rh_xstrndup(p, len);
+        char *name = strstr(line, ": ");
+        char *msg = name ? strstr(name + 2, ": ") : NULL;
+        if (name && msg) {
+            *name = *msg = '\0';
+            name += 2;
+            char *file = rh_migset_find(&h->b, name) ? rh_xasprintf("%s/%s%s", h->migrations, name,
+                                                                      tool->file_suffix ? tool->file_suffix : "")
+                                                     : NULL;
+            rh_hist_finding *f = rh_hist_add(h, RH_HIST_TOOL, 1, name, NULL, file, "%s: %s", name, msg + 2);
+            f->code = rh_xstrdup(line);
+        } else {
+            rh_hist_finding *f = rh_hist_add(h, RH_HIST_TOOL, 1, NULL, NULL, NULL, "%s", line);
+            f->code = rh_xstrdup("hazard");
+        }
+        free(line);
+        p += len + (nl ? 1 : 0);
+    }
     rh_buf_free(&out);
-    rh_migset_free(&a);
-    rh_migset_free(&b);
-    return n ? RH_EXIT_FAIL : RH_EXIT_OK;
+    for (size_t j = 0; j < h->b.n; j++) /* the rest is new at --to: a note each, as the default tool's */
+        if (!rh_migset_find(&h->a, h->b.items[j].name))
+            rh_hist_add(h, RH_HIST_ADDED, 0, h->b.items[j].name, NULL, NULL, "%s is new at %s", h->b.items[j].name,
+                        h->to.label);
+    return 0;
 }
 
 int rh_cmd_history(int argc, char **argv)
@@ -216,9 +258,6 @@ int rh_cmd_history(int argc, char **argv)
         return rh_cli_usage_error("history", "--tool %s: no such migration tool (known: %s)", tool_name,
                                   rh_tool_names(names, sizeof names));
     }
-    if (tool && tool != rh_tools[0])
-        return tool_history(tool, repo, from, to, ho.migrations, format);
-
     rh_err err;
     rh_err_clear(&err);
     rh_git_repo *g = NULL;
@@ -227,8 +266,11 @@ int rh_cmd_history(int argc, char **argv)
         return RH_EXIT_USAGE;
     }
     rh_git_history h;
-    if (rh_git_history_compute(g, from, to, &ho, &h, &err) < 0) {
+    if ((tool && tool != rh_tools[0] ? tool_history(tool, g, repo, from, to, ho.migrations, &h, &err)
+                                     : rh_git_history_compute(g, from, to, &ho, &h, &err)) < 0) {
         rh_cli_errorf("rehearse history: %s\n", err.msg);
+        if (tool && tool != rh_tools[0])
+            rh_git_history_free(&h);
         rh_git_close(g);
         return RH_EXIT_USAGE;
     }

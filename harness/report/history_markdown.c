@@ -32,7 +32,7 @@ void rh_report_history_markdown(const rh_git_history *h, rh_buf *out)
             if (f->hazard != pass)
                 continue;
             rh_buf_reset(&part);
-            rh_buf_printf(&part, "- **%s** `%s` ", pass ? "hazard" : "note", rh_hist_kind_name(f->kind));
+            rh_buf_printf(&part, "- **%s** `%s` ", pass ? "hazard" : "note", rh_hist_code(f));
             if (f->file) {
                 rh_buf_puts(&part, "[");
                 rh_report_markdown_text(&part, f->file);

@@ -180,7 +180,7 @@ void rh_report_history_sarif(const rh_git_history *h, rh_buf *out)
             json_object_object_add(props, "migration", json_object_new_string(f->name));
         }
         char *folder = f->file ? NULL : folder_of(h->migrations, f->name);
-        add_result(rules, results, rh_hist_kind_name(f->kind),
+        add_result(rules, results, rh_hist_code(f),
                    "rehearse history: a change to the migrations folder between two revisions that production "
                    "may not take as the repository suggests (edited or removed after apply, added out of order, "
                    "no migration.sql, an order that depends on the collation).",

@@ -24,8 +24,14 @@ const char *rh_hist_kind_name(rh_hist_kind kind)
     case RH_HIST_NO_SQL: return "no-sql";
     case RH_HIST_ORDER_DIFFERS: return "order-differs";
     case RH_HIST_PROBLEM: return "problem";
+    case RH_HIST_TOOL: return "tool";
     }
     return "?";
+}
+
+const char *rh_hist_code(const rh_hist_finding *f)
+{
+    return f->code ? f->code : rh_hist_kind_name(f->kind);
 }
 
 rh_hist_finding *rh_hist_add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
@@ -111,6 +117,7 @@ void rh_git_history_free(rh_git_history *h)
         free(h->items[i].others);
         free(h->items[i].file);
         free(h->items[i].message);
+        free(h->items[i].code);
     }
     free(h->items);
     free(h->migrations);

@@ -28,6 +28,7 @@ typedef enum rh_hist_kind {
     RH_HIST_ORDER_DIFFERS,  /* a name at `to` that ICU order puts before others byte order puts first
                                (one finding per migration, listing the names it moves past) */
     RH_HIST_PROBLEM,        /* an odd entry at `to` (symlink, submodule, invisible characters ...) */
+    RH_HIST_TOOL,           /* a hazard of another tool's own (rh_tool.history_hazards): `code` says which */
 } rh_hist_kind;
 
 typedef struct rh_hist_finding {
@@ -41,6 +42,7 @@ typedef struct rh_hist_finding {
     size_t n_others;
     char *file;      /* the file or folder concerned, from the repository root */
     char *message;   /* one sentence naming the file and the revisions */
+    char *code;      /* RH_HIST_TOOL: the tool's kind ("skipped-in-production"); NULL otherwise */
 } rh_hist_finding;
 
 typedef struct rh_git_history_opts {
@@ -50,6 +52,8 @@ typedef struct rh_git_history_opts {
 
 typedef struct rh_git_history {
     rh_git_rev from, to;
+    const char *tool;            /* another tool whose sets and hazards these are (history --tool); NULL: the
+                                    default tool's (profile and profile_* unset otherwise) */
     char *migrations;            /* the folder compared */
     rh_profile profile;          /* the folder order used for out-of-order findings */
     rh_profile_from profile_from;
@@ -76,7 +80,9 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
 
 void rh_git_history_free(rh_git_history *h);
 
-/* "added", "removed", "renamed", "edited", "out-of-order", "no-sql", "order-differs", "problem" */
+/* "added", "removed", "renamed", "edited", "out-of-order", "no-sql", "order-differs", "problem", "tool" */
 const char *rh_hist_kind_name(rh_hist_kind kind);
+/* What reports call a finding: another tool's code, else its kind's name. */
+const char *rh_hist_code(const rh_hist_finding *f);
 
 #endif

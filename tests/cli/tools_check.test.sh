@@ -129,6 +129,28 @@ assert "drizzle-kit migrate" in codes["blocks-writes"]["message"], codes["blocks
 assert [t["migration"] for t in d["locks"]] == ["0003_c"], d["locks"]
 PY
 
+# history --tool in every format (the history's writers; human only before): the hazard on its file
+out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 --format json 2>&1); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "history --tool drizzle --format json: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["tool"] == "drizzle" and d["prisma"] is None and d["counts"]["hazards"] == 1, d
+f = [x for x in d["findings"] if x["hazard"]]
+assert [(x["kind"], x["name"], x["file"]) for x in f] == [("skipped-in-production", "0002_branch", "drizzle/0002_branch.sql")], f
+PY
+"$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 --format sarif >"$work/h.sarif" 2>/dev/null; rc=$?
+[ $rc = 1 ] && python3 - "$src/tests/unit/sarif-schema-2.1.0.json" "$work/h.sarif" <<'PY' || fail "history --tool drizzle --format sarif: exit $rc: $(cat "$work/h.sarif")"
+import json, sys, jsonschema
+doc = json.load(open(sys.argv[2]))
+jsonschema.Draft4Validator(json.load(open(sys.argv[1]))).validate(doc)
+r = [x for x in doc["runs"][0]["results"] if x["ruleId"] == "skipped-in-production"][0]
+assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "drizzle/0002_branch.sql", r
+PY
+out=$("$bin" history --tool dbmate --repo "$cr" --from v3 --to v4 --format markdown 2>&1); rc=$?
+[ $rc = 1 ] && grep -q '^- \*\*hazard\*\* `edited` \[db\\/migrations\\/20240101000000\\_t\\.sql\](db/migrations/20240101000000_t.sql) ' <<<"$out" &&
+  grep -q '^- \*\*hazard\*\* `removed` 20240104000000\\_ok\\.sql exists at v3' <<<"$out" ||
+  fail "history --tool dbmate --format markdown (edited, removed): exit $rc: $out"
+
 # --rows: the upgrade path filled after base (drizzle's ledger left alone, though named), the trace measured
 out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --rows a=3000 --rows drizzle.__drizzle_migrations=50 \
   --format json 2>/dev/null); rc=$?
@@ -150,7 +172,7 @@ out=$("$bin" check --repo "$nr" --base v1 --head v2 --no-color 2>&1); rc=$?
 out=$("$bin" plan --repo "$nr" --rev v2 --base v1 2>&1); rc=$?
 [ $rc = 0 ] && grep -q '^20240101000000_a.sql: the up section' <<<"$out" || fail "plan --base without the folder: exit $rc: $out"
 out=$("$bin" history --repo "$nr" --from v1 --to v2 --tool dbmate 2>&1); rc=$?
-[ $rc = 0 ] && grep -q '^dbmate migrations: 0 at db/migrations at v1 (.*) (absent), 1 at ' <<<"$out" || fail "history --from without the folder: exit $rc: $out"
+[ $rc = 0 ] && grep -q '^  the folder does not exist at v1 (.*): every migration counts as added$' <<<"$out" || fail "history --from without the folder: exit $rc: $out"
 out=$("$bin" check --repo "$nr" --base v1 --head v2 --migrations db/nosuch --tool dbmate 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'db/nosuch' <<<"$out" || fail "check of a folder absent at head too: exit $rc: $out"
 

@@ -59,10 +59,11 @@ printf '{"entries":[%s,%s,%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 00
     "$(entry 0002_branch 1700000050000)" "$(entry 0003_c 1700000200000)" >"$dr/drizzle/meta/_journal.json"
 git -C "$dr" add -A && git -C "$dr" -c user.email=t@example.com -c user.name=t commit -qm v2 && git -C "$dr" tag v2
 out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 2>&1); rc=$?
-[ $rc = 1 ] && grep -q '^skipped-in-production: 0002_branch: ' <<<"$out" && ! grep -q '0003_c' <<<"$out" ||
+[ $rc = 1 ] && grep -q '^hazard skipped-in-production drizzle/0002_branch.sql$' <<<"$out" &&
+  grep -q '^1 hazard(s), 2 note(s)$' <<<"$out" && ! grep -q '^hazard .*0003_c' <<<"$out" ||
   fail "history --tool drizzle v1..v2: exit $rc: $out"
 out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v1 2>&1); rc=$?
-[ $rc = 0 ] && grep -q '^no hazards$' <<<"$out" || fail "history --tool drizzle v1..v1: exit $rc: $out"
+[ $rc = 0 ] && grep -q '^no hazards (0 note(s))$' <<<"$out" || fail "history --tool drizzle v1..v1: exit $rc: $out"
 
 # snapshot --rev / diff rev: detect the tool at the revision (said on stderr), deploy with it, leave its
 # ledger out; --tool names it; two tools at one revision: exit 2 naming both
