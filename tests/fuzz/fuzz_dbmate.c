@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fuzz_folder.h"
 #include "tools/tool.h"
@@ -35,6 +36,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (n > 1 || (n == 1) != (out.len > 0))
         abort();
     rh_buf_free(&out);
+    /* what check's trace sends: the file's text with all but the up section blanked, line breaks kept */
+    const char *sql = set.items[0].sql ? set.items[0].sql : "";
+    rh_buf sent;
+    rh_buf_init(&sent);
+    rh_tool_dbmate.sent_text(&set.items[0], &sent);
+    if (sent.len != strlen(sql))
+        abort();
+    for (size_t i = 0; i < sent.len; i++)
+        if ((sql[i] == '\n') != (sent.data[i] == '\n') || (sent.data[i] != ' ' && sent.data[i] != sql[i]))
+            abort();
+    rh_buf_free(&sent);
+    /* plan: a CONCURRENTLY that fails is a file that fails; a failing file says why */
+    rh_plan plan;
+    rh_buf lines;
+    rh_buf_init(&lines);
+    int bad = rh_tool_dbmate.plan_file(&set.items[0], &plan, &lines);
+    if ((plan.concurrently_fails && !bad) || (bad && !lines.len) || plan.n_concurrently > plan.n_stmts)
+        abort();
+    rh_buf_free(&lines);
     (void)rh_tool_dbmate.detect_dir(dir);
     rh_migset_free(&set);
     return 0;
