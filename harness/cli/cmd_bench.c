@@ -43,7 +43,8 @@ static void help(void)
            "             --history N (default 250) + --added K (default 3) history; and a cluster start from the\n"
            "             template vs from the state\n"
            "  scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
-           "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead\n");
+           "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead; --cache [--runs R]: at\n"
+           "             -j2, cold (--no-cache) vs warm (first deploys from the state cache), interleaved\n");
 }
 
 typedef struct bench_args {

@@ -3,6 +3,9 @@
  * their ratio, and the per-scenario overhead (what running a scenario in rehearse adds to its own
  * steps) and cluster setup time. The -j1 run records durations that the -j2 run uses to start the
  * longest scenarios first, as `rehearse run` does with its cache.
+ *
+ * `--cache [--runs R]`: the state cache instead (docs/state-cache.md): one run fills it, then R rounds
+ * at -j2 of a cold run (--no-cache) and a warm one, interleaved; the medians side by side.
  */
 #include "runner/runner.h"
 
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/cached.h"
 #include "util/fs.h"
 #include "util/stats.h"
 #include "report/escape.h"
@@ -23,11 +27,13 @@ typedef struct pass {
     size_t n, failed;
 } pass;
 
-static int one_pass(char **files, size_t n, int jobs, int no_warm, const char *timings, pass *out, rh_err *err)
+static int one_pass(char **files, size_t n, int jobs, int no_warm, int no_cache, const char *timings, pass *out,
+                    rh_err *err)
 {
     rh_runner_opts o = {0};
     o.jobs = jobs;
     o.no_warm = no_warm;
+    o.no_cache = no_cache;
     o.timings_path = timings;
     rh_run run;
     if (rh_runner_run(&o, files, n, &run, err) < 0)
@@ -53,15 +59,70 @@ static int one_pass(char **files, size_t n, int jobs, int no_warm, const char *t
     return 0;
 }
 
+/* --cache: fill once, then `runs` rounds of cold (--no-cache) and warm at -j2, interleaved. */
+static int cache_bench(char **files, size_t n, int runs, int json, const char *timings, rh_err *err)
+{
+    if (rh_state_cache_off())
+        return rh_err_set(err, "REHEARSE_NO_CACHE is set: a warm run would be a cold one");
+    pass fill;
+    if (one_pass(files, n, 2, 0, 0, timings, &fill, err) < 0)
+        return -1;
+    double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
+    size_t failed = fill.failed;
+    int rc = 0;
+    for (int r = 0; r < runs && rc == 0; r++) {
+        pass c, w;
+        rc = one_pass(files, n, 2, 0, 1, timings, &c, err);
+        if (rc == 0)
+            rc = one_pass(files, n, 2, 0, 0, timings, &w, err);
+        if (rc == 0) {
+            cold[r] = c.wall_ms;
+            warm[r] = w.wall_ms;
+            failed += c.failed + w.failed;
+        }
+    }
+    if (rc == 0) {
+        rh_stats sc = rh_stats_of(cold, (size_t)runs), sw = rh_stats_of(warm, (size_t)runs);
+        double ratio = sc.median > 0 ? sw.median / sc.median : 0;
+        rh_buf out;
+        rh_buf_init(&out);
+        if (json) {
+            rh_buf_printf(&out, "{\"benchmark\": \"scenarios-cache\", \"scenarios\": %zu, \"jobs\": 2, \"runs\": %d, "
+                                "\"fill_ms\": %.1f, \"cold_ms\": ", n, runs, fill.wall_ms);
+            rh_stats_json(&out, sc);
+            rh_buf_puts(&out, ", \"warm_ms\": ");
+            rh_stats_json(&out, sw);
+            rh_buf_printf(&out, ", \"ratio_warm_cold\": %.3f, \"failed\": %zu}\n", ratio, failed);
+        } else {
+            rh_buf_printf(&out, "scenario suite, -j2, cold (--no-cache) vs warm (first deploys from the state cache): "
+                                "%zu scenarios, %d interleaved round(s) after one fill run (%.2f s)\n",
+                          n, runs, fill.wall_ms / 1000.0);
+            rh_buf_printf(&out, "  cold   median %8.2f s  min %8.2f  max %8.2f\n", sc.median / 1000.0, sc.min / 1000.0,
+                          sc.max / 1000.0);
+            rh_buf_printf(&out, "  warm   median %8.2f s  min %8.2f  max %8.2f\n", sw.median / 1000.0, sw.min / 1000.0,
+                          sw.max / 1000.0);
+            rh_buf_printf(&out, "  warm / cold %.3f (goal <= 0.60: %s); failed or errors: %zu\n", ratio,
+                          ratio <= 0.60 ? "met" : "MISSED", failed);
+        }
+        fwrite(out.data, 1, out.len, stdout);
+        rh_buf_free(&out);
+    }
+    free(cold);
+    free(warm);
+    return rc;
+}
+
 int rh_runner_bench(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"format", required_argument, NULL, 'f'},
         {"no-warm", no_argument, NULL, 'W'},
+        {"cache", no_argument, NULL, 'c'},
+        {"runs", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int json = 0, no_warm = 0, ch;
+    int json = 0, no_warm = 0, cache = 0, runs = 3, ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "f:h", longopts, NULL)) != -1) {
         switch (ch) {
@@ -74,10 +135,22 @@ int rh_runner_bench(int argc, char **argv)
             }
             break;
         case 'W': no_warm = 1; break;
+        case 'c': cache = 1; break;
+        case 'r':
+            runs = atoi(optarg);
+            if (runs < 1 || runs > 100) {
+                rh_report_term_eprintf("rehearse bench scenarios: --runs is 1 to 100, not '%s'\n", optarg);
+                return 2;
+            }
+            break;
         case 'h':
-            printf("usage: rehearse bench scenarios [--format human|json] [--no-warm] [FILE|DIR ...]\n"
+            printf("usage: rehearse bench scenarios [--format human|json] [--no-warm] [--cache [--runs R]]\n"
+                   "                                [FILE|DIR ...]\n"
                    "Runs the scenarios (default: scenarios/) at -j1, then at -j2, and prints the wall times,\n"
-                   "their ratio and the per-scenario overhead and cluster setup medians.\n");
+                   "their ratio and the per-scenario overhead and cluster setup medians.\n"
+                   "--cache: the deployed-state cache instead: one run fills it, then R rounds (default 3) at\n"
+                   "-j2 of a cold run (--no-cache) and a warm one, interleaved; their medians side by side\n"
+                   "(goal: warm <= 0.60 x cold). Give it its own REHEARSE_CACHE_DIR.\n");
             return 0;
         default: return 2;
         }
@@ -107,9 +180,19 @@ int rh_runner_bench(int argc, char **argv)
         close(fd);
     unlink(tmpl);   /* the -j1 pass writes it */
     pass p1, p2;
-    int rc = one_pass(files, n, 1, no_warm, tmpl, &p1, &err);
+    if (cache) {
+        int rc = cache_bench(files, n, runs, json, tmpl, &err);
+        unlink(tmpl);
+        for (size_t i = 0; i < n; i++)
+            free(files[i]);
+        free(files);
+        if (rc < 0)
+            rh_report_term_eprintf("rehearse bench scenarios --cache: %s\n", err.msg);
+        return rc < 0 ? 2 : 0;
+    }
+    int rc = one_pass(files, n, 1, no_warm, 0, tmpl, &p1, &err);
     if (rc == 0)
-        rc = one_pass(files, n, 2, no_warm, tmpl, &p2, &err);
+        rc = one_pass(files, n, 2, no_warm, 0, tmpl, &p2, &err);
     unlink(tmpl);
     for (size_t i = 0; i < n; i++)
         free(files[i]);
