@@ -38,6 +38,10 @@ static int one_pass(char **files, size_t n, int jobs, int no_warm, int no_cache,
     rh_run run;
     if (rh_runner_run(&o, files, n, &run, err) < 0)
         return -1;
+    if (run.interrupted) { /* a cut-short pass measures nothing: stop, do not go on to the next */
+        rh_run_free(&run);
+        return rh_err_set(err, "interrupted (signal %d)", run.interrupted);
+    }
     double *ov = rh_xcalloc(run.n + 1, sizeof *ov), *su = rh_xcalloc(run.n + 1, sizeof *su);
     size_t k = 0;
     for (size_t i = 0; i < run.n; i++) {
@@ -150,7 +154,8 @@ int rh_runner_bench(int argc, char **argv)
                    "their ratio and the per-scenario overhead and cluster setup medians.\n"
                    "--cache: the deployed-state cache instead: one run fills it, then R rounds (default 3) at\n"
                    "-j2 of a cold run (--no-cache) and a warm one, interleaved; their medians side by side\n"
-                   "(goal: warm <= 0.60 x cold). Give it its own REHEARSE_CACHE_DIR.\n");
+                   "(goal: warm <= 0.60 x cold). Give it its own REHEARSE_CACHE_DIR (and a REHEARSE_RUN_DIR in\n"
+                   "/dev/shm, as the default is: cluster copies to a disk folder cost seconds under load).\n");
             return 0;
         default: return 2;
         }

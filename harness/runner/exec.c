@@ -1142,10 +1142,9 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     double prefix_ms = loop.steps_ms;
     if (ok && first)
         rh_ctx_cache_find(&ctx, &s->steps[first]);
-    if (!ok) {
-        /* a setup step failed before any cluster was needed */
-    } else if (rh_cluster_start(&ctx.cluster, co, &err) < 0 &&
-               (!co->state || (rh_ctx_cache_forget(&ctx, err.msg), rh_cluster_start(&ctx.cluster, co, &err) < 0))) {
+    /* started even when one of those steps failed: the report names the server, as without the cache */
+    if (rh_cluster_start(&ctx.cluster, co, &err) < 0 &&
+        (!co->state || (rh_ctx_cache_forget(&ctx, err.msg), rh_cluster_start(&ctx.cluster, co, &err) < 0))) {
         ctx.cluster = NULL;
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
         ctx_free(&ctx);
@@ -1161,7 +1160,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         if (opts->before_steps)
             t0 += opts->before_steps(opts->cb_ctx); /* waiting for its turn is not the scenario's time */
         rh_ctx_cache_started(&ctx);
-        if (connected)
+        if (ok && connected)
             run_steps(&loop, first, s->nsteps);
     }
     double steps_ms = loop.steps_ms;
@@ -1169,7 +1168,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     rh_command_abort(&ctx);
     steps_ms += now_ms() - a;
     if (res->status != RH_PASS) {
-        if (ctx.cluster) { /* none when a setup step failed before it was needed */
+        if (ctx.cluster) {
             rh_buf tail;
             rh_buf_init(&tail);
             rh_cluster_log_tail(ctx.cluster, &tail, 40);

@@ -123,6 +123,24 @@ for r in runs[1:]:
     assert strip(r["scenarios"]) == strip(runs[0]["scenarios"]), "differs"
 PY
 
+# a setup step that fails before the first deploy: the same error report with and without the cache
+printf '%s\n' 'scenario "a checkout that fails"' 'repo fx/vina' 'checkout no-such-tag' 'deploy' >"$work/bad.scenario"
+for m in fresh cached; do
+    "$REHEARSE_BIN" run --format json --output "$work/bad-$m.json" $([ $m = fresh ] && echo --no-cache) \
+        "$work/bad.scenario" >/dev/null 2>&1; rc=$?
+    [ $rc = 2 ] || fail "a failing checkout ($m): exit $rc, expected 2"
+done
+python3 - "$work/bad-fresh.json" "$work/bad-cached.json" <<'PY' || fail "a failing checkout reports otherwise with the cache"
+import json, sys
+def strip(o):  # times and the server log's lines (pids, times) are the run's own
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items() if k not in ("ms", "overhead_ms", "steps_ms", "setup_ms", "started", "wall_ms", "log_tail")}
+    return [strip(x) for x in o] if isinstance(o, list) else o
+a, b = (json.load(open(p)) for p in sys.argv[1:])
+assert a["scenarios"][0]["status"] == "error" and "no-such-tag" in json.dumps(a["scenarios"][0]["failure"]), a
+assert strip(a["scenarios"]) == strip(b["scenarios"]), (a, b)
+PY
+
 # never: REHEARSE_NO_CACHE=1, --superuser, a tool whose deploy is not resumable
 before=$(states)
 REHEARSE_NO_CACHE=1 "$REHEARSE_BIN" snapshot --rev reviews >/dev/null 2>"$work/off.err" || fail "REHEARSE_NO_CACHE=1 snapshot"
