@@ -26,9 +26,11 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:ha
 passed=$((passed + $(sed -n 's/.*tests passed, 0 tests failed out of \([0-9]*\).*/\1/p' "$root/build-asan/ctest.log")))
 
 echo "== unit tests under valgrind (memcheck) =="
+# as under ctest (tests/CMakeLists.txt): a unit binary run directly would otherwise publish deployed states into
+# the shared ~/.cache/rehearse; test_state_cache turns the cache on itself where it tests it
 for t in "$root"/build/tests/test_*; do
   [ -x "$t" ] || continue
-  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+  REHEARSE_NO_CACHE=1 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
     --show-leak-kinds=definite --child-silent-after-fork=yes "$t" >"$root/build/valgrind-$(basename "$t").log" 2>&1 \
     || { echo "FAIL: valgrind $(basename "$t") (log: build/valgrind-$(basename "$t").log)" >&2; tail -n 40 "$root/build/valgrind-$(basename "$t").log" >&2; exit 1; }
   echo "valgrind clean: $(basename "$t")"
