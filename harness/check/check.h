@@ -159,7 +159,7 @@ typedef struct rh_check_opts {
     const char *base;           /* NULL: rh_check_default_base */
     const char *head;           /* NULL: WORKTREE */
     const char *migrations;     /* folder inside the repository; NULL: Prisma's default at head */
-    const char *prisma_version; /* NULL: detected at head, else the default profile */
+    const char *tool_version; /* NULL: detected at head, else the default profile */
     const char *seed_file;      /* (g) SQL file loaded after base on the upgrade path; NULL: none */
     const char *pg_bin;         /* NULL: search */
     const char *pg_version;     /* --pg: "17", "17.10"; NULL: $REHEARSE_PG or any */

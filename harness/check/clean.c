@@ -103,7 +103,7 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
     if (tool != RH_TOOL_DEFAULT)
         return tool_catalog(tool, src, rev, copts, out, err);
     rh_load_spec spec = {.repo = src->repo ? src->repo : ".", .rev = rev, .migrations = src->migrations,
-                         .prisma_version = src->prisma_version};
+                         .tool_version = src->tool_version};
     rh_loaded l;
     if (rh_source_load(&spec, &l, err) < 0)
         return rh_err_prefix(err, "clean deploy of %s", rev);

@@ -16,7 +16,7 @@
 typedef struct rh_clean_source {
     const char *repo;            /* a folder inside the repository; NULL: "." */
     const char *migrations;      /* path of the migrations folder; NULL: Prisma's default at REV */
-    const char *prisma_version;  /* NULL: detected at REV, else the default profile */
+    const char *tool_version;  /* NULL: detected at REV, else the default profile */
     const rh_cluster_opts *cluster; /* NULL: defaults */
     const char *tool;            /* the migration tool (a registered name); NULL: detected at REV */
     FILE *notes;                 /* where to say what was detected (NULL: nowhere) */

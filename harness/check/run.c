@@ -826,7 +826,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         rh_err_prefix(err, "--head");
         goto out;
     }
-    rh_git_history_opts hopts = {.migrations = o->migrations, .prisma_version = o->prisma_version};
+    rh_git_history_opts hopts = {.migrations = o->migrations, .tool_version = o->tool_version};
     if (rh_git_history_compute(repo, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha,
                                out->head.worktree ? RH_GIT_WORKTREE : out->head.sha, &hopts, &h, err) < 0)
         goto out;

@@ -123,7 +123,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_BASE: o.base = optarg; break;
         case O_HEAD: o.head = optarg; break;
         case O_MIGR: o.migrations = optarg; break;
-        case O_PRISMA: o.prisma_version = optarg; break;
+        case O_PRISMA: o.tool_version = optarg; break;
         case O_TOOL: tool_name = optarg; break;
         case O_SEED: o.seed_file = optarg; break;
         case O_NOLOCKS: o.no_locks = 1; break;
@@ -198,7 +198,7 @@ int rh_cmd_check(int argc, char **argv)
     if (tool != RH_TOOL_DEFAULT) {
         const char *refused = tool->external ? "check needs a tool rehearse can play, not a command"
                               : o.pg_version && strchr(o.pg_version, ',') ? "one --pg version at a time for now"
-                              : o.prisma_version ? "--prisma-version is Prisma's"
+                              : o.tool_version ? "--prisma-version is Prisma's"
                                                  : NULL;
         if (refused)
             return rh_cli_usage_error("check", "--tool %s: %s", tool->name, refused);

@@ -236,7 +236,7 @@ int rh_cmd_history(int argc, char **argv)
         case 't': to = optarg; break;
         case 'm': ho.migrations = optarg; break;
         case 'F': format = optarg; break;
-        case 'p': ho.prisma_version = optarg; break;
+        case 'p': ho.tool_version = optarg; break;
         case 'T': tool_name = optarg; break;
         case 'h': help(stdout); return RH_EXIT_OK;
         case ':': return rh_cli_usage_error("history", "%s needs a value", argv[optind - 1]);

@@ -163,7 +163,7 @@ static int plan_revision(int argc, char **argv)
                           : strcmp(a, "--repo") == 0            ? &spec.repo
                           : strcmp(a, "--rev") == 0             ? &spec.rev
                           : strcmp(a, "--migrations") == 0      ? &spec.migrations
-                          : strcmp(a, "--prisma-version") == 0  ? &spec.prisma_version
+                          : strcmp(a, "--prisma-version") == 0  ? &spec.tool_version
                           : strcmp(a, "--base") == 0            ? &base
                           : strcmp(a, "--format") == 0          ? &format
                           : strcmp(a, "--tool") == 0            ? &tool_name
@@ -213,7 +213,7 @@ static int plan_revision(int argc, char **argv)
     if (base) {
         rh_load_spec bspec = spec;
         bspec.rev = base;
-        bspec.prisma_version = head.choice.profile.version; /* head's Prisma runs the new migrations */
+        bspec.tool_version = head.choice.profile.version; /* head's Prisma runs the new migrations */
         if (rh_source_load(&bspec, &old, &err) < 0) {
             rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
             rh_loaded_free(&head);

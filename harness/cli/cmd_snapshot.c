@@ -48,7 +48,7 @@ int rh_cli_catalog_option(int c, const char *arg, rh_catalog_opts *o, rh_clean_s
     switch (c) {
     case 'R': src->repo = arg; return 1;
     case 'M': src->migrations = arg; return 1;
-    case 'P': src->prisma_version = arg; return 1;
+    case 'P': src->tool_version = arg; return 1;
     case 'T': src->tool = arg; return 1;
     case 'N': src->no_cache = 1; return 1;
     case 'L': o->include_ledger = 1; return 1;

@@ -43,7 +43,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'R': o->allow_remote = 1; break;
         case 'k': o->keep = 1; break;
         case 'S': o->superuser = 1; break;
-        case 'p': o->prisma_version = optarg; break;
+        case 'p': o->tool_version = optarg; break;
         case 'T': o->tool_name = optarg; break;
         case 'C': o->migrate_command = optarg; break;
         case 'b': o->pg_bin = optarg; break;
@@ -167,7 +167,7 @@ static int pick_tool(rh_migrate_opts *o, rh_err *err)
     }
     if (o->tool == rh_tools[0])
         o->tool = NULL;
-    if (o->tool && o->prisma_version)
+    if (o->tool && o->tool_version)
         return rh_err_set(err, "--prisma-version is for %s migrations, not %s", rh_tools[0]->name, o->tool->name);
     if (o->tool && o->repo && !o->migrations && !*o->tool->default_migrations)
         return rh_err_set(err, "--migrate-command with --repo needs --migrations PATH (the folder to copy)");
@@ -189,7 +189,7 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
         return 0;
     }
     rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,
-                         .prisma_version = o->prisma_version};
+                         .tool_version = o->tool_version};
     rh_loaded l;
     if (rh_source_load(&spec, &l, err) < 0)
         return -1;

@@ -26,7 +26,7 @@ typedef struct rh_migrate_opts {
     int allow_remote;            /* --allow-remote */
     int keep;                    /* --keep */
     int superuser;               /* --superuser */
-    const char *prisma_version;  /* --prisma-version */
+    const char *tool_version;  /* --prisma-version */
     const char *pg_bin;          /* --pg-bin */
     const char *pg_version;      /* --pg */
     const char *applied;         /* resolve --applied NAME */

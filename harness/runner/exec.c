@@ -95,7 +95,7 @@ void rh_ctx_load_spec(rh_ctx *ctx, rh_load_spec *spec)
         spec->dir = ctx->migrations_dir;
     }
     if (ctx->profile_explicit) { /* a `prisma V` step: every set of the scenario in its order */
-        spec->prisma_version = ctx->profile.version;
+        spec->tool_version = ctx->profile.version;
         spec->override_label = ctx->profile_source;
     }
 }

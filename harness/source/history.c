@@ -76,7 +76,7 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
     /* `to` as every command loads a revision (loader.h); `from` is read in `to`'s order: the order
        of the tool version that will deploy `to` on a database deployed at `from` */
     rh_load_spec spec = {.git = repo, .resolved = &out->to, .migrations = out->migrations,
-                         .prisma_version = opts ? opts->prisma_version : NULL};
+                         .tool_version = opts ? opts->tool_version : NULL};
     rh_loaded to_set;
     if (rh_source_load(&spec, &to_set, err) < 0)
         goto fail;

@@ -47,7 +47,7 @@ typedef struct rh_hist_finding {
 
 typedef struct rh_git_history_opts {
     const char *migrations;      /* folder from the repository root; NULL: the tool's find_folder at `to` */
-    const char *prisma_version;  /* NULL: detected at `to`, else the default tool's default_version */
+    const char *tool_version;  /* NULL: detected at `to`, else the default tool's default_version */
 } rh_git_history_opts;
 
 typedef struct rh_git_history {

@@ -70,7 +70,7 @@ static int load_dir(const rh_load_spec *spec, rh_loaded *out, rh_err *err)
     if (RH_TOOL_DEFAULT->load_dir(&out->set, spec->dir, NULL, err) < 0)
         return -1;
     out->migrations = rh_xstrdup(spec->dir);
-    return rh_profile_choose(NULL, NULL, NULL, spec->prisma_version, spec->override_label, &out->choice, err);
+    return rh_profile_choose(NULL, NULL, NULL, spec->tool_version, spec->override_label, &out->choice, err);
 }
 
 static int load_git(const rh_load_spec *spec, rh_git_repo *git, rh_loaded *out, rh_err *err)
@@ -87,7 +87,7 @@ static int load_git(const rh_load_spec *spec, rh_git_repo *git, rh_loaded *out, 
     }
     if (RH_TOOL_DEFAULT->read_rev(&out->set, git, &out->rev, out->migrations, err) < 0)
         return -1;
-    return rh_profile_choose(git, &out->rev, out->migrations, spec->prisma_version, spec->override_label,
+    return rh_profile_choose(git, &out->rev, out->migrations, spec->tool_version, spec->override_label,
                              &out->choice, err);
 }
 

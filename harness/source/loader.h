@@ -44,7 +44,7 @@ typedef struct rh_load_spec {
     const char *rev;            /* revision spec or WORKTREE; or: */
     const rh_git_rev *resolved; /* an already-resolved revision (with `git`); wins over `rev` */
     const char *migrations;     /* folder inside the repository; NULL: the tool's find_folder at the revision */
-    const char *prisma_version; /* override; NULL: detected at the revision, else the default */
+    const char *tool_version; /* override; NULL: detected at the revision, else the default */
     const char *override_label; /* how to name the override in messages; NULL: "--prisma-version" */
 } rh_load_spec;
 

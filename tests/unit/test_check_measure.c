@@ -122,7 +122,7 @@ static void test_measures_who_waits(void **state)
     rh_err err;
     rh_err_clear(&err);
     assert_int_equal(rh_scale_add_rows(&scale, "Order=200000", &err), 0);
-    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "6.19.3",
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .tool_version = "6.19.3",
                        .scale = &scale, .max_write_block_ms = 1, .fill_max = 100000};
     rh_check_result res;
     if (rh_check_run(&o, &res, &err) < 0) {
@@ -278,7 +278,7 @@ static void test_split_file_commits_per_statement(void **state)
     (void)state;
     one_check c;
     check_one(&c, "ALTER TABLE \"Order\" ADD COLUMN \"flag\" BOOLEAN;\nUPDATE \"Order\" SET \"flag\" = true;\n",
-              "Order=20000", (rh_check_opts){.prisma_version = "7.10.1", .max_read_block_ms = 1});
+              "Order=20000", (rh_check_opts){.tool_version = "7.10.1", .max_read_block_ms = 1});
     const rh_check_result *res = &c.res;
     assert_int_equal(res->n_traces, 1);
     const rh_check_trace *t = &res->traces[0];
@@ -308,7 +308,7 @@ static void test_file_commit_restarts_transaction(void **state)
     check_one(&c,
               "ALTER TABLE \"Order\" ADD COLUMN \"a\" BOOLEAN;\nCOMMIT;\n"
               "ALTER TABLE \"Order\" ADD COLUMN \"b\" BOOLEAN;\n",
-              "Order=1000", (rh_check_opts){.prisma_version = "6.19.3"});
+              "Order=1000", (rh_check_opts){.tool_version = "6.19.3"});
     const rh_check_result *res = &c.res;
     assert_int_equal(res->n_traces, 1);
     const rh_check_trace *t = &res->traces[0];
@@ -362,7 +362,7 @@ static void test_many_tables_are_all_probed(void **state)
     fx_tag(r, "base", "main", 0);
     fx_migration(r, "20250203000000_flags", alter.data);
     fx_commit(r, "head");
-    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .prisma_version = "6.19.3", .scale = &scale};
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .tool_version = "6.19.3", .scale = &scale};
     rh_check_result res;
     if (rh_check_run(&o, &res, &err) < 0) {
         fprintf(stderr, "rh_check_run: %s\n", err.msg);

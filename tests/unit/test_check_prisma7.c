@@ -29,7 +29,7 @@ static const rh_check_finding *finding(const rh_check_result *r, const char *cod
 
 static void check_with(const char *repo, const char *version, rh_check_result *res)
 {
-    rh_check_opts o = {.repo = repo, .base = "v1", .head = "v2", .prisma_version = version};
+    rh_check_opts o = {.repo = repo, .base = "v1", .head = "v2", .tool_version = version};
     rh_err err;
     rh_err_clear(&err);
     if (rh_check_run(&o, res, &err) < 0) {

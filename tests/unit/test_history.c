@@ -30,7 +30,7 @@ static rh_git_repo *open_repo(fx_repo *r)
 static void history(fx_repo *r, const char *from, const char *to, const char *version, rh_git_history *h)
 {
     rh_git_repo *g = open_repo(r);
-    rh_git_history_opts o = {.migrations = NULL, .prisma_version = version};
+    rh_git_history_opts o = {.migrations = NULL, .tool_version = version};
     rh_err err;
     if (rh_git_history_compute(g, from, to, &o, h, &err) < 0)
         fail_msg("history %s..%s: %s", from, to, err.msg);
@@ -383,7 +383,7 @@ static void failures_name_what_was_given(void **state)
     assert_string_equal(err.msg, want);
 
     o.migrations = NULL;
-    o.prisma_version = "banana";
+    o.tool_version = "banana";
     assert_int_equal(rh_git_history_compute(g, "v0", "main", &o, &h, &err), -1);
     rh_git_close(g);
     fx_free(r);

@@ -91,7 +91,7 @@ static void loader_gives_each_revision_its_own_profile(void **state)
     rh_loaded_free(&l);
 
     /* an override wins and says so */
-    load_ok(&(rh_load_spec){.repo = repo->path, .rev = "v1", .prisma_version = "6.6"}, &l);
+    load_ok(&(rh_load_spec){.repo = repo->path, .rev = "v1", .tool_version = "6.6"}, &l);
     assert_string_equal(l.choice.profile.version, "6.6.0");
     assert_int_equal(l.choice.from, RH_PROFILE_FROM_OVERRIDE);
     assert_string_equal(l.choice.source, "--prisma-version 6.6");
@@ -126,7 +126,7 @@ static void loader_gives_each_revision_its_own_profile(void **state)
 
     /* a bad override is an error naming it */
     rh_err err;
-    assert_int_equal(rh_source_load(&(rh_load_spec){.repo = repo->path, .rev = "v1", .prisma_version = "latest"},
+    assert_int_equal(rh_source_load(&(rh_load_spec){.repo = repo->path, .rev = "v1", .tool_version = "latest"},
                                     &l, &err), -1);
     assert_non_null(strstr(err.msg, "--prisma-version: cannot read a Prisma version from 'latest'"));
     rh_loaded_free(&l);
