@@ -4,14 +4,7 @@
 # a dbmate file with a malformed marker. Each: exit 2 with the file named (or, where the tool itself
 # passes over it, a note naming it); nothing left running.
 set -uo pipefail
-bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
-work=$(mktemp -d)
-chmod 0711 "$work"
-export REHEARSE_RUN_DIR="$work/run"
-mkdir -p "$REHEARSE_RUN_DIR"
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
 journal() { printf '{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"%s","breakpoints":true}]}\n' "$2" >"$1/meta/_journal.json"; }
 
 # two tools claim one folder: exit 2 naming both

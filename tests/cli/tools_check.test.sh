@@ -6,15 +6,8 @@
 # clean deploy's, pointing at it). JSON read with python3's json, SARIF validated against SARIF 2.1.0
 # (tests/unit/sarif-schema-2.1.0.json), JUnit, markdown, html, GitHub annotations by their text.
 set -uo pipefail
-bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
 src=${REHEARSE_SOURCE_DIR:?REHEARSE_SOURCE_DIR must point at the source tree}
-work=$(mktemp -d)
-chmod 0711 "$work"
-export REHEARSE_RUN_DIR="$work/run"
-mkdir -p "$REHEARSE_RUN_DIR"
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 commit() { git -C "$1" add -A && git -C "$1" -c user.email=t@example.com -c user.name=t commit -qm "$2" && git -C "$1" tag "$2"; }
 
 # dbmate: v2 adds a transaction:false file with CONCURRENTLY beside an ALTER (25001 at line 3); its down

@@ -4,14 +4,7 @@
 # not touched), WORKTREE reads the files on disk; usage errors exit 2; `history --tool drizzle` reports
 # an entry merged with an older journal `when`.
 set -uo pipefail
-bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
-work=$(mktemp -d)
-chmod 0711 "$work"
-export REHEARSE_RUN_DIR="$work/run"
-mkdir -p "$REHEARSE_RUN_DIR"
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
 
 repo="$work/repo"
 mkdir -p "$repo/db/migrations"

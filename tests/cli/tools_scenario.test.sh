@@ -4,14 +4,7 @@
 # reader; an assertion that does not hold fails (exit 1); what a tool cannot do (an unknown tool, a verb
 # it lacks, a fault or a ledger check in command mode) is an error at FILE:LINE before any cluster (exit 2).
 set -uo pipefail
-bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
-work=$(mktemp -d)
-chmod 0711 "$work"
-export REHEARSE_RUN_DIR="$work/run"
-mkdir -p "$REHEARSE_RUN_DIR"
-trap 'rm -rf "$work"' EXIT
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
 
 cd "$work"
