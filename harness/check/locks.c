@@ -597,22 +597,6 @@ static int commit_tx(tracer *t, rh_err *err)
     return rc;
 }
 
-/* Does the transaction go on after statement i (more statements before the file or a COMMIT ends it)? */
-static int tx_goes_on(const tracer *t, const rh_split *split, size_t i)
-{
-    if (t->autocommit)
-        return 0;
-    for (size_t k = i + 1; k < split->n; k++) {
-        char kw[128];
-        rh_stmt_keywords(split->items[k].text, 4, kw, sizeof kw);
-        if (rh_txblock_ends(kw))
-            return 0;
-        if (!is_tx_control(kw))
-            return 1;
-    }
-    return 0;
-}
-
 /* BEGIN the tracer's transaction and take the scan counts it starts from. */
 static int begin_tx(tracer *t, rh_err *err)
 {
@@ -756,18 +740,16 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             rc = -1;
             goto done;
         }
+        /* measuring: every lock it holds gets its probes, queued, before anything lets it go (a fast
+           statement can end before a poll sees it; a file's last one is committed right after); the clock
+           stands still meanwhile: the probes' waits count the migration's own time only */
+        if (t->meter && rh_scale_meter_settle(t->meter, PQbackendPID(conn), out->n - 1, err) < 0) {
+            rc = -1;
+            goto done;
+        }
         if (t->meter && t->autocommit) {
             /* Prisma >= 7.4 sends this statement alone: it commits, its locks go */
             if (restart_tx(t, out, started, &tx_first, err) < 0) {
-                rc = -1;
-                goto done;
-            }
-        } else if (t->meter && tx_goes_on(t, &split, i)) {
-            /* its locks stay while the rest of the transaction runs: what waits meanwhile */
-            rh_scale_meter_resume(t->meter);
-            int prc = rh_scale_meter_poll(t->meter, PQbackendPID(conn), out->n - 1, err);
-            rh_scale_meter_pause(t->meter);
-            if (prc < 0) {
                 rc = -1;
                 goto done;
             }

@@ -225,6 +225,51 @@ static void collect(rh_scale_meter *m)
         }
 }
 
+/*
+ * Who waits: each busy probe that pg_blocking_pids() shows waiting for backend pidtxt is marked blocked.
+ * Returns how many busy probes are not yet settled: neither through nor waiting for any lock (a probe
+ * sent but not yet at its lock). Unmarked probes still busy after that are only in flight.
+ */
+static int mark_waiting(rh_scale_meter *m, const char *pidtxt)
+{
+    rh_buf pids;
+    rh_buf_init(&pids);
+    rh_buf_putc(&pids, '{');
+    for (size_t i = 0; i < m->n; i++)
+        for (int k = 0; k < 2; k++)
+            if (m->tables[i].ops[k].busy)
+                rh_buf_printf(&pids, "%s%d", pids.len > 1 ? "," : "", m->tables[i].ops[k].pid);
+    rh_buf_putc(&pids, '}');
+    int unsettled = 0;
+    if (pids.len > 2) {
+        const char *p2[2] = {pids.data, pidtxt};
+        PGresult *r = PQexecParams(m->watch,
+                                   "SELECT p, $2::int = ANY (b) FROM unnest($1::int[]) p, pg_blocking_pids(p) b "
+                                   "WHERE cardinality(b) > 0",
+                                   2, NULL, p2, NULL, NULL, 0);
+        int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+        for (size_t i = 0; i < m->n; i++)
+            for (int k = 0; k < 2; k++) {
+                probe *p = &m->tables[i].ops[k];
+                if (!p->busy)
+                    continue;
+                int queued = 0;
+                for (int row = 0; ok && row < PQntuples(r); row++)
+                    if (atoi(PQgetvalue(r, row, 0)) == p->pid) {
+                        queued = 1;
+                        if (strcmp(PQgetvalue(r, row, 1), "t") == 0)
+                            m->results[p->result].blocked = 1;
+                    }
+                unsettled += !queued;
+            }
+        PQclear(r);
+        if (!ok)
+            unsettled = 0; /* the watcher failed: nothing to wait for */
+    }
+    rh_buf_free(&pids);
+    return unsettled;
+}
+
 int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
 {
     collect(m);
@@ -273,31 +318,23 @@ int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
     if (rc < 0)
         return -1;
 
-    /* who waits for the backend */
-    rh_buf pids;
-    rh_buf_init(&pids);
-    rh_buf_putc(&pids, '{');
-    for (size_t i = 0; i < m->n; i++)
-        for (int k = 0; k < 2; k++)
-            if (m->tables[i].ops[k].busy)
-                rh_buf_printf(&pids, "%s%d", pids.len > 1 ? "," : "", m->tables[i].ops[k].pid);
-    rh_buf_putc(&pids, '}');
-    if (pids.len > 2) {
-        const char *p2[2] = {pids.data, pidtxt};
-        r = PQexecParams(m->watch, "SELECT p FROM unnest($1::int[]) p WHERE $2::int = ANY (pg_blocking_pids(p))", 2,
-                         NULL, p2, NULL, NULL, 0);
-        for (int row = 0; PQresultStatus(r) == PGRES_TUPLES_OK && row < PQntuples(r); row++) {
-            int waiting = atoi(PQgetvalue(r, row, 0));
-            for (size_t i = 0; i < m->n; i++)
-                for (int k = 0; k < 2; k++) {
-                    probe *p = &m->tables[i].ops[k];
-                    if (p->busy && p->pid == waiting)
-                        m->results[p->result].blocked = 1;
-                }
-        }
-        PQclear(r);
+    mark_waiting(m, pidtxt);
+    return 0;
+}
+
+int rh_scale_meter_settle(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
+{
+    if (rh_scale_meter_poll(m, pid, tag, err) < 0)
+        return -1;
+    char pidtxt[16];
+    snprintf(pidtxt, sizeof pidtxt, "%d", pid);
+    double t0 = wall_ms();
+    while (mark_waiting(m, pidtxt) > 0) {
+        if (wall_ms() - t0 > 60000)
+            break; /* a probe neither through nor queued after a minute: never hang on it */
+        pause_1ms();
+        collect(m);
     }
-    rh_buf_free(&pids);
     return 0;
 }
 

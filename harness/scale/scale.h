@@ -175,6 +175,14 @@ void rh_scale_meter_watch(rh_scale_meter *m, unsigned long oid, const char *name
  * probes that got through. -1 when the watcher's query fails.
  */
 int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err);
+/*
+ * While backend pid is idle in its transaction after a statement, before anything lets its locks go (COMMIT,
+ * ROLLBACK, the next statement): start the probes of every lock it holds on a watched table that has none yet
+ * (a statement over before a poll saw it: the last one of a file, any fast one) and wait until each busy
+ * probe is through or queued for a lock, so that "blocked" is known before the commit. Needs no timing: a
+ * probe that conflicts with a lock pid holds cannot get through while pid sits in its transaction.
+ */
+int rh_scale_meter_settle(rh_scale_meter *m, int pid, size_t tag, rh_err *err);
 /* After the backend's transaction ended: wait until every probe got through; locks count anew after. */
 void rh_scale_meter_drain(rh_scale_meter *m);
 /* Hand over the outcomes so far (drained first), in the order the probes started; the caller frees

@@ -335,7 +335,7 @@ static void test_file_commit_restarts_transaction(void **state)
 
 /*
  * One Prisma 6 file (one transaction) that takes ACCESS EXCLUSIVE on 24 tables: each lock is held
- * until the commit, so 46-48 probes wait at once. Each table's read and write are measured (before:
+ * until the commit, so 48 probes wait at once. Each table's read and write are measured (before:
  * 16 tables at most, the clusters' 50 connections; measuring clusters now run with
  * max_connections=200 and the meter sizes itself from what the server has left).
  */
@@ -372,17 +372,18 @@ static void test_many_tables_are_all_probed(void **state)
     const rh_check_trace *t = &res.traces[0];
     assert_true(t->measured);
     assert_int_equal(t->n, MANY_TABLES);
-    /* every line but the last: its lock is seen by the poll after it, the transaction going on (the
-       last one's may end before a poll sees it, as with any fast statement at the end of a file) */
-    for (int i = 1; i < MANY_TABLES; i++) {
+    /* every line, the last too (its lock is probed before the commit, not left to a poll's luck), and
+       each probe waited for the ACCESS EXCLUSIVE lock held to the commit */
+    for (int i = 1; i <= MANY_TABLES; i++) {
         char *name = rh_xasprintf("\"T%d\"", i);
         int seen[2] = {0, 0};
         const rh_check_stmt *st = &t->stmts[i - 1];
         for (size_t k = 0; k < st->n_waits; k++)
             if (strcmp(st->waits[k].table, name) == 0)
-                seen[st->waits[k].write] = 1;
-        if (!seen[0] || !seen[1])
-            fail_msg("line %d: %s's %s not probed", st->line, name, seen[0] ? "write" : "read");
+                seen[st->waits[k].write] = 1 + st->waits[k].blocked;
+        if (seen[0] != 2 || seen[1] != 2)
+            fail_msg("line %d: %s's %s %s", st->line, name, seen[0] != 2 ? "read" : "write",
+                     seen[seen[0] != 2 ? 0 : 1] ? "not seen blocked" : "not probed");
         free(name);
     }
     rh_check_result_free(&res);
@@ -390,6 +391,39 @@ static void test_many_tables_are_all_probed(void **state)
     rh_buf_free(&init);
     rh_buf_free(&alter);
     fx_free(r);
+}
+
+/*
+ * Prisma >= 7.4 sends each statement alone: three nullable ADD COLUMNs, each over in a millisecond and
+ * committed at once. Each one's ACCESS EXCLUSIVE lock is probed before its commit and both probes are
+ * seen waiting for it (before: a statement that ended before the meter's poll saw it had no probes, and
+ * probes started at its end were not yet queued when the commit came: "not blocked" or nothing).
+ */
+static void test_fast_statements_are_probed_before_commit(void **state)
+{
+    (void)state;
+    one_check c;
+    check_one(&c,
+              "ALTER TABLE \"Order\" ADD COLUMN \"a\" BOOLEAN;\nALTER TABLE \"Order\" ADD COLUMN \"b\" BOOLEAN;\n"
+              "ALTER TABLE \"Order\" ADD COLUMN \"c\" BOOLEAN;\n",
+              "Order=1000", (rh_check_opts){.tool_version = "7.10.1"});
+    const rh_check_result *res = &c.res;
+    assert_int_equal(res->n_traces, 1);
+    const rh_check_trace *t = &res->traces[0];
+    assert_true(t->measured);
+    assert_true(t->autocommit);
+    assert_int_equal(t->n, 3);
+    for (size_t j = 0; j < t->n; j++) {
+        const rh_check_stmt *st = &t->stmts[j];
+        int seen[2] = {0, 0};
+        for (size_t k = 0; k < st->n_waits; k++)
+            if (strcmp(st->waits[k].table, "\"Order\"") == 0)
+                seen[st->waits[k].write] = 1 + st->waits[k].blocked;
+        if (seen[0] != 2 || seen[1] != 2)
+            fail_msg("line %d: %s %s", st->line, seen[0] != 2 ? "read" : "write",
+                     seen[seen[0] != 2 ? 0 : 1] ? "not seen blocked" : "not probed");
+    }
+    one_check_free(&c);
 }
 
 /* The limits are durations with a unit; a bad one, or one without tables to measure on, is exit 2. */
@@ -422,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_split_file_commits_per_statement),
         cmocka_unit_test(test_file_commit_restarts_transaction),
         cmocka_unit_test(test_many_tables_are_all_probed),
+        cmocka_unit_test(test_fast_statements_are_probed_before_commit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
