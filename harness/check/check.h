@@ -103,6 +103,9 @@ typedef struct rh_check_stmt {
                              it was first seen locking (a probe still waiting from an earlier statement of the
                              same transaction counts for that one) */
     size_t n_waits;
+    char **unprobed;    /* measuring mode: pre-existing tables it was seen locking whose reads and writes were
+                           not probed (the measuring cluster had no connections left: two per table) */
+    size_t n_unprobed;
 } rh_check_stmt;
 
 typedef struct rh_check_trace {

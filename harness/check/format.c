@@ -521,6 +521,10 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
                 for (size_t k = 0; k < s->n_waits; k++)
                     json_object_array_add(ws, wait_json(&s->waits[k]));
                 json_object_object_add(so, "waits", ws);
+                json_object *un = json_object_new_array(); /* locked, but no connection was left to probe them */
+                for (size_t k = 0; k < s->n_unprobed; k++)
+                    json_object_array_add(un, jstr(s->unprobed[k]));
+                json_object_object_add(so, "unprobed", un);
             }
             if (s->error) {
                 json_object_object_add(so, "sqlstate", jstr(s->sqlstate));

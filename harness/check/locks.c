@@ -580,6 +580,18 @@ static void attach_waits(tracer *t, rh_check_trace *out)
     for (size_t i = 0; i < n; i++) {
         assert(res[i].tag < out->n);
         rh_check_stmt *st = &out->stmts[res[i].tag];
+        if (res[i].unprobed) { /* named once per statement: a finding says it was not measured */
+            size_t k = 0;
+            while (k < st->n_unprobed && strcmp(st->unprobed[k], res[i].table) != 0)
+                k++;
+            if (k < st->n_unprobed) {
+                free(res[i].table);
+                continue;
+            }
+            st->unprobed = rh_xrealloc(st->unprobed, (st->n_unprobed + 1) * sizeof *st->unprobed);
+            st->unprobed[st->n_unprobed++] = res[i].table;
+            continue;
+        }
         st->waits = rh_xrealloc(st->waits, (st->n_waits + 1) * sizeof *st->waits);
         st->waits[st->n_waits++] = (rh_check_wait){.table = res[i].table, .write = res[i].write,
                                                    .blocked = res[i].blocked, .ms = res[i].ms, .rows = res[i].rows,
@@ -807,6 +819,9 @@ void rh_check_trace_free(rh_check_trace *t)
         for (size_t j = 0; j < st->n_waits; j++)
             free(st->waits[j].table);
         free(st->waits);
+        for (size_t j = 0; j < st->n_unprobed; j++)
+            free(st->unprobed[j]);
+        free(st->unprobed);
     }
     free(t->stmts);
     free(t->migration);

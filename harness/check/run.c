@@ -393,6 +393,19 @@ static void add_lock_findings(rh_check_result *r)
                              "%s rewrites table %s (new relfilenode): time grows with the table, under "
                              "AccessExclusiveLock (%s)",
                              st->keywords, st->rewrites[k], st->text);
+            for (size_t k = 0; k < st->n_unprobed; k++) {
+                /* never a silent gap: a gate cannot pass what was not measured */
+                int gate = r->max_block_ms > 0 || r->max_read_block_ms > 0 || r->max_write_block_ms > 0;
+                rh_check_add(r, gate ? RH_CHECK_ERROR : RH_CHECK_WARNING, 'f', "not-probed", t->migration, t->file,
+                             st->line, NULL,
+                             "%s locks existing table %s, but its reads and writes were not probed: the measuring "
+                             "cluster had no connection left for them (two per table locked at once; "
+                             "max_connections=200 leaves room for about 95 tables), so how long it blocks is not "
+                             "measured%s; split the migration: fewer tables locked in one transaction are measured, and "
+                             "block less at once (%s)",
+                             st->keywords, st->unprobed[k], gate ? " and the --max-block gate cannot pass it" : "",
+                             st->text);
+            }
             if (st->skipped && !r->tool) /* the words are how Prisma sends a file */
                 add_transaction_control(r, t, j);
             if (st->error)

@@ -160,6 +160,20 @@ static int probe_done(probe *p)
     return 1;
 }
 
+/* A new outcome of t's read (write 0) or write probe for the caller's tag, not measured yet (ms -1). */
+static rh_scale_probe *add_result(rh_scale_meter *m, const mtable *t, int write, size_t tag, long long rows)
+{
+    m->results = rh_xrealloc(m->results, (m->n_results + 1) * sizeof *m->results);
+    rh_scale_probe *x = &m->results[m->n_results++];
+    memset(x, 0, sizeof *x);
+    x->table = rh_xstrdup(t->name);
+    x->write = write;
+    x->rows = rows;
+    x->tag = tag;
+    x->ms = -1;
+    return x;
+}
+
 /* Start the read and the write probe of table t for the caller's tag; rows from the watcher's reading. */
 static int start_probes(rh_scale_meter *m, mtable *t, size_t tag, long long rows)
 {
@@ -184,24 +198,19 @@ static int start_probes(rh_scale_meter *m, mtable *t, size_t tag, long long rows
         if (!p->conn) {
             p->conn = PQconnectdb(m->conninfo);
             if (PQstatus(p->conn) != CONNECTION_OK) {
-                /* out of connections: this table goes unprobed (no outcome), the measurement goes on */
+                /* out of connections: this table goes unprobed (said in its outcome), the measurement goes on */
                 PQfinish(p->conn);
                 p->conn = NULL;
                 t->strength = 99;
+                for (int j = k; j < 2; j++)
+                    add_result(m, t, j, tag, rows)->unprobed = 1;
                 break;
             }
             PQsetNoticeProcessor(p->conn, quiet, NULL);
             p->pid = PQbackendPID(p->conn);
         }
-        m->results = rh_xrealloc(m->results, (m->n_results + 1) * sizeof *m->results);
-        rh_scale_probe *x = &m->results[m->n_results];
-        memset(x, 0, sizeof *x);
-        x->table = rh_xstrdup(t->name);
-        x->write = k;
-        x->rows = rows;
-        x->tag = tag;
-        x->ms = -1;
-        p->result = m->n_results++;
+        rh_scale_probe *x = add_result(m, t, k, tag, rows);
+        p->result = m->n_results - 1;
         p->start = rh_scale_meter_clock(m);
         p->busy = PQsendQuery(p->conn, sql[k]);
         if (!p->busy)
@@ -308,10 +317,15 @@ int rh_scale_meter_poll(rh_scale_meter *m, int pid, size_t tag, rh_err *err)
             mtable *t = &m->tables[i];
             if (t->oid != oid || strength <= t->strength || t->ops[0].busy || t->ops[1].busy)
                 continue;
-            if (!t->ops[0].conn && connected >= m->max_connected)
-                continue; /* the server has no connections left for it: this table goes unprobed */
             t->strength = strength;
-            rc = start_probes(m, t, tag, strtoll(PQgetvalue(r, row, 2), NULL, 10));
+            long long rows = strtoll(PQgetvalue(r, row, 2), NULL, 10);
+            if (!t->ops[0].conn && connected >= m->max_connected) {
+                /* the server has no connections left for it: this table goes unprobed, and its outcome says so */
+                add_result(m, t, 0, tag, rows)->unprobed = 1;
+                add_result(m, t, 1, tag, rows)->unprobed = 1;
+                continue;
+            }
+            rc = start_probes(m, t, tag, rows);
         }
     }
     PQclear(r);
@@ -438,8 +452,12 @@ int rh_scale_measure(const char *conninfo, const char *sql, const char *const *t
     rh_scale_meter_drain(m);
     rh_scale_probe *res = NULL;
     size_t n = rh_scale_meter_take(m, &res);
-    out->probed = n > 0;
     for (size_t j = 0; j < n; j++) {
+        if (res[j].unprobed) {
+            free(res[j].table);
+            continue;
+        }
+        out->probed = 1;
         for (size_t i = 0; i < ntables; i++)
             if (strcmp(res[j].table, tables[i]) == 0) {
                 rh_scale_wait *w = &out->waits[i];

@@ -158,6 +158,8 @@ typedef struct rh_scale_probe {
     double ms;        /* on the meter's clock, from its start until it got through */
     long long rows;   /* the table's pg_class.reltuples when the probe started */
     size_t tag;       /* the caller's tag given to the poll that started it (a statement's index) */
+    int unprobed;     /* the lock was seen, but the server had no connection left for this probe: not
+                         measured (blocked 0, ms -1); never a silent gap */
 } rh_scale_probe;
 
 rh_scale_meter *rh_scale_meter_new(const char *conninfo, rh_err *err);
@@ -167,7 +169,8 @@ void rh_scale_meter_free(rh_scale_meter *m);
 #define RH_SCALE_MEASURING_SETTINGS {"max_connections=200", NULL}
 /* Watch a table (by oid; name: how results name it). Tables get probe connections (two each, kept) as long
    as the server has connections left when the meter starts, less 4 (max_connections, reserved ones and
-   those in use): the first that many tables a migration locks; a table past that goes unprobed. */
+   those in use): the first that many tables a migration locks; a table past that goes unprobed (its
+   outcomes say so: rh_scale_probe.unprobed). */
 void rh_scale_meter_watch(rh_scale_meter *m, unsigned long oid, const char *name);
 /*
  * While backend pid runs a statement (or holds its locks in an open transaction): start the probes of
