@@ -13,6 +13,7 @@
  */
 #include "cluster/internal.h"
 
+#include "report/escape.h" /* the one terminal escaper: paths in messages are the user's */
 #include "util/fs.h"
 
 #include <dirent.h>
@@ -286,7 +287,7 @@ int rh_state_save(rh_cluster *c, const rh_cluster_opts *opts, const char *key, c
     rc = 0;
     rh_err perr;
     if (rh_state_prune(opts, rh_state_max_bytes(), NULL, NULL, &perr) < 0)
-        fprintf(stderr, "rehearse: state cache: %s\n", perr.msg);
+        rh_report_term_eprintf("rehearse: state cache: %s\n", perr.msg);
 out:
     if (rh_fs_exists(staging))
         rh_fs_rmtree(staging, &ignored);

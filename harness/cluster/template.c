@@ -15,6 +15,7 @@
  */
 #include "cluster/internal.h"
 
+#include "report/escape.h" /* the one terminal escaper: paths in messages are the user's */
 #include "util/fs.h"
 
 #include <errno.h>
@@ -293,7 +294,7 @@ int rh_template_ensure(const rh_pgbin *bin, const rh_cluster_opts *opts, char **
         char mpath[4200];
         snprintf(mpath, sizeof mpath, "%s/" MARKER, dir);
         if (rh_fs_exists(mpath))
-            fprintf(stderr, "rehearse: the cached template %s is damaged (%s); building it again\n", dir, why);
+            rh_report_term_eprintf("rehearse: the cached template %s is damaged (%s); building it again\n", dir, why);
         if (rh_fs_rmtree(dir, err) < 0) {
             rh_err_prefix(err, "cannot remove the damaged template %s", dir);
             goto out;

@@ -21,6 +21,7 @@
  */
 #include "cluster/internal.h"
 
+#include "report/escape.h" /* the one terminal escaper: paths in messages are the user's */
 #include "util/fs.h"
 
 #include <errno.h>
@@ -133,7 +134,7 @@ static void watchdog_main(int rfd)
             } while (rc < 0 && ++round < 5 && usleep(100000) == 0);
         }
         if (rc < 0)
-            fprintf(stderr, "rehearse watchdog: %s\n", err.msg);
+            rh_report_term_eprintf("rehearse watchdog: %s\n", err.msg);
         rh_record_remove(list[k].dir);
         free(list[k].dir);
     }

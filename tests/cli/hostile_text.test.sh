@@ -3,7 +3,8 @@
 # with terminal escapes (clear screen, window title, bell), a statement whose server error quotes an
 # escape sequence, a folder name with Markdown/HTML in it. check/plan/history's human output and the
 # error messages on stderr (a CI log, a terminal) show the controls as pictures; check's Markdown
-# comment keeps the HTML as text. The notes modules print themselves (a dbmate folder "detected") too.
+# comment keeps the HTML as text. The notes modules print themselves (a dbmate folder "detected") too, and
+# the cluster module's (a damaged cached template in a cache folder named with escapes).
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d)
@@ -66,4 +67,19 @@ grep -q $'^rehearse: note: db\u241b\[2J\u241b\]0;owned\u2407 at .* holds dbmate 
 [ "$(raw_controls "$work/err.txt")" = 0 ] || fail "diff's detection note holds raw controls: $(cat -v "$work/err.txt")"
 grep -q $'^rehearse: note: db\u241b\[2J\u241b\]0;owned\u2407 at .* holds dbmate migrations' "$work/err.txt" ||
   fail "diff's note does not show the folder: $(cat -v "$work/err.txt")"
+# the cluster module's messages name the user's paths: a damaged cached template in a cache folder whose
+# name is an escape sequence (built by one deploy, pg_hba.conf changed, the next deploy rebuilds it)
+cache="$work/cache${esc}"
+mkdir -p "$cache" "$work/one" && chmod 755 "$work" "$cache" # initdb runs as the server account (rehearse runs as root here)
+cp -r "$m/20250101000000_init" "$work/one/"
+REHEARSE_CACHE_DIR=$cache "$REHEARSE_BIN" deploy --migrations-dir "$work/one" > /dev/null 2> "$work/err.txt" ||
+  fail "deploy with a new template cache: $(cat -v "$work/err.txt")"
+hba=$(ls "$cache"/templates/*/data/pg_hba.conf | head -1)
+[ -f "$hba" ] || fail "no template was built in $cache"
+echo '# edited' >> "$hba"
+REHEARSE_CACHE_DIR=$cache "$REHEARSE_BIN" deploy --migrations-dir "$work/one" > /dev/null 2> "$work/err.txt" ||
+  fail "deploy with a damaged template: $(cat -v "$work/err.txt")"
+[ "$(raw_controls "$work/err.txt")" = 0 ] || fail "the damaged-template message holds raw controls: $(cat -v "$work/err.txt")"
+grep -q $'^rehearse: the cached template .*/cache\u241b\[2J\u241b\]0;owned\u2407/templates/.* is damaged' "$work/err.txt" ||
+  fail "the damaged-template message does not show the cache folder: $(cat -v "$work/err.txt")"
 echo ok
