@@ -278,6 +278,10 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     double tc = now_ms();
     out->superuser = o->superuser;
     rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
+    /* measuring (--scale/--rows): connections for two probes per locked table, as check.c's Prisma path */
+    static const char *const measuring[] = RH_SCALE_MEASURING_SETTINGS;
+    if (o->scale)
+        co.settings = measuring;
     if (rh_cluster_start(&c, &co, err) < 0)
         goto out;
     out->postgres = rh_xstrdup(rh_cluster_pgbin(c)->version);

@@ -154,6 +154,27 @@ assert [(t["schema"], t["table"], t["rows_inserted"]) for t in d["scale"]["table
 assert [(t["migration"], t["measured"]) for t in d["locks"]] == [("0003_c", True)], d["locks"]
 assert not any("--scale FILE" in (f["detail"] or "") for f in d["findings"]), d["findings"]
 PY
+# --rows with dbmate: one file's transaction locks 30 tables; the measuring cluster has connections for
+# the probes of each (two per table: max_connections=200, as for Prisma); before, dbmate's check ran on
+# the clusters' 50 connections and ~10 tables went unprobed ("not-probed")
+mr="$work/dbmate-many"; mkdir -p "$mr/db/migrations"
+{ echo '-- migrate:up'; for i in $(seq 1 30); do echo "create table t$i (id int);"; done; echo '-- migrate:down'; } \
+  >"$mr/db/migrations/20240101000000_t.sql"
+git -C "$mr" init -q && commit "$mr" v1
+{ echo '-- migrate:up'; for i in $(seq 1 30); do echo "alter table t$i add column f int;"; done; echo '-- migrate:down'; } \
+  >"$mr/db/migrations/20240102000000_f.sql"
+commit "$mr" v2
+out=$("$bin" check --repo "$mr" --base v1 --head v2 --tool dbmate --rows t1=100 --format json 2>/dev/null); rc=$?
+[ $rc = 0 ] && python3 - <<PY "$out" || fail "check --tool dbmate --rows, 30 tables in one transaction: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert not [f for f in d["findings"] if f["code"] == "not-probed"], [f["message"] for f in d["findings"] if f["code"] == "not-probed"]
+(t,) = d["locks"]
+assert t["measured"], t
+for i, s in enumerate(t["statements"], 1):
+    ops = {(w["table"], w["operation"]) for w in s["waits"] if w["blocked"]}
+    assert ops == {(f"t{i}", "read"), (f"t{i}", "write")}, (s["line"], s["waits"], s["unprobed"])
+PY
 out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --pg 14,15 2>&1); rc=$?
 [ $rc = 2 ] && grep -q -- 'one --pg version at a time' <<<"$out" || fail "check --tool drizzle --pg 14,15: exit $rc: $out"
 # the pull request that adds the tool: its folder does not exist at base, everything is new (exit 2 before)
