@@ -4,7 +4,7 @@
 # managers' lock and workspace files (tools/prisma/lockfile.c) for a third of that (at least 10 s) from
 # tests/fuzz/corpus_lockfile, then the cluster records and watchdog lines (cluster/record.c) for 10 s
 # from tests/fuzz/corpus_record, then the stats documents and --rows guesses (scale/load.c) for 10 s
-# from tests/fuzz/corpus_scale, then the split decision (migrations/sqlparser_model.c) for 10 s from
+# from tests/fuzz/corpus_scale, then the split decision (tools/prisma/sqlparser_model.c) for 10 s from
 # tests/fuzz/corpus_sql, then drizzle-kit's journal reader (tools/drizzle) for 10 s from
 # tests/fuzz/corpus_drizzle, then dbmate's file reader and marker parser (tools/dbmate) for 10 s from
 # tests/fuzz/corpus_dbmate, then `rehearse report merge`'s reader of run reports (report/merge.c) for
@@ -34,7 +34,7 @@ clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
   "$root"/harness/util/{buf,err,fs}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
-  "$root"/harness/migrations/{sqlparser_model,split}.c "$root"/harness/util/{buf,err}.c \
+  "$root/harness/tools/prisma/sqlparser_model.c" "$root/harness/migrations/split.c" "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_drizzle.c" \
   "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/util/{buf,err,fs,utf8}.c \

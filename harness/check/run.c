@@ -428,7 +428,7 @@ static void add_send_findings(rh_check_result *r, const rh_migset *head)
         if (!is_pending(r, m->name) || !m->sql)
             continue;
         rh_plan plan;
-        rh_plan_file(&r->profile, m->sql, m->sql_len, &plan);
+        rh_tool_plan(RH_TOOL_DEFAULT, m, &r->profile, &plan, NULL);
         rh_buf mode;
         rh_buf_init(&mode);
         rh_report_plan_mode(&plan, &mode);
@@ -474,7 +474,7 @@ static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head,
         if (!is_pending(r, m->name) || !m->sql)
             continue;
         rh_plan plan;
-        rh_plan_file(&r->profile, m->sql, m->sql_len, &plan);
+        rh_tool_plan(RH_TOOL_DEFAULT, m, &r->profile, &plan, NULL);
         rh_check_tracer_autocommit(tracer, plan.mode == RH_SEND_STATEMENTS);
         char *file = sql_path(r, m->name);
         rh_check_trace *t = &r->traces[r->n_traces];

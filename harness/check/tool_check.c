@@ -131,7 +131,7 @@ static void add_send_modes(rh_check_result *r, const rh_tool *tool, const rh_mig
         rh_buf plan;
         rh_buf_init(&plan);
         rh_plan counts;
-        tool->plan_file(m, &counts, &plan);
+        tool->plan_file(m, NULL, &counts, &plan);
         size_t skip = strlen(m->name) + 2;
         const char *first = plan.len > skip && strncmp(plan.data, m->name, skip - 2) == 0 ? plan.data + skip : plan.data;
         const char *nl = first ? strchr(first, '\n') : NULL;
@@ -199,7 +199,7 @@ static void add_production_failure(rh_check_result *r, const rh_tool *tool, cons
     const rh_migration *m = name ? rh_migset_find(head, name) : NULL;
     rh_plan counts;
     if (m && tool->plan_file) /* how the tool sends the file says why (25001 ...) */
-        tool->plan_file(m, &counts, &detail);
+        tool->plan_file(m, NULL, &counts, &detail);
     rh_buf_puts(&detail, out);
     int same = clean->failed_migration && name && strcmp(clean->failed_migration, name) == 0 &&
                strcmp(clean->sqlstate, up->sqlstate) == 0;

@@ -6,7 +6,6 @@
 #include "cli/cli.h"
 #include "tools/tool.h"
 #include "migrations/plan.h"
-#include "migrations/sqlparser_model.h"
 #include "report/plan.h"
 #include "source/loader.h"
 #include "util/buf.h"
@@ -40,13 +39,16 @@ static int decide_one(const char *path)
         rh_cli_errorf("rehearse plan: %s: %s\n", path, err.msg);
         return -1;
     }
-    rh_split_decision d;
-    rh_sqlparser_decide(data, len, &d);
+    /* the default tool at a profile that splits files: does its splitter take this one? */
+    rh_profile splits = {.exec = RH_EXEC_SPLIT_STATEMENTS};
+    rh_migration m = {.name = (char *)path, .sql = data, .sql_len = len};
+    rh_plan plan;
+    rh_tool_plan(RH_TOOL_DEFAULT, &m, &splits, &plan, NULL);
     free(data);
-    if (d.split)
-        printf("split\t%zu\t%s\n", d.n_stmts, path);
+    if (plan.mode == RH_SEND_STATEMENTS)
+        printf("split\t%zu\t%s\n", plan.n_parts, path);
     else
-        printf("whole\t%d\t%s\t%s\n", d.line, path, d.reason);
+        printf("whole\t%d\t%s\t%s\n", plan.fallback_line, path, plan.fallback_reason);
     return 0;
 }
 
@@ -105,7 +107,7 @@ static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *bas
             continue;
         rh_buf lines;
         rh_buf_init(&lines);
-        t->plan_file(m, &e[n].plan, &lines);
+        rh_tool_plan(t, m, NULL, &e[n].plan, &lines);
         /* "NAME: how\n" then "NAME: why it fails\n"...: the words after each "NAME: " */
         rh_buf why;
         rh_buf_init(&why);
@@ -230,7 +232,7 @@ static int plan_revision(int argc, char **argv)
         if (!m->sql || (base && rh_migset_find(&old.set, m->name)))
             continue;
         e[n].name = m->name;
-        rh_plan_file(&head.choice.profile, m->sql, m->sql_len, &e[n].plan);
+        rh_tool_plan(tool, m, &head.choice.profile, &e[n].plan, NULL);
         n++;
     }
     rh_buf out;

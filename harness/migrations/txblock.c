@@ -9,6 +9,8 @@
 #include <assert.h>
 #include <string.h>
 
+#include "migrations/split.h"
+
 typedef enum word_kind { W_STATEMENT, W_BEGIN, W_COMMIT, W_ROLLBACK, W_PREPARE, W_OTHER_CONTROL } word_kind;
 
 /* Whether keywords start with word, as a whole word. */
@@ -35,6 +37,20 @@ static word_kind kind_of(const char *kw)
     if (starts(kw, "PREPARE TRANSACTION")) /* ends the block, leaving a prepared transaction */
         return W_PREPARE;
     return W_STATEMENT;
+}
+
+int rh_txblock_refused(const char *text)
+{
+    char kw[128];
+    rh_stmt_keywords(text, 6, kw, sizeof kw);
+    static const char *const heads[] = {"CREATE INDEX CONCURRENTLY", "CREATE UNIQUE INDEX CONCURRENTLY",
+        "DROP INDEX CONCURRENTLY", "REINDEX INDEX CONCURRENTLY", "REINDEX TABLE CONCURRENTLY",
+        "REINDEX SCHEMA CONCURRENTLY", "REINDEX DATABASE CONCURRENTLY", "VACUUM", "CREATE DATABASE", "DROP DATABASE",
+        "ALTER SYSTEM", "CREATE TABLESPACE", "DROP TABLESPACE"};
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
+        if (starts(kw, heads[i]))
+            return 1;
+    return strstr(kw, "DETACH PARTITION") && strstr(text, "CONCURRENTLY");
 }
 
 int rh_txblock_is_control(const char *keywords)

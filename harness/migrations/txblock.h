@@ -1,14 +1,15 @@
 /*
- * txblock.h — what PostgreSQL does with the transaction control (BEGIN, COMMIT ...) of a migration
- * file that is sent as one simple-query message, as Prisma sends it.
+ * txblock.h — PostgreSQL's own rules for a migration file's transactions, whatever tool sends it:
+ * which statements it refuses inside a transaction block (25001), and what it does with the
+ * transaction control (BEGIN, COMMIT ...) of a file sent as one simple-query message.
  *
  * Such a message runs as one implicit transaction block, and its own transaction control changes
  * that: statements before an explicit BEGIN join its block; a COMMIT in the middle commits what
  * came before it, so a later failure leaves a partial apply; a BEGIN never closed leaves the block
  * open after the file. tests/unit/test_txblock.c checks each of these on a real server.
  *
- * Prisma >= 7.4 (the split-statements profile, migrations/profile.h) sends each statement as its
- * own simple query instead: a statement outside an explicit block commits on its own, so nothing
+ * A tool that sends each statement as its own simple query instead (a split-statements profile,
+ * migrations/profile.h): a statement outside an explicit block commits on its own, so nothing
  * joins a BEGIN, and a COMMIT commits only what ran since its BEGIN.
  */
 #ifndef RH_TXBLOCK_H
@@ -24,6 +25,10 @@ typedef enum rh_txblock_effect {
     RH_TXBLOCK_ROLLBACK,     /* ROLLBACK/ABORT: undoes what ran in its block, and the file still "succeeds" */
 } rh_txblock_effect;
 
+/* Whether PostgreSQL refuses the statement (its text) inside a transaction block with 25001: CREATE INDEX
+   CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM, DETACH PARTITION ... CONCURRENTLY ... */
+int rh_txblock_refused(const char *text);
+
 /* Whether a statement's leading keywords (rh_stmt_keywords) are transaction control. */
 int rh_txblock_is_control(const char *keywords);
 
@@ -36,7 +41,7 @@ int rh_txblock_ends(const char *keywords);
  * (upper case, as rh_stmt_keywords gives them). *before (may be NULL) gets the number of statements
  * the effect is about: for JOINS and UNTERMINATED the statements that joined the block before the
  * BEGIN, for PARTIAL those committed by the COMMIT, for ROLLBACK those it undoes. split: each
- * statement is sent as its own query (Prisma >= 7.4), else the file is one query.
+ * statement is sent as its own query, else the file is one query.
  */
 rh_txblock_effect rh_txblock_effect_of(const char *const *keywords, size_t n, size_t i, int split, size_t *before);
 

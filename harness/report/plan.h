@@ -1,5 +1,5 @@
 /*
- * plan.h — `rehearse plan`'s report: for each migration, how the Prisma version sends it and what
+ * plan.h — `rehearse plan`'s report: for each migration, how the tool (at its version profile) sends it and what
  * follows (migrations/plan.h). One writer per form: human lines, JSON and a Markdown comment.
  */
 #ifndef RH_REPORT_PLAN_H

@@ -17,6 +17,7 @@
 #include "check/check.h"
 #include "migrations/plan.h"
 #include "runner/exec_int.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 #define TRACE_DB "rehearse_lock_trace"
@@ -158,18 +159,11 @@ void rh_trace_end(rh_ctx *ctx, const rh_engine_result *res)
             continue;
         /* as the tool sends it: the text (dbmate's up section), one transaction or statement by statement */
         rh_plan plan;
-        memset(&plan, 0, sizeof plan);
+        int by_default = rh_ctx_default_tool(ctx); /* the profile is the default tool's */
+        rh_tool_plan(by_default ? RH_TOOL_DEFAULT : ctx->tool, m, by_default ? &ctx->profile : NULL, &plan, NULL);
         rh_buf sent;
         rh_buf_init(&sent);
-        if (rh_ctx_default_tool(ctx)) {
-            rh_plan_file(&ctx->profile, m->sql, m->sql_len, &plan);
-        } else if (ctx->tool->plan_file) {
-            rh_buf why;
-            rh_buf_init(&why);
-            ctx->tool->plan_file(m, &plan, &why);
-            rh_buf_free(&why);
-        }
-        if (!rh_ctx_default_tool(ctx) && ctx->tool->sent_text)
+        if (!by_default && ctx->tool->sent_text)
             ctx->tool->sent_text(m, &sent);
         else
             rh_buf_append(&sent, m->sql, m->sql_len);

@@ -115,6 +115,18 @@ int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migra
     return strcmp(row->migration_name, m->name) == 0;
 }
 
+int rh_tool_plan(const rh_tool *tool, const rh_migration *m, const rh_profile *profile, rh_plan *plan, rh_buf *out)
+{
+    memset(plan, 0, sizeof *plan);
+    if (!tool->plan_file)
+        return 0;
+    rh_buf scratch;
+    rh_buf_init(&scratch);
+    int rc = tool->plan_file(m, profile, plan, out ? out : &scratch);
+    rh_buf_free(&scratch);
+    return rc;
+}
+
 const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size)
 {
     size_t len = 0;

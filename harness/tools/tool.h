@@ -153,12 +153,16 @@ typedef struct rh_tool {
      */
     void (*history_findings)(struct rh_git_history *h);
 
-    /* How the tool sends migration m (`rehearse plan --tool NAME`, check): one or more lines on out, each
-       "NAME: ...\n", the first saying how it is sent, the others why it fails; plan (zeroed first) gets
-       the counts the report writers show (statements, atomic, CONCURRENTLY and whether it fails; mode
-       RH_SEND_WHOLE for one query, RH_SEND_STATEMENTS when split). Returns 1 when the tool cannot apply
-       it as written (25001 ...), else 0. */
-    int (*plan_file)(const rh_migration *m, rh_plan *plan, rh_buf *out);
+    /*
+     * How the tool at version profile `profile` (NULL: a tool without profiles) sends migration m
+     * (`rehearse plan`, check, run --trace-locks; migrations/plan.h): plan (zeroed first) gets the
+     * counts the report writers show (statements, atomic, CONCURRENTLY and whether it fails; mode
+     * RH_SEND_WHOLE for one query, RH_SEND_STATEMENTS when split, RH_SEND_WHOLE_FALLBACK when the
+     * tool's splitter rejects the file); out one or more lines, each "NAME: ...\n", the
+     * first saying how it is sent, the others why it fails. Returns 1 when the tool cannot apply it as
+     * written (25001 ...), else 0. NULL: rehearse does not send the tool's files (command mode).
+     */
+    int (*plan_file)(const rh_migration *m, const rh_profile *profile, rh_plan *plan, rh_buf *out);
 
     /*
      * Lay out n migrations in the tool's folder layout below dir (created), migration i's SQL being
@@ -267,6 +271,9 @@ char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema);
 
 /* Does a stored checksum match m's file (the tool's checksum_matches, else equality)? 0 when either is missing. */
 int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m);
+
+/* The tool's plan_file for m at profile (out may be NULL); a tool without one: a zeroed plan (whole), 0. */
+int rh_tool_plan(const rh_tool *tool, const rh_migration *m, const rh_profile *profile, rh_plan *plan, rh_buf *out);
 
 /* Does the ledger row record migration m (the tool's ledger_row_is, else the name)? */
 int rh_tool_row_is(const rh_tool *tool, const rh_ledger_row *row, const rh_migration *m);

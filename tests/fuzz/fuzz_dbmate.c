@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rh_plan plan;
     rh_buf lines;
     rh_buf_init(&lines);
-    int bad = rh_tool_dbmate.plan_file(&set.items[0], &plan, &lines);
+    int bad = rh_tool_dbmate.plan_file(&set.items[0], NULL, &plan, &lines);
     if ((plan.concurrently_fails && !bad) || (bad && !lines.len) || plan.n_concurrently > plan.n_stmts)
         abort();
     rh_buf_free(&lines);

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "migrations/sqlparser_model.h"
+#include "tools/prisma/sqlparser_model.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,6 +22,7 @@
 #include "test_git_fixture.h"
 #include "testlib.h"
 #include "util/fs.h"
+#include "tools/prisma/prisma.h"
 #include "tools/prisma/profile.h"
 
 static size_t count_of(const char *hay, const char *needle)
@@ -225,6 +226,13 @@ static void rows_cut(void **state)
     free(names);
 }
 
+/* How the profile's Prisma sends sql (its plan hook). */
+static void plan_sql(const rh_profile *p, const char *sql, rh_plan *out)
+{
+    rh_migration m = {.name = "m", .sql = (char *)sql, .sql_len = strlen(sql)};
+    rh_prisma_plan_file(&m, p, out, NULL);
+}
+
 /* `rehearse plan --format markdown`: the verdict and rows (CLI: tests/cli/plan.test.sh), and the cut. */
 static void plan_comment(void **state)
 {
@@ -235,8 +243,8 @@ static void plan_comment(void **state)
     assert_int_equal(rh_prisma_profile_from_version(&p7, "7.10.1", &err), 0);
     const char *sql = "ALTER TABLE \"User\" ADD COLUMN n int;\nCREATE INDEX CONCURRENTLY i ON \"User\"(n);\n";
     rh_plan_entry e[2] = {{.name = "20250101000000_a|<b>`c`"}, {.name = "20250102000000_two"}};
-    rh_plan_file(&p6, sql, strlen(sql), &e[0].plan);
-    rh_plan_file(&p6, "SELECT 1;", 9, &e[1].plan);
+    plan_sql(&p6, sql, &e[0].plan);
+    plan_sql(&p6, "SELECT 1;", &e[1].plan);
     rh_buf b;
     rh_buf_init(&b);
     rh_report_plan_markdown(&(rh_plan_sender){.profile = &p6, .source = "package.json"}, "prisma/migrations", e, 2, &b);
@@ -244,7 +252,7 @@ static void plan_comment(void **state)
     assert_non_null(strstr(b.data, "| [20250101000000\\_a\\|\\<b\\>\\`c\\`](prisma/migrations/20250101000000_a%7C%3Cb%3E%60c%60/"
                                    "migration.sql) | one implicit transaction \\(2 statements\\) | yes | ❌ fails with 25001 |\n"));
     rh_buf_reset(&b);
-    rh_plan_file(&p7, sql, strlen(sql), &e[0].plan);
+    plan_sql(&p7, sql, &e[0].plan);
     rh_report_plan_markdown(&(rh_plan_sender){.profile = &p7, .source = "package.json"}, NULL, e, 2, &b);
     assert_true(starts_with(b.data, "### ⚠️ rehearse plan: 1 migration(s) not atomic"));
     assert_non_null(strstr(b.data, "| 20250101000000\\_a\\|\\<b\\>\\`c\\` | 2 autocommit statements | **no** | allowed |\n"));
@@ -254,7 +262,7 @@ static void plan_comment(void **state)
     char **names = calloc(N, sizeof *names);
     for (size_t i = 0; i < N; i++) {
         many[i].name = names[i] = rh_xasprintf("20250101%06zu_a_rather_long_migration_name", i);
-        rh_plan_file(&p6, "SELECT 1;", 9, &many[i].plan);
+        plan_sql(&p6, "SELECT 1;", &many[i].plan);
     }
     rh_buf_reset(&b);
     rh_report_plan_markdown(&(rh_plan_sender){.profile = &p6, .source = "package.json"}, "prisma/migrations", many, N,

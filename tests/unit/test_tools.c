@@ -151,6 +151,55 @@ static void profiles_are_the_tools(void **state)
                     !rh_tools[i]->profile_from_version == !rh_tools[i]->profile_describe);
 }
 
+/* The plan hook takes the version profile: the default tool sends a file whole before its split-statements
+   profile, statement by statement at it, and whole again when its splitter rejects the file; a tool without
+   profiles is asked with none. */
+static void plan_hook_takes_the_profile(void **state)
+{
+    (void)state;
+    rh_profile old, split;
+    rh_err err;
+    assert_int_equal(rh_tool_profile(RH_TOOL_DEFAULT, &old, "6.19.3", &err), 0);
+    assert_int_equal(rh_tool_profile(RH_TOOL_DEFAULT, &split, "7.10.1", &err), 0);
+    char cic[] = "ALTER TABLE t ADD COLUMN n int;\nCREATE INDEX CONCURRENTLY i ON t(n);\n";
+    char dob[] = "ALTER TABLE t ADD COLUMN x int;\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX CONCURRENTLY j ON t(x);\n";
+    rh_migration m = {.name = "20240102_cic", .sql = cic, .sql_len = strlen(cic)};
+    rh_plan plan;
+    rh_buf lines;
+    rh_buf_init(&lines);
+    assert_int_equal(rh_tool_plan(RH_TOOL_DEFAULT, &m, &old, &plan, &lines), 1);
+    assert_int_equal(plan.mode, RH_SEND_WHOLE);
+    assert_true(plan.atomic && plan.concurrently_fails);
+    assert_int_equal(plan.n_stmts, 2);
+    assert_int_equal(plan.n_concurrently, 1);
+    assert_string_equal(lines.data, "20240102_cic: one implicit transaction (2 statements)\n"
+                                    "20240102_cic: fails with 25001: CONCURRENTLY inside the implicit transaction\n");
+    rh_buf_reset(&lines);
+    assert_int_equal(rh_tool_plan(RH_TOOL_DEFAULT, &m, &split, &plan, &lines), 0);
+    assert_int_equal(plan.mode, RH_SEND_STATEMENTS);
+    assert_int_equal(plan.n_parts, 2);
+    assert_false(plan.atomic || plan.concurrently_fails);
+    assert_string_equal(lines.data, "20240102_cic: 2 autocommit statements\n");
+    m.sql = dob;
+    m.sql_len = strlen(dob);
+    assert_int_equal(rh_tool_plan(RH_TOOL_DEFAULT, &m, &split, &plan, NULL), 1);
+    assert_int_equal(plan.mode, RH_SEND_WHOLE_FALLBACK);
+    assert_int_equal(plan.fallback_line, 2);
+    assert_string_equal(plan.fallback_reason, "DO blocks");
+    assert_true(plan.atomic && plan.concurrently_fails);
+    /* dbmate has no profiles: its plan is the same with or without one */
+    char up[] = "-- migrate:up\nCREATE INDEX CONCURRENTLY i ON t(n);\n-- migrate:down\n";
+    rh_migration d = {.name = "20240101000000_i.sql", .sql = up, .sql_len = strlen(up)};
+    rh_plan with, without;
+    assert_int_equal(rh_tool_plan(rh_tool_find("dbmate"), &d, &split, &with, NULL), 1);
+    assert_int_equal(rh_tool_plan(rh_tool_find("dbmate"), &d, NULL, &without, NULL), 1);
+    assert_memory_equal(&with, &without, sizeof with);
+    /* a tool rehearse does not send for: a zeroed plan */
+    assert_int_equal(rh_tool_plan(rh_tool_find("command"), &d, NULL, &plan, &lines), 0);
+    assert_int_equal(plan.n_stmts, 0);
+    rh_buf_free(&lines);
+}
+
 static void detection_names_the_one_tool_or_says_why_not(void **state)
 {
     (void)state;
@@ -611,6 +660,7 @@ int main(void)
         cmocka_unit_test(registry_finds_tools_by_name),
         cmocka_unit_test(checksum_comparison_is_the_tools_rule),
         cmocka_unit_test(profiles_are_the_tools),
+        cmocka_unit_test(plan_hook_takes_the_profile),
         cmocka_unit_test(detection_names_the_one_tool_or_says_why_not),
         cmocka_unit_test(prisma_behind_the_interface_is_the_engine),
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),

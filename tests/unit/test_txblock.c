@@ -265,6 +265,22 @@ static void control_words(void **state)
         assert_int_equal(rh_txblock_effect_of(kw, 6, i, 0, NULL), RH_TXBLOCK_NONE);
 }
 
+/* Which statements PostgreSQL refuses inside a transaction block (25001), whatever tool sends them. */
+static void refused_in_a_block(void **state)
+{
+    (void)state;
+    const char *yes[] = {"CREATE INDEX CONCURRENTLY i ON t(a)", "create unique index concurrently i on t(a)",
+                         "DROP INDEX CONCURRENTLY i", "REINDEX TABLE CONCURRENTLY t", "VACUUM t", "VACUUM",
+                         "CREATE DATABASE d", "ALTER SYSTEM SET work_mem = '8MB'",
+                         "ALTER TABLE p DETACH PARTITION c CONCURRENTLY", "/* why */ CREATE INDEX CONCURRENTLY i ON t(a)"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(rh_txblock_refused(yes[i]));
+    const char *no[] = {"CREATE INDEX i ON t(a)", "ALTER TABLE p DETACH PARTITION c", "VACUUMS", "CREATE TABLE concurrently(a int)",
+                        "SELECT 'CREATE INDEX CONCURRENTLY'"};
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(rh_txblock_refused(no[i]));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -277,6 +293,7 @@ int main(void)
         cmocka_unit_test(rollback_undoes_its_block),
         cmocka_unit_test(statement_by_statement),
         cmocka_unit_test(control_words),
+        cmocka_unit_test(refused_in_a_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -547,8 +547,9 @@ static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to,
 }
 
 /* How dbmate sends the file: its up section as one query, in a transaction unless transaction:false. */
-static int dbmate_plan_file(const rh_migration *m, rh_plan *plan, rh_buf *out)
+static int dbmate_plan_file(const rh_migration *m, const rh_profile *profile, rh_plan *plan, rh_buf *out)
 {
+    (void)profile; /* one behaviour */
     memset(plan, 0, sizeof *plan);
     plan->mode = RH_SEND_WHOLE;
     section up = {0}, down = {0};

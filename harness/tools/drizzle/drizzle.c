@@ -379,8 +379,9 @@ static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to
 }
 
 /* How drizzle-kit sends the entry: each chunk between breakpoints as one query, inside the run's one transaction. */
-static int drizzle_plan_file(const rh_migration *m, rh_plan *plan, rh_buf *out)
+static int drizzle_plan_file(const rh_migration *m, const rh_profile *profile, rh_plan *plan, rh_buf *out)
 {
+    (void)profile; /* one behaviour */
     memset(plan, 0, sizeof *plan);
     size_t chunks = 1;
     for (const char *p = m->sql ? m->sql : ""; (p = strstr(p, BREAKPOINT)) != NULL; p += strlen(BREAKPOINT))
@@ -393,6 +394,7 @@ static int drizzle_plan_file(const rh_migration *m, rh_plan *plan, rh_buf *out)
                            "whole run rolls back)\n", m->name);
     plan->mode = RH_SEND_STATEMENTS;
     plan->n_stmts = chunks;
+    plan->n_parts = chunks;
     plan->atomic = 1; /* the run's one transaction */
     plan->n_concurrently = (size_t)conc;
     plan->concurrently_fails = conc;

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "migrations/split.h"
-#include "migrations/sqlparser_model.h"
+#include "tools/prisma/sqlparser_model.h"
 #include "tools/prisma/prisma_int.h"
 
 void rh_exec_failure_free(rh_exec_failure *f)

@@ -143,6 +143,7 @@ const rh_tool rh_tool_prisma = {
     .load_dir = prisma_load_dir,
     .read_rev = rh_prisma_read_rev,
     .history_findings = rh_prisma_history_findings,
+    .plan_file = rh_prisma_plan_file,
     .checksum_matches = prisma_checksum_matches,
     .ledger_exists = rh_prisma_ledger_exists,
     .ledger_create = rh_prisma_ledger_create,

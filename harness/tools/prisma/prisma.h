@@ -21,6 +21,9 @@
 #include <libpq-fe.h>
 
 #include "engine/engine.h"
+#include "migrations/plan.h"
+#include "migrations/profile.h"
+#include "util/buf.h"
 
 /* Prisma's advisory lock key and its give-up time (schema engine, postgres flavour). */
 #define RH_PRISMA_ADVISORY_LOCK_KEY 72707369
@@ -55,6 +58,14 @@ int rh_prisma_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
  * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
  */
 char *rh_prisma_database_url(const char *url, char **schema);
+
+/*
+ * How the profile's Prisma sends migration m (rh_tool.plan_file; plan.c): whole, or statement by
+ * statement when the profile splits and sqlparser 0.61 parses the file (profile NULL: whole). lines
+ * (may be NULL) gets "NAME: how" and, when CONCURRENTLY fails with 25001, "NAME: fails with 25001 ...".
+ * Returns 1 when it fails so, else 0.
+ */
+int rh_prisma_plan_file(const rh_migration *m, const rh_profile *profile, rh_plan *out, rh_buf *lines);
 
 /* Prisma's findings between two revisions (rh_tool.history_findings; history.c). */
 struct rh_git_history;

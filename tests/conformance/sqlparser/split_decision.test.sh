@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# split_decision.test.sh — rehearse's model of sqlparser 0.61 (harness/migrations/sqlparser_model.c) against the
+# split_decision.test.sh — rehearse's model of sqlparser 0.61 (harness/tools/prisma/sqlparser_model.c) against the
 # real sqlparser 0.61 (npm @guanmingchiu/sqlparser-ts 0.61.1, the build the Prisma 7.10.1 oracle uses).
 #
 # Prisma >= 7.4 sends a migration file statement by statement only when sqlparser parses the whole file; else it

@@ -9,7 +9,7 @@
  * (VACUUM's parentheses, `WITH` before CREATE EXTENSION's options, a trigger function's literal
  * arguments); those rules look at the statement's tokens.
  */
-#include "migrations/sqlparser_model.h"
+#include "tools/prisma/sqlparser_model.h"
 
 #include <ctype.h>
 #include <json-c/json.h>
