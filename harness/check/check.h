@@ -218,6 +218,8 @@ typedef struct rh_check_result {
     char *recovery;             /* the commands production runs before head deploys, in order, one per line */
     int upgrade_ok;             /* (b) head deployed after base (after the recovery, when recovered) */
     int catalog_compared;       /* (c) ran */
+    int one_path;               /* (a) and (b) were the same run: base's whole cached state, then head's new
+                                   migrations on a connection of their own (run.c); (c) equal by construction */
     size_t catalog_differences; /* objects that differ */
     int locks_skipped;          /* --no-locks: (f) not asked for */
     int superuser;              /* --superuser: migrations ran as the cluster's superuser */

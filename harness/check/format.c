@@ -188,7 +188,9 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
             rh_buf_printf(out, ", at most %lld per table (--fill-max)", r->fill_max);
         rh_buf_putc(out, '\n');
     }
-    if (r->catalog_compared)
+    if (r->catalog_compared && r->one_path)
+        snprintf(st, sizeof st, "same schema (one run: base's cached state, then head's new migrations)");
+    else if (r->catalog_compared)
         snprintf(st, sizeof st, "%s", r->catalog_differences ? "schemas differ" : "same schema");
     else
         snprintf(st, sizeof st, "not compared (a deploy failed)");
@@ -548,6 +550,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
     json_object *cache = json_object_new_object();
     json_object_object_add(cache, "base_migrations_cached", json_object_new_int64((int64_t)r->cached));
     json_object_object_add(cache, "published", json_object_new_boolean(r->cache_published));
+    json_object_object_add(cache, "one_path", json_object_new_boolean(r->one_path));
     json_object_object_add(root, "cache", cache);
     json_object *ms = json_object_new_object();
     json_object_object_add(ms, "total", json_object_new_double(r->ms_total));

@@ -523,6 +523,98 @@ static void test_head_changing_the_cluster_is_not_published(void **state)
     assert_int_equal(rh_cluster_stop(c, &err), 0);
 }
 
+/* A check of repo --base HEAD (head: the files on disk), its JSON parsed; seed: --seed FILE or NULL. */
+static json_object *check_json(const char *repo, const char *seed, int *exit_code)
+{
+    char *out = NULL, *errout = NULL;
+    char *argv[] = {REHEARSE_BIN, "check", "--repo", (char *)repo, "--base", "HEAD", "--format", "json",
+                    seed ? "--seed" : NULL, (char *)seed, NULL};
+    *exit_code = rh_test_run(argv, NULL, &out, &errout);
+    json_object *j = json_tokener_parse(out ? out : "");
+    if (!j)
+        fail_msg("no JSON: %s\n%s", out ? out : "", errout ? errout : "");
+    free(out);
+    free(errout);
+    return j;
+}
+
+static int json_bool_at(json_object *j, const char *obj, const char *key)
+{
+    json_object *o = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(j, obj, &o) && json_object_object_get_ex(o, key, &v));
+    return json_object_get_boolean(v);
+}
+
+static const char *step_status(json_object *j, const char *step)
+{
+    json_object *steps = NULL, *s = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(j, "steps", &steps) && json_object_object_get_ex(steps, step, &s) &&
+                json_object_object_get_ex(s, "status", &v));
+    return json_object_get_string(v);
+}
+
+/* A warm check runs (a) and (b) as one path only when that is the same run: base's whole state cached
+   and head beginning with base's migrations unchanged, nothing loaded between them. A base migration
+   edited at head, or a seed, and (a) deploys on its own again and (c) compares two snapshots: the
+   edit is found, as a cold check finds it. */
+static void test_check_warm_one_path_only_when_base_unchanged(void **state)
+{
+    (void)state;
+    char repo[4200], path[4400], seed[4200];
+    snprintf(repo, sizeof repo, "%s/onepath", rh_test_tmpdir());
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250101000000_base/migration.sql", repo);
+    rh_test_write_file(path, "CREATE TABLE \"Base\" (id int PRIMARY KEY);\n");
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250101000001_more/migration.sql", repo);
+    rh_test_write_file(path, "CREATE TABLE \"More\" (id int PRIMARY KEY);\n");
+    snprintf(path, sizeof path, "%s/prisma/migrations/migration_lock.toml", repo);
+    rh_test_write_file(path, "provider = \"postgresql\"\n");
+    char *init[] = {"git", "init", "-q", "-b", "main", repo, NULL};
+    assert_int_equal(rh_test_run(init, NULL, NULL, NULL), 0);
+    git_in(repo, "add", "-A", ".");
+    git_in(repo, "commit", "-qm", "base");
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250102000000_head/migration.sql", repo);
+    rh_test_write_file(path, "ALTER TABLE \"Base\" ADD COLUMN name text;\n");
+
+    int rc;
+    json_object *cold = check_json(repo, NULL, &rc); /* publishes base's state */
+    assert_int_equal(rc, 0);
+    assert_false(json_bool_at(cold, "cache", "one_path"));
+    json_object *warm = check_json(repo, NULL, &rc);
+    assert_int_equal(rc, 0);
+    assert_true(json_bool_at(warm, "cache", "one_path"));
+    assert_string_equal(step_status(warm, "clean_deploy"), "passed");
+    assert_string_equal(step_status(warm, "catalog"), "passed");
+    drop_volatile(cold);
+    drop_volatile(warm);
+    assert_string_equal(json_object_to_json_string_ext(cold, JSON_C_TO_STRING_PRETTY),
+                        json_object_to_json_string_ext(warm, JSON_C_TO_STRING_PRETTY));
+    json_object_put(cold);
+    json_object_put(warm);
+
+    /* a seed between base and head: (a) has no seed, (b) has: two runs */
+    snprintf(seed, sizeof seed, "%s/onepath-seed.sql", rh_test_tmpdir());
+    rh_test_write_file(seed, "INSERT INTO \"Base\" VALUES (1);\n");
+    json_object *seeded = check_json(repo, seed, &rc);
+    assert_int_equal(rc, 0);
+    assert_false(json_bool_at(seeded, "cache", "one_path"));
+    assert_string_equal(step_status(seeded, "catalog"), "passed");
+    json_object_put(seeded);
+
+    /* base's first migration edited after apply: still warm (base's state is cached), not one path */
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250101000000_base/migration.sql", repo);
+    rh_test_write_file(path, "CREATE TABLE \"Base\" (id int PRIMARY KEY, extra int);\n");
+    json_object *edited = check_json(repo, NULL, &rc);
+    assert_int_equal(rc, 1);
+    json_object *cache = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(edited, "cache", &cache) &&
+                json_object_object_get_ex(cache, "base_migrations_cached", &v));
+    assert_int_equal(json_object_get_int64(v), 2);
+    assert_false(json_bool_at(edited, "cache", "one_path"));
+    assert_string_equal(step_status(edited, "catalog"), "failed");
+    assert_non_null(strstr(json_object_to_json_string(edited), "catalog-differs"));
+    json_object_put(edited);
+}
+
 /* `rehearse bench check-cache --json` on a small history: the warm check took base from the cache, and
    every part of the time is reported for cold and warm (no timing asserted). */
 static void test_bench_check_cache_reports_parts(void **state)
@@ -573,6 +665,7 @@ int main(void)
         cmocka_unit_test(test_fixtures_cached_equals_fresh),
         cmocka_unit_test(test_lookup_misses_on_other_inputs),
         cmocka_unit_test(test_check_concurrent_fill_then_warm),
+        cmocka_unit_test(test_check_warm_one_path_only_when_base_unchanged),
         cmocka_unit_test(test_head_changing_the_cluster_is_not_published),
         cmocka_unit_test(test_bench_check_cache_reports_parts),
     };
