@@ -218,6 +218,11 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
             rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,
                           s->skipped ? "   [transaction control: not run by the tracer]"
                           : s->outside_tx ? "   [runs outside a transaction]" : "");
+            if (t->measured && !s->skipped) { /* its duration on the filled tables (a CONCURRENTLY build's time) */
+                rh_buf_puts(out, "              ran for ");
+                put_ms(out, s->ms);
+                rh_buf_putc(out, '\n');
+            }
             size_t created = 0;
             for (size_t k = 0; k < s->n_locks; k++) {
                 const rh_check_lock *l = &s->locks[k];
@@ -255,6 +260,9 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                     rh_buf_putc(out, '\n');
                 }
             }
+            for (size_t k = 0; k < s->n_unprobed; k++)
+                rh_report_term_printf(out, "              reads and writes of %s not probed (no connection left)\n",
+                                      s->unprobed[k]);
             if (s->error)
                 rh_report_term_printf(out, "              failed: SQLSTATE %s: %s\n", s->sqlstate, s->error);
         }

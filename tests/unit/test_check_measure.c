@@ -137,6 +137,9 @@ static void test_measures_who_waits(void **state)
     if (getenv("SHOW"))
         fprintf(stderr, "%s\n", human.data);
     assert_true(rh_check_count(&res, RH_CHECK_ERROR) > 0); /* the gate: exit 1 */
+    /* each statement's duration on the filled tables (a CONCURRENTLY build's time) */
+    assert_non_null(strstr(human.data, "\n    line 1    CREATE INDEX CONCURRENTLY \"Order_amount_idx\" ON \"Order\"(\"amount\")   "
+                                       "[runs outside a transaction]\n              ran for "));
     /* the human report leads with the worst blocker */
     assert_non_null(strstr(human.data, "worst blocker: "));
     assert_true(strstr(human.data, "worst blocker: ") < strstr(human.data, "(a) clean deploy"));
@@ -413,6 +416,47 @@ static void test_many_tables_are_all_probed_or_said(void **state)
 }
 
 /*
+ * SET NOT NULL verifies every row under ACCESS EXCLUSIVE: the report shows its full scan (no rewrite), reads
+ * and writes blocked while it runs, and the gate's finding gives the pattern that avoids the scan (a
+ * validated CHECK first). The limit (1 µs) is below any wait a probe can have: this asserts the finding,
+ * not a duration.
+ */
+static void test_set_not_null_shows_its_full_scan(void **state)
+{
+    (void)state;
+    one_check c;
+    check_one(&c, "ALTER TABLE \"Order\" ALTER COLUMN \"note\" SET NOT NULL;\n", "Order=20000",
+              (rh_check_opts){.tool_version = "6.19.3", .max_block_ms = 0.001});
+    const rh_check_result *res = &c.res;
+    assert_int_equal(res->n_traces, 1);
+    const rh_check_trace *t = &res->traces[0];
+    assert_true(t->measured);
+    assert_false(t->failed);
+    const rh_check_stmt *st = &t->stmts[0];
+    assert_int_equal(st->n_scans, 1);
+    assert_string_equal(st->scans[0], "\"Order\"");
+    assert_int_equal(st->n_rewrites, 0);
+    int blocked[2] = {0, 0};
+    for (size_t k = 0; k < st->n_waits; k++)
+        blocked[st->waits[k].write] |= st->waits[k].blocked;
+    assert_true(blocked[0] && blocked[1]);
+    int finding = 0;
+    for (size_t i = 0; i < res->n_findings; i++)
+        if (strcmp(res->findings[i].code, "max-block") == 0) {
+            finding = 1;
+            assert_int_equal(res->findings[i].line, 1);
+            assert_non_null(strstr(res->findings[i].detail, "CHECK (col IS NOT NULL) NOT VALID"));
+        }
+    assert_true(finding);
+    rh_buf human;
+    rh_buf_init(&human);
+    rh_check_format_human(res, 0, &human);
+    assert_non_null(strstr(human.data, "              reads every row of table \"Order\"\n"));
+    rh_buf_free(&human);
+    one_check_free(&c);
+}
+
+/*
  * Prisma >= 7.4 sends each statement alone: three nullable ADD COLUMNs, each over in a millisecond and
  * committed at once. Each one's ACCESS EXCLUSIVE lock is probed before its commit and both probes are
  * seen waiting for it (before: a statement that ended before the meter's poll saw it had no probes, and
@@ -476,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_file_commit_restarts_transaction),
         cmocka_unit_test(test_many_tables_are_all_probed_or_said),
         cmocka_unit_test(test_fast_statements_are_probed_before_commit),
+        cmocka_unit_test(test_set_not_null_shows_its_full_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
