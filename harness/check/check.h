@@ -118,6 +118,10 @@ typedef struct rh_check_trace {
     int measured;       /* run in measuring mode: waits and held_ms are filled */
     int autocommit;     /* each statement ran in a transaction of its own (Prisma >= 7.4 sending a file
                            statement by statement), not the file in one */
+    int run_tx;         /* traced in the one transaction a tool runs every pending file in (drizzle-kit) */
+    int tx_goes_on;     /* its last transaction did not commit at the file's end: the tool runs every pending
+                           file in one transaction (drizzle-kit), so its locks are held while the files after
+                           it run, until the whole run commits */
 } rh_check_trace;
 
 /*
@@ -146,6 +150,12 @@ int rh_check_tracer_measure(rh_check_tracer *t, rh_err *err);
 /* Measuring mode: the files run next are sent statement by statement, each committed on its own (Prisma
    >= 7.4's split sending), instead of as one transaction (unmeasured, the tracer keeps one). */
 void rh_check_tracer_autocommit(rh_check_tracer *t, int on);
+/* The files run next share one transaction, as a tool that runs every pending file in one does (drizzle-kit):
+   a file's end does not commit (trace->tx_goes_on); rh_check_tracer_end commits after the last one. */
+void rh_check_tracer_one_transaction(rh_check_tracer *t, int on);
+/* Commit the transaction still open after the last file (one transaction mode); measuring: attach the waits
+   of its statements. Nothing to do otherwise. */
+int rh_check_tracer_end(rh_check_tracer *t, rh_err *err);
 
 /* One migration with a tracer of its own (pre-existing = there when this migration starts). */
 int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,

@@ -22,6 +22,26 @@ rh_check_finding *rh_check_add(rh_check_result *r, rh_check_level level, char st
  */
 void rh_check_keep_head_files(rh_check_result *r, const rh_migset *head);
 
+/*
+ * How a tool sends each pending migration, for rh_check_trace_pending: the text the server gets (the
+ * file, or what the tool sends of it with line breaks kept) appended to text, and *autocommit = 1 when
+ * each statement commits on its own (Prisma >= 7.4 sending a file statement by statement).
+ */
+typedef struct rh_check_sender {
+    void (*text)(const rh_check_result *r, const rh_migration *m, rh_buf *text, int *autocommit);
+    const char *file_suffix;  /* a migration's file: r->migrations/NAME + this ("/migration.sql", ".sql") */
+    int one_transaction;      /* every pending file in one transaction, committed after the last (drizzle-kit) */
+} rh_check_sender;
+
+/*
+ * (f): trace what head's deploy runs (r->pending, in head's order) on DB_PROBE (a copy of the upgrade path
+ * taken before head), with one tracer, so a table an earlier pending migration creates is not "existing"
+ * for a later one; each file as `how` sends it; the first failing file ends the trace (later ones may
+ * depend on it). Fills r->traces; measures when r->scaled (locks.c).
+ */
+int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *head, const rh_check_sender *how,
+                           rh_err *err);
+
 /* (f) as findings (run.c): the traces' locks ranked by what they block, rewrites, parse errors. */
 void rh_check_lock_findings(rh_check_result *r);
 

@@ -210,7 +210,9 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
         const rh_check_trace *t = &r->traces[i];
         rh_report_term_printf(out, "\n  locks of %s (%s)%s%s%s:\n", t->migration, t->file,
                               r->n_pgs ? " on PostgreSQL " : "", r->n_pgs ? r->postgres : "",
-                              !t->measured ? ""
+                              t->run_tx ? (t->measured ? ", measured; every pending migration runs in one transaction"
+                                                       : "; every pending migration runs in one transaction")
+                              : !t->measured ? ""
                               : t->autocommit ? ", measured; each statement commits on its own"
                                               : ", measured; the file runs as one transaction");
         for (size_t j = 0; j < t->n; j++) {
@@ -495,7 +497,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
         json_object_object_add(o, "failed", json_object_new_boolean(t->failed));
         json_object_object_add(o, "parse_error", jstr(t->parse_error));
         json_object_object_add(o, "measured", json_object_new_boolean(t->measured));
-        json_object_object_add(o, "transaction", jstr(t->autocommit ? "per-statement" : "file"));
+        json_object_object_add(o, "transaction", jstr(t->run_tx ? "run" : t->autocommit ? "per-statement" : "file"));
         json_object *stmts = json_object_new_array();
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];

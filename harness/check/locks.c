@@ -53,6 +53,13 @@ typedef struct held {
     char *mode;
 } held;
 
+/* Measuring mode: a statement run since the meter last handed its outcomes over (a probe's tag is its index). */
+typedef struct tagged {
+    rh_check_trace *trace; /* the statement is trace->stmts[index] */
+    size_t index;
+    double started;        /* the meter's clock at its start */
+} tagged;
+
 /* Lives across the migrations of one set, so "existed before" means before the first of them. */
 struct rh_check_tracer {
     PGconn *conn;
@@ -63,6 +70,11 @@ struct rh_check_tracer {
     size_t n_held, cap_held;
     rh_scale_meter *meter; /* measuring mode; NULL otherwise */
     int autocommit;        /* commit after each statement */
+    int one_tx;            /* the tool runs every file in one transaction: a file's end does not commit */
+    int in_tx;             /* the tracer's transaction is open */
+    tagged *tags;          /* measuring mode: the statements since the outcomes were last attached */
+    size_t n_tags, cap_tags;
+    size_t tx_first;       /* the first tag of the current transaction */
 };
 typedef struct rh_check_tracer tracer;
 
@@ -480,6 +492,7 @@ void rh_check_tracer_free(rh_check_tracer *t)
         return;
     forget_held(t);
     free(t->held);
+    free(t->tags);
     rh_scale_meter_free(t->meter);
     for (size_t i = 0; i < t->rels.n; i++)
         free(t->rels.items[i].name);
@@ -552,34 +565,48 @@ static PGresult *exec_measured(tracer *t, size_t tag, const char *sql, rh_err *e
     return keep;
 }
 
+/* Measuring mode: a tag for statement `index` of trace, started now on the meter's clock. */
+static size_t tag_stmt(tracer *t, rh_check_trace *trace, size_t index)
+{
+    if (t->n_tags == t->cap_tags) {
+        t->cap_tags = t->cap_tags ? 2 * t->cap_tags : 16;
+        t->tags = rh_xrealloc(t->tags, t->cap_tags * sizeof *t->tags);
+    }
+    t->tags[t->n_tags] = (tagged){.trace = trace, .index = index, .started = rh_scale_meter_clock(t->meter)};
+    return t->n_tags++;
+}
+
 /*
- * Measuring mode: the transaction holding statements [first, upto) ended now (commit or rollback):
- * their locks were held from each one's start until now; the probes still waiting get through.
+ * Measuring mode: the tracer's transaction ended now (commit or rollback): the locks of its statements
+ * (every file's, when the tool runs them in one) were held from each one's start until now; the probes
+ * still waiting get through.
  */
-static void tx_ended(tracer *t, rh_check_trace *out, const double *started, size_t first, size_t upto)
+static void tx_ended(tracer *t)
 {
     if (!t->meter)
         return;
     double now = rh_scale_meter_clock(t->meter);
-    for (size_t j = first; j < upto; j++) {
-        rh_check_stmt *st = &out->stmts[j];
+    for (size_t j = t->tx_first; j < t->n_tags; j++) {
+        rh_check_stmt *st = &t->tags[j].trace->stmts[t->tags[j].index];
         if (st->skipped || st->outside_tx)
             continue;
         for (size_t k = 0; k < st->n_locks; k++)
-            st->locks[k].held_ms = now - started[j];
+            st->locks[k].held_ms = now - t->tags[j].started;
     }
     rh_scale_meter_drain(t->meter);
+    t->tx_first = t->n_tags;
 }
 
-/* Measuring mode: the probes' outcomes go to the statements whose locks they met (tag = index). */
-static void attach_waits(tracer *t, rh_check_trace *out)
+/* Measuring mode, no transaction open: the probes' outcomes go to the statements whose locks they met. */
+static void attach_waits(tracer *t)
 {
+    assert(!t->in_tx);
     rh_scale_meter_drain(t->meter);
     rh_scale_probe *res = NULL;
     size_t n = rh_scale_meter_take(t->meter, &res);
     for (size_t i = 0; i < n; i++) {
-        assert(res[i].tag < out->n);
-        rh_check_stmt *st = &out->stmts[res[i].tag];
+        assert(res[i].tag < t->n_tags);
+        rh_check_stmt *st = &t->tags[res[i].tag].trace->stmts[t->tags[res[i].tag].index];
         if (res[i].unprobed) { /* named once per statement: a finding says it was not measured */
             size_t k = 0;
             while (k < st->n_unprobed && strcmp(st->unprobed[k], res[i].table) != 0)
@@ -598,6 +625,7 @@ static void attach_waits(tracer *t, rh_check_trace *out)
                                                    .production_rows = -1, .estimate_ms = -1};
     }
     free(res);
+    t->n_tags = t->tx_first = 0;
 }
 
 /* COMMIT the tracer's transaction, its clock running (production commits too). */
@@ -606,6 +634,7 @@ static int commit_tx(tracer *t, rh_err *err)
     rh_scale_meter_resume(t->meter);
     int rc = exec_ok(t->conn, "COMMIT", err);
     rh_scale_meter_pause(t->meter);
+    t->in_tx = 0;
     return rc;
 }
 
@@ -614,31 +643,53 @@ static int begin_tx(tracer *t, rh_err *err)
 {
     if (exec_ok(t->conn, "BEGIN", err) < 0)
         return -1;
+    t->in_tx = 1;
     return read_scans(t, NULL, err);
 }
 
-/*
- * COMMIT the tracer's transaction, which held statements [*tx_first, upto): their locks go as production's
- * would, and the next statement (out->n) is the first of whatever transaction comes next.
- */
-static int end_tx(tracer *t, rh_check_trace *out, const double *started, size_t *tx_first, size_t upto,
-                  rh_err *err)
+/* COMMIT the tracer's transaction: its locks go as production's would. */
+static int end_tx(tracer *t, rh_err *err)
 {
-    assert(*tx_first <= upto && upto <= out->n);
+    assert(t->in_tx);
     if (commit_tx(t, err) < 0)
         return -1;
-    tx_ended(t, out, started, *tx_first, upto);
-    *tx_first = out->n;
+    tx_ended(t);
     forget_held(t);
     return 0;
 }
 
-/* end_tx, then BEGIN the next transaction at once (the file's COMMIT, or a split file's statement). */
-static int restart_tx(tracer *t, rh_check_trace *out, const double *started, size_t *tx_first, rh_err *err)
+/* ROLLBACK whatever transaction is open (a statement failed, or rehearse cannot go on). */
+static void rollback_tx(tracer *t)
 {
-    if (end_tx(t, out, started, tx_first, out->n, err) < 0)
+    PQclear(PQexec(t->conn, "ROLLBACK")); /* harmless when no transaction is open */
+    t->in_tx = 0;
+    tx_ended(t);
+    forget_held(t);
+}
+
+/* end_tx, then BEGIN the next transaction at once (the file's COMMIT, or a split file's statement). */
+static int restart_tx(tracer *t, rh_err *err)
+{
+    if (end_tx(t, err) < 0)
         return -1;
     return begin_tx(t, err);
+}
+
+void rh_check_tracer_one_transaction(rh_check_tracer *t, int on)
+{
+    t->one_tx = on;
+}
+
+int rh_check_tracer_end(rh_check_tracer *t, rh_err *err)
+{
+    int rc = 0;
+    if (t->in_tx && end_tx(t, err) < 0) {
+        rollback_tx(t);
+        rc = -1;
+    }
+    if (t->meter)
+        attach_waits(t);
+    return rc;
 }
 
 int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file, const char *sql, size_t len,
@@ -654,16 +705,20 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
     if (rh_sql_split(&split, sql, len, &perr) < 0) {
         out->parse_error = rh_xstrdup(perr.msg);
         out->failed = 1;
+        if (t->in_tx) /* the tool's run (one transaction) fails here: what ran before goes too */
+            rollback_tx(t);
+        if (t->meter)
+            attach_waits(t);
         return 0;
     }
 
     int rc = 0;
     PGresult *r;
-    double *started = rh_xcalloc(split.n ? split.n : 1, sizeof *started); /* meter clock at each statement's start */
-    size_t tx_first = 0; /* first statement of the tracer's current transaction */
     out->measured = t->meter != NULL;
     out->autocommit = t->meter && t->autocommit; /* unmeasured, the tracer keeps one transaction */
-    if (refresh_rels(t, 0, NULL, NULL, err) < 0 || begin_tx(t, err) < 0) {
+    out->run_tx = t->one_tx;
+    /* in_tx: the tool runs every file in one transaction and an earlier file's is still open */
+    if (refresh_rels(t, 0, NULL, NULL, err) < 0 || (!t->in_tx && begin_tx(t, err) < 0)) {
         rc = -1;
         goto done;
     }
@@ -682,9 +737,9 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         st->keywords = statement_label(kw);
         if (is_tx_control(kw)) {
             st->skipped = 1;
-            if (t->meter && rh_txblock_ends(kw) && out->n > tx_first + 1) {
+            if (t->meter && rh_txblock_ends(kw) && t->n_tags > t->tx_first) {
                 /* measuring: the file's COMMIT lets its locks go; so does the tracer's */
-                if (restart_tx(t, out, started, &tx_first, err) < 0) {
+                if (restart_tx(t, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -696,10 +751,10 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             goto done;
         }
         double t0 = now_ms();
+        size_t tag = t->meter ? tag_stmt(t, out, out->n - 1) : 0;
         if (t->meter) {
             int lost = 0;
-            started[out->n - 1] = rh_scale_meter_clock(t->meter);
-            r = exec_measured(t, out->n - 1, split.items[i].text, err, &lost);
+            r = exec_measured(t, tag, split.items[i].text, err, &lost);
             if (lost) {
                 rc = -1;
                 goto done;
@@ -715,12 +770,12 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
                 /* cannot run inside a transaction block: keep what ran so far, run it alone */
                 PQclear(r);
                 if (exec_ok(conn, "ROLLBACK TO SAVEPOINT rh_check_stmt", err) < 0 ||
-                    end_tx(t, out, started, &tx_first, out->n - 1, err) < 0) {
+                    end_tx(t, err) < 0) {
                     rc = -1;
                     goto done;
                 }
                 st->outside_tx = 1;
-                if (run_outside(t, st, out->n - 1, split.items[i].text, err) < 0) {
+                if (run_outside(t, st, tag, split.items[i].text, err) < 0) {
                     rc = -1;
                     goto done;
                 }
@@ -741,8 +796,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
             set_error(st, r, conn);
             PQclear(r);
             out->failed = 1;
-            PQclear(PQexec(conn, "ROLLBACK"));
-            tx_ended(t, out, started, tx_first, out->n);
+            rollback_tx(t);
             goto done;
         }
         PQclear(r);
@@ -755,30 +809,87 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         /* measuring: every lock it holds gets its probes, queued, before anything lets it go (a fast
            statement can end before a poll sees it; a file's last one is committed right after); the clock
            stands still meanwhile: the probes' waits count the migration's own time only */
-        if (t->meter && rh_scale_meter_settle(t->meter, PQbackendPID(conn), out->n - 1, err) < 0) {
+        if (t->meter && rh_scale_meter_settle(t->meter, PQbackendPID(conn), tag, err) < 0) {
             rc = -1;
             goto done;
         }
         if (t->meter && t->autocommit) {
             /* Prisma >= 7.4 sends this statement alone: it commits, its locks go */
-            if (restart_tx(t, out, started, &tx_first, err) < 0) {
+            if (restart_tx(t, err) < 0) {
                 rc = -1;
                 goto done;
             }
         }
     }
-    if (end_tx(t, out, started, &tx_first, out->n, err) < 0)
+    if (t->one_tx)
+        out->tx_goes_on = 1; /* it commits with the tool's run: rh_check_tracer_end, or a later file */
+    else if (end_tx(t, err) < 0)
         rc = -1;
 done:
     if (rc < 0 || out->failed)
-        PQclear(PQexec(conn, "ROLLBACK")); /* harmless when no transaction is open */
-    if (t->meter)
-        attach_waits(t, out);
-    free(started);
+        rollback_tx(t);
+    if (t->meter && !t->in_tx)
+        attach_waits(t);
     if (rc < 0)
         rh_err_prefix(err, "tracing %s", out->file);
-    forget_held(t);
     rh_split_free(&split);
+    return rc;
+}
+
+static int is_pending(const rh_check_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_pending; i++)
+        if (strcmp(r->pending[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *head, const rh_check_sender *how,
+                           rh_err *err)
+{
+    PGconn *conn = rh_cluster_connect(c, DB_PROBE, err);
+    if (!conn)
+        return -1;
+    rh_check_quiet(conn);
+    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
+    r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
+    rh_check_tracer *tr = rh_check_tracer_new(conn, conninfo, err);
+    int rc = tr ? 0 : -1;
+    /* on tables of production's size, measure what each statement costs the application */
+    if (tr && r->scaled && rh_check_tracer_measure(tr, err) < 0)
+        rc = -1;
+    if (tr)
+        rh_check_tracer_one_transaction(tr, how->one_transaction);
+    for (size_t i = 0; tr && rc == 0 && i < head->n; i++) {
+        const rh_migration *m = &head->items[i];
+        if (!is_pending(r, m->name) || !m->sql)
+            continue;
+        assert(r->n_traces < r->n_pending);
+        rh_buf sent;
+        rh_buf_init(&sent);
+        int autocommit = 0;
+        how->text(r, m, &sent, &autocommit);
+        rh_check_tracer_autocommit(tr, autocommit);
+        char *file = rh_xasprintf("%s/%s%s", r->migrations, m->name, how->file_suffix);
+        rh_check_trace *t = &r->traces[r->n_traces];
+        rc = rh_check_tracer_run(tr, m->name, file, sent.data ? sent.data : "", sent.len, t, err);
+        free(file);
+        rh_buf_free(&sent);
+        if (rc < 0) {
+            rh_check_trace_free(t);
+            break;
+        }
+        r->n_traces++;
+        if (t->failed)
+            break; /* later migrations may depend on this one */
+    }
+    if (rc == 0 && r->n_traces)
+        r->traces[r->n_traces - 1].tx_goes_on = 0; /* the last of the run: it commits right after */
+    if (tr && rc == 0 && rh_check_tracer_end(tr, err) < 0)
+        rc = -1;
+    rh_check_tracer_free(tr);
+    free(conninfo);
+    PQfinish(conn);
     return rc;
 }
 

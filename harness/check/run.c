@@ -3,6 +3,7 @@
  * seed), catalog comparison, production-like failures and the lock trace, on one throwaway cluster
  * holding a database per path (cheaper than a cluster per path).
  */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,29 +220,52 @@ static int ends_transaction(const rh_check_stmt *st)
 }
 
 /*
- * A lock taken at statement j is held until the transaction ends. The first statement from j on,
- * in that transaction, whose work grows with a pre-existing table (it scans one in full or rewrites
- * one): while it runs, what the lock blocks waits. NULL when every such statement is catalog-only.
+ * A lock taken at statement j of trace t is held until the transaction ends: the file's, or, for a tool that
+ * runs every pending file in one transaction (t->tx_goes_on), the run's, across the files traced after t.
+ * The first statement from j on, in that transaction, whose work grows with a pre-existing table (it scans
+ * one in full or rewrites one), and in *in its trace: while it runs, what the lock blocks waits. NULL when
+ * every such statement is catalog-only.
  */
-static const rh_check_stmt *slow_while_held(const rh_check_trace *t, size_t j)
+static const rh_check_stmt *slow_while_held(const rh_check_result *r, const rh_check_trace *t, size_t j,
+                                            const rh_check_trace **in)
 {
-    for (size_t k = j; k < t->n; k++) {
-        const rh_check_stmt *st = &t->stmts[k];
-        if (k > j && ends_transaction(st))
+    assert(t >= r->traces && t < r->traces + r->n_traces);
+    for (size_t ti = (size_t)(t - r->traces); ti < r->n_traces; ti++, j = 0) {
+        const rh_check_trace *x = &r->traces[ti];
+        for (size_t k = j; k < x->n; k++) {
+            const rh_check_stmt *st = &x->stmts[k];
+            if ((x != t || k > j) && ends_transaction(st))
+                return NULL;
+            if (st->n_scans || st->n_rewrites) {
+                *in = x;
+                return st;
+            }
+        }
+        if (!x->tx_goes_on)
             break;
-        if (st->n_scans || st->n_rewrites)
-            return st;
     }
     return NULL;
 }
 
-/* "line 3 (ALTER TABLE ...) rewrites "Order"" / "it scans "Order" in full" */
-static char *slow_what(const rh_check_stmt *held_by, const rh_check_stmt *slow)
+/* The tool's deploy command, for words about its one transaction ("drizzle-kit migrate"). */
+static const char *deploy_says(const rh_check_result *r)
+{
+    return r->tool ? r->tool->verbs[0].tool_says : "the deploy";
+}
+
+/* "line 3 (ALTER TABLE ...) rewrites "Order"" / "it scans "Order" in full" / "line 1 of FILE (...) rewrites b,
+   in the same transaction: ..." (slow is statement of trace `in`; held_by of t) */
+static char *slow_what(const rh_check_result *r, const rh_check_trace *t, const rh_check_stmt *held_by,
+                       const rh_check_trace *in, const rh_check_stmt *slow)
 {
     const char *table = slow->n_rewrites ? slow->rewrites[0] : slow->scans[0];
     const char *verb = slow->n_rewrites ? "rewrites" : "reads every row of";
     if (slow == held_by)
         return rh_xasprintf("it %s %s", verb, table);
+    if (in != t)
+        return rh_xasprintf("line %d of %s (%s) %s %s, in the same transaction (`%s` runs every pending migration in "
+                            "one transaction)",
+                            slow->line, in->file, slow->keywords, verb, table, deploy_says(r));
     return rh_xasprintf("line %d (%s) %s %s", slow->line, slow->keywords, verb, table);
 }
 
@@ -288,27 +312,32 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
         if (!strongest || (strength < share && !lock_table))
             continue;
         const char *blocked = strength == access_exclusive ? "every read and write of" : "every write to";
-        const rh_check_stmt *slow = slow_while_held(t, j);
+        const rh_check_trace *slow_in = t;
+        const rh_check_stmt *slow = slow_while_held(r, t, j, &slow_in);
         /* the modes say who waits; for how long needs tables of production's size */
         const char *sizes = r->scaled ? NULL
                                       : "traced on the tables as base and --seed leave them: how long this blocks "
                                         "grows with production's size; fill them with --scale FILE (the JSON of "
                                         "`rehearse stats`) or --rows TABLE=N";
         if (lock_table) {
-            char *what = slow ? slow_what(st, slow) : NULL;
+            char *what = slow ? slow_what(r, t, st, slow_in, slow) : NULL;
+            char *until = t->tx_goes_on ? rh_xasprintf("until the whole run commits (`%s` runs every pending "
+                                                       "migration in one transaction)",
+                                                       deploy_says(r))
+                                        : rh_xstrdup("until the migration commits");
             rh_check_add(r, slow && strength >= share ? RH_CHECK_WARNING : RH_CHECK_NOTICE, 'f', "lock-table",
                          t->migration, t->file, st->line, NULL,
-                         "LOCK TABLE takes %s on existing table %s until the migration commits%s%s%s (%s)", l->mode,
-                         l->relation,
+                         "LOCK TABLE takes %s on existing table %s %s%s%s%s (%s)", l->mode, l->relation, until,
                          strength < share ? ": reads and writes go on"
                                           : strength == access_exclusive ? ": reads and writes of it wait"
                                                                          : ": writes to it wait",
                          what ? ", while " : "", what ? what : "", st->text);
             free(what);
+            free(until);
         } else if (slow && rh_check_over_block_limit(r, st, l->relation)) {
             continue; /* measured past --max-block: its error says who waited, how long, and the safer way */
         } else if (slow) {
-            char *what = slow_what(st, slow);
+            char *what = slow_what(r, t, st, slow_in, slow);
             rh_check_add(r, RH_CHECK_WARNING, 'f', strength == access_exclusive ? "access-exclusive" : "blocks-writes",
                          t->migration, t->file, st->line, sizes,
                          "%s takes %s on existing table %s and holds it while %s: %s %s waits for a time that "
@@ -319,12 +348,13 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
             free(what);
         } else {
             rh_check_add(r, RH_CHECK_NOTICE, 'f', "lock-queue", t->migration, t->file, st->line, NULL,
-                         "%s takes %s on existing table %s for a change that reads no table: brief, but the request "
-                         "waits behind any open transaction on %s and %s it queues behind it meanwhile; set "
+                         "%s takes %s on existing table %s for a change that reads no table%s: brief, but the "
+                         "request waits behind any open transaction on %s and %s it queues behind it meanwhile; set "
                          "lock_timeout (e.g. SET lock_timeout = '5s'; at the top of the file) so the deploy fails "
                          "instead of stalling the application (%s)",
-                         st->keywords, l->mode, l->relation, l->relation,
-                         strength == access_exclusive ? "every query on" : "every write to", st->text);
+                         st->keywords, l->mode, l->relation,
+                         t->tx_goes_on ? " (nor do the migrations after it, which run in the same transaction)" : "",
+                         l->relation, strength == access_exclusive ? "every query on" : "every write to", st->text);
         }
     }
 }
@@ -450,49 +480,16 @@ static void add_send_findings(rh_check_result *r, const rh_migset *head)
     }
 }
 
-/*
- * (f): trace every migration head's deploy runs (r->pending) on a copy of the upgrade-path database
- * taken before head, with one tracer, so a table an earlier new migration creates is not "existing"
- * for a later one.
- */
-static int trace_added(rh_check_result *r, rh_cluster *c, const rh_migset *head, rh_err *err)
+/* (f): how head's Prisma sends a migration: the file as written, one transaction or statement by statement. */
+static void prisma_sends(const rh_check_result *r, const rh_migration *m, rh_buf *text, int *autocommit)
 {
-    PGconn *conn = open_db(c, DB_PROBE, 0, err);
-    if (!conn)
-        return -1;
-    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
-    int rc = 0;
-    r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
-    rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
-    if (!tracer)
-        rc = -1;
-    /* on tables of production's size, measure what each statement costs the application */
-    if (tracer && r->scaled && rh_check_tracer_measure(tracer, err) < 0)
-        rc = -1;
-    for (size_t i = 0; tracer && rc == 0 && i < head->n; i++) {
-        const rh_migration *m = &head->items[i];
-        if (!is_pending(r, m->name) || !m->sql)
-            continue;
-        rh_plan plan;
-        rh_tool_plan(RH_TOOL_DEFAULT, m, &r->profile, &plan, NULL);
-        rh_check_tracer_autocommit(tracer, plan.mode == RH_SEND_STATEMENTS);
-        char *file = sql_path(r, m->name);
-        rh_check_trace *t = &r->traces[r->n_traces];
-        rc = rh_check_tracer_run(tracer, m->name, file, m->sql, m->sql_len, t, err);
-        free(file);
-        if (rc < 0) {
-            rh_check_trace_free(t);
-            break;
-        }
-        r->n_traces++;
-        if (t->failed)
-            break; /* later migrations may depend on this one */
-    }
-    rh_check_tracer_free(tracer);
-    free(conninfo);
-    PQfinish(conn);
-    return rc;
+    rh_plan plan;
+    rh_tool_plan(RH_TOOL_DEFAULT, m, &r->profile, &plan, NULL);
+    *autocommit = plan.mode == RH_SEND_STATEMENTS;
+    rh_buf_append(text, m->sql, m->sql_len);
 }
+
+static const rh_check_sender prisma_sender = {.text = prisma_sends, .file_suffix = "/migration.sql"};
 
 void rh_check_lock_findings(rh_check_result *r)
 {
@@ -1012,7 +1009,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
     double tf = now_ms();
-    if (probe && trace_added(out, cluster, &h.b, err) < 0)
+    if (probe && rh_check_trace_pending(out, cluster, &h.b, &prisma_sender, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 

@@ -140,50 +140,14 @@ static void add_send_modes(rh_check_result *r, const rh_tool *tool, const rh_mig
     }
 }
 
-/*
- * (f): trace what head's deploy runs (r->pending), each file as the tool sends it, on the probe
- * database (a copy of the upgrade path before head), with one tracer.
- */
-static int trace_pending(rh_check_result *r, const rh_tool *tool, rh_cluster *c, const rh_migset *head, rh_err *err)
+/* (f): a file as the tool sends it (dbmate: the up section only, lines kept); never statement by statement. */
+static void tool_sends(const rh_check_result *r, const rh_migration *m, rh_buf *text, int *autocommit)
 {
-    PGconn *conn = rh_cluster_connect(c, DB_PROBE, err);
-    if (!conn)
-        return -1;
-    rh_check_quiet(conn);
-    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
-    r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
-    rh_check_tracer *tracer = rh_check_tracer_new(conn, conninfo, err);
-    int rc = tracer ? 0 : -1;
-    /* on tables of production's size, measure what each statement costs the application */
-    if (tracer && r->scaled && rh_check_tracer_measure(tracer, err) < 0)
-        rc = -1;
-    for (size_t i = 0; tracer && rc == 0 && i < head->n; i++) {
-        const rh_migration *m = &head->items[i];
-        if (!in_list(r->pending, r->n_pending, m->name) || !m->sql)
-            continue;
-        rh_buf sent;
-        rh_buf_init(&sent);
-        if (tool->sent_text)
-            tool->sent_text(m, &sent);
-        else
-            rh_buf_append(&sent, m->sql, m->sql_len);
-        char *file = file_of(tool, r, m->name);
-        rh_check_trace *t = &r->traces[r->n_traces];
-        rc = rh_check_tracer_run(tracer, m->name, file, sent.data ? sent.data : "", sent.len, t, err);
-        free(file);
-        rh_buf_free(&sent);
-        if (rc < 0) {
-            rh_check_trace_free(t);
-            break;
-        }
-        r->n_traces++;
-        if (t->failed)
-            break; /* later migrations may depend on this one */
-    }
-    rh_check_tracer_free(tracer);
-    free(conninfo);
-    PQfinish(conn);
-    return rc;
+    *autocommit = 0;
+    if (r->tool->sent_text)
+        r->tool->sent_text(m, text);
+    else
+        rh_buf_append(text, m->sql, m->sql_len);
 }
 
 /* (e): head's deploy fails on the upgrade path: where, and what the tool printed. */
@@ -362,7 +326,10 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
 
     /* (f) locks, before the failure findings so those can point at the failing statement's line */
     double tf = now_ms();
-    if (probe && out->n_pending && trace_pending(out, tool, c, &hset, err) < 0)
+    /* drizzle-kit runs every pending file in one transaction: each lock is held until the whole run commits */
+    rh_check_sender how = {.text = tool_sends, .file_suffix = tool->file_suffix ? tool->file_suffix : "",
+                           .one_transaction = tool->txn == RH_TOOL_TXN_PER_RUN};
+    if (probe && out->n_pending && rh_check_trace_pending(out, c, &hset, &how, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 

@@ -18,6 +18,7 @@
 
 #include "check/check.h"
 #include "test_git_fixture.h"
+#include "tools/tool.h"
 #include "testlib.h"
 
 /* The first finding with this code, or NULL. */
@@ -391,6 +392,132 @@ static void test_lock_ranking(void **state)
     fx_free(r);
 }
 
+/* check --tool NAME on repository r (base "base", head "main"), or fail the test with rehearse's message. */
+static void run_tool(const char *tool, fx_repo *r, const rh_scale *scale, rh_check_result *res)
+{
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main", .scale = scale};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_non_null(rh_tool_find(tool));
+    if (rh_check_tool(rh_tool_find(tool), &o, res, &err) < 0) {
+        fprintf(stderr, "rh_check_tool %s: %s\n", tool, err.msg);
+        fail();
+    }
+}
+
+/* The finding of migration `name` with this code, or NULL. */
+static const rh_check_finding *finding_of(const rh_check_result *r, const char *name, const char *code)
+{
+    for (size_t i = 0; i < r->n_findings; i++)
+        if (strcmp(r->findings[i].code, code) == 0 && strcmp(r->findings[i].migration ? r->findings[i].migration : "",
+                                                             name) == 0)
+            return &r->findings[i];
+    return NULL;
+}
+
+/*
+ * drizzle-kit migrate runs every pending migration in ONE transaction (tests/conformance/drizzle, "failing
+ * migration": nothing of the run stays): a brief ACCESS EXCLUSIVE in one file is held while a later file
+ * rewrites a table, until the whole run commits. dbmate commits each file: the same lock is brief there.
+ * Before, the trace committed after every file and both said "brief" (lock-queue).
+ */
+static void test_drizzle_holds_locks_until_the_run_commits(void **state)
+{
+    (void)state;
+    fx_repo *d = fx_repo_new(0);
+    const char *entry = "{\"idx\":%d,\"version\":\"7\",\"when\":%d000,\"tag\":\"%s\",\"breakpoints\":true}";
+    char e0[200], e1[200], e2[200], journal[700];
+    snprintf(e0, sizeof e0, entry, 0, 1700000000, "0000_ab");
+    snprintf(e1, sizeof e1, entry, 1, 1700000100, "0001_note");
+    snprintf(e2, sizeof e2, entry, 2, 1700000200, "0002_wide");
+    fx_put(d, "drizzle/0000_ab.sql", "CREATE TABLE \"a\" (\"id\" integer);--> statement-breakpoint\n"
+                                     "CREATE TABLE \"b\" (\"id\" integer);\n");
+    snprintf(journal, sizeof journal, "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[%s]}\n", e0);
+    fx_put(d, "drizzle/meta/_journal.json", journal);
+    fx_commit(d, "base");
+    fx_tag(d, "base", "main", 0);
+    fx_put(d, "drizzle/0001_note.sql", "ALTER TABLE \"a\" ADD COLUMN \"note\" text;\n");
+    fx_put(d, "drizzle/0002_wide.sql", "ALTER TABLE \"b\" ALTER COLUMN \"id\" SET DATA TYPE bigint;\n");
+    snprintf(journal, sizeof journal, "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[%s,%s,%s]}\n",
+             e0, e1, e2);
+    fx_put(d, "drizzle/meta/_journal.json", journal);
+    fx_commit(d, "head");
+
+    rh_check_result res;
+    run_tool("drizzle", d, NULL, &res);
+    if (res.n_traces != 2 || !finding_of(&res, "0001_note", "access-exclusive"))
+        dump(&res);
+    assert_int_equal(res.n_traces, 2);
+    assert_true(res.traces[0].run_tx && res.traces[1].run_tx);
+    assert_true(res.traces[0].tx_goes_on);  /* 0001's transaction is still open while 0002 runs */
+    assert_false(res.traces[1].tx_goes_on); /* the last: the run commits after it */
+    assert_int_equal(res.traces[1].stmts[0].n_rewrites, 1);
+    const rh_check_finding *f = finding_of(&res, "0001_note", "access-exclusive");
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_WARNING);
+    assert_string_equal(f->file, "drizzle/0001_note.sql");
+    assert_int_equal(f->line, 1);
+    assert_non_null(strstr(f->message, "AccessExclusiveLock on existing table a and holds it while line 1 of "
+                                       "drizzle/0002_wide.sql (ALTER TABLE) rewrites b, in the same transaction "
+                                       "(`drizzle-kit migrate` runs every pending migration in one transaction)"));
+    assert_null(finding_of(&res, "0001_note", "lock-queue"));
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_check_format_json(&res, &b);
+    assert_true(strstr(b.data, "\"transaction\": \"run\"") || strstr(b.data, "\"transaction\":\"run\""));
+    rh_buf_free(&b);
+    rh_check_result_free(&res);
+
+    /* measured (--rows): 0001's lock on a is held from its start until the run commits after 0002, so longer
+       than 0002's own lock on b (same clock, same end); the probes that met it are 0001's */
+    rh_scale scale = {0};
+    rh_err err;
+    assert_int_equal(rh_scale_add_rows(&scale, "a=2000", &err), 0);
+    assert_int_equal(rh_scale_add_rows(&scale, "b=2000", &err), 0);
+    run_tool("drizzle", d, &scale, &res);
+    assert_int_equal(res.n_traces, 2);
+    assert_true(res.traces[0].measured && res.traces[0].tx_goes_on);
+    const rh_check_stmt *note = &res.traces[0].stmts[0], *wide = &res.traces[1].stmts[0];
+    double held_a = -1, held_b = -1;
+    for (size_t i = 0; i < note->n_locks; i++)
+        if (strcmp(note->locks[i].relation, "a") == 0 && strcmp(note->locks[i].mode, "AccessExclusiveLock") == 0)
+            held_a = note->locks[i].held_ms;
+    for (size_t i = 0; i < wide->n_locks; i++)
+        if (strcmp(wide->locks[i].relation, "b") == 0 && strcmp(wide->locks[i].mode, "AccessExclusiveLock") == 0)
+            held_b = wide->locks[i].held_ms;
+    assert_true(held_b >= 0);
+    assert_true(held_a >= held_b);
+    size_t waits_a = 0;
+    for (size_t i = 0; i < note->n_waits; i++)
+        waits_a += strcmp(note->waits[i].table, "a") == 0;
+    assert_true(waits_a > 0);
+    rh_check_result_free(&res);
+    rh_scale_free(&scale);
+    fx_free(d);
+
+    /* dbmate: a transaction per file, so the lock goes when 0001's file commits */
+    fx_repo *m = fx_repo_new(0);
+    fx_put(m, "db/migrations/20240101000000_ab.sql", "-- migrate:up\nCREATE TABLE a (id integer);\n"
+                                                     "CREATE TABLE b (id integer);\n-- migrate:down\n");
+    fx_commit(m, "base");
+    fx_tag(m, "base", "main", 0);
+    fx_put(m, "db/migrations/20240102000000_note.sql",
+           "-- migrate:up\nALTER TABLE a ADD COLUMN note text;\n-- migrate:down\n");
+    fx_put(m, "db/migrations/20240103000000_wide.sql",
+           "-- migrate:up\nALTER TABLE b ALTER COLUMN id SET DATA TYPE bigint;\n-- migrate:down\n");
+    fx_commit(m, "head");
+    run_tool("dbmate", m, NULL, &res);
+    assert_int_equal(res.n_traces, 2);
+    assert_false(res.traces[0].run_tx || res.traces[0].tx_goes_on);
+    f = finding_of(&res, "20240102000000_note.sql", "lock-queue");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_null(strstr(f->message, "same transaction"));
+    rh_check_result_free(&res);
+    fx_free(m);
+}
+
 /* (g) data loaded after base makes a data-dependent failure show: SET NOT NULL on nulls. */
 static void test_seed_makes_not_null_fail(void **state)
 {
@@ -620,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_concurrently_in_multi_statement_file),
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
+        cmocka_unit_test(test_drizzle_holds_locks_until_the_run_commits),
         cmocka_unit_test(test_seed_makes_not_null_fail),
         cmocka_unit_test(test_scale_unique_index_duplicates),
         cmocka_unit_test(test_cli),
