@@ -36,13 +36,13 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
   "$root/harness/tools/prisma/sqlparser_model.c" "$root/harness/migrations/split.c" "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
-clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_drizzle.c" \
-  "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/util/{buf,err,fs,utf8}.c \
-  $(pkg-config --libs json-c libpq) -lcrypto -o "$out/fuzz_drizzle"
-clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n) "$root/tests/fuzz/fuzz_dbmate.c" \
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq libgit2) "$root/tests/fuzz/fuzz_drizzle.c" \
+  "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/source/{folder,git,odb_guard}.c \
+  "$root"/harness/util/{buf,err,fs,utf8}.c $(pkg-config --libs json-c libpq libgit2 zlib) -lcrypto -o "$out/fuzz_drizzle"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n libgit2) "$root/tests/fuzz/fuzz_dbmate.c" \
   "$root/harness/tools/dbmate/dbmate.c" "$root"/harness/migrations/{migset,split,profile}.c "$root/harness/engine/result.c" \
-  "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query $(pkg-config --libs json-c libpq icu-i18n) -lcrypto \
-  -o "$out/fuzz_dbmate"
+  "$root"/harness/source/{folder,git,odb_guard}.c "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query \
+  $(pkg-config --libs json-c libpq icu-i18n libgit2 zlib) -lcrypto -o "$out/fuzz_dbmate"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
   "$root/harness/runner/result.c" "$root"/harness/{migrations,tools/prisma}/profile.c "$root"/harness/util/{buf,err}.c \
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"

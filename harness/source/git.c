@@ -472,68 +472,6 @@ static int find_files_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const 
     return 0;
 }
 
-/* Write the blobs of a tree below dest (links, submodules: skipped and counted). */
-static int export_tree(rh_git_repo *repo, git_tree *tree, const char *dest, int depth, size_t *skipped, rh_err *err)
-{
-    if (depth > 16)
-        return rh_err_set(err, "%s: folders nested deeper than 16 levels", dest);
-    if (rh_fs_mkdir_p(dest, 0700, err) < 0)
-        return -1;
-    size_t n = git_tree_entrycount(tree);
-    for (size_t i = 0; i < n; i++) {
-        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
-        const char *name = git_tree_entry_name(e);
-        if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || strchr(name, '/'))
-            return rh_err_set(err, "a tree entry named '%s' cannot be written below %s", name, dest);
-        char *path = rh_git_join(dest, name);
-        git_filemode_t mode = git_tree_entry_filemode(e);
-        int rc = 0;
-        if (mode == GIT_FILEMODE_TREE) {
-            git_tree *sub = NULL;
-            rc = git_tree_lookup(&sub, repo->repo, git_tree_entry_id(e)) < 0
-                     ? rh_err_set(err, "cannot read the folder %s: %s", path, rh_git_lg2_msg())
-                     : export_tree(repo, sub, path, depth + 1, skipped, err);
-            git_tree_free(sub);
-        } else if (mode == GIT_FILEMODE_BLOB || mode == GIT_FILEMODE_BLOB_EXECUTABLE) {
-            char *data = NULL;
-            size_t len = 0;
-            rc = rh_git_read_blob(repo, git_tree_entry_id(e), &data, &len) < 0
-                     ? rh_err_set(err, "cannot read %s: %s", path, rh_git_lg2_msg())
-                     : rh_fs_write(path, data, len, 0600, err);
-            free(data);
-        } else {
-            (*skipped)++;
-        }
-        free(path);
-        if (rc < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static int export_dir_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *path, const char *dest,
-                                size_t *skipped, rh_err *err)
-{
-    git_tree *root = NULL, *dir = NULL;
-    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
-        return -1;
-    int found = rh_git_subtree(repo, root, path, &dir, NULL);
-    git_tree_free(root);
-    if (!found)
-        return rh_err_set(err, "the folder %s does not exist at %s", *path ? path : ".", rev->label);
-    int rc = export_tree(repo, dir, dest, 0, skipped, err);
-    git_tree_free(dir);
-    return rc;
-}
-
-int rh_git_export_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, const char *dest, size_t *skipped,
-                      rh_err *err)
-{
-    assert(!rev->worktree);
-    *skipped = 0;
-    return rh_git_damage_check(repo, export_dir_unguarded(repo, rev, path, dest, skipped, err), err);
-}
-
 int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err *err)
 {
     return rh_git_damage_check(repo, resolve_unguarded(repo, spec, out, err), err);

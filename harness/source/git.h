@@ -78,13 +78,6 @@ typedef int (*rh_git_file_fn)(const char *relpath, void *ctx);
 int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
                       rh_git_file_fn fn, void *ctx, rh_err *err);
 
-/*
- * Write every file of the folder `path` at `rev` (not WORKTREE) below `dest`, from the object database
- * (the checkout is not touched). Symbolic links and submodules are not written: *skipped counts them.
- */
-int rh_git_export_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, const char *dest, size_t *skipped,
-                      rh_err *err);
-
 /* Whether `path` is a folder at the revision (1), absent or not a folder (0), or -1 on error. */
 int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err);
 

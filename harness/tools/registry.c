@@ -9,6 +9,7 @@
 
 #include "tools/tool.h"
 #include "source/git.h"
+#include "source/folder.h"
 #include "util/fs.h"
 #include "report/escape.h"
 
@@ -68,16 +69,22 @@ int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_mi
 const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
 {
     const rh_tool *found = NULL;
-    for (size_t i = 0; rh_tools[i]; i++) {
-        if (!rh_tools[i]->detect_dir(dir))
+    rh_folder *f = NULL;
+    rh_err ferr;
+    if (rh_folder_open_dir(&f, dir, &ferr) < 0)
+        f = NULL; /* no folder: no tool claims it (the loader says what is wrong with it) */
+    for (size_t i = 0; f && rh_tools[i]; i++) {
+        if (!rh_tools[i]->detect(f))
             continue;
         if (found) {
             rh_err_set(err, "%s: holds both %s and %s migrations; say which with --tool NAME", dir, found->name,
                        rh_tools[i]->name);
+            rh_folder_close(f, 0, NULL);
             return NULL;
         }
         found = rh_tools[i];
     }
+    rh_folder_close(f, 0, NULL);
     char names[256];
     if (!found)
         rh_err_set(err, "%s: no known migration tool's files here (known: %s); say which with --tool NAME", dir,
@@ -145,43 +152,24 @@ const char *rh_tool_names(char *out, size_t size)
     return out;
 }
 
-/*
- * A tool's folder at a revision: written from git's object database into a temporary folder the tool
- * reads (WORKTREE: the folder on disk, which must stay inside the work tree).
- */
+/* A tool's folder at a revision: its read_rev, from git's object database (WORKTREE: on disk, inside the work tree). */
 int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
                      rh_migset *out, rh_err *err)
 {
+    assert(tool->read_rev); /* every tool reads a revision itself (tools/tool.h) */
+    memset(out, 0, sizeof *out);
     rh_git_repo *repo = NULL;
     if (rh_git_open(&repo, repo_path, err) < 0)
         return -1;
     rh_git_rev rev;
     const char *path = migrations ? migrations : tool->default_migrations;
     int rc = rh_git_resolve(repo, rev_spec, &rev, err);
-    if (rc == 0 && rev.worktree) {
-        const char *wd = rh_git_workdir(repo);
-        char *dir = rh_xasprintf("%s/%s", wd, path);
-        if (rh_fs_inside(dir, &wd, 1, NULL) != 1)
-            rc = rh_err_set(err, "the folder %s at WORKTREE is missing or leads out of the work tree %s", path, wd);
-        else
-            rc = tool->load_dir(out, dir, NULL, err);
-        free(dir);
-    } else if (rc == 0) {
-        const char *tmp = getenv("TMPDIR");
-        char *dir = rh_xasprintf("%s/rehearse-rev-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-        size_t skipped = 0;
-        if (!mkdtemp(dir))
-            rc = rh_err_set(err, "cannot create a temporary folder %s", dir);
-        else if ((rc = rh_git_export_dir(repo, &rev, path, dir, &skipped, err)) == 0)
-            rc = tool->load_dir(out, dir, NULL, err);
-        if (skipped)
-            rh_report_term_eprintf("rehearse: note: %s at %s: %zu symbolic link(s) or submodule(s) not read\n", path,
-                    rev.label, skipped);
-        rh_err e2;
-        if (dir[strlen(dir) - 1] != 'X')
-            rh_fs_rmtree(dir, &e2);
-        free(dir);
-    }
+    if (rc == 0)
+        rc = tool->read_rev(out, repo, &rev, path, err);
+    rh_profile p;
+    rh_err perr;
+    if (rc == 0 && tool->profile_from_version && rh_tool_profile(tool, &p, NULL, &perr) == 0)
+        rh_migset_sort(out, &p); /* a tool with profiles reads in byte order: its default version's order */
     if (rc == 0) {
         free(out->origin);
         out->origin = rh_xasprintf("%s at %s", path, rev.label);
@@ -212,27 +200,15 @@ int rh_tool_load_base(const rh_tool *tool, const char *repo_path, const char *re
     return 0;
 }
 
-/* Does `tool` claim the folder `path` at rev (written to a temporary folder unless WORKTREE)? */
-static int claims_at(rh_git_repo *repo, const rh_git_rev *rev, const rh_tool *tool, const char *path)
+/* Does `tool` claim the folder `path` at rev (from git's object database; WORKTREE: on disk)? */
+static int claims_at(rh_git_repo *repo, const rh_git_rev *rev, const rh_tool *tool, const char *path, rh_err *err)
 {
-    if (rev->worktree) {
-        const char *wd = rh_git_workdir(repo);
-        char *dir = rh_xasprintf("%s/%s", wd, path);
-        int yes = rh_fs_inside(dir, &wd, 1, NULL) == 1 && tool->detect_dir(dir);
-        free(dir);
-        return yes;
-    }
-    const char *tmp = getenv("TMPDIR");
-    char *dir = rh_xasprintf("%s/rehearse-detect-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int yes = 0;
-    size_t skipped = 0;
-    rh_err e;
-    if (mkdtemp(dir)) {
-        yes = rh_git_export_dir(repo, rev, path, dir, &skipped, &e) == 0 && tool->detect_dir(dir);
-        rh_fs_rmtree(dir, &e);
-    }
-    free(dir);
-    return yes;
+    rh_folder *f = NULL;
+    rh_err ferr;
+    if (rh_folder_open_rev(&f, repo, rev, path, &ferr) < 0)
+        return strstr(ferr.msg, "git fsck") ? rh_err_set(err, "%s", ferr.msg) : 0; /* damage is not "absent" */
+    int yes = tool->detect(f);
+    return rh_folder_close(f, yes, err);
 }
 
 const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, const char *migrations, char *why,
@@ -252,7 +228,12 @@ const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, c
     for (size_t i = 0; rh_tools[i]; i++) {
         const rh_tool *t = rh_tools[i];
         const char *path = migrations ? migrations : t->default_migrations;
-        if (t->external || !path[0] || !claims_at(repo, &rev, t, path))
+        int yes = t->external || !path[0] ? 0 : claims_at(repo, &rev, t, path, err);
+        if (yes < 0) {
+            rh_git_close(repo);
+            return NULL;
+        }
+        if (!yes)
             continue;
         if (found) {
             rh_err_set(err, "at %s, %s holds %s migrations and %s holds %s migrations; say which with --tool NAME",

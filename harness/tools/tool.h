@@ -19,6 +19,7 @@
 #include "migrations/migset.h"
 #include "migrations/plan.h"
 #include "migrations/profile.h"
+#include "source/folder.h"
 #include "source/git.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -77,15 +78,16 @@ typedef struct rh_tool {
     int resumable;                   /* 1: its deploy honours rh_engine_opts.resumed (continues a deployed
                                         state of the cache as one deploy); 0: its deploys are never cached */
 
-    const char *detected_by;         /* what detect_dir looks for, for "detected" notes */
+    const char *detected_by;         /* what detect looks for, for "detected" notes */
     const char *file_suffix;         /* a migration's file below the folder is NAME + this ("/migration.sql",
                                         ".sql", "" when the name is the file's); NULL: no file (command mode) */
     /* check's advice beside a lock finding of CREATE INDEX: how this tool can run it CONCURRENTLY (a clause
        after "; "); NULL: the default wording */
     const char *concurrently_hint;
 
-    /* 1 when the folder on disk holds this tool's migrations, 0 when not (no error: just not ours). */
-    int (*detect_dir)(const char *dir);
+    /* 1 when the folder (on disk or at a revision: source/folder.h) holds this tool's migrations, 0 when
+       not (no error: just not ours). */
+    int (*detect)(rh_folder *f);
 
     /* Read a folder on disk into the common set, in the tool's apply order (profile may be NULL). */
     int (*load_dir)(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err);
@@ -93,8 +95,9 @@ typedef struct rh_tool {
     /*
      * Read the folder `path` at a revision of an open repository from git's object database (WORKTREE:
      * on disk, inside the work tree), with the tool's own rules for what git holds (links, submodules),
-     * in byte order (the caller sorts by a profile). NULL: rh_tool_load_rev writes the folder out
-     * and reads it with load_dir.
+     * never writing it out; in the tool's order (Prisma's: byte order, the caller sorts by a profile).
+     * Every tool has one: rh_tool_load_rev is it with the repository opened. A tool without profiles
+     * writes one reader over source/folder.h for both (rh_folder_load_dir / rh_folder_load_rev).
      */
     int (*read_rev)(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err);
 
@@ -232,9 +235,8 @@ const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
 
 /*
  * A tool's folder at a revision of the repository at repo_path: `migrations` (NULL: the tool's usual
- * path) written from git's object database into a temporary folder that the tool's reader reads, then
- * removed (WORKTREE: the folder on disk, confined to the work tree). Links and submodules are not read
- * (a note on stderr). out->origin is "PATH at REV (sha)".
+ * path) read by the tool's read_rev from git's object database (WORKTREE: the folder on disk, confined
+ * to the work tree); nothing is written to disk. out->origin is "PATH at REV (sha)".
  */
 int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
                      rh_migset *out, rh_err *err);
@@ -283,8 +285,8 @@ const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size);
 
 /*
  * Which tool's folder is at revision rev_spec of the repository at repo_path? Each tool's folder
- * (`migrations`, or the tool's usual path) is written from git's object database (WORKTREE: read on
- * disk) and asked with detect_dir. Returns the one tool that claims its folder, with `why` saying
+ * (`migrations`, or the tool's usual path) is asked with detect, read from git's object database
+ * (WORKTREE: on disk). Returns the one tool that claims its folder, with `why` saying
  * which folder made it so; RH_TOOL_DEFAULT when no other tool claims one (its own loader finds its
  * folder as before); NULL with err when two tools claim one (name them) or git fails.
  */

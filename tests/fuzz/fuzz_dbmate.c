@@ -55,7 +55,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((plan.concurrently_fails && !bad) || (bad && !lines.len) || plan.n_concurrently > plan.n_stmts)
         abort();
     rh_buf_free(&lines);
-    (void)rh_tool_dbmate.detect_dir(dir);
+    rh_folder *f = NULL;
+    if (rh_folder_open_dir(&f, dir, &err) < 0)
+        abort();
+    (void)rh_tool_dbmate.detect(f);
+    rh_folder_close(f, 0, NULL);
     rh_migset_free(&set);
     return 0;
 }

@@ -623,6 +623,175 @@ static void damaged_objects_are_named(void **state)
     fx_free(r);
 }
 
+
+/* ---- other tools' folders at a revision: their read_rev, from the object database -------------------- */
+
+#define DBMATE_FILE "-- migrate:up\ncreate table a (id int);\n-- migrate:down\ndrop table a;\n"
+#define JOURNAL(tags) "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[" tags "]}\n"
+#define ENTRY(i, when, tag) "{\"idx\":" #i ",\"version\":\"7\",\"when\":" #when ",\"tag\":\"" tag "\",\"breakpoints\":true}"
+
+/* rh_tool_load_rev of tool at rev of r: 0 or -1 with err. */
+static int load_rev(fx_repo *r, const char *tool, const char *rev, const char *path, rh_migset *set, rh_err *err)
+{
+    const rh_tool *t = rh_tool_find(tool);
+    assert_non_null(t);
+    return rh_tool_load_rev(t, r->path, rev, path, set, err);
+}
+
+/* The problem of set that mentions what; fails when none does. */
+static const char *problem_with(const rh_migset *set, const char *what)
+{
+    for (size_t i = 0; i < set->n_problems; i++)
+        if (strstr(set->problems[i], what))
+            return set->problems[i];
+    fail_msg("no problem mentions '%s' (%zu problems)", what, set->n_problems);
+    return NULL;
+}
+
+/*
+ * dbmate at a revision, read from git's objects: a VERSION_name.sql link read through to its file (as
+ * a checkout gives it to dbmate; an export to disk dropped it), a submodule and a folder named like a
+ * migration passed over and named, a link to nothing an error naming it. Nothing is written to disk:
+ * with TMPDIR unusable the read still works (the export needed a temporary folder).
+ */
+static void dbmate_folder_at_a_revision(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "db/migrations/20240101000000_a.sql", DBMATE_FILE);
+    fx_put(r, "db/shared/b.sql", "-- migrate:up\ncreate table b (id int);\n-- migrate:down\n");
+    fx_symlink(r, "db/migrations/20240102000000_b.sql", "../shared/b.sql");
+    fx_gitlink(r, "db/migrations/20240103000000_sub.sql");
+    fx_put(r, "db/migrations/20240104000000_dir.sql/x", "not a migration\n");
+    fx_put(r, "db/migrations/README.md", "ignored\n");
+    fx_commit(r, "odd");
+    fx_tag(r, "odd", "main", 0);
+    fx_symlink(r, "db/migrations/20240105000000_gone.sql", "../nowhere.sql");
+    fx_commit(r, "dangling");
+
+    char *old_tmp = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "/nonexistent/rehearse-no-tmp", 1);
+    rh_migset set;
+    rh_err err;
+    if (load_rev(r, "dbmate", "odd", NULL, &set, &err) < 0)
+        fail_msg("%s", err.msg);
+    if (old_tmp) {
+        setenv("TMPDIR", old_tmp, 1);
+        free(old_tmp);
+    } else {
+        unsetenv("TMPDIR");
+    }
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.items[0].name, "20240101000000_a.sql");
+    assert_string_equal(set.items[0].sql, DBMATE_FILE);
+    assert_string_equal(set.items[1].name, "20240102000000_b.sql");
+    assert_string_equal(set.items[1].sql, "-- migrate:up\ncreate table b (id int);\n-- migrate:down\n");
+    assert_non_null(strstr(problem_with(&set, "20240102000000_b.sql"), "is a symbolic link to '../shared/b.sql': read "
+                                                                        "through it"));
+    assert_non_null(strstr(problem_with(&set, "20240103000000_sub.sql"), "a git submodule"));
+    assert_non_null(strstr(problem_with(&set, "20240104000000_dir.sql"), "is a folder, not a file"));
+    assert_non_null(strstr(set.origin, "db/migrations at odd ("));
+    rh_migset_free(&set);
+
+    assert_int_equal(load_rev(r, "dbmate", "main", NULL, &set, &err), -1);
+    assert_non_null(strstr(err.msg, "db/migrations/20240105000000_gone.sql at main ("));
+    assert_non_null(strstr(err.msg, "is a symbolic link to '../nowhere.sql', which is not a file of the revision: "
+                                    "dbmate cannot read it"));
+    assert_int_equal(load_rev(r, "dbmate", "main", "db/nope", &set, &err), -1);
+    assert_non_null(strstr(err.msg, "the folder db/nope does not exist at main ("));
+    fx_free(r);
+}
+
+/*
+ * drizzle at a revision: the journal and each TAG.sql from git's objects (a link read through), a .sql
+ * file the journal does not list named, an entry whose file is a submodule or missing an error naming
+ * the journal at the revision.
+ */
+static void drizzle_folder_at_a_revision(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "drizzle/meta/_journal.json", JOURNAL(ENTRY(0, 1700000000000, "0000_a") "," ENTRY(1, 1700000001000, "0001_b")));
+    fx_put(r, "drizzle/0000_a.sql", "CREATE TABLE \"a\" (\"id\" integer);\n");
+    fx_put(r, "shared/b.sql", "CREATE TABLE \"b\" (\"id\" integer);\n");
+    fx_symlink(r, "drizzle/0001_b.sql", "../shared/b.sql");
+    fx_put(r, "drizzle/0002_handwritten.sql", "SELECT 1;\n");
+    fx_commit(r, "drizzle");
+    fx_tag(r, "ok", "main", 0);
+    fx_rm(r, "drizzle/0000_a.sql");
+    fx_gitlink(r, "drizzle/0000_a.sql");
+    fx_commit(r, "submodule");
+    fx_tag(r, "sub", "main", 0);
+    fx_rm(r, "drizzle/0000_a.sql");
+    fx_commit(r, "gone");
+
+    rh_migset set;
+    rh_err err;
+    if (load_rev(r, "drizzle", "ok", NULL, &set, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_int_equal(set.n, 2);
+    assert_string_equal(set.items[0].name, "0000_a");
+    assert_int_equal(set.items[0].stamp, 1700000000000LL);
+    assert_string_equal(set.items[1].name, "0001_b");
+    assert_string_equal(set.items[1].sql, "CREATE TABLE \"b\" (\"id\" integer);\n");
+    assert_non_null(strstr(problem_with(&set, "0001_b.sql"), "is a symbolic link to '../shared/b.sql'"));
+    assert_non_null(strstr(problem_with(&set, "0002_handwritten.sql at ok ("),
+                           "is not in meta/_journal.json: drizzle-kit never applies it"));
+    rh_migset_free(&set);
+
+    assert_int_equal(load_rev(r, "drizzle", "sub", NULL, &set, &err), -1);
+    assert_non_null(strstr(err.msg, "drizzle/meta/_journal.json at sub ("));
+    assert_non_null(strstr(err.msg, "entry 0 names 0000_a.sql, which cannot be read: not a file"));
+    assert_int_equal(load_rev(r, "drizzle", "main", NULL, &set, &err), -1);
+    assert_non_null(strstr(err.msg, "entry 0 names 0000_a.sql, which cannot be read: no such file"));
+    fx_free(r);
+}
+
+/* The tool's folder at main: -1 naming the object `hex` and git fsck. */
+static void expect_tool_damage(fx_repo *r, const char *tool, const char *hex)
+{
+    rh_migset set;
+    rh_err err;
+    int rc = load_rev(r, tool, "main", NULL, &set, &err);
+    if (rc != -1 || !strstr(err.msg, hex) || !strstr(err.msg, "git fsck"))
+        fail_msg("%s %s: rc %d, %s", tool, hex, rc, rc < 0 ? err.msg : "(read)");
+}
+
+/* Damaged objects under dbmate's and drizzle's readers: a truncated folder tree, a changed byte in a file. */
+static void damaged_objects_are_named_for_every_tool(void **state)
+{
+    (void)state;
+    const char *tools[] = {"dbmate", "drizzle"};
+    const char *trees[] = {"main:db/migrations", "main:drizzle"};
+    const char *blobs[] = {"main:db/migrations/20240101000000_a.sql", "main:drizzle/0000_a.sql"};
+    for (int t = 0; t < 2; t++) {
+        fx_repo *r = fx_repo_new(0);
+        fx_put(r, "db/migrations/20240101000000_a.sql", DBMATE_FILE);
+        fx_put(r, "drizzle/meta/_journal.json", JOURNAL(ENTRY(0, 1700000000000, "0000_a")));
+        fx_put(r, "drizzle/0000_a.sql", "CREATE TABLE \"a\" (\"id\" integer);\n");
+        fx_commit(r, "init");
+        char tree_id[GIT_OID_HEXSZ + 1], blob_id[GIT_OID_HEXSZ + 1];
+        char *tree = loose_file(r, trees[t], tree_id);
+        char *blob = loose_file(r, blobs[t], blob_id);
+        char *data = NULL;
+        size_t len = 0;
+        rh_err err;
+        assert_int_equal(rh_fs_read(tree, &data, &len, &err), 0);
+        write_loose(tree, data, len - 6);
+        expect_tool_damage(r, tools[t], tree_id);
+        write_loose(tree, data, len);
+        free(data);
+        assert_int_equal(rh_fs_read(blob, &data, &len, &err), 0);
+        data[len / 2] ^= 0x10;
+        write_loose(blob, data, len);
+        expect_tool_damage(r, tools[t], blob_id);
+        free(data);
+        free(tree);
+        free(blob);
+        fx_free(r);
+    }
+}
+
 /*
  * The benchmark behind `rehearse bench git` runs and reports: it reads all 250 migrations and gives a
  * median no smaller than its minimum. How fast is for the benchmark to say, not for a pass/fail test
@@ -661,6 +830,9 @@ int main(void)
         cmocka_unit_test(prisma_version_of_a_package_outside_the_workspace_comes_from_its_own_lock),
         cmocka_unit_test(default_migrations_folder),
         cmocka_unit_test(damaged_objects_are_named),
+        cmocka_unit_test(dbmate_folder_at_a_revision),
+        cmocka_unit_test(drizzle_folder_at_a_revision),
+        cmocka_unit_test(damaged_objects_are_named_for_every_tool),
         cmocka_unit_test(bench_fixture_reads_250_migrations),
     };
     return cmocka_run_group_tests_name("git", tests, NULL, NULL);

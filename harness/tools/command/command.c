@@ -19,73 +19,73 @@
 #include <unistd.h>
 
 #include "migrations/profile.h"
+#include "source/folder.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
 
 #define MAX_DEPTH 8
 
-static int command_detect_dir(const char *dir)
+static int command_detect(rh_folder *f)
 {
-    (void)dir;
+    (void)f;
     return 0; /* never guessed: the user names it */
 }
 
-/* Every regular file below dir (name = its path relative to dir); links and special files are noted, not followed. */
-static int read_tree(rh_migset *out, const char *dir, const char *rel, int depth, rh_err *err)
+/* Every regular file below rel (name = its path relative to the folder); links and special files are noted, not followed. */
+static int read_tree(rh_migset *out, rh_folder *f, const char *rel, int depth, rh_err *err)
 {
-    char *here = rel[0] ? rh_xasprintf("%s/%s", dir, rel) : rh_xstrdup(dir);
-    DIR *d = opendir(here);
-    if (!d) {
-        rh_err_set(err, "%s: cannot open the folder: %s", here, strerror(errno));
-        free(here);
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    if (rh_folder_list(f, rel, &e, &n, err) < 0)
         return -1;
-    }
     int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        char *name = rel[0] ? rh_xasprintf("%s/%s", rel, e->d_name) : rh_xstrdup(e->d_name);
-        char *path = rh_xasprintf("%s/%s", dir, name);
-        struct stat st;
-        if (lstat(path, &st) < 0) {
-            rc = rh_err_set(err, "%s: %s", path, strerror(errno));
-        } else if (S_ISDIR(st.st_mode)) {
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char *name = rel[0] ? rh_xasprintf("%s/%s", rel, e[i].name) : rh_xstrdup(e[i].name);
+        char *shown = rh_folder_describe(f, name);
+        if (e[i].kind == RH_ENTRY_DIR) {
             if (depth >= MAX_DEPTH)
-                rh_migset_add_problem(out, "%s: deeper than %d folders, not copied", path, MAX_DEPTH);
+                rh_migset_add_problem(out, "%s: deeper than %d folders, not copied", shown, MAX_DEPTH);
             else
-                rc = read_tree(out, dir, name, depth + 1, err);
-        } else if (S_ISREG(st.st_mode)) {
+                rc = read_tree(out, f, name, depth + 1, err);
+        } else if (e[i].kind == RH_ENTRY_FILE) {
             char *data = NULL;
             size_t len = 0;
-            if (rh_fs_read(path, &data, &len, err) < 0)
+            int got = rh_folder_read(f, name, &data, &len, NULL, err);
+            if (got < 0)
                 rc = -1;
-            else
+            else if (got == 1)
                 rh_migration_set_sql(rh_migset_push(out, name, strlen(name)), data, len);
             free(data);
         } else {
-            rh_migset_add_problem(out, "%s: not a regular file (a link or special file), not copied", path);
+            rh_migset_add_problem(out, "%s: not a regular file (a link, submodule or special file), not copied",
+                                  shown);
         }
-        free(path);
+        free(shown);
         free(name);
     }
-    closedir(d);
-    free(here);
+    rh_folder_entries_free(e, n);
     return rc;
+}
+
+static int command_read(rh_migset *out, rh_folder *f, rh_err *err)
+{
+    if (read_tree(out, f, "", 0, err) < 0)
+        return -1;
+    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
+    out->origin = rh_xstrdup(rh_folder_origin(f));
+    return 0;
 }
 
 static int command_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
 {
     (void)profile;
-    memset(out, 0, sizeof *out);
-    if (read_tree(out, dir, "", 0, err) < 0) {
-        rh_migset_free(out);
-        return -1;
-    }
-    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
-    out->origin = rh_xstrdup(dir);
-    return 0;
+    return rh_folder_load_dir(out, dir, command_read, err);
+}
+
+static int command_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+{
+    return rh_folder_load_rev(out, repo, rev, path, command_read, err);
 }
 
 /* Write the set's files below a new temporary folder; its path (malloc'd) or NULL. */
@@ -298,7 +298,8 @@ const rh_tool rh_tool_command = {
     .markers = "",
     .ledger_table = NULL, /* none: `expect query`, or --tool NAME's reader */
     .external = 1,
-    .detect_dir = command_detect_dir,
+    .detect = command_detect,
     .load_dir = command_load_dir,
+    .read_rev = command_read_rev,
     .verbs = command_verbs,
 };

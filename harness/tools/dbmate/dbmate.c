@@ -7,15 +7,14 @@
  * Texts and exit codes are dbmate's as observed with the real CLI (tests/conformance/dbmate/).
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "migrations/profile.h"
 #include "migrations/split.h"
+#include "source/folder.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -94,63 +93,83 @@ static int parse_file(const rh_migration *m, section *up, section *down, rh_err 
 }
 
 /* Ours when a VERSION_name.sql file carries dbmate's up marker (drizzle's NNNN_name.sql do not). */
-static int dbmate_detect_dir(const char *dir)
+static int dbmate_detect(rh_folder *f)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    rh_err err;
+    if (rh_folder_list(f, "", &e, &n, &err) < 0)
         return 0;
     int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (!version_len(e->d_name))
-            continue;
-        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
+    for (size_t i = 0; i < n && !found; i++) {
         char *text = NULL;
         size_t len = 0;
-        rh_err err;
-        if (rh_fs_read(path, &text, &len, &err) == 0)
+        if (version_len(e[i].name) && rh_folder_read(f, e[i].name, &text, &len, NULL, &err) == 1)
             for (const char *line = text; line && *line && !found; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
                 found = marker_at(line, "up");
         free(text);
-        free(path);
     }
-    closedir(d);
+    rh_folder_entries_free(e, n);
     return found;
+}
+
+/*
+ * dbmate's listing, on disk or at a revision: the files named VERSION_name.sql in byte order, read
+ * through symbolic links as dbmate reads them (a link to nothing is an error, as it is for dbmate);
+ * folders (a submodule is one in a checkout) are passed over, and named.
+ */
+static int dbmate_read(rh_migset *out, rh_folder *f, rh_err *err)
+{
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    if (rh_folder_list(f, "", &e, &n, err) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!version_len(e[i].name))
+            continue;
+        char *shown = rh_folder_describe(f, e[i].name);
+        if (e[i].kind == RH_ENTRY_FILE || e[i].kind == RH_ENTRY_LINK) {
+            char *data = NULL, *target = NULL;
+            size_t len = 0;
+            int got = rh_folder_read(f, e[i].name, &data, &len, &target, err);
+            if (got == 1)
+                rh_migration_set_sql(rh_migset_push(out, e[i].name, strlen(e[i].name)), data, len);
+            if (got == 1 && target)
+                rh_migset_add_problem(out, "%s is a symbolic link to '%s': read through it, as dbmate reads a "
+                                           "checkout", shown, target);
+            else if (got == 0)
+                rc = rh_err_set(err, "%s is a symbolic link to '%s', which is not a file%s: dbmate cannot read it",
+                                shown, target ? target : "?", strstr(shown, " at ") ? " of the revision" : "");
+            else if (got < 0)
+                rc = -1;
+            free(data);
+            free(target);
+        } else {
+            rh_migset_add_problem(out, "%s is %s, not a file: dbmate passes over it", shown,
+                                  e[i].kind == RH_ENTRY_GITLINK ? "a git submodule (a folder in a checkout)"
+                                  : e[i].kind == RH_ENTRY_DIR   ? "a folder"
+                                                                : "a special file");
+        }
+        free(shown);
+    }
+    rh_folder_entries_free(e, n);
+    if (rc < 0)
+        return -1;
+    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
+    out->origin = rh_xstrdup(rh_folder_origin(f));
+    return 0;
 }
 
 static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
 {
     (void)profile;
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dir);
-    if (!d)
-        return rh_err_set(err, "%s: cannot open the migrations folder", dir);
-    struct dirent *e;
-    int rc = 0;
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        if (!version_len(e->d_name))
-            continue;
-        char *path = rh_xasprintf("%s/%s", dir, e->d_name);
-        struct stat st;
-        if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-            char *data = NULL;
-            size_t len = 0;
-            if (rh_fs_read(path, &data, &len, err) < 0)
-                rc = -1;
-            else
-                rh_migration_set_sql(rh_migset_push(out, e->d_name, strlen(e->d_name)), data ? data : "", len);
-            free(data);
-        }
-        free(path);
-    }
-    closedir(d);
-    if (rc < 0) {
-        rh_migset_free(out);
-        return -1;
-    }
-    rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
-    out->origin = rh_xstrdup(dir);
-    return 0;
+    return rh_folder_load_dir(out, dir, dbmate_read, err);
+}
+
+static int dbmate_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+{
+    return rh_folder_load_rev(out, repo, rev, path, dbmate_read, err);
 }
 
 static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
@@ -633,8 +652,9 @@ const rh_tool rh_tool_dbmate = {
     .file_suffix = "",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, alone in a file of its own marked "
                          "`-- migrate:up transaction:false` (dbmate sends the up section as one query)",
-    .detect_dir = dbmate_detect_dir,
+    .detect = dbmate_detect,
     .load_dir = dbmate_load_dir,
+    .read_rev = dbmate_read_rev,
     .ledger_exists = dbmate_ledger_exists,
     .ledger_create = dbmate_ledger_create,
     .ledger_read = dbmate_ledger_read,

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "source/folder.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -24,12 +25,18 @@
 /* The spinner's last frame on success, as a line; on failure drizzle-kit prints no error text. */
 #define DRIZZLE_OK_TEXT "[\xe2\x9c\x93] migrations applied successfully!\n"
 
-static int drizzle_detect_dir(const char *dir)
+/* Ours when meta/_journal.json is a file (or a link to one). */
+static int drizzle_detect(rh_folder *f)
 {
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/meta/_journal.json", dir);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+    rh_entry_kind k = rh_folder_kind(f, "meta/_journal.json");
+    if (k == RH_ENTRY_FILE)
+        return 1;
+    char *data = NULL;
+    size_t len = 0;
+    rh_err err;
+    int yes = k == RH_ENTRY_LINK && rh_folder_read(f, "meta/_journal.json", &data, &len, NULL, &err) == 1;
+    free(data);
+    return yes;
 }
 
 /* Journal entries must be objects with a string tag and an integer when. */
@@ -46,33 +53,42 @@ static int entry_fields(json_object *e, const char **tag, long long *when)
 }
 
 /* .sql files of the folder that the journal does not name: drizzle ignores them; rehearse says so. */
-static void note_unlisted(rh_migset *out, const char *dir)
+static void note_unlisted(rh_migset *out, rh_folder *f)
 {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".sql") != 0)
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    rh_err err;
+    if (rh_folder_list(f, "", &e, &n, &err) < 0)
+        return;
+    for (size_t k = 0; k < n; k++) {
+        size_t len = strlen(e[k].name);
+        if (len < 5 || strcmp(e[k].name + len - 4, ".sql") != 0 || e[k].kind == RH_ENTRY_DIR)
             continue;
         int listed = 0;
         for (size_t i = 0; i < out->n && !listed; i++)
-            listed = strncmp(out->items[i].name, e->d_name, len - 4) == 0 && out->items[i].name[len - 4] == '\0';
-        if (!listed)
-            rh_migset_add_problem(out, "%s/%s is not in meta/_journal.json: drizzle-kit never applies it", dir,
-                                  e->d_name);
+            listed = strncmp(out->items[i].name, e[k].name, len - 4) == 0 && out->items[i].name[len - 4] == '\0';
+        if (!listed) {
+            char *shown = rh_folder_describe(f, e[k].name);
+            rh_migset_add_problem(out, "%s is not in meta/_journal.json: drizzle-kit never applies it", shown);
+            free(shown);
+        }
     }
-    if (d)
-        closedir(d);
+    rh_folder_entries_free(e, n);
 }
 
-static int drizzle_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
+/*
+ * drizzle-kit's listing, on disk or at a revision: meta/_journal.json's entries in order, each
+ * TAG.sql read (through a symbolic link as a checkout would follow it).
+ */
+static int drizzle_read(rh_migset *out, rh_folder *f, rh_err *err)
 {
-    (void)profile;
-    memset(out, 0, sizeof *out);
-    char *jpath = rh_xasprintf("%s/meta/_journal.json", dir);
+    char *jpath = rh_folder_describe(f, "meta/_journal.json");
     char *text = NULL;
     size_t len = 0;
-    int rc = rh_fs_read(jpath, &text, &len, err);
+    rh_err rerr;
+    int got = rh_folder_read(f, "meta/_journal.json", &text, &len, NULL, &rerr);
+    int rc = got == 1 ? 0 : got == 0 ? rh_err_set(err, "%s: no such file (drizzle-kit's journal)", jpath)
+                                     : rh_err_set(err, "%s", rerr.msg);
     json_object *root = NULL, *entries = NULL;
     if (rc == 0) {
         enum json_tokener_error jerr;
@@ -93,31 +109,50 @@ static int drizzle_load_dir(rh_migset *out, const char *dir, const rh_profile *p
         for (size_t j = 0; j < out->n; j++)
             if (strcmp(out->items[j].name, tag) == 0)
                 rc = rh_err_set(err, "%s: entry %zu: tag %s is listed twice", jpath, i, tag);
-        char *path = rh_xasprintf("%s/%s.sql", dir, tag);
-        char *sql = NULL;
+        char *file = rh_xasprintf("%s.sql", tag);
+        char *sql = NULL, *target = NULL;
         size_t sql_len = 0;
         rh_err ferr;
-        if (rc == 0 && rh_fs_read(path, &sql, &sql_len, &ferr) < 0)
-            rc = rh_err_set(err, "%s: entry %zu names %s.sql, which cannot be read: %s", jpath, i, tag, ferr.msg);
+        rh_err_clear(&ferr);
+        got = rc == 0 ? rh_folder_read(f, file, &sql, &sql_len, &target, &ferr) : 1;
+        if (got == 0 && target)
+            rh_err_set(&ferr, "a symbolic link to '%s', which is not a file", target);
+        else if (got == 0)
+            rh_err_set(&ferr, "%s", rh_folder_kind(f, file) == RH_ENTRY_NONE ? "no such file" : "not a file");
+        if (got != 1)
+            rc = rh_err_set(err, "%s: entry %zu names %s, which cannot be read: %s", jpath, i, file, ferr.msg);
         if (rc == 0) {
             rh_migration *m = rh_migset_push(out, tag, strlen(tag));
             rh_migration_set_sql(m, sql, sql_len);
             m->stamp = when;
+            if (target)
+                rh_migset_add_problem(out, "%s.sql is a symbolic link to '%s': read through it, as drizzle-kit reads "
+                                           "a checkout", tag, target);
         }
+        free(target);
         free(sql);
-        free(path);
+        free(file);
     }
     if (root)
         json_object_put(root);
     free(text);
     free(jpath);
-    if (rc < 0) {
-        rh_migset_free(out);
+    if (rc < 0)
         return -1;
-    }
-    out->origin = rh_xstrdup(dir);
-    note_unlisted(out, dir);
+    out->origin = rh_xstrdup(rh_folder_origin(f));
+    note_unlisted(out, f);
     return 0;
+}
+
+static int drizzle_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
+{
+    (void)profile;
+    return rh_folder_load_dir(out, dir, drizzle_read, err);
+}
+
+static int drizzle_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
+{
+    return rh_folder_load_rev(out, repo, rev, path, drizzle_read, err);
 }
 
 static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
@@ -454,8 +489,9 @@ const rh_tool rh_tool_drizzle = {
     .file_suffix = ".sql",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, but not through drizzle-kit migrate: it runs "
                          "every pending entry in one transaction, where CONCURRENTLY fails (25001)",
-    .detect_dir = drizzle_detect_dir,
+    .detect = drizzle_detect,
     .load_dir = drizzle_load_dir,
+    .read_rev = drizzle_read_rev,
     .ledger_exists = drizzle_ledger_exists,
     .ledger_create = drizzle_ledger_create,
     .ledger_read = drizzle_ledger_read,

@@ -4,37 +4,50 @@
  * `_prisma_migrations` in ledger.c (declared in prisma.h), its folder reader and checksum rule in
  * folder.c, its version profiles in profile.c.
  */
-#include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "source/folder.h"
 #include "tools/prisma/detect.h"
 #include "tools/prisma/folder.h"
 #include "tools/prisma/prisma.h"
 #include "tools/prisma/profile.h"
 #include "tools/tool.h"
 
-/* Prisma's folder: a migration_lock.toml, or a sub-folder holding migration.sql. */
-static int prisma_detect_dir(const char *dir)
+/* A file, or a link that leads to one. */
+static int is_file(rh_folder *f, const char *rel)
 {
-    char path[4096];
-    struct stat st;
-    snprintf(path, sizeof path, "%s/migration_lock.toml", dir);
-    if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+    rh_entry_kind k = rh_folder_kind(f, rel);
+    if (k != RH_ENTRY_LINK)
+        return k == RH_ENTRY_FILE;
+    char *data = NULL;
+    size_t len = 0;
+    rh_err err;
+    int yes = rh_folder_read(f, rel, &data, &len, NULL, &err) == 1;
+    free(data);
+    return yes;
+}
+
+/* Prisma's folder: a migration_lock.toml, or a sub-folder holding migration.sql. */
+static int prisma_detect(rh_folder *f)
+{
+    if (is_file(f, "migration_lock.toml"))
         return 1;
-    DIR *d = opendir(dir);
-    if (!d)
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    rh_err err;
+    if (rh_folder_list(f, "", &e, &n, &err) < 0)
         return 0;
     int found = 0;
-    struct dirent *e;
-    while (!found && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.')
+    for (size_t i = 0; i < n && !found; i++) {
+        if (e[i].name[0] == '.' || (e[i].kind != RH_ENTRY_DIR && e[i].kind != RH_ENTRY_LINK))
             continue;
-        snprintf(path, sizeof path, "%s/%s/migration.sql", dir, e->d_name);
-        found = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+        char *sql = rh_xasprintf("%s/migration.sql", e[i].name);
+        found = is_file(f, sql);
+        free(sql);
     }
-    closedir(d);
+    rh_folder_entries_free(e, n);
     return found;
 }
 
@@ -139,7 +152,7 @@ const rh_tool rh_tool_prisma = {
     .resumable = 1, /* migrate.c: resumed migrations print and count as applied by this deploy */
     .detected_by = "NAME/migration.sql folders",
     .file_suffix = "/migration.sql",
-    .detect_dir = prisma_detect_dir,
+    .detect = prisma_detect,
     .load_dir = prisma_load_dir,
     .read_rev = rh_prisma_read_rev,
     .history_findings = rh_prisma_history_findings,
