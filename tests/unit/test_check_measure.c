@@ -18,6 +18,9 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "report/check_html.h"
+#include "report/check_markdown.h"
+#include "report/sarif.h"
 #include "test_git_fixture.h"
 #include "testlib.h"
 #include "util/buf.h"
@@ -453,6 +456,24 @@ static void test_set_not_null_shows_its_full_scan(void **state)
     rh_check_format_human(res, 0, &human);
     assert_non_null(strstr(human.data, "              reads every row of table \"Order\"\n"));
     rh_buf_free(&human);
+    /* the check reports of the other formats carry the gate's finding (their one finding writer each) */
+    for (int f = 0; f < 5; f++) {
+        rh_buf b;
+        rh_buf_init(&b);
+        if (f == 0)
+            rh_report_check_markdown(res, RH_CHECK_ERROR, &b);
+        else if (f == 1)
+            rh_report_check_html(res, RH_CHECK_ERROR, &b);
+        else if (f == 2)
+            rh_report_check_sarif(res, &b);
+        else if (f == 3)
+            rh_check_format_junit(res, RH_CHECK_ERROR, &b);
+        else
+            rh_check_format_github(res, &b);
+        if (!strstr(b.data, "max-block") || !strstr(b.data, "SET NOT NULL"))
+            fail_msg("format %d carries no max-block finding: %s", f, b.data);
+        rh_buf_free(&b);
+    }
     one_check_free(&c);
 }
 
