@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/cluster.h"
 #include "scale/scale.h"
 #include "testlib.h"
 
@@ -123,6 +124,66 @@ static void test_stats_take_no_lock(void **state)
     PQfinish(migration);
     PQfinish(conn);
     free(db);
+}
+
+/*
+ * The stats query on each PostgreSQL major 14-18 installed here (`rehearse pg install N`; the system's 15
+ * at least): as the migration role, while another session holds AccessExclusiveLock on the table (under
+ * lock_timeout: it must not queue), it answers, names the server's version, and agrees with that
+ * server's pg_stats. A major that is not installed is said on stderr, not failed.
+ */
+static void test_stats_query_on_14_to_18(void **state)
+{
+    (void)state;
+    static const char *const majors[] = {"14", "15", "16", "17", "18"};
+    int ran = 0;
+    for (size_t v = 0; v < sizeof majors / sizeof *majors; v++) {
+        rh_err err;
+        rh_err_clear(&err);
+        rh_pgbin bin;
+        if (rh_pgbin_find_version(&bin, NULL, majors[v], &err) < 0) {
+            fprintf(stderr, "test_stats_query_on_14_to_18: PostgreSQL %s not installed: not tested\n", majors[v]);
+            continue;
+        }
+        rh_cluster *c = NULL;
+        rh_cluster_opts o = {.pg_version = majors[v]};
+        if (rh_cluster_start(&c, &o, &err) < 0)
+            fail_msg("PostgreSQL %s: %s", majors[v], err.msg);
+        PGconn *conn = rh_cluster_connect(c, NULL, &err), *migration = rh_cluster_connect(c, NULL, &err);
+        assert_non_null(conn);
+        assert_non_null(migration);
+        rh_test_exec(conn, "CREATE TABLE \"User\" (id serial PRIMARY KEY, bio text, age integer NOT NULL)");
+        rh_test_exec(conn, "INSERT INTO \"User\" (bio, age) SELECT CASE WHEN g % 4 = 0 THEN NULL ELSE 'b' END, "
+                           "g % 10 FROM generate_series(1, 4000) g");
+        rh_test_exec(conn, "ANALYZE \"User\"");
+        rh_test_exec(migration, "BEGIN; LOCK TABLE \"User\" IN ACCESS EXCLUSIVE MODE");
+        rh_test_exec(conn, "SET lock_timeout = '5s'");
+        rh_scale s = {0};
+        run_stats(conn, &s, NULL);
+        rh_test_exec(migration, "COMMIT");
+        assert_int_equal(atoi(s.server_version), atoi(majors[v])); /* "15.18" */
+        const rh_scale_table *t = rh_scale_find(&s, "public", "User");
+        assert_non_null(t);
+        assert_int_equal(t->rows, 4000);
+        assert_int_equal(t->ncolumns, 3);
+        for (size_t i = 0; i < t->ncolumns; i++) {
+            char sql[256];
+            snprintf(sql, sizeof sql, "SELECT null_frac || ' ' || n_distinct FROM pg_stats WHERE tablename = 'User' "
+                                      "AND attname = '%s'", t->columns[i].name);
+            char *want = rh_test_value(conn, sql);
+            double nf, nd;
+            assert_int_equal(sscanf(want, "%lf %lf", &nf, &nd), 2);
+            assert_float_equal(t->columns[i].null_frac, nf, 1e-6);
+            assert_float_equal(t->columns[i].n_distinct, nd, 1e-6);
+            free(want);
+        }
+        rh_scale_free(&s);
+        PQfinish(migration);
+        PQfinish(conn);
+        assert_int_equal(rh_cluster_stop(c, &err), 0);
+        ran++;
+    }
+    assert_true(ran >= 1);
 }
 
 static void expect_parse_error(const char *json, const char *want)
@@ -483,6 +544,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stats_agree_with_pg_stats),
         cmocka_unit_test(test_stats_take_no_lock),
+        cmocka_unit_test(test_stats_query_on_14_to_18),
         cmocka_unit_test(test_load_errors_name_file_and_expectation),
         cmocka_unit_test(test_rows_guesses),
         cmocka_unit_test(test_cli_prints_the_query),
