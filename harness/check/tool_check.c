@@ -350,9 +350,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         free(what);
         free(detail);
     }
-    rh_check_lock_findings(out);
-    if (out->scaled)
+    if (out->scaled) /* before the lock findings, as for Prisma: a lock whose ESTIMATE is past --max-block gets the error alone */
         rh_check_estimate(out, o->scale);
+    rh_check_lock_findings(out);
     rh_check_add_block_findings(out);
 
     /* (c) */
