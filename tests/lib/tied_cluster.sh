@@ -12,12 +12,14 @@
 # it), then removes each folder it was given, and only those. After a normal end the test's own trap has
 # done both already, and the watcher finds nothing.
 #
-# A folder is removed only if it is a direct child of the temp dir (${TMPDIR:-/tmp}, its real path), a
-# directory that is not a symlink, owned by this user; `rm -rf --one-file-system` follows no symlink inside.
+# A folder is removed only if it is a direct child of the temp dir (${TMPDIR:-/tmp}, its real path) or of
+# /dev/shm (a test that copies data directories works on tmpfs), a directory that is not a symlink, owned by
+# this user; `rm -rf --one-file-system` follows no symlink inside.
 # The watcher checks this again at the end (the folder may have been swapped for a link meanwhile).
 
 # the watcher: "$0" is the rehearse binary; stdio to /dev/null so that ctest does not wait for it
-rh_tie_watcher='tmp=$(cd "${TMPDIR:-/tmp}" 2>/dev/null && pwd -P) || tmp=""
+rh_tie_watcher='tmp=$(cd "${TMPDIR:-/tmp}" 2>/dev/null && pwd -P) || tmp=/nonexistent
+shm=$(cd /dev/shm 2>/dev/null && pwd -P) || shm=/nonexistent
 ids="" dirs=""
 while IFS= read -r line; do
     case $line in
@@ -27,11 +29,10 @@ while IFS= read -r line; do
     esac
 done
 for id in $ids; do "$0" clusters --stop "$id"; done
-[ -n "$tmp" ] || exit 0
 printf %s "$dirs" | while IFS= read -r d; do
-    name=${d#"$tmp"/}
-    case $d in "$tmp"/*) ;; *) continue ;; esac
-    case $name in ""|.|..|*/*) continue ;; esac
+    name=${d##*/}
+    [ "${d%/*}" = "$tmp" ] || [ "${d%/*}" = "$shm" ] || continue
+    case $name in ""|.|..) continue ;; esac
     [ -d "$d" ] && [ ! -L "$d" ] && [ -O "$d" ] || continue
     rm -rf --one-file-system -- "$d"
 done'
@@ -48,15 +49,16 @@ rh_tie_cluster() {
     echo "cluster $id" >&"$rh_tie_fd"
 }
 
-# rh_tie_folder DIR: DIR (from `mktemp -d`) is removed when this shell ends; refused (exit 1, a message on
-# stderr) for anything the watcher would not remove
+# rh_tie_folder DIR: DIR (from `mktemp -d [-p /dev/shm]`) is removed when this shell ends; refused (exit 1,
+# a message on stderr) for anything the watcher would not remove
 rh_tie_folder() {
-    local dir=$1 tmp parent
+    local dir=$1 tmp shm parent
     tmp=$(cd "${TMPDIR:-/tmp}" && pwd -P) || return 1
+    shm=$(cd /dev/shm 2>/dev/null && pwd -P) || shm=/nonexistent
     parent=$(cd "$(dirname -- "$dir")" 2>/dev/null && pwd -P) && dir=$parent/$(basename -- "$dir")
-    if [ -L "$dir" ] || [ ! -d "$dir" ] || [ ! -O "$dir" ] || [ "$parent" != "$tmp" ] ||
+    if [ -L "$dir" ] || [ ! -d "$dir" ] || [ ! -O "$dir" ] || { [ "$parent" != "$tmp" ] && [ "$parent" != "$shm" ]; } ||
         [ "$dir" != "${dir//$'\n'/}" ] || [ "${dir##*/}" = . ] || [ "${dir##*/}" = .. ]; then
-        echo "rh_tie_folder: $1 is not a folder of this user directly in the temp dir $tmp" >&2
+        echo "rh_tie_folder: $1 is not a folder of this user directly in the temp dir $tmp or in $shm" >&2
         return 1
     fi
     rh_tie_start
