@@ -479,6 +479,73 @@ static void test_keys_referred_to_by_empty_tables_are_built_back(void **state)
     PQfinish(conn);
 }
 
+/*
+ * Children loaded FREEZE too (session 5): the parents' keys are read through WITH HOLD cursors of a
+ * second connection, so no cursor is open in the load's transaction and its COPY can be FREEZE
+ * (before: only tables without foreign keys were). Seen as relallvisible = relpages after the fill's
+ * ANALYZE (COPY FREEZE sets the visibility map; a plain COPY does not: 0 before). Every foreign key
+ * holds (checked here by query, not only by the server's validation); a child whose load fails
+ * (a unique index over repeated values, 23505) is rolled back and the next child (Badge: two foreign
+ * keys), whose cursors reuse the same names on that connection, still fills; the hash-join setting of the merge-join
+ * validation does not outlive the load; the second connection is closed at the end.
+ */
+static void test_children_are_loaded_frozen_and_their_keys_hold(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Team\" (id text PRIMARY KEY, name text NOT NULL);"
+                       "CREATE TABLE \"Member\" (id text PRIMARY KEY, \"teamId\" text NOT NULL REFERENCES \"Team\"(id));"
+                       "CREATE INDEX \"Member_teamId_idx\" ON \"Member\"(\"teamId\");"
+                       "CREATE TABLE \"Assignment\" (id serial PRIMARY KEY, n integer NOT NULL,"
+                       " \"memberId\" text REFERENCES \"Member\"(id));"
+                       "CREATE UNIQUE INDEX \"Assignment_bucket_key\" ON \"Assignment\"((n / 1000));"
+                       "CREATE TABLE \"Badge\" (\"memberId\" text NOT NULL REFERENCES \"Member\"(id),"
+                       " \"teamId\" text NOT NULL REFERENCES \"Team\"(id), UNIQUE (\"memberId\", \"teamId\"));");
+    rh_catalog *before = snapshot(conn);
+    const char *rows[] = {"Team=3000", "Member=20000", "Assignment=5000", "Badge=30000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 4, &fr);
+    assert_null(filled(&fr, "Team")->note);
+    assert_null(filled(&fr, "Member")->note);
+    assert_null(filled(&fr, "Badge")->note);
+    const rh_scale_filled *failed = filled(&fr, "Assignment");
+    assert_int_equal(failed->inserted, 0);
+    assert_non_null(failed->note);
+    assert_non_null(strstr(failed->note, "Assignment_bucket_key"));
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Assignment\""), 0);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Member\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Badge\""), 30000);
+    /* loaded FREEZE: every page all-visible (ANALYZE counts the visibility map's bits) */
+    for (const char *const *t = (const char *const[]){"Team", "Member", "Badge", NULL}; *t; t++) {
+        char sql[200];
+        snprintf(sql, sizeof sql, "SELECT relallvisible::text || '/' || relpages FROM pg_class WHERE relname = '%s'", *t);
+        char *v = rh_test_value(conn, sql);
+        long long vis = atoll(v), pages = atoll(strchr(v, '/') + 1);
+        if (pages == 0 || vis != pages)
+            fail_msg("%s: %s pages all-visible: not loaded FREEZE", *t, v);
+        free(v);
+    }
+    /* every foreign key holds, every member is in a team that exists, badges spread over members and teams */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Member\" m LEFT JOIN \"Team\" t ON t.id = m.\"teamId\" "
+                                    "WHERE t.id IS NULL"),
+                     0);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Badge\" b LEFT JOIN \"Member\" m ON m.id = b.\"memberId\" "
+                                    "LEFT JOIN \"Team\" t ON t.id = b.\"teamId\" WHERE m.id IS NULL OR t.id IS NULL"),
+                     0);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"teamId\") FROM \"Member\""), 3000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"memberId\") FROM \"Badge\""), 20000);
+    assert_same_catalog(before, conn);
+    char *hash = rh_test_value(conn, "SHOW enable_hashjoin");
+    assert_string_equal(hash, "on");
+    free(hash);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                    "AND pid <> pg_backend_pid()"),
+                     0);
+    rh_scale_fill_result_free(&fr);
+    rh_catalog_free(before);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -490,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_foreign_keys_follow_the_stats),
         cmocka_unit_test(test_generated_values_of_every_type),
         cmocka_unit_test(test_keys_referred_to_by_empty_tables_are_built_back),
+        cmocka_unit_test(test_children_are_loaded_frozen_and_their_keys_hold),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
