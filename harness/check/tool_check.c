@@ -5,7 +5,7 @@
  * html, GitHub annotations) prints it:
  *   (a) clean deploy of head and its catalog; (b) base, (g) the seed, then head on top of it;
  *   (c) the two catalogs compared (the tool's ledger left out); (d) the tool's own hazards between
- *   base and head (rh_tool.history_hazards), files edited after base applied them, files removed; (e) head's deploy failing on the upgrade path, at the
+ *   base and head (rh_tool.history_findings), files edited after base applied them, files removed; (e) head's deploy failing on the upgrade path, at the
  *   file and line of the statement; (f) the lock trace of what head's deploy runs, on a copy of the
  *   upgrade path taken before it, each file as the tool sends it (rh_tool.sent_text), and per new
  *   migration how the tool sends it (rh_tool.plan_file).
@@ -24,6 +24,7 @@
 #include "cluster/cluster.h"
 #include "engine/clean.h"
 #include "source/git.h"
+#include "source/history.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -64,29 +65,21 @@ static char *failure_words(const rh_engine_result *res)
                         res->db_message ? res->db_message : "");
 }
 
-/* (d): the tool's hazard lines ("KIND: NAME: sentence") as findings on head's file of NAME. */
-static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset *head, const char *text)
+/* (d): the tool's own hazards (its history_findings hook, as history --tool) as errors on head's files. */
+static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset *base, const rh_migset *head)
 {
-    for (const char *p = text ? text : ""; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = rh_xstrndup(p, len);
-        char *name = strstr(line, ": ");
-        char *msg = name ? strstr(name + 2, ": ") : NULL;
-        if (name && msg) {
-            *name = '\0';
-            *msg = '\0';
-            name += 2;
-            const rh_migration *m = rh_migset_find(head, name);
-            char *file = m ? file_of(tool, r, name) : NULL;
-            rh_check_add(r, RH_CHECK_ERROR, 'd', line, name, file, file ? 1 : 0, NULL, "%s: %s", name, msg + 2);
-            free(file);
-        } else {
-            rh_check_add(r, RH_CHECK_ERROR, 'd', "hazard", NULL, NULL, 0, NULL, "%s", line);
-        }
-        free(line);
-        p += len + (nl ? 1 : 0);
+    if (!tool->history_findings)
+        return;
+    rh_git_history h = {.from = r->base, .to = r->head, .tool = tool->name, .migrations = r->migrations,
+                        .a = *base, .b = *head}; /* the sets and the folder stay the caller's */
+    tool->history_findings(&h);
+    for (size_t i = 0; i < h.n; i++) {
+        const rh_hist_finding *f = &h.items[i];
+        if (f->hazard)
+            rh_check_add(r, RH_CHECK_ERROR, 'd', rh_hist_code(f), f->name, f->file, f->file ? 1 : 0, NULL, "%s",
+                         f->message);
     }
+    rh_hist_free_findings(&h);
 }
 
 /*
@@ -202,8 +195,6 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     rh_engine_result_init(&rup);
     rh_engine_opts eo = {0};
     rh_catalog_opts copts = {.ledger_tool = tool};
-    rh_buf hazards;
-    rh_buf_init(&hazards);
 
     if (rh_git_open(&repo, repo_path, err) < 0)
         goto out;
@@ -233,9 +224,7 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
             out->added[out->n_added++] = rh_xstrdup(hset.items[i].name);
     for (size_t i = 0; i < hset.n_problems; i++) /* a file the tool never applies (drizzle: not in the journal) */
         rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i]);
-    if (tool->history_hazards)
-        tool->history_hazards(&bset, &hset, out->base.label, out->head.label, &hazards);
-    add_hazards(out, tool, &hset, hazards.data);
+    add_hazards(out, tool, &bset, &hset);
     add_send_modes(out, tool, &hset);
     out->ms_history = now_ms() - t0;
 
@@ -418,7 +407,6 @@ out:
         rh_migset_free(&bset);
     if (have_h)
         rh_migset_free(&hset);
-    rh_buf_free(&hazards);
     rh_git_close(repo);
     free(base_spec);
     out->ms_total = now_ms() - t0;

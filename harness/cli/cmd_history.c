@@ -149,7 +149,7 @@ static void print_human(const rh_git_history *h)
 
 /*
  * history --tool NAME (not the default tool): both revisions' sets through the tool, its own hazards
- * (rh_tool.history_hazards: "KIND: NAME: sentence" lines) and the files edited or removed after --from, in
+ * (rh_tool.history_findings) and the files edited or removed after --from, in
  * the history model every format prints. A folder absent at --from: everything is new.
  */
 static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, const char *from, const char *to,
@@ -182,32 +182,8 @@ static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, c
                         mb->name, h->from.label, h->to.label, ma->checksum, mb->checksum, h->from.label,
                         tool->verbs[0].tool_says);
     }
-    rh_buf out;
-    rh_buf_init(&out);
-    if (tool->history_hazards)
-        tool->history_hazards(&h->a, &h->b, h->from.label, h->to.label, &out);
-    for (const char *p = out.data; *p;) { /* "KIND: NAME: sentence" */
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = rh_xstrndup(p, len);
-        char *name = strstr(line, ": ");
-        char *msg = name ? strstr(name + 2, ": ") : NULL;
-        if (name && msg) {
-            *name = *msg = '\0';
-            name += 2;
-            char *file = rh_migset_find(&h->b, name) ? rh_xasprintf("%s/%s%s", h->migrations, name,
-                                                                      tool->file_suffix ? tool->file_suffix : "")
-                                                     : NULL;
-            rh_hist_finding *f = rh_hist_add(h, RH_HIST_TOOL, 1, name, NULL, file, "%s: %s", name, msg + 2);
-            f->code = rh_xstrdup(line);
-        } else {
-            rh_hist_finding *f = rh_hist_add(h, RH_HIST_TOOL, 1, NULL, NULL, NULL, "%s", line);
-            f->code = rh_xstrdup("hazard");
-        }
-        free(line);
-        p += len + (nl ? 1 : 0);
-    }
-    rh_buf_free(&out);
+    if (tool->history_findings) /* the tool's own hazards */
+        tool->history_findings(h);
     for (size_t j = 0; j < h->b.n; j++) /* the rest is new at --to: a note each, as the default tool's */
         if (!rh_migset_find(&h->a, h->b.items[j].name))
             rh_hist_add(h, RH_HIST_ADDED, 0, h->b.items[j].name, NULL, NULL, "%s is new at %s", h->b.items[j].name,

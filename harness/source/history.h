@@ -4,8 +4,8 @@
  * A database deployed at the first revision meets the second one's folder: migrations removed or
  * renamed, edited after apply, inserted before already applied ones, entries without their file,
  * names whose order differs between the folder orders, and odd entries (symlinks, submodules,
- * invisible characters). The kinds are common; the default tool's history_findings hook
- * (tools/tool.h) decides which apply and says what the tool does with each.
+ * invisible characters). The kinds are common; each tool's history_findings hook (tools/tool.h)
+ * decides which apply and says what the tool does with each, and adds its own (RH_HIST_TOOL).
  */
 #ifndef RH_HISTORY_H
 #define RH_HISTORY_H
@@ -28,7 +28,7 @@ typedef enum rh_hist_kind {
     RH_HIST_ORDER_DIFFERS,  /* a name at `to` that ICU order puts before others byte order puts first
                                (one finding per migration, listing the names it moves past) */
     RH_HIST_PROBLEM,        /* an odd entry at `to` (symlink, submodule, invisible characters ...) */
-    RH_HIST_TOOL,           /* a hazard of another tool's own (rh_tool.history_hazards): `code` says which */
+    RH_HIST_TOOL,           /* a hazard of the tool's own (its history_findings hook): `code` says which */
 } rh_hist_kind;
 
 typedef struct rh_hist_finding {
@@ -72,6 +72,9 @@ typedef struct rh_git_history {
  */
 rh_hist_finding *rh_hist_add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
                              char *file, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+
+/* Free h's findings (items), leaving the rest of h as it is. hist_finding.c, with rh_hist_add. */
+void rh_hist_free_findings(rh_git_history *h);
 
 /* Compare the migrations folder at two revisions. Fails (exit 2 material) on unknown revisions,
    a folder missing at `to`, and the like; the message names what the user gave. */

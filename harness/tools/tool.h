@@ -137,13 +137,6 @@ typedef struct rh_tool {
     const rh_tool_verb *verbs;
 
     /*
-     * The tool's own hazards between two revisions' sets (`history --tool NAME`): one line each on out,
-     * "KIND: NAME: sentence\n"; returns how many. NULL: the tool has none beyond the common ones.
-     */
-    size_t (*history_hazards)(const rh_migset *from, const rh_migset *to, const char *from_label,
-                              const char *to_label, rh_buf *out);
-
-    /*
      * Migration m's file as the server gets it from the tool, what the tool does not send (dbmate's
      * down section) blanked with its line breaks kept, so a statement keeps its line in the file
      * (check's lock trace). NULL: the whole file is sent.
@@ -152,7 +145,11 @@ typedef struct rh_tool {
 
     /*
      * The tool's findings between two revisions' sets (`rehearse history`, check's history part):
-     * added to h (source/history.h, rh_hist_add) from h->a / h->b in h->profile's order. NULL: none.
+     * added to h (source/history.h, rh_hist_add) from h->a (at h->from; empty when the folder is
+     * absent there) and h->b (at h->to), with h->migrations the folder for files. A tool's own hazard
+     * is RH_HIST_TOOL with its code ("skipped-in-production"), its file h->migrations/NAME+file_suffix.
+     * The default tool (Prisma) fills every kind, in h->profile's order; another tool only its own:
+     * history --tool and check add the common ones (edited, removed, added). NULL: none.
      */
     void (*history_findings)(struct rh_git_history *h);
 

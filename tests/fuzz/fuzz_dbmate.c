@@ -4,7 +4,7 @@
  * the up section). scripts/fuzz.sh builds and runs it with libFuzzer.
  *
  * Input: the bytes of one migration file, written as 20240101000000_x.sql into a fresh folder that the
- * tool's reader loads; the tool's hazards then parse its markers and statements. The property: any
+ * tool's reader loads; the tool's history findings then parse its markers and statements. The property: any
  * bytes load and are judged, never a crash or a leak.
  */
 #include <stddef.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "fuzz_folder.h"
+#include "source/history.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -30,12 +31,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort(); /* a readable folder always loads: dbmate judges a file when it applies it */
     if (set.n != 1)
         abort();
-    rh_buf out;
-    rh_buf_init(&out);
-    size_t n = rh_tool_dbmate.history_hazards(NULL, &set, "-", "fuzz", &out);
-    if (n > 1 || (n == 1) != (out.len > 0))
+    /* its hazards as history --tool asks them: the file new at `to`, nothing at `from` */
+    rh_git_history h = {.to = {.label = "fuzz"}, .from = {.label = "-"}, .migrations = "db/migrations", .b = set};
+    rh_tool_dbmate.history_findings(&h);
+    if (h.n > 1 || h.n_hazards != h.n || (h.n == 1 && (!h.items[0].code || !h.items[0].file || !h.items[0].message)))
         abort();
-    rh_buf_free(&out);
+    rh_hist_free_findings(&h);
     /* what check's trace sends: the file's text with all but the up section blanked, line breaks kept */
     const char *sql = set.items[0].sql ? set.items[0].sql : "";
     rh_buf sent;

@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "report/profile.h"
+#include "source/history.h"
 #include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 #include "util/fs.h"
@@ -523,6 +524,55 @@ static void drizzle_skips_an_entry_with_an_older_when_and_says_so(void **state)
 }
 
 /* Bad journals: a clear error naming the journal and the entry. */
+/* Every tool's own history hazards come as structured findings (one hook for every tool, as Prisma's):
+   kind tool, the tool's code, the file below the folder, the sentence; check and history --tool print them. */
+static void history_findings_are_structured_for_every_tool(void **state)
+{
+    (void)state;
+    const rh_tool *dz = rh_tool_find("drizzle"), *db = rh_tool_find("dbmate");
+    char *before = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) "]}",
+                                  "0000_init.sql", INIT, "0001_name.sql", NAME, NULL);
+    char *after = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) ","
+                                 J("0002_branch", 1700000050000) "]}",
+                                 "0000_init.sql", INIT, "0001_name.sql", NAME, "0002_branch.sql",
+                                 "CREATE TABLE \"branch\" (\"id\" int);", NULL);
+    rh_err err;
+    rh_git_history h = {.from = {.label = "v1"}, .to = {.label = "v2"}, .migrations = "drizzle"};
+    assert_int_equal(dz->load_dir(&h.a, before, NULL, &err), 0);
+    assert_int_equal(dz->load_dir(&h.b, after, NULL, &err), 0);
+    dz->history_findings(&h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.n_hazards, 1);
+    assert_int_equal(h.items[0].kind, RH_HIST_TOOL);
+    assert_string_equal(rh_hist_code(&h.items[0]), "skipped-in-production");
+    assert_string_equal(h.items[0].name, "0002_branch");
+    assert_string_equal(h.items[0].file, "drizzle/0002_branch.sql");
+    assert_string_equal(h.items[0].message, "0002_branch: new at v2, but its journal `when` 1700000050000 is not later "
+                                            "than v1's newest entry 0001_name (1700000100000): drizzle-kit migrate on a "
+                                            "database deployed at v1 passes over it without a word");
+    rh_hist_free_findings(&h);
+    rh_migset_free(&h.a), rh_migset_free(&h.b);
+
+    char *d = folder("20240101000000_t.sql", "-- migrate:up\ncreate table t(a int);\n-- migrate:down\ndrop table t;\n",
+                     "20240102000000_i.sql",
+                     "-- migrate:up\ncreate index concurrently i on t(a);\n-- migrate:down\ndrop index i;\n",
+                     "20240103000000_j.sql", "-- migrate:up transaction:false\ncreate index concurrently j on t(a);\n"
+                     "select 1;\n-- migrate:down\ndrop index j;\n", NULL);
+    rh_git_history g = {.from = {.label = "v1"}, .to = {.label = "v2"}, .migrations = "db/migrations"};
+    assert_int_equal(db->load_dir(&g.b, d, NULL, &err), 0); /* nothing at v1: every file is new */
+    db->history_findings(&g);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(rh_hist_code(&g.items[0]), "concurrently-in-transaction");
+    assert_string_equal(g.items[0].file, "db/migrations/20240102000000_i.sql");
+    const char *said = "20240102000000_i.sql: new at v2: CONCURRENTLY inside the transaction";
+    assert_true(strncmp(g.items[0].message, said, strlen(said)) == 0);
+    assert_string_equal(rh_hist_code(&g.items[1]), "concurrently-with-other-statements");
+    assert_non_null(strstr(g.items[1].message, "sends the up section's 2 statements as ONE query"));
+    rh_hist_free_findings(&g);
+    rh_migset_free(&g.b);
+    free(before), free(after), free(d);
+}
+
 static void drizzle_bad_journals_are_named(void **state)
 {
     (void)state;
@@ -669,6 +719,7 @@ int main(void)
         cmocka_unit_test(dbmate_rollback_undoes_the_newest_applied_file),
         cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),
         cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
+        cmocka_unit_test(history_findings_are_structured_for_every_tool),
         cmocka_unit_test(drizzle_bad_journals_are_named),
         cmocka_unit_test(command_runs_in_a_copy_with_the_database_in_its_environment),
     };

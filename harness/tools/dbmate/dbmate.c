@@ -15,6 +15,7 @@
 #include "migrations/profile.h"
 #include "migrations/split.h"
 #include "source/folder.h"
+#include "source/history.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -531,14 +532,11 @@ static int is_concurrently(const char *stmt)
  * or beside another statement in a transaction:false file (the up section is one query: PostgreSQL
  * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate).
  */
-static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to, const char *from_label,
-                                     const char *to_label, rh_buf *out)
+static void dbmate_history_findings(rh_git_history *h)
 {
-    (void)from_label;
-    size_t n = 0;
-    for (size_t i = 0; i < to->n; i++) {
-        const rh_migration *m = &to->items[i];
-        if (from && rh_migset_find(from, m->name))
+    for (size_t i = 0; i < h->b.n; i++) {
+        const rh_migration *m = &h->b.items[i];
+        if (rh_migset_find(&h->a, m->name))
             continue;
         section up = {0}, down = {0};
         rh_err err;
@@ -548,21 +546,23 @@ static size_t dbmate_history_hazards(const rh_migset *from, const rh_migset *to,
         size_t conc = 0;
         for (size_t k = 0; k < split.n; k++)
             conc += (size_t)is_concurrently(split.items[k].text);
-        if (conc && up.transaction) {
-            rh_buf_printf(out, "concurrently-in-transaction: %s: new at %s: CONCURRENTLY inside the transaction dbmate "
-                               "wraps each file in fails with 25001: write `-- migrate:up transaction:false` and keep "
-                               "the statement alone in its file\n", m->name, to_label);
-            n++;
-        } else if (conc && split.n > 1) {
-            rh_buf_printf(out, "concurrently-with-other-statements: %s: new at %s: transaction:false, but dbmate sends "
-                               "the up section's %zu statements as ONE query, which PostgreSQL runs in one implicit "
-                               "transaction: 25001; move the CONCURRENTLY statement to a file of its own\n",
-                          m->name, to_label, split.n);
-            n++;
-        }
+        rh_hist_finding *f = NULL;
+        if (conc && up.transaction)
+            f = rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s", h->migrations, m->name),
+                            "%s: new at %s: CONCURRENTLY inside the transaction dbmate wraps each file in fails with "
+                            "25001: write `-- migrate:up transaction:false` and keep the statement alone in its file",
+                            m->name, h->to.label);
+        else if (conc && split.n > 1)
+            f = rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s", h->migrations, m->name),
+                            "%s: new at %s: transaction:false, but dbmate sends the up section's %zu statements as ONE "
+                            "query, which PostgreSQL runs in one implicit transaction: 25001; move the CONCURRENTLY "
+                            "statement to a file of its own",
+                            m->name, h->to.label, split.n);
+        if (f)
+            f->code = rh_xstrdup(conc && up.transaction ? "concurrently-in-transaction"
+                                                        : "concurrently-with-other-statements");
         rh_split_free(&split);
     }
-    return n;
 }
 
 /* How dbmate sends the file: its up section as one query, in a transaction unless transaction:false. */
@@ -664,7 +664,7 @@ const rh_tool rh_tool_dbmate = {
     .ledger_name_column = "version",
     .ledger_insert_row = dbmate_ledger_insert_row,
     .verbs = dbmate_verbs,
-    .history_hazards = dbmate_history_hazards,
+    .history_findings = dbmate_history_findings,
     .write_history = dbmate_write_history,
     .plan_file = dbmate_plan_file,
     .sent_text = dbmate_sent_text,

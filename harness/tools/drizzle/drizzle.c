@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include "source/folder.h"
+#include "source/history.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -392,25 +393,23 @@ static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, 
 }
 
 /* Entries new at `to` whose `when` is not later than `from`'s newest: a database deployed at `from` never gets them. */
-static size_t drizzle_history_hazards(const rh_migset *from, const rh_migset *to, const char *from_label,
-                                      const char *to_label, rh_buf *out)
+static void drizzle_history_findings(rh_git_history *h)
 {
     const rh_migration *newest = NULL;
-    for (size_t i = 0; i < from->n; i++)
-        if (!newest || from->items[i].stamp > newest->stamp)
-            newest = &from->items[i];
-    size_t n = 0;
-    for (size_t j = 0; newest && j < to->n; j++) {
-        const rh_migration *m = &to->items[j];
-        if (rh_migset_find(from, m->name) || m->stamp > newest->stamp)
+    for (size_t i = 0; i < h->a.n; i++)
+        if (!newest || h->a.items[i].stamp > newest->stamp)
+            newest = &h->a.items[i];
+    for (size_t j = 0; newest && j < h->b.n; j++) {
+        const rh_migration *m = &h->b.items[j];
+        if (rh_migset_find(&h->a, m->name) || m->stamp > newest->stamp)
             continue;
-        rh_buf_printf(out,
-                      "skipped-in-production: %s: new at %s, but its journal `when` %lld is not later than %s's newest "
-                      "entry %s (%lld): drizzle-kit migrate on a database deployed at %s passes over it without a word\n",
-                      m->name, to_label, m->stamp, from_label, newest->name, newest->stamp, from_label);
-        n++;
+        rh_hist_finding *f =
+            rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s.sql", h->migrations, m->name),
+                        "%s: new at %s, but its journal `when` %lld is not later than %s's newest entry %s (%lld): "
+                        "drizzle-kit migrate on a database deployed at %s passes over it without a word",
+                        m->name, h->to.label, m->stamp, h->from.label, newest->name, newest->stamp, h->from.label);
+        f->code = rh_xstrdup("skipped-in-production");
     }
-    return n;
 }
 
 /* How drizzle-kit sends the entry: each chunk between breakpoints as one query, inside the run's one transaction. */
@@ -501,7 +500,7 @@ const rh_tool rh_tool_drizzle = {
     .ledger_name_column = "created_at",
     .ledger_insert_row = drizzle_ledger_insert_row,
     .verbs = drizzle_verbs,
-    .history_hazards = drizzle_history_hazards,
+    .history_findings = drizzle_history_findings,
     .write_history = drizzle_write_history,
     .plan_file = drizzle_plan_file,
     .profile_from_version = NULL,
