@@ -1,7 +1,7 @@
 /*
  * hist_finding.c — the history findings list (source/history.h): what a tool's history_findings hook
- * adds, every report format prints and check turns into its findings. No git here, so a tool's reader
- * and its fuzz target link it alone.
+ * adds, every report format prints and check turns into its findings. The model alone, without the
+ * reading of revisions (history.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
