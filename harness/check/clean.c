@@ -10,22 +10,48 @@
 #include "report/escape.h"
 #include "source/loader.h"
 #include "tools/tool.h"
-#include "report/escape.h"
 
-/*
- * SET deployed by TOOL (NULL: the default) on a fresh cluster, then snapshotted: the one clean-deploy path of
- * every tool. The cluster starts from the cached state of the set's longest deployed prefix (engine/cached.h)
- * and the whole set's state is published after a successful deploy. 0 with *out set, 1 when the deploy fails
- * (RES says how), -1 on a setup error.
- */
-static int deploy_and_snapshot(const rh_tool *tool, const rh_clean_source *src, const rh_migset *set,
-                               const rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
-                               rh_engine_result *res, rh_err *err)
+/* The catalog kept with the whole set's state (engine/cached.h): 1 with *out and *globals, else 0. */
+static int kept_catalog(const rh_state_deploy *sd, const rh_migset *set, const rh_catalog_opts *copts,
+                        FILE *notes, rh_catalog **out, char **globals)
+{
+    rh_catalog_opts none = {0};
+    char *text = NULL, *g = NULL;
+    if (!sd->on || sd->cached != set->n || !rh_state_catalog_get(sd->entry, copts ? copts : &none, &text, &g))
+        return 0;
+    rh_err err;
+    int ok = rh_catalog_parse(text, "the state cache's catalog", out, &err) == 0;
+    free(text);
+    if (!ok) { /* checksummed, printed by this very code: never expected; deploy as if not kept */
+        rh_report_term_eprintf("rehearse: state cache: %s\n", err.msg);
+        free(g);
+        return 0;
+    }
+    if (notes)
+        fprintf(notes, "rehearse: note: %s: all %zu migrations and their catalog come from the state cache "
+                       "(--no-cache deploys them)\n", set->origin ? set->origin : "clean deploy", set->n);
+    if (globals)
+        *globals = g;
+    else
+        free(g);
+    return 1;
+}
+
+int rh_clean_deploy_catalog(const rh_tool *tool, const rh_clean_source *src, const rh_migset *set,
+                            const rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out, char **globals,
+                            rh_engine_result *res, rh_err *err)
 {
     rh_cluster_opts none = {0};
     rh_cluster_opts co = src->cluster ? *src->cluster : none;
+    co.state = NULL;
+    if (globals)
+        *globals = NULL;
     rh_state_deploy sd;
     rh_state_deploy_find(&sd, tool, eo->profile, RH_STATE_LAYOUT_FRESH, &co, set, src->no_cache);
+    if (kept_catalog(&sd, set, copts, src->notes, out, globals)) { /* no server needed */
+        rh_state_deploy_free(&sd);
+        return 0;
+    }
     rh_cluster *c = NULL;
     PGconn *conn = NULL;
     int rc = -1;
@@ -49,6 +75,12 @@ static int deploy_and_snapshot(const rh_tool *tool, const rh_clean_source *src, 
         int clean = rc == 0 && rh_engine_session_clean(conn);
         PQfinish(conn);
         conn = NULL;
+        if (rc == 0) {
+            rh_catalog_opts dflt = {0};
+            rh_state_deploy_keep_catalog(&sd, c, &co, copts ? copts : &dflt, *out);
+            if (globals && sd.globals)
+                *globals = rh_xstrdup(sd.globals);
+        }
         rh_state_deploy_publish(&sd, c, clean, &co, rc == 0 ? 0 : 1, meta);
         free(meta);
     }
@@ -70,7 +102,7 @@ static int tool_catalog(const rh_tool *tool, const rh_clean_source *src, const c
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_engine_opts eo = {0};
-    int rc = deploy_and_snapshot(tool, src, &set, &eo, copts, out, &res, err);
+    int rc = rh_clean_deploy_catalog(tool, src, &set, &eo, copts, out, NULL, &res, err);
     if (rc == 1) {
         rh_err_set(err, "the clean deploy of %s fails (tool %s, exit %d%s%s):\n%s%s", rev, tool->name, res.exit_code,
                    res.failed_migration ? ", at " : "", res.failed_migration ? res.failed_migration : "",
@@ -113,7 +145,7 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_engine_opts eo = {.profile = &l.choice.profile};
-    int rc = deploy_and_snapshot(NULL, src, &l.set, &eo, copts, out, &res, err);
+    int rc = rh_clean_deploy_catalog(NULL, src, &l.set, &eo, copts, out, NULL, &res, err);
     if (rc == 1) {
         rh_err_set(err, "the clean deploy of %s fails (Prisma %s, from %s):\n%s", rev, l.choice.profile.version,
                    l.choice.source, res.errout.len ? res.errout.data : res.out.data);

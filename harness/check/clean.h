@@ -23,6 +23,25 @@ typedef struct rh_clean_source {
     int no_cache;                /* --no-cache: deploy every migration, publish no state (engine/cached.h) */
 } rh_clean_source;
 
+/*
+ * SET deployed by TOOL (NULL: the default) on a fresh cluster with src's cluster options and
+ * snapshotted with copts (NULL: defaults): the one clean-deploy path of every tool. The cluster
+ * starts from the cached state of the set's longest deployed prefix, the whole set's state is
+ * published after a successful deploy with the catalog (engine/cached.h); when the whole set is
+ * cached with its catalog, that is the answer and no server starts. *globals (globals may be NULL):
+ * the fresh cluster's global catalogs as the deploy found them (rh_state_globals), for a caller that
+ * uses the catalog in place of a deploy in another cluster (a scenario's `clean REV`) to compare with
+ * that cluster's (NULL when the cache is off). 0 with *out set, 1 when the deploy fails (res says how),
+ * -1 on a setup error.
+ */
+struct rh_tool;
+struct rh_engine_result;
+struct rh_engine_opts;
+struct rh_migset;
+int rh_clean_deploy_catalog(const struct rh_tool *tool, const rh_clean_source *src, const struct rh_migset *set,
+                            const struct rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
+                            char **globals, struct rh_engine_result *res, rh_err *err);
+
 /* Deploy REV cleanly and snapshot it. A deploy that fails is an error quoting Prisma's message. */
 int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts, rh_catalog **out,
                      rh_err *err);

@@ -239,6 +239,31 @@ int rh_state_lookup(const rh_cluster_opts *opts, const char *key, char **entry, 
  */
 int rh_state_save(rh_cluster *c, const rh_cluster_opts *opts, const char *key, const char *meta, rh_err *err);
 
+/*
+ * A file kept with a state beside its data directory: what the caller learned about the state and
+ * may reuse without starting it (the catalog text of what it holds ...). Stored with a SHA-256 of
+ * its bytes and read back only when they match: a damaged or missing file is a miss, never wrong text.
+ * name: lowercase letters, digits and '-' (at most 64).
+ */
+typedef struct rh_state_file {
+    const char *name;
+    const char *text;
+} rh_state_file;
+
+/* rh_state_save, with files written into the entry before its marker (part of the published entry). */
+int rh_state_save_with(rh_cluster *c, const rh_cluster_opts *opts, const char *key, const char *meta,
+                       const rh_state_file *files, size_t nfiles, rh_err *err);
+
+/*
+ * Add a file to an entry published without it (rh_state_lookup's entry): written under a temporary
+ * name, fsync'd and renamed into place under the cache's shared lock (pruning never deletes the entry
+ * meanwhile); another process adding the same file at once is fine.
+ */
+int rh_state_put_file(const rh_cluster_opts *opts, const char *entry, const rh_state_file *f, rh_err *err);
+
+/* 1 and *text (caller frees) when the entry has the file and its bytes match their checksum; else 0. */
+int rh_state_get_file(const char *entry, const char *name, char **text);
+
 /* The caller's description saved with an entry; caller frees. */
 int rh_state_meta(const char *entry, char **meta, rh_err *err);
 

@@ -19,6 +19,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,9 @@
 #define STATE_META "meta"
 #define STATE_SECRET "secret"
 #define STATE_MANIFEST "manifest"
+/* A caller's file NAME is kept as FILE_PREFIX NAME, apart from the entry's own files. */
+#define FILE_PREFIX "x-"
+#define FILE_HEADER "rehearse state file sha256="
 /* Bumped whenever what a state entry holds changes, so that older entries are never used. */
 #define STATE_FORMAT "s1"
 #define LOCK_NAME ".lock"
@@ -222,7 +226,115 @@ static void remove_entry(const char *dir, const char *name, unsigned long long *
     free(from);
 }
 
+static int file_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    return n > 0 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+static void sha256_hex(const char *data, size_t len, char out[65])
+{
+    unsigned char md[32];
+    unsigned mdlen = 0;
+    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+        abort(); /* OpenSSL cannot hash: nothing sensible to do */
+    for (int i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* The file's bytes on disk: a header with the text's checksum and length, then the text. */
+static char *file_bytes(const char *text)
+{
+    char sum[65];
+    sha256_hex(text, strlen(text), sum);
+    return rh_xasprintf(FILE_HEADER "%s bytes=%zu\n%s", sum, strlen(text), text);
+}
+
+/* Write f into folder dir (an entry or a staging folder): temporary name, fsync, rename, fsync dir. */
+static int write_entry_file(const char *dir, const rh_state_file *f, rh_err *err)
+{
+    static int seq;
+    if (!file_name_ok(f->name))
+        return rh_err_set(err, "state cache: a file name is lowercase letters, digits and '-', not '%s'",
+                          f->name ? f->name : "(null)");
+    char *bytes = file_bytes(f->text ? f->text : "");
+    char *tmp = rh_xasprintf("%s/.tmp-%d-%d-" FILE_PREFIX "%s", dir, (int)getpid(), ++seq, f->name);
+    char *final = rh_xasprintf("%s/" FILE_PREFIX "%s", dir, f->name);
+    int rc = rh_fs_write(tmp, bytes, strlen(bytes), 0644, err);
+    if (rc == 0) {
+        int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+            rc = rh_err_errno(err, "cannot sync %s", tmp);
+        if (fd >= 0)
+            close(fd);
+    }
+    if (rc == 0 && rename(tmp, final) < 0)
+        rc = rh_err_errno(err, "cannot rename %s", tmp);
+    if (rc < 0)
+        unlink(tmp);
+    int dfd = rc == 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dfd >= 0) {
+        (void)fsync(dfd);
+        close(dfd);
+    }
+    free(final);
+    free(tmp);
+    free(bytes);
+    return rc;
+}
+
+int rh_state_put_file(const rh_cluster_opts *opts, const char *entry, const rh_state_file *f, rh_err *err)
+{
+    int lk = rh_state_lock_shared(opts, err);
+    if (lk < 0)
+        return -1;
+    int rc;
+    char *marker = rh_xasprintf("%s/" STATE_MARKER, entry);
+    if (!rh_fs_exists(marker)) /* pruned since it was looked up: nothing to add to */
+        rc = rh_err_set(err, "state cache: the entry %s is gone", entry);
+    else
+        rc = write_entry_file(entry, f, err);
+    free(marker);
+    close(lk);
+    return rc;
+}
+
+int rh_state_get_file(const char *entry, const char *name, char **text)
+{
+    *text = NULL;
+    if (!file_name_ok(name))
+        return 0;
+    char *path = rh_xasprintf("%s/" FILE_PREFIX "%s", entry, name);
+    char *data = NULL;
+    size_t len = 0;
+    rh_err ignored;
+    int rc = rh_fs_read(path, &data, &len, &ignored);
+    free(path);
+    if (rc < 0)
+        return 0;
+    const char *nl = memchr(data, '\n', len);
+    char sum[65], want[65];
+    size_t bytes = 0;
+    int ok = nl && strncmp(data, FILE_HEADER, strlen(FILE_HEADER)) == 0 &&
+             sscanf(data + strlen(FILE_HEADER), "%64[0-9a-f] bytes=%zu", want, &bytes) == 2 &&
+             bytes == len - (size_t)(nl + 1 - data) && memchr(nl + 1, '\0', bytes) == NULL;
+    if (ok) {
+        sha256_hex(nl + 1, bytes, sum);
+        ok = strcmp(sum, want) == 0;
+    }
+    if (ok)
+        *text = rh_xstrdup(nl + 1);
+    free(data);
+    return ok;
+}
+
 int rh_state_save(rh_cluster *c, const rh_cluster_opts *opts, const char *key, const char *meta, rh_err *err)
+{
+    return rh_state_save_with(c, opts, key, meta, NULL, 0, err);
+}
+
+int rh_state_save_with(rh_cluster *c, const rh_cluster_opts *opts, const char *key, const char *meta,
+                       const rh_state_file *files, size_t nfiles, rh_err *err)
 {
     if (!key_ok(key))
         return rh_err_set(err, "state cache: a key is 64 lowercase hex digits, not '%s'", key ? key : "(null)");
@@ -254,6 +366,9 @@ int rh_state_save(rh_cluster *c, const rh_cluster_opts *opts, const char *key, c
     if (wrc < 0 || write_file(staging, STATE_SECRET, rh_cluster_admin_password(c), 0600, err) < 0 ||
         write_file(staging, STATE_META, meta ? meta : "", 0644, err) < 0)
         goto out;
+    for (size_t i = 0; i < nfiles; i++)
+        if (write_entry_file(staging, &files[i], err) < 0)
+            goto out;
     /* every byte on disk before the marker says the entry is whole, and the marker before the rename */
     if (rh_state_before_marker_hook) /* tests: a writer killed here must leave nothing usable */
         rh_state_before_marker_hook();

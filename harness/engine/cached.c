@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_source.h" /* RH_CATALOG_SOURCE, generated (cmake/source_hash.cmake) */
 #include "migrations/profile.h"
 #include "report/escape.h"
 #include "tools/tool.h"
@@ -204,7 +205,8 @@ int rh_state_deploy_publish(rh_state_deploy *d, rh_cluster *cluster, int session
     rh_cluster_opts o = *copts;
     o.state = NULL;
     rh_err err;
-    if (rh_state_save(cluster, &o, d->keys[d->n], meta, &err) < 0) {
+    rh_state_file cat = {RH_STATE_CATALOG_FILE, d->catalog_file};
+    if (rh_state_save_with(cluster, &o, d->keys[d->n], meta, &cat, d->catalog_file ? 1 : 0, &err) < 0) {
         rh_report_term_eprintf("rehearse: the deployed state was not cached: %s\n", err.msg);
         return -1;
     }
@@ -216,5 +218,95 @@ void rh_state_deploy_free(rh_state_deploy *d)
     free(d->keys);
     free(d->entry);
     free(d->globals);
+    free(d->catalog_file);
     memset(d, 0, sizeof *d);
+}
+
+/* ---- the catalog kept with a state ---- */
+
+#define CATALOG_FORMAT "rehearse state catalog 1"
+
+/* Everything besides the state that decides the text: the code that printed it, the options. */
+static char *catalog_origin(const rh_catalog_opts *o)
+{
+    const rh_tool *lt = o->ledger_tool ? o->ledger_tool : RH_TOOL_DEFAULT;
+    return rh_xasprintf("catalog-code %s\noptions ledger=%d column-order=%d owners=%d grants=%d no-comments=%d "
+                        "schema=%s ledger-tool=%s ledger-table=%s\n",
+                        RH_CATALOG_SOURCE, o->include_ledger, o->strict_column_order, o->include_owners,
+                        o->include_grants, o->ignore_comments, o->default_schema ? o->default_schema : "(default)",
+                        lt->name, lt->ledger_table ? lt->ledger_table : "(none)");
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; s && *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* FORMAT, the origin, "globals N" and N lines, then the catalog text. */
+static char *catalog_file(const rh_catalog_opts *opts, const char *globals, const rh_catalog *cat)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    char *origin = catalog_origin(opts);
+    rh_buf_printf(&b, CATALOG_FORMAT "\n%sglobals %zu\n%s\n", origin, count_lines(globals) + 1, globals);
+    rh_catalog_text(cat, &b);
+    free(origin);
+    return b.data ? b.data : rh_xstrdup("");
+}
+
+int rh_state_catalog_get(const char *entry, const rh_catalog_opts *opts, char **text, char **globals)
+{
+    *text = *globals = NULL;
+    char *file = NULL;
+    if (!entry || !rh_state_get_file(entry, RH_STATE_CATALOG_FILE, &file))
+        return 0;
+    char *origin = catalog_origin(opts);
+    size_t flen = strlen(CATALOG_FORMAT "\n"), olen = strlen(origin);
+    int ok = strncmp(file, CATALOG_FORMAT "\n", flen) == 0 && strncmp(file + flen, origin, olen) == 0;
+    const char *p = file + flen + olen;
+    size_t n = 0;
+    int used = 0;
+    ok = ok && sscanf(p, "globals %zu\n%n", &n, &used) == 1 && used > 0 && n > 0;
+    const char *g = ok ? p + used : NULL, *q = g;
+    for (size_t i = 0; ok && i < n; i++) { /* n lines of globals */
+        q = strchr(q, '\n');
+        ok = q != NULL;
+        if (ok)
+            q++;
+    }
+    if (ok) {
+        *globals = rh_xstrndup(g, (size_t)(q - 1 - g));
+        *text = rh_xstrdup(q);
+    }
+    free(origin);
+    free(file);
+    return ok;
+}
+
+void rh_state_deploy_keep_catalog(rh_state_deploy *d, rh_cluster *cluster, const rh_cluster_opts *copts,
+                                  const rh_catalog_opts *opts, const rh_catalog *cat)
+{
+    if (!d->on || !cat)
+        return;
+    if (!d->globals && d->cached == d->n) /* nothing was deployed: they are what the deploy found */
+        d->globals = rh_state_globals(cluster, NULL, 0);
+    if (!d->globals)
+        return;
+    free(d->catalog_file);
+    d->catalog_file = catalog_file(opts, d->globals, cat);
+    if (d->cached < d->n || !d->entry)
+        return; /* published with the state (rh_state_deploy_publish) */
+    char *text = NULL, *globals = NULL;
+    if (rh_state_catalog_get(d->entry, opts, &text, &globals)) { /* kept already */
+        free(text);
+        free(globals);
+        return;
+    }
+    rh_state_file f = {RH_STATE_CATALOG_FILE, d->catalog_file};
+    rh_err err;
+    if (rh_state_put_file(copts, d->entry, &f, &err) < 0)
+        rh_report_term_eprintf("rehearse: the catalog was not kept with its state: %s\n", err.msg);
 }

@@ -10,6 +10,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
+#include "catalog/catalog.h"
 #include "cluster/cluster.h"
 #include "migrations/migset.h"
 #include "migrations/profile.h"
@@ -77,6 +78,7 @@ typedef struct rh_state_deploy {
     size_t cached;          /* the state started from holds the first `cached` migrations (0: none) */
     char *entry;            /* that state's entry (the cluster options point at it); NULL: none */
     char *globals;          /* rh_state_globals before any migration ran; NULL: nothing to publish */
+    char *catalog_file;     /* the catalog to keep with the state it publishes (rh_state_deploy_keep_catalog) */
 } rh_state_deploy;
 
 /* Before the cluster starts: keys, the longest cached prefix; copts->state points at its entry. */
@@ -101,6 +103,34 @@ int rh_state_deploy_publish(rh_state_deploy *d, rh_cluster *cluster, int session
                             int exit_code, const char *meta);
 
 void rh_state_deploy_free(rh_state_deploy *d);
+
+/*
+ * ---- the catalog of a state, kept with its entry ----
+ * `snapshot --rev`, `diff rev:` and a scenario's `expect catalog = clean REV` want only the catalog
+ * of a clean deploy of a set. The entry of the whole set's state keeps that catalog's text (a file
+ * of the entry: cluster.h rh_state_file, checksummed), so that when the set is cached whole no
+ * server starts at all. The text is reused only when it was printed by the same catalog code
+ * (RH_CATALOG_SOURCE: a SHA-256 of harness/catalog/ taken at build time) with the same snapshot
+ * options; with it, the cluster's global catalogs as the deploy found them (rh_state_globals), for
+ * a caller whose cluster is not a fresh one to compare with its own.
+ */
+#define RH_STATE_CATALOG_FILE "catalog"
+
+/*
+ * The catalog of entry taken with opts: 1 with *text and *globals (caller frees) when the entry
+ * keeps one printed by this build's catalog code with these options; 0 when not (no file, a damaged
+ * one, other code or options).
+ */
+int rh_state_catalog_get(const char *entry, const rh_catalog_opts *opts, char **text, char **globals);
+
+/*
+ * After the set deployed whole and was snapshotted with opts, before rh_state_deploy_publish: keep
+ * cat with the state. Published with the entry when the deploy publishes one; when the cluster
+ * started from the whole set's state (nothing to publish), added to that entry. Nothing when the
+ * cache is off or the cluster's globals cannot be read.
+ */
+void rh_state_deploy_keep_catalog(rh_state_deploy *d, rh_cluster *cluster, const rh_cluster_opts *copts,
+                                  const rh_catalog_opts *opts, const rh_catalog *cat);
 
 /*
  * 1 when the session on conn holds nothing the next migration of the same deploy could see:

@@ -19,6 +19,18 @@
  * fault), a `checkout` having read its set.
  * Never with --superuser or the scenario's `superuser`, `--no-cache`, `--trace-locks` or
  * REHEARSE_NO_CACHE=1.
+ *
+ * And `expect catalog = clean [REV]`: its clean deploy goes into a new database of the scenario's
+ * cluster, made from template0, where no data directory can be attached. What it yields is the
+ * catalog only, and that is what a clean deploy of the same set on a fresh cluster yields when
+ * the two clusters' global catalogs are the same (roles, members, role and database settings,
+ * databases, tablespaces: what a deploy into a new database can see of the cluster around it;
+ * the scenario's own steps may have changed them). So with the cache on, the clean deploy runs on a
+ * fresh cluster through the state cache (check/clean.h: from the longest cached prefix, publishing
+ * the set's state with its catalog; when the whole set is kept with its catalog, no server starts),
+ * and its catalog is used when that cluster's globals as the deploy found them equal this
+ * cluster's, minus the clean_N databases of earlier `clean` steps. Otherwise (other globals, a
+ * failed deploy, any error) the step deploys into its own database as without the cache.
  */
 #include "runner/exec_int.h"
 
@@ -26,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check/clean.h"
 #include "report/escape.h"
 
 size_t rh_ctx_cache_prefix(rh_ctx *ctx)
@@ -96,4 +109,45 @@ int rh_ctx_cache_after(rh_ctx *ctx, const rh_scn_step *st, int rc)
     if (pub != 0 && rh_cluster_restart(ctx->cluster, &err) < 0) /* the server stopped for the copy */
         return rh_setup_error(ctx, st, "starting the server again after caching its state: %s", err.msg);
     return rh_ctx_reconnect(ctx, st);
+}
+
+int rh_ctx_cached_clean_catalog(rh_ctx *ctx, const rh_migset *set, const rh_profile *profile, rh_catalog **out)
+{
+    *out = NULL;
+    if (ctx->opts->no_cache || rh_state_cache_off() || ctx->cluster_opts.superuser || !rh_ctx_default_tool(ctx) ||
+        set->n == 0 || ctx->clean_seq > 64)
+        return 0;
+    char names[64][16]; /* the databases of earlier `clean` steps are not the cluster's own */
+    const char *skip[64];
+    size_t nskip = 0;
+    for (int i = 1; i <= ctx->clean_seq && nskip < 64; i++, nskip++) {
+        snprintf(names[nskip], sizeof names[nskip], "clean_%d", i);
+        skip[nskip] = names[nskip];
+    }
+    char *mine = rh_state_globals(ctx->cluster, skip, nskip);
+    if (!mine)
+        return 0;
+    rh_cluster_opts co = ctx->cluster_opts; /* the same server, settings and cache */
+    co.state = NULL;
+    rh_clean_source src = {.cluster = &co};
+    rh_engine_opts eo;
+    rh_engine_opts_for(ctx, &eo);
+    eo.profile = profile;
+    eo.advisory_lock = -1;
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_catalog_opts copts = {0};
+    char *theirs = NULL;
+    rh_catalog *cat = NULL;
+    rh_err err;
+    int rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, &copts, &cat, &theirs, &res, &err);
+    int same = rc == 0 && theirs && strcmp(mine, theirs) == 0;
+    if (same)
+        *out = cat;
+    else
+        rh_catalog_free(cat);
+    rh_engine_result_free(&res);
+    free(theirs);
+    free(mine);
+    return same;
 }

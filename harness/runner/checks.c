@@ -144,6 +144,10 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
     } else if (rh_ctx_migset(ctx, st, &set) < 0) {
         return -1;
     }
+    if (rh_ctx_cached_clean_catalog(ctx, set, profile, out)) {
+        rh_loaded_free(&other);
+        return 0;
+    }
     char db[32];
     snprintf(db, sizeof db, "clean_%d", ++ctx->clean_seq);
     PGconn *c = NULL;

@@ -156,6 +156,12 @@ void rh_ctx_cache_find(rh_ctx *ctx, const rh_scn_step *deploy);
 void rh_ctx_cache_forget(rh_ctx *ctx, const char *why);
 void rh_ctx_cache_started(rh_ctx *ctx);
 int rh_ctx_cache_after(rh_ctx *ctx, const rh_scn_step *st, int rc);
+/*
+ * `expect catalog = clean [REV]` through the state cache: 1 with *out when the catalog of a clean
+ * deploy of set comes from a fresh cluster (or the catalog kept with the set's state) whose global
+ * catalogs are this cluster's; 0: deploy it here as without the cache.
+ */
+int rh_ctx_cached_clean_catalog(rh_ctx *ctx, const rh_migset *set, const rh_profile *profile, rh_catalog **out);
 
 /* checks.c: expect ... */
 int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st);

@@ -22,9 +22,11 @@
 
 #include "catalog/catalog.h"
 #include "check/check.h"
+#include "check/clean.h"
 #include "cluster/cluster.h"
 #include "cluster/internal.h"
 #include "engine/cached.h"
+#include "engine/clean.h"
 #include "engine/engine.h"
 #include "source/loader.h"
 #include "testlib.h"
@@ -199,6 +201,130 @@ static void test_killed_writer_leaves_no_entry(void **state)
 
 /* ---- every bundled fixture: cached prefix + the rest == one fresh deploy ---- */
 
+/*
+ * The catalog text of set's clean deploy through check/clean.h (the path of `snapshot --rev`, `diff
+ * rev:` and a scenario's `clean REV`). no_server: the answer must come from the state cache alone
+ * (the run folder is made unusable meanwhile, so that starting a cluster fails).
+ */
+static char *clean_catalog_text(const rh_migset *set, const rh_profile *profile, const rh_cluster_opts *o,
+                                const char *no_server)
+{
+    char *run = getenv("REHEARSE_RUN_DIR") ? strdup(getenv("REHEARSE_RUN_DIR")) : NULL;
+    if (no_server)
+        setenv("REHEARSE_RUN_DIR", "/dev/null/no-server", 1);
+    rh_clean_source src = {.cluster = o};
+    rh_engine_opts eo = {.profile = profile};
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_catalog *cat = NULL;
+    char *globals = NULL;
+    rh_err err;
+    int rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, NULL, &cat, &globals, &res, &err);
+    if (run)
+        setenv("REHEARSE_RUN_DIR", run, 1);
+    else
+        unsetenv("REHEARSE_RUN_DIR");
+    free(run);
+    if (rc != 0)
+        fail_msg("clean deploy%s: rc %d: %s", no_server ? " (from the cache, no server)" : "", rc, err.msg);
+    assert_non_null(globals);
+    assert_non_null(strstr(globals, "role migrator")); /* what the deploy found: the cluster's roles */
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_catalog_text(cat, &b);
+    rh_catalog_free(cat);
+    rh_engine_result_free(&res);
+    free(globals);
+    return rh_buf_steal(&b);
+}
+
+/* What a scenario's `clean REV` does without the cache: deploy into a new database (from template0). */
+static char *catalog_in_new_database(const rh_migset *set, const rh_profile *profile)
+{
+    rh_cluster *c = start(NULL);
+    rh_err err;
+    if (rh_cluster_create_db(c, "clean_1", &err) < 0)
+        fail_msg("%s", err.msg);
+    PGconn *conn = rh_cluster_connect(c, "clean_1", &err);
+    if (!conn)
+        fail_msg("%s", err.msg);
+    rh_engine_opts eo = {.profile = profile, .advisory_lock = -1};
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_catalog *cat = NULL;
+    if (rh_engine_clean_snapshot(conn, set, &eo, NULL, &cat, &res, &err) != 0)
+        fail_msg("clean deploy into clean_1: %s", err.msg);
+    PQfinish(conn);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_catalog_text(cat, &b);
+    rh_catalog_free(cat);
+    rh_engine_result_free(&res);
+    return rh_buf_steal(&b);
+}
+
+/* The kept catalog is a miss when damaged, missing, printed by other catalog code or with other options. */
+static void kept_catalog_misses(const rh_migset *set, const rh_profile *profile, const rh_cluster_opts *o,
+                                const char *fresh)
+{
+    char (*keys)[65] = calloc(set->n + 1, sizeof *keys);
+    rh_state_inputs in = {.profile = profile, .layout = RH_STATE_LAYOUT_FRESH};
+    rh_state_keys(&in, set, keys);
+    char *entry = NULL;
+    rh_err err;
+    assert_int_equal(rh_state_lookup(o, keys[set->n], &entry, &err), 1);
+    rh_catalog_opts dflt = {0}, owners = {.include_owners = 1};
+    char *text = NULL, *globals = NULL;
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 1);
+    assert_string_equal(text, fresh);
+    free(text);
+    free(globals);
+    assert_int_equal(rh_state_catalog_get(entry, &owners, &text, &globals), 0); /* other options */
+    assert_null(text);
+
+    char path[4300], *bytes = NULL;
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/x-" RH_STATE_CATALOG_FILE, entry);
+    assert_int_equal(rh_fs_read(path, &bytes, &len, &err), 0);
+    /* one byte of the text changed (an object's name): the checksum fails, a miss, never that text */
+    char *obj = strstr(bytes, "\ntable ");
+    assert_non_null(obj);
+    obj[8] ^= 1;
+    assert_int_equal(rh_fs_write(path, bytes, len, 0644, &err), 0);
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 0);
+    /* the deploy from the state gives the right text and keeps it again */
+    char *again = clean_catalog_text(set, profile, o, NULL);
+    assert_string_equal(again, fresh);
+    free(again);
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 1);
+    free(text);
+    free(globals);
+    free(bytes);
+
+    /* whole and checksummed, but printed by other catalog code: a miss */
+    assert_int_equal(rh_state_get_file(entry, RH_STATE_CATALOG_FILE, &bytes), 1);
+    char *code = strstr(bytes, "catalog-code ");
+    assert_non_null(code);
+    code[13] = code[13] == '0' ? '1' : '0';
+    rh_state_file other = {RH_STATE_CATALOG_FILE, bytes};
+    assert_int_equal(rh_state_put_file(o, entry, &other, &err), 0);
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 0);
+    free(bytes);
+
+    /* missing: a miss, and the next clean deploy keeps it again */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 0);
+    again = clean_catalog_text(set, profile, o, NULL);
+    assert_string_equal(again, fresh);
+    free(again);
+    assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 1);
+    free(text);
+    free(globals);
+    free(entry);
+    free(keys);
+}
+
 static void test_fixtures_cached_equals_fresh(void **state)
 {
     (void)state;
@@ -248,6 +374,21 @@ static void test_fixtures_cached_equals_fresh(void **state)
         assert_int_equal(a.res.n_pending, b.res.n_pending);
         assert_string_equal(a.catalog, b.catalog);
         assert_same_ledger(&a.ledger, &b.ledger);
+
+        /* the catalog kept with the whole set's state: a fresh snapshot's text, and that of a clean
+           deploy into a new database of another cluster (a scenario's `clean REV`) */
+        char *cold_text = clean_catalog_text(&l.set, profile, &o, NULL);
+        assert_string_equal(cold_text, a.catalog);
+        char *warm_text = clean_catalog_text(&l.set, profile, &o, "no server may start");
+        assert_string_equal(warm_text, a.catalog);
+        char *in_db = catalog_in_new_database(&l.set, profile);
+        assert_string_equal(in_db, a.catalog);
+        free(cold_text);
+        free(warm_text);
+        free(in_db);
+        if (f == 0)
+            kept_catalog_misses(&l.set, profile, &o, a.catalog);
+
         deployed_free(&a);
         deployed_free(&b);
         free(entry);
