@@ -16,6 +16,7 @@
 #include "cluster/cluster.h"
 #include "report/report.h"
 #include "runner/runner.h"
+#include "scale/scale.h"
 #include "util/fs.h"
 
 /*
@@ -53,6 +54,10 @@ static void help(FILE *f)
             "                       deploy (the deploy itself runs as always; costs time, hence opt-in)\n"
             "      --no-cache       deploy every migration of a scenario's first deploy (default: its cluster\n"
             "                       starts from the state cache's longest deployed prefix; docs/state-cache.md)\n"
+            "      --scale FILE     every deploy step runs on tables of production's size: before each\n"
+            "                       migration it sends, the tables that exist are filled to the sizes of\n"
+            "                       FILE (the JSON of `rehearse stats`; docs/scale.md); no state cache\n"
+            "      --rows TABLE=N   the same for one table, a guess (repeatable; k, M, G)\n"
             "      --allow-path DIR let scenarios read files under DIR too (repeatable); by default\n"
             "                       they read only inside their own folder and its git repository\n"
             "      --color / --no-color   colours in the human report (default: on a terminal)\n"
@@ -168,6 +173,7 @@ int rh_cmd_run(int argc, char **argv)
         {"no-warm", no_argument, NULL, 'W'},      {"allow-path", required_argument, NULL, 'A'},
         {"superuser", no_argument, NULL, 'U'},    {"trace-locks", no_argument, NULL, 'L'},
         {"no-cache", no_argument, NULL, 'K'},
+        {"scale", required_argument, NULL, 's'},   {"rows", required_argument, NULL, 'w'},
         {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     rh_runner_opts o = {0};
@@ -176,6 +182,9 @@ int rh_cmd_run(int argc, char **argv)
     rh_report_format fmt = RH_REPORT_HUMAN;
     const char *output = NULL;
     int color = -1, list = 0;
+    const char *scale_file = NULL, *rows[64];
+    size_t nrows = 0;
+    static rh_scale scale; /* --scale / --rows; lives as long as the run */
     rh_err err;
     optind = 1;
     int ch;
@@ -226,10 +235,24 @@ int rh_cmd_run(int argc, char **argv)
         }
         case 'U': o.superuser = 1; break;
         case 'K': o.no_cache = 1; break;
+        case 's': scale_file = optarg; break;
+        case 'w':
+            if (nrows == sizeof rows / sizeof *rows)
+                return rh_cli_usage_error("run", "at most 64 --rows (use --scale FILE for more tables)");
+            rows[nrows++] = optarg;
+            break;
         case 'h': help(stdout); return RH_EXIT_OK;
         default: return rh_cli_usage_error("run", "unknown option");
         }
     }
+    /* the file's sizes, then the --rows guesses over them (as deploy --scale) */
+    if (scale_file && rh_scale_load(&scale, scale_file, &err) < 0)
+        return rh_cli_usage_error("run", "%s", err.msg);
+    for (size_t i = 0; i < nrows; i++)
+        if (rh_scale_add_rows(&scale, rows[i], &err) < 0)
+            return rh_cli_usage_error("run", "%s", err.msg);
+    if (scale_file || nrows)
+        o.scale = &scale;
     const char *defaults[] = {"scenarios"};
     const char *const *paths = (const char *const *)(argv + optind);
     size_t npaths = (size_t)(argc - optind);

@@ -17,7 +17,7 @@
  * Only that first deploy: in the foreground, expected to succeed, of the default tool, with only
  * repo / migrations / prisma / checkout steps before it (no `tool`, `set`, `env`, `sql`, session or
  * fault), a `checkout` having read its set.
- * Never with --superuser or the scenario's `superuser`, `--no-cache`, `--trace-locks` or
+ * Never with --superuser or the scenario's `superuser`, `--no-cache`, `--trace-locks`, `--scale`/`--rows` or
  * REHEARSE_NO_CACHE=1.
  *
  * And `expect catalog = clean [REV]`: its clean deploy goes into a new database of the scenario's
@@ -46,7 +46,10 @@ size_t rh_ctx_cache_prefix(rh_ctx *ctx)
     const rh_scenario *s = ctx->s;
     /* --trace-locks copies the database before a deploy and replays what it applied: a resumed deploy
        "applies" migrations the copy already holds */
-    if (ctx->opts->no_cache || ctx->opts->trace_locks || rh_state_cache_off() || ctx->cluster_opts.superuser)
+    /* --scale/--rows fill tables before each migration a deploy sends: a resumed deploy sends fewer, and a
+       published state would hold generated rows under a key that does not say so */
+    if (ctx->opts->no_cache || ctx->opts->trace_locks || ctx->opts->scale || rh_state_cache_off() ||
+        ctx->cluster_opts.superuser)
         return 0;
     for (size_t i = 0; i < s->nsteps; i++) {
         const rh_scn_step *st = &s->steps[i];

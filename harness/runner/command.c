@@ -13,6 +13,7 @@
  * deploying backend is not empty; "before MIGRATION" acts inside the hook itself.
  */
 #include "runner/exec_int.h"
+#include "scale/scale.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -52,6 +53,10 @@ typedef struct rh_job {
     int fired;
     int restarted;
     char fault_error[RH_ERR_MAX + 64];
+
+    /* run --scale/--rows: the tables that exist are filled before each migration is sent */
+    const rh_scale *scale;
+    char scale_error[RH_ERR_MAX + 128];
 } rh_job;
 
 static int target_matches(const rh_scn_step *f, const char *name, size_t index)
@@ -85,10 +90,43 @@ static void act(rh_job *job, PGconn *via)
     job->fired = 1;
 }
 
-/* The engine's hook: announces each migration; "before" faults act right here. */
+/*
+ * run --scale/--rows: fill the tables that exist now to their sizes, on a connection of its own, as
+ * `deploy --scale` does, so the migration about to be sent runs on tables of production's size. A table
+ * left short of its size stops the deploy (as the scenario step `scale` does): the scenario did not get
+ * the sizes it was run with. 0, or -1 with job->scale_error.
+ */
+static int fill_before(rh_job *job, const char *name)
+{
+    rh_err err;
+    PGconn *c = rh_ctx_connect(job->ctx, NULL, &err);
+    rh_scale_fill_result fill = {0};
+    int rc = 0;
+    if (!c || rh_scale_fill(c, job->scale, &fill, &err) < 0) {
+        snprintf(job->scale_error, sizeof job->scale_error, "before %s: %s", name, err.msg);
+        rc = -1;
+    }
+    for (size_t i = 0; rc == 0 && i < fill.n; i++) {
+        const rh_scale_filled *f = &fill.tables[i];
+        if (f->before + f->inserted < f->target) {
+            snprintf(job->scale_error, sizeof job->scale_error, "before %s: table %s.%s: %lld of %lld rows after "
+                     "filling: %s", name, f->schema, f->name, f->before + f->inserted, f->target,
+                     f->note ? f->note : "no reason given");
+            rc = -1;
+        }
+    }
+    if (c)
+        PQfinish(c);
+    rh_scale_fill_result_free(&fill);
+    return rc;
+}
+
+/* The engine's hook: announces each migration; --scale fills tables first; "before" faults act right here. */
 static int hook(void *data, const char *name, size_t index, int backend_pid)
 {
     rh_job *job = data;
+    if (job->scale && fill_before(job, name) < 0)
+        return 1; /* the deploy stops before this migration: the step reports why */
     if (!job->fault)
         return 0;
     pthread_mutex_lock(&job->mu);
@@ -365,6 +403,8 @@ static int finish(rh_ctx *ctx, rh_job *job, const rh_scn_step *st)
         if (rh_ctx_reconnect(ctx, st) < 0)
             rc = -1;
     }
+    if (rc == 0 && job->scale_error[0])
+        rc = rh_setup_error(ctx, st, "--scale/--rows: %s", job->scale_error);
     if (rc == 0 && job->fault_error[0])
         rc = rh_setup_error(ctx, job->fault, "fault %s: %s", job->fault->source, job->fault_error);
     if (rc == 0 && check_outcome(ctx, st, job->st, job) < 0)
@@ -418,6 +458,11 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
             }
             job->watching = 1;
         }
+    }
+    job->scale = ctx->opts->scale;
+    if (job->scale) {
+        job->eo.before_migration = hook;
+        job->eo.hook_data = job;
     }
     if (st->background) {
         if (pthread_create(&job->thread, NULL, run_engine, job) != 0) {

@@ -153,6 +153,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     eo.no_cache = o->no_cache;
     eo.superuser = o->superuser;
     eo.trace_locks = o->trace_locks;
+    eo.scale = o->scale;
     eo.pg_bin = o->pg_bin;
     eo.pg_version = o->pg_version;
     announce a = {fd, go_fd, crash_step(s->path)};
@@ -695,6 +696,7 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             eo.no_cache = o->no_cache;
             eo.superuser = o->superuser;
             eo.trace_locks = o->trace_locks;
+            eo.scale = o->scale;
     eo.superuser = o->superuser;
             eo.pg_bin = o->pg_bin;
             eo.pg_version = o->pg_version;

@@ -186,6 +186,7 @@ typedef struct rh_runner_opts {
     int no_warm;              /* do not start the next scenario's cluster while one runs */
     int trace_locks;          /* --trace-locks: trace each deploy step's locks (rh_exec_opts.trace_locks) */
     int no_cache;             /* --no-cache (rh_exec_opts) */
+    const struct rh_scale *scale; /* --scale FILE / --rows TABLE=N (rh_exec_opts.scale); NULL: none */
     const char *const *allow; /* --allow-path: more folders scenarios may read files in (rh_scn_parse_file_allow) */
     size_t nallow;
     const char *timings_path; /* durations of earlier runs: the longest scenarios start first; NULL: none */
@@ -225,6 +226,8 @@ typedef struct rh_exec_opts {
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
     int trace_locks;          /* trace the locks of each foreground deploy on a copy (runner/trace.c) */
     int no_cache;             /* --no-cache: the first deploy neither starts from nor publishes a state */
+    const struct rh_scale *scale; /* run --scale/--rows: before each migration a deploy sends, the tables that
+                                     exist are filled to these sizes (as deploy --scale); no cached states */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;
     /*

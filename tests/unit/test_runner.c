@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "catalog/catalog.h"
+#include "scale/scale.h"
 #include "cluster/cluster.h"
 #include "runner/runner.h"
 #include "testlib.h"
@@ -492,6 +493,69 @@ static void test_scale(void **state)
 }
 
 /*
+ * run --scale FILE / --rows TABLE=N (rh_runner_opts.scale): every deploy step runs on tables of
+ * production's size, filled before each migration it sends, as deploy --scale does. "Item" is made by
+ * the first migration and filled to the stats' 3 000 rows over 10 codes before the second is sent: its
+ * unique index fails with 23505 as production's would; --rows Tag=500 fills a table no stats name.
+ * Without the option the same scenario deploys both (the index over an empty table). A fill that cannot
+ * reach its size (a NOT NULL foreign key to an empty table) stops the deploy with a setup error naming
+ * the table and why.
+ */
+static void test_run_scale(void **state)
+{
+    (void)state;
+    write_at("runscale/stats.json",
+             "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": \"Item\", \"rows\": 3000, "
+             "\"table_bytes\": 0, \"index_bytes\": 0, \"dead_tuples\": 0, \"columns\": [{\"name\": \"code\", "
+             "\"null_frac\": 0, \"n_distinct\": 10, \"avg_width\": 8}]}]}\n");
+    write_at("runscale/migs/20250101000000_init/migration.sql",
+             "CREATE TABLE \"Item\" (id serial PRIMARY KEY, code text NOT NULL);\n"
+             "CREATE TABLE \"Tag\" (id serial PRIMARY KEY, name text);\n");
+    write_at("runscale/migs/20250102000000_code_key/migration.sql",
+             "CREATE UNIQUE INDEX \"Item_code_key\" ON \"Item\"(code);\n");
+    write_at("runscale/scaled.scenario",
+             "migrations migs\n"
+             "deploy => fails 20250102000000_code_key sqlstate 23505\n"
+             "expect query \"select count(*) from \\\"Item\\\"\" = 3000\n"
+             "expect query \"select count(*) from \\\"Tag\\\"\" = 500\n");
+    write_at("runscale/plain.scenario", "migrations migs\ndeploy\nexpect query \"select count(*) from \\\"Item\\\"\" = 0\n");
+    rh_scale scale = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    char *stats = path_of("runscale/stats.json");
+    assert_int_equal(rh_scale_load(&scale, stats, &err), 0);
+    free(stats);
+    assert_int_equal(rh_scale_add_rows(&scale, "Tag=500", &err), 0);
+    rh_runner_opts o = {.scale = &scale};
+    const char *scaled[] = {"runscale/scaled.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, scaled, &o);
+    assert_pass(&run.results[0]);
+    rh_run_free(&run);
+    const char *plain[] = {"runscale/plain.scenario", NULL};
+    run_files(&run, 1, plain, NULL);
+    assert_pass(&run.results[0]);
+    rh_run_free(&run);
+    rh_scale_free(&scale);
+
+    /* a table the filler cannot bring to its size: said, the deploy stopped before the migration */
+    write_at("runscale/fk/20250101000000_init/migration.sql",
+             "CREATE TABLE \"Owner\" (id serial PRIMARY KEY);\n"
+             "CREATE TABLE \"Pet\" (id serial PRIMARY KEY, \"ownerId\" integer NOT NULL REFERENCES \"Owner\"(id));\n");
+    write_at("runscale/fk/20250102000000_more/migration.sql", "ALTER TABLE \"Pet\" ADD COLUMN name text;\n");
+    write_at("runscale/short.scenario", "migrations fk\ndeploy\n");
+    rh_scale pets = {0};
+    assert_int_equal(rh_scale_add_rows(&pets, "Pet=100", &err), 0);
+    o.scale = &pets;
+    const char *shorts[] = {"runscale/short.scenario", NULL};
+    run_files(&run, 1, shorts, &o);
+    assert_int_equal(run.results[0].status, RH_ERROR);
+    assert_non_null(strstr(run.results[0].message, "--scale/--rows: before 20250102000000_more: table public.Pet: 0 of 100 rows"));
+    rh_run_free(&run);
+    rh_scale_free(&pets);
+}
+
+/*
  * Every Prisma command starts from a new connection, as a new `prisma` process does (issue 10.2):
  * a plain SET, a temp table, a session advisory lock and a prepared statement that migration 1
  * leaves in its session are gone for the next deploy; the scenario's `set` still applies to it.
@@ -930,6 +994,7 @@ int main(void)
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_run_scale),
         cmocka_unit_test(test_restore_ledger_errors),
         cmocka_unit_test(test_new_connection_per_command),
         cmocka_unit_test(test_faults),
