@@ -241,6 +241,18 @@ int rh_cmd_history(int argc, char **argv)
         rh_cli_errorf("rehearse history: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
+    rh_git_rev to_rev; /* a --to that does not resolve: the loader below says so, as before */
+    if (!tool && !ho.tool_version && rh_git_resolve(g, to, &to_rev, &err) == 0) {
+        /* detected at --to, as check detects at head (--prisma-version names the default tool) */
+        char why[1024];
+        if (!(tool = rh_tool_detect_rev(repo, to, ho.migrations, why, sizeof why, &err))) {
+            rh_cli_errorf("rehearse history: %s\n", err.msg);
+            rh_git_close(g);
+            return RH_EXIT_USAGE;
+        }
+        if (tool != rh_tools[0])
+            rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
+    }
     rh_git_history h;
     if ((tool && tool != rh_tools[0] ? tool_history(tool, g, repo, from, to, ho.migrations, &h, &err)
                                      : rh_git_history_compute(g, from, to, &ho, &h, &err)) < 0) {

@@ -198,12 +198,8 @@ static int plan_revision(int argc, char **argv)
         if (tool != RH_TOOL_DEFAULT)
             rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     } else if (!tool) { /* a folder: detected as deploy does; none claims it: the default tool */
-        rh_err derr;
-        tool = rh_tool_detect_dir(spec.dir, &derr);
-        if (!tool && strstr(derr.msg, "holds both"))
-            return rh_cli_usage_error("plan", "%s", derr.msg);
-        if (!tool)
-            tool = RH_TOOL_DEFAULT;
+        if (!(tool = rh_tool_detect_dir(spec.dir, &err)))
+            return rh_cli_usage_error("plan", "%s", err.msg);
     }
     if (tool != RH_TOOL_DEFAULT)
         return plan_tool(tool, &spec, base, format);

@@ -156,14 +156,19 @@ static int pick_tool(rh_migrate_opts *o, rh_err *err)
     if (o->tool_name) {
         o->tool = rh_tool_find(o->tool_name);
     } else if (o->migrations_dir) {
-        rh_err derr;
-        rh_err_clear(&derr);
-        o->tool = rh_tool_detect_dir(o->migrations_dir, &derr);
-        if (!o->tool && strstr(derr.msg, " both ")) /* two tools claim it: the user must say which */
-            return rh_err_set(err, "%s", derr.msg);
-        if (o->tool && o->tool != rh_tools[0])
+        o->tool = rh_tool_detect_dir(o->migrations_dir, err);
+        if (!o->tool) /* two tools claim it, or an unknown tool's files: the user must say which */
+            return -1;
+        if (o->tool != rh_tools[0])
             rh_cli_errorf("rehearse: note: %s holds %s migrations (detected; give --tool NAME to say otherwise)\n",
                     o->migrations_dir, o->tool->name);
+    } else if (o->repo && !o->tool_version) { /* --prisma-version names the default tool */
+        char why[1024];
+        o->tool = rh_tool_detect_rev(o->repo, o->rev, o->migrations, why, sizeof why, err);
+        if (!o->tool)
+            return -1;
+        if (o->tool != rh_tools[0])
+            rh_cli_errorf("rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     }
     if (o->tool == rh_tools[0])
         o->tool = NULL;

@@ -66,30 +66,69 @@ int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_mi
     return v->run(conn, set, arg, opts, res, err);
 }
 
-const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
+/*
+ * A folder no tool claims that still holds migrations of some tool rehearse does not know: .sql files and
+ * no sub-folder (Flyway's V1__init.sql, golang-migrate's 1_init.up.sql ...). The first such file, malloc'd;
+ * NULL when the folder is empty, holds folders (Prisma's own problems, P3015, are its loader's to say) or
+ * nothing that looks like SQL.
+ */
+static char *foreign_sql(rh_folder *f)
+{
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    rh_err err;
+    if (rh_folder_list(f, "", &e, &n, &err) < 0)
+        return NULL;
+    const char *first = NULL;
+    int has_dir = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(e[i].name);
+        has_dir |= e[i].kind == RH_ENTRY_DIR || e[i].kind == RH_ENTRY_GITLINK;
+        if (!first && e[i].kind != RH_ENTRY_DIR && len > 4 && strcmp(e[i].name + len - 4, ".sql") == 0)
+            first = e[i].name;
+    }
+    char *out = first && !has_dir ? rh_xstrdup(first) : NULL;
+    rh_folder_entries_free(e, n);
+    return out;
+}
+
+/* The one tool that claims f; RH_TOOL_DEFAULT when none does; NULL with err (where: the folder as the user
+   names it) when two do or it holds an unknown tool's files. */
+static const rh_tool *detect_in(rh_folder *f, const char *where, rh_err *err)
 {
     const rh_tool *found = NULL;
-    rh_folder *f = NULL;
-    rh_err ferr;
-    if (rh_folder_open_dir(&f, dir, &ferr) < 0)
-        f = NULL; /* no folder: no tool claims it (the loader says what is wrong with it) */
-    for (size_t i = 0; f && rh_tools[i]; i++) {
+    for (size_t i = 0; rh_tools[i]; i++) {
         if (!rh_tools[i]->detect(f))
             continue;
         if (found) {
-            rh_err_set(err, "%s: holds both %s and %s migrations; say which with --tool NAME", dir, found->name,
+            rh_err_set(err, "%s: holds both %s and %s migrations; say which with --tool NAME", where, found->name,
                        rh_tools[i]->name);
-            rh_folder_close(f, 0, NULL);
             return NULL;
         }
         found = rh_tools[i];
     }
-    rh_folder_close(f, 0, NULL);
+    if (found)
+        return found;
+    char *odd = foreign_sql(f);
+    if (!odd)
+        return RH_TOOL_DEFAULT;
     char names[256];
-    if (!found)
-        rh_err_set(err, "%s: no known migration tool's files here (known: %s); say which with --tool NAME", dir,
-                   rh_tool_names(names, sizeof names));
-    return found;
+    rh_err_set(err, "%s: no known migration tool's files here (known: %s): %s is none of theirs; say which with "
+                    "--tool NAME, or run your own tool with --migrate-command CMD", where,
+               rh_tool_names(names, sizeof names), odd);
+    free(odd);
+    return NULL;
+}
+
+const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err)
+{
+    rh_folder *f = NULL;
+    rh_err ferr;
+    if (rh_folder_open_dir(&f, dir, &ferr) < 0)
+        return RH_TOOL_DEFAULT; /* no folder: its loader says what is wrong with it */
+    const rh_tool *t = detect_in(f, dir, err);
+    rh_folder_close(f, 0, NULL);
+    return t;
 }
 
 int rh_tool_find_folder(const rh_tool *tool, rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err)
@@ -246,8 +285,27 @@ const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, c
         snprintf(why, why_size, "%s at %s holds %s migrations (%s)", path, rev.label, t->name,
                  t->detected_by ? t->detected_by : "its folder layout");
     }
+    if (!found && migrations) { /* the folder the user named: no tool's, or an unknown tool's */
+        rh_folder *f = NULL;
+        rh_err ferr;
+        char *where = rh_xasprintf("%s at %s", migrations, rev.label);
+        if (rh_folder_open_rev(&f, repo, &rev, migrations, &ferr) == 0) {
+            found = detect_in(f, where, err);
+            if (rh_folder_close(f, 0, err) < 0)
+                found = NULL;
+        } else if (strstr(ferr.msg, "git fsck")) {
+            rh_err_set(err, "%s", ferr.msg); /* damage is not "absent" */
+        } else {
+            found = RH_TOOL_DEFAULT; /* absent, or not a folder: the default loader says so */
+        }
+        free(where);
+        if (!found) {
+            rh_git_close(repo);
+            return NULL;
+        }
+    }
     rh_git_close(repo);
-    if (!found) {
+    if (!found || (found == RH_TOOL_DEFAULT && !why[0])) {
         snprintf(why, why_size, "no other tool's folder at %s", rev_spec);
         return RH_TOOL_DEFAULT;
     }

@@ -225,8 +225,9 @@ int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_mi
                 const rh_engine_opts *opts, rh_engine_result *res, rh_err *err);
 
 /*
- * Which tool's folder is this? Exactly one tool must claim it. Returns the tool, or NULL with err
- * naming the folder and what was found (no tool, or the two that claim it).
+ * Which tool's folder is this? The one tool that claims it; RH_TOOL_DEFAULT when none does (an empty
+ * folder, or the default tool's own problems for its loader to say); NULL with err naming the folder
+ * when two tools claim it, or when it holds .sql files of no known tool and no sub-folder.
  */
 const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
 
@@ -285,7 +286,8 @@ const char *rh_tool_verb_names(const rh_tool *tool, char *out, size_t size);
  * (`migrations`, or the tool's usual path) is asked with detect, read from git's object database
  * (WORKTREE: on disk). Returns the one tool that claims its folder, with `why` saying
  * which folder made it so; RH_TOOL_DEFAULT when no other tool claims one (its own loader finds its
- * folder as before); NULL with err when two tools claim one (name them) or git fails.
+ * folder as before); NULL with err when two tools claim one (name them), when the folder `migrations`
+ * names holds .sql files of no known tool and no sub-folder (rh_tool_detect_dir's rule), or git fails.
  */
 const rh_tool *rh_tool_detect_rev(const char *repo_path, const char *rev_spec, const char *migrations, char *why,
                                   size_t why_size, rh_err *err);

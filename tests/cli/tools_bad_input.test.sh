@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # tools_bad_input.test.sh — bad migration folders of other tools (issue 12, Bad input): two tools in one
 # folder, a drizzle journal that is not JSON or names a missing file, a file the journal does not list,
-# a dbmate file with a malformed marker. Each: exit 2 with the file named (or, where the tool itself
-# passes over it, a note naming it); nothing left running.
+# a dbmate file with a malformed marker, duplicate dbmate versions, a folder of no known tool. Each: exit 2
+# with the file named (or, where the tool itself passes over it, a note naming it); nothing left running,
+# no temporary folder left. At a revision, through every command that loads a set (deploy, status,
+# history, check, plan, snapshot --rev, diff rev:), each detecting the tool itself, and `run` (a scenario
+# names its tool).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
+mkdir -p "$work/tmp"
+export TMPDIR="$work/tmp" # rehearse's temporary folders: none may be left
 journal() { printf '{"version":"7","dialect":"postgresql","entries":[{"idx":0,"version":"7","when":1700000000000,"tag":"%s","breakpoints":true}]}\n' "$2" >"$1/meta/_journal.json"; }
 
 # two tools claim one folder: exit 2 naming both
@@ -46,6 +51,73 @@ out=$("$bin" deploy --tool dbmate --migrations-dir "$mk" 2>&1); rc=$?
 out=$("$bin" deploy --tool flyway --migrations-dir "$mk" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'known: prisma, dbmate, drizzle, command' <<<"$out" || fail "unknown tool: exit $rc: $out"
 
+# duplicate dbmate versions: dbmate would apply one and count the other as applied; rehearse refuses, naming both
+dup="$work/dup"; mkdir -p "$dup"
+printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$dup/20240101000000_a.sql"
+printf -- '-- migrate:up\ncreate table b (id int);\n-- migrate:down\n' >"$dup/20240101000000_b.sql"
+out=$("$bin" deploy --migrations-dir "$dup" 2>&1); rc=$?
+[ $rc = 2 ] && grep -q "$dup/20240101000000_b.sql: version 20240101000000 is also 20240101000000_a.sql's" <<<"$out" ||
+  fail "duplicate dbmate versions: exit $rc: $out"
+
+# a folder of no known tool (Flyway's files): exit 2 naming a file, not Prisma's "No migration found"
+fly="$work/fly"; mkdir -p "$fly"; echo 'create table a (id int);' >"$fly/V1__init.sql"
+for cmd in deploy plan; do
+  out=$("$bin" $cmd --migrations-dir "$fly" 2>&1); rc=$?
+  [ $rc = 2 ] && grep -q "$fly: no known migration tool's files here (known: prisma, dbmate, drizzle, command): V1__init.sql is none of theirs" <<<"$out" ||
+    fail "$cmd of a folder of no known tool: exit $rc: $out"
+done
+
+# the same bad folders at revisions of one repository, through every command that loads a set
+repo="$work/repo"; mkdir -p "$repo"
+commit() { git -C "$repo" add -A && git -C "$repo" -c user.email=t@example.com -c user.name=t commit -qm "$1" && git -C "$repo" tag "$1"; }
+git -C "$repo" init -q; echo readme >"$repo/README"; commit empty
+mkdir -p "$repo/m/meta"; cp "$both"/*.sql "$repo/m/"; cp "$both/meta/_journal.json" "$repo/m/meta/"; commit both
+rm -rf "$repo/m"; mkdir -p "$repo/m/meta"; journal "$repo/m" 0000_gone; commit journal-missing
+rm -rf "$repo/m"; mkdir -p "$repo/m"; cp "$dup"/*.sql "$repo/m/"; commit dup
+rm -rf "$repo/m"; mkdir -p "$repo/m"; cp "$fly"/*.sql "$repo/m/"; commit flyway
+rm -rf "$repo/m"; cp -r "$mk" "$repo/m"; commit marker
+rm -rf "$repo/m"; cp -r "$unl" "$repo/m"; commit unlisted
+scn="$work/scn"; mkdir -p "$scn"
+expect_everywhere() { # TAG RC TEXT [TOOL]: every command exits RC and says TEXT (run: a scenario of TOOL)
+  local tag=$1 want=$2 text=$3 tool=${4:-} cmd run=
+  if [ -n "$tool" ]; then
+    printf 'scenario "bad %s"\nrepo %s\ntool %s\nmigrations m\ncheckout %s\ndeploy\n' "$tag" "$repo" "$tool" "$tag" >"$scn/$tag.scenario"
+    run="run --allow-path $repo $scn/$tag.scenario"
+  fi
+  local status="status --repo $repo --rev $tag --migrations m"
+  [ "$tool" = drizzle ] && status= # rehearse plays no drizzle status (drizzle-kit has none)
+  for cmd in "deploy --repo $repo --rev $tag --migrations m" ${status:+"$status"} \
+             "history --repo $repo --from empty --to $tag --migrations m" \
+             "check --repo $repo --base empty --head $tag --migrations m" "plan --repo $repo --rev $tag --migrations m" \
+             "snapshot --repo $repo --rev $tag --migrations m" "diff --repo $repo --migrations m rev:$tag rev:$tag" \
+             ${run:+"$run"}; do
+    out=$("$bin" $cmd 2>&1); rc=$?
+    [ $rc = "$want" ] && grep -qF -- "$text" <<<"$out" || fail "$tag: $cmd: exit $rc (want $want, '$text'): $out"
+  done
+}
+expect_everywhere both 2 "holds dbmate migrations and m holds drizzle migrations; say which with --tool NAME"
+expect_everywhere journal-missing 2 "m/meta/_journal.json at " drizzle
+expect_everywhere journal-missing 2 "entry 0 names 0000_gone.sql, which cannot be read: no such file" drizzle
+expect_everywhere dup 2 "m/20240101000000_b.sql at " dbmate
+expect_everywhere dup 2 "version 20240101000000 is also 20240101000000_a.sql's" dbmate
+expect_everywhere flyway 2 "no known migration tool's files here (known: prisma, dbmate, drizzle, command): V1__init.sql is none of theirs"
+# a file missing from the journal: drizzle-kit passes over it; every command goes on and names it
+out=$("$bin" deploy --repo "$repo" --rev unlisted --migrations m 2>&1); rc=$?
+[ $rc = 0 ] && grep -q "rehearse: note: m at unlisted (.*) holds drizzle migrations (meta/_journal.json) (detected" <<<"$out" &&
+  grep -q "m/0001_handwritten.sql at unlisted (.*) is not in meta/_journal.json: drizzle-kit never applies it" <<<"$out" ||
+  fail "deploy --rev unlisted: exit $rc: $out"
+out=$("$bin" check --repo "$repo" --base empty --head unlisted --migrations m 2>&1); rc=$?
+grep -q "not-applied.*0001_handwritten.sql" <<<"$out" || fail "check --head unlisted: exit $rc: $out"
+# a malformed marker at a revision: deploy as dbmate (its error, exit 2); plan and check name the file
+out=$("$bin" deploy --repo "$repo" --rev marker --migrations m 2>&1); rc=$?
+[ $rc = 2 ] && grep -q '^Applying: 20240102000000_b.sql$' <<<"$out" &&
+  grep -q "^Error: dbmate requires each migration to define an up block with '-- migrate:up'$" <<<"$out" ||
+  fail "deploy --rev marker: exit $rc: $out"
+out=$("$bin" plan --repo "$repo" --rev marker --migrations m 2>&1); rc=$?
+[ $rc = 0 ] && grep -q "^20240102000000_b.sql: not sent: .*; dbmate refuses it there: dbmate requires each migration to define an up block" <<<"$out" &&
+  grep -q '^1 migration(s) fail as written$' <<<"$out" || fail "plan --rev marker: exit $rc: $out"
+
 [ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] || fail "left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
+[ -z "$(ls -A "$work/tmp")" ] || fail "left in TMPDIR: $(ls -A "$work/tmp")"
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
 echo "ok: bad input of other tools"

@@ -209,15 +209,20 @@ static void detection_names_the_one_tool_or_says_why_not(void **state)
                      "provider = \"postgresql\"\n", NULL);
     char *d = folder("20240101000000_init.sql", USERS, NULL);
     char *none = folder("README.md", "nothing\n", NULL);
+    char *flyway = folder("V1__init.sql", "create table a (id int);\n", "README.md", "nothing\n", NULL);
     char *both = folder("20240101_init/migration.sql", "create table a();", "20240101000000_init.sql", USERS, NULL);
     assert_ptr_equal(rh_tool_detect_dir(p, &err), rh_tool_find("prisma"));
     assert_ptr_equal(rh_tool_detect_dir(d, &err), rh_tool_find("dbmate"));
-    assert_null(rh_tool_detect_dir(none, &err));
-    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate, drizzle, command)"));
-    assert_non_null(strstr(err.msg, none));
+    /* nothing any tool would read: the default tool's loader says what it finds (Prisma: "No migration found") */
+    assert_ptr_equal(rh_tool_detect_dir(none, &err), RH_TOOL_DEFAULT);
+    /* .sql files of no known tool: not the default tool's silence, an error naming one */
+    assert_null(rh_tool_detect_dir(flyway, &err));
+    assert_non_null(strstr(err.msg, "no known migration tool's files here (known: prisma, dbmate, drizzle, command): "
+                                    "V1__init.sql is none of theirs"));
+    assert_non_null(strstr(err.msg, flyway));
     assert_null(rh_tool_detect_dir(both, &err));
     assert_non_null(strstr(err.msg, "holds both prisma and dbmate migrations"));
-    free(p), free(d), free(none), free(both);
+    free(p), free(d), free(none), free(flyway), free(both);
 }
 
 /* Prisma through the interface: the same exit code, texts and ledger as the engine called directly. */

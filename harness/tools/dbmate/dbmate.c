@@ -114,6 +114,38 @@ static int dbmate_detect(rh_folder *f)
     return found;
 }
 
+static int by_version(const void *a, const void *b)
+{
+    const rh_migration *ma = *(const rh_migration *const *)a, *mb = *(const rh_migration *const *)b;
+    size_t la = version_len(ma->name), lb = version_len(mb->name);
+    int c = la != lb ? (la < lb ? -1 : 1) : strncmp(ma->name, mb->name, la);
+    return c ? c : strcmp(ma->name, mb->name);
+}
+
+/* Two files of one version: dbmate applies the first and counts the second as applied, silently. Refused. */
+static int same_version(const rh_migset *set, rh_folder *f, rh_err *err)
+{
+    if (set->n < 2)
+        return 0;
+    const rh_migration **v = rh_xcalloc(set->n, sizeof *v);
+    for (size_t i = 0; i < set->n; i++)
+        v[i] = &set->items[i];
+    qsort(v, set->n, sizeof *v, by_version);
+    int rc = 0;
+    for (size_t i = 1; i < set->n && rc == 0; i++) {
+        size_t len = version_len(v[i]->name);
+        if (len != version_len(v[i - 1]->name) || strncmp(v[i]->name, v[i - 1]->name, len) != 0)
+            continue;
+        char *shown = rh_folder_describe(f, v[i]->name);
+        rc = rh_err_set(err, "%s: version %.*s is also %s's: dbmate applies one file of a version and counts the "
+                             "other as applied without running it; give each file its own version",
+                        shown, (int)len, v[i]->name, v[i - 1]->name);
+        free(shown);
+    }
+    free(v);
+    return rc;
+}
+
 /*
  * dbmate's listing, on disk or at a revision: the files named VERSION_name.sql in byte order, read
  * through symbolic links as dbmate reads them (a link to nothing is an error, as it is for dbmate);
@@ -159,7 +191,7 @@ static int dbmate_read(rh_migset *out, rh_folder *f, rh_err *err)
         return -1;
     rh_migset_sort_in(out, RH_ORDER_BYTES); /* the tool reads its folder in byte order */
     out->origin = rh_xstrdup(rh_folder_origin(f));
-    return 0;
+    return same_version(out, f, err);
 }
 
 static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
@@ -573,8 +605,10 @@ static int dbmate_plan_file(const rh_migration *m, const rh_profile *profile, rh
     plan->mode = RH_SEND_WHOLE;
     section up = {0}, down = {0};
     rh_err err;
-    if (parse_file(m, &up, &down, &err) < 0) {
-        rh_buf_printf(out, "%s: dbmate refuses it when it gets there: %s (exit 2)\n", m->name, err.msg);
+    if (parse_file(m, &up, &down, &err) < 0) { /* a line of how, then why it fails: the plan counts it */
+        plan->atomic = 1; /* nothing of it is sent */
+        rh_buf_printf(out, "%s: not sent: dbmate reads its markers when it reaches the file\n", m->name);
+        rh_buf_printf(out, "%s: dbmate refuses it there: %s (exit 2)\n", m->name, err.msg);
         return 1;
     }
     rh_split split = {0};
