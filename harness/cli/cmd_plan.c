@@ -200,6 +200,9 @@ static int plan_revision(int argc, char **argv)
     } else if (!tool) { /* a folder: detected as deploy does; none claims it: the default tool */
         if (!(tool = rh_tool_detect_dir(spec.dir, &err)))
             return rh_cli_usage_error("plan", "%s", err.msg);
+        if (tool != RH_TOOL_DEFAULT) /* as deploy says it */
+            rh_cli_errorf("rehearse: note: %s holds %s migrations (%s) (detected; give --tool NAME to say otherwise)\n",
+                          spec.dir, tool->name, tool->detected_by ? tool->detected_by : "its folder layout");
     }
     if (tool != RH_TOOL_DEFAULT)
         return plan_tool(tool, &spec, base, format);

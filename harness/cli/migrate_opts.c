@@ -160,8 +160,8 @@ static int pick_tool(rh_migrate_opts *o, rh_err *err)
         if (!o->tool) /* two tools claim it, or an unknown tool's files: the user must say which */
             return -1;
         if (o->tool != rh_tools[0])
-            rh_cli_errorf("rehearse: note: %s holds %s migrations (detected; give --tool NAME to say otherwise)\n",
-                    o->migrations_dir, o->tool->name);
+            rh_cli_errorf("rehearse: note: %s holds %s migrations (%s) (detected; give --tool NAME to say otherwise)\n",
+                    o->migrations_dir, o->tool->name, o->tool->detected_by ? o->tool->detected_by : "its folder layout");
     } else if (o->repo && !o->tool_version) { /* --prisma-version names the default tool */
         char why[1024];
         o->tool = rh_tool_detect_rev(o->repo, o->rev, o->migrations, why, sizeof why, err);

@@ -56,8 +56,13 @@ dup="$work/dup"; mkdir -p "$dup"
 printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$dup/20240101000000_a.sql"
 printf -- '-- migrate:up\ncreate table b (id int);\n-- migrate:down\n' >"$dup/20240101000000_b.sql"
 out=$("$bin" deploy --migrations-dir "$dup" 2>&1); rc=$?
-[ $rc = 2 ] && grep -q "$dup/20240101000000_b.sql: version 20240101000000 is also 20240101000000_a.sql's" <<<"$out" ||
+[ $rc = 2 ] && grep -q "$dup/20240101000000_b.sql: version 20240101000000 is also 20240101000000_a.sql's" <<<"$out" &&
+  grep -qF "rehearse: note: $dup holds dbmate migrations (a VERSION_name.sql file with a -- migrate:up line) (detected; give --tool NAME to say otherwise)" <<<"$out" ||
   fail "duplicate dbmate versions: exit $rc: $out"
+# plan of a folder says what it detected and why, as deploy does
+out=$("$bin" plan --migrations-dir "$unl" 2>&1); rc=$?
+[ $rc = 0 ] && grep -qF "rehearse: note: $unl holds drizzle migrations (meta/_journal.json) (detected; give --tool NAME to say otherwise)" <<<"$out" ||
+  fail "plan of a drizzle folder: exit $rc: $out"
 
 # a folder of no known tool (Flyway's files): exit 2 naming a file, not Prisma's "No migration found"
 fly="$work/fly"; mkdir -p "$fly"; echo 'create table a (id int);' >"$fly/V1__init.sql"
