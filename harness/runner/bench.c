@@ -20,12 +20,60 @@
 #include "util/stats.h"
 #include "report/escape.h"
 
+/* The suite's time per kind of step ("deploy", "expect column", "expect catalog clean" ...), summed over its scenarios. */
+#define MAX_KINDS 48
+typedef struct kind_ms {
+    char name[48];
+    double ms;
+} kind_ms;
+
 typedef struct pass {
     int jobs;
     double wall_ms;
     rh_stats overhead, setup;
     size_t n, failed;
+    kind_ms kinds[MAX_KINDS]; /* plus "(overhead)": slot time minus the steps' own */
+    size_t nkinds;
 } pass;
+
+/* A step's kind from its source: the first word; `expect` with its object; `expect catalog` with what it compares to. */
+static void step_kind(const char *src, char *out, size_t n)
+{
+    char w[4][24] = {"", "", "", ""};
+    int k = src ? sscanf(src, "%23s %23s %23s %23s", w[0], w[1], w[2], w[3]) : 0;
+    if (k >= 2 && strcmp(w[0], "expect") == 0 && strcmp(w[1], "catalog") == 0 && k >= 4)
+        snprintf(out, n, "expect catalog %s", w[3]);
+    else if (k >= 2 && strcmp(w[0], "expect") == 0)
+        snprintf(out, n, "expect %s", w[1]);
+    else
+        snprintf(out, n, "%s", k >= 1 ? w[0] : "?");
+    for (char *c = out; *c; c++) /* keywords only: nothing to escape in the JSON */
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == ' ' || *c == '-' || *c == '_'))
+            *c = '?';
+}
+
+static void add_kind(pass *p, const char *name, double ms)
+{
+    for (size_t i = 0; i < p->nkinds; i++)
+        if (strcmp(p->kinds[i].name, name) == 0) {
+            p->kinds[i].ms += ms;
+            return;
+        }
+    if (p->nkinds == MAX_KINDS)
+        name = "(other)";
+    else
+        p->nkinds++;
+    snprintf(p->kinds[p->nkinds - 1].name, sizeof p->kinds[0].name, "%s", name);
+    p->kinds[p->nkinds - 1].ms += ms;
+}
+
+static double kind_of(const pass *p, const char *name)
+{
+    for (size_t i = 0; i < p->nkinds; i++)
+        if (strcmp(p->kinds[i].name, name) == 0)
+            return p->kinds[i].ms;
+    return 0;
+}
 
 static int one_pass(char **files, size_t n, int jobs, int no_warm, int no_cache, const char *timings, pass *out,
                     rh_err *err)
@@ -44,12 +92,20 @@ static int one_pass(char **files, size_t n, int jobs, int no_warm, int no_cache,
     }
     double *ov = rh_xcalloc(run.n + 1, sizeof *ov), *su = rh_xcalloc(run.n + 1, sizeof *su);
     size_t k = 0;
+    memset(out, 0, sizeof *out);
     for (size_t i = 0; i < run.n; i++) {
-        if (run.results[i].status == RH_SKIP)
+        const rh_result *r = &run.results[i];
+        if (r->status == RH_SKIP)
             continue;
-        ov[k] = run.results[i].overhead_ms;
-        su[k] = run.results[i].setup_ms;
+        ov[k] = r->overhead_ms;
+        su[k] = r->setup_ms;
         k++;
+        for (size_t j = 0; j < r->n_steps; j++) {
+            char name[48];
+            step_kind(r->steps[j].source, name, sizeof name);
+            add_kind(out, name, r->steps[j].ms);
+        }
+        add_kind(out, "(overhead)", r->overhead_ms);
     }
     out->jobs = jobs;
     out->wall_ms = run.wall_ms;
@@ -72,19 +128,46 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
     if (one_pass(files, n, 2, 0, 0, timings, &fill, err) < 0)
         return -1;
     double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
+    pass *cp = rh_xcalloc((size_t)runs, sizeof *cp), *wp = rh_xcalloc((size_t)runs, sizeof *wp);
     size_t failed = fill.failed;
     int rc = 0;
     for (int r = 0; r < runs && rc == 0; r++) {
-        pass c, w;
-        rc = one_pass(files, n, 2, 0, 1, timings, &c, err);
+        rc = one_pass(files, n, 2, 0, 1, timings, &cp[r], err);
         if (rc == 0)
-            rc = one_pass(files, n, 2, 0, 0, timings, &w, err);
+            rc = one_pass(files, n, 2, 0, 0, timings, &wp[r], err);
         if (rc == 0) {
-            cold[r] = c.wall_ms;
-            warm[r] = w.wall_ms;
-            failed += c.failed + w.failed;
+            cold[r] = cp[r].wall_ms;
+            warm[r] = wp[r].wall_ms;
+            failed += cp[r].failed + wp[r].failed;
         }
     }
+    /* where the time goes: per kind of step, the median over the rounds of its sum over the suite */
+    kind_ms kc[MAX_KINDS], kw[MAX_KINDS];
+    size_t nk = 0;
+    double *v = rh_xcalloc((size_t)runs, sizeof *v);
+    for (size_t i = 0; rc == 0 && i < cp[0].nkinds; i++) {
+        const char *name = cp[0].kinds[i].name;
+        for (int r = 0; r < runs; r++)
+            v[r] = kind_of(&cp[r], name);
+        kc[nk].ms = rh_stats_of(v, (size_t)runs).median;
+        for (int r = 0; r < runs; r++)
+            v[r] = kind_of(&wp[r], name);
+        kw[nk].ms = rh_stats_of(v, (size_t)runs).median;
+        snprintf(kc[nk].name, sizeof kc[nk].name, "%s", name);
+        nk++;
+    }
+    free(v);
+    for (size_t i = 1; i < nk; i++) /* largest cold time first */
+        for (size_t j = i; j > 0 && kc[j].ms > kc[j - 1].ms; j--) {
+            kind_ms t = kc[j];
+            kc[j] = kc[j - 1];
+            kc[j - 1] = t;
+            t = kw[j];
+            kw[j] = kw[j - 1];
+            kw[j - 1] = t;
+        }
+    free(cp);
+    free(wp);
     if (rc == 0) {
         rh_stats sc = rh_stats_of(cold, (size_t)runs), sw = rh_stats_of(warm, (size_t)runs);
         double ratio = sc.median > 0 ? sw.median / sc.median : 0;
@@ -96,7 +179,12 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
             rh_stats_json(&out, sc);
             rh_buf_puts(&out, ", \"warm_ms\": ");
             rh_stats_json(&out, sw);
-            rh_buf_printf(&out, ", \"ratio_warm_cold\": %.3f, \"failed\": %zu}\n", ratio, failed);
+            rh_buf_printf(&out, ", \"ratio_warm_cold\": %.3f, \"failed\": %zu, \"steps_median_ms\": {", ratio, failed);
+            for (size_t i = 0; i < nk; i++) {
+                rh_buf_printf(&out, "%s\"%s\": {\"cold\": %.1f, \"warm\": %.1f}", i ? ", " : "", kc[i].name, kc[i].ms,
+                              kw[i].ms);
+            }
+            rh_buf_puts(&out, "}}\n");
         } else {
             rh_buf_printf(&out, "scenario suite, -j2, cold (--no-cache) vs warm (first deploys from the state cache): "
                                 "%zu scenarios, %d interleaved round(s) after one fill run (%.2f s)\n",
@@ -107,6 +195,10 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
                           sw.max / 1000.0);
             rh_buf_printf(&out, "  warm / cold %.3f (goal <= 0.60: %s); failed or errors: %zu\n", ratio,
                           ratio <= 0.60 ? "met" : "MISSED", failed);
+            rh_buf_puts(&out, "  where the time goes: each kind of step summed over the suite's scenarios (median of the "
+                              "rounds, s)\n    step                         cold     warm\n");
+            for (size_t i = 0; i < nk && i < 15; i++)
+                rh_buf_printf(&out, "    %-24s %8.2f %8.2f\n", kc[i].name, kc[i].ms / 1000.0, kw[i].ms / 1000.0);
         }
         fwrite(out.data, 1, out.len, stdout);
         rh_buf_free(&out);
