@@ -957,7 +957,28 @@ static int ledger_same(const rh_result_step *prev, const rh_ledger *l)
  * a short lock_timeout (a session may hold the table on purpose), rolled back: the scenario sees
  * nothing of it. *last: the step that recorded the ledger last; NULL before any.
  */
-static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int failed, size_t *last, int *had)
+/*
+ * A step after which the ledger is what the previous step's record read: it changes nothing in the
+ * database (run_step's changes_nothing, minus `expect query`, whose SQL is the scenario's, and
+ * `sleep`, which waits for something else), and nothing runs beside it (a background command, a
+ * session's statement in flight).
+ */
+static int ledger_left_alone(const rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (!changes_nothing(st->kind) || st->kind == RH_STEP_EXPECT_QUERY || st->kind == RH_STEP_SLEEP || ctx->bg)
+        return 0;
+    for (size_t i = 0; i < ctx->nsessions; i++)
+        if (ctx->sessions[i].busy)
+            return 0;
+    return 1;
+}
+
+/*
+ * The step's record, with the ledger after it when it differs from the last one recorded (*last, *had).
+ * *known: the previous record read the ledger, so that a step that leaves it alone needs no read (four
+ * round trips per step, most of a scenario's time outside its steps).
+ */
+static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int failed, size_t *last, int *had, int *known)
 {
     rh_result_step *rs = rh_result_add_step(ctx->res, st->file, st->line, st->source, ms, failed);
     rs->traces = ctx->traces; /* --trace-locks (trace.c) */
@@ -967,6 +988,9 @@ static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int faile
     ctx->n_traces = 0;
     ctx->trace_note = NULL;
     PGconn *c = ctx->conn;
+    if (*known && ledger_left_alone(ctx, st))
+        return; /* the same ledger as after the previous step: nothing to record */
+    *known = 0;
     /* while a `deploy &` runs, "the ledger after this step" would be a race: not recorded */
     if (ctx->bg || !c || PQstatus(c) != CONNECTION_OK || PQtransactionStatus(c) != PQTRANS_IDLE)
         return;
@@ -978,6 +1002,7 @@ static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int faile
     rh_err err;
     ok = ok && RH_TOOL_DEFAULT->ledger_exists(c, &exists, &err) == 0 && (!exists || RH_TOOL_DEFAULT->ledger_read(c, &l, &err) == 0);
     PQclear(PQexec(c, "ROLLBACK"));
+    *known = ok;
     if (ok && !exists && *had) {
         rs = &ctx->res->steps[ctx->res->n_steps - 1];
         rs->ledger_gone = 1;
@@ -1061,6 +1086,7 @@ typedef struct steps_loop {
     double steps_ms;
     size_t ledger_step;
     int had_ledger;
+    int ledger_known; /* record_step: the ledger after the last step was read */
 } steps_loop;
 
 /* Returns the index it stopped at: `to`, or the failed step's. */
@@ -1079,7 +1105,7 @@ static size_t run_steps(steps_loop *l, size_t from, size_t to)
             rc = -1;
         double ms = now_ms() - a - ctx->trace_ms; /* --trace-locks' copy and replay are not the step's */
         l->steps_ms += ms;
-        record_step(ctx, st, ms, rc < 0, &l->ledger_step, &l->had_ledger);
+        record_step(ctx, st, ms, rc < 0, &l->ledger_step, &l->had_ledger, &l->ledger_known);
         if (rc < 0)
             return i;
     }

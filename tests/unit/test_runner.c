@@ -341,6 +341,38 @@ static void test_clean(void **state)
     rh_run_free(&run);
 }
 
+/*
+ * The ledger after each step, recorded where it changed: not read again after a step that changes
+ * nothing (an `expect`), but read after an `expect query`, whose SQL may change it.
+ */
+static void test_ledger_after_each_step(void **state)
+{
+    (void)state;
+    write_at("okmigs/20250101000000_init/migration.sql", "CREATE TABLE a (id int PRIMARY KEY);\n");
+    write_at("okmigs/20250102000000_b/migration.sql", "CREATE TABLE b (id int REFERENCES a);\n");
+    write_at("ledger.scenario",
+             "migrations okmigs\n"
+             "deploy\n"
+             "expect ledger applied 2\n"
+             "sql \"DELETE FROM _prisma_migrations WHERE migration_name = '20250102000000_b'\"\n"
+             "expect ledger applied 1\n"
+             "expect query \"WITH d AS (DELETE FROM _prisma_migrations RETURNING 1) SELECT count(*) FROM d\" = 1\n"
+             "expect ledger rows 0\n"
+             "expect table a present\n");
+    const char *names[] = {"ledger.scenario", NULL};
+    rh_run run;
+    run_files(&run, 1, names, NULL);
+    rh_result *r = &run.results[0];
+    assert_pass(r);
+    assert_int_equal(r->n_steps, 8);
+    static const int changed[8] = {0, 1, 0, 1, 0, 1, 0, 0}, rows[8] = {0, 2, 0, 1, 0, 0, 0, 0};
+    for (size_t i = 0; i < r->n_steps; i++) {
+        assert_int_equal(r->steps[i].ledger_changed, changed[i]);
+        assert_int_equal(r->steps[i].n_ledger, rows[i]);
+    }
+    rh_run_free(&run);
+}
+
 /* A golden catalog file (rehearse snapshot's text form) compares with the scenario's database. */
 static void test_catalog_file(void **state)
 {
@@ -990,6 +1022,7 @@ int main(void)
         cmocka_unit_test(test_sql_steps_like_psql),
         cmocka_unit_test(test_catalog_assertions),
         cmocka_unit_test(test_clean),
+        cmocka_unit_test(test_ledger_after_each_step),
         cmocka_unit_test(test_catalog_file),
         cmocka_unit_test(test_findings),
         cmocka_unit_test(test_restore),
