@@ -93,9 +93,8 @@ static int bulk_step(PGconn *conn, const char *sql, const char *step, rh_buf *no
     return ok ? 0 : -1;
 }
 
-/* Drops the constraints QUERY lists (quoted name, definition[, merge]) from table QS.QN for the load, and appends
- * to UNDO the statements that add each back; with merge true, between SETs that make its validating join a
- * merge join (see the foreign keys' query). 1 when every drop went through. */
+/* Drops the constraints QUERY lists (quoted name, definition) from table QS.QN for the load, and appends to
+ * UNDO the statements that add each back. 1 when every drop went through. */
 static int drop_constraints_for_load(PGconn *conn, const char *query, const char *qs, const char *qn,
                                      const char *step, char ***undo, size_t *nundo, rh_buf *note)
 {
@@ -105,14 +104,9 @@ static int drop_constraints_for_load(PGconn *conn, const char *query, const char
         char *q = rh_xasprintf("ALTER TABLE %s.%s DROP CONSTRAINT %s", qs, qn, PQgetvalue(r, i, 0));
         ok = bulk_step(conn, q, step, note) == 0;
         free(q);
-        int merge = PQnfields(r) > 2 && PQgetvalue(r, i, 2)[0] == 't';
-        *undo = rh_xrealloc(*undo, (*nundo + 3) * sizeof **undo);
-        if (merge)
-            (*undo)[(*nundo)++] = rh_xstrdup("SET LOCAL enable_hashjoin = off");
+        *undo = rh_xrealloc(*undo, (*nundo + 1) * sizeof **undo);
         (*undo)[(*nundo)++] =
             rh_xasprintf("ALTER TABLE %s.%s ADD CONSTRAINT %s %s", qs, qn, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1));
-        if (merge)
-            (*undo)[(*nundo)++] = rh_xstrdup("SET LOCAL enable_hashjoin = on");
     }
     PQclear(r);
     return ok;
@@ -739,18 +733,10 @@ static void load_table(PGconn *conn, helper_conn *helper, const tbl *t, const ch
         }
         PQclear(r);
         /* its own foreign keys: dropped now, added back (validated) after the insert and after the
-           indexes: its validating join can then use them. With a btree index over the key's columns
-           (first), the join is made a merge join of two index-only scans (hash joins off for that
-           statement): 0.7-0.9 s instead of 4-5 s for the hash join's 1 000 000 x 1 000 000 text keys
-           when both tables were loaded FREEZE (all-visible); without such an index the hash join is
-           kept (a merge join would sort both sides: slower, docs/scale.md) */
+           indexes: its validating join can then use them (a hash join: a merge join over the indexes,
+           hash joins off, cost more of the backend's CPU in the load's transaction, docs/scale.md) */
         snprintf(sql, sizeof sql,
-                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid), EXISTS (SELECT 1 FROM pg_index i "
-                 "JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam WHERE am.amname = 'btree' "
-                 "AND i.indrelid = k.conrelid AND i.indpred IS NULL AND i.indexprs IS NULL "
-                 "AND i.indnkeyatts >= cardinality(k.conkey) AND (SELECT array_agg(a ORDER BY a) FROM "
-                 "unnest((i.indkey::int2[])[0:cardinality(k.conkey) - 1]) a) = (SELECT array_agg(a ORDER BY a) "
-                 "FROM unnest(k.conkey) a)) FROM pg_constraint k "
+                 "SELECT quote_ident(k.conname), pg_get_constraintdef(k.oid) FROM pg_constraint k "
                  "WHERE k.conrelid = %u AND k.contype = 'f' AND k.conparentid = 0 AND k.coninhcount = 0 "
                  "AND NOT EXISTS (SELECT 1 FROM pg_description d WHERE d.objoid = k.oid "
                  "AND d.classoid = 'pg_constraint'::regclass) ORDER BY k.conname",
