@@ -1,5 +1,6 @@
 /* fs.c — whole-file I/O, recursive copy and removal (see fs.h). */
 #include "util/fs.h"
+#include "util/fs_int.h"
 #include "util/buf.h"
 
 #include <dirent.h>
@@ -444,7 +445,7 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how *how, 
     return rc;
 }
 
-int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
+static int copytree_how(const char *src, const char *dst, uid_t uid, gid_t gid, copy_how how, rh_err *err)
 {
     struct stat st;
     if (stat(src, &st) < 0)
@@ -456,7 +457,6 @@ int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_er
     int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = 0;
-    copy_how how = {0};
     if (s < 0 || d < 0)
         rc = rh_err_errno(err, "cannot open %s or %s", src, dst);
     else if (copytree_fd(s, d, uid, gid, &how, err) < 0)
@@ -466,6 +466,16 @@ int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_er
     if (d >= 0)
         close(d);
     return rc;
+}
+
+int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
+{
+    return copytree_how(src, dst, uid, gid, (copy_how){0}, err);
+}
+
+int rh_fs_copytree_plain(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
+{
+    return copytree_how(src, dst, uid, gid, (copy_how){.no_clone = 1, .no_range = 1, .no_sendfile = 1}, err);
 }
 
 int rh_fs_exists(const char *path)

@@ -19,6 +19,7 @@
 #include "testlib.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/fs_int.h"
 
 static const char *tdir;   /* this test's folder (rh_test_tmpdir makes a new one per call) */
 
@@ -184,7 +185,8 @@ static void assert_same_file(const char *a, const char *b)
 
 /* rh_fs_copytree copies every byte and mode, within one file system and from one into another (a
    cache on disk into a run folder in /dev/shm: reflinks and copy_file_range refused, the way that
-   works remembered for the rest of the tree), empty and multi-block files alike. */
+   works remembered for the rest of the tree), and with read/write where the kernel refuses every way
+   (rh_fs_copytree_plain: no file system here does), empty and multi-block files alike. */
 static void test_copytree_within_and_across_file_systems(void **state)
 {
     (void)state;
@@ -203,11 +205,13 @@ static void test_copytree_within_and_across_file_systems(void **state)
         free(p);
     }
     char shm[] = "/dev/shm/rehearse-test-fs-XXXXXX";
-    char *targets[2] = {at("copy"), NULL};
+    char *targets[3] = {at("copy"), at("plain"), NULL};
     if (mkdtemp(shm))
-        targets[1] = rh_xasprintf("%s/copy", shm);
-    for (int t = 0; t < 2 && targets[t]; t++) {
-        if (rh_fs_copytree(src, targets[t], (uid_t)-1, (gid_t)-1, &err) < 0)
+        targets[2] = rh_xasprintf("%s/copy", shm);
+    for (int t = 0; t < 3 && targets[t]; t++) {
+        int rc = t == 1 ? rh_fs_copytree_plain(src, targets[t], (uid_t)-1, (gid_t)-1, &err)
+                        : rh_fs_copytree(src, targets[t], (uid_t)-1, (gid_t)-1, &err);
+        if (rc < 0)
             fail_msg("copy to %s: %s", targets[t], err.msg);
         for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
             char *a = rh_xasprintf("%s/%s", src, files[i].name), *b = rh_xasprintf("%s/%s", targets[t], files[i].name);
@@ -217,7 +221,7 @@ static void test_copytree_within_and_across_file_systems(void **state)
         }
         free(targets[t]);
     }
-    if (targets[1])
+    if (targets[2])
         assert_int_equal(rh_fs_rmtree(shm, &err), 0);
     free(sub);
     free(src);
