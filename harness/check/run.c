@@ -481,7 +481,7 @@ static void add_send_findings(rh_check_result *r, const rh_migset *head)
 }
 
 /* (f): how head's Prisma sends a migration: the file as written, one transaction or statement by statement. */
-static void prisma_sends(const rh_check_result *r, const rh_migration *m, rh_buf *text, int *autocommit)
+static void default_tool_sends(const rh_check_result *r, const rh_migration *m, rh_buf *text, int *autocommit)
 {
     rh_plan plan;
     rh_tool_plan(RH_TOOL_DEFAULT, m, &r->profile, &plan, NULL);
@@ -489,7 +489,7 @@ static void prisma_sends(const rh_check_result *r, const rh_migration *m, rh_buf
     rh_buf_append(text, m->sql, m->sql_len);
 }
 
-static const rh_check_sender prisma_sender = {.text = prisma_sends, .file_suffix = "/migration.sql"};
+static const rh_check_sender default_tool_sender = {.text = default_tool_sends, .file_suffix = "/migration.sql"};
 
 void rh_check_lock_findings(rh_check_result *r)
 {
@@ -971,10 +971,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         rh_buf detail;
         rh_buf_init(&detail);
         rh_buf_printf(&detail, "%s", out->recovery);
-        char *prisma = deploy_detail(&rbase);
-        if (*prisma)
-            rh_buf_printf(&detail, "\nbase's deploy on an empty database:\n%s", prisma);
-        free(prisma);
+        char *said = deploy_detail(&rbase);
+        if (*said)
+            rh_buf_printf(&detail, "\nbase's deploy on an empty database:\n%s", said);
+        free(said);
         char *file = rh_migset_find(&h.b, out->recovered_from) ? sql_path(out, out->recovered_from) : NULL;
         rh_check_add(out, RH_CHECK_NOTICE, 'b', "recovery-path", out->recovered_from, file, file ? 1 : 0, detail.data,
                      "base %s fails at %s (%s), so production's deploy stopped there too; production recovers "
@@ -1009,7 +1009,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
     double tf = now_ms();
-    if (probe && rh_check_trace_pending(out, cluster, &h.b, &prisma_sender, err) < 0)
+    if (probe && rh_check_trace_pending(out, cluster, &h.b, &default_tool_sender, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 

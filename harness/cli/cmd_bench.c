@@ -15,7 +15,6 @@
 #include "cluster/bench.h"
 #include "scale/scale_bench.h"
 #include "source/git.h"
-#include "tools/prisma/prisma.h"
 #include "tools/tool.h"
 #include "util/fs.h"
 
@@ -52,7 +51,7 @@ typedef struct bench_args {
     long long rows;
     const char *migrations_dir;
     rh_cluster_opts co;
-    const char *prisma_version; /* deploy: also rehearse on this version's profile */
+    const char *version;        /* deploy: also rehearse on this version's profile */
     const char *tool, *cli;     /* deploy --tool NAME [--cli CMD] */
 } bench_args;
 
@@ -107,7 +106,7 @@ static int parse(const char *what, int argc, char **argv, bench_args *a)
         case 'O': a->no_oracle = 1; break;
         case 'P': a->no_psql = 1; break;
         case 'V': a->pg_virtualenv = 1; break;
-        case 'p': a->prisma_version = optarg; break;
+        case 'p': a->version = optarg; break;
         case 'T': a->tool = optarg; break;
         case 'C': a->cli = optarg; break;
         case 'h': help(); return RH_EXIT_OK;
@@ -129,7 +128,7 @@ static int bench_git(const bench_args *a, rh_buf *out, rh_err *err)
     size_t found = 0;
     int rc = rh_git_bench_fixture(tmpl, n, err);
     if (rc == 0)
-        rc = rh_git_bench_read(tmpl, "HEAD", "prisma/migrations", runs, &median, &min, &found, err);
+        rc = rh_git_bench_read(tmpl, "HEAD", RH_TOOL_DEFAULT->default_migrations, runs, &median, &min, &found, err);
     rh_err ignored;
     rh_fs_rmtree(tmpl, &ignored);
     if (rc < 0)
@@ -167,22 +166,19 @@ int rh_cmd_bench(int argc, char **argv)
     int rc;
     if (strcmp(what, "cluster") == 0) {
         rc = rh_cluster_bench(&a.co, a.runs ? a.runs : 20, a.pg_virtualenv, a.json, &out, &err);
-    } else if (strcmp(what, "deploy") == 0 && a.tool) {
-        const rh_tool *t = rh_tool_find(a.tool);
+    } else if (strcmp(what, "deploy") == 0) {
+        const rh_tool *t = a.tool ? rh_tool_find(a.tool) : RH_TOOL_DEFAULT;
         char names[256];
-        if (!t || t == RH_TOOL_DEFAULT || t->external || !t->write_history) {
+        if (!t || t->external || (!t->bench && !t->write_history)) {
             rh_buf_free(&out);
-            return rh_cli_usage_error("bench", "--tool %s: bench deploy --tool takes a tool other than the default "
-                                      "that rehearse plays (known: %s)", a.tool, rh_tool_names(names, sizeof names));
+            return rh_cli_usage_error("bench", "--tool %s: bench deploy --tool takes a tool that rehearse plays "
+                                      "(known: %s)", a.tool, rh_tool_names(names, sizeof names));
         }
         rh_tool_bench_opts to = {.generate = a.n1, .runs = a.runs, .json = a.json, .cli = a.cli,
-                                 .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version};
+                                 .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version,
+                                 .migrations_dir = a.migrations_dir, .no_oracle = a.no_oracle, .no_psql = a.no_psql,
+                                 .version = a.version, .cluster = &a.co};
         rc = rh_tool_bench(t, &to, &out, &err);
-    } else if (strcmp(what, "deploy") == 0) {
-        rh_prisma_bench_opts eo = {.migrations_dir = a.migrations_dir, .generate = a.n1, .runs = a.runs,
-                                   .with_oracle = !a.no_oracle, .with_psql = !a.no_psql, .json = a.json,
-                                   .cluster = &a.co, .prisma_version = a.prisma_version};
-        rc = rh_prisma_bench(&eo, &out, &err);
     } else if (strcmp(what, "git") == 0) {
         rc = bench_git(&a, &out, &err);
     } else if (strcmp(what, "catalog") == 0) {

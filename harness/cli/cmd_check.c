@@ -73,14 +73,14 @@ static void help(FILE *f)
 
 int rh_cmd_check(int argc, char **argv)
 {
-    enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_PRISMA, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
+    enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_VERSION, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
            O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_NOCACHE, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
         {"head", required_argument, NULL, O_HEAD},
         {"migrations", required_argument, NULL, O_MIGR},
-        {"prisma-version", required_argument, NULL, O_PRISMA},
+        {"prisma-version", required_argument, NULL, O_VERSION},
         {"tool", required_argument, NULL, O_TOOL},
         {"seed", required_argument, NULL, O_SEED},
         {"no-locks", no_argument, NULL, O_NOLOCKS},
@@ -123,7 +123,7 @@ int rh_cmd_check(int argc, char **argv)
         case O_BASE: o.base = optarg; break;
         case O_HEAD: o.head = optarg; break;
         case O_MIGR: o.migrations = optarg; break;
-        case O_PRISMA: o.tool_version = optarg; break;
+        case O_VERSION: o.tool_version = optarg; break;
         case O_TOOL: tool_name = optarg; break;
         case O_SEED: o.seed_file = optarg; break;
         case O_NOLOCKS: o.no_locks = 1; break;

@@ -135,6 +135,8 @@ out:
 
 int rh_tool_bench(const rh_tool *tool, const rh_tool_bench_opts *o, rh_buf *report, rh_err *err)
 {
+    if (tool->bench)
+        return tool->bench(o, report, err);
     if (!tool->write_history)
         return rh_err_set(err, "bench deploy --tool %s: the tool has no history generator", tool->name);
     bench b = {.tool = tool, .o = o, .n = o->generate > 0 ? o->generate : 200};

@@ -25,6 +25,7 @@
 #include "util/err.h"
 
 struct rh_git_history; /* source/history.h */
+struct rh_tool_bench_opts; /* below */
 
 /* How a tool wraps its files in transactions when it applies them. */
 typedef enum rh_tool_txn {
@@ -202,6 +203,13 @@ typedef struct rh_tool {
      * relative to the root in *out, or -1 with err saying what was looked for. NULL: default_migrations.
      */
     int (*find_folder)(rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err);
+
+    /*
+     * `rehearse bench deploy` of the tool's own (the default tool's: its real CLI and a psql loop beside
+     * rehearse and the floor; struct rh_tool_bench_opts, below). NULL: rh_tool_bench's generic one (needs
+     * write_history).
+     */
+    int (*bench)(const struct rh_tool_bench_opts *o, rh_buf *report, rh_err *err);
 } rh_tool;
 
 /* Every registered tool, NULL-terminated (registry.c: one line per tool). */
@@ -303,7 +311,13 @@ typedef struct rh_tool_bench_opts {
     int generate, runs, json;
     const char *cli;
     const char *pg_bin, *pg_version;
+    /* read by a tool's own benchmark (rh_tool.bench; the default tool's): */
+    const char *migrations_dir;      /* a folder of the tool's to deploy instead of a generated history */
+    int no_oracle, no_psql;          /* leave out the tool's real CLI / a psql-per-file loop */
+    const char *version;             /* also time rehearse at this version's profile */
+    const rh_cluster_opts *cluster;  /* the fresh clusters' options (--run-as ...); NULL: pg_bin, pg_version */
 } rh_tool_bench_opts;
+/* The tool's own benchmark when it has one (rh_tool.bench), else the one above. */
 int rh_tool_bench(const rh_tool *tool, const rh_tool_bench_opts *o, rh_buf *report, rh_err *err);
 
 /* "prisma, dbmate" — the registered names, for usage messages; written to out, returned. */

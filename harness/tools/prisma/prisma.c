@@ -141,6 +141,16 @@ static const rh_tool_verb prisma_verbs[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* `rehearse bench deploy`: Prisma's own, beside prisma-oracle and a psql-per-file loop (bench.c). */
+static int prisma_bench(const rh_tool_bench_opts *o, rh_buf *report, rh_err *err)
+{
+    rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version};
+    rh_prisma_bench_opts eo = {.migrations_dir = o->migrations_dir, .generate = o->generate, .runs = o->runs,
+                               .with_oracle = !o->no_oracle, .with_psql = !o->no_psql, .json = o->json,
+                               .cluster = o->cluster ? o->cluster : &co, .prisma_version = o->version};
+    return rh_prisma_bench(&eo, report, err);
+}
+
 const rh_tool rh_tool_prisma = {
     .name = "prisma",
     .title = "Prisma",
@@ -157,6 +167,7 @@ const rh_tool rh_tool_prisma = {
     .read_rev = rh_prisma_read_rev,
     .history_findings = rh_prisma_history_findings,
     .plan_file = rh_prisma_plan_file,
+    .bench = prisma_bench,
     .checksum_matches = prisma_checksum_matches,
     .ledger_exists = rh_prisma_ledger_exists,
     .ledger_create = rh_prisma_ledger_create,
