@@ -8,13 +8,19 @@
 # tests/fuzz/corpus_sql, then drizzle-kit's journal reader (tools/drizzle) for 10 s from
 # tests/fuzz/corpus_drizzle, then dbmate's file reader and marker parser (tools/dbmate) for 10 s from
 # tests/fuzz/corpus_dbmate, then `rehearse report merge`'s reader of run reports (report/merge.c) for
-# 10 s from tests/fuzz/corpus_report. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# 10 s from tests/fuzz/corpus_report, then the catalog's golden files and `expect` texts (catalog/text.c,
+# assert.c) for 10 s from tests/fuzz/corpus_catalog, then PostgreSQL and Prisma versions and DATABASE_URL
+# parameters (util/pgver.c, tools/prisma/{profile,url}.c) for 10 s from tests/fuzz/corpus_versions.
+# Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
-mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_dbmate" "$out/corpus_report"
+mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_dbmate" "$out/corpus_report" \
+  "$out/corpus_catalog" "$out/corpus_versions"
+cp -n "$root"/tests/fuzz/corpus_catalog/* "$out/corpus_catalog/" 2>/dev/null || true
+cp -n "$root"/tests/fuzz/corpus_versions/* "$out/corpus_versions/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_report/* "$out/corpus_report/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_dbmate/* "$out/corpus_dbmate/" 2>/dev/null || true
@@ -46,6 +52,10 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n libgit2) "$root
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
   "$root/harness/runner/result.c" "$root"/harness/{migrations,tools/prisma}/profile.c "$root"/harness/util/{buf,err}.c \
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_catalog.c" \
+  "$root"/harness/catalog/{text,model,assert,nearest}.c "$root"/harness/util/{buf,err}.c -o "$out/fuzz_catalog"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,buf,err}.c \
+  "$root"/harness/tools/prisma/{profile,url}.c -o "$out/fuzz_versions"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
@@ -55,3 +65,5 @@ cd "$out"
 ./fuzz_drizzle -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_drizzle 2>&1 | tail -n 12
 ./fuzz_dbmate -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_dbmate 2>&1 | tail -n 12
 ./fuzz_report_json -max_total_time=10 -max_len=65536 -print_final_stats=1 corpus_report 2>&1 | tail -n 12
+./fuzz_catalog -max_total_time=10 -max_len=8192 -print_final_stats=1 corpus_catalog 2>&1 | tail -n 12
+./fuzz_versions -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_versions 2>&1 | tail -n 12

@@ -1,0 +1,112 @@
+/*
+ * fuzz_versions.c — a fuzz target for the short texts users and repositories give as versions and URLs:
+ * PostgreSQL versions (util/pgver.c: --pg, REHEARSE_PG, a dump's "Dumped from database version", SHOW
+ * server_version), Prisma versions and ranges (tools/prisma/profile.c: --prisma-version, package.json,
+ * lock files, `tool prisma VERSION`) and a DATABASE_URL's Prisma-only parameters (tools/prisma/url.c).
+ * scripts/fuzz.sh builds and runs it with libFuzzer. (util/pgurl.c is libpq's conninfo parser plus name
+ * resolution: not fuzzed here, a fuzzer must not send DNS queries.)
+ *
+ * Input: the first byte picks the parser; the rest is the text (split at the first NUL where two are
+ * needed). The properties: never a crash or a read out of bounds, and
+ *  - a PostgreSQL version parses to a major of 9..99 and a minor of -1..999, and matches itself;
+ *  - a Prisma version reads as N.N.N with the numbers it reports, or is refused with a message;
+ *  - a postgres URL keeps what precedes its '?' and loses every Prisma-only parameter.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tools/prisma/profile.h"
+#include "tools/prisma/prisma.h"
+#include "util/buf.h"
+#include "util/pgver.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void pg_version(const char *text, const char *other)
+{
+    int major = 0, minor = 0;
+    if (rh_pgver_parse(text, &major, &minor)) {
+        if (major < 9 || major > 99 || minor < -1 || minor > 999)
+            abort();
+        char again[32];
+        if (minor < 0)
+            snprintf(again, sizeof again, "%d", major);
+        else
+            snprintf(again, sizeof again, "%d.%d", major, minor);
+        if (!rh_pgver_matches(again, major, minor))
+            abort();
+    }
+    (void)rh_pgver_matches(text, 15, -1);
+    char *note = rh_pgver_mismatch_note(text, "the restored dump's header", "this rehearsal ran on", other);
+    if (note && strncmp(note, "production runs PostgreSQL ", 27) != 0)
+        abort();
+    free(note);
+}
+
+static void prisma_version(const char *text)
+{
+    rh_profile p;
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_prisma_profile_from_version(&p, text, &err) < 0) {
+        if (!err.msg[0])
+            abort();
+        return;
+    }
+    char want[sizeof p.version];
+    snprintf(want, sizeof want, "%d.%d.%d", p.major, p.minor, p.patch);
+    if (strcmp(want, p.version) != 0 || p.major < 0 || p.minor < 0 || p.patch < 0)
+        abort();
+    rh_buf b;
+    rh_buf_init(&b);
+    rh_prisma_profile_describe(&p, &b);
+    rh_buf_free(&b);
+}
+
+static void database_url(const char *url)
+{
+    static const char *const prisma_only[] = {"schema=", "connection_limit=", "pool_timeout=", "pgbouncer=",
+                                              "socket_timeout=", "statement_cache_size=", "sslaccept=",
+                                              "sslidentity=", "sslpassword=", NULL};
+    char *schema = NULL;
+    char *out = rh_prisma_database_url(url, &schema);
+    const char *q = strchr(url, '?');
+    if (!out)
+        abort();
+    if (q && strncmp(url, "postgres", 8) == 0) {
+        size_t head = (size_t)(q - url);
+        if (strncmp(out, url, head) != 0)
+            abort();
+        for (const char *p = strchr(out, '?'); p && *p; p = strchr(p + 1, '&'))
+            for (int i = 0; prisma_only[i]; i++)
+                if (strncmp(p + 1, prisma_only[i], strlen(prisma_only[i])) == 0)
+                    abort();
+    } else if (strcmp(out, url) != 0 || schema) {
+        abort(); /* anything else is passed through as it is */
+    }
+    free(schema);
+    free(out);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    size_t len = size - 1;
+    char *text = malloc(len + 2); /* NUL-terminated text, and an empty second text when there is no NUL */
+    if (!text)
+        return 0;
+    memcpy(text, data + 1, len);
+    text[len] = text[len + 1] = '\0';
+    const char *second = text + strlen(text) + 1;
+    switch (data[0] % 3) {
+    case 0: pg_version(text, second); break;
+    case 1: prisma_version(text); break;
+    default: database_url(text); break;
+    }
+    free(text);
+    return 0;
+}
