@@ -12,9 +12,9 @@
  * existing tables so the statement pauses (waiting for writers) while its locks are read.
  *
  * In measuring mode (check --scale; the probes are scale/probe.c's meter) each statement is sent without blocking and probe
- * connections measure who waits for it and how long; a statement outside a transaction then runs
- * without the pausing connection (it would be the one the probes wait for), its locks sampled while
- * it runs. With autocommit on (Prisma >= 7.4 sending a file statement by statement) each statement
+ * connections measure who waits for it and how long; a statement outside a transaction pauses on the
+ * same second connection (its ROW EXCLUSIVE blocks neither probe) and its locks are probed while it
+ * waits, its time not counting the pause. With autocommit on (Prisma >= 7.4 sending a file statement by statement) each statement
  * is committed on its own, so its locks are let go when it ends, as production's would be.
  */
 #include <assert.h>
@@ -378,8 +378,8 @@ static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
 /*
  * Run a statement outside any transaction on t->conn while a second connection holds ROW EXCLUSIVE
  * on every existing table: a concurrent index build (or anything that waits for writers) pauses
- * after taking its own locks, which are read from pg_locks; then the blocker lets go. Statements
- * that do not wait are sampled while they run.
+ * after taking its own locks, which are read from pg_locks (and, measuring, probed); then the blocker
+ * lets go. Statements that do not wait are sampled while they run.
  */
 static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql, rh_err *err)
 {
@@ -402,7 +402,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
     PQclear(names);
     int rc = 0;
     int blocking = 0;
-    if (lock.len && !t->meter) {
+    if (lock.len) { /* measuring too: ROW EXCLUSIVE conflicts with neither probe (a read, a write) */
         rh_buf_puts(&lock, " IN ROW EXCLUSIVE MODE");
         if (exec_ok(b, "BEGIN", err) < 0 || exec_ok(b, lock.data, err) < 0) {
             rc = -1;
@@ -412,7 +412,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
     }
     int pid = PQbackendPID(t->conn);
     rh_scale_meter_resume(t->meter);
-    double t0 = now_ms();
+    double t0 = now_ms(), paused_ms = 0; /* paused: the tracer's own work while the statement waits for it */
     if (!PQsendQuery(t->conn, sql)) {
         rc = rh_err_set(err, "lock tracer: sending a statement: %s", PQerrorMessage(t->conn));
         goto out;
@@ -438,10 +438,18 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
             if (now_ms() - t0 > 5000)
                 waiting = 1; /* a wait pg_blocking_pids does not show: never hold the statement forever */
             if (waiting) {
-                if (read_locks(t, b, pid, st, err) < 0 || exec_ok(b, "ROLLBACK", err) < 0) {
+                /* it holds its locks and waits for us: read them and, measuring, probe each (through or
+                   queued, as after a statement in a transaction) before letting it go: a fast statement
+                   is measured as surely as a slow one; neither the clock nor its time count this */
+                double tp = now_ms();
+                rh_scale_meter_pause(t->meter);
+                if (read_locks(t, b, pid, st, err) < 0 ||
+                    (t->meter && rh_scale_meter_settle(t->meter, pid, tag, err) < 0) || exec_ok(b, "ROLLBACK", err) < 0) {
                     rc = -1;
                     goto out;
                 }
+                rh_scale_meter_resume(t->meter);
+                paused_ms += now_ms() - tp;
                 blocking = 0;
             }
         }
@@ -453,7 +461,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
             set_error(st, r, t->conn);
         PQclear(r);
     }
-    st->ms += now_ms() - t0;
+    st->ms += now_ms() - t0 - paused_ms;
     if (t->meter) {
         rh_scale_meter_pause(t->meter);
         for (size_t k = 0; k < st->n_locks; k++)

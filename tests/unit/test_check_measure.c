@@ -188,8 +188,10 @@ static void test_measures_who_waits(void **state)
     assert_string_equal(json_object_get_string(get(get(wait_of(s, 1, "write"), "estimate"), "linear_in_rows")),
                         "index build");
 
-    /* CREATE INDEX CONCURRENTLY: neither */
+    /* CREATE INDEX CONCURRENTLY: probed (it pauses for the tracer while it holds its lock), neither blocked */
     s = statements(root, "20250205000000_amount_idx");
+    assert_non_null(wait_of(s, 1, "read"));
+    assert_non_null(wait_of(s, 1, "write"));
     assert_false(blocked(wait_of(s, 1, "read")));
     assert_false(blocked(wait_of(s, 1, "write")));
 
@@ -478,6 +480,36 @@ static void test_set_not_null_shows_its_full_scan(void **state)
 }
 
 /*
+ * A CREATE INDEX CONCURRENTLY over 10 rows is over in milliseconds, outside any transaction: it is still
+ * seen and measured, because it pauses (waiting for the tracer's second connection's ROW EXCLUSIVE, as
+ * it waits for any writer) while holding its SHARE UPDATE EXCLUSIVE lock, which is read and probed then:
+ * reads and writes went on. Before, measuring mode ran it unpaused and a fast one could end before the
+ * watcher saw it: no lock and no probe in the report.
+ */
+static void test_fast_concurrently_is_seen(void **state)
+{
+    (void)state;
+    one_check c;
+    check_one(&c, "CREATE INDEX CONCURRENTLY \"Order_note_idx\" ON \"Order\"(\"note\");\n", "Order=10",
+              (rh_check_opts){.tool_version = "6.19.3"});
+    const rh_check_result *res = &c.res;
+    assert_int_equal(res->n_traces, 1);
+    const rh_check_stmt *st = &res->traces[0].stmts[0];
+    assert_true(st->outside_tx);
+    int lock = 0, probed[2] = {0, 0};
+    for (size_t k = 0; k < st->n_locks; k++)
+        lock |= strcmp(st->locks[k].relation, "\"Order\"") == 0 && strcmp(st->locks[k].mode, "ShareUpdateExclusiveLock") == 0;
+    for (size_t k = 0; k < st->n_waits; k++) {
+        assert_false(st->waits[k].blocked);
+        probed[st->waits[k].write] = 1;
+    }
+    if (!lock || !probed[0] || !probed[1])
+        fail_msg("CONCURRENTLY: lock %sseen, read %sprobed, write %sprobed", lock ? "" : "not ", probed[0] ? "" : "not ",
+                 probed[1] ? "" : "not ");
+    one_check_free(&c);
+}
+
+/*
  * Prisma >= 7.4 sends each statement alone: three nullable ADD COLUMNs, each over in a millisecond and
  * committed at once. Each one's ACCESS EXCLUSIVE lock is probed before its commit and both probes are
  * seen waiting for it (before: a statement that ended before the meter's poll saw it had no probes, and
@@ -542,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_many_tables_are_all_probed_or_said),
         cmocka_unit_test(test_fast_statements_are_probed_before_commit),
         cmocka_unit_test(test_set_not_null_shows_its_full_scan),
+        cmocka_unit_test(test_fast_concurrently_is_seen),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
