@@ -3,7 +3,7 @@
 # the same folders and the same starting databases: exit codes, stdout (durations masked), stderr,
 # ledger rows and schema (rehearse snapshot). Cases: a clean deploy of a realistic history, a failing
 # migration, CONCURRENTLY (alone with transaction:false; with a second statement: 25001), the repair
-# (fix the file, migrate again), marker errors. Skips (77) when dbmate cannot be installed.
+# (fix the file, migrate again), marker errors, two files of one version. Skips (77) when dbmate cannot be installed.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -177,5 +177,29 @@ cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" ||
   fail "edited after apply: output differs: $(cat "$work/r.out" "$work/r.err") vs $(cat "$work/o.out" "$work/o.err")"
 [ "$(psql "$edb" -At -c "select to_regclass('edited') is null")" = t ] || fail "edited after apply: dbmate ran the edited file"
 
+# 8. two files of one version (rehearse refuses the folder, exit 2; its message states these two facts):
+# on an empty database dbmate applies the first, then the second fails on the ledger's key (23505, exit 2,
+# the second's table rolled back); where the version is applied it passes over the other, exit 0
+dv="$work/dv"; mkdir -p "$dv/one"
+up "$dv/20240101000000_a.sql" "create table dv_a (id int);"
+up "$dv/20240101000000_b.sql" "create table dv_b (id int);"
+cp "$dv/20240101000000_a.sql" "$dv/one/"
+psql postgres -c "CREATE DATABASE dv_empty OWNER dbm" -c "CREATE DATABASE dv_applied OWNER dbm" || exit 1
+ue="postgres://dbm:dbmate@localhost:5432/dv_empty?host=$sock&sslmode=disable"
+ua="postgres://dbm:dbmate@localhost:5432/dv_applied?host=$sock&sslmode=disable"
+"$oracle" --url "$ue" --migrations-dir "$dv" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+[ "$ro" = 2 ] && grep -q '^Applied: 20240101000000_b.sql' "$work/o.out" &&
+  grep -q 'duplicate key value violates unique constraint "schema_migrations_pkey" (23505)' "$work/o.err" &&
+  [ "$(psql dv_empty -At -c "select to_regclass('dv_a') is not null and to_regclass('dv_b') is null")" = t ] ||
+  fail "duplicate version, empty database: dbmate exit $ro: $(cat "$work/o.out" "$work/o.err")"
+"$oracle" --url "$ua" --migrations-dir "$dv/one" --no-dump-schema migrate >/dev/null 2>&1 || fail "duplicate version: first deploy"
+"$oracle" --url "$ua" --migrations-dir "$dv" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+[ "$ro" = 0 ] && [ ! -s "$work/o.out" ] && [ ! -s "$work/o.err" ] &&
+  [ "$(psql dv_applied -At -c "select to_regclass('dv_b') is null")" = t ] ||
+  fail "duplicate version, applied: dbmate exit $ro: $(cat "$work/o.out" "$work/o.err")"
+"$bin" deploy --tool dbmate --migrations-dir "$dv" --database-url "${url/\/postgres\?//dv_applied?}" >"$work/r.out" 2>&1; rr=$?
+[ "$rr" = 2 ] && grep -q "20240101000000_b.sql: version 20240101000000 is also 20240101000000_a.sql's: dbmate keeps one ledger row per version" "$work/r.out" ||
+  fail "duplicate version: rehearse exit $rr: $(cat "$work/r.out")"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: dbmate conformance ($n cases + repair + rollback + edited)"
+echo "ok: dbmate conformance ($n cases + repair + rollback + edited + duplicate versions)"
