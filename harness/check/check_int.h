@@ -80,8 +80,9 @@ void rh_check_estimate(rh_check_result *r, const rh_scale *production);
 
 /*
  * The deployed-state cache in a check (state.c): base's state (the longest cached prefix of its
- * migrations) in all three databases, so that a warm check starts its cluster from it and deploys
- * only the rest; a cold one publishes base's state at the end.
+ * migrations) in two databases, the upgrade path's and the lock probe's (which becomes the clean
+ * deploy's when (a) needs a database of its own that starts from it), so that a warm check starts its
+ * cluster from it and deploys only the rest; a cold one publishes base's state at the end.
  */
 typedef struct rh_check_cache {
     int on;                 /* the cache is used (not --no-cache, not --keep, REHEARSE_NO_CACHE unset) */
@@ -93,14 +94,18 @@ typedef struct rh_check_cache {
     char *entry;            /* the cache entry started from */
     int saving;             /* copies of base's state were made, to publish at the end */
     char *fingerprint;      /* the cluster's global catalogs before any migration ran (state.c) */
+    int probe_held;         /* DB_PROBE holds the cached state, untouched (not made (a)'s database) */
 } rh_check_cache;
 
 /* Keys and lookup, before the cluster starts (copts->state is set on a hit). */
 void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
                          const rh_migset *head, rh_cluster_opts *copts);
-/* After the start: the databases a miss creates empty; on a hit, the clean one emptied if head does not
-   start with the cached migrations. *clean_resumed: how many of head's migrations (a) starts with. */
-int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, size_t *clean_resumed, rh_err *err);
+/* After the start: the databases a miss creates empty. On a hit: *one_path when (a) and (b) are one run
+   (base's whole state cached, head starting with it, loads_between 0: no seed or fill between base and
+   head), with no database of (a)'s own; else (a)'s database is the cached state (head starts with the
+   cached migrations: *clean_resumed of them) or empty (it does not). */
+int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, int loads_between, size_t *clean_resumed,
+                             int *one_path, rh_err *err);
 /* After base deployed on `upgrade` (exit 0, not recovered): on a miss, copy its state for publishing
    when its session left nothing behind. Closes *upgrade (the caller reopens it). */
 int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrade, rh_err *err);

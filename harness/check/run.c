@@ -884,14 +884,15 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     eopts_base.resumed = cc.cached;
 
     /* (a) clean deploy of head, in a thread while (b) runs */
-    if (rh_check_cache_databases(&cc, cluster, &eopts_clean.resumed, err) < 0)
+    /* One path: warm, head beginning with all of base's migrations unchanged, nothing loaded between
+       them: (a) would continue base's whole cached state with head's new migrations on a connection of
+       its own, which is what (b) does after base's deploy (which finds everything applied): the same
+       statements on the same bytes. (b)'s run is (a)'s too, and (c) compares a schema with itself:
+       neither runs (state.c keeps no database for (a) then). */
+    int one_path = 0;
+    if (rh_check_cache_databases(&cc, cluster, o->seed_file || o->scale, &eopts_clean.resumed, &one_path, err) < 0)
         goto out;
     job = (clean_job){.cluster = cluster, .set = &h.b, .eopts = &eopts_clean, .res = &rclean};
-    /* Warm, head beginning with all of base's migrations unchanged, nothing loaded between them: (a)
-       would continue base's whole cached state with head's new migrations on a connection of its own,
-       which is what (b) does after base's deploy (which finds everything applied): the same statements
-       on the same bytes. (b)'s run is (a)'s too, and (c) compares a schema with itself: neither runs. */
-    int one_path = cc.cached > 0 && cc.cached == h.a.n && eopts_clean.resumed == cc.cached && !o->seed_file && !o->scale;
     if (!one_path) {
         if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
             rh_err_set(err, "cannot start a thread for the clean deploy");
@@ -925,6 +926,18 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         free(what);
         free(detail);
     }
+    /* one path only when base's deploy found everything applied (it always does on a whole cached state);
+       else (a) runs on its own, on a copy of the probe's database, which still holds the cached state */
+    if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == h.a.n)) {
+        one_path = 0;
+        if (rh_cluster_copy_db(cluster, DB_PROBE, DB_CLEAN, err) < 0)
+            goto out;
+        if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
+            rh_err_set(err, "cannot start a thread for the clean deploy");
+            goto out;
+        }
+        joined = 0;
+    }
     /* base's state, for the cache (a new connection afterwards, as production's next process has) */
     if (out->base_ok && cc.on &&
         (rh_check_cache_copy(&cc, cluster, &upgrade, err) < 0 || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err))))
@@ -953,7 +966,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     upgrade = NULL;
     /* a cached state's probe database already holds base's state, unless the path added to it */
     int probe_ready = cc.cached == h.a.n && out->base_ok && !out->recovered && !o->seed_file && !o->scale;
-    if (probe && cc.cached && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
+    if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
         goto out;
     if ((probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) ||
         !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
@@ -988,11 +1001,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     }
     out->ms_upgrade = now_ms() - tb;
 
-    /* one path only while base's deploy found everything applied (it always does on a whole cached state) */
-    if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == h.a.n)) {
-        one_path = 0;
-        clean_thread(&job);
-    } else if (!one_path) {
+    if (!one_path) {
         pthread_join(clean_tid, NULL);
         joined = 1;
     }

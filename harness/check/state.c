@@ -4,10 +4,13 @@
  * A check's cluster holds three databases: the clean deploy of head (a), the upgrade path (b) and
  * the lock probe (f). All three start from base's state: (b) and (f) always, (a) because head's
  * migrations begin with base's (when they do; an edited or reordered base migration empties it).
- * So the cached value is a stopped cluster whose three databases hold base's first k migrations:
- * a warm check copies one data directory, starts it, and deploys only the rest, with the engine
- * counting the cached migrations as applied by this deploy (engine.h `resumed`), so that its
- * output and ledger read as one deploy's.
+ * The cached value is a stopped cluster whose two databases, (b)'s and (f)'s, hold base's first k
+ * migrations: a warm check copies one data directory, starts it, and deploys only the rest, with the
+ * engine counting the cached migrations as applied by this deploy (engine.h `resumed`), so that its
+ * output and ledger read as one deploy's. (a) needs no database of its own when it is (b)'s run
+ * (one path: all of base cached, head starting with it, nothing loaded between); when it does, the
+ * probe's copy is renamed to be (a)'s (f) then copies (b)'s database after base and the seed or fill,
+ * as it does whenever the path added to base), or (a) starts empty (head edited a cached migration).
  *
  * A cold check copies base's state into three spare databases right after base's deploy (only
  * when that deploy succeeded and its session left nothing a next migration could see), and at the
@@ -30,16 +33,16 @@
 #include "engine/engine.h"
 #include "report/escape.h"
 
-#define LAYOUT "check: " DB_CLEAN ", " DB_UPGRADE ", " DB_PROBE " hold base's state"
+#define LAYOUT "check: " DB_UPGRADE ", " DB_PROBE " hold base's state"
 
-static const char *const dbs[] = {DB_CLEAN, DB_UPGRADE, DB_PROBE};
-static const char *const spare[] = {"rehearse_state_clean", "rehearse_state_upgrade", "rehearse_state_locks"};
+static const char *const dbs[] = {DB_UPGRADE, DB_PROBE};
+static const char *const spare[] = {"rehearse_state_upgrade", "rehearse_state_locks"};
 
 /* The cluster's globals (engine/cached.h), the check's own databases (dropped or renamed at the end) left out. */
 static char *global_fingerprint(rh_cluster *cluster)
 {
-    const char *const own[6] = {dbs[0], dbs[1], dbs[2], spare[0], spare[1], spare[2]};
-    return rh_state_globals(cluster, own, 6);
+    const char *const own[5] = {DB_CLEAN, dbs[0], dbs[1], spare[0], spare[1]};
+    return rh_state_globals(cluster, own, 5);
 }
 
 void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
@@ -61,9 +64,12 @@ void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, 
     copts->state = cc->entry;
 }
 
-int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, size_t *clean_resumed, rh_err *err)
+int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, int loads_between, size_t *clean_resumed,
+                             int *one_path, rh_err *err)
 {
     *clean_resumed = 0;
+    *one_path = 0;
+    cc->probe_held = 0;
     if (!cc->cached) {
         if (rh_cluster_create_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_UPGRADE, err) < 0)
             return -1;
@@ -73,12 +79,17 @@ int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, size_t *cl
     }
     if (cc->cached <= cc->common) {
         *clean_resumed = cc->cached;
-        return 0;
+        if (cc->cached == cc->na && !loads_between) {
+            *one_path = 1;
+            cc->probe_held = 1;
+            return 0;
+        }
+        /* (f) will copy (b)'s database anyway (the path adds to the cached state): the probe's copy is (a)'s */
+        return rh_cluster_rename_db(cluster, DB_PROBE, DB_CLEAN, err);
     }
     /* head changed one of the cached migrations: (a) deploys head from nothing */
-    if (rh_cluster_drop_db(cluster, DB_CLEAN, err) < 0 || rh_cluster_create_db(cluster, DB_CLEAN, err) < 0)
-        return -1;
-    return 0;
+    cc->probe_held = 1;
+    return rh_cluster_create_db(cluster, DB_CLEAN, err);
 }
 
 int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrade, rh_err *err)
@@ -88,7 +99,7 @@ int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrad
     *upgrade = NULL;
     if (!cc->on || cc->cached == cc->na || !clean || !cc->fingerprint)
         return 0; /* nothing new to keep, or base's session holds state a one-piece deploy would carry on */
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 2; i++)
         if (rh_cluster_copy_db_private(cluster, DB_UPGRADE, spare[i], err) < 0)
             return -1;
     cc->saving = 1;
@@ -106,16 +117,18 @@ int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_clu
         rc = rh_err_set(&err, "the run changed the cluster outside its databases (roles' settings, databases, "
                               "comments): a later check must not start from that");
     free(now);
-    for (int i = 0; i < 3 && rc == 0; i++)
+    if (rc == 0)
+        rc = rh_cluster_drop_db(cluster, DB_CLEAN, &err);
+    for (int i = 0; i < 2 && rc == 0; i++)
         rc = rh_cluster_drop_db(cluster, dbs[i], &err);
-    for (int i = 0; i < 3 && rc == 0; i++) {
+    for (int i = 0; i < 2 && rc == 0; i++) {
         rc = rh_cluster_rename_db(cluster, spare[i], dbs[i], &err);
         if (rc == 0)
             rc = rh_cluster_hand_over_db(cluster, dbs[i], &err);
     }
     if (rc == 0) {
-        char *meta = rh_xasprintf("check of base %s: %zu migrations (in %s, %s, %s)\n", base_label, cc->na, DB_CLEAN,
-                                  DB_UPGRADE, DB_PROBE);
+        char *meta = rh_xasprintf("check of base %s: %zu migrations (in %s, %s)\n", base_label, cc->na, DB_UPGRADE,
+                                  DB_PROBE);
         rh_cluster_opts o = *copts;
         o.state = NULL;
         rc = rh_state_save(cluster, &o, cc->ka[cc->na], meta, &err);

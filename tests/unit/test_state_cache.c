@@ -669,7 +669,8 @@ static json_object *check_json(const char *repo, const char *seed, int *exit_cod
 {
     char *out = NULL, *errout = NULL;
     char *argv[] = {REHEARSE_BIN, "check", "--repo", (char *)repo, "--base", "HEAD", "--format", "json",
-                    seed ? "--seed" : NULL, (char *)seed, NULL};
+                    seed && strcmp(seed, "--no-cache") == 0 ? "--no-cache" : seed ? "--seed" : NULL,
+                    seed && strcmp(seed, "--no-cache") == 0 ? NULL : (char *)seed, NULL};
     *exit_code = rh_test_run(argv, NULL, &out, &errout);
     json_object *j = json_tokener_parse(out ? out : "");
     if (!j)
@@ -696,8 +697,9 @@ static const char *step_status(json_object *j, const char *step)
 
 /* A warm check runs (a) and (b) as one path only when that is the same run: base's whole state cached
    and head beginning with base's migrations unchanged, nothing loaded between them. A base migration
-   edited at head, or a seed, and (a) deploys on its own again and (c) compares two snapshots: the
-   edit is found, as a cold check finds it. */
+   edited at head, a seed, or only a prefix of base cached, and (a) deploys on its own database again
+   (the cached probe database made (a)'s, or an empty one) and (c) compares two snapshots: the edit is
+   found, as a cold check finds it, and the reports equal --no-cache's. */
 static void test_check_warm_one_path_only_when_base_unchanged(void **state)
 {
     (void)state;
@@ -741,15 +743,35 @@ static void test_check_warm_one_path_only_when_base_unchanged(void **state)
     assert_string_equal(step_status(seeded, "catalog"), "passed");
     json_object_put(seeded);
 
+    /* base moved on (head's migration merged) and a new one on disk: only base's first two are cached */
+    git_in(repo, "add", "-A", ".");
+    git_in(repo, "commit", "-qm", "head merged");
+    snprintf(path, sizeof path, "%s/prisma/migrations/20250103000000_next/migration.sql", repo);
+    rh_test_write_file(path, "CREATE INDEX \"Base_name_idx\" ON \"Base\" (name);\n");
+    json_object *partial = check_json(repo, NULL, &rc);
+    assert_int_equal(rc, 0);
+    json_object *cache = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(partial, "cache", &cache) &&
+                json_object_object_get_ex(cache, "base_migrations_cached", &v));
+    assert_int_equal(json_object_get_int64(v), 2);
+    assert_false(json_bool_at(partial, "cache", "one_path"));
+    json_object *fresh = check_json(repo, "--no-cache", &rc);
+    assert_int_equal(rc, 0);
+    drop_volatile(partial);
+    drop_volatile(fresh);
+    assert_string_equal(json_object_to_json_string_ext(fresh, JSON_C_TO_STRING_PRETTY),
+                        json_object_to_json_string_ext(partial, JSON_C_TO_STRING_PRETTY));
+    json_object_put(partial);
+    json_object_put(fresh);
+
     /* base's first migration edited after apply: still warm (base's state is cached), not one path */
     snprintf(path, sizeof path, "%s/prisma/migrations/20250101000000_base/migration.sql", repo);
     rh_test_write_file(path, "CREATE TABLE \"Base\" (id int PRIMARY KEY, extra int);\n");
     json_object *edited = check_json(repo, NULL, &rc);
     assert_int_equal(rc, 1);
-    json_object *cache = NULL, *v = NULL;
     assert_true(json_object_object_get_ex(edited, "cache", &cache) &&
                 json_object_object_get_ex(cache, "base_migrations_cached", &v));
-    assert_int_equal(json_object_get_int64(v), 2);
+    assert_int_equal(json_object_get_int64(v), 2); /* a partial hit publishes nothing (no fingerprint) */
     assert_false(json_bool_at(edited, "cache", "one_path"));
     assert_string_equal(step_status(edited, "catalog"), "failed");
     assert_non_null(strstr(json_object_to_json_string(edited), "catalog-differs"));
