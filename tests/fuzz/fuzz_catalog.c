@@ -21,6 +21,8 @@
 #include "catalog/catalog.h"
 #include "tools/tool.h"
 
+#include "fuzz_text.h"
+
 /* model.c's ledger filter (diff and snapshot: which tables are the tool's) asks the tool registry, which
    would bring every tool into this target; parsing and printing never ask it: these stand in and abort. */
 const rh_tool *const rh_tools[] = {NULL};
@@ -88,16 +90,12 @@ static void expectation(const char *text, const char *catalog)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
-    size_t len = size - 1;
-    char *text = malloc(len + 2); /* NUL-terminated text, and an empty second text when there is no NUL */
+    const char *second;
+    char *text = fuzz_text(data, size, &second);
     if (!text)
         return 0;
-    memcpy(text, data + 1, len);
-    text[len] = text[len + 1] = '\0';
     if (data[0] & 1)
-        expectation(text, text + strlen(text) + 1);
+        expectation(text, second);
     else
         golden(text);
     free(text);

@@ -23,6 +23,8 @@
 #include "util/buf.h"
 #include "util/pgver.h"
 
+#include "fuzz_text.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void pg_version(const char *text, const char *other)
@@ -93,15 +95,10 @@ static void database_url(const char *url)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    if (size < 1)
-        return 0;
-    size_t len = size - 1;
-    char *text = malloc(len + 2); /* NUL-terminated text, and an empty second text when there is no NUL */
+    const char *second;
+    char *text = fuzz_text(data, size, &second);
     if (!text)
         return 0;
-    memcpy(text, data + 1, len);
-    text[len] = text[len + 1] = '\0';
-    const char *second = text + strlen(text) + 1;
     switch (data[0] % 3) {
     case 0: pg_version(text, second); break;
     case 1: prisma_version(text); break;
