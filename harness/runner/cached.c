@@ -56,9 +56,12 @@ size_t rh_ctx_cache_prefix(rh_ctx *ctx)
         switch (st->kind) {
         case RH_STEP_REPO:
         case RH_STEP_MIGRATIONS:
-        case RH_STEP_PRISMA:
         case RH_STEP_CHECKOUT:
             continue;
+        case RH_STEP_TOOL: /* the default tool at a version: the profile is in the state's key */
+            if (rh_tool_find(st->arg) == RH_TOOL_DEFAULT && !st->value)
+                continue;
+            return 0;
         case RH_STEP_DEPLOY: /* in the foreground, expected to succeed */
             return !st->background && (st->outcome.kind == RH_OUT_DEFAULT || st->outcome.kind == RH_OUT_OK) ? i : 0;
         default:

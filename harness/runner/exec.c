@@ -759,7 +759,7 @@ static void switch_tool(rh_ctx *ctx, const rh_tool *t, const rh_tool *lt, const 
         drop_set(ctx); /* another tool reads the folder its own way */
 }
 
-/* tool NAME [VERSION] | tool command "CMD" [ledger NAME]: checked before the cluster started (tools_check.c). */
+/* tool NAME [VERSION] | tool command "CMD" [ledger NAME] | prisma VERSION: checked before the cluster started (tools_check.c). */
 static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
 {
     const rh_tool *t = rh_tool_find(st->arg);
@@ -768,8 +768,8 @@ static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
         return rh_setup_error(ctx, st, "tool %s: no such tool", !t ? st->arg : st->value);
     switch_tool(ctx, t, lt, st->arg2);
     if (st->arg2 && !t->external) { /* a version: the default tool's profiles (tools_check.c refused others) */
-        char said[96];
-        snprintf(said, sizeof said, "tool %s", t->name);
+        char said[96]; /* as written: `tool prisma 7.10`, or short, `prisma 7.10` */
+        snprintf(said, sizeof said, "%s%s", st->n ? "" : "tool ", t->name);
         return step_profile(ctx, st, said, st->arg2);
     }
     return 0;
@@ -779,7 +779,7 @@ static int step_tool(rh_ctx *ctx, const rh_scn_step *st)
 static int changes_nothing(rh_scn_kind k)
 {
     return k >= RH_STEP_EXPECT_CATALOG || k == RH_STEP_SNAPSHOT || k == RH_STEP_SET || k == RH_STEP_RESET ||
-           k == RH_STEP_ENV || k == RH_STEP_FAULT || k == RH_STEP_PRISMA || k == RH_STEP_CHECKOUT ||
+           k == RH_STEP_ENV || k == RH_STEP_FAULT || k == RH_STEP_CHECKOUT ||
            k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_SLEEP || k == RH_STEP_TOOL;
 }
 
@@ -810,9 +810,6 @@ static int run_step(rh_ctx *ctx, const rh_scn_step *st)
         ctx->migrations_dir = rh_xstrdup(st->arg2);
         drop_set(ctx);
         return 0;
-    case RH_STEP_PRISMA: /* `prisma VERSION`: an alias of `tool prisma VERSION`, said as written */
-        switch_tool(ctx, RH_TOOL_DEFAULT, RH_TOOL_DEFAULT, NULL);
-        return step_profile(ctx, st, "prisma", st->arg);
     case RH_STEP_TOOL:
         return step_tool(ctx, st);
     case RH_STEP_CHECKOUT:

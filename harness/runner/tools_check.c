@@ -94,7 +94,7 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
                 rh_profile p;
                 rh_err perr;
                 if (nt->profile_from_version(&p, st->arg2, &perr) < 0)
-                    bad(&c, st, NULL, "tool %s %s: %s", nt->name, st->arg2, perr.msg);
+                    bad(&c, st, NULL, "%s%s %s: %s", st->n ? "" : "tool ", nt->name, st->arg2, perr.msg);
             } else if (nt->external && !st->arg2) {
                 bad(&c, st, "e.g. tool command \"npm run migrate\"", "tool %s needs the command line to run", nt->name);
             }
@@ -102,9 +102,6 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
             lt = nl;
             break;
         }
-        case RH_STEP_PRISMA: /* an alias of `tool prisma VERSION` (its version checked by the parser) */
-            t = lt = rh_tools[0];
-            break;
         case RH_STEP_DEPLOY:
         case RH_STEP_STATUS:
         case RH_STEP_RESOLVE:

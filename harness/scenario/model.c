@@ -14,7 +14,6 @@
 static const char *const kind_names[RH_STEP__COUNT] = {
     [RH_STEP_REPO] = "repo",
     [RH_STEP_MIGRATIONS] = "migrations",
-    [RH_STEP_PRISMA] = "prisma",
     [RH_STEP_CHECKOUT] = "checkout",
     [RH_STEP_DEPLOY] = "deploy",
     [RH_STEP_STATUS] = "status",

@@ -86,11 +86,16 @@ int rh_scnp_st_setup(cur *c, rh_scn_step *st, const char *k)
         rc = rh_scnp_one_arg(c, st, "the migrations folder", "inside the repo, e.g. migrations prisma/migrations");
         if (rc == 0)
             st->arg2 = rh_scnp_path(c, st->arg);
-    } else if (strcmp(k, "prisma") == 0) {
-        st->kind = RH_STEP_PRISMA;
+    } else if (strcmp(k, "prisma") == 0) { /* `tool prisma VERSION` written short: the tool is named by the keyword */
+        st->kind = RH_STEP_TOOL;
         rc = rh_scnp_one_arg(c, st, "a Prisma version", "e.g. prisma 6.19");
         if (rc == 0 && !isdigit((unsigned char)st->arg[strspn(st->arg, "^~v")]))
             rc = rh_scnp_err(c, &c->l->toks[1], "e.g. prisma 6.19 or prisma 5.22.0", "'%s' is not a version", st->arg);
+        if (rc == 0) {
+            st->arg2 = st->arg;
+            st->arg = rh_xstrdup(k);
+            st->n = 1;
+        }
     } else {
         st->kind = RH_STEP_CHECKOUT;
         rc = rh_scnp_one_arg(c, st, "a revision", "a tag, branch, sha, HEAD~1 or WORKTREE");

@@ -21,7 +21,6 @@
 typedef enum rh_scn_kind {
     RH_STEP_REPO,            /* repo PATH                      arg = path (resolved against the file) */
     RH_STEP_MIGRATIONS,      /* migrations PATH                arg = folder inside the repo (or a dir) */
-    RH_STEP_PRISMA,          /* prisma VERSION                 arg = version */
     RH_STEP_CHECKOUT,        /* checkout REV                   arg = revision (WORKTREE allowed) */
     RH_STEP_DEPLOY,          /* deploy [&] [=> OUTCOME] */
     RH_STEP_STATUS,          /* status [&] [=> OUTCOME] */
@@ -45,8 +44,9 @@ typedef enum rh_scn_kind {
     RH_STEP_SNAPSHOT,        /* snapshot NAME */
     RH_STEP_SLEEP,           /* sleep DURATION */
     RH_STEP_SCALE,           /* scale FILE | scale TABLE ROWS   arg = stats file, or arg2 = "TABLE=ROWS" */
-    RH_STEP_TOOL,            /* tool NAME [VERSION] | tool command "CMD" [ledger NAME]
-                                arg = name, arg2 = version or command line, value = the ledger reader's tool */
+    RH_STEP_TOOL,            /* tool NAME [VERSION] | tool command "CMD" [ledger NAME] | prisma VERSION
+                                arg = name, arg2 = version or command line, value = the ledger reader's tool;
+                                n = 1: written short, without `tool` (`prisma VERSION`) */
     RH_STEP_REPAIR,          /* repair VERB [NAME] [=> OUTCOME]: a repair command of the scenario's tool
                                 (dbmate rollback ...)  arg = verb, arg2 = migration name or NULL */
     RH_STEP_EXPECT_CATALOG,  /* expect catalog =|!= snapshot NAME | clean REV | file PATH */

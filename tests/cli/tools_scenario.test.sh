@@ -161,6 +161,12 @@ printf 'migrations dbm/db/migrations\ntool command "true"\nrestore ledger <<CSV\
 out=$("$bin" run --no-color cannot3.scenario 2>&1); rc=$?
 [ $rc = 2 ] && grep -qF "cannot3.scenario:3:1: error: tool command keeps no ledger rehearse can write rows of" <<<"$out" ||
     fail "restore ledger in command mode without a ledger: exit $rc: $out"
+# `prisma VERSION` is `tool prisma VERSION` written short: a version Prisma's profiles cannot read is refused
+# before a cluster starts, at its line, in the words as written (before: a setup error after the cluster started)
+printf 'migrations dbm/db/migrations\nprisma 6.19.3x\ndeploy\n' >short.scenario
+out=$("$bin" run --no-color short.scenario 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF "short.scenario:2:1: error: prisma 6.19.3x: cannot read a Prisma version from '6.19.3x'" <<<"$out" ||
+    fail "prisma VERSION with an unreadable version: exit $rc: $out"
 [ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] ||
     fail "a cluster folder is left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
 

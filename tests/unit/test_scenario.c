@@ -88,8 +88,10 @@ static void test_design_example(void **state)
     assert_string_equal(st[0].arg, "fixtures/breederhq");
     assert_int_equal(st[1].kind, RH_STEP_MIGRATIONS);
     assert_string_equal(st[1].arg, "prisma/migrations");
-    assert_int_equal(st[2].kind, RH_STEP_PRISMA);
-    assert_string_equal(st[2].arg, "6.19");
+    assert_int_equal(st[2].kind, RH_STEP_TOOL); /* `prisma 6.19` is `tool prisma 6.19` written short */
+    assert_string_equal(st[2].arg, "prisma");
+    assert_string_equal(st[2].arg2, "6.19");
+    assert_int_equal(st[2].n, 1);
     assert_int_equal(st[3].kind, RH_STEP_CHECKOUT);
     assert_int_equal(st[3].line, 6);
     assert_int_equal(st[4].kind, RH_STEP_DEPLOY);
