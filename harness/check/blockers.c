@@ -100,28 +100,59 @@ static void put_ms(rh_buf *b, double ms)
 }
 
 /*
- * The slowest statement after j in the same transaction when it took longer than j itself: a lock j
- * took is held while it runs, so most of the wait is its time. NULL when j is the slow one.
+ * The next statement after (*ti, *sj) in the same transaction, the cursor moved onto it; NULL at the
+ * transaction's end: the file's end (or its COMMIT, or a statement run outside), unless the file's
+ * transaction goes on into the next file's (trace.tx_goes_on: drizzle-kit runs every pending file in one).
  */
-static const rh_check_stmt *slower_after(const rh_check_trace *t, size_t j)
+static const rh_check_stmt *next_in_tx(const rh_check_result *r, size_t *ti, size_t *sj)
 {
-    const rh_check_stmt *slow = NULL;
-    for (size_t k = j + 1; !t->autocommit && k < t->n; k++) {
-        const rh_check_stmt *x = &t->stmts[k];
+    for (;;) {
+        const rh_check_trace *t = &r->traces[*ti];
+        if (t->autocommit)
+            return NULL;
+        if (*sj + 1 >= t->n) {
+            if (!t->tx_goes_on || *ti + 1 >= r->n_traces)
+                return NULL;
+            (*ti)++;
+            *sj = (size_t)-1; /* before the next file's first statement */
+            continue;
+        }
+        const rh_check_stmt *x = &t->stmts[++*sj];
         if (x->outside_tx || (x->skipped && rh_txblock_ends(x->keywords)))
-            break;
-        if (!x->skipped && x->ms > t->stmts[j].ms && (!slow || x->ms > slow->ms))
-            slow = x;
+            return NULL;
+        return x;
     }
+}
+
+/*
+ * The slowest statement after statement j of trace i in the same transaction (later files' too, when it
+ * goes on into them) when it took longer than j itself: a lock j took is held while it runs, so most of
+ * the wait is its time. NULL when j is the slow one; *in: the trace it is in.
+ */
+static const rh_check_stmt *slower_after(const rh_check_result *r, size_t i, size_t j, const rh_check_trace **in)
+{
+    const rh_check_stmt *slow = NULL, *x;
+    size_t ti = i, sj = j;
+    while ((x = next_in_tx(r, &ti, &sj)) != NULL)
+        if (!x->skipped && x->ms > r->traces[i].stmts[j].ms && (!slow || x->ms > slow->ms)) {
+            slow = x;
+            *in = &r->traces[ti];
+        }
     return slow;
 }
 
 /* The finding's detail: the safer pattern for what takes the time. */
-static char *safer_detail(const rh_check_trace *t, size_t j)
+static char *safer_detail(const rh_check_result *r, size_t i, size_t j)
 {
-    const rh_check_stmt *slow = slower_after(t, j);
+    const rh_check_trace *t = &r->traces[i], *in = t;
+    const rh_check_stmt *slow = slower_after(r, i, j, &in);
     if (!slow)
         return rh_xasprintf("safer: %s", rh_check_safer_pattern(t->stmts[j].sql));
+    if (in != t) /* a later file of the same transaction (drizzle-kit migrate: one for every pending file) */
+        return rh_xasprintf("the wait is mostly line %d of %s (%s), which runs while this lock is held: every "
+                            "pending migration runs in one transaction, so the lock goes only when the whole run "
+                            "commits.\nsafer: give line %d a deploy of its own, after this one; for it: %s",
+                            slow->line, in->file, slow->keywords, slow->line, rh_check_safer_pattern(slow->sql));
     return rh_xasprintf("the wait is mostly line %d (%s), which runs while this lock is held: the file is one "
                         "transaction, so the lock goes only when all of it commits.\nsafer: give line %d a migration "
                         "of its own, after this one; for it: %s",
@@ -198,13 +229,12 @@ void rh_check_estimate(rh_check_result *r, const rh_scale *production)
                 w->production_rows = pt->rows;
                 if (w->rows <= 0 || pt->rows <= w->rows || w->ms < 0)
                     continue;
-                /* the work the wait was spent on: this statement, or a later one of its transaction */
-                for (size_t m = j; m < t->n && !w->linear; m++) {
-                    const rh_check_stmt *x = &t->stmts[m];
-                    if (m > j && (t->autocommit || x->outside_tx || (x->skipped && rh_txblock_ends(x->keywords))))
-                        break;
+                /* the work the wait was spent on: this statement, or a later one of its transaction (in a
+                   later file too, when the transaction goes on into it) */
+                w->linear = linear_work(st, w->table);
+                size_t ti = i, sj = j;
+                for (const rh_check_stmt *x; !w->linear && (x = next_in_tx(r, &ti, &sj)) != NULL;)
                     w->linear = linear_work(x, w->table);
-                }
                 if (w->linear)
                     w->estimate_ms = w->ms * (double)pt->rows / (double)w->rows;
             }
@@ -276,7 +306,7 @@ void rh_check_add_block_findings(rh_check_result *r)
                     put_ms(&what, limit[x->write]);
                 }
                 if (what.len) {
-                    char *safer = safer_detail(t, j);
+                    char *safer = safer_detail(r, i, j);
                     rh_check_add(r, RH_CHECK_ERROR, 'f', "max-block", t->migration, t->file, st->line, safer,
                                  "%s blocks table %s (measured on %lld rows): %s (%s)", st->keywords, w->table,
                                  rows, what.data, st->text);

@@ -193,6 +193,30 @@ d = json.loads(sys.argv[1])
 at = [(f["code"], f["level"]) for f in d["findings"] if f["file"] == "db/migrations/20240102000000_v.sql" and f["line"] == 2]
 assert ("max-block", "error") in at and ("access-exclusive", "warning") not in at, at
 PY
+# drizzle-kit runs every pending entry in ONE transaction: 0001's ADD COLUMN (catalog only) holds its lock
+# while 0002's UPDATE scans a (a sleep in its initplan keeps it far the slower one). The wait on 0001's lock
+# is spent on that scan: ESTIMATED (linear in rows: scan) at production's 4000G rows, past --max-block, and
+# the finding says the time is 0002's line. Before, the estimate's basis and the detail stopped at 0001's end.
+wr="$work/drizzle-run"; mkdir -p "$wr/drizzle/meta"
+echo 'CREATE TABLE "a" ("id" integer, "v" integer);' >"$wr/drizzle/0000_a.sql"
+printf '{"entries":[%s]}\n' "$(entry 0000_a 1700000000000)" >"$wr/drizzle/meta/_journal.json"
+git -C "$wr" init -q && commit "$wr" v1
+echo 'ALTER TABLE "a" ADD COLUMN "f" integer;' >"$wr/drizzle/0001_f.sql"
+echo 'UPDATE "a" SET "v" = 1 WHERE (SELECT pg_sleep(0.3)) IS NOT NULL;' >"$wr/drizzle/0002_u.sql"
+printf '{"entries":[%s,%s,%s]}\n' "$(entry 0000_a 1700000000000)" "$(entry 0001_f 1700000100000)" \
+  "$(entry 0002_u 1700000200000)" >"$wr/drizzle/meta/_journal.json"
+commit "$wr" v2
+out=$("$bin" check --repo "$wr" --base v1 --head v2 --tool drizzle --rows a=4000G --fill-max 1000 --max-block 60min \
+  --format json 2>/dev/null); rc=$?
+[ $rc = 1 ] && python3 - <<PY "$out" || fail "check --tool drizzle, a lock held across files: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+(f0001,) = [t for t in d["locks"] if t["migration"] == "0001_f"]
+ws = f0001["statements"][0]["waits"]
+assert any(w["blocked"] and w["estimate"] and w["estimate"]["linear_in_rows"] == "scan" for w in ws), ws
+(mb,) = [f for f in d["findings"] if f["code"] == "max-block" and f["migration"] == "0001_f"]
+assert "the wait is mostly line 1 of drizzle/0002_u.sql (UPDATE)" in mb["detail"], mb
+PY
 out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --pg 14,15 2>&1); rc=$?
 [ $rc = 2 ] && grep -q -- 'one --pg version at a time' <<<"$out" || fail "check --tool drizzle --pg 14,15: exit $rc: $out"
 # the pull request that adds the tool: its folder does not exist at base, everything is new (exit 2 before)
