@@ -10,17 +10,19 @@
 # tests/fuzz/corpus_dbmate, then `rehearse report merge`'s reader of run reports (report/merge.c) for
 # 10 s from tests/fuzz/corpus_report, then the catalog's golden files and `expect` texts (catalog/text.c,
 # assert.c) for 10 s from tests/fuzz/corpus_catalog, then PostgreSQL and Prisma versions and DATABASE_URL
-# parameters (util/pgver.c, tools/prisma/{profile,url}.c) for 10 s from tests/fuzz/corpus_versions.
-# Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# parameters (util/pgver.c, tools/prisma/{profile,url}.c) for 10 s from tests/fuzz/corpus_versions,
+# then the files kept with a deployed state (cluster/state_file.c, engine/catalog_file.c) for 10 s from
+# tests/fuzz/corpus_state_file. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
 mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_dbmate" "$out/corpus_report" \
-  "$out/corpus_catalog" "$out/corpus_versions"
+  "$out/corpus_catalog" "$out/corpus_versions" "$out/corpus_state_file"
 cp -n "$root"/tests/fuzz/corpus_catalog/* "$out/corpus_catalog/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_versions/* "$out/corpus_versions/" 2>/dev/null || true
+cp -n "$root"/tests/fuzz/corpus_state_file/* "$out/corpus_state_file/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_report/* "$out/corpus_report/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_dbmate/* "$out/corpus_dbmate/" 2>/dev/null || true
@@ -56,6 +58,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_
   "$root"/harness/catalog/{text,model,assert,nearest}.c "$root"/harness/util/{buf,err}.c -o "$out/fuzz_catalog"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,buf,err}.c \
   "$root"/harness/tools/prisma/{profile,url}.c -o "$out/fuzz_versions"
+clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_state_file.c" "$root/harness/cluster/state_file.c" \
+  "$root/harness/engine/catalog_file.c" "$root"/harness/util/{buf,err}.c -lcrypto -o "$out/fuzz_state_file"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
@@ -67,3 +71,4 @@ cd "$out"
 ./fuzz_report_json -max_total_time=10 -max_len=65536 -print_final_stats=1 corpus_report 2>&1 | tail -n 12
 ./fuzz_catalog -max_total_time=10 -max_len=8192 -print_final_stats=1 corpus_catalog 2>&1 | tail -n 12
 ./fuzz_versions -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_versions 2>&1 | tail -n 12
+./fuzz_state_file -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_state_file 2>&1 | tail -n 12

@@ -69,6 +69,12 @@ extern void (*rh_state_before_marker_hook)(void);
 char *rh_state_dir(const rh_cluster_opts *opts);
 /* Shared flock on the states' lock while a cluster copies an entry (pruning takes it exclusively). -1 on error. */
 int rh_state_lock_shared(const rh_cluster_opts *opts, rh_err *err);
+/*
+ * A caller's file kept with a state (state_file.c): the text with a header holding its SHA-256 and
+ * length (caller frees); unwrap: 1 and *text (caller frees) when data is such a file whole, else 0.
+ */
+char *rh_state_file_wrap(const char *text);
+int rh_state_file_unwrap(const char *data, size_t len, char **text);
 /* The bootstrap password of a template's superuser (template.c), from its cache entry. */
 int rh_template_secret(const char *entry, char out[RH_PASSWORD_LEN + 1], rh_err *err);
 

@@ -19,7 +19,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +33,6 @@
 #define STATE_MANIFEST "manifest"
 /* A caller's file NAME is kept as FILE_PREFIX NAME, apart from the entry's own files. */
 #define FILE_PREFIX "x-"
-#define FILE_HEADER "rehearse state file sha256="
 /* Bumped whenever what a state entry holds changes, so that older entries are never used. */
 #define STATE_FORMAT "s1"
 #define LOCK_NAME ".lock"
@@ -232,24 +230,6 @@ static int file_name_ok(const char *name)
     return n > 0 && n <= 64 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
-static void sha256_hex(const char *data, size_t len, char out[65])
-{
-    unsigned char md[32];
-    unsigned mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-        abort(); /* OpenSSL cannot hash: nothing sensible to do */
-    for (int i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The file's bytes on disk: a header with the text's checksum and length, then the text. */
-static char *file_bytes(const char *text)
-{
-    char sum[65];
-    sha256_hex(text, strlen(text), sum);
-    return rh_xasprintf(FILE_HEADER "%s bytes=%zu\n%s", sum, strlen(text), text);
-}
-
 /* Write f into folder dir (an entry or a staging folder): temporary name, fsync, rename, fsync dir. */
 static int write_entry_file(const char *dir, const rh_state_file *f, rh_err *err)
 {
@@ -257,7 +237,7 @@ static int write_entry_file(const char *dir, const rh_state_file *f, rh_err *err
     if (!file_name_ok(f->name))
         return rh_err_set(err, "state cache: a file name is lowercase letters, digits and '-', not '%s'",
                           f->name ? f->name : "(null)");
-    char *bytes = file_bytes(f->text ? f->text : "");
+    char *bytes = rh_state_file_wrap(f->text ? f->text : "");
     char *tmp = rh_xasprintf("%s/.tmp-%d-%d-" FILE_PREFIX "%s", dir, (int)getpid(), ++seq, f->name);
     char *final = rh_xasprintf("%s/" FILE_PREFIX "%s", dir, f->name);
     int rc = rh_fs_write(tmp, bytes, strlen(bytes), 0644, err);
@@ -312,18 +292,7 @@ int rh_state_get_file(const char *entry, const char *name, char **text)
     free(path);
     if (rc < 0)
         return 0;
-    const char *nl = memchr(data, '\n', len);
-    char sum[65], want[65];
-    size_t bytes = 0;
-    int ok = nl && strncmp(data, FILE_HEADER, strlen(FILE_HEADER)) == 0 &&
-             sscanf(data + strlen(FILE_HEADER), "%64[0-9a-f] bytes=%zu", want, &bytes) == 2 &&
-             bytes == len - (size_t)(nl + 1 - data) && memchr(nl + 1, '\0', bytes) == NULL;
-    if (ok) {
-        sha256_hex(nl + 1, bytes, sum);
-        ok = strcmp(sum, want) == 0;
-    }
-    if (ok)
-        *text = rh_xstrdup(nl + 1);
+    int ok = rh_state_file_unwrap(data, len, text);
     free(data);
     return ok;
 }

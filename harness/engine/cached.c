@@ -224,8 +224,6 @@ void rh_state_deploy_free(rh_state_deploy *d)
 
 /* ---- the catalog kept with a state ---- */
 
-#define CATALOG_FORMAT "rehearse state catalog 1"
-
 /* Everything besides the state that decides the text: the code that printed it, the options. */
 static char *catalog_origin(const rh_catalog_opts *o)
 {
@@ -237,24 +235,17 @@ static char *catalog_origin(const rh_catalog_opts *o)
                         lt->name, lt->ledger_table ? lt->ledger_table : "(none)");
 }
 
-static size_t count_lines(const char *s)
-{
-    size_t n = 0;
-    for (; s && *s; s++)
-        n += *s == '\n';
-    return n;
-}
-
-/* FORMAT, the origin, "globals N" and N lines, then the catalog text. */
+/* The file kept with the state: the origin, the globals, the catalog's text form (catalog_file.c). */
 static char *catalog_file(const rh_catalog_opts *opts, const char *globals, const rh_catalog *cat)
 {
     rh_buf b;
     rh_buf_init(&b);
-    char *origin = catalog_origin(opts);
-    rh_buf_printf(&b, CATALOG_FORMAT "\n%sglobals %zu\n%s\n", origin, count_lines(globals) + 1, globals);
     rh_catalog_text(cat, &b);
+    char *origin = catalog_origin(opts);
+    char *file = rh_state_catalog_format(origin, globals, b.data ? b.data : "");
     free(origin);
-    return b.data ? b.data : rh_xstrdup("");
+    rh_buf_free(&b);
+    return file;
 }
 
 int rh_state_catalog_get(const char *entry, const rh_catalog_opts *opts, char **text, char **globals)
@@ -264,23 +255,7 @@ int rh_state_catalog_get(const char *entry, const rh_catalog_opts *opts, char **
     if (!entry || !rh_state_get_file(entry, RH_STATE_CATALOG_FILE, &file))
         return 0;
     char *origin = catalog_origin(opts);
-    size_t flen = strlen(CATALOG_FORMAT "\n"), olen = strlen(origin);
-    int ok = strncmp(file, CATALOG_FORMAT "\n", flen) == 0 && strncmp(file + flen, origin, olen) == 0;
-    const char *p = file + flen + olen;
-    size_t n = 0;
-    int used = 0;
-    ok = ok && sscanf(p, "globals %zu\n%n", &n, &used) == 1 && used > 0 && n > 0;
-    const char *g = ok ? p + used : NULL, *q = g;
-    for (size_t i = 0; ok && i < n; i++) { /* n lines of globals */
-        q = strchr(q, '\n');
-        ok = q != NULL;
-        if (ok)
-            q++;
-    }
-    if (ok) {
-        *globals = rh_xstrndup(g, (size_t)(q - 1 - g));
-        *text = rh_xstrdup(q);
-    }
+    int ok = rh_state_catalog_parse(file, origin, text, globals);
     free(origin);
     free(file);
     return ok;

@@ -124,6 +124,14 @@ void rh_state_deploy_free(rh_state_deploy *d);
 int rh_state_catalog_get(const char *entry, const rh_catalog_opts *opts, char **text, char **globals);
 
 /*
+ * The file's text (catalog_file.c): a format line, origin (lines saying what decides the text beyond
+ * the state), "globals N" and the N lines of globals, then the catalog's text form. parse: 1 with
+ * *catalog and *globals (caller frees) when file has this format and this origin, else 0.
+ */
+char *rh_state_catalog_format(const char *origin, const char *globals, const char *catalog);
+int rh_state_catalog_parse(const char *file, const char *origin, char **catalog, char **globals);
+
+/*
  * After the set deployed whole and was snapshotted with opts, before rh_state_deploy_publish: keep
  * cat with the state. Published with the entry when the deploy publishes one; when the cluster
  * started from the whole set's state (nothing to publish), added to that entry. Nothing when the
