@@ -273,9 +273,10 @@ size_t rh_check_count(const rh_check_result *r, rh_check_level at_least);
  * every version gives is kept once, one that only some give names them ("[pg 14] ..."), and a
  * migration that deploys on one version and fails on another is an error finding naming both
  * (code "differs-across-versions"). r->pgs says how each version went. The lock report (traces)
- * is the first version's. Without a comma: rh_check_run.
+ * is the first version's. Without a comma: one check. Each check is the default tool's (rh_check_run;
+ * tool NULL or RH_TOOL_DEFAULT), or another tool's (rh_check_tool).
  */
-int rh_check_run_versions(const rh_check_opts *opts, rh_check_result *out, rh_err *err);
+int rh_check_run_versions(const struct rh_tool *tool, const rh_check_opts *opts, rh_check_result *out, rh_err *err);
 
 /* "PostgreSQL 15.18", or per version "PostgreSQL 14.23 (--pg 14): failed, 1 error; 15.18 (--pg 15): passed";
    the one text every format prints. */

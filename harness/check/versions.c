@@ -8,6 +8,7 @@
 #include "check/check.h"
 #include "check/check_int.h"
 #include "cluster/cluster.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 
 #define MAX_VERSIONS 16
@@ -174,10 +175,18 @@ static void merge(rh_check_result *out, rh_check_result *res, size_t nv, const c
     add_differences(out, res, nv);
 }
 
-int rh_check_run_versions(const rh_check_opts *opts, rh_check_result *out, rh_err *err)
+/* One check on one version: the default tool's, or another tool's (rh_check_tool). */
+static int run_one(const struct rh_tool *tool, const rh_check_opts *opts, rh_check_result *out, rh_err *err)
+{
+    if (tool && tool != RH_TOOL_DEFAULT)
+        return rh_check_tool(tool, opts, out, err);
+    return rh_check_run(opts, out, err);
+}
+
+int rh_check_run_versions(const struct rh_tool *tool, const rh_check_opts *opts, rh_check_result *out, rh_err *err)
 {
     if (!opts->pg_version || !strchr(opts->pg_version, ','))
-        return rh_check_run(opts, out, err);
+        return run_one(tool, opts, out, err);
     memset(out, 0, sizeof *out);
     char *list = rh_xstrdup(opts->pg_version), *save = NULL;
     const char *asked[MAX_VERSIONS];
@@ -198,7 +207,7 @@ int rh_check_run_versions(const rh_check_opts *opts, rh_check_result *out, rh_er
     for (size_t i = 0; rc == 0 && i < nv; i++) {
         rh_check_opts one = *opts;
         one.pg_version = asked[i];
-        if (rh_check_run(&one, &res[i], err) < 0) {
+        if (run_one(tool, &one, &res[i], err) < 0) {
             rh_err_prefix(err, "--pg %s", asked[i]);
             rc = -1;
         }

@@ -39,7 +39,7 @@ static void help(FILE *f)
             "  --prisma-version V    fidelity profile (default: detected at head)\n"
             "  --tool NAME           the migration tool (default: detected at head: dbmate's db/migrations,\n"
             "                        drizzle-kit's drizzle/ ...); another tool than Prisma: the same steps with\n"
-            "                        its own deploy and hazards (not yet: --pg LIST; docs/tools.md)\n"
+            "                        its own deploy and hazards (docs/tools.md)\n"
             "  --seed FILE           SQL loaded after base on the upgrade path\n"
             "  --no-locks            skip the lock trace (f)\n"
             "  --format F            human (default) | json | junit | sarif (code scanning) | html (one\n"
@@ -197,7 +197,6 @@ int rh_cmd_check(int argc, char **argv)
     }
     if (tool != RH_TOOL_DEFAULT) {
         const char *refused = tool->external ? "check needs a tool rehearse can play, not a command"
-                              : o.pg_version && strchr(o.pg_version, ',') ? "one --pg version at a time for now"
                               : o.tool_version ? "--prisma-version is Prisma's"
                                                  : NULL;
         if (refused)
@@ -223,7 +222,7 @@ int rh_cmd_check(int argc, char **argv)
         return rh_cli_usage_error("check", "%s", err.msg);
     }
     o.scale = scale_file || nrows ? &scale : NULL;
-    int run_rc = tool != RH_TOOL_DEFAULT ? rh_check_tool(tool, &o, &res, &err) : rh_check_run_versions(&o, &res, &err);
+    int run_rc = rh_check_run_versions(tool, &o, &res, &err);
     rh_scale_free(&scale);
     if (run_rc < 0) {
         rh_cli_errorf("rehearse check: %s\n", err.msg);

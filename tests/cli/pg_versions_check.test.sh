@@ -68,4 +68,25 @@ grep -q "postgres-version-differs" <<<"$out" && fail "check --scale (14.9) on 14
 out=$("$REHEARSE_BIN" check --no-color --base main --pg 15,63 2>&1); rc=$?
 [ $rc -eq 2 ] && grep -q "cannot find PostgreSQL 63" <<<"$out" && ! grep -q "clean deploy" <<<"$out" ||
     fail "check --pg 15,63: exit $rc: $out"
+# check --tool dbmate --pg 14,15: the same gate on each version for another tool (exit 2 before: "one --pg
+# version at a time"); its file that needs 15 is the error naming both, json as every format
+d="$work/dbmate"; mkdir -p "$d/db/migrations"
+git init -q -b main "$d" && cd "$d" || exit 1
+git config user.email t@example.invalid && git config user.name t
+printf -- '-- migrate:up\ncreate table users (id int primary key, email text);\n-- migrate:down\n' >db/migrations/20250101000000_init.sql
+git add -A && git commit -qm init
+printf -- '-- migrate:up\ncreate unique index users_email on users (email) nulls not distinct;\n-- migrate:down\n' >db/migrations/20250201000000_email.sql
+out=$("$REHEARSE_BIN" check --no-color --base main --tool dbmate --pg 14,15 2>&1); rc=$?
+[ $rc -eq 1 ] || fail "check --tool dbmate --pg 14,15: exit $rc, expected 1: $out"
+grep -q "PostgreSQL 14\.[0-9]* (--pg 14): failed, [1-9][0-9]* error(s); 15\.[0-9]* (--pg 15): passed" <<<"$out" ||
+    fail "check --tool dbmate --pg 14,15: versions: $out"
+grep -q "\[e differs-across-versions\] 20250201000000_email.sql deploys on PostgreSQL 15\.[0-9]* but fails on PostgreSQL 14\." <<<"$out" ||
+    fail "check --tool dbmate --pg 14,15: no differs-across-versions: $out"
+"$REHEARSE_BIN" check --base main --tool dbmate --pg 14,15 --format json --output "$work/d.json" >/dev/null 2>&1
+python3 - "$work/d.json" <<'PY' || fail "check --tool dbmate --pg 14,15 json: $(cat "$work/d.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["tool"] == "dbmate", d["tool"]
+assert [p["asked"] for p in d["postgres_versions"]] == ["14", "15"], d.get("postgres_versions")
+PY
 echo "pg_versions_check: ok"
