@@ -5,13 +5,14 @@
 # (a test of its own, so that ctest -j2 runs the two halves side by side).
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-pgver.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-pgver.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-pgver.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
 kept=
 trap '[ -n "$kept" ] && "$REHEARSE_BIN" clusters --stop "$kept" >/dev/null 2>&1; rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 unset REHEARSE_PG
-. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the kept cluster goes with this script, however it ends
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the kept cluster and the folder go with this script, however it ends
+rh_tie_folder "$work"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$REHEARSE_BIN" pg install 14 >/dev/null 2>&1 || { echo "SKIP: PostgreSQL 14 cannot be installed here"; exit 77; }
 sys=$("$REHEARSE_BIN" pg list | awk '/\(pg_config\)|\(installed package\)/ {split($1, v, "."); print v[1]; exit}')

@@ -5,10 +5,11 @@
 # anything runs. (`run --pg`: pg_versions.test.sh.)
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-pgchk.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-pgchk.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-pgchk.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
 trap 'rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" && rh_tie_folder "$work" # removed even after a SIGKILL
 unset REHEARSE_PG
 fail() { echo "FAIL: $*" >&2; exit 1; }
 "$REHEARSE_BIN" pg install 14 >/dev/null 2>&1 || { echo "SKIP: PostgreSQL 14 cannot be installed here"; exit 77; }
