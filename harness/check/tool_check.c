@@ -10,8 +10,9 @@
  *   upgrade path taken before it, each file as the tool sends it (rh_tool.sent_text), and per new
  *   migration how the tool sends it (rh_tool.plan_file).
  * With --scale/--rows the upgrade path is filled after base (the tool's ledger left alone) and (f)
- * measures, as for Prisma. Not for other tools yet (docs/tools.md): production's recovery path when
- * base fails, the state cache, --pg LIST, Prisma's other history hazards (renamed, out of order ...).
+ * measures, as for Prisma. A base that fails at a file its ledger does not record is production's
+ * recovery path (the fix deployed with the tool's deploy). Not for other tools yet (docs/tools.md): the
+ * state cache, Prisma's other history hazards (renamed, out of order ...). --pg LIST: check/versions.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,9 +144,57 @@ static void tool_sends(const rh_check_result *r, const rh_migration *m, rh_buf *
         rh_buf_append(text, m->sql, m->sql_len);
 }
 
+/*
+ * (b) base fails at X on an empty database, so production's deploy stopped there too. A tool whose ledger
+ * keeps applied migrations only (dbmate: X's transaction rolled back; drizzle: the whole run's) has no row
+ * for X and needs no repair verb: production recovers with the fix itself, head deployed with the tool's
+ * deploy, which runs X again (checked with the real CLIs: tests/conformance/dbmate and drizzle, "repair").
+ * Returns 1 recovered (r->recovered, recovered_from, recovery), 0 when the ledger records X (the tool would
+ * pass over it) or the failure names no migration of base, -1 with err.
+ */
+static int recover_base(rh_check_result *r, const rh_tool *tool, PGconn *upgrade, const rh_migset *base,
+                        const rh_engine_result *rbase, rh_err *err)
+{
+    const char *x = rbase->failed_migration;
+    const rh_migration *m = x ? rh_migset_find(base, x) : NULL;
+    if (!m || !tool->ledger_applied_only || !tool->ledger_exists || !tool->ledger_read)
+        return 0;
+    rh_ledger ledger = {0};
+    int exists = 0, recorded = 0;
+    if (tool->ledger_exists(upgrade, &exists, err) < 0 || (exists && tool->ledger_read(upgrade, &ledger, err) < 0))
+        return rh_err_prefix(err, "reading the ledger after base failed");
+    for (size_t i = 0; i < ledger.n; i++)
+        recorded |= rh_tool_row_is(tool, &ledger.rows[i], m);
+    rh_ledger_free(&ledger);
+    if (recorded)
+        return 0;
+    r->recovered = 1;
+    r->recovered_from = rh_xstrdup(x);
+    r->recovery = rh_xasprintf("%s\n", tool->verbs[0].tool_says);
+    return 1;
+}
+
+/* (b) on a recovery path: what base did, how production recovers, and whether head deploys on that path. */
+static void add_recovery_notice(rh_check_result *r, const rh_tool *tool, const rh_migset *head,
+                                const rh_engine_result *rbase)
+{
+    char *what = failure_words(rbase), *out = tool_output(rbase);
+    char *detail = rh_xasprintf("%s%s%s", r->recovery, *out ? "\nbase's deploy on an empty database:\n" : "", out);
+    char *file = rh_migset_find(head, r->recovered_from) ? file_of(tool, r, r->recovered_from) : NULL;
+    rh_check_add(r, RH_CHECK_NOTICE, 'b', "recovery-path", r->recovered_from, file, file ? 1 : 0, detail,
+                 "base %s fails at %s (%s), so production's deploy stopped there too, with no ledger row for it; "
+                 "production recovers with `%s` of the fix, which runs it again, and head %s %s on that path",
+                 r->base.label, r->recovered_from, what, tool->verbs[0].tool_says, r->head.label,
+                 r->upgrade_ok ? "deploys" : "fails");
+    free(file);
+    free(detail);
+    free(out);
+    free(what);
+}
+
 /* (e): head's deploy fails on the upgrade path: where, and what the tool printed. */
-static void add_production_failure(rh_check_result *r, const rh_tool *tool, const rh_migset *head,
-                                   const rh_engine_result *up, const rh_engine_result *clean)
+static void add_production_failure(rh_check_result *r, const rh_tool *tool, const rh_migset *base,
+                                   const rh_migset *head, const rh_engine_result *up, const rh_engine_result *clean)
 {
     const char *name = up->failed_migration;
     char *what = failure_words(up);
@@ -160,10 +209,18 @@ static void add_production_failure(rh_check_result *r, const rh_tool *tool, cons
     rh_buf_puts(&detail, out);
     int same = clean->failed_migration && name && strcmp(clean->failed_migration, name) == 0 &&
                strcmp(clean->sqlstate, up->sqlstate) == 0;
+    char *path = r->recovered ? rh_xasprintf(" on production's recovery path (%s fails at %s; then `%s`)",
+                                             r->recovered_from, r->base.label, tool->verbs[0].tool_says)
+                              : rh_xstrdup("");
+    const rh_migration *at_base = name && r->recovered && strcmp(name, r->recovered_from) == 0
+                                      ? rh_migset_find(base, name) : NULL;
+    int unchanged = at_base && m && strcmp(at_base->checksum, m->checksum) == 0;
     rh_check_add(r, RH_CHECK_ERROR, 'e', "fails-in-production", name, file,
                  file ? rh_check_failure_line(r, name, up->sqlstate) : 0, detail.data,
-                 "%s fails when deployed after %s, as `%s` runs it in production: %s%s", name ? name : "the deploy",
-                 r->base.label, tool->verbs[0].tool_says, what, same ? " (a clean deploy fails the same way)" : "");
+                 "%s fails when deployed after %s%s, as `%s` runs it in production: %s%s%s", name ? name : "the deploy",
+                 r->base.label, path, tool->verbs[0].tool_says, what, same ? " (a clean deploy fails the same way)" : "",
+                 unchanged ? " (head leaves it as it is at base, where it fails)" : "");
+    free(path);
     rh_buf_free(&detail);
     free(file);
     free(out);
@@ -263,6 +320,16 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     }
     out->base_ok = rbase.exit_code == 0;
     if (!out->base_ok) {
+        /* the recovery's deploy is the tool's next process: a new connection, without base's session state */
+        PQfinish(upgrade);
+        if (!(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+            goto out;
+        rh_check_quiet(upgrade);
+        if (recover_base(out, tool, upgrade, &bset, &rbase, err) < 0)
+            goto out;
+    }
+    int on_path = out->base_ok || out->recovered; /* head deploys on what production has */
+    if (!on_path) {
         char *what = failure_words(&rbase), *detail = tool_output(&rbase);
         rh_check_add(out, RH_CHECK_ERROR, 'b', "base-deploy-failed", rbase.failed_migration, NULL, 0, detail,
                      "base %s does not deploy on an empty database with `%s` (%s%s%s): the upgrade path cannot be "
@@ -273,14 +340,14 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         free(detail);
     }
     const char *edited = add_changed(out, tool, &bset, &hset, &rbase);
-    if (out->base_ok && o->seed_file && rh_check_load_seed(upgrade, o->seed_file, err) < 0)
+    if (on_path && o->seed_file && rh_check_load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
-    out->seed = !o->seed_file ? 0 : out->base_ok ? 1 : -1;
+    out->seed = !o->seed_file ? 0 : on_path ? 1 : -1;
     out->max_block_ms = o->max_block_ms;
     out->max_read_block_ms = o->max_read_block_ms;
     out->max_write_block_ms = o->max_write_block_ms;
     out->fill_max = o->fill_max;
-    if (out->base_ok && o->scale && rh_check_fill_to_scale(out, upgrade, o->scale, o->fill_max, err) < 0)
+    if (on_path && o->scale && rh_check_fill_to_scale(out, upgrade, o->scale, o->fill_max, err) < 0)
         goto out;
     PQfinish(upgrade);
     upgrade = NULL;
@@ -290,12 +357,12 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         if (!in_list(rbase.applied, rbase.n_applied, hset.items[i].name))
             out->pending[out->n_pending++] = rh_xstrdup(hset.items[i].name);
     out->locks_skipped = o->no_locks;
-    probe = out->base_ok && !o->no_locks && out->n_pending > 0;
+    probe = on_path && !o->no_locks && out->n_pending > 0;
     if ((probe && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0) ||
         !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
         goto out;
     rh_check_quiet(upgrade);
-    if (out->base_ok) {
+    if (on_path) {
         if (rh_tool_run(tool, "deploy", upgrade, &hset, NULL, &eo, &rup, err) < 0) {
             rh_err_prefix(err, "upgrade path %s -> %s", out->base.label, out->head.label);
             goto out;
@@ -323,9 +390,11 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     out->ms_locks = now_ms() - tf;
 
     /* (e) and (a) as findings */
-    if (out->base_ok && !out->upgrade_ok)
-        add_production_failure(out, tool, &hset, &rup, &rclean);
-    if (!out->clean_ok && !(out->base_ok && !out->upgrade_ok && rclean.failed_migration && rup.failed_migration &&
+    if (out->recovered)
+        add_recovery_notice(out, tool, &hset, &rbase);
+    if (on_path && !out->upgrade_ok)
+        add_production_failure(out, tool, &bset, &hset, &rup, &rclean);
+    if (!out->clean_ok && !(on_path && !out->upgrade_ok && rclean.failed_migration && rup.failed_migration &&
                             strcmp(rclean.failed_migration, rup.failed_migration) == 0 &&
                             strcmp(rclean.sqlstate, rup.sqlstate) == 0)) {
         const char *name = rclean.failed_migration;

@@ -518,6 +518,60 @@ static void test_drizzle_holds_locks_until_the_run_commits(void **state)
     fx_free(m);
 }
 
+/*
+ * base fails at a dbmate file: its transaction rolled back, no ledger row, so production recovers by deploying
+ * the fix (`dbmate migrate` runs the file again; tests/conformance/dbmate "repair"). The check follows that
+ * path instead of stopping at base-deploy-failed (before); a head that leaves the file as it is fails on it.
+ */
+static void test_dbmate_base_failure_recovers_with_the_fix(void **state)
+{
+    (void)state;
+    fx_repo *m = fx_repo_new(0);
+    fx_put(m, "db/migrations/20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id integer);\n-- migrate:down\n");
+    fx_put(m, "db/migrations/20240102000000_b.sql",
+           "-- migrate:up\nCREATE TABLE b (id integer);\nALTER TABLE nosuch ADD COLUMN x integer;\n-- migrate:down\n");
+    fx_commit(m, "base");
+    fx_tag(m, "base", "main", 0);
+    fx_put(m, "db/migrations/20240102000000_b.sql", "-- migrate:up\nCREATE TABLE b (id integer);\n-- migrate:down\n");
+    fx_put(m, "db/migrations/20240103000000_c.sql", "-- migrate:up\nCREATE TABLE c (id integer);\n-- migrate:down\n");
+    fx_commit(m, "head");
+    rh_check_result res;
+    run_tool("dbmate", m, NULL, &res);
+    if (!res.recovered || finding(&res, "base-deploy-failed"))
+        dump(&res);
+    assert_true(res.recovered);
+    assert_string_equal(res.recovered_from, "20240102000000_b.sql");
+    assert_string_equal(res.recovery, "dbmate migrate\n");
+    assert_null(finding(&res, "base-deploy-failed"));
+    assert_null(finding(&res, "edited")); /* the fix of a file base never applied is no hazard */
+    const rh_check_finding *f = finding(&res, "recovery-path");
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_NOTICE);
+    assert_string_equal(f->file, "db/migrations/20240102000000_b.sql");
+    assert_non_null(strstr(f->message, " deploys on that path"));
+    assert_true(res.upgrade_ok && res.catalog_compared);
+    assert_int_equal(res.catalog_differences, 0);
+    assert_int_equal(res.n_pending, 2); /* b (again) and c */
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
+    rh_check_result_free(&res);
+
+    /* head leaves the failing file as it is: production's recovery path fails on it again */
+    fx_put(m, "db/migrations/20240102000000_b.sql",
+           "-- migrate:up\nCREATE TABLE b (id integer);\nALTER TABLE nosuch ADD COLUMN x integer;\n-- migrate:down\n");
+    fx_commit(m, "head leaves b");
+    run_tool("dbmate", m, NULL, &res);
+    assert_true(res.recovered);
+    f = finding(&res, "fails-in-production");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_non_null(strstr(f->message, "on production's recovery path (20240102000000_b.sql fails at base"));
+    assert_non_null(strstr(f->message, "(head leaves it as it is at base, where it fails)"));
+    assert_int_equal(f->line, 3);
+    rh_check_result_free(&res);
+    fx_free(m);
+}
+
 /* (g) data loaded after base makes a data-dependent failure show: SET NOT NULL on nulls. */
 static void test_seed_makes_not_null_fail(void **state)
 {
@@ -748,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
         cmocka_unit_test(test_drizzle_holds_locks_until_the_run_commits),
+        cmocka_unit_test(test_dbmate_base_failure_recovers_with_the_fix),
         cmocka_unit_test(test_seed_makes_not_null_fail),
         cmocka_unit_test(test_scale_unique_index_duplicates),
         cmocka_unit_test(test_cli),
