@@ -118,6 +118,8 @@ typedef struct rh_check_trace {
     int measured;       /* run in measuring mode: waits and held_ms are filled */
     int autocommit;     /* each statement ran in a transaction of its own (Prisma >= 7.4 sending a file
                            statement by statement), not the file in one */
+    int sent_split;     /* the tool sends the file statement by statement, each its own query (measured or not):
+                           what the file's own BEGIN/COMMIT do depends on it (migrations/txblock.h) */
     int run_tx;         /* traced in the one transaction a tool runs every pending file in (drizzle-kit) */
     int tx_goes_on;     /* its last transaction did not commit at the file's end: the tool runs every pending
                            file in one transaction (drizzle-kit), so its locks are held while the files after

@@ -887,6 +887,7 @@ int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *h
             rh_check_trace_free(t);
             break;
         }
+        t->sent_split = autocommit;
         r->n_traces++;
         if (t->failed)
             break; /* later migrations may depend on this one */

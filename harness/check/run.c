@@ -372,7 +372,8 @@ static void add_transaction_control(rh_check_result *r, const rh_check_trace *t,
     for (size_t k = 0; k < t->n; k++)
         kw[k] = t->stmts[k].keywords;
     size_t before = 0;
-    rh_txblock_effect e = rh_txblock_effect_of(kw, t->n, j, r->profile.exec == RH_EXEC_SPLIT_STATEMENTS, &before);
+    /* as the file is sent: a split-statements profile sends a file its splitter rejects whole */
+    rh_txblock_effect e = rh_txblock_effect_of(kw, t->n, j, t->sent_split, &before);
     free(kw);
     switch (e) {
     case RH_TXBLOCK_NONE:

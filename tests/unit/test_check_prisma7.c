@@ -86,10 +86,43 @@ static void check_says_how_prisma_7_sends_new_migrations(void **state)
     fx_free(r);
 }
 
+/* A file's own BEGIN, as the file is sent: under a split-statements profile a file sqlparser 0.61 rejects
+   is one query after all, so the statements before its BEGIN join the block (as under 6.19.3); a file it
+   parses is sent statement by statement, and they commit alone. Before, the profile alone decided: the
+   fallback file's BEGIN went unmentioned. */
+static void transaction_control_follows_how_the_file_is_sent(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"User\" (\"id\" INTEGER PRIMARY KEY);\n");
+    fx_commit(r, "v1");
+    fx_tag(r, "v1", "HEAD", 0);
+    fx_migration(r, "20250201000000_whole", "CREATE TABLE \"A\" (\"id\" INTEGER);\nBEGIN;\n"
+                                            "DO $$ BEGIN PERFORM 1; END $$;\nCOMMIT;\n");
+    fx_migration(r, "20250202000000_split", "CREATE TABLE \"B\" (\"id\" INTEGER);\nBEGIN;\n"
+                                            "CREATE TABLE \"C\" (\"id\" INTEGER);\nCOMMIT;\n");
+    fx_commit(r, "v2");
+    fx_tag(r, "v2", "HEAD", 0);
+    rh_check_result res;
+    check_with(r->path, "7.10.1", &res);
+    const rh_check_finding *f = finding(&res, "transaction-control", "20250201000000_whole");
+    assert_non_null(f);
+    assert_int_equal(f->line, 2);
+    assert_non_null(strstr(f->message, "BEGIN after 1 statement(s) of the same file"));
+    assert_null(finding(&res, "transaction-control", "20250202000000_split"));
+    rh_check_result_free(&res);
+    check_with(r->path, "6.19.3", &res); /* every file whole: both BEGINs gather the statement before them */
+    assert_non_null(finding(&res, "transaction-control", "20250201000000_whole"));
+    assert_non_null(finding(&res, "transaction-control", "20250202000000_split"));
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(check_says_how_prisma_7_sends_new_migrations),
+        cmocka_unit_test(transaction_control_follows_how_the_file_is_sent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
