@@ -572,6 +572,41 @@ static void test_dbmate_base_failure_recovers_with_the_fix(void **state)
     fx_free(m);
 }
 
+/*
+ * A dbmate file merged with a version older than base's newest: production applies it after that one (dbmate
+ * 2.36 migrate: exit 0, no word; --strict refuses it), a clean deploy before: out-of-order on its file. A new
+ * file with a newer version is not. Before, no finding.
+ */
+static void test_dbmate_older_version_is_out_of_order(void **state)
+{
+    (void)state;
+    fx_repo *m = fx_repo_new(0);
+    fx_put(m, "db/migrations/20240101000000_a.sql", "-- migrate:up\nCREATE TABLE a (id integer);\n-- migrate:down\n");
+    fx_put(m, "db/migrations/20240103000000_c.sql", "-- migrate:up\nCREATE TABLE c (id integer);\n-- migrate:down\n");
+    fx_commit(m, "base");
+    fx_tag(m, "base", "main", 0);
+    fx_put(m, "db/migrations/20240102000000_b.sql", "-- migrate:up\nCREATE TABLE b (id integer);\n-- migrate:down\n");
+    fx_put(m, "db/migrations/20240104000000_d.sql", "-- migrate:up\nCREATE TABLE d (id integer);\n-- migrate:down\n");
+    fx_commit(m, "head");
+    rh_check_result res;
+    run_tool("dbmate", m, NULL, &res);
+    const rh_check_finding *f = finding(&res, "out-of-order");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_ERROR);
+    assert_string_equal(f->migration, "20240102000000_b.sql");
+    assert_string_equal(f->file, "db/migrations/20240102000000_b.sql");
+    assert_non_null(strstr(f->message, "older than 20240103000000_c.sql"));
+    assert_non_null(strstr(f->message, "--strict"));
+    size_t n = 0;
+    for (size_t i = 0; i < res.n_findings; i++)
+        n += strcmp(res.findings[i].code, "out-of-order") == 0;
+    assert_int_equal(n, 1); /* not 20240104000000_d.sql */
+    rh_check_result_free(&res);
+    fx_free(m);
+}
+
 /* (g) data loaded after base makes a data-dependent failure show: SET NOT NULL on nulls. */
 static void test_seed_makes_not_null_fail(void **state)
 {
@@ -803,6 +838,7 @@ int main(void)
         cmocka_unit_test(test_lock_ranking),
         cmocka_unit_test(test_drizzle_holds_locks_until_the_run_commits),
         cmocka_unit_test(test_dbmate_base_failure_recovers_with_the_fix),
+        cmocka_unit_test(test_dbmate_older_version_is_out_of_order),
         cmocka_unit_test(test_seed_makes_not_null_fail),
         cmocka_unit_test(test_scale_unique_index_duplicates),
         cmocka_unit_test(test_cli),

@@ -561,17 +561,38 @@ static int is_concurrently(const char *stmt)
     return strstr(kw, "CONCURRENTLY") != NULL;
 }
 
+/* Does version a (leading digits of name a) come before b's? As numbers: leading zeros do not count. */
+static int version_before(const char *a, const char *b)
+{
+    size_t la = version_len(a), lb = version_len(b);
+    while (la > 1 && *a == '0')
+        a++, la--;
+    while (lb > 1 && *b == '0')
+        b++, lb--;
+    return la != lb ? la < lb : strncmp(a, b, la) < 0;
+}
+
 /*
  * Files new at `to` that dbmate cannot apply: CONCURRENTLY in a file dbmate wraps in a transaction,
  * or beside another statement in a transaction:false file (the up section is one query: PostgreSQL
- * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate).
+ * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate). And a file new at
+ * `to` whose version is older than the newest at `from`: `dbmate migrate` applies it after that one, exit 0
+ * and no word, where a clean deploy applies it before (checked with the real dbmate 2.36; `migrate --strict`
+ * refuses it: "fail if migrations would be applied out of order").
  */
 static void dbmate_history_findings(rh_git_history *h)
 {
+    const rh_migration *last = h->a.n ? &h->a.items[h->a.n - 1] : NULL; /* in version order */
     for (size_t i = 0; i < h->b.n; i++) {
         const rh_migration *m = &h->b.items[i];
         if (rh_migset_find(&h->a, m->name))
             continue;
+        if (last && version_before(m->name, last->name))
+            rh_hist_add(h, RH_HIST_OUT_OF_ORDER, 1, m->name, last->name, rh_xasprintf("%s/%s", h->migrations, m->name),
+                        "%s is new at %s, but its version is older than %s, already at %s: a database deployed at "
+                        "%s applies it after that one (`dbmate migrate` says nothing, exit 0), while a clean deploy "
+                        "applies it before; `dbmate migrate --strict` refuses it",
+                        m->name, h->to.label, last->name, h->from.label, h->from.label);
         section up = {0}, down = {0};
         rh_err err;
         rh_split split = {0};

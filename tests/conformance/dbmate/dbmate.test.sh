@@ -201,5 +201,23 @@ ua="postgres://dbm:dbmate@localhost:5432/dv_applied?host=$sock&sslmode=disable"
 [ "$rr" = 2 ] && grep -q "20240101000000_b.sql: version 20240101000000 is also 20240101000000_a.sql's: dbmate keeps one ledger row per version" "$work/r.out" ||
   fail "duplicate version: rehearse exit $rr: $(cat "$work/r.out")"
 
+# 9. a file merged with a version older than the newest applied one: migrate applies it after that one, exit 0,
+# no word but its Applying/Applied lines (what `rehearse check` and `history --tool dbmate` report as
+# out-of-order); `migrate --strict` refuses it
+oo="$work/oo"; mkdir -p "$oo"
+up "$oo/20240101000000_a.sql" "create table oo_a (id int);"
+up "$oo/20240103000000_c.sql" "create table oo_c (id int);"
+compare "out of order: before the merge" "$oo"
+oa=$LAST_R ob=$LAST_O
+up "$oo/20240102000000_b.sql" "create table oo_b (id int);"
+"$bin" deploy --tool dbmate --migrations-dir "$oo" --database-url "$oa" >"$work/r.out" 2>"$work/r.err"; rr=$?
+"$oracle" --url "$ob" --migrations-dir "$oo" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
+[ "$rr" = 0 ] && [ "$ro" = 0 ] && cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" &&
+  grep -q '^Applied: 20240102000000_b.sql' "$work/o.out" ||
+  fail "out of order: exit $rr, dbmate $ro: $(cat "$work/r.out" "$work/r.err") vs $(cat "$work/o.out" "$work/o.err")"
+"$oracle" migrate --help 2>&1 | grep -q -- '--strict .*out of order' ||
+  fail "out of order: dbmate migrate has no --strict"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: dbmate conformance ($n cases + repair + rollback + edited + duplicate versions)"
+echo "ok: dbmate conformance ($n cases + repair + rollback + edited + duplicate versions + out of order)"
