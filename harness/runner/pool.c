@@ -697,10 +697,8 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
             eo.superuser = o->superuser;
             eo.trace_locks = o->trace_locks;
             eo.scale = o->scale;
-    eo.superuser = o->superuser;
             eo.pg_bin = o->pg_bin;
             eo.pg_version = o->pg_version;
-    eo.pg_version = o->pg_version;
             rh_scenario_run(items[i].scn, &eo, items[i].res);
             completed(&s, &items[i]);
         }
