@@ -613,6 +613,78 @@ static int never(void *data, const char *name, size_t index, int backend_pid)
     return 0;
 }
 
+/* A before-migration hook (a --scale fill) that fails at the second file. */
+static int refuse_second(void *data, const char *name, size_t index, int backend_pid)
+{
+    (void)name, (void)backend_pid;
+    ++*(int *)data;
+    return index == 1;
+}
+
+static char *value_of(PGconn *c, const char *sql)
+{
+    char *v = rh_test_value(c, sql);
+    assert_non_null(v);
+    return v;
+}
+
+/*
+ * dbmate and drizzle stop before a migration whose hook fails, as Prisma's path does: the file is
+ * never sent, the run says why (exit 1). Before, both ignored the hook's answer and applied the file.
+ */
+static void a_failed_hook_stops_dbmate_and_drizzle_before_the_file(void **state)
+{
+    (void)state;
+    rh_err err;
+    rh_engine_result res;
+    int calls = 0;
+    rh_engine_opts eo = {.before_migration = refuse_second, .hook_data = &calls};
+
+    const rh_tool *db = rh_tool_find("dbmate");
+    char *dir = folder("20240101000000_create_users.sql", USERS, "20240102000000_add_name.sql", ADD_NAME, NULL);
+    rh_migset set;
+    assert_int_equal(db->load_dir(&set, dir, NULL, &err), 0);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result_init(&res);
+    assert_int_equal(rh_tool_verb_find(db, "deploy")->run(c, &set, NULL, &eo, &res, &err), 1);
+    assert_int_equal(calls, 2);
+    assert_int_equal(res.exit_code, 1);
+    assert_string_equal(res.failed_migration, "20240102000000_add_name.sql");
+    assert_int_equal(res.n_applied, 1);
+    assert_non_null(strstr(res.errout.data, "stopped before migration `20240102000000_add_name.sql` was sent"));
+    char *v = value_of(c, "select count(*) from information_schema.columns where table_name = 'users' and column_name = 'name'");
+    assert_string_equal(v, "0"); /* the second file was not sent */
+    free(v);
+    v = value_of(c, "select count(*) from schema_migrations");
+    assert_string_equal(v, "1");
+    free(v);
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+
+    const rh_tool *dz = rh_tool_find("drizzle");
+    dir = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) "]}",
+                         "0000_init.sql", INIT, "0001_name.sql", NAME, NULL);
+    assert_int_equal(dz->load_dir(&set, dir, NULL, &err), 0);
+    c = rh_test_fresh_db(NULL);
+    calls = 0;
+    rh_engine_result_init(&res);
+    assert_int_equal(rh_tool_verb_find(dz, "deploy")->run(c, &set, NULL, &eo, &res, &err), 1);
+    assert_int_equal(calls, 2);
+    assert_int_equal(res.exit_code, 1);
+    assert_string_equal(res.failed_migration, "0001_name");
+    assert_int_equal(res.n_findings, 0); /* no SQL failed: the stop is said on errout, not as a failed row */
+    assert_non_null(strstr(res.errout.data, "stopped before migration `0001_name` was sent"));
+    v = value_of(c, "select to_regclass('users') is null"); /* one transaction: rolled back, nothing stays */
+    assert_string_equal(v, "t");
+    free(v);
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+}
+
 /* --migrate-command: CMD runs in a temporary copy of the folder, reaches the database, and its exit
    code and streams are the result; the copy is gone afterwards; engine hooks are refused. */
 static void command_runs_in_a_copy_with_the_database_in_its_environment(void **state)
@@ -727,6 +799,7 @@ int main(void)
         cmocka_unit_test(history_findings_are_structured_for_every_tool),
         cmocka_unit_test(drizzle_bad_journals_are_named),
         cmocka_unit_test(command_runs_in_a_copy_with_the_database_in_its_environment),
+        cmocka_unit_test(a_failed_hook_stops_dbmate_and_drizzle_before_the_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -451,8 +451,15 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
             rc = 2;
             break;
         }
-        if (opts && opts->before_migration) /* a scenario's fault at this migration */
-            opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn));
+        /* a scenario's fault or a fill (--scale) at this migration; nonzero: stop before it is sent, as Prisma's path */
+        if (opts && opts->before_migration && opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn)) != 0) {
+            rh_buf_printf(&res->errout, "Error: rehearse: the deploy was stopped before migration `%s` was sent\n",
+                          m->name);
+            res->failed_migration = rh_xstrdup(m->name);
+            res->exit_code = 1;
+            rc = 1;
+            break;
+        }
         double t0 = now_seconds();
         rc = apply_one(conn, m, &up, 0, res, err);
         if (rc >= 0) { /* dbmate prints the Applied line even for the file that failed */

@@ -345,8 +345,15 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
             continue;
         }
         res->n_pending++;
-        if (opts && opts->before_migration) /* a scenario's fault at this migration */
-            opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn));
+        /* a scenario's fault or a fill (--scale) at this migration; nonzero: stop before it is sent, as Prisma's
+           path (the run's one transaction is rolled back below) */
+        if (opts && opts->before_migration && opts->before_migration(opts->hook_data, m->name, i, PQbackendPID(conn)) != 0) {
+            rh_buf_printf(&res->errout, "Error: rehearse: the deploy was stopped before migration `%s` was sent\n",
+                          m->name);
+            res->failed_migration = rh_xstrdup(m->name);
+            failed = 1;
+            break;
+        }
         failed = run_chunks(conn, m, res);
         if (!failed) {
             char when[32];
@@ -380,7 +387,7 @@ static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, 
     PQsetNoticeProcessor(conn, prev, NULL);
     if (rc == 0)
         rh_buf_puts(&res->out, DRIZZLE_OK_TEXT);
-    if (rc == 1) { /* drizzle-kit is silent; rehearse says what failed */
+    if (rc == 1 && res->db_message) { /* drizzle-kit is silent; rehearse says what failed (a stop said it already) */
         res->findings = rh_xrealloc(res->findings, (res->n_findings + 1) * sizeof *res->findings);
         rh_finding *f = &res->findings[res->n_findings++];
         f->kind = RH_FINDING_FAILED_ROW;
