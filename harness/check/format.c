@@ -141,6 +141,23 @@ static const char *tool_txn_words(const rh_tool *t)
     }
 }
 
+/* A measured file's transaction, as the tool sent it: a file of statements that cannot run in one (a lone
+   CREATE INDEX CONCURRENTLY, sent alone) runs outside any; otherwise one, less the statements marked outside. */
+static const char *measured_tx_words(const rh_check_trace *t)
+{
+    size_t ran = 0, outside = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        ran += !t->stmts[i].skipped;
+        outside += !t->stmts[i].skipped && t->stmts[i].outside_tx;
+    }
+    if (outside > 0 && outside == ran)
+        return ran == 1 ? ", measured; its one statement, sent alone, runs outside a transaction"
+                        : ", measured; its statements run outside a transaction";
+    if (outside > 0)
+        return ", measured; the file runs as one transaction, less the statements marked outside one";
+    return ", measured; the file runs as one transaction";
+}
+
 void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 {
     rh_report_term_printf(out, "rehearse check: %s, base %s [%s] -> head %s\n", r->migrations ? r->migrations : "?",
@@ -214,7 +231,7 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
                                                        : "; every pending migration runs in one transaction")
                               : !t->measured ? ""
                               : t->autocommit ? ", measured; each statement commits on its own"
-                                              : ", measured; the file runs as one transaction");
+                                              : measured_tx_words(t));
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
             rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,

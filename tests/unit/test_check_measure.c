@@ -506,6 +506,14 @@ static void test_fast_concurrently_is_seen(void **state)
     if (!lock || !probed[0] || !probed[1])
         fail_msg("CONCURRENTLY: lock %sseen, read %sprobed, write %sprobed", lock ? "" : "not ", probed[0] ? "" : "not ",
                  probed[1] ? "" : "not ");
+    /* the header says what the tool does with this file: the lone CIC is sent alone, outside any transaction
+       (before: "the file runs as one transaction" above the line marked "[runs outside a transaction]") */
+    rh_buf human;
+    rh_buf_init(&human);
+    rh_check_format_human(res, 0, &human);
+    assert_non_null(strstr(human.data, ", measured; its one statement, sent alone, runs outside a transaction:\n"));
+    assert_null(strstr(human.data, "the file runs as one transaction"));
+    rh_buf_free(&human);
     one_check_free(&c);
 }
 
