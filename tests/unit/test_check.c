@@ -570,6 +570,33 @@ static void test_dbmate_base_failure_recovers_with_the_fix(void **state)
     assert_int_equal(f->line, 3);
     rh_check_result_free(&res);
     fx_free(m);
+
+    /* drizzle: the failing run leaves nothing, not even 0000 (one transaction): the fix deploys it all */
+    fx_repo *d = fx_repo_new(0);
+    const char *entry = "{\"idx\":%d,\"version\":\"7\",\"when\":%d000,\"tag\":\"%s\",\"breakpoints\":true}";
+    char e0[200], e1[200], journal[500];
+    snprintf(e0, sizeof e0, entry, 0, 1700000000, "0000_a");
+    snprintf(e1, sizeof e1, entry, 1, 1700000100, "0001_b");
+    snprintf(journal, sizeof journal, "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[%s,%s]}\n", e0, e1);
+    fx_put(d, "drizzle/0000_a.sql", "CREATE TABLE \"a\" (\"id\" integer);\n");
+    fx_put(d, "drizzle/0001_b.sql", "ALTER TABLE \"nosuch\" ADD COLUMN \"x\" integer;\n");
+    fx_put(d, "drizzle/meta/_journal.json", journal);
+    fx_commit(d, "base");
+    fx_tag(d, "base", "main", 0);
+    fx_put(d, "drizzle/0001_b.sql", "CREATE TABLE \"b\" (\"id\" integer);\n");
+    fx_commit(d, "head");
+    run_tool("drizzle", d, NULL, &res);
+    if (!res.recovered)
+        dump(&res);
+    assert_true(res.recovered);
+    assert_string_equal(res.recovered_from, "0001_b");
+    assert_string_equal(res.recovery, "drizzle-kit migrate\n");
+    assert_true(res.upgrade_ok && res.catalog_compared);
+    assert_int_equal(res.catalog_differences, 0);
+    assert_int_equal(res.n_pending, 2); /* 0000 too: the failed run kept nothing of it */
+    assert_int_equal(rh_check_count(&res, RH_CHECK_ERROR), 0);
+    rh_check_result_free(&res);
+    fx_free(d);
 }
 
 /*
