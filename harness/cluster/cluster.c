@@ -775,5 +775,6 @@ const char *rh_cluster_user(const rh_cluster *c) { return c->user; }
 int rh_cluster_is_superuser(const rh_cluster *c) { return strcmp(c->user, ADMIN) == 0; }
 const char *rh_cluster_dir(const rh_cluster *c) { return c->dir; }
 pid_t rh_cluster_pid(const rh_cluster *c) { return c->pid; }
+double rh_cluster_cpu_s(const rh_cluster *c) { return c->pid > 0 ? rh_proc_tree_cpu_s(c->pid) : -1; }
 const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c) { return &c->bin; }
 rh_cluster_timing rh_cluster_last_timing(const rh_cluster *c) { return c->timing; }

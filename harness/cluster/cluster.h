@@ -155,6 +155,9 @@ int rh_cluster_is_superuser(const rh_cluster *c);     /* the user's role is the 
 const char *rh_cluster_id(const rh_cluster *c);
 const char *rh_cluster_dir(const rh_cluster *c);      /* private directory; also the socket directory */
 pid_t rh_cluster_pid(const rh_cluster *c);            /* the postmaster */
+/* CPU seconds the server has used so far: the postmaster and its processes (backends, parallel workers
+   that have exited too); -1 when it cannot be read (/proc). For benchmarks on a loaded machine. */
+double rh_cluster_cpu_s(const rh_cluster *c);
 const rh_pgbin *rh_cluster_pgbin(const rh_cluster *c);
 
 /* Append the last `lines` lines of the server log to out (for failure reports). */

@@ -167,6 +167,8 @@ pid_t rh_read_postmaster_pid(const char *datadir);
 
 /* The process start time of pid (field 22 of /proc/pid/stat), or 0 if there is no such process. */
 unsigned long long rh_proc_starttime(pid_t pid);
+/* CPU seconds of pid and its children (reaped ones included); -1 if pid is not there. */
+double rh_proc_tree_cpu_s(pid_t pid);
 
 /* True if pid exists and is not a zombie. */
 int rh_proc_alive(pid_t pid);

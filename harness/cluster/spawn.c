@@ -264,6 +264,54 @@ unsigned long long rh_proc_starttime(pid_t pid)
     return 0;
 }
 
+/* utime + stime + cutime + cstime of pid from /proc/PID/stat (its state and parent too); -1 if not there. */
+static long long proc_cpu_ticks(pid_t pid, char *state, int *ppid)
+{
+    char line[2048];
+    char *p = proc_stat_fields(pid, line, sizeof line);
+    unsigned long long ut, st, cut, cst;
+    /* p is at field 3 (state); the parent is field 4; utime, stime, cutime, cstime are fields 14 to 17 */
+    if (!p || sscanf(p, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %llu %llu", state, ppid, &ut, &st, &cut,
+                     &cst) != 6)
+        return -1;
+    return (long long)(ut + st + cut + cst);
+}
+
+/*
+ * CPU seconds (user + system) of process pid and of its children: its own times, the times of the
+ * children it has waited for (cutime, cstime: a postmaster reaps its backends and parallel workers),
+ * and the times of its children alive now. A child reaped while /proc is scanned would be missed
+ * (read neither as a child nor in pid's times read before), and a child that has exited but is not
+ * reaped yet shows no times: the scan is done again (for up to 2 s) until pid's times are the same
+ * before and after it and no child is waiting to be reaped. -1 if pid is not there.
+ */
+double rh_proc_tree_cpu_s(pid_t pid)
+{
+    for (int tries = 0;; tries++) {
+        char state;
+        int ppid;
+        long long own = proc_cpu_ticks(pid, &state, &ppid), ticks = own;
+        if (own < 0)
+            return -1;
+        int unreaped = 0;
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            pid_t c = (pid_t)atoi(e->d_name);
+            long long t = c > 0 && c != pid ? proc_cpu_ticks(c, &state, &ppid) : -1;
+            if (t < 0 || ppid != pid)
+                continue;
+            ticks += t;
+            unreaped |= state == 'Z' || state == 'X';
+        }
+        if (d)
+            closedir(d);
+        if ((!unreaped && proc_cpu_ticks(pid, &state, &ppid) == own) || tries >= 200)
+            return (double)ticks / (double)sysconf(_SC_CLK_TCK);
+        usleep(10000);
+    }
+}
+
 int rh_proc_alive(pid_t pid)
 {
     if (pid <= 0)

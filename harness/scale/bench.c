@@ -4,10 +4,13 @@
  * with a null fraction) and "Post" (its child: a foreign key to User with its @@index, a unique slug).
  * Each run fills both tables the bulk way (rh_scale_fill) and the direct way (the same rows through the
  * indexes and foreign-key triggers), interleaved, after a
- * TRUNCATE, so both see the same machine load. Timings live only here.
+ * TRUNCATE, so both see the same machine load. Timings live only here. Besides rows/s (wall clock,
+ * which the machine's load decides), the CPU seconds the server and rehearse spent per fill: steadier
+ * on a shared machine, what a change to the filler should be judged by.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cluster/cluster.h"
 #include "scale/scale.h"
@@ -48,14 +51,27 @@ enum { USER, POST, NTABLES };
 static const char *const table_names[NTABLES] = {"User", "Post"};
 static const char *const way_names[2] = {"bulk", "direct"};
 
-/* Fill both tables once the given way; rows/s per table into rate[table]. */
-static int fill_once(PGconn *conn, const rh_scale *s, int direct, long long rows, double rate[NTABLES], rh_err *err)
+static double self_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Fill both tables once the given way; rows/s per table into rate[table], the CPU seconds of the fill (both
+   tables, ANALYZE included) into cpu[0] (the server's; -1 when unknown) and cpu[1] (rehearse's). */
+static int fill_once(const rh_cluster *c, PGconn *conn, const rh_scale *s, int direct, long long rows, double rate[NTABLES],
+                     double cpu[2], rh_err *err)
 {
     PQclear(PQexec(conn, "TRUNCATE \"User\", \"Post\""));
     rh_scale_fill_opts fo = {.direct = direct};
     rh_scale_fill_result fr;
+    double server0 = rh_cluster_cpu_s(c), self0 = self_cpu_s();
     if (rh_scale_fill_with(conn, s, &fo, &fr, err) < 0)
         return -1;
+    double server1 = rh_cluster_cpu_s(c);
+    cpu[0] = server0 >= 0 && server1 >= 0 ? server1 - server0 : -1;
+    cpu[1] = self_cpu_s() - self0;
     int rc = 0;
     for (size_t i = 0; i < fr.n; i++) {
         const rh_scale_filled *f = &fr.tables[i];
@@ -79,10 +95,13 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
     if (rh_cluster_start(&c, co, err) < 0)
         return -1;
     int rc = -1;
-    double *rate[2][NTABLES];
-    for (int w = 0; w < 2; w++)
+    double *rate[2][NTABLES], *cpu[2][2]; /* cpu[way][0: server, 1: rehearse][run] */
+    for (int w = 0; w < 2; w++) {
         for (int t = 0; t < NTABLES; t++)
             rate[w][t] = rh_xcalloc((size_t)runs, sizeof(double));
+        for (int k = 0; k < 2; k++)
+            cpu[w][k] = rh_xcalloc((size_t)runs, sizeof(double));
+    }
     rh_scale s = {0};
     PGconn *conn = NULL;
     if (rh_cluster_create_db(c, "bench_scale", err) < 0 || !(conn = rh_cluster_connect(c, "bench_scale", err)))
@@ -99,17 +118,23 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
     for (int i = 0; i < runs; i++) {
         for (int k = 0; k < 2; k++) { /* alternate which way goes first */
             int w = (i + k) % 2;
-            double one[NTABLES] = {0};
-            if (fill_once(conn, &s, w, rows, one, err) < 0)
+            double one[NTABLES] = {0}, used[2] = {0};
+            if (fill_once(c, conn, &s, w, rows, one, used, err) < 0)
                 goto out;
             for (int t = 0; t < NTABLES; t++)
                 rate[w][t][i] = one[t];
+            cpu[w][0][i] = used[0];
+            cpu[w][1][i] = used[1];
         }
     }
-    rh_stats st[2][NTABLES];
-    for (int w = 0; w < 2; w++)
+    rh_stats st[2][NTABLES], cst[2][2];
+    for (int w = 0; w < 2; w++) {
         for (int t = 0; t < NTABLES; t++)
             st[w][t] = rh_stats_of(rate[w][t], (size_t)runs);
+        for (int k = 0; k < 2; k++)
+            cst[w][k] = rh_stats_of(cpu[w][k], (size_t)runs);
+    }
+    static const char *const cpu_names[2] = {"server", "rehearse"};
     if (json) {
         rh_buf_printf(out, "{\"benchmark\": \"scale\", \"columns\": 10, \"rows\": %lld, \"runs\": %d, \"rows_per_s\": {", rows,
                       runs);
@@ -118,6 +143,15 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
             for (int t = 0; t < NTABLES; t++) {
                 rh_buf_printf(out, "%s\"%s\": ", t ? ", " : "", table_names[t]);
                 rh_stats_json(out, st[w][t]);
+            }
+            rh_buf_puts(out, "}");
+        }
+        rh_buf_puts(out, "}, \"cpu_s_per_fill\": {"); /* both tables, ANALYZE included; server -1: unknown */
+        for (int w = 0; w < 2; w++) {
+            rh_buf_printf(out, "%s\"%s\": {", w ? ", " : "", way_names[w]);
+            for (int k = 0; k < 2; k++) {
+                rh_buf_printf(out, "%s\"%s\": ", k ? ", " : "", cpu_names[k]);
+                rh_stats_json(out, cst[w][k]);
             }
             rh_buf_puts(out, "}");
         }
@@ -135,14 +169,21 @@ int rh_scale_bench(const rh_cluster_opts *co, long long rows, int runs, int json
         for (int t = 0; t < NTABLES; t++)
             rh_buf_printf(out, "  %s: bulk is %.1fx the direct way (medians)\n", table_names[t],
                           st[1][t].median > 0 ? st[0][t].median / st[1][t].median : 0);
+        for (int w = 0; w < 2; w++) /* CPU, not wall clock: what the machine's load changes least */
+            if (cst[w][0].min >= 0)
+                rh_buf_printf(out, "  CPU per fill of both tables (ANALYZE included), %-6s median: server %.2f s (min %.2f, max %.2f), rehearse %.2f s\n",
+                              way_names[w], cst[w][0].median, cst[w][0].min, cst[w][0].max, cst[w][1].median);
     }
     rc = 0;
 out:
     rh_scale_free(&s);
     PQfinish(conn);
-    for (int w = 0; w < 2; w++)
+    for (int w = 0; w < 2; w++) {
         for (int t = 0; t < NTABLES; t++)
             free(rate[w][t]);
+        for (int k = 0; k < 2; k++)
+            free(cpu[w][k]);
+    }
     rh_err ignored;
     rh_cluster_stop(c, &ignored);
     return rc;
