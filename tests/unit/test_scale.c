@@ -314,7 +314,7 @@ static void test_fill_respects_constraints(void **state)
     /* past 2^31 / 7919 rows (the null-fraction hash is computed in bigint) */
     assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Big\""), 300000);
     /* parents first */
-    size_t pu, pp, pj;
+    size_t pu = 0, pp = 0, pj = 0;
     filled(&fr, "User", &pu);
     filled(&fr, "Post", &pp);
     filled(&fr, "_PostToUser", &pj);
