@@ -183,6 +183,16 @@ static int jis(json_object *o, const char *key, const char *value)
     return s && strcmp(s, value) == 0;
 }
 
+/* Whether s is one of the n names of list (NULL is in no list): the allowed-lists of the rules below. */
+static int in_list(const char *s, const char *const *list, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++)
+        if (strcmp(s, list[i]) == 0)
+            return 1;
+    return 0;
+}
+#define IN_LIST(s, array) in_list((s), (array), sizeof(array) / sizeof *(array))
+
 static int jtrue(json_object *o, const char *key)
 {
     json_object *v = jget(o, key);
@@ -423,10 +433,7 @@ static const char *r_alter_table(stmt_ctx *c)
         json_object *cmd;
         node_type(jat(n, "cmds", i), &cmd);
         const char *st = jstr(cmd, "subtype");
-        int allowed = 0;
-        for (size_t j = 0; st && j < sizeof ok / sizeof *ok; j++)
-            allowed |= strcmp(st, ok[j]) == 0;
-        if (!allowed) {
+        if (!IN_LIST(st, ok)) {
             static char why[96];
             snprintf(why, sizeof why, "ALTER TABLE %s", st ? st + 3 : "?");
             return why;
@@ -470,9 +477,8 @@ static const char *r_drop(stmt_ctx *c)
         "OBJECT_TRIGGER", "OBJECT_POLICY", "OBJECT_OPERATOR"};
     if (strcmp(ty, "OBJECT_OPERATOR") == 0)
         return operator_name(c->t);
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (strcmp(ty, ok[i]) == 0)
-            return NULL;
+    if (IN_LIST(ty, ok))
+        return NULL;
     static char why[96];
     snprintf(why, sizeof why, "DROP %s", ty + 7);
     return why;
@@ -541,12 +547,8 @@ static const char *r_grant(stmt_ctx *c)
     int all = jis(n, "targtype", "ACL_TARGET_ALL_IN_SCHEMA");
     static const char *const ok[] = {"OBJECT_TABLE", "OBJECT_SEQUENCE", "OBJECT_FUNCTION", "OBJECT_SCHEMA", "OBJECT_DATABASE",
         "OBJECT_PROCEDURE"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (strcmp(ty, ok[i]) == 0) {
-            if (all && strcmp(ty, "OBJECT_PROCEDURE") == 0)
-                break;
-            return NULL;
-        }
+    if (IN_LIST(ty, ok) && !(all && strcmp(ty, "OBJECT_PROCEDURE") == 0))
+        return NULL;
     static char why[96];
     snprintf(why, sizeof why, "GRANT ON %s%s", all ? "ALL " : "", ty + 7);
     return why;
@@ -557,10 +559,7 @@ static const char *r_comment(stmt_ctx *c)
     const char *ty = jstr(c->n, "objtype");
     static const char *const ok[] = {"OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_SCHEMA", "OBJECT_EXTENSION", "OBJECT_ROLE",
         "OBJECT_DATABASE"};
-    int allowed = 0;
-    for (size_t i = 0; ty && i < sizeof ok / sizeof *ok; i++)
-        allowed |= strcmp(ty, ok[i]) == 0;
-    if (!allowed) {
+    if (!IN_LIST(ty, ok)) {
         static char why[96];
         snprintf(why, sizeof why, "COMMENT ON %s", ty ? ty + 7 : "?");
         return why;
@@ -715,13 +714,9 @@ static const char *r_rename(stmt_ctx *c)
         return jtrue(c->n, "missing_ok") ? "ALTER INDEX IF EXISTS" : NULL;
     static const char *const ok[] = {"OBJECT_TABLE", "OBJECT_COLUMN", "OBJECT_TABCONSTRAINT", "OBJECT_TYPE", "OBJECT_POLICY",
         "OBJECT_SCHEMA", "OBJECT_ROLE"};
-    for (size_t i = 0; i < sizeof ok / sizeof *ok; i++)
-        if (strcmp(ty, ok[i]) == 0) {
-            const char *rel = jstr(c->n, "relationType");
-            if (strcmp(ty, "OBJECT_COLUMN") == 0 && rel && strcmp(rel, "OBJECT_TABLE") != 0)
-                break;
-            return NULL;
-        }
+    const char *rel = jstr(c->n, "relationType");
+    if (IN_LIST(ty, ok) && !(strcmp(ty, "OBJECT_COLUMN") == 0 && rel && strcmp(rel, "OBJECT_TABLE") != 0))
+        return NULL;
     static char why[96];
     snprintf(why, sizeof why, "RENAME of %s", ty + 7);
     return why;
