@@ -28,11 +28,12 @@ shm_list() { ls /dev/shm 2>/dev/null | grep '^PostgreSQL\.' | sort; }
 shm_mapped() { cat /proc/[0-9]*/maps 2>/dev/null | grep -o 'PostgreSQL\.[0-9]*' | sort -u; }
 # processes whose arguments or working directory name the run folder
 procs_in_run() {
-    local n=0 p cwd
-    n=$(pgrep -f -- "$run/" | wc -l)
+    local n=0 p cwd named
+    named=$(pgrep -f -- "$run/")
+    n=$(grep -c . <<<"$named")
     for p in /proc/[0-9]*; do
         cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
-        case "$cwd" in "$run"/*) pgrep -f -- "$run/" | grep -qx "${p#/proc/}" || n=$((n + 1));; esac
+        case "$cwd" in "$run"/*) grep -qx "${p#/proc/}" <<<"$named" || n=$((n + 1));; esac
     done
     echo "$n"
 }

@@ -90,7 +90,7 @@ for k in $(seq 1 "$gh_n"); do
 done
 GITHUB_STEP_SUMMARY=$work/gh/summary.md bash "$work/blocks/run-gh-report.sh" >/dev/null 2>&1; rc=$?
 [ $rc -eq 1 ] || fail "GitHub report step: exit $rc (expected 1: a scenario fails)"
-grep -c '<testcase' rehearse-scenarios.xml | grep -qx 6 || fail "GitHub: the merged JUnit has not 6 test cases"
+[ "$(grep -c '<testcase' rehearse-scenarios.xml)" = 6 ] || fail "GitHub: the merged JUnit has not 6 test cases"
 grep -q '^### ❌ rehearse run' rehearse-scenarios.md || fail "GitHub: no merged comment"
 grep -q 'rehearse check did not report' rehearse-comment.md || fail "GitHub: the comment does not say check is missing"
 [ -s rehearse-scenarios.html ] || fail "GitHub: no HTML"
@@ -103,6 +103,6 @@ done
 status=0
 . "$work/blocks/run-gl-report.sh" >/dev/null 2>&1
 [ "$status" -eq 1 ] || fail "GitLab report: status $status (expected 1)"
-grep -c '<testcase' rehearse-scenarios.xml | grep -qx 6 || fail "GitLab: the merged JUnit has not 6 test cases"
+[ "$(grep -c '<testcase' rehearse-scenarios.xml)" = 6 ] || fail "GitLab: the merged JUnit has not 6 test cases"
 xmllint --noout --schema "$REHEARSE_SOURCE_DIR/tests/unit/junit.xsd" rehearse-scenarios.xml 2>/dev/null || fail "GitLab: JUnit not valid"
 echo ok

@@ -21,7 +21,7 @@ echo 'CREATE TABLE a (id int);' >"$work/m/20250101_a/migration.sql"
 for cmd in deploy status resolve; do
   rc=$(run "$cmd" --help)
   [ "$rc" = 0 ] || fail "$cmd --help exited $rc"
-  head -1 "$work/out" | grep -q "^usage: rehearse $cmd " || fail "$cmd --help: not its usage: $(head -1 "$work/out")"
+  grep -q "^usage: rehearse $cmd " <<<"$(head -1 "$work/out")" || fail "$cmd --help: not its usage: $(head -1 "$work/out")"
   grep -q -- '--migrations-dir' "$work/out" || fail "$cmd --help lacks the shared options"
 done
 grep -q 'migrate resolve' "$work/out" || fail "resolve --help is not resolve's text"

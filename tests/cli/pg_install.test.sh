@@ -52,14 +52,14 @@ out=$("$REHEARSE_BIN" pg install 16 2>&1); rc=$?
 grep -q "PostgreSQL 16\.[0-9]* installed in $work/pg/16\.[0-9]*" <<<"$out" && grep -q "sha512 checked" <<<"$out" ||
     fail "install 16 does not say where it went and where it came from: $out"
 ver=$(basename "$(ls -d "$work"/pg/16.*)")
-"$REHEARSE_BIN" pg list | grep -q "^$ver .*$work/pg/$ver/bin .*rehearse pg install" || fail "pg list: $("$REHEARSE_BIN" pg list)"
+list=$("$REHEARSE_BIN" pg list) && grep -q "^$ver .*$work/pg/$ver/bin .*rehearse pg install" <<<"$list" || fail "pg list: $list"
 out=$("$REHEARSE_BIN" pg install 16 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "already installed" <<<"$out" || fail "a second install: exit $rc: $out"
 
 # --pg 16 uses it (its template is keyed by the version); REHEARSE_PG does the same
 "$REHEARSE_BIN" deploy --pg 16 --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" >"$work/deploy.out" 2>&1 ||
     fail "deploy --pg 16: $(cat "$work/deploy.out")"
-ls "$work/cache/templates" | grep -q "^pg$ver-UTF8-C-" || fail "no template for $ver: $(ls "$work/cache/templates")"
+templates=$(ls "$work/cache/templates") && grep -q "^pg$ver-UTF8-C-" <<<"$templates" || fail "no template for $ver: $templates"
 REHEARSE_PG=$ver "$REHEARSE_BIN" deploy --migrations-dir "$REHEARSE_SOURCE_DIR/examples/basic/prisma/migrations" >/dev/null 2>&1 ||
     fail "REHEARSE_PG=$ver"
 
@@ -82,10 +82,11 @@ for cmd in "deploy --migrations-dir $REHEARSE_SOURCE_DIR/examples/basic/prisma/m
         grep -q "$work/pg/$ver/bin/postgres --version failed (exit 127): error while loading shared libraries" <<<"$out" &&
         grep -q "a damaged install: \`rehearse pg install --force $ver\` replaces it" <<<"$out" ||
         fail "damaged install, $cmd: not said: $out"
-    "$REHEARSE_BIN" clusters | grep -q "^no clusters" || fail "damaged install, $cmd: left $("$REHEARSE_BIN" clusters)"
+    left=$("$REHEARSE_BIN" clusters) && grep -q "^no clusters" <<<"$left" || fail "damaged install, $cmd: left $left"
 done
-"$REHEARSE_BIN" pg list | grep -q "^$ver .*DAMAGED (its postgres does not run): \`rehearse pg install --force $ver\`" ||
-    fail "pg list does not flag the damaged install: $("$REHEARSE_BIN" pg list)"
+list=$("$REHEARSE_BIN" pg list) && grep -q "^$ver .*DAMAGED (its postgres does not run): \`rehearse pg install --force $ver\`" <<<"$list" ||
+    fail "pg list does not flag the damaged install: $list"
 cp "$work/postgres.good" "$work/pg/$ver/bin/postgres"
-"$REHEARSE_BIN" pg list | grep -q "DAMAGED" && fail "pg list: a working install flagged: $("$REHEARSE_BIN" pg list)"
+list=$("$REHEARSE_BIN" pg list) || fail "pg list: exit $?: $list"
+grep -q "DAMAGED" <<<"$list" && fail "pg list: a working install flagged: $list"
 echo "pg_install: ok"

@@ -51,10 +51,10 @@ SCN
 out=$("$REHEARSE_BIN" run --no-color --pg 15 dump.scenario 2>&1); rc=$?
 [ $rc -eq 0 ] && grep -q "note: production runs PostgreSQL 14.9 (the restored dump's header); this rehearsal ran on 15\.[0-9]*: --pg 14 rehearses" <<<"$out" ||
     fail "no mismatch note: exit $rc: $out"
-"$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>/dev/null | grep -q '"postgres_note": *"production runs PostgreSQL 14.9' ||
+out=$("$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>/dev/null) && grep -q '"postgres_note": *"production runs PostgreSQL 14.9' <<<"$out" ||
     fail "json: no postgres_note: $("$REHEARSE_BIN" run --pg 15 --format json dump.scenario 2>&1)"
-"$REHEARSE_BIN" run --pg 15 --format tap dump.scenario 2>/dev/null | grep -q '^# note: production runs PostgreSQL 14.9' || fail "tap: no note"
-"$REHEARSE_BIN" run --pg 15 --format junit dump.scenario 2>/dev/null | grep -q 'note: production runs PostgreSQL 14.9' || fail "junit: no note"
+out=$("$REHEARSE_BIN" run --pg 15 --format tap dump.scenario 2>/dev/null) && grep -q '^# note: production runs PostgreSQL 14.9' <<<"$out" || fail "tap: no note"
+out=$("$REHEARSE_BIN" run --pg 15 --format junit dump.scenario 2>/dev/null) && grep -q 'note: production runs PostgreSQL 14.9' <<<"$out" || fail "junit: no note"
 out=$("$REHEARSE_BIN" run --no-color --pg 14 dump.scenario 2>&1)
 grep -q "note:" <<<"$out" && fail "a note on the dump's own major: $out"
 

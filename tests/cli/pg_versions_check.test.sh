@@ -45,10 +45,10 @@ assert any(f["code"] == "differs-across-versions" and f["level"] == "error" for 
 PY
 "$REHEARSE_BIN" check --base main --pg 14,15 --format junit --output "$work/c.xml" >/dev/null 2>&1
 grep -q 'testcase classname="rehearse.check" name="\[pg 14\] PostgreSQL 14\.[0-9]*">' "$work/c.xml" &&
-    grep -A1 'name="\[pg 14\] PostgreSQL' "$work/c.xml" | grep -q '<failure type="postgres"' &&
-    grep -A1 'name="\[pg 15\] PostgreSQL' "$work/c.xml" | grep -q '</testcase>' || fail "check junit: $(cat "$work/c.xml")"
+    grep -q '<failure type="postgres"' <<<"$(grep -A1 'name="\[pg 14\] PostgreSQL' "$work/c.xml")" &&
+    grep -q '</testcase>' <<<"$(grep -A1 'name="\[pg 15\] PostgreSQL' "$work/c.xml")" || fail "check junit: $(cat "$work/c.xml")"
 "$REHEARSE_BIN" check --base main --pg 14,15 --format markdown --output "$work/c.md" >/dev/null 2>&1
-tr -d '\\' < "$work/c.md" | grep -q 'PostgreSQL 14\.[0-9]* (--pg 14): failed' && grep -q 'differs-across-versions' "$work/c.md" ||
+grep -q 'PostgreSQL 14\.[0-9]* (--pg 14): failed' <<<"$(tr -d '\\' < "$work/c.md")" && grep -q 'differs-across-versions' "$work/c.md" ||
     fail "check markdown: $(cat "$work/c.md")"
 "$REHEARSE_BIN" check --base main --pg 14,15 --format sarif --output "$work/c.sarif" >/dev/null 2>&1
 python3 - "$work/c.sarif" <<'PY' || fail "check sarif: $(cat "$work/c.sarif")"

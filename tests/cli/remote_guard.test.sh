@@ -57,7 +57,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ip link set lo up && ip addr add 192.0.2.1/32 dev lo ||
     fail "cannot set up the network namespace"
 mount --bind "$work/hosts" /etc/hosts || fail "cannot bind-mount a private /etc/hosts"
-getent hosts 127.evil.test | grep -q 192.0.2.1 || fail "127.evil.test does not resolve to 192.0.2.1 here"
+grep -q 192.0.2.1 <<<"$(getent hosts 127.evil.test)" || fail "127.evil.test does not resolve to 192.0.2.1 here"
 python3 "$work/server.py" "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT

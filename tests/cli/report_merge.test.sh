@@ -40,7 +40,7 @@ PY
 # every format from the merge
 "$REHEARSE_BIN" report merge --format junit --output "$work/merged.xml" "$work/shard1.json" "$work/shard2.json"
 xmllint --noout --schema "$REHEARSE_SOURCE_DIR/tests/unit/junit.xsd" "$work/merged.xml" 2>/dev/null || fail "JUnit not valid"
-grep -c '<testcase' "$work/merged.xml" | grep -qx 7 || fail "JUnit: not 7 test cases"
+[ "$(grep -c '<testcase' "$work/merged.xml")" = 7 ] || fail "JUnit: not 7 test cases"
 "$REHEARSE_BIN" report merge --format tap "$work/shard1.json" "$work/shard2.json" > "$work/merged.tap"
 prove --exec cat "$work/merged.tap" >/dev/null 2>&1; [ $? -ne 0 ] || fail "prove passed a suite with a failure"
 grep -q '^not ok 6 - expects two rows' "$work/merged.tap" || fail "TAP: $(cat "$work/merged.tap")"
@@ -49,7 +49,7 @@ grep -q 'rehearse run: 1 failed, 0 error(s)' "$work/merged.html" || fail "HTML v
 grep -q 'expect ledger applied 2' "$work/merged.html" || fail "HTML: no failing step"
 summary=$work/summary.md
 GITHUB_STEP_SUMMARY=$summary "$REHEARSE_BIN" report merge --format markdown "$work/shard1.json" "$work/shard2.json" > "$work/merged.md"
-head -1 "$work/merged.md" | grep -q '^### ❌ rehearse run' || fail "markdown: $(head -3 "$work/merged.md")"
+grep -q '^### ❌ rehearse run' <<<"$(head -1 "$work/merged.md")" || fail "markdown: $(head -3 "$work/merged.md")"
 cmp -s "$work/merged.md" "$summary" || fail "the step summary is not the comment"
 human=$("$REHEARSE_BIN" report merge "$work/shard1.json" "$work/shard2.json") # exit 1: the suite has a failure
 grep -q '^7 scenarios: 5 passed, 1 failed, 0 errors, 1 skipped' <<<"$human" || fail "human summary line: $human"

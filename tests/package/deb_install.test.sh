@@ -90,12 +90,12 @@ if ! in_root "${install[@]}" >"$work/apt.log" 2>&1; then
 fi
 echo "deb_install: installed with $(grep -c '^Setting up' "$work/apt.log") packages at ${SECONDS}s"
 for p in rehearse postgresql libgit2-1.5 libpg-query1504.0; do
-  in_root dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed ||
+  [ "$(in_root dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null)" = installed ] ||
     fail "$p is not installed in the root after apt-get install: $(tail -20 "$work/apt.log")"
 done
 [ -s "$root/usr/share/man/man1/rehearse-check.1.gz" ] || fail "no rehearse-check(1) in the root"
 [ -s "$root/usr/share/bash-completion/completions/rehearse" ] || fail "no completion in the root"
-in_root rehearse --version | grep -q "^commit $("$REHEARSE_BIN" --version | sed -n 's/^commit //p')$" ||
+installed=$(in_root rehearse --version) && grep -q "^commit $("$REHEARSE_BIN" --version | sed -n 's/^commit //p')$" <<<"$installed" ||
   fail "the installed rehearse is not this build: $(in_root rehearse --version)"
 
 # The fixture: base has a table, the work tree adds SET NOT NULL (a full-scan AccessExclusiveLock).
@@ -113,6 +113,6 @@ grep -q '(b) upgrade path (base, then head) *ok' <<<"$out" || fail "no upgrade p
 grep -q 'AccessExclusiveLock *table "User"' <<<"$out" || fail "no lock traced: $out"
 grep -q 'warning prisma/migrations/20250201000000_email_not_null/migration.sql:1: \[f access-exclusive\]' <<<"$out" ||
   fail "no finding: $out"
-in_root rehearse clusters | grep -q "^no clusters" || fail "a cluster is left in the root: $(in_root rehearse clusters)"
+left=$(in_root rehearse clusters) && grep -q "^no clusters" <<<"$left" || fail "a cluster is left in the root: $left"
 echo "deb_install: check run at ${SECONDS}s"
 echo ok

@@ -17,7 +17,7 @@ check_page() {   # check_page PAGE HELP-TEXT
   [ -s "$1" ] || fail "no man page $1"
   local text; text=$(plain "$1")
   # the usage became a SYNOPSIS (usage.awk in manpages.sh): `rehearse` in bold, then the command line
-  sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' <<<"$text" | grep -qx '\.B rehearse' || fail "$(basename "$1") has no SYNOPSIS"
+  grep -qx '\.B rehearse' <<<"$(sed -n '/^\.SH SYNOPSIS/,/^\.SH/p' <<<"$text")" || fail "$(basename "$1") has no SYNOPSIS"
   for opt in $(grep -oE -- '--[a-z][a-z0-9-]*' <<<"$2" | sort -u); do
     grep -qF -- "$opt" <<<"$text" || fail "$(basename "$1") lacks $opt"
   done
@@ -32,13 +32,13 @@ check_page "$man_dir/rehearse.1.gz" "$("$REHEARSE_BIN" --help)"
 commit=$("$REHEARSE_BIN" --version | sed -n 's/^commit //p')
 if git -C "$REHEARSE_SOURCE_DIR" cat-file -e "$commit^{commit}" 2>/dev/null; then
   month=$(LC_ALL=C TZ=UTC git -C "$REHEARSE_SOURCE_DIR" log -1 --format=%cd --date=format-local:'%B %Y' "$commit")
-  zcat "$man_dir/rehearse.1.gz" | grep -q "^\.TH REHEARSE \"1\" \"$month\"" ||
+  grep -q "^\.TH REHEARSE \"1\" \"$month\"" <<<"$(zcat "$man_dir/rehearse.1.gz")" ||
     fail "rehearse(1) is not dated $month (the commit's): $(zcat "$man_dir/rehearse.1.gz" | grep '^\.TH')"
 fi
 for c in $commands; do
   check_page "$man_dir/rehearse-$c.1.gz" "$("$REHEARSE_BIN" "$c" --help)"
-  plain "$man_dir/rehearse.1.gz" | grep -qF "rehearse-$c(1)" || fail "rehearse(1) does not refer to rehearse-$c(1)"
-  plain "$man_dir/rehearse-$c.1.gz" | grep -qE "^rehearse-$c - " || fail "rehearse-$c(1) has no NAME line"
+  grep -qF "rehearse-$c(1)" <<<"$(plain "$man_dir/rehearse.1.gz")" || fail "rehearse(1) does not refer to rehearse-$c(1)"
+  grep -qE "^rehearse-$c - " <<<"$(plain "$man_dir/rehearse-$c.1.gz")" || fail "rehearse-$c(1) has no NAME line"
 done
 # the help texts (and so the pages) state the rules for the run and cache folders, not the folders of
 # the machine that built them (clusters and cache printed /dev/shm/rehearse-0 and /root/.cache/rehearse)
@@ -48,7 +48,7 @@ for c in "" $commands; do
         "$REHEARSE_BIN" $c --help 2>&1)
   grep -qF "$marker" <<<"$out" && fail "rehearse $c --help prints this machine's folder: $(grep -F "$marker" <<<"$out")"
 done
-plain "$man_dir/rehearse-clusters.1.gz" | grep -qF 'rehearse-EUID' || fail "rehearse-clusters(1) does not name /dev/shm/rehearse-EUID"
+grep -qF 'rehearse-EUID' <<<"$(plain "$man_dir/rehearse-clusters.1.gz")" || fail "rehearse-clusters(1) does not name /dev/shm/rehearse-EUID"
 zcat "$man_dir"/*.1.gz | grep -E '/dev/shm/rehearse-[0-9]|rehearse-cache-[0-9]' && fail "a page names a build machine's folder"
 # no page for a command that does not exist
 for page in "$man_dir"/rehearse-*.1.gz; do

@@ -75,7 +75,7 @@ up "$h/20240104000000_posts_title_idx.sql" "create index concurrently posts_titl
 up "$h/20240105000000_view.sql" "create view published_posts as select * from posts where status = 'published';"
 echo "not a migration" >"$h/README.md"
 compare "clean deploy" "$h"
-grep -c '^Applied: ' "$work/o.out" | grep -qx 5 || fail "clean deploy: dbmate applied $(grep -c '^Applied: ' "$work/o.out") of 5"
+[ "$(grep -c '^Applied: ' "$work/o.out")" = 5 ] || fail "clean deploy: dbmate applied $(grep -c '^Applied: ' "$work/o.out") of 5"
 
 # 2. a failing migration: Applied line printed, then the error; exit 2; the file's transaction rolled back
 f="$work/f/db/migrations"; mkdir -p "$f"; cp "$h"/2024010[12]* "$f"/
