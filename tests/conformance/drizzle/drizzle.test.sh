@@ -3,7 +3,8 @@
 # on the same folders and starting databases: exit codes, the success line (drizzle-kit's last spinner
 # frame), silence on failure, ledger rows (hash, created_at) and schema (rehearse snapshot). Cases: a
 # clean deploy of a realistic history, a failing migration (one transaction: nothing stays) and its
-# repair, CONCURRENTLY (fails inside the run's transaction), the older-`when` skip. Skips (77) when
+# repair, CONCURRENTLY (fails inside the run's transaction), the older-`when` skip; and the facts on drizzle-kit's own side (hash = the file's SHA-256, created_at = `when`,
+# one transaction, 25001 in the server log). Skips (77) when
 # drizzle-kit cannot be installed.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
@@ -80,12 +81,18 @@ printf '%s' "CREATE TYPE \"public\".\"status\" AS ENUM('draft', 'published');${b
 printf '%s' "ALTER TABLE \"users\" ADD COLUMN \"name\" text;${bp}CREATE INDEX \"posts_title_idx\" ON \"posts\" USING btree (\"title\");" >"$h/0001_name.sql"
 journal "$h" 0000_init:1700000000000 0001_name:1700000100000
 compare "clean deploy" "$h"
+# drizzle-kit's own rows: hash = the SHA-256 of the file's bytes, created_at = the entry's journal `when`
+want="$(sha256sum <"$h/0000_init.sql" | cut -d' ' -f1):1700000000000,$(sha256sum <"$h/0001_name.sql" | cut -d' ' -f1):1700000100000"
+[ "$(ledger "$LAST_B")" = "$want" ] || fail "drizzle-kit's ledger $(ledger "$LAST_B"), not the files' SHA-256 and whens $want"
 
 # 2. a failing migration: nothing of the run stays, no text, exit 1; then the repair on the same databases
 f="$work/f"; mkdir -p "$f"; cp "$h"/*.sql "$f"/
 printf '%s' "CREATE TABLE \"t3\" (\"id\" integer);${bp}ALTER TABLE \"nosuch\" ADD COLUMN \"x\" integer;" >"$f/0002_bad.sql"
 journal "$f" 0000_init:1700000000000 0001_name:1700000100000 0002_bad:1700000200000
 compare "failing migration" "$f"
+# drizzle-kit ran the three pending entries in ONE transaction: nothing of the first two stayed either
+[ "$(psql "$LAST_B" -At -c "select count(*) from drizzle.__drizzle_migrations")|$(psql "$LAST_B" -At -c "select to_regclass('users') is null and to_regclass('t3') is null")" = "0|t" ] ||
+  fail "failing migration: drizzle-kit kept part of the run"
 printf '%s' "CREATE TABLE \"t3\" (\"id\" integer);" >"$f/0002_bad.sql"
 compare "repair" "$f" "$LAST_A" "$LAST_B"
 
@@ -95,6 +102,13 @@ printf '%s' "CREATE INDEX CONCURRENTLY \"users_name_idx\" ON \"users\" (\"name\"
 journal "$c" 0000_init:1700000000000 0001_name:1700000100000 0002_conc:1700000200000
 compare "CONCURRENTLY" "$c"
 grep -q 'SQLSTATE 25001' "$work/r.err" || fail "CONCURRENTLY: rehearse does not say 25001: $(cat "$work/r.err")"
+# drizzle-kit prints no error: its 25001 is in the server's log (the SQLSTATE shown with verbose errors)
+log="$(sed 's/.*host=//; s/&.*//; s/%2F/\//g' <<<"$url")/server.log"
+psql postgres -c "CREATE DATABASE c_log" -c "ALTER DATABASE c_log SET log_error_verbosity = verbose"
+before=$(grep -c 'ERROR:  25001: CREATE INDEX CONCURRENTLY cannot run inside a transaction block' "$log")
+DATABASE_URL="${url/\/postgres\?//c_log?}" "$oracle" "$c" >/dev/null 2>&1
+[ "$(grep -c 'ERROR:  25001: CREATE INDEX CONCURRENTLY cannot run inside a transaction block' "$log")" = $((before + 1)) ] ||
+  fail "CONCURRENTLY: drizzle-kit's run did not fail with 25001 in $log: $(tail -5 "$log")"
 
 # 4. the older-`when` skip: deploy h, then a branch entry with an older when and a newer one
 compare "before the merge" "$h"
