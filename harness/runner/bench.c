@@ -127,6 +127,10 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
     pass fill;
     if (one_pass(files, n, 2, 0, 0, timings, &fill, err) < 0)
         return -1;
+    if (fill.failed) /* a failing suite's times measure its failures: say so before spending the rounds */
+        return rh_err_set(err, "%zu of the %zu scenarios failed or errored in the fill run, so their times would "
+                               "mean nothing: make `rehearse run` pass on them first (the bundled ones need "
+                               "scripts/make-fixtures.sh scenarios/fixtures)", fill.failed, n);
     double *cold = rh_xcalloc((size_t)runs, sizeof *cold), *warm = rh_xcalloc((size_t)runs, sizeof *warm);
     pass *cp = rh_xcalloc((size_t)runs, sizeof *cp), *wp = rh_xcalloc((size_t)runs, sizeof *wp);
     size_t failed = fill.failed;
@@ -194,7 +198,7 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
             rh_buf_printf(&out, "  warm   median %8.2f s  min %8.2f  max %8.2f\n", sw.median / 1000.0, sw.min / 1000.0,
                           sw.max / 1000.0);
             rh_buf_printf(&out, "  warm / cold %.3f (goal <= 0.60: %s); failed or errors: %zu\n", ratio,
-                          ratio <= 0.60 ? "met" : "MISSED", failed);
+                          failed ? "not judged: runs failed" : ratio <= 0.60 ? "met" : "MISSED", failed);
             rh_buf_puts(&out, "  where the time goes: each kind of step summed over the suite's scenarios (median of the "
                               "rounds, s)\n    step                         cold     warm\n");
             for (size_t i = 0; i < nk && i < 15; i++)
@@ -202,6 +206,8 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
         }
         fwrite(out.data, 1, out.len, stdout);
         rh_buf_free(&out);
+        if (failed) /* a run failed in a round (the fill passed): the figures are shown, not judged */
+            rc = 1;
     }
     free(cold);
     free(warm);
@@ -246,7 +252,8 @@ int rh_runner_bench(int argc, char **argv)
                    "their ratio and the per-scenario overhead and cluster setup medians.\n"
                    "--cache: the deployed-state cache instead: one run fills it, then R rounds (default 3) at\n"
                    "-j2 of a cold run (--no-cache) and a warm one, interleaved; their medians side by side\n"
-                   "(goal: warm <= 0.60 x cold). Give it its own REHEARSE_CACHE_DIR (and a REHEARSE_RUN_DIR in\n"
+                   "(goal: warm <= 0.60 x cold). A suite with a failing scenario is not judged (exit 1; 2 when\n"
+                   "the fill run fails). Give it its own REHEARSE_CACHE_DIR (and a REHEARSE_RUN_DIR in\n"
                    "/dev/shm, as the default is: cluster copies to a disk folder cost seconds under load).\n");
             return 0;
         default: return 2;
@@ -285,7 +292,7 @@ int rh_runner_bench(int argc, char **argv)
         free(files);
         if (rc < 0)
             rh_report_term_eprintf("rehearse bench scenarios --cache: %s\n", err.msg);
-        return rc < 0 ? 2 : 0;
+        return rc < 0 ? 2 : rc;
     }
     int rc = one_pass(files, n, 1, no_warm, 0, tmpl, &p1, &err);
     if (rc == 0)
@@ -325,11 +332,13 @@ int rh_runner_bench(int argc, char **argv)
                           ps[i]->setup.median, ps[i]->failed);
         rh_buf_printf(&out, "-j2 / -j1 wall: %.2f (goal <= 0.60); per-scenario overhead median at -j1: %.1f ms "
                             "(goal <= 200 ms)\n", ratio, p1.overhead.median);
+        if (p1.failed || p2.failed)
+            rh_buf_puts(&out, "not judged: scenarios failed or errored, so these times measure their failures\n");
         if (!no_warm)
             rh_buf_printf(&out, "(overhead = slot time minus the steps' own time; the cluster setup runs ahead of each "
                                 "scenario's turn in a warm worker)\n");
     }
     fwrite(out.data, 1, out.len, stdout);
     rh_buf_free(&out);
-    return 0;
+    return p1.failed || p2.failed ? 1 : 0;
 }
