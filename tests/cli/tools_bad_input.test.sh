@@ -44,7 +44,8 @@ printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$mk/202
 printf -- '--migrate:upp\ncreate table b (id int);\n' >"$mk/20240102000000_b.sql"
 out=$("$bin" deploy --tool dbmate --migrations-dir "$mk" 2>&1); rc=$?
 [ $rc = 2 ] && grep -q '^Applying: 20240102000000_b.sql$' <<<"$out" &&
-  grep -q "^Error: dbmate requires each migration to define an up block with '-- migrate:up'$" <<<"$out" ||
+  grep -q "^Error: dbmate requires each migration to define an up block with '-- migrate:up'$" <<<"$out" &&
+  grep -qF "rehearse: 20240102000000_b.sql:1: \`--migrate:upp\` is not dbmate's marker: expected \`-- migrate:up\` (in $mk)" <<<"$out" ||
   fail "a malformed marker: exit $rc: $out"
 
 # an unknown tool: exit 2 listing the known ones
@@ -121,6 +122,23 @@ out=$("$bin" deploy --repo "$repo" --rev marker --migrations m 2>&1); rc=$?
 out=$("$bin" plan --repo "$repo" --rev marker --migrations m 2>&1); rc=$?
 [ $rc = 0 ] && grep -q "^20240102000000_b.sql: not sent: .*; dbmate refuses it there: dbmate requires each migration to define an up block" <<<"$out" &&
   grep -q '^1 migration(s) fail as written$' <<<"$out" || fail "plan --rev marker: exit $rc: $out"
+# ... and every command names the file, its line and what was expected there (deploy, snapshot, diff and run
+# beside dbmate's own error, which names no line; history and check as a hazard; plan in its fails line)
+printf 'scenario "bad marker"\nrepo %s\ntool dbmate\nmigrations m\ncheckout marker\ndeploy\n' "$repo" >"$scn/marker.scenario"
+while IFS='|' read -r want cmd where; do
+  out=$("$bin" $cmd 2>&1); rc=$?
+  [ $rc = "$want" ] && grep -q -- "$where" <<<"$out" &&
+    grep -qF "\`--migrate:upp\` is not dbmate's marker: expected \`-- migrate:up\`" <<<"$out" ||
+    fail "marker: $cmd: exit $rc (want $want, '$where'): $out"
+done <<EOF
+2|deploy --repo $repo --rev marker --migrations m|^rehearse: 20240102000000_b.sql:1: 
+1|history --repo $repo --from empty --to marker --migrations m|20240102000000_b.sql: new at marker (.*): line 1: 
+1|check --repo $repo --base empty --head marker --migrations m|malformed-marker\] 20240102000000_b.sql: new at marker (.*): line 1: 
+0|plan --repo $repo --rev marker --migrations m|^20240102000000_b.sql: .*; line 1: 
+2|snapshot --repo $repo --rev marker --migrations m|^rehearse: 20240102000000_b.sql:1: 
+2|diff --repo $repo --migrations m rev:marker rev:marker|^rehearse: 20240102000000_b.sql:1: 
+1|run --allow-path $repo $scn/marker.scenario|rehearse: 20240102000000_b.sql:1: 
+EOF
 
 [ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] || fail "left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
 [ -z "$(ls -A "$work/tmp")" ] || fail "left in TMPDIR: $(ls -A "$work/tmp")"

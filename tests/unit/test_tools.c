@@ -384,18 +384,31 @@ static void dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own(vo
     free(dir), free(dir2);
 }
 
-/* dbmate reads a file's markers when it applies it: its own error after the Applying line, exit 2. */
+/*
+ * dbmate reads a file's markers when it applies it: its own error after the Applying line, exit 2; then
+ * rehearse's line naming the file, the line and what was expected there (dbmate's names no line).
+ */
 static void dbmate_marker_errors_are_dbmates(void **state)
 {
     (void)state;
     const rh_tool *t = rh_tool_find("dbmate");
-    static const struct { const char *text, *error; } cases[] = {
-        {"create table x();\n", "Error: dbmate requires each migration to define an up block with '-- migrate:up'\n"},
+    static const struct { const char *text, *error, *where; } cases[] = {
+        {"\ncreate table x();\n", "Error: dbmate requires each migration to define an up block with '-- migrate:up'\n",
+         "2: expected `-- migrate:up` before the first statement; the file has no such line"},
         {"-- migrate:down\ndrop table x;\n-- migrate:up\ncreate table x();\n",
-         "Error: dbmate does not support statements preceding the '-- migrate:up' block\n"},
+         "Error: dbmate does not support statements preceding the '-- migrate:up' block\n",
+         "1: expected nothing but blank lines before `-- migrate:up` (line 3)"},
         /* dbmate 2.36 wants a down block even to migrate */
         {"-- migrate:up\ncreate table x();\n", "Error: dbmate requires each migration to define a down block with "
-                                               "'-- migrate:down'\n"},
+                                               "'-- migrate:down'\n",
+         "1: `-- migrate:up` here, but no `-- migrate:down` line after it: expected one (dbmate 2.36 requires it, "
+         "even for migrate)"},
+        {"--migrate:upp\ncreate table x();\n", "Error: dbmate requires each migration to define an up block with "
+                                                "'-- migrate:up'\n",
+         "1: `--migrate:upp` is not dbmate's marker: expected `-- migrate:up`"},
+        {"-- migrate:up\ncreate table x();\n\n-- migrate:dwn\n", "Error: dbmate requires each migration to define a "
+                                                                  "down block with '-- migrate:down'\n",
+         "4: `-- migrate:dwn` is not dbmate's marker: expected `-- migrate:down`"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *dir = folder("20240106000000_x.sql", cases[i].text, NULL);
@@ -407,8 +420,11 @@ static void dbmate_marker_errors_are_dbmates(void **state)
         assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
         assert_int_equal(res.out.len, strlen("Applying: 20240106000000_x.sql\n"));
         assert_memory_equal(res.out.data, "Applying: 20240106000000_x.sql\n", res.out.len);
-        assert_int_equal(res.errout.len, strlen(cases[i].error));
-        assert_memory_equal(res.errout.data, cases[i].error, res.errout.len);
+        char *want = NULL;
+        assert_true(asprintf(&want, "%srehearse: 20240106000000_x.sql:%s (in %s)\n", cases[i].error, cases[i].where,
+                             dir) > 0);
+        assert_string_equal(res.errout.data, want);
+        free(want);
         rh_engine_result_free(&res);
         PQfinish(c);
         rh_migset_free(&set);

@@ -65,32 +65,109 @@ static void section_at(const char *at, const char *end, section *out)
     out->len = (size_t)(end - body);
 }
 
-/* dbmate parses a file when it applies (or rolls back) it; its messages (observed with dbmate 2.36). */
-static int parse_file(const rh_migration *m, section *up, section *down, rh_err *err)
+/* The 1-based line of position p in text. */
+static int line_of(const char *text, const char *p)
+{
+    int line = 1;
+    for (const char *q = text; q < p; q++)
+        line += *q == '\n';
+    return line;
+}
+
+/* A comment line that means to be a marker but is not one ("--migrate:upp", "-- migrate: up"). */
+static int near_marker(const char *p)
+{
+    if (p[0] != '-' || p[1] != '-')
+        return 0;
+    const char *eol = strchr(p, '\n');
+    size_t n = eol ? (size_t)(eol - p) : strlen(p);
+    for (size_t i = 2; i + 7 <= n; i++)
+        if (strncmp(p + i, "migrate", 7) == 0)
+            return 1;
+    return 0;
+}
+
+/*
+ * Where a file breaks dbmate's marker rules, for rehearse's own messages (dbmate's say no line): the
+ * line and what was expected there.
+ */
+typedef struct marker_problem {
+    int line;
+    char expected[256];
+} marker_problem;
+
+/*
+ * dbmate parses a file when it applies (or rolls back) it; its messages (observed with dbmate 2.36) in
+ * err; where and what was expected in why (may be NULL).
+ */
+static int parse_file_why(const rh_migration *m, section *up, section *down, rh_err *err, marker_problem *why)
 {
     const char *text = m->sql ? m->sql : "";
-    const char *up_at = NULL, *down_at = NULL;
+    const char *up_at = NULL, *down_at = NULL, *near = NULL;
     for (const char *line = text; *line;) {
         if (!up_at && marker_at(line, "up"))
             up_at = line;
         else if (!down_at && marker_at(line, "down"))
             down_at = line;
+        else if (!near && near_marker(line))
+            near = line;
         const char *nl = strchr(line, '\n');
         if (!nl)
             break;
         line = nl + 1;
     }
-    if (!up_at)
+    marker_problem local;
+    if (!why)
+        why = &local;
+    if (!up_at) {
+        const char *at = near ? near : text;
+        while (!near && *at && isspace((unsigned char)*at))
+            at++;
+        why->line = line_of(text, at);
+        if (near)
+            snprintf(why->expected, sizeof why->expected, "`%.*s` is not dbmate's marker: expected `-- migrate:up`",
+                     (int)strcspn(near, "\r\n") > 80 ? 80 : (int)strcspn(near, "\r\n"), near);
+        else
+            snprintf(why->expected, sizeof why->expected,
+                     "expected `-- migrate:up` before the first statement; the file has no such line");
         return rh_err_set(err, "dbmate requires each migration to define an up block with '-- migrate:up'");
+    }
     for (const char *p = text; p < up_at; p++)
-        if (!isspace((unsigned char)*p))
+        if (!isspace((unsigned char)*p)) {
+            why->line = line_of(text, p);
+            snprintf(why->expected, sizeof why->expected,
+                     "expected nothing but blank lines before `-- migrate:up` (line %d)", line_of(text, up_at));
             return rh_err_set(err, "dbmate does not support statements preceding the '-- migrate:up' block");
-    if (!down_at) /* migrate refuses it too, not only rollback */
+        }
+    if (!down_at) { /* migrate refuses it too, not only rollback */
+        why->line = near ? line_of(text, near) : line_of(text, up_at);
+        if (near)
+            snprintf(why->expected, sizeof why->expected, "`%.*s` is not dbmate's marker: expected `-- migrate:down`",
+                     (int)strcspn(near, "\r\n") > 80 ? 80 : (int)strcspn(near, "\r\n"), near);
+        else
+            snprintf(why->expected, sizeof why->expected,
+                     "`-- migrate:up` here, but no `-- migrate:down` line after it: expected one (dbmate 2.36 "
+                     "requires it, even for migrate)");
         return rh_err_set(err, "dbmate requires each migration to define a down block with '-- migrate:down'");
+    }
     const char *end = text + strlen(text);
     section_at(up_at, down_at > up_at ? down_at : end, up);
     section_at(down_at, end, down);
     return 0;
+}
+
+static int parse_file(const rh_migration *m, section *up, section *down, rh_err *err)
+{
+    return parse_file_why(m, up, down, err, NULL);
+}
+
+/* rehearse's own line beside dbmate's error: the file, the line and what was expected there. */
+static void say_marker_problem(rh_buf *out, const rh_migset *set, const rh_migration *m, const marker_problem *why)
+{
+    rh_buf_printf(out, "rehearse: %s:%d: %s", m->name, why->line, why->expected);
+    if (set && set->origin)
+        rh_buf_printf(out, " (in %s)", set->origin);
+    rh_buf_putc(out, '\n');
 }
 
 /* Ours when a VERSION_name.sql file carries dbmate's up marker (drizzle's NNNN_name.sql do not). */
@@ -444,8 +521,10 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
         rh_buf_printf(&res->out, "Applying: %s\n", m->name);
         section up = {0}, down = {0};
         rh_err perr;
-        if (parse_file(m, &up, &down, &perr) < 0) { /* dbmate's own error, exit 2, after the Applying line */
+        marker_problem why;
+        if (parse_file_why(m, &up, &down, &perr, &why) < 0) { /* dbmate's own error, exit 2, after the Applying line */
             rh_buf_printf(&res->errout, "Error: %s\n", perr.msg);
+            say_marker_problem(&res->errout, set, m, &why);
             res->failed_migration = rh_xstrdup(m->name);
             res->exit_code = 2;
             rc = 2;
@@ -529,8 +608,10 @@ static int rollback(PGconn *conn, const rh_migset *set, rh_engine_result *res, r
     rh_buf_printf(&res->out, "Rolling back: %s\n", m->name);
     section up = {0}, down = {0};
     rh_err perr;
-    if (parse_file(m, &up, &down, &perr) < 0) {
+    marker_problem why;
+    if (parse_file_why(m, &up, &down, &perr, &why) < 0) {
         rh_buf_printf(&res->errout, "Error: %s\n", perr.msg);
+        say_marker_problem(&res->errout, set, m, &why);
         res->failed_migration = rh_xstrdup(m->name);
         return 2;
     }
@@ -585,7 +666,8 @@ static int version_before(const char *a, const char *b)
  * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate). And a file new at
  * `to` whose version is older than the newest at `from`: `dbmate migrate` applies it after that one, exit 0
  * and no word, where a clean deploy applies it before (checked with the real dbmate 2.36; `migrate --strict`
- * refuses it: "fail if migrations would be applied out of order").
+ * refuses it: "fail if migrations would be applied out of order"). And a file new at `to` whose markers
+ * dbmate refuses (malformed-marker, with its line): migrate stops there with exit 2.
  */
 static void dbmate_history_findings(rh_git_history *h)
 {
@@ -602,9 +684,19 @@ static void dbmate_history_findings(rh_git_history *h)
                         m->name, h->to.label, last->name, h->from.label, h->from.label);
         section up = {0}, down = {0};
         rh_err err;
+        marker_problem why;
+        if (parse_file_why(m, &up, &down, &err, &why) < 0) {
+            rh_hist_finding *f =
+                rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s", h->migrations, m->name),
+                            "%s: new at %s: line %d: %s; `dbmate migrate` refuses the file when it reaches it, after "
+                            "applying the files before it (\"%s\", exit 2)",
+                            m->name, h->to.label, why.line, why.expected, err.msg);
+            f->code = rh_xstrdup("malformed-marker");
+            continue;
+        }
         rh_split split = {0};
-        if (parse_file(m, &up, &down, &err) < 0 || rh_sql_split(&split, up.sql, up.len, &err) < 0)
-            continue; /* dbmate's own error when it applies the file; deploy says it */
+        if (rh_sql_split(&split, up.sql, up.len, &err) < 0)
+            continue; /* the server's error when dbmate sends it; deploy says it */
         size_t conc = 0;
         for (size_t k = 0; k < split.n; k++)
             conc += (size_t)is_concurrently(split.items[k].text);
@@ -635,10 +727,12 @@ static int dbmate_plan_file(const rh_migration *m, const rh_profile *profile, rh
     plan->mode = RH_SEND_WHOLE;
     section up = {0}, down = {0};
     rh_err err;
-    if (parse_file(m, &up, &down, &err) < 0) { /* a line of how, then why it fails: the plan counts it */
+    marker_problem why;
+    if (parse_file_why(m, &up, &down, &err, &why) < 0) { /* a line of how, then why it fails: the plan counts it */
         plan->atomic = 1; /* nothing of it is sent */
         rh_buf_printf(out, "%s: not sent: dbmate reads its markers when it reaches the file\n", m->name);
-        rh_buf_printf(out, "%s: dbmate refuses it there: %s (exit 2)\n", m->name, err.msg);
+        rh_buf_printf(out, "%s: dbmate refuses it there: %s (exit 2); line %d: %s\n", m->name, err.msg, why.line,
+                      why.expected);
         return 1;
     }
     rh_split split = {0};
