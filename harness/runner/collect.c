@@ -220,7 +220,10 @@ int rh_runner_select_file(const rh_runner_opts *o, const char *path, rh_err *err
         /* the path does not match: the title may (a file that does not parse has none, as in a run) */
         rh_scenario *s = NULL;
         rh_err perr;
-        int sel = rh_scn_parse_file_allow(&s, path, o->allow, o->nallow, &perr) == 0 && rh_runner_selects(o, path, s->name);
+        rh_scn_tools tools;
+        rh_runner_scn_tools(&tools);
+        int sel = rh_scn_parse_file_allow(&s, path, o->allow, o->nallow, &tools, &perr) == 0 &&
+                  rh_runner_selects(o, path, s->name);
         rh_scn_free(s);
         if (!sel)
             return 0;

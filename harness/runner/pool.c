@@ -622,12 +622,14 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
     double t0 = now_ms();
     item *items = rh_xcalloc(nfiles + 1, sizeof *items);
     size_t n = 0;
+    rh_scn_tools tools;
+    rh_runner_scn_tools(&tools);
     for (size_t i = 0; i < nfiles; i++) {
         if (o->shard_n > 1 && !rh_runner_in_shard(files[i], o->shard_k, o->shard_n))
             continue;   /* not parsed at all: another machine's shard */
         rh_scenario *s = NULL;
         rh_err perr;
-        int prc = rh_scn_parse_file_allow(&s, files[i], o->allow, o->nallow, &perr);
+        int prc = rh_scn_parse_file_allow(&s, files[i], o->allow, o->nallow, &tools, &perr);
         if (!rh_runner_selects(o, files[i], s ? s->name : NULL)) {
             rh_scn_free(s);
             continue;

@@ -249,6 +249,9 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
  */
 int rh_scenario_check_tools(const rh_scenario *s, rh_err *err);
 
+/* The tools registry's answers to the scenario parser's questions (scenario.h rh_scn_tools). */
+void rh_runner_scn_tools(rh_scn_tools *out);
+
 /* `rehearse bench scenarios [--format human|json] [--no-warm] [PATH...]` (argv[0] is "scenarios"). */
 int rh_runner_bench(int argc, char **argv);
 

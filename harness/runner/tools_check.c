@@ -116,9 +116,15 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
             if (st->background && t->external)
                 bad(&c, st, "run it in the foreground", "tool %s runs another program: rehearse cannot watch it "
                     "in the background (`&`, `wait ... blocked`)", t->name);
-            if (st->outcome.kind == RH_OUT_ERROR && !is_default)
-                bad(&c, st, "write => fails NAME [sqlstate S] or => exit N",
-                    "=> error %s is a code of %s, not of tool %s", st->outcome.code, rh_tools[0]->name, t->name);
+            if (st->outcome.kind == RH_OUT_ERROR && !(t->is_error_code && t->is_error_code(st->outcome.code))) {
+                const rh_tool *owner = rh_tool_for_error_code(st->outcome.code);
+                if (owner)
+                    bad(&c, st, "write => fails NAME [sqlstate S] or => exit N",
+                        "=> error %s is a code of %s, not of tool %s", st->outcome.code, owner->name, t->name);
+                else
+                    bad(&c, st, "write => fails NAME [sqlstate S] or => exit N",
+                        "=> error %s is no code of tool %s", st->outcome.code, t->name);
+            }
             break;
         case RH_STEP_FAULT:
             if (t->external)
@@ -171,4 +177,43 @@ int rh_scenario_check_tools(const rh_scenario *s, rh_err *err)
     }
     rh_buf_free(&c.diag);
     return c.n ? -1 : 0;
+}
+
+/* Is code one of a registered tool's error codes? (the parser's question, scenario.h) */
+static int some_tool_reports(const char *code)
+{
+    return rh_tool_for_error_code(code) != NULL;
+}
+
+void rh_runner_scn_tools(rh_scn_tools *out)
+{
+    memset(out, 0, sizeof *out);
+    out->is_error_code = some_tool_reports;
+    char titles[64] = "";
+    size_t nt = 0, nl = 0;
+    int n = 0;
+    for (size_t i = 0; rh_tools[i]; i++) {
+        const rh_tool *t = rh_tools[i];
+        if (!t->is_error_code)
+            continue;
+        const char *title = t->title ? t->title : t->name;
+        const char *codes = t->error_codes ? t->error_codes : "";
+        if (!out->example[0])
+            snprintf(out->example, sizeof out->example, "%.*s", (int)strcspn(codes, ", "), codes);
+        if (nt < sizeof titles)
+            nt += (size_t)snprintf(titles + nt, sizeof titles - nt, "%s%s", n ? " or " : "", title);
+        if (nl < sizeof out->looks)
+            nl += (size_t)snprintf(out->looks + nl, sizeof out->looks - nl, "%s%s error codes look like %s",
+                                   n ? "; " : "", title, codes);
+        n++;
+    }
+    /* "a Prisma error code"; with two such tools "an error code of Prisma or X" */
+    if (n == 1)
+        snprintf(out->kind, sizeof out->kind, "a %s error code", titles);
+    else if (n > 1)
+        snprintf(out->kind, sizeof out->kind, "an error code of %s", titles);
+    else {
+        snprintf(out->kind, sizeof out->kind, "an error code of a migration tool");
+        snprintf(out->looks, sizeof out->looks, "no migration tool reports codes: write => fails NAME or => exit N");
+    }
 }

@@ -1,6 +1,6 @@
 /*
  * parse.c — the scenario parser's driver: a file's text into logical lines (lex.c), each line to the
- * reader of its step family (parse_setup.c, parse_prisma.c, parse_sql.c, parse_expect.c), includes
+ * reader of its step family (parse_setup.c, parse_command.c, parse_sql.c, parse_expect.c), includes
  * read in place without loops, and the result or the collected errors (see scenario.h and
  * docs/scenarios.md). Errors point at the word that is wrong, say what was expected, and suggest the
  * nearest keyword for a typo.
@@ -267,12 +267,13 @@ static char *base_name(const char *path)
 }
 
 static int parse_text(rh_scenario **out, const char *path, const char *text, size_t len, int flags,
-                      const char *const *allow, size_t nallow, rh_err *err)
+                      const char *const *allow, size_t nallow, const rh_scn_tools *tools, rh_err *err)
 {
     *out = NULL;
     parser p;
     memset(&p, 0, sizeof p);
     p.flags = flags;
+    p.tools = tools;
     p.text_bytes = len;
     p.s = rh_xcalloc(1, sizeof *p.s);
     p.s->path = rh_xstrdup(path);
@@ -309,13 +310,14 @@ static int parse_text(rh_scenario **out, const char *path, const char *text, siz
     return 0;
 }
 
-int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, size_t len, int flags, rh_err *err)
+int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, size_t len, int flags,
+                        const rh_scn_tools *tools, rh_err *err)
 {
-    return parse_text(out, path, text, len, flags, NULL, 0, err);
+    return parse_text(out, path, text, len, flags, NULL, 0, tools, err);
 }
 
 int rh_scn_parse_file_allow(rh_scenario **out, const char *path, const char *const *allow, size_t nallow,
-                            rh_err *err)
+                            const rh_scn_tools *tools, rh_err *err)
 {
     char *data;
     size_t len;
@@ -330,12 +332,12 @@ int rh_scn_parse_file_allow(rh_scenario **out, const char *path, const char *con
     free(where.dir);
     if (rrc < 0)
         return -1;
-    int rc = parse_text(out, path, data, len, 0, allow, nallow, err);
+    int rc = parse_text(out, path, data, len, 0, allow, nallow, tools, err);
     free(data);
     return rc;
 }
 
-int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err)
+int rh_scn_parse_file(rh_scenario **out, const char *path, const rh_scn_tools *tools, rh_err *err)
 {
-    return rh_scn_parse_file_allow(out, path, NULL, 0, err);
+    return rh_scn_parse_file_allow(out, path, NULL, 0, tools, err);
 }

@@ -1,7 +1,7 @@
 /*
  * parse_int.h — what the scenario parser's files share (internal to the scenario module): the
  * parser state, the line being read, and the helpers each step's reader uses. parse.c drives the
- * lines; parse_setup.c, parse_prisma.c, parse_sql.c, parse_expect*.c read one family of steps each.
+ * lines; parse_setup.c, parse_command.c, parse_sql.c, parse_expect*.c read one family of steps each.
  */
 #ifndef RH_SCN_PARSE_INT_H
 #define RH_SCN_PARSE_INT_H
@@ -21,6 +21,7 @@ typedef struct parser {
     rh_buf diag;
     int nerrors;
     int flags;
+    const rh_scn_tools *tools;           /* the tools' answers (scenario.h); NULL: none asked */
     int depth;
     char *stack[MAX_INCLUDE_DEPTH + 1];  /* canonical paths of the files being read (include cycles) */
     size_t text_bytes;                   /* of the file and its includes so far: at most RH_FS_READ_MAX */
@@ -66,7 +67,6 @@ int rh_scnp_one_arg(cur *c, rh_scn_step *st, const char *what, const char *hint)
 int rh_scnp_count(cur *c, const rh_tok *t, long *out, const char *what);
 int rh_scnp_all_digits(const char *s);
 int rh_scnp_is_sqlstate(const char *s);
-int rh_scnp_is_prisma_code(const char *s);
 int rh_scnp_is_ident(const char *s);
 char *rh_scnp_path(cur *c, const char *path);
 
@@ -78,7 +78,7 @@ int rh_scnp_take_text(cur *c, rh_scn_step *st, const char *what);
 int rh_scnp_no_heredoc(cur *c, const char *kw);
 void rh_scnp_add_name(rh_scn_step *st, const char *name);
 
-/* parse_prisma.c: the outcome after `=>`; allowed is a set of OUT_* (0: the step takes none) */
+/* parse_command.c: the outcome after `=>`; allowed is a set of OUT_* (0: the step takes none) */
 enum { OUT_ENGINE = 1, OUT_SQL = 2, OUT_BLOCKED = 4 };
 int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed);
 
@@ -92,7 +92,7 @@ int rh_scnp_st_restore(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_snapshot(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_scale(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_tool(cur *c, rh_scn_step *st, const char *k);
-int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k);    /* parse_prisma.c */
+int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k);    /* parse_command.c */
 int rh_scnp_st_sql(cur *c, rh_scn_step *st, const char *k);       /* parse_sql.c */
 int rh_scnp_st_session(cur *c, rh_scn_step *st, const char *k);
 int rh_scnp_st_wait(cur *c, rh_scn_step *st, const char *k);

@@ -1,6 +1,6 @@
 /*
  * parse_words.c — reading a step's words: take the next one, require one, require the end of the
- * arguments, and tell what a word is (a count, a SQLSTATE, a Prisma code, a name, a path).
+ * arguments, and tell what a word is (a count, a SQLSTATE, a name, a path).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -80,12 +80,6 @@ int rh_scnp_is_sqlstate(const char *s)
         if (!isdigit((unsigned char)s[i]) && !isupper((unsigned char)s[i]))
             return 0;
     return 1;
-}
-
-/* P and four digits, as Prisma's error codes are. */
-int rh_scnp_is_prisma_code(const char *s)
-{
-    return strlen(s) == 5 && s[0] == 'P' && rh_scnp_all_digits(s + 1);
 }
 
 /* A setting or variable name: it is sent to the server or the environment as written. */

@@ -66,7 +66,7 @@ typedef enum rh_scn_outcome_kind {
     RH_OUT_OK,       /* => ok */
     RH_OUT_ANY,      /* => any: not checked */
     RH_OUT_FAILS,    /* => fails NAME [sqlstate S]: deploy stops at migration NAME (P3018) */
-    RH_OUT_ERROR,    /* => error CODE: a Prisma code (P3009) for engine steps, a SQLSTATE for SQL */
+    RH_OUT_ERROR,    /* => error CODE: a tool's own code (rh_scn_tools) for engine steps, a SQLSTATE for SQL */
     RH_OUT_EXIT,     /* => exit N: the command's exit code */
     RH_OUT_BLOCKED,  /* => blocked: a session statement is left waiting on a lock */
 } rh_scn_outcome_kind;
@@ -74,7 +74,7 @@ typedef enum rh_scn_outcome_kind {
 typedef struct rh_scn_outcome {
     rh_scn_outcome_kind kind;
     char *name;       /* FAILS: the migration */
-    char code[16];    /* FAILS: SQLSTATE or ""; ERROR: Pxxxx or SQLSTATE */
+    char code[16];    /* FAILS: SQLSTATE or ""; ERROR: the tool's code or a SQLSTATE */
     int exit_code;    /* EXIT */
 } rh_scn_outcome;
 
@@ -170,8 +170,25 @@ enum {
     RH_SCN_NO_INCLUDE = 1,   /* `include` is an error (fuzzing, untrusted text) */
 };
 
-/* Parse a scenario file. On error, err holds every problem found (up to a few), each with position. */
-int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err);
+/*
+ * What the parser asks the migration tools while it reads a line. The module links no tool: its
+ * caller fills this from the tools registry (runner.h: rh_runner_scn_tools). Passed as NULL (the
+ * fuzzer), `=> error WORD` after a command takes any word; the runner's check before a cluster starts
+ * still asks the scenario's tool.
+ */
+typedef struct rh_scn_tools {
+    /* 1 when code is an error code some tool's command reports (`deploy => error CODE`), else 0 */
+    int (*is_error_code)(const char *code);
+    char example[16];    /* such a code, for hints: "e.g. => error EXAMPLE" */
+    char kind[96];       /* what such codes are, for "'WORD' is not KIND" */
+    char looks[192];     /* what they look like, the hint of that error */
+} rh_scn_tools;
+
+/*
+ * Parse a scenario file, asking tools (may be NULL: see rh_scn_tools). On error, err holds every
+ * problem found (up to a few), each with position.
+ */
+int rh_scn_parse_file(rh_scenario **out, const char *path, const rh_scn_tools *tools, rh_err *err);
 
 /*
  * rh_scn_parse_file, with more folders its files may be in (`rehearse run --allow-path DIR`).
@@ -180,7 +197,7 @@ int rh_scn_parse_file(rh_scenario **out, const char *path, rh_err *err);
  * the git repository holding it, never in a .git folder.
  */
 int rh_scn_parse_file_allow(rh_scenario **out, const char *path, const char *const *allow, size_t nallow,
-                            rh_err *err);
+                            const rh_scn_tools *tools, rh_err *err);
 
 /* Read a file a step names (sql-file, restore, expect catalog = file) under the scenario's roots. */
 int rh_scn_read_file(const rh_scenario *s, const char *path, char **data, size_t *len, rh_err *err);
@@ -193,7 +210,7 @@ int rh_scn_path_allowed(const rh_scenario *s, const char *path, rh_err *err);
  * (includes are read relative to its directory). `flags`: RH_SCN_NO_INCLUDE.
  */
 int rh_scn_parse_string(rh_scenario **out, const char *path, const char *text, size_t len, int flags,
-                        rh_err *err);
+                        const rh_scn_tools *tools, rh_err *err);
 
 void rh_scn_free(rh_scenario *s);
 

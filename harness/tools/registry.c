@@ -36,6 +36,14 @@ const rh_tool *rh_tool_find(const char *name)
     return NULL;
 }
 
+const rh_tool *rh_tool_for_error_code(const char *code)
+{
+    for (size_t i = 0; code && rh_tools[i]; i++)
+        if (rh_tools[i]->is_error_code && rh_tools[i]->is_error_code(code))
+            return rh_tools[i];
+    return NULL;
+}
+
 const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb)
 {
     for (const rh_tool_verb *v = tool->verbs; v && v->name; v++)

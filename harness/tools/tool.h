@@ -86,6 +86,14 @@ typedef struct rh_tool {
        after "; "); NULL: the default wording */
     const char *concurrently_hint;
 
+    /*
+     * The codes its commands report beside their exit code (Prisma's P3009), which a scenario's
+     * `deploy => error CODE` names: 1 when code is one of them. NULL: it reports none (a scenario
+     * writes `=> fails NAME` or `=> exit N`). error_codes: a few, for messages, the first an example.
+     */
+    int (*is_error_code)(const char *code);
+    const char *error_codes;
+
     /* 1 when the folder (on disk or at a revision: source/folder.h) holds this tool's migrations, 0 when
        not (no error: just not ours). */
     int (*detect)(rh_folder *f);
@@ -220,6 +228,9 @@ extern const rh_tool *const rh_tools[];
 
 /* A tool by name; NULL when none is registered under it. */
 const rh_tool *rh_tool_find(const char *name);
+
+/* The tool whose commands report this error code (its is_error_code); NULL when none does. */
+const rh_tool *rh_tool_for_error_code(const char *code);
 
 /* A tool's verb by name; NULL when the tool has no such command. */
 const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);

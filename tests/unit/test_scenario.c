@@ -13,15 +13,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/runner.h"
 #include "scenario/scenario.h"
 #include "testlib.h"
+
+/* The registered tools' answers, as `rehearse run` gives them to the parser. */
+static const rh_scn_tools *tools(void)
+{
+    static rh_scn_tools t;
+    if (!t.is_error_code)
+        rh_runner_scn_tools(&t);
+    return &t;
+}
 
 /* Parse text that must parse; fails the test with the parser's message otherwise. */
 static rh_scenario *ok(const char *text)
 {
     rh_scenario *s = NULL;
     rh_err err;
-    if (rh_scn_parse_string(&s, "t.scenario", text, strlen(text), RH_SCN_NO_INCLUDE, &err) < 0) {
+    if (rh_scn_parse_string(&s, "t.scenario", text, strlen(text), RH_SCN_NO_INCLUDE, tools(), &err) < 0) {
         fprintf(stderr, "unexpected parse error:\n%s\n", err.msg);
         fail();
     }
@@ -39,7 +49,7 @@ static void bad(const char *text, ...)
 {
     rh_scenario *s = NULL;
     rh_err err;
-    int rc = rh_scn_parse_string(&s, "t.scenario", text, strlen(text), RH_SCN_NO_INCLUDE, &err);
+    int rc = rh_scn_parse_string(&s, "t.scenario", text, strlen(text), RH_SCN_NO_INCLUDE, tools(), &err);
     if (rc == 0) {
         fprintf(stderr, "expected a parse error for:\n%s\n", text);
         rh_scn_free(s);
@@ -511,7 +521,7 @@ static void test_errors(void **state)
         static const char text[] = "\xef\xbb\xbfmigrations m\r\ndeploy\r\n";
         rh_scenario *s = NULL;
         rh_err err;
-        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, &err), 0);
+        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, tools(), &err), 0);
         assert_int_equal(s->nsteps, 2);
         assert_int_equal(s->steps[0].kind, RH_STEP_MIGRATIONS);
         rh_scn_free(s);
@@ -521,7 +531,7 @@ static void test_errors(void **state)
         static const char text[] = "migrations m\ndeploy\0\nexpect ledger applied 9\n";
         rh_scenario *s = NULL;
         rh_err err;
-        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, &err), -1);
+        assert_int_equal(rh_scn_parse_string(&s, "t.scenario", text, sizeof text - 1, RH_SCN_NO_INCLUDE, tools(), &err), -1);
         assert_null(s);
         assert_non_null(strstr(err.msg, "t.scenario:2:7: error: a NUL byte"));
     }
@@ -575,7 +585,7 @@ static void test_includes(void **state)
     rh_test_write_file(path, "scenario \"with includes\"\ninclude _setup.inc\nwait s\n");
     rh_scenario *s = NULL;
     rh_err err;
-    if (rh_scn_parse_file(&s, path, &err) < 0) {
+    if (rh_scn_parse_file(&s, path, tools(), &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         fail();
     }
@@ -593,27 +603,27 @@ static void test_includes(void **state)
 
     /* an error inside an include names both places */
     rh_test_write_file(sub, "deplyo\n");
-    assert_int_equal(rh_scn_parse_file(&s, path, &err), -1);
+    assert_int_equal(rh_scn_parse_file(&s, path, tools(), &err), -1);
     assert_non_null(strstr(err.msg, "_more.inc:1:1: error: unknown step 'deplyo'"));
     assert_non_null(strstr(err.msg, "(included from"));
 
     /* cycles */
     rh_test_write_file(sub, "include ../_setup.inc\n");
-    assert_int_equal(rh_scn_parse_file(&s, path, &err), -1);
+    assert_int_equal(rh_scn_parse_file(&s, path, tools(), &err), -1);
     assert_non_null(strstr(err.msg, "include cycle"));
     rh_test_write_file(loop, "include loop.scenario\n");
-    assert_int_equal(rh_scn_parse_file(&s, loop, &err), -1);
+    assert_int_equal(rh_scn_parse_file(&s, loop, tools(), &err), -1);
     assert_non_null(strstr(err.msg, "include cycle"));
 
     /* missing file */
     rh_test_write_file(path, "include nope.inc\n");
-    assert_int_equal(rh_scn_parse_file(&s, path, &err), -1);
+    assert_int_equal(rh_scn_parse_file(&s, path, tools(), &err), -1);
     assert_non_null(strstr(err.msg, "main.scenario:1:9: error: cannot include"));
 
     /* `scenario` belongs to the scenario file */
     rh_test_write_file(inc, "scenario x\n");
     rh_test_write_file(path, "include _setup.inc\n");
-    assert_int_equal(rh_scn_parse_file(&s, path, &err), -1);
+    assert_int_equal(rh_scn_parse_file(&s, path, tools(), &err), -1);
     assert_non_null(strstr(err.msg, "'scenario' inside an included file"));
 }
 
@@ -643,6 +653,43 @@ static void test_crlf(void **state)
     rh_scn_free(s);
 }
 
+/* A tool of this test's own: its codes are E and three digits. */
+static int e_code(const char *code)
+{
+    return strlen(code) == 4 && code[0] == 'E' && strspn(code + 1, "0123456789") == 3;
+}
+
+/* `=> error CODE` is the tools' question: the parser asks the hook it is given, and names no tool itself. */
+static void test_error_codes_are_the_tools(void **state)
+{
+    (void)state;
+    static const rh_scn_tools e_tools = {e_code, "E100", "an E tool error code", "E tool error codes look like E100"};
+    const char *good = "deploy => error E123\n";
+    rh_scenario *s = NULL;
+    rh_err err;
+    assert_int_equal(rh_scn_parse_string(&s, "t.scenario", good, strlen(good), RH_SCN_NO_INCLUDE, &e_tools, &err), 0);
+    assert_string_equal(s->steps[0].outcome.code, "E123");
+    rh_scn_free(s);
+    const char *prisma = "deploy => error P3009\n";
+    assert_int_equal(rh_scn_parse_string(&s, "t.scenario", prisma, strlen(prisma), RH_SCN_NO_INCLUDE, &e_tools, &err),
+                     -1);
+    assert_non_null(strstr(err.msg, "t.scenario:1:17: error: 'P3009' is not an E tool error code"));
+    const char *word = "deploy => error E12\n";
+    assert_int_equal(rh_scn_parse_string(&s, "t.scenario", word, strlen(word), RH_SCN_NO_INCLUDE, &e_tools, &err), -1);
+    assert_non_null(strstr(err.msg, "'E12' is not an E tool error code"));
+    assert_non_null(strstr(err.msg, "E tool error codes look like E100"));
+    const char *none = "deploy => error\n";
+    assert_int_equal(rh_scn_parse_string(&s, "t.scenario", none, strlen(none), RH_SCN_NO_INCLUDE, &e_tools, &err), -1);
+    assert_non_null(strstr(err.msg, "e.g. => error E100"));
+    /* the registry's answers are Prisma's, as the parser's texts were before it asked */
+    bad("deploy => error P30091\n", "'P30091' is not a Prisma error code", "Prisma error codes look like P3009, P3018, P1002",
+        NULL);
+    bad("deploy => error\n", "e.g. => error P3009", NULL);
+    /* without tools (the fuzzer), the word is left to the runner's check of the scenario's tool */
+    assert_int_equal(rh_scn_parse_string(&s, "t.scenario", prisma, strlen(prisma), RH_SCN_NO_INCLUDE, NULL, &err), 0);
+    rh_scn_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -659,6 +706,7 @@ int main(void)
         cmocka_unit_test(test_includes),
         cmocka_unit_test(test_outcome_text),
         cmocka_unit_test(test_crlf),
+        cmocka_unit_test(test_error_codes_are_the_tools),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

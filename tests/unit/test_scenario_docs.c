@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runner/runner.h"
 #include "scenario/scenario.h"
 #include "testlib.h"
 #include "util/fs.h"
@@ -32,6 +33,8 @@ static void test_examples_parse(void **state)
 {
     (void)state;
     char *docs = read_docs();
+    rh_scn_tools tools;
+    rh_runner_scn_tools(&tools);
     int blocks = 0;
     const char *p = docs;
     while ((p = strstr(p, "\n```scenario\n"))) {
@@ -46,7 +49,7 @@ static void test_examples_parse(void **state)
         snprintf(name, sizeof name, "docs/scenarios.md@%d", line);
         rh_scenario *s = NULL;
         rh_err err;
-        if (rh_scn_parse_string(&s, name, p, (size_t)(end - p) + 1, RH_SCN_NO_INCLUDE, &err) < 0) {
+        if (rh_scn_parse_string(&s, name, p, (size_t)(end - p) + 1, RH_SCN_NO_INCLUDE, &tools, &err) < 0) {
             fprintf(stderr, "the example at docs/scenarios.md line %d does not parse:\n%s\n", line, err.msg);
             fail();
         }

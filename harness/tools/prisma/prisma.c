@@ -151,6 +151,17 @@ static int prisma_bench(const rh_tool_bench_opts *o, rh_buf *report, rh_err *err
     return rh_prisma_bench(&eo, report, err);
 }
 
+/* P and four digits: Prisma's error codes (P3009 a failed migration in the ledger, P1002 a lock timeout). */
+static int prisma_is_error_code(const char *code)
+{
+    if (strlen(code) != 5 || code[0] != 'P')
+        return 0;
+    for (int i = 1; i < 5; i++)
+        if (code[i] < '0' || code[i] > '9')
+            return 0;
+    return 1;
+}
+
 const rh_tool rh_tool_prisma = {
     .name = "prisma",
     .title = "Prisma",
@@ -162,6 +173,8 @@ const rh_tool rh_tool_prisma = {
     .resumable = 1, /* migrate.c: resumed migrations print and count as applied by this deploy */
     .detected_by = "NAME/migration.sql folders",
     .file_suffix = "/migration.sql",
+    .is_error_code = prisma_is_error_code,
+    .error_codes = "P3009, P3018, P1002",
     .detect = prisma_detect,
     .load_dir = prisma_load_dir,
     .read_rev = rh_prisma_read_rev,

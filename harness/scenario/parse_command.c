@@ -1,6 +1,7 @@
 /*
- * parse_prisma.c — the Prisma command steps (deploy, status, resolve), in the foreground or started
- * with `&`, and the expected outcome (`=> ...`) that these and the SQL steps may end with.
+ * parse_command.c — the migration tool's command steps (deploy, status, resolve, repair), in the
+ * foreground or started with `&`, and the expected outcome (`=> ...`) that these and the SQL steps
+ * may end with. Whether `=> error CODE` names a tool's code is the tools' answer (rh_scn_tools).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,16 +58,20 @@ int rh_scnp_outcome(cur *c, rh_scn_step *st, int allowed)
         }
     } else if (rh_scnp_is(w, "error")) {
         rh_tok *code = i + 1 < n ? &c->l->toks[i + 1] : NULL;
-        if (!code)
-            return rh_scnp_err(c, NULL, (allowed & OUT_ENGINE) ? "e.g. => error P3009" : "e.g. => error 23505",
-                               "expected an error code after 'error'");
+        const rh_scn_tools *tools = c->p->tools;
+        if (!code) {
+            char hint[64];
+            snprintf(hint, sizeof hint, "e.g. => error %s",
+                     !(allowed & OUT_ENGINE) ? "23505" : tools && tools->example[0] ? tools->example : "CODE");
+            return rh_scnp_err(c, NULL, hint, "expected an error code after 'error'");
+        }
         if (allowed & OUT_ENGINE) {
-            if (!rh_scnp_is_prisma_code(code->text))
+            if (tools && !tools->is_error_code(code->text))
                 return rh_scnp_err(c, code,
                                    rh_scnp_is_sqlstate(code->text)
                                 ? "a failed migration's SQLSTATE is written: => fails MIGRATION sqlstate CODE"
-                                : "Prisma error codes look like P3009, P3018, P1002",
-                            "'%s' is not a Prisma error code", code->text);
+                                : tools->looks,
+                            "'%s' is not %s", code->text, tools->kind);
         } else if (!rh_scnp_is_sqlstate(code->text)) {
             return rh_scnp_err(c, code, "a SQLSTATE is five digits or capital letters, e.g. 23505 or 55P03",
                                "'%s' is not a SQLSTATE", code->text);
@@ -115,7 +120,7 @@ static int st_repair(cur *c, rh_scn_step *st)
     return rh_scnp_outcome(c, st, OUT_ENGINE);
 }
 
-/* deploy / status / resolve [&]: one Prisma command; a second may not start while one runs with &. */
+/* deploy / status / resolve [&]: one command of the tool; a second may not start while one runs with &. */
 int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
 {
     st->kind = k[0] == 'd' ? RH_STEP_DEPLOY : k[0] == 's' ? RH_STEP_STATUS : k[0] == 'r' && k[2] == 'p' ? RH_STEP_REPAIR : RH_STEP_RESOLVE;
@@ -146,7 +151,11 @@ int rh_scnp_st_engine(cur *c, rh_scn_step *st, const char *k)
             return -1;
         st->arg = rh_xstrdup(name->text);
     }
-    if (rh_scnp_need_end(c, "the expected outcome follows =>, e.g. deploy => error P3009") < 0)
+    char hint[96];
+    snprintf(hint, sizeof hint, "the expected outcome follows =>, e.g. deploy => %s%s",
+             c->p->tools && c->p->tools->example[0] ? "error " : "ok",
+             c->p->tools && c->p->tools->example[0] ? c->p->tools->example : "");
+    if (rh_scnp_need_end(c, hint) < 0)
         return -1;
     st->background = c->amp;
     if (c->amp) {
