@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check/check.h"
 #include "check/check_int.h"
@@ -200,7 +201,7 @@ static const char *linear_work(const rh_check_stmt *st, const char *table)
     for (size_t k = 0; k < st->n_rewrites; k++)
         if (strcmp(st->rewrites[k], table) == 0)
             return "rewrite";
-    int index = strncmp(st->keywords, "CREATE INDEX", 12) == 0 || strncmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
+    int index = strncasecmp(st->keywords, "CREATE INDEX", 12) == 0 || strncasecmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
     for (size_t k = 0; k < st->n_scans; k++)
         if (strcmp(st->scans[k], table) == 0)
             return index ? "index build" : "scan";

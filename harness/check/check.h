@@ -86,7 +86,8 @@ typedef struct rh_check_stmt {
     int line;           /* 1-based line of the statement in migration.sql */
     char *text;         /* the statement, shortened to one line for reports */
     char *sql;          /* the statement complete, as written (from its first keyword) */
-    char *keywords;     /* leading keywords ("CREATE INDEX CONCURRENTLY") */
+    char *keywords;     /* leading words as written ("CREATE INDEX CONCURRENTLY", "alter table t20 add"): a label;
+                           compare without regard to case */
     rh_check_lock *locks;   /* relation locks this statement acquired (new since the previous one) */
     size_t n_locks;
     char **rewrites;    /* pre-existing tables whose relfilenode changed (rewritten) */

@@ -357,14 +357,17 @@ static char *complete(const char *text)
     return rh_xstrndup(text, n);
 }
 
-/* The leading keywords as a label: "CREATE INDEX IF NOT" -> "CREATE INDEX" (IF [NOT] EXISTS is no verb). */
-static char *statement_label(const char *kw)
+/* The leading words as a label: "CREATE INDEX IF NOT" -> "CREATE INDEX" (IF [NOT] EXISTS is no verb). kw is
+   words upper-cased (rh_stmt_keywords, for the cut); the label keeps words as written (rh_stmt_words), so an
+   identifier reads as the statement has it: "ALTER TABLE t20 ADD", not "T20". */
+static char *statement_label(const char *kw, const char *words)
 {
+    assert(strlen(kw) == strlen(words));
     const char *cut = strstr(kw, " IF ");
     size_t n = cut ? (size_t)(cut - kw) : strlen(kw);
     if (!cut && n >= 3 && strcmp(kw + n - 3, " IF") == 0)
         n -= 3;
-    return rh_xstrndup(kw, n);
+    return rh_xstrndup(words, n);
 }
 
 static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
@@ -736,13 +739,14 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
     out->stmts = rh_xcalloc(split.n ? split.n : 1, sizeof *out->stmts);
     for (size_t i = 0; i < split.n; i++) {
         rh_check_stmt *st = &out->stmts[out->n++];
-        char kw[128];
+        char kw[128], words[128];
         rh_stmt_keywords(split.items[i].text, 4, kw, sizeof kw);
+        rh_stmt_words(split.items[i].text, 4, words, sizeof words);
         int skipped_lines = 0;
         st->sql = complete(rh_sql_skip_blank(split.items[i].text, &skipped_lines));
         st->line = split.items[i].line + skipped_lines; /* the statement's first keyword, not its comment */
         st->text = one_line(split.items[i].text);
-        st->keywords = statement_label(kw);
+        st->keywords = statement_label(kw, words);
         if (is_tx_control(kw)) {
             st->skipped = 1;
             if (t->meter && rh_txblock_ends(kw) && t->n_tags > t->tx_first) {

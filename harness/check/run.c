@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "migrations/plan.h"
@@ -213,7 +214,7 @@ static int ends_transaction(const rh_check_stmt *st)
         return 0;
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         size_t l = strlen(words[i]);
-        if (strncmp(st->keywords, words[i], l) == 0 && (st->keywords[l] == '\0' || st->keywords[l] == ' '))
+        if (strncasecmp(st->keywords, words[i], l) == 0 && (st->keywords[l] == '\0' || st->keywords[l] == ' '))
             return 1;
     }
     return 0;
@@ -297,8 +298,9 @@ static void add_stmt_lock_findings(rh_check_result *r, const rh_check_trace *t, 
     const rh_check_stmt *st = &t->stmts[j];
     const int share = rh_check_lock_strength("ShareLock");
     const int access_exclusive = rh_check_lock_strength("AccessExclusiveLock");
-    const int lock_table = strncmp(st->keywords, "LOCK", 4) == 0 && (st->keywords[4] == '\0' || st->keywords[4] == ' ');
-    const int create_index = strncmp(st->keywords, "CREATE INDEX", 12) == 0 || strncmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
+    const int lock_table = strncasecmp(st->keywords, "LOCK", 4) == 0 && (st->keywords[4] == '\0' || st->keywords[4] == ' ');
+    const int create_index =
+        strncasecmp(st->keywords, "CREATE INDEX", 12) == 0 || strncasecmp(st->keywords, "CREATE UNIQUE INDEX", 19) == 0;
     for (size_t k = 0; k < st->n_locks; k++) {
         const rh_check_lock *l = &st->locks[k];
         if (!l->existed_before || !is_table(l->relkind))

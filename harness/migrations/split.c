@@ -117,7 +117,7 @@ const char *rh_sql_skip_blank(const char *p, int *lines)
     }
 }
 
-char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
+static char *leading_words(const char *text, int nwords, char *out, size_t outsz, int upper)
 {
     size_t o = 0;
     const char *p = text;
@@ -131,7 +131,7 @@ char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
                 out[o++] = ' ';
             while (isalnum((unsigned char)*p) || *p == '_') {
                 if (o + 1 < outsz)
-                    out[o++] = (char)toupper((unsigned char)*p);
+                    out[o++] = upper ? (char)toupper((unsigned char)*p) : *p;
                 p++;
             }
             words++;
@@ -141,4 +141,14 @@ char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
     }
     out[o] = '\0';
     return out;
+}
+
+char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz)
+{
+    return leading_words(text, nwords, out, outsz, 1);
+}
+
+char *rh_stmt_words(const char *text, int nwords, char *out, size_t outsz)
+{
+    return leading_words(text, nwords, out, outsz, 0);
 }

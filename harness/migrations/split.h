@@ -40,5 +40,8 @@ const char *rh_sql_skip_blank(const char *p, int *lines);
 /* Leading keywords of a statement, upper-cased and single-spaced ("CREATE INDEX CONCURRENTLY"):
    for quick classification. Comments are skipped. Returns out. */
 char *rh_stmt_keywords(const char *text, int nwords, char *out, size_t outsz);
+/* The same leading words as written ("ALTER TABLE t20 ADD"): a label for reports, whose identifiers must
+   read as the statement has them (an unquoted identifier is folded to lower case, never upper). */
+char *rh_stmt_words(const char *text, int nwords, char *out, size_t outsz);
 
 #endif

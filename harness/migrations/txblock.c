@@ -8,6 +8,7 @@
 
 #include <assert.h>
 #include <string.h>
+#include <strings.h>
 
 #include "migrations/split.h"
 
@@ -17,7 +18,7 @@ typedef enum word_kind { W_STATEMENT, W_BEGIN, W_COMMIT, W_ROLLBACK, W_PREPARE, 
 static int starts(const char *kw, const char *word)
 {
     size_t l = strlen(word);
-    return strncmp(kw, word, l) == 0 && (kw[l] == '\0' || kw[l] == ' ');
+    return strncasecmp(kw, word, l) == 0 && (kw[l] == '\0' || kw[l] == ' ');
 }
 
 static word_kind kind_of(const char *kw)

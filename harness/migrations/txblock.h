@@ -29,7 +29,7 @@ typedef enum rh_txblock_effect {
    CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM, DETACH PARTITION ... CONCURRENTLY ... */
 int rh_txblock_refused(const char *text);
 
-/* Whether a statement's leading keywords (rh_stmt_keywords) are transaction control. */
+/* Whether a statement's leading words (rh_stmt_keywords or rh_stmt_words: any case) are transaction control. */
 int rh_txblock_is_control(const char *keywords);
 
 /* Whether they end the transaction block (COMMIT, END, ROLLBACK, ABORT, PREPARE TRANSACTION; not
@@ -38,7 +38,7 @@ int rh_txblock_ends(const char *keywords);
 
 /*
  * The effect of statement i of a file of n statements, given each statement's leading keywords
- * (upper case, as rh_stmt_keywords gives them). *before (may be NULL) gets the number of statements
+ * (rh_stmt_keywords, or as written: compared without regard to case). *before (may be NULL) gets the number of statements
  * the effect is about: for JOINS and UNTERMINATED the statements that joined the block before the
  * BEGIN, for PARTIAL those committed by the COMMIT, for ROLLBACK those it undoes. split: each
  * statement is sent as its own query, else the file is one query.

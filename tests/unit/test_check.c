@@ -519,6 +519,38 @@ static void test_drizzle_holds_locks_until_the_run_commits(void **state)
 }
 
 /*
+ * A lock finding names the statement by its leading words as written: `alter table t20 add` read
+ * "ALTER TABLE T20 ADD" before, an identifier upper-cased that PostgreSQL folds to lower case. The words
+ * written in lower case still classify the statement (CREATE INDEX: the CONCURRENTLY hint).
+ */
+static void test_lock_labels_keep_identifiers_as_written(void **state)
+{
+    (void)state;
+    fx_repo *m = fx_repo_new(0);
+    fx_put(m, "db/migrations/20240101000000_t20.sql", "-- migrate:up\ncreate table t20 (id int);\n-- migrate:down\n");
+    fx_commit(m, "base");
+    fx_tag(m, "base", "main", 0);
+    fx_put(m, "db/migrations/20240102000000_note.sql",
+           "-- migrate:up\nalter table t20 add column note text;\ncreate index t20_id on t20 (id);\n-- migrate:down\n");
+    fx_commit(m, "head");
+    rh_check_result res;
+    run_tool("dbmate", m, NULL, &res);
+    const rh_check_finding *alter = finding_of(&res, "20240102000000_note.sql", "access-exclusive");
+    const rh_check_finding *index = finding_of(&res, "20240102000000_note.sql", "blocks-writes");
+    if (!alter || !index)
+        dump(&res);
+    assert_non_null(alter);
+    assert_non_null(index);
+    assert_non_null(strstr(alter->message, "alter table t20 add takes AccessExclusiveLock on existing table t20"));
+    assert_non_null(strstr(index->message, "create index t20_id on takes ShareLock on existing table t20"));
+    assert_non_null(strstr(index->message, "CONCURRENTLY"));
+    for (size_t i = 0; i < res.n_findings; i++)
+        assert_null(strstr(res.findings[i].message, "T20"));
+    rh_check_result_free(&res);
+    fx_free(m);
+}
+
+/*
  * base fails at a dbmate file: its transaction rolled back, no ledger row, so production recovers by deploying
  * the fix (`dbmate migrate` runs the file again; tests/conformance/dbmate "repair"). The check follows that
  * path instead of stopping at base-deploy-failed (before); a head that leaves the file as it is fails on it.
@@ -864,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
         cmocka_unit_test(test_drizzle_holds_locks_until_the_run_commits),
+        cmocka_unit_test(test_lock_labels_keep_identifiers_as_written),
         cmocka_unit_test(test_dbmate_base_failure_recovers_with_the_fix),
         cmocka_unit_test(test_dbmate_older_version_is_out_of_order),
         cmocka_unit_test(test_seed_makes_not_null_fail),
