@@ -168,6 +168,11 @@ void rh_check_trace_free(rh_check_trace *t);
 /* The lock a trace holds at the end on a relation: the strongest mode seen; NULL if none. */
 const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relation);
 
+/* How the file ran, as the tool sent it: "the file runs as one transaction", "its one statement, sent alone, runs
+   outside a transaction", "every pending migration runs in one transaction" ... (format.c): the one wording of
+   the human and the markdown reports. */
+const char *rh_check_trace_runs(const rh_check_trace *t);
+
 /* ---- a check run ---------------------------------------------------------------------------- */
 
 typedef struct rh_check_opts {

@@ -141,21 +141,26 @@ static const char *tool_txn_words(const rh_tool *t)
     }
 }
 
-/* A measured file's transaction, as the tool sent it: a file of statements that cannot run in one (a lone
-   CREATE INDEX CONCURRENTLY, sent alone) runs outside any; otherwise one, less the statements marked outside. */
-static const char *measured_tx_words(const rh_check_trace *t)
+/* A traced file's transaction, as the tool sent it: the run's (drizzle-kit), one per statement (measured Prisma
+   >= 7.4), none for a file of statements that cannot run in one (a lone CREATE INDEX CONCURRENTLY, sent alone);
+   otherwise the file's, less the statements marked outside it. */
+const char *rh_check_trace_runs(const rh_check_trace *t)
 {
+    if (t->run_tx)
+        return "every pending migration runs in one transaction";
+    if (t->autocommit)
+        return "each statement commits on its own";
     size_t ran = 0, outside = 0;
     for (size_t i = 0; i < t->n; i++) {
         ran += !t->stmts[i].skipped;
         outside += !t->stmts[i].skipped && t->stmts[i].outside_tx;
     }
     if (outside > 0 && outside == ran)
-        return ran == 1 ? ", measured; its one statement, sent alone, runs outside a transaction"
-                        : ", measured; its statements run outside a transaction";
+        return ran == 1 ? "its one statement, sent alone, runs outside a transaction"
+                        : "its statements run outside a transaction";
     if (outside > 0)
-        return ", measured; the file runs as one transaction, less the statements marked outside one";
-    return ", measured; the file runs as one transaction";
+        return "the file runs as one transaction, less the statements marked outside one";
+    return "the file runs as one transaction";
 }
 
 void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
@@ -225,13 +230,10 @@ void rh_check_format_human(const rh_check_result *r, int color, rh_buf *out)
 
     for (size_t i = 0; i < r->n_traces; i++) {
         const rh_check_trace *t = &r->traces[i];
-        rh_report_term_printf(out, "\n  locks of %s (%s)%s%s%s:\n", t->migration, t->file,
+        rh_report_term_printf(out, "\n  locks of %s (%s)%s%s%s%s:\n", t->migration, t->file,
                               r->n_pgs ? " on PostgreSQL " : "", r->n_pgs ? r->postgres : "",
-                              t->run_tx ? (t->measured ? ", measured; every pending migration runs in one transaction"
-                                                       : "; every pending migration runs in one transaction")
-                              : !t->measured ? ""
-                              : t->autocommit ? ", measured; each statement commits on its own"
-                                              : measured_tx_words(t));
+                              t->measured ? ", measured; " : t->run_tx ? "; " : "",
+                              t->measured || t->run_tx ? rh_check_trace_runs(t) : "");
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];
             rh_report_term_printf(out, "    line %-4d %s%s\n", s->line, s->text,

@@ -83,17 +83,14 @@ static const rh_check_trace *trace_of(const rh_check_result *r, const char *migr
     return NULL;
 }
 
-/* How production runs the migration, as the tracer saw it. */
+/* How production runs the migration, as the tracer saw it (in the human report's words: rh_check_trace_runs). */
 static const char *execution_mode(const rh_check_result *r, const rh_check_trace *t)
 {
     if (!t)
         return r->locks_skipped ? "not traced (--no-locks)" : "not traced";
     if (t->parse_error)
         return "not split (parse error)";
-    for (size_t i = 0; i < t->n; i++)
-        if (t->stmts[i].outside_tx)
-            return "partly outside a transaction";
-    return t->failed ? "in a transaction (fails)" : "in a transaction";
+    return rh_check_trace_runs(t);
 }
 
 static void finding_md(const rh_check_finding *f, rh_buf *out)
@@ -170,7 +167,8 @@ void rh_report_check_markdown(const rh_check_result *r, rh_check_level fail_on, 
             rh_buf_puts(&part, ") | ");
             const char *send = r->added_send ? r->added_send[i] : NULL;
             rh_report_markdown_text(&part, send ? send : "–");
-            rh_buf_printf(&part, " | %s | %s |", execution_mode(r, t), worst ? worst : t ? "none" : "–");
+            rh_buf_printf(&part, " | %s%s | %s |", execution_mode(r, t), t && t->failed && !t->parse_error ? " (fails)" : "",
+                          worst ? worst : t ? "none" : "–");
             if (r->scaled) {
                 double ms = t ? rh_report_trace_block_ms(t) : -1;
                 if (ms >= 0)

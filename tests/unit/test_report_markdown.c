@@ -98,10 +98,13 @@ static void structure(void **state)
     /* verdict first */
     assert_true(starts_with(md, "### ❌ rehearse check: these migrations would not deploy as they are\n\n"));
     assert_non_null(strstr(md, "1 error(s), 0 warning(s), 1 notice(s)"));
-    /* a row per new migration: how it runs and its worst lock on a table that existed before */
-    assert_non_null(strstr(md, "| [20250201000000\\_add\\_index](" FILE1 ") | – | in a transaction | AccessExclusiveLock |\n"));
-    assert_non_null(strstr(md, "| [20250301000000\\_concurrently](prisma/migrations/" NEW2 "/migration.sql) | – | partly outside "
-                               "a transaction | ShareUpdateExclusiveLock |\n"));
+    /* a row per new migration: how it runs (the human report's words) and its worst lock on a table that existed
+       before; a lone CONCURRENTLY runs wholly outside a transaction (before: "partly outside a transaction") */
+    assert_non_null(strstr(md, "| [20250201000000\\_add\\_index](" FILE1 ") | – | the file runs as one transaction | "
+                               "AccessExclusiveLock |\n"));
+    assert_non_null(strstr(md, "| [20250301000000\\_concurrently](prisma/migrations/" NEW2 "/migration.sql) | – | its one "
+                               "statement, sent alone, runs outside a transaction | ShareUpdateExclusiveLock |\n"));
+    assert_null(strstr(md, "partly outside"));
     assert_null(strstr(md, "held for")); /* no --scale: nothing measured on filled tables */
     /* the finding links to its file and line, relative to the repository */
     assert_non_null(strstr(md, "(prisma/migrations/20250201000000_add_index/migration.sql#L3)"));
@@ -186,8 +189,9 @@ static void scaled_block_column(void **state)
     rh_buf_init(&b);
     rh_report_check_markdown(&r, RH_CHECK_ERROR, &b);
     assert_non_null(strstr(b.data, "| held for (measured, 250000 row(s) filled) |\n|---|---|---|---|---|\n"));
-    assert_non_null(strstr(b.data, "| in a transaction | AccessExclusiveLock | 0.750 s |\n"));
-    assert_non_null(strstr(b.data, "| partly outside a transaction | ShareUpdateExclusiveLock | 1.200 s |\n"));
+    assert_non_null(strstr(b.data, "| the file runs as one transaction | AccessExclusiveLock | 0.750 s |\n"));
+    assert_non_null(strstr(b.data, "| the file runs as one transaction, less the statements marked outside one | "
+                                   "ShareUpdateExclusiveLock | 1.200 s |\n"));
     /* measuring mode timed the locks itself: its figure wins */
     rh_check_lock timed = {.relation = "User", .relkind = 'r', .mode = "AccessExclusiveLock", .existed_before = 1,
                            .held_ms = 2345};
@@ -322,7 +326,7 @@ static void cli_markdown_and_step_summary(void **state)
     assert_int_equal(rc, 0);
     assert_true(starts_with(out, "### ✅ rehearse check: these migrations deploy\n"));
     assert_non_null(strstr(out, "| [20250201000000\\_note](prisma/migrations/20250201000000_note/migration.sql) | one implicit transaction "
-                                "\\(1 statement\\) | in a transaction | "
+                                "\\(1 statement\\) | the file runs as one transaction | "
                                 "AccessExclusiveLock |\n"));
     char *text = NULL;
     size_t len = 0;
