@@ -1,6 +1,7 @@
 /* plan.c — the common model of how a tool sends a migration file: PostgreSQL's part (see plan.h). */
 #include "migrations/plan.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "migrations/split.h"
@@ -17,6 +18,8 @@ void rh_plan_count(const char *sql, size_t len, rh_plan *out)
         for (size_t i = 0; i < s.n; i++)
             out->n_concurrently += (size_t)rh_txblock_refused(s.items[i].text);
         rh_split_free(&s);
+    } else {
+        snprintf(out->rejected, sizeof out->rejected, "%.*s", (int)sizeof out->rejected - 1, err.msg);
     }
 }
 

@@ -25,6 +25,8 @@ typedef struct rh_plan {
     int concurrently_fails; /* 1: they will fail with 25001 (sent with other statements as one query) */
     int fallback_line;      /* RH_SEND_WHOLE_FALLBACK: line of the first statement the splitter rejects */
     char fallback_reason[240];
+    char rejected[240];     /* PostgreSQL's parser rejects the file (COPY ... FROM STDIN with its data, a typo): its
+                               message; the server then refuses the whole query, nothing of it runs. "" otherwise */
 } rh_plan;
 
 /*

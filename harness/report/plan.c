@@ -12,6 +12,10 @@ void rh_report_plan_mode(const rh_plan *plan, rh_buf *out)
 {
     size_t n = plan->n_stmts;
     const char *s = n == 1 ? "" : "s";
+    if (plan->rejected[0]) {
+        rh_report_term_printf(out, "one query, which PostgreSQL's parser rejects (%s): nothing of it runs", plan->rejected);
+        return;
+    }
     switch (plan->mode) {
     case RH_SEND_WHOLE:
         rh_buf_printf(out, "one implicit transaction (%zu statement%s)", n, s);
@@ -101,6 +105,7 @@ void rh_report_plan_json(const rh_plan_sender *by, const rh_plan_entry *e, size_
             json_object_object_add(fb, "reason", json_object_new_string(pl->fallback_reason));
         }
         json_object_object_add(m, "fallback", fb);
+        json_object_object_add(m, "rejected", pl->rejected[0] ? json_object_new_string(pl->rejected) : NULL);
         if (by->tool) {
             json_object_object_add(m, "how", e[i].how ? json_object_new_string(e[i].how) : NULL);
             json_object_object_add(m, "fails", e[i].fails ? json_object_new_string(e[i].fails) : NULL);

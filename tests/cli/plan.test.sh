@@ -51,4 +51,21 @@ out=$("$REHEARSE_BIN" plan --repo . --rev v1 --format markdown) || fail "plan v1
 out=$("$REHEARSE_BIN" plan --repo . --rev v2 --prisma-version 7.11.0 2>&1) || fail "plan 7.11.0 exited $?"
 grep -q 'Prisma 7.11 is newer than any profile rehearse knows: behaving as Prisma 7.10.1' <<<"$out" || fail "no note for 7.11: $out"
 "$REHEARSE_BIN" plan --repo . --format xml >/dev/null 2>&1; [ $? -eq 2 ] || fail "--format xml is not a usage error"
+
+# COPY ... FROM STDIN with its data: sqlparser parses it, PostgreSQL's parser does not (the data is no SQL), so the
+# engine sends the file whole and the server refuses it (42601, nothing runs). plan said "0 autocommit statements".
+mkdir -p $m/20240104000000_copy
+printf 'CREATE TABLE c (a int);\nCOPY c (a) FROM STDIN;\n1\n\\.\n;\n' > $m/20240104000000_copy/migration.sql
+for v in 7.10.1 6.19.3; do
+  out=$("$REHEARSE_BIN" plan --migrations-dir $m --prisma-version $v) || fail "plan of the COPY file ($v) exited $?"
+  grep -qx "20240104000000_copy: one query, which PostgreSQL's parser rejects (syntax error at or near \"1\" (line 3, column 1)): nothing of it runs; atomic" <<<"$out" ||
+    fail "the COPY FROM STDIN file under $v: $out"
+done
+out=$("$REHEARSE_BIN" plan --migrations-dir $m --format json) || fail "plan --format json of the COPY file exited $?"
+node -e '
+const r = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const c = r.migrations.find(x => x.name === "20240104000000_copy");
+if (c.mode !== "whole" || !c.atomic || !/syntax error/.test(c.rejected)) throw new Error(JSON.stringify(c));
+if (r.migrations.find(x => x.name === "20240101000000_init").rejected !== null) throw new Error("rejected set for a good file");
+' <<<"$out" || fail "JSON of the COPY file: $out"
 echo PASS

@@ -20,7 +20,10 @@ int rh_prisma_plan_file(const rh_migration *m, const rh_profile *profile, rh_pla
     if (profile && profile->exec == RH_EXEC_SPLIT_STATEMENTS) {
         rh_split_decision d;
         rh_sqlparser_decide(sql, len, &d);
-        if (d.split) {
+        if (d.split && out->rejected[0]) {
+            /* sqlparser parses it, PostgreSQL's parser cannot cut it (COPY ... FROM STDIN with its data):
+               exec.c sends it whole, and the server rejects it */
+        } else if (d.split) {
             out->mode = RH_SEND_STATEMENTS;
             out->n_parts = d.n_stmts;
         } else {
