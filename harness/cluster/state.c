@@ -387,13 +387,14 @@ out:
 typedef struct listed {
     char *name;
     unsigned long long bytes;
-    long long used;
+    long long used;    /* seconds, for `cache list` */
+    long long used_ns; /* the order: entries used within one second are still ordered */
 } listed;
 
 static int by_use_oldest_first(const void *a, const void *b)
 {
     const listed *x = a, *y = b;
-    return x->used < y->used ? -1 : x->used > y->used ? 1 : strcmp(x->name, y->name);
+    return x->used_ns < y->used_ns ? -1 : x->used_ns > y->used_ns ? 1 : strcmp(x->name, y->name);
 }
 
 /* A writer's staging folder (.tmp-PID-...) whose process is gone. */
@@ -438,7 +439,8 @@ static int scan(const char *dir, listed **out, size_t *n, int clean, size_t *rem
             *out = rh_xrealloc(*out, cap * sizeof **out);
         }
         char *p = rh_xasprintf("%s/%s", dir, e->d_name);
-        (*out)[*n] = (listed){.name = rh_xstrdup(e->d_name), .bytes = rh_fs_tree_bytes(p), .used = (long long)st.st_mtime};
+        (*out)[*n] = (listed){.name = rh_xstrdup(e->d_name), .bytes = rh_fs_tree_bytes(p), .used = (long long)st.st_mtime,
+                            .used_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec};
         free(p);
         (*n)++;
     }

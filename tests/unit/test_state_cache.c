@@ -17,7 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "catalog/catalog.h"
@@ -197,6 +200,135 @@ static void test_killed_writer_leaves_no_entry(void **state)
     assert_int_equal(rh_state_prune(&o, rh_state_max_bytes(), &removed, NULL, &err), 0);
     assert_int_equal(removed, 1);
     assert_int_equal(count_entries(".tmp-"), 0);
+}
+
+/* ---- the size limit: least recently used first, to the nanosecond; a hit is a use; every publish prunes ---- */
+
+#define STATE_MARKER_NAME "REHEARSE_STATE" /* cluster/state.c's marker, written last */
+#define KEY_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define KEY_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+
+static char *entry_path(const char *name)
+{
+    return rh_xasprintf("%s/%s", states_dir(), name);
+}
+
+/* An entry as pruning sees one: a folder holding 1 MiB and the marker. */
+static void fake_entry(const char *name)
+{
+    char *dir = entry_path(name);
+    char *data = rh_xasprintf("%s/data", dir), *marker = rh_xasprintf("%s/" STATE_MARKER_NAME, dir);
+    char *mib = malloc(1 << 20);
+    memset(mib, 'x', 1 << 20);
+    mib[(1 << 20) - 1] = '\0';
+    rh_test_write_file(data, mib);
+    rh_test_write_file(marker, "fake\n");
+    free(mib);
+    free(data);
+    free(marker);
+    free(dir);
+}
+
+/* The entry's last use (its marker's time), set to sec.nsec. */
+static void set_used(const char *entry, time_t sec, long nsec)
+{
+    char *marker = rh_xasprintf("%s/" STATE_MARKER_NAME, entry);
+    struct timespec t[2] = {{.tv_sec = sec, .tv_nsec = nsec}, {.tv_sec = sec, .tv_nsec = nsec}};
+    assert_int_equal(utimensat(AT_FDCWD, marker, t, 0), 0);
+    free(marker);
+}
+
+static int entry_exists(const char *name)
+{
+    char *p = entry_path(name);
+    struct stat st;
+    int yes = stat(p, &st) == 0;
+    free(p);
+    return yes;
+}
+
+static unsigned long long entry_bytes(const char *name)
+{
+    char *p = entry_path(name);
+    unsigned long long b = rh_fs_tree_bytes(p);
+    free(p);
+    return b;
+}
+
+/* Three entries used within one second: the one used first goes first, whatever the names' order. */
+static void test_prune_evicts_least_recently_used_within_a_second(void **state)
+{
+    (void)state;
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0); /* 0: every entry goes */
+    fake_entry("lru-a");
+    fake_entry("lru-b");
+    fake_entry("lru-c");
+    time_t now = time(NULL) - 10;
+    char *a = entry_path("lru-a"), *b = entry_path("lru-b"), *c = entry_path("lru-c");
+    set_used(b, now, 100); /* used in the order b, a, c: names and use disagree */
+    set_used(a, now, 200);
+    set_used(c, now, 300);
+    size_t removed = 0;
+    assert_int_equal(rh_state_prune(&o, entry_bytes("lru-a") + entry_bytes("lru-c"), &removed, NULL, &err), 0);
+    assert_int_equal(removed, 1);
+    assert_false(entry_exists("lru-b"));
+    assert_true(entry_exists("lru-a") && entry_exists("lru-c"));
+    assert_int_equal(rh_state_prune(&o, entry_bytes("lru-c"), &removed, NULL, &err), 0);
+    assert_false(entry_exists("lru-a"));
+    assert_true(entry_exists("lru-c"));
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+    free(a);
+    free(b);
+    free(c);
+}
+
+/* A lookup hit makes an entry the most recently used; a publish prunes to REHEARSE_CACHE_MAX_MB. */
+static void test_hit_is_a_use_and_publish_keeps_the_limit(void **state)
+{
+    (void)state;
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+    rh_cluster *c = start(NULL);
+    assert_int_equal(rh_state_save(c, &o, KEY_A, "a\n", &err), 0);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    char *real = NULL;
+    assert_int_equal(rh_state_lookup(&o, KEY_A, &real, &err), 1);
+    fake_entry("lru-fake");
+    char *fake = entry_path("lru-fake");
+    time_t now = time(NULL);
+    set_used(real, now - 200, 0); /* the real entry is the older one ... */
+    set_used(fake, now - 100, 0);
+    char *again = NULL;
+    assert_int_equal(rh_state_lookup(&o, KEY_A, &again, &err), 1); /* ... until this hit */
+    free(again);
+    const char *real_name = strrchr(real, '/') + 1;
+    unsigned long long real_bytes = entry_bytes(real_name);
+    size_t removed = 0;
+    assert_int_equal(rh_state_prune(&o, real_bytes + entry_bytes("lru-fake") - 1, &removed, NULL, &err), 0);
+    assert_int_equal(removed, 1);
+    assert_false(entry_exists("lru-fake"));
+    assert_true(entry_exists(real_name));
+
+    /* the limit holds one such state: publishing another evicts the older one */
+    char mb[32];
+    snprintf(mb, sizeof mb, "%llu", (real_bytes + real_bytes / 2) >> 20);
+    setenv("REHEARSE_CACHE_MAX_MB", mb, 1);
+    set_used(real, now - 50, 0);
+    c = start(NULL);
+    assert_int_equal(rh_state_save(c, &o, KEY_B, "b\n", &err), 0);
+    unsetenv("REHEARSE_CACHE_MAX_MB");
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    char *b = NULL;
+    assert_int_equal(rh_state_lookup(&o, KEY_B, &b, &err), 1);
+    assert_false(entry_exists(real_name));
+    assert_int_equal(count_entries(""), 1);
+    free(b);
+    free(fake);
+    free(real);
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
 }
 
 /* ---- every bundled fixture: cached prefix + the rest == one fresh deploy ---- */
@@ -423,6 +555,17 @@ static void test_every_input_changes_the_key(void **state)
         assert_string_not_equal(base[k], other[k]);
     assert_int_equal(rh_state_common_prefix(base, n, other, n), 1);
 
+    /* the order: the second and third migrations swapped, bytes unchanged: a miss from the second on */
+    rh_migration tmp = l.set.items[1];
+    l.set.items[1] = l.set.items[2];
+    l.set.items[2] = tmp;
+    rh_state_keys(&in, &l.set, other);
+    l.set.items[2] = l.set.items[1];
+    l.set.items[1] = tmp;
+    assert_string_equal(base[1], other[1]);
+    for (size_t k = 2; k <= n; k++)
+        assert_string_not_equal(base[k], other[k]);
+
     /* the tool is named by the tool interface: NULL is the default tool, under its registered name */
     rh_state_inputs named = in;
     named.tool = RH_TOOL_DEFAULT->name;
@@ -457,6 +600,10 @@ static void test_every_input_changes_the_key(void **state)
     rh_cluster_opts latin = {.encoding = "LATIN1"};
     char *kl = rh_template_key(&a, &latin);
     assert_string_not_equal(ka, kl);
+    rh_cluster_opts en = {.locale = "en_US.UTF-8"}; /* the locale too */
+    char *ke = rh_template_key(&a, &en);
+    assert_string_not_equal(ka, ke);
+    free(ke);
     free(ka);
     free(kb);
     free(kl);
@@ -824,6 +971,8 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_killed_writer_leaves_no_entry),
+        cmocka_unit_test(test_prune_evicts_least_recently_used_within_a_second),
+        cmocka_unit_test(test_hit_is_a_use_and_publish_keeps_the_limit),
         cmocka_unit_test(test_every_input_changes_the_key),
         cmocka_unit_test(test_fixtures_cached_equals_fresh),
         cmocka_unit_test(test_lookup_misses_on_other_inputs),
