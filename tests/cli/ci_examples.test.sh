@@ -2,7 +2,8 @@
 # ci_examples.test.sh — ci/github-actions.yml and ci/gitlab-ci.yml: valid YAML (python3-yaml), the
 # shape that matters (a package job the others use, a shard matrix with --shard K/N, a report job that
 # merges the shards with `rehearse report merge`, ONE comment/note found by its marker and updated),
-# every shell block parses (bash -n), and the shard and merge commands, run here as the CI would run
+# the state cache kept per pull request and base (GitHub) / per target branch (GitLab) in the folder
+# rehearse check uses, every shell block parses (bash -n), and the shard and merge commands, run here as the CI would run
 # them (4 shards of a small real suite, then the report step), give one report of the whole suite.
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}"
@@ -46,11 +47,30 @@ for k in shards:
 report_step = [s for s in jobs["report"]["steps"] if "report merge" in s.get("run", "")][0]
 put("run-gh-report.sh", "\n".join(l for l in report_step["run"].splitlines() if not re.match(r"\s*(apt-get|DEBIAN_FRONTEND)", l)))
 
+# the state cache (issue 16) kept between runs: one folder for the cache step and rehearse check; the key per
+# pull request on its base, restored for the next push (same key), another pull request on the same base
+# (the key less the PR), then the base branch's latest (a moved base: its longest unchanged prefix)
+sc = [s for s in jobs["check"]["steps"] if str(s.get("uses", "")).startswith("actions/cache@") and "rehearse-state" in str(s["with"]["key"])]
+assert len(sc) == 1, "check keeps the state cache"
+gate = [s for s in jobs["check"]["steps"] if "rehearse check" in s.get("run", "")][0]
+assert gate["env"]["REHEARSE_CACHE_DIR"] == sc[0]["with"]["path"], (gate["env"], sc[0]["with"])
+key = sc[0]["with"]["key"]
+for part in ("${{ github.base_ref }}", "${{ steps.base.outputs.sha }}", "${{ github.event.pull_request.number }}"):
+    assert part in key, (part, key)
+restore = [r.strip() for r in sc[0]["with"]["restore-keys"].splitlines() if r.strip()]
+assert len(restore) == 2 and all(key.startswith(r) for r in restore), restore
+assert "${{ steps.base.outputs.sha }}" in restore[0] and "pull_request" not in restore[0], restore
+assert "${{ steps.base.outputs.sha }}" not in restore[1] and "${{ github.base_ref }}" in restore[1], restore
+
 gl = yaml.safe_load(open(os.path.join(ci, "gitlab-ci.yml")))
 pkg, chk, scn, rep = (gl[k] for k in ("rehearse-package", "rehearse-check", "rehearse-scenarios", "rehearse-report"))
 assert "cpack -G DEB" in str(pkg["script"]) and "rehearse-deb/" in pkg["cache"]["paths"]
 for j in (chk, scn):
     assert j["needs"] == ["rehearse-package"]
+# the state cache: one per target branch (every push and every merge request on it), the folder rehearse uses
+glc = [c for c in chk["cache"] if "rehearse-state" in c["key"]]
+assert len(glc) == 1 and glc[0]["key"].endswith("$CI_MERGE_REQUEST_TARGET_BRANCH_NAME") and glc[0].get("when") == "always", chk["cache"]
+assert chk["variables"]["REHEARSE_CACHE_DIR"] == "$CI_PROJECT_DIR/" + glc[0]["paths"][0].rstrip("/"), (chk["variables"], glc)
 n = scn["parallel"]
 assert isinstance(n, int) and n > 1
 assert {d["job"] for d in rep["needs"]} >= {"rehearse-check", "rehearse-scenarios"} and rep["when"] == "always"
