@@ -15,6 +15,7 @@
 #include "check/check.h"
 #include "check/check_int.h"
 #include "cluster/cluster.h"
+#include "source/git.h"
 #include "source/loader.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -123,7 +124,7 @@ static int build_fixture(const char *dir, int history, int added, rh_err *err)
     if (rc < 0)
         return -1;
 
-    git_libgit2_init();
+    rh_git_init();
     git_repository *repo = NULL;
     git_index *index = NULL;
     git_tree *tree = NULL;
@@ -154,7 +155,6 @@ out:
     git_tree_free(tree);
     git_index_free(index);
     git_repository_free(repo);
-    git_libgit2_shutdown();
     return rc;
 }
 

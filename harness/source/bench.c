@@ -24,7 +24,7 @@ static int lg2(int rc, const char *what, rh_err *err)
 
 int rh_git_bench_fixture(const char *dir, int n, rh_err *err)
 {
-    git_libgit2_init();
+    rh_git_init();
     git_repository *repo = NULL;
     git_index *index = NULL;
     git_signature *sig = NULL;
@@ -85,7 +85,6 @@ out:
     git_signature_free(sig);
     git_index_free(index);
     git_repository_free(repo);
-    git_libgit2_shutdown();
     rh_buf_free(&sql);
     rh_buf_free(&path);
     return rc;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <git2.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +39,28 @@ const char *rh_git_lg2_msg(void)
     return e && e->message ? e->message : "unknown libgit2 error";
 }
 
+static void lg2_shutdown_at_exit(void)
+{
+    git_libgit2_shutdown();
+}
+
+static void lg2_init(void)
+{
+    git_libgit2_init();
+    /* rehearse only reads objects; a repository owned by another user (a CI checkout) is fine. */
+    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    atexit(lg2_shutdown_at_exit);
+}
+
+/* Once per process, kept until exit: each time libgit2's count of users rises from zero, its init
+   parses the system's whole CA bundle (mbedtls builds, about 5 ms of CPU), though rehearse never speaks
+   https; libgit2 1.5 has no option to skip that, so it is done once, not once per repository opened. */
+void rh_git_init(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, lg2_init);
+}
+
 int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
 {
     *out = NULL;
@@ -46,9 +69,7 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
         return rh_err_errno(err, "no such folder: %s", path);
     if (!S_ISDIR(st.st_mode))
         return rh_err_set(err, "not a folder: %s", path);
-    git_libgit2_init();
-    /* rehearse only reads objects; a repository owned by another user (a CI checkout) is fine. */
-    git_libgit2_opts(GIT_OPT_SET_OWNER_VALIDATION, 0);
+    rh_git_init();
     git_repository *repo = NULL;
     int rc = git_repository_open_ext(&repo, path, 0, NULL);
     if (rc < 0) {
@@ -56,7 +77,6 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
             rh_err_set(err, "not a git repository: %s (nor any parent folder)", path);
         else
             rh_err_set(err, "cannot open the git repository at %s: %s", path, rh_git_lg2_msg());
-        git_libgit2_shutdown();
         return -1;
     }
     rh_git_repo *r = rh_xcalloc(1, sizeof *r);
@@ -78,7 +98,6 @@ void rh_git_close(rh_git_repo *repo)
     git_repository_free(repo->repo);
     free(repo->path);
     free(repo);
-    git_libgit2_shutdown();
 }
 
 const char *rh_git_workdir(const rh_git_repo *repo)

@@ -27,6 +27,10 @@ typedef struct rh_git_rev {
     char label[300];    /* for messages: "v1 (abc1234)" or "WORKTREE (files on disk)" */
 } rh_git_rev;
 
+/* libgit2's global state, set up once per process and kept until exit (rh_git_open calls it; so does any
+   other direct user of libgit2, instead of git_libgit2_init/shutdown). */
+void rh_git_init(void);
+
 /*
  * Open the repository that holds `path` (the repository folder, any folder below its work tree,
  * or a bare repository). Fails with "not a git repository: PATH (nor any parent folder)" or

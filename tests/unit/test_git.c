@@ -813,6 +813,23 @@ static void bench_fixture_reads_250_migrations(void **state)
     assert_true(min >= 0 && min <= median);
 }
 
+/* libgit2 is set up once per process, not once per repository opened: each set-up parses the system's
+   whole CA bundle (about 5 ms of CPU; rehearse never speaks https). After a repository is closed
+   libgit2 is still up, so a new user only counts (git_libgit2_init answers the count of users: 1 would
+   be a whole new set-up). */
+static void libgit2_is_set_up_once_per_process(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20240101000000_init", "CREATE TABLE a (id int);\n");
+    fx_commit(r, "init");
+    rh_git_close(open_ok(r->path));
+    fx_free(r); /* the fixture's own use of libgit2 ends too */
+    int users = git_libgit2_init();
+    git_libgit2_shutdown();
+    assert_true(users >= 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -834,6 +851,7 @@ int main(void)
         cmocka_unit_test(drizzle_folder_at_a_revision),
         cmocka_unit_test(damaged_objects_are_named_for_every_tool),
         cmocka_unit_test(bench_fixture_reads_250_migrations),
+        cmocka_unit_test(libgit2_is_set_up_once_per_process),
     };
     return cmocka_run_group_tests_name("git", tests, NULL, NULL);
 }
