@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,6 +228,71 @@ static void test_copytree_within_and_across_file_systems(void **state)
     free(src);
 }
 
+/* A data directory's shape: several database folders, copied by more than one thread (folder by
+   folder), a link kept as a link, and, as root (preparing a cluster for the server's account), every
+   folder, file and the top owned by the account asked for. */
+static void test_copytree_of_many_folders_keeps_every_file_and_owner(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *src = at("src");
+    rh_err err;
+    enum { FOLDERS = 9, FILES = 7 };
+    for (int f = 0; f < FOLDERS; f++)
+        for (int i = 0; i < FILES; i++) {
+            char *dir = rh_xasprintf("%s/base/%d", src, 16384 + f);
+            assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+            char *p = rh_xasprintf("%s/%d%s", dir, 1000 + i, i % 3 ? "" : "_fsm");
+            write_patterned(p, (size_t)(f * 4099 + i * 8192), 0600);
+            free(p);
+            free(dir);
+        }
+    char *top = rh_xasprintf("%s/PG_VERSION", src), *link = rh_xasprintf("%s/pg_link", src);
+    write_patterned(top, 3, 0600);
+    assert_int_equal(symlink("base/16384", link), 0);
+    struct passwd *nobody = geteuid() == 0 ? getpwnam("nobody") : NULL;
+    uid_t uid = nobody ? nobody->pw_uid : (uid_t)-1;
+    gid_t gid = nobody ? nobody->pw_gid : (gid_t)-1;
+    char *dst = at("copy");
+    if (rh_fs_copytree(src, dst, uid, gid, &err) < 0)
+        fail_msg("copy: %s", err.msg);
+    for (int f = 0; f < FOLDERS; f++)
+        for (int i = 0; i < FILES; i++) {
+            char *a = rh_xasprintf("%s/base/%d/%d%s", src, 16384 + f, 1000 + i, i % 3 ? "" : "_fsm");
+            char *b = rh_xasprintf("%s/base/%d/%d%s", dst, 16384 + f, 1000 + i, i % 3 ? "" : "_fsm");
+            assert_same_file(a, b);
+            struct stat st;
+            assert_int_equal(stat(b, &st), 0);
+            if (nobody)
+                assert_int_equal(st.st_uid, uid);
+            char *dir = rh_xasprintf("%s/base/%d", dst, 16384 + f);
+            assert_int_equal(stat(dir, &st), 0);
+            if (nobody)
+                assert_int_equal(st.st_uid, uid);
+            free(dir);
+            free(a);
+            free(b);
+        }
+    char target[64];
+    char *dlink = rh_xasprintf("%s/pg_link", dst);
+    ssize_t n = readlink(dlink, target, sizeof target - 1);
+    assert_int_equal(n, (ssize_t)strlen("base/16384"));
+    target[n] = '\0';
+    assert_string_equal(target, "base/16384");
+    struct stat st;
+    assert_int_equal(stat(dst, &st), 0);
+    if (nobody)
+        assert_int_equal(st.st_uid, uid);
+    char *dtop = rh_xasprintf("%s/PG_VERSION", dst);
+    assert_same_file(top, dtop);
+    free(dtop);
+    free(dlink);
+    free(dst);
+    free(link);
+    free(top);
+    free(src);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_tail_reads_only_the_end),
         cmocka_unit_test(test_inside),
         cmocka_unit_test(test_copytree_within_and_across_file_systems),
+        cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
