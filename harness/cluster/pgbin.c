@@ -1,7 +1,10 @@
 /* pgbin.c — finding initdb and postgres, and which PostgreSQL version they are. */
 #include "cluster/internal.h"
+#include "util/fs.h"
 
 #include <dirent.h>
+#include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,27 +20,104 @@ static int has_binaries(const char *dir)
     return access(p, X_OK) == 0;
 }
 
-/* Ask `postgres --version` which version this is: the template cache is keyed on it. */
+/* The version in `postgres --version`'s answer ("postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)"):
+   1 found (in ver), 0 not. */
+static int parse_version(const char *text, char ver[64])
+{
+    const char *p = strstr(text, ") ");
+    ver[0] = '\0';
+    if (p)
+        sscanf(p + 2, "%63[0-9.a-z]", ver);
+    return ver[0] != '\0';
+}
+
+/*
+ * `postgres --version` costs a process start that loads the server's libraries (ICU among them: about
+ * 8 ms of CPU, 25 ms at load 10), in every rehearse process that starts a cluster. Its answer is kept
+ * in the cache folder, keyed on the binary: its real path and its file's identity (device, inode,
+ * size, modification and change times to the nanosecond). Any new binary (an upgrade, a rebuild, a
+ * `pg install --force`) has another identity, so a kept answer is never another binary's. NULL: none
+ * (the caller asks postgres). The caller frees the name.
+ */
+static char *version_file(const char *exe, char **real_out)
+{
+    struct stat st;
+    char *real = realpath(exe, NULL);
+    if (!real || stat(real, &st) < 0) {
+        free(real);
+        return NULL;
+    }
+    char *dir = rh_template_cache_dir(NULL);
+    char *file = rh_xasprintf("%s/versions/postgres-%llx-%llx-%llx-%llx.%09ld-%llx.%09ld", dir,
+                              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                              (unsigned long long)st.st_size, (unsigned long long)st.st_mtim.tv_sec,
+                              st.st_mtim.tv_nsec, (unsigned long long)st.st_ctim.tv_sec, st.st_ctim.tv_nsec);
+    free(dir);
+    *real_out = real;
+    return file;
+}
+
+/* The kept answer for real (the file's first line names the binary, the second is its answer). */
+static int kept_version(const char *file, const char *real, char ver[64])
+{
+    char *text = NULL;
+    size_t len = 0;
+    rh_err ignored;
+    if (rh_fs_read_max(file, 4096 + 256, &text, &len, &ignored) < 0)
+        return 0;
+    size_t n = strlen(real);
+    int ok = len > n + 1 && strlen(text) == len && memcmp(text, real, n) == 0 && text[n] == '\n' &&
+             parse_version(text + n + 1, ver);
+    free(text);
+    return ok;
+}
+
+/* Keep an answer: written aside and renamed, so that a reader sees all of it or nothing. Best effort:
+   a cache that cannot be written only costs the next process a `postgres --version`. */
+static void keep_version(const char *file, const char *real, const char *answer)
+{
+    char *dir = rh_xstrdup(file);
+    *strrchr(dir, '/') = '\0';
+    rh_err ignored;
+    if (rh_fs_mkdir_p(dir, 0700, &ignored) == 0) {
+        char *tmp = rh_xasprintf("%s/.tmp-%d-%lx", dir, (int)getpid(), (unsigned long)pthread_self());
+        char *text = rh_xasprintf("%s\n%s", real, answer);
+        if (rh_fs_write(tmp, text, strlen(text), 0600, &ignored) < 0 || rename(tmp, file) < 0)
+            unlink(tmp);
+        free(text);
+        free(tmp);
+    }
+    free(dir);
+}
+
+/* Ask `postgres --version` which version this is (or its kept answer): the template cache is keyed
+   on it. */
 static int read_version(rh_pgbin *out, rh_err *err)
 {
     char exe[4200];
     snprintf(exe, sizeof exe, "%s/postgres", out->bindir);
-    char *argv[] = {exe, "--version", NULL};
-    rh_buf b;
-    rh_buf_init(&b);
-    int rc = rh_spawn_capture(argv, &b, err);
-    if (rc != 0) {
-        if (rc > 0)
-            rh_err_set(err, "%s --version failed (exit %d): %s", exe, rc, b.data);
-        rh_buf_free(&b);
-        return -1;
-    }
-    /* "postgres (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)" */
-    const char *p = strstr(b.data, ") ");
     char ver[64] = "";
-    if (p)
-        sscanf(p + 2, "%63[0-9.a-z]", ver);
-    rh_buf_free(&b);
+    char *real = NULL;
+    char *file = version_file(exe, &real);
+    if (!file || !kept_version(file, real, ver)) {
+        char *argv[] = {exe, "--version", NULL};
+        rh_buf b;
+        rh_buf_init(&b);
+        int rc = rh_spawn_capture(argv, &b, err);
+        if (rc != 0) {
+            if (rc > 0)
+                rh_err_set(err, "%s --version failed (exit %d): %s", exe, rc, b.data);
+            rh_buf_free(&b);
+            free(file);
+            free(real);
+            return -1;
+        }
+        if (parse_version(b.data, ver) && file)
+            keep_version(file, real, b.data);
+        rh_buf_free(&b);
+    }
+    free(file);
+    free(real);
     if (!ver[0])
         return rh_err_set(err, "cannot read the version printed by %s --version", exe);
     snprintf(out->version, sizeof out->version, "%s", ver);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,93 @@ static void test_half_installed_and_damaged_entries(void **state)
     unsetenv("REHEARSE_PG_DIR");
 }
 
+/* A fake server whose `--version` answers `version` and counts its runs in dir/runs. */
+static void fake_server(const char *dir, const char *version)
+{
+    char path[4400], tmp[4400], text[8800];
+    snprintf(path, sizeof path, "%s/initdb", dir);
+    rh_test_write_file(path, "#!/bin/sh\nexit 0\n");
+    chmod(path, 0755);
+    /* a new file renamed into place: a new binary, as a package upgrade makes */
+    snprintf(tmp, sizeof tmp, "%s/postgres.new", dir);
+    snprintf(path, sizeof path, "%s/postgres", dir);
+    snprintf(text, sizeof text, "#!/bin/sh\necho run >> '%s/runs'\necho 'postgres (PostgreSQL) %s'\n", dir, version);
+    rh_test_write_file(tmp, text);
+    chmod(tmp, 0755);
+    assert_int_equal(rename(tmp, path), 0);
+}
+
+static int runs_of(const char *dir)
+{
+    char path[4400], line[64];
+    snprintf(path, sizeof path, "%s/runs", dir);
+    FILE *f = fopen(path, "r");
+    int n = 0;
+    while (f && fgets(line, sizeof line, f))
+        n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* `postgres --version` runs once per binary, not once per process: its answer is kept in the cache,
+   keyed on the binary's path and file identity. A new binary is asked again; a damaged kept answer is
+   not used. */
+static void test_version_is_asked_once_per_binary(void **state)
+{
+    (void)state;
+    const char *tmp = rh_test_tmpdir();
+    char dir[4096], cache[4096];
+    snprintf(dir, sizeof dir, "%s/bin", tmp);
+    snprintf(cache, sizeof cache, "%s/cache", tmp);
+    mkdir(dir, 0700);
+    char *old_cache = getenv("REHEARSE_CACHE_DIR") ? strdup(getenv("REHEARSE_CACHE_DIR")) : NULL;
+    setenv("REHEARSE_CACHE_DIR", cache, 1);
+    unsetenv("REHEARSE_PG");
+    rh_pgbin b;
+    rh_err err;
+    fake_server(dir, "63.4");
+    for (int i = 0; i < 3; i++) {
+        if (rh_pgbin_find_version(&b, dir, NULL, &err) < 0)
+            fail_msg("%s", err.msg);
+        assert_string_equal(b.version, "63.4");
+        assert_int_equal(b.major, 63);
+    }
+    assert_int_equal(runs_of(dir), 1);
+
+    /* an upgrade: the new binary is asked */
+    fake_server(dir, "63.5");
+    assert_int_equal(rh_pgbin_find_version(&b, dir, NULL, &err), 0);
+    assert_string_equal(b.version, "63.5");
+    assert_int_equal(runs_of(dir), 2);
+
+    /* a damaged (or another binary's) kept answer is not used */
+    char versions[4200];
+    snprintf(versions, sizeof versions, "%s/versions", cache);
+    DIR *d = opendir(versions);
+    assert_non_null(d);
+    struct dirent *e;
+    int kept = 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[8400];
+        snprintf(path, sizeof path, "%s/%s", versions, e->d_name);
+        rh_test_write_file(path, "/elsewhere/postgres\npostgres (PostgreSQL) 99.1\n");
+        kept++;
+    }
+    closedir(d);
+    assert_int_equal(kept, 2);
+    assert_int_equal(rh_pgbin_find_version(&b, dir, NULL, &err), 0);
+    assert_string_equal(b.version, "63.5");
+    assert_int_equal(runs_of(dir), 3);
+    if (old_cache)
+        setenv("REHEARSE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("REHEARSE_CACHE_DIR");
+    free(old_cache);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +217,7 @@ int main(void)
         cmocka_unit_test(test_pg_bin_must_be_the_version_asked),
         cmocka_unit_test(test_environment_version),
         cmocka_unit_test(test_half_installed_and_damaged_entries),
+        cmocka_unit_test(test_version_is_asked_once_per_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
