@@ -84,33 +84,34 @@ static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset
 }
 
 /*
- * (d) what every tool shares: a file edited after base applied it (production never runs the new version,
- * and the tool says nothing: tests/conformance/{dbmate,drizzle} "edited after apply"), a file removed
- * (production keeps what it did). Codes as Prisma's history hazards. Returns the first edited one.
+ * (d) what every tool shares (rh_tool_history_changed, as history --tool writes it): a file edited after
+ * base applied it is an error (production never runs the new version, and the tool says nothing:
+ * tests/conformance/{dbmate,drizzle} "edited after apply"), a file removed a warning (production keeps what
+ * it did). Codes as Prisma's history hazards. Returns the first edited one (head's name, in head's set).
  */
 static const char *add_changed(rh_check_result *r, const rh_tool *tool, const rh_migset *base, const rh_migset *head,
                                const rh_engine_result *at_base)
 {
+    rh_git_history h = {.from = r->base, .to = r->head, .tool = tool->name, .migrations = r->migrations,
+                        .a = *base, .b = *head}; /* the sets and the folder stay the caller's */
+    rh_tool_history_changed(tool, &h);
     const char *first = NULL;
-    for (size_t i = 0; i < base->n; i++) {
-        const rh_migration *a = &base->items[i];
-        const rh_migration *b = rh_migset_find(head, a->name);
-        if (!b) {
-            rh_check_add(r, RH_CHECK_WARNING, 'd', "removed", a->name, NULL, 0, NULL,
-                         "%s exists at %s but not at %s: a database deployed at %s keeps what it did and its ledger "
-                         "row; `%s` does not undo it",
-                         a->name, r->base.label, r->head.label, r->base.label, tool->verbs[0].tool_says);
-        } else if (strcmp(a->checksum, b->checksum) != 0 && in_list(at_base->applied, at_base->n_applied, a->name)) {
-            char *file = file_of(tool, r, b->name);
-            rh_check_add(r, RH_CHECK_ERROR, 'd', "edited", b->name, file, 1, NULL,
-                         "%s was edited between %s and %s (SHA-256 %.12s... -> %.12s...): a database deployed at %s "
-                         "never runs the new version, and `%s` does not say so (exit 0)",
-                         b->name, r->base.label, r->head.label, a->checksum, b->checksum, r->base.label,
-                         tool->verbs[0].tool_says);
-            free(file);
+    for (size_t i = 0; i < h.n; i++) {
+        const rh_hist_finding *f = &h.items[i];
+        const rh_migration *b = NULL; /* f->name is the printable form of head's name */
+        for (size_t k = 0; f->kind == RH_HIST_EDITED && k < head->n && !b; k++) {
+            char *shown = rh_name_printable(head->items[k].name, strlen(head->items[k].name));
+            b = strcmp(shown, f->name) == 0 ? &head->items[k] : NULL;
+            free(shown);
+        }
+        if (f->kind == RH_HIST_REMOVED) {
+            rh_check_add(r, RH_CHECK_WARNING, 'd', "removed", f->name, NULL, 0, NULL, "%s", f->message);
+        } else if (f->kind == RH_HIST_EDITED && b && in_list(at_base->applied, at_base->n_applied, b->name)) {
+            rh_check_add(r, RH_CHECK_ERROR, 'd', "edited", f->name, f->file, 1, NULL, "%s", f->message);
             first = first ? first : b->name;
         }
     }
+    rh_hist_free_findings(&h);
     return first;
 }
 

@@ -167,27 +167,15 @@ static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, c
         return rh_err_prefix(err, "--from %s", from);
     if (rh_tool_load_rev(tool, repo, h->to.worktree ? RH_GIT_WORKTREE : h->to.sha, migrations, &h->b, err) < 0)
         return rh_err_prefix(err, "--to %s", to);
-    for (size_t i = 0; i < h->a.n; i++) { /* what every tool shares: edited or removed after apply */
-        const rh_migration *ma = &h->a.items[i], *mb = rh_migset_find(&h->b, ma->name);
-        if (!mb)
-            rh_hist_add(h, RH_HIST_REMOVED, 1, ma->name, NULL, NULL,
-                        "%s exists at %s but not at %s: a database deployed at %s keeps what it did and its ledger "
-                        "row; `%s` does not undo it",
-                        ma->name, h->from.label, h->to.label, h->from.label, tool->verbs[0].tool_says);
-        else if (strcmp(ma->checksum, mb->checksum) != 0)
-            rh_hist_add(h, RH_HIST_EDITED, 1, mb->name, NULL,
-                        rh_xasprintf("%s/%s%s", h->migrations, mb->name, tool->file_suffix ? tool->file_suffix : ""),
-                        "%s was edited between %s and %s (SHA-256 %.12s... -> %.12s...): a database deployed at %s "
-                        "never runs the new version, and `%s` does not say so (exit 0)",
-                        mb->name, h->from.label, h->to.label, ma->checksum, mb->checksum, h->from.label,
-                        tool->verbs[0].tool_says);
-    }
-    if (tool->history_findings) /* the tool's own hazards */
+    rh_tool_history_changed(tool, h); /* what every tool shares: edited or removed after apply */
+    if (tool->history_findings) /* the tool's own hazards, and what a rename does in it */
         tool->history_findings(h);
+    size_t *renames = tool->history_findings ? rh_hist_renames(h) : NULL;
     for (size_t j = 0; j < h->b.n; j++) /* the rest is new at --to: a note each, as the default tool's */
-        if (!rh_migset_find(&h->a, h->b.items[j].name))
+        if (!rh_migset_find(&h->a, h->b.items[j].name) && !(renames && renames[j]))
             rh_hist_add(h, RH_HIST_ADDED, 0, h->b.items[j].name, NULL, NULL, "%s is new at %s", h->b.items[j].name,
                         h->to.label);
+    free(renames);
     return 0;
 }
 

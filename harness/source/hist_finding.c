@@ -68,3 +68,21 @@ void rh_hist_free_findings(rh_git_history *h)
     h->items = NULL;
     h->n = h->n_hazards = 0;
 }
+
+size_t *rh_hist_renames(const rh_git_history *h)
+{
+    size_t *from = rh_xcalloc(h->b.n + 1, sizeof *from);
+    for (size_t i = 0; i < h->a.n; i++) {
+        const rh_migration *ma = &h->a.items[i];
+        if (!ma->sql || rh_migset_find(&h->b, ma->name))
+            continue;
+        for (size_t j = 0; j < h->b.n; j++) {
+            const rh_migration *mb = &h->b.items[j];
+            if (from[j] || !mb->sql || rh_migset_find(&h->a, mb->name) || strcmp(ma->checksum, mb->checksum) != 0)
+                continue;
+            from[j] = i + 1;
+            break;
+        }
+    }
+    return from;
+}

@@ -73,6 +73,14 @@ typedef struct rh_git_history {
 rh_hist_finding *rh_hist_add(rh_git_history *h, rh_hist_kind kind, int hazard, const char *name, const char *other,
                              char *file, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
+/*
+ * Renames between h->a and h->b (same bytes, new name), paired as Prisma's history pairs them: each entry
+ * of a whose name is gone at b, with the first entry of b not yet paired whose name is new and whose bytes
+ * are the same. A malloc'd array of h->b.n: [j] = 1 + the index in h->a that b's entry j was renamed
+ * from, 0 when it was not. hist_finding.c.
+ */
+size_t *rh_hist_renames(const rh_git_history *h);
+
 /* Free h's findings (items), leaving the rest of h as it is. hist_finding.c, with rh_hist_add. */
 void rh_hist_free_findings(rh_git_history *h);
 

@@ -9,6 +9,7 @@
 
 #include "tools/tool.h"
 #include "source/git.h"
+#include "source/history.h"
 #include "source/folder.h"
 #include "util/fs.h"
 #include "report/escape.h"
@@ -34,6 +35,30 @@ const rh_tool *rh_tool_find(const char *name)
         if (strcmp(rh_tools[i]->name, name) == 0)
             return rh_tools[i];
     return NULL;
+}
+
+void rh_tool_history_changed(const rh_tool *tool, rh_git_history *h)
+{
+    size_t *renames = tool->history_findings ? rh_hist_renames(h) : NULL;
+    for (size_t i = 0; i < h->a.n; i++) {
+        const rh_migration *ma = &h->a.items[i], *mb = rh_migset_find(&h->b, ma->name);
+        int renamed = 0;
+        for (size_t j = 0; renames && j < h->b.n && !renamed; j++)
+            renamed = renames[j] == i + 1;
+        if (!mb && !renamed)
+            rh_hist_add(h, RH_HIST_REMOVED, 1, ma->name, NULL, NULL,
+                        "%s exists at %s but not at %s: a database deployed at %s keeps what it did and its ledger "
+                        "row; `%s` does not undo it",
+                        ma->name, h->from.label, h->to.label, h->from.label, tool->verbs[0].tool_says);
+        else if (mb && strcmp(ma->checksum, mb->checksum) != 0)
+            rh_hist_add(h, RH_HIST_EDITED, 1, mb->name, NULL,
+                        rh_xasprintf("%s/%s%s", h->migrations, mb->name, tool->file_suffix ? tool->file_suffix : ""),
+                        "%s was edited between %s and %s (SHA-256 %.12s... -> %.12s...): a database deployed at %s "
+                        "never runs the new version, and `%s` does not say so (exit 0)",
+                        mb->name, h->from.label, h->to.label, ma->checksum, mb->checksum, h->from.label,
+                        tool->verbs[0].tool_says);
+    }
+    free(renames);
 }
 
 const rh_tool *rh_tool_for_error_code(const char *code)

@@ -157,8 +157,10 @@ typedef struct rh_tool {
      * added to h (source/history.h, rh_hist_add) from h->a (at h->from; empty when the folder is
      * absent there) and h->b (at h->to), with h->migrations the folder for files. A tool's own hazard
      * is RH_HIST_TOOL with its code ("skipped-in-production"), its file h->migrations/NAME+file_suffix.
-     * The default tool (Prisma) fills every kind, in h->profile's order; another tool only its own:
-     * history --tool and check add the common ones (edited, removed, added). NULL: none.
+     * The default tool (Prisma) fills every kind, in h->profile's order; another tool its own and what a
+     * rename (rh_hist_renames) does in it: history --tool and check add the common ones
+     * (rh_tool_history_changed: edited, removed; history: added), less the renames. NULL: none (a rename
+     * is then a file removed and one added).
      */
     void (*history_findings)(struct rh_git_history *h);
 
@@ -231,6 +233,14 @@ const rh_tool *rh_tool_find(const char *name);
 
 /* The tool whose commands report this error code (its is_error_code); NULL when none does. */
 const rh_tool *rh_tool_for_error_code(const char *code);
+
+/*
+ * What every tool but the default one shares between h->a and h->b (history --tool and check (d), one
+ * writer for both): a file edited after `from` (RH_HIST_EDITED, a hazard: the tool never runs the new
+ * bytes and says nothing) and one removed (RH_HIST_REMOVED, a hazard) — not the old name of a rename
+ * when the tool's history_findings says what a rename does. Check makes its own severities of them.
+ */
+void rh_tool_history_changed(const rh_tool *tool, struct rh_git_history *h);
 
 /* A tool's verb by name; NULL when the tool has no such command. */
 const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);

@@ -594,6 +594,89 @@ static void history_findings_are_structured_for_every_tool(void **state)
     free(before), free(after), free(d);
 }
 
+/* The findings of one tool between two folders as history --tool writes them: the common ones, then the tool's. */
+static void tool_history(const rh_tool *t, const char *from_dir, const char *to_dir, rh_git_history *h)
+{
+    rh_err err;
+    memset(h, 0, sizeof *h);
+    snprintf(h->from.label, sizeof h->from.label, "v1");
+    snprintf(h->to.label, sizeof h->to.label, "v2");
+    h->migrations = "m", h->tool = t->name;
+    assert_int_equal(t->load_dir(&h->a, from_dir, NULL, &err), 0);
+    assert_int_equal(t->load_dir(&h->b, to_dir, NULL, &err), 0);
+    rh_tool_history_changed(t, h);
+    t->history_findings(h);
+}
+
+static void tool_history_free(rh_git_history *h)
+{
+    rh_hist_free_findings(h);
+    rh_migset_free(&h->a), rh_migset_free(&h->b);
+}
+
+/*
+ * A file renamed (same bytes, new name) is what the tool makes of it (checked with the real CLIs,
+ * tests/conformance/{dbmate,drizzle}): dbmate keys on the version, drizzle-kit on the journal's `when`;
+ * neither is a "removed" file. The common findings (edited, removed) have one writer.
+ */
+static void a_rename_is_what_the_tool_makes_of_it(void **state)
+{
+    (void)state;
+    const rh_tool *db = rh_tool_find("dbmate"), *dz = rh_tool_find("drizzle");
+    const char *T = "-- migrate:up\ncreate table t (v int);\n-- migrate:down\n";
+    const char *ONE = "-- migrate:up\ninsert into t values (1);\n-- migrate:down\n";
+    char *before = folder("20240101000000_t.sql", T, "20240102000000_one.sql", ONE, NULL);
+    char *same = folder("20240101000000_t.sql", T, "20240102000000_insert_one.sql", ONE, NULL);
+    char *newer = folder("20240101000000_t.sql", T, "20240103000000_insert_one.sql", ONE, NULL);
+    rh_git_history h;
+    tool_history(db, before, same, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.n_hazards, 0); /* dbmate finds version 20240102000000 applied: nothing runs again */
+    assert_int_equal(h.items[0].kind, RH_HIST_RENAMED);
+    assert_string_equal(h.items[0].name, "20240102000000_insert_one.sql");
+    assert_string_equal(h.items[0].other, "20240102000000_one.sql");
+    assert_string_equal(h.items[0].file, "m/20240102000000_insert_one.sql");
+    assert_non_null(strstr(h.items[0].message, "(same bytes, same version 20240102000000): dbmate keeps the version"));
+    tool_history_free(&h);
+    tool_history(db, before, newer, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.n_hazards, 1); /* a new version: it runs again */
+    assert_int_equal(h.items[0].kind, RH_HIST_RENAMED);
+    assert_non_null(strstr(h.items[0].message, "runs the same SQL again as 20240103000000 (version 20240102000000's "
+                                               "row stays)"));
+    tool_history_free(&h);
+    /* edited and removed, as before: one writer for history --tool and check */
+    char *edited = folder("20240101000000_t.sql", "-- migrate:up\ncreate table t (v bigint);\n-- migrate:down\n", NULL);
+    tool_history(db, before, edited, &h);
+    assert_int_equal(h.n, 2);
+    assert_int_equal(h.items[0].kind, RH_HIST_EDITED);
+    assert_string_equal(h.items[0].file, "m/20240101000000_t.sql");
+    assert_int_equal(h.items[1].kind, RH_HIST_REMOVED);
+    assert_string_equal(h.items[1].message, "20240102000000_one.sql exists at v1 but not at v2: a database deployed at v1 "
+                                            "keeps what it did and its ledger row; `dbmate migrate` does not undo it");
+    tool_history_free(&h);
+
+    char *zb = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_one", 1700000100000) "]}",
+                              "0000_init.sql", INIT, "0001_one.sql", NAME, NULL);
+    char *zs = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_insert_one", 1700000100000) "]}",
+                              "0000_init.sql", INIT, "0001_insert_one.sql", NAME, NULL);
+    char *zl = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_insert_one", 1700000300000) "]}",
+                              "0000_init.sql", INIT, "0001_insert_one.sql", NAME, NULL);
+    tool_history(dz, zb, zs, &h);
+    assert_int_equal(h.n, 1); /* not skipped-in-production, not removed */
+    assert_int_equal(h.n_hazards, 0);
+    assert_int_equal(h.items[0].kind, RH_HIST_RENAMED);
+    assert_string_equal(h.items[0].file, "m/0001_insert_one.sql");
+    assert_non_null(strstr(h.items[0].message, "passes over it: nothing runs again"));
+    tool_history_free(&h);
+    tool_history(dz, zb, zl, &h);
+    assert_int_equal(h.n, 1);
+    assert_int_equal(h.n_hazards, 1);
+    assert_non_null(strstr(h.items[0].message, "later than v1's newest entry 0001_one (1700000100000)"));
+    tool_history_free(&h);
+    free(before), free(same), free(newer), free(edited), free(zb), free(zs), free(zl);
+}
+
 static void drizzle_bad_journals_are_named(void **state)
 {
     (void)state;
@@ -813,6 +896,7 @@ int main(void)
         cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),
         cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
         cmocka_unit_test(history_findings_are_structured_for_every_tool),
+        cmocka_unit_test(a_rename_is_what_the_tool_makes_of_it),
         cmocka_unit_test(drizzle_bad_journals_are_named),
         cmocka_unit_test(command_runs_in_a_copy_with_the_database_in_its_environment),
         cmocka_unit_test(a_failed_hook_stops_dbmate_and_drizzle_before_the_file),

@@ -667,15 +667,38 @@ static int version_before(const char *a, const char *b)
  * `to` whose version is older than the newest at `from`: `dbmate migrate` applies it after that one, exit 0
  * and no word, where a clean deploy applies it before (checked with the real dbmate 2.36; `migrate --strict`
  * refuses it: "fail if migrations would be applied out of order"). And a file new at `to` whose markers
- * dbmate refuses (malformed-marker, with its line): migrate stops there with exit 2.
+ * dbmate refuses (malformed-marker, with its line): migrate stops there with exit 2. A file renamed
+ * (same bytes, new name): a note when its version is the same (dbmate's ledger keeps versions: nothing
+ * runs again), a hazard when the version changed (it runs again); checked with the real dbmate 2.36
+ * (tests/conformance/dbmate case 10).
  */
 static void dbmate_history_findings(rh_git_history *h)
 {
     const rh_migration *last = h->a.n ? &h->a.items[h->a.n - 1] : NULL; /* in version order */
+    size_t *renames = rh_hist_renames(h);
     for (size_t i = 0; i < h->b.n; i++) {
         const rh_migration *m = &h->b.items[i];
         if (rh_migset_find(&h->a, m->name))
             continue;
+        if (renames[i]) { /* same bytes, new name: dbmate's ledger keeps the version, not the name */
+            const rh_migration *old = &h->a.items[renames[i] - 1];
+            size_t vo = version_len(old->name), vn = version_len(m->name);
+            char *file = rh_xasprintf("%s/%s", h->migrations, m->name);
+            if (vo == vn && strncmp(old->name, m->name, vn) == 0) {
+                rh_hist_add(h, RH_HIST_RENAMED, 0, m->name, old->name, file,
+                            "%s was renamed to %s between %s and %s (same bytes, same version %.*s): dbmate keeps the "
+                            "version in its ledger, so `dbmate migrate` on a database deployed at %s finds it applied "
+                            "and does not run it again",
+                            old->name, m->name, h->from.label, h->to.label, (int)vn, m->name, h->from.label);
+                continue; /* it never runs again: nothing else of it matters to a deployed database */
+            }
+            rh_hist_add(h, RH_HIST_RENAMED, 1, m->name, old->name, file,
+                        "%s was renamed to %s between %s and %s (same bytes, new version %.*s): dbmate keeps the "
+                        "version in its ledger, so `dbmate migrate` on a database deployed at %s runs the same SQL "
+                        "again as %.*s (version %.*s's row stays)",
+                        old->name, m->name, h->from.label, h->to.label, (int)vn, m->name, h->from.label, (int)vn,
+                        m->name, (int)vo, old->name);
+        }
         if (last && version_before(m->name, last->name))
             rh_hist_add(h, RH_HIST_OUT_OF_ORDER, 1, m->name, last->name, rh_xasprintf("%s/%s", h->migrations, m->name),
                         "%s is new at %s, but its version is older than %s, already at %s: a database deployed at "
@@ -717,6 +740,7 @@ static void dbmate_history_findings(rh_git_history *h)
                                                         : "concurrently-with-other-statements");
         rh_split_free(&split);
     }
+    free(renames);
 }
 
 /* How dbmate sends the file: its up section as one query, in a transaction unless transaction:false. */

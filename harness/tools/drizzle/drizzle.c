@@ -399,15 +399,40 @@ static int drizzle_migrate(PGconn *conn, const rh_migset *set, const char *arg, 
     return rc;
 }
 
-/* Entries new at `to` whose `when` is not later than `from`'s newest: a database deployed at `from` never gets them. */
+/*
+ * Entries new at `to` whose `when` is not later than `from`'s newest: a database deployed at `from` never gets
+ * them. An entry renamed (same bytes, new tag): drizzle-kit's ledger keeps the file's hash and the journal's
+ * `when`, never the tag, and runs only entries later than its newest row: a note when its `when` is not
+ * later (nothing runs again), a hazard when it is (it runs again); checked with the real drizzle-kit
+ * (tests/conformance/drizzle, "renamed").
+ */
 static void drizzle_history_findings(rh_git_history *h)
 {
     const rh_migration *newest = NULL;
     for (size_t i = 0; i < h->a.n; i++)
         if (!newest || h->a.items[i].stamp > newest->stamp)
             newest = &h->a.items[i];
+    size_t *renames = rh_hist_renames(h);
     for (size_t j = 0; newest && j < h->b.n; j++) {
         const rh_migration *m = &h->b.items[j];
+        if (!rh_migset_find(&h->a, m->name) && renames[j]) {
+            const rh_migration *old = &h->a.items[renames[j] - 1];
+            char *file = rh_xasprintf("%s/%s.sql", h->migrations, m->name);
+            if (m->stamp <= newest->stamp)
+                rh_hist_add(h, RH_HIST_RENAMED, 0, m->name, old->name, file,
+                            "%s was renamed to %s between %s and %s (same bytes, journal `when` %lld): drizzle-kit "
+                            "keeps the hash and the `when` in its ledger, not the tag, so `drizzle-kit migrate` on a "
+                            "database deployed at %s passes over it: nothing runs again",
+                            old->name, m->name, h->from.label, h->to.label, m->stamp, h->from.label);
+            else
+                rh_hist_add(h, RH_HIST_RENAMED, 1, m->name, old->name, file,
+                            "%s was renamed to %s between %s and %s (same bytes, its journal `when` now %lld, later "
+                            "than %s's newest entry %s (%lld)): `drizzle-kit migrate` on a database deployed at %s "
+                            "runs the same SQL again",
+                            old->name, m->name, h->from.label, h->to.label, m->stamp, h->from.label, newest->name,
+                            newest->stamp, h->from.label);
+            continue;
+        }
         if (rh_migset_find(&h->a, m->name) || m->stamp > newest->stamp)
             continue;
         rh_hist_finding *f =
@@ -417,6 +442,7 @@ static void drizzle_history_findings(rh_git_history *h)
                         m->name, h->to.label, m->stamp, h->from.label, newest->name, newest->stamp, h->from.label);
         f->code = rh_xstrdup("skipped-in-production");
     }
+    free(renames);
 }
 
 /* How drizzle-kit sends the entry: each chunk between breakpoints as one query, inside the run's one transaction. */

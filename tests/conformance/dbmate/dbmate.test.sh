@@ -3,7 +3,8 @@
 # the same folders and the same starting databases: exit codes, stdout (durations masked), stderr,
 # ledger rows and schema (rehearse snapshot). Cases: a clean deploy of a realistic history, a failing
 # migration, CONCURRENTLY (alone with transaction:false; with a second statement: 25001), the repair
-# (fix the file, migrate again), marker errors, two files of one version. Skips (77) when dbmate cannot be installed.
+# (fix the file, migrate again), marker errors, two files of one version, out of order, a renamed file. Skips (77)
+# when dbmate cannot be installed.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -226,10 +227,36 @@ sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
 [ "$rr" = 0 ] && [ "$ro" = 0 ] && cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" &&
   grep -q '^Applied: 20240102000000_b.sql' "$work/o.out" ||
   fail "out of order: exit $rr, dbmate $ro: $(cat "$work/r.out" "$work/r.err") vs $(cat "$work/o.out" "$work/o.err")"
+
+# 10. a file renamed (same bytes, new name): with the same version dbmate finds it applied and runs nothing
+# (exit 0, no output); with a new version it runs the same SQL again (Applying/Applied, exit 0; the old
+# version's row stays). What `history --tool dbmate` and check report as `renamed`: a note; a hazard
+rn="$work/rn"; mkdir -p "$rn"
+up "$rn/20240101000000_t.sql" "create table rn_t (v int);"
+up "$rn/20240102000000_one.sql" "insert into rn_t values (1);"
+compare "renamed: before" "$rn"
+rna=$LAST_R rnb=$LAST_O rnr="r_$n" rno="o_$n"
+rename_cmp() { # NAME ROWS: one migrate each on the two databases, same texts, ROWS rows in rn_t on both
+    "$bin" deploy --tool dbmate --migrations-dir "$rn" --database-url "$rna" >"$work/r.out" 2>"$work/r.err"; rr=$?
+    "$oracle" --url "$rnb" --migrations-dir "$rn" --no-dump-schema migrate >"$work/o.out" 2>"$work/o.err"; ro=$?
+    sed -E 's/ in [0-9.]+(µs|ms|s)$/ in D/' -i "$work/r.out" "$work/o.out"
+    [ "$rr" = 0 ] && [ "$ro" = 0 ] && cmp -s "$work/r.out" "$work/o.out" && cmp -s "$work/r.err" "$work/o.err" &&
+      [ "$(psql "$rno" -At -c "select count(*) from rn_t")" = "$2" ] && [ "$(psql "$rnr" -At -c "select count(*) from rn_t")" = "$2" ] ||
+      fail "$1: exit $rr, dbmate $ro: $(cat "$work/r.out" "$work/r.err") vs $(cat "$work/o.out" "$work/o.err")"
+}
+mv "$rn/20240102000000_one.sql" "$rn/20240102000000_insert_one.sql"
+rename_cmp "renamed, same version" 1
+[ ! -s "$work/o.out" ] && [ ! -s "$work/o.err" ] || fail "renamed, same version: dbmate says $(cat "$work/o.out" "$work/o.err")"
+mv "$rn/20240102000000_insert_one.sql" "$rn/20240103000000_insert_one.sql"
+rename_cmp "renamed, new version" 2
+grep -q '^Applied: 20240103000000_insert_one.sql in D$' "$work/o.out" &&
+  [ "$(psql "$rno" -At -c "select string_agg(version, ',' order by version) from schema_migrations")" = 20240101000000,20240102000000,20240103000000 ] ||
+  fail "renamed, new version: dbmate did not run it again: $(cat "$work/o.out")"
+
 # The help goes to a file first: under pipefail, `grep -q` quitting at its match can kill the writer with SIGPIPE.
 "$oracle" migrate --help >"$work/help.out" 2>&1
 grep -q -- '--strict .*out of order' "$work/help.out" ||
   fail "out of order: dbmate migrate has no --strict"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: dbmate conformance ($n cases + repair + rollback + edited + duplicate versions + out of order)"
+echo "ok: dbmate conformance ($n cases + repair + rollback + edited + duplicate versions + out of order + renamed)"

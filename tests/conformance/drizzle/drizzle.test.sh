@@ -3,7 +3,8 @@
 # on the same folders and starting databases: exit codes, the success line (drizzle-kit's last spinner
 # frame), silence on failure, ledger rows (hash, created_at) and schema (rehearse snapshot). Cases: a
 # clean deploy of a realistic history, a failing migration (one transaction: nothing stays) and its
-# repair, CONCURRENTLY (fails inside the run's transaction), the older-`when` skip; and the facts on drizzle-kit's own side (hash = the file's SHA-256, created_at = `when`,
+# repair, CONCURRENTLY (fails inside the run's transaction), the older-`when` skip, an edited and a renamed
+# entry; and the facts on drizzle-kit's own side (hash = the file's SHA-256, created_at = `when`,
 # one transaction, 25001 in the server log). Skips (77) when
 # drizzle-kit cannot be installed.
 set -uo pipefail
@@ -129,5 +130,25 @@ compare "edited after apply" "$e" "$LAST_A" "$LAST_B"
 [ "$(psql "$LAST_B" -At -c "select count(*) from pg_attribute where attrelid = 'users'::regclass and attname = 'nick'")" = 0 ] ||
   fail "edited after apply: drizzle-kit ran the edited entry again"
 
+# 6. an entry renamed (same bytes, new tag): the ledger keeps the hash and the `when`, never the tag. With
+# its `when` unchanged migrate runs nothing again (success line, exit 0); with a `when` later than the
+# newest row it runs the same SQL again. What `history --tool drizzle` and check report as `renamed`: a
+# note; a hazard
+compare "renamed: the history applied" "$h"
+rn="$work/rn"; mkdir -p "$rn"; cp "$h"/0000_init.sql "$rn"/
+printf '%s' "INSERT INTO \"users\" (\"email\") SELECT 'u' || count(*) || '@example.com' FROM \"users\";" >"$rn/0001_one.sql"
+journal "$rn" 0000_init:1700000000000 0001_one:1700000100000
+compare "renamed: before" "$rn"
+rnr=$LAST_A rno=$LAST_B
+mv "$rn/0001_one.sql" "$rn/0001_insert_one.sql"
+journal "$rn" 0000_init:1700000000000 0001_insert_one:1700000100000
+compare "renamed, same when" "$rn" "$rnr" "$rno"
+[ "$(psql "$rno" -At -c "select count(*) from users")" = 1 ] || fail "renamed, same when: drizzle-kit ran it again"
+journal "$rn" 0000_init:1700000000000 0001_insert_one:1700000300000
+compare "renamed, later when" "$rn" "$rnr" "$rno"
+[ "$(psql "$rno" -At -c "select count(*) from users")" = 2 ] &&
+  [ "$(psql "$rno" -At -c "select count(*) from drizzle.__drizzle_migrations")" = 3 ] ||
+  fail "renamed, later when: drizzle-kit did not run it again: users $(psql "$rno" -At -c "select count(*) from users"), ledger $(ledger "$rno")"
+
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: drizzle conformance ($n databases, 8 comparisons)"
+echo "ok: drizzle conformance ($n databases, 11 comparisons)"
