@@ -77,6 +77,8 @@ typedef struct rh_scale_filled {
     long long target;   /* rows asked for */
     long long inserted; /* rows added (0 when skipped) */
     double ms;          /* the load: the rows' COPY and putting back the indexes and foreign keys, without ANALYZE */
+    long long parent_keys_read; /* parent rows read for its foreign keys (0 when every parent was filled by this
+                                   fill from empty: the keys are then the parent's generated ones, fill.c) */
     char *note;         /* NULL, or what was done instead (skipped: why; cycle broken; columns left NULL) */
 } rh_scale_filled;
 

@@ -595,6 +595,43 @@ static void test_foreign_key_validation_merges_the_indexes(void **state)
     PQfinish(conn);
 }
 
+/*
+ * A child of parents filled from empty in the same fill takes their keys from the generators that
+ * filled them (no cursor over the parent, no second connection's held cursor): none of the parents'
+ * rows is read, every key holds and every parent is referred to. A child column of another type than
+ * the parent's key (varchar vs text) still reads them through the cursor.
+ */
+static void test_children_take_the_keys_their_parents_were_filled_with(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Account\" (id text PRIMARY KEY, name text);"
+                       "CREATE TABLE \"Tag\" (code varchar(6) PRIMARY KEY);"
+                       "CREATE TABLE \"Session\" (id text PRIMARY KEY, \"accountId\" text NOT NULL REFERENCES \"Account\"(id),"
+                       " tag varchar(6) NOT NULL REFERENCES \"Tag\"(code));"
+                       "CREATE INDEX \"Session_accountId_idx\" ON \"Session\"(\"accountId\");"
+                       "CREATE TABLE \"Audit\" (id text PRIMARY KEY, \"accountId\" varchar(40) NOT NULL REFERENCES \"Account\"(id));");
+    const char *rows[] = {"Account=30000", "Tag=500", "Session=40000", "Audit=20000"};
+    rh_scale_fill_result fr;
+    fill(conn, rows, 4, &fr);
+    for (size_t i = 0; i < fr.n; i++)
+        if (fr.tables[i].note)
+            fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
+    assert_int_equal(filled(&fr, "Session")->inserted, 40000);
+    assert_int_equal(filled(&fr, "Session")->parent_keys_read, 0);
+    assert_true(filled(&fr, "Audit")->parent_keys_read >= 20000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Session\" s LEFT JOIN \"Account\" a ON a.id = s.\"accountId\" "
+                                    "LEFT JOIN \"Tag\" t ON t.code = s.tag WHERE a.id IS NULL OR t.code IS NULL"),
+                     0);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"accountId\") FROM \"Session\""), 30000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Audit\" s LEFT JOIN \"Account\" a ON a.id = s.\"accountId\" "
+                                    "WHERE a.id IS NULL"),
+                     0);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated"), 3);
+    rh_scale_fill_result_free(&fr);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -608,6 +645,7 @@ int main(void)
         cmocka_unit_test(test_keys_referred_to_by_empty_tables_are_built_back),
         cmocka_unit_test(test_children_are_loaded_frozen_and_their_keys_hold),
         cmocka_unit_test(test_foreign_key_validation_merges_the_indexes),
+        cmocka_unit_test(test_children_take_the_keys_their_parents_were_filled_with),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
