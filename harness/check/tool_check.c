@@ -280,8 +280,19 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     for (size_t i = 0; i < hset.n; i++)
         if (!rh_migset_find(&bset, hset.items[i].name))
             out->added[out->n_added++] = rh_xstrdup(hset.items[i].name);
-    for (size_t i = 0; i < hset.n_problems; i++) /* a file the tool never applies (drizzle: not in the journal) */
-        rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i]);
+    /* a file the tool never applies (drizzle: not in the journal): an error when head brings it (the pull
+       request adds a migration production will never run), a warning when base had it already */
+    for (size_t i = 0; i < hset.n_problems; i++) {
+        const char *file = hset.problem_files[i];
+        int known = 0;
+        for (size_t k = 0; file && k < bset.n_problems && !known; k++)
+            known = bset.problem_files[k] && strcmp(bset.problem_files[k], file) == 0;
+        if (known || !file)
+            rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i]);
+        else
+            rh_check_add(out, RH_CHECK_ERROR, 'd', "not-applied", NULL, NULL, 0, NULL,
+                         "%s; it is new at head, so production would never run it", hset.problems[i]);
+    }
     add_hazards(out, tool, &bset, &hset);
     add_send_modes(out, tool, &hset);
     out->ms_history = now_ms() - t0;

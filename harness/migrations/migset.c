@@ -60,16 +60,31 @@ void rh_migration_add_problem(rh_migration *m, const char *fmt, ...)
     rh_buf_free(&b);
 }
 
+static void add_problem(rh_migset *set, const char *file, const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        abort();
+    set->problems = rh_xrealloc(set->problems, (set->n_problems + 1) * sizeof *set->problems);
+    set->problem_files = rh_xrealloc(set->problem_files, (set->n_problems + 1) * sizeof *set->problem_files);
+    set->problem_files[set->n_problems] = file ? rh_xstrdup(file) : NULL;
+    set->problems[set->n_problems++] = s;
+}
+
 void rh_migset_add_problem(rh_migset *set, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    if (vasprintf(&s, fmt, ap) < 0)
-        abort();
+    add_problem(set, NULL, fmt, ap);
     va_end(ap);
-    set->problems = rh_xrealloc(set->problems, (set->n_problems + 1) * sizeof *set->problems);
-    set->problems[set->n_problems++] = s;
+}
+
+void rh_migset_add_file_problem(rh_migset *set, const char *file, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    add_problem(set, file, fmt, ap);
+    va_end(ap);
 }
 
 const rh_migration *rh_migset_find(const rh_migset *set, const char *name)
@@ -97,9 +112,12 @@ void rh_migset_free(rh_migset *set)
         free(set->items[i].sql);
         free(set->items[i].problem);
     }
-    for (size_t i = 0; i < set->n_problems; i++)
+    for (size_t i = 0; i < set->n_problems; i++) {
         free(set->problems[i]);
+        free(set->problem_files[i]);
+    }
     free(set->problems);
+    free(set->problem_files);
     free(set->items);
     free(set->lock_provider);
     free(set->origin);

@@ -34,6 +34,7 @@ typedef struct rh_migset {
      * dropped. Entries that the tool does list but that are odd carry their own `problem` instead.
      */
     char **problems;
+    char **problem_files; /* per problem: the folder-relative file it is about, or NULL */
     size_t n_problems;
     size_t cap;          /* allocated items (internal) */
 } rh_migset;
@@ -59,6 +60,10 @@ void rh_migration_add_problem(rh_migration *m, const char *fmt, ...) __attribute
 
 /* Add a set-level problem. */
 void rh_migset_add_problem(rh_migset *set, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a set-level problem about one file of the folder (`file` relative to it): check compares these
+   by file between base and head. */
+void rh_migset_add_file_problem(rh_migset *set, const char *file, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Check a name (an entry's, or a file's beside it) for what makes a folder look right to a person

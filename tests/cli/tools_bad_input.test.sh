@@ -112,8 +112,15 @@ out=$("$bin" deploy --repo "$repo" --rev unlisted --migrations m 2>&1); rc=$?
 [ $rc = 0 ] && grep -q "rehearse: note: m at unlisted (.*) holds drizzle migrations (meta/_journal.json) (detected" <<<"$out" &&
   grep -q "m/0001_handwritten.sql at unlisted (.*) is not in meta/_journal.json: drizzle-kit never applies it" <<<"$out" ||
   fail "deploy --rev unlisted: exit $rc: $out"
-out=$("$bin" check --repo "$repo" --base empty --head unlisted --migrations m 2>&1); rc=$?
-grep -q "not-applied.*0001_handwritten.sql" <<<"$out" || fail "check --head unlisted: exit $rc: $out"
+# check: an error when head brings the file (production would never run it), a warning when base had it
+out=$("$bin" check --repo "$repo" --base empty --head unlisted --migrations m --format json 2>&1); rc=$?
+flat=$(tr -d '\n' <<<"$out")
+[ $rc = 1 ] && grep -Eq '"level": *"error", *"step": *"d", *"code": *"not-applied",[^}]*0001_handwritten.sql[^}]*it is new at head, so production would never run it' <<<"$flat" ||
+  fail "check --head unlisted: exit $rc: $out"
+out=$("$bin" check --repo "$repo" --base unlisted --head unlisted --migrations m --format json 2>&1); rc=$?
+flat=$(tr -d '\n' <<<"$out")
+[ $rc = 0 ] && grep -Eq '"level": *"warning", *"step": *"d", *"code": *"not-applied",[^}]*0001_handwritten.sql' <<<"$flat" &&
+  ! grep -q 'new at head' <<<"$out" || fail "check --base unlisted --head unlisted: exit $rc: $out"
 # a malformed marker at a revision: deploy as dbmate (its error, exit 2); plan and check name the file
 out=$("$bin" deploy --repo "$repo" --rev marker --migrations m 2>&1); rc=$?
 [ $rc = 2 ] && grep -q '^Applying: 20240102000000_b.sql$' <<<"$out" &&

@@ -70,7 +70,8 @@ static void note_unlisted(rh_migset *out, rh_folder *f)
             listed = strncmp(out->items[i].name, e[k].name, len - 4) == 0 && out->items[i].name[len - 4] == '\0';
         if (!listed) {
             char *shown = rh_folder_describe(f, e[k].name);
-            rh_migset_add_problem(out, "%s is not in meta/_journal.json: drizzle-kit never applies it", shown);
+            rh_migset_add_file_problem(out, e[k].name, "%s is not in meta/_journal.json: drizzle-kit never applies it",
+                                       shown);
             free(shown);
         }
     }
