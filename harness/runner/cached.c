@@ -137,16 +137,12 @@ int rh_ctx_cached_clean_catalog(rh_ctx *ctx, const rh_migset *set, const rh_prof
     co.state = NULL;
     rh_clean_source src = {.cluster = &co};
     rh_engine_opts eo;
-    rh_engine_opts_for(ctx, &eo);
-    eo.profile = profile;
-    eo.advisory_lock = -1;
     rh_engine_result res;
-    rh_engine_result_init(&res);
-    rh_catalog_opts copts = {0};
+    rh_clean_deploy_opts(ctx, profile, &eo, &res);
     char *theirs = NULL;
     rh_catalog *cat = NULL;
     rh_err err;
-    int rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, &copts, &cat, &theirs, &res, &err);
+    int rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, NULL, &cat, &theirs, &res, &err);
     int same = rc == 0 && theirs && strcmp(mine, theirs) == 0;
     if (same)
         *out = cat;

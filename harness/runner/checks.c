@@ -159,13 +159,9 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
         return rh_setup_error(ctx, st, "clean deploy: %s", err.msg);
     }
     rh_engine_opts eo;
-    rh_engine_opts_for(ctx, &eo);
-    eo.profile = profile;
-    eo.advisory_lock = -1;
     rh_engine_result res;
-    rh_engine_result_init(&res);
-    rh_catalog_opts co = {0};
-    rc = rh_engine_clean_snapshot(c, set, &eo, &co, out, &res, &err);
+    rh_clean_deploy_opts(ctx, profile, &eo, &res);
+    rc = rh_engine_clean_snapshot(c, set, &eo, NULL, out, &res, &err);
     if (rc != 0) {
         rh_buf d;
         rh_buf_init(&d);

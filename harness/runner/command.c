@@ -219,6 +219,14 @@ int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo)
     return 0;
 }
 
+void rh_clean_deploy_opts(rh_ctx *ctx, const rh_profile *profile, rh_engine_opts *eo, rh_engine_result *res)
+{
+    rh_engine_opts_for(ctx, eo);
+    eo->profile = profile;
+    eo->advisory_lock = -1; /* a database of its own: no other deploy to wait for */
+    rh_engine_result_init(res);
+}
+
 /* The verb a step names in its tool's list ("deploy", "resolve --applied", a repair verb). */
 static const char *verb_of(const rh_scn_step *st)
 {

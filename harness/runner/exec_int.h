@@ -139,6 +139,9 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st);
 int rh_step_command_wait(rh_ctx *ctx, const rh_scn_step *st);
 void rh_command_abort(rh_ctx *ctx);  /* stop a background command at the end of a failed scenario */
 int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo);
+/* A clean deploy's options (`expect catalog = clean`, the cache's catalog of one): the scenario's, at
+   profile, without the advisory lock; res initialised (free it with rh_engine_result_free). */
+void rh_clean_deploy_opts(rh_ctx *ctx, const rh_profile *profile, rh_engine_opts *eo, rh_engine_result *res);
 
 /*
  * cached.c — the scenario's first deploy through the state cache:
