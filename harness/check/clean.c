@@ -92,26 +92,18 @@ int rh_clean_deploy_catalog(const rh_tool *tool, const rh_clean_source *src, con
     return rc;
 }
 
-/* Another tool's folder at REV, deployed by that tool. */
-static int tool_catalog(const rh_tool *tool, const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts,
-                        rh_catalog **out, rh_err *err)
+/* Why the clean deploy of rev failed, in the words of its tool's result. */
+static int deploy_failed(const rh_tool *tool, const char *rev, const rh_loaded *l, const rh_engine_result *res,
+                         rh_err *err)
 {
-    rh_migset set;
-    if (rh_tool_load_rev(tool, src->repo ? src->repo : ".", rev, src->migrations, &set, err) < 0)
-        return rh_err_prefix(err, "clean deploy of %s (tool %s)", rev, tool->name);
-    rh_engine_result res;
-    rh_engine_result_init(&res);
-    rh_engine_opts eo = {0};
-    int rc = rh_clean_deploy_catalog(tool, src, &set, &eo, copts, out, NULL, &res, err);
-    if (rc == 1) {
-        rh_err_set(err, "the clean deploy of %s fails (tool %s, exit %d%s%s):\n%s%s", rev, tool->name, res.exit_code,
-                   res.failed_migration ? ", at " : "", res.failed_migration ? res.failed_migration : "",
-                   res.out.len ? res.out.data : "", res.errout.len ? res.errout.data : "");
-        rc = -1;
-    }
-    rh_engine_result_free(&res);
-    rh_migset_free(&set);
-    return rc;
+    if (tool->profile_from_version) /* a tool with versions: which one, and where it was read */
+        return rh_err_set(err, "the clean deploy of %s fails (%s %s, from %s):\n%s", rev,
+                          tool->title ? tool->title : tool->name, l->choice.profile.version, l->choice.source,
+                          res->errout.len ? res->errout.data : res->out.data);
+    return rh_err_set(err, "the clean deploy of %s fails (tool %s, exit %d%s%s):\n%s%s", rev, tool->name,
+                      res->exit_code, res->failed_migration ? ", at " : "",
+                      res->failed_migration ? res->failed_migration : "", res->out.len ? res->out.data : "",
+                      res->errout.len ? res->errout.data : "");
 }
 
 int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts, rh_catalog **out,
@@ -132,25 +124,25 @@ int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catal
         if (tool != RH_TOOL_DEFAULT && src->notes)
             rh_report_term_fprintf(src->notes, "rehearse: note: %s (detected; give --tool NAME to say otherwise)\n", why);
     }
-    if (tool != RH_TOOL_DEFAULT)
-        return tool_catalog(tool, src, rev, copts, out, err);
-    rh_load_spec spec = {.repo = src->repo ? src->repo : ".", .rev = rev, .migrations = src->migrations,
-                         .tool_version = src->tool_version};
+    int dflt = tool == RH_TOOL_DEFAULT;
+    rh_load_spec spec = {.tool = tool, .repo = src->repo ? src->repo : ".", .rev = rev, .migrations = src->migrations,
+                         .tool_version = dflt ? src->tool_version : NULL, .base = src->base};
     rh_loaded l;
     if (rh_source_load(&spec, &l, err) < 0)
-        return rh_err_prefix(err, "clean deploy of %s", rev);
-    if (l.choice.note[0] && src->notes) /* as deploy --rev: go on as the default Prisma, and say so */
-        rh_report_term_fprintf(src->notes, "rehearse: note: %s; behaving as Prisma %s (give --prisma-version)\n", l.choice.note,
-                l.choice.profile.version);
+        return dflt ? rh_err_prefix(err, "clean deploy of %s", rev)
+                    : rh_err_prefix(err, "clean deploy of %s (tool %s)", rev, tool->name);
+    if (l.absent && src->notes) /* as check and plan take a base without the folder */
+        rh_report_term_fprintf(src->notes, "rehearse: note: %s: rev:%s is the schema of an empty database\n",
+                               l.set.origin, rev);
+    if (l.choice.note[0] && src->notes) /* as deploy --rev: go on as the default version, and say so */
+        rh_report_term_fprintf(src->notes, "rehearse: note: %s; behaving as %s %s (give %s)\n", l.choice.note,
+                               tool->title ? tool->title : tool->name, l.choice.profile.version, tool->version_option);
     rh_engine_result res;
     rh_engine_result_init(&res);
-    rh_engine_opts eo = {.profile = &l.choice.profile};
-    int rc = rh_clean_deploy_catalog(NULL, src, &l.set, &eo, copts, out, NULL, &res, err);
-    if (rc == 1) {
-        rh_err_set(err, "the clean deploy of %s fails (Prisma %s, from %s):\n%s", rev, l.choice.profile.version,
-                   l.choice.source, res.errout.len ? res.errout.data : res.out.data);
-        rc = -1;
-    }
+    rh_engine_opts eo = {.profile = tool->profile_from_version ? &l.choice.profile : NULL};
+    int rc = rh_clean_deploy_catalog(dflt ? NULL : tool, src, &l.set, &eo, copts, out, NULL, &res, err);
+    if (rc == 1)
+        rc = deploy_failed(tool, rev, &l, &res, err);
     rh_engine_result_free(&res);
     rh_loaded_free(&l);
     return rc;

@@ -21,6 +21,8 @@ typedef struct rh_clean_source {
     const char *tool;            /* the migration tool (a registered name); NULL: detected at REV */
     FILE *notes;                 /* where to say what was detected (NULL: nowhere) */
     int no_cache;                /* --no-cache: deploy every migration, publish no state (engine/cached.h) */
+    int base;                    /* the revision is a base (diff's A): a folder absent there is an empty
+                                    database's schema (said in notes), as check and plan take such a base */
 } rh_clean_source;
 
 /*
@@ -42,7 +44,8 @@ int rh_clean_deploy_catalog(const struct rh_tool *tool, const rh_clean_source *s
                             const struct rh_engine_opts *eo, const rh_catalog_opts *copts, rh_catalog **out,
                             char **globals, struct rh_engine_result *res, rh_err *err);
 
-/* Deploy REV cleanly and snapshot it. A deploy that fails is an error quoting Prisma's message. */
+/* Deploy REV cleanly with its tool (src->tool, else detected at REV) and snapshot it: the set loaded
+   as every command loads it (source/loader.h). A deploy that fails is an error quoting the tool. */
 int rh_clean_catalog(const rh_clean_source *src, const char *rev, const rh_catalog_opts *copts, rh_catalog **out,
                      rh_err *err);
 

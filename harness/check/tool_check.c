@@ -26,6 +26,7 @@
 #include "engine/clean.h"
 #include "source/git.h"
 #include "source/history.h"
+#include "source/loader.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 
@@ -265,12 +266,13 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         goto out;
     }
     int base_absent = 0; /* the folder appears between base and head: everything is new */
-    if (rh_tool_load_base(tool, repo_path, out->base.worktree ? RH_GIT_WORKTREE : out->base.sha, o->migrations, &bset,
-                          &base_absent, err) < 0)
+    rh_load_spec spec = {.tool = tool, .git = repo, .resolved = &out->base, .migrations = o->migrations, .base = 1};
+    if (rh_source_load_set(&spec, &bset, &base_absent, err) < 0)
         goto out;
     have_b = 1;
-    if (rh_tool_load_rev(tool, repo_path, out->head.worktree ? RH_GIT_WORKTREE : out->head.sha, o->migrations, &hset,
-                         err) < 0)
+    spec.resolved = &out->head;
+    spec.base = 0;
+    if (rh_source_load_set(&spec, &hset, NULL, err) < 0)
         goto out;
     have_h = 1;
     out->migrations = rh_xstrdup(o->migrations ? o->migrations : tool->default_migrations);

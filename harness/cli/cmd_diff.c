@@ -71,6 +71,7 @@ int rh_cmd_diff(int argc, char **argv)
     rh_err_clear(&err);
     rh_catalog_set_rev_resolver(rh_clean_rev_resolver, &src);
     for (int i = 0; i < 2; i++) {
+        src.base = i == 0; /* rev:A without the folder: an empty schema, as check's base; B must have it */
         if (rh_catalog_load(argv[optind + i], &opts, &cat[i], &err) < 0) {
             rh_cli_errorf("rehearse diff: %s\n", err.msg);
             rh_catalog_free(cat[0]);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "source/loader.h"
 #include "tools/tool.h"
 #include "report/escape.h"
 #include "report/history_markdown.h"
@@ -162,10 +163,12 @@ static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, c
         return rh_err_prefix(err, "--from");
     if (rh_git_resolve(g, to, &h->to, err) < 0)
         return rh_err_prefix(err, "--to");
-    if (rh_tool_load_base(tool, repo, h->from.worktree ? RH_GIT_WORKTREE : h->from.sha, migrations, &h->a, &h->a_missing,
-                          err) < 0)
+    rh_load_spec spec = {.tool = tool, .git = g, .resolved = &h->from, .migrations = h->migrations, .base = 1};
+    if (rh_source_load_set(&spec, &h->a, &h->a_missing, err) < 0)
         return rh_err_prefix(err, "--from %s", from);
-    if (rh_tool_load_rev(tool, repo, h->to.worktree ? RH_GIT_WORKTREE : h->to.sha, migrations, &h->b, err) < 0)
+    spec.resolved = &h->to;
+    spec.base = 0;
+    if (rh_source_load_set(&spec, &h->b, NULL, err) < 0)
         return rh_err_prefix(err, "--to %s", to);
     rh_tool_history_changed(tool, h); /* what every tool shares: edited or removed after apply */
     if (tool->history_findings) /* the tool's own hazards, and what a rename does in it */

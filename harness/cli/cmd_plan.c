@@ -84,14 +84,17 @@ static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *bas
     rh_err_clear(&err);
     rh_migset head = {0}, old = {0};
     int have_old = 0;
-    if ((spec->repo ? rh_tool_load_rev(t, spec->repo, spec->rev, spec->migrations, &head, &err)
-                    : t->load_dir(&head, spec->dir, NULL, &err)) < 0) {
+    rh_load_spec hspec = *spec;
+    hspec.tool = t;
+    if (rh_source_load_set(&hspec, &head, NULL, &err) < 0) {
         rh_cli_errorf("rehearse plan: %s\n", err.msg);
         return RH_EXIT_USAGE;
     }
     if (base) {
-        int absent; /* the folder appears after base: every migration is new */
-        if (rh_tool_load_base(t, spec->repo, base, spec->migrations, &old, &absent, &err) < 0) {
+        rh_load_spec bspec = hspec; /* the folder appears after base: every migration is new */
+        bspec.rev = base;
+        bspec.base = 1;
+        if (rh_source_load_set(&bspec, &old, NULL, &err) < 0) {
             rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
             rh_migset_free(&head);
             return RH_EXIT_USAGE;

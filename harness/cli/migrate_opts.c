@@ -187,7 +187,9 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
     if (pick_tool(o, err) < 0)
         return -1;
     if (o->tool) {
-        if ((o->repo ? rh_tool_load_rev(o->tool, o->repo, o->rev, o->migrations, &o->set, err) : o->tool->load_dir(&o->set, o->migrations_dir, NULL, err)) < 0)
+        rh_load_spec spec = {.tool = o->tool, .dir = o->migrations_dir, .repo = o->repo, .rev = o->rev,
+                             .migrations = o->migrations};
+        if (rh_source_load_set(&spec, &o->set, NULL, err) < 0)
             return -1;
         for (size_t i = 0; i < o->set.n_problems; i++) /* what the tool passes over, said once */
             rh_cli_errorf("rehearse: note: %s\n", o->set.problems[i]);

@@ -2,8 +2,8 @@
  * migset.h — the migration set model: the migrations a tool sees in its folder, in its apply order.
  *
  * Each entry keeps its file's bytes (or is marked as missing them) and SHA-256 checksum, and what is
- * odd about it. A tool's reader fills the set (rh_tool.load_dir, in tools/NAME/; at a revision:
- * rh_tool_load_rev, and source/git.c for the default tool); a profile orders it (migrations/profile.h).
+ * odd about it. A tool's reader fills the set (rh_tool.read, in tools/NAME/, on disk or at a revision,
+ * entered through source/loader.h); a profile orders it (migrations/profile.h).
  */
 #ifndef RH_MIGSET_H
 #define RH_MIGSET_H

@@ -117,11 +117,13 @@ static int tool_migset(rh_ctx *ctx, const rh_scn_step *st)
         if (!ctx->migrations && !t->default_migrations[0])
             return rh_setup_error(ctx, st, "tool %s: name the folder its command reads with `migrations PATH`",
                                   t->name);
-        rc = rh_tool_load_rev(t, ctx->repo_path, rev, path, &ctx->set, &err);
+        rh_load_spec spec = {.tool = t, .repo = ctx->repo_path, .rev = rev, .migrations = path};
+        rc = rh_source_load_set(&spec, &ctx->set, NULL, &err);
         if (rc < 0)
             return rh_setup_error(ctx, st, "%s at %s (tool %s): %s", path, ctx->rev.label, t->name, err.msg);
     } else {
-        rc = t->load_dir(&ctx->set, ctx->migrations_dir, NULL, &err);
+        rh_load_spec spec = {.tool = t, .dir = ctx->migrations_dir};
+        rc = rh_source_load_set(&spec, &ctx->set, NULL, &err);
         if (rc < 0)
             return rh_setup_error(ctx, st, "migrations %s (tool %s): %s", ctx->migrations_dir, t->name, err.msg);
     }

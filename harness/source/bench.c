@@ -118,7 +118,7 @@ int rh_git_bench_read(const char *repo_path, const char *rev, const char *path, 
             free(t);
             return -1;
         }
-        if (rh_git_resolve(g, rev, &r, err) < 0 || RH_TOOL_DEFAULT->read_rev(&set, g, &r, path, err) < 0) {
+        if (rh_git_resolve(g, rev, &r, err) < 0 || rh_folder_load_rev(&set, g, &r, path, RH_TOOL_DEFAULT->read, err) < 0) {
             rh_git_close(g);
             free(t);
             return -1;

@@ -76,10 +76,13 @@ static char *strip_slashes(const char *path)
 static int open_disk(rh_folder **out, const char *dir, const char *root, const char *origin, rh_err *err)
 {
     struct stat st;
-    if (stat(dir, &st) < 0)
-        return rh_err_errno(err, "%s: cannot open the migrations folder", origin);
-    if (!S_ISDIR(st.st_mode))
-        return rh_err_set(err, "%s: not a folder", origin);
+    int bad = stat(dir, &st) < 0;
+    if (!bad && !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        bad = 1;
+    }
+    if (bad)
+        return rh_err_errno(err, "cannot read the migrations folder %s", origin);
     rh_folder *f = rh_xcalloc(1, sizeof *f);
     f->dir = strip_slashes(dir);
     f->root = root;
@@ -92,7 +95,7 @@ int rh_folder_open_dir(rh_folder **out, const char *dir, rh_err *err)
 {
     *out = NULL;
     char *d = strip_slashes(dir);
-    int rc = open_disk(out, d, NULL, d, err);
+    int rc = open_disk(out, d, NULL, dir, err); /* named as the user wrote it */
     free(d);
     return rc;
 }
@@ -106,8 +109,10 @@ static int open_worktree(rh_folder **out, rh_git_repo *repo, const rh_git_rev *r
     const char *shown = *path ? path : ".";
     struct stat st;
     int rc = 0;
-    if (stat(full, &st) < 0)
-        rc = rh_err_set(err, "the folder %s does not exist at %s", shown, rev->label);
+    if (stat(full, &st) < 0) {
+        rh_err_set(err, "the folder %s does not exist at %s", shown, rev->label);
+        rc = RH_FOLDER_ABSENT;
+    }
     else if (!S_ISDIR(st.st_mode))
         rc = rh_err_set(err, "%s is a file, not a folder, at %s", shown, rev->label);
     else if (rh_fs_inside(full, &wd, 1, NULL) != 1) {
@@ -140,7 +145,8 @@ static int open_rev_unguarded(rh_folder *f, rh_err *err)
                           f->rev->label);
     if (mode == GIT_FILEMODE_COMMIT)
         return rh_err_set(err, "%s is a submodule at %s: its files are not in this repository", shown, f->rev->label);
-    return rh_err_set(err, "the folder %s does not exist at %s", shown, f->rev->label);
+    rh_err_set(err, "the folder %s does not exist at %s", shown, f->rev->label);
+    return RH_FOLDER_ABSENT;
 }
 
 int rh_folder_open_rev(rh_folder **out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
@@ -155,9 +161,10 @@ int rh_folder_open_rev(rh_folder **out, rh_git_repo *repo, const rh_git_rev *rev
     if (strcmp(f->path, "/") == 0 || strcmp(f->path, ".") == 0)
         f->path[0] = '\0';
     f->origin = rh_xasprintf("%s at %s", *f->path ? f->path : ".", rev->label);
-    if (rh_git_damage_check(repo, open_rev_unguarded(f, err), err) < 0) {
+    int rc = rh_git_damage_check(repo, open_rev_unguarded(f, err), err);
+    if (rc < 0) {
         rh_folder_close(f, -1, NULL);
-        return -1;
+        return rc;
     }
     *out = f;
     return 0;
@@ -307,7 +314,8 @@ static int read_disk(rh_folder *f, const char *rel, char **data, size_t *len, ch
         *target = rh_xstrdup(buf);
     }
     if (stat(p, &st) == 0 && S_ISREG(st.st_mode)) {
-        rc = f->root ? rh_fs_read_inside(p, &f->root, 1, RH_FS_READ_MAX, data, len, err) : rh_fs_read(p, data, len, err);
+        rc = f->root ? rh_fs_read_inside(p, &f->root, 1, RH_FS_MIGRATION_MAX, data, len, err)
+                     : rh_fs_read_max(p, RH_FS_MIGRATION_MAX, data, len, err);
         rc = rc < 0 ? -1 : 1;
     }
     free(p);
@@ -374,6 +382,110 @@ int rh_folder_read(rh_folder *f, const char *rel, char **data, size_t *len, char
     return rc;
 }
 
+int rh_folder_in_objects(const rh_folder *f)
+{
+    return f->dir == NULL;
+}
+
+int rh_folder_link(rh_folder *f, const char *rel, char **text, rh_err *err)
+{
+    *text = NULL;
+    if (f->dir) {
+        char *p = rh_xasprintf("%s/%s", f->dir, rel);
+        struct stat st;
+        int rc = 0;
+        if (lstat(p, &st) == 0 && S_ISLNK(st.st_mode)) {
+            char buf[4096];
+            ssize_t n = readlink(p, buf, sizeof buf - 1);
+            if (n < 0) {
+                rc = rh_err_errno(err, "cannot read the link %s", p);
+            } else {
+                buf[n] = '\0';
+                *text = rh_xstrdup(buf);
+                rc = 1;
+            }
+        }
+        free(p);
+        return rc;
+    }
+    git_tree_entry *e = NULL;
+    if (git_tree_entry_bypath(&e, f->tree, rel) < 0)
+        return 0;
+    int rc = 0;
+    if (git_kind(git_tree_entry_filemode(e)) == RH_ENTRY_LINK) {
+        size_t len = 0;
+        rc = rh_git_read_blob(f->repo, git_tree_entry_id(e), text, &len) == 0 ? 1 : -1;
+        if (rc < 0) {
+            char *shown = rh_folder_describe(f, rel);
+            rh_err_set(err, "cannot read %s: %s", shown, rh_git_lg2_msg());
+            free(shown);
+        }
+    }
+    git_tree_entry_free(e);
+    return rc;
+}
+
+rh_entry_kind rh_folder_target_kind(rh_folder *f, const char *rel)
+{
+    if (f->dir) {
+        char *p = rh_xasprintf("%s/%s", f->dir, rel);
+        struct stat st;
+        rh_entry_kind kind = stat(p, &st) == 0 ? disk_kind(&st) : RH_ENTRY_NONE;
+        free(p);
+        return kind;
+    }
+    rh_entry_kind kind = rh_folder_kind(f, rel);
+    char *link = NULL;
+    rh_err ignored;
+    if (kind != RH_ENTRY_LINK || rh_folder_link(f, rel, &link, &ignored) != 1)
+        return kind == RH_ENTRY_LINK ? RH_ENTRY_NONE : kind;
+    /* the link's folder, from the repository root: where its relative target starts */
+    char *at = rh_git_join(f->path, rel);
+    char *slash = strrchr(at, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        at[0] = '\0';
+    char *tp = rh_git_normalise_target(at, link);
+    git_tree_entry *te = NULL;
+    kind = RH_ENTRY_NONE;
+    if (tp && *tp && git_tree_entry_bypath(&te, f->top, tp) == 0)
+        kind = git_kind(git_tree_entry_filemode(te));
+    git_tree_entry_free(te);
+    free(tp);
+    free(at);
+    free(link);
+    return kind;
+}
+
+int rh_folder_leads_out(rh_folder *f, const char *rel, char **real)
+{
+    *real = NULL;
+    if (!f->dir || !f->root)
+        return 0;
+    char *p = rh_xasprintf("%s/%s", f->dir, rel);
+    int out = rh_fs_inside(p, &f->root, 1, NULL) == 0;
+    if (out)
+        *real = realpath(p, NULL);
+    free(p);
+    return out;
+}
+
+int rh_folder_gitlink(rh_folder *f, const char *rel, char *sha, size_t size)
+{
+    assert(size >= 8);
+    if (f->dir)
+        return 0;
+    git_tree_entry *e = NULL;
+    if (git_tree_entry_bypath(&e, f->tree, rel) < 0)
+        return 0;
+    int yes = git_kind(git_tree_entry_filemode(e)) == RH_ENTRY_GITLINK;
+    if (yes)
+        git_oid_tostr(sha, 8, git_tree_entry_id(e));
+    git_tree_entry_free(e);
+    return yes;
+}
+
 static int load(rh_migset *out, rh_folder *f, rh_folder_reader reader, rh_err *err)
 {
     if (rh_folder_close(f, reader(out, f, err), err) < 0) {
@@ -395,5 +507,6 @@ int rh_folder_load_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev,
 {
     memset(out, 0, sizeof *out);
     rh_folder *f = NULL;
-    return rh_folder_open_rev(&f, repo, rev, path, err) < 0 ? -1 : load(out, f, reader, err);
+    int rc = rh_folder_open_rev(&f, repo, rev, path, err);
+    return rc < 0 ? rc : load(out, f, reader, err);
 }

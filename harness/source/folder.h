@@ -31,14 +31,19 @@ typedef struct rh_folder_entry {
 
 typedef struct rh_folder rh_folder; /* opaque */
 
-/* The folder dir on disk; -1 with err when it is missing or not a folder. */
+/* The folder dir on disk; -1 with err ("cannot read the migrations folder DIR: why") when it is
+   missing or not a folder. */
 int rh_folder_open_dir(rh_folder **out, const char *dir, rh_err *err);
+
+/* rh_folder_open_rev's answer (with err saying so) when nothing is at the path at that revision: a
+   structured "absent" that a base revision's loader takes for an empty folder. Damage is never it. */
+#define RH_FOLDER_ABSENT (-2)
 
 /*
  * The folder `path` (relative to the repository root) at rev: from the object database, or for
- * WORKTREE on disk, where every file read must stay inside the work tree. -1 with err: "the folder
- * PATH does not exist at REV", "PATH is a file, not a folder, at REV", a link, a submodule, a
- * damaged object (named).
+ * WORKTREE on disk, where every file read must stay inside the work tree. RH_FOLDER_ABSENT with err
+ * "the folder PATH does not exist at REV"; -1 with err: "PATH is a file, not a folder, at REV", a link,
+ * a submodule, a damaged object (named).
  */
 int rh_folder_open_rev(rh_folder **out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err);
 
@@ -75,10 +80,32 @@ rh_entry_kind rh_folder_kind(rh_folder *f, const char *rel);
 int rh_folder_read(rh_folder *f, const char *rel, char **data, size_t *len, char **target, rh_err *err);
 
 /*
+ * 1 when f is read from git's object database (a revision other than WORKTREE), 0 on disk (a plain
+ * folder, WORKTREE), where the system follows links as a checkout does. A reader whose texts say what
+ * git holds (a link's text, a submodule) asks.
+ */
+int rh_folder_in_objects(const rh_folder *f);
+
+/* The text of the symbolic link rel (*text malloc'd): 1; 0 when rel is not a link; -1 with err when
+   it cannot be read. */
+int rh_folder_link(rh_folder *f, const char *rel, char **text, rh_err *err);
+
+/* What rel leads to, a link followed once as rh_folder_read follows it (RH_ENTRY_NONE: nothing). */
+rh_entry_kind rh_folder_target_kind(rh_folder *f, const char *rel);
+
+/* At WORKTREE: 1 when rel, links followed, leads out of the work tree (*real: where, malloc'd, or
+   NULL); else 0 (a plain folder has no bound; at a revision links stay inside by construction). */
+int rh_folder_leads_out(rh_folder *f, const char *rel, char **real);
+
+/* A submodule entry's commit, abbreviated to 7 hex digits (size >= 8): 1; 0 when rel is not one. */
+int rh_folder_gitlink(rh_folder *f, const char *rel, char *sha, size_t size);
+
+/*
  * A tool's reader of a folder (fills out, sets out->origin), run on the folder dir on disk or on
  * `path` at rev: out is zeroed first, freed on failure, and at a revision damage is checked.
  */
 typedef int (*rh_folder_reader)(rh_migset *out, rh_folder *f, rh_err *err);
+/* (rh_folder_load_rev passes RH_FOLDER_ABSENT on.) */
 int rh_folder_load_dir(rh_migset *out, const char *dir, rh_folder_reader reader, rh_err *err);
 int rh_folder_load_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path,
                        rh_folder_reader reader, rh_err *err);

@@ -94,7 +94,7 @@ int rh_git_is_dir(rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh
 int rh_git_bench_fixture(const char *dir, int n, rh_err *err);
 
 /*
- * Time rh_git_open + rh_git_resolve + the default tool's read_rev of `path` at `rev`, `iterations` times;
+ * Time rh_git_open + rh_git_resolve + the default tool's reader of `path` at `rev`, `iterations` times;
  * median and minimum wall time in milliseconds.
  */
 int rh_git_bench_read(const char *repo_path, const char *rev, const char *path, int iterations,

@@ -44,15 +44,11 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
     out->profile_from = to_set.choice.from;
     snprintf(out->profile_source, sizeof out->profile_source, "%s", to_set.choice.source);
     rh_loaded_free(&to_set);
-    rh_err aerr;
-    if (RH_TOOL_DEFAULT->read_rev(&out->a, repo, &out->from, out->migrations, &aerr) < 0) {
-        if (rh_git_is_dir(repo, &out->from, out->migrations, err) != 0 || strstr(aerr.msg, "does not exist") == NULL) {
-            rh_err_set(err, "%s", aerr.msg);
-            goto fail;
-        }
-        out->a_missing = 1; /* the folder appears between the revisions: everything is new */
-        memset(&out->a, 0, sizeof out->a);
-    }
+    /* absent at `from`: the folder appears between the revisions, everything is new */
+    spec.resolved = &out->from;
+    spec.base = 1;
+    if (rh_source_load_set(&spec, &out->a, &out->a_missing, err) < 0)
+        goto fail;
     rh_migset_sort(&out->a, &out->profile);
 
     if (RH_TOOL_DEFAULT->history_findings)

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "cluster/cluster.h"
+#include "source/loader.h"
 #include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
@@ -152,9 +153,11 @@ int rh_tool_bench(const rh_tool *tool, const rh_tool_bench_opts *o, rh_buf *repo
         b.sql[i] = gen_sql(i);
     int rc = tool->write_history(dir, b.sql, b.n, err);
     int have_set = 0, have_files = 0;
-    if (rc == 0 && (rc = tool->load_dir(&b.set, dir, NULL, err)) == 0)
+    rh_load_spec spec = {.tool = tool, .dir = dir};
+    if (rc == 0 && (rc = rh_source_load_set(&spec, &b.set, NULL, err)) == 0)
         have_set = 1;
-    if (rc == 0 && o->cli && (rc = rh_tool_find("command")->load_dir(&b.files, dir, NULL, err)) == 0)
+    spec.tool = rh_tool_find("command");
+    if (rc == 0 && o->cli && (rc = rh_source_load_set(&spec, &b.files, NULL, err)) == 0)
         have_files = 1;
     double *t[M_N];
     for (int m = 0; m < M_N; m++)

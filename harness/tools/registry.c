@@ -224,54 +224,6 @@ const char *rh_tool_names(char *out, size_t size)
     return out;
 }
 
-/* A tool's folder at a revision: its read_rev, from git's object database (WORKTREE: on disk, inside the work tree). */
-int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
-                     rh_migset *out, rh_err *err)
-{
-    assert(tool->read_rev); /* every tool reads a revision itself (tools/tool.h) */
-    memset(out, 0, sizeof *out);
-    rh_git_repo *repo = NULL;
-    if (rh_git_open(&repo, repo_path, err) < 0)
-        return -1;
-    rh_git_rev rev;
-    const char *path = migrations ? migrations : tool->default_migrations;
-    int rc = rh_git_resolve(repo, rev_spec, &rev, err);
-    if (rc == 0)
-        rc = tool->read_rev(out, repo, &rev, path, err);
-    rh_profile p;
-    rh_err perr;
-    if (rc == 0 && tool->profile_from_version && rh_tool_profile(tool, &p, NULL, &perr) == 0)
-        rh_migset_sort(out, &p); /* a tool with profiles reads in byte order: its default version's order */
-    if (rc == 0) {
-        free(out->origin);
-        out->origin = rh_xasprintf("%s at %s", path, rev.label);
-    }
-    rh_git_close(repo);
-    return rc;
-}
-
-int rh_tool_load_base(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
-                      rh_migset *out, int *absent, rh_err *err)
-{
-    *absent = 0;
-    rh_err lerr;
-    if (rh_tool_load_rev(tool, repo_path, rev_spec, migrations, out, &lerr) == 0)
-        return 0;
-    rh_git_repo *repo = NULL;
-    rh_git_rev rev;
-    const char *path = migrations ? migrations : tool->default_migrations;
-    int is_dir = -1;
-    if (rh_git_open(&repo, repo_path, err) == 0 && rh_git_resolve(repo, rev_spec, &rev, err) == 0 && !rev.worktree)
-        is_dir = rh_git_is_dir(repo, &rev, path, err);
-    rh_git_close(repo);
-    if (is_dir != 0 || !strstr(lerr.msg, "does not exist")) /* another failure: say the loader's */
-        return rh_err_set(err, "%s", lerr.msg);
-    memset(out, 0, sizeof *out); /* the folder appears later: at this revision nothing of it was applied */
-    out->origin = rh_xasprintf("%s at %s (absent)", path, rev.label);
-    *absent = 1;
-    return 0;
-}
-
 /* Does `tool` claim the folder `path` at rev (from git's object database; WORKTREE: on disk)? */
 static int claims_at(rh_git_repo *repo, const rh_git_rev *rev, const rh_tool *tool, const char *path, rh_err *err)
 {

@@ -98,17 +98,14 @@ typedef struct rh_tool {
        not (no error: just not ours). */
     int (*detect)(rh_folder *f);
 
-    /* Read a folder on disk into the common set, in the tool's apply order (profile may be NULL). */
-    int (*load_dir)(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err);
-
     /*
-     * Read the folder `path` at a revision of an open repository from git's object database (WORKTREE:
-     * on disk, inside the work tree), with the tool's own rules for what git holds (links, submodules),
-     * never writing it out; in the tool's order (Prisma's: byte order, the caller sorts by a profile).
-     * Every tool has one: rh_tool_load_rev is it with the repository opened. A tool without profiles
-     * writes one reader over source/folder.h for both (rh_folder_load_dir / rh_folder_load_rev).
+     * The tool's one reader of its folder (source/folder.h: on disk, or at a revision from git's object
+     * database, WORKTREE on disk inside the work tree), with the tool's own rules for what git holds
+     * (links, submodules), never writing it out. Sets out->origin; in the tool's order (a tool with
+     * profiles: byte order, the loader sorts by the profile). Entered through the one loader,
+     * rh_source_load (source/loader.h).
      */
-    int (*read_rev)(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err);
+    rh_folder_reader read;
 
     /*
      * Does a ledger row's stored checksum match migration m's file, by the tool's rule (Prisma's also
@@ -259,21 +256,6 @@ int rh_tool_run(const rh_tool *tool, const char *verb, PGconn *conn, const rh_mi
  * when two tools claim it, or when it holds .sql files of no known tool and no sub-folder.
  */
 const rh_tool *rh_tool_detect_dir(const char *dir, rh_err *err);
-
-/*
- * A tool's folder at a revision of the repository at repo_path: `migrations` (NULL: the tool's usual
- * path) read by the tool's read_rev from git's object database (WORKTREE: the folder on disk, confined
- * to the work tree); nothing is written to disk. out->origin is "PATH at REV (sha)".
- */
-int rh_tool_load_rev(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
-                     rh_migset *out, rh_err *err);
-
-/*
- * The same for a base revision (check's base, plan's --base): a folder that does not exist there yet
- * (the pull request that adds the tool) is an empty set with *absent = 1, not an error.
- */
-int rh_tool_load_base(const rh_tool *tool, const char *repo_path, const char *rev_spec, const char *migrations,
-                      rh_migset *out, int *absent, rh_err *err);
 
 /*
  * A ledger_table ("[schema.]table") in its parts: returns the table (NULL when ledger_table is NULL)

@@ -9,6 +9,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cd "$work" && git init -q repo && cd repo
 git config user.email t@example.invalid && git config user.name t
+git commit -q --allow-empty -m v0 && git tag v0 # before the migrations folder
 m=prisma/migrations
 mkdir -p $m/20240101000000_init
 printf 'CREATE TABLE "User" (id int primary key, email text);\n' > $m/20240101000000_init/migration.sql
@@ -23,6 +24,17 @@ git add -A && git commit -qm v3 && git tag v3
 out=$("$REHEARSE_BIN" diff rev:v1 rev:v2); rc=$?
 [ $rc -eq 1 ] || fail "v1 vs v2: exit $rc, expected 1"
 grep -q '^+ index public."User_email_idx"' <<<"$out" || fail "the new index is not in the diff: $out"
+
+# A (the base) without the folder: an empty database's schema, as check, plan and history take such a
+# base (before: exit 2 "does not exist"); B must have it (a mistyped --migrations is not "no difference")
+out=$("$REHEARSE_BIN" diff rev:v0 rev:v1 2>"$work/v0.err"); rc=$?
+[ $rc -eq 1 ] || fail "a base without the folder: exit $rc, expected 1: $(cat "$work/v0.err")"
+grep -q '^+ table public."User"' <<<"$out" || fail "the table is not added against an empty base: $out"
+grep -q 'prisma/migrations at v0 (.*) (absent): rev:v0 is the schema of an empty database' "$work/v0.err" ||
+    fail "no note saying the base is empty: $(cat "$work/v0.err")"
+err=$("$REHEARSE_BIN" diff rev:v1 rev:v0 2>&1 >/dev/null); rc=$?
+[ $rc -eq 2 ] || fail "B without the folder: exit $rc, expected 2"
+grep -q 'no migrations folder found at v0' <<<"$err" || fail "B's absence is not named: $err"
 
 "$REHEARSE_BIN" diff --quiet rev:v2 rev:HEAD~1; rc=$?
 [ $rc -eq 0 ] || fail "v2 vs HEAD~1: exit $rc, expected 0"

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rh_err err;
     rh_migset set;
     rh_err_clear(&err);
-    if (rh_tool_dbmate.load_dir(&set, dir, NULL, &err) < 0)
+    if (rh_folder_load_dir(&set, dir, rh_tool_dbmate.read, &err) < 0)
         abort(); /* a readable folder always loads: dbmate judges a file when it applies it */
     if (set.n != 1)
         abort();

@@ -27,7 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rh_err err;
     rh_migset set;
     rh_err_clear(&err);
-    int rc = rh_tool_drizzle.load_dir(&set, dir, NULL, &err);
+    int rc = rh_folder_load_dir(&set, dir, rh_tool_drizzle.read, &err);
     if (rc < 0 && !strstr(err.msg, "_journal.json"))
         abort();
     if (rc == 0)

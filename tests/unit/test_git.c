@@ -18,6 +18,7 @@
 
 #include "migrations/migset.h"
 #include "source/git.h"
+#include "source/loader.h"
 #include "tools/prisma/detect.h"
 #include "tools/tool.h"
 #include "test_git_fixture.h"
@@ -62,7 +63,7 @@ static void open_from_a_subfolder_and_bare(void **state)
     resolve_ok(g, "main", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err), 0);
     assert_int_equal(set.n, 1);
     rh_migset_free(&set);
     assert_int_equal(rh_git_resolve(g, "WORKTREE", &rev, &err), -1);
@@ -188,7 +189,7 @@ static void folder_at_a_revision_follows_prismas_rules(void **state)
     resolve_ok(g, "main", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err), 0);
     assert_int_equal(set.n, 7);
     assert_string_equal(set.items[0].name, ".hidden");
 
@@ -250,15 +251,64 @@ static void folder_missing_or_a_file(void **state)
     resolve_ok(g, "v0", &rev);
     rh_migset set;
     rh_err err;
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), -1);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err),
+                     RH_FOLDER_ABSENT); /* structured: a base's loader takes it for an empty folder */
     char want[256];
     snprintf(want, sizeof want, "the folder prisma/migrations does not exist at v0 (%s)", rev.short_sha);
     assert_string_equal(err.msg, want);
     resolve_ok(g, "main", &rev);
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "db/migrations", &err), -1);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "db/migrations", RH_TOOL_DEFAULT->read, &err), -1);
     snprintf(want, sizeof want, "db/migrations is a file, not a folder, at main (%s)", rev.short_sha);
     assert_string_equal(err.msg, want);
     rh_git_close(g);
+    fx_free(r);
+}
+
+/*
+ * A base revision's loader (check's and plan's base, history's --from, diff rev:A) takes a folder that
+ * does not exist there for an empty set from the folder's structured answer, for every tool. Before,
+ * it matched "does not exist" in the message: a folder whose NAME holds those words and is a file at
+ * the base ("db/does not exist is a file, not a folder, at v0") was taken for an absent one, an empty
+ * base, and every migration counted as new instead of the error.
+ */
+static void a_base_without_the_folder_is_empty_by_a_structured_answer(void **state)
+{
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "README.md", "no migrations yet\n");
+    fx_put(r, "db/does not exist", "a file, not the folder\n");
+    fx_commit(r, "readme");
+    fx_tag(r, "v0", "main", 1);
+    rh_err err;
+    rh_migset set;
+    int absent = -1;
+    for (size_t i = 0; rh_tools[i]; i++) {
+        const rh_tool *t = rh_tools[i];
+        rh_load_spec spec = {.tool = t, .repo = r->path, .rev = "v0", .migrations = "db/migrations", .base = 1};
+        assert_int_equal(rh_source_load_set(&spec, &set, &absent, &err), 0);
+        assert_int_equal(absent, 1);
+        assert_int_equal(set.n, 0);
+        assert_non_null(strstr(set.origin, "db/migrations at v0 ("));
+        assert_non_null(strstr(set.origin, ") (absent)"));
+        rh_migset_free(&set);
+        spec.base = 0; /* not a base: the folder must be there */
+        assert_int_equal(rh_source_load_set(&spec, &set, &absent, &err), -1);
+        assert_non_null(strstr(err.msg, "the folder db/migrations does not exist at v0"));
+        spec.base = 1; /* a file where the folder should be is an error, whatever its name says */
+        spec.migrations = "db/does not exist";
+        assert_int_equal(rh_source_load_set(&spec, &set, &absent, &err), -1);
+        assert_non_null(strstr(err.msg, "db/does not exist is a file, not a folder, at v0"));
+    }
+    /* nothing found where the default tool looks (no schema, no folder): a base is empty, a head is not */
+    rh_load_spec spec = {.repo = r->path, .rev = "v0", .base = 1};
+    rh_loaded l;
+    assert_int_equal(rh_source_load(&spec, &l, &err), 0);
+    assert_int_equal(l.absent, 1);
+    assert_string_equal(l.migrations, RH_TOOL_DEFAULT->default_migrations);
+    rh_loaded_free(&l);
+    spec.base = 0;
+    assert_int_equal(rh_source_load(&spec, &l, &err), -1);
+    assert_non_null(strstr(err.msg, "no migrations folder found at v0"));
+    rh_loaded_free(&l);
     fx_free(r);
 }
 
@@ -286,15 +336,15 @@ static void reading_never_touches_worktree_index_or_head(void **state)
     rh_git_rev rev;
     rh_migset set;
     resolve_ok(g, "v1", &rev);
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err), 0);
     assert_string_equal(set.items[0].sql, "v1\n");
     rh_migset_free(&set);
     resolve_ok(g, "HEAD", &rev);
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err), 0);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err), 0);
     assert_string_equal(set.items[0].sql, "v2\n");
     rh_migset_free(&set);
     resolve_ok(g, "WORKTREE", &rev);
-    assert_int_equal(RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations/", &err), 0);
+    assert_int_equal(rh_folder_load_rev(&set, g, &rev, "prisma/migrations/", RH_TOOL_DEFAULT->read, &err), 0);
     assert_string_equal(set.items[0].sql, "v3 on disk\n");
     rh_migset_free(&set);
     rh_git_close(g);
@@ -567,7 +617,7 @@ static void expect_damage(fx_repo *r, const char *hex)
     rh_migset set;
     int rc = rh_git_resolve(g, "main", &rev, &err);
     if (rc == 0)
-        rc = RH_TOOL_DEFAULT->read_rev(&set, g, &rev, "prisma/migrations", &err);
+        rc = rh_folder_load_rev(&set, g, &rev, "prisma/migrations", RH_TOOL_DEFAULT->read, &err);
     if (rc != -1 || !strstr(err.msg, hex) || !strstr(err.msg, "git fsck"))
         fail_msg("%s: rc %d, %s", hex, rc, rc < 0 ? err.msg : "(read)");
     /* later reads fail too: the damage was seen */
@@ -630,12 +680,13 @@ static void damaged_objects_are_named(void **state)
 #define JOURNAL(tags) "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[" tags "]}\n"
 #define ENTRY(i, when, tag) "{\"idx\":" #i ",\"version\":\"7\",\"when\":" #when ",\"tag\":\"" tag "\",\"breakpoints\":true}"
 
-/* rh_tool_load_rev of tool at rev of r: 0 or -1 with err. */
+/* tool's folder at rev of r through the one loader: 0 or -1 with err. */
 static int load_rev(fx_repo *r, const char *tool, const char *rev, const char *path, rh_migset *set, rh_err *err)
 {
     const rh_tool *t = rh_tool_find(tool);
     assert_non_null(t);
-    return rh_tool_load_rev(t, r->path, rev, path, set, err);
+    rh_load_spec spec = {.tool = t, .repo = r->path, .rev = rev, .migrations = path};
+    return rh_source_load_set(&spec, set, NULL, err);
 }
 
 /* The problem of set that mentions what; fails when none does. */
@@ -839,6 +890,7 @@ int main(void)
         cmocka_unit_test(empty_repository_has_no_revisions),
         cmocka_unit_test(folder_at_a_revision_follows_prismas_rules),
         cmocka_unit_test(folder_missing_or_a_file),
+        cmocka_unit_test(a_base_without_the_folder_is_empty_by_a_structured_answer),
         cmocka_unit_test(reading_never_touches_worktree_index_or_head),
         cmocka_unit_test(relative_paths),
         cmocka_unit_test(prisma_version_from_package_json_and_lock_files),

@@ -45,7 +45,7 @@ static void folder_follows_prismas_listing_rules(void **state)
 
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_prisma_read_dir(&set, d, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, d, rh_prisma_read, &err), 0);
     assert_int_equal(set.n, 4);
     /* byte order after reading */
     assert_string_equal(set.items[0].name, ".hidden");
@@ -83,7 +83,7 @@ static void missing_folder_is_a_clear_error(void **state)
 {
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_prisma_read_dir(&set, "/nonexistent/prisma/migrations", NULL, &err), -1);
+    assert_int_equal(rh_folder_load_dir(&set, "/nonexistent/prisma/migrations", rh_prisma_read, &err), -1);
     assert_string_equal(err.msg,
                         "cannot read the migrations folder /nonexistent/prisma/migrations: No such file or directory");
 }

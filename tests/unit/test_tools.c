@@ -93,11 +93,10 @@ static void registry_finds_tools_by_name(void **state)
     for (size_t i = 0; rh_tools[i]; i++) { /* every tool has a deploy; a tool with a ledger can read it */
         assert_non_null(rh_tool_verb_find(rh_tools[i], "deploy"));
         assert_true(!rh_tools[i]->ledger_table || rh_tools[i]->ledger_read);
-        assert_non_null(rh_tools[i]->load_dir);
+        assert_non_null(rh_tools[i]->read);
     }
     assert_null(rh_tool_verb_find(rh_tool_find("dbmate"), "resolve --applied"));
     /* the default tool reads revisions and judges histories through the interface (source/ names no tool) */
-    assert_non_null(RH_TOOL_DEFAULT->read_rev);
     assert_non_null(RH_TOOL_DEFAULT->history_findings);
 }
 
@@ -235,7 +234,7 @@ static void prisma_behind_the_interface_is_the_engine(void **state)
                        NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_string_equal(set.items[0].name, "20240101_a"); /* ordered by the default profile */
     PGconn *c1 = rh_test_fresh_db(NULL), *c2 = rh_test_fresh_db(NULL);
     rh_engine_result via_tool, direct;
@@ -287,7 +286,7 @@ static void dbmate_migrate_stops_at_a_failing_file_with_exit_2(void **state)
                        "20240102000000_add_name.sql", ADD_NAME, "notes.txt", "not a migration", NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_int_equal(set.n, 3);
     PGconn *c = rh_test_fresh_db(NULL);
     rh_engine_result res;
@@ -362,8 +361,8 @@ static void dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own(vo
                         "-- migrate:up\ncreate index concurrently users_e2 on users (email);\n\n-- migrate:down\n", NULL);
     rh_migset set, set2;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
-    assert_int_equal(t->load_dir(&set2, dir2, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set2, dir2, t->read, &err), 0);
     PGconn *c = rh_test_fresh_db(NULL), *c2 = rh_test_fresh_db(NULL);
     rh_engine_result res;
     assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
@@ -414,7 +413,7 @@ static void dbmate_marker_errors_are_dbmates(void **state)
         char *dir = folder("20240106000000_x.sql", cases[i].text, NULL);
         rh_migset set;
         rh_err err;
-        assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+        assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
         PGconn *c = rh_test_fresh_db(NULL);
         rh_engine_result res;
         assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
@@ -476,7 +475,7 @@ static void drizzle_migrate_is_one_transaction_and_silent_on_failure(void **stat
                                NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_int_equal(set.n, 3);
     assert_true(set.items[1].stamp == 1700000100000LL);
     char hash[65];
@@ -516,8 +515,8 @@ static void drizzle_skips_an_entry_with_an_older_when_and_says_so(void **state)
                                  NULL);
     rh_migset s1, s2;
     rh_err err;
-    assert_int_equal(t->load_dir(&s1, before, NULL, &err), 0);
-    assert_int_equal(t->load_dir(&s2, after, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&s1, before, t->read, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&s2, after, t->read, &err), 0);
     PGconn *c = rh_test_fresh_db(NULL);
     rh_engine_result res;
     assert_int_equal(run_verb(t, "deploy", c, &s1, &res), 0);
@@ -559,8 +558,8 @@ static void history_findings_are_structured_for_every_tool(void **state)
                                  "CREATE TABLE \"branch\" (\"id\" int);", NULL);
     rh_err err;
     rh_git_history h = {.from = {.label = "v1"}, .to = {.label = "v2"}, .migrations = "drizzle"};
-    assert_int_equal(dz->load_dir(&h.a, before, NULL, &err), 0);
-    assert_int_equal(dz->load_dir(&h.b, after, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&h.a, before, dz->read, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&h.b, after, dz->read, &err), 0);
     dz->history_findings(&h);
     assert_int_equal(h.n, 1);
     assert_int_equal(h.n_hazards, 1);
@@ -580,7 +579,7 @@ static void history_findings_are_structured_for_every_tool(void **state)
                      "20240103000000_j.sql", "-- migrate:up transaction:false\ncreate index concurrently j on t(a);\n"
                      "select 1;\n-- migrate:down\ndrop index j;\n", NULL);
     rh_git_history g = {.from = {.label = "v1"}, .to = {.label = "v2"}, .migrations = "db/migrations"};
-    assert_int_equal(db->load_dir(&g.b, d, NULL, &err), 0); /* nothing at v1: every file is new */
+    assert_int_equal(rh_folder_load_dir(&g.b, d, db->read, &err), 0); /* nothing at v1: every file is new */
     db->history_findings(&g);
     assert_int_equal(g.n, 2);
     assert_string_equal(rh_hist_code(&g.items[0]), "concurrently-in-transaction");
@@ -691,7 +690,7 @@ static void drizzle_bad_journals_are_named(void **state)
         char *dir = drizzle_folder(cases[i].journal, NULL);
         rh_migset set;
         rh_err err;
-        assert_int_equal(t->load_dir(&set, dir, NULL, &err), -1);
+        assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), -1);
         if (!strstr(err.msg, cases[i].says) || !strstr(err.msg, "_journal.json"))
             fail_msg("case %zu: %s", i, err.msg);
         free(dir);
@@ -699,7 +698,7 @@ static void drizzle_bad_journals_are_named(void **state)
     char *dir = drizzle_folder("{\"entries\":[" J("0000_init", 1) "]}", "0000_init.sql", INIT, "0001_stray.sql", NAME, NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_int_equal(set.n_problems, 1);
     assert_non_null(strstr(set.problems[0], "0001_stray.sql is not in meta/_journal.json"));
     rh_migset_free(&set);
@@ -742,7 +741,7 @@ static void a_failed_hook_stops_dbmate_and_drizzle_before_the_file(void **state)
     const rh_tool *db = rh_tool_find("dbmate");
     char *dir = folder("20240101000000_create_users.sql", USERS, "20240102000000_add_name.sql", ADD_NAME, NULL);
     rh_migset set;
-    assert_int_equal(db->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, db->read, &err), 0);
     PGconn *c = rh_test_fresh_db(NULL);
     rh_engine_result_init(&res);
     assert_int_equal(rh_tool_verb_find(db, "deploy")->run(c, &set, NULL, &eo, &res, &err), 1);
@@ -765,7 +764,7 @@ static void a_failed_hook_stops_dbmate_and_drizzle_before_the_file(void **state)
     const rh_tool *dz = rh_tool_find("drizzle");
     dir = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_name", 1700000100000) "]}",
                          "0000_init.sql", INIT, "0001_name.sql", NAME, NULL);
-    assert_int_equal(dz->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, dz->read, &err), 0);
     c = rh_test_fresh_db(NULL);
     calls = 0;
     rh_engine_result_init(&res);
@@ -793,7 +792,7 @@ static void command_runs_in_a_copy_with_the_database_in_its_environment(void **s
     char *dir = folder("db/migrations/001_a.sql", "create table from_cmd (id int);\n", "top.txt", "x", NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_int_equal(set.n, 2);
     assert_string_equal(set.items[0].name, "db/migrations/001_a.sql");
     char *dbname = NULL;
@@ -846,7 +845,7 @@ static void dbmate_rollback_undoes_the_newest_applied_file(void **state)
                        "-- migrate:up\ncreate table t3 (id int);\n-- migrate:down\ndrop table nosuch;\n", NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(t->load_dir(&set, dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     PGconn *c = rh_test_fresh_db(NULL);
     rh_engine_result res;
     /* nothing applied yet: dbmate's error, exit 2 */

@@ -77,16 +77,6 @@ static int command_read(rh_migset *out, rh_folder *f, rh_err *err)
     return 0;
 }
 
-static int command_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
-{
-    (void)profile;
-    return rh_folder_load_dir(out, dir, command_read, err);
-}
-
-static int command_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
-{
-    return rh_folder_load_rev(out, repo, rev, path, command_read, err);
-}
 
 /* Write the set's files below a new temporary folder; its path (malloc'd) or NULL. */
 static char *write_work_tree(const rh_migset *set, rh_err *err)
@@ -299,7 +289,6 @@ const rh_tool rh_tool_command = {
     .ledger_table = NULL, /* none: `expect query`, or --tool NAME's reader */
     .external = 1,
     .detect = command_detect,
-    .load_dir = command_load_dir,
-    .read_rev = command_read_rev,
+    .read = command_read,
     .verbs = command_verbs,
 };

@@ -273,16 +273,6 @@ static int dbmate_read(rh_migset *out, rh_folder *f, rh_err *err)
     return same_version(out, f, err);
 }
 
-static int dbmate_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
-{
-    (void)profile;
-    return rh_folder_load_dir(out, dir, dbmate_read, err);
-}
-
-static int dbmate_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
-{
-    return rh_folder_load_rev(out, repo, rev, path, dbmate_read, err);
-}
 
 static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
 {
@@ -835,8 +825,7 @@ const rh_tool rh_tool_dbmate = {
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, alone in a file of its own marked "
                          "`-- migrate:up transaction:false` (dbmate sends the up section as one query)",
     .detect = dbmate_detect,
-    .load_dir = dbmate_load_dir,
-    .read_rev = dbmate_read_rev,
+    .read = dbmate_read,
     .ledger_exists = dbmate_ledger_exists,
     .ledger_create = dbmate_ledger_create,
     .ledger_read = dbmate_ledger_read,

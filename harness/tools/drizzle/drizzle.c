@@ -146,16 +146,6 @@ static int drizzle_read(rh_migset *out, rh_folder *f, rh_err *err)
     return 0;
 }
 
-static int drizzle_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
-{
-    (void)profile;
-    return rh_folder_load_dir(out, dir, drizzle_read, err);
-}
-
-static int drizzle_read_rev(rh_migset *out, rh_git_repo *repo, const rh_git_rev *rev, const char *path, rh_err *err)
-{
-    return rh_folder_load_rev(out, repo, rev, path, drizzle_read, err);
-}
 
 static int pg_fail(PGconn *conn, PGresult *r, rh_err *err, const char *what)
 {
@@ -523,8 +513,7 @@ const rh_tool rh_tool_drizzle = {
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, but not through drizzle-kit migrate: it runs "
                          "every pending entry in one transaction, where CONCURRENTLY fails (25001)",
     .detect = drizzle_detect,
-    .load_dir = drizzle_load_dir,
-    .read_rev = drizzle_read_rev,
+    .read = drizzle_read,
     .ledger_exists = drizzle_ledger_exists,
     .ledger_create = drizzle_ledger_create,
     .ledger_read = drizzle_ledger_read,

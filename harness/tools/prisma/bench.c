@@ -271,7 +271,7 @@ int rh_prisma_bench(const rh_prisma_bench_opts *opts, rh_buf *report, rh_err *er
     rh_migset set;
     rh_profile profile;
     int rc = -1;
-    if (rh_prisma_read_dir(&set, dir, NULL, err) < 0)
+    if (rh_folder_load_dir(&set, dir, rh_prisma_read, err) < 0)
         goto cleanup_dir;
     if (rh_prisma_profile_from_version(&profile, RH_PRISMA_DEFAULT_VERSION, err) < 0)
         goto cleanup_set;

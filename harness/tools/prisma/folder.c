@@ -1,20 +1,16 @@
 /*
- * folder.c — Prisma's migrations folder on disk (folder.h): its listing rules, names that look like
- * migration.sql, migration_lock.toml's provider, and Prisma's checksum comparison.
+ * folder.c — Prisma's migrations folder, on disk or at a git revision (folder.h): its listing rules,
+ * names that look like migration.sql, migration_lock.toml's provider, and Prisma's checksum comparison.
  */
 #include "tools/prisma/folder.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "source/git_int.h"
 #include "util/buf.h"
-#include "util/fs.h"
 
 /* ---- migration_lock.toml ---------------------------------------------------------------------- */
 
@@ -52,112 +48,203 @@ void rh_prisma_set_lock(rh_migset *set, const char *toml, size_t len)
 
 /* ---- the folder ------------------------------------------------------------------------------- */
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(((const rh_migration *)a)->name, ((const rh_migration *)b)->name);
-}
+/*
+ * One reader for a folder on disk and at a revision (source/folder.h). Where they differ, a checkout
+ * and git's objects show different things: on disk the system follows a link (Prisma's readdir sees
+ * a link, not a folder); at a revision rehearse sees the link's text and submodules, and says so.
+ */
 
-/* Note the names in a migration directory that look like migration.sql but are not. */
-static void note_lookalikes(rh_migration *m, const char *path)
+/* Names beside a missing migration.sql that look like it ("migration.sql" + U+200E, "Migration.sql"). */
+static void note_lookalikes(rh_migration *m, rh_folder *f, const char *dir)
 {
-    DIR *d = opendir(path);
-    if (!d)
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    rh_err err;
+    if (rh_folder_list(f, dir, &e, &n, &err) < 0)
         return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        if (strcmp(n, "migration.sql") == 0 || strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+    for (size_t i = 0; i < n; i++) {
+        const char *nm = e[i].name;
+        if (strcmp(nm, "migration.sql") == 0)
             continue;
-        if (strncmp(n, "migration.sql", 13) == 0 || strstr(n, "migration.sql") ||
-            strcasecmp(n, "migration.sql") == 0) {
-            char *pn = rh_name_printable(n, strlen(n));
-            char *odd = rh_name_oddity(n, strlen(n));
-            rh_migration_add_problem(m, "beside it a file named '%s'%s%s", pn,
-                                     odd ? " which " : "", odd ? odd : "");
+        if (strstr(nm, "migration.sql") || strcasecmp(nm, "migration.sql") == 0) {
+            char *pn = rh_name_printable(nm, strlen(nm));
+            char *odd = rh_name_oddity(nm, strlen(nm));
+            rh_migration_add_problem(m, "beside it a file named '%s'%s%s", pn, odd ? " which " : "", odd ? odd : "");
             free(pn);
             free(odd);
         }
     }
-    closedir(d);
+    rh_folder_entries_free(e, n);
 }
 
-int rh_prisma_read_dir(rh_migset *out, const char *dir, const char *root, rh_err *err)
+static void no_sql(rh_migration *m, rh_folder *f, const char *dir)
 {
-    memset(out, 0, sizeof *out);
-    DIR *d = opendir(dir);
-    if (!d)
-        return rh_err_errno(err, "cannot read the migrations folder %s", dir);
-    out->origin = rh_xstrdup(dir);
-    rh_buf path;
-    rh_buf_init(&path);
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d))) {
-        const char *n = de->d_name;
-        if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-            continue;
-        rh_buf_reset(&path);
-        rh_buf_printf(&path, "%s/%s", dir, n);
-        struct stat st;
-        if (lstat(path.data, &st) < 0)
-            continue; /* vanished meanwhile */
-        if (S_ISLNK(st.st_mode)) {
-            /* Prisma's readdir(withFileTypes) sees a symbolic link, not a directory: not listed. */
-            struct stat tst;
-            char *pn = rh_name_printable(n, strlen(n));
-            if (stat(path.data, &tst) == 0 && S_ISDIR(tst.st_mode))
-                rh_migset_add_problem(out, "'%s' is a symbolic link to a directory: Prisma does not list it as a migration", pn);
-            free(pn);
-            continue;
-        }
-        if (!S_ISDIR(st.st_mode))
-            continue; /* files are ignored, like Prisma does */
-        rh_migration *m = rh_migset_push(out, n, strlen(n));
-        char *odd = rh_name_oddity(n, strlen(n));
-        if (odd) {
-            rh_migration_add_problem(m, "the directory name %s", odd);
-            free(odd);
-        }
-        rh_buf_puts(&path, "/migration.sql");
-        struct stat sst;
-        if (lstat(path.data, &sst) == 0 && S_ISLNK(sst.st_mode))
-            rh_migration_add_problem(m, "migration.sql is a symbolic link");
-        char *data = NULL;
-        size_t len = 0;
-        rh_err rerr;
-        char *real = NULL;
-        if (root && rh_fs_inside(path.data, &root, 1, NULL) == 0) {
-            /* a link out of the repository (to /etc/passwd ...): never read, never quoted */
-            real = realpath(path.data, NULL);
-            m->refused = 1;
-            rh_migration_add_problem(m, "migration.sql leads out of the repository (to %s): rehearse does not read "
-                                        "it (Prisma would, from a checkout)", real ? real : "?");
-            free(real);
-        } else if (stat(path.data, &sst) == 0 && S_ISREG(sst.st_mode) &&
-            rh_fs_read_max(path.data, RH_FS_MIGRATION_MAX, &data, &len, &rerr) == 0) {
-            rh_migration_set_sql(m, data, len);
-            free(data);
-        } else {
-            rh_migration_add_problem(m, "no migration.sql (Prisma stops with P3015 when it reaches it)");
-            path.data[path.len - strlen("/migration.sql")] = '\0';
-            note_lookalikes(m, path.data);
-        }
-    }
-    closedir(d);
+    rh_migration_add_problem(m, "no migration.sql (Prisma stops with P3015 when it reaches it)");
+    note_lookalikes(m, f, dir);
+}
 
-    rh_buf_reset(&path);
-    rh_buf_printf(&path, "%s/migration_lock.toml", dir);
-    char *toml = NULL;
-    size_t tlen = 0;
-    rh_err rerr;
-    if (rh_fs_exists(path.data) && (!root || rh_fs_inside(path.data, &root, 1, NULL) == 1) &&
-        rh_fs_read(path.data, &toml, &tlen, &rerr) == 0) {
-        rh_prisma_set_lock(out, toml, tlen);
-        free(toml);
+/* A migration's migration.sql in a checkout: links followed by the system, never out of the work tree. */
+static void read_sql_on_disk(rh_migration *m, rh_folder *f, const char *dir, const char *rel)
+{
+    if (rh_folder_kind(f, rel) == RH_ENTRY_LINK)
+        rh_migration_add_problem(m, "migration.sql is a symbolic link");
+    char *real = NULL, *data = NULL;
+    size_t len = 0;
+    rh_err err;
+    if (rh_folder_leads_out(f, rel, &real)) {
+        /* a link out of the repository (to /etc/passwd ...): never read, never quoted */
+        m->refused = 1;
+        rh_migration_add_problem(m, "migration.sql leads out of the repository (to %s): rehearse does not read it "
+                                    "(Prisma would, from a checkout)", real ? real : "?");
+        free(real);
+    } else if (rh_folder_read(f, rel, &data, &len, NULL, &err) == 1) {
+        rh_migration_set_sql(m, data, len);
+        free(data);
+    } else {
+        no_sql(m, f, dir);
     }
-    rh_buf_free(&path);
-    if (out->n)
-        qsort(out->items, out->n, sizeof *out->items, cmp_names);
+}
+
+/* A migration's migration.sql in git's objects: what the entry is, and a link's text. */
+static void read_sql_in_objects(rh_migration *m, rh_folder *f, const char *dir, const char *rel)
+{
+    char *data = NULL, *link = NULL;
+    size_t len = 0;
+    rh_err err;
+    switch (rh_folder_kind(f, rel)) {
+    case RH_ENTRY_NONE:
+        no_sql(m, f, dir);
+        break;
+    case RH_ENTRY_FILE:
+        if (rh_folder_read(f, rel, &data, &len, NULL, &err) == 1)
+            rh_migration_set_sql(m, data, len);
+        else
+            rh_migration_add_problem(m, "migration.sql cannot be read: %s", rh_git_lg2_msg());
+        break;
+    case RH_ENTRY_LINK: {
+        if (rh_folder_link(f, rel, &link, &err) != 1) {
+            rh_migration_add_problem(m, "migration.sql is a symbolic link that cannot be read");
+            break;
+        }
+        int rc = rh_folder_read(f, rel, &data, &len, NULL, &err); /* to a file of the same revision */
+        if (rc == 1)
+            rh_migration_set_sql(m, data, len);
+        if (rc != 0)
+            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s' (read through it, as a checkout "
+                                        "would; on Windows checkouts it becomes a text file)", link);
+        else
+            rh_migration_add_problem(m, "migration.sql is a symbolic link to '%s', which is not a file in the "
+                                        "repository (Prisma cannot read it: P3015)", link);
+        break;
+    }
+    case RH_ENTRY_DIR:
+        rh_migration_add_problem(m, "migration.sql is a folder, not a file (Prisma cannot read it: P3015)");
+        break;
+    case RH_ENTRY_GITLINK:
+        rh_migration_add_problem(m, "migration.sql is a submodule (gitlink), not a file (Prisma cannot read it: P3015)");
+        break;
+    case RH_ENTRY_OTHER:
+        rh_migration_add_problem(m, "migration.sql has an unexpected git mode (Prisma cannot read it: P3015)");
+        break;
+    }
+    free(data);
+    free(link);
+}
+
+/* A directory entry: a migration (Prisma lists every directory, hidden ones too, whatever its name). */
+static void read_migration(rh_migset *out, rh_folder *f, const char *name)
+{
+    size_t nlen = strlen(name);
+    rh_migration *m = rh_migset_push(out, name, nlen);
+    char *odd = rh_name_oddity(name, nlen);
+    if (odd) {
+        rh_migration_add_problem(m, "the directory name %s", odd);
+        free(odd);
+    }
+    char *rel = rh_xasprintf("%s/migration.sql", name);
+    if (rh_folder_in_objects(f))
+        read_sql_in_objects(m, f, name, rel);
+    else
+        read_sql_on_disk(m, f, name, rel);
+    free(rel);
+}
+
+/* A submodule: a checkout makes an empty folder (or the submodule's files) there, and Prisma lists it. */
+static void read_gitlink(rh_migset *out, rh_folder *f, const char *name)
+{
+    size_t nlen = strlen(name);
+    rh_migration *m = rh_migset_push(out, name, nlen);
+    char sha[8] = "?";
+    rh_folder_gitlink(f, name, sha, sizeof sha);
+    rh_migration_add_problem(m, "is a git submodule (gitlink to commit %s), not a folder of this repository: "
+                                "a checkout holds an empty folder and Prisma stops with P3015 on it", sha);
+    char *odd = rh_name_oddity(name, nlen);
+    if (odd) {
+        rh_migration_add_problem(m, "the directory name %s", odd);
+        free(odd);
+    }
+}
+
+/* A symbolic link in the folder: Prisma's readdir(withFileTypes) sees a link, not a directory. */
+static void note_link(rh_migset *out, rh_folder *f, const char *name)
+{
+    char *pn = rh_name_printable(name, strlen(name));
+    int to_dir = rh_folder_target_kind(f, name) == RH_ENTRY_DIR;
+    if (!rh_folder_in_objects(f)) {
+        if (to_dir)
+            rh_migset_add_problem(out, "'%s' is a symbolic link to a directory: Prisma does not list it as a migration", pn);
+    } else {
+        char *target = NULL;
+        rh_err err;
+        if (rh_folder_link(f, name, &target, &err) == 1)
+            rh_migset_add_problem(out, "'%s' is a symbolic link to '%s'%s: Prisma lists only real folders, so it is "
+                                       "not a migration", pn, target, to_dir ? " (a folder)" : "");
+        else
+            rh_migset_add_problem(out, "'%s' is a symbolic link: Prisma lists only real folders, so it is not a "
+                                       "migration", pn);
+        free(target);
+    }
+    free(pn);
+}
+
+/* migration_lock.toml: in a checkout read as the system reads it (through a link, inside the work tree at
+   WORKTREE); at a revision only a file entry (a link is said above, and not read). */
+static void read_lock(rh_migset *out, rh_folder *f)
+{
+    if (rh_folder_in_objects(f) && rh_folder_kind(f, "migration_lock.toml") != RH_ENTRY_FILE)
+        return;
+    char *toml = NULL;
+    size_t len = 0;
+    rh_err err;
+    if (rh_folder_read(f, "migration_lock.toml", &toml, &len, NULL, &err) == 1)
+        rh_prisma_set_lock(out, toml, len);
+    free(toml);
+}
+
+int rh_prisma_read(rh_migset *out, rh_folder *f, rh_err *err)
+{
+    out->origin = rh_xstrdup(rh_folder_origin(f));
+    rh_folder_entry *e = NULL;
+    size_t n = 0;
+    if (rh_folder_list(f, "", &e, &n, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) { /* in byte order of the names: the set's order before a profile's */
+        switch (e[i].kind) {
+        case RH_ENTRY_DIR:
+            read_migration(out, f, e[i].name);
+            break;
+        case RH_ENTRY_GITLINK:
+            read_gitlink(out, f, e[i].name);
+            break;
+        case RH_ENTRY_LINK:
+            note_link(out, f, e[i].name);
+            break;
+        default:
+            break; /* files are ignored, as Prisma does (migration_lock.toml below) */
+        }
+    }
+    rh_folder_entries_free(e, n);
+    read_lock(out, f);
     return 0;
 }
 

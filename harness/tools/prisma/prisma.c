@@ -51,22 +51,6 @@ static int prisma_detect(rh_folder *f)
     return found;
 }
 
-static int prisma_load_dir(rh_migset *out, const char *dir, const rh_profile *profile, rh_err *err)
-{
-    if (rh_prisma_read_dir(out, dir, NULL, err) < 0)
-        return -1;
-    rh_profile storage;
-    if (!profile) {
-        if (rh_prisma_profile_from_version(&storage, RH_PRISMA_DEFAULT_VERSION, err) < 0) {
-            rh_migset_free(out);
-            return -1;
-        }
-        profile = &storage;
-    }
-    rh_migset_sort(out, profile);
-    return 0;
-}
-
 /* A lock file adds ", LOCK VERSION" to the source (detect.c). */
 static int prisma_detect_version(rh_git_repo *repo, const rh_git_rev *rev, const char *near, char *version,
                                  size_t vsize, char *source, size_t ssize, rh_profile_from *from, rh_err *err)
@@ -176,8 +160,7 @@ const rh_tool rh_tool_prisma = {
     .is_error_code = prisma_is_error_code,
     .error_codes = "P3009, P3018, P1002",
     .detect = prisma_detect,
-    .load_dir = prisma_load_dir,
-    .read_rev = rh_prisma_read_rev,
+    .read = rh_prisma_read,
     .history_findings = rh_prisma_history_findings,
     .plan_file = rh_prisma_plan_file,
     .bench = prisma_bench,
