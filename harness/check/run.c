@@ -967,8 +967,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
        session state base's migrations left (temp tables, plain SET, advisory locks) is gone */
     PQfinish(upgrade);
     upgrade = NULL;
-    /* a cached state's probe database already holds base's state, unless the path added to it */
-    int probe_ready = cc.cached == h.a.n && out->base_ok && !out->recovered && !o->seed_file && !o->scale;
+    /* a cached state's probe database already holds base's state, unless the path added to it (a base of
+       no migration has no cached state: no probe database was made) */
+    int probe_ready = cc.probe_held && cc.cached == h.a.n && out->base_ok && !out->recovered && !o->seed_file &&
+                      !o->scale;
     if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
         goto out;
     if ((probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) ||

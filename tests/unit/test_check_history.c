@@ -418,6 +418,32 @@ static void test_head_deploys_on_a_new_connection(void **state)
     fx_free(r);
 }
 
+/*
+ * The pull request that adds the migrations folder: base has none (an empty base, as history, plan and
+ * diff rev:A take it), and head's migrations are traced for locks. Before, the lock probe took base's
+ * zero migrations for a whole cached state already in its database and connected to a database never
+ * made: exit 2 "cannot connect to database rehearse_check_locks ... does not exist".
+ */
+static void test_base_without_the_folder(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "README.md", "no migrations yet\n");
+    fx_commit(r, "base");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250101000000_init", "CREATE TABLE \"T\" (\"id\" INTEGER PRIMARY KEY);\n");
+    fx_commit(r, "head");
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res);
+    assert_true(res.clean_ok && res.base_ok && res.upgrade_ok);
+    assert_int_equal(res.n_base, 0);
+    assert_int_equal(res.n_added, 1);
+    assert_int_equal(res.catalog_differences, 0);
+    rh_check_result_free(&res);
+    fx_free(r);
+}
+
 /* Nothing changed: no finding, nothing traced. */
 static void test_unchanged_folder(void **state)
 {
@@ -450,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_transaction_control_in_file),
         cmocka_unit_test(test_head_deploys_on_a_new_connection),
         cmocka_unit_test(test_unchanged_folder),
+        cmocka_unit_test(test_base_without_the_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
