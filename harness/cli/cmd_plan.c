@@ -86,6 +86,7 @@ static int plan_tool(const rh_tool *t, const rh_load_spec *spec, const char *bas
     int have_old = 0;
     rh_load_spec hspec = *spec;
     hspec.tool = t;
+    hspec.tool_version = NULL; /* --prisma-version names the default tool's version: not this tool's */
     if (rh_source_load_set(&hspec, &head, NULL, &err) < 0) {
         rh_cli_errorf("rehearse plan: %s\n", err.msg);
         return RH_EXIT_USAGE;
@@ -218,6 +219,7 @@ static int plan_revision(int argc, char **argv)
         rh_load_spec bspec = spec;
         bspec.rev = base;
         bspec.tool_version = head.choice.profile.version; /* head's Prisma runs the new migrations */
+        bspec.base = 1; /* the folder appears after base: every migration is new (as another tool's plan) */
         if (rh_source_load(&bspec, &old, &err) < 0) {
             rh_cli_errorf("rehearse plan: --base: %s\n", err.msg);
             rh_loaded_free(&head);

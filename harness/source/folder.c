@@ -285,15 +285,20 @@ int rh_folder_list(rh_folder *f, const char *sub, rh_folder_entry **out, size_t 
     return 0;
 }
 
+/* What rel is on disk: the link itself (follow 0) or what it leads to (follow 1). */
+static rh_entry_kind disk_kind_at(const rh_folder *f, const char *rel, int follow)
+{
+    char *p = rh_xasprintf("%s/%s", f->dir, rel);
+    struct stat st;
+    rh_entry_kind kind = (follow ? stat(p, &st) : lstat(p, &st)) == 0 ? disk_kind(&st) : RH_ENTRY_NONE;
+    free(p);
+    return kind;
+}
+
 rh_entry_kind rh_folder_kind(rh_folder *f, const char *rel)
 {
-    if (f->dir) {
-        char *p = rh_xasprintf("%s/%s", f->dir, rel);
-        struct stat st;
-        rh_entry_kind kind = lstat(p, &st) == 0 ? disk_kind(&st) : RH_ENTRY_NONE;
-        free(p);
-        return kind;
-    }
+    if (f->dir)
+        return disk_kind_at(f, rel, 0);
     git_tree_entry *e = NULL;
     if (git_tree_entry_bypath(&e, f->tree, rel) < 0)
         return RH_ENTRY_NONE;
@@ -322,6 +327,34 @@ static int read_disk(rh_folder *f, const char *rel, char **data, size_t *len, ch
     return rc;
 }
 
+/* "cannot read PATH/REL at REV: why" (libgit2's last error); -1. */
+static int read_failed(rh_folder *f, const char *rel, rh_err *err)
+{
+    char *shown = rh_folder_describe(f, rel);
+    rh_err_set(err, "cannot read %s: %s", shown, rh_git_lg2_msg());
+    free(shown);
+    return -1;
+}
+
+/* The entry the link rel (whose text is link) leads to in the revision, as a checkout would follow it
+   (relative to the link's folder, never out of the repository); NULL: nothing there. */
+static git_tree_entry *link_target(rh_folder *f, const char *rel, const char *link)
+{
+    char *at = rh_git_join(f->path, rel); /* the link's folder, from the repository root */
+    char *slash = strrchr(at, '/');
+    if (slash)
+        *slash = '\0';
+    else
+        at[0] = '\0';
+    char *tp = rh_git_normalise_target(at, link);
+    git_tree_entry *te = NULL;
+    if (!tp || !*tp || git_tree_entry_bypath(&te, f->top, tp) < 0)
+        te = NULL;
+    free(tp);
+    free(at);
+    return te;
+}
+
 static int read_rev(rh_folder *f, const char *rel, char **data, size_t *len, char **target, rh_err *err)
 {
     git_tree_entry *e = NULL;
@@ -337,32 +370,18 @@ static int read_rev(rh_folder *f, const char *rel, char **data, size_t *len, cha
         if (rh_git_read_blob(f->repo, git_tree_entry_id(e), &link, &llen) < 0) {
             rc = -1;
         } else {
-            /* the link's folder, from the repository root: where its relative target starts */
-            char *at = rh_git_join(f->path, rel);
-            char *slash = strrchr(at, '/');
-            if (slash)
-                *slash = '\0';
-            else
-                at[0] = '\0';
-            char *tp = rh_git_normalise_target(at, link);
-            git_tree_entry *te = NULL;
-            if (tp && *tp && git_tree_entry_bypath(&te, f->top, tp) == 0 &&
-                git_kind(git_tree_entry_filemode(te)) == RH_ENTRY_FILE)
+            git_tree_entry *te = link_target(f, rel, link);
+            if (te && git_kind(git_tree_entry_filemode(te)) == RH_ENTRY_FILE)
                 rc = rh_git_read_blob(f->repo, git_tree_entry_id(te), data, len) == 0 ? 1 : -1;
             git_tree_entry_free(te);
-            free(tp);
-            free(at);
             if (target)
                 *target = link;
             else
                 free(link);
         }
     }
-    if (rc < 0) {
-        char *shown = rh_folder_describe(f, rel);
-        rh_err_set(err, "cannot read %s: %s", shown, rh_git_lg2_msg());
-        free(shown);
-    }
+    if (rc < 0)
+        read_failed(f, rel, err);
     git_tree_entry_free(e);
     return rc;
 }
@@ -414,12 +433,7 @@ int rh_folder_link(rh_folder *f, const char *rel, char **text, rh_err *err)
     int rc = 0;
     if (git_kind(git_tree_entry_filemode(e)) == RH_ENTRY_LINK) {
         size_t len = 0;
-        rc = rh_git_read_blob(f->repo, git_tree_entry_id(e), text, &len) == 0 ? 1 : -1;
-        if (rc < 0) {
-            char *shown = rh_folder_describe(f, rel);
-            rh_err_set(err, "cannot read %s: %s", shown, rh_git_lg2_msg());
-            free(shown);
-        }
+        rc = rh_git_read_blob(f->repo, git_tree_entry_id(e), text, &len) == 0 ? 1 : read_failed(f, rel, err);
     }
     git_tree_entry_free(e);
     return rc;
@@ -427,33 +441,16 @@ int rh_folder_link(rh_folder *f, const char *rel, char **text, rh_err *err)
 
 rh_entry_kind rh_folder_target_kind(rh_folder *f, const char *rel)
 {
-    if (f->dir) {
-        char *p = rh_xasprintf("%s/%s", f->dir, rel);
-        struct stat st;
-        rh_entry_kind kind = stat(p, &st) == 0 ? disk_kind(&st) : RH_ENTRY_NONE;
-        free(p);
-        return kind;
-    }
+    if (f->dir)
+        return disk_kind_at(f, rel, 1);
     rh_entry_kind kind = rh_folder_kind(f, rel);
     char *link = NULL;
     rh_err ignored;
     if (kind != RH_ENTRY_LINK || rh_folder_link(f, rel, &link, &ignored) != 1)
         return kind == RH_ENTRY_LINK ? RH_ENTRY_NONE : kind;
-    /* the link's folder, from the repository root: where its relative target starts */
-    char *at = rh_git_join(f->path, rel);
-    char *slash = strrchr(at, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        at[0] = '\0';
-    char *tp = rh_git_normalise_target(at, link);
-    git_tree_entry *te = NULL;
-    kind = RH_ENTRY_NONE;
-    if (tp && *tp && git_tree_entry_bypath(&te, f->top, tp) == 0)
-        kind = git_kind(git_tree_entry_filemode(te));
+    git_tree_entry *te = link_target(f, rel, link);
+    kind = te ? git_kind(git_tree_entry_filemode(te)) : RH_ENTRY_NONE;
     git_tree_entry_free(te);
-    free(tp);
-    free(at);
     free(link);
     return kind;
 }

@@ -9,6 +9,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 cd "$work" && git init -q repo && cd repo
 git config user.email t@example.invalid && git config user.name t
+git commit -q --allow-empty -m v0 && git tag v0 # before the migrations folder
 printf '{"devDependencies": {"prisma": "7.10.1"}}\n' > package.json
 m=prisma/migrations
 mkdir -p $m/20240101000000_init
@@ -18,6 +19,11 @@ mkdir -p $m/20240102000000_cic $m/20240103000000_do
 printf 'ALTER TABLE "User" ADD COLUMN nick text;\nCREATE INDEX CONCURRENTLY u_nick ON "User"(nick);\n' > $m/20240102000000_cic/migration.sql
 printf 'ALTER TABLE "User" ADD COLUMN x int;\nDO $$ BEGIN PERFORM 1; END $$;\nCREATE INDEX CONCURRENTLY u_x ON "User"(x);\n' > $m/20240103000000_do/migration.sql
 git add -A && git commit -qm v2 && git tag v2
+
+# a base without the folder (the pull request that adds it): every migration is new, as check, history and
+# another tool's plan take it (before: exit 2 "no migrations folder found at v0")
+out=$("$REHEARSE_BIN" plan --repo . --rev v2 --base v0) || fail "plan --base v0 (no folder there) exited $?"
+grep -q '^20240101000000_init' <<<"$out" || fail "--base v0: the first migration is not new: $out"
 
 out=$("$REHEARSE_BIN" plan --repo . --rev v2 --base v1) || fail "plan exited $?"
 grep -q '^Prisma 7.10.1 profile, from package.json' <<<"$out" || fail "no profile line: $out"
