@@ -3,7 +3,7 @@
  * (read from git's object database: nothing is written to disk, the checkout is not touched).
  *
  * One small interface over both, so that a tool writes its listing rules once (tools/NAME/: its
- * load_dir and read_rev are one reader given two kinds of folder). Names no tool.
+ * `read` is one reader given either kind of folder). Names no tool.
  */
 #ifndef RH_FOLDER_H
 #define RH_FOLDER_H

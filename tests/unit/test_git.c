@@ -674,7 +674,7 @@ static void damaged_objects_are_named(void **state)
 }
 
 
-/* ---- other tools' folders at a revision: their read_rev, from the object database -------------------- */
+/* ---- other tools' folders at a revision: their reader, from the object database ---------------------- */
 
 #define DBMATE_FILE "-- migrate:up\ncreate table a (id int);\n-- migrate:down\ndrop table a;\n"
 #define JOURNAL(tags) "{\"version\":\"7\",\"dialect\":\"postgresql\",\"entries\":[" tags "]}\n"

@@ -601,8 +601,8 @@ static void tool_history(const rh_tool *t, const char *from_dir, const char *to_
     snprintf(h->from.label, sizeof h->from.label, "v1");
     snprintf(h->to.label, sizeof h->to.label, "v2");
     h->migrations = "m", h->tool = t->name;
-    assert_int_equal(t->load_dir(&h->a, from_dir, NULL, &err), 0);
-    assert_int_equal(t->load_dir(&h->b, to_dir, NULL, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&h->a, from_dir, t->read, &err), 0);
+    assert_int_equal(rh_folder_load_dir(&h->b, to_dir, t->read, &err), 0);
     rh_tool_history_changed(t, h);
     t->history_findings(h);
 }
