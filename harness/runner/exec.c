@@ -131,6 +131,37 @@ static int tool_migset(rh_ctx *ctx, const rh_scn_step *st)
     return 0;
 }
 
+/*
+ * The default tool found no migrations (no folder, or an empty set) and no `tool` step named one: is
+ * the folder another tool's, or .sql files of no known tool? The default tool would deploy nothing and
+ * exit 0 ("No migration found"), so a step that runs it is an error naming the tool to put first, as
+ * the CLI's detection refuses such a folder. A `checkout` only reads ahead: it leaves the set unread
+ * (1) for a `tool` step after it. 0: nobody else's folder, the default tool's answer stands.
+ */
+static int other_tools_folder(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (ctx->tool)
+        return 0;
+    char why[1024] = "";
+    rh_err err;
+    const rh_tool *t;
+    if (ctx->repo_path)
+        t = rh_tool_detect_rev(ctx->repo_path, ctx->rev.worktree ? "WORKTREE" : ctx->rev.spec, ctx->migrations, why,
+                               sizeof why, &err);
+    else
+        t = rh_tool_detect_dir(ctx->migrations_dir, &err);
+    if (t == RH_TOOL_DEFAULT)
+        return 0;
+    if (st->kind == RH_STEP_CHECKOUT)
+        return 1;
+    if (!t)
+        return rh_setup_error(ctx, st, "%s (in a scenario: `tool NAME`, or `tool command \"CMD\"`)", err.msg);
+    if (ctx->repo_path)
+        return rh_setup_error(ctx, st, "%s: a scenario names its tool: put `tool %s` before this step", why, t->name);
+    return rh_setup_error(ctx, st, "migrations %s holds %s migrations: a scenario names its tool: put `tool %s` before this step",
+                          ctx->migrations_dir, t->name, t->name);
+}
+
 int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
 {
     rh_err err;
@@ -163,12 +194,23 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out)
     spec.resolved = &ctx->rev;
     rh_loaded l;
     if (rh_source_load(&spec, &l, &err) < 0) {
+        int other = strstr(err.msg, "no migrations folder found") ? other_tools_folder(ctx, st) : 0;
+        if (other) { /* an error said, or a checkout before the scenario's `tool` step: nothing read */
+            *out = &ctx->set;
+            return other < 0 ? -1 : 0;
+        }
         if (!ctx->repo_path)
             return rh_setup_error(ctx, st, "migrations %s: %s", ctx->migrations_dir, err.msg);
         if (!ctx->migrations && strncmp(err.msg, "no migrations folder found", 26) == 0)
             return rh_setup_error(ctx, st, "%s at %s: %s (name the folder with `migrations PATH`)", ctx->repo_path,
                                   ctx->rev.label, err.msg);
         return rh_setup_error(ctx, st, "%s", err.msg);
+    }
+    int other = l.set.n == 0 ? other_tools_folder(ctx, st) : 0;
+    if (other) {
+        rh_loaded_free(&l);
+        *out = &ctx->set;
+        return other < 0 ? -1 : 0;
     }
     ctx->set = l.set;
     memset(&l.set, 0, sizeof l.set);

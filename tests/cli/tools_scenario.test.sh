@@ -2,7 +2,8 @@
 # tools_scenario.test.sh — scenarios with `tool dbmate|drizzle|command "..."`: deploy/status/repair are the
 # tool's own commands, outcomes and `expect ledger|status|finding` read the tool's ledger through its
 # reader; an assertion that does not hold fails (exit 1); what a tool cannot do (an unknown tool, a verb
-# it lacks, a fault or a ledger check in command mode) is an error at FILE:LINE before any cluster (exit 2).
+# it lacks, a fault or a ledger check in command mode) is an error at FILE:LINE before any cluster (exit 2);
+# a scenario naming no tool on another tool's folder is an error at its deploy naming the tool (exit 2).
 set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../lib/cli_test.sh" # bin, work, REHEARSE_RUN_DIR, fail
 command -v psql >/dev/null || PATH="$PATH:$(ls -d /usr/lib/postgresql/*/bin | tail -1)"
@@ -167,6 +168,22 @@ printf 'migrations dbm/db/migrations\nprisma 6.19.3x\ndeploy\n' >short.scenario
 out=$("$bin" run --no-color short.scenario 2>&1); rc=$?
 [ $rc = 2 ] && grep -qF "short.scenario:2:1: error: prisma 6.19.3x: cannot read a Prisma version from '6.19.3x'" <<<"$out" ||
     fail "prisma VERSION with an unreadable version: exit $rc: $out"
+# a scenario that names no tool, on another tool's folder: the default tool would find "No migration
+# found" and pass with nothing deployed (as it did before); an error at the step naming the tool to put
+# first. A `checkout` before the `tool` step is fine (it reads ahead only).
+mkdir -p gr && cp -r dbm/db gr/ && git -C gr init -q && git -C gr add . &&
+  git -C gr -c user.name=t -c user.email=t@t commit -qm one && git -C gr tag v1
+mkdir -p fly && echo 'create table f (id int);' >fly/V1__init.sql
+printf 'repo gr\ncheckout v1\ndeploy\n' >notool.scenario
+printf 'migrations fly\ndeploy\n' >notool2.scenario
+printf 'repo gr\ncheckout v1\ntool dbmate\ndeploy => fails 20240102000000_idx.sql sqlstate 25001\nexpect ledger rows 1\n' >later.scenario
+out=$("$bin" run --no-color notool.scenario notool2.scenario later.scenario 2>&1); rc=$?
+[ $rc = 2 ] && grep -qF "at notool.scenario:3: deploy" <<<"$out" &&
+  grep -qF "db/migrations at v1 ($(git -C gr rev-parse --short=7 v1)) holds dbmate migrations (a VERSION_name.sql file with a -- migrate:up line): a scenario names its tool: put \`tool dbmate\` before this step" <<<"$out" &&
+  grep -qF "at notool2.scenario:2: deploy" <<<"$out" && grep -qF "V1__init.sql is none of theirs" <<<"$out" &&
+  grep -qF "(in a scenario: \`tool NAME\`, or \`tool command \"CMD\"\`)" <<<"$out" &&
+  grep -q "^PASS .*later.scenario" <<<"$out" && grep -qF "1 passed, 0 failed, 2 errors" <<<"$out" ||
+    fail "a scenario naming no tool on another tool's folder: exit $rc: $out"
 [ -z "$(ls -A "$REHEARSE_RUN_DIR")" ] ||
     fail "a cluster folder is left in the run folder: $(ls -A "$REHEARSE_RUN_DIR")"
 
