@@ -3,7 +3,7 @@
 # shape that matters (a package job the others use, a shard matrix with --shard K/N, a report job that
 # merges the shards with `rehearse report merge`, ONE comment/note found by its marker and updated),
 # the state cache kept per pull request and base (GitHub) / per target branch (GitLab) in the folder
-# rehearse check uses, every shell block parses (bash -n), and the shard and merge commands, run here as the CI would run
+# rehearse check uses, and per shard by the scenario jobs, every shell block parses (bash -n), and the shard and merge commands, run here as the CI would run
 # them (4 shards of a small real suite, then the report step), give one report of the whole suite.
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}"
@@ -61,6 +61,16 @@ restore = [r.strip() for r in sc[0]["with"]["restore-keys"].splitlines() if r.st
 assert len(restore) == 2 and all(key.startswith(r) for r in restore), restore
 assert "${{ steps.base.outputs.sha }}" in restore[0] and "pull_request" not in restore[0], restore
 assert "${{ steps.base.outputs.sha }}" not in restore[1] and "${{ github.base_ref }}" in restore[1], restore
+# the scenario shards keep theirs too: per base branch and shard, restored for the next push and other PRs
+ss = [s for s in jobs["scenarios"]["steps"] if str(s.get("uses", "")).startswith("actions/cache@")]
+assert len(ss) == 1, "the scenario shards keep the state cache"
+runner = [s for s in jobs["scenarios"]["steps"] if "--shard" in s.get("run", "")][0]
+assert runner["env"]["REHEARSE_CACHE_DIR"] == ss[0]["with"]["path"], (runner.get("env"), ss[0]["with"])
+skey = ss[0]["with"]["key"]
+for part in ("${{ github.base_ref }}", "${{ matrix.shard }}", "${{ github.event.pull_request.number }}"):
+    assert part in skey, (part, skey)
+srestore = [r.strip() for r in ss[0]["with"]["restore-keys"].splitlines() if r.strip()]
+assert len(srestore) == 1 and skey.startswith(srestore[0]) and "${{ matrix.shard }}" in srestore[0] and "pull_request" not in srestore[0], srestore
 
 gl = yaml.safe_load(open(os.path.join(ci, "gitlab-ci.yml")))
 pkg, chk, scn, rep = (gl[k] for k in ("rehearse-package", "rehearse-check", "rehearse-scenarios", "rehearse-report"))
@@ -71,6 +81,9 @@ for j in (chk, scn):
 glc = [c for c in chk["cache"] if "rehearse-state" in c["key"]]
 assert len(glc) == 1 and glc[0]["key"].endswith("$CI_MERGE_REQUEST_TARGET_BRANCH_NAME") and glc[0].get("when") == "always", chk["cache"]
 assert chk["variables"]["REHEARSE_CACHE_DIR"] == "$CI_PROJECT_DIR/" + glc[0]["paths"][0].rstrip("/"), (chk["variables"], glc)
+gls = [c for c in scn["cache"] if "rehearse-scenarios" in c["key"]]
+assert len(gls) == 1 and gls[0]["key"].endswith("$CI_MERGE_REQUEST_TARGET_BRANCH_NAME-$CI_NODE_INDEX") and gls[0].get("when") == "always", scn["cache"]
+assert scn["variables"]["REHEARSE_CACHE_DIR"] == "$CI_PROJECT_DIR/" + gls[0]["paths"][0].rstrip("/"), (scn["variables"], gls)
 n = scn["parallel"]
 assert isinstance(n, int) and n > 1
 assert {d["job"] for d in rep["needs"]} >= {"rehearse-check", "rehearse-scenarios"} and rep["when"] == "always"
