@@ -40,7 +40,7 @@ static word_kind kind_of(const char *kw)
     return W_STATEMENT;
 }
 
-int rh_txblock_refused(const char *text)
+const char *rh_txblock_refused_name(const char *text)
 {
     char kw[128];
     rh_stmt_keywords(text, 6, kw, sizeof kw);
@@ -50,8 +50,13 @@ int rh_txblock_refused(const char *text)
         "ALTER SYSTEM", "CREATE TABLESPACE", "DROP TABLESPACE"};
     for (size_t i = 0; i < sizeof heads / sizeof *heads; i++)
         if (starts(kw, heads[i]))
-            return 1;
-    return strstr(kw, "DETACH PARTITION") && strstr(text, "CONCURRENTLY");
+            return heads[i];
+    return strstr(kw, "DETACH PARTITION") && strstr(text, "CONCURRENTLY") ? "DETACH PARTITION ... CONCURRENTLY" : NULL;
+}
+
+int rh_txblock_refused(const char *text)
+{
+    return rh_txblock_refused_name(text) != NULL;
 }
 
 int rh_txblock_is_control(const char *keywords)

@@ -28,6 +28,8 @@ typedef enum rh_txblock_effect {
 /* Whether PostgreSQL refuses the statement (its text) inside a transaction block with 25001: CREATE INDEX
    CONCURRENTLY, VACUUM, CREATE DATABASE, ALTER SYSTEM, DETACH PARTITION ... CONCURRENTLY ... */
 int rh_txblock_refused(const char *text);
+/* The same rule, naming what it matched ("VACUUM", "CREATE INDEX CONCURRENTLY"); NULL when not refused. */
+const char *rh_txblock_refused_name(const char *text);
 
 /* Whether a statement's leading words (rh_stmt_keywords or rh_stmt_words: any case) are transaction control. */
 int rh_txblock_is_control(const char *keywords);

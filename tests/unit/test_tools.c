@@ -384,6 +384,57 @@ static void dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own(vo
 }
 
 /*
+ * Which statements fail inside dbmate's transaction is PostgreSQL's one list (migrations/txblock.h), not
+ * the word CONCURRENTLY: VACUUM fails (25001), REFRESH MATERIALIZED VIEW CONCURRENTLY runs. plan and history
+ * say so, and the deploy on a real server does what they say.
+ */
+static void dbmate_asks_postgresqls_list_of_refused_statements(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("dbmate");
+    char *dir = folder("20240101000000_create_users.sql", USERS, "20240102000000_mv.sql",
+                       "-- migrate:up\ncreate materialized view mv as select 1 as id;\ncreate unique index mv_id on mv (id);\n"
+                       "-- migrate:down\n",
+                       "20240103000000_refresh.sql", "-- migrate:up\nrefresh materialized view concurrently mv;\n-- migrate:down\n",
+                       "20240104000000_vacuum.sql", "-- migrate:up\nvacuum users;\n-- migrate:down\n", NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
+    rh_plan plan;
+    rh_buf out;
+    rh_buf_init(&out);
+    assert_int_equal(t->plan_file(&set.items[2], NULL, &plan, &out), 0);
+    assert_int_equal(plan.n_concurrently, 0);
+    assert_null(strstr(out.data, "25001"));
+    rh_buf_free(&out);
+    rh_buf_init(&out);
+    assert_int_equal(t->plan_file(&set.items[3], NULL, &plan, &out), 1);
+    assert_int_equal(plan.n_concurrently, 1);
+    assert_non_null(strstr(out.data, "20240104000000_vacuum.sql: fails with 25001: VACUUM inside dbmate's transaction"));
+    rh_buf_free(&out);
+    rh_git_history h = {.migrations = "m"};
+    snprintf(h.to.label, sizeof h.to.label, "v2");
+    assert_int_equal(rh_folder_load_dir(&h.b, dir, t->read, &err), 0);
+    t->history_findings(&h);
+    assert_int_equal(h.n, 1);
+    assert_string_equal(rh_hist_code(&h.items[0]), "concurrently-in-transaction");
+    assert_string_equal(h.items[0].name, "20240104000000_vacuum.sql");
+    assert_non_null(strstr(h.items[0].message, "new at v2: VACUUM inside the transaction dbmate wraps each file in"));
+    rh_hist_free_findings(&h);
+    rh_migset_free(&h.b);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 2);
+    assert_int_equal(res.n_applied, 3); /* the refresh ran in dbmate's transaction */
+    assert_string_equal(res.failed_migration, "20240104000000_vacuum.sql");
+    assert_string_equal(res.sqlstate, "25001");
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+}
+
+/*
  * dbmate reads a file's markers when it applies it: its own error after the Applying line, exit 2; then
  * rehearse's line naming the file, the line and what was expected there (dbmate's names no line).
  */
@@ -890,6 +941,7 @@ int main(void)
         cmocka_unit_test(prisma_behind_the_interface_is_the_engine),
         cmocka_unit_test(dbmate_migrate_stops_at_a_failing_file_with_exit_2),
         cmocka_unit_test(dbmate_concurrently_needs_transaction_false_and_a_file_of_its_own),
+        cmocka_unit_test(dbmate_asks_postgresqls_list_of_refused_statements),
         cmocka_unit_test(dbmate_marker_errors_are_dbmates),
         cmocka_unit_test(dbmate_rollback_undoes_the_newest_applied_file),
         cmocka_unit_test(drizzle_migrate_is_one_transaction_and_silent_on_failure),

@@ -14,6 +14,7 @@
 
 #include "migrations/profile.h"
 #include "migrations/split.h"
+#include "migrations/txblock.h"
 #include "source/folder.h"
 #include "source/history.h"
 #include "tools/tool.h"
@@ -631,12 +632,22 @@ static int dbmate_rollback(PGconn *conn, const rh_migset *set, const char *arg, 
     return rc;
 }
 
-/* Does a statement run CONCURRENTLY (CREATE/DROP INDEX, REINDEX, REFRESH MATERIALIZED VIEW)? */
-static int is_concurrently(const char *stmt)
+/*
+ * The up section's statements PostgreSQL refuses inside a transaction block (25001): its one list,
+ * migrations/txblock.h (CREATE INDEX CONCURRENTLY, VACUUM, ALTER SYSTEM ...; not REFRESH MATERIALIZED VIEW
+ * CONCURRENTLY, which runs in one). How many; in what, the first one's name for messages: "CONCURRENTLY"
+ * for such a statement, as dbmate's users know the rule, else its leading keywords ("VACUUM").
+ */
+static size_t refused_in_block(const rh_split *split, char *what, size_t size)
 {
-    char kw[128];
-    rh_stmt_keywords(stmt, 6, kw, sizeof kw);
-    return strstr(kw, "CONCURRENTLY") != NULL;
+    size_t n = 0;
+    snprintf(what, size, "CONCURRENTLY");
+    for (size_t k = 0; k < split->n; k++) {
+        const char *name = rh_txblock_refused_name(split->items[k].text);
+        if (name && n++ == 0 && !strstr(name, "CONCURRENTLY"))
+            snprintf(what, size, "%s", name);
+    }
+    return n;
 }
 
 /* Does version a (leading digits of name a) come before b's? As numbers: leading zeros do not count. */
@@ -651,7 +662,8 @@ static int version_before(const char *a, const char *b)
 }
 
 /*
- * Files new at `to` that dbmate cannot apply: CONCURRENTLY in a file dbmate wraps in a transaction,
+ * Files new at `to` that dbmate cannot apply: CONCURRENTLY (or another statement PostgreSQL refuses in a
+ * transaction block: refused_in_block) in a file dbmate wraps in a transaction,
  * or beside another statement in a transaction:false file (the up section is one query: PostgreSQL
  * runs it in one implicit transaction). Both end in 25001 (tests/conformance/dbmate). And a file new at
  * `to` whose version is older than the newest at `from`: `dbmate migrate` applies it after that one, exit 0
@@ -710,21 +722,20 @@ static void dbmate_history_findings(rh_git_history *h)
         rh_split split = {0};
         if (rh_sql_split(&split, up.sql, up.len, &err) < 0)
             continue; /* the server's error when dbmate sends it; deploy says it */
-        size_t conc = 0;
-        for (size_t k = 0; k < split.n; k++)
-            conc += (size_t)is_concurrently(split.items[k].text);
+        char what[128];
+        size_t conc = refused_in_block(&split, what, sizeof what);
         rh_hist_finding *f = NULL;
         if (conc && up.transaction)
             f = rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s", h->migrations, m->name),
-                            "%s: new at %s: CONCURRENTLY inside the transaction dbmate wraps each file in fails with "
+                            "%s: new at %s: %s inside the transaction dbmate wraps each file in fails with "
                             "25001: write `-- migrate:up transaction:false` and keep the statement alone in its file",
-                            m->name, h->to.label);
+                            m->name, h->to.label, what);
         else if (conc && split.n > 1)
             f = rh_hist_add(h, RH_HIST_TOOL, 1, m->name, NULL, rh_xasprintf("%s/%s", h->migrations, m->name),
                             "%s: new at %s: transaction:false, but dbmate sends the up section's %zu statements as ONE "
-                            "query, which PostgreSQL runs in one implicit transaction: 25001; move the CONCURRENTLY "
+                            "query, which PostgreSQL runs in one implicit transaction: 25001; move the %s "
                             "statement to a file of its own",
-                            m->name, h->to.label, split.n);
+                            m->name, h->to.label, split.n, what);
         if (f)
             f->code = rh_xstrdup(conc && up.transaction ? "concurrently-in-transaction"
                                                         : "concurrently-with-other-statements");
@@ -755,15 +766,14 @@ static int dbmate_plan_file(const rh_migration *m, const rh_profile *profile, rh
                       m->name, err.msg);
         return 1;
     }
-    size_t conc = 0;
-    for (size_t k = 0; k < split.n; k++)
-        conc += (size_t)is_concurrently(split.items[k].text);
+    char what[128];
+    size_t conc = refused_in_block(&split, what, sizeof what);
     rh_buf_printf(out, "%s: the up section's %zu statement(s) as ONE query, %s\n", m->name, split.n,
                   up.transaction ? "inside a transaction with the ledger insert"
                                  : "without a transaction (transaction:false): one implicit transaction when several");
     int bad = conc && (up.transaction || split.n > 1);
     if (bad)
-        rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY %s\n", m->name,
+        rh_buf_printf(out, "%s: fails with 25001: %s %s\n", m->name, what,
                       up.transaction ? "inside dbmate's transaction (write -- migrate:up transaction:false)"
                                      : "beside another statement in one query (give it a file of its own)");
     plan->n_stmts = split.n;
