@@ -88,6 +88,12 @@ up "$f/20240106000000_bad.sql" "alter table users add column age int;
 alter table nosuch add column x int;"
 compare "failing migration" "$f"
 grep -q '^Error: pq: relation "nosuch" does not exist (42P01)$' "$work/o.err" || fail "dbmate's error text changed: $(cat "$work/o.err")"
+# on dbmate's own side: its "Applied" line for the failing file comes before the error (stdout's last line),
+# and one transaction per file: the earlier files' rows stay, the failing file's first statement is gone
+[ "$(tail -n 1 "$work/o.out")" = "Applied: 20240106000000_bad.sql in D" ] ||
+  fail "dbmate's last line before the error is not the failing file's Applied line: $(cat "$work/o.out")"
+[ "$(psql "o_$n" -At -c "SELECT string_agg(version, ',' ORDER BY version) FROM schema_migrations")|$(psql "o_$n" -At -c "select count(*) from pg_attribute where attrelid = 'users'::regclass and attname = 'age'")" = "20240101000000,20240102000000|0" ] ||
+  fail "failing migration: dbmate did not keep the earlier files and roll back the failing one's"
 # 5. the repair: fix the file, migrate again on the same databases
 ra=$LAST_R rb=$LAST_O
 up "$f/20240106000000_bad.sql" "alter table users add column age int;"
