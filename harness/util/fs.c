@@ -263,46 +263,174 @@ int rh_fs_mkdir_p(const char *path, mode_t mode, rh_err *err)
     return 0;
 }
 
-static int rmtree_at(int parent, const char *name, rh_err *err, const char *top)
+/*
+ * rm -rf, folder by folder on up to RM_WORKERS threads: the folders are listed first (each opened
+ * without following a link), then each thread takes the next folder and removes its files, then the
+ * folders go, deepest first. A cluster's stop waits for this (a deployed state's 2282 files); folders,
+ * not files, are the unit: removals in one folder queue on its lock.
+ */
+#define RM_WORKERS 4
+
+typedef struct rm_folder {
+    int fd;     /* the folder */
+    int parent; /* index of its parent in the plan; -1: the top (removed from AT_FDCWD) */
+    char *name; /* its name in the parent */
+} rm_folder;
+
+typedef struct rm_plan {
+    rm_folder *folders;
+    size_t n, cap;
+    const char *top;
+    pthread_mutex_t mu;
+    size_t next;
+    int failed; /* under mu: the first error is in err; the removal goes on (as rm -rf does) */
+    rh_err err;
+} rm_plan;
+
+static void rm_failed(rm_plan *p, const rh_err *e)
 {
-    struct stat st;
-    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        if (errno == ENOENT)
-            return 0;
-        return rh_err_errno(err, "cannot remove %s (in %s)", name, top);
+    pthread_mutex_lock(&p->mu);
+    if (!p->failed) {
+        p->failed = 1;
+        p->err = *e;
     }
-    if (S_ISDIR(st.st_mode)) {
-        int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-            return rh_err_errno(err, "cannot open %s (in %s)", name, top);
-        DIR *d = fdopendir(fd);
-        if (!d) {
-            close(fd);
-            return rh_err_errno(err, "cannot list %s (in %s)", name, top);
-        }
-        struct dirent *e;
-        int rc = 0;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            if (rmtree_at(dirfd(d), e->d_name, err, top) < 0)
-                rc = -1;
-        }
-        closedir(d);
-        if (rc < 0)
-            return -1;
-        if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-            return rh_err_errno(err, "cannot remove directory %s (in %s)", name, top);
-        return 0;
+    pthread_mutex_unlock(&p->mu);
+}
+
+/* List folder fd (index self) and every folder below it. */
+static void rm_plan_folders(rm_plan *p, size_t self)
+{
+    int lfd = openat(p->folders[self].fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+    rh_err e;
+    if (!d) {
+        if (lfd >= 0)
+            close(lfd);
+        rh_err_errno(&e, "cannot list %s (in %s)", p->folders[self].name, p->top);
+        rm_failed(p, &e);
+        return;
     }
-    if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
-        return rh_err_errno(err, "cannot remove %s (in %s)", name, top);
-    return 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+            continue;
+        int fd = openat(p->folders[self].fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0) {
+            /* not a folder (a link, a file of unknown type), or gone: the file pass removes it */
+            if (errno != ENOTDIR && errno != ELOOP && errno != ENOENT) {
+                rh_err_errno(&e, "cannot open %s (in %s)", de->d_name, p->top);
+                rm_failed(p, &e);
+            }
+            continue;
+        }
+        if (p->n == p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 32;
+            p->folders = rh_xrealloc(p->folders, p->cap * sizeof *p->folders);
+        }
+        size_t child = p->n++;
+        p->folders[child] = (rm_folder){.fd = fd, .parent = (int)self, .name = rh_xstrdup(de->d_name)};
+        rm_plan_folders(p, child);
+    }
+    closedir(d);
+}
+
+/* Remove everything in one folder but its folders. */
+static void rm_folder_files(rm_plan *p, const rm_folder *f)
+{
+    int lfd = openat(f->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+    rh_err e;
+    if (!d) {
+        if (lfd >= 0)
+            close(lfd);
+        rh_err_errno(&e, "cannot list %s (in %s)", f->name, p->top);
+        rm_failed(p, &e);
+        return;
+    }
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_type == DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        if (unlinkat(f->fd, de->d_name, 0) == 0 || errno == ENOENT)
+            continue;
+        if (errno == EISDIR && de->d_type == DT_UNKNOWN)
+            continue; /* a folder: listed by the plan, removed after its files */
+        rh_err_errno(&e, "cannot remove %s (in %s)", de->d_name, p->top);
+        rm_failed(p, &e);
+    }
+    closedir(d);
+}
+
+static void *rm_worker(void *arg)
+{
+    rm_plan *p = arg;
+    for (;;) {
+        pthread_mutex_lock(&p->mu);
+        size_t i = p->next++;
+        pthread_mutex_unlock(&p->mu);
+        if (i >= p->n)
+            break;
+        rm_folder_files(p, &p->folders[i]);
+    }
+    return NULL;
 }
 
 int rh_fs_rmtree(const char *path, rh_err *err)
 {
-    return rmtree_at(AT_FDCWD, path, err, path);
+    struct stat st;
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return rh_err_errno(err, "cannot remove %s (in %s)", path, path);
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        if (unlink(path) < 0 && errno != ENOENT)
+            return rh_err_errno(err, "cannot remove %s (in %s)", path, path);
+        return 0;
+    }
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return rh_err_errno(err, "cannot open %s (in %s)", path, path);
+    rm_plan p = {.top = path};
+    pthread_mutex_init(&p.mu, NULL);
+    p.cap = 32;
+    p.folders = rh_xcalloc(p.cap, sizeof *p.folders);
+    p.folders[p.n++] = (rm_folder){.fd = fd, .parent = -1, .name = rh_xstrdup(path)};
+    rm_plan_folders(&p, 0);
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = cpus < 1 ? 1 : cpus > RM_WORKERS ? RM_WORKERS : (size_t)cpus;
+    if (want > p.n)
+        want = p.n;
+    pthread_t helpers[RM_WORKERS];
+    size_t started = 0;
+    while (started + 1 < want && pthread_create(&helpers[started], NULL, rm_worker, &p) == 0)
+        started++;
+    rm_worker(&p);
+    for (size_t i = 0; i < started; i++)
+        pthread_join(helpers[i], NULL);
+    /* the folders, deepest first: a folder is listed after its parent */
+    for (size_t i = p.n; i-- > 0;) {
+        rm_folder *f = &p.folders[i];
+        int parent = f->parent < 0 ? AT_FDCWD : p.folders[f->parent].fd;
+        if (unlinkat(parent, f->name, AT_REMOVEDIR) < 0 && errno != ENOENT) {
+            rh_err e;
+            rh_err_errno(&e, "cannot remove directory %s (in %s)", f->name, path);
+            rm_failed(&p, &e);
+        }
+    }
+    for (size_t i = 0; i < p.n; i++) {
+        close(p.folders[i].fd);
+        free(p.folders[i].name);
+    }
+    free(p.folders);
+    pthread_mutex_destroy(&p.mu);
+    if (p.failed) {
+        *err = p.err;
+        return -1;
+    }
+    return 0;
 }
 
 /*

@@ -293,6 +293,56 @@ static void test_copytree_of_many_folders_keeps_every_file_and_owner(void **stat
     free(src);
 }
 
+/* rm -rf of a tree of many folders (removed on several threads): everything goes, a link inside goes
+   without what it points at (a folder outside keeps its files), a link given as the path is removed
+   itself, a missing path is fine. */
+static void test_rmtree_removes_all_and_follows_no_link(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *tree = at("tree"), *outside = at("outside");
+    rh_err err;
+    assert_int_equal(rh_fs_mkdir_p(outside, 0700, &err), 0);
+    char *kept = rh_xasprintf("%s/kept", outside);
+    write_patterned(kept, 100, 0600);
+    for (int f = 0; f < 9; f++)
+        for (int i = 0; i < 5; i++) {
+            char *dir = rh_xasprintf("%s/base/%d/sub%d", tree, f, i % 2);
+            assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+            char *p = rh_xasprintf("%s/file%d", dir, i);
+            write_patterned(p, (size_t)(i * 5000), 0400);
+            free(p);
+            free(dir);
+        }
+    char *empty = rh_xasprintf("%s/empty/deeper", tree);
+    assert_int_equal(rh_fs_mkdir_p(empty, 0700, &err), 0);
+    char *link_dir = rh_xasprintf("%s/base/3/to_outside", tree), *link_file = rh_xasprintf("%s/to_kept", tree);
+    assert_int_equal(symlink(outside, link_dir), 0);
+    assert_int_equal(symlink(kept, link_file), 0);
+    if (rh_fs_rmtree(tree, &err) < 0)
+        fail_msg("rmtree: %s", err.msg);
+    struct stat st;
+    assert_int_equal(lstat(tree, &st), -1);
+    assert_int_equal(stat(kept, &st), 0);
+    assert_int_equal(st.st_size, 100);
+    /* a missing path; a link as the path */
+    assert_int_equal(rh_fs_rmtree(tree, &err), 0);
+    char *top_link = at("top_link");
+    assert_int_equal(symlink(outside, top_link), 0);
+    assert_int_equal(rh_fs_rmtree(top_link, &err), 0);
+    assert_int_equal(lstat(top_link, &st), -1);
+    assert_int_equal(stat(kept, &st), 0);
+    assert_int_equal(rh_fs_rmtree(outside, &err), 0);
+    assert_int_equal(lstat(outside, &st), -1);
+    free(top_link);
+    free(link_dir);
+    free(link_file);
+    free(empty);
+    free(kept);
+    free(outside);
+    free(tree);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -301,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_inside),
         cmocka_unit_test(test_copytree_within_and_across_file_systems),
         cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
+        cmocka_unit_test(test_rmtree_removes_all_and_follows_no_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
