@@ -59,7 +59,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,buf,err}.c \
   "$root"/harness/tools/prisma/{profile,url}.c -o "$out/fuzz_versions"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_state_file.c" "$root/harness/cluster/state_file.c" \
-  "$root/harness/engine/catalog_file.c" "$root"/harness/util/{buf,err}.c -lcrypto -o "$out/fuzz_state_file"
+  "$root/harness/engine/catalog_file.c" "$root/harness/runner/steps_file.c" "$root"/harness/util/{buf,err}.c -lcrypto \
+  -o "$out/fuzz_state_file"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12

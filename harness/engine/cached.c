@@ -77,6 +77,37 @@ void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)
     EVP_MD_CTX_free(ctx);
 }
 
+void rh_state_chain_start(char chain[65], const rh_state_inputs *in)
+{
+    rh_migset none;
+    memset(&none, 0, sizeof none);
+    char keys[1][65];
+    rh_state_keys(in, &none, keys);
+    memcpy(chain, keys[0], 65);
+}
+
+void rh_state_chain_step(char chain[65], const char *what, const rh_state_inputs *in, const rh_migset *set)
+{
+    assert(chain && what && in);
+    char (*keys)[65] = NULL;
+    if (set) {
+        keys = rh_xcalloc(set->n + 1, sizeof *keys);
+        rh_state_keys(in, set, keys);
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+        rh_report_term_eprintf("rehearse: OpenSSL failed computing a state key\n");
+        abort();
+    }
+    put_str(ctx, "rehearse step chain");
+    put_str(ctx, chain);
+    put_str(ctx, what);
+    put_str(ctx, set ? keys[set->n] : "no set");
+    finish_copy(ctx, chain);
+    EVP_MD_CTX_free(ctx);
+    free(keys);
+}
+
 size_t rh_state_common_prefix(char (*a)[65], size_t na, char (*b)[65], size_t nb)
 {
     size_t k = 0;

@@ -35,6 +35,17 @@ typedef struct rh_state_inputs {
  */
 void rh_state_keys(const rh_state_inputs *in, const rh_migset *set, char (*keys)[65]);
 
+/*
+ * A key over a sequence of steps (a scenario's steps before its first sql, session or fault,
+ * runner/cached.c): the state after them is a function of each step and of the set it saw.
+ * rh_state_chain_start: chain = the key of no migrations under `in` (engine version, layout,
+ * superuser, settings); rh_state_chain_step: chain = SHA-256 of chain, `what` (the step as parsed)
+ * and, when set is not NULL, the key of that whole set under `in` (tool, profile, each migration's
+ * name, bytes and order). The final chain is the state's key.
+ */
+void rh_state_chain_start(char chain[65], const rh_state_inputs *in);
+void rh_state_chain_step(char chain[65], const char *what, const rh_state_inputs *in, const rh_migset *set);
+
 /* Number of leading migrations two sets share with identical keys (same name, bytes, order). */
 size_t rh_state_common_prefix(char (*a)[65], size_t na, char (*b)[65], size_t nb);
 

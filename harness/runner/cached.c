@@ -14,7 +14,11 @@
  * published: the server stops cleanly, its data directory is copied into the cache, and it starts
  * again on the same data (as a `restart` step does, without the crash); the scenario goes on.
  *
- * Only that first deploy: in the foreground, expected to succeed, of the default tool, with only
+ * And the steps before the first sql / session / fault (below, rh_ctx_steps_*): when they hold more
+ * than that first deploy, the state after all of them, keyed by their chain (each step as parsed and
+ * the set it sees), with what each recorded (runner/steps_file.c); a hit replays them.
+ *
+ * The first deploy alone: in the foreground, expected to succeed, of the default tool, with only
  * repo / migrations / prisma / checkout steps before it (no `tool`, `set`, `env`, `sql`, session or
  * fault), a `checkout` having read its set.
  * Never with --superuser or the scenario's `superuser`, `--no-cache`, `--trace-locks`, `--scale`/`--rows` or
@@ -37,6 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <assert.h>
 
 #include "check/clean.h"
 #include "report/escape.h"
@@ -152,4 +158,257 @@ int rh_ctx_cached_clean_catalog(rh_ctx *ctx, const rh_migset *set, const rh_prof
     free(theirs);
     free(mine);
     return same;
+}
+
+/* ---- the steps before the first sql/session/fault ------------------------------------------------ */
+
+/* The layout of those states: the scenario's cluster after the steps the key chains. */
+#define LAYOUT_STEPS "scenario: the cluster after the chained steps"
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Steps that need no database: they run again on a hit (the context needs what they set). */
+static int runs_again(rh_scn_kind k)
+{
+    return k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_CHECKOUT || k == RH_STEP_TOOL;
+}
+
+static int is_command(const rh_scn_step *st)
+{
+    return st->kind == RH_STEP_DEPLOY || st->kind == RH_STEP_STATUS || st->kind == RH_STEP_RESOLVE;
+}
+
+/*
+ * The end of the steps whose result is a function of the state before them and of their inputs:
+ * the default tool's foreground commands and the expectations that read only the database, the
+ * last output or the set (not `expect query`: any SQL; not `expect catalog`: other databases and
+ * snapshots), and the steps that choose the migrations. The first sql, session, fault, restore,
+ * restart, set, env, snapshot, background command or other tool ends them.
+ */
+static size_t steps_end(const rh_scenario *s)
+{
+    for (size_t i = 0; i < s->nsteps; i++) {
+        const rh_scn_step *st = &s->steps[i];
+        switch (st->kind) {
+        case RH_STEP_REPO:
+        case RH_STEP_MIGRATIONS:
+        case RH_STEP_CHECKOUT:
+        case RH_STEP_EXPECT_OBJECT:
+        case RH_STEP_EXPECT_LEDGER:
+        case RH_STEP_EXPECT_STATUS:
+        case RH_STEP_EXPECT_OUTPUT:
+        case RH_STEP_EXPECT_ORDER:
+            continue;
+        case RH_STEP_TOOL:
+            if (rh_tool_find(st->arg) == RH_TOOL_DEFAULT && !st->value)
+                continue;
+            return i;
+        case RH_STEP_DEPLOY:
+        case RH_STEP_STATUS:
+        case RH_STEP_RESOLVE:
+            if (!st->background)
+                continue;
+            return i;
+        default:
+            return i;
+        }
+    }
+    return s->nsteps;
+}
+
+/* The step as parsed, every field that decides what it does (its position and spelling do not). */
+static char *step_text(const rh_scn_step *st)
+{
+    rh_buf b;
+    rh_buf_init(&b);
+    const char *strs[] = {st->arg, st->arg2, st->text, st->outcome.name, st->obj_kind, st->schema,
+                          st->table, st->name, st->property, st->value};
+    rh_buf_printf(&b, "%s %d %d %d %d %ld %d %s %d %d %d %d %d %d %d %d %d", rh_scn_kind_name(st->kind), st->each,
+                  st->background, st->from_migration, st->negate, st->n, (int)st->outcome.kind, st->outcome.code,
+                  st->outcome.exit_code, (int)st->resolve_mode, (int)st->fault_action, (int)st->fault_trigger,
+                  (int)st->ledger_check, (int)st->state, (int)st->query_check, st->value_is_null,
+                  (int)st->status_check);
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) /* length-prefixed: no two steps alike */
+        if (strs[i])
+            rh_buf_printf(&b, " %zu:%s", strlen(strs[i]), strs[i]);
+        else
+            rh_buf_puts(&b, " -");
+    for (size_t i = 0; i < st->nnames; i++)
+        rh_buf_printf(&b, " %zu:%s", strlen(st->names[i]), st->names[i]);
+    return rh_buf_steal(&b);
+}
+
+/*
+ * The key of the state after steps [0, end): a dry run of the steps that need no database on a
+ * context of its own, each step chained with the set it would see. 0 when one of them fails there
+ * (the real run will say why) or a set cannot be read.
+ */
+static int steps_key(rh_ctx *ctx, size_t end, char key[65])
+{
+    rh_ctx dry;
+    memset(&dry, 0, sizeof dry);
+    rh_result res;
+    memset(&res, 0, sizeof res);
+    dry.s = ctx->s;
+    dry.opts = ctx->opts;
+    dry.res = &res;
+    dry.wait_ms = ctx->wait_ms;
+    rh_buf_init(&dry.last_output);
+    dry.profile = ctx->profile;
+    dry.profile_from = ctx->profile_from;
+    snprintf(dry.profile_source, sizeof dry.profile_source, "%s", ctx->profile_source);
+    dry.cluster_opts = ctx->cluster_opts;
+    rh_state_inputs in = {.layout = LAYOUT_STEPS, .profile = &dry.profile, .settings = ctx->cluster_opts.settings};
+    rh_state_chain_start(key, &in);
+    int ok = 1;
+    for (size_t i = 0; ok && i < end; i++) {
+        const rh_scn_step *st = &ctx->s->steps[i];
+        const rh_migset *set = NULL;
+        if (runs_again(st->kind))
+            ok = rh_ctx_step(&dry, st) == 0;
+        else
+            ok = rh_ctx_migset(&dry, st, &set) == 0;
+        if (!ok)
+            break;
+        char *what = step_text(st);
+        rh_state_chain_step(key, what, &in, set);
+        free(what);
+    }
+    rh_ctx_free(&dry);
+    rh_result_free(&res);
+    return ok;
+}
+
+void rh_ctx_steps_find(rh_ctx *ctx, size_t first_deploy)
+{
+    const rh_scenario *s = ctx->s;
+    if (ctx->opts->no_cache || ctx->opts->trace_locks || ctx->opts->scale || rh_state_cache_off() ||
+        ctx->cluster_opts.superuser) /* as rh_ctx_cache_prefix, for the same reasons */
+        return;
+    size_t end = steps_end(s), commands = 0;
+    for (size_t i = 0; i < end; i++)
+        commands += is_command(&s->steps[i]);
+    /* one deploy the first-deploy path serves: nothing more to gain, and a second state to copy */
+    if (commands == 0 || (commands == 1 && first_deploy))
+        return;
+    if (!steps_key(ctx, end, ctx->steps_key))
+        return;
+    ctx->steps_end = end;
+    rh_err err;
+    char *entry = NULL, *text = NULL;
+    int hit = rh_state_lookup(&ctx->cluster_opts, ctx->steps_key, &entry, &err);
+    if (hit < 0)
+        rh_report_term_eprintf("rehearse: state cache not used: %s\n", err.msg);
+    if (hit <= 0)
+        return;
+    if (!rh_state_get_file(entry, RH_STEPS_FILE, &text) || !rh_steps_file_parse(text, &ctx->steps_rec) ||
+        ctx->steps_rec.n != end) {
+        rh_steps_record_free(&ctx->steps_rec); /* a damaged or foreign entry: a miss, published again */
+        free(entry);
+        free(text);
+        return;
+    }
+    free(text);
+    ctx->steps_hit = 1;
+    ctx->steps_entry = entry;
+    ctx->cluster_opts.state = entry;
+}
+
+void rh_ctx_steps_forget(rh_ctx *ctx, const char *why)
+{
+    rh_report_term_eprintf("rehearse: state cache not used: %s\n", why);
+    rh_steps_record_free(&ctx->steps_rec);
+    free(ctx->steps_entry);
+    ctx->steps_entry = NULL;
+    ctx->cluster_opts.state = NULL;
+    ctx->steps_hit = 0;
+    ctx->steps_end = 0; /* not published either: this run is not the one to trust with it */
+}
+
+/* The set a skipped step would have read (its profile goes into the report, as when it ran). */
+static int reads_set(const rh_scn_step *st)
+{
+    return is_command(st) || st->kind == RH_STEP_EXPECT_STATUS || st->kind == RH_STEP_EXPECT_ORDER ||
+           (st->kind == RH_STEP_EXPECT_LEDGER && st->ledger_check == RH_LEDGER_CHECKSUM);
+}
+
+size_t rh_ctx_steps_replay(rh_ctx *ctx, size_t *last, int *had)
+{
+    assert(ctx->steps_hit);
+    const rh_steps_record *rec = &ctx->steps_rec;
+    for (size_t i = 0; i < ctx->steps_end; i++) {
+        const rh_scn_step *st = &ctx->s->steps[i];
+        ctx->res->steps_run = i + 1;
+        if (ctx->opts->on_step)
+            ctx->opts->on_step(ctx->opts->on_step_ctx, i);
+        double a = now_ms();
+        const rh_migset *set;
+        int rc = runs_again(st->kind) ? rh_ctx_step(ctx, st) : reads_set(st) ? rh_ctx_migset(ctx, st, &set) : 0;
+        rh_result_step *rs = rh_result_add_step(ctx->res, st->file, st->line, st->source, now_ms() - a, rc < 0);
+        if (rc < 0)
+            return i; /* the dry run passed it; something changed since (the repository?) */
+        const rh_result_step *was = &rec->steps[i];
+        rs->ledger_gone = was->ledger_gone;
+        if (was->ledger_gone)
+            *had = 0;
+        if (was->ledger_changed) {
+            rs->ledger_changed = 1;
+            rs->n_ledger = was->n_ledger;
+            rs->ledger = rh_xcalloc(was->n_ledger ? was->n_ledger : 1, sizeof *rs->ledger);
+            for (size_t r = 0; r < was->n_ledger; r++) {
+                rs->ledger[r] = was->ledger[r];
+                rs->ledger[r].name = rh_xstrdup(was->ledger[r].name);
+            }
+            *last = i;
+            *had = 1;
+        }
+    }
+    rh_buf_reset(&ctx->last_output);
+    rh_buf_puts(&ctx->last_output, rec->output);
+    ctx->have_output = rec->have_output;
+    rh_report_term_eprintf("rehearse: note: %s: its first %zu steps come from the state cache\n", ctx->s->path,
+                           ctx->steps_end);
+    return ctx->steps_end;
+}
+
+int rh_ctx_steps_publish(rh_ctx *ctx, size_t i)
+{
+    if (ctx->steps_hit || !ctx->steps_end || i != ctx->steps_end || !ctx->cluster)
+        return 0;
+    ctx->steps_end = 0; /* once */
+    /* every step before i passed (the loop stops at a failure), each recorded once, in order */
+    if (ctx->res->n_steps != i || ctx->bg || ctx->nsessions)
+        return 0;
+    char *text = rh_steps_file_format(ctx->res->steps, i, ctx->have_output ? ctx->last_output.data : NULL);
+    if (!text || (ctx->have_output && strlen(ctx->last_output.data) != ctx->last_output.len)) {
+        free(text); /* an output with a NUL byte: not kept */
+        return 0;
+    }
+    PQfinish(ctx->conn); /* rh_state_save copies a stopped server: nothing may be connected */
+    ctx->conn = NULL;
+    char *meta = rh_xasprintf("scenario %s, its first %zu steps (the cluster after them)\n", ctx->s->path, i);
+    rh_cluster_opts o = ctx->cluster_opts;
+    o.state = NULL;
+    rh_state_file f = {RH_STEPS_FILE, text};
+    rh_err err;
+    if (rh_state_save_with(ctx->cluster, &o, ctx->steps_key, meta, &f, 1, &err) < 0)
+        rh_report_term_eprintf("rehearse: the scenario's state was not cached: %s\n", err.msg);
+    free(meta);
+    free(text);
+    const rh_scn_step *st = i < ctx->s->nsteps ? &ctx->s->steps[i] : &ctx->s->steps[i - 1];
+    if (rh_cluster_restart(ctx->cluster, &err) < 0) /* the server stopped for the copy */
+        return rh_setup_error(ctx, st, "starting the server again after caching its state: %s", err.msg);
+    return rh_ctx_reconnect(ctx, st);
+}
+
+void rh_ctx_steps_free(rh_ctx *ctx)
+{
+    rh_steps_record_free(&ctx->steps_rec);
+    free(ctx->steps_entry);
+    ctx->steps_entry = NULL;
 }

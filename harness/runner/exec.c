@@ -827,7 +827,7 @@ static int changes_nothing(rh_scn_kind k)
            k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_SLEEP || k == RH_STEP_TOOL;
 }
 
-static int run_step(rh_ctx *ctx, const rh_scn_step *st)
+int rh_ctx_step(rh_ctx *ctx, const rh_scn_step *st)
 {
     if (!changes_nothing(st->kind) && ctx->cat_cache) {
         rh_catalog_free(ctx->cat_cache);
@@ -944,7 +944,7 @@ static char *log_excerpt(const char *log, int max_lines)
     return out;
 }
 
-static void ctx_free(rh_ctx *ctx)
+void rh_ctx_free(rh_ctx *ctx)
 {
     rh_command_abort(ctx);
     rh_sessions_close(ctx);
@@ -974,6 +974,7 @@ static void ctx_free(rh_ctx *ctx)
     rh_result_traces_free(ctx->traces, ctx->n_traces);
     free(ctx->trace_note);
     rh_state_deploy_free(&ctx->state);
+    rh_ctx_steps_free(ctx);
 }
 
 /* Two ledgers alike, row by row (what a report would show of them). */
@@ -1136,12 +1137,16 @@ static size_t run_steps(steps_loop *l, size_t from, size_t to)
     rh_ctx *ctx = l->ctx;
     for (size_t i = from; i < to; i++) {
         const rh_scn_step *st = &ctx->s->steps[i];
+        if (rh_ctx_steps_publish(ctx, i) < 0) { /* the steps before it are cached */
+            record_step(ctx, st, 0, 1, &l->ledger_step, &l->had_ledger, &l->ledger_known);
+            return i;
+        }
         ctx->res->steps_run = i + 1;
         if (ctx->opts->on_step)
             ctx->opts->on_step(ctx->opts->on_step_ctx, i);
         double a = now_ms();
         ctx->trace_ms = 0;
-        int rc = run_step(ctx, st);
+        int rc = rh_ctx_step(ctx, st);
         if (rh_ctx_cache_after(ctx, st, rc) < 0)
             rc = -1;
         double ms = now_ms() - a - ctx->trace_ms; /* --trace-locks' copy and replay are not the step's */
@@ -1150,6 +1155,8 @@ static size_t run_steps(steps_loop *l, size_t from, size_t to)
         if (rc < 0)
             return i;
     }
+    if (to == ctx->s->nsteps && rh_ctx_steps_publish(ctx, to) < 0)
+        return to - 1;
     return to;
 }
 
@@ -1205,16 +1212,21 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     /* the steps before a first deploy the state cache can serve need no database: they run first,
        so that the cluster can start from the state (cached.c) */
     size_t first = rh_ctx_cache_prefix(&ctx);
+    rh_ctx_steps_find(&ctx, first); /* or all the steps before the first sql/session/fault */
+    if (ctx.steps_hit)
+        first = 0;
     int ok = run_steps(&loop, 0, first) == first;
     double prefix_ms = loop.steps_ms;
     if (ok && first)
         rh_ctx_cache_find(&ctx, &s->steps[first]);
     /* started even when one of those steps failed: the report names the server, as without the cache */
     if (rh_cluster_start(&ctx.cluster, co, &err) < 0 &&
-        (!co->state || (rh_ctx_cache_forget(&ctx, err.msg), rh_cluster_start(&ctx.cluster, co, &err) < 0))) {
+        (!co->state ||
+         (ctx.steps_hit ? rh_ctx_steps_forget(&ctx, err.msg) : rh_ctx_cache_forget(&ctx, err.msg),
+          rh_cluster_start(&ctx.cluster, co, &err) < 0))) {
         ctx.cluster = NULL;
         rh_result_fail(res, RH_ERROR, NULL, err.msg, NULL, NULL);
-        ctx_free(&ctx);
+        rh_ctx_free(&ctx);
         res->ms = now_ms() - t0;
         res->overhead_ms = res->ms;
         if (opts->on_result)
@@ -1227,6 +1239,10 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         if (opts->before_steps)
             t0 += opts->before_steps(opts->cb_ctx); /* waiting for its turn is not the scenario's time */
         rh_ctx_cache_started(&ctx);
+        if (ok && connected && ctx.steps_hit) {
+            first = rh_ctx_steps_replay(&ctx, &loop.ledger_step, &loop.had_ledger);
+            ok = first == ctx.steps_end;
+        }
         if (ok && connected)
             run_steps(&loop, first, s->nsteps);
     }
@@ -1246,7 +1262,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     }
     rh_cluster *c = ctx.cluster;
     ctx.cluster = NULL;
-    ctx_free(&ctx);
+    rh_ctx_free(&ctx);
     int keep = res->status == RH_FAIL && opts->keep_failed && c;
     if (keep) {
         res->kept = rh_cluster_psql_command(c);

@@ -15,6 +15,7 @@
 #include "migrations/migset.h"
 #include "migrations/profile.h"
 #include "runner/runner.h"
+#include "runner/steps_file.h"
 #include "source/git.h"
 #include "source/loader.h"
 #include "tools/tool.h"
@@ -95,6 +96,13 @@ typedef struct rh_ctx {
     size_t resumed;              /* the next deploy continues a state holding this many migrations */
     int want_session_clean;      /* the next command says whether its session ended clean ... */
     int session_clean;           /* ... here (rh_engine_session_clean) */
+
+    /* the steps before the first sql/session/fault through the state cache (cached.c) */
+    size_t steps_end;            /* they are steps [0, steps_end); 0: not cached */
+    char steps_key[65];          /* the key of the state after them */
+    int steps_hit;               /* the cluster starts from that state: they are replayed */
+    char *steps_entry;           /* ... its entry (cluster_opts.state points at it) */
+    rh_steps_record steps_rec;   /* ... and what they recorded */
 } rh_ctx;
 
 /* Fail the current step (status FAIL); returns -1. */
@@ -159,6 +167,29 @@ void rh_ctx_cache_find(rh_ctx *ctx, const rh_scn_step *deploy);
 void rh_ctx_cache_forget(rh_ctx *ctx, const char *why);
 void rh_ctx_cache_started(rh_ctx *ctx);
 int rh_ctx_cache_after(rh_ctx *ctx, const rh_scn_step *st, int rc);
+
+/*
+ * cached.c — the steps before the first sql/session/fault (deploy, status, resolve, expectations,
+ * checkouts: each a function of the state before it and its inputs) through the state cache:
+ *  - rh_ctx_steps_find: before the cluster starts, those steps' key (a dry run of their checkouts on
+ *    a context of its own); on a hit, the cluster options point at the state after them and
+ *    steps_hit is set; on a miss, steps_end says where to publish;
+ *  - rh_ctx_steps_forget: the cluster did not start from it;
+ *  - rh_ctx_steps_replay: on a hit, after the cluster started: the checkouts run, every other step
+ *    is recorded as it was when the state was made; returns the index it stopped at (steps_end, or
+ *    a failed checkout's); *last, *had as record_step keeps them;
+ *  - rh_ctx_steps_publish: before step i runs (i == nsteps: after the last), publish the state
+ *    when i ends those steps on a miss; -1 when the server could not start again.
+ */
+void rh_ctx_steps_find(rh_ctx *ctx, size_t first_deploy);
+void rh_ctx_steps_forget(rh_ctx *ctx, const char *why);
+size_t rh_ctx_steps_replay(rh_ctx *ctx, size_t *last, int *had);
+int rh_ctx_steps_publish(rh_ctx *ctx, size_t i);
+void rh_ctx_steps_free(rh_ctx *ctx);
+
+/* exec.c: run one step (no record); free a context's own resources (not its cluster). */
+int rh_ctx_step(rh_ctx *ctx, const rh_scn_step *st);
+void rh_ctx_free(rh_ctx *ctx);
 /*
  * `expect catalog = clean [REV]` through the state cache: 1 with *out when the catalog of a clean
  * deploy of set comes from a fresh cluster (or the catalog kept with the set's state) whose global
