@@ -21,6 +21,7 @@
 #include "report/profile.h"
 #include "source/history.h"
 #include "tools/prisma/prisma.h"
+#include "source/loader.h"
 #include "tools/tool.h"
 #include "util/fs.h"
 #include "testlib.h"
@@ -224,6 +225,37 @@ static void detection_names_the_one_tool_or_says_why_not(void **state)
     free(p), free(d), free(none), free(flyway), free(both);
 }
 
+/*
+ * Every tool's reader reads a migration on disk up to the same limit as at a revision and as Prisma's
+ * reader did (RH_FS_MIGRATION_MAX): before the one loader, a dbmate or drizzle file over 16 MiB on disk
+ * was "over rehearse's limit of 16 MiB" while the same file at a revision was read.
+ */
+static void a_large_migration_reads_on_disk_as_at_a_revision(void **state)
+{
+    (void)state;
+    size_t big = ((size_t)17 << 20);
+    const char *head = "-- migrate:up\nSELECT 1;\n-- ";
+    char *text = malloc(strlen(head) + big + 2);
+    assert_non_null(text);
+    strcpy(text, head);
+    memset(text + strlen(head), 'x', big);
+    strcpy(text + strlen(head) + big, "\n");
+    char *dir = folder("20240101000000_big.sql", text, NULL);
+    const rh_tool *t = rh_tool_find("dbmate");
+    rh_migset set;
+    rh_err err;
+    rh_err_clear(&err);
+    int rc = rh_source_load_set(&(rh_load_spec){.tool = t, .dir = dir}, &set, NULL, &err);
+    if (rc < 0)
+        fprintf(stderr, "%s\n", err.msg);
+    assert_int_equal(rc, 0);
+    assert_int_equal(set.n, 1);
+    assert_int_equal(set.items[0].sql_len, strlen(text));
+    rh_migset_free(&set);
+    free(text);
+    free(dir);
+}
+
 /* Prisma through the interface: the same exit code, texts and ledger as the engine called directly. */
 static void prisma_behind_the_interface_is_the_engine(void **state)
 {
@@ -234,7 +266,7 @@ static void prisma_behind_the_interface_is_the_engine(void **state)
                        NULL);
     rh_migset set;
     rh_err err;
-    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
+    assert_int_equal(rh_source_load_set(&(rh_load_spec){.tool = t, .dir = dir}, &set, NULL, &err), 0);
     assert_string_equal(set.items[0].name, "20240101_a"); /* ordered by the default profile */
     PGconn *c1 = rh_test_fresh_db(NULL), *c2 = rh_test_fresh_db(NULL);
     rh_engine_result via_tool, direct;
@@ -934,6 +966,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(registry_finds_tools_by_name),
+        cmocka_unit_test(a_large_migration_reads_on_disk_as_at_a_revision),
         cmocka_unit_test(checksum_comparison_is_the_tools_rule),
         cmocka_unit_test(profiles_are_the_tools),
         cmocka_unit_test(plan_hook_takes_the_profile),
