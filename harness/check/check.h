@@ -160,10 +160,26 @@ void rh_check_tracer_one_transaction(rh_check_tracer *t, int on);
    of its statements. Nothing to do otherwise. */
 int rh_check_tracer_end(rh_check_tracer *t, rh_err *err);
 
+/*
+ * run --trace-locks (runner/trace.c): the migrations `names` of set (n, in the order the deploy ran them) traced
+ * on database db of cluster c (as its superuser when as_admin) as check's (f) traces head's pending ones: one
+ * tracer, each file as `tool` sends it (NULL: the default tool, under profile), in the tool's transactions
+ * (drizzle-kit: one for the whole run, trace->tx_goes_on). *traces gets *n_traces (the first failing one ends
+ * them; free each with rh_check_trace_free, then the array); -1 with err when rehearse cannot trace.
+ */
+struct rh_cluster;
+struct rh_tool;
+int rh_check_trace_deploy(struct rh_cluster *c, const char *db, int as_admin, const struct rh_tool *tool,
+                          const rh_profile *profile, const rh_migset *set, char *const *names, size_t n,
+                          rh_check_trace **traces, size_t *n_traces, rh_err *err);
+
 /* One migration with a tracer of its own (pre-existing = there when this migration starts). */
 int rh_check_trace_migration(PGconn *conn, const char *conninfo, const char *name, const char *file,
                              const char *sql, size_t len, rh_check_trace *out, rh_err *err);
 void rh_check_trace_free(rh_check_trace *t);
+
+/* Strength of a pg_locks mode name, 1 (AccessShareLock) .. 8 (AccessExclusiveLock); 0 if unknown. */
+int rh_check_lock_strength(const char *mode);
 
 /* The lock a trace holds at the end on a relation: the strongest mode seen; NULL if none. */
 const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relation);
@@ -172,6 +188,8 @@ const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relati
    outside a transaction", "every pending migration runs in one transaction" ... (format.c): the one wording of
    the human and the markdown reports. */
 const char *rh_check_trace_runs(const rh_check_trace *t);
+/* The same as a JSON word (check's and run --trace-locks' "transaction"): "run", "per-statement" or "file". */
+const char *rh_check_trace_tx_name(const rh_check_trace *t);
 
 /* ---- a check run ---------------------------------------------------------------------------- */
 

@@ -34,13 +34,18 @@ typedef struct rh_check_sender {
 } rh_check_sender;
 
 /*
- * (f): trace what head's deploy runs (r->pending, in head's order) on DB_PROBE (a copy of the upgrade path
- * taken before head), with one tracer, so a table an earlier pending migration creates is not "existing"
+ * (f): trace what head's deploy runs (r->pending, in head's order) on db (DB_PROBE: a copy of the upgrade path
+ * taken before head; as the cluster's superuser when as_admin), with one tracer, so a table an earlier pending migration creates is not "existing"
  * for a later one; each file as `how` sends it; the first failing file ends the trace (later ones may
- * depend on it). Fills r->traces; measures when r->scaled (locks.c).
+ * depend on it). Fills r->traces (a trace's file: r->migrations/NAME + suffix, or NAME when r->migrations is
+ * NULL); measures when r->scaled (locks.c).
  */
-int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *head, const rh_check_sender *how,
-                           rh_err *err);
+int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const char *db, int as_admin, const rh_migset *head,
+                           const rh_check_sender *how, rh_err *err);
+
+/* The senders: the default tool's under r->profile (run.c), another tool's (r->tool; tool_check.c). */
+extern const rh_check_sender rh_check_default_sender;
+rh_check_sender rh_check_tool_sender(const struct rh_tool *tool);
 
 /* (f) as findings (run.c): the traces' locks ranked by what they block, rewrites, parse errors. */
 void rh_check_lock_findings(rh_check_result *r);
@@ -56,8 +61,6 @@ int rh_check_fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *
 /* (g): a seed file loaded as one simple query (run.c). */
 int rh_check_load_seed(PGconn *conn, const char *path, rh_err *err);
 
-/* Strength of a pg_locks mode name, 1 (AccessShareLock) .. 8 (AccessExclusiveLock); 0 if unknown. */
-int rh_check_lock_strength(const char *mode);
 
 /* Drop NOTICE messages on a connection. */
 void rh_check_quiet(PGconn *conn);

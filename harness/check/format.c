@@ -144,6 +144,11 @@ static const char *tool_txn_words(const rh_tool *t)
 /* A traced file's transaction, as the tool sent it: the run's (drizzle-kit), one per statement (measured Prisma
    >= 7.4), none for a file of statements that cannot run in one (a lone CREATE INDEX CONCURRENTLY, sent alone);
    otherwise the file's, less the statements marked outside it. */
+const char *rh_check_trace_tx_name(const rh_check_trace *t)
+{
+    return t->run_tx ? "run" : t->autocommit ? "per-statement" : "file";
+}
+
 const char *rh_check_trace_runs(const rh_check_trace *t)
 {
     if (t->run_tx)
@@ -516,7 +521,7 @@ void rh_check_format_json(const rh_check_result *r, rh_buf *out)
         json_object_object_add(o, "failed", json_object_new_boolean(t->failed));
         json_object_object_add(o, "parse_error", jstr(t->parse_error));
         json_object_object_add(o, "measured", json_object_new_boolean(t->measured));
-        json_object_object_add(o, "transaction", jstr(t->run_tx ? "run" : t->autocommit ? "per-statement" : "file"));
+        json_object_object_add(o, "transaction", jstr(rh_check_trace_tx_name(t)));
         json_object *stmts = json_object_new_array();
         for (size_t j = 0; j < t->n; j++) {
             const rh_check_stmt *s = &t->stmts[j];

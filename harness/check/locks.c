@@ -856,14 +856,14 @@ static int is_pending(const rh_check_result *r, const char *name)
     return 0;
 }
 
-int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *head, const rh_check_sender *how,
-                           rh_err *err)
+int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const char *db, int as_admin, const rh_migset *head,
+                           const rh_check_sender *how, rh_err *err)
 {
-    PGconn *conn = rh_cluster_connect(c, DB_PROBE, err);
+    PGconn *conn = as_admin ? rh_cluster_connect_admin(c, db, err) : rh_cluster_connect(c, db, err);
     if (!conn)
         return -1;
     rh_check_quiet(conn);
-    char *conninfo = rh_cluster_conninfo_db(c, DB_PROBE);
+    char *conninfo = rh_cluster_conninfo_db(c, db);
     r->traces = rh_xcalloc(r->n_pending ? r->n_pending : 1, sizeof *r->traces);
     rh_check_tracer *tr = rh_check_tracer_new(conn, conninfo, err);
     int rc = tr ? 0 : -1;
@@ -882,7 +882,7 @@ int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *h
         int autocommit = 0;
         how->text(r, m, &sent, &autocommit);
         rh_check_tracer_autocommit(tr, autocommit);
-        char *file = rh_xasprintf("%s/%s%s", r->migrations, m->name, how->file_suffix);
+        char *file = r->migrations ? rh_xasprintf("%s/%s%s", r->migrations, m->name, how->file_suffix) : rh_xstrdup(m->name);
         rh_check_trace *t = &r->traces[r->n_traces];
         rc = rh_check_tracer_run(tr, m->name, file, sent.data ? sent.data : "", sent.len, t, err);
         free(file);
@@ -903,6 +903,25 @@ int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const rh_migset *h
     rh_check_tracer_free(tr);
     free(conninfo);
     PQfinish(conn);
+    return rc;
+}
+
+int rh_check_trace_deploy(rh_cluster *c, const char *db, int as_admin, const struct rh_tool *tool, const rh_profile *profile,
+                          const rh_migset *set, char *const *names, size_t n, rh_check_trace **traces,
+                          size_t *n_traces, rh_err *err)
+{
+    /* check's own path with a result that holds only what the tracer reads: the tool, the profile, the names */
+    rh_check_result r;
+    memset(&r, 0, sizeof r);
+    r.tool = tool;
+    if (profile)
+        r.profile = *profile;
+    r.pending = (char **)names;
+    r.n_pending = n;
+    rh_check_sender how = tool ? rh_check_tool_sender(tool) : rh_check_default_sender;
+    int rc = n ? rh_check_trace_pending(&r, c, db, as_admin, set, &how, err) : 0;
+    *traces = r.traces;
+    *n_traces = r.n_traces;
     return rc;
 }
 

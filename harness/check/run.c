@@ -492,7 +492,7 @@ static void default_tool_sends(const rh_check_result *r, const rh_migration *m, 
     rh_buf_append(text, m->sql, m->sql_len);
 }
 
-static const rh_check_sender default_tool_sender = {.text = default_tool_sends, .file_suffix = "/migration.sql"};
+const rh_check_sender rh_check_default_sender = {.text = default_tool_sends, .file_suffix = "/migration.sql"};
 
 void rh_check_lock_findings(rh_check_result *r)
 {
@@ -1023,7 +1023,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
     double tf = now_ms();
-    if (probe && rh_check_trace_pending(out, cluster, &h.b, &default_tool_sender, err) < 0)
+    if (probe && rh_check_trace_pending(out, cluster, DB_PROBE, 0, &h.b, &rh_check_default_sender, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 

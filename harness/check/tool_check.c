@@ -146,6 +146,14 @@ static void tool_sends(const rh_check_result *r, const rh_migration *m, rh_buf *
         rh_buf_append(text, m->sql, m->sql_len);
 }
 
+rh_check_sender rh_check_tool_sender(const rh_tool *tool)
+{
+    /* drizzle-kit runs every pending file in one transaction: each lock is held until the whole run commits */
+    rh_check_sender how = {.text = tool_sends, .file_suffix = tool->file_suffix ? tool->file_suffix : "",
+                           .one_transaction = tool->txn == RH_TOOL_TXN_PER_RUN};
+    return how;
+}
+
 /*
  * (b) base fails at X on an empty database, so production's deploy stopped there too. A tool whose ledger
  * keeps applied migrations only (dbmate: X's transaction rolled back; drizzle: the whole run's) has no row
@@ -397,9 +405,8 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     /* (f) locks, before the failure findings so those can point at the failing statement's line */
     double tf = now_ms();
     /* drizzle-kit runs every pending file in one transaction: each lock is held until the whole run commits */
-    rh_check_sender how = {.text = tool_sends, .file_suffix = tool->file_suffix ? tool->file_suffix : "",
-                           .one_transaction = tool->txn == RH_TOOL_TXN_PER_RUN};
-    if (probe && out->n_pending && rh_check_trace_pending(out, c, &hset, &how, err) < 0)
+    rh_check_sender how = rh_check_tool_sender(tool);
+    if (probe && out->n_pending && rh_check_trace_pending(out, c, DB_PROBE, 0, &hset, &how, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 

@@ -65,6 +65,7 @@ void rh_result_traces_free(rh_result_trace *t, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(t[i].migration);
+        free(t[i].transaction);
         for (size_t k = 0; k < t[i].n_locks; k++) {
             free(t[i].locks[k].relation);
             free(t[i].locks[k].mode);
@@ -195,6 +196,7 @@ void rh_result_json_steps(struct json_object *o, const rh_result *r)
                 put_str(to, "migration", t->migration);
                 json_object_object_add(to, "ms", json_object_new_double(t->ms));
                 json_object_object_add(to, "failed", json_object_new_boolean(t->failed));
+                put_str(to, "transaction", t->transaction);
                 json_object *held = json_object_new_array();
                 for (size_t j = 0; j < t->n_locks; j++) {
                     json_object *lo = json_object_new_object();
@@ -299,6 +301,7 @@ void rh_result_steps_from_json(struct json_object *o, rh_result *r)
                 t->migration = get_str(to, "migration");
                 t->ms = get_double(to, "ms");
                 t->failed = get_bool(to, "failed");
+                t->transaction = get_str(to, "transaction");
                 if (!json_object_object_get_ex(to, "held", &held) || !json_object_is_type(held, json_type_array))
                     continue;
                 t->n_locks = json_object_array_length(held);

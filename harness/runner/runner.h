@@ -90,6 +90,9 @@ typedef struct rh_result_trace {
     char *migration;
     double ms;           /* its statements' time on the copy */
     int failed;          /* a statement failed there: the trace stops */
+    char *transaction;   /* the tool's transaction it ran in (rh_check_trace_tx_name): "file", "run" (drizzle-kit:
+                                every pending file in one, so the locks of the files before it are still held and
+                                listed here too, until the run commits), "per-statement" */
     rh_result_lock *locks;
     size_t n_locks;
 } rh_result_trace;

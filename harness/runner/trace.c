@@ -2,12 +2,14 @@
  * trace.c — `run --trace-locks`: the locks each migration of a deploy step held, for run's HTML
  * page. The deploy itself is not touched (it runs as the tool runs it, timed as always): just before
  * it, the scenario's database is copied (CREATE DATABASE ... TEMPLATE, which needs no other
- * connection to it); after it, the migrations it ran are replayed on the copy with check's lock
- * tracer (check/locks.c: statement by statement, pg_locks read after each, sent as the scenario's
- * tool sends them: Prisma's profile, dbmate's up section, one transaction or statement by statement), and the copy
+ * connection to it); after it, the migrations it ran are replayed on the copy as check traces head's
+ * pending ones (rh_check_trace_deploy, check/locks.c: statement by statement, pg_locks read after each, sent
+ * as the scenario's tool sends them: Prisma's profile, dbmate's up section; in the tool's transactions:
+ * drizzle-kit's one for the whole run, so a file's locks are held while the later files run), and the copy
  * is dropped. A deploy that cannot be copied (a session or a `deploy &` is connected) or whose SQL
  * rehearse does not send (`tool command`) gets a note saying why instead.
  */
+#include <assert.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +17,6 @@
 #include <time.h>
 
 #include "check/check.h"
-#include "migrations/plan.h"
 #include "runner/exec_int.h"
 #include "tools/tool.h"
 #include "util/buf.h"
@@ -111,28 +112,47 @@ int rh_trace_begin(rh_ctx *ctx, const rh_scn_step *st)
     return ctx->trace_copy;
 }
 
-/* A traced migration as the report shows it: the strongest lock on each table that existed before. */
-static void keep_trace(rh_ctx *ctx, const rh_check_trace *t)
+/* Add mode on relation to a trace's locks, or raise the mode kept there to it when stronger. */
+static void hold(rh_result_trace *o, const char *relation, const char *mode)
 {
+    size_t j = 0;
+    while (j < o->n_locks && strcmp(o->locks[j].relation, relation) != 0)
+        j++;
+    if (j < o->n_locks) {
+        if (rh_check_lock_strength(mode) > rh_check_lock_strength(o->locks[j].mode)) {
+            free(o->locks[j].mode);
+            o->locks[j].mode = rh_xstrdup(mode);
+        }
+        return;
+    }
+    o->locks = rh_xrealloc(o->locks, (o->n_locks + 1) * sizeof *o->locks);
+    o->locks[o->n_locks].relation = rh_xstrdup(relation);
+    o->locks[o->n_locks++].mode = rh_xstrdup(mode);
+}
+
+/*
+ * A traced migration as the report shows it: the strongest lock on each table that existed before. In a
+ * transaction that goes on from the file before (carry: the last kept trace, drizzle-kit's one run), the
+ * locks that file held are still held while this one runs: listed too.
+ */
+static void keep_trace(rh_ctx *ctx, const rh_check_trace *t, int carry)
+{
+    assert(!carry || ctx->n_traces > 0);
     ctx->traces = rh_xrealloc(ctx->traces, (ctx->n_traces + 1) * sizeof *ctx->traces);
     rh_result_trace *o = &ctx->traces[ctx->n_traces++];
+    const rh_result_trace *carried = carry ? o - 1 : NULL;
     memset(o, 0, sizeof *o);
     o->migration = rh_xstrdup(t->migration);
     o->failed = t->failed;
+    o->transaction = rh_xstrdup(rh_check_trace_tx_name(t));
+    for (size_t k = 0; carried && k < carried->n_locks; k++)
+        hold(o, carried->locks[k].relation, carried->locks[k].mode);
     for (size_t i = 0; i < t->n; i++) {
         const rh_check_stmt *s = &t->stmts[i];
         o->ms += s->ms;
-        for (size_t k = 0; k < s->n_locks; k++) {
-            const rh_check_lock *l = &s->locks[k];
-            size_t j = 0;
-            while (j < o->n_locks && strcmp(o->locks[j].relation, l->relation) != 0)
-                j++;
-            if (!l->existed_before || j < o->n_locks)
-                continue;
-            o->locks = rh_xrealloc(o->locks, (o->n_locks + 1) * sizeof *o->locks);
-            o->locks[o->n_locks].relation = rh_xstrdup(l->relation);
-            o->locks[o->n_locks++].mode = rh_xstrdup(rh_check_trace_strongest(t, l->relation));
-        }
+        for (size_t k = 0; k < s->n_locks; k++)
+            if (s->locks[k].existed_before)
+                hold(o, s->locks[k].relation, s->locks[k].mode);
     }
 }
 
@@ -144,48 +164,27 @@ void rh_trace_end(rh_ctx *ctx, const rh_engine_result *res)
     ctx->trace_copy = 0;
     rh_err err;
     rh_err_clear(&err);
-    PGconn *conn = ctx->res->superuser ? rh_cluster_connect_admin(ctx->cluster, TRACE_DB, &err)
-                                       : rh_cluster_connect(ctx->cluster, TRACE_DB, &err);
-    char *conninfo = rh_cluster_conninfo_db(ctx->cluster, TRACE_DB);
-    rh_check_tracer *tracer = conn ? rh_check_tracer_new(conn, conninfo, &err) : NULL;
-    if (conn)
-        PQsetNoticeProcessor(conn, quiet, NULL);
-    /* what the deploy ran: the migrations it applied, then the one that failed */
+    /* what the deploy ran: the migrations it applied, then the one that failed, traced as check traces head's
+       (check/locks.c): one tracer, each file as the tool sends it, in the tool's transactions */
     size_t n = res->n_applied + (res->failed_migration ? 1 : 0);
-    for (size_t i = 0; tracer && i < n; i++) {
-        const char *name = i < res->n_applied ? res->applied[i] : res->failed_migration;
-        const rh_migration *m = rh_migset_find(&ctx->set, name);
-        if (!m || !m->sql)
-            continue;
-        /* as the tool sends it: the text (dbmate's up section), one transaction or statement by statement */
-        rh_plan plan;
-        int by_default = rh_ctx_default_tool(ctx); /* the profile is the default tool's */
-        rh_tool_plan(by_default ? RH_TOOL_DEFAULT : ctx->tool, m, by_default ? &ctx->profile : NULL, &plan, NULL);
-        rh_buf sent;
-        rh_buf_init(&sent);
-        if (!by_default && ctx->tool->sent_text)
-            ctx->tool->sent_text(m, &sent);
-        else
-            rh_buf_append(&sent, m->sql, m->sql_len);
-        rh_check_tracer_autocommit(tracer, plan.mode == RH_SEND_STATEMENTS);
-        rh_check_trace t;
-        memset(&t, 0, sizeof t);
-        int rc = rh_check_tracer_run(tracer, m->name, m->name, sent.data ? sent.data : "", sent.len, &t, &err);
-        rh_buf_free(&sent);
-        int failed = t.failed;
-        if (rc == 0)
-            keep_trace(ctx, &t);
-        rh_check_trace_free(&t);
-        if (rc < 0 || failed)
-            break; /* later migrations may depend on this one */
+    char **names = rh_xcalloc(n ? n : 1, sizeof *names);
+    for (size_t i = 0; i < n; i++)
+        names[i] = i < res->n_applied ? res->applied[i] : res->failed_migration;
+    int by_default = rh_ctx_default_tool(ctx); /* the profile is the default tool's */
+    rh_check_trace *traces = NULL;
+    size_t n_traces = 0;
+    int rc = rh_check_trace_deploy(ctx->cluster, TRACE_DB, ctx->res->superuser, by_default ? NULL : ctx->tool,
+                                   by_default ? &ctx->profile : NULL, &ctx->set, names, n, &traces, &n_traces, &err);
+    free(names);
+    int goes_on = 0; /* the transaction of the file before goes on into this one (drizzle-kit's run) */
+    for (size_t i = 0; i < n_traces; i++) {
+        keep_trace(ctx, &traces[i], goes_on);
+        goes_on = traces[i].tx_goes_on;
+        rh_check_trace_free(&traces[i]);
     }
-    if (!tracer)
-        note(ctx, "not traced: %s", err.msg);
-    else if (err.msg[0])
-        note(ctx, "trace stopped: %s", err.msg);
-    rh_check_tracer_free(tracer);
-    free(conninfo);
-    PQfinish(conn);
+    free(traces);
+    if (rc < 0)
+        note(ctx, n_traces ? "trace stopped: %s" : "not traced: %s", err.msg);
     rh_cluster_drop_db(ctx->cluster, TRACE_DB, &err);
     ctx->trace_ms += now_ms() - t0;
 }

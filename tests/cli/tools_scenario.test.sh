@@ -79,6 +79,41 @@ out=$("$bin" run --no-color dbmate.scenario drizzle.scenario command.scenario 2>
 [ $rc = 0 ] || fail "tool scenarios: exit $rc: $out"
 [ "$(grep -c '^PASS' <<<"$out")" = 3 ] || fail "3 scenarios should pass: $out"
 
+# run --trace-locks models the tool's transactions as check does: drizzle-kit runs every pending file in ONE
+# transaction, so 0001's lock on a is still held while 0002 runs (listed there too, "transaction": "run");
+# dbmate commits each file. Before, the trace committed after every file: no "transaction", 0002 held b only.
+mkdir -p drz3/drizzle/meta drz4/drizzle/meta dbm2/db/migrations
+printf 'CREATE TABLE "a" ("id" integer);--> statement-breakpoint\nCREATE TABLE "b" ("id" integer);\n' >drz3/drizzle/0000_ab.sql
+printf '{"version":"7","dialect":"postgresql","entries":[%s]}\n' "$(entry 0 1700000000000 0000_ab)" >drz3/drizzle/meta/_journal.json
+cp drz3/drizzle/0000_ab.sql drz4/drizzle/
+printf 'ALTER TABLE "a" ADD COLUMN "note" text;' >drz4/drizzle/0001_a.sql
+printf 'ALTER TABLE "b" ADD COLUMN "note" text;' >drz4/drizzle/0002_b.sql
+printf '{"version":"7","dialect":"postgresql","entries":[%s,%s,%s]}\n' "$(entry 0 1700000000000 0000_ab)" \
+    "$(entry 1 1700000100000 0001_a)" "$(entry 2 1700000200000 0002_b)" >drz4/drizzle/meta/_journal.json
+printf -- '-- migrate:up\ncreate table a (id int);\ncreate table b (id int);\n-- migrate:down\n' >dbm2/db/migrations/20240101000000_ab.sql
+printf -- '-- migrate:up\nalter table a add column note text;\n-- migrate:down\n' >dbm2/db/migrations/20240102000000_a.sql
+printf -- '-- migrate:up\nalter table b add column note text;\n-- migrate:down\n' >dbm2/db/migrations/20240103000000_b.sql
+printf 'tool drizzle\nmigrations drz3/drizzle\ndeploy\nmigrations drz4/drizzle\ndeploy\n' >trace_drizzle.scenario
+printf 'tool dbmate\nmigrations dbm2/db/migrations\nsql "create table a (id int); create table b (id int); create table schema_migrations (version varchar primary key); insert into schema_migrations values (\x2720240101000000\x27)"\ndeploy\n' >trace_dbmate.scenario
+"$bin" run --trace-locks --format json --output trace.json trace_drizzle.scenario trace_dbmate.scenario >trace.out 2>&1 ||
+    fail "run --trace-locks of drizzle and dbmate: exit $?: $(cat trace.out)"
+python3 - trace.json <<'PY' || fail "run --trace-locks JSON: $(cat trace.json)"
+import json, sys
+r = json.load(open(sys.argv[1]))
+def traces(scenario):
+    sc = next(s for s in r["scenarios"] if s["path"].endswith(scenario))
+    return {t["migration"]: t for st in sc["steps"] for t in st.get("locks", [])}
+def held(t):
+    return {(l["relation"], l["mode"]) for l in t["held"]}
+d = traces("trace_drizzle.scenario")
+assert d["0001_a"]["transaction"] == "run" and d["0002_b"]["transaction"] == "run", d
+assert held(d["0001_a"]) == {("a", "AccessExclusiveLock")}, d["0001_a"]
+assert held(d["0002_b"]) == {("a", "AccessExclusiveLock"), ("b", "AccessExclusiveLock")}, d["0002_b"]
+m = traces("trace_dbmate.scenario")
+assert m["20240102000000_a.sql"]["transaction"] == "file", m
+assert held(m["20240103000000_b.sql"]) == {("b", "AccessExclusiveLock")}, m["20240103000000_b.sql"]
+PY
+
 # restore ledger under dbmate and drizzle: the header names the tool's columns, the tool writes the rows
 cat >restore.scenario <<'EOF'
 scenario "restore ledger: dbmate's and drizzle's rows"
