@@ -39,6 +39,22 @@ static void test_prisma_params_removed(void **state)
     check("postgresql://u@/db?host=/tmp&pool_timeout=3", "postgresql://u@/db?host=/tmp", NULL);
 }
 
+/* schema= decoded as Prisma 6.19.3's CLI reads it (its "Datasource ... schema" line, checked by hand with the
+   oracle): '+' is a space, %XY two hex digits, any other '%' stays; before, "a% 4b" read as "aKb" (sscanf skips
+   white space) and "c+d" stayed "c+d" */
+static void test_schema_decoded_as_prisma_does(void **state)
+{
+    (void)state;
+    check("postgresql://u@h/db?schema=c+d", "postgresql://u@h/db", "c d");
+    check("postgresql://u@h/db?schema=e%20f", "postgresql://u@h/db", "e f");
+    check("postgresql://u@h/db?schema=a% 4b", "postgresql://u@h/db", "a% 4b");
+    check("postgresql://u@h/db?schema=a%zzb", "postgresql://u@h/db", "a%zzb");
+    check("postgresql://u@h/db?schema=g%4x", "postgresql://u@h/db", "g%4x");
+    check("postgresql://u@h/db?schema=i%4", "postgresql://u@h/db", "i%4");
+    check("postgresql://u@h/db?schema=j%", "postgresql://u@h/db", "j%");
+    check("postgresql://u@h/db?schema=%4A%6b", "postgresql://u@h/db", "Jk");
+}
+
 static void test_other_forms_unchanged(void **state)
 {
     check("postgresql://u@h/db", "postgresql://u@h/db", NULL);
@@ -125,6 +141,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prisma_params_removed),
+        cmocka_unit_test(test_schema_decoded_as_prisma_does),
         cmocka_unit_test(test_other_forms_unchanged),
         cmocka_unit_test(test_url_rules_are_the_tools),
         cmocka_unit_test(test_guard_addresses),

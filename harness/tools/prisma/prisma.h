@@ -54,7 +54,7 @@ int rh_prisma_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
 
 /*
  * libpq rejects Prisma's own query parameters (schema=, connection_limit=, pgbouncer= ...): return
- * the URL without them (malloc'd); schema= (percent-decoded) goes to *schema (malloc'd, or NULL
+ * the URL without them (malloc'd); schema= (decoded as Prisma does: '+' a space, %XY, any other '%' kept) goes to *schema (malloc'd, or NULL
  * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
  */
 char *rh_prisma_database_url(const char *url, char **schema);

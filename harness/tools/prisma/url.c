@@ -2,12 +2,38 @@
  * url.c — a DATABASE_URL as Prisma takes it, made acceptable to libpq (prisma.h:
  * rh_prisma_database_url; others reach it as rh_tool.database_url).
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "tools/prisma/prisma.h"
 #include "util/buf.h"
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/*
+ * A query value decoded as Prisma reads it (application/x-www-form-urlencoded, WHATWG): '+' is a space,
+ * '%' and two hex digits a byte, any other '%' stays itself. Checked with the real Prisma 6.19.3 CLI
+ * (its "Datasource" line): schema=c+d is "c d", e%20f is "e f", a%zzb, i%4 and g%4x stay as written. (Before,
+ * sscanf("%1x%1x") read "a% 4b" as "aKb": it skips white space.)
+ */
+static char *form_decode(const char *v, size_t n)
+{
+    char *out = rh_xstrndup(v, n), *w = out;
+    for (const char *r = out; *r; r++) {
+        int hi = r[0] == '%' ? hex_digit(r[1]) : -1, lo = hi >= 0 ? hex_digit(r[2]) : -1;
+        if (lo >= 0) {
+            *w++ = (char)(hi * 16 + lo);
+            r += 2;
+        } else {
+            *w++ = *r == '+' ? ' ' : *r;
+        }
+    }
+    *w = '\0';
+    return out;
+}
 
 char *rh_prisma_database_url(const char *url, char **schema)
 {
@@ -30,18 +56,7 @@ char *rh_prisma_database_url(const char *url, char **schema)
             drop = strncmp(p, prisma_only[i], strlen(prisma_only[i])) == 0;
         if (drop && strncmp(p, "schema=", 7) == 0) {
             free(*schema);
-            char *v = rh_xstrndup(p + 7, n - 7), *w = v;
-            for (char *r = v; *r; r++) {
-                unsigned hi, lo;
-                if (r[0] == '%' && r[1] && r[2] && sscanf(r + 1, "%1x%1x", &hi, &lo) == 2) {
-                    *w++ = (char)(hi * 16 + lo);
-                    r += 2;
-                } else {
-                    *w++ = *r;
-                }
-            }
-            *w = '\0';
-            *schema = v;
+            *schema = form_decode(p + 7, n - 7);
         } else if (!drop && n > 0) {
             rh_buf_putc(&b, sep);
             rh_buf_append(&b, p, n);
