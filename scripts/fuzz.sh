@@ -10,7 +10,8 @@
 # tests/fuzz/corpus_dbmate, then `rehearse report merge`'s reader of run reports (report/merge.c) for
 # 10 s from tests/fuzz/corpus_report, then the catalog's golden files and `expect` texts (catalog/text.c,
 # assert.c) for 10 s from tests/fuzz/corpus_catalog, then PostgreSQL and Prisma versions and DATABASE_URL
-# parameters (util/pgver.c, tools/prisma/{profile,url}.c) for 10 s from tests/fuzz/corpus_versions,
+# parameters and connection strings (util/pgver.c, tools/prisma/{profile,url}.c, util/pgurl.c's parse half)
+# for 10 s from tests/fuzz/corpus_versions,
 # then the files kept with a deployed state (cluster/state_file.c, engine/catalog_file.c) for 10 s from
 # tests/fuzz/corpus_state_file. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
@@ -56,8 +57,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_catalog.c" \
   "$root"/harness/catalog/{text,model,assert,nearest}.c "$root"/harness/util/{buf,err}.c -o "$out/fuzz_catalog"
-clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,buf,err}.c \
-  "$root"/harness/tools/prisma/{profile,url}.c -o "$out/fuzz_versions"
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,pgurl,buf,err}.c \
+  "$root"/harness/tools/prisma/{profile,url}.c $(pkg-config --libs libpq) -o "$out/fuzz_versions"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_state_file.c" "$root/harness/cluster/state_file.c" \
   "$root/harness/engine/catalog_file.c" "$root/harness/runner/steps_file.c" "$root"/harness/util/{buf,err}.c -lcrypto \
   -o "$out/fuzz_state_file"

@@ -126,25 +126,57 @@ static void add_entry(rh_buf *h, rh_buf *a, rh_buf *p, int first, const char *ho
     rh_buf_printf(p, "%s%s", first ? "" : ",", port);
 }
 
-int rh_pgurl_pin_local(const char *conninfo, rh_pgurl_pinned *out, rh_err *err)
+int rh_pgurl_targets(const char *conninfo, rh_pgurl_target **out, size_t *n, rh_err *err)
 {
-    memset(out, 0, sizeof *out);
+    *out = NULL;
+    *n = 0;
     char *host = NULL, *hostaddr = NULL, *port = NULL;
     if (effective_hosts(conninfo, &host, &hostaddr, &port, err) < 0)
         return -1;
-    size_t n = list_len(host), nports = list_len(port);
-    if (hostaddr && list_len(hostaddr) > n)
-        n = list_len(hostaddr);
+    size_t count = list_len(host), nports = list_len(port);
+    if (hostaddr && list_len(hostaddr) > count)
+        count = list_len(hostaddr);
+    rh_pgurl_target *t = rh_xcalloc(count, sizeof *t);
+    for (size_t i = 0; i < count; i++) {
+        t[i].host = list_item(host, i);
+        t[i].hostaddr = list_item(hostaddr, i);
+        t[i].port = list_item(port, nports == 1 ? 0 : i);
+        t[i].socket = !*t[i].hostaddr && (!*t[i].host || t[i].host[0] == '/' || t[i].host[0] == '@');
+    }
+    free(host);
+    free(hostaddr);
+    free(port);
+    *out = t;
+    *n = count;
+    return 0;
+}
+
+void rh_pgurl_targets_free(rh_pgurl_target *t, size_t n)
+{
+    for (size_t i = 0; t && i < n; i++) {
+        free(t[i].host);
+        free(t[i].hostaddr);
+        free(t[i].port);
+    }
+    free(t);
+}
+
+int rh_pgurl_pin_local(const char *conninfo, rh_pgurl_pinned *out, rh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    rh_pgurl_target *t = NULL;
+    size_t n = 0;
+    if (rh_pgurl_targets(conninfo, &t, &n, err) < 0)
+        return -1;
     rh_buf h, a, p;
     rh_buf_init(&h);
     rh_buf_init(&a);
     rh_buf_init(&p);
     int rc = 0, entries = 0;
     for (size_t i = 0; i < n && rc == 0; i++) {
-        char *hi = list_item(host, i), *ai = list_item(hostaddr, i);
-        char *pi = list_item(port, nports == 1 ? 0 : i);
+        const char *hi = t[i].host, *ai = t[i].hostaddr, *pi = t[i].port;
         const char *name = *ai ? ai : hi;
-        if (!*ai && (!*hi || hi[0] == '/' || hi[0] == '@')) {
+        if (t[i].socket) {
             /* a unix socket (no host at all: libpq's default socket folder) */
             add_entry(&h, &a, &p, entries++ == 0, hi, "", pi);
         } else {
@@ -170,13 +202,8 @@ int rh_pgurl_pin_local(const char *conninfo, rh_pgurl_pinned *out, rh_err *err)
             if (g == 0)
                 freeaddrinfo(res);
         }
-        free(hi);
-        free(ai);
-        free(pi);
     }
-    free(host);
-    free(hostaddr);
-    free(port);
+    rh_pgurl_targets_free(t, n);
     if (rc == 0) {
         out->host = rh_buf_steal(&h);
         out->hostaddr = rh_buf_steal(&a);

@@ -21,6 +21,20 @@ typedef struct rh_pgurl_pinned {
 } rh_pgurl_pinned;
 
 int rh_pgurl_pin_local(const char *conninfo, rh_pgurl_pinned *out, rh_err *err);
+
+/*
+ * The parse half of the guard, which resolves no name (so it is fuzzed: tests/fuzz/fuzz_pgurl.c): the
+ * entries libpq would try for conninfo, by its own parser with the environment and the service file
+ * applied, without connecting. An entry is a unix socket (no hostaddr; host empty, "/..." or "@...") or
+ * a name or address still to resolve; no field holds a comma. -1: err says why the text is invalid.
+ */
+typedef struct rh_pgurl_target {
+    char *host, *hostaddr, *port; /* "" when not given */
+    int socket;
+} rh_pgurl_target;
+
+int rh_pgurl_targets(const char *conninfo, rh_pgurl_target **out, size_t *n, rh_err *err);
+void rh_pgurl_targets_free(rh_pgurl_target *t, size_t n);
 void rh_pgurl_pinned_free(rh_pgurl_pinned *p);
 
 /* Connect (blocking) to conninfo with its hosts replaced by the pinned ones. */

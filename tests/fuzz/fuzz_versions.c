@@ -2,15 +2,17 @@
  * fuzz_versions.c — a fuzz target for the short texts users and repositories give as versions and URLs:
  * PostgreSQL versions (util/pgver.c: --pg, REHEARSE_PG, a dump's "Dumped from database version", SHOW
  * server_version), Prisma versions and ranges (tools/prisma/profile.c: --prisma-version, package.json,
- * lock files, `tool prisma VERSION`) and a DATABASE_URL's Prisma-only parameters (tools/prisma/url.c).
- * scripts/fuzz.sh builds and runs it with libFuzzer. (util/pgurl.c is libpq's conninfo parser plus name
- * resolution: not fuzzed here, a fuzzer must not send DNS queries.)
+ * lock files, `tool prisma VERSION`), a DATABASE_URL's Prisma-only parameters (tools/prisma/url.c) and the
+ * parse half of the remote-host guard (util/pgurl.c rh_pgurl_targets: libpq's parser, the entries it would try;
+ * the resolve half is not fuzzed, a fuzzer must not send DNS queries). scripts/fuzz.sh builds and runs it.
  *
  * Input: the first byte picks the parser; the rest is the text (split at the first NUL where two are
  * needed). The properties: never a crash or a read out of bounds, and
  *  - a PostgreSQL version parses to a major of 9..99 and a minor of -1..999, and matches itself;
  *  - a Prisma version reads as N.N.N with the numbers it reports, or is refused with a message;
- *  - a postgres URL keeps what precedes its '?' and loses every Prisma-only parameter.
+ *  - a postgres URL keeps what precedes its '?' and loses every Prisma-only parameter;
+ *  - a connection string gives at least one entry, none with a comma, a socket exactly when it has no hostaddr
+ *    and its host is empty or a path; or is refused with a message.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +23,7 @@
 #include "tools/prisma/profile.h"
 #include "tools/prisma/prisma.h"
 #include "util/buf.h"
+#include "util/pgurl.h"
 #include "util/pgver.h"
 
 #include "fuzz_text.h"
@@ -93,16 +96,51 @@ static void database_url(const char *url)
     free(out);
 }
 
+static void conninfo(const char *text)
+{
+    static int env_set;
+    if (!env_set) { /* what libpq reads besides the text: nothing of this machine's */
+        const char *const unset[] = {"PGHOST", "PGHOSTADDR", "PGPORT", "PGSERVICE", "PGDATABASE", "PGUSER", NULL};
+        for (int i = 0; unset[i]; i++)
+            unsetenv(unset[i]);
+        setenv("PGSERVICEFILE", "/nonexistent/pg_service.conf", 1);
+        setenv("PGSYSCONFDIR", "/nonexistent", 1);
+        setenv("PGPASSFILE", "/nonexistent/pgpass", 1);
+        env_set = 1;
+    }
+    rh_pgurl_target *t = NULL;
+    size_t n = 0;
+    rh_err err;
+    rh_err_clear(&err);
+    if (rh_pgurl_targets(text, &t, &n, &err) < 0) {
+        if (!err.msg[0] || t || n)
+            abort();
+        return;
+    }
+    if (n < 1 || !t)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].host || !t[i].hostaddr || !t[i].port || strchr(t[i].host, ',') || strchr(t[i].hostaddr, ',') ||
+            strchr(t[i].port, ','))
+            abort();
+        int socket = !*t[i].hostaddr && (!*t[i].host || t[i].host[0] == '/' || t[i].host[0] == '@');
+        if (socket != t[i].socket)
+            abort();
+    }
+    rh_pgurl_targets_free(t, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *second;
     char *text = fuzz_text(data, size, &second);
     if (!text)
         return 0;
-    switch (data[0] % 3) {
+    switch (data[0] % 4) {
     case 0: pg_version(text, second); break;
     case 1: prisma_version(text); break;
-    default: database_url(text); break;
+    case 2: database_url(text); break;
+    default: conninfo(text); break;
     }
     free(text);
     return 0;
