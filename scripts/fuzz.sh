@@ -46,8 +46,8 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlpar
   "$root/harness/tools/prisma/sqlparser_model.c" "$root/harness/migrations/split.c" "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq libgit2) "$root/tests/fuzz/fuzz_drizzle.c" \
-  "$root/harness/tools/drizzle/drizzle.c" "$root/harness/migrations/migset.c" "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c \
-  "$root"/harness/util/{buf,err,fs,utf8}.c $(pkg-config --libs json-c libpq libgit2 zlib) -lcrypto -o "$out/fuzz_drizzle"
+  "$root/harness/tools/drizzle/drizzle.c" "$root"/harness/migrations/{migset,split,txblock}.c "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c \
+  "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query $(pkg-config --libs json-c libpq libgit2 zlib) -lcrypto -o "$out/fuzz_drizzle"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n libgit2) "$root/tests/fuzz/fuzz_dbmate.c" \
   "$root/harness/tools/dbmate/dbmate.c" "$root"/harness/migrations/{migset,split,profile,txblock}.c "$root/harness/engine/result.c" \
   "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query \

@@ -759,6 +759,43 @@ static void a_rename_is_what_the_tool_makes_of_it(void **state)
     free(before), free(same), free(newer), free(edited), free(zb), free(zs), free(zl);
 }
 
+/*
+ * drizzle's plan asks PostgreSQL's one list too (migrations/txblock.h), statement by statement: a comment saying
+ * "concurrently" is no statement, VACUUM fails in drizzle-kit's transaction (25001 on a real server).
+ */
+static void drizzle_asks_postgresqls_list_of_refused_statements(void **state)
+{
+    (void)state;
+    const rh_tool *t = rh_tool_find("drizzle");
+    char *dir = drizzle_folder("{\"entries\":[" J("0000_init", 1700000000000) "," J("0001_comment", 1700000100000) ","
+                               J("0002_vacuum", 1700000200000) "]}",
+                               "0000_init.sql", INIT, "0001_comment.sql",
+                               "-- build it concurrently later\nALTER TABLE \"users\" ADD COLUMN \"name\" text;",
+                               "0002_vacuum.sql", "VACUUM \"users\";", NULL);
+    rh_migset set;
+    rh_err err;
+    assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
+    rh_plan plan;
+    rh_buf out;
+    rh_buf_init(&out);
+    assert_int_equal(t->plan_file(&set.items[1], NULL, &plan, &out), 0); /* the old word search: 1 */
+    assert_null(strstr(out.data, "25001"));
+    rh_buf_free(&out);
+    rh_buf_init(&out);
+    assert_int_equal(t->plan_file(&set.items[2], NULL, &plan, &out), 1);
+    assert_non_null(strstr(out.data, "0002_vacuum: fails with 25001: VACUUM cannot run inside drizzle-kit's transaction"));
+    rh_buf_free(&out);
+    PGconn *c = rh_test_fresh_db(NULL);
+    rh_engine_result res;
+    assert_int_equal(run_verb(t, "deploy", c, &set, &res), 1);
+    assert_string_equal(res.sqlstate, "25001");
+    assert_string_equal(res.failed_migration, "0002_vacuum");
+    rh_engine_result_free(&res);
+    PQfinish(c);
+    rh_migset_free(&set);
+    free(dir);
+}
+
 static void drizzle_bad_journals_are_named(void **state)
 {
     (void)state;
@@ -981,6 +1018,7 @@ int main(void)
         cmocka_unit_test(drizzle_skips_an_entry_with_an_older_when_and_says_so),
         cmocka_unit_test(history_findings_are_structured_for_every_tool),
         cmocka_unit_test(a_rename_is_what_the_tool_makes_of_it),
+        cmocka_unit_test(drizzle_asks_postgresqls_list_of_refused_statements),
         cmocka_unit_test(drizzle_bad_journals_are_named),
         cmocka_unit_test(command_runs_in_a_copy_with_the_database_in_its_environment),
         cmocka_unit_test(a_failed_hook_stops_dbmate_and_drizzle_before_the_file),

@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "migrations/split.h"
+#include "migrations/txblock.h"
 #include "source/folder.h"
 #include "source/history.h"
 #include "tools/tool.h"
@@ -446,17 +448,32 @@ static int drizzle_plan_file(const rh_migration *m, const rh_profile *profile, r
         chunks++;
     rh_buf_printf(out, "%s: %zu chunk(s) split at `" BREAKPOINT "`, each one query, inside the one transaction "
                        "of every pending entry\n", m->name, chunks);
-    int conc = m->sql && strcasestr(m->sql, "concurrently") != NULL; /* a word search: comments count too */
+    /* PostgreSQL's one list of statements refused in a transaction block (migrations/txblock.h), each statement
+       as its parser splits the file; a file it cannot split (the server refuses it anyway): the word, as written */
+    size_t conc = 0;
+    const char *what = "CONCURRENTLY";
+    rh_split split = {0};
+    rh_err err;
+    if (rh_sql_split(&split, m->sql ? m->sql : "", m->sql ? m->sql_len : 0, &err) == 0) {
+        for (size_t k = 0; k < split.n; k++) {
+            const char *name = rh_txblock_refused_name(split.items[k].text);
+            if (name && conc++ == 0 && !strstr(name, "CONCURRENTLY"))
+                what = name;
+        }
+        rh_split_free(&split);
+    } else {
+        conc = m->sql && strcasestr(m->sql, "concurrently") != NULL;
+    }
     if (conc)
-        rh_buf_printf(out, "%s: fails with 25001: CONCURRENTLY cannot run inside drizzle-kit's transaction (and the "
-                           "whole run rolls back)\n", m->name);
+        rh_buf_printf(out, "%s: fails with 25001: %s cannot run inside drizzle-kit's transaction (and the "
+                           "whole run rolls back)\n", m->name, what);
     plan->mode = RH_SEND_STATEMENTS;
     plan->n_stmts = chunks;
     plan->n_parts = chunks;
     plan->atomic = 1; /* the run's one transaction */
-    plan->n_concurrently = (size_t)conc;
-    plan->concurrently_fails = conc;
-    return conc;
+    plan->n_concurrently = conc;
+    plan->concurrently_fails = conc > 0;
+    return conc > 0;
 }
 
 /* `drizzle-kit generate` files: NNNN_step_N.sql (statements split by the breakpoint) and the journal. */
