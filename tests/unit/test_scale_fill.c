@@ -599,7 +599,8 @@ static void test_foreign_key_validation_merges_the_indexes(void **state)
  * A child of parents filled from empty in the same fill takes their keys from the generators that
  * filled them (no cursor over the parent, no second connection's held cursor): none of the parents'
  * rows is read, every key holds and every parent is referred to. A child column of another type than
- * the parent's key (varchar vs text) still reads them through the cursor.
+ * the parent's key (varchar vs text), or of a parent whose BEFORE INSERT trigger changes its keys,
+ * still reads them through the cursor.
  */
 static void test_children_take_the_keys_their_parents_were_filled_with(void **state)
 {
@@ -610,16 +611,24 @@ static void test_children_take_the_keys_their_parents_were_filled_with(void **st
                        "CREATE TABLE \"Session\" (id text PRIMARY KEY, \"accountId\" text NOT NULL REFERENCES \"Account\"(id),"
                        " tag varchar(6) NOT NULL REFERENCES \"Tag\"(code));"
                        "CREATE INDEX \"Session_accountId_idx\" ON \"Session\"(\"accountId\");"
-                       "CREATE TABLE \"Audit\" (id text PRIMARY KEY, \"accountId\" varchar(40) NOT NULL REFERENCES \"Account\"(id));");
-    const char *rows[] = {"Account=30000", "Tag=500", "Session=40000", "Audit=20000"};
+                       "CREATE TABLE \"Audit\" (id text PRIMARY KEY, \"accountId\" varchar(40) NOT NULL REFERENCES \"Account\"(id));"
+                       /* a trigger that changes the keys it is given: its children must read them */
+                       "CREATE TABLE \"Team\" (id text PRIMARY KEY);"
+                       "CREATE FUNCTION team_key() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.id := 't-' || NEW.id; "
+                       "RETURN NEW; END$$;"
+                       "CREATE TRIGGER team_key BEFORE INSERT ON \"Team\" FOR EACH ROW EXECUTE FUNCTION team_key();"
+                       "CREATE TABLE \"Member\" (id text PRIMARY KEY, \"teamId\" text NOT NULL REFERENCES \"Team\"(id));");
+    const char *rows[] = {"Account=30000", "Tag=500", "Session=40000", "Audit=20000", "Team=1000", "Member=12000"};
     rh_scale_fill_result fr;
-    fill(conn, rows, 4, &fr);
+    fill(conn, rows, 6, &fr);
     for (size_t i = 0; i < fr.n; i++)
         if (fr.tables[i].note)
             fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
     assert_int_equal(filled(&fr, "Session")->inserted, 40000);
     assert_int_equal(filled(&fr, "Session")->parent_keys_read, 0);
     assert_true(filled(&fr, "Audit")->parent_keys_read >= 20000);
+    assert_int_equal(filled(&fr, "Member")->inserted, 12000);
+    assert_int_equal(filled(&fr, "Member")->parent_keys_read, 1000);
     assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Session\" s LEFT JOIN \"Account\" a ON a.id = s.\"accountId\" "
                                     "LEFT JOIN \"Tag\" t ON t.code = s.tag WHERE a.id IS NULL OR t.code IS NULL"),
                      0);
@@ -627,7 +636,7 @@ static void test_children_take_the_keys_their_parents_were_filled_with(void **st
     assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Audit\" s LEFT JOIN \"Account\" a ON a.id = s.\"accountId\" "
                                     "WHERE a.id IS NULL"),
                      0);
-    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated"), 3);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND convalidated"), 4);
     rh_scale_fill_result_free(&fr);
     PQfinish(conn);
 }
