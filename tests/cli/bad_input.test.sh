@@ -5,8 +5,10 @@
 # options may follow the operands of diff and snapshot.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-bad.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-bad.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-bad.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the folder (RAM on /dev/shm) goes with this script, however it ends
+rh_tie_folder "$work"
 trap 'rm -rf "$work"' EXIT
 # clusters of its own: rehearse reaps dead runs' leftovers at start, other tests may rely on seeing them
 export REHEARSE_RUN_DIR="$work/run"

@@ -5,8 +5,10 @@
 # never holds the file's content. --allow-path DIR opens DIR; the repository holding the scenario is in.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-confine.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-confine.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-confine.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the folder (RAM on /dev/shm) goes with this script, however it ends
+rh_tie_folder "$work"
 trap 'rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 fail() { echo "FAIL: $*" >&2; exit 1; }

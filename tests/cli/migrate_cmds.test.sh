@@ -5,8 +5,10 @@
 # the conformance tests' job; this one is quick enough for every ctest run.
 set -uo pipefail
 bin=${REHEARSE_BIN:?REHEARSE_BIN must point at the rehearse binary}
-work=$(mktemp -d /tmp/rh-mc.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-mc.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-mc.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the folder (RAM on /dev/shm) goes with this script, however it ends
+rh_tie_folder "$work"
 trap 'rm -rf "$work"' EXIT
 # clusters of its own: rehearse reaps dead runs' leftovers at start, other tests may rely on seeing them
 export REHEARSE_RUN_DIR="$work/run"

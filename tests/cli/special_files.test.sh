@@ -4,8 +4,10 @@
 # out of memory on /dev/zero, and the run still ends with a report (exit 2).
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-special.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-special.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-special.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the folder (RAM on /dev/shm) goes with this script, however it ends
+rh_tie_folder "$work"
 trap 'rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -5,8 +5,10 @@
 # the outside files reaches the output. Links that stay inside the repository are read as before.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-work=$(mktemp -d /tmp/rh-wtlinks.XXXXXX)
+work=$(mktemp -d -p /dev/shm rh-wtlinks.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-wtlinks.XXXXXX) # tmpfs: a data directory copied per cluster
 chmod 755 "$work"
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tied_cluster.sh" # the folder (RAM on /dev/shm) goes with this script, however it ends
+rh_tie_folder "$work"
 trap 'rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR="$work/run"
 fail() { echo "FAIL: $*" >&2; exit 1; }
