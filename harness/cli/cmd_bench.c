@@ -44,7 +44,7 @@ static void help(void)
            "             template vs from the state\n"
            "  scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
            "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead; --cache [--runs R]: at\n"
-           "             -j2, cold (--no-cache) vs warm (first deploys from the state cache), interleaved\n");
+           "             -j2, cold (--no-cache) vs warm (the state cache), interleaved\n");
 }
 
 typedef struct bench_args {

@@ -190,7 +190,7 @@ static int cache_bench(char **files, size_t n, int runs, int json, const char *t
             }
             rh_buf_puts(&out, "}}\n");
         } else {
-            rh_buf_printf(&out, "scenario suite, -j2, cold (--no-cache) vs warm (first deploys from the state cache): "
+            rh_buf_printf(&out, "scenario suite, -j2, cold (--no-cache) vs warm (the state cache): "
                                 "%zu scenarios, %d interleaved round(s) after one fill run (%.2f s)\n",
                           n, runs, fill.wall_ms / 1000.0);
             rh_buf_printf(&out, "  cold   median %8.2f s  min %8.2f  max %8.2f\n", sc.median / 1000.0, sc.min / 1000.0,
