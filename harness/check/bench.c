@@ -17,6 +17,7 @@
 #include "cluster/cluster.h"
 #include "source/git.h"
 #include "source/loader.h"
+#include "tools/tool.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/stats.h"
@@ -72,8 +73,9 @@ static char *history_sql(int i)
     return rh_buf_steal(&b);
 }
 
-/* The pull request's migrations: a locking column, an index, a concurrent index alone. */
-static char *added_sql(int j, int tables)
+/* The pull request's migrations: a locking column, an index, a concurrent index alone (concurrent: the tool
+   can send it outside a transaction as written; dbmate and drizzle-kit wrap these files in theirs). */
+static char *added_sql(int j, int tables, int concurrent)
 {
     int t = j % (tables ? tables : 1);
     switch (j % 3) {
@@ -82,8 +84,24 @@ static char *added_sql(int j, int tables)
     case 1:
         return rh_xasprintf("CREATE INDEX \"Table%d_name_idx\" ON \"Table%d\"(\"name\");\n", t, t);
     default:
-        return rh_xasprintf("CREATE INDEX CONCURRENTLY \"Table%d_score_idx\" ON \"Table%d\"(\"score\");\n", t, t);
+        return rh_xasprintf("CREATE INDEX%s \"Table%d_score_idx\" ON \"Table%d\"(\"score\");\n",
+                            concurrent ? " CONCURRENTLY" : "", t, t);
     }
+}
+
+/* Another tool's folder (its write_history) holding the first n of the generated migrations. */
+static int write_tool_folder(const char *dir, const rh_tool *tool, int history, int n, rh_err *err)
+{
+    char **sql = rh_xcalloc((size_t)n, sizeof *sql);
+    for (int i = 0; i < n; i++)
+        sql[i] = i < history ? history_sql(i) : added_sql(i - history, (history + 4) / 5, 0);
+    char *folder = rh_xasprintf("%s/%s", dir, tool->default_migrations);
+    int rc = tool->write_history(folder, sql, n, err);
+    free(folder);
+    for (int i = 0; i < n; i++)
+        free(sql[i]);
+    free(sql);
+    return rc;
 }
 
 static int write_migration(const char *repo, int seq, const char *sql, rh_err *err)
@@ -108,21 +126,28 @@ static int lg2(int rc, const char *what, rh_err *err)
     return 0;
 }
 
-/* A repository with the history committed on main and the added migrations on disk only. */
-static int build_fixture(const char *dir, int history, int added, rh_err *err)
+/* A repository with the history committed on main and the added migrations on disk only; in the layout of
+   tool (NULL or the default tool: Prisma's folders). */
+static int build_fixture(const char *dir, const rh_tool *tool, int history, int added, rh_err *err)
 {
-    for (int i = 0; i < history; i++) {
-        char *sql = history_sql(i);
-        int rc = write_migration(dir, i + 1, sql, err);
-        free(sql);
+    int rc = 0;
+    if (tool && tool != RH_TOOL_DEFAULT) {
+        if (write_tool_folder(dir, tool, history, history, err) < 0)
+            return -1;
+    } else {
+        for (int i = 0; i < history; i++) {
+            char *sql = history_sql(i);
+            rc = write_migration(dir, i + 1, sql, err);
+            free(sql);
+            if (rc < 0)
+                return -1;
+        }
+        char *lock = rh_xasprintf("%s/prisma/migrations/migration_lock.toml", dir);
+        rc = rh_fs_write(lock, "provider = \"postgresql\"\n", 24, 0644, err);
+        free(lock);
         if (rc < 0)
             return -1;
     }
-    char *lock = rh_xasprintf("%s/prisma/migrations/migration_lock.toml", dir);
-    int rc = rh_fs_write(lock, "provider = \"postgresql\"\n", 24, 0644, err);
-    free(lock);
-    if (rc < 0)
-        return -1;
 
     rh_git_init();
     git_repository *repo = NULL;
@@ -145,8 +170,10 @@ static int build_fixture(const char *dir, int history, int added, rh_err *err)
         lg2(git_commit_create(&commit_id, repo, "HEAD", sig, sig, NULL, "history", tree, 0, NULL), "commit", err) < 0)
         goto out;
     rc = 0;
-    for (int j = 0; j < added && rc == 0; j++) {
-        char *sql = added_sql(j, (history + 4) / 5);
+    if (tool && tool != RH_TOOL_DEFAULT)
+        rc = write_tool_folder(dir, tool, history, history + added, err);
+    for (int j = 0; j < added && rc == 0 && !(tool && tool != RH_TOOL_DEFAULT); j++) {
+        char *sql = added_sql(j, (history + 4) / 5, 1);
         rc = write_migration(dir, history + j + 1, sql, err);
         free(sql);
     }
@@ -172,7 +199,7 @@ int rh_check_bench(const rh_check_bench_opts *opts, rh_buf *report, rh_err *err)
     for (int k = 0; k < 7; k++)
         parts[k] = rh_xcalloc((size_t)runs, sizeof(double));
     size_t errors = 0, warnings = 0;
-    if (build_fixture(tmpl, history, added, err) < 0)
+    if (build_fixture(tmpl, NULL, history, added, err) < 0)
         goto out;
     for (int i = 0; i < runs; i++) {
         /* the whole check, cold: `bench check-cache` measures the deployed-state cache */
@@ -270,7 +297,8 @@ static int one_check(const char *repo, const rh_check_bench_opts *opts, int cach
                        .pg_version = opts ? opts->pg_version : NULL};
     rh_check_result res;
     double t0 = now_ms(), c0 = cpu_ms();
-    int rc = rh_check_run(&o, &res, err);
+    const rh_tool *tool = opts ? opts->tool : NULL;
+    int rc = tool && tool != RH_TOOL_DEFAULT ? rh_check_tool(tool, &o, &res, err) : rh_check_run(&o, &res, err);
     *ms = now_ms() - t0;
     if (cpu)
         *cpu = cpu_ms() - c0;
@@ -322,6 +350,8 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     double *cold_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
     double *warm_parts = rh_xcalloc((size_t)runs * N_PARTS, sizeof(double));
     double *fresh_parts = rh_xcalloc((size_t)runs * 3, sizeof(double)), *hit_parts = rh_xcalloc((size_t)runs * 3, sizeof(double));
+    const rh_tool *tool = opts && opts->tool ? opts->tool : RH_TOOL_DEFAULT;
+    int other = tool != RH_TOOL_DEFAULT;
     rh_loaded base, head;
     memset(&base, 0, sizeof base);
     memset(&head, 0, sizeof head);
@@ -330,18 +360,18 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     int rc = -1, loaded = 0;
     size_t n_cached = 0;
     double ms;
-    if (build_fixture(tmpl, history, added, err) < 0)
+    if (build_fixture(tmpl, tool, history, added, err) < 0)
         goto out;
     /* the first check publishes base's state (or finds it from an earlier bench) */
     if (one_check(tmpl, opts, 1, &ms, &n_cached, NULL, NULL, err) < 0)
         goto out;
     /* the state's entry, as check looks it up, for the start-up comparison */
-    rh_load_spec sb = {.repo = tmpl, .rev = "HEAD"}, sh = {.repo = tmpl, .rev = "WORKTREE"};
+    rh_load_spec sb = {.tool = tool, .repo = tmpl, .rev = "HEAD"}, sh = {.tool = tool, .repo = tmpl, .rev = "WORKTREE"};
+    loaded = 1;
     if (rh_source_load(&sb, &base, err) < 0 || rh_source_load(&sh, &head, err) < 0)
         goto out;
-    loaded = 1;
     rh_cluster_opts co = {.pg_bin = opts ? opts->pg_bin : NULL, .pg_version = opts ? opts->pg_version : NULL};
-    rh_check_cache_find(&cc, 1, &head.choice.profile, 0, &base.set, &head.set, &co);
+    rh_check_cache_find(&cc, 1, tool, other ? NULL : &head.choice.profile, 0, &base.set, &head.set, &co);
     if (!co.state) {
         rh_err_set(err, "bench check-cache: base's state was not cached by the first check (REHEARSE_NO_CACHE set?)");
         goto out;
@@ -366,8 +396,8 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
     static const char *const start_names[3] = {"copy", "server start", "passwords"};
     int met_abs = w.median <= 300, met_ratio = ratio <= 0.25, met_hit = h.median <= f.median + 20;
     if (opts && opts->json) {
-        rh_buf_printf(report, "{\"benchmark\":\"check-cache\",\"history\":%d,\"added\":%d,\"runs\":%d,\"cold_ms\":",
-                      history, added, runs);
+        rh_buf_printf(report, "{\"benchmark\":\"check-cache\",\"tool\":\"%s\",\"history\":%d,\"added\":%d,\"runs\":%d,"
+                              "\"cold_ms\":", tool->name, history, added, runs);
         rh_stats_json(report, c);
         rh_buf_puts(report, ",\"warm_ms\":");
         rh_stats_json(report, w);
@@ -389,8 +419,9 @@ int rh_check_bench_cache(const rh_check_bench_opts *opts, rh_buf *report, rh_err
                           column_median(fresh_parts, runs, 3, k), column_median(hit_parts, runs, 3, k));
         rh_buf_puts(report, "}}\n");
     } else {
-        rh_buf_printf(report, "rehearse check, cold (--no-cache) vs warm (base's state cached): %d migrations at base + %d "
-                              "new, %d interleaved run(s)\n", history, added, runs);
+        rh_buf_printf(report, "rehearse check%s%s, cold (--no-cache) vs warm (base's state cached): %d migrations at base + "
+                              "%d new, %d interleaved run(s)\n", other ? " --tool " : "", other ? tool->name : "", history,
+                      added, runs);
         rh_buf_printf(report, "  cold           median %8.1f ms  min %8.1f  max %8.1f\n", c.median, c.min, c.max);
         rh_buf_printf(report, "  warm           median %8.1f ms  min %8.1f  max %8.1f   (target <= 300 ms: %s)\n",
                       w.median, w.min, w.max, met_abs ? "met" : "MISSED");

@@ -332,6 +332,7 @@ typedef struct rh_check_bench_opts {
     int json;          /* JSON instead of text */
     const char *pg_bin;
     const char *pg_version;
+    const struct rh_tool *tool; /* check-cache: the tool whose check and folder (NULL: the default tool's) */
 } rh_check_bench_opts;
 
 /* Build a generated repository, run the whole check `runs` times, report median/min/max wall time. */

@@ -98,11 +98,14 @@ typedef struct rh_check_cache {
     int saving;             /* copies of base's state were made, to publish at the end */
     char *fingerprint;      /* the cluster's global catalogs before any migration ran (state.c) */
     int probe_held;         /* DB_PROBE holds the cached state, untouched (not made (a)'s database) */
+    int whole_only;         /* the tool continues only a whole run's state (tools/tool.h RH_TOOL_RESUME_WHOLE) */
 } rh_check_cache;
 
-/* Keys and lookup, before the cluster starts (copts->state is set on a hit). */
-void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
-                         const rh_migset *head, rh_cluster_opts *copts);
+struct rh_tool;
+/* Keys (the tool's name, NULL: the default tool, and its profile are part of them) and lookup, before the
+   cluster starts (copts->state is set on a hit). */
+void rh_check_cache_find(rh_check_cache *cc, int on, const struct rh_tool *tool, const rh_profile *profile,
+                         int superuser, const rh_migset *base, const rh_migset *head, rh_cluster_opts *copts);
 /* After the start: the databases a miss creates empty. On a hit: *one_path when (a) and (b) are one run
    (base's whole state cached, head starting with it, loads_between 0: no seed or fill between base and
    head), with no database of (a)'s own; else (a)'s database is the cached state (head starts with the

@@ -46,6 +46,12 @@ int rh_clean_deploy_catalog(const rh_tool *tool, const rh_clean_source *src, con
     co.state = NULL;
     if (globals)
         *globals = NULL;
+    /* the tool's ledger is left out of the catalog (engine/clean.h): the kept text's options say so */
+    rh_catalog_opts no_opts = {0};
+    rh_catalog_opts cat_opts = copts ? *copts : no_opts;
+    if (!cat_opts.ledger_tool)
+        cat_opts.ledger_tool = tool ? tool : RH_TOOL_DEFAULT;
+    copts = &cat_opts;
     rh_state_deploy sd;
     rh_state_deploy_find(&sd, tool, eo->profile, RH_STATE_LAYOUT_FRESH, &co, set, src->no_cache);
     if (kept_catalog(&sd, set, copts, src->notes, out, globals)) { /* no server needed */
@@ -76,8 +82,7 @@ int rh_clean_deploy_catalog(const rh_tool *tool, const rh_clean_source *src, con
         PQfinish(conn);
         conn = NULL;
         if (rc == 0) {
-            rh_catalog_opts dflt = {0};
-            rh_state_deploy_keep_catalog(&sd, c, &co, copts ? copts : &dflt, *out);
+            rh_state_deploy_keep_catalog(&sd, c, &co, copts, *out);
             if (globals && sd.globals)
                 *globals = rh_xstrdup(sd.globals);
         }

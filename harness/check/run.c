@@ -860,7 +860,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* one cluster, a database per path; from base's cached state when there is one */
     double tc = now_ms();
     out->superuser = o->superuser;
-    rh_check_cache_find(&cc, !o->no_cache && !o->keep, &h.profile, o->superuser, &h.a, &h.b, &copts);
+    rh_check_cache_find(&cc, !o->no_cache && !o->keep, RH_TOOL_DEFAULT, &h.profile, o->superuser, &h.a, &h.b, &copts);
     /* measuring (--scale): connections for two probes per locked table; a server setting only, so the
        state found above (its data) still fits */
     static const char *const measuring[] = RH_SCALE_MEASURING_SETTINGS;

@@ -32,6 +32,7 @@
 #include "engine/cached.h"
 #include "engine/engine.h"
 #include "report/escape.h"
+#include "tools/tool.h"
 
 #define LAYOUT "check: " DB_UPGRADE ", " DB_PROBE " hold base's state"
 
@@ -45,14 +46,20 @@ static char *global_fingerprint(rh_cluster *cluster)
     return rh_state_globals(cluster, own, 5);
 }
 
-void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, int superuser, const rh_migset *base,
-                         const rh_migset *head, rh_cluster_opts *copts)
+void rh_check_cache_find(rh_check_cache *cc, int on, const rh_tool *tool, const rh_profile *profile, int superuser,
+                         const rh_migset *base, const rh_migset *head, rh_cluster_opts *copts)
 {
     memset(cc, 0, sizeof *cc);
-    cc->on = on && !superuser && !rh_state_cache_off() && base->n > 0;
+    if (!tool)
+        tool = RH_TOOL_DEFAULT;
+    size_t min = rh_state_resume_min(tool, base->n);
+    cc->on = on && !superuser && !rh_state_cache_off() && base->n > 0 && min > 0;
     if (!cc->on)
         return;
-    rh_state_inputs in = {.profile = profile, .layout = LAYOUT, .superuser = superuser, .settings = copts->settings};
+    cc->whole_only = tool->resumable == RH_TOOL_RESUME_WHOLE;
+    /* whose deploy and at which version: another tool's or version's state is another key */
+    rh_state_inputs in = {.tool = tool->name, .profile = profile, .layout = LAYOUT, .superuser = superuser,
+                          .settings = copts->settings};
     cc->na = base->n;
     cc->nb = head->n;
     cc->ka = rh_xcalloc(base->n + 1, sizeof *cc->ka);
@@ -60,7 +67,7 @@ void rh_check_cache_find(rh_check_cache *cc, int on, const rh_profile *profile, 
     rh_state_keys(&in, base, cc->ka);
     rh_state_keys(&in, head, cc->kb);
     cc->common = rh_state_common_prefix(cc->ka, cc->na, cc->kb, cc->nb);
-    cc->cached = rh_state_longest(copts, cc->ka, cc->na, &cc->entry);
+    cc->cached = rh_state_longest_from(copts, cc->ka, min, cc->na, &cc->entry);
     copts->state = cc->entry;
 }
 
@@ -77,7 +84,10 @@ int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, int loads_
             cc->fingerprint = global_fingerprint(cluster);
         return 0;
     }
-    if (cc->cached <= cc->common) {
+    /* (a) continues base's state only when head's deploy from nothing would have left that state on the way:
+       head begins with the cached migrations, and the tool continues a prefix of a run (not drizzle-kit's one
+       transaction, unless head is base's set) */
+    if (cc->cached <= cc->common && (!cc->whole_only || cc->cached == cc->nb)) {
         *clean_resumed = cc->cached;
         if (cc->cached == cc->na && !loads_between) {
             *one_path = 1;
@@ -87,7 +97,7 @@ int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, int loads_
         /* (f) will copy (b)'s database anyway (the path adds to the cached state): the probe's copy is (a)'s */
         return rh_cluster_rename_db(cluster, DB_PROBE, DB_CLEAN, err);
     }
-    /* head changed one of the cached migrations: (a) deploys head from nothing */
+    /* head changed one of the cached migrations, or its run holds more than the state: (a) deploys head from nothing */
     cc->probe_held = 1;
     return rh_cluster_create_db(cluster, DB_CLEAN, err);
 }

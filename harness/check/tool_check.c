@@ -11,8 +11,12 @@
  *   migration how the tool sends it (rh_tool.plan_file).
  * With --scale/--rows the upgrade path is filled after base (the tool's ledger left alone) and (f)
  * measures, as for Prisma. A base that fails at a file its ledger does not record is production's
- * recovery path (the fix deployed with the tool's deploy). Not for other tools yet (docs/tools.md): the
- * state cache, Prisma's other history hazards (renamed, out of order ...). --pg LIST: check/versions.c.
+ * recovery path (the fix deployed with the tool's deploy). Base's deployed state comes from the state
+ * cache and is published to it through the same helpers as the default tool's check (check/state.c:
+ * the tool's name is in the key; a tool that continues only a whole run's state, drizzle-kit, never
+ * has (a) continue base's state: head's clean deploy is one run of everything), with the same "one
+ * path" when (a) and (b) are the same run. Not for other tools yet (docs/tools.md): Prisma's other
+ * history hazards (renamed, out of order ...). --pg LIST: check/versions.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -237,6 +241,23 @@ static void add_production_failure(rh_check_result *r, const rh_tool *tool, cons
     free(what);
 }
 
+/* (a): a clean deploy of head on DB_CLEAN (continuing a cached state when eo->resumed says so), then its catalog. */
+static int clean_deploy(rh_check_result *r, const rh_tool *tool, rh_cluster *c, const rh_migset *head,
+                        const rh_engine_opts *eo, const rh_catalog_opts *copts, PGconn **conn, rh_catalog **cat,
+                        rh_engine_result *res, rh_err *err)
+{
+    double ta = now_ms();
+    if (!(*conn = rh_cluster_connect(c, DB_CLEAN, err)))
+        return -1;
+    rh_check_quiet(*conn);
+    int crc = rh_engine_clean_snapshot_with(tool, *conn, head, eo, copts, cat, res, err);
+    if (crc < 0)
+        return rh_err_prefix(err, "clean deploy of %s", r->head.label);
+    r->clean_ok = crc == 0;
+    r->ms_clean = now_ms() - ta;
+    return 0;
+}
+
 int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -262,6 +283,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     rh_engine_result_init(&rup);
     rh_engine_opts eo = {0};
     rh_catalog_opts copts = {.ledger_tool = tool};
+    rh_check_cache cc;
+    memset(&cc, 0, sizeof cc);
+    rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
 
     if (rh_git_open(&repo, repo_path, err) < 0)
         goto out;
@@ -309,37 +333,43 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
 
     double tc = now_ms();
     out->superuser = o->superuser;
-    rh_cluster_opts co = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
-    /* measuring (--scale/--rows): connections for two probes per locked table, as check.c's Prisma path */
+    /* base's state from the cache (check/state.c, as the default tool's check: the tool's name is in the key) */
+    rh_check_cache_find(&cc, !o->no_cache && !o->keep, tool, NULL, o->superuser, &bset, &hset, &co);
+    /* measuring (--scale/--rows): connections for two probes per locked table, as check.c's Prisma path; a
+       server setting only, so the state found above (its data) still fits */
     static const char *const measuring[] = RH_SCALE_MEASURING_SETTINGS;
-    if (o->scale)
+    if (o->scale && !co.settings)
         co.settings = measuring;
+    out->cached = cc.cached;
+    out->ms_lookup = now_ms() - tc;
     if (rh_cluster_start(&c, &co, err) < 0)
         goto out;
+    rh_cluster_timing ct = rh_cluster_last_timing(c);
+    out->ms_copy = ct.copy_us / 1000.0;
+    out->ms_ready = ct.ready_us / 1000.0;
+    out->ms_auth = ct.auth_us / 1000.0;
     out->postgres = rh_xstrdup(rh_cluster_pgbin(c)->version);
-    if (rh_cluster_create_db(c, DB_CLEAN, err) < 0 || rh_cluster_create_db(c, DB_UPGRADE, err) < 0 ||
-        !(clean = rh_cluster_connect(c, DB_CLEAN, err)) || !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+    /* one path: (a) would continue base's whole cached state with head's new migrations, as (b) does */
+    int one_path = 0;
+    rh_engine_opts eo_base = eo, eo_clean = eo;
+    eo_base.resumed = cc.cached;
+    if (rh_check_cache_databases(&cc, c, o->seed_file || o->scale, &eo_clean.resumed, &one_path, err) < 0 ||
+        !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
         goto out;
-    rh_check_quiet(clean);
     rh_check_quiet(upgrade);
     out->ms_cluster = now_ms() - tc;
 
-    /* (a) clean deploy of head, then its catalog */
-    double ta = now_ms();
-    int crc = rh_engine_clean_snapshot_with(tool, clean, &hset, &eo, &copts, &cat_clean, &rclean, err);
-    if (crc < 0) {
-        rh_err_prefix(err, "clean deploy of %s", out->head.label);
+    /* (a) clean deploy of head, then its catalog (not on one path: (b)'s run is (a)'s) */
+    if (!one_path && clean_deploy(out, tool, c, &hset, &eo_clean, &copts, &clean, &cat_clean, &rclean, err) < 0)
         goto out;
-    }
-    out->clean_ok = crc == 0;
-    out->ms_clean = now_ms() - ta;
 
     /* (b) the upgrade path: base, (g) the seed, then head on a new connection (the tool's next process) */
     double tb = now_ms();
-    if (rh_tool_run(tool, "deploy", upgrade, &bset, NULL, &eo, &rbase, err) < 0) {
+    if (rh_tool_run(tool, "deploy", upgrade, &bset, NULL, &eo_base, &rbase, err) < 0) {
         rh_err_prefix(err, "deploy of base %s", out->base.label);
         goto out;
     }
+    out->ms_base = now_ms() - tb;
     out->base_ok = rbase.exit_code == 0;
     if (!out->base_ok) {
         /* the recovery's deploy is the tool's next process: a new connection, without base's session state */
@@ -349,6 +379,20 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         rh_check_quiet(upgrade);
         if (recover_base(out, tool, upgrade, &bset, &rbase, err) < 0)
             goto out;
+    }
+    /* one path only when base's deploy found everything applied (it does on a whole cached state); else
+       (a) runs on its own, on a copy of the probe's database, which still holds the cached state */
+    if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == bset.n)) {
+        one_path = 0;
+        if (rh_cluster_copy_db(c, DB_PROBE, DB_CLEAN, err) < 0 ||
+            clean_deploy(out, tool, c, &hset, &eo_clean, &copts, &clean, &cat_clean, &rclean, err) < 0)
+            goto out;
+    }
+    /* base's state, for the cache (a new connection afterwards, as the tool's next process has) */
+    if (out->base_ok && cc.on) {
+        if (rh_check_cache_copy(&cc, c, &upgrade, err) < 0 || !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+            goto out;
+        rh_check_quiet(upgrade);
     }
     int on_path = out->base_ok || out->recovered; /* head deploys on what production has */
     if (!on_path) {
@@ -380,7 +424,13 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
             out->pending[out->n_pending++] = rh_xstrdup(hset.items[i].name);
     out->locks_skipped = o->no_locks;
     probe = on_path && !o->no_locks && out->n_pending > 0;
-    if ((probe && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0) ||
+    /* a cached state's probe database already holds base's state, unless the path added to it (a base of
+       no migration has no cached state: no probe database was made) */
+    int probe_ready = cc.probe_held && cc.cached == bset.n && out->base_ok && !out->recovered && !o->seed_file &&
+                      !o->scale;
+    if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(c, DB_PROBE, err) < 0)
+        goto out;
+    if ((probe && !probe_ready && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0) ||
         !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
         goto out;
     rh_check_quiet(upgrade);
@@ -401,6 +451,10 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
                 }
     }
     out->ms_upgrade = now_ms() - tb;
+    const rh_engine_result *cres = one_path ? &rup : &rclean; /* (a)'s result: (b)'s run on one path */
+    out->one_path = one_path;
+    if (one_path)
+        out->clean_ok = rup.exit_code == 0;
 
     /* (f) locks, before the failure findings so those can point at the failing statement's line */
     double tf = now_ms();
@@ -414,15 +468,15 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     if (out->recovered)
         add_recovery_notice(out, tool, &hset, &rbase);
     if (on_path && !out->upgrade_ok)
-        add_production_failure(out, tool, &bset, &hset, &rup, &rclean);
-    if (!out->clean_ok && !(on_path && !out->upgrade_ok && rclean.failed_migration && rup.failed_migration &&
-                            strcmp(rclean.failed_migration, rup.failed_migration) == 0 &&
-                            strcmp(rclean.sqlstate, rup.sqlstate) == 0)) {
-        const char *name = rclean.failed_migration;
-        char *what = failure_words(&rclean), *detail = tool_output(&rclean);
+        add_production_failure(out, tool, &bset, &hset, &rup, cres);
+    if (!out->clean_ok && !(on_path && !out->upgrade_ok && cres->failed_migration && rup.failed_migration &&
+                            strcmp(cres->failed_migration, rup.failed_migration) == 0 &&
+                            strcmp(cres->sqlstate, rup.sqlstate) == 0)) {
+        const char *name = cres->failed_migration;
+        char *what = failure_words(cres), *detail = tool_output(cres);
         char *file = name && rh_migset_find(&hset, name) ? file_of(tool, out, name) : NULL;
         rh_check_add(out, RH_CHECK_ERROR, 'a', "clean-deploy-failed", name, file,
-                     file ? rh_check_failure_line(out, name, rclean.sqlstate) : 0, detail,
+                     file ? rh_check_failure_line(out, name, cres->sqlstate) : 0, detail,
                      "a clean deploy of %s with `%s` fails at %s: %s", out->head.label, tool->verbs[0].tool_says,
                      name ? name : "the start", what);
         free(file);
@@ -436,7 +490,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
 
     /* (c) */
     double tcat = now_ms();
-    if (out->clean_ok && out->upgrade_ok) {
+    if (one_path) { /* one run: the same schema, no snapshot needed */
+        out->catalog_compared = out->clean_ok && out->upgrade_ok;
+    } else if (out->clean_ok && out->upgrade_ok) {
         if (rh_catalog_snapshot(upgrade, &copts, &cat_up, err) < 0) {
             rh_err_prefix(err, "catalog of the upgrade path");
             goto out;
@@ -482,12 +538,16 @@ out:
             rh_cluster_keep(c);
         } else {
             double ts = now_ms();
+            if (rc == 0 && cc.saving)
+                out->cache_published = rh_check_cache_publish(&cc, c, &co, out->base.label) == 0;
+            out->ms_publish = now_ms() - ts;
             rh_err e2;
             if (rh_cluster_stop(c, &e2) < 0)
                 rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", e2.msg);
             out->ms_stop = now_ms() - ts;
         }
     }
+    rh_check_cache_free(&cc);
     rh_catalog_free(cat_clean);
     rh_catalog_free(cat_up);
     rh_engine_result_free(&rclean);

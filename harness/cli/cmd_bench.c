@@ -41,7 +41,7 @@ static void help(void)
            "  check      `rehearse check` on a --history N (default 150) history with --added K (default 3) new\n"
            "  check-cache `rehearse check` cold (--no-cache) vs warm (base's state cached), interleaved, on a\n"
            "             --history N (default 250) + --added K (default 3) history; and a cluster start from the\n"
-           "             template vs from the state\n"
+           "             template vs from the state; --tool NAME (dbmate, drizzle): that tool's check on its folder\n"
            "  scale      fill two 10-column Prisma tables with --rows N rows each (default 1000000), bulk vs direct: rows/s\n"
            "  scenarios  the bundled scenarios at -j1 and -j2, and per-scenario overhead; --cache [--runs R]: at\n"
            "             -j2, cold (--no-cache) vs warm (the state cache), interleaved\n");
@@ -191,8 +191,15 @@ int rh_cmd_bench(int argc, char **argv)
                                   .pg_version = a.co.pg_version};
         rc = rh_check_bench(&ko, &out, &err);
     } else if (strcmp(what, "check-cache") == 0) {
+        const rh_tool *t = a.tool ? rh_tool_find(a.tool) : RH_TOOL_DEFAULT;
+        char names[256];
+        if (!t || !t->resumable || (t != RH_TOOL_DEFAULT && !t->write_history)) {
+            rh_buf_free(&out);
+            return rh_cli_usage_error("bench", "--tool %s: bench check-cache --tool takes a tool whose deploys are "
+                                      "cached (known: %s)", a.tool, rh_tool_names(names, sizeof names));
+        }
         rh_check_bench_opts ko = {.history = a.n1, .added = a.n2, .runs = a.runs, .json = a.json,
-                                  .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version};
+                                  .pg_bin = a.co.pg_bin, .pg_version = a.co.pg_version, .tool = t};
         rc = rh_check_bench_cache(&ko, &out, &err);
     } else if (strcmp(what, "scale") == 0) {
         rc = rh_scale_bench(&a.co, a.rows ? a.rows : 1000000, a.runs ? a.runs : 3, a.json, &out, &err);

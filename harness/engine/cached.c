@@ -124,10 +124,29 @@ int rh_state_cache_off(void)
 
 size_t rh_state_longest(const rh_cluster_opts *copts, char (*keys)[65], size_t max, char **entry)
 {
+    return rh_state_longest_from(copts, keys, 1, max, entry);
+}
+
+size_t rh_state_resume_min(const rh_tool *tool, size_t n)
+{
+    switch ((tool ? tool : RH_TOOL_DEFAULT)->resumable) {
+    case RH_TOOL_RESUME_PREFIX:
+        return 1;
+    case RH_TOOL_RESUME_WHOLE:
+        return n;
+    case RH_TOOL_RESUME_NEVER:
+        break;
+    }
+    return 0;
+}
+
+size_t rh_state_longest_from(const rh_cluster_opts *copts, char (*keys)[65], size_t min, size_t max, char **entry)
+{
+    assert(min >= 1);
     *entry = NULL;
     if (rh_state_cache_off())
         return 0;
-    for (size_t k = max; k >= 1; k--) {
+    for (size_t k = max; k >= min; k--) {
         rh_err err;
         int hit = rh_state_lookup(copts, keys[k], entry, &err);
         if (hit < 0) {
@@ -198,14 +217,15 @@ void rh_state_deploy_find(rh_state_deploy *d, const rh_tool *tool, const rh_prof
     memset(d, 0, sizeof *d);
     if (!tool)
         tool = RH_TOOL_DEFAULT;
-    d->on = !no_cache && !rh_state_cache_off() && !copts->superuser && tool->resumable && set->n > 0;
+    size_t min = rh_state_resume_min(tool, set->n);
+    d->on = !no_cache && !rh_state_cache_off() && !copts->superuser && min > 0 && set->n > 0;
     if (!d->on)
         return;
     rh_state_inputs in = {.tool = tool->name, .profile = profile, .layout = layout, .settings = copts->settings};
     d->n = set->n;
     d->keys = rh_xcalloc(set->n + 1, sizeof *d->keys);
     rh_state_keys(&in, set, d->keys);
-    d->cached = rh_state_longest(copts, d->keys, d->n, &d->entry);
+    d->cached = rh_state_longest_from(copts, d->keys, min, d->n, &d->entry);
     copts->state = d->entry;
 }
 

@@ -56,6 +56,17 @@ size_t rh_state_common_prefix(char (*a)[65], size_t na, char (*b)[65], size_t nb
  */
 size_t rh_state_longest(const rh_cluster_opts *copts, char (*keys)[65], size_t max, char **entry);
 
+/* The same, only k in [min, max] (min >= 1): a tool that continues only a whole set's state asks for max alone. */
+size_t rh_state_longest_from(const rh_cluster_opts *copts, char (*keys)[65], size_t min, size_t max, char **entry);
+
+struct rh_tool;
+/*
+ * The fewest migrations of an n-migration set a state may hold for the tool's deploy to continue it
+ * (tools/tool.h rh_tool_resume): 1 for any prefix, n for the whole set only, 0 when it never continues one.
+ * NULL: the default tool.
+ */
+size_t rh_state_resume_min(const struct rh_tool *tool, size_t n);
+
 /* REHEARSE_NO_CACHE is set and not "" or "0". */
 int rh_state_cache_off(void);
 
@@ -71,12 +82,12 @@ char *rh_state_globals(rh_cluster *cluster, const char *const *skip, size_t nski
 /*
  * One deploy of a whole set into one database of a fresh cluster, through the cache (`snapshot
  * --rev`, `diff rev:`, `deploy --rev`, every "clean deploy" of check/clean.c): start from the state
- * holding the longest cached prefix, deploy the rest (engine opts `resumed` = cached), and after a
- * successful deploy publish the whole set's state. Used and published only when: not `no_cache`,
- * not REHEARSE_NO_CACHE, not the superuser (copts->superuser), the tool's deploy is resumable
- * (tools/tool.h: command mode and other programs never are), and the set is not empty.
+ * holding the longest cached prefix the tool can continue (rh_state_resume_min), deploy the rest
+ * (engine opts `resumed` = cached), and after a successful deploy publish the whole set's state. Used
+ * and published only when: not `no_cache`, not REHEARSE_NO_CACHE, not the superuser
+ * (copts->superuser), the tool's deploy is resumable (tools/tool.h: command mode and other programs
+ * never are), and the set is not empty.
  */
-struct rh_tool;
 
 /* The layout of those states: a fresh cluster whose "postgres" database holds the set (one name for
    every command, so that `deploy --rev` and `snapshot --rev` of the same set share a state). */

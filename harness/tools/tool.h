@@ -34,6 +34,20 @@ typedef enum rh_tool_txn {
     RH_TOOL_TXN_PER_RUN,   /* every pending file in one transaction */
 } rh_tool_txn;
 
+/*
+ * Which deployed states of the cache (engine/cached.h) a tool's deploy can continue as one deploy, its
+ * `resumed` migrations printed and counted as applied by it (rh_engine_opts.resumed).
+ */
+typedef enum rh_tool_resume {
+    RH_TOOL_RESUME_NEVER,   /* its deploys are never cached (command mode: another program's output) */
+    RH_TOOL_RESUME_PREFIX,  /* a state of any first k migrations: each file commits on its own (Prisma, dbmate),
+                               so after file k a deploy has left exactly what the state holds */
+    RH_TOOL_RESUME_WHOLE,   /* only a state of the whole set, which leaves the deploy nothing to send: one
+                               transaction per run (drizzle-kit), so a prefix committed apart is not part of
+                               the run (a failing entry rolls back the whole run; ALTER TYPE ... ADD VALUE
+                               and a use of the value in one run fail where two runs pass, and back) */
+} rh_tool_resume;
+
 /* How a tool sends one file to the server. */
 typedef enum rh_tool_send {
     RH_TOOL_SEND_WHOLE,       /* the file (or its up section) as one simple-query message */
@@ -76,8 +90,7 @@ typedef struct rh_tool {
     int no_checksum;                 /* 1: its ledger keeps no checksum of the file (dbmate) */
     int external;                    /* 1: another program does the work (command mode): rehearse's engine
                                         hooks (faults at a migration) and its backend cannot be watched */
-    int resumable;                   /* 1: its deploy honours rh_engine_opts.resumed (continues a deployed
-                                        state of the cache as one deploy); 0: its deploys are never cached */
+    rh_tool_resume resumable;        /* which cached states its deploy can continue (rh_engine_opts.resumed) */
 
     const char *detected_by;         /* what detect looks for, for "detected" notes */
     const char *file_suffix;         /* a migration's file below the folder is NAME + this ("/migration.sql",

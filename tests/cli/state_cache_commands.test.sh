@@ -6,8 +6,10 @@
 #  - `deploy --rev` resuming a cached prefix: Prisma's stdout and stderr, the ledger minus ids/times the same;
 #  - `diff rev:A rev:B` warm == --no-cache;
 #  - `run`: a scenario's first deploy starts from a state; the report equals a --no-cache run's;
+#  - dbmate's `deploy --rev` resuming a cached prefix, drizzle's only a whole run's (one transaction per
+#    run: a prefix is not part of it): stdout (dbmate's durations aside) as --no-cache's;
 #  - a one-byte edit of a migration is a miss; --no-cache, REHEARSE_NO_CACHE=1, --superuser and a tool
-#    whose deploy cannot be resumed (dbmate) never use or publish a state.
+#    whose deploy cannot be resumed (command mode) never use or publish a state.
 # ctest sets REHEARSE_NO_CACHE=1 for every test: this one unsets it and uses its own cache folder.
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}"
@@ -24,7 +26,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 states() { ls "$REHEARSE_CACHE_DIR/states" 2>/dev/null | grep -vc '^\.'; }
 note='come from the state cache'
 
-"$REHEARSE_SOURCE_DIR/scripts/make-fixtures.sh" "$work/fx" breederhq recipe vina shopdb >/dev/null 2>&1 || fail "make-fixtures.sh"
+"$REHEARSE_SOURCE_DIR/scripts/make-fixtures.sh" "$work/fx" breederhq recipe vina shopdb teamapp >/dev/null 2>&1 || fail "make-fixtures.sh"
 
 # snapshot --rev: --no-cache (publishes nothing), cold (publishes), warm (hit): the same catalog
 for f in breederhq recipe; do # usasset and vina: test_state_cache compares them at the engine level
@@ -157,8 +159,35 @@ REHEARSE_NO_CACHE=1 "$REHEARSE_BIN" deploy --repo . --rev v1 >/dev/null 2>&1 || 
 ! grep -q "$note" "$work/su.err" || fail "--superuser used the cache"
 cd "$work/fx/shopdb"
 for i in 1 2; do
-    "$REHEARSE_BIN" snapshot --rev HEAD >/dev/null 2>"$work/dbmate.err" || fail "dbmate snapshot: $(cat "$work/dbmate.err")"
+    "$REHEARSE_BIN" deploy --repo . --rev HEAD --migrations db/migrations --migrate-command true >/dev/null 2>"$work/cmd.err" || fail "command mode: $(cat "$work/cmd.err")"
 done
-! grep -q "$note" "$work/dbmate.err" || fail "a dbmate deploy was served from the cache"
-[ "$(states)" = "$before" ] || fail "REHEARSE_NO_CACHE, --superuser or dbmate published a state"
+! grep -q "$note" "$work/cmd.err" || fail "a command-mode deploy was served from the cache"
+[ "$(states)" = "$before" ] || fail "REHEARSE_NO_CACHE, --superuser or command mode published a state"
+
+# dbmate: prod's 3 files cached, fixed's 5 deployed from them; what dbmate prints, its durations aside
+# (a resumed file took no time in this run: "in 0s")
+durations() { sed 's/^\(Applied: .* in \).*/\1D/' "$1"; }
+"$REHEARSE_BIN" deploy --repo . --rev prod >/dev/null 2>&1 || fail "dbmate deploy --rev prod"
+"$REHEARSE_BIN" deploy --repo . --rev fixed --no-cache >"$work/dbmate.fresh" 2>"$work/dbmate.fresh.err"; rc0=$?
+"$REHEARSE_BIN" deploy --repo . --rev fixed >"$work/dbmate.warm" 2>"$work/dbmate.warm.err"; rc1=$?
+[ $rc0 = 0 ] && [ $rc1 = 0 ] || fail "dbmate deploy exits $rc0 / $rc1"
+grep -q "the first 3 of 5 migrations $note" "$work/dbmate.warm.err" || fail "dbmate did not resume 3 of 5: $(cat "$work/dbmate.warm.err")"
+diff <(durations "$work/dbmate.fresh") <(durations "$work/dbmate.warm") >/dev/null ||
+    fail "dbmate stdout differs: $(diff "$work/dbmate.fresh" "$work/dbmate.warm")"
+[ "$(grep -c '^Applied: ' "$work/dbmate.warm")" = 5 ] || fail "the warm dbmate deploy does not print the resumed files"
+diff <(grep -v "$note" "$work/dbmate.warm.err") "$work/dbmate.fresh.err" >/dev/null || fail "dbmate stderr differs (besides the note)"
+
+# drizzle-kit: one transaction per run, so prod's cached state is no part of a run of fixed's 4 entries
+# (a miss); fixed's own state, once published, is (the whole run: nothing left to send)
+cd "$work/fx/teamapp"
+"$REHEARSE_BIN" deploy --repo . --rev prod >/dev/null 2>&1 || fail "drizzle deploy --rev prod"
+"$REHEARSE_BIN" deploy --repo . --rev fixed --no-cache >"$work/drizzle.fresh" 2>"$work/drizzle.fresh.err" || fail "drizzle --no-cache"
+before=$(states)
+"$REHEARSE_BIN" deploy --repo . --rev fixed >"$work/drizzle.cold" 2>"$work/drizzle.cold.err" || fail "drizzle cold"
+! grep -q "$note" "$work/drizzle.cold.err" || fail "drizzle continued a prefix of its run: $(cat "$work/drizzle.cold.err")"
+[ "$(states)" = $((before + 1)) ] || fail "drizzle published no state for fixed"
+"$REHEARSE_BIN" deploy --repo . --rev fixed >"$work/drizzle.warm" 2>"$work/drizzle.warm.err" || fail "drizzle warm"
+grep -q "the first 4 of 4 migrations $note" "$work/drizzle.warm.err" || fail "drizzle: fixed's state not used: $(cat "$work/drizzle.warm.err")"
+cmp -s "$work/drizzle.fresh" "$work/drizzle.warm" || fail "drizzle stdout differs"
+diff <(grep -v "$note" "$work/drizzle.warm.err") "$work/drizzle.fresh.err" >/dev/null || fail "drizzle stderr differs (besides the note)"
 echo "1 passed, 0 failed"

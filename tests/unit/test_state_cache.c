@@ -25,6 +25,7 @@
 
 #include "catalog/catalog.h"
 #include "check/check.h"
+#include "check/check_int.h" /* rh_check_cache_find: the key check uses */
 #include "check/clean.h"
 #include "cluster/cluster.h"
 #include "cluster/internal.h"
@@ -95,8 +96,10 @@ typedef struct deployed {
     int session_clean;
 } deployed;
 
-/* Deploy set (the first `resumed` already applied by a cached state) on the cluster's postgres database. */
-static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *profile, size_t resumed, deployed *out)
+/* Deploy set with the tool (NULL: Prisma), the first `resumed` already applied by a cached state, on the
+   cluster's postgres database; then its catalog (the tool's ledger left out) and ledger. */
+static void deploy_on(rh_cluster *c, const rh_tool *tool, const rh_migset *set, const rh_profile *profile,
+                      size_t resumed, deployed *out)
 {
     rh_err err;
     PGconn *conn = rh_cluster_connect(c, NULL, &err);
@@ -104,10 +107,11 @@ static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *pro
         fail_msg("%s", err.msg);
     rh_engine_result_init(&out->res);
     rh_engine_opts eo = {.profile = profile, .resumed = resumed};
-    if (rh_prisma_deploy(conn, set, &eo, &out->res, &err) < 0)
+    if ((tool ? rh_tool_run(tool, "deploy", conn, set, NULL, &eo, &out->res, &err)
+              : rh_prisma_deploy(conn, set, &eo, &out->res, &err)) < 0)
         fail_msg("deploy: %s", err.msg);
     out->session_clean = rh_engine_session_clean(conn);
-    rh_catalog_opts co = {0};
+    rh_catalog_opts co = {.ledger_tool = tool};
     rh_catalog *cat = NULL;
     if (rh_catalog_snapshot(conn, &co, &cat, &err) < 0)
         fail_msg("snapshot: %s", err.msg);
@@ -118,7 +122,7 @@ static void deploy_on(rh_cluster *c, const rh_migset *set, const rh_profile *pro
     rh_buf_free(&b);
     rh_catalog_free(cat);
     memset(&out->ledger, 0, sizeof out->ledger);
-    if (rh_prisma_ledger_load(conn, &out->ledger, &err) < 0)
+    if ((tool ? tool->ledger_read(conn, &out->ledger, &err) : rh_prisma_ledger_load(conn, &out->ledger, &err)) < 0)
         fail_msg("ledger: %s", err.msg);
     PQfinish(conn);
 }
@@ -338,8 +342,8 @@ static void test_hit_is_a_use_and_publish_keeps_the_limit(void **state)
  * rev:` and a scenario's `clean REV`). no_server: the answer must come from the state cache alone
  * (the run folder is made unusable meanwhile, so that starting a cluster fails).
  */
-static char *clean_catalog_text(const rh_migset *set, const rh_profile *profile, const rh_cluster_opts *o,
-                                const char *no_server)
+static char *clean_catalog_text(const rh_tool *tool, const rh_migset *set, const rh_profile *profile,
+                                const rh_cluster_opts *o, const char *no_server)
 {
     char *run = getenv("REHEARSE_RUN_DIR") ? strdup(getenv("REHEARSE_RUN_DIR")) : NULL;
     if (no_server)
@@ -351,7 +355,7 @@ static char *clean_catalog_text(const rh_migset *set, const rh_profile *profile,
     rh_catalog *cat = NULL;
     char *globals = NULL;
     rh_err err;
-    int rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, NULL, &cat, &globals, &res, &err);
+    int rc = rh_clean_deploy_catalog(tool, &src, set, &eo, NULL, &cat, &globals, &res, &err);
     if (run)
         setenv("REHEARSE_RUN_DIR", run, 1);
     else
@@ -371,7 +375,7 @@ static char *clean_catalog_text(const rh_migset *set, const rh_profile *profile,
 }
 
 /* What a scenario's `clean REV` does without the cache: deploy into a new database (from template0). */
-static char *catalog_in_new_database(const rh_migset *set, const rh_profile *profile)
+static char *catalog_in_new_database(const rh_tool *tool, const rh_migset *set, const rh_profile *profile)
 {
     rh_cluster *c = start(NULL);
     rh_err err;
@@ -384,7 +388,7 @@ static char *catalog_in_new_database(const rh_migset *set, const rh_profile *pro
     rh_engine_result res;
     rh_engine_result_init(&res);
     rh_catalog *cat = NULL;
-    if (rh_engine_clean_snapshot(conn, set, &eo, NULL, &cat, &res, &err) != 0)
+    if (rh_engine_clean_snapshot_with(tool, conn, set, &eo, NULL, &cat, &res, &err) != 0)
         fail_msg("clean deploy into clean_1: %s", err.msg);
     PQfinish(conn);
     assert_int_equal(rh_cluster_stop(c, &err), 0);
@@ -426,7 +430,7 @@ static void kept_catalog_misses(const rh_migset *set, const rh_profile *profile,
     assert_int_equal(rh_fs_write(path, bytes, len, 0644, &err), 0);
     assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 0);
     /* the deploy from the state gives the right text and keeps it again */
-    char *again = clean_catalog_text(set, profile, o, NULL);
+    char *again = clean_catalog_text(NULL, set, profile, o, NULL);
     assert_string_equal(again, fresh);
     free(again);
     assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 1);
@@ -447,7 +451,7 @@ static void kept_catalog_misses(const rh_migset *set, const rh_profile *profile,
     /* missing: a miss, and the next clean deploy keeps it again */
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 0);
-    again = clean_catalog_text(set, profile, o, NULL);
+    again = clean_catalog_text(NULL, set, profile, o, NULL);
     assert_string_equal(again, fresh);
     free(again);
     assert_int_equal(rh_state_catalog_get(entry, &dflt, &text, &globals), 1);
@@ -457,33 +461,68 @@ static void kept_catalog_misses(const rh_migset *set, const rh_profile *profile,
     free(keys);
 }
 
+/* What a tool prints, the durations of dbmate's "Applied: NAME in D" lines left out (a run's own). */
+static char *without_durations(const rh_buf *b)
+{
+    rh_buf o;
+    rh_buf_init(&o);
+    const char *p = b->data ? b->data : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        const char *in = strncmp(p, "Applied: ", 9) == 0 ? strstr(p, " in ") : NULL;
+        if (in && in < p + len)
+            rh_buf_printf(&o, "%.*s in D\n", (int)(in - p), p);
+        else
+            rh_buf_append(&o, p, len);
+        p += len;
+    }
+    char *s = rh_buf_steal(&o);
+    rh_buf_free(&o);
+    return s ? s : strdup("");
+}
+
+/* The bundled fixtures: Prisma's four, dbmate's shopdb and drizzle-kit's teamapp (scripts/make-fixtures.sh). */
+typedef struct fixture {
+    const char *name;
+    const char *tool; /* NULL: Prisma, read by the loader with its version profile */
+} fixture;
+
 static void test_fixtures_cached_equals_fresh(void **state)
 {
     (void)state;
-    static const char *const names[] = {"breederhq", "usasset", "recipe", "vina"};
-    for (size_t f = 0; f < sizeof names / sizeof *names; f++) {
+    static const fixture fx[] = {{"breederhq", NULL}, {"usasset", NULL}, {"recipe", NULL},
+                                 {"vina", NULL},      {"shopdb", "dbmate"}, {"teamapp", "drizzle"}};
+    for (size_t f = 0; f < sizeof fx / sizeof *fx; f++) {
+        const rh_tool *tool = fx[f].tool ? rh_tool_find(fx[f].tool) : NULL;
         rh_loaded l;
-        load_set(fixture_repo(names[f]), "HEAD", &l);
-        const rh_profile *profile = &l.choice.profile;
-        size_t k = l.set.n / 2;
-        assert_true(k > 0);
+        rh_err err;
+        rh_load_spec spec = {.tool = tool, .repo = fixture_repo(fx[f].name), .rev = "HEAD"};
+        if (rh_source_load(&spec, &l, &err) < 0)
+            fail_msg("%s: %s", fx[f].name, err.msg);
+        const rh_profile *profile = tool ? NULL : &l.choice.profile;
+        /* the state the tool's deploy can continue: any prefix (a transaction per file), or only the whole
+           run (drizzle-kit's one transaction: test_drizzle_prefix_is_no_part_of_a_run) */
+        size_t min = rh_state_resume_min(tool, l.set.n);
+        size_t k = min == 1 ? l.set.n / 2 : l.set.n;
+        assert_true(k > 0 && min > 0);
 
         rh_cluster *fresh = start(NULL);
         deployed a;
-        deploy_on(fresh, &l.set, profile, 0, &a);
-        rh_err err;
+        deploy_on(fresh, tool, &l.set, profile, 0, &a);
+        assert_int_equal(a.res.exit_code, 0);
         assert_int_equal(rh_cluster_stop(fresh, &err), 0);
 
         /* the prefix, deployed and published as a state */
         rh_cluster *maker = start(NULL);
         rh_migset pre = prefix_of(&l.set, k);
         deployed p;
-        deploy_on(maker, &pre, profile, 0, &p);
+        deploy_on(maker, tool, &pre, profile, 0, &p);
         assert_int_equal(p.res.exit_code, 0);
         assert_true(p.session_clean);
         deployed_free(&p);
         char (*keys)[65] = calloc(l.set.n + 1, sizeof *keys);
-        rh_state_inputs in = {.profile = profile, .layout = "test: postgres"};
+        rh_state_inputs in = {.tool = tool ? tool->name : NULL, .profile = profile, .layout = "test: postgres"};
         rh_state_keys(&in, &l.set, keys);
         rh_cluster_opts o = {0};
         if (rh_state_save(maker, &o, keys[k], "test\n", &err) < 0)
@@ -491,29 +530,35 @@ static void test_fixtures_cached_equals_fresh(void **state)
         assert_int_equal(rh_cluster_stop(maker, &err), 0);
 
         char *entry = NULL;
-        assert_int_equal(rh_state_longest(&o, keys, l.set.n, &entry), k);
+        assert_int_equal(rh_state_longest_from(&o, keys, min, l.set.n, &entry), k);
         rh_cluster *warm = start(entry);
         deployed b;
-        deploy_on(warm, &l.set, profile, k, &b);
+        deploy_on(warm, tool, &l.set, profile, k, &b);
         assert_int_equal(rh_cluster_stop(warm, &err), 0);
 
-        /* what Prisma prints, the schema, the ledger: the same */
+        /* what the tool prints (dbmate's durations aside), the schema, the ledger: the same */
         assert_int_equal(a.res.exit_code, b.res.exit_code);
         assert_string_equal(a.res.code, b.res.code);
-        assert_string_equal(a.res.out.data ? a.res.out.data : "", b.res.out.data ? b.res.out.data : "");
+        char *out_a = without_durations(&a.res.out), *out_b = without_durations(&b.res.out);
+        assert_string_equal(out_a, out_b);
+        free(out_a);
+        free(out_b);
         assert_string_equal(a.res.errout.data ? a.res.errout.data : "", b.res.errout.data ? b.res.errout.data : "");
         assert_int_equal(a.res.n_applied, b.res.n_applied);
         assert_int_equal(a.res.n_pending, b.res.n_pending);
+        assert_int_equal(a.res.n_findings, b.res.n_findings);
+        for (size_t i = 0; i < a.res.n_applied; i++)
+            assert_string_equal(a.res.applied[i], b.res.applied[i]);
         assert_string_equal(a.catalog, b.catalog);
         assert_same_ledger(&a.ledger, &b.ledger);
 
         /* the catalog kept with the whole set's state: a fresh snapshot's text, and that of a clean
            deploy into a new database of another cluster (a scenario's `clean REV`) */
-        char *cold_text = clean_catalog_text(&l.set, profile, &o, NULL);
+        char *cold_text = clean_catalog_text(tool, &l.set, profile, &o, NULL);
         assert_string_equal(cold_text, a.catalog);
-        char *warm_text = clean_catalog_text(&l.set, profile, &o, "no server may start");
+        char *warm_text = clean_catalog_text(tool, &l.set, profile, &o, "no server may start");
         assert_string_equal(warm_text, a.catalog);
-        char *in_db = catalog_in_new_database(&l.set, profile);
+        char *in_db = catalog_in_new_database(tool, &l.set, profile);
         assert_string_equal(in_db, a.catalog);
         free(cold_text);
         free(warm_text);
@@ -625,7 +670,7 @@ static void test_lookup_misses_on_other_inputs(void **state)
     rh_cluster *c = start(NULL);
     rh_migset pre = prefix_of(&l.set, 2);
     deployed d;
-    deploy_on(c, &pre, &l.choice.profile, 0, &d);
+    deploy_on(c, NULL, &pre, &l.choice.profile, 0, &d);
     deployed_free(&d);
     rh_cluster_opts o = {0};
     rh_err err;
@@ -925,6 +970,280 @@ static void test_check_warm_one_path_only_when_base_unchanged(void **state)
     json_object_put(edited);
 }
 
+/* ---- other tools' checks and deploys: the cache keyed by the tool, and what drizzle-kit's one transaction allows ---- */
+
+/* A check of repo from base to head (NULL: the files on disk), JSON parsed; no_cache: --no-cache. */
+static json_object *check_json_range(const char *repo, const char *base, const char *head, int no_cache, int *exit_code)
+{
+    char *out = NULL, *errout = NULL;
+    char *argv[12] = {REHEARSE_BIN, "check", "--repo", (char *)repo, "--base", (char *)base, "--format", "json"};
+    int n = 8;
+    if (head) {
+        argv[n++] = "--head";
+        argv[n++] = (char *)head;
+    }
+    if (no_cache)
+        argv[n++] = "--no-cache";
+    argv[n] = NULL;
+    *exit_code = rh_test_run(argv, NULL, &out, &errout);
+    json_object *j = json_tokener_parse(out ? out : "");
+    if (!j)
+        fail_msg("no JSON: %s\n%s", out ? out : "", errout ? errout : "");
+    free(out);
+    free(errout);
+    return j;
+}
+
+static long long cached_count(json_object *j)
+{
+    json_object *cache = NULL, *v = NULL;
+    assert_true(json_object_object_get_ex(j, "cache", &cache) &&
+                json_object_object_get_ex(cache, "base_migrations_cached", &v));
+    return json_object_get_int64(v);
+}
+
+/* dbmate's "Applied: NAME in D" durations in a report's texts (a finding's detail quotes its output) left out. */
+static json_object *without_durations_in(json_object *o)
+{
+    if (json_object_is_type(o, json_type_object)) {
+        json_object_object_foreach(o, key, val)
+        {
+            json_object *n = without_durations_in(val);
+            if (n != val)
+                json_object_object_add(o, key, n);
+        }
+    } else if (json_object_is_type(o, json_type_array)) {
+        for (size_t i = 0; i < json_object_array_length(o); i++) {
+            json_object *v = json_object_array_get_idx(o, i), *n = without_durations_in(v);
+            if (n != v)
+                json_object_array_put_idx(o, i, n);
+        }
+    } else if (json_object_is_type(o, json_type_string) && strstr(json_object_get_string(o), "Applied: ")) {
+        rh_buf b;
+        rh_buf_init(&b);
+        rh_buf_puts(&b, json_object_get_string(o));
+        char *t = without_durations(&b);
+        rh_buf_free(&b);
+        json_object *n = json_object_new_string(t);
+        free(t);
+        return n;
+    }
+    return o;
+}
+
+/* Two reports equal minus times, dbmate's durations and the cache's own lines. Frees both. */
+static void assert_same_report(json_object *a, json_object *b)
+{
+    drop_volatile(a);
+    drop_volatile(b);
+    without_durations_in(a);
+    without_durations_in(b);
+    const char *ta = json_object_to_json_string_ext(a, JSON_C_TO_STRING_PRETTY);
+    const char *tb = json_object_to_json_string_ext(b, JSON_C_TO_STRING_PRETTY);
+    if (strcmp(ta, tb) != 0) /* cmocka cuts long strings: the whole of both, to compare */
+        fprintf(stderr, "---- expected\n%s\n---- got\n%s\n----\n", ta, tb);
+    assert_string_equal(ta, tb);
+    json_object_put(a);
+    json_object_put(b);
+}
+
+/*
+ * dbmate's check (shopdb, prod -> incident: a CONCURRENTLY index in dbmate's transaction, 25001) through
+ * the state cache as Prisma's: the cold check publishes base's state, the warm one starts from it on one
+ * path, and both report what --no-cache reports (dbmate's durations aside). The key names the tool: the
+ * same base under another tool's name is a miss. (Not `fixed`: whether the lock trace sees the
+ * RowExclusiveLock of a CONCURRENTLY build on its new index varies from run to run, cache or not.)
+ */
+static void test_tool_check_uses_the_cache(void **state)
+{
+    (void)state;
+    const char *repo = fixture_repo("shopdb");
+    int rc;
+    json_object *fresh = check_json_range(repo, "prod", "incident", 1, &rc);
+    assert_int_equal(rc, 1);
+    assert_string_equal(step_status(fresh, "production"), "failed");
+    json_object *cold = check_json_range(repo, "prod", "incident", 0, &rc);
+    assert_int_equal(rc, 1);
+    assert_int_equal(cached_count(cold), 0);
+    assert_true(json_bool_at(cold, "cache", "published"));
+    json_object *warm = check_json_range(repo, "prod", "incident", 0, &rc);
+    assert_int_equal(rc, 1);
+    assert_int_equal(cached_count(warm), 3);
+    assert_true(json_bool_at(warm, "cache", "one_path"));
+    json_object *again = json_tokener_parse(json_object_to_json_string(fresh));
+    assert_same_report(fresh, cold);
+    assert_same_report(again, warm);
+
+    /* the key: dbmate's state is found for dbmate only */
+    const rh_tool *dbmate = rh_tool_find("dbmate");
+    rh_migset base, head;
+    rh_err err;
+    rh_load_spec sb = {.tool = dbmate, .repo = repo, .rev = "prod"}, sh = {.tool = dbmate, .repo = repo, .rev = "incident"};
+    assert_int_equal(rh_source_load_set(&sb, &base, NULL, &err), 0);
+    assert_int_equal(rh_source_load_set(&sh, &head, NULL, &err), 0);
+    rh_profile p6;
+    assert_int_equal(rh_tool_profile(RH_TOOL_DEFAULT, &p6, NULL, &err), 0);
+    struct {
+        const rh_tool *tool;
+        const rh_profile *profile;
+        size_t cached;
+    } asks[] = {{dbmate, NULL, 3}, {RH_TOOL_DEFAULT, &p6, 0}, {RH_TOOL_DEFAULT, NULL, 0}, {rh_tool_find("drizzle"), NULL, 0}};
+    for (size_t i = 0; i < sizeof asks / sizeof *asks; i++) {
+        rh_check_cache cc;
+        rh_cluster_opts co = {0};
+        rh_check_cache_find(&cc, 1, asks[i].tool, asks[i].profile, 0, &base, &head, &co);
+        assert_int_equal(cc.cached, asks[i].cached);
+        rh_check_cache_free(&cc);
+    }
+    rh_migset_free(&base);
+    rh_migset_free(&head);
+}
+
+/* drizzle/TAG.sql for each entry and meta/_journal.json, `when` 1750000000000 + i s, as drizzle-kit generate writes them. */
+static void write_drizzle(const char *repo, const char *const *tags, const char *const *sql, size_t n)
+{
+    char path[4400];
+    rh_buf j;
+    rh_buf_init(&j);
+    rh_buf_printf(&j, "{\n  \"version\": \"7\",\n  \"dialect\": \"postgresql\",\n  \"entries\": [");
+    for (size_t i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "%s/drizzle/%s.sql", repo, tags[i]);
+        rh_test_write_file(path, sql[i]);
+        rh_buf_printf(&j, "%s\n    {\n      \"idx\": %zu,\n      \"version\": \"7\",\n      \"when\": %lld,\n"
+                          "      \"tag\": \"%s\",\n      \"breakpoints\": true\n    }",
+                      i ? "," : "", i, 1750000000000LL + (long long)i * 1000, tags[i]);
+    }
+    rh_buf_printf(&j, "\n  ]\n}");
+    snprintf(path, sizeof path, "%s/drizzle/meta/_journal.json", repo);
+    rh_test_write_file(path, j.data);
+    rh_buf_free(&j);
+}
+
+static rh_migset drizzle_set(const char *repo)
+{
+    char dir[4300];
+    snprintf(dir, sizeof dir, "%s/drizzle", repo);
+    rh_migset set;
+    rh_err err;
+    rh_load_spec spec = {.tool = rh_tool_find("drizzle"), .dir = dir};
+    if (rh_source_load_set(&spec, &set, NULL, &err) < 0)
+        fail_msg("%s", err.msg);
+    return set;
+}
+
+/*
+ * drizzle-kit migrate runs every pending entry in ONE transaction, so a state holding the first k entries
+ * of a run is no part of that run, and the cache never offers one (only the whole run's state). A value
+ * added to an enum type cannot be used in the transaction that added it (55P04), so:
+ *  - the whole run (type, new value, a table defaulting to it) fails and is rolled back: nothing stays;
+ *  - on the state of its first two entries (as `deploy --rev` of the base publishes it) the third is a
+ *    run of its own and passes, keeping all three: not what the run does;
+ *  - check (base = the first two, head = all three): base's state is cached and used for the upgrade path,
+ *    where production has it committed, but head's clean deploy stays one run of everything and fails;
+ *    continuing base's state would have passed it. The warm report equals the cold and --no-cache ones.
+ */
+static void test_drizzle_prefix_is_no_part_of_a_run(void **state)
+{
+    (void)state;
+    const rh_tool *drizzle = rh_tool_find("drizzle");
+    static const char *const tags[] = {"0000_mood", "0001_tense", "0002_people"};
+    static const char *const sql[] = {
+        "CREATE TYPE \"public\".\"mood\" AS ENUM('calm');",
+        "ALTER TYPE \"public\".\"mood\" ADD VALUE 'tense';",
+        "CREATE TABLE \"people\" (\n\t\"id\" serial PRIMARY KEY NOT NULL,\n\t\"mood\" \"mood\" DEFAULT 'tense' NOT NULL\n);"};
+    char repo[4200];
+    snprintf(repo, sizeof repo, "%s/drizzle-enum", rh_test_tmpdir());
+    write_drizzle(repo, tags, sql, 2);
+    char *init[] = {"git", "init", "-q", "-b", "main", repo, NULL};
+    assert_int_equal(rh_test_run(init, NULL, NULL, NULL), 0);
+    git_in(repo, "add", "-A", ".");
+    git_in(repo, "commit", "-qm", "mood, tense");
+    write_drizzle(repo, tags, sql, 3);
+    rh_migset set = drizzle_set(repo);
+    assert_int_equal(set.n, 3);
+    assert_int_equal(rh_state_resume_min(drizzle, set.n), set.n);
+
+    /* the whole run from nothing fails at the table, and nothing of it stays */
+    rh_err err;
+    rh_cluster *fresh = start(NULL);
+    deployed a;
+    deploy_on(fresh, drizzle, &set, NULL, 0, &a);
+    assert_int_equal(a.res.exit_code, 1);
+    assert_string_equal(a.res.sqlstate, "55P04"); /* unsafe use of new value "tense" of enum type mood */
+    assert_string_equal(a.res.failed_migration, "0002_people");
+    assert_int_equal(a.ledger.n, 0);
+    assert_null(strstr(a.catalog, "mood"));
+    deployed_free(&a);
+    assert_int_equal(rh_cluster_stop(fresh, &err), 0);
+
+    /* the first two entries' state */
+    char (*keys)[65] = calloc(set.n + 1, sizeof *keys);
+    rh_state_inputs in = {.tool = drizzle->name, .layout = RH_STATE_LAYOUT_FRESH};
+    rh_state_keys(&in, &set, keys);
+    rh_cluster *maker = start(NULL);
+    rh_migset pre = prefix_of(&set, 2);
+    deployed p;
+    deploy_on(maker, drizzle, &pre, NULL, 0, &p);
+    assert_int_equal(p.res.exit_code, 0);
+    deployed_free(&p);
+    rh_cluster_opts o = {0};
+    assert_int_equal(rh_state_save(maker, &o, keys[2], "test: drizzle prefix\n", &err), 0);
+    assert_int_equal(rh_cluster_stop(maker, &err), 0);
+
+    /* the cache does not offer it for the run of three */
+    rh_state_deploy sd;
+    rh_cluster_opts co = {0};
+    rh_state_deploy_find(&sd, drizzle, NULL, RH_STATE_LAYOUT_FRESH, &co, &set, 0);
+    assert_true(sd.on);
+    assert_int_equal(sd.cached, 0);
+    assert_null(co.state);
+    rh_state_deploy_free(&sd);
+
+    /* why: on it, the rest is a run of its own and passes; the engine refuses to call that one run */
+    char *entry = NULL;
+    assert_int_equal(rh_state_longest(&o, keys, set.n, &entry), 2);
+    rh_cluster *warm = start(entry);
+    deployed b;
+    deploy_on(warm, drizzle, &set, NULL, 0, &b);
+    assert_int_equal(b.res.exit_code, 0);
+    assert_int_equal(b.ledger.n, 3);
+    deployed_free(&b);
+    assert_int_equal(rh_cluster_stop(warm, &err), 0);
+    warm = start(entry);
+    PGconn *conn = rh_cluster_connect(warm, NULL, &err);
+    assert_non_null(conn);
+    rh_engine_result res;
+    rh_engine_result_init(&res);
+    rh_engine_opts resumed = {.resumed = 2};
+    assert_int_equal(rh_tool_run(drizzle, "deploy", conn, &set, NULL, &resumed, &res, &err), -1);
+    assert_non_null(strstr(err.msg, "one transaction"));
+    rh_engine_result_free(&res);
+    PQfinish(conn);
+    assert_int_equal(rh_cluster_stop(warm, &err), 0);
+    free(entry);
+
+    /* check: base's state for the upgrade path, head's clean deploy one run; warm == cold == --no-cache */
+    int rc;
+    json_object *nocache = check_json_range(repo, "HEAD", NULL, 1, &rc);
+    assert_int_equal(rc, 1);
+    assert_string_equal(step_status(nocache, "clean_deploy"), "failed");
+    assert_string_equal(step_status(nocache, "production"), "passed");
+    json_object *cold = check_json_range(repo, "HEAD", NULL, 0, &rc);
+    assert_int_equal(rc, 1);
+    assert_true(json_bool_at(cold, "cache", "published"));
+    json_object *hot = check_json_range(repo, "HEAD", NULL, 0, &rc);
+    assert_int_equal(rc, 1);
+    assert_int_equal(cached_count(hot), 2);
+    assert_false(json_bool_at(hot, "cache", "one_path"));
+    assert_string_equal(step_status(hot, "clean_deploy"), "failed");
+    json_object *copy = json_tokener_parse(json_object_to_json_string(nocache));
+    assert_same_report(nocache, cold);
+    assert_same_report(copy, hot);
+
+    free(keys);
+    rh_migset_free(&set);
+}
+
 /* `rehearse bench check-cache --json` on a small history: the warm check took base from the cache, and
    every part of the time is reported for cold and warm (no timing asserted). */
 static void test_bench_check_cache_reports_parts(void **state)
@@ -979,6 +1298,8 @@ int main(void)
         cmocka_unit_test(test_check_concurrent_fill_then_warm),
         cmocka_unit_test(test_check_warm_one_path_only_when_base_unchanged),
         cmocka_unit_test(test_head_changing_the_cluster_is_not_published),
+        cmocka_unit_test(test_tool_check_uses_the_cache),
+        cmocka_unit_test(test_drizzle_prefix_is_no_part_of_a_run),
         cmocka_unit_test(test_bench_check_cache_reports_parts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -499,6 +499,12 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
         return -1;
     int rc = 0;
     res->applied = rh_xcalloc(set->n ? set->n : 1, sizeof *res->applied);
+    size_t resumed = opts ? opts->resumed : 0;
+    if (resumed > set->n) {
+        rh_ledger_free(&applied);
+        return rh_err_set(err, "the cached state does not hold the first %zu migrations of %s", resumed,
+                          set->origin ? set->origin : "the set");
+    }
     for (size_t i = 0; i < set->n && rc == 0; i++) {
         const rh_migration *m = &set->items[i];
         size_t vl = version_len(m->name);
@@ -506,6 +512,19 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
         for (size_t j = 0; j < applied.n && !done; j++)
             done = strlen(applied.rows[j].migration_name) == vl &&
                    strncmp(applied.rows[j].migration_name, m->name, vl) == 0;
+        if (i < resumed) {
+            /* a cached state's file, applied by an earlier part of this deploy (engine.h `resumed`): its
+               lines as this deploy printed them, the time it took now (nothing) as Go prints a zero Duration */
+            if (!done) {
+                rh_ledger_free(&applied);
+                return rh_err_set(err, "the cached state does not hold the first %zu migrations of %s (%s)",
+                                  resumed, set->origin ? set->origin : "the set", m->name);
+            }
+            res->n_pending++;
+            rh_buf_printf(&res->out, "Applying: %s\nApplied: %s in 0s\n", m->name, m->name);
+            res->applied[res->n_applied++] = rh_xstrdup(m->name);
+            continue;
+        }
         if (done)
             continue;
         res->n_pending++;
@@ -830,6 +849,7 @@ const rh_tool rh_tool_dbmate = {
     .no_checksum = 1,
     .ledger_applied_only = 1,
     .ledger_no_order = 1,
+    .resumable = RH_TOOL_RESUME_PREFIX, /* each file commits on its own: a state of the first k is a deploy after k */
     .detected_by = "a VERSION_name.sql file with a -- migrate:up line",
     .file_suffix = "",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, alone in a file of its own marked "

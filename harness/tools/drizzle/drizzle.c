@@ -322,11 +322,31 @@ static int migrate(PGconn *conn, const rh_migset *set, const rh_engine_opts *opt
     long long last = have_last ? strtoll(PQgetvalue(r, 0, 2), NULL, 10) : 0;
     PQclear(r);
     res->applied = rh_xcalloc(set->n ? set->n : 1, sizeof *res->applied);
+    /* a cached state continued as this run (engine.h `resumed`): only the whole set's (rh_tool_resume), which
+       an earlier part of this run applied and committed, leaving it nothing to send */
+    size_t resumed = opts ? opts->resumed : 0;
+    if (resumed && resumed != set->n)
+        return rh_err_set(err, "drizzle-kit migrate runs all pending entries in one transaction: a cached state of "
+                               "the first %zu of %zu entries is not part of one run", resumed, set->n);
     if (simple(conn, "BEGIN", err, "starting the migration transaction") < 0)
         return -1;
     int failed = 0;
     for (size_t i = 0; i < set->n && !failed; i++) {
         const rh_migration *m = &set->items[i];
+        if (i < resumed) {
+            PGresult *q = PQexecParams(conn, "select 1 from \"drizzle\".\"__drizzle_migrations\" where hash = $1", 1,
+                                       NULL, (const char *const[]){m->checksum}, NULL, NULL, 0);
+            int recorded = PQresultStatus(q) == PGRES_TUPLES_OK && PQntuples(q) > 0;
+            PQclear(q);
+            if (!recorded) {
+                simple(conn, "ROLLBACK", err, "rolling back");
+                return rh_err_set(err, "the cached state does not hold the first %zu entries of %s (%s)", resumed,
+                                  set->origin ? set->origin : "the set", m->name);
+            }
+            res->n_pending++;
+            res->applied[res->n_applied++] = rh_xstrdup(m->name);
+            continue;
+        }
         if (have_last && !(last < m->stamp)) {
             int recorded = 0; /* a skipped entry whose file is in the ledger is simply applied already */
             PGresult *q = PQexecParams(conn, "select 1 from \"drizzle\".\"__drizzle_migrations\" where hash = $1", 1,
@@ -525,6 +545,7 @@ const rh_tool rh_tool_drizzle = {
     .ledger_sequence = "drizzle.__drizzle_migrations_id_seq",
     .ledger_schema = "drizzle",
     .ledger_applied_only = 1,
+    .resumable = RH_TOOL_RESUME_WHOLE, /* one transaction per run: only the whole run's state stands for it */
     .detected_by = "meta/_journal.json",
     .file_suffix = ".sql",
     .concurrently_hint = "CREATE INDEX CONCURRENTLY lets writes go on, but not through drizzle-kit migrate: it runs "

@@ -154,7 +154,7 @@ const rh_tool rh_tool_prisma = {
     .send = RH_TOOL_SEND_WHOLE, /* the profile says when a version splits (Prisma >= 7.4, unverified) */
     .markers = "",
     .ledger_table = "_prisma_migrations",
-    .resumable = 1, /* migrate.c: resumed migrations print and count as applied by this deploy */
+    .resumable = RH_TOOL_RESUME_PREFIX, /* migrate.c: resumed migrations print and count as applied by this deploy */
     .detected_by = "NAME/migration.sql folders",
     .file_suffix = "/migration.sql",
     .is_error_code = prisma_is_error_code,
