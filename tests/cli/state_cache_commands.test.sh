@@ -8,6 +8,7 @@
 #  - `run`: a scenario's first deploy starts from a state; the report equals a --no-cache run's;
 #  - dbmate's `deploy --rev` resuming a cached prefix, drizzle's only a whole run's (one transaction per
 #    run: a prefix is not part of it): stdout (dbmate's durations aside) as --no-cache's;
+#  - `bench check-cache --tool dbmate|drizzle` runs (the warm check took base from the cache), command: exit 2;
 #  - a one-byte edit of a migration is a miss; --no-cache, REHEARSE_NO_CACHE=1, --superuser and a tool
 #    whose deploy cannot be resumed (command mode) never use or publish a state.
 # ctest sets REHEARSE_NO_CACHE=1 for every test: this one unsets it and uses its own cache folder.
@@ -190,4 +191,13 @@ before=$(states)
 grep -q "the first 4 of 4 migrations $note" "$work/drizzle.warm.err" || fail "drizzle: fixed's state not used: $(cat "$work/drizzle.warm.err")"
 cmp -s "$work/drizzle.fresh" "$work/drizzle.warm" || fail "drizzle stdout differs"
 diff <(grep -v "$note" "$work/drizzle.warm.err") "$work/drizzle.fresh.err" >/dev/null || fail "drizzle stderr differs (besides the note)"
+# bench check-cache --tool: another tool's check on the generated history, its base taken from the cache
+for t in dbmate drizzle; do
+    "$REHEARSE_BIN" bench check-cache --tool $t --history 5 --added 3 --runs 1 --format json >"$work/bench.$t" 2>&1 ||
+        fail "bench check-cache --tool $t: $(cat "$work/bench.$t")"
+    python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert j["tool"] == sys.argv[2] and j["history"] == 5, j' \
+        "$work/bench.$t" $t || fail "bench check-cache --tool $t: $(cat "$work/bench.$t")"
+done
+"$REHEARSE_BIN" bench check-cache --tool command --runs 1 >/dev/null 2>"$work/bench.err"; rc=$?
+[ $rc = 2 ] && grep -q "takes a tool whose deploys are cached" "$work/bench.err" || fail "bench check-cache --tool command: exit $rc"
 echo "1 passed, 0 failed"
