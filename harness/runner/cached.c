@@ -263,7 +263,8 @@ static int steps_key(rh_ctx *ctx, size_t end, char key[65])
     dry.profile_from = ctx->profile_from;
     snprintf(dry.profile_source, sizeof dry.profile_source, "%s", ctx->profile_source);
     dry.cluster_opts = ctx->cluster_opts;
-    rh_state_inputs in = {.layout = LAYOUT_STEPS, .profile = &dry.profile, .settings = ctx->cluster_opts.settings};
+    rh_state_inputs in = {.layout = LAYOUT_STEPS, .profile = &dry.profile, .superuser = ctx->cluster_opts.superuser,
+                          .settings = ctx->cluster_opts.settings};
     rh_state_chain_start(key, &in);
     int ok = 1;
     for (size_t i = 0; ok && i < end; i++) {

@@ -5,7 +5,8 @@
 #  - vina: two checkouts, two deploys, a status, expectations between them;
 #  - a folder whose second migration fails: `deploy => fails`, P3009, `resolve --rolled-back`;
 #  - a one-byte edit of a migration in the SECOND checkout's set is a miss (and a new state);
-#    so is an edit of the failing migration; --no-cache and REHEARSE_NO_CACHE=1 neither use nor publish.
+#    so is an edit of the failing migration; --no-cache, REHEARSE_NO_CACHE=1, --superuser and
+#    --trace-locks neither use nor publish.
 # ctest sets REHEARSE_NO_CACHE=1 for every test: this one unsets it and uses its own cache folder.
 set -uo pipefail
 : "${REHEARSE_BIN:?}" "${REHEARSE_SOURCE_DIR:?}"
@@ -65,6 +66,13 @@ same "$work/fresh.json" "$work/cold.json" "$work/warm.json"
 REHEARSE_NO_CACHE=1 run_json off
 ! grep -q "$note" "$work/off.err" || fail "REHEARSE_NO_CACHE=1 used the cache"
 same "$work/fresh.json" "$work/off.json"
+# as the superuser (who owns what migrations create) and with --trace-locks (a copy before each deploy):
+# neither uses nor publishes one
+for opt in --superuser --trace-locks; do
+    run_json "opt$opt" "$opt"
+    ! grep -q "$note" "$work/opt$opt.err" || fail "run $opt used the cache"
+    [ "$(states)" = 3 ] || fail "run $opt published a state"
+done
 
 # a one-byte edit of a migration only the second checkout deploys, and of the failing migration: misses
 git -C "$work/fx/vina" checkout -q expand || fail "git checkout"
