@@ -11,7 +11,8 @@
  * Value of row g (1 .. N) for a column (K is the column's key number, values.h its value):
  *   unique / primary-key column: K = g + rows before (distinct); else with stats: K = g % distinct-count;
  *   else g. NULL in a nullable column when (g * 7919) mod 10000 < null_frac * 10000.
- *   foreign key: the (g / stride % parent_rows)-th row of the parent (read through a cursor); stride is
+ *   foreign key: the (g / stride % parent_rows)-th row of the parent (read through a cursor, or generated
+ *   again when this fill loaded the parent: known_keys); stride is
  *   the product of the earlier foreign keys' parent sizes, so (a_id, b_id) of a join table stays unique.
  */
 #include <assert.h>
