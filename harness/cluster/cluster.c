@@ -615,7 +615,11 @@ static int copy_db_owned(rh_cluster *c, const char *from, const char *dbname, co
     char *ident = PQescapeIdentifier(conn, dbname, strlen(dbname));
     char *tmpl = PQescapeIdentifier(conn, from, strlen(from));
     char *owner = PQescapeIdentifier(conn, owner_role, strlen(owner_role));
-    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s", ident, tmpl, owner);
+    /* FILE_COPY (PostgreSQL 15+; before 15 the only way): the files copied after a checkpoint, which costs
+       little with fsync off. 15's default, WAL_LOG, writes every page of the copy to the WAL: 79-123 ms
+       against 34-59 ms for the bench's 11 MB database (load 17). The copy holds the same pages. */
+    char *sql = rh_xasprintf("CREATE DATABASE %s TEMPLATE %s OWNER %s%s", ident, tmpl, owner,
+                             c->bin.major >= 15 ? " STRATEGY FILE_COPY" : "");
     PQfreemem(ident);
     PQfreemem(tmpl);
     PQfreemem(owner);
