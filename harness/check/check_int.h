@@ -106,6 +106,9 @@ struct rh_tool;
    cluster starts (copts->state is set on a hit). */
 void rh_check_cache_find(rh_check_cache *cc, int on, const struct rh_tool *tool, const rh_profile *profile,
                          int superuser, const rh_migset *base, const rh_migset *head, rh_cluster_opts *copts);
+/* The check's cluster, from the state found: one that does not start (pruned by another process
+   meanwhile, damaged) is a miss, said on stderr, and the cluster starts fresh; never a failed check. */
+int rh_check_cache_start(rh_check_cache *cc, rh_cluster **cluster, rh_cluster_opts *copts, rh_err *err);
 /* After the start: the databases a miss creates empty. On a hit: *one_path when (a) and (b) are one run
    (base's whole state cached, head starting with it, loads_between 0: no seed or fill between base and
    head), with no database of (a)'s own; else (a)'s database is the cached state (head starts with the

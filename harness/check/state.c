@@ -71,6 +71,20 @@ void rh_check_cache_find(rh_check_cache *cc, int on, const rh_tool *tool, const 
     copts->state = cc->entry;
 }
 
+int rh_check_cache_start(rh_check_cache *cc, rh_cluster **cluster, rh_cluster_opts *copts, rh_err *err)
+{
+    if (rh_cluster_start(cluster, copts, err) == 0)
+        return 0;
+    if (!cc->entry)
+        return -1;
+    rh_report_term_eprintf("rehearse: state cache not used: %s\n", err->msg);
+    free(cc->entry);
+    cc->entry = NULL;
+    cc->cached = 0;
+    copts->state = NULL;
+    return rh_cluster_start(cluster, copts, err);
+}
+
 int rh_check_cache_databases(rh_check_cache *cc, rh_cluster *cluster, int loads_between, size_t *clean_resumed,
                              int *one_path, rh_err *err)
 {

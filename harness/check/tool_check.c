@@ -340,10 +340,10 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     static const char *const measuring[] = RH_SCALE_MEASURING_SETTINGS;
     if (o->scale && !co.settings)
         co.settings = measuring;
-    out->cached = cc.cached;
     out->ms_lookup = now_ms() - tc;
-    if (rh_cluster_start(&c, &co, err) < 0)
+    if (rh_check_cache_start(&cc, &c, &co, err) < 0)
         goto out;
+    out->cached = cc.cached;
     rh_cluster_timing ct = rh_cluster_last_timing(c);
     out->ms_copy = ct.copy_us / 1000.0;
     out->ms_ready = ct.ready_us / 1000.0;

@@ -338,8 +338,15 @@ const rh_pgbin *rh_cluster_pgbin_for(const rh_cluster_opts *opts, rh_err *err)
                         err);
 }
 
-/* The data directory a cluster starts from: a deployed state's (under the states' shared lock) or the template's. */
-static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *entry, rh_err *err)
+void (*rh_cluster_after_copy_hook)(const char *entry);
+
+/*
+ * The data directory a cluster starts from, and the bootstrap password that goes with it: a deployed
+ * state's (both under the states' shared lock: a prune may delete the entry as soon as it is released)
+ * or the template's.
+ */
+static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *entry, char secret[RH_PASSWORD_LEN + 1],
+                     rh_err *err)
 {
     int lk = -1;
     if (opts && opts->state) {
@@ -357,8 +364,12 @@ static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *ent
     int rc = rh_fs_copytree(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1, c->ra.active ? c->ra.gid : (gid_t)-1,
                             err);
     free(tdata);
+    if (rc == 0)
+        rc = rh_template_secret(entry, secret, err);
     if (lk >= 0)
         close(lk);
+    if (rh_cluster_after_copy_hook) /* tests: the entry pruned right after the copy */
+        rh_cluster_after_copy_hook(entry);
     return rc;
 }
 
@@ -454,8 +465,9 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     if (c->ra.active && chown(c->dir, c->ra.uid, c->ra.gid) < 0)
         rc = rh_err_errno(err, "cannot give %s to %s", c->dir, c->ra.name);
     long tc = rh_now_us();
+    char secret[RH_PASSWORD_LEN + 1] = "";
     if (rc == 0)
-        rc = copy_data(c, opts, template, err);
+        rc = copy_data(c, opts, template, secret, err);
     c->timing.copy_us = rh_now_us() - tc;
     c->template = template;
     if (rc == 0) {
@@ -464,12 +476,9 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     }
     if (rc == 0) { /* this cluster's own passwords, before anything else can log in with the template's */
         long ta = rh_now_us();
-        char secret[RH_PASSWORD_LEN + 1];
-        rc = rh_template_secret(c->template, secret, err);
-        char *boot = rc == 0 ? conninfo_for(c, NULL, ADMIN, secret) : NULL;
-        if (rc == 0)
-            rc = rh_auth_setup(boot, ADMIN, c->admin_pw, strcmp(c->user, ADMIN) ? c->user : NULL, c->user_pw,
-                               opts && opts->state, err);
+        char *boot = conninfo_for(c, NULL, ADMIN, secret);
+        rc = rh_auth_setup(boot, ADMIN, c->admin_pw, strcmp(c->user, ADMIN) ? c->user : NULL, c->user_pw,
+                           opts && opts->state, err);
         if (rc < 0)
             rh_err_prefix(err, "cluster %s (a copy of the cached %s %s)", c->id, opts && opts->state ? "state" : "template",
                           c->template);

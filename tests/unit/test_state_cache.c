@@ -335,6 +335,43 @@ static void test_hit_is_a_use_and_publish_keeps_the_limit(void **state)
     assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
 }
 
+/* A prune that deletes the entry right after a cluster copied it: the cluster still starts (the
+   bootstrap password is read with the data, under the states' lock). Before, it read the entry's
+   secret after the lock and failed: "cannot open .../secret". */
+static void prune_everything(const char *entry)
+{
+    (void)entry;
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+}
+
+static void test_state_pruned_right_after_the_copy_still_starts(void **state)
+{
+    (void)state;
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+    rh_cluster *c = start(NULL);
+    assert_int_equal(rh_state_save(c, &o, KEY_A, "a\n", &err), 0);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    char *entry = NULL;
+    assert_int_equal(rh_state_lookup(&o, KEY_A, &entry, &err), 1);
+    rh_cluster_after_copy_hook = prune_everything;
+    rh_cluster_opts so = {.state = entry};
+    rh_cluster *from = NULL;
+    int rc = rh_cluster_start(&from, &so, &err);
+    rh_cluster_after_copy_hook = NULL;
+    if (rc < 0)
+        fail_msg("a cluster whose state was pruned after its copy did not start: %s", err.msg);
+    assert_int_equal(count_entries(""), 0); /* the prune did delete it */
+    PGconn *conn = rh_cluster_connect(from, NULL, &err);
+    assert_non_null(conn);
+    PQfinish(conn);
+    assert_int_equal(rh_cluster_stop(from, &err), 0);
+    free(entry);
+}
+
 /* ---- every bundled fixture: cached prefix + the rest == one fresh deploy ---- */
 
 /*
@@ -790,6 +827,50 @@ static void test_check_concurrent_fill_then_warm(void **state)
         assert_string_equal(cold, json_object_to_json_string_ext(j[i], JSON_C_TO_STRING_PRETTY));
     for (int i = 0; i < 4; i++)
         json_object_put(j[i]);
+}
+
+/* A state check finds but cannot start (here: a wrong bootstrap password; the same path as an entry
+   pruned by another process between lookup and copy) is a miss: the check runs cold and reports what a
+   cold check reports. Before, the check failed: exit 2 "could not start ... cannot log in". */
+static void test_check_falls_back_when_the_state_does_not_start(void **state)
+{
+    (void)state;
+    char p5[4200], p6[4200];
+    snprintf(p5, sizeof p5, "%s/c5.json", rh_test_tmpdir());
+    snprintf(p6, sizeof p6, "%s/c6.json", rh_test_tmpdir());
+    int st;
+    pid_t a = spawn_check(p5, 0); /* warm or cold: base's state is in the cache after it */
+    assert_int_equal(waitpid(a, &st, 0), a);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    rh_cluster_opts o = {0};
+    rh_state_info *list = NULL;
+    size_t n = 0;
+    rh_err err;
+    assert_int_equal(rh_state_list(&o, &list, &n, &err), 0);
+    int damaged = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!list[i].meta || !strstr(list[i].meta, "check of base indexes"))
+            continue;
+        char *secret = rh_xasprintf("%s/%s/secret", states_dir(), list[i].name);
+        rh_test_write_file(secret, "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"); /* RH_PASSWORD_LEN, the wrong one */
+        free(secret);
+        damaged++;
+    }
+    rh_state_list_free(list, n);
+    assert_int_equal(damaged, 1);
+    pid_t b = spawn_check(p6, 0);
+    assert_int_equal(waitpid(b, &st, 0), b);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    long long cached[2];
+    int published[2];
+    json_object *j5 = read_json(p5, &cached[0], &published[0]), *j6 = read_json(p6, &cached[1], &published[1]);
+    assert_int_equal(cached[1], 0); /* a miss */
+    drop_volatile(j5);
+    drop_volatile(j6);
+    assert_string_equal(json_object_to_json_string_ext(j5, JSON_C_TO_STRING_PRETTY),
+                        json_object_to_json_string_ext(j6, JSON_C_TO_STRING_PRETTY));
+    json_object_put(j5);
+    json_object_put(j6);
 }
 
 /* ---- the pull request's migrations cannot leave anything in a state other pull requests start from ---- */
@@ -1292,10 +1373,12 @@ int main(void)
         cmocka_unit_test(test_killed_writer_leaves_no_entry),
         cmocka_unit_test(test_prune_evicts_least_recently_used_within_a_second),
         cmocka_unit_test(test_hit_is_a_use_and_publish_keeps_the_limit),
+        cmocka_unit_test(test_state_pruned_right_after_the_copy_still_starts),
         cmocka_unit_test(test_every_input_changes_the_key),
         cmocka_unit_test(test_fixtures_cached_equals_fresh),
         cmocka_unit_test(test_lookup_misses_on_other_inputs),
         cmocka_unit_test(test_check_concurrent_fill_then_warm),
+        cmocka_unit_test(test_check_falls_back_when_the_state_does_not_start),
         cmocka_unit_test(test_check_warm_one_path_only_when_base_unchanged),
         cmocka_unit_test(test_head_changing_the_cluster_is_not_published),
         cmocka_unit_test(test_tool_check_uses_the_cache),
