@@ -43,6 +43,9 @@ typedef struct rh_check_sender {
 int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const char *db, int as_admin, const rh_migset *head,
                            const rh_check_sender *how, rh_err *err);
 
+/* Whether name is one of the n names (r->pending, a ledger's applied ones ...). */
+int rh_check_in_names(char *const *names, size_t n, const char *name);
+
 /* The senders: the default tool's under r->profile (run.c), another tool's (r->tool; tool_check.c). */
 extern const rh_check_sender rh_check_default_sender;
 rh_check_sender rh_check_tool_sender(const struct rh_tool *tool);

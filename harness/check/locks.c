@@ -848,14 +848,6 @@ done:
     return rc;
 }
 
-static int is_pending(const rh_check_result *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_pending; i++)
-        if (strcmp(r->pending[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const char *db, int as_admin, const rh_migset *head,
                            const rh_check_sender *how, rh_err *err)
 {
@@ -874,7 +866,7 @@ int rh_check_trace_pending(rh_check_result *r, rh_cluster *c, const char *db, in
         rh_check_tracer_one_transaction(tr, how->one_transaction);
     for (size_t i = 0; tr && rc == 0 && i < head->n; i++) {
         const rh_migration *m = &head->items[i];
-        if (!is_pending(r, m->name) || !m->sql)
+        if (!rh_check_in_names(r->pending, r->n_pending, m->name) || !m->sql)
             continue;
         assert(r->n_traces < r->n_pending);
         rh_buf sent;

@@ -53,7 +53,7 @@ static char *history_file(const rh_check_result *r, const rh_git_history *h, con
     return x->file ? rh_xstrdup(x->file) : NULL;
 }
 
-static int in_list(char *const *names, size_t n, const char *name)
+int rh_check_in_names(char *const *names, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
         if (strcmp(names[i], name) == 0)
@@ -64,7 +64,7 @@ static int in_list(char *const *names, size_t n, const char *name)
 /* Did base's deploy on the upgrade path apply this migration (production has run it)? */
 static int applied_at_base(const rh_engine_result *base, const char *name)
 {
-    return in_list(base->applied, base->n_applied, name);
+    return rh_check_in_names(base->applied, base->n_applied, name);
 }
 
 /*
@@ -201,7 +201,7 @@ static int failure_line(const rh_check_result *r, const char *name, const char *
 
 static int is_pending(const rh_check_result *r, const char *name)
 {
-    return in_list(r->pending, r->n_pending, name);
+    return rh_check_in_names(r->pending, r->n_pending, name);
 }
 
 /* Transaction control that ends the transaction a migration file runs in (its locks are let go). */

@@ -47,14 +47,6 @@ static char *file_of(const rh_tool *tool, const rh_check_result *r, const char *
     return rh_xasprintf("%s/%s%s", r->migrations, name, tool->file_suffix ? tool->file_suffix : "");
 }
 
-static int in_list(char *const *names, size_t n, const char *name)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(names[i], name) == 0)
-            return 1;
-    return 0;
-}
-
 /* What the tool printed for a failed deploy, for a finding's detail; "" when nothing. */
 static char *tool_output(const rh_engine_result *res)
 {
@@ -111,7 +103,8 @@ static const char *add_changed(rh_check_result *r, const rh_tool *tool, const rh
         }
         if (f->kind == RH_HIST_REMOVED) {
             rh_check_add(r, RH_CHECK_WARNING, 'd', "removed", f->name, NULL, 0, NULL, "%s", f->message);
-        } else if (f->kind == RH_HIST_EDITED && b && in_list(at_base->applied, at_base->n_applied, b->name)) {
+        } else if (f->kind == RH_HIST_EDITED && b &&
+                   rh_check_in_names(at_base->applied, at_base->n_applied, b->name)) {
             rh_check_add(r, RH_CHECK_ERROR, 'd', "edited", f->name, f->file, 1, NULL, "%s", f->message);
             first = first ? first : b->name;
         }
@@ -420,7 +413,7 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     /* what head's deploy runs: head's migrations that base's deploy did not apply */
     out->pending = rh_xcalloc(hset.n ? hset.n : 1, sizeof *out->pending);
     for (size_t i = 0; i < hset.n; i++)
-        if (!in_list(rbase.applied, rbase.n_applied, hset.items[i].name))
+        if (!rh_check_in_names(rbase.applied, rbase.n_applied, hset.items[i].name))
             out->pending[out->n_pending++] = rh_xstrdup(hset.items[i].name);
     out->locks_skipped = o->no_locks;
     probe = on_path && !o->no_locks && out->n_pending > 0;
