@@ -185,8 +185,8 @@ static int is_command(const rh_scn_step *st)
 
 /*
  * The end of the steps whose result is a function of the state before them and of their inputs:
- * the default tool's foreground commands and the expectations that read only the database, the
- * last output or the set (not `expect query`: any SQL; not `expect catalog`: other databases and
+ * the foreground commands of a tool rehearse runs itself (not command mode's program) and the
+ * expectations that read only the database, the last output, its findings or the set (not `expect query`: any SQL; not `expect catalog`: other databases and
  * snapshots), and the steps that choose the migrations. The first sql, session, fault, restore,
  * restart, set, env, snapshot, background command or other tool ends them.
  */
@@ -203,11 +203,14 @@ static size_t steps_end(const rh_scenario *s)
         case RH_STEP_EXPECT_STATUS:
         case RH_STEP_EXPECT_OUTPUT:
         case RH_STEP_EXPECT_ORDER:
+        case RH_STEP_EXPECT_FINDING:
             continue;
-        case RH_STEP_TOOL:
-            if (rh_tool_find(st->arg) == RH_TOOL_DEFAULT && !st->value)
+        case RH_STEP_TOOL: { /* a tool rehearse runs itself: not another program (command mode) */
+            const rh_tool *t = rh_tool_find(st->arg);
+            if (t && !t->external && !st->value)
                 continue;
             return i;
+        }
         case RH_STEP_DEPLOY:
         case RH_STEP_STATUS:
         case RH_STEP_RESOLVE:
@@ -277,6 +280,7 @@ static int steps_key(rh_ctx *ctx, size_t end, char key[65])
         if (!ok)
             break;
         char *what = step_text(st);
+        in.tool = dry.tool ? dry.tool->name : NULL; /* whose deploy reads the set: in the set's key */
         rh_state_chain_step(key, what, &in, set);
         free(what);
     }
@@ -372,6 +376,15 @@ size_t rh_ctx_steps_replay(rh_ctx *ctx, size_t *last, int *had)
     rh_buf_reset(&ctx->last_output);
     rh_buf_puts(&ctx->last_output, rec->output);
     ctx->have_output = rec->have_output;
+    for (size_t i = 0; i < ctx->n_findings; i++) {
+        free(ctx->findings[i].name);
+        free(ctx->findings[i].detail);
+    }
+    free(ctx->findings);
+    ctx->findings = rec->findings; /* the record's: it is not used again */
+    ctx->n_findings = rec->n_findings;
+    ctx->steps_rec.findings = NULL;
+    ctx->steps_rec.n_findings = 0;
     rh_report_term_eprintf("rehearse: note: %s: its first %zu steps come from the state cache\n", ctx->s->path,
                            ctx->steps_end);
     return ctx->steps_end;
@@ -385,11 +398,10 @@ int rh_ctx_steps_publish(rh_ctx *ctx, size_t i)
     /* every step before i passed (the loop stops at a failure), each recorded once, in order */
     if (ctx->res->n_steps != i || ctx->bg || ctx->nsessions)
         return 0;
-    char *text = rh_steps_file_format(ctx->res->steps, i, ctx->have_output ? ctx->last_output.data : NULL);
-    if (!text || (ctx->have_output && strlen(ctx->last_output.data) != ctx->last_output.len)) {
-        free(text); /* an output with a NUL byte: not kept */
-        return 0;
-    }
+    if (ctx->have_output && strlen(ctx->last_output.data) != ctx->last_output.len)
+        return 0; /* an output with a NUL byte: not kept */
+    char *text = rh_steps_file_format(ctx->res->steps, i, ctx->have_output ? ctx->last_output.data : NULL,
+                                      ctx->findings, ctx->n_findings);
     PQfinish(ctx->conn); /* rh_state_save copies a stopped server: nothing may be connected */
     ctx->conn = NULL;
     char *meta = rh_xasprintf("scenario %s, its first %zu steps (the cluster after them)\n", ctx->s->path, i);

@@ -7,9 +7,21 @@
 
 #include "util/buf.h"
 
-#define FORMAT_LINE "rehearse scenario steps 1\n"
+#define FORMAT_LINE "rehearse scenario steps 2\n"
 
-char *rh_steps_file_format(const rh_result_step *steps, size_t n, const char *output)
+/* A string that may be NULL: "-" or its length and bytes (after the line). */
+static void put_opt(rh_buf *line, rh_buf *bytes, const char *s)
+{
+    if (!s) {
+        rh_buf_puts(line, " -");
+        return;
+    }
+    rh_buf_printf(line, " %zu", strlen(s));
+    rh_buf_puts(bytes, s);
+}
+
+char *rh_steps_file_format(const rh_result_step *steps, size_t n, const char *output, const rh_finding *findings,
+                           size_t n_findings)
 {
     rh_buf b;
     rh_buf_init(&b);
@@ -19,6 +31,18 @@ char *rh_steps_file_format(const rh_result_step *steps, size_t n, const char *ou
     rh_buf_printf(&b, "output %d %zu\n", output != NULL, olen);
     rh_buf_append(&b, output ? output : "", olen);
     rh_buf_putc(&b, '\n');
+    rh_buf_printf(&b, "findings %zu\n", n_findings);
+    for (size_t i = 0; i < n_findings; i++) {
+        rh_buf bytes;
+        rh_buf_init(&bytes);
+        rh_buf_printf(&b, "finding %d", (int)findings[i].kind);
+        put_opt(&b, &bytes, findings[i].name);
+        put_opt(&b, &bytes, findings[i].detail);
+        rh_buf_putc(&b, '\n');
+        rh_buf_append(&b, bytes.data, bytes.len);
+        rh_buf_putc(&b, '\n');
+        rh_buf_free(&bytes);
+    }
     for (size_t i = 0; i < n; i++) {
         const rh_result_step *s = &steps[i];
         size_t nrows = s->ledger_changed ? s->n_ledger : 0;
@@ -45,6 +69,11 @@ void rh_steps_record_free(rh_steps_record *rec)
     }
     free(rec->steps);
     free(rec->output);
+    for (size_t i = 0; i < rec->n_findings; i++) {
+        free(rec->findings[i].name);
+        free(rec->findings[i].detail);
+    }
+    free(rec->findings);
     memset(rec, 0, sizeof *rec);
 }
 
@@ -88,6 +117,58 @@ static int bytes(const char **p, size_t len, char **out)
     return 1;
 }
 
+/* One length or "-" (none) after a space at *q. */
+static int opt_len(const char **q, int *has, size_t *len)
+{
+    if (**q != ' ')
+        return 0;
+    (*q)++;
+    if (**q == '-') {
+        (*q)++;
+        *has = 0;
+        *len = 0;
+        return 1;
+    }
+    if (**q < '0' || **q > '9')
+        return 0;
+    char *end;
+    unsigned long long n = strtoull(*q, &end, 10);
+    if (n > 1u << 30)
+        return 0;
+    *q = end;
+    *has = 1;
+    *len = (size_t)n;
+    return 1;
+}
+
+/* "finding KIND NAME DETAIL\n" (each a length or "-") and then the name's and the detail's bytes. */
+static int finding_line(const char **p, rh_finding *f)
+{
+    const char *q = *p;
+    if (strncmp(q, "finding ", 8) != 0)
+        return 0;
+    q += 8;
+    if (*q < '0' || *q > '9')
+        return 0;
+    char *end;
+    long kind = strtol(q, &end, 10);
+    if (kind > 1000)
+        return 0;
+    q = end;
+    int has_name, has_detail;
+    size_t nl, dl;
+    if (!opt_len(&q, &has_name, &nl) || !opt_len(&q, &has_detail, &dl) || *q != '\n')
+        return 0;
+    q++;
+    if (nl > strlen(q) || dl > strlen(q) - nl)
+        return 0;
+    f->kind = (rh_finding_kind)kind;
+    if ((has_name && !bytes(&q, nl, &f->name)) || (has_detail && !bytes(&q, dl, &f->detail)))
+        return 0;
+    *p = q;
+    return 1;
+}
+
 int rh_steps_file_parse(const char *text, rh_steps_record *rec)
 {
     memset(rec, 0, sizeof *rec);
@@ -106,6 +187,15 @@ int rh_steps_file_parse(const char *text, rh_steps_record *rec)
     rec->have_output = (int)v[0];
     if (!bytes(&p, (size_t)v[1], &rec->output) || *p++ != '\n')
         goto bad;
+    if (!line(&p, "findings", 1, v, -1, NULL) || v[0] > strlen(p))
+        goto bad;
+    size_t nf = (size_t)v[0];
+    rec->findings = rh_xcalloc(nf ? nf : 1, sizeof *rec->findings);
+    while (rec->n_findings < nf) {
+        rh_finding *f = &rec->findings[rec->n_findings++];
+        if (!finding_line(&p, f) || *p++ != '\n')
+            goto bad;
+    }
     rec->steps = rh_xcalloc(n ? n : 1, sizeof *rec->steps);
     while (rec->n < n) {
         rh_result_step *s = &rec->steps[rec->n];
@@ -138,7 +228,8 @@ int rh_steps_file_parse(const char *text, rh_steps_record *rec)
     if (strcmp(p, "end\n") != 0)
         goto bad;
     /* only what format writes: any other spelling of the same numbers is refused */
-    char *again = rh_steps_file_format(rec->steps, rec->n, rec->have_output ? rec->output : NULL);
+    char *again = rh_steps_file_format(rec->steps, rec->n, rec->have_output ? rec->output : NULL, rec->findings,
+                                       rec->n_findings);
     int same = strcmp(again, text) == 0;
     free(again);
     if (same)

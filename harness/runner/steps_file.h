@@ -1,7 +1,7 @@
 /*
  * steps_file.h — what a scenario's cached steps recorded, kept with their state (runner/cached.c):
  * for each step, the ledger the report shows after it (rh_result_step's ledger fields), and the
- * last command's output (for an `expect output` after them). A text file of the state's entry
+ * last command's output and findings (for an `expect output` or `expect finding` after them). A text file of the state's entry
  * (cluster.h rh_state_file, checksummed): format and parse are pure, and fuzzed
  * (tests/fuzz/fuzz_state_file.c).
  */
@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "engine/engine.h"
 #include "runner/runner.h"
 
 #define RH_STEPS_FILE "steps"
@@ -20,10 +21,13 @@ typedef struct rh_steps_record {
     size_t n;
     int have_output;
     char *output;        /* NUL-terminated; "" when none */
+    rh_finding *findings; /* what the last command of a tool other than the default found */
+    size_t n_findings;
 } rh_steps_record;
 
-/* The file's text for steps[0..n) and the output (NULL: none). An output holding a NUL byte: NULL. */
-char *rh_steps_file_format(const rh_result_step *steps, size_t n, const char *output);
+/* The file's text for steps[0..n), the output (NULL: none) and the findings. */
+char *rh_steps_file_format(const rh_result_step *steps, size_t n, const char *output, const rh_finding *findings,
+                           size_t n_findings);
 
 /* 1 and *rec (rh_steps_record_free) when text is such a file, exactly as format writes it; else 0. */
 int rh_steps_file_parse(const char *text, rh_steps_record *rec);

@@ -4,6 +4,8 @@
 # after them and replays what each recorded; its report equals a --no-cache run's minus times:
 #  - vina: two checkouts, two deploys, a status, expectations between them;
 #  - a folder whose second migration fails: `deploy => fails`, P3009, `resolve --rolled-back`;
+#  - dbmate (a failed deploy, its output after the sql) and drizzle (a skipped entry: `expect finding`
+#    after the sql reads the findings kept with the state);
 #  - a one-byte edit of a migration in the SECOND checkout's set is a miss (and a new state);
 #    so is an edit of the failing migration; --no-cache, REHEARSE_NO_CACHE=1, --superuser and
 #    --trace-locks neither use nor publish.
@@ -21,7 +23,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 states() { ls "$REHEARSE_CACHE_DIR/states" 2>/dev/null | grep -vc '^\.'; }
 note='steps come from the state cache'
 
-"$REHEARSE_SOURCE_DIR/scripts/make-fixtures.sh" "$work/fx" vina >/dev/null 2>&1 || fail "make-fixtures.sh"
+"$REHEARSE_SOURCE_DIR/scripts/make-fixtures.sh" "$work/fx" vina shopdb teamapp >/dev/null 2>&1 || fail "make-fixtures.sh"
 printf '%s\n' 'scenario "two deploys before the first sql"' 'repo fx/vina' 'checkout v1' 'deploy' \
     'expect ledger applied 1' 'checkout expand' 'deploy' 'status' 'expect output contains "Database schema is up to date"' \
     'expect column "Product"."productName" nullable' 'sql "CREATE TABLE scratch (x int)"' 'checkout backfill' 'deploy' \
@@ -36,8 +38,16 @@ printf '%s\n' 'scenario "a failed deploy and its resolve before the first sql"' 
     'resolve --rolled-back 20250102000000_bad' 'expect output contains "marked as rolled back"' 'sql "SELECT 1"' \
     'expect ledger rows 2' 'expect table "A" present' >"$work/failed.scenario"
 
+printf '%s\n' 'scenario "dbmate before the first sql"' 'repo fx/shopdb' 'tool dbmate' 'checkout prod' 'deploy' \
+    'expect ledger rows 3' 'checkout incident' 'deploy => fails 20250310120000_orders_shipping.sql sqlstate 25001' \
+    'sql "SELECT 1"' 'expect output contains "cannot run inside a transaction block (25001)"' \
+    'expect column orders.shipped_at absent' >"$work/shop.scenario"
+printf '%s\n' 'scenario "drizzle before the first sql"' 'repo fx/teamapp' 'tool drizzle' 'checkout prod' 'deploy' \
+    'expect ledger rows 3' 'checkout merged' 'deploy => ok' 'sql "SELECT 1"' 'expect finding skipped 0003_branch_invites' \
+    'expect output contains "migrations applied successfully"' 'expect table invites absent' >"$work/team.scenario"
+
 run_json() { "$REHEARSE_BIN" run --no-color --format json --output "$work/$1.json" "${@:2}" "$work/two.scenario" \
-    "$work/failed.scenario" >/dev/null 2>"$work/$1.err" || fail "run $1: $(cat "$work/$1.err")"; }
+    "$work/failed.scenario" "$work/shop.scenario" "$work/team.scenario" >/dev/null 2>"$work/$1.err" || fail "run $1: $(cat "$work/$1.err")"; }
 same() { # the reports, minus the run's own times
     python3 - "$@" <<'PY' || fail "a run from the cache reports otherwise: $*"
 import json, sys
@@ -46,8 +56,9 @@ def strip(o):
         return {k: strip(v) for k, v in o.items() if k not in ("ms", "overhead_ms", "steps_ms", "setup_ms", "started", "wall_ms")}
     return [strip(x) for x in o] if isinstance(o, list) else o
 runs = [json.load(open(p)) for p in sys.argv[1:]]
-assert all(r["summary"]["passed"] == 2 for r in runs), [r["summary"] for r in runs]
-assert any(st.get("ledger") for st in runs[0]["scenarios"][1]["steps"]), "no ledger recorded"
+assert all(r["summary"]["passed"] == 4 for r in runs), [r["summary"] for r in runs]
+failed = [x for x in runs[0]["scenarios"] if x["name"].startswith("a failed deploy")][0]
+assert any(st.get("ledger") for st in failed["steps"]), "no ledger recorded"
 for r in runs[1:]:
     assert strip(r["scenarios"]) == strip(runs[0]["scenarios"]), "differs"
 PY
@@ -57,11 +68,11 @@ run_json fresh --no-cache
 run_json cold
 ! grep -q "$note" "$work/cold.err" || fail "the cold run says it used the cache"
 # the first deploy of vina (as before) + the steps of each scenario
-[ "$(states)" = 3 ] || fail "the cold run published $(states) states, expected 3"
+[ "$(states)" = 5 ] || fail "the cold run published $(states) states, expected 5"
 run_json warm
-[ "$(grep -c "$note" "$work/warm.err")" = 2 ] || fail "the warm run did not replay both: $(cat "$work/warm.err")"
+[ "$(grep -c "$note" "$work/warm.err")" = 4 ] || fail "the warm run did not replay all four: $(cat "$work/warm.err")"
 grep -q 'two.scenario: its first 9 steps' "$work/warm.err" || fail "not the 9 steps before the sql: $(cat "$work/warm.err")"
-[ "$(states)" = 3 ] || fail "the warm run published another state"
+[ "$(states)" = 5 ] || fail "the warm run published another state"
 same "$work/fresh.json" "$work/cold.json" "$work/warm.json"
 REHEARSE_NO_CACHE=1 run_json off
 ! grep -q "$note" "$work/off.err" || fail "REHEARSE_NO_CACHE=1 used the cache"
@@ -71,7 +82,7 @@ same "$work/fresh.json" "$work/off.json"
 for opt in --superuser --trace-locks; do
     run_json "opt$opt" "$opt"
     ! grep -q "$note" "$work/opt$opt.err" || fail "run $opt used the cache"
-    [ "$(states)" = 3 ] || fail "run $opt published a state"
+    [ "$(states)" = 5 ] || fail "run $opt published a state"
 done
 
 # a one-byte edit of a migration only the second checkout deploys, and of the failing migration: misses
@@ -82,7 +93,9 @@ git -C "$work/fx/vina" -c user.name=t -c user.email=t@t commit -qam "one byte" &
 printf ' ' >>"$m/20250102000000_bad/migration.sql"
 run_json edit-fresh --no-cache
 run_json edit
-! grep -q "$note" "$work/edit.err" || fail "an edited migration was served from the cache: $(cat "$work/edit.err")"
-[ "$(states)" = 5 ] || fail "the edited steps were not published as their own states ($(states))"
+! grep -E -q "(two|failed).scenario: .*$note" "$work/edit.err" ||
+    fail "an edited migration was served from the cache: $(cat "$work/edit.err")"
+[ "$(grep -c "$note" "$work/edit.err")" = 2 ] || fail "dbmate's and drizzle's steps, unchanged, missed: $(cat "$work/edit.err")"
+[ "$(states)" = 7 ] || fail "the edited steps were not published as their own states ($(states))"
 same "$work/edit-fresh.json" "$work/edit.json"
 echo "ok"

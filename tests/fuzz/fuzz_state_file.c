@@ -32,7 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (data[0] % 3 == 2) {
         rh_steps_record rec;
         if (rh_steps_file_parse(file, &rec)) {
-            char *again = rh_steps_file_format(rec.steps, rec.n, rec.have_output ? rec.output : NULL);
+            char *again = rh_steps_file_format(rec.steps, rec.n, rec.have_output ? rec.output : NULL, rec.findings,
+                                               rec.n_findings);
             assert(again && strcmp(again, file) == 0);
             free(again);
             rh_steps_record_free(&rec);

@@ -27,7 +27,9 @@ static char *sample(void)
         {.ledger_changed = 1, .ledger = rows, .n_ledger = 2},
         {.ledger_gone = 1},
     };
-    return rh_steps_file_format(steps, 3, "Applying migration `x`\nend 42\n");
+    rh_finding findings[2] = {{.kind = RH_FINDING_FOLDER_GONE, .name = "0003_branch_invites", .detail = NULL},
+                              {.kind = RH_FINDING_FOLDER_GONE, .name = NULL, .detail = "two\nlines"}};
+    return rh_steps_file_format(steps, 3, "Applying migration `x`\nend 42\n", findings, 2);
 }
 
 static void test_what_is_written_reads_back(void **state)
@@ -51,10 +53,16 @@ static void test_what_is_written_reads_back(void **state)
     assert_int_equal(rec.steps[1].ledger[1].rolled_back, 1);
     assert_true(rec.steps[1].ledger[1].ms == -1);
     assert_int_equal(rec.steps[2].ledger_gone, 1);
+    assert_int_equal(rec.n_findings, 2);
+    assert_int_equal(rec.findings[0].kind, RH_FINDING_FOLDER_GONE);
+    assert_string_equal(rec.findings[0].name, "0003_branch_invites");
+    assert_null(rec.findings[0].detail);
+    assert_null(rec.findings[1].name);
+    assert_string_equal(rec.findings[1].detail, "two\nlines");
     rh_steps_record_free(&rec);
     /* no output: none read back */
     rh_result_step one = {0};
-    char *none = rh_steps_file_format(&one, 1, NULL);
+    char *none = rh_steps_file_format(&one, 1, NULL, NULL, 0);
     assert_int_equal(rh_steps_file_parse(none, &rec), 1);
     assert_int_equal(rec.have_output, 0);
     rh_steps_record_free(&rec);
@@ -79,7 +87,8 @@ static void test_damaged_or_other_text_is_refused(void **state)
         {"steps 3\n", "steps 03\n"},          /* another spelling of the same number */
         {"output 1 30\n", "output 1 29\n"},   /* an output shorter than its bytes */
         {"row 1 0 1 12.", "row 1 0 1 +12."},  /* a sign format never writes */
-        {"rehearse scenario steps 1", "rehearse scenario steps 2"},
+        {"rehearse scenario steps 2", "rehearse scenario steps 1"},
+        {"finding 1 19 -\n", "finding 1 20 -\n"},   /* a name longer than its bytes */
         {"end\n", "end\nmore\n"},
     };
     for (size_t i = 0; i < sizeof edits / sizeof edits[0]; i++) {
