@@ -117,6 +117,11 @@ MD
   printf '[run.xml](examples/run.xml), [run.json](examples/run.json), [run.html](examples/run.html).\n'
   printf 'With `--trace-locks`, the page'"'"'s timeline also lists the locks each migration held on tables that\n'
   printf 'existed before its deploy (replayed with check'"'"'s lock tracer on a copy made before the deploy).\n'
+  printf '\nA failure'"'"'s tool output is headed by the tool that printed it, in every format a person reads:\n'
+  printf '"prisma output" (as a heading "Prisma output"), "dbmate output", "drizzle output", "the command'"'"'s output"\n'
+  printf '(`tool command`). The JSON keeps its tool-neutral key `output` (what `report merge` and users'"'"' scripts\n'
+  printf 'read) and adds `output_tool`, the tool'"'"'s name ("prisma", "dbmate", "drizzle", "command"); a JSON written\n'
+  printf 'before `output_tool` existed merges with the heading "tool output".\n'
   printf '\n## plan (`rehearse plan --repo . --base HEAD~1 --format markdown`)\n'
   fence markdown "$ex/plan.md"
   printf '\n## history (`rehearse history --from HEAD~1 --to HEAD --format markdown`, the applied migration edited)\n'

@@ -1,11 +1,12 @@
 /*
  * human.c — the report people read: one line per scenario in path order, then each failure in
- * full (where, what was expected, what happened, catalog diff, Prisma output, server log tail,
+ * full (where, what was expected, what happened, catalog diff, the migration tool's output, server log tail,
  * how to connect to a kept cluster), then the totals. Colour only when asked (a terminal).
  */
 #include "report/report.h"
 #include "report/escape.h"
 #include "report/profile.h"
+#include "tools/tool.h"
 
 #include <string.h>
 
@@ -25,6 +26,17 @@ const char *rh_report_status_word(const rh_result *r)
     case RH_ERROR: return r->timed_out ? "TIMEOUT" : r->crashed ? "CRASH" : "ERROR";
     }
     return "?";
+}
+
+void rh_report_output_title(const rh_result *r, int heading, rh_buf *out)
+{
+    const rh_tool *tool = r->output_tool ? rh_tool_find(r->output_tool) : NULL;
+    if (!tool)
+        rh_buf_puts(out, heading ? "Tool output" : "tool output");
+    else if (!tool->file_suffix) /* command mode: the user's own command line printed it */
+        rh_buf_puts(out, heading ? "The command's output" : "the command's output");
+    else
+        rh_buf_printf(out, "%s output", heading && tool->title ? tool->title : tool->name);
 }
 
 static const char *status_color(const rh_result *r)
@@ -140,7 +152,9 @@ static void failure(const rh_result *r, int color, rh_buf *out)
         }
     }
     if (r->output && *r->output) {
-        rh_buf_puts(out, "  prisma output:\n");
+        rh_buf_puts(out, "  ");
+        rh_report_output_title(r, 0, out);
+        rh_buf_puts(out, ":\n");
         c(out, color, C_DIM);
         indented(out, r->output, "    | ");
         c(out, color, C_RESET);

@@ -28,8 +28,10 @@ static void detail(const rh_result *r, rh_buf *out)
         rh_buf_printf(out, "actual:   %s\n", r->actual);
     if (r->diff && *r->diff)
         rh_buf_printf(out, "catalog diff:\n%s%s", r->diff, r->diff[strlen(r->diff) - 1] == '\n' ? "" : "\n");
-    if (r->output && *r->output)
-        rh_buf_printf(out, "prisma output:\n%s%s", r->output, r->output[strlen(r->output) - 1] == '\n' ? "" : "\n");
+    if (r->output && *r->output) {
+        rh_report_output_title(r, 0, out);
+        rh_buf_printf(out, ":\n%s%s", r->output, r->output[strlen(r->output) - 1] == '\n' ? "" : "\n");
+    }
     if (r->kept)
         rh_buf_printf(out, "cluster kept running; connect with: %s\n", r->kept);
 }

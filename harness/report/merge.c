@@ -94,6 +94,7 @@ static int read_scenario(json_object *so, rh_result *r, rh_err *err)
         r->actual = dup_of(f, "actual");
         r->diff = dup_of(f, "diff");
         r->output = dup_of(f, "output");
+        r->output_tool = dup_of(f, "output_tool");
         r->log_tail = dup_of(f, "log_tail");
         r->kept = dup_of(f, "kept");
         r->kept_id = dup_of(f, "kept_id");

@@ -1,6 +1,6 @@
 /*
  * report.h — printing the results of a run: human (colour on a terminal, the failing step with
- * file:line, expected vs actual, catalog diff, Prisma output, server log tail), TAP version 13
+ * file:line, expected vs actual, catalog diff, the migration tool's output, server log tail), TAP version 13
  * (prove / pg_prove), JUnit XML (one testcase per scenario, the Jenkins/GitLab schema), JSON, and
  * GitHub Actions `::error file=...,line=...::` annotations.
  *
@@ -48,5 +48,10 @@ void rh_report_progress_line(const rh_result *r, size_t done, size_t total, int 
 
 /* The word for a status: "PASS", "FAIL", "ERROR", "SKIP". */
 const char *rh_report_status_word(const rh_result *r);
+
+/* Whose output a failure shows, named by the tool that printed it: "prisma output" ("Prisma output" as a
+   heading), "dbmate output", "the command's output" (`tool command`); "tool output" when the result does
+   not say (a JSON report from before output_tool). */
+void rh_report_output_title(const rh_result *r, int heading, rh_buf *out);
 
 #endif

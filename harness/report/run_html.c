@@ -145,15 +145,21 @@ static void failure(const rh_result *r, rh_buf *out)
         rh_buf_puts(out, "<h4>Catalog diff</h4>\n");
         rh_report_html_diff(out, r->diff);
     }
-    static const char *const titles[] = {"Prisma output", "Server log (last lines)"};
+    rh_buf tool_title;
+    rh_buf_init(&tool_title);
+    rh_report_output_title(r, 1, &tool_title);
+    const char *const titles[] = {tool_title.data, "Server log (last lines)"};
     const char *texts[] = {r->output, r->log_tail};
     for (int i = 0; i < 2; i++) {
         if (!texts[i] || !*texts[i])
             continue;
-        rh_buf_printf(out, "<h4>%s</h4>\n<pre>", titles[i]);
+        rh_buf_puts(out, "<h4>");
+        rh_report_html_text(out, titles[i]);
+        rh_buf_puts(out, "</h4>\n<pre>");
         rh_report_html_text(out, texts[i]);
         rh_buf_puts(out, "</pre>\n");
     }
+    rh_buf_free(&tool_title);
     if (r->kept) {
         rh_buf_puts(out, "<p>cluster kept running; connect with <code>");
         rh_report_html_text(out, r->kept);

@@ -1,7 +1,7 @@
 /*
  * run_markdown.c — a `rehearse run` as a pull-request comment (GitHub Markdown): the verdict first,
  * a row per scenario that did not pass (status, file:line link relative to the repository, what went
- * wrong) with its details folded (expected/actual, catalog diff, Prisma's output, the server log),
+ * wrong) with its details folded (expected/actual, catalog diff, the migration tool's output, the server log),
  * the passing ones folded in one list; under GitHub's comment limit, cut with a line saying what was
  * cut. The same rules as check's comment (check_markdown.c, escape.h).
  */
@@ -47,7 +47,11 @@ static void failed_md(const rh_result *r, rh_buf *out)
         rh_buf_free(&e);
     }
     fold(out, "catalog diff", r->diff);
-    fold(out, "Prisma output", r->output);
+    rh_buf title;
+    rh_buf_init(&title);
+    rh_report_output_title(r, 1, &title);
+    fold(out, title.data, r->output);
+    rh_buf_free(&title);
     fold(out, "server log", r->log_tail);
 }
 

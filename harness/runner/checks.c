@@ -529,7 +529,7 @@ static int expect_status(rh_ctx *ctx, const rh_scn_step *st)
         rh_buf_init(&o);
         rh_buf_append(&o, res.out.data, res.out.len);
         rh_buf_append(&o, res.errout.data, res.errout.len);
-        ctx->res->output = rh_buf_steal(&o);
+        rh_ctx_keep_output(ctx, rh_buf_steal(&o));
         rh_buf_free(&o);
     }
     free(actual);
@@ -548,8 +548,7 @@ static int expect_output(rh_ctx *ctx, const rh_scn_step *st)
     if (found == st->negate) {
         rh_fail(ctx, st, NULL, NULL, "the last command's output %s \"%s\"", st->negate ? "contains" : "does not contain",
                 st->value);
-        free(ctx->res->output);
-        ctx->res->output = rh_xstrdup(ctx->last_output.data);
+        rh_ctx_keep_output(ctx, rh_xstrdup(ctx->last_output.data));
         return -1;
     }
     return 0;

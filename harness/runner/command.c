@@ -332,7 +332,7 @@ static int check_outcome(rh_ctx *ctx, const rh_scn_step *st, const rh_scn_step *
     free(exp);
     rh_buf_free(&act);
     if (!ctx->res->output && ctx->last_output.len)
-        ctx->res->output = rh_xstrdup(ctx->last_output.data);
+        rh_ctx_keep_output(ctx, rh_xstrdup(ctx->last_output.data));
     return -1;
 }
 

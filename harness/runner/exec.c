@@ -105,6 +105,14 @@ int rh_ctx_default_tool(const rh_ctx *ctx)
     return !ctx->tool || ctx->tool == rh_tools[0];
 }
 
+void rh_ctx_keep_output(rh_ctx *ctx, char *text)
+{
+    free(ctx->res->output);
+    free(ctx->res->output_tool);
+    ctx->res->output = text;
+    ctx->res->output_tool = rh_xstrdup((ctx->tool ? ctx->tool : rh_tools[0])->name);
+}
+
 /* Another tool's folder: its own reader, at the checkout's revision or on disk. */
 static int tool_migset(rh_ctx *ctx, const rh_scn_step *st)
 {

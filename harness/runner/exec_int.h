@@ -130,6 +130,8 @@ int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out);
 
 /* Is the scenario's tool the default one (whose own paths the engine, loader and checks take)? */
 int rh_ctx_default_tool(const rh_ctx *ctx);
+/* The failure's tool output (owned text, replaces any before), labelled with the scenario's tool that printed it. */
+void rh_ctx_keep_output(rh_ctx *ctx, char *text);
 
 /* trace.c: before a deploy step, copy the database (1) or say why not; after it, trace what it ran
    on the copy and drop the copy. */

@@ -23,6 +23,7 @@ void rh_result_free(rh_result *r)
     free(r->actual);
     free(r->diff);
     free(r->output);
+    free(r->output_tool);
     free(r->log_tail);
     free(r->kept);
     free(r->kept_id);
@@ -154,6 +155,7 @@ void rh_result_json_failure(struct json_object *o, const rh_result *r)
     put_str(o, "actual", r->actual);
     put_str(o, "diff", r->diff);
     put_str(o, "output", r->output);
+    put_str(o, "output_tool", r->output_tool);
     put_str(o, "log_tail", r->log_tail);
     put_str(o, "kept", r->kept);
     put_str(o, "kept_id", r->kept_id);
@@ -366,6 +368,7 @@ int rh_result_from_json(const char *text, rh_result *r, rh_err *err)
     r->actual = get_str(o, "actual");
     r->diff = get_str(o, "diff");
     r->output = get_str(o, "output");
+    r->output_tool = get_str(o, "output_tool");
     r->log_tail = get_str(o, "log_tail");
     r->kept = get_str(o, "kept");
     r->kept_id = get_str(o, "kept_id");

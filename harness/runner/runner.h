@@ -50,6 +50,7 @@ typedef struct rh_result {
     char *actual;        /* what happened instead */
     char *diff;          /* catalog diff, when the step compares catalogs */
     char *output;        /* the last migration tool command's output, when it matters */
+    char *output_tool;   /* ... and the tool that printed it ("prisma", "dbmate", "command"); NULL: unknown */
     char *log_tail;      /* the server log's last lines */
     char *kept;          /* --keep-failed: how to connect to the cluster left running */
     char *kept_id;       /* ... and its id, for `rehearse clusters --stop ID` */

@@ -149,6 +149,24 @@ sed 's/^expect ledger rows 1$/expect ledger rows 2/' dbmate.scenario >wrong.scen
 out=$("$bin" run --no-color wrong.scenario 2>&1); rc=$?
 [ $rc = 1 ] && grep -q 'wrong.scenario:8' <<<"$out" && grep -q '1 ledger row(s), expected 2' <<<"$out" ||
     fail "a wrong ledger count should fail at line 8: $rc $out"
+# a failure's tool output is labelled with the tool that printed it, in every format a person reads
+# (before: "prisma output" over dbmate's and the command's text)
+printf 'migrations dbm/db/migrations\ntool dbmate\ndeploy\n' >label_dbmate.scenario
+printf 'migrations dbm/db/migrations\ntool command "echo broken >&2; exit 3"\ndeploy\n' >label_command.scenario
+out=$("$bin" run --no-color label_dbmate.scenario label_command.scenario 2>&1); rc=$?
+[ $rc = 1 ] && grep -qF "  dbmate output:" <<<"$out" && grep -qF "  the command's output:" <<<"$out" &&
+  ! grep -qi "prisma output" <<<"$out" || fail "human report: the tool output's label: exit $rc: $out"
+"$bin" run --format json --output label.json label_dbmate.scenario label_command.scenario >label.out 2>&1
+for f in markdown html junit; do
+    "$bin" report merge --format $f label.json >label.$f 2>&1; rc=$? # 1: the scenarios failed
+    [ $rc = 1 ] || fail "report merge --format $f: exit $rc: $(cat label.$f)"
+done
+grep -qF "<summary>dbmate output</summary>" label.markdown && grep -qF "<summary>The command's output</summary>" label.markdown &&
+  grep -qF "<h4>dbmate output</h4>" label.html && grep -qF "dbmate output:" label.junit &&
+  ! grep -qi "prisma output" label.markdown label.html label.junit ||
+    fail "markdown/HTML/JUnit: the tool output's label: $(cat label.markdown label.html label.junit)"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert sorted(s["failure"]["output_tool"] for s in r["scenarios"]) == ["command", "dbmate"], r' label.json ||
+    fail "JSON: output_tool: $(cat label.json)"
 sed 's/^deploy => ok$/deploy => fails 0002_branch/' drizzle.scenario >wrong2.scenario
 out=$("$bin" run --no-color wrong2.scenario 2>&1); rc=$?
 [ $rc = 1 ] || fail "drizzle's skipped entry does not fail the deploy: $rc $out"

@@ -61,6 +61,7 @@ static void make_run(rh_run *run, int all_pass)
                       "transaction block");
     set(&r[1].diff, "--- snapshot a\n+++ database\n+ column public.t.y\n+  type text\n- index public.i\n");
     set(&r[1].output, "Error: P3018\n\nbad utf8: \xff\xfe done\n");
+    set(&r[1].output_tool, "prisma");
     set(&r[1].log_tail, "2026-01-01 ERROR:  boom\n\tSTATEMENT: x < y");
     set(&r[1].kept, "psql 'host=/tmp/x dbname=postgres'");
     set(&r[2].path, "scenarios/002-parse.scenario");
@@ -276,7 +277,7 @@ static void test_json_forms_agree(void **state)
     json_object *r1 = json_object_array_get_idx(arr, 1);
     assert_true(json_object_object_get_ex(r1, "failure", &f));
     static const char *const keys[] = {"file", "line", "step", "message", "expected", "actual",
-                                       "diff", "output", "log_tail", "kept", "kept_id", "context"};
+                                       "diff", "output", "output_tool", "log_tail", "kept", "kept_id", "context"};
     assert_int_equal(json_object_object_length(f), sizeof keys / sizeof *keys);
     for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
         assert_true(json_object_object_get_ex(f, keys[k], &v));
@@ -343,6 +344,7 @@ static void test_human(void **state)
     assert_non_null(strstr(b.data, "  at scenarios/_setup.inc:12: deploy => ok\n"));
     assert_non_null(strstr(b.data, "  expected: ok\n  actual:   exit 1, P3018"));
     assert_non_null(strstr(b.data, "  catalog diff:\n    --- snapshot a\n"));
+    assert_non_null(strstr(b.data, "  prisma output:\n    | Error: P3018\n"));
     assert_non_null(strstr(b.data, "  server log (last lines):\n    | 2026-01-01 ERROR:  boom\n"));
     assert_non_null(strstr(b.data, "cluster kept running; connect with:\n    psql 'host=/tmp/x dbname=postgres'"));
     assert_non_null(strstr(b.data, "5 scenarios: 1 passed, 1 failed, 2 errors, 1 skipped in 1.23 s (-j 2)"));
@@ -352,6 +354,31 @@ static void test_human(void **state)
     assert_non_null(strstr(b.data, "\033[31m"));
     rh_buf_free(&b);
     rh_run_free(&run);
+}
+
+/* The failure's tool output is headed by the tool that printed it (before: "prisma output" for every tool). */
+static void test_output_title_names_the_tool(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *tool, *line, *heading;
+    } cases[] = {{"prisma", "prisma output", "Prisma output"},
+                 {"dbmate", "dbmate output", "dbmate output"},
+                 {"drizzle", "drizzle output", "drizzle output"},
+                 {"command", "the command's output", "The command's output"},
+                 {NULL, "tool output", "Tool output"}};
+    rh_buf b;
+    rh_buf_init(&b);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        rh_result r = {.output_tool = (char *)cases[i].tool};
+        rh_buf_reset(&b);
+        rh_report_output_title(&r, 0, &b);
+        assert_string_equal(b.data, cases[i].line);
+        rh_buf_reset(&b);
+        rh_report_output_title(&r, 1, &b);
+        assert_string_equal(b.data, cases[i].heading);
+    }
+    rh_buf_free(&b);
 }
 
 static void test_formats(void **state)
@@ -502,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_json_forms_agree),
         cmocka_unit_test(test_github_annotations),
         cmocka_unit_test(test_human),
+        cmocka_unit_test(test_output_title_names_the_tool),
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_escape_rules),
         cmocka_unit_test(test_terminal_escapes_are_shown_not_obeyed),
