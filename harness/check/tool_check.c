@@ -18,6 +18,7 @@
  * path" when (a) and (b) are the same run. Not for other tools yet (docs/tools.md): Prisma's other
  * history hazards (renamed, out of order ...). --pg LIST: check/versions.c.
  */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,24 @@ static int recover_base(rh_check_result *r, const rh_tool *tool, PGconn *upgrade
     return 1;
 }
 
+/* Does a row of the ledger record m, by the tool's identity (rh_tool_row_is)? */
+static int recorded(const rh_tool *tool, const rh_ledger *rows, const rh_migration *m)
+{
+    for (size_t i = 0; m && i < rows->n; i++)
+        if (rh_tool_row_is(tool, &rows->rows[i], m))
+            return 1;
+    return 0;
+}
+
+/* Head's deploy does not run pending[j] after all. */
+static void drop_pending(rh_check_result *r, size_t j)
+{
+    assert(j < r->n_pending);
+    free(r->pending[j]);
+    memmove(&r->pending[j], &r->pending[j + 1], (r->n_pending - j - 1) * sizeof *r->pending);
+    r->n_pending--;
+}
+
 /* (b) on a recovery path: what base did, how production recovers, and whether head deploys on that path. */
 static void add_recovery_notice(rh_check_result *r, const rh_tool *tool, const rh_migset *head,
                                 const rh_engine_result *rbase)
@@ -274,6 +293,7 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     rh_engine_result_init(&rclean);
     rh_engine_result_init(&rbase);
     rh_engine_result_init(&rup);
+    rh_ledger rows = {0}; /* the ledger after base (and the seed): what head's deploy starts from */
     rh_engine_opts eo = {0};
     rh_catalog_opts copts = {.ledger_tool = tool};
     rh_check_cache cc;
@@ -408,6 +428,14 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     out->fill_max = o->fill_max;
     if (on_path && o->scale && rh_check_fill_to_scale(out, upgrade, o->scale, o->fill_max, err) < 0)
         goto out;
+    /* the ledger head's deploy starts from: a file it records under the tool's identity (dbmate: the version)
+       runs nothing, even renamed */
+    int have_rows = 0;
+    if (on_path && tool->ledger_exists && tool->ledger_read &&
+        (tool->ledger_exists(upgrade, &have_rows, err) < 0 || (have_rows && tool->ledger_read(upgrade, &rows, err) < 0))) {
+        rh_err_prefix(err, "reading the ledger before head's deploy");
+        goto out;
+    }
     PQfinish(upgrade);
     upgrade = NULL;
     /* what head's deploy runs: head's migrations that base's deploy did not apply */
@@ -437,11 +465,16 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
         for (size_t i = 0; i < rup.n_findings; i++)
             for (size_t j = 0; rup.findings[i].kind == RH_FINDING_SKIPPED && j < out->n_pending; j++)
                 if (strcmp(out->pending[j], rup.findings[i].name) == 0) {
-                    free(out->pending[j]);
-                    memmove(&out->pending[j], &out->pending[j + 1], (out->n_pending - j - 1) * sizeof *out->pending);
-                    out->n_pending--;
+                    drop_pending(out, j);
                     break;
                 }
+        /* nor is a file the ledger already records that the deploy did not run (dbmate: a file renamed with an
+           applied version) */
+        for (size_t j = out->n_pending; j-- > 0;)
+            if (!rh_check_in_names(rup.applied, rup.n_applied, out->pending[j]) &&
+                !(rup.failed_migration && strcmp(rup.failed_migration, out->pending[j]) == 0) &&
+                recorded(tool, &rows, rh_migset_find(&hset, out->pending[j])))
+                drop_pending(out, j);
     }
     out->ms_upgrade = now_ms() - tb;
     const rh_engine_result *cres = one_path ? &rup : &rclean; /* (a)'s result: (b)'s run on one path */
@@ -541,6 +574,7 @@ out:
         }
     }
     rh_check_cache_free(&cc);
+    rh_ledger_free(&rows);
     rh_catalog_free(cat_clean);
     rh_catalog_free(cat_up);
     rh_engine_result_free(&rclean);

@@ -231,6 +231,23 @@ out=$("$bin" history --repo "$nr" --from v1 --to v2 --tool dbmate 2>&1); rc=$?
 out=$("$bin" check --repo "$nr" --base v1 --head v2 --migrations db/nosuch --tool dbmate 2>&1); rc=$?
 [ $rc = 2 ] && grep -q 'db/nosuch' <<<"$out" || fail "check of a folder absent at head too: exit $rc: $out"
 
+# a dbmate file renamed with its applied version runs nothing in production (dbmate keys its ledger by the
+# version): the lock trace leaves it out and traces the really new file only (before: both traced, and a
+# lock finding for the renamed file production never runs)
+rr="$work/renamed"; mkdir -p "$rr/db/migrations"
+printf -- '-- migrate:up\ncreate table a (id int);\n-- migrate:down\n' >"$rr/db/migrations/20240101000000_a.sql"
+printf -- '-- migrate:up\nalter table a alter column id set not null;\n-- migrate:down\n' >"$rr/db/migrations/20240102000000_nn.sql"
+git -C "$rr" init -q && commit "$rr" v1
+git -C "$rr" mv db/migrations/20240102000000_nn.sql db/migrations/20240102000000_not_null.sql
+printf -- '-- migrate:up\nalter table a add column b int;\n-- migrate:down\n' >"$rr/db/migrations/20240103000000_b.sql"
+commit "$rr" v2
+out=$("$bin" check --repo "$rr" --base v1 --head v2 --tool dbmate --format json 2>/dev/null); rc=$?
+[ $rc = 0 ] && python3 - "$out" <<'PY' || fail "check of a dbmate file renamed with its version: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert [t["migration"] for t in d["locks"]] == ["20240103000000_b.sql"], d["locks"]
+assert not [f for f in d["findings"] if f.get("migration") == "20240102000000_not_null.sql" and f["step"] == "f"], d["findings"]
+PY
 [ -z "$(ls "$REHEARSE_RUN_DIR")" ] || fail "a cluster was left in the run folder: $(ls "$REHEARSE_RUN_DIR")"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
