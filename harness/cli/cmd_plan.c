@@ -45,7 +45,10 @@ static int decide_one(const char *path)
     rh_plan plan;
     rh_tool_plan(RH_TOOL_DEFAULT, &m, &splits, &plan, NULL);
     free(data);
-    if (plan.mode == RH_SEND_STATEMENTS)
+    /* the splitter's decision, which is what this prints: a file it takes but PostgreSQL's parser rejects
+       (COPY ... FROM STDIN with its data, psql's :var) is planned whole, as the engine sends it, yet the
+       splitter said split (under the split profile, plain whole comes only from that) */
+    if (plan.mode == RH_SEND_STATEMENTS || (plan.mode == RH_SEND_WHOLE && plan.rejected[0]))
         printf("split\t%zu\t%s\n", plan.n_parts, path);
     else
         printf("whole\t%d\t%s\t%s\n", plan.fallback_line, path, plan.fallback_reason);
