@@ -47,6 +47,34 @@
 #include "check/clean.h"
 #include "report/escape.h"
 
+/*
+ * What a step does to the database, the one table both cached prefixes (the first deploy, below, and
+ * the steps before the first sql/session/fault, rh_ctx_steps_*) read.
+ */
+enum step_role {
+    ROLE_OTHER = 0, /* sql, session, fault, restart, set, env, snapshot, expect query|catalog...: ends both */
+    ROLE_CHOOSE,    /* chooses the migrations, needs no database: repo, migrations, checkout */
+    ROLE_TOOL,      /* chooses the tool, needs no database */
+    ROLE_COMMAND,   /* a command of the tool: deploy, status, resolve */
+    ROLE_READ,      /* an expectation that reads only the database, the last output, its findings or the set */
+};
+
+static const enum step_role step_roles[RH_STEP__COUNT] = {
+    [RH_STEP_REPO] = ROLE_CHOOSE,
+    [RH_STEP_MIGRATIONS] = ROLE_CHOOSE,
+    [RH_STEP_CHECKOUT] = ROLE_CHOOSE,
+    [RH_STEP_TOOL] = ROLE_TOOL,
+    [RH_STEP_DEPLOY] = ROLE_COMMAND,
+    [RH_STEP_STATUS] = ROLE_COMMAND,
+    [RH_STEP_RESOLVE] = ROLE_COMMAND,
+    [RH_STEP_EXPECT_OBJECT] = ROLE_READ,
+    [RH_STEP_EXPECT_LEDGER] = ROLE_READ,
+    [RH_STEP_EXPECT_STATUS] = ROLE_READ,
+    [RH_STEP_EXPECT_OUTPUT] = ROLE_READ,
+    [RH_STEP_EXPECT_ORDER] = ROLE_READ,
+    [RH_STEP_EXPECT_FINDING] = ROLE_READ,
+};
+
 size_t rh_ctx_cache_prefix(rh_ctx *ctx)
 {
     const rh_scenario *s = ctx->s;
@@ -59,18 +87,20 @@ size_t rh_ctx_cache_prefix(rh_ctx *ctx)
         return 0;
     for (size_t i = 0; i < s->nsteps; i++) {
         const rh_scn_step *st = &s->steps[i];
-        switch (st->kind) {
-        case RH_STEP_REPO:
-        case RH_STEP_MIGRATIONS:
-        case RH_STEP_CHECKOUT:
+        switch (step_roles[st->kind]) {
+        case ROLE_CHOOSE:
             continue;
-        case RH_STEP_TOOL: /* the default tool at a version: the profile is in the state's key */
+        case ROLE_TOOL: /* the default tool at a version: the profile is in the state's key */
             if (rh_tool_find(st->arg) == RH_TOOL_DEFAULT && !st->value)
                 continue;
             return 0;
-        case RH_STEP_DEPLOY: /* in the foreground, expected to succeed */
-            return !st->background && (st->outcome.kind == RH_OUT_DEFAULT || st->outcome.kind == RH_OUT_OK) ? i : 0;
-        default:
+        case ROLE_COMMAND: /* a deploy in the foreground, expected to succeed */
+            return st->kind == RH_STEP_DEPLOY && !st->background &&
+                           (st->outcome.kind == RH_OUT_DEFAULT || st->outcome.kind == RH_OUT_OK)
+                       ? i
+                       : 0;
+        case ROLE_READ:
+        case ROLE_OTHER:
             return 0;
         }
     }
@@ -175,12 +205,12 @@ static double now_ms(void)
 /* Steps that need no database: they run again on a hit (the context needs what they set). */
 static int runs_again(rh_scn_kind k)
 {
-    return k == RH_STEP_REPO || k == RH_STEP_MIGRATIONS || k == RH_STEP_CHECKOUT || k == RH_STEP_TOOL;
+    return step_roles[k] == ROLE_CHOOSE || step_roles[k] == ROLE_TOOL;
 }
 
 static int is_command(const rh_scn_step *st)
 {
-    return st->kind == RH_STEP_DEPLOY || st->kind == RH_STEP_STATUS || st->kind == RH_STEP_RESOLVE;
+    return step_roles[st->kind] == ROLE_COMMAND;
 }
 
 /*
@@ -194,30 +224,21 @@ static size_t steps_end(const rh_scenario *s)
 {
     for (size_t i = 0; i < s->nsteps; i++) {
         const rh_scn_step *st = &s->steps[i];
-        switch (st->kind) {
-        case RH_STEP_REPO:
-        case RH_STEP_MIGRATIONS:
-        case RH_STEP_CHECKOUT:
-        case RH_STEP_EXPECT_OBJECT:
-        case RH_STEP_EXPECT_LEDGER:
-        case RH_STEP_EXPECT_STATUS:
-        case RH_STEP_EXPECT_OUTPUT:
-        case RH_STEP_EXPECT_ORDER:
-        case RH_STEP_EXPECT_FINDING:
+        switch (step_roles[st->kind]) {
+        case ROLE_CHOOSE:
+        case ROLE_READ:
             continue;
-        case RH_STEP_TOOL: { /* a tool rehearse runs itself: not another program (command mode) */
+        case ROLE_TOOL: { /* a tool rehearse runs itself: not another program (command mode) */
             const rh_tool *t = rh_tool_find(st->arg);
             if (t && !t->external && !st->value)
                 continue;
             return i;
         }
-        case RH_STEP_DEPLOY:
-        case RH_STEP_STATUS:
-        case RH_STEP_RESOLVE:
+        case ROLE_COMMAND:
             if (!st->background)
                 continue;
             return i;
-        default:
+        case ROLE_OTHER:
             return i;
         }
     }
