@@ -28,6 +28,7 @@
 
 typedef struct fk_edge {
     int child, parent;    /* indexes into the table list */
+    int notnull;          /* a column of the key is NOT NULL: left NULL, it would skip the child */
 } fk_edge;
 
 typedef struct tbl {
@@ -1136,6 +1137,49 @@ out:
 
 
 
+/*
+ * Every table not done waits on another (Kahn found none ready): the table to fill next with its
+ * foreign keys into unfilled tables left NULL. It must be ON a cycle: a table that only waits on a
+ * cycle (a child of one of its tables) would get no parent keys, and a NOT NULL key would skip it.
+ * Of the cycle's tables, the first whose keys into unfilled tables are all nullable, so that none is
+ * skipped; else the first on a cycle.
+ */
+static int cycle_break(size_t n, const int *done, const fk_edge *edges, size_t nedges)
+{
+    int first_on_cycle = -1;
+    char *reach = rh_xcalloc(n + 1, 1);
+    for (size_t k = 0; k < n; k++) {
+        if (done[k])
+            continue;
+        /* the unfilled tables k waits on, directly or through others */
+        memset(reach, 0, n);
+        for (size_t e = 0; e < nedges; e++)
+            if (edges[e].child == (int)k && !done[edges[e].parent])
+                reach[edges[e].parent] = 1;
+        for (int grew = 1; grew;) {
+            grew = 0;
+            for (size_t e = 0; e < nedges; e++)
+                if (reach[edges[e].child] && !done[edges[e].parent] && !reach[edges[e].parent])
+                    reach[edges[e].parent] = grew = 1;
+        }
+        if (!reach[k])
+            continue;
+        int nullable = 1;
+        for (size_t e = 0; e < nedges && nullable; e++)
+            if (edges[e].child == (int)k && !done[edges[e].parent] && edges[e].notnull)
+                nullable = 0;
+        if (nullable) {
+            free(reach);
+            return (int)k;
+        }
+        if (first_on_cycle < 0)
+            first_on_cycle = (int)k;
+    }
+    free(reach);
+    assert(first_on_cycle >= 0); /* no table ready means some table waits on itself through others */
+    return first_on_cycle;
+}
+
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err)
 {
     return rh_scale_fill_with(conn, s, NULL, out, err);
@@ -1178,7 +1222,10 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
     /* foreign keys among the tables to fill: parents first (Kahn); a cycle is broken and said */
     fk_edge *edges = NULL;
     size_t nedges = 0;
-    r = query(conn, "SELECT conrelid, confrelid FROM pg_constraint WHERE contype = 'f'", err);
+    r = query(conn,
+              "SELECT conrelid, confrelid, EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = conrelid"
+              " AND a.attnum = ANY (conkey) AND a.attnotnull) FROM pg_constraint WHERE contype = 'f'",
+              err);
     if (!r)
         goto fail;
     edges = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *edges);
@@ -1192,7 +1239,7 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
                 pi = (int)k;
         }
         if (ci >= 0 && pi >= 0 && ci != pi)
-            edges[nedges++] = (fk_edge){ci, pi};
+            edges[nedges++] = (fk_edge){ci, pi, PQgetvalue(r, i, 2)[0] == 't'};
     }
     PQclear(r);
     int *done = rh_xcalloc(n + 1, sizeof *done), *broken = rh_xcalloc(n + 1, sizeof *broken);
@@ -1211,10 +1258,8 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
             if (ready)
                 pick = (int)k;
         }
-        if (pick < 0) { /* every table left waits on another: a cycle; break it at the first */
-            for (size_t k = 0; k < n && pick < 0; k++)
-                if (!done[k])
-                    pick = (int)k;
+        if (pick < 0) { /* every table left waits on another: a cycle; break it on the cycle */
+            pick = cycle_break(n, done, edges, nedges);
             broken[pick] = 1;
         }
         done[pick] = 1;

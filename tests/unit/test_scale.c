@@ -355,6 +355,47 @@ static void test_fill_respects_constraints(void **state)
     PQfinish(conn);
 }
 
+/*
+ * A cycle is broken on the cycle, at the table whose keys can be left NULL. Article (NOT NULL key
+ * into Author) only waits on the cycle Author -> Group -> Author and sorts first: breaking there
+ * skipped it ("has no parent rows"). Author's key into Group is NOT NULL: breaking there skipped it.
+ * Group's owner is nullable: the one place to break, and said.
+ */
+static void test_cycle_is_broken_on_the_cycle_at_a_nullable_key(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Group\" (id integer PRIMARY KEY, \"ownerId\" integer);"
+                       "CREATE TABLE \"Author\" (id integer PRIMARY KEY, \"groupId\" integer NOT NULL REFERENCES \"Group\"(id));"
+                       "ALTER TABLE \"Group\" ADD FOREIGN KEY (\"ownerId\") REFERENCES \"Author\"(id);"
+                       "CREATE TABLE \"Article\" (id integer PRIMARY KEY, \"authorId\" integer NOT NULL REFERENCES \"Author\"(id))");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    const char *guesses[] = {"Article=3000", "Author=500", "Group=50"};
+    for (size_t i = 0; i < sizeof guesses / sizeof *guesses; i++)
+        assert_int_equal(rh_scale_add_rows(&s, guesses[i], &err), 0);
+    rh_scale_fill_result fr;
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    size_t pg = 0, pa = 0, par = 0;
+    const rh_scale_filled *group = filled(&fr, "Group", &pg), *author = filled(&fr, "Author", &pa),
+                          *article = filled(&fr, "Article", &par);
+    assert_int_equal(article->inserted, 3000);
+    assert_int_equal(author->inserted, 500);
+    assert_int_equal(group->inserted, 50);
+    assert_true(pg < pa && pa < par);
+    assert_non_null(group->note);
+    assert_non_null(strstr(group->note, "ownerId left NULL (foreign-key cycle broken here)"));
+    assert_null(author->note);
+    assert_null(article->note);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"groupId\") FROM \"Author\""), 50);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"authorId\") FROM \"Article\""), 500);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
+
 /* The migration tool's ledger is never filled, even when a guess names it. */
 static void test_fill_leaves_the_tools_ledger_alone(void **state)
 {
@@ -549,6 +590,7 @@ int main(void)
         cmocka_unit_test(test_rows_guesses),
         cmocka_unit_test(test_cli_prints_the_query),
         cmocka_unit_test(test_fill_respects_constraints),
+        cmocka_unit_test(test_cycle_is_broken_on_the_cycle_at_a_nullable_key),
         cmocka_unit_test(test_fill_leaves_the_tools_ledger_alone),
         cmocka_unit_test(test_measure_blocks),
         cmocka_unit_test(test_deploy_scale),
