@@ -64,7 +64,8 @@ static char *failure_words(const rh_engine_result *res)
                         res->db_message ? res->db_message : "");
 }
 
-/* (d): the tool's own hazards (its history_findings hook, as history --tool) as errors on head's files. */
+/* (d): the tool's own hazards (its history_findings hook, as history --tool) as errors on head's files, and a
+   rename that runs nothing (dbmate's same version) as a notice: head's file is not new to production. */
 static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset *base, const rh_migset *head)
 {
     if (!tool->history_findings)
@@ -76,6 +77,9 @@ static void add_hazards(rh_check_result *r, const rh_tool *tool, const rh_migset
         const rh_hist_finding *f = &h.items[i];
         if (f->hazard)
             rh_check_add(r, RH_CHECK_ERROR, 'd', rh_hist_code(f), f->name, f->file, f->file ? 1 : 0, NULL, "%s",
+                         f->message);
+        else if (f->kind == RH_HIST_RENAMED)
+            rh_check_add(r, RH_CHECK_NOTICE, 'd', rh_hist_code(f), f->name, f->file, f->file ? 1 : 0, NULL, "%s",
                          f->message);
     }
     rh_hist_free_findings(&h);
@@ -323,10 +327,16 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     out->migrations = rh_xstrdup(o->migrations ? o->migrations : tool->default_migrations);
     out->n_base = bset.n;
     out->n_head = hset.n;
+    /* new at head: not base's by name, nor by the tool's identity (dbmate: a file renamed with its version
+       runs nothing in production) */
     out->added = rh_xcalloc(hset.n ? hset.n : 1, sizeof *out->added);
-    for (size_t i = 0; i < hset.n; i++)
-        if (!rh_migset_find(&bset, hset.items[i].name))
+    for (size_t i = 0; i < hset.n; i++) {
+        int known = rh_migset_find(&bset, hset.items[i].name) != NULL;
+        for (size_t k = 0; tool->same_entry && k < bset.n && !known; k++)
+            known = tool->same_entry(&bset.items[k], &hset.items[i]);
+        if (!known)
             out->added[out->n_added++] = rh_xstrdup(hset.items[i].name);
+    }
     /* a file the tool never applies (drizzle: not in the journal): an error when head brings it (the pull
        request adds a migration production will never run), a warning when base had it already */
     for (size_t i = 0; i < hset.n_problems; i++) {

@@ -173,7 +173,7 @@ static int tool_history(const rh_tool *tool, rh_git_repo *g, const char *repo, c
     rh_tool_history_changed(tool, h); /* what every tool shares: edited or removed after apply */
     if (tool->history_findings) /* the tool's own hazards, and what a rename does in it */
         tool->history_findings(h);
-    size_t *renames = tool->history_findings ? rh_hist_renames(h) : NULL;
+    size_t *renames = tool->history_findings ? rh_tool_renames(tool, h) : NULL;
     for (size_t j = 0; j < h->b.n; j++) /* the rest is new at --to: a note each, as the default tool's */
         if (!rh_migset_find(&h->a, h->b.items[j].name) && !(renames && renames[j]))
             rh_hist_add(h, RH_HIST_ADDED, 0, h->b.items[j].name, NULL, NULL, "%s is new at %s", h->b.items[j].name,

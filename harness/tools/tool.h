@@ -175,6 +175,13 @@ typedef struct rh_tool {
     void (*history_findings)(struct rh_git_history *h);
 
     /*
+     * Does b, a file new by name at a later revision, carry the identity under which the ledger records a,
+     * a file gone by name (dbmate: the same version)? Then the tool finds b applied where a was and runs
+     * nothing of it, whatever its bytes: a rename (rh_tool_renames). NULL: only the same bytes pair.
+     */
+    int (*same_entry)(const rh_migration *a, const rh_migration *b);
+
+    /*
      * How the tool at version profile `profile` (NULL: a tool without profiles) sends migration m
      * (`rehearse plan`, check, run --trace-locks; migrations/plan.h): plan (zeroed first) gets the
      * counts the report writers show (statements, atomic, CONCURRENTLY and whether it fails; mode
@@ -251,6 +258,13 @@ const rh_tool *rh_tool_for_error_code(const char *code);
  * when the tool's history_findings says what a rename does. Check makes its own severities of them.
  */
 void rh_tool_history_changed(const rh_tool *tool, struct rh_git_history *h);
+
+/*
+ * The renames between h->a and h->b as the tool sees them: rh_hist_renames (same bytes), then a file new by
+ * name paired with a file gone by name of the same identity (rh_tool.same_entry). Indexed by h->b:
+ * 1 + the index in h->a of the file it was, or 0 (malloc'd, h->b.n + 1 entries).
+ */
+size_t *rh_tool_renames(const rh_tool *tool, const struct rh_git_history *h);
 
 /* A tool's verb by name; NULL when the tool has no such command. */
 const rh_tool_verb *rh_tool_verb_find(const rh_tool *tool, const char *verb);

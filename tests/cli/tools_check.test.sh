@@ -247,6 +247,30 @@ import json, sys
 d = json.loads(sys.argv[1])
 assert [t["migration"] for t in d["locks"]] == ["20240103000000_b.sql"], d["locks"]
 assert not [f for f in d["findings"] if f.get("migration") == "20240102000000_not_null.sql" and f["step"] == "f"], d["findings"]
+# not new to production (before: "3 at head, 2 new"), and (d) says why (before: nothing)
+assert d["new"] == ["20240103000000_b.sql"], d["new"]
+assert [(f["level"], f["code"]) for f in d["findings"] if f["step"] == "d"] == [("notice", "renamed")], d["findings"]
+PY
+# renamed AND edited with its version kept: dbmate finds the version applied and never runs the new bytes
+# (tests/conformance/dbmate case 10). A hazard `renamed`; before: the old name `removed`, the new one `added`
+# and counted new
+git -C "$rr" rm -q db/migrations/20240102000000_not_null.sql
+printf -- '-- migrate:up\nalter table a alter column id set not null;\ncreate index on a (id);\n-- migrate:down\n' >"$rr/db/migrations/20240102000000_nn_idx.sql"
+commit "$rr" v3
+out=$("$bin" history --repo "$rr" --from v2 --to v3 --tool dbmate --format json 2>&1); rc=$?
+[ $rc = 1 ] && python3 - "$out" <<'PY' || fail "history of a dbmate file renamed and edited with its version: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+got = [(f["kind"], f["hazard"], f["name"], f.get("other")) for f in d["findings"]]
+assert got == [("renamed", True, "20240102000000_nn_idx.sql", "20240102000000_not_null.sql")], got
+assert "never runs the new bytes" in d["findings"][0]["message"], d["findings"][0]
+PY
+out=$("$bin" check --repo "$rr" --base v2 --head v3 --tool dbmate --format json 2>/dev/null); rc=$?
+[ $rc = 1 ] && python3 - "$out" <<'PY' || fail "check of a dbmate file renamed and edited with its version: exit $rc: $out"
+import json, sys
+d = json.loads(sys.argv[1])
+assert d["new"] == [], d["new"]
+assert [(f["level"], f["code"]) for f in d["findings"] if f["step"] == "d"] == [("error", "renamed")], d["findings"]
 PY
 [ -z "$(ls "$REHEARSE_RUN_DIR")" ] || fail "a cluster was left in the run folder: $(ls "$REHEARSE_RUN_DIR")"
 

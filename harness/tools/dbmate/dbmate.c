@@ -330,6 +330,13 @@ static int dbmate_row_is(const rh_ledger_row *row, const rh_migration *m)
     return vl && strlen(row->migration_name) == vl && strncmp(row->migration_name, m->name, vl) == 0;
 }
 
+/* Does b carry a's version (the identity dbmate's ledger keeps)? */
+static int dbmate_same_entry(const rh_migration *a, const rh_migration *b)
+{
+    size_t va = version_len(a->name), vb = version_len(b->name);
+    return va && va == vb && strncmp(a->name, b->name, va) == 0;
+}
+
 static int insert_version(PGconn *conn, const char *version, rh_err *err)
 {
     const char *p[1] = {version};
@@ -693,25 +700,37 @@ static int version_before(const char *a, const char *b)
  * runs again), a hazard when the version changed (it runs again); checked with the real dbmate 2.36
  * (tests/conformance/dbmate case 10).
  */
+extern const rh_tool rh_tool_dbmate; /* below: its renames pair by version (dbmate_same_entry) */
+
 static void dbmate_history_findings(rh_git_history *h)
 {
     const rh_migration *last = h->a.n ? &h->a.items[h->a.n - 1] : NULL; /* in version order */
-    size_t *renames = rh_hist_renames(h);
+    size_t *renames = rh_tool_renames(&rh_tool_dbmate, h);
     for (size_t i = 0; i < h->b.n; i++) {
         const rh_migration *m = &h->b.items[i];
         if (rh_migset_find(&h->a, m->name))
             continue;
-        if (renames[i]) { /* same bytes, new name: dbmate's ledger keeps the version, not the name */
+        if (renames[i]) { /* a new name: dbmate's ledger keeps the version, not the name */
             const rh_migration *old = &h->a.items[renames[i] - 1];
             size_t vo = version_len(old->name), vn = version_len(m->name);
             char *file = rh_xasprintf("%s/%s", h->migrations, m->name);
-            if (vo == vn && strncmp(old->name, m->name, vn) == 0) {
+            if (dbmate_same_entry(old, m) && strcmp(old->checksum, m->checksum) == 0) {
                 rh_hist_add(h, RH_HIST_RENAMED, 0, m->name, old->name, file,
                             "%s was renamed to %s between %s and %s (same bytes, same version %.*s): dbmate keeps the "
                             "version in its ledger, so `dbmate migrate` on a database deployed at %s finds it applied "
                             "and does not run it again",
                             old->name, m->name, h->from.label, h->to.label, (int)vn, m->name, h->from.label);
                 continue; /* it never runs again: nothing else of it matters to a deployed database */
+            }
+            if (dbmate_same_entry(old, m)) { /* renamed and edited: the edit never runs where the version did */
+                rh_hist_add(h, RH_HIST_RENAMED, 1, m->name, old->name, file,
+                            "%s was renamed to %s and edited between %s and %s (same version %.*s, SHA-256 "
+                            "%.12s... -> %.12s...): dbmate keeps the version in its ledger, so `dbmate migrate` on a "
+                            "database deployed at %s finds it applied and never runs the new bytes, and does not say "
+                            "so (exit 0)",
+                            old->name, m->name, h->from.label, h->to.label, (int)vn, m->name, old->checksum,
+                            m->checksum, h->from.label);
+                continue;
             }
             rh_hist_add(h, RH_HIST_RENAMED, 1, m->name, old->name, file,
                         "%s was renamed to %s between %s and %s (same bytes, new version %.*s): dbmate keeps the "
@@ -866,6 +885,7 @@ const rh_tool rh_tool_dbmate = {
     .ledger_insert_row = dbmate_ledger_insert_row,
     .verbs = dbmate_verbs,
     .history_findings = dbmate_history_findings,
+    .same_entry = dbmate_same_entry,
     .write_history = dbmate_write_history,
     .plan_file = dbmate_plan_file,
     .sent_text = dbmate_sent_text,

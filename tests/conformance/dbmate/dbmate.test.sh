@@ -258,6 +258,12 @@ rename_cmp "renamed, new version" 2
 grep -q '^Applied: 20240103000000_insert_one.sql in D$' "$work/o.out" &&
   [ "$(psql "$rno" -At -c "select string_agg(version, ',' order by version) from schema_migrations")" = 20240101000000,20240102000000,20240103000000 ] ||
   fail "renamed, new version: dbmate did not run it again: $(cat "$work/o.out")"
+# renamed and edited with its version kept: dbmate finds the version applied and never runs the new bytes (exit 0,
+# no output): history --tool dbmate and check report it as a `renamed` hazard
+rm "$rn/20240103000000_insert_one.sql"
+up "$rn/20240103000000_insert_more.sql" "insert into rn_t values (1); insert into rn_t values (2);"
+rename_cmp "renamed and edited, same version" 2
+[ ! -s "$work/o.out" ] && [ ! -s "$work/o.err" ] || fail "renamed and edited, same version: dbmate says $(cat "$work/o.out" "$work/o.err")"
 
 # The help goes to a file first: under pipefail, `grep -q` quitting at its match can kill the writer with SIGPIPE.
 "$oracle" migrate --help >"$work/help.out" 2>&1
