@@ -188,6 +188,9 @@ const char *rh_check_trace_strongest(const rh_check_trace *t, const char *relati
    outside a transaction", "every pending migration runs in one transaction" ... (format.c): the one wording of
    the human and the markdown reports. */
 const char *rh_check_trace_runs(const rh_check_trace *t);
+/* The same words for a trace known by its JSON word (rh_check_trace_tx_name: "run", "per-statement"), as run
+   --trace-locks keeps it; NULL for "file" (and anything else): the file's own transaction. */
+const char *rh_check_tx_word_runs(const char *word);
 /* The same as a JSON word (check's and run --trace-locks' "transaction"): "run", "per-statement" or "file". */
 const char *rh_check_trace_tx_name(const rh_check_trace *t);
 

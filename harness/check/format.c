@@ -149,12 +149,20 @@ const char *rh_check_trace_tx_name(const rh_check_trace *t)
     return t->run_tx ? "run" : t->autocommit ? "per-statement" : "file";
 }
 
+const char *rh_check_tx_word_runs(const char *word)
+{
+    if (word && strcmp(word, "run") == 0)
+        return "every pending migration runs in one transaction";
+    if (word && strcmp(word, "per-statement") == 0)
+        return "each statement commits on its own";
+    return NULL;
+}
+
 const char *rh_check_trace_runs(const rh_check_trace *t)
 {
-    if (t->run_tx)
-        return "every pending migration runs in one transaction";
-    if (t->autocommit)
-        return "each statement commits on its own";
+    const char *said = rh_check_tx_word_runs(t->run_tx || t->autocommit ? rh_check_trace_tx_name(t) : NULL);
+    if (said)
+        return said;
     size_t ran = 0, outside = 0;
     for (size_t i = 0; i < t->n; i++) {
         ran += !t->stmts[i].skipped;

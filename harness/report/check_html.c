@@ -25,6 +25,11 @@ static void trace_html(const rh_check_trace *t, int filled, long long rows, rh_b
     double held = rh_report_trace_block_ms(t);
     if (filled && held >= 0) /* the same figure as the Markdown comment's column */
         rh_buf_printf(out, ", held for %.3f s (measured, %lld row(s) filled)", held / 1000, rows);
+    if (t->run_tx) { /* as the human and Markdown reports say it (rh_check_trace_runs) */
+        rh_buf_puts(out, "; its locks held until the run commits (");
+        rh_report_html_text(out, rh_check_trace_runs(t));
+        rh_buf_puts(out, ")");
+    }
     rh_buf_puts(out, "</p>\n<table><tr><th>line</th><th>statement</th><th>time</th><th>locks held</th></tr>\n");
     for (size_t i = 0; i < t->n; i++) {
         const rh_check_stmt *s = &t->stmts[i];

@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "check/check.h"
 #include "report/escape.h"
 #include "report/html.h"
 
@@ -61,6 +62,16 @@ static void locks_cell(const rh_result_trace *t, rh_buf *out)
             rh_report_html_lock(out, t->locks[k].mode, t->locks[k].relation);
         if (!t->n_locks)
             rh_buf_puts(out, "none on a table that existed before");
+        const char *runs = rh_check_tx_word_runs(t->transaction);
+        if (runs && strcmp(t->transaction, "run") == 0) { /* drizzle-kit: the locks of the files before it too */
+            rh_buf_puts(out, "<span class=\"note\">held until the run commits (");
+            rh_report_html_text(out, runs);
+            rh_buf_puts(out, ")</span>");
+        } else if (runs) {
+            rh_buf_puts(out, "<span class=\"note\">(");
+            rh_report_html_text(out, runs);
+            rh_buf_puts(out, ")</span>");
+        }
         if (t->failed)
             rh_buf_puts(out, "<span class=\"error\">(a statement failed: the trace stops there)</span>");
     }

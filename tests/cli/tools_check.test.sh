@@ -125,6 +125,10 @@ assert [t["migration"] for t in d["locks"]] == ["0003_c"], d["locks"]
 PY
 
 # history --tool in every format (the history's writers; human only before): the hazard on its file
+# the HTML report says how drizzle-kit runs the traced entries, as the human and Markdown ones do (before: not)
+out=$("$bin" check --repo "$dr" --base v1 --head v2 --tool drizzle --format html --output "$work/dr.html" 2>&1); rc=$?
+[ $rc = 1 ] && grep -F 'its locks held until the run commits (every pending migration runs in one transaction)' "$work/dr.html" >/dev/null ||
+  fail "check --tool drizzle --format html: exit $rc: $out"
 out=$("$bin" history --tool drizzle --repo "$dr" --from v1 --to v2 --format json 2>&1); rc=$?
 [ $rc = 1 ] && python3 - <<PY "$out" || fail "history --tool drizzle --format json: exit $rc: $out"
 import json, sys

@@ -113,6 +113,14 @@ m = traces("trace_dbmate.scenario")
 assert m["20240102000000_a.sql"]["transaction"] == "file", m
 assert held(m["20240103000000_b.sql"]) == {("b", "AccessExclusiveLock")}, m["20240103000000_b.sql"]
 PY
+# the HTML page says it too (before: only the JSON's "transaction": "run"); not for dbmate's file transactions
+"$bin" run --trace-locks --format html --output trace_drizzle.html trace_drizzle.scenario >trace.out 2>&1 ||
+    fail "run --trace-locks --format html (drizzle): exit $?: $(cat trace.out)"
+"$bin" run --trace-locks --format html --output trace_dbmate.html trace_dbmate.scenario >trace.out 2>&1 ||
+    fail "run --trace-locks --format html (dbmate): exit $?: $(cat trace.out)"
+n=$(grep -o 'held until the run commits (every pending migration runs in one transaction)' trace_drizzle.html | wc -l)
+[ "$n" -ge 2 ] || fail "run --trace-locks HTML (drizzle): the run's transaction said $n time(s): $(cat trace_drizzle.html)"
+if grep -F 'held until the run commits' trace_dbmate.html >/dev/null; then fail "run --trace-locks HTML (dbmate): a run transaction"; fi
 
 # restore ledger under dbmate and drizzle: the header names the tool's columns, the tool writes the rows
 cat >restore.scenario <<'EOF'
