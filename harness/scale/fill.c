@@ -1018,18 +1018,28 @@ static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, con
     p.before = f->before;
     p.rows = n;
 
-    /* columns, with whether they are unique */
-    snprintf(sql, sizeof sql,
-             "SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typcategory, "
-             "a.atttypmod, a.atttypid, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
-             "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisunique "
-             "        AND a.attnum = ANY (x.indkey::int2[])), "
-             "t.typelem, "
-             "a.attgenerated <> '' OR a.attidentity = 'a' "
-             "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
-             "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
-             t->oid);
-    r = PQexec(conn, sql);
+    /* columns, with whether they are unique, and whether a date/time column's DEFAULT is the transaction's
+       time (now(), CURRENT_TIMESTAMP, CURRENT_DATE ...: a stable call and no volatile one, read from the
+       expression's node tree). Such a DEFAULT gives every row of a fill the same value, where production's
+       rows hold the times they were inserted at: those columns are generated instead (an index on createdAt
+       is then built over as many values as production's; a unique one passes or fails as there) */
+    char *colq = rh_xasprintf(
+        "SELECT a.attname, t.typname, format_type(a.atttypid, a.atttypmod), t.typtype, t.typcategory, "
+        "a.atttypmod, a.atttypid, a.attnotnull, a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', "
+        "EXISTS (SELECT 1 FROM pg_index x WHERE x.indrelid = a.attrelid AND x.indisunique "
+        "        AND a.attnum = ANY (x.indkey::int2[])), "
+        "t.typelem, "
+        "a.attgenerated <> '' OR a.attidentity = 'a', "
+        "t.typcategory = 'D' AND EXISTS (SELECT 1 FROM pg_attrdef d WHERE d.adrelid = a.attrelid AND d.adnum = a.attnum "
+        "  AND (d.adbin::text LIKE '%%{SQLVALUEFUNCTION %%' OR EXISTS (SELECT 1 FROM regexp_matches(d.adbin::text, "
+        "       ':(?:op)?funcid (\\d+)', 'g') m JOIN pg_proc f ON f.oid = m[1]::oid WHERE f.provolatile = 's')) "
+        "  AND NOT EXISTS (SELECT 1 FROM regexp_matches(d.adbin::text, ':(?:op)?funcid (\\d+)', 'g') m "
+        "       JOIN pg_proc f ON f.oid = m[1]::oid WHERE f.provolatile = 'v')) "
+        "FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid "
+        "WHERE a.attrelid = %u AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+        t->oid);
+    r = PQexec(conn, colq);
+    free(colq);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         rh_buf_printf(&note, "skipped: cannot read its columns: %s", PQresultErrorMessage(r));
         PQclear(r);
@@ -1051,6 +1061,7 @@ static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, con
         unsigned typelem = (unsigned)strtoul(PQgetvalue(r, i, 10), NULL, 10);
         int notnull = PQgetvalue(r, i, 7)[0] == 't', hasdef = PQgetvalue(r, i, 8)[0] == 't';
         int unique = PQgetvalue(r, i, 9)[0] == 't', always = PQgetvalue(r, i, 11)[0] == 't';
+        int now_default = PQgetvalue(r, i, 12)[0] == 't';
         size_t fki = 0, fkc = 0;
         int fk = fk_of(p.fks, p.nfks, name, &fki, &fkc);
         const rh_scale_column *st = stats_of(t->want, name);
@@ -1083,10 +1094,10 @@ static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, con
                 continue;
             }
         } else {
-            if (hasdef)
-                continue; /* its DEFAULT (now(), a sequence, gen_random_uuid() ...) gives the value, as in the application */
+            if (hasdef && !now_default)
+                continue; /* its DEFAULT (a sequence, gen_random_uuid(), a constant ...) gives the value, as in the application */
             if (rh_scale_gen_init(&c->gen, conn, typname, typtype, category, typmod, typoid, typelem, st ? st->avg_width : 0) < 0) {
-                if (notnull) {
+                if (notnull && !hasdef) {
                     rh_buf_printf(&note, "skipped: rehearse cannot generate type %s (NOT NULL column %s)", fmt, name);
                     skip = 1;
                 }

@@ -641,6 +641,61 @@ static void test_children_take_the_keys_their_parents_were_filled_with(void **st
     PQfinish(conn);
 }
 
+/*
+ * A date/time column whose DEFAULT is the transaction's time (Prisma's @default(now()): CURRENT_TIMESTAMP,
+ * now(), CURRENT_DATE, now() + an interval) gets generated values, distinct or as many as the stats
+ * say, as production's insert times are: a unique index on createdAt then passes or fails as on
+ * production. Before, the DEFAULT gave every row of the fill one value (count(DISTINCT) = 1, and the
+ * unique index failed 23505). A volatile DEFAULT (clock_timestamp()) and a constant one stay the DEFAULT's.
+ */
+static void test_transaction_time_defaults_are_generated(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Event\" (id serial PRIMARY KEY,"
+                       " \"createdAt\" timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP, \"seenAt\" timestamptz DEFAULT now(),"
+                       " day date NOT NULL DEFAULT CURRENT_DATE, \"dueAt\" timestamptz NOT NULL DEFAULT now() + interval '1 day',"
+                       " \"loggedAt\" timestamptz NOT NULL DEFAULT clock_timestamp(),"
+                       " fixed timestamp NOT NULL DEFAULT '2001-02-03', flag boolean NOT NULL DEFAULT false);"
+                       "CREATE TABLE \"Visit\" (id serial PRIMARY KEY,"
+                       " \"createdAt\" timestamp(3) NOT NULL DEFAULT CURRENT_TIMESTAMP);");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_parse(&s, "{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": "
+                                        "\"Visit\", \"rows\": 3000, \"table_bytes\": 0, \"index_bytes\": 0, "
+                                        "\"dead_tuples\": 0, \"columns\": [{\"name\": \"createdAt\", \"null_frac\": 0, "
+                                        "\"n_distinct\": 50, \"avg_width\": 8}]}]}",
+                                    "prod.json", &err),
+                     0);
+    assert_int_equal(rh_scale_add_rows(&s, "Event=20000", &err), 0);
+    rh_scale_fill_opts o = {.bulk_from_rows = 1};
+    rh_scale_fill_result fr;
+    if (rh_scale_fill_with(conn, &s, &o, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    for (size_t i = 0; i < fr.n; i++)
+        if (fr.tables[i].note)
+            fail_msg("%s: %s", fr.tables[i].name, fr.tables[i].note);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Event\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"createdAt\") FROM \"Event\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"seenAt\") FROM \"Event\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT day) FROM \"Event\""), 20000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"dueAt\") FROM \"Event\""), 20000);
+    /* the DEFAULTs that are not the transaction's time: the server's values */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Event\" WHERE \"loggedAt\" < now() - interval '1 hour' "
+                                    "OR fixed <> '2001-02-03' OR flag"),
+                     0);
+    rh_test_exec(conn, "CREATE UNIQUE INDEX \"Event_createdAt_key\" ON \"Event\"(\"createdAt\")");
+    /* production's 3 000 visits hold 50 distinct times: the same unique index fails there and here */
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT \"createdAt\") FROM \"Visit\""), 50);
+    PGresult *r = PQexec(conn, "CREATE UNIQUE INDEX \"Visit_createdAt_key\" ON \"Visit\"(\"createdAt\")");
+    assert_string_equal(PQresultErrorField(r, PG_DIAG_SQLSTATE) ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : "", "23505");
+    PQclear(r);
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -655,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_children_are_loaded_frozen_and_their_keys_hold),
         cmocka_unit_test(test_foreign_key_validation_merges_the_indexes),
         cmocka_unit_test(test_children_take_the_keys_their_parents_were_filled_with),
+        cmocka_unit_test(test_transaction_time_defaults_are_generated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
