@@ -13,17 +13,19 @@
 # parameters and connection strings (util/pgver.c, tools/prisma/{profile,url}.c, util/pgurl.c's parse half)
 # for 10 s from tests/fuzz/corpus_versions,
 # then the files kept with a deployed state (cluster/state_file.c, engine/catalog_file.c) for 10 s from
-# tests/fuzz/corpus_state_file. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
+# tests/fuzz/corpus_state_file, then the session texts the lock-wait proof takes as plain (runner/lock_text.c)
+# for 10 s from tests/fuzz/corpus_lock_text. Exits non-zero on a crash, leaving the crashing input in build-fuzz/.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 secs=${1:-60}
 lock_secs=$((secs / 3 > 10 ? secs / 3 : 10))
 out=$root/build-fuzz
 mkdir -p "$out/corpus" "$out/corpus_lockfile" "$out/corpus_record" "$out/corpus_scale" "$out/corpus_sql" "$out/corpus_drizzle" "$out/corpus_dbmate" "$out/corpus_report" \
-  "$out/corpus_catalog" "$out/corpus_versions" "$out/corpus_state_file"
+  "$out/corpus_catalog" "$out/corpus_versions" "$out/corpus_state_file" "$out/corpus_lock_text"
 cp -n "$root"/tests/fuzz/corpus_catalog/* "$out/corpus_catalog/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_versions/* "$out/corpus_versions/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_state_file/* "$out/corpus_state_file/" 2>/dev/null || true
+cp -n "$root"/tests/fuzz/corpus_lock_text/* "$out/corpus_lock_text/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_report/* "$out/corpus_report/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_drizzle/* "$out/corpus_drizzle/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_dbmate/* "$out/corpus_dbmate/" 2>/dev/null || true
@@ -62,6 +64,7 @@ clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_state_file.c" "$root/harness/cluster/state_file.c" \
   "$root/harness/engine/catalog_file.c" "$root/harness/runner/steps_file.c" "$root"/harness/util/{buf,err}.c -lcrypto \
   -o "$out/fuzz_state_file"
+clang "${cflags[@]}" "$root/tests/fuzz/fuzz_lock_text.c" "$root/harness/runner/lock_text.c" -o "$out/fuzz_lock_text"
 cd "$out"
 ./fuzz_scenario -max_total_time="$secs" -max_len=4096 -print_final_stats=1 corpus 2>&1 | tail -n 12
 ./fuzz_lockfile -max_total_time="$lock_secs" -max_len=4096 -print_final_stats=1 corpus_lockfile 2>&1 | tail -n 12
@@ -74,3 +77,4 @@ cd "$out"
 ./fuzz_catalog -max_total_time=10 -max_len=8192 -print_final_stats=1 corpus_catalog 2>&1 | tail -n 12
 ./fuzz_versions -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_versions 2>&1 | tail -n 12
 ./fuzz_state_file -max_total_time=10 -max_len=4096 -print_final_stats=1 corpus_state_file 2>&1 | tail -n 12
+./fuzz_lock_text -max_total_time=10 -max_len=1024 -print_final_stats=1 corpus_lock_text 2>&1 | tail -n 12

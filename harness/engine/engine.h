@@ -40,6 +40,15 @@ typedef struct rh_engine_opts {
      * result counts and prints them as applied by this deploy, so that it reads as one deploy.
      */
     size_t resumed;
+    /*
+     * Asked while the tool waits for its advisory lock (backend_pid: the engine's connection, whose
+     * lock request is in flight). 1: the caller proved that nothing can release the lock before the
+     * tool gives up, so it gives up now, with exactly what it prints at its time limit (the result's
+     * lock_wait_skipped_ms says how much of the wait was not waited out); 0: not decided, ask again;
+     * -1: wait for real (not asked again). NULL: always wait for real.
+     */
+    int (*lock_wait)(void *data, int backend_pid);
+    void *lock_wait_data;
 } rh_engine_opts;
 
 /* rehearse's own findings (things the tool stays silent about). */
@@ -72,6 +81,8 @@ typedef struct rh_engine_result {
     char **applied;             /* names applied by this deploy, in order */
     rh_finding *findings;       /* status (and deploy): rehearse's own findings */
     size_t n_findings;
+    long lock_wait_skipped_ms;  /* > 0: the tool gave up its lock wait this much before its time limit,
+                                   on the caller's proof (rh_engine_opts.lock_wait) */
 } rh_engine_result;
 
 void rh_engine_result_init(rh_engine_result *res);

@@ -196,6 +196,12 @@ static void steps(const rh_result *r, rh_buf *out)
         rh_buf_printf(out, "</code>%s</td><td>", st->failed ? " <b>← failed here</b>" : "");
         rh_report_html_bar(out, "bar", st->ms, max);
         rh_buf_puts(out, "</td></tr>\n");
+        if (st->wait_note) { /* a lock wait whose outcome was proven: not waited out */
+            rh_buf_printf(out, "<tr><td></td><td colspan=\"2\" class=\"note\">%.1f s not waited: ",
+                          st->wait_skipped_ms / 1000.0);
+            rh_report_html_text(out, st->wait_note);
+            rh_buf_puts(out, "</td></tr>\n");
+        }
         if (st->trace_note) { /* --trace-locks could not trace this deploy: why */
             rh_buf_puts(out, "<tr><td></td><td colspan=\"2\" class=\"note\">locks ");
             rh_report_html_text(out, st->trace_note);

@@ -254,28 +254,41 @@ static void *run_engine(void *data)
     return NULL;
 }
 
-/* A new command's connection with the scenario's `set` list applied; NULL after a setup error. */
-static PGconn *command_connection(rh_ctx *ctx, const rh_scn_step *st)
+int rh_ctx_apply_set(rh_ctx *ctx, PGconn *c, rh_err *err)
 {
-    rh_err err;
-    PGconn *c = rh_ctx_connect(ctx, NULL, &err);
-    if (!c) {
-        rh_setup_error(ctx, st, "%s", err.msg);
-        return NULL;
-    }
     for (size_t i = 0; i < ctx->ngucs; i++) {
         const char *params[] = {ctx->gucs[2 * i], ctx->gucs[2 * i + 1]};
         PGresult *r = PQexecParams(c, "SELECT set_config($1, $2, false)", 2, NULL, params, NULL, NULL, 0);
         int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
         if (!ok)
-            rh_setup_error(ctx, st, "set %s %s: %s", ctx->gucs[2 * i], ctx->gucs[2 * i + 1], PQresultErrorMessage(r));
+            rh_err_set(err, "set %s %s: %s", ctx->gucs[2 * i], ctx->gucs[2 * i + 1], PQresultErrorMessage(r));
         PQclear(r);
-        if (!ok) {
-            PQfinish(c);
-            return NULL;
-        }
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+PGconn *rh_ctx_command_connection(rh_ctx *ctx, int apply_set, rh_err *err)
+{
+    PGconn *c = rh_ctx_connect(ctx, NULL, err);
+    if (!c)
+        return NULL;
+    if (apply_set && rh_ctx_apply_set(ctx, c, err) < 0) {
+        PQfinish(c);
+        return NULL;
     }
     assert(PQtransactionStatus(c) == PQTRANS_IDLE);
+    return c;
+}
+
+/* A new command's connection with the scenario's `set` list applied; NULL after a setup error. */
+static PGconn *command_connection(rh_ctx *ctx, const rh_scn_step *st)
+{
+    rh_err err;
+    PGconn *c = rh_ctx_command_connection(ctx, 1, &err);
+    if (!c)
+        rh_setup_error(ctx, st, "%s", err.msg);
     return c;
 }
 
@@ -472,6 +485,8 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
         job->eo.before_migration = hook;
         job->eo.hook_data = job;
     }
+    rh_lockwait lw; /* a foreground command's: it lives as long as the command runs */
+    rh_lockwait_arm(ctx, st, job->fault != NULL, &lw, &job->eo);
     if (st->background) {
         if (pthread_create(&job->thread, NULL, run_engine, job) != 0) {
             job->stop = 1;
@@ -485,6 +500,9 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
         return 0;
     }
     run_engine(job);
+    free(ctx->wait_note);
+    ctx->wait_note = rh_lockwait_note(&lw, &job->res);
+    ctx->wait_skipped_ms = (double)job->res.lock_wait_skipped_ms;
     if (ctx->want_session_clean) /* cached.c: may this deploy's state be continued on another connection? */
         ctx->session_clean = job->rc == 0 && rh_engine_session_clean(job->conn);
     rh_trace_end(ctx, &job->res);

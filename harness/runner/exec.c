@@ -981,6 +981,7 @@ void rh_ctx_free(rh_ctx *ctx)
     rh_buf_free(&ctx->last_output);
     rh_result_traces_free(ctx->traces, ctx->n_traces);
     free(ctx->trace_note);
+    free(ctx->wait_note);
     rh_state_deploy_free(&ctx->state);
     rh_ctx_steps_free(ctx);
 }
@@ -1037,6 +1038,9 @@ static void record_step(rh_ctx *ctx, const rh_scn_step *st, double ms, int faile
     ctx->traces = NULL;
     ctx->n_traces = 0;
     ctx->trace_note = NULL;
+    rs->wait_note = ctx->wait_note; /* lockwait.c */
+    rs->wait_skipped_ms = ctx->wait_note ? ctx->wait_skipped_ms : 0;
+    ctx->wait_note = NULL;
     PGconn *c = ctx->conn;
     if (*known && ledger_left_alone(ctx, st))
         return; /* the same ledger as after the previous step: nothing to record */
@@ -1246,6 +1250,7 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
         res->setup_ms = now_ms() - t0 - prefix_ms;
         if (opts->before_steps)
             t0 += opts->before_steps(opts->cb_ctx); /* waiting for its turn is not the scenario's time */
+        ctx.deadline_ms = opts->deadline_ms;
         rh_ctx_cache_started(&ctx);
         if (ok && connected && ctx.steps_hit) {
             first = rh_ctx_steps_replay(&ctx, &loop.ledger_step, &loop.had_ledger);

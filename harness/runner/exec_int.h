@@ -27,6 +27,9 @@ typedef struct rh_session {
     int busy;            /* statements in flight */
     char sqlstate[6];    /* of the first error of the statements last sent; "" if none */
     char *error;         /* its message */
+    /* what lockwait.c needs to prove that the session cannot end or let a lock go by itself */
+    int plain;           /* every text it was sent only takes/frees advisory locks or opens/ends a transaction */
+    int idle_timeouts_off; /* idle_session_timeout and idle_in_transaction_session_timeout were 0 when it connected */
 } rh_session;
 
 typedef struct rh_snapshot {
@@ -81,6 +84,7 @@ typedef struct rh_ctx {
     int have_output;
     int clean_seq;
     long wait_ms;                /* limit of waits for locks / sessions */
+    double deadline_ms;          /* when the runner stops the scenario (rh_exec_opts.deadline_ms); 0: never */
 
     /* run --trace-locks (trace.c): the current deploy step's copy, traces and note, which
        record_step moves into the step's result; trace_ms is not the step's own time */
@@ -89,6 +93,9 @@ typedef struct rh_ctx {
     size_t n_traces;
     char *trace_note;
     double trace_ms;
+    /* the current command step's lock wait that was not waited out (lockwait.c): why, and how much */
+    char *wait_note;
+    double wait_skipped_ms;
 
     /* the first deploy through the state cache (cached.c) */
     rh_state_deploy state;
@@ -149,6 +156,9 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st);
 int rh_step_command_wait(rh_ctx *ctx, const rh_scn_step *st);
 void rh_command_abort(rh_ctx *ctx);  /* stop a background command at the end of a failed scenario */
 int rh_engine_opts_for(rh_ctx *ctx, rh_engine_opts *eo);
+/* A connection as each command gets it: the scenario's `set` list applied when apply_set (rh_ctx_apply_set). */
+PGconn *rh_ctx_command_connection(rh_ctx *ctx, int apply_set, rh_err *err);
+int rh_ctx_apply_set(rh_ctx *ctx, PGconn *c, rh_err *err);
 /* A clean deploy's options (`expect catalog = clean`, the cache's catalog of one): the scenario's, at
    profile, without the advisory lock; res initialised (free it with rh_engine_result_free). */
 void rh_clean_deploy_opts(rh_ctx *ctx, const rh_profile *profile, rh_engine_opts *eo, rh_engine_result *res);
@@ -198,6 +208,20 @@ void rh_ctx_free(rh_ctx *ctx);
  * catalogs are this cluster's; 0: deploy it here as without the cache.
  */
 int rh_ctx_cached_clean_catalog(rh_ctx *ctx, const rh_migset *set, const rh_profile *profile, rh_catalog **out);
+
+/*
+ * lockwait.c — a lock wait whose end is known need not be waited out: rh_lockwait_arm sets
+ * eo->lock_wait for a foreground command of rehearse's own engine when nothing else of the scenario
+ * runs meanwhile; the hook then answers 1 only when every holder of the lock is an idle session
+ * that nothing can end before the tool gives up (docs/scenarios.md, "Lock waits not waited out").
+ * rh_lockwait_note: after the command, the report's note when it did not wait (NULL otherwise).
+ */
+typedef struct rh_lockwait {
+    rh_ctx *ctx;
+    char holders[256];           /* the holders' names, for the note */
+} rh_lockwait;
+void rh_lockwait_arm(rh_ctx *ctx, const rh_scn_step *st, int has_fault, rh_lockwait *lw, rh_engine_opts *eo);
+char *rh_lockwait_note(const rh_lockwait *lw, const rh_engine_result *res);
 
 /* checks.c: expect ... */
 int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st);

@@ -145,10 +145,19 @@ static int crash_step(const char *path)
     return hit ? atoi(colon + 1) : -1;
 }
 
+static long timeout_of_scn(const rh_scenario *s, const rh_runner_opts *o)
+{
+    if (s && s->timeout_ms > 0)
+        return s->timeout_ms;
+    return o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+}
+
 static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner_opts *o)
 {
     signal(SIGPIPE, SIG_IGN);
     rh_exec_opts eo = {0};
+    /* the runner's clock for this scenario starts after the fork: this is at most a moment late */
+    eo.deadline_ms = now_ms() + (double)timeout_of_scn(s, o);
     eo.keep_failed = o->keep_failed;
     eo.no_cache = o->no_cache;
     eo.superuser = o->superuser;
@@ -237,9 +246,7 @@ static void write_timings(const char *path, const item *items, size_t n)
 
 static long timeout_of(const item *it, const rh_runner_opts *o)
 {
-    if (it->scn && it->scn->timeout_ms > 0)
-        return it->scn->timeout_ms;
-    return o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS;
+    return timeout_of_scn(it->scn, o);
 }
 
 static int spawn(worker *w, size_t idx, item *it, const rh_runner_opts *o, rh_err *err)

@@ -43,6 +43,7 @@ void rh_result_free(rh_result *r)
         free(st->ledger);
         rh_result_traces_free(st->traces, st->n_traces);
         free(st->trace_note);
+        free(st->wait_note);
     }
     free(r->steps);
     memset(r, 0, sizeof *r);
@@ -212,6 +213,9 @@ void rh_result_json_steps(struct json_object *o, const rh_result *r)
             json_object_object_add(so, "locks", traces);
         }
         put_str(so, "locks_note", st->trace_note);
+        put_str(so, "wait_note", st->wait_note);
+        if (st->wait_note)
+            json_object_object_add(so, "wait_skipped_ms", json_object_new_double(st->wait_skipped_ms));
         json_object_array_add(arr, so);
     }
     json_object_object_add(o, "steps", arr);
@@ -291,6 +295,8 @@ void rh_result_steps_from_json(struct json_object *o, rh_result *r)
                                                 get_bool(so, "failed"));
         st->ledger_gone = get_bool(so, "ledger_gone");
         st->trace_note = get_str(so, "locks_note");
+        st->wait_note = get_str(so, "wait_note");
+        st->wait_skipped_ms = get_double(so, "wait_skipped_ms");
         json_object *traces;
         if (json_object_object_get_ex(so, "locks", &traces) && json_object_is_type(traces, json_type_array)) {
             st->n_traces = json_object_array_length(traces);

@@ -115,6 +115,10 @@ typedef struct rh_result_step {
     rh_result_trace *traces;
     size_t n_traces;
     char *trace_note;
+    /* a command that gave up its lock wait at once because its outcome was proven (runner/lockwait.c):
+       why (NULL otherwise), and how much of the tool's time limit was not waited out (not in ms) */
+    char *wait_note;
+    double wait_skipped_ms;
 } rh_result_step;
 
 void rh_result_traces_free(rh_result_trace *t, size_t n);
@@ -228,6 +232,7 @@ typedef struct rh_exec_opts {
     const char *pg_bin;
     const char *pg_version;
     long step_timeout_ms;     /* limit of waits for locks, sessions and `wait`: 0 = 10 s */
+    double deadline_ms;       /* CLOCK_MONOTONIC ms at which the runner stops the scenario (at the latest); 0: no limit */
     int trace_locks;          /* trace the locks of each foreground deploy on a copy (runner/trace.c) */
     int no_cache;             /* --no-cache: the first deploy neither starts from nor publishes a state */
     const struct rh_scale *scale; /* run --scale/--rows: before each migration a deploy sends, the tables that

@@ -5,6 +5,7 @@
  * lock and keep it, or wait on one, while the scenario goes on.
  */
 #include "runner/exec_int.h"
+#include "runner/lock_text.h"
 
 #include <poll.h>
 #include <stdio.h>
@@ -156,7 +157,16 @@ int rh_step_session(rh_ctx *ctx, const rh_scn_step *st)
         s->name = rh_xstrdup(st->arg);
         s->conn = c;
         s->pid = PQbackendPID(c);
+        /* lockwait.c: whether the server could end it while idle, as it connected (database, role,
+           PGOPTIONS); read before its first statement, so nothing of it shows afterwards */
+        PGresult *r = PQexec(c, "SELECT current_setting('idle_session_timeout') = '0'"
+                                " AND current_setting('idle_in_transaction_session_timeout') = '0'");
+        s->idle_timeouts_off = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+                               strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        PQclear(r);
+        s->plain = 1;
     }
+    s->plain = s->plain && rh_lock_text_plain(st->text);
     if (s->busy)
         return rh_fail(ctx, st, NULL, NULL, "session %s still has statements in flight; add `wait %s` first", s->name,
                        s->name);

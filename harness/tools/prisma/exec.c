@@ -246,22 +246,37 @@ static long now_ms(void)
     return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
-int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err)
+int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, const rh_engine_opts *opts, long *skipped_ms, rh_err *err)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%d)", RH_PRISMA_ADVISORY_LOCK_KEY);
+    *skipped_ms = 0;
     if (!PQsendQuery(conn, sql))
         return rh_prisma_pg_error(conn, NULL, err, "taking Prisma's advisory lock");
     long deadline = now_ms() + timeout_ms;
     int timed_out = 0;
+    int ask = opts && opts->lock_wait; /* the caller may prove the outcome before the limit */
+    int round = 0;
     while (PQisBusy(conn)) {
         long left = deadline - now_ms();
         if (left <= 0) {
             timed_out = 1;
             break;
         }
+        if (ask && round > 0) {
+            int d = opts->lock_wait(opts->lock_wait_data, PQbackendPID(conn));
+            if (d > 0) {
+                timed_out = 1;
+                *skipped_ms = left;
+                break;
+            }
+            ask = d == 0;
+        }
+        /* asking: short rounds at first (a lock request reaches the server's lock table in a moment) */
+        long slice = ask ? (round < 10 ? 2 : 20) : 100;
+        round++;
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
-        int pr = poll(&pfd, 1, (int)(left > 100 ? 100 : left));
+        int pr = poll(&pfd, 1, (int)(left > slice ? slice : left));
         if (pr < 0 && errno != EINTR)
             return rh_err_errno(err, "waiting for Prisma's advisory lock");
         if (!PQconsumeInput(conn))

@@ -62,7 +62,7 @@ static int take_lock(PGconn *conn, const rh_engine_opts *opts, rh_engine_result 
     rh_err e;
     rh_err_clear(&e);
     int timeout = opts && opts->lock_timeout_ms > 0 ? opts->lock_timeout_ms : RH_PRISMA_ADVISORY_LOCK_TIMEOUT_MS;
-    int rc = rh_exec_advisory_lock(conn, timeout, &e);
+    int rc = rh_exec_advisory_lock(conn, timeout, opts, &res->lock_wait_skipped_ms, &e);
     if (rc < 0)
         return db_failure(conn, res, &e);
     if (rc == 1) {

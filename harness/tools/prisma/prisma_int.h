@@ -36,9 +36,11 @@ int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, siz
 
 /*
  * Prisma's advisory lock: SELECT pg_advisory_lock(72707369), given up after timeout_ms (the query
- * is cancelled). Returns 0 locked, 1 timed out, -1 error (err filled).
+ * is cancelled). Returns 0 locked, 1 timed out, -1 error (err filled). While it waits, opts->lock_wait
+ * (when set) may decide the outcome early: then it gives up as at the time limit and *skipped_ms is
+ * the part of the limit not waited out (0 otherwise).
  */
-int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, rh_err *err);
+int rh_exec_advisory_lock(PGconn *conn, int timeout_ms, const rh_engine_opts *opts, long *skipped_ms, rh_err *err);
 void rh_exec_advisory_unlock(PGconn *conn);
 
 /* Prisma's CLI error frame on stderr: "Error: CODE\n\nMESSAGE\n\n" (or "Error: MESSAGE\n"). */
