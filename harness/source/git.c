@@ -6,6 +6,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <git2.h>
 #include <limits.h>
 #include <pthread.h>
@@ -91,10 +92,13 @@ int rh_git_open(rh_git_repo **out, const char *path, rh_err *err)
     return 0;
 }
 
+static void walk_memo_free(struct rh_git_walk_memo *m);
+
 void rh_git_close(rh_git_repo *repo)
 {
     if (!repo)
         return;
+    walk_memo_free(repo->walks);
     git_repository_free(repo->repo);
     free(repo->path);
     free(repo);
@@ -444,50 +448,117 @@ static int walk_disk(const char *root, const char *prefix, const char *basename,
         return 0;
     }
     char **names = NULL;
+    mode_t *modes = NULL; /* each name's lstat, once for both passes; 0 when it failed */
     size_t nn = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         names = rh_xrealloc(names, (nn + 1) * sizeof *names);
-        names[nn++] = rh_xstrdup(de->d_name);
+        modes = rh_xrealloc(modes, (nn + 1) * sizeof *modes);
+        names[nn] = rh_xstrdup(de->d_name);
+        struct stat st;
+        modes[nn++] = fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st.st_mode : 0;
     }
     closedir(d);
     int stop = 0;
     for (int pass = 0; pass < 2 && !stop; pass++) {
         for (size_t i = 0; i < nn && !stop; i++) {
-            char *p = rh_git_join(full, names[i]);
-            struct stat st;
-            if (lstat(p, &st) == 0) {
-                char *rel = rh_git_join(prefix, names[i]);
-                if (pass == 0 && S_ISREG(st.st_mode) && strcmp(names[i], basename) == 0)
-                    stop = fn(rel, ctx);
-                else if (pass == 1 && S_ISDIR(st.st_mode) && depth < max_depth && !skip_dir(names[i]))
-                    stop = walk_disk(root, rel, basename, depth + 1, max_depth, fn, ctx);
-                free(rel);
-            }
-            free(p);
+            char *rel = rh_git_join(prefix, names[i]);
+            if (pass == 0 && S_ISREG(modes[i]) && strcmp(names[i], basename) == 0)
+                stop = fn(rel, ctx);
+            else if (pass == 1 && S_ISDIR(modes[i]) && depth < max_depth && !skip_dir(names[i]))
+                stop = walk_disk(root, rel, basename, depth + 1, max_depth, fn, ctx);
+            free(rel);
         }
     }
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);
+    free(modes);
     free(full);
     return stop;
+}
+
+/*
+ * A finished walk: the files it found, in the order it found them. One command asks the same question of
+ * a revision more than once (the tool's folder, then its version: a package.json walk each, the whole
+ * tree of a large repository), and the answer is the same within one open handle: a revision's tree
+ * never changes, and a work tree is read once per command as it is now.
+ */
+struct rh_git_walk_memo {
+    char *key;  /* the revision (its commit, or the work tree), the name and the depth */
+    char **hits;
+    size_t n;
+    struct rh_git_walk_memo *next;
+};
+
+static unsigned long walks_made;
+
+unsigned long rh_git_walk_count(void)
+{
+    return __atomic_load_n(&walks_made, __ATOMIC_RELAXED);
+}
+
+static void walk_memo_free(struct rh_git_walk_memo *m)
+{
+    while (m) {
+        struct rh_git_walk_memo *next = m->next;
+        for (size_t i = 0; i < m->n; i++)
+            free(m->hits[i]);
+        free(m->hits);
+        free(m->key);
+        free(m);
+        m = next;
+    }
+}
+
+/* Records each file found, then hands it to the caller's function. */
+typedef struct walk_rec {
+    rh_git_file_fn fn;
+    void *ctx;
+    struct rh_git_walk_memo *memo;
+} walk_rec;
+
+static int record_hit(const char *relpath, void *arg)
+{
+    walk_rec *w = arg;
+    w->memo->hits = rh_xrealloc(w->memo->hits, (w->memo->n + 1) * sizeof *w->memo->hits);
+    w->memo->hits[w->memo->n++] = rh_xstrdup(relpath);
+    return w->fn(relpath, w->ctx);
 }
 
 static int find_files_unguarded(rh_git_repo *repo, const rh_git_rev *rev, const char *basename, int max_depth,
                                 rh_git_file_fn fn, void *ctx, rh_err *err)
 {
-    if (rev->worktree) {
-        walk_disk(rh_git_workdir(repo), "", basename, 0, max_depth, fn, ctx);
+    char *key = rh_xasprintf("%s\n%s\n%d", rev->worktree ? "WORKTREE" : rev->sha, basename, max_depth);
+    for (struct rh_git_walk_memo *m = repo->walks; m; m = m->next) {
+        if (strcmp(m->key, key) != 0)
+            continue;
+        free(key);
+        for (size_t i = 0; i < m->n; i++)
+            if (fn(m->hits[i], ctx))
+                break;
         return 0;
     }
     git_tree *root = NULL;
-    if (rh_git_rev_tree(repo, rev, &root, err) < 0)
+    if (!rev->worktree && rh_git_rev_tree(repo, rev, &root, err) < 0) {
+        free(key);
         return -1;
-    walk_tree(repo, root, "", basename, 0, max_depth, fn, ctx);
+    }
+    __atomic_add_fetch(&walks_made, 1, __ATOMIC_RELAXED);
+    struct rh_git_walk_memo *memo = rh_xcalloc(1, sizeof *memo);
+    memo->key = key;
+    walk_rec w = {fn, ctx, memo};
+    int stopped = rev->worktree ? walk_disk(rh_git_workdir(repo), "", basename, 0, max_depth, record_hit, &w)
+                                : walk_tree(repo, root, "", basename, 0, max_depth, record_hit, &w);
     git_tree_free(root);
+    if (stopped) { /* the caller stopped it: what it found is not the whole answer */
+        walk_memo_free(memo);
+        return 0;
+    }
+    memo->next = repo->walks;
+    repo->walks = memo;
     return 0;
 }
 

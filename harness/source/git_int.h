@@ -11,11 +11,18 @@
 #include "source/git.h"
 #include "source/odb_guard_int.h"
 
+struct rh_git_walk_memo; /* git.c: what rh_git_find_files found, per revision, name and depth */
+
 struct rh_git_repo {
     git_repository *repo;
     char *path;         /* as the user gave it, for messages */
     rh_git_guard *guard; /* reads loose objects (owned by the repository's object database) */
+    struct rh_git_walk_memo *walks; /* finished walks of this handle, answered again without walking */
 };
+
+/* How many folder walks rh_git_find_files has made in this process (not those answered from a handle's
+   memo): for tests. */
+unsigned long rh_git_walk_count(void);
 
 /*
  * A damaged object seen by any read so far (even one whose failure a caller took for "absent")

@@ -47,6 +47,7 @@ int rh_git_history_compute(rh_git_repo *repo, const char *from, const char *to, 
     /* absent at `from`: the folder appears between the revisions, everything is new */
     spec.resolved = &out->from;
     spec.base = 1;
+    spec.caller_orders = 1; /* in head's order, below */
     if (rh_source_load_set(&spec, &out->a, &out->a_missing, err) < 0)
         goto fail;
     rh_migset_sort(&out->a, &out->profile);

@@ -77,6 +77,8 @@ static int choose(const rh_load_spec *spec, rh_git_repo *git, const rh_git_rev *
                   rh_loaded *out, rh_err *err)
 {
     const rh_tool *tool = tool_of(spec);
+    if (spec->caller_orders) /* detecting a version here walks the revision's tree for nothing */
+        return 0;
     if (!tool->profile_from_version) {
         if (spec->tool_version) /* callers refuse it first, naming their option */
             return rh_tool_profile(tool, &out->choice.profile, spec->tool_version, err);
@@ -149,7 +151,7 @@ int rh_source_load(const rh_load_spec *spec, rh_loaded *out, rh_err *err)
         rh_loaded_free(out);
         return -1;
     }
-    if (tool_of(spec)->profile_from_version)
+    if (tool_of(spec)->profile_from_version && !spec->caller_orders)
         rh_migset_sort(&out->set, &out->choice.profile);
     return 0;
 }

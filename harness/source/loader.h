@@ -53,6 +53,9 @@ typedef struct rh_load_spec {
     const char *override_label; /* how to name the override in messages; NULL: "--prisma-version" */
     int base;                   /* a base revision (check's, plan's --base, history's --from, diff rev:A): a
                                    folder absent there is an empty set with `absent` set, not an error */
+    int caller_orders;          /* the caller sorts the set with a profile of its own (check's base in head's
+                                   order): no version detected at this revision, the set left unsorted and
+                                   `choice` zeroed */
 } rh_load_spec;
 
 typedef struct rh_loaded {

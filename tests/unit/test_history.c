@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "source/git.h"
+#include "source/git_int.h"
 #include "source/history.h"
 #include "test_git_fixture.h"
 
@@ -352,6 +353,69 @@ static void worktree_and_missing_folder_at_from(void **state)
     fx_free(r);
 }
 
+static int stop_at_first(const char *relpath, void *ctx)
+{
+    (void)relpath;
+    ++*(int *)ctx;
+    return 1;
+}
+
+static int count_all(const char *relpath, void *ctx)
+{
+    assert_string_equal(relpath, "apps/web/README.md");
+    ++*(int *)ctx;
+    return 0;
+}
+
+/* A check reads two revisions: the work tree's package.json walk (for the folder, then for the version) is
+   made once, and base's tree is not walked at all: base is read in head's order, with head's profile
+   (before, 3 walks: the work tree twice, base's whole tree once). */
+static void each_revision_is_walked_once(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_put(r, "package.json", "{\"devDependencies\":{\"prisma\":\"^5.22.0\"}}");
+    fx_put(r, "apps/web/README.md", "a folder the walk goes through\n");
+    fx_migration(r, "20240101000000_init", "CREATE TABLE a (id int);\n");
+    fx_commit(r, "v1");
+    fx_tag(r, "v1", "main", 1);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/package.json", r->path);
+    fx_write_file(path, "{\"devDependencies\":{\"prisma\":\"^6.19.0\"}}", 41);
+    snprintf(path, sizeof path, "%s/prisma/migrations/20240102000000_b/migration.sql", r->path);
+    fx_write_file(path, "CREATE TABLE b (id int);\n", 25);
+
+    unsigned long before = rh_git_walk_count();
+    rh_git_history h;
+    history(r, "v1", "WORKTREE", NULL, &h);
+    assert_int_equal(rh_git_walk_count() - before, 1);
+    /* the same answer as before: head's profile, base read in its order */
+    assert_string_equal(h.profile.version, "6.19.0");
+    assert_non_null(strstr(h.profile_source, "package.json devDependencies.prisma ^6.19.0 at WORKTREE"));
+    assert_int_equal(h.a.n, 1);
+    assert_int_equal(h.b.n, 2);
+    assert_non_null(finding(&h, RH_HIST_ADDED, "20240102000000_b"));
+    rh_git_history_free(&h);
+
+    /* a walk the caller stops early is no answer to keep: the next one walks again and finds it all */
+    rh_git_repo *g = open_repo(r);
+    rh_git_rev rev;
+    rh_err err;
+    assert_int_equal(rh_git_resolve(g, "v1", &rev, &err), 0);
+    before = rh_git_walk_count();
+    int seen = 0;
+    assert_int_equal(rh_git_find_files(g, &rev, "README.md", 8, stop_at_first, &seen, &err), 0);
+    assert_int_equal(seen, 1);
+    seen = 0;
+    assert_int_equal(rh_git_find_files(g, &rev, "README.md", 8, count_all, &seen, &err), 0);
+    assert_int_equal(seen, 1);
+    assert_int_equal(rh_git_find_files(g, &rev, "README.md", 8, count_all, &seen, &err), 0);
+    assert_int_equal(seen, 2); /* answered again, the same file */
+    assert_int_equal(rh_git_walk_count() - before, 2);
+    rh_git_close(g);
+    fx_free(r);
+}
+
 static void failures_name_what_was_given(void **state)
 {
     fx_repo *r = fx_repo_new(0);
@@ -400,6 +464,7 @@ int main(void)
         cmocka_unit_test(folders_without_sql_and_odd_entries),
         cmocka_unit_test(worktree_and_missing_folder_at_from),
         cmocka_unit_test(failures_name_what_was_given),
+        cmocka_unit_test(each_revision_is_walked_once),
     };
     return cmocka_run_group_tests_name("history", tests, NULL, NULL);
 }
