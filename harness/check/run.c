@@ -550,6 +550,33 @@ static int fill_to_scale(rh_check_result *r, PGconn *upgrade, const rh_scale *sc
     if (rc < 0)
         return rh_err_prefix(err, "--scale");
     r->scaled = 1;
+    /* a --rows guess names a table on purpose: one that base does not have is a mistake (a typo, or a
+       table only head creates: empty in production) */
+    for (size_t i = 0; i < r->fill.nunmatched; i++) {
+        const rh_scale_table *t = &scale->tables[r->fill.unmatched[i]];
+        if (t->table_bytes < 0)
+            return rh_err_set(err, "--rows %s%s%s=%lld: base has no table %s%s%s (expected a table of base's "
+                                   "schema; a table only head creates is empty in production)",
+                              t->schema ? t->schema : "", t->schema ? "." : "", t->name, t->rows,
+                              t->schema ? t->schema : "", t->schema ? "." : "", t->name);
+    }
+    /* production's stats may list tables the migrations do not make (other schemas, other tools):
+       said, not an error */
+    if (r->fill.nunmatched) {
+        rh_buf names;
+        rh_buf_init(&names);
+        for (size_t i = 0; i < r->fill.nunmatched && i < 10; i++) {
+            const rh_scale_table *t = &scale->tables[r->fill.unmatched[i]];
+            rh_buf_printf(&names, "%s%s%s%s", i ? ", " : "", t->schema ? t->schema : "", t->schema ? "." : "",
+                          t->name);
+        }
+        if (r->fill.nunmatched > 10)
+            rh_buf_printf(&names, " and %zu more", r->fill.nunmatched - 10);
+        rh_check_add(r, RH_CHECK_NOTICE, 'b', "scale-fill", NULL, NULL, 0, NULL,
+                     "%zu table(s) of --scale's stats are not in base's schema, so not filled: %s",
+                     r->fill.nunmatched, names.data);
+        rh_buf_free(&names);
+    }
     for (size_t i = 0; i < r->fill.n; i++) {
         const rh_scale_filled *f = &r->fill.tables[i];
         if (f->note)

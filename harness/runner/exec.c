@@ -499,6 +499,10 @@ static int step_scale(rh_ctx *ctx, const rh_scn_step *st)
     int rc = 0;
     if (bad || !c || rh_scale_fill(c, &scale, &fill, &err) < 0)
         rc = rh_setup_error(ctx, st, "scale: %s", err.msg);
+    else if (!st->arg && fill.nunmatched) /* a guess names one table: a typo must not pass as "filled" */
+        rc = rh_setup_error(ctx, st, "scale: the database has no table %s now: nothing filled (expected a table "
+                                     "that the steps so far create, SCHEMA.TABLE for another schema than public)",
+                            scale.tables[fill.unmatched[0]].name);
     for (size_t i = 0; rc == 0 && i < fill.n; i++)
         if (fill.tables[i].before + fill.tables[i].inserted < fill.tables[i].target) /* short of its size: say why */
             rc = rh_setup_error(ctx, st, "scale: table %s.%s: %lld of %lld rows after filling: %s",

@@ -1222,6 +1222,12 @@ static int cycle_break(size_t n, const int *done, const fk_edge *edges, size_t n
     return first_on_cycle;
 }
 
+/* t names the tool's ledger (never filled, and no mistake to name: stats of production list it) */
+static int tool_ledger_named(const rh_scale_table *t, const char *schema, const char *ledger)
+{
+    return ledger && strcmp(t->name, ledger) == 0 && (!schema[0] || !t->schema || strcmp(t->schema, schema) == 0);
+}
+
 int rh_scale_fill(PGconn *conn, const rh_scale *s, rh_scale_fill_result *out, rh_err *err)
 {
     return rh_scale_fill_with(conn, s, NULL, out, err);
@@ -1249,6 +1255,17 @@ int rh_scale_fill_with(PGconn *conn, const rh_scale *s, const rh_scale_fill_opts
     }
     size_t n = 0;
     tbl *ts = rh_xcalloc((size_t)PQntuples(r) + 1, sizeof *ts);
+    char *matched = rh_xcalloc(s->ntables + 1, 1);
+    for (int i = 0; i < PQntuples(r); i++)
+        for (size_t k = 0; k < s->ntables; k++)
+            if (strcmp(s->tables[k].name, PQgetvalue(r, i, 2)) == 0 &&
+                (!s->tables[k].schema || strcmp(s->tables[k].schema, PQgetvalue(r, i, 1)) == 0))
+                matched[k] = 1;
+    out->unmatched = rh_xcalloc(s->ntables + 1, sizeof *out->unmatched);
+    for (size_t k = 0; k < s->ntables; k++)
+        if (!matched[k] && !(tool_ledger_named(&s->tables[k], schema, ledger)))
+            out->unmatched[out->nunmatched++] = k;
+    free(matched);
     for (int i = 0; i < PQntuples(r); i++) {
         const rh_scale_table *want = rh_scale_find(s, PQgetvalue(r, i, 1), PQgetvalue(r, i, 2));
         if (!want || want->rows <= 0)
@@ -1332,6 +1349,9 @@ fail:
     }
     free(ts);
     free(edges);
+    free(out->unmatched);
+    out->unmatched = NULL;
+    out->nunmatched = 0;
     return -1;
 }
 
@@ -1344,6 +1364,7 @@ void rh_scale_fill_result_free(rh_scale_fill_result *r)
     }
     if (r) {
         free(r->tables);
+        free(r->unmatched);
         memset(r, 0, sizeof *r);
     }
 }

@@ -87,6 +87,10 @@ typedef struct rh_scale_fill_result {
     size_t n;
     long long rows;          /* rows inserted in all */
     double ms;               /* all INSERTs */
+    size_t *unmatched;       /* the scale's tables (indexes into rh_scale.tables) that name no table of the
+                                database (the tool's ledger included): a mistyped --rows, or a table production
+                                has and the migrations do not; the caller says which */
+    size_t nunmatched;
 } rh_scale_fill_result;
 
 /*

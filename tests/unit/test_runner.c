@@ -522,6 +522,15 @@ static void test_scale(void **state)
     run_files(&run, 1, names, NULL);
     assert_pass(&run.results[0]);
     rh_run_free(&run);
+
+    /* a guess naming no table (a typo) is the step's error (before: the scenario passed, nothing filled) */
+    write_at("scale_typo.scenario", "migrations migs\ndeploy => fails 20250103000000_idx sqlstate 25001\nscale Usr 2k\n");
+    const char *typo[] = {"scale_typo.scenario", NULL};
+    run_files(&run, 1, typo, NULL);
+    assert_int_equal(run.results[0].status, RH_ERROR);
+    assert_non_null(strstr(run.results[0].message, "scale: the database has no table Usr now: nothing filled"));
+    assert_int_equal(run.results[0].line, 3);
+    rh_run_free(&run);
 }
 
 /*
