@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "util/fs.h"
+#include "util/pgurl.h"
 
 static rh_catalog_rev_resolver rev_resolver;
 static void *rev_ctx;
@@ -30,7 +31,7 @@ static int is_url(const char *s)
 static int from_database(const char *conninfo, const char *shown, const rh_catalog_opts *opts, rh_catalog **out,
                          rh_err *err)
 {
-    PGconn *conn = PQconnectdb(conninfo);
+    PGconn *conn = rh_pgurl_connect(conninfo);
     if (PQstatus(conn) != CONNECTION_OK) {
         rh_err_set(err, "cannot connect to %s: %s", shown, PQerrorMessage(conn));
         PQfinish(conn);

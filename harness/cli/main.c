@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "report/escape.h"
 #include "cluster/cluster.h"
+#include "util/pgenv.h"
 
 #pragma weak rh_cmd_run
 #pragma weak rh_cmd_deploy
@@ -103,6 +104,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    rh_pgenv_isolate(); /* before any connection or thread: the user's PGOPTIONS, PGTZ ... are not Prisma's */
     if (argc < 2) {
         usage(stderr);
         return RH_EXIT_USAGE;

@@ -244,7 +244,7 @@ int rh_migrate_setup(rh_migrate_opts *o)
                     o->cmd, err.msg);
             rc = RH_EXIT_USAGE;
         } else {
-            o->conn = o->allow_remote ? PQconnectdb(url) : rh_pgurl_connect_pinned(url, &pin);
+            o->conn = o->allow_remote ? rh_pgurl_connect(url) : rh_pgurl_connect_pinned(url, &pin);
             if (PQstatus(o->conn) != CONNECTION_OK) {
                 rh_cli_errorf("rehearse %s: cannot connect to --database-url: %s", o->cmd,
                         PQerrorMessage(o->conn));

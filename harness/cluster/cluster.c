@@ -106,14 +106,15 @@ static void url_encode(rh_buf *b, const char *v)
     }
 }
 
-/* libpq keyword/value string; password NULL: none. */
+/* libpq keyword/value string; password NULL: none. Every variable rh_pgenv_isolate leaves to libpq
+   (PGHOST, PGHOSTADDR, PGPORT, PGUSER, PGDATABASE) is overridden here: hostaddr='' is "none". */
 static char *conninfo_for(const rh_cluster *c, const char *dbname, const char *user, const char *password)
 {
     rh_buf b;
     rh_buf_init(&b);
     rh_buf_puts(&b, "host=");
     conn_value(&b, c->dir);
-    rh_buf_puts(&b, " port=" PORT " user=");
+    rh_buf_puts(&b, " hostaddr='' port=" PORT " user=");
     conn_value(&b, user);
     if (password) {
         rh_buf_puts(&b, " password=");

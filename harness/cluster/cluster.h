@@ -148,7 +148,7 @@ PGconn *rh_cluster_connect_admin(const rh_cluster *c, const char *dbname, rh_err
 /* libpq keyword/value string for a database (NULL: "postgres"), user's role and password; caller frees. */
 char *rh_cluster_conninfo_db(const rh_cluster *c, const char *dbname);
 
-const char *rh_cluster_conninfo(const rh_cluster *c); /* "host=DIR port=5432 user=migrator password=... dbname=postgres" */
+const char *rh_cluster_conninfo(const rh_cluster *c); /* "host=DIR hostaddr='' port=5432 user=migrator password=... dbname=postgres" */
 const char *rh_cluster_url(const rh_cluster *c);      /* postgresql://migrator:PASSWORD@localhost:5432/postgres?host=%2F... */
 const char *rh_cluster_user(const rh_cluster *c);     /* the user's role: "migrator" or "postgres" */
 int rh_cluster_is_superuser(const rh_cluster *c);     /* the user's role is the superuser (opts.superuser) */

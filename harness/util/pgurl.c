@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 
 #include "util/buf.h"
+#include "util/pgenv.h"
 
 /* ---- the remote-host guard ------------------------------------------------------------------------ */
 
@@ -66,8 +67,8 @@ static size_t list_len(const char *list)
 static int effective_hosts(const char *conninfo, char **host, char **hostaddr, char **port, rh_err *err)
 {
     static const char probe[] = "rehearse-no-connection";
-    const char *kw[] = {"dbname", "target_session_attrs", NULL};
-    const char *val[] = {conninfo, probe, NULL};
+    const char *kw[] = {"service", "dbname", "target_session_attrs", NULL};
+    const char *val[] = {rh_pgenv_user_service(), conninfo, probe, NULL};
     PGconn *c = PQconnectStartParams(kw, val, 1);
     if (!c)
         return rh_err_set(err, "out of memory");
@@ -102,7 +103,8 @@ static const char *source_of(const char *conninfo, const char *keyword)
     char *e = NULL;
     PQconninfoOption *opts = PQconninfoParse(conninfo, &e);
     PQfreemem(e);
-    int in_text = 0, service = getenv("PGSERVICE") && *getenv("PGSERVICE");
+    const char *env_service = getenv("PGSERVICE"); /* still set when rh_pgenv_isolate did not run (a library use) */
+    int in_text = 0, service = rh_pgenv_user_service() != NULL || (env_service && *env_service);
     for (PQconninfoOption *p = opts; p && p->keyword; p++) {
         if (!p->val || !*p->val)
             continue;
@@ -223,9 +225,18 @@ void rh_pgurl_pinned_free(rh_pgurl_pinned *p)
     memset(p, 0, sizeof *p);
 }
 
+/* The user's PGSERVICE (rh_pgenv_isolate took it out of the environment) comes first: a service= in
+   conninfo, expanded after it, wins, as it does over the variable in libpq. */
 PGconn *rh_pgurl_connect_pinned(const char *conninfo, const rh_pgurl_pinned *p)
 {
-    const char *kw[] = {"dbname", "host", "hostaddr", "port", NULL};
-    const char *val[] = {conninfo, p->host, p->hostaddr, p->port, NULL};
+    const char *kw[] = {"service", "dbname", "host", "hostaddr", "port", NULL};
+    const char *val[] = {rh_pgenv_user_service(), conninfo, p->host, p->hostaddr, p->port, NULL};
+    return PQconnectdbParams(kw, val, 1);
+}
+
+PGconn *rh_pgurl_connect(const char *conninfo)
+{
+    const char *kw[] = {"service", "dbname", NULL};
+    const char *val[] = {rh_pgenv_user_service(), conninfo, NULL};
     return PQconnectdbParams(kw, val, 1);
 }

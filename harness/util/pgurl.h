@@ -40,4 +40,8 @@ void rh_pgurl_pinned_free(rh_pgurl_pinned *p);
 /* Connect (blocking) to conninfo with its hosts replaced by the pinned ones. */
 PGconn *rh_pgurl_connect_pinned(const char *conninfo, const rh_pgurl_pinned *p);
 
+/* Connect (blocking) to a user's database (--database-url, a snapshot operand) by libpq's rules for
+   where it leads, the user's PGSERVICE included (util/pgenv.h). Never for a throwaway cluster. */
+PGconn *rh_pgurl_connect(const char *conninfo);
+
 #endif

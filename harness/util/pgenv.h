@@ -1,0 +1,21 @@
+/* pgenv.h — the user's libpq environment (PGOPTIONS, PGTZ, PGSERVICE ...) kept away from rehearse's
+   own connections, as Prisma's engine ignores it (docs/cluster.md, Connections). */
+#ifndef RH_PGENV_H
+#define RH_PGENV_H
+
+/*
+ * Called once at the start of the process, before any connection and before any thread: removes from
+ * the environment every variable libpq reads that changes what a session does or which service file
+ * entry fills it (PGOPTIONS, PGTZ, PGDATESTYLE, PGGEQO, PGCLIENTENCODING, PGAPPNAME, PGSSL*, PGGSS*,
+ * PGTARGETSESSIONATTRS, PGCONNECT_TIMEOUT, PGSERVICE ... : every option of PQconndefaults() with an
+ * environment variable, plus those libpq reads itself). Kept: the variables that say where and as whom
+ * a connection goes (PGHOST, PGHOSTADDR, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGPASSFILE) and where
+ * service files are (PGSERVICEFILE, PGSYSCONFDIR): only a `--database-url` leaves them to libpq; a
+ * cluster's conninfo gives each of them explicitly. PGSERVICE is remembered for the user's database.
+ */
+void rh_pgenv_isolate(void);
+
+/* The PGSERVICE the process started with (NULL: none): libpq's rules for where --database-url leads. */
+const char *rh_pgenv_user_service(void);
+
+#endif
