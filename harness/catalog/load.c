@@ -78,7 +78,12 @@ int rh_catalog_load(const char *operand, const rh_catalog_opts *opts, rh_catalog
     }
     if (is_url(operand)) {
         char *shown = redact(operand), *schema = NULL;
-        char *url = rh_tool_database_url(RH_TOOL_DEFAULT, operand, &schema); /* the URL as teams write it */
+        char *url = rh_tool_database_url(RH_TOOL_DEFAULT, operand, &schema, err); /* the URL as teams write it */
+        if (!url) {
+            rh_err_prefix(err, "%s", shown);
+            free(shown);
+            return -1;
+        }
         rh_catalog_opts o = opts ? *opts : (rh_catalog_opts){0};
         if (schema && !o.default_schema)
             o.default_schema = schema;

@@ -234,7 +234,11 @@ int rh_migrate_setup(rh_migrate_opts *o)
     }
     if (o->database_url) {
         char *schema = NULL;
-        char *url = rh_tool_database_url(o->tool ? o->tool : RH_TOOL_DEFAULT, o->database_url, &schema);
+        char *url = rh_tool_database_url(o->tool ? o->tool : RH_TOOL_DEFAULT, o->database_url, &schema, &err);
+        if (!url) {
+            rh_cli_errorf("rehearse %s: --database-url: %s\n", o->cmd, err.msg);
+            return RH_EXIT_USAGE;
+        }
         rh_pgurl_pinned pin = {0};
         int rc = 0;
         if (!o->allow_remote && rh_pgurl_pin_local(url, &pin, &err) < 0) {

@@ -191,10 +191,10 @@ int rh_tool_find_folder(const rh_tool *tool, rh_git_repo *repo, const rh_git_rev
     return 0;
 }
 
-char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema)
+char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema, rh_err *err)
 {
     *schema = NULL;
-    return tool->database_url ? tool->database_url(url, schema) : rh_xstrdup(url);
+    return tool->database_url ? tool->database_url(url, schema, err) : rh_xstrdup(url);
 }
 
 int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m)

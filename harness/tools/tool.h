@@ -203,7 +203,7 @@ typedef struct rh_tool {
      * query parameters (malloc'd), and the schema it says the tool works in in *schema (malloc'd;
      * NULL when none). NULL: the URL is libpq's as it is.
      */
-    char *(*database_url)(const char *url, char **schema);
+    char *(*database_url)(const char *url, char **schema, rh_err *err);
 
     /*
      * Version profiles (migrations/profile.h): one from a version text ("6.19.3"); what a profile does,
@@ -304,8 +304,9 @@ static inline int rh_tool_profile(const rh_tool *tool, rh_profile *out, const ch
 /* The tool's folder at a revision when none is given (its find_folder, else default_migrations). */
 int rh_tool_find_folder(const rh_tool *tool, rh_git_repo *repo, const rh_git_rev *rev, char **out, rh_err *err);
 
-/* The tool's database_url (a copy of url and no schema when it has none). Malloc'd. */
-char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema);
+/* The tool's database_url (a copy of url and no schema when it has none). Malloc'd; NULL with err when the URL
+   names what the tool takes but PostgreSQL cannot (Prisma: a schema with a NUL byte). */
+char *rh_tool_database_url(const rh_tool *tool, const char *url, char **schema, rh_err *err);
 
 /* Does a stored checksum match m's file (the tool's checksum_matches, else equality)? 0 when either is missing. */
 int rh_tool_checksum_matches(const rh_tool *tool, const char *stored, const rh_migration *m);

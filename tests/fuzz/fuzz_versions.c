@@ -77,10 +77,14 @@ static void database_url(const char *url)
                                               "socket_timeout=", "statement_cache_size=", "sslaccept=",
                                               "sslidentity=", "sslpassword=", NULL};
     char *schema = NULL;
-    char *out = rh_prisma_database_url(url, &schema);
+    rh_err err;
+    char *out = rh_prisma_database_url(url, &schema, &err);
     const char *q = strchr(url, '?');
-    if (!out)
-        abort();
+    if (!out) { /* only for a schema= holding %00 */
+        if (!strstr(url, "%00") || !strstr(err.msg, "NUL byte") || schema)
+            abort();
+        return;
+    }
     if (q && strncmp(url, "postgres", 8) == 0) {
         size_t head = (size_t)(q - url);
         if (strncmp(out, url, head) != 0)

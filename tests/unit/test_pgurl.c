@@ -21,7 +21,8 @@
 static void check(const char *in, const char *want_url, const char *want_schema)
 {
     char *schema = NULL;
-    char *url = rh_tool_database_url(RH_TOOL_DEFAULT, in, &schema);
+    rh_err err;
+    char *url = rh_tool_database_url(RH_TOOL_DEFAULT, in, &schema, &err);
     assert_string_equal(url, want_url);
     if (want_schema)
         assert_string_equal(schema, want_schema);
@@ -55,6 +56,20 @@ static void test_schema_decoded_as_prisma_does(void **state)
     check("postgresql://u@h/db?schema=%4A%6b", "postgresql://u@h/db", "Jk");
 }
 
+/* %00: Prisma 6.19.3 keeps the NUL byte in the schema's name (tests/conformance/prisma_url.test.sh); no PostgreSQL
+   name holds one, so a clear error rather than a name cut at the byte (before: schema "x", another schema) */
+static void test_schema_with_a_nul_byte_refused(void **state)
+{
+    (void)state;
+    char *schema = (char *)"unset";
+    rh_err err;
+    assert_null(rh_tool_database_url(RH_TOOL_DEFAULT, "postgresql://u:secret@h/db?schema=x%00y&sslmode=disable",
+                                     &schema, &err));
+    assert_null(schema);
+    assert_non_null(strstr(err.msg, "schema=x%00y: %00 decodes to a NUL byte"));
+    assert_null(strstr(err.msg, "secret")); /* the URL's password is not in the message */
+}
+
 static void test_other_forms_unchanged(void **state)
 {
     check("postgresql://u@h/db", "postgresql://u@h/db", NULL);
@@ -66,7 +81,8 @@ static void test_url_rules_are_the_tools(void **state)
 {
     (void)state;
     char *schema = (char *)"unset";
-    char *url = rh_tool_database_url(rh_tool_find("dbmate"), "postgres://u@h/db?schema=app&sslmode=disable", &schema);
+    rh_err err;
+    char *url = rh_tool_database_url(rh_tool_find("dbmate"), "postgres://u@h/db?schema=app&sslmode=disable", &schema, &err);
     assert_string_equal(url, "postgres://u@h/db?schema=app&sslmode=disable");
     assert_null(schema);
     free(url);
@@ -142,6 +158,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_prisma_params_removed),
         cmocka_unit_test(test_schema_decoded_as_prisma_does),
+        cmocka_unit_test(test_schema_with_a_nul_byte_refused),
         cmocka_unit_test(test_other_forms_unchanged),
         cmocka_unit_test(test_url_rules_are_the_tools),
         cmocka_unit_test(test_guard_addresses),

@@ -55,9 +55,10 @@ int rh_prisma_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
 /*
  * libpq rejects Prisma's own query parameters (schema=, connection_limit=, pgbouncer= ...): return
  * the URL without them (malloc'd); schema= (decoded as Prisma does: '+' a space, %XY, any other '%' kept) goes to *schema (malloc'd, or NULL
- * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged.
+ * when absent). Anything that is not a postgres:// or postgresql:// URL is returned unchanged. NULL with err when
+ * schema= decodes to a NUL byte (%00): Prisma 6.19.3 keeps the byte in the name, which no PostgreSQL name can hold.
  */
-char *rh_prisma_database_url(const char *url, char **schema);
+char *rh_prisma_database_url(const char *url, char **schema, rh_err *err);
 
 /*
  * How the profile's Prisma sends migration m (rh_tool.plan_file; plan.c): whole, or statement by
