@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "scale/scale.h"
 #include "scale/values.h"
@@ -661,6 +662,26 @@ static PGconn *open_helper(PGconn *conn)
     return h;
 }
 
+/*
+ * maintenance_work_mem for a bulk load's index builds, in MB: 128 bytes per row of the table (a btree
+ * sort's tuple and index tuple of a short key), so that each participant of a build sorts its share in
+ * memory (past it the sort writes runs and merges them: 10 000 000 Users' two builds took 11.9 - 14.1 s
+ * of the server's CPU with 256 MB, 10.9 - 12.2 s sized: docs/scale.md, session 7). At least 256 MB (what
+ * it was for every size), at most 2 GB and an eighth of the machine's memory: many clusters share the
+ * machine (the server is local: rehearse's own throwaway cluster), and one build at a time of one fill
+ * uses it (its parallel workers share it).
+ */
+static long long sort_memory_mb(long long rows)
+{
+    long long mb = rows / (1024 * 1024 / 128), cap = 2048;
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages > 0 && page > 0 && (long long)pages * page / 8 / (1024 * 1024) < cap)
+        cap = (long long)pages * page / 8 / (1024 * 1024);
+    if (mb > cap)
+        mb = cap;
+    return mb < 256 ? 256 : mb;
+}
+
 /* The fill's second connection (for the parents' keys), opened when a table first needs it, kept for the others. */
 typedef struct helper_conn {
     PGconn *conn;
@@ -708,8 +729,9 @@ static int load_table(PGconn *conn, helper_conn *helper, const tbl *t, const cha
         return 0;
     }
     /* memory for the index builds' sorts and the foreign-key join (the server's, per sort: bounded) */
-    int ok = !bulk || (bulk_step(conn, "SET LOCAL maintenance_work_mem = '256MB'", "", note) == 0 &&
-                       bulk_step(conn, "SET LOCAL work_mem = '64MB'", "", note) == 0);
+    char mwm[64];
+    snprintf(mwm, sizeof mwm, "SET LOCAL maintenance_work_mem = '%lldMB'", sort_memory_mb(p->before + p->rows));
+    int ok = !bulk || (bulk_step(conn, mwm, "", note) == 0 && bulk_step(conn, "SET LOCAL work_mem = '64MB'", "", note) == 0);
     char *trunc = ok && bulk && empty ? truncate_list(conn, t->oid) : NULL;
     int truncated = 0;
     if (trunc) {
