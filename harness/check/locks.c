@@ -296,8 +296,15 @@ static const char locks_sql[] =
     "AND (c.oid IS NOT NULL OR l.relation >= 16384) "
     "ORDER BY l.relation, l.mode";
 
-/* Read backend pid's relation locks into the statement's report. Returns the number of rows. */
-static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, rh_err *err)
+/*
+ * Read backend pid's relation locks into the statement's report. Returns the number of rows.
+ * known_only (a statement outside a transaction, sampled while it runs): only relations that existed
+ * when it began. Its own new relation's locks (CREATE INDEX CONCURRENTLY: AccessExclusiveLock on the
+ * index while its first phase, invisible to everyone else, creates it; RowExclusiveLock while it is
+ * built) come and go between phases faster than a sample, so whether one showed was chance, and none
+ * of them can block another session's work on what existed before.
+ */
+static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, int known_only, rh_err *err)
 {
     char pidtxt[16];
     snprintf(pidtxt, sizeof pidtxt, "%d", pid);
@@ -311,6 +318,8 @@ static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, rh_err
     int n = PQntuples(r);
     for (int i = 0; i < n; i++) {
         int has = !PQgetisnull(r, i, 3);
+        if (known_only && !rel_find(&t->rels, strtoul(PQgetvalue(r, i, 0), NULL, 10)))
+            continue;
         note_lock(t, st, strtoul(PQgetvalue(r, i, 0), NULL, 10), PQgetvalue(r, i, 1),
                   has ? PQgetvalue(r, i, 2) : NULL, has ? PQgetvalue(r, i, 3) : NULL,
                   has ? PQgetvalue(r, i, 4)[0] : '?');
@@ -427,7 +436,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
         }
         if (!PQisBusy(t->conn))
             break;
-        if (read_locks(t, b, pid, st, err) < 0 || (t->meter && rh_scale_meter_poll(t->meter, pid, tag, err) < 0)) {
+        if (read_locks(t, b, pid, st, 1, err) < 0 || (t->meter && rh_scale_meter_poll(t->meter, pid, tag, err) < 0)) {
             rc = -1;
             goto out;
         }
@@ -446,7 +455,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
                    is measured as surely as a slow one; neither the clock nor its time count this */
                 double tp = now_ms();
                 rh_scale_meter_pause(t->meter);
-                if (read_locks(t, b, pid, st, err) < 0 ||
+                if (read_locks(t, b, pid, st, 1, err) < 0 ||
                     (t->meter && rh_scale_meter_settle(t->meter, pid, tag, err) < 0) || exec_ok(b, "ROLLBACK", err) < 0) {
                     rc = -1;
                     goto out;
@@ -813,7 +822,7 @@ int rh_check_tracer_run(rh_check_tracer *tp, const char *name, const char *file,
         }
         PQclear(r);
         if (exec_ok(conn, "RELEASE SAVEPOINT rh_check_stmt", err) < 0 ||
-            read_locks(t, conn, PQbackendPID(conn), st, err) < 0 ||
+            read_locks(t, conn, PQbackendPID(conn), st, 0, err) < 0 ||
             refresh_rels(t, 0, &st->rewrites, &st->n_rewrites, err) < 0 || read_scans(t, st, err) < 0) {
             rc = -1;
             goto done;

@@ -1,0 +1,165 @@
+/*
+ * test_check_trace_stable.c — the lock trace of a successful CREATE INDEX CONCURRENTLY is the same every
+ * time: ShareUpdateExclusiveLock on its table, and nothing on the index it makes. Before, the sampler
+ * that reads pg_locks while the statement runs outside a transaction sometimes caught the
+ * AccessExclusiveLock the build's first phase holds on its new, still invisible index (about 1 check in
+ * 8-24), so two reports of one check differed ("oid 16422 AccessExclusiveLock").
+ *
+ * Two ways: the statement traced many times as it comes (the race, which the old code lost now and
+ * then), and once with that first phase held open — another session has created a relation of the
+ * index's name and not committed, so the build waits on it while it holds the new index's lock — which
+ * the old code lost every time. A helper thread lets the other session go when it sees the build wait
+ * for it (pg_blocking_pids) and the tracer done with that wait (its blocker's RowExclusiveLock on the
+ * table gone: the tracer reads the locks, then lets its blocker go), not after a delay.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check/check.h"
+#include "testlib.h"
+#include "util/buf.h"
+
+static const char cic[] = "CREATE INDEX CONCURRENTLY \"Order_total_idx\" ON \"Order\"(\"total\");\n";
+
+/* The trace's locks as sorted "relation mode" lines. */
+static char *lock_set(const rh_check_trace *t)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        n += t->stmts[i].n_locks;
+    char **lines = calloc(n ? n : 1, sizeof *lines);
+    size_t k = 0;
+    for (size_t i = 0; i < t->n; i++)
+        for (size_t j = 0; j < t->stmts[i].n_locks; j++)
+            lines[k++] = rh_xasprintf("%s %s", t->stmts[i].locks[j].relation, t->stmts[i].locks[j].mode);
+    qsort(lines, k, sizeof *lines, (int (*)(const void *, const void *))strcmp);
+    rh_buf b;
+    rh_buf_init(&b);
+    for (size_t i = 0; i < k; i++) {
+        rh_buf_printf(&b, "%s\n", lines[i]);
+        free(lines[i]);
+    }
+    free(lines);
+    char *s = rh_buf_steal(&b);
+    rh_buf_free(&b);
+    return s;
+}
+
+static PGconn *table_db(char **db)
+{
+    PGconn *conn = rh_test_fresh_db(db);
+    rh_test_exec(conn, "CREATE TABLE \"Order\" (\"id\" INTEGER PRIMARY KEY, \"total\" INTEGER);"
+                       "INSERT INTO \"Order\" SELECT g, g * 10 FROM generate_series(1, 1000) g");
+    return conn;
+}
+
+/* Trace the CREATE INDEX CONCURRENTLY, check it succeeded, return its lock set; drop the index after. */
+static char *trace_once(PGconn *conn, const char *conninfo)
+{
+    rh_check_trace tr;
+    rh_err err;
+    if (rh_check_trace_migration(conn, conninfo, "20250203000000_idx_conc", NULL, cic, strlen(cic), &tr, &err) < 0)
+        fail_msg("trace: %s", err.msg);
+    assert_int_equal(tr.n, 1);
+    assert_true(tr.stmts[0].outside_tx);
+    assert_null(tr.stmts[0].error);
+    char *set = lock_set(&tr);
+    rh_check_trace_free(&tr);
+    rh_test_exec(conn, "DROP INDEX \"Order_total_idx\"");
+    return set;
+}
+
+static const char want[] = "\"Order\" ShareUpdateExclusiveLock\n";
+
+static void test_trace_is_the_same_every_time(void **state)
+{
+    (void)state;
+    char *db = NULL;
+    PGconn *conn = table_db(&db);
+    char *conninfo = rh_cluster_conninfo_db(rh_test_cluster(), db);
+    for (int i = 0; i < 16; i++) {
+        char *set = trace_once(conn, conninfo);
+        if (strcmp(set, want) != 0)
+            fail_msg("run %d: locks\n%sinstead of\n%s", i + 1, set, want);
+        free(set);
+    }
+    free(conninfo);
+    free(db);
+    PQfinish(conn);
+}
+
+/* The other session and what the helper thread saw. */
+typedef struct holder {
+    PGconn *other;   /* holds an uncommitted relation named like the index */
+    PGconn *watch;   /* reads pg_blocking_pids */
+    int waited;      /* the build was seen waiting for `other`, after the tracer read its locks */
+} holder;
+
+static void *let_go_when_waited_for(void *arg)
+{
+    holder *h = arg;
+    char pid[16];
+    snprintf(pid, sizeof pid, "%d", PQbackendPID(h->other));
+    const char *params[1] = {pid};
+    /* 60000 polls: a bound so that a build that never waits cannot hang the test, not a timing */
+    for (int i = 0; i < 60000 && !h->waited; i++) {
+        PGresult *r = PQexecParams(h->watch,
+                                   "SELECT count(*) FROM pg_stat_activity WHERE $1::int = ANY(pg_blocking_pids(pid)) "
+                                   "AND query LIKE 'CREATE INDEX CONCURRENTLY%' AND NOT EXISTS (SELECT FROM pg_locks "
+                                   "WHERE relation = '\"Order\"'::regclass AND mode = 'RowExclusiveLock')",
+                                   1, NULL, params, NULL, NULL, 0);
+        h->waited = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "0") != 0;
+        PQclear(r);
+        if (!h->waited)
+            usleep(1000);
+    }
+    PQclear(PQexec(h->other, "ROLLBACK"));
+    return NULL;
+}
+
+static void test_trace_while_the_new_index_is_invisible(void **state)
+{
+    (void)state;
+    char *db = NULL;
+    PGconn *conn = table_db(&db);
+    rh_cluster *c = rh_test_cluster();
+    char *conninfo = rh_cluster_conninfo_db(c, db);
+    rh_err err;
+    holder h = {.other = rh_cluster_connect(c, db, &err), .watch = rh_cluster_connect(c, db, &err)};
+    assert_non_null(h.other);
+    assert_non_null(h.watch);
+    /* the build's first phase inserts the index's pg_class row after it locks the index: a row of the same
+       name that another transaction has not committed makes it wait there, its new index locked */
+    rh_test_exec(h.other, "BEGIN; CREATE TABLE \"Order_total_idx\" (x int)");
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, let_go_when_waited_for, &h), 0);
+    char *set = trace_once(conn, conninfo);
+    pthread_join(th, NULL);
+    assert_true(h.waited); /* the window was played */
+    if (strcmp(set, want) != 0)
+        fail_msg("locks\n%sinstead of\n%s", set, want);
+    free(set);
+    PQfinish(h.other);
+    PQfinish(h.watch);
+    free(conninfo);
+    free(db);
+    PQfinish(conn);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_is_the_same_every_time),
+        cmocka_unit_test(test_trace_while_the_new_index_is_invisible),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
