@@ -1171,9 +1171,10 @@ static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, con
         if (frozen && !p.filter && f->inserted == n && !changes_rows(conn, t->oid))
             known_add(known, t->oid, &p);
         if (p.filter && f->inserted < n && !note.len)
-            rh_buf_printf(&note, "%lld of %lld rows: CHECK constraint %s rejects the generated values of the others "
+            /* every reader prints the table's counts before its note ("X of N rows after filling: ...") */
+            rh_buf_printf(&note, "CHECK constraint %s rejects the generated values of the others "
                                  "(rows failing a CHECK are left out; %lld tried)",
-                          f->before + f->inserted, f->target, checks.data, 2 * n);
+                          checks.data, 2 * n);
         rh_buf_free(&checks);
         /* ANALYZE (when the session may: owner or the database's owner; else the server only warns) */
         snprintf(sql, sizeof sql,

@@ -41,7 +41,9 @@ static rh_scale_table *table_slot(rh_scale *s, const char *schema, const char *n
 static int get_int(json_object *obj, const char *key, long long *out, const char *where, rh_err *err)
 {
     json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) || !json_object_is_type(v, json_type_int))
+    if (!json_object_object_get_ex(obj, key, &v))
+        return rh_err_set(err, "%s: \"%s\" missing (expected an integer)", where, key);
+    if (!json_object_is_type(v, json_type_int))
         return rh_err_set(err, "%s: \"%s\": expected an integer", where, key);
     *out = json_object_get_int64(v);
     return 0;
@@ -50,8 +52,9 @@ static int get_int(json_object *obj, const char *key, long long *out, const char
 static int get_double(json_object *obj, const char *key, double *out, const char *where, rh_err *err)
 {
     json_object *v;
-    if (!json_object_object_get_ex(obj, key, &v) ||
-        !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
+    if (!json_object_object_get_ex(obj, key, &v))
+        return rh_err_set(err, "%s: \"%s\" missing (expected a number)", where, key);
+    if (!(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
         return rh_err_set(err, "%s: \"%s\": expected a number", where, key);
     *out = json_object_get_double(v);
     return 0;
@@ -125,7 +128,10 @@ int rh_scale_parse(rh_scale *s, const char *json, const char *origin, rh_err *er
             line += json[i] == '\n';
         json_object_put(root);
         return rh_err_set(err, "%s:%d: not a stats document (expected the JSON `rehearse stats` prints: %s)", origin,
-                          line, jerr != json_tokener_success ? json_tokener_error_desc(jerr) : "unexpected end");
+                          line,
+                          /* "continue": the tokenizer wants more: an empty or cut-short file */
+                          jerr == json_tokener_continue || jerr == json_tokener_success ? "the file ends before the document does"
+                                                                                         : json_tokener_error_desc(jerr));
     }
     int rc = -1;
     long long version = 0;

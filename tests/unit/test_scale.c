@@ -210,6 +210,14 @@ static void test_load_errors_name_file_and_expectation(void **state)
                        "\"table_bytes\": 8192, \"index_bytes\": 0, \"dead_tuples\": 0, \"columns\": [{\"name\": "
                        "\"x\", \"null_frac\": 1.5, \"n_distinct\": 1, \"avg_width\": 4}]}]}",
                        "table public.A, column 1 (x): \"null_frac\" 1.5: expected 0 to 1");
+    /* a key left out says so; an empty or cut-short file says so (before: "expected an integer", and
+       the JSON tokenizer's "continue") */
+    expect_parse_error("{\"rehearse_stats\": 1, \"tables\": [{\"schema\": \"public\", \"name\": \"A\", \"rows\": 1}]}",
+                       "prod.json: table public.A: \"table_bytes\" missing (expected an integer)");
+    expect_parse_error("", "prod.json:1: not a stats document (expected the JSON `rehearse stats` prints: the file ends "
+                           "before the document does)");
+    expect_parse_error("{\"rehearse_stats\": 1,\n \"tables\": [",
+                       "prod.json:2: not a stats document (expected the JSON `rehearse stats` prints: the file ends");
 }
 
 static void test_rows_guesses(void **state)

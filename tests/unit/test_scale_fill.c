@@ -287,7 +287,8 @@ static void test_check_constraints_leave_out_failing_rows(void **state)
     const rh_scale_filled *rare = filled(&fr, "Rare");
     assert_int_equal(rare->inserted, 200);
     assert_non_null(rare->note);
-    assert_non_null(strstr(rare->note, "200 of 1000 rows: CHECK constraint Rare_tenth rejects"));
+    assert_non_null(strstr(rare->note, "CHECK constraint Rare_tenth rejects"));
+    assert_null(strstr(rare->note, "of 1000 rows")); /* the readers print the counts: once, not twice */
     rh_scale_fill_result_free(&fr);
     rh_scale_free(&s);
     PQfinish(conn);
