@@ -2,12 +2,13 @@
 #include "util/fs.h"
 #include "util/fs_int.h"
 #include "util/buf.h"
+#include "util/workers.h"
 
+#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,20 +282,17 @@ typedef struct rm_plan {
     rm_folder *folders;
     size_t n, cap;
     const char *top;
-    pthread_mutex_t mu;
-    size_t next;
-    int failed; /* under mu: the first error is in err; the removal goes on (as rm -rf does) */
+    int failed; /* the first error is in err; the removal goes on (as rm -rf does) */
     rh_err err;
 } rm_plan;
 
+/* An error of the listing or of the folders' removal (one thread: the workers' come back through the pool). */
 static void rm_failed(rm_plan *p, const rh_err *e)
 {
-    pthread_mutex_lock(&p->mu);
     if (!p->failed) {
         p->failed = 1;
         p->err = *e;
     }
-    pthread_mutex_unlock(&p->mu);
 }
 
 /* List folder fd (index self) and every folder below it. */
@@ -336,19 +334,21 @@ static void rm_plan_folders(rm_plan *p, size_t self)
     closedir(d);
 }
 
-/* Remove everything in one folder but its folders. */
-static void rm_folder_files(rm_plan *p, const rm_folder *f)
+/* Remove everything in folder i of the plan but its folders (an item of rh_run_workers): on an error, the
+   rest still goes, and the first error is returned. */
+static int rm_folder_files(void *arg, size_t i, size_t slot, rh_err *err)
 {
+    (void)slot;
+    const rm_plan *p = arg;
+    const rm_folder *f = &p->folders[i];
     int lfd = openat(f->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
-    rh_err e;
     if (!d) {
         if (lfd >= 0)
             close(lfd);
-        rh_err_errno(&e, "cannot list %s (in %s)", f->name, p->top);
-        rm_failed(p, &e);
-        return;
+        return rh_err_errno(err, "cannot list %s (in %s)", f->name, p->top);
     }
+    int rc = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (de->d_type == DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
@@ -357,24 +357,11 @@ static void rm_folder_files(rm_plan *p, const rm_folder *f)
             continue;
         if (errno == EISDIR && de->d_type == DT_UNKNOWN)
             continue; /* a folder: listed by the plan, removed after its files */
-        rh_err_errno(&e, "cannot remove %s (in %s)", de->d_name, p->top);
-        rm_failed(p, &e);
+        if (rc == 0)
+            rc = rh_err_errno(err, "cannot remove %s (in %s)", de->d_name, p->top);
     }
     closedir(d);
-}
-
-static void *rm_worker(void *arg)
-{
-    rm_plan *p = arg;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->next++;
-        pthread_mutex_unlock(&p->mu);
-        if (i >= p->n)
-            break;
-        rm_folder_files(p, &p->folders[i]);
-    }
-    return NULL;
+    return rc;
 }
 
 int rh_fs_rmtree(const char *path, rh_err *err)
@@ -394,22 +381,13 @@ int rh_fs_rmtree(const char *path, rh_err *err)
     if (fd < 0)
         return rh_err_errno(err, "cannot open %s (in %s)", path, path);
     rm_plan p = {.top = path};
-    pthread_mutex_init(&p.mu, NULL);
     p.cap = 32;
     p.folders = rh_xcalloc(p.cap, sizeof *p.folders);
     p.folders[p.n++] = (rm_folder){.fd = fd, .parent = -1, .name = rh_xstrdup(path)};
     rm_plan_folders(&p, 0);
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t want = cpus < 1 ? 1 : cpus > RM_WORKERS ? RM_WORKERS : (size_t)cpus;
-    if (want > p.n)
-        want = p.n;
-    pthread_t helpers[RM_WORKERS];
-    size_t started = 0;
-    while (started + 1 < want && pthread_create(&helpers[started], NULL, rm_worker, &p) == 0)
-        started++;
-    rm_worker(&p);
-    for (size_t i = 0; i < started; i++)
-        pthread_join(helpers[i], NULL);
+    rh_err files_err;
+    if (rh_run_workers(rm_folder_files, &p, p.n, RM_WORKERS, 0, &files_err) < 0)
+        rm_failed(&p, &files_err);
     /* the folders, deepest first: a folder is listed after its parent */
     for (size_t i = p.n; i-- > 0;) {
         rm_folder *f = &p.folders[i];
@@ -425,7 +403,6 @@ int rh_fs_rmtree(const char *path, rh_err *err)
         free(p.folders[i].name);
     }
     free(p.folders);
-    pthread_mutex_destroy(&p.mu);
     if (p.failed) {
         *err = p.err;
         return -1;
@@ -532,11 +509,7 @@ typedef struct copy_plan {
     size_t n, cap;
     uid_t uid;
     gid_t gid;
-    copy_how how0; /* what each worker's copy_how starts as */
-    pthread_mutex_t mu;
-    size_t next;   /* the next folder to take, under mu */
-    int failed;    /* under mu: an error is in err, no new folder is taken */
-    rh_err err;
+    copy_how how[COPY_WORKERS]; /* each worker's: the way that works, learnt once per thread */
 } copy_plan;
 
 /* Make the folders below sdir in ddir (owned as asked) and list every folder, sdir's first. Takes sdir
@@ -637,37 +610,24 @@ static int copy_folder_files(const copy_plan *p, const copy_folder *f, copy_how 
     return rc;
 }
 
-static void *copy_worker(void *arg)
+/* Folder i of the plan, on worker slot (an item of rh_run_workers). */
+static int copy_item(void *arg, size_t i, size_t slot, rh_err *err)
 {
     copy_plan *p = arg;
-    copy_how how = p->how0;
-    for (;;) {
-        pthread_mutex_lock(&p->mu);
-        size_t i = p->failed ? p->n : p->next++;
-        pthread_mutex_unlock(&p->mu);
-        if (i >= p->n)
-            break;
-        rh_err e;
-        if (copy_folder_files(p, &p->folders[i], &how, &e) < 0) {
-            if (*p->folders[i].shown)
-                rh_err_prefix(&e, "%s", p->folders[i].shown);
-            pthread_mutex_lock(&p->mu);
-            if (!p->failed) {
-                p->failed = 1;
-                p->err = e;
-            }
-            pthread_mutex_unlock(&p->mu);
-            break;
-        }
-    }
-    return NULL;
+    assert(slot < COPY_WORKERS);
+    if (copy_folder_files(p, &p->folders[i], &p->how[slot], err) == 0)
+        return 0;
+    if (*p->folders[i].shown)
+        rh_err_prefix(err, "%s", p->folders[i].shown);
+    return -1;
 }
 
 /* Copy sdir's tree into ddir (both open; neither closed here). */
 static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, rh_err *err)
 {
-    copy_plan p = {.uid = uid, .gid = gid, .how0 = how};
-    pthread_mutex_init(&p.mu, NULL);
+    copy_plan p = {.uid = uid, .gid = gid};
+    for (size_t i = 0; i < COPY_WORKERS; i++)
+        p.how[i] = how;
     int s = dup(sdir), d = s < 0 ? -1 : dup(ddir);
     int rc = 0;
     if (s < 0 || d < 0) {
@@ -677,30 +637,14 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, r
     } else {
         rc = plan_folders(&p, s, d, "", err);
     }
-    if (rc == 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        size_t want = cpus < 1 ? 1 : cpus > COPY_WORKERS ? COPY_WORKERS : (size_t)cpus;
-        if (want > p.n)
-            want = p.n;
-        pthread_t helpers[COPY_WORKERS];
-        size_t started = 0;
-        while (started + 1 < want && pthread_create(&helpers[started], NULL, copy_worker, &p) == 0)
-            started++;
-        copy_worker(&p);
-        for (size_t i = 0; i < started; i++)
-            pthread_join(helpers[i], NULL);
-        if (p.failed) {
-            *err = p.err;
-            rc = -1;
-        }
-    }
+    if (rc == 0)
+        rc = rh_run_workers(copy_item, &p, p.n, COPY_WORKERS, 1, err);
     for (size_t i = 0; i < p.n; i++) {
         close(p.folders[i].sfd);
         close(p.folders[i].dfd);
         free(p.folders[i].shown);
     }
     free(p.folders);
-    pthread_mutex_destroy(&p.mu);
     return rc;
 }
 

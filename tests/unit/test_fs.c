@@ -9,11 +9,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -343,6 +346,72 @@ static void test_rmtree_removes_all_and_follows_no_link(void **state)
     free(tree);
 }
 
+/* Set or clear a file's immutable flag (root: unlink then fails with EPERM); 0 when the file system or the
+   process cannot. */
+static int set_immutable(const char *path, int on)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int flags = 0, ok = fd >= 0 && ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0;
+    flags = on ? flags | FS_IMMUTABLE_FL : flags & ~FS_IMMUTABLE_FL;
+    ok = ok && ioctl(fd, FS_IOC_SETFLAGS, &flags) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* rm -rf goes on past a file it cannot remove, in every folder the workers take, and says so: one file kept
+   in each of 9 folders (immutable), everything else gone, the error names a kept file. The threads' part (a
+   helper's error comes back) is test_workers'; this is what the removal promises on top of it. */
+static void test_rmtree_goes_on_past_errors_and_reports_one(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *tree = at("tree");
+    rh_err err;
+    enum { FOLDERS = 9, FILES = 4 };
+    char *kept[FOLDERS];
+    for (int f = 0; f < FOLDERS; f++) {
+        for (int i = 0; i < FILES; i++) {
+            char *dir = rh_xasprintf("%s/base/%d", tree, f);
+            assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+            char *p = rh_xasprintf("%s/file%d", dir, i);
+            write_patterned(p, (size_t)(i * 100), 0600);
+            free(p);
+            free(dir);
+        }
+        kept[f] = rh_xasprintf("%s/base/%d/file0", tree, f);
+        if (!set_immutable(kept[f], 1)) {
+            for (int k = 0; k < f; k++)
+                set_immutable(kept[k], 0);
+            for (int k = 0; k <= f; k++)
+                free(kept[k]);
+            assert_int_equal(rh_fs_rmtree(tree, &err), 0);
+            free(tree);
+            skip(); /* no immutable flag here (file system or capability) */
+        }
+    }
+    int rc = rh_fs_rmtree(tree, &err);
+    int kept_all = 1, gone_all = 1, cleared = 1; /* the flags are cleared before any assertion can stop the test */
+    for (int f = 0; f < FOLDERS; f++) {
+        struct stat st;
+        kept_all &= stat(kept[f], &st) == 0;
+        for (int i = 1; i < FILES; i++) {
+            char *p = rh_xasprintf("%s/base/%d/file%d", tree, f, i);
+            gone_all &= lstat(p, &st) == -1 && errno == ENOENT;
+            free(p);
+        }
+        cleared &= set_immutable(kept[f], 0);
+        free(kept[f]);
+    }
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err.msg, "cannot remove file0"));
+    assert_true(kept_all);
+    assert_true(gone_all);
+    assert_true(cleared);
+    assert_int_equal(rh_fs_rmtree(tree, &err), 0);
+    free(tree);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_copytree_within_and_across_file_systems),
         cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
         cmocka_unit_test(test_rmtree_removes_all_and_follows_no_link),
+        cmocka_unit_test(test_rmtree_goes_on_past_errors_and_reports_one),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
