@@ -240,11 +240,11 @@ static void err_with_log(rh_err *err, const rh_cluster *c)
 }
 
 /* Immediate shutdown of our own child, and reap it. */
-static void shutdown_server(rh_cluster *c)
+/* Wait for our server after its SIGQUIT (SIGKILL after 10 s). */
+static void wait_server(rh_cluster *c)
 {
     if (c->pid <= 0)
         return;
-    kill(c->pid, SIGQUIT);
     long deadline = rh_now_us() + 10L * 1000000L;
     for (;;) {
         pid_t w = waitpid(c->pid, NULL, WNOHANG);
@@ -259,6 +259,15 @@ static void shutdown_server(rh_cluster *c)
         nanosleep(&ts, NULL);
     }
     c->pid = 0;
+}
+
+/* Immediate shutdown of our server (c->pid is our own child, not reaped yet: no other process can have its pid). */
+static void shutdown_server(rh_cluster *c)
+{
+    if (c->pid <= 0)
+        return;
+    kill(c->pid, SIGQUIT);
+    wait_server(c);
 }
 
 /*
@@ -501,6 +510,18 @@ int rh_cluster_stop(rh_cluster *c, rh_err *err)
 {
     if (!c)
         return 0;
+    if (c->pid > 0 && c->datadir) {
+        /* The databases' files go while the server exits: in an immediate shutdown every server process
+           exits at once and writes none of them (no checkpoint, no buffer written back), so the removal
+           need not wait for the postmaster's exit. What is left, or what this pass could not remove, goes
+           after the wait, below: the removal that counts. */
+        kill(c->pid, SIGQUIT);
+        char *base = rh_xasprintf("%s/base", c->datadir);
+        rh_err ignored;
+        rh_fs_rmtree(base, &ignored);
+        free(base);
+        wait_server(c);
+    }
     shutdown_server(c);
     int rc = 0;
     if (c->dir) {

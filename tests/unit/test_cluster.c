@@ -73,6 +73,39 @@ static void test_start_query_stop(void **state)
 }
 
 /*
+ * rh_cluster_stop removes the databases' files while the server exits (immediate shutdown), then the rest
+ * after the wait. A backend still writing (a table being filled, a sort spilling to base/pgsql_tmp) when
+ * the stop begins must leave neither a file nor a process: the first pass may race it, the second cleans up.
+ */
+static void test_stop_while_a_backend_writes_leaves_nothing(void **state)
+{
+    (void)state;
+    rh_cluster *c;
+    rh_err err;
+    rh_cluster_opts opts = {0};
+    assert_int_equal(rh_cluster_start(&c, &opts, &err), 0);
+    char *dir = rh_xstrdup(rh_cluster_dir(c));
+    pid_t pid = rh_cluster_pid(c);
+    PGconn *conn = rh_cluster_connect(c, NULL, &err);
+    assert_non_null(conn);
+    rh_test_exec(conn, "SET work_mem = '64kB'");
+    assert_int_equal(PQsendQuery(conn, "CREATE TABLE filling AS SELECT g, md5(g::text) AS m FROM "
+                                       "generate_series(1, 3000000) g ORDER BY md5(g::text)"), 1);
+    /* until the backend has written something of its own under base/ */
+    char *tmp = rh_xasprintf("%s/data/base/pgsql_tmp", dir);
+    for (int i = 0; i < 5000 && !rh_fs_exists(tmp); i++)
+        usleep(2000);
+    free(tmp);
+    PQconsumeInput(conn);
+    assert_true(PQisBusy(conn)); /* still at work when the stop begins */
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    assert_false(rh_fs_exists(dir));
+    assert_false(rh_proc_alive(pid));
+    PQfinish(conn);
+    free(dir);
+}
+
+/*
  * rh_cluster_cpu_s (bench scale's CPU figures): the server's CPU grows by what a backend burnt, also once
  * that backend has exited (its times then live in the postmaster's reaped-children times). The first
  * version read 0.02 - 0.03 s after 0.66 - 0.80 s (under valgrind every time): the backend was reaped
@@ -556,6 +589,7 @@ int main(void)
     atexit(drop_run_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_query_stop),
+        cmocka_unit_test(test_stop_while_a_backend_writes_leaves_nothing),
         cmocka_unit_test(test_server_cpu_counts_exited_backends),
         cmocka_unit_test(test_two_clusters_at_once),
         cmocka_unit_test(test_server_runs_unprivileged_when_root),
