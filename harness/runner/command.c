@@ -503,6 +503,12 @@ int rh_step_command(rh_ctx *ctx, const rh_scn_step *st)
     free(ctx->wait_note);
     ctx->wait_note = rh_lockwait_note(&lw, &job->res);
     ctx->wait_skipped_ms = (double)job->res.lock_wait_skipped_ms;
+    if (ctx->wait_note) { /* the time limit runs on as if the wait had been waited */
+        if (ctx->deadline_ms > 0)
+            ctx->deadline_ms -= ctx->wait_skipped_ms;
+        if (ctx->opts->on_wait_skipped)
+            ctx->opts->on_wait_skipped(ctx->opts->on_step_ctx, ctx->wait_skipped_ms);
+    }
     if (ctx->want_session_clean) /* cached.c: may this deploy's state be continued on another connection? */
         ctx->session_clean = job->rc == 0 && rh_engine_session_clean(job->conn);
     rh_trace_end(ctx, &job->res);

@@ -72,6 +72,7 @@ typedef struct worker {
     long step;           /* the step it last announced, -1 before the first */
     int got_result;
     double started, deadline;
+    double skipped_ms;   /* lock waits it did not wait out (lockwait.c), counted against its limit */
 } worker;
 
 /* ---- the worker side ------------------------------------------------------------------------------ */
@@ -103,6 +104,15 @@ static void announce_step(void *ctx, size_t index)
     write_all(a->fd, line, (size_t)n);
     if (a->crash_at >= 0 && (size_t)a->crash_at == index)
         abort();
+}
+
+/* A lock wait not waited out (lockwait.c) still counts against the scenario's time limit. */
+static void announce_skipped(void *ctx, double ms)
+{
+    announce *a = ctx;
+    char line[48];
+    int n = snprintf(line, sizeof line, "K %.0f\n", ms);
+    write_all(a->fd, line, (size_t)n);
 }
 
 /* A warm worker's cluster is up: wait for the runner's go (EOF means: give up). */
@@ -168,6 +178,7 @@ static void worker_main(int fd, int go_fd, const rh_scenario *s, const rh_runner
     announce a = {fd, go_fd, crash_step(s->path)};
     eo.on_step = announce_step;
     eo.on_step_ctx = &a;
+    eo.on_wait_skipped = announce_skipped;
     eo.before_steps = wait_for_go;
     eo.on_result = send_result;
     eo.cb_ctx = &a;
@@ -318,6 +329,12 @@ static int take_lines(worker *w, item *it)
         *nl = 0;
         if (line[0] == 'S' && line[1] == ' ') {
             w->step = atol(line + 2);
+        } else if (line[0] == 'K' && line[1] == ' ' && w->state == W_RUNNING) {
+            double ms = atof(line + 2);
+            if (ms > 0) { /* the scenario's clock runs as if it had waited */
+                w->deadline -= ms;
+                w->skipped_ms += ms;
+            }
         } else if (line[0] == 'R' && line[1] == ' ' && !w->got_result) {
             rh_err err;
             rh_result r;
@@ -370,9 +387,12 @@ static void no_result(worker *w, item *it, int timed_out, int status, const rh_r
                                   strsignal(interrupted), r->step ? " in this step" : "");
     } else if (timed_out) {
         r->timed_out = 1;
-        r->message = rh_xasprintf("timed out after %.1f s%s (the limit: `timeout` in the file, or --timeout); "
+        char skipped[96] = "";
+        if (w->skipped_ms > 0)
+            snprintf(skipped, sizeof skipped, ", %.1f s of them lock waits not waited out", w->skipped_ms / 1000.0);
+        r->message = rh_xasprintf("timed out after %.1f s%s%s (the limit: `timeout` in the file, or --timeout); "
                                   "the worker was killed and its cluster stopped",
-                                  (double)timeout_of(it, o) / 1000.0, r->step ? " in this step" : "");
+                                  (double)timeout_of(it, o) / 1000.0, skipped, r->step ? " in this step" : "");
     } else if (WIFSIGNALED(status)) {
         r->crashed = 1;
         r->signal = WTERMSIG(status);

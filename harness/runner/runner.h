@@ -239,6 +239,9 @@ typedef struct rh_exec_opts {
                                      exist are filled to these sizes (as deploy --scale); no cached states */
     void (*on_step)(void *ctx, size_t index);   /* called before each step (a worker reports progress) */
     void *on_step_ctx;
+    /* called (with on_step_ctx) when a command gave up a lock wait of ms at once (runner/lockwait.c):
+       the runner counts them against the time limit, as if they had been waited */
+    void (*on_wait_skipped)(void *ctx, double ms);
     /*
      * Called once the cluster is up, before the first step; returns how many ms it waited (a warm
      * worker waits here for its turn, and that wait is not the scenario's time).

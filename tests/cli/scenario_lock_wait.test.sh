@@ -8,7 +8,9 @@
 #    releasing the lock: deploy succeeds; the holder set idle_session_timeout itself, or got it when it
 #    connected (PGOPTIONS): the server ends it, deploy succeeds;
 #  - not decided, the real wait ends in P1002 all the same (a 1 s limit): the holder is the scenario's own
-#    `sql` connection, the deploy runs in the background, a fault is armed for it.
+#    `sql` connection, the deploy runs in the background, a fault is armed for it;
+#  - a wait not waited out still counts against the scenario's time limit: 12 s skipped + a 9 s sleep pass
+#    a 20 s limit, so the scenario times out (after ~8 s), as it would have for real (it would pass uncounted).
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
@@ -64,6 +66,12 @@ scn real 'scenario "not decided: P1002 after the real wait"' 'migrations m' \
     'fault cancel when blocked' \
     'deploy => any'
 
+mkdir -p "$work/limit" && cp -r "$work/m" "$work/limit/m"
+printf '%s\n' 'scenario "a skipped wait counts against the time limit"' 'migrations m' 'timeout 20s' \
+    'set rehearse.advisory_lock_timeout 12s' 'session stuck "SELECT pg_advisory_lock(72707369)"' \
+    'deploy => error P1002' 'sleep 9s' >"$work/limit/limit.scenario"
+"$REHEARSE_BIN" run --no-color --format json --output "$work/limit.json" "$work/limit/limit.scenario" >/dev/null 2>&1 &
+limit_pid=$!
 "$REHEARSE_BIN" run -j2 --no-color --format json --output "$work/r.json" "$work"/*.scenario >/dev/null 2>"$work/err" ||
     fail "run: $(cat "$work/err"; jq -c '.scenarios[] | select(.status != "pass") | {name, message, output}' "$work/r.json" 2>/dev/null)"
 # the steps whose wait was not waited out, as "scenario-file:line", and their skipped time
@@ -74,4 +82,10 @@ diff "$work/want" "$work/noted" >"$work/d" || fail "the steps not waited out (< 
 jq -r '.scenarios[].steps[] | select(.wait_note) | .wait_note' "$work/r.json" >"$work/notes"
 grep -q "held by session stuck, idle" "$work/notes" || fail "the note does not name the holder: $(cat "$work/notes")"
 grep -q "held by session tx, idle" "$work/notes" || fail "the note does not name the holder: $(cat "$work/notes")"
+wait "$limit_pid"
+limit=$(jq -r '.scenarios[0] | "\(.timed_out) \(.failure.line) \(.failure.message)"' "$work/limit.json")
+case $limit in
+  "true 7 timed out after 20.0 s, 12.0 s of them lock waits not waited out"*) ;;
+  *) fail "the skipped wait did not count against the time limit: $limit" ;;
+esac
 echo "ok"
