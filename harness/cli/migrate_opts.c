@@ -375,6 +375,8 @@ typedef struct scale_hook {
     rh_cluster *cluster;
     const rh_scale *scale;
     long long filled;
+    char *found; /* per table of the scale: a table of that name was there before some migration */
+    int fills;   /* fills done (one before each migration sent) */
 } scale_hook;
 
 static int fill_before(void *data, const char *name, size_t index, int backend_pid)
@@ -405,8 +407,30 @@ static int fill_before(void *data, const char *name, size_t index, int backend_p
                           f->before + f->inserted, f->target, f->note);
     }
     h->filled += fill.rows;
+    h->fills++;
+    for (size_t i = 0; i < h->scale->ntables; i++) {
+        int unmatched = 0;
+        for (size_t k = 0; k < fill.nunmatched && !unmatched; k++)
+            unmatched = fill.unmatched[k] == i;
+        if (!unmatched)
+            h->found[i] = 1;
+    }
     rh_scale_fill_result_free(&fill);
     return 0;
+}
+
+/* A --rows guess whose table was there before no migration filled nothing: say so (a typo, or a table
+   only the last migration makes); a stats document's tables may be production's own, not the migrations' */
+static void say_unfilled_guesses(const scale_hook *h)
+{
+    for (size_t i = 0; i < h->scale->ntables; i++) {
+        const rh_scale_table *t = &h->scale->tables[i];
+        if (!h->found[i] && t->table_bytes < 0)
+            rh_cli_errorf("rehearse: note: --rows %s%s%s=%lld filled nothing: no table %s%s%s was there before any "
+                          "migration was sent\n",
+                          t->schema ? t->schema : "", t->schema ? "." : "", t->name, t->rows,
+                          t->schema ? t->schema : "", t->schema ? "." : "", t->name);
+    }
 }
 
 /* parse, --help, set up, the command's one engine call, print as Prisma would, clean up */
@@ -439,6 +463,7 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         }
         eo.before_migration = fill_before;
         eo.hook_data = &hook;
+        hook.found = rh_xcalloc(scale.ntables + 1, 1);
     }
     rh_engine_result res;
     rh_engine_result_init(&res);
@@ -453,6 +478,9 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
     else
         rc = run(&o, &eo, &res, &err);
     rc = rh_migrate_print(&o, rc, &res, &err);
+    if (hook.found && hook.fills > 0)
+        say_unfilled_guesses(&hook);
+    free(hook.found);
     if (o.cluster && !o.keep) { /* the deployed set's state, for the next run (a kept cluster keeps running) */
         char *meta = rh_xasprintf("deploy of %s: %zu migrations (in postgres)\n",
                                   o.set.origin ? o.set.origin : "a migrations folder", o.set.n);

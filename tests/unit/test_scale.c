@@ -608,6 +608,14 @@ static void test_deploy_scale(void **state)
     assert_non_null(strstr(errout, "is duplicated"));
     free(out);
     free(errout);
+    /* a guess naming no table that was there (a typo) is said; Item's guess is not (before: silence) */
+    char *typo[] = {REHEARSE_BIN, "deploy", "--migrations-dir", migs, "--rows", "Itme=10", "--rows", "Item=5", NULL};
+    assert_int_equal(rh_test_run(typo, NULL, &out, &errout), 0);
+    assert_non_null(strstr(errout, "rehearse: note: --rows Itme=10 filled nothing: no table Itme was there before any "
+                                   "migration was sent"));
+    assert_null(strstr(errout, "--rows Item=5 filled nothing"));
+    free(out);
+    free(errout);
     char *remote[] = {REHEARSE_BIN, "deploy", "--migrations-dir", migs, "--rows", "Item=10",
                       "--database-url", "postgresql://u@localhost/db", NULL};
     assert_int_equal(rh_test_run(remote, NULL, NULL, &errout), 2);
