@@ -340,15 +340,15 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     /* a file the tool never applies (drizzle: not in the journal): an error when head brings it (the pull
        request adds a migration production will never run), a warning when base had it already */
     for (size_t i = 0; i < hset.n_problems; i++) {
-        const char *file = hset.problem_files[i];
+        const char *file = hset.problems[i].file;
         int known = 0;
         for (size_t k = 0; file && k < bset.n_problems && !known; k++)
-            known = bset.problem_files[k] && strcmp(bset.problem_files[k], file) == 0;
+            known = bset.problems[k].file && strcmp(bset.problems[k].file, file) == 0;
         if (known || !file)
-            rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i]);
+            rh_check_add(out, RH_CHECK_WARNING, 'd', "not-applied", NULL, NULL, 0, NULL, "%s", hset.problems[i].text);
         else
             rh_check_add(out, RH_CHECK_ERROR, 'd', "not-applied", NULL, NULL, 0, NULL,
-                         "%s; it is new at head, so production would never run it", hset.problems[i]);
+                         "%s; it is new at head, so production would never run it", hset.problems[i].text);
     }
     add_hazards(out, tool, &bset, &hset);
     add_send_modes(out, tool, &hset);

@@ -192,7 +192,7 @@ static int load_migrations(rh_migrate_opts *o, rh_err *err)
         if (rh_source_load_set(&spec, &o->set, NULL, err) < 0)
             return -1;
         for (size_t i = 0; i < o->set.n_problems; i++) /* what the tool passes over, said once */
-            rh_cli_errorf("rehearse: note: %s\n", o->set.problems[i]);
+            rh_cli_errorf("rehearse: note: %s\n", o->set.problems[i].text);
         return 0;
     }
     rh_load_spec spec = {.dir = o->migrations_dir, .repo = o->repo, .rev = o->rev, .migrations = o->migrations,

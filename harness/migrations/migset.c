@@ -66,9 +66,7 @@ static void add_problem(rh_migset *set, const char *file, const char *fmt, va_li
     if (vasprintf(&s, fmt, ap) < 0)
         abort();
     set->problems = rh_xrealloc(set->problems, (set->n_problems + 1) * sizeof *set->problems);
-    set->problem_files = rh_xrealloc(set->problem_files, (set->n_problems + 1) * sizeof *set->problem_files);
-    set->problem_files[set->n_problems] = file ? rh_xstrdup(file) : NULL;
-    set->problems[set->n_problems++] = s;
+    set->problems[set->n_problems++] = (rh_set_problem){.text = s, .file = file ? rh_xstrdup(file) : NULL};
 }
 
 void rh_migset_add_problem(rh_migset *set, const char *fmt, ...)
@@ -113,11 +111,10 @@ void rh_migset_free(rh_migset *set)
         free(set->items[i].problem);
     }
     for (size_t i = 0; i < set->n_problems; i++) {
-        free(set->problems[i]);
-        free(set->problem_files[i]);
+        free(set->problems[i].text);
+        free(set->problems[i].file);
     }
     free(set->problems);
-    free(set->problem_files);
     free(set->items);
     free(set->lock_provider);
     free(set->origin);

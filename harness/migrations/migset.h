@@ -22,6 +22,12 @@ typedef struct rh_migration {
     long long stamp;     /* a tool's own ordering value kept beside the file (drizzle's journal `when`); 0: none */
 } rh_migration;
 
+/* A set-level problem: what is wrong, and the folder-relative file it is about (NULL: none). */
+typedef struct rh_set_problem {
+    char *text;
+    char *file;
+} rh_set_problem;
+
 typedef struct rh_migset {
     rh_migration *items;
     size_t n;
@@ -33,8 +39,7 @@ typedef struct rh_migset {
      * link to a directory, a file named like a migration ...): one message each, never silently
      * dropped. Entries that the tool does list but that are odd carry their own `problem` instead.
      */
-    char **problems;
-    char **problem_files; /* per problem: the folder-relative file it is about, or NULL */
+    rh_set_problem *problems;
     size_t n_problems;
     size_t cap;          /* allocated items (internal) */
 } rh_migset;

@@ -226,7 +226,7 @@ static void folder_at_a_revision_follows_prismas_rules(void **state)
 
     assert_null(rh_migset_find(&set, "20240105000000_link"));
     assert_int_equal(set.n_problems, 1);
-    assert_string_equal(set.problems[0], "'20240105000000_link' is a symbolic link to '.hidden' (a folder): Prisma "
+    assert_string_equal(set.problems[0].text, "'20240105000000_link' is a symbolic link to '.hidden' (a folder): Prisma "
                                          "lists only real folders, so it is not a migration");
     assert_true(set.has_lock_file);
     assert_string_equal(set.lock_provider, "postgresql");
@@ -693,8 +693,8 @@ static int load_rev(fx_repo *r, const char *tool, const char *rev, const char *p
 static const char *problem_with(const rh_migset *set, const char *what)
 {
     for (size_t i = 0; i < set->n_problems; i++)
-        if (strstr(set->problems[i], what))
-            return set->problems[i];
+        if (strstr(set->problems[i].text, what))
+            return set->problems[i].text;
     fail_msg("no problem mentions '%s' (%zu problems)", what, set->n_problems);
     return NULL;
 }

@@ -71,7 +71,7 @@ static void folder_follows_prismas_listing_rules(void **state)
     assert_non_null(strstr(lrm->problem, "invisible character U+200E"));
 
     assert_int_equal(set.n_problems, 1);
-    assert_non_null(strstr(set.problems[0], "'20240104000000_link' is a symbolic link to a directory"));
+    assert_non_null(strstr(set.problems[0].text, "'20240104000000_link' is a symbolic link to a directory"));
 
     assert_int_equal(set.has_lock_file, 1);
     assert_string_equal(set.lock_provider, "postgresql");

@@ -820,7 +820,7 @@ static void drizzle_bad_journals_are_named(void **state)
     rh_err err;
     assert_int_equal(rh_folder_load_dir(&set, dir, t->read, &err), 0);
     assert_int_equal(set.n_problems, 1);
-    assert_non_null(strstr(set.problems[0], "0001_stray.sql is not in meta/_journal.json"));
+    assert_non_null(strstr(set.problems[0].text, "0001_stray.sql is not in meta/_journal.json"));
     rh_migset_free(&set);
     free(dir);
 }

@@ -178,7 +178,7 @@ static void find_oddities(rh_git_history *h)
     }
     for (size_t k = 0; k < b->n_problems; k++)
         rh_hist_add(h, RH_HIST_PROBLEM, 1, NULL, NULL, rh_xstrdup(h->migrations), "in %s at %s: %s",
-            *h->migrations ? h->migrations : ".", B, b->problems[k]);
+            *h->migrations ? h->migrations : ".", B, b->problems[k].text);
 }
 
 static int cmp_icu(const void *x, const void *y)
