@@ -52,19 +52,18 @@ static void find_changes(rh_git_history *h)
     size_t n_new = 0; /* names at B with no folder at A: rows a database deployed at A lacks */
     for (size_t j = 0; j < b->n; j++)
         n_new += rh_migset_find(a, b->items[j].name) == NULL;
-    char *renamed_to = rh_xcalloc(b->n + 1, 1); /* b entries that are a rename target */
+    /* renames: a name gone at B whose exact bytes reappear under a new name (the shared pairing) */
+    size_t *renamed_to = rh_hist_renames(h); /* per b entry: 1 + the a entry it was, or 0 */
     char *renamed_from = rh_xcalloc(a->n + 1, 1);
-
-    /* renames: a name gone at B whose exact bytes reappear under a new name */
-    for (size_t i = 0; i < a->n; i++) {
+    for (size_t j = 0; j < b->n; j++)
+        if (renamed_to[j])
+            renamed_from[renamed_to[j] - 1] = 1;
+    for (size_t i = 0; i < a->n; i++) { /* in a's order, as the findings always came */
         const rh_migration *ma = &a->items[i];
-        if (!ma->sql || rh_migset_find(b, ma->name))
-            continue;
-        for (size_t j = 0; j < b->n; j++) {
+        for (size_t j = 0; renamed_from[i] && j < b->n; j++) {
             const rh_migration *mb = &b->items[j];
-            if (renamed_to[j] || !mb->sql || rh_migset_find(a, mb->name) || strcmp(ma->checksum, mb->checksum) != 0)
+            if (renamed_to[j] != i + 1)
                 continue;
-            renamed_to[j] = renamed_from[i] = 1;
             char *pa = rh_name_printable(ma->name, strlen(ma->name));
             char *pb = rh_name_printable(mb->name, strlen(mb->name));
             rh_hist_add(h, RH_HIST_RENAMED, 1, mb->name, ma->name, file_of(h, mb->name, 0),
