@@ -108,16 +108,33 @@ static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path,
      * records the pid (where rehearse's clean-up finds it); if rehearse dies before, the child
      * reads end-of-file and exits, so no server ever runs unrecorded.
      */
+    /*
+     * The log is made here, while rehearse runs: a child opening it (O_CREAT) after rehearse was killed
+     * made the file in a cluster folder the watchdog was deleting ("Directory not empty": a folder of
+     * the server account's left behind). Before exec the child creates nothing.
+     */
+    int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (log < 0)
+        return rh_err_errno(err, "cannot open the log %s", log_path);
+    if (ra->active && fchown(log, ra->uid, ra->gid) < 0) {
+        rh_err_errno(err, "cannot give the log %s to %s", log_path, ra->name);
+        close(log);
+        return -1;
+    }
     int p[2], go[2];
-    if (pipe2(p, O_CLOEXEC) < 0)
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        close(log);
         return rh_err_errno(err, "pipe");
+    }
     if (pipe2(go, O_CLOEXEC) < 0) {
+        close(log);
         close(p[0]);
         close(p[1]);
         return rh_err_errno(err, "pipe");
     }
     pid_t pid = fork();
     if (pid < 0) {
+        close(log);
         close(p[0]);
         close(p[1]);
         close(go[0]);
@@ -145,11 +162,8 @@ static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path,
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         int devnull = open("/dev/null", O_RDONLY);
-        int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        int stage = 0; /* 0 open the log, 1 switch accounts, 2 execute */
-        if (devnull < 0 || log < 0)
-            goto fail;
-        if (ra->active && fchown(log, ra->uid, ra->gid) < 0)
+        int stage = 0; /* 0 open /dev/null, 1 switch accounts, 2 execute */
+        if (devnull < 0)
             goto fail;
         dup2(devnull, 0);
         dup2(log, 1);
@@ -172,7 +186,7 @@ static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path,
         int e = errno;
         char msg[512];
         /* "errno|message": the parent explains an EACCES from the account's point of view */
-        int n = stage == 0 ? snprintf(msg, sizeof msg, "%d|cannot open the log %s: %s", e, log_path, strerror(e))
+        int n = stage == 0 ? snprintf(msg, sizeof msg, "%d|cannot open /dev/null: %s", e, strerror(e))
                 : stage == 1 ? snprintf(msg, sizeof msg, "%d|cannot switch to the server account %s for %s: %s", e,
                                         ra->name, argv[0], strerror(e))
                              : snprintf(msg, sizeof msg, "%d|cannot execute %s%s%s: %s", e, argv[0],
@@ -185,6 +199,7 @@ static pid_t spawn(char *const argv[], const rh_runas *ra, const char *log_path,
         }
         _exit(127);
     }
+    close(log);
     close(p[1]);
     close(go[0]);
     int ok = !announce || announce(pid, ctx, err) == 0;

@@ -54,6 +54,23 @@ typedef struct entry {
     char *dir;
 } entry;
 
+/*
+ * A server announced between fork and exec (spawn.c) that is not yet what was described: the same
+ * process (pid and start time) still running rehearse's executable, or not yet as the server account.
+ * It is not signalled (it is not the server yet), and it must not be passed by either: with the go
+ * byte already sent it executes the server after rehearse died, into a folder being deleted (a server
+ * left running, or a folder of its left behind: 3 in 100 kills of a starting `deploy` on /dev/shm);
+ * without it, it exits. Wait for one of the two. The bound only keeps a process that never does
+ * either (stopped with SIGSTOP) from holding the watchdog.
+ */
+static void settle_in_transit(const rh_proc_ref *r)
+{
+    long deadline = rh_now_us() + 30L * 1000000L;
+    while (rh_proc_alive(r->pid) && rh_proc_starttime(r->pid) == r->start && !rh_proc_matches(r) &&
+           rh_now_us() < deadline)
+        usleep(1000);
+}
+
 static void watchdog_main(int rfd)
 {
     setsid();
@@ -118,21 +135,20 @@ static void watchdog_main(int rfd)
         rh_err err;
         int rc;
         if (list[k].server.pid > 0) {
+            settle_in_transit(&list[k].server);
             rh_proc_stop(&list[k].server, 5000);
-            rc = rh_fs_rmtree(list[k].dir, &err);
-        } else {
-            /*
-             * No server of rehearse's own (killed while the folder was filled), or one it did not
-             * exec itself (bench's pg_ctl): stopped as the folder's account. A postmaster pg_ctl
-             * forked just before rehearse died may start while the folder goes ("Directory not
-             * empty"): stop again and retry; once the folder is gone, one cannot start there.
-             */
-            int round = 0;
-            do {
-                rh_stop_untrusted_server(list[k].dir, 5000);
-                rc = rh_fs_rmtree(list[k].dir, &err);
-            } while (rc < 0 && ++round < 5 && usleep(100000) == 0);
         }
+        /*
+         * No server of rehearse's own (killed while the folder was filled), or one it did not exec
+         * itself (bench's pg_ctl): stopped as the folder's account. A postmaster pg_ctl forked just
+         * before rehearse died may start while the folder goes ("Directory not empty"): stop again
+         * and retry; once the folder is gone, one cannot start there.
+         */
+        int round = 0;
+        do {
+            rh_stop_untrusted_server(list[k].dir, 5000);
+            rc = rh_fs_rmtree(list[k].dir, &err);
+        } while (rc < 0 && ++round < 5 && usleep(100000) == 0);
         if (rc < 0)
             rh_report_term_eprintf("rehearse watchdog: %s\n", err.msg);
         rh_record_remove(list[k].dir);
