@@ -36,30 +36,30 @@ cp -n "$root"/tests/fuzz/corpus_scale/* "$out/corpus_scale/" 2>/dev/null || true
 cp -n "$root"/tests/fuzz/corpus_sql/* "$out/corpus_sql/" 2>/dev/null || true
 cflags=(-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -D_GNU_SOURCE -I "$root/harness")
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scenario.c" "$root"/harness/scenario/*.c \
-  "$root"/harness/scale/load.c "$root"/harness/util/{buf,err,fs,pgver}.c $(pkg-config --libs json-c) -o "$out/fuzz_scenario"
+  "$root"/harness/scale/load.c "$root"/harness/util/{buf,err,fs,pgver,workers}.c $(pkg-config --libs json-c) -o "$out/fuzz_scenario"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_lockfile.c" \
   "$root/harness/tools/prisma/lockfile.c" "$root"/harness/util/{buf,err}.c $(pkg-config --libs json-c) \
   -o "$out/fuzz_lockfile"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.c" "$root/harness/cluster/record.c" \
-  "$root"/harness/util/{buf,err,fs}.c -o "$out/fuzz_record"
+  "$root"/harness/util/{buf,err,fs,workers}.c -o "$out/fuzz_record"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
-  "$root"/harness/util/{buf,err,fs}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
+  "$root"/harness/util/{buf,err,fs,workers}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
   "$root/harness/tools/prisma/sqlparser_model.c" "$root/harness/migrations/split.c" "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq libgit2) "$root/tests/fuzz/fuzz_drizzle.c" \
   "$root/harness/tools/drizzle/drizzle.c" "$root"/harness/migrations/{migset,split,txblock}.c "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c \
-  "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query $(pkg-config --libs json-c libpq libgit2 zlib) -lcrypto -o "$out/fuzz_drizzle"
+  "$root"/harness/util/{buf,err,fs,utf8,workers}.c -lpg_query $(pkg-config --libs json-c libpq libgit2 zlib) -lcrypto -o "$out/fuzz_drizzle"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq icu-i18n libgit2) "$root/tests/fuzz/fuzz_dbmate.c" \
   "$root/harness/tools/dbmate/dbmate.c" "$root"/harness/migrations/{migset,split,profile,txblock}.c "$root/harness/engine/result.c" \
-  "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c "$root"/harness/util/{buf,err,fs,utf8}.c -lpg_query \
+  "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c "$root/harness/tools/renames.c" "$root"/harness/util/{buf,err,fs,utf8,workers}.c -lpg_query \
   $(pkg-config --libs json-c libpq icu-i18n libgit2 zlib) -lcrypto -o "$out/fuzz_dbmate"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_report_json.c" "$root/harness/report/merge.c" \
   "$root/harness/runner/result.c" "$root"/harness/{migrations,tools/prisma}/profile.c "$root"/harness/util/{buf,err}.c \
   $(pkg-config --libs json-c icu-i18n) -o "$out/fuzz_report_json"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_catalog.c" \
   "$root"/harness/catalog/{text,model,assert,nearest}.c "$root"/harness/util/{buf,err}.c -o "$out/fuzz_catalog"
-clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,pgurl,buf,err}.c \
+clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_versions.c" "$root"/harness/util/{pgver,pgurl,pgenv,buf,err}.c \
   "$root"/harness/tools/prisma/{profile,url}.c $(pkg-config --libs libpq) -o "$out/fuzz_versions"
 clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_state_file.c" "$root/harness/cluster/state_file.c" \
   "$root/harness/engine/catalog_file.c" "$root/harness/runner/steps_file.c" "$root"/harness/util/{buf,err}.c -lcrypto \
