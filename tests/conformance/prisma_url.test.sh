@@ -39,7 +39,7 @@ sql() { "$PSQL" -X -q -A -t -v ON_ERROR_STOP=1 -h "$sockdir" -p "$port" -U postg
 url="postgresql://postgres:$password@localhost/urls?host=$sockdir&port=$port"
 sql postgres "CREATE DATABASE urls" || exit 1
 
-# the schema of a "Datasource" line (the schema exists: rehearse's line shows current_schema()); both exit 1 (a
+# the schema of a "Datasource" line (created first: the decoding is what is compared); both exit 1 (a
 # database without a ledger: "not managed by Prisma Migrate")
 shown() { sed -n 's/^Datasource "db": PostgreSQL database "[^"]*", schema "\(.*\)" \(at\|using\) .*/\1/p' "$1"; }
 
@@ -60,6 +60,15 @@ same 'i%4' 'i%4'
 same 'g%4x' 'g%4x'
 same 'a%25b' 'a%b'
 same 'h%C3%A9' 'hé'
+# a schema that does not exist yet: Prisma names the URL's (before, rehearse said "public", current_schema()'s NULL)
+"$oracle" --url "$url&schema=not+yet" --migrations "$work/empty" status >"$work/o.out" 2>&1
+"$bin" status --migrations-dir "$work/empty" --database-url "$url&schema=not+yet" >"$work/r.out" 2>"$work/r.err"
+[ "$(shown "$work/o.out")" = "not yet" ] && [ "$(shown "$work/r.out")" = "not yet" ] ||
+  fail "schema=not+yet (no such schema): Prisma '$(shown "$work/o.out")', rehearse '$(shown "$work/r.out")'"
+"$oracle" --url "$url&schema=later" --migrations "$work/empty" status >"$work/o.out" 2>&1
+"$bin" status --migrations-dir "$work/empty" --database-url "$url&schema=later" >"$work/r.out" 2>"$work/r.err"
+[ "$(shown "$work/o.out")" = later ] && [ "$(shown "$work/r.out")" = later ] ||
+  fail "schema=later (no such schema): Prisma '$(shown "$work/o.out")', rehearse '$(shown "$work/r.out")'"
 
 # %00: Prisma keeps the NUL byte (its line shows it); rehearse cannot, and says so instead of working in schema "x"
 "$oracle" --url "$url&schema=x%00y" --migrations "$work/empty" status >"$work/o.out" 2>&1; ro=$?
