@@ -968,9 +968,9 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         }
         joined = 0;
     }
-    /* base's state, for the cache (a new connection afterwards, as production's next process has) */
-    if (out->base_ok && cc.on &&
-        (rh_check_cache_copy(&cc, cluster, &upgrade, err) < 0 || !(upgrade = open_db(cluster, DB_UPGRADE, 0, err))))
+    /* base's state, for the cache (it closes base's connection: what runs next has a new one, as production's
+       next process has) */
+    if (out->base_ok && cc.on && rh_check_cache_copy(&cc, cluster, &upgrade, err) < 0)
         goto out;
     /* what head's deploy runs: everything of head that production has not applied */
     out->pending = rh_xcalloc(h.b.n ? h.b.n : 1, sizeof *out->pending);
@@ -979,6 +979,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
             out->pending[out->n_pending++] = rh_xstrdup(h.b.items[i].name);
     add_history(out, &h, &rbase);
     int on_path = out->base_ok || out->recovered;
+    /* only when the seed or the fill will use it: a connection opened for nothing is a backend started for
+       nothing (head's deploy opens its own below) */
+    if (on_path && (o->seed_file || o->scale) && !upgrade && !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+        goto out;
     if (on_path && o->seed_file && load_seed(upgrade, o->seed_file, err) < 0)
         goto out;
     out->seed = !o->seed_file ? 0 : on_path ? 1 : -1;

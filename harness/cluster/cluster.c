@@ -608,9 +608,13 @@ int rh_cluster_restart(rh_cluster *c, rh_err *err)
     return launch(c, err);
 }
 
+void (*rh_cluster_connect_hook)(const char *dbname, const char *user);
+
 static PGconn *connect_as(const rh_cluster *c, const char *dbname, const char *user, const char *password,
                           rh_err *err)
 {
+    if (rh_cluster_connect_hook) /* tests: which connections a command opens */
+        rh_cluster_connect_hook(dbname ? dbname : "postgres", user);
     char *ci = conninfo_for(c, dbname, user, password);
     PGconn *conn = PQconnectdb(ci);
     free(ci);

@@ -67,6 +67,8 @@ const char *rh_cluster_admin_password(const rh_cluster *c);
 extern void (*rh_state_before_marker_hook)(void);
 /* Tests: called by a cluster start right after it copied the data of `entry` (a state or template). */
 extern void (*rh_cluster_after_copy_hook)(const char *entry);
+/* Tests: told of each connection rh_cluster_connect / _connect_admin open (database, role). */
+extern void (*rh_cluster_connect_hook)(const char *dbname, const char *user);
 /* The folder of deployed states under the cache directory, and its lock (state.c); caller frees. */
 char *rh_state_dir(const rh_cluster_opts *opts);
 /* Shared flock on the states' lock while a cluster copies an entry (pruning takes it exclusively). -1 on error. */

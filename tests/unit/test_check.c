@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "cluster/internal.h"
 #include "test_git_fixture.h"
 #include "tools/tool.h"
 #include "testlib.h"
@@ -110,6 +111,57 @@ static void test_edited_applied_migration(void **state)
     assert_true(rh_check_count(&res, RH_CHECK_ERROR) >= 2);
     rh_check_result_free(&res);
     fx_free(r);
+}
+
+static int upgrade_connections;
+
+static void count_upgrade_connections(const char *dbname, const char *user)
+{
+    (void)user;
+    if (strcmp(dbname, "rehearse_check_upgrade") == 0)
+        __atomic_add_fetch(&upgrade_connections, 1, __ATOMIC_RELAXED);
+}
+
+/* The upgrade path connects for base's deploy and again for head's (production's next deploy is a new
+   process), cold and warm. Before, a check with the state cache on opened a third connection between
+   them that ran nothing unless a seed or a fill followed: a backend started for nothing (3 != 2). */
+static void test_upgrade_path_opens_a_connection_per_deploy(void **state)
+{
+    (void)state;
+    char *old_cache = getenv("REHEARSE_CACHE_DIR") ? strdup(getenv("REHEARSE_CACHE_DIR")) : NULL;
+    char *old_off = getenv("REHEARSE_NO_CACHE") ? strdup(getenv("REHEARSE_NO_CACHE")) : NULL;
+    setenv("REHEARSE_CACHE_DIR", fx_tmpdir(), 1);
+    unsetenv("REHEARSE_NO_CACHE");
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_put(r, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_name_idx", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n");
+    fx_commit(r, "add index");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    for (int warm = 0; warm < 2; warm++) {
+        rh_check_result res;
+        upgrade_connections = 0;
+        rh_cluster_connect_hook = count_upgrade_connections;
+        run(&o, &res);
+        rh_cluster_connect_hook = NULL;
+        assert_int_equal(res.cached, warm ? 1 : 0); /* the cold check published base's state */
+        assert_true(res.upgrade_ok);
+        assert_true(res.catalog_compared);
+        assert_int_equal(upgrade_connections, 2);
+        rh_check_result_free(&res);
+    }
+    fx_free(r);
+    if (old_cache)
+        setenv("REHEARSE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("REHEARSE_CACHE_DIR");
+    if (old_off)
+        setenv("REHEARSE_NO_CACHE", old_off, 1);
+    free(old_cache);
+    free(old_off);
 }
 
 /* Seed 001: CREATE INDEX CONCURRENTLY in a multi-statement file fails with 25001 when Prisma runs
@@ -915,6 +967,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_base),
         cmocka_unit_test(test_edited_applied_migration),
+        cmocka_unit_test(test_upgrade_path_opens_a_connection_per_deploy),
         cmocka_unit_test(test_concurrently_in_multi_statement_file),
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
