@@ -385,6 +385,8 @@ typedef struct colplan {
     long long distinct; /* > 0: K = g mod distinct (the stats' distinct count); with NULLs, the row's
                            rank among the non-NULL rows mod distinct, so that they hold all of them */
     int *nulls_before;  /* with null_per_10000 and distinct: [r] = rows s < r of a 10 000 that are NULL */
+    long long *passing; /* > 0 of them: K = passing[g mod npassing], the values its CHECKs let through */
+    long long npassing;
     char *name, *fmt;   /* the column and its type (format_type) */
     rh_scale_gen gen;
 } colplan;
@@ -453,7 +455,12 @@ static void put_row(const plan *p, long long g, rh_buf *out)
             else
                 put_parent_key(k, idx, c->fkc, out);
         } else
-            rh_scale_gen_put(&c->gen, c->unique ? g + p->before : c->distinct ? non_null_rank(c, g) % c->distinct : g, out);
+            rh_scale_gen_put(&c->gen,
+                             c->npassing ? c->passing[g % c->npassing]
+                             : c->unique ? g + p->before
+                             : c->distinct ? non_null_rank(c, g) % c->distinct
+                                           : g,
+                             out);
     }
 }
 
@@ -620,6 +627,7 @@ static void plan_free(plan *p)
     for (size_t i = 0; i < p->n; i++) {
         rh_scale_gen_free(&p->c[i].gen);
         free(p->c[i].nulls_before);
+        free(p->c[i].passing);
         free(p->c[i].name);
         free(p->c[i].fmt);
     }
@@ -1021,6 +1029,63 @@ static void known_match(const known_list *l, fkey *k)
         free(gens);
 }
 
+/* Candidate values an aimed int column is tried on: K = 0 .. this - 1 (its type's K mod m kept below m). */
+#define CHECK_CANDIDATES 65536
+
+/*
+ * The values K < `below` of a generated int-like column (int2/int4/int8/numeric, no stats, no unique
+ * index) that pass every CHECK of its table reading it alone, into c->passing; only when the last
+ * candidate fails (a bound the values K = g run past: `age < 150`, `rating BETWEEN 1 AND 5`), since
+ * K = g with COPY's WHERE keeps every row of a CHECK that only a few values fail, all distinct. The
+ * server evaluates the constraint's own expression (pg_get_expr) over the candidates cast to the
+ * column's type, named as the column (quoted): rehearse parses no expression. Any error (a CHECK
+ * that cannot run on a candidate), a CHECK over several columns or no passing value: nothing aimed,
+ * the filter leaves the failing rows out as before (docs/scale.md).
+ */
+static void aim_at_checks(PGconn *conn, unsigned oid, colplan *c, long long below)
+{
+    const char *params[1] = {c->name};
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             "SELECT pg_get_expr(c.conbin, c.conrelid) FROM pg_constraint c JOIN pg_attribute a "
+             "ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] WHERE c.contype = 'c' AND c.conrelid = %u "
+             "AND cardinality(c.conkey) = 1 AND a.attname = $1 ORDER BY c.conname",
+             oid);
+    PGresult *r = PQexecParams(conn, sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0) {
+        PQclear(r);
+        return;
+    }
+    rh_buf cond;
+    rh_buf_init(&cond);
+    for (int i = 0; i < PQntuples(r); i++)
+        rh_buf_printf(&cond, "%s(%s) IS NOT FALSE", i ? " AND " : "", PQgetvalue(r, i, 0));
+    PQclear(r);
+    char *qc = ident(conn, c->name);
+    /* the candidates as a one-column relation named as the column: the expression reads only it */
+    char *q = rh_xasprintf("SELECT %s::int8 FROM (SELECT k::%s AS %s FROM generate_series(0, %lld) k) candidates WHERE %s ORDER BY 1",
+                           qc, c->fmt, qc, below - 1, cond.data);
+    free(qc);
+    rh_buf_free(&cond);
+    int in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+    if (in_tx)
+        PQclear(PQexec(conn, "SAVEPOINT rh_scale_aim"));
+    r = PQexec(conn, q);
+    free(q);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (in_tx)
+        PQclear(PQexec(conn, ok ? "RELEASE SAVEPOINT rh_scale_aim"
+                                : "ROLLBACK TO SAVEPOINT rh_scale_aim; RELEASE SAVEPOINT rh_scale_aim"));
+    int n = ok ? PQntuples(r) : 0;
+    if (n > 0 && n < below && atoll(PQgetvalue(r, n - 1, 0)) != below - 1) {
+        c->passing = rh_xcalloc((size_t)n, sizeof *c->passing);
+        for (int i = 0; i < n; i++)
+            c->passing[i] = atoll(PQgetvalue(r, i, 0));
+        c->npassing = n;
+    }
+    PQclear(r);
+}
+
 /* Fill one table; the note says what was not done. */
 static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, const tbl *t, int cycle_broken, int direct,
                        long long bulk_from, rh_scale_filled *f)
@@ -1141,6 +1206,12 @@ static void fill_table(PGconn *conn, helper_conn *helper, known_list *known, con
         }
         c->name = rh_xstrdup(name);
         c->fmt = rh_xstrdup(fmt);
+        if (c->fk < 0 && !st && !unique && (c->gen.kind == RH_GEN_INT2 || c->gen.kind == RH_GEN_INT4 ||
+                                            c->gen.kind == RH_GEN_INT8 || c->gen.kind == RH_GEN_NUMERIC))
+            aim_at_checks(conn, t->oid, c,
+                          c->gen.kind == RH_GEN_INT2 ? 32767
+                          : c->gen.mod && c->gen.mod < CHECK_CANDIDATES ? c->gen.mod
+                                                                        : CHECK_CANDIDATES);
         char *qc = ident(conn, name);
         rh_buf_printf(&cols, "%s%s", cols.len ? ", " : "", qc);
         free(qc);

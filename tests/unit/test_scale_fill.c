@@ -255,6 +255,7 @@ static void test_short_unique_keys_and_composite_foreign_keys(void **state)
  * CHECK constraints: the generated rows that fail one are left out and more are tried (twice the
  * rows asked for), so a table whose CHECK rejects some values is still filled; when too few pass,
  * the note says how many rows there are and which CHECK. The old filler skipped all three tables.
+ * Rare's CHECK reads two columns: no values are aimed at it (test_values_are_aimed_at_one_column_checks).
  */
 static void test_check_constraints_leave_out_failing_rows(void **state)
 {
@@ -263,7 +264,7 @@ static void test_check_constraints_leave_out_failing_rows(void **state)
     rh_test_exec(conn, "CREATE TABLE \"Adult\" (id serial PRIMARY KEY, age integer NOT NULL"
                        " CONSTRAINT \"Adult_age_check\" CHECK (age BETWEEN 18 AND 99));"
                        "CREATE TABLE \"Odd\" (n integer PRIMARY KEY CHECK (n % 3 <> 0), label text CHECK (label <> ''));"
-                       "CREATE TABLE \"Rare\" (n integer NOT NULL CONSTRAINT \"Rare_tenth\" CHECK (n % 10 = 0));");
+                       "CREATE TABLE \"Rare\" (n integer NOT NULL, m integer NOT NULL CONSTRAINT \"Rare_tenth\" CHECK ((n + m) % 20 = 0));");
     rh_scale s = {0};
     rh_err err;
     rh_err_clear(&err);
@@ -289,6 +290,56 @@ static void test_check_constraints_leave_out_failing_rows(void **state)
     assert_non_null(rare->note);
     assert_non_null(strstr(rare->note, "CHECK constraint Rare_tenth rejects"));
     assert_null(strstr(rare->note, "of 1000 rows")); /* the readers print the counts: once, not twice */
+    rh_scale_fill_result_free(&fr);
+    rh_scale_free(&s);
+    PQfinish(conn);
+}
+
+/*
+ * A generated int column without stats that a CHECK of its own reads: K cycles over the candidate values
+ * the CHECK lets through, so a range CHECK keeps every row asked for. Before, K = g (of the 10 000 rows
+ * tried for 5000): `age >= 0 AND age < 150` kept 149 rows, `rating BETWEEN 1 AND 5` 5, `stars <= 50` 50,
+ * `tenth % 10 = 0` 1000, each table with a note. A lower bound alone (`score >= 3`) stays K = g:
+ * all distinct. numeric(3,1)'s values stay below 100.
+ */
+static void test_values_are_aimed_at_one_column_checks(void **state)
+{
+    (void)state;
+    PGconn *conn = rh_test_fresh_db(NULL);
+    rh_test_exec(conn, "CREATE TABLE \"Person\" (id serial PRIMARY KEY, age integer NOT NULL CHECK (age >= 0 AND age < 150),"
+                       " score bigint CHECK (score >= 3));"
+                       "CREATE TABLE \"Review\" (id serial PRIMARY KEY, rating smallint NOT NULL CHECK (rating BETWEEN 1 AND 5),"
+                       " stars numeric(3,1) CHECK (stars <= 50), tenth int CHECK (tenth % 10 = 0),"
+                       " k int CHECK (k < 7), \"a\"\"b)\" int CHECK (\"a\"\"b)\" BETWEEN 2 AND 3));"
+                       /* a CHECK that fails to run on a candidate (30000): nothing aimed, as before */
+                       "CREATE TABLE \"Fragile\" (x int NOT NULL CHECK (x < 10 OR 1 / (x - 30000) > 0));");
+    rh_scale s = {0};
+    rh_err err;
+    rh_err_clear(&err);
+    assert_int_equal(rh_scale_add_rows(&s, "Person=5000", &err), 0);
+    assert_int_equal(rh_scale_add_rows(&s, "Review=5000", &err), 0);
+    assert_int_equal(rh_scale_add_rows(&s, "Fragile=1000", &err), 0);
+    rh_scale_fill_result fr;
+    if (rh_scale_fill(conn, &s, &fr, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_null(filled(&fr, "Person")->note);
+    assert_null(filled(&fr, "Review")->note);
+    assert_int_equal(filled(&fr, "Person")->inserted, 5000);
+    assert_int_equal(filled(&fr, "Review")->inserted, 5000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Person\" WHERE age >= 0 AND age < 150"), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT age) FROM \"Person\""), 150);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT score) FROM \"Person\" WHERE score >= 3"), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Review\" WHERE rating BETWEEN 1 AND 5 AND stars <= 50 AND tenth % 10 = 0"), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT rating) FROM \"Review\""), 5);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT stars) FROM \"Review\""), 51);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT tenth) FROM \"Review\""), 5000);
+    /* a column named as the candidates' series (k), one whose quoted name holds a quote and a parenthesis */
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Review\" WHERE k < 7 AND \"a\"\"b)\" BETWEEN 2 AND 3"), 5000);
+    assert_int_equal(count_of(conn, "SELECT count(DISTINCT k) + count(DISTINCT \"a\"\"b)\") FROM \"Review\""), 7 + 2);
+    const rh_scale_filled *fragile = filled(&fr, "Fragile");
+    assert_true(fragile->inserted < 1000);
+    assert_int_equal(count_of(conn, "SELECT count(*) FROM \"Fragile\" WHERE x < 10"), fragile->inserted);
+    assert_non_null(fragile->note);
     rh_scale_fill_result_free(&fr);
     rh_scale_free(&s);
     PQfinish(conn);
@@ -715,6 +766,7 @@ int main(void)
         cmocka_unit_test(test_bulk_fill_failure_rolls_back),
         cmocka_unit_test(test_short_unique_keys_and_composite_foreign_keys),
         cmocka_unit_test(test_check_constraints_leave_out_failing_rows),
+        cmocka_unit_test(test_values_are_aimed_at_one_column_checks),
         cmocka_unit_test(test_table_of_another_owner_is_inserted_into),
         cmocka_unit_test(test_foreign_keys_follow_the_stats),
         cmocka_unit_test(test_generated_values_of_every_type),
