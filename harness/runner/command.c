@@ -349,6 +349,24 @@ static int check_outcome(rh_ctx *ctx, const rh_scn_step *st, const rh_scn_step *
     return -1;
 }
 
+/* Wait until backend PID is gone from pg_stat_activity (a closed connection's backend exits a moment
+   after PQfinish), polling through VIA every millisecond, at most MAX_TRIES times. */
+void rh_ctx_wait_gone(PGconn *via, int pid, int max_tries)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", pid);
+    const char *params[] = {p};
+    for (int i = 0; i < max_tries; i++) {
+        PGresult *r = PQexecParams(via, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL, params, NULL,
+                                   NULL, 0);
+        int gone = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0;
+        PQclear(r);
+        if (gone)
+            return;
+        usleep(1000);
+    }
+}
+
 /*
  * The command's process ends: close its connection and wait (via the control connection) until
  * its backend is gone, so that what the session held (session advisory locks, temp tables) is
@@ -364,18 +382,7 @@ static void close_command_connection(rh_job *job)
     PGconn *via = job->ctx->conn;
     if (!alive || job->pid <= 0 || !via || PQstatus(via) != CONNECTION_OK)
         return;
-    char p[16];
-    snprintf(p, sizeof p, "%d", job->pid);
-    const char *params[] = {p};
-    for (int i = 0; i < 10000; i++) { /* a backend exits in milliseconds; give up after ~10 s */
-        PGresult *r = PQexecParams(via, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL, params, NULL,
-                                   NULL, 0);
-        int gone = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0;
-        PQclear(r);
-        if (gone)
-            return;
-        usleep(1000);
-    }
+    rh_ctx_wait_gone(via, job->pid, 10000); /* a backend exits in milliseconds; give up after ~10 s */
 }
 
 static void job_free(rh_job *job)

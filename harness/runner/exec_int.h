@@ -132,6 +132,8 @@ int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
 int rh_ctx_end_sql(rh_ctx *ctx, const rh_scn_step *st);
 /* Blocking pids of a backend (0: not waiting on a lock), via the control connection. */
 int rh_ctx_blocked(rh_ctx *ctx, int pid);
+/* wait until backend PID has left pg_stat_activity, asking through VIA (command.c) */
+void rh_ctx_wait_gone(PGconn *via, int pid, int max_tries);
 /* A snapshot of the scenario database (cached until a step changes things). */
 int rh_ctx_catalog(rh_ctx *ctx, const rh_scn_step *st, const rh_catalog **out);
 

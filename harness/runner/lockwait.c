@@ -74,23 +74,6 @@ static rh_session *session_of(rh_ctx *ctx, int pid)
     return NULL;
 }
 
-/* Wait (briefly) until a backend this file opened is gone, as a closed connection of the scenario's is. */
-static void wait_gone(PGconn *via, int pid)
-{
-    char p[16];
-    snprintf(p, sizeof p, "%d", pid);
-    const char *params[] = {p};
-    for (int i = 0; i < 2000; i++) {
-        PGresult *r = PQexecParams(via, "SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", 1, NULL, params, NULL,
-                                   NULL, 0);
-        int gone = PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0;
-        PQclear(r);
-        if (gone)
-            return;
-        usleep(1000);
-    }
-}
-
 /*
  * The settings a server-side end could come from, on a twin of the engine's connection: the idle
  * timeouts as the configuration gives them (before the `set` list), then statement_timeout and
@@ -117,7 +100,7 @@ static int timeouts_off(rh_ctx *ctx)
         PQclear(r);
     }
     PQfinish(c);
-    wait_gone(ctx->conn, pid);
+    rh_ctx_wait_gone(ctx->conn, pid, 2000); /* as a closed connection of the scenario's is gone */
     return ok;
 }
 
