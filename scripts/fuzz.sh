@@ -45,7 +45,7 @@ clang "${cflags[@]}" $(pkg-config --cflags libpq) "$root/tests/fuzz/fuzz_record.
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq) "$root/tests/fuzz/fuzz_scale.c" "$root"/harness/scale/load.c \
   "$root"/harness/util/{buf,err,fs,workers}.c $(pkg-config --libs json-c) -o "$out/fuzz_scale"
 clang "${cflags[@]}" $(pkg-config --cflags json-c) "$root/tests/fuzz/fuzz_sqlparser_model.c" \
-  "$root/harness/tools/prisma/sqlparser_model.c" "$root/harness/migrations/split.c" "$root"/harness/util/{buf,err}.c \
+  "$root/harness/tools/prisma/sqlparser_model.c" "$root"/harness/migrations/{split,globals}.c "$root"/harness/util/{buf,err}.c \
   -lpg_query $(pkg-config --libs json-c) -o "$out/fuzz_sqlparser_model"
 clang "${cflags[@]}" $(pkg-config --cflags json-c libpq libgit2) "$root/tests/fuzz/fuzz_drizzle.c" \
   "$root/harness/tools/drizzle/drizzle.c" "$root"/harness/migrations/{migset,split,txblock}.c "$root"/harness/source/{folder,git,odb_guard,hist_finding}.c \
