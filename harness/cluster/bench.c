@@ -201,7 +201,7 @@ int rh_cluster_bench(const rh_cluster_opts *opts, int runs, int with_virtualenv,
         } rows[] = {
             {"rehearse: ready (copy + start + passwords)", s_ready}, {"  template lookup + manifest check", s_tmpl},
             {"  template copy", s_copy},                   {"  cluster's own passwords (SCRAM)", s_auth},
-            {"  postgres exec until PQping ok", s_launch},       {"rehearse: stop + delete", s_stop},
+            {"  postgres exec until ready   ", s_launch},       {"rehearse: stop + delete", s_stop},
             {"naive: initdb + pg_ctl start -w", s_nready},      {"naive: pg_ctl stop + delete", s_nstop},
             {"pg_virtualenv true", s_venv},
         };

@@ -9,6 +9,7 @@
 #include "util/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -284,7 +285,39 @@ static int announce_server(pid_t pid, void *ctx, rh_err *err)
     return rh_watchdog_add(&c->record.server, c->dir, err);
 }
 
-/* Exec postgres and poll PQping every 2 ms until it accepts connections. */
+/* What our postmaster's postmaster.pid says: its status line (8th, PostgreSQL >= 10) reads "ready" once it
+   accepts connections; the file of another process (its first line, the pid) does not count. */
+enum { PM_STARTING, PM_READY, PM_UNREADABLE };
+
+static int pidfile_status(const rh_cluster *c)
+{
+    char *path = rh_xasprintf("%s/postmaster.pid", c->datadir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return errno == ENOENT ? PM_STARTING : PM_UNREADABLE;
+    char buf[1024];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return PM_STARTING;
+    buf[n] = '\0';
+    char *end;
+    if (strtol(buf, &end, 10) != (long)c->pid || *end != '\n')
+        return PM_STARTING;
+    const char *line = buf;
+    for (int i = 1; i < 8 && line; i++)
+        if ((line = strchr(line, '\n')))
+            line++;
+    return line && strncmp(line, "ready", 5) == 0 ? PM_READY : PM_STARTING;
+}
+
+/*
+ * Exec postgres and wait until it accepts connections: until its postmaster.pid says "ready", as
+ * pg_ctl -w waits, read every millisecond. A PQping would fork a backend per attempt (and one more
+ * for each "the database system is starting up" refusal before); where the file cannot be read (a
+ * server account's folder we may not read) PQping every 2 ms decides instead.
+ */
 static int launch(rh_cluster *c, rh_err *err)
 {
     long t0 = rh_now_us();
@@ -293,10 +326,17 @@ static int launch(rh_cluster *c, rh_err *err)
         c->pid = 0;
         return rh_err_prefix(err, "cannot start the server of cluster %s", c->id);
     }
-    struct timespec pause = {0, 2000000};
+    struct timespec pause = {0, 1000000};
+    int by_ping = 0;
     for (;;) {
-        PGPing ping = PQping(c->ping);
-        if (ping == PQPING_OK)
+        PGPing ping = PQPING_NO_RESPONSE;
+        if (!by_ping) {
+            int st = pidfile_status(c);
+            if (st == PM_READY)
+                break;
+            by_ping = st == PM_UNREADABLE;
+        }
+        if (by_ping && (ping = PQping(c->ping)) == PQPING_OK)
             break;
         int status;
         pid_t w = waitpid(c->pid, &status, WNOHANG);
@@ -318,6 +358,8 @@ static int launch(rh_cluster *c, rh_err *err)
             err_with_log(err, c);
             return -1;
         }
+        if (by_ping)
+            pause.tv_nsec = 2000000;
         nanosleep(&pause, NULL);
     }
     c->timing.ready_us = rh_now_us() - t0;

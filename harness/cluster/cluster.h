@@ -173,7 +173,7 @@ char *rh_cluster_kept_psql_command(const char *dir);
 typedef struct rh_cluster_timing {
     long template_us;   /* template lookup (and build, the first time) */
     long copy_us;       /* copying the template into the private directory */
-    long ready_us;      /* exec of postgres until PQping says ready */
+    long ready_us;      /* exec of postgres until its postmaster.pid says ready */
     long auth_us;       /* setting the cluster's own passwords */
 } rh_cluster_timing;
 rh_cluster_timing rh_cluster_last_timing(const rh_cluster *c);

@@ -22,6 +22,7 @@
 #include "cluster/cluster.h"
 #include "cluster/internal.h"
 #include "testlib.h"
+#include "util/buf.h"
 #include "util/fs.h"
 
 static void sleep_ms(int ms)
@@ -70,6 +71,34 @@ static void test_start_query_stop(void **state)
     assert_false(rh_fs_exists(dir));
     assert_false(rh_proc_alive(pid));
     free(dir);
+}
+
+/*
+ * A start waits for the server by its postmaster.pid ("ready", as pg_ctl -w): the passwords' connection is
+ * the first the server sees. Before, the start pinged (PQping every 2 ms): a backend forked for the ping
+ * that answered, and one more for each "the database system is starting up" refusal before it (>= 2 here).
+ */
+static void test_start_forks_no_backend_to_wait(void **state)
+{
+    (void)state;
+    rh_cluster *c;
+    rh_err err;
+    const char *settings[] = {"log_connections=on", NULL};
+    rh_cluster_opts opts = {.settings = settings};
+    assert_int_equal(rh_cluster_start(&c, &opts, &err), 0);
+    rh_buf log;
+    rh_buf_init(&log);
+    rh_cluster_log_tail(c, &log, 1000);
+    int received = 0;
+    for (const char *p = log.data; p && (p = strstr(p, "connection received")); p++)
+        received++;
+    if (received != 1)
+        fail_msg("%d connections before the start returned (1: the passwords'):\n%s", received, log.data);
+    rh_buf_free(&log);
+    PGconn *conn = rh_cluster_connect(c, NULL, &err);
+    assert_non_null(conn);
+    PQfinish(conn);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
 }
 
 /*
@@ -589,6 +618,7 @@ int main(void)
     atexit(drop_run_dir);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_start_query_stop),
+        cmocka_unit_test(test_start_forks_no_backend_to_wait),
         cmocka_unit_test(test_stop_while_a_backend_writes_leaves_nothing),
         cmocka_unit_test(test_server_cpu_counts_exited_backends),
         cmocka_unit_test(test_two_clusters_at_once),
