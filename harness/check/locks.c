@@ -92,6 +92,50 @@ int rh_check_lock_strength(const char *mode)
     return 0;
 }
 
+/* The modes a mode conflicts with, as bits 1 << strength (PostgreSQL's conflict table, lock.c). */
+static unsigned conflicts(int strength)
+{
+    static const unsigned table[9] = {
+        0,
+        1u << 8,                                                       /* AccessShare */
+        1u << 7 | 1u << 8,                                             /* RowShare */
+        1u << 5 | 1u << 6 | 1u << 7 | 1u << 8,                         /* RowExclusive */
+        1u << 4 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 8,               /* ShareUpdateExclusive */
+        1u << 3 | 1u << 4 | 1u << 6 | 1u << 7 | 1u << 8,               /* Share */
+        1u << 3 | 1u << 4 | 1u << 5 | 1u << 6 | 1u << 7 | 1u << 8,     /* ShareRowExclusive */
+        0x1FCu,                                                        /* Exclusive: 2..8 */
+        0x1FEu,                                                        /* AccessExclusive: 1..8 */
+    };
+    assert(strength >= 0 && strength <= 8);
+    return table[strength];
+}
+
+/*
+ * Outside a transaction: leave out a lock whose every conflict a lock on the same relation also
+ * has (REINDEX CONCURRENTLY's brief RowExclusiveLock on the index it copies, beside the
+ * ShareUpdateExclusiveLock it holds on it from start to end, which the pause always sees). It blocks
+ * nothing the other does not, and whether a sample caught it was chance.
+ */
+static void drop_covered_locks(rh_check_stmt *st)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < st->n_locks; i++) {
+        unsigned mine = conflicts(rh_check_lock_strength(st->locks[i].mode));
+        int covered = 0;
+        for (size_t j = 0; j < st->n_locks && !covered; j++)
+            covered = j != i && strcmp(st->locks[j].relation, st->locks[i].relation) == 0 &&
+                      strcmp(st->locks[j].mode, st->locks[i].mode) != 0 &&
+                      (mine & ~conflicts(rh_check_lock_strength(st->locks[j].mode))) == 0;
+        if (covered) {
+            free(st->locks[i].relation);
+            free(st->locks[i].mode);
+            continue;
+        }
+        st->locks[k++] = st->locks[i];
+    }
+    st->n_locks = k;
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -270,13 +314,10 @@ static void note_lock(tracer *t, rh_check_stmt *st, unsigned long oid, const cha
         l->relation = rh_xstrdup(x->name);
         l->relkind = x->kind;
         l->existed_before = x->before;
-    } else if (name) {
+    } else {
+        assert(name); /* read_locks leaves out what was never known and is gone */
         l->relation = rel_name(t, nsp, name);
         l->relkind = kind;
-        l->existed_before = 0;
-    } else {
-        l->relation = rh_xasprintf("oid %lu", oid); /* dropped by the statement, never seen before */
-        l->relkind = '?';
         l->existed_before = 0;
     }
 }
@@ -297,12 +338,52 @@ static const char locks_sql[] =
     "ORDER BY l.relation, l.mode";
 
 /*
+ * Which of `oids` (a comma-separated list) are live now, read on a snapshot taken after the locks were:
+ * a relation whose pg_class row is gone, or an index marked not live (pg_index.indislive = false:
+ * DROP INDEX CONCURRENTLY's and REINDEX CONCURRENTLY's old index once they set it dead), is not. A dead
+ * index is in no table's index list (RelationGetIndexList skips it), so no query plans on it or writes
+ * to it; the AccessExclusiveLock its final drop takes, which a sample caught now and then (about 1
+ * check in 12), blocks no application work. The lock is taken only after the commit that sets the
+ * index dead, and this snapshot follows the reading that saw the lock: never a stale "live".
+ * The result's rows are the live oids; NULL after an error.
+ */
+static PGresult *live_rels(PGconn *via, const char *oids, rh_err *err)
+{
+    const char *params[1] = {oids};
+    PGresult *r = PQexecParams(via,
+                               "SELECT c.oid::bigint FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid "
+                               "WHERE c.oid = ANY(string_to_array($1, ',')::oid[]) AND coalesce(i.indislive, true)",
+                               1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        rh_err_set(err, "lock tracer: reading pg_index: %s", PQerrorMessage(via));
+        PQclear(r);
+        return NULL;
+    }
+    return r;
+}
+
+static int is_listed(const PGresult *r, const char *oid)
+{
+    for (int i = 0; i < PQntuples(r); i++)
+        if (strcmp(PQgetvalue(r, i, 0), oid) == 0)
+            return 1;
+    return 0;
+}
+
+/*
  * Read backend pid's relation locks into the statement's report. Returns the number of rows.
+ *
+ * A relation the tracer never knew and whose pg_class row is gone was made and dropped inside the
+ * statement's own uncommitted work (REFRESH MATERIALIZED VIEW CONCURRENTLY's temporary tables): no
+ * other session could see it, so its locks block nothing, and its oid ("oid 16574") changed from one
+ * run to the next. Left out.
+ *
  * known_only (a statement outside a transaction, sampled while it runs): only relations that existed
- * when it began. Its own new relation's locks (CREATE INDEX CONCURRENTLY: AccessExclusiveLock on the
- * index while its first phase, invisible to everyone else, creates it; RowExclusiveLock while it is
- * built) come and go between phases faster than a sample, so whether one showed was chance, and none
- * of them can block another session's work on what existed before.
+ * when it began, and are still live just after (live_rels). Its own new relation's locks (CREATE
+ * INDEX CONCURRENTLY: AccessExclusiveLock on the index while its first phase, invisible to everyone
+ * else, creates it; RowExclusiveLock while it is built) come and go between phases faster than a
+ * sample, so whether one showed was chance, and none of them can block another session's work on
+ * what existed before; nor can a lock on an index already dead.
  */
 static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, int known_only, rh_err *err)
 {
@@ -316,14 +397,31 @@ static int read_locks(tracer *t, PGconn *via, int pid, rh_check_stmt *st, int kn
         return -1;
     }
     int n = PQntuples(r);
+    PGresult *live = NULL;
+    if (known_only && n > 0) {
+        rh_buf oids;
+        rh_buf_init(&oids);
+        for (int i = 0; i < n; i++)
+            rh_buf_printf(&oids, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+        live = live_rels(via, oids.data, err);
+        rh_buf_free(&oids);
+        if (!live) {
+            PQclear(r);
+            return -1;
+        }
+    }
     for (int i = 0; i < n; i++) {
         int has = !PQgetisnull(r, i, 3);
-        if (known_only && !rel_find(&t->rels, strtoul(PQgetvalue(r, i, 0), NULL, 10)))
+        unsigned long oid = strtoul(PQgetvalue(r, i, 0), NULL, 10);
+        int known = rel_find(&t->rels, oid) != NULL;
+        if (!has && !known)
+            continue; /* made and dropped by the statement itself */
+        if (known_only && (!known || !is_listed(live, PQgetvalue(r, i, 0))))
             continue;
-        note_lock(t, st, strtoul(PQgetvalue(r, i, 0), NULL, 10), PQgetvalue(r, i, 1),
-                  has ? PQgetvalue(r, i, 2) : NULL, has ? PQgetvalue(r, i, 3) : NULL,
-                  has ? PQgetvalue(r, i, 4)[0] : '?');
+        note_lock(t, st, oid, PQgetvalue(r, i, 1), has ? PQgetvalue(r, i, 2) : NULL,
+                  has ? PQgetvalue(r, i, 3) : NULL, has ? PQgetvalue(r, i, 4)[0] : '?');
     }
+    PQclear(live);
     PQclear(r);
     return n;
 }
@@ -474,6 +572,7 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
         PQclear(r);
     }
     st->ms += now_ms() - t0 - paused_ms;
+    drop_covered_locks(st);
     if (t->meter) {
         rh_scale_meter_pause(t->meter);
         for (size_t k = 0; k < st->n_locks; k++)
