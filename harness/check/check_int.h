@@ -79,6 +79,18 @@ int rh_check_over_block_limit(const rh_check_result *r, const rh_check_stmt *st,
    linear in rows (a rewrite, a scan, an index build) and production has more rows than were measured. */
 void rh_check_estimate(rh_check_result *r, const rh_scale *production);
 
+/*
+ * Isolation of the paths (isolate.c): why a check's paths need clusters of their own (a migration of
+ * base or head, or the seed, may touch the cluster's global objects: migrations/globals.h), or NULL
+ * when they may share one. Caller frees.
+ */
+char *rh_check_isolation_reason(const rh_migset *base, const rh_migset *head, const char *seed_file);
+/*
+ * Fork *c (no connection open on it): it stops cleanly, and two clusters start from its data directory;
+ * *c becomes one, *twin the other. copts: *c's options (the fork never touches their state cache).
+ */
+int rh_check_fork(rh_cluster **c, const rh_cluster_opts *copts, rh_cluster **twin, rh_err *err);
+
 /* The databases of a check's cluster: one per path. */
 #define DB_CLEAN "rehearse_check_clean"
 #define DB_UPGRADE "rehearse_check_upgrade"

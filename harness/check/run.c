@@ -1,7 +1,8 @@
 /*
  * run.c — one `rehearse check` run: history hazards, clean deploy, upgrade path (with an optional
  * seed), catalog comparison, production-like failures and the lock trace, on one throwaway cluster
- * holding a database per path (cheaper than a cluster per path).
+ * holding a database per path (cheaper than a cluster per path); a cluster per path when a migration
+ * may touch what the cluster's databases share (isolate.c).
  */
 #include <assert.h>
 #include <pthread.h>
@@ -795,9 +796,14 @@ static void add_deploy_findings(rh_check_result *r, const rh_git_history *h, con
 /*
  * (a) runs in its own thread, on its own database and connection, while (b) runs: two backends.
  * The one "clean deploy, then catalog" path (engine/clean.h): the catalog for (c) is taken here.
+ * Isolated (isolate.c), it starts a cluster of its own first, and stops it when done (unless kept).
  */
 typedef struct clean_job {
     rh_cluster *cluster;
+    const rh_cluster_opts *own; /* isolated: start a cluster of its own with these */
+    int keep;                   /* --keep: leave own_cluster running */
+    rh_cluster *own_cluster;
+    char *stop_error;           /* own_cluster's stop failed: why */
     const rh_migset *set;
     const rh_engine_opts *eopts;
     PGconn *conn;
@@ -813,13 +819,32 @@ static void *clean_thread(void *arg)
     clean_job *j = arg;
     double t0 = now_ms();
     rh_err_clear(&j->err);
-    j->conn = rh_cluster_connect(j->cluster, DB_CLEAN, &j->err);
+    rh_cluster *c = j->cluster;
+    if (j->own) {
+        if (rh_cluster_start(&j->own_cluster, j->own, &j->err) < 0 ||
+            rh_cluster_create_db(j->own_cluster, DB_CLEAN, &j->err) < 0) {
+            j->rc = -1;
+            j->ms = now_ms() - t0;
+            return NULL;
+        }
+        c = j->own_cluster;
+    }
+    j->conn = rh_cluster_connect(c, DB_CLEAN, &j->err);
     if (!j->conn) {
         j->rc = -1;
     } else {
         rh_check_quiet(j->conn);
         rh_catalog_opts copts = {0};
         j->rc = rh_engine_clean_snapshot(j->conn, j->set, j->eopts, &copts, &j->cat, j->res, &j->err);
+    }
+    if (j->own_cluster && !j->keep) { /* its catalog is taken: nothing else needs it */
+        if (j->conn)
+            PQfinish(j->conn);
+        j->conn = NULL;
+        rh_err e2;
+        if (rh_cluster_stop(j->own_cluster, &e2) < 0)
+            j->stop_error = rh_xstrdup(e2.msg);
+        j->own_cluster = NULL;
     }
     j->ms = now_ms() - t0;
     return NULL;
@@ -842,8 +867,9 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     rh_git_repo *repo = NULL;
     rh_git_history h;
     memset(&h, 0, sizeof h);
-    rh_cluster *cluster = NULL;
+    rh_cluster *cluster = NULL, *probe_cluster = NULL; /* probe_cluster: (f)'s own, when isolated */
     PGconn *clean = NULL, *upgrade = NULL;
+    char *isolated = NULL; /* why the paths run in clusters of their own (isolate.c); NULL: one cluster */
     rh_engine_result rclean, rup, rbase;
     rh_engine_result_init(&rclean);
     rh_engine_result_init(&rup);
@@ -883,6 +909,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
             out->added[out->n_added++] = rh_xstrdup(h.b.items[i].name);
 
     out->ms_history = now_ms() - t0;
+    isolated = rh_check_isolation_reason(&h.a, &h.b, o->seed_file);
 
     /* one cluster, a database per path; from base's cached state when there is one */
     double tc = now_ms();
@@ -922,7 +949,18 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     int one_path = 0;
     if (rh_check_cache_databases(&cc, cluster, o->seed_file || o->scale, &eopts_clean.resumed, &one_path, err) < 0)
         goto out;
-    job = (clean_job){.cluster = cluster, .set = &h.b, .eopts = &eopts_clean, .res = &rclean};
+    /* isolated, (a) deploys head from nothing on a fresh cluster of its own */
+    rh_cluster_opts copts_clean = copts;
+    copts_clean.state = NULL;
+    if (isolated) {
+        eopts_clean.resumed = 0;
+        rh_check_add(out, RH_CHECK_NOTICE, 'a', "isolated-paths", NULL, NULL, 0, NULL,
+                     "%s: the clean deploy, the upgrade path and the lock trace each ran in a cluster of its own, "
+                     "as production deploys on a server of its own",
+                     isolated);
+    }
+    job = (clean_job){.cluster = cluster, .own = isolated ? &copts_clean : NULL, .keep = o->keep, .set = &h.b,
+                      .eopts = &eopts_clean, .res = &rclean};
     if (!one_path) {
         if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
             rh_err_set(err, "cannot start a thread for the clean deploy");
@@ -960,7 +998,7 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
        else (a) runs on its own, on a copy of the probe's database, which still holds the cached state */
     if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == h.a.n)) {
         one_path = 0;
-        if (rh_cluster_copy_db(cluster, DB_PROBE, DB_CLEAN, err) < 0)
+        if (!isolated && rh_cluster_copy_db(cluster, DB_PROBE, DB_CLEAN, err) < 0)
             goto out;
         if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
             rh_err_set(err, "cannot start a thread for the clean deploy");
@@ -1004,8 +1042,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
                       !o->scale;
     if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
         goto out;
-    if ((probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0) ||
-        !(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
+    if (probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0)
+        goto out;
+    /* isolated: (f) gets this cluster as it is now, (b) goes on in a twin (nothing is connected to it) */
+    if (isolated && probe && rh_check_fork(&cluster, &copts, &probe_cluster, err) < 0)
+        goto out;
+    if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     if (on_path) {
         if (rh_tool_run(RH_TOOL_DEFAULT, "deploy", upgrade, &h.b, NULL, &eopts, &rup, err) < 0) {
@@ -1054,7 +1096,8 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
     double tf = now_ms();
-    if (probe && rh_check_trace_pending(out, cluster, DB_PROBE, 0, &h.b, &rh_check_default_sender, err) < 0)
+    if (probe && rh_check_trace_pending(out, probe_cluster ? probe_cluster : cluster, DB_PROBE, 0, &h.b,
+                                        &rh_check_default_sender, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 
@@ -1084,6 +1127,39 @@ out:
         PQfinish(clean);
     if (upgrade)
         PQfinish(upgrade);
+    if (job.stop_error) {
+        rh_report_term_eprintf("rehearse check: %s\n", job.stop_error);
+        rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", job.stop_error);
+        free(job.stop_error);
+    }
+    if (cluster && o->keep && rc == 0 && (job.own_cluster || probe_cluster)) {
+        /* isolated: a cluster per path */
+        rh_buf kept;
+        rh_buf_init(&kept);
+        rh_cluster *each[3] = {cluster, job.own_cluster, probe_cluster};
+        const char *dbs[3] = {DB_UPGRADE, DB_CLEAN, DB_PROBE};
+        const char *paths[3] = {"upgrade path", "clean deploy", "lock trace"};
+        for (int i = 0; i < 3; i++) {
+            if (!each[i])
+                continue;
+            char *psql = rh_cluster_psql_command(each[i]);
+            rh_buf_printf(&kept, "%s%s: %s  (database: %s)", kept.len ? "; " : "", paths[i],
+                          psql ? psql : rh_cluster_url(each[i]), dbs[i]);
+            free(psql);
+            rh_cluster_keep(each[i]);
+        }
+        out->kept = rh_buf_steal(&kept);
+        cluster = job.own_cluster = probe_cluster = NULL;
+    }
+    for (int i = 0; i < 2; i++) { /* isolated: (a)'s and (f)'s own clusters, when not kept */
+        rh_cluster **own = i ? &probe_cluster : &job.own_cluster;
+        rh_err e2;
+        if (*own && rh_cluster_stop(*own, &e2) < 0) {
+            rh_report_term_eprintf("rehearse check: %s\n", e2.msg);
+            rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", e2.msg);
+        }
+        *own = NULL;
+    }
     if (cluster) {
         if (o->keep && rc == 0) {
             char *psql = rh_cluster_psql_command(cluster);
@@ -1106,6 +1182,7 @@ out:
         }
     }
     rh_check_cache_free(&cc);
+    free(isolated);
     rh_catalog_free(job.cat);
     rh_engine_result_free(&rclean);
     rh_engine_result_free(&rup);

@@ -2,7 +2,7 @@
  * state.c — the deployed-state cache in `rehearse check` (see check_int.h, engine/cached.h).
  *
  * A check's cluster holds three databases: the clean deploy of head (a), the upgrade path (b) and
- * the lock probe (f). All three start from base's state: (b) and (f) always, (a) because head's
+ * the lock probe (f) (isolated, (a) has a fresh cluster of its own and (f) a fork: isolate.c). All three start from base's state: (b) and (f) always, (a) because head's
  * migrations begin with base's (when they do; an edited or reordered base migration empties it).
  * The cached value is a stopped cluster whose two databases, (b)'s and (f)'s, hold base's first k
  * migrations: a warm check copies one data directory, starts it, and deploys only the rest, with the

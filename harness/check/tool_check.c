@@ -257,12 +257,22 @@ static void add_production_failure(rh_check_result *r, const rh_tool *tool, cons
     free(what);
 }
 
-/* (a): a clean deploy of head on DB_CLEAN (continuing a cached state when eo->resumed says so), then its catalog. */
-static int clean_deploy(rh_check_result *r, const rh_tool *tool, rh_cluster *c, const rh_migset *head,
-                        const rh_engine_opts *eo, const rh_catalog_opts *copts, PGconn **conn, rh_catalog **cat,
-                        rh_engine_result *res, rh_err *err)
+/* (a): a clean deploy of head on DB_CLEAN (continuing a cached state when eo->resumed says so), then its catalog.
+   Isolated (own_opts: isolate.c), on a fresh cluster of its own (*own), from nothing. */
+static int clean_deploy(rh_check_result *r, const rh_tool *tool, rh_cluster *c, const rh_cluster_opts *own_opts,
+                        rh_cluster **own, const rh_migset *head, const rh_engine_opts *eo,
+                        const rh_catalog_opts *copts, PGconn **conn, rh_catalog **cat, rh_engine_result *res,
+                        rh_err *err)
 {
     double ta = now_ms();
+    rh_engine_opts fresh = *eo;
+    if (own_opts) {
+        if (rh_cluster_start(own, own_opts, err) < 0 || rh_cluster_create_db(*own, DB_CLEAN, err) < 0)
+            return rh_err_prefix(err, "a cluster of its own for the clean deploy");
+        c = *own;
+        fresh.resumed = 0;
+        eo = &fresh;
+    }
     if (!(*conn = rh_cluster_connect(c, DB_CLEAN, err)))
         return -1;
     rh_check_quiet(*conn);
@@ -290,8 +300,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     rh_git_repo *repo = NULL;
     rh_migset bset = {0}, hset = {0};
     int have_b = 0, have_h = 0, rc = -1, probe = 0;
-    rh_cluster *c = NULL;
+    rh_cluster *c = NULL, *clean_cluster = NULL, *probe_cluster = NULL; /* the last two: isolated (isolate.c) */
     PGconn *clean = NULL, *upgrade = NULL;
+    char *isolated = NULL;
     rh_catalog *cat_clean = NULL, *cat_up = NULL;
     rh_engine_result rclean, rbase, rup;
     rh_engine_result_init(&rclean);
@@ -353,6 +364,12 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     add_hazards(out, tool, &bset, &hset);
     add_send_modes(out, tool, &hset);
     out->ms_history = now_ms() - t0;
+    isolated = rh_check_isolation_reason(&bset, &hset, o->seed_file);
+    if (isolated)
+        rh_check_add(out, RH_CHECK_NOTICE, 'a', "isolated-paths", NULL, NULL, 0, NULL,
+                     "%s: the clean deploy, the upgrade path and the lock trace each ran in a cluster of its own, "
+                     "as production deploys on a server of its own",
+                     isolated);
 
     double tc = now_ms();
     out->superuser = o->superuser;
@@ -383,7 +400,11 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     out->ms_cluster = now_ms() - tc;
 
     /* (a) clean deploy of head, then its catalog (not on one path: (b)'s run is (a)'s) */
-    if (!one_path && clean_deploy(out, tool, c, &hset, &eo_clean, &copts, &clean, &cat_clean, &rclean, err) < 0)
+    rh_cluster_opts co_clean = co;
+    co_clean.state = NULL;
+    const rh_cluster_opts *own = isolated ? &co_clean : NULL;
+    if (!one_path && clean_deploy(out, tool, c, own, &clean_cluster, &hset, &eo_clean, &copts, &clean, &cat_clean,
+                                  &rclean, err) < 0)
         goto out;
 
     /* (b) the upgrade path: base, (g) the seed, then head on a new connection (the tool's next process) */
@@ -407,8 +428,9 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
        (a) runs on its own, on a copy of the probe's database, which still holds the cached state */
     if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == bset.n)) {
         one_path = 0;
-        if (rh_cluster_copy_db(c, DB_PROBE, DB_CLEAN, err) < 0 ||
-            clean_deploy(out, tool, c, &hset, &eo_clean, &copts, &clean, &cat_clean, &rclean, err) < 0)
+        if ((!isolated && rh_cluster_copy_db(c, DB_PROBE, DB_CLEAN, err) < 0) ||
+            clean_deploy(out, tool, c, own, &clean_cluster, &hset, &eo_clean, &copts, &clean, &cat_clean, &rclean,
+                         err) < 0)
             goto out;
     }
     /* base's state, for the cache (a new connection afterwards, as the tool's next process has) */
@@ -461,8 +483,13 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
                       !o->scale;
     if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(c, DB_PROBE, err) < 0)
         goto out;
-    if ((probe && !probe_ready && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0) ||
-        !(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
+    if (probe && !probe_ready && rh_cluster_copy_db(c, DB_UPGRADE, DB_PROBE, err) < 0)
+        goto out;
+    /* isolated: (f) gets this cluster as it is now, (b) goes on in a twin (the clean deploy's connection is on
+       a cluster of its own) */
+    if (isolated && probe && out->n_pending && rh_check_fork(&c, &co, &probe_cluster, err) < 0)
+        goto out;
+    if (!(upgrade = rh_cluster_connect(c, DB_UPGRADE, err)))
         goto out;
     rh_check_quiet(upgrade);
     if (on_path) {
@@ -496,7 +523,8 @@ int rh_check_tool(const rh_tool *tool, const rh_check_opts *o, rh_check_result *
     double tf = now_ms();
     /* drizzle-kit runs every pending file in one transaction: each lock is held until the whole run commits */
     rh_check_sender how = rh_check_tool_sender(tool);
-    if (probe && out->n_pending && rh_check_trace_pending(out, c, DB_PROBE, 0, &hset, &how, err) < 0)
+    if (probe && out->n_pending &&
+        rh_check_trace_pending(out, probe_cluster ? probe_cluster : c, DB_PROBE, 0, &hset, &how, err) < 0)
         goto out;
     out->ms_locks = now_ms() - tf;
 
@@ -565,6 +593,32 @@ out:
         PQfinish(clean);
     if (upgrade)
         PQfinish(upgrade);
+    if (c && o->keep && rc == 0 && (clean_cluster || probe_cluster)) {
+        /* isolated: a cluster per path */
+        rh_buf kept;
+        rh_buf_init(&kept);
+        rh_cluster *each[3] = {c, clean_cluster, probe_cluster};
+        const char *dbs[3] = {DB_UPGRADE, DB_CLEAN, DB_PROBE};
+        const char *paths[3] = {"upgrade path", "clean deploy", "lock trace"};
+        for (int i = 0; i < 3; i++) {
+            if (!each[i])
+                continue;
+            char *psql = rh_cluster_psql_command(each[i]);
+            rh_buf_printf(&kept, "%s%s: %s  (database: %s)", kept.len ? "; " : "", paths[i],
+                          psql ? psql : rh_cluster_url(each[i]), dbs[i]);
+            free(psql);
+            rh_cluster_keep(each[i]);
+        }
+        out->kept = rh_buf_steal(&kept);
+        c = clean_cluster = probe_cluster = NULL;
+    }
+    for (int i = 0; i < 2; i++) { /* isolated: (a)'s and (f)'s own clusters, when not kept */
+        rh_cluster **own_c = i ? &probe_cluster : &clean_cluster;
+        rh_err e2;
+        if (*own_c && rh_cluster_stop(*own_c, &e2) < 0)
+            rh_check_add(out, RH_CHECK_ERROR, 'a', "cluster-cleanup", NULL, NULL, 0, NULL, "%s", e2.msg);
+        *own_c = NULL;
+    }
     if (c) {
         if (o->keep && rc == 0) {
             char *psql = rh_cluster_psql_command(c);
@@ -584,6 +638,7 @@ out:
         }
     }
     rh_check_cache_free(&cc);
+    free(isolated);
     rh_ledger_free(&rows);
     rh_catalog_free(cat_clean);
     rh_catalog_free(cat_up);

@@ -12,26 +12,85 @@
 
 #include <assert.h>
 #include <ctype.h>
+#include <pthread.h>
 #include <string.h>
+#include <strings.h>
 
-#define WORD_MAX 64 /* longer words are cut: no keyword is that long */
+/* The words the rules below are made of; every other word is W_OTHER. */
+typedef enum word {
+    W_OTHER, W_CREATE, W_ALTER, W_DROP, W_DATABASE, W_ROLE, W_GROUP, W_TABLESPACE, W_SUBSCRIPTION, W_USER,
+    W_MAPPING, W_SYSTEM, W_REASSIGN, W_OWNED, W_COMMENT, W_ON, W_SECURITY, W_LABEL, W_GRANT, W_REVOKE, W_TO,
+    W_FROM, W_PARAMETER,
+    W_SHARED, /* a shared catalog, a cross-database or cross-backend function: matches alone */
+} word;
 
-static int is_word_byte(unsigned char c)
+static const struct {
+    const char *text;
+    word w;
+} words[] = {
+    {"CREATE", W_CREATE}, {"ALTER", W_ALTER}, {"DROP", W_DROP}, {"DATABASE", W_DATABASE}, {"ROLE", W_ROLE},
+    {"GROUP", W_GROUP}, {"TABLESPACE", W_TABLESPACE}, {"SUBSCRIPTION", W_SUBSCRIPTION}, {"USER", W_USER},
+    {"MAPPING", W_MAPPING}, {"SYSTEM", W_SYSTEM}, {"REASSIGN", W_REASSIGN}, {"OWNED", W_OWNED},
+    {"COMMENT", W_COMMENT}, {"ON", W_ON}, {"SECURITY", W_SECURITY}, {"LABEL", W_LABEL}, {"GRANT", W_GRANT},
+    {"REVOKE", W_REVOKE}, {"TO", W_TO}, {"FROM", W_FROM}, {"PARAMETER", W_PARAMETER},
+    /* the shared catalogs (pg_class.relisshared): written to directly, or read to decide what to create */
+    {"PG_AUTHID", W_SHARED}, {"PG_AUTH_MEMBERS", W_SHARED}, {"PG_DATABASE", W_SHARED},
+    {"PG_DB_ROLE_SETTING", W_SHARED}, {"PG_SHDESCRIPTION", W_SHARED}, {"PG_SHSECLABEL", W_SHARED},
+    {"PG_TABLESPACE", W_SHARED}, {"PG_SUBSCRIPTION", W_SHARED}, {"PG_PARAMETER_ACL", W_SHARED},
+    {"PG_SHDEPEND", W_SHARED}, {"PG_SHINIT_PRIVS", W_SHARED}, {"POSTGRES_FDW", W_SHARED},
+    {"PG_TERMINATE_BACKEND", W_SHARED}, {"PG_CANCEL_BACKEND", W_SHARED}, {"PG_SIGNAL_BACKEND", W_SHARED},
+};
+
+/* 1 for the bytes of a word: letters, digits, '_', and every byte of a multi-byte character. */
+static unsigned char word_byte[256];
+/* words[] by hash (1 + index; 0 empty), open addressing: a word is classified with one or two compares */
+#define SLOTS 128
+static unsigned char slot[SLOTS];
+static size_t word_len[sizeof words / sizeof *words];
+
+static unsigned hash(const char *w, size_t n)
 {
-    return isalnum(c) || c == '_' || c >= 0x80;
+    return ((unsigned)n * 31u + (unsigned)(w[0] | 0x20) * 7u + (unsigned)(w[n - 1] | 0x20)) % SLOTS;
 }
 
-static int in(const char *w, const char *const *list)
+static void init_tables(void)
 {
-    for (; *list; list++)
-        if (strcmp(w, *list) == 0)
+    for (int c = 0; c < 256; c++)
+        word_byte[c] = (unsigned char)(isalnum(c) || c == '_' || c >= 0x80);
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        word_len[i] = strlen(words[i].text);
+        unsigned h = hash(words[i].text, word_len[i]);
+        while (slot[h])
+            h = (h + 1) % SLOTS;
+        slot[h] = (unsigned char)(i + 1);
+    }
+}
+
+/* Does w (n bytes, any case) contain the upper-case needle? */
+static int contains(const char *w, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; i + k <= n; i++)
+        if (strncasecmp(w + i, needle, k) == 0)
             return 1;
     return 0;
 }
 
-static int starts_with(const char *w, const char *prefix)
+static word classify(const char *w, size_t n)
 {
-    return strncmp(w, prefix, strlen(prefix)) == 0;
+    if (n < 2)
+        return W_OTHER;
+    for (unsigned h = hash(w, n); slot[h]; h = (h + 1) % SLOTS) {
+        const char *t = words[slot[h] - 1].text;
+        if (word_len[slot[h] - 1] == n && (w[0] & ~0x20) == t[0] && strncasecmp(w, t, n) == 0)
+            return words[slot[h] - 1].w;
+    }
+    /* replication origins and slots (pg_replication_origin_create, pg_create_logical_replication_slot ...), dblink */
+    if (n >= 6 && (w[0] | 0x20) == 'd' && strncasecmp(w, "DBLINK", 6) == 0)
+        return W_SHARED;
+    if (n >= 16 && (w[0] | 0x20) == 'p' && (contains(w, n, "REPLICATION_ORIGIN") || contains(w, n, "REPLICATION_SLOT")))
+        return W_SHARED;
+    return W_OTHER;
 }
 
 /* After a backslash: skip the escape's own characters (\n, \x41, \u0041, \101), so they join no word. */
@@ -64,65 +123,56 @@ static size_t skip_escape(const char *s, size_t i, size_t len)
 }
 
 typedef struct scan {
-    char p1[WORD_MAX], p2[WORD_MAX]; /* the previous word and the one before it, upper case */
-    int user_after_verb;             /* CREATE/ALTER/DROP USER: a role unless MAPPING follows */
-    int in_grant;                    /* GRANT or REVOKE seen in this statement */
-    int grant_on;                    /* ... with ON: object privileges, not role membership */
+    word p1, p2;         /* the previous word and the one before it */
+    int user_after_verb; /* CREATE/ALTER/DROP USER: a role unless MAPPING follows */
+    int in_grant;        /* GRANT or REVOKE seen in this statement */
+    int grant_on;        /* ... with ON: object privileges, not role membership */
     const char *what;
 } scan;
 
-static const char *const verbs[] = {"CREATE", "ALTER", "DROP", NULL};
-static const char *const global_kinds[] = {"DATABASE", "ROLE", "GROUP", "TABLESPACE", "SUBSCRIPTION", NULL};
-static const char *const commented_kinds[] = {"DATABASE", "ROLE", "TABLESPACE", "SUBSCRIPTION", NULL};
-static const char *const granted_on[] = {"DATABASE", "TABLESPACE", "PARAMETER", NULL};
-/* the shared catalogs (pg_class.relisshared): written to directly, or read to decide what to create */
-static const char *const shared_catalogs[] = {"PG_AUTHID", "PG_AUTH_MEMBERS", "PG_DATABASE", "PG_DB_ROLE_SETTING",
-    "PG_SHDESCRIPTION", "PG_SHSECLABEL", "PG_TABLESPACE", "PG_SUBSCRIPTION", "PG_PARAMETER_ACL", "PG_SHDEPEND",
-    "PG_SHINIT_PRIVS", NULL};
-static const char *const other_backends[] = {"PG_TERMINATE_BACKEND", "PG_CANCEL_BACKEND", "PG_SIGNAL_BACKEND", NULL};
+static int is_verb(word w)
+{
+    return w == W_CREATE || w == W_ALTER || w == W_DROP;
+}
 
-/* One word w (upper case, cut to WORD_MAX - 1); sets s->what at the first match. */
-static void on_word(scan *s, const char *w)
+/* One word; sets s->what at the first match. */
+static void on_word(scan *s, word w)
 {
     if (s->user_after_verb) {
         s->user_after_verb = 0;
-        if (strcmp(w, "MAPPING") != 0) {
+        if (w != W_MAPPING) {
             s->what = "CREATE/ALTER/DROP USER";
             return;
         }
     }
-    if (in(s->p1, verbs) && in(w, global_kinds))
-        s->what = strcmp(s->p1, "CREATE") == 0 ? "CREATE DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION"
-                  : strcmp(s->p1, "ALTER") == 0 ? "ALTER DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION"
-                                                : "DROP DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION";
-    else if (in(s->p1, verbs) && strcmp(w, "USER") == 0)
-        s->user_after_verb = 1;
-    else if (strcmp(s->p1, "ALTER") == 0 && strcmp(w, "SYSTEM") == 0)
-        s->what = "ALTER SYSTEM";
-    else if ((strcmp(s->p1, "REASSIGN") == 0 || strcmp(s->p1, "DROP") == 0) && strcmp(w, "OWNED") == 0)
-        s->what = "REASSIGN OWNED/DROP OWNED";
-    else if (strcmp(s->p2, "COMMENT") == 0 && strcmp(s->p1, "ON") == 0 && in(w, commented_kinds))
-        s->what = "COMMENT ON DATABASE/ROLE/TABLESPACE/SUBSCRIPTION";
-    else if (strcmp(s->p1, "SECURITY") == 0 && strcmp(w, "LABEL") == 0)
-        s->what = "SECURITY LABEL";
-    else if (in(w, shared_catalogs))
-        s->what = "a shared catalog";
-    else if (starts_with(w, "PG_REPLICATION_ORIGIN") || strstr(w, "REPLICATION_SLOT"))
-        s->what = "a replication origin or slot";
-    else if (starts_with(w, "DBLINK") || strcmp(w, "POSTGRES_FDW") == 0)
-        s->what = "a connection to another database (dblink, postgres_fdw)";
-    else if (in(w, other_backends))
-        s->what = "another backend (pg_terminate_backend ...)";
-    if (s->what)
+    if (w == W_OTHER) {
         return;
-    if (strcmp(w, "GRANT") == 0 || strcmp(w, "REVOKE") == 0) {
+    } else if (is_verb(s->p1) && (w == W_DATABASE || w == W_ROLE || w == W_GROUP || w == W_TABLESPACE ||
+                                  w == W_SUBSCRIPTION)) {
+        s->what = s->p1 == W_CREATE  ? "CREATE DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION"
+                  : s->p1 == W_ALTER ? "ALTER DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION"
+                                     : "DROP DATABASE/ROLE/GROUP/TABLESPACE/SUBSCRIPTION";
+    } else if (is_verb(s->p1) && w == W_USER) {
+        s->user_after_verb = 1;
+    } else if (s->p1 == W_ALTER && w == W_SYSTEM) {
+        s->what = "ALTER SYSTEM";
+    } else if ((s->p1 == W_REASSIGN || s->p1 == W_DROP) && w == W_OWNED) {
+        s->what = "REASSIGN OWNED/DROP OWNED";
+    } else if (s->p2 == W_COMMENT && s->p1 == W_ON &&
+               (w == W_DATABASE || w == W_ROLE || w == W_TABLESPACE || w == W_SUBSCRIPTION)) {
+        s->what = "COMMENT ON DATABASE/ROLE/TABLESPACE/SUBSCRIPTION";
+    } else if (s->p1 == W_SECURITY && w == W_LABEL) {
+        s->what = "SECURITY LABEL";
+    } else if (w == W_SHARED) {
+        s->what = "a shared catalog, another database or another backend (dblink, pg_terminate_backend ...)";
+    } else if (w == W_GRANT || w == W_REVOKE) {
         s->in_grant = 1;
         s->grant_on = 0;
-    } else if (s->in_grant && strcmp(w, "ON") == 0) {
+    } else if (s->in_grant && w == W_ON) {
         s->grant_on = 1;
-    } else if (s->in_grant && strcmp(s->p1, "ON") == 0 && in(w, granted_on)) {
+    } else if (s->in_grant && s->p1 == W_ON && (w == W_DATABASE || w == W_TABLESPACE || w == W_PARAMETER)) {
         s->what = "GRANT/REVOKE ON DATABASE/TABLESPACE/PARAMETER";
-    } else if (s->in_grant && (strcmp(w, "TO") == 0 || strcmp(w, "FROM") == 0)) {
+    } else if (s->in_grant && (w == W_TO || w == W_FROM)) {
         if (!s->grant_on)
             s->what = "GRANT/REVOKE role membership";
         s->in_grant = 0;
@@ -131,30 +181,30 @@ static void on_word(scan *s, const char *w)
 
 int rh_sql_may_touch_globals(const char *sql, size_t len, const char **what)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_tables);
     scan s;
     memset(&s, 0, sizeof s);
-    char w[WORD_MAX];
     size_t i = 0;
     while (i < len && !s.what) {
         unsigned char c = (unsigned char)sql[i];
-        if (c == '\\') {
-            i = skip_escape(sql, i, len);
-            continue;
-        }
-        if (c == ';')
-            s.in_grant = 0;
-        if (!is_word_byte(c)) {
+        if (!word_byte[c]) {
+            if (c == '\\') {
+                i = skip_escape(sql, i, len);
+                continue;
+            }
+            if (c == ';')
+                s.in_grant = 0;
             i++;
             continue;
         }
-        size_t n = 0;
-        for (; i < len && is_word_byte((unsigned char)sql[i]); i++)
-            if (n < sizeof w - 1)
-                w[n++] = (char)toupper((unsigned char)sql[i]);
-        w[n] = '\0';
+        size_t start = i;
+        while (i < len && word_byte[(unsigned char)sql[i]])
+            i++;
+        word w = classify(sql + start, i - start);
         on_word(&s, w);
-        memcpy(s.p2, s.p1, sizeof s.p2);
-        memcpy(s.p1, w, sizeof s.p1);
+        s.p2 = s.p1;
+        s.p1 = w;
     }
     if (!s.what && s.user_after_verb) /* "DROP USER" at the very end */
         s.what = "CREATE/ALTER/DROP USER";

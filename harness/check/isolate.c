@@ -1,0 +1,95 @@
+/*
+ * isolate.c — a check whose migrations may touch the cluster's global objects gives each path a
+ * cluster of its own (docs/check.md, "Isolation of the paths").
+ *
+ * The paths are databases of one cluster (cheaper than a cluster each): the clean deploy (a), the
+ * upgrade path (b) and the lock trace (f) on a copy of (b)'s database. They meet only in what the
+ * cluster's databases share: roles, databases, tablespaces, settings, memberships ... A migration
+ * that creates a database or a role there makes the same migration fail on the next path ("already
+ * exists"), though production runs it once, on a server of its own. When the detector
+ * (migrations/globals.h) finds nothing, the one-cluster layout stays; when it fires, (a) starts a
+ * cluster of its own, and (b)'s cluster is forked where (f) begins: stopped cleanly, its data
+ * directory published in a private state folder (cluster/state.c's publish, not the shared cache) and
+ * started twice, once for the rest of (b), once for (f).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check/check_int.h"
+#include "migrations/globals.h"
+#include "report/escape.h"
+#include "util/fs.h"
+
+/* Whether the seed's text may touch globals; a file that cannot be read now is load_seed's error later. */
+static int seed_may_touch_globals(const char *path, const char **what)
+{
+    char *sql = NULL;
+    size_t len = 0;
+    rh_err ignored;
+    if (!path || rh_fs_read(path, &sql, &len, &ignored) < 0)
+        return 0;
+    int r = rh_sql_may_touch_globals(sql, len, what);
+    free(sql);
+    return r;
+}
+
+char *rh_check_isolation_reason(const rh_migset *base, const rh_migset *head, const char *seed_file)
+{
+    const char *what = NULL, *name = NULL;
+    if (rh_migset_may_touch_globals(head, &what, &name) || rh_migset_may_touch_globals(base, &what, &name))
+        return rh_xasprintf("%s may touch the cluster's global objects (%s)", name, what);
+    if (seed_may_touch_globals(seed_file, &what))
+        return rh_xasprintf("the seed %s may touch the cluster's global objects (%s)", seed_file, what);
+    return NULL;
+}
+
+/* Any 64 hex digits: the private folder holds this one entry. */
+#define FORK_KEY "0000000000000000000000000000000000000000000000000000000000000000"
+
+int rh_check_fork(rh_cluster **c, const rh_cluster_opts *copts, rh_cluster **twin, rh_err *err)
+{
+    *twin = NULL;
+    char *dir = rh_xasprintf("%s/fork-XXXXXX", rh_cluster_run_dir());
+    if (!mkdtemp(dir)) {
+        rh_err_errno(err, "cannot create %s", dir);
+        free(dir);
+        return -1;
+    }
+    rh_cluster_opts fo = *copts;
+    fo.cache_dir = dir;
+    fo.state = NULL;
+    char *entry = NULL;
+    int rc = -1;
+    /* the cluster stops here: its data directory is the fork's point */
+    if (rh_state_save(*c, &fo, FORK_KEY, "check: the upgrade path before head, forked for the lock trace", err) < 0)
+        goto out;
+    int hit = rh_state_lookup(&fo, FORK_KEY, &entry, err);
+    if (hit <= 0) {
+        if (hit == 0)
+            rh_err_set(err, "the fork of the upgrade path's cluster was not found in %s", dir);
+        goto out;
+    }
+    fo.state = entry;
+    rh_cluster *a = NULL, *b = NULL;
+    if (rh_cluster_start(&a, &fo, err) < 0)
+        goto out;
+    if (rh_cluster_start(&b, &fo, err) < 0) {
+        rh_err e2;
+        rh_cluster_stop(a, &e2);
+        goto out;
+    }
+    rh_err e2;
+    if (rh_cluster_stop(*c, &e2) < 0)
+        rh_report_term_eprintf("rehearse check: %s\n", e2.msg);
+    *c = a;
+    *twin = b;
+    rc = 0;
+out:
+    if (rc < 0)
+        rh_err_prefix(err, "a cluster of its own for the lock trace");
+    rh_err ignored;
+    rh_fs_rmtree(dir, &ignored);
+    free(entry);
+    free(dir);
+    return rc;
+}
