@@ -581,8 +581,8 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
     }
 out:
     rh_scale_meter_pause(t->meter);
-    if (blocking)
-        PQexec(b, "ROLLBACK");
+    if (blocking) /* the statement never waited for the blocker (it locked no existing table) */
+        PQclear(PQexec(b, "ROLLBACK"));
     PQfinish(b);
     rh_buf_free(&lock);
     return rc;
