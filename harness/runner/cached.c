@@ -44,6 +44,7 @@
 #include <time.h>
 #include <assert.h>
 
+#include "catalog_source.h" /* RH_CATALOG_SOURCE, generated (cmake/source_hash.cmake) */
 #include "check/clean.h"
 #include "report/escape.h"
 
@@ -214,10 +215,20 @@ static int is_command(const rh_scn_step *st)
 }
 
 /*
+ * `expect catalog = clean [REV]` (or `!=`): the catalog of the database (a function of the state)
+ * against a clean deploy of REV's set (in the key: REV's set, as that revision holds it now, and its
+ * profile) in a cluster with this one's globals (in the state). The only `expect catalog` chained.
+ */
+static int is_clean_catalog(const rh_scn_step *st)
+{
+    return st->kind == RH_STEP_EXPECT_CATALOG && st->catalog_ref == RH_CATREF_CLEAN;
+}
+
+/*
  * The end of the steps whose result is a function of the state before them and of their inputs:
  * the foreground commands of a tool rehearse runs itself (not command mode's program) and the
- * expectations that read only the database, the last output, its findings or the set (not `expect query`: any SQL; not `expect catalog`: other databases and
- * snapshots), and the steps that choose the migrations. The first sql, session, fault, restore,
+ * expectations that read only the database, the last output, its findings or the set (not `expect query`: any SQL; not `expect catalog` of a snapshot or a
+ * file; `expect catalog = clean [REV]` is one: is_clean_catalog), and the steps that choose the migrations. The first sql, session, fault, restore,
  * restart, set, env, snapshot, background command or other tool ends them.
  */
 static size_t steps_end(const rh_scenario *s)
@@ -239,6 +250,8 @@ static size_t steps_end(const rh_scenario *s)
                 continue;
             return i;
         case ROLE_OTHER:
+            if (is_clean_catalog(st))
+                continue;
             return i;
         }
     }
@@ -290,20 +303,31 @@ static int steps_key(rh_ctx *ctx, size_t end, char key[65])
     rh_state_inputs in = {.layout = LAYOUT_STEPS, .profile = &dry.profile, .superuser = ctx->cluster_opts.superuser,
                           .settings = ctx->cluster_opts.settings};
     rh_state_chain_start(key, &in);
+    /* the expectations' verdicts are the catalog code's (a snapshot, a comparison): another build's
+       are not reused */
+    rh_state_chain_step(key, "catalog code " RH_CATALOG_SOURCE, &in, NULL);
     int ok = 1;
     for (size_t i = 0; ok && i < end; i++) {
         const rh_scn_step *st = &ctx->s->steps[i];
         const rh_migset *set = NULL;
+        rh_loaded other;
+        memset(&other, 0, sizeof other);
+        in.profile = &dry.profile;
         if (runs_again(st->kind))
             ok = rh_ctx_step(&dry, st) == 0;
+        else if (is_clean_catalog(st))
+            ok = rh_ctx_clean_set(&dry, st, &other, &set, &in.profile) == 0;
         else
             ok = rh_ctx_migset(&dry, st, &set) == 0;
-        if (!ok)
-            break;
-        char *what = step_text(st);
-        in.tool = dry.tool ? dry.tool->name : NULL; /* whose deploy reads the set: in the set's key */
-        rh_state_chain_step(key, what, &in, set);
-        free(what);
+        if (ok) {
+            char *text = step_text(st);
+            char *what = rh_xasprintf("%s catalog-ref %d", text, (int)st->catalog_ref);
+            in.tool = dry.tool ? dry.tool->name : NULL; /* whose deploy reads the set: in the set's key */
+            rh_state_chain_step(key, what, &in, set);
+            free(what);
+            free(text);
+        }
+        rh_loaded_free(&other);
     }
     rh_ctx_free(&dry);
     rh_result_free(&res);
@@ -319,8 +343,9 @@ void rh_ctx_steps_find(rh_ctx *ctx, size_t first_deploy)
     size_t end = steps_end(s), commands = 0;
     for (size_t i = 0; i < end; i++)
         commands += is_command(&s->steps[i]);
-    /* one deploy the first-deploy path serves: nothing more to gain, and a second state to copy */
-    if (commands == 0 || (commands == 1 && first_deploy))
+    /* one deploy the first-deploy path serves: nothing more to gain, and a second state to copy;
+       unless they are the whole scenario: replayed whole, it needs no server at all (exec.c) */
+    if (commands == 0 || (commands == 1 && first_deploy && end < s->nsteps))
         return;
     if (!steps_key(ctx, end, ctx->steps_key))
         return;
@@ -375,6 +400,12 @@ size_t rh_ctx_steps_replay(rh_ctx *ctx, size_t *last, int *had)
         double a = now_ms();
         const rh_migset *set;
         int rc = runs_again(st->kind) ? rh_ctx_step(ctx, st) : reads_set(st) ? rh_ctx_migset(ctx, st, &set) : 0;
+        if (is_clean_catalog(st)) { /* REV's profile goes into the report, as when it ran */
+            rh_loaded other;
+            const rh_profile *profile;
+            rc = rh_ctx_clean_set(ctx, st, &other, &set, &profile);
+            rh_loaded_free(&other);
+        }
         rh_result_step *rs = rh_result_add_step(ctx->res, st->file, st->line, st->source, now_ms() - a, rc < 0);
         if (rc < 0)
             return i; /* the dry run passed it; something changed since (the repository?) */
@@ -418,6 +449,10 @@ int rh_ctx_steps_publish(rh_ctx *ctx, size_t i)
     ctx->steps_end = 0; /* once */
     /* every step before i passed (the loop stops at a failure), each recorded once, in order */
     if (ctx->res->n_steps != i || ctx->bg || ctx->nsessions)
+        return 0;
+    /* an `expect catalog = clean` that deployed into a clean_N database of this cluster (not through
+       the cache): a state holding it would make a later clean step's clean_N after a hit collide */
+    if (ctx->clean_seq)
         return 0;
     if (ctx->have_output && strlen(ctx->last_output.data) != ctx->last_output.len)
         return 0; /* an output with a NUL byte: not kept */

@@ -116,32 +116,44 @@ static int expect_object(rh_ctx *ctx, const rh_scn_step *st)
 /* ---- catalog comparisons ------------------------------------------------------------------------- */
 
 /*
- * A clean deploy of REV (or the current checkout) into a new database of the same cluster. REV is
- * loaded as any command loads it: its own folder, order and Prisma profile (a `prisma` step still
- * overrides), not the current checkout's.
+ * The set and profile `expect catalog = clean [REV]` deploys: REV loaded as any command loads it (its
+ * own folder, order and Prisma profile; a `prisma` step still overrides), or the current checkout's.
+ * REV's profile goes into the report. `other` holds REV's set; free it with rh_loaded_free.
  */
+int rh_ctx_clean_set(rh_ctx *ctx, const rh_scn_step *st, rh_loaded *other, const rh_migset **set,
+                     const rh_profile **profile)
+{
+    rh_err err;
+    memset(other, 0, sizeof *other);
+    *set = NULL;
+    *profile = &ctx->profile;
+    if (!st->arg)
+        return rh_ctx_migset(ctx, st, set);
+    if (!ctx->repo_path)
+        return rh_setup_error(ctx, st, "expect catalog = clean %s: no repository (`repo PATH`)", st->arg);
+    const rh_migset *cur;
+    if (rh_ctx_migset(ctx, st, &cur) < 0)   /* opens the repository, settles the folder */
+        return -1;
+    rh_load_spec spec;
+    rh_ctx_load_spec(ctx, &spec);
+    spec.rev = st->arg;
+    if (rh_source_load(&spec, other, &err) < 0)
+        return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
+    *set = &other->set;
+    *profile = &other->choice.profile;
+    rh_result_add_profile(ctx->res, *profile, other->choice.from, other->choice.source);
+    return 0;
+}
+
+/* A clean deploy of REV (or the current checkout) into a new database of the same cluster. */
 static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
 {
     rh_err err;
     rh_loaded other;
-    memset(&other, 0, sizeof other);
     const rh_migset *set = NULL;
-    const rh_profile *profile = &ctx->profile;
-    if (st->arg) {
-        if (!ctx->repo_path)
-            return rh_setup_error(ctx, st, "expect catalog = clean %s: no repository (`repo PATH`)", st->arg);
-        const rh_migset *cur;
-        if (rh_ctx_migset(ctx, st, &cur) < 0)   /* opens the repository, settles the folder */
-            return -1;
-        rh_load_spec spec;
-        rh_ctx_load_spec(ctx, &spec);
-        spec.rev = st->arg;
-        if (rh_source_load(&spec, &other, &err) < 0)
-            return rh_setup_error(ctx, st, "clean %s: %s", st->arg, err.msg);
-        set = &other.set;
-        profile = &other.choice.profile;
-        rh_result_add_profile(ctx->res, profile, other.choice.from, other.choice.source);
-    } else if (rh_ctx_migset(ctx, st, &set) < 0) {
+    const rh_profile *profile = NULL;
+    if (rh_ctx_clean_set(ctx, st, &other, &set, &profile) < 0) {
+        rh_loaded_free(&other);
         return -1;
     }
     if (rh_ctx_cached_clean_catalog(ctx, set, profile, out)) {

@@ -1235,8 +1235,19 @@ int rh_scenario_run(const rh_scenario *s, const rh_exec_opts *opts, rh_result *r
     double prefix_ms = loop.steps_ms;
     if (ok && first)
         rh_ctx_cache_find(&ctx, &s->steps[first]);
-    /* started even when one of those steps failed: the report names the server, as without the cache */
-    if (rh_cluster_start(&ctx.cluster, co, &err) < 0 &&
+    /* every step comes from the state cache: none needs the server, so none starts (the report still
+       names the server the state was made by: the same binaries, found as a start finds them) */
+    rh_pgbin bin;
+    if (ctx.steps_hit && ctx.steps_end == s->nsteps &&
+        rh_pgbin_find_version_from(&bin, co->pg_bin, co->pg_version, co->pg_version_from, &err) == 0) {
+        res->postgres = rh_xstrdup(bin.version);
+        res->setup_ms = now_ms() - t0 - prefix_ms;
+        if (opts->before_steps)
+            t0 += opts->before_steps(opts->cb_ctx);
+        ctx.deadline_ms = opts->deadline_ms;
+        rh_ctx_steps_replay(&ctx, &loop.ledger_step, &loop.had_ledger);
+    } else if (rh_cluster_start(&ctx.cluster, co, &err) < 0 && /* started even when one of those steps
+                                                                  failed: the report names the server */
         (!co->state ||
          (ctx.steps_hit ? rh_ctx_steps_forget(&ctx, err.msg) : rh_ctx_cache_forget(&ctx, err.msg),
           rh_cluster_start(&ctx.cluster, co, &err) < 0))) {

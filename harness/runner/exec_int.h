@@ -227,6 +227,12 @@ char *rh_lockwait_note(const rh_lockwait *lw, const rh_engine_result *res);
 
 /* checks.c: expect ... */
 int rh_step_expect(rh_ctx *ctx, const rh_scn_step *st);
+/*
+ * checks.c: the set and profile `expect catalog = clean [REV]` deploys (REV's own, its profile added
+ * to the report; else the current checkout's); *other holds REV's set: rh_loaded_free it.
+ */
+int rh_ctx_clean_set(rh_ctx *ctx, const rh_scn_step *st, rh_loaded *other, const rh_migset **set,
+                     const rh_profile **profile);
 
 /* Append a one-line description of an engine result ("exit 1, P3018 at NAME, SQLSTATE 25001: msg"). */
 void rh_describe_engine(const rh_engine_result *r, int rc, const rh_err *err, rh_buf *out);
