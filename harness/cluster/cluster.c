@@ -653,11 +653,16 @@ int rh_cluster_restart(rh_cluster *c, rh_err *err)
 void (*rh_cluster_connect_hook)(const char *dbname, const char *user);
 
 static PGconn *connect_as(const rh_cluster *c, const char *dbname, const char *user, const char *password,
-                          rh_err *err)
+                          const char *extra, rh_err *err)
 {
     if (rh_cluster_connect_hook) /* tests: which connections a command opens */
         rh_cluster_connect_hook(dbname ? dbname : "postgres", user);
     char *ci = conninfo_for(c, dbname, user, password);
+    if (extra) {
+        char *with = rh_xasprintf("%s %s", ci, extra);
+        free(ci);
+        ci = with;
+    }
     PGconn *conn = PQconnectdb(ci);
     free(ci);
     if (PQstatus(conn) != CONNECTION_OK) {
@@ -671,12 +676,17 @@ static PGconn *connect_as(const rh_cluster *c, const char *dbname, const char *u
 
 PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err)
 {
-    return connect_as(c, dbname, c->user, user_password(c), err);
+    return connect_as(c, dbname, c->user, user_password(c), NULL, err);
+}
+
+PGconn *rh_cluster_connect_with(const rh_cluster *c, const char *dbname, const char *extra, rh_err *err)
+{
+    return connect_as(c, dbname, c->user, user_password(c), extra, err);
 }
 
 PGconn *rh_cluster_connect_admin(const rh_cluster *c, const char *dbname, rh_err *err)
 {
-    return connect_as(c, dbname, ADMIN, c->admin_pw, err);
+    return connect_as(c, dbname, ADMIN, c->admin_pw, NULL, err);
 }
 
 int rh_cluster_create_db(rh_cluster *c, const char *dbname, rh_err *err)

@@ -141,6 +141,9 @@ int rh_cluster_rename_db(rh_cluster *c, const char *from, const char *to, rh_err
 
 /* Connect to a database (NULL: "postgres") as the user's role. Caller PQfinish()es. */
 PGconn *rh_cluster_connect(const rh_cluster *c, const char *dbname, rh_err *err);
+/* The same, with libpq conninfo keywords appended (" options='-c x=y' application_name='z'"): a
+   scenario's `env PG...` for its sessions and commands (util/pgenv.h). Where and as whom stay the cluster's. */
+PGconn *rh_cluster_connect_with(const rh_cluster *c, const char *dbname, const char *extra, rh_err *err);
 
 /* Connect as the superuser, for rehearse's own work. Caller PQfinish()es. */
 PGconn *rh_cluster_connect_admin(const rh_cluster *c, const char *dbname, rh_err *err);

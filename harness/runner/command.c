@@ -271,7 +271,7 @@ int rh_ctx_apply_set(rh_ctx *ctx, PGconn *c, rh_err *err)
 
 PGconn *rh_ctx_command_connection(rh_ctx *ctx, int apply_set, rh_err *err)
 {
-    PGconn *c = rh_ctx_connect(ctx, NULL, err);
+    PGconn *c = rh_ctx_connect_user(ctx, err);
     if (!c)
         return NULL;
     if (apply_set && rh_ctx_apply_set(ctx, c, err) < 0) {

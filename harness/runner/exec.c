@@ -22,6 +22,7 @@
 #include "migrations/split.h"
 #include "scale/scale.h"
 #include "util/fs.h"
+#include "util/pgenv.h"
 
 static double now_ms(void)
 {
@@ -266,6 +267,25 @@ PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err)
 PGconn *rh_ctx_connect_admin(rh_ctx *ctx, rh_err *err)
 {
     PGconn *c = rh_cluster_connect_admin(ctx->cluster, NULL, err);
+    if (c)
+        PQsetNoticeProcessor(c, no_notices, NULL);
+    return c;
+}
+
+PGconn *rh_ctx_connect_user(rh_ctx *ctx, rh_err *err)
+{
+    rh_buf ci, opts;
+    rh_buf_init(&ci);
+    rh_buf_init(&opts);
+    for (size_t i = 0; i < ctx->npgenv; i++) {
+        int added = rh_pgenv_to_conninfo(ctx->pgenv[2 * i], ctx->pgenv[2 * i + 1], &ci, &opts);
+        assert(added == 1); /* step_env keeps no other */
+        (void)added;
+    }
+    rh_pgenv_options(&ci, opts.data);
+    PGconn *c = rh_cluster_connect_with(ctx->cluster, NULL, ci.len ? ci.data : NULL, err);
+    rh_buf_free(&ci);
+    rh_buf_free(&opts);
     if (c)
         PQsetNoticeProcessor(c, no_notices, NULL);
     return c;
@@ -721,6 +741,49 @@ static int step_restore_ledger(rh_ctx *ctx, const rh_scn_step *st)
 
 /* ---- the rest ------------------------------------------------------------------------------------ */
 
+/*
+ * `env NAME VALUE`. A libpq variable (PG...) is kept for the connections the scenario's steps stand for
+ * (its sessions, the Prisma commands: rh_ctx_connect_user) and given to each as conninfo keywords: set in
+ * the process environment, it reached every connection rehearse opened after the step, its own too (the
+ * clean deploy's CREATE DATABASE, catalog reads, the ledger checks after a restart), so `env PGOPTIONS
+ * "-c default_transaction_read_only=on"` broke `expect catalog = clean`. An empty value removes it.
+ * Any other variable goes to the environment (a worker process of its own: nobody else sees it).
+ */
+static int step_env(rh_ctx *ctx, const rh_scn_step *st)
+{
+    if (strncmp(st->arg, "PG", 2) != 0) {
+        setenv(st->arg, st->arg2, 1);
+        return 0;
+    }
+    rh_buf ci, opts;
+    rh_buf_init(&ci);
+    rh_buf_init(&opts);
+    int usable = rh_pgenv_to_conninfo(st->arg, st->arg2, &ci, &opts);
+    rh_buf_free(&ci);
+    rh_buf_free(&opts);
+    if (usable == 0)
+        return rh_setup_error(ctx, st, "env %s: the scenario's connections go to its own cluster, as its own role: "
+                              "a variable saying where or as whom has nothing to change", st->arg);
+    if (usable < 0)
+        return rh_setup_error(ctx, st, "env %s: not a libpq variable that can be given to one connection (PGOPTIONS, "
+                              "PGAPPNAME, PGTZ, PGDATESTYLE, PGCLIENTENCODING, PGCONNECT_TIMEOUT ... are)", st->arg);
+    for (size_t i = 0; i < ctx->npgenv; i++)
+        if (strcmp(ctx->pgenv[2 * i], st->arg) == 0) {
+            free(ctx->pgenv[2 * i]);
+            free(ctx->pgenv[2 * i + 1]);
+            memmove(&ctx->pgenv[2 * i], &ctx->pgenv[2 * i + 2], (ctx->npgenv - i - 1) * 2 * sizeof *ctx->pgenv);
+            ctx->npgenv--;
+            break;
+        }
+    if (*st->arg2) {
+        ctx->pgenv = rh_xrealloc(ctx->pgenv, (ctx->npgenv + 1) * 2 * sizeof *ctx->pgenv);
+        ctx->pgenv[2 * ctx->npgenv] = rh_xstrdup(st->arg);
+        ctx->pgenv[2 * ctx->npgenv + 1] = rh_xstrdup(st->arg2);
+        ctx->npgenv++;
+    }
+    return 0;
+}
+
 static int step_set(rh_ctx *ctx, const rh_scn_step *st)
 {
     if (strcmp(st->arg, "rehearse.advisory_lock_timeout") == 0) {
@@ -894,8 +957,7 @@ int rh_ctx_step(rh_ctx *ctx, const rh_scn_step *st)
     case RH_STEP_RESET:
         return step_set(ctx, st);
     case RH_STEP_ENV:
-        setenv(st->arg, st->arg2, 1);   /* a worker process of its own: nobody else sees it */
-        return 0;
+        return step_env(ctx, st);
     case RH_STEP_FAULT:
         if (st->fault_action == RH_FAULT_CANCEL && st->fault_trigger == RH_FAULT_BEFORE_MIGRATION)
             return rh_setup_error(ctx, st, "fault cancel before ...: nothing runs yet to cancel; use `fault cancel at`");
@@ -976,6 +1038,9 @@ void rh_ctx_free(rh_ctx *ctx)
     for (size_t i = 0; i < 2 * ctx->ngucs; i++)
         free(ctx->gucs[i]);
     free(ctx->gucs);
+    for (size_t i = 0; i < 2 * ctx->npgenv; i++)
+        free(ctx->pgenv[i]);
+    free(ctx->pgenv);
     for (size_t i = 0; i < ctx->nsnapshots; i++) {
         free(ctx->snapshots[i].name);
         rh_catalog_free(ctx->snapshots[i].cat);

@@ -70,6 +70,8 @@ typedef struct rh_ctx {
 
     char **gucs;                 /* name, value, name, value ... */
     size_t ngucs;                /* pairs */
+    char **pgenv;                /* `env PG...`: name, value, ... for sessions and commands only (util/pgenv.h) */
+    size_t npgenv;               /* pairs */
     long advisory_timeout_ms;    /* `set rehearse.advisory_lock_timeout` */
 
     rh_session *sessions;
@@ -126,6 +128,9 @@ int rh_ctx_migset(rh_ctx *ctx, const rh_scn_step *st, const rh_migset **out);
 PGconn *rh_ctx_connect(rh_ctx *ctx, const char *dbname, rh_err *err);
 /* The superuser's connection, for what rehearse does itself (faults: cancel, terminate). */
 PGconn *rh_ctx_connect_admin(rh_ctx *ctx, rh_err *err);
+/* A connection of the scenario's own steps (a session, a Prisma command): rh_ctx_connect plus the scenario's
+   `env PG...` variables. rehearse's own reads and checks use rh_ctx_connect and never see them. */
+PGconn *rh_ctx_connect_user(rh_ctx *ctx, rh_err *err);
 /* Reconnect what a server restart broke. */
 int rh_ctx_reconnect(rh_ctx *ctx, const rh_scn_step *st);
 /* After a sql step or query: roll back a transaction it left open, reconnect a lost connection. */

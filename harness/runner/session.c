@@ -148,7 +148,7 @@ int rh_step_session(rh_ctx *ctx, const rh_scn_step *st)
     rh_session *s = find(ctx, st->arg);
     rh_err err;
     if (!s) {
-        PGconn *c = rh_ctx_connect(ctx, NULL, &err);
+        PGconn *c = rh_ctx_connect_user(ctx, &err);
         if (!c)
             return rh_setup_error(ctx, st, "session %s: %s", st->arg, err.msg);
         ctx->sessions = rh_xrealloc(ctx->sessions, (ctx->nsessions + 1) * sizeof *ctx->sessions);

@@ -45,3 +45,62 @@ void rh_pgenv_isolate(void)
 }
 
 const char *rh_pgenv_user_service(void) { return user_service; }
+
+/* Append a libpq conninfo value, quoted: 'value' with \ and ' escaped. */
+static void conn_value(rh_buf *b, const char *v)
+{
+    rh_buf_putc(b, '\'');
+    for (; *v; v++) {
+        if (*v == '\'' || *v == '\\')
+            rh_buf_putc(b, '\\');
+        rh_buf_putc(b, *v);
+    }
+    rh_buf_putc(b, '\'');
+}
+
+/* Append " -c name=value" to backend options text: a space or backslash in value is escaped with a backslash. */
+static void option_setting(rh_buf *opts, const char *name, const char *value)
+{
+    rh_buf_printf(opts, "%s-c %s=", opts->len ? " " : "", name);
+    for (; *value; value++) {
+        if (*value == ' ' || *value == '\\')
+            rh_buf_putc(opts, '\\');
+        rh_buf_putc(opts, *value);
+    }
+}
+
+int rh_pgenv_to_conninfo(const char *var, const char *value, rh_buf *ci, rh_buf *opts)
+{
+    /* libpq sends these as startup settings from getenv() (fe-connect.c EnvironmentOptions) */
+    static const char *const settings[][2] = {{"PGTZ", "timezone"}, {"PGDATESTYLE", "datestyle"}, {"PGGEQO", "geqo"}};
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (strcmp(var, settings[i][0]) == 0) {
+            option_setting(opts, settings[i][1], value);
+            return 1;
+        }
+    if (strcmp(var, "PGOPTIONS") == 0) {
+        rh_buf_printf(opts, "%s%s", opts->len && *value ? " " : "", value);
+        return 1;
+    }
+    if (says_where(var))
+        return 0;
+    int rc = -1;
+    PQconninfoOption *defaults = PQconndefaults();
+    for (PQconninfoOption *o = defaults; o && o->keyword; o++)
+        if (o->envvar && strcmp(o->envvar, var) == 0) {
+            rh_buf_printf(ci, " %s=", o->keyword);
+            conn_value(ci, value);
+            rc = 1;
+            break;
+        }
+    PQconninfoFree(defaults);
+    return rc;
+}
+
+void rh_pgenv_options(rh_buf *ci, const char *opts)
+{
+    if (!opts || !*opts)
+        return;
+    rh_buf_puts(ci, " options=");
+    conn_value(ci, opts);
+}
