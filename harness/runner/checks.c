@@ -11,7 +11,9 @@
 
 
 #include "catalog/assert.h"
+#include "check/clean.h"
 #include "engine/clean.h"
+#include "migrations/globals.h"
 #include "util/fs.h"
 
 /* ---- catalog objects ---------------------------------------------------------------------------- */
@@ -156,24 +158,38 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
         rh_loaded_free(&other);
         return -1;
     }
-    if (rh_ctx_cached_clean_catalog(ctx, set, profile, out)) {
+    /* a set that may touch what the cluster's databases share (a database, a role ...) would meet the
+       scenario's own deploy of it there ("already exists"): its clean deploy gets a fresh cluster, as
+       production's clean deploy has a server of its own (migrations/globals.h) */
+    int fresh = rh_migset_may_touch_globals(set, NULL, NULL);
+    if (!fresh && rh_ctx_cached_clean_catalog(ctx, set, profile, out)) {
         rh_loaded_free(&other);
         return 0;
     }
-    char db[32];
-    snprintf(db, sizeof db, "clean_%d", ++ctx->clean_seq);
     PGconn *c = NULL;
-    int rc = rh_cluster_create_db(ctx->cluster, db, &err);
-    if (rc == 0 && !(c = rh_ctx_connect(ctx, db, &err)))
-        rc = -1;
-    if (rc < 0) {
-        rh_loaded_free(&other);
-        return rh_setup_error(ctx, st, "clean deploy: %s", err.msg);
+    int rc = 0;
+    if (!fresh) {
+        char db[32];
+        snprintf(db, sizeof db, "clean_%d", ++ctx->clean_seq);
+        rc = rh_cluster_create_db(ctx->cluster, db, &err);
+        if (rc == 0 && !(c = rh_ctx_connect(ctx, db, &err)))
+            rc = -1;
+        if (rc < 0) {
+            rh_loaded_free(&other);
+            return rh_setup_error(ctx, st, "clean deploy: %s", err.msg);
+        }
     }
     rh_engine_opts eo;
     rh_engine_result res;
     rh_clean_deploy_opts(ctx, profile, &eo, &res);
-    rc = rh_engine_clean_snapshot(c, set, &eo, NULL, out, &res, &err);
+    if (fresh) {
+        rh_cluster_opts co = ctx->cluster_opts; /* the same server, settings and cache */
+        co.state = NULL;
+        rh_clean_source src = {.cluster = &co, .no_cache = ctx->opts->no_cache};
+        rc = rh_clean_deploy_catalog(NULL, &src, set, &eo, NULL, out, NULL, &res, &err);
+    } else {
+        rc = rh_engine_clean_snapshot(c, set, &eo, NULL, out, &res, &err);
+    }
     if (rc != 0) {
         rh_buf d;
         rh_buf_init(&d);
@@ -185,7 +201,8 @@ static int clean_catalog(rh_ctx *ctx, const rh_scn_step *st, rh_catalog **out)
         rc = -1;
     }
     rh_engine_result_free(&res);
-    PQfinish(c);
+    if (c)
+        PQfinish(c);
     rh_loaded_free(&other);
     return rc;
 }
