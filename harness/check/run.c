@@ -850,6 +850,43 @@ static void *clean_thread(void *arg)
     return NULL;
 }
 
+/*
+ * (f) in its own thread, on DB_PROBE, while (b) deploys head on DB_UPGRADE: the two meet in nothing a
+ * trace reads (its own backend's pg_locks and pg_class rows, its own transaction's scan counters; a
+ * concurrent index build waits only for its own database's transactions), so the trace is the one a
+ * run after (b) takes. The result it fills holds only what the tracer reads; its traces move into the
+ * check's result after the join.
+ */
+typedef struct trace_job {
+    rh_cluster *cluster;
+    const rh_migset *set;
+    rh_check_result r;       /* pending, migrations, profile in; traces out */
+    rh_err err;
+    int rc;
+    double ms;
+} trace_job;
+
+static void *trace_thread(void *arg)
+{
+    trace_job *j = arg;
+    double t0 = now_ms();
+    rh_err_clear(&j->err);
+    j->rc = rh_check_trace_pending(&j->r, j->cluster, DB_PROBE, 0, j->set, &rh_check_default_sender, &j->err);
+    j->ms = now_ms() - t0;
+    return NULL;
+}
+
+/*
+ * (f) runs beside (b) unless it measures (--scale: the meter times statements on the machine's cores). What
+ * the two could share is the cluster's global objects (a database (b) creates is there for (f)'s CREATE
+ * DATABASE, or not, by chance): when a migration or the seed may touch them, the paths are isolated and
+ * (f) traces in a cluster of its own (isolate.c); else nothing of it depends on when (b) runs.
+ */
+static int trace_beside_upgrade(const rh_check_opts *o)
+{
+    return !o->scale;
+}
+
 int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -874,10 +911,12 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     rh_engine_result_init(&rclean);
     rh_engine_result_init(&rup);
     rh_engine_result_init(&rbase);
-    int rc = -1, have_history = 0, probe = 0, joined = 1;
-    pthread_t clean_tid;
+    int rc = -1, have_history = 0, probe = 0, joined = 1, traced = 1;
+    pthread_t clean_tid, trace_tid;
     clean_job job;
     memset(&job, 0, sizeof job);
+    trace_job tjob;
+    memset(&tjob, 0, sizeof tjob);
     rh_cluster_opts copts = {.pg_bin = o->pg_bin, .pg_version = o->pg_version, .superuser = o->superuser};
     rh_check_cache cc;
     memset(&cc, 0, sizeof cc);
@@ -1047,6 +1086,18 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* isolated: (f) gets this cluster as it is now, (b) goes on in a twin (nothing is connected to it) */
     if (isolated && probe && rh_check_fork(&cluster, &copts, &probe_cluster, err) < 0)
         goto out;
+    if (probe && trace_beside_upgrade(o)) {
+        tjob = (trace_job){.cluster = probe_cluster ? probe_cluster : cluster, .set = &h.b};
+        tjob.r.pending = out->pending;
+        tjob.r.n_pending = out->n_pending;
+        tjob.r.migrations = out->migrations;
+        tjob.r.profile = out->profile;
+        if (pthread_create(&trace_tid, NULL, trace_thread, &tjob) != 0) {
+            rh_err_set(err, "cannot start a thread for the lock trace");
+            goto out;
+        }
+        traced = 0;
+    }
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
         goto out;
     if (on_path) {
@@ -1095,11 +1146,24 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     out->clean_ok = clean_res->exit_code == 0;
 
     /* (f) locks, before the deploy findings so those can point at the failing statement's line */
-    double tf = now_ms();
-    if (probe && rh_check_trace_pending(out, probe_cluster ? probe_cluster : cluster, DB_PROBE, 0, &h.b,
-                                        &rh_check_default_sender, err) < 0)
-        goto out;
-    out->ms_locks = now_ms() - tf;
+    if (!traced) {
+        pthread_join(trace_tid, NULL);
+        traced = 1;
+        out->traces = tjob.r.traces;
+        out->n_traces = tjob.r.n_traces;
+        tjob.r.traces = NULL;
+        out->ms_locks = tjob.ms;
+        if (tjob.rc < 0) {
+            *err = tjob.err;
+            goto out;
+        }
+    } else {
+        double tf = now_ms();
+        if (probe && rh_check_trace_pending(out, probe_cluster ? probe_cluster : cluster, DB_PROBE, 0, &h.b,
+                                            &rh_check_default_sender, err) < 0)
+            goto out;
+        out->ms_locks = now_ms() - tf;
+    }
 
     /* (e) and (a) as findings */
     add_deploy_findings(out, &h, clean_res, &rup);
@@ -1122,6 +1186,11 @@ out:
     if (!joined) {
         pthread_join(clean_tid, NULL);
         clean = job.conn;
+    }
+    if (!traced) {
+        pthread_join(trace_tid, NULL);
+        out->traces = tjob.r.traces; /* freed with the result */
+        out->n_traces = tjob.r.n_traces;
     }
     if (clean)
         PQfinish(clean);

@@ -12,9 +12,11 @@
 #include <cmocka.h>
 
 #include <json-c/json.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check/check.h"
 #include "cluster/internal.h"
@@ -151,6 +153,78 @@ static void test_upgrade_path_opens_a_connection_per_deploy(void **state)
         assert_true(res.upgrade_ok);
         assert_true(res.catalog_compared);
         assert_int_equal(upgrade_connections, 2);
+        rh_check_result_free(&res);
+    }
+    fx_free(r);
+    if (old_cache)
+        setenv("REHEARSE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("REHEARSE_CACHE_DIR");
+    if (old_off)
+        setenv("REHEARSE_NO_CACHE", old_off, 1);
+    free(old_cache);
+    free(old_off);
+}
+
+/*
+ * The lock trace (f) runs beside the upgrade path's deploy of head (b), cold and warm: head's deploy does
+ * not connect (the hook holds it) until the trace has connected to its database. Before, (f) began only
+ * after (b) had finished, so the hook waited in vain (its bound, 60 s, only ends a failing run). The trace
+ * is the one a trace after (b) takes: the new index's ShareLock on its table.
+ */
+static pthread_mutex_t beside_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t beside_cv = PTHREAD_COND_INITIALIZER;
+static int beside_upgrades, beside_probe_seen, beside_waited_in_vain;
+
+static void hold_head_deploy_until_the_trace(const char *dbname, const char *user)
+{
+    (void)user;
+    pthread_mutex_lock(&beside_mu);
+    if (strcmp(dbname, "rehearse_check_locks") == 0) {
+        beside_probe_seen = 1;
+        pthread_cond_broadcast(&beside_cv);
+    } else if (strcmp(dbname, "rehearse_check_upgrade") == 0 && ++beside_upgrades == 2) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 60;
+        while (!beside_probe_seen)
+            if (pthread_cond_timedwait(&beside_cv, &beside_mu, &until) != 0) {
+                beside_waited_in_vain = 1;
+                break;
+            }
+    }
+    pthread_mutex_unlock(&beside_mu);
+}
+
+static void test_lock_trace_runs_beside_the_upgrade_path(void **state)
+{
+    (void)state;
+    char *old_cache = getenv("REHEARSE_CACHE_DIR") ? strdup(getenv("REHEARSE_CACHE_DIR")) : NULL;
+    char *old_off = getenv("REHEARSE_NO_CACHE") ? strdup(getenv("REHEARSE_NO_CACHE")) : NULL;
+    setenv("REHEARSE_CACHE_DIR", fx_tmpdir(), 1);
+    unsetenv("REHEARSE_NO_CACHE");
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_put(r, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_name_idx", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n");
+    fx_commit(r, "add index");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    for (int warm = 0; warm < 2; warm++) {
+        rh_check_result res;
+        beside_upgrades = beside_probe_seen = beside_waited_in_vain = 0;
+        rh_cluster_connect_hook = hold_head_deploy_until_the_trace;
+        run(&o, &res);
+        rh_cluster_connect_hook = NULL;
+        assert_int_equal(res.cached, warm ? 1 : 0);
+        assert_false(beside_waited_in_vain);
+        assert_true(res.upgrade_ok);
+        const rh_check_trace *t = trace(&res, "20250201000000_name_idx");
+        assert_non_null(t);
+        assert_int_equal(t->n, 1);
+        assert_string_equal(rh_check_trace_strongest(t, "\"User\""), "ShareLock");
         rh_check_result_free(&res);
     }
     fx_free(r);
@@ -968,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_default_base),
         cmocka_unit_test(test_edited_applied_migration),
         cmocka_unit_test(test_upgrade_path_opens_a_connection_per_deploy),
+        cmocka_unit_test(test_lock_trace_runs_beside_the_upgrade_path),
         cmocka_unit_test(test_concurrently_in_multi_statement_file),
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
