@@ -39,6 +39,7 @@ procs_in_run() {
 }
 entries() { find "$run" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done; }
+guard=3000 # until_ bound, tenths of a second (5 min): a guard against a hang, not a timing; the condition ends the wait
 
 shm_before=$(shm_list)
 leaked_dirs=0 leaked_procs=0 t0=$SECONDS
@@ -53,7 +54,7 @@ for i in $(seq 1 "$kills"); do
     kill -KILL "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
     # the watchdog cleans up after the kill (it may take a few seconds on a busy machine)
-    until_ 200 '[ "$(entries)" -eq 0 ] && [ "$(procs_in_run)" -eq 0 ]'
+    until_ "$guard" '[ "$(entries)" -eq 0 ] && [ "$(procs_in_run)" -eq 0 ]'
     d=$(entries) p=$(procs_in_run)
     if [ "$d" -ne 0 ] || [ "$p" -ne 0 ]; then
         echo "kill $i after ${ms} ms: $d entries, $p processes left:" >&2

@@ -25,10 +25,18 @@ mkdir -p "$work/migs/20250101000000_init" "$work/scn"
 printf 'CREATE TABLE t (id int);\n' > "$work/migs/20250101000000_init/migration.sql"
 cp -r "$work/migs" "$work/scn/migs"   # a scenario reads only inside its folder (issue 17.4)
 for i in 1 2 3 4; do
-    printf 'migrations migs\ndeploy\nsql "select pg_sleep(60)"\n' > "$work/scn/s$i.scenario"
+    # a DO block: its backend's process title ends in " DO" (no step before it sends one), so the test
+    # sees when a worker is inside its sleep
+    printf 'migrations migs\ndeploy\nsql "DO $$ BEGIN PERFORM pg_sleep(60); END $$"\n' > "$work/scn/s$i.scenario"
 done
 
 servers() { pgrep -f -- "postgres -D $work/run/" | wc -l; }
+# backends of our servers inside the scenarios' sleep (their process title ends in " DO")
+sleeping() {
+    local n=0 p
+    for p in $(pgrep -f -- "postgres -D $work/run/"); do n=$((n + $(pgrep -P "$p" -f -- ' DO$' | wc -l))); done
+    echo "$n"
+}
 leftovers() {
     local n
     n=$(pgrep -f -- "$work/" | wc -l)
@@ -37,6 +45,7 @@ leftovers() {
 }
 # wait until the condition (a shell command) holds, up to $1 tenths of a second
 until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done; }
+guard=3000 # until_ bound, tenths of a second (5 min): a guard against a hang, not a timing; the condition ends the wait
 
 # how: KILL, INT, TERM (to the runner alone) or GROUP-INT (Ctrl-C: the whole process group)
 interrupt() {
@@ -44,12 +53,11 @@ interrupt() {
     rm -f "$work/r.tap"
     setsid "$REHEARSE_BIN" run -j2 --no-color --allow-path "$work/migs" --format tap --output "$work/r.tap" "$work/scn" >"$work/out.txt" 2>&1 &
     local pid=$!
-    until_ 300 '[ "$(servers)" -ge 2 ]' || fail "$how: the two workers' servers never came up"
-    sleep 0.3   # both inside their pg_sleep
+    until_ "$guard" '[ "$(sleeping)" -ge 2 ]' || fail "$how: the two workers never got to their sleep"
     if [ "$how" = GROUP-INT ]; then kill -INT -- "-$pid"; else kill "-$how" "$pid"; fi
     wait "$pid" 2>/dev/null
     local rc=$?
-    until_ 150 '[ "$(leftovers)" -eq 0 ]' || fail "$how: workers, servers or cluster folders left behind"
+    until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "$how: workers, servers or cluster folders left behind"
     if [ "$how" = KILL ]; then
         [ $rc -eq 137 ] || fail "KILL: exit $rc"
     else
@@ -78,7 +86,7 @@ for d in 0.02 0.05 0.1 0.15 0.2 0.3; do
     sleep "$d"
     kill -KILL "$pid"
     wait "$pid" 2>/dev/null
-    until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "deploy killed after ${d}s: a cluster folder or server left behind"
+    until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "deploy killed after ${d}s: a cluster folder or server left behind"
 done
 pass=$((pass + 1))
 
@@ -88,7 +96,7 @@ pid=$!
 sleep 0.35
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
-until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "bench cluster killed: a folder or server left behind"
+until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "bench cluster killed: a folder or server left behind"
 # and such a folder of a dead process is reaped, as cluster folders are
 true & dead=$!
 wait "$dead"
@@ -105,7 +113,7 @@ out=$("$REHEARSE_BIN" run --no-color "$work/hang.scenario" 2>&1); rc=$?
 [ $rc -eq 2 ] || fail "a hanging scenario: exit $rc, expected 2: $out"
 grep -q "TIMEOUT" <<<"$out" || fail "no TIMEOUT in: $out"
 grep -q "hang.scenario:3" <<<"$out" || fail "the report does not name the hanging step: $out"
-until_ 100 '[ "$(leftovers)" -eq 0 ]' || fail "timeout: a server or cluster folder left behind"
+until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "timeout: a server or cluster folder left behind"
 pass=$((pass + 1))
 
 echo "$pass passed, 0 failed"

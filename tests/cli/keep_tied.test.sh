@@ -26,6 +26,7 @@ fail() { echo "FAIL: $*" >&2; ps -eo pid,ppid,args | grep -F -- "$work/" | grep 
 servers() { pgrep -f -- "postgres -D $work/run/" | wc -l; }
 # wait until the condition (a shell command) holds, up to $1 tenths of a second
 until_() { local t=$1; shift; while ! eval "$*"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done; }
+guard=3000 # until_ bound, tenths of a second (5 min): a guard against a hang, not a timing; the condition ends the wait
 mkdir -p "$work/migs"
 kept_id() { sed -n 's/.*rehearse clusters --stop \([^`]*\)`.*/\1/p'; }
 
@@ -61,18 +62,18 @@ BODY
 mkdir -p "$work/tmp" "$work/decoy" && touch "$work/decoy/keep"
 TMPDIR=$work/tmp setsid bash "$work/body.sh" "$here/../lib/tied_cluster.sh" "$work/migs" "$work/id" &
 pid=$!
-until_ 1200 '[ -s "$work/id" ] || ! kill -0 $pid 2>/dev/null' || fail "the script never kept its cluster"
+until_ "$guard" '[ -s "$work/id" ] || ! kill -0 $pid 2>/dev/null' || fail "the script never kept its cluster"
 [ -s "$work/id" ] || fail "the script ended before it kept its cluster"
 { read -r id; read -r own; read -r swapped; read -r last; } < "$work/id"
 [ -d "$own" ] && [ -L "$swapped" ] || fail "the script's temp folders are not there: $own $swapped"
 [ "$(servers)" -ge 1 ] && [ -d "$work/run/$id" ] || fail "kept cluster $id is not running"
 kill -KILL -- "-$pid"
 wait "$pid" 2>/dev/null
-until_ 600 '[ "$(servers)" -eq 0 ] && [ ! -e "$work/run/$id" ]' ||
+until_ "$guard" '[ "$(servers)" -eq 0 ] && [ ! -e "$work/run/$id" ]' ||
     fail "kept cluster $id outlived its script killed with SIGKILL"
 
 # 3. its tied temp folder went too; nothing else did
-until_ 600 '[ ! -e "$own" ] && [ ! -e "$last" ]' || fail "tied temp folder $own or $last outlived its script killed with SIGKILL"
+until_ "$guard" '[ ! -e "$own" ] && [ ! -e "$last" ]' || fail "tied temp folder $own or $last outlived its script killed with SIGKILL"
 [ -L "$swapped" ] || fail "the tied folder swapped for a symlink was removed: $swapped"
 [ -f "$work/decoy/keep" ] || fail "the watcher removed what a symlink points at, or a folder outside the temp dir"
 echo "ok: the kept server does not hold the caller's descriptors; a tied cluster and temp folder go with their script (SIGKILL)"

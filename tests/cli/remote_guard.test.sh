@@ -61,8 +61,10 @@ grep -q 192.0.2.1 <<<"$(getent hosts 127.evil.test)" || fail "127.evil.test does
 python3 "$work/server.py" "$work/server.log" &
 server=$!
 trap 'kill $server 2>/dev/null' EXIT
-for _ in $(seq 100); do (echo > /dev/tcp/192.0.2.1/5432) 2>/dev/null && break; sleep 0.1; done
-sleep 0.5                # the server has written down the readiness probe ...
+# 3000 polls (5 min): guards against a hang, not timings; the conditions end the waits
+for _ in $(seq 3000); do (echo > /dev/tcp/192.0.2.1/5432) 2>/dev/null && break; sleep 0.1; done
+# the server has handled the readiness probe (it sends nothing: "error" after "connect") ...
+for _ in $(seq 3000); do grep -q '^error ' "$work/server.log" && break; sleep 0.1; done
 : > "$work/server.log"   # ... which does not count
 unset PGHOST PGHOSTADDR PGPORT PGSERVICE PGSERVICEFILE PGPASSWORD
 pass=0

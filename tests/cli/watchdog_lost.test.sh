@@ -24,6 +24,7 @@ leftovers() {
     echo "$n"
 }
 until_() { local t=$1; shift; while ! eval "$@"; do t=$((t - 1)); [ $t -gt 0 ] || return 1; sleep 0.1; done; }
+guard=3000 # until_ bound, tenths of a second (5 min): a guard against a hang, not a timing; the condition ends the wait
 
 # A backend of one of our servers runs a statement (the migrations' pg_sleep).
 sleeping() {
@@ -39,7 +40,7 @@ with_watchdog_killed() {
     local when=$1; shift
     "$@" >"$work/out.txt" 2>"$work/err.txt" &
     local pid=$! wd=
-    until_ 600 "$when" || fail "$2: never got to where the watchdog is to be killed"
+    until_ "$guard" "$when" || fail "$2: never got to where the watchdog is to be killed"
     wd=$(pgrep -P "$pid" -x rehearse-watch) || fail "$2: no watchdog"
     kill -KILL "$wd"
     wait "$pid"
@@ -55,7 +56,7 @@ with_watchdog_killed sleeping "$REHEARSE_BIN" deploy --migrations-dir "$work/mig
 [ $rc -eq 2 ] || fail "deploy: exit $rc, expected 2: $(cat "$work/err.txt")"
 grep -q "successfully applied" "$work/out.txt" || fail "deploy: no success text: $(cat "$work/out.txt")"
 grep -q "watchdog process (pid [0-9]*) of this rehearse died" "$work/err.txt" || fail "deploy: stderr does not say the watchdog died: $(cat "$work/err.txt")"
-until_ 50 '[ "$(leftovers)" -eq 0 ]' || fail "deploy: a server or cluster folder left behind"
+until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "deploy: a server or cluster folder left behind"
 pass=$((pass + 1))
 
 # check: the report is complete and names the lost watchdog as an error finding
@@ -74,7 +75,7 @@ grep -q '"cluster-cleanup"' "$work/check.json" || fail "check: the report has no
 grep -q 'watchdog process' "$work/check.json" || fail "check: the report does not say the watchdog died"
 python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/check.json" || fail "check: the JSON report does not parse"
 grep -q "watchdog process" "$work/err.txt" || fail "check: stderr does not say the watchdog died: $(cat "$work/err.txt")"
-until_ 50 '[ "$(leftovers)" -eq 0 ]' || fail "check: a server or cluster folder left behind"
+until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "check: a server or cluster folder left behind"
 pass=$((pass + 1))
 
 # bench cluster: stops at the next cluster, with the reason, and leaves no server running
@@ -82,7 +83,7 @@ with_watchdog_killed 'pgrep -f -- "postgres -D $work/run/" >/dev/null' "$REHEARS
 [ $rc -ne 141 ] || fail "bench died of SIGPIPE"
 [ $rc -eq 2 ] || fail "bench: exit $rc, expected 2: $(cat "$work/err.txt")"
 grep -q "watchdog process" "$work/err.txt" || fail "bench: stderr does not say the watchdog died: $(cat "$work/err.txt")"
-until_ 50 '[ "$(leftovers)" -eq 0 ]' || fail "bench: a server or cluster folder left behind"
+until_ "$guard" '[ "$(leftovers)" -eq 0 ]' || fail "bench: a server or cluster folder left behind"
 pass=$((pass + 1))
 
 echo "$pass passed, 0 failed"

@@ -374,7 +374,7 @@ for db in "${case}_o" "${case}_r"; do
   holders+=($!)
 done
 for db in "${case}_o" "${case}_r"; do   # wait until both sessions hold it
-  for _ in $(seq 50); do
+  for _ in $(seq 3000); do   # a guard against a hang (5 min), not a timing: the lock held ends the wait
     [ "$(sql "$db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ] && break
     sleep 0.1
   done

@@ -63,7 +63,7 @@ for v in 6.19.3 7.10.1; do
   "$PSQL" -X -q -h "$sockdir" -p "$port" -U postgres -d "$db" \
     -c 'SELECT pg_advisory_lock(72707369)' -c 'SELECT pg_sleep(120)' >/dev/null 2>&1 &
   holders+=($!)
-  for _ in $(seq 100); do
+  for _ in $(seq 3000); do   # a guard against a hang (5 min), not a timing: the lock held ends the wait
     [ "$(sql "$db" "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = 72707369 AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")" = 1 ] && break
     sleep 0.1
   done

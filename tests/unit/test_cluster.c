@@ -31,10 +31,11 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* Wait up to ms for a path to disappear and a pid to die; true if both happened. */
-static int gone_within(const char *dir, pid_t pid, int ms)
+/* Wait for a path to disappear and a pid to die; true if both happened. The bound (5 min) is a guard
+   against a hang, not a timing: under valgrind on a loaded machine a watchdog's cleanup took seconds. */
+static int gone_eventually(const char *dir, pid_t pid)
 {
-    for (int waited = 0; waited < ms; waited += 10) {
+    for (int waited = 0; waited < 300000; waited += 10) {
         if (!rh_fs_exists(dir) && !rh_proc_alive(pid))
             return 1;
         sleep_ms(10);
@@ -404,7 +405,7 @@ static void test_sigkill_leaves_nothing(void **state)
     pid_t kid = child_with_cluster(dir, sizeof dir, &server, 0);
     kill(kid, SIGKILL);
     waitpid(kid, NULL, 0);
-    assert_true(gone_within(dir, server, 10000));
+    assert_true(gone_eventually(dir, server));
 }
 
 static void test_sigint_cleans_up_before_exit(void **state)
@@ -422,7 +423,7 @@ static void test_sigint_cleans_up_before_exit(void **state)
         assert_int_equal(WTERMSIG(status), sigs[i]);
         /* ... and only after its cluster was gone */
         assert_false(rh_fs_exists(dir));
-        assert_true(gone_within(dir, server, 2000));
+        assert_true(gone_eventually(dir, server));
     }
 }
 
@@ -471,7 +472,7 @@ static void test_leftover_reaped_at_next_start(void **state)
     int reaped = 0;
     assert_int_equal(rh_cluster_reap(&reaped, &err), 0);
     assert_true(reaped >= 1);
-    assert_true(gone_within(dir, spid, 5000));
+    assert_true(gone_eventually(dir, spid));
 }
 
 static void test_keep_then_stop_by_id(void **state)
@@ -511,7 +512,7 @@ static void test_keep_then_stop_by_id(void **state)
     assert_int_equal(rh_cluster_stop_id("no-such-cluster", &err), -1);
     assert_non_null(strstr(err.msg, "no-such-cluster"));
     assert_int_equal(rh_cluster_stop_id(id, &err), 0);
-    assert_true(gone_within(dir, pid, 5000));
+    assert_true(gone_eventually(dir, pid));
     free(id);
     free(dir);
     free(conninfo);

@@ -96,7 +96,7 @@ static void test_watchdog_waits_for_a_server_between_fork_and_exec(void **state)
     assert_int_equal(write(go[1], "x", 1), 1);
     close(go[1]);
     int gone = 0;
-    for (int i = 0; i < 1500 && !gone; i++) {
+    for (int i = 0; i < 30000 && !gone; i++) { /* 5 min: a guard against a hang, not a timing */
         gone = !rh_fs_exists(dir) && !rh_proc_alive(server) && !rh_proc_alive(watchdog);
         if (!gone)
             sleep_ms(10);
