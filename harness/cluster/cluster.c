@@ -392,36 +392,86 @@ const rh_pgbin *rh_cluster_pgbin_for(const rh_cluster_opts *opts, rh_err *err)
 
 void (*rh_cluster_after_copy_hook)(const char *entry);
 
+/* What the server deletes at every start (the relation cache's init files: RelationCacheInitFileRemove, even
+   after a clean shutdown): not copied, so that nothing of the copy still running can race with it. */
+static int deleted_at_start(const char *folder, const char *name)
+{
+    (void)folder;
+    return strncmp(name, "pg_internal.init", strlen("pg_internal.init")) == 0;
+}
+
+/*
+ * A database a state added to the template's (base/OID, OID >= FirstNormalObjectId, 16384: template1,
+ * template0 and postgres are below it). Nothing of the server opens its files before someone connects to it:
+ * a start after a clean shutdown (every cache entry's) runs no recovery, and reads such a folder only to list
+ * it (temporary files, which a clean shutdown leaves none of; the init files, not copied); autovacuum is off
+ * and a state never comes from a superuser's run (nothing preloaded, no subscription). So its files are
+ * copied while the server starts, and the start waits for them before anyone connects.
+ */
+static int added_database(const char *folder)
+{
+    if (strncmp(folder, "base/", 5) != 0)
+        return 0;
+    const char *oid = folder + 5;
+    size_t n = strspn(oid, "0123456789");
+    return n > 0 && n < 11 && oid[n] == '\0' && strtoul(oid, NULL, 10) >= 16384;
+}
+
+/* The copy of a state's databases still running (copy_data) and the states' lock it holds. */
+typedef struct copy_rest {
+    rh_fs_copy *later;
+    int lock;
+} copy_rest;
+
+/* Wait for the rest of the copy, then release the lock: nothing of the entry is read after this. */
+static int copy_finish(copy_rest *r, const char *entry, rh_err *err)
+{
+    int rc = rh_fs_copy_finish(r->later, err);
+    r->later = NULL;
+    if (r->lock >= 0)
+        close(r->lock);
+    r->lock = -1;
+    if (entry && rh_cluster_after_copy_hook) /* tests: the entry pruned right after the copy */
+        rh_cluster_after_copy_hook(entry);
+    return rc;
+}
+
 /*
  * The data directory a cluster starts from, and the bootstrap password that goes with it: a deployed
  * state's (both under the states' shared lock: a prune may delete the entry as soon as it is released)
- * or the template's.
+ * or the template's. A state's own databases may still be copying on return (rest): copy_finish waits.
  */
 static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *entry, char secret[RH_PASSWORD_LEN + 1],
-                     rh_err *err)
+                     copy_rest *rest, rh_err *err)
 {
-    int lk = -1;
+    rest->later = NULL;
+    rest->lock = -1;
     if (opts && opts->state) {
-        if ((lk = rh_state_lock_shared(opts, err)) < 0)
+        if ((rest->lock = rh_state_lock_shared(opts, err)) < 0)
             return -1;
         char *m = rh_xasprintf("%s/REHEARSE_STATE", entry);
         int there = rh_fs_exists(m);
         free(m);
         if (!there) { /* pruned between lookup and now */
-            close(lk);
+            close(rest->lock);
+            rest->lock = -1;
             return rh_err_set(err, "the cached state %s was removed before it could be used", entry);
         }
     }
+    /* extra settings could preload a library whose worker reads every database at start: all copied first */
+    int overlap = opts && opts->state && !(opts->settings && opts->settings[0]);
+    rh_fs_copy_filter filter = {.later = overlap ? added_database : NULL, .skip = deleted_at_start};
     char *tdata = rh_xasprintf("%s/data", entry);
-    int rc = rh_fs_copytree(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1, c->ra.active ? c->ra.gid : (gid_t)-1,
-                            err);
+    int rc = rh_fs_copytree_start(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
+                                  c->ra.active ? c->ra.gid : (gid_t)-1, &filter, &rest->later, err);
     free(tdata);
     if (rc == 0)
         rc = rh_template_secret(entry, secret, err);
-    if (lk >= 0)
-        close(lk);
-    if (rh_cluster_after_copy_hook) /* tests: the entry pruned right after the copy */
-        rh_cluster_after_copy_hook(entry);
+    if (rc < 0 || !rest->later) {
+        rh_err e2;
+        if (copy_finish(rest, entry, rc < 0 ? &e2 : err) < 0)
+            rc = -1;
+    }
     return rc;
 }
 
@@ -518,8 +568,9 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         rc = rh_err_errno(err, "cannot give %s to %s", c->dir, c->ra.name);
     long tc = rh_now_us();
     char secret[RH_PASSWORD_LEN + 1] = "";
+    copy_rest rest = {.later = NULL, .lock = -1};
     if (rc == 0)
-        rc = copy_data(c, opts, template, secret, err);
+        rc = copy_data(c, opts, template, secret, &rest, err);
     c->timing.copy_us = rh_now_us() - tc;
     c->template = template;
     if (rc == 0) {
@@ -537,6 +588,15 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         free(boot);
         c->timing.auth_us = rh_now_us() - ta;
     }
+    if (rest.later) { /* the state's own databases, copied meanwhile: whole before anyone can connect to them */
+        long tw = rh_now_us();
+        rh_err e2;
+        if (copy_finish(&rest, template, rc < 0 ? &e2 : err) < 0 && rc == 0)
+            rc = rh_err_prefix(err, "cluster %s (a copy of the cached state %s)", c->id, template);
+        c->timing.copy_wait_us = rh_now_us() - tw;
+        c->timing.copy_us += c->timing.copy_wait_us; /* the copy's time not hidden behind the start */
+    }
+    assert(!rest.later && rest.lock < 0);
     if (rc < 0) {
         rh_err saved = *err;
         rh_err ignored;

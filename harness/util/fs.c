@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -507,8 +508,10 @@ typedef struct copy_folder {
 typedef struct copy_plan {
     copy_folder *folders;
     size_t n, cap;
+    size_t first; /* the folders a run of the workers takes: [first, n) (later ones are at the end) */
     uid_t uid;
     gid_t gid;
+    const rh_fs_copy_filter *filter; /* may be NULL */
     copy_how how[COPY_WORKERS]; /* each worker's: the way that works, learnt once per thread */
 } copy_plan;
 
@@ -582,6 +585,8 @@ static int copy_folder_files(const copy_plan *p, const copy_folder *f, copy_how 
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (e->d_type == DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
+        if (p->filter && p->filter->skip && p->filter->skip(f->shown, e->d_name))
+            continue;
         struct stat st;
         if (fstatat(f->sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
             rc = rh_err_errno(err, "cannot stat %s", e->d_name);
@@ -614,18 +619,67 @@ static int copy_folder_files(const copy_plan *p, const copy_folder *f, copy_how 
 static int copy_item(void *arg, size_t i, size_t slot, rh_err *err)
 {
     copy_plan *p = arg;
-    assert(slot < COPY_WORKERS);
-    if (copy_folder_files(p, &p->folders[i], &p->how[slot], err) == 0)
+    assert(slot < COPY_WORKERS && p->first + i < p->n);
+    const copy_folder *f = &p->folders[p->first + i];
+    if (copy_folder_files(p, f, &p->how[slot], err) == 0)
         return 0;
-    if (*p->folders[i].shown)
-        rh_err_prefix(err, "%s", p->folders[i].shown);
+    if (*f->shown)
+        rh_err_prefix(err, "%s", f->shown);
     return -1;
 }
 
-/* Copy sdir's tree into ddir (both open; neither closed here). */
-static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, rh_err *err)
+static void plan_free(copy_plan *p)
 {
-    copy_plan p = {.uid = uid, .gid = gid};
+    for (size_t i = 0; i < p->n; i++) {
+        close(p->folders[i].sfd);
+        close(p->folders[i].dfd);
+        free(p->folders[i].shown);
+    }
+    free(p->folders);
+}
+
+/* Move the folders the filter copies later to the end, keeping the order of the others; how many stay. */
+static size_t plan_split(copy_plan *p)
+{
+    if (!p->filter || !p->filter->later)
+        return p->n;
+    copy_folder *now = rh_xcalloc(p->n ? p->n : 1, sizeof *now), *later = rh_xcalloc(p->n ? p->n : 1, sizeof *later);
+    size_t k = 0, m = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->filter->later(p->folders[i].shown))
+            later[m++] = p->folders[i];
+        else
+            now[k++] = p->folders[i];
+    }
+    memcpy(p->folders, now, k * sizeof *now);
+    memcpy(p->folders + k, later, m * sizeof *later);
+    free(now);
+    free(later);
+    return k;
+}
+
+/* The folders left for later, copied on a thread of their own while the caller goes on. */
+struct rh_fs_copy {
+    copy_plan plan;
+    pthread_t thread;
+    int rc;
+    rh_err err;
+    char *shown; /* "copying SRC to DST", for its errors */
+};
+
+static void *copy_later(void *arg)
+{
+    rh_fs_copy *c = arg;
+    c->rc = rh_run_workers(copy_item, &c->plan, c->plan.n - c->plan.first, COPY_WORKERS, 1, &c->err);
+    return NULL;
+}
+
+/* Copy sdir's tree into ddir (both open; neither closed here); with *later (filter->later), the folders it
+   names are copied on a thread that *later stands for (NULL when there are none). */
+static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, const rh_fs_copy_filter *filter,
+                       rh_fs_copy **later, const char *shown, rh_err *err)
+{
+    copy_plan p = {.uid = uid, .gid = gid, .filter = filter};
     for (size_t i = 0; i < COPY_WORKERS; i++)
         p.how[i] = how;
     int s = dup(sdir), d = s < 0 ? -1 : dup(ddir);
@@ -637,19 +691,38 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, r
     } else {
         rc = plan_folders(&p, s, d, "", err);
     }
-    if (rc == 0)
-        rc = rh_run_workers(copy_item, &p, p.n, COPY_WORKERS, 1, err);
-    for (size_t i = 0; i < p.n; i++) {
-        close(p.folders[i].sfd);
-        close(p.folders[i].dfd);
-        free(p.folders[i].shown);
+    size_t now = rc == 0 && later ? plan_split(&p) : p.n;
+    if (rc == 0) {
+        copy_plan head = p; /* the folders copied now: [0, now) */
+        head.n = now;
+        rc = rh_run_workers(copy_item, &head, now, COPY_WORKERS, 1, err);
+        memcpy(p.how, head.how, sizeof p.how);
     }
-    free(p.folders);
+    if (rc == 0 && now < p.n) {
+        rh_fs_copy *c = rh_xcalloc(1, sizeof *c);
+        c->plan = p;
+        c->plan.first = now;
+        c->shown = rh_xstrdup(shown);
+        int e = pthread_create(&c->thread, NULL, copy_later, c);
+        if (e == 0) {
+            *later = c;
+            return 0;
+        }
+        free(c->shown);
+        free(c);
+        /* no thread: copied here and now */
+        p.first = now;
+        rc = rh_run_workers(copy_item, &p, p.n - now, COPY_WORKERS, 1, err);
+    }
+    plan_free(&p);
     return rc;
 }
 
-static int copytree_how(const char *src, const char *dst, uid_t uid, gid_t gid, copy_how how, rh_err *err)
+static int copytree_how(const char *src, const char *dst, uid_t uid, gid_t gid, copy_how how,
+                        const rh_fs_copy_filter *filter, rh_fs_copy **later, rh_err *err)
 {
+    if (later)
+        *later = NULL;
     struct stat st;
     if (stat(src, &st) < 0)
         return rh_err_errno(err, "cannot copy %s", src);
@@ -659,11 +732,13 @@ static int copytree_how(const char *src, const char *dst, uid_t uid, gid_t gid, 
         return rh_err_errno(err, "cannot change the owner of %s", dst);
     int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int d = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    char *shown = rh_xasprintf("copying %s to %s", src, dst);
     int rc = 0;
     if (s < 0 || d < 0)
         rc = rh_err_errno(err, "cannot open %s or %s", src, dst);
-    else if (copytree_fd(s, d, uid, gid, how, err) < 0)
-        rc = rh_err_prefix(err, "copying %s to %s", src, dst);
+    else if (copytree_fd(s, d, uid, gid, how, filter, later, shown, err) < 0)
+        rc = rh_err_prefix(err, "%s", shown);
+    free(shown);
     if (s >= 0)
         close(s);
     if (d >= 0)
@@ -673,12 +748,35 @@ static int copytree_how(const char *src, const char *dst, uid_t uid, gid_t gid, 
 
 int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
 {
-    return copytree_how(src, dst, uid, gid, (copy_how){0}, err);
+    return copytree_how(src, dst, uid, gid, (copy_how){0}, NULL, NULL, err);
+}
+
+int rh_fs_copytree_start(const char *src, const char *dst, uid_t uid, gid_t gid, const rh_fs_copy_filter *filter,
+                         rh_fs_copy **later, rh_err *err)
+{
+    assert(later);
+    return copytree_how(src, dst, uid, gid, (copy_how){0}, filter, later, err);
+}
+
+int rh_fs_copy_finish(rh_fs_copy *later, rh_err *err)
+{
+    if (!later)
+        return 0;
+    pthread_join(later->thread, NULL);
+    int rc = later->rc;
+    if (rc < 0) {
+        *err = later->err;
+        rh_err_prefix(err, "%s", later->shown);
+    }
+    plan_free(&later->plan);
+    free(later->shown);
+    free(later);
+    return rc;
 }
 
 int rh_fs_copytree_plain(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err)
 {
-    return copytree_how(src, dst, uid, gid, (copy_how){.no_clone = 1, .no_range = 1, .no_sendfile = 1}, err);
+    return copytree_how(src, dst, uid, gid, (copy_how){.no_clone = 1, .no_range = 1, .no_sendfile = 1}, NULL, NULL, err);
 }
 
 int rh_fs_exists(const char *path)

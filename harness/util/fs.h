@@ -62,6 +62,27 @@ int rh_fs_rmtree(const char *path, rh_err *err);
  */
 int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err);
 
+/* What rh_fs_copytree_start copies differently; folder is a path below the tree's top ("" for the top,
+   "base/16384"), name a file's name in it. Either may be NULL. */
+typedef struct rh_fs_copy_filter {
+    int (*later)(const char *folder);                  /* its files copied while the caller goes on */
+    int (*skip)(const char *folder, const char *name); /* not copied at all */
+} rh_fs_copy_filter;
+
+/* A copy still running (rh_fs_copytree_start); rh_fs_copy_finish waits for it. */
+typedef struct rh_fs_copy rh_fs_copy;
+
+/*
+ * rh_fs_copytree, except that the files of the folders filter->later names are copied on a thread of their
+ * own after every other file is there: on return the tree's folders all exist and every other file is
+ * copied, and *later (NULL when there was nothing left) must be passed to rh_fs_copy_finish, which waits
+ * for the rest and returns its error. On error nothing is left running (*later is NULL).
+ */
+int rh_fs_copytree_start(const char *src, const char *dst, uid_t uid, gid_t gid, const rh_fs_copy_filter *filter,
+                         rh_fs_copy **later, rh_err *err);
+/* Wait for what rh_fs_copytree_start left running (NULL: nothing) and free it: 0, or -1 with err set. */
+int rh_fs_copy_finish(rh_fs_copy *later, rh_err *err);
+
 /* fsync every regular file and folder under path (and path itself): before a cache entry is published. */
 int rh_fs_sync_tree(const char *path, rh_err *err);
 /* Bytes on disk under path (st_blocks), not following links; 0 if it is gone. */

@@ -296,6 +296,80 @@ static void test_copytree_of_many_folders_keeps_every_file_and_owner(void **stat
     free(src);
 }
 
+static int later_is_16384(const char *folder)
+{
+    return strcmp(folder, "base/16384") == 0;
+}
+
+static int skip_init(const char *folder, const char *name)
+{
+    (void)folder;
+    return strcmp(name, "skip.init") == 0;
+}
+
+/* rh_fs_copytree_start (a cluster's start from a cached state): on return every folder exists and every file
+   but those of the folders left for later is there; rh_fs_copy_finish brings the rest, byte for byte; a file
+   the filter skips is copied nowhere; with nothing left for later nothing runs on. */
+static void test_copytree_start_leaves_named_folders_for_later(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *src = at("src");
+    rh_err err;
+    static const char *const now[] = {"PG_VERSION", "global/1260", "base/1/1259", "base/1/empty"};
+    static const char *const later[] = {"base/16384/2619", "base/16384/2619_fsm", "base/16384/16390", "base/16384/zero"};
+    static const char *const skipped[] = {"global/skip.init", "base/1/skip.init", "base/16384/skip.init"};
+    const char *const *lists[] = {now, later, skipped};
+    for (int l = 0; l < 3; l++)
+        for (int i = 0; i < (l == 2 ? 3 : 4); i++) {
+            char *p = rh_xasprintf("%s/%s", src, lists[l][i]);
+            char *dir = rh_xstrdup(p);
+            *strrchr(dir, '/') = '\0';
+            assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+            write_patterned(p, strstr(p, "empty") || strstr(p, "zero") ? 0 : (size_t)(i * 70001 + 8192), 0600);
+            free(dir);
+            free(p);
+        }
+    rh_fs_copy_filter filter = {.later = later_is_16384, .skip = skip_init};
+    for (int round = 0; round < 2; round++) { /* round 1: no folder left for later */
+        char *dst = at(round ? "copy-whole" : "copy");
+        rh_fs_copy *rest = (rh_fs_copy *)&err; /* must be set */
+        rh_fs_copy_filter f = filter;
+        if (round)
+            f.later = NULL;
+        if (rh_fs_copytree_start(src, dst, (uid_t)-1, (gid_t)-1, &f, &rest, &err) < 0)
+            fail_msg("copy: %s", err.msg);
+        for (int i = 0; i < 4; i++) {
+            char *a = rh_xasprintf("%s/%s", src, now[i]), *b = rh_xasprintf("%s/%s", dst, now[i]);
+            assert_same_file(a, b);
+            free(a);
+            free(b);
+        }
+        char *ldir = rh_xasprintf("%s/base/16384", dst);
+        struct stat st;
+        assert_int_equal(stat(ldir, &st), 0);
+        assert_true(S_ISDIR(st.st_mode));
+        free(ldir);
+        if (round)
+            assert_null(rest);
+        assert_int_equal(rh_fs_copy_finish(rest, &err), 0);
+        for (int i = 0; i < 4; i++) {
+            char *a = rh_xasprintf("%s/%s", src, later[i]), *b = rh_xasprintf("%s/%s", dst, later[i]);
+            assert_same_file(a, b);
+            free(a);
+            free(b);
+        }
+        for (int i = 0; i < 3; i++) {
+            char *b = rh_xasprintf("%s/%s", dst, skipped[i]);
+            assert_int_equal(lstat(b, &st), -1);
+            free(b);
+        }
+        free(dst);
+    }
+    assert_int_equal(rh_fs_copy_finish(NULL, &err), 0);
+    free(src);
+}
+
 /* rm -rf of a tree of many folders (removed on several threads): everything goes, a link inside goes
    without what it points at (a folder outside keeps its files), a link given as the path is removed
    itself, a missing path is fine. */
@@ -420,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_inside),
         cmocka_unit_test(test_copytree_within_and_across_file_systems),
         cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
+        cmocka_unit_test(test_copytree_start_leaves_named_folders_for_later),
         cmocka_unit_test(test_rmtree_removes_all_and_follows_no_link),
         cmocka_unit_test(test_rmtree_goes_on_past_errors_and_reports_one),
     };

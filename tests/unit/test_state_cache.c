@@ -1357,6 +1357,156 @@ static void test_bench_check_cache_reports_parts(void **state)
     rh_buf_free(&b);
 }
 
+/* ---- a state's own databases are copied while its server starts, and are whole when the start returns ---- */
+
+/* Whether a server of this process runs (data/postmaster.pid in one of its cluster folders): asked by the
+   copy's end (rh_cluster_after_copy_hook). */
+static int server_ran_at_copy_end;
+
+static void note_server_running(const char *entry)
+{
+    (void)entry;
+    DIR *d = opendir(rh_cluster_run_dir());
+    assert_non_null(d);
+    char mine[32];
+    snprintf(mine, sizeof mine, "%d-", (int)getpid());
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char pidfile[4200];
+        snprintf(pidfile, sizeof pidfile, "%s/%s/data/postmaster.pid", rh_cluster_run_dir(), e->d_name);
+        if (strncmp(e->d_name, mine, strlen(mine)) == 0 && access(pidfile, F_OK) == 0)
+            server_ran_at_copy_end = 1;
+    }
+    closedir(d);
+}
+
+/* Every file of folder a is in folder b with the same bytes, but for the relation cache's init file, which
+   the server deletes at every start; and b holds nothing else. How many files a has. */
+static int assert_same_files(const char *a, const char *b)
+{
+    DIR *d = opendir(a);
+    assert_non_null(d);
+    int n = 0, skipped = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char pa[4200], pb[4200];
+        snprintf(pa, sizeof pa, "%s/%s", a, e->d_name);
+        snprintf(pb, sizeof pb, "%s/%s", b, e->d_name);
+        if (strcmp(e->d_name, "pg_internal.init") == 0) {
+            if (access(pb, F_OK) == 0)
+                fail_msg("%s is there: the server deletes it at every start", pb);
+            skipped++;
+            continue;
+        }
+        char *x = NULL, *y = NULL;
+        size_t nx = 0, ny = 0;
+        rh_err err;
+        if (rh_fs_read(pa, &x, &nx, &err) < 0 || rh_fs_read(pb, &y, &ny, &err) < 0)
+            fail_msg("%s", err.msg);
+        if (nx != ny || memcmp(x, y, nx) != 0)
+            fail_msg("%s differs from %s (%zu / %zu bytes)", pb, pa, ny, nx);
+        free(x);
+        free(y);
+        n++;
+    }
+    closedir(d);
+    d = opendir(b);
+    assert_non_null(d);
+    int nb = 0;
+    while ((e = readdir(d)) != NULL)
+        nb += e->d_name[0] != '.';
+    closedir(d);
+    assert_int_equal(nb, n);
+    (void)skipped;
+    return n;
+}
+
+/* The folder base/OID of the database dbname, below data directory data. */
+static char *db_folder(PGconn *conn, const char *data, const char *dbname)
+{
+    const char *params[] = {dbname};
+    PGresult *r = PQexecParams(conn, "SELECT oid FROM pg_database WHERE datname = $1", 1, NULL, params, NULL, NULL, 0);
+    assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+    assert_int_equal(PQntuples(r), 1);
+    char *f = rh_xasprintf("%s/base/%s", data, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return f;
+}
+
+/* A state whose database (as check's) was made after initdb: its files are copied while the server starts
+   (the server reads none of them before someone connects), and rh_cluster_start returns only when every one
+   is there, byte for byte the entry's. With extra server settings (a preloaded library could read every
+   database at start) everything is copied first. Before, the whole copy ended before the server started
+   (server_ran_at_copy_end stayed 0). */
+static void test_state_databases_copied_while_the_server_starts(void **state)
+{
+    (void)state;
+    rh_cluster_opts o = {0};
+    rh_err err;
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+    rh_cluster *c = start(NULL);
+    if (rh_cluster_create_db(c, "added", &err) < 0)
+        fail_msg("%s", err.msg);
+    PGconn *conn = rh_cluster_connect(c, "added", &err);
+    assert_non_null(conn);
+    PGresult *r = PQexec(conn, "CREATE TABLE t (id int PRIMARY KEY, v text); "
+                               "INSERT INTO t SELECT i, repeat('x', 100) FROM generate_series(1, 5000) i");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    r = PQexec(conn, "VACUUM t"); /* its free space and visibility maps too */
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(conn);
+    assert_int_equal(rh_state_save(c, &o, KEY_A, "added\n", &err), 0);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    char *entry = NULL;
+    assert_int_equal(rh_state_lookup(&o, KEY_A, &entry, &err), 1);
+    char *entry_data = rh_xasprintf("%s/data", entry);
+
+    static const char *const extra[] = {"work_mem=8MB", NULL};
+    for (int with_settings = 0; with_settings < 2; with_settings++) {
+        server_ran_at_copy_end = 0;
+        rh_cluster_after_copy_hook = note_server_running;
+        rh_cluster_opts so = {.state = entry, .settings = with_settings ? extra : NULL};
+        rh_cluster *from = NULL;
+        int rc = rh_cluster_start(&from, &so, &err);
+        rh_cluster_after_copy_hook = NULL;
+        if (rc < 0)
+            fail_msg("start from the state: %s", err.msg);
+        assert_int_equal(server_ran_at_copy_end, !with_settings);
+        /* whole on return: the files as the entry has them (nobody connected to the database yet) */
+        PGconn *admin = rh_cluster_connect_admin(from, NULL, &err);
+        assert_non_null(admin);
+        char *mine = db_folder(admin, rh_cluster_datadir(from), "added");
+        char *theirs = db_folder(admin, entry_data, "added");
+        PQfinish(admin);
+        assert_true(assert_same_files(theirs, mine) > 10);
+        free(mine);
+        free(theirs);
+        PGconn *q = rh_cluster_connect(from, "added", &err);
+        assert_non_null(q);
+        r = PQexec(q, "SELECT count(*), sum(length(v)) FROM t");
+        assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+        assert_string_equal(PQgetvalue(r, 0, 0), "5000");
+        assert_string_equal(PQgetvalue(r, 0, 1), "500000");
+        PQclear(r);
+        PQfinish(q);
+        assert_int_equal(rh_cluster_stop(from, &err), 0);
+    }
+    /* a template (no database of its own) is copied whole before its server starts, as before */
+    server_ran_at_copy_end = 0;
+    rh_cluster_after_copy_hook = note_server_running;
+    rh_cluster *fresh = start(NULL);
+    rh_cluster_after_copy_hook = NULL;
+    assert_int_equal(server_ran_at_copy_end, 0);
+    assert_int_equal(rh_cluster_stop(fresh, &err), 0);
+    free(entry_data);
+    free(entry);
+    assert_int_equal(rh_state_prune(&o, 0, NULL, NULL, &err), 0);
+}
+
 int main(void)
 {
     /* a cache of this binary's own: the states it makes and damages are nobody else's */
@@ -1374,6 +1524,7 @@ int main(void)
         cmocka_unit_test(test_prune_evicts_least_recently_used_within_a_second),
         cmocka_unit_test(test_hit_is_a_use_and_publish_keeps_the_limit),
         cmocka_unit_test(test_state_pruned_right_after_the_copy_still_starts),
+        cmocka_unit_test(test_state_databases_copied_while_the_server_starts),
         cmocka_unit_test(test_every_input_changes_the_key),
         cmocka_unit_test(test_fixtures_cached_equals_fresh),
         cmocka_unit_test(test_lookup_misses_on_other_inputs),
