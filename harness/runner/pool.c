@@ -11,7 +11,8 @@
  * starts its cluster while the others run, then waits for a "go" byte; and a worker that sent its
  * result frees its slot at once, stopping its server while the next scenario already runs
  * (*draining*). With a timings file, the scenarios that took longest last time start first, so a
- * long one does not end up alone at the tail of a parallel run.
+ * long one does not end up alone at the tail of a parallel run; runs with the state cache and without
+ * it keep their times apart (timings_file).
  */
 #include "runner/runner.h"
 
@@ -28,6 +29,7 @@
 #include <unistd.h>
 
 #include "cluster/cluster.h"
+#include "engine/cached.h"
 #include "util/fs.h"
 
 #define DEFAULT_TIMEOUT_MS 120000L
@@ -211,6 +213,24 @@ static void read_timings(const char *path, item *items, size_t n)
                 items[i].last_ms = atof(line);
     }
     free(text);
+}
+
+/*
+ * The file this run's order comes from and its durations go to: a run with the state cache and one
+ * without take very different times (a warm scenario replayed from the cache may take none, a cold
+ * one seconds), so a run without it uses its own file ("NAME-no-cache.tsv" beside "NAME.tsv"):
+ * a warm run is ordered by the last warm run's times, not by those of a --no-cache run between.
+ */
+static char *timings_file(const rh_runner_opts *o)
+{
+    if (!o->timings_path)
+        return NULL;
+    if (!o->no_cache && !rh_state_cache_off())
+        return rh_xstrdup(o->timings_path);
+    size_t n = strlen(o->timings_path);
+    if (n > 4 && strcmp(o->timings_path + n - 4, ".tsv") == 0)
+        n -= 4;
+    return rh_xasprintf("%.*s-no-cache.tsv", (int)n, o->timings_path);
 }
 
 /* Keep the durations of this run (merged with the others in the file). */
@@ -691,7 +711,8 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
     run->jobs = jobs;
     for (size_t i = 0; i < n; i++)
         items[i].res = &run->results[i];
-    read_timings(o->timings_path, items, n);
+    char *timings = timings_file(o);
+    read_timings(timings, items, n);
 
     sched s;
     memset(&s, 0, sizeof s);
@@ -753,7 +774,8 @@ int rh_runner_run(const rh_runner_opts *o, char *const *files, size_t nfiles, rh
         signal(SIGPIPE, old_pipe);
     }
     if (rc == 0 && !run->interrupted)   /* cut-short durations would mislead the next run's order */
-        write_timings(o->timings_path, items, n);
+        write_timings(timings, items, n);
+    free(timings);
     for (size_t i = 0; i < n; i++)
         rh_scn_free(items[i].scn);
     free(items);

@@ -19,6 +19,7 @@
 #include "scale/scale.h"
 #include "cluster/cluster.h"
 #include "runner/runner.h"
+#include "util/fs.h"
 #include "testlib.h"
 
 static const char *dir;   /* scenarios and migrations of this test binary */
@@ -878,6 +879,82 @@ static void test_order_filter_shard(void **state)
     free(odir);
 }
 
+/* The order each scenario finished in (at -j1: the order they started in). */
+typedef struct finish_order {
+    char paths[4][1024];
+    size_t n;
+} finish_order;
+
+static void note_finish(void *ctx, const rh_result *r, size_t done, size_t total)
+{
+    (void)done;
+    (void)total;
+    finish_order *f = ctx;
+    if (f->n < 4)
+        snprintf(f->paths[f->n++], sizeof f->paths[0], "%s", r->path);
+}
+
+/*
+ * A run with the state cache and one without keep their durations apart: a warm run is ordered by
+ * the last warm run's times, not by a --no-cache run's (before, one file served both, so in
+ * `bench scenarios --cache` each warm round started in the order of the cold round before it).
+ */
+static void test_timings_are_kept_per_cache_mode(void **state)
+{
+    (void)state;
+    write_at("tm/a.scenario", "sql \"select 1\"\n");
+    write_at("tm/b.scenario", "sql \"select 1\"\n");
+    char *a = path_of("tm/a.scenario"), *b = path_of("tm/b.scenario");
+    char *cached = path_of("tm/times.tsv"), *uncached = path_of("tm/times-no-cache.tsv");
+    /* the cached runs' file says b took longest, the uncached runs' file says a did */
+    char *text = rh_xasprintf("9000\t%s\n1\t%s\n", b, a);
+    rh_test_write_file(cached, text);
+    free(text);
+    text = rh_xasprintf("9000\t%s\n1\t%s\n", a, b);
+    rh_test_write_file(uncached, text);
+    free(text);
+    const char *names[] = {"tm/a.scenario", "tm/b.scenario", NULL};
+    const char *was = getenv("REHEARSE_NO_CACHE"); /* ctest sets it for every test */
+    char *saved = was ? rh_xstrdup(was) : NULL;
+    for (int no_cache = 1; no_cache >= 0; no_cache--) {
+        if (no_cache)
+            setenv("REHEARSE_NO_CACHE", "1", 1);
+        else
+            unsetenv("REHEARSE_NO_CACHE");
+        finish_order f = {0};
+        rh_runner_opts o = {0};
+        o.timings_path = cached;
+        o.progress = note_finish;
+        o.progress_ctx = &f;
+        rh_run run;
+        run_files(&run, 1, names, &o);
+        assert_int_equal(run.passed, 2);
+        assert_int_equal(f.n, 2);
+        /* longest first, by this kind of run's own times */
+        assert_string_equal(f.paths[0], no_cache ? a : b);
+        rh_run_free(&run);
+    }
+    if (saved)
+        setenv("REHEARSE_NO_CACHE", saved, 1);
+    free(saved);
+    /* each run wrote its own file: both still hold both scenarios, with the real (short) times now */
+    char *t1 = NULL, *t2 = NULL;
+    size_t l1, l2;
+    rh_err err;
+    assert_int_equal(rh_fs_read(cached, &t1, &l1, &err), 0);
+    assert_int_equal(rh_fs_read(uncached, &t2, &l2, &err), 0);
+    assert_non_null(strstr(t1, a));
+    assert_non_null(strstr(t2, a));
+    assert_null(strstr(t1, "9000"));
+    assert_null(strstr(t2, "9000"));
+    free(t1);
+    free(t2);
+    free(a);
+    free(b);
+    free(cached);
+    free(uncached);
+}
+
 static void test_shard_partition(void **state)
 {
     (void)state;
@@ -1048,6 +1125,7 @@ int main(void)
         cmocka_unit_test(test_timeout_and_crash),
         cmocka_unit_test(test_keep_failed),
         cmocka_unit_test(test_order_filter_shard),
+        cmocka_unit_test(test_timings_are_kept_per_cache_mode),
         cmocka_unit_test(test_shard_partition),
         cmocka_unit_test(test_result_json),
         cmocka_unit_test(test_dangling_link),
