@@ -6,9 +6,10 @@
 #    (one deploy, then `!= clean expand`) are replayed whole when warm, and all.scenario passes with a
 #    run folder where no server can start (the old code needed one);
 #  - its report equals a --no-cache run's minus times (and so do the others');
-#  - a migration that changes the cluster's globals (ALTER ROLE ... SET): the clean step deploys into
-#    a clean_N database of the scenario's own cluster; that state is not published (a hit would start
-#    without clean_N known, and the later clean step's clean_1 would collide);
+#  - a deployed migration that changed the cluster's globals (ALTER ROLE ... SET), REV's set touching
+#    none: the clean step deploys into a clean_N database of the scenario's own cluster; that state is
+#    not published (a hit would start without clean_N known, and the later clean step's clean_1 would
+#    collide);
 #  - REV's set is in the key: moving the tag REV names (the scenario's own checkouts unchanged) misses.
 # ctest sets REHEARSE_NO_CACHE=1 for every test: this one unsets it and uses its own cache folder.
 set -uo pipefail
@@ -29,13 +30,20 @@ printf '%s\n' 'scenario "clean comparisons among the cached steps"' 'repo fx/vin
     'expect ledger applied 2' >"$work/all.scenario"
 printf '%s\n' 'scenario "one deploy, then a clean comparison"' 'repo fx/vina' 'checkout v1' 'deploy' \
     'expect catalog != clean expand' >"$work/rev.scenario"
-m=$work/m
-mkdir -p "$m/20250101000000_init" "$m/20250102000000_role"
-printf 'provider = "postgresql"\n' >"$m/migration_lock.toml"
-printf 'CREATE TABLE "A" ("x" integer);\n' >"$m/20250101000000_init/migration.sql"
-printf 'ALTER ROLE CURRENT_USER SET work_mem = '"'"'8MB'"'"';\n' >"$m/20250102000000_role/migration.sql"
-printf '%s\n' 'scenario "a clean step in the scenario cluster, then another after the sql"' 'migrations m' 'deploy' \
-    'expect catalog = clean' 'deploy' 'sql "SELECT 1"' 'expect catalog = clean' >"$work/globals.scenario"
+# a repository whose tag b adds a migration that changes the cluster's globals (a role setting); the
+# scenario deploys b and compares with a clean deploy of a (which touches no global, so the globals
+# detector gives it no cluster of its own): the scenario cluster's globals differ from a fresh one's,
+# so the clean step deploys into a clean_N database of the scenario's own cluster
+g=$work/g
+mkdir -p "$g/prisma/migrations/20250101000000_init" "$g/prisma/migrations/20250102000000_role"
+printf 'provider = "postgresql"\n' >"$g/prisma/migrations/migration_lock.toml"
+printf 'CREATE TABLE "A" ("x" integer);\n' >"$g/prisma/migrations/20250101000000_init/migration.sql"
+commit() { git -C "$g" add -A && git -C "$g" -c user.name=t -c user.email=t@t commit -qm "$1" && git -C "$g" tag "$1"; }
+git -C "$g" init -q && commit a || fail "git"
+printf 'ALTER ROLE CURRENT_USER SET work_mem = '"'"'8MB'"'"';\n' >"$g/prisma/migrations/20250102000000_role/migration.sql"
+commit b || fail "git"
+printf '%s\n' 'scenario "a clean step in the scenario cluster, then another after the sql"' 'repo g' 'checkout b' 'deploy' \
+    'expect catalog = clean a' 'deploy' 'sql "SELECT 1"' 'expect catalog = clean a' >"$work/globals.scenario"
 
 run_json() { "$REHEARSE_BIN" run --no-color --format json --output "$work/$1.json" "${@:2}" "$work/all.scenario" \
     "$work/rev.scenario" "$work/globals.scenario" >/dev/null 2>"$work/$1.err" || fail "run $1: $(cat "$work/$1.err")"; }
