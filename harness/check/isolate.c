@@ -12,6 +12,7 @@
  * directory published in a private state folder (cluster/state.c's publish, not the shared cache) and
  * started twice, once for the rest of (b), once for (f).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,21 @@ char *rh_check_isolation_reason(const rh_migset *base, const rh_migset *head, co
     return NULL;
 }
 
+typedef struct twin_start {
+    pthread_t tid;
+    const rh_cluster_opts *opts;
+    rh_cluster *c;
+    rh_err err;
+    int rc;
+} twin_start;
+
+static void *start_twin(void *arg)
+{
+    twin_start *t = arg;
+    t->rc = rh_cluster_start(&t->c, t->opts, &t->err);
+    return NULL;
+}
+
 /* Any 64 hex digits: the private folder holds this one entry. */
 #define FORK_KEY "0000000000000000000000000000000000000000000000000000000000000000"
 
@@ -70,15 +86,24 @@ int rh_check_fork(rh_cluster **c, const rh_cluster_opts *copts, rh_cluster **twi
         goto out;
     }
     fo.state = entry;
-    rh_cluster *a = NULL, *b = NULL;
-    if (rh_cluster_start(&a, &fo, err) < 0)
-        goto out;
-    if (rh_cluster_start(&b, &fo, err) < 0) {
-        rh_err e2;
+    /* the twins start side by side (a thread for the second): each is a copy and a server start */
+    twin_start t = {.opts = &fo};
+    int threaded = pthread_create(&t.tid, NULL, start_twin, &t) == 0;
+    if (!threaded)
+        start_twin(&t);
+    rh_cluster *a = NULL;
+    int arc = rh_cluster_start(&a, &fo, err);
+    if (threaded)
+        pthread_join(t.tid, NULL);
+    rh_err e2;
+    if (arc < 0 || t.rc < 0) {
+        if (arc == 0)
+            *err = t.err;
         rh_cluster_stop(a, &e2);
+        rh_cluster_stop(t.c, &e2);
         goto out;
     }
-    rh_err e2;
+    rh_cluster *b = t.c;
     if (rh_cluster_stop(*c, &e2) < 0)
         rh_report_term_eprintf("rehearse check: %s\n", e2.msg);
     *c = a;

@@ -517,7 +517,8 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
     }
     c->timing.template_us = rh_now_us() - t0;
     unsigned rnd = (unsigned)(rh_now_us() ^ (getpid() << 8)) & 0xffff;
-    snprintf(c->id, sizeof c->id, "%d-%d-%04x", (int)getpid(), ++next_seq, rnd);
+    /* atomic: check's isolated paths start clusters from two threads at once (check/isolate.c) */
+    snprintf(c->id, sizeof c->id, "%d-%d-%04x", (int)getpid(), __atomic_add_fetch(&next_seq, 1, __ATOMIC_RELAXED), rnd);
     c->dir = rh_xasprintf("%s/%s", run, c->id);
     c->datadir = rh_xasprintf("%s/data", c->dir);
     c->log = rh_xasprintf("%s/server.log", c->dir);
