@@ -426,9 +426,11 @@ static int refused(int e)
 }
 
 /* Copy in the kernel: a reflink, else copy_file_range, else sendfile (one copy, not two through a
-   buffer). 1 done; 0 refused: the caller goes on with read/write from the file offsets (each way here
+   buffer), until end-of-file or `size` bytes (the size the tree's listing saw: a copy is of a tree
+   nothing writes, a stopped cluster or a cache entry, so the call that would only say end-of-file is
+   saved). 1 done; 0 refused: the caller goes on with read/write from the file offsets (each way here
    moves both offsets alike); -1 error. */
-static int copy_in_kernel(int in, int out, copy_how *how)
+static int copy_in_kernel(int in, int out, off_t size, copy_how *how)
 {
     if (!how->no_clone) {
         if (ioctl(out, FICLONE, in) == 0)
@@ -437,8 +439,11 @@ static int copy_in_kernel(int in, int out, copy_how *how)
             how->no_clone = 1;
     }
     int range = !how->no_range;
+    off_t copied = 0;
     while (range || !how->no_sendfile) {
         ssize_t n = range ? copy_file_range(in, NULL, out, NULL, 1 << 30, 0) : sendfile(out, in, NULL, 1 << 30);
+        if (n > 0 && (copied += n) >= size)
+            return 1;
         if (n > 0)
             continue;
         if (n == 0)
@@ -457,19 +462,21 @@ static int copy_in_kernel(int in, int out, copy_how *how)
     return 0;
 }
 
-static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t uid, gid_t gid, copy_how *how,
-                     rh_err *err)
+static int copy_file(int sdir, int ddir, const char *name, const struct stat *st, uid_t uid, gid_t gid,
+                     copy_how *how, rh_err *err)
 {
-    int in = openat(sdir, name, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
+    /* an empty file (a third of a data directory's: empty relations) is only created */
+    int in = st->st_size == 0 ? -1 : openat(sdir, name, O_RDONLY | O_CLOEXEC);
+    if (in < 0 && st->st_size != 0)
         return rh_err_errno(err, "cannot open %s for copying", name);
-    int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+    int out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, st->st_mode & 07777);
     if (out < 0) {
-        close(in);
+        if (in >= 0)
+            close(in);
         return rh_err_errno(err, "cannot create %s", name);
     }
     int rc = 0;
-    int done = copy_in_kernel(in, out, how);
+    int done = in < 0 ? 1 : copy_in_kernel(in, out, st->st_size, how);
     if (done < 0) {
         rc = rh_err_errno(err, "cannot copy %s", name);
     } else if (!done) {
@@ -485,7 +492,8 @@ static int copy_file(int sdir, int ddir, const char *name, mode_t mode, uid_t ui
     }
     if (rc == 0 && uid != (uid_t)-1 && fchown(out, uid, gid) < 0)
         rc = rh_err_errno(err, "cannot change the owner of %s", name);
-    close(in);
+    if (in >= 0)
+        close(in);
     if (close(out) < 0 && rc == 0)
         rc = rh_err_errno(err, "cannot write %s", name);
     return rc;
@@ -593,7 +601,7 @@ static int copy_folder_files(const copy_plan *p, const copy_folder *f, copy_how 
             break;
         }
         if (S_ISREG(st.st_mode)) {
-            rc = copy_file(f->sfd, f->dfd, e->d_name, st.st_mode, p->uid, p->gid, how, err);
+            rc = copy_file(f->sfd, f->dfd, e->d_name, &st, p->uid, p->gid, how, err);
         } else if (S_ISLNK(st.st_mode)) {
             char target[4096];
             ssize_t n = readlinkat(f->sfd, e->d_name, target, sizeof target - 1);
