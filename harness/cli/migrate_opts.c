@@ -282,7 +282,10 @@ int rh_migrate_setup(rh_migrate_opts *o)
             }
         }
         rh_pgurl_pinned_free(&pin);
-        free(schema);
+        if (rc == 0 && schema && *schema)
+            o->url_schema = schema; /* the Datasource line names it */
+        else
+            free(schema);
         free(url);
         return rc;
     }
@@ -345,6 +348,8 @@ int rh_migrate_finish(rh_migrate_opts *o)
     if (o->conn)
         PQfinish(o->conn);
     o->conn = NULL;
+    free(o->url_schema);
+    o->url_schema = NULL;
     if (o->cluster) {
         if (o->keep) {
             char *psql = rh_cluster_psql_command(o->cluster);
@@ -448,7 +453,7 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         rh_migrate_finish(&o);
         return rc;
     }
-    rh_engine_opts eo = {.profile = &o.profile, .resumed = o.state.cached};
+    rh_engine_opts eo = {.profile = &o.profile, .resumed = o.state.cached, .url_schema = o.url_schema};
     rh_scale scale = {0};
     scale_hook hook = {.cluster = o.cluster, .scale = &scale};
     if (o.scale_file || o.nrows) {

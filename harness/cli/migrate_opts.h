@@ -49,6 +49,7 @@ typedef struct rh_migrate_opts {
     rh_state_deploy state;       /* deploy on a throwaway cluster: the cached prefix it starts from */
     rh_cluster *cluster;
     PGconn *conn;
+    char *url_schema;            /* --database-url's schema= as Prisma decodes it; NULL: none */
 } rh_migrate_opts;
 
 /*

@@ -29,6 +29,8 @@ typedef int (*rh_engine_hook)(void *data, const char *name, size_t index, int ba
 typedef struct rh_engine_opts {
     const rh_profile *profile;   /* NULL: the tool's default profile */
     const char *provider;        /* the schema's datasource provider; NULL: "postgresql" */
+    const char *url_schema;      /* the database URL's schema= (decoded); NULL: none, so Prisma's CLI names
+                                    "public" in its Datasource line, whatever the connection's search_path */
     int advisory_lock;           /* 0: the tool's rule (its environment variable may turn it off);
                                     1 always; -1 never */
     int lock_timeout_ms;         /* 0: the tool's own give-up time for its lock */

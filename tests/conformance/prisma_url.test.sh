@@ -3,6 +3,8 @@
 # (prisma-oracle, ../shared/oracle): `status` on the same database and the same URL, the schema of the
 # "Datasource" line compared. '+' is a space, %XY a byte, any other '%' stays (tools/prisma/url.c). A %00: Prisma
 # keeps the NUL byte in the name, which no PostgreSQL name can hold, so rehearse refuses it (exit 2, saying why).
+# Without schema=, Prisma 6.19.3 and 7.10.1 (prisma7-oracle) print "public" whatever search_path the role or the
+# database sets.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=${REHEARSE_SOURCE_DIR:-$(cd "$here/../.." && pwd)}
@@ -70,6 +72,31 @@ same 'h%C3%A9' 'hé'
 [ "$(shown "$work/o.out")" = later ] && [ "$(shown "$work/r.out")" = later ] ||
   fail "schema=later (no such schema): Prisma '$(shown "$work/o.out")', rehearse '$(shown "$work/r.out")'"
 
+# no schema=: the line names "public" whatever the role's or the database's search_path puts first (Prisma's CLI
+# reads the URL, not the connection), with 6.19.3 and 7.10.1; before, rehearse printed current_schema()
+oracle7=${REHEARSE_ORACLE7:-}
+for c in "$src/../shared/oracle7/prisma7-oracle" "/work/shared/oracle7/prisma7-oracle"; do
+  [ -z "$oracle7" ] && [ -x "$c" ] && oracle7=$c
+done
+[ -n "$oracle7" ] && [ -x "$oracle7" ] || { echo "FAIL: prisma7-oracle not found (set REHEARSE_ORACLE7)"; exit 1; }
+# DATABASE|SETTING (DB: the database)|SCHEMAS to create|Prisma versions (each oracle run costs a node start)
+# (a first schema that does not exist: "public" from both oracles and rehearse, checked by hand, not here)
+for case in 'sp_role|ALTER ROLE postgres IN DATABASE DB SET search_path = first, public|CREATE SCHEMA first|6.19.3 7.10.1' \
+            'sp_db|ALTER DATABASE DB SET search_path = "Y z", public|CREATE SCHEMA "Y z"|6.19.3' \
+            'sp_user|ALTER DATABASE DB SET search_path = "$user", public|CREATE SCHEMA postgres|7.10.1'; do
+  IFS='|' read -r db setting create versions <<<"$case"
+  sql postgres "CREATE DATABASE $db" >/dev/null && sql "$db" "${setting//DB/$db}" >/dev/null &&
+    sql "$db" "$create" >/dev/null || { fail "$db: cannot set up"; continue; }
+  dburl="postgresql://postgres:$password@localhost/$db?host=$sockdir&port=$port"
+  for v in $versions; do
+    o=$oracle; [ "$v" = 7.10.1 ] && o=$oracle7
+    "$o" --url "$dburl" --migrations "$work/empty" status >"$work/o.out" 2>&1
+    "$bin" status --prisma-version "$v" --migrations-dir "$work/empty" --database-url "$dburl" >"$work/r.out" 2>"$work/r.err"
+    [ "$(shown "$work/o.out")" = public ] && [ "$(shown "$work/r.out")" = public ] ||
+      fail "$db ($setting), Prisma $v: Prisma '$(shown "$work/o.out")', rehearse '$(shown "$work/r.out")' (public expected): $(cat "$work/o.out" "$work/r.err")"
+  done
+done
+
 # %00: Prisma keeps the NUL byte (its line shows it); rehearse cannot, and says so instead of working in schema "x"
 "$oracle" --url "$url&schema=x%00y" --migrations "$work/empty" status >"$work/o.out" 2>&1; ro=$?
 printf 'schema "x\0y"' >"$work/nul"
@@ -81,4 +108,4 @@ python3 -c 'import sys; sys.exit(open(sys.argv[2], "rb").read() not in open(sys.
   fail "schema=x%00y: rehearse exit $rr: $(cat "$work/r.out" "$work/r.err")"
 
 [ "$failures" = 0 ] || { echo "$failures failure(s)"; exit 1; }
-echo "ok: schema= read as Prisma 6.19.3 reads it (6 values, and %00 refused)"
+echo "ok: schema= read as Prisma 6.19.3 reads it (6 values, and %00 refused); no schema=: \"public\" (6.19.3, 7.10.1)"

@@ -241,7 +241,7 @@ int rh_prisma_deploy(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
     rh_profile pstore;
     const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, profile, res);
+    rh_text_prelude(conn, profile, opts ? opts->url_schema : NULL, res);
     res->n_found = set->n;
     rh_text_found(&res->out, set->n);
     rh_buf_puts(&res->out, "\n");
@@ -332,7 +332,7 @@ int rh_prisma_resolve_applied(PGconn *conn, const rh_migset *set, const char *na
     rh_profile pstore;
     const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, profile, res);
+    rh_text_prelude(conn, profile, opts ? opts->url_schema : NULL, res);
     if (profile->major < 7) /* 7.x prints the empty line with its success message, none before an error */
         rh_buf_puts(&res->out, "\n");
     if (provider_mismatch(set, opts, res))
@@ -401,7 +401,7 @@ int rh_prisma_resolve_rolled_back(PGconn *conn, const rh_migset *set, const char
     rh_profile pstore;
     const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, profile, res);
+    rh_text_prelude(conn, profile, opts ? opts->url_schema : NULL, res);
     if (profile->major < 7)
         rh_buf_puts(&res->out, "\n");
     int locked = 0;

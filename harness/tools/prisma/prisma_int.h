@@ -52,7 +52,7 @@ void rh_text_error(rh_engine_result *res, const char *code, const char *message)
 /* The profile of opts, or the default one (in storage) when the caller gave none. */
 const rh_profile *rh_prisma_profile(const rh_engine_opts *opts, rh_profile *storage);
 
-void rh_text_prelude(PGconn *conn, const rh_profile *profile, rh_engine_result *res);
+void rh_text_prelude(PGconn *conn, const rh_profile *profile, const char *url_schema, rh_engine_result *res);
 
 /* "\nN migrations found in prisma/migrations\n" / "\nNo migration found in prisma/migrations\n". */
 void rh_text_found(rh_buf *out, size_t n);

@@ -109,7 +109,7 @@ int rh_prisma_status(PGconn *conn, const rh_migset *set, const rh_engine_opts *o
     rh_profile pstore;
     const rh_profile *profile = rh_prisma_profile(opts, &pstore);
     res->exit_code = 0;
-    rh_text_prelude(conn, profile, res);
+    rh_text_prelude(conn, profile, opts ? opts->url_schema : NULL, res);
     res->n_found = set->n;
     rh_text_found(&res->out, set->n);
 

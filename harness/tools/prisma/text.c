@@ -22,65 +22,28 @@ void rh_text_error(rh_engine_result *res, const char *code, const char *message)
 }
 
 /*
- * The URL's schema= before that schema exists: the search_path is then only its name (the CLI sets it with
- * PQescapeIdentifier; PostgreSQL keeps the quotes only where the name needs them) and current_schema() is
- * NULL, while Prisma names the URL's schema all the same (tests/conformance/prisma_url.test.sh). The path's
- * first name; NULL when there is none or it is the default's "$user".
+ * "Prisma schema loaded from ..." and the datasource line of a native-engine CLI. Prisma 7 moved the
+ * first to stderr and ends it with a period (observed with the 7.10.1 oracle). The line's schema is the
+ * URL's schema= as written (decoded), even before that schema exists, else "public": Prisma's CLI reads it
+ * from the URL, not from the connection, so a role's or database's search_path naming another schema first
+ * does not show (6.19.3 and 7.10.1, tests/conformance/prisma_url.test.sh). Before, rehearse printed
+ * current_schema().
  */
-static char *first_path_name(const char *path)
-{
-    rh_buf b;
-    rh_buf_init(&b);
-    const char *p = path ? path : "";
-    while (*p == ' ')
-        p++;
-    if (*p == '"') {
-        for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
-            rh_buf_putc(&b, *p);
-            p += *p == '"'; /* "" is one " */
-        }
-        if (!*p) { /* unterminated */
-            rh_buf_free(&b);
-            return NULL;
-        }
-    } else {
-        for (; *p && *p != ',' && *p != ' '; p++)
-            rh_buf_putc(&b, *p);
-    }
-    if (b.len == 0 || strcmp(b.data, "$user") == 0) {
-        rh_buf_free(&b);
-        return NULL;
-    }
-    return rh_buf_steal(&b);
-}
-
-/* "Prisma schema loaded from ..." and the datasource line of a native-engine CLI. Prisma 7 moved the
-   first to stderr and ends it with a period (observed with the 7.10.1 oracle). */
-void rh_text_prelude(PGconn *conn, const rh_profile *profile, rh_engine_result *res)
+void rh_text_prelude(PGconn *conn, const rh_profile *profile, const char *url_schema, rh_engine_result *res)
 {
     rh_buf *out = &res->out;
     if (profile && profile->major >= 7)
         rh_buf_puts(&res->errout, "Prisma schema loaded from prisma/schema.prisma.\n");
     else
         rh_buf_puts(out, "Prisma schema loaded from prisma/schema.prisma\n");
-    PGresult *r = PQexec(conn, "SELECT current_database(), current_schema(), current_setting('search_path')");
-    const char *db = "postgres", *schema = "public";
-    char *first = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1) {
-        db = PQgetvalue(r, 0, 0);
-        if (!PQgetisnull(r, 0, 1))
-            schema = PQgetvalue(r, 0, 1);
-        else if ((first = first_path_name(PQgetvalue(r, 0, 2))) != NULL)
-            schema = first;
-    }
+    const char *db = PQdb(conn);
     const char *host = PQhost(conn);
     const char *port = PQport(conn);
     if (!host || !*host || host[0] == '/')
         host = "localhost";
-    rh_buf_printf(out, "Datasource \"db\": PostgreSQL database \"%s\", schema \"%s\" at \"%s:%s\"\n", db, schema,
-                  host, port && *port ? port : "5432");
-    PQclear(r);
-    free(first);
+    rh_buf_printf(out, "Datasource \"db\": PostgreSQL database \"%s\", schema \"%s\" at \"%s:%s\"\n",
+                  db && *db ? db : "postgres", url_schema && *url_schema ? url_schema : "public", host,
+                  port && *port ? port : "5432");
 }
 
 void rh_text_found(rh_buf *out, size_t n)
