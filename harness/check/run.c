@@ -876,6 +876,41 @@ static void *trace_thread(void *arg)
     return NULL;
 }
 
+/* Start (f) in its thread on db DB_PROBE of c, tracing names (head's migrations its deploy runs). */
+static int start_trace(trace_job *j, pthread_t *tid, rh_cluster *c, const rh_check_result *out, const rh_migset *head,
+                       char **names, size_t n, rh_err *err)
+{
+    *j = (trace_job){.cluster = c, .set = head};
+    j->r.pending = names;
+    j->r.n_pending = n;
+    j->r.migrations = out->migrations;
+    j->r.profile = out->profile;
+    if (pthread_create(tid, NULL, trace_thread, j) != 0)
+        return rh_err_set(err, "cannot start a thread for the lock trace");
+    return 0;
+}
+
+/* Wait for (f) and drop what it traced (it traced what this check does not run after all). */
+static void discard_trace(trace_job *j, pthread_t tid)
+{
+    pthread_join(tid, NULL);
+    for (size_t i = 0; i < j->r.n_traces; i++)
+        rh_check_trace_free(&j->r.traces[i]);
+    free(j->r.traces);
+    j->r.traces = NULL;
+    j->r.n_traces = 0;
+}
+
+static int same_names(char *const *a, size_t na, char *const *b, size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            return 0;
+    return 1;
+}
+
 /*
  * (f) runs beside (b) unless it measures (--scale: the meter times statements on the machine's cores). What
  * the two could share is the cluster's global objects (a database (b) creates is there for (f)'s CREATE
@@ -1008,6 +1043,18 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
         joined = 0;
     }
 
+    /* One path from base's whole state: (f)'s database holds that state untouched, base's deploy will find all of
+       it applied, so head's deploy will run head's migrations that base lacks: (f) traces them from now on,
+       beside base's deploy too. Should base's deploy end otherwise, that trace is dropped below. */
+    int early = one_path && cc.probe_held && cc.cached == h.a.n && !isolated && !o->no_locks && out->n_added > 0 &&
+                trace_beside_upgrade(o);
+    int probe_dirty = 0; /* DB_PROBE holds a dropped early trace's migrations, not base's state */
+    if (early) {
+        if (start_trace(&tjob, &trace_tid, cluster, out, &h.b, out->added, out->n_added, err) < 0)
+            goto out;
+        traced = 0;
+    }
+
     /* (b) upgrade path: base, (g) the seed, then head */
     double tb = now_ms();
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))
@@ -1037,7 +1084,14 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
        else (a) runs on its own, on a copy of the probe's database, which still holds the cached state */
     if (one_path && !(out->base_ok && !out->recovered && rbase.n_applied == h.a.n)) {
         one_path = 0;
-        if (!isolated && rh_cluster_copy_db(cluster, DB_PROBE, DB_CLEAN, err) < 0)
+        if (early && !traced) { /* the probe's copy is no longer base's state: (a) deploys head from nothing */
+            discard_trace(&tjob, trace_tid);
+            traced = 1;
+            probe_dirty = 1;
+            eopts_clean.resumed = 0;
+            if (rh_cluster_create_db(cluster, DB_CLEAN, err) < 0)
+                goto out;
+        } else if (!isolated && rh_cluster_copy_db(cluster, DB_PROBE, DB_CLEAN, err) < 0)
             goto out;
         if (pthread_create(&clean_tid, NULL, clean_thread, &job) != 0) {
             rh_err_set(err, "cannot start a thread for the clean deploy");
@@ -1078,7 +1132,13 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* a cached state's probe database already holds base's state, unless the path added to it (a base of
        no migration has no cached state: no probe database was made) */
     int probe_ready = cc.probe_held && cc.cached == h.a.n && out->base_ok && !out->recovered && !o->seed_file &&
-                      !o->scale;
+                      !o->scale && !probe_dirty;
+    if (early && !traced &&
+        !(probe && probe_ready && same_names(out->pending, out->n_pending, out->added, out->n_added))) {
+        discard_trace(&tjob, trace_tid); /* it traced what head's deploy does not run */
+        traced = 1;
+        probe_ready = 0;
+    }
     if (probe && cc.probe_held && !probe_ready && rh_cluster_drop_db(cluster, DB_PROBE, err) < 0)
         goto out;
     if (probe && !probe_ready && rh_cluster_copy_db(cluster, DB_UPGRADE, DB_PROBE, err) < 0)
@@ -1086,16 +1146,10 @@ int rh_check_run(const rh_check_opts *o, rh_check_result *out, rh_err *err)
     /* isolated: (f) gets this cluster as it is now, (b) goes on in a twin (nothing is connected to it) */
     if (isolated && probe && rh_check_fork(&cluster, &copts, &probe_cluster, err) < 0)
         goto out;
-    if (probe && trace_beside_upgrade(o)) {
-        tjob = (trace_job){.cluster = probe_cluster ? probe_cluster : cluster, .set = &h.b};
-        tjob.r.pending = out->pending;
-        tjob.r.n_pending = out->n_pending;
-        tjob.r.migrations = out->migrations;
-        tjob.r.profile = out->profile;
-        if (pthread_create(&trace_tid, NULL, trace_thread, &tjob) != 0) {
-            rh_err_set(err, "cannot start a thread for the lock trace");
+    if (probe && traced && trace_beside_upgrade(o)) {
+        if (start_trace(&tjob, &trace_tid, probe_cluster ? probe_cluster : cluster, out, &h.b, out->pending,
+                        out->n_pending, err) < 0)
             goto out;
-        }
         traced = 0;
     }
     if (!(upgrade = open_db(cluster, DB_UPGRADE, 0, err)))

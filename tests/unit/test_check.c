@@ -167,14 +167,15 @@ static void test_upgrade_path_opens_a_connection_per_deploy(void **state)
 }
 
 /*
- * The lock trace (f) runs beside the upgrade path's deploy of head (b), cold and warm: head's deploy does
- * not connect (the hook holds it) until the trace has connected to its database. Before, (f) began only
- * after (b) had finished, so the hook waited in vain (its bound, 60 s, only ends a failing run). The trace
- * is the one a trace after (b) takes: the new index's ShareLock on its table.
+ * The lock trace (f) runs beside the upgrade path (b): cold, head's deploy does not connect (the hook holds
+ * it) until the trace has connected to its database; warm, from base's whole state on one path, base's
+ * deploy does not either (the trace knows what head's deploy will run before base's deploy confirms it).
+ * Before, (f) began only after (b) had finished, so the hook waited in vain (its bound, 60 s, only ends a
+ * failing run). The trace is the one a trace after (b) takes: the new index's ShareLock on its table.
  */
 static pthread_mutex_t beside_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t beside_cv = PTHREAD_COND_INITIALIZER;
-static int beside_upgrades, beside_probe_seen, beside_waited_in_vain;
+static int beside_upgrades, beside_probe_seen, beside_waited_in_vain, beside_hold_at;
 
 static void hold_head_deploy_until_the_trace(const char *dbname, const char *user)
 {
@@ -183,7 +184,7 @@ static void hold_head_deploy_until_the_trace(const char *dbname, const char *use
     if (strcmp(dbname, "rehearse_check_locks") == 0) {
         beside_probe_seen = 1;
         pthread_cond_broadcast(&beside_cv);
-    } else if (strcmp(dbname, "rehearse_check_upgrade") == 0 && ++beside_upgrades == 2) {
+    } else if (strcmp(dbname, "rehearse_check_upgrade") == 0 && ++beside_upgrades == beside_hold_at) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 60;
@@ -215,10 +216,12 @@ static void test_lock_trace_runs_beside_the_upgrade_path(void **state)
     for (int warm = 0; warm < 2; warm++) {
         rh_check_result res;
         beside_upgrades = beside_probe_seen = beside_waited_in_vain = 0;
+        beside_hold_at = warm ? 1 : 2; /* warm, one path: before base's deploy; cold: before head's */
         rh_cluster_connect_hook = hold_head_deploy_until_the_trace;
         run(&o, &res);
         rh_cluster_connect_hook = NULL;
         assert_int_equal(res.cached, warm ? 1 : 0);
+        assert_int_equal(res.one_path, warm);
         assert_false(beside_waited_in_vain);
         assert_true(res.upgrade_ok);
         const rh_check_trace *t = trace(&res, "20250201000000_name_idx");
