@@ -16,7 +16,7 @@
 #include "migrations/profile.h"
 
 /* Bumped whenever the engine writes a database differently (ledger DDL, rows, how scripts are sent). */
-#define RH_STATE_ENGINE_VERSION "engine-1"
+#define RH_STATE_ENGINE_VERSION "engine-2" /* 2: a script with a NUL byte fails (exec.c) */
 
 typedef struct rh_state_inputs {
     const char *tool;            /* the migration tool's name (tools/tool.h); NULL: the default tool */

@@ -324,6 +324,14 @@ step 1 resolve --applied 20250102000000_nofile  # P3017: no migration.sql
 step 1 resolve --applied 20250109000000_nope    # P3017: no folder
 step 1 status
 
+new_case nul_byte                               # a NUL byte in a file: the server refuses the whole message
+mig 20250101000000_a 'CREATE TABLE a (id INT);'
+mkdir -p "$dir/20250102000000_nul"
+printf 'CREATE TABLE b (id INT);\n\000DROP TABLE a;\n' >"$dir/20250102000000_nul/migration.sql"
+mig 20250103000000_c 'CREATE TABLE c (id INT);'
+step 1 deploy                                   # a applied; the NUL file fails (08P01), nothing of it runs
+step 1 status
+
 new_case resolve_fresh                          # resolve on a database without a ledger
 mig 20250101000000_a 'CREATE TABLE a (id INT);'
 mig 20250102000000_b 'CREATE TABLE b (id INT);'

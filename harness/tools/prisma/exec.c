@@ -216,9 +216,31 @@ int rh_exec_script(PGconn *conn, const rh_profile *profile, const char *sql, siz
     return rc;
 }
 
+/*
+ * A script holding a NUL byte cannot go out as libpq's C string: it would end at the NUL and the rest
+ * of the file would be dropped unseen. Prisma sends every byte; the server then refuses the message
+ * (oracle 6.19.3: "ERROR: invalid message format", 08P01, a failed ledger row; the native engine's
+ * tokio-postgres refuses such a string before sending it). Fail the script as the server does, with
+ * the fields PostgreSQL 15 reports (pq_getmsgend in pqformat.c).
+ */
+static void nul_byte_failure(rh_exec_failure *f)
+{
+    snprintf(f->sqlstate, sizeof f->sqlstate, "08P01");
+    f->message = rh_xstrdup("invalid message format");
+    f->display = rh_xstrdup("ERROR: invalid message format");
+    f->debug = rh_xstrdup("DbError { severity: \"ERROR\", parsed_severity: Some(Error), code: SqlState(E08P01), "
+                          "message: \"invalid message format\", detail: None, hint: None, position: None, where_: None, "
+                          "schema: None, table: None, column: None, datatype: None, constraint: None, "
+                          "file: Some(\"pqformat.c\"), line: Some(640), routine: Some(\"pq_getmsgend\") }");
+}
+
 static int exec_script(PGconn *conn, const rh_profile *profile, const char *sql, size_t len, rh_exec_failure *f)
 {
     memset(f, 0, sizeof *f);
+    if (memchr(sql, '\0', len)) {
+        nul_byte_failure(f);
+        return 1;
+    }
     if (profile && profile->exec == RH_EXEC_SPLIT_STATEMENTS) {
         /* Prisma >= 7.4 (prisma-engines PR #5767): statement by statement, each in autocommit, when
            sqlparser 0.61 parses the whole file; else the whole file as one query. */
