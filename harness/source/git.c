@@ -174,6 +174,10 @@ static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *ou
         if (has_no_commits(repo))
             return rh_err_set(err, "unknown revision '%s': the repository at %s has no commits yet", spec,
                               repo->path);
+        if (rc == GIT_ENOTFOUND && git_repository_is_shallow(repo->repo) == 1)
+            return rh_err_set(err, "unknown revision '%s' in the repository at %s, a shallow clone: its history "
+                              "stops at the clone's depth (fetch all of it: `git fetch --unshallow`, or "
+                              "actions/checkout's `fetch-depth: 0`, GitLab's `GIT_DEPTH: 0`)", spec, repo->path);
         if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH)
             return rh_err_set(err, "unknown revision '%s' in the repository at %s", spec, repo->path);
         if (rc == GIT_EAMBIGUOUS)
@@ -614,3 +618,5 @@ int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out
 {
     return rh_git_damage_check(repo, merge_base_unguarded(repo, a, b, out), err);
 }
+
+int rh_git_is_shallow(rh_git_repo *repo) { return git_repository_is_shallow(repo->repo) == 1; }

@@ -59,6 +59,10 @@ int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err 
  */
 int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out, rh_err *err);
 
+/* 1 when the repository is a shallow clone (.git/shallow): libgit2 1.5 does not read that file, so
+   no walk of history (a merge-base, HEAD~N) goes past the clone's cut; errors say so. */
+int rh_git_is_shallow(rh_git_repo *repo);
+
 /*
  * Turn a user's migrations path into a path relative to the repository root: an absolute path
  * inside the work tree is made relative, "./" and trailing '/' are dropped. Malloc'd.

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "check/check.h"
+#include "source/git.h"
 #include "cluster/internal.h"
 #include "test_git_fixture.h"
 #include "tools/tool.h"
@@ -948,6 +949,50 @@ static void test_default_base(void **state)
     fx_free(r);
 }
 
+/*
+ * A shallow clone (CI's default depth): its first commit is cut off (.git/shallow names the commit
+ * after it, whose parent's object is absent). libgit2 1.5 reads no .git/shallow, so its merge-base
+ * fails at the cut even where `git merge-base` finds main: the error must name the shallow clone and
+ * how to fetch the history, not send the user to fetch main (which they have).
+ */
+static void test_default_base_in_a_shallow_clone(void **state)
+{
+    (void)state;
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    char cut[41];
+    snprintf(cut, sizeof cut, "%s", fx_commit(r, "init"));
+    fx_migration(r, "20250102000000_main", "CREATE TABLE \"M\" (id INT);\n");
+    char kept[41];
+    snprintf(kept, sizeof kept, "%s", fx_commit(r, "main"));
+    fx_migration(r, "20250103000000_feature", "CREATE TABLE \"F\" (id INT);\n");
+    fx_commit2(r, "feature", "main", "feature");
+    fx_check(git_repository_set_head(r->repo, "refs/heads/feature"), "set head");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.git/objects/%.2s/%s", r->path, cut, cut + 2);
+    assert_int_equal(unlink(path), 0);
+    snprintf(path, sizeof path, "%s/.git/shallow", r->path);
+    char line[42];
+    snprintf(line, sizeof line, "%s\n", kept);
+    fx_write_file(path, line, strlen(line));
+
+    char *spec = NULL;
+    char how[300];
+    rh_err err;
+    assert_int_equal(rh_check_default_base(r->path, &spec, how, sizeof how, &err), -1);
+    assert_null(spec);
+    assert_non_null(strstr(err.msg, "shallow clone"));
+    assert_non_null(strstr(err.msg, "git fetch --unshallow"));
+    assert_null(strstr(err.msg, "fetch the target branch"));
+    rh_git_repo *g = NULL;
+    rh_git_rev rev;
+    assert_int_equal(rh_git_open(&g, r->path, &err), 0);
+    assert_int_equal(rh_git_resolve(g, "HEAD~2", &rev, &err), -1); /* the cut commit */
+    assert_non_null(strstr(err.msg, "shallow clone"));
+    rh_git_close(g);
+    fx_free(r);
+}
+
 /* The command: exit codes, --fail-on, --format json, GitHub annotations, a bad revision. */
 static void test_cli(void **state)
 {
@@ -1043,6 +1088,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_base),
+        cmocka_unit_test(test_default_base_in_a_shallow_clone),
         cmocka_unit_test(test_edited_applied_migration),
         cmocka_unit_test(test_upgrade_path_opens_a_connection_per_deploy),
         cmocka_unit_test(test_lock_trace_runs_beside_the_upgrade_path),
