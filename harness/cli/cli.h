@@ -37,6 +37,9 @@ int rh_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((for
    it may quote arguments and repository text (migration names, server messages). */
 void rh_cli_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Exit 2 with a message ("rehearse CMD: timed out after ...") once ms have passed (cli/time_limit.c). */
+void rh_cli_time_limit(const char *cmd, long ms);
+
 /* `rehearse --version`: version, commit built from, the libraries as they report themselves. */
 void rh_cli_version(FILE *f);
 

@@ -65,6 +65,8 @@ static void help(FILE *f)
             "                        (also REHEARSE_NO_CACHE=1; the cache is REHEARSE_CACHE_DIR, see `rehearse cache`)\n"
             "  --superuser           run the migrations as the cluster's superuser (default: a migration\n"
             "                        role that cannot run programs or read server files)\n"
+            "  --timeout DUR         give up after DUR (exit 2, no report; the clusters are stopped): a migration\n"
+            "                        that sleeps or loops forever must not hang CI (default 30min; 0: none)\n"
             "  --pg-bin DIR          PostgreSQL binaries\n"
             "  --pg VERSION[,...]    PostgreSQL version: 17, 17.10; 14,17 checks on each (default: $REHEARSE_PG, else any)\n"
             "  --color / --no-color  colour in the human report (default: when stdout is a terminal)\n\n"
@@ -74,7 +76,7 @@ static void help(FILE *f)
 int rh_cmd_check(int argc, char **argv)
 {
     enum { O_REPO = 256, O_BASE, O_HEAD, O_MIGR, O_VERSION, O_SEED, O_NOLOCKS, O_FORMAT, O_OUTPUT, O_FAILON,
-           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_NOCACHE, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL };
+           O_GITHUB, O_NOGITHUB, O_SCALE, O_ROWS, O_MAXBLOCK, O_MAXWRITE, O_MAXREAD, O_FILLMAX, O_KEEP, O_NOCACHE, O_SUPERUSER, O_PGBIN, O_PGVER, O_COLOR, O_NOCOLOR, O_HELP, O_TOOL, O_TIMEOUT };
     static const struct option longopts[] = {
         {"repo", required_argument, NULL, O_REPO},
         {"base", required_argument, NULL, O_BASE},
@@ -98,6 +100,7 @@ int rh_cmd_check(int argc, char **argv)
         {"keep", no_argument, NULL, O_KEEP},
         {"no-cache", no_argument, NULL, O_NOCACHE},
         {"superuser", no_argument, NULL, O_SUPERUSER},
+        {"timeout", required_argument, NULL, O_TIMEOUT},
         {"pg-bin", required_argument, NULL, O_PGBIN},
         {"pg", required_argument, NULL, O_PGVER},
         {"color", no_argument, NULL, O_COLOR},
@@ -114,6 +117,7 @@ int rh_cmd_check(int argc, char **argv)
     const char *gha = getenv("GITHUB_ACTIONS");
     int github = gha && strcmp(gha, "true") == 0;
     int color = isatty(STDOUT_FILENO);
+    long timeout_ms = 30L * 60 * 1000; /* far beyond a check's usual minutes; a CI job's own limit is hours */
     optind = 1;
     opterr = 0;
     int c;
@@ -159,6 +163,12 @@ int rh_cmd_check(int argc, char **argv)
         case O_KEEP: o.keep = 1; break;
         case O_NOCACHE: o.no_cache = 1; break;
         case O_SUPERUSER: o.superuser = 1; break;
+        case O_TIMEOUT:
+            timeout_ms = rh_scn_parse_duration(optarg); /* 0: no limit */
+            if (timeout_ms < 0)
+                return rh_cli_usage_error("check", "--timeout takes a duration such as 90s, 10min or 0 (none), not '%s'",
+                                          optarg);
+            break;
         case O_PGBIN: o.pg_bin = optarg; break;
         case O_PGVER: o.pg_version = optarg; break;
         case O_COLOR: color = 1; break;
@@ -222,6 +232,8 @@ int rh_cmd_check(int argc, char **argv)
         return rh_cli_usage_error("check", "%s", err.msg);
     }
     o.scale = scale_file || nrows ? &scale : NULL;
+    if (timeout_ms > 0)
+        rh_cli_time_limit("check", timeout_ms);
     int run_rc = rh_check_run_versions(tool, &o, &res, &err);
     rh_scale_free(&scale);
     if (run_rc < 0) {
