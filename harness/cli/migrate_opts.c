@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/migrate_opts.h"
 #include "scale/scale.h"
+#include "scenario/scenario.h"
 #include "util/pgurl.h"
 #include "report/profile.h"
 #include "source/loader.h"
@@ -27,7 +28,7 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         {"superuser", no_argument, NULL, 'S'},            {"pg", required_argument, NULL, 'G'},
         {"tool", required_argument, NULL, 'T'},           {"migrate-command", required_argument, NULL, 'C'},
         {"scale", required_argument, NULL, 's'},          {"rows", required_argument, NULL, 'w'},
-        {"no-cache", no_argument, NULL, 'N'},
+        {"no-cache", no_argument, NULL, 'N'},             {"timeout", required_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     o->cmd = argv[0];
@@ -50,6 +51,10 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         case 'G': o->pg_version = optarg; break;
         case 's': o->scale_file = optarg; break;
         case 'N': o->no_cache = 1; break;
+        case 't':
+            if ((o->timeout_ms = rh_scn_parse_duration(optarg)) < 0)
+                return rh_cli_usage_error(o->cmd, "--timeout takes a duration such as 90s or 10min, not '%s'", optarg);
+            break;
         case 'w':
             if (o->nrows == sizeof o->rows / sizeof *o->rows)
                 return rh_cli_usage_error(o->cmd, "at most 64 --rows (use --scale FILE for more tables)");
@@ -91,6 +96,8 @@ int rh_migrate_parse(rh_migrate_opts *o, int argc, char **argv, int with_resolve
         return rh_cli_usage_error(o->cmd, "--scale and --rows work with rehearse's own deploy, not --migrate-command");
     if (o->no_cache && strcmp(o->cmd, "deploy") != 0)
         return rh_cli_usage_error(o->cmd, "--no-cache is for deploy");
+    if (o->timeout_ms && strcmp(o->cmd, "deploy") != 0)
+        return rh_cli_usage_error(o->cmd, "--timeout is for deploy");
     if (o->migrate_command && strcmp(o->cmd, "deploy") != 0)
         return rh_cli_usage_error(o->cmd, "--migrate-command is for deploy");
     if (o->migrate_command && o->tool_name)
@@ -138,6 +145,8 @@ void rh_migrate_help_common(FILE *f)
             "  --no-cache               deploy, throwaway cluster: apply every migration (default: start\n"
             "                           from the state cache's longest deployed prefix of the set and\n"
             "                           keep the whole set's state; docs/state-cache.md)\n"
+            "  --timeout DUR            deploy: give up after DUR (exit 2; default: none, as Prisma waits):\n"
+            "                           a migration that never ends must not hang a CI job\n"
             "  --migrate-command CMD    deploy: run CMD (through /bin/sh -c) in a temporary copy of the\n"
             "                           migrations folder, with DATABASE_URL and PG* set to the database\n"
             "  --prisma-version V       the Prisma version to behave as (default: detected from the\n"
@@ -449,6 +458,8 @@ int rh_migrate_main(int argc, char **argv, int with_resolve, void (*help)(void),
         help();
         return RH_EXIT_OK;
     }
+    if (o.timeout_ms > 0)
+        rh_cli_time_limit(o.cmd, o.timeout_ms);
     if ((rc = rh_migrate_setup(&o)) != 0) {
         rh_migrate_finish(&o);
         return rc;

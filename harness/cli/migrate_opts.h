@@ -37,6 +37,7 @@ typedef struct rh_migrate_opts {
     const char *rows[64];        /* deploy --rows TABLE=N (applied after --scale) */
     size_t nrows;
     int no_cache;                /* --no-cache (deploy) */
+    long timeout_ms;             /* --timeout (deploy): 0 none */
     int help;
 
     /* filled by rh_migrate_setup */

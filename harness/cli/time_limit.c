@@ -1,5 +1,5 @@
 /*
- * time_limit.c — a command's whole-run time limit (check --timeout): a migration under test may
+ * time_limit.c — a command's whole-run time limit (check --timeout, deploy --timeout): a migration under test may
  * sleep, loop or wait forever (`SELECT pg_sleep(1e9)`, a DO loop), and a CI job would hang until
  * its runner gives up. At the limit rehearse says so and exits 2 at once, as a killed run: each
  * cluster's watchdog then stops the servers and removes their folders (docs/cluster.md, Signals),
@@ -31,7 +31,7 @@ void rh_cli_time_limit(const char *cmd, long ms)
     assert(cmd && ms > 0);
     int n = snprintf(message, sizeof message,
                      "rehearse %s: timed out after %g s (the limit: --timeout DUR; --timeout 0 for none): a "
-                     "migration was still running, so there is no report; the clusters of this run are stopped\n",
+                     "migration was still running; the clusters of this run are stopped\n",
                      cmd, (double)ms / 1000.0);
     message_len = n < 0 ? 0 : (size_t)n < sizeof message ? (size_t)n : sizeof message - 1;
     struct sigaction sa;

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# check_timeout.test.sh — a pull request's migration that never ends (`SELECT pg_sleep(1e9)`) must not
-# hang the CI job: `rehearse check --timeout DUR` gives up at DUR with exit 2 and a message that says
-# so, and nothing of the run is left (no server, no cluster folder in its private REHEARSE_RUN_DIR).
-# Before, check had no limit at all and waited as long as the migration did. The help states the
-# default limit (how a user learns there is one). The `timeout 120` is only a guard against a hang.
+# time_limit.test.sh — a pull request's migration that never ends (`SELECT pg_sleep(1e9)`) must not
+# hang the CI job: `rehearse check --timeout DUR` (and `deploy --timeout DUR`) gives up at DUR with
+# exit 2 and a message that says so, and nothing of the run is left (no server, no cluster folder in
+# its private REHEARSE_RUN_DIR). Before, neither had a limit and waited as long as the migration did.
+# The help states check's default limit (how a user learns there is one). The `timeout 120` is only a
+# guard against a hang.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then work=$(mktemp -d /dev/shm/rh-cto.XXXXXX); else work=$(mktemp -d); fi
@@ -27,21 +28,28 @@ mkdir -p $m/20240102000000_forever
 printf 'SELECT pg_sleep(1e9);\n' > $m/20240102000000_forever/migration.sql
 git add -A && git commit -qm forever
 
+nothing_left() { # CMD: the watchdog stops the servers of a run that exited: wait for it (bounded)
+    for _ in $(seq 100); do
+        [ -z "$(pgrep -f -- "$work/run/" || true)" ] && [ -z "$(find "$work/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    [ -z "$(pgrep -f -- "$work/run/" || true)" ] || fail "$1: a server of the timed-out run is still running"
+    [ -z "$(find "$work/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ] || fail "$1: a cluster folder is left: $(ls "$work/run")"
+}
 timeout 120 "$REHEARSE_BIN" check --base main --head pr --timeout 5s >"$work/out" 2>"$work/err"
 rc=$?
 [ "$rc" = 2 ] || fail "check exited $rc (expected 2 at its limit; 124 = it hung): $(cat "$work/err")"
 grep -q "^rehearse check: timed out after 5 s (the limit: --timeout DUR" "$work/err" || fail "no timeout message: $(cat "$work/err")"
-# the watchdog stops the servers of a run that exited: wait for it (bounded), then nothing may be left
-for _ in $(seq 100); do
-    [ -z "$(pgrep -f -- "$work/run/" || true)" ] && [ -z "$(find "$work/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ] && break
-    sleep 0.1
-done
-[ -z "$(pgrep -f -- "$work/run/" || true)" ] || fail "a server of the timed-out check is still running"
-[ -z "$(find "$work/run" -mindepth 1 -maxdepth 1 -type d 2>/dev/null)" ] || fail "a cluster folder is left: $(ls "$work/run")"
+nothing_left check
+timeout 120 "$REHEARSE_BIN" deploy --repo . --rev pr --timeout 3s >"$work/out" 2>"$work/err"
+rc=$?
+[ "$rc" = 2 ] || fail "deploy exited $rc (expected 2 at its limit; 124 = it hung): $(cat "$work/err")"
+grep -q "^rehearse deploy: timed out after 3 s" "$work/err" || fail "deploy: no timeout message: $(cat "$work/err")"
+nothing_left deploy
 
 # bad values are usage errors; the help says the default
 "$REHEARSE_BIN" check --timeout soon >/dev/null 2>"$work/err2"; rc=$?
 [ "$rc" = 2 ] && grep -q -- "--timeout takes a duration" "$work/err2" || fail "--timeout soon: rc $rc $(cat "$work/err2")"
 "$REHEARSE_BIN" check --help >"$work/help"
 grep -q -- "--timeout DUR.*" "$work/help" && grep -q "default 30min" "$work/help" || fail "help does not state the limit"
-echo "ok: check --timeout stops a migration that never ends; nothing left"
+echo "ok: check/deploy --timeout stop a migration that never ends; nothing left"
