@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # special_files.test.sh — a scenario that names a FIFO, a device, a directory or a huge file (issue 17.9)
 # is refused with an error naming the file and what it is; rehearse neither hangs on the FIFO nor runs
-# out of memory on /dev/zero, and the run still ends with a report (exit 2).
+# out of memory on /dev/zero, and the run still ends with a report (exit 2). A migration.sql of those
+# kinds: P3015 and a note saying the file is there and why it is not read.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d -p /dev/shm rh-special.XXXXXX 2>/dev/null || mktemp -d /tmp/rh-special.XXXXXX) # tmpfs: a data directory copied per cluster
@@ -62,6 +63,27 @@ if [ -n "$zero" ]; then
     expect_refused inc-zero $'migrations migs\ninclude zero.in\n' "cannot include 'zero.in'" "a character device"
     expect_refused sql-zero $'migrations migs\ndeploy\nsql-file zero.in\n' "sql-file zero.in" "a character device"
 fi
+
+# a migration.sql that is there but not read (a FIFO, a link to /dev/zero, over the 1 GiB limit): P3015 as a
+# missing file would give, and a note that says the file is there and why rehearse does not read it
+# (before: P3015 alone, and the problem text said "no migration.sql")
+expect_unread() { # NAME WANT: deploy of folder NAME exits 1 (P3015) and notes WANT
+    local out rc
+    out=$(timeout 120 "$REHEARSE_BIN" deploy --migrations-dir "$1" 2>&1); rc=$?
+    [ $rc -eq 1 ] || fail "$1: deploy exit $rc, expected 1: $out"
+    grep -qF "Error: P3015" <<<"$out" || fail "$1: no P3015: $out"
+    grep -q "^rehearse: note: 20250102000000_x: .*migration.sql is not read: $2" <<<"$out" || fail "$1: no note '$2': $out"
+    pass=$((pass + 1))
+}
+for kind in fifo zero huge; do
+    mkdir -p "mig-$kind/20250102000000_x" && cp -r migs/20250101000000_init "mig-$kind/"
+done
+mkfifo mig-fifo/20250102000000_x/migration.sql
+ln -s /dev/zero mig-zero/20250102000000_x/migration.sql
+truncate -s 1025M mig-huge/20250102000000_x/migration.sql   # sparse
+expect_unread mig-fifo "it is a device, FIFO or socket, not a regular file"
+expect_unread mig-zero "it is a device, FIFO or socket, not a regular file"
+expect_unread mig-huge "cannot read mig-huge/20250102000000_x/migration.sql: it is 1074790400 bytes, over rehearse's limit of 1024 MiB"
 
 # the scenario file itself, given on the command line
 out=$(timeout 120 "$REHEARSE_BIN" run --no-color fifo.in 2>&1); rc=$?

@@ -97,11 +97,21 @@ static void read_sql_on_disk(rh_migration *m, rh_folder *f, const char *dir, con
         rh_migration_add_problem(m, "migration.sql leads out of the repository (to %s): rehearse does not read it "
                                     "(Prisma would, from a checkout)", real ? real : "?");
         free(real);
-    } else if (rh_folder_read(f, rel, &data, &len, NULL, &err) == 1) {
-        rh_migration_set_sql(m, data, len);
-        free(data);
     } else {
-        no_sql(m, f, dir);
+        int rc = rh_folder_read(f, rel, &data, &len, NULL, &err);
+        if (rc == 1) {
+            rh_migration_set_sql(m, data, len);
+            free(data);
+        } else if (rc < 0 || rh_folder_target_kind(f, rel) == RH_ENTRY_OTHER) {
+            /* there is a file, rehearse does not read it (over the size limit; a device, FIFO or socket,
+               or a link to /dev/zero): P3015 follows, and "no migration.sql" would send the user looking
+               for a file that is there */
+            m->refused = 1;
+            rh_migration_add_problem(m, "migration.sql is not read: %s (Prisma would try to read it)",
+                                     rc < 0 ? err.msg : "it is a device, FIFO or socket, not a regular file");
+        } else {
+            no_sql(m, f, dir);
+        }
     }
 }
 
