@@ -519,7 +519,7 @@ typedef struct copy_plan {
     size_t first; /* the folders a run of the workers takes: [first, n) (later ones are at the end) */
     uid_t uid;
     gid_t gid;
-    const rh_fs_copy_filter *filter; /* may be NULL */
+    rh_fs_copy_filter filter; /* a copy: the later thread reads it after the caller's has gone */
     copy_how how[COPY_WORKERS]; /* each worker's: the way that works, learnt once per thread */
 } copy_plan;
 
@@ -593,7 +593,7 @@ static int copy_folder_files(const copy_plan *p, const copy_folder *f, copy_how 
     while (rc == 0 && (e = readdir(d)) != NULL) {
         if (e->d_type == DT_DIR || strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (p->filter && p->filter->skip && p->filter->skip(f->shown, e->d_name))
+        if (p->filter.skip && p->filter.skip(f->shown, e->d_name))
             continue;
         struct stat st;
         if (fstatat(f->sfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -649,12 +649,12 @@ static void plan_free(copy_plan *p)
 /* Move the folders the filter copies later to the end, keeping the order of the others; how many stay. */
 static size_t plan_split(copy_plan *p)
 {
-    if (!p->filter || !p->filter->later)
+    if (!p->filter.later)
         return p->n;
     copy_folder *now = rh_xcalloc(p->n ? p->n : 1, sizeof *now), *later = rh_xcalloc(p->n ? p->n : 1, sizeof *later);
     size_t k = 0, m = 0;
     for (size_t i = 0; i < p->n; i++) {
-        if (p->filter->later(p->folders[i].shown))
+        if (p->filter.later(p->folders[i].shown))
             later[m++] = p->folders[i];
         else
             now[k++] = p->folders[i];
@@ -687,7 +687,9 @@ static void *copy_later(void *arg)
 static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, const rh_fs_copy_filter *filter,
                        rh_fs_copy **later, const char *shown, rh_err *err)
 {
-    copy_plan p = {.uid = uid, .gid = gid, .filter = filter};
+    copy_plan p = {.uid = uid, .gid = gid};
+    if (filter)
+        p.filter = *filter;
     for (size_t i = 0; i < COPY_WORKERS; i++)
         p.how[i] = how;
     int s = dup(sdir), d = s < 0 ? -1 : dup(ddir);

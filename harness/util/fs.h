@@ -76,7 +76,8 @@ typedef struct rh_fs_copy rh_fs_copy;
  * rh_fs_copytree, except that the files of the folders filter->later names are copied on a thread of their
  * own after every other file is there: on return the tree's folders all exist and every other file is
  * copied, and *later (NULL when there was nothing left) must be passed to rh_fs_copy_finish, which waits
- * for the rest and returns its error. On error nothing is left running (*later is NULL).
+ * for the rest and returns its error. On error nothing is left running (*later is NULL). The filter is
+ * copied: the caller's may go before the copy ends.
  */
 int rh_fs_copytree_start(const char *src, const char *dst, uid_t uid, gid_t gid, const rh_fs_copy_filter *filter,
                          rh_fs_copy **later, rh_err *err);

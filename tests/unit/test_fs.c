@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <linux/fs.h>
 #include <pwd.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,69 @@ static void test_copytree_start_leaves_named_folders_for_later(void **state)
     free(src);
 }
 
+/* skip for the later folder's files (the copy's own thread) waits until the caller's frame is gone */
+static int gate_open;
+
+static int skip_after_the_gate(const char *folder, const char *name)
+{
+    if (folder && strcmp(folder, "base/16384") == 0)
+        while (!__atomic_load_n(&gate_open, __ATOMIC_ACQUIRE))
+            sched_yield();
+    return strncmp(name, "skip", 4) == 0;
+}
+
+/* A caller whose filter lives in its own frame, gone when the copy's thread goes on. */
+static __attribute__((noinline)) rh_fs_copy *start_with_a_filter_of_this_frame(const char *src, const char *dst)
+{
+    rh_fs_copy_filter f = {.later = later_is_16384, .skip = skip_after_the_gate};
+    rh_fs_copy *rest = NULL;
+    rh_err err;
+    if (rh_fs_copytree_start(src, dst, (uid_t)-1, (gid_t)-1, &f, &rest, &err) < 0)
+        fail_msg("copy: %s", err.msg);
+    return rest;
+}
+
+static __attribute__((noinline)) void overwrite_the_stack(void)
+{
+    volatile char junk[8192];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = 0;
+}
+
+/* The later thread reads the filter after rh_fs_copytree_start returned: it must be its own copy. Before,
+   it kept the caller's pointer (cluster.c's filter was a local of a returned function: ASan's
+   stack-use-after-scope in a check's fork), so with that frame overwritten the skip was NULL and the
+   skipped files were copied. */
+static void test_copytree_start_keeps_its_own_filter(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *src = at("src-gate"), *dst = at("copy-gate");
+    rh_err err;
+    char *dir = rh_xasprintf("%s/base/16384", src);
+    assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+    for (int i = 0; i < 8; i++) {
+        char *a = rh_xasprintf("%s/%s_%d", dir, i % 2 ? "skip" : "keep", i);
+        write_patterned(a, 100, 0600);
+        free(a);
+    }
+    __atomic_store_n(&gate_open, 0, __ATOMIC_RELEASE);
+    rh_fs_copy *rest = start_with_a_filter_of_this_frame(src, dst);
+    assert_non_null(rest);
+    overwrite_the_stack();
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    assert_int_equal(rh_fs_copy_finish(rest, &err), 0);
+    for (int i = 0; i < 8; i++) {
+        char *b = rh_xasprintf("%s/base/16384/%s_%d", dst, i % 2 ? "skip" : "keep", i);
+        struct stat st;
+        assert_int_equal(lstat(b, &st) == 0, i % 2 == 0);
+        free(b);
+    }
+    free(dir);
+    free(src);
+    free(dst);
+}
+
 /* rm -rf of a tree of many folders (removed on several threads): everything goes, a link inside goes
    without what it points at (a folder outside keeps its files), a link given as the path is removed
    itself, a missing path is fine. */
@@ -495,6 +559,7 @@ int main(void)
         cmocka_unit_test(test_copytree_within_and_across_file_systems),
         cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
         cmocka_unit_test(test_copytree_start_leaves_named_folders_for_later),
+        cmocka_unit_test(test_copytree_start_keeps_its_own_filter),
         cmocka_unit_test(test_rmtree_removes_all_and_follows_no_link),
         cmocka_unit_test(test_rmtree_goes_on_past_errors_and_reports_one),
     };
