@@ -9,6 +9,7 @@
  */
 #include "runner/runner.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,15 +279,26 @@ int rh_runner_bench(int argc, char **argv)
         rh_report_term_eprintf("rehearse bench scenarios: no *.scenario files\n");
         return 2;
     }
-    char tmpl[] = "/tmp/rehearse-bench-XXXXXX";
-    int fd = mkstemp(tmpl);
-    if (fd >= 0)
-        close(fd);
-    unlink(tmpl);   /* the -j1 pass writes it */
+    /* the runs' scenario times (longest first), in a folder of their own: the runner keeps the times of
+       runs without the cache in a second file beside the first (pool.c), and the folder goes with both */
+    const char *tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char *times_dir = rh_xasprintf("%s/rehearse-bench-XXXXXX", tmpdir);
+    if (!mkdtemp(times_dir)) {
+        rh_report_term_eprintf("rehearse bench scenarios: a temporary folder in %s: %s\n", tmpdir, strerror(errno));
+        free(times_dir);
+        for (size_t i = 0; i < n; i++)
+            free(files[i]);
+        free(files);
+        return 2;
+    }
+    char *times_file = rh_xasprintf("%s/scenario-times.tsv", times_dir);   /* the -j1 pass writes it */
+    rh_err rmerr;
     pass p1, p2;
     if (cache) {
-        int rc = cache_bench(files, n, runs, json, tmpl, &err);
-        unlink(tmpl);
+        int rc = cache_bench(files, n, runs, json, times_file, &err);
+        rh_fs_rmtree(times_dir, &rmerr);
+        free(times_dir);
+        free(times_file);
         for (size_t i = 0; i < n; i++)
             free(files[i]);
         free(files);
@@ -294,10 +306,12 @@ int rh_runner_bench(int argc, char **argv)
             rh_report_term_eprintf("rehearse bench scenarios --cache: %s\n", err.msg);
         return rc < 0 ? 2 : rc;
     }
-    int rc = one_pass(files, n, 1, no_warm, 0, tmpl, &p1, &err);
+    int rc = one_pass(files, n, 1, no_warm, 0, times_file, &p1, &err);
     if (rc == 0)
-        rc = one_pass(files, n, 2, no_warm, 0, tmpl, &p2, &err);
-    unlink(tmpl);
+        rc = one_pass(files, n, 2, no_warm, 0, times_file, &p2, &err);
+    rh_fs_rmtree(times_dir, &rmerr);
+    free(times_dir);
+    free(times_file);
     for (size_t i = 0; i < n; i++)
         free(files[i]);
     free(files);

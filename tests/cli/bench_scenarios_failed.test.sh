@@ -3,13 +3,16 @@
 # verdict: its times measure the failure (a bench run without scenarios/fixtures once printed
 # "warm / cold 0.804 ... MISSED" over 168 failed runs). With --cache it stops after the fill run (exit 2,
 # saying how many failed); without, the table is printed, "not judged", exit 1. A passing suite still
-# gets its verdict and exit 0.
+# gets its verdict and exit 0. Nothing is left in TMPDIR.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
 work=$(mktemp -d -p /dev/shm 2>/dev/null || mktemp -d)
 chmod 755 "$work" # the server account (rehearse runs as root here) must reach the run folder
 trap 'rm -rf "$work"' EXIT
 export REHEARSE_RUN_DIR=$work/run REHEARSE_CACHE_DIR=$work/cache
+# the bench's scenario times go into a temporary folder of TMPDIR, removed at the end (with --cache the
+# runner writes a second file there, for the runs without the cache: it was left behind once)
+mkdir -p "$work/tmp" && export TMPDIR=$work/tmp
 unset REHEARSE_NO_CACHE
 fail() { echo "FAIL: $*" >&2; exit 1; }
 mkdir -p "$work/bad" "$work/good"
@@ -34,4 +37,5 @@ grep -q 'warm / cold [0-9.]* (goal <= 0.60: \(met\|MISSED\)); failed or errors: 
     fail "--cache on a passing suite: no verdict: $(cat "$work/out")"
 "$REHEARSE_BIN" bench scenarios "$work/good" >"$work/out" 2>"$work/err" || fail "-j1/-j2 on a passing suite: exit $?"
 ! grep -q 'not judged' "$work/out" || fail "a passing suite was not judged: $(cat "$work/out")"
+[ -z "$(ls -A "$work/tmp")" ] || fail "the bench left files in TMPDIR: $(ls -A "$work/tmp")"
 echo "ok: bench scenarios judges only a passing suite"
