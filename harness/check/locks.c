@@ -485,14 +485,12 @@ static void set_error(rh_check_stmt *st, const PGresult *r, PGconn *conn)
     st->error = rh_xstrdup(msg ? msg : PQerrorMessage(conn));
 }
 
-/*
- * Run a statement outside any transaction on t->conn while a second connection holds ROW EXCLUSIVE
- * on every existing table: a concurrent index build (or anything that waits for writers) pauses
- * after taking its own locks, which are read from pg_locks (and, measuring, probed); then the blocker
- * lets go. Statements that do not wait are sampled while they run.
- */
-static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql, rh_err *err)
+/* Open a blocker connection (*out): BEGIN and LOCK TABLE every user table of `kinds` IN `mode`. 1 when it
+   holds something, 0 when there was nothing to lock (open all the same: it reads pg_locks), -1 after an
+   error (*out NULL). */
+static int open_blocker(tracer *t, PGconn **out, const char *kinds, const char *mode, rh_err *err)
 {
+    *out = NULL;
     PGconn *b = PQconnectdb(t->conninfo);
     if (PQstatus(b) != CONNECTION_OK) {
         rh_err_set(err, "lock tracer: second connection: %s", PQerrorMessage(b));
@@ -500,25 +498,62 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
         return -1;
     }
     rh_check_quiet(b);
-    /* every user table (LOCK TABLE takes tables and views only; partitions follow their parent) */
     rh_buf lock;
     rh_buf_init(&lock);
-    PGresult *names = PQexec(b, "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c "
-                                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p') "
-                                "AND n.nspname NOT IN ('pg_catalog','information_schema') "
-                                "AND n.nspname !~ '^pg_(toast|temp)'");
+    const char *params[1] = {kinds};
+    PGresult *names = PQexecParams(b, "SELECT string_agg(c.oid::regclass::text, ', ') FROM pg_class c "
+                                      "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                      "WHERE c.relkind::text = ANY(string_to_array($1, ',')) "
+                                      "AND n.nspname NOT IN ('pg_catalog','information_schema') "
+                                      "AND n.nspname !~ '^pg_(toast|temp)'",
+                                   1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(names) == PGRES_TUPLES_OK && PQntuples(names) == 1 && !PQgetisnull(names, 0, 0))
-        rh_buf_printf(&lock, "LOCK TABLE %s", PQgetvalue(names, 0, 0));
+        rh_buf_printf(&lock, "LOCK TABLE %s IN %s MODE", PQgetvalue(names, 0, 0), mode);
     PQclear(names);
     int rc = 0;
-    int blocking = 0;
-    if (lock.len) { /* measuring too: ROW EXCLUSIVE conflicts with neither probe (a read, a write) */
-        rh_buf_puts(&lock, " IN ROW EXCLUSIVE MODE");
-        if (exec_ok(b, "BEGIN", err) < 0 || exec_ok(b, lock.data, err) < 0) {
+    if (lock.len && (exec_ok(b, "BEGIN", err) < 0 || exec_ok(b, lock.data, err) < 0))
+        rc = -1;
+    else if (lock.len)
+        rc = 1;
+    rh_buf_free(&lock);
+    if (rc < 0)
+        PQfinish(b);
+    else
+        *out = b;
+    return rc;
+}
+
+/*
+ * Run a statement outside any transaction on t->conn while blockers hold locks it must wait for, so it
+ * pauses with its own locks taken (or requested), which are read from pg_locks (and, measuring,
+ * probed); then that blocker lets go. Statements that do not wait are sampled while they run.
+ *  - the first holds ROW EXCLUSIVE on every table (LOCK TABLE takes tables and views only; partitions
+ *    follow their parent): a concurrent index build pauses while it waits for writers;
+ *  - the second holds ACCESS SHARE on every plain table (partitions, not their parents): a statement that
+ *    takes ACCESS EXCLUSIVE on one after its waits for other sessions is seen asking for it. Without it,
+ *    DETACH PARTITION ... CONCURRENTLY (which holds nothing while it waits, then takes ShareUpdateExclusive
+ *    on the parent and AccessExclusive on the partition in a transaction too short for a sample) listed
+ *    no lock at all, 30 traces of 30. It is not on the parents, so the DETACH's first wait (for the
+ *    parent's users) ends with the first blocker, and the second is still there for the partition.
+ * Each blocker is let go, in this order, at a wait of the statement; what is left goes when it ends.
+ * Measuring: neither conflicts with a probe (a read, a write).
+ */
+static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql, rh_err *err)
+{
+    PGconn *b[2] = {NULL, NULL};
+    int rc = 0;
+    int holding = 0; /* blockers b[released .. holding-1] still hold their locks */
+    int released = 0;
+    int got = open_blocker(t, &b[0], "r,p", "ROW EXCLUSIVE", err); /* b[0] also reads pg_locks */
+    if (got < 0)
+        return -1;
+    if (got == 1) {
+        holding = 1;
+        if ((got = open_blocker(t, &b[1], "r", "ACCESS SHARE", err)) < 0) {
             rc = -1;
             goto out;
         }
-        blocking = 1;
+        holding += got; /* a plain table is a table: b[1] holds something when b[0] does, unless all are partitioned */
     }
     int pid = PQbackendPID(t->conn);
     rh_scale_meter_resume(t->meter);
@@ -534,14 +569,14 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
         }
         if (!PQisBusy(t->conn))
             break;
-        if (read_locks(t, b, pid, st, 1, err) < 0 || (t->meter && rh_scale_meter_poll(t->meter, pid, tag, err) < 0)) {
+        if (read_locks(t, b[0], pid, st, 1, err) < 0 || (t->meter && rh_scale_meter_poll(t->meter, pid, tag, err) < 0)) {
             rc = -1;
             goto out;
         }
-        if (blocking) {
+        if (released < holding) {
             char pidtxt[16];
             snprintf(pidtxt, sizeof pidtxt, "%d", pid);
-            PGresult *r = PQexecParams(b, "SELECT cardinality(pg_blocking_pids($1::int)) > 0", 1, NULL,
+            PGresult *r = PQexecParams(b[0], "SELECT cardinality(pg_blocking_pids($1::int)) > 0", 1, NULL,
                                        (const char *const[]){pidtxt}, NULL, NULL, 0);
             int waiting = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
             PQclear(r);
@@ -553,14 +588,15 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
                    is measured as surely as a slow one; neither the clock nor its time count this */
                 double tp = now_ms();
                 rh_scale_meter_pause(t->meter);
-                if (read_locks(t, b, pid, st, 1, err) < 0 ||
-                    (t->meter && rh_scale_meter_settle(t->meter, pid, tag, err) < 0) || exec_ok(b, "ROLLBACK", err) < 0) {
+                if (read_locks(t, b[0], pid, st, 1, err) < 0 ||
+                    (t->meter && rh_scale_meter_settle(t->meter, pid, tag, err) < 0) ||
+                    exec_ok(b[released], "ROLLBACK", err) < 0) {
                     rc = -1;
                     goto out;
                 }
+                released++;
                 rh_scale_meter_resume(t->meter);
                 paused_ms += now_ms() - tp;
-                blocking = 0;
             }
         }
         usleep(1000);
@@ -581,10 +617,10 @@ static int run_outside(tracer *t, rh_check_stmt *st, size_t tag, const char *sql
     }
 out:
     rh_scale_meter_pause(t->meter);
-    if (blocking) /* the statement never waited for the blocker (it locked no existing table) */
-        PQclear(PQexec(b, "ROLLBACK"));
-    PQfinish(b);
-    rh_buf_free(&lock);
+    for (int k = released; k < holding; k++)
+        PQclear(PQexec(b[k], "ROLLBACK"));
+    for (int k = 0; k < 2; k++)
+        PQfinish(b[k]);
     return rc;
 }
 

@@ -19,6 +19,9 @@
  * lets it go once the tracer has read pg_locks twice since (its reading at the first has completed).
  * REFRESH MATERIALIZED VIEW CONCURRENTLY (in a transaction) locked temporary tables it made and
  * dropped itself, reported by oid, a different one each run.
+ * DETACH PARTITION ... CONCURRENTLY listed no lock at all: it holds none while it waits for the
+ * parent's users, then takes its locks in a transaction too short for a sample; the tracer's second
+ * blocker (ACCESS SHARE on the partitions) makes it ask for the partition's AccessExclusiveLock in view.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -314,6 +317,40 @@ static void test_refresh_concurrently_without_its_temporary_tables(void **state)
     PQfinish(conn);
 }
 
+static void test_detach_concurrently_every_time(void **state)
+{
+    (void)state;
+    char *db = NULL;
+    PGconn *conn = rh_test_fresh_db(&db);
+    rh_test_exec(conn, "CREATE TABLE m (id int, k int) PARTITION BY RANGE (k);"
+                       "CREATE TABLE m1 PARTITION OF m FOR VALUES FROM (0) TO (100);"
+                       "CREATE TABLE m2 PARTITION OF m FOR VALUES FROM (100) TO (200);"
+                       "INSERT INTO m SELECT g, g % 200 FROM generate_series(1, 1000) g");
+    char *conninfo = rh_cluster_conninfo_db(rh_test_cluster(), db);
+    static const char sql[] = "ALTER TABLE m DETACH PARTITION m2 CONCURRENTLY;\n";
+    /* the parent's ShareUpdateExclusiveLock and the partition's AccessExclusiveLock (which covers the
+       ShareUpdateExclusiveLock the first transaction took on it) */
+    static const char want_set[] = "m ShareUpdateExclusiveLock\nm2 AccessExclusiveLock\n";
+    for (int i = 0; i < 4; i++) {
+        rh_check_trace tr;
+        rh_err err;
+        if (rh_check_trace_migration(conn, conninfo, "20250203000000_detach", NULL, sql, strlen(sql), &tr, &err) < 0)
+            fail_msg("trace: %s", err.msg);
+        assert_int_equal(tr.n, 1);
+        assert_true(tr.stmts[0].outside_tx);
+        assert_null(tr.stmts[0].error);
+        char *set = lock_set(&tr);
+        rh_check_trace_free(&tr);
+        if (strcmp(set, want_set) != 0)
+            fail_msg("run %d: locks\n%sinstead of\n%s", i + 1, set, want_set);
+        free(set);
+        rh_test_exec(conn, "ALTER TABLE m ATTACH PARTITION m2 FOR VALUES FROM (100) TO (200)");
+    }
+    free(conninfo);
+    free(db);
+    PQfinish(conn);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +359,7 @@ int main(void)
         cmocka_unit_test(test_reindex_concurrently_final_drop),
         cmocka_unit_test(test_drop_index_concurrently_final_drop),
         cmocka_unit_test(test_refresh_concurrently_without_its_temporary_tables),
+        cmocka_unit_test(test_detach_concurrently_every_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
