@@ -111,6 +111,7 @@ typedef struct rh_check_cache {
     size_t cached;          /* base migrations the cluster starts with (0: a miss) */
     char *entry;            /* the cache entry started from */
     int saving;             /* copies of base's state were made, to publish at the end */
+    int globals_changed;    /* publishing found the cluster's globals changed by the run (not published) */
     char *fingerprint;      /* the cluster's global catalogs before any migration ran (state.c) */
     int probe_held;         /* DB_PROBE holds the cached state, untouched (not made (a)'s database) */
     int whole_only;         /* the tool continues only a whole run's state (tools/tool.h RH_TOOL_RESUME_WHOLE) */
@@ -136,5 +137,8 @@ int rh_check_cache_copy(rh_check_cache *cc, rh_cluster *cluster, PGconn **upgrad
 /* At the end, every connection closed: publish the copies (the server stops). A failure is said, not fatal. */
 int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_cluster_opts *copts, const char *base_label);
 void rh_check_cache_free(rh_check_cache *cc);
+/* The backstop: the run changed the cluster's globals (cc->globals_changed) though the paths shared one
+   cluster (isolated NULL): a warning that the verdict may not be production's. */
+void rh_check_shared_globals_warning(rh_check_result *r, const char *isolated, const rh_check_cache *cc);
 
 #endif

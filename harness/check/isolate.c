@@ -118,3 +118,14 @@ out:
     free(dir);
     return rc;
 }
+
+void rh_check_shared_globals_warning(rh_check_result *r, const char *isolated, const rh_check_cache *cc)
+{
+    if (isolated || !cc->globals_changed)
+        return;
+    rh_check_add(r, RH_CHECK_WARNING, 'a', "shared-globals", NULL, NULL, 0, NULL,
+                 "the run changed the cluster's global objects (roles, their settings, databases ...) though no "
+                 "migration's text showed a statement that does (SQL assembled from pieces?): the clean deploy, the "
+                 "upgrade path and the lock trace shared one cluster, so one may have seen another's change and "
+                 "this verdict may not be production's");
+}

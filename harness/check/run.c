@@ -1294,6 +1294,7 @@ out:
             double ts = now_ms();
             if (rc == 0 && cc.saving)
                 out->cache_published = rh_check_cache_publish(&cc, cluster, &copts, out->base.label) == 0;
+            rh_check_shared_globals_warning(out, isolated, &cc);
             out->ms_publish = now_ms() - ts;
             rh_err e2;
             /* the verdict stands, but a cluster left behind or a lost watchdog is the run's error too */

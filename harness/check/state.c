@@ -137,6 +137,8 @@ int rh_check_cache_publish(rh_check_cache *cc, rh_cluster *cluster, const rh_clu
     rh_err err;
     int rc = 0;
     char *now = global_fingerprint(cluster);
+    if (now && strcmp(now, cc->fingerprint) != 0)
+        cc->globals_changed = 1;
     if (!now || strcmp(now, cc->fingerprint) != 0)
         rc = rh_err_set(&err, "the run changed the cluster outside its databases (roles' settings, databases, "
                               "comments): a later check must not start from that");

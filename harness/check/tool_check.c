@@ -630,6 +630,7 @@ out:
             double ts = now_ms();
             if (rc == 0 && cc.saving)
                 out->cache_published = rh_check_cache_publish(&cc, c, &co, out->base.label) == 0;
+            rh_check_shared_globals_warning(out, isolated, &cc);
             out->ms_publish = now_ms() - ts;
             rh_err e2;
             if (rh_cluster_stop(c, &e2) < 0)

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "check/check.h"
+#include "migrations/globals.h"
 #include "tools/tool.h"
 #include "test_git_fixture.h"
 #include "testlib.h"
@@ -219,6 +220,42 @@ static void test_dbmate_new_database(void **state)
     fx_free(r);
 }
 
+/* The backstop: SQL that assembles its words (format('%s ROLE ...', 'ALTER')) is not seen by the scan, so the
+   paths share one cluster; the run changes a role's setting, which publishing the state finds (the globals
+   before and after differ): a warning that the verdict may not be production's, and no state kept. */
+static void test_unseen_change_is_warned(void **state)
+{
+    (void)state;
+    char *old_cache = getenv("REHEARSE_CACHE_DIR") ? strdup(getenv("REHEARSE_CACHE_DIR")) : NULL;
+    char *old_off = getenv("REHEARSE_NO_CACHE") ? strdup(getenv("REHEARSE_NO_CACHE")) : NULL;
+    setenv("REHEARSE_CACHE_DIR", fx_tmpdir(), 1);
+    unsetenv("REHEARSE_NO_CACHE");
+    static const char sql[] =
+        "DO $$ BEGIN EXECUTE format('%s ROLE CURRENT_USER SET work_mem = ''8MB''', 'ALTER'); END $$;\n";
+    assert_false(rh_sql_may_touch_globals(sql, sizeof sql - 1, NULL));
+    fx_repo *r = repo_with(NULL, sql);
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res);
+    assert_null(finding(&res, "isolated-paths"));
+    assert_false(res.cache_published);
+    const rh_check_finding *f = finding(&res, "shared-globals");
+    if (!f)
+        dump(&res);
+    assert_non_null(f);
+    assert_int_equal(f->level, RH_CHECK_WARNING);
+    rh_check_result_free(&res);
+    fx_free(r);
+    if (old_cache)
+        setenv("REHEARSE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("REHEARSE_CACHE_DIR");
+    if (old_off)
+        setenv("REHEARSE_NO_CACHE", old_off, 1);
+    free(old_cache);
+    free(old_off);
+}
+
 /* No global object in sight: the one-cluster layout stays (the fast path), and says nothing. */
 static void test_plain_migrations_share_one_cluster(void **state)
 {
@@ -242,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_base_creates_a_database),
         cmocka_unit_test(test_warm_agrees),
         cmocka_unit_test(test_dbmate_new_database),
+        cmocka_unit_test(test_unseen_change_is_warned),
         cmocka_unit_test(test_plain_migrations_share_one_cluster),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
