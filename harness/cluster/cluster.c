@@ -401,23 +401,28 @@ static int deleted_at_start(const char *folder, const char *name)
 }
 
 /*
- * A database a state added to the template's (base/OID, OID >= FirstNormalObjectId, 16384: template1,
- * template0 and postgres are below it). Nothing of the server opens its files before someone connects to it:
- * a start after a clean shutdown (every cache entry's) runs no recovery, and reads such a folder only to list
- * it (temporary files, which a clean shutdown leaves none of; the init files, not copied); autovacuum is off
- * and a state never comes from a superuser's run (nothing preloaded, no subscription). So its files are
- * copied while the server starts, and the start waits for them before anyone connects.
+ * Which databases' files are copied while the server starts (rh_fs_copy_filter.later): every database's
+ * (base/OID). Nothing of the server opens them before someone connects: a start after a clean shutdown
+ * (every cache entry's, template or state) runs no recovery, and postgres 15 reads such a folder only to
+ * list it (temporary files, which a clean shutdown leaves none of) and to delete its pg_internal.init
+ * (not copied: deleted_at_start); the start is awaited through postmaster.pid, not a connection;
+ * autovacuum is off; and a state never comes from a superuser's run (nothing preloaded, no subscription
+ * worker). Stage 1, initdb's databases (OID < 16384, FirstNormalObjectId: template1, template0,
+ * postgres), is awaited before the passwords are set (in `postgres`); stage 2, those a state added
+ * (check's two), before rh_cluster_start returns.
  */
-static int added_database(const char *folder)
+static int database_stage(const char *folder)
 {
     if (strncmp(folder, "base/", 5) != 0)
         return 0;
     const char *oid = folder + 5;
     size_t n = strspn(oid, "0123456789");
-    return n > 0 && n < 11 && oid[n] == '\0' && strtoul(oid, NULL, 10) >= 16384;
+    if (n == 0 || n > 10 || oid[n] != '\0')
+        return 0;
+    return strtoul(oid, NULL, 10) >= 16384 ? 2 : 1;
 }
 
-/* The copy of a state's databases still running (copy_data) and the states' lock it holds. */
+/* The copy of the databases still running (copy_data) and the states' lock it holds. */
 typedef struct copy_rest {
     rh_fs_copy *later;
     int lock;
@@ -439,7 +444,7 @@ static int copy_finish(copy_rest *r, const char *entry, rh_err *err)
 /*
  * The data directory a cluster starts from, and the bootstrap password that goes with it: a deployed
  * state's (both under the states' shared lock: a prune may delete the entry as soon as it is released)
- * or the template's. A state's own databases may still be copying on return (rest): copy_finish waits.
+ * or the template's. The databases may still be copying on return (rest): copy_finish waits.
  */
 static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *entry, char secret[RH_PASSWORD_LEN + 1],
                      copy_rest *rest, rh_err *err)
@@ -459,8 +464,8 @@ static int copy_data(rh_cluster *c, const rh_cluster_opts *opts, const char *ent
         }
     }
     /* extra settings could preload a library whose worker reads every database at start: all copied first */
-    int overlap = opts && opts->state && !(opts->settings && opts->settings[0]);
-    rh_fs_copy_filter filter = {.later = overlap ? added_database : NULL, .skip = deleted_at_start};
+    int overlap = !(opts && opts->settings && opts->settings[0]);
+    rh_fs_copy_filter filter = {.later = overlap ? database_stage : NULL, .skip = deleted_at_start};
     char *tdata = rh_xasprintf("%s/data", entry);
     int rc = rh_fs_copytree_start(tdata, c->datadir, c->ra.active ? c->ra.uid : (uid_t)-1,
                                   c->ra.active ? c->ra.gid : (gid_t)-1, &filter, &rest->later, err);
@@ -578,6 +583,13 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         c->argv = server_argv(c, opts);
         rc = launch(c, err);
     }
+    if (rc == 0 && rest.later) { /* initdb's databases: the passwords are set in `postgres` */
+        long tw = rh_now_us();
+        if (rh_fs_copy_wait(rest.later, 1, err) < 0)
+            rc = rh_err_prefix(err, "cluster %s (a copy of the cached %s %s)", c->id,
+                               opts && opts->state ? "state" : "template", template);
+        c->timing.copy_wait_us = rh_now_us() - tw;
+    }
     if (rc == 0) { /* this cluster's own passwords, before anything else can log in with the template's */
         long ta = rh_now_us();
         char *boot = conninfo_for(c, NULL, ADMIN, secret);
@@ -589,12 +601,13 @@ int rh_cluster_start(rh_cluster **out, const rh_cluster_opts *opts, rh_err *err)
         free(boot);
         c->timing.auth_us = rh_now_us() - ta;
     }
-    if (rest.later) { /* the state's own databases, copied meanwhile: whole before anyone can connect to them */
+    if (rest.later) { /* the rest (a state's own databases), copied meanwhile: whole before anyone can connect */
         long tw = rh_now_us();
         rh_err e2;
         if (copy_finish(&rest, template, rc < 0 ? &e2 : err) < 0 && rc == 0)
-            rc = rh_err_prefix(err, "cluster %s (a copy of the cached state %s)", c->id, template);
-        c->timing.copy_wait_us = rh_now_us() - tw;
+            rc = rh_err_prefix(err, "cluster %s (a copy of the cached %s %s)", c->id,
+                               opts && opts->state ? "state" : "template", template);
+        c->timing.copy_wait_us += rh_now_us() - tw;
         c->timing.copy_us += c->timing.copy_wait_us; /* the copy's time not hidden behind the start */
     }
     assert(!rest.later && rest.lock < 0);

@@ -176,8 +176,8 @@ char *rh_cluster_kept_psql_command(const char *dir);
 typedef struct rh_cluster_timing {
     long template_us;   /* template lookup (and build, the first time) */
     long copy_us;       /* copying the template into the private directory: the time the start spent on it */
-    long copy_wait_us;  /* of which waiting, after the server's start, for a state's own databases (copied
-                           meanwhile) */
+    long copy_wait_us;  /* of which waiting, after the server's start and after the passwords, for the
+                           databases' files (copied meanwhile) */
     long ready_us;      /* exec of postgres until its postmaster.pid says ready */
     long auth_us;       /* setting the cluster's own passwords */
 } rh_cluster_timing;

@@ -646,31 +646,35 @@ static void plan_free(copy_plan *p)
     free(p->folders);
 }
 
-/* Move the folders the filter copies later to the end, keeping the order of the others; how many stay. */
-static size_t plan_split(copy_plan *p)
+/* Order the folders by the stage the filter gives them (0 now, then 1, then 2), each stage in the order
+   listed; ends[k]: the end of stage k's folders. */
+static void plan_split(copy_plan *p, size_t ends[RH_FS_COPY_STAGES + 1])
 {
-    if (!p->filter.later)
-        return p->n;
-    copy_folder *now = rh_xcalloc(p->n ? p->n : 1, sizeof *now), *later = rh_xcalloc(p->n ? p->n : 1, sizeof *later);
-    size_t k = 0, m = 0;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->filter.later(p->folders[i].shown))
-            later[m++] = p->folders[i];
-        else
-            now[k++] = p->folders[i];
+    copy_folder *sorted = rh_xcalloc(p->n ? p->n : 1, sizeof *sorted);
+    size_t k = 0;
+    for (int stage = 0; stage <= RH_FS_COPY_STAGES; stage++) {
+        for (size_t i = 0; i < p->n; i++) {
+            int want = p->filter.later ? p->filter.later(p->folders[i].shown) : 0;
+            assert(want >= 0 && want <= RH_FS_COPY_STAGES);
+            if (want == stage)
+                sorted[k++] = p->folders[i];
+        }
+        ends[stage] = k;
     }
-    memcpy(p->folders, now, k * sizeof *now);
-    memcpy(p->folders + k, later, m * sizeof *later);
-    free(now);
-    free(later);
-    return k;
+    assert(k == p->n);
+    memcpy(p->folders, sorted, k * sizeof *sorted);
+    free(sorted);
 }
 
-/* The folders left for later, copied on a thread of their own while the caller goes on. */
+/* The folders left for later, copied on a thread of their own while the caller goes on, stage by stage. */
 struct rh_fs_copy {
     copy_plan plan;
+    size_t ends[RH_FS_COPY_STAGES + 1];
     pthread_t thread;
-    int rc;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;  /* under mu: the last stage whose folders are all copied (or failed) */
+    int rc;    /* under mu: -1 once a stage failed (err: its error); no later stage is copied */
     rh_err err;
     char *shown; /* "copying SRC to DST", for its errors */
 };
@@ -678,7 +682,24 @@ struct rh_fs_copy {
 static void *copy_later(void *arg)
 {
     rh_fs_copy *c = arg;
-    c->rc = rh_run_workers(copy_item, &c->plan, c->plan.n - c->plan.first, COPY_WORKERS, 1, &c->err);
+    int rc = 0;
+    rh_err e;
+    for (int stage = 1; stage <= RH_FS_COPY_STAGES; stage++) {
+        copy_plan view = c->plan; /* this stage's folders: [ends[stage - 1], ends[stage]) */
+        view.first = c->ends[stage - 1];
+        view.n = c->ends[stage];
+        if (rc == 0 && view.n > view.first)
+            rc = rh_run_workers(copy_item, &view, view.n - view.first, COPY_WORKERS, 1, &e);
+        memcpy(c->plan.how, view.how, sizeof view.how);
+        pthread_mutex_lock(&c->mu);
+        if (rc < 0 && c->rc == 0) {
+            c->rc = -1;
+            c->err = e;
+        }
+        c->done = stage;
+        pthread_cond_broadcast(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
     return NULL;
 }
 
@@ -701,7 +722,10 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, c
     } else {
         rc = plan_folders(&p, s, d, "", err);
     }
-    size_t now = rc == 0 && later ? plan_split(&p) : p.n;
+    size_t ends[RH_FS_COPY_STAGES + 1] = {0};
+    if (rc == 0 && later)
+        plan_split(&p, ends);
+    size_t now = rc == 0 && later ? ends[0] : p.n;
     if (rc == 0) {
         copy_plan head = p; /* the folders copied now: [0, now) */
         head.n = now;
@@ -711,13 +735,17 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, c
     if (rc == 0 && now < p.n) {
         rh_fs_copy *c = rh_xcalloc(1, sizeof *c);
         c->plan = p;
-        c->plan.first = now;
+        memcpy(c->ends, ends, sizeof ends);
         c->shown = rh_xstrdup(shown);
+        pthread_mutex_init(&c->mu, NULL);
+        pthread_cond_init(&c->cv, NULL);
         int e = pthread_create(&c->thread, NULL, copy_later, c);
         if (e == 0) {
             *later = c;
             return 0;
         }
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
         free(c->shown);
         free(c);
         /* no thread: copied here and now */
@@ -768,6 +796,23 @@ int rh_fs_copytree_start(const char *src, const char *dst, uid_t uid, gid_t gid,
     return copytree_how(src, dst, uid, gid, (copy_how){0}, filter, later, err);
 }
 
+int rh_fs_copy_wait(rh_fs_copy *later, int stage, rh_err *err)
+{
+    if (!later)
+        return 0;
+    assert(stage >= 1 && stage <= RH_FS_COPY_STAGES);
+    pthread_mutex_lock(&later->mu);
+    while (later->done < stage && later->rc == 0)
+        pthread_cond_wait(&later->cv, &later->mu);
+    int rc = later->rc;
+    if (rc < 0) {
+        *err = later->err;
+        rh_err_prefix(err, "%s", later->shown);
+    }
+    pthread_mutex_unlock(&later->mu);
+    return rc;
+}
+
 int rh_fs_copy_finish(rh_fs_copy *later, rh_err *err)
 {
     if (!later)
@@ -778,6 +823,8 @@ int rh_fs_copy_finish(rh_fs_copy *later, rh_err *err)
         *err = later->err;
         rh_err_prefix(err, "%s", later->shown);
     }
+    pthread_cond_destroy(&later->cv);
+    pthread_mutex_destroy(&later->mu);
     plan_free(&later->plan);
     free(later->shown);
     free(later);

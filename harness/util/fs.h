@@ -62,10 +62,15 @@ int rh_fs_rmtree(const char *path, rh_err *err);
  */
 int rh_fs_copytree(const char *src, const char *dst, uid_t uid, gid_t gid, rh_err *err);
 
+/* How many stages of folders rh_fs_copytree_start can leave for later. */
+#define RH_FS_COPY_STAGES 2
+
 /* What rh_fs_copytree_start copies differently; folder is a path below the tree's top ("" for the top,
    "base/16384"), name a file's name in it. Either may be NULL. */
 typedef struct rh_fs_copy_filter {
-    int (*later)(const char *folder);                  /* its files copied while the caller goes on */
+    /* 0: its files are copied before rh_fs_copytree_start returns; 1 to RH_FS_COPY_STAGES: while the caller
+       goes on, every folder of stage 1 before any of stage 2 */
+    int (*later)(const char *folder);
     int (*skip)(const char *folder, const char *name); /* not copied at all */
 } rh_fs_copy_filter;
 
@@ -73,14 +78,17 @@ typedef struct rh_fs_copy_filter {
 typedef struct rh_fs_copy rh_fs_copy;
 
 /*
- * rh_fs_copytree, except that the files of the folders filter->later names are copied on a thread of their
- * own after every other file is there: on return the tree's folders all exist and every other file is
- * copied, and *later (NULL when there was nothing left) must be passed to rh_fs_copy_finish, which waits
- * for the rest and returns its error. On error nothing is left running (*later is NULL). The filter is
- * copied: the caller's may go before the copy ends.
+ * rh_fs_copytree, except that the files of the folders filter->later puts in a stage are copied on a thread
+ * of their own after every other file is there: on return the tree's folders all exist and every file of
+ * stage 0 is copied, and *later (NULL when there was nothing left) must be passed to rh_fs_copy_finish,
+ * which waits for the rest and returns its error. On error nothing is left running (*later is NULL).
+ * The filter is copied: the caller's may go before the copy ends.
  */
 int rh_fs_copytree_start(const char *src, const char *dst, uid_t uid, gid_t gid, const rh_fs_copy_filter *filter,
                          rh_fs_copy **later, rh_err *err);
+/* Wait until every file of the stages up to stage is copied (NULL: nothing to wait for): 0, or -1 with err
+   set when a stage failed (nothing more is copied then). */
+int rh_fs_copy_wait(rh_fs_copy *later, int stage, rh_err *err);
 /* Wait for what rh_fs_copytree_start left running (NULL: nothing) and free it: 0, or -1 with err set. */
 int rh_fs_copy_finish(rh_fs_copy *later, rh_err *err);
 

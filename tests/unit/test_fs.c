@@ -302,27 +302,34 @@ static int later_is_16384(const char *folder)
     return strcmp(folder, "base/16384") == 0;
 }
 
+/* base/1 in stage 1, base/16384 in stage 2, the rest now */
+static int stage_of(const char *folder)
+{
+    return strcmp(folder, "base/16384") == 0 ? 2 : strcmp(folder, "base/1") == 0 ? 1 : 0;
+}
+
 static int skip_init(const char *folder, const char *name)
 {
     (void)folder;
     return strcmp(name, "skip.init") == 0;
 }
 
-/* rh_fs_copytree_start (a cluster's start from a cached state): on return every folder exists and every file
-   but those of the folders left for later is there; rh_fs_copy_finish brings the rest, byte for byte; a file
-   the filter skips is copied nowhere; with nothing left for later nothing runs on. */
+/* rh_fs_copytree_start (a cluster's start): on return every folder exists and every file but those of the
+   folders left for later is there; rh_fs_copy_wait(1) brings stage 1's, rh_fs_copy_finish the rest, byte
+   for byte; a file the filter skips is copied nowhere; with nothing left for later nothing runs on. */
 static void test_copytree_start_leaves_named_folders_for_later(void **state)
 {
     (void)state;
     tdir = rh_test_tmpdir();
     char *src = at("src");
     rh_err err;
-    static const char *const now[] = {"PG_VERSION", "global/1260", "base/1/1259", "base/1/empty"};
+    static const char *const now[] = {"PG_VERSION", "global/1260", "global/empty", "pg_wal/000000010000000000000001"};
+    static const char *const first[] = {"base/1/1259", "base/1/empty"};
     static const char *const later[] = {"base/16384/2619", "base/16384/2619_fsm", "base/16384/16390", "base/16384/zero"};
     static const char *const skipped[] = {"global/skip.init", "base/1/skip.init", "base/16384/skip.init"};
-    const char *const *lists[] = {now, later, skipped};
-    for (int l = 0; l < 3; l++)
-        for (int i = 0; i < (l == 2 ? 3 : 4); i++) {
+    const char *const *lists[] = {now, later, skipped, first};
+    for (int l = 0; l < 4; l++)
+        for (int i = 0; i < (l == 2 ? 3 : l == 3 ? 2 : 4); i++) {
             char *p = rh_xasprintf("%s/%s", src, lists[l][i]);
             char *dir = rh_xstrdup(p);
             *strrchr(dir, '/') = '\0';
@@ -331,7 +338,7 @@ static void test_copytree_start_leaves_named_folders_for_later(void **state)
             free(dir);
             free(p);
         }
-    rh_fs_copy_filter filter = {.later = later_is_16384, .skip = skip_init};
+    rh_fs_copy_filter filter = {.later = stage_of, .skip = skip_init};
     for (int round = 0; round < 2; round++) { /* round 1: no folder left for later */
         char *dst = at(round ? "copy-whole" : "copy");
         rh_fs_copy *rest = (rh_fs_copy *)&err; /* must be set */
@@ -353,6 +360,14 @@ static void test_copytree_start_leaves_named_folders_for_later(void **state)
         free(ldir);
         if (round)
             assert_null(rest);
+        assert_int_equal(rh_fs_copy_wait(rest, 1, &err), 0);
+        for (int i = 0; i < 2; i++) {
+            char *a = rh_xasprintf("%s/%s", src, first[i]), *b = rh_xasprintf("%s/%s", dst, first[i]);
+            assert_same_file(a, b);
+            free(a);
+            free(b);
+        }
+        assert_int_equal(rh_fs_copy_wait(rest, 2, &err), 0);
         assert_int_equal(rh_fs_copy_finish(rest, &err), 0);
         for (int i = 0; i < 4; i++) {
             char *a = rh_xasprintf("%s/%s", src, later[i]), *b = rh_xasprintf("%s/%s", dst, later[i]);

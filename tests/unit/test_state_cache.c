@@ -1437,9 +1437,9 @@ static char *db_folder(PGconn *conn, const char *data, const char *dbname)
 
 /* A state whose database (as check's) was made after initdb: its files are copied while the server starts
    (the server reads none of them before someone connects), and rh_cluster_start returns only when every one
-   is there, byte for byte the entry's. With extra server settings (a preloaded library could read every
-   database at start) everything is copied first. Before, the whole copy ended before the server started
-   (server_ran_at_copy_end stayed 0). */
+   is there, byte for byte the entry's; from a template, template1's the same. With extra server settings (a
+   preloaded library could read every database at start) everything is copied first. Before, the whole copy
+   ended before the server started (server_ran_at_copy_end stayed 0). */
 static void test_state_databases_copied_while_the_server_starts(void **state)
 {
     (void)state;
@@ -1495,12 +1495,19 @@ static void test_state_databases_copied_while_the_server_starts(void **state)
         PQfinish(q);
         assert_int_equal(rh_cluster_stop(from, &err), 0);
     }
-    /* a template (no database of its own) is copied whole before its server starts, as before */
+    /* from a template the same: its databases (template1 here) are copied while the server starts */
     server_ran_at_copy_end = 0;
     rh_cluster_after_copy_hook = note_server_running;
     rh_cluster *fresh = start(NULL);
     rh_cluster_after_copy_hook = NULL;
-    assert_int_equal(server_ran_at_copy_end, 0);
+    assert_int_equal(server_ran_at_copy_end, 1);
+    char *tmpl = NULL;
+    assert_int_equal(rh_template_ensure(rh_cluster_pgbin(fresh), &o, &tmpl, &err), 0);
+    char *t1 = rh_xasprintf("%s/data/base/1", tmpl), *f1 = rh_xasprintf("%s/base/1", rh_cluster_datadir(fresh));
+    assert_true(assert_same_files(t1, f1) > 10);
+    free(t1);
+    free(f1);
+    free(tmpl);
     assert_int_equal(rh_cluster_stop(fresh, &err), 0);
     free(entry_data);
     free(entry);
