@@ -713,7 +713,8 @@ static int copytree_fd(int sdir, int ddir, uid_t uid, gid_t gid, copy_how how, c
         p.filter = *filter;
     for (size_t i = 0; i < COPY_WORKERS; i++)
         p.how[i] = how;
-    int s = dup(sdir), d = s < 0 ? -1 : dup(ddir);
+    /* close-on-exec: the later folders' copy holds these while other threads start programs */
+    int s = fcntl(sdir, F_DUPFD_CLOEXEC, 0), d = s < 0 ? -1 : fcntl(ddir, F_DUPFD_CLOEXEC, 0);
     int rc = 0;
     if (s < 0 || d < 0) {
         rc = rh_err_errno(err, "dup");
@@ -844,7 +845,7 @@ int rh_fs_exists(const char *path)
 
 static int sync_fd_tree(int dirfd, const char *shown, rh_err *err)
 {
-    int fd = dup(dirfd);
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)
@@ -890,7 +891,7 @@ int rh_fs_sync_tree(const char *path, rh_err *err)
 
 static unsigned long long tree_bytes_fd(int dirfd)
 {
-    int fd = dup(dirfd);
+    int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
     if (!d) {
         if (fd >= 0)

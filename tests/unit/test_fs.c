@@ -449,6 +449,47 @@ static void test_copytree_start_keeps_its_own_filter(void **state)
     free(dst);
 }
 
+/* Descriptors >= 3 open without FD_CLOEXEC, as a bit set of their numbers (below 1024). */
+static void inheritable_fds(unsigned char set[128])
+{
+    memset(set, 0, 128);
+    for (int fd = 3; fd < 1024; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0 && !(fl & FD_CLOEXEC))
+            set[fd / 8] |= (unsigned char)(1u << (fd % 8));
+    }
+}
+
+/* While the later folders copy (a server start, other threads' forks: a check's twins, a tool's command),
+   the copy holds only close-on-exec descriptors: a program another thread executes meanwhile inherits none
+   of the data directories. Before, the tree's two top folders were dup()ed without it. */
+static void test_copytree_start_leaves_no_inheritable_descriptor(void **state)
+{
+    (void)state;
+    tdir = rh_test_tmpdir();
+    char *src = at("src-cloexec"), *dst = at("copy-cloexec");
+    rh_err err;
+    char *dir = rh_xasprintf("%s/base/16384", src);
+    assert_int_equal(rh_fs_mkdir_p(dir, 0700, &err), 0);
+    char *a = rh_xasprintf("%s/keep_0", dir);
+    write_patterned(a, 100, 0600);
+    unsigned char before[128], during[128];
+    inheritable_fds(before);
+    __atomic_store_n(&gate_open, 0, __ATOMIC_RELEASE); /* the later copy waits: its descriptors stay open */
+    rh_fs_copy *rest = start_with_a_filter_of_this_frame(src, dst);
+    assert_non_null(rest);
+    inheritable_fds(during);
+    __atomic_store_n(&gate_open, 1, __ATOMIC_RELEASE);
+    assert_int_equal(rh_fs_copy_finish(rest, &err), 0);
+    for (int fd = 3; fd < 1024; fd++)
+        if ((during[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
+            fail_msg("descriptor %d of the running copy is inherited by exec", fd);
+    free(a);
+    free(dir);
+    free(src);
+    free(dst);
+}
+
 /* rm -rf of a tree of many folders (removed on several threads): everything goes, a link inside goes
    without what it points at (a folder outside keeps its files), a link given as the path is removed
    itself, a missing path is fine. */
@@ -575,6 +616,7 @@ int main(void)
         cmocka_unit_test(test_copytree_of_many_folders_keeps_every_file_and_owner),
         cmocka_unit_test(test_copytree_start_leaves_named_folders_for_later),
         cmocka_unit_test(test_copytree_start_keeps_its_own_filter),
+        cmocka_unit_test(test_copytree_start_leaves_no_inheritable_descriptor),
         cmocka_unit_test(test_rmtree_removes_all_and_follows_no_link),
         cmocka_unit_test(test_rmtree_goes_on_past_errors_and_reports_one),
     };
