@@ -13,12 +13,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/*
+ * The account's entry in buf (getpwnam_r/getpwuid_r): rh_cluster_start runs on several threads at once
+ * (check's isolated paths: the clean deploy's cluster and the fork's twins), and getpwnam's one static
+ * entry would be rewritten by one thread while another reads it. NULL when there is no such account.
+ */
+typedef struct pw_entry {
+    struct passwd pw;
+    char buf[16384];
+} pw_entry;
+
+static struct passwd *pw_by_name(const char *name, pw_entry *e)
+{
+    struct passwd *found = NULL;
+    return getpwnam_r(name, &e->pw, e->buf, sizeof e->buf, &found) == 0 ? found : NULL;
+}
+
+static struct passwd *pw_by_uid(uid_t uid, pw_entry *e)
+{
+    struct passwd *found = NULL;
+    return getpwuid_r(uid, &e->pw, e->buf, sizeof e->buf, &found) == 0 ? found : NULL;
+}
+
 int rh_runas_resolve(rh_runas *out, const char *requested, rh_err *err)
 {
+    pw_entry e;
     memset(out, 0, sizeof *out);
     if (geteuid() != 0) {
         if (requested && *requested) {
-            struct passwd *me = getpwuid(geteuid());
+            struct passwd *me = pw_by_uid(geteuid(), &e);
             if (!me || strcmp(me->pw_name, requested) != 0)
                 return rh_err_set(err, "--run-as %s: only root can run the server as another account",
                                   requested);
@@ -31,7 +54,7 @@ int rh_runas_resolve(rh_runas *out, const char *requested, rh_err *err)
         candidates[1] = "nobody";
     }
     for (int i = 0; i < 3 && candidates[i]; i++) {
-        struct passwd *pw = getpwnam(candidates[i]);
+        struct passwd *pw = pw_by_name(candidates[i], &e);
         if (!pw)
             continue;
         if (pw->pw_uid == 0)
@@ -105,7 +128,8 @@ int rh_runas_check_reach(const rh_runas *ra, const char *path, const char *what,
         found = first_denied(ra, real, denied, sizeof denied, &st);
     if (!found)
         return 0;
-    struct passwd *owner = getpwuid(st.st_uid);
+    pw_entry e;
+    struct passwd *owner = pw_by_uid(st.st_uid, &e);
     char owner_name[64];
     if (owner)
         snprintf(owner_name, sizeof owner_name, "%s", owner->pw_name);
