@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <json-c/json.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -231,6 +232,109 @@ static void test_lock_trace_runs_beside_the_upgrade_path(void **state)
         assert_string_equal(rh_check_trace_strongest(t, "\"User\""), "ShareLock");
         rh_check_result_free(&res);
     }
+    fx_free(r);
+    if (old_cache)
+        setenv("REHEARSE_CACHE_DIR", old_cache, 1);
+    else
+        unsetenv("REHEARSE_CACHE_DIR");
+    if (old_off)
+        setenv("REHEARSE_NO_CACHE", old_off, 1);
+    free(old_cache);
+    free(old_off);
+}
+
+static int probe_connections;
+
+static void count_probe_connections(const char *dbname, const char *user)
+{
+    (void)user;
+    if (strcmp(dbname, "rehearse_check_locks") == 0)
+        __atomic_add_fetch(&probe_connections, 1, __ATOMIC_RELAXED);
+}
+
+/* The cache's one state entry (a cold check published it), its ledger row of base's migration marked failed in
+   the upgrade path's database only: the probe's database still holds base's state, so a warm check takes one
+   path and starts the early trace, but base's deploy then stops (P3009, a failed migration in the ledger). */
+static void fail_the_cached_upgrade_ledger(void)
+{
+    rh_cluster_opts none = {0};
+    char *states = rh_state_dir(&none), *entry = NULL;
+    DIR *d = opendir(states);
+    assert_non_null(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.' && strlen(e->d_name) > 64) {
+            assert_null(entry); /* the one entry */
+            entry = rh_xasprintf("%s/%s", states, e->d_name);
+        }
+    closedir(d);
+    assert_non_null(entry);
+    char key[65];
+    snprintf(key, sizeof key, "%s", entry + strlen(entry) - 64);
+    rh_cluster_opts from = {.state = entry};
+    rh_cluster *c = NULL;
+    rh_err err;
+    if (rh_cluster_start(&c, &from, &err) < 0)
+        fail_msg("start from the state: %s", err.msg);
+    PGconn *conn = rh_cluster_connect_admin(c, "rehearse_check_upgrade", &err);
+    assert_non_null(conn);
+    /* a failed row (not finished, not rolled back): base's deploy stops with P3009 */
+    PGresult *r = PQexec(conn, "UPDATE _prisma_migrations SET finished_at = NULL");
+    assert_int_equal(PQresultStatus(r), PGRES_COMMAND_OK);
+    PQclear(r);
+    PQfinish(conn);
+    assert_int_equal(rh_fs_rmtree(entry, &err), 0); /* else the same key's valid entry stays */
+    if (rh_state_save(c, &none, key, "test: the upgrade path's ledger row failed", &err) < 0)
+        fail_msg("save: %s", err.msg);
+    assert_int_equal(rh_cluster_stop(c, &err), 0);
+    free(entry);
+    free(states);
+}
+
+/*
+ * 16fffb0's fallback: warm on one path, the early trace (f) has started when base's deploy does not end on
+ * the cached state (here it fails: its ledger holds a failed row). The trace is dropped (it traced what no deploy
+ * runs), (a) deploys head from nothing on a database of its own, and the check reports base's failure.
+ * (A ledger row removed instead makes the engine refuse the state: "does not hold the first 1 migrations".)
+ * Before this test no run reached that path.
+ */
+static void test_early_trace_dropped_when_base_deploy_leaves_the_cached_state(void **state)
+{
+    (void)state;
+    char *old_cache = getenv("REHEARSE_CACHE_DIR") ? strdup(getenv("REHEARSE_CACHE_DIR")) : NULL;
+    char *old_off = getenv("REHEARSE_NO_CACHE") ? strdup(getenv("REHEARSE_NO_CACHE")) : NULL;
+    setenv("REHEARSE_CACHE_DIR", fx_tmpdir(), 1);
+    unsetenv("REHEARSE_NO_CACHE");
+    fx_repo *r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    fx_put(r, "prisma/migrations/migration_lock.toml", "provider = \"postgresql\"\n");
+    fx_commit(r, "init");
+    fx_tag(r, "base", "main", 0);
+    fx_migration(r, "20250201000000_name_idx", "CREATE INDEX \"User_name_idx\" ON \"User\"(\"name\");\n");
+    fx_commit(r, "add index");
+
+    rh_check_opts o = {.repo = r->path, .base = "base", .head = "main"};
+    rh_check_result res;
+    run(&o, &res); /* cold: publishes base's state */
+    assert_int_equal(res.cached, 0);
+    assert_true(res.cache_published);
+    rh_check_result_free(&res);
+    fail_the_cached_upgrade_ledger();
+
+    probe_connections = 0;
+    rh_cluster_connect_hook = count_probe_connections;
+    run(&o, &res);
+    rh_cluster_connect_hook = NULL;
+    assert_int_equal(res.cached, 1);
+    assert_true(probe_connections >= 1); /* the early trace ran */
+    assert_false(res.one_path);
+    assert_false(res.base_ok);
+    if (!res.recovered)
+        assert_non_null(finding(&res, "base-deploy-failed"));
+    assert_true(res.clean_ok); /* head from nothing, not on the dropped trace's database */
+    if (!res.recovered)
+        assert_int_equal(res.n_traces, 0);
+    rh_check_result_free(&res);
     fx_free(r);
     if (old_cache)
         setenv("REHEARSE_CACHE_DIR", old_cache, 1);
@@ -1092,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_edited_applied_migration),
         cmocka_unit_test(test_upgrade_path_opens_a_connection_per_deploy),
         cmocka_unit_test(test_lock_trace_runs_beside_the_upgrade_path),
+        cmocka_unit_test(test_early_trace_dropped_when_base_deploy_leaves_the_cached_state),
         cmocka_unit_test(test_concurrently_in_multi_statement_file),
         cmocka_unit_test(test_lock_modes),
         cmocka_unit_test(test_lock_ranking),
