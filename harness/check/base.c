@@ -35,11 +35,11 @@ int rh_check_default_base(const char *repo_path, char **spec, char *how, size_t 
         rc = 0;
         goto out;
     }
-    if (rh_git_is_shallow(repo)) /* the walk stopped at the clone's cut: fetching main would not help */
-        rh_err_set(err, "%s: no default --base: the repository is a shallow clone, and rehearse (libgit2 1.5) "
-                   "cannot walk its history to where HEAD left origin/main, main, origin/master or master (fetch "
-                   "all of it: `git fetch --unshallow`, or actions/checkout's `fetch-depth: 0`, GitLab's "
-                   "`GIT_DEPTH: 0`; or give --base)", repo_path);
+    if (rh_git_is_shallow(repo)) /* the walks stopped at the clone's cut: fetching main would not help */
+        rh_err_set(err, "%s: no default --base: the repository is a shallow clone, and where HEAD left "
+                   "origin/main, main, origin/master or master is below its cut (fetch all of the history: "
+                   "`git fetch --unshallow`, or actions/checkout's `fetch-depth: 0`, GitLab's `GIT_DEPTH: 0`; "
+                   "or give --base)", repo_path);
     else
         rh_err_set(err, "%s: no default --base: none of origin/main, main, origin/master, master shares history "
                    "with HEAD (in CI, fetch the target branch, e.g. `git fetch origin main`, or give --base)",

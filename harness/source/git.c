@@ -130,9 +130,11 @@ static int has_no_commits(rh_git_repo *repo)
 /*
  * libgit2 1.5.1's revparse leaks the reference when the object it names cannot be read. Read the
  * object behind a leading reference name first (through the guard, which records damage), so that
- * a damaged one is reported before revparse meets it. 0, or -1 when damage is known.
+ * a damaged one is reported before revparse meets it. 0, or -1 when damage is known. unreadable (41
+ * bytes, or NULL): the name's object id when it cannot be read and the guard saw nothing (a packed
+ * object: the guard reads loose ones), else left as it is.
  */
-static int check_ref_target(rh_git_repo *repo, const char *spec)
+static int check_ref_target(rh_git_repo *repo, const char *spec, char *unreadable)
 {
     size_t n = strcspn(spec, "~^@:");
     char name[256];
@@ -143,8 +145,12 @@ static int check_ref_target(rh_git_repo *repo, const char *spec)
         git_odb *odb = NULL;
         git_odb_object *obj = NULL;
         if (git_reference_dwim(&ref, repo->repo, name) == 0 && git_reference_resolve(&direct, ref) == 0 &&
-            git_repository_odb(&odb, repo->repo) == 0 && git_odb_read(&obj, odb, git_reference_target(direct)) == 0)
-            git_odb_object_free(obj);
+            git_repository_odb(&odb, repo->repo) == 0) {
+            if (git_odb_read(&obj, odb, git_reference_target(direct)) == 0)
+                git_odb_object_free(obj);
+            else if (unreadable) /* a pack the guard does not read: damaged, or a ref to a missing object */
+                git_oid_tostr(unreadable, GIT_OID_HEXSZ + 1, git_reference_target(direct));
+        }
         git_odb_free(odb);
         git_reference_free(direct);
         git_reference_free(ref);
@@ -167,10 +173,15 @@ static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *ou
         return 0;
     }
     git_object *obj = NULL, *peeled = NULL;
-    if (check_ref_target(repo, spec) < 0)
+    char unreadable[GIT_OID_HEXSZ + 1] = "";
+    if (check_ref_target(repo, spec, unreadable) < 0)
         return -1; /* damage_check says which object */
     int rc = git_revparse_single(&obj, repo->repo, spec);
     if (rc < 0) {
+        if (unreadable[0]) /* not "unknown": the name is there, its object is not readable */
+            return rh_err_set(err, "revision '%s' names object %s, which cannot be read from the repository at %s: "
+                              "the repository is damaged or incomplete (`git fsck` says what is wrong)", spec,
+                              unreadable, repo->path);
         if (has_no_commits(repo))
             return rh_err_set(err, "unknown revision '%s': the repository at %s has no commits yet", spec,
                               repo->path);
@@ -593,19 +604,158 @@ int rh_git_find_files(rh_git_repo *repo, const rh_git_rev *rev, const char *base
     return rh_git_damage_check(repo, find_files_unguarded(repo, rev, basename, max_depth, fn, ctx, err), err);
 }
 
+/* A set of commit ids (open addressing; ids are hashes already, so their first bytes are the hash). */
+typedef struct oid_set {
+    git_oid *slots;
+    unsigned char *used;
+    size_t cap, n;
+} oid_set;
+
+static size_t oid_slot(const oid_set *s, const git_oid *id)
+{
+    size_t h;
+    memcpy(&h, id->id, sizeof h);
+    for (size_t i = h & (s->cap - 1);; i = (i + 1) & (s->cap - 1))
+        if (!s->used[i] || git_oid_equal(&s->slots[i], id))
+            return i;
+}
+
+static int oid_set_has(const oid_set *s, const git_oid *id) { return s->cap && s->used[oid_slot(s, id)]; }
+
+/* 1 when added, 0 when it was there */
+static int oid_set_add(oid_set *s, const git_oid *id)
+{
+    if (2 * (s->n + 1) > s->cap) {
+        oid_set bigger = {.cap = s->cap ? 2 * s->cap : 64};
+        bigger.slots = rh_xcalloc(bigger.cap, sizeof *bigger.slots);
+        bigger.used = rh_xcalloc(bigger.cap, 1);
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->used[i])
+                oid_set_add(&bigger, &s->slots[i]);
+        free(s->slots);
+        free(s->used);
+        *s = bigger;
+    }
+    size_t i = oid_slot(s, id);
+    if (s->used[i])
+        return 0;
+    s->used[i] = 1;
+    git_oid_cpy(&s->slots[i], id);
+    s->n++;
+    return 1;
+}
+
+static void oid_set_free(oid_set *s)
+{
+    free(s->slots);
+    free(s->used);
+    memset(s, 0, sizeof *s);
+}
+
+#define SHALLOW_WALK_MAX 2000000 /* commits: a bound on the work, far past any shallow clone's depth */
+
+/*
+ * The commits reachable from `from` (itself included) into `seen`, breadth first; a parent that is
+ * not in the repository is not walked to (the cut: git takes the commits .git/shallow names as having
+ * no parents, and a shallow clone holds none of theirs). With `stop`: a commit in it is recorded in
+ * `hits` (in the order met) and not walked past. -1 past the bound, or on an error.
+ */
+static int walk_back(git_repository *r, const git_oid *from, oid_set *seen, const oid_set *stop, git_oid **hits,
+                     size_t *nhits)
+{
+    git_odb *odb = NULL;
+    if (git_repository_odb(&odb, r) < 0)
+        return -1;
+    size_t cap = 64, head = 0, tail = 0;
+    git_oid *queue = rh_xcalloc(cap, sizeof *queue);
+    if (oid_set_add(seen, from))
+        git_oid_cpy(&queue[tail++], from);
+    int rc = 0;
+    while (head < tail && rc == 0) {
+        git_oid id = queue[head++];
+        if (stop && oid_set_has(stop, &id)) {
+            *hits = rh_xrealloc(*hits, (*nhits + 1) * sizeof **hits);
+            git_oid_cpy(&(*hits)[(*nhits)++], &id);
+            continue;
+        }
+        git_commit *c = NULL;
+        if (git_commit_lookup(&c, r, &id) < 0)
+            continue; /* beyond the cut */
+        for (unsigned i = 0; i < git_commit_parentcount(c); i++) {
+            const git_oid *p = git_commit_parent_id(c, i);
+            if (!p || !git_odb_exists(odb, p) || !oid_set_add(seen, p)) /* absent: the cut */
+                continue;
+            if (seen->n > SHALLOW_WALK_MAX) {
+                rc = -1;
+                break;
+            }
+            if (tail == cap)
+                queue = rh_xrealloc(queue, (cap *= 2) * sizeof *queue);
+            git_oid_cpy(&queue[tail++], p);
+        }
+        git_commit_free(c);
+    }
+    free(queue);
+    git_odb_free(odb);
+    return rc;
+}
+
+/*
+ * The merge-base in a shallow clone, by hand: libgit2 1.5 reads no .git/shallow, so its own walk fails
+ * (and leaks) at the cut. The common ancestors of a and b nearest b, less those that are ancestors of
+ * another one; the first left (git prints one too). 1 found, 0 none, -1 past the walk's bound.
+ */
+static int shallow_merge_base(git_repository *r, const git_oid *a, const git_oid *b, git_oid *out)
+{
+    oid_set of_a = {0}, of_b = {0};
+    git_oid *hits = NULL;
+    size_t nhits = 0;
+    int found = 0;
+    if (walk_back(r, a, &of_a, NULL, NULL, NULL) < 0 || walk_back(r, b, &of_b, &of_a, &hits, &nhits) < 0) {
+        found = -1;
+        goto out;
+    }
+    for (size_t i = 0; i < nhits && !found; i++) {
+        int below = 0; /* hits[i] is an ancestor of another hit: not the best */
+        for (size_t j = 0; j < nhits && !below; j++) {
+            if (j == i)
+                continue;
+            oid_set up = {0};
+            if (walk_back(r, &hits[j], &up, NULL, NULL, NULL) < 0) {
+                oid_set_free(&up);
+                found = -1;
+                goto out;
+            }
+            below = oid_set_has(&up, &hits[i]);
+            oid_set_free(&up);
+        }
+        if (!below) {
+            git_oid_cpy(out, &hits[i]);
+            found = 1;
+        }
+    }
+out:
+    free(hits);
+    oid_set_free(&of_a);
+    oid_set_free(&of_b);
+    return found;
+}
+
 static int merge_base_unguarded(rh_git_repo *repo, const char *a, const char *b, char *out)
 {
     git_object *oa = NULL, *ob = NULL, *ca = NULL, *cb = NULL;
     int found = 0;
-    if (check_ref_target(repo, a) < 0 || check_ref_target(repo, b) < 0)
+    if (check_ref_target(repo, a, NULL) < 0 || check_ref_target(repo, b, NULL) < 0)
         return -1; /* damage_check says which object */
     if (git_revparse_single(&oa, repo->repo, a) == 0 && git_revparse_single(&ob, repo->repo, b) == 0 &&
         git_object_peel(&ca, oa, GIT_OBJECT_COMMIT) == 0 && git_object_peel(&cb, ob, GIT_OBJECT_COMMIT) == 0) {
         git_oid mb;
-        if (git_merge_base(&mb, repo->repo, git_object_id(ca), git_object_id(cb)) == 0) {
+        if (git_repository_is_shallow(repo->repo) == 1) /* libgit2's own walk fails at the cut */
+            found = shallow_merge_base(repo->repo, git_object_id(ca), git_object_id(cb), &mb) == 1;
+        else
+            found = git_merge_base(&mb, repo->repo, git_object_id(ca), git_object_id(cb)) == 0;
+        if (found)
             git_oid_tostr(out, GIT_OID_HEXSZ + 1, &mb);
-            found = 1;
-        }
     }
     git_object_free(ca);
     git_object_free(cb);

@@ -59,8 +59,9 @@ int rh_git_resolve(rh_git_repo *repo, const char *spec, rh_git_rev *out, rh_err 
  */
 int rh_git_merge_base(rh_git_repo *repo, const char *a, const char *b, char *out, rh_err *err);
 
-/* 1 when the repository is a shallow clone (.git/shallow): libgit2 1.5 does not read that file, so
-   no walk of history (a merge-base, HEAD~N) goes past the clone's cut; errors say so. */
+/* 1 when the repository is a shallow clone (.git/shallow). libgit2 1.5 does not read that file:
+   rh_git_merge_base walks such a history itself, stopping at the cut as git does; what lies below the
+   cut (HEAD~N past the depth) is unknown, and the errors say it is a shallow clone. */
 int rh_git_is_shallow(rh_git_repo *repo);
 
 /*

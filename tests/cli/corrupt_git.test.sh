@@ -68,4 +68,23 @@ expect_damage "truncated parent, check --base HEAD~1" "$parent" "$R" check --rep
 "$R" deploy --repo repo --rev HEAD >/dev/null || fail "an intact repository no longer deploys"
 git -C repo gc -q
 "$R" history --repo repo --from HEAD~1 --to HEAD >/dev/null || fail "a packed repository no longer reads"
+
+# a damaged pack (the guard reads loose objects only): the branch's commit cannot be read. Before:
+# "unknown revision 'main'" (a cut pack) or "unknown libgit2 error" (bytes flipped), as if the name
+# were not there; now the name, its object and `git fsck`
+for how in cut flip; do
+    rm -rf "pack-$how" && cp -a repo "pack-$how"
+    pack=$(ls "pack-$how"/.git/objects/pack/*.pack) && chmod u+w "$pack"
+    if [ $how = cut ]; then
+        truncate -s $(( $(stat -c %s "$pack") / 2 )) "$pack"
+    else
+        python3 -c 'import sys; p = sys.argv[1]; d = bytearray(open(p, "rb").read())
+for i in range(40, len(d) - 30, 7): d[i] ^= 0x55
+open(p, "wb").write(d)' "$pack"
+    fi
+    err=$(timeout 60 "$R" deploy --repo "pack-$how" --rev main 2>&1 >/dev/null); rc=$?
+    [ $rc -eq 2 ] || fail "pack-$how: exit $rc, expected 2: $err"
+    grep -q "revision 'main' names object $commit, which cannot be read" <<<"$err" || fail "pack-$how: the object is not named: $err"
+    grep -q 'git fsck' <<<"$err" || fail "pack-$how: no 'git fsck' advice: $err"
+done
 echo ok

@@ -1053,47 +1053,77 @@ static void test_default_base(void **state)
     fx_free(r);
 }
 
+/* Cut a fixture's history as `git clone --depth N` does: the commit objects `gone` removed, .git/shallow
+   naming the commits `kept` whose parents are gone. */
+static void make_shallow(fx_repo *r, const char *const *gone, size_t ngone, const char *const *kept, size_t nkept)
+{
+    char path[4200];
+    for (size_t i = 0; i < ngone; i++) {
+        snprintf(path, sizeof path, "%s/.git/objects/%.2s/%s", r->path, gone[i], gone[i] + 2);
+        assert_int_equal(unlink(path), 0);
+    }
+    rh_buf b;
+    rh_buf_init(&b);
+    for (size_t i = 0; i < nkept; i++)
+        rh_buf_printf(&b, "%s\n", kept[i]);
+    snprintf(path, sizeof path, "%s/.git/shallow", r->path);
+    fx_write_file(path, b.data, b.len);
+    rh_buf_free(&b);
+}
+
 /*
- * A shallow clone (CI's default depth): its first commit is cut off (.git/shallow names the commit
- * after it, whose parent's object is absent). libgit2 1.5 reads no .git/shallow, so its merge-base
- * fails at the cut even where `git merge-base` finds main: the error must name the shallow clone and
- * how to fetch the history, not send the user to fetch main (which they have).
+ * A shallow clone (CI's default depth). libgit2 1.5 reads no .git/shallow: its merge-base failed at
+ * the cut (and leaked) even where `git merge-base` finds main, and check said no main shares history.
+ * Now the walk stops at the cut as git's does: the base is found. Where the cut hides where HEAD left
+ * main, the error names the shallow clone and how to fetch the history (not "fetch main", which is there).
  */
 static void test_default_base_in_a_shallow_clone(void **state)
 {
     (void)state;
     fx_repo *r = fx_repo_new(0);
     fx_migration(r, "20250101000000_init", user_v1);
-    char cut[41];
+    char cut[41], kept[41];
     snprintf(cut, sizeof cut, "%s", fx_commit(r, "init"));
     fx_migration(r, "20250102000000_main", "CREATE TABLE \"M\" (id INT);\n");
-    char kept[41];
     snprintf(kept, sizeof kept, "%s", fx_commit(r, "main"));
     fx_migration(r, "20250103000000_feature", "CREATE TABLE \"F\" (id INT);\n");
     fx_commit2(r, "feature", "main", "feature");
     fx_check(git_repository_set_head(r->repo, "refs/heads/feature"), "set head");
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.git/objects/%.2s/%s", r->path, cut, cut + 2);
-    assert_int_equal(unlink(path), 0);
-    snprintf(path, sizeof path, "%s/.git/shallow", r->path);
-    char line[42];
-    snprintf(line, sizeof line, "%s\n", kept);
-    fx_write_file(path, line, strlen(line));
+    make_shallow(r, (const char *const[]){cut}, 1, (const char *const[]){kept}, 1);
 
     char *spec = NULL;
     char how[300];
     rh_err err;
-    assert_int_equal(rh_check_default_base(r->path, &spec, how, sizeof how, &err), -1);
-    assert_null(spec);
-    assert_non_null(strstr(err.msg, "shallow clone"));
-    assert_non_null(strstr(err.msg, "git fetch --unshallow"));
-    assert_null(strstr(err.msg, "fetch the target branch"));
+    assert_int_equal(rh_check_default_base(r->path, &spec, how, sizeof how, &err), 0);
+    assert_string_equal(spec, kept);
+    free(spec);
+    spec = NULL;
     rh_git_repo *g = NULL;
     rh_git_rev rev;
     assert_int_equal(rh_git_open(&g, r->path, &err), 0);
     assert_int_equal(rh_git_resolve(g, "HEAD~2", &rev, &err), -1); /* the cut commit */
     assert_non_null(strstr(err.msg, "shallow clone"));
     rh_git_close(g);
+    fx_free(r);
+
+    /* the feature branch left main below the cut: nothing to find */
+    r = fx_repo_new(0);
+    fx_migration(r, "20250101000000_init", user_v1);
+    snprintf(cut, sizeof cut, "%s", fx_commit(r, "init"));
+    fx_migration(r, "20250102000000_main", "CREATE TABLE \"M\" (id INT);\n");
+    snprintf(kept, sizeof kept, "%s", fx_commit(r, "main"));
+    fx_branch(r, "feature", cut);
+    fx_load(r, "feature");
+    fx_migration(r, "20250103000000_feature", "CREATE TABLE \"F\" (id INT);\n");
+    char tip[41];
+    snprintf(tip, sizeof tip, "%s", fx_commit2(r, "feature", NULL, "feature"));
+    fx_check(git_repository_set_head(r->repo, "refs/heads/feature"), "set head");
+    make_shallow(r, (const char *const[]){cut}, 1, (const char *const[]){kept, tip}, 2);
+    assert_int_equal(rh_check_default_base(r->path, &spec, how, sizeof how, &err), -1);
+    assert_null(spec);
+    assert_non_null(strstr(err.msg, "shallow clone"));
+    assert_non_null(strstr(err.msg, "git fetch --unshallow"));
+    assert_null(strstr(err.msg, "fetch the target branch"));
     fx_free(r);
 }
 
