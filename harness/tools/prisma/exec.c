@@ -146,13 +146,19 @@ static void failure_from_result(PGconn *conn, const PGresult *r, rh_exec_failure
     f->debug = rh_buf_steal(&b);
 }
 
-/* One simple-query message; every result is drained; the first error is the failure. */
+/*
+ * One simple-query message; every result is drained; the first error is the failure. Rows come one at
+ * a time and are dropped (single-row mode): a migration's SELECT of 10 GB (`SELECT repeat('x', 1e8)
+ * FROM generate_series(1, 100)`) must not be held whole in rehearse's memory, as libpq holds a result
+ * until it is complete. The server sends the same either way.
+ */
 static int exec_simple(PGconn *conn, const char *sql, rh_exec_failure *f)
 {
     if (!PQsendQuery(conn, sql)) {
         failure_from_result(conn, NULL, f);
         return 1;
     }
+    (void)PQsetSingleRowMode(conn); /* 0 only when too late: then libpq keeps the results whole, as before */
     int failed = 0;
     PGresult *r;
     while ((r = PQgetResult(conn)) != NULL) {
