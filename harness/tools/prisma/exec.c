@@ -146,6 +146,31 @@ static void failure_from_result(PGconn *conn, const PGresult *r, rh_exec_failure
     f->debug = rh_buf_steal(&b);
 }
 
+/* Drop the notifications libpq holds for this session: rehearse never reads them. */
+static void drop_notifies(PGconn *conn)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(conn)) != NULL)
+        PQfreemem(n);
+}
+
+/*
+ * The next result, dropping notifications as they are read: a migration that LISTENs and then sends
+ * pg_notify() a million times gets every one back before its query ends, and libpq would keep them all
+ * (they arrive before the end of the query, so dropping them after PQgetResult would be too late).
+ */
+static PGresult *next_result(PGconn *conn)
+{
+    while (PQisBusy(conn)) {
+        drop_notifies(conn);
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        if (pfd.fd < 0 || (poll(&pfd, 1, -1) < 0 && errno != EINTR) || !PQconsumeInput(conn))
+            break; /* PQgetResult reports the broken connection */
+    }
+    drop_notifies(conn);
+    return PQgetResult(conn);
+}
+
 /*
  * One simple-query message; every result is drained; the first error is the failure. Rows come one at
  * a time and are dropped (single-row mode): a migration's SELECT of 10 GB (`SELECT repeat('x', 1e8)
@@ -161,7 +186,7 @@ static int exec_simple(PGconn *conn, const char *sql, rh_exec_failure *f)
     (void)PQsetSingleRowMode(conn); /* 0 only when too late: then libpq keeps the results whole, as before */
     int failed = 0;
     PGresult *r;
-    while ((r = PQgetResult(conn)) != NULL) {
+    while ((r = next_result(conn)) != NULL) {
         ExecStatusType st = PQresultStatus(r);
         if (!failed && (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE || st == PGRES_NONFATAL_ERROR)) {
             failure_from_result(conn, r, f);
