@@ -91,6 +91,9 @@ char *rh_check_isolation_reason(const rh_migset *base, const rh_migset *head, co
  */
 int rh_check_fork(rh_cluster **c, const rh_cluster_opts *copts, rh_cluster **twin, rh_err *err);
 
+/* `check --keep` of an isolated check: keep each path's cluster (NULL: none) and say how to reach each. */
+char *rh_check_keep_isolated(rh_cluster *upgrade, rh_cluster *clean, rh_cluster *probe);
+
 /* The databases of a check's cluster: one per path. */
 #define DB_CLEAN "rehearse_check_clean"
 #define DB_UPGRADE "rehearse_check_upgrade"

@@ -119,6 +119,25 @@ out:
     return rc;
 }
 
+char *rh_check_keep_isolated(rh_cluster *upgrade, rh_cluster *clean, rh_cluster *probe)
+{
+    rh_buf kept;
+    rh_buf_init(&kept);
+    rh_cluster *each[3] = {upgrade, clean, probe};
+    const char *dbs[3] = {DB_UPGRADE, DB_CLEAN, DB_PROBE};
+    const char *paths[3] = {"upgrade path", "clean deploy", "lock trace"};
+    for (int i = 0; i < 3; i++) {
+        if (!each[i])
+            continue;
+        char *psql = rh_cluster_psql_command(each[i]);
+        rh_buf_printf(&kept, "%s%s: %s  (database: %s)", kept.len ? "; " : "", paths[i],
+                      psql ? psql : rh_cluster_url(each[i]), dbs[i]);
+        free(psql);
+        rh_cluster_keep(each[i]);
+    }
+    return rh_buf_steal(&kept);
+}
+
 void rh_check_shared_globals_warning(rh_check_result *r, const char *isolated, const rh_check_cache *cc)
 {
     if (isolated || !cc->globals_changed)

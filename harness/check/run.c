@@ -1256,22 +1256,7 @@ out:
         free(job.stop_error);
     }
     if (cluster && o->keep && rc == 0 && (job.own_cluster || probe_cluster)) {
-        /* isolated: a cluster per path */
-        rh_buf kept;
-        rh_buf_init(&kept);
-        rh_cluster *each[3] = {cluster, job.own_cluster, probe_cluster};
-        const char *dbs[3] = {DB_UPGRADE, DB_CLEAN, DB_PROBE};
-        const char *paths[3] = {"upgrade path", "clean deploy", "lock trace"};
-        for (int i = 0; i < 3; i++) {
-            if (!each[i])
-                continue;
-            char *psql = rh_cluster_psql_command(each[i]);
-            rh_buf_printf(&kept, "%s%s: %s  (database: %s)", kept.len ? "; " : "", paths[i],
-                          psql ? psql : rh_cluster_url(each[i]), dbs[i]);
-            free(psql);
-            rh_cluster_keep(each[i]);
-        }
-        out->kept = rh_buf_steal(&kept);
+        out->kept = rh_check_keep_isolated(cluster, job.own_cluster, probe_cluster);
         cluster = job.own_cluster = probe_cluster = NULL;
     }
     for (int i = 0; i < 2; i++) { /* isolated: (a)'s and (f)'s own clusters, when not kept */

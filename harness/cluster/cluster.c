@@ -7,6 +7,7 @@
 #include <assert.h>
 
 #include "util/fs.h"
+#include "util/pgenv.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -83,18 +84,6 @@ const char *rh_cluster_run_dir(void)
     return dir;
 }
 
-/* Quote a libpq keyword value: 'value' with \ and ' escaped. */
-static void conn_value(rh_buf *b, const char *v)
-{
-    rh_buf_putc(b, '\'');
-    for (; *v; v++) {
-        if (*v == '\'' || *v == '\\')
-            rh_buf_putc(b, '\\');
-        rh_buf_putc(b, *v);
-    }
-    rh_buf_putc(b, '\'');
-}
-
 static void url_encode(rh_buf *b, const char *v)
 {
     for (; *v; v++) {
@@ -114,15 +103,15 @@ static char *conninfo_for(const rh_cluster *c, const char *dbname, const char *u
     rh_buf b;
     rh_buf_init(&b);
     rh_buf_puts(&b, "host=");
-    conn_value(&b, c->dir);
+    rh_conninfo_quote(&b, c->dir);
     rh_buf_puts(&b, " hostaddr='' port=" PORT " user=");
-    conn_value(&b, user);
+    rh_conninfo_quote(&b, user);
     if (password) {
         rh_buf_puts(&b, " password=");
-        conn_value(&b, password);
+        rh_conninfo_quote(&b, password);
     }
     rh_buf_puts(&b, " dbname=");
-    conn_value(&b, dbname ? dbname : "postgres");
+    rh_conninfo_quote(&b, dbname ? dbname : "postgres");
     char *s = rh_buf_steal(&b);
     rh_buf_free(&b);
     return s;

@@ -47,7 +47,7 @@ void rh_pgenv_isolate(void)
 const char *rh_pgenv_user_service(void) { return user_service; }
 
 /* Append a libpq conninfo value, quoted: 'value' with \ and ' escaped. */
-static void conn_value(rh_buf *b, const char *v)
+void rh_conninfo_quote(rh_buf *b, const char *v)
 {
     rh_buf_putc(b, '\'');
     for (; *v; v++) {
@@ -89,7 +89,7 @@ int rh_pgenv_to_conninfo(const char *var, const char *value, rh_buf *ci, rh_buf 
     for (PQconninfoOption *o = defaults; o && o->keyword; o++)
         if (o->envvar && strcmp(o->envvar, var) == 0) {
             rh_buf_printf(ci, " %s=", o->keyword);
-            conn_value(ci, value);
+            rh_conninfo_quote(ci, value);
             rc = 1;
             break;
         }
@@ -102,5 +102,5 @@ void rh_pgenv_options(rh_buf *ci, const char *opts)
     if (!opts || !*opts)
         return;
     rh_buf_puts(ci, " options=");
-    conn_value(ci, opts);
+    rh_conninfo_quote(ci, opts);
 }

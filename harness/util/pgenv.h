@@ -31,6 +31,9 @@ const char *rh_pgenv_user_service(void);
 struct rh_buf;
 int rh_pgenv_to_conninfo(const char *var, const char *value, struct rh_buf *ci, struct rh_buf *opts);
 
+/* Append a libpq conninfo value, quoted: 'value' with \ and ' escaped. */
+void rh_conninfo_quote(struct rh_buf *b, const char *v);
+
 /* Append " options='OPTS'" to ci (nothing for empty opts). */
 void rh_pgenv_options(struct rh_buf *ci, const char *opts);
 
