@@ -7,7 +7,8 @@
 # build, whose shadow memory needs terabytes of address space.
 set -uo pipefail
 : "${REHEARSE_BIN:?}"
-if ldd "$REHEARSE_BIN" 2>/dev/null | grep -q -e libasan -e libubsan -e libtsan; then
+libs=$(ldd "$REHEARSE_BIN" 2>/dev/null || true)
+if grep -q -e libasan -e libubsan -e libtsan <<<"$libs"; then
     echo "skip: a sanitizer build cannot run under ulimit -v"
     exit 77
 fi
