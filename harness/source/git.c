@@ -176,12 +176,14 @@ static int resolve_unguarded(rh_git_repo *repo, const char *spec, rh_git_rev *ou
     char unreadable[GIT_OID_HEXSZ + 1] = "";
     if (check_ref_target(repo, spec, unreadable) < 0)
         return -1; /* damage_check says which object */
+    /* not "unknown": the name is there, its object is not readable (revparse would fail on it too, and
+       libgit2 1.5.1's revparse leaks the reference then) */
+    if (unreadable[0])
+        return rh_err_set(err, "revision '%s' names object %s, which cannot be read from the repository at %s: "
+                          "the repository is damaged or incomplete (`git fsck` says what is wrong)", spec,
+                          unreadable, repo->path);
     int rc = git_revparse_single(&obj, repo->repo, spec);
     if (rc < 0) {
-        if (unreadable[0]) /* not "unknown": the name is there, its object is not readable */
-            return rh_err_set(err, "revision '%s' names object %s, which cannot be read from the repository at %s: "
-                              "the repository is damaged or incomplete (`git fsck` says what is wrong)", spec,
-                              unreadable, repo->path);
         if (has_no_commits(repo))
             return rh_err_set(err, "unknown revision '%s': the repository at %s has no commits yet", spec,
                               repo->path);
